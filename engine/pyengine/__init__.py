@@ -1,0 +1,1 @@
+"""pyengine: the container engine daemon (pyengined), its CLI (pyctl) and their libraries."""

@@ -1,0 +1,232 @@
+"""Streaming decompression of a layer blob in a background thread.
+
+The producer thread reads the compressed stream, decompresses it in bounded chunks (zlib and
+zstandard release the GIL while they work), feeds the sha256 that becomes the diff_id and hands
+the chunks to the consumer through a small queue, so decompression overlaps with extraction on a
+second core. Output is bounded per call, so a decompression bomb is stopped by the byte limit
+before it can fill memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import queue
+import threading
+import zlib
+from collections.abc import Iterator
+from typing import BinaryIO, Literal
+
+from pyengine.archive.errors import CorruptLayer, LayerTooLarge, UnsupportedLayer
+
+Compression = Literal["gzip", "zstd", "none"]
+
+GZIP_MAGIC = b"\x1f\x8b"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+READ_SIZE = 1 << 20
+CHUNK_SIZE = 1 << 20
+QUEUE_DEPTH = 8
+
+_LAYER_TYPES: dict[str, Compression] = {
+    "application/vnd.oci.image.layer.v1.tar": "none",
+    "application/vnd.oci.image.layer.v1.tar+gzip": "gzip",
+    "application/vnd.oci.image.layer.v1.tar+zstd": "zstd",
+    "application/vnd.oci.image.layer.nondistributable.v1.tar": "none",
+    "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip": "gzip",
+    "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd": "zstd",
+    "application/vnd.docker.image.rootfs.diff.tar": "none",
+    "application/vnd.docker.image.rootfs.diff.tar.gzip": "gzip",
+    "application/vnd.docker.image.rootfs.diff.tar.zstd": "zstd",
+    "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip": "gzip",
+    "application/x-tar": "none",
+}
+
+
+def compression_for_media_type(media_type: str | None) -> Compression | None:
+    """The compression a layer media type declares; None when only the magic can tell."""
+    if not media_type:
+        return None
+    try:
+        return _LAYER_TYPES[media_type]
+    except KeyError:
+        raise UnsupportedLayer(f"apply layer: unsupported media type {media_type!r}") from None
+
+
+def detect_compression(head: bytes) -> Compression:
+    """The compression of a stream, from its first bytes."""
+    if head.startswith(GZIP_MAGIC):
+        return "gzip"
+    if head.startswith(ZSTD_MAGIC):
+        return "zstd"
+    return "none"
+
+
+class _PrefixedStream:
+    """A read-only stream that first returns already-read bytes, then the rest of `inner`."""
+
+    def __init__(self, prefix: bytes, inner: BinaryIO) -> None:
+        self._prefix = prefix
+        self._inner = inner
+
+    def read(self, n: int = -1) -> bytes:
+        if self._prefix:
+            data, self._prefix = self._prefix, b""
+            return data
+        return self._inner.read(n)
+
+
+def _gzip_chunks(src: _PrefixedStream) -> Iterator[bytes]:
+    """Decompress one or more concatenated gzip members, CHUNK_SIZE bytes at most per chunk."""
+    d = zlib.decompressobj(31)
+    pending = b""
+    while True:
+        data, pending = pending or src.read(READ_SIZE), b""
+        if not data:
+            break
+        if d.eof:  # after a member: another member, or zero padding
+            if len(data) < len(GZIP_MAGIC):
+                more = src.read(READ_SIZE)
+                if more:
+                    pending = data + more
+                    continue
+            if data.startswith(GZIP_MAGIC):
+                d = zlib.decompressobj(31)
+            elif data.strip(b"\0"):
+                raise CorruptLayer("apply layer: trailing garbage after the gzip stream")
+            else:
+                continue
+        while data:
+            try:
+                out = d.decompress(data, CHUNK_SIZE)
+            except zlib.error as exc:
+                raise CorruptLayer(f"apply layer: gzip stream is corrupt: {exc}") from exc
+            if out:
+                yield out
+            if d.eof:
+                pending = d.unused_data
+                break
+            data = d.unconsumed_tail
+    while not d.eof:  # output zlib still holds after the last input
+        try:
+            out = d.decompress(b"", CHUNK_SIZE)
+        except zlib.error as exc:
+            raise CorruptLayer(f"apply layer: gzip stream is corrupt: {exc}") from exc
+        if not out:
+            raise CorruptLayer("apply layer: gzip stream is truncated")
+        yield out
+
+
+def _zstd_chunks(src: _PrefixedStream) -> Iterator[bytes]:
+    try:
+        import zstandard
+    except ImportError as exc:
+        raise UnsupportedLayer(
+            "apply layer: zstd layers need the 'zstandard' Python package") from exc
+    reader = zstandard.ZstdDecompressor().stream_reader(
+        src, read_size=READ_SIZE, read_across_frames=True)
+    while True:
+        try:
+            out = reader.read(CHUNK_SIZE)
+        except zstandard.ZstdError as exc:
+            raise CorruptLayer(f"apply layer: zstd stream is corrupt: {exc}") from exc
+        if not out:
+            return
+        yield out
+
+
+def _plain_chunks(src: _PrefixedStream) -> Iterator[bytes]:
+    while True:
+        data = src.read(CHUNK_SIZE)
+        if not data:
+            return
+        yield data
+
+
+_DECODERS = {"gzip": _gzip_chunks, "zstd": _zstd_chunks, "none": _plain_chunks}
+
+_EOF = object()
+
+
+class ChunkSource:
+    """Uncompressed chunks of a layer, produced by a background thread.
+
+    Use as a context manager; `get()` returns the next chunk, b"" at the end. After the end,
+    `diff_id` and `size` describe the whole uncompressed stream.
+    """
+
+    def __init__(self, stream: BinaryIO, media_type: str | None, max_bytes: int) -> None:
+        declared = compression_for_media_type(media_type)
+        head = stream.read(4)
+        # Like docker, trust the magic over the declared media type.
+        self.compression: Compression = detect_compression(head) if head else (declared or "none")
+        self._src = _PrefixedStream(head, stream)
+        self._max_bytes = max_bytes
+        self._queue: queue.Queue[object] = queue.Queue(QUEUE_DEPTH)
+        self._stop = threading.Event()
+        self._hash = hashlib.sha256()
+        self.size = 0
+        self._done = False
+        self._thread = threading.Thread(target=self._produce, name="layer-decompress",
+                                        daemon=True)
+
+    def __enter__(self) -> ChunkSource:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def diff_id(self) -> str:
+        return "sha256:" + self._hash.hexdigest()
+
+    def _put(self, item: object) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _produce(self) -> None:
+        try:
+            for chunk in _DECODERS[self.compression](self._src):
+                self.size += len(chunk)
+                if self.size > self._max_bytes:
+                    raise LayerTooLarge(
+                        f"apply layer: uncompressed stream exceeds the limit of "
+                        f"{self._max_bytes} bytes")
+                self._hash.update(chunk)
+                if not self._put(chunk):
+                    return
+            self._put(_EOF)
+        except BaseException as exc:  # handed over to the consumer thread
+            self._put(exc)
+
+    def get(self) -> bytes:
+        """The next uncompressed chunk; b"" once the stream is exhausted."""
+        if self._done:
+            return b""
+        item = self._queue.get()
+        if item is _EOF:
+            self._done = True
+            return b""
+        if isinstance(item, BaseException):
+            self._done = True
+            raise item
+        return item  # type: ignore[return-value]
+
+    def drain(self) -> None:
+        """Consume (and hash) the rest of the stream, e.g. the tar's trailing padding."""
+        while self.get():
+            pass
+
+    def close(self) -> None:
+        """Stop the producer (if still running) and wait for it."""
+        self._stop.set()
+        while self._thread.is_alive():
+            try:
+                self._queue.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        self._thread.join()

@@ -1,0 +1,142 @@
+"""Filesystem access confined to one root directory.
+
+Every directory is opened relative to its parent's file descriptor with O_NOFOLLOW, starting
+from the root's descriptor, so neither `..` nor a symlink (planted by a layer or already on
+disk) can lead outside the root. Names are bytes paths relative to the root, already
+normalised by `normalize` (no empty, `.` or `..` components).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import stat
+from pathlib import Path
+
+from pyengine.archive.errors import ArchiveError, UnsafeLayer
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+MAX_CACHED_DIRS = 256
+
+
+def normalize(name: bytes, what: str = "entry") -> bytes:
+    """A tar name as a clean relative path; b"" for the root itself.
+
+    Absolute names and `..` components are refused: an OCI layer has no reason to use them.
+    """
+    if name.startswith(b"/"):
+        raise UnsafeLayer(f"apply layer: {what} {_show(name)} is an absolute path")
+    parts = [p for p in name.split(b"/") if p and p != b"."]
+    if b".." in parts:
+        raise UnsafeLayer(f"apply layer: {what} {_show(name)} contains '..'")
+    return b"/".join(parts)
+
+
+def _show(name: bytes) -> str:
+    return repr(name.decode("utf-8", "backslashreplace"))
+
+
+def split(path: bytes) -> tuple[bytes, bytes]:
+    """(parent, basename) of a normalised path."""
+    parent, _, base = path.rpartition(b"/")
+    return parent, base
+
+
+class RootedDirs:
+    """Directory descriptors under one root, opened without following symlinks, cached."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.root_fd = os.open(root, _DIR_FLAGS)
+        self._cache: dict[bytes, int] = {b"": self.root_fd}
+
+    def close(self) -> None:
+        self.forget()
+        os.close(self.root_fd)
+
+    def __enter__(self) -> RootedDirs:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def forget(self) -> None:
+        """Close every cached descriptor but the root's (after something was removed)."""
+        for path, fd in self._cache.items():
+            if path:
+                os.close(fd)
+        self._cache = {b"": self.root_fd}
+
+    def dir_fd(self, path: bytes, create: bool = True, mode: int = 0o755) -> int | None:
+        """A descriptor of directory `path`; missing directories are created when `create`.
+
+        Returns None when the directory is missing and `create` is false. Raises UnsafeLayer
+        when a component is a symlink or not a directory.
+        """
+        fd = self._cache.get(path)
+        if fd is not None:
+            return fd
+        parent, base = split(path)
+        parent_fd = self.dir_fd(parent, create, mode)
+        if parent_fd is None:
+            return None
+        try:
+            fd = os.open(base, _DIR_FLAGS, dir_fd=parent_fd)
+        except FileNotFoundError:
+            if not create:
+                return None
+            try:
+                os.mkdir(base, mode, dir_fd=parent_fd)
+            except FileExistsError:
+                pass
+            fd = self._open_existing(base, parent_fd, path)
+        except OSError as exc:
+            self._refuse(exc, path)
+        if len(self._cache) >= MAX_CACHED_DIRS:
+            self.forget()
+        self._cache[path] = fd
+        return fd
+
+    def _open_existing(self, base: bytes, parent_fd: int, path: bytes) -> int:
+        try:
+            return os.open(base, _DIR_FLAGS, dir_fd=parent_fd)
+        except OSError as exc:
+            self._refuse(exc, path)
+
+    @staticmethod
+    def _refuse(exc: OSError, path: bytes) -> None:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            raise UnsafeLayer(
+                f"apply layer: {_show(path)} is a symlink or not a directory; refusing to "
+                f"write through it") from exc
+        raise ArchiveError(f"apply layer: open directory {_show(path)}: {exc}") from exc
+
+    def lstat(self, path: bytes) -> os.stat_result | None:
+        """lstat of `path`, None when it (or a parent) does not exist."""
+        parent, base = split(path)
+        parent_fd = self.dir_fd(parent, create=False)
+        if parent_fd is None:
+            return None
+        try:
+            return os.stat(base, dir_fd=parent_fd, follow_symlinks=False)
+        except FileNotFoundError:
+            return None
+
+    def remove(self, parent_fd: int, base: bytes, st: os.stat_result | None = None) -> None:
+        """Remove `base` in `parent_fd`, recursively for directories, never following links."""
+        if st is None:
+            try:
+                st = os.stat(base, dir_fd=parent_fd, follow_symlinks=False)
+            except FileNotFoundError:
+                return
+        if stat.S_ISDIR(st.st_mode):
+            shutil.rmtree(base, dir_fd=parent_fd)
+            self.forget()
+        else:
+            os.unlink(base, dir_fd=parent_fd)
+
+
+def proc_path(parent_fd: int, base: bytes) -> bytes:
+    """A path naming `base` inside an open directory, for calls without a dir_fd argument."""
+    return b"/proc/self/fd/%d/%s" % (parent_fd, base)

@@ -13,6 +13,7 @@ from pyengine.archive.errors import (
     UnsupportedLayer,
 )
 from pyengine.archive.types import ApplyResult, Limits, WhiteoutMode
+from pyengine.archive.writer import diff, export_tar
 
 __all__ = [
     "ApplyResult",
@@ -24,4 +25,6 @@ __all__ = [
     "UnsupportedLayer",
     "WhiteoutMode",
     "apply_layer",
+    "diff",
+    "export_tar",
 ]

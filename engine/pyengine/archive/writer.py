@@ -1,0 +1,293 @@
+"""Writing layer tars: a whole tree (export_tar) or the changes of a snapshot (diff).
+
+Tars are PAX, entries sorted by name, hardlinks kept as links, xattrs as SCHILY.xattr records
+(overlayfs' own trusted.overlay.* attributes excluded), numeric owners only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import tarfile
+import zlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import BinaryIO, Literal
+
+from pyengine.archive.apply import OPAQUE_MARKER, OVERLAY_OPAQUE_XATTR, WHITEOUT_PREFIX
+from pyengine.archive.errors import ArchiveError
+
+Compression = Literal["none", "gzip"]
+
+
+class _HashingWriter:
+    """Counts and hashes the plain tar bytes, optionally gzip-compressing them into `out`."""
+
+    def __init__(self, out: BinaryIO, compression: Compression) -> None:
+        self._out = out
+        self._hash = hashlib.sha256()
+        self._gzip = zlib.compressobj(6, zlib.DEFLATED, 31) if compression == "gzip" else None
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self._hash.update(data)
+        self.size += len(data)
+        self._out.write(self._gzip.compress(data) if self._gzip else data)
+        return len(data)
+
+    def finish(self) -> str:
+        if self._gzip:
+            self._out.write(self._gzip.flush())
+        return "sha256:" + self._hash.hexdigest()
+
+
+def _xattrs(path: Path) -> dict[str, str]:
+    try:
+        names = os.listxattr(path, follow_symlinks=False)
+    except OSError:
+        return {}
+    records = {}
+    for name in sorted(names):
+        if name.startswith("trusted.overlay."):
+            continue
+        value = os.getxattr(path, name, follow_symlinks=False)
+        records["SCHILY.xattr." + name] = value.decode("utf-8", "surrogateescape")
+    return records
+
+
+class _TarBuilder:
+    """Adds filesystem objects to a PAX tar, turning repeated inodes into hardlinks."""
+
+    def __init__(self, out: _HashingWriter) -> None:
+        self.tar = tarfile.open(  # noqa: SIM115 - closed by close()
+            fileobj=out, mode="w|", format=tarfile.PAX_FORMAT, encoding="utf-8",
+            errors="surrogateescape")
+        self._inodes: dict[tuple[int, int], str] = {}
+        self.names: set[str] = set()
+
+    def add(self, path: Path, name: str, st: os.stat_result) -> None:
+        self.names.add(name)
+        info = tarfile.TarInfo(name)
+        info.mode = stat.S_IMODE(st.st_mode)
+        info.uid, info.gid = st.st_uid, st.st_gid
+        info.mtime = int(st.st_mtime)
+        info.uname = info.gname = ""
+        info.pax_headers = _xattrs(path)
+        key = (st.st_dev, st.st_ino)
+        if stat.S_ISREG(st.st_mode) and st.st_nlink > 1 and key in self._inodes:
+            info.type = tarfile.LNKTYPE
+            info.linkname = self._inodes[key]
+            self.tar.addfile(info)
+            return
+        if stat.S_ISREG(st.st_mode):
+            info.type, info.size = tarfile.REGTYPE, st.st_size
+            if st.st_nlink > 1:
+                self._inodes[key] = name
+            with open(path, "rb", buffering=0) as fh:
+                self.tar.addfile(info, fh)
+            return
+        if stat.S_ISDIR(st.st_mode):
+            info.type = tarfile.DIRTYPE
+        elif stat.S_ISLNK(st.st_mode):
+            info.type, info.linkname = tarfile.SYMTYPE, os.readlink(path)
+        elif stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
+            info.type = tarfile.CHRTYPE if stat.S_ISCHR(st.st_mode) else tarfile.BLKTYPE
+            info.devmajor, info.devminor = os.major(st.st_rdev), os.minor(st.st_rdev)
+        elif stat.S_ISFIFO(st.st_mode):
+            info.type = tarfile.FIFOTYPE
+        else:
+            return  # sockets do not belong in a layer
+        self.tar.addfile(info)
+
+    def add_marker(self, name: str) -> None:
+        """An empty regular file: an OCI whiteout or opaque marker."""
+        info = tarfile.TarInfo(name)
+        info.mode, info.mtime, info.uname, info.gname = 0o644, 0, "", ""
+        self.tar.addfile(info)
+
+    def close(self) -> None:
+        self.tar.close()
+
+
+def _walk(root: Path, rel: str = "") -> Iterator[tuple[Path, str, os.stat_result]]:
+    """(path, relative name, lstat) of everything under root, sorted, parents first."""
+    directory = root / rel if rel else root
+    for name in sorted(os.listdir(directory)):
+        path = directory / name
+        st = os.lstat(path)
+        relname = f"{rel}/{name}" if rel else name
+        yield path, relname, st
+        if stat.S_ISDIR(st.st_mode):
+            yield from _walk(root, relname)
+
+
+def export_tar(root: Path, out: BinaryIO, *, compression: Compression = "none") -> str:
+    """Write the whole tree under `root` as a tar; returns the sha256 of the plain tar."""
+    writer = _HashingWriter(out, compression)
+    builder = _TarBuilder(writer)
+    for path, name, st in _walk(root):
+        builder.add(path, name, st)
+    builder.close()
+    return writer.finish()
+
+
+def _is_overlay_whiteout(st: os.stat_result) -> bool:
+    return stat.S_ISCHR(st.st_mode) and st.st_rdev == 0
+
+
+def _is_opaque(path: Path) -> bool:
+    try:
+        return os.getxattr(path, OVERLAY_OPAQUE_XATTR, follow_symlinks=False) == b"y"
+    except OSError:
+        return False
+
+
+class _LowerView:
+    """Lookups in a stack of lower directories (topmost first) with overlayfs semantics."""
+
+    def __init__(self, lowers: Sequence[Path]) -> None:
+        self.lowers = list(lowers)
+
+    def lstat(self, rel: str) -> os.stat_result | None:
+        for lower in self.lowers:
+            try:
+                st = os.lstat(lower / rel)
+            except (FileNotFoundError, NotADirectoryError):
+                if self._hidden_below(lower, rel):
+                    return None
+                continue
+            return None if _is_overlay_whiteout(st) else st
+        return None
+
+    def _hidden_below(self, lower: Path, rel: str) -> bool:
+        parts = rel.split("/")
+        for i in range(1, len(parts)):
+            parent = lower.joinpath(*parts[:i])
+            if _is_opaque(parent):
+                return True
+            try:
+                if _is_overlay_whiteout(os.lstat(parent)):
+                    return True
+            except OSError:
+                continue
+        return False
+
+    def names(self, rel: str) -> set[str]:
+        """Names visible in directory `rel` of the merged lower view."""
+        visible: set[str] = set()
+        hidden: set[str] = set()
+        for lower in self.lowers:
+            directory = lower / rel if rel else lower
+            try:
+                entries = os.listdir(directory)
+            except (FileNotFoundError, NotADirectoryError):
+                if self._hidden_below(lower, rel + "/x" if rel else "x"):
+                    break
+                continue
+            for name in entries:
+                if name in visible or name in hidden:
+                    continue
+                if _is_overlay_whiteout(os.lstat(directory / name)):
+                    hidden.add(name)
+                else:
+                    visible.add(name)
+            if _is_opaque(directory):
+                break
+        return visible
+
+
+def _same(a: os.stat_result, b: os.stat_result, path_a: Path, path_b: Path) -> bool:
+    if stat.S_IFMT(a.st_mode) != stat.S_IFMT(b.st_mode) or a.st_mode != b.st_mode:
+        return False
+    if (a.st_uid, a.st_gid) != (b.st_uid, b.st_gid) or _xattrs(path_a) != _xattrs(path_b):
+        return False
+    if stat.S_ISDIR(a.st_mode):
+        return True  # a directory's mtime changes with its contents; those are diffed anyway
+    if a.st_mtime_ns != b.st_mtime_ns or a.st_size != b.st_size or a.st_rdev != b.st_rdev:
+        return False
+    if stat.S_ISLNK(a.st_mode):
+        return os.readlink(path_a) == os.readlink(path_b)
+    return True
+
+
+def diff(lower_dirs: Sequence[Path] | None, upper: Path, out: BinaryIO, *,
+         compression: Compression = "none") -> str:
+    """Write the OCI layer tar that turns the lower view into `upper`; returns its diff_id.
+
+    lower_dirs None: `upper` is an overlayfs upper directory; its contents are the changes,
+    char 0:0 devices become `.wh.` whiteouts and opaque directories get `.wh..wh..opq`.
+    lower_dirs given: `upper` is a complete tree (a native snapshot or a mounted view) compared
+    with the merged lower directories (topmost first): changed and new paths are written
+    (with their parent directories), removed ones become whiteouts.
+    """
+    writer = _HashingWriter(out, compression)
+    builder = _TarBuilder(writer)
+    try:
+        if lower_dirs is None:
+            _diff_upper(upper, builder)
+        else:
+            _diff_compare(_LowerView(lower_dirs), upper, builder)
+    except OSError as exc:
+        raise ArchiveError(f"diff {upper}: {exc}") from exc
+    builder.close()
+    return writer.finish()
+
+
+def _diff_upper(upper: Path, builder: _TarBuilder) -> None:
+    for path, name, st in _walk(upper):
+        if _is_overlay_whiteout(st):
+            parent, _, base = name.rpartition("/")
+            marker = WHITEOUT_PREFIX.decode() + base
+            builder.add_marker(f"{parent}/{marker}" if parent else marker)
+            continue
+        builder.add(path, name, st)
+        if stat.S_ISDIR(st.st_mode) and _is_opaque(path):
+            builder.add_marker(f"{name}/{OPAQUE_MARKER.decode()}")
+
+
+def _diff_compare(lower: _LowerView, upper: Path, builder: _TarBuilder, rel: str = "",
+                  pending: list[tuple[Path, str, os.stat_result]] | None = None) -> None:
+    """Recursively emit changes under directory `rel`; `pending` are unchanged ancestors
+    written only if something below them changes."""
+    pending = pending if pending is not None else []
+    directory = upper / rel if rel else upper
+    names = sorted(os.listdir(directory))
+    removed = sorted(lower.names(rel) - set(names))
+    if removed:
+        _flush(builder, pending)
+        for name in removed:
+            whiteout = WHITEOUT_PREFIX.decode() + name
+            builder.add_marker(f"{rel}/{whiteout}" if rel else whiteout)
+    for name in names:
+        path = directory / name
+        relname = f"{rel}/{name}" if rel else name
+        st = os.lstat(path)
+        old = lower.lstat(relname)
+        lower_path = _lower_path(lower, relname)
+        changed = old is None or lower_path is None or not _same(st, old, path, lower_path)
+        if stat.S_ISDIR(st.st_mode):
+            if changed:
+                _flush(builder, pending)
+                builder.add(path, relname, st)
+                _diff_compare(lower, upper, builder, relname, [])
+            else:
+                _diff_compare(lower, upper, builder, relname, [*pending, (path, relname, st)])
+            continue
+        if changed:
+            _flush(builder, pending)
+            builder.add(path, relname, st)
+
+
+def _lower_path(lower: _LowerView, rel: str) -> Path | None:
+    for directory in lower.lowers:
+        if os.path.lexists(directory / rel):
+            return directory / rel
+    return None
+
+
+def _flush(builder: _TarBuilder, pending: list[tuple[Path, str, os.stat_result]]) -> None:
+    for path, name, st in pending:
+        if name not in builder.names:
+            builder.add(path, name, st)
+    pending.clear()

@@ -1,0 +1,185 @@
+"""apply_layer on well-formed layers: entry kinds, metadata, compression, whiteouts (remove)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import stat
+import tarfile
+from pathlib import Path
+
+import pytest
+from layer_builder import Layer, gz
+from pyengine.archive import CorruptLayer, Limits, UnsupportedLayer, apply_layer
+
+OCI_TAR = "application/vnd.oci.image.layer.v1.tar"
+OCI_GZIP = OCI_TAR + "+gzip"
+OCI_ZSTD = OCI_TAR + "+zstd"
+
+
+def apply(data: bytes, dest: Path, media_type: str | None = OCI_TAR, **kw: object):
+    dest.mkdir(exist_ok=True)
+    kw.setdefault("whiteouts", "remove")
+    return apply_layer(io.BytesIO(data), media_type, dest, **kw)  # type: ignore[arg-type]
+
+
+def sample_layer() -> bytes:
+    layer = Layer()
+    layer.dir("etc", 0o755, mtime=1_600_000_000)
+    layer.file("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\n", 0o644)
+    layer.file("bin/tool", b"#!/bin/sh\n", 0o4755, mtime=1_650_000_000)
+    layer.symlink("bin/sh", "/bin/busybox")
+    layer.hardlink("bin/tool2", "bin/tool")
+    layer.fifo("run/fifo", 0o600)
+    layer.dir("tmp", 0o1777)
+    return layer.bytes()
+
+
+def test_entries_metadata_and_diff_id(tmp_path: Path) -> None:
+    data = sample_layer()
+    result = apply(data, tmp_path / "root")
+    root = tmp_path / "root"
+    assert result.diff_id == "sha256:" + hashlib.sha256(data).hexdigest()
+    assert result.size == len(data)
+    assert (root / "etc/passwd").read_bytes().startswith(b"root:x")
+    tool = os.lstat(root / "bin/tool")
+    assert stat.S_IMODE(tool.st_mode) == 0o4755
+    assert tool.st_mtime == 1_650_000_000
+    assert tool.st_nlink == 2 and os.lstat(root / "bin/tool2").st_ino == tool.st_ino
+    assert os.readlink(root / "bin/sh") == "/bin/busybox"
+    assert stat.S_ISFIFO(os.lstat(root / "run/fifo").st_mode)
+    assert stat.S_IMODE(os.lstat(root / "tmp").st_mode) == 0o1777
+    # directory mtimes are set after their contents were written
+    assert os.lstat(root / "etc").st_mtime == 1_600_000_000
+
+
+@pytest.mark.parametrize("compress,media_type", [
+    (gz, OCI_GZIP), (gz, None), (gz, OCI_TAR),  # magic wins over the declared type
+    (lambda d: d, None), (lambda d: d, "application/vnd.docker.image.rootfs.diff.tar.gzip"),
+])
+def test_compression_detection(tmp_path: Path, compress, media_type) -> None:
+    data = sample_layer()
+    result = apply(compress(data), tmp_path / "root", media_type)
+    assert result.diff_id == "sha256:" + hashlib.sha256(data).hexdigest()
+    assert (tmp_path / "root/etc/passwd").exists()
+
+
+def test_zstd_layer(tmp_path: Path) -> None:
+    zstandard = pytest.importorskip("zstandard")
+    data = sample_layer()
+    blob = zstandard.ZstdCompressor().compress(data)
+    result = apply(blob, tmp_path / "root", OCI_ZSTD)
+    assert result.diff_id == "sha256:" + hashlib.sha256(data).hexdigest()
+    assert os.readlink(tmp_path / "root/bin/sh") == "/bin/busybox"
+
+
+def test_multi_member_gzip(tmp_path: Path) -> None:
+    data = sample_layer()
+    half = len(data) // 2
+    result = apply(gz(data[:half]) + gz(data[half:]), tmp_path / "root", OCI_GZIP)
+    assert result.diff_id == "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def test_unknown_media_type(tmp_path: Path) -> None:
+    with pytest.raises(UnsupportedLayer, match="unsupported media type"):
+        apply(sample_layer(), tmp_path / "root", "application/vnd.oci.image.config.v1+json")
+
+
+def test_truncated_gzip_is_corrupt(tmp_path: Path) -> None:
+    blob = gz(sample_layer())
+    with pytest.raises(CorruptLayer):
+        apply(blob[: len(blob) // 2], tmp_path / "root", OCI_GZIP)
+
+
+def test_bad_header_checksum_is_corrupt(tmp_path: Path) -> None:
+    data = bytearray(sample_layer())
+    data[10] ^= 0xFF
+    with pytest.raises(CorruptLayer, match="checksum"):
+        apply(bytes(data), tmp_path / "root")
+
+
+def test_long_names_and_xattrs_pax_and_gnu(tmp_path: Path) -> None:
+    long_dir = "d" * 120
+    long_name = f"{long_dir}/" + "f" * 150
+    for fmt, dest in ((tarfile.PAX_FORMAT, "pax"), (tarfile.GNU_FORMAT, "gnu")):
+        layer = Layer(fmt).dir(long_dir).file(long_name, b"x")
+        layer.symlink("link", "t" * 200)
+        apply(layer.bytes(), tmp_path / dest)
+        assert (tmp_path / dest / long_name).read_bytes() == b"x"
+        assert os.readlink(tmp_path / dest / "link") == "t" * 200
+
+
+def test_user_xattr(tmp_path: Path) -> None:
+    info = tarfile.TarInfo("f")
+    info.pax_headers = {"SCHILY.xattr.user.test": "v\udcff"}  # binary value round trip
+    layer = Layer().raw_header(info)
+    result = apply(layer.bytes(), tmp_path / "root")
+    try:
+        value = os.getxattr(tmp_path / "root/f", "user.test")
+    except OSError:
+        pytest.skip("no user xattrs on this filesystem")
+    assert value == b"v\xff" or result.skipped_xattrs == 1
+
+
+def test_overlay_xattrs_from_a_layer_are_dropped(tmp_path: Path) -> None:
+    info = tarfile.TarInfo("d")
+    info.type = tarfile.DIRTYPE
+    info.pax_headers = {"SCHILY.xattr.trusted.overlay.redirect": "/etc"}
+    result = apply(Layer().raw_header(info).bytes(), tmp_path / "root")
+    assert result.skipped_xattrs == 1
+
+
+def test_replacing_entries(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    apply(Layer().dir("a").file("a/x", b"1").file("b", b"file").bytes(), root)
+    # a directory replaced by a file, a file by a directory, a file by a symlink
+    apply(Layer().file("a", b"now a file").dir("b").symlink("c", "a").bytes(), root)
+    assert (root / "a").read_bytes() == b"now a file"
+    assert (root / "b").is_dir()
+    assert os.readlink(root / "c") == "a"
+
+
+def test_whiteouts_remove_mode(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    apply(Layer().dir("etc").file("etc/a", b"a").file("etc/b", b"b")
+          .dir("var").dir("var/cache").file("var/cache/old", b"o").dir("var/cache/sub")
+          .file("var/cache/sub/deep", b"d").bytes(), root)
+    layer = (Layer().dir("etc").file("etc/.wh.a").dir("var").dir("var/cache")
+             .file("var/cache/new", b"n").file("var/cache/.wh..wh..opq")
+             .file(".wh.missing"))
+    apply(layer.bytes(), root)
+    assert not (root / "etc/a").exists() and (root / "etc/b").exists()
+    assert sorted(os.listdir(root / "var/cache")) == ["new"]  # opaque keeps this layer's file
+    assert not (root / ".wh.missing").exists()
+
+
+def test_whiteout_of_directory_removes_tree(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    apply(Layer().dir("d").dir("d/e").file("d/e/f", b"f").bytes(), root)
+    apply(Layer().file(".wh.d").bytes(), root)
+    assert os.listdir(root) == []
+
+
+def test_sparse_files(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+    if not shutil.which("tar"):
+        pytest.skip("GNU tar needed to make sparse archives")
+    src = tmp_path / "src"
+    src.mkdir()
+    with open(src / "sparse", "wb") as fh:
+        fh.seek(5 << 20)
+        fh.write(b"middle")
+        fh.seek(9 << 20)
+        fh.write(b"end")
+    for fmt in ("gnu", "posix"):
+        blob = subprocess.run(["tar", "-C", str(src), f"--format={fmt}", "--sparse", "-cf",
+                               "-", "sparse"], check=True, capture_output=True).stdout
+        assert len(blob) < 1 << 20
+        dest = tmp_path / fmt
+        result = apply(blob, dest, limits=Limits(max_bytes=64 << 20))
+        assert result.entries == 1
+        with open(dest / "sparse", "rb") as fh:
+            content = fh.read()
+        assert content == (src / "sparse").read_bytes()

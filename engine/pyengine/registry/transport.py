@@ -1,0 +1,254 @@
+"""HTTP transport over the standard library's http.client.
+
+Why not a third-party HTTP library: the registry protocol needs only a handful of things
+(keep-alive connections, streamed bodies read into our own buffers, Range, redirects we
+follow ourselves so that Authorization is never forwarded to another host, per-registry TLS
+contexts from a docker-style certs.d). http.client gives exactly those without adding a
+dependency to a daemon that runs as root, and keeps the hot path (socket -> buffer -> hash ->
+file) free of extra copies.
+
+This module knows nothing about auth or registries: it sends one request to one URL over a
+pooled connection and hands back a streaming ``Response``.
+"""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import socket
+import ssl
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import urlsplit, urlunsplit
+
+from pyengine.registry.config import RegistryConfig
+
+log = logging.getLogger("pyengine.registry")
+
+#: Errors after which a request may be retried on a fresh connection.
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    ConnectionError,
+    http.client.RemoteDisconnected,
+    http.client.IncompleteRead,
+    http.client.BadStatusLine,
+    socket.timeout,
+    TimeoutError,
+    ssl.SSLEOFError,
+)
+
+Body = bytes | Callable[[], BinaryIO] | None
+
+
+def redact_url(url: str) -> str:
+    """URL without query string or userinfo, for logs and error messages."""
+    parts = urlsplit(url)
+    netloc = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+@dataclass(frozen=True)
+class Origin:
+    scheme: str
+    netloc: str
+
+    @classmethod
+    def of(cls, url: str) -> Origin:
+        parts = urlsplit(url)
+        return cls(parts.scheme, parts.netloc)
+
+
+class Response:
+    """A streaming HTTP response; ``close()`` returns its connection to the pool."""
+
+    def __init__(self, transport: Transport, origin: Origin, conn, raw, url: str) -> None:
+        self._transport = transport
+        self._origin = origin
+        self._conn = conn
+        self._raw: http.client.HTTPResponse = raw
+        self.url = url
+        self.status: int = raw.status
+        self.reason: str = raw.reason
+        self.headers = raw.headers
+
+    def header(self, name: str, default: str | None = None) -> str | None:
+        return self.headers.get(name, default)
+
+    def readinto(self, buffer: memoryview) -> int:
+        return self._raw.readinto(buffer)
+
+    def read(self, limit: int | None = None) -> bytes:
+        """Read the whole body (refusing more than ``limit`` bytes)."""
+        if limit is None:
+            return self._raw.read()
+        data = self._raw.read(limit + 1)
+        if len(data) > limit:
+            self.discard()
+            raise ValueError(f"response from {redact_url(self.url)} exceeds {limit} bytes")
+        return data
+
+    def discard(self) -> None:
+        """Close without reusing the connection (body not fully read)."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        self._raw.close()
+
+    def close(self) -> None:
+        if self._conn is None:
+            return
+        conn, self._conn = self._conn, None
+        reusable = False
+        if not self._raw.isclosed():
+            length = self._raw.length
+            if length is not None and length <= 64 * 1024:
+                try:
+                    self._raw.read()
+                    reusable = not self._raw.will_close
+                except (*CONNECTION_ERRORS, OSError):
+                    reusable = False
+        else:
+            reusable = not self._raw.will_close
+        self._raw.close()
+        if reusable:
+            self._transport._release(self._origin, conn)
+        else:
+            conn.close()
+
+    def __enter__(self) -> Response:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class Transport:
+    """Pooled keep-alive connections, one TLS context per registry host."""
+
+    def __init__(self, config: RegistryConfig) -> None:
+        self.config = config
+        self._idle: dict[Origin, list[http.client.HTTPConnection]] = {}
+        self._lock = threading.Lock()
+        self._tls: dict[str, ssl.SSLContext] = {}
+
+    def tls_context(self, netloc: str) -> ssl.SSLContext:
+        with self._lock:
+            context = self._tls.get(netloc)
+            if context is None:
+                context = self._build_tls_context(netloc)
+                self._tls[netloc] = context
+            return context
+
+    def _build_tls_context(self, netloc: str) -> ssl.SSLContext:
+        context = ssl.create_default_context()
+        certs_dir = self.config.certs_dir
+        host_dir = Path(certs_dir) / netloc if certs_dir else None
+        if host_dir is not None and host_dir.is_dir():
+            for ca_file in sorted(host_dir.glob("*.crt")):
+                context.load_verify_locations(cafile=str(ca_file))
+            for cert_file in sorted(host_dir.glob("*.cert")):
+                key_file = cert_file.with_suffix(".key")
+                if not key_file.exists():
+                    raise FileNotFoundError(
+                        f"client certificate {cert_file} has no matching key {key_file}"
+                    )
+                context.load_cert_chain(str(cert_file), str(key_file))
+        return context
+
+    def _connect(self, origin: Origin) -> http.client.HTTPConnection:
+        timeout = self.config.read_timeout
+        blocksize = self.config.read_chunk_size
+        if origin.scheme == "https":
+            return http.client.HTTPSConnection(
+                origin.netloc,
+                timeout=timeout,
+                context=self.tls_context(origin.netloc),
+                blocksize=blocksize,
+            )
+        if origin.scheme != "http":
+            raise ValueError(f"unsupported URL scheme {origin.scheme!r}")
+        return http.client.HTTPConnection(origin.netloc, timeout=timeout, blocksize=blocksize)
+
+    def _acquire(self, origin: Origin) -> tuple[http.client.HTTPConnection, bool]:
+        with self._lock:
+            idle = self._idle.get(origin)
+            if idle:
+                return idle.pop(), True
+        return self._connect(origin), False
+
+    def _release(self, origin: Origin, conn: http.client.HTTPConnection) -> None:
+        with self._lock:
+            idle = self._idle.setdefault(origin, [])
+            if len(idle) < 16:
+                idle.append(conn)
+                return
+        conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            pools, self._idle = self._idle, {}
+        for idle in pools.values():
+            for conn in idle:
+                conn.close()
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str] | None = None,
+        body: Body = None,
+        body_length: int | None = None,
+    ) -> Response:
+        """Send one request. A stale pooled connection is retried once on a new one."""
+        origin = Origin.of(url)
+        parts = urlsplit(url)
+        target = parts.path or "/"
+        if parts.query:
+            target += "?" + parts.query
+        send_headers = {"User-Agent": self.config.user_agent}
+        send_headers.update(headers or {})
+        for attempt in range(2):
+            conn, reused = self._acquire(origin)
+            payload: bytes | BinaryIO | None
+            payload = body() if callable(body) else body
+            if payload is not None and body_length is not None:
+                send_headers["Content-Length"] = str(body_length)
+            elif isinstance(payload, bytes):
+                send_headers["Content-Length"] = str(len(payload))
+            elif method in ("POST", "PUT", "PATCH") and payload is None:
+                send_headers["Content-Length"] = "0"
+            try:
+                if conn.sock is None:
+                    conn.timeout = self.config.connect_timeout
+                    conn.connect()
+                    conn.sock.settimeout(self.config.read_timeout)
+                conn.request(method, target, body=payload, headers=send_headers)
+                raw = conn.getresponse()
+            except CONNECTION_ERRORS:
+                conn.close()
+                if reused and attempt == 0:
+                    continue
+                raise
+            except BaseException:
+                conn.close()
+                raise
+            finally:
+                if payload is not None and hasattr(payload, "close"):
+                    payload.close()
+            log.debug("%s %s -> %d", method, redact_url(url), raw.status)
+            return Response(self, origin, conn, raw, url)
+        raise AssertionError("unreachable")
+
+
+def join_query(url: str, params: Iterable[tuple[str, str]]) -> str:
+    """Append query parameters to a URL that may already have some (upload Locations do)."""
+    from urllib.parse import urlencode
+
+    extra = urlencode(list(params))
+    if not extra:
+        return url
+    parts = urlsplit(url)
+    query = f"{parts.query}&{extra}" if parts.query else extra
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))

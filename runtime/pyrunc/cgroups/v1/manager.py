@@ -1,0 +1,115 @@
+"""The cgroup v1 manager: one directory per mounted controller hierarchy."""
+
+from __future__ import annotations
+
+import importlib
+
+from pyrunc.cgroups import fs
+from pyrunc.cgroups.devices import Rule
+from pyrunc.cgroups.manager import Manager, empty_stats
+from pyrunc.errors import CgroupError
+
+# (subsystem, module in pyrunc.cgroups.v1, OCI resources key it reads), in runc's order.
+CONTROLLERS = (
+    ("cpuset", "cpuset", "cpu"),
+    ("cpu", "cpu", "cpu"),
+    ("memory", "memory", "memory"),
+    ("blkio", "blkio", "blockIO"),
+    ("pids", "pids", "pids"),
+    ("hugetlb", "hugetlb", "hugepageLimits"),
+    ("net_cls", "net_cls", "network"),
+    ("net_prio", "net_prio", "network"),
+)
+
+
+def controller(module: str):
+    """Import a v1 controller module on first use only."""
+    return importlib.import_module(f"pyrunc.cgroups.v1.{module}")
+
+
+class V1Manager(Manager):
+    mode = "v1"
+
+    def _after_mkdir(self, key: str, parent: str, child: str) -> None:
+        if self._is_cpuset_dir(child):
+            controller("cpuset").inherit_from_parent(parent, child)
+
+    def _is_cpuset_dir(self, child: str) -> bool:
+        cpuset = self.paths.get("cpuset")
+        return cpuset is not None and (cpuset == child or cpuset.startswith(child + "/"))
+
+    def _validate(self, resources: dict) -> None:
+        if resources.get("unified"):
+            raise CgroupError("cgroup: set unified: cannot use unified on cgroup v1")
+        if resources.get("rdma") and "rdma" not in self.paths:
+            raise CgroupError("cgroup: set rdma limit: the rdma controller is not mounted")
+
+    def _set(self, resources: dict, rules: list[Rule] | None) -> None:
+        self._validate(resources)
+        for subsystem, module, key in CONTROLLERS:
+            if not resources.get(key):
+                continue
+            mod = controller(module)
+            if not mod.wants(resources):
+                continue
+            path = self.paths.get(subsystem)
+            if path is None:
+                self._set_unmounted(subsystem, resources)
+                continue
+            mod.apply(path, resources)
+        if rules is not None:
+            self._set_devices(rules)
+
+    def _set_unmounted(self, subsystem: str, resources: dict) -> None:
+        raise CgroupError(f"cgroup: set {subsystem} limit: the {subsystem} controller is not "
+                          "mounted (container could not join or create cgroup)")
+
+    def _set_devices(self, rules: list[Rule]) -> None:
+        path = self.paths.get("devices")
+        if path is None:
+            raise CgroupError("cgroup: set devices limit: the devices controller is not mounted")
+        controller("devices").apply_rules(path, rules)
+
+    # -- freezer -----------------------------------------------------------------------------
+    def _freezer(self) -> str:
+        path = self.paths.get("freezer")
+        if path is None:
+            raise CgroupError("cgroup: freeze: the freezer controller is not mounted")
+        return path
+
+    def can_freeze(self) -> bool:
+        return "freezer" in self.paths
+
+    def freeze(self) -> None:
+        controller("freezer").freeze(self._freezer())
+
+    def thaw(self) -> None:
+        controller("freezer").thaw(self._freezer())
+
+    def freezer_state(self) -> str:
+        if "freezer" not in self.paths:
+            return "THAWED"
+        return controller("freezer").state(self._freezer())
+
+    # -- reporting ---------------------------------------------------------------------------
+    def procs_dir(self) -> str:
+        for key in ("pids", "freezer", "memory", "cpu", "devices"):
+            if key in self.paths:
+                return self.paths[key]
+        return self.dirs()[0]
+
+    def stats(self) -> dict:
+        out = empty_stats()
+        for subsystem, module in (("cpuacct", "cpuacct"), ("cpu", "cpu"), ("cpuset", "cpuset"),
+                                  ("memory", "memory"), ("pids", "pids"), ("blkio", "blkio"),
+                                  ("hugetlb", "hugetlb")):
+            path = self.paths.get(subsystem)
+            if path is not None:
+                controller(module).stats(path, out)
+        return out
+
+    def oom_kill_count(self) -> int:
+        path = self.paths.get("memory")
+        if path is None:
+            return 0
+        return fs.read_keyed(path, "memory.oom_control").get("oom_kill", 0)

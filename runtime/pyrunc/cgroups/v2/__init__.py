@@ -1,0 +1,1 @@
+"""cgroup v2: one module per resource writer, plus the eBPF device program."""

@@ -1,0 +1,66 @@
+"""v2 cpu: cpu.weight (from OCI shares), cpu.max, cpu.max.burst, cpu.idle; stats from cpu.stat.
+
+Realtime runtime/period have no v2 interface: setting them is an error (as in runc).
+"""
+
+from __future__ import annotations
+
+from pyrunc.cgroups import fs
+from pyrunc.errors import CgroupError
+
+
+def wants(resources: dict) -> bool:
+    cpu = resources.get("cpu") or {}
+    return any(cpu.get(key) is not None for key in
+               ("shares", "quota", "period", "burst", "idle", "realtimeRuntime",
+                "realtimePeriod"))
+
+
+def shares_to_weight(shares: int) -> int:
+    """OCI/runc conversion of v1 cpu.shares [2, 262144] to v2 cpu.weight [1, 10000]."""
+    if shares == 0:
+        return 0
+    return 1 + ((shares - 2) * 9999) // 262142
+
+
+def weight_to_shares(weight: int) -> int:
+    """The inverse mapping (for reports)."""
+    if weight == 0:
+        return 0
+    return 2 + ((weight - 1) * 262142) // 9999
+
+
+def apply(path: str, resources: dict) -> None:
+    cpu = resources.get("cpu") or {}
+    if cpu.get("realtimeRuntime") or cpu.get("realtimePeriod"):
+        raise CgroupError("cgroup: set cpu.realtimeRuntime/realtimePeriod: not supported on "
+                          "cgroup v2")
+    shares = int(cpu.get("shares") or 0)
+    if shares:
+        fs.write(path, "cpu.weight", shares_to_weight(shares))
+    quota, period = int(cpu.get("quota") or 0), int(cpu.get("period") or 0)
+    if quota or period:
+        text = str(quota) if quota > 0 else "max"
+        if period:
+            text += f" {period}"
+        fs.write(path, "cpu.max", text)
+    if cpu.get("burst") is not None:
+        fs.write(path, "cpu.max.burst", int(cpu["burst"]))
+    if cpu.get("idle") is not None:
+        fs.write(path, "cpu.idle", int(cpu["idle"]))
+
+
+def stats(path: str, out: dict) -> None:
+    stat = fs.read_keyed(path, "cpu.stat")
+    usage: dict = {}
+    if stat.get("usage_usec"):
+        usage["total"] = stat["usage_usec"] * 1000
+    usage["kernel"] = stat.get("system_usec", 0) * 1000
+    usage["user"] = stat.get("user_usec", 0) * 1000
+    throttling = {}
+    for src, dst, scale in (("nr_periods", "periods", 1),
+                            ("nr_throttled", "throttledPeriods", 1),
+                            ("throttled_usec", "throttledTime", 1000)):
+        if stat.get(src):
+            throttling[dst] = stat[src] * scale
+    out["cpu"] = {"usage": usage, "throttling": throttling}

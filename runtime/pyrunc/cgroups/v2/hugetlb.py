@@ -1,0 +1,30 @@
+"""v2 hugetlb: hugetlb.<size>.max; usage, max (peak is not kept by v2) and failcnt."""
+
+from __future__ import annotations
+
+from pyrunc.cgroups import fs
+
+
+def wants(resources: dict) -> bool:
+    return bool(resources.get("hugepageLimits"))
+
+
+def apply(path: str, resources: dict) -> None:
+    for entry in resources.get("hugepageLimits") or ():
+        fs.write(path, f"hugetlb.{entry['pageSize']}.max", int(entry["limit"]))
+
+
+def stats(path: str, out: dict) -> None:
+    from pyrunc.cgroups.v1.hugetlb import page_sizes
+
+    hugetlb: dict = {}
+    for size in page_sizes():
+        if not fs.exists(path, f"hugetlb.{size}.current"):
+            continue
+        entry: dict = {}
+        usage = fs.read_uint(path, f"hugetlb.{size}.current")
+        if usage:
+            entry["usage"] = usage
+        entry["failcnt"] = fs.read_keyed(path, f"hugetlb.{size}.events").get("max", 0)
+        hugetlb[size] = entry
+    out["hugetlb"] = hugetlb

@@ -1,0 +1,81 @@
+"""v2 io: weights (io.bfq.weight when BFQ is there, else io.weight) and io.max throttles.
+
+A leaf weight does not exist on v2: setting one is an error.
+"""
+
+from __future__ import annotations
+
+from pyrunc.cgroups import fs
+from pyrunc.errors import CgroupError
+
+_THROTTLES = (
+    ("throttleReadBpsDevice", "rbps"),
+    ("throttleWriteBpsDevice", "wbps"),
+    ("throttleReadIOPSDevice", "riops"),
+    ("throttleWriteIOPSDevice", "wiops"),
+)
+
+
+def wants(resources: dict) -> bool:
+    blkio = resources.get("blockIO") or {}
+    return bool(blkio.get("weight") or blkio.get("leafWeight") or blkio.get("weightDevice")
+                or any(blkio.get(key) for key, _ in _THROTTLES))
+
+
+def blkio_to_io_weight(weight: int) -> int:
+    """runc's conversion of a v1 blkio weight [10, 1000] to io.weight [1, 10000]."""
+    if weight == 0:
+        return 0
+    return 1 + (weight - 10) * 9999 // 990
+
+
+def apply(path: str, resources: dict) -> None:
+    blkio = resources.get("blockIO") or {}
+    if blkio.get("leafWeight") or any(d.get("leafWeight") for d in blkio.get("weightDevice")
+                                       or ()):
+        raise CgroupError("cgroup: set blockIO.leafWeight: not supported on cgroup v2")
+    bfq = fs.exists(path, "io.bfq.weight")
+    weight = int(blkio.get("weight") or 0)
+    if weight:
+        if bfq:
+            fs.write(path, "io.bfq.weight", weight)
+        elif fs.exists(path, "io.weight"):
+            fs.write(path, "io.weight", blkio_to_io_weight(weight))
+        else:
+            raise CgroupError(f"cgroup: set blockIO.weight in {path}: neither io.bfq.weight nor "
+                              "io.weight exists (io controller not enabled)")
+    for device in blkio.get("weightDevice") or ():
+        if device.get("weight"):
+            name = "io.bfq.weight" if bfq else "io.weight"
+            value = int(device["weight"]) if bfq else blkio_to_io_weight(int(device["weight"]))
+            fs.write(path, name, f"{device['major']}:{device['minor']} {value}")
+    for key, field in _THROTTLES:
+        for device in blkio.get(key) or ():
+            rate = int(device["rate"])
+            fs.write(path, "io.max", f"{device['major']}:{device['minor']} "
+                                     f"{field}={rate if rate else 'max'}")
+
+
+def stats(path: str, out: dict) -> None:
+    text = fs.read_optional(path, "io.stat")
+    service_bytes, serviced = [], []
+    for line in (text or "").splitlines():
+        fields = line.split()
+        if not fields or ":" not in fields[0]:
+            continue
+        major, _, minor = fields[0].partition(":")
+        values = dict(field.split("=", 1) for field in fields[1:] if "=" in field)
+        for bucket, (read_key, write_key) in ((service_bytes, ("rbytes", "wbytes")),
+                                             (serviced, ("rios", "wios"))):
+            for op, key in (("Read", read_key), ("Write", write_key)):
+                entry = {"major": int(major), "minor": int(minor), "op": op}
+                value = int(values.get(key, 0))
+                if value:
+                    entry["value"] = value
+                bucket.append(entry)
+    blkio = {}
+    if service_bytes:
+        blkio["ioServiceBytesRecursive"] = service_bytes
+    if serviced:
+        blkio["ioServicedRecursive"] = serviced
+    out["blkio"] = blkio

@@ -1,0 +1,179 @@
+"""Fixtures of the OCI runtime conformance suite.
+
+    python3 -m pytest spec-tests [--runtime=pyrunc|runc|crun|/abs/path] [--differential]
+
+One busybox rootfs with the static probe at /probe is built per session and shared read-only by
+every bundle. Each runtime gets its own --root under the session's temp dir; every container has a
+unique id and cgroupsPath and is force-deleted (cgroups removed, processes killed) after its test,
+pass or fail. The test process is a child subreaper, like containerd's shim and conmon.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import itertools
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from spectest.bundle import Container, default_config
+from spectest.host import become_subreaper, host_namespaces, remove_cgroup
+from spectest.runtime import REPO, Runtime, resolve_runtime
+
+HERE = Path(__file__).resolve().parent
+# Directories the tests mount onto; made once so the shared rootfs stays unchanged afterwards.
+MOUNT_TARGETS = ("mnt/a", "mnt/b", "mnt/c", "mnt/d", "mnt/e", "hookout", "work/sub")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("spec-tests")
+    group.addoption("--runtime", default="pyrunc",
+                    help="runtime under test: pyrunc (this checkout), runc, crun or /abs/path")
+    group.addoption("--differential", action="store_true",
+                    help="run each scenario under pyrunc and runc and compare observations")
+    group.addoption("--reference-runtime", default="runc",
+                    help="the runtime --differential compares against (default runc)")
+
+
+def runtime_limits(runtime: str) -> dict[str, str]:
+    """Tests a given runtime is known to fail on this host, with the reason (xfail, strict)."""
+    data = json.loads((HERE / "runtime-limits.json").read_text())
+    name = runtime if runtime in data else os.path.basename(runtime)
+    return {entry["test"]: entry["reason"] for entry in data.get(name, [])}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    limits = runtime_limits(config.getoption("--runtime"))
+    for item in items:
+        name = item.nodeid.split("spec-tests/", 1)[-1]
+        for pattern, reason in limits.items():
+            if fnmatch.fnmatchcase(name, pattern):
+                item.add_marker(pytest.mark.xfail(reason=reason, strict=True))
+    differential = config.getoption("--differential")
+    here = str(HERE)
+    selected, deselected = [], []
+    for item in items:
+        if not str(item.fspath).startswith(here):
+            selected.append(item)
+            continue
+        item.add_marker(pytest.mark.root)
+        is_diff = item.get_closest_marker("differential") is not None
+        (selected if is_diff == differential else deselected).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "differential: runs only with --differential")
+
+
+@pytest.fixture(scope="session")
+def workdir() -> Iterator[Path]:
+    """Session dir outside pytest's 0700 tmp tree: a user-namespaced root must traverse it."""
+    path = Path(tempfile.mkdtemp(prefix="spectest-", dir="/tmp"))
+    path.chmod(0o755)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def rootfs(workdir: Path) -> str:
+    """Busybox rootfs + static probe, shared by every bundle of the session."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root")
+    root = workdir / "rootfs"
+    subprocess.run([str(REPO / "tools" / "mkrootfs-busybox"), str(root)], check=True,
+                   capture_output=True)
+    subprocess.run(["gcc", "-static", "-O2", "-o", str(root / "probe"),
+                    str(HERE / "probe" / "probe.c")], check=True, capture_output=True)
+    for target in MOUNT_TARGETS:
+        (root / target).mkdir(parents=True, exist_ok=True)
+    (root / "work" / "file").write_text("spectest\n")
+    return str(root)
+
+
+@pytest.fixture(scope="session")
+def subreaper() -> None:
+    become_subreaper()
+
+
+def _make_runtime(spec: str, workdir: Path) -> Runtime:
+    d = workdir / f"rt-{spec.strip('/').replace('/', '_')}"
+    d.mkdir(exist_ok=True)
+    return resolve_runtime(spec, d)
+
+
+@pytest.fixture(scope="session")
+def runtime(request: pytest.FixtureRequest, workdir: Path, subreaper: None) -> Runtime:
+    return _make_runtime(request.config.getoption("--runtime"), workdir)
+
+
+@pytest.fixture(scope="session")
+def reference_runtime(request: pytest.FixtureRequest, workdir: Path, subreaper: None) -> Runtime:
+    return _make_runtime(request.config.getoption("--reference-runtime"), workdir)
+
+
+@pytest.fixture(scope="session")
+def host_ns() -> dict[str, str]:
+    return host_namespaces()
+
+
+_serial = itertools.count(1)
+
+
+class ContainerFactory:
+    """make() containers for one test; cleanup() force-deletes them all."""
+
+    def __init__(self, rootfs: str, bundles: Path) -> None:
+        self.rootfs = rootfs
+        self.bundles = bundles
+        self.made: list[Container] = []
+
+    def make(self, rt: Runtime, mutate: Callable[[dict[str, Any]], Any] | None = None,
+             ) -> Container:
+        cid = f"st{next(_serial)}-{uuid.uuid4().hex[:8]}"
+        bundle = self.bundles / cid
+        bundle.mkdir()
+        config = default_config(self.rootfs, cid)
+        if mutate:
+            mutate(config)
+        ctr = Container(rt=rt, id=cid, bundle=bundle, config=config)
+        self.made.append(ctr)
+        return ctr
+
+    def cleanup(self) -> None:
+        for ctr in self.made:
+            try:
+                ctr.force_cleanup()
+            finally:
+                cg = ctr.config.get("linux", {}).get("cgroupsPath")
+                if cg:
+                    remove_cgroup(cg, ctr.id)
+                shutil.rmtree(ctr.bundle, ignore_errors=True)
+
+
+@pytest.fixture
+def factory(rootfs: str, workdir: Path) -> Iterator[ContainerFactory]:
+    bundles = workdir / "bundles"
+    bundles.mkdir(exist_ok=True)
+    f = ContainerFactory(rootfs, bundles)
+    try:
+        yield f
+    finally:
+        f.cleanup()
+
+
+@pytest.fixture
+def make(factory: ContainerFactory, runtime: Runtime) -> Callable[..., Container]:
+    """make(mutate) -> Container on the runtime under test."""
+    return lambda mutate=None: factory.make(runtime, mutate)

@@ -1,0 +1,114 @@
+"""Host-side facts and cleanup: cgroup dirs, mounts, marked processes, subreaper."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import time
+from pathlib import Path
+
+from .bundle import MARK_ENV
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+PR_SET_CHILD_SUBREAPER = 36
+NS_TYPES = ("cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts")
+
+
+def become_subreaper() -> None:
+    """Like containerd's shim and conmon: orphaned container inits are reparented to us."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"prctl(PR_SET_CHILD_SUBREAPER): {os.strerror(err)}")
+
+
+def host_namespaces() -> dict[str, str]:
+    return {ns: os.readlink(f"/proc/self/ns/{ns}") for ns in NS_TYPES}
+
+
+def cgroup_dirs(cgroups_path: str) -> list[Path]:
+    """Every existing hierarchy dir for cgroupsPath (v1 controllers and cgroup2)."""
+    rel = cgroups_path.lstrip("/")
+    found = []
+    if not CGROUP_ROOT.is_dir():
+        return found
+    for hierarchy in CGROUP_ROOT.iterdir():
+        d = hierarchy / rel
+        if d.is_dir():
+            found.append(d)
+    return found
+
+
+def remove_cgroup(cgroups_path: str, cid: str) -> None:
+    """Kill marked processes left in the cgroup, then rmdir it in every hierarchy."""
+    for d in cgroup_dirs(cgroups_path):
+        for pid in _cgroup_pids(d):
+            if is_marked(pid, cid):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        for _ in range(50):
+            try:
+                d.rmdir()
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                time.sleep(0.02)
+
+
+def _cgroup_pids(d: Path) -> list[int]:
+    try:
+        return [int(x) for x in (d / "cgroup.procs").read_text().split()]
+    except OSError:
+        return []
+
+
+def is_marked(pid: int, cid: str) -> bool:
+    try:
+        environ = Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return False
+    return f"{MARK_ENV}={cid}".encode() in environ.split(b"\0")
+
+
+def marked_processes(cid: str) -> list[int]:
+    """Live (non-zombie) processes started for container `cid` (runtime helpers or container)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        pid = int(entry)
+        if pid == os.getpid() or not is_marked(pid, cid):
+            continue
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        if stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X"):
+            pids.append(pid)
+    return pids
+
+
+def mounts_under(*prefixes: str) -> list[str]:
+    """Mount points in our mount namespace at or below any of the prefixes."""
+    found = []
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        target = line.split()[4].replace("\\040", " ")
+        if any(target == p or target.startswith(p.rstrip("/") + "/") for p in prefixes):
+            found.append(target)
+    return found
+
+
+def leftovers(root: str, cid: str, cgroups_path: str, *paths: str) -> list[str]:
+    """What a failed create left behind: state dir, cgroup dirs, mounts, processes."""
+    problems = []
+    state_dir = Path(root) / cid
+    if state_dir.exists():
+        problems.append(f"state dir {state_dir} exists")
+    problems += [f"cgroup dir {d} exists" for d in cgroup_dirs(cgroups_path)]
+    problems += [f"mount {m} remains" for m in mounts_under(*paths)]
+    problems += [f"process {p} remains" for p in marked_processes(cid)]
+    return problems

@@ -1,0 +1,138 @@
+"""linux.namespaces: each type new or shared, joining by path, user ns mappings, hostname."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+
+import pytest
+from spectest.bundle import PROBE, drop_namespace, set_namespace
+from spectest.probe import observe
+
+PROC_NAME = {"pid": "pid", "network": "net", "ipc": "ipc", "uts": "uts", "mount": "mnt",
+             "cgroup": "cgroup", "time": "time", "user": "user"}
+USER_MAP = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+
+
+def add_user_ns(config: dict) -> None:
+    set_namespace(config, "user")
+    config["linux"]["uidMappings"] = [dict(m) for m in USER_MAP]
+    config["linux"]["gidMappings"] = [dict(m) for m in USER_MAP]
+
+
+def new_namespaces(report: dict, host_ns: dict) -> set[str]:
+    ns = report["namespaces"]
+    return {oci for oci, proc in PROC_NAME.items() if ns.get(proc) and ns[proc] != host_ns[proc]}
+
+
+def test_default_namespaces(make, host_ns):
+    report = observe(make(), "namespaces")
+    assert new_namespaces(report, host_ns) == {"pid", "network", "ipc", "uts", "mount"}
+
+
+@pytest.mark.parametrize("ns_type", ["pid", "network", "ipc", "uts", "cgroup", "time", "user"])
+def test_each_namespace_type(make, host_ns, ns_type):
+    """Only the mount namespace is kept; then the one type under test is added. A user namespace
+    comes with the default set: proc, sysfs and mqueue need owned pid, net and ipc namespaces."""
+    ctr = make()
+    if ns_type == "user":
+        add_user_ns(ctr.config)
+        report = observe(ctr, "namespaces")
+        assert new_namespaces(report, host_ns) == {"pid", "network", "ipc", "uts", "mount",
+                                                   "user"}
+        return
+    for other in ("pid", "network", "ipc", "uts"):
+        drop_namespace(ctr.config, other)
+    if ns_type != "uts":
+        del ctr.config["hostname"]
+    set_namespace(ctr.config, ns_type)
+    if ns_type != "network":
+        # sysfs may only be mounted by an owner of the network namespace
+        ctr.config["mounts"] = [m for m in ctr.config["mounts"] if m["type"] != "sysfs"]
+        ctr.config["linux"]["maskedPaths"].remove("/sys/firmware")
+    report = observe(ctr, "namespaces")
+    assert new_namespaces(report, host_ns) == {"mount", ns_type}
+
+
+def test_pid_namespace_makes_pid_1(make):
+    assert observe(make(), "pid")["pid"]["pid"] == 1
+
+
+def test_host_pid_namespace(make, host_ns):
+    ctr = make()
+    drop_namespace(ctr.config, "pid")
+    report = observe(ctr, "all")
+    assert report["pid"]["pid"] != 1
+    assert report["namespaces"]["pid"] == host_ns["pid"]
+
+
+def test_cgroup_namespace_hides_path(make):
+    ctr = make()
+    set_namespace(ctr.config, "cgroup")
+    cgroups = observe(ctr, "cgroup")["cgroup"]
+    assert cgroups.get("memory") == "/", cgroups
+
+
+def test_no_cgroup_namespace_shows_cgroups_path(make):
+    ctr = make()
+    cgroups = observe(ctr, "cgroup")["cgroup"]
+    assert cgroups.get("memory", "").endswith(ctr.config["linux"]["cgroupsPath"]), cgroups
+
+
+def test_user_namespace_mappings(make, host_ns):
+    ctr = make()
+    add_user_ns(ctr.config)
+    report = observe(ctr, "all")
+    assert "user" in new_namespaces(report, host_ns)
+    assert report["ids"]["uid"] == 0
+    uid_map = report["namespaces"]["uid_map"].split()
+    gid_map = report["namespaces"]["gid_map"].split()
+    assert uid_map == ["0", "100000", "65536"]
+    assert gid_map == ["0", "100000", "65536"]
+
+
+@pytest.fixture
+def netns():
+    name = f"spectest-{uuid.uuid4().hex[:8]}"
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        yield name
+    finally:
+        subprocess.run(["ip", "netns", "del", name], check=False)
+
+
+def test_join_network_namespace_by_path(make, netns):
+    path = f"/var/run/netns/{netns}"
+    want = f"net:[{os.stat(path).st_ino}]"
+    ctr = make()
+    set_namespace(ctr.config, "network", path)
+    assert observe(ctr, "namespaces")["namespaces"]["net"] == want
+
+
+def test_join_uts_and_ipc_of_another_container(make):
+    first = make()
+    first.config["process"]["args"] = [PROBE, "sleep"]
+    first.config["hostname"] = "first"
+    assert first.create().returncode == 0
+    pid = first.state()["pid"]
+    want = {ns: os.readlink(f"/proc/{pid}/ns/{ns}") for ns in ("uts", "ipc")}
+    second = make()
+    del second.config["hostname"]
+    set_namespace(second.config, "uts", f"/proc/{pid}/ns/uts")
+    set_namespace(second.config, "ipc", f"/proc/{pid}/ns/ipc")
+    report = observe(second, "all")
+    assert {ns: report["namespaces"][ns] for ns in ("uts", "ipc")} == want
+    assert report["hostname"]["hostname"] == "first"
+
+
+def test_hostname(make):
+    ctr = make()
+    ctr.config["hostname"] = "box.spec"
+    assert observe(ctr, "hostname")["hostname"]["hostname"] == "box.spec"
+
+
+def test_domainname(make):
+    ctr = make()
+    ctr.config["domainname"] = "example.org"
+    assert observe(ctr, "hostname")["hostname"]["domainname"] == "example.org"

@@ -24,7 +24,7 @@ def write(directory: str, name: str, value: str | int) -> None:
     path = f"{directory}/{name}"
     text = str(value)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+        fd = os.open(path, os.O_WRONLY | os.O_TRUNC | os.O_CLOEXEC)
     except OSError as err:
         raise cgroup_error("open", path, err) from None
     try:

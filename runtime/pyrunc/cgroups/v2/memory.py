@@ -69,10 +69,11 @@ def stats(path: str, out: dict) -> None:
         memory["cache"] = raw["file"]
     memory["usage"] = usage
     if fs.exists(path, "memory.swap.current"):
+        # runc reports memory+swap, as v1 does.
         swap_limit = fs.read_uint(path, "memory.swap.max")
-        swap = {"limit": swap_limit if swap_limit == fs.MAX_UINT64
-                else swap_limit + usage["limit"] if usage["limit"] != fs.MAX_UINT64
-                else fs.MAX_UINT64}
+        limit = usage["limit"]
+        unlimited = fs.MAX_UINT64 in (swap_limit, limit)
+        swap = {"limit": fs.MAX_UINT64 if unlimited else swap_limit + limit}
         swap_usage = fs.read_uint(path, "memory.swap.current") + current
         if swap_usage:
             swap["usage"] = swap_usage

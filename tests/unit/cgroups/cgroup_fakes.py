@@ -1,0 +1,21 @@
+"""Helpers for the cgroup unit tests: fake cgroup trees (plain directories with files)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def make_files(directory: Path, files: dict[str, str]) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, value in files.items():
+        (directory / name).write_text(value)
+    return directory
+
+
+def read(path: Path, name: str) -> str:
+    return (path / name).read_text()
+
+
+def exists(path: Path, name: str) -> bool:
+    return os.path.exists(path / name)

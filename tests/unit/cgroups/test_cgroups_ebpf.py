@@ -5,7 +5,6 @@ from __future__ import annotations
 import struct
 
 import pytest
-
 from pyrunc.cgroups.devices import DEFAULT_ALLOWED, container_rules, normalize, v1_line
 from pyrunc.cgroups.v2.ebpf import (
     ACC_MKNOD,

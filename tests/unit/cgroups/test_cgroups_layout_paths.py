@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from pyrunc.cgroups.layout import (
     HYBRID,
     UNIFIED,

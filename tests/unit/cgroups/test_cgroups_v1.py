@@ -5,12 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
+from cgroup_fakes import make_files, read
 from pyrunc.cgroups import from_state, new_manager
 from pyrunc.cgroups.v1 import blkio, cpu, cpuset, hugetlb, memory, net_cls, net_prio, pids
 from pyrunc.errors import CgroupError
-
-from cgroup_fakes import make_files, read
 
 MEM_FILES = {"memory.limit_in_bytes": "9223372036854771712",
              "memory.memsw.limit_in_bytes": "9223372036854771712",
@@ -95,7 +93,7 @@ def test_blkio_bfq_weight_and_missing_leaf_weight(tmp_path: Path, writes: list) 
                                                               "rate": 1024}]}})
     assert writes == [("blkio.bfq.weight", "500"), ("blkio.bfq.weight_device", "8:0 300"),
                       ("blkio.throttle.read_bps_device", "8:0 1024")]
-    with pytest.raises(CgroupError, match="blkio.leaf_weight does not exist"):
+    with pytest.raises(CgroupError, match=r"blkio\.leaf_weight does not exist"):
         blkio.apply(path, {"blockIO": {"leafWeight": 500}})
 
 

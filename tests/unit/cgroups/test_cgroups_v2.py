@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from cgroup_fakes import make_files, read
-
 from pyrunc.cgroups import new_manager
 from pyrunc.cgroups.v2 import bpf, cpu, io, memory, unified
 from pyrunc.cgroups.v2 import devices as v2_devices

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18pyengine/v1/common.proto\x12\x0bpyengine.v1\"=\n\x08Platform\x12\n\n\x02os\x18\x01 \x01(\t\x12\x14\n\x0c\x61rchitecture\x18\x02 \x01(\t\x12\x0f\n\x07variant\x18\x03 \x01(\t\"b\n\x0cRegistryAuth\x12\x16\n\x0eserver_address\x18\x01 \x01(\t\x12\x10\n\x08username\x18\x02 \x01(\t\x12\x10\n\x08password\x18\x03 \x01(\t\x12\x16\n\x0eidentity_token\x18\x04 \x01(\t\"F\n\x08Progress\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x0f\n\x07\x63urrent\x18\x03 \x01(\x03\x12\r\n\x05total\x18\x04 \x01(\x03\"\x19\n\tDataChunk\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18pyengine/v1/common.proto\x12\x0bpyengine.v1\"=\n\x08Platform\x12\n\n\x02os\x18\x01 \x01(\t\x12\x14\n\x0c\x61rchitecture\x18\x02 \x01(\t\x12\x0f\n\x07variant\x18\x03 \x01(\t\"b\n\x0cRegistryAuth\x12\x16\n\x0eserver_address\x18\x01 \x01(\t\x12\x10\n\x08username\x18\x02 \x01(\t\x12\x10\n\x08password\x18\x03 \x01(\t\x12\x16\n\x0eidentity_token\x18\x04 \x01(\t\"V\n\x08Progress\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x0f\n\x07\x63urrent\x18\x03 \x01(\x03\x12\r\n\x05total\x18\x04 \x01(\x03\x12\x0e\n\x06result\x18\x05 \x01(\t\"\x19\n\tDataChunk\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,7 +36,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_REGISTRYAUTH']._serialized_start=104
   _globals['_REGISTRYAUTH']._serialized_end=202
   _globals['_PROGRESS']._serialized_start=204
-  _globals['_PROGRESS']._serialized_end=274
-  _globals['_DATACHUNK']._serialized_start=276
-  _globals['_DATACHUNK']._serialized_end=301
+  _globals['_PROGRESS']._serialized_end=290
+  _globals['_DATACHUNK']._serialized_start=292
+  _globals['_DATACHUNK']._serialized_end=317
 # @@protoc_insertion_point(module_scope)

@@ -105,15 +105,16 @@ class ImagesServiceServicer:
     def Pull(self, request, context):
         """Pull an image from a registry: fetch and verify every blob into the content store,
         unpack each layer into a snapshot keyed by its chain ID, then record the name.
-        Streams progress until the image is recorded; the last message is the
-        "Status: ..." line, and the final name is in Progress.status of that message.
+        Streams progress until the image is recorded: per-layer statuses, then "Digest: ..." and
+        "Status: ..." lines, then a last message whose `result` is the fully qualified name.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def Push(self, request, context):
-        """Push a local image (by name) to the registry its name points at. Streams progress.
+        """Push a local image (by name) to the registry its name points at. Streams progress; the
+        last message's `result` is the manifest digest pushed.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -1,0 +1,69 @@
+"""What every pyctl command gets: the client, output streams, and the credential store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from pyengine.cli.client import Client, TlsOptions
+from pyengine.cli.credentials import CredentialStore
+
+
+class CliError(Exception):
+    """A client-side error: printed as "Error: ..." (usage errors exit 125, others 1)."""
+
+    def __init__(self, message: str, usage: bool = False) -> None:
+        super().__init__(message)
+        self.usage = usage
+
+
+@dataclass
+class Context:
+    host: str
+    tls: TlsOptions
+    credentials: CredentialStore
+    out: TextIO
+    err: TextIO
+    _client: Client | None = field(default=None, repr=False)
+
+    @property
+    def client(self) -> Client:
+        if self._client is None:
+            self._client = Client(self.host, self.tls)
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+    def auth_for_host(self, host: str):  # type: ignore[no-untyped-def]
+        from pyengine.api import common_pb2
+
+        found = self.credentials.get(host)
+        if found is None:
+            return None
+        username, password, token = found
+        return common_pb2.RegistryAuth(
+            server_address=host, username=username, password=password, identity_token=token
+        )
+
+    def auth_for(self, reference: str):  # type: ignore[no-untyped-def]
+        """Stored credentials for the registry a reference points at (None if none)."""
+        from pyengine import reference as refs
+        from pyengine.errors import InvalidArgument
+
+        try:
+            domain = refs.parse(reference).domain
+        except InvalidArgument:
+            return None  # the daemon reports the bad reference
+        return self.auth_for_host(domain)
+
+    @staticmethod
+    def is_connect_error(err) -> bool:  # type: ignore[no-untyped-def]
+        import grpc
+
+        details = err.details() or "" if hasattr(err, "details") else ""
+        return err.code() == grpc.StatusCode.UNAVAILABLE and (
+            "failed to connect" in details or "Connection refused" in details
+            or "No such file or directory" in details or "Permission denied" in details
+        )

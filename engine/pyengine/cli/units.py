@@ -1,0 +1,58 @@
+"""Human-readable sizes and durations, formatted the way docker's CLI prints them."""
+
+from __future__ import annotations
+
+import time
+
+_DECIMAL_UNITS = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"]
+
+
+def human_size(size: float, precision: int = 3) -> str:
+    """Decimal units with 3 significant digits: 4261056 -> "4.26MB" (go-units HumanSize)."""
+    unit = 0
+    while size >= 1000 and unit < len(_DECIMAL_UNITS) - 1:
+        size /= 1000.0
+        unit += 1
+    return f"{size:.{precision}g}{_DECIMAL_UNITS[unit]}"
+
+
+def human_duration(seconds: float) -> str:
+    """go-units HumanDuration: "Less than a second", "2 weeks", "3 months"..."""
+    s = int(seconds)
+    if s < 1:
+        return "Less than a second"
+    if s == 1:
+        return "1 second"
+    if s < 60:
+        return f"{s} seconds"
+    minutes = int(seconds / 60)
+    if minutes == 1:
+        return "About a minute"
+    if minutes < 60:
+        return f"{minutes} minutes"
+    hours = int(seconds / 3600 + 0.5)
+    if hours == 1:
+        return "About an hour"
+    if hours < 48:
+        return f"{hours} hours"
+    if hours < 24 * 7 * 2:
+        return f"{hours // 24} days"
+    if hours < 24 * 30 * 2:
+        return f"{hours // 24 // 7} weeks"
+    if hours < 24 * 365 * 2:
+        return f"{hours // 24 // 30} months"
+    return f"{int(seconds / 3600) // 24 // 365} years"
+
+
+def since(epoch: int, now: float | None = None) -> str:
+    """"N units ago" for a creation time; "N/A" when unknown."""
+    if epoch <= 0:
+        return "N/A"
+    return human_duration((now if now is not None else time.time()) - epoch) + " ago"
+
+
+def created_at(epoch: int) -> str:
+    """docker's CreatedAt: "2024-01-02 03:04:05 +0000 UTC"."""
+    if epoch <= 0:
+        return ""
+    return time.strftime("%Y-%m-%d %H:%M:%S +0000 UTC", time.gmtime(epoch))

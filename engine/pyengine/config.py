@@ -1,0 +1,133 @@
+"""Daemon configuration: command-line flags merged over a JSON config file (dockerd style)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pyengine.errors import InvalidArgument
+
+DEFAULT_HOST = "unix:///run/pyengine/pyengine.sock"
+DEFAULT_DATA_ROOT = Path("/var/lib/pyengine")
+DEFAULT_EXEC_ROOT = Path("/run/pyengine")
+DEFAULT_MAX_LAYER_SIZE = 8 << 30
+STORAGE_DRIVERS = ("overlay", "native")
+LOG_LEVELS = ("debug", "info", "warn", "error")
+
+# JSON key -> attribute, with dockerd's spelling of the keys.
+FILE_KEYS = {
+    "hosts": "hosts",
+    "data-root": "data_root",
+    "exec-root": "exec_root",
+    "pidfile": "pidfile",
+    "insecure-registries": "insecure_registries",
+    "registry-mirrors": "registry_mirrors",
+    "default-runtime": "default_runtime",
+    "storage-driver": "storage_driver",
+    "log-level": "log_level",
+    "log-format": "log_format",
+    "max-layer-size": "max_layer_size",
+    "max-layer-files": "max_layer_files",
+    "max-concurrent-downloads": "max_concurrent_downloads",
+    "tlsverify": "tlsverify",
+    "tlscacert": "tlscacert",
+    "tlscert": "tlscert",
+    "tlskey": "tlskey",
+    "certs-dir": "certs_dir",
+}
+
+
+@dataclass
+class DaemonConfig:
+    """Everything the daemon needs to know at start-up."""
+
+    hosts: list[str] = field(default_factory=lambda: [DEFAULT_HOST])
+    data_root: Path = DEFAULT_DATA_ROOT
+    exec_root: Path = DEFAULT_EXEC_ROOT
+    pidfile: Path | None = None
+    insecure_registries: list[str] = field(default_factory=list)
+    registry_mirrors: list[str] = field(default_factory=list)
+    default_runtime: str = "runc"
+    storage_driver: str = "overlay"
+    log_level: str = "info"
+    log_format: str = "json"
+    max_layer_size: int = DEFAULT_MAX_LAYER_SIZE
+    max_layer_files: int = 1_000_000
+    max_concurrent_downloads: int = 3
+    tlsverify: bool = False
+    tlscacert: Path | None = None
+    tlscert: Path | None = None
+    tlskey: Path | None = None
+    certs_dir: Path = Path("/etc/pyengine/certs.d")
+
+    @property
+    def pid_path(self) -> Path:
+        return self.pidfile or self.exec_root / "pyengined.pid"
+
+    def validate(self) -> None:
+        if self.storage_driver not in STORAGE_DRIVERS:
+            raise InvalidArgument(
+                f"storage-driver {self.storage_driver!r}: must be one of "
+                f"{', '.join(STORAGE_DRIVERS)}"
+            )
+        if self.log_level not in LOG_LEVELS:
+            raise InvalidArgument(
+                f"log-level {self.log_level!r}: must be one of {', '.join(LOG_LEVELS)}"
+            )
+        if self.log_format not in ("json", "logfmt"):
+            raise InvalidArgument(f"log-format {self.log_format!r}: must be json or logfmt")
+        if self.max_layer_size <= 0:
+            raise InvalidArgument("max-layer-size must be positive")
+        for host in self.hosts:
+            if host.startswith("unix://"):
+                if not host[len("unix://") :].startswith("/"):
+                    raise InvalidArgument(f"host {host!r}: unix socket path must be absolute")
+            elif host.startswith("tcp://"):
+                if not self.tlsverify or not (self.tlscacert and self.tlscert and self.tlskey):
+                    raise InvalidArgument(
+                        f"host {host!r}: tcp listeners need mutual TLS "
+                        "(--tlsverify --tlscacert --tlscert --tlskey)"
+                    )
+            else:
+                raise InvalidArgument(f"host {host!r}: must be unix:///path or tcp://addr:port")
+
+
+def load_file(path: Path) -> dict:
+    """Read a daemon JSON config file; unknown keys are an error, as in dockerd."""
+    try:
+        data = json.loads(path.read_text())
+    except OSError as err:
+        raise InvalidArgument(f"config file {path}: {err.strerror}") from err
+    except json.JSONDecodeError as err:
+        raise InvalidArgument(f"config file {path}: invalid JSON: {err}") from err
+    if not isinstance(data, dict):
+        raise InvalidArgument(f"config file {path}: top level must be an object")
+    unknown = sorted(set(data) - set(FILE_KEYS))
+    if unknown:
+        raise InvalidArgument(f"config file {path}: unknown keys: {', '.join(unknown)}")
+    return {FILE_KEYS[k]: v for k, v in data.items()}
+
+
+def build_config(file_values: dict, flag_values: dict) -> DaemonConfig:
+    """Merge: defaults < config file < flags that were given. A key in both is an error."""
+    both = sorted(set(file_values) & set(flag_values))
+    if both:
+        raise InvalidArgument(
+            "the following directives are specified both as a flag and in the configuration "
+            f"file: {', '.join(both)}"
+        )
+    cfg = DaemonConfig()
+    for key, value in {**file_values, **flag_values}.items():
+        current = getattr(cfg, key)
+        if isinstance(current, Path) or key in ("pidfile", "tlscacert", "tlscert", "tlskey"):
+            value = Path(value) if value is not None else None
+        elif isinstance(current, bool):
+            value = bool(value)
+        elif isinstance(current, int):
+            value = int(value)
+        elif isinstance(current, list):
+            value = list(value) if isinstance(value, list) else [value]
+        setattr(cfg, key, value)
+    cfg.validate()
+    return cfg

@@ -1,0 +1,1 @@
+"""Local images: the image service composing registry, content store, snapshots and metadata."""

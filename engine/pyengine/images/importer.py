@@ -1,0 +1,176 @@
+"""`import`: a rootfs tarball becomes a single-layer image; `--change` edits its config."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pyengine.content import BlobExists
+from pyengine.errors import InvalidArgument
+from pyengine.images import mediatypes, naming
+from pyengine.images.compression import CHUNK, decompressed, digest_stream
+from pyengine.images.unpack import LayerRef
+from pyengine.progress import ProgressChannel
+
+CHANGE_KEYS = ("CMD", "ENTRYPOINT", "ENV", "WORKDIR", "USER", "LABEL", "EXPOSE", "VOLUME",
+               "STOPSIGNAL")
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    reference: str = ""
+    changes: tuple[str, ...] = ()
+    message: str = ""
+    os: str = ""
+    architecture: str = ""
+    variant: str = ""
+
+
+def _exec_form(value: str) -> list[str]:
+    """JSON array form, or shell form wrapped in /bin/sh -c (Dockerfile rules)."""
+    value = value.strip()
+    if value.startswith("["):
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError:
+            parsed = None
+        if isinstance(parsed, list) and all(isinstance(p, str) for p in parsed):
+            return parsed
+    return ["/bin/sh", "-c", value]
+
+
+def _pairs(value: str, what: str) -> list[tuple[str, str]]:
+    """KEY=VALUE pairs (quoted values allowed), or the legacy "KEY VALUE" form."""
+    words = shlex.split(value)
+    if words and "=" not in words[0]:
+        key, _, rest = value.strip().partition(" ")
+        return [(key, rest.strip())]
+    out = []
+    for word in words:
+        key, sep, val = word.partition("=")
+        if not sep or not key:
+            raise InvalidArgument(f"--change {what}: {word!r} is not KEY=VALUE")
+        out.append((key, val))
+    return out
+
+
+def apply_changes(config: dict, changes: tuple[str, ...] | list[str]) -> dict:
+    """Apply Dockerfile-style instructions to an image's runtime config (a copy)."""
+    cfg = json.loads(json.dumps(config))
+    for change in changes:
+        keyword, _, value = change.strip().partition(" ")
+        keyword = keyword.upper()
+        value = value.strip()
+        if keyword not in CHANGE_KEYS:
+            raise InvalidArgument(
+                f"--change {change!r}: {keyword} is not supported (one of {', '.join(CHANGE_KEYS)})"
+            )
+        if not value:
+            raise InvalidArgument(f"--change {change!r}: {keyword} needs an argument")
+        if keyword == "CMD":
+            cfg["Cmd"] = _exec_form(value)
+        elif keyword == "ENTRYPOINT":
+            cfg["Entrypoint"] = _exec_form(value)
+        elif keyword == "ENV":
+            env = [e for e in cfg.get("Env") or []]
+            for key, val in _pairs(value, "ENV"):
+                env = [e for e in env if e.split("=", 1)[0] != key] + [f"{key}={val}"]
+            cfg["Env"] = env
+        elif keyword == "LABEL":
+            labels = dict(cfg.get("Labels") or {})
+            labels.update(dict(_pairs(value, "LABEL")))
+            cfg["Labels"] = labels
+        elif keyword == "WORKDIR":
+            cfg["WorkingDir"] = value
+        elif keyword == "USER":
+            cfg["User"] = value
+        elif keyword == "STOPSIGNAL":
+            cfg["StopSignal"] = value
+        elif keyword == "EXPOSE":
+            ports = dict(cfg.get("ExposedPorts") or {})
+            for port in value.split():
+                ports[port if "/" in port else f"{port}/tcp"] = {}
+            cfg["ExposedPorts"] = ports
+        elif keyword == "VOLUME":
+            volumes = dict(cfg.get("Volumes") or {})
+            for vol in _exec_form(value) if value.startswith("[") else value.split():
+                volumes[vol] = {}
+            cfg["Volumes"] = volumes
+    return cfg
+
+
+def import_image(  # type: ignore[no-untyped-def]
+    service, path: Path, opts: ImportOptions, channel: ProgressChannel
+) -> tuple[str, str]:
+    """Import the tarball spooled at `path`; return (image id, fully qualified name or "")."""
+    from pyengine.registry.descriptor import host
+
+    name = naming.tag_name(naming.parse(opts.reference)) if opts.reference else ""
+    changes_cfg = apply_changes({}, opts.changes)
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+    if head.startswith(mediatypes.BZIP2_MAGIC) or head.startswith(mediatypes.XZ_MAGIC):
+        plain = Path(tempfile.mkstemp(dir=service.tmp_dir, suffix=".tar")[1])
+        with open(path, "rb") as src, open(plain, "wb") as dst:
+            shutil.copyfileobj(decompressed(src, head), dst, CHUNK)
+        path.unlink()
+        path, head = plain, b""
+    media_type = mediatypes.layer_type_for(head)
+    with open(path, "rb") as handle:
+        diff_id, _ = digest_stream(decompressed(handle, head))
+    with open(path, "rb") as handle:
+        blob_digest, size = digest_stream(handle)
+    with service.transfer("import") as lease_id:
+        service.meta.lease_add(lease_id, "content", [blob_digest])
+        with open(path, "rb") as handle:
+            try:
+                writer = service.content.writer(f"import-{blob_digest}", blob_digest, size)
+            except BlobExists:
+                pass
+            else:
+                try:
+                    if writer.offset:
+                        writer.reset()
+                    while chunk := handle.read(CHUNK):
+                        writer.write(chunk)
+                    writer.commit()
+                except BaseException:
+                    writer.abort()
+                    raise
+        platform = host()
+        created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        config = {
+            "architecture": opts.architecture or platform.architecture,
+            "os": opts.os or "linux",
+            "created": created,
+            "config": changes_cfg,
+            "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+            "history": [{"created": created, "created_by": "",
+                         "comment": opts.message or "Imported from -"}],
+        }
+        if opts.variant or platform.variant:
+            config["variant"] = opts.variant or platform.variant
+        config_bytes = json.dumps(config, separators=(",", ":")).encode()
+        config_digest = service.content.write_blob(config_bytes)
+        layer = LayerRef(blob_digest, media_type, size)
+        manifest = {
+            "schemaVersion": 2,
+            "mediaType": mediatypes.OCI_MANIFEST,
+            "config": {"mediaType": mediatypes.OCI_CONFIG, "digest": config_digest,
+                       "size": len(config_bytes)},
+            "layers": [{"mediaType": media_type, "digest": blob_digest, "size": size}],
+        }
+        manifest_digest = service.content.write_blob(
+            json.dumps(manifest, separators=(",", ":")).encode()
+        )
+        blobs = [blob_digest, config_digest, manifest_digest]
+        service.meta.lease_add(lease_id, "content", blobs)
+        unpacked = service.unpacker.unpack(config_digest, [layer], lease_id, channel)
+        record = service._image_record(config_digest, manifest_digest, None, unpacked)
+        service.meta.put_image(record, blobs, [(name, "tag")] if name else [])
+    return record.id, name

@@ -1,0 +1,506 @@
+"""The image service: pull, push, names, removal, inspection and garbage collection.
+
+It composes the registry client, the content store, the snapshotter and the metadata store;
+the gRPC edge is a thin layer over it. Transfers hold the GC lock in shared mode and a lease
+in the metadata store; a lease left over by a crash makes the next start collect garbage.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from pyengine import archive
+from pyengine.config import DaemonConfig
+from pyengine.errors import FailedPrecondition, InvalidArgument, NotFound
+from pyengine.images import gc, mediatypes, naming
+from pyengine.images.locks import SharedExclusiveLock
+from pyengine.images.unpack import LayerRef, Unpacked, Unpacker
+from pyengine.progress import ProgressChannel
+from pyengine.store import ImageRecord, MetadataStore
+from pyengine.store.db import now_rfc3339
+
+log = logging.getLogger("pyengine.images")
+
+
+@dataclass(frozen=True)
+class RegistryAuth:
+    """Credentials the client sent for one call (never stored by the daemon)."""
+
+    server_address: str = ""
+    username: str = ""
+    password: str = field(default="", repr=False)
+    identity_token: str = field(default="", repr=False)
+
+    def matches(self, host: str) -> bool:
+        wanted = self.server_address.removeprefix("https://").removeprefix("http://")
+        wanted = wanted.split("/", 1)[0]
+        if wanted in ("", "index.docker.io", "registry-1.docker.io", "docker.io"):
+            return wanted == "" or host in ("docker.io", "index.docker.io", "registry-1.docker.io")
+        return wanted == host
+
+
+@dataclass(frozen=True)
+class RemoveItem:
+    untagged: str = ""
+    deleted: str = ""
+
+
+@dataclass(frozen=True)
+class ImageRow:
+    """One row of `images`: an image under one of its names (or none)."""
+
+    image: ImageRecord
+    repository: str
+    tag: str
+    digest: str
+    repo_tags: list[str]
+    repo_digests: list[str]
+
+
+class ImageService:
+    """Local images and registry transfers."""
+
+    def __init__(
+        self,
+        config: DaemonConfig,
+        meta: MetadataStore,
+        content,  # pyengine.content.ContentStore
+        snapshotter,  # pyengine.snapshots.Snapshotter
+    ) -> None:
+        self.config = config
+        self.meta = meta
+        self.content = content
+        self.snapshotter = snapshotter
+        self.gc_lock = SharedExclusiveLock()
+        self.tmp_dir = config.data_root / "tmp"
+        self.tmp_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.unpacker = Unpacker(
+            content,
+            snapshotter,
+            meta,
+            whiteouts="overlay" if config.storage_driver == "overlay" else "remove",
+            limits=archive.Limits(
+                max_bytes=config.max_layer_size, max_files=config.max_layer_files
+            ),
+        )
+
+    # -- leases and recovery ----------------------------------------------------------------
+
+    @contextmanager
+    def transfer(self, purpose: str) -> Iterator[str]:
+        """Shared GC lock plus a lease for the duration of a pull/load/import."""
+        with self.gc_lock.shared():
+            lease_id = self.meta.create_lease(purpose)
+            try:
+                yield lease_id
+            finally:
+                self.meta.delete_lease(lease_id)
+
+    def recover(self) -> gc.GcResult | None:
+        """At start-up: drop leases and ingests left by a crash, then collect garbage."""
+        stale = self.meta.leases()
+        ingests = self.content.ingests()
+        cleanup = getattr(self.snapshotter, "cleanup", None)
+        if cleanup is not None:
+            cleanup()
+        for status in ingests:
+            self.content.abort(status.ref)
+        for lease in stale:
+            log.warning(
+                "recovering from an interrupted operation",
+                extra={"fields": {"lease": lease.id, "purpose": lease.purpose}},
+            )
+            self.meta.delete_lease(lease.id)
+        with self.gc_lock.exclusive():
+            result = gc.collect(self.meta, self.content, self.snapshotter)
+        if stale or ingests:
+            log.info(
+                "recovery done",
+                extra={"fields": {
+                    "leases": len(stale), "ingests": len(ingests),
+                    "blobs_removed": len(result.blobs), "snapshots_removed": len(result.snapshots),
+                }},
+            )
+        return result
+
+    def collect_garbage(self) -> gc.GcResult:
+        with self.gc_lock.exclusive():
+            return gc.collect(self.meta, self.content, self.snapshotter)
+
+    # -- registry ---------------------------------------------------------------------------
+
+    def registry_client(self, auth: RegistryAuth | None):  # type: ignore[no-untyped-def]
+        from pyengine.registry import RegistryClient, RegistryConfig
+
+        def credentials(host: str) -> tuple[str, str] | None:
+            if auth is None or not auth.matches(host):
+                return None
+            if auth.identity_token:
+                return ("<token>", auth.identity_token)
+            if auth.username:
+                return (auth.username, auth.password)
+            return None
+
+        mirrors = {}
+        if self.config.registry_mirrors:
+            mirrors = {"docker.io": list(self.config.registry_mirrors)}
+        return RegistryClient(
+            RegistryConfig(
+                insecure_registries=list(self.config.insecure_registries),
+                mirrors=mirrors,
+                certs_dir=self.config.certs_dir,
+                credentials=credentials,
+            )
+        )
+
+    # -- pull -------------------------------------------------------------------------------
+
+    def pull(
+        self,
+        reference: str,
+        channel: ProgressChannel,
+        *,
+        platform: str = "",
+        auth: RegistryAuth | None = None,
+    ) -> str:
+        """Pull and unpack an image; return its fully qualified name."""
+        from pyengine.registry.descriptor import Platform
+
+        ref = naming.parse(reference)
+        wanted = None
+        if platform:
+            try:
+                wanted = Platform.parse(platform)
+            except ValueError as err:
+                raise InvalidArgument(str(err)) from err
+        repo = naming.repository(ref)
+        shown = ref.digest or ref.tag or "latest"
+        channel.report("", f"{shown}: Pulling from {ref.path}")
+        def progress(event) -> None:  # type: ignore[no-untyped-def]
+            channel.report(event.id, event.action, int(event.current or 0), int(event.total or 0))
+
+        with self.transfer(f"pull {ref}") as lease_id, self.registry_client(auth) as client:
+            result = client.pull(
+                ref,
+                self.content,
+                platform=wanted,
+                progress=progress,
+                max_workers=max(1, self.config.max_concurrent_downloads),
+            )
+            channel.check()
+            blobs = [result.manifest_digest, result.config_digest]
+            blobs += [str(layer.digest) for layer in result.layers]
+            if result.index_digest:
+                blobs.append(result.index_digest)
+            self.meta.lease_add(lease_id, "content", blobs)
+            layers = [
+                LayerRef(str(d.digest), d.media_type, int(d.size)) for d in result.layers
+            ]
+            unpacked = self.unpacker.unpack(result.config_digest, layers, lease_id, channel)
+            top_digest = result.index_digest or result.manifest_digest
+            names = [(naming.digest_name(repo, top_digest), "digest")]
+            if not ref.digest:
+                names.insert(0, (naming.tag_name(ref), "tag"))
+            existing = self.meta.name(names[0][0])
+            record = self._image_record(
+                result.config_digest, result.manifest_digest, result.index_digest, unpacked
+            )
+            self.meta.put_image(record, blobs, names)
+        channel.report("", f"Digest: {top_digest}")
+        familiar = naming.familiar(names[0][0])
+        if existing is not None and existing.image_id == record.id:
+            channel.report("", f"Status: Image is up to date for {familiar}")
+        else:
+            channel.report("", f"Status: Downloaded newer image for {familiar}")
+        return names[0][0]
+
+    def _image_record(
+        self, config_digest: str, manifest_digest: str, index_digest: str | None, unpacked: Unpacked
+    ) -> ImageRecord:
+        config = json.loads(self.content.read_bytes(config_digest))
+        manifest = json.loads(self.content.read_bytes(manifest_digest))
+        return ImageRecord(
+            id=config_digest,
+            manifest_digest=manifest_digest,
+            manifest_media_type=mediatypes.manifest_type(manifest),
+            index_digest=index_digest,
+            created=str(config.get("created") or ""),
+            os=str(config.get("os") or ""),
+            architecture=str(config.get("architecture") or ""),
+            variant=str(config.get("variant") or ""),
+            chain_id=unpacked.chain_id,
+            size=unpacked.size,
+            added_at=now_rfc3339(),
+        )
+
+    # -- push -------------------------------------------------------------------------------
+
+    def push(
+        self, reference: str, channel: ProgressChannel, *, auth: RegistryAuth | None = None
+    ) -> str:
+        """Push a named image; return the manifest digest pushed."""
+        ref = naming.parse(reference)
+        if ref.digest:
+            raise InvalidArgument(f"cannot push a digest reference: {reference}")
+        name = naming.tag_name(ref)
+        record = self.meta.name(name)
+        if record is None:
+            raise NotFound(f"An image does not exist locally with the tag: {naming.familiar(name)}")
+        image = self.meta.image(record.image_id)
+        channel.report("", f"The push refers to repository [{naming.repository(ref)}]")
+        def progress(event) -> None:  # type: ignore[no-untyped-def]
+            channel.report(event.id, event.action, int(event.current or 0), int(event.total or 0))
+
+        with self.gc_lock.shared(), self.registry_client(auth) as client:
+            client.push(ref, self.content, image.manifest_digest, progress=progress)
+        size = self.content.info(image.manifest_digest).size
+        channel.report("", f"{ref.tag or 'latest'}: digest: {image.manifest_digest} size: {size}")
+        self.meta.add_names(image.id, [(naming.digest_name(naming.repository(ref),
+                                                            image.manifest_digest), "digest")])
+        return image.manifest_digest
+
+    # -- local names ------------------------------------------------------------------------
+
+    def resolve_local(self, text: str) -> ImageRecord:
+        """Find a local image by name, full ID or unique ID prefix."""
+        hex_part = naming.looks_like_id(text)
+        if hex_part is not None:
+            matches = self.meta.image_ids_with_prefix(hex_part)
+            if len(matches) == 1:
+                return self.meta.image(matches[0])
+            if len(matches) > 1 and len(hex_part) < 64:
+                raise InvalidArgument(f"image ID prefix {text!r} is ambiguous")
+        try:
+            ref = naming.parse(text)
+        except InvalidArgument:
+            if hex_part is not None:
+                raise NotFound(f"No such image: {text}") from None
+            raise
+        if ref.digest:
+            name = naming.digest_name(naming.repository(ref), ref.digest)
+        else:
+            name = naming.tag_name(ref)
+        record = self.meta.name(name)
+        if record is None:
+            raise NotFound(f"No such image: {naming.familiar(name)}")
+        return self.meta.image(record.image_id)
+
+    def tag(self, source: str, target: str) -> str:
+        image = self.resolve_local(source)
+        ref = naming.parse(target)
+        if ref.digest:
+            raise InvalidArgument(f"refusing to create a tag with a digest reference: {target}")
+        name = naming.tag_name(ref)
+        self.meta.add_names(image.id, [(name, "tag")])
+        return name
+
+    def remove(self, text: str, *, force: bool = False) -> list[RemoveItem]:
+        """docker rmi: untag a name; delete the image once no tag references it."""
+        image = self.resolve_local(text)
+        names = self.meta.names(image.id)
+        name = self._name_for(text)
+        by_id = name is None or not any(n.name == name for n in names)
+        items: list[RemoveItem] = []
+        if by_id:
+            repos = {naming.split_name(n.name)[0] for n in names if n.kind == "tag"}
+            if len(repos) > 1 and not force:
+                raise FailedPrecondition(
+                    f"conflict: unable to delete {naming.short_id(image.id)} (must be forced) - "
+                    "image is referenced in multiple repositories"
+                )
+        else:
+            assert name is not None
+            self.meta.remove_name(name)
+            items.append(RemoveItem(untagged=naming.familiar(name)))
+            remaining = [n for n in names if n.name != name]
+            if any(n.kind == "tag" for n in remaining):
+                return items
+        for removed in self.meta.delete_image(image.id):
+            if not any(i.untagged == naming.familiar(removed) for i in items):
+                items.append(RemoveItem(untagged=naming.familiar(removed)))
+        items.append(RemoveItem(deleted=image.id))
+        self.collect_garbage()
+        return items
+
+    def _name_for(self, text: str) -> str | None:
+        try:
+            ref = naming.parse(text)
+        except InvalidArgument:
+            return None
+        if ref.digest:
+            return naming.digest_name(naming.repository(ref), ref.digest)
+        return naming.tag_name(ref)
+
+    # -- listing and inspection -------------------------------------------------------------
+
+    def rows(self, *, dangling: bool | None = None, repo_filter: str = "") -> list[ImageRow]:
+        rows: list[ImageRow] = []
+        for image in self.meta.images():
+            names = self.meta.names(image.id)
+            tags = [n.name for n in names if n.kind == "tag"]
+            digests = [n.name for n in names if n.kind == "digest"]
+            if dangling is True and tags:
+                continue
+            if dangling is False and not tags:
+                continue
+            repo_tags = [naming.familiar(t) for t in tags]
+            repo_digests = [naming.familiar(d) for d in digests]
+            digest_of = {naming.split_name(d)[0]: naming.split_name(d)[2] for d in digests}
+            entries: list[tuple[str, str, str]] = []
+            for name in tags:
+                repo, tag, _ = naming.split_name(name)
+                entries.append((repo, tag, digest_of.get(repo, "")))
+            if not tags:
+                for name in digests:
+                    repo, _, digest = naming.split_name(name)
+                    entries.append((repo, "", digest))
+            if not entries:
+                entries.append(("", "", ""))
+            for repo, tag, digest in entries:
+                short = naming.familiar_repository(repo) if repo else ""
+                if repo_filter and not _matches_filter(repo_filter, short, tag):
+                    continue
+                rows.append(ImageRow(image, short, tag, digest, repo_tags, repo_digests))
+        return rows
+
+    def config_of(self, image: ImageRecord) -> dict:
+        return json.loads(self.content.read_bytes(image.id))
+
+    def layer_sizes(self, image: ImageRecord) -> dict[str, int]:
+        """diff_id -> uncompressed size for the image's layers."""
+        sizes: dict[str, int] = {}
+        chain_id: str | None = image.chain_id
+        while chain_id:
+            record = self.meta.layer(chain_id)
+            if record is None:
+                break
+            sizes[record.diff_id] = record.size
+            chain_id = record.parent
+        return sizes
+
+    def inspect(self, text: str) -> dict:
+        from pyengine.images.inspect import inspect_document
+
+        image = self.resolve_local(text)
+        return inspect_document(
+            image, self.config_of(image), self.meta.names(image.id), self.config.storage_driver
+        )
+
+    def history(self, text: str) -> list[dict]:
+        from pyengine.images.inspect import history_entries
+
+        image = self.resolve_local(text)
+        tags = [naming.familiar(n.name) for n in self.meta.names(image.id) if n.kind == "tag"]
+        return history_entries(image, self.config_of(image), self.layer_sizes(image), tags)
+
+    # -- prune and disk usage ---------------------------------------------------------------
+
+    def prune(self, *, all_images: bool = False) -> tuple[list[RemoveItem], int]:
+        items: list[RemoveItem] = []
+        with self.gc_lock.exclusive():
+            for image in self.meta.images():
+                tags = [n for n in self.meta.names(image.id) if n.kind == "tag"]
+                if tags and not all_images:
+                    continue
+                for removed in self.meta.delete_image(image.id):
+                    items.append(RemoveItem(untagged=naming.familiar(removed)))
+                items.append(RemoveItem(deleted=image.id))
+            result = gc.collect(self.meta, self.content, self.snapshotter)
+        return items, result.bytes_freed
+
+    def disk_usage(self) -> dict:
+        images = self.meta.images()
+        users: dict[str, int] = {}
+        chains: dict[str, list[str]] = {}
+        for image in images:
+            chain, chain_id = [], image.chain_id
+            while chain_id:
+                chain.append(chain_id)
+                record = self.meta.layer(chain_id)
+                chain_id = record.parent if record else None
+            chains[image.id] = chain
+            for c in chain:
+                users[c] = users.get(c, 0) + 1
+        per_image = []
+        for image in images:
+            shared = 0
+            for c in chains[image.id]:
+                record = self.meta.layer(c)
+                if record and users[c] > 1:
+                    shared += record.size
+            per_image.append({
+                "id": image.id,
+                "repo_tags": [naming.familiar(n.name) for n in self.meta.names(image.id)
+                              if n.kind == "tag"],
+                "created": image.created,
+                "size": image.size,
+                "shared_size": shared,
+            })
+        layers_size = 0
+        for chain_id in users:
+            record = self.meta.layer(chain_id)
+            layers_size += record.size if record else 0
+        content_size = sum(int(info.size) for info in self.content.walk())
+        blobs, snaps = gc.unreferenced(self.meta, self.content, self.snapshotter)
+        return {
+            "images": per_image,
+            "layers_size": layers_size,
+            "content_size": content_size,
+            "reclaimable": layers_size + content_size,
+            "unreferenced_blobs": len(blobs),
+            "unreferenced_snapshots": len(snaps),
+        }
+
+    # -- registry queries -------------------------------------------------------------------
+
+    def login(self, auth: RegistryAuth) -> str:
+        host = auth.server_address.removeprefix("https://").removeprefix("http://")
+        host = host.split("/", 1)[0] or "docker.io"
+        if not auth.username:
+            raise InvalidArgument("login: a username is required")
+        with self.registry_client(auth) as client:
+            client.check_login(host, auth.username, auth.password)
+        return ""
+
+    def search(
+        self, term: str, *, registry: str = "", limit: int = 25, auth: RegistryAuth | None = None
+    ) -> list[str]:
+        host, needle = registry, term
+        first, sep, rest = term.partition("/")
+        if sep and ("." in first or ":" in first or first == "localhost"):
+            host, needle = first, rest
+        if not host:
+            raise InvalidArgument(
+                "search: no registry given; use HOST[:PORT]/TERM (there is no default search "
+                "index offline)"
+            )
+        found: list[str] = []
+        last: str | None = None
+        with self.registry_client(auth) as client:
+            while len(found) < limit:
+                page = client.catalog(host, 100, last)
+                found += [
+                    f"{host}/{name}" for name in page.repositories
+                    if needle.lower() in name.lower()
+                ]
+                if not page.next_last or not page.repositories:
+                    break
+                last = page.next_last
+        return found[:limit]
+
+
+def _matches_filter(pattern: str, repository: str, tag: str) -> bool:
+    """docker images REPOSITORY[:TAG] argument: shell-style match on the familiar name."""
+    from fnmatch import fnmatchcase
+
+    repo_pat, sep, tag_pat = pattern.partition(":")
+    if "/" in tag_pat:
+        repo_pat, tag_pat, sep = pattern, "", ""
+    if not fnmatchcase(repository, repo_pat):
+        return False
+    return not sep or fnmatchcase(tag, tag_pat)
+

@@ -1,0 +1,176 @@
+"""Unpack an image's layers into snapshots keyed by chain ID, verifying each diff ID."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from pyengine import archive
+from pyengine.errors import AlreadyExists, DataLoss, NotFound
+from pyengine.images.layers import chain_ids
+from pyengine.images.naming import short_id
+from pyengine.progress import ProgressChannel
+from pyengine.store import LayerRecord, MetadataStore
+
+REPORT_EVERY = 1 << 20
+
+
+@dataclass(frozen=True)
+class LayerRef:
+    """A layer blob in the content store."""
+
+    digest: str
+    media_type: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Unpacked:
+    chain_id: str
+    size: int
+    chain: list[str]
+
+
+class CountingReader:
+    """Wraps a blob stream to report "Extracting" progress every megabyte."""
+
+    def __init__(self, raw: BinaryIO, channel: ProgressChannel, layer_id: str, total: int) -> None:
+        self._raw = raw
+        self._channel = channel
+        self._id = layer_id
+        self._total = total
+        self._done = 0
+        self._next = REPORT_EVERY
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._raw.read(n)
+        self._done += len(data)
+        if self._done >= self._next:
+            self._next = self._done + REPORT_EVERY
+            self._channel.report(self._id, "Extracting", self._done, self._total)
+        return data
+
+    def readinto(self, buf) -> int:  # type: ignore[no-untyped-def]
+        data = self.read(len(buf))
+        buf[: len(data)] = data
+        return len(data)
+
+    def readable(self) -> bool:
+        return True
+
+
+class Unpacker:
+    """Turns layer blobs into committed snapshots named by chain ID."""
+
+    def __init__(
+        self,
+        content,  # pyengine.content.ContentStore
+        snapshotter,  # pyengine.snapshots.Snapshotter
+        meta: MetadataStore,
+        *,
+        whiteouts: str,
+        limits: archive.Limits,
+    ) -> None:
+        self.content = content
+        self.snapshotter = snapshotter
+        self.meta = meta
+        self.whiteouts = whiteouts
+        self.limits = limits
+
+    def is_committed(self, chain_id: str) -> bool:
+        try:
+            info = self.snapshotter.stat(chain_id)
+        except NotFound:
+            return False
+        kind = getattr(info, "kind", "committed")
+        return str(getattr(kind, "value", kind)).lower() == "committed"
+
+    def unpack(
+        self,
+        config_digest: str,
+        layers: list[LayerRef],
+        lease_id: str,
+        channel: ProgressChannel,
+    ) -> Unpacked:
+        """Unpack `layers` (base first) checking them against the config's rootfs.diff_ids."""
+        config = json.loads(self.content.read_bytes(config_digest))
+        diff_ids = list(config.get("rootfs", {}).get("diff_ids") or [])
+        if len(diff_ids) != len(layers):
+            raise DataLoss(
+                f"image config {config_digest}: {len(diff_ids)} diff_ids for "
+                f"{len(layers)} layers in the manifest"
+            )
+        chain = chain_ids(diff_ids)
+        parent: str | None = None
+        total_size = 0
+        for layer, diff_id, chain_id in zip(layers, diff_ids, chain, strict=True):
+            channel.check()
+            layer_id = short_id(layer.digest)
+            if self.is_committed(chain_id):
+                record = self.meta.layer(chain_id)
+                if record is None:
+                    size = self._usage(chain_id)
+                    self.meta.put_layer(LayerRecord(chain_id, diff_id, parent, size))
+                else:
+                    size = record.size
+                channel.report(layer_id, "Already exists")
+            else:
+                size = self._apply(layer, diff_id, chain_id, parent, lease_id, channel)
+                channel.report(layer_id, "Pull complete")
+            total_size += size
+            parent = chain_id
+        if not chain:
+            raise DataLoss(f"image config {config_digest}: the image has no layers")
+        return Unpacked(chain[-1], total_size, chain)
+
+    def _usage(self, chain_id: str) -> int:
+        try:
+            return int(self.snapshotter.usage(chain_id).size)
+        except Exception:  # usage is informative only
+            return 0
+
+    def _apply(
+        self,
+        layer: LayerRef,
+        diff_id: str,
+        chain_id: str,
+        parent: str | None,
+        lease_id: str,
+        channel: ProgressChannel,
+    ) -> int:
+        key = f"extract-{lease_id[:12]}-{uuid.uuid4().hex[:8]}"
+        self.meta.lease_add(lease_id, "snapshot", [key, chain_id])
+        self.snapshotter.prepare(key, parent)
+        committed = False
+        try:
+            layer_id = short_id(layer.digest)
+            with self.content.open(layer.digest) as raw:
+                reader = CountingReader(raw, channel, layer_id, layer.size)
+                result = archive.apply_layer(
+                    reader,  # type: ignore[arg-type]
+                    layer.media_type,
+                    self.snapshotter.upper_dir(key),
+                    whiteouts=self.whiteouts,
+                    limits=self.limits,
+                )
+            if result.diff_id != diff_id:
+                raise DataLoss(
+                    f"layer {layer.digest}: uncompressed digest {result.diff_id} does not match "
+                    f"the image config's diff_id {diff_id}"
+                )
+            channel.check()
+            try:
+                self.snapshotter.commit(chain_id, key)
+                committed = True
+            except AlreadyExists:
+                pass  # a concurrent pull committed the same layer first
+            self.meta.put_layer(LayerRecord(chain_id, diff_id, parent, int(result.size)))
+            return int(result.size)
+        finally:
+            if not committed:
+                try:
+                    self.snapshotter.remove(key)
+                except NotFound:
+                    pass

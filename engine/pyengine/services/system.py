@@ -1,0 +1,107 @@
+"""SystemService servicer: ping, version, info, disk usage, registry login."""
+
+from __future__ import annotations
+
+import os
+import platform
+import socket
+
+import grpc
+
+from pyengine import __version__
+from pyengine.api import API_PACKAGE, API_VERSION, system_pb2, system_pb2_grpc
+from pyengine.config import DaemonConfig
+from pyengine.images.inspect import parse_time
+from pyengine.images.service import ImageService, RegistryAuth
+from pyengine.services.errors import unary
+
+
+def _mem_total() -> int:
+    try:
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemTotal:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _arch() -> str:
+    from pyengine.registry.descriptor import host
+
+    return host().architecture
+
+
+class SystemServicer(system_pb2_grpc.SystemServiceServicer):
+    def __init__(self, config: DaemonConfig, service: ImageService) -> None:
+        self.config = config
+        self.service = service
+
+    @unary
+    def Ping(self, request, context):  # type: ignore[no-untyped-def]
+        return system_pb2.PingResponse(api_version=API_VERSION)
+
+    @unary
+    def Version(self, request, context):  # type: ignore[no-untyped-def]
+        return system_pb2.VersionResponse(
+            version=__version__,
+            api_version=API_PACKAGE,
+            os="linux",
+            arch=_arch(),
+            kernel_version=platform.release(),
+            python_version=platform.python_version(),
+        )
+
+    @unary
+    def Info(self, request, context):  # type: ignore[no-untyped-def]
+        cfg = self.config
+        return system_pb2.InfoResponse(
+            data_root=str(cfg.data_root),
+            exec_root=str(cfg.exec_root),
+            storage_driver=cfg.storage_driver,
+            default_runtime=cfg.default_runtime,
+            insecure_registries=cfg.insecure_registries,
+            registry_mirrors=cfg.registry_mirrors,
+            images=len(self.service.meta.images()),
+            version=__version__,
+            kernel_version=platform.release(),
+            os="linux",
+            architecture=_arch(),
+            ncpu=os.cpu_count() or 1,
+            mem_total=_mem_total(),
+            name=socket.gethostname(),
+            pid=os.getpid(),
+            log_level=cfg.log_level,
+        )
+
+    @unary
+    def DiskUsage(self, request, context):  # type: ignore[no-untyped-def]
+        usage = self.service.disk_usage()
+        images = [
+            system_pb2.ImageUsage(
+                id=i["id"], repo_tags=i["repo_tags"], created=parse_time(i["created"]),
+                size=i["size"], shared_size=i["shared_size"], containers=0,
+            )
+            for i in usage["images"]
+        ]
+        return system_pb2.DiskUsageResponse(
+            images=images,
+            layers_size=usage["layers_size"],
+            content_size=usage["content_size"],
+            reclaimable=usage["reclaimable"],
+            unreferenced_blobs=usage["unreferenced_blobs"],
+            unreferenced_snapshots=usage["unreferenced_snapshots"],
+        )
+
+    @unary
+    def Login(self, request, context):  # type: ignore[no-untyped-def]
+        auth = request.auth
+        token = self.service.login(RegistryAuth(
+            auth.server_address, auth.username, auth.password, auth.identity_token
+        ))
+        return system_pb2.LoginResponse(status="Login Succeeded", identity_token=token)
+
+
+def add_to_server(server: grpc.Server, config: DaemonConfig, service: ImageService) -> None:
+    system_pb2_grpc.add_SystemServiceServicer_to_server(SystemServicer(config, service), server)

@@ -1,0 +1,195 @@
+"""The cgroup managers for real on this machine's hybrid layout (v1 controllers + cgroup2)."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+from pyrunc.cgroups import from_state
+from pyrunc.errors import CgroupError
+
+pytestmark = pytest.mark.root
+
+OPENER = (
+    "import os, sys\n"
+    "for line in sys.stdin:\n"
+    "    try:\n"
+    "        os.close(os.open(line.strip(), os.O_RDONLY))\n"
+    "        print(0, flush=True)\n"
+    "    except OSError as e:\n"
+    "        print(e.errno, flush=True)\n"
+)
+
+
+def read(path: str) -> str:
+    with open(path) as handle:
+        return handle.read().strip()
+
+
+def try_open(child, path: str) -> int:
+    child.stdin.write(path + "\n")
+    child.stdin.flush()
+    return int(child.stdout.readline())
+
+
+def wait_until(check, what: str, attempts: int = 500) -> None:
+    """Poll a condition the kernel reaches asynchronously (not a timing assertion)."""
+    for _ in range(attempts):
+        if check():
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"never happened: {what}")
+
+
+def test_layout_is_hybrid(sandbox) -> None:
+    manager = sandbox.manager("c1")
+    assert manager.mode == "hybrid"
+    assert manager.paths[""] == f"/sys/fs/cgroup/unified/{sandbox.prefix}/c1"
+    assert {"cpu", "memory", "devices", "freezer", "pids", "name=systemd"} <= set(manager.paths)
+
+
+def test_create_apply_pids_destroy(sandbox) -> None:
+    manager = sandbox.manager("c1")
+    manager.create()
+    child = sandbox.spawn("sleep", "100")
+    manager.apply(child.pid)
+    lines = read(f"/proc/{child.pid}/cgroup").splitlines()
+    for line in lines:
+        _, _names, path = line.split(":", 2)
+        assert path == f"/{sandbox.prefix}/c1", line
+    assert manager.pids() == [child.pid]
+    child.kill()
+    child.wait()
+    manager.destroy()
+    for path in manager.dirs() + manager.created:
+        assert not os.path.exists(path)
+    assert all(os.path.isdir(root) for root in manager.roots.values())
+    manager.destroy()  # already removed: fine
+
+
+def test_set_resources_read_back(sandbox) -> None:
+    manager = sandbox.manager("c1")
+    manager.create()
+    manager.set({
+        "memory": {"limit": 64 << 20, "swap": 128 << 20, "reservation": 32 << 20,
+                   "swappiness": 10, "disableOOMKiller": False, "kernel": 1 << 20},
+        "cpu": {"shares": 512, "quota": 20000, "period": 100000, "cpus": "0", "mems": "0"},
+        "pids": {"limit": 42},
+        "blockIO": {"weight": 300,
+                    "throttleReadBpsDevice": [{"major": 254, "minor": 0, "rate": 1 << 20}],
+                    "throttleWriteIOPSDevice": [{"major": 254, "minor": 0, "rate": 100}]},
+        "hugepageLimits": [{"pageSize": "2MB", "limit": 4 << 20}],
+        "devices": [{"allow": False, "access": "rwm"}],
+    })
+    p = manager.paths
+    assert read(f"{p['memory']}/memory.limit_in_bytes") == str(64 << 20)
+    assert read(f"{p['memory']}/memory.memsw.limit_in_bytes") == str(128 << 20)
+    assert read(f"{p['memory']}/memory.soft_limit_in_bytes") == str(32 << 20)
+    assert read(f"{p['memory']}/memory.swappiness") == "10"
+    assert read(f"{p['cpu']}/cpu.shares") == "512"
+    assert read(f"{p['cpu']}/cpu.cfs_quota_us") == "20000"
+    assert read(f"{p['cpuset']}/cpuset.cpus") == "0"
+    assert read(f"{p['pids']}/pids.max") == "42"
+    assert read(f"{p['blkio']}/blkio.bfq.weight") == "300"
+    assert read(f"{p['blkio']}/blkio.throttle.read_bps_device") == f"254:0 {1 << 20}"
+    assert read(f"{p['blkio']}/blkio.throttle.write_iops_device") == "254:0 100"
+    assert read(f"{p['']}/hugetlb.2MB.max") == str(4 << 20)
+    devices = read(f"{p['devices']}/devices.list").splitlines()
+    assert devices[:3] == ["c *:* m", "b *:* m", "c 1:3 rwm"]
+    # update: only the given sections; memory grows (memsw first) then shrinks.
+    manager.update({"memory": {"limit": 256 << 20, "swap": 512 << 20}})
+    assert read(f"{p['memory']}/memory.limit_in_bytes") == str(256 << 20)
+    manager.update({"memory": {"limit": 16 << 20, "swap": 16 << 20}, "cpu": {"shares": 1024}})
+    assert read(f"{p['memory']}/memory.memsw.limit_in_bytes") == str(16 << 20)
+    assert read(f"{p['cpu']}/cpu.shares") == "1024"
+    assert read(f"{p['pids']}/pids.max") == "42"
+
+
+def test_realtime_on_a_first_level_cgroup(sandbox) -> None:
+    manager = sandbox.manager("rt", f"/{sandbox.prefix}")
+    manager.create()
+    manager.set({"cpu": {"realtimePeriod": 1000000, "realtimeRuntime": 10000}})
+    assert read(f"{manager.paths['cpu']}/cpu.rt_runtime_us") == "10000"
+
+
+def test_unsupported_here_is_a_clear_error(sandbox) -> None:
+    manager = sandbox.manager("c1")
+    manager.create()
+    with pytest.raises(CgroupError, match=r"blkio\.leaf_weight does not exist"):
+        manager.update({"blockIO": {"leafWeight": 300}})
+    with pytest.raises(CgroupError, match="net_cls controller is not mounted"):
+        manager.update({"network": {"classID": 0x100001}})
+    with pytest.raises(CgroupError, match="net_prio controller is not mounted"):
+        manager.update({"network": {"priorities": [{"name": "lo", "priority": 1}]}})
+    with pytest.raises(CgroupError, match="cannot use unified on cgroup v1"):
+        manager.update({"unified": {"memory.high": "1000000"}})
+
+
+def test_v1_device_rules_are_enforced(sandbox) -> None:
+    manager = sandbox.manager("c1")
+    manager.create()
+    child = sandbox.python(OPENER)
+    manager.apply(child.pid)
+    manager.set({"devices": [{"allow": False, "access": "rwm"}]})
+    assert try_open(child, "/dev/kmsg") == errno.EPERM
+    assert try_open(child, "/dev/null") == 0
+    manager.update({"devices": [{"allow": False, "access": "rwm"},
+                                {"allow": True, "type": "c", "major": 1, "minor": 11,
+                                 "access": "r"}]})
+    assert try_open(child, "/dev/kmsg") == 0
+
+
+def test_freeze_thaw_and_kill_all_with_sigterm(sandbox) -> None:
+    manager = sandbox.manager("c1")
+    manager.create()
+    child = sandbox.spawn("sleep", "100")
+    manager.apply(child.pid)
+    manager.freeze()
+    assert manager.freezer_state() == "FROZEN"
+    manager.thaw()
+    assert manager.freezer_state() == "THAWED"
+    reloaded = from_state(json.loads(json.dumps(manager.to_state())))
+    reloaded.kill_all(signal.SIGTERM)  # not SIGKILL: frozen, then each pid signalled
+    assert child.wait() == -signal.SIGTERM
+    assert reloaded.freezer_state() == "THAWED"
+
+
+def test_kill_all_sigkill_reaches_forked_children(sandbox) -> None:
+    manager = sandbox.manager("c1")
+    manager.create()
+    child = sandbox.spawn("sh", "-c", "read go; sleep 100 & sleep 100 & wait",
+                          stdin=subprocess.PIPE, text=True)
+    manager.apply(child.pid)
+    child.stdin.write("go\n")
+    child.stdin.flush()
+    wait_until(lambda: len(manager.pids()) == 3, "three processes in the cgroup")
+    assert manager.kill_file() is not None  # hybrid: cgroup.kill on the cgroup2 side
+    manager.kill_all(signal.SIGKILL)
+    assert child.wait() == -signal.SIGKILL
+    wait_until(lambda: manager.pids() == [], "cgroup empty after kill_all")
+
+
+def test_stats_and_oom_kill_count(sandbox) -> None:
+    manager = sandbox.manager("c1")
+    manager.create()
+    manager.set({"memory": {"limit": 32 << 20, "swap": 32 << 20}, "pids": {"limit": 20},
+                 "hugepageLimits": [{"pageSize": "2MB", "limit": 0}]})
+    child = sandbox.python("import sys\nsys.stdin.readline()\nb = bytearray(256 << 20)\n")
+    manager.apply(child.pid)
+    stats = manager.stats()
+    assert set(stats) == {"cpu", "cpuset", "memory", "pids", "blkio", "hugetlb", "intel_rdt",
+                          "network_interfaces"}
+    assert stats["memory"]["usage"]["limit"] == 32 << 20
+    assert stats["memory"]["usage"]["failcnt"] == 0
+    assert stats["pids"] == {"current": 1, "limit": 20}
+    assert "2MB" in stats["hugetlb"]   # from the cgroup2 side in hybrid mode
+    assert manager.oom_kill_count() == 0
+    child.stdin.write("go\n")
+    child.stdin.flush()
+    assert child.wait() == -signal.SIGKILL
+    assert manager.oom_kill_count() == 1

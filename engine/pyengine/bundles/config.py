@@ -1,0 +1,182 @@
+"""build_config: an image config plus create options become an OCI runtime config.json."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+from pyengine.bundles import defaults
+from pyengine.bundles.errors import InvalidContainerConfig
+from pyengine.bundles.options import ContainerOptions
+from pyengine.bundles.seccomp import default_profile
+from pyengine.bundles.user import resolve_user
+
+OCI_VERSION = "1.0.2"
+ETC_FILES = ("hostname", "hosts", "resolv.conf")
+
+
+def _image_section(image_config: Mapping) -> Mapping:
+    """The runtime part of an image config (the OCI "config" object)."""
+    section = image_config.get("config", image_config.get("Config"))
+    return section if isinstance(section, Mapping) else {}
+
+
+def _get(section: Mapping, name: str) -> object:
+    """Image configs use "Env", "Cmd"...; tolerate lower case too."""
+    return section.get(name, section.get(name.lower()))
+
+
+def process_args(section: Mapping, opts: ContainerOptions) -> list[str]:
+    """Entrypoint + cmd with docker's override rules."""
+    if opts.entrypoint is not None:
+        entrypoint = list(opts.entrypoint)
+        cmd = list(opts.cmd or [])
+    else:
+        entrypoint = list(_get(section, "Entrypoint") or [])  # type: ignore[call-overload]
+        cmd = list(opts.cmd) if opts.cmd else list(_get(section, "Cmd") or [])  # type: ignore
+    args = entrypoint + cmd
+    if not args:
+        raise InvalidContainerConfig("create container: no command specified")
+    return args
+
+
+def merge_env(*layers: Iterable[str]) -> dict[str, str]:
+    """KEY=VALUE lists merged by key, later wins; first occurrence keeps its position."""
+    merged: dict[str, str] = {}
+    for layer in layers:
+        for item in layer:
+            key, sep, value = item.partition("=")
+            if not key:
+                continue
+            merged[key] = value if sep else ""
+    return merged
+
+
+def capabilities(opts: ContainerOptions) -> list[str]:
+    """Docker's default set (all of them when privileged), then --cap-add/--cap-drop."""
+    def norm(cap: str) -> str:
+        cap = cap.upper()
+        return cap if cap.startswith("CAP_") or cap == "ALL" else "CAP_" + cap
+
+    adds = {norm(c) for c in opts.cap_add}
+    drops = {norm(c) for c in opts.cap_drop}
+    if opts.privileged or "ALL" in adds:
+        caps = list(defaults.ALL_CAPABILITIES)
+    else:
+        caps = list(defaults.DEFAULT_CAPABILITIES)
+        caps += sorted(c for c in adds if c not in caps and c in defaults.ALL_CAPABILITIES)
+    if "ALL" in drops:
+        return sorted(c for c in adds if c != "ALL" and c in defaults.ALL_CAPABILITIES)
+    return [c for c in caps if c not in drops]
+
+
+def _namespaces(opts: ContainerOptions) -> list[dict]:
+    namespaces = [{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}]
+    if opts.network in ("private", "none", "bridge"):
+        namespaces.append({"type": "network"})
+    elif opts.network != "host":
+        namespaces.append({"type": "network", "path": opts.network})
+    return namespaces
+
+
+def _resources(opts: ContainerOptions) -> dict:
+    devices = ([{"allow": True, "access": "rwm"}] if opts.privileged
+               else defaults.device_cgroup_rules())
+    resources: dict = {"devices": devices}
+    if opts.memory_limit:
+        resources["memory"] = {"limit": opts.memory_limit}
+    if opts.cpu_shares:
+        resources["cpu"] = {"shares": opts.cpu_shares}
+    if opts.pids_limit:
+        resources["pids"] = {"limit": opts.pids_limit}
+    return resources
+
+
+def _etc_mounts(bundle_dir: Path) -> list[dict]:
+    """Bind mounts of the generated /etc/hostname, /etc/hosts and /etc/resolv.conf."""
+    return [{"destination": f"/etc/{name}", "type": "bind", "source": str(bundle_dir / name),
+             "options": ["rbind", "rprivate"]} for name in ETC_FILES]
+
+
+def _working_dir(section: Mapping, opts: ContainerOptions) -> str:
+    workdir = opts.workdir or _get(section, "WorkingDir") or "/"
+    return posixpath.normpath(posixpath.join("/", str(workdir)))
+
+
+def build_config(image_config: Mapping, opts: ContainerOptions, rootfs: Path) -> dict:
+    """An OCI runtime config for running `image_config` with `opts` on `rootfs`.
+
+    `rootfs` must already hold the image's files (it is read for /etc/passwd and
+    /etc/group); the config points at it as given (absolute, or relative to the bundle).
+    """
+    section = _image_section(image_config)
+    user_spec = opts.user if opts.user is not None else str(_get(section, "User") or "")
+    user = resolve_user(rootfs, user_spec)
+    hostname = opts.hostname or (opts.container_id[:12] if opts.container_id else "pyengine")
+
+    env = merge_env([f"PATH={defaults.DEFAULT_PATH}", f"HOSTNAME={hostname}"],
+                    _get(section, "Env") or [],  # type: ignore[arg-type]
+                    opts.env)
+    if opts.tty and "TERM" not in env:
+        env["TERM"] = "xterm"
+    env.setdefault("HOME", user.home)
+
+    caps = capabilities(opts)
+    process: dict = {
+        "terminal": opts.tty,
+        "user": {"uid": user.uid, "gid": user.gid,
+                 **({"additionalGids": list(user.additional_gids)}
+                    if user.additional_gids else {})},
+        "args": process_args(section, opts),
+        "env": [f"{k}={v}" for k, v in env.items()],
+        "cwd": _working_dir(section, opts),
+        "capabilities": {"bounding": caps, "effective": caps, "permitted": caps},
+        "noNewPrivileges": opts.no_new_privileges,
+    }
+
+    mounts = defaults.default_mounts()
+    if opts.privileged:
+        for mount in mounts:
+            if mount["destination"] in ("/sys", "/sys/fs/cgroup"):
+                mount["options"] = [o for o in mount["options"] if o != "ro"] + ["rw"]
+    if opts.bundle_dir is not None:
+        mounts += _etc_mounts(opts.bundle_dir)
+    mounts += [dict(m) for m in opts.mounts]
+
+    linux: dict = {
+        "namespaces": _namespaces(opts),
+        "resources": _resources(opts),
+        "cgroupsPath": opts.cgroups_path or f"/pyengine/{opts.container_id or hostname}",
+    }
+    if not opts.privileged:
+        linux["maskedPaths"] = list(defaults.MASKED_PATHS)
+        linux["readonlyPaths"] = list(defaults.READONLY_PATHS)
+    if opts.network != "host":
+        linux["sysctl"] = {"net.ipv4.ip_unprivileged_port_start": "0",
+                           "net.ipv4.ping_group_range": "0 2147483647"}
+    seccomp = _seccomp(opts, caps)
+    if seccomp is not None:
+        linux["seccomp"] = seccomp
+
+    config: dict = {
+        "ociVersion": OCI_VERSION,
+        "process": process,
+        "root": {"path": str(rootfs), "readonly": opts.read_only},
+        "hostname": hostname,
+        "mounts": mounts,
+        "linux": linux,
+    }
+    if opts.domainname:
+        config["domainname"] = opts.domainname
+    if opts.annotations:
+        config["annotations"] = dict(opts.annotations)
+    return config
+
+
+def _seccomp(opts: ContainerOptions, caps: Sequence[str]) -> dict | None:
+    if opts.privileged or opts.seccomp == "unconfined":
+        return None
+    if isinstance(opts.seccomp, dict):
+        return opts.seccomp
+    return default_profile(caps)

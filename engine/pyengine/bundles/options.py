@@ -1,0 +1,48 @@
+"""ContainerOptions: what `create`/`run` asks for on top of the image config."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+
+@dataclass
+class ContainerOptions:
+    """Create options, docker's semantics.
+
+    entrypoint: None keeps the image's; a list replaces it (an empty list clears it) and also
+    drops the image's Cmd. cmd: None or [] keeps the image's Cmd. env entries override the
+    image's by name. user: docker's `--user` forms. seccomp: "default", "unconfined" or an
+    OCI seccomp section. network: "private" (a new namespace), "host", "none", or a
+    namespace path. bundle_dir: where hostname, hosts and resolv.conf are generated.
+    """
+
+    container_id: str = ""
+    entrypoint: Sequence[str] | None = None
+    cmd: Sequence[str] | None = None
+    env: Sequence[str] = ()
+    user: str | None = None
+    workdir: str | None = None
+    hostname: str | None = None
+    domainname: str = ""
+    tty: bool = False
+    open_stdin: bool = False
+    read_only: bool = False
+    privileged: bool = False
+    cap_add: Sequence[str] = ()
+    cap_drop: Sequence[str] = ()
+    seccomp: Literal["default", "unconfined"] | dict = "default"
+    no_new_privileges: bool = False
+    network: str = "private"
+    cgroups_path: str | None = None
+    bundle_dir: Path | None = None
+    extra_hosts: Sequence[tuple[str, str]] = ()
+    dns: Sequence[str] = ()
+    dns_search: Sequence[str] = ()
+    mounts: Sequence[Mapping[str, object]] = ()
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    memory_limit: int | None = None
+    cpu_shares: int | None = None
+    pids_limit: int | None = None

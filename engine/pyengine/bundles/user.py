@@ -1,0 +1,131 @@
+"""Resolve docker's `--user` forms against the image's /etc/passwd and /etc/group.
+
+Accepted: "" (root), "name", "uid", "name:group", "uid:gid", "name:gid", "uid:group".
+Supplementary groups are the groups listing the user by name in /etc/group, and only when no
+group is given explicitly (the rule docker and runc share).
+The files are read without following symlinks, so a rootfs cannot make us read host files.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyengine.bundles.errors import UserNotFound
+
+_NOFOLLOW_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+MAX_FILE_SIZE = 16 << 20
+
+
+@dataclass(frozen=True)
+class ResolvedUser:
+    uid: int
+    gid: int
+    additional_gids: tuple[int, ...]
+    home: str
+    name: str | None
+
+
+@dataclass(frozen=True)
+class _Passwd:
+    name: str
+    uid: int
+    gid: int
+    home: str
+
+
+@dataclass(frozen=True)
+class _Group:
+    name: str
+    gid: int
+    members: tuple[str, ...]
+
+
+def read_rootfs_file(rootfs: Path, relpath: str) -> str | None:
+    """Contents of rootfs/relpath, or None if missing (or reached only through a symlink)."""
+    parts = [p for p in relpath.split("/") if p]
+    fd = os.open(rootfs, _NOFOLLOW_DIR)
+    try:
+        for part in parts[:-1]:
+            next_fd = os.open(part, _NOFOLLOW_DIR, dir_fd=fd)
+            os.close(fd)
+            fd = next_fd
+        file_fd = os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    with os.fdopen(file_fd, "rb") as fh:
+        return fh.read(MAX_FILE_SIZE).decode("utf-8", "replace")
+
+
+def _passwd_entries(text: str | None) -> list[_Passwd]:
+    entries = []
+    for line in (text or "").splitlines():
+        fields = line.strip().split(":")
+        if len(fields) < 4 or line.startswith("#"):
+            continue
+        try:
+            uid, gid = int(fields[2]), int(fields[3])
+        except ValueError:
+            continue
+        home = fields[5] if len(fields) > 5 else ""
+        entries.append(_Passwd(fields[0], uid, gid, home))
+    return entries
+
+
+def _group_entries(text: str | None) -> list[_Group]:
+    entries = []
+    for line in (text or "").splitlines():
+        fields = line.strip().split(":")
+        if len(fields) < 3 or line.startswith("#"):
+            continue
+        try:
+            gid = int(fields[2])
+        except ValueError:
+            continue
+        members = tuple(m for m in fields[3].split(",") if m) if len(fields) > 3 else ()
+        entries.append(_Group(fields[0], gid, members))
+    return entries
+
+
+def resolve_user(rootfs: Path, spec: str | None) -> ResolvedUser:
+    """The uid, gid, supplementary gids and home of `spec` inside `rootfs`."""
+    spec = spec or ""
+    user_part, _, group_part = spec.partition(":")
+    passwd = _passwd_entries(read_rootfs_file(rootfs, "etc/passwd"))
+    groups = _group_entries(read_rootfs_file(rootfs, "etc/group"))
+
+    entry: _Passwd | None = None
+    if user_part == "":
+        entry = next((p for p in passwd if p.uid == 0), None)
+        uid, gid = 0, 0
+    elif user_part.isdigit():
+        uid = int(user_part)
+        entry = next((p for p in passwd if p.uid == uid), None)
+        gid = entry.gid if entry else 0
+    else:
+        entry = next((p for p in passwd if p.name == user_part), None)
+        if entry is None:
+            raise UserNotFound(
+                f"unable to find user {user_part}: no matching entries in passwd file")
+        uid, gid = entry.uid, entry.gid
+
+    if group_part:
+        if group_part.isdigit():
+            gid = int(group_part)
+        else:
+            group = next((g for g in groups if g.name == group_part), None)
+            if group is None:
+                raise UserNotFound(
+                    f"unable to find group {group_part}: no matching entries in group file")
+            gid = group.gid
+
+    additional: list[int] = []
+    if entry is not None and not group_part:
+        for group in groups:
+            if entry.name in group.members and group.gid != gid and group.gid not in additional:
+                additional.append(group.gid)
+    home = entry.home if entry and entry.home else "/"
+    return ResolvedUser(uid, gid, tuple(additional), home, entry.name if entry else None)

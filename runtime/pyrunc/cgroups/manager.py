@@ -171,8 +171,11 @@ class Manager:
         otherwise the cgroup is frozen while each pid is signalled until no new pid appears,
         so a process forking meanwhile cannot escape."""
         kill_file = self.kill_file() if signal == SIGKILL else None
+        was_frozen = self.can_freeze() and self.freezer_state() != "THAWED"
         if kill_file is not None:
             fs.write(os.path.dirname(kill_file), "cgroup.kill", "1")
+            if was_frozen:
+                self.thaw()  # a v1-frozen task only dies once thawed
             return
         frozen = False
         if self.can_freeze():
@@ -196,7 +199,8 @@ class Manager:
                 if not frozen:
                     break
         finally:
-            if frozen:
+            # A paused container stays paused unless it is being killed.
+            if frozen and (signal == SIGKILL or not was_frozen):
                 self.thaw()
 
     # -- reporting ---------------------------------------------------------------------------

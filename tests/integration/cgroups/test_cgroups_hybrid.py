@@ -193,3 +193,17 @@ def test_stats_and_oom_kill_count(sandbox) -> None:
     child.stdin.flush()
     assert child.wait() == -signal.SIGKILL
     assert manager.oom_kill_count() == 1
+
+
+def test_kill_all_on_a_paused_container(sandbox) -> None:
+    manager = sandbox.manager("c1")
+    manager.create()
+    child = sandbox.spawn("sleep", "100")
+    manager.apply(child.pid)
+    manager.freeze()
+    manager.kill_all(signal.SIGTERM)   # delivered on resume; the container stays paused
+    assert manager.freezer_state() == "FROZEN"
+    assert child.poll() is None
+    manager.kill_all(signal.SIGKILL)   # cgroup.kill, then thawed so the v1-frozen task dies
+    assert child.wait() in (-signal.SIGKILL, -signal.SIGTERM)
+    assert manager.freezer_state() == "THAWED"

@@ -100,7 +100,8 @@ def test_blkio_bfq_weight_and_missing_leaf_weight(tmp_path: Path, writes: list) 
 def _v1_tree(tmp_path: Path, unified: bool = False) -> Path:
     root = tmp_path / "cg"
     make_files(root / "memory" / "pod" / "c1", MEM_FILES)
-    make_files(root / "devices" / "pod" / "c1", {"devices.allow": "", "devices.deny": ""})
+    make_files(root / "devices" / "pod" / "c1", {"devices.allow": "", "devices.deny": "",
+                                                 "devices.list": "a *:* rwm\n"})
     make_files(root / "freezer" / "pod" / "c1", {"freezer.state": "THAWED"})
     make_files(root / "pids" / "pod" / "c1", {"pids.max": "", "cgroup.procs": "12\n"})
     if unified:
@@ -125,8 +126,8 @@ def test_v1_manager_set_order_devices_and_errors(tmp_path: Path, writes: list) -
     names = [name for name, _ in writes]
     assert names[:3] == ["memory.limit_in_bytes", "pids.max", "devices.deny"]
     device_writes = [w for w in writes if w[0].startswith("devices.")]
-    assert device_writes[:3] == [("devices.deny", "a"), ("devices.deny", "a"),
-                                 ("devices.allow", "c 1:11 r")]
+    assert device_writes[:4] == [("devices.deny", "a"), ("devices.allow", "c 1:11 r"),
+                                 ("devices.allow", "c *:* m"), ("devices.allow", "b *:* m")]
     assert ("devices.allow", "c 136:* rwm") in device_writes
     with pytest.raises(CgroupError, match="cannot use unified on cgroup v1"):
         manager.update({"unified": {"memory.high": "1"}})
@@ -160,3 +161,31 @@ def test_state_round_trip_and_pids(tmp_path: Path) -> None:
     assert again.paths == manager.paths and again.roots == manager.roots
     assert again.pids() == [12]
     assert again.freezer_state() == "THAWED"
+
+
+def test_device_emulation_and_incremental_update(tmp_path: Path, writes: list) -> None:
+    from pyrunc.cgroups.devices import container_rules
+    from pyrunc.cgroups.v1 import devices
+
+    rules = container_rules([{"allow": False, "access": "rwm"},
+                             {"allow": True, "type": "c", "major": 1, "minor": 11,
+                              "access": "rw"},
+                             {"allow": False, "type": "c", "major": 1, "minor": 11,
+                              "access": "w"}])
+    allow, exceptions = devices.emulate(rules)
+    assert not allow and exceptions[("c", 1, 11)] == "r"
+    assert exceptions[("c", 136, -1)] == "rwm"
+    assert devices.emulate(container_rules([{"allow": True, "access": "rwm"}]))[0] is True
+    listed = "\n".join(f"{k[0]} {'*' if k[1] < 0 else k[1]}:{'*' if k[2] < 0 else k[2]} {a}"
+                       for k, a in exceptions.items())
+    assert devices.parse_list(listed) == (False, exceptions)
+    # Same rules already in place (deny default): nothing is written.
+    path = make_files(tmp_path, {"devices.allow": "", "devices.deny": "",
+                                 "devices.list": listed})
+    devices.apply_rules(str(path), rules)
+    assert writes == []
+    # Dropping kmsg and adding fuse: only the two differences, no reset.
+    devices.apply_rules(str(path), container_rules(
+        [{"allow": False, "access": "rwm"},
+         {"allow": True, "type": "c", "major": 10, "minor": 229, "access": "rwm"}]))
+    assert writes == [("devices.deny", "c 1:11 r"), ("devices.allow", "c 10:229 rwm")]

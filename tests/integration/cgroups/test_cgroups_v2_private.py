@@ -35,7 +35,8 @@ def test_v2_manager_in_private_cgroup2_mount(tmp_path: Path) -> None:
                                 capture_output=True, text=True, timeout=120, check=False)
     finally:
         # cgroup2 is one hierarchy: whatever the probe left is visible at the host mount too.
-        for leftover in (f"/sys/fs/cgroup/unified/{name}/ctr", f"/sys/fs/cgroup/unified/{name}"):
+        for leftover in (f"/sys/fs/cgroup/unified/{name}/ctr",
+                         f"/sys/fs/cgroup/unified/{name}/ctr2", f"/sys/fs/cgroup/unified/{name}"):
             if os.path.isdir(leftover):
                 os.rmdir(leftover)
     assert result.returncode == 0, result.stderr
@@ -52,5 +53,7 @@ def test_v2_manager_in_private_cgroup2_mount(tmp_path: Path) -> None:
     assert report["frozen"] == "FROZEN" and report["thawed"] == "THAWED"
     assert "2MB" in report["stats_hugetlb"]
     assert report["child_status"] == -9                  # cgroup.kill
+    assert report["sigterm_status"] == -15               # freeze, signal each pid, thaw
+    assert report["thawed_after_sigterm"] == "THAWED"
     assert report["removed"] and report["parent_removed"]
     assert not os.path.ismount(mountpoint)

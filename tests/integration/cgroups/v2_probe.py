@@ -83,13 +83,28 @@ def main() -> None:
         reloaded.kill_all(9)
         report["child_status"] = child.wait()
         reloaded.destroy()
+        # Without SIGKILL, kill_all freezes (cgroup.freeze), signals each pid, then thaws.
+        second = new_manager(f"/{name}/ctr2", name, root=mountpoint)
+        sleeper = subprocess.Popen(["sleep", "100"])
+        try:
+            second.create()
+            second.apply(sleeper.pid)
+            second.kill_all(15)
+            report["sigterm_status"] = sleeper.wait()
+            report["thawed_after_sigterm"] = second.freezer_state()
+            second.destroy()
+        finally:
+            if sleeper.poll() is None:
+                sleeper.kill()
+                sleeper.wait()
         report["removed"] = not os.path.exists(manager.path)
         report["parent_removed"] = not os.path.exists(os.path.dirname(manager.path))
     finally:
         if child.poll() is None:
             child.kill()
             child.wait()
-        for path in (manager.path, os.path.dirname(manager.path)):
+        for path in (manager.path, f"{os.path.dirname(manager.path)}/ctr2",
+                     os.path.dirname(manager.path)):
             try:
                 os.rmdir(path)
             except OSError:

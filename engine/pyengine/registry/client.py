@@ -354,14 +354,6 @@ class RegistryClient:
                 raise RegistryUnavailable(f"fetch manifest for {what}: {exc}") from None
             content_type = response.header("Content-Type")
             header_digest = response.header("Docker-Content-Digest")
-        media_type = mt.detect_manifest_type(data, content_type)
-        if media_type in mt.SCHEMA1_TYPES:
-            raise Schema1Unsupported(
-                f"manifest for {what}: Docker image manifest schema 1 ({media_type}) is not "
-                "supported; push the image again with a current client (schema 2 or OCI)"
-            )
-        if media_type is None:
-            raise InvalidManifest(f"manifest for {what}: not a JSON document")
         algorithm = Digest.parse(expected).algorithm if expected else "sha256"
         actual = str(Digest.from_bytes(data, algorithm))
         if expected and actual != expected:
@@ -372,6 +364,14 @@ class RegistryClient:
             raise ContentMismatch(
                 f"manifest for {what}: registry says {header_digest}, content is {actual}"
             )
+        media_type = mt.detect_manifest_type(data, content_type)
+        if media_type in mt.SCHEMA1_TYPES:
+            raise Schema1Unsupported(
+                f"manifest for {what}: Docker image manifest schema 1 ({media_type}) is not "
+                "supported; push the image again with a current client (schema 2 or OCI)"
+            )
+        if media_type is None:
+            raise InvalidManifest(f"manifest for {what}: not a JSON document")
         return data, media_type, actual
 
     def resolve(

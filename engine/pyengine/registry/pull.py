@@ -239,10 +239,10 @@ class BlobFetcher:
 
     def _stream(self, response, writer, view: memoryview, descriptor: Descriptor, short: str):
         total = descriptor.size
-        while True:
+        while writer.offset < total:
             if self.cancel.is_set():
                 raise PullCancelled()
-            count = response.readinto(view)
+            count = response.readinto(view[: total - writer.offset])
             if not count:
                 return
             try:

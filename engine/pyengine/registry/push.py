@@ -229,13 +229,13 @@ class Pusher:
                 failures += 1
                 if failures >= self.client.config.max_attempts:
                     raise
-                offset = self._upload_offset(location)
+                offset, location = self._upload_offset(location, offset)
                 continue
             if response.status >= 500 and failures < self.client.config.max_attempts - 1:
                 response.close()
                 failures += 1
                 self.client._sleep_backoff(failures - 1, response)
-                offset = self._upload_offset(location)
+                offset, location = self._upload_offset(location, offset)
                 continue
             self.client.raise_for_status(response, f"upload chunk of {descriptor.digest}")
             response.close()
@@ -248,12 +248,20 @@ class Pusher:
         self.client.raise_for_status(response, f"finish upload of {descriptor.digest}")
         response.close()
 
-    def _upload_offset(self, location: str) -> int:
-        """Ask the registry how much of an interrupted upload it kept."""
+    def _upload_offset(self, location: str, acknowledged: int) -> tuple[int, str]:
+        """Ask the registry how much of an interrupted upload it kept (and where to go on).
+
+        distribution answers ``Range: 0-0`` both for 0 and 1 byte received; with nothing
+        acknowledged yet that means 0.
+        """
         response = self.client.request(self.host, "GET", location, scopes=self.scopes)
         self.client.raise_for_status(response, "upload status")
         response.close()
-        return _range_end(response.header("Range"), 0)
+        header = response.header("Range")
+        offset = 0 if header == "0-0" and acknowledged == 0 else _range_end(header, acknowledged)
+        if response.header("Location"):
+            location = self._location(response)
+        return offset, location
 
 
 def _range_end(header: str | None, default: int) -> int:

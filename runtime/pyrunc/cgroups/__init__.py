@@ -1,8 +1,25 @@
 """pyrunc's cgroup managers: v1, v2 (unified) and hybrid behind one interface.
 
-``new_manager(cgroups_path, container_id)`` detects the layout from /proc/self/mountinfo and
-resolves cgroupsPath as runc's cgroupfs driver does; ``Manager.from_state`` reloads a manager
-saved with ``to_state()``. Controller modules are imported only when a resource needs them.
+Lifecycle, as the runtime uses it::
+
+    manager = new_manager(spec["linux"].get("cgroupsPath"), container_id)
+    manager.create()                       # mkdir in every hierarchy (cpuset/subtree prepared)
+    manager.apply(init_pid)                # join every hierarchy
+    manager.set(spec["linux"].get("resources"), linux_devices=spec["linux"].get("devices"))
+    state["cgroups"] = manager.to_state()  # plain dict for state.json
+    ...
+    manager = from_state(state["cgroups"])  # kill/delete/pause/resume/ps/update/events
+    manager.update(resources)               # only the sections present
+    manager.freeze(); manager.thaw(); manager.freezer_state()
+    manager.pids(); manager.stats(); manager.oom_kill_count(); manager.kill_all(signum)
+    manager.destroy()
+
+``new_manager`` detects the layout from /proc/self/mountinfo and resolves cgroupsPath as runc's
+cgroupfs driver does (absolute: below each mountpoint; relative or empty (= the container id):
+below the runtime's own cgroup). ``root=`` points detection at a private hierarchy or a plain
+directory tree. Every failure is a :class:`pyrunc.errors.CgroupError` naming the file and errno.
+Controller modules are imported only when a resource needs them; this package imports neither
+``re`` nor ``json`` nor the syscall seam (loaded only for v2 device programs).
 """
 
 from __future__ import annotations

@@ -40,12 +40,13 @@ class HybridManager(V1Manager):
         if controller not in available:
             raise CgroupError(f"cgroup: set {controller} limit: the {controller} controller is "
                               "mounted neither on cgroup v1 nor on cgroup v2")
-        current = root
-        for part in os.path.dirname(unified)[len(root) + 1:].split("/") if \
-                os.path.dirname(unified) != root else ():
-            enable_controllers(current, [controller])
-            current = f"{current}/{part}"
-        enable_controllers(current, [controller])
+        levels, current = [root], root
+        for part in os.path.dirname(unified)[len(root):].split("/"):
+            if part:
+                current = f"{current}/{part}"
+                levels.append(current)
+        for level in levels:
+            enable_controllers(level, [controller])
 
     def can_freeze(self) -> bool:
         return "freezer" in self.paths or self.unified_path is not None

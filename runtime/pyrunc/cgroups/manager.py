@@ -72,14 +72,24 @@ class Manager:
     def create(self) -> None:
         """Create every hierarchy's directory, parents included."""
         for path, key in self._keys_by_dir().items():
-            root = self.roots[key].rstrip("/")
-            current = root
-            for part in path[len(root) + 1:].split("/"):
-                parent, current = current, f"{current}/{part}"
-                self._before_mkdir(key, parent)
-                if fs.mkdir(current):
-                    self.created.append(current)
-                self._after_mkdir(key, parent, current)
+            for attempt in range(5):
+                try:
+                    self._create_one(key, path)
+                    break
+                except CgroupError as exc:
+                    # Another container's destroy removed a shared parent meanwhile: redo.
+                    if getattr(exc, "errno", None) != errno.ENOENT or attempt == 4:
+                        raise
+
+    def _create_one(self, key: str, path: str) -> None:
+        root = self.roots[key].rstrip("/")
+        current = root
+        for part in path[len(root) + 1:].split("/"):
+            parent, current = current, f"{current}/{part}"
+            self._before_mkdir(key, parent)
+            if fs.mkdir(current):
+                self.created.append(current)
+            self._after_mkdir(key, parent, current)
 
     def _before_mkdir(self, key: str, parent: str) -> None:
         """Hook: prepare ``parent`` before a child is created (v2 subtree_control)."""

@@ -184,3 +184,11 @@ def test_stats_parsing(tmp_path: Path) -> None:
     assert set(stats) == {"cpu", "cpuset", "memory", "pids", "blkio", "hugetlb", "intel_rdt",
                           "network_interfaces"}
     assert read(path, "pids.max") == "max"
+
+
+def test_cpu_period_alone_keeps_quota(tmp_path: Path, writes: list) -> None:
+    path = make_files(tmp_path, {"cpu.max": "20000 100000"})
+    cpu.apply(str(path), {"cpu": {"period": 50000}})
+    assert writes == [("cpu.max", "20000 50000")]
+    cpu.apply(str(path), {"cpu": {"quota": -1}})
+    assert read(path, "cpu.max") == "max"

@@ -40,6 +40,10 @@ def apply(path: str, resources: dict) -> None:
         fs.write(path, "cpu.weight", shares_to_weight(shares))
     quota, period = int(cpu.get("quota") or 0), int(cpu.get("period") or 0)
     if quota or period:
+        if not quota:
+            # Only the period changes (pyrunc update --cpu-period): keep the current quota.
+            current = (fs.read_optional(path, "cpu.max") or "max").split()[0]
+            quota = -1 if current == "max" else int(current)
         text = str(quota) if quota > 0 else "max"
         if period:
             text += f" {period}"

@@ -261,7 +261,8 @@ def history(ctx: Context, args: argparse.Namespace) -> int:
         ctx.out.write("".join(f"{r['ID']}\n" for r in rows))
         return 0
     write_rows(ctx.out, rows, args.format,
-               "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}")
+               "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}",
+               headers={"ID": "IMAGE"})
     return 0
 
 

@@ -25,11 +25,18 @@ class FormatError(Exception):
     """The --format value is invalid."""
 
 
-def _header(source: str) -> str:
-    return FIELD_RE.sub(lambda m: HEADERS.get(m.group(1), m.group(1).upper()), source)
+def _header(source: str, overrides: dict[str, str]) -> str:
+    names = {**HEADERS, **overrides}
+    return FIELD_RE.sub(lambda m: names.get(m.group(1), m.group(1).upper()), source)
 
 
-def write_rows(out: TextIO, rows: list[dict[str, Any]], fmt: str, default_table: str) -> None:
+def write_rows(
+    out: TextIO,
+    rows: list[dict[str, Any]],
+    fmt: str,
+    default_table: str,
+    headers: dict[str, str] | None = None,
+) -> None:
     """Print rows as a table (default or "table ..."), JSON lines ("json"), or a template."""
     fmt = fmt or default_table
     if fmt == "json":
@@ -40,7 +47,7 @@ def write_rows(out: TextIO, rows: list[dict[str, Any]], fmt: str, default_table:
         if fmt.startswith("table"):
             source = fmt[len("table"):].strip().replace("\\t", "\t")
             template = compile_template(source)
-            cells = [_header(source).split("\t")]
+            cells = [_header(source, headers or {}).split("\t")]
             cells += [template.render(row).split("\t") for row in rows]
             out.write(table.render(cells))
             return

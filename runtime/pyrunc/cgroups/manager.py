@@ -47,8 +47,12 @@ class Manager:
     @staticmethod
     def from_state(saved: dict, sc: Syscalls | None = None) -> Manager:
         """Rebuild the manager saved by :meth:`to_state`."""
-        return manager_class(saved.get("mode", ""))(
-            dict(saved["paths"]), dict(saved["roots"]), saved.get("created"), sc)
+        try:
+            paths, roots = dict(saved["paths"]), dict(saved["roots"])
+            created = list(saved.get("created") or ())
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CgroupError(f"cgroup: load state: malformed cgroup state {saved!r}") from exc
+        return manager_class(saved.get("mode", ""))(paths, roots, created, sc)
 
     # -- helpers -----------------------------------------------------------------------------
     def dirs(self) -> list[str]:

@@ -189,3 +189,12 @@ def test_device_emulation_and_incremental_update(tmp_path: Path, writes: list) -
         [{"allow": False, "access": "rwm"},
          {"allow": True, "type": "c", "major": 10, "minor": 229, "access": "rwm"}]))
     assert writes == [("devices.deny", "c 1:11 r"), ("devices.allow", "c 10:229 rwm")]
+
+
+def test_malformed_state_is_a_cgroup_error() -> None:
+    with pytest.raises(CgroupError, match="malformed"):
+        from_state({"mode": "v1"})
+    with pytest.raises(CgroupError, match="unknown cgroup mode"):
+        from_state({"mode": "v3", "paths": {}, "roots": {}})
+    with pytest.raises(CgroupError, match="not below the hierarchy root"):
+        from_state({"mode": "v2", "paths": {"": "/etc"}, "roots": {"": "/sys/fs/cgroup"}})

@@ -19,6 +19,7 @@ CONTROLLERS = (
     ("hugetlb", "hugetlb", "hugepageLimits"),
     ("net_cls", "net_cls", "network"),
     ("net_prio", "net_prio", "network"),
+    ("rdma", "rdma", "rdma"),
 )
 
 
@@ -41,8 +42,6 @@ class V1Manager(Manager):
     def _validate(self, resources: dict) -> None:
         if resources.get("unified"):
             raise CgroupError("cgroup: set unified: cannot use unified on cgroup v1")
-        if resources.get("rdma") and "rdma" not in self.paths:
-            raise CgroupError("cgroup: set rdma limit: the rdma controller is not mounted")
 
     def _set(self, resources: dict, rules: list[Rule] | None) -> None:
         self._validate(resources)

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 from spectest.bundle import Container, default_config
-from spectest.host import become_subreaper, host_namespaces, remove_cgroup
+from spectest.host import become_subreaper, host_namespaces, kill_marked, remove_cgroup
 from spectest.runtime import REPO, Runtime, resolve_runtime
 
 HERE = Path(__file__).resolve().parent
@@ -156,6 +156,7 @@ class ContainerFactory:
             try:
                 ctr.force_cleanup()
             finally:
+                kill_marked(ctr.id)
                 cg = ctr.config.get("linux", {}).get("cgroupsPath")
                 if cg:
                     remove_cgroup(cg, ctr.id)

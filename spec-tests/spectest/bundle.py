@@ -97,6 +97,7 @@ class Container:
     config: dict[str, Any]
     created: bool = False
     reaped: set[int] = field(default_factory=set)
+    exit_codes: dict[int, int] = field(default_factory=dict)
 
     # ---- bundle ----
     def write_config(self) -> None:
@@ -167,7 +168,9 @@ class Container:
         if got == 0:
             return None
         self.reaped.add(pid)
-        return os.waitstatus_to_exitcode(status)
+        code = os.waitstatus_to_exitcode(status)
+        self.exit_codes[pid] = code
+        return code
 
     def force_cleanup(self) -> None:
         """delete --force, then make sure its processes are gone and reaped."""

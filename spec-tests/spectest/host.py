@@ -112,3 +112,12 @@ def leftovers(root: str, cid: str, cgroups_path: str, *paths: str) -> list[str]:
     problems += [f"mount {m} remains" for m in mounts_under(*paths)]
     problems += [f"process {p} remains" for p in marked_processes(cid)]
     return problems
+
+
+def kill_marked(cid: str) -> None:
+    """SIGKILL processes this suite started for container `cid` that are still alive."""
+    for pid in marked_processes(cid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass

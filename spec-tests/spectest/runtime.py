@@ -33,6 +33,8 @@ class Runtime:
     name: str
     binary: str
     root: str
+    # True when the binary runs in a mount namespace of its own (the crun wrapper)
+    private_mount_ns: bool = False
 
     def argv(self, *args: str, global_flags: tuple[str, ...] = ()) -> list[str]:
         return [self.binary, "--root", self.root, *global_flags, *args]
@@ -121,4 +123,4 @@ def resolve_runtime(spec: str, workdir: Path) -> Runtime:
     name = spec if spec in ("pyrunc", "runc", "crun") else os.path.basename(spec)
     root = workdir / f"root-{name}"
     root.mkdir(parents=True, exist_ok=True)
-    return Runtime(name=name, binary=binary, root=str(root))
+    return Runtime(name=name, binary=binary, root=str(root), private_mount_ns=spec == "crun")

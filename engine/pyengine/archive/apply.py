@@ -10,12 +10,14 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
 from pyengine.archive import tarreader as tr
 from pyengine.archive.decompress import ChunkSource
 from pyengine.archive.errors import ArchiveError, CorruptLayer, LayerTooLarge, UnsafeLayer
+from pyengine.archive.lowers import LowerLayers
 from pyengine.archive.safefs import RootedDirs, normalize, proc_path, split
 from pyengine.archive.types import ApplyResult, Limits, WhiteoutMode
 
@@ -26,32 +28,47 @@ _CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOE
 
 
 def apply_layer(stream: BinaryIO, media_type: str | None, dest: Path, *,
-                whiteouts: WhiteoutMode = "overlay", limits: Limits | None = None) -> ApplyResult:
+                whiteouts: WhiteoutMode = "overlay", limits: Limits | None = None,
+                lowers: Sequence[Path] | None = None) -> ApplyResult:
     """Extract a layer blob into `dest` and return its diff_id (sha256 of the plain tar).
 
     whiteouts="overlay" writes OCI whiteouts as overlayfs ones (char 0:0 devices and the
     trusted.overlay.opaque xattr) for an upper directory; "remove" deletes the whited-out paths
-    (a native snapshot, or a mounted overlay). On error `dest` holds a partial result the caller
-    must discard; nothing is ever written outside it.
+    (a native snapshot, or a mounted overlay). `lowers` (the parent layers' directories,
+    nearest first) lets an upper directory be filled like a mounted view: implicitly created
+    parents copy the metadata of the directory they shadow and hardlinks to lower files copy
+    them up. On error `dest` holds a partial result the caller must discard; nothing is ever
+    written outside it.
     """
     if whiteouts not in ("overlay", "remove"):
         raise ValueError(f"whiteouts must be 'overlay' or 'remove', not {whiteouts!r}")
     limits = limits or Limits()
-    with ChunkSource(stream, media_type, limits.max_bytes) as source, RootedDirs(dest) as dirs:
-        extractor = _Extractor(dirs, whiteouts, limits)
-        reader = tr.TarReader(source.get)
-        for entry in reader.entries():
-            extractor.add(entry, reader)
-        extractor.finish()
-        source.drain()
-        return ApplyResult(diff_id=source.diff_id, size=source.size, entries=extractor.entries,
-                           skipped_devices=extractor.skipped_devices,
-                           skipped_xattrs=extractor.skipped_xattrs)
+    lower_layers = LowerLayers(lowers) if lowers else None
+    try:
+        with ChunkSource(stream, media_type, limits.max_bytes) as source, \
+                RootedDirs(dest) as dirs:
+            extractor = _Extractor(dirs, whiteouts, limits, lower_layers)
+            reader = tr.TarReader(source.get)
+            for entry in reader.entries():
+                extractor.add(entry, reader)
+            extractor.finish()
+            source.drain()
+            return ApplyResult(diff_id=source.diff_id, size=source.size,
+                               entries=extractor.entries,
+                               skipped_devices=extractor.skipped_devices,
+                               skipped_xattrs=extractor.skipped_xattrs)
+    finally:
+        if lower_layers is not None:
+            lower_layers.close()
 
 
 class _Extractor:
-    def __init__(self, dirs: RootedDirs, whiteouts: WhiteoutMode, limits: Limits) -> None:
+    def __init__(self, dirs: RootedDirs, whiteouts: WhiteoutMode, limits: Limits,
+                 lowers: LowerLayers | None = None) -> None:
         self.dirs = dirs
+        self.lowers = lowers
+        if lowers is not None:
+            dirs.on_create = self._implicit_dir
         self.whiteouts = whiteouts
         self.limits = limits
         self.privileged = os.geteuid() == 0
@@ -229,6 +246,8 @@ class _Extractor:
         if target == path:
             return
         target_parent, target_base = split(target)
+        if self.lowers is not None and self.dirs.lstat(target) is None:
+            self._copy_up(target)
         target_fd = self.dirs.dir_fd(target_parent, create=False)
         if target_fd is None:
             raise CorruptLayer(f"apply layer: hardlink {_show(entry.name)}: target "
@@ -274,6 +293,47 @@ class _Extractor:
             self._xattrs(entry, proc_path(parent_fd, base), follow=False)
         os.utime(base, ns=self._times(entry), dir_fd=parent_fd, follow_symlinks=False)
         self.created.add(path)
+
+    # -- lower layers (overlay upper directories) ---------------------------------------------
+    def _implicit_dir(self, path: bytes, fd: int) -> None:
+        """A parent created implicitly takes the metadata of the lower directory it shadows."""
+        assert self.lowers is not None
+        found = self.lowers.find(path)
+        if found is None or not stat.S_ISDIR(found[1].st_mode):
+            return
+        root, st = found
+        if self.privileged:
+            os.fchown(fd, st.st_uid, st.st_gid)
+        os.fchmod(fd, stat.S_IMODE(st.st_mode))
+        for name, value in self.lowers.xattrs(root, path):
+            os.setxattr(fd, name, value)
+        self.dir_times.append((path, st.st_atime_ns, st.st_mtime_ns))
+
+    def _copy_up(self, path: bytes) -> None:
+        """Copy a regular file of a lower layer into the upper directory (for a hardlink)."""
+        assert self.lowers is not None
+        found = self.lowers.find(path)
+        if found is None or not stat.S_ISREG(found[1].st_mode):
+            return
+        root, st = found
+        parent, base = split(path)
+        parent_fd = self._parent_fd(parent)
+        src = self.lowers.open_file(root, path)
+        try:
+            fd = os.open(base, _CREATE_FLAGS, 0o600, dir_fd=parent_fd)
+            try:
+                while chunk := os.read(src, 1 << 20):
+                    os.write(fd, chunk)
+                if self.privileged:
+                    os.fchown(fd, st.st_uid, st.st_gid)
+                os.fchmod(fd, stat.S_IMODE(st.st_mode))
+                for name, value in self.lowers.xattrs(root, path):
+                    os.setxattr(fd, name, value)
+                os.utime(fd, ns=(st.st_atime_ns, st.st_mtime_ns))
+            finally:
+                os.close(fd)
+        finally:
+            os.close(src)
 
     # -- whiteouts -------------------------------------------------------------------------
     def _whiteout(self, path: bytes, parent: bytes, base: bytes) -> None:

@@ -12,6 +12,7 @@ import errno
 import os
 import shutil
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 from pyengine.archive.errors import ArchiveError, UnsafeLayer
@@ -46,10 +47,12 @@ def split(path: bytes) -> tuple[bytes, bytes]:
 class RootedDirs:
     """Directory descriptors under one root, opened without following symlinks, cached."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, on_create: Callable[[bytes, int], None] | None = None) -> None:
+        """on_create(path, fd) is called for each directory created implicitly."""
         self.root = root
         self.root_fd = os.open(root, _DIR_FLAGS)
         self._cache: dict[bytes, int] = {b"": self.root_fd}
+        self.on_create = on_create
 
     def close(self) -> None:
         self.forget()
@@ -86,11 +89,14 @@ class RootedDirs:
         except FileNotFoundError:
             if not create:
                 return None
+            created = True
             try:
                 os.mkdir(base, mode, dir_fd=parent_fd)
             except FileExistsError:
-                pass
+                created = False
             fd = self._open_existing(base, parent_fd, path)
+            if created and self.on_create is not None:
+                self.on_create(path, fd)
         except OSError as exc:
             self._refuse(exc, path)
         if len(self._cache) >= MAX_CACHED_DIRS:

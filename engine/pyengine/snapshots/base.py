@@ -168,6 +168,12 @@ class BaseSnapshotter:
             raise SnapshotStateError(f"upper dir of {key!r}: is {row.kind}, not active")
         return self.fs_dir(row.id)
 
+    def parent_dirs(self, key: str) -> list[Path]:
+        """The fs directories of `key`'s ancestors, nearest first (apply_layer's `lowers`)."""
+        with self._mutex:
+            row = self._meta.get(key)
+            return [self.fs_dir(p.id) for p in self._meta.chain(row)]
+
     # -- crash recovery -----------------------------------------------------------------------
     def cleanup(self) -> list[str]:
         """Remove directories no metadata row refers to (leftovers of a crash)."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import importlib
 
 from pyrunc.cgroups import fs
 from pyrunc.cgroups.devices import Rule
@@ -26,7 +25,8 @@ WRITERS = (
 
 def writer(module: str):
     """Import a v2 writer module on first use only."""
-    return importlib.import_module(f"pyrunc.cgroups.v2.{module}")
+    # __import__ rather than importlib: importlib costs ~0.5 ms to import.
+    return __import__(f"pyrunc.cgroups.v2.{module}", fromlist=("__name__",))
 
 
 def enable_controllers(parent: str, wanted: list[str] | None = None) -> None:

@@ -1,0 +1,161 @@
+"""Bad input: a non-zero exit, one clear line on stderr naming what failed, and nothing left
+behind (no state dir under --root, no cgroup dir, no mount, no process)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import pytest
+from spectest.bundle import PROBE, Container
+from spectest.host import leftovers
+
+# runc's text log format wraps the message: time="..." level=error msg="..."
+LOGFMT = re.compile(r'^time="[^"]*" level=(\w+) msg="(.*)"$')
+
+
+def error_line(stderr: bytes) -> str:
+    """The single non-empty stderr line (unwrapped from runc's logfmt if needed)."""
+    lines = [line for line in stderr.decode(errors="replace").splitlines() if line.strip()]
+    assert len(lines) == 1, f"want exactly one line on stderr, got {lines}"
+    m = LOGFMT.match(lines[0])
+    return m.group(2) if m else lines[0]
+
+
+def assert_clean_failure(ctr: Container, res, rootfs: str, *words: str) -> str:
+    assert res.returncode != 0, "must fail"
+    msg = error_line(res.stderr)
+    assert any(w.lower() in msg.lower() for w in words), f"{msg!r} names none of {words}"
+    problems = leftovers(ctr.rt.root, ctr.id, ctr.config["linux"]["cgroupsPath"],
+                         str(ctr.bundle), rootfs)
+    assert not problems, problems
+    return msg
+
+
+@pytest.mark.parametrize("verb", ["create", "run"])
+def test_missing_bundle(make, rootfs, verb):
+    ctr = make()
+    shutil.rmtree(ctr.bundle)
+    res = ctr.cmd(verb, "--bundle", str(ctr.bundle), ctr.id)
+    assert_clean_failure(ctr, res, rootfs, str(ctr.bundle), "config.json", "no such file")
+
+
+def test_missing_config_json(make, rootfs):
+    ctr = make()
+    res = ctr.create(write=False)
+    assert_clean_failure(ctr, res, rootfs, "config.json")
+
+
+def test_malformed_json(make, rootfs):
+    ctr = make()
+    (ctr.bundle / "config.json").write_text('{"ociVersion": "1.0.2", "process": {')
+    res = ctr.create(write=False)
+    assert_clean_failure(ctr, res, rootfs, "config.json", "json", "unexpected end")
+
+
+def test_unknown_namespace(make, rootfs):
+    ctr = make()
+    ctr.config["linux"]["namespaces"].append({"type": "bogusns"})
+    res = ctr.create()
+    assert_clean_failure(ctr, res, rootfs, "bogusns")
+
+
+def test_missing_rootfs(make, rootfs, workdir):
+    ctr = make()
+    missing = str(workdir / "no-such-rootfs")
+    ctr.config["root"]["path"] = missing
+    res = ctr.create()
+    assert_clean_failure(ctr, res, rootfs, missing, "rootfs", "no such file")
+
+
+@pytest.mark.parametrize("verb", ["create", "run"])
+def test_missing_executable_in_path(make, rootfs, verb):
+    ctr = make()
+    ctr.config["process"]["args"] = ["no-such-command", "x"]
+    res = ctr.create() if verb == "create" else ctr.run()
+    msg = assert_clean_failure(ctr, res, rootfs, "executable file not found")
+    assert "no-such-command" in msg
+
+
+def test_missing_executable_absolute(make, rootfs):
+    """podman maps 'no such file or directory' to exit code 127."""
+    ctr = make()
+    ctr.config["process"]["args"] = ["/no/such/binary"]
+    res = ctr.create()
+    msg = assert_clean_failure(ctr, res, rootfs, "no such file or directory")
+    assert "/no/such/binary" in msg
+
+
+def test_duplicate_id(make, rootfs):
+    first = make()
+    first.config["process"]["args"] = [PROBE, "sleep"]
+    assert first.create().returncode == 0
+    pid = first.state()["pid"]
+    second = make()
+    second.id = first.id
+    second.config["linux"]["cgroupsPath"] = f"/spectest-{first.id}-dup"
+    res = second.create()
+    assert res.returncode != 0
+    msg = error_line(res.stderr)
+    assert "exist" in msg.lower(), msg
+    st = first.state()
+    assert st["status"] == "created" and st["pid"] == pid, "the first container must be intact"
+    assert st["bundle"] == str(first.bundle)
+    problems = leftovers(second.rt.root, "no-such-id", second.config["linux"]["cgroupsPath"],
+                         str(second.bundle))
+    assert not problems, problems
+
+
+def test_failing_hook(make, rootfs):
+    ctr = make()
+    ctr.config["hooks"] = {"createRuntime": [
+        {"path": "/bin/sh", "args": ["sh", "-c", "exit 7"]}]}
+    res = ctr.create()
+    assert_clean_failure(ctr, res, rootfs, "hook")
+
+
+def test_missing_hook_binary(make, rootfs):
+    ctr = make()
+    ctr.config["hooks"] = {"prestart": [{"path": "/no/such/hook"}]}
+    res = ctr.create()
+    assert_clean_failure(ctr, res, rootfs, "/no/such/hook", "hook")
+
+
+def test_bad_mount_type(make, rootfs):
+    ctr = make()
+    ctr.config["mounts"].append({"destination": "/mnt/e", "type": "nosuchfs",
+                                 "source": "none"})
+    res = ctr.create()
+    assert_clean_failure(ctr, res, rootfs, "/mnt/e", "nosuchfs", "mount")
+
+
+def test_error_in_json_log(make, rootfs, tmp_path):
+    """containerd's form: --log FILE --log-format json; the last error object names the cause."""
+    ctr = make()
+    ctr.config["process"]["args"] = ["no-such-command"]
+    ctr.write_config()
+    log = tmp_path / "log.json"
+    res = ctr.cmd("create", "--bundle", str(ctr.bundle), ctr.id,
+                  global_flags=("--log", str(log), "--log-format", "json"))
+    assert res.returncode != 0
+    entries = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    errors = [e for e in entries if e.get("level") == "error"]
+    assert errors, entries
+    assert "executable file not found" in errors[-1]["msg"]
+    assert all("time" in e and "msg" in e for e in entries)
+    problems = leftovers(ctr.rt.root, ctr.id, ctr.config["linux"]["cgroupsPath"],
+                         str(ctr.bundle), rootfs)
+    assert not problems, problems
+
+
+def test_start_of_missing_container(make):
+    res = make().start()
+    assert res.returncode != 0
+    assert "does not exist" in error_line(res.stderr) or b"No such file" in res.stderr
+
+
+def test_kill_of_missing_container(make):
+    res = make().kill("TERM")
+    assert res.returncode != 0
+    assert res.stderr.strip()

@@ -184,8 +184,6 @@ class BlobFetcher:
     def _download(self, writer, descriptor: Descriptor, short: str) -> None:
         config = self.client.config
         path = f"/v2/{self.repository}/blobs/{descriptor.digest}"
-        buffer = bytearray(config.read_chunk_size)
-        view = memoryview(buffer)
         failures = 0
         last_error = ""
         while writer.offset < descriptor.size or descriptor.size == 0:
@@ -219,7 +217,7 @@ class BlobFetcher:
                         continue
                 elif resuming:
                     writer.reset()
-                self._stream(response, writer, view, descriptor, short)
+                self._stream(response, writer, descriptor, short)
                 response.close()
             except CONNECTION_ERRORS as exc:
                 response.discard()
@@ -237,16 +235,17 @@ class BlobFetcher:
             if descriptor.size == 0:
                 break
 
-    def _stream(self, response, writer, view: memoryview, descriptor: Descriptor, short: str):
+    def _stream(self, response, writer, descriptor: Descriptor, short: str) -> None:
         total = descriptor.size
+        chunk = self.client.config.read_chunk_size
         while writer.offset < total:
             if self.cancel.is_set():
                 raise PullCancelled()
-            count = response.readinto(view[: total - writer.offset])
-            if not count:
+            data = response.read1(min(chunk, total - writer.offset))
+            if not data:
                 return
             try:
-                writer.write(view[:count])
+                writer.write(data)
             except StoreSizeMismatch:
                 writer.abort()
                 raise ContentMismatch(

@@ -76,8 +76,9 @@ class Response:
     def header(self, name: str, default: str | None = None) -> str | None:
         return self.headers.get(name, default)
 
-    def readinto(self, buffer: memoryview) -> int:
-        return self._raw.readinto(buffer)
+    def read1(self, size: int) -> bytes:
+        """Up to ``size`` bytes with at most one socket read (b"" at the end of the body)."""
+        return self._raw.read1(size)
 
     def read(self, limit: int | None = None) -> bytes:
         """Read the whole body (refusing more than ``limit`` bytes)."""

@@ -318,5 +318,20 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _exit_now(status: int) -> None:
+    """Exit without joining worker threads: after a shutdown the metadata is closed and a
+    transfer thread still blocked on the network (it holds no lock; its lease is cleaned at
+    the next start) must not keep the process alive."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
+
+
+def entry() -> None:
+    """Console-script entry point (pyengined)."""
+    _exit_now(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

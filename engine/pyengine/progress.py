@@ -32,6 +32,7 @@ class Report:
 
 
 _DONE = object()
+POLL_SECONDS = 0.2
 
 
 class ProgressChannel:
@@ -63,7 +64,11 @@ class ProgressChannel:
         self.cancel_event.set()
 
     def run(self, job: Callable[[ProgressChannel], Any]) -> Iterator[Report]:
-        """Run `job(self)` in a thread; yield its reports; re-raise its error at the end."""
+        """Run `job(self)` in a thread; yield its reports; re-raise its error at the end.
+
+        When the channel is cancelled the reader stops at once (raising Cancelled) even if
+        the job is blocked; the job notices at its next report and unwinds on its own.
+        """
         outcome: dict[str, Any] = {}
 
         def target() -> None:
@@ -78,14 +83,17 @@ class ProgressChannel:
         worker.start()
         try:
             while True:
-                item = self._queue.get()
+                try:
+                    item = self._queue.get(timeout=POLL_SECONDS)
+                except queue.Empty:
+                    self.check()
+                    continue
                 if item is _DONE:
                     break
                 yield item
         finally:
             if worker.is_alive():
-                self.cancel()
-                worker.join()
+                self.cancel()  # the reader went away: make the job stop at its next report
         if "error" in outcome:
             raise outcome["error"]
 

@@ -146,6 +146,10 @@ class Unpacker:
         committed = False
         try:
             layer_id = short_id(layer.digest)
+            lowers = None
+            if self.whiteouts == "overlay" and parent is not None:
+                # an overlay upper dir is filled like a mounted view: parents' dirs, nearest first
+                lowers = self.snapshotter.parent_dirs(key)
             with self.content.open(layer.digest) as raw:
                 reader = CountingReader(raw, channel, layer_id, layer.size)
                 result = archive.apply_layer(
@@ -154,6 +158,7 @@ class Unpacker:
                     self.snapshotter.upper_dir(key),
                     whiteouts=self.whiteouts,
                     limits=self.limits,
+                    lowers=lowers,
                 )
             if result.diff_id != diff_id:
                 raise DataLoss(

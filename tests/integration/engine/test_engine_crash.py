@@ -84,3 +84,33 @@ def test_kill9_mid_pull_then_restart_and_pull_again(engine_factory, registry, bu
         assert daemon.out("inspect", "-f", "{{.Id}}", name).strip() == config_digest
     finally:
         proxy.stop()
+
+
+def test_sigterm_during_pull_cancels_it_and_exits_cleanly(engine_factory, registry, busybox_tar):
+    daemon = engine_factory()
+    layer_digest = "sha256:" + hashlib.sha256(busybox_tar.read_bytes()).hexdigest()
+    daemon.out("import", str(busybox_tar), f"{registry.host}/term/bb:1")
+    daemon.out("push", f"{registry.host}/term/bb:1")
+    daemon.out("image", "prune", "-a", "-f")
+    proxy = StallProxy(registry.host).start()
+    try:
+        proxy.stall(f"/blobs/{layer_digest}$")
+        run_env = env()
+        run_env["PYENGINE_HOST"] = daemon.host
+        pull = subprocess.Popen(
+            [sys.executable, "-m", "pyengine.cli", "pull", f"{proxy.host}/term/bb:1"],
+            env=run_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            wait_for(proxy.stalled.is_set, "the layer download to stall")
+            assert daemon.stop() == 0
+        finally:
+            _, err = pull.communicate(timeout=60)
+        assert pull.returncode == 1
+        assert err.decode().startswith("Error response from daemon: ")
+        assert not daemon.socket.exists()
+        assert "daemon shutdown complete" in daemon.log()
+        proxy.release.set()
+        daemon.start()
+        assert daemon.blobs() == set() and daemon.ingests() == [] and leases(daemon) == []
+    finally:
+        proxy.stop()

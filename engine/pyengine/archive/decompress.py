@@ -4,7 +4,8 @@ The producer thread reads the compressed stream, decompresses it in bounded chun
 zstandard release the GIL while they work), feeds the sha256 that becomes the diff_id and hands
 the chunks to the consumer through a small queue, so decompression overlaps with extraction on a
 second core. Output is bounded per call, so a decompression bomb is stopped by the byte limit
-before it can fill memory.
+before it can fill memory. gzip goes through ISA-L (the optional `isal` package, about twice as
+fast as zlib here) when it is installed, zlib otherwise.
 """
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ from collections.abc import Iterator
 from typing import BinaryIO, Literal
 
 from pyengine.archive.errors import CorruptLayer, LayerTooLarge, UnsupportedLayer
+
+try:
+    from isal import isal_zlib as _inflate
+except ImportError:  # pragma: no cover - depends on the installation
+    _inflate = zlib  # type: ignore[no-redef]
 
 Compression = Literal["gzip", "zstd", "none"]
 
@@ -76,7 +82,7 @@ class _PrefixedStream:
 
 def _gzip_chunks(src: _PrefixedStream) -> Iterator[bytes]:
     """Decompress one or more concatenated gzip members, CHUNK_SIZE bytes at most per chunk."""
-    d = zlib.decompressobj(31)
+    d = _inflate.decompressobj(31)
     pending = b""
     while True:
         data, pending = pending or src.read(READ_SIZE), b""
@@ -89,7 +95,7 @@ def _gzip_chunks(src: _PrefixedStream) -> Iterator[bytes]:
                     pending = data + more
                     continue
             if data.startswith(GZIP_MAGIC):
-                d = zlib.decompressobj(31)
+                d = _inflate.decompressobj(31)
             elif data.strip(b"\0"):
                 raise CorruptLayer("apply layer: trailing garbage after the gzip stream")
             else:
@@ -97,7 +103,7 @@ def _gzip_chunks(src: _PrefixedStream) -> Iterator[bytes]:
         while data:
             try:
                 out = d.decompress(data, CHUNK_SIZE)
-            except zlib.error as exc:
+            except _inflate.error as exc:
                 raise CorruptLayer(f"apply layer: gzip stream is corrupt: {exc}") from exc
             if out:
                 yield out
@@ -108,7 +114,7 @@ def _gzip_chunks(src: _PrefixedStream) -> Iterator[bytes]:
     while not d.eof:  # output zlib still holds after the last input
         try:
             out = d.decompress(b"", CHUNK_SIZE)
-        except zlib.error as exc:
+        except _inflate.error as exc:
             raise CorruptLayer(f"apply layer: gzip stream is corrupt: {exc}") from exc
         if not out:
             raise CorruptLayer("apply layer: gzip stream is truncated")

@@ -25,10 +25,12 @@ def normalize(name: bytes, what: str = "entry") -> bytes:
     """A tar name as a clean relative path; b"" for the root itself.
 
     Absolute names and `..` components are refused: an OCI layer has no reason to use them.
+    The one exception is "/" itself (umoci writes the root directory's entry that way), which
+    names the root and cannot lead anywhere else.
     """
-    if name.startswith(b"/"):
-        raise UnsafeLayer(f"apply layer: {what} {_show(name)} is an absolute path")
     parts = [p for p in name.split(b"/") if p and p != b"."]
+    if name.startswith(b"/") and parts:
+        raise UnsafeLayer(f"apply layer: {what} {_show(name)} is an absolute path")
     if b".." in parts:
         raise UnsafeLayer(f"apply layer: {what} {_show(name)} contains '..'")
     return b"/".join(parts)

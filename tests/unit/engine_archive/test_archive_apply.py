@@ -183,3 +183,10 @@ def test_sparse_files(tmp_path: Path) -> None:
         with open(dest / "sparse", "rb") as fh:
             content = fh.read()
         assert content == (src / "sparse").read_bytes()
+
+
+def test_root_entry_named_slash_is_accepted(tmp_path: Path) -> None:
+    """umoci writes the root directory's entry as "/": it names the root, nothing else."""
+    layer = Layer().dir("/", 0o755).file("etc/x", b"x").bytes()
+    apply(layer, tmp_path / "root")
+    assert (tmp_path / "root/etc/x").read_bytes() == b"x"

@@ -23,7 +23,7 @@ from pyengine.digest import Digest
 from pyengine.errors import EngineError, NotFound
 from pyengine.registry import media_types as mt
 from pyengine.registry.auth import Authenticator
-from pyengine.registry.config import Credentials, RegistryConfig
+from pyengine.registry.config import Credentials, RegistryConfig, is_loopback
 from pyengine.registry.descriptor import (
     Descriptor,
     Platform,
@@ -186,6 +186,10 @@ class RegistryClient:
         schemes = ["https"]
         if self.config.allows_plain_http(host):
             schemes.append("http")
+        if is_loopback(host):
+            # Local registries are nearly always plain HTTP: ask that first (anonymously) and
+            # skip a TLS handshake bound to fail. A TLS port answers 400 and we go on to HTTPS.
+            schemes.reverse()
         for scheme in schemes:
             url = f"{scheme}://{host}/v2/"
             attempts = self.config.max_attempts
@@ -199,6 +203,9 @@ class RegistryClient:
                         if response.status in RETRY_STATUSES and attempt < attempts - 1:
                             self._sleep_backoff(attempt, response)
                             continue
+                        if scheme == "http" and response.status == 400:
+                            errors.append("http: 400 (a TLS port?)")
+                            break
                         return scheme
                 except ssl.SSLCertVerificationError as exc:
                     raise RegistryUnavailable(

@@ -64,15 +64,21 @@ class RegistryConfig:
 
     def allows_plain_http(self, host: str) -> bool:
         """Loopback hosts and configured insecure registries may use plain HTTP."""
-        hostname = split_host(host)[0]
-        if hostname == "localhost" or _is_loopback(hostname):
+        if is_loopback(host):
             return True
+        hostname = split_host(host)[0]
         for entry in self.insecure_registries:
             if entry in (host, hostname):
                 return True
             if "/" in entry and _in_cidr(hostname, entry):
                 return True
         return False
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and loopback addresses (with or without a port)."""
+    hostname = split_host(host)[0]
+    return hostname == "localhost" or _is_loopback(hostname)
 
 
 def split_host(host: str) -> tuple[str, int | None]:

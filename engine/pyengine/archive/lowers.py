@@ -67,6 +67,40 @@ class LowerLayers:
                 return False
             parent = split(parent)[0]
 
+    def names(self, path: bytes) -> set[bytes]:
+        """Names visible in directory `path` of the merged view."""
+        visible: set[bytes] = set()
+        hidden: set[bytes] = set()
+        for root in self._roots:
+            try:
+                fd = root.dir_fd(path, create=False)
+            except UnsafeLayer:
+                break  # a whiteout (or a symlink) hides this directory from here down
+            if fd is None:
+                if self._opaque_ancestor(root, path + b"/x" if path else b"x"):
+                    break
+                continue
+            for name in map(os.fsencode, os.listdir(fd)):
+                if name in visible or name in hidden:
+                    continue
+                st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+                (hidden if _is_whiteout(st) else visible).add(name)
+            try:
+                if os.getxattr(fd, OPAQUE_XATTR) == b"y":
+                    break
+            except OSError as exc:
+                if exc.errno not in (errno.ENODATA, errno.ENOTSUP):
+                    raise
+        return visible
+
+    @staticmethod
+    def proc_path(root: RootedDirs, path: bytes) -> bytes:
+        """A /proc/self/fd path naming `path` in `root` without following symlinks on the way."""
+        parent, base = split(path)
+        fd = root.dir_fd(parent, create=False)
+        assert fd is not None
+        return b"/proc/self/fd/%d/%s" % (fd, base)
+
     @staticmethod
     def xattrs(root: RootedDirs, path: bytes) -> list[tuple[str, bytes]]:
         parent, base = split(path)

@@ -17,6 +17,7 @@ from typing import BinaryIO, Literal
 
 from pyengine.archive.apply import OPAQUE_MARKER, OVERLAY_OPAQUE_XATTR, WHITEOUT_PREFIX
 from pyengine.archive.errors import ArchiveError
+from pyengine.archive.lowers import LowerLayers
 
 Compression = Literal["none", "gzip"]
 
@@ -143,71 +144,20 @@ def _is_opaque(path: Path) -> bool:
         return False
 
 
-class _LowerView:
-    """Lookups in a stack of lower directories (topmost first) with overlayfs semantics."""
-
-    def __init__(self, lowers: Sequence[Path]) -> None:
-        self.lowers = list(lowers)
-
-    def lstat(self, rel: str) -> os.stat_result | None:
-        for lower in self.lowers:
-            try:
-                st = os.lstat(lower / rel)
-            except (FileNotFoundError, NotADirectoryError):
-                if self._hidden_below(lower, rel):
-                    return None
-                continue
-            return None if _is_overlay_whiteout(st) else st
-        return None
-
-    def _hidden_below(self, lower: Path, rel: str) -> bool:
-        parts = rel.split("/")
-        for i in range(1, len(parts)):
-            parent = lower.joinpath(*parts[:i])
-            if _is_opaque(parent):
-                return True
-            try:
-                if _is_overlay_whiteout(os.lstat(parent)):
-                    return True
-            except OSError:
-                continue
-        return False
-
-    def names(self, rel: str) -> set[str]:
-        """Names visible in directory `rel` of the merged lower view."""
-        visible: set[str] = set()
-        hidden: set[str] = set()
-        for lower in self.lowers:
-            directory = lower / rel if rel else lower
-            try:
-                entries = os.listdir(directory)
-            except (FileNotFoundError, NotADirectoryError):
-                if self._hidden_below(lower, rel + "/x" if rel else "x"):
-                    break
-                continue
-            for name in entries:
-                if name in visible or name in hidden:
-                    continue
-                if _is_overlay_whiteout(os.lstat(directory / name)):
-                    hidden.add(name)
-                else:
-                    visible.add(name)
-            if _is_opaque(directory):
-                break
-        return visible
-
-
-def _same(a: os.stat_result, b: os.stat_result, path_a: Path, path_b: Path) -> bool:
+def _same(a: os.stat_result, b: os.stat_result, path_a: Path, path_b: bytes) -> bool:
+    """Whether upper entry a (at path_a) equals lower entry b (reached safely as path_b)."""
     if stat.S_IFMT(a.st_mode) != stat.S_IFMT(b.st_mode) or a.st_mode != b.st_mode:
         return False
-    if (a.st_uid, a.st_gid) != (b.st_uid, b.st_gid) or _xattrs(path_a) != _xattrs(path_b):
+    if (a.st_uid, a.st_gid) != (b.st_uid, b.st_gid):
+        return False
+    if _xattrs(path_a) != _xattrs(Path(os.fsdecode(path_b))):
         return False
     if stat.S_ISDIR(a.st_mode):
         return True  # a directory's mtime changes with its contents; those are diffed anyway
     if a.st_mtime_ns != b.st_mtime_ns or a.st_size != b.st_size or a.st_rdev != b.st_rdev:
         return False
     if stat.S_ISLNK(a.st_mode):
-        return os.readlink(path_a) == os.readlink(path_b)
+        return os.fsencode(os.readlink(path_a)) == os.readlink(path_b)
     return True
 
 
@@ -227,7 +177,11 @@ def diff(lower_dirs: Sequence[Path] | None, upper: Path, out: BinaryIO, *,
         if lower_dirs is None:
             _diff_upper(upper, builder)
         else:
-            _diff_compare(_LowerView(lower_dirs), upper, builder)
+            lowers = LowerLayers(lower_dirs)
+            try:
+                _diff_compare(lowers, upper, builder)
+            finally:
+                lowers.close()
     except OSError as exc:
         raise ArchiveError(f"diff {upper}: {exc}") from exc
     builder.close()
@@ -246,14 +200,16 @@ def _diff_upper(upper: Path, builder: _TarBuilder) -> None:
             builder.add_marker(f"{name}/{OPAQUE_MARKER.decode()}")
 
 
-def _diff_compare(lower: _LowerView, upper: Path, builder: _TarBuilder, rel: str = "",
+def _diff_compare(lowers: LowerLayers, upper: Path, builder: _TarBuilder, rel: str = "",
                   pending: list[tuple[Path, str, os.stat_result]] | None = None) -> None:
     """Recursively emit changes under directory `rel`; `pending` are unchanged ancestors
     written only if something below them changes."""
     pending = pending if pending is not None else []
     directory = upper / rel if rel else upper
     names = sorted(os.listdir(directory))
-    removed = sorted(lower.names(rel) - set(names))
+    present = set(names)
+    removed = sorted(name for name in map(os.fsdecode, lowers.names(os.fsencode(rel)))
+                     if name not in present)
     if removed:
         _flush(builder, pending)
         for name in removed:
@@ -263,27 +219,20 @@ def _diff_compare(lower: _LowerView, upper: Path, builder: _TarBuilder, rel: str
         path = directory / name
         relname = f"{rel}/{name}" if rel else name
         st = os.lstat(path)
-        old = lower.lstat(relname)
-        lower_path = _lower_path(lower, relname)
-        changed = old is None or lower_path is None or not _same(st, old, path, lower_path)
+        found = lowers.find(os.fsencode(relname))
+        changed = found is None or not _same(
+            st, found[1], path, LowerLayers.proc_path(found[0], os.fsencode(relname)))
         if stat.S_ISDIR(st.st_mode):
             if changed:
                 _flush(builder, pending)
                 builder.add(path, relname, st)
-                _diff_compare(lower, upper, builder, relname, [])
+                _diff_compare(lowers, upper, builder, relname, [])
             else:
-                _diff_compare(lower, upper, builder, relname, [*pending, (path, relname, st)])
+                _diff_compare(lowers, upper, builder, relname, [*pending, (path, relname, st)])
             continue
         if changed:
             _flush(builder, pending)
             builder.add(path, relname, st)
-
-
-def _lower_path(lower: _LowerView, rel: str) -> Path | None:
-    for directory in lower.lowers:
-        if os.path.lexists(directory / rel):
-            return directory / rel
-    return None
 
 
 def _flush(builder: _TarBuilder, pending: list[tuple[Path, str, os.stat_result]]) -> None:

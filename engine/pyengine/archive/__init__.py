@@ -8,6 +8,7 @@ from pyengine.archive.apply import apply_layer
 from pyengine.archive.errors import (
     ArchiveError,
     CorruptLayer,
+    DiskFull,
     LayerTooLarge,
     UnsafeLayer,
     UnsupportedLayer,
@@ -19,6 +20,7 @@ __all__ = [
     "ApplyResult",
     "ArchiveError",
     "CorruptLayer",
+    "DiskFull",
     "LayerTooLarge",
     "Limits",
     "UnsafeLayer",

@@ -16,7 +16,13 @@ from typing import BinaryIO
 
 from pyengine.archive import tarreader as tr
 from pyengine.archive.decompress import ChunkSource
-from pyengine.archive.errors import ArchiveError, CorruptLayer, LayerTooLarge, UnsafeLayer
+from pyengine.archive.errors import (
+    ArchiveError,
+    CorruptLayer,
+    DiskFull,
+    LayerTooLarge,
+    UnsafeLayer,
+)
 from pyengine.archive.lowers import LowerLayers
 from pyengine.archive.safefs import RootedDirs, normalize, proc_path, split
 from pyengine.archive.types import ApplyResult, Limits, WhiteoutMode
@@ -50,8 +56,14 @@ def apply_layer(stream: BinaryIO, media_type: str | None, dest: Path, *,
             extractor = _Extractor(dirs, whiteouts, limits, lower_layers)
             reader = tr.TarReader(source.get)
             for entry in reader.entries():
-                extractor.add(entry, reader)
-            extractor.finish()
+                try:
+                    extractor.add(entry, reader)
+                except OSError as exc:
+                    raise _typed(exc, entry.name, dest) from exc
+            try:
+                extractor.finish()
+            except OSError as exc:
+                raise _typed(exc, b"(directory times)", dest) from exc
             source.drain()
             return ApplyResult(diff_id=source.diff_id, size=source.size,
                                entries=extractor.entries,
@@ -60,6 +72,15 @@ def apply_layer(stream: BinaryIO, media_type: str | None, dest: Path, *,
     finally:
         if lower_layers is not None:
             lower_layers.close()
+
+
+def _typed(exc: OSError, name: bytes, dest: Path) -> ArchiveError:
+    """An OS error while writing an entry, as a typed error naming the entry and the cause."""
+    message = (f"apply layer into {dest}: {_show(name)}: {exc.strerror or exc} "
+               f"(errno {exc.errno})")
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return DiskFull(message)
+    return ArchiveError(message)
 
 
 class _Extractor:

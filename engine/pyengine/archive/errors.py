@@ -21,3 +21,7 @@ class CorruptLayer(ArchiveError, DataLoss):
 
 class UnsupportedLayer(ArchiveError, InvalidArgument):
     """The layer's media type or compression is not one we can read."""
+
+
+class DiskFull(ArchiveError, ResourceExhausted):
+    """The destination filesystem ran out of space (or quota) while extracting."""

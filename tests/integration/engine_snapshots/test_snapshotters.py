@@ -243,3 +243,23 @@ def test_crash_leftovers_cleaned_on_reopen(tmp_path: Path, point: str) -> None:
         ids = {str(sn._meta.get(n).id) for n in names}
         assert set(os.listdir(root / "snapshots")) == ids
         sn.prepare("new", "kept")  # the interrupted operation can be redone
+
+
+@pytest.mark.parametrize("layer", [
+    tar(("ok", b"fine"), ("../escape", b"pwned")),
+    tar(("ok", b"fine"), ("/abs", b"pwned")),
+])
+def test_failed_apply_then_remove_leaves_nothing(snapshotter, tmp_path: Path,
+                                                 layer: bytes) -> None:
+    """The caller contract: a layer that fails to apply is discarded with remove()."""
+    from pyengine.archive import UnsafeLayer
+    sn = snapshotter
+    sn.prepare("extract", None)
+    upper = sn.upper_dir("extract")
+    with pytest.raises(UnsafeLayer):
+        apply_layer(io.BytesIO(layer), None, upper, whiteouts=whiteout_mode(sn))
+    assert (upper / "ok").exists()  # the partial result...
+    sn.remove("extract")
+    assert os.listdir(sn.snapshots_dir) == []  # ...is gone with the snapshot
+    assert not (upper.parent.parent / "escape").exists()
+    assert list(sn.walk()) == []

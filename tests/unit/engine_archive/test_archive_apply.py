@@ -190,3 +190,18 @@ def test_root_entry_named_slash_is_accepted(tmp_path: Path) -> None:
     layer = Layer().dir("/", 0o755).file("etc/x", b"x").bytes()
     apply(layer, tmp_path / "root")
     assert (tmp_path / "root/etc/x").read_bytes() == b"x"
+
+
+def test_unprivileged_apply_skips_devices_and_owners(tmp_path: Path, monkeypatch) -> None:
+    """Without root: device nodes are skipped (counted), owners left, overlay whiteouts refused."""
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    dev = tarfile.TarInfo("dev/null")
+    dev.type, dev.devmajor, dev.devminor, dev.mode = tarfile.CHRTYPE, 1, 3, 0o666
+    layer = Layer().raw_header(dev).file("f", b"x", uid=1234, gid=5678).fifo("p")
+    result = apply(layer.bytes(), tmp_path / "root")
+    assert result.skipped_devices == 1
+    assert not (tmp_path / "root/dev/null").exists() and (tmp_path / "root/p").exists()
+    assert os.lstat(tmp_path / "root/f").st_uid == os.getuid()
+    from pyengine.archive import ArchiveError
+    with pytest.raises(ArchiveError, match="need root"):
+        apply(Layer().file(".wh.f").bytes(), tmp_path / "root", whiteouts="overlay")

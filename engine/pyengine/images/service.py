@@ -255,8 +255,18 @@ class ImageService:
         def progress(event) -> None:  # type: ignore[no-untyped-def]
             channel.report(event.id, event.action, int(event.current or 0), int(event.total or 0))
 
+        # other repositories of the same registry known to hold this image: offer mounts
+        mount_from = []
+        for other in self.meta.names(image.id):
+            other_repo = naming.split_name(other.name)[0]
+            domain, _, path = other_repo.partition("/")
+            if domain == ref.domain and path != ref.path and path not in mount_from:
+                mount_from.append(path)
         with self.gc_lock.shared(), self.registry_client(auth) as client:
-            client.push(ref, self.content, image.manifest_digest, progress=progress)
+            client.push(
+                ref, self.content, image.manifest_digest, progress=progress,
+                mount_from=mount_from,
+            )
         size = self.content.info(image.manifest_digest).size
         channel.report("", f"{ref.tag or 'latest'}: digest: {image.manifest_digest} size: {size}")
         self.meta.add_names(image.id, [(naming.digest_name(naming.repository(ref),

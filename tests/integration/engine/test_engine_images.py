@@ -59,6 +59,11 @@ def test_push_pull_roundtrip(engine, busybox, registry) -> None:
     assert pushed[0] == f"The push refers to repository [{registry.host}/team/busybox]"
     assert pushed[-1].startswith("v1: digest: sha256:")
     digest = pushed[-1].split()[2]
+    mirror = f"{registry.host}/other/busybox:v1"
+    engine.out("tag", "busybox", mirror)
+    mounted = engine.out("push", mirror)
+    assert ": Mounted from team/busybox" in mounted, mounted
+    engine.out("rmi", mirror)
     removed = engine.out("rmi", remote)
     assert f"Untagged: {remote}" in removed and "Deleted" not in removed  # busybox keeps it
     pulled = engine.out("pull", remote).splitlines()
@@ -73,7 +78,9 @@ def test_push_pull_roundtrip(engine, busybox, registry) -> None:
     assert digest in digests
     assert engine.out("inspect", "-f", "{{.Id}}", remote).strip() == busybox
     found = engine.out("search", f"{registry.host}/busy").splitlines()
-    assert found[0].split()[0] == "NAME" and found[1].split()[0] == f"{registry.host}/team/busybox"
+    assert found[0].split()[0] == "NAME"
+    assert {line.split()[0] for line in found[1:]} == {
+        f"{registry.host}/team/busybox", f"{registry.host}/other/busybox"}
     engine.out("rmi", remote)
 
 

@@ -175,13 +175,16 @@ class Container:
     def force_cleanup(self) -> None:
         """delete --force, then make sure its processes are gone and reaped."""
         pid = 0
-        res = self.state_raw()
-        if res.returncode == 0:
-            try:
+        try:
+            res = self.state_raw()
+            if res.returncode == 0:
                 pid = int(json.loads(res.stdout).get("pid") or 0)
-            except ValueError:
-                pid = 0
-        self.cmd("delete", "--force", self.id, timeout=30)
+        except (ValueError, AttributeError, subprocess.TimeoutExpired):
+            pid = 0
+        try:
+            self.cmd("delete", "--force", self.id, timeout=30)
+        except subprocess.TimeoutExpired:
+            pass  # processes and cgroups are still cleaned up by the caller
         if pid > 0 and pid not in self.reaped:
             try:
                 os.kill(pid, signal.SIGKILL) if _is_zombie_or_ours(pid, self.id) else None

@@ -1,0 +1,39 @@
+"""Differential mode (`--differential`): each scenario's bundle runs under the runtime under
+test and under the reference runtime (runc); their normalised probe reports must be equal,
+except for differences listed with a reason in known-differences.json."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from spectest.compare import Context, differences, load_known, normalize, unexplained
+from spectest.probe import observe
+from spectest.scenarios import SCENARIOS
+
+pytestmark = pytest.mark.differential
+KNOWN = Path(__file__).with_name("known-differences.json")
+
+
+@pytest.fixture(scope="module")
+def hostdir(workdir: Path) -> str:
+    d = workdir / "diff-hostdir"
+    (d / "sub").mkdir(parents=True, exist_ok=True)
+    (d / "file").write_text("from host\n")
+    return str(d)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
+def test_same_observations(scenario, factory, runtime, reference_runtime, hostdir, workdir,
+                           host_ns):
+    reports = []
+    for rt in (runtime, reference_runtime):
+        ctr = factory.make(rt)
+        scenario.apply(ctr.config, hostdir)
+        report = observe(ctr)
+        ctx = Context(cid=ctr.id, bundle=str(ctr.bundle), workdir=str(workdir), host_ns=host_ns)
+        reports.append(normalize(report, ctx))
+    diffs = differences(reports[0], reports[1])
+    left = unexplained(runtime.name, scenario.name, diffs, load_known(KNOWN))
+    assert not left, (f"{runtime.name} vs {reference_runtime.name}, scenario {scenario.name}: "
+                      + "\n".join(map(str, left)))

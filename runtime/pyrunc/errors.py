@@ -1,39 +1,54 @@
-"""pyrunc's error hierarchy. Converted to exit codes only at the CLI edge."""
+"""pyrunc's error hierarchy. Converted to an exit status and a log line only in cli.main."""
+
+from __future__ import annotations
 
 
 class PyruncError(Exception):
-    """Base of every pyrunc error."""
+    """Base class. ``str(err)`` is the one line shown to the user (operation, object, cause)."""
 
     exit_code = 1
 
 
 class ConfigError(PyruncError):
-    """The bundle's config.json is invalid or unsupported."""
+    """config.json (or a --process file) is missing, malformed or asks for something invalid."""
+
+
+class UsageError(PyruncError):
+    """Bad command line."""
 
 
 class ContainerNotFound(PyruncError):
-    """No container with that id."""
+    """No container with that id under --root."""
 
 
 class ContainerExists(PyruncError):
-    """A container with that id already exists."""
+    """create/run with an id already in use."""
 
 
 class InvalidState(PyruncError):
-    """The verb is not allowed in the container's current state."""
+    """The verb is not allowed in the container's current status."""
 
 
 class KernelError(PyruncError):
-    """A system call failed."""
+    """A system call failed while setting up or managing the container."""
 
 
 class CgroupError(PyruncError):
-    """A cgroup operation failed."""
+    """Creating, configuring or removing the container's cgroups failed."""
 
 
 class SeccompError(PyruncError):
-    """Compiling or loading a seccomp filter failed."""
+    """The seccomp profile cannot be compiled or loaded."""
 
 
 class HookError(PyruncError):
-    """An OCI hook failed."""
+    """A lifecycle hook failed or timed out."""
+
+
+class NotSupported(PyruncError):
+    """A feature pyrunc does not implement (yet), reported instead of silently ignored."""
+
+
+def transition_error(current: str, wanted: str) -> InvalidState:
+    """runc's wording for a forbidden lifecycle step."""
+    return InvalidState(f"invalid state transition from {current} to {wanted}")

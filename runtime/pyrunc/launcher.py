@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-TEMPLATE = """#!{python} -I -S
+TEMPLATE = """#!{python} -IS
 # pyrunc launcher written by `python -m pyrunc.launcher` (package at {pkgroot}).
 import sys
 sys.path.insert(0, {pkgroot!r})

@@ -9,8 +9,10 @@ callers can name the object in their own errors. ctypes is loaded on first use o
 from __future__ import annotations
 
 import os
-import platform
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # Namespace clone flags (linux/sched.h).
 CLONE_NEWTIME = 0x00000080
@@ -86,7 +88,7 @@ class Syscalls:
     def __init__(self) -> None:
         self._libc: Any = None
         self._ctypes: Any = None
-        self._nr = _ARCH_SYSCALLS.get(platform.machine(), _ARCH_SYSCALLS["x86_64"])
+        self._nr = _ARCH_SYSCALLS.get(os.uname().machine, _ARCH_SYSCALLS["x86_64"])
 
     # -- plumbing ---------------------------------------------------------------------------
     @property

@@ -1,0 +1,14 @@
+"""pyrunc start <container-id>"""
+
+from __future__ import annotations
+
+from pyrunc.cli import args as a
+
+
+def run(ctx, argv: list[str]) -> int:
+    _, rest = a.parse(argv, [])
+    a.exact_args("start", rest, 1)
+    from pyrunc.container import Container
+
+    Container.load(ctx.root, rest[0]).start()
+    return 0

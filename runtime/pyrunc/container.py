@@ -1,0 +1,227 @@
+"""The container state machine: created → running ⇄ paused → stopped, one method per verb.
+
+Status is derived, never trusted from disk alone: the init's pid plus its start time (pid reuse
+safe), the exec fifo (present until ``start``), and the freezer. An init that died behind our
+back reads as ``stopped``, so ``delete`` can always clean up.
+"""
+
+from __future__ import annotations
+
+import os
+
+from pyrunc import OCI_VERSION, log, procs, state
+from pyrunc.errors import CgroupError, InvalidState, PyruncError, transition_error
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+CREATING, CREATED, RUNNING, PAUSED, STOPPED = "creating", "created", "running", "paused", "stopped"
+
+
+class Container:
+    def __init__(self, root: str, cid: str) -> None:
+        self.dir = state.ContainerDir(root, cid)
+        self.id = cid
+        self._record: dict[str, Any] | None = None
+
+    @classmethod
+    def load(cls, root: str, cid: str) -> Container:
+        c = cls(root, cid)
+        c.record  # noqa: B018 - raises ContainerNotFound early
+        return c
+
+    @property
+    def record(self) -> dict[str, Any]:
+        if self._record is None:
+            self._record = self.dir.read()
+        return self._record
+
+    def reload(self) -> None:
+        self._record = None
+
+    # -- status ---------------------------------------------------------------------------------
+    @property
+    def pid(self) -> int:
+        return int(self.record.get("pid") or 0)
+
+    def init_alive(self) -> bool:
+        pid = self.pid
+        return bool(pid) and state.proc_start_time(pid) == self.record.get("pid_start")
+
+    def _creator_alive(self) -> bool:
+        creator = self.record.get("creator")
+        return bool(creator) and state.proc_start_time(creator[0]) == creator[1]
+
+    def status(self) -> str:
+        rec = self.record
+        if rec.get("status", CREATING) == CREATING:
+            return CREATING if self._creator_alive() else STOPPED
+        if not self.init_alive():
+            return STOPPED
+        cg = self.cgroup()
+        if cg is not None:
+            try:
+                if cg.freezer_state() == "FROZEN":
+                    return PAUSED
+            except (OSError, PyruncError):
+                pass
+        if os.path.exists(self.dir.fifo_path):
+            return CREATED
+        return RUNNING
+
+    def cgroup(self) -> Any:
+        saved = self.record.get("cgroup")
+        if not saved:
+            return None
+        from pyrunc.cgroups import from_state
+
+        return from_state(saved)
+
+    def oci_state(self) -> dict[str, Any]:
+        status = self.status()
+        rec = self.record
+        out: dict[str, Any] = {
+            "ociVersion": OCI_VERSION,
+            "id": self.id,
+            "pid": self.pid if status not in (STOPPED,) else 0,
+            "status": status,
+            "bundle": rec.get("bundle", ""),
+            "rootfs": rec.get("rootfs", ""),
+            "created": rec.get("created", ""),
+            "owner": "",
+        }
+        if rec.get("annotations"):
+            out["annotations"] = rec["annotations"]
+        return out
+
+    def hook_state(self, status: str) -> dict[str, Any]:
+        rec = self.record
+        return {"ociVersion": rec.get("ociVersion") or OCI_VERSION, "id": self.id,
+                "status": status, "pid": self.pid, "bundle": rec.get("bundle", ""),
+                "annotations": rec.get("annotations") or {}}
+
+    # -- verbs ------------------------------------------------------------------------------------
+    def start(self) -> None:
+        self.dir.lock()
+        try:
+            status = self.status()
+            if status != CREATED:
+                raise {
+                    RUNNING: InvalidState("cannot start an already running container"),
+                    PAUSED: InvalidState("cannot start an already paused container"),
+                    STOPPED: InvalidState("cannot start a container that has stopped"),
+                }.get(status, transition_error(status, RUNNING))
+            try:
+                fd = os.open(self.dir.fifo_path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+            except OSError:  # ENXIO: no reader, the init is gone
+                raise InvalidState("cannot start a container that has stopped") from None
+            try:
+                os.unlink(self.dir.fifo_path)
+                os.write(fd, b"0")
+            finally:
+                os.close(fd)
+            self._run_warn_hooks("poststart", RUNNING)
+        finally:
+            self.dir.unlock()
+
+    def kill(self, sig: int, all_processes: bool = False) -> None:
+        status = self.status()
+        if status in (STOPPED,) or (status == CREATING and not self.pid):
+            raise InvalidState("container not running")
+        if all_processes:
+            cg = self.cgroup()
+            if cg is not None:
+                cg.kill_all(sig)
+                return
+        self._signal_init(sig)
+
+    def _signal_init(self, sig: int) -> None:
+        """Signal through a pidfd checked against the recorded start time (no pid-reuse race)."""
+        pid = self.pid
+        fd = procs.pidfd(pid)
+        try:
+            if not self.init_alive():
+                raise InvalidState("container not running")
+            if fd is None:
+                os.kill(pid, sig)
+            else:
+                from pyrunc.linux.syscalls import SYS
+
+                SYS.pidfd_send_signal(fd, sig)
+        except ProcessLookupError:
+            raise InvalidState("container not running") from None
+        finally:
+            if fd is not None:
+                os.close(fd)
+
+    def delete(self, force: bool = False) -> None:
+        self.dir.lock()
+        try:
+            status = self.status()
+            if status in (RUNNING, PAUSED, CREATING) and not force:
+                raise InvalidState(f"cannot delete container {self.id} that is not stopped: "
+                                   f"{status}")
+            self.destroy()
+        finally:
+            self.dir.unlock()
+
+    def destroy(self) -> None:
+        """Kill whatever is left, remove the cgroup, run poststop hooks, drop the state."""
+        cg = self.cgroup()
+        if cg is not None:
+            try:
+                if cg.freezer_state() == "FROZEN":
+                    cg.thaw()
+            except (OSError, PyruncError):
+                pass
+        if self.init_alive():
+            procs.kill_and_wait(self.pid, 9)
+        if cg is not None:
+            try:
+                cg.kill_all(9)
+            except (OSError, PyruncError):
+                pass
+            try:
+                cg.destroy()
+            except CgroupError as err:
+                log.warning(str(err))
+        self._run_warn_hooks("poststop", STOPPED)
+        self.dir.remove()
+
+    def _run_warn_hooks(self, kind: str, status: str) -> None:
+        hooks = (self.record.get("hooks") or {}).get(kind)
+        if not hooks:
+            return
+        from pyrunc.linux.hooks import run_hooks
+
+        try:
+            run_hooks(kind, hooks, self.hook_state(status))
+        except PyruncError as err:
+            log.warning(str(err))
+
+    def pause(self) -> None:
+        self.dir.lock()
+        try:
+            status = self.status()
+            if status not in (RUNNING, CREATED):
+                raise InvalidState("container not running") if status == STOPPED else \
+                    transition_error(status, PAUSED)
+            self._require_cgroup("pause").freeze()
+        finally:
+            self.dir.unlock()
+
+    def resume(self) -> None:
+        self.dir.lock()
+        try:
+            if self.status() != PAUSED:
+                raise InvalidState("container not paused")
+            self._require_cgroup("resume").thaw()
+        finally:
+            self.dir.unlock()
+
+    def _require_cgroup(self, verb: str) -> Any:
+        cg = self.cgroup()
+        if cg is None:
+            raise CgroupError(f"{verb}: container {self.id} has no cgroup")
+        return cg

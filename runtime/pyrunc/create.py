@@ -1,0 +1,282 @@
+"""``create`` as seen from the parent (P): validate, claim the id, fork the init (see
+linux/init.py for the protocol), record the container. Any failure undoes everything: the init is
+killed, the cgroup removed and the state directory deleted before the error is reported."""
+
+from __future__ import annotations
+
+import os
+
+from pyrunc import errors, state
+from pyrunc.errors import ConfigError, KernelError, NotSupported, PyruncError
+from pyrunc.linux import init as linux_init
+from pyrunc.spec.config import load_bundle
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pyrunc.spec.config import Bundle
+
+
+class CreateOptions:
+    def __init__(self, root: str, cid: str, bundle: str, pid_file: str | None = None,
+                 console_socket: str | None = None, no_pivot: bool = False,
+                 no_new_keyring: bool = False, preserve_fds: int = 0,
+                 tty_to_parent: bool = False) -> None:
+        self.root = root
+        self.id = cid
+        self.bundle = bundle
+        self.pid_file = pid_file
+        self.console_socket = console_socket
+        self.no_pivot = no_pivot
+        self.no_new_keyring = no_new_keyring
+        self.preserve_fds = preserve_fds
+        self.tty_to_parent = tty_to_parent
+
+
+class Created:
+    """What ``create`` hands to ``run``: the init's pid and, for ``run -t``, the pty master."""
+
+    def __init__(self, pid: int, console_master: int | None) -> None:
+        self.pid = pid
+        self.console_master = console_master
+
+
+def _namespaces(linux: dict) -> tuple[list[str], list[tuple[str, str]]]:
+    new, join = [], []
+    for ns in linux.get("namespaces") or ():
+        if ns.get("path"):
+            join.append((ns["type"], ns["path"]))
+        else:
+            new.append(ns["type"])
+    if "mount" not in new:
+        if any(kind == "mount" for kind, _ in join):
+            raise NotSupported("joining an existing mount namespace is not supported")
+        raise ConfigError("invalid config: linux.namespaces: a new mount namespace is required"
+                          " to set up the rootfs")
+    if "user" in new and not (linux.get("uidMappings") and linux.get("gidMappings")):
+        raise ConfigError("invalid config: linux.uidMappings: user namespaces enabled, "
+                          "but no uid or gid mappings found")
+    return new, join
+
+
+def build_init_spec(opts: CreateOptions, bundle: Bundle) -> linux_init.InitSpec:
+    """Everything that can be checked before forking is checked here (fail before any change)."""
+    from pyrunc.linux import caps, process, rootfs
+
+    config = bundle.config
+    proc = config.get("process")
+    if not proc:
+        raise ConfigError("invalid config: process: is required for create")
+    terminal = bool(proc.get("terminal"))
+    if terminal and not opts.console_socket and not opts.tty_to_parent:
+        raise ConfigError("cannot allocate tty if runc will detach without setting console socket")
+    if opts.console_socket and not terminal:
+        raise ConfigError("cannot use console socket if runc will not detach or allocate tty")
+    linux = config.get("linux") or {}
+    spec = linux_init.InitSpec()
+    spec.config = config
+    spec.bundle = bundle.path
+    spec.rootfs = bundle.rootfs
+    spec.cid = opts.id
+    spec.preserve_fds = opts.preserve_fds
+    spec.no_pivot = opts.no_pivot
+    spec.tty_to_parent = terminal and opts.tty_to_parent and not opts.console_socket
+    spec.new_ns, spec.join_ns = _namespaces(linux)
+    spec.caps = caps.CapabilityPlan(proc.get("capabilities"))
+    spec.rlimits = process.parse_rlimits(proc.get("rlimits"))
+    rootfs.check_sysctl(linux.get("sysctl") or {}, set(spec.new_ns))
+    if linux.get("seccomp"):
+        spec.seccomp_program, spec.seccomp_flags = _compile_seccomp(linux["seccomp"])
+    hooks = config.get("hooks") or {}
+    spec.runtime_hooks = bool(hooks.get("prestart") or hooks.get("createRuntime"))
+    spec.state_for_hooks = {"ociVersion": config.get("ociVersion"), "id": opts.id,
+                            "status": "creating", "bundle": bundle.path,
+                            "annotations": config.get("annotations") or {}}
+    return spec
+
+
+def _compile_seccomp(profile: dict) -> tuple[bytes, int]:
+    try:
+        from pyrunc.linux import seccomp
+    except ImportError:
+        raise NotSupported("seccomp profiles are not supported by this build") from None
+    return seccomp.compile_filter(profile), seccomp.filter_flags(profile)
+
+
+def _socketpair() -> tuple[int, int]:
+    import _socket
+
+    a, b = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_SEQPACKET | _socket.SOCK_CLOEXEC)
+    return a.detach(), b.detach()
+
+
+def _write_id_maps(pid: int, linux: dict) -> None:
+    for kind, key in (("uid", "uidMappings"), ("gid", "gidMappings")):
+        lines = "".join(f"{m['containerID']} {m['hostID']} {m['size']}\n" for m in linux[key])
+        path = f"/proc/{pid}/{kind}_map"
+        try:
+            with open(path, "w") as f:
+                f.write(lines)
+        except OSError as err:
+            raise KernelError(f"write {path} ({lines.strip()!r}): {err.strerror}") from None
+
+
+def write_pid_file(path: str, pid: int) -> None:
+    """Decimal pid, no newline (containerd parses the whole file with strconv.Atoi)."""
+    path = os.path.abspath(path)
+    tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.{os.getpid()}")
+    with open(tmp, "w") as f:
+        f.write(str(pid))
+    os.replace(tmp, path)
+
+
+def create(opts: CreateOptions) -> Created:
+    bundle = load_bundle(opts.bundle)
+    spec = build_init_spec(opts, bundle)
+    config = bundle.config
+    linux = config.get("linux") or {}
+    cdir = state.ContainerDir(opts.root, opts.id)
+    cdir.claim()
+    record: dict = {
+        "id": opts.id, "bundle": bundle.path, "rootfs": bundle.rootfs,
+        "created": state.now_rfc3339(), "status": "creating",
+        "creator": [os.getpid(), state.proc_start_time(os.getpid())],
+        "annotations": config.get("annotations") or {},
+        "hooks": {k: v for k, v in (config.get("hooks") or {}).items()
+                  if k in ("poststart", "poststop")},
+        "namespaces": {k: p for k, p in spec.join_ns} | {k: None for k in spec.new_ns},
+        "ociVersion": config.get("ociVersion"),
+    }
+    init_pid = 0
+    manager = None
+    try:
+        cdir.write(record)
+        os.mkfifo(cdir.fifo_path, 0o622)
+        spec.fifo_path = cdir.fifo_path
+        manager = _cgroup_manager(linux, opts.id)
+        if manager is not None:
+            manager.create()
+            record["cgroup"] = manager.to_state()
+            cdir.write(record)
+        if opts.console_socket:
+            from pyrunc.linux import console
+
+            try:
+                spec.console_fd = console.connect(opts.console_socket)
+            except OSError as err:
+                raise KernelError(str(err.strerror)) from None
+        parent_fd, spec.sync_fd = _socketpair()
+        spec.parent_only_fds = [parent_fd, *cdir.lock_fds()]
+        stage1_pid = os.fork()
+        if stage1_pid == 0:
+            linux_init.stage1(spec)
+        os.close(spec.sync_fd)
+        if spec.console_fd is not None:
+            os.close(spec.console_fd)
+        try:
+            init_pid, master = _drive(parent_fd, stage1_pid, spec, manager, linux, record, cdir,
+                                      opts)
+        finally:
+            os.close(parent_fd)
+            _reap(stage1_pid)
+        cdir.unlock()
+        return Created(init_pid, master)
+    except BaseException:
+        pid = init_pid or record.get("pid") or 0
+        _abort(cdir, pid, manager)
+        raise
+
+
+def _cgroup_manager(linux: dict, cid: str) -> object | None:
+    try:
+        from pyrunc.cgroups import new_manager
+    except ImportError:
+        return None
+    return new_manager(linux.get("cgroupsPath") or None, cid)
+
+
+def _drive(fd: int, stage1_pid: int, spec: linux_init.InitSpec, manager: object | None,
+           linux: dict, record: dict, cdir: state.ContainerDir, opts: CreateOptions
+           ) -> tuple[int, int | None]:
+    """P's side of the sync protocol. Returns (init pid, pty master for run -t)."""
+    if manager is not None:
+        manager.apply(stage1_pid)  # type: ignore[attr-defined]
+        # Device rules are always written (runc's defaults + linux.devices), so set() runs
+        # even without a resources section.
+        manager.set(linux.get("resources") or {},  # type: ignore[attr-defined]
+                    linux_devices=linux.get("devices"))
+    linux_init.send(fd, "go")
+    init_pid = 0
+    master: int | None = None
+    while True:
+        tag, payload, received = _recv(fd, spec.tty_to_parent)
+        if tag == "console" and received is not None:
+            master = received
+            continue
+        if tag == "userns":
+            _write_id_maps(stage1_pid, linux)
+            linux_init.send(fd, "mapped")
+        elif tag == "pid":
+            init_pid = int(payload)
+            record["pid"] = init_pid
+            record["pid_start"] = state.proc_start_time(init_pid)
+            cdir.write(record)
+        elif tag == "hooks":
+            from pyrunc.linux import hooks
+
+            hook_state = dict(spec.state_for_hooks, pid=init_pid)
+            config_hooks = spec.config.get("hooks") or {}
+            hooks.run_hooks("prestart", config_hooks.get("prestart"), hook_state)
+            hooks.run_hooks("createRuntime", config_hooks.get("createRuntime"), hook_state)
+            linux_init.send(fd, "hooks-ok")
+        elif tag == "ready":
+            break
+        elif tag == "error":
+            kind, _, msg = payload.partition(":")
+            cls = getattr(errors, kind, KernelError)
+            if not (isinstance(cls, type) and issubclass(cls, PyruncError)):
+                cls = KernelError
+            raise cls(msg)
+        else:
+            raise KernelError("container init exited before it was set up"
+                              + (f" (pid {init_pid})" if init_pid else ""))
+    if opts.pid_file:
+        write_pid_file(opts.pid_file, init_pid)
+    record["status"] = "created"
+    record.pop("creator", None)
+    cdir.write(record)
+    linux_init.send(fd, "ack")
+    return init_pid, master
+
+
+def _recv(fd: int, accept_fd: bool) -> tuple[str, str, int | None]:
+    if accept_fd:
+        from pyrunc.linux import console
+
+        data, received = console.recv_fd(fd)
+    else:
+        data, received = os.read(fd, 65536), None
+    if not data:
+        return "eof", "", None
+    tag, _, payload = data.decode(errors="replace").partition(":")
+    return tag, payload, received
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+
+
+def _abort(cdir: state.ContainerDir, pid: int, manager: object | None) -> None:
+    """Undo a failed create: no process, cgroup or state directory may survive."""
+    from pyrunc import procs
+
+    if pid:
+        procs.kill_and_wait(pid, 9)
+    if manager is not None:
+        try:
+            manager.destroy()  # type: ignore[attr-defined]
+        except PyruncError:
+            pass
+    cdir.remove()

@@ -1,0 +1,115 @@
+"""JSON without the ``json`` package: its decoder imports ``re`` (~9 ms per pyrunc call).
+
+The C accelerator ``_json`` does the real work in both directions; only indentation (for human
+output such as ``pyrunc state``) is done here in Python.
+"""
+
+from __future__ import annotations
+
+import _json
+from typing import Any
+
+
+class _ScanContext:
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    parse_constant = float
+    memo: dict[str, str] = {}
+
+
+_scan = _json.make_scanner(_ScanContext())
+_encode_compact = _json.make_encoder(
+    None, None, _json.encode_basestring_ascii, None, ":", ",", False, False, True
+)
+_encode_str = _json.encode_basestring_ascii
+_WS = " \t\n\r"
+
+
+class JSONError(ValueError):
+    """Malformed JSON; ``pos`` is the character offset, ``line``/``col`` are 1-based."""
+
+    def __init__(self, msg: str, doc: str, pos: int) -> None:
+        self.pos = pos
+        self.line = doc.count("\n", 0, pos) + 1
+        self.col = pos - doc.rfind("\n", 0, pos)
+        super().__init__(f"{msg} at line {self.line} column {self.col}")
+
+
+def _skip_ws(doc: str, pos: int) -> int:
+    n = len(doc)
+    while pos < n and doc[pos] in _WS:
+        pos += 1
+    return pos
+
+
+def loads(doc: str | bytes) -> Any:
+    if isinstance(doc, bytes | bytearray):
+        doc = doc.decode("utf-8-sig")
+    pos = _skip_ws(doc, 0)
+    try:
+        value, end = _scan(doc, pos)
+    except StopIteration as stop:
+        raise JSONError("expecting a value", doc, stop.value) from None
+    except (ValueError, SystemError):
+        # The C scanner can only raise its error once json.decoder is imported: do that on this
+        # (rare) error path and let the full json module produce the message and position.
+        import json
+
+        try:
+            json.loads(doc)
+        except json.JSONDecodeError as err:
+            raise JSONError(err.msg, doc, err.pos) from None
+        raise
+    end = _skip_ws(doc, end)
+    if end != len(doc):
+        raise JSONError("extra data", doc, end)
+    return value
+
+
+def load_file(path: str) -> Any:
+    with open(path, "rb") as f:
+        return loads(f.read())
+
+
+def dumps(value: Any, indent: int | None = None) -> str:
+    if indent is None:
+        return "".join(_encode_compact(value, 0))
+    out: list[str] = []
+    _pretty(value, out, indent, 0)
+    return "".join(out)
+
+
+def _pretty(value: Any, out: list[str], indent: int, level: int) -> None:
+    if isinstance(value, dict) and value:
+        pad = "\n" + " " * (indent * (level + 1))
+        out.append("{")
+        for i, (key, item) in enumerate(value.items()):
+            out.append(("," if i else "") + pad + _encode_str(str(key)) + ": ")
+            _pretty(item, out, indent, level + 1)
+        out.append("\n" + " " * (indent * level) + "}")
+    elif isinstance(value, list) and value:
+        pad = "\n" + " " * (indent * (level + 1))
+        out.append("[")
+        for i, item in enumerate(value):
+            out.append(("," if i else "") + pad)
+            _pretty(item, out, indent, level + 1)
+        out.append("\n" + " " * (indent * level) + "]")
+    else:
+        out.append("".join(_encode_compact(value, 0)))
+
+
+def write_atomic(path: str, value: Any, mode: int = 0o600) -> None:
+    """Write JSON to ``path`` via a temp file + rename, so readers never see half a file."""
+    import os
+
+    tmp = f"{path}.tmp{os.getpid()}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, mode)
+    try:
+        os.write(fd, dumps(value).encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)

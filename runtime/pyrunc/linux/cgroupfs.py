@@ -1,0 +1,96 @@
+"""The ``cgroup`` mount type: the container's view of /sys/fs/cgroup.
+
+v1/hybrid: a tmpfs with one directory per hierarchy; cgroup v2 (pure): one cgroup2 mount. With a
+cgroup namespace the hierarchies are mounted fresh (the kernel roots them at the container's
+cgroup); without one, the container's own cgroup directories are bind-mounted, so it never sees
+its siblings. Co-mounted controllers get symlinks (cpu -> cpu,cpuacct) as on the host.
+"""
+
+from __future__ import annotations
+
+import os
+
+from . import mounts, paths
+from . import syscalls as s
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .syscalls import Syscalls
+
+
+def _own_cgroups() -> dict[str, str]:
+    """controller list ("cpu,cpuacct", "" for v2) → this process's cgroup path."""
+    out = {}
+    with open("/proc/self/cgroup") as f:
+        for line in f:
+            _, controllers, path = line.rstrip("\n").split(":", 2)
+            out[controllers] = path
+    return out
+
+
+def _in_cgroupns() -> bool:
+    try:
+        return os.readlink("/proc/self/ns/cgroup") != os.readlink("/proc/1/ns/cgroup")
+    except OSError:
+        return False
+
+
+def mount(sc: Syscalls, rootfs: str, m: dict, flags: int, data: str) -> None:
+    dest = m["destination"]
+    own = _own_cgroups()
+    fresh = _in_cgroupns()
+    hierarchies = [(point, root, fstype, opts) for point, root, fstype, _, opts
+                   in mounts.parse_mountinfo() if fstype in ("cgroup", "cgroup2")
+                   and point.startswith("/sys/fs/cgroup")]
+    base = flags & (s.MS_NOSUID | s.MS_NODEV | s.MS_NOEXEC | s.MS_RELATIME)
+    v2_only = all(fstype == "cgroup2" for _, _, fstype, _ in hierarchies)
+    if v2_only:
+        _mount_one(sc, rootfs, dest, "cgroup2", "", own.get("", "/"), "/sys/fs/cgroup",
+                   flags, fresh)
+        return
+    # v1 and hybrid: as runc, a (writable) tmpfs holding the v1 hierarchies; the hybrid
+    # cgroup2 mount (/sys/fs/cgroup/unified) is not shown to the container.
+    fd = paths.open_in_root(rootfs, dest, "dir")
+    try:
+        sc.mount("tmpfs", paths.fd_path(fd), "tmpfs", base, "mode=755")
+    finally:
+        os.close(fd)
+    links: list[tuple[str, str]] = []
+    for point, _root, fstype, opts in hierarchies:
+        name = os.path.relpath(point, "/sys/fs/cgroup")
+        if name == ".":
+            continue
+        if fstype != "cgroup":
+            continue
+        controllers = [o for o in opts.split(",") if o in _V1 or o.startswith("name=")]
+        key = ",".join(controllers)
+        _mount_one(sc, rootfs, os.path.join(dest, name), fstype, key, own.get(key, "/"), point,
+                   base | (flags & s.MS_RDONLY), fresh)
+        if "," in name:
+            links.extend((part, name) for part in name.split(","))
+    for link, name in links:
+        where = os.path.join(paths.resolve_in_root(rootfs, dest), link)
+        if not os.path.lexists(where):
+            os.symlink(name, where)
+
+
+_V1 = ("cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids", "hugetlb",
+       "net_cls", "net_prio", "perf_event", "rdma", "misc")
+
+
+def _mount_one(sc: Syscalls, rootfs: str, dest: str, fstype: str, subsys: str, cg_path: str,
+               host_point: str, flags: int, fresh: bool) -> None:
+    fd = paths.open_in_root(rootfs, dest, "dir")
+    try:
+        target = paths.fd_path(fd)
+        if fresh:
+            sc.mount("cgroup", target, fstype, flags & ~s.MS_RDONLY, subsys or None)
+        else:
+            source = os.path.join(host_point, cg_path.lstrip("/"))
+            sc.mount(source, target, None, s.MS_BIND | s.MS_REC)
+    finally:
+        os.close(fd)
+    if flags & s.MS_RDONLY:
+        mounts.with_target(rootfs, dest, lambda target: sc.mount(
+            None, target, None, s.MS_REMOUNT | s.MS_BIND | s.MS_RDONLY |
+            (flags & (s.MS_NOSUID | s.MS_NODEV | s.MS_NOEXEC))))

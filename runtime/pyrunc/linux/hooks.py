@@ -1,0 +1,46 @@
+"""OCI lifecycle hooks: each runs with the container state JSON on stdin, its own args and env,
+and an optional timeout. The caller decides what a failure means (prestart, createRuntime,
+createContainer, startContainer abort the container; poststart and poststop only warn)."""
+
+from __future__ import annotations
+
+from pyrunc import jsonio
+from pyrunc.errors import HookError
+
+
+def run_hooks(kind: str, hooks: list[dict] | None, state: dict) -> None:
+    if not hooks:
+        return
+    payload = jsonio.dumps(state).encode()
+    for index, hook in enumerate(hooks):
+        run_hook(kind, index, hook, payload)
+
+
+def run_hook(kind: str, index: int, hook: dict, payload: bytes) -> None:
+    import subprocess  # only paid for when a config has hooks
+
+    path = hook["path"]
+    args = hook.get("args") or [path]
+    env = dict(item.split("=", 1) if "=" in item else (item, "")
+               for item in hook.get("env") or ())
+    timeout = hook.get("timeout")
+    what = f"{kind} hook #{index} ({path})"
+    try:
+        proc = subprocess.Popen(args, executable=path, env=env, stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                close_fds=True, cwd="/")
+    except OSError as err:
+        raise HookError(f"{what}: {err.strerror}") from None
+    try:
+        out, err = proc.communicate(payload, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise HookError(f"{what}: timed out after {timeout}s") from None
+    except BrokenPipeError:
+        out, err = proc.communicate()
+    if proc.returncode != 0:
+        detail = (err or out).decode(errors="replace").strip()
+        status = (f"exit status {proc.returncode}" if proc.returncode > 0
+                  else f"killed by signal {-proc.returncode}")
+        raise HookError(f"{what}: {status}" + (f", stderr: {detail}" if detail else ""))

@@ -1,0 +1,361 @@
+"""The container init: what runs in the forked children during ``create``.
+
+Processes (P = the ``pyrunc create`` process, the caller's child):
+
+  P ──fork──► stage 1 ──fork──► stage 2 (the container init; pid 1 of a new pid namespace)
+
+Stage 1 joins namespaces given by path, creates the user namespace (P writes its id maps), then
+unshares every other new namespace. unshare(CLONE_NEWPID/NEWTIME) only applies to children, hence
+the second fork; stage 1 then exits, so the init is reparented to the nearest child subreaper:
+containerd's shim or conmon (``create``), or P itself (``run``, which sets PR_SET_CHILD_SUBREAPER).
+
+Sync protocol over a SOCK_SEQPACKET socketpair (one message per datagram, ``tag`` or
+``tag:payload``; an EOF means the peer died):
+
+  P → 1   go          P has put stage 1 into the container's cgroups
+  1 → P   userns      stage 1 unshared CLONE_NEWUSER; P writes uid_map/gid_map ...
+  P → 1   mapped      ... and answers
+  1 → P   pid:N       N = host pid of the init; stage 1 exits right after
+  2 → P   hooks       mounts are done: P runs prestart + createRuntime hooks (runtime namespace)
+  P → 2   hooks-ok    (or P kills the init on failure)
+  2 → P   console     (only for ``run -t`` without --console-socket) pty master via SCM_RIGHTS
+  2 → P   ready       the init is set up and about to block on the exec fifo
+  P → 2   ack         P recorded the container (pid file, state.json); the init may wait
+  * → P   error:Class:message   setup failed; P reports it and cleans up
+
+Errors before ``ack`` end the init, so a killed P never leaves an unrecorded container. After
+``ack`` the init blocks reading exec.fifo (opened O_RDWR before pivot_root) until ``start``
+writes a byte, runs startContainer hooks, and execs the user process.
+"""
+
+from __future__ import annotations
+
+import os
+
+from pyrunc.errors import KernelError, PyruncError
+
+from . import syscalls as s
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .caps import CapabilityPlan
+    from .syscalls import Syscalls
+
+NS_FLAGS = {
+    "pid": s.CLONE_NEWPID, "network": s.CLONE_NEWNET, "mount": s.CLONE_NEWNS,
+    "ipc": s.CLONE_NEWIPC, "uts": s.CLONE_NEWUTS, "user": s.CLONE_NEWUSER,
+    "cgroup": s.CLONE_NEWCGROUP, "time": s.CLONE_NEWTIME,
+}
+NS_PROC_NAMES = {"pid": "pid", "network": "net", "mount": "mnt", "ipc": "ipc", "uts": "uts",
+                 "user": "user", "cgroup": "cgroup", "time": "time"}
+# Join order: the user namespace first (it grants the capabilities to join the others).
+_JOIN_ORDER = ("user", "ipc", "uts", "network", "pid", "cgroup", "time", "mount")
+SIGKILL = 9
+
+
+class InitSpec:
+    """Everything the init needs, prepared (and validated) by P before forking."""
+
+    def __init__(self) -> None:
+        self.sc: Syscalls = s.SYS
+        self.config: dict = {}
+        self.bundle = ""
+        self.rootfs = ""
+        self.cid = ""
+        self.sync_fd = -1
+        self.console_fd: int | None = None  # connected --console-socket
+        self.tty_to_parent = False           # run -t: the master goes to P over sync_fd
+        self.fifo_path = ""
+        self.fifo_fd = -1                     # opened by the init itself, before pivot_root
+        self.parent_only_fds: list[int] = []  # P's sync end and state-dir lock: closed at once
+        self.preserve_fds = 0
+        self.no_pivot = False
+        self.new_ns: list[str] = []           # namespace types to create
+        self.join_ns: list[tuple[str, str]] = []  # (type, path) to join
+        self.caps: CapabilityPlan | None = None
+        self.rlimits: list[tuple[int, int, int]] = []
+        self.seccomp_program: bytes | None = None
+        self.seccomp_flags = 0
+        self.runtime_hooks = False            # P must run prestart/createRuntime hooks
+        self.state_for_hooks: dict = {}
+
+
+# -- sync protocol ------------------------------------------------------------------------------
+def send(fd: int, tag: str, payload: str = "") -> None:
+    os.write(fd, (f"{tag}:{payload}" if payload else tag).encode())
+
+
+def recv(fd: int) -> tuple[str, str]:
+    data = os.read(fd, 65536)
+    if not data:
+        raise EOFError
+    tag, _, payload = data.decode(errors="replace").partition(":")
+    return tag, payload
+
+
+def expect(fd: int, wanted: str) -> str:
+    try:
+        tag, payload = recv(fd)
+    except EOFError:
+        os._exit(1)  # P is gone: nobody will record us
+    if tag != wanted:
+        os._exit(1)
+    return payload
+
+
+def send_error(fd: int, err: BaseException) -> None:
+    if isinstance(err, PyruncError):
+        kind, msg = type(err).__name__, str(err)
+    elif isinstance(err, OSError):
+        kind, msg = "KernelError", err.strerror if not err.args[1:] else str(err.args[1])
+        if err.filename:
+            msg = f"{msg}: {err.filename}"
+    else:
+        kind, msg = "KernelError", f"{type(err).__name__}: {err}"
+    try:
+        send(fd, "error", f"{kind}:{msg}")
+    except OSError:
+        pass
+
+
+# -- stage 1 ------------------------------------------------------------------------------------
+def stage1(spec: InitSpec) -> None:
+    """Runs in P's child; never returns."""
+    fd = spec.sync_fd
+    for parent_fd in spec.parent_only_fds:
+        os.close(parent_fd)
+    try:
+        spec.sc.prctl(s.PR_SET_PDEATHSIG, SIGKILL)
+        expect(fd, "go")
+        _join_namespaces(spec)
+        if "user" in spec.new_ns:
+            spec.sc.unshare(s.CLONE_NEWUSER)
+            send(fd, "userns")
+            expect(fd, "mapped")
+            os.setresgid(0, 0, 0)
+            os.setresuid(0, 0, 0)
+        flags = 0
+        for kind in spec.new_ns:
+            if kind != "user":
+                flags |= NS_FLAGS[kind]
+        if flags:
+            spec.sc.unshare(flags)
+        if "time" in spec.new_ns:
+            _write_time_offsets(spec.config)
+        pid = os.fork()
+        if pid == 0:
+            stage2(spec)
+        send(fd, "pid", str(pid))
+        os._exit(0)
+    except BaseException as err:  # noqa: BLE001 - every failure must reach P
+        send_error(fd, err)
+        os._exit(1)
+
+
+def _join_namespaces(spec: InitSpec) -> None:
+    paths = dict(spec.join_ns)
+    for kind in _JOIN_ORDER:
+        path = paths.get(kind)
+        if path is None:
+            continue
+        try:
+            nsfd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError as err:
+            raise KernelError(f"open {kind} namespace {path}: {err.strerror}") from None
+        try:
+            spec.sc.setns(nsfd, NS_FLAGS[kind])
+        except OSError as err:
+            raise KernelError(f"join {kind} namespace {path}: {err.strerror}") from None
+        finally:
+            os.close(nsfd)
+
+
+def _write_time_offsets(config: dict) -> None:
+    offsets = (config.get("linux") or {}).get("timeOffsets") or {}
+    lines = []
+    for clock in ("monotonic", "boottime"):
+        value = offsets.get(clock)
+        if value:
+            lines.append(f"{clock} {value.get('secs', 0)} {value.get('nanosecs', 0)}\n")
+    if lines:
+        with open("/proc/self/timens_offsets", "w") as f:
+            f.write("".join(lines))
+
+
+# -- stage 2: the init --------------------------------------------------------------------------
+def stage2(spec: InitSpec) -> None:
+    """Runs as the container init; never returns (execs the user process or exits)."""
+    fd = spec.sync_fd
+    try:
+        path, args, env = _setup(spec)
+    except BaseException as err:  # noqa: BLE001
+        send_error(fd, err)
+        os._exit(1)
+    _wait_and_exec(spec, path, args, env)
+
+
+def _setup(spec: InitSpec) -> tuple[str, list[str], dict[str, str]]:
+    from . import hooks, process, rootfs
+
+    _preload(spec)
+    sc, config, fd = spec.sc, spec.config, spec.sync_fd
+    proc = config["process"]
+    user = proc.get("user") or {}
+    os.setsid()
+    spec.fifo_fd = os.open(spec.fifo_path, os.O_RDWR | os.O_CLOEXEC)
+    in_userns = "user" in spec.new_ns or any(k == "user" for k, _ in spec.join_ns)
+
+    def before_pivot() -> None:
+        if spec.runtime_hooks:
+            send(fd, "hooks")
+            expect(fd, "hooks-ok")
+        hooks.run_hooks("createContainer", (config.get("hooks") or {}).get("createContainer"),
+                        spec.state_for_hooks)
+
+    rootfs.prepare(sc, config, spec.bundle, spec.rootfs, in_userns, before_pivot, spec.no_pivot)
+
+    if proc.get("terminal"):
+        _setup_terminal(spec, user)
+    if "uts" in spec.new_ns:
+        if config.get("hostname"):
+            sc.sethostname(config["hostname"])
+        if config.get("domainname"):
+            sc.setdomainname(config["domainname"])
+    rootfs.finish(sc, config)
+
+    cwd = proc["cwd"]
+    os.makedirs(cwd, 0o755, exist_ok=True)
+    env = _environment(proc.get("env") or [], user.get("uid", 0))
+    process.apply_rlimits(spec.rlimits)
+    process.set_oom_score_adj(proc.get("oomScoreAdj"))
+    nnp = bool(proc.get("noNewPrivileges"))
+    if spec.seccomp_program is not None and not nnp:
+        _load_seccomp(spec)  # needs CAP_SYS_ADMIN: before capabilities are dropped
+    plan = spec.caps
+    if plan is not None:
+        plan.drop_bounding(sc)
+    process.switch_user(user, setgroups_allowed=_setgroups_allowed(), sc=sc)
+    if plan is not None:
+        plan.apply(sc)
+    try:
+        os.chdir(cwd)
+    except OSError as err:
+        raise KernelError(f"chdir to cwd ({cwd!r}) set in config.json failed: "
+                          f"{err.strerror.lower()}") from None
+    path = process.lookup_executable(proc["args"][0], proc.get("env") or [])
+    if nnp:
+        process.set_no_new_privs(sc)
+    umask = user.get("umask")
+    os.umask(0o022 if umask is None else umask)
+    if spec.seccomp_program is not None and nnp:
+        _load_seccomp(spec)  # as close to execve as possible
+    # Everything the caller leaked (containerd's ttrpc socket, a shell's fds...) closes at exec;
+    # 0-2 and --preserve-fds stay.
+    sc.close_range(3 + spec.preserve_fds, 0xFFFFFFFF, 4)  # CLOSE_RANGE_CLOEXEC
+    send(fd, "ready")
+    expect(fd, "ack")
+    os.close(fd)
+    return path, list(proc["args"]), env
+
+
+def _preload(spec: InitSpec) -> None:
+    """After pivot_root the host's Python library is out of reach: import now everything the init
+    may still need (lazy imports elsewhere would fail with ModuleNotFoundError)."""
+    config = spec.config
+    if config["process"].get("terminal"):
+        import _socket  # noqa: F401
+        import fcntl  # noqa: F401
+
+        from . import console  # noqa: F401
+    if (config.get("hooks") or {}).get("startContainer"):
+        import subprocess  # noqa: F401
+    if spec.seccomp_program is not None:
+        from . import seccomp  # noqa: F401
+
+
+def _load_seccomp(spec: InitSpec) -> None:
+    from . import seccomp
+
+    assert spec.seccomp_program is not None
+    seccomp.load_filter(spec.seccomp_program, spec.seccomp_flags, spec.sc)
+
+
+def _setgroups_allowed() -> bool:
+    try:
+        with open("/proc/self/setgroups") as f:
+            return f.read().strip() != "deny"
+    except OSError:
+        return True
+
+
+def _setup_terminal(spec: InitSpec, user: dict) -> None:
+    from . import console
+
+    master, slave = console.open_pty()
+    size = (spec.config["process"].get("consoleSize") or {})
+    if size.get("height") and size.get("width"):
+        console.set_winsize(master, size["height"], size["width"])
+    if spec.console_fd is not None:
+        console.send_fd(spec.console_fd, master)
+        os.close(spec.console_fd)
+    elif spec.tty_to_parent:
+        console.send_fd(spec.sync_fd, master, b"console")
+    os.close(master)
+    console.make_controlling_stdio(slave, user.get("uid", 0), user.get("gid", 0))
+    if os.path.exists("/dev/console"):
+        try:
+            spec.sc.mount(slave, "/dev/console", None, s.MS_BIND)
+        except OSError as err:
+            raise KernelError(f"bind {slave} on /dev/console: {err.strerror}") from None
+
+
+def _environment(env_list: list[str], uid: int) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for item in env_list:
+        key, _, value = item.partition("=")
+        env[key] = value
+    if "HOME" not in env:
+        env["HOME"] = _home_of(uid)
+    return env
+
+
+def _home_of(uid: int) -> str:
+    try:
+        with open("/etc/passwd") as f:
+            for line in f:
+                fields = line.rstrip("\n").split(":")
+                if len(fields) >= 6 and fields[2] == str(uid):
+                    return fields[5] or "/"
+    except OSError:
+        pass
+    return "/"
+
+
+def _wait_and_exec(spec: InitSpec, path: str, args: list[str], env: dict[str, str]) -> None:
+    from . import hooks
+
+    fifo_fd = spec.fifo_fd
+    try:
+        while True:
+            try:
+                if os.read(fifo_fd, 1):
+                    break
+            except InterruptedError:
+                continue
+        os.close(fifo_fd)
+        state = dict(spec.state_for_hooks, status="created", pid=os.getpid())
+        hooks.run_hooks("startContainer",
+                        (spec.config.get("hooks") or {}).get("startContainer"), state)
+        os.execve(path, args, env)
+    except PyruncError as err:
+        _die(str(err), 1)
+    except OSError as err:
+        _die(f"exec {path}: {err.strerror}", 127 if err.errno == 2 else 126)
+
+
+def _die(msg: str, code: int) -> None:
+    try:
+        os.write(2, f"pyrunc: {msg}\n".encode())
+    finally:
+        os._exit(code)
+

@@ -1,0 +1,176 @@
+"""Making the mounts listed in config.json inside the container's rootfs."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+from pyrunc.errors import KernelError
+
+from . import mountopts, paths
+from . import syscalls as s
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .syscalls import Syscalls
+
+# Where a mount must be a real directory (mounting proc/sysfs over a symlink let containers
+# write host files: CVE-2019-19921-style attacks).
+_DIRECTORY_ONLY = ("proc", "sysfs")
+
+
+def _fail(op: str, m: dict, err: OSError) -> KernelError:
+    return KernelError(f"{op} {m.get('source') or m.get('type')} on {m['destination']}"
+                       f" ({m.get('type') or 'bind'}): {err.strerror or err}")
+
+
+def is_bind(m: dict) -> bool:
+    opts = m.get("options") or ()
+    return m.get("type") == "bind" or "bind" in opts or "rbind" in opts
+
+
+def mount_entry(sc: Syscalls, rootfs: str, bundle: str, m: dict,
+                cgroup_mount: object = None) -> None:
+    """Mount one config.json ``mounts`` entry under ``rootfs`` (before pivot_root)."""
+    dest = m["destination"]
+    kind = m.get("type") or ""
+    flags, propagation, data = mountopts.parse(m.get("options"))
+    if kind == "cgroup" and not is_bind(m):
+        from . import cgroupfs
+
+        cgroupfs.mount(sc, rootfs, m, flags, data)
+        return
+    source = m.get("source") or kind
+    bind = is_bind(m)
+    if bind and not os.path.isabs(source):
+        source = os.path.join(bundle, source)
+    if bind:
+        try:
+            src_is_dir = stat.S_ISDIR(os.stat(source).st_mode)
+        except OSError as err:
+            raise KernelError(f"bind mount {source} on {dest}: {err.strerror}: {source}") from None
+        make = "dir" if src_is_dir else "file"
+    else:
+        make = "dir"
+    if kind in _DIRECTORY_ONLY:
+        target = paths.resolve_in_root(rootfs, dest)
+        if os.path.islink(target) or (os.path.lexists(target) and not os.path.isdir(target)):
+            raise KernelError(f"mount {kind} on {dest}: destination must be a directory,"
+                              " not a symlink or a file")
+    fd = paths.open_in_root(rootfs, dest, make)
+    try:
+        target = paths.fd_path(fd)
+        if bind:
+            sc.mount(source, target, None, flags & (s.MS_BIND | s.MS_REC) | s.MS_BIND)
+        else:
+            sc.mount(source, target, kind, flags & ~s.MS_REMOUNT, data or None)
+    except OSError as err:
+        raise _fail("mount", m, err) from None
+    finally:
+        os.close(fd)
+    extra = flags & ~(s.MS_BIND | s.MS_REC | s.MS_REMOUNT) if bind else 0
+    if extra or propagation:
+        # The O_PATH fd above still points at the directory *under* the new mount: re-open
+        # the destination to reach the mount itself.
+        with_target(rootfs, dest, lambda target: _finish_mount(sc, target, extra, propagation, m))
+
+
+def _finish_mount(sc: Syscalls, target: str, extra: int, propagation: list[int], m: dict
+                  ) -> None:
+    try:
+        if extra:
+            _remount_bind(sc, target, extra)
+        for prop in propagation:
+            sc.mount(None, target, None, prop)
+    except OSError as err:
+        raise _fail("remount", m, err) from None
+
+
+def with_target(rootfs: str, dest: str, action: Callable[[str], None]) -> None:
+    """Run ``action`` on a /proc/self/fd path for ``dest`` resolved safely inside rootfs."""
+    fd = paths.open_in_root(rootfs, dest)
+    try:
+        action(paths.fd_path(fd))
+    finally:
+        os.close(fd)
+
+
+# statvfs f_flag bits (ST_*) → MS_* flags that the kernel locks on a bind mount.
+_LOCKED = ((1, s.MS_RDONLY), (2, s.MS_NOSUID), (4, s.MS_NODEV), (8, s.MS_NOEXEC),
+           (1024, s.MS_NOATIME), (2048, s.MS_NODIRATIME), (4096, s.MS_RELATIME))
+
+
+def _remount_bind(sc: Syscalls, target: str, flags: int) -> None:
+    """Apply flags to a bind mount. Flags the source mount already has (e.g. nosuid on a user
+    namespace's locked mount) must be repeated or the kernel refuses the remount."""
+    try:
+        sc.mount(None, target, None, s.MS_BIND | s.MS_REMOUNT | flags)
+    except OSError as err:
+        if err.errno != 1:  # EPERM
+            raise
+        current = os.statvfs(target).f_flag
+        for st_flag, ms_flag in _LOCKED:
+            if current & st_flag:
+                flags |= ms_flag
+        sc.mount(None, target, None, s.MS_BIND | s.MS_REMOUNT | flags)
+
+
+def mask_path(sc: Syscalls, path: str) -> None:
+    """Hide a path inside the container (after pivot_root): a read-only empty tmpfs over a
+    directory, /dev/null over anything else. Missing paths are ignored."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    try:
+        if stat.S_ISDIR(st.st_mode):
+            sc.mount("tmpfs", path, "tmpfs", s.MS_RDONLY)
+        else:
+            sc.mount("/dev/null", path, None, s.MS_BIND)
+    except OSError as err:
+        if err.errno == 2:
+            return
+        raise KernelError(f"mask path {path}: {err.strerror}") from None
+
+
+def readonly_path(sc: Syscalls, path: str) -> None:
+    """Make a path read-only inside the container (after pivot_root); missing paths ignored."""
+    if not os.path.lexists(path):
+        return
+    try:
+        sc.mount(path, path, None, s.MS_BIND | s.MS_REC)
+        _remount_bind(sc, path, s.MS_RDONLY | s.MS_REC)
+    except OSError as err:
+        if err.errno == 2:
+            return
+        raise KernelError(f"make {path} read-only: {err.strerror}") from None
+
+
+def parse_mountinfo(path: str = "/proc/self/mountinfo") -> list[tuple[str, str, str, str, str]]:
+    """(mount point, root, fstype, source, super options + mount options) per line."""
+    out = []
+    with open(path) as f:
+        for line in f:
+            left, _, right = line.partition(" - ")
+            fields = left.split()
+            rfields = right.split()
+            point = _unescape(fields[4])
+            out.append((point, _unescape(fields[3]), rfields[0], rfields[1] if len(rfields) > 1
+                        else "", (rfields[2] if len(rfields) > 2 else "") + "," + fields[5]))
+    return out
+
+
+def _unescape(value: str) -> str:
+    if "\\" not in value:
+        return value
+    out, i = [], 0
+    while i < len(value):
+        if value[i] == "\\" and i + 4 <= len(value) and value[i + 1:i + 4].isdigit():
+            out.append(chr(int(value[i + 1:i + 4], 8)))
+            i += 4
+        else:
+            out.append(value[i])
+            i += 1
+    return "".join(out)

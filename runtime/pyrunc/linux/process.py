@@ -1,0 +1,104 @@
+"""The container process's own attributes, applied by the init just before exec:
+executable lookup, cwd, rlimits, oom_score_adj, user and groups, capabilities,
+no_new_privs and umask."""
+
+from __future__ import annotations
+
+import os
+import resource
+import stat
+
+from pyrunc.errors import ConfigError, KernelError
+
+from .syscalls import PR_SET_KEEPCAPS, PR_SET_NO_NEW_PRIVS, SYS, Syscalls
+
+RLIMITS = {
+    "RLIMIT_CPU": 0, "RLIMIT_FSIZE": 1, "RLIMIT_DATA": 2, "RLIMIT_STACK": 3, "RLIMIT_CORE": 4,
+    "RLIMIT_RSS": 5, "RLIMIT_NPROC": 6, "RLIMIT_NOFILE": 7, "RLIMIT_MEMLOCK": 8, "RLIMIT_AS": 9,
+    "RLIMIT_LOCKS": 10, "RLIMIT_SIGPENDING": 11, "RLIMIT_MSGQUEUE": 12, "RLIMIT_NICE": 13,
+    "RLIMIT_RTPRIO": 14, "RLIMIT_RTTIME": 15,
+}
+_UNLIMITED = 2**64 - 1
+
+
+def env_path(env: list[str]) -> str | None:
+    for item in env:
+        if item.startswith("PATH="):
+            return item[5:]
+    return None
+
+
+def lookup_executable(arg0: str, env: list[str]) -> str:
+    """Resolve args[0] like Go's exec.LookPath inside the container (after pivot_root), with
+    runc's messages (podman maps "executable file not found in" and "no such file or
+    directory" to exit status 127)."""
+    if "/" in arg0:
+        try:
+            st = os.stat(arg0)
+        except OSError as err:
+            raise ConfigError(f'exec: "{arg0}": stat {arg0}: {err.strerror.lower()}') from None
+        if stat.S_ISDIR(st.st_mode) or not st.st_mode & 0o111:
+            raise ConfigError(f'exec: "{arg0}": permission denied')
+        return arg0
+    for directory in (env_path(env) or "").split(":"):
+        candidate = os.path.join(directory or ".", arg0)
+        try:
+            st = os.stat(candidate)
+        except OSError:
+            continue
+        if not stat.S_ISDIR(st.st_mode) and st.st_mode & 0o111:
+            return candidate
+    raise ConfigError(f'exec: "{arg0}": executable file not found in $PATH')
+
+
+def parse_rlimits(rlimits: list[dict] | None, field: str = "process.rlimits"
+                  ) -> list[tuple[int, int, int]]:
+    out = []
+    for i, r in enumerate(rlimits or ()):
+        resource = RLIMITS.get(r["type"])
+        if resource is None:
+            raise ConfigError(f"invalid config: {field}[{i}].type: unknown rlimit {r['type']!r}")
+        out.append((resource, r["soft"], r["hard"]))
+    return out
+
+
+def apply_rlimits(limits: list[tuple[int, int, int]]) -> None:
+    names = {v: k for k, v in RLIMITS.items()}
+    for res, soft, hard in limits:
+        soft = -1 if soft >= _UNLIMITED else soft
+        hard = -1 if hard >= _UNLIMITED else hard
+        try:
+            resource.setrlimit(res, (soft, hard))
+        except (OSError, ValueError) as err:
+            reason = getattr(err, "strerror", None) or str(err)
+            raise KernelError(f"setrlimit {names[res]} soft={soft} hard={hard}: {reason}"
+                              " (raising a hard limit needs CAP_SYS_RESOURCE)") from None
+
+
+def set_oom_score_adj(value: int | None) -> None:
+    if value is None:
+        return
+    try:
+        with open("/proc/self/oom_score_adj", "w") as f:
+            f.write(str(value))
+    except OSError as err:
+        raise KernelError(f"write oom_score_adj {value}: {err.strerror}") from None
+
+
+def switch_user(user: dict, setgroups_allowed: bool, sc: Syscalls = SYS) -> None:
+    """setgroups/setresgid/setresuid keeping capabilities (PR_SET_KEEPCAPS), so the capability
+    plan can be applied afterwards."""
+    uid, gid = user.get("uid", 0), user.get("gid", 0)
+    sc.prctl(PR_SET_KEEPCAPS, 1)
+    try:
+        if setgroups_allowed:
+            os.setgroups(list(user.get("additionalGids") or ()))
+        os.setresgid(gid, gid, gid)
+        os.setresuid(uid, uid, uid)
+    except OSError as err:
+        raise KernelError(f"set user {uid}:{gid}: {err.strerror}") from None
+    sc.prctl(PR_SET_KEEPCAPS, 0)
+
+
+def set_no_new_privs(sc: Syscalls = SYS) -> None:
+    sc.prctl(PR_SET_NO_NEW_PRIVS, 1)

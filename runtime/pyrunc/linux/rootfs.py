@@ -1,0 +1,157 @@
+"""Building the container's filesystem view inside its new mount namespace.
+
+Order (each step's reason in its comment): propagation of / → bind the rootfs onto itself →
+config mounts → /dev (devices, symlinks, ptmx) → [createRuntime/prestart and createContainer
+hooks run here, via ``before_pivot``] → pivot_root (or MS_MOVE + chroot with --no-pivot) →
+masked and read-only paths, sysctl, read-only root (``finish``).
+"""
+
+from __future__ import annotations
+
+import os
+
+from pyrunc.errors import ConfigError, KernelError
+
+from . import devices, mounts
+from . import syscalls as s
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .syscalls import Syscalls
+
+_PROPAGATION = {
+    "private": s.MS_PRIVATE, "rprivate": s.MS_PRIVATE | s.MS_REC,
+    "slave": s.MS_SLAVE, "rslave": s.MS_SLAVE | s.MS_REC,
+    "shared": s.MS_SHARED, "rshared": s.MS_SHARED | s.MS_REC,
+    "unbindable": s.MS_UNBINDABLE, "runbindable": s.MS_UNBINDABLE | s.MS_REC,
+}
+
+
+def _k(op: str, err: OSError) -> KernelError:
+    return KernelError(f"{op}: {err.strerror or err}")
+
+
+def _make_parent_private(sc: Syscalls, rootfs: str) -> None:
+    """pivot_root refuses a new root whose parent mount is shared: make the mount that holds the
+    rootfs private (only in our namespace)."""
+    best = "/"
+    for point, _root, _fs, _src, _opts in mounts.parse_mountinfo():
+        if (rootfs == point or rootfs.startswith(point.rstrip("/") + "/")) and len(point) > len(
+                best):
+            best = point
+    try:
+        sc.mount(None, best, None, s.MS_PRIVATE)
+    except OSError as err:
+        raise _k(f"make parent mount {best} private", err) from None
+
+
+def prepare(sc: Syscalls, config: dict, bundle: str, rootfs: str, in_userns: bool,
+            before_pivot: Callable[[], None], no_pivot: bool) -> None:
+    linux = config.get("linux") or {}
+    process = config.get("process") or {}
+    propagation = _PROPAGATION.get(linux.get("rootfsPropagation") or "",
+                                   s.MS_SLAVE | s.MS_REC)
+    try:
+        # Mount events from the container must not reach the host (rslave by default).
+        sc.mount(None, "/", None, propagation)
+    except OSError as err:
+        raise _k("set propagation of /", err) from None
+    _make_parent_private(sc, rootfs)
+    try:
+        # A bind of the rootfs onto itself makes it a mount point (pivot_root needs one).
+        sc.mount(rootfs, rootfs, None, s.MS_BIND | s.MS_REC)
+    except OSError as err:
+        raise _k(f"bind rootfs {rootfs}", err) from None
+    dev_is_bind = False
+    for m in config.get("mounts") or ():
+        mounts.mount_entry(sc, rootfs, bundle, m)
+        if m["destination"].rstrip("/") == "/dev" and mounts.is_bind(m):
+            dev_is_bind = True
+    if not dev_is_bind:  # as runc: a bind-mounted /dev is taken as it is
+        devices.setup_dev(sc, rootfs, linux, in_userns, bool(process.get("terminal")))
+    before_pivot()
+    if no_pivot:
+        _move_root(sc, rootfs)
+    else:
+        _pivot(sc, rootfs)
+    if propagation & (s.MS_SHARED | s.MS_PRIVATE | s.MS_UNBINDABLE):
+        try:
+            sc.mount(None, "/", None, propagation)
+        except OSError as err:
+            raise _k("set rootfs propagation", err) from None
+
+
+def _pivot(sc: Syscalls, rootfs: str) -> None:
+    """pivot_root(".", ".") stacks the old root on the new one; detaching it leaves only the
+    container's tree, with no directory to create for the old root."""
+    old_root = os.open("/", os.O_DIRECTORY | os.O_RDONLY | os.O_CLOEXEC)
+    new_root = os.open(rootfs, os.O_DIRECTORY | os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        os.fchdir(new_root)
+        sc.pivot_root(".", ".")
+        os.fchdir(old_root)
+        # The old root must not propagate the unmount back to the host.
+        sc.mount(None, ".", None, s.MS_SLAVE | s.MS_REC)
+        sc.umount2(".", s.MNT_DETACH)
+        os.chdir("/")
+    except OSError as err:
+        raise _k(f"pivot_root {rootfs}", err) from None
+    finally:
+        os.close(old_root)
+        os.close(new_root)
+
+
+def _move_root(sc: Syscalls, rootfs: str) -> None:
+    try:
+        os.chdir(rootfs)
+        sc.mount(rootfs, "/", None, s.MS_MOVE)
+        os.chroot(".")
+        os.chdir("/")
+    except OSError as err:
+        raise _k(f"move rootfs {rootfs} to / (--no-pivot)", err) from None
+
+
+_NET_SYSCTL = ("net.",)
+_IPC_SYSCTL = ("kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall",
+               "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced", "fs.mqueue.")
+_UTS_SYSCTL = ("kernel.hostname", "kernel.domainname")
+
+
+def check_sysctl(sysctl: dict, new_namespaces: set[str]) -> None:
+    """Only namespaced sysctls, and only for namespaces the container has (runc's rule)."""
+    for key in sysctl:
+        if key.startswith(_NET_SYSCTL):
+            need = "network"
+        elif key.startswith(_IPC_SYSCTL):
+            need = "ipc"
+        elif key in _UTS_SYSCTL:
+            need = "uts"
+        else:
+            raise ConfigError(f"sysctl {key!r} is not in a separate kernel namespace")
+        if need not in new_namespaces:
+            raise ConfigError(f"sysctl {key!r} is not allowed in the host's {need} namespace")
+
+
+def finish(sc: Syscalls, config: dict) -> None:
+    linux = config.get("linux") or {}
+    for key, value in (linux.get("sysctl") or {}).items():
+        path = "/proc/sys/" + key.replace(".", "/")
+        try:
+            with open(path, "w") as f:
+                f.write(value)
+        except OSError as err:
+            raise KernelError(f"write sysctl {key}={value} ({path}): {err.strerror}") from None
+    for path in linux.get("readonlyPaths") or ():
+        mounts.readonly_path(sc, path)
+    for path in linux.get("maskedPaths") or ():
+        mounts.mask_path(sc, path)
+    if (config.get("root") or {}).get("readonly"):
+        try:
+            sc.mount(None, "/", None, s.MS_BIND | s.MS_REMOUNT | s.MS_RDONLY)
+        except OSError:
+            try:
+                mounts._remount_bind(sc, "/", s.MS_RDONLY)
+            except OSError as err:
+                raise _k("remount / read-only", err) from None

@@ -165,7 +165,12 @@ class BlobFetcher:
                 time.sleep(0.1)  # another pull is fetching the same blob: wait for it
                 continue
             try:
-                self._download(writer, descriptor, short)
+                try:
+                    self._download(writer, descriptor, short)
+                except PullCancelled:
+                    if writer.offset == 0:
+                        writer.abort()  # nothing worth resuming
+                    raise
                 if short:
                     self.reporter.emit(short, pg.VERIFYING, descriptor.size, descriptor.size)
                 try:

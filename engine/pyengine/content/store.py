@@ -162,6 +162,31 @@ class ContentStore:
             path=directory,
         )
 
+    def prune_ingests(self, older_than: float) -> list[str]:
+        """Remove ingests not written to since ``older_than`` (epoch seconds) and not locked
+        by a live writer. Returns their refs."""
+        import fcntl
+
+        removed = []
+        for status in self.ingests():
+            if status.updated_at >= older_than:
+                continue
+            lock_path = status.path / "lock"
+            try:
+                fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            except FileNotFoundError:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # a writer is active
+            else:
+                shutil.rmtree(status.path, ignore_errors=True)
+                removed.append(status.ref)
+            finally:
+                os.close(fd)
+        return removed
+
     def abort(self, ref: str) -> None:
         """Remove the ingest for ``ref`` (no-op when none)."""
         shutil.rmtree(self.ingest_dir(ref), ignore_errors=True)

@@ -145,6 +145,8 @@ class BlobFetcher:
     def fetch(self, descriptor: Descriptor, is_layer: bool) -> str:
         """Make sure ``descriptor`` is in the store; returns its digest."""
         short = descriptor.short_id if is_layer else ""
+        config = self.client.config
+        locked_deadline = time.monotonic() + config.read_timeout * config.max_attempts
         while True:
             if self.cancel.is_set():
                 raise PullCancelled()
@@ -162,7 +164,13 @@ class BlobFetcher:
                     f"{descriptor.size}"
                 ) from None
             except IngestLocked:
-                time.sleep(0.1)  # another pull is fetching the same blob: wait for it
+                # Another pull is fetching the same blob: wait for it, within reason.
+                if time.monotonic() > locked_deadline:
+                    raise RegistryUnavailable(
+                        f"blob {descriptor.digest}: another pull has been fetching it for too "
+                        "long (its ingest stays locked)"
+                    ) from None
+                time.sleep(0.1)
                 continue
             try:
                 try:

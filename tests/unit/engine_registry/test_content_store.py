@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -198,3 +199,15 @@ def test_kill_9_while_writing_leaves_only_a_resumable_ingest(store):
     assert writer.offset == 200000
     writer.write(DATA[200000:])
     assert writer.commit() == DIGEST
+
+
+def test_prune_ingests_skips_live_writers(store):
+    idle = store.writer("idle", DIGEST, len(DATA))
+    idle.write(b"x")
+    idle.close()
+    live = store.writer("live")
+    live.write(b"y")
+    assert store.prune_ingests(older_than=0) == []  # nothing is that old
+    assert store.prune_ingests(older_than=time.time() + 10) == ["idle"]
+    assert [i.ref for i in store.ingests()] == ["live"]
+    live.close()

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pyengine.errors import DataLoss, NotFound
+from pyengine.errors import DataLoss, EngineError, NotFound, ResourceExhausted, Unavailable
 from pyengine.store.records import ImageRecord, LayerRecord, Lease, NameRecord
 
 SCHEMA_VERSION = 1
@@ -105,7 +105,7 @@ class MetadataStore:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction (BEGIN IMMEDIATE ... COMMIT, rolled back on error)."""
-        with self._lock:
+        with self._lock, self._errors("write"):
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
@@ -114,8 +114,24 @@ class MetadataStore:
                 raise
             self._db.execute("COMMIT")
 
+    @contextmanager
+    def _errors(self, operation: str) -> Iterator[None]:
+        """SQLite errors as engine errors naming the database and the cause."""
+        try:
+            yield
+        except sqlite3.DatabaseError as err:
+            text = str(err)
+            where = f"metadata {operation} in {self.path}: {text}"
+            if "full" in text:
+                raise ResourceExhausted(f"{where} (no space left on device)") from err
+            if "locked" in text or "busy" in text:
+                raise Unavailable(where) from err
+            if "malformed" in text or "not a database" in text:
+                raise DataLoss(where) from err
+            raise EngineError(where) from err
+
     def _query(self, sql: str, args: tuple = ()) -> list[tuple]:
-        with self._lock:
+        with self._lock, self._errors("read"):
             return self._db.execute(sql, args).fetchall()
 
     # images -------------------------------------------------------------------------------

@@ -7,8 +7,8 @@ tools/.cache/bench-flask (gitignored); building needs root and the Debian mirror
 sources (about a minute).
 
 Each run starts a private docker-registry on 127.0.0.1 (fresh storage), pushes the image
-with skopeo, then alternates N times: our pull (a fresh process: ``python -m`` of this file's
-``--pull-once`` mode) and skopeo's, each into a fresh directory on tmpfs, measuring wall time
+with skopeo, then alternates N times: our pull (a fresh ``python -S`` process importing only
+pyengine) and skopeo's, each into a fresh directory on tmpfs, measuring wall time
 and the peak RSS of the pulling process (wait4). Prints medians and the ratio ours/skopeo.
 
 Usage: tools/bench/pull.py [--runs 5] [--rebuild] [--json]
@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import signal
 import socket
@@ -211,17 +210,17 @@ class Child:
         return elapsed, usage.ru_maxrss, b"".join(chunks).decode()
 
 
-def pull_once(reference: str, dest: str) -> None:
-    """Child mode: one pull with pyengine into a fresh content store; prints in-process time."""
-    sys.path.insert(0, str(REPO_ROOT / "engine"))
-    from pyengine.content import ContentStore
-    from pyengine.registry import RegistryClient, RegistryConfig
-
-    start = time.perf_counter()
-    with RegistryClient(RegistryConfig(certs_dir=None)) as client:
-        client.pull(reference, ContentStore(dest))
-    print(json.dumps({"inprocess": time.perf_counter() - start,
-                      "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+#: The measured child: only what a pull needs is imported (no argparse/urllib of this file).
+CHILD_CODE = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from pyengine.content import ContentStore
+from pyengine.registry import RegistryClient, RegistryConfig
+start = time.perf_counter()
+with RegistryClient(RegistryConfig(certs_dir=None)) as client:
+    client.pull(sys.argv[2], ContentStore(sys.argv[3]))
+print(time.perf_counter() - start)
+"""
 
 
 def tmpfs_root() -> Path:
@@ -252,12 +251,12 @@ def bench(runs: int, as_json: bool) -> None:
             for which in ("ours", "skopeo") if i % 2 == 0 else ("skopeo", "ours"):
                 dest = scratch / f"{which}-{i}"
                 if which == "ours":
-                    argv = [python, "-S", str(Path(__file__).resolve()), "--pull-once",
+                    argv = [python, "-S", "-c", CHILD_CODE, str(REPO_ROOT / "engine"),
                             reference, str(dest)]
                     elapsed, rss, out = Child.run(argv)
                     ours.append(elapsed)
                     ours_rss.append(rss)
-                    inproc.append(json.loads(out)["inprocess"])
+                    inproc.append(float(out))
                 else:
                     argv = ["skopeo", "copy", "--quiet", "--src-tls-verify=false",
                             f"docker://{reference}", f"oci:{dest}:latest"]
@@ -302,11 +301,7 @@ def main() -> None:
     parser.add_argument("--rebuild", action="store_true", help="rebuild the cached image")
     parser.add_argument("--build-only", action="store_true")
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--pull-once", nargs=2, metavar=("REF", "DEST"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.pull_once:
-        pull_once(*args.pull_once)
-        return
     if args.rebuild or not (LAYOUT / "index.json").is_file():
         build_image()
     if args.build_only:

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pyengine import reference as refs
 from pyengine.content import ContentStore
 from pyengine.digest import Digest
-from pyengine.errors import FailedPrecondition
+from pyengine.errors import FailedPrecondition, NotFound
 from pyengine.registry import media_types as mt
 from pyengine.registry import progress as pg
 from pyengine.registry.client import PushResult, RegistryClient, push_scope
@@ -120,13 +120,19 @@ class Pusher:
                 if short:
                     self.reporter.emit(short, f"{pg.MOUNTED_FROM} {source}")
                 return
-            break
-        if location is None:
-            location = self._start_upload()
-        if descriptor.size <= self.client.config.upload_monolithic_max:
-            self._upload_monolithic(location, descriptor, short)
-        else:
-            self._upload_chunked(location, descriptor, short)
+        for attempt in range(2):
+            if location is None:
+                location = self._start_upload()
+            try:
+                if descriptor.size <= self.client.config.upload_monolithic_max:
+                    self._upload_monolithic(location, descriptor, short)
+                else:
+                    self._upload_chunked(location, descriptor, short)
+                break
+            except (RegistryResponseError, NotFound, RegistryUnavailable):
+                if attempt == 1:
+                    raise
+                location = None  # the upload session may be gone: start a new one once
         if short:
             self.reporter.emit(short, pg.PUSHED, descriptor.size, descriptor.size)
 

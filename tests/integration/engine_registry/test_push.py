@@ -106,3 +106,14 @@ def test_push_index_with_missing_platform_is_refused(registry, pushed_busybox, t
         with pytest.raises(FailedPrecondition) as info:
             client.push(f"{registry.host}/dst/partial:v1", store, amd.index_digest)
     assert "linux/arm64" in str(info.value)
+
+
+def test_push_monolithic_restarts_after_a_lost_upload(registry, fault_proxy, pulled, tmp_path):
+    """The PUT that completes an upload fails with 404 (session gone): a new upload follows."""
+    store, result = pulled
+    fault_proxy.add("canned", r"/v2/dst/lost/blobs/uploads/", method="PUT", times=1,
+                    status=404, body=b'{"errors":[{"code":"BLOB_UPLOAD_UNKNOWN"}]}')
+    with make_client() as client:
+        client.push(f"{fault_proxy.host}/dst/lost:v1", store, result.manifest_digest)
+    assert fault_proxy.faults[0].hits == 1
+    assert_skopeo_sees(f"{registry.host}/dst/lost:v1", store, result.manifest_digest, tmp_path)

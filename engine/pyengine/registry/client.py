@@ -391,7 +391,14 @@ class RegistryClient:
         for position, host in enumerate(hosts):
             try:
                 return self._resolve_at(host, ref, wanted)
-            except (RegistryUnavailable, AuthenticationFailed, ManifestUnknown) as exc:
+            except (
+                RegistryUnavailable,
+                AuthenticationFailed,
+                AccessDenied,
+                ManifestUnknown,
+                InsecureRegistry,
+                RegistryResponseError,
+            ) as exc:
                 if position == len(hosts) - 1:
                     raise
                 log.warning("mirror %s failed for %s (%s); trying the next", host, ref, exc)

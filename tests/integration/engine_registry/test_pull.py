@@ -164,3 +164,20 @@ def test_mirror_is_used_before_origin(store, registry, pushed_busybox):
     assert result.endpoint == registry.host
     assert store.exists(result.manifest_digest)
     del reference
+
+
+def test_mirror_without_the_image_falls_back_to_origin(store, registry, pushed_busybox,
+                                                       tmp_path):
+    from tests.fixtures.registry import RegistryServer, free_port
+
+    pushed_busybox(registry, "bb/origin", "amd64")
+    mirror = RegistryServer(root=tmp_path / "mirror", port=free_port())
+    mirror.root.mkdir()
+    mirror.start()
+    try:
+        config = RegistryConfig(certs_dir=None, mirrors={registry.host: [mirror.url]})
+        with RegistryClient(config) as client:
+            result = client.pull(f"{registry.host}/bb/origin:amd64", store)
+    finally:
+        mirror.stop()
+    assert result.endpoint == registry.host

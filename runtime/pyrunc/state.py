@@ -5,7 +5,8 @@ Layout of one container directory (mode 0700):
   exec.fifo   exists from create until start: the init blocks on it (see linux/init.py)
 
 Every mutating verb holds an exclusive flock on the directory for its whole run, so concurrent
-``start``/``kill``/``delete`` calls on one id serialise. ``create`` claims an id with mkdir (atomic).
+``start``/``kill``/``delete`` calls on one id serialise. ``create`` claims an id with mkdir
+(atomic).
 A record is written as soon as the directory exists ("creating", with the creator's pid) and again
 once the init exists, so a create killed with -9 at any point leaves something ``delete --force``
 understands.
@@ -16,12 +17,14 @@ from __future__ import annotations
 import fcntl
 import os
 import time
+
+from pyrunc import jsonio
+from pyrunc.errors import ContainerExists, ContainerNotFound, UsageError
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-from pyrunc import jsonio
-from pyrunc.errors import ContainerExists, ContainerNotFound, UsageError
 
 DEFAULT_ROOT = "/run/pyrunc"
 STATE_FILE = "state.json"
@@ -32,7 +35,7 @@ _ID_EXTRA = set("_+-.")
 
 def validate_id(cid: str) -> None:
     """runc's rule: letters, digits, ``_ + - .``, not ``.``/``..``, no slashes."""
-    if not cid or cid in (".", "..") or not all(c.isalnum() and c.isascii() or c in _ID_EXTRA
+    if not cid or cid in (".", "..") or not all((c.isalnum() and c.isascii()) or c in _ID_EXTRA
                                                for c in cid):
         raise UsageError(f"invalid container id format: {cid!r}")
 

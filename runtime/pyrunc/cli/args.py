@@ -7,18 +7,19 @@ alias), boolean ``--flag`` / ``--flag=false``. Flags may follow positionals unle
 
 from __future__ import annotations
 
+from pyrunc.errors import UsageError
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import Any
 
-from pyrunc.errors import UsageError
 
 BOOL, VALUE, MULTI, INT = "bool", "value", "multi", "int"
 
 
 class Flag:
-    __slots__ = ("names", "kind", "dest", "default", "help")
+    __slots__ = ("default", "dest", "help", "kind", "names")
 
     def __init__(self, names: str, kind: str = BOOL, default: Any = None, help: str = "",
                  dest: str | None = None) -> None:

@@ -147,7 +147,7 @@ def stage1(spec: InitSpec) -> None:
             stage2(spec)
         send(fd, "pid", str(pid))
         os._exit(0)
-    except BaseException as err:  # noqa: BLE001 - every failure must reach P
+    except BaseException as err:
         send_error(fd, err)
         os._exit(1)
 
@@ -188,7 +188,7 @@ def stage2(spec: InitSpec) -> None:
     fd = spec.sync_fd
     try:
         path, args, env = _setup(spec)
-    except BaseException as err:  # noqa: BLE001
+    except BaseException as err:
         send_error(fd, err)
         os._exit(1)
     _wait_and_exec(spec, path, args, env)

@@ -29,7 +29,7 @@ DEVICE_TYPES = ("c", "b", "u", "p")
 class Bundle:
     """A loaded bundle: absolute bundle dir, parsed config and absolute rootfs path."""
 
-    __slots__ = ("path", "config", "rootfs")
+    __slots__ = ("config", "path", "rootfs")
 
     def __init__(self, path: str, config: dict, rootfs: str) -> None:
         self.path = path
@@ -50,11 +50,14 @@ def load_bundle(bundle: str) -> Bundle:
         raise ConfigError(f"load {cfg_path}: {err.strerror}") from None
     except ValueError as err:
         raise ConfigError(f"load {cfg_path}: malformed JSON: {err}") from None
-    check(config)
     if os.environ.get("PYRUNC_VALIDATE") == "schema":
-        from pyrunc.spec.schema_check import raise_for_problems
+        from pyrunc.spec.schema_check import validate
 
-        raise_for_problems(config, cfg_path)
+        problems = validate(config)
+        if problems:
+            raise ConfigError(f"invalid config {cfg_path}: "
+                              + "; ".join(str(p) for p in problems))
+    check(config)
     root = config["root"]["path"]
     rootfs = root if os.path.isabs(root) else os.path.join(path, root)
     rootfs = os.path.realpath(rootfs)

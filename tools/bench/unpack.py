@@ -11,13 +11,15 @@ with `umoci raw add-layer`). Building needs root and the Debian mirror from apt'
 The layout is copied to tmpfs, then each run unpacks, alternating the order, into a fresh
 directory on tmpfs, deleted after the measurement:
   ours   a fresh process (this file's --unpack-once mode: python startup included) applying
-         both layers with pyengine.archive.apply_layer (whiteouts removed, diff_ids checked)
+         both layers with pyengine.archive.apply_layer (whiteouts removed, diff_ids checked);
+         gzip goes through ISA-L when the isal package is installed
+  ours-zlib  (with --zlib) the same with Python's zlib forced, as without isal
   umoci  `umoci unpack --image LAYOUT:TAG DIR`
   tar    `tar -xf LAYER -C DIR` for each gzip layer (GNU tar runs gzip -d in a child)
 Prints the median wall time of each and the ratios ours/umoci (target <= 0.8) and ours/tar
 (target <= 1.1).
 
-Usage: tools/bench/unpack.py [--runs 7] [--json] [--rebuild]
+Usage: tools/bench/unpack.py [--runs 7] [--zlib] [--json] [--rebuild]
 """
 
 from __future__ import annotations
@@ -158,9 +160,14 @@ def image_source(rebuild: bool) -> tuple[Path, str]:
 
 
 # -- the contenders ----------------------------------------------------------------------------
-def unpack_once(layout: Path, tag: str, dest: Path) -> None:
+def unpack_once(layout: Path, tag: str, dest: Path, force_zlib: bool = False) -> None:
     """Our unpack, in this process (the timed child)."""
     from pyengine.archive import apply_layer
+    if force_zlib:
+        import zlib
+
+        from pyengine.archive import decompress
+        decompress._inflate = zlib
     layers, diff_ids = read_manifest(layout, tag)
     dest.mkdir()
     for (blob, media_type), expected in zip(layers, diff_ids, strict=True):
@@ -179,13 +186,15 @@ def timed(argv: list[str]) -> float:
     return elapsed
 
 
-def contenders(layout: Path, tag: str) -> dict[str, object]:
+def contenders(layout: Path, tag: str, with_zlib: bool) -> dict[str, object]:
     layers, _ = read_manifest(layout, tag)
     python = os.path.realpath(sys.executable)
 
-    def ours(dest: Path) -> float:
-        return timed([python, str(Path(__file__).resolve()), "--unpack-once", str(layout), tag,
-                      str(dest)])
+    def ours(dest: Path, mode: str = "--unpack-once") -> float:
+        return timed([python, str(Path(__file__).resolve()), mode, str(layout), tag, str(dest)])
+
+    def ours_zlib(dest: Path) -> float:
+        return ours(dest, "--unpack-once-zlib")
 
     def umoci(dest: Path) -> float:
         return timed(["umoci", "unpack", "--image", f"{layout}:{tag}", str(dest)])
@@ -197,10 +206,13 @@ def contenders(layout: Path, tag: str) -> dict[str, object]:
             run("tar", "-xf", blob, "-C", dest)
         return time.perf_counter() - start
 
-    return {"ours": ours, "umoci": umoci, "tar": tar}
+    methods = {"ours": ours, "umoci": umoci, "tar": tar}
+    if with_zlib:
+        methods["ours-zlib"] = ours_zlib
+    return methods
 
 
-def bench(runs: int, rebuild: bool) -> dict:
+def bench(runs: int, rebuild: bool, with_zlib: bool) -> dict:
     layout, tag = image_source(rebuild)
     layers, _ = read_manifest(layout, tag)
     compressed = sum(path.stat().st_size for path, _ in layers)
@@ -209,7 +221,7 @@ def bench(runs: int, rebuild: bool) -> dict:
     try:
         local = scratch / "layout"
         shutil.copytree(layout, local)
-        methods = contenders(local, tag)
+        methods = contenders(local, tag, with_zlib)
         names = list(methods)
         times: dict[str, list[float]] = {n: [] for n in names}
         for i in range(runs):
@@ -223,32 +235,43 @@ def bench(runs: int, rebuild: bool) -> dict:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     medians = {n: statistics.median(t) for n, t in times.items()}
-    return {"image": f"{layout}:{tag}", "compressed_bytes": compressed, "runs": runs,
-            "times": times, "medians": medians,
-            "ratio_ours_umoci": medians["ours"] / medians["umoci"],
-            "ratio_ours_tar": medians["ours"] / medians["tar"]}
+    results = {"image": f"{layout}:{tag}", "compressed_bytes": compressed, "runs": runs,
+               "load_average": os.getloadavg(), "times": times, "medians": medians,
+               "ratio_ours_umoci": medians["ours"] / medians["umoci"],
+               "ratio_ours_tar": medians["ours"] / medians["tar"]}
+    if with_zlib:
+        results["ratio_ours_zlib_umoci"] = medians["ours-zlib"] / medians["umoci"]
+        results["ratio_ours_zlib_tar"] = medians["ours-zlib"] / medians["tar"]
+    return results
 
 
 def main() -> None:
-    if len(sys.argv) == 5 and sys.argv[1] == "--unpack-once":
-        unpack_once(Path(sys.argv[2]), sys.argv[3], Path(sys.argv[4]))
+    if len(sys.argv) == 5 and sys.argv[1] in ("--unpack-once", "--unpack-once-zlib"):
+        unpack_once(Path(sys.argv[2]), sys.argv[3], Path(sys.argv[4]),
+                    force_zlib=sys.argv[1] == "--unpack-once-zlib")
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--zlib", action="store_true",
+                        help="also time ours with Python's zlib instead of ISA-L")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the cached image")
     args = parser.parse_args()
-    results = bench(args.runs, args.rebuild)
+    results = bench(args.runs, args.rebuild, args.zlib)
     if args.json:
         print(json.dumps(results, indent=2))
         return
     m = results["medians"]
+    load = ", ".join(f"{x:.1f}" for x in results["load_average"])
     print(f"image: {results['image']} ({results['compressed_bytes'] / 1e6:.1f} MB compressed),"
-          f" {results['runs']} alternating runs on tmpfs")
-    for name in ("ours", "umoci", "tar"):
-        print(f"  {name:6s} median {m[name]:.3f} s")
+          f" {results['runs']} alternating runs on tmpfs (load average after: {load})")
+    for name in m:
+        print(f"  {name:9s} median {m[name]:.3f} s")
     print(f"  ours/umoci = {results['ratio_ours_umoci']:.2f} (target <= 0.8)")
     print(f"  ours/tar   = {results['ratio_ours_tar']:.2f} (target <= 1.1)")
+    if "ratio_ours_zlib_tar" in results:
+        print(f"  ours-zlib/umoci = {results['ratio_ours_zlib_umoci']:.2f}, "
+              f"ours-zlib/tar = {results['ratio_ours_zlib_tar']:.2f}")
 
 
 if __name__ == "__main__":

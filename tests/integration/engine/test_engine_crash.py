@@ -114,3 +114,38 @@ def test_sigterm_during_pull_cancels_it_and_exits_cleanly(engine_factory, regist
         assert daemon.blobs() == set() and daemon.ingests() == [] and leases(daemon) == []
     finally:
         proxy.stop()
+
+
+def test_kill9_during_extraction(engine_factory, registry, tmp_path):
+    """Killed while a layer is being extracted: the active snapshot and the blobs go away."""
+    import io
+    import os
+    import tarfile
+
+    from pyengine.api import images_pb2, images_pb2_grpc
+
+    big = tmp_path / "big.tar"
+    with tarfile.open(big, "w") as tar:
+        data = os.urandom(48 << 20)
+        info = tarfile.TarInfo("blob.bin")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    daemon = engine_factory()
+    remote = f"{registry.host}/crash/big:1"
+    daemon.out("import", str(big), remote)
+    daemon.out("push", remote)
+    daemon.out("image", "prune", "-a", "-f")
+
+    with daemon.channel() as channel:
+        stream = images_pb2_grpc.ImagesServiceStub(channel).Pull(
+            images_pb2.PullRequest(reference=remote))
+        for message in stream:
+            if message.status == "Extracting":
+                daemon.kill9()
+                break
+    assert [p for p in snapshots(daemon)], "an extraction was in progress"
+    daemon.start()
+    assert snapshots(daemon) == []
+    assert daemon.blobs() == set() and leases(daemon) == []
+    assert daemon.pyctl("pull", remote).returncode == 0
+    assert len(snapshots(daemon)) == 1

@@ -204,14 +204,23 @@ class Authenticator:
         headers = {"Accept": "application/json"}
         if credentials is not None:
             headers["Authorization"] = basic_header(credentials)
-        try:
-            with self._transport.request("GET", url, headers=headers) as response:
-                body = response.read(1 << 20)
-                status = response.status
-        except (*CONNECTION_ERRORS, OSError) as exc:
-            raise RegistryUnavailable(
-                f"token server {redact_url(realm)} for {host}: {type(exc).__name__}: {exc}"
-            ) from None
+        attempts = max(1, self._config.max_attempts)
+        for attempt in range(attempts):
+            try:
+                with self._transport.request("GET", url, headers=headers) as response:
+                    body = response.read(1 << 20)
+                    status = response.status
+            except (*CONNECTION_ERRORS, OSError, ValueError) as exc:
+                if attempt == attempts - 1:
+                    raise RegistryUnavailable(
+                        f"token server {redact_url(realm)} for {host}: "
+                        f"{type(exc).__name__}: {exc}"
+                    ) from None
+            else:
+                if status not in (429, 500, 502, 503, 504) or attempt == attempts - 1:
+                    break
+            delay = self._config.backoff_initial * (2**attempt)
+            time.sleep(min(self._config.backoff_max, delay))
         who = f"user {credentials.username!r}" if credentials else "anonymous access"
         if status == 401:
             raise AuthenticationFailed(

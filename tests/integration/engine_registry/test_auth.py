@@ -17,7 +17,8 @@ def store(tmp_path):
     return ContentStore(tmp_path / "content")
 
 
-def client_for(server, password: str | None = None, certs_dir=None, **kw) -> RegistryClient:
+def client_for(server, password: str | None = None, certs_dir=None,
+               max_attempts_override: int = 2, **kw) -> RegistryClient:
     if password is None:
         password = server.password
 
@@ -29,7 +30,7 @@ def client_for(server, password: str | None = None, certs_dir=None, **kw) -> Reg
             certs_dir=certs_dir if certs_dir is not None else server.certs_dir,
             credentials=lookup,
             backoff_initial=0.01,
-            max_attempts=2,
+            max_attempts=max_attempts_override,
             **kw,
         )
     )
@@ -150,3 +151,12 @@ def test_token_check_login_then_push(token_registry, pushed_busybox, store):
         client.push(f"{token_registry.host}/private/copy:v1", store, result.manifest_digest,
                     mount_from=["private/bb"])
         assert client.tags(f"{token_registry.host}/private/copy") == ["v1"]
+
+
+def test_token_server_errors_are_retried(token_registry, pushed_busybox, store):
+    reference = pushed_busybox(token_registry, "private/bb", "amd64")
+    token_registry.token_server.fail_next = 2
+    with client_for(token_registry, max_attempts_override=4) as client:
+        result = client.pull(reference, store)
+    assert store.exists(result.manifest_digest)
+    assert token_registry.token_server.fail_next == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,7 +118,9 @@ class ContentStore:
             if str(actual) != digest:
                 raise DigestMismatch(f"content {digest}: data hashes to {actual}")
             return digest
-        with Writer(self, ref or f"write-{digest}", digest, len(data)) as writer:
+        # A private ref per call: concurrent writers of the same small blob never wait on each
+        # other's lock; the second commit finds the blob there and just drops its ingest.
+        with Writer(self, ref or f"write-{digest}-{uuid.uuid4().hex}", digest, len(data)) as writer:
             if writer.offset:
                 writer.reset()
             writer.write(data)

@@ -211,3 +211,20 @@ def test_prune_ingests_skips_live_writers(store):
     assert store.prune_ingests(older_than=time.time() + 10) == ["idle"]
     assert [i.ref for i in store.ingests()] == ["live"]
     live.close()
+
+
+def test_concurrent_write_blob_of_the_same_data(store):
+    errors = []
+
+    def write() -> None:
+        try:
+            assert store.write_blob(DATA) == DIGEST
+        except Exception as exc:  # collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and store.read_bytes(DIGEST) == DATA and store.ingests() == []

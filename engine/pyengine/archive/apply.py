@@ -52,7 +52,7 @@ def apply_layer(stream: BinaryIO, media_type: str | None, dest: Path, *,
     lower_layers = LowerLayers(lowers) if lowers else None
     try:
         with ChunkSource(stream, media_type, limits.max_bytes) as source, \
-                RootedDirs(dest) as dirs:
+                _open_dest(dest) as dirs:
             extractor = _Extractor(dirs, whiteouts, limits, lower_layers)
             reader = tr.TarReader(source.get)
             for entry in reader.entries():
@@ -72,6 +72,14 @@ def apply_layer(stream: BinaryIO, media_type: str | None, dest: Path, *,
     finally:
         if lower_layers is not None:
             lower_layers.close()
+
+
+def _open_dest(dest: Path) -> RootedDirs:
+    try:
+        return RootedDirs(dest)
+    except OSError as exc:
+        raise ArchiveError(f"apply layer: open destination {dest}: {exc.strerror} "
+                           f"(errno {exc.errno})") from exc
 
 
 def _typed(exc: OSError, name: bytes, dest: Path) -> ArchiveError:
@@ -127,6 +135,14 @@ class _Extractor:
             self._special(entry, path, parent, base)
         # Other types (volume labels, multi-volume parts...) carry nothing for a rootfs.
 
+    def _mark_created(self, path: bytes) -> None:
+        """Remember that this layer made `path` (and so its parents): whiteouts and opaque
+        markers of the same layer leave them alone."""
+        created = self.created
+        while path and path not in created:
+            created.add(path)
+            path = split(path)[0]
+
     def _count_bytes(self, entry: tr.TarEntry) -> None:
         self.declared_bytes += entry.apparent_size
         if self.declared_bytes > self.limits.max_bytes:
@@ -138,7 +154,10 @@ class _Extractor:
         """Set directory times, deepest first."""
         self.dir_times.sort(key=lambda item: item[0].count(b"/"), reverse=True)
         for path, atime, mtime in self.dir_times:
-            fd = self.dirs.dir_fd(path, create=False)
+            try:
+                fd = self.dirs.dir_fd(path, create=False)
+            except UnsafeLayer:
+                continue  # replaced by a non-directory later in the layer
             if fd is not None:
                 os.utime(fd, ns=(atime, mtime))
 
@@ -204,7 +223,7 @@ class _Extractor:
             os.utime(fd, ns=self._times(entry))
         finally:
             os.close(fd)
-        self.created.add(path)
+        self._mark_created(path)
 
     def _write_sparse(self, fd: int, entry: tr.TarEntry, reader: tr.TarReader) -> None:
         assert entry.sparse is not None
@@ -244,7 +263,7 @@ class _Extractor:
         if entry.xattrs:
             self._xattrs(entry, fd)
         self.dir_times.append((path, *self._times(entry)))
-        self.created.add(path)
+        self._mark_created(path)
 
     def _symlink(self, entry: tr.TarEntry, path: bytes, parent: bytes, base: bytes) -> None:
         parent_fd = self._parent_fd(parent)
@@ -258,7 +277,7 @@ class _Extractor:
         if entry.xattrs:
             self._xattrs(entry, proc_path(parent_fd, base), follow=False)
         os.utime(base, ns=self._times(entry), dir_fd=parent_fd, follow_symlinks=False)
-        self.created.add(path)
+        self._mark_created(path)
 
     def _hardlink(self, entry: tr.TarEntry, path: bytes, parent: bytes, base: bytes) -> None:
         target = normalize(entry.linkname, "hardlink target")
@@ -289,7 +308,7 @@ class _Extractor:
         except PermissionError as exc:  # e.g. a link to a directory
             raise UnsafeLayer(f"apply layer: hardlink {_show(entry.name)} -> "
                               f"{_show(entry.linkname)}: {exc}") from exc
-        self.created.add(path)
+        self._mark_created(path)
 
     def _special(self, entry: tr.TarEntry, path: bytes, parent: bytes, base: bytes) -> None:
         if entry.type == tr.FIFO:
@@ -313,7 +332,7 @@ class _Extractor:
         if entry.xattrs:
             self._xattrs(entry, proc_path(parent_fd, base), follow=False)
         os.utime(base, ns=self._times(entry), dir_fd=parent_fd, follow_symlinks=False)
-        self.created.add(path)
+        self._mark_created(path)
 
     # -- lower layers (overlay upper directories) ---------------------------------------------
     def _implicit_dir(self, path: bytes, fd: int) -> None:
@@ -377,7 +396,7 @@ class _Extractor:
                 self._make_room(parent_fd, victim)
                 parent_fd = self._parent_fd(parent)
                 os.mknod(victim, stat.S_IFCHR, os.makedev(0, 0), dir_fd=parent_fd)
-            self.created.add(victim_path)
+            self._mark_created(victim_path)
             return
         if victim_path in self.created:
             return  # whiteouts hide lower layers, not this layer's own entries

@@ -28,6 +28,8 @@ def normalize(name: bytes, what: str = "entry") -> bytes:
     The one exception is "/" itself (umoci writes the root directory's entry that way), which
     names the root and cannot lead anywhere else.
     """
+    if b"\0" in name:
+        raise UnsafeLayer(f"apply layer: {what} {_show(name)} contains a NUL byte")
     parts = [p for p in name.split(b"/") if p and p != b"."]
     if name.startswith(b"/") and parts:
         raise UnsafeLayer(f"apply layer: {what} {_show(name)} is an absolute path")

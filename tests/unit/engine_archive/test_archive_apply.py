@@ -205,3 +205,24 @@ def test_unprivileged_apply_skips_devices_and_owners(tmp_path: Path, monkeypatch
     from pyengine.archive import ArchiveError
     with pytest.raises(ArchiveError, match="need root"):
         apply(Layer().file(".wh.f").bytes(), tmp_path / "root", whiteouts="overlay")
+
+
+def test_opaque_after_same_layer_entries_in_implicit_dirs(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    apply(Layer().dir("a").file("a/old", b"o").dir("a/sub").file("a/sub/x", b"x").bytes(), root)
+    # a/new/deep is written before the opaque marker and without a directory entry for a/new
+    apply(Layer().file("a/new/deep", b"d").file("a/.wh..wh..opq").bytes(), root)
+    assert sorted(os.listdir(root / "a")) == ["new"]
+    assert (root / "a/new/deep").read_bytes() == b"d"
+
+
+def test_directory_replaced_later_in_the_same_layer(tmp_path: Path) -> None:
+    layer = Layer().dir("x", 0o700).file("x/in", b"1").file("x", b"now a file")
+    apply(layer.bytes(), tmp_path / "root")
+    assert (tmp_path / "root/x").read_bytes() == b"now a file"
+
+
+def test_missing_destination_is_a_typed_error(tmp_path: Path) -> None:
+    from pyengine.archive import ArchiveError
+    with pytest.raises(ArchiveError, match="open destination"):
+        apply_layer(io.BytesIO(sample_layer()), None, tmp_path / "missing", whiteouts="remove")

@@ -194,3 +194,11 @@ def test_too_many_files(sandbox) -> None:
 def test_errors_are_typed_engine_errors() -> None:
     assert issubclass(UnsafeLayer, InvalidArgument)
     assert issubclass(LayerTooLarge, ResourceExhausted)
+
+
+def test_nul_byte_in_a_pax_path(sandbox) -> None:
+    dest, _ = sandbox
+    info = tarfile.TarInfo("innocent")
+    info.pax_headers = {"path": "etc/pass\x00wd"}
+    with pytest.raises(UnsafeLayer, match="NUL"):
+        apply(Layer().raw_header(info).bytes(), dest)

@@ -145,6 +145,9 @@ def create(opts: CreateOptions) -> Created:
                   if k in ("poststart", "poststop")},
         "namespaces": {k: p for k, p in spec.join_ns} | {k: None for k in spec.new_ns},
         "ociVersion": config.get("ociVersion"),
+        # What exec needs later (the bundle may change or vanish after create).
+        "process": config.get("process"),
+        "seccomp": linux.get("seccomp"),
     }
     init_pid = 0
     manager = None

@@ -31,7 +31,7 @@ def run_container(opts: CreateOptions, detach: bool, keep: bool, subreaper: bool
     if detach:
         return 0
     try:
-        status = _supervise(created.pid, created.console_master)
+        status = supervise(created.pid, created.console_master)
     finally:
         if not keep:
             _destroy(container)
@@ -56,7 +56,9 @@ def _exit_status(status: int) -> int:
     return os.WEXITSTATUS(status)
 
 
-def _supervise(pid: int, master: int | None) -> int:
+def supervise(pid: int, master: int | None) -> int:
+    """Wait for ``pid`` (our child or reparented to us as subreaper), forwarding signals and
+    proxying the terminal; returns its exit status (128+N when killed by signal N)."""
     import _signal
 
     wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)

@@ -33,6 +33,7 @@ VERBS = {
     "specification file", "pause": "pause suspends all processes inside the container",
     "resume": "resumes all processes that have been previously paused",
     "ps": "ps displays the processes running inside a container",
+    "exec": "execute new process inside the container",
     "validate": "validate a bundle's config.json against the OCI runtime-spec schema",
 }
 

@@ -195,7 +195,7 @@ def stage2(spec: InitSpec) -> None:
 
 
 def _setup(spec: InitSpec) -> tuple[str, list[str], dict[str, str]]:
-    from . import hooks, process, rootfs
+    from . import hooks, rootfs
 
     _preload(spec)
     sc, config, fd = spec.sc, spec.config, spec.sync_fd
@@ -223,15 +223,52 @@ def _setup(spec: InitSpec) -> tuple[str, list[str], dict[str, str]]:
             sc.setdomainname(config["domainname"])
     rootfs.finish(sc, config)
 
+    os.makedirs(proc["cwd"], 0o755, exist_ok=True)
+    path, env = finalize_process(sc, proc, spec.caps, spec.rlimits, spec.seccomp_program,
+                                 spec.seccomp_flags, spec.preserve_fds)
+    send(fd, "ready")
+    expect(fd, "ack")
+    os.close(fd)
+    return path, list(proc["args"]), env
+
+
+def _preload(spec: InitSpec) -> None:
+    """After pivot_root the host's Python library is out of reach: import now everything the init
+    may still need (lazy imports elsewhere would fail with ModuleNotFoundError)."""
+    import resource  # noqa: F401
+
+    from . import process  # noqa: F401
+
+    config = spec.config
+    if config["process"].get("terminal"):
+        import _socket  # noqa: F401
+        import fcntl  # noqa: F401
+
+        from . import console  # noqa: F401
+    if (config.get("hooks") or {}).get("startContainer"):
+        import subprocess  # noqa: F401
+    if spec.seccomp_program is not None:
+        from . import seccomp  # noqa: F401
+
+
+def finalize_process(sc: Syscalls, proc: dict, plan: CapabilityPlan | None,
+                     rlimits: list[tuple[int, int, int]], seccomp_program: bytes | None,
+                     seccomp_flags: int, preserve_fds: int) -> tuple[str, dict[str, str]]:
+    """The process's own attributes, in the order the kernel requires (shared by the container
+    init and ``exec``): rlimits and oom_score_adj while still privileged; seccomp before the
+    capability drop unless no_new_privs is set (loading needs CAP_SYS_ADMIN otherwise); bounding
+    set; user switch keeping capabilities; the five sets; cwd; executable lookup as the user;
+    no_new_privs; umask; seccomp as late as possible; mark every inherited fd close-on-exec."""
+    from . import process
+
+    user = proc.get("user") or {}
     cwd = proc["cwd"]
-    os.makedirs(cwd, 0o755, exist_ok=True)
     env = _environment(proc.get("env") or [], user.get("uid", 0))
-    process.apply_rlimits(spec.rlimits)
+    process.apply_rlimits(rlimits)
     process.set_oom_score_adj(proc.get("oomScoreAdj"))
     nnp = bool(proc.get("noNewPrivileges"))
-    if spec.seccomp_program is not None and not nnp:
-        _load_seccomp(spec)  # needs CAP_SYS_ADMIN: before capabilities are dropped
-    plan = spec.caps
+    if seccomp_program is not None and not nnp:
+        _load_seccomp(sc, seccomp_program, seccomp_flags)
     if plan is not None:
         plan.drop_bounding(sc)
     process.switch_user(user, setgroups_allowed=_setgroups_allowed(), sc=sc)
@@ -247,37 +284,18 @@ def _setup(spec: InitSpec) -> tuple[str, list[str], dict[str, str]]:
         process.set_no_new_privs(sc)
     umask = user.get("umask")
     os.umask(0o022 if umask is None else umask)
-    if spec.seccomp_program is not None and nnp:
-        _load_seccomp(spec)  # as close to execve as possible
+    if seccomp_program is not None and nnp:
+        _load_seccomp(sc, seccomp_program, seccomp_flags)  # as close to execve as possible
     # Everything the caller leaked (containerd's ttrpc socket, a shell's fds...) closes at exec;
     # 0-2 and --preserve-fds stay.
-    sc.close_range(3 + spec.preserve_fds, 0xFFFFFFFF, 4)  # CLOSE_RANGE_CLOEXEC
-    send(fd, "ready")
-    expect(fd, "ack")
-    os.close(fd)
-    return path, list(proc["args"]), env
+    sc.close_range(3 + preserve_fds, 0xFFFFFFFF, 4)  # CLOSE_RANGE_CLOEXEC
+    return path, env
 
 
-def _preload(spec: InitSpec) -> None:
-    """After pivot_root the host's Python library is out of reach: import now everything the init
-    may still need (lazy imports elsewhere would fail with ModuleNotFoundError)."""
-    config = spec.config
-    if config["process"].get("terminal"):
-        import _socket  # noqa: F401
-        import fcntl  # noqa: F401
-
-        from . import console  # noqa: F401
-    if (config.get("hooks") or {}).get("startContainer"):
-        import subprocess  # noqa: F401
-    if spec.seccomp_program is not None:
-        from . import seccomp  # noqa: F401
-
-
-def _load_seccomp(spec: InitSpec) -> None:
+def _load_seccomp(sc: Syscalls, program: bytes, flags: int) -> None:
     from . import seccomp
 
-    assert spec.seccomp_program is not None
-    seccomp.load_filter(spec.seccomp_program, spec.seccomp_flags, spec.sc)
+    seccomp.load_filter(program, flags, sc)
 
 
 def _setgroups_allowed() -> bool:
@@ -289,24 +307,34 @@ def _setgroups_allowed() -> bool:
 
 
 def _setup_terminal(spec: InitSpec, user: dict) -> None:
-    from . import console
-
-    master, slave = console.open_pty()
-    size = (spec.config["process"].get("consoleSize") or {})
-    if size.get("height") and size.get("width"):
-        console.set_winsize(master, size["height"], size["width"])
-    if spec.console_fd is not None:
-        console.send_fd(spec.console_fd, master)
-        os.close(spec.console_fd)
-    elif spec.tty_to_parent:
-        console.send_fd(spec.sync_fd, master, b"console")
-    os.close(master)
-    console.make_controlling_stdio(slave, user.get("uid", 0), user.get("gid", 0))
+    slave = setup_pty(spec.config["process"], spec.console_fd,
+                      spec.sync_fd if spec.tty_to_parent else None)
     if os.path.exists("/dev/console"):
         try:
             spec.sc.mount(slave, "/dev/console", None, s.MS_BIND)
         except OSError as err:
             raise KernelError(f"bind {slave} on /dev/console: {err.strerror}") from None
+
+
+def setup_pty(proc: dict, console_fd: int | None, parent_fd: int | None) -> str:
+    """Make a pty in the container's devpts, hand its master to the console socket (or to P over
+    the sync socket for ``run -t``/``exec -t`` in the foreground), make the slave our controlling
+    terminal and stdio. Returns the slave's path."""
+    from . import console
+
+    user = proc.get("user") or {}
+    master, slave = console.open_pty()
+    size = proc.get("consoleSize") or {}
+    if size.get("height") and size.get("width"):
+        console.set_winsize(master, size["height"], size["width"])
+    if console_fd is not None:
+        console.send_fd(console_fd, master)
+        os.close(console_fd)
+    elif parent_fd is not None:
+        console.send_fd(parent_fd, master, b"console")
+    os.close(master)
+    console.make_controlling_stdio(slave, user.get("uid", 0), user.get("gid", 0))
+    return slave
 
 
 def _environment(env_list: list[str], uid: int) -> dict[str, str]:

@@ -21,6 +21,9 @@ from pyengine.registry.errors import AccessDenied, AuthenticationFailed, Registr
 from pyengine.registry.transport import CONNECTION_ERRORS, Transport, redact_url
 
 MIN_TOKEN_LIFETIME = 60.0
+#: Username docker stores with an identity (OAuth2 refresh) token instead of a password.
+IDENTITY_TOKEN_USER = "<token>"
+CLIENT_ID = "pyengine"
 
 
 @dataclass(frozen=True)
@@ -200,15 +203,28 @@ class Authenticator:
         params.extend(("scope", scope) for scope in sorted(scopes))
         if credentials is not None:
             params.append(("account", credentials.username))
-        url = realm + ("&" if realm_parts.query else "?") + urlencode(params)
         headers = {"Accept": "application/json"}
-        if credentials is not None:
-            headers["Authorization"] = basic_header(credentials)
+        method, body = "GET", None
+        if credentials is not None and credentials.username == IDENTITY_TOKEN_USER:
+            # docker's identity token (from a login): an OAuth2 refresh token, POSTed.
+            method, url = "POST", realm
+            form = [("grant_type", "refresh_token"), ("refresh_token", credentials.password),
+                    ("client_id", CLIENT_ID)]
+            if challenge.params.get("service"):
+                form.append(("service", challenge.params["service"]))
+            if scopes:
+                form.append(("scope", " ".join(sorted(scopes))))
+            body = urlencode(form).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        else:
+            url = realm + ("&" if realm_parts.query else "?") + urlencode(params)
+            if credentials is not None:
+                headers["Authorization"] = basic_header(credentials)
         attempts = max(1, self._config.max_attempts)
         for attempt in range(attempts):
             try:
-                with self._transport.request("GET", url, headers=headers) as response:
-                    body = response.read(1 << 20)
+                with self._transport.request(method, url, headers=headers, body=body) as response:
+                    answer = response.read(1 << 20)
                     status = response.status
             except (*CONNECTION_ERRORS, OSError, ValueError) as exc:
                 if attempt == attempts - 1:
@@ -221,7 +237,12 @@ class Authenticator:
                     break
             delay = self._config.backoff_initial * (2**attempt)
             time.sleep(min(self._config.backoff_max, delay))
-        who = f"user {credentials.username!r}" if credentials else "anonymous access"
+        if credentials is None:
+            who = "anonymous access"
+        elif credentials.username == IDENTITY_TOKEN_USER:
+            who = "the identity token"
+        else:
+            who = f"user {credentials.username!r}"
         if status == 401:
             raise AuthenticationFailed(
                 f"authentication to {host} failed for {who}: token server "
@@ -234,7 +255,7 @@ class Authenticator:
                 f"token server {redact_url(realm)} for {host} answered HTTP {status}"
             )
         try:
-            doc = json.loads(body)
+            doc = json.loads(answer)
             value = doc.get("token") or doc.get("access_token")
             expires_in = float(doc.get("expires_in") or MIN_TOKEN_LIFETIME)
         except (ValueError, AttributeError, TypeError):

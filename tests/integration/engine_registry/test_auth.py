@@ -160,3 +160,19 @@ def test_token_server_errors_are_retried(token_registry, pushed_busybox, store):
         result = client.pull(reference, store)
     assert store.exists(result.manifest_digest)
     assert token_registry.token_server.fail_next == 0
+
+
+def test_identity_token_uses_oauth2_refresh_grant(token_registry, pushed_busybox, store):
+    reference = pushed_busybox(token_registry, "private/bb", "amd64")
+    tokens = token_registry.token_server
+    tokens.refresh_tokens["refresh-abc-123"] = token_registry.username
+    config = RegistryConfig(certs_dir=None, credentials=lambda host: ("<token>", "refresh-abc-123"))
+    with RegistryClient(config) as client:
+        result = client.pull(reference, store)
+    assert store.exists(result.manifest_digest)
+    grants = [r for r in tokens.requests if r.get("grant") == "refresh_token"]
+    assert grants and grants[-1]["scopes"] == ["repository:private/bb:pull"]
+    bad = RegistryConfig(certs_dir=None, credentials=lambda host: ("<token>", "revoked"))
+    with RegistryClient(bad) as client, pytest.raises(AuthenticationFailed) as info:
+        client.pull(reference, store)
+    assert "identity token" in str(info.value) and "revoked" not in str(info.value)

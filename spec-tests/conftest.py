@@ -38,6 +38,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="runtime under test: pyrunc (this checkout), runc, crun or /abs/path")
     group.addoption("--differential", action="store_true",
                     help="run each scenario under pyrunc and runc and compare observations")
+    group.addoption("--pyrunc-rev", default=None,
+                    help="test pyrunc as committed at this git revision (e.g. HEAD) instead of "
+                         "the work tree")
     group.addoption("--reference-runtime", default="runc",
                     help="the runtime --differential compares against (default runc)")
 
@@ -107,20 +110,27 @@ def subreaper() -> None:
     become_subreaper()
 
 
-def _make_runtime(spec: str, workdir: Path) -> Runtime:
+def _make_runtime(spec: str, workdir: Path, config: pytest.Config) -> Runtime:
     d = workdir / f"rt-{spec.strip('/').replace('/', '_')}"
-    d.mkdir(exist_ok=True)
-    return resolve_runtime(spec, d)
+    if d.exists():
+        return resolve_runtime(spec, d) if spec != "pyrunc" else _existing_pyrunc(d)
+    d.mkdir()
+    return resolve_runtime(spec, d, config.getoption("--pyrunc-rev"))
+
+
+def _existing_pyrunc(d: Path) -> Runtime:
+    return Runtime(name="pyrunc", binary=str(d / "pyrunc"), root=str(d / "root-pyrunc"))
 
 
 @pytest.fixture(scope="session")
 def runtime(request: pytest.FixtureRequest, workdir: Path, subreaper: None) -> Runtime:
-    return _make_runtime(request.config.getoption("--runtime"), workdir)
+    return _make_runtime(request.config.getoption("--runtime"), workdir, request.config)
 
 
 @pytest.fixture(scope="session")
 def reference_runtime(request: pytest.FixtureRequest, workdir: Path, subreaper: None) -> Runtime:
-    return _make_runtime(request.config.getoption("--reference-runtime"), workdir)
+    return _make_runtime(request.config.getoption("--reference-runtime"), workdir,
+                         request.config)
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,10 @@
 """Differential mode (`--differential`): each scenario's bundle runs under the runtime under
 test and under the reference runtime (runc); their normalised probe reports must be equal,
-except for differences listed with a reason in known-differences.json."""
+except for differences listed with a reason in known-differences.json.
+
+Containers go through create + start (the way containerd's shim and conmon drive runtimes), so
+the container inherits the runtime's stdio in both runs (runc's foreground `run` would put its
+own pipes in between)."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from spectest.compare import Context, differences, load_known, normalize, unexplained
-from spectest.probe import observe
+from spectest.probe import observe_detached
 from spectest.scenarios import SCENARIOS
 
 pytestmark = pytest.mark.differential
@@ -30,7 +34,7 @@ def test_same_observations(scenario, factory, runtime, reference_runtime, hostdi
     for rt in (runtime, reference_runtime):
         ctr = factory.make(rt)
         scenario.apply(ctr.config, hostdir)
-        report = observe(ctr)
+        report = observe_detached(ctr)
         ctx = Context(cid=ctr.id, bundle=str(ctr.bundle), workdir=str(workdir), host_ns=host_ns)
         reports.append(normalize(report, ctx))
     diffs = differences(reports[0], reports[1])

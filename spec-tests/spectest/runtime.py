@@ -10,6 +10,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 REPO = Path(__file__).resolve().parents[2]
 RUNC = "/usr/sbin/runc"
@@ -49,11 +50,13 @@ class Runtime:
         pass_fds: tuple[int, ...] = (),
         cwd: str | None = None,
         timeout: float = COMMAND_TIMEOUT,
+        stdout: IO[bytes] | None = None,
     ) -> subprocess.CompletedProcess[bytes]:
         """Run one runtime command; stdout/stderr captured, never raises on failure.
 
         Output goes to temporary files, not pipes: a created container inherits the runtime's
-        stdio and would keep a pipe open long after the runtime exited.
+        stdio and would keep a pipe open long after the runtime exited. With `stdout` given, the
+        runtime (and so a created container) writes there instead and stdout comes back empty.
         """
         if input is None and stdin is None:
             stdin = subprocess.DEVNULL
@@ -63,7 +66,7 @@ class Runtime:
                 argv,
                 input=input,
                 stdin=stdin,
-                stdout=out,
+                stdout=stdout if stdout is not None else out,
                 stderr=err,
                 env=env if env is not None else base_env(),
                 pass_fds=pass_fds,
@@ -84,11 +87,20 @@ def base_env() -> dict[str, str]:
     return env
 
 
-def install_pyrunc(dest_dir: Path) -> str:
-    """Write pyrunc's lean launcher for this checkout into dest_dir and return its path."""
+def install_pyrunc(dest_dir: Path, rev: str | None = None) -> str:
+    """Write pyrunc's lean launcher into dest_dir and return its path: for this checkout's work
+    tree, or (rev given) for that git revision's runtime/ exported under dest_dir."""
     dest = dest_dir / "pyrunc"
+    runtime_root = REPO / "runtime"
+    if rev:
+        export = dest_dir / f"pyrunc-{rev}"
+        export.mkdir()
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", rev, "runtime"],
+                                 check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(export)], input=archive, check=True)
+        runtime_root = export / "runtime"
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO / "runtime")
+    env["PYTHONPATH"] = str(runtime_root)
     subprocess.run(
         [sys.executable, "-m", "pyrunc.launcher", str(dest)],
         env=env,
@@ -105,10 +117,10 @@ def install_crun_wrapper(dest_dir: Path) -> str:
     return str(dest)
 
 
-def resolve_runtime(spec: str, workdir: Path) -> Runtime:
+def resolve_runtime(spec: str, workdir: Path, pyrunc_rev: str | None = None) -> Runtime:
     """Turn the --runtime option (pyrunc|runc|crun|/abs/path) into a Runtime with its own root."""
     if spec == "pyrunc":
-        binary = install_pyrunc(workdir)
+        binary = install_pyrunc(workdir, pyrunc_rev)
     elif spec == "runc":
         binary = RUNC
     elif spec == "crun":

@@ -1,5 +1,6 @@
 """End to end: a busybox layer unpacked into an overlay snapshot, mounted as the rootfs of a
-bundle made by build_config/write_bundle, run under the real `runc run`."""
+bundle made by build_config/write_bundle, run under the real `runc run` and under pyrunc (the
+project's runtime, run from the source tree; skipped if it cannot be imported)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import io
 import os
 import shutil
 import subprocess
+import sys
 import tarfile
 import uuid
 from collections.abc import Iterator
@@ -16,6 +18,10 @@ import pytest
 from pyengine.archive import apply_layer
 from pyengine.bundles import ContainerOptions, UserNotFound, build_config, write_bundle
 from pyengine.snapshots import OverlaySnapshotter, mount_all, unmount_all
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+PYRUNC = [sys.executable, "-c", "import sys; from pyrunc.cli.main import main; sys.exit(main())"]
+RUNTIMES = {"runc": ["runc"], "pyrunc": PYRUNC}
 
 pytestmark = [pytest.mark.root,
               pytest.mark.skipif(not shutil.which("runc") or not os.path.exists("/bin/busybox"),
@@ -67,7 +73,9 @@ def image_snapshotter(tmp_path_factory) -> Iterator[OverlaySnapshotter]:
 class Runner:
     """Runs bundles with runc under a private --root; deletes containers and unmounts after."""
 
-    def __init__(self, tmp_path: Path, sn: OverlaySnapshotter) -> None:
+    def __init__(self, tmp_path: Path, sn: OverlaySnapshotter, runtime: list[str]) -> None:
+        self.runtime = runtime
+        self.env = {**os.environ, "PYTHONPATH": str(REPO_ROOT / "runtime")}
         self.tmp_path = tmp_path
         self.sn = sn
         self.state_root = tmp_path / "runc-state"
@@ -90,14 +98,14 @@ class Runner:
         config = build_config(IMAGE, opts, rootfs)
         write_bundle(bundle, config)
         self.started.append(cid)
-        return subprocess.run(["runc", "--root", str(self.state_root), "run", "--bundle",
+        return subprocess.run([*self.runtime, "--root", str(self.state_root), "run", "--bundle",
                                str(bundle), cid], capture_output=True, text=True, timeout=60,
-                              stdin=subprocess.DEVNULL)
+                              stdin=subprocess.DEVNULL, env=self.env)
 
     def cleanup(self) -> None:
         for cid in self.started:
-            subprocess.run(["runc", "--root", str(self.state_root), "delete", "-f", cid],
-                           capture_output=True)
+            subprocess.run([*self.runtime, "--root", str(self.state_root), "delete", "-f", cid],
+                           capture_output=True, env=self.env)
             for controller in Path("/sys/fs/cgroup").iterdir():
                 leftover = controller / cid
                 if leftover.is_dir():
@@ -108,9 +116,17 @@ class Runner:
             self.sn.remove(key)
 
 
-@pytest.fixture
-def runner(tmp_path: Path, image_snapshotter: OverlaySnapshotter) -> Iterator[Runner]:
-    r = Runner(tmp_path, image_snapshotter)
+def _pyrunc_importable() -> bool:
+    probe = subprocess.run([sys.executable, "-c", "import pyrunc.cli.main"], capture_output=True,
+                           env={**os.environ, "PYTHONPATH": str(REPO_ROOT / "runtime")})
+    return probe.returncode == 0
+
+
+@pytest.fixture(params=sorted(RUNTIMES))
+def runner(request, tmp_path: Path, image_snapshotter: OverlaySnapshotter) -> Iterator[Runner]:
+    if request.param == "pyrunc" and not _pyrunc_importable():
+        pytest.skip("pyrunc cannot be imported from the source tree")
+    r = Runner(tmp_path, image_snapshotter, RUNTIMES[request.param])
     yield r
     r.cleanup()
 

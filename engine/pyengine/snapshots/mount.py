@@ -81,13 +81,14 @@ def _mount(source: str, target: str, fstype: str, flags: int, data: str) -> None
 def _mount_in_dir(directory: str, source: str, target: str, fstype: str, flags: int,
                   data: str) -> None:
     """mount(2) from a child process whose working directory is `directory`."""
+    args = (source.encode(), target.encode(), fstype.encode(), flags, data.encode())
+    directory_b = directory.encode()
     pid = os.fork()
-    if pid == 0:  # child: async-signal-safe work only, then _exit
+    if pid == 0:  # child: no allocation-heavy work, just chdir + mount, then _exit
         code = 0
         try:
-            os.chdir(directory)
-            if _libc.mount(source.encode(), target.encode(), fstype.encode(), flags,
-                           data.encode()) != 0:
+            os.chdir(directory_b)
+            if _libc.mount(*args) != 0:
                 code = ctypes.get_errno() or errno.EIO
         except BaseException:
             code = errno.EIO

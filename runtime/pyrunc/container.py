@@ -220,6 +220,28 @@ class Container:
         finally:
             self.dir.unlock()
 
+    def update(self, resources: dict[str, Any]) -> None:
+        """Merge ``resources`` into the recorded ones and write them to the cgroups (runc keeps
+        the merged view, so a later update of one field keeps the others)."""
+        self.dir.lock()
+        try:
+            if self.status() == STOPPED:
+                raise InvalidState("container not running")
+            cg = self._require_cgroup("update")
+            cg.update(resources)
+            self.reload()
+            record = self.record
+            merged = dict(record.get("resources") or {})
+            for section, value in resources.items():
+                if isinstance(value, dict) and isinstance(merged.get(section), dict):
+                    merged[section] = {**merged[section], **value}
+                else:
+                    merged[section] = value
+            record["resources"] = merged
+            self.dir.write(record)
+        finally:
+            self.dir.unlock()
+
     def _require_cgroup(self, verb: str) -> Any:
         cg = self.cgroup()
         if cg is None:

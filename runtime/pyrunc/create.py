@@ -148,6 +148,7 @@ def create(opts: CreateOptions) -> Created:
         # What exec needs later (the bundle may change or vanish after create).
         "process": config.get("process"),
         "seccomp": linux.get("seccomp"),
+        "resources": linux.get("resources") or {},
     }
     init_pid = 0
     manager = None

@@ -34,6 +34,10 @@ VERBS = {
     "resume": "resumes all processes that have been previously paused",
     "ps": "ps displays the processes running inside a container",
     "exec": "execute new process inside the container",
+    "update": "update container resource constraints",
+    "events": "display container events such as OOM notifications, cpu, memory, and IO usage "
+    "statistics",
+    "features": "show the enabled features",
     "validate": "validate a bundle's config.json against the OCI runtime-spec schema",
 }
 

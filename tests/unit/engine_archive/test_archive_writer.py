@@ -114,3 +114,22 @@ def test_diff_compare_mode_never_follows_lower_symlinks(tmp_path: Path) -> None:
     diff([lower], upper, buf)
     names = tar_names(buf.getvalue())
     assert "d" in names and "d/secret" in names  # treated as new, not compared with outside
+
+
+def test_export_tar_keeps_xattrs(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "f").write_text("x")
+    try:
+        os.setxattr(src / "f", "user.bin", b"\xff\x00\x01")
+        os.setxattr(src / "f", "user.text", b"hello")
+    except OSError:
+        import pytest
+        pytest.skip("no user xattrs here")
+    buf = io.BytesIO()
+    export_tar(src, buf)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    apply_layer(io.BytesIO(buf.getvalue()), None, dest, whiteouts="remove")
+    assert os.getxattr(dest / "f", "user.bin") == b"\xff\x00\x01"
+    assert os.getxattr(dest / "f", "user.text") == b"hello"

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from pyengine import archive
 from pyengine.config import DaemonConfig
-from pyengine.errors import FailedPrecondition, InvalidArgument, NotFound
+from pyengine.errors import DataLoss, FailedPrecondition, InvalidArgument, NotFound
 from pyengine.images import gc, mediatypes, naming
 from pyengine.images.locks import SharedExclusiveLock
 from pyengine.images.unpack import LayerRef, Unpacked, Unpacker
-from pyengine.progress import ProgressChannel
+from pyengine.progress import Cancelled, ProgressChannel
 from pyengine.store import ImageRecord, MetadataStore
 from pyengine.store.db import now_rfc3339
 
@@ -168,7 +169,7 @@ class ImageService:
         auth: RegistryAuth | None = None,
     ) -> str:
         """Pull and unpack an image; return its fully qualified name."""
-        from pyengine.registry.descriptor import Platform
+        from pyengine.registry.descriptor import Platform, parse_manifest
 
         ref = naming.parse(reference)
         wanted = None
@@ -180,28 +181,33 @@ class ImageService:
         repo = naming.repository(ref)
         shown = ref.digest or ref.tag or "latest"
         channel.report("", f"{shown}: Pulling from {ref.path}")
-        def progress(event) -> None:  # type: ignore[no-untyped-def]
-            channel.report(event.id, event.action, int(event.current or 0), int(event.total or 0))
-
         with self.transfer(f"pull {ref}") as lease_id, self.registry_client(auth) as client:
-            result = client.pull(
-                ref,
-                self.content,
-                platform=wanted,
-                progress=progress,
-                max_workers=max(1, self.config.max_concurrent_downloads),
+            resolved = client.resolve(ref, wanted)
+            manifest = parse_manifest(
+                resolved.manifest_bytes, resolved.media_type, f"manifest of {ref.familiar()}"
             )
-            channel.check()
-            blobs = [result.manifest_digest, result.config_digest]
-            blobs += [str(layer.digest) for layer in result.layers]
-            if result.index_digest:
-                blobs.append(result.index_digest)
+            top_digest = resolved.top_digest
+            layers = [LayerRef(str(d.digest), d.media_type, int(d.size)) for d in manifest.layers]
+            blobs = [resolved.descriptor.digest, str(manifest.config.digest)]
+            blobs += [layer.digest for layer in layers]
+            if resolved.index is not None:
+                blobs.append(resolved.index.digest)
             self.meta.lease_add(lease_id, "content", blobs)
-            layers = [
-                LayerRef(str(d.digest), d.media_type, int(d.size)) for d in result.layers
-            ]
-            unpacked = self.unpacker.unpack(result.config_digest, layers, lease_id, channel)
-            top_digest = result.index_digest or result.manifest_digest
+            download = _Download(self, client, ref.with_digest(top_digest), wanted, channel)
+            try:
+                download.wait_for(str(manifest.config.digest))
+                unpacked = self.unpacker.unpack(
+                    str(manifest.config.digest), layers, lease_id, channel,
+                    ready=lambda layer: download.wait_for(layer.digest),
+                )
+                result = download.result()
+            finally:
+                download.stop()
+            if result.manifest_digest != resolved.descriptor.digest:
+                raise DataLoss(
+                    f"pull {ref.familiar()}: manifest changed during the pull "
+                    f"({resolved.descriptor.digest} then {result.manifest_digest})"
+                )
             names = [(naming.digest_name(repo, top_digest), "digest")]
             if not ref.digest:
                 names.insert(0, (naming.tag_name(ref), "tag"))
@@ -514,3 +520,62 @@ def _matches_filter(pattern: str, repository: str, tag: str) -> bool:
         return False
     return not sep or fnmatchcase(tag, tag_pat)
 
+
+class _Download:
+    """The registry fetch of one pull, in a thread, so layers unpack as they arrive."""
+
+    POLL_SECONDS = 0.05
+
+    def __init__(self, service: ImageService, client, ref, platform, channel) -> None:  # type: ignore[no-untyped-def]
+        self.content = service.content
+        self.channel = channel
+        self._stopping = threading.Event()
+        self._arrived = threading.Event()
+        self._outcome: dict = {}
+        workers = max(1, service.config.max_concurrent_downloads)
+
+        def progress(event) -> None:  # type: ignore[no-untyped-def]
+            if self._stopping.is_set():
+                raise Cancelled("pull stopped")
+            if event.action in ("Download complete", "Already exists"):
+                self._arrived.set()
+            channel.report(event.id, event.action, int(event.current or 0), int(event.total or 0))
+
+        def run() -> None:
+            try:
+                self._outcome["result"] = client.pull(
+                    ref, service.content, platform=platform, progress=progress,
+                    max_workers=workers,
+                )
+            except BaseException as err:
+                self._outcome["error"] = err
+            finally:
+                self._arrived.set()
+
+        self._thread = threading.Thread(target=run, name="download", daemon=True)
+        self._thread.start()
+
+    def wait_for(self, digest: str) -> None:
+        """Block until blob `digest` is in the content store (or the download failed)."""
+        while not self.content.exists(digest):
+            self.channel.check()
+            if not self._thread.is_alive():
+                if "error" in self._outcome:
+                    raise self._outcome["error"]
+                if not self.content.exists(digest):
+                    raise DataLoss(f"pull: blob {digest} missing after the download finished")
+                return
+            self._arrived.wait(self.POLL_SECONDS)
+            self._arrived.clear()
+
+    def result(self):  # type: ignore[no-untyped-def]
+        self._thread.join()
+        if "error" in self._outcome:
+            raise self._outcome["error"]
+        return self._outcome["result"]
+
+    def stop(self) -> None:
+        """Make the fetch stop at its next progress report and wait for it."""
+        if self._thread.is_alive():
+            self._stopping.set()
+            self._thread.join()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -93,8 +94,13 @@ class Unpacker:
         layers: list[LayerRef],
         lease_id: str,
         channel: ProgressChannel,
+        ready: Callable[[LayerRef], None] | None = None,
     ) -> Unpacked:
-        """Unpack `layers` (base first) checking them against the config's rootfs.diff_ids."""
+        """Unpack `layers` (base first) checking them against the config's rootfs.diff_ids.
+
+        `ready(layer)` is called before a layer is applied; it blocks until the layer's blob
+        is in the content store (a pull downloading concurrently).
+        """
         config = json.loads(self.content.read_bytes(config_digest))
         diff_ids = list(config.get("rootfs", {}).get("diff_ids") or [])
         if len(diff_ids) != len(layers):
@@ -117,6 +123,8 @@ class Unpacker:
                     size = record.size
                 channel.report(layer_id, "Already exists")
             else:
+                if ready is not None:
+                    ready(layer)
                 size = self._apply(layer, diff_id, chain_id, parent, lease_id, channel)
                 channel.report(layer_id, "Pull complete")
             total_size += size

@@ -128,6 +128,19 @@ def test_save_load_docker_and_oci(engine, busybox, tmp_path) -> None:
         engine.out("rmi", f"copy-{fmt}:1")
 
 
+def test_save_to_stdout_and_load_from_stdin(engine, busybox) -> None:
+    import io
+    import tarfile
+
+    saved = engine.pyctl("save", "busybox")
+    assert saved.returncode == 0, saved.stderr
+    with tarfile.open(fileobj=io.BytesIO(saved.stdout)) as tar:
+        names = tar.getnames()
+    assert {"manifest.json", "repositories", "index.json", "oci-layout"} <= set(names)
+    loaded = engine.pyctl("load", input=saved.stdout)
+    assert loaded.returncode == 0 and loaded.stdout.decode() == "Loaded image: busybox:latest\n"
+
+
 def test_load_archives_written_by_skopeo(engine, registry, pushed_busybox, tmp_path) -> None:
     remote = pushed_busybox(registry, "fixtures/sk", "whiteout")
     for transport, name in (("docker-archive", "skopeo/docker:1"),

@@ -79,6 +79,7 @@ def build_init_spec(opts: CreateOptions, bundle: Bundle) -> linux_init.InitSpec:
     spec.cid = opts.id
     spec.preserve_fds = opts.preserve_fds
     spec.no_pivot = opts.no_pivot
+    spec.new_keyring = not opts.no_new_keyring
     spec.tty_to_parent = terminal and opts.tty_to_parent and not opts.console_socket
     spec.new_ns, spec.join_ns = _namespaces(linux)
     spec.caps = caps.CapabilityPlan(proc.get("capabilities"))
@@ -158,6 +159,10 @@ def create(opts: CreateOptions) -> Created:
         spec.fifo_path = cdir.fifo_path
         manager = _cgroup_manager(linux, opts.id)
         if manager is not None:
+            # Recorded before mkdir: a create killed in between leaves a cgroup that
+            # `delete --force` knows about.
+            record["cgroup"] = manager.to_state()
+            cdir.write(record)
             manager.create()
             record["cgroup"] = manager.to_state()
             cdir.write(record)

@@ -19,7 +19,11 @@ class _ScanContext:
     object_pairs_hook = None
     parse_float = float
     parse_int = int
-    parse_constant = float
+
+    @staticmethod
+    def parse_constant(name: str) -> float:
+        raise ValueError(f"invalid JSON constant {name}")
+
     memo: dict[str, str] = {}
 
 
@@ -56,7 +60,9 @@ def loads(doc: str | bytes) -> Any:
         value, end = _scan(doc, pos)
     except StopIteration as stop:
         raise JSONError("expecting a value", doc, stop.value) from None
-    except (ValueError, SystemError):
+    except (ValueError, SystemError) as first:
+        if "invalid JSON constant" in str(first):
+            raise JSONError(str(first), doc, pos) from None
         # The C scanner can only raise its error once json.decoder is imported: do that on this
         # (rare) error path and let the full json module produce the message and position.
         import json
@@ -64,7 +70,9 @@ def loads(doc: str | bytes) -> Any:
         try:
             json.loads(doc)
         except json.JSONDecodeError as err:
-            raise JSONError(err.msg, doc, err.pos) from None
+            raise JSONError(err.msg.removesuffix(" at"), doc, err.pos) from None
+        except ValueError as err:  # NaN / Infinity: valid for Python, not for JSON
+            raise JSONError(str(err), doc, pos) from None
         raise
     end = _skip_ws(doc, end)
     if end != len(doc):

@@ -60,7 +60,10 @@ def parse(argv: Sequence[str], flags: Sequence[Flag], interspersed: bool = True
                 positionals.extend(argv[i:])
                 break
             continue
-        name, eq, value = arg.lstrip("-").partition("=")
+        body = arg[2:] if arg.startswith("--") else arg[1:]
+        if not body or body.startswith("-") or body.startswith("="):
+            raise UsageError(f"bad flag syntax: {arg}")
+        name, eq, value = body.partition("=")
         flag = by_name.get(name)
         if flag is None:
             raise UsageError(f"flag provided but not defined: -{name}")

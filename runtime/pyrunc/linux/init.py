@@ -70,6 +70,7 @@ class InitSpec:
         self.parent_only_fds: list[int] = []  # P's sync end and state-dir lock: closed at once
         self.preserve_fds = 0
         self.no_pivot = False
+        self.new_keyring = True
         self.new_ns: list[str] = []           # namespace types to create
         self.join_ns: list[tuple[str, str]] = []  # (type, path) to join
         self.caps: CapabilityPlan | None = None
@@ -223,6 +224,8 @@ def _setup(spec: InitSpec) -> tuple[str, list[str], dict[str, str]]:
             sc.setdomainname(config["domainname"])
     rootfs.finish(sc, config)
 
+    if spec.new_keyring:
+        _join_session_keyring(sc, spec.cid)
     os.makedirs(proc["cwd"], 0o755, exist_ok=True)
     path, env = finalize_process(sc, proc, spec.caps, spec.rlimits, spec.seccomp_program,
                                  spec.seccomp_flags, spec.preserve_fds)
@@ -296,6 +299,19 @@ def _load_seccomp(sc: Syscalls, program: bytes, flags: int) -> None:
     from . import seccomp
 
     seccomp.load_filter(program, flags, sc)
+
+
+def _join_session_keyring(sc: Syscalls, cid: str) -> None:
+    """As runc: a session keyring of its own ("_ses.<id>"), so the container cannot reach the
+    caller's keys. Kernels without keyrings (ENOSYS) or inside a user namespace (EACCES/EPERM)
+    skip it, as runc does."""
+    try:
+        key = sc.join_session_keyring(f"_ses.{cid}")
+        # possessor: all; user: view|read|write|search|link|setattr; group/other: nothing.
+        sc.keyctl_setperm(key, 0x3F3F0000)
+    except OSError as err:
+        if err.errno not in (38, 13, 1):  # ENOSYS, EACCES, EPERM
+            raise KernelError(f"join session keyring _ses.{cid}: {err.strerror}") from None
 
 
 def _setgroups_allowed() -> bool:

@@ -30,26 +30,67 @@ PROPAGATION: dict[str, int] = {
     "shared": s.MS_SHARED, "rshared": s.MS_SHARED | s.MS_REC,
     "unbindable": s.MS_UNBINDABLE, "runbindable": s.MS_UNBINDABLE | s.MS_REC,
 }
-# Recursive ("r"-prefixed) variants applied with mount_setattr are treated like the plain ones.
+# Recursive variants (runc's "rro", "rnosuid", ...): applied to the whole mounted subtree with
+# mount_setattr(2) + AT_RECURSIVE. option → (attributes to set, attributes to clear).
+RECURSIVE: dict[str, tuple[int, int]] = {
+    "rro": (s.MOUNT_ATTR_RDONLY, 0), "rrw": (0, s.MOUNT_ATTR_RDONLY),
+    "rnosuid": (s.MOUNT_ATTR_NOSUID, 0), "rsuid": (0, s.MOUNT_ATTR_NOSUID),
+    "rnodev": (s.MOUNT_ATTR_NODEV, 0), "rdev": (0, s.MOUNT_ATTR_NODEV),
+    "rnoexec": (s.MOUNT_ATTR_NOEXEC, 0), "rexec": (0, s.MOUNT_ATTR_NOEXEC),
+    "rnodiratime": (s.MOUNT_ATTR_NODIRATIME, 0), "rdiratime": (0, s.MOUNT_ATTR_NODIRATIME),
+    "rrelatime": (s.MOUNT_ATTR_RELATIME, s.MOUNT_ATTR__ATIME),
+    "rnorelatime": (0, s.MOUNT_ATTR__ATIME),
+    "rnoatime": (s.MOUNT_ATTR_NOATIME, s.MOUNT_ATTR__ATIME),
+    "ratime": (0, s.MOUNT_ATTR_NOATIME),
+    "rstrictatime": (s.MOUNT_ATTR_STRICTATIME, s.MOUNT_ATTR__ATIME),
+    "rnostrictatime": (0, s.MOUNT_ATTR__ATIME),
+    "rnosymfollow": (s.MOUNT_ATTR_NOSYMFOLLOW, 0), "rsymfollow": (0, s.MOUNT_ATTR_NOSYMFOLLOW),
+}
 IGNORED = ("tmpcopyup", "idmap", "ridmap")
 
 
-def parse(options: list[str] | None) -> tuple[int, list[int], str]:
-    flags = 0
-    propagation: list[int] = []
+class MountOptions:
+    """Parsed options: mount(2) flags, propagation changes, recursive attributes, fs data."""
+
+    __slots__ = ("attr_clr", "attr_set", "data", "flags", "propagation")
+
+    def __init__(self) -> None:
+        self.flags = 0
+        self.propagation: list[int] = []
+        self.attr_set = 0
+        self.attr_clr = 0
+        self.data = ""
+
+    @property
+    def recursive(self) -> bool:
+        return bool(self.attr_set or self.attr_clr)
+
+
+def parse_all(options: list[str] | None) -> MountOptions:
+    out = MountOptions()
     data: list[str] = []
     for opt in options or ():
         known = FLAGS.get(opt)
         if known is not None:
             setting, flag = known
-            flags = flags | flag if setting else flags & ~flag
+            out.flags = out.flags | flag if setting else out.flags & ~flag
         elif opt in PROPAGATION:
-            propagation.append(PROPAGATION[opt])
+            out.propagation.append(PROPAGATION[opt])
+        elif opt in RECURSIVE:
+            attr_set, attr_clr = RECURSIVE[opt]
+            out.attr_set = (out.attr_set & ~attr_clr) | attr_set
+            out.attr_clr = (out.attr_clr & ~attr_set) | attr_clr
         elif opt in IGNORED:
             continue
         else:
             data.append(opt)
-    return flags, propagation, ",".join(data)
+    out.data = ",".join(data)
+    return out
 
 
-ALL_OPTIONS = sorted([*FLAGS, *PROPAGATION])
+def parse(options: list[str] | None) -> tuple[int, list[int], str]:
+    parsed = parse_all(options)
+    return parsed.flags, parsed.propagation, parsed.data
+
+
+ALL_OPTIONS = sorted([*FLAGS, *PROPAGATION, *RECURSIVE])

@@ -36,7 +36,8 @@ def mount_entry(sc: Syscalls, rootfs: str, bundle: str, m: dict,
     """Mount one config.json ``mounts`` entry under ``rootfs`` (before pivot_root)."""
     dest = m["destination"]
     kind = m.get("type") or ""
-    flags, propagation, data = mountopts.parse(m.get("options"))
+    parsed = mountopts.parse_all(m.get("options"))
+    flags, propagation, data = parsed.flags, parsed.propagation, parsed.data
     if kind == "cgroup" and not is_bind(m):
         from . import cgroupfs
 
@@ -71,19 +72,21 @@ def mount_entry(sc: Syscalls, rootfs: str, bundle: str, m: dict,
     finally:
         os.close(fd)
     extra = flags & ~(s.MS_BIND | s.MS_REC | s.MS_REMOUNT) if bind else 0
-    if extra or propagation:
+    if extra or propagation or parsed.recursive:
         # The O_PATH fd above still points at the directory *under* the new mount: re-open
         # the destination to reach the mount itself.
-        with_target(rootfs, dest, lambda target: _finish_mount(sc, target, extra, propagation, m))
+        with_target(rootfs, dest, lambda target: _finish_mount(sc, target, extra, parsed, m))
 
 
-def _finish_mount(sc: Syscalls, target: str, extra: int, propagation: list[int], m: dict
-                  ) -> None:
+def _finish_mount(sc: Syscalls, target: str, extra: int, parsed: mountopts.MountOptions,
+                  m: dict) -> None:
     try:
         if extra:
             _remount_bind(sc, target, extra)
-        for prop in propagation:
+        for prop in parsed.propagation:
             sc.mount(None, target, None, prop)
+        if parsed.recursive:
+            sc.mount_setattr(target, s.AT_RECURSIVE, parsed.attr_set, parsed.attr_clr)
     except OSError as err:
         raise _fail("remount", m, err) from None
 

@@ -49,6 +49,19 @@ MS_STRICTATIME = 1 << 24
 MS_LAZYTIME = 1 << 25
 
 MNT_DETACH = 0x2
+AT_RECURSIVE = 0x8000
+
+# mount_setattr(2) attributes (linux/mount.h).
+MOUNT_ATTR_RDONLY = 0x1
+MOUNT_ATTR_NOSUID = 0x2
+MOUNT_ATTR_NODEV = 0x4
+MOUNT_ATTR_NOEXEC = 0x8
+MOUNT_ATTR__ATIME = 0x70
+MOUNT_ATTR_RELATIME = 0x0
+MOUNT_ATTR_NOATIME = 0x10
+MOUNT_ATTR_STRICTATIME = 0x20
+MOUNT_ATTR_NODIRATIME = 0x80
+MOUNT_ATTR_NOSYMFOLLOW = 0x200000
 UMOUNT_NOFOLLOW = 0x8
 
 # prctl(2) options.
@@ -72,11 +85,11 @@ SECCOMP_GET_NOTIF_SIZES = 3
 
 _ARCH_SYSCALLS: dict[str, dict[str, int]] = {
     "x86_64": {
-        "pivot_root": 155, "seccomp": 317, "bpf": 321, "pidfd_open": 434,
+        "pivot_root": 155, "seccomp": 317, "bpf": 321, "pidfd_open": 434, "keyctl": 250,
         "pidfd_send_signal": 424, "openat2": 437, "close_range": 436, "mount_setattr": 442,
     },
     "aarch64": {
-        "pivot_root": 41, "seccomp": 277, "bpf": 280, "pidfd_open": 434,
+        "pivot_root": 41, "seccomp": 277, "bpf": 280, "pidfd_open": 434, "keyctl": 219,
         "pidfd_send_signal": 424, "openat2": 437, "close_range": 436, "mount_setattr": 442,
     },
 }
@@ -141,6 +154,19 @@ class Syscalls:
     def umount2(self, target: str, flags: int = 0) -> None:
         self._check(self.libc.umount2(self._b(target), flags), "umount2", target, flags)
 
+    def mount_setattr(self, path: str, flags: int, attr_set: int, attr_clr: int,
+                      propagation: int = 0) -> None:
+        """mount_setattr(2) on ``path`` (AT_RECURSIVE in ``flags`` for a whole subtree)."""
+        c = self.ctypes
+
+        class MountAttr(c.Structure):
+            _fields_ = [("attr_set", c.c_uint64), ("attr_clr", c.c_uint64),
+                        ("propagation", c.c_uint64), ("userns_fd", c.c_uint64)]
+
+        attr = MountAttr(attr_set, attr_clr, propagation, 0)
+        self.syscall("mount_setattr", -100, self._b(path), flags, c.byref(attr),
+                     c.sizeof(attr))
+
     def pivot_root(self, new_root: str, put_old: str) -> None:
         self.syscall("pivot_root", self._b(new_root), self._b(put_old))
 
@@ -193,6 +219,13 @@ class Syscalls:
     def bpf(self, cmd: int, attr: Any, size: int) -> int:
         """bpf(2); ``attr`` is a ctypes union/structure passed by reference."""
         return self.syscall("bpf", cmd, self.ctypes.byref(attr), size)
+
+    def join_session_keyring(self, name: str) -> int:
+        """keyctl(KEYCTL_JOIN_SESSION_KEYRING, name): a new session keyring for the process."""
+        return self.syscall("keyctl", 1, self._b(name))
+
+    def keyctl_setperm(self, key: int, perm: int) -> None:
+        self.syscall("keyctl", 5, key, perm)  # KEYCTL_SETPERM
 
     def pidfd_open(self, pid: int, flags: int = 0) -> int:
         return self.syscall("pidfd_open", pid, flags)

@@ -156,7 +156,6 @@ def create(opts: CreateOptions) -> Created:
     try:
         cdir.write(record)
         os.mkfifo(cdir.fifo_path, 0o622)
-        spec.fifo_path = cdir.fifo_path
         manager = _cgroup_manager(linux, opts.id)
         if manager is not None:
             # Recorded before mkdir: a create killed in between leaves a cgroup that
@@ -175,9 +174,13 @@ def create(opts: CreateOptions) -> Created:
                 raise KernelError(str(err.strerror)) from None
         parent_fd, spec.sync_fd = _socketpair()
         spec.parent_only_fds = [parent_fd, *cdir.lock_fds()]
+        # Opened here, while privileged: the init may be an unprivileged user of its own user
+        # namespace by the time it needs the fifo (the state dir is 0700 root).
+        spec.fifo_fd = os.open(cdir.fifo_path, os.O_RDWR | os.O_CLOEXEC)
         stage1_pid = os.fork()
         if stage1_pid == 0:
             linux_init.stage1(spec)
+        os.close(spec.fifo_fd)  # only the init may hold it: start detects a dead init by ENXIO
         os.close(spec.sync_fd)
         if spec.console_fd is not None:
             os.close(spec.console_fd)

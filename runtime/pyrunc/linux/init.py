@@ -65,8 +65,7 @@ class InitSpec:
         self.sync_fd = -1
         self.console_fd: int | None = None  # connected --console-socket
         self.tty_to_parent = False           # run -t: the master goes to P over sync_fd
-        self.fifo_path = ""
-        self.fifo_fd = -1                     # opened by the init itself, before pivot_root
+        self.fifo_fd = -1                     # exec.fifo, opened O_RDWR by P before forking
         self.parent_only_fds: list[int] = []  # P's sync end and state-dir lock: closed at once
         self.preserve_fds = 0
         self.no_pivot = False
@@ -203,7 +202,6 @@ def _setup(spec: InitSpec) -> tuple[str, list[str], dict[str, str]]:
     proc = config["process"]
     user = proc.get("user") or {}
     os.setsid()
-    spec.fifo_fd = os.open(spec.fifo_path, os.O_RDWR | os.O_CLOEXEC)
     in_userns = "user" in spec.new_ns or any(k == "user" for k, _ in spec.join_ns)
 
     def before_pivot() -> None:

@@ -20,7 +20,7 @@ class CreateOptions:
     def __init__(self, root: str, cid: str, bundle: str, pid_file: str | None = None,
                  console_socket: str | None = None, no_pivot: bool = False,
                  no_new_keyring: bool = False, preserve_fds: int = 0,
-                 tty_to_parent: bool = False) -> None:
+                 tty_to_parent: bool = False, rootless: bool = False) -> None:
         self.root = root
         self.id = cid
         self.bundle = bundle
@@ -30,6 +30,7 @@ class CreateOptions:
         self.no_new_keyring = no_new_keyring
         self.preserve_fds = preserve_fds
         self.tty_to_parent = tty_to_parent
+        self.rootless = rootless  # cgroup permission errors are tolerated (runc's rule)
 
 
 class Created:
@@ -111,6 +112,15 @@ def _socketpair() -> tuple[int, int]:
 
 
 def _write_id_maps(pid: int, linux: dict) -> None:
+    """Root writes any mapping. An unprivileged user may map only its own ids, and only after
+    setgroups is denied (the kernel's rule; multi-range mappings would need newuidmap(1), which
+    pyrunc does not use)."""
+    if os.geteuid() != 0:
+        try:
+            with open(f"/proc/{pid}/setgroups", "w") as f:
+                f.write("deny")
+        except OSError as err:
+            raise KernelError(f"write /proc/{pid}/setgroups: {err.strerror}") from None
     for kind, key in (("uid", "uidMappings"), ("gid", "gidMappings")):
         lines = "".join(f"{m['containerID']} {m['hostID']} {m['size']}\n" for m in linux[key])
         path = f"/proc/{pid}/{kind}_map"
@@ -162,8 +172,15 @@ def create(opts: CreateOptions) -> Created:
             # `delete --force` knows about.
             record["cgroup"] = manager.to_state()
             cdir.write(record)
-            manager.create()
-            record["cgroup"] = manager.to_state()
+            try:
+                manager.create()
+                record["cgroup"] = manager.to_state()
+            except PyruncError as err:
+                if not (opts.rootless and "Permission denied" in str(err)
+                        and not _has_limits(linux)):
+                    raise
+                manager = None  # rootless without delegated cgroups: run without them
+                record.pop("cgroup", None)
             cdir.write(record)
         if opts.console_socket:
             from pyrunc.linux import console
@@ -196,6 +213,11 @@ def create(opts: CreateOptions) -> Created:
         pid = init_pid or record.get("pid") or 0
         _abort(cdir, pid, manager)
         raise
+
+
+def _has_limits(linux: dict) -> bool:
+    """Resource limits beyond device rules (which rootless containers cannot enforce anyway)."""
+    return any(v for k, v in (linux.get("resources") or {}).items() if k != "devices")
 
 
 def _cgroup_manager(linux: dict, cid: str) -> object | None:

@@ -29,8 +29,8 @@ def _timestamp() -> str:
 
 def format_line(level: str, msg: str) -> str:
     if _log_format == "json":
-        return '{"level":%s,"msg":%s,"time":"%s"}\n' % (_quote(level), _quote(msg), _timestamp())
-    return 'time="%s" level=%s msg=%s\n' % (_timestamp(), level, _quote(msg))
+        return f'{{"level":{_quote(level)},"msg":{_quote(msg)},"time":"{_timestamp()}"}}\n'
+    return f'time="{_timestamp()}" level={level} msg={_quote(msg)}\n'
 
 
 def _append(line: str) -> None:

@@ -27,7 +27,7 @@ def parse(text: str) -> int:
         name = name[3:]
     if name in NUMBERS:
         return NUMBERS[name]
-    for base, sign, limit in (("RTMIN", 1, SIGRTMIN), ("RTMAX", -1, SIGRTMAX)):
+    for base, _sign, limit in (("RTMIN", 1, SIGRTMIN), ("RTMAX", -1, SIGRTMAX)):
         if name == base:
             return limit
         if name.startswith(base) and name[len(base)] in "+-" and name[len(base) + 1:].isdigit():

@@ -51,6 +51,13 @@ class Context:
         self.systemd_cgroup: bool = opts["systemd_cgroup"]
         self.rootless: str = opts["rootless"]
 
+    @property
+    def is_rootless(self) -> bool:
+        """--rootless true|false|auto (auto: not running as root)."""
+        if self.rootless in ("true", "false"):
+            return self.rootless == "true"
+        return os.geteuid() != 0
+
 
 def default_root() -> str:
     if os.geteuid() == 0:

@@ -16,5 +16,6 @@ def run(ctx, argv: list[str]) -> int:
 
     create(CreateOptions(ctx.root, rest[0], opts["bundle"], opts["pid_file"],
                          opts["console_socket"], opts["no_pivot"], opts["no_new_keyring"],
-                         opts["preserve_fds"]))
+                         opts["preserve_fds"],
+                         rootless=ctx.is_rootless))
     return 0

@@ -21,6 +21,7 @@ def run(ctx, argv: list[str]) -> int:
 
     create_opts = CreateOptions(ctx.root, rest[0], opts["bundle"], opts["pid_file"],
                                 opts["console_socket"], opts["no_pivot"],
-                                opts["no_new_keyring"], opts["preserve_fds"])
+                                opts["no_new_keyring"], opts["preserve_fds"],
+                                rootless=ctx.is_rootless)
     return run_container(create_opts, detach=opts["detach"], keep=opts["keep"],
                          subreaper=not opts["no_subreaper"])

@@ -126,7 +126,7 @@ def _record(service, lease_id: str, config_digest: str, manifest: dict,  # type:
     blobs = [config_digest, manifest_digest, *[layer.digest for layer in layers]]
     service.meta.lease_add(lease_id, "content", blobs)
     unpacked = service.unpacker.unpack(config_digest, layers, lease_id, channel)
-    record = service._image_record(config_digest, manifest_digest, None, unpacked)
+    record = service.image_record(config_digest, manifest_digest, None, unpacked)
     stored = [(naming.tag_name(naming.parse(n)), "tag") for n in names]
     service.meta.put_image(record, blobs, stored)
     return record.id
@@ -207,7 +207,7 @@ def _load_oci_manifest(service, archive: _Archive, desc: dict, lease_id: str,  #
         layers.append(LayerRef(digest, layer["mediaType"], size))
     service.meta.lease_add(lease_id, "content", [desc["digest"], config_digest])
     unpacked = service.unpacker.unpack(config_digest, layers, lease_id, channel)
-    record = service._image_record(config_digest, desc["digest"], None, unpacked)
+    record = service.image_record(config_digest, desc["digest"], None, unpacked)
     names = [(naming.tag_name(naming.parse(name)), "tag")] if name else []
     blobs = [desc["digest"], config_digest, *[la.digest for la in layers]]
     service.meta.put_image(record, blobs, names)

@@ -9,6 +9,7 @@ io.containerd.image.name and org.opencontainers.image.ref.name annotations.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import shutil
@@ -90,7 +91,7 @@ def save(
     for text in references:
         image = service.resolve_local(text)
         names = chosen.setdefault(image.id, (image, []))[1]
-        name = service._name_for(text)
+        name = service.name_for(text)
         if name and service.meta.name(name) and "@" not in name and name not in names:
             names.append(name)
     writer = _Writer(out)
@@ -155,8 +156,6 @@ def _save_docker(service, chosen: dict, writer: _Writer) -> None:  # type: ignor
                        "size": len(config_bytes)},
             "layers": oci_layers,
         })
-        import hashlib
-
         oci_digest = "sha256:" + hashlib.sha256(oci_manifest).hexdigest()
         writer.add_bytes(blob_path(oci_digest), oci_manifest)
         familiar = [naming.familiar(n) for n in names]

@@ -171,6 +171,6 @@ def import_image(  # type: ignore[no-untyped-def]
         blobs = [blob_digest, config_digest, manifest_digest]
         service.meta.lease_add(lease_id, "content", blobs)
         unpacked = service.unpacker.unpack(config_digest, [layer], lease_id, channel)
-        record = service._image_record(config_digest, manifest_digest, None, unpacked)
+        record = service.image_record(config_digest, manifest_digest, None, unpacked)
         service.meta.put_image(record, blobs, [(name, "tag")] if name else [])
     return record.id, name

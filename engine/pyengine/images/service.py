@@ -212,7 +212,7 @@ class ImageService:
             if not ref.digest:
                 names.insert(0, (naming.tag_name(ref), "tag"))
             existing = self.meta.name(names[0][0])
-            record = self._image_record(
+            record = self.image_record(
                 result.config_digest, result.manifest_digest, result.index_digest, unpacked
             )
             self.meta.put_image(record, blobs, names)
@@ -224,9 +224,10 @@ class ImageService:
             channel.report("", f"Status: Downloaded newer image for {familiar}")
         return names[0][0]
 
-    def _image_record(
+    def image_record(
         self, config_digest: str, manifest_digest: str, index_digest: str | None, unpacked: Unpacked
     ) -> ImageRecord:
+        """The metadata row of an image whose config and manifest are in the content store."""
         config = json.loads(self.content.read_bytes(config_digest))
         manifest = json.loads(self.content.read_bytes(manifest_digest))
         return ImageRecord(
@@ -318,7 +319,7 @@ class ImageService:
         """docker rmi: untag a name; delete the image once no tag references it."""
         image = self.resolve_local(text)
         names = self.meta.names(image.id)
-        name = self._name_for(text)
+        name = self.name_for(text)
         by_id = name is None or not any(n.name == name for n in names)
         items: list[RemoveItem] = []
         if by_id:
@@ -342,7 +343,8 @@ class ImageService:
         self.collect_garbage()
         return items
 
-    def _name_for(self, text: str) -> str | None:
+    def name_for(self, text: str) -> str | None:
+        """The stored name (repo:tag or repo@digest) a user's reference maps to, if it parses."""
         try:
             ref = naming.parse(text)
         except InvalidArgument:

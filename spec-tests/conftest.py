@@ -24,7 +24,13 @@ from typing import Any
 
 import pytest
 from spectest.bundle import Container, default_config
-from spectest.host import become_subreaper, host_namespaces, kill_marked, remove_cgroup
+from spectest.host import (
+    become_subreaper,
+    host_namespaces,
+    kill_marked,
+    mounts_under,
+    remove_cgroup,
+)
 from spectest.runtime import REPO, Runtime, resolve_runtime
 
 HERE = Path(__file__).resolve().parent
@@ -86,6 +92,9 @@ def workdir() -> Iterator[Path]:
     try:
         yield path
     finally:
+        # never let rmtree walk into something a runtime left mounted in our namespace
+        for target in reversed(mounts_under(str(path))):
+            subprocess.run(["umount", "-l", target], check=False)
         shutil.rmtree(path, ignore_errors=True)
 
 

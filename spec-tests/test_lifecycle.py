@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from spectest.bundle import PROBE, Container
+from spectest.host import cgroup_dirs
 from spectest.runtime import COMMAND_TIMEOUT
 
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
@@ -348,3 +349,61 @@ def test_console_socket(make, tmp_path):
     console = report["paths"]["/dev/console"]
     assert console["exists"] and console["type"] == "c"
     assert console["major"] == 136 and console["minor"] == 0, console
+
+
+def test_no_pivot(make):
+    """--no-pivot: MS_MOVE + chroot instead of pivot_root; the container sees the same root."""
+    ctr = make()
+    ctr.config["process"]["args"] = [PROBE, "paths", "/probe", "/etc/passwd"]
+    res = ctr.run("--no-pivot")
+    assert res.returncode == 0, res.stderr
+    paths = json.loads(res.stdout)["paths"]
+    assert paths["/probe"]["exists"] and paths["/etc/passwd"]["read_ok"]
+
+
+def test_no_new_keyring_is_accepted(make):
+    ctr = make()
+    ctr.config["process"]["args"] = [PROBE, "exit", "0"]
+    res = ctr.run("--no-new-keyring")
+    assert res.returncode == 0, res.stderr
+
+
+def test_init_killed_behind_our_back(make):
+    """state recovers when the init died without the runtime knowing."""
+    ctr = created(make)
+    assert ctr.start().returncode == 0
+    pid = ctr.wait_status("running")["pid"]
+    os.kill(pid, 9)
+    ctr.reap(pid, block=True)
+    assert ctr.state()["status"] == "stopped"
+    assert ctr.delete().returncode == 0
+
+
+def test_cgroup_created_and_removed(make):
+    ctr = created(make)
+    pid = ctr.state()["pid"]
+    dirs = cgroup_dirs(ctr.config["linux"]["cgroupsPath"])
+    names = {d.parent.name for d in dirs}
+    assert {"memory", "pids", "cpu", "devices"} <= names, names
+    memory = next(d for d in dirs if d.parent.name == "memory")
+    assert str(pid) in (memory / "cgroup.procs").read_text().split()
+    assert ctr.delete(force=True).returncode == 0
+    ctr.reap(pid, block=True)
+    assert cgroup_dirs(ctr.config["linux"]["cgroupsPath"]) == []
+
+
+def test_spec_verb_writes_a_valid_config(runtime, tmp_path):
+    from spectest.schema import validate_config
+
+    for extra in ((), ("--rootless",)):
+        bundle = tmp_path / ("rootless" if extra else "default")
+        bundle.mkdir()
+        res = runtime.cmd("spec", "--bundle", str(bundle), *extra)
+        assert res.returncode == 0, res.stderr
+        config = json.loads((bundle / "config.json").read_text())
+        assert validate_config(config) == [], extra
+        assert config["root"]["path"] == "rootfs"
+        if extra:
+            assert "user" in [ns["type"] for ns in config["linux"]["namespaces"]]
+    res = runtime.cmd("spec", "--bundle", str(tmp_path / "default"))
+    assert res.returncode != 0, "spec must not overwrite an existing config.json"

@@ -116,6 +116,20 @@ def _host_pid_net(config: Config, hostdir: str) -> None:
                              "options": ["rbind", "ro", "nosuid", "noexec", "nodev"]})
 
 
+def _seccomp(config: Config, hostdir: str) -> None:
+    config["linux"]["seccomp"] = {
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+        "syscalls": [{"names": ["getcwd"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}],
+    }
+
+
+def _terminal_less_tty_devices(config: Config, hostdir: str) -> None:
+    config["process"]["user"] = {"uid": 0, "gid": 5}
+    config["process"]["noNewPrivileges"] = False
+    config["root"]["readonly"] = False
+
+
 def _propagation(config: Config, hostdir: str) -> None:
     config["linux"]["rootfsPropagation"] = "private"
 
@@ -125,5 +139,6 @@ SCENARIOS = [Scenario(name, fn) for name, fn in [
     ("process", _process), ("writable-root", _writable_root), ("mounts", _mounts),
     ("devices", _devices), ("paths-sysctl", _paths), ("uts", _uts), ("userns", _userns),
     ("cgroupns", _cgroupns), ("host-pid-net", _host_pid_net),
-    ("rootfs-propagation", _propagation),
+    ("rootfs-propagation", _propagation), ("seccomp", _seccomp),
+    ("gid-tty-writable", _terminal_less_tty_devices),
 ]]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,7 +119,8 @@ class ContentStore:
             return digest
         # A private ref per call: concurrent writers of the same small blob never wait on each
         # other's lock; the second commit finds the blob there and just drops its ingest.
-        with Writer(self, ref or f"write-{digest}-{uuid.uuid4().hex}", digest, len(data)) as writer:
+        private_ref = ref or f"write-{digest}-{os.urandom(8).hex()}"
+        with Writer(self, private_ref, digest, len(data)) as writer:
             if writer.offset:
                 writer.reset()
             writer.write(data)

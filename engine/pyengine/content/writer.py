@@ -17,7 +17,6 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
-import shutil
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,6 +43,23 @@ def read_small_file(path: Path) -> str | None:
         return path.read_text(encoding="utf-8").strip() or None
     except FileNotFoundError:
         return None
+
+
+def _remove_ingest_dir(directory: Path) -> None:
+    """Remove an ingest directory (only small flat files; no shutil needed)."""
+    try:
+        names = os.listdir(directory)
+    except FileNotFoundError:
+        return
+    for name in names:
+        try:
+            os.unlink(directory / name)
+        except FileNotFoundError:
+            pass
+    try:
+        os.rmdir(directory)
+    except (FileNotFoundError, OSError):
+        pass
 
 
 def _raise_os_error(operation: str, path: Path, exc: OSError) -> None:
@@ -188,7 +204,7 @@ class Writer:
 
     def _finish(self) -> None:
         self._committed = True
-        shutil.rmtree(self.dir, ignore_errors=True)
+        _remove_ingest_dir(self.dir)
         self._release_lock()
         self._closed = True
 
@@ -197,7 +213,7 @@ class Writer:
         if self._closed:
             return
         self._file.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        _remove_ingest_dir(self.dir)
         self._release_lock()
         self._closed = True
 

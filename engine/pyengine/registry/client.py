@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-import random
+import os
 import re
 import ssl
 import threading
@@ -228,7 +228,7 @@ class RegistryClient:
 
     def _sleep_backoff(self, attempt: int, response: Response | None) -> None:
         delay = min(self.config.backoff_max, self.config.backoff_initial * (2**attempt))
-        delay *= 0.5 + random.random() / 2
+        delay *= 0.5 + int.from_bytes(os.urandom(2), "big") / 131070  # jitter
         retry_after = response.header("Retry-After") if response is not None else None
         if retry_after and retry_after.isdigit():
             delay = min(self.config.backoff_max, max(delay, float(retry_after)))

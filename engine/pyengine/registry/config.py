@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,6 +93,13 @@ def split_host(host: str) -> tuple[str, int | None]:
 
 
 def _is_loopback(hostname: str) -> bool:
+    parts = hostname.split(".")
+    if len(parts) == 4 and all(p.isdigit() and int(p) < 256 for p in parts):
+        return parts[0] == "127"
+    if ":" not in hostname:
+        return False  # a DNS name (only "localhost" counts, checked by the caller)
+    import ipaddress  # IPv6 only: keeps the module off the common path
+
     try:
         return ipaddress.ip_address(hostname).is_loopback
     except ValueError:
@@ -102,6 +108,8 @@ def _is_loopback(hostname: str) -> bool:
 
 def _in_cidr(hostname: str, cidr: str) -> bool:
     try:
+        import ipaddress
+
         return ipaddress.ip_address(hostname) in ipaddress.ip_network(cidr, strict=False)
     except ValueError:
         return False

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import platform as host_platform
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,7 +80,7 @@ class Platform:
 
 def host() -> Platform:
     """The platform this machine runs natively."""
-    return Platform("linux", host_platform.machine() or "amd64").normalized()
+    return Platform("linux", os.uname().machine or "amd64").normalized()
 
 
 @dataclass(frozen=True)

@@ -84,18 +84,23 @@ def build_parser() -> Parser:
     parser.add_argument("-v", "--version", action="version", version=f"pyctl version {__version__}")
     verbs = parser.add_subparsers(dest="verb", metavar="COMMAND", parser_class=Parser)
     for name, (help_text, builder) in TOP_VERBS.items():
-        builder(verbs.add_parser(name, help=help_text, description=help_text))
+        _add(verbs, name, help_text, builder)
     image = verbs.add_parser("image", help="Manage images", description="Manage images")
     image_verbs = image.add_subparsers(dest="image_verb", metavar="COMMAND", parser_class=Parser)
     for name, (help_text, builder) in IMAGE_VERBS.items():
         aliases = {"ls": ["list"], "rm": ["remove"]}.get(name, [])
-        builder(image_verbs.add_parser(name, help=help_text, description=help_text,
-                                       aliases=aliases))
+        _add(image_verbs, name, help_text, builder, aliases)
     system = verbs.add_parser("system", help="Manage pyengine", description="Manage pyengine")
     system_verbs = system.add_subparsers(dest="system_verb", metavar="COMMAND", parser_class=Parser)
     for name, (help_text, builder) in SYSTEM_VERBS.items():
-        builder(system_verbs.add_parser(name, help=help_text, description=help_text))
+        _add(system_verbs, name, help_text, builder)
     return parser
+
+
+def _add(verbs, name: str, help_text: str, builder, aliases: list[str] | None = None) -> None:  # type: ignore[no-untyped-def]
+    sub = verbs.add_parser(name, help=help_text, description=help_text, aliases=aliases or [])
+    builder(sub)
+    sub.set_defaults(prog=sub.prog)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -103,9 +108,14 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:
+            prog = getattr(args, "prog", "pyctl")
+            if extra[0].startswith("-"):
+                raise UsageError(f"unknown flag: {extra[0]}", prog)
+            raise UsageError(f"unexpected argument {extra[0]!r}", prog)
     except UsageError as err:
-        sys.stderr.write(f"{err.prog}: {err}.\nSee '{err.prog} --help'.\n")
+        sys.stderr.write(f"{err.prog}: {err}\nSee '{err.prog} --help'.\n")
         return USAGE_EXIT
     if not hasattr(args, "func"):
         parser.print_help(sys.stderr if args.verb else sys.stdout)

@@ -107,3 +107,27 @@ def test_server_keys() -> None:
     assert server_key("docker.io") == DOCKER_HUB_KEY
     assert server_key("") == DOCKER_HUB_KEY
     assert server_key("https://registry.example:5000/v2/") == "registry.example:5000"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [(["images", "--bogus"], "pyctl images: unknown flag: --bogus"),
+     (["image", "ls", "--bogus"], "pyctl image ls: unknown flag: --bogus"),
+     (["tag", "only-one"], "pyctl tag: the following arguments are required"),
+     (["save", "--format", "zip", "x"], "pyctl save: argument --format: invalid choice")],
+)
+def test_usage_errors_exit_125(argv, message, capsys) -> None:
+    from pyengine.cli.main import main
+
+    assert main(argv) == 125
+    err = capsys.readouterr().err
+    assert err.startswith(message)
+    assert "See 'pyctl" in err
+
+
+def test_daemon_unreachable_exits_1(capsys) -> None:
+    from pyengine.cli.main import main
+
+    assert main(["-H", "unix:///nonexistent/dir/pyengine.sock", "images"]) == 1
+    assert capsys.readouterr().err.startswith(
+        "Cannot connect to the pyengine daemon at unix:///nonexistent/dir/pyengine.sock.")

@@ -77,6 +77,9 @@ def parse_all(options: list[str] | None) -> MountOptions:
         elif opt in PROPAGATION:
             out.propagation.append(PROPAGATION[opt])
         elif opt in RECURSIVE:
+            # The plain flag for the mount itself, the attributes for everything below it.
+            setting, flag = FLAGS[opt[1:]]
+            out.flags = out.flags | flag if setting else out.flags & ~flag
             attr_set, attr_clr = RECURSIVE[opt]
             out.attr_set = (out.attr_set & ~attr_clr) | attr_set
             out.attr_clr = (out.attr_clr & ~attr_set) | attr_clr

@@ -211,3 +211,16 @@ def test_errors_are_reported_like_docker(engine, registry, tmp_path) -> None:
     assert bad.returncode == 1 and b"not a tar archive" in bad.stderr
     assert engine.pyctl("tag", "nosuch:1", "x:1").returncode == 1
     assert engine.pyctl("images", "--filter", "bogus=1").returncode == 125
+
+
+def test_registry_mirror_serves_docker_hub_names(engine, engine_factory, registry, busybox):
+    engine.out("tag", "busybox", f"{registry.host}/library/busybox:mirrored")
+    engine.out("push", f"{registry.host}/library/busybox:mirrored")
+    engine.out("rmi", f"{registry.host}/library/busybox:mirrored")
+    daemon = engine_factory({"registry-mirrors": [f"http://{registry.host}"]})
+    out = daemon.out("pull", "busybox:mirrored").splitlines()
+    assert out[0] == "mirrored: Pulling from library/busybox"
+    assert out[-1] == "docker.io/library/busybox:mirrored"
+    assert daemon.out("images", "--format", "{{.Repository}}:{{.Tag}}") == "busybox:mirrored\n"
+    info = daemon.out("info")
+    assert f"http://{registry.host}" in info

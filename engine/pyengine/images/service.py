@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -103,6 +104,11 @@ class ImageService:
 
     def recover(self) -> gc.GcResult | None:
         """At start-up: drop leases and ingests left by a crash, then collect garbage."""
+        for leftover in self.tmp_dir.iterdir():  # spooled uploads of interrupted loads
+            if leftover.is_dir() and not leftover.is_symlink():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
         stale = self.meta.leases()
         ingests = self.content.ingests()
         cleanup = getattr(self.snapshotter, "cleanup", None)

@@ -69,7 +69,9 @@ def test_kill9_mid_pull_then_restart_and_pull_again(engine_factory, registry, bu
         assert daemon.ingests()
 
         proxy.stall(None)
+        (daemon.data_root / "tmp" / "upload-leftover").write_bytes(b"partial upload")
         daemon.start()
+        assert list((daemon.data_root / "tmp").iterdir()) == []
         assert daemon.ingests() == []
         assert daemon.blobs() == set()
         assert leases(daemon) == []

@@ -25,6 +25,8 @@ from pyengine.errors import EngineError, FailedPrecondition, InvalidArgument
 log = logging.getLogger("pyengine.daemon")
 
 GRACE_SECONDS = 10.0
+# Options SIGHUP applies without a restart (as dockerd reloads them).
+RELOADABLE = ("log_level", "insecure_registries", "registry_mirrors", "max_concurrent_downloads")
 MAX_MESSAGE = 16 << 20
 
 
@@ -87,8 +89,13 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, dict]:
 class Daemon:
     """Owns the data root, the metadata, the image service and the gRPC server."""
 
-    def __init__(self, config: DaemonConfig) -> None:
+    def __init__(
+        self, config: DaemonConfig, config_file: Path | None = None,
+        flag_keys: frozenset[str] = frozenset(),
+    ) -> None:
         self.config = config
+        self.config_file = config_file
+        self.flag_keys = flag_keys
         self.stop_requested = threading.Event()
         self._lock_fd: int | None = None
         self._sockets: list[Path] = []
@@ -247,17 +254,52 @@ class Daemon:
             os.close(self._lock_fd)
         log.info("daemon shutdown complete")
 
+    # -- reload (SIGHUP) ---------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Re-read the config file and apply the options that can change while running."""
+        if self.config_file is None:
+            log.info("reload: no config file to read")
+            return
+        try:
+            values = daemon_config.load_file(self.config_file)
+            fresh = daemon_config.build_config(values, {})
+        except EngineError as err:
+            log.error("reload failed, configuration unchanged",
+                      extra={"fields": {"error": str(err)}})
+            return
+        changed = []
+        for key in RELOADABLE:
+            if getattr(fresh, key) != getattr(self.config, key):
+                setattr(self.config, key, getattr(fresh, key))
+                changed.append(key)
+        if "log_level" in changed:
+            logging.getLogger().setLevel(logs.LEVELS[self.config.log_level])
+        ignored = sorted(
+            k for k in values if k not in RELOADABLE and k not in self.flag_keys
+            and getattr(fresh, k) != getattr(self.config, k)
+        )
+        log.info("configuration reloaded", extra={"fields": {
+            "changed": changed, "needs_restart": ignored}})
+
     def run(self) -> None:
+        reload_requested = threading.Event()
+
         def on_signal(signum: int, _frame) -> None:  # type: ignore[no-untyped-def]
             log.info("signal received", extra={"fields": {"signal": signal.Signals(signum).name}})
-            self.stop_requested.set()
+            if signum == signal.SIGHUP:
+                reload_requested.set()
+            else:
+                self.stop_requested.set()
 
-        signal.signal(signal.SIGTERM, on_signal)
-        signal.signal(signal.SIGINT, on_signal)
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(signum, on_signal)
         try:
             self.start()
-            while not self.stop_requested.wait(3600):
-                pass
+            while not self.stop_requested.wait(0.5):
+                if reload_requested.is_set():
+                    reload_requested.clear()
+                    self.reload()
         finally:
             self.stop()
 
@@ -310,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
         print("pyengined: needs to be started with root privileges", file=sys.stderr)
         return 1
     try:
-        Daemon(cfg).run()
+        Daemon(cfg, Path(config_file) if config_file else None, frozenset(flags)).run()
     except EngineError as err:
         log.error("failed to start daemon", extra={"fields": {"error": str(err)}})
         print(f"pyengined: failed to start daemon: {err}", file=sys.stderr)

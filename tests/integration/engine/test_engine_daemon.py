@@ -153,3 +153,23 @@ def test_tcp_requires_client_certificates(tmp_path) -> None:
     finally:
         daemon.stop()
         subprocess.run(["rm", "-rf", str(daemon.base)], check=False)
+
+
+def test_sighup_reloads_registry_options(engine_factory) -> None:
+    import json
+    import signal
+    import time
+
+    daemon = engine_factory({"insecure-registries": ["a.example:5000"]})
+    assert "a.example:5000" in daemon.out("info")
+    (daemon.base / "daemon.json").write_text(json.dumps(
+        {"insecure-registries": ["b.example:5000"], "storage-driver": "native"}))
+    daemon.process.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 30
+    while "b.example:5000" not in daemon.out("info"):
+        assert time.monotonic() < deadline, daemon.log()
+        time.sleep(0.1)
+    info = daemon.out("info")
+    assert "a.example:5000" not in info
+    assert "Storage Driver: overlay" in info  # needs a restart: unchanged
+    assert "configuration reloaded" in daemon.log() and "storage_driver" in daemon.log()

@@ -263,6 +263,12 @@ class Daemon:
             return
         try:
             values = daemon_config.load_file(self.config_file)
+            both = sorted(set(values) & self.flag_keys)
+            if both:
+                raise InvalidArgument(
+                    "the following directives are specified both as a flag and in the "
+                    f"configuration file: {', '.join(both)}"
+                )
             fresh = daemon_config.build_config(values, {})
         except EngineError as err:
             log.error("reload failed, configuration unchanged",
@@ -276,8 +282,7 @@ class Daemon:
         if "log_level" in changed:
             logging.getLogger().setLevel(logs.LEVELS[self.config.log_level])
         ignored = sorted(
-            k for k in values if k not in RELOADABLE and k not in self.flag_keys
-            and getattr(fresh, k) != getattr(self.config, k)
+            k for k in values if k not in RELOADABLE and getattr(fresh, k) != getattr(self.config, k)
         )
         log.info("configuration reloaded", extra={"fields": {
             "changed": changed, "needs_restart": ignored}})

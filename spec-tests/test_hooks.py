@@ -102,6 +102,7 @@ def test_every_hook_ran_in_order(hook_run):
 @pytest.mark.parametrize("name", RUNTIME_NS_HOOKS + CONTAINER_NS_HOOKS)
 def test_hook_gets_state_on_stdin(hook_run, name):
     state = hook_run.state(name)
+    assert "pid" in state or name == "poststop", f"no pid in the state given to {name}: {state}"
     assert state["id"] == hook_run.ctr.id
     assert state["bundle"] == str(hook_run.ctr.bundle)
     assert state["ociVersion"].startswith("1.")
@@ -174,9 +175,11 @@ def test_failing_poststart_hook_is_a_warning(make, outdir):
     ctr = make()
     ctr.config["process"]["args"] = [PROBE, "sleep"]
     ctr.config["hooks"] = {"poststart": [failing("poststart"), hook(str(outdir), "poststart")]}
-    assert ctr.create().returncode == 0
-    ctr.start()
-    assert (outdir / "poststart.state").exists(), "later poststart hooks must still run"
+    res = ctr.create()
+    assert res.returncode == 0, res.stderr
+    res = ctr.start()
+    assert (outdir / "poststart.state").exists(), (
+        f"later poststart hooks must still run (start: rc={res.returncode} {res.stderr!r})")
     assert ctr.state()["status"] == "running"
 
 
@@ -189,8 +192,9 @@ def test_failing_poststop_hook_is_a_warning(make, outdir):
     assert ctr.start().returncode == 0
     ctr.wait_status("stopped")
     ctr.reap(pid, block=True)
-    ctr.delete()
-    assert (outdir / "poststop.state").exists(), "later poststop hooks must still run"
+    res = ctr.delete()
+    assert (outdir / "poststop.state").exists(), (
+        f"later poststop hooks must still run (delete: rc={res.returncode} {res.stderr!r})")
     assert ctr.state_raw().returncode != 0, "the container must be deleted anyway"
 
 

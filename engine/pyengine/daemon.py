@@ -282,7 +282,8 @@ class Daemon:
         if "log_level" in changed:
             logging.getLogger().setLevel(logs.LEVELS[self.config.log_level])
         ignored = sorted(
-            k for k in values if k not in RELOADABLE and getattr(fresh, k) != getattr(self.config, k)
+            key for key in values
+            if key not in RELOADABLE and getattr(fresh, key) != getattr(self.config, key)
         )
         log.info("configuration reloaded", extra={"fields": {
             "changed": changed, "needs_restart": ignored}})

@@ -330,6 +330,11 @@ class RegistryClient:
             raise AuthenticationFailed(
                 f"{what}: access denied, repository does not exist or may require login: {detail}"
             )
+        if status == 407:
+            raise AuthenticationFailed(
+                f"{what}: the HTTP proxy requires authentication or refused its credentials "
+                f"(HTTP 407)"
+            )
         if status == 403:
             raise AccessDenied(f"{what}: denied: {detail}")
         if status >= 500 or status == 429:

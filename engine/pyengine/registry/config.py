@@ -33,12 +33,15 @@ class RegistryConfig:
         ``registry-mirrors`` are ``{"docker.io": [...]}``).
     certs_dir: docker layout: <certs_dir>/<host[:port]>/{*.crt, client.cert, client.key}.
     credentials: ``(registry_host) -> (username, password) | None``.
+    proxies: {"http": URL, "https": URL, "no_proxy": "a,b"}; None takes HTTP_PROXY,
+        HTTPS_PROXY and NO_PROXY from the environment (never for loopback hosts).
     """
 
     insecure_registries: list[str] = field(default_factory=list)
     mirrors: dict[str, list[str]] = field(default_factory=dict)
     certs_dir: Path | None = DEFAULT_CERTS_DIR
     credentials: CredentialsLookup | None = field(default=None, repr=False)
+    proxies: dict[str, str] | None = field(default=None, repr=False)
     user_agent: str = "pyengine/0.1"
     connect_timeout: float = 15.0
     read_timeout: float = 60.0

@@ -25,6 +25,7 @@ from typing import BinaryIO
 from urllib.parse import urlsplit, urlunsplit
 
 from pyengine.registry.config import RegistryConfig
+from pyengine.registry.proxy import ProxySettings
 
 log = logging.getLogger("pyengine.registry")
 
@@ -133,6 +134,10 @@ class Transport:
         self._idle: dict[Origin, list[http.client.HTTPConnection]] = {}
         self._lock = threading.Lock()
         self._tls: dict[str, ssl.SSLContext] = {}
+        if config.proxies is not None:
+            self.proxies = ProxySettings.from_mapping(config.proxies, bypass_loopback=False)
+        else:
+            self.proxies = ProxySettings.from_environment()
 
     def tls_context(self, netloc: str) -> ssl.SSLContext:
         with self._lock:
@@ -161,16 +166,28 @@ class Transport:
     def _connect(self, origin: Origin) -> http.client.HTTPConnection:
         timeout = self.config.read_timeout
         blocksize = self.config.read_chunk_size
+        proxy = self.proxies.proxy_for(origin.scheme, origin.netloc)
+        address = proxy.netloc if proxy else origin.netloc
+        conn: http.client.HTTPConnection
         if origin.scheme == "https":
-            return http.client.HTTPSConnection(
-                origin.netloc,
+            conn = http.client.HTTPSConnection(
+                address,
                 timeout=timeout,
                 context=self.tls_context(origin.netloc),
                 blocksize=blocksize,
             )
-        if origin.scheme != "http":
+            if proxy is not None:  # CONNECT tunnel; TLS (and SNI) still to the registry
+                tunnel_headers = {}
+                if proxy.authorization:
+                    tunnel_headers["Proxy-Authorization"] = proxy.authorization
+                conn.set_tunnel(origin.netloc, headers=tunnel_headers)
+        elif origin.scheme == "http":
+            conn = http.client.HTTPConnection(address, timeout=timeout, blocksize=blocksize)
+        else:
             raise ValueError(f"unsupported URL scheme {origin.scheme!r}")
-        return http.client.HTTPConnection(origin.netloc, timeout=timeout, blocksize=blocksize)
+        # Plain HTTP through a proxy: absolute-URI requests carrying Proxy-Authorization.
+        conn.pyengine_http_proxy = proxy if origin.scheme == "http" else None  # type: ignore[attr-defined]
+        return conn
 
     def _acquire(self, origin: Origin) -> tuple[http.client.HTTPConnection, bool]:
         with self._lock:
@@ -220,12 +237,18 @@ class Transport:
                 send_headers["Content-Length"] = str(len(payload))
             elif method in ("POST", "PUT", "PATCH") and payload is None:
                 send_headers["Content-Length"] = "0"
+            proxy = getattr(conn, "pyengine_http_proxy", None)
+            request_target = target
+            if proxy is not None:
+                request_target = urlunsplit((parts.scheme, parts.netloc, target, "", ""))
+                if proxy.authorization:
+                    send_headers["Proxy-Authorization"] = proxy.authorization
             try:
                 if conn.sock is None:
                     conn.timeout = self.config.connect_timeout
                     conn.connect()
                     conn.sock.settimeout(self.config.read_timeout)
-                conn.request(method, target, body=payload, headers=send_headers)
+                conn.request(method, request_target, body=payload, headers=send_headers)
                 raw = conn.getresponse()
             except CONNECTION_ERRORS:
                 conn.close()

@@ -201,3 +201,38 @@ def test_helpers():
     )
     codes, message = _error_codes(b'{"errors":[{"code":"MANIFEST_UNKNOWN","message":"nope"}]}')
     assert codes == ("MANIFEST_UNKNOWN",) and message == "nope"
+
+
+def test_proxy_settings_from_environment():
+    from pyengine.registry.proxy import ProxySettings
+
+    settings = ProxySettings.from_environment({
+        "HTTPS_PROXY": "http://u:p%40ss@proxy.corp:3128",
+        "http_proxy": "proxy.corp:8080",
+        "NO_PROXY": ".internal,registry.local:5000,10.0.0.0/8",
+    })
+    assert settings.proxy_for("https", "registry.example.com").netloc == "proxy.corp:3128"
+    assert settings.proxy_for("https", "registry.example.com").authorization == basic_header(
+        Credentials("u", "p@ss")
+    )
+    assert "p@ss" not in repr(settings) and "cEBzcw" not in repr(settings)
+    assert settings.proxy_for("http", "plain.example.com").netloc == "proxy.corp:8080"
+    assert settings.proxy_for("https", "127.0.0.1:5000") is None  # loopback: never proxied
+    assert settings.proxy_for("https", "localhost:5000") is None
+    assert settings.proxy_for("https", "a.internal") is None
+    assert settings.proxy_for("https", "registry.local:5000") is None
+    assert settings.proxy_for("https", "registry.local:5001") is not None
+    assert settings.proxy_for("https", "10.1.2.3:443") is None
+    assert ProxySettings.from_environment({}).proxy_for("https", "x.example") is None
+
+
+def test_proxy_settings_explicit_and_errors():
+    from pyengine.errors import InvalidArgument
+    from pyengine.registry.proxy import ProxySettings
+
+    explicit = ProxySettings.from_mapping({"https": "http://p:1"}, bypass_loopback=False)
+    assert explicit.proxy_for("https", "127.0.0.1:5000").netloc == "p:1"
+    assert ProxySettings.from_mapping({"https": "http://p:1", "no_proxy": "*"},
+                                      bypass_loopback=False).proxy_for("https", "x") is None
+    with pytest.raises(InvalidArgument):
+        ProxySettings.from_mapping({"https": "socks5://p:1"}, bypass_loopback=False)

@@ -9,9 +9,11 @@ manifest in the store implies its blobs are there too.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from urllib.parse import urlsplit
 
 from pyengine import reference as refs
 from pyengine.content import BlobExists, ContentStore, DigestMismatch, IngestLocked
@@ -25,7 +27,9 @@ from pyengine.registry.errors import (
     RegistryUnavailable,
     UnsupportedMediaType,
 )
-from pyengine.registry.transport import CONNECTION_ERRORS
+from pyengine.registry.transport import CONNECTION_ERRORS, redact_url
+
+log = logging.getLogger("pyengine.registry")
 
 
 class PullCancelled(Exception):
@@ -195,7 +199,10 @@ class BlobFetcher:
 
     def _download(self, writer, descriptor: Descriptor, short: str) -> None:
         config = self.client.config
-        path = f"/v2/{self.repository}/blobs/{descriptor.digest}"
+        # The registry first; then the descriptor's URLs (foreign/non-distributable layers).
+        sources = [f"/v2/{self.repository}/blobs/{descriptor.digest}"]
+        sources += [url for url in descriptor.urls if self._url_allowed(url)]
+        path = sources.pop(0)
         failures = 0
         last_error = ""
         while writer.offset < descriptor.size or descriptor.size == 0:
@@ -214,6 +221,12 @@ class BlobFetcher:
             if response.status == 416 and resuming:
                 response.close()
                 writer.reset()
+                continue
+            if response.status == 404 and sources:
+                response.close()
+                path = sources.pop(0)
+                log.info("blob %s not in %s: trying %s", descriptor.digest, self.repository,
+                         redact_url(path))
                 continue
             self.client.raise_for_status(
                 response, f"fetch blob {descriptor.digest} of {self.repository}"
@@ -246,6 +259,12 @@ class BlobFetcher:
                 continue
             if descriptor.size == 0:
                 break
+
+    def _url_allowed(self, url: str) -> bool:
+        parts = urlsplit(url)
+        if parts.scheme == "https":
+            return True
+        return parts.scheme == "http" and self.client.config.allows_plain_http(parts.netloc)
 
     def _stream(self, response, writer, descriptor: Descriptor, short: str) -> None:
         """Copy the body into the ingest as it arrives (read1: no waiting for a full chunk).

@@ -181,3 +181,22 @@ def test_mirror_without_the_image_falls_back_to_origin(store, registry, pushed_b
     finally:
         mirror.stop()
     assert result.endpoint == registry.host
+
+
+def test_foreign_layer_fetched_from_its_urls(fault_proxy, registry, pushed_busybox,
+                                             busybox_layout, store):
+    """A non-distributable layer absent from the repository comes from the descriptor's URL."""
+    pushed_busybox(registry, "bb/src", "amd64")
+    manifest = busybox_layout.manifest("amd64")
+    config_blob = busybox_layout.read_blob(manifest["config"]["digest"])
+    images.raw_push_blob(registry.url, "bb/foreign", config_blob)
+    layer = manifest["layers"][0]
+    layer["mediaType"] = mt.OCI_LAYER_NONDIST_GZIP
+    layer["urls"] = [f"{registry.url}/v2/bb/src/blobs/{layer['digest']}"]
+    manifest["mediaType"] = mt.OCI_MANIFEST
+    fault_proxy.add("canned", r"/v2/bb/foreign/manifests/v1", status=200,
+                    body=json.dumps(manifest).encode(),
+                    headers={"Content-Type": mt.OCI_MANIFEST})
+    with RegistryClient(RegistryConfig(certs_dir=None)) as client:
+        result = client.pull(f"{fault_proxy.host}/bb/foreign:v1", store)
+    assert store.exists(layer["digest"]) and result.layers[0].urls == tuple(layer["urls"])

@@ -188,8 +188,24 @@ def diff(lower_dirs: Sequence[Path] | None, upper: Path, out: BinaryIO, *,
     return writer.finish()
 
 
+_UNDIFFABLE_XATTRS = ("trusted.overlay.redirect", "trusted.overlay.metacopy")
+
+
+def _check_plain_upper(path: Path) -> None:
+    """Refuse uppers that rely on redirect_dir or metacopy: their files do not hold the data."""
+    try:
+        names = os.listxattr(path, follow_symlinks=False)
+    except OSError:
+        return
+    for name in _UNDIFFABLE_XATTRS:
+        if name in names:
+            raise ArchiveError(f"diff {path}: has {name} (overlay redirect_dir/metacopy in "
+                               f"use); its changes cannot be read from the upper directory")
+
+
 def _diff_upper(upper: Path, builder: _TarBuilder) -> None:
     for path, name, st in _walk(upper):
+        _check_plain_upper(path)
         if _is_overlay_whiteout(st):
             parent, _, base = name.rpartition("/")
             marker = WHITEOUT_PREFIX.decode() + base

@@ -70,3 +70,12 @@ def test_overlay_upper_diff_reproduces_the_merged_view(tmp_path: Path) -> None:
     assert result.diff_id == diff_id
     actual, _ = describe(rebuilt)
     assert differences(expected, actual) == []
+
+
+def test_redirect_or_metacopy_uppers_are_refused(tmp_path: Path) -> None:
+    from pyengine.archive import ArchiveError
+    upper = tmp_path / "upper"
+    (upper / "moved").mkdir(parents=True)
+    os.setxattr(upper / "moved", "trusted.overlay.redirect", b"/original")
+    with pytest.raises(ArchiveError, match="redirect"):
+        diff(None, upper, io.BytesIO())

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from pyengine.bundles.config import ETC_FILES
-from pyengine.snapshots.mount import Mount, mount_all
+from pyengine.snapshots.mount import Mount, mount_all, unmount_all
 
 DEFAULT_NAMESERVERS = ("8.8.8.8", "8.8.4.4")
 
@@ -90,12 +90,17 @@ def write_bundle(bundle_dir: Path, config: Mapping, rootfs_mounts: Sequence[Moun
     rootfs.mkdir(parents=True, exist_ok=True)
     if rootfs_mounts:
         mount_all(rootfs_mounts, rootfs)
-    contents = dict(files) if files is not None else etc_files(config)
-    wanted = {str(bundle_dir / name) for name in ETC_FILES}
-    for mount in config.get("mounts", []):
-        source = str(mount.get("source", ""))
-        if source in wanted and not os.path.exists(source):
-            _write_atomic(Path(source), contents[Path(source).name])
-    config_path = bundle_dir / "config.json"
-    _write_atomic(config_path, json.dumps(config, indent=2).encode(), 0o600)
+    try:
+        contents = dict(files) if files is not None else etc_files(config)
+        wanted = {str(bundle_dir / name) for name in ETC_FILES}
+        for mount in config.get("mounts", []):
+            source = str(mount.get("source", ""))
+            if source in wanted and not os.path.exists(source):
+                _write_atomic(Path(source), contents[Path(source).name])
+        config_path = bundle_dir / "config.json"
+        _write_atomic(config_path, json.dumps(config, indent=2).encode(), 0o600)
+    except BaseException:
+        if rootfs_mounts:
+            unmount_all(rootfs)
+        raise
     return config_path

@@ -226,3 +226,20 @@ def test_missing_destination_is_a_typed_error(tmp_path: Path) -> None:
     from pyengine.archive import ArchiveError
     with pytest.raises(ArchiveError, match="open destination"):
         apply_layer(io.BytesIO(sample_layer()), None, tmp_path / "missing", whiteouts="remove")
+
+
+def test_gzip_trailing_zero_padding_accepted_garbage_refused(tmp_path: Path) -> None:
+    data = sample_layer()
+    result = apply(gz(data) + bytes(1024), tmp_path / "a", OCI_GZIP)
+    assert result.diff_id == "sha256:" + hashlib.sha256(data).hexdigest()
+    with pytest.raises(CorruptLayer, match="trailing garbage"):
+        apply(gz(data) + b"garbage", tmp_path / "b", OCI_GZIP)
+
+
+def test_zstd_bomb_stopped(tmp_path: Path) -> None:
+    zstandard = pytest.importorskip("zstandard")
+    from pyengine.archive import LayerTooLarge
+    blob = zstandard.ZstdCompressor(level=3).compress(bytes(64 << 20))
+    assert len(blob) < 1 << 20
+    with pytest.raises(LayerTooLarge):
+        apply(blob, tmp_path / "root", OCI_ZSTD, limits=Limits(max_bytes=8 << 20))

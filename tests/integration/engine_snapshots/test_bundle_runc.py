@@ -176,7 +176,7 @@ def test_unknown_user_fails_before_running(tmp_path: Path,
                                            image_snapshotter: OverlaySnapshotter) -> None:
     image_snapshotter.view("inspect", "busybox")
     try:
-        rootfs = image_snapshotter.fs_dir(image_snapshotter._meta.get("busybox").id)
+        rootfs = image_snapshotter.parent_dirs("inspect")[0]
         with pytest.raises(UserNotFound):
             build_config(IMAGE, ContainerOptions(user="nobody"), rootfs)
     finally:

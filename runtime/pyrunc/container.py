@@ -193,12 +193,16 @@ class Container:
         hooks = (self.record.get("hooks") or {}).get(kind)
         if not hooks:
             return
-        from pyrunc.linux.hooks import run_hooks
+        from pyrunc import jsonio
+        from pyrunc.linux.hooks import run_hook
 
-        try:
-            run_hooks(kind, hooks, self.hook_state(status))
-        except PyruncError as err:
-            log.warning(str(err))
+        # poststart/poststop failures are warnings, and the remaining hooks still run (spec).
+        payload = jsonio.dumps(self.hook_state(status)).encode()
+        for index, hook in enumerate(hooks):
+            try:
+                run_hook(kind, index, hook, payload)
+            except PyruncError as err:
+                log.warning(str(err))
 
     def pause(self) -> None:
         self.dir.lock()

@@ -202,6 +202,9 @@ def _setup(spec: InitSpec) -> tuple[str, list[str], dict[str, str]]:
     proc = config["process"]
     user = proc.get("user") or {}
     os.setsid()
+    # Our pid as the host sees it (hooks' state), read through the host's /proc while it is
+    # still reachable: inside a new pid namespace getpid() says 1.
+    spec.state_for_hooks["pid"] = int(os.readlink("/proc/self"))
     in_userns = "user" in spec.new_ns or any(k == "user" for k, _ in spec.join_ns)
 
     def before_pivot() -> None:
@@ -385,7 +388,7 @@ def _wait_and_exec(spec: InitSpec, path: str, args: list[str], env: dict[str, st
             except InterruptedError:
                 continue
         os.close(fifo_fd)
-        state = dict(spec.state_for_hooks, status="created", pid=os.getpid())
+        state = dict(spec.state_for_hooks, status="created")
         hooks.run_hooks("startContainer",
                         (spec.config.get("hooks") or {}).get("startContainer"), state)
         os.execve(path, args, env)

@@ -201,7 +201,7 @@ class RegistryClient:
                                 host, response.header("WWW-Authenticate")
                             )
                         if response.status in RETRY_STATUSES and attempt < attempts - 1:
-                            self._sleep_backoff(attempt, response)
+                            self.backoff(attempt, response)
                             continue
                         if scheme == "http" and response.status == 400:
                             errors.append("http: 400 (a TLS port?)")
@@ -220,13 +220,14 @@ class RegistryClient:
                     if isinstance(exc, ConnectionRefusedError) or attempt == attempts - 1:
                         errors.append(f"{scheme}: {type(exc).__name__}: {exc}")
                         break
-                    self._sleep_backoff(attempt, None)
+                    self.backoff(attempt, None)
         hint = ""
         if not self.config.allows_plain_http(host):
             hint = " (plain HTTP not tried: not loopback and not in insecure registries)"
         raise RegistryUnavailable(f"registry {host}: cannot connect: {'; '.join(errors)}{hint}")
 
-    def _sleep_backoff(self, attempt: int, response: Response | None) -> None:
+    def backoff(self, attempt: int, response: Response | None = None) -> None:
+        """Sleep before retry number ``attempt``: exponential, jittered, honours Retry-After."""
         delay = min(self.config.backoff_max, self.config.backoff_initial * (2**attempt))
         delay *= 0.5 + int.from_bytes(os.urandom(2), "big") / 131070  # jitter
         retry_after = response.header("Retry-After") if response is not None else None
@@ -265,7 +266,7 @@ class RegistryClient:
             except (*CONNECTION_ERRORS, OSError) as exc:
                 if retry and attempt < self.config.max_attempts - 1:
                     log.info("%s %s failed (%s), retrying", method, redact_url(url), exc)
-                    self._sleep_backoff(attempt, None)
+                    self.backoff(attempt, None)
                     attempt += 1
                     continue
                 raise RegistryUnavailable(
@@ -288,7 +289,7 @@ class RegistryClient:
                 continue
             if status in RETRY_STATUSES and retry and attempt < self.config.max_attempts - 1:
                 log.info("%s %s -> %d, retrying", method, redact_url(url), status)
-                self._sleep_backoff(attempt, response)
+                self.backoff(attempt, response)
                 response.close()
                 attempt += 1
                 continue

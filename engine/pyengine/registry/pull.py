@@ -16,7 +16,7 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from urllib.parse import urlsplit
 
 from pyengine import reference as refs
-from pyengine.content import BlobExists, ContentStore, DigestMismatch, IngestLocked
+from pyengine.content import BlobExists, ContentStore, DigestMismatch, IngestLocked, Writer
 from pyengine.registry import media_types as mt
 from pyengine.registry import progress as pg
 from pyengine.registry.client import PullResult, RegistryClient, pull_scope
@@ -27,7 +27,7 @@ from pyengine.registry.errors import (
     RegistryUnavailable,
     UnsupportedMediaType,
 )
-from pyengine.registry.transport import CONNECTION_ERRORS, redact_url
+from pyengine.registry.transport import CONNECTION_ERRORS, Response, redact_url
 
 log = logging.getLogger("pyengine.registry")
 
@@ -197,7 +197,7 @@ class BlobFetcher:
             finally:
                 writer.close()
 
-    def _download(self, writer, descriptor: Descriptor, short: str) -> None:
+    def _download(self, writer: Writer, descriptor: Descriptor, short: str) -> None:
         config = self.client.config
         # The registry first; then the descriptor's URLs (foreign/non-distributable layers).
         sources = [f"/v2/{self.repository}/blobs/{descriptor.digest}"]
@@ -248,7 +248,7 @@ class BlobFetcher:
                 response.discard()
                 failures += 1
                 last_error = f"{type(exc).__name__} at byte {writer.offset}"
-                self.client._sleep_backoff(failures - 1, None)
+                self.client.backoff(failures - 1, None)
                 continue
             except BaseException:
                 response.discard()
@@ -266,7 +266,9 @@ class BlobFetcher:
             return True
         return parts.scheme == "http" and self.client.config.allows_plain_http(parts.netloc)
 
-    def _stream(self, response, writer, descriptor: Descriptor, short: str) -> None:
+    def _stream(
+        self, response: Response, writer: Writer, descriptor: Descriptor, short: str
+    ) -> None:
         """Copy the body into the ingest as it arrives (read1: no waiting for a full chunk).
 
         (Hashing on a helper thread to overlap with the socket reads was measured slower on

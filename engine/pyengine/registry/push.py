@@ -18,7 +18,7 @@ from pyengine.registry.errors import (
     RegistryUnavailable,
     UnsupportedMediaType,
 )
-from pyengine.registry.transport import join_query
+from pyengine.registry.transport import Response, join_query
 
 
 def push(
@@ -172,7 +172,7 @@ class Pusher:
         response.close()
         return self._location(response)
 
-    def _location(self, response) -> str:
+    def _location(self, response: Response) -> str:
         location = response.header("Location")
         if not location:
             raise RegistryResponseError(
@@ -240,7 +240,7 @@ class Pusher:
             if response.status >= 500 and failures < self.client.config.max_attempts - 1:
                 response.close()
                 failures += 1
-                self.client._sleep_backoff(failures - 1, response)
+                self.client.backoff(failures - 1, response)
                 offset, location = self._upload_offset(location, offset)
                 continue
             self.client.raise_for_status(response, f"upload chunk of {descriptor.digest}")

@@ -176,3 +176,14 @@ def test_identity_token_uses_oauth2_refresh_grant(token_registry, pushed_busybox
     with RegistryClient(bad) as client, pytest.raises(AuthenticationFailed) as info:
         client.pull(reference, store)
     assert "identity token" in str(info.value) and "revoked" not in str(info.value)
+
+
+def test_client_certificate_from_certs_dir(mtls_registry, pushed_busybox, store):
+    host_dir = mtls_registry.certs_dir / mtls_registry.host
+    reference = pushed_busybox(mtls_registry, "mtls/bb", "amd64", cert_dir=host_dir)
+    with RegistryClient(RegistryConfig(certs_dir=mtls_registry.certs_dir)) as client:
+        result = client.pull(reference, store)
+    assert store.exists(result.manifest_digest)
+    config = RegistryConfig(certs_dir=mtls_registry.ca_only_dir, max_attempts=1)
+    with RegistryClient(config) as client, pytest.raises(Unavailable):
+        client.pull(reference, ContentStore(store.root.parent / "other"))

@@ -200,3 +200,27 @@ def test_foreign_layer_fetched_from_its_urls(fault_proxy, registry, pushed_busyb
     with RegistryClient(RegistryConfig(certs_dir=None)) as client:
         result = client.pull(f"{fault_proxy.host}/bb/foreign:v1", store)
     assert store.exists(layer["digest"]) and result.layers[0].urls == tuple(layer["urls"])
+
+
+def test_pull_uncompressed_layer(registry, store, busybox_layout, tmp_path):
+    """A plain tar layer (GNU tar, pushed over raw HTTP): media type ...tar, no compression."""
+    rootfs = images.busybox_rootfs(tmp_path / "rootfs", "plain tar")
+    tar_path = tmp_path / "layer.tar"
+    images.run("tar", "--numeric-owner", "-C", rootfs, "-cf", tar_path, ".")
+    layer = tar_path.read_bytes()
+    config = json.dumps({"architecture": "amd64", "os": "linux",
+                         "rootfs": {"type": "layers",
+                                    "diff_ids": [images.sha256_file(tar_path)]}}).encode()
+    layer_digest = images.raw_push_blob(registry.url, "bb/plain-tar", layer)
+    config_digest = images.raw_push_blob(registry.url, "bb/plain-tar", config)
+    manifest = {
+        "schemaVersion": 2, "mediaType": mt.OCI_MANIFEST,
+        "config": {"mediaType": mt.OCI_CONFIG, "digest": config_digest, "size": len(config)},
+        "layers": [{"mediaType": mt.OCI_LAYER, "digest": layer_digest, "size": len(layer)}],
+    }
+    images.raw_push_manifest(registry.url, "bb/plain-tar", "v1", json.dumps(manifest).encode(),
+                             mt.OCI_MANIFEST)
+    with RegistryClient(RegistryConfig(certs_dir=None)) as client:
+        result = client.pull(f"{registry.host}/bb/plain-tar:v1", store)
+    assert mt.layer_compression(result.layers[0].media_type) == "none"
+    assert store.read_bytes(layer_digest) == layer

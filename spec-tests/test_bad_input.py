@@ -159,3 +159,38 @@ def test_kill_of_missing_container(make):
     res = make().kill("TERM")
     assert res.returncode != 0
     assert res.stderr.strip()
+
+
+def test_namespace_path_of_wrong_type(make, rootfs):
+    """runtime-spec: MUST generate an error if path is not a namespace of that type."""
+    ctr = make()
+    ctr.config["linux"]["namespaces"] = [
+        ns for ns in ctr.config["linux"]["namespaces"] if ns["type"] != "network"]
+    ctr.config["linux"]["namespaces"].append({"type": "network", "path": "/proc/self/ns/uts"})
+    res = ctr.create()
+    assert_clean_failure(ctr, res, rootfs, "network", "namespace", "/proc/self/ns/uts")
+
+
+def test_duplicate_namespace_type(make, rootfs):
+    """runtime-spec: duplicated namespace types MUST be an error."""
+    ctr = make()
+    ctr.config["linux"]["namespaces"].append({"type": "uts"})
+    res = ctr.create()
+    assert_clean_failure(ctr, res, rootfs, "uts", "namespace", "duplicate")
+
+
+def test_unknown_capability_is_a_warning(make):
+    """runtime-spec 1.1 config.md: a capability that cannot be mapped or granted MUST be logged
+    as a warning; runtimes SHOULD NOT fail."""
+    ctr = make()
+    ctr.config["process"]["capabilities"]["bounding"].append("CAP_NO_SUCH_THING")
+    ctr.config["process"]["args"] = [PROBE, "exit", "0"]
+    res = ctr.run()
+    assert res.returncode == 0, res.stderr
+
+
+def test_unknown_rlimit(make, rootfs):
+    ctr = make()
+    ctr.config["process"]["rlimits"].append({"type": "RLIMIT_NO_SUCH", "soft": 1, "hard": 1})
+    res = ctr.create()
+    assert_clean_failure(ctr, res, rootfs, "RLIMIT_NO_SUCH")

@@ -108,6 +108,13 @@ def _cgroupns(config: Config, hostdir: str) -> None:
     set_namespace(config, "cgroup")
 
 
+def _cgroupns_mount(config: Config, hostdir: str) -> None:
+    set_namespace(config, "cgroup")
+    config["linux"]["resources"]["memory"] = {"limit": 48 << 20}
+    config["mounts"].append({"destination": "/sys/fs/cgroup", "type": "cgroup",
+                             "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "ro"]})
+
+
 def _host_pid_net(config: Config, hostdir: str) -> None:
     drop_namespace(config, "pid")
     drop_namespace(config, "network")
@@ -138,7 +145,8 @@ SCENARIOS = [Scenario(name, fn) for name, fn in [
     ("default", _nothing), ("user", _user), ("caps", _caps), ("no-caps", _no_caps),
     ("process", _process), ("writable-root", _writable_root), ("mounts", _mounts),
     ("devices", _devices), ("paths-sysctl", _paths), ("uts", _uts), ("userns", _userns),
-    ("cgroupns", _cgroupns), ("host-pid-net", _host_pid_net),
+    ("cgroupns", _cgroupns), ("cgroupns-mount", _cgroupns_mount),
+    ("host-pid-net", _host_pid_net),
     ("rootfs-propagation", _propagation), ("seccomp", _seccomp),
     ("gid-tty-writable", _terminal_less_tty_devices),
 ]]

@@ -110,6 +110,7 @@ class _Extractor:
 
     # -- dispatch --------------------------------------------------------------------------
     def add(self, entry: tr.TarEntry, reader: tr.TarReader) -> None:
+        self.dirs.trim()
         self.entries += 1
         if self.entries > self.limits.max_files:
             raise LayerTooLarge(

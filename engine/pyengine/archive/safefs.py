@@ -14,11 +14,13 @@ import shutil
 import stat
 from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 from pyengine.archive.errors import ArchiveError, UnsafeLayer
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-MAX_CACHED_DIRS = 256
+MAX_CACHED_DIRS = 256  # trimmed back to the root between entries beyond this
+MAX_OPEN_DIRS = 512  # hard bound while walking one (very deep) path
 
 
 def normalize(name: bytes, what: str = "entry") -> bytes:
@@ -75,37 +77,67 @@ class RootedDirs:
                 os.close(fd)
         self._cache = {b"": self.root_fd}
 
+    def trim(self) -> None:
+        """Bound the cache; call between entries, when no caller holds a descriptor."""
+        if len(self._cache) > MAX_CACHED_DIRS:
+            self.forget()
+
     def dir_fd(self, path: bytes, create: bool = True, mode: int = 0o755) -> int | None:
         """A descriptor of directory `path`; missing directories are created when `create`.
 
         Returns None when the directory is missing and `create` is false. Raises UnsafeLayer
-        when a component is a symlink or not a directory.
+        when a component is a symlink or not a directory. The descriptor stays valid until the
+        next forget()/trim()/remove(); descriptors are never closed here, so a caller may hold
+        several at once.
         """
         fd = self._cache.get(path)
         if fd is not None:
             return fd
-        parent, base = split(path)
-        parent_fd = self.dir_fd(parent, create, mode)
-        if parent_fd is None:
-            return None
+        # Walk down from the nearest cached ancestor, one openat(O_NOFOLLOW) per component.
+        known = path
+        missing: list[bytes] = []
+        while known not in self._cache:
+            known, base = split(known)
+            missing.append(base)
+        fd = self._cache[known]
+        current = known
+        uncached: int | None = None  # an intermediate descriptor kept out of a full cache
         try:
-            fd = os.open(base, _DIR_FLAGS, dir_fd=parent_fd)
+            for i, base in enumerate(reversed(missing)):
+                current = current + b"/" + base if current else base
+                child = self._open_child(fd, base, current, create, mode)
+                if uncached is not None:
+                    os.close(uncached)
+                    uncached = None
+                if child is None:
+                    return None
+                if i == len(missing) - 1 or len(self._cache) < MAX_OPEN_DIRS:
+                    self._cache[current] = child
+                else:
+                    uncached = child
+                fd = child
+        finally:
+            if uncached is not None:
+                os.close(uncached)
+        return fd
+
+    def _open_child(self, parent_fd: int, base: bytes, path: bytes, create: bool,
+                    mode: int) -> int | None:
+        try:
+            return os.open(base, _DIR_FLAGS, dir_fd=parent_fd)
         except FileNotFoundError:
             if not create:
                 return None
-            created = True
-            try:
-                os.mkdir(base, mode, dir_fd=parent_fd)
-            except FileExistsError:
-                created = False
-            fd = self._open_existing(base, parent_fd, path)
-            if created and self.on_create is not None:
-                self.on_create(path, fd)
         except OSError as exc:
             self._refuse(exc, path)
-        if len(self._cache) >= MAX_CACHED_DIRS:
-            self.forget()
-        self._cache[path] = fd
+        created = True
+        try:
+            os.mkdir(base, mode, dir_fd=parent_fd)
+        except FileExistsError:
+            created = False
+        fd = self._open_existing(base, parent_fd, path)
+        if created and self.on_create is not None:
+            self.on_create(path, fd)
         return fd
 
     def _open_existing(self, base: bytes, parent_fd: int, path: bytes) -> int:
@@ -115,7 +147,7 @@ class RootedDirs:
             self._refuse(exc, path)
 
     @staticmethod
-    def _refuse(exc: OSError, path: bytes) -> None:
+    def _refuse(exc: OSError, path: bytes) -> NoReturn:
         if exc.errno in (errno.ELOOP, errno.ENOTDIR):
             raise UnsafeLayer(
                 f"apply layer: {_show(path)} is a symlink or not a directory; refusing to "

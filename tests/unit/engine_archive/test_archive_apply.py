@@ -243,3 +243,28 @@ def test_zstd_bomb_stopped(tmp_path: Path) -> None:
     assert len(blob) < 1 << 20
     with pytest.raises(LayerTooLarge):
         apply(blob, tmp_path / "root", OCI_ZSTD, limits=Limits(max_bytes=8 << 20))
+
+
+def test_very_deep_paths(tmp_path: Path) -> None:
+    """1100 nested directories in one name (deeper than Python's recursion limit): no
+    recursion error, no descriptor exhaustion."""
+    import subprocess
+    depth = 1100
+    deep = "/".join(["d"] * depth)
+    root = tmp_path / "root"
+    try:
+        apply(Layer().file(f"{deep}/leaf", b"deep").dir("d/d", 0o700).bytes(), root)
+        fd = os.open(root, os.O_RDONLY)
+        try:
+            for _ in range(depth):
+                next_fd = os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+                os.close(fd)
+                fd = next_fd
+            leaf = os.open("leaf", os.O_RDONLY, dir_fd=fd)
+            assert os.read(leaf, 10) == b"deep"
+            os.close(leaf)
+        finally:
+            os.close(fd)
+        assert len(os.listdir("/proc/self/fd")) < 100  # nothing leaked
+    finally:
+        subprocess.run(["rm", "-rf", str(root)], check=True)  # rmtree would recurse too deep

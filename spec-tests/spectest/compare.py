@@ -125,9 +125,10 @@ class KnownDifference:
     runtime: str = "*"
 
     def matches(self, runtime: str, scenario: str, diff: Difference) -> bool:
+        # paths contain [..] (mount targets, devices): an exact match needs no escaping
+        path_ok = diff.path == self.path or fnmatch.fnmatchcase(diff.path, self.path)
         return (fnmatch.fnmatchcase(runtime, self.runtime)
-                and fnmatch.fnmatchcase(scenario, self.scenario)
-                and fnmatch.fnmatchcase(diff.path, self.path))
+                and fnmatch.fnmatchcase(scenario, self.scenario) and path_ok)
 
 
 def load_known(path: Path) -> list[KnownDifference]:

@@ -173,10 +173,40 @@ class RootedDirs:
             except FileNotFoundError:
                 return
         if stat.S_ISDIR(st.st_mode):
-            shutil.rmtree(base, dir_fd=parent_fd)
+            remove_tree(parent_fd, base)
             self.forget()
         else:
             os.unlink(base, dir_fd=parent_fd)
+
+
+def remove_tree(parent_fd: int, name: bytes) -> None:
+    """Remove directory `name` (in parent_fd) with everything below it, never following links.
+
+    shutil.rmtree recurses once per level; a tree deeper than the recursion limit (a layer
+    can make one) is finished by flattening: each subdirectory is renamed up into parent_fd
+    under a random name and emptied in turn, so depth and open descriptors stay constant.
+    """
+    try:
+        shutil.rmtree(name, dir_fd=parent_fd)
+        return
+    except RecursionError:
+        pass
+    pending = [name]
+    while pending:
+        current = pending.pop()
+        fd = os.open(current, _DIR_FLAGS, dir_fd=parent_fd)
+        try:
+            with os.scandir(fd) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        flat = b".rm-" + os.urandom(8).hex().encode()
+                        os.rename(entry.name, flat, src_dir_fd=fd, dst_dir_fd=parent_fd)
+                        pending.append(flat)
+                    else:
+                        os.unlink(entry.name, dir_fd=fd)
+        finally:
+            os.close(fd)
+        os.rmdir(current, dir_fd=parent_fd)
 
 
 def proc_path(parent_fd: int, base: bytes) -> bytes:

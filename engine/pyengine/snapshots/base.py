@@ -17,6 +17,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from pyengine.archive.safefs import remove_tree
 from pyengine.snapshots.errors import (
     InvalidSnapshotKey,
     SnapshotError,
@@ -188,12 +189,19 @@ class BaseSnapshotter:
 
 
 def _rmtree(path: Path) -> None:
+    """Remove a snapshot directory, however deep a layer made it."""
     try:
-        shutil.rmtree(path)
+        parent_fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return
+    try:
+        remove_tree(parent_fd, os.fsencode(path.name))
     except FileNotFoundError:
         pass
     except OSError as exc:
         raise SnapshotError(f"remove {path}: {exc.strerror} (is it still mounted?)") from exc
+    finally:
+        os.close(parent_fd)
 
 
 def _disk_usage(top: Path) -> Usage:

@@ -263,3 +263,20 @@ def test_failed_apply_then_remove_leaves_nothing(snapshotter, tmp_path: Path,
     assert os.listdir(sn.snapshots_dir) == []  # ...is gone with the snapshot
     assert not (upper.parent.parent / "escape").exists()
     assert list(sn.walk()) == []
+
+
+@pytest.mark.parametrize("cls", [OverlaySnapshotter, NativeSnapshotter])
+def test_remove_a_snapshot_deeper_than_the_recursion_limit(cls) -> None:
+    import shutil
+    import tempfile
+    scratch = Path(tempfile.mkdtemp(prefix="pyengine-test-", dir="/dev/shm"))  # fast mkdir
+    try:
+        with cls(scratch / "sn") as sn:
+            sn.prepare("deep", None)
+            deep = "/".join(["d"] * 1100)
+            apply_layer(io.BytesIO(tar((f"{deep}/leaf", b"x"))), None, sn.upper_dir("deep"),
+                        whiteouts=whiteout_mode(sn))
+            sn.remove("deep")
+            assert os.listdir(sn.snapshots_dir) == []
+    finally:
+        shutil.rmtree(scratch)

@@ -267,5 +267,7 @@ def test_very_deep_paths() -> None:
         finally:
             os.close(fd)
         assert len(os.listdir("/proc/self/fd")) < 100  # nothing leaked
+        apply(Layer().file(".wh.d").bytes(), root)  # and a whiteout removes it again
+        assert os.listdir(root) == []
     finally:
         subprocess.run(["rm", "-rf", str(root)], check=True)  # rmtree would recurse too deep

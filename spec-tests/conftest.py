@@ -11,25 +11,21 @@ pass or fail. The test process is a child subreaper, like containerd's shim and 
 from __future__ import annotations
 
 import fnmatch
-import itertools
 import json
 import os
 import shutil
 import subprocess
 import tempfile
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from spectest.bundle import Container, default_config
+from spectest.bundle import Container
+from spectest.factory import ContainerFactory
 from spectest.host import (
     become_subreaper,
     host_namespaces,
-    kill_marked,
     mounts_under,
-    remove_cgroup,
 )
 from spectest.runtime import REPO, Runtime, resolve_runtime
 
@@ -145,41 +141,6 @@ def reference_runtime(request: pytest.FixtureRequest, workdir: Path, subreaper: 
 @pytest.fixture(scope="session")
 def host_ns() -> dict[str, str]:
     return host_namespaces()
-
-
-_serial = itertools.count(1)
-
-
-class ContainerFactory:
-    """make() containers for one test; cleanup() force-deletes them all."""
-
-    def __init__(self, rootfs: str, bundles: Path) -> None:
-        self.rootfs = rootfs
-        self.bundles = bundles
-        self.made: list[Container] = []
-
-    def make(self, rt: Runtime, mutate: Callable[[dict[str, Any]], Any] | None = None,
-             ) -> Container:
-        cid = f"st{next(_serial)}-{uuid.uuid4().hex[:8]}"
-        bundle = self.bundles / cid
-        bundle.mkdir()
-        config = default_config(self.rootfs, cid)
-        if mutate:
-            mutate(config)
-        ctr = Container(rt=rt, id=cid, bundle=bundle, config=config)
-        self.made.append(ctr)
-        return ctr
-
-    def cleanup(self) -> None:
-        for ctr in self.made:
-            try:
-                ctr.force_cleanup()
-            finally:
-                kill_marked(ctr.id)
-                cg = ctr.config.get("linux", {}).get("cgroupsPath")
-                if cg:
-                    remove_cgroup(cg, ctr.id)
-                shutil.rmtree(ctr.bundle, ignore_errors=True)
 
 
 @pytest.fixture

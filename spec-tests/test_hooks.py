@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import ContainerFactory
 from spectest.bundle import PROBE, Container
+from spectest.factory import ContainerFactory
 from spectest.host import leftovers
 
 # Writes the state from stdin, the namespaces, args and env under $0's directory.

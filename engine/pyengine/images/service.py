@@ -378,9 +378,10 @@ class ImageService:
             for name in tags:
                 repo, tag, _ = naming.split_name(name)
                 entries.append((repo, tag, digest_of.get(repo, "")))
-            if not tags:
-                for name in digests:
-                    repo, _, digest = naming.split_name(name)
+            tagged_repos = {naming.split_name(t)[0] for t in tags}
+            for name in digests:  # repositories known only by digest: "repo <none>", as docker
+                repo, _, digest = naming.split_name(name)
+                if repo not in tagged_repos:
                     entries.append((repo, "", digest))
             if not entries:
                 entries.append(("", "", ""))
@@ -521,9 +522,11 @@ def _matches_filter(pattern: str, repository: str, tag: str) -> bool:
     """docker images REPOSITORY[:TAG] argument: shell-style match on the familiar name."""
     from fnmatch import fnmatchcase
 
-    repo_pat, sep, tag_pat = pattern.partition(":")
-    if "/" in tag_pat:
-        repo_pat, tag_pat, sep = pattern, "", ""
+    colon = pattern.rfind(":")
+    if colon > pattern.rfind("/"):  # a tag pattern follows the last path component
+        repo_pat, sep, tag_pat = pattern[:colon], ":", pattern[colon + 1:]
+    else:
+        repo_pat, sep, tag_pat = pattern, "", ""
     if not fnmatchcase(repository, repo_pat):
         return False
     return not sep or fnmatchcase(tag, tag_pat)

@@ -224,3 +224,27 @@ def test_registry_mirror_serves_docker_hub_names(engine, engine_factory, registr
     assert daemon.out("images", "--format", "{{.Repository}}:{{.Tag}}") == "busybox:mirrored\n"
     info = daemon.out("info")
     assert f"http://{registry.host}" in info
+
+
+def test_digest_references_and_filters(engine, busybox_tar, registry) -> None:
+    remote = f"{registry.host}/digests/bb:1"
+    image_id = engine.out("import", "-m", "digest test", str(busybox_tar), remote).strip()
+    digest = engine.out("push", remote).splitlines()[-1].split()[2]
+    by_digest = f"{registry.host}/digests/bb@{digest}"
+    assert engine.out("inspect", "-f", "{{.Id}}", by_digest).strip() == image_id
+    listed = engine.out("images", "--format", "{{.Repository}} {{.Tag}} {{.Digest}}",
+                        f"{registry.host}/digests/*")
+    assert listed == f"{registry.host}/digests/bb 1 {digest}\n"
+    assert engine.out("images", "-q", "--no-trunc", "--filter",
+                      f"reference={registry.host}/digests/bb:*") == f"{image_id}\n"
+    assert engine.out("rmi", by_digest) == f"Untagged: {by_digest}\n"
+    assert engine.out("inspect", "-f", "{{.RepoDigests}}", remote).strip() == "[]"
+    engine.out("tag", remote, "keep:digest-test")
+    engine.out("rmi", remote)
+    pulled = engine.out("pull", by_digest).splitlines()
+    assert pulled[0] == f"{digest}: Pulling from digests/bb"
+    assert engine.out("images", "--format", "{{.Repository}}:{{.Tag}}",
+                      f"{registry.host}/digests/bb") == f"{registry.host}/digests/bb:<none>\n"
+    assert engine.out("rmi", by_digest) == f"Untagged: {by_digest}\n"
+    removed = engine.out("rmi", "keep:digest-test")
+    assert removed == f"Untagged: keep:digest-test\nDeleted: {image_id}\n"

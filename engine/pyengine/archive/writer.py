@@ -111,16 +111,24 @@ class _TarBuilder:
         self.tar.close()
 
 
-def _walk(root: Path, rel: str = "") -> Iterator[tuple[Path, str, os.stat_result]]:
-    """(path, relative name, lstat) of everything under root, sorted, parents first."""
-    directory = root / rel if rel else root
-    for name in sorted(os.listdir(directory)):
-        path = directory / name
+def _walk(root: Path) -> Iterator[tuple[Path, str, os.stat_result]]:
+    """(path, relative name, lstat) of everything under root: sorted, depth first, parents
+    before children; iterative, so any depth works."""
+    stack: list[Iterator[str]] = [iter(sorted(os.listdir(root)))]
+    prefixes = [""]
+    while stack:
+        name = next(stack[-1], None)
+        if name is None:
+            stack.pop()
+            prefixes.pop()
+            continue
+        rel = prefixes[-1] + name
+        path = root / rel
         st = os.lstat(path)
-        relname = f"{rel}/{name}" if rel else name
-        yield path, relname, st
+        yield path, rel, st
         if stat.S_ISDIR(st.st_mode):
-            yield from _walk(root, relname)
+            stack.append(iter(sorted(os.listdir(path))))
+            prefixes.append(rel + "/")
 
 
 def export_tar(root: Path, out: BinaryIO, *, compression: Compression = "none") -> str:
@@ -180,6 +188,8 @@ def diff(lower_dirs: Sequence[Path] | None, upper: Path, out: BinaryIO, *,
             lowers = LowerLayers(lower_dirs)
             try:
                 _diff_compare(lowers, upper, builder)
+            except RecursionError as exc:
+                raise ArchiveError(f"diff {upper}: directory tree too deep to compare") from exc
             finally:
                 lowers.close()
     except OSError as exc:

@@ -205,15 +205,21 @@ def _rmtree(path: Path) -> None:
 
 
 def _disk_usage(top: Path) -> Usage:
+    """Allocated bytes and inodes below `top` (hardlinks counted once), any depth."""
     size = inodes = 0
     seen: set[tuple[int, int]] = set()
-    for dirpath, dirnames, filenames in os.walk(top):
-        for name in dirnames + filenames:
-            st = os.lstat(os.path.join(dirpath, name))
-            key = (st.st_dev, st.st_ino)
-            if key in seen:
-                continue
-            seen.add(key)
-            inodes += 1
-            size += st.st_blocks * 512
+    pending = [top]
+    while pending:
+        directory = pending.pop()
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                st = entry.stat(follow_symlinks=False)
+                key = (st.st_dev, st.st_ino)
+                if key in seen:
+                    continue
+                seen.add(key)
+                inodes += 1
+                size += st.st_blocks * 512
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(Path(entry.path))
     return Usage(size=size, inodes=inodes)

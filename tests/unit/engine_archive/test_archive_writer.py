@@ -133,3 +133,21 @@ def test_export_tar_keeps_xattrs(tmp_path: Path) -> None:
     apply_layer(io.BytesIO(buf.getvalue()), None, dest, whiteouts="remove")
     assert os.getxattr(dest / "f", "user.bin") == b"\xff\x00\x01"
     assert os.getxattr(dest / "f", "user.text") == b"hello"
+
+
+def test_export_tar_of_a_very_deep_tree() -> None:
+    import tempfile
+    scratch = Path(tempfile.mkdtemp(prefix="pyengine-test-deep-", dir="/dev/shm"))
+    try:
+        fd = os.open(scratch, os.O_RDONLY)
+        for _ in range(1100):
+            os.mkdir("d", dir_fd=fd)
+            next_fd = os.open("d", os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = next_fd
+        os.close(fd)
+        buf = io.BytesIO()
+        export_tar(scratch, buf)
+        assert len(tar_names(buf.getvalue())) == 1100
+    finally:
+        subprocess.run(["rm", "-rf", str(scratch)], check=True)

@@ -1,0 +1,326 @@
+"""Errors and bad input: one clear line, non-zero exit, and nothing left behind (no state dir,
+cgroup, process or mount)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pyrunc_itest import Bundle, Runtime, wait_until
+
+pytestmark = pytest.mark.root
+
+SLEEP = ["sleep", "1000"]
+
+
+def one_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+@pytest.mark.parametrize("verb", [["state"], ["start"], ["kill"], ["kill", "9"], ["delete"],
+                                  ["pause"], ["resume"]])
+def test_missing_container(rt: Runtime, verb: list[str]) -> None:
+    args = [verb[0], "no-such-id", *verb[1:]]
+    r = rt(*args)
+    assert r.rc != 0 and r.out == ""
+    assert "container does not exist" in one_line(r.err)
+
+
+def test_delete_force_of_a_missing_container_succeeds(rt: Runtime) -> None:
+    r = rt("delete", "--force", "no-such-id")
+    assert (r.rc, r.out, r.err) == (0, "", "")
+    r = rt("delete", "-f", "no-such-id")
+    assert (r.rc, r.out, r.err) == (0, "", "")
+
+
+def test_double_create_keeps_the_first(rt: Runtime) -> None:
+    b = rt.bundle(SLEEP)
+    assert rt("create", "--bundle", str(b.path), b.id).rc == 0
+    before = rt.state(b.id)
+    r = rt("create", "--bundle", str(b.path), b.id)
+    assert r.rc != 0 and r.out == ""
+    assert "container with id exists" in one_line(r.err)
+    after = rt.state(b.id)
+    assert after == before  # the failed create did not touch the existing container
+    assert rt("start", b.id).rc == 0
+    assert rt.state(b.id)["status"] == "running"
+
+
+def test_run_with_a_taken_id(rt: Runtime) -> None:
+    b = rt.bundle(SLEEP)
+    assert rt("create", "--bundle", str(b.path), b.id).rc == 0
+    r = rt("run", "--bundle", str(b.path), b.id)
+    assert r.rc != 0 and "container with id exists" in one_line(r.err)
+    assert rt.state(b.id)["status"] == "created"
+
+
+def test_start_twice(rt: Runtime, tmp_path: Path) -> None:
+    b = rt.bundle(["sh", "-c", "echo once; exec sleep 1000"])
+    out = tmp_path / "out"
+    with open(out, "wb") as f:
+        assert rt("create", "--bundle", str(b.path), b.id, stdout=f).rc == 0
+    assert rt("start", b.id).rc == 0
+    r = rt("start", b.id)
+    assert r.rc != 0 and r.out == ""
+    assert "running" in one_line(r.err)
+    wait_until(lambda: out.read_bytes() == b"once\n")
+    assert rt.state(b.id)["status"] == "running"
+
+
+def test_start_a_stopped_container(rt: Runtime) -> None:
+    b = rt.bundle(["true"])
+    assert rt("create", "--bundle", str(b.path), b.id).rc == 0
+    pid = rt.state(b.id)["pid"]
+    assert rt("start", b.id).rc == 0
+    os.waitpid(pid, 0)
+    r = rt("start", b.id)
+    assert r.rc != 0 and "stopped" in one_line(r.err)
+
+
+def test_kill_a_stopped_container(rt: Runtime) -> None:
+    b = rt.bundle(["true"])
+    assert rt("create", "--bundle", str(b.path), b.id).rc == 0
+    pid = rt.state(b.id)["pid"]
+    assert rt("start", b.id).rc == 0
+    os.waitpid(pid, 0)
+    assert rt.state(b.id)["status"] == "stopped"
+    r = rt("kill", b.id, "9")
+    assert r.rc != 0 and r.out == ""
+    assert "container not running" in one_line(r.err)
+    r = rt("delete", b.id)
+    assert (r.rc, r.out, r.err) == (0, "", "")
+    rt.assert_nothing_left(b)
+
+
+def test_kill_with_an_unknown_signal(rt: Runtime) -> None:
+    b = rt.bundle(SLEEP)
+    assert rt("create", "--bundle", str(b.path), b.id).rc == 0
+    r = rt("kill", b.id, "SIGNOPE")
+    assert r.rc != 0 and "SIGNOPE" in one_line(r.err)
+    assert rt.state(b.id)["status"] == "created"
+
+
+def test_delete_a_running_container_needs_force(rt: Runtime) -> None:
+    b = rt.bundle(SLEEP)
+    assert rt("create", "--bundle", str(b.path), b.id).rc == 0
+    assert rt("start", b.id).rc == 0
+    pid = rt.state(b.id)["pid"]
+    r = rt("delete", b.id)
+    assert r.rc != 0 and r.out == ""
+    assert "running" in one_line(r.err)
+    assert rt.state(b.id)["status"] == "running"
+    assert os.path.exists(f"/proc/{pid}")
+    r = rt("delete", "--force", b.id)
+    assert (r.rc, r.out, r.err) == (0, "", "")
+    os.waitpid(pid, 0)
+    rt.assert_nothing_left(b)
+
+
+def test_delete_a_created_container(rt: Runtime) -> None:
+    """runc deletes (kills) a created container without --force."""
+    b = rt.bundle(SLEEP)
+    assert rt("create", "--bundle", str(b.path), b.id).rc == 0
+    pid = rt.state(b.id)["pid"]
+    r = rt("delete", b.id)
+    assert (r.rc, r.out, r.err) == (0, "", "")
+    os.waitpid(pid, 0)
+    rt.assert_nothing_left(b)
+
+
+def test_kill_all(rt: Runtime) -> None:
+    b = rt.bundle(["sh", "-c", "sleep 1000 & sleep 1000 & wait"])
+    assert rt("create", "--bundle", str(b.path), b.id).rc == 0
+    pid = rt.state(b.id)["pid"]
+    assert rt("start", b.id).rc == 0
+    r = rt("kill", "--all", b.id, "9")
+    assert (r.rc, r.out, r.err) == (0, "", "")
+    os.waitpid(pid, 0)
+    assert rt.state(b.id)["status"] == "stopped"
+    assert rt("delete", b.id).rc == 0
+    rt.assert_nothing_left(b)
+
+
+# -- bad input ----------------------------------------------------------------------------
+def _hook(kind: str, path: str, args: list[str] | None = None,
+          timeout: int | None = None) -> Callable[[dict], None]:
+    def mutate(c: dict) -> None:
+        hook: dict[str, Any] = {"path": path}
+        if args:
+            hook["args"] = args
+        if timeout:
+            hook["timeout"] = timeout
+        c.setdefault("hooks", {}).setdefault(kind, []).append(hook)
+    return mutate
+
+
+def _set(fn: Callable[[dict], None]) -> Callable[[dict], None]:
+    return fn
+
+
+BAD_INPUT: list[tuple[str, list[str], Callable[[dict], None] | None, str]] = [
+    ("unknown namespace", SLEEP,
+     lambda c: c["linux"]["namespaces"].append({"type": "foo"}), "foo"),
+    ("missing rootfs", SLEEP, lambda c: c["root"].update(path="no-such-rootfs"), "rootfs"),
+    ("missing executable", ["no-such-program"], None, "executable file not found in $PATH"),
+    ("missing absolute executable", ["/bin/no-such-program"], None, "no-such-program"),
+    ("failing createRuntime hook", SLEEP, _hook("createRuntime", "/bin/false"),
+     "createRuntime"),
+    ("failing prestart hook", SLEEP, _hook("prestart", "/bin/false"), "prestart"),
+    ("failing createContainer hook", SLEEP, _hook("createContainer", "/bin/false"),
+     "createContainer"),
+    ("hook timeout", SLEEP, _hook("createRuntime", "/bin/sleep", ["sleep", "30"], timeout=1),
+     "createRuntime"),
+    ("missing hook binary", SLEEP, _hook("createRuntime", "/no/such/hook"), "/no/such/hook"),
+    ("bad mount type", SLEEP,
+     lambda c: c["mounts"].append({"destination": "/mnt", "type": "nosuchfs",
+                                   "source": "none"}), "/mnt"),
+    ("bind of a missing source", SLEEP,
+     lambda c: c["mounts"].append({"destination": "/mnt", "type": "bind",
+                                   "source": "/no/such/source", "options": ["rbind"]}),
+     "/no/such/source"),
+    ("bad rlimit", SLEEP,
+     lambda c: c["process"]["rlimits"].append({"type": "RLIMIT_BOGUS", "soft": 1, "hard": 1}),
+     "RLIMIT_BOGUS"),
+    ("bad capability", SLEEP,
+     lambda c: c["process"]["capabilities"]["bounding"].append("CAP_BOGUS"), "CAP_BOGUS"),
+    ("bad cwd type", SLEEP, lambda c: c["process"].update(cwd="relative/dir"), "cwd"),
+    ("userns without mappings", SLEEP,
+     lambda c: c["linux"]["namespaces"].append({"type": "user"}), "mappings"),
+    ("join a missing namespace", SLEEP,
+     lambda c: c["linux"]["namespaces"].__setitem__(1, {"type": "network",
+                                                        "path": "/no/such/netns"}),
+     "/no/such/netns"),
+    ("cgroup limit refused", SLEEP,
+     lambda c: c["linux"].setdefault("resources", {}).update(
+         {"cpu": {"cpus": "9999"}}), "cpuset"),
+]
+
+
+# `run` shares create's code path: a subset is enough (keeps the suite fast)
+RUN_SUBSET = ("unknown namespace", "missing executable", "failing createRuntime hook",
+              "failing createContainer hook", "bad mount type", "cgroup limit refused")
+CASES = [("create", *case) for case in BAD_INPUT] + \
+    [("run", *case) for case in BAD_INPUT if case[0] in RUN_SUBSET] + \
+    [("create", "terminal without console socket", SLEEP,
+      lambda c: c["process"].update(terminal=True), "console")]
+
+
+@pytest.mark.parametrize(("verb", "what", "args", "mutate", "needle"), CASES,
+                         ids=[f"{c[0]}-{c[1]}" for c in CASES])
+def test_bad_input_leaves_nothing(rt: Runtime, verb: str, what: str, args: list[str],
+                                  mutate: Callable[[dict], None] | None, needle: str) -> None:
+    b = rt.bundle(args, mutate, own_rootfs=True)
+    r = rt(verb, "--bundle", str(b.path), b.id)
+    assert r.rc != 0, r
+    assert r.out == ""
+    assert needle in one_line(r.err), r.err
+    rt.assert_nothing_left(b)
+    assert rt("list", "-q").out == ""
+
+
+def _bad_bundle(rt: Runtime, name: str, content: str | None) -> Bundle:
+    b = rt.bundle(SLEEP, own_rootfs=True)
+    if content is None:
+        (b.path / "config.json").unlink()
+    else:
+        (b.path / "config.json").write_text(content)
+    return b
+
+
+@pytest.mark.parametrize("verb", ["create"])
+@pytest.mark.parametrize(("content", "needle"), [
+    (None, "config.json"),
+    ('{"ociVersion": "1.0.2",\n "root": {"path": "rootfs"},,\n}', "line 2"),
+    ("", "config.json"),
+    ("[]", "config.json"),
+    ('{"ociVersion": "1.0.2", "root": {"path": "rootfs"}}', "process"),
+])
+def test_bad_config_json(rt: Runtime, verb: str, content: str | None, needle: str) -> None:
+    b = _bad_bundle(rt, "bad", content)
+    r = rt(verb, "--bundle", str(b.path), b.id)
+    assert r.rc != 0 and r.out == ""
+    line = one_line(r.err)
+    assert needle in line or (needle == "config.json" and "invalid config" in line), line
+    rt.assert_nothing_left(b)
+
+
+def test_no_bundle(rt: Runtime, tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-bundle"
+    r = rt("create", "--bundle", str(missing), "nobundle")
+    assert r.rc != 0 and r.out == ""
+    assert str(missing) in one_line(r.err)
+    assert not os.path.exists(os.path.join(rt.root, "nobundle"))
+
+
+def test_bundle_defaults_to_cwd(rt: Runtime) -> None:
+    b = rt.bundle(SLEEP)
+    r = rt("--help")  # sanity: the launcher works from the runtime's workdir
+    assert r.rc == 0
+    os.rename(b.path / "config.json", rt.workdir / "config.json")
+    try:
+        r = rt("create", b.id)
+        assert r.rc == 0, r
+        assert rt.state(b.id)["bundle"] == str(rt.workdir)
+    finally:
+        os.rename(rt.workdir / "config.json", b.path / "config.json")
+
+
+def test_pid_file_in_a_missing_directory_leaves_nothing(rt: Runtime, tmp_path: Path) -> None:
+    """The pid file is written last, after the init is set up: its failure must undo it all."""
+    b = rt.bundle(SLEEP, own_rootfs=True)
+    pid_file = tmp_path / "no-such-dir" / "init.pid"
+    r = rt("create", "--bundle", str(b.path), "--pid-file", str(pid_file), b.id)
+    assert r.rc != 0 and r.out == ""
+    assert "no-such-dir" in one_line(r.err)
+    rt.assert_nothing_left(b)
+
+
+def test_console_socket_nobody_listens(rt: Runtime, tmp_path: Path) -> None:
+    b = rt.bundle(SLEEP, lambda c: c["process"].update(terminal=True), own_rootfs=True)
+    r = rt("create", "--bundle", str(b.path), "--console-socket", str(tmp_path / "none.sock"),
+           b.id)
+    assert r.rc != 0 and r.out == ""
+    assert "none.sock" in one_line(r.err)
+    rt.assert_nothing_left(b)
+
+
+def test_console_socket_without_terminal(rt: Runtime, tmp_path: Path) -> None:
+    b = rt.bundle(SLEEP, own_rootfs=True)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.bind(str(tmp_path / "pty.sock"))
+    sock.listen(1)
+    try:
+        r = rt("create", "--bundle", str(b.path), "--console-socket", str(tmp_path / "pty.sock"),
+               b.id)
+    finally:
+        sock.close()
+    assert r.rc != 0 and "console" in one_line(r.err)
+    rt.assert_nothing_left(b)
+
+
+def test_systemd_cgroup_is_refused_before_anything(rt: Runtime) -> None:
+    b = rt.bundle(SLEEP, own_rootfs=True)
+    r = rt("create", "--bundle", str(b.path), b.id, global_args=("--systemd-cgroup",))
+    assert r.rc != 0 and "not supported" in one_line(r.err)
+    rt.assert_nothing_left(b)
+
+
+def test_failed_create_logs_one_json_error(rt: Runtime, tmp_path: Path) -> None:
+    """containerd decodes the --log file as a stream and takes the last error object."""
+    b = rt.bundle(["no-such-program"], own_rootfs=True)
+    log = tmp_path / "log.json"
+    r = rt("create", "--bundle", str(b.path), b.id,
+           global_args=("--log", str(log), "--log-format", "json"))
+    assert r.rc != 0
+    objs = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [o["level"] for o in objs] == ["error"]
+    assert "executable file not found in $PATH" in objs[0]["msg"]
+    assert r.err.strip() == objs[0]["msg"]
+    rt.assert_nothing_left(b)

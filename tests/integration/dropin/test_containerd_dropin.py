@@ -1,0 +1,320 @@
+"""containerd 1.6 (Debian) drives runc and pyrunc the same way: ``ctr run --runc-binary`` and
+``runc`` found first on the shim's PATH (containerd's opt bin dir). Every test runs twice, once
+per runtime; the test id says which."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import dropin_env as env
+import pytest
+from dropin_pty import run_on_pty
+from dropin_tasks_api import update_task
+
+pytestmark = pytest.mark.root
+
+CGROUP_V1 = Path("/sys/fs/cgroup")
+LOOP = "while :; do sleep 0.1; done"
+
+
+class Ctr:
+    """ctr bound to the private containerd, selecting the runtime under test."""
+
+    def __init__(self, daemon: env.Containerd, runtime, new_id) -> None:
+        self.daemon = daemon
+        self.runtime = runtime
+        self.new_id = new_id
+        self.created: list[str] = []
+
+    def run_argv(self, container_id: str, *cmd: str, rm: bool = True, detach: bool = False,
+                 flags: tuple[str, ...] = (), runc_binary: bool = True) -> list[str]:
+        argv = ["run"]
+        argv += ["--rm"] if rm else []
+        argv += ["-d"] if detach else []
+        argv += ["--runc-binary", self.runtime.path] if runc_binary else []
+        argv += [*flags, env.IMAGE, container_id, *cmd]
+        return self.daemon.ctr_argv(*argv)
+
+    def run(self, *cmd: str, input: str | None = None, flags: tuple[str, ...] = (),
+            runc_binary: bool = True) -> subprocess.CompletedProcess:
+        container_id = self.new_id()
+        self.created.append(container_id)
+        argv = self.run_argv(container_id, *cmd, flags=flags, runc_binary=runc_binary)
+        return env.run(argv, check=False, input=input)
+
+    def start(self, *cmd: str, runc_binary: bool = True) -> str:
+        """``ctr run -d``; returns the id once the task is RUNNING."""
+        container_id = self.new_id()
+        self.created.append(container_id)
+        env.run(self.run_argv(container_id, *cmd, rm=False, detach=True,
+                              runc_binary=runc_binary))
+        self.wait_status(container_id, "RUNNING")
+        options = self.daemon.bundle(container_id) / "options.json"
+        if runc_binary:  # the shim really runs the runtime under test
+            assert json.loads(options.read_text())["binary_name"] == self.runtime.path
+        return container_id
+
+    def ctr(self, *args: str, check: bool = False, **kw) -> subprocess.CompletedProcess:
+        return self.daemon.ctr(*args, check=check, **kw)
+
+    def status(self, container_id: str) -> str:
+        return self.daemon.tasks().get(container_id, (0, "NONE"))[1]
+
+    def pid(self, container_id: str) -> int:
+        return self.daemon.tasks()[container_id][0]
+
+    def wait_status(self, container_id: str, status: str) -> None:
+        env.wait_for(lambda: self.status(container_id) == status, timeout=30,
+                     what=f"task {container_id} to be {status}")
+
+    def delete_task(self, container_id: str) -> int:
+        """``ctr task delete``; returns the task's exit status (ctr logs non-zero ones)."""
+        result = self.ctr("task", "delete", container_id)
+        assert result.returncode == 0, result.stderr
+        found = re.search(r"exit with non-zero exit code (\d+)", result.stderr)
+        return int(found.group(1)) if found else 0
+
+    def rootfs(self, container_id: str) -> Path:
+        return self.daemon.bundle(container_id) / "rootfs"
+
+    def cleanup(self) -> None:
+        for container_id in self.created:
+            self.daemon.remove(container_id)
+
+
+@pytest.fixture
+def ctr(containerd, runtime, new_id):
+    helper = Ctr(containerd, runtime, new_id)
+    yield helper
+    helper.cleanup()
+
+
+def cgroup_file(daemon: env.Containerd, controller: str, container_id: str, name: str) -> Path:
+    return CGROUP_V1 / controller / daemon.namespace / container_id / name
+
+
+def test_run_rm_exit_codes(ctr):
+    ok = ctr.run("sh", "-c", "echo out")
+    assert (ok.returncode, ok.stdout) == (0, "out\n"), ok.stderr
+    failed = ctr.run("sh", "-c", "exit 3")
+    assert failed.returncode == 3, failed.stderr
+    listed = ctr.ctr("container", "ls", "-q").stdout.split()
+    assert not set(ctr.created) & set(listed)
+
+
+def test_stdin_stdout_stderr(ctr):
+    result = ctr.run("sh", "-c", 'read a; read b; echo "$b $a"; echo to-stderr >&2',
+                     input="line1\nline2\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "line2 line1\n"
+    assert "to-stderr" in result.stderr
+
+
+def test_env_and_cwd(ctr):
+    result = ctr.run("sh", "-c", 'echo "$FOO"; pwd', flags=("--env", "FOO=bar baz",
+                                                           "--cwd", "/tmp"))
+    assert (result.returncode, result.stdout) == (0, "bar baz\n/tmp\n"), result.stderr
+
+
+def test_create_failure_reported_through_json_log(ctr):
+    result = ctr.run("no-such-command")
+    assert result.returncode != 0
+    assert "OCI runtime create failed" in result.stderr
+    assert "executable file not found" in result.stderr
+    assert "unable to retrieve OCI runtime error" not in result.stderr
+    container_id = ctr.created[-1]
+    assert not (ctr.daemon.runtime_root / container_id).exists()
+
+
+def test_tty(ctr):
+    container_id = ctr.new_id()
+    ctr.created.append(container_id)
+    argv = ctr.run_argv(container_id, "sh", "-c",
+                        'tty; echo ready; read x; echo "got:$x"; exit 4', flags=("-t",))
+    result = run_on_pty(argv, reply_to=("ready", "hello\r"))
+    assert result.returncode == 4, result
+    assert "/dev/pts/0" in result.output
+    assert "got:hello" in result.output
+
+
+def test_exec_exit_codes_and_output(ctr):
+    container_id = ctr.start("sleep", "1000")
+    ok = ctr.ctr("task", "exec", "--exec-id", "e0", container_id, "sh", "-c",
+                 'echo "in $(pwd) as $(id -u)"')
+    assert (ok.returncode, ok.stdout) == (0, "in / as 0\n"), ok.stderr
+    failed = ctr.ctr("task", "exec", "--exec-id", "e1", container_id, "sh", "-c",
+                     "echo err >&2; exit 7")
+    assert failed.returncode == 7, failed.stderr
+    assert "err" in failed.stderr
+    assert ctr.status(container_id) == "RUNNING"
+
+
+def test_exec_tty(ctr):
+    container_id = ctr.start("sleep", "1000")
+    argv = ctr.daemon.ctr_argv("task", "exec", "-t", "--exec-id", "et", container_id,
+                               "sh", "-c", 'tty; echo ready; read x; echo "got:$x"; exit 6')
+    result = run_on_pty(argv, reply_to=("ready", "typed\r"))
+    assert result.returncode == 6, result
+    assert "/dev/pts/" in result.output
+    assert "got:typed" in result.output
+
+
+def test_exec_failure(ctr):
+    container_id = ctr.start("sleep", "1000")
+    result = ctr.ctr("task", "exec", "--exec-id", "bad", container_id, "no-such-command")
+    assert result.returncode != 0
+    assert "OCI runtime exec failed" in result.stderr
+    assert "executable file not found" in result.stderr
+    assert ctr.status(container_id) == "RUNNING"
+
+
+def test_ps_lists_init_and_exec(ctr):
+    container_id = ctr.start("sleep", "1000")
+    init_pid = ctr.pid(container_id)
+    detached = ctr.ctr("task", "exec", "-d", "--exec-id", "bg", container_id, "sleep", "999")
+    assert detached.returncode == 0, detached.stderr
+
+    def pids() -> set[int]:
+        rows = ctr.ctr("task", "ps", container_id, check=True).stdout.splitlines()[1:]
+        return {int(row.split()[0]) for row in rows if row.strip()}
+
+    listed = env.wait_for(lambda: _exactly(pids(), 2), timeout=10,
+                          what="two processes in ctr task ps")
+    assert init_pid in listed
+    other = (listed - {init_pid}).pop()
+    assert Path(f"/proc/{other}/cmdline").read_bytes().split(b"\0")[:2] == [b"sleep", b"999"]
+
+
+def test_pause_resume(ctr):
+    container_id = ctr.start("sh", "-c", LOOP)
+    freezer = cgroup_file(ctr.daemon, "freezer", container_id, "freezer.state")
+    paused = ctr.ctr("task", "pause", container_id)
+    assert paused.returncode == 0, paused.stderr
+    assert ctr.status(container_id) == "PAUSED"
+    assert freezer.read_text().strip() == "FROZEN"
+    resumed = ctr.ctr("task", "resume", container_id)
+    assert resumed.returncode == 0, resumed.stderr
+    assert ctr.status(container_id) == "RUNNING"
+    assert freezer.read_text().strip() == "THAWED"
+
+
+def test_update_through_tasks_api(ctr):
+    container_id = ctr.start("sleep", "1000")
+    update_task(ctr.daemon.address, ctr.daemon.namespace, container_id,
+                {"memory": {"limit": 64 << 20}, "cpu": {"shares": 512}})
+    limit = cgroup_file(ctr.daemon, "memory", container_id, "memory.limit_in_bytes")
+    assert int(limit.read_text()) == 64 << 20
+    shares = cgroup_file(ctr.daemon, "cpu", container_id, "cpu.shares")
+    assert int(shares.read_text()) == 512
+    assert ctr.status(container_id) == "RUNNING"
+
+
+def test_kill_with_signals(ctr):
+    script = ("trap 'echo usr1 >> /tmp/signals' USR1; "
+              "trap 'echo term >> /tmp/signals; exit 42' TERM; "
+              f"touch /tmp/ready; {LOOP}")
+    container_id = ctr.start("sh", "-c", script)
+    rootfs = ctr.rootfs(container_id)
+    env.wait_for(lambda: (rootfs / "tmp" / "ready").exists(), what="the traps to be set")
+    signals = rootfs / "tmp" / "signals"
+    assert ctr.ctr("task", "kill", "-s", "SIGUSR1", container_id).returncode == 0
+    env.wait_for(lambda: signals.exists() and signals.read_text() == "usr1\n",
+                 what="SIGUSR1 to be handled")
+    assert ctr.status(container_id) == "RUNNING"
+    assert ctr.ctr("task", "kill", "-s", "SIGTERM", container_id).returncode == 0
+    ctr.wait_status(container_id, "STOPPED")
+    assert signals.read_text() == "usr1\nterm\n"
+    assert ctr.delete_task(container_id) == 42
+
+
+def test_kill_all(ctr):
+    # pid 1 (sh, no TERM handler) ignores SIGTERM; only --all reaches the two sleeps, then
+    # `wait` returns and the task ends
+    container_id = ctr.start("sh", "-c", "sleep 1001 & sleep 1002 & wait")
+    init_pid = ctr.pid(container_id)
+    children = env.wait_for(lambda: _exactly(_children(init_pid), 2),
+                            what="both sleeps to start")
+    assert ctr.ctr("task", "kill", "-s", "SIGTERM", container_id).returncode == 0
+    assert ctr.status(container_id) == "RUNNING"
+    result = ctr.ctr("task", "kill", "-a", "-s", "SIGTERM", container_id)
+    assert result.returncode == 0, result.stderr
+    ctr.wait_status(container_id, "STOPPED")
+    assert not [pid for pid in children if _alive(pid)]
+
+
+def test_delete(ctr):
+    container_id = ctr.start("sleep", "1000")
+    init_pid = ctr.pid(container_id)
+    state_dir = ctr.daemon.runtime_root / container_id
+    memory_cgroup = cgroup_file(ctr.daemon, "memory", container_id, "")
+    assert state_dir.is_dir() and memory_cgroup.is_dir()
+    refused = ctr.ctr("task", "delete", container_id)
+    assert refused.returncode != 0
+    assert ctr.status(container_id) == "RUNNING"
+    assert ctr.ctr("task", "kill", "-s", "SIGKILL", container_id).returncode == 0
+    ctr.wait_status(container_id, "STOPPED")
+    assert ctr.delete_task(container_id) == 137
+    assert container_id not in ctr.daemon.tasks()
+    assert not _alive(init_pid)
+    assert not state_dir.exists()
+    assert not memory_cgroup.exists()
+    assert ctr.ctr("container", "delete", container_id).returncode == 0
+
+
+# -- pyrunc as `runc` on the shim's PATH (containerd's opt bin dir) --------------------------------
+@pytest.fixture
+def path_runc(ctr):
+    """Install a logging wrapper named ``runc`` in containerd's opt bin dir for this test."""
+    wrapper = ctr.daemon.opt_bin / "runc"
+    calls = ctr.daemon.base / f"calls-{os.getpid()}.log"
+    calls.write_text("")
+    temp = wrapper.with_suffix(".tmp")
+    temp.write_text(f'#!/bin/sh\necho "{ctr.runtime.path} $*" >> {calls}\n'
+                    f'exec {ctr.runtime.path} "$@"\n')
+    temp.chmod(0o755)
+    os.replace(temp, wrapper)
+    yield calls
+    ctr.cleanup()
+    ctr.created.clear()
+    wrapper.unlink()
+
+
+def test_runtime_found_on_shim_path(ctr, path_runc):
+    result = ctr.run("sh", "-c", "echo via-path; exit 3", runc_binary=False)
+    assert (result.returncode, result.stdout) == (3, "via-path\n"), result.stderr
+    container_id = ctr.start("sleep", "1000", runc_binary=False)
+    assert ctr.ctr("task", "pause", container_id).returncode == 0
+    assert ctr.status(container_id) == "PAUSED"
+    assert ctr.ctr("task", "resume", container_id).returncode == 0
+    assert ctr.ctr("task", "kill", "-s", "SIGKILL", container_id).returncode == 0
+    ctr.wait_status(container_id, "STOPPED")
+    assert ctr.delete_task(container_id) == 137
+    verbs = [line.split()[1:] for line in path_runc.read_text().splitlines()]
+    runtimes = {line.split()[0] for line in path_runc.read_text().splitlines()}
+    assert runtimes == {ctr.runtime.path}
+    for verb in ("create", "start", "pause", "resume", "kill", "delete"):
+        assert any(verb in call and container_id in call for call in verbs), (verb, verbs)
+
+
+def _exactly(items, count: int):
+    return items if len(items) == count else None
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        tasks = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(p) for p in tasks.split()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

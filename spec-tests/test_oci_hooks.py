@@ -139,7 +139,9 @@ def test_poststop_status_is_stopped(make, outdir):
 
 
 def failing(name: str) -> dict:
-    return {"path": "/bin/sh", "args": ["sh", "-c", f"echo {name} failed >&2; exit 3"]}
+    """A hook that reads its state, complains and fails."""
+    return {"path": "/bin/sh",
+            "args": ["sh", "-c", f"cat >/dev/null; echo {name} failed >&2; exit 3"]}
 
 
 @pytest.mark.parametrize("name", ["prestart", "createRuntime", "createContainer"])
@@ -207,3 +209,18 @@ def test_hook_timeout(make, rootfs):
     problems = leftovers(ctr.rt.root, ctr.id, ctr.config["linux"]["cgroupsPath"],
                          str(ctr.bundle), rootfs)
     assert not problems, problems
+
+
+@pytest.mark.parametrize("name", ["createRuntime", "poststart"])
+def test_hook_that_ignores_its_stdin(make, name):
+    """A hook need not read the state: with 200 KB of annotations it cannot all fit in a pipe,
+    so the runtime sees EPIPE and must not die of it; the hook succeeded."""
+    ctr = make()
+    ctr.config["annotations"] = {f"org.spectest.pad{i}": "x" * 1000 for i in range(200)}
+    ctr.config["process"]["args"] = [PROBE, "sleep"]
+    ctr.config["hooks"] = {name: [{"path": "/bin/sh", "args": ["sh", "-c", "exit 0"]}]}
+    res = ctr.create()
+    assert res.returncode == 0, res.stderr
+    res = ctr.start()
+    assert res.returncode == 0, res.stderr
+    assert ctr.state()["status"] == "running"

@@ -10,20 +10,19 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import ssl
 import threading
 import time
 from dataclasses import dataclass
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from pyengine import reference as refs
 from pyengine.content import ContentStore
 from pyengine.digest import Digest
-from pyengine.errors import EngineError, NotFound
+from pyengine.errors import EngineError
 from pyengine.registry import media_types as mt
 from pyengine.registry.auth import Authenticator
-from pyengine.registry.config import Credentials, RegistryConfig, is_loopback
+from pyengine.registry.config import RegistryConfig, is_loopback
 from pyengine.registry.descriptor import (
     Descriptor,
     Platform,
@@ -52,7 +51,6 @@ log = logging.getLogger("pyengine.registry")
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 10
-_LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 
 
 @dataclass(frozen=True)
@@ -476,115 +474,27 @@ class RegistryClient:
 
         return push(self, ref, store, manifest_digest, progress, mount_from or [], max_workers)
 
-    # -- listing -----------------------------------------------------------------------------
+    # -- listing and login (implemented in their own modules) --------------------------------
     def catalog(self, registry: str, n: int | None = None, last: str | None = None) -> CatalogPage:
         """One page of the registry's catalog (``n`` entries after ``last``)."""
-        host = registry_host(registry)
-        query = []
-        if n is not None:
-            query.append(f"n={int(n)}")
-        if last:
-            query.append(f"last={last}")
-        path = "/v2/_catalog" + ("?" + "&".join(query) if query else "")
-        response = self.request(
-            host, "GET", path, scopes=frozenset({"registry:catalog:*"}),
-            headers={"Accept": "application/json"},
-        )
-        self.raise_for_status(response, f"catalog of {host}")
-        with response:
-            doc = self._json(response, f"catalog of {host}")
-            next_last = self._next_param(response.header("Link"), "last")
-        repositories = doc.get("repositories") or []
-        return CatalogPage([str(r) for r in repositories], next_last)
+        from pyengine.registry.listing import catalog
+
+        return catalog(self, registry, n, last)
 
     def tags(self, repo: refs.Reference | str, page_size: int | None = None) -> list[str]:
         """All tags of a repository (following pagination)."""
-        ref = refs.parse_repository(repo) if isinstance(repo, str) else repo
-        host = self.endpoints(ref.domain)[-1]
-        path = f"/v2/{ref.repository}/tags/list" + (f"?n={page_size}" if page_size else "")
-        tags: list[str] = []
-        for _ in range(10_000):
-            response = self.request(
-                host, "GET", path, scopes=pull_scope(ref.repository),
-                headers={"Accept": "application/json"},
-            )
-            if response.status == 404:
-                response.close()
-                raise NotFound(f"tags of {ref.familiar_name()}: repository not found")
-            self.raise_for_status(response, f"tags of {ref.familiar_name()}")
-            with response:
-                doc = self._json(response, f"tags of {ref.familiar_name()}")
-                link = response.header("Link")
-            tags.extend(str(t) for t in doc.get("tags") or [])
-            next_url = self._next_link(link)
-            if not next_url:
-                return tags
-            path = next_url
-        return tags
+        from pyengine.registry.listing import tags
 
-    def _json(self, response: Response, what: str) -> dict:
-        try:
-            doc = json.loads(response.read(self.config.max_manifest_size))
-        except ValueError as exc:
-            raise RegistryResponseError(f"{what}: invalid JSON answer ({exc})", 200) from None
-        if not isinstance(doc, dict):
-            raise RegistryResponseError(f"{what}: answer is not a JSON object", 200)
-        return doc
+        return tags(self, repo, page_size)
 
-    @staticmethod
-    def _next_link(link: str | None) -> str | None:
-        if not link:
-            return None
-        match = _LINK_NEXT.search(link)
-        return match.group(1) if match else None
-
-    def _next_param(self, link: str | None, name: str) -> str | None:
-        url = self._next_link(link)
-        if not url:
-            return None
-        values = parse_qs(urlsplit(url).query).get(name)
-        return values[0] if values else None
-
-    # -- login -------------------------------------------------------------------------------
     def check_login(self, registry: str, username: str, password: str) -> str:
         """Verify credentials against ``registry``; remember them in this client on success.
 
         Returns the registry host. Raises AuthenticationFailed when they are refused.
         """
-        host = registry_host(registry)
-        credentials = Credentials(username, password)
-        base = self.base_url(host)
-        with self.transport.request("GET", base + "/v2/") as response:
-            status = response.status
-            challenge_header = response.header("WWW-Authenticate")
-        if status == 200:
-            self.auth.set_credentials(host, credentials)
-            return host
-        if status != 401:
-            raise RegistryResponseError(f"login to {host}: /v2/ answered HTTP {status}", status)
-        challenge = self.auth.remember_challenge(host, challenge_header)
-        if challenge is None:
-            raise AuthenticationFailed(f"login to {host}: unsupported authentication challenge")
-        if challenge.scheme == "basic":
-            from pyengine.registry.auth import basic_header
+        from pyengine.registry.login import check_login
 
-            authorization = basic_header(credentials)
-        else:
-            token = self.auth.fetch_token(host, challenge, frozenset(), credentials)
-            authorization = "Bearer " + token.value
-        with self.transport.request(
-            "GET", base + "/v2/", headers={"Authorization": authorization}
-        ) as response:
-            status = response.status
-        if status == 401:
-            raise AuthenticationFailed(
-                f"login to {host} failed for user {username!r}: unauthorized: incorrect "
-                "username or password"
-            )
-        if status != 200:
-            raise RegistryResponseError(f"login to {host}: /v2/ answered HTTP {status}", status)
-        self.auth.set_credentials(host, credentials)
-        return host
+        return check_login(self, registry, username, password)
 
 
 __all__ = [

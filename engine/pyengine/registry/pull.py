@@ -63,6 +63,10 @@ def pull(
         reporter.emit(layer.short_id, pg.WAITING)
     cancel = threading.Event()
     fetcher = BlobFetcher(client, host, ref.repository, store, reporter, cancel)
+    if wanted is not None and resolved.index is None:
+        # A single-platform image pulled with --platform: check its config before the layers.
+        fetcher.fetch(manifest.config, False)
+        check_config_platform(store, manifest.config.digest, wanted, what)
     with ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="pull") as pool:
         futures = [
             pool.submit(fetcher.fetch, blob, blob.digest in layer_ids) for blob in blobs
@@ -75,8 +79,6 @@ def pull(
             errors = [f.exception() for f in futures if f.exception() is not None]
             real = [e for e in errors if not isinstance(e, PullCancelled)]
             raise (real or errors)[0]  # type: ignore[misc]
-    if wanted is not None and resolved.index is None:
-        check_config_platform(store, manifest.config.digest, wanted, what)
     store.write_blob(resolved.manifest_bytes, expected=resolved.descriptor.digest)
     if resolved.index is not None and resolved.index_bytes is not None:
         store.write_blob(resolved.index_bytes, expected=resolved.index.digest)

@@ -224,3 +224,14 @@ def test_pull_uncompressed_layer(registry, store, busybox_layout, tmp_path):
         result = client.pull(f"{registry.host}/bb/plain-tar:v1", store)
     assert mt.layer_compression(result.layers[0].media_type) == "none"
     assert store.read_bytes(layer_digest) == layer
+
+
+def test_single_manifest_of_another_platform_is_refused(client, store, registry,
+                                                        pushed_busybox):
+    reference = pushed_busybox(registry, "bb/arm-only", "arm64")
+    with pytest.raises(PlatformNotFound) as info:
+        client.pull(reference, store, platform="linux/amd64")
+    assert "linux/arm64" in str(info.value) and "linux/amd64" in str(info.value)
+    assert len(list(store.walk())) == 1  # only the config was fetched
+    result = client.pull(reference, store, platform="linux/arm64")
+    assert store.exists(result.manifest_digest)

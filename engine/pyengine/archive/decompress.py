@@ -121,22 +121,100 @@ def _gzip_chunks(src: _PrefixedStream) -> Iterator[bytes]:
         yield out
 
 
+class _ZstdFrames:
+    """Follows zstd frame and block headers in the compressed bytes (without decompressing) to
+    tell whether the stream ended on a frame boundary: the zstandard package's streaming reader
+    reports a truncated stream as a silent end of data."""
+
+    _SKIPPABLE = range(0x184D2A50, 0x184D2A60)
+
+    def __init__(self) -> None:
+        self._buf = b""
+        self._need = 4
+        self._skip = 0
+        self._state = "magic"
+        self._checksum = False
+
+    @property
+    def at_frame_boundary(self) -> bool:
+        return self._state == "magic" and not self._buf and not self._skip
+
+    def feed(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            if self._skip:
+                take = min(self._skip, len(view))
+                self._skip -= take
+                view = view[take:]
+                continue
+            take = min(self._need - len(self._buf), len(view))
+            self._buf += bytes(view[:take])
+            view = view[take:]
+            if len(self._buf) == self._need:
+                field, self._buf = self._buf, b""
+                self._advance(field)
+
+    def _advance(self, field: bytes) -> None:
+        value = int.from_bytes(field, "little")
+        if self._state == "magic":
+            if field == ZSTD_MAGIC:
+                self._state, self._need = "descriptor", 1
+            elif value in self._SKIPPABLE:
+                self._state, self._need = "skippable", 4
+            else:
+                raise CorruptLayer("apply layer: zstd stream has garbage between frames")
+        elif self._state == "skippable":
+            self._skip = value
+            self._state, self._need = "magic", 4
+        elif self._state == "descriptor":
+            single_segment = bool(value & 0x20)
+            self._checksum = bool(value & 0x04)
+            size_field = {0: 1 if single_segment else 0, 1: 2, 2: 4, 3: 8}[value >> 6]
+            rest = (0 if single_segment else 1) + (0, 1, 2, 4)[value & 3] + size_field
+            self._skip = rest
+            self._state, self._need = "block", 3
+        elif self._state == "block":
+            last, kind, size = value & 1, (value >> 1) & 3, value >> 3
+            if kind == 3:
+                raise CorruptLayer("apply layer: zstd stream has a reserved block type")
+            self._skip = 1 if kind == 1 else size
+            if last:
+                self._skip += 4 if self._checksum else 0
+                self._state, self._need = "magic", 4
+
+
+class _FrameCheckedStream:
+    """Passes reads through, feeding the compressed bytes to a _ZstdFrames."""
+
+    def __init__(self, inner: _PrefixedStream, frames: _ZstdFrames) -> None:
+        self._inner = inner
+        self._frames = frames
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._inner.read(n)
+        self._frames.feed(data)
+        return data
+
+
 def _zstd_chunks(src: _PrefixedStream) -> Iterator[bytes]:
     try:
         import zstandard
     except ImportError as exc:
         raise UnsupportedLayer(
             "apply layer: zstd layers need the 'zstandard' Python package") from exc
+    frames = _ZstdFrames()
     reader = zstandard.ZstdDecompressor().stream_reader(
-        src, read_size=READ_SIZE, read_across_frames=True)
+        _FrameCheckedStream(src, frames), read_size=READ_SIZE, read_across_frames=True)
     while True:
         try:
             out = reader.read(CHUNK_SIZE)
         except zstandard.ZstdError as exc:
             raise CorruptLayer(f"apply layer: zstd stream is corrupt: {exc}") from exc
         if not out:
-            return
+            break
         yield out
+    if not frames.at_frame_boundary:
+        raise CorruptLayer("apply layer: zstd stream is truncated")
 
 
 def _plain_chunks(src: _PrefixedStream) -> Iterator[bytes]:

@@ -271,3 +271,21 @@ def test_very_deep_paths() -> None:
         assert os.listdir(root) == []
     finally:
         subprocess.run(["rm", "-rf", str(root)], check=True)  # rmtree would recurse too deep
+
+
+def test_truncated_zstd_is_corrupt(tmp_path: Path) -> None:
+    zstandard = pytest.importorskip("zstandard")
+    blob = zstandard.ZstdCompressor(write_checksum=True).compress(sample_layer())
+    for cut in (len(blob) // 2, len(blob) - 2):
+        with pytest.raises(CorruptLayer, match="truncated"):
+            apply(blob[:cut], tmp_path / f"cut{cut}", OCI_ZSTD)
+
+
+def test_zstd_multiple_and_skippable_frames(tmp_path: Path) -> None:
+    zstandard = pytest.importorskip("zstandard")
+    data = sample_layer()
+    skippable = (0x184D2A50).to_bytes(4, "little") + (3).to_bytes(4, "little") + b"abc"
+    blob = (zstandard.ZstdCompressor().compress(data[:1024]) + skippable
+            + zstandard.ZstdCompressor().compress(data[1024:]))
+    result = apply(blob, tmp_path / "root", OCI_ZSTD)
+    assert result.diff_id == "sha256:" + hashlib.sha256(data).hexdigest()

@@ -19,7 +19,7 @@ import fcntl
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from pyengine.content.errors import DigestMismatch, IngestLocked, SizeMismatch, StoreFull
 from pyengine.digest import SHA256, Digest
@@ -62,7 +62,7 @@ def _remove_ingest_dir(directory: Path) -> None:
         pass
 
 
-def _raise_os_error(operation: str, path: Path, exc: OSError) -> None:
+def _raise_os_error(operation: str, path: Path, exc: OSError) -> NoReturn:
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         raise StoreFull(f"{operation} {path}: {os.strerror(exc.errno)}") from None
     raise exc
@@ -81,8 +81,12 @@ class Writer:
         self.dir = store.ingest_dir(ref)
         self._committed = False
         self._closed = False
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self._lock_fd = os.open(self.dir / "lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC
+            self._lock_fd = os.open(self.dir / "lock", flags, 0o600)
+        except OSError as exc:
+            _raise_os_error("create ingest", self.dir, exc)
         try:
             fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -90,6 +94,9 @@ class Writer:
             raise IngestLocked(f"ingest {ref!r}: locked by another writer") from None
         try:
             self._open_data()
+        except OSError as exc:
+            self._release_lock()
+            _raise_os_error("open ingest", self.dir, exc)
         except BaseException:
             self._release_lock()
             raise
@@ -122,6 +129,8 @@ class Writer:
         self.offset = 0
         if self._file.tell():
             self._rehash(data_path)
+            if self.total is not None and self.offset > self.total:
+                self.reset()  # longer than the blob can be: not worth keeping
 
     def _rehash(self, data_path: Path) -> None:
         with open(data_path, "rb") as handle:

@@ -228,3 +228,13 @@ def test_concurrent_write_blob_of_the_same_data(store):
     for thread in threads:
         thread.join()
     assert errors == [] and store.read_bytes(DIGEST) == DATA and store.ingests() == []
+
+
+def test_overlong_ingest_is_restarted(store):
+    writer = store.writer("ref-1")
+    writer.write(DATA + b"extra")
+    writer.close()
+    writer = store.writer("ref-1", DIGEST, len(DATA))
+    assert writer.offset == 0
+    writer.write(DATA)
+    assert writer.commit() == DIGEST

@@ -99,6 +99,15 @@ def unmount_all_under(directory: Path) -> None:
         subprocess.run(["umount", "-l", point], capture_output=True)
 
 
+def remove_empty_dirs(paths: list[Path]) -> None:
+    """rmdir each path (cgroup directories: only empty ones go away)."""
+    for path in paths:
+        try:
+            path.rmdir()
+        except OSError:
+            pass
+
+
 def pids_with_arg(needle: str) -> list[int]:
     """Pids whose command line contains ``needle`` as one argument (e.g. our socket path)."""
     found = []
@@ -250,6 +259,9 @@ class Containerd:
         for pid in pids_with_arg(self.address):  # task shims started for our daemon
             terminate(pid, grace=5)
         unmount_all_under(self.base)
+        # the namespace's parent cgroups and runtime root outlive the containers
+        remove_empty_dirs([*Path("/sys/fs/cgroup").glob(f"*/{self.namespace}"),
+                           self.runtime_root])
 
 
 # -- podman --------------------------------------------------------------------------------------
@@ -306,6 +318,8 @@ class Podman:
         for pid in pids_with_arg(str(self.runroot)):  # conmon of anything left over
             terminate(pid, grace=5)
         unmount_all_under(self.base)
+        # podman's cgroupfs parent; left alone while anyone else's container uses it
+        remove_empty_dirs(list(Path("/sys/fs/cgroup").glob("*/libpod_parent")))
 
 
 def make_base(prefix: str) -> Path:

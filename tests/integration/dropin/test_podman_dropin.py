@@ -1,0 +1,235 @@
+"""podman 4.3 (Debian) with ``--runtime`` pointing at runc or at pyrunc (installed as ``runc`` in a
+directory of its own, so podman passes ``--log``): the same commands give the same results. Every
+test runs twice, once per runtime; the test id says which."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import dropin_env as env
+import pytest
+from dropin_pty import run_on_pty
+
+pytestmark = pytest.mark.root
+
+LOOP = "while :; do sleep 0.1; done"
+
+
+class Pod:
+    """podman on the private set-up, every call with ``--runtime`` = the runtime under test."""
+
+    def __init__(self, manager: env.Podman, runtime, new_id) -> None:
+        self.manager = manager
+        self.runtime = runtime
+        self.new_id = new_id
+        self.names: list[str] = []
+
+    def argv(self, *args: str) -> list[str]:
+        return self.manager.argv(*args, runtime=self.runtime.path)
+
+    def __call__(self, *args: str, check: bool = False, **kw) -> subprocess.CompletedProcess:
+        return self.manager.podman(*args, runtime=self.runtime.path, check=check, **kw)
+
+    def name(self) -> str:
+        name = self.new_id()
+        self.names.append(name)
+        return name
+
+    def run_rm(self, *args: str, **kw) -> subprocess.CompletedProcess:
+        return self("run", "--rm", "--name", self.name(), *args, **kw)
+
+    def start(self, *cmd: str, flags: tuple[str, ...] = ()) -> str:
+        """``podman run -d``; returns the full container id."""
+        result = self("run", "-d", "--name", self.name(), *flags, env.IMAGE, *cmd, check=True)
+        return result.stdout.strip()
+
+    def inspect(self, container: str) -> dict:
+        return json.loads(self("container", "inspect", container, check=True).stdout)[0]
+
+    def status(self, container: str) -> str:
+        return self.inspect(container)["State"]["Status"]
+
+    def cleanup(self) -> None:
+        if self.names:
+            self("rm", "-f", "-t", "0", "--ignore", *self.names, timeout=120)
+
+
+@pytest.fixture
+def pod(podman, runtime, new_id):
+    helper = Pod(podman, runtime, new_id)
+    yield helper
+    helper.cleanup()
+
+
+def cgroup_dir(pid: int, controller: str) -> Path:
+    """The v1 cgroup directory of ``pid`` for ``controller`` (from /proc/PID/cgroup)."""
+    for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if controller in controllers.split(","):
+            return Path("/sys/fs/cgroup") / controllers / path.lstrip("/")
+    raise AssertionError(f"pid {pid} has no {controller} cgroup")
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_run_rm_exit_codes(pod):
+    ok = pod.run_rm(env.IMAGE, "sh", "-c", "echo out")
+    assert (ok.returncode, ok.stdout) == (0, "out\n"), ok.stderr
+    failed = pod.run_rm(env.IMAGE, "sh", "-c", "echo err >&2; exit 3")
+    assert failed.returncode == 3, failed.stderr
+    assert "err" in failed.stderr
+    listed = pod("ps", "-a", "--format", "{{.Names}}", check=True).stdout.split()
+    assert not set(pod.names) & set(listed)
+
+
+def test_run_interactive_stdin(pod):
+    result = pod.run_rm("-i", env.IMAGE, "sh", "-c", "cat; echo end", input="data 1\ndata 2\n")
+    assert (result.returncode, result.stdout) == (0, "data 1\ndata 2\nend\n"), result.stderr
+
+
+def test_run_tty(pod):
+    argv = pod.argv("run", "--rm", "-it", "--name", pod.name(), env.IMAGE, "sh", "-c",
+                    'tty; echo ready; read x; echo "got:$x"; exit 4')
+    result = run_on_pty(argv, env=pod.manager.env, reply_to=("ready", "hello\r"))
+    assert result.returncode == 4, result
+    assert "/dev/pts/0" in result.output
+    assert "got:hello" in result.output
+
+
+@pytest.mark.parametrize("command", ["no-such-command", "/no/such/file"])
+def test_not_found_executable_exits_127(pod, command):
+    result = pod.run_rm(env.IMAGE, command)
+    assert result.returncode == 127, result.stderr
+    assert ("executable file not found" in result.stderr
+            or "no such file or directory" in result.stderr), result.stderr
+
+
+def test_run_detached(pod):
+    container_id = pod.start("sleep", "1000")
+    assert len(container_id) == 64 and int(container_id, 16) >= 0
+    info = pod.inspect(container_id)
+    assert info["OCIRuntime"] == pod.runtime.path
+    assert info["State"]["Status"] == "running"
+    pid = info["State"]["Pid"]
+    assert Path(f"/proc/{pid}/cmdline").read_bytes() == b"sleep\x001000\x00"
+    # the runtime under test keeps the state, under its default root (podman passes no --root)
+    assert (Path(pod.runtime.state_root) / container_id).is_dir()
+    listed = pod("ps", "--format", "{{.ID}} {{.Status}}", check=True).stdout
+    assert any(line.startswith(container_id[:12]) and "Up" in line
+               for line in listed.splitlines())
+
+
+def test_exec_exit_codes_and_stdin(pod):
+    container_id = pod.start("sleep", "1000")
+    plain = pod("exec", container_id, "sh", "-c", "echo in-exec; echo err >&2; exit 7")
+    assert (plain.returncode, plain.stdout) == (7, "in-exec\n"), plain.stderr
+    assert "err" in plain.stderr
+    ok = pod("exec", "--env", "X=y", "--workdir", "/tmp", container_id, "sh", "-c",
+             'echo "$X $(pwd)"')
+    assert (ok.returncode, ok.stdout) == (0, "y /tmp\n"), ok.stderr
+    piped = pod("exec", "-i", container_id, "sh", "-c", "cat; echo end", input="abc\n")
+    assert (piped.returncode, piped.stdout) == (0, "abc\nend\n"), piped.stderr
+    assert pod.status(container_id) == "running"
+
+
+def test_exec_tty(pod):
+    container_id = pod.start("sleep", "1000")
+    argv = pod.argv("exec", "-it", container_id, "sh", "-c",
+                    'tty; echo ready; read x; echo "got:$x"; exit 6')
+    result = run_on_pty(argv, env=pod.manager.env, reply_to=("ready", "typed\r"))
+    assert result.returncode == 6, result
+    assert "/dev/pts/" in result.output
+    assert "got:typed" in result.output
+
+
+def test_exec_not_found(pod):
+    container_id = pod.start("sleep", "1000")
+    result = pod("exec", container_id, "no-such-command")
+    assert result.returncode == 127, result.stderr
+    assert "executable file not found" in result.stderr
+    assert pod.status(container_id) == "running"
+
+
+def test_stop_graceful(pod):
+    container_id = pod.start("sh", "-c", f"trap 'exit 42' TERM; {LOOP}")
+    result = pod("stop", "-t", "30", container_id)
+    assert result.returncode == 0, result.stderr
+    state = pod.inspect(container_id)["State"]
+    assert (state["Status"], state["ExitCode"]) == ("exited", 42)
+
+
+def test_stop_falls_back_to_sigkill(pod):
+    # pid 1 without a TERM handler ignores SIGTERM: podman must send SIGKILL after 1 s
+    container_id = pod.start("sleep", "1000")
+    pid = pod.inspect(container_id)["State"]["Pid"]
+    result = pod("stop", "-t", "1", container_id)
+    assert result.returncode == 0, result.stderr
+    state = pod.inspect(container_id)["State"]
+    assert (state["Status"], state["ExitCode"]) == ("exited", 137)
+    assert not alive(pid)
+
+
+def test_kill_with_signal(pod):
+    script = "trap 'echo got-usr1' USR1; trap 'echo got-term; exit 43' TERM; echo ready; " + LOOP
+    container_id = pod.start("sh", "-c", script)
+
+    def logs() -> str:
+        return pod("logs", container_id, check=True).stdout
+
+    env.wait_for(lambda: "ready" in logs(), what="the traps to be set")
+    result = pod("kill", "-s", "USR1", container_id)
+    assert result.returncode == 0, result.stderr
+    env.wait_for(lambda: "got-usr1" in logs(), what="SIGUSR1 to be handled")
+    assert pod.status(container_id) == "running"
+    result = pod("kill", "-s", "SIGTERM", container_id)
+    assert result.returncode == 0, result.stderr
+    waited = pod("wait", container_id, timeout=30)
+    assert waited.stdout.strip() == "43", waited.stderr
+    assert "got-term" in logs()
+
+
+def test_pause_unpause(pod):
+    container_id = pod.start("sh", "-c", LOOP)
+    pid = pod.inspect(container_id)["State"]["Pid"]
+    freezer = cgroup_dir(pid, "freezer") / "freezer.state"
+    paused = pod("pause", container_id)
+    assert paused.returncode == 0, paused.stderr
+    assert pod.status(container_id) == "paused"
+    assert freezer.read_text().strip() == "FROZEN"
+    resumed = pod("unpause", container_id)
+    assert resumed.returncode == 0, resumed.stderr
+    assert pod.status(container_id) == "running"
+    assert freezer.read_text().strip() == "THAWED"
+
+
+def test_update_memory(pod):
+    container_id = pod.start("sleep", "1000")
+    pid = pod.inspect(container_id)["State"]["Pid"]
+    result = pod("update", "--memory", "64m", container_id)
+    assert result.returncode == 0, result.stderr
+    limit = cgroup_dir(pid, "memory") / "memory.limit_in_bytes"
+    assert int(limit.read_text()) == 64 << 20
+    assert pod.status(container_id) == "running"
+
+
+def test_rm_force(pod):
+    container_id = pod.start("sleep", "1000")
+    pid = pod.inspect(container_id)["State"]["Pid"]
+    memory_cgroup = cgroup_dir(pid, "memory")
+    state_dir = Path(pod.runtime.state_root) / container_id
+    assert state_dir.is_dir()
+    result = pod("rm", "-f", "-t", "1", container_id)  # sleep ignores SIGTERM: SIGKILL after 1 s
+    assert result.returncode == 0, result.stderr
+    listed = pod("ps", "-a", "--format", "{{.ID}}", "--no-trunc", check=True).stdout.split()
+    assert container_id not in listed
+    assert not alive(pid)
+    assert not state_dir.exists()
+    assert not memory_cgroup.exists()

@@ -68,18 +68,24 @@ class Pusher:
                     )
                 child = self.store.read_bytes(entry.digest)
                 child_type = entry.media_type or mt.detect_manifest_type(child, None) or ""
-                self._push_image(entry.digest, child, child_type)
+                self._push_image(entry.digest, child, child_type, by_digest=True)
         elif media_type in mt.MANIFEST_TYPES:
-            self._push_image(digest, data, media_type)
+            self._push_image(digest, data, media_type, by_digest=False)
         else:
             raise UnsupportedMediaType(f"{what}: {digest} has unsupported type {media_type!r}")
         target = self.ref.digest or self.ref.tag or refs.DEFAULT_TAG
         self._put_manifest(target, data, media_type)
         return PushResult(self.ref, digest, len(data), media_type)
 
-    def _push_image(self, digest: str, data: bytes, media_type: str) -> None:
+    def _push_image(self, digest: str, data: bytes, media_type: str, by_digest: bool) -> None:
+        """Push the blobs of one image manifest, then (for index children) the manifest."""
         manifest = parse_manifest(data, media_type, f"manifest {digest}")
-        blobs = [manifest.config, *manifest.layers]
+        # Foreign (non-distributable) layers with URLs stay where they are, as with docker.
+        layers = [
+            layer for layer in manifest.layers
+            if not (layer.urls and layer.media_type in mt.NONDISTRIBUTABLE_LAYERS)
+        ]
+        blobs = [manifest.config, *layers]
         missing = [b.digest for b in blobs if not self.store.exists(b.digest)]
         if missing:
             raise FailedPrecondition(
@@ -91,7 +97,7 @@ class Pusher:
             futures = [pool.submit(self.push_blob, b, b.digest in layer_ids) for b in blobs]
             for future in futures:
                 future.result()
-        if digest != (self.ref.digest or ""):
+        if by_digest:
             self._put_manifest(digest, data, media_type)
 
     def _put_manifest(self, target: str, data: bytes, media_type: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 import uuid
 
 import pytest
@@ -136,3 +137,17 @@ def test_domainname(make):
     ctr = make()
     ctr.config["domainname"] = "example.org"
     assert observe(ctr, "hostname")["hostname"]["domainname"] == "example.org"
+
+
+def test_time_namespace_offsets(make):
+    """timeOffsets shift CLOCK_MONOTONIC and CLOCK_BOOTTIME inside a new time namespace."""
+    offset = 10 * 365 * 86400
+    ctr = make()
+    set_namespace(ctr.config, "time")
+    ctr.config["linux"]["timeOffsets"] = {"monotonic": {"secs": offset},
+                                          "boottime": {"secs": offset, "nanosecs": 0}}
+    before = time.clock_gettime(time.CLOCK_MONOTONIC)
+    before_boot = time.clock_gettime(time.CLOCK_BOOTTIME)
+    clocks = observe(ctr, "clocks")["clocks"]
+    assert clocks["monotonic"] >= int(before) + offset
+    assert clocks["boottime"] >= int(before_boot) + offset

@@ -2,7 +2,7 @@
  * probe: reports what a process sees inside a container as ONE JSON object on stdout.
  *
  * Usage: probe TOPIC [ARGS...]
- *   hostname ids cwd env umask rlimits mounts namespaces devices oom pid fds tty cgroup
+ *   hostname ids cwd env umask rlimits mounts namespaces devices oom pid fds tty cgroup clocks
  *       -> {"TOPIC": ...}
  *   paths PATH...       -> {"paths": {PATH: {exists, type, read_ok, read_errno, read_len,
  *                            write_ok, write_errno, ro_mount, entries}}}
@@ -31,6 +31,7 @@
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -505,11 +506,24 @@ static void t_creat(const char *path)
 	obj_end();
 }
 
+static void t_clocks(void)
+{
+	struct timespec mono, boot;
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_BOOTTIME, &boot);
+	key("clocks");
+	obj_begin();
+	kv_num("monotonic", mono.tv_sec);
+	kv_num("boottime", boot.tv_sec);
+	obj_end();
+}
+
 static const struct { const char *name; void (*fn)(void); } topics[] = {
 	{"hostname", t_hostname}, {"ids", t_ids}, {"cwd", t_cwd}, {"env", t_env},
 	{"umask", t_umask}, {"rlimits", t_rlimits}, {"mounts", t_mounts},
 	{"namespaces", t_namespaces}, {"devices", t_devices}, {"oom", t_oom}, {"pid", t_pid},
-	{"fds", t_fds}, {"tty", t_tty}, {"cgroup", t_cgroup}, {NULL, NULL}};
+	{"fds", t_fds}, {"tty", t_tty}, {"cgroup", t_cgroup}, {"clocks", t_clocks},
+	{NULL, NULL}};
 
 static void on_signal(int sig) { _exit(128 + sig); }
 

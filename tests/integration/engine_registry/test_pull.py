@@ -235,3 +235,18 @@ def test_single_manifest_of_another_platform_is_refused(client, store, registry,
     assert len(list(store.walk())) == 1  # only the config was fetched
     result = client.pull(reference, store, platform="linux/arm64")
     assert store.exists(result.manifest_digest)
+
+
+def test_pull_image_without_layers(registry, store):
+    config = json.dumps({"architecture": "amd64", "os": "linux",
+                         "rootfs": {"type": "layers", "diff_ids": []}}).encode()
+    config_digest = images.raw_push_blob(registry.url, "bb/empty", config)
+    manifest = json.dumps({
+        "schemaVersion": 2, "mediaType": mt.DOCKER_MANIFEST,
+        "config": {"mediaType": mt.DOCKER_CONFIG, "digest": config_digest, "size": len(config)},
+        "layers": [],
+    }).encode()
+    images.raw_push_manifest(registry.url, "bb/empty", "v1", manifest, mt.DOCKER_MANIFEST)
+    with RegistryClient(RegistryConfig(certs_dir=None)) as client:
+        result = client.pull(f"{registry.host}/bb/empty:v1", store)
+    assert result.layers == [] and store.read_bytes(result.config_digest) == config

@@ -1,0 +1,180 @@
+"""More of the contract: run with a terminal, kill of a created container, relative paths,
+processes left behind without a pid namespace, --no-pivot, ps --format json, exec."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+from pathlib import Path
+
+import pytest
+from pyrunc_itest import Runtime, reap_children, wait_until
+
+pytestmark = pytest.mark.root
+
+SLEEP = ["sleep", "1000"]
+
+
+def test_run_with_a_terminal_and_no_console_socket(rt: Runtime) -> None:
+    """`run` with process.terminal: the pty is proxied to the caller's terminal."""
+    b = rt.bundle(["sh", "-c", "tty; [ -t 0 ] && echo stdin-tty; exit 4"],
+                  lambda c: c["process"].update(terminal=True))
+    master, slave = pty.openpty()
+    try:
+        proc = rt.popen("run", "--bundle", str(b.path), b.id, stdin=slave, stdout=slave,
+                        stderr=slave)
+        os.close(slave)
+        slave = -1
+        output = b""
+        while True:
+            ready, _, _ = select.select([master], [], [], 30)
+            assert ready, output
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO: every slave fd closed (pyrunc exited)
+                break
+            if not chunk:
+                break
+            output += chunk
+        assert proc.wait(timeout=30) == 4, output
+    finally:
+        if slave >= 0:
+            os.close(slave)
+        os.close(master)
+    text = output.decode(errors="replace").replace("\r", "")
+    assert "/dev/pts/0\n" in text and "stdin-tty\n" in text, text
+    rt.assert_nothing_left(b)
+
+
+def test_kill_a_created_container(rt: Runtime) -> None:
+    b = rt.bundle(SLEEP)
+    assert rt("create", "--bundle", str(b.path), b.id).rc == 0
+    pid = rt.state(b.id)["pid"]
+    r = rt("kill", b.id, "KILL")
+    assert (r.rc, r.out, r.err) == (0, "", "")
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFSIGNALED(status)
+    assert rt.state(b.id)["status"] == "stopped"
+    assert rt("delete", b.id).rc == 0
+    rt.assert_nothing_left(b)
+
+
+def test_relative_bundle_and_pid_file(rt: Runtime) -> None:
+    b = rt.bundle(SLEEP)
+    rel = os.path.relpath(b.path, rt.workdir)  # the runtime runs in rt.workdir
+    r = rt("create", "-b", rel, "--pid-file", "rel.pid", b.id)
+    assert r.rc == 0, r
+    st = rt.state(b.id)
+    assert st["bundle"] == str(b.path)  # absolute in the state
+    assert (rt.workdir / "rel.pid").read_text() == str(st["pid"])
+
+
+def test_run_writes_the_pid_file(rt: Runtime) -> None:
+    b = rt.bundle(["true"])
+    r = rt("run", "--pid-file", str(rt.workdir / "run.pid"), "--bundle", str(b.path), b.id)
+    assert r.rc == 0, r
+    assert (rt.workdir / "run.pid").read_text().isdigit()
+
+
+def test_processes_left_without_a_pid_namespace_are_killed_on_delete(rt: Runtime,
+                                                                      tmp_path: Path) -> None:
+    """Without a pid namespace, the init's children outlive it: delete must kill them (they
+    are in the container's cgroup) and remove the cgroup."""
+    out = tmp_path / "out"
+
+    def no_pidns(c: dict) -> None:
+        c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "pid"]
+
+    b = rt.bundle(["sh", "-c", "sleep 1000 & echo $!"], no_pidns)
+    with open(out, "wb") as f:
+        assert rt("create", "--bundle", str(b.path), b.id, stdout=f).rc == 0
+    pid = rt.state(b.id)["pid"]
+    assert rt("start", b.id).rc == 0
+    os.waitpid(pid, 0)
+    orphan = int(wait_until(lambda: out.read_text().strip(), what="orphan pid"))
+    assert os.path.exists(f"/proc/{orphan}")
+    assert rt.state(b.id)["status"] == "stopped"
+    r = rt("delete", b.id)
+    assert r.rc == 0, r
+    reap_children()
+    assert not os.path.exists(f"/proc/{orphan}")
+    rt.assert_nothing_left(b)
+
+
+def test_no_pivot(rt: Runtime) -> None:
+    b = rt.bundle(["sh", "-c", "ls /bin/busybox && [ ! -e /proc/1/root/work ]"])
+    r = rt("run", "--no-pivot", "--bundle", str(b.path), b.id)
+    assert r.rc == 0, r
+    assert r.out == "/bin/busybox\n"
+    rt.assert_nothing_left(b)
+
+
+def test_ps_json(rt: Runtime) -> None:
+    b = rt.bundle(["sh", "-c", "sleep 1000 & exec sleep 1001"])
+    assert rt("run", "--detach", "--bundle", str(b.path), b.id).rc == 0
+    pid = rt.state(b.id)["pid"]
+
+    def two() -> list[int] | None:
+        r = rt("ps", "--format", "json", b.id)
+        assert r.rc == 0 and r.err == "", r  # go-runc reads stdout and stderr together
+        pids = json.loads(r.out)
+        return pids if len(pids) == 2 else None
+
+    pids = wait_until(two, what="two processes")
+    assert pid in pids
+    assert all(isinstance(p, int) for p in pids)
+
+
+def test_exec_detached_with_a_process_file(rt: Runtime, tmp_path: Path) -> None:
+    """containerd's form: exec --process FILE --detach --pid-file P <id>."""
+    b = rt.bundle(SLEEP)
+    assert rt("run", "--detach", "--bundle", str(b.path), b.id).rc == 0
+    init = rt.state(b.id)["pid"]
+    process = dict(b.config["process"], args=["sh", "-c", "echo exec-ran; hostname; exit 6"])
+    (tmp_path / "process.json").write_text(json.dumps(process))
+    out = tmp_path / "out"
+    with open(out, "wb") as f:
+        r = rt("exec", "--process", str(tmp_path / "process.json"), "--detach", "--pid-file",
+               str(tmp_path / "exec.pid"), b.id, stdout=f)
+    assert r.rc == 0, out.read_text()
+    pid = int((tmp_path / "exec.pid").read_text())
+    _, status = os.waitpid(pid, 0)  # reparented to us, the subreaper
+    assert os.WEXITSTATUS(status) == 6
+    assert out.read_text().splitlines() == ["exec-ran", b.config["hostname"]]
+    for ns in ("pid", "mnt", "uts", "ipc", "net"):
+        assert os.readlink(f"/proc/{init}/ns/{ns}") != os.readlink(f"/proc/self/ns/{ns}")
+    assert rt.state(b.id)["status"] == "running"
+
+
+def test_exec_foreground_exit_status(rt: Runtime) -> None:
+    b = rt.bundle(SLEEP)
+    assert rt("run", "--detach", "--bundle", str(b.path), b.id).rc == 0
+    r = rt("exec", b.id, "sh", "-c", "echo $$; echo err >&2; exit 9")
+    assert r.rc == 9, r
+    assert r.err == "err\n"
+    assert int(r.out) > 1  # a pid inside the container's pid namespace
+    r = rt("exec", b.id, "no-such-program")
+    assert r.rc != 0 and "executable file not found" in r.err
+
+
+def test_exec_into_a_stopped_container_fails(rt: Runtime) -> None:
+    b = rt.bundle(["true"])
+    assert rt("run", "--keep", "--bundle", str(b.path), b.id).rc == 0
+    r = rt("exec", b.id, "true")
+    assert r.rc != 0 and ("stopped" in r.err or "not running" in r.err), r
+    assert rt("delete", b.id).rc == 0
+    rt.assert_nothing_left(b)
+
+
+def test_spec_verb(rt: Runtime, tmp_path: Path) -> None:
+    d = tmp_path / "specdir"
+    d.mkdir()
+    r = rt("spec", "--bundle", str(d))
+    assert (r.rc, r.out, r.err) == (0, "", "")
+    assert json.loads((d / "config.json").read_text())["process"]["args"] == ["sh"]
+    r = rt("spec", "-b", str(d))
+    assert r.rc != 0 and "exists" in r.err
+    r = rt("spec", "--rootless", "--bundle", str(tmp_path / "missing"))
+    assert r.rc != 0 and "missing" in r.err

@@ -175,3 +175,15 @@ def test_help_lists_the_verbs(launcher_path: Path) -> None:
     for verb in ("create", "start", "run", "state", "kill", "delete", "list", "spec", "pause",
                  "resume"):
         assert f"   {verb}" in out.stdout
+
+
+@pytest.mark.parametrize("verb", ["create", "start", "run", "state", "kill", "delete", "list",
+                                  "spec", "pause", "resume"])
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_verb_help(launcher_path: Path, tmp_path: Path, verb: str, flag: str) -> None:
+    """runc prints a verb's usage for `runc <verb> --help` (exit 0), without acting."""
+    out = subprocess.run([str(launcher_path), "--root", str(tmp_path / "root"), verb, flag],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert verb in out.stdout
+    assert not (tmp_path / "config.json").exists()  # `spec --help` must not write a spec

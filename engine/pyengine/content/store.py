@@ -104,6 +104,8 @@ class ContentStore:
     def writer(self, ref: str, expected: str | None = None, size: int | None = None) -> Writer:
         """Open (or resume) the ingest for ``ref``. Raises BlobExists if already committed."""
         if expected and self.exists(expected):
+            # A crash between the commit's rename and the ingest's removal leaves both.
+            self._remove_if_unlocked(self.ingest_dir(ref))
             raise BlobExists(f"content {expected}: already exists")
         return Writer(self, ref, expected, size)
 
@@ -168,27 +170,32 @@ class ContentStore:
     def prune_ingests(self, older_than: float) -> list[str]:
         """Remove ingests not written to since ``older_than`` (epoch seconds) and not locked
         by a live writer. Returns their refs."""
-        import fcntl
-
         removed = []
         for status in self.ingests():
-            if status.updated_at >= older_than:
-                continue
-            lock_path = status.path / "lock"
-            try:
-                fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            except FileNotFoundError:
-                continue
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                continue  # a writer is active
-            else:
-                shutil.rmtree(status.path, ignore_errors=True)
+            if status.updated_at < older_than and self._remove_if_unlocked(status.path):
                 removed.append(status.ref)
-            finally:
-                os.close(fd)
         return removed
+
+    @staticmethod
+    def _remove_if_unlocked(directory: Path) -> bool:
+        """Remove an ingest directory unless a live writer holds its lock."""
+        import fcntl
+
+        if not directory.is_dir():
+            return False
+        try:
+            fd = os.open(directory / "lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except FileNotFoundError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False  # a writer is active
+        else:
+            shutil.rmtree(directory, ignore_errors=True)
+            return True
+        finally:
+            os.close(fd)
 
     def abort(self, ref: str) -> None:
         """Remove the ingest for ``ref`` (no-op when none)."""

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -74,15 +75,18 @@ def test_kill_9_during_pull_then_pull_again(fault_proxy, registry, pushed_busybo
 
 
 @pytest.fixture
-def tiny_tmpfs(tmp_path):
-    mountpoint = tmp_path / "tiny"
-    mountpoint.mkdir()
+def tiny_tmpfs():
+    # Not under tmp_path: pytest sessions running in parallel rotate /tmp/pytest-of-<user>
+    # and could rename a directory that still holds our mount.
+    mountpoint = Path(tempfile.mkdtemp(prefix="pyengine-tiny-tmpfs-"))
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", str(mountpoint)],
                    check=True)
     try:
         yield mountpoint
     finally:
-        subprocess.run(["umount", str(mountpoint)], check=False)
+        if subprocess.run(["umount", str(mountpoint)], check=False).returncode != 0:
+            subprocess.run(["umount", "-l", str(mountpoint)], check=False)
+        mountpoint.rmdir()
 
 
 def test_full_disk_is_a_clear_error(registry, pushed_busybox, busybox_layout, tiny_tmpfs):

@@ -238,3 +238,14 @@ def test_overlong_ingest_is_restarted(store):
     assert writer.offset == 0
     writer.write(DATA)
     assert writer.commit() == DIGEST
+
+
+def test_leftover_ingest_of_a_committed_blob_is_cleaned(store):
+    """kill -9 between the commit's rename and the ingest removal: both exist."""
+    store.write_blob(DATA)
+    leftover = store.ingest_dir("ref-1")
+    leftover.mkdir(parents=True)
+    (leftover / "ref").write_text("ref-1")
+    with pytest.raises(BlobExists):
+        store.writer("ref-1", DIGEST, len(DATA))
+    assert store.ingests() == []

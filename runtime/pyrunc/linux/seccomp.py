@@ -22,9 +22,12 @@ Pure Python, no libseccomp. The generated filter follows runc 1.1 + libseccomp 2
 * Conflicts (libseccomp documents rules as a union in which a broader rule absorbs a narrower
   one): the first unconditional rule for a syscall decides every call of it, whatever the other
   rules say (libseccomp keeps the first unconditional rule, drops later rules and replaces
-  earlier conditional ones). Among conditional rules that match the same call, the most
-  restrictive action wins, in the kernel's order of precedence: KILL_PROCESS, KILL_THREAD, TRAP,
-  ERRNO, TRACE, LOG, ALLOW (first listed wins between equal actions).
+  earlier conditional ones); a rule whose conditions include all the conditions of an earlier
+  rule is absorbed by it. Among the remaining conditional rules that match the same call, the
+  most restrictive action wins, in the kernel's order of precedence: KILL_PROCESS, KILL_THREAD,
+  TRAP, ERRNO, TRACE, LOG, ALLOW (the first listed wins between equal actions). libseccomp
+  itself has no documented rule for that last case: it refuses some such profiles (EEXIST,
+  runc then fails) and merges others imprecisely; this compiler always evaluates them exactly.
 * On i386, rules for the socket calls and SysV IPC calls also cover their socketcall(2)/ipc(2)
   multiplexed form (libseccomp's rewrite: argument 0 becomes the sub-call number).
 * runc's -ENOSYS stub: for every listed architecture, syscall numbers above the highest one
@@ -224,11 +227,19 @@ def _parse_rules(seccomp: dict, default: int) -> tuple[list, list[str]]:
 
 
 def _resolve(rules: list) -> list:
-    """Apply the conflict policy to the rules of one syscall (see the module docstring)."""
+    """Apply the conflict policy to the rules of one syscall (see the module docstring).
+
+    Like libseccomp: a rule whose conditions include all of an earlier rule's conditions is
+    absorbed by it, and the first unconditional rule replaces every other rule.
+    """
+    kept: list[_Rule] = []
     for rule in rules:
         if not rule.conditions:
             return [rule]
-    return sorted(rules, key=lambda r: _precedence(r.action))
+        conditions = set(rule.conditions)
+        if not any(conditions.issuperset(k.conditions) for k in kept):
+            kept.append(rule)
+    return sorted(kept, key=lambda r: _precedence(r.action))
 
 
 class _Abi:

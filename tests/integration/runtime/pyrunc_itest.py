@@ -272,7 +272,7 @@ class Runtime:
     def cleanup(self) -> None:
         for b in self.bundles:
             pid = 0
-            with contextlib.suppress(OSError, ValueError, KeyError):
+            with contextlib.suppress(Exception):
                 pid = json.loads((Path(self.root) / b.id / "state.json").read_text())["pid"]
             with contextlib.suppress(Exception):
                 subprocess.run(self.argv("delete", "--force", b.id), env=self.env(),

@@ -178,3 +178,63 @@ def test_spec_verb(rt: Runtime, tmp_path: Path) -> None:
     assert r.rc != 0 and "exists" in r.err
     r = rt("spec", "--rootless", "--bundle", str(tmp_path / "missing"))
     assert r.rc != 0 and "missing" in r.err
+
+
+def test_delete_while_the_exited_init_is_an_unreaped_zombie(rt: Runtime) -> None:
+    """The init exited but its parent (the shim; here us) has not reaped it yet."""
+    b = rt.bundle(["true"])
+    assert rt("create", "--bundle", str(b.path), b.id).rc == 0
+    pid = rt.state(b.id)["pid"]
+    assert rt("start", b.id).rc == 0
+    os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)  # exited, left a zombie
+    assert rt.state(b.id)["status"] == "stopped"
+    r = rt("delete", b.id)
+    assert (r.rc, r.out, r.err) == (0, "", "")
+    os.waitpid(pid, 0)
+    rt.assert_nothing_left(b)
+
+
+def test_containerd_style_log_stays_parseable(rt: Runtime, tmp_path: Path) -> None:
+    """The shim passes --log B/log.json --log-format json to every call; the file must only ever
+    hold JSON objects (any other text breaks containerd's decoder)."""
+    log = tmp_path / "log.json"
+    g = ("--log", str(log), "--log-format", "json")
+    b = rt.bundle(SLEEP)
+    pid_file = str(tmp_path / "init.pid")
+    assert rt("create", "--bundle", str(b.path), "--pid-file", pid_file, b.id,
+              global_args=g).rc == 0
+    assert rt("start", b.id, global_args=g).rc == 0
+    assert rt("kill", b.id, "15", global_args=g).rc == 0
+    assert rt("kill", "--all", b.id, "9", global_args=g).rc == 0
+    os.waitpid(int(Path(pid_file).read_text()), 0)
+    assert rt("delete", b.id, global_args=g).rc == 0
+    assert rt("delete", "--force", b.id, global_args=g).rc == 0  # the cleanup shim
+    assert rt("kill", b.id, "9", global_args=g).rc != 0
+    objs = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    assert all(set(o) >= {"level", "msg"} for o in objs), objs
+    assert [o["level"] for o in objs if o["level"] == "error"] == ["error"], objs
+    assert "does not exist" in objs[-1]["msg"]
+
+
+def test_podman_style_log_is_one_object(rt: Runtime, tmp_path: Path) -> None:
+    """podman unmarshals the whole --log file as ONE object {msg, level, time}."""
+    log = tmp_path / "oci-log"
+    b = rt.bundle(["/no/such/binary"])
+    r = rt("create", "--bundle", str(b.path), "--pid-file", str(tmp_path / "pidfile"), b.id,
+           global_args=("--log-format=json", "--log", str(log)))
+    assert r.rc != 0
+    obj = json.loads(log.read_text())
+    assert obj["level"] == "error" and "/no/such/binary" in obj["msg"]
+    assert r.err.strip() == obj["msg"]  # conmon's fallback: stderr
+    rt.assert_nothing_left(b)
+
+
+def test_parallel_runs_of_distinct_ids_in_a_fresh_root(rt: Runtime) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    bundles = [rt.bundle(["true"]) for _ in range(5)]
+    with ThreadPoolExecutor(len(bundles)) as pool:
+        results = list(pool.map(lambda b: rt("run", "--bundle", str(b.path), b.id), bundles))
+    assert [r.rc for r in results] == [0] * len(bundles), results
+    for b in bundles:
+        rt.assert_nothing_left(b)

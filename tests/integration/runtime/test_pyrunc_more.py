@@ -7,6 +7,7 @@ import json
 import os
 import pty
 import select
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -238,3 +239,73 @@ def test_parallel_runs_of_distinct_ids_in_a_fresh_root(rt: Runtime) -> None:
     assert [r.rc for r in results] == [0] * len(bundles), results
     for b in bundles:
         rt.assert_nothing_left(b)
+
+
+def _bare(rt: Runtime, *args: str,
+          env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """pyrunc as podman calls it: no --root, an environment of only XDG_RUNTIME_DIR=."""
+    return subprocess.run([rt.launcher, *args], env=env if env is not None else
+                          {"XDG_RUNTIME_DIR": ""}, capture_output=True, text=True, timeout=60,
+                          stdin=subprocess.DEVNULL, cwd="/")
+
+
+def test_podman_calls_default_root_and_empty_environment(rt: Runtime, tmp_path: Path) -> None:
+    b = rt.bundle(SLEEP)
+    default_dir = Path("/run/pyrunc") / b.id
+    with open(tmp_path / "out", "wb") as f:
+        proc = subprocess.run([rt.launcher, "create", "--bundle", str(b.path), b.id],
+                              env={"XDG_RUNTIME_DIR": "", "LC_CTYPE": "C.UTF-8"}, stdout=f,
+                              stderr=f, stdin=subprocess.DEVNULL, timeout=60)
+    try:
+        assert proc.returncode == 0, (tmp_path / "out").read_text()
+        assert default_dir.is_dir()
+        st = json.loads(_bare(rt, "state", b.id).stdout)
+        assert st["status"] == "created"
+        r = _bare(rt, "start", b.id, env={"XDG_RUNTIME_DIR": "", "PATH": "/usr/bin:/bin"})
+        assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
+        r = _bare(rt, "kill", b.id, "9")
+        assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
+        os.waitpid(st["pid"], 0)
+        r = _bare(rt, "delete", "--force", b.id)
+        assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
+        assert not default_dir.exists()
+    finally:
+        _bare(rt, "delete", "--force", b.id)
+
+
+def test_console_master_has_zero_winsize_unless_console_size(rt: Runtime, tmp_path: Path) -> None:
+    import array
+    import fcntl
+    import socket
+    import struct
+    import termios
+
+    for size in (None, {"height": 33, "width": 101}):
+        def tty(c: dict, size: dict | None = size) -> None:
+            c["process"]["terminal"] = True
+            if size:
+                c["process"]["consoleSize"] = size
+
+        b = rt.bundle(SLEEP, tty)
+        sock_path = str(tmp_path / f"pty-{b.id}.sock")
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(sock_path)
+        listener.listen(1)
+        try:
+            r = rt("create", "--bundle", str(b.path), "--console-socket", sock_path, b.id)
+            assert r.rc == 0, r
+            listener.settimeout(20)
+            conn, _ = listener.accept()
+            with conn:
+                fds = array.array("i")
+                _, anc, _, _ = conn.recvmsg(4096, socket.CMSG_SPACE(fds.itemsize))
+                fds.frombytes(anc[0][2][: fds.itemsize])
+            master = fds[0]
+            try:
+                rows, cols = struct.unpack("HHHH", fcntl.ioctl(master, termios.TIOCGWINSZ,
+                                                               bytes(8)))[:2]
+            finally:
+                os.close(master)
+            assert (rows, cols) == ((size["height"], size["width"]) if size else (0, 0))
+        finally:
+            listener.close()

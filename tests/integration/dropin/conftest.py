@@ -101,3 +101,23 @@ def new_id(request, runtime: Runtime):
         base = request.node.originalname.removeprefix("test_").replace("_", "-")[:24]
         return f"{base.strip('-')}-{runtime.name}-{os.getpid()}-{next(_counter)}"
     return make
+
+
+@pytest.fixture
+def ctr(containerd, runtime, new_id):
+    """ctr on the private containerd with ``--runc-binary`` = the runtime under test."""
+    from dropin_clients import Ctr
+
+    helper = Ctr(containerd, runtime, new_id)
+    yield helper
+    helper.cleanup()
+
+
+@pytest.fixture
+def pod(podman, runtime, new_id):
+    """podman on the private set-up with ``--runtime`` = the runtime under test."""
+    from dropin_clients import Pod
+
+    helper = Pod(podman, runtime, new_id)
+    yield helper
+    helper.cleanup()

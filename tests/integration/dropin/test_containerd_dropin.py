@@ -4,94 +4,18 @@ per runtime; the test id says which."""
 
 from __future__ import annotations
 
-import json
 import os
-import re
-import subprocess
 from pathlib import Path
 
 import dropin_env as env
 import pytest
-from dropin_pty import run_on_pty
+from dropin_clients import LOOP
+from dropin_pty import WAIT_FOR_SIZE, run_on_pty
 from dropin_tasks_api import update_task
 
 pytestmark = pytest.mark.root
 
 CGROUP_V1 = Path("/sys/fs/cgroup")
-LOOP = "while :; do sleep 0.1; done"
-
-
-class Ctr:
-    """ctr bound to the private containerd, selecting the runtime under test."""
-
-    def __init__(self, daemon: env.Containerd, runtime, new_id) -> None:
-        self.daemon = daemon
-        self.runtime = runtime
-        self.new_id = new_id
-        self.created: list[str] = []
-
-    def run_argv(self, container_id: str, *cmd: str, rm: bool = True, detach: bool = False,
-                 flags: tuple[str, ...] = (), runc_binary: bool = True) -> list[str]:
-        argv = ["run"]
-        argv += ["--rm"] if rm else []
-        argv += ["-d"] if detach else []
-        argv += ["--runc-binary", self.runtime.path] if runc_binary else []
-        argv += [*flags, env.IMAGE, container_id, *cmd]
-        return self.daemon.ctr_argv(*argv)
-
-    def run(self, *cmd: str, input: str | None = None, flags: tuple[str, ...] = (),
-            runc_binary: bool = True) -> subprocess.CompletedProcess:
-        container_id = self.new_id()
-        self.created.append(container_id)
-        argv = self.run_argv(container_id, *cmd, flags=flags, runc_binary=runc_binary)
-        return env.run(argv, check=False, input=input)
-
-    def start(self, *cmd: str, runc_binary: bool = True) -> str:
-        """``ctr run -d``; returns the id once the task is RUNNING."""
-        container_id = self.new_id()
-        self.created.append(container_id)
-        env.run(self.run_argv(container_id, *cmd, rm=False, detach=True,
-                              runc_binary=runc_binary))
-        self.wait_status(container_id, "RUNNING")
-        options = self.daemon.bundle(container_id) / "options.json"
-        if runc_binary:  # the shim really runs the runtime under test
-            assert json.loads(options.read_text())["binary_name"] == self.runtime.path
-        return container_id
-
-    def ctr(self, *args: str, check: bool = False, **kw) -> subprocess.CompletedProcess:
-        return self.daemon.ctr(*args, check=check, **kw)
-
-    def status(self, container_id: str) -> str:
-        return self.daemon.tasks().get(container_id, (0, "NONE"))[1]
-
-    def pid(self, container_id: str) -> int:
-        return self.daemon.tasks()[container_id][0]
-
-    def wait_status(self, container_id: str, status: str) -> None:
-        env.wait_for(lambda: self.status(container_id) == status, timeout=30,
-                     what=f"task {container_id} to be {status}")
-
-    def delete_task(self, container_id: str) -> int:
-        """``ctr task delete``; returns the task's exit status (ctr logs non-zero ones)."""
-        result = self.ctr("task", "delete", container_id)
-        assert result.returncode == 0, result.stderr
-        found = re.search(r"exit with non-zero exit code (\d+)", result.stderr)
-        return int(found.group(1)) if found else 0
-
-    def rootfs(self, container_id: str) -> Path:
-        return self.daemon.bundle(container_id) / "rootfs"
-
-    def cleanup(self) -> None:
-        for container_id in self.created:
-            self.daemon.remove(container_id)
-
-
-@pytest.fixture
-def ctr(containerd, runtime, new_id):
-    helper = Ctr(containerd, runtime, new_id)
-    yield helper
-    helper.cleanup()
-
 
 def cgroup_file(daemon: env.Containerd, controller: str, container_id: str, name: str) -> Path:
     return CGROUP_V1 / controller / daemon.namespace / container_id / name
@@ -318,3 +242,44 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def test_create_with_limits_and_read_only_rootfs(ctr):
+    container_id = ctr.new_id()
+    ctr.created.append(container_id)
+    script = f"touch /new-file 2> /dev/null || echo read-only > /tmp/result; {LOOP}"
+    argv = ctr.run_argv(container_id, "sh", "-c", script, rm=False, detach=True,
+                        flags=("--memory-limit", str(40 << 20), "--cpus", "0.5",
+                               "--cpu-shares", "300", "--read-only",
+                               "--mount", "type=tmpfs,destination=/tmp,options=rw"))
+    env.run(argv)
+    ctr.wait_status(container_id, "RUNNING")
+    pid = ctr.pid(container_id)
+    result = Path(f"/proc/{pid}/root/tmp/result")
+    env.wait_for(lambda: result.exists() and result.read_text(), what="the container's check")
+    assert result.read_text() == "read-only\n"
+    files = {("memory", "memory.limit_in_bytes"): str(40 << 20),
+             ("cpu", "cpu.shares"): "300", ("cpu", "cpu.cfs_quota_us"): "50000",
+             ("cpu", "cpu.cfs_period_us"): "100000"}
+    for (controller, name), value in files.items():
+        assert cgroup_file(ctr.daemon, controller, container_id, name).read_text().strip() \
+            == value, name
+
+
+def test_host_pid_namespace_kill_all_after_init_exits(ctr):
+    # sharing the host PID namespace, the shim runs `kill --all <id> 9` when the init exits:
+    # the init's background child must not survive `ctr run`
+    host_pid_ns = f"pid:/proc/{os.getpid()}/ns/pid"  # /proc/1/ns is not readable on this VM
+    result = ctr.run("sh", "-c", "sleep 1003 & echo $!", flags=("--with-ns", host_pid_ns))
+    assert result.returncode == 0, result.stderr
+    child = int(result.stdout.strip())
+    env.wait_for(lambda: not _alive(child), timeout=10, what=f"pid {child} to be killed")
+
+
+def test_tty_window_size(ctr):
+    container_id = ctr.new_id()
+    ctr.created.append(container_id)
+    argv = ctr.run_argv(container_id, "sh", "-c", WAIT_FOR_SIZE, flags=("-t",))
+    result = run_on_pty(argv, rows=33, cols=101)
+    assert result.returncode == 0, result
+    assert "size 33 101" in result.output

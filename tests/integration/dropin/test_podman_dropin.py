@@ -4,80 +4,14 @@ test runs twice, once per runtime; the test id says which."""
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 
 import dropin_env as env
 import pytest
-from dropin_pty import run_on_pty
+from dropin_clients import LOOP, alive, cgroup_dir
+from dropin_pty import WAIT_FOR_SIZE, run_on_pty
 
 pytestmark = pytest.mark.root
-
-LOOP = "while :; do sleep 0.1; done"
-
-
-class Pod:
-    """podman on the private set-up, every call with ``--runtime`` = the runtime under test."""
-
-    def __init__(self, manager: env.Podman, runtime, new_id) -> None:
-        self.manager = manager
-        self.runtime = runtime
-        self.new_id = new_id
-        self.names: list[str] = []
-
-    def argv(self, *args: str) -> list[str]:
-        return self.manager.argv(*args, runtime=self.runtime.path)
-
-    def __call__(self, *args: str, check: bool = False, **kw) -> subprocess.CompletedProcess:
-        return self.manager.podman(*args, runtime=self.runtime.path, check=check, **kw)
-
-    def name(self) -> str:
-        name = self.new_id()
-        self.names.append(name)
-        return name
-
-    def run_rm(self, *args: str, **kw) -> subprocess.CompletedProcess:
-        return self("run", "--rm", "--name", self.name(), *args, **kw)
-
-    def start(self, *cmd: str, flags: tuple[str, ...] = ()) -> str:
-        """``podman run -d``; returns the full container id."""
-        result = self("run", "-d", "--name", self.name(), *flags, env.IMAGE, *cmd, check=True)
-        return result.stdout.strip()
-
-    def inspect(self, container: str) -> dict:
-        return json.loads(self("container", "inspect", container, check=True).stdout)[0]
-
-    def status(self, container: str) -> str:
-        return self.inspect(container)["State"]["Status"]
-
-    def cleanup(self) -> None:
-        if self.names:
-            self("rm", "-f", "-t", "0", "--ignore", *self.names, timeout=120)
-
-
-@pytest.fixture
-def pod(podman, runtime, new_id):
-    helper = Pod(podman, runtime, new_id)
-    yield helper
-    helper.cleanup()
-
-
-def cgroup_dir(pid: int, controller: str) -> Path:
-    """The v1 cgroup directory of ``pid`` for ``controller`` (from /proc/PID/cgroup)."""
-    for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
-        _, controllers, path = line.split(":", 2)
-        if controller in controllers.split(","):
-            return Path("/sys/fs/cgroup") / controllers / path.lstrip("/")
-    raise AssertionError(f"pid {pid} has no {controller} cgroup")
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def test_run_rm_exit_codes(pod):
@@ -233,3 +167,58 @@ def test_rm_force(pod):
     assert not alive(pid)
     assert not state_dir.exists()
     assert not memory_cgroup.exists()
+
+
+@pytest.mark.parametrize("verb", ["run", "exec"])
+def test_not_executable_exits_126(pod, verb):
+    if verb == "run":
+        result = pod.run_rm(env.IMAGE, "/etc/passwd")
+    else:
+        result = pod("exec", pod.start("sleep", "1000"), "/etc/passwd")
+    assert result.returncode == 126, result.stderr
+    assert "permission denied" in result.stderr.lower()
+
+
+def test_run_user_workdir_hostname_and_limits(pod):
+    container_id = pod.start(
+        "sh", "-c", f'echo "$(id -u):$(id -g) $(pwd) $(hostname) $GREETING"; {LOOP}',
+        flags=("--user", "65534:65534", "--workdir", "/tmp", "--hostname", "box",
+               "--env", "GREETING=hi there", "--memory", "48m", "--pids-limit", "64",
+               "--cpu-shares", "256"))
+    env.wait_for(lambda: pod("logs", container_id).stdout, what="the container's output")
+    assert pod("logs", container_id).stdout == "65534:65534 /tmp box hi there\n"
+    pid = pod.inspect(container_id)["State"]["Pid"]
+    assert int((cgroup_dir(pid, "memory") / "memory.limit_in_bytes").read_text()) == 48 << 20
+    assert (cgroup_dir(pid, "pids") / "pids.max").read_text().strip() == "64"
+    assert (cgroup_dir(pid, "cpu") / "cpu.shares").read_text().strip() == "256"
+
+
+def test_restart_recreates_with_same_id(pod):
+    container_id = pod.start("sh", "-c", f"trap 'exit 0' TERM; {LOOP}")
+    first_pid = pod.inspect(container_id)["State"]["Pid"]
+    result = pod("restart", "-t", "10", container_id)
+    assert result.returncode == 0, result.stderr
+    state = pod.inspect(container_id)["State"]
+    assert state["Status"] == "running"
+    assert state["Pid"] != first_pid and alive(state["Pid"]) and not alive(first_pid)
+    assert pod("exec", container_id, "true").returncode == 0
+
+
+def test_stop_with_host_pid_namespace_kills_all(pod):
+    # without its own PID namespace podman stops with `kill --all`: the background sleep dies too
+    container_id = pod.start("sh", "-c", "sleep 1001 & echo $!; wait", flags=("--pid", "host"))
+    child = int(env.wait_for(lambda: pod("logs", container_id).stdout.strip(),
+                             what="the child's pid"))
+    assert alive(child)
+    result = pod("stop", "-t", "10", container_id)
+    assert result.returncode == 0, result.stderr
+    assert pod.status(container_id) == "exited"
+    env.wait_for(lambda: not alive(child), timeout=10, what=f"pid {child} to die")
+
+
+def test_tty_window_size(pod):
+    argv = pod.argv("run", "--rm", "-it", "--name", pod.name(), env.IMAGE, "sh", "-c",
+                    WAIT_FOR_SIZE)
+    result = run_on_pty(argv, env=pod.manager.env, rows=33, cols=101)
+    assert result.returncode == 0, result
+    assert "size 33 101" in result.output

@@ -1,0 +1,137 @@
+"""What the container's processes see under each manager, pyrunc against runc.
+
+A probe (busybox sh) prints what a runtime sets up for a process: credentials, capability sets,
+seccomp mode, no_new_privs, rlimits, umask, environment, mounts with their options and types,
+/dev, oom_score_adj, cgroup membership relative to the init, namespaces shared with the init.
+Each probe runs as the container's init (``run``) and as an exec'd process (``exec``). For both
+runtimes some facts the managers configure are asserted outright; with pyrunc the whole
+normalised report must equal runc's (computed once per session with Debian's runc).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+import dropin_env as env
+import pytest
+from dropin_clients import Ctr, Pod
+
+pytestmark = pytest.mark.root
+
+PROBE = r"""
+grep -E '^(Uid|Gid|Groups|Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs|Seccomp|Seccomp_filters):' \
+    /proc/self/status
+echo "ulimit nofile=$(ulimit -n) nproc=$(ulimit -u) core=$(ulimit -c) umask=$(umask)"
+echo "id: $(id) cwd=$(pwd) oom=$(cat /proc/self/oom_score_adj)"
+echo "--- env"
+env | grep -v -e '^HOSTNAME=' -e '^PWD=' -e '^SHLVL=' -e '^_=' | sort
+echo "--- mounts"
+awk '{ for (i = 7; $i != "-"; i++) ; print $5, $6, $(i + 1) }' /proc/self/mountinfo
+echo "--- dev"
+for f in /dev/* /dev/pts/* /dev/mqueue /dev/shm; do
+    [ -e "$f" ] || [ -L "$f" ] && stat -c '%n %F %a %t:%T' "$f"
+done | sort
+echo "--- shared with pid 1"
+for ns in cgroup ipc mnt net pid uts user; do
+    [ "$(readlink /proc/self/ns/$ns)" = "$(readlink /proc/1/ns/$ns)" ] && echo "ns $ns"
+done
+[ "$(cat /proc/self/cgroup)" = "$(cat /proc/1/cgroup)" ] && echo "cgroups"
+"""
+
+
+def normalise(report: str, names: list[str]) -> str:
+    """Drop what differs between any two containers: ids, names, the order of podman binds."""
+    for name in names:
+        report = report.replace(name, "<ID>")
+        report = report.replace(name[:12], "<ID>")
+    report = re.sub(r"\b[0-9a-f]{64}\b", "<ID>", report)
+    # podman lists its own bind mounts (hosts, hostname, .containerenv) in map order: compare
+    # the set of mounts, not their order
+    head, _, rest = report.replace("\r\n", "\n").partition("--- mounts\n")
+    mounts, _, tail = rest.partition("--- dev\n")
+    return f"{head}--- mounts\n{''.join(sorted(mounts.splitlines(True)))}--- dev\n{tail}"
+
+
+def parse(report: str) -> dict[str, str]:
+    lines = report.splitlines()
+    return {line.split(":", 1)[0]: line.split(":", 1)[1].strip()
+            for line in lines if re.match(r"^[A-Za-z_]+:\s", line)}
+
+
+def assert_same(what: str, pyrunc: str, runc: str) -> None:
+    diff = "\n".join(difflib.unified_diff(runc.splitlines(), pyrunc.splitlines(), "runc",
+                                           "pyrunc", lineterm="", n=1))
+    assert pyrunc == runc, f"{what} differs from runc's:\n{diff}"
+
+
+# -- containerd ------------------------------------------------------------------------------
+def ctr_reports(ctr: Ctr) -> tuple[str, str]:
+    """(init report, exec report) under containerd with ctr's runtime."""
+    ran = ctr.run("sh", "-c", PROBE)
+    assert ran.returncode == 0, ran.stderr
+    container_id = ctr.start("sleep", "1000")
+    execd = ctr.ctr("task", "exec", "--exec-id", "probe", container_id, "sh", "-c", PROBE)
+    assert execd.returncode == 0, execd.stderr
+    names = list(ctr.created)
+    return normalise(ran.stdout, names), normalise(execd.stdout, names)
+
+
+@pytest.fixture(scope="session")
+def runc_reference():
+    return {}
+
+
+def reference(cache: dict, key: str, runtimes, make_client, compute):
+    if key not in cache:
+        client = make_client(runtimes["runc"])
+        try:
+            cache[key] = compute(client)
+        finally:
+            client.cleanup()
+    return cache[key]
+
+
+def test_ctr_process_setup_matches_runc(ctr, runtimes, containerd, runc_reference):
+    init, execd = ctr_reports(ctr)
+    for report in (init, execd):
+        fields = parse(report)
+        assert fields["Uid"].split() == ["0"] * 4
+        assert fields["NoNewPrivs"] == "1"  # ctr's default spec sets noNewPrivileges
+        assert "nofile=1024" in report
+    assert "ns pid" in execd and "ns mnt" in execd and "cgroups" in execd
+    if ctr.runtime.name == "runc":
+        return
+    expected_init, expected_exec = reference(
+        runc_reference, "ctr", runtimes,
+        lambda runc: Ctr(containerd, runc, ctr.new_id), ctr_reports)
+    assert_same("container init", init, expected_init)
+    assert_same("exec'd process", execd, expected_exec)
+
+
+# -- podman ------------------------------------------------------------------------------------
+def podman_reports(pod: Pod) -> tuple[str, str]:
+    ran = pod.run_rm(env.IMAGE, "sh", "-c", PROBE)
+    assert ran.returncode == 0, ran.stderr
+    container_id = pod.start("sleep", "1000")
+    execd = pod("exec", container_id, "sh", "-c", PROBE)
+    assert execd.returncode == 0, execd.stderr
+    return (normalise(ran.stdout, [*pod.names, container_id]),
+            normalise(execd.stdout, [*pod.names, container_id]))
+
+
+def test_podman_process_setup_matches_runc(pod, runtimes, podman, runc_reference):
+    init, execd = podman_reports(pod)
+    for report in (init, execd):
+        fields = parse(report)
+        assert fields["Seccomp"] == "2", "podman's seccomp profile is not applied"
+        assert fields["Uid"].split() == ["0"] * 4
+        assert "nofile=20000" in report and "nproc=32768" in report
+    assert "ns pid" in execd and "ns mnt" in execd and "cgroups" in execd
+    if pod.runtime.name == "runc":
+        return
+    expected_init, expected_exec = reference(
+        runc_reference, "podman", runtimes,
+        lambda runc: Pod(podman, runc, pod.new_id), podman_reports)
+    assert_same("container init", init, expected_init)
+    assert_same("exec'd process", execd, expected_exec)

@@ -221,22 +221,26 @@ class Writer:
         """Discard the ingest entirely."""
         if self._closed:
             return
-        self._file.close()
-        _remove_ingest_dir(self.dir)
-        self._release_lock()
         self._closed = True
+        try:
+            self._file.close()
+        except OSError:
+            pass  # the data is being thrown away anyway
+        finally:
+            _remove_ingest_dir(self.dir)
+            self._release_lock()
 
     def close(self) -> None:
         """Release the ingest, keeping its data so a later writer can resume."""
         if self._closed:
             return
-        try:
-            self._file.flush()
-        except OSError:
-            pass
-        self._file.close()
-        self._release_lock()
         self._closed = True
+        try:
+            self._file.close()  # flushes; the fd is closed even when the flush fails
+        except OSError:
+            pass  # unflushed bytes are lost: the next writer resumes from what is on disk
+        finally:
+            self._release_lock()
 
     def _release_lock(self) -> None:
         if self._lock_fd >= 0:

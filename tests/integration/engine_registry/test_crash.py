@@ -100,3 +100,7 @@ def test_full_disk_is_a_clear_error(registry, pushed_busybox, busybox_layout, ti
     assert not store.exists(layer)
     for blob in store.walk():
         store.verify(blob.digest)
+    # No writer kept its lock: every partial ingest can be pruned.
+    leftovers = {i.ref for i in store.ingests()}
+    assert set(store.prune_ingests(older_than=time.time() + 60)) == leftovers
+    assert store.ingests() == []

@@ -38,11 +38,11 @@ class Ctr:
         argv = self.run_argv(container_id, *cmd, flags=flags, runc_binary=runc_binary)
         return env.run(argv, check=False, input=input)
 
-    def start(self, *cmd: str, runc_binary: bool = True) -> str:
+    def start(self, *cmd: str, runc_binary: bool = True, flags: tuple[str, ...] = ()) -> str:
         """``ctr run -d``; returns the id once the task is RUNNING."""
         container_id = self.new_id()
         self.created.append(container_id)
-        env.run(self.run_argv(container_id, *cmd, rm=False, detach=True,
+        env.run(self.run_argv(container_id, *cmd, rm=False, detach=True, flags=flags,
                               runc_binary=runc_binary))
         self.wait_status(container_id, "RUNNING")
         options = self.daemon.bundle(container_id) / "options.json"

@@ -4,7 +4,9 @@ per runtime; the test id says which."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from pathlib import Path
 
 import dropin_env as env
@@ -94,6 +96,13 @@ def test_exec_failure(ctr):
     assert "OCI runtime exec failed" in result.stderr
     assert "executable file not found" in result.stderr
     assert ctr.status(container_id) == "RUNNING"
+    # the shim reads <bundle>/log.json as a stream of JSON objects {level, msg, time}
+    entries = json_stream((ctr.daemon.bundle(container_id) / "log.json").read_text())
+    errors = [e for e in entries if e.get("level") == "error"]
+    assert errors and "executable file not found" in errors[-1]["msg"]
+    for entry in entries:
+        assert set(entry) >= {"level", "msg"}, entry
+        assert "time" not in entry or RFC3339.match(entry["time"]), entry
 
 
 def test_ps_lists_init_and_exec(ctr):
@@ -222,6 +231,21 @@ def test_runtime_found_on_shim_path(ctr, path_runc):
     assert runtimes == {ctr.runtime.path}
     for verb in ("create", "start", "pause", "resume", "kill", "delete"):
         assert any(verb in call and container_id in call for call in verbs), (verb, verbs)
+
+
+RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
+
+
+def json_stream(text: str) -> list[dict]:
+    """Decode concatenated JSON objects (what Go's json.Decoder accepts); fail on anything else."""
+    decoder, entries, pos = json.JSONDecoder(), [], 0
+    while True:
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        if pos == len(text):
+            return entries
+        entry, pos = decoder.raw_decode(text, pos)
+        entries.append(entry)
 
 
 def _exactly(items, count: int):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from pathlib import Path
 
 import dropin_env as env
 import pytest
@@ -38,6 +39,11 @@ for ns in cgroup ipc mnt net pid uts user; do
 done
 [ "$(cat /proc/self/cgroup)" = "$(cat /proc/1/cgroup)" ] && echo "cgroups"
 """
+
+# privileged containers get every capability this machine has (all but CAP_SYS_RESOURCE)
+HOST_CAPABILITIES = next(line.split()[1] for line in
+                         Path("/proc/self/status").read_text().splitlines()
+                         if line.startswith("CapBnd:"))
 
 
 def normalise(report: str, names: list[str]) -> str:
@@ -66,11 +72,11 @@ def assert_same(what: str, pyrunc: str, runc: str) -> None:
 
 
 # -- containerd ------------------------------------------------------------------------------
-def ctr_reports(ctr: Ctr) -> tuple[str, str]:
+def ctr_reports(ctr: Ctr, flags: tuple[str, ...] = ()) -> tuple[str, str]:
     """(init report, exec report) under containerd with ctr's runtime."""
-    ran = ctr.run("sh", "-c", PROBE)
+    ran = ctr.run("sh", "-c", PROBE, flags=flags)
     assert ran.returncode == 0, ran.stderr
-    container_id = ctr.start("sleep", "1000")
+    container_id = ctr.start("sleep", "1000", flags=flags)
     execd = ctr.ctr("task", "exec", "--exec-id", "probe", container_id, "sh", "-c", PROBE)
     assert execd.returncode == 0, execd.stderr
     names = list(ctr.created)
@@ -92,46 +98,56 @@ def reference(cache: dict, key: str, runtimes, make_client, compute):
     return cache[key]
 
 
-def test_ctr_process_setup_matches_runc(ctr, runtimes, containerd, runc_reference):
-    init, execd = ctr_reports(ctr)
+@pytest.mark.parametrize("mode", ["default", "privileged"])
+def test_ctr_process_setup_matches_runc(ctr, runtimes, containerd, runc_reference, mode):
+    flags = ("--privileged",) if mode == "privileged" else ()
+    init, execd = ctr_reports(ctr, flags)
     for report in (init, execd):
         fields = parse(report)
         assert fields["Uid"].split() == ["0"] * 4
         assert fields["NoNewPrivs"] == "1"  # ctr's default spec sets noNewPrivileges
         assert "nofile=1024" in report
+        if mode == "privileged":
+            assert fields["CapEff"] == fields["CapBnd"] == HOST_CAPABILITIES
     assert "ns pid" in execd and "ns mnt" in execd and "cgroups" in execd
     if ctr.runtime.name == "runc":
         return
     expected_init, expected_exec = reference(
-        runc_reference, "ctr", runtimes,
-        lambda runc: Ctr(containerd, runc, ctr.new_id), ctr_reports)
+        runc_reference, f"ctr-{mode}", runtimes,
+        lambda runc: Ctr(containerd, runc, ctr.new_id), lambda c: ctr_reports(c, flags))
     assert_same("container init", init, expected_init)
     assert_same("exec'd process", execd, expected_exec)
 
 
 # -- podman ------------------------------------------------------------------------------------
-def podman_reports(pod: Pod) -> tuple[str, str]:
-    ran = pod.run_rm(env.IMAGE, "sh", "-c", PROBE)
+def podman_reports(pod: Pod, flags: tuple[str, ...] = ()) -> tuple[str, str]:
+    ran = pod.run_rm(*flags, env.IMAGE, "sh", "-c", PROBE)
     assert ran.returncode == 0, ran.stderr
-    container_id = pod.start("sleep", "1000")
+    container_id = pod.start("sleep", "1000", flags=flags)
     execd = pod("exec", container_id, "sh", "-c", PROBE)
     assert execd.returncode == 0, execd.stderr
     return (normalise(ran.stdout, [*pod.names, container_id]),
             normalise(execd.stdout, [*pod.names, container_id]))
 
 
-def test_podman_process_setup_matches_runc(pod, runtimes, podman, runc_reference):
-    init, execd = podman_reports(pod)
+@pytest.mark.parametrize("mode", ["default", "privileged"])
+def test_podman_process_setup_matches_runc(pod, runtimes, podman, runc_reference, mode):
+    flags = ("--privileged",) if mode == "privileged" else ()
+    init, execd = podman_reports(pod, flags)
     for report in (init, execd):
         fields = parse(report)
-        assert fields["Seccomp"] == "2", "podman's seccomp profile is not applied"
         assert fields["Uid"].split() == ["0"] * 4
         assert "nofile=20000" in report and "nproc=32768" in report
+        if mode == "privileged":
+            assert fields["CapEff"] == fields["CapBnd"] == HOST_CAPABILITIES
+            assert fields["Seccomp"] == "0"
+        else:
+            assert fields["Seccomp"] == "2", "podman's seccomp profile is not applied"
     assert "ns pid" in execd and "ns mnt" in execd and "cgroups" in execd
     if pod.runtime.name == "runc":
         return
     expected_init, expected_exec = reference(
-        runc_reference, "podman", runtimes,
-        lambda runc: Pod(podman, runc, pod.new_id), podman_reports)
+        runc_reference, f"podman-{mode}", runtimes,
+        lambda runc: Pod(podman, runc, pod.new_id), lambda p: podman_reports(p, flags))
     assert_same("container init", init, expected_init)
     assert_same("exec'd process", execd, expected_exec)

@@ -222,3 +222,72 @@ def test_tty_window_size(pod):
     result = run_on_pty(argv, env=pod.manager.env, rows=33, cols=101)
     assert result.returncode == 0, result
     assert "size 33 101" in result.output
+
+
+def test_detached_exit_status_and_auto_remove(pod):
+    # conmon must be the init's parent (subreaper) to report its status; --rm removes it after
+    kept = pod.start("sh", "-c", "exit 5")
+    waited = pod("wait", kept, timeout=30)
+    assert waited.stdout.strip() == "5", waited.stderr
+    assert pod.inspect(kept)["State"]["ExitCode"] == 5
+    removed = pod.start("sh", "-c", "exit 6", flags=("--rm",))
+    state_dir = Path(pod.runtime.state_root) / removed
+
+    def gone() -> bool:
+        listed = pod("ps", "-a", "--no-trunc", "--format", "{{.ID}}", check=True).stdout
+        return removed not in listed.split() and not state_dir.exists()
+
+    env.wait_for(gone, timeout=30, what="the --rm container and its runtime state to go")
+
+
+def test_capabilities_and_security_options(pod):
+    probe = "grep -E '^(CapEff|CapBnd|Seccomp|NoNewPrivs):' /proc/self/status"
+    narrowed = pod.run_rm("--cap-drop", "all", "--cap-add", "NET_RAW", "--security-opt",
+                          "no-new-privileges", env.IMAGE, "sh", "-c", probe)
+    assert narrowed.returncode == 0, narrowed.stderr
+    assert narrowed.stdout.split() == ["CapEff:", "0000000000002000", "CapBnd:",
+                                       "0000000000002000", "NoNewPrivs:", "1", "Seccomp:", "2"]
+    unconfined = pod.run_rm("--security-opt", "seccomp=unconfined", env.IMAGE, "sh", "-c",
+                            probe)
+    assert "Seccomp:\t0" in unconfined.stdout, unconfined.stderr
+
+
+def test_preserve_fds(pod, tmp_path):
+    extra = tmp_path / "extra"
+    extra.write_text("from the caller's fd 3\n")
+
+    def with_fd3(*args: str):
+        """Run podman with ``extra`` open as its fd 3 (a shell opens it, then execs podman)."""
+        return env.run(["sh", "-c", 'exec 3< "$0" && exec "$@"', str(extra), *pod.argv(*args)],
+                       check=False, env=pod.manager.env)
+
+    ran = with_fd3("run", "--rm", "--preserve-fds", "1", env.IMAGE, "cat", "/proc/self/fd/3")
+    assert (ran.returncode, ran.stdout) == (0, "from the caller's fd 3\n"), ran.stderr
+    container_id = pod.start("sleep", "1000")
+    execd = with_fd3("exec", "--preserve-fds", "1", container_id, "cat", "/proc/self/fd/3")
+    assert (execd.returncode, execd.stdout) == (0, "from the caller's fd 3\n"), execd.stderr
+    # without --preserve-fds no caller fd beyond 2 reaches the container (3 is ls's own dir fd)
+    listed = with_fd3("exec", container_id, "ls", "/proc/self/fd")
+    assert sorted(listed.stdout.split()) == ["0", "1", "2", "3"], listed.stderr
+
+
+def test_rm_force_paused(pod):
+    container_id = pod.start("sleep", "1000")
+    pid = pod.inspect(container_id)["State"]["Pid"]
+    assert pod("pause", container_id).returncode == 0
+    result = pod("rm", "-f", "-t", "0", container_id)
+    assert result.returncode == 0, result.stderr
+    assert not (Path(pod.runtime.state_root) / container_id).exists()
+    env.wait_for(lambda: not alive(pid), timeout=10, what=f"pid {pid} to die")
+
+
+def test_update_cpu_and_memory(pod):
+    container_id = pod.start("sleep", "1000")
+    pid = pod.inspect(container_id)["State"]["Pid"]
+    result = pod("update", "--cpus", "0.5", "--cpu-shares", "333", "--memory", "80m",
+                 container_id)
+    assert result.returncode == 0, result.stderr
+    cpu = cgroup_dir(pid, "cpu")
+    assert (cpu / "cpu.cfs_quota_us").read_text().strip() == "50000"
+    assert (cpu / "cpu.shares").read_text().strip() == "333"
+    assert int((cgroup_dir(pid, "memory") / "memory.limit_in_bytes").read_text()) == 80 << 20

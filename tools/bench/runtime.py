@@ -6,6 +6,8 @@ Scenarios (each a fresh container id, both runtimes alternating which goes first
   lifecycle  `R create --bundle B --pid-file P ID`, `R start ID`, wait for the init to exit
            (this process is a child subreaper, like containerd's shim), `R delete ID`
   state    `R state ID` of a created container
+Also timed, for context: the interpreter's floor, `python -I -S -c pass` (pyrunc's launcher
+interpreter), in the same rounds.
 
 Wall time per call from fork to reap; peak RSS is wait4's ru_maxrss (KiB) of the runtime process
 (Linux reports the maximum over the process and the descendants it reaped). A process started by
@@ -274,8 +276,13 @@ def bench(runs: int, warmup: int, pyrunc: str | None, runc: str, scenarios: list
         names = [r.name for r in runtimes]
         funcs = {"run": scenario_run, "lifecycle": scenario_lifecycle, "state": StateScenario()}
         samples: dict[str, dict[str, list[Call]]] = {n: {} for n in names}
+        floor: list[Call] = []
+        python = os.path.realpath(sys.executable)
         try:
             for i in range(warmup + runs):
+                call = timed([python, "-I", "-S", "-c", "pass"], str(workdir))
+                if i >= warmup:
+                    floor.append(call)
                 order = runtimes if i % 2 == 0 else runtimes[::-1]
                 for scenario in scenarios:
                     for rt in order:
@@ -300,6 +307,12 @@ def bench(runs: int, warmup: int, pyrunc: str | None, runc: str, scenarios: list
         "runtimes": {r.name: r.binary for r in runtimes},
         "python": sys.version.split()[0],
         "results": summarise(samples, names),
+        "python_floor": {
+            "command": f"{python} -I -S -c pass",
+            "median_ms": round(statistics.median(c.seconds for c in floor) * 1000, 2),
+            "p90_ms": round(p90([c.seconds for c in floor]) * 1000, 2),
+            "peak_rss_kib": max(c.maxrss_kib for c in floor),
+        },
     }
 
 
@@ -319,7 +332,10 @@ def print_table(report: dict) -> None:
                   f"{r['min_ms']:>9.2f}{r['peak_rss_kib']:>14}")
         print(f"{'':<22}{'ratio':<8}{row['ratio_median']:>10.2f}{row['ratio_p90']:>9.2f}"
               f"{'':>9}{row['ratio_peak_rss']:>14.2f}")
+    fl = report["python_floor"]
     print(f"(ratio = {names[0]}/{names[1]}; target <= 1.5 for run and create+start+delete)")
+    print(f"interpreter floor `python -I -S -c pass`: median {fl['median_ms']:.2f} ms, "
+          f"p90 {fl['p90_ms']:.2f} ms, peak RSS {fl['peak_rss_kib']} KiB")
 
 
 def main() -> None:

@@ -309,3 +309,48 @@ def test_console_master_has_zero_winsize_unless_console_size(rt: Runtime, tmp_pa
             assert (rows, cols) == ((size["height"], size["width"]) if size else (0, 0))
         finally:
             listener.close()
+
+
+def test_kill_all_without_a_pid_namespace(rt: Runtime, tmp_path: Path) -> None:
+    """The shim's `kill --all <id> 9` when the container shares the host pid namespace."""
+    out = tmp_path / "out"
+
+    def no_pidns(c: dict) -> None:
+        c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "pid"]
+
+    b = rt.bundle(["sh", "-c", "sleep 1000 & echo $!; exec sleep 1001"], no_pidns)
+    with open(out, "wb") as f:
+        assert rt("create", "--bundle", str(b.path), b.id, stdout=f).rc == 0
+    pid = rt.state(b.id)["pid"]
+    assert rt("start", b.id).rc == 0
+    child = int(wait_until(lambda: out.read_text().strip(), what="child pid"))
+    r = rt("kill", "--all", b.id, "9")
+    assert (r.rc, r.out, r.err) == (0, "", "")
+    os.waitpid(pid, 0)
+    wait_until(lambda: not os.path.exists(f"/proc/{child}") or _zombie(child), what="child")
+    assert rt("delete", b.id).rc == 0
+    reap_children()
+    rt.assert_nothing_left(b)
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+    except OSError:
+        return True
+    return data[data.rfind(b")") + 2:][:1] == b"Z"
+
+
+def test_create_preserve_fds(rt: Runtime, tmp_path: Path) -> None:
+    """conmon passes --preserve-fds to create: the fds must survive until start."""
+    b = rt.bundle(["sh", "-c", "echo kept >&3; echo leaked >&4; true"])
+    fd_files = {n: str(tmp_path / f"fd{n}") for n in (3, 4)}
+    r = rt("create", "--preserve-fds", "1", "--bundle", str(b.path), b.id, fd_files=fd_files)
+    assert r.rc == 0, r
+    pid = rt.state(b.id)["pid"]
+    assert rt("start", b.id).rc == 0
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0  # (the failed `>&4` does not stop sh)
+    assert Path(fd_files[3]).read_text() == "kept\n"
+    assert Path(fd_files[4]).read_text() == ""

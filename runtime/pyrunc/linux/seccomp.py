@@ -121,7 +121,7 @@ _U64 = 0xFFFFFFFFFFFFFFFF
 _U32 = 0xFFFFFFFF
 _MAX_ARGS = 6
 _ARGS_OFFSET = 16  # offsetof(struct seccomp_data, args)
-_LEAF_SIZE = 4  # syscalls compared linearly at the leaves of the dispatch tree
+_LEAF_SIZE = 3  # runs of syscall numbers tested one by one at the leaves of the dispatch tree
 
 
 def action_value(name: object, errno_ret: object = None, where: str = "defaultAction") -> int:
@@ -395,8 +395,7 @@ def _emit_condition(prog: bpf.Program, cond: tuple, bits: int, match: int, fail:
 
 
 def _emit_rules(prog: bpf.Program, rules: list, bits: int, default: int) -> int:
-    """Emit the rule chain of one syscall; return its entry label."""
-    rules = _resolve(rules)
+    """Emit the (resolved) rule chain of one syscall; return its entry label."""
     if not rules[-1].conditions:
         return prog.ret(rules[-1].action)
     fail = prog.ret(default)
@@ -408,34 +407,53 @@ def _emit_rules(prog: bpf.Program, rules: list, bits: int, default: int) -> int:
     return fail
 
 
+def _dispatch_ranges(abi: _Abi) -> list[list]:
+    """[low, high, action or None, rules] per run of syscall numbers, ascending.
+
+    Consecutive numbers whose (resolved) rules are one unconditional rule with the same action
+    share a run, so the dispatch compares ranges, not every number.
+    """
+    ranges: list[list] = []
+    for nr in sorted(abi.rules):
+        rules = _resolve(abi.rules[nr])
+        action = None if rules[0].conditions else rules[0].action
+        last = ranges[-1] if ranges else None
+        if action is not None and last is not None and last[2] == action and last[1] == nr - 1:
+            last[1] = nr
+        else:
+            ranges.append([nr, nr, action, rules])
+    return ranges
+
+
 def _emit_dispatch(prog: bpf.Program, abi: _Abi, default: int) -> int:
-    """Emit the syscall-number dispatch of one ABI (A holds the number); return its entry."""
-    numbers = sorted(abi.rules)
+    """Emit the syscall-number dispatch of one ABI (A holds the number); return its entry.
+
+    A binary search over the runs of :func:`_dispatch_ranges` (JGE on a run's first number)
+    down to leaves of a few runs tested one by one; numbers in no run get the default action.
+    """
+    ranges = _dispatch_ranges(abi)
     bits = abi.bits
 
-    def tree(lo: int, hi: int) -> int:
-        if hi - lo > _LEAF_SIZE:
-            mid = (lo + hi) // 2
-            right = tree(mid, hi)
-            left = tree(lo, mid)
-            return prog.jump(bpf.JGE, numbers[mid], right, left)
-        targets = []
-        for nr in numbers[lo:hi]:
-            rules = abi.rules[nr]
-            if len(rules) == 1 and not rules[0].conditions:
-                targets.append(None)
-            else:
-                targets.append(_emit_rules(prog, rules, bits, default))
+    def tree(first: int, stop: int) -> int:
+        if stop - first > _LEAF_SIZE:
+            mid = (first + stop) // 2
+            right = tree(mid, stop)
+            left = tree(first, mid)
+            return prog.jump(bpf.JGE, ranges[mid][0], right, left)
+        chains = [None if action is not None else _emit_rules(prog, rules, bits, default)
+                  for _low, _high, action, rules in ranges[first:stop]]
         label = prog.ret(default)
-        for i in range(hi - lo - 1, -1, -1):
-            nr = numbers[lo + i]
-            target = targets[i]
-            if target is None:
-                target = prog.ret(abi.rules[nr][0].action)
-            label = prog.jump(bpf.JEQ, nr, target, label)
+        for i in range(stop - first - 1, -1, -1):
+            low, high, action, _rules = ranges[first + i]
+            target = chains[i] if action is None else prog.ret(action)
+            if low == high:
+                label = prog.jump(bpf.JEQ, low, target, label)
+            else:
+                inside = prog.jump(bpf.JGT, high, label, target)
+                label = prog.jump(bpf.JGE, low, inside, label)
         return label
 
-    entry = tree(0, len(numbers)) if numbers else prog.ret(default)
+    entry = tree(0, len(ranges)) if ranges else prog.ret(default)
     if abi.enosys_above is not None:
         entry = prog.jump(bpf.JGT, abi.enosys_above, prog.ret(RET_ERRNO | errno.ENOSYS), entry)
     return entry

@@ -245,12 +245,25 @@ def test_concurrent_start_and_delete(rt: Runtime, round_: int) -> None:
     for r in results:
         assert "Traceback" not in r.err, r
         assert len(r.err.strip().splitlines()) <= 1, r
-    deletes = [r for args, r in zip(calls, results, strict=True) if args[0] == "delete"]
-    assert all(r.rc == 0 for r in deletes), deletes
     state_file = Path(rt.root) / b.id / "state.json"
     if state_file.exists():
         json.loads(state_file.read_text())  # never half-written
     _state_is_sane(rt, b.id)
+    _force_delete_cleans(rt, b)
+    # last (so the checks above still run): every delete --force succeeded, even the one that
+    # found the container already deleted by the other
+    deletes = [r for args, r in zip(calls, results, strict=True) if args[0] == "delete"]
+    assert all(r.rc == 0 for r in deletes), deletes
+
+
+@pytest.mark.parametrize("round_", range(2))
+def test_concurrent_force_deletes_all_succeed(rt: Runtime, round_: int) -> None:
+    """containerd's shim `delete` and the cleanup shim's `delete --force` race like this."""
+    b = rt.bundle(SLEEP)
+    assert rt("run", "--detach", "--bundle", str(b.path), b.id).rc == 0
+    results = _parallel(rt, [("delete", "--force", b.id)] * 4)
+    assert [r.rc for r in results] == [0] * 4, results
+    assert all(r.out == "" and r.err == "" for r in results), results
     _force_delete_cleans(rt, b)
 
 

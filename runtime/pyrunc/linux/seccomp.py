@@ -297,7 +297,7 @@ def _build_abis(seccomp: dict, native: str, default: int) -> list[_Abi]:
         table, add = abi.table, abi.add
         is_i386 = abi.arch == "SCMP_ARCH_X86"
         for names, entry_rules in entries:
-            rules = [_without_tautologies(rule, abi.bits) for rule in entry_rules]
+            rules = [_for_abi(rule, abi.bits) for rule in entry_rules]
             for name in names:
                 nr = table.get(name)
                 if nr is not None:
@@ -312,15 +312,24 @@ def _build_abis(seccomp: dict, native: str, default: int) -> list[_Abi]:
     return abis
 
 
-def _without_tautologies(rule: _Rule, bits: int) -> _Rule:
-    """Drop MASKED_EQ conditions whose mask is zero on every word the ABI compares.
+def _for_abi(rule: _Rule, bits: int) -> _Rule:
+    """The rule as libseccomp sees it on an ABI with ``bits``-wide arguments.
 
-    libseccomp drops them too, so such a rule can become unconditional, which matters for the
-    conflict policy (an unconditional rule decides the syscall).
+    32-bit ABIs keep the low word of every value; MASKED_EQ conditions whose mask is zero on
+    every compared word are dropped (always true), so such a rule can become unconditional,
+    which matters for the conflict policy.
     """
-    relevant = _U32 if bits == 32 else _U64
-    kept = tuple(c for c in rule.conditions if c[1] != CMP_MASKED_EQ or c[2] & relevant)
-    return rule if len(kept) == len(rule.conditions) else _Rule(rule.action, kept)
+    kept = []
+    for cond in rule.conditions:
+        index, op, value, value_two = cond
+        if bits == 32:
+            value, value_two = value & _U32, value_two & _U32
+            cond = (index, op, value, value_two)
+        if op == CMP_MASKED_EQ and not value:
+            continue
+        kept.append(cond)
+    kept_tuple = tuple(kept)
+    return rule if kept_tuple == rule.conditions else _Rule(rule.action, kept_tuple)
 
 
 def _add_multiplexed(abi: _Abi, name: str, rules: list, mux: tuple) -> None:

@@ -471,3 +471,39 @@ def test_podman_default_profile_decisions():
     assert decide(prog, "read", abi="i386") == ALLOW
     assert decide(prog, "read", abi="x32") == ALLOW
     assert run(prog, AARCH64, 63) == KILL_PROCESS
+
+
+def test_a_rule_with_more_conditions_than_an_earlier_one_is_absorbed():
+    # libseccomp prunes the longer rule: the earlier, broader rule decides.
+    prog = compile_x64(profile(
+        rule("kill", "SCMP_ACT_ALLOW", args=[arg(0, "EQ", 1)]),
+        rule("kill", "SCMP_ACT_KILL_PROCESS", args=[arg(0, "EQ", 1), arg(1, "EQ", 15)]),
+        rule("kill", "SCMP_ACT_TRAP", args=[arg(1, "EQ", 9)]),
+        default="SCMP_ACT_ERRNO"))
+    assert decide(prog, "kill", (1, 15)) == ALLOW
+    # (1, 9) matches the ALLOW rule and the unrelated TRAP rule: the more restrictive wins.
+    assert decide(prog, "kill", (1, 9)) == S.RET_TRAP
+    assert decide(prog, "kill", (2, 9)) == S.RET_TRAP
+    assert decide(prog, "kill", (2, 15)) == EPERM
+
+
+def test_32_bit_abis_see_values_truncated_when_resolving_conflicts():
+    # On i386 both conditions are "arg0 == 5": the second rule is absorbed by the first.
+    prof = profile(rule("kill", "SCMP_ACT_LOG", args=[arg(0, "EQ", 0x100000005)]),
+                   rule("kill", "SCMP_ACT_TRAP", args=[arg(0, "EQ", 5)]),
+                   arches=["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"])
+    prog = compile_x64(prof)
+    assert decide(prog, "kill", (5,), abi="i386") == S.RET_LOG
+    assert decide(prog, "kill", (5,)) == S.RET_TRAP
+    assert decide(prog, "kill", (0x100000005,)) == S.RET_LOG
+
+
+def test_runs_of_numbers_with_one_action_are_compiled_as_ranges():
+    names = sorted(NR64, key=NR64.get)[:200]
+    prog = compile_x64(profile(rule(names, "SCMP_ACT_ALLOW"), default="SCMP_ACT_ERRNO",
+                               arches=["SCMP_ARCH_X86_64"]))
+    assert len(prog) // 8 < 40
+    for name in names:
+        assert decide(prog, name) == ALLOW
+    beyond = max(NR64[n] for n in names) + 1
+    assert run(prog, X64, beyond) == ENOSYS

@@ -107,7 +107,8 @@ class ContainerDir:
     # -- the record ----------------------------------------------------------------------------
     def read(self) -> dict[str, Any]:
         try:
-            return jsonio.load_file(self.state_path)
+            record = jsonio.load_file(self.state_path)
+            return record if isinstance(record, dict) else {}  # damaged: a husk delete removes
         except FileNotFoundError:
             if not self.exists():
                 raise ContainerNotFound("container does not exist") from None

@@ -78,6 +78,23 @@ def usage() -> str:
     return "\n".join(lines) + "\n"
 
 
+def _wants_help(args: list[str]) -> bool:
+    for arg in args:
+        if arg in ("-h", "--help", "-help"):
+            return True
+        if not arg.startswith("-"):
+            return False
+    return False
+
+
+def verb_help(verb: str, module: object) -> str:
+    from pyrunc.cli.args import help_text
+
+    doc = (module.__doc__ or "").strip().splitlines()
+    usage = f"NAME:\n   pyrunc {verb} - {VERBS[verb]}\n\nUSAGE:\n   {doc[0] if doc else verb}"
+    return help_text(usage, getattr(module, "FLAGS", []))
+
+
 def version_text() -> str:
     from pyrunc import OCI_VERSION, __version__
     from pyrunc.version import commit
@@ -109,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     try:
         module = __import__(f"pyrunc.cli.verb_{verb}", fromlist=["run"])
+        if _wants_help(args):
+            sys.stdout.write(verb_help(verb, module))
+            return 0
         return module.run(Context(opts), args)
     except PyruncError as err:
         log.error(str(err))

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pyrunc.cli import args as a
 from pyrunc.cli.common import CREATE_FLAGS, check_cgroup_driver
 
-USAGE = "pyrunc create [command options] <container-id>"
+FLAGS = CREATE_FLAGS
 
 
 def run(ctx, argv: list[str]) -> int:
-    opts, rest = a.parse(argv, CREATE_FLAGS)
+    opts, rest = a.parse(argv, FLAGS)
     a.exact_args("create", rest, 1)
     check_cgroup_driver(ctx)
     from pyrunc.create import CreateOptions, create

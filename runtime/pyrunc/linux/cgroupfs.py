@@ -90,7 +90,8 @@ def _mount_one(sc: Syscalls, rootfs: str, dest: str, fstype: str, subsys: str, c
             sc.mount(source, target, None, s.MS_BIND | s.MS_REC)
     finally:
         os.close(fd)
-    if flags & s.MS_RDONLY:
+    remount = flags & (s.MS_RDONLY | s.MS_NOSUID | s.MS_NODEV | s.MS_NOEXEC)
+    if (remount and not fresh) or flags & s.MS_RDONLY:
+        # A bind mount takes none of the requested flags: apply them (ro or not).
         mounts.with_target(rootfs, dest, lambda target: sc.mount(
-            None, target, None, s.MS_REMOUNT | s.MS_BIND | s.MS_RDONLY |
-            (flags & (s.MS_NOSUID | s.MS_NODEV | s.MS_NOEXEC))))
+            None, target, None, s.MS_REMOUNT | s.MS_BIND | remount))

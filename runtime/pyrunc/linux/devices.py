@@ -78,12 +78,12 @@ def setup_dev(sc: Syscalls, rootfs: str, linux: dict, in_userns: bool, terminal:
         where = os.path.join(dev_dir, os.path.basename(link))
         if not os.path.lexists(where):
             os.symlink(target, where)
+    # Always the container's own devpts instance, even when linux.devices lists the host's
+    # /dev/ptmx (privileged containers get every host device): runc does the same.
     ptmx = os.path.join(dev_dir, "ptmx")
-    explicit = {d["path"] for d in linux.get("devices") or ()}
-    if "/dev/ptmx" not in explicit:
-        if os.path.lexists(ptmx):
-            os.unlink(ptmx)
-        os.symlink("pts/ptmx", ptmx)
+    if os.path.lexists(ptmx):
+        os.unlink(ptmx)
+    os.symlink("pts/ptmx", ptmx)
     if terminal:
         console = os.path.join(dev_dir, "console")
         if not os.path.lexists(console):

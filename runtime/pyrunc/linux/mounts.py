@@ -144,7 +144,9 @@ def readonly_path(sc: Syscalls, path: str) -> None:
         return
     try:
         sc.mount(path, path, None, s.MS_BIND | s.MS_REC)
-        _remount_bind(sc, path, s.MS_RDONLY | s.MS_REC)
+        # Keep what the mount already had (proc is often nosuid,nodev,noexec), as runc does.
+        kept = os.statvfs(path).f_flag & (s.MS_NOSUID | s.MS_NODEV | s.MS_NOEXEC)
+        _remount_bind(sc, path, s.MS_RDONLY | s.MS_REC | kept)
     except OSError as err:
         if err.errno == 2:
             return

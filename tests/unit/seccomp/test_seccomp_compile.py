@@ -507,3 +507,8 @@ def test_runs_of_numbers_with_one_action_are_compiled_as_ranges():
         assert decide(prog, name) == ALLOW
     beyond = max(NR64[n] for n in names) + 1
     assert run(prog, X64, beyond) == ENOSYS
+
+
+@pytest.mark.parametrize("action", S.SUPPORTED_ACTIONS)
+def test_every_advertised_action_compiles(action):
+    compile_x64(profile(rule("mkdir", action), default="SCMP_ACT_ALLOW"))

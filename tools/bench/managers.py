@@ -14,9 +14,10 @@ round, same image, after warm-up runs):
 Reports the medians and the ratio pyrunc/runc (target <= 1.25).
 
 Memory:
-  verbs    the peak RSS (ru_maxrss, via ``/usr/bin/time -f %M``) of every runtime call made by
-           podman and ctr during a few ``run --rm`` (a wrapper script named ``runc`` runs the
-           runtime under time and appends to a log), per verb, for pyrunc and runc
+  verbs    the peak RSS (ru_maxrss, via ``/usr/bin/time -f %M``) and wall time (%e, 10 ms
+           resolution) of every runtime call made by podman and ctr during a few ``run --rm``
+           (a wrapper script named ``runc`` runs the runtime under time and appends to a log),
+           per verb, for pyrunc and runc
   init     VmRSS and VmHWM of the container's init while it waits for ``start`` (after
            ``create``, before exec'ing the user process), calling the runtime directly on a
            busybox bundle
@@ -129,12 +130,12 @@ class Bench:
             calls = wrapper_dir / "calls.log"
             calls.write_text("")
             wrapper = wrapper_dir / "runc"
-            # the runtime's argv follows the KiB figure; %C quotes nothing, which is fine here
-            wrapper.write_text(f'#!/bin/sh\nexec {TIME} -a -o {calls} -f "%M %C" {path} "$@"\n')
+            # "KiB seconds argv...": %C quotes nothing, which is fine here
+            wrapper.write_text(f'#!/bin/sh\nexec {TIME} -a -o {calls} -f "%M %e %C" {path} "$@"\n')
             wrapper.chmod(0o755)
             for _ in range(self.memory_runs):
                 self.timed(manager, str(wrapper))
-            result[name] = peak_rss_per_verb(calls.read_text())
+            result[name] = per_verb(calls.read_text())
         return result
 
     # -- memory: the init waiting for start ---------------------------------------------------
@@ -183,17 +184,17 @@ def quiet(argv: list[str], scratch: Path) -> None:
             raise env.DropinError(f"{' '.join(argv)}: exit {code}: {stderr.read()[-2000:]}")
 
 
-def peak_rss_per_verb(text: str) -> dict[str, int]:
-    """``KiB argv...`` lines -> {verb: max KiB}; the verb is the first word that is not a flag
-    or a flag's value."""
-    peaks: dict[str, int] = {}
+def per_verb(text: str) -> dict[str, dict]:
+    """``KiB seconds argv...`` lines -> {verb: {calls, max_rss_kib, median_s}}; the verb is the
+    first word that is not a flag or a flag's value."""
+    rss: dict[str, list[int]] = {}
+    elapsed: dict[str, list[float]] = {}
     valued = {"--root", "--log", "--log-format", "--criu", "--rootless"}
     for line in text.splitlines():
         words = line.split()
-        if len(words) < 3 or not words[0].isdigit():
+        if len(words) < 4 or not words[0].isdigit():
             continue  # time's "Command exited with non-zero status" lines
-        kib, argv = int(words[0]), words[2:]
-        verb, skip = "?", False
+        argv, verb, skip = words[3:], "?", False
         for word in argv:
             if skip:
                 skip = False
@@ -203,8 +204,10 @@ def peak_rss_per_verb(text: str) -> dict[str, int]:
                 continue
             verb = word
             break
-        peaks[verb] = max(peaks.get(verb, 0), kib)
-    return peaks
+        rss.setdefault(verb, []).append(int(words[0]))
+        elapsed.setdefault(verb, []).append(float(words[1]))
+    return {verb: {"calls": len(rss[verb]), "max_rss_kib": max(rss[verb]),
+                   "median_s": statistics.median(elapsed[verb])} for verb in rss}
 
 
 def read_status(pid: int) -> dict[str, int]:
@@ -216,6 +219,10 @@ def read_status(pid: int) -> dict[str, int]:
     return status
 
 
+def seconds(figures: dict) -> str:
+    return f"{figures['median_s']:.3f}" if "median_s" in figures else "-"
+
+
 def print_table(report: dict) -> None:
     print(f"{'time (median wall clock)':<34}{'runc':>10}{'pyrunc':>10}{'ratio':>8}  target")
     for manager, data in report["time"].items():
@@ -223,13 +230,15 @@ def print_table(report: dict) -> None:
         print(f"{manager + ' run --rm true (n=' + str(data['runs']) + ')':<34}"
               f"{median['runc'] * 1000:>8.0f}ms{median['pyrunc'] * 1000:>8.0f}ms"
               f"{data['ratio']:>8.2f}  <= {data['target']} {'ok' if data['met'] else 'MISSED'}")
-    for manager, per_runtime in report.get("verbs_peak_rss_kib", {}).items():
-        print(f"\npeak RSS per runtime call under {manager} (KiB, /usr/bin/time %M)")
+    for manager, per_runtime in report.get("verbs", {}).items():
+        print(f"\nruntime calls made by {manager} (/usr/bin/time: peak RSS %M, median wall %e)")
         verbs = sorted(set(per_runtime["runc"]) | set(per_runtime["pyrunc"]))
-        print(f"{'verb':<12}{'runc':>10}{'pyrunc':>10}")
+        print(f"{'verb':<10}{'runc KiB':>10}{'pyrunc KiB':>12}{'runc s':>9}{'pyrunc s':>10}")
         for verb in verbs:
-            print(f"{verb:<12}{per_runtime['runc'].get(verb, '-'):>10}"
-                  f"{per_runtime['pyrunc'].get(verb, '-'):>10}")
+            runc, pyrunc = per_runtime["runc"].get(verb, {}), per_runtime["pyrunc"].get(verb, {})
+            print(f"{verb:<10}{runc.get('max_rss_kib', '-'):>10}"
+                  f"{pyrunc.get('max_rss_kib', '-'):>12}"
+                  f"{seconds(runc):>9}{seconds(pyrunc):>10}")
     if "init_waiting_for_start_kib" in report:
         print("\ncontainer init blocked before exec'ing the user process (KiB, median)")
         print(f"{'':<12}{'runc':>10}{'pyrunc':>10}")
@@ -253,7 +262,7 @@ def main() -> int:
     managers = [args.only] if args.only else ["podman", "ctr"]
     base = env.make_base("bench-managers-")
     bench = Bench(base, args.runs, args.warmup, args.memory_runs)
-    report: dict = {"time": {}, "verbs_peak_rss_kib": {}}
+    report: dict = {"time": {}, "verbs": {}}
     try:
         bench.setup(managers)
         report["runtimes"] = dict(bench.runtimes)
@@ -261,7 +270,7 @@ def main() -> int:
         for manager in managers:
             report["time"][manager] = bench.measure_time(manager)
         for manager in managers:
-            report["verbs_peak_rss_kib"][manager] = bench.measure_verbs(manager)
+            report["verbs"][manager] = bench.measure_verbs(manager)
         report["init_waiting_for_start_kib"] = bench.measure_init()
         report["loadavg"] = os.getloadavg()
     finally:

@@ -12,9 +12,9 @@ import termios
 import time
 
 # ctr and podman size the terminal after `start`: a shell snippet that waits for the size to be
-# set (stty fails on 0x0), then prints "size ROWS COLS"
-WAIT_FOR_SIZE = ('until s=$(stty size 2> /dev/null) && [ "$s" != "0 0" ]; do sleep 0.05; done; '
-                 'echo "size $s"')
+# set (on 0x0 busybox stty fails or prints nothing), then prints "size ROWS COLS"
+WAIT_FOR_SIZE = ('until s=$(stty size 2> /dev/null) && [ -n "$s" ] && [ "$s" != "0 0" ]; do '
+                 'sleep 0.05; done; echo "size $s"')
 
 
 class PtyResult:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[3]
-CGROUP_PARENT = "pyrunc-itest"
+CGROUP_PARENT = f"pyrunc-itest-{uuid.uuid4().hex[:8]}"  # one per session: runs may overlap
 MARK_VAR = "PYRUNC_ITEST_MARK"
 PR_SET_CHILD_SUBREAPER = 36
 _serial = itertools.count(1)

@@ -316,3 +316,24 @@ def test_version_format(rt: Runtime) -> None:
     lines = r.out.splitlines()
     assert re.match(r"^pyrunc version \S+$", lines[0])
     assert lines[1].startswith("commit: ") and lines[2].startswith("spec: ")
+
+
+def test_root_dir_mode_and_pid_file_replaced(rt: Runtime, tmp_path: Path) -> None:
+    pid_file = tmp_path / "init.pid"
+    pid_file.write_text("99999999\n")  # a stale file from an earlier container
+    b = rt.bundle(SLEEP)
+    assert rt("create", "--bundle", str(b.path), "--pid-file", str(pid_file), b.id).rc == 0
+    assert pid_file.read_text() == str(rt.state(b.id)["pid"])
+    assert os.stat(rt.root).st_mode & 0o777 == 0o700
+    assert os.stat(os.path.join(rt.root, b.id)).st_mode & 0o777 == 0o700
+    assert sorted(os.listdir(tmp_path)) == ["init.pid"]  # no temp file left beside it
+
+
+def test_debug_keeps_stdout_clean(rt: Runtime) -> None:
+    b = rt.bundle(SLEEP)
+    assert rt("create", "--bundle", str(b.path), b.id, global_args=("--debug",)).rc == 0
+    r = rt("state", b.id, global_args=("--debug",))
+    assert r.rc == 0
+    assert json.loads(r.out)["status"] == "created"  # debug lines never reach stdout
+    r = rt("list", "--format", "json", global_args=("--debug",))
+    assert [i["id"] for i in json.loads(r.out)] == [b.id]

@@ -8,7 +8,6 @@ configured insecure registries), and auth state (challenges, tokens) is cached p
 from __future__ import annotations
 
 import json
-import logging
 import os
 import ssl
 import threading
@@ -20,6 +19,7 @@ from pyengine import reference as refs
 from pyengine.content import ContentStore
 from pyengine.digest import Digest
 from pyengine.errors import EngineError
+from pyengine.registry import _log as log
 from pyengine.registry import media_types as mt
 from pyengine.registry.auth import Authenticator
 from pyengine.registry.config import RegistryConfig, is_loopback
@@ -45,8 +45,6 @@ from pyengine.registry.errors import (
 )
 from pyengine.registry.progress import ProgressCallback
 from pyengine.registry.transport import CONNECTION_ERRORS, Body, Response, Transport, redact_url
-
-log = logging.getLogger("pyengine.registry")
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})

@@ -9,14 +9,14 @@ manifest in the store implies its blobs are there too.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from pyengine import reference as refs
 from pyengine.content import BlobExists, ContentStore, DigestMismatch, IngestLocked, Writer
+from pyengine.registry import _log as log
 from pyengine.registry import media_types as mt
 from pyengine.registry import progress as pg
 from pyengine.registry.client import PullResult, RegistryClient, pull_scope
@@ -28,8 +28,6 @@ from pyengine.registry.errors import (
     UnsupportedMediaType,
 )
 from pyengine.registry.transport import CONNECTION_ERRORS, Response, redact_url
-
-log = logging.getLogger("pyengine.registry")
 
 
 class PullCancelled(Exception):
@@ -67,18 +65,14 @@ def pull(
         # A single-platform image pulled with --platform: check its config before the layers.
         fetcher.fetch(manifest.config, False)
         check_config_platform(store, manifest.config.digest, wanted, what)
-    with ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="pull") as pool:
-        futures = [
-            pool.submit(fetcher.fetch, blob, blob.digest in layer_ids) for blob in blobs
-        ]
-        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
-        failed = [f for f in done if f.exception() is not None]
-        if failed:
-            cancel.set()
-            wait(futures)
-            errors = [f.exception() for f in futures if f.exception() is not None]
-            real = [e for e in errors if not isinstance(e, PullCancelled)]
-            raise (real or errors)[0]  # type: ignore[misc]
+    errors = run_parallel(
+        [lambda blob=blob: fetcher.fetch(blob, blob.digest in layer_ids) for blob in blobs],
+        max_workers,
+        cancel,
+    )
+    if errors:
+        real = [e for e in errors if not isinstance(e, PullCancelled)]
+        raise (real or errors)[0]
     store.write_blob(resolved.manifest_bytes, expected=resolved.descriptor.digest)
     if resolved.index is not None and resolved.index_bytes is not None:
         store.write_blob(resolved.index_bytes, expected=resolved.index.digest)
@@ -93,6 +87,42 @@ def pull(
         platform=resolved.descriptor.platform,
         endpoint=host,
     )
+
+
+def run_parallel(
+    tasks: list[Callable[[], object]], max_workers: int, cancel: threading.Event
+) -> list[BaseException]:
+    """Run ``tasks`` on up to ``max_workers`` threads; the first failure sets ``cancel``.
+
+    Returns the exceptions raised, in task order. (A tiny pool rather than
+    concurrent.futures, which would add its imports to every client's start-up.)
+    """
+    pending = list(enumerate(tasks))
+    lock = threading.Lock()
+    failures: dict[int, BaseException] = {}
+
+    def worker() -> None:
+        while True:
+            with lock:
+                if not pending or cancel.is_set():
+                    return
+                position, task = pending.pop(0)
+            try:
+                task()
+            except BaseException as exc:
+                with lock:
+                    failures[position] = exc
+                cancel.set()
+
+    threads = [
+        threading.Thread(target=worker, name=f"pull-{i}", daemon=True)
+        for i in range(max(1, min(max_workers, len(tasks))))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return [failures[i] for i in sorted(failures)]
 
 
 def check_media_types(config: Descriptor, layers: list[Descriptor], what: str) -> None:

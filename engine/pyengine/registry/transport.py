@@ -14,7 +14,6 @@ pooled connection and hands back a streaming ``Response``.
 from __future__ import annotations
 
 import http.client
-import logging
 import socket
 import ssl
 import threading
@@ -24,10 +23,9 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlsplit, urlunsplit
 
+from pyengine.registry import _log as log
 from pyengine.registry.config import RegistryConfig
 from pyengine.registry.proxy import ProxySettings
-
-log = logging.getLogger("pyengine.registry")
 
 #: Errors after which a request may be retried on a fresh connection.
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (

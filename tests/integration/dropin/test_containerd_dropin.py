@@ -307,3 +307,17 @@ def test_tty_window_size(ctr):
     result = run_on_pty(argv, rows=33, cols=101)
     assert result.returncode == 0, result
     assert "size 33 101" in result.output
+
+
+def test_containerd_logs_no_error_for_the_container(ctr):
+    ok = ctr.run("true")
+    assert ok.returncode == 0, ok.stderr
+    container_id = ctr.start("sleep", "1000")
+    assert ctr.ctr("task", "kill", "-s", "SIGKILL", container_id).returncode == 0
+    ctr.wait_status(container_id, "STOPPED")
+    assert ctr.delete_task(container_id) == 137
+    assert ctr.ctr("container", "delete", container_id).returncode == 0
+    log = ctr.daemon.log_path.read_text().splitlines()
+    for name in ctr.created:
+        errors = [line for line in log if name in line and "level=error" in line]
+        assert not errors, errors

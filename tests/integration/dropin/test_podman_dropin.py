@@ -4,6 +4,7 @@ test runs twice, once per runtime; the test id says which."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import dropin_env as env
@@ -69,6 +70,10 @@ def test_exec_exit_codes_and_stdin(pod):
     ok = pod("exec", "--env", "X=y", "--workdir", "/tmp", container_id, "sh", "-c",
              'echo "$X $(pwd)"')
     assert (ok.returncode, ok.stdout) == (0, "y /tmp\n"), ok.stderr
+    user = pod("exec", "--user", "65534:65534", container_id, "sh", "-c",
+               'echo "$(id -u):$(id -g)"; grep CapEff /proc/self/status')
+    assert user.returncode == 0, user.stderr
+    assert user.stdout.split() == ["65534:65534", "CapEff:", "0000000000000000"]
     piped = pod("exec", "-i", container_id, "sh", "-c", "cat; echo end", input="abc\n")
     assert (piped.returncode, piped.stdout) == (0, "abc\nend\n"), piped.stderr
     assert pod.status(container_id) == "running"
@@ -291,3 +296,16 @@ def test_update_cpu_and_memory(pod):
     assert (cpu / "cpu.cfs_quota_us").read_text().strip() == "50000"
     assert (cpu / "cpu.shares").read_text().strip() == "333"
     assert int((cgroup_dir(pid, "memory") / "memory.limit_in_bytes").read_text()) == 80 << 20
+
+
+def test_create_failure_log_is_one_json_object(pod):
+    # podman json.Unmarshal()s the whole --log file as ONE {msg, level, time} object
+    name = pod.name()
+    result = pod("run", "--name", name, env.IMAGE, "no-such-command")
+    assert result.returncode == 127, result.stderr
+    container_id = pod.inspect(name)["Id"]
+    oci_log = pod.manager.runroot / "overlay-containers" / container_id / "userdata" / "oci-log"
+    entry = json.loads(oci_log.read_text())
+    assert entry["level"] == "error"
+    assert "executable file not found" in entry["msg"]
+    assert entry["msg"] in result.stderr

@@ -185,7 +185,7 @@ class Child:
     """Popen that collects rusage itself (communicate() reaps before we can wait4)."""
 
     @staticmethod
-    def run(argv: list[str], env: dict | None = None) -> tuple[float, int, str]:
+    def run(argv: list[str], env: dict | None = None) -> tuple[float, int, str, float]:
         start = time.perf_counter()
         read_fd, write_fd = os.pipe()
         pid = os.fork()
@@ -207,7 +207,8 @@ class Child:
         elapsed = time.perf_counter() - start
         if os.waitstatus_to_exitcode(status) != 0:
             raise SystemExit(f"{argv} exited with {os.waitstatus_to_exitcode(status)}")
-        return elapsed, usage.ru_maxrss, b"".join(chunks).decode()
+        cpu = usage.ru_utime + usage.ru_stime
+        return elapsed, usage.ru_maxrss, b"".join(chunks).decode(), cpu
 
 
 #: The measured child: only what a pull needs is imported (no argparse/urllib of this file).
@@ -247,20 +248,23 @@ def bench(runs: int, as_json: bool) -> None:
         # PYTHONDONTWRITEBYTECODE, so compile explicitly (into gitignored __pycache__).
         run(python, "-m", "compileall", "-q", REPO_ROOT / "engine" / "pyengine")
         ours, theirs, ours_rss, theirs_rss, inproc = [], [], [], [], []
+        ours_cpu, theirs_cpu = [], []
         for i in range(runs):
             for which in ("ours", "skopeo") if i % 2 == 0 else ("skopeo", "ours"):
                 dest = scratch / f"{which}-{i}"
                 if which == "ours":
                     argv = [python, "-S", "-c", CHILD_CODE, str(REPO_ROOT / "engine"),
                             reference, str(dest)]
-                    elapsed, rss, out = Child.run(argv)
+                    elapsed, rss, out, cpu = Child.run(argv)
+                    ours_cpu.append(cpu)
                     ours.append(elapsed)
                     ours_rss.append(rss)
                     inproc.append(float(out))
                 else:
                     argv = ["skopeo", "copy", "--quiet", "--src-tls-verify=false",
                             f"docker://{reference}", f"oci:{dest}:latest"]
-                    elapsed, rss, _ = Child.run(argv)
+                    elapsed, rss, _, cpu = Child.run(argv)
+                    theirs_cpu.append(cpu)
                     theirs.append(elapsed)
                     theirs_rss.append(rss)
                 shutil.rmtree(dest, ignore_errors=True)
@@ -279,6 +283,8 @@ def bench(runs: int, as_json: bool) -> None:
         "skopeo_median_s": statistics.median(theirs),
         "ratio": statistics.median(ours) / statistics.median(theirs),
         "inprocess_ratio": statistics.median(inproc) / statistics.median(theirs),
+        "ours_cpu_median_s": statistics.median(ours_cpu),
+        "skopeo_cpu_median_s": statistics.median(theirs_cpu),
         "ours_peak_rss_mib": max(ours_rss) / 1024,
         "skopeo_peak_rss_mib": max(theirs_rss) / 1024,
     }
@@ -288,12 +294,14 @@ def bench(runs: int, as_json: bool) -> None:
     mb = sum(sizes) / 1e6
     print(f"image: {len(sizes)} gzip layers, {mb:.1f} MB compressed; {runs} alternating runs; "
           f"destination on {tmpfs_root()}")
-    print(f"{'':24}{'median s':>10}{'MB/s':>8}{'peak RSS MiB':>14}")
+    print(f"{'':24}{'median s':>10}{'MB/s':>8}{'peak RSS MiB':>14}{'CPU s':>8}")
     print(f"{'pyengine pull':24}{result['ours_median_s']:>10.3f}"
-          f"{mb / result['ours_median_s']:>8.0f}{result['ours_peak_rss_mib']:>14.1f}")
+          f"{mb / result['ours_median_s']:>8.0f}{result['ours_peak_rss_mib']:>14.1f}"
+          f"{result['ours_cpu_median_s']:>8.3f}")
     print(f"{'  (in-process part)':24}{result['ours_inprocess_median_s']:>10.3f}")
     print(f"{'skopeo copy':24}{result['skopeo_median_s']:>10.3f}"
-          f"{mb / result['skopeo_median_s']:>8.0f}{result['skopeo_peak_rss_mib']:>14.1f}")
+          f"{mb / result['skopeo_median_s']:>8.0f}{result['skopeo_peak_rss_mib']:>14.1f}"
+          f"{result['skopeo_cpu_median_s']:>8.3f}")
     print(f"ratio pyengine/skopeo: {result['ratio']:.2f} (target <= 1.0); in-process part "
           f"(what the running daemon pays) / skopeo: {result['inprocess_ratio']:.2f}")
     load = result["load_average"]

@@ -10,7 +10,8 @@ Pure Python, no libseccomp. The generated filter follows runc 1.1 + libseccomp 2
   (no syscall of theirs can ever reach this filter); names that are not OCI architectures raise
   :class:`SeccompError`.
 * On x86_64 the x32 ABI (syscall numbers with bit 30 set) is a separate architecture: without
-  SCMP_ARCH_X32 those calls get the bad-architecture action.
+  SCMP_ARCH_X32 those calls get the bad-architecture action (except number -1, a tracer's
+  "skip this call", which gets the default action as with libseccomp).
 * Syscall names unknown to every filtered architecture are skipped, as runc does (it logs them
   at debug level and goes on); a name is applied on each architecture that has it.
 * A rule whose action equals the default action is dropped (runc does the same).
@@ -35,6 +36,13 @@ Pure Python, no libseccomp. The generated filter follows runc 1.1 + libseccomp 2
   as clone3 make libc fall back), unless the default action is ALLOW, LOG or TRACE or the
   defaultErrnoRet is already ENOSYS.
 * SCMP_ACT_NOTIFY (and listenerPath) is not supported: :class:`SeccompError`.
+
+Program layout: load the arch and jump to its section (or return the bad-arch action); load the
+syscall number (x86_64: split x32 off); the ENOSYS bound; a binary search over runs of syscall
+numbers that share one unconditional action, down to leaves of a few range tests; per syscall
+with conditions, its rules in order, each a chain of argument-word comparisons. The program is
+built back to front (see :mod:`pyrunc.linux.seccomp_bpf`), so jumps longer than 255 go through
+``ja``; more than 4096 instructions is an error.
 
 Only little-endian ABIs are supported (x86, arm, aarch64), which is all the tables cover.
 """

@@ -4,6 +4,7 @@ kill signal spellings, run exit status and --detach, --version."""
 from __future__ import annotations
 
 import array
+import contextlib
 import fcntl
 import json
 import os
@@ -11,11 +12,12 @@ import re
 import select
 import socket
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
 from spectest.bundle import PROBE, Container
-from spectest.host import cgroup_dirs
+from spectest.host import cgroup_dirs, marked_processes
 from spectest.runtime import COMMAND_TIMEOUT
 
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
@@ -407,3 +409,30 @@ def test_spec_verb_writes_a_valid_config(runtime, tmp_path):
             assert "user" in [ns["type"] for ns in config["linux"]["namespaces"]]
     res = runtime.cmd("spec", "--bundle", str(tmp_path / "default"))
     assert res.returncode != 0, "spec must not overwrite an existing config.json"
+
+
+def test_concurrent_create_of_one_id(make, rootfs):
+    """Four creates of the same id at once: exactly one wins, the others say it exists."""
+    ctr = sleeping(make)
+    ctr.write_config()
+    ctr.created = True
+    argv = ctr.rt.argv("create", "--bundle", str(ctr.bundle), ctr.id)
+    # files, not pipes: the winner's container inherits its runtime's stdio
+    with contextlib.ExitStack() as stack:
+        errs = [stack.enter_context(tempfile.TemporaryFile()) for _ in range(4)]
+        procs = [subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=err, env=ctr.env()) for err in errs]
+        codes = [p.wait(timeout=COMMAND_TIMEOUT) for p in procs]
+        results = []
+        for code, err in zip(codes, errs, strict=True):
+            err.seek(0)
+            results.append((code, err.read()))
+    winners = [r for r in results if r[0] == 0]
+    assert len(winners) == 1, results
+    for rc, err in results:
+        if rc != 0:
+            assert b"exist" in err.lower(), err
+    st = ctr.state()
+    assert st["status"] == "created"
+    processes = [p for p in marked_processes(ctr.id) if p != st["pid"]]
+    assert processes == [], "losers left processes behind"

@@ -4,10 +4,13 @@ sysfs, devpts, mqueue, cgroup)."""
 from __future__ import annotations
 
 import errno
+import json
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from spectest.host import mounts_under
 from spectest.probe import mount_at, mount_options, observe
 
 
@@ -199,3 +202,34 @@ def test_cgroup_mount(make):
     memory = mount_at(report, "/sys/fs/cgroup/memory")
     assert memory is not None and memory["fstype"] == "cgroup", [m["target"] for m in below]
     assert "ro" in mount_options(memory)
+
+
+@pytest.mark.parametrize("link_kind", ["absolute", "relative"])
+def test_mount_destination_symlink_stays_in_rootfs(make, rootfs, link_kind):
+    """A symlink in the rootfs pointing outside must be resolved inside the rootfs: the mount
+    (and any directory made for it) lands under the rootfs, never on the host."""
+    ctr = make()
+    host_dir = Path(f"/tmp/spectest-escape-{ctr.id}")
+    link = Path(rootfs) / f"escape-{ctr.id}"
+    target = str(host_dir) if link_kind == "absolute" else f"../../../../../../..{host_dir}"
+    host_dir.mkdir()
+    link.symlink_to(target)
+    inside = Path(rootfs) / str(host_dir).lstrip("/")
+    try:
+        ctr.config["mounts"].append({"destination": f"/escape-{ctr.id}/sub", "type": "tmpfs",
+                                     "source": "tmpfs", "options": ["size=1m"]})
+        res = ctr.run()
+        assert not (host_dir / "sub").exists(), "the runtime followed a symlink out of the rootfs"
+        assert not mounts_under(str(host_dir))
+        if res.returncode == 0:
+            report = json.loads(res.stdout)
+            assert mount_at(report, f"{host_dir}/sub") is not None or mount_at(
+                report, f"/escape-{ctr.id}/sub") is not None, "mounted somewhere else"
+    finally:
+        link.unlink()
+        for m in reversed(mounts_under(str(host_dir))):
+            subprocess.run(["umount", "-l", m], check=False)
+        shutil.rmtree(host_dir, ignore_errors=True)
+        if inside.exists():
+            shutil.rmtree(Path(rootfs) / "tmp" / inside.relative_to(Path(rootfs) / "tmp").parts[0],
+                          ignore_errors=True)

@@ -14,8 +14,9 @@ Wall time per call from fork to reap; peak RSS is wait4's ru_maxrss (KiB) of the
 Python inherits the forking process's RSS high-water mark into ru_maxrss (vfork/fork + exec), so
 each call goes through a tiny C helper (compiled here with gcc) that forks, execs the runtime,
 times it and reports wait4's rusage; without gcc the RSS column is left empty.
-Reports median, p90, the pyrunc/runc ratio of medians and peak RSS, plus the load average
-(the machine may be shared: compare runs taken under similar load).
+Reports median, p90 and min wall time, the median CPU time (user+sys of the runtime process and
+the children it reaped: load on a shared machine inflates it far less than wall time), the
+pyrunc/runc ratios and peak RSS, plus the load average (compare runs taken under similar load).
 
 pyrunc runs through its lean launcher (`python -m pyrunc.launcher`, absolute interpreter, -IS)
 written from this checkout, as containerd/podman would call it. Each runtime uses its own --root
@@ -53,12 +54,14 @@ def log(message: str) -> None:
 class Call:
     """One finished runtime invocation."""
 
-    __slots__ = ("maxrss_kib", "seconds", "status")
+    __slots__ = ("cpu_seconds", "maxrss_kib", "seconds", "status")
 
-    def __init__(self, seconds: float, maxrss_kib: int, status: int) -> None:
+    def __init__(self, seconds: float, maxrss_kib: int, status: int,
+                 cpu_seconds: float = 0.0) -> None:
         self.seconds = seconds
         self.maxrss_kib = maxrss_kib
         self.status = status
+        self.cpu_seconds = cpu_seconds
 
 
 MEASURE_C = r"""
@@ -69,7 +72,8 @@ MEASURE_C = r"""
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-/* measure FD ARGV...: fork+exec ARGV, wait4; writes "<ns> <maxrss KiB> <wait status>" to FD */
+/* measure FD ARGV...: fork+exec ARGV, wait4; writes
+   "<wall ns> <maxrss KiB> <wait status> <user+sys us>" to FD */
 int main(int argc, char **argv) {
     struct timespec a, b;
     struct rusage ru;
@@ -82,8 +86,10 @@ int main(int argc, char **argv) {
     if (pid == 0) { execv(argv[2], argv + 2); _exit(127); }
     if (pid < 0 || wait4(pid, &status, 0, &ru) < 0) return 2;
     clock_gettime(CLOCK_MONOTONIC, &b);
-    dprintf(fd, "%lld %ld %d\n", (long long)(b.tv_sec - a.tv_sec) * 1000000000LL
-            + (b.tv_nsec - a.tv_nsec), ru.ru_maxrss, status);
+    dprintf(fd, "%lld %ld %d %lld\n", (long long)(b.tv_sec - a.tv_sec) * 1000000000LL
+            + (b.tv_nsec - a.tv_nsec), ru.ru_maxrss, status,
+            (long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000LL
+            + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
     return 0;
 }
 """
@@ -110,10 +116,10 @@ def timed(argv: list[str], cwd: str) -> Call:
         if _measure_helper is None:
             start = time.perf_counter()
             proc = subprocess.Popen(argv, stdin=devnull, stdout=devnull, stderr=devnull, cwd=cwd)
-            _, status, _usage = os.wait4(proc.pid, 0)
+            _, status, usage = os.wait4(proc.pid, 0)
             seconds = time.perf_counter() - start
             proc.returncode = os.waitstatus_to_exitcode(status)  # reaped: keep Popen quiet
-            return Call(seconds, 0, proc.returncode)
+            return Call(seconds, 0, proc.returncode, usage.ru_utime + usage.ru_stime)
         report_r, report_w = os.pipe()
         try:
             proc = subprocess.Popen([_measure_helper, str(report_w), *argv], stdin=devnull,
@@ -128,8 +134,8 @@ def timed(argv: list[str], cwd: str) -> Call:
             text = report.read()
         if proc.wait() != 0 or not text:
             raise SystemExit(f"measure helper failed for {argv}")
-        ns, maxrss, status = (int(x) for x in text.split())
-        return Call(ns / 1e9, maxrss, os.waitstatus_to_exitcode(status))
+        ns, maxrss, status, cpu_us = (int(x) for x in text.split())
+        return Call(ns / 1e9, maxrss, os.waitstatus_to_exitcode(status), cpu_us / 1e6)
     finally:
         os.close(devnull)
 
@@ -212,7 +218,8 @@ def scenario_lifecycle(rt: Runtime, bundle: Path, workdir: str) -> dict[str, Cal
     delete = rt.call(workdir, "delete", cid)
     os.unlink(pid_file)
     total = Call(create.seconds + start.seconds + waited + delete.seconds,
-                 max(create.maxrss_kib, start.maxrss_kib, delete.maxrss_kib), 0)
+                 max(create.maxrss_kib, start.maxrss_kib, delete.maxrss_kib), 0,
+                 create.cpu_seconds + start.cpu_seconds + delete.cpu_seconds)
     return {"create+start+delete": total, "create": create, "start": start, "delete": delete}
 
 
@@ -248,12 +255,15 @@ def summarise(samples: dict[str, dict[str, list[Call]]], names: list[str]) -> di
                 "median_ms": round(statistics.median(secs) * 1000, 2),
                 "p90_ms": round(p90(secs) * 1000, 2),
                 "min_ms": round(min(secs) * 1000, 2),
+                "cpu_median_ms": round(statistics.median(c.cpu_seconds for c in calls) * 1000, 2),
                 "peak_rss_kib": max(c.maxrss_kib for c in calls),
                 "median_rss_kib": int(statistics.median(c.maxrss_kib for c in calls)),
             }
         a, b = row[names[0]], row[names[1]]
         row["ratio_median"] = round(a["median_ms"] / b["median_ms"], 2)
         row["ratio_p90"] = round(a["p90_ms"] / b["p90_ms"], 2)
+        row["ratio_cpu"] = round(a["cpu_median_ms"] / b["cpu_median_ms"], 2) \
+            if b["cpu_median_ms"] else None
         row["ratio_peak_rss"] = round(a["peak_rss_kib"] / b["peak_rss_kib"], 2)
         out[metric] = row
     return out
@@ -311,6 +321,7 @@ def bench(runs: int, warmup: int, pyrunc: str | None, runc: str, scenarios: list
             "command": f"{python} -I -S -c pass",
             "median_ms": round(statistics.median(c.seconds for c in floor) * 1000, 2),
             "p90_ms": round(p90([c.seconds for c in floor]) * 1000, 2),
+            "cpu_median_ms": round(statistics.median(c.cpu_seconds for c in floor) * 1000, 2),
             "peak_rss_kib": max(c.maxrss_kib for c in floor),
         },
     }
@@ -322,20 +333,23 @@ def print_table(report: dict) -> None:
           f"cpus={report['cpus']}; load average before {report['loadavg_before']}, "
           f"after {report['loadavg_after']}")
     head = f"{'metric':<22}{'runtime':<8}{'median ms':>10}{'p90 ms':>9}{'min ms':>9}" \
-           f"{'peak RSS KiB':>14}"
+           f"{'CPU ms':>9}{'peak RSS KiB':>14}"
     print(head)
     print("-" * len(head))
     for metric, row in report["results"].items():
         for name in names:
             r = row[name]
             print(f"{metric:<22}{name:<8}{r['median_ms']:>10.2f}{r['p90_ms']:>9.2f}"
-                  f"{r['min_ms']:>9.2f}{r['peak_rss_kib']:>14}")
+                  f"{r['min_ms']:>9.2f}{r['cpu_median_ms']:>9.2f}{r['peak_rss_kib']:>14}")
+        cpu = f"{row['ratio_cpu']:>9.2f}" if row["ratio_cpu"] is not None else f"{'-':>9}"
         print(f"{'':<22}{'ratio':<8}{row['ratio_median']:>10.2f}{row['ratio_p90']:>9.2f}"
-              f"{'':>9}{row['ratio_peak_rss']:>14.2f}")
+              f"{'':>9}{cpu}{row['ratio_peak_rss']:>14.2f}")
     fl = report["python_floor"]
-    print(f"(ratio = {names[0]}/{names[1]}; target <= 1.5 for run and create+start+delete)")
+    print(f"(ratio = {names[0]}/{names[1]}; target <= 1.5 for run and create+start+delete; CPU "
+          "excludes children a runtime leaves to others, e.g. the init after create)")
     print(f"interpreter floor `python -I -S -c pass`: median {fl['median_ms']:.2f} ms, "
-          f"p90 {fl['p90_ms']:.2f} ms, peak RSS {fl['peak_rss_kib']} KiB")
+          f"p90 {fl['p90_ms']:.2f} ms, CPU {fl['cpu_median_ms']:.2f} ms, "
+          f"peak RSS {fl['peak_rss_kib']} KiB")
 
 
 def main() -> None:

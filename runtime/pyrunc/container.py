@@ -102,7 +102,14 @@ class Container:
                 "annotations": rec.get("annotations") or {}}
 
     # -- verbs ------------------------------------------------------------------------------------
+    def _refuse_while_creating(self, verb: str) -> None:
+        """Another pyrunc holds the lock for the whole create: fail at once instead of
+        waiting behind it (e.g. a create stuck in a hook)."""
+        if self.status() == CREATING:
+            raise InvalidState(f"cannot {verb} a container that is still being created")
+
     def start(self) -> None:
+        self._refuse_while_creating("start")
         self.dir.lock()
         try:
             status = self.status()
@@ -156,6 +163,8 @@ class Container:
                 os.close(fd)
 
     def delete(self, force: bool = False) -> None:
+        if not force:
+            self._refuse_while_creating("delete")
         self.dir.lock()
         try:
             status = self.status()
@@ -205,6 +214,7 @@ class Container:
                 log.warning(str(err))
 
     def pause(self) -> None:
+        self._refuse_while_creating("pause")
         self.dir.lock()
         try:
             status = self.status()

@@ -135,9 +135,12 @@ def write_pid_file(path: str, pid: int) -> None:
     """Decimal pid, no newline (containerd parses the whole file with strconv.Atoi)."""
     path = os.path.abspath(path)
     tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.{os.getpid()}")
-    with open(tmp, "w") as f:
-        f.write(str(pid))
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w") as f:
+            f.write(str(pid))
+        os.replace(tmp, path)
+    except OSError as err:
+        raise KernelError(f"write pid file {path}: {err.strerror}") from None
 
 
 def create(opts: CreateOptions) -> Created:

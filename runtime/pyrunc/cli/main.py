@@ -135,6 +135,11 @@ def main(argv: list[str] | None = None) -> int:
         return err.exit_code
     except KeyboardInterrupt:
         return 130
+    except OSError as err:
+        # A bug if it gets here (every expected failure is a PyruncError), but the caller
+        # (containerd, podman) still deserves one line, not a traceback.
+        log.error(f"{verb}: {err}")
+        return 1
 
 
 if __name__ == "__main__":

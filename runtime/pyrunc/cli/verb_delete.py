@@ -15,10 +15,10 @@ def run(ctx, argv: list[str]) -> int:
     from pyrunc.errors import ContainerNotFound
 
     try:
-        container = Container.load(ctx.root, rest[0])
+        Container.load(ctx.root, rest[0]).delete(opts["force"])
     except ContainerNotFound:
-        if opts["force"]:
-            return 0  # containerd's cleanup shim and podman call this after every container
-        raise
-    container.delete(opts["force"])
+        # Already gone (possibly deleted by a concurrent call while we waited for the lock):
+        # containerd's cleanup shim and podman call delete --force after every container.
+        if not opts["force"]:
+            raise
     return 0

@@ -247,7 +247,7 @@ def test_user_namespace_mappings(rt: Runtime, tmp_path: Path) -> None:
 
 # -- hot path ------------------------------------------------------------------------------
 FORBIDDEN = {"re", "json", "typing", "enum", "subprocess", "shutil", "signal", "dataclasses",
-             "socket"}
+             "socket", "jsonschema", "site"}
 
 
 def _imports(rt: Runtime, *args: str) -> set[str]:

@@ -15,7 +15,7 @@ from pyrunc import launcher
 
 RUNTIME_DIR = Path(launcher.__file__).resolve().parent.parent
 FORBIDDEN = {"re", "json", "typing", "enum", "subprocess", "shutil", "signal", "dataclasses",
-             "socket", "argparse", "pathlib"}
+             "socket", "argparse", "pathlib", "jsonschema", "site"}
 HOT_MODULES = [
     "pyrunc.cli.main", "pyrunc.cli.args", "pyrunc.cli.common",
     "pyrunc.cli.verb_create", "pyrunc.cli.verb_start", "pyrunc.cli.verb_state",

@@ -184,8 +184,12 @@ def stop(process: subprocess.Popen) -> None:
 class Child:
     """Popen that collects rusage itself (communicate() reaps before we can wait4)."""
 
+    last_start = 0.0  # wall-clock time of the last exec (to split start-up from the pull)
+    last_end = 0.0
+
     @staticmethod
     def run(argv: list[str], env: dict | None = None) -> tuple[float, int, str, float]:
+        Child.last_start, Child.last_end = time.time(), 0.0
         start = time.perf_counter()
         read_fd, write_fd = os.pipe()
         pid = os.fork()
@@ -205,6 +209,7 @@ class Child:
         os.close(read_fd)
         _, status, usage = os.wait4(pid, 0)
         elapsed = time.perf_counter() - start
+        Child.last_end = time.time()
         if os.waitstatus_to_exitcode(status) != 0:
             raise SystemExit(f"{argv} exited with {os.waitstatus_to_exitcode(status)}")
         cpu = usage.ru_utime + usage.ru_stime
@@ -213,14 +218,16 @@ class Child:
 
 #: The measured child: only what a pull needs is imported (no argparse/urllib of this file).
 CHILD_CODE = """
-import sys, time
+import time
+started = time.time()
+import sys
 sys.path.insert(0, sys.argv[1])
 from pyengine.content import ContentStore
 from pyengine.registry import RegistryClient, RegistryConfig
-start = time.perf_counter()
+imported = time.time()
 with RegistryClient(RegistryConfig(certs_dir=None)) as client:
     client.pull(sys.argv[2], ContentStore(sys.argv[3]))
-print(time.perf_counter() - start)
+print(started, imported, time.time())
 """
 
 
@@ -249,6 +256,7 @@ def bench(runs: int, as_json: bool) -> None:
         run(python, "-m", "compileall", "-q", REPO_ROOT / "engine" / "pyengine")
         ours, theirs, ours_rss, theirs_rss, inproc = [], [], [], [], []
         ours_cpu, theirs_cpu = [], []
+        phases: list[tuple[float, float, float]] = []  # (start-up + imports, pull, exit)
         for i in range(runs):
             for which in ("ours", "skopeo") if i % 2 == 0 else ("skopeo", "ours"):
                 dest = scratch / f"{which}-{i}"
@@ -259,7 +267,10 @@ def bench(runs: int, as_json: bool) -> None:
                     ours_cpu.append(cpu)
                     ours.append(elapsed)
                     ours_rss.append(rss)
-                    inproc.append(float(out))
+                    _started, imported, finished = map(float, out.split())
+                    inproc.append(finished - imported)
+                    phases.append((imported - Child.last_start, finished - imported,
+                                   Child.last_end - finished))
                 else:
                     argv = ["skopeo", "copy", "--quiet", "--src-tls-verify=false",
                             f"docker://{reference}", f"oci:{dest}:latest"]
@@ -283,6 +294,8 @@ def bench(runs: int, as_json: bool) -> None:
         "skopeo_median_s": statistics.median(theirs),
         "ratio": statistics.median(ours) / statistics.median(theirs),
         "inprocess_ratio": statistics.median(inproc) / statistics.median(theirs),
+        "ours_startup_median_s": statistics.median(p[0] for p in phases),
+        "ours_exit_median_s": statistics.median(p[2] for p in phases),
         "ours_cpu_median_s": statistics.median(ours_cpu),
         "skopeo_cpu_median_s": statistics.median(theirs_cpu),
         "ours_peak_rss_mib": max(ours_rss) / 1024,
@@ -298,7 +311,9 @@ def bench(runs: int, as_json: bool) -> None:
     print(f"{'pyengine pull':24}{result['ours_median_s']:>10.3f}"
           f"{mb / result['ours_median_s']:>8.0f}{result['ours_peak_rss_mib']:>14.1f}"
           f"{result['ours_cpu_median_s']:>8.3f}")
-    print(f"{'  (in-process part)':24}{result['ours_inprocess_median_s']:>10.3f}")
+    print(f"{'  start-up + imports':24}{result['ours_startup_median_s']:>10.3f}")
+    print(f"{'  pull (in-process)':24}{result['ours_inprocess_median_s']:>10.3f}")
+    print(f"{'  interpreter exit':24}{result['ours_exit_median_s']:>10.3f}")
     print(f"{'skopeo copy':24}{result['skopeo_median_s']:>10.3f}"
           f"{mb / result['skopeo_median_s']:>8.0f}{result['skopeo_peak_rss_mib']:>14.1f}"
           f"{result['skopeo_cpu_median_s']:>8.3f}")

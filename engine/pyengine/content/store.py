@@ -12,7 +12,7 @@ from typing import BinaryIO
 
 from pyengine.content.errors import BlobExists, BlobNotFound, DigestMismatch
 from pyengine.content.writer import Writer, read_small_file
-from pyengine.digest import Digest
+from pyengine.digest import Digest, InvalidDigest
 
 
 @dataclass(frozen=True)
@@ -96,8 +96,8 @@ class ContentStore:
                     continue
                 try:
                     digest = Digest.parse(f"{alg_dir.name}:{entry.name}")
-                except ValueError:
-                    continue
+                except InvalidDigest:
+                    continue  # not a blob (a stray file): ignore it
                 yield BlobInfo(str(digest), entry.stat().st_size)
 
     # -- writing -----------------------------------------------------------------------------

@@ -147,6 +147,8 @@ def check_config_platform(store: ContentStore, digest: str, wanted: Platform, wh
         config = json.loads(store.read_bytes(digest))
     except ValueError:
         return
+    if not isinstance(config, dict):
+        return
     os_name, arch = config.get("os"), config.get("architecture")
     if not os_name or not arch:
         return

@@ -249,3 +249,10 @@ def test_leftover_ingest_of_a_committed_blob_is_cleaned(store):
     with pytest.raises(BlobExists):
         store.writer("ref-1", DIGEST, len(DATA))
     assert store.ingests() == []
+
+
+def test_walk_ignores_stray_files(store):
+    store.write_blob(DATA)
+    (store.root / "blobs" / "sha256" / "not-a-digest.tmp").write_bytes(b"x")
+    (store.root / "blobs" / "md5").mkdir()
+    assert [b.digest for b in store.walk()] == [DIGEST]

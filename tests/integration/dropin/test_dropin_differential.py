@@ -11,6 +11,7 @@ normalised report must equal runc's (computed once per session with Debian's run
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from pathlib import Path
 
@@ -151,3 +152,69 @@ def test_podman_process_setup_matches_runc(pod, runtimes, podman, runc_reference
         lambda runc: Pod(podman, runc, pod.new_id), lambda p: podman_reports(p, flags))
     assert_same("container init", init, expected_init)
     assert_same("exec'd process", execd, expected_exec)
+
+
+# -- what the seccomp profile and capabilities let through ----------------------------------------
+SYSCALL_PROBE = r"""
+for c in "unshare -U true" "unshare -m true" "unshare -n true" "unshare -i true" \
+         "mount -t tmpfs none /mnt" "swapoff -a" "hwclock -r" "renice -n -5 $$" \
+         "ionice -c 1 true" "chroot / true" "taskset -p 1 1" "ln -s x /tmp/link" "mkdir /tmp/d" \
+         "setpriv --nnp true" "insmod /nonexistent.ko"; do
+    $c > /dev/null 2> /tmp/stderr
+    rc=$?
+    out=$(head -n 1 /tmp/stderr)
+    echo "$c => $rc ${out#*: }"
+done
+"""
+
+CUSTOM_PROFILE = {
+    "defaultAction": "SCMP_ACT_ALLOW",
+    "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+    "syscalls": [
+        {"names": ["symlink", "symlinkat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13},
+        {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"},
+        {"names": ["unshare"], "action": "SCMP_ACT_ERRNO", "errnoRet": 95,
+         "args": [{"index": 0, "value": 0x20000, "valueTwo": 0x20000, "op": "SCMP_CMP_MASKED_EQ"}]},
+    ],
+}
+
+
+def seccomp_report(client, flags: tuple[str, ...]) -> str:
+    if isinstance(client, Pod):
+        result = client.run_rm(*flags, env.IMAGE, "sh", "-c", SYSCALL_PROBE)
+    else:
+        result = client.run("sh", "-c", SYSCALL_PROBE, flags=flags)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def _profile_flags(manager: str, tmp_path_factory) -> dict[str, tuple[str, ...]]:
+    profile = tmp_path_factory.mktemp("seccomp") / "profile.json"
+    profile.write_text(json.dumps(CUSTOM_PROFILE))
+    if manager == "podman":
+        return {"default": (), "custom": ("--security-opt", f"seccomp={profile}")}
+    return {"default": ("--seccomp",), "custom": ("--seccomp", "--seccomp-profile", str(profile))}
+
+
+@pytest.mark.parametrize("manager", ["ctr", "podman"])
+@pytest.mark.parametrize("profile", ["default", "custom"])
+def test_seccomp_and_capabilities_match_runc(request, runtime, runtimes, runc_reference,
+                                             tmp_path_factory, manager, profile):
+    flags = _profile_flags(manager, tmp_path_factory)[profile]
+    fixture = "pod" if manager == "podman" else "ctr"
+    client = request.getfixturevalue(fixture)
+    report = seccomp_report(client, flags)
+    if profile == "custom":
+        assert "ln -s x /tmp/link => 1 /tmp/link: Permission denied" in report, report
+        assert ("mkdir /tmp/d => 1 can't create directory '/tmp/d': Operation not permitted"
+                in report), report
+        assert "unshare -m true => 1 unshare(0x20000): Operation not supported" in report, report
+    if runtime.name == "runc":
+        return
+    if manager == "podman":
+        make = lambda runc: Pod(client.manager, runc, client.new_id)  # noqa: E731
+    else:
+        make = lambda runc: Ctr(client.daemon, runc, client.new_id)  # noqa: E731
+    expected = reference(runc_reference, f"seccomp-{manager}-{profile}", runtimes, make,
+                         lambda c: seccomp_report(c, flags))
+    assert_same("syscall results", report, expected)

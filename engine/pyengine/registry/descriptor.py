@@ -107,12 +107,18 @@ class Descriptor:
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
             raise InvalidManifest(f"{where}: descriptor {digest} has no valid size")
         platform = doc.get("platform")
+        urls = doc.get("urls") or []
+        annotations = doc.get("annotations") or {}
+        if not isinstance(urls, list) or not all(isinstance(u, str) for u in urls):
+            raise InvalidManifest(f"{where}: descriptor {digest} has invalid 'urls'")
+        if not isinstance(annotations, dict):
+            raise InvalidManifest(f"{where}: descriptor {digest} has invalid 'annotations'")
         return cls(
             media_type=str(doc.get("mediaType", "") or ""),
             digest=digest,
             size=size,
-            urls=tuple(doc.get("urls") or ()),
-            annotations=dict(doc.get("annotations") or {}),
+            urls=tuple(urls),
+            annotations={str(k): str(v) for k, v in annotations.items()},
             platform=Platform.from_dict(platform) if isinstance(platform, dict) else None,
             artifact_type=doc.get("artifactType"),
         )

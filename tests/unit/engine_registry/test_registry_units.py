@@ -236,3 +236,14 @@ def test_proxy_settings_explicit_and_errors():
                                       bypass_loopback=False).proxy_for("https", "x") is None
     with pytest.raises(InvalidArgument):
         ProxySettings.from_mapping({"https": "socks5://p:1"}, bypass_loopback=False)
+
+
+def test_descriptor_field_types_are_checked():
+    bad_urls = manifest_doc(layers=[{"mediaType": mt.OCI_LAYER_GZIP, "digest": E, "size": 1,
+                                     "urls": "http://x"}])
+    with pytest.raises(InvalidManifest):
+        parse_manifest(bad_urls, mt.OCI_MANIFEST)
+    bad_annotations = manifest_doc(layers=[{"mediaType": mt.OCI_LAYER_GZIP, "digest": E,
+                                            "size": 1, "annotations": ["x"]}])
+    with pytest.raises(InvalidManifest):
+        parse_manifest(bad_annotations, mt.OCI_MANIFEST)

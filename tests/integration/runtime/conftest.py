@@ -32,8 +32,13 @@ def session_dir() -> Iterator[Path]:
 
 @pytest.fixture(scope="session")
 def launcher(session_dir: Path) -> str:
+    """pyrunc's lean launcher for this checkout. PYRUNC_ITEST_RUNTIME=/usr/sbin/runc runs the
+    same tests against another runtime (to check an expectation against runc's behaviour)."""
     if os.geteuid() != 0:
         pytest.skip("needs root")
+    other = os.environ.get("PYRUNC_ITEST_RUNTIME")
+    if other:
+        return other
     from pyrunc.launcher import install
 
     return install(str(session_dir / "bin" / "pyrunc"))

@@ -247,3 +247,16 @@ def test_descriptor_field_types_are_checked():
                                             "size": 1, "annotations": ["x"]}])
     with pytest.raises(InvalidManifest):
         parse_manifest(bad_annotations, mt.OCI_MANIFEST)
+
+
+def test_tls_contexts_are_shared_until_certs_change(tmp_path):
+    from pyengine.registry.transport import Transport
+
+    host_dir = tmp_path / "certs.d" / "reg.example:5000"
+    host_dir.mkdir(parents=True)
+    first = Transport(RegistryConfig(certs_dir=tmp_path / "certs.d"))
+    second = Transport(RegistryConfig(certs_dir=tmp_path / "certs.d"))
+    context = first.tls_context("reg.example:5000")
+    assert second.tls_context("reg.example:5000") is context
+    (host_dir / "extra.txt").write_text("not a certificate, but the directory changed\n")
+    assert second.tls_context("reg.example:5000") is not context

@@ -46,17 +46,21 @@ class ContentStore:
 
     # -- paths -------------------------------------------------------------------------------
     def path(self, digest: str | Digest) -> Path:
+        """Where a committed blob lives (whether or not it exists)."""
         parsed = Digest.parse(digest)
         return self.blobs_root / parsed.algorithm / parsed.hex
 
     def ingest_dir(self, ref: str) -> Path:
+        """The ingest directory of a writer ref (named by the ref's sha256)."""
         return self.ingest_root / hashlib.sha256(ref.encode()).hexdigest()
 
     # -- reading -----------------------------------------------------------------------------
     def exists(self, digest: str | Digest) -> bool:
+        """True when the blob is committed."""
         return self.path(digest).is_file()
 
     def info(self, digest: str | Digest) -> BlobInfo:
+        """Digest and size of a committed blob; BlobNotFound otherwise."""
         path = self.path(digest)
         try:
             size = path.stat().st_size
@@ -65,6 +69,7 @@ class ContentStore:
         return BlobInfo(str(Digest.parse(digest)), size)
 
     def open(self, digest: str | Digest) -> BinaryIO:
+        """A read-only file of the blob (the caller closes it)."""
         path = self.path(digest)
         try:
             return open(path, "rb")
@@ -72,6 +77,7 @@ class ContentStore:
             raise BlobNotFound(f"content {digest}: not found in {self.blobs_root}") from None
 
     def read_bytes(self, digest: str | Digest, max_size: int | None = None) -> bytes:
+        """The whole blob (manifests, configs); refuses blobs larger than ``max_size``."""
         with self.open(digest) as handle:
             if max_size is not None and os.fstat(handle.fileno()).st_size > max_size:
                 raise BlobNotFound(f"content {digest}: larger than {max_size} bytes") from None
@@ -88,6 +94,7 @@ class ContentStore:
             raise DigestMismatch(f"content {expected}: stored data no longer matches its digest")
 
     def walk(self) -> Iterator[BlobInfo]:
+        """Every committed blob, sorted by digest."""
         for alg_dir in sorted(self.blobs_root.iterdir()):
             if not alg_dir.is_dir():
                 continue
@@ -129,6 +136,7 @@ class ContentStore:
             return writer.commit()
 
     def delete(self, digest: str | Digest) -> None:
+        """Remove a committed blob (garbage collection decides which)."""
         try:
             self.path(digest).unlink()
         except FileNotFoundError:
@@ -136,6 +144,7 @@ class ContentStore:
 
     # -- ingests -----------------------------------------------------------------------------
     def ingests(self) -> list[IngestStatus]:
+        """In-flight and abandoned ingests (for resume, cleanup and ``system df``)."""
         out = []
         for entry in sorted(self.ingest_root.iterdir()):
             status = self._ingest_status(entry)
@@ -144,6 +153,7 @@ class ContentStore:
         return out
 
     def ingest_status(self, ref: str) -> IngestStatus | None:
+        """The ingest of ``ref``, if any."""
         return self._ingest_status(self.ingest_dir(ref))
 
     def _ingest_status(self, directory: Path) -> IngestStatus | None:

@@ -321,3 +321,39 @@ def test_containerd_logs_no_error_for_the_container(ctr):
     for name in ctr.created:
         errors = [line for line in log if name in line and "level=error" in line]
         assert not errors, errors
+
+
+def test_no_pivot_uses_the_runtime_on_path(ctr, path_runc):
+    # --no-pivot replaces the runtime options, so the shim runs `runc` from its PATH
+    result = ctr.run("sh", "-c", "exit 5", flags=("--no-pivot",))
+    assert result.returncode == 5, result.stderr
+    creates = [line for line in path_runc.read_text().splitlines() if " create " in line]
+    assert creates and "--no-pivot" in creates[-1].split(), creates
+    assert creates[-1].split()[0] == ctr.runtime.path
+
+
+def test_runc_root_option(ctr, tmp_path):
+    root = tmp_path / "runtime-root"
+    container_id = ctr.new_id()
+    ctr.created.append(container_id)
+    env.run(ctr.run_argv(container_id, "sleep", "1000", rm=False, detach=True,
+                         flags=("--runc-root", str(root))))
+    ctr.wait_status(container_id, "RUNNING")
+    state_dir = root / ctr.daemon.namespace / container_id  # the shim adds the namespace
+    assert state_dir.is_dir()
+    assert not (ctr.daemon.runtime_root / container_id).exists()
+    assert ctr.ctr("task", "kill", "-s", "SIGKILL", container_id).returncode == 0
+    ctr.wait_status(container_id, "STOPPED")
+    assert ctr.delete_task(container_id) == 137
+    assert not state_dir.exists()
+
+
+def test_sigkill_stops_a_paused_task(ctr):
+    # runc thaws a paused container after sending it SIGKILL: it stops without a resume
+    container_id = ctr.start("sleep", "1000")
+    assert ctr.ctr("task", "pause", container_id).returncode == 0
+    assert ctr.status(container_id) == "PAUSED"
+    assert ctr.ctr("task", "kill", "-s", "SIGKILL", container_id).returncode == 0
+    env.wait_for(lambda: ctr.status(container_id) == "STOPPED", timeout=10,
+                 what="the paused task to stop after SIGKILL")
+    assert ctr.delete_task(container_id) == 137

@@ -38,6 +38,7 @@ def _scrub(value: Any, ctx: Context) -> Any:
 def normalize(report: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """Replace run-specific values (ids, pids, inode numbers, temp paths) by stable tokens."""
     r = _scrub(report, ctx)
+    r.pop("clocks", None)  # wall-clock readings differ between any two runs
     if "namespaces" in r:
         ns = {}
         for name, link in r["namespaces"].items():

@@ -357,3 +357,22 @@ def test_sigkill_stops_a_paused_task(ctr):
     env.wait_for(lambda: ctr.status(container_id) == "STOPPED", timeout=10,
                  what="the paused task to stop after SIGKILL")
     assert ctr.delete_task(container_id) == 137
+
+
+def test_paused_task_ps_update_and_refused_exec(ctr):
+    container_id = ctr.start("sleep", "1000")
+    init_pid = ctr.pid(container_id)
+    assert ctr.ctr("task", "pause", container_id).returncode == 0
+    listed = ctr.ctr("task", "ps", container_id)
+    assert listed.returncode == 0, listed.stderr
+    assert str(init_pid) in listed.stdout.split()
+    update_task(ctr.daemon.address, ctr.daemon.namespace, container_id,
+                {"memory": {"limit": 96 << 20}})
+    limit = cgroup_file(ctr.daemon, "memory", container_id, "memory.limit_in_bytes")
+    assert int(limit.read_text()) == 96 << 20
+    assert ctr.status(container_id) == "PAUSED"
+    refused = ctr.ctr("task", "exec", "--exec-id", "frozen", container_id, "true", timeout=30)
+    assert refused.returncode != 0
+    assert "paused" in refused.stderr, refused.stderr
+    assert ctr.ctr("task", "resume", container_id).returncode == 0
+    assert ctr.status(container_id) == "RUNNING"

@@ -309,3 +309,14 @@ def test_create_failure_log_is_one_json_object(pod):
     assert entry["level"] == "error"
     assert "executable file not found" in entry["msg"]
     assert entry["msg"] in result.stderr
+
+
+def test_memory_limit_enforced_from_create(pod):
+    # tail buffers one 64 MiB line: OOM-killed under a 24 MiB limit (bounded if the limit is
+    # missing). conmon's OOMKilled flag is False here with both runtimes (hybrid cgroups).
+    script = "head -c 67108864 /dev/zero | tail -n 1 > /dev/null"
+    name = pod.name()
+    result = pod("run", "--name", name, "--memory", "24m", "--memory-swap", "24m", env.IMAGE,
+                 "sh", "-c", script, timeout=120)
+    assert result.returncode == 137, result.stderr
+    assert pod.inspect(name)["State"]["ExitCode"] == 137

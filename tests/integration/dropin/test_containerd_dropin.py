@@ -76,6 +76,8 @@ def test_exec_exit_codes_and_output(ctr):
                      "echo err >&2; exit 7")
     assert failed.returncode == 7, failed.stderr
     assert "err" in failed.stderr
+    cwd = ctr.ctr("task", "exec", "--exec-id", "e2", "--cwd", "/tmp", container_id, "pwd")
+    assert (cwd.returncode, cwd.stdout) == (0, "/tmp\n"), cwd.stderr
     assert ctr.status(container_id) == "RUNNING"
 
 

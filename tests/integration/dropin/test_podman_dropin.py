@@ -76,6 +76,10 @@ def test_exec_exit_codes_and_stdin(pod):
     assert user.stdout.split() == ["65534:65534", "CapEff:", "0000000000000000"]
     piped = pod("exec", "-i", container_id, "sh", "-c", "cat; echo end", input="abc\n")
     assert (piped.returncode, piped.stdout) == (0, "abc\nend\n"), piped.stderr
+    detached = pod("exec", "-d", container_id, "sh", "-c", "echo bg > /tmp/detached")
+    assert detached.returncode == 0, detached.stderr
+    env.wait_for(lambda: pod("exec", container_id, "cat", "/tmp/detached").stdout == "bg\n",
+                 what="the detached exec to write its file")
     assert pod.status(container_id) == "running"
 
 

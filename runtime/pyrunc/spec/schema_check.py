@@ -17,6 +17,8 @@ from __future__ import annotations
 import os
 import sys
 
+from pyrunc.errors import PyruncError
+
 SCHEMA_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schema",
                            "config.schema.json")
 _validator = None
@@ -61,7 +63,11 @@ def _import_jsonschema():  # type: ignore[no-untyped-def]
 
         site.main()  # -S skipped it: put site-packages on sys.path now
         sys.modules.pop("jsonschema", None)
-        import jsonschema
+        try:
+            import jsonschema
+        except ImportError as err:
+            raise PyruncError(f"schema check: import jsonschema: {err} "
+                              f"(install the jsonschema package)") from None
     return jsonschema
 
 
@@ -71,8 +77,12 @@ def _get_validator():  # type: ignore[no-untyped-def]
         import json
 
         jsonschema = _import_jsonschema()
-        with open(SCHEMA_PATH, encoding="utf-8") as f:
-            schema = json.load(f)
+        try:
+            with open(SCHEMA_PATH, encoding="utf-8") as f:
+                schema = json.load(f)
+        except OSError as err:
+            raise PyruncError(f"schema check: read {SCHEMA_PATH}: {err.strerror} "
+                              f"(package data not installed?)") from None
         _validator = jsonschema.Draft202012Validator(schema)
     return _validator
 

@@ -233,3 +233,12 @@ def test_validate_finds_jsonschema_without_site():
     res = run_isolated(code)
     assert res.returncode == 0, res.stderr
     assert "linux.namespaces[0].type: 'bogus' is not one of" in res.stdout
+
+
+def test_missing_schema_file_is_a_clear_error(monkeypatch, tmp_path):
+    from pyrunc.errors import PyruncError
+
+    monkeypatch.setattr(schema_check, "_validator", None)
+    monkeypatch.setattr(schema_check, "SCHEMA_PATH", str(tmp_path / "none.json"))
+    with pytest.raises(PyruncError, match=r"schema check: read .*none\.json: No such file"):
+        validate(load())

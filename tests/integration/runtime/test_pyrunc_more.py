@@ -354,3 +354,32 @@ def test_create_preserve_fds(rt: Runtime, tmp_path: Path) -> None:
     assert os.WEXITSTATUS(status) == 0  # (the failed `>&4` does not stop sh)
     assert Path(fd_files[3]).read_text() == "kept\n"
     assert Path(fd_files[4]).read_text() == ""
+
+
+@pytest.mark.parametrize("kind", ["poststart", "createRuntime"])
+def test_run_survives_sigterm_while_setting_up(rt: Runtime, tmp_path: Path, kind: str) -> None:
+    """runc's `run` catches signals before it creates the container and forwards them once the
+    process runs. A SIGTERM while `run` is still in a hook must not kill pyrunc and orphan the
+    container: the container gets the signal, `run` exits with its status, nothing is left."""
+    marker = tmp_path / "hook-started"
+
+    def mutate(c: dict) -> None:
+        c["hooks"] = {kind: [{"path": "/bin/sh",
+                              "args": ["sh", "-c", f"touch {marker}; sleep 2"]}]}
+
+    b = rt.bundle(["sh", "-c", "trap 'exit 42' TERM; while :; do sleep 0.05; done"], mutate)
+    proc = rt.popen("run", "--bundle", str(b.path), b.id, stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL)
+    try:
+        wait_until(marker.exists, what=f"{kind} hook")
+        proc.terminate()
+        status = proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert status != -15, "pyrunc run was killed by SIGTERM instead of forwarding it"
+    if kind == "poststart":
+        assert status == 42
+    reap_children()
+    rt.assert_nothing_left(b)

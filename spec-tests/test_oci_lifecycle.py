@@ -70,6 +70,7 @@ def test_create_start_kill_delete(make):
     st = ctr.wait_status("stopped")
     ctr.reap(pid, block=True)
     assert ctr.exit_codes.get(pid) == 128 + 15
+    assert ctr.state()["pid"] == 0, "a stopped container reports pid 0 (runc's state)"
 
     res = ctr.delete()
     assert res.returncode == 0, res.stderr
@@ -436,3 +437,41 @@ def test_concurrent_create_of_one_id(make, rootfs):
     assert st["status"] == "created"
     processes = [p for p in marked_processes(ctr.id) if p != st["pid"]]
     assert processes == [], "losers left processes behind"
+
+
+def test_start_of_stopped_container_fails(make):
+    ctr = make()
+    ctr.config["process"]["args"] = [PROBE, "exit", "0"]
+    assert ctr.create().returncode == 0
+    pid = ctr.state()["pid"]
+    assert ctr.start().returncode == 0
+    ctr.wait_status("stopped")
+    ctr.reap(pid, block=True)
+    res = ctr.start()
+    assert res.returncode != 0
+    assert res.stderr.strip()
+
+
+def test_kill_with_unknown_signal_fails(make):
+    ctr = created(make)
+    res = ctr.kill("SIGNOPE")
+    assert res.returncode != 0
+    assert b"SIGNOPE" in res.stderr or b"signal" in res.stderr.lower(), res.stderr
+    assert ctr.state()["status"] == "created"
+
+
+def test_json_log_on_success_and_equals_spelling(make, tmp_path):
+    """--log-format=json --log=FILE (conmon's spelling): a successful create logs no error and
+    every line is a JSON object with level, msg and an RFC 3339 time."""
+    ctr = sleeping(make)
+    ctr.write_config()
+    log = tmp_path / "log.json"
+    res = ctr.cmd("create", "--bundle", str(ctr.bundle), ctr.id,
+                  global_flags=("--log-format=json", f"--log={log}"))
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == b"" and res.stderr == b""
+    ctr.created = True
+    for line in log.read_text().splitlines() if log.exists() else []:
+        entry = json.loads(line)
+        assert entry.get("level") != "error", entry
+        assert RFC3339.match(entry["time"]), entry

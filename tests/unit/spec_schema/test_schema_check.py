@@ -156,12 +156,18 @@ def test_sysctl_value_must_be_string():
 
 def test_resources():
     def change(c):
-        c["linux"]["resources"]["memory"] = {"limit": "1g", "swappiness": 200}
+        c["linux"]["resources"]["memory"] = {"limit": "1g", "swappiness": -1}
         c["linux"]["resources"]["devices"].append({"allow": True, "access": "rwx"})
         c["linux"]["resources"]["pids"] = {"limit": 1.5}
     assert paths(mutated(change)) == [
         "linux.resources.devices[1].access", "linux.resources.memory.limit",
         "linux.resources.memory.swappiness", "linux.resources.pids.limit"]
+
+
+def test_annotation_keys_must_not_be_empty():
+    def change(c):
+        c["annotations"] = {"": "x", "ok": "y"}
+    assert paths(mutated(change)) == ["annotations"]
 
 
 def test_seccomp():

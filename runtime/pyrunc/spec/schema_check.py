@@ -135,7 +135,8 @@ def _problems(error) -> list[SchemaProblem]:  # type: ignore[no-untyped-def]
     elif kind == "minItems":
         message = f"must have at least {error.validator_value} item(s)"
     elif kind == "minLength":
-        message = "must not be empty"
+        in_keys = "propertyNames" in error.absolute_schema_path
+        message = "keys must not be empty" if in_keys else "must not be empty"
     else:
         message = error.message
     return [SchemaProblem(format_path(path), message)]

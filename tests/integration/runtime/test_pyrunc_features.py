@@ -278,3 +278,24 @@ def test_hot_path_imports_during_real_calls(rt: Runtime) -> None:
     loaded = _imports(rt, "delete", b.id)
     assert not FORBIDDEN & loaded, ("delete", sorted(FORBIDDEN & loaded))
     assert cgroup_dirs(b.cgroups_path) == []
+
+
+def test_poststart_runs_after_the_user_process_was_executed(rt: Runtime, tmp_path: Path) -> None:
+    """runtime-spec: poststart hooks are called after the user-specified process is executed and
+    before `start` returns. A slow startContainer hook delays that exec: poststart must still see
+    the user process (not the runtime's init) behind the state's pid."""
+    seen = tmp_path / "poststart-saw"
+
+    def mutate(c: dict) -> None:
+        c["hooks"] = {
+            "startContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "sleep 1"]}],
+            "poststart": [{"path": "/bin/sh", "args": [
+                "sh", "-c", "pid=$(sed -n 's/.*\"pid\": *\\([0-9]*\\).*/\\1/p'); "
+                f"tr '\\0' ' ' < /proc/$pid/cmdline > {seen}"]}],
+        }
+
+    b = rt.bundle(["sleep", "1000"], mutate)
+    assert rt("create", "--bundle", str(b.path), b.id).rc == 0
+    r = rt("start", b.id)
+    assert r.rc == 0, r
+    assert seen.read_text().strip() == "sleep 1000", seen.read_text()

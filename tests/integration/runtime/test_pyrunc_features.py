@@ -299,3 +299,34 @@ def test_poststart_runs_after_the_user_process_was_executed(rt: Runtime, tmp_pat
     r = rt("start", b.id)
     assert r.rc == 0, r
     assert seen.read_text().strip() == "sleep 1000", seen.read_text()
+
+
+def test_hooks_run_in_the_right_namespaces(rt: Runtime, tmp_path: Path) -> None:
+    """prestart, createRuntime, poststart, poststop: the runtime's namespaces; createContainer
+    and startContainer: the container's (runtime-spec config.md, POSIX hooks)."""
+    hostdir = tmp_path / "ns"
+    hostdir.mkdir(mode=0o777)
+
+    def mutate(c: dict) -> None:
+        c["hooks"] = {}
+        for kind in HOOK_KINDS:
+            d = "/hookout" if kind == "startContainer" else str(hostdir)
+            c["hooks"][kind] = [{"path": "/bin/sh", "args": [
+                "sh", "-c", f"readlink /proc/self/ns/mnt > {d}/{kind}.mnt; "
+                f"readlink /proc/self/ns/uts > {d}/{kind}.uts"]}]
+        c["mounts"].append({"destination": "/hookout", "type": "bind", "source": str(hostdir),
+                            "options": ["rbind", "rw"]})
+
+    b = rt.bundle(SLEEP, mutate)
+    assert rt("create", "--bundle", str(b.path), b.id).rc == 0
+    pid = rt.state(b.id)["pid"]
+    container = {ns: os.readlink(f"/proc/{pid}/ns/{ns}") for ns in ("mnt", "uts")}
+    host = {ns: os.readlink(f"/proc/self/ns/{ns}") for ns in ("mnt", "uts")}
+    assert rt("start", b.id).rc == 0
+    assert rt("delete", "--force", b.id).rc == 0
+    os.waitpid(pid, 0)
+    for kind in HOOK_KINDS:
+        want = container if kind in ("createContainer", "startContainer") else host
+        for ns in ("mnt", "uts"):
+            got = (hostdir / f"{kind}.{ns}").read_text().strip()
+            assert got == want[ns], (kind, ns, got, want[ns])

@@ -330,3 +330,30 @@ def test_hooks_run_in_the_right_namespaces(rt: Runtime, tmp_path: Path) -> None:
         for ns in ("mnt", "uts"):
             got = (hostdir / f"{kind}.{ns}").read_text().strip()
             assert got == want[ns], (kind, ns, got, want[ns])
+
+
+@pytest.mark.parametrize("kind", ["prestart", "createRuntime", "createContainer"])
+def test_failing_create_hook_stops_the_chain_and_runs_poststop(rt: Runtime, tmp_path: Path,
+                                                               kind: str) -> None:
+    """runtime-spec lifecycle: a failing prestart/createRuntime/createContainer hook → error,
+    the later hooks of that kind do not run, the container is destroyed (step 12) and the
+    poststop hooks are invoked (step 13). runc does the same."""
+    log = tmp_path / "hooks.log"
+    log.write_text("")
+
+    def rec(name: str, fail: bool = False) -> dict:
+        return {"path": "/bin/sh",
+                "args": ["sh", "-c", f"echo {name} >> {log}" + ("; exit 1" if fail else "")]}
+
+    def mutate(c: dict) -> None:
+        c["hooks"] = {kind: [rec(f"{kind}-1"), rec(f"{kind}-2", fail=True), rec(f"{kind}-3")],
+                      "poststop": [rec("poststop")]}
+
+    b = rt.bundle(["sh", "-c", f"echo payload >> {log}"], mutate, own_rootfs=True)
+    r = rt("create", "--bundle", str(b.path), b.id)
+    assert r.rc != 0 and kind in r.err
+    ran = log.read_text().split()
+    assert ran[:2] == [f"{kind}-1", f"{kind}-2"], ran
+    assert f"{kind}-3" not in ran and "payload" not in ran, ran
+    assert "poststop" in ran, f"poststop hooks were not invoked after a failed create: {ran}"
+    rt.assert_nothing_left(b)

@@ -357,3 +357,28 @@ def test_failing_create_hook_stops_the_chain_and_runs_poststop(rt: Runtime, tmp_
     assert f"{kind}-3" not in ran and "payload" not in ran, ran
     assert "poststop" in ran, f"poststop hooks were not invoked after a failed create: {ran}"
     rt.assert_nothing_left(b)
+
+
+def test_failing_poststart_or_poststop_hook_does_not_stop_the_rest(rt: Runtime,
+                                                                   tmp_path: Path) -> None:
+    """poststart/poststop: a failure is a warning; the remaining hooks still run."""
+    log = tmp_path / "hooks.log"
+    log.write_text("")
+
+    def rec(name: str, fail: bool = False) -> dict:
+        return {"path": "/bin/sh",
+                "args": ["sh", "-c", f"echo {name} >> {log}" + ("; exit 1" if fail else "")]}
+
+    def mutate(c: dict) -> None:
+        c["hooks"] = {"poststart": [rec("poststart-1", fail=True), rec("poststart-2")],
+                      "poststop": [rec("poststop-1", fail=True), rec("poststop-2")]}
+
+    b = rt.bundle(SLEEP, mutate)
+    assert rt("create", "--bundle", str(b.path), b.id).rc == 0
+    pid = rt.state(b.id)["pid"]
+    assert rt("start", b.id).rc == 0
+    assert rt.state(b.id)["status"] == "running"
+    assert rt("delete", "--force", b.id).rc == 0
+    os.waitpid(pid, 0)
+    assert log.read_text().split() == ["poststart-1", "poststart-2", "poststop-1", "poststop-2"]
+    rt.assert_nothing_left(b)

@@ -26,6 +26,7 @@ grep -E '^(Uid|Gid|Groups|Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs|Seccomp|Seccomp_fi
     /proc/self/status
 echo "ulimit nofile=$(ulimit -n) nproc=$(ulimit -u) core=$(ulimit -c) umask=$(umask)"
 echo "id: $(id) cwd=$(pwd) oom=$(cat /proc/self/oom_score_adj)"
+echo "fds: $(ls /proc/self/fd | tr '\n' ' ')"
 echo "--- env"
 env | grep -v -e '^HOSTNAME=' -e '^PWD=' -e '^SHLVL=' -e '^_=' | sort
 echo "--- mounts"
@@ -108,6 +109,7 @@ def test_ctr_process_setup_matches_runc(ctr, runtimes, containerd, runc_referenc
         assert fields["Uid"].split() == ["0"] * 4
         assert fields["NoNewPrivs"] == "1"  # ctr's default spec sets noNewPrivileges
         assert "nofile=1024" in report
+        assert fields["fds"] == "0 1 2 3", report  # 3 is ls's own; the shim's fd 3 is closed
         if mode == "privileged":
             assert fields["CapEff"] == fields["CapBnd"] == HOST_CAPABILITIES
     assert "ns pid" in execd and "ns mnt" in execd and "cgroups" in execd
@@ -139,6 +141,7 @@ def test_podman_process_setup_matches_runc(pod, runtimes, podman, runc_reference
         fields = parse(report)
         assert fields["Uid"].split() == ["0"] * 4
         assert "nofile=20000" in report and "nproc=32768" in report
+        assert fields["fds"] == "0 1 2 3", report  # 3 is ls's own directory fd
         if mode == "privileged":
             assert fields["CapEff"] == fields["CapBnd"] == HOST_CAPABILITIES
             assert fields["Seccomp"] == "0"

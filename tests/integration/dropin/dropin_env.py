@@ -214,7 +214,14 @@ class Containerd:
                               f"{self.log_path.read_text()[-3000:]}")
 
     def ctr_argv(self, *args: str) -> list[str]:
-        return ["ctr", "--address", self.address, "--namespace", self.namespace, *args]
+        """ctr bound to our daemon; run and task exec keep their FIFOs under our base dir
+        (ctr leaves a detached exec's FIFOs behind)."""
+        args_list = list(args)
+        if args_list[:1] == ["run"]:
+            args_list[1:1] = ["--fifo-dir", str(self.base / "fifo")]
+        elif args_list[:2] == ["task", "exec"]:
+            args_list[2:2] = ["--fifo-dir", str(self.base / "fifo")]
+        return ["ctr", "--address", self.address, "--namespace", self.namespace, *args_list]
 
     def ctr(self, *args: str, check: bool = True, timeout: float = DEFAULT_TIMEOUT,
             **kw) -> subprocess.CompletedProcess:

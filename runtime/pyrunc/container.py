@@ -19,6 +19,18 @@ if TYPE_CHECKING:
 CREATING, CREATED, RUNNING, PAUSED, STOPPED = "creating", "created", "running", "paused", "stopped"
 
 
+def _wait_hangup(fd: int) -> None:
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(fd, 0)  # POLLHUP is always reported; data (POLLIN) is not asked for
+        while not poller.poll():
+            pass
+    finally:
+        os.close(fd)
+
+
 class Container:
     def __init__(self, root: str, cid: str) -> None:
         self.dir = state.ContainerDir(root, cid)
@@ -123,12 +135,19 @@ class Container:
                 fd = os.open(self.dir.fifo_path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
             except OSError:  # ENXIO: no reader, the init is gone
                 raise InvalidState("cannot start a container that has stopped") from None
+            watch = -1
             try:
+                if (self.record.get("hooks") or {}).get("poststart"):
+                    watch = os.open(self.dir.fifo_path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
                 os.unlink(self.dir.fifo_path)
                 os.write(fd, b"0")
             finally:
                 os.close(fd)
-            self._run_warn_hooks("poststart", RUNNING)
+            if watch >= 0:
+                # poststart hooks run once the user process is executing: the init's fifo fd
+                # (the last writer) closes at execve, which hangs up our read end.
+                _wait_hangup(watch)
+                self._run_warn_hooks("poststart", RUNNING)
         finally:
             self.dir.unlock()
 

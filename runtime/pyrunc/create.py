@@ -215,6 +215,7 @@ def create(opts: CreateOptions) -> Created:
     except BaseException:
         pid = init_pid or record.get("pid") or 0
         _abort(cdir, pid, manager)
+        _poststop_after_failure(config, dict(spec.state_for_hooks, pid=pid, status="stopped"))
         raise
 
 
@@ -303,6 +304,23 @@ def _reap(pid: int) -> None:
         os.waitpid(pid, 0)
     except ChildProcessError:
         pass
+
+
+def _poststop_after_failure(config: dict, hook_state: dict) -> None:
+    """A create that fails after the container began to exist still ends the lifecycle: the
+    container is destroyed (done) and the poststop hooks run; their failures only warn."""
+    hooks = (config.get("hooks") or {}).get("poststop")
+    if not hooks:
+        return
+    from pyrunc import jsonio, log
+    from pyrunc.linux.hooks import run_hook
+
+    payload = jsonio.dumps(hook_state).encode()
+    for index, hook in enumerate(hooks):
+        try:
+            run_hook("poststop", index, hook, payload)
+        except PyruncError as err:
+            log.warning(str(err))
 
 
 def _abort(cdir: state.ContainerDir, pid: int, manager: object | None) -> None:

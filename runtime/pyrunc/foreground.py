@@ -12,17 +12,30 @@ from pyrunc.errors import PyruncError
 # Signals a foreground run forwards to the container's init (runc forwards all it can catch).
 FORWARDED = (1, 2, 3, 10, 12, 14, 15, 20, 21, 22, 23, 24, 25, 26, 27, 29, 30, 31)
 SIGCHLD, SIGWINCH = 17, 28
+TERMINATING = (1, 2, 3, 15)  # HUP, INT, QUIT, TERM
 
 
 def run_container(opts: CreateOptions, detach: bool, keep: bool, subreaper: bool) -> int:
     from pyrunc.linux.syscalls import PR_SET_CHILD_SUBREAPER, SYS
 
+    signals = None
     if not detach:
         if subreaper:
             SYS.prctl(PR_SET_CHILD_SUBREAPER, 1)
         opts.tty_to_parent = not opts.console_socket
+        # From here on, signals meant for the container are queued and forwarded once its
+        # init exists (runc does the same): a SIGTERM during create must not kill us and
+        # leave the container behind.
+        signals = SignalQueue()
     created = create(opts)
     container = Container.load(opts.root, opts.id)
+    cancelled = [sig for sig in (signals.pending if signals else ()) if sig in TERMINATING]
+    if cancelled:
+        # Asked to stop before the container ran: a cancelled create (the process could not
+        # have set up its own handlers yet, and pid 1 ignores unhandled signals).
+        _destroy(container)
+        signals.close()  # type: ignore[union-attr]
+        return 128 + cancelled[0]
     try:
         container.start()
     except BaseException:
@@ -31,7 +44,7 @@ def run_container(opts: CreateOptions, detach: bool, keep: bool, subreaper: bool
     if detach:
         return 0
     try:
-        status = supervise(created.pid, created.console_master)
+        status = supervise(created.pid, created.console_master, signals)
     finally:
         if not keep:
             _destroy(container)
@@ -56,23 +69,37 @@ def _exit_status(status: int) -> int:
     return os.WEXITSTATUS(status)
 
 
-def supervise(pid: int, master: int | None) -> int:
+class SignalQueue:
+    """Catches the forwarded signals (plus SIGCHLD/SIGWINCH) into a list and a wake-up pipe."""
+
+    def __init__(self) -> None:
+        import _signal
+
+        self.pending: list[int] = []
+        self.wake_r, self.wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        for sig in (*FORWARDED, SIGCHLD, SIGWINCH):
+            try:
+                _signal.signal(sig, self._catch)
+            except (OSError, ValueError):
+                pass
+        _signal.set_wakeup_fd(self.wake_w)
+
+    def _catch(self, signum: int, _frame: object) -> None:
+        self.pending.append(signum)
+
+    def close(self) -> None:
+        import _signal
+
+        _signal.set_wakeup_fd(-1)
+        os.close(self.wake_r)
+        os.close(self.wake_w)
+
+
+def supervise(pid: int, master: int | None, signals: SignalQueue | None = None) -> int:
     """Wait for ``pid`` (our child or reparented to us as subreaper), forwarding signals and
     proxying the terminal; returns its exit status (128+N when killed by signal N)."""
-    import _signal
-
-    wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-    pending: list[int] = []
-
-    def forward(signum: int, _frame: object) -> None:
-        pending.append(signum)
-
-    for sig in (*FORWARDED, SIGCHLD, SIGWINCH):
-        try:
-            _signal.signal(sig, forward)
-        except (OSError, ValueError):
-            pass
-    _signal.set_wakeup_fd(wake_w)
+    signals = signals or SignalQueue()
+    pending, wake_r = signals.pending, signals.wake_r
     tty = _TerminalProxy(master) if master is not None else None
     try:
         while True:
@@ -99,7 +126,7 @@ def supervise(pid: int, master: int | None) -> int:
             except BlockingIOError:
                 pass
     finally:
-        _signal.set_wakeup_fd(-1)
+        signals.close()
         if tty is not None:
             tty.restore()
 

@@ -387,7 +387,8 @@ def _wait_and_exec(spec: InitSpec, path: str, args: list[str], env: dict[str, st
                     break
             except InterruptedError:
                 continue
-        os.close(fifo_fd)
+        # fifo_fd stays open until execve closes it (close-on-exec): `start` waits for that
+        # hang-up before running poststart hooks.
         state = dict(spec.state_for_hooks, status="created")
         hooks.run_hooks("startContainer",
                         (spec.config.get("hooks") or {}).get("startContainer"), state)

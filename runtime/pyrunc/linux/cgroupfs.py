@@ -28,17 +28,12 @@ def _own_cgroups() -> dict[str, str]:
     return out
 
 
-def _in_cgroupns() -> bool:
-    try:
-        return os.readlink("/proc/self/ns/cgroup") != os.readlink("/proc/1/ns/cgroup")
-    except OSError:
-        return False
-
-
-def mount(sc: Syscalls, rootfs: str, m: dict, flags: int, data: str) -> None:
+def mount(sc: Syscalls, rootfs: str, m: dict, flags: int, data: str, cgroupns: bool) -> None:
+    """``cgroupns``: the init has its own cgroup namespace (told by the caller: comparing
+    /proc/self/ns/cgroup with pid 1's is not possible where pid 1 cannot be inspected)."""
     dest = m["destination"]
     own = _own_cgroups()
-    fresh = _in_cgroupns()
+    fresh = cgroupns
     hierarchies = [(point, root, fstype, opts) for point, root, fstype, _, opts
                    in mounts.parse_mountinfo() if fstype in ("cgroup", "cgroup2")
                    and point.startswith("/sys/fs/cgroup")]
@@ -84,7 +79,9 @@ def _mount_one(sc: Syscalls, rootfs: str, dest: str, fstype: str, subsys: str, c
     try:
         target = paths.fd_path(fd)
         if fresh:
-            sc.mount("cgroup", target, fstype, flags & ~s.MS_RDONLY, subsys or None)
+            # Named hierarchies ("name=systemd") get their name as the source, as with runc.
+            source = subsys[5:] if subsys.startswith("name=") else "cgroup"
+            sc.mount(source, target, fstype, flags & ~s.MS_RDONLY, subsys or None)
         else:
             source = os.path.join(host_point, cg_path.lstrip("/"))
             sc.mount(source, target, None, s.MS_BIND | s.MS_REC)

@@ -214,7 +214,9 @@ def _setup(spec: InitSpec) -> tuple[str, list[str], dict[str, str]]:
         hooks.run_hooks("createContainer", (config.get("hooks") or {}).get("createContainer"),
                         spec.state_for_hooks)
 
-    rootfs.prepare(sc, config, spec.bundle, spec.rootfs, in_userns, before_pivot, spec.no_pivot)
+    cgroupns = "cgroup" in spec.new_ns or any(k == "cgroup" for k, _ in spec.join_ns)
+    rootfs.prepare(sc, config, spec.bundle, spec.rootfs, in_userns, before_pivot, spec.no_pivot,
+                   cgroupns)
 
     if proc.get("terminal"):
         _setup_terminal(spec, user)

@@ -161,6 +161,9 @@ class Container:
                 cg.kill_all(sig)
                 return
         self._signal_init(sig)
+        if sig == 9 and status == PAUSED:
+            # A frozen (cgroup v1) task cannot die until thawed; only SIGKILL thaws (runc).
+            self.cgroup().thaw()
 
     def _signal_init(self, sig: int) -> None:
         """Signal through a pidfd checked against the recorded start time (no pid-reuse race)."""

@@ -19,6 +19,22 @@ if TYPE_CHECKING:
 CREATING, CREATED, RUNNING, PAUSED, STOPPED = "creating", "created", "running", "paused", "stopped"
 
 
+def _frozen(saved: dict[str, Any] | None) -> bool:
+    """Is the container's cgroup frozen? Read straight from the recorded paths: `state` runs
+    on every status query and importing the cgroup managers costs more than the read."""
+    paths = (saved or {}).get("paths") or {}
+    try:
+        if "freezer" in paths:  # v1 and hybrid: the v1 freezer
+            with open(os.path.join(paths["freezer"], "freezer.state")) as f:
+                return f.read().strip() == "FROZEN"
+        if "" in paths:  # v2
+            with open(os.path.join(paths[""], "cgroup.freeze")) as f:
+                return f.read().strip() == "1"
+    except OSError:
+        pass
+    return False
+
+
 def _wait_hangup(fd: int) -> None:
     import select
 
@@ -71,13 +87,8 @@ class Container:
             return CREATING if self._creator_alive() else STOPPED
         if not self.init_alive():
             return STOPPED
-        cg = self.cgroup()
-        if cg is not None:
-            try:
-                if cg.freezer_state() == "FROZEN":
-                    return PAUSED
-            except (OSError, PyruncError):
-                pass
+        if _frozen(self.record.get("cgroup")):
+            return PAUSED
         if os.path.exists(self.dir.fifo_path):
             return CREATED
         return RUNNING

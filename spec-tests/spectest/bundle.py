@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .host import MARK_ENV, is_marked
 from .runtime import Runtime, base_env
 
 PROBE = "/probe"
-MARK_ENV = "SPECTEST_MARK"
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 DEFAULT_CAPS = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
@@ -186,20 +186,12 @@ class Container:
         except subprocess.TimeoutExpired:
             pass  # processes and cgroups are still cleaned up by the caller
         if pid > 0 and pid not in self.reaped:
-            try:
-                os.kill(pid, signal.SIGKILL) if _is_zombie_or_ours(pid, self.id) else None
-            except ProcessLookupError:
-                pass
+            if is_marked(pid, self.id):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
             self.reap(pid, block=False)
-
-
-def _is_zombie_or_ours(pid: int, cid: str) -> bool:
-    """True when pid still runs the container's process (its environ carries our marker)."""
-    try:
-        environ = Path(f"/proc/{pid}/environ").read_bytes()
-    except OSError:
-        return False
-    return f"{MARK_ENV}={cid}".encode() in environ.split(b"\0")
 
 
 def clone_config(config: dict[str, Any]) -> dict[str, Any]:

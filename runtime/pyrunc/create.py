@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 
-from pyrunc import errors, state
+from pyrunc import errors, log, state
 from pyrunc.errors import ConfigError, KernelError, NotSupported, PyruncError
 from pyrunc.linux import init as linux_init
 from pyrunc.spec.config import load_bundle
@@ -146,6 +146,7 @@ def write_pid_file(path: str, pid: int) -> None:
 def create(opts: CreateOptions) -> Created:
     bundle = load_bundle(opts.bundle)
     spec = build_init_spec(opts, bundle)
+    log.phase("create: config loaded and checked")
     config = bundle.config
     linux = config.get("linux") or {}
     cdir = state.ContainerDir(opts.root, opts.id)
@@ -185,6 +186,13 @@ def create(opts: CreateOptions) -> Created:
                 manager = None  # rootless without delegated cgroups: run without them
                 record.pop("cgroup", None)
             cdir.write(record)
+            if manager is not None:
+                spec.cgroup_paths = _relative_paths(record["cgroup"])
+                userns = "user" in spec.new_ns or any(k == "user" for k, _ in spec.join_ns)
+                if not userns:  # in a user namespace the init may not write host cgroups
+                    own, rest = manager.self_joinable()
+                    spec.self_join = [f"{d}/tasks" for d in own]
+                    spec.stage1_join = rest
         if opts.console_socket:
             from pyrunc.linux import console
 
@@ -197,6 +205,7 @@ def create(opts: CreateOptions) -> Created:
         # Opened here, while privileged: the init may be an unprivileged user of its own user
         # namespace by the time it needs the fifo (the state dir is 0700 root).
         spec.fifo_fd = os.open(cdir.fifo_path, os.O_RDWR | os.O_CLOEXEC)
+        log.phase("create: state, fifo and cgroups ready")
         stage1_pid = os.fork()
         if stage1_pid == 0:
             linux_init.stage1(spec)
@@ -219,6 +228,17 @@ def create(opts: CreateOptions) -> Created:
         raise
 
 
+def _relative_paths(saved: dict) -> dict[str, str]:
+    """The manager's state → controller: path of the container's cgroup in its hierarchy."""
+    paths, roots = saved.get("paths") or {}, saved.get("roots") or {}
+    out = {}
+    for key, path in paths.items():
+        if key in roots:
+            rel = os.path.relpath(path, roots[key])
+            out[key] = "/" if rel == "." else "/" + rel
+    return out
+
+
 def _has_limits(linux: dict) -> bool:
     """Resource limits beyond device rules (which rootless containers cannot enforce anyway)."""
     return any(v for k, v in (linux.get("resources") or {}).items() if k != "devices")
@@ -236,12 +256,8 @@ def _drive(fd: int, stage1_pid: int, spec: linux_init.InitSpec, manager: object 
            linux: dict, record: dict, cdir: state.ContainerDir, opts: CreateOptions
            ) -> tuple[int, int | None]:
     """P's side of the sync protocol. Returns (init pid, pty master for run -t)."""
-    if manager is not None:
-        manager.apply(stage1_pid)  # type: ignore[attr-defined]
-        # Device rules are always written (runc's defaults + linux.devices), so set() runs
-        # even without a resources section.
-        manager.set(linux.get("resources") or {},  # type: ignore[attr-defined]
-                    linux_devices=linux.get("devices"))
+    # Stage 1 starts at once; the init is moved into its cgroups as soon as its pid is known,
+    # while it sets up namespaces and the rootfs (the first cgroup.procs writes cost ~10 ms).
     linux_init.send(fd, "go")
     init_pid = 0
     master: int | None = None
@@ -258,6 +274,19 @@ def _drive(fd: int, stage1_pid: int, spec: linux_init.InitSpec, manager: object 
             record["pid"] = init_pid
             record["pid_start"] = state.proc_start_time(init_pid)
             cdir.write(record)
+            if manager is not None:
+                # Device rules are always written (runc's defaults + linux.devices), so
+                # set() runs even without a resources section.
+                manager.set(linux.get("resources") or {},  # type: ignore[attr-defined]
+                            linux_devices=linux.get("devices"))
+                log.phase("create: resources set")
+                if not spec.self_join:  # a user namespace: we move the init ourselves
+                    manager.apply(init_pid)  # type: ignore[attr-defined]
+            if not spec.stage1_join:
+                linux_init.send(fd, "cgroups-ok")
+        elif tag == "joined":
+            log.phase("create: init in its cgroups")
+            linux_init.send(fd, "cgroups-ok")
         elif tag == "hooks":
             from pyrunc.linux import hooks
 
@@ -267,6 +296,7 @@ def _drive(fd: int, stage1_pid: int, spec: linux_init.InitSpec, manager: object 
             hooks.run_hooks("createRuntime", config_hooks.get("createRuntime"), hook_state)
             linux_init.send(fd, "hooks-ok")
         elif tag == "ready":
+            log.phase("create: init ready")
             break
         elif tag == "error":
             kind, _, msg = payload.partition(":")

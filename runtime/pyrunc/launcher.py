@@ -15,10 +15,17 @@ from pathlib import Path
 
 TEMPLATE = """#!{python} -IS
 # pyrunc launcher written by `python -m pyrunc.launcher` (package at {pkgroot}).
+# A short-lived process: no cyclic GC, and no interpreter teardown (flush, then _exit).
+import gc
+gc.disable()
+import os
 import sys
 sys.path.insert(0, {pkgroot!r})
 from pyrunc.cli.main import main
-sys.exit(main())
+code = main()
+sys.stdout.flush()
+sys.stderr.flush()
+os._exit(code)
 """
 
 

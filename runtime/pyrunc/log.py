@@ -76,3 +76,13 @@ def debug(msg: str) -> None:
 
 def debug_enabled() -> bool:
     return _debug
+
+
+def phase(what: str) -> None:
+    """With --debug: a timestamped step (ms since the process started), for finding where a
+    create spends its time."""
+    if _debug:
+        debug(f"{what} (+{(time.monotonic() - _T0) * 1000:.1f} ms, pid {os.getpid()})")
+
+
+_T0 = time.monotonic()

@@ -28,15 +28,34 @@ def _own_cgroups() -> dict[str, str]:
     return out
 
 
-def mount(sc: Syscalls, rootfs: str, m: dict, flags: int, data: str, cgroupns: bool) -> None:
+def _from_manager(paths: dict[str, str], hierarchies: list[tuple[str, str, str, str]]
+                  ) -> dict[str, str]:
+    """The manager's per-controller paths (relative to their hierarchy) keyed like
+    /proc/self/cgroup ("cpu,cpuacct", "name=systemd", "" for v2)."""
+    out = {"": paths.get("", "/")}
+    for _point, _root, fstype, opts in hierarchies:
+        if fstype != "cgroup":
+            continue
+        controllers = [o for o in opts.split(",") if o in _V1 or o.startswith("name=")]
+        for c in controllers:
+            if c in paths:
+                out[",".join(controllers)] = paths[c]
+                break
+    return out
+
+
+def mount(sc: Syscalls, rootfs: str, m: dict, flags: int, data: str, cgroupns: bool,
+          cgroup_paths: dict[str, str] | None = None) -> None:
     """``cgroupns``: the init has its own cgroup namespace (told by the caller: comparing
-    /proc/self/ns/cgroup with pid 1's is not possible where pid 1 cannot be inspected)."""
+    /proc/self/ns/cgroup with pid 1's is not possible where pid 1 cannot be inspected).
+    ``cgroup_paths``: the container's cgroups (controller → path in its hierarchy), so the
+    init need not be in them yet; else read from /proc/self/cgroup."""
     dest = m["destination"]
-    own = _own_cgroups()
     fresh = cgroupns
     hierarchies = [(point, root, fstype, opts) for point, root, fstype, _, opts
                    in mounts.parse_mountinfo() if fstype in ("cgroup", "cgroup2")
                    and point.startswith("/sys/fs/cgroup")]
+    own = _own_cgroups() if cgroup_paths is None else _from_manager(cgroup_paths, hierarchies)
     base = flags & (s.MS_NOSUID | s.MS_NODEV | s.MS_NOEXEC | s.MS_RELATIME)
     v2_only = all(fstype == "cgroup2" for _, _, fstype, _ in hierarchies)
     if v2_only:

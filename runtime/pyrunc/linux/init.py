@@ -12,10 +12,15 @@ containerd's shim or conmon (``create``), or P itself (``run``, which sets PR_SE
 Sync protocol over a SOCK_SEQPACKET socketpair (one message per datagram, ``tag`` or
 ``tag:payload``; an EOF means the peer died):
 
-  P → 1   go          P has put stage 1 into the container's cgroups
+  P → 1   go          start (the cgroups are created; P moves the init into them later)
   1 → P   userns      stage 1 unshared CLONE_NEWUSER; P writes uid_map/gid_map ...
   P → 1   mapped      ... and answers
   1 → P   pid:N       N = host pid of the init; stage 1 exits right after
+  1 → P   joined      (if asked) stage 1 wrote the init's pid to the cgroup v2 cgroup.procs
+  P → 2   cgroups-ok  the init is in all its cgroups (v1: inherited from stage 1, which joined
+                      them itself before forking) and P set the resources
+                      (meanwhile the init builds its rootfs; it waits for this before a cgroup
+                      namespace or mount, before hooks, and before ``ready``)
   2 → P   hooks       mounts are done: P runs prestart + createRuntime hooks (runtime namespace)
   P → 2   hooks-ok    (or P kills the init on failure)
   2 → P   console     (only for ``run -t`` without --console-socket) pty master via SCM_RIGHTS
@@ -32,6 +37,7 @@ from __future__ import annotations
 
 import os
 
+from pyrunc import log
 from pyrunc.errors import KernelError, PyruncError
 
 from . import syscalls as s
@@ -70,6 +76,10 @@ class InitSpec:
         self.preserve_fds = 0
         self.no_pivot = False
         self.new_keyring = True
+        self.in_cgroups = False               # set once P said cgroups-ok
+        self.cgroup_paths: dict[str, str] | None = None  # controller → path in its hierarchy
+        self.self_join: list[str] = []        # v1 `tasks` files stage 1 writes "0" to
+        self.stage1_join: list[str] = []      # cgroup dirs stage 1 writes the init's pid to
         self.new_ns: list[str] = []           # namespace types to create
         self.join_ns: list[tuple[str, str]] = []  # (type, path) to join
         self.caps: CapabilityPlan | None = None
@@ -136,16 +146,26 @@ def stage1(spec: InitSpec) -> None:
             os.setresuid(0, 0, 0)
         flags = 0
         for kind in spec.new_ns:
-            if kind != "user":
+            if kind not in ("user", "cgroup"):  # cgroup: by the init, once in its cgroups
                 flags |= NS_FLAGS[kind]
         if flags:
             spec.sc.unshare(flags)
         if "time" in spec.new_ns:
             _write_time_offsets(spec.config)
+        log.phase("stage 1: namespaces created")
+        # Join the v1 cgroups ourselves (cheap: a thread moving itself skips the kernel's
+        # global lock); the init, forked next, is born in them.
+        _join_own_cgroups(spec.self_join)
         pid = os.fork()
         if pid == 0:
             stage2(spec)
         send(fd, "pid", str(pid))
+        if spec.stage1_join:
+            # The cgroup v2 join costs ~10 ms of kernel time: done here while P writes the
+            # resources and the init builds its rootfs.
+            for directory in spec.stage1_join:
+                _write_pid(f"{directory}/cgroup.procs", pid)
+            send(fd, "joined")
         os._exit(0)
     except BaseException as err:
         send_error(fd, err)
@@ -206,17 +226,27 @@ def _setup(spec: InitSpec) -> tuple[str, list[str], dict[str, str]]:
     # still reachable: inside a new pid namespace getpid() says 1.
     spec.state_for_hooks["pid"] = int(os.readlink("/proc/self"))
     in_userns = "user" in spec.new_ns or any(k == "user" for k, _ in spec.join_ns)
+    # P moves us into the container's cgroups meanwhile; what depends on being there waits.
+    if "cgroup" in spec.new_ns:
+        await_cgroups(spec)
+        sc.unshare(s.CLONE_NEWCGROUP)  # rooted at the container's cgroup
+    elif spec.cgroup_paths is None and any(m.get("type") == "cgroup"
+                                           for m in config.get("mounts") or ()):
+        await_cgroups(spec)  # the cgroup mount binds our own cgroup directories
 
     def before_pivot() -> None:
         if spec.runtime_hooks:
+            await_cgroups(spec)
             send(fd, "hooks")
             expect(fd, "hooks-ok")
         hooks.run_hooks("createContainer", (config.get("hooks") or {}).get("createContainer"),
                         spec.state_for_hooks)
 
     cgroupns = "cgroup" in spec.new_ns or any(k == "cgroup" for k, _ in spec.join_ns)
+    log.phase("init: imports done")
     rootfs.prepare(sc, config, spec.bundle, spec.rootfs, in_userns, before_pivot, spec.no_pivot,
-                   cgroupns)
+                   cgroupns, spec.cgroup_paths)
+    log.phase("init: rootfs ready, pivoted")
 
     if proc.get("terminal"):
         _setup_terminal(spec, user)
@@ -232,10 +262,44 @@ def _setup(spec: InitSpec) -> tuple[str, list[str], dict[str, str]]:
     os.makedirs(proc["cwd"], 0o755, exist_ok=True)
     path, env = finalize_process(sc, proc, spec.caps, spec.rlimits, spec.seccomp_program,
                                  spec.seccomp_flags, spec.preserve_fds)
+    log.phase("init: process ready")
+    await_cgroups(spec)
     send(fd, "ready")
     expect(fd, "ack")
     os.close(fd)
     return path, list(proc["args"]), env
+
+
+def _write_pid(path: str, pid: int) -> None:
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+        try:
+            os.write(fd, str(pid).encode())
+        finally:
+            os.close(fd)
+    except OSError as err:
+        raise KernelError(f"join cgroup: write {pid} to {path}: {err.strerror}") from None
+
+
+def _join_own_cgroups(tasks_files: list[str]) -> None:
+    """Move ourselves into the container's v1 cgroups: a thread writing "0" to ``tasks`` skips
+    the kernel's global threadgroup lock (we are single-threaded, so this moves the process)."""
+    for path in tasks_files:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+            try:
+                os.write(fd, b"0")
+            finally:
+                os.close(fd)
+        except OSError as err:
+            raise KernelError(f"join cgroup: write {path}: {err.strerror}") from None
+
+
+def await_cgroups(spec: InitSpec) -> None:
+    """Wait (once) until P has moved us into the container's cgroups."""
+    if not spec.in_cgroups:
+        expect(spec.sync_fd, "cgroups-ok")
+        spec.in_cgroups = True
 
 
 def _preload(spec: InitSpec) -> None:

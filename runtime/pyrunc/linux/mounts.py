@@ -31,8 +31,8 @@ def is_bind(m: dict) -> bool:
     return m.get("type") == "bind" or "bind" in opts or "rbind" in opts
 
 
-def mount_entry(sc: Syscalls, rootfs: str, bundle: str, m: dict, cgroupns: bool = False
-                ) -> None:
+def mount_entry(sc: Syscalls, rootfs: str, bundle: str, m: dict, cgroupns: bool = False,
+                cgroup_paths: dict[str, str] | None = None) -> None:
     """Mount one config.json ``mounts`` entry under ``rootfs`` (before pivot_root)."""
     dest = m["destination"]
     kind = m.get("type") or ""
@@ -41,7 +41,7 @@ def mount_entry(sc: Syscalls, rootfs: str, bundle: str, m: dict, cgroupns: bool 
     if kind == "cgroup" and not is_bind(m):
         from . import cgroupfs
 
-        cgroupfs.mount(sc, rootfs, m, flags, data, cgroupns)
+        cgroupfs.mount(sc, rootfs, m, flags, data, cgroupns, cgroup_paths)
         return
     source = m.get("source") or kind
     bind = is_bind(m)

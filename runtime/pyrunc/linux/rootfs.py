@@ -48,7 +48,8 @@ def _make_parent_private(sc: Syscalls, rootfs: str) -> None:
 
 
 def prepare(sc: Syscalls, config: dict, bundle: str, rootfs: str, in_userns: bool,
-            before_pivot: Callable[[], None], no_pivot: bool, cgroupns: bool = False) -> None:
+            before_pivot: Callable[[], None], no_pivot: bool, cgroupns: bool = False,
+            cgroup_paths: dict[str, str] | None = None) -> None:
     linux = config.get("linux") or {}
     process = config.get("process") or {}
     propagation = _PROPAGATION.get(linux.get("rootfsPropagation") or "",
@@ -66,7 +67,7 @@ def prepare(sc: Syscalls, config: dict, bundle: str, rootfs: str, in_userns: boo
         raise _k(f"bind rootfs {rootfs}", err) from None
     dev_is_bind = False
     for m in config.get("mounts") or ():
-        mounts.mount_entry(sc, rootfs, bundle, m, cgroupns)
+        mounts.mount_entry(sc, rootfs, bundle, m, cgroupns, cgroup_paths)
         if m["destination"].rstrip("/") == "/dev" and mounts.is_bind(m):
             dev_is_bind = True
     if not dev_is_bind:  # as runc: a bind-mounted /dev is taken as it is

@@ -328,12 +328,17 @@ def finalize_process(sc: Syscalls, proc: dict, plan: CapabilityPlan | None,
     init and ``exec``): rlimits and oom_score_adj while still privileged; seccomp before the
     capability drop unless no_new_privs is set (loading needs CAP_SYS_ADMIN otherwise); bounding
     set; user switch keeping capabilities; the five sets; cwd; executable lookup as the user;
-    no_new_privs; umask; seccomp as late as possible; mark every inherited fd close-on-exec."""
+    no_new_privs; umask; seccomp as late as possible. Inherited fds are marked close-on-exec
+    first."""
     from . import process
 
     user = proc.get("user") or {}
     cwd = proc["cwd"]
     env = _environment(proc.get("env") or [], user.get("uid", 0))
+    # Everything the caller leaked (containerd's ttrpc socket, a shell's fds...) closes at exec;
+    # 0-2 and --preserve-fds stay. First, so no seccomp profile needs to allow close_range
+    # (every fd opened after this is close-on-exec anyway).
+    sc.close_range(3 + preserve_fds, 0xFFFFFFFF, 4)  # CLOSE_RANGE_CLOEXEC
     process.apply_rlimits(rlimits)
     process.set_oom_score_adj(proc.get("oomScoreAdj"))
     nnp = bool(proc.get("noNewPrivileges"))
@@ -356,9 +361,6 @@ def finalize_process(sc: Syscalls, proc: dict, plan: CapabilityPlan | None,
     os.umask(0o022 if umask is None else umask)
     if seccomp_program is not None and nnp:
         _load_seccomp(sc, seccomp_program, seccomp_flags)  # as close to execve as possible
-    # Everything the caller leaked (containerd's ttrpc socket, a shell's fds...) closes at exec;
-    # 0-2 and --preserve-fds stay.
-    sc.close_range(3 + preserve_fds, 0xFFFFFFFF, 4)  # CLOSE_RANGE_CLOEXEC
     return path, env
 
 

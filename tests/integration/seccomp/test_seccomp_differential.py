@@ -326,11 +326,6 @@ def test_podman_profile_runc_vs_pyrunc(rootfs, pyrunc_launcher, tmp_path):
 
 
 @pytest.mark.skipif(not have_podman_profile(), reason="podman's seccomp.json is not installed")
-@pytest.mark.xfail(strict=True, reason=(
-    "pyrunc's init calls close_range(2) after loading the filter (linux/init.py "
-    "finalize_process); runc closes leaked fds through /proc/self/fd instead, so a profile "
-    "without close_range works with runc and fails with pyrunc. Fix: mark fds close-on-exec "
-    "before the no_new_privs seccomp load, or fall back when close_range is refused."))
 def test_profile_without_close_range_runc_vs_pyrunc(rootfs, pyrunc_launcher, tmp_path):
     profile = podman_default()
     del profile["defaultErrnoRet"]  # default EPERM: close_range is refused, not ENOSYS

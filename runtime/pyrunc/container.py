@@ -235,16 +235,9 @@ class Container:
         hooks = (self.record.get("hooks") or {}).get(kind)
         if not hooks:
             return
-        from pyrunc import jsonio
-        from pyrunc.linux.hooks import run_hook
+        from pyrunc.linux.hooks import run_hooks_warn
 
-        # poststart/poststop failures are warnings, and the remaining hooks still run (spec).
-        payload = jsonio.dumps(self.hook_state(status)).encode()
-        for index, hook in enumerate(hooks):
-            try:
-                run_hook(kind, index, hook, payload)
-            except PyruncError as err:
-                log.warning(str(err))
+        run_hooks_warn(kind, hooks, self.hook_state(status))
 
     def pause(self) -> None:
         self._refuse_while_creating("pause")

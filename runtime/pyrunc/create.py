@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 
-from pyrunc import errors, log, state
+from pyrunc import log, state
 from pyrunc.errors import ConfigError, KernelError, NotSupported, PyruncError
 from pyrunc.linux import init as linux_init
 from pyrunc.spec.config import load_bundle
@@ -299,11 +299,7 @@ def _drive(fd: int, stage1_pid: int, spec: linux_init.InitSpec, manager: object 
             log.phase("create: init ready")
             break
         elif tag == "error":
-            kind, _, msg = payload.partition(":")
-            cls = getattr(errors, kind, KernelError)
-            if not (isinstance(cls, type) and issubclass(cls, PyruncError)):
-                cls = KernelError
-            raise cls(msg)
+            raise linux_init.child_error(payload)
         else:
             raise KernelError("container init exited before it was set up"
                               + (f" (pid {init_pid})" if init_pid else ""))
@@ -339,18 +335,9 @@ def _reap(pid: int) -> None:
 def _poststop_after_failure(config: dict, hook_state: dict) -> None:
     """A create that fails after the container began to exist still ends the lifecycle: the
     container is destroyed (done) and the poststop hooks run; their failures only warn."""
-    hooks = (config.get("hooks") or {}).get("poststop")
-    if not hooks:
-        return
-    from pyrunc import jsonio, log
-    from pyrunc.linux.hooks import run_hook
+    from pyrunc.linux.hooks import run_hooks_warn
 
-    payload = jsonio.dumps(hook_state).encode()
-    for index, hook in enumerate(hooks):
-        try:
-            run_hook("poststop", index, hook, payload)
-        except PyruncError as err:
-            log.warning(str(err))
+    run_hooks_warn("poststop", (config.get("hooks") or {}).get("poststop"), hook_state)
 
 
 def _abort(cdir: state.ContainerDir, pid: int, manager: object | None) -> None:

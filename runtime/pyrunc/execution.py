@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import os
 
-from pyrunc import errors
 from pyrunc.container import PAUSED, RUNNING, Container
-from pyrunc.errors import ConfigError, InvalidState, KernelError, PyruncError
+from pyrunc.errors import ConfigError, InvalidState, KernelError
 from pyrunc.linux import exec_init
 from pyrunc.linux import init as linux_init
 
@@ -160,11 +159,7 @@ def _spawn(spec: exec_init.ExecSpec, container: Container) -> tuple[int, int | N
                     raise KernelError("exec: the process exited before it was set up")
                 return pid, master  # execve closed the (close-on-exec) sync socket
             elif tag == "error":
-                kind, _, msg = payload.partition(":")
-                cls = getattr(errors, kind, KernelError)
-                if not (isinstance(cls, type) and issubclass(cls, PyruncError)):
-                    cls = KernelError
-                raise cls(msg)
+                raise linux_init.child_error(payload)
     except BaseException:
         if pid:
             from pyrunc import procs

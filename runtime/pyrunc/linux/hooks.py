@@ -44,3 +44,17 @@ def run_hook(kind: str, index: int, hook: dict, payload: bytes) -> None:
         status = (f"exit status {proc.returncode}" if proc.returncode > 0
                   else f"killed by signal {-proc.returncode}")
         raise HookError(f"{what}: {status}" + (f", stderr: {detail}" if detail else ""))
+
+
+def run_hooks_warn(kind: str, hooks: list[dict] | None, state: dict) -> None:
+    """poststart/poststop semantics: a failing hook is a warning and the rest still run."""
+    if not hooks:
+        return
+    from pyrunc import log
+
+    payload = jsonio.dumps(state).encode()
+    for index, hook in enumerate(hooks):
+        try:
+            run_hook(kind, index, hook, payload)
+        except HookError as err:
+            log.warning(str(err))

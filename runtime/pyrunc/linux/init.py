@@ -113,6 +113,17 @@ def expect(fd: int, wanted: str) -> str:
     return payload
 
 
+def child_error(payload: str) -> PyruncError:
+    """The typed error a child reported as ``error:Class:message``."""
+    from pyrunc import errors
+
+    kind, _, msg = payload.partition(":")
+    cls = getattr(errors, kind, KernelError)
+    if not (isinstance(cls, type) and issubclass(cls, PyruncError)):
+        cls = KernelError
+    return cls(msg)
+
+
 def send_error(fd: int, err: BaseException) -> None:
     if isinstance(err, PyruncError):
         kind, msg = type(err).__name__, str(err)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from pyrunc import OCI_VERSION, log, procs, state
+from pyrunc import OCI_VERSION, cgroup_record, log, procs, state
 from pyrunc.errors import CgroupError, InvalidState, PyruncError, transition_error
 
 TYPE_CHECKING = False
@@ -17,22 +17,6 @@ if TYPE_CHECKING:
     from typing import Any
 
 CREATING, CREATED, RUNNING, PAUSED, STOPPED = "creating", "created", "running", "paused", "stopped"
-
-
-def _frozen(saved: dict[str, Any] | None) -> bool:
-    """Is the container's cgroup frozen? Read straight from the recorded paths: `state` runs
-    on every status query and importing the cgroup managers costs more than the read."""
-    paths = (saved or {}).get("paths") or {}
-    try:
-        if "freezer" in paths:  # v1 and hybrid: the v1 freezer
-            with open(os.path.join(paths["freezer"], "freezer.state")) as f:
-                return f.read().strip() == "FROZEN"
-        if "" in paths:  # v2
-            with open(os.path.join(paths[""], "cgroup.freeze")) as f:
-                return f.read().strip() == "1"
-    except OSError:
-        pass
-    return False
 
 
 def _wait_hangup(fd: int) -> None:
@@ -87,7 +71,7 @@ class Container:
             return CREATING if self._creator_alive() else STOPPED
         if not self.init_alive():
             return STOPPED
-        if _frozen(self.record.get("cgroup")):
+        if cgroup_record.frozen(self.record.get("cgroup")):
             return PAUSED
         if os.path.exists(self.dir.fifo_path):
             return CREATED
@@ -210,6 +194,13 @@ class Container:
 
     def destroy(self) -> None:
         """Kill whatever is left, remove the cgroup, run poststop hooks, drop the state."""
+        saved = self.record.get("cgroup")
+        if self.init_alive() or (saved and not cgroup_record.remove_if_empty(saved)):
+            self._kill_and_remove_cgroup()
+        self._run_warn_hooks("poststop", STOPPED)
+        self.dir.remove()
+
+    def _kill_and_remove_cgroup(self) -> None:
         cg = self.cgroup()
         if cg is not None:
             try:
@@ -228,8 +219,6 @@ class Container:
                 cg.destroy()
             except CgroupError as err:
                 log.warning(str(err))
-        self._run_warn_hooks("poststop", STOPPED)
-        self.dir.remove()
 
     def _run_warn_hooks(self, kind: str, status: str) -> None:
         hooks = (self.record.get("hooks") or {}).get(kind)

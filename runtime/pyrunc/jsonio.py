@@ -54,7 +54,8 @@ def _skip_ws(doc: str, pos: int) -> int:
 
 def loads(doc: str | bytes) -> Any:
     if isinstance(doc, bytes | bytearray):
-        doc = doc.decode("utf-8-sig")
+        # a BOM is tolerated; decoding plain utf-8 spares importing the utf-8-sig codec
+        doc = (doc[3:] if doc[:3] == b"\xef\xbb\xbf" else doc).decode()
     pos = _skip_ws(doc, 0)
     try:
         value, end = _scan(doc, pos)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import os
 
+from pyrunc.cgroup_record import remove_created_parents
 from pyrunc.cgroups import fs
 from pyrunc.cgroups.devices import Rule, container_rules
 from pyrunc.cgroups.layout import UNIFIED
@@ -145,15 +146,10 @@ class Manager:
         for path in self.dirs():
             if path.rstrip("/") not in roots:
                 fs.rmdir_tree(path)
-        leaves = set(self.dirs())
-        for path in reversed(self.created):
-            if path in leaves or path.rstrip("/") in roots:
-                continue
-            try:
-                os.rmdir(path)
-            except OSError as err:
-                if err.errno not in (errno.ENOENT, errno.EBUSY, errno.ENOTEMPTY):
-                    raise fs.cgroup_error("rmdir", path, err) from None
+        try:
+            remove_created_parents(self.created, set(self.dirs()), roots)
+        except OSError as err:
+            raise fs.cgroup_error("rmdir", str(err.filename), err) from None
         self._after_destroy()
 
     def _after_destroy(self) -> None:

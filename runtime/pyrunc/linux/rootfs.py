@@ -49,7 +49,11 @@ def _make_parent_private(sc: Syscalls, rootfs: str) -> None:
 
 def prepare(sc: Syscalls, config: dict, bundle: str, rootfs: str, in_userns: bool,
             before_pivot: Callable[[], None], no_pivot: bool, cgroupns: bool = False,
-            cgroup_paths: dict[str, str] | None = None) -> None:
+            cgroup_paths: dict[str, str] | None = None,
+            before_dev: Callable[[], None] | None = None) -> None:
+    """Build the rootfs and pivot into it. ``before_dev`` runs before the device nodes are
+    made (the init waits there until its device cgroup rules are final), ``before_pivot``
+    before pivot_root (hooks)."""
     linux = config.get("linux") or {}
     process = config.get("process") or {}
     propagation = _PROPAGATION.get(linux.get("rootfsPropagation") or "",
@@ -70,6 +74,8 @@ def prepare(sc: Syscalls, config: dict, bundle: str, rootfs: str, in_userns: boo
         mounts.mount_entry(sc, rootfs, bundle, m, cgroupns, cgroup_paths)
         if m["destination"].rstrip("/") == "/dev" and mounts.is_bind(m):
             dev_is_bind = True
+    if before_dev is not None:
+        before_dev()
     if not dev_is_bind:  # as runc: a bind-mounted /dev is taken as it is
         devices.setup_dev(sc, rootfs, linux, in_userns, bool(process.get("terminal")))
     before_pivot()

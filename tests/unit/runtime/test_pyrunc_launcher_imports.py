@@ -40,7 +40,8 @@ def test_render_uses_an_absolute_real_interpreter_with_IS() -> None:
     first = text.splitlines()[0]
     assert first.startswith("#!/")
     interp, _, flags = first[2:].partition(" ")
-    assert os.path.isabs(interp) and interp == REAL_PYTHON
+    assert os.path.isabs(interp) and interp == launcher.preferred_python()
+    assert interp == os.path.realpath(interp)
     assert flags.strip() in ("-IS", "-SI", "-I -S", "-S -I")
     with open(interp, "rb") as f:  # a binary, not pyenv's bash shim
         assert f.read(4) == b"\x7fELF"
@@ -49,6 +50,61 @@ def test_render_uses_an_absolute_real_interpreter_with_IS() -> None:
 
 def test_render_with_explicit_python() -> None:
     assert launcher.render("/opt/py/bin/python3").startswith("#!/opt/py/bin/python3 -IS\n")
+
+
+def test_preferred_python_is_the_distributions_when_it_can_run_pyrunc(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PYRUNC_PYTHON", raising=False)
+    distro = os.path.realpath(launcher.DISTRO_PYTHON)
+    if os.path.isfile(distro) and launcher.can_run_pyrunc(distro):
+        assert launcher.preferred_python() == distro
+    else:
+        assert launcher.preferred_python() == REAL_PYTHON
+
+
+def test_preferred_python_skips_an_interpreter_that_cannot(monkeypatch: pytest.MonkeyPatch,
+                                                           tmp_path: Path) -> None:
+    old = tmp_path / "python3"
+    old.write_text("#!/bin/sh\necho 'Python 3.9' >&2\nexit 1\n")
+    old.chmod(0o755)
+    assert not launcher.can_run_pyrunc(str(old))
+    assert not launcher.can_run_pyrunc(str(tmp_path / "missing"))
+    assert launcher.can_run_pyrunc(REAL_PYTHON)
+    monkeypatch.delenv("PYRUNC_PYTHON", raising=False)
+    monkeypatch.setattr(launcher, "DISTRO_PYTHON", str(old))
+    assert launcher.preferred_python() == REAL_PYTHON
+    monkeypatch.setenv("PYRUNC_PYTHON", REAL_PYTHON)
+    assert launcher.preferred_python() == REAL_PYTHON
+
+
+def test_module_entry_point_with_python(tmp_path: Path) -> None:
+    dest = tmp_path / "y" / "pyrunc"
+    env = {**os.environ, "PYTHONPATH": str(RUNTIME_DIR)}
+    out = subprocess.run([sys.executable, "-m", "pyrunc.launcher", "--python", REAL_PYTHON,
+                          str(dest)], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == str(dest)
+    assert dest.read_text().startswith(f"#!{REAL_PYTHON} -IS\n")
+    bad = subprocess.run([sys.executable, "-m", "pyrunc.launcher", "--python", "/nonexistent",
+                          str(dest)], env=env, capture_output=True, text=True)
+    assert bad.returncode == 1 and "/nonexistent" in bad.stderr
+
+
+def test_validate_through_the_launcher(launcher_path: Path, tmp_path: Path) -> None:
+    """`validate` needs jsonschema from the launcher's interpreter (site-packages, or the
+    distribution's python3-jsonschema)."""
+    bundle = tmp_path / "b"
+    bundle.mkdir()
+    subprocess.run([str(launcher_path), "spec", "--bundle", str(bundle)], check=True)
+    ok = subprocess.run([str(launcher_path), "validate", "--bundle", str(bundle)],
+                        capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    config = json.loads((bundle / "config.json").read_text())
+    config["process"]["args"] = "not a list"
+    (bundle / "config.json").write_text(json.dumps(config))
+    bad = subprocess.run([str(launcher_path), "validate", "--bundle", str(bundle)],
+                         capture_output=True, text=True)
+    assert bad.returncode != 0
+    assert "process.args" in bad.stdout + bad.stderr
 
 
 def test_install_is_executable_and_runs_without_path(launcher_path: Path) -> None:

@@ -280,7 +280,9 @@ def _drive(fd: int, stage1_pid: int, spec: linux_init.InitSpec, manager: object 
                 manager.set(linux.get("resources") or {},  # type: ignore[attr-defined]
                             linux_devices=linux.get("devices"))
                 log.phase("create: resources set")
-                if not spec.self_join:  # a user namespace: we move the init ourselves
+                if not (spec.self_join or spec.stage1_join):
+                    # a user namespace: the init may not write host cgroups, we move it
+                    log.debug(f"create: moving the init ({init_pid}) into its cgroups")
                     manager.apply(init_pid)  # type: ignore[attr-defined]
             if not spec.stage1_join:
                 linux_init.send(fd, "cgroups-ok")

@@ -145,3 +145,36 @@ def _rmdir(path: str) -> bool:
     except OSError:
         return False
     return True
+
+
+PURE_V2 = """set -e
+mount --make-rprivate /
+umount -R /sys/fs/cgroup
+mount -t cgroup2 none /sys/fs/cgroup
+exec "$@"
+"""
+
+
+@pytest.mark.skipif(not os.path.ismount("/sys/fs/cgroup/unified"), reason="not hybrid")
+def test_pure_v2_layout_in_a_private_mount_namespace(rt: Runtime, tmp_path: Path) -> None:
+    """With only cgroup2 mounted (as on a v2-only host), the init is born in its directory and
+    nobody migrates it afterwards (neither stage 1 nor P)."""
+    def devices_only(config: dict) -> None:
+        resources = config["linux"].get("resources") or {}
+        config["linux"]["resources"] = {"devices": resources.get("devices") or []}
+
+    b = rt.bundle(["cat", "/proc/self/cgroup"], devices_only)
+    log = tmp_path / "debug.log"
+    out = subprocess.run(["unshare", "-m", "sh", "-c", PURE_V2, "sh",
+                          *rt.argv("run", "--bundle", str(b.path), b.id,
+                                   global_args=("--debug", "--log", str(log)))],
+                         capture_output=True, text=True, env=rt.env(), cwd=rt.workdir,
+                         stdin=subprocess.DEVNULL, timeout=60)
+    assert out.returncode == 0, out.stderr + log.read_text()
+    v2 = [line for line in out.stdout.splitlines() if line.startswith("0::")]
+    assert v2 in (["0::/"], [f"0::{b.cgroups_path}"]), out.stdout  # cgroupns root, or the path
+    text = log.read_text()
+    assert "init in its cgroups" in text
+    assert "forking, then joining" not in text
+    assert "moving the init" not in text
+    rt.assert_nothing_left(b)

@@ -309,6 +309,8 @@ class Podman:
 
     def podman(self, *args: str, runtime: str | None = None, check: bool = True,
                timeout: float = DEFAULT_TIMEOUT, **kw) -> subprocess.CompletedProcess:
+        # in the private base: conmon drops files (an "oom" marker) into its working directory
+        kw.setdefault("cwd", str(self.base))
         return run(self.argv(*args, runtime=runtime), check=check, timeout=timeout,
                    env=self.env, **kw)
 

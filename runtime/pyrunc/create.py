@@ -258,7 +258,7 @@ def _drive(fd: int, stage1_pid: int, spec: linux_init.InitSpec, manager: object 
     """P's side of the sync protocol. Returns (init pid, pty master for run -t)."""
     # Stage 1 starts at once; the init is moved into its cgroups as soon as its pid is known,
     # while it sets up namespaces and the rootfs (the first cgroup.procs writes cost ~10 ms).
-    linux_init.send(fd, "go")
+    _tell(fd, "go")
     init_pid = 0
     master: int | None = None
     while True:
@@ -268,7 +268,7 @@ def _drive(fd: int, stage1_pid: int, spec: linux_init.InitSpec, manager: object 
             continue
         if tag == "userns":
             _write_id_maps(stage1_pid, linux)
-            linux_init.send(fd, "mapped")
+            _tell(fd, "mapped")
         elif tag == "pid":
             init_pid = int(payload)
             record["pid"] = init_pid
@@ -285,10 +285,10 @@ def _drive(fd: int, stage1_pid: int, spec: linux_init.InitSpec, manager: object 
                     log.debug(f"create: moving the init ({init_pid}) into its cgroups")
                     manager.apply(init_pid)  # type: ignore[attr-defined]
             if not spec.stage1_join:
-                linux_init.send(fd, "cgroups-ok")
+                _tell(fd, "cgroups-ok")
         elif tag == "joined":
             log.phase("create: init in its cgroups")
-            linux_init.send(fd, "cgroups-ok")
+            _tell(fd, "cgroups-ok")
         elif tag == "hooks":
             from pyrunc.linux import hooks
 
@@ -296,7 +296,7 @@ def _drive(fd: int, stage1_pid: int, spec: linux_init.InitSpec, manager: object 
             config_hooks = spec.config.get("hooks") or {}
             hooks.run_hooks("prestart", config_hooks.get("prestart"), hook_state)
             hooks.run_hooks("createRuntime", config_hooks.get("createRuntime"), hook_state)
-            linux_init.send(fd, "hooks-ok")
+            _tell(fd, "hooks-ok")
         elif tag == "ready":
             log.phase("create: init ready")
             break
@@ -310,8 +310,22 @@ def _drive(fd: int, stage1_pid: int, spec: linux_init.InitSpec, manager: object 
     record["status"] = "created"
     record.pop("creator", None)
     cdir.write(record)
-    linux_init.send(fd, "ack")
+    try:
+        linux_init.send(fd, "ack")
+    except (BrokenPipeError, ConnectionResetError):
+        raise KernelError(f"container init (pid {init_pid}) exited before create "
+                          f"completed") from None
     return init_pid, master
+
+
+def _tell(fd: int, tag: str) -> None:
+    """Send a protocol message to a child that may have just failed: its error report (or EOF)
+    is still queued on our side of the socket, and the loop reads it next, so a broken pipe
+    here must not replace the child's own message."""
+    try:
+        linux_init.send(fd, tag)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
 
 
 def _recv(fd: int, accept_fd: bool) -> tuple[str, str, int | None]:

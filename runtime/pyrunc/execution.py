@@ -128,7 +128,7 @@ def execute(opts: ExecOptions) -> int:
 
 
 def _spawn(spec: exec_init.ExecSpec, container: Container) -> tuple[int, int | None]:
-    from pyrunc.create import _reap, _recv, _socketpair
+    from pyrunc.create import _reap, _recv, _socketpair, _tell
 
     parent_fd, spec.sync_fd = _socketpair()
     spec.parent_only_fds = [parent_fd]
@@ -144,7 +144,7 @@ def _spawn(spec: exec_init.ExecSpec, container: Container) -> tuple[int, int | N
         cg = container.cgroup()
         if cg is not None:
             cg.apply(stage1_pid)
-        linux_init.send(parent_fd, "go")
+        _tell(parent_fd, "go")
         while True:
             tag, payload, received = _recv(parent_fd, spec.tty_to_parent)
             if tag == "console" and received is not None:

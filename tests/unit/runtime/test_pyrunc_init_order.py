@@ -82,3 +82,24 @@ def test_fork_init_without_a_v2_directory_forks(monkeypatch: pytest.MonkeyPatch)
     seam = ForkSeam(1)
     assert init._fork_init(_spec(seam, [])) == (998, "")
     assert seam.fds == []
+
+
+def test_a_child_that_failed_keeps_its_own_error() -> None:
+    """P answers (cgroups-ok, ...) a child that has just reported an error and exited: the
+    send meets a broken pipe, and the child's report must still be what P reads next."""
+    from pyrunc import create
+
+    ours, theirs = create._socketpair()
+    try:
+        init.send(theirs, "error", "KernelError:mount nosuchfs on /mnt/e: No such device")
+        os.close(theirs)
+        theirs = -1
+        create._tell(ours, "cgroups-ok")  # no BrokenPipeError
+        tag, payload, _ = create._recv(ours, False)
+        assert (tag, payload) == ("error", "KernelError:mount nosuchfs on /mnt/e: No such device")
+        assert str(init.child_error(payload)) == "mount nosuchfs on /mnt/e: No such device"
+        assert create._recv(ours, False)[0] == "eof"
+    finally:
+        os.close(ours)
+        if theirs >= 0:
+            os.close(theirs)

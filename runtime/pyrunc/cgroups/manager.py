@@ -114,7 +114,8 @@ class Manager:
         join by itself, writing "0" to ``tasks``, directories someone must write its pid to).
         A thread moving itself skips the kernel's global threadgroup lock, whose RCU sync
         costs 8-16 ms per create here; cgroup v2 has no such path (cgroup.threads is for
-        threaded subtrees only)."""
+        threaded subtrees only), so create forks the init straight into the v2 directory
+        (clone3 CLONE_INTO_CGROUP, pyrunc.linux.init._fork_init)."""
         v1 = [p for k, p in self.paths.items() if k != UNIFIED]
         own = [p for p in self.dirs() if p in v1]
         rest = [p for p in self.dirs() if p not in own]

@@ -330,6 +330,12 @@ def test_hooks_run_in_the_right_namespaces(rt: Runtime, tmp_path: Path) -> None:
             assert got == want[ns], (kind, ns, got, want[ns])
 
 
+def _logging_hook(log: Path, name: str, fail: bool = False) -> dict:
+    """A hook that appends its name to ``log`` (and fails after, if asked)."""
+    return {"path": "/bin/sh",
+            "args": ["sh", "-c", f"echo {name} >> {log}" + ("; exit 1" if fail else "")]}
+
+
 @pytest.mark.parametrize("kind", ["prestart", "createRuntime", "createContainer"])
 def test_failing_create_hook_stops_the_chain_and_runs_poststop(rt: Runtime, tmp_path: Path,
                                                                kind: str) -> None:
@@ -340,8 +346,7 @@ def test_failing_create_hook_stops_the_chain_and_runs_poststop(rt: Runtime, tmp_
     log.write_text("")
 
     def rec(name: str, fail: bool = False) -> dict:
-        return {"path": "/bin/sh",
-                "args": ["sh", "-c", f"echo {name} >> {log}" + ("; exit 1" if fail else "")]}
+        return _logging_hook(log, name, fail)
 
     def mutate(c: dict) -> None:
         c["hooks"] = {kind: [rec(f"{kind}-1"), rec(f"{kind}-2", fail=True), rec(f"{kind}-3")],
@@ -364,8 +369,7 @@ def test_failing_poststart_or_poststop_hook_does_not_stop_the_rest(rt: Runtime,
     log.write_text("")
 
     def rec(name: str, fail: bool = False) -> dict:
-        return {"path": "/bin/sh",
-                "args": ["sh", "-c", f"echo {name} >> {log}" + ("; exit 1" if fail else "")]}
+        return _logging_hook(log, name, fail)
 
     def mutate(c: dict) -> None:
         c["hooks"] = {"poststart": [rec("poststart-1", fail=True), rec("poststart-2")],

@@ -189,11 +189,7 @@ def test_failing_poststop_hook_is_a_warning(make, outdir):
     ctr = make()
     ctr.config["process"]["args"] = [PROBE, "exit", "0"]
     ctr.config["hooks"] = {"poststop": [failing("poststop"), hook(str(outdir), "poststop")]}
-    assert ctr.create().returncode == 0
-    pid = ctr.state()["pid"]
-    assert ctr.start().returncode == 0
-    ctr.wait_status("stopped")
-    ctr.reap(pid, block=True)
+    ctr.run_to_stopped()
     res = ctr.delete()
     assert (outdir / "poststop.state").exists(), (
         f"later poststop hooks must still run (delete: rc={res.returncode} {res.stderr!r})")

@@ -442,11 +442,7 @@ def test_concurrent_create_of_one_id(make, rootfs):
 def test_start_of_stopped_container_fails(make):
     ctr = make()
     ctr.config["process"]["args"] = [PROBE, "exit", "0"]
-    assert ctr.create().returncode == 0
-    pid = ctr.state()["pid"]
-    assert ctr.start().returncode == 0
-    ctr.wait_status("stopped")
-    ctr.reap(pid, block=True)
+    ctr.run_to_stopped()
     res = ctr.start()
     assert res.returncode != 0
     assert res.stderr.strip()

@@ -87,11 +87,7 @@ def test_exec_missing_executable(running):
 def test_exec_into_stopped_container_fails(make):
     ctr = make()
     ctr.config["process"]["args"] = [PROBE, "exit", "0"]
-    assert ctr.create().returncode == 0
-    pid = ctr.state()["pid"]
-    assert ctr.start().returncode == 0
-    ctr.wait_status("stopped")
-    ctr.reap(pid, block=True)
+    ctr.run_to_stopped()
     res = ctr.cmd("exec", ctr.id, PROBE, "exit", "0")
     assert res.returncode != 0
     assert res.stderr.strip()

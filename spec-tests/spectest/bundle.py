@@ -157,6 +157,17 @@ class Container:
             time.sleep(0.05)
         raise AssertionError(f"{self.id} never reached {wanted!r}; last state {st}")
 
+    def run_to_stopped(self) -> int:
+        """create + start, wait for ``stopped`` and reap the init; returns its pid."""
+        res = self.create()
+        assert res.returncode == 0, f"create {self.id}: rc={res.returncode} {res.stderr!r}"
+        pid = self.state()["pid"]
+        res = self.start()
+        assert res.returncode == 0, f"start {self.id}: rc={res.returncode} {res.stderr!r}"
+        self.wait_status("stopped")
+        self.reap(pid, block=True)
+        return pid
+
     def reap(self, pid: int, block: bool = False) -> int | None:
         """waitpid() the init if it became our child (we are a child subreaper)."""
         if pid in self.reaped:

@@ -256,8 +256,9 @@ def _drive(fd: int, stage1_pid: int, spec: linux_init.InitSpec, manager: object 
            linux: dict, record: dict, cdir: state.ContainerDir, opts: CreateOptions
            ) -> tuple[int, int | None]:
     """P's side of the sync protocol. Returns (init pid, pty master for run -t)."""
-    # Stage 1 starts at once; the init is moved into its cgroups as soon as its pid is known,
-    # while it sets up namespaces and the rootfs (the first cgroup.procs writes cost ~10 ms).
+    # Stage 1 starts at once and places the init in its cgroups itself (see linux/init.py);
+    # P writes the resources as soon as the init's pid is known, while the init mounts its
+    # rootfs, and moves the init only in a user namespace (stage 1 may not write host cgroups).
     _tell(fd, "go")
     init_pid = 0
     master: int | None = None

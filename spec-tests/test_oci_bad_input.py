@@ -8,7 +8,7 @@ import re
 import shutil
 
 import pytest
-from spectest.bundle import PROBE, Container
+from spectest.bundle import PROBE, Container, share_runtime_namespaces
 from spectest.host import leftovers
 
 # runc's text log format wraps the message: time="..." level=error msg="..."
@@ -59,6 +59,17 @@ def test_unknown_namespace(make, rootfs):
     ctr.config["linux"]["namespaces"].append({"type": "bogusns"})
     res = ctr.create()
     assert_clean_failure(ctr, res, rootfs, "bogusns")
+
+
+@pytest.mark.parametrize("key", ["maskedPaths", "readonlyPaths"])
+def test_masked_paths_without_mount_namespace(factory, runtime, rootfs, key):
+    """Masked and read-only paths need a mount namespace of the container's (runc: 'unable
+    to restrict sys entries without a private MNT namespace'). The runtime runs in a private
+    mount namespace, so a runtime that mounted anyway could not touch this machine's."""
+    ctr = factory.make(runtime.in_private_mount_ns(), share_runtime_namespaces)
+    ctr.config["linux"][key] = ["/proc/kcore"]
+    res = ctr.create()
+    assert_clean_failure(ctr, res, rootfs, "mount namespace", "MNT namespace")
 
 
 def test_missing_rootfs(make, rootfs, workdir):

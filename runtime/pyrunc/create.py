@@ -48,11 +48,13 @@ def _namespaces(linux: dict) -> tuple[list[str], list[tuple[str, str]]]:
             join.append((ns["type"], ns["path"]))
         else:
             new.append(ns["type"])
-    if "mount" not in new:
-        if any(kind == "mount" for kind, _ in join):
-            raise NotSupported("joining an existing mount namespace is not supported")
-        raise ConfigError("invalid config: linux.namespaces: a new mount namespace is required"
-                          " to set up the rootfs")
+    if "mount" not in new and not any(kind == "mount" for kind, _ in join):
+        # No mount namespace: the container shares the runtime's (its mounts are made there
+        # and it is chrooted, as runc does); masked and read-only paths are refused, as by runc.
+        for key in ("maskedPaths", "readonlyPaths"):
+            if linux.get(key):
+                raise ConfigError(f"invalid config: linux.{key}: needs a mount namespace"
+                                  " (new or joined) in linux.namespaces")
     if "user" in new and not (linux.get("uidMappings") and linux.get("gidMappings")):
         raise ConfigError("invalid config: linux.uidMappings: user namespaces enabled, "
                           "but no uid or gid mappings found")

@@ -81,6 +81,16 @@ def set_namespace(config: dict[str, Any], ns_type: str, path: str | None = None)
     config["linux"]["namespaces"] = entries
 
 
+def share_runtime_namespaces(config: dict[str, Any]) -> None:
+    """No linux.namespaces entry at all: the container shares every namespace of the runtime
+    (runtime-spec: a type not listed is inherited). Without a UTS or mount namespace of its
+    own it gets no hostname, masked or read-only paths (runc refuses those)."""
+    config["linux"]["namespaces"] = []
+    config.pop("hostname", None)
+    config["linux"]["maskedPaths"] = []
+    config["linux"]["readonlyPaths"] = []
+
+
 def drop_namespace(config: dict[str, Any], ns_type: str) -> None:
     config["linux"]["namespaces"] = [
         ns for ns in config["linux"]["namespaces"] if ns["type"] != ns_type

@@ -5,7 +5,10 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
+import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 # Every runtime call and container of the suite carries SPECTEST_MARK=<container id> in its
@@ -123,3 +126,21 @@ def kill_marked(cid: str) -> None:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+@contextmanager
+def mount_namespace_holder() -> Iterator[str]:
+    """A process holding a new mount namespace (a private copy of ours) for a container to
+    join by path; yields that path. The holder is killed and reaped afterwards, by pid."""
+    holder = subprocess.Popen(["unshare", "-m", "--propagation", "private", "sh", "-c",
+                               "echo ready; exec sleep infinity"], stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout is not None
+        line = holder.stdout.readline()
+        assert line == b"ready\n", f"mount namespace holder failed to start: {line!r}"
+        yield f"/proc/{holder.pid}/ns/mnt"
+    finally:
+        holder.kill()
+        holder.wait()
+        if holder.stdout is not None:
+            holder.stdout.close()

@@ -186,8 +186,18 @@ def stage1(spec: InitSpec) -> None:
         os._exit(1)
 
 
+def _has_mount_ns(spec: InitSpec) -> bool:
+    """False when the container shares the runtime's mount namespace (none listed)."""
+    return "mount" in spec.new_ns or any(k == "mount" for k, _ in spec.join_ns)
+
+
 def _join_namespaces(spec: InitSpec) -> None:
     paths = dict(spec.join_ns)
+    if "mount" in paths:
+        # The joined mount namespace need not hold our Python library: import first.
+        from . import cgroupfs, hooks, rootfs  # noqa: F401
+
+        _preload(spec)
     for kind in _JOIN_ORDER:
         path = paths.get(kind)
         if path is None:
@@ -261,7 +271,8 @@ def _setup(spec: InitSpec) -> tuple[str, list[str], dict[str, str]]:
     # Device nodes are made (and opened) only once P has written the device rules: on cgroup
     # v1 they change in several writes, and a node made in between would be refused.
     rootfs.prepare(sc, config, spec.bundle, spec.rootfs, in_userns, before_pivot, spec.no_pivot,
-                   cgroupns, spec.cgroup_paths, before_dev=lambda: await_cgroups(spec))
+                   cgroupns, spec.cgroup_paths, before_dev=lambda: await_cgroups(spec),
+                   mount_ns=_has_mount_ns(spec))
     log.phase("init: rootfs ready, pivoted")
 
     if proc.get("terminal"):

@@ -31,8 +31,8 @@ def _unserializable(value: object) -> object:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-# typeshed asks for a make_scanner as the context; the C scanner only reads the attributes above
-_scan = _json.make_scanner(_ScanContext())  # type: ignore[arg-type]
+# The C scanner only reads _ScanContext's attributes; typeshed asks for a make_scanner.
+_scan = _json.make_scanner(_ScanContext())  # type: ignore[arg-type]  # duck-typed context
 _encode_compact = _json.make_encoder(
     None, _unserializable, _json.encode_basestring_ascii, None, ":", ",", False, False, True
 )

@@ -13,6 +13,7 @@ from pyrunc.spec.config import load_bundle
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pyrunc.cgroups.manager import Manager
     from pyrunc.spec.config import Bundle
 
 
@@ -246,7 +247,7 @@ def _has_limits(linux: dict) -> bool:
     return any(v for k, v in (linux.get("resources") or {}).items() if k != "devices")
 
 
-def _cgroup_manager(linux: dict, cid: str) -> object | None:
+def _cgroup_manager(linux: dict, cid: str) -> Manager | None:
     try:
         from pyrunc.cgroups import new_manager
     except ImportError:
@@ -254,7 +255,7 @@ def _cgroup_manager(linux: dict, cid: str) -> object | None:
     return new_manager(linux.get("cgroupsPath") or None, cid)
 
 
-def _drive(fd: int, stage1_pid: int, spec: linux_init.InitSpec, manager: object | None,
+def _drive(fd: int, stage1_pid: int, spec: linux_init.InitSpec, manager: Manager | None,
            linux: dict, record: dict, cdir: state.ContainerDir, opts: CreateOptions
            ) -> tuple[int, int | None]:
     """P's side of the sync protocol. Returns (init pid, pty master for run -t)."""
@@ -280,13 +281,13 @@ def _drive(fd: int, stage1_pid: int, spec: linux_init.InitSpec, manager: object 
             if manager is not None:
                 # Device rules are always written (runc's defaults + linux.devices), so
                 # set() runs even without a resources section.
-                manager.set(linux.get("resources") or {},  # type: ignore[attr-defined]
+                manager.set(linux.get("resources") or {},
                             linux_devices=linux.get("devices"))
                 log.phase("create: resources set")
                 if not (spec.self_join or spec.stage1_join):
                     # a user namespace: the init may not write host cgroups, we move it
                     log.debug(f"create: moving the init ({init_pid}) into its cgroups")
-                    manager.apply(init_pid)  # type: ignore[attr-defined]
+                    manager.apply(init_pid)
             if not spec.stage1_join:
                 _tell(fd, "cgroups-ok")
         elif tag == "joined":
@@ -359,7 +360,7 @@ def _poststop_after_failure(config: dict, hook_state: dict) -> None:
     run_hooks_warn("poststop", (config.get("hooks") or {}).get("poststop"), hook_state)
 
 
-def _abort(cdir: state.ContainerDir, pid: int, manager: object | None) -> None:
+def _abort(cdir: state.ContainerDir, pid: int, manager: Manager | None) -> None:
     """Undo a failed create: no process, cgroup or state directory may survive."""
     from pyrunc import procs
 
@@ -367,7 +368,7 @@ def _abort(cdir: state.ContainerDir, pid: int, manager: object | None) -> None:
         procs.kill_and_wait(pid, 9)
     if manager is not None:
         try:
-            manager.destroy()  # type: ignore[attr-defined]
+            manager.destroy()
         except PyruncError:
             pass
     cdir.remove()

@@ -27,8 +27,8 @@ DEFAULT_ALLOWED: tuple[Rule, ...] = (
 )
 
 
-def _number(value: object) -> int:
-    return -1 if value is None else int(value)  # type: ignore[call-overload]
+def _number(value: int | None) -> int:
+    return -1 if value is None else int(value)
 
 
 def normalize(entry: dict) -> Rule:

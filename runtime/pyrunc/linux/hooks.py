@@ -32,15 +32,15 @@ def run_hook(kind: str, index: int, hook: dict, payload: bytes) -> None:
     except OSError as err:
         raise HookError(f"{what}: {err.strerror}") from None
     try:
-        out, err = proc.communicate(payload, timeout=timeout)
+        out, errout = proc.communicate(payload, timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
         raise HookError(f"{what}: timed out after {timeout}s") from None
     except BrokenPipeError:
-        out, err = proc.communicate()
+        out, errout = proc.communicate()
     if proc.returncode != 0:
-        detail = (err or out).decode(errors="replace").strip()
+        detail = (errout or out).decode(errors="replace").strip()
         status = (f"exit status {proc.returncode}" if proc.returncode > 0
                   else f"killed by signal {-proc.returncode}")
         raise HookError(f"{what}: {status}" + (f", stderr: {detail}" if detail else ""))

@@ -130,7 +130,7 @@ def send_error(fd: int, err: BaseException) -> None:
     if isinstance(err, PyruncError):
         kind, msg = type(err).__name__, str(err)
     elif isinstance(err, OSError):
-        kind, msg = "KernelError", err.strerror if not err.args[1:] else str(err.args[1])
+        kind, msg = "KernelError", str(err.strerror if not err.args[1:] else err.args[1])
         if err.filename:
             msg = f"{msg}: {err.filename}"
     else:
@@ -404,7 +404,7 @@ def finalize_process(sc: Syscalls, proc: dict, plan: CapabilityPlan | None,
         os.chdir(cwd)
     except OSError as err:
         raise KernelError(f"chdir to cwd ({cwd!r}) set in config.json failed: "
-                          f"{err.strerror.lower()}") from None
+                          f"{str(err.strerror).lower()}") from None
     path = process.lookup_executable(proc["args"][0], proc.get("env") or [])
     if nnp:
         process.set_no_new_privs(sc)

@@ -194,7 +194,7 @@ def _parse_condition(arg: object, where: str) -> tuple[int, int, int, int]:
     value, value_two = arg.get("value", 0), arg.get("valueTwo", 0)
     if type(index) is not int or not 0 <= index < _MAX_ARGS:
         raise SeccompError(f"seccomp: {where}: argument index {index!r} is not in 0..5")
-    op = OPERATORS.get(op_name)  # type: ignore[arg-type]
+    op = OPERATORS.get(op_name) if isinstance(op_name, str) else None
     if op is None:
         raise SeccompError(f"seccomp: {where}: unknown operator {op_name!r}")
     for field, number in (("value", value), ("valueTwo", value_two)):
@@ -466,7 +466,8 @@ def _emit_dispatch(prog: bpf.Program, abi: _Abi, default: int) -> int:
         label = prog.ret(default)
         for i in range(stop - first - 1, -1, -1):
             low, high, action, _rules = ranges[first + i]
-            target = chains[i] if action is None else prog.ret(action)
+            chain = chains[i]  # built above for every range without an action
+            target = prog.ret(action) if chain is None else chain
             if low == high:
                 label = prog.jump(bpf.JEQ, low, target, label)
             else:
@@ -548,7 +549,7 @@ def load_filter(program: bytes, flags: int = 0, sc: Syscalls = SYS) -> None:
     if count > bpf.MAX_INSNS:
         raise SeccompError(f"seccomp: load filter: {count} instructions exceed the kernel limit "
                            f"of {bpf.MAX_INSNS}")
-    c = sc.ctypes
+    import ctypes as c  # a module name, so the class base below type-checks
 
     class SockFprog(c.Structure):
         _fields_ = [("len", c.c_ushort), ("filter", c.c_void_p)]

@@ -193,7 +193,7 @@ class Syscalls:
     def mount_setattr(self, path: str, flags: int, attr_set: int, attr_clr: int,
                       propagation: int = 0) -> None:
         """mount_setattr(2) on ``path`` (AT_RECURSIVE in ``flags`` for a whole subtree)."""
-        c = self.ctypes
+        import ctypes as c  # a module name, so the class bases below type-check
 
         class MountAttr(c.Structure):
             _fields_ = [("attr_set", c.c_uint64), ("attr_clr", c.c_uint64),
@@ -224,7 +224,7 @@ class Syscalls:
 
     def capset(self, effective: int, permitted: int, inheritable: int) -> None:
         """capset(2) with the 64-bit (version 3) layout for the calling thread."""
-        c = self.ctypes
+        import ctypes as c  # a module name, so the class bases below type-check
 
         class Header(c.Structure):
             _fields_ = [("version", c.c_uint32), ("pid", c.c_int)]

@@ -16,7 +16,9 @@ from pyrunc.errors import ConfigError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, TypeGuard, TypeVar
+
+    T = TypeVar("T")
 
 NAMESPACE_TYPES = ("pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time")
 HOOK_KINDS = ("prestart", "createRuntime", "createContainer", "startContainer", "poststart",
@@ -71,7 +73,8 @@ def _fail(path: str, msg: str) -> None:
     raise ConfigError(f"invalid config: {path}: {msg}")
 
 
-def _type(value: Any, kind: type | tuple[type, ...], path: str, required: bool = False) -> bool:
+def _type(value: Any, kind: type[T] | tuple[type[T], ...], path: str,
+          required: bool = False) -> TypeGuard[T]:
     """True when present and of the right type; raises on a wrong type or a missing required."""
     if value is None:
         if required:

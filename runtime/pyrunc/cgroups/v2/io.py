@@ -58,7 +58,8 @@ def apply(path: str, resources: dict) -> None:
 
 def stats(path: str, out: dict) -> None:
     text = fs.read_optional(path, "io.stat")
-    service_bytes, serviced = [], []
+    service_bytes: list[dict[str, object]] = []
+    serviced: list[dict[str, object]] = []
     for line in (text or "").splitlines():
         fields = line.split()
         if not fields or ":" not in fields[0]:

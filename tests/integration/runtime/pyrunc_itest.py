@@ -52,19 +52,6 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 20.0, what: str = 
         time.sleep(0.02)
 
 
-def catches(pid: int, signum: int) -> bool:
-    """Whether ``pid`` has a handler for ``signum`` (its shell has run ``trap``). pid 1 of a pid
-    namespace ignores a signal it has no handler for, so a test signalling a trapping container
-    waits for this first: `start` returning means the shell was executed, not that it got that
-    far."""
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            caught = next(line for line in f if line.startswith("SigCgt:"))
-    except (OSError, StopIteration):
-        return False
-    return bool(int(caught.split()[1], 16) >> (signum - 1) & 1)
-
-
 def cgroup_dirs(cgroups_path: str) -> list[str]:
     """Every directory of that cgroupsPath in any mounted hierarchy (v1 and the cgroup2 one)."""
     rel = cgroups_path.strip("/")

@@ -15,7 +15,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from pyrunc_itest import Runtime, catches, cgroup_dirs, wait_until
+from pyrunc_itest import Runtime, cgroup_dirs, wait_until
+
+from tests.fixtures.procs import catches
 
 pytestmark = pytest.mark.root
 

@@ -28,6 +28,13 @@ def become_subreaper() -> None:
         raise OSError(err, f"prctl(PR_SET_CHILD_SUBREAPER): {os.strerror(err)}")
 
 
+def last_listed(path: str) -> str:
+    """The highest number in a kernel list file ("0-3,5" -> "5"): e.g. a CPU that is online
+    (/sys/devices/system/cpu/online), whatever the machine's CPU count."""
+    last = Path(path).read_text().strip().split(",")[-1]
+    return last.rpartition("-")[2]
+
+
 def host_namespaces() -> dict[str, str]:
     return {ns: os.readlink(f"/proc/self/ns/{ns}") for ns in NS_TYPES}
 
@@ -54,13 +61,18 @@ def remove_cgroup(cgroups_path: str, cid: str) -> None:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        for _ in range(50):
+        # The killed processes leave the cgroup asynchronously: rmdir is EBUSY until they have;
+        # a generous bound for a loaded machine.
+        deadline = time.monotonic() + 30
+        while True:
             try:
                 d.rmdir()
                 break
             except FileNotFoundError:
                 break
             except OSError:
+                if time.monotonic() > deadline:
+                    break
                 time.sleep(0.02)
 
 

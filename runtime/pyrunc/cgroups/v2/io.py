@@ -1,6 +1,7 @@
 """v2 io: weights (io.bfq.weight when BFQ is there, else io.weight) and io.max throttles.
 
-A leaf weight does not exist on v2: setting one is an error.
+A leaf weight does not exist on v2: setting one is an error, and so is a weight (or a device
+weight) where neither weight file exists, naming both files.
 """
 
 from __future__ import annotations
@@ -34,21 +35,19 @@ def apply(path: str, resources: dict) -> None:
     if blkio.get("leafWeight") or any(d.get("leafWeight") for d in blkio.get("weightDevice")
                                        or ()):
         raise CgroupError("cgroup: set blockIO.leafWeight: not supported on cgroup v2")
+    # io.bfq.weight exists while bfq is registered; io.weight with blk-iocost (any scheduler).
     bfq = fs.exists(path, "io.bfq.weight")
     weight = int(blkio.get("weight") or 0)
+    devices = [d for d in blkio.get("weightDevice") or () if d.get("weight")]
+    if (weight or devices) and not bfq and not fs.exists(path, "io.weight"):
+        raise CgroupError(f"cgroup: set blockIO.weight in {path}: neither io.bfq.weight nor "
+                          "io.weight exists (the kernel has neither bfq nor blk-iocost)")
+    name = "io.bfq.weight" if bfq else "io.weight"
     if weight:
-        if bfq:
-            fs.write(path, "io.bfq.weight", weight)
-        elif fs.exists(path, "io.weight"):
-            fs.write(path, "io.weight", blkio_to_io_weight(weight))
-        else:
-            raise CgroupError(f"cgroup: set blockIO.weight in {path}: neither io.bfq.weight nor "
-                              "io.weight exists (io controller not enabled)")
-    for device in blkio.get("weightDevice") or ():
-        if device.get("weight"):
-            name = "io.bfq.weight" if bfq else "io.weight"
-            value = int(device["weight"]) if bfq else blkio_to_io_weight(int(device["weight"]))
-            fs.write(path, name, f"{device['major']}:{device['minor']} {value}")
+        fs.write(path, name, weight if bfq else blkio_to_io_weight(weight))
+    for device in devices:
+        value = int(device["weight"]) if bfq else blkio_to_io_weight(int(device["weight"]))
+        fs.write(path, name, f"{device['major']}:{device['minor']} {value}")
     for key, field in _THROTTLES:
         for device in blkio.get(key) or ():
             rate = int(device["rate"])

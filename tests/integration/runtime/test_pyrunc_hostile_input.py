@@ -1,0 +1,121 @@
+"""Hostile bundles (the project's issue 13): symlinks where proc, sysfs or the rootfs itself
+must be real directories, a missing cwd on a read-only rootfs, hooks that leave children,
+absurd cgroupsPaths, and security settings the host cannot apply. Every refusal is one line
+naming the field, and nothing is left behind."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pyrunc_itest import Bundle, Runtime
+
+pytestmark = pytest.mark.root
+
+
+def one_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+def mount_index(b: Bundle, destination: str) -> int:
+    return next(i for i, m in enumerate(b.config["mounts"]) if m["destination"] == destination)
+
+
+def add_mount(config: dict[str, Any], destination: str, kind: str) -> None:
+    config["mounts"].append({"destination": destination, "type": kind, "source": kind})
+
+
+# -- proc and sysfs must be mounted on real directories (CVE-2019-19921) ------------------------
+@pytest.mark.parametrize(("dest", "link", "kind", "what"), [
+    ("/proc", "/hostdir", "proc", "a symlink"),       # absolute: resolved in the rootfs
+    ("/proc", "hostdir", "proc", "a symlink"),        # relative
+    ("/sys", "/hostdir", "sysfs", "a symlink"),
+    ("/proc", None, "proc", "not a directory"),       # a regular file
+])
+def test_proc_and_sysfs_refuse_a_symlink_or_file_destination(
+        rt: Runtime, dest: str, link: str | None, kind: str, what: str) -> None:
+    b = rt.bundle(["true"], own_rootfs=True)
+    root = b.path / "rootfs"
+    (root / "hostdir").mkdir()
+    (root / dest[1:]).rmdir()
+    if link is None:
+        (root / dest[1:]).write_text("")
+    else:
+        (root / dest[1:]).symlink_to(link)
+    r = rt("run", "--bundle", str(b.path), b.id)
+    assert r.rc != 0
+    index = mount_index(b, dest)
+    assert f"mounts[{index}]: {kind} destination {dest} is {what}" in one_line(r.err)
+    assert os.listdir(root / "hostdir") == []  # nothing was mounted or made through the link
+    rt.assert_nothing_left(b)
+
+
+def test_proc_under_a_symlinked_parent_follows_it_inside_the_rootfs(rt: Runtime,
+                                                                     tmp_path: Path) -> None:
+    """runc 1.1.5 follows a symlinked parent of a proc destination (a relative one lands inside
+    the rootfs); pyrunc resolves every parent inside the rootfs, so even an absolute link naming
+    a host directory never reaches the host (runc makes the directory on the host there)."""
+    host = tmp_path / "host"
+    host.mkdir()
+
+    def mutate(c: dict[str, Any]) -> None:
+        add_mount(c, "/rel/p", "proc")
+        add_mount(c, "/abs/p", "proc")
+        c["process"]["args"] = ["cat", "/tmp/p/self/comm", f"{host}/p/self/comm"]
+
+    b = rt.bundle([], mutate, own_rootfs=True)
+    root = b.path / "rootfs"
+    (root / "rel").symlink_to("tmp")
+    (root / "abs").symlink_to(str(host))
+    (root / str(host).lstrip("/")).mkdir(parents=True)
+    r = rt("run", "--bundle", str(b.path), b.id)
+    assert r.rc == 0, r
+    assert os.listdir(host) == []
+    assert (root / str(host).lstrip("/") / "p").is_dir()  # made inside the rootfs
+    assert r.out == "cat\n" * 2  # both are proc mounts
+
+
+# -- root.path must not go through a symlink ----------------------------------------------------
+@pytest.mark.parametrize("layout", ["link", "link-in-between"])
+def test_symlinked_root_path_is_refused_before_anything_is_made(rt: Runtime, tmp_path: Path,
+                                                                layout: str) -> None:
+    host = tmp_path / "hostdir"
+    host.mkdir()
+    b = rt.bundle(["true"])
+    if layout == "link":
+        (b.path / "rootfs").symlink_to(host)
+        b.config["root"]["path"] = "rootfs"
+    else:
+        (b.path / "via").symlink_to(tmp_path)
+        b.config["root"]["path"] = "via/hostdir"
+    b.save()
+    r = rt("run", "--bundle", str(b.path), b.id)
+    assert r.rc != 0
+    assert "root.path" in one_line(r.err) and "symlink" in r.err
+    assert os.listdir(host) == []
+    rt.assert_nothing_left(b)
+
+
+def test_a_symlinked_bundle_directory_is_fine(rt: Runtime, tmp_path: Path) -> None:
+    """runc takes the bundle's real path (getcwd), so only root.path's own components count."""
+    b = rt.bundle(["true"], own_rootfs=True)
+    link = tmp_path / "bundle-link"
+    link.symlink_to(b.path)
+    r = rt("run", "--bundle", str(link), b.id)
+    assert r.rc == 0, r
+
+
+# -- cwd is made before the rootfs turns read-only ------------------------------------------------
+def test_missing_cwd_on_a_readonly_rootfs(rt: Runtime) -> None:
+    def mutate(c: dict[str, Any]) -> None:
+        c["root"]["readonly"] = True
+        c["process"]["cwd"] = "/new/work/dir"
+
+    b = rt.bundle(["pwd"], mutate, own_rootfs=True)
+    r = rt("run", "--bundle", str(b.path), b.id)
+    assert (r.rc, r.out) == (0, "/new/work/dir\n"), r
+    assert (b.path / "rootfs" / "new" / "work" / "dir").is_dir()

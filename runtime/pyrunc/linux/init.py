@@ -263,6 +263,8 @@ def _setup(spec: InitSpec) -> tuple[str, list[str], dict[str, str]]:
     rootfs.prepare(sc, config, spec.bundle, spec.rootfs, in_userns, before_pivot, spec.no_pivot,
                    cgroupns, spec.cgroup_paths, before_dev=lambda: await_cgroups(spec))
     log.phase("init: rootfs ready, pivoted")
+    # Inside the new root, before any read-only remount (runc makes it there too).
+    os.makedirs(proc["cwd"], 0o755, exist_ok=True)
 
     if proc.get("terminal"):
         _setup_terminal(spec, user)
@@ -275,7 +277,6 @@ def _setup(spec: InitSpec) -> tuple[str, list[str], dict[str, str]]:
 
     if spec.new_keyring:
         _join_session_keyring(sc, spec.cid)
-    os.makedirs(proc["cwd"], 0o755, exist_ok=True)
     path, env = finalize_process(sc, proc, spec.caps, spec.rlimits, spec.seccomp_program,
                                  spec.seccomp_flags, spec.preserve_fds)
     log.phase("init: process ready")

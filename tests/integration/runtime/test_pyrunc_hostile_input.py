@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pyrunc_itest import Bundle, Runtime
+from pyrunc_itest import MARK_VAR, Bundle, Runtime, marked_pids
 
 pytestmark = pytest.mark.root
 
@@ -119,3 +119,30 @@ def test_missing_cwd_on_a_readonly_rootfs(rt: Runtime) -> None:
     r = rt("run", "--bundle", str(b.path), b.id)
     assert (r.rc, r.out) == (0, "/new/work/dir\n"), r
     assert (b.path / "rootfs" / "new" / "work" / "dir").is_dir()
+
+
+# -- a hook killed on its timeout takes its children with it --------------------------------------
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except FileNotFoundError:
+        return False
+    return stat[stat.rfind(b")") + 2:][:1] != b"Z"
+
+
+@pytest.mark.parametrize("kind", ["createRuntime", "poststart"])
+def test_hook_timeout_kills_the_hooks_children(rt: Runtime, tmp_path: Path, kind: str) -> None:
+    pidfile = tmp_path / "child.pid"
+    script = f"sleep 1000 & echo $! > {pidfile}; wait"
+
+    def mutate(c: dict[str, Any]) -> None:
+        hook = {"path": "/bin/sh", "args": ["sh", "-c", script], "timeout": 1,
+                "env": [f"{MARK_VAR}={rt.mark}"]}
+        c.setdefault("hooks", {})[kind] = [hook]
+
+    b = rt.bundle(["true"], mutate)
+    r = rt("run", "--bundle", str(b.path), b.id)
+    assert "timed out" in r.err, r
+    child = int(pidfile.read_text())
+    assert not _alive(child)
+    assert marked_pids(rt.mark) == []

@@ -10,7 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pyrunc_itest import MARK_VAR, Bundle, Runtime, marked_pids
+from pyrunc_itest import (
+    CGROUP_PARENT,
+    MARK_VAR,
+    Bundle,
+    Runtime,
+    cgroup_dirs,
+    marked_pids,
+    remove_cgroup,
+)
 
 pytestmark = pytest.mark.root
 
@@ -146,3 +154,22 @@ def test_hook_timeout_kills_the_hooks_children(rt: Runtime, tmp_path: Path, kind
     child = int(pidfile.read_text())
     assert not _alive(child)
     assert marked_pids(rt.mark) == []
+
+
+# -- cgroupsPath: nothing made for a path the kernel cannot take ---------------------------------
+@pytest.mark.parametrize(("tail", "message"), [
+    ("/".join(["c" * 100] * 50), "PATH_MAX"),  # refused before any mkdir
+    ("a/cgroup.procs/x", "cgroup"),  # fails half-way (under a file): what was made goes
+])
+def test_unusable_cgroups_path_leaves_no_cgroup(rt: Runtime, tail: str, message: str) -> None:
+    b = rt.bundle(["true"])
+    top = f"/{CGROUP_PARENT}/{b.id}"
+    b.config["linux"]["cgroupsPath"] = f"{top}/{tail}"
+    b.save()
+    try:
+        r = rt("run", "--bundle", str(b.path), b.id)
+        assert r.rc != 0
+        assert cgroup_dirs(top) == []
+        assert message in one_line(r.err)
+    finally:
+        remove_cgroup(top)

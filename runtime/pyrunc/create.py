@@ -319,6 +319,14 @@ def _drive(fd: int, stage1_pid: int, spec: linux_init.InitSpec, manager: object 
     return init_pid, master
 
 
+def _read_message(fd: int, accept_fd: bool) -> tuple[bytes, int | None]:
+    if accept_fd:
+        from pyrunc.linux import console
+
+        return console.recv_fd(fd)
+    return os.read(fd, 65536), None
+
+
 def _tell(fd: int, tag: str) -> None:
     """Send a protocol message to a child that may have just failed: its error report (or EOF)
     is still queued on our side of the socket, and the loop reads it next, so a broken pipe
@@ -330,12 +338,12 @@ def _tell(fd: int, tag: str) -> None:
 
 
 def _recv(fd: int, accept_fd: bool) -> tuple[str, str, int | None]:
-    if accept_fd:
-        from pyrunc.linux import console
-
-        data, received = console.recv_fd(fd)
-    else:
-        data, received = os.read(fd, 65536), None
+    try:
+        data, received = _read_message(fd, accept_fd)
+    except ConnectionResetError:
+        # The child exited with one of our messages unread: the kernel reports that once, and
+        # the child's last message (its error report) is still queued behind it.
+        data, received = _read_message(fd, accept_fd)
     if not data:
         return "eof", "", None
     tag, _, payload = data.decode(errors="replace").partition(":")

@@ -61,7 +61,7 @@ def _namespaces(linux: dict) -> tuple[list[str], list[tuple[str, str]]]:
 
 def build_init_spec(opts: CreateOptions, bundle: Bundle) -> linux_init.InitSpec:
     """Everything that can be checked before forking is checked here (fail before any change)."""
-    from pyrunc.linux import caps, process, rootfs
+    from pyrunc.linux import attrs, caps, process, rootfs
 
     config = bundle.config
     proc = config.get("process")
@@ -86,6 +86,7 @@ def build_init_spec(opts: CreateOptions, bundle: Bundle) -> linux_init.InitSpec:
     spec.caps = caps.CapabilityPlan(proc.get("capabilities"))
     spec.rlimits = process.parse_rlimits(proc.get("rlimits"))
     rootfs.check_sysctl(linux.get("sysctl") or {}, set(spec.new_ns))
+    attrs.check_config(config)
     if linux.get("seccomp"):
         spec.seccomp_program, spec.seccomp_flags = _compile_seccomp(linux["seccomp"])
     hooks = config.get("hooks") or {}

@@ -5,6 +5,7 @@ naming the field, and nothing is left behind."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -173,3 +174,125 @@ def test_unusable_cgroups_path_leaves_no_cgroup(rt: Runtime, tail: str, message:
         assert message in one_line(r.err)
     finally:
         remove_cgroup(top)
+
+
+# -- personality, I/O priority and scheduler are applied, never ignored ---------------------------
+def test_personality_io_priority_and_scheduler_reach_the_process(rt: Runtime) -> None:
+    """runc 1.1.5 ignores all three (it knows none of them); pyrunc applies them."""
+    def mutate(c: dict[str, Any]) -> None:
+        c["linux"]["personality"] = {"domain": "LINUX32"}
+        c["process"]["ioPriority"] = {"class": "IOPRIO_CLASS_BE", "priority": 5}
+        c["process"]["scheduler"] = {"policy": "SCHED_BATCH", "nice": 7}
+
+    b = rt.bundle(["sh", "-c", "cat /proc/self/personality; uname -m; ionice;"
+                   " cat /proc/self/stat"], mutate)
+    r = rt("run", "--bundle", str(b.path), b.id)
+    assert r.rc == 0, r
+    persona, machine, io, stat = r.out.splitlines()
+    assert int(persona, 16) == 0x0008  # PER_LINUX32
+    assert machine in ("i686", "armv8l")
+    assert io == "best-effort: prio 5"
+    fields = stat[stat.rfind(")") + 2:].split()
+    assert int(fields[19 - 3]) == 7  # nice (field 19 of proc_pid_stat(5))
+    assert int(fields[41 - 3]) == 3  # policy: SCHED_BATCH
+
+
+@pytest.mark.parametrize(("mutate", "field"), [
+    (lambda c: c["linux"].update(personality={"domain": "LINUX", "flags": ["X"]}),
+     "linux.personality.flags"),
+    (lambda c: c["linux"].update(personality={"domain": "PER_SVR4"}),
+     "linux.personality.domain"),
+    (lambda c: c["process"].update(ioPriority={"class": "IOPRIO_CLASS_NONE", "priority": 0}),
+     "process.ioPriority.class"),
+    (lambda c: c["process"].update(ioPriority={"class": "IOPRIO_CLASS_BE", "priority": 8}),
+     "process.ioPriority.priority"),
+    (lambda c: c["process"].update(scheduler={"policy": "SCHED_NOPE"}),
+     "process.scheduler.policy"),
+    (lambda c: c["process"].update(scheduler={"policy": "SCHED_OTHER", "flags": ["NOPE"]}),
+     "process.scheduler.flags"),
+])
+def test_bad_process_attributes_are_refused_up_front(rt: Runtime, mutate: Any,
+                                                     field: str) -> None:
+    b = rt.bundle(["true"], mutate)
+    r = rt("run", "--bundle", str(b.path), b.id)
+    assert r.rc != 0
+    assert field in one_line(r.err)
+    rt.assert_nothing_left(b)
+
+
+def test_a_scheduler_the_kernel_refuses_fails_the_create(rt: Runtime) -> None:
+    """SCHED_DEADLINE with runtime > deadline is EINVAL: an error naming the field."""
+    b = rt.bundle(["true"], lambda c: c["process"].update(scheduler={
+        "policy": "SCHED_DEADLINE", "runtime": 2_000_000, "deadline": 1_000_000,
+        "period": 1_000_000}))
+    r = rt("run", "--bundle", str(b.path), b.id)
+    assert r.rc != 0
+    assert "process.scheduler" in one_line(r.err) and "Invalid argument" in r.err
+    rt.assert_nothing_left(b)
+
+
+# -- security settings this host cannot apply are refused ----------------------------------------
+def _apparmor_on_host() -> bool:
+    try:
+        return (os.path.isdir("/sys/kernel/security/apparmor") and
+                Path("/sys/module/apparmor/parameters/enabled").read_text().startswith("Y"))
+    except OSError:
+        return False
+
+
+def _selinux_on_host() -> bool:
+    return os.path.exists("/sys/fs/selinux/enforce")
+
+
+def _resctrl_on_host() -> bool:
+    return any(" - resctrl " in line for line in open("/proc/self/mountinfo"))
+
+
+@pytest.mark.parametrize(("mutate", "field", "host_has"), [
+    (lambda c: c["process"].update(apparmorProfile="unconfined"), "process.apparmorProfile",
+     _apparmor_on_host),
+    (lambda c: c["process"].update(selinuxLabel="system_u:system_r:container_t:s0"),
+     "process.selinuxLabel", _selinux_on_host),
+    (lambda c: c["linux"].update(mountLabel="system_u:object_r:container_file_t:s0"),
+     "linux.mountLabel", _selinux_on_host),
+    (lambda c: c["linux"].update(intelRdt={"closID": "pyrunc-itest"}), "linux.intelRdt",
+     _resctrl_on_host),
+])
+def test_security_settings_the_host_cannot_apply(rt: Runtime, mutate: Any, field: str,
+                                                 host_has: Any) -> None:
+    b = rt.bundle(["true"], mutate)
+    r = rt("run", "--bundle", str(b.path), b.id)
+    if field == "process.apparmorProfile" and host_has():
+        assert r.rc == 0, r  # applied: "unconfined" exists wherever AppArmor does
+        return
+    assert r.rc != 0
+    line = one_line(r.err)
+    assert field in line
+    assert ("not enabled on this host" in line or "no resctrl" in line) != host_has(), line
+    rt.assert_nothing_left(b)
+
+
+@pytest.mark.parametrize(("flag", "host_has"), [("--apparmor", _apparmor_on_host),
+                                                ("--process-label", _selinux_on_host)])
+def test_exec_security_flags_the_host_cannot_apply(rt: Runtime, tmp_path: Path, flag: str,
+                                                   host_has: Any) -> None:
+    b = rt.bundle(["sleep", "1000"])
+    assert rt("run", "-d", "--bundle", str(b.path), b.id).rc == 0
+    value = "unconfined" if flag == "--apparmor" else "system_u:system_r:container_t:s0"
+    r = rt("exec", flag, value, b.id, "true")
+    if flag == "--apparmor" and host_has():
+        assert r.rc == 0, r
+    else:
+        assert r.rc != 0 and flag in one_line(r.err)
+    process_file = tmp_path / "process.json"
+    process_file.write_text(json.dumps(dict(b.config["process"], args=["true"])))
+    r = rt("exec", "--process", str(process_file), flag, value, b.id)
+    assert r.rc != 0 and flag in one_line(r.err) and "--process" in r.err
+
+
+def test_features_say_what_this_host_applies(rt: Runtime) -> None:
+    r = rt("features")
+    assert r.rc == 0, r
+    linux = r.json()["linux"]
+    assert linux["apparmor"] == {"enabled": _apparmor_on_host()}
+    assert linux["selinux"] == {"enabled": False}

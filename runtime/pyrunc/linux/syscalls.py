@@ -256,17 +256,18 @@ class Syscalls:
     def sched_setattr(self, pid: int, policy: int, flags: int = 0, nice: int = 0,
                       priority: int = 0, runtime: int = 0, deadline: int = 0,
                       period: int = 0) -> None:
-        """sched_setattr(2) with struct sched_attr's first version (SCHED_ATTR_SIZE_VER0)."""
-        c = self.ctypes
+        """sched_setattr(2) with struct sched_attr's first version (SCHED_ATTR_SIZE_VER0: u32
+        size, u32 policy, u64 flags, s32 nice, u32 priority, u64 runtime, deadline, period; no
+        padding), packed in native byte order."""
+        c = self.ctypes  # loads ctypes, which imports struct (no import after pivot_root)
+        import struct
 
-        class SchedAttr(c.Structure):
-            _fields_ = [("size", c.c_uint32), ("policy", c.c_uint32), ("flags", c.c_uint64),
-                        ("nice", c.c_int32), ("priority", c.c_uint32), ("runtime", c.c_uint64),
-                        ("deadline", c.c_uint64), ("period", c.c_uint64)]
-
-        attr = SchedAttr(c.sizeof(SchedAttr), policy, flags, nice, priority, runtime, deadline,
-                         period)
-        self.syscall("sched_setattr", pid, c.byref(attr), 0)
+        try:
+            raw = struct.pack("=IIQiIQQQ", 48, policy, flags, nice, priority, runtime, deadline,
+                              period)
+        except struct.error as err:  # a value outside its C type
+            raise OSError(22, f"sched_setattr: {err}: Invalid argument") from None
+        self.syscall("sched_setattr", pid, c.create_string_buffer(raw, len(raw)), 0)
 
     # -- seccomp / bpf ----------------------------------------------------------------------
     def seccomp(self, operation: int, flags: int, args: Any) -> int:

@@ -246,3 +246,13 @@ def test_apparmor_profile_is_applied_or_refused(make, rootfs):
         return
     res = ctr.run()
     assert_clean_failure(ctr, res, rootfs, "apparmor")
+
+
+def test_bind_mount_inside_proc_is_refused(make, rootfs, tmp_path):
+    """Only lxcfs' files may be mounted inside /proc (runc 1.1.5's checkProcMount): a bind over
+    /proc/sys would undo its read-only protection (CVE-2019-16884)."""
+    ctr = make()
+    ctr.config["mounts"].append({"destination": "/proc/sys", "type": "bind",
+                                 "source": str(tmp_path), "options": ["rbind"]})
+    res = ctr.create()
+    assert_clean_failure(ctr, res, rootfs, "inside /proc")

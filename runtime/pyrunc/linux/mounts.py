@@ -59,6 +59,8 @@ def mount_entry(sc: Syscalls, rootfs: str, bundle: str, m: dict, cgroupns: bool 
     if kind in _DIRECTORY_ONLY:
         fd = open_directory_only(rootfs, dest, kind, index)
     else:
+        if bind or kind not in _PROC_UNCHECKED:
+            check_proc_destination(rootfs, dest, source, index)
         fd = paths.open_in_root(rootfs, dest, make)
     try:
         target = paths.fd_path(fd)
@@ -75,6 +77,45 @@ def mount_entry(sc: Syscalls, rootfs: str, bundle: str, m: dict, cgroupns: bool 
         # The O_PATH fd above still points at the directory *under* the new mount: re-open
         # the destination to reach the mount itself.
         with_target(rootfs, dest, lambda target: _finish_mount(sc, target, extra, parsed, m))
+
+
+# runc 1.1.5's checkProcMount: over /proc only a proc filesystem; inside /proc only the files
+# lxcfs emulates. A bind over /proc/sys or /proc/self/attr would undo the kernel's and the LSM's
+# protections (CVE-2019-16884). tmpfs and mqueue mounts are not checked (runc does not either).
+_PROC_UNCHECKED = ("tmpfs", "mqueue", "proc", "sysfs", "cgroup")
+_PROC_ALLOWED = ("cpuinfo", "diskstats", "meminfo", "stat", "swaps", "uptime", "loadavg",
+                 "slabinfo", "net/dev", "sys/kernel/ns_last_pid")
+
+
+def check_proc_destination(rootfs: str, dest: str, source: str, index: int) -> None:
+    """Refuse a mount on or inside the container's /proc (destination resolved in the rootfs),
+    as runc does."""
+    proc = rootfs.rstrip("/") + "/proc"
+    resolved = paths.resolve_in_root(rootfs, dest)
+    if resolved == proc:
+        if _is_procfs(source):
+            return
+        raise ConfigError(f"mounts[{index}]: destination {dest} is /proc, and the source"
+                          f" {source} is not a proc filesystem")
+    if resolved.startswith(proc + "/") and resolved[len(proc) + 1:] not in _PROC_ALLOWED:
+        raise ConfigError(f"mounts[{index}]: destination {dest} is inside /proc"
+                          f" ({resolved[len(rootfs.rstrip('/')):]}); only"
+                          f" {', '.join('/proc/' + p for p in _PROC_ALLOWED)} may be mounted"
+                          " there")
+
+
+def _is_procfs(path: str) -> bool:
+    """Whether ``path`` lies on a proc filesystem (its longest mount point in mountinfo)."""
+    try:
+        real = os.path.realpath(path)
+        best, fstype = "", ""
+        for point, _root, fs, _src, _opts in parse_mountinfo():
+            inside = real == point or real.startswith(point.rstrip("/") + "/")
+            if inside and len(point) >= len(best):
+                best, fstype = point, fs
+    except OSError:
+        return False
+    return fstype == "proc"
 
 
 def open_directory_only(rootfs: str, dest: str, kind: str, index: int) -> int:

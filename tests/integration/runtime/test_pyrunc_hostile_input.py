@@ -296,3 +296,37 @@ def test_features_say_what_this_host_applies(rt: Runtime) -> None:
     linux = r.json()["linux"]
     assert linux["apparmor"] == {"enabled": _apparmor_on_host()}
     assert linux["selinux"] == {"enabled": False}
+
+
+# -- nothing but proc over /proc, nothing inside it but lxcfs' files (runc's checkProcMount) ------
+@pytest.mark.parametrize(("mount", "refused"), [
+    ({"destination": "/proc/sys", "type": "bind", "source": "HOST", "options": ["rbind"]},
+     "inside /proc"),
+    ({"destination": "/proc/fs", "type": "devpts", "source": "devpts"}, "inside /proc"),
+    ({"destination": "/sneaky/sys", "type": "bind", "source": "HOST", "options": ["rbind"]},
+     "inside /proc"),  # /sneaky is a symlink to proc: resolved first
+    ({"destination": "/proc", "type": "bind", "source": "HOST", "options": ["rbind"]},
+     "not a proc filesystem"),
+    ({"destination": "/proc/meminfo", "type": "bind", "source": "HOSTFILE",
+      "options": ["bind"]}, None),  # lxcfs-style
+    ({"destination": "/proc", "type": "bind", "source": "/proc", "options": ["rbind"]}, None),
+    ({"destination": "/proc/fs", "type": "tmpfs", "source": "tmpfs"}, None),
+])
+def test_mounts_on_or_inside_proc(rt: Runtime, tmp_path: Path, mount: dict[str, Any],
+                                  refused: str | None) -> None:
+    host = tmp_path / "host"
+    host.mkdir()
+    (host / "file").write_text("MemTotal: 1 kB\n")
+    mount = dict(mount, source=mount["source"].replace("HOSTFILE", str(host / "file"))
+                 .replace("HOST", str(host)))
+    b = rt.bundle(["true"], lambda c: c["mounts"].append(mount), own_rootfs=True)
+    (b.path / "rootfs" / "sneaky").symlink_to("proc")
+    r = rt("run", "--bundle", str(b.path), b.id)
+    if refused is None:
+        assert r.rc == 0, r
+        return
+    assert r.rc != 0
+    index = len(b.config["mounts"]) - 1
+    assert f"mounts[{index}]: destination {mount['destination']}" in one_line(r.err)
+    assert refused in r.err
+    rt.assert_nothing_left(b)

@@ -64,7 +64,7 @@ def _namespaces(linux: dict) -> tuple[list[str], list[tuple[str, str]]]:
 
 def build_init_spec(opts: CreateOptions, bundle: Bundle) -> linux_init.InitSpec:
     """Everything that can be checked before forking is checked here (fail before any change)."""
-    from pyrunc.linux import caps, process, rootfs
+    from pyrunc.linux import attrs, caps, process, rootfs
 
     config = bundle.config
     proc = config.get("process")
@@ -89,6 +89,7 @@ def build_init_spec(opts: CreateOptions, bundle: Bundle) -> linux_init.InitSpec:
     spec.caps = caps.CapabilityPlan(proc.get("capabilities"))
     spec.rlimits = process.parse_rlimits(proc.get("rlimits"))
     rootfs.check_sysctl(linux.get("sysctl") or {}, set(spec.new_ns))
+    attrs.check_config(config)
     if linux.get("seccomp"):
         spec.seccomp_program, spec.seccomp_flags = _compile_seccomp(linux["seccomp"])
     hooks = config.get("hooks") or {}
@@ -322,6 +323,14 @@ def _drive(fd: int, stage1_pid: int, spec: linux_init.InitSpec, manager: Manager
     return init_pid, master
 
 
+def _read_message(fd: int, accept_fd: bool) -> tuple[bytes, int | None]:
+    if accept_fd:
+        from pyrunc.linux import console
+
+        return console.recv_fd(fd)
+    return os.read(fd, 65536), None
+
+
 def _tell(fd: int, tag: str) -> None:
     """Send a protocol message to a child that may have just failed: its error report (or EOF)
     is still queued on our side of the socket, and the loop reads it next, so a broken pipe
@@ -333,12 +342,12 @@ def _tell(fd: int, tag: str) -> None:
 
 
 def _recv(fd: int, accept_fd: bool) -> tuple[str, str, int | None]:
-    if accept_fd:
-        from pyrunc.linux import console
-
-        data, received = console.recv_fd(fd)
-    else:
-        data, received = os.read(fd, 65536), None
+    try:
+        data, received = _read_message(fd, accept_fd)
+    except ConnectionResetError:
+        # The child exited with one of our messages unread: the kernel reports that once, and
+        # the child's last message (its error report) is still queued behind it.
+        data, received = _read_message(fd, accept_fd)
     if not data:
         return "eof", "", None
     tag, _, payload = data.decode(errors="replace").partition(":")

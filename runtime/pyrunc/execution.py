@@ -61,11 +61,15 @@ def process_from_args(base: dict | None, args: list[str], opts: dict[str, Any]) 
         proc["capabilities"] = caps
     if opts.get("no_new_privs"):
         proc["noNewPrivileges"] = True
+    if opts.get("apparmor"):
+        proc["apparmorProfile"] = opts["apparmor"]
+    if opts.get("process_label"):
+        proc["selinuxLabel"] = opts["process_label"]
     return proc
 
 
 def execute(opts: ExecOptions) -> int:
-    from pyrunc.linux import caps, process
+    from pyrunc.linux import attrs, caps, process
     from pyrunc.spec.config import check_process
 
     container = Container.load(opts.root, opts.id)
@@ -76,6 +80,7 @@ def execute(opts: ExecOptions) -> int:
         raise InvalidState("cannot exec in a stopped container")
     proc = opts.process
     check_process(proc)
+    attrs.check_process(proc)
     terminal = bool(proc.get("terminal"))
     if terminal and not opts.console_socket and opts.detach:
         raise ConfigError("cannot allocate tty if runc will detach without setting console socket")

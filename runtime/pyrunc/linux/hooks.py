@@ -26,15 +26,16 @@ def run_hook(kind: str, index: int, hook: dict, payload: bytes) -> None:
     timeout = hook.get("timeout")
     what = f"{kind} hook #{index} ({path})"
     try:
+        # Its own process group, so a timeout ends whatever the hook started too.
         proc = subprocess.Popen(args, executable=path, env=env, stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                close_fds=True, cwd="/")
+                                close_fds=True, cwd="/", process_group=0)
     except OSError as err:
         raise HookError(f"{what}: {err.strerror}") from None
     try:
         out, errout = proc.communicate(payload, timeout=timeout)
     except subprocess.TimeoutExpired:
-        proc.kill()
+        _kill_group(proc.pid)
         proc.wait()
         raise HookError(f"{what}: timed out after {timeout}s") from None
     except BrokenPipeError:
@@ -44,6 +45,17 @@ def run_hook(kind: str, index: int, hook: dict, payload: bytes) -> None:
         status = (f"exit status {proc.returncode}" if proc.returncode > 0
                   else f"killed by signal {-proc.returncode}")
         raise HookError(f"{what}: {status}" + (f", stderr: {detail}" if detail else ""))
+
+
+def _kill_group(pgid: int) -> None:
+    """SIGKILL the hook's process group (the hook is its leader, not yet reaped, so the id
+    cannot have been reused)."""
+    import os
+
+    try:
+        os.killpg(pgid, 9)  # SIGKILL; no `signal` import on this path
+    except ProcessLookupError:
+        pass
 
 
 def run_hooks_warn(kind: str, hooks: list[dict] | None, state: dict) -> None:

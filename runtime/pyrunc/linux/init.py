@@ -239,7 +239,7 @@ def stage2(spec: InitSpec) -> None:
 
 
 def _setup(spec: InitSpec) -> tuple[str, list[str], dict[str, str]]:
-    from . import hooks, rootfs
+    from . import attrs, hooks, rootfs
 
     _preload(spec)
     sc, config, fd = spec.sc, spec.config, spec.sync_fd
@@ -274,6 +274,8 @@ def _setup(spec: InitSpec) -> tuple[str, list[str], dict[str, str]]:
                    cgroupns, spec.cgroup_paths, before_dev=lambda: await_cgroups(spec),
                    mount_ns=_has_mount_ns(spec))
     log.phase("init: rootfs ready, pivoted")
+    # Inside the new root, before any read-only remount (runc makes it there too).
+    os.makedirs(proc["cwd"], 0o755, exist_ok=True)
 
     if proc.get("terminal"):
         _setup_terminal(spec, user)
@@ -286,7 +288,7 @@ def _setup(spec: InitSpec) -> tuple[str, list[str], dict[str, str]]:
 
     if spec.new_keyring:
         _join_session_keyring(sc, spec.cid)
-    os.makedirs(proc["cwd"], 0o755, exist_ok=True)
+    attrs.apply_config(sc, config)
     path, env = finalize_process(sc, proc, spec.caps, spec.rlimits, spec.seccomp_program,
                                  spec.seccomp_flags, spec.preserve_fds)
     log.phase("init: process ready")
@@ -358,7 +360,7 @@ def _preload(spec: InitSpec) -> None:
     may still need (lazy imports elsewhere would fail with ModuleNotFoundError)."""
     import resource  # noqa: F401
 
-    from . import process  # noqa: F401
+    from . import attrs, process  # noqa: F401
 
     config = spec.config
     if config["process"].get("terminal"):
@@ -381,7 +383,7 @@ def finalize_process(sc: Syscalls, proc: dict, plan: CapabilityPlan | None,
     set; user switch keeping capabilities; the five sets; cwd; executable lookup as the user;
     no_new_privs; umask; seccomp as late as possible. Inherited fds are marked close-on-exec
     first."""
-    from . import process
+    from . import attrs, process
 
     user = proc.get("user") or {}
     cwd = proc["cwd"]
@@ -392,6 +394,7 @@ def finalize_process(sc: Syscalls, proc: dict, plan: CapabilityPlan | None,
     sc.close_range(3 + preserve_fds, 0xFFFFFFFF, 4)  # CLOSE_RANGE_CLOEXEC
     process.apply_rlimits(rlimits)
     process.set_oom_score_adj(proc.get("oomScoreAdj"))
+    attrs.apply_process(sc, proc)
     nnp = bool(proc.get("noNewPrivileges"))
     if seccomp_program is not None and not nnp:
         _load_seccomp(sc, seccomp_program, seccomp_flags)

@@ -76,8 +76,8 @@ def prepare(sc: Syscalls, config: dict, bundle: str, rootfs: str, in_userns: boo
     except OSError as err:
         raise _k(f"bind rootfs {rootfs}", err) from None
     dev_is_bind = False
-    for m in config.get("mounts") or ():
-        mounts.mount_entry(sc, rootfs, bundle, m, cgroupns, cgroup_paths)
+    for index, m in enumerate(config.get("mounts") or ()):
+        mounts.mount_entry(sc, rootfs, bundle, m, cgroupns, cgroup_paths, index)
         if m["destination"].rstrip("/") == "/dev" and mounts.is_bind(m):
             dev_is_bind = True
     if before_dev is not None:

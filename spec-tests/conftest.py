@@ -5,17 +5,21 @@
 One busybox rootfs with the static probe at /probe is built per session and shared read-only by
 every bundle. Each runtime gets its own --root under the session's temp dir; every container has a
 unique id and cgroupsPath and is force-deleted (cgroups removed, processes killed) after its test,
-pass or fail. The test process is a child subreaper, like containerd's shim and conmon.
+pass or fail. The test process is a child subreaper, like containerd's shim and conmon. The
+machine's own network must be unchanged after each module and after the session
+(tests/fixtures/hostnet.py, shared with tests/).
 """
 
 from __future__ import annotations
 
 import fnmatch
+import importlib
 import json
 import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,6 +33,13 @@ from spectest.host import (
     mounts_under,
 )
 from spectest.runtime import REPO, Runtime, resolve_runtime
+
+if str(REPO) not in sys.path:
+    sys.path.append(str(REPO))  # for tests/fixtures/hostnet.py, shared with tests/
+hostnet = importlib.import_module("tests.fixtures.hostnet")
+# autouse: each fails its module or the session when the machine's network changed
+host_network_unchanged_by_session = hostnet.host_network_unchanged_by_session
+host_network_unchanged_by_module = hostnet.host_network_unchanged_by_module
 
 HERE = Path(__file__).resolve().parent
 # Directories the tests mount onto; made once so the shared rootfs stays unchanged afterwards.

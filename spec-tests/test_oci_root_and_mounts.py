@@ -237,6 +237,8 @@ def test_mount_destination_symlink_stays_in_rootfs(make, rootfs, link_kind):
             report = json.loads(res.stdout)
             assert mount_at(report, f"{host_dir}/sub") is not None or mount_at(
                 report, f"/escape-{ctr.id}/sub") is not None, "mounted somewhere else"
+        else:  # refusing is allowed, silently failing is not
+            assert res.stderr.strip(), "the run failed without saying why"
     finally:
         link.unlink()
         for m in reversed(mounts_under(str(host_dir))):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from spectest.bundle import PROBE, Container
-from spectest.host import cgroup_dirs
+from spectest.host import cgroup_dirs, freezer_state
 
 
 @pytest.fixture
@@ -104,13 +104,11 @@ def test_pause_and_resume(running):
     res = running.cmd("pause", running.id)
     assert res.returncode == 0, res.stderr
     assert running.state()["status"] == "paused"
-    freezer = [d for d in cgroup_dirs(running.config["linux"]["cgroupsPath"])
-               if d.parent.name == "freezer"]
-    if freezer:
-        assert (freezer[0] / "freezer.state").read_text().strip() == "FROZEN"
+    assert freezer_state(running.config["linux"]["cgroupsPath"]) == "FROZEN"
     res = running.cmd("resume", running.id)
     assert res.returncode == 0, res.stderr
     assert running.state()["status"] == "running"
+    assert freezer_state(running.config["linux"]["cgroupsPath"]) == "THAWED"
 
 
 def test_update_resources_from_stdin(running):

@@ -52,6 +52,16 @@ def cgroup_dirs(cgroups_path: str) -> list[Path]:
     return found
 
 
+def freezer_state(cgroups_path: str) -> str:
+    """FROZEN or THAWED: the v1 freezer's freezer.state, or (no v1 freezer) the cgroup v2
+    directory's cgroup.events. A missing file is an error: the runtime made no such cgroup."""
+    rel = cgroups_path.lstrip("/")
+    if os.path.ismount(CGROUP_ROOT / "freezer"):
+        return (CGROUP_ROOT / "freezer" / rel / "freezer.state").read_text().strip()
+    events = (CGROUP_ROOT / rel / "cgroup.events").read_text().splitlines()
+    return "FROZEN" if "frozen 1" in events else "THAWED"
+
+
 def remove_cgroup(cgroups_path: str, cid: str) -> None:
     """Kill what is left in the container's own cgroup (unique to this test's container, so
     every process in it was started for it), then rmdir it in every hierarchy."""

@@ -4,7 +4,9 @@ Nothing here touches the machine's own manager configuration: containerd gets it
 (root, state, sockets, opt dir under a temp dir, CRI disabled) and runs as our subprocess; podman
 gets ``--root/--runroot`` under a temp dir and a private containers.conf (CONTAINERS_CONF) with
 cgroupfs, the file events backend, no network and ulimits this machine allows (no
-CAP_SYS_RESOURCE here, so podman's default nofile of 1048576 would fail).
+CAP_SYS_RESOURCE here, so podman's default nofile of 1048576 would fail). Its CNI plugin
+directory is empty: a podman or buildah call that would attach a container to a CNI network (a
+bridge, iptables chains and /var/lib/cni state in the machine's own network) fails instead.
 
 The image is busybox-static from Debian (tools/mkrootfs-busybox), made into an OCI image with
 umoci, copied with skopeo into a clean layout and tarred as an OCI archive whose index carries
@@ -284,7 +286,7 @@ class Podman:
         self.env["CONTAINERS_CONF"] = str(self.conf)
 
     def setup(self) -> None:
-        for sub in ("root", "runroot", "tmp", "cni"):
+        for sub in ("root", "runroot", "tmp", "cni", "no-cni-plugins"):
             (self.base / sub).mkdir(parents=True, exist_ok=True)
         self.conf.write_text(
             "[containers]\n"
@@ -298,6 +300,9 @@ class Podman:
             f'tmp_dir = "{self.base}/tmp"\n'
             "[network]\n"
             f'network_config_dir = "{self.base}/cni"\n'
+            # no CNI plugins: a client that would attach a container to a CNI network (a bridge,
+            # iptables chains and /var/lib/cni state on the machine) fails instead
+            f'cni_plugin_dirs = ["{self.base}/no-cni-plugins"]\n'
         )
 
     def argv(self, *args: str, runtime: str | None = None) -> list[str]:

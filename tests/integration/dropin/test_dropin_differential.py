@@ -207,12 +207,22 @@ def test_seccomp_and_capabilities_match_runc(request, runtime, runtimes, runc_re
     fixture = "pod" if manager == "podman" else "ctr"
     client = request.getfixturevalue(fixture)
     report = seccomp_report(client, flags)
+    # no CAP_SYS_NICE in the default capability set, whichever profile
+    assert "ionice -c 1 true => 1 ioprio_set: Operation not permitted" in report, report
     if profile == "custom":
         assert "ln -s x /tmp/link => 1 /tmp/link: Permission denied" in report, report
         assert ("mkdir /tmp/d => 1 can't create directory '/tmp/d': Operation not permitted"
                 in report), report
         assert "unshare -m true => 1 unshare(0x20000): Operation not supported" in report, report
-    if runtime.name == "runc":
+    else:
+        assert "ln -s x /tmp/link => 0" in report and "mkdir /tmp/d => 0" in report, report
+        assert "unshare -m true => 1 unshare(0x20000): Operation not permitted" in report, report
+        # containerd's default profile refuses unshare without CAP_SYS_ADMIN; podman's lets a
+        # process make a user namespace
+        user_ns = ("unshare -U true => 0" if manager == "podman" else
+                   "unshare -U true => 1 unshare(0x10000000): Operation not permitted")
+        assert user_ns in report, report
+    if runtime.name == "runc":  # runc is the reference: its report is the one compared against
         return
     if manager == "podman":
         make = lambda runc: Pod(client.manager, runc, client.new_id)  # noqa: E731

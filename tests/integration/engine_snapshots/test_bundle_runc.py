@@ -1,6 +1,6 @@
 """End to end: a busybox layer unpacked into an overlay snapshot, mounted as the rootfs of a
 bundle made by build_config/write_bundle, run under the real `runc run` and under pyrunc (the
-project's runtime, run from the source tree; skipped if it cannot be imported)."""
+project's runtime, run from the source tree)."""
 
 from __future__ import annotations
 
@@ -116,16 +116,16 @@ class Runner:
             self.sn.remove(key)
 
 
-def _pyrunc_importable() -> bool:
+def _assert_pyrunc_importable() -> None:
     probe = subprocess.run([sys.executable, "-c", "import pyrunc.cli.main"], capture_output=True,
-                           env={**os.environ, "PYTHONPATH": str(REPO_ROOT / "runtime")})
-    return probe.returncode == 0
+                           text=True, env={**os.environ, "PYTHONPATH": str(REPO_ROOT / "runtime")})
+    assert probe.returncode == 0, f"pyrunc cannot be imported from the source tree: {probe.stderr}"
 
 
 @pytest.fixture(params=sorted(RUNTIMES))
 def runner(request, tmp_path: Path, image_snapshotter: OverlaySnapshotter) -> Iterator[Runner]:
-    if request.param == "pyrunc" and not _pyrunc_importable():
-        pytest.skip("pyrunc cannot be imported from the source tree")
+    if request.param == "pyrunc":
+        _assert_pyrunc_importable()
     r = Runner(tmp_path, image_snapshotter, RUNTIMES[request.param])
     yield r
     r.cleanup()

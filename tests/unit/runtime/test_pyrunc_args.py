@@ -184,7 +184,7 @@ def test_version_and_help_short_aliases() -> None:
 ])
 def test_arity_helpers(fn, args: list[str], count: int, ok: bool) -> None:
     if ok:
-        fn("verb", args, count)
+        assert fn("verb", args, count) is None  # accepted: no UsageError
     else:
         with pytest.raises(UsageError, match='"verb" requires'):
             fn("verb", args, count)

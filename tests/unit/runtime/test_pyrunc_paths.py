@@ -78,6 +78,7 @@ def test_component_below_a_file(root: Path) -> None:
 def test_every_result_stays_inside_root(root: Path) -> None:
     names = ["..", ".", "up", "abs-etc", "abs-up-etc", "lib", "usr", "etc-rel", "chain",
              "host-tmp", "missing", "etc"]
+    resolved = set()
     for first in names:
         for second in names:
             for third in ("", "passwd", ".."):
@@ -88,6 +89,10 @@ def test_every_result_stays_inside_root(root: Path) -> None:
                     continue
                 real = os.path.realpath(result)
                 assert paths.within(os.path.realpath(root), real), (path, result, real)
+                resolved.add(path)
+    # the escapes were resolved (inside root), not merely refused
+    assert {"../etc", "up/up/passwd", "abs-up-etc/..", "host-tmp/up/..", "up/chain",
+            "abs-etc/up/.."} <= resolved
 
 
 def test_trailing_slash_on_root(root: Path) -> None:

@@ -23,10 +23,13 @@ def test_parse(text: str, num: int) -> None:
 
 
 def test_names_agree_with_the_host() -> None:
+    compared = []
     for name, num in signals.NUMBERS.items():
         host = getattr(signal, "SIG" + name, None)
         if host is not None:
             assert int(host) == num, name
+            compared.append(name)
+    assert {"KILL", "TERM", "HUP", "USR1", "CHLD", "WINCH"} <= set(compared)
 
 
 @pytest.mark.parametrize("text", ["", "FOO", "SIGFOO", "65", "0", "RTMIN+31", "RTMAX-31",

@@ -35,7 +35,13 @@ class ArgCmp(ctypes.Structure):
 
 
 class LibseccompRefused(Exception):
-    """libseccomp refused the profile (runc would fail the container create)."""
+    """libseccomp refused the profile (runc would fail the container create); for a refused
+    rule, ``entry`` is its index in the profile's syscalls and ``name`` the syscall."""
+
+    def __init__(self, message: str, entry: int | None = None, name: str | None = None) -> None:
+        super().__init__(message)
+        self.entry = entry
+        self.name = name
 
 
 def _lib():
@@ -80,7 +86,7 @@ def libseccomp_program(profile: dict) -> bytes:
         lib.seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0)
         if len(profile.get("syscalls") or ()) > 32:
             lib.seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2)
-        for entry in profile.get("syscalls") or ():
+        for index, entry in enumerate(profile.get("syscalls") or ()):
             action = S.action_value(entry["action"], entry.get("errnoRet"))
             if action == default:
                 continue
@@ -96,7 +102,8 @@ def libseccomp_program(profile: dict) -> bytes:
                     array = (ArgCmp * max(1, len(group)))(*[ArgCmp(*c) for c in group])
                     rc = lib.seccomp_rule_add_array(ctx, action, nr, len(group), array)
                     if rc < 0:
-                        raise LibseccompRefused(f"rule {name} {group}: {os.strerror(-rc)}")
+                        raise LibseccompRefused(f"rule {name} {group}: {os.strerror(-rc)}",
+                                                index, name)
         with tempfile.TemporaryFile() as out:
             rc = lib.seccomp_export_bpf(ctx, out.fileno())
             if rc < 0:

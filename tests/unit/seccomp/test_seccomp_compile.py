@@ -511,4 +511,6 @@ def test_runs_of_numbers_with_one_action_are_compiled_as_ranges():
 
 @pytest.mark.parametrize("action", S.SUPPORTED_ACTIONS)
 def test_every_advertised_action_compiles(action):
-    compile_x64(profile(rule("mkdir", action), default="SCMP_ACT_ALLOW"))
+    prog = compile_x64(profile(rule("mkdir", action), default="SCMP_ACT_ALLOW"))
+    assert decide(prog, "mkdir") == S.action_value(action)
+    assert decide(prog, "rmdir") == ALLOW

@@ -94,7 +94,6 @@ CASES: list[tuple[str, Callable[[dict], None], str]] = [
      "mounts[1].destination"),
     ("mounts[2].options str", _set("mounts.2.options", "ro"), "mounts[2].options"),
     ("mounts[0].options[1] int", _set("mounts.1.options", ["ro", 1]), "mounts[1].options[1]"),
-    ("hooks unknown kind", _set("hooks.preStart", []), "hooks.preStart"),
     ("hooks.prestart not list", _set("hooks.prestart", {}), "hooks.prestart"),
     ("hooks.prestart[0].path relative", _set("hooks.prestart.0.path", "bin/true"),
      "hooks.prestart[0].path"),

@@ -24,7 +24,7 @@ class Bundle:
 
     __slots__ = ("config", "path", "rootfs")
 
-    def __init__(self, path: str, config: Any, rootfs: str) -> None:
+    def __init__(self, path: str, config: Config, rootfs: str) -> None:
         self.path = path
         self.config = config
         self.rootfs = rootfs
@@ -56,7 +56,7 @@ def load_bundle(bundle: str) -> Bundle:
     rootfs = os.path.realpath(rootfs)
     if not os.path.isdir(rootfs):
         raise ConfigError(f"rootfs ({rootfs}) does not exist")
-    return Bundle(path, raw, rootfs)  # typed for consumers in the next change
+    return Bundle(path, config, rootfs)
 
 
 def check(config: Any) -> Config:

@@ -901,3 +901,8 @@ class Config(Model):
 
 def decode_config(data: Any) -> Config:
     return decode(Config, data)
+
+
+def decode_hooks(data: Any, path: str) -> list[Hook]:
+    """One hook list (state.json keeps the poststart and poststop ones)."""
+    return _HOOK_LIST.decode(data, path)  # type: ignore[no-any-return]  # ListOf is untyped

@@ -172,7 +172,7 @@ def test_load_bundle_relative_rootfs(tmp_path: Path) -> None:
     bundle = cfg.load_bundle(str(b))
     assert bundle.path == str(b)
     assert bundle.rootfs == str(b / "rootfs")
-    assert bundle.config["ociVersion"]
+    assert bundle.config.oci_version
 
 
 def test_load_bundle_absolute_rootfs(tmp_path: Path) -> None:

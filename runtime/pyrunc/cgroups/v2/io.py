@@ -8,18 +8,23 @@ from __future__ import annotations
 from pyrunc.cgroups import fs
 from pyrunc.errors import CgroupError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pyrunc.spec.model import Resources, ThrottleDevice
+
 _THROTTLES = (
-    ("throttleReadBpsDevice", "rbps"),
-    ("throttleWriteBpsDevice", "wbps"),
-    ("throttleReadIOPSDevice", "riops"),
-    ("throttleWriteIOPSDevice", "wiops"),
+    ("throttle_read_bps_device", "rbps"),
+    ("throttle_write_bps_device", "wbps"),
+    ("throttle_read_iops_device", "riops"),
+    ("throttle_write_iops_device", "wiops"),
 )
 
 
-def wants(resources: dict) -> bool:
-    blkio = resources.get("blockIO") or {}
-    return bool(blkio.get("weight") or blkio.get("leafWeight") or blkio.get("weightDevice")
-                or any(blkio.get(key) for key, _ in _THROTTLES))
+def wants(resources: Resources) -> bool:
+    blkio = resources.block_io
+    return blkio is not None and bool(
+        blkio.weight or blkio.leaf_weight or blkio.weight_device
+        or any(getattr(blkio, key) for key, _ in _THROTTLES))
 
 
 def blkio_to_io_weight(weight: int) -> int:
@@ -29,13 +34,14 @@ def blkio_to_io_weight(weight: int) -> int:
     return 1 + (weight - 10) * 9999 // 990
 
 
-def apply(path: str, resources: dict) -> None:
-    blkio = resources.get("blockIO") or {}
-    if blkio.get("leafWeight") or any(d.get("leafWeight") for d in blkio.get("weightDevice")
-                                       or ()):
+def apply(path: str, resources: Resources) -> None:
+    blkio = resources.block_io
+    if blkio is None:
+        return
+    if blkio.leaf_weight or any(d.leaf_weight for d in blkio.weight_device or ()):
         raise CgroupError("cgroup: set blockIO.leafWeight: not supported on cgroup v2")
     bfq = fs.exists(path, "io.bfq.weight")
-    weight = int(blkio.get("weight") or 0)
+    weight = blkio.weight or 0
     if weight:
         if bfq:
             fs.write(path, "io.bfq.weight", weight)
@@ -44,16 +50,15 @@ def apply(path: str, resources: dict) -> None:
         else:
             raise CgroupError(f"cgroup: set blockIO.weight in {path}: neither io.bfq.weight nor "
                               "io.weight exists (io controller not enabled)")
-    for device in blkio.get("weightDevice") or ():
-        if device.get("weight"):
+    for device in blkio.weight_device or ():
+        if device.weight:
             name = "io.bfq.weight" if bfq else "io.weight"
-            value = int(device["weight"]) if bfq else blkio_to_io_weight(int(device["weight"]))
-            fs.write(path, name, f"{device['major']}:{device['minor']} {value}")
+            value = device.weight if bfq else blkio_to_io_weight(device.weight)
+            fs.write(path, name, f"{device.major}:{device.minor} {value}")
     for key, field in _THROTTLES:
-        for device in blkio.get(key) or ():
-            rate = int(device["rate"])
-            fs.write(path, "io.max", f"{device['major']}:{device['minor']} "
-                                     f"{field}={rate if rate else 'max'}")
+        throttle: list[ThrottleDevice] = getattr(blkio, key) or []
+        for t in throttle:
+            fs.write(path, "io.max", f"{t.major}:{t.minor} {field}={t.rate if t.rate else 'max'}")
 
 
 def stats(path: str, out: dict) -> None:

@@ -341,16 +341,24 @@ def _tell(fd: int, tag: str) -> None:
 
 
 def _recv(fd: int, accept_fd: bool) -> tuple[str, str, int | None]:
-    if accept_fd:
-        from pyrunc.linux import console
-
-        data, received = console.recv_fd(fd)
-    else:
-        data, received = os.read(fd, 65536), None
+    try:
+        data, received = _recv_once(fd, accept_fd)
+    except ConnectionResetError:
+        # The child exited with our last message unread: the kernel reports ECONNRESET once,
+        # before the datagrams the child queued (its error report) — read those next.
+        data, received = _recv_once(fd, accept_fd)
     if not data:
         return "eof", "", None
     tag, _, payload = data.decode(errors="replace").partition(":")
     return tag, payload, received
+
+
+def _recv_once(fd: int, accept_fd: bool) -> tuple[bytes, int | None]:
+    if accept_fd:
+        from pyrunc.linux import console
+
+        return console.recv_fd(fd)
+    return os.read(fd, 65536), None
 
 
 def _reap(pid: int) -> None:

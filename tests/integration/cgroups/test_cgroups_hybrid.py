@@ -12,6 +12,12 @@ import time
 import pytest
 from pyrunc.cgroups import from_state
 from pyrunc.errors import CgroupError
+from pyrunc.spec.model import Resources, decode
+
+
+def _resources(data: dict) -> Resources:
+    """``linux.resources`` as the manager takes it: decoded like a config's."""
+    return decode(Resources, data, "linux.resources")
 
 pytestmark = pytest.mark.root
 
@@ -75,7 +81,7 @@ def test_create_apply_pids_destroy(sandbox) -> None:
 def test_set_resources_read_back(sandbox) -> None:
     manager = sandbox.manager("c1")
     manager.create()
-    manager.set({
+    manager.set(_resources({
         "memory": {"limit": 64 << 20, "swap": 128 << 20, "reservation": 32 << 20,
                    "swappiness": 10, "disableOOMKiller": False, "kernel": 1 << 20},
         "cpu": {"shares": 512, "quota": 20000, "period": 100000, "cpus": "0", "mems": "0"},
@@ -85,7 +91,7 @@ def test_set_resources_read_back(sandbox) -> None:
                     "throttleWriteIOPSDevice": [{"major": 254, "minor": 0, "rate": 100}]},
         "hugepageLimits": [{"pageSize": "2MB", "limit": 4 << 20}],
         "devices": [{"allow": False, "access": "rwm"}],
-    })
+    }))
     p = manager.paths
     assert read(f"{p['memory']}/memory.limit_in_bytes") == str(64 << 20)
     assert read(f"{p['memory']}/memory.memsw.limit_in_bytes") == str(128 << 20)
@@ -102,9 +108,10 @@ def test_set_resources_read_back(sandbox) -> None:
     devices = read(f"{p['devices']}/devices.list").splitlines()
     assert devices[:3] == ["c *:* m", "b *:* m", "c 1:3 rwm"]
     # update: only the given sections; memory grows (memsw first) then shrinks.
-    manager.update({"memory": {"limit": 256 << 20, "swap": 512 << 20}})
+    manager.update(_resources({"memory": {"limit": 256 << 20, "swap": 512 << 20}}))
     assert read(f"{p['memory']}/memory.limit_in_bytes") == str(256 << 20)
-    manager.update({"memory": {"limit": 16 << 20, "swap": 16 << 20}, "cpu": {"shares": 1024}})
+    manager.update(_resources({"memory": {"limit": 16 << 20, "swap": 16 << 20},
+                               "cpu": {"shares": 1024}}))
     assert read(f"{p['memory']}/memory.memsw.limit_in_bytes") == str(16 << 20)
     assert read(f"{p['cpu']}/cpu.shares") == "1024"
     assert read(f"{p['pids']}/pids.max") == "42"
@@ -113,7 +120,7 @@ def test_set_resources_read_back(sandbox) -> None:
 def test_realtime_on_a_first_level_cgroup(sandbox) -> None:
     manager = sandbox.manager("rt", f"/{sandbox.prefix}")
     manager.create()
-    manager.set({"cpu": {"realtimePeriod": 1000000, "realtimeRuntime": 10000}})
+    manager.set(_resources({"cpu": {"realtimePeriod": 1000000, "realtimeRuntime": 10000}}))
     assert read(f"{manager.paths['cpu']}/cpu.rt_runtime_us") == "10000"
 
 
@@ -121,13 +128,13 @@ def test_unsupported_here_is_a_clear_error(sandbox) -> None:
     manager = sandbox.manager("c1")
     manager.create()
     with pytest.raises(CgroupError, match=r"blkio\.leaf_weight does not exist"):
-        manager.update({"blockIO": {"leafWeight": 300}})
+        manager.update(_resources({"blockIO": {"leafWeight": 300}}))
     with pytest.raises(CgroupError, match="net_cls controller is not mounted"):
-        manager.update({"network": {"classID": 0x100001}})
+        manager.update(_resources({"network": {"classID": 0x100001}}))
     with pytest.raises(CgroupError, match="net_prio controller is not mounted"):
-        manager.update({"network": {"priorities": [{"name": "lo", "priority": 1}]}})
+        manager.update(_resources({"network": {"priorities": [{"name": "lo", "priority": 1}]}}))
     with pytest.raises(CgroupError, match="cannot use unified on cgroup v1"):
-        manager.update({"unified": {"memory.high": "1000000"}})
+        manager.update(_resources({"unified": {"memory.high": "1000000"}}))
 
 
 def test_v1_device_rules_are_enforced(sandbox) -> None:
@@ -135,12 +142,12 @@ def test_v1_device_rules_are_enforced(sandbox) -> None:
     manager.create()
     child = sandbox.python(OPENER)
     manager.apply(child.pid)
-    manager.set({"devices": [{"allow": False, "access": "rwm"}]})
+    manager.set(_resources({"devices": [{"allow": False, "access": "rwm"}]}))
     assert try_open(child, "/dev/kmsg") == errno.EPERM
     assert try_open(child, "/dev/null") == 0
-    manager.update({"devices": [{"allow": False, "access": "rwm"},
+    manager.update(_resources({"devices": [{"allow": False, "access": "rwm"},
                                 {"allow": True, "type": "c", "major": 1, "minor": 11,
-                                 "access": "r"}]})
+                                 "access": "r"}]}))
     assert try_open(child, "/dev/kmsg") == 0
 
 
@@ -177,8 +184,8 @@ def test_kill_all_sigkill_reaches_forked_children(sandbox) -> None:
 def test_stats_and_oom_kill_count(sandbox) -> None:
     manager = sandbox.manager("c1")
     manager.create()
-    manager.set({"memory": {"limit": 32 << 20, "swap": 32 << 20}, "pids": {"limit": 20},
-                 "hugepageLimits": [{"pageSize": "2MB", "limit": 0}]})
+    manager.set(_resources({"memory": {"limit": 32 << 20, "swap": 32 << 20}, "pids": {"limit": 20},
+                 "hugepageLimits": [{"pageSize": "2MB", "limit": 0}]}))
     child = sandbox.python("import sys\nsys.stdin.readline()\nb = bytearray(256 << 20)\n")
     manager.apply(child.pid)
     stats = manager.stats()

@@ -14,6 +14,12 @@ import time
 
 from pyrunc.cgroups import from_state, new_manager
 from pyrunc.linux.syscalls import CLONE_NEWNS, MNT_DETACH, MS_PRIVATE, MS_REC, SYS
+from pyrunc.spec.model import Resources, decode
+
+
+def _resources(data: dict) -> Resources:
+    """``linux.resources`` as the manager takes it: decoded like a config's."""
+    return decode(Resources, data, "linux.resources")
 
 
 def main() -> None:
@@ -30,7 +36,7 @@ def main() -> None:
     try:
         manager.create()
         manager.apply(child.pid)
-        manager.set({"memory": {"limit": 64 << 20}, "pids": {"limit": 10}})
+        manager.set(_resources({"memory": {"limit": 64 << 20}, "pids": {"limit": 10}}))
         child.stdin.write("go\n")
         child.stdin.flush()
         for _ in range(500):

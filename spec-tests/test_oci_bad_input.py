@@ -4,11 +4,13 @@ behind (no state dir under --root, no cgroup dir, no mount, no process)."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+from pathlib import Path
 
 import pytest
-from spectest.bundle import PROBE, Container
+from spectest.bundle import PROBE, Container, share_runtime_namespaces
 from spectest.host import leftovers
 
 # runc's text log format wraps the message: time="..." level=error msg="..."
@@ -59,6 +61,17 @@ def test_unknown_namespace(make, rootfs):
     ctr.config["linux"]["namespaces"].append({"type": "bogusns"})
     res = ctr.create()
     assert_clean_failure(ctr, res, rootfs, "bogusns")
+
+
+@pytest.mark.parametrize("key", ["maskedPaths", "readonlyPaths"])
+def test_masked_paths_without_mount_namespace(factory, runtime, rootfs, key):
+    """Masked and read-only paths need a mount namespace of the container's (runc: 'unable
+    to restrict sys entries without a private MNT namespace'). The runtime runs in a private
+    mount namespace, so a runtime that mounted anyway could not touch this machine's."""
+    ctr = factory.make(runtime.in_private_mount_ns(), share_runtime_namespaces)
+    ctr.config["linux"][key] = ["/proc/kcore"]
+    res = ctr.create()
+    assert_clean_failure(ctr, res, rootfs, "mount namespace", "MNT namespace")
 
 
 def test_missing_rootfs(make, rootfs, workdir):
@@ -196,3 +209,61 @@ def test_unknown_rlimit(make, rootfs):
     ctr.config["process"]["rlimits"].append({"type": "RLIMIT_NO_SUCH", "soft": 1, "hard": 1})
     res = ctr.create()
     assert_clean_failure(ctr, res, rootfs, "RLIMIT_NO_SUCH")
+
+
+@pytest.mark.parametrize("fstype", ["proc", "sysfs"])
+def test_proc_or_sysfs_on_a_symlink_is_refused(make, rootfs, fstype):
+    """CVE-2019-19921: proc (or sysfs) mounted through a symlink lands wherever the link points
+    (runc 1.1.5: "must be mounted on ordinary directory")."""
+    ctr = make()
+    name = f"spectest-{fstype}-{ctr.id}"
+    link = Path(rootfs) / name
+    link.symlink_to("tmp")
+    try:
+        ctr.config["mounts"].append({"destination": f"/{name}", "type": fstype,
+                                     "source": fstype})
+        res = ctr.create()
+        assert_clean_failure(ctr, res, rootfs, "symlink", "ordinary directory")
+    finally:
+        link.unlink()
+
+
+def test_root_path_through_a_symlink_is_refused(make, rootfs):
+    """A symlinked root.path would have the runtime make dev/, proc/, sys/ wherever it points
+    (runc 1.1.5: "invalid rootfs: not an absolute path, or a symlink")."""
+    ctr = make()
+    (ctr.bundle / "rootfs").symlink_to(rootfs)
+    ctr.config["root"]["path"] = "rootfs"
+    res = ctr.create()
+    assert_clean_failure(ctr, res, rootfs, "symlink")
+
+
+def _apparmor_on_host() -> bool:
+    try:
+        with open("/sys/module/apparmor/parameters/enabled") as f:
+            return os.path.isdir("/sys/kernel/security/apparmor") and f.read(1) == "Y"
+    except OSError:
+        return False
+
+
+def test_apparmor_profile_is_applied_or_refused(make, rootfs):
+    """Never ignored: with AppArmor the profile applies ("unconfined" exists wherever AppArmor
+    does), without it the create fails."""
+    ctr = make()
+    ctr.config["process"]["apparmorProfile"] = "unconfined"
+    ctr.config["process"]["args"] = ["/bin/true"]
+    if _apparmor_on_host():
+        assert ctr.run().returncode == 0
+        return
+    res = ctr.run()
+    assert_clean_failure(ctr, res, rootfs, "apparmor")
+
+
+def test_bind_mount_inside_proc_is_refused(make, rootfs, tmp_path):
+    """Only lxcfs' files may be mounted inside /proc (runc 1.1.5's checkProcMount): a bind over
+    /proc/sys would undo its read-only protection (CVE-2019-16884)."""
+    ctr = make()
+    ctr.config["mounts"].append({"destination": "/proc/sys", "type": "bind",
+                                 "source": str(tmp_path), "options": ["rbind"]})
+    res = ctr.create()
+    assert_clean_failure(ctr, res, rootfs, "inside /proc")

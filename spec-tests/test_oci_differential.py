@@ -8,10 +8,13 @@ own pipes in between)."""
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
+from spectest.bundle import set_namespace
 from spectest.compare import Context, differences, load_known, normalize, unexplained
+from spectest.host import mount_namespace_holder
 from spectest.probe import observe_detached
 from spectest.scenarios import SCENARIOS
 
@@ -32,9 +35,14 @@ def test_same_observations(scenario, factory, runtime, reference_runtime, hostdi
                            host_ns):
     reports = []
     for rt in (runtime, reference_runtime):
+        if scenario.runtime_private_mount_ns:
+            rt = rt.in_private_mount_ns()
         ctr = factory.make(rt)
         scenario.apply(ctr.config, hostdir)
-        report = observe_detached(ctr)
+        with ExitStack() as stack:
+            if scenario.join_mount_ns:  # a fresh one per run: the container pivots in it
+                set_namespace(ctr.config, "mount", stack.enter_context(mount_namespace_holder()))
+            report = observe_detached(ctr)
         ctx = Context(cid=ctr.id, bundle=str(ctr.bundle), workdir=str(workdir), host_ns=host_ns)
         reports.append(normalize(report, ctx))
     diffs = differences(reports[0], reports[1])

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from spectest.bundle import PROBE, Container
+from spectest.bundle import PROBE, Container, share_runtime_namespaces
 from spectest.factory import ContainerFactory
 from spectest.host import leftovers
 
@@ -220,3 +220,16 @@ def test_hook_that_ignores_its_stdin(make, name):
     res = ctr.start()
     assert res.returncode == 0, res.stderr
     assert ctr.state()["status"] == "running"
+
+
+def test_hooks_run_once_without_mount_namespace(factory, runtime, outdir):
+    """Each hook runs once per lifecycle step, also for a container sharing the runtime's
+    mount namespace (the runtime runs in a private one: the container's mounts land there)."""
+    ctr = factory.make(runtime.in_private_mount_ns(), share_runtime_namespaces)
+    ctr.config["process"]["args"] = [PROBE, "exit", "0"]
+    ctr.config["hooks"] = {name: [hook(str(outdir), name)] for name in
+                           ("prestart", "createRuntime", "createContainer", "poststart",
+                            "poststop")}
+    assert ctr.run().returncode == 0
+    assert (outdir / "order").read_text().split() == [
+        "prestart", "createRuntime", "createContainer", "poststart", "poststop"]

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import time
 import uuid
 
 import pytest
-from spectest.bundle import PROBE, drop_namespace, set_namespace
-from spectest.probe import observe
+from spectest.bundle import PROBE, drop_namespace, set_namespace, share_runtime_namespaces
+from spectest.host import NS_TYPES, mount_namespace_holder, mounts_under
+from spectest.probe import mount_at, mount_options, observe
 
 PROC_NAME = {"pid": "pid", "network": "net", "ipc": "ipc", "uts": "uts", "mount": "mnt",
              "cgroup": "cgroup", "time": "time", "user": "user"}
@@ -151,3 +153,66 @@ def test_time_namespace_offsets(make):
     clocks = observe(ctr, "clocks")["clocks"]
     assert clocks["monotonic"] >= int(before) + offset
     assert clocks["boottime"] >= int(before_boot) + offset
+
+
+def _mount_view(report: dict) -> list[tuple[str, str, str, str]]:
+    return [(m["target"], m["fstype"], m["root"], m["options"]) for m in report["mounts"]]
+
+
+def _without_masks(config: dict) -> None:
+    config["linux"]["maskedPaths"] = []
+    config["linux"]["readonlyPaths"] = []
+
+
+@pytest.fixture
+def private_runtime(runtime):
+    """The runtime in a private mount namespace of its own: without a mount namespace the
+    container's mounts are made in the runtime's, which must not be this machine's."""
+    return runtime.in_private_mount_ns()
+
+
+def test_no_namespaces_shares_every_runtime_namespace(factory, private_runtime, make, host_ns,
+                                                      rootfs):
+    """No linux.namespaces entry: every namespace is the runtime's (the mount namespace is the
+    one the wrapper gave the runtime call), yet the container sees the same rootfs, mounts and
+    devices as with a mount namespace of its own, chrooted into the rootfs."""
+    ctr = factory.make(private_runtime, share_runtime_namespaces)
+    report = observe(ctr, "all")
+    ns = report["namespaces"]
+    runtime_mnt = private_runtime.mount_ns_of_call("run", "--bundle", str(ctr.bundle), ctr.id)
+    assert ns["mnt"] == runtime_mnt != host_ns["mnt"]
+    assert {k: ns[k] for k in NS_TYPES if k != "mnt"} == {
+        k: host_ns[k] for k in NS_TYPES if k != "mnt"}
+    assert report["hostname"]["hostname"] == socket.gethostname()
+    assert (report["cwd"], report["ids"]["uid"], report["ids"]["gid"]) == ("/", 0, 0)
+    assert mount_at(report, "/")["root"] == rootfs
+    reference = make(_without_masks)
+    ref = observe(reference, "all")
+    assert _mount_view(report)[1:] == _mount_view(ref)[1:]  # "/": see the next test
+    assert report["devices"] == ref["devices"]
+    assert mounts_under(rootfs) == [], "nothing may reach the test's mount namespace"
+
+
+def test_no_mount_namespace_root_readonly(factory, private_runtime):
+    """root.readonly holds without a mount namespace too (the rootfs bind is remounted)."""
+    ctr = factory.make(private_runtime, share_runtime_namespaces)
+    report = observe(ctr, "mounts")
+    assert "ro" in mount_options(mount_at(report, "/"))
+
+
+def test_join_mount_namespace_by_path(make, host_ns, rootfs):
+    """A mount namespace given by path is joined and the rootfs is built and pivoted into in
+    it: the container sees what it would with a new mount namespace."""
+    ref = observe(make(), "all")
+    with mount_namespace_holder() as path:
+        want = os.readlink(path)
+        ctr = make()
+        set_namespace(ctr.config, "mount", path)
+        report = observe(ctr, "all")
+    assert report["namespaces"]["mnt"] == want
+    assert new_namespaces(report, host_ns) == {"pid", "network", "ipc", "uts", "mount"}
+    assert _mount_view(report) == _mount_view(ref)
+    assert report["devices"] == ref["devices"]
+    assert report["hostname"]["hostname"] == "spectest"
+    assert (report["cwd"], report["ids"]["uid"]) == ("/", 0)
+    assert mounts_under(rootfs) == [], "nothing may reach the test's mount namespace"

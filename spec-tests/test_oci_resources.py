@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from spectest.bundle import PROBE, Container
-from spectest.host import cgroup_dirs
+from spectest.host import cgroup_dirs, last_listed
 
 
 def cgroup_file(ctr: Container, controller: str, name: str) -> str:
@@ -31,13 +31,16 @@ def test_memory(make):
 
 
 def test_cpu(make):
+    # One online CPU and memory node, read from the kernel (the CPU count differs per machine).
+    cpu = last_listed("/sys/devices/system/cpu/online")
+    mem = last_listed("/sys/fs/cgroup/cpuset/cpuset.mems")
     ctr = created_with(make, {"cpu": {"shares": 512, "quota": 50000, "period": 100000,
-                                      "cpus": "0", "mems": "0"}})
+                                      "cpus": cpu, "mems": mem}})
     assert cgroup_file(ctr, "cpu", "cpu.shares") == "512"
     assert cgroup_file(ctr, "cpu", "cpu.cfs_quota_us") == "50000"
     assert cgroup_file(ctr, "cpu", "cpu.cfs_period_us") == "100000"
-    assert cgroup_file(ctr, "cpuset", "cpuset.cpus") == "0"
-    assert cgroup_file(ctr, "cpuset", "cpuset.mems") == "0"
+    assert cgroup_file(ctr, "cpuset", "cpuset.cpus") == cpu
+    assert cgroup_file(ctr, "cpuset", "cpuset.mems") == mem
 
 
 def test_pids(make):

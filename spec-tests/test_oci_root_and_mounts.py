@@ -77,6 +77,18 @@ def test_relative_root_path(make, rootfs):
         subprocess.run(["umount", "-l", str(target)], check=False)
 
 
+def test_missing_cwd_on_a_readonly_root(make, rootfs):
+    """The cwd is made before the root is remounted read-only (runc does)."""
+    ctr = make()
+    top = f"/spectest-cwd-{ctr.id}"
+    ctr.config["process"]["cwd"] = f"{top}/a/b"
+    try:
+        assert ctr.config["root"]["readonly"]
+        assert observe(ctr, "cwd")["cwd"] == f"{top}/a/b"
+    finally:
+        shutil.rmtree(Path(rootfs) / top.lstrip("/"), ignore_errors=True)
+
+
 @pytest.mark.parametrize("propagation,expected", [
     ("private", "private"), ("rprivate", "private"), ("shared", "shared"),
     ("rshared", "shared"), ("unbindable", "unbindable"),

@@ -16,11 +16,20 @@ import sys
 import threading
 from concurrent import futures
 from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
 
 from pyengine import __version__, logs
 from pyengine import config as daemon_config
 from pyengine.config import DaemonConfig
 from pyengine.errors import EngineError, FailedPrecondition, InvalidArgument
+
+if TYPE_CHECKING:  # imported by start(), after the command line was checked
+    import grpc
+
+    from pyengine.images.service import ImageService
+    from pyengine.snapshots import Snapshotter
+    from pyengine.store import MetadataStore
 
 log = logging.getLogger("pyengine.daemon")
 
@@ -100,9 +109,9 @@ class Daemon:
         self._lock_fd: int | None = None
         self._sockets: list[Path] = []
         self._pid_written = False
-        self.server = None
-        self.meta = None
-        self.snapshotter = None
+        self.server: grpc.Server | None = None
+        self.meta: MetadataStore | None = None
+        self.snapshotter: Snapshotter | None = None
 
     # -- start-up ---------------------------------------------------------------------------
 
@@ -143,24 +152,24 @@ class Daemon:
         os.replace(tmp, path)
         self._pid_written = True
 
-    def _open_stores(self):  # type: ignore[no-untyped-def]
+    def _open_stores(self) -> ImageService:
         from pyengine.content import ContentStore
         from pyengine.images.service import ImageService
         from pyengine.snapshots import NativeSnapshotter, OverlaySnapshotter
         from pyengine.store import MetadataStore
 
         cfg = self.config
-        self.meta = MetadataStore(cfg.data_root / "metadata.db")
+        meta = self.meta = MetadataStore(cfg.data_root / "metadata.db")
         content = ContentStore(cfg.data_root / "content")
         snap_root = cfg.data_root / "snapshots" / cfg.storage_driver
         snap_root.mkdir(mode=0o700, parents=True, exist_ok=True)
         snapshotter_cls = (
             OverlaySnapshotter if cfg.storage_driver == "overlay" else NativeSnapshotter
         )
-        self.snapshotter = snapshotter_cls(snap_root)
-        return ImageService(cfg, self.meta, content, self.snapshotter)
+        snapshotter = self.snapshotter = snapshotter_cls(snap_root)
+        return ImageService(cfg, meta, content, snapshotter)
 
-    def _listen(self, server) -> None:  # type: ignore[no-untyped-def]
+    def _listen(self, server: grpc.Server) -> None:
         import grpc
 
         for host in self.config.hosts:
@@ -291,7 +300,7 @@ class Daemon:
     def run(self) -> None:
         reload_requested = threading.Event()
 
-        def on_signal(signum: int, _frame) -> None:  # type: ignore[no-untyped-def]
+        def on_signal(signum: int, _frame: FrameType | None) -> None:
             log.info("signal received", extra={"fields": {"signal": signal.Signals(signum).name}})
             if signum == signal.SIGHUP:
                 reload_requested.set()

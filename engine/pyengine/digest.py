@@ -9,8 +9,12 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pyengine.errors import InvalidArgument
+
+if TYPE_CHECKING:
+    from _hashlib import HASH  # what hashlib.new returns (a stub-only name)
 
 _HEX_LENGTH = {"sha256": 64, "sha512": 128}
 _ENCODED = re.compile(r"[a-f0-9]+")
@@ -57,7 +61,7 @@ class Digest:
         """The 12-hex-character id docker prints in progress lines."""
         return self.hex[:12]
 
-    def new_hash(self):  # -> hashlib._Hash
+    def new_hash(self) -> HASH:
         """A fresh hash object of this digest's algorithm."""
         return hashlib.new(self.algorithm)
 

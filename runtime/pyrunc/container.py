@@ -65,7 +65,9 @@ class Container:
 
     def _creator_alive(self) -> bool:
         creator = self.record.get("creator")
-        return bool(creator) and state.proc_start_time(creator[0]) == creator[1]
+        if not creator:
+            return False
+        return state.proc_start_time(creator[0]) == creator[1]
 
     def status(self) -> str:
         rec = self.record

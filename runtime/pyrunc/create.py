@@ -50,11 +50,14 @@ def _namespaces(linux: Linux | None) -> tuple[list[str], list[tuple[str, str]]]:
             join.append((ns.type, ns.path))
         else:
             new.append(ns.type)
-    if "mount" not in new:
-        if any(kind == "mount" for kind, _ in join):
-            raise NotSupported("joining an existing mount namespace is not supported")
-        raise ConfigError("invalid config: linux.namespaces: a new mount namespace is required"
-                          " to set up the rootfs")
+    if "mount" not in new and not any(kind == "mount" for kind, _ in join):
+        # No mount namespace: the container shares the runtime's (its mounts are made there
+        # and it is chrooted, as runc does); masked and read-only paths are refused, as by runc.
+        for key, listed in (("maskedPaths", linux.masked_paths if linux else None),
+                            ("readonlyPaths", linux.readonly_paths if linux else None)):
+            if listed:
+                raise ConfigError(f"invalid config: linux.{key}: needs a mount namespace"
+                                  " (new or joined) in linux.namespaces")
     if "user" in new and not (linux and linux.uid_mappings and linux.gid_mappings):
         raise ConfigError("invalid config: linux.uidMappings: user namespaces enabled, "
                           "but no uid or gid mappings found")
@@ -63,7 +66,7 @@ def _namespaces(linux: Linux | None) -> tuple[list[str], list[tuple[str, str]]]:
 
 def build_init_spec(opts: CreateOptions, bundle: Bundle) -> linux_init.InitSpec:
     """Everything that can be checked before forking is checked here (fail before any change)."""
-    from pyrunc.linux import caps, process, rootfs
+    from pyrunc.linux import attrs, caps, process, rootfs
 
     config = bundle.config
     proc = config.process
@@ -88,6 +91,7 @@ def build_init_spec(opts: CreateOptions, bundle: Bundle) -> linux_init.InitSpec:
     spec.caps = caps.CapabilityPlan(proc.capabilities)
     spec.rlimits = process.parse_rlimits(proc.rlimits)
     rootfs.check_sysctl((linux.sysctl if linux else None) or {}, set(spec.new_ns))
+    attrs.check_config(config)
     if linux and linux.seccomp:
         spec.seccomp_program, spec.seccomp_flags = _compile_seccomp(linux.seccomp)
     hooks = config.hooks
@@ -330,6 +334,14 @@ def _drive(fd: int, stage1_pid: int, spec: linux_init.InitSpec, manager: Manager
     return init_pid, master
 
 
+def _read_message(fd: int, accept_fd: bool) -> tuple[bytes, int | None]:
+    if accept_fd:
+        from pyrunc.linux import console
+
+        return console.recv_fd(fd)
+    return os.read(fd, 65536), None
+
+
 def _tell(fd: int, tag: str) -> None:
     """Send a protocol message to a child that may have just failed: its error report (or EOF)
     is still queued on our side of the socket, and the loop reads it next, so a broken pipe
@@ -342,23 +354,15 @@ def _tell(fd: int, tag: str) -> None:
 
 def _recv(fd: int, accept_fd: bool) -> tuple[str, str, int | None]:
     try:
-        data, received = _recv_once(fd, accept_fd)
+        data, received = _read_message(fd, accept_fd)
     except ConnectionResetError:
-        # The child exited with our last message unread: the kernel reports ECONNRESET once,
-        # before the datagrams the child queued (its error report) — read those next.
-        data, received = _recv_once(fd, accept_fd)
+        # The child exited with one of our messages unread: the kernel reports that once, and
+        # the child's last message (its error report) is still queued behind it.
+        data, received = _read_message(fd, accept_fd)
     if not data:
         return "eof", "", None
     tag, _, payload = data.decode(errors="replace").partition(":")
     return tag, payload, received
-
-
-def _recv_once(fd: int, accept_fd: bool) -> tuple[bytes, int | None]:
-    if accept_fd:
-        from pyrunc.linux import console
-
-        return console.recv_fd(fd)
-    return os.read(fd, 65536), None
 
 
 def _reap(pid: int) -> None:

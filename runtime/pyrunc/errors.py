@@ -36,6 +36,8 @@ class KernelError(PyruncError):
 class CgroupError(PyruncError):
     """Creating, configuring or removing the container's cgroups failed."""
 
+    errno: int | None = None  # the failed file operation's errno, when there was one
+
 
 class SeccompError(PyruncError):
     """The seccomp profile cannot be compiled or loaded."""

@@ -69,11 +69,15 @@ def process_from_args(base: dict | None, args: list[str], opts: dict[str, Any]) 
         proc["capabilities"] = caps
     if opts.get("no_new_privs"):
         proc["noNewPrivileges"] = True
+    if opts.get("apparmor"):
+        proc["apparmorProfile"] = opts["apparmor"]
+    if opts.get("process_label"):
+        proc["selinuxLabel"] = opts["process_label"]
     return check_process(proc)
 
 
 def execute(opts: ExecOptions) -> int:
-    from pyrunc.linux import caps, process
+    from pyrunc.linux import attrs, caps, process
 
     container = Container.load(opts.root, opts.id)
     status = container.status()
@@ -82,6 +86,7 @@ def execute(opts: ExecOptions) -> int:
     if status not in (RUNNING, PAUSED, "created"):
         raise InvalidState("cannot exec in a stopped container")
     proc = opts.process
+    attrs.check_process(proc)
     terminal = bool(proc.terminal)
     if terminal and not opts.console_socket and opts.detach:
         raise ConfigError("cannot allocate tty if runc will detach without setting console socket")

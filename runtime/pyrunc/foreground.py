@@ -34,7 +34,8 @@ def run_container(opts: CreateOptions, detach: bool, keep: bool, subreaper: bool
         # Asked to stop before the container ran: a cancelled create (the process could not
         # have set up its own handlers yet, and pid 1 ignores unhandled signals).
         _destroy(container)
-        signals.close()  # type: ignore[union-attr]
+        if signals is not None:
+            signals.close()
         return 128 + cancelled[0]
     try:
         container.start()

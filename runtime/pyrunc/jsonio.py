@@ -27,9 +27,14 @@ class _ScanContext:
     memo: dict[str, str] = {}
 
 
-_scan = _json.make_scanner(_ScanContext())
+def _unserializable(value: object) -> object:
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+# The C scanner only reads _ScanContext's attributes; typeshed asks for a make_scanner.
+_scan = _json.make_scanner(_ScanContext())  # type: ignore[arg-type]  # duck-typed context
 _encode_compact = _json.make_encoder(
-    None, None, _json.encode_basestring_ascii, None, ":", ",", False, False, True
+    None, _unserializable, _json.encode_basestring_ascii, None, ":", ",", False, False, True
 )
 _encode_str = _json.encode_basestring_ascii
 _WS = " \t\n\r"

@@ -81,6 +81,16 @@ def set_namespace(config: dict[str, Any], ns_type: str, path: str | None = None)
     config["linux"]["namespaces"] = entries
 
 
+def share_runtime_namespaces(config: dict[str, Any]) -> None:
+    """No linux.namespaces entry at all: the container shares every namespace of the runtime
+    (runtime-spec: a type not listed is inherited). Without a UTS or mount namespace of its
+    own it gets no hostname, masked or read-only paths (runc refuses those)."""
+    config["linux"]["namespaces"] = []
+    config.pop("hostname", None)
+    config["linux"]["maskedPaths"] = []
+    config["linux"]["readonlyPaths"] = []
+
+
 def drop_namespace(config: dict[str, Any], ns_type: str) -> None:
     config["linux"]["namespaces"] = [
         ns for ns in config["linux"]["namespaces"] if ns["type"] != ns_type
@@ -145,17 +155,19 @@ class Container:
     def delete(self, force: bool = False) -> subprocess.CompletedProcess[bytes]:
         return self.cmd("delete", *(["--force"] if force else []), self.id)
 
-    def wait_status(self, wanted: str, attempts: int = 200) -> dict[str, Any]:
-        """Poll `state` until status == wanted (reaping the init if it is our child)."""
-        st: dict[str, Any] = {}
-        for _ in range(attempts):
+    def wait_status(self, wanted: str, bound: float = 60.0) -> dict[str, Any]:
+        """Poll `state` until status == wanted (reaping the init if it is our child); the bound
+        is generous for a loaded machine, not a timing assertion."""
+        deadline = time.monotonic() + bound
+        while True:
             st = self.state()
             if st.get("status") == wanted:
                 return st
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.id} never reached {wanted!r}; last state {st}")
             if st.get("pid"):
                 self.reap(st["pid"], block=False)
             time.sleep(0.05)
-        raise AssertionError(f"{self.id} never reached {wanted!r}; last state {st}")
 
     def run_to_stopped(self) -> int:
         """create + start, wait for ``stopped`` and reap the init; returns its pid."""

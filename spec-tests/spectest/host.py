@@ -5,7 +5,10 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
+import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 # Every runtime call and container of the suite carries SPECTEST_MARK=<container id> in its
@@ -23,6 +26,13 @@ def become_subreaper() -> None:
     if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
         err = ctypes.get_errno()
         raise OSError(err, f"prctl(PR_SET_CHILD_SUBREAPER): {os.strerror(err)}")
+
+
+def last_listed(path: str) -> str:
+    """The highest number in a kernel list file ("0-3,5" -> "5"): e.g. a CPU that is online
+    (/sys/devices/system/cpu/online), whatever the machine's CPU count."""
+    last = Path(path).read_text().strip().split(",")[-1]
+    return last.rpartition("-")[2]
 
 
 def host_namespaces() -> dict[str, str]:
@@ -51,13 +61,18 @@ def remove_cgroup(cgroups_path: str, cid: str) -> None:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        for _ in range(50):
+        # The killed processes leave the cgroup asynchronously: rmdir is EBUSY until they have;
+        # a generous bound for a loaded machine.
+        deadline = time.monotonic() + 30
+        while True:
             try:
                 d.rmdir()
                 break
             except FileNotFoundError:
                 break
             except OSError:
+                if time.monotonic() > deadline:
+                    break
                 time.sleep(0.02)
 
 
@@ -123,3 +138,21 @@ def kill_marked(cid: str) -> None:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+@contextmanager
+def mount_namespace_holder() -> Iterator[str]:
+    """A process holding a new mount namespace (a private copy of ours) for a container to
+    join by path; yields that path. The holder is killed and reaped afterwards, by pid."""
+    holder = subprocess.Popen(["unshare", "-m", "--propagation", "private", "sh", "-c",
+                               "echo ready; exec sleep infinity"], stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout is not None
+        line = holder.stdout.readline()
+        assert line == b"ready\n", f"mount namespace holder failed to start: {line!r}"
+        yield f"/proc/{holder.pid}/ns/mnt"
+    finally:
+        holder.kill()
+        holder.wait()
+        if holder.stdout is not None:
+            holder.stdout.close()

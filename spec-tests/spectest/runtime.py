@@ -27,6 +27,16 @@ exec {crun} "$@"' crun "$@"
 """
 
 
+PRIVATE_MOUNT_NS_WRAPPER = """#!/bin/sh
+# {binary} in a private mount namespace of its own: for a container that shares the runtime's
+# mount namespace (no "mount" in linux.namespaces), whose mounts the runtime makes in its own
+# namespace. Each call appends "<mnt ns link> <arguments>" to {log}. unshare execs (no fork),
+# so the container init still ends up a child of whoever ran this script.
+exec unshare -m --propagation private sh -c \
+'echo "$(readlink /proc/self/ns/mnt) $*" >> {log}; exec {binary} "$@"' {name} "$@"
+"""
+
+
 @dataclass
 class Runtime:
     """One runtime binary plus its private --root."""
@@ -36,6 +46,28 @@ class Runtime:
     root: str
     # True when the binary runs in a mount namespace of its own (the crun wrapper)
     private_mount_ns: bool = False
+
+    def in_private_mount_ns(self) -> Runtime:
+        """This runtime (same --root) run through a wrapper that gives every call a private
+        mount namespace of its own, so nothing it mounts there reaches the caller's; the
+        namespace lives as long as a process in it (the container) does."""
+        wrapper = Path(self.root).parent / f"{self.name}-private-mntns"
+        log = f"{wrapper}.log"
+        wrapper.write_text(PRIVATE_MOUNT_NS_WRAPPER.format(binary=self.binary, log=log,
+                                                           name=self.name))
+        wrapper.chmod(0o755)
+        return Runtime(name=self.name, binary=str(wrapper), root=self.root,
+                       private_mount_ns=True)
+
+    def mount_ns_of_call(self, *args: str) -> str:
+        """The mount namespace link a wrapped call whose arguments end with ``args`` ran in
+        (see in_private_mount_ns)."""
+        log = Path(f"{self.binary}.log")
+        tail = " ".join(args)
+        found = [line.split(" ", 1)[0] for line in log.read_text().splitlines()
+                 if line.endswith(" " + tail)]
+        assert len(found) == 1, f"want one call ending with {tail!r} in {log}, got {found}"
+        return found[0]
 
     def argv(self, *args: str, global_flags: tuple[str, ...] = ()) -> list[str]:
         return [self.binary, "--root", self.root, *global_flags, *args]

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .bundle import drop_namespace, set_namespace
+from .bundle import drop_namespace, set_namespace, share_runtime_namespaces
 
 Config = dict[str, Any]
 PATHS = ("/proc/kcore", "/proc/keys", "/proc/acpi", "/sys/firmware", "/proc/sys",
@@ -19,6 +19,10 @@ SYSCTLS = ("kernel.hostname", "net.ipv4.ip_forward", "kernel.msgmax")
 class Scenario:
     name: str
     mutate: Callable[[Config, str], None]  # (config, host directory for binds)
+    # the runtime runs in a private mount namespace (the container shares the runtime's)
+    runtime_private_mount_ns: bool = False
+    # the container joins a fresh mount namespace (held by a process) by path
+    join_mount_ns: bool = False
 
     def apply(self, config: Config, hostdir: str) -> None:
         self.mutate(config, hostdir)
@@ -141,6 +145,10 @@ def _propagation(config: Config, hostdir: str) -> None:
     config["linux"]["rootfsPropagation"] = "private"
 
 
+def _no_namespaces(config: Config, hostdir: str) -> None:
+    share_runtime_namespaces(config)
+
+
 SCENARIOS = [Scenario(name, fn) for name, fn in [
     ("default", _nothing), ("user", _user), ("caps", _caps), ("no-caps", _no_caps),
     ("process", _process), ("writable-root", _writable_root), ("mounts", _mounts),
@@ -149,4 +157,7 @@ SCENARIOS = [Scenario(name, fn) for name, fn in [
     ("host-pid-net", _host_pid_net),
     ("rootfs-propagation", _propagation), ("seccomp", _seccomp),
     ("gid-tty-writable", _terminal_less_tty_devices),
-]]
+]] + [
+    Scenario("no-namespaces", _no_namespaces, runtime_private_mount_ns=True),
+    Scenario("join-mount-ns", _nothing, join_mount_ns=True),
+]

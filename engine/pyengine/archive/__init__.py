@@ -13,7 +13,7 @@ from pyengine.archive.errors import (
     UnsafeLayer,
     UnsupportedLayer,
 )
-from pyengine.archive.types import ApplyResult, Limits, WhiteoutMode
+from pyengine.archive.types import ApplyResult, Limits, Reader, WhiteoutMode
 from pyengine.archive.writer import diff, export_tar
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "DiskFull",
     "LayerTooLarge",
     "Limits",
+    "Reader",
     "UnsafeLayer",
     "UnsupportedLayer",
     "WhiteoutMode",

@@ -12,7 +12,6 @@ import os
 import stat
 from collections.abc import Sequence
 from pathlib import Path
-from typing import BinaryIO
 
 from pyengine.archive import tarreader as tr
 from pyengine.archive.decompress import ChunkSource
@@ -25,7 +24,7 @@ from pyengine.archive.errors import (
 )
 from pyengine.archive.lowers import LowerLayers
 from pyengine.archive.safefs import RootedDirs, normalize, proc_path, split
-from pyengine.archive.types import ApplyResult, Limits, WhiteoutMode
+from pyengine.archive.types import ApplyResult, Limits, Reader, WhiteoutMode
 
 WHITEOUT_PREFIX = b".wh."
 OPAQUE_MARKER = b".wh..wh..opq"
@@ -33,7 +32,7 @@ OVERLAY_OPAQUE_XATTR = "trusted.overlay.opaque"
 _CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
-def apply_layer(stream: BinaryIO, media_type: str | None, dest: Path, *,
+def apply_layer(stream: Reader, media_type: str | None, dest: Path, *,
                 whiteouts: WhiteoutMode = "overlay", limits: Limits | None = None,
                 lowers: Sequence[Path] | None = None) -> ApplyResult:
     """Extract a layer blob into `dest` and return its diff_id (sha256 of the plain tar).
@@ -401,9 +400,9 @@ class _Extractor:
             return
         if victim_path in self.created:
             return  # whiteouts hide lower layers, not this layer's own entries
-        parent_fd = self.dirs.dir_fd(parent, create=False)
-        if parent_fd is not None:
-            self.dirs.remove(parent_fd, victim)
+        existing_fd = self.dirs.dir_fd(parent, create=False)
+        if existing_fd is not None:  # no directory, nothing to hide
+            self.dirs.remove(existing_fd, victim)
 
     def _opaque(self, parent: bytes) -> None:
         parent_fd = self._parent_fd(parent)

@@ -15,14 +15,19 @@ import queue
 import threading
 import zlib
 from collections.abc import Iterator
-from typing import BinaryIO, Literal
+from typing import TYPE_CHECKING, Literal
 
 from pyengine.archive.errors import CorruptLayer, LayerTooLarge, UnsupportedLayer
+from pyengine.archive.types import Reader
 
-try:
-    from isal import isal_zlib as _inflate
-except ImportError:  # pragma: no cover - depends on the installation
-    _inflate = zlib  # type: ignore[no-redef]
+if TYPE_CHECKING:
+    # isal_zlib has zlib's API; checked as zlib (isal's own stub types `error` as an instance)
+    _inflate = zlib
+else:
+    try:
+        from isal import isal_zlib as _inflate
+    except ImportError:  # pragma: no cover - depends on the installation
+        _inflate = zlib
 
 Compression = Literal["gzip", "zstd", "none"]
 
@@ -69,7 +74,7 @@ def detect_compression(head: bytes) -> Compression:
 class _PrefixedStream:
     """A read-only stream that first returns already-read bytes, then the rest of `inner`."""
 
-    def __init__(self, prefix: bytes, inner: BinaryIO) -> None:
+    def __init__(self, prefix: bytes, inner: Reader) -> None:
         self._prefix = prefix
         self._inner = inner
 
@@ -204,7 +209,8 @@ def _zstd_chunks(src: _PrefixedStream) -> Iterator[bytes]:
             "apply layer: zstd layers need the 'zstandard' Python package") from exc
     frames = _ZstdFrames()
     reader = zstandard.ZstdDecompressor().stream_reader(
-        _FrameCheckedStream(src, frames), read_size=READ_SIZE, read_across_frames=True)
+        _FrameCheckedStream(src, frames),  # type: ignore[arg-type]  # it only calls read()
+        read_size=READ_SIZE, read_across_frames=True)
     while True:
         try:
             out = reader.read(CHUNK_SIZE)
@@ -227,8 +233,6 @@ def _plain_chunks(src: _PrefixedStream) -> Iterator[bytes]:
 
 _DECODERS = {"gzip": _gzip_chunks, "zstd": _zstd_chunks, "none": _plain_chunks}
 
-_EOF = object()
-
 
 class ChunkSource:
     """Uncompressed chunks of a layer, produced by a background thread.
@@ -237,14 +241,15 @@ class ChunkSource:
     `diff_id` and `size` describe the whole uncompressed stream.
     """
 
-    def __init__(self, stream: BinaryIO, media_type: str | None, max_bytes: int) -> None:
+    def __init__(self, stream: Reader, media_type: str | None, max_bytes: int) -> None:
         declared = compression_for_media_type(media_type)
         head = stream.read(4)
         # Like docker, trust the magic over the declared media type.
         self.compression: Compression = detect_compression(head) if head else (declared or "none")
         self._src = _PrefixedStream(head, stream)
         self._max_bytes = max_bytes
-        self._queue: queue.Queue[object] = queue.Queue(QUEUE_DEPTH)
+        # chunks, then None at the end or the producer's exception
+        self._queue: queue.Queue[bytes | BaseException | None] = queue.Queue(QUEUE_DEPTH)
         self._stop = threading.Event()
         self._hash = hashlib.sha256()
         self.size = 0
@@ -263,7 +268,7 @@ class ChunkSource:
     def diff_id(self) -> str:
         return "sha256:" + self._hash.hexdigest()
 
-    def _put(self, item: object) -> bool:
+    def _put(self, item: bytes | BaseException | None) -> bool:
         while not self._stop.is_set():
             try:
                 self._queue.put(item, timeout=0.1)
@@ -283,7 +288,7 @@ class ChunkSource:
                 self._hash.update(chunk)
                 if not self._put(chunk):
                     return
-            self._put(_EOF)
+            self._put(None)
         except BaseException as exc:  # handed over to the consumer thread
             self._put(exc)
 
@@ -292,13 +297,13 @@ class ChunkSource:
         if self._done:
             return b""
         item = self._queue.get()
-        if item is _EOF:
+        if item is None:
             self._done = True
             return b""
         if isinstance(item, BaseException):
             self._done = True
             raise item
-        return item  # type: ignore[return-value]
+        return item
 
     def drain(self) -> None:
         """Consume (and hash) the rest of the stream, e.g. the tar's trailing padding."""

@@ -127,6 +127,7 @@ class TarReader:
         self._buf = b""
         self._pos = 0
         self._unread_data = 0  # data (incl. padding) of the current entry not consumed yet
+        self._data_size = 0  # size of the current entry's data, until data() takes it
         self._global: dict[str, bytes] = {}
 
     # -- low level -------------------------------------------------------------------------

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 WhiteoutMode = Literal["overlay", "remove"]
 
 DEFAULT_MAX_BYTES = 64 << 30
 DEFAULT_MAX_FILES = 4_000_000
+
+
+class Reader(Protocol):
+    """A binary stream as the layer readers use it: `read` only (files, decompressors, wrappers
+    that count or hash)."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 @dataclass(frozen=True)

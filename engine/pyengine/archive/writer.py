@@ -7,35 +7,44 @@ Tars are PAX, entries sorted by name, hardlinks kept as links, xattrs as SCHILY.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import stat
 import tarfile
 import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import TYPE_CHECKING, BinaryIO, Literal
 
 from pyengine.archive.apply import OPAQUE_MARKER, OVERLAY_OPAQUE_XATTR, WHITEOUT_PREFIX
 from pyengine.archive.errors import ArchiveError
 from pyengine.archive.lowers import LowerLayers
 
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
+
 Compression = Literal["none", "gzip"]
 
 
-class _HashingWriter:
+class _HashingWriter(io.BufferedIOBase):
     """Counts and hashes the plain tar bytes, optionally gzip-compressing them into `out`."""
 
     def __init__(self, out: BinaryIO, compression: Compression) -> None:
+        super().__init__()
         self._out = out
         self._hash = hashlib.sha256()
         self._gzip = zlib.compressobj(6, zlib.DEFLATED, 31) if compression == "gzip" else None
         self.size = 0
 
-    def write(self, data: bytes) -> int:
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Buffer, /) -> int:
         self._hash.update(data)
-        self.size += len(data)
+        length = memoryview(data).nbytes
+        self.size += length
         self._out.write(self._gzip.compress(data) if self._gzip else data)
-        return len(data)
+        return length
 
     def finish(self) -> str:
         if self._gzip:

@@ -27,14 +27,27 @@ def _get(section: Mapping, name: str) -> object:
     return section.get(name, section.get(name.lower()))
 
 
+def _strings(section: Mapping, name: str) -> list[str]:
+    """A list-of-strings field (Entrypoint, Cmd, Env): absent or null is empty and a single
+    string is a list of one, as docker reads them."""
+    value = _get(section, name)
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return list(value)
+    raise InvalidContainerConfig(f"image config: {name} must be a list of strings")
+
+
 def process_args(section: Mapping, opts: ContainerOptions) -> list[str]:
     """Entrypoint + cmd with docker's override rules."""
     if opts.entrypoint is not None:
         entrypoint = list(opts.entrypoint)
         cmd = list(opts.cmd or [])
     else:
-        entrypoint = list(_get(section, "Entrypoint") or [])  # type: ignore[call-overload]
-        cmd = list(opts.cmd) if opts.cmd else list(_get(section, "Cmd") or [])  # type: ignore
+        entrypoint = _strings(section, "Entrypoint")
+        cmd = list(opts.cmd) if opts.cmd else _strings(section, "Cmd")
     args = entrypoint + cmd
     if not args:
         raise InvalidContainerConfig("create container: no command specified")
@@ -116,7 +129,7 @@ def build_config(image_config: Mapping, opts: ContainerOptions, rootfs: Path) ->
     hostname = opts.hostname or (opts.container_id[:12] if opts.container_id else "pyengine")
 
     env = merge_env([f"PATH={defaults.DEFAULT_PATH}", f"HOSTNAME={hostname}"],
-                    _get(section, "Env") or [],  # type: ignore[arg-type]
+                    _strings(section, "Env"),
                     opts.env)
     if opts.tty and "TERM" not in env:
         env["TERM"] = "xterm"

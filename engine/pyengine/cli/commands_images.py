@@ -295,10 +295,10 @@ def save(ctx: Context, args: argparse.Namespace) -> int:
             if os.path.exists(tmp):
                 os.unlink(tmp)
     else:
-        out = sys.stdout.buffer
+        stdout = sys.stdout.buffer
         for chunk in stream:
-            out.write(chunk.data)
-        out.flush()
+            stdout.write(chunk.data)
+        stdout.flush()
     return 0
 
 

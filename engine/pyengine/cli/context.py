@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from pyengine.cli.client import Client, TlsOptions
 from pyengine.cli.credentials import CredentialStore
+
+if TYPE_CHECKING:  # both imported when a command needs them
+    import grpc
+
+    from pyengine.api import common_pb2
 
 
 class CliError(Exception):
@@ -36,7 +41,7 @@ class Context:
         if self._client is not None:
             self._client.close()
 
-    def auth_for_host(self, host: str):  # type: ignore[no-untyped-def]
+    def auth_for_host(self, host: str) -> common_pb2.RegistryAuth | None:
         from pyengine.api import common_pb2
 
         found = self.credentials.get(host)
@@ -47,7 +52,7 @@ class Context:
             server_address=host, username=username, password=password, identity_token=token
         )
 
-    def auth_for(self, reference: str):  # type: ignore[no-untyped-def]
+    def auth_for(self, reference: str) -> common_pb2.RegistryAuth | None:
         """Stored credentials for the registry a reference points at (None if none)."""
         from pyengine import reference as refs
         from pyengine.errors import InvalidArgument
@@ -59,7 +64,7 @@ class Context:
         return self.auth_for_host(domain)
 
     @staticmethod
-    def is_connect_error(err) -> bool:  # type: ignore[no-untyped-def]
+    def is_connect_error(err: grpc.RpcError) -> bool:
         import grpc
 
         details = err.details() or "" if hasattr(err, "details") else ""

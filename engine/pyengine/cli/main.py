@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from typing import NoReturn
 
 from pyengine import __version__
 from pyengine.cli import commands_images as img
@@ -21,7 +22,9 @@ from pyengine.cli.output import FormatError
 USAGE_EXIT = 125
 
 # verb -> (help, argument builder); top-level shortcuts are docker's.
-IMAGE_VERBS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
+Builder = Callable[[argparse.ArgumentParser], None]
+
+IMAGE_VERBS: dict[str, tuple[str, Builder]] = {
     "ls": ("List images", img.add_images),
     "pull": ("Download an image from a registry", img.add_pull),
     "push": ("Upload an image to a registry", img.add_push),
@@ -35,7 +38,7 @@ IMAGE_VERBS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = 
                img.add_import),
     "prune": ("Remove unused images", img.add_prune),
 }
-TOP_VERBS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
+TOP_VERBS: dict[str, tuple[str, Builder]] = {
     "pull": IMAGE_VERBS["pull"],
     "push": IMAGE_VERBS["push"],
     "images": IMAGE_VERBS["ls"],
@@ -65,7 +68,7 @@ class UsageError(Exception):
 
 
 class Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         raise UsageError(message, self.prog)
 
 
@@ -97,7 +100,10 @@ def build_parser() -> Parser:
     return parser
 
 
-def _add(verbs, name: str, help_text: str, builder, aliases: list[str] | None = None) -> None:  # type: ignore[no-untyped-def]
+def _add(
+    verbs: argparse._SubParsersAction[Parser], name: str, help_text: str, builder: Builder,
+    aliases: list[str] | None = None,
+) -> None:
     sub = verbs.add_parser(name, help=help_text, description=help_text, aliases=aliases or [])
     builder(sub)
     sub.set_defaults(prog=sub.prog)

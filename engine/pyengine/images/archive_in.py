@@ -7,6 +7,7 @@ import posixpath
 import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from pyengine.content import BlobExists
 from pyengine.errors import DataLoss, InvalidArgument
@@ -14,6 +15,9 @@ from pyengine.images import mediatypes, naming
 from pyengine.images.compression import CHUNK
 from pyengine.images.unpack import LayerRef
 from pyengine.progress import ProgressChannel
+
+if TYPE_CHECKING:
+    from pyengine.images.service import ImageService
 
 MAX_JSON = 16 << 20
 
@@ -67,7 +71,7 @@ class _Archive:
         assert handle is not None
         return handle.read()
 
-    def json(self, name: str):  # type: ignore[no-untyped-def]
+    def json(self, name: str) -> Any:
         try:
             return json.loads(self.read(name))
         except json.JSONDecodeError as err:
@@ -77,7 +81,7 @@ class _Archive:
         self.tar.close()
 
 
-def load(service, path: Path, channel: ProgressChannel) -> LoadResult:  # type: ignore[no-untyped-def]
+def load(service: ImageService, path: Path, channel: ProgressChannel) -> LoadResult:
     """Load every image of the archive at `path`."""
     archive = _Archive(path)
     try:
@@ -91,7 +95,9 @@ def load(service, path: Path, channel: ProgressChannel) -> LoadResult:  # type: 
         archive.close()
 
 
-def _ingest(service, archive: _Archive, name: str, expected: str | None) -> tuple[str, int, bytes]:  # type: ignore[no-untyped-def]
+def _ingest(
+    service: ImageService, archive: _Archive, name: str, expected: str | None
+) -> tuple[str, int, bytes]:
     """Copy one archive member into the content store; return (digest, size, first bytes)."""
     member = archive.member(name)
     handle = archive.tar.extractfile(member)
@@ -119,7 +125,7 @@ def _ingest(service, archive: _Archive, name: str, expected: str | None) -> tupl
     return expected, member.size, head
 
 
-def _record(service, lease_id: str, config_digest: str, manifest: dict,  # type: ignore[no-untyped-def]
+def _record(service: ImageService, lease_id: str, config_digest: str, manifest: dict,
             layers: list[LayerRef], names: list[str], channel: ProgressChannel) -> str:
     manifest_bytes = json.dumps(manifest, separators=(",", ":")).encode()
     manifest_digest = service.content.write_blob(manifest_bytes)
@@ -132,7 +138,9 @@ def _record(service, lease_id: str, config_digest: str, manifest: dict,  # type:
     return record.id
 
 
-def _load_docker(service, archive: _Archive, lease_id: str, channel: ProgressChannel) -> LoadResult:  # type: ignore[no-untyped-def]
+def _load_docker(
+    service: ImageService, archive: _Archive, lease_id: str, channel: ProgressChannel
+) -> LoadResult:
     entries = archive.json("manifest.json")
     if not isinstance(entries, list):
         raise InvalidArgument("load: manifest.json must be a list")
@@ -140,7 +148,7 @@ def _load_docker(service, archive: _Archive, lease_id: str, channel: ProgressCha
     for entry in entries:
         config_bytes = archive.read(entry["Config"])
         config_digest = service.content.write_blob(config_bytes)
-        layers = []
+        layers: list[LayerRef] = []
         for layer_path in entry.get("Layers") or []:
             digest, size, head = _ingest(service, archive, layer_path, None)
             layers.append(LayerRef(digest, mediatypes.layer_type_for(head), size))
@@ -161,7 +169,9 @@ def _load_docker(service, archive: _Archive, lease_id: str, channel: ProgressCha
     return result
 
 
-def _load_oci(service, archive: _Archive, lease_id: str, channel: ProgressChannel) -> LoadResult:  # type: ignore[no-untyped-def]
+def _load_oci(
+    service: ImageService, archive: _Archive, lease_id: str, channel: ProgressChannel
+) -> LoadResult:
     index = archive.json("index.json")
     result = LoadResult()
     for desc in index.get("manifests") or []:
@@ -177,13 +187,13 @@ def _load_oci(service, archive: _Archive, lease_id: str, channel: ProgressChanne
     return result
 
 
-def _blob(service, archive: _Archive, digest: str) -> bytes:  # type: ignore[no-untyped-def]
+def _blob(service: ImageService, archive: _Archive, digest: str) -> bytes:
     data = archive.read(f"blobs/{digest.replace(':', '/', 1)}")
     service.content.write_blob(data, digest)
     return data
 
 
-def _load_oci_manifest(service, archive: _Archive, desc: dict, lease_id: str,  # type: ignore[no-untyped-def]
+def _load_oci_manifest(service: ImageService, archive: _Archive, desc: dict, lease_id: str,
                        channel: ProgressChannel, name: str) -> str:
     from pyengine.registry.descriptor import Descriptor, host, select_platform
 
@@ -198,7 +208,7 @@ def _load_oci_manifest(service, archive: _Archive, desc: dict, lease_id: str,  #
         raise InvalidArgument(f"load: unsupported manifest media type {media_type!r}")
     config_digest = doc["config"]["digest"]
     _blob(service, archive, config_digest)
-    layers = []
+    layers: list[LayerRef] = []
     for layer in doc.get("layers") or []:
         path = f"blobs/{layer['digest'].replace(':', '/', 1)}"
         digest, size, _ = _ingest(service, archive, path, layer["digest"])

@@ -15,12 +15,18 @@ import json
 import shutil
 import tarfile
 import tempfile
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from pyengine.errors import InvalidArgument
 from pyengine.images import mediatypes, naming
 from pyengine.images.compression import CHUNK, decompressed
 from pyengine.store import ImageRecord
+
+if TYPE_CHECKING:
+    from pyengine.images.service import ImageService
+
+# image id -> (its record, the names the caller gave for it)
+Chosen = dict[str, tuple[ImageRecord, list[str]]]
 
 FORMATS = ("docker", "oci")
 LAYOUT = b'{"imageLayoutVersion":"1.0.0"}'
@@ -29,7 +35,7 @@ LAYOUT = b'{"imageLayoutVersion":"1.0.0"}'
 class _Writer:
     """Adds members to a streaming tar, each blob once."""
 
-    def __init__(self, out: BinaryIO) -> None:
+    def __init__(self, out: io.BufferedIOBase) -> None:
         self.tar = tarfile.open(  # noqa: SIM115 - closed by close()
             fileobj=out, mode="w|", format=tarfile.PAX_FORMAT
         )
@@ -71,23 +77,22 @@ def blob_path(digest: str) -> str:
     return f"blobs/{alg}/{hex_}"
 
 
-def _canonical(doc: dict) -> bytes:
+def _canonical(doc: object) -> bytes:
     return json.dumps(doc, separators=(",", ":"), sort_keys=False).encode()
 
 
 def save(
-    service,  # pyengine.images.service.ImageService
+    service: ImageService,
     references: list[str],
     fmt: str,
-    out: BinaryIO,
+    out: io.BufferedIOBase,
 ) -> None:
     """Write the images named by `references` to `out` as one tar archive."""
     if fmt not in FORMATS:
         raise InvalidArgument(f"save: unknown format {fmt!r}: use docker or oci")
     if not references:
         raise InvalidArgument("save: at least one image is required")
-    # image id -> (record, names given for it)
-    chosen: dict[str, tuple[ImageRecord, list[str]]] = {}
+    chosen: Chosen = {}
     for text in references:
         image = service.resolve_local(text)
         names = chosen.setdefault(image.id, (image, []))[1]
@@ -107,8 +112,8 @@ def save(
         writer.close()
 
 
-def _save_oci(service, chosen: dict, writer: _Writer) -> None:  # type: ignore[no-untyped-def]
-    entries = []
+def _save_oci(service: ImageService, chosen: Chosen, writer: _Writer) -> None:
+    entries: list[dict[str, object]] = []
     for image, names in chosen.values():
         manifest_bytes = service.content.read_bytes(image.manifest_digest)
         manifest = json.loads(manifest_bytes)
@@ -135,16 +140,17 @@ def _save_oci(service, chosen: dict, writer: _Writer) -> None:  # type: ignore[n
     writer.add_bytes("index.json", _canonical(index))
 
 
-def _save_docker(service, chosen: dict, writer: _Writer) -> None:  # type: ignore[no-untyped-def]
-    manifest_json = []
+def _save_docker(service: ImageService, chosen: Chosen, writer: _Writer) -> None:
+    manifest_json: list[dict[str, object]] = []
     repositories: dict[str, dict[str, str]] = {}
-    index_entries = []
+    index_entries: list[dict[str, object]] = []
     for image, names in chosen.values():
         config_bytes = service.content.read_bytes(image.id)
         writer.add_bytes(blob_path(image.id), config_bytes)
         manifest = json.loads(service.content.read_bytes(image.manifest_digest))
         diff_ids = json.loads(config_bytes)["rootfs"]["diff_ids"]
-        layer_paths, oci_layers = [], []
+        layer_paths: list[str] = []
+        oci_layers: list[dict[str, object]] = []
         for layer, diff_id in zip(manifest["layers"], diff_ids, strict=True):
             size = _add_uncompressed_layer(service, writer, layer, diff_id)
             layer_paths.append(blob_path(diff_id))
@@ -178,12 +184,14 @@ def _save_docker(service, chosen: dict, writer: _Writer) -> None:  # type: ignor
     writer.add_bytes("index.json", _canonical(
         {"schemaVersion": 2, "mediaType": mediatypes.OCI_INDEX, "manifests": index_entries}
     ))
-    writer.add_bytes("manifest.json", _canonical(manifest_json))  # type: ignore[arg-type]
+    writer.add_bytes("manifest.json", _canonical(manifest_json))
     if repositories:
         writer.add_bytes("repositories", _canonical(repositories))
 
 
-def _add_uncompressed_layer(service, writer: _Writer, layer: dict, diff_id: str) -> int:  # type: ignore[no-untyped-def]
+def _add_uncompressed_layer(
+    service: ImageService, writer: _Writer, layer: dict, diff_id: str
+) -> int:
     name = blob_path(diff_id)
     with service.content.open(layer["digest"]) as raw:
         head = raw.read(8)

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from pyengine.errors import EngineError, NotFound
 from pyengine.store import MetadataStore
+
+if TYPE_CHECKING:
+    from pyengine.content import BlobInfo, ContentStore
+    from pyengine.snapshots import Info, Snapshotter
 
 log = logging.getLogger("pyengine.gc")
 
@@ -18,11 +23,6 @@ class GcResult:
     blobs: list[str] = field(default_factory=list)
     snapshots: list[str] = field(default_factory=list)
     bytes_freed: int = 0
-
-
-def _kind(info) -> str:  # type: ignore[no-untyped-def]
-    kind = getattr(info, "kind", "committed")
-    return str(getattr(kind, "value", kind)).lower()
 
 
 def referenced_chains(meta: MetadataStore) -> set[str]:
@@ -37,22 +37,23 @@ def referenced_chains(meta: MetadataStore) -> set[str]:
     return needed
 
 
-def unreferenced(meta: MetadataStore, content, snapshotter) -> tuple[list, list]:  # type: ignore[no-untyped-def]
+def unreferenced(
+    meta: MetadataStore, content: ContentStore, snapshotter: Snapshotter
+) -> tuple[list[BlobInfo], list[Info]]:
     """(blob infos, snapshot infos) that a collection would delete right now."""
     keep_blobs = meta.image_blobs() | meta.leased("content")
     blobs = [info for info in content.walk() if str(info.digest) not in keep_blobs]
     keep_snaps = referenced_chains(meta) | meta.leased("snapshot")
-    snaps = []
+    snaps: list[Info] = []
     for info in snapshotter.walk():
         if info.name in keep_snaps:
             continue
-        kind = _kind(info)
-        if kind == "committed" or info.name.startswith(EXTRACT_PREFIX):
+        if info.kind == "committed" or info.name.startswith(EXTRACT_PREFIX):
             snaps.append(info)
     return blobs, snaps
 
 
-def collect(meta: MetadataStore, content, snapshotter) -> GcResult:  # type: ignore[no-untyped-def]
+def collect(meta: MetadataStore, content: ContentStore, snapshotter: Snapshotter) -> GcResult:
     """Delete unreferenced blobs and snapshots (children before parents). Caller excludes
     concurrent transfers."""
     result = GcResult()

@@ -9,6 +9,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pyengine.content import BlobExists
 from pyengine.errors import InvalidArgument
@@ -16,6 +17,9 @@ from pyengine.images import mediatypes, naming
 from pyengine.images.compression import CHUNK, decompressed, digest_stream
 from pyengine.images.unpack import LayerRef
 from pyengine.progress import ProgressChannel
+
+if TYPE_CHECKING:
+    from pyengine.images.service import ImageService
 
 CHANGE_KEYS = ("CMD", "ENTRYPOINT", "ENV", "WORKDIR", "USER", "LABEL", "EXPOSE", "VOLUME",
                "STOPSIGNAL")
@@ -104,8 +108,8 @@ def apply_changes(config: dict, changes: tuple[str, ...] | list[str]) -> dict:
     return cfg
 
 
-def import_image(  # type: ignore[no-untyped-def]
-    service, path: Path, opts: ImportOptions, channel: ProgressChannel
+def import_image(
+    service: ImageService, path: Path, opts: ImportOptions, channel: ProgressChannel
 ) -> tuple[str, str]:
     """Import the tarball spooled at `path`; return (image id, fully qualified name or "")."""
     from pyengine.registry.descriptor import host

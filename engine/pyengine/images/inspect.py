@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from pyengine.images import naming
@@ -86,9 +87,22 @@ def inspect_document(
     return doc
 
 
+@dataclass
+class HistoryRow:
+    """One step of `docker history`: the image ID on the newest row, "<missing>" on the others."""
+
+    id: str
+    created: int
+    created_by: str
+    size: int
+    comment: str
+    empty_layer: bool
+    tags: list[str] = field(default_factory=list)
+
+
 def history_entries(
     image: ImageRecord, config: dict, layer_sizes: dict[str, int], tags: list[str]
-) -> list[dict]:
+) -> list[HistoryRow]:
     """History rows, newest first, each with the size of the layer it produced."""
     diff_ids = list(config.get("rootfs", {}).get("diff_ids", []))
     history = list(config.get("history") or [])
@@ -102,17 +116,16 @@ def history_entries(
         if not empty and layer_index < len(diff_ids):
             size = layer_sizes.get(diff_ids[layer_index], 0)
             layer_index += 1
-        rows.append({
-            "id": "<missing>",
-            "created": parse_time(str(entry.get("created", ""))),
-            "created_by": str(entry.get("created_by", "")),
-            "size": size,
-            "comment": str(entry.get("comment", "")),
-            "tags": [],
-            "empty_layer": empty,
-        })
+        rows.append(HistoryRow(
+            id="<missing>",
+            created=parse_time(str(entry.get("created", ""))),
+            created_by=str(entry.get("created_by", "")),
+            size=size,
+            comment=str(entry.get("comment", "")),
+            empty_layer=empty,
+        ))
     rows.reverse()
     if rows:
-        rows[0]["id"] = image.id
-        rows[0]["tags"] = tags
+        rows[0].id = image.id
+        rows[0].tags = tags
     return rows

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from pyengine import archive
 from pyengine.config import DaemonConfig
@@ -24,6 +25,15 @@ from pyengine.images.unpack import LayerRef, Unpacked, Unpacker
 from pyengine.progress import Cancelled, ProgressChannel
 from pyengine.store import ImageRecord, MetadataStore
 from pyengine.store.db import now_rfc3339
+
+if TYPE_CHECKING:  # the registry client and inspect are imported when a call needs them
+    from pyengine.content import ContentStore
+    from pyengine.images.inspect import HistoryRow
+    from pyengine.reference import Reference
+    from pyengine.registry import PullResult, RegistryClient
+    from pyengine.registry.descriptor import Platform
+    from pyengine.registry.progress import ProgressEvent
+    from pyengine.snapshots import Snapshotter
 
 log = logging.getLogger("pyengine.images")
 
@@ -63,6 +73,29 @@ class ImageRow:
     repo_digests: list[str]
 
 
+@dataclass(frozen=True)
+class ImageUsage:
+    """One image's line of `system df -v`."""
+
+    id: str
+    repo_tags: list[str]
+    created: str  # RFC 3339, as in the image config
+    size: int
+    shared_size: int  # bytes of its layers that other images use too
+
+
+@dataclass(frozen=True)
+class DiskUsage:
+    """What `system df` reports: per-image sizes and the stores' totals."""
+
+    images: list[ImageUsage]
+    layers_size: int
+    content_size: int
+    reclaimable: int
+    unreferenced_blobs: int
+    unreferenced_snapshots: int
+
+
 class ImageService:
     """Local images and registry transfers."""
 
@@ -70,8 +103,8 @@ class ImageService:
         self,
         config: DaemonConfig,
         meta: MetadataStore,
-        content,  # pyengine.content.ContentStore
-        snapshotter,  # pyengine.snapshots.Snapshotter
+        content: ContentStore,
+        snapshotter: Snapshotter,
     ) -> None:
         self.config = config
         self.meta = meta
@@ -140,7 +173,7 @@ class ImageService:
 
     # -- registry ---------------------------------------------------------------------------
 
-    def registry_client(self, auth: RegistryAuth | None):  # type: ignore[no-untyped-def]
+    def registry_client(self, auth: RegistryAuth | None) -> RegistryClient:
         from pyengine.registry import RegistryClient, RegistryConfig
 
         def credentials(host: str) -> tuple[str, str] | None:
@@ -152,7 +185,7 @@ class ImageService:
                 return (auth.username, auth.password)
             return None
 
-        mirrors = {}
+        mirrors: dict[str, list[str]] = {}
         if self.config.registry_mirrors:
             mirrors = {"docker.io": list(self.config.registry_mirrors)}
         return RegistryClient(
@@ -265,11 +298,11 @@ class ImageService:
             raise NotFound(f"An image does not exist locally with the tag: {naming.familiar(name)}")
         image = self.meta.image(record.image_id)
         channel.report("", f"The push refers to repository [{naming.repository(ref)}]")
-        def progress(event) -> None:  # type: ignore[no-untyped-def]
-            channel.report(event.id, event.action, int(event.current or 0), int(event.total or 0))
+        def progress(event: ProgressEvent) -> None:
+            channel.report(event.id, event.action, event.current, event.total)
 
         # other repositories of the same registry known to hold this image: offer mounts
-        mount_from = []
+        mount_from: list[str] = []
         for other in self.meta.names(image.id):
             other_repo = naming.split_name(other.name)[0]
             domain, _, path = other_repo.partition("/")
@@ -415,7 +448,7 @@ class ImageService:
             image, self.config_of(image), self.meta.names(image.id), self.config.storage_driver
         )
 
-    def history(self, text: str) -> list[dict]:
+    def history(self, text: str) -> list[HistoryRow]:
         from pyengine.images.inspect import history_entries
 
         image = self.resolve_local(text)
@@ -437,12 +470,13 @@ class ImageService:
             result = gc.collect(self.meta, self.content, self.snapshotter)
         return items, result.bytes_freed
 
-    def disk_usage(self) -> dict:
+    def disk_usage(self) -> DiskUsage:
         images = self.meta.images()
         users: dict[str, int] = {}
         chains: dict[str, list[str]] = {}
         for image in images:
-            chain, chain_id = [], image.chain_id
+            chain: list[str] = []
+            chain_id: str | None = image.chain_id
             while chain_id:
                 chain.append(chain_id)
                 record = self.meta.layer(chain_id)
@@ -450,35 +484,35 @@ class ImageService:
             chains[image.id] = chain
             for c in chain:
                 users[c] = users.get(c, 0) + 1
-        per_image = []
+        per_image: list[ImageUsage] = []
         for image in images:
             shared = 0
             for c in chains[image.id]:
                 record = self.meta.layer(c)
                 if record and users[c] > 1:
                     shared += record.size
-            per_image.append({
-                "id": image.id,
-                "repo_tags": [naming.familiar(n.name) for n in self.meta.names(image.id)
-                              if n.kind == "tag"],
-                "created": image.created,
-                "size": image.size,
-                "shared_size": shared,
-            })
+            per_image.append(ImageUsage(
+                id=image.id,
+                repo_tags=[naming.familiar(n.name) for n in self.meta.names(image.id)
+                           if n.kind == "tag"],
+                created=image.created,
+                size=image.size,
+                shared_size=shared,
+            ))
         layers_size = 0
-        for chain_id in users:
-            record = self.meta.layer(chain_id)
+        for used in users:
+            record = self.meta.layer(used)
             layers_size += record.size if record else 0
         content_size = sum(int(info.size) for info in self.content.walk())
         blobs, snaps = gc.unreferenced(self.meta, self.content, self.snapshotter)
-        return {
-            "images": per_image,
-            "layers_size": layers_size,
-            "content_size": content_size,
-            "reclaimable": layers_size + content_size,
-            "unreferenced_blobs": len(blobs),
-            "unreferenced_snapshots": len(snaps),
-        }
+        return DiskUsage(
+            images=per_image,
+            layers_size=layers_size,
+            content_size=content_size,
+            reclaimable=layers_size + content_size,
+            unreferenced_blobs=len(blobs),
+            unreferenced_snapshots=len(snaps),
+        )
 
     # -- registry queries -------------------------------------------------------------------
 
@@ -537,29 +571,37 @@ class _Download:
 
     POLL_SECONDS = 0.05
 
-    def __init__(self, service: ImageService, client, ref, platform, channel) -> None:  # type: ignore[no-untyped-def]
+    def __init__(
+        self,
+        service: ImageService,
+        client: RegistryClient,
+        ref: Reference,
+        platform: Platform | None,
+        channel: ProgressChannel,
+    ) -> None:
         self.content = service.content
         self.channel = channel
         self._stopping = threading.Event()
         self._arrived = threading.Event()
-        self._outcome: dict = {}
+        self._result: PullResult | None = None
+        self._error: BaseException | None = None
         workers = max(1, service.config.max_concurrent_downloads)
 
-        def progress(event) -> None:  # type: ignore[no-untyped-def]
+        def progress(event: ProgressEvent) -> None:
             if self._stopping.is_set():
                 raise Cancelled("pull stopped")
             if event.action in ("Download complete", "Already exists"):
                 self._arrived.set()
-            channel.report(event.id, event.action, int(event.current or 0), int(event.total or 0))
+            channel.report(event.id, event.action, event.current, event.total)
 
         def run() -> None:
             try:
-                self._outcome["result"] = client.pull(
+                self._result = client.pull(
                     ref, service.content, platform=platform, progress=progress,
                     max_workers=workers,
                 )
             except BaseException as err:
-                self._outcome["error"] = err
+                self._error = err
             finally:
                 self._arrived.set()
 
@@ -571,19 +613,20 @@ class _Download:
         while not self.content.exists(digest):
             self.channel.check()
             if not self._thread.is_alive():
-                if "error" in self._outcome:
-                    raise self._outcome["error"]
+                if self._error is not None:
+                    raise self._error
                 if not self.content.exists(digest):
                     raise DataLoss(f"pull: blob {digest} missing after the download finished")
                 return
             self._arrived.wait(self.POLL_SECONDS)
             self._arrived.clear()
 
-    def result(self):  # type: ignore[no-untyped-def]
+    def result(self) -> PullResult:
         self._thread.join()
-        if "error" in self._outcome:
-            raise self._outcome["error"]
-        return self._outcome["result"]
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None  # run() either set it or failed
+        return self._result
 
     def stop(self) -> None:
         """Make the fetch stop at its next progress report and wait for it."""

@@ -6,7 +6,7 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from pyengine import archive
 from pyengine.errors import AlreadyExists, DataLoss, NotFound
@@ -14,6 +14,10 @@ from pyengine.images.layers import chain_ids
 from pyengine.images.naming import short_id
 from pyengine.progress import ProgressChannel
 from pyengine.store import LayerRecord, MetadataStore
+
+if TYPE_CHECKING:
+    from pyengine.content import ContentStore
+    from pyengine.snapshots import Snapshotter
 
 REPORT_EVERY = 1 << 20
 
@@ -53,25 +57,17 @@ class CountingReader:
             self._channel.report(self._id, "Extracting", self._done, self._total)
         return data
 
-    def readinto(self, buf) -> int:  # type: ignore[no-untyped-def]
-        data = self.read(len(buf))
-        buf[: len(data)] = data
-        return len(data)
-
-    def readable(self) -> bool:
-        return True
-
 
 class Unpacker:
     """Turns layer blobs into committed snapshots named by chain ID."""
 
     def __init__(
         self,
-        content,  # pyengine.content.ContentStore
-        snapshotter,  # pyengine.snapshots.Snapshotter
+        content: ContentStore,
+        snapshotter: Snapshotter,
         meta: MetadataStore,
         *,
-        whiteouts: str,
+        whiteouts: archive.WhiteoutMode,
         limits: archive.Limits,
     ) -> None:
         self.content = content
@@ -161,7 +157,7 @@ class Unpacker:
             with self.content.open(layer.digest) as raw:
                 reader = CountingReader(raw, channel, layer_id, layer.size)
                 result = archive.apply_layer(
-                    reader,  # type: ignore[arg-type]
+                    reader,
                     layer.media_type,
                     self.snapshotter.upper_dir(key),
                     whiteouts=self.whiteouts,

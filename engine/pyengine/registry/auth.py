@@ -18,7 +18,7 @@ from urllib.parse import urlencode, urlsplit
 
 from pyengine.registry.config import Credentials, RegistryConfig
 from pyengine.registry.errors import AccessDenied, AuthenticationFailed, RegistryUnavailable
-from pyengine.registry.transport import CONNECTION_ERRORS, Transport, redact_url
+from pyengine.registry.transport import REQUEST_ERRORS, Transport, redact_url
 
 MIN_TOKEN_LIFETIME = 60.0
 #: Username docker stores with an identity (OAuth2 refresh) token instead of a password.
@@ -226,7 +226,7 @@ class Authenticator:
                 with self._transport.request(method, url, headers=headers, body=body) as response:
                     answer = response.read(1 << 20)
                     status = response.status
-            except (*CONNECTION_ERRORS, OSError, ValueError) as exc:
+            except REQUEST_ERRORS as exc:
                 if attempt == attempts - 1:
                     raise RegistryUnavailable(
                         f"token server {redact_url(realm)} for {host}: "

@@ -44,7 +44,14 @@ from pyengine.registry.errors import (
     UnsupportedMediaType,
 )
 from pyengine.registry.progress import ProgressCallback
-from pyengine.registry.transport import CONNECTION_ERRORS, Body, Response, Transport, redact_url
+from pyengine.registry.transport import (
+    NETWORK_ERRORS,
+    REQUEST_ERRORS,
+    Body,
+    Response,
+    Transport,
+    redact_url,
+)
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -212,7 +219,7 @@ class RegistryClient:
                 except ssl.SSLError as exc:
                     errors.append(f"{scheme}: {exc.reason or exc}")
                     break
-                except (*CONNECTION_ERRORS, OSError) as exc:
+                except NETWORK_ERRORS as exc:
                     if isinstance(exc, ConnectionRefusedError) or attempt == attempts - 1:
                         errors.append(f"{scheme}: {type(exc).__name__}: {exc}")
                         break
@@ -259,7 +266,7 @@ class RegistryClient:
                     send["Authorization"] = authorization
             try:
                 response = self.transport.request(method, url, send, body, body_length)
-            except (*CONNECTION_ERRORS, OSError) as exc:
+            except NETWORK_ERRORS as exc:
                 if retry and attempt < self.config.max_attempts - 1:
                     log.info("%s %s failed (%s), retrying", method, redact_url(url), exc)
                     self.backoff(attempt, None)
@@ -313,7 +320,7 @@ class RegistryClient:
             return
         try:
             body = response.read(64 * 1024) if response.status != 304 else b""
-        except (ValueError, *CONNECTION_ERRORS, OSError):
+        except REQUEST_ERRORS:
             body = b""
         response.close()
         codes, message = _error_codes(body)
@@ -359,7 +366,7 @@ class RegistryClient:
                 data = response.read(self.config.max_manifest_size)
             except ValueError as exc:
                 raise InvalidManifest(f"manifest for {what}: {exc}") from None
-            except (*CONNECTION_ERRORS, OSError) as exc:
+            except NETWORK_ERRORS as exc:
                 raise RegistryUnavailable(f"fetch manifest for {what}: {exc}") from None
             content_type = response.header("Content-Type")
             header_digest = response.header("Docker-Content-Digest")

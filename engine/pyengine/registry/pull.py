@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from urllib.parse import urlsplit
 
 from pyengine import reference as refs
@@ -66,7 +67,7 @@ def pull(
         fetcher.fetch(manifest.config, False)
         check_config_platform(store, manifest.config.digest, wanted, what)
     errors = run_parallel(
-        [lambda blob=blob: fetcher.fetch(blob, blob.digest in layer_ids) for blob in blobs],
+        [partial(fetcher.fetch, blob, blob.digest in layer_ids) for blob in blobs],
         max_workers,
         cancel,
     )

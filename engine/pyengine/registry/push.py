@@ -3,7 +3,9 @@ then manifests (children of an index before the index)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import BinaryIO
 
 from pyengine import reference as refs
 from pyengine.content import ContentStore
@@ -18,7 +20,7 @@ from pyengine.registry.errors import (
     RegistryUnavailable,
     UnsupportedMediaType,
 )
-from pyengine.registry.transport import Response, join_query
+from pyengine.registry.transport import Response, Upload, join_query
 
 
 def push(
@@ -188,10 +190,12 @@ class Pusher:
 
         return urljoin(response.url, location)
 
-    def _open_blob(self, digest: str, offset: int = 0, length: int | None = None):
+    def _open_blob(
+        self, digest: str, offset: int = 0, length: int | None = None
+    ) -> Callable[[], Upload]:
         path = self.store.path(digest)
 
-        def opener():
+        def opener() -> Upload:
             handle = open(path, "rb")  # noqa: SIM115 - closed by the transport
             handle.seek(offset)
             if length is None:
@@ -289,7 +293,7 @@ def _range_end(header: str | None, default: int) -> int:
 class _Window:
     """A read-only window of ``length`` bytes over an open file (one PATCH chunk)."""
 
-    def __init__(self, handle, length: int) -> None:
+    def __init__(self, handle: BinaryIO, length: int) -> None:
         self._handle = handle
         self._left = length
 

@@ -20,12 +20,12 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from pyengine.registry import _log as log
 from pyengine.registry.config import RegistryConfig
-from pyengine.registry.proxy import ProxySettings
+from pyengine.registry.proxy import Proxy, ProxySettings
 
 #: Errors after which a request may be retried on a fresh connection.
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
@@ -37,8 +37,24 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     TimeoutError,
     ssl.SSLEOFError,
 )
+#: Any failure of the connection or the peer (for `except`, which takes no starred tuple).
+NETWORK_ERRORS: tuple[type[BaseException], ...] = (*CONNECTION_ERRORS, OSError)
+#: The same plus ValueError, which http.client raises for a malformed request or a read on a
+#: response whose connection went away.
+REQUEST_ERRORS: tuple[type[BaseException], ...] = (*NETWORK_ERRORS, ValueError)
 
-Body = bytes | Callable[[], BinaryIO] | None
+
+
+class Upload(Protocol):
+    """A request body sent in blocks (an open file, or a window of one); closed once sent."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
+#: bytes, or a function opening the body afresh for each attempt
+Body = bytes | Callable[[], Upload] | None
 
 
 def redact_url(url: str) -> str:
@@ -62,11 +78,14 @@ class Origin:
 class Response:
     """A streaming HTTP response; ``close()`` returns its connection to the pool."""
 
-    def __init__(self, transport: Transport, origin: Origin, conn, raw, url: str) -> None:
+    def __init__(
+        self, transport: Transport, origin: Origin, conn: http.client.HTTPConnection,
+        raw: http.client.HTTPResponse, url: str,
+    ) -> None:
         self._transport = transport
         self._origin = origin
-        self._conn = conn
-        self._raw: http.client.HTTPResponse = raw
+        self._conn: http.client.HTTPConnection | None = conn
+        self._raw = raw
         self.url = url
         self.status: int = raw.status
         self.reason: str = raw.reason
@@ -107,7 +126,7 @@ class Response:
                 try:
                     self._raw.read()
                     reusable = not self._raw.will_close
-                except (*CONNECTION_ERRORS, OSError):
+                except NETWORK_ERRORS:
                     reusable = False
         else:
             reusable = not self._raw.will_close
@@ -122,6 +141,12 @@ class Response:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+class _PlainHTTPConnection(http.client.HTTPConnection):
+    """Plain HTTP; through a proxy its requests carry the absolute URI and Proxy-Authorization."""
+
+    proxy: Proxy | None = None
 
 
 class Transport:
@@ -187,11 +212,10 @@ class Transport:
                     tunnel_headers["Proxy-Authorization"] = proxy.authorization
                 conn.set_tunnel(origin.netloc, headers=tunnel_headers)
         elif origin.scheme == "http":
-            conn = http.client.HTTPConnection(address, timeout=timeout, blocksize=blocksize)
+            conn = _PlainHTTPConnection(address, timeout=timeout, blocksize=blocksize)
+            conn.proxy = proxy
         else:
             raise ValueError(f"unsupported URL scheme {origin.scheme!r}")
-        # Plain HTTP through a proxy: absolute-URI requests carrying Proxy-Authorization.
-        conn.pyengine_http_proxy = proxy if origin.scheme == "http" else None  # type: ignore[attr-defined]
         return conn
 
     def _acquire(self, origin: Origin) -> tuple[http.client.HTTPConnection, bool]:
@@ -216,6 +240,12 @@ class Transport:
             for conn in idle:
                 conn.close()
 
+    def _open(self, conn: http.client.HTTPConnection) -> None:
+        """Connect within the connect timeout; later reads wait up to the read timeout."""
+        conn.timeout = self.config.connect_timeout
+        conn.connect()
+        conn.sock.settimeout(self.config.read_timeout)
+
     def request(
         self,
         method: str,
@@ -234,7 +264,7 @@ class Transport:
         send_headers.update(headers or {})
         for attempt in range(2):
             conn, reused = self._acquire(origin)
-            payload: bytes | BinaryIO | None
+            payload: bytes | Upload | None
             payload = body() if callable(body) else body
             if payload is not None and body_length is not None:
                 send_headers["Content-Length"] = str(body_length)
@@ -242,7 +272,7 @@ class Transport:
                 send_headers["Content-Length"] = str(len(payload))
             elif method in ("POST", "PUT", "PATCH") and payload is None:
                 send_headers["Content-Length"] = "0"
-            proxy = getattr(conn, "pyengine_http_proxy", None)
+            proxy = conn.proxy if isinstance(conn, _PlainHTTPConnection) else None
             request_target = target
             if proxy is not None:
                 request_target = urlunsplit((parts.scheme, parts.netloc, target, "", ""))
@@ -250,9 +280,7 @@ class Transport:
                     send_headers["Proxy-Authorization"] = proxy.authorization
             try:
                 if conn.sock is None:
-                    conn.timeout = self.config.connect_timeout
-                    conn.connect()
-                    conn.sock.settimeout(self.config.read_timeout)
+                    self._open(conn)
                 conn.request(method, request_target, body=payload, headers=send_headers)
                 raw = conn.getresponse()
             except CONNECTION_ERRORS:
@@ -264,7 +292,7 @@ class Transport:
                 conn.close()
                 raise
             finally:
-                if payload is not None and hasattr(payload, "close"):
+                if payload is not None and not isinstance(payload, bytes):
                     payload.close()
             log.debug("%s %s -> %d", method, redact_url(url), raw.status)
             return Response(self, origin, conn, raw, url)

@@ -7,7 +7,7 @@ import functools
 import logging
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TypeVar
 
 import grpc
 
@@ -56,11 +56,18 @@ def _ms(started: float) -> int:
     return int((time.monotonic() - started) * 1000)
 
 
-def unary(method: Callable[..., Any]) -> Callable[..., Any]:
+Servicer = TypeVar("Servicer")
+Request = TypeVar("Request")
+Response = TypeVar("Response")
+
+
+def unary(
+    method: Callable[[Servicer, Request, grpc.ServicerContext], Response],
+) -> Callable[[Servicer, Request, grpc.ServicerContext], Response]:
     """Wrap a unary (or client-streaming) handler: log it and map its errors."""
 
     @functools.wraps(method)
-    def wrapper(self: Any, request: Any, context: grpc.ServicerContext) -> Any:
+    def wrapper(self: Servicer, request: Request, context: grpc.ServicerContext) -> Response:
         started = time.monotonic()
         name = method.__name__
         try:
@@ -74,11 +81,15 @@ def unary(method: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def streaming(method: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
+def streaming(
+    method: Callable[[Servicer, Request, grpc.ServicerContext], Iterator[Response]],
+) -> Callable[[Servicer, Request, grpc.ServicerContext], Iterator[Response]]:
     """Wrap a server-streaming handler: log it and map errors raised while streaming."""
 
     @functools.wraps(method)
-    def wrapper(self: Any, request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+    def wrapper(
+        self: Servicer, request: Request, context: grpc.ServicerContext
+    ) -> Iterator[Response]:
         started = time.monotonic()
         name = method.__name__
         try:

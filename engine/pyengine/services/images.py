@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import grpc
 
@@ -11,7 +11,8 @@ from pyengine.api import common_pb2, images_pb2, images_pb2_grpc
 from pyengine.errors import InvalidArgument
 from pyengine.images import archive_in, archive_out, importer
 from pyengine.images.inspect import parse_time
-from pyengine.images.service import ImageService, RegistryAuth
+from pyengine.images.service import ImageService, RegistryAuth, RemoveItem
+from pyengine.progress import NullChannel, ProgressChannel
 from pyengine.services.errors import streaming, unary
 from pyengine.services.jobs import Jobs
 from pyengine.services.streams import ChunkPipe, spool
@@ -29,7 +30,7 @@ def platform_text(msg: common_pb2.Platform) -> str:
     return "/".join(p for p in (msg.os, msg.architecture, msg.variant) if p)
 
 
-def _items(items) -> list[images_pb2.RemoveItem]:  # type: ignore[no-untyped-def]
+def _items(items: Iterable[RemoveItem]) -> list[images_pb2.RemoveItem]:
     return [images_pb2.RemoveItem(untagged=i.untagged, deleted=i.deleted) for i in items]
 
 
@@ -38,7 +39,9 @@ class ImagesServicer(images_pb2_grpc.ImagesServiceServicer):
         self.service = service
         self.jobs = jobs
 
-    def _progress(self, context, job) -> Iterator[common_pb2.Progress]:  # type: ignore[no-untyped-def]
+    def _progress(
+        self, context: grpc.ServicerContext, job: Callable[[ProgressChannel], None]
+    ) -> Iterator[common_pb2.Progress]:
         channel = self.jobs.open(context)
         try:
             for report in channel.run(job):
@@ -50,11 +53,13 @@ class ImagesServicer(images_pb2_grpc.ImagesServiceServicer):
             self.jobs.close(channel)
 
     @streaming
-    def Pull(self, request, context):  # type: ignore[no-untyped-def]
+    def Pull(
+        self, request: images_pb2.PullRequest, context: grpc.ServicerContext
+    ) -> Iterator[common_pb2.Progress]:
         if not request.reference:
             raise InvalidArgument("pull: an image reference is required")
 
-        def job(channel) -> None:  # type: ignore[no-untyped-def]
+        def job(channel: ProgressChannel) -> None:
             name = self.service.pull(
                 request.reference,
                 channel,
@@ -66,15 +71,19 @@ class ImagesServicer(images_pb2_grpc.ImagesServiceServicer):
         yield from self._progress(context, job)
 
     @streaming
-    def Push(self, request, context):  # type: ignore[no-untyped-def]
-        def job(channel) -> None:  # type: ignore[no-untyped-def]
+    def Push(
+        self, request: images_pb2.PushRequest, context: grpc.ServicerContext
+    ) -> Iterator[common_pb2.Progress]:
+        def job(channel: ProgressChannel) -> None:
             digest = self.service.push(request.reference, channel, auth=auth_from(request.auth))
             channel.finish(digest)
 
         yield from self._progress(context, job)
 
     @unary
-    def List(self, request, context):  # type: ignore[no-untyped-def]
+    def List(
+        self, request: images_pb2.ListImagesRequest, context: grpc.ServicerContext
+    ) -> images_pb2.ListImagesResponse:
         dangling = request.dangling if request.HasField("dangling") else None
         rows = self.service.rows(dangling=dangling, repo_filter=request.reference_filter)
         out = []
@@ -96,26 +105,42 @@ class ImagesServicer(images_pb2_grpc.ImagesServiceServicer):
         return images_pb2.ListImagesResponse(images=out)
 
     @unary
-    def Inspect(self, request, context):  # type: ignore[no-untyped-def]
+    def Inspect(
+        self, request: images_pb2.InspectImageRequest, context: grpc.ServicerContext
+    ) -> images_pb2.InspectImageResponse:
         doc = self.service.inspect(request.reference)
         return images_pb2.InspectImageResponse(json=json.dumps(doc))
 
     @unary
-    def History(self, request, context):  # type: ignore[no-untyped-def]
-        entries = [images_pb2.HistoryEntry(**e) for e in self.service.history(request.reference)]
+    def History(
+        self, request: images_pb2.ImageHistoryRequest, context: grpc.ServicerContext
+    ) -> images_pb2.ImageHistoryResponse:
+        entries = [
+            images_pb2.HistoryEntry(
+                id=row.id, created=row.created, created_by=row.created_by, size=row.size,
+                comment=row.comment, tags=row.tags, empty_layer=row.empty_layer,
+            )
+            for row in self.service.history(request.reference)
+        ]
         return images_pb2.ImageHistoryResponse(entries=entries)
 
     @unary
-    def Tag(self, request, context):  # type: ignore[no-untyped-def]
+    def Tag(
+        self, request: images_pb2.TagImageRequest, context: grpc.ServicerContext
+    ) -> images_pb2.TagImageResponse:
         return images_pb2.TagImageResponse(name=self.service.tag(request.source, request.target))
 
     @unary
-    def Remove(self, request, context):  # type: ignore[no-untyped-def]
+    def Remove(
+        self, request: images_pb2.RemoveImageRequest, context: grpc.ServicerContext
+    ) -> images_pb2.RemoveImageResponse:
         items = self.service.remove(request.reference, force=request.force)
         return images_pb2.RemoveImageResponse(items=_items(items))
 
     @streaming
-    def Save(self, request, context):  # type: ignore[no-untyped-def]
+    def Save(
+        self, request: images_pb2.SaveImagesRequest, context: grpc.ServicerContext
+    ) -> Iterator[common_pb2.DataChunk]:
         refs = list(request.references)
         fmt = request.format or "docker"
         for ref in refs:  # fail before streaming starts when an image is unknown
@@ -128,19 +153,25 @@ class ImagesServicer(images_pb2_grpc.ImagesServiceServicer):
             yield common_pb2.DataChunk(data=chunk)
 
     @unary
-    def Load(self, request_iterator, context):  # type: ignore[no-untyped-def]
+    def Load(
+        self, request_iterator: Iterator[images_pb2.LoadImagesRequest],
+        context: grpc.ServicerContext,
+    ) -> images_pb2.LoadImagesResponse:
         chunks = (m.data for m in request_iterator if m.WhichOneof("part") == "data")
         path = spool(chunks, self.service.tmp_dir, MAX_UPLOAD)
         channel = self.jobs.open(context)
         try:
-            result = archive_in.load(self.service, path, _Quiet(channel))
+            result = archive_in.load(self.service, path, _quiet(channel))
         finally:
             self.jobs.close(channel)
             path.unlink(missing_ok=True)
         return images_pb2.LoadImagesResponse(loaded=result.loaded, image_ids=result.image_ids)
 
     @unary
-    def Import(self, request_iterator, context):  # type: ignore[no-untyped-def]
+    def Import(
+        self, request_iterator: Iterator[images_pb2.ImportImageRequest],
+        context: grpc.ServicerContext,
+    ) -> images_pb2.ImportImageResponse:
         first = next(request_iterator, None)
         if first is None or first.WhichOneof("part") != "header":
             raise InvalidArgument("import: the first message must carry the header")
@@ -157,19 +188,23 @@ class ImagesServicer(images_pb2_grpc.ImagesServiceServicer):
         )
         channel = self.jobs.open(context)
         try:
-            image_id, name = importer.import_image(self.service, path, opts, _Quiet(channel))
+            image_id, name = importer.import_image(self.service, path, opts, _quiet(channel))
         finally:
             self.jobs.close(channel)
             path.unlink(missing_ok=True)
         return images_pb2.ImportImageResponse(id=image_id, name=name)
 
     @unary
-    def Prune(self, request, context):  # type: ignore[no-untyped-def]
+    def Prune(
+        self, request: images_pb2.PruneImagesRequest, context: grpc.ServicerContext
+    ) -> images_pb2.PruneImagesResponse:
         items, freed = self.service.prune(all_images=request.all)
         return images_pb2.PruneImagesResponse(items=_items(items), space_reclaimed=freed)
 
     @unary
-    def Search(self, request, context):  # type: ignore[no-untyped-def]
+    def Search(
+        self, request: images_pb2.SearchImagesRequest, context: grpc.ServicerContext
+    ) -> images_pb2.SearchImagesResponse:
         names = self.service.search(
             request.term,
             registry=request.registry,
@@ -181,17 +216,9 @@ class ImagesServicer(images_pb2_grpc.ImagesServiceServicer):
         )
 
 
-class _Quiet:
-    """A progress channel view that drops reports but keeps cancellation."""
-
-    def __init__(self, channel) -> None:  # type: ignore[no-untyped-def]
-        self._channel = channel
-
-    def report(self, id: str, status: str, current: int = 0, total: int = 0) -> None:
-        self._channel.check()
-
-    def check(self) -> None:
-        self._channel.check()
+def _quiet(channel: ProgressChannel) -> NullChannel:
+    """A view of `channel` that drops reports but is cancelled with it."""
+    return NullChannel(channel.cancel_event)
 
 
 def add_to_server(server: grpc.Server, service: ImageService, jobs: Jobs) -> None:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 from pyengine.progress import ProgressChannel
+
+if TYPE_CHECKING:
+    import grpc
 
 
 class Jobs:
@@ -15,7 +19,7 @@ class Jobs:
         self._channels: set[ProgressChannel] = set()
         self.stopping = threading.Event()
 
-    def open(self, context) -> ProgressChannel:  # type: ignore[no-untyped-def]
+    def open(self, context: grpc.RpcContext | None) -> ProgressChannel:
         """A channel cancelled when the client goes away or the daemon stops."""
         channel = ProgressChannel()
         if context is not None:

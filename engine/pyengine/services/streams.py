@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import os
 import queue
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 
 from pyengine.errors import InvalidArgument
 from pyengine.progress import Cancelled
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
 
 CHUNK = 1 << 20
 _END = object()
@@ -34,22 +38,27 @@ def spool(chunks: Iterable[bytes], directory: Path, limit: int) -> Path:
     return Path(name)
 
 
-class ChunkPipe:
-    """A write-only file object whose data comes out of `chunks()` in a reader thread."""
+class ChunkPipe(io.BufferedIOBase):
+    """A write-only file object whose data comes out of `run()` in the reader's thread."""
 
     def __init__(self) -> None:
+        super().__init__()
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=8)
         self._buffer = bytearray()
         self.cancelled = threading.Event()
 
-    def write(self, data: bytes) -> int:
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Buffer, /) -> int:
         if self.cancelled.is_set():
             raise Cancelled("the reader went away")
-        self._buffer += data
+        view = memoryview(data)
+        self._buffer += view
         while len(self._buffer) >= CHUNK:
             self._put(bytes(self._buffer[:CHUNK]))
             del self._buffer[:CHUNK]
-        return len(data)
+        return view.nbytes
 
     def _put(self, item: Any) -> None:
         while True:
@@ -64,13 +73,13 @@ class ChunkPipe:
     def flush(self) -> None:
         pass
 
-    def run(self, job: Callable[[BinaryIO], None]) -> Iterator[bytes]:
+    def run(self, job: Callable[[ChunkPipe], None]) -> Iterator[bytes]:
         """Run `job(self)` in a thread; yield what it writes; re-raise its error."""
         outcome: dict[str, BaseException] = {}
 
         def target() -> None:
             try:
-                job(self)  # type: ignore[arg-type]
+                job(self)
                 if self._buffer:
                     self._put(bytes(self._buffer))
             except BaseException as err:

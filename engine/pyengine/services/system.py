@@ -39,11 +39,15 @@ class SystemServicer(system_pb2_grpc.SystemServiceServicer):
         self.service = service
 
     @unary
-    def Ping(self, request, context):  # type: ignore[no-untyped-def]
+    def Ping(
+        self, request: system_pb2.PingRequest, context: grpc.ServicerContext
+    ) -> system_pb2.PingResponse:
         return system_pb2.PingResponse(api_version=API_VERSION)
 
     @unary
-    def Version(self, request, context):  # type: ignore[no-untyped-def]
+    def Version(
+        self, request: system_pb2.VersionRequest, context: grpc.ServicerContext
+    ) -> system_pb2.VersionResponse:
         return system_pb2.VersionResponse(
             version=__version__,
             api_version=API_PACKAGE,
@@ -54,7 +58,9 @@ class SystemServicer(system_pb2_grpc.SystemServiceServicer):
         )
 
     @unary
-    def Info(self, request, context):  # type: ignore[no-untyped-def]
+    def Info(
+        self, request: system_pb2.InfoRequest, context: grpc.ServicerContext
+    ) -> system_pb2.InfoResponse:
         cfg = self.config
         return system_pb2.InfoResponse(
             data_root=str(cfg.data_root),
@@ -76,26 +82,30 @@ class SystemServicer(system_pb2_grpc.SystemServiceServicer):
         )
 
     @unary
-    def DiskUsage(self, request, context):  # type: ignore[no-untyped-def]
+    def DiskUsage(
+        self, request: system_pb2.DiskUsageRequest, context: grpc.ServicerContext
+    ) -> system_pb2.DiskUsageResponse:
         usage = self.service.disk_usage()
         images = [
             system_pb2.ImageUsage(
-                id=i["id"], repo_tags=i["repo_tags"], created=parse_time(i["created"]),
-                size=i["size"], shared_size=i["shared_size"], containers=0,
+                id=i.id, repo_tags=i.repo_tags, created=parse_time(i.created),
+                size=i.size, shared_size=i.shared_size, containers=0,
             )
-            for i in usage["images"]
+            for i in usage.images
         ]
         return system_pb2.DiskUsageResponse(
             images=images,
-            layers_size=usage["layers_size"],
-            content_size=usage["content_size"],
-            reclaimable=usage["reclaimable"],
-            unreferenced_blobs=usage["unreferenced_blobs"],
-            unreferenced_snapshots=usage["unreferenced_snapshots"],
+            layers_size=usage.layers_size,
+            content_size=usage.content_size,
+            reclaimable=usage.reclaimable,
+            unreferenced_blobs=usage.unreferenced_blobs,
+            unreferenced_snapshots=usage.unreferenced_snapshots,
         )
 
     @unary
-    def Login(self, request, context):  # type: ignore[no-untyped-def]
+    def Login(
+        self, request: system_pb2.LoginRequest, context: grpc.ServicerContext
+    ) -> system_pb2.LoginResponse:
         auth = request.auth
         token = self.service.login(RegistryAuth(
             auth.server_address, auth.username, auth.password, auth.identity_token

@@ -15,7 +15,7 @@ def cgroup_error(op: str, path: str, err: OSError, value: str | None = None) -> 
     """A CgroupError like ``cgroup: write /x/memory.max "1": Device or resource busy``."""
     what = f"{path} {value!r}" if value is not None else path
     exc = CgroupError(f"cgroup: {op} {what}: {os.strerror(err.errno or 0)}")
-    exc.errno = err.errno  # type: ignore[attr-defined]
+    exc.errno = err.errno
     return exc
 
 

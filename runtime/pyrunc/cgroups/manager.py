@@ -150,13 +150,21 @@ class Manager:
         manager created if they are empty; missing directories are fine; roots are never
         touched."""
         roots = {root.rstrip("/") for root in self.roots.values()}
+        # One directory that cannot go (or a create that failed half-way, its leaf never made)
+        # must not keep the others, and the parents made for them, from being removed.
+        first: CgroupError | None = None
         for path in self.dirs():
             if path.rstrip("/") not in roots:
-                fs.rmdir_tree(path)
+                try:
+                    fs.rmdir_tree(path)
+                except CgroupError as exc:
+                    first = first or exc
         try:
             remove_created_parents(self.created, set(self.dirs()), roots)
         except OSError as err:
-            raise fs.cgroup_error("rmdir", str(err.filename), err) from None
+            first = first or fs.cgroup_error("rmdir", str(err.filename), err)
+        if first is not None:
+            raise first
         self._after_destroy()
 
     def _after_destroy(self) -> None:

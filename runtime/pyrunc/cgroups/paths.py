@@ -48,7 +48,22 @@ def resolve(layout: Layout, cgroups_path: str | None, container_id: str) -> dict
         else:
             base = layout.own_dir(key)
         paths[key] = os.path.normpath(base + "/" + inner.lstrip("/"))
+    for path in paths.values():
+        check_length(cgroups_path, path)
     return paths
+
+
+PATH_MAX = 4096
+_LONGEST_FILE = 64  # room for "/cgroup.clone_children" and the like below the directory
+
+
+def check_length(cgroups_path: str | None, directory: str) -> None:
+    """Refuse a directory the kernel could not make or use, before any is made (otherwise
+    every level up to the limit is created first)."""
+    size = len(directory.encode())
+    if size + _LONGEST_FILE >= PATH_MAX:
+        raise CgroupError(f"cgroup: cgroupsPath ({len(cgroups_path or '')} characters) gives a"
+                          f" {size}-byte directory, beyond what PATH_MAX ({PATH_MAX}) allows")
 
 
 def hierarchy_root(layout: Layout, key: str) -> str:

@@ -46,7 +46,7 @@ def run(ctx, argv: list[str]) -> int:
         raise InvalidState(f"container with id {rest[0]} is not running")
 
     def emit(kind: str, data: dict | None = None) -> None:
-        event = {"type": kind, "id": rest[0]}
+        event: dict[str, object] = {"type": kind, "id": rest[0]}
         if data is not None:
             event["data"] = data
         sys.stdout.write(jsonio.dumps(event) + "\n")

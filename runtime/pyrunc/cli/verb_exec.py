@@ -15,9 +15,9 @@ FLAGS = [
     a.Flag("process,p", a.VALUE, help="path to the process.json"),
     a.Flag("detach,d", a.BOOL, help="detach from the container's process"),
     a.Flag("pid-file", a.VALUE, help="specify the file to write the process id to"),
-    a.Flag("process-label", a.VALUE, help="set the asm process label (not supported: ignored "
-                                          "without SELinux)"),
-    a.Flag("apparmor", a.VALUE, help="set the apparmor profile (ignored without AppArmor)"),
+    a.Flag("process-label", a.VALUE, help="set the asm process label (refused: pyrunc applies "
+                                          "no SELinux label)"),
+    a.Flag("apparmor", a.VALUE, help="set the apparmor profile (refused without AppArmor)"),
     a.Flag("no-new-privs", a.BOOL, help="set the no new privileges value for the process"),
     a.Flag("cap,c", a.MULTI, help="add a capability to the bounding set for the process"),
     a.Flag("preserve-fds", a.INT, 0, help="pass N additional file descriptors"),
@@ -29,7 +29,7 @@ FLAGS = [
 def run(ctx, argv: list[str]) -> int:
     opts, rest = a.parse(argv, FLAGS, interspersed=False)
     from pyrunc import jsonio
-    from pyrunc.errors import ConfigError, NotSupported
+    from pyrunc.errors import ConfigError, NotSupported, UsageError
     from pyrunc.execution import ExecOptions, execute, process_from_args
     from pyrunc.spec.config import check_process
 
@@ -37,6 +37,10 @@ def run(ctx, argv: list[str]) -> int:
         raise NotSupported("exec --cgroup is not supported")
     if opts["process"]:
         a.exact_args("exec", rest, 1)
+        for flag in ("apparmor", "process_label"):
+            if opts[flag]:  # runc drops them silently; a security setting is never dropped
+                raise UsageError(f"exec: --{flag.replace('_', '-')} is not applied with"
+                                 " --process: set it in the process file")
         try:
             process = jsonio.load_file(opts["process"])
         except OSError as err:
@@ -48,6 +52,10 @@ def run(ctx, argv: list[str]) -> int:
         process = check_process(process)
     else:
         a.min_args("exec", rest, 2)
+        from pyrunc.linux import lsm
+
+        lsm.refuse_unsupported(opts["apparmor"], opts["process_label"], None, "exec --apparmor",
+                               "exec --process-label")
         from pyrunc.container import Container
 
         base = Container.load(ctx.root, rest[0]).record.get("process")

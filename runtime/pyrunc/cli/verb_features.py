@@ -9,7 +9,7 @@ from pyrunc.cli import args as a
 
 def features() -> dict:
     from pyrunc import OCI_VERSION, __version__
-    from pyrunc.linux import caps, mountopts, seccomp
+    from pyrunc.linux import caps, lsm, mountopts, seccomp
     from pyrunc.spec.model import HOOK_KINDS, NAMESPACE_TYPES
     from pyrunc.version import commit
 
@@ -32,7 +32,9 @@ def features() -> dict:
                 "knownFlags": sorted(seccomp.SUPPORTED_FLAGS),
                 "supportedFlags": sorted(seccomp.SUPPORTED_FLAGS),
             },
-            "apparmor": {"enabled": False},
+            # What pyrunc can apply here: AppArmor profiles when the host has AppArmor (probed);
+            # SELinux labels never (refused, see linux/lsm.py).
+            "apparmor": {"enabled": lsm.apparmor_enabled()},
             "selinux": {"enabled": False},
         },
         "annotations": {"org.opencontainers.runtime.name": "pyrunc",

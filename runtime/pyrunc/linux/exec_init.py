@@ -71,7 +71,7 @@ def _preload(spec: ExecSpec) -> None:
     library is gone."""
     import resource  # noqa: F401
 
-    from . import caps, console, process  # noqa: F401
+    from . import attrs, caps, console, process  # noqa: F401
 
     if spec.seccomp_program is not None:
         from . import seccomp  # noqa: F401

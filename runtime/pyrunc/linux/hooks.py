@@ -25,28 +25,43 @@ def run_hook(kind: str, index: int, hook: Hook, payload: bytes) -> None:
 
     path = hook.path
     args = hook.args or [path]
-    env = dict(item.split("=", 1) if "=" in item else (item, "") for item in hook.env or ())
+    env = {}
+    for item in hook.env or ():
+        key, _, value = item.partition("=")
+        env[key] = value
     timeout = hook.timeout  # 1..HOOK_TIMEOUT_MAX seconds: fits poll(2)'s millisecond int
     what = f"{kind} hook #{index} ({path})"
     try:
+        # Its own process group, so a timeout ends whatever the hook started too.
         proc = subprocess.Popen(args, executable=path, env=env, stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                close_fds=True, cwd="/")
+                                close_fds=True, cwd="/", process_group=0)
     except OSError as err:
         raise HookError(f"{what}: {err.strerror}") from None
     try:
-        out, err = proc.communicate(payload, timeout=timeout)
+        out, errout = proc.communicate(payload, timeout=timeout)
     except subprocess.TimeoutExpired:
-        proc.kill()
+        _kill_group(proc.pid)
         proc.wait()
         raise HookError(f"{what}: timed out after {timeout}s") from None
     except BrokenPipeError:
-        out, err = proc.communicate()
+        out, errout = proc.communicate()
     if proc.returncode != 0:
-        detail = (err or out).decode(errors="replace").strip()
+        detail = (errout or out).decode(errors="replace").strip()
         status = (f"exit status {proc.returncode}" if proc.returncode > 0
                   else f"killed by signal {-proc.returncode}")
         raise HookError(f"{what}: {status}" + (f", stderr: {detail}" if detail else ""))
+
+
+def _kill_group(pgid: int) -> None:
+    """SIGKILL the hook's process group (the hook is its leader, not yet reaped, so the id
+    cannot have been reused)."""
+    import os
+
+    try:
+        os.killpg(pgid, 9)  # SIGKILL; no `signal` import on this path
+    except ProcessLookupError:
+        pass
 
 
 def run_hooks_warn(kind: str, hooks: list[Hook] | None, state: dict) -> None:

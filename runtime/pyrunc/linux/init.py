@@ -138,7 +138,7 @@ def send_error(fd: int, err: BaseException) -> None:
     if isinstance(err, PyruncError):
         kind, msg = type(err).__name__, str(err)
     elif isinstance(err, OSError):
-        kind, msg = "KernelError", err.strerror if not err.args[1:] else str(err.args[1])
+        kind, msg = "KernelError", str(err.strerror if not err.args[1:] else err.args[1])
         if err.filename:
             msg = f"{msg}: {err.filename}"
     else:
@@ -194,8 +194,18 @@ def stage1(spec: InitSpec) -> None:
         os._exit(1)
 
 
+def _has_mount_ns(spec: InitSpec) -> bool:
+    """False when the container shares the runtime's mount namespace (none listed)."""
+    return "mount" in spec.new_ns or any(k == "mount" for k, _ in spec.join_ns)
+
+
 def _join_namespaces(spec: InitSpec) -> None:
     paths = dict(spec.join_ns)
+    if "mount" in paths:
+        # The joined mount namespace need not hold our Python library: import first.
+        from . import cgroupfs, hooks, rootfs  # noqa: F401
+
+        _preload(spec)
     for kind in _JOIN_ORDER:
         path = paths.get(kind)
         if path is None:
@@ -238,7 +248,7 @@ def stage2(spec: InitSpec) -> None:
 
 
 def _setup(spec: InitSpec) -> tuple[str, list[str], dict[str, str]]:
-    from . import hooks, rootfs
+    from . import attrs, hooks, rootfs
 
     _preload(spec)
     sc, config, fd = spec.sc, spec.config, spec.sync_fd
@@ -269,8 +279,11 @@ def _setup(spec: InitSpec) -> tuple[str, list[str], dict[str, str]]:
     # Device nodes are made (and opened) only once P has written the device rules: on cgroup
     # v1 they change in several writes, and a node made in between would be refused.
     rootfs.prepare(sc, config, spec.bundle, spec.rootfs, in_userns, before_pivot, spec.no_pivot,
-                   cgroupns, spec.cgroup_paths, before_dev=lambda: await_cgroups(spec))
+                   cgroupns, spec.cgroup_paths, before_dev=lambda: await_cgroups(spec),
+                   mount_ns=_has_mount_ns(spec))
     log.phase("init: rootfs ready, pivoted")
+    # Inside the new root, before any read-only remount (runc makes it there too).
+    os.makedirs(proc.cwd, 0o755, exist_ok=True)
 
     if proc.terminal:
         _setup_terminal(spec, proc)
@@ -283,7 +296,7 @@ def _setup(spec: InitSpec) -> tuple[str, list[str], dict[str, str]]:
 
     if spec.new_keyring:
         _join_session_keyring(sc, spec.cid)
-    os.makedirs(proc.cwd, 0o755, exist_ok=True)
+    attrs.apply_config(sc, config)
     path, env = finalize_process(sc, proc, spec.caps, spec.rlimits, spec.seccomp_program,
                                  spec.seccomp_flags, spec.preserve_fds)
     log.phase("init: process ready")
@@ -355,7 +368,7 @@ def _preload(spec: InitSpec) -> None:
     may still need (lazy imports elsewhere would fail with ModuleNotFoundError)."""
     import resource  # noqa: F401
 
-    from . import process  # noqa: F401
+    from . import attrs, process  # noqa: F401
 
     config = spec.config
     if config.process and config.process.terminal:
@@ -378,7 +391,7 @@ def finalize_process(sc: Syscalls, proc: Process, plan: CapabilityPlan | None,
     set; user switch keeping capabilities; the five sets; cwd; executable lookup as the user;
     no_new_privs; umask; seccomp as late as possible. Inherited fds are marked close-on-exec
     first."""
-    from . import process
+    from . import attrs, process
 
     user = proc.user
     cwd = proc.cwd
@@ -389,6 +402,7 @@ def finalize_process(sc: Syscalls, proc: Process, plan: CapabilityPlan | None,
     sc.close_range(3 + preserve_fds, 0xFFFFFFFF, 4)  # CLOSE_RANGE_CLOEXEC
     process.apply_rlimits(rlimits)
     process.set_oom_score_adj(proc.oom_score_adj)
+    attrs.apply_process(sc, proc)
     nnp = bool(proc.no_new_privileges)
     if seccomp_program is not None and not nnp:
         _load_seccomp(sc, seccomp_program, seccomp_flags)
@@ -401,7 +415,7 @@ def finalize_process(sc: Syscalls, proc: Process, plan: CapabilityPlan | None,
         os.chdir(cwd)
     except OSError as err:
         raise KernelError(f"chdir to cwd ({cwd!r}) set in config.json failed: "
-                          f"{err.strerror.lower()}") from None
+                          f"{str(err.strerror).lower()}") from None
     path = process.lookup_executable(proc.args[0], proc.env or [])
     if nnp:
         process.set_no_new_privs(sc)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import stat
 
-from pyrunc.errors import KernelError
+from pyrunc.errors import ConfigError, KernelError
 
 from . import mountopts, paths
 from . import syscalls as s
@@ -29,8 +29,9 @@ def _fail(op: str, m: Mount, err: OSError) -> KernelError:
 
 
 def mount_entry(sc: Syscalls, rootfs: str, bundle: str, m: Mount, cgroupns: bool = False,
-                cgroup_paths: dict[str, str] | None = None) -> None:
-    """Mount one config.json ``mounts`` entry under ``rootfs`` (before pivot_root)."""
+                cgroup_paths: dict[str, str] | None = None, index: int = 0) -> None:
+    """Mount one config.json ``mounts`` entry (``mounts[index]``) under ``rootfs`` (before
+    pivot_root)."""
     dest = m.destination
     kind = m.type or ""
     parsed = mountopts.parse_all(m.options)
@@ -53,11 +54,11 @@ def mount_entry(sc: Syscalls, rootfs: str, bundle: str, m: Mount, cgroupns: bool
     else:
         make = "dir"
     if kind in _DIRECTORY_ONLY:
-        target = paths.resolve_in_root(rootfs, dest)
-        if os.path.islink(target) or (os.path.lexists(target) and not os.path.isdir(target)):
-            raise KernelError(f"mount {kind} on {dest}: destination must be a directory,"
-                              " not a symlink or a file")
-    fd = paths.open_in_root(rootfs, dest, make)
+        fd = open_directory_only(rootfs, dest, kind, index)
+    else:
+        if bind or kind not in _PROC_UNCHECKED:
+            check_proc_destination(rootfs, dest, source, index)
+        fd = paths.open_in_root(rootfs, dest, make)
     try:
         target = paths.fd_path(fd)
         if bind:
@@ -73,6 +74,80 @@ def mount_entry(sc: Syscalls, rootfs: str, bundle: str, m: Mount, cgroupns: bool
         # The O_PATH fd above still points at the directory *under* the new mount: re-open
         # the destination to reach the mount itself.
         with_target(rootfs, dest, lambda target: _finish_mount(sc, target, extra, parsed, m))
+
+
+# runc 1.1.5's checkProcMount: over /proc only a proc filesystem; inside /proc only the files
+# lxcfs emulates. A bind over /proc/sys or /proc/self/attr would undo the kernel's and the LSM's
+# protections (CVE-2019-16884). tmpfs and mqueue mounts are not checked (runc does not either).
+_PROC_UNCHECKED = ("tmpfs", "mqueue", "proc", "sysfs", "cgroup")
+_PROC_ALLOWED = ("cpuinfo", "diskstats", "meminfo", "stat", "swaps", "uptime", "loadavg",
+                 "slabinfo", "net/dev", "sys/kernel/ns_last_pid")
+
+
+def check_proc_destination(rootfs: str, dest: str, source: str, index: int) -> None:
+    """Refuse a mount on or inside the container's /proc (destination resolved in the rootfs),
+    as runc does."""
+    proc = rootfs.rstrip("/") + "/proc"
+    resolved = paths.resolve_in_root(rootfs, dest)
+    if resolved == proc:
+        if _is_procfs(source):
+            return
+        raise ConfigError(f"mounts[{index}]: destination {dest} is /proc, and the source"
+                          f" {source} is not a proc filesystem")
+    if resolved.startswith(proc + "/") and resolved[len(proc) + 1:] not in _PROC_ALLOWED:
+        raise ConfigError(f"mounts[{index}]: destination {dest} is inside /proc"
+                          f" ({resolved[len(rootfs.rstrip('/')):]}); only"
+                          f" {', '.join('/proc/' + p for p in _PROC_ALLOWED)} may be mounted"
+                          " there")
+
+
+def _is_procfs(path: str) -> bool:
+    """Whether ``path`` lies on a proc filesystem (its longest mount point in mountinfo)."""
+    try:
+        real = os.path.realpath(path)
+        best, fstype = "", ""
+        for point, _root, fs, _src, _opts in parse_mountinfo():
+            inside = real == point or real.startswith(point.rstrip("/") + "/")
+            if inside and len(point) >= len(best):
+                best, fstype = point, fs
+    except OSError:
+        return False
+    return fstype == "proc"
+
+
+def open_directory_only(rootfs: str, dest: str, kind: str, index: int) -> int:
+    """O_PATH fd of a proc or sysfs destination, which must be a real directory (CVE-2019-19921:
+    proc mounted through a symlink lands elsewhere, e.g. on a volume the container shares).
+    As runc 1.1.5: the destination's parent is resolved (inside the rootfs here; runc follows
+    it on the host) and its last component, lexically cleaned, must not be a symlink or a
+    non-directory; it is made when missing. The last component is opened with O_NOFOLLOW
+    relative to the parent's fd, so a symlink swapped in after the check is refused too."""
+    clean = os.path.normpath("/" + dest)
+    parent_path, name = os.path.split(clean)
+    what = f"mounts[{index}]: {kind} destination {dest}"
+    if not name:
+        return paths.open_in_root(rootfs, clean)
+    parent = paths.open_in_root(rootfs, parent_path, "dir")
+    try:
+        try:
+            os.mkdir(name, 0o755, dir_fd=parent)
+        except FileExistsError:
+            pass
+        except OSError as err:
+            raise KernelError(f"{what}: create: {err.strerror}") from None
+        try:
+            fd = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent)
+        except OSError as err:
+            raise KernelError(f"{what}: open: {err.strerror}") from None
+    finally:
+        os.close(parent)
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISDIR(mode):
+        os.close(fd)
+        kind_of = "a symlink" if stat.S_ISLNK(mode) else "not a directory"
+        raise ConfigError(f"{what} is {kind_of} in the rootfs; {kind} must be mounted on an"
+                          " ordinary directory")
+    return fd
 
 
 def _finish_mount(sc: Syscalls, target: str, extra: int, parsed: mountopts.MountOptions,

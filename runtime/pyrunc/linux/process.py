@@ -40,7 +40,7 @@ def lookup_executable(arg0: str, env: list[str]) -> str:
         try:
             st = os.stat(arg0)
         except OSError as err:
-            raise ConfigError(f'exec: "{arg0}": stat {arg0}: {err.strerror.lower()}') from None
+            raise ConfigError(f'exec: "{arg0}": stat {arg0}: {str(err.strerror).lower()}') from None
         if stat.S_ISDIR(st.st_mode) or not st.st_mode & 0o111:
             raise ConfigError(f'exec: "{arg0}": permission denied')
         return arg0

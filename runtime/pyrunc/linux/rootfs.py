@@ -52,27 +52,33 @@ def _make_parent_private(sc: Syscalls, rootfs: str) -> None:
 def prepare(sc: Syscalls, config: Config, bundle: str, rootfs: str, in_userns: bool,
             before_pivot: Callable[[], None], no_pivot: bool, cgroupns: bool = False,
             cgroup_paths: dict[str, str] | None = None,
-            before_dev: Callable[[], None] | None = None) -> None:
+            before_dev: Callable[[], None] | None = None, mount_ns: bool = True) -> None:
     """Build the rootfs and pivot into it. ``before_dev`` runs before the device nodes are
     made (the init waits there until its device cgroup rules are final), ``before_pivot``
-    before pivot_root (hooks)."""
+    before pivot_root (hooks). Without a mount namespace of the container's own
+    (``mount_ns`` False) the mounts land in the runtime's namespace, as runc's do, and the
+    init is chrooted, not pivoted (pivot_root would move every process of that namespace);
+    unlike runc, no existing mount's propagation is changed there: only the rootfs bind's."""
     linux = config.linux
     propagation = _PROPAGATION.get((linux.rootfs_propagation if linux else None) or "",
                                    s.MS_SLAVE | s.MS_REC)
-    try:
-        # Mount events from the container must not reach the host (rslave by default).
-        sc.mount(None, "/", None, propagation)
-    except OSError as err:
-        raise _k("set propagation of /", err) from None
-    _make_parent_private(sc, rootfs)
+    if mount_ns:
+        try:
+            # Mount events from the container must not reach the host (rslave by default).
+            sc.mount(None, "/", None, propagation)
+        except OSError as err:
+            raise _k("set propagation of /", err) from None
+        _make_parent_private(sc, rootfs)
     try:
         # A bind of the rootfs onto itself makes it a mount point (pivot_root needs one).
         sc.mount(rootfs, rootfs, None, s.MS_BIND | s.MS_REC)
+        if not mount_ns:  # the mounts made under it stay out of the host's peer groups
+            sc.mount(None, rootfs, None, s.MS_PRIVATE | s.MS_REC)
     except OSError as err:
         raise _k(f"bind rootfs {rootfs}", err) from None
     dev_is_bind = False
-    for m in config.mounts or ():
-        mounts.mount_entry(sc, rootfs, bundle, m, cgroupns, cgroup_paths)
+    for index, m in enumerate(config.mounts or ()):
+        mounts.mount_entry(sc, rootfs, bundle, m, cgroupns, cgroup_paths, index)
         if m.destination.rstrip("/") == "/dev" and m.is_bind:
             dev_is_bind = True
     if before_dev is not None:
@@ -81,7 +87,9 @@ def prepare(sc: Syscalls, config: Config, bundle: str, rootfs: str, in_userns: b
         devices.setup_dev(sc, rootfs, linux.devices if linux else None, in_userns,
                           bool(config.process and config.process.terminal))
     before_pivot()
-    if no_pivot:
+    if not mount_ns:
+        _chroot(rootfs)
+    elif no_pivot:
         _move_root(sc, rootfs)
     else:
         _pivot(sc, rootfs)
@@ -110,6 +118,15 @@ def _pivot(sc: Syscalls, rootfs: str) -> None:
     finally:
         os.close(old_root)
         os.close(new_root)
+
+
+def _chroot(rootfs: str) -> None:
+    try:
+        os.chdir(rootfs)
+        os.chroot(".")
+        os.chdir("/")
+    except OSError as err:
+        raise _k(f"chroot to rootfs {rootfs}", err) from None
 
 
 def _move_root(sc: Syscalls, rootfs: str) -> None:

@@ -475,7 +475,8 @@ def _emit_dispatch(prog: bpf.Program, abi: _Abi, default: int) -> int:
         label = prog.ret(default)
         for i in range(stop - first - 1, -1, -1):
             low, high, action, _rules = ranges[first + i]
-            target = chains[i] if action is None else prog.ret(action)
+            chain = chains[i]  # built above for every range without an action
+            target = prog.ret(action) if chain is None else chain
             if low == high:
                 label = prog.jump(bpf.JEQ, low, target, label)
             else:
@@ -554,7 +555,7 @@ def load_filter(program: bytes, flags: int = 0, sc: Syscalls = SYS) -> None:
     if count > bpf.MAX_INSNS:
         raise SeccompError(f"seccomp: load filter: {count} instructions exceed the kernel limit "
                            f"of {bpf.MAX_INSNS}")
-    c = sc.ctypes
+    import ctypes as c  # a module name, so the class base below type-checks
 
     class SockFprog(c.Structure):
         _fields_ = [("len", c.c_ushort), ("filter", c.c_void_p)]

@@ -91,12 +91,12 @@ _ARCH_SYSCALLS: dict[str, dict[str, int]] = {
     "x86_64": {
         "pivot_root": 155, "seccomp": 317, "bpf": 321, "pidfd_open": 434, "keyctl": 250,
         "pidfd_send_signal": 424, "openat2": 437, "close_range": 436, "mount_setattr": 442,
-        "clone3": 435,
+        "clone3": 435, "ioprio_set": 251, "sched_setattr": 314,
     },
     "aarch64": {
         "pivot_root": 41, "seccomp": 277, "bpf": 280, "pidfd_open": 434, "keyctl": 219,
         "pidfd_send_signal": 424, "openat2": 437, "close_range": 436, "mount_setattr": 442,
-        "clone3": 435,
+        "clone3": 435, "ioprio_set": 30, "sched_setattr": 274,
     },
 }
 
@@ -193,7 +193,7 @@ class Syscalls:
     def mount_setattr(self, path: str, flags: int, attr_set: int, attr_clr: int,
                       propagation: int = 0) -> None:
         """mount_setattr(2) on ``path`` (AT_RECURSIVE in ``flags`` for a whole subtree)."""
-        c = self.ctypes
+        import ctypes as c  # a module name, so the class bases below type-check
 
         class MountAttr(c.Structure):
             _fields_ = [("attr_set", c.c_uint64), ("attr_clr", c.c_uint64),
@@ -224,7 +224,7 @@ class Syscalls:
 
     def capset(self, effective: int, permitted: int, inheritable: int) -> None:
         """capset(2) with the 64-bit (version 3) layout for the calling thread."""
-        c = self.ctypes
+        import ctypes as c  # a module name, so the class bases below type-check
 
         class Header(c.Structure):
             _fields_ = [("version", c.c_uint32), ("pid", c.c_int)]
@@ -244,6 +244,30 @@ class Syscalls:
 
     def close_range(self, first: int, last: int = 0xFFFFFFFF, flags: int = 0) -> None:
         self.syscall("close_range", first, self.ctypes.c_uint(last), flags)
+
+    def personality(self, persona: int) -> int:
+        """personality(2); returns the previous persona (0xffffffff only queries)."""
+        return self._check(self.libc.personality(self.ctypes.c_ulong(persona)), "personality",
+                           hex(persona))
+
+    def ioprio_set(self, which: int, who: int, ioprio: int) -> None:
+        self.syscall("ioprio_set", which, who, ioprio)
+
+    def sched_setattr(self, pid: int, policy: int, flags: int = 0, nice: int = 0,
+                      priority: int = 0, runtime: int = 0, deadline: int = 0,
+                      period: int = 0) -> None:
+        """sched_setattr(2) with struct sched_attr's first version (SCHED_ATTR_SIZE_VER0: u32
+        size, u32 policy, u64 flags, s32 nice, u32 priority, u64 runtime, deadline, period; no
+        padding), packed in native byte order."""
+        c = self.ctypes  # loads ctypes, which imports struct (no import after pivot_root)
+        import struct
+
+        try:
+            raw = struct.pack("=IIQiIQQQ", 48, policy, flags, nice, priority, runtime, deadline,
+                              period)
+        except struct.error as err:  # a value outside its C type
+            raise OSError(22, f"sched_setattr: {err}: Invalid argument") from None
+        self.syscall("sched_setattr", pid, c.create_string_buffer(raw, len(raw)), 0)
 
     # -- seccomp / bpf ----------------------------------------------------------------------
     def seccomp(self, operation: int, flags: int, args: Any) -> int:

@@ -51,12 +51,9 @@ def load_bundle(bundle: str) -> Bundle:
             raise ConfigError(f"invalid config {cfg_path}: "
                               + "; ".join(str(p) for p in problems))
     config = decode_config(raw)
-    root = config.root.path
-    rootfs = root if os.path.isabs(root) else os.path.join(path, root)
-    rootfs = os.path.realpath(rootfs)
-    if not os.path.isdir(rootfs):
-        raise ConfigError(f"rootfs ({rootfs}) does not exist")
-    return Bundle(path, config, rootfs)
+    from pyrunc.spec.rootpath import rootfs_path
+
+    return Bundle(path, config, rootfs_path(path, config.root.path))
 
 
 def check(config: Any) -> Config:

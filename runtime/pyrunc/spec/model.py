@@ -905,4 +905,4 @@ def decode_config(data: Any) -> Config:
 
 def decode_hooks(data: Any, path: str) -> list[Hook]:
     """One hook list (state.json keeps the poststart and poststop ones)."""
-    return _HOOK_LIST.decode(data, path)  # type: ignore[no-any-return]  # ListOf is untyped
+    return _HOOK_LIST.decode(data, path)

@@ -19,9 +19,18 @@ import sys
 
 from pyrunc.errors import PyruncError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from types import ModuleType
+    from typing import Any
+
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
+
 SCHEMA_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schema",
                            "config.schema.json")
-_validator = None
+_validator: Draft202012Validator | None = None
 
 
 class SchemaProblem:
@@ -55,7 +64,7 @@ def validate(config: object) -> list[SchemaProblem]:
     return sorted(unique.values(), key=lambda p: (p.path, p.message))
 
 
-def _import_jsonschema():  # type: ignore[no-untyped-def]
+def _import_jsonschema() -> ModuleType:
     try:
         import jsonschema
     except ImportError:
@@ -71,7 +80,7 @@ def _import_jsonschema():  # type: ignore[no-untyped-def]
     return jsonschema
 
 
-def _get_validator():  # type: ignore[no-untyped-def]
+def _get_validator() -> Draft202012Validator:
     global _validator
     if _validator is None:
         import json
@@ -87,7 +96,7 @@ def _get_validator():  # type: ignore[no-untyped-def]
     return _validator
 
 
-def format_path(parts) -> str:  # type: ignore[no-untyped-def]
+def format_path(parts: Iterable[str | int]) -> str:
     """deque(['linux', 'namespaces', 2, 'type']) -> 'linux.namespaces[2].type'."""
     out = ""
     for part in parts:
@@ -111,29 +120,30 @@ def _json_type(value: object) -> str:
     return type(value).__name__
 
 
-def _problems(error) -> list[SchemaProblem]:  # type: ignore[no-untyped-def]
+def _problems(error: ValidationError) -> list[SchemaProblem]:
     """Turn one jsonschema error into problems with a precise path and a short message."""
     path = list(error.absolute_path)
     kind = error.validator
+    value: Any = error.validator_value  # the schema's value for that keyword (always set here)
     if kind == "required":
         instance = error.instance if isinstance(error.instance, dict) else {}
-        missing = [name for name in error.validator_value if name not in instance]
+        missing = [name for name in value if name not in instance]
         return [SchemaProblem(format_path([*path, name]), "required field is missing")
                 for name in missing]
     if kind == "type":
-        want = error.validator_value
+        want = value
         want = " or ".join(want) if isinstance(want, list) else want
         message = f"must be of type {want}, not {_json_type(error.instance)}"
     elif kind == "enum":
-        allowed = ", ".join(repr(v) for v in error.validator_value)
+        allowed = ", ".join(repr(v) for v in value)
         message = f"{error.instance!r} is not one of {allowed}"
     elif kind == "pattern":
-        message = f"{error.instance!r} does not match {_pattern_hint(error)}"
+        message = f"{error.instance!r} does not match {_pattern_hint(value)}"
     elif kind in ("minimum", "maximum"):
         word = "at least" if kind == "minimum" else "at most"
-        message = f"{error.instance!r} must be {word} {error.validator_value}"
+        message = f"{error.instance!r} must be {word} {value}"
     elif kind == "minItems":
-        message = f"must have at least {error.validator_value} item(s)"
+        message = f"must have at least {value} item(s)"
     elif kind == "minLength":
         in_keys = "propertyNames" in error.absolute_schema_path
         message = "keys must not be empty" if in_keys else "must not be empty"
@@ -152,8 +162,7 @@ _PATTERN_HINTS = {
 }
 
 
-def _pattern_hint(error) -> str:  # type: ignore[no-untyped-def]
-    pattern = error.validator_value
+def _pattern_hint(pattern: str) -> str:
     if pattern in _PATTERN_HINTS:
         return _PATTERN_HINTS[pattern]
     if pattern.startswith("^(0|[1-9]"):

@@ -14,6 +14,15 @@ from pyrunc.cgroups import from_state
 from pyrunc.errors import CgroupError
 from pyrunc.spec.model import Resources, decode
 
+from tests.fixtures.machine import (
+    first_existing,
+    hugepage_sizes,
+    mounted_v1_controllers,
+    online_cpus,
+    root_cpuset_mems,
+    root_disk,
+)
+
 
 def _resources(data: dict) -> Resources:
     """``linux.resources`` as the manager takes it: decoded like a config's."""
@@ -43,13 +52,14 @@ def try_open(child, path: str) -> int:
     return int(child.stdout.readline())
 
 
-def wait_until(check, what: str, attempts: int = 500) -> None:
-    """Poll a condition the kernel reaches asynchronously (not a timing assertion)."""
-    for _ in range(attempts):
-        if check():
-            return
+def wait_until(check, what: str, bound: float = 60.0) -> None:
+    """Poll a condition the kernel reaches asynchronously (a generous bound for a loaded machine,
+    not a timing assertion)."""
+    deadline = time.monotonic() + bound
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never happened: {what}")
         time.sleep(0.01)
-    raise AssertionError(f"never happened: {what}")
 
 
 def test_layout_is_hybrid(sandbox) -> None:
@@ -79,49 +89,100 @@ def test_create_apply_pids_destroy(sandbox) -> None:
 
 
 def test_set_resources_read_back(sandbox) -> None:
+    """Values this machine supports everywhere; the ones that depend on it are probed below."""
     manager = sandbox.manager("c1")
     manager.create()
+    cpu = str(online_cpus()[-1])         # a single CPU: not the default set when there are two
+    mems = str(root_cpuset_mems()[-1])
+    major, minor = root_disk()           # throttles take a whole disk; its number varies
+    page_size = hugepage_sizes()[0]
     manager.set(_resources({
-        "memory": {"limit": 64 << 20, "swap": 128 << 20, "reservation": 32 << 20,
-                   "swappiness": 10, "disableOOMKiller": False, "kernel": 1 << 20},
-        "cpu": {"shares": 512, "quota": 20000, "period": 100000, "cpus": "0", "mems": "0"},
+        "memory": {"limit": 64 << 20, "reservation": 32 << 20, "swappiness": 10,
+                   "disableOOMKiller": False, "kernel": 1 << 20},
+        "cpu": {"shares": 512, "quota": 20000, "period": 100000, "cpus": cpu, "mems": mems},
         "pids": {"limit": 42},
-        "blockIO": {"weight": 300,
-                    "throttleReadBpsDevice": [{"major": 254, "minor": 0, "rate": 1 << 20}],
-                    "throttleWriteIOPSDevice": [{"major": 254, "minor": 0, "rate": 100}]},
-        "hugepageLimits": [{"pageSize": "2MB", "limit": 4 << 20}],
+        "blockIO": {"throttleReadBpsDevice": [{"major": major, "minor": minor, "rate": 1 << 20}],
+                    "throttleWriteIOPSDevice": [{"major": major, "minor": minor, "rate": 100}]},
+        "hugepageLimits": [{"pageSize": page_size, "limit": 4 << 20}],
         "devices": [{"allow": False, "access": "rwm"}],
     }))
     p = manager.paths
     assert read(f"{p['memory']}/memory.limit_in_bytes") == str(64 << 20)
-    assert read(f"{p['memory']}/memory.memsw.limit_in_bytes") == str(128 << 20)
     assert read(f"{p['memory']}/memory.soft_limit_in_bytes") == str(32 << 20)
     assert read(f"{p['memory']}/memory.swappiness") == "10"
     assert read(f"{p['cpu']}/cpu.shares") == "512"
     assert read(f"{p['cpu']}/cpu.cfs_quota_us") == "20000"
-    assert read(f"{p['cpuset']}/cpuset.cpus") == "0"
+    assert read(f"{p['cpuset']}/cpuset.cpus") == cpu
+    assert read(f"{p['cpuset']}/cpuset.mems") == mems
     assert read(f"{p['pids']}/pids.max") == "42"
-    assert read(f"{p['blkio']}/blkio.bfq.weight") == "300"
-    assert read(f"{p['blkio']}/blkio.throttle.read_bps_device") == f"254:0 {1 << 20}"
-    assert read(f"{p['blkio']}/blkio.throttle.write_iops_device") == "254:0 100"
-    assert read(f"{p['']}/hugetlb.2MB.max") == str(4 << 20)
+    assert read(f"{p['blkio']}/blkio.throttle.read_bps_device") == f"{major}:{minor} {1 << 20}"
+    assert read(f"{p['blkio']}/blkio.throttle.write_iops_device") == f"{major}:{minor} 100"
+    assert read(f"{p['']}/hugetlb.{page_size}.max") == str(4 << 20)
     devices = read(f"{p['devices']}/devices.list").splitlines()
     assert devices[:3] == ["c *:* m", "b *:* m", "c 1:3 rwm"]
-    # update: only the given sections; memory grows (memsw first) then shrinks.
-    manager.update(_resources({"memory": {"limit": 256 << 20, "swap": 512 << 20}}))
-    assert read(f"{p['memory']}/memory.limit_in_bytes") == str(256 << 20)
-    manager.update(_resources({"memory": {"limit": 16 << 20, "swap": 16 << 20},
-                               "cpu": {"shares": 1024}}))
-    assert read(f"{p['memory']}/memory.memsw.limit_in_bytes") == str(16 << 20)
+    manager.update(_resources({"cpu": {"shares": 1024}}))
     assert read(f"{p['cpu']}/cpu.shares") == "1024"
     assert read(f"{p['pids']}/pids.max") == "42"
 
 
+def test_swap_limit_where_swap_is_accounted(sandbox) -> None:
+    """memory.memsw.* exists only with swap accounting; without it pyrunc says so (as runc)."""
+    manager = sandbox.manager("c1")
+    manager.create()
+    memory = manager.paths["memory"]
+    if first_existing(memory, "memory.memsw.limit_in_bytes"):
+        manager.set(_resources({"memory": {"limit": 64 << 20, "swap": 128 << 20}}))
+        assert read(f"{memory}/memory.memsw.limit_in_bytes") == str(128 << 20)
+        # update: memory grows (memsw first) then shrinks (limit first).
+        manager.update(_resources({"memory": {"limit": 256 << 20, "swap": 512 << 20}}))
+        assert read(f"{memory}/memory.limit_in_bytes") == str(256 << 20)
+        manager.update(_resources({"memory": {"limit": 16 << 20, "swap": 16 << 20}}))
+        assert read(f"{memory}/memory.memsw.limit_in_bytes") == str(16 << 20)
+    else:
+        with pytest.raises(CgroupError, match="swap accounting"):
+            manager.set(_resources({"memory": {"limit": 64 << 20, "swap": 128 << 20}}))
+
+
+def test_blkio_weight_where_the_io_scheduler_has_one(sandbox) -> None:
+    """blkio.bfq.weight exists with bfq, blkio.weight with CFQ (gone since 5.0); with mq-deadline,
+    kyber or none only the blkio.throttle.* files do, and a weight is an error naming the file."""
+    manager = sandbox.manager("c1")
+    manager.create()
+    blkio = manager.paths["blkio"]
+    weight_file = first_existing(blkio, "blkio.bfq.weight", "blkio.weight")
+    if weight_file:
+        manager.update(_resources({"blockIO": {"weight": 300}}))
+        assert read(f"{blkio}/{weight_file}") == "300"
+    else:
+        with pytest.raises(CgroupError, match=rf"set blockIO\.weight: {blkio}/blkio\.weight "
+                                              r"does not exist \(not supported by this kernel's "
+                                              r"I/O scheduler\)"):
+            manager.update(_resources({"blockIO": {"weight": 300}}))
+
+
+def test_hugetlb_limit_for_every_page_size(sandbox) -> None:
+    manager = sandbox.manager("c1")
+    manager.create()
+    sizes = hugepage_sizes()
+    manager.set(_resources({"hugepageLimits": [{"pageSize": size, "limit": 0} for size in sizes]}))
+    for size in sizes:
+        assert read(f"{manager.paths['']}/hugetlb.{size}.max") == "0", size
+    assert set(manager.stats()["hugetlb"]) == set(sizes)
+
+
 def test_realtime_on_a_first_level_cgroup(sandbox) -> None:
+    """cpu.rt_* exist only on kernels built with RT_GROUP_SCHED: elsewhere the error names the
+    file (runc fails the same way)."""
     manager = sandbox.manager("rt", f"/{sandbox.prefix}")
     manager.create()
-    manager.set(_resources({"cpu": {"realtimePeriod": 1000000, "realtimeRuntime": 10000}}))
-    assert read(f"{manager.paths['cpu']}/cpu.rt_runtime_us") == "10000"
+    cpu = manager.paths["cpu"]
+    resources = _resources({"cpu": {"realtimePeriod": 1000000, "realtimeRuntime": 10000}})
+    if first_existing(cpu, "cpu.rt_runtime_us"):
+        manager.set(resources)
+        assert read(f"{cpu}/cpu.rt_runtime_us") == "10000"
+    else:
+        with pytest.raises(CgroupError, match=r"cpu\.rt_period_us: No such file"):
+            manager.set(resources)
 
 
 def test_unsupported_here_is_a_clear_error(sandbox) -> None:
@@ -129,12 +190,28 @@ def test_unsupported_here_is_a_clear_error(sandbox) -> None:
     manager.create()
     with pytest.raises(CgroupError, match=r"blkio\.leaf_weight does not exist"):
         manager.update(_resources({"blockIO": {"leafWeight": 300}}))
-    with pytest.raises(CgroupError, match="net_cls controller is not mounted"):
-        manager.update(_resources({"network": {"classID": 0x100001}}))
-    with pytest.raises(CgroupError, match="net_prio controller is not mounted"):
-        manager.update(_resources({"network": {"priorities": [{"name": "lo", "priority": 1}]}}))
     with pytest.raises(CgroupError, match="cannot use unified on cgroup v1"):
         manager.update(_resources({"unified": {"memory.high": "1000000"}}))
+
+
+@pytest.mark.parametrize(("controller", "resources", "name", "value"), [
+    ("net_cls", {"network": {"classID": 0x100001}}, "net_cls.classid", str(0x100001)),
+    ("net_prio", {"network": {"priorities": [{"name": "lo", "priority": 1}]}},
+     "net_prio.ifpriomap", "lo 1"),
+])
+def test_network_controllers_where_mounted(sandbox, controller: str, resources: dict, name: str,
+                                           value: str) -> None:
+    """net_cls and net_prio are built into the kernel but mounted on some machines only."""
+    manager = sandbox.manager("c1")
+    if controller in mounted_v1_controllers():
+        manager.create()
+        manager.update(_resources(resources))
+        assert value in read(f"{manager.paths[controller]}/{name}").splitlines()
+    else:
+        assert controller not in manager.paths
+        manager.create()
+        with pytest.raises(CgroupError, match=f"{controller} controller is not mounted"):
+            manager.update(_resources(resources))
 
 
 def test_v1_device_rules_are_enforced(sandbox) -> None:
@@ -184,8 +261,12 @@ def test_kill_all_sigkill_reaches_forked_children(sandbox) -> None:
 def test_stats_and_oom_kill_count(sandbox) -> None:
     manager = sandbox.manager("c1")
     manager.create()
-    manager.set(_resources({"memory": {"limit": 32 << 20, "swap": 32 << 20}, "pids": {"limit": 20},
-                 "hugepageLimits": [{"pageSize": "2MB", "limit": 0}]}))
+    memory = {"limit": 32 << 20, "swappiness": 0}   # no swapping out of the OOM, swap or not
+    if first_existing(manager.paths["memory"], "memory.memsw.limit_in_bytes"):
+        memory["swap"] = 32 << 20   # swap accounting: the limit covers swap too
+    page_size = hugepage_sizes()[0]
+    manager.set(_resources({"memory": memory, "pids": {"limit": 20},
+                 "hugepageLimits": [{"pageSize": page_size, "limit": 0}]}))
     child = sandbox.python("import sys\nsys.stdin.readline()\nb = bytearray(256 << 20)\n")
     manager.apply(child.pid)
     stats = manager.stats()
@@ -194,7 +275,7 @@ def test_stats_and_oom_kill_count(sandbox) -> None:
     assert stats["memory"]["usage"]["limit"] == 32 << 20
     assert stats["memory"]["usage"]["failcnt"] == 0
     assert stats["pids"] == {"current": 1, "limit": 20}
-    assert "2MB" in stats["hugetlb"]   # from the cgroup2 side in hybrid mode
+    assert page_size in stats["hugetlb"]   # from the cgroup2 side in hybrid mode
     assert manager.oom_kill_count() == 0
     child.stdin.write("go\n")
     child.stdin.flush()

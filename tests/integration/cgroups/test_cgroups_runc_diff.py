@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 import uuid
 from pathlib import Path
 
@@ -58,6 +59,12 @@ def test_paths_and_stats_match_runc(bundle: Path, tmp_path: Path, form: str) -> 
     try:
         state = run_runc(bundle, root, cid, cgroups_path)
         assert ours.paths == state["cgroup_paths"]
+        # `runc run -d` returns while runc's exited helpers may still be counted in pids.current
+        # (zombies until reaped, by pid 1 here): compare once only the container's init is left.
+        pids_current = Path(state["cgroup_paths"]["pids"], "pids.current")
+        deadline = time.monotonic() + 60
+        while pids_current.read_text().strip() != "1" and time.monotonic() < deadline:
+            time.sleep(0.02)
         events = subprocess.run(["runc", "--root", str(root), "events", "--stats", cid],
                                 check=True, capture_output=True, text=True, timeout=30)
         theirs = json.loads(events.stdout)["data"]

@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 
 from pyrunc.cgroups import from_state, new_manager
 from pyrunc.linux.syscalls import CLONE_NEWNS, MNT_DETACH, MS_PRIVATE, MS_REC, SYS
@@ -20,6 +21,14 @@ from pyrunc.spec.model import Resources, decode
 def _resources(data: dict) -> Resources:
     """``linux.resources`` as the manager takes it: decoded like a config's."""
     return decode(Resources, data, "linux.resources")
+
+
+def wait_until(check: Callable[[], bool], bound: float = 60.0) -> None:
+    """Poll what the kernel reaches asynchronously; the report shows if it never did (a generous
+    bound for a loaded machine, not a timing assertion)."""
+    deadline = time.monotonic() + bound
+    while not check() and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def main() -> None:
@@ -39,19 +48,13 @@ def main() -> None:
         manager.set(_resources({"memory": {"limit": 64 << 20}, "pids": {"limit": 10}}))
         child.stdin.write("go\n")
         child.stdin.flush()
-        for _ in range(500):
-            if len(manager.pids()) == 3:
-                break
-            time.sleep(0.01)
+        wait_until(lambda: len(manager.pids()) == 3)
         report["pids_before"] = len(manager.pids())
         report["kill_file"] = manager.kill_file()
         reloaded = from_state(json.loads(json.dumps(manager.to_state())))
         reloaded.kill_all(9)
         report["status"] = child.wait()
-        for _ in range(500):
-            if not reloaded.pids():
-                break
-            time.sleep(0.01)
+        wait_until(lambda: not reloaded.pids())
         report["pids_after"] = reloaded.pids()
         report["freezer_after"] = reloaded.freezer_state()
         reloaded.destroy()

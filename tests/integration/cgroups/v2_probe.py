@@ -1,9 +1,10 @@
 """Runs the v2 manager for real against a private cgroup2 mount; prints one JSON report.
 
 Started by test_v2_private.py as a separate process: it unshares its mount namespace, makes /
-rprivate, mounts cgroup2 at argv[1] and drives pyrunc.cgroups with ``root=argv[1]``. On this
-hybrid machine the cgroup2 hierarchy holds only hugetlb, so the features exercised for real are
-cgroup.procs, cgroup.freeze, cgroup.kill, the eBPF device program and hugetlb.
+rprivate, mounts cgroup2 at argv[1] and drives pyrunc.cgroups with ``root=argv[1]`` (argv[2]: the
+cgroup's name, argv[3]: a huge page size of this kernel). On this hybrid machine the cgroup2
+hierarchy holds only hugetlb, so the features exercised for real are cgroup.procs,
+cgroup.freeze, cgroup.kill, the eBPF device program and hugetlb (where cgroup2 has it).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import sys
 
 from pyrunc.cgroups import new_manager
 from pyrunc.cgroups.v2.devices import attached_programs
+from pyrunc.errors import CgroupError
 from pyrunc.linux.syscalls import CLONE_NEWNS, MS_PRIVATE, MS_REC, SYS
 from pyrunc.spec.model import Resources, decode
 
@@ -47,12 +49,13 @@ def try_open(child: subprocess.Popen, path: str) -> int:
 
 
 def main() -> None:
-    mountpoint, name = sys.argv[1], sys.argv[2]
+    mountpoint, name, page_size = sys.argv[1], sys.argv[2], sys.argv[3]
     SYS.unshare(CLONE_NEWNS)
     SYS.mount(None, "/", None, MS_REC | MS_PRIVATE)
     SYS.mount("cgroup2", mountpoint, "cgroup2")
     report: dict = {}
     root_subtree = read_file(f"{mountpoint}/cgroup.subtree_control").split()
+    report["controllers"] = read_file(f"{mountpoint}/cgroup.controllers").split()
     manager = new_manager(f"/{name}/ctr", name, root=mountpoint)
     report["kind"] = type(manager).__name__
     report["paths"] = manager.paths
@@ -76,9 +79,16 @@ def main() -> None:
                                     {"allow": False, "type": "c", "major": 1, "minor": 3}]}))
         # Spec rules come before runc's defaults, which allow /dev/null again.
         report["null_after_deny_rule"] = try_open(child, "/dev/null")
+        hugetlb = {"hugepageLimits": [{"pageSize": page_size, "limit": 0}]}
         manager.set(_resources({"devices": [{"allow": True, "access": "rwm"}],
-                     "hugepageLimits": [{"pageSize": "2MB", "limit": 0}]}))
-        report["hugetlb_max"] = read_file(f"{manager.path}/hugetlb.2MB.max").strip()
+                                **(hugetlb if "hugetlb" in report["controllers"] else {})}))
+        if "hugetlb" in report["controllers"]:
+            report["hugetlb_max"] = read_file(f"{manager.path}/hugetlb.{page_size}.max").strip()
+        else:
+            try:
+                manager.update(_resources(hugetlb))
+            except CgroupError as exc:
+                report["hugetlb_error"] = str(exc)
         manager.freeze()
         report["frozen"] = manager.freezer_state()
         manager.thaw()

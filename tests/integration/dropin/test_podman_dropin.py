@@ -5,12 +5,15 @@ test runs twice, once per runtime; the test id says which."""
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 
 import dropin_env as env
 import pytest
 from dropin_clients import LOOP, alive, cgroup_dir
 from dropin_pty import WAIT_FOR_SIZE, run_on_pty
+
+from tests.fixtures.procs import catches
 
 pytestmark = pytest.mark.root
 
@@ -103,6 +106,8 @@ def test_exec_not_found(pod):
 
 def test_stop_graceful(pod):
     container_id = pod.start("sh", "-c", f"trap 'exit 42' TERM; {LOOP}")
+    pid = pod.inspect(container_id)["State"]["Pid"]
+    env.wait_for(lambda: catches(pid, signal.SIGTERM), what="the TERM trap")  # else SIGKILL: 137
     result = pod("stop", "-t", "30", container_id)
     assert result.returncode == 0, result.stderr
     state = pod.inspect(container_id)["State"]

@@ -190,10 +190,11 @@ def test_manifest_digest_mismatch_by_digest_reference(fault_proxy, image, store,
 
 
 def test_unreachable_registry(store):
-    from tests.fixtures.registry import free_port
+    from tests.fixtures.registry import closed_port
 
-    with make_client(max_attempts=2) as client, pytest.raises(RegistryUnavailable) as info:
-        client.pull(f"127.0.0.1:{free_port()}/x:y", store)
+    with closed_port() as port, make_client(max_attempts=2) as client, \
+            pytest.raises(RegistryUnavailable) as info:
+        client.pull(f"127.0.0.1:{port}/x:y", store)
     assert "cannot connect" in str(info.value)
 
 

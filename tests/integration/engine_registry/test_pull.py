@@ -153,14 +153,15 @@ def test_tags_and_catalog(client, registry, pushed_busybox):
 
 def test_mirror_is_used_before_origin(store, registry, pushed_busybox):
     """Origin is a dead port; the configured mirror serves the pull."""
-    from tests.fixtures.registry import free_port
+    from tests.fixtures.registry import closed_port
 
-    origin = f"127.0.0.1:{free_port()}"
     reference = pushed_busybox(registry, "bb/mirrored", "amd64")
-    config = RegistryConfig(certs_dir=None, mirrors={origin: [registry.url]},
-                            backoff_initial=0.01)
-    with RegistryClient(config) as client:
-        result = client.pull(f"{origin}/bb/mirrored:amd64", store)
+    with closed_port() as port:
+        origin = f"127.0.0.1:{port}"
+        config = RegistryConfig(certs_dir=None, mirrors={origin: [registry.url]},
+                                backoff_initial=0.01)
+        with RegistryClient(config) as client:
+            result = client.pull(f"{origin}/bb/mirrored:amd64", store)
     assert result.endpoint == registry.host
     assert store.exists(result.manifest_digest)
     del reference
@@ -168,10 +169,10 @@ def test_mirror_is_used_before_origin(store, registry, pushed_busybox):
 
 def test_mirror_without_the_image_falls_back_to_origin(store, registry, pushed_busybox,
                                                        tmp_path):
-    from tests.fixtures.registry import RegistryServer, free_port
+    from tests.fixtures.registry import RegistryServer
 
     pushed_busybox(registry, "bb/origin", "amd64")
-    mirror = RegistryServer(root=tmp_path / "mirror", port=free_port())
+    mirror = RegistryServer(root=tmp_path / "mirror")
     mirror.root.mkdir()
     mirror.start()
     try:

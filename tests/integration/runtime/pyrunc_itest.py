@@ -71,13 +71,17 @@ def remove_cgroup(cgroups_path: str) -> None:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(int(pid), signal.SIGKILL)
         for sub, _dirs, _ in sorted(os.walk(d), key=lambda t: -t[0].count("/")):
-            for _ in range(50):
+            # EBUSY until the killed processes have left: a generous bound for a loaded machine.
+            deadline = time.monotonic() + 30
+            while True:
                 try:
                     os.rmdir(sub)
                     break
                 except FileNotFoundError:
                     break
                 except OSError:
+                    if time.monotonic() > deadline:
+                        break
                     time.sleep(0.02)
 
 

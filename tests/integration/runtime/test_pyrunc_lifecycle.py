@@ -9,12 +9,15 @@ import json
 import os
 import re
 import select
+import signal
 import socket
 import subprocess
 from pathlib import Path
 
 import pytest
 from pyrunc_itest import Runtime, cgroup_dirs, wait_until
+
+from tests.fixtures.procs import catches
 
 pytestmark = pytest.mark.root
 
@@ -80,6 +83,7 @@ def test_kill_spellings_stop_the_container(rt: Runtime, sig: str) -> None:
     assert rt("create", "--bundle", str(b.path), b.id).rc == 0
     pid = rt.state(b.id)["pid"]
     assert rt("start", b.id).rc == 0
+    wait_until(lambda: catches(pid, signal.SIGTERM), what="the TERM trap")
     r = rt("kill", b.id, sig)
     assert (r.rc, r.out, r.err) == (0, "", "")
     os.waitpid(pid, 0)
@@ -94,7 +98,7 @@ def test_kill_default_signal_is_term(rt: Runtime) -> None:
     assert rt("create", "--bundle", str(b.path), b.id).rc == 0
     pid = rt.state(b.id)["pid"]
     assert rt("start", b.id).rc == 0
-    wait_until(lambda: rt.status(b.id) == "running")
+    wait_until(lambda: catches(pid, signal.SIGTERM), what="the TERM trap")
     assert rt("kill", b.id).rc == 0
     _, status = os.waitpid(pid, 0)
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 7
@@ -132,6 +136,8 @@ def test_run_forwards_sigterm(rt: Runtime) -> None:
                     stderr=subprocess.PIPE)
     try:
         wait_until(lambda: rt.status(b.id) == "running", what="running")
+        pid = rt.state(b.id)["pid"]
+        wait_until(lambda: catches(pid, signal.SIGTERM), what="the TERM trap")
         proc.terminate()
         proc.communicate(timeout=30)
     finally:

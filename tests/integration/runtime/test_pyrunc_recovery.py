@@ -146,7 +146,7 @@ def test_create_stopped_then_killed(rt: Runtime, tmp_path: Path) -> None:
         r = rt("state", b.id)
         assert r.rc == 0 and r.json()["status"] == "creating", r
         try:
-            r = rt("start", b.id, timeout=5)
+            r = rt("start", b.id, timeout=30)  # blocked would be forever: the creator is stopped
         except subprocess.TimeoutExpired:
             pytest.fail("start blocks while another pyrunc creates the container")
         assert r.rc != 0 and "creat" in r.err, r  # not startable while being created

@@ -98,6 +98,38 @@ def test_blkio_bfq_weight_and_missing_leaf_weight(tmp_path: Path, writes: list) 
         blkio.apply(path, resources({"blockIO": {"leafWeight": 500}}))
 
 
+# The blkio files each I/O scheduler leaves in a non-root v1 cgroup on kernel 6.x (CFQ's
+# blkio.weight is from kernels before 5.0). Throttles work with all of them.
+THROTTLE_ONLY = {"blkio.throttle.read_bps_device": "", "blkio.throttle.write_iops_device": ""}
+SCHEDULER_LAYOUTS = {
+    "bfq": {**THROTTLE_ONLY, "blkio.bfq.weight": "100", "blkio.bfq.weight_device": ""},
+    "cfq": {**THROTTLE_ONLY, "blkio.weight": "500", "blkio.weight_device": ""},
+    "mq-deadline": THROTTLE_ONLY,
+}
+
+
+@pytest.mark.parametrize("scheduler", sorted(SCHEDULER_LAYOUTS))
+def test_blkio_weight_per_io_scheduler(tmp_path: Path, writes: list, scheduler: str) -> None:
+    path = str(make_files(tmp_path, SCHEDULER_LAYOUTS[scheduler]))
+    weight = resources({"blockIO": {"weight": 300, "weightDevice": [{"major": 254, "minor": 0,
+                                                                     "weight": 200}]}})
+    throttle = resources({"blockIO": {"throttleReadBpsDevice": [{"major": 254, "minor": 0,
+                                                                  "rate": 1}]}})
+    if scheduler == "mq-deadline":
+        with pytest.raises(CgroupError, match=rf"^cgroup: set blockIO\.weight: {path}/blkio\."
+                                              r"weight does not exist \(not supported by this "
+                                              r"kernel's I/O scheduler\)$"):
+            blkio.apply(path, weight)
+        assert writes == []
+    else:
+        blkio.apply(path, weight)
+        prefix = "blkio.bfq." if scheduler == "bfq" else "blkio."
+        assert writes == [(prefix + "weight", "300"), (prefix + "weight_device", "254:0 200")]
+    writes.clear()
+    blkio.apply(path, throttle)
+    assert writes == [("blkio.throttle.read_bps_device", "254:0 1")]
+
+
 def _v1_tree(tmp_path: Path, unified: bool = False) -> Path:
     root = tmp_path / "cg"
     make_files(root / "memory" / "pod" / "c1", MEM_FILES)

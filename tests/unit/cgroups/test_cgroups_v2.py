@@ -83,6 +83,32 @@ def test_v2_errors(tmp_path: Path) -> None:
         unified.apply(path, resources({"unified": {"../x": "5"}}))
 
 
+@pytest.mark.parametrize(("files", "expected"), [
+    # bfq registered: io.bfq.weight takes the v1 value unconverted (runc's rule)
+    ({"io.bfq.weight": "default 100", "io.weight": "default 100"},
+     [("io.bfq.weight", "300"), ("io.bfq.weight", "254:0 200")]),
+    # blk-iocost without bfq (mq-deadline, kyber, none): io.weight, converted
+    ({"io.weight": "default 100"}, [("io.weight", "2930"), ("io.weight", "254:0 1920")]),
+    # neither: an error naming both files, nothing written
+    ({}, None),
+])
+def test_io_weight_per_io_scheduler(tmp_path: Path, writes: list, files: dict,
+                                    expected: list | None) -> None:
+    path = str(make_files(tmp_path, {"io.max": "", **files}))
+    weights = resources({"blockIO": {"weight": 300, "weightDevice": [{"major": 254, "minor": 0,
+                                                                      "weight": 200}]}})
+    if expected is None:
+        with pytest.raises(CgroupError, match=r"neither io\.bfq\.weight nor io\.weight exists"):
+            io.apply(path, weights)
+        with pytest.raises(CgroupError, match=r"neither io\.bfq\.weight nor io\.weight exists"):
+            io.apply(path, resources({"blockIO": {"weightDevice": [{"major": 254, "minor": 0,
+                                                                    "weight": 200}]}}))
+        assert writes == []
+    else:
+        io.apply(path, weights)
+        assert writes == expected
+
+
 def test_create_enables_controllers_and_destroy_removes_created(tmp_path: Path,
                                                                 writes: list) -> None:
     root = make_files(tmp_path / "cg", {"cgroup.controllers": "cpu memory pids",

@@ -128,6 +128,17 @@ def test_entrypoint_override_drops_image_cmd(rootfs: Path) -> None:
         build_config(IMAGE, ContainerOptions(entrypoint=[]), rootfs)
 
 
+def test_image_command_fields_are_lists_of_strings(rootfs: Path) -> None:
+    # a string is a list of one (docker's StrSlice); null is empty; anything else is refused
+    cfg = build_config({"config": {"Entrypoint": None, "Cmd": "/bin/true", "Env": "A=1"}},
+                       ContainerOptions(), rootfs)
+    assert cfg["process"]["args"] == ["/bin/true"]
+    assert "A=1" in cfg["process"]["env"]
+    for bad in ({"Cmd": [1]}, {"Cmd": {"x": 1}}, {"Cmd": ["x"], "Env": 5}):
+        with pytest.raises(InvalidContainerConfig, match="must be a list of strings"):
+            build_config({"config": bad}, ContainerOptions(), rootfs)
+
+
 def test_missing_path_gets_the_default(rootfs: Path) -> None:
     cfg = build_config({"config": {"Cmd": ["x"]}}, ContainerOptions(), rootfs)
     assert "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" in \

@@ -83,6 +83,11 @@ def test_nan_is_rejected_like_go() -> None:
             jsonio.loads(doc)
 
 
+def test_dumps_names_an_unserializable_value() -> None:
+    with pytest.raises(TypeError, match="set is not JSON serializable"):
+        jsonio.dumps({"a": {1}})
+
+
 def test_load_file_and_write_atomic(tmp_path) -> None:
     path = tmp_path / "state.json"
     jsonio.write_atomic(str(path), {"id": "c1", "pid": 5})

@@ -22,7 +22,7 @@ def apply(path: str, resources: Resources) -> None:
 
 def page_sizes() -> list[str]:
     """Huge page sizes this kernel supports, in the cgroup file spelling (``2MB``, ``1GB``)."""
-    sizes = []
+    sizes: list[str] = []
     try:
         names = os.listdir("/sys/kernel/mm/hugepages")
     except OSError:

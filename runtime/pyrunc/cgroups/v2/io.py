@@ -1,6 +1,7 @@
 """v2 io: weights (io.bfq.weight when BFQ is there, else io.weight) and io.max throttles.
 
-A leaf weight does not exist on v2: setting one is an error.
+A leaf weight does not exist on v2: setting one is an error, and so is a weight (or a device
+weight) where neither weight file exists, naming both files.
 """
 
 from __future__ import annotations
@@ -40,21 +41,20 @@ def apply(path: str, resources: Resources) -> None:
         return
     if blkio.leaf_weight or any(d.leaf_weight for d in blkio.weight_device or ()):
         raise CgroupError("cgroup: set blockIO.leafWeight: not supported on cgroup v2")
+    # io.bfq.weight exists while bfq is registered; io.weight with blk-iocost (any scheduler).
     bfq = fs.exists(path, "io.bfq.weight")
     weight = blkio.weight or 0
+    devices = [d for d in blkio.weight_device or () if d.weight]
+    if (weight or devices) and not bfq and not fs.exists(path, "io.weight"):
+        raise CgroupError(f"cgroup: set blockIO.weight in {path}: neither io.bfq.weight nor "
+                          "io.weight exists (the kernel has neither bfq nor blk-iocost)")
+    name = "io.bfq.weight" if bfq else "io.weight"
     if weight:
-        if bfq:
-            fs.write(path, "io.bfq.weight", weight)
-        elif fs.exists(path, "io.weight"):
-            fs.write(path, "io.weight", blkio_to_io_weight(weight))
-        else:
-            raise CgroupError(f"cgroup: set blockIO.weight in {path}: neither io.bfq.weight nor "
-                              "io.weight exists (io controller not enabled)")
-    for device in blkio.weight_device or ():
-        if device.weight:
-            name = "io.bfq.weight" if bfq else "io.weight"
-            value = device.weight if bfq else blkio_to_io_weight(device.weight)
-            fs.write(path, name, f"{device.major}:{device.minor} {value}")
+        fs.write(path, name, weight if bfq else blkio_to_io_weight(weight))
+    for device in devices:
+        device_weight = device.weight or 0
+        value = device_weight if bfq else blkio_to_io_weight(device_weight)
+        fs.write(path, name, f"{device.major}:{device.minor} {value}")
     for key, field in _THROTTLES:
         throttle: list[ThrottleDevice] = getattr(blkio, key) or []
         for t in throttle:
@@ -63,7 +63,8 @@ def apply(path: str, resources: Resources) -> None:
 
 def stats(path: str, out: dict) -> None:
     text = fs.read_optional(path, "io.stat")
-    service_bytes, serviced = [], []
+    service_bytes: list[dict[str, object]] = []
+    serviced: list[dict[str, object]] = []
     for line in (text or "").splitlines():
         fields = line.split()
         if not fields or ":" not in fields[0]:

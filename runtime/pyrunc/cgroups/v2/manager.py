@@ -114,10 +114,12 @@ class V2Manager(Manager):
 
     def stats(self) -> dict:
         out = empty_stats()
+        # hugetlb has no one file to probe (its files are per huge page size of this kernel):
+        # its reader looks for each size's file itself.
         for module, probe in (("cpu", "cpu.stat"), ("cpuset", "cpuset.cpus.effective"),
                               ("memory", "memory.current"), ("pids", "pids.current"),
-                              ("io", "io.stat"), ("hugetlb", "hugetlb.2MB.current")):
-            if fs.exists(self.path, probe) or module == "hugetlb":
+                              ("io", "io.stat"), ("hugetlb", None)):
+            if probe is None or fs.exists(self.path, probe):
                 writer(module).stats(self.path, out)
         return out
 

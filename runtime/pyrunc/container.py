@@ -16,6 +16,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from pyrunc.spec.model import Resources
+
 CREATING, CREATED, RUNNING, PAUSED, STOPPED = "creating", "created", "running", "paused", "stopped"
 
 
@@ -223,11 +225,17 @@ class Container:
                 log.warning(str(err))
 
     def _run_warn_hooks(self, kind: str, status: str) -> None:
-        hooks = (self.record.get("hooks") or {}).get(kind)
-        if not hooks:
+        recorded = (self.record.get("hooks") or {}).get(kind)
+        if not recorded:
             return
         from pyrunc.linux.hooks import run_hooks_warn
+        from pyrunc.spec.model import decode_hooks
 
+        try:
+            hooks = decode_hooks(recorded, f"hooks.{kind}")
+        except PyruncError as err:  # a state.json edited by hand
+            log.warning(f"{kind} hooks of {self.id}: {err}")
+            return
         run_hooks_warn(kind, hooks, self.hook_state(status))
 
     def pause(self) -> None:
@@ -251,7 +259,7 @@ class Container:
         finally:
             self.dir.unlock()
 
-    def update(self, resources: dict[str, Any]) -> None:
+    def update(self, resources: Resources) -> None:
         """Merge ``resources`` into the recorded ones and write them to the cgroups (runc keeps
         the merged view, so a later update of one field keeps the others)."""
         self.dir.lock()
@@ -263,7 +271,7 @@ class Container:
             self.reload()
             record = self.record
             merged = dict(record.get("resources") or {})
-            for section, value in resources.items():
+            for section, value in resources.to_json().items():
                 if isinstance(value, dict) and isinstance(merged.get(section), dict):
                     merged[section] = {**merged[section], **value}
                 else:

@@ -15,6 +15,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pyrunc.cgroups.manager import Manager
     from pyrunc.spec.config import Bundle
+    from pyrunc.spec.model import Config, Linux, Seccomp
 
 
 class CreateOptions:
@@ -42,21 +43,22 @@ class Created:
         self.console_master = console_master
 
 
-def _namespaces(linux: dict) -> tuple[list[str], list[tuple[str, str]]]:
+def _namespaces(linux: Linux | None) -> tuple[list[str], list[tuple[str, str]]]:
     new, join = [], []
-    for ns in linux.get("namespaces") or ():
-        if ns.get("path"):
-            join.append((ns["type"], ns["path"]))
+    for ns in (linux.namespaces if linux else None) or ():
+        if ns.path:
+            join.append((ns.type, ns.path))
         else:
-            new.append(ns["type"])
+            new.append(ns.type)
     if "mount" not in new and not any(kind == "mount" for kind, _ in join):
         # No mount namespace: the container shares the runtime's (its mounts are made there
         # and it is chrooted, as runc does); masked and read-only paths are refused, as by runc.
-        for key in ("maskedPaths", "readonlyPaths"):
-            if linux.get(key):
+        for key, listed in (("maskedPaths", linux.masked_paths if linux else None),
+                            ("readonlyPaths", linux.readonly_paths if linux else None)):
+            if listed:
                 raise ConfigError(f"invalid config: linux.{key}: needs a mount namespace"
                                   " (new or joined) in linux.namespaces")
-    if "user" in new and not (linux.get("uidMappings") and linux.get("gidMappings")):
+    if "user" in new and not (linux and linux.uid_mappings and linux.gid_mappings):
         raise ConfigError("invalid config: linux.uidMappings: user namespaces enabled, "
                           "but no uid or gid mappings found")
     return new, join
@@ -67,15 +69,15 @@ def build_init_spec(opts: CreateOptions, bundle: Bundle) -> linux_init.InitSpec:
     from pyrunc.linux import attrs, caps, process, rootfs
 
     config = bundle.config
-    proc = config.get("process")
-    if not proc:
+    proc = config.process
+    if proc is None:
         raise ConfigError("invalid config: process: is required for create")
-    terminal = bool(proc.get("terminal"))
+    terminal = bool(proc.terminal)
     if terminal and not opts.console_socket and not opts.tty_to_parent:
         raise ConfigError("cannot allocate tty if runc will detach without setting console socket")
     if opts.console_socket and not terminal:
         raise ConfigError("cannot use console socket if runc will not detach or allocate tty")
-    linux = config.get("linux") or {}
+    linux = config.linux
     spec = linux_init.InitSpec()
     spec.config = config
     spec.bundle = bundle.path
@@ -86,21 +88,21 @@ def build_init_spec(opts: CreateOptions, bundle: Bundle) -> linux_init.InitSpec:
     spec.new_keyring = not opts.no_new_keyring
     spec.tty_to_parent = terminal and opts.tty_to_parent and not opts.console_socket
     spec.new_ns, spec.join_ns = _namespaces(linux)
-    spec.caps = caps.CapabilityPlan(proc.get("capabilities"))
-    spec.rlimits = process.parse_rlimits(proc.get("rlimits"))
-    rootfs.check_sysctl(linux.get("sysctl") or {}, set(spec.new_ns))
+    spec.caps = caps.CapabilityPlan(proc.capabilities)
+    spec.rlimits = process.parse_rlimits(proc.rlimits)
+    rootfs.check_sysctl((linux.sysctl if linux else None) or {}, set(spec.new_ns))
     attrs.check_config(config)
-    if linux.get("seccomp"):
-        spec.seccomp_program, spec.seccomp_flags = _compile_seccomp(linux["seccomp"])
-    hooks = config.get("hooks") or {}
-    spec.runtime_hooks = bool(hooks.get("prestart") or hooks.get("createRuntime"))
-    spec.state_for_hooks = {"ociVersion": config.get("ociVersion"), "id": opts.id,
+    if linux and linux.seccomp:
+        spec.seccomp_program, spec.seccomp_flags = _compile_seccomp(linux.seccomp)
+    hooks = config.hooks
+    spec.runtime_hooks = bool(hooks and (hooks.prestart or hooks.create_runtime))
+    spec.state_for_hooks = {"ociVersion": config.oci_version, "id": opts.id,
                             "status": "creating", "bundle": bundle.path,
-                            "annotations": config.get("annotations") or {}}
+                            "annotations": config.annotations or {}}
     return spec
 
 
-def _compile_seccomp(profile: dict) -> tuple[bytes, int]:
+def _compile_seccomp(profile: Seccomp) -> tuple[bytes, int]:
     try:
         from pyrunc.linux import seccomp
     except ImportError:
@@ -115,7 +117,7 @@ def _socketpair() -> tuple[int, int]:
     return a.detach(), b.detach()
 
 
-def _write_id_maps(pid: int, linux: dict) -> None:
+def _write_id_maps(pid: int, linux: Linux) -> None:
     """Root writes any mapping. An unprivileged user may map only its own ids, and only after
     setgroups is denied (the kernel's rule; multi-range mappings would need newuidmap(1), which
     pyrunc does not use)."""
@@ -125,8 +127,8 @@ def _write_id_maps(pid: int, linux: dict) -> None:
                 f.write("deny")
         except OSError as err:
             raise KernelError(f"write /proc/{pid}/setgroups: {err.strerror}") from None
-    for kind, key in (("uid", "uidMappings"), ("gid", "gidMappings")):
-        lines = "".join(f"{m['containerID']} {m['hostID']} {m['size']}\n" for m in linux[key])
+    for kind, maps in (("uid", linux.uid_mappings), ("gid", linux.gid_mappings)):
+        lines = "".join(f"{m.container_id} {m.host_id} {m.size}\n" for m in maps or ())
         path = f"/proc/{pid}/{kind}_map"
         try:
             with open(path, "w") as f:
@@ -152,22 +154,23 @@ def create(opts: CreateOptions) -> Created:
     spec = build_init_spec(opts, bundle)
     log.phase("create: config loaded and checked")
     config = bundle.config
-    linux = config.get("linux") or {}
+    linux = config.linux
+    resources = linux.resources if linux else None
     cdir = state.ContainerDir(opts.root, opts.id)
     cdir.claim()
     record: dict = {
         "id": opts.id, "bundle": bundle.path, "rootfs": bundle.rootfs,
         "created": state.now_rfc3339(), "status": "creating",
         "creator": [os.getpid(), state.proc_start_time(os.getpid())],
-        "annotations": config.get("annotations") or {},
-        "hooks": {k: v for k, v in (config.get("hooks") or {}).items()
-                  if k in ("poststart", "poststop")},
+        "annotations": config.annotations or {},
+        "hooks": _recorded_hooks(config),
         "namespaces": {k: p for k, p in spec.join_ns} | {k: None for k in spec.new_ns},
-        "ociVersion": config.get("ociVersion"),
-        # What exec needs later (the bundle may change or vanish after create).
-        "process": config.get("process"),
-        "seccomp": linux.get("seccomp"),
-        "resources": linux.get("resources") or {},
+        "ociVersion": config.oci_version,
+        # What exec and update need later (the bundle may change or vanish after create), in
+        # config.json's own shape: decoded again (and so checked again) when read back.
+        "process": config.process.to_json() if config.process else None,
+        "seccomp": linux.seccomp.to_json() if linux and linux.seccomp else None,
+        "resources": resources.to_json() if resources else {},
     }
     init_pid = 0
     manager = None
@@ -185,7 +188,7 @@ def create(opts: CreateOptions) -> Created:
                 record["cgroup"] = manager.to_state()
             except PyruncError as err:
                 if not (opts.rootless and "Permission denied" in str(err)
-                        and not _has_limits(linux)):
+                        and not (resources and resources.has_limits())):
                     raise
                 manager = None  # rootless without delegated cgroups: run without them
                 record.pop("cgroup", None)
@@ -243,21 +246,28 @@ def _relative_paths(saved: dict) -> dict[str, str]:
     return out
 
 
-def _has_limits(linux: dict) -> bool:
-    """Resource limits beyond device rules (which rootless containers cannot enforce anyway)."""
-    return any(v for k, v in (linux.get("resources") or {}).items() if k != "devices")
+def _recorded_hooks(config: Config) -> dict[str, list]:
+    """The hooks run after create (start's poststart, delete's poststop), as JSON."""
+    hooks = config.hooks
+    if hooks is None:
+        return {}
+    out = {}
+    for kind, entries in (("poststart", hooks.poststart), ("poststop", hooks.poststop)):
+        if entries is not None:
+            out[kind] = [h.to_json() for h in entries]
+    return out
 
 
-def _cgroup_manager(linux: dict, cid: str) -> Manager | None:
+def _cgroup_manager(linux: Linux | None, cid: str) -> Manager | None:
     try:
         from pyrunc.cgroups import new_manager
     except ImportError:
         return None
-    return new_manager(linux.get("cgroupsPath") or None, cid)
+    return new_manager((linux.cgroups_path if linux else None) or None, cid)
 
 
 def _drive(fd: int, stage1_pid: int, spec: linux_init.InitSpec, manager: Manager | None,
-           linux: dict, record: dict, cdir: state.ContainerDir, opts: CreateOptions
+           linux: Linux | None, record: dict, cdir: state.ContainerDir, opts: CreateOptions
            ) -> tuple[int, int | None]:
     """P's side of the sync protocol. Returns (init pid, pty master for run -t)."""
     # Stage 1 starts at once and places the init in its cgroups itself (see linux/init.py);
@@ -271,7 +281,7 @@ def _drive(fd: int, stage1_pid: int, spec: linux_init.InitSpec, manager: Manager
         if tag == "console" and received is not None:
             master = received
             continue
-        if tag == "userns":
+        if tag == "userns" and linux is not None:
             _write_id_maps(stage1_pid, linux)
             _tell(fd, "mapped")
         elif tag == "pid":
@@ -282,8 +292,8 @@ def _drive(fd: int, stage1_pid: int, spec: linux_init.InitSpec, manager: Manager
             if manager is not None:
                 # Device rules are always written (runc's defaults + linux.devices), so
                 # set() runs even without a resources section.
-                manager.set(linux.get("resources") or {},
-                            linux_devices=linux.get("devices"))
+                manager.set(linux.resources if linux else None,
+                            linux_devices=linux.devices if linux else None)
                 log.phase("create: resources set")
                 if not (spec.self_join or spec.stage1_join):
                     # a user namespace: the init may not write host cgroups, we move it
@@ -298,9 +308,10 @@ def _drive(fd: int, stage1_pid: int, spec: linux_init.InitSpec, manager: Manager
             from pyrunc.linux import hooks
 
             hook_state = dict(spec.state_for_hooks, pid=init_pid)
-            config_hooks = spec.config.get("hooks") or {}
-            hooks.run_hooks("prestart", config_hooks.get("prestart"), hook_state)
-            hooks.run_hooks("createRuntime", config_hooks.get("createRuntime"), hook_state)
+            config_hooks = spec.config.hooks
+            if config_hooks is not None:
+                hooks.run_hooks("prestart", config_hooks.prestart, hook_state)
+                hooks.run_hooks("createRuntime", config_hooks.create_runtime, hook_state)
             _tell(fd, "hooks-ok")
         elif tag == "ready":
             log.phase("create: init ready")
@@ -361,12 +372,12 @@ def _reap(pid: int) -> None:
         pass
 
 
-def _poststop_after_failure(config: dict, hook_state: dict) -> None:
+def _poststop_after_failure(config: Config, hook_state: dict) -> None:
     """A create that fails after the container began to exist still ends the lifecycle: the
     container is destroyed (done) and the poststop hooks run; their failures only warn."""
     from pyrunc.linux.hooks import run_hooks_warn
 
-    run_hooks_warn("poststop", (config.get("hooks") or {}).get("poststop"), hook_state)
+    run_hooks_warn("poststop", config.hooks.poststop if config.hooks else None, hook_state)
 
 
 def _abort(cdir: state.ContainerDir, pid: int, manager: Manager | None) -> None:

@@ -15,9 +15,11 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from pyrunc.spec.model import Process
+
 
 class ExecOptions:
-    def __init__(self, root: str, cid: str, process: dict, pid_file: str | None = None,
+    def __init__(self, root: str, cid: str, process: Process, pid_file: str | None = None,
                  console_socket: str | None = None, detach: bool = False,
                  preserve_fds: int = 0, ignore_paused: bool = False) -> None:
         self.root = root
@@ -30,10 +32,13 @@ class ExecOptions:
         self.ignore_paused = ignore_paused
 
 
-def process_from_args(base: dict | None, args: list[str], opts: dict[str, Any]) -> dict:
-    """runc's rule for the argument form: the container's process, with the command, env
-    (appended), cwd, user, additional gids, capabilities (added), tty and no_new_privs
-    overridden from the flags."""
+def process_from_args(base: dict | None, args: list[str], opts: dict[str, Any]) -> Process:
+    """runc's rule for the argument form: the container's process (as recorded, in its JSON
+    shape), with the command, env (appended), cwd, user, additional gids, capabilities (added),
+    tty and no_new_privs overridden from the flags; decoded (and so checked) like a config's
+    process."""
+    from pyrunc.spec.config import check_process
+
     proc = dict(base or {})
     proc["args"] = args
     proc["env"] = list(proc.get("env") or []) + list(opts.get("env") or [])
@@ -48,7 +53,10 @@ def process_from_args(base: dict | None, args: list[str], opts: dict[str, Any]) 
         user["uid"] = int(uid)
         user["gid"] = int(gid) if gid else 0
     if opts.get("additional_gids"):
-        user["additionalGids"] = [int(g) for g in opts["additional_gids"]]
+        gids = opts["additional_gids"]
+        if not all(g.isdigit() for g in gids):
+            raise ConfigError(f"exec: --additional-gids {','.join(gids)!r}: expected numbers")
+        user["additionalGids"] = [int(g) for g in gids]
     proc["user"] = user
     proc["terminal"] = bool(opts.get("tty"))
     caps = {k: list(v) for k, v in (proc.get("capabilities") or {}).items()}
@@ -65,12 +73,11 @@ def process_from_args(base: dict | None, args: list[str], opts: dict[str, Any]) 
         proc["apparmorProfile"] = opts["apparmor"]
     if opts.get("process_label"):
         proc["selinuxLabel"] = opts["process_label"]
-    return proc
+    return check_process(proc)
 
 
 def execute(opts: ExecOptions) -> int:
     from pyrunc.linux import attrs, caps, process
-    from pyrunc.spec.config import check_process
 
     container = Container.load(opts.root, opts.id)
     status = container.status()
@@ -79,9 +86,8 @@ def execute(opts: ExecOptions) -> int:
     if status not in (RUNNING, PAUSED, "created"):
         raise InvalidState("cannot exec in a stopped container")
     proc = opts.process
-    check_process(proc)
     attrs.check_process(proc)
-    terminal = bool(proc.get("terminal"))
+    terminal = bool(proc.terminal)
     if terminal and not opts.console_socket and opts.detach:
         raise ConfigError("cannot allocate tty if runc will detach without setting console socket")
     if opts.console_socket and not terminal:
@@ -89,12 +95,14 @@ def execute(opts: ExecOptions) -> int:
     spec = exec_init.ExecSpec()
     spec.process = proc
     spec.preserve_fds = opts.preserve_fds
-    spec.caps = caps.CapabilityPlan(proc.get("capabilities"))
-    spec.rlimits = process.parse_rlimits(proc.get("rlimits"))
-    seccomp = container.record.get("seccomp")
-    if seccomp:
+    spec.caps = caps.CapabilityPlan(proc.capabilities)
+    spec.rlimits = process.parse_rlimits(proc.rlimits)
+    recorded = container.record.get("seccomp")
+    if recorded:
         from pyrunc.create import _compile_seccomp
+        from pyrunc.spec.model import Seccomp, decode
 
+        seccomp = decode(Seccomp, recorded, "linux.seccomp")
         spec.seccomp_program, spec.seccomp_flags = _compile_seccomp(seccomp)
     spec.tty_to_parent = terminal and not opts.console_socket
     if not opts.detach:

@@ -38,6 +38,11 @@ _encode_compact = _json.make_encoder(
 )
 _encode_str = _json.encode_basestring_ascii
 _WS = " \t\n\r"
+# Go's encoding/json (runc, containerd) accepts 10,000 levels of nesting. The C scanner counts
+# its depth against the interpreter's recursion limit (1,000 by default), so loads() raises the
+# limit for the parse; the main thread's 8 MiB C stack holds that depth many times over.
+MAX_DEPTH = 10_000
+_PARSE_RECURSION_LIMIT = MAX_DEPTH + 250  # + the frames already on the stack
 
 
 class JSONError(ValueError):
@@ -61,6 +66,19 @@ def loads(doc: str | bytes) -> Any:
     if isinstance(doc, bytes | bytearray):
         # a BOM is tolerated; decoding plain utf-8 spares importing the utf-8-sig codec
         doc = (doc[3:] if doc[:3] == b"\xef\xbb\xbf" else doc).decode()
+    import sys
+
+    old_limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old_limit, _PARSE_RECURSION_LIMIT))
+    try:
+        return _loads(doc)
+    except RecursionError:
+        raise JSONError(f"nested more than {MAX_DEPTH} levels deep", doc, 0) from None
+    finally:
+        sys.setrecursionlimit(old_limit)
+
+
+def _loads(doc: str) -> Any:
     pos = _skip_ws(doc, 0)
     try:
         value, end = _scan(doc, pos)

@@ -2,14 +2,14 @@
 
 Lifecycle, as the runtime uses it::
 
-    manager = new_manager(spec["linux"].get("cgroupsPath"), container_id)
+    manager = new_manager(linux.cgroups_path, container_id)   # linux: spec.model.Linux
     manager.create()                       # mkdir in every hierarchy (cpuset/subtree prepared)
     manager.apply(init_pid)                # join every hierarchy
-    manager.set(spec["linux"].get("resources"), linux_devices=spec["linux"].get("devices"))
+    manager.set(linux.resources, linux_devices=linux.devices)
     state["cgroups"] = manager.to_state()  # plain dict for state.json
     ...
     manager = from_state(state["cgroups"])  # kill/delete/pause/resume/ps/update/events
-    manager.update(resources)               # only the sections present
+    manager.update(resources)               # a spec.model.Resources: the sections present
     manager.freeze(); manager.thaw(); manager.freezer_state()
     manager.pids(); manager.stats(); manager.oom_kill_count(); manager.kill_all(signum)
     manager.destroy()

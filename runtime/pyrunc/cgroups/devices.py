@@ -7,7 +7,9 @@ and the list starts from deny-all (runc treats the rule list as a whitelist).
 
 from __future__ import annotations
 
-from pyrunc.errors import CgroupError
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pyrunc.spec.model import Device, DeviceRule
 
 Rule = tuple[bool, str, int, int, str]
 
@@ -27,24 +29,22 @@ DEFAULT_ALLOWED: tuple[Rule, ...] = (
 )
 
 
-def _number(value: int | None) -> int:
-    return -1 if value is None else int(value)
-
-
-def normalize(entry: dict) -> Rule:
-    """An OCI ``linux.resources.devices`` entry as a Rule."""
-    kind = entry.get("type") or "a"
-    access = entry.get("access") or "rwm"
-    if kind not in ("a", "b", "c") or not access or set(access) - set("rwm"):
-        raise CgroupError(f"cgroup: set devices: invalid rule {entry!r}")
+def normalize(entry: DeviceRule) -> Rule:
+    """An OCI ``linux.resources.devices`` entry (type, access and numbers checked when the
+    config was decoded) as a Rule: absent type is ``a``, absent access ``rwm``, absent
+    major/minor ``-1`` (any)."""
+    kind = entry.type or "a"
+    access = entry.access if entry.access is not None else "rwm"
     ordered = "".join(ch for ch in "rwm" if ch in access)
     if kind == "a":
-        return (bool(entry.get("allow")), "a", -1, -1, ordered)
-    return (bool(entry.get("allow")), kind, _number(entry.get("major")),
-            _number(entry.get("minor")), ordered)
+        return (entry.allow, "a", -1, -1, ordered)
+    major = -1 if entry.major is None else entry.major
+    minor = -1 if entry.minor is None else entry.minor
+    return (entry.allow, kind, major, minor, ordered)
 
 
-def container_rules(resource_devices: list | None, linux_devices: list | None = None,
+def container_rules(resource_devices: list[DeviceRule] | None,
+                    linux_devices: list[Device] | None = None,
                     defaults: bool = True) -> list[Rule]:
     """The full list runc applies: spec rules, its default allowed devices, then the spec's
     ``linux.devices`` nodes (each allowed rwm)."""
@@ -52,12 +52,10 @@ def container_rules(resource_devices: list | None, linux_devices: list | None = 
     if defaults:
         rules.extend(DEFAULT_ALLOWED)
     for node in linux_devices or ():
-        kind = node.get("type")
-        if kind == "u":
-            kind = "c"
-        if kind not in ("c", "b"):
+        kind = "c" if node.type == "u" else node.type
+        if kind not in ("c", "b") or node.major is None or node.minor is None:
             continue
-        rules.append((True, kind, int(node["major"]), int(node["minor"]), "rwm"))
+        rules.append((True, kind, node.major, node.minor, "rwm"))
     return rules
 
 

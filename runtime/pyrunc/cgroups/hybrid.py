@@ -15,6 +15,10 @@ from pyrunc.cgroups.v1.manager import V1Manager
 from pyrunc.cgroups.v2.manager import apply_writer, enable_controllers, writer
 from pyrunc.errors import CgroupError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pyrunc.spec.model import Resources
+
 
 class HybridManager(V1Manager):
     mode = "hybrid"
@@ -23,7 +27,7 @@ class HybridManager(V1Manager):
     def unified_path(self) -> str | None:
         return self.paths.get(UNIFIED)
 
-    def _set_unmounted(self, subsystem: str, resources: dict) -> None:
+    def _set_unmounted(self, subsystem: str, resources: Resources) -> None:
         unified = self.unified_path
         if subsystem != "hugetlb" or unified is None:
             super()._set_unmounted(subsystem, resources)

@@ -138,8 +138,26 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as err:
         # A bug if it gets here (every expected failure is a PyruncError), but the caller
         # (containerd, podman) still deserves one line, not a traceback.
+        _debug_traceback()
         log.error(f"{verb}: {err}")
         return 1
+    except Exception as err:  # the edge: any bug still ends as one line
+        _debug_traceback()
+        log.error(f"{verb}: internal error: {type(err).__name__}: {_one_line(str(err))}"
+                  " (run with --debug for a traceback)")
+        return 1
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()) or "(no message)"
+
+
+def _debug_traceback() -> None:
+    """With --debug, the traceback of the exception being handled, on the log."""
+    if log.debug_enabled():
+        import traceback
+
+        log.debug("".join(traceback.format_exc()).rstrip())
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ def run(ctx, argv: list[str]) -> int:
     from pyrunc import jsonio
     from pyrunc.errors import ConfigError, NotSupported, UsageError
     from pyrunc.execution import ExecOptions, execute, process_from_args
+    from pyrunc.spec.config import check_process
 
     if opts["cgroup"]:
         raise NotSupported("exec --cgroup is not supported")
@@ -48,6 +49,7 @@ def run(ctx, argv: list[str]) -> int:
         except ValueError as err:
             raise ConfigError(f"exec: process file {opts['process']}: malformed JSON: {err}"
                               ) from None
+        process = check_process(process)
     else:
         a.min_args("exec", rest, 2)
         from pyrunc.linux import lsm

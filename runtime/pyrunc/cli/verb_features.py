@@ -10,7 +10,7 @@ from pyrunc.cli import args as a
 def features() -> dict:
     from pyrunc import OCI_VERSION, __version__
     from pyrunc.linux import caps, lsm, mountopts, seccomp
-    from pyrunc.spec.config import HOOK_KINDS, NAMESPACE_TYPES
+    from pyrunc.spec.model import HOOK_KINDS, NAMESPACE_TYPES
     from pyrunc.version import commit
 
     actions = ["SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",

@@ -10,6 +10,10 @@ import sys
 
 from pyrunc.cli import args as a
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pyrunc.spec.model import Resources
+
 V = a.VALUE
 FLAGS = [
     a.Flag("resources,r", V, help="path to a file containing the resources to update, or '-' "
@@ -77,9 +81,11 @@ def _parse_value(flag: str, text: str, kind: str) -> int | str:
         raise a.UsageError(f"invalid value for --{flag}: {text!r}") from None
 
 
-def requested(opts: dict) -> dict:
-    """The LinuxResources object the command line asks for."""
+def requested(opts: dict) -> Resources:
+    """The LinuxResources object the command line asks for, decoded (and checked) like a
+    config's ``linux.resources``."""
     from pyrunc import jsonio
+    from pyrunc.spec.model import Resources, decode
 
     resources: dict = {}
     source = opts["resources"]
@@ -97,7 +103,7 @@ def requested(opts: dict) -> dict:
         if opts.get(dest) is not None:
             resources.setdefault(section, {})[key] = _parse_value(
                 dest.replace("_", "-"), opts[dest], kind)
-    return resources
+    return decode(Resources, resources, "resources")
 
 
 def run(ctx, argv: list[str]) -> int:

@@ -1,8 +1,8 @@
-"""The one place reading today's config dicts for the process attributes beyond the classic
-ones: LSM labels, personality, I/O priority, scheduler, Intel RDT. Each calls a function taking
-plain typed arguments (lsm, personality, scheduling, resctrl), so this glue is what changes when
-the config becomes typed. ``check_*`` run in the runtime before anything is made; ``apply_*``
-in the init (and exec's process) just before execve."""
+"""The process attributes beyond the classic ones, read from the decoded config: LSM labels,
+personality, I/O priority, scheduler, Intel RDT. Each calls a function taking plain typed
+arguments (lsm, personality, scheduling, resctrl). ``check_*`` run in the runtime before
+anything is made; ``apply_*`` in the init (and exec's process) just before execve. Types,
+enumerations and ranges were checked when the config was decoded (spec/model.py)."""
 
 from __future__ import annotations
 
@@ -10,47 +10,52 @@ from . import lsm, personality, resctrl, scheduling
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pyrunc.spec.model import Config, Process
+
     from .syscalls import Syscalls
 
 
-def check_process(proc: dict, apparmor_field: str = "process.apparmorProfile",
+def check_process(proc: Process | None, apparmor_field: str = "process.apparmorProfile",
                   selinux_field: str = "process.selinuxLabel") -> None:
-    lsm.refuse_unsupported(proc.get("apparmorProfile"), proc.get("selinuxLabel"), None,
+    if proc is None:
+        return
+    lsm.refuse_unsupported(proc.apparmor_profile, proc.selinux_label, None,
                            apparmor_field, selinux_field)
-    io = proc.get("ioPriority")
+    io = proc.io_priority
     if io is not None:
-        scheduling.io_priority(io.get("class", ""), io.get("priority", 0))
-    sched = proc.get("scheduler")
+        scheduling.io_priority(io.klass, io.priority or 0)
+    sched = proc.scheduler
     if sched is not None:
-        scheduling.scheduler_flags(sched.get("policy", ""), sched.get("flags") or [])
+        scheduling.scheduler_flags(sched.policy, sched.flags or [])
 
 
-def check_config(config: dict) -> None:
-    linux = config.get("linux") or {}
-    check_process(config.get("process") or {})
-    lsm.refuse_unsupported(None, None, linux.get("mountLabel"))
-    pers = linux.get("personality")
+def check_config(config: Config) -> None:
+    linux = config.linux
+    check_process(config.process)
+    if linux is None:
+        return
+    lsm.refuse_unsupported(None, None, linux.mount_label)
+    pers = linux.personality
     if pers is not None:
-        personality.persona(pers.get("domain", ""), pers.get("flags") or [])
-    if linux.get("intelRdt") is not None:
+        personality.persona(pers.domain, pers.flags or [])
+    if linux.intel_rdt is not None:
         resctrl.refuse_intel_rdt()
 
 
-def apply_process(sc: Syscalls, proc: dict) -> None:
+def apply_process(sc: Syscalls, proc: Process) -> None:
     """While still privileged (before the capability drop and the user switch)."""
-    io = proc.get("ioPriority")
+    io = proc.io_priority
     if io is not None:
-        scheduling.apply_io_priority(sc, io.get("class", ""), io.get("priority", 0))
-    sched = proc.get("scheduler")
+        scheduling.apply_io_priority(sc, io.klass, io.priority or 0)
+    sched = proc.scheduler
     if sched is not None:
-        scheduling.apply_scheduler(sc, sched.get("policy", ""), sched.get("nice", 0),
-                                   sched.get("priority", 0), sched.get("flags") or [],
-                                   sched.get("runtime", 0), sched.get("deadline", 0),
-                                   sched.get("period", 0))
-    lsm.apply_apparmor(proc.get("apparmorProfile"))
+        scheduling.apply_scheduler(sc, sched.policy, sched.nice or 0, sched.priority or 0,
+                                   sched.flags or [], sched.runtime or 0, sched.deadline or 0,
+                                   sched.period or 0)
+    lsm.apply_apparmor(proc.apparmor_profile)
 
 
-def apply_config(sc: Syscalls, config: dict) -> None:
-    pers = (config.get("linux") or {}).get("personality")
+def apply_config(sc: Syscalls, config: Config) -> None:
+    pers = config.linux.personality if config.linux else None
     if pers is not None:
-        personality.apply_personality(sc, pers.get("domain", ""), pers.get("flags") or [])
+        personality.apply_personality(sc, pers.domain, pers.flags or [])

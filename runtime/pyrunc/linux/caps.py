@@ -4,6 +4,7 @@ ambient) applied in the order the kernel requires."""
 from __future__ import annotations
 
 from pyrunc.errors import ConfigError
+from pyrunc.spec.model import Capabilities
 
 from .syscalls import (
     PR_CAP_AMBIENT,
@@ -24,6 +25,7 @@ NAMES = (
 )
 BY_NAME = {"CAP_" + name: bit for bit, name in enumerate(NAMES)}
 SETS = ("bounding", "effective", "inheritable", "permitted", "ambient")
+_NO_CAPS = Capabilities()
 
 
 def last_cap() -> int:
@@ -50,15 +52,16 @@ def to_mask(names: list[str] | None, field: str, last: int) -> int:
 class CapabilityPlan:
     """The masks to apply, computed (and validated) before anything is changed."""
 
-    def __init__(self, caps: dict | None, field: str = "process.capabilities") -> None:
+    def __init__(self, caps: Capabilities | None, field: str = "process.capabilities") -> None:
         last = last_cap()
-        caps = caps or {}
         self.last = last
-        self.bounding = to_mask(caps.get("bounding"), f"{field}.bounding", last)
-        self.effective = to_mask(caps.get("effective"), f"{field}.effective", last)
-        self.inheritable = to_mask(caps.get("inheritable"), f"{field}.inheritable", last)
-        self.permitted = to_mask(caps.get("permitted"), f"{field}.permitted", last)
-        self.ambient = to_mask(caps.get("ambient"), f"{field}.ambient", last)
+        if caps is None:
+            caps = _NO_CAPS
+        self.bounding = to_mask(caps.bounding, f"{field}.bounding", last)
+        self.effective = to_mask(caps.effective, f"{field}.effective", last)
+        self.inheritable = to_mask(caps.inheritable, f"{field}.inheritable", last)
+        self.permitted = to_mask(caps.permitted, f"{field}.permitted", last)
+        self.ambient = to_mask(caps.ambient, f"{field}.ambient", last)
 
     def drop_bounding(self, sc: Syscalls = SYS) -> None:
         """Step 1 (needs CAP_SETPCAP, so before the user switch)."""

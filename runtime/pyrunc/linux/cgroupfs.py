@@ -15,6 +15,8 @@ from . import syscalls as s
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pyrunc.spec.model import Mount
+
     from .syscalls import Syscalls
 
 
@@ -44,13 +46,13 @@ def _from_manager(paths: dict[str, str], hierarchies: list[tuple[str, str, str, 
     return out
 
 
-def mount(sc: Syscalls, rootfs: str, m: dict, flags: int, data: str, cgroupns: bool,
+def mount(sc: Syscalls, rootfs: str, m: Mount, flags: int, data: str, cgroupns: bool,
           cgroup_paths: dict[str, str] | None = None) -> None:
     """``cgroupns``: the init has its own cgroup namespace (told by the caller: comparing
     /proc/self/ns/cgroup with pid 1's is not possible where pid 1 cannot be inspected).
     ``cgroup_paths``: the container's cgroups (controller → path in its hierarchy), so the
     init need not be in them yet; else read from /proc/self/cgroup."""
-    dest = m["destination"]
+    dest = m.destination
     fresh = cgroupns
     hierarchies = [(point, root, fstype, opts) for point, root, fstype, _, opts
                    in mounts.parse_mountinfo() if fstype in ("cgroup", "cgroup2")

@@ -8,6 +8,7 @@ import os
 import stat
 
 from pyrunc.errors import KernelError
+from pyrunc.spec.model import Device
 
 from . import paths
 from . import syscalls as s
@@ -27,26 +28,25 @@ SYMLINKS = (("/proc/self/fd", "/dev/fd"), ("/proc/self/fd/0", "/dev/stdin"),
 _TYPE_BITS = {"c": stat.S_IFCHR, "u": stat.S_IFCHR, "b": stat.S_IFBLK, "p": stat.S_IFIFO}
 
 
-def device_list(linux: dict) -> list[dict]:
+def device_list(linux_devices: list[Device] | None) -> list[Device]:
     """Defaults first, then linux.devices (which override a default at the same path)."""
-    explicit = {d["path"]: d for d in linux.get("devices") or ()}
-    out = [{"path": p, "type": t, "major": ma, "minor": mi, "fileMode": 0o666, "uid": 0, "gid": 0}
+    explicit = {d.path: d for d in linux_devices or ()}
+    out = [Device(path=p, type=t, major=ma, minor=mi, file_mode=0o666, uid=0, gid=0)
            for p, t, ma, mi in DEFAULT_DEVICES if p not in explicit]
     out.extend(explicit.values())
     return out
 
 
-def create_device(sc: Syscalls, rootfs: str, dev: dict, bind: bool) -> None:
-    path = dev["path"]
+def create_device(sc: Syscalls, rootfs: str, dev: Device, bind: bool) -> None:
+    path = dev.path
     if not path.startswith("/dev/"):
         raise KernelError(f"create device {path}: devices must be under /dev")
     target = paths.resolve_in_root(rootfs, path)
     parent = os.path.dirname(target)
     if not os.path.isdir(parent):
         paths.close(paths.open_in_root(rootfs, os.path.dirname(path), "dir"))
-    kind = dev["type"]
-    mode = dev.get("fileMode")
-    mode = 0o666 if mode is None else mode
+    kind = dev.type
+    mode = 0o666 if dev.file_mode is None else dev.file_mode
     try:
         if os.path.lexists(target):
             os.unlink(target)
@@ -55,18 +55,19 @@ def create_device(sc: Syscalls, rootfs: str, dev: dict, bind: bool) -> None:
                              0o000))
             sc.mount(path, target, None, s.MS_BIND)
             return
-        rdev = os.makedev(dev.get("major") or 0, dev.get("minor") or 0)
+        rdev = os.makedev(dev.major or 0, dev.minor or 0)
         os.mknod(target, (mode & 0o7777) | _TYPE_BITS[kind], rdev)
         os.chmod(target, mode & 0o7777)  # mknod is subject to the umask
-        os.chown(target, dev.get("uid") or 0, dev.get("gid") or 0, follow_symlinks=False)
+        os.chown(target, dev.uid or 0, dev.gid or 0, follow_symlinks=False)
     except OSError as err:
         raise KernelError(f"create device {path}: {err.strerror}") from None
 
 
-def setup_dev(sc: Syscalls, rootfs: str, linux: dict, in_userns: bool, terminal: bool) -> None:
+def setup_dev(sc: Syscalls, rootfs: str, linux_devices: list[Device] | None, in_userns: bool,
+              terminal: bool) -> None:
     old_umask = os.umask(0)
     try:
-        for dev in device_list(linux):
+        for dev in device_list(linux_devices):
             create_device(sc, rootfs, dev, in_userns)
     finally:
         os.umask(old_umask)

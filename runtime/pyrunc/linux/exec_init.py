@@ -16,6 +16,8 @@ from . import syscalls as s
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pyrunc.spec.model import Process
+
     from .caps import CapabilityPlan
     from .syscalls import Syscalls
 
@@ -26,7 +28,7 @@ JOIN_ORDER = ("user", "ipc", "uts", "network", "pid", "cgroup", "time", "mount")
 class ExecSpec:
     def __init__(self) -> None:
         self.sc: Syscalls = s.SYS
-        self.process: dict = {}
+        self.process: Process | None = None
         self.namespaces: list[tuple[str, int]] = []  # (type, open fd of /proc/<init>/ns/<x>)
         self.sync_fd = -1
         self.parent_only_fds: list[int] = []
@@ -79,14 +81,15 @@ def stage2(spec: ExecSpec) -> None:
     fd = spec.sync_fd
     proc = spec.process
     try:
+        assert proc is not None  # execute() sets it
         os.setsid()
-        if proc.get("terminal"):
+        if proc.terminal:
             _init.setup_pty(proc, spec.console_fd, fd if spec.tty_to_parent else None)
         path, env = _init.finalize_process(spec.sc, proc, spec.caps, spec.rlimits,
                                            spec.seccomp_program, spec.seccomp_flags,
                                            spec.preserve_fds)
         _init.send(fd, "ready")
-        os.execve(path, list(proc["args"]), env)
+        os.execve(path, list(proc.args), env)
     except BaseException as err:
         _init.send_error(fd, err)
         os._exit(1)

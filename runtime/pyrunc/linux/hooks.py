@@ -7,8 +7,12 @@ from __future__ import annotations
 from pyrunc import jsonio
 from pyrunc.errors import HookError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pyrunc.spec.model import Hook
 
-def run_hooks(kind: str, hooks: list[dict] | None, state: dict) -> None:
+
+def run_hooks(kind: str, hooks: list[Hook] | None, state: dict) -> None:
     if not hooks:
         return
     payload = jsonio.dumps(state).encode()
@@ -16,14 +20,16 @@ def run_hooks(kind: str, hooks: list[dict] | None, state: dict) -> None:
         run_hook(kind, index, hook, payload)
 
 
-def run_hook(kind: str, index: int, hook: dict, payload: bytes) -> None:
+def run_hook(kind: str, index: int, hook: Hook, payload: bytes) -> None:
     import subprocess  # only paid for when a config has hooks
 
-    path = hook["path"]
-    args = hook.get("args") or [path]
-    env = dict(item.split("=", 1) if "=" in item else (item, "")
-               for item in hook.get("env") or ())
-    timeout = hook.get("timeout")
+    path = hook.path
+    args = hook.args or [path]
+    env = {}
+    for item in hook.env or ():
+        key, _, value = item.partition("=")
+        env[key] = value
+    timeout = hook.timeout  # 1..HOOK_TIMEOUT_MAX seconds: fits poll(2)'s millisecond int
     what = f"{kind} hook #{index} ({path})"
     try:
         # Its own process group, so a timeout ends whatever the hook started too.
@@ -58,7 +64,7 @@ def _kill_group(pgid: int) -> None:
         pass
 
 
-def run_hooks_warn(kind: str, hooks: list[dict] | None, state: dict) -> None:
+def run_hooks_warn(kind: str, hooks: list[Hook] | None, state: dict) -> None:
     """poststart/poststop semantics: a failing hook is a warning and the rest still run."""
     if not hooks:
         return

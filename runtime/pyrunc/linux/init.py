@@ -46,6 +46,8 @@ from . import syscalls as s
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pyrunc.spec.model import Config, Process
+
     from .caps import CapabilityPlan
     from .syscalls import Syscalls
 
@@ -61,12 +63,18 @@ _JOIN_ORDER = ("user", "ipc", "uts", "network", "pid", "cgroup", "time", "mount"
 SIGKILL = 9
 
 
+def _empty_config() -> Config:
+    from pyrunc.spec.model import Config, Root
+
+    return Config(oci_version="", root=Root(path=""))
+
+
 class InitSpec:
     """Everything the init needs, prepared (and validated) by P before forking."""
 
     def __init__(self) -> None:
         self.sc: Syscalls = s.SYS
-        self.config: dict = {}
+        self.config: Config = _empty_config()
         self.bundle = ""
         self.rootfs = ""
         self.cid = ""
@@ -214,13 +222,14 @@ def _join_namespaces(spec: InitSpec) -> None:
             os.close(nsfd)
 
 
-def _write_time_offsets(config: dict) -> None:
-    offsets = (config.get("linux") or {}).get("timeOffsets") or {}
+def _write_time_offsets(config: Config) -> None:
+    offsets = config.linux.time_offsets if config.linux else None
+    if offsets is None:
+        return
     lines = []
-    for clock in ("monotonic", "boottime"):
-        value = offsets.get(clock)
-        if value:
-            lines.append(f"{clock} {value.get('secs', 0)} {value.get('nanosecs', 0)}\n")
+    for clock, value in (("monotonic", offsets.monotonic), ("boottime", offsets.boottime)):
+        if value is not None:
+            lines.append(f"{clock} {value.secs or 0} {value.nanosecs or 0}\n")
     if lines:
         with open("/proc/self/timens_offsets", "w") as f:
             f.write("".join(lines))
@@ -243,8 +252,8 @@ def _setup(spec: InitSpec) -> tuple[str, list[str], dict[str, str]]:
 
     _preload(spec)
     sc, config, fd = spec.sc, spec.config, spec.sync_fd
-    proc = config["process"]
-    user = proc.get("user") or {}
+    proc = config.process
+    assert proc is not None  # build_init_spec refused a config without one
     os.setsid()
     # Our pid as the host sees it (hooks' state), read through the host's /proc while it is
     # still reachable: inside a new pid namespace getpid() says 1.
@@ -254,8 +263,7 @@ def _setup(spec: InitSpec) -> tuple[str, list[str], dict[str, str]]:
     if "cgroup" in spec.new_ns:
         await_cgroups(spec)
         sc.unshare(s.CLONE_NEWCGROUP)  # rooted at the container's cgroup
-    elif spec.cgroup_paths is None and any(m.get("type") == "cgroup"
-                                           for m in config.get("mounts") or ()):
+    elif spec.cgroup_paths is None and any(m.type == "cgroup" for m in config.mounts or ()):
         await_cgroups(spec)  # the cgroup mount binds our own cgroup directories
 
     def before_pivot() -> None:
@@ -263,7 +271,7 @@ def _setup(spec: InitSpec) -> tuple[str, list[str], dict[str, str]]:
             await_cgroups(spec)
             send(fd, "hooks")
             expect(fd, "hooks-ok")
-        hooks.run_hooks("createContainer", (config.get("hooks") or {}).get("createContainer"),
+        hooks.run_hooks("createContainer", config.hooks.create_container if config.hooks else None,
                         spec.state_for_hooks)
 
     cgroupns = "cgroup" in spec.new_ns or any(k == "cgroup" for k, _ in spec.join_ns)
@@ -275,15 +283,15 @@ def _setup(spec: InitSpec) -> tuple[str, list[str], dict[str, str]]:
                    mount_ns=_has_mount_ns(spec))
     log.phase("init: rootfs ready, pivoted")
     # Inside the new root, before any read-only remount (runc makes it there too).
-    os.makedirs(proc["cwd"], 0o755, exist_ok=True)
+    os.makedirs(proc.cwd, 0o755, exist_ok=True)
 
-    if proc.get("terminal"):
-        _setup_terminal(spec, user)
+    if proc.terminal:
+        _setup_terminal(spec, proc)
     if "uts" in spec.new_ns:
-        if config.get("hostname"):
-            sc.sethostname(config["hostname"])
-        if config.get("domainname"):
-            sc.setdomainname(config["domainname"])
+        if config.hostname:
+            sc.sethostname(config.hostname)
+        if config.domainname:
+            sc.setdomainname(config.domainname)
     rootfs.finish(sc, config)
 
     if spec.new_keyring:
@@ -296,7 +304,7 @@ def _setup(spec: InitSpec) -> tuple[str, list[str], dict[str, str]]:
     send(fd, "ready")
     expect(fd, "ack")
     os.close(fd)
-    return path, list(proc["args"]), env
+    return path, list(proc.args), env
 
 
 def _fork_init(spec: InitSpec) -> tuple[int, str]:
@@ -363,18 +371,18 @@ def _preload(spec: InitSpec) -> None:
     from . import attrs, process  # noqa: F401
 
     config = spec.config
-    if config["process"].get("terminal"):
+    if config.process and config.process.terminal:
         import _socket  # noqa: F401
         import fcntl  # noqa: F401
 
         from . import console  # noqa: F401
-    if (config.get("hooks") or {}).get("startContainer"):
+    if config.hooks and config.hooks.start_container:
         import subprocess  # noqa: F401
     if spec.seccomp_program is not None:
         from . import seccomp  # noqa: F401
 
 
-def finalize_process(sc: Syscalls, proc: dict, plan: CapabilityPlan | None,
+def finalize_process(sc: Syscalls, proc: Process, plan: CapabilityPlan | None,
                      rlimits: list[tuple[int, int, int]], seccomp_program: bytes | None,
                      seccomp_flags: int, preserve_fds: int) -> tuple[str, dict[str, str]]:
     """The process's own attributes, in the order the kernel requires (shared by the container
@@ -385,17 +393,17 @@ def finalize_process(sc: Syscalls, proc: dict, plan: CapabilityPlan | None,
     first."""
     from . import attrs, process
 
-    user = proc.get("user") or {}
-    cwd = proc["cwd"]
-    env = _environment(proc.get("env") or [], user.get("uid", 0))
+    user = proc.user
+    cwd = proc.cwd
+    env = _environment(proc.env or [], proc.uid)
     # Everything the caller leaked (containerd's ttrpc socket, a shell's fds...) closes at exec;
     # 0-2 and --preserve-fds stay. First, so no seccomp profile needs to allow close_range
     # (every fd opened after this is close-on-exec anyway).
     sc.close_range(3 + preserve_fds, 0xFFFFFFFF, 4)  # CLOSE_RANGE_CLOEXEC
     process.apply_rlimits(rlimits)
-    process.set_oom_score_adj(proc.get("oomScoreAdj"))
+    process.set_oom_score_adj(proc.oom_score_adj)
     attrs.apply_process(sc, proc)
-    nnp = bool(proc.get("noNewPrivileges"))
+    nnp = bool(proc.no_new_privileges)
     if seccomp_program is not None and not nnp:
         _load_seccomp(sc, seccomp_program, seccomp_flags)
     if plan is not None:
@@ -408,11 +416,11 @@ def finalize_process(sc: Syscalls, proc: dict, plan: CapabilityPlan | None,
     except OSError as err:
         raise KernelError(f"chdir to cwd ({cwd!r}) set in config.json failed: "
                           f"{str(err.strerror).lower()}") from None
-    path = process.lookup_executable(proc["args"][0], proc.get("env") or [])
+    path = process.lookup_executable(proc.args[0], proc.env or [])
     if nnp:
         process.set_no_new_privs(sc)
-    umask = user.get("umask")
-    os.umask(0o022 if umask is None else umask)
+    umask = user.umask if user is not None else None
+    os.umask(0o022 if umask is None else umask & 0o777)
     if seccomp_program is not None and nnp:
         _load_seccomp(sc, seccomp_program, seccomp_flags)  # as close to execve as possible
     return path, env
@@ -445,8 +453,8 @@ def _setgroups_allowed() -> bool:
         return True
 
 
-def _setup_terminal(spec: InitSpec, user: dict) -> None:
-    slave = setup_pty(spec.config["process"], spec.console_fd,
+def _setup_terminal(spec: InitSpec, proc: Process) -> None:
+    slave = setup_pty(proc, spec.console_fd,
                       spec.sync_fd if spec.tty_to_parent else None)
     if os.path.exists("/dev/console"):
         try:
@@ -455,24 +463,23 @@ def _setup_terminal(spec: InitSpec, user: dict) -> None:
             raise KernelError(f"bind {slave} on /dev/console: {err.strerror}") from None
 
 
-def setup_pty(proc: dict, console_fd: int | None, parent_fd: int | None) -> str:
+def setup_pty(proc: Process, console_fd: int | None, parent_fd: int | None) -> str:
     """Make a pty in the container's devpts, hand its master to the console socket (or to P over
     the sync socket for ``run -t``/``exec -t`` in the foreground), make the slave our controlling
     terminal and stdio. Returns the slave's path."""
     from . import console
 
-    user = proc.get("user") or {}
     master, slave = console.open_pty()
-    size = proc.get("consoleSize") or {}
-    if size.get("height") and size.get("width"):
-        console.set_winsize(master, size["height"], size["width"])
+    size = proc.console_size
+    if size is not None and size.height and size.width:
+        console.set_winsize(master, size.height, size.width)
     if console_fd is not None:
         console.send_fd(console_fd, master)
         os.close(console_fd)
     elif parent_fd is not None:
         console.send_fd(parent_fd, master, b"console")
     os.close(master)
-    console.make_controlling_stdio(slave, user.get("uid", 0), user.get("gid", 0))
+    console.make_controlling_stdio(slave, proc.uid, proc.gid)
     return slave
 
 
@@ -512,8 +519,9 @@ def _wait_and_exec(spec: InitSpec, path: str, args: list[str], env: dict[str, st
         # fifo_fd stays open until execve closes it (close-on-exec): `start` waits for that
         # hang-up before running poststart hooks.
         state = dict(spec.state_for_hooks, status="created")
+        config_hooks = spec.config.hooks
         hooks.run_hooks("startContainer",
-                        (spec.config.get("hooks") or {}).get("startContainer"), state)
+                        config_hooks.start_container if config_hooks else None, state)
         os.execve(path, args, env)
     except PyruncError as err:
         _die(str(err), 1)

@@ -14,6 +14,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from pyrunc.spec.model import Mount
+
     from .syscalls import Syscalls
 
 # Where a mount must be a real directory (mounting proc/sysfs over a symlink let containers
@@ -21,31 +23,26 @@ if TYPE_CHECKING:
 _DIRECTORY_ONLY = ("proc", "sysfs")
 
 
-def _fail(op: str, m: dict, err: OSError) -> KernelError:
-    return KernelError(f"{op} {m.get('source') or m.get('type')} on {m['destination']}"
-                       f" ({m.get('type') or 'bind'}): {err.strerror or err}")
+def _fail(op: str, m: Mount, err: OSError) -> KernelError:
+    return KernelError(f"{op} {m.source or m.type} on {m.destination}"
+                       f" ({m.type or 'bind'}): {err.strerror or err}")
 
 
-def is_bind(m: dict) -> bool:
-    opts = m.get("options") or ()
-    return m.get("type") == "bind" or "bind" in opts or "rbind" in opts
-
-
-def mount_entry(sc: Syscalls, rootfs: str, bundle: str, m: dict, cgroupns: bool = False,
+def mount_entry(sc: Syscalls, rootfs: str, bundle: str, m: Mount, cgroupns: bool = False,
                 cgroup_paths: dict[str, str] | None = None, index: int = 0) -> None:
     """Mount one config.json ``mounts`` entry (``mounts[index]``) under ``rootfs`` (before
     pivot_root)."""
-    dest = m["destination"]
-    kind = m.get("type") or ""
-    parsed = mountopts.parse_all(m.get("options"))
+    dest = m.destination
+    kind = m.type or ""
+    parsed = mountopts.parse_all(m.options)
     flags, propagation, data = parsed.flags, parsed.propagation, parsed.data
-    if kind == "cgroup" and not is_bind(m):
+    bind = m.is_bind
+    if kind == "cgroup" and not bind:
         from . import cgroupfs
 
         cgroupfs.mount(sc, rootfs, m, flags, data, cgroupns, cgroup_paths)
         return
-    source = m.get("source") or kind
-    bind = is_bind(m)
+    source = m.source or kind
     if bind and not os.path.isabs(source):
         source = os.path.join(bundle, source)
     if bind:
@@ -154,7 +151,7 @@ def open_directory_only(rootfs: str, dest: str, kind: str, index: int) -> int:
 
 
 def _finish_mount(sc: Syscalls, target: str, extra: int, parsed: mountopts.MountOptions,
-                  m: dict) -> None:
+                  m: Mount) -> None:
     try:
         if extra:
             _remount_bind(sc, target, extra)

@@ -12,13 +12,17 @@ from pyrunc.errors import ConfigError, KernelError
 
 from .syscalls import PR_SET_KEEPCAPS, PR_SET_NO_NEW_PRIVS, SYS, Syscalls
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pyrunc.spec.model import Rlimit, User
+
 RLIMITS = {
     "RLIMIT_CPU": 0, "RLIMIT_FSIZE": 1, "RLIMIT_DATA": 2, "RLIMIT_STACK": 3, "RLIMIT_CORE": 4,
     "RLIMIT_RSS": 5, "RLIMIT_NPROC": 6, "RLIMIT_NOFILE": 7, "RLIMIT_MEMLOCK": 8, "RLIMIT_AS": 9,
     "RLIMIT_LOCKS": 10, "RLIMIT_SIGPENDING": 11, "RLIMIT_MSGQUEUE": 12, "RLIMIT_NICE": 13,
     "RLIMIT_RTPRIO": 14, "RLIMIT_RTTIME": 15,
 }
-_UNLIMITED = 2**64 - 1
+_UNLIMITED_SIGNED = 2**63
 
 
 def env_path(env: list[str]) -> str | None:
@@ -51,22 +55,24 @@ def lookup_executable(arg0: str, env: list[str]) -> str:
     raise ConfigError(f'exec: "{arg0}": executable file not found in $PATH')
 
 
-def parse_rlimits(rlimits: list[dict] | None, field: str = "process.rlimits"
+def parse_rlimits(rlimits: list[Rlimit] | None, field: str = "process.rlimits"
                   ) -> list[tuple[int, int, int]]:
     out = []
     for i, r in enumerate(rlimits or ()):
-        resource = RLIMITS.get(r["type"])
+        resource = RLIMITS.get(r.type)
         if resource is None:
-            raise ConfigError(f"invalid config: {field}[{i}].type: unknown rlimit {r['type']!r}")
-        out.append((resource, r["soft"], r["hard"]))
+            raise ConfigError(f"invalid config: {field}[{i}].type: unknown rlimit {r.type!r}")
+        out.append((resource, r.soft, r.hard))
     return out
 
 
 def apply_rlimits(limits: list[tuple[int, int, int]]) -> None:
     names = {v: k for k, v in RLIMITS.items()}
     for res, soft, hard in limits:
-        soft = -1 if soft >= _UNLIMITED else soft
-        hard = -1 if hard >= _UNLIMITED else hard
+        # setrlimit(2) takes 64-bit unsigned limits, Python's resource module signed ones:
+        # what is above 2^63-1 is infinite for every practical purpose (RLIM_INFINITY is 2^64-1).
+        soft = -1 if soft >= _UNLIMITED_SIGNED else soft
+        hard = -1 if hard >= _UNLIMITED_SIGNED else hard
         try:
             resource.setrlimit(res, (soft, hard))
         except (OSError, ValueError) as err:
@@ -85,14 +91,15 @@ def set_oom_score_adj(value: int | None) -> None:
         raise KernelError(f"write oom_score_adj {value}: {err.strerror}") from None
 
 
-def switch_user(user: dict, setgroups_allowed: bool, sc: Syscalls = SYS) -> None:
+def switch_user(user: User | None, setgroups_allowed: bool, sc: Syscalls = SYS) -> None:
     """setgroups/setresgid/setresuid keeping capabilities (PR_SET_KEEPCAPS), so the capability
-    plan can be applied afterwards."""
-    uid, gid = user.get("uid", 0), user.get("gid", 0)
+    plan can be applied afterwards. The ids were range-checked when the config was decoded
+    (never -1, which means "unchanged" to setresuid)."""
+    uid, gid = (user.uid, user.gid) if user is not None else (0, 0)
     sc.prctl(PR_SET_KEEPCAPS, 1)
     try:
         if setgroups_allowed:
-            os.setgroups(list(user.get("additionalGids") or ()))
+            os.setgroups(list((user.additional_gids if user else None) or ()))
         os.setresgid(gid, gid, gid)
         os.setresuid(uid, uid, uid)
     except OSError as err:

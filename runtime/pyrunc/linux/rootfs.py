@@ -19,6 +19,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from pyrunc.spec.model import Config
+
     from .syscalls import Syscalls
 
 _PROPAGATION = {
@@ -47,7 +49,7 @@ def _make_parent_private(sc: Syscalls, rootfs: str) -> None:
         raise _k(f"make parent mount {best} private", err) from None
 
 
-def prepare(sc: Syscalls, config: dict, bundle: str, rootfs: str, in_userns: bool,
+def prepare(sc: Syscalls, config: Config, bundle: str, rootfs: str, in_userns: bool,
             before_pivot: Callable[[], None], no_pivot: bool, cgroupns: bool = False,
             cgroup_paths: dict[str, str] | None = None,
             before_dev: Callable[[], None] | None = None, mount_ns: bool = True) -> None:
@@ -57,9 +59,8 @@ def prepare(sc: Syscalls, config: dict, bundle: str, rootfs: str, in_userns: boo
     (``mount_ns`` False) the mounts land in the runtime's namespace, as runc's do, and the
     init is chrooted, not pivoted (pivot_root would move every process of that namespace);
     unlike runc, no existing mount's propagation is changed there: only the rootfs bind's."""
-    linux = config.get("linux") or {}
-    process = config.get("process") or {}
-    propagation = _PROPAGATION.get(linux.get("rootfsPropagation") or "",
+    linux = config.linux
+    propagation = _PROPAGATION.get((linux.rootfs_propagation if linux else None) or "",
                                    s.MS_SLAVE | s.MS_REC)
     if mount_ns:
         try:
@@ -76,14 +77,15 @@ def prepare(sc: Syscalls, config: dict, bundle: str, rootfs: str, in_userns: boo
     except OSError as err:
         raise _k(f"bind rootfs {rootfs}", err) from None
     dev_is_bind = False
-    for index, m in enumerate(config.get("mounts") or ()):
+    for index, m in enumerate(config.mounts or ()):
         mounts.mount_entry(sc, rootfs, bundle, m, cgroupns, cgroup_paths, index)
-        if m["destination"].rstrip("/") == "/dev" and mounts.is_bind(m):
+        if m.destination.rstrip("/") == "/dev" and m.is_bind:
             dev_is_bind = True
     if before_dev is not None:
         before_dev()
     if not dev_is_bind:  # as runc: a bind-mounted /dev is taken as it is
-        devices.setup_dev(sc, rootfs, linux, in_userns, bool(process.get("terminal")))
+        devices.setup_dev(sc, rootfs, linux.devices if linux else None, in_userns,
+                          bool(config.process and config.process.terminal))
     before_pivot()
     if not mount_ns:
         _chroot(rootfs)
@@ -143,7 +145,7 @@ _IPC_SYSCTL = ("kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", 
 _UTS_SYSCTL = ("kernel.hostname", "kernel.domainname")
 
 
-def check_sysctl(sysctl: dict, new_namespaces: set[str]) -> None:
+def check_sysctl(sysctl: dict[str, str], new_namespaces: set[str]) -> None:
     """Only namespaced sysctls, and only for namespaces the container has (runc's rule)."""
     for key in sysctl:
         if key.startswith(_NET_SYSCTL):
@@ -158,20 +160,22 @@ def check_sysctl(sysctl: dict, new_namespaces: set[str]) -> None:
             raise ConfigError(f"sysctl {key!r} is not allowed in the host's {need} namespace")
 
 
-def finish(sc: Syscalls, config: dict) -> None:
-    linux = config.get("linux") or {}
-    for key, value in (linux.get("sysctl") or {}).items():
-        path = "/proc/sys/" + key.replace(".", "/")
-        try:
-            with open(path, "w") as f:
-                f.write(value)
-        except OSError as err:
-            raise KernelError(f"write sysctl {key}={value} ({path}): {err.strerror}") from None
-    for path in linux.get("readonlyPaths") or ():
-        mounts.readonly_path(sc, path)
-    for path in linux.get("maskedPaths") or ():
-        mounts.mask_path(sc, path)
-    if (config.get("root") or {}).get("readonly"):
+def finish(sc: Syscalls, config: Config) -> None:
+    linux = config.linux
+    if linux is not None:
+        for key, value in (linux.sysctl or {}).items():
+            path = "/proc/sys/" + key.replace(".", "/")
+            try:
+                with open(path, "w") as f:
+                    f.write(value)
+            except OSError as err:
+                raise KernelError(f"write sysctl {key}={value} ({path}): {err.strerror}"
+                                  ) from None
+        for path in linux.readonly_paths or ():
+            mounts.readonly_path(sc, path)
+        for path in linux.masked_paths or ():
+            mounts.mask_path(sc, path)
+    if config.root.readonly:
         try:
             sc.mount(None, "/", None, s.MS_BIND | s.MS_REMOUNT | s.MS_RDONLY)
         except OSError:

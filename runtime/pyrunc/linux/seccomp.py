@@ -56,6 +56,10 @@ from pyrunc.errors import SeccompError
 from pyrunc.linux import seccomp_bpf as bpf
 from pyrunc.linux.syscalls import SECCOMP_SET_MODE_FILTER, SYS, Syscalls
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pyrunc.spec.model import Seccomp, SeccompArg
+
 # Filter return values (linux/seccomp.h).
 RET_KILL_PROCESS = 0x80000000
 RET_KILL_THREAD = 0x00000000
@@ -165,10 +169,24 @@ def _precedence(action: int) -> int:
     return full - 0x100000000 if full & 0x80000000 else full
 
 
-def filter_flags(seccomp: dict) -> int:
+def profile_of(seccomp: Seccomp | dict) -> Seccomp:
+    """The typed profile; a plain dict (tools, tests) is decoded like a config's
+    ``linux.seccomp``, its type and range errors reported as seccomp errors."""
+    if not isinstance(seccomp, dict):
+        return seccomp
+    from pyrunc.errors import ConfigError
+    from pyrunc.spec.model import Seccomp, decode
+
+    try:
+        return decode(Seccomp, seccomp, "linux.seccomp")
+    except ConfigError as err:
+        raise SeccompError(f"seccomp: {str(err).removeprefix('invalid config: ')}") from None
+
+
+def filter_flags(seccomp: Seccomp | dict) -> int:
     """The seccomp(2) flags named by the profile's ``flags`` list."""
     flags = 0
-    for name in seccomp.get("flags") or ():
+    for name in profile_of(seccomp).flags or ():
         value = SUPPORTED_FLAGS.get(name)
         if value is None:
             raise SeccompError(f"seccomp: flag {name!r} is not supported (supported: "
@@ -187,20 +205,15 @@ def native_arch_name(native_arch: str | None = None) -> str:
     return name
 
 
-def _parse_condition(arg: object, where: str) -> tuple[int, int, int, int]:
-    if not isinstance(arg, dict):
-        raise SeccompError(f"seccomp: {where}: argument condition {arg!r} is not an object")
-    index, op_name = arg.get("index"), arg.get("op")
-    value, value_two = arg.get("value", 0), arg.get("valueTwo", 0)
-    if type(index) is not int or not 0 <= index < _MAX_ARGS:
+def _parse_condition(arg: SeccompArg, where: str) -> tuple[int, int, int, int]:
+    """Types and the 64-bit range were checked when the profile was decoded."""
+    index, op_name = arg.index, arg.op
+    if not 0 <= index < _MAX_ARGS:
         raise SeccompError(f"seccomp: {where}: argument index {index!r} is not in 0..5")
-    op = OPERATORS.get(op_name) if isinstance(op_name, str) else None
+    op = OPERATORS.get(op_name)
     if op is None:
         raise SeccompError(f"seccomp: {where}: unknown operator {op_name!r}")
-    for field, number in (("value", value), ("valueTwo", value_two)):
-        if type(number) is not int or not 0 <= number <= _U64:
-            raise SeccompError(f"seccomp: {where}: {field} {number!r} is not a 64-bit unsigned")
-    return (index, op, value, value_two)
+    return (index, op, arg.value or 0, arg.value_two or 0)
 
 
 class _Rule:
@@ -211,21 +224,19 @@ class _Rule:
         self.conditions = conditions
 
 
-def _parse_rules(seccomp: dict, default: int) -> tuple[list, list[str]]:
+def _parse_rules(seccomp: Seccomp, default: int) -> tuple[list, list[str]]:
     """[(names, [_Rule...])] in profile order, and every syscall name the profile mentions."""
     entries = []
     all_names: list[str] = []
-    for position, entry in enumerate(seccomp.get("syscalls") or ()):
+    for position, entry in enumerate(seccomp.syscalls or ()):
         where = f"syscalls[{position}]"
-        if not isinstance(entry, dict):
-            raise SeccompError(f"seccomp: {where} is not an object")
-        names = entry.get("names")
-        if names is None and "name" in entry:  # pre-1.0 spec form
-            names = [entry["name"]]
-        if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+        names = entry.names
+        if names is None:  # pre-1.0 spec form (the decoder requires one of the two)
+            names = [entry.name or ""]
+        if not all(names):
             raise SeccompError(f"seccomp: {where}: names must be a list of syscall names")
-        action = action_value(entry.get("action"), entry.get("errnoRet"), where)
-        conditions = [_parse_condition(arg, where) for arg in entry.get("args") or ()]
+        action = action_value(entry.action, entry.errno_ret, where)
+        conditions = [_parse_condition(arg, where) for arg in entry.args or ()]
         all_names.extend(names)
         if action == default:
             continue
@@ -276,11 +287,9 @@ class _Abi:
             bucket.append(rule)
 
 
-def _arches(seccomp: dict, native: str) -> tuple[list[str], list[str]]:
+def _arches(seccomp: Seccomp, native: str) -> tuple[list[str], list[str]]:
     """(filtered architectures with native first, listed ones that get runc's ENOSYS stub)."""
-    listed = seccomp.get("architectures") or []
-    if not isinstance(listed, list):
-        raise SeccompError("seccomp: architectures must be a list")
+    listed = seccomp.architectures or []
     runnable = RUNNABLE[native]
     filtered = [native]
     explicit = []
@@ -296,7 +305,7 @@ def _arches(seccomp: dict, native: str) -> tuple[list[str], list[str]]:
     return filtered, explicit
 
 
-def _build_abis(seccomp: dict, native: str, default: int) -> list[_Abi]:
+def _build_abis(seccomp: Seccomp, native: str, default: int) -> list[_Abi]:
     filtered, explicit = _arches(seccomp, native)
     entries, all_names = _parse_rules(seccomp, default)
     abis = [_Abi(arch) for arch in filtered]
@@ -356,8 +365,8 @@ def _add_multiplexed(abi: _Abi, name: str, rules: list, mux: tuple) -> None:
                 abi.add(nr, _Rule(rule.action, ((0, CMP_EQ, call, 0), *kept)))
 
 
-def _enosys_exempt(seccomp: dict, default: int) -> bool:
-    if seccomp.get("defaultErrnoRet") == errno.ENOSYS:
+def _enosys_exempt(seccomp: Seccomp, default: int) -> bool:
+    if seccomp.default_errno_ret == errno.ENOSYS:
         return True
     return default & RET_ACTION_FULL in (RET_ALLOW, RET_LOG, RET_TRACE)
 
@@ -481,7 +490,7 @@ def _emit_dispatch(prog: bpf.Program, abi: _Abi, default: int) -> int:
     return entry
 
 
-def compile_filter(seccomp: dict, native_arch: str | None = None) -> bytes:
+def compile_filter(seccomp: Seccomp | dict, native_arch: str | None = None) -> bytes:
     """Compile an OCI ``linux.seccomp`` object into a packed ``struct sock_filter`` array.
 
     ``native_arch`` is the architecture of the kernel the filter will run on (an SCMP_ARCH_*
@@ -489,13 +498,10 @@ def compile_filter(seccomp: dict, native_arch: str | None = None) -> bytes:
     skipped like runc does; see the module docstring for the exact semantics. Raises
     :class:`SeccompError` naming the offending field for anything invalid or unsupported.
     """
-    if not isinstance(seccomp, dict):
-        raise SeccompError("seccomp: linux.seccomp must be an object")
-    if "defaultAction" not in seccomp:
-        raise SeccompError("seccomp: defaultAction is required")
-    default = action_value(seccomp["defaultAction"], seccomp.get("defaultErrnoRet"))
+    seccomp = profile_of(seccomp)
+    default = action_value(seccomp.default_action, seccomp.default_errno_ret)
     filter_flags(seccomp)
-    if seccomp.get("listenerPath"):
+    if seccomp.listener_path:
         raise SeccompError("seccomp: listenerPath is not supported by pyrunc "
                            "(no seccomp user-space notification support)")
     native = native_arch_name(native_arch)

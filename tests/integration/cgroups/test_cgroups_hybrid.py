@@ -12,6 +12,7 @@ import time
 import pytest
 from pyrunc.cgroups import from_state
 from pyrunc.errors import CgroupError
+from pyrunc.spec.model import Resources, decode
 
 from tests.fixtures.machine import (
     first_existing,
@@ -21,6 +22,11 @@ from tests.fixtures.machine import (
     root_cpuset_mems,
     root_disk,
 )
+
+
+def _resources(data: dict) -> Resources:
+    """``linux.resources`` as the manager takes it: decoded like a config's."""
+    return decode(Resources, data, "linux.resources")
 
 pytestmark = pytest.mark.root
 
@@ -90,7 +96,7 @@ def test_set_resources_read_back(sandbox) -> None:
     mems = str(root_cpuset_mems()[-1])
     major, minor = root_disk()           # throttles take a whole disk; its number varies
     page_size = hugepage_sizes()[0]
-    manager.set({
+    manager.set(_resources({
         "memory": {"limit": 64 << 20, "reservation": 32 << 20, "swappiness": 10,
                    "disableOOMKiller": False, "kernel": 1 << 20},
         "cpu": {"shares": 512, "quota": 20000, "period": 100000, "cpus": cpu, "mems": mems},
@@ -99,7 +105,7 @@ def test_set_resources_read_back(sandbox) -> None:
                     "throttleWriteIOPSDevice": [{"major": major, "minor": minor, "rate": 100}]},
         "hugepageLimits": [{"pageSize": page_size, "limit": 4 << 20}],
         "devices": [{"allow": False, "access": "rwm"}],
-    })
+    }))
     p = manager.paths
     assert read(f"{p['memory']}/memory.limit_in_bytes") == str(64 << 20)
     assert read(f"{p['memory']}/memory.soft_limit_in_bytes") == str(32 << 20)
@@ -114,7 +120,7 @@ def test_set_resources_read_back(sandbox) -> None:
     assert read(f"{p['']}/hugetlb.{page_size}.max") == str(4 << 20)
     devices = read(f"{p['devices']}/devices.list").splitlines()
     assert devices[:3] == ["c *:* m", "b *:* m", "c 1:3 rwm"]
-    manager.update({"cpu": {"shares": 1024}})
+    manager.update(_resources({"cpu": {"shares": 1024}}))
     assert read(f"{p['cpu']}/cpu.shares") == "1024"
     assert read(f"{p['pids']}/pids.max") == "42"
 
@@ -125,16 +131,16 @@ def test_swap_limit_where_swap_is_accounted(sandbox) -> None:
     manager.create()
     memory = manager.paths["memory"]
     if first_existing(memory, "memory.memsw.limit_in_bytes"):
-        manager.set({"memory": {"limit": 64 << 20, "swap": 128 << 20}})
+        manager.set(_resources({"memory": {"limit": 64 << 20, "swap": 128 << 20}}))
         assert read(f"{memory}/memory.memsw.limit_in_bytes") == str(128 << 20)
         # update: memory grows (memsw first) then shrinks (limit first).
-        manager.update({"memory": {"limit": 256 << 20, "swap": 512 << 20}})
+        manager.update(_resources({"memory": {"limit": 256 << 20, "swap": 512 << 20}}))
         assert read(f"{memory}/memory.limit_in_bytes") == str(256 << 20)
-        manager.update({"memory": {"limit": 16 << 20, "swap": 16 << 20}})
+        manager.update(_resources({"memory": {"limit": 16 << 20, "swap": 16 << 20}}))
         assert read(f"{memory}/memory.memsw.limit_in_bytes") == str(16 << 20)
     else:
         with pytest.raises(CgroupError, match="swap accounting"):
-            manager.set({"memory": {"limit": 64 << 20, "swap": 128 << 20}})
+            manager.set(_resources({"memory": {"limit": 64 << 20, "swap": 128 << 20}}))
 
 
 def test_blkio_weight_where_the_io_scheduler_has_one(sandbox) -> None:
@@ -145,20 +151,20 @@ def test_blkio_weight_where_the_io_scheduler_has_one(sandbox) -> None:
     blkio = manager.paths["blkio"]
     weight_file = first_existing(blkio, "blkio.bfq.weight", "blkio.weight")
     if weight_file:
-        manager.update({"blockIO": {"weight": 300}})
+        manager.update(_resources({"blockIO": {"weight": 300}}))
         assert read(f"{blkio}/{weight_file}") == "300"
     else:
         with pytest.raises(CgroupError, match=rf"set blockIO\.weight: {blkio}/blkio\.weight "
                                               r"does not exist \(not supported by this kernel's "
                                               r"I/O scheduler\)"):
-            manager.update({"blockIO": {"weight": 300}})
+            manager.update(_resources({"blockIO": {"weight": 300}}))
 
 
 def test_hugetlb_limit_for_every_page_size(sandbox) -> None:
     manager = sandbox.manager("c1")
     manager.create()
     sizes = hugepage_sizes()
-    manager.set({"hugepageLimits": [{"pageSize": size, "limit": 0} for size in sizes]})
+    manager.set(_resources({"hugepageLimits": [{"pageSize": size, "limit": 0} for size in sizes]}))
     for size in sizes:
         assert read(f"{manager.paths['']}/hugetlb.{size}.max") == "0", size
     assert set(manager.stats()["hugetlb"]) == set(sizes)
@@ -170,7 +176,7 @@ def test_realtime_on_a_first_level_cgroup(sandbox) -> None:
     manager = sandbox.manager("rt", f"/{sandbox.prefix}")
     manager.create()
     cpu = manager.paths["cpu"]
-    resources = {"cpu": {"realtimePeriod": 1000000, "realtimeRuntime": 10000}}
+    resources = _resources({"cpu": {"realtimePeriod": 1000000, "realtimeRuntime": 10000}})
     if first_existing(cpu, "cpu.rt_runtime_us"):
         manager.set(resources)
         assert read(f"{cpu}/cpu.rt_runtime_us") == "10000"
@@ -183,9 +189,9 @@ def test_unsupported_here_is_a_clear_error(sandbox) -> None:
     manager = sandbox.manager("c1")
     manager.create()
     with pytest.raises(CgroupError, match=r"blkio\.leaf_weight does not exist"):
-        manager.update({"blockIO": {"leafWeight": 300}})
+        manager.update(_resources({"blockIO": {"leafWeight": 300}}))
     with pytest.raises(CgroupError, match="cannot use unified on cgroup v1"):
-        manager.update({"unified": {"memory.high": "1000000"}})
+        manager.update(_resources({"unified": {"memory.high": "1000000"}}))
 
 
 @pytest.mark.parametrize(("controller", "resources", "name", "value"), [
@@ -199,13 +205,13 @@ def test_network_controllers_where_mounted(sandbox, controller: str, resources: 
     manager = sandbox.manager("c1")
     if controller in mounted_v1_controllers():
         manager.create()
-        manager.update(resources)
+        manager.update(_resources(resources))
         assert value in read(f"{manager.paths[controller]}/{name}").splitlines()
     else:
         assert controller not in manager.paths
         manager.create()
         with pytest.raises(CgroupError, match=f"{controller} controller is not mounted"):
-            manager.update(resources)
+            manager.update(_resources(resources))
 
 
 def test_v1_device_rules_are_enforced(sandbox) -> None:
@@ -213,12 +219,12 @@ def test_v1_device_rules_are_enforced(sandbox) -> None:
     manager.create()
     child = sandbox.python(OPENER)
     manager.apply(child.pid)
-    manager.set({"devices": [{"allow": False, "access": "rwm"}]})
+    manager.set(_resources({"devices": [{"allow": False, "access": "rwm"}]}))
     assert try_open(child, "/dev/kmsg") == errno.EPERM
     assert try_open(child, "/dev/null") == 0
-    manager.update({"devices": [{"allow": False, "access": "rwm"},
+    manager.update(_resources({"devices": [{"allow": False, "access": "rwm"},
                                 {"allow": True, "type": "c", "major": 1, "minor": 11,
-                                 "access": "r"}]})
+                                 "access": "r"}]}))
     assert try_open(child, "/dev/kmsg") == 0
 
 
@@ -259,8 +265,8 @@ def test_stats_and_oom_kill_count(sandbox) -> None:
     if first_existing(manager.paths["memory"], "memory.memsw.limit_in_bytes"):
         memory["swap"] = 32 << 20   # swap accounting: the limit covers swap too
     page_size = hugepage_sizes()[0]
-    manager.set({"memory": memory, "pids": {"limit": 20},
-                 "hugepageLimits": [{"pageSize": page_size, "limit": 0}]})
+    manager.set(_resources({"memory": memory, "pids": {"limit": 20},
+                 "hugepageLimits": [{"pageSize": page_size, "limit": 0}]}))
     child = sandbox.python("import sys\nsys.stdin.readline()\nb = bytearray(256 << 20)\n")
     manager.apply(child.pid)
     stats = manager.stats()

@@ -15,6 +15,12 @@ from collections.abc import Callable
 
 from pyrunc.cgroups import from_state, new_manager
 from pyrunc.linux.syscalls import CLONE_NEWNS, MNT_DETACH, MS_PRIVATE, MS_REC, SYS
+from pyrunc.spec.model import Resources, decode
+
+
+def _resources(data: dict) -> Resources:
+    """``linux.resources`` as the manager takes it: decoded like a config's."""
+    return decode(Resources, data, "linux.resources")
 
 
 def wait_until(check: Callable[[], bool], bound: float = 60.0) -> None:
@@ -39,7 +45,7 @@ def main() -> None:
     try:
         manager.create()
         manager.apply(child.pid)
-        manager.set({"memory": {"limit": 64 << 20}, "pids": {"limit": 10}})
+        manager.set(_resources({"memory": {"limit": 64 << 20}, "pids": {"limit": 10}}))
         child.stdin.write("go\n")
         child.stdin.flush()
         wait_until(lambda: len(manager.pids()) == 3)

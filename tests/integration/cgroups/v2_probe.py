@@ -18,6 +18,12 @@ from pyrunc.cgroups import new_manager
 from pyrunc.cgroups.v2.devices import attached_programs
 from pyrunc.errors import CgroupError
 from pyrunc.linux.syscalls import CLONE_NEWNS, MS_PRIVATE, MS_REC, SYS
+from pyrunc.spec.model import Resources, decode
+
+
+def _resources(data: dict) -> Resources:
+    """``linux.resources`` as the manager takes it: decoded like a config's."""
+    return decode(Resources, data, "linux.resources")
 
 # A child that opens each device named on stdin and reports the errno (0 = opened).
 OPENER = (
@@ -60,27 +66,27 @@ def main() -> None:
         manager.apply(child.pid)
         report["pids"] = manager.pids()
         report["child"] = child.pid
-        manager.set({"devices": [{"allow": False, "access": "rwm"}]})
+        manager.set(_resources({"devices": [{"allow": False, "access": "rwm"}]}))
         report["deny_kmsg"] = try_open(child, "/dev/kmsg")
         report["allow_null"] = try_open(child, "/dev/null")
         report["programs_after_set"] = len(attached_programs(manager.path))
-        manager.update({"devices": [{"allow": False, "access": "rwm"},
+        manager.update(_resources({"devices": [{"allow": False, "access": "rwm"},
                                     {"allow": True, "type": "c", "major": 1, "minor": 11,
-                                     "access": "r"}]})
+                                     "access": "r"}]}))
         report["allow_kmsg_after_update"] = try_open(child, "/dev/kmsg")
         report["programs_after_update"] = len(attached_programs(manager.path))
-        manager.update({"devices": [{"allow": True, "access": "rwm"},
-                                    {"allow": False, "type": "c", "major": 1, "minor": 3}]})
+        manager.update(_resources({"devices": [{"allow": True, "access": "rwm"},
+                                    {"allow": False, "type": "c", "major": 1, "minor": 3}]}))
         # Spec rules come before runc's defaults, which allow /dev/null again.
         report["null_after_deny_rule"] = try_open(child, "/dev/null")
         hugetlb = {"hugepageLimits": [{"pageSize": page_size, "limit": 0}]}
-        manager.set({"devices": [{"allow": True, "access": "rwm"}],
-                     **(hugetlb if "hugetlb" in report["controllers"] else {})})
+        manager.set(_resources({"devices": [{"allow": True, "access": "rwm"}],
+                                **(hugetlb if "hugetlb" in report["controllers"] else {})}))
         if "hugetlb" in report["controllers"]:
             report["hugetlb_max"] = read_file(f"{manager.path}/hugetlb.{page_size}.max").strip()
         else:
             try:
-                manager.update(hugetlb)
+                manager.update(_resources(hugetlb))
             except CgroupError as exc:
                 report["hugetlb_error"] = str(exc)
         manager.freeze()

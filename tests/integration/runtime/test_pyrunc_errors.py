@@ -203,9 +203,71 @@ BAD_INPUT: list[tuple[str, list[str], Callable[[dict], None] | None, str]] = [
 ]
 
 
+def _user(**fields: Any) -> Callable[[dict], None]:
+    return lambda c: c["process"].setdefault("user", {"uid": 0, "gid": 0}).update(fields)
+
+
+def _resources(**fields: Any) -> Callable[[dict], None]:
+    return lambda c: c["linux"].setdefault("resources", {}).update(fields)
+
+
+def _userns_map(host_id: int) -> Callable[[dict], None]:
+    def mutate(c: dict) -> None:
+        c["linux"]["namespaces"].append({"type": "user"})
+        c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": host_id, "size": 1}]
+        c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 0, "size": 1}]
+    return mutate
+
+
+def _env(entry: str) -> Callable[[dict], None]:
+    return lambda c: c["process"]["env"].append(entry)
+
+
+# Issue 13: values an independent fuzz got through the old field-by-field checks. Each is now
+# refused by the decoder, naming the field (setresuid(-1) kept root; a hostID of 2^32 was
+# truncated to 0; "allow": "false" allowed every device; NUL or a lone surrogate crashed with a
+# traceback; a 2^63 s hook timeout overflowed; a bad env entry killed the init silently).
+FUZZ_INPUT: list[tuple[str, list[str], Callable[[dict], None] | None, str]] = [
+    ("uid -1", SLEEP, _user(uid=-1), "process.user.uid"),
+    ("uid 2^32-1", SLEEP, _user(uid=4294967295), "process.user.uid"),
+    ("gid -1", SLEEP, _user(gid=-1), "process.user.gid"),
+    ("uid bool", SLEEP, _user(uid=True), "process.user.uid"),
+    ("additional gid 2^32-1", SLEEP, _user(additionalGids=[4294967295]),
+     "process.user.additionalGids[0]"),
+    ("uid map beyond 32 bits", SLEEP, _userns_map(4294967296), "linux.uidMappings[0].hostID"),
+    ("device rule allow string", SLEEP,
+     _resources(devices=[{"allow": "false", "access": "rwm"}]),
+     "linux.resources.devices[0].allow: expected boolean, got string"),
+    ("device rule allow 1", SLEEP, _resources(devices=[{"allow": 1, "access": "rwm"}]),
+     "linux.resources.devices[0].allow"),
+    ("device rule empty access", SLEEP,
+     _resources(devices=[{"allow": True, "access": ""}]), "linux.resources.devices[0].access"),
+    ("device node mode", SLEEP, lambda c: c["linux"].setdefault("devices", []).append(
+        {"path": "/dev/x", "type": "c", "major": 1, "minor": 3, "fileMode": 0o170000}),
+     "linux.devices[0].fileMode"),
+    ("NUL in root.path", SLEEP, lambda c: c["root"].update(path="root\x00fs"), "root.path"),
+    ("surrogate in cgroupsPath", SLEEP,
+     lambda c: c["linux"].update(cgroupsPath=c["linux"]["cgroupsPath"] + "\ud800"),
+     "linux.cgroupsPath"),
+    ("memory as a string", SLEEP, _resources(memory="256M"), "linux.resources.memory"),
+    ("pids as a number", SLEEP, _resources(pids=5), "linux.resources.pids"),
+    ("devices as a string", SLEEP, _resources(devices="x"), "linux.resources.devices"),
+    ("hugepageLimits as an object", SLEEP, _resources(hugepageLimits={}),
+     "linux.resources.hugepageLimits"),
+    ("hook timeout 2^63", SLEEP, _hook("createRuntime", "/bin/true", timeout=2**63),
+     "hooks.createRuntime[0].timeout"),
+    ("empty env entry", SLEEP, _env(""), "missing '='"),
+    ("env entry without =", SLEEP, _env("FOO"), "missing '='"),
+    ("env entry without name", SLEEP, _env("=x"), "name cannot be empty"),
+    ("env entry with NUL", SLEEP, _env("A=b\x00c"), "NUL"),
+]
+BAD_INPUT += FUZZ_INPUT
+
+
 # `run` shares create's code path: a subset is enough (keeps the suite fast)
 RUN_SUBSET = ("unknown namespace", "missing executable", "failing createRuntime hook",
-              "failing createContainer hook", "bad mount type", "cgroup limit refused")
+              "failing createContainer hook", "bad mount type", "cgroup limit refused",
+              "uid -1", "device rule allow string", "env entry without =")
 CASES = [("create", *case) for case in BAD_INPUT] + \
     [("run", *case) for case in BAD_INPUT if case[0] in RUN_SUBSET] + \
     [("create", "terminal without console socket", SLEEP,
@@ -248,6 +310,35 @@ def test_bad_config_json(rt: Runtime, verb: str, content: str | None, needle: st
     assert r.rc != 0 and r.out == ""
     line = one_line(r.err)
     assert needle in line or (needle == "config.json" and "invalid config" in line), line
+    rt.assert_nothing_left(b)
+
+
+@pytest.mark.parametrize("verb", ["create", "run"])
+def test_config_nested_too_deep_is_one_line(rt: Runtime, verb: str) -> None:
+    """JSON nested deeper than Go's 10,000 levels (here in an unknown member) is a malformed
+    config, not a RecursionError traceback."""
+    b = rt.bundle(SLEEP, own_rootfs=True)
+    text = (b.path / "config.json").read_text().rstrip()
+    deep = "[" * 100_000 + "]" * 100_000
+    (b.path / "config.json").write_text(text[:-1] + f', "x-vendor": {deep}}}')
+    r = rt(verb, "--bundle", str(b.path), b.id)
+    assert r.rc != 0 and r.out == ""
+    assert "nested more than 10000 levels" in one_line(r.err), r.err
+    assert "Traceback" not in r.err
+    rt.assert_nothing_left(b)
+
+
+def test_what_go_accepts_runs(rt: Runtime) -> None:
+    """Unknown properties must not cause an error (runtime-spec), an unknown hook kind and a
+    member nested 9,000 levels deep (Go's decoder takes 10,000) included."""
+    def mutate(c: dict) -> None:
+        c["hooks"] = {"preStart": [{"path": "/no/such/hook"}]}
+    b = rt.bundle(["true"], mutate, own_rootfs=True)
+    text = (b.path / "config.json").read_text().rstrip()
+    deep = "[" * 9_000 + "]" * 9_000
+    (b.path / "config.json").write_text(text[:-1] + f', "x-vendor": {deep}}}')
+    r = rt("run", "--bundle", str(b.path), b.id)
+    assert r.rc == 0, r
     rt.assert_nothing_left(b)
 
 

@@ -8,7 +8,7 @@ import struct
 from pathlib import Path
 
 import pytest
-from cgroup_fakes import make_files, read
+from cgroup_fakes import make_files, read, resources
 from pyrunc.cgroups import new_manager
 from pyrunc.cgroups.v2 import bpf, cpu, io, memory, unified
 from pyrunc.cgroups.v2 import devices as v2_devices
@@ -53,7 +53,7 @@ def test_writers(tmp_path: Path, writes: list) -> None:
     }
     from pyrunc.cgroups.v2.manager import V2Manager
 
-    V2Manager({"": path}, {"": str(tmp_path.parent)})._set(manager_resources, None)
+    V2Manager({"": path}, {"": str(tmp_path.parent)})._set(resources(manager_resources), None)
     assert writes == [
         ("cpuset.cpus", "0"), ("cpuset.mems", "0"),
         ("cpu.weight", "39"), ("cpu.max", "max 50000"), ("cpu.max.burst", "0"),
@@ -70,17 +70,17 @@ def test_v2_errors(tmp_path: Path) -> None:
 
     manager = V2Manager({"": path}, {"": str(tmp_path.parent)})
     with pytest.raises(CgroupError, match="memory controller is not enabled"):
-        manager.update({"memory": {"limit": 5}})
+        manager.update(resources({"memory": {"limit": 5}}))
     with pytest.raises(CgroupError, match="realtime"):
-        manager.update({"cpu": {"realtimeRuntime": 5}})
+        manager.update(resources({"cpu": {"realtimeRuntime": 5}}))
     with pytest.raises(CgroupError, match="net_cls/net_prio do not exist"):
-        manager.update({"network": {"classID": 5}})
+        manager.update(resources({"network": {"classID": 5}}))
     with pytest.raises(CgroupError, match="leafWeight"):
-        manager.update({"blockIO": {"leafWeight": 5}})
+        manager.update(resources({"blockIO": {"leafWeight": 5}}))
     with pytest.raises(CgroupError, match="controller 'memory' is not available"):
-        unified.apply(path, {"unified": {"memory.high": "5"}})
+        unified.apply(path, resources({"unified": {"memory.high": "5"}}))
     with pytest.raises(CgroupError, match="not a controller file"):
-        unified.apply(path, {"unified": {"../x": "5"}})
+        unified.apply(path, resources({"unified": {"../x": "5"}}))
 
 
 @pytest.mark.parametrize(("files", "expected"), [
@@ -95,17 +95,17 @@ def test_v2_errors(tmp_path: Path) -> None:
 def test_io_weight_per_io_scheduler(tmp_path: Path, writes: list, files: dict,
                                     expected: list | None) -> None:
     path = str(make_files(tmp_path, {"io.max": "", **files}))
-    resources = {"blockIO": {"weight": 300, "weightDevice": [{"major": 254, "minor": 0,
-                                                              "weight": 200}]}}
+    weights = resources({"blockIO": {"weight": 300, "weightDevice": [{"major": 254, "minor": 0,
+                                                                      "weight": 200}]}})
     if expected is None:
         with pytest.raises(CgroupError, match=r"neither io\.bfq\.weight nor io\.weight exists"):
-            io.apply(path, resources)
+            io.apply(path, weights)
         with pytest.raises(CgroupError, match=r"neither io\.bfq\.weight nor io\.weight exists"):
-            io.apply(path, {"blockIO": {"weightDevice": [{"major": 254, "minor": 0,
-                                                          "weight": 200}]}})
+            io.apply(path, resources({"blockIO": {"weightDevice": [{"major": 254, "minor": 0,
+                                                                    "weight": 200}]}}))
         assert writes == []
     else:
-        io.apply(path, resources)
+        io.apply(path, weights)
         assert writes == expected
 
 
@@ -214,7 +214,7 @@ def test_stats_parsing(tmp_path: Path) -> None:
 
 def test_cpu_period_alone_keeps_quota(tmp_path: Path, writes: list) -> None:
     path = make_files(tmp_path, {"cpu.max": "20000 100000"})
-    cpu.apply(str(path), {"cpu": {"period": 50000}})
+    cpu.apply(str(path), resources({"cpu": {"period": 50000}}))
     assert writes == [("cpu.max", "20000 50000")]
-    cpu.apply(str(path), {"cpu": {"quota": -1}})
+    cpu.apply(str(path), resources({"cpu": {"quota": -1}}))
     assert read(path, "cpu.max") == "max"

@@ -12,6 +12,17 @@ import pytest
 from pyrunc.errors import ConfigError, KernelError, NotSupported
 from pyrunc.linux import attrs, lsm, resctrl
 from pyrunc.linux.syscalls import Syscalls
+from pyrunc.spec.model import Config, Process, decode, decode_config
+
+
+def _config(data: dict) -> Config:
+    """A whole config around ``data`` (its linux part), decoded."""
+    return decode_config({"ociVersion": "1.0.2", "root": {"path": "rootfs"}, **data})
+
+
+def _process(data: dict) -> Process:
+    """A process around ``data``, decoded."""
+    return decode(Process, {"args": ["true"], "cwd": "/", **data}, "process")
 
 
 class RecordingSyscalls:
@@ -45,30 +56,31 @@ def _seam(fail: int = 0) -> tuple[RecordingSyscalls, Syscalls]:
 
 def test_apply_config_and_process_call_the_seam() -> None:
     fake, sc = _seam()
-    attrs.apply_config(sc, {"linux": {"personality": {"domain": "LINUX32"}}})
-    attrs.apply_process(sc, {
+    attrs.apply_config(sc, _config({"linux": {"personality": {"domain": "LINUX32"}}}))
+    attrs.apply_process(sc, _process({
         "ioPriority": {"class": "IOPRIO_CLASS_IDLE", "priority": 3},
         "scheduler": {"policy": "SCHED_DEADLINE", "flags": ["SCHED_FLAG_RESET_ON_FORK"],
-                      "runtime": 1, "deadline": 2, "period": 3}})
+                      "runtime": 1, "deadline": 2, "period": 3}}))
     assert fake.calls == [("personality", 0x8), ("ioprio_set", 1, 0, 3 << 13 | 3),
                         ("sched_setattr", 0, 6, 0x1, 0, 0, 1, 2, 3)]
 
 
 def test_nothing_is_called_without_the_fields() -> None:
     fake, sc = _seam()
-    attrs.apply_config(sc, {"linux": {}})
-    attrs.apply_process(sc, {})
+    attrs.apply_config(sc, _config({"linux": {}}))
+    attrs.apply_process(sc, _process({}))
     assert fake.calls == []
 
 
 def test_kernel_refusals_name_the_field() -> None:
     _, sc = _seam(errno.EPERM)
     with pytest.raises(KernelError, match=r"process.scheduler: set SCHED_FIFO"):
-        attrs.apply_process(sc, {"scheduler": {"policy": "SCHED_FIFO", "priority": 9}})
+        attrs.apply_process(sc, _process({"scheduler": {"policy": "SCHED_FIFO", "priority": 9}}))
     with pytest.raises(KernelError, match=r"process.ioPriority"):
-        attrs.apply_process(sc, {"ioPriority": {"class": "IOPRIO_CLASS_RT", "priority": 0}})
+        attrs.apply_process(sc, _process({"ioPriority": {"class": "IOPRIO_CLASS_RT",
+                                                         "priority": 0}}))
     with pytest.raises(KernelError, match=r"linux.personality"):
-        attrs.apply_config(sc, {"linux": {"personality": {"domain": "LINUX"}}})
+        attrs.apply_config(sc, _config({"linux": {"personality": {"domain": "LINUX"}}}))
 
 
 def test_lsm_refusals_depend_on_the_host(monkeypatch: pytest.MonkeyPatch,
@@ -76,9 +88,9 @@ def test_lsm_refusals_depend_on_the_host(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setattr(lsm, "APPARMOR_FS", str(tmp_path / "none"))
     monkeypatch.setattr(lsm, "SELINUX_FS", str(tmp_path / "none"))
     with pytest.raises(ConfigError, match=r"process.apparmorProfile.*not enabled"):
-        attrs.check_process({"apparmorProfile": "p"})
+        attrs.check_process(_process({"apparmorProfile": "p"}))
     with pytest.raises(ConfigError, match=r"linux.mountLabel.*not enabled"):
-        attrs.check_config({"linux": {"mountLabel": "l"}})
+        attrs.check_config(_config({"linux": {"mountLabel": "l"}}))
     (tmp_path / "aa").mkdir()
     (tmp_path / "enabled").write_text("Y\n")
     (tmp_path / "se").mkdir()
@@ -86,9 +98,9 @@ def test_lsm_refusals_depend_on_the_host(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setattr(lsm, "APPARMOR_FS", str(tmp_path / "aa"))
     monkeypatch.setattr(lsm, "APPARMOR_ENABLED", str(tmp_path / "enabled"))
     monkeypatch.setattr(lsm, "SELINUX_FS", str(tmp_path / "se"))
-    attrs.check_process({"apparmorProfile": "p"})  # applied by the init
+    attrs.check_process(_process({"apparmorProfile": "p"}))  # applied by the init
     with pytest.raises(NotSupported, match=r"process.selinuxLabel"):
-        attrs.check_process({"selinuxLabel": "l"})
+        attrs.check_process(_process({"selinuxLabel": "l"}))
 
 
 def test_intel_rdt_is_refused_either_way(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -99,7 +111,7 @@ def test_intel_rdt_is_refused_either_way(tmp_path: Path, monkeypatch: pytest.Mon
     assert resctrl.resctrl_mounted(str(info))
     monkeypatch.setattr(resctrl, "resctrl_mounted", lambda: False)
     with pytest.raises(ConfigError, match=r"no resctrl"):
-        attrs.check_config({"linux": {"intelRdt": {"closID": "x"}}})
+        attrs.check_config(_config({"linux": {"intelRdt": {"closID": "x"}}}))
     monkeypatch.setattr(resctrl, "resctrl_mounted", lambda: True)
     with pytest.raises(NotSupported, match=r"linux.intelRdt"):
-        attrs.check_config({"linux": {"intelRdt": {"closID": "x"}}})
+        attrs.check_config(_config({"linux": {"intelRdt": {"closID": "x"}}}))

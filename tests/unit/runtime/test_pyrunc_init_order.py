@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from pyrunc.linux import devices, init, mounts, rootfs
+from pyrunc.spec.model import Mount, decode_config
 
 
 class NullSyscalls:
@@ -23,15 +24,16 @@ def test_device_nodes_are_made_after_before_dev(monkeypatch: pytest.MonkeyPatch,
                                                 tmp_path: Path) -> None:
     events: list[str] = []
     monkeypatch.setattr(rootfs, "_make_parent_private", lambda sc, path: None)
-    def mount_entry(sc: object, root: str, bundle: str, m: dict, *rest: object) -> None:
-        events.append(f"mount {m['destination']}")
+    def mount_entry(sc: object, root: str, bundle: str, m: Mount, *rest: object) -> None:
+        events.append(f"mount {m.destination}")
 
     monkeypatch.setattr(mounts, "mount_entry", mount_entry)
-    monkeypatch.setattr(mounts, "is_bind", lambda m: False)
     monkeypatch.setattr(devices, "setup_dev", lambda *args: events.append("devices"))
     monkeypatch.setattr(rootfs, "_pivot", lambda sc, path: events.append("pivot"))
-    config = {"mounts": [{"destination": "/proc", "type": "proc"},
-                         {"destination": "/dev", "type": "tmpfs"}], "linux": {}, "process": {}}
+    config = decode_config({"ociVersion": "1.0.2", "root": {"path": "rootfs"},
+                            "mounts": [{"destination": "/proc", "type": "proc"},
+                                       {"destination": "/dev", "type": "tmpfs"}],
+                            "linux": {}})
     rootfs.prepare(NullSyscalls(), config, str(tmp_path), str(tmp_path), False,  # type: ignore[arg-type]
                    lambda: events.append("before_pivot"), False,
                    before_dev=lambda: events.append("before_dev"))

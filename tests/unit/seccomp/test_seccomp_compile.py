@@ -447,12 +447,13 @@ def test_program_starts_with_the_arch_check():
 # -- flags -----------------------------------------------------------------------------------
 
 def test_flags():
-    assert S.filter_flags({}) == 0
-    assert S.filter_flags({"flags": ["SECCOMP_FILTER_FLAG_TSYNC"]}) == 1
-    assert S.filter_flags({"flags": ["SECCOMP_FILTER_FLAG_LOG",
-                                     "SECCOMP_FILTER_FLAG_SPEC_ALLOW"]}) == 6
+    allow = {"defaultAction": "SCMP_ACT_ALLOW"}
+    assert S.filter_flags(allow) == 0
+    assert S.filter_flags({**allow, "flags": ["SECCOMP_FILTER_FLAG_TSYNC"]}) == 1
+    assert S.filter_flags({**allow, "flags": ["SECCOMP_FILTER_FLAG_LOG",
+                                              "SECCOMP_FILTER_FLAG_SPEC_ALLOW"]}) == 6
     with pytest.raises(SeccompError, match="flag 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'"):
-        S.filter_flags({"flags": ["SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"]})
+        S.filter_flags({**allow, "flags": ["SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"]})
 
 
 # -- podman's default profile ----------------------------------------------------------------

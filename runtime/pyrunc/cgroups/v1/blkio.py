@@ -10,18 +10,23 @@ from __future__ import annotations
 from pyrunc.cgroups import fs
 from pyrunc.errors import CgroupError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pyrunc.spec.model import Resources, ThrottleDevice
+
 _THROTTLES = (
-    ("throttleReadBpsDevice", "blkio.throttle.read_bps_device"),
-    ("throttleWriteBpsDevice", "blkio.throttle.write_bps_device"),
-    ("throttleReadIOPSDevice", "blkio.throttle.read_iops_device"),
-    ("throttleWriteIOPSDevice", "blkio.throttle.write_iops_device"),
+    ("throttle_read_bps_device", "blkio.throttle.read_bps_device"),
+    ("throttle_write_bps_device", "blkio.throttle.write_bps_device"),
+    ("throttle_read_iops_device", "blkio.throttle.read_iops_device"),
+    ("throttle_write_iops_device", "blkio.throttle.write_iops_device"),
 )
 
 
-def wants(resources: dict) -> bool:
-    blkio = resources.get("blockIO") or {}
-    return bool(blkio.get("weight") or blkio.get("leafWeight") or blkio.get("weightDevice")
-                or any(blkio.get(key) for key, _ in _THROTTLES))
+def wants(resources: Resources) -> bool:
+    blkio = resources.block_io
+    return blkio is not None and bool(
+        blkio.weight or blkio.leaf_weight or blkio.weight_device
+        or any(getattr(blkio, key) for key, _ in _THROTTLES))
 
 
 def _weight_files(path: str) -> tuple[str, str]:
@@ -37,24 +42,27 @@ def _write_required(path: str, name: str, value: str | int, what: str) -> None:
     fs.write(path, name, value)
 
 
-def apply(path: str, resources: dict) -> None:
-    blkio = resources.get("blockIO") or {}
+def apply(path: str, resources: Resources) -> None:
+    blkio = resources.block_io
+    if blkio is None:
+        return
     weight_file, weight_device_file = _weight_files(path)
-    if blkio.get("weight"):
-        _write_required(path, weight_file, int(blkio["weight"]), "blockIO.weight")
-    if blkio.get("leafWeight"):
-        _write_required(path, "blkio.leaf_weight", int(blkio["leafWeight"]), "blockIO.leafWeight")
-    for device in blkio.get("weightDevice") or ():
-        dev = f"{device['major']}:{device['minor']}"
-        if device.get("weight"):
-            _write_required(path, weight_device_file, f"{dev} {device['weight']}",
+    if blkio.weight:
+        _write_required(path, weight_file, blkio.weight, "blockIO.weight")
+    if blkio.leaf_weight:
+        _write_required(path, "blkio.leaf_weight", blkio.leaf_weight, "blockIO.leafWeight")
+    for device in blkio.weight_device or ():
+        dev = f"{device.major}:{device.minor}"
+        if device.weight:
+            _write_required(path, weight_device_file, f"{dev} {device.weight}",
                             "blockIO.weightDevice")
-        if device.get("leafWeight"):
-            _write_required(path, "blkio.leaf_weight_device", f"{dev} {device['leafWeight']}",
+        if device.leaf_weight:
+            _write_required(path, "blkio.leaf_weight_device", f"{dev} {device.leaf_weight}",
                             "blockIO.weightDevice.leafWeight")
     for key, name in _THROTTLES:
-        for device in blkio.get(key) or ():
-            fs.write(path, name, f"{device['major']}:{device['minor']} {device['rate']}")
+        throttle: list[ThrottleDevice] = getattr(blkio, key) or []
+        for t in throttle:
+            fs.write(path, name, f"{t.major}:{t.minor} {t.rate}")
 
 
 def _entries(text: str | None) -> list[dict]:

@@ -7,31 +7,37 @@ import errno
 from pyrunc.cgroups import fs
 from pyrunc.errors import CgroupError
 
-_KEYS = ("shares", "quota", "period", "realtimeRuntime", "realtimePeriod", "burst", "idle")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pyrunc.spec.model import Resources
+
+_KEYS = ("shares", "quota", "period", "realtime_runtime", "realtime_period", "burst", "idle")
 
 
-def wants(resources: dict) -> bool:
-    cpu = resources.get("cpu") or {}
-    return any(cpu.get(key) is not None for key in _KEYS)
+def wants(resources: Resources) -> bool:
+    cpu = resources.cpu
+    return cpu is not None and any(getattr(cpu, key) is not None for key in _KEYS)
 
 
-def apply(path: str, resources: dict) -> None:
-    cpu = resources.get("cpu") or {}
+def apply(path: str, resources: Resources) -> None:
+    cpu = resources.cpu
+    if cpu is None:
+        return
     # Realtime first: a period change must fit the runtime already granted.
-    rt_period, rt_runtime = cpu.get("realtimePeriod"), cpu.get("realtimeRuntime")
+    rt_period, rt_runtime = cpu.realtime_period, cpu.realtime_runtime
     if rt_period:
-        fs.write(path, "cpu.rt_period_us", int(rt_period))
+        fs.write(path, "cpu.rt_period_us", rt_period)
     if rt_runtime:
-        fs.write(path, "cpu.rt_runtime_us", int(rt_runtime))
-    shares = cpu.get("shares")
+        fs.write(path, "cpu.rt_runtime_us", rt_runtime)
+    shares = cpu.shares
     if shares:
-        fs.write(path, "cpu.shares", int(shares))
+        fs.write(path, "cpu.shares", shares)
         actual = fs.read_uint(path, "cpu.shares")
-        if actual != int(shares):
-            bound = "maximum" if int(shares) > actual else "minimum"
+        if actual != shares:
+            bound = "maximum" if shares > actual else "minimum"
             raise CgroupError(f"cgroup: set cpu.shares {shares} in {path}: the {bound} allowed "
                               f"cpu-shares is {actual}")
-    period, quota = int(cpu.get("period") or 0), int(cpu.get("quota") or 0)
+    period, quota = cpu.period or 0, cpu.quota or 0
     retry_period = False
     if period:
         try:
@@ -45,12 +51,10 @@ def apply(path: str, resources: dict) -> None:
         fs.write(path, "cpu.cfs_quota_us", quota)
         if retry_period:
             fs.write(path, "cpu.cfs_period_us", period)
-    burst = cpu.get("burst")
-    if burst is not None:
-        fs.write(path, "cpu.cfs_burst_us", int(burst))
-    idle = cpu.get("idle")
-    if idle is not None:
-        fs.write(path, "cpu.idle", int(idle))
+    if cpu.burst is not None:
+        fs.write(path, "cpu.cfs_burst_us", cpu.burst)
+    if cpu.idle is not None:
+        fs.write(path, "cpu.idle", cpu.idle)
 
 
 def stats(path: str, out: dict) -> None:

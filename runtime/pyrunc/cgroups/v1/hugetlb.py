@@ -6,14 +6,18 @@ import os
 
 from pyrunc.cgroups import fs
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pyrunc.spec.model import Resources
 
-def wants(resources: dict) -> bool:
-    return bool(resources.get("hugepageLimits"))
+
+def wants(resources: Resources) -> bool:
+    return bool(resources.hugepage_limits)
 
 
-def apply(path: str, resources: dict) -> None:
-    for entry in resources.get("hugepageLimits") or ():
-        fs.write(path, f"hugetlb.{entry['pageSize']}.limit_in_bytes", int(entry["limit"]))
+def apply(path: str, resources: Resources) -> None:
+    for entry in resources.hugepage_limits or ():
+        fs.write(path, f"hugetlb.{entry.page_size}.limit_in_bytes", entry.limit)
 
 
 def page_sizes() -> list[str]:

@@ -7,14 +7,18 @@ from pyrunc.cgroups.devices import Rule
 from pyrunc.cgroups.manager import Manager, empty_stats
 from pyrunc.errors import CgroupError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pyrunc.spec.model import Resources
+
 # (subsystem, module in pyrunc.cgroups.v1, OCI resources key it reads), in runc's order.
 CONTROLLERS = (
     ("cpuset", "cpuset", "cpu"),
     ("cpu", "cpu", "cpu"),
     ("memory", "memory", "memory"),
-    ("blkio", "blkio", "blockIO"),
+    ("blkio", "blkio", "block_io"),
     ("pids", "pids", "pids"),
-    ("hugetlb", "hugetlb", "hugepageLimits"),
+    ("hugetlb", "hugetlb", "hugepage_limits"),
     ("net_cls", "net_cls", "network"),
     ("net_prio", "net_prio", "network"),
     ("rdma", "rdma", "rdma"),
@@ -38,14 +42,14 @@ class V1Manager(Manager):
         cpuset = self.paths.get("cpuset")
         return cpuset is not None and (cpuset == child or cpuset.startswith(child + "/"))
 
-    def _validate(self, resources: dict) -> None:
-        if resources.get("unified"):
+    def _validate(self, resources: Resources) -> None:
+        if resources.unified:
             raise CgroupError("cgroup: set unified: cannot use unified on cgroup v1")
 
-    def _set(self, resources: dict, rules: list[Rule] | None) -> None:
+    def _set(self, resources: Resources, rules: list[Rule] | None) -> None:
         self._validate(resources)
         for subsystem, module, key in CONTROLLERS:
-            if not resources.get(key):
+            if not getattr(resources, key):
                 continue
             mod = controller(module)
             if not mod.wants(resources):
@@ -58,7 +62,7 @@ class V1Manager(Manager):
         if rules is not None:
             self._set_devices(rules)
 
-    def _set_unmounted(self, subsystem: str, resources: dict) -> None:
+    def _set_unmounted(self, subsystem: str, resources: Resources) -> None:
         raise CgroupError(f"cgroup: set {subsystem} limit: the {subsystem} controller is not "
                           "mounted (container could not join or create cgroup)")
 

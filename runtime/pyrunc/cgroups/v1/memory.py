@@ -9,14 +9,19 @@ from __future__ import annotations
 from pyrunc.cgroups import fs
 from pyrunc.errors import CgroupError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pyrunc.spec.model import Resources
+
 LIMIT = "memory.limit_in_bytes"
 SWAP_LIMIT = "memory.memsw.limit_in_bytes"
 
 
-def wants(resources: dict) -> bool:
-    memory = resources.get("memory") or {}
-    return any(memory.get(key) is not None for key in
-               ("limit", "reservation", "swap", "swappiness", "disableOOMKiller"))
+def wants(resources: Resources) -> bool:
+    memory = resources.memory
+    return memory is not None and any(
+        getattr(memory, key) is not None
+        for key in ("limit", "reservation", "swap", "swappiness", "disable_oom_killer"))
 
 
 def _set_memory_and_swap(path: str, limit: int, swap: int) -> None:
@@ -42,20 +47,21 @@ def _set_memory_and_swap(path: str, limit: int, swap: int) -> None:
         fs.write(path, SWAP_LIMIT, swap)
 
 
-def apply(path: str, resources: dict) -> None:
-    memory = resources.get("memory") or {}
-    _set_memory_and_swap(path, int(memory.get("limit") or 0), int(memory.get("swap") or 0))
-    reservation = memory.get("reservation")
-    if reservation:
-        fs.write(path, "memory.soft_limit_in_bytes", int(reservation))
-    if memory.get("disableOOMKiller"):
+def apply(path: str, resources: Resources) -> None:
+    memory = resources.memory
+    if memory is None:
+        return
+    _set_memory_and_swap(path, memory.limit or 0, memory.swap or 0)
+    if memory.reservation:
+        fs.write(path, "memory.soft_limit_in_bytes", memory.reservation)
+    if memory.disable_oom_killer:
         fs.write(path, "memory.oom_control", "1")
-    swappiness = memory.get("swappiness")
-    if swappiness is not None and int(swappiness) != -1:
-        if not 0 <= int(swappiness) <= 100:
+    swappiness = memory.swappiness
+    if swappiness is not None:
+        if not 0 <= swappiness <= 100:
             raise CgroupError(f"cgroup: set memory.swappiness: invalid value {swappiness} "
                               "(valid range is 0-100)")
-        fs.write(path, "memory.swappiness", int(swappiness))
+        fs.write(path, "memory.swappiness", swappiness)
 
 
 def _entry(path: str, prefix: str) -> dict:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from pyrunc.cgroups import fs
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pyrunc.spec.model import Resources
 
-def wants(resources: dict) -> bool:
-    return bool((resources.get("network") or {}).get("classID"))
+
+def wants(resources: Resources) -> bool:
+    return bool(resources.network and resources.network.class_id)
 
 
-def apply(path: str, resources: dict) -> None:
-    classid = (resources.get("network") or {}).get("classID")
+def apply(path: str, resources: Resources) -> None:
+    classid = resources.network.class_id if resources.network else None
     if classid:
-        fs.write(path, "net_cls.classid", int(classid))
+        fs.write(path, "net_cls.classid", classid)

@@ -8,12 +8,16 @@ from __future__ import annotations
 from pyrunc.cgroups import fs
 from pyrunc.errors import CgroupError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pyrunc.spec.model import Resources
 
-def wants(resources: dict) -> bool:
-    cpu = resources.get("cpu") or {}
-    return any(cpu.get(key) is not None for key in
-               ("shares", "quota", "period", "burst", "idle", "realtimeRuntime",
-                "realtimePeriod"))
+
+def wants(resources: Resources) -> bool:
+    cpu = resources.cpu
+    return cpu is not None and any(
+        getattr(cpu, key) is not None for key in
+        ("shares", "quota", "period", "burst", "idle", "realtime_runtime", "realtime_period"))
 
 
 def shares_to_weight(shares: int) -> int:
@@ -30,15 +34,17 @@ def weight_to_shares(weight: int) -> int:
     return 2 + ((weight - 1) * 262142) // 9999
 
 
-def apply(path: str, resources: dict) -> None:
-    cpu = resources.get("cpu") or {}
-    if cpu.get("realtimeRuntime") or cpu.get("realtimePeriod"):
+def apply(path: str, resources: Resources) -> None:
+    cpu = resources.cpu
+    if cpu is None:
+        return
+    if cpu.realtime_runtime or cpu.realtime_period:
         raise CgroupError("cgroup: set cpu.realtimeRuntime/realtimePeriod: not supported on "
                           "cgroup v2")
-    shares = int(cpu.get("shares") or 0)
+    shares = cpu.shares or 0
     if shares:
         fs.write(path, "cpu.weight", shares_to_weight(shares))
-    quota, period = int(cpu.get("quota") or 0), int(cpu.get("period") or 0)
+    quota, period = cpu.quota or 0, cpu.period or 0
     if quota or period:
         if not quota:
             # Only the period changes (pyrunc update --cpu-period): keep the current quota.
@@ -48,10 +54,10 @@ def apply(path: str, resources: dict) -> None:
         if period:
             text += f" {period}"
         fs.write(path, "cpu.max", text)
-    if cpu.get("burst") is not None:
-        fs.write(path, "cpu.max.burst", int(cpu["burst"]))
-    if cpu.get("idle") is not None:
-        fs.write(path, "cpu.idle", int(cpu["idle"]))
+    if cpu.burst is not None:
+        fs.write(path, "cpu.max.burst", cpu.burst)
+    if cpu.idle is not None:
+        fs.write(path, "cpu.idle", cpu.idle)
 
 
 def stats(path: str, out: dict) -> None:

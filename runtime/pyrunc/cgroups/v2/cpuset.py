@@ -4,18 +4,24 @@ from __future__ import annotations
 
 from pyrunc.cgroups import fs
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pyrunc.spec.model import Resources
 
-def wants(resources: dict) -> bool:
-    cpu = resources.get("cpu") or {}
-    return bool(cpu.get("cpus") or cpu.get("mems"))
+
+def wants(resources: Resources) -> bool:
+    cpu = resources.cpu
+    return cpu is not None and bool(cpu.cpus or cpu.mems)
 
 
-def apply(path: str, resources: dict) -> None:
-    cpu = resources.get("cpu") or {}
-    if cpu.get("cpus"):
-        fs.write(path, "cpuset.cpus", cpu["cpus"])
-    if cpu.get("mems"):
-        fs.write(path, "cpuset.mems", cpu["mems"])
+def apply(path: str, resources: Resources) -> None:
+    cpu = resources.cpu
+    if cpu is None:
+        return
+    if cpu.cpus:
+        fs.write(path, "cpuset.cpus", cpu.cpus)
+    if cpu.mems:
+        fs.write(path, "cpuset.mems", cpu.mems)
 
 
 def stats(path: str, out: dict) -> None:

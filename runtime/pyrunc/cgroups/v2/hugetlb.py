@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from pyrunc.cgroups import fs
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pyrunc.spec.model import Resources
 
-def wants(resources: dict) -> bool:
-    return bool(resources.get("hugepageLimits"))
+
+def wants(resources: Resources) -> bool:
+    return bool(resources.hugepage_limits)
 
 
-def apply(path: str, resources: dict) -> None:
-    for entry in resources.get("hugepageLimits") or ():
-        fs.write(path, f"hugetlb.{entry['pageSize']}.max", int(entry["limit"]))
+def apply(path: str, resources: Resources) -> None:
+    for entry in resources.hugepage_limits or ():
+        fs.write(path, f"hugetlb.{entry.page_size}.max", entry.limit)
 
 
 def stats(path: str, out: dict) -> None:

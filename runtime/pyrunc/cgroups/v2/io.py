@@ -9,18 +9,23 @@ from __future__ import annotations
 from pyrunc.cgroups import fs
 from pyrunc.errors import CgroupError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pyrunc.spec.model import Resources, ThrottleDevice
+
 _THROTTLES = (
-    ("throttleReadBpsDevice", "rbps"),
-    ("throttleWriteBpsDevice", "wbps"),
-    ("throttleReadIOPSDevice", "riops"),
-    ("throttleWriteIOPSDevice", "wiops"),
+    ("throttle_read_bps_device", "rbps"),
+    ("throttle_write_bps_device", "wbps"),
+    ("throttle_read_iops_device", "riops"),
+    ("throttle_write_iops_device", "wiops"),
 )
 
 
-def wants(resources: dict) -> bool:
-    blkio = resources.get("blockIO") or {}
-    return bool(blkio.get("weight") or blkio.get("leafWeight") or blkio.get("weightDevice")
-                or any(blkio.get(key) for key, _ in _THROTTLES))
+def wants(resources: Resources) -> bool:
+    blkio = resources.block_io
+    return blkio is not None and bool(
+        blkio.weight or blkio.leaf_weight or blkio.weight_device
+        or any(getattr(blkio, key) for key, _ in _THROTTLES))
 
 
 def blkio_to_io_weight(weight: int) -> int:
@@ -30,15 +35,16 @@ def blkio_to_io_weight(weight: int) -> int:
     return 1 + (weight - 10) * 9999 // 990
 
 
-def apply(path: str, resources: dict) -> None:
-    blkio = resources.get("blockIO") or {}
-    if blkio.get("leafWeight") or any(d.get("leafWeight") for d in blkio.get("weightDevice")
-                                       or ()):
+def apply(path: str, resources: Resources) -> None:
+    blkio = resources.block_io
+    if blkio is None:
+        return
+    if blkio.leaf_weight or any(d.leaf_weight for d in blkio.weight_device or ()):
         raise CgroupError("cgroup: set blockIO.leafWeight: not supported on cgroup v2")
     # io.bfq.weight exists while bfq is registered; io.weight with blk-iocost (any scheduler).
     bfq = fs.exists(path, "io.bfq.weight")
-    weight = int(blkio.get("weight") or 0)
-    devices = [d for d in blkio.get("weightDevice") or () if d.get("weight")]
+    weight = blkio.weight or 0
+    devices = [d for d in blkio.weight_device or () if d.weight]
     if (weight or devices) and not bfq and not fs.exists(path, "io.weight"):
         raise CgroupError(f"cgroup: set blockIO.weight in {path}: neither io.bfq.weight nor "
                           "io.weight exists (the kernel has neither bfq nor blk-iocost)")
@@ -46,13 +52,13 @@ def apply(path: str, resources: dict) -> None:
     if weight:
         fs.write(path, name, weight if bfq else blkio_to_io_weight(weight))
     for device in devices:
-        value = int(device["weight"]) if bfq else blkio_to_io_weight(int(device["weight"]))
-        fs.write(path, name, f"{device['major']}:{device['minor']} {value}")
+        device_weight = device.weight or 0
+        value = device_weight if bfq else blkio_to_io_weight(device_weight)
+        fs.write(path, name, f"{device.major}:{device.minor} {value}")
     for key, field in _THROTTLES:
-        for device in blkio.get(key) or ():
-            rate = int(device["rate"])
-            fs.write(path, "io.max", f"{device['major']}:{device['minor']} "
-                                     f"{field}={rate if rate else 'max'}")
+        throttle: list[ThrottleDevice] = getattr(blkio, key) or []
+        for t in throttle:
+            fs.write(path, "io.max", f"{t.major}:{t.minor} {field}={t.rate if t.rate else 'max'}")
 
 
 def stats(path: str, out: dict) -> None:

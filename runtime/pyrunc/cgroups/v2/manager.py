@@ -10,14 +10,18 @@ from pyrunc.cgroups.layout import UNIFIED
 from pyrunc.cgroups.manager import Manager, empty_stats
 from pyrunc.errors import CgroupError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pyrunc.spec.model import Resources
+
 # (module in pyrunc.cgroups.v2, OCI resources key, controller whose files it writes)
 WRITERS = (
     ("cpuset", "cpu", "cpuset"),
     ("cpu", "cpu", "cpu"),
     ("memory", "memory", "memory"),
-    ("io", "blockIO", "io"),
+    ("io", "block_io", "io"),
     ("pids", "pids", "pids"),
-    ("hugetlb", "hugepageLimits", "hugetlb"),
+    ("hugetlb", "hugepage_limits", "hugetlb"),
     ("rdma", "rdma", "rdma"),
     ("unified", "unified", ""),
 )
@@ -51,7 +55,7 @@ def enable_controllers(parent: str, wanted: list[str] | None = None) -> None:
                 continue
 
 
-def apply_writer(module: str, controller: str, path: str, resources: dict) -> None:
+def apply_writer(module: str, controller: str, path: str, resources: Resources) -> None:
     """Run one writer, turning a missing interface file into a 'controller not enabled' error."""
     try:
         writer(module).apply(path, resources)
@@ -76,13 +80,13 @@ class V2Manager(Manager):
     def _before_mkdir(self, key: str, parent: str) -> None:
         enable_controllers(parent)
 
-    def _set(self, resources: dict, rules: list[Rule] | None) -> None:
-        network = resources.get("network") or {}
-        if network.get("classID") or network.get("priorities"):
+    def _set(self, resources: Resources, rules: list[Rule] | None) -> None:
+        network = resources.network
+        if network is not None and (network.class_id or network.priorities):
             raise CgroupError("cgroup: set network limit: net_cls/net_prio do not exist on "
                               "cgroup v2")
         for module, key, controller in WRITERS:
-            if resources.get(key) and writer(module).wants(resources):
+            if getattr(resources, key) and writer(module).wants(resources):
                 apply_writer(module, controller, self.path, resources)
         if rules is not None:
             writer("devices").apply_rules(self.path, rules, self.sc)

@@ -10,10 +10,14 @@ from __future__ import annotations
 from pyrunc.cgroups import fs
 from pyrunc.errors import CgroupError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pyrunc.spec.model import Resources
 
-def wants(resources: dict) -> bool:
-    memory = resources.get("memory") or {}
-    return any(memory.get(key) for key in ("limit", "reservation", "swap"))
+
+def wants(resources: Resources) -> bool:
+    memory = resources.memory
+    return memory is not None and bool(memory.limit or memory.reservation or memory.swap)
 
 
 def _bytes(value: int) -> str:
@@ -35,9 +39,11 @@ def swap_to_v2(limit: int, swap: int) -> str | None:
     return str(swap - limit)
 
 
-def apply(path: str, resources: dict) -> None:
-    memory = resources.get("memory") or {}
-    limit, swap = int(memory.get("limit") or 0), int(memory.get("swap") or 0)
+def apply(path: str, resources: Resources) -> None:
+    memory = resources.memory
+    if memory is None:
+        return
+    limit, swap = memory.limit or 0, memory.swap or 0
     swap_max = swap_to_v2(limit, swap)
     if limit == -1 and swap == 0 and fs.exists(path, "memory.swap.max"):
         swap_max = "max"
@@ -48,7 +54,7 @@ def apply(path: str, resources: dict) -> None:
         fs.write(path, "memory.swap.max", swap_max)
     if limit:
         fs.write(path, "memory.max", _bytes(limit))
-    reservation = int(memory.get("reservation") or 0)
+    reservation = memory.reservation or 0
     if reservation:
         fs.write(path, "memory.low", _bytes(reservation))
 

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from pyrunc.cgroups import fs
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pyrunc.spec.model import Resources
 
-def wants(resources: dict) -> bool:
-    return bool((resources.get("pids") or {}).get("limit"))
+
+def wants(resources: Resources) -> bool:
+    return bool(resources.pids and resources.pids.limit)
 
 
-def apply(path: str, resources: dict) -> None:
-    limit = int((resources.get("pids") or {}).get("limit") or 0)
+def apply(path: str, resources: Resources) -> None:
+    limit = resources.pids.limit if resources.pids else 0
     if limit:
         fs.write(path, "pids.max", limit if limit > 0 else "max")
 

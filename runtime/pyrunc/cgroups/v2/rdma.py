@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from pyrunc.cgroups import fs
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pyrunc.spec.model import Resources
 
-def wants(resources: dict) -> bool:
-    return bool(resources.get("rdma"))
+
+def wants(resources: Resources) -> bool:
+    return bool(resources.rdma)
 
 
-def apply(path: str, resources: dict) -> None:
-    for device, limits in (resources.get("rdma") or {}).items():
+def apply(path: str, resources: Resources) -> None:
+    for device, limits in (resources.rdma or {}).items():
         fields = [device]
-        for key, name in (("hcaHandles", "hca_handle"), ("hcaObjects", "hca_object")):
-            if limits.get(key) is not None:
-                fields.append(f"{name}={int(limits[key])}")
+        for value, name in ((limits.hca_handles, "hca_handle"), (limits.hca_objects, "hca_object")):
+            if value is not None:
+                fields.append(f"{name}={value}")
         if len(fields) > 1:
             fs.write(path, "rdma.max", " ".join(fields))

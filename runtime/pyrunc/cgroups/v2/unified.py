@@ -7,13 +7,17 @@ import errno
 from pyrunc.cgroups import fs
 from pyrunc.errors import CgroupError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pyrunc.spec.model import Resources
 
-def wants(resources: dict) -> bool:
-    return bool(resources.get("unified"))
+
+def wants(resources: Resources) -> bool:
+    return bool(resources.unified)
 
 
-def apply(path: str, resources: dict) -> None:
-    for key, value in (resources.get("unified") or {}).items():
+def apply(path: str, resources: Resources) -> None:
+    for key, value in (resources.unified or {}).items():
         if "/" in key or key in ("", ".", "..") or key.startswith("cgroup."):
             raise CgroupError(f"cgroup: set unified {key!r}: not a controller file name")
         try:

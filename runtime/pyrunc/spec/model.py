@@ -510,6 +510,10 @@ class IDMapping(Model):
             raise fail(f"{path}.size", "hostID + size exceeds 2^32")
 
 
+# S_IFCHR, S_IFBLK and S_IFIFO (the stat module is not imported on this path)
+_DEVICE_TYPE_BITS = {"c": 0o020000, "u": 0o020000, "b": 0o060000, "p": 0o010000}
+
+
 class Device(Model):
     __slots__ = ("file_mode", "gid", "major", "minor", "path", "type", "uid")
     type: str
@@ -524,7 +528,7 @@ class Device(Model):
         ("path", "path", ABS_PATH, True),
         ("major", "major", Int(0, MAJOR_MAX), False),
         ("minor", "minor", Int(0, MINOR_MAX), False),
-        ("fileMode", "file_mode", Int(0, 0o7777), False),
+        ("fileMode", "file_mode", Int(0, 0o177777), False),
         ("uid", "uid", ID, False),
         ("gid", "gid", ID, False),
     )
@@ -532,6 +536,12 @@ class Device(Model):
     def _validate(self, path: str) -> None:
         if self.type != "p" and (self.major is None or self.minor is None):
             raise fail(path, "major and minor are required for block and character devices")
+        # fileMode may carry the node's type bits (podman sends S_IFCHR|0600, as stat shows a
+        # device): they must then be those of `type`; only the permission bits are used.
+        kind_bits = (self.file_mode or 0) & 0o170000
+        if kind_bits and kind_bits != _DEVICE_TYPE_BITS[self.type]:
+            raise fail(f"{path}.fileMode", f"file type bits {kind_bits:#o} do not match "
+                       f"device type {self.type!r}")
 
 
 class DeviceRule(Model):

@@ -117,13 +117,25 @@ def test_device_cgroup_rules(rule: dict, field: str) -> None:
     ({"path": "/dev/x\u0000y", "type": "c", "major": 1, "minor": 1}, ".path"),
     ({"path": "/dev/x", "type": "c", "major": -1, "minor": 1}, ".major"),
     ({"path": "/dev/x", "type": "c", "major": 1, "minor": 2**20}, ".minor"),
-    ({"path": "/dev/x", "type": "c", "major": 1, "minor": 1, "fileMode": 0o10000}, ".fileMode"),
+    ({"path": "/dev/x", "type": "c", "major": 1, "minor": 1, "fileMode": 0o10666}, ".fileMode"),
+    ({"path": "/dev/x", "type": "b", "major": 1, "minor": 1, "fileMode": 0o20666}, ".fileMode"),
+    ({"path": "/dev/x", "type": "c", "major": 1, "minor": 1, "fileMode": 0o200000}, ".fileMode"),
     ({"path": "/dev/x", "type": "c", "major": 1, "minor": 1, "uid": -1}, ".uid"),
     ({"path": "/dev/x", "type": "c", "major": 1, "minor": 1, "gid": 2**32 - 1}, ".gid"),
     ({"path": "/dev/x", "type": "b"}, ""),
 ])
 def test_linux_devices(device: dict, field: str) -> None:
     refused(config(devices=[device]), f"linux.devices[0]{field}")
+
+
+@pytest.mark.parametrize(("kind", "mode"), [("c", 0o20600), ("u", 0o20666), ("b", 0o60660),
+                                            ("p", 0o10644), ("c", 0o4755)])
+def test_device_file_mode_may_carry_its_own_type_bits(kind: str, mode: int) -> None:
+    # podman sends a device's whole st_mode (S_IFCHR|0600); runc accepts it.
+    device = {"path": "/dev/x", "type": kind, "major": 1, "minor": 1, "fileMode": mode}
+    decoded = model.decode_config(config(devices=[device]))
+    assert decoded.linux is not None and decoded.linux.devices is not None
+    assert decoded.linux.devices[0].file_mode == mode
 
 
 def test_fifo_device_needs_no_numbers() -> None:

@@ -74,6 +74,20 @@ def test_masked_paths_without_mount_namespace(factory, runtime, rootfs, key):
     assert_clean_failure(ctr, res, rootfs, "mount namespace", "MNT namespace")
 
 
+@pytest.mark.parametrize("key", ["hostname", "domainname"])
+def test_hostname_without_uts_namespace(make, rootfs, key):
+    """Setting a host name with no UTS namespace of the container's would rename the machine:
+    refused (runc 1.1.5 refuses both, though it never sets the domain name itself)."""
+    ctr = make()
+    ctr.config["linux"]["namespaces"] = [ns for ns in ctr.config["linux"]["namespaces"]
+                                         if ns["type"] != "uts"]
+    ctr.config[key] = "renamed.example"
+    before = (Path("/proc/sys/kernel") / key).read_text()
+    res = ctr.create()
+    assert_clean_failure(ctr, res, rootfs, "UTS namespace")
+    assert (Path("/proc/sys/kernel") / key).read_text() == before
+
+
 def test_missing_rootfs(make, rootfs, workdir):
     ctr = make()
     missing = str(workdir / "no-such-rootfs")

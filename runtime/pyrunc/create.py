@@ -64,6 +64,18 @@ def _namespaces(linux: Linux | None) -> tuple[list[str], list[tuple[str, str]]]:
     return new, join
 
 
+def _check_uts(hostname: str | None, domainname: str | None, new: list[str],
+               join: list[tuple[str, str]]) -> None:
+    """A host or domain name needs a UTS namespace of the container's (new or joined):
+    without one it would rename the machine (runc refuses the hostname alike)."""
+    if "uts" in new or any(kind == "uts" for kind, _ in join):
+        return
+    for key, value in (("hostname", hostname), ("domainname", domainname)):
+        if value:
+            raise ConfigError(f"invalid config: {key}: needs a UTS namespace (new or joined)"
+                              " in linux.namespaces")
+
+
 def build_init_spec(opts: CreateOptions, bundle: Bundle) -> linux_init.InitSpec:
     """Everything that can be checked before forking is checked here (fail before any change)."""
     from pyrunc.linux import attrs, caps, process, rootfs
@@ -88,6 +100,7 @@ def build_init_spec(opts: CreateOptions, bundle: Bundle) -> linux_init.InitSpec:
     spec.new_keyring = not opts.no_new_keyring
     spec.tty_to_parent = terminal and opts.tty_to_parent and not opts.console_socket
     spec.new_ns, spec.join_ns = _namespaces(linux)
+    _check_uts(config.hostname, config.domainname, spec.new_ns, spec.join_ns)
     spec.caps = caps.CapabilityPlan(proc.capabilities)
     spec.rlimits = process.parse_rlimits(proc.rlimits)
     rootfs.check_sysctl((linux.sysctl if linux else None) or {}, set(spec.new_ns))

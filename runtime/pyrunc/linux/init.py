@@ -287,7 +287,7 @@ def _setup(spec: InitSpec) -> tuple[str, list[str], dict[str, str]]:
 
     if proc.terminal:
         _setup_terminal(spec, proc)
-    if "uts" in spec.new_ns:
+    if config.hostname or config.domainname:  # create checked a UTS namespace (new or joined)
         if config.hostname:
             sc.sethostname(config.hostname)
         if config.domainname:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from spectest import caps
-from spectest.bundle import PROBE
+from spectest.bundle import PROBE, set_namespace
 from spectest.probe import cap_set, observe
 
 
@@ -92,6 +92,17 @@ def test_oom_score_adj(make):
     ctr = make()
     ctr.config["process"]["oomScoreAdj"] = 500
     assert observe(ctr, "oom")["oom_score_adj"] == 500
+
+
+def test_oom_score_adj_with_a_user_namespace(make):
+    """Written before the user namespace exists (inside it the kernel refuses the write), then
+    inherited: runc does the same."""
+    ctr = make()
+    set_namespace(ctr.config, "user")
+    for key in ("uidMappings", "gidMappings"):
+        ctr.config["linux"][key] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    ctr.config["process"]["oomScoreAdj"] = 100
+    assert observe(ctr, "oom")["oom_score_adj"] == 100
 
 
 def test_capabilities_five_sets(make):

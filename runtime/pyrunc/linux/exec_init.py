@@ -49,6 +49,10 @@ def stage1(spec: ExecSpec) -> None:
         spec.sc.prctl(s.PR_SET_PDEATHSIG, 9)
         _init.expect(fd, "go")
         _preload(spec)
+        if spec.process is not None:  # before joining its user namespace (refused there)
+            from . import process
+
+            process.set_oom_score_adj(spec.process.oom_score_adj)
         for kind, nsfd in spec.namespaces:
             try:
                 spec.sc.setns(nsfd, _init.NS_FLAGS[kind])

@@ -158,6 +158,12 @@ def stage1(spec: InitSpec) -> None:
     try:
         spec.sc.prctl(s.PR_SET_PDEATHSIG, SIGKILL)
         expect(fd, "go")
+        proc = spec.config.process
+        if proc is not None and proc.oom_score_adj is not None:
+            # Still privileged in the runtime's user namespace: inside a new one it is refused.
+            from . import process
+
+            process.set_oom_score_adj(proc.oom_score_adj)
         _join_namespaces(spec)
         if "user" in spec.new_ns:
             spec.sc.unshare(s.CLONE_NEWUSER)

@@ -82,10 +82,17 @@ def apply_rlimits(limits: list[tuple[int, int, int]]) -> None:
 
 
 def set_oom_score_adj(value: int | None) -> None:
+    """Written by stage 1 before any namespace is joined or created (as runc does: in a user
+    namespace the write is refused), inherited through fork; the later call in the init only
+    checks it holds, so it writes nothing when it does."""
     if value is None:
         return
+    path = "/proc/self/oom_score_adj"
     try:
-        with open("/proc/self/oom_score_adj", "w") as f:
+        with open(path) as f:  # opening it for writing alone is refused in a user namespace
+            if f.read().strip() == str(value):
+                return
+        with open(path, "w") as f:
             f.write(str(value))
     except OSError as err:
         raise KernelError(f"write oom_score_adj {value}: {err.strerror}") from None

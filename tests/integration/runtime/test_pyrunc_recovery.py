@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import subprocess
 import time
@@ -124,6 +125,54 @@ def test_create_killed_at_an_arbitrary_point(rt: Runtime, delay: float) -> None:
         proc.wait()
     _state_is_sane(rt, b.id)
     _force_delete_cleans(rt, b)
+
+
+def test_create_killed_at_random_points(rt: Runtime) -> None:
+    """pyrunc's claim: a create killed with SIGKILL anywhere leaves a state the next command
+    understands, and `delete --force` leaves nothing (random delays, fixed count)."""
+    rng = random.Random()
+    for _ in range(12):
+        b = rt.bundle(SLEEP)
+        proc = rt.popen("create", "--bundle", str(b.path), b.id, stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL)
+        try:
+            time.sleep(rng.uniform(0, 0.12))
+        finally:
+            proc.kill()
+            proc.wait()
+        _state_is_sane(rt, b.id)
+        _force_delete_cleans(rt, b)
+
+
+def test_force_delete_racing_create_leaves_all_or_nothing(rt: Runtime, tmp_path: Path) -> None:
+    """`delete --force` started 0-8 ms after `create` (containerd's cleanup racing a create):
+    afterwards the container either exists with its state and a live init, or nothing of it
+    is left (no state dir, no init, no cgroup). Both exit without a traceback."""
+    rng = random.Random()
+    err_path = tmp_path / "create.err"  # a file: the init inherits create's stderr
+    for _ in range(30):
+        b = rt.bundle(SLEEP)
+        with open(err_path, "wb") as err_file:
+            create = rt.popen("create", "--bundle", str(b.path), b.id,
+                              stdout=subprocess.DEVNULL, stderr=err_file)
+        try:
+            time.sleep(rng.uniform(0, 0.008))
+            deleted = rt("delete", "--force", b.id)
+        finally:
+            create.wait()
+        create_err = err_path.read_bytes()
+        reap_children()
+        assert deleted.rc == 0 and "Traceback" not in deleted.err, deleted
+        assert b"Traceback" not in create_err, create_err
+        if os.path.exists(os.path.join(rt.root, b.id)):
+            assert create.returncode == 0, create_err
+            st = rt.state(b.id)
+            assert st["status"] == "created", st
+            assert str(st["pid"]) in "".join(
+                Path(d, "cgroup.procs").read_text() for d in cgroup_dirs(b.cgroups_path))
+            _force_delete_cleans(rt, b)
+        else:
+            rt.assert_nothing_left(b)
 
 
 def test_create_stopped_then_killed(rt: Runtime, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pyrunc import state
+from pyrunc import jsonio, state
 from pyrunc.container import Container
 from pyrunc.errors import ContainerExists, ContainerNotFound, InvalidState, PyruncError, UsageError
 
@@ -74,8 +74,12 @@ def test_claim_write_read_remove(tmp_path: Path) -> None:
     d.claim()
     try:
         assert os.stat(root / "c1").st_mode & 0o777 == 0o700
-        d.write({"id": "c1", "status": "created"})
-        assert state.ContainerDir(str(root), "c1").read() == {"id": "c1", "status": "created"}
+        rec = state.ContainerRecord("c1", "/b", "/b/rootfs", "now")
+        rec.status, rec.pid, rec.pid_start = "created", 7, 8
+        d.write(rec)
+        back = state.ContainerDir(str(root), "c1").read()
+        assert back.to_json() == rec.to_json()
+        assert (back.status, back.pid, back.pid_start) == ("created", 7, 8)
         assert state.list_ids(str(root)) == ["c1"]
     finally:
         d.remove()
@@ -98,7 +102,9 @@ def test_read_missing(tmp_path: Path) -> None:
 
 def test_read_husk_without_record(tmp_path: Path) -> None:
     (tmp_path / "husk").mkdir()
-    assert state.ContainerDir(str(tmp_path), "husk").read() == {}
+    rec = state.ContainerDir(str(tmp_path), "husk").read()
+    assert (rec.id, rec.status, rec.pid, rec.creator, rec.cgroup) == ("husk", "creating", 0,
+                                                                        None, None)
 
 
 def test_lock_is_exclusive_across_open_files(tmp_path: Path) -> None:
@@ -163,7 +169,7 @@ def _record(tmp_path: Path, cid: str, **fields: object) -> Container:
     d.unlock()
     base = {"id": cid, "bundle": "/b", "rootfs": "/b/rootfs",
             "created": "2026-01-01T00:00:00.000000000Z"}
-    d.write(base | fields)
+    jsonio.write_atomic(d.state_path, base | fields)
     return Container.load(str(tmp_path), cid)
 
 
@@ -224,7 +230,7 @@ def test_oci_state_fields(tmp_path: Path, sleeper: subprocess.Popen) -> None:
 
 
 def test_verbs_refused_on_a_stopped_container(tmp_path: Path) -> None:
-    c = _record(tmp_path, "c1", status="created", pid=2**22 + 4321, pid_start=1)
+    c = _record(tmp_path, "c1", status="created", pid=state.PID_MAX, pid_start=1)
     with pytest.raises(InvalidState, match="container not running"):
         c.kill(15)
     with pytest.raises(InvalidState, match="stopped"):

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from pyrunc_itest import Bundle, Runtime, cgroup_dirs, reap_children, wait_until
+from pyrunc_itest import Bundle, Runtime, cgroup_dirs, gone, reap_children, wait_until
 
 pytestmark = pytest.mark.root
 
@@ -97,20 +97,11 @@ def test_create_killed_while_the_init_runs_a_create_container_hook(rt: Runtime,
         proc.wait()
     hook_pid = int(marker.read_text())
     init_pid = json.loads((Path(rt.root) / b.id / "state.json").read_text())["pid"]
-    assert not _is_zombie(hook_pid) and not _is_zombie(init_pid)  # both survived pyrunc
+    assert not gone(hook_pid) and not gone(init_pid)  # both survived pyrunc
     _state_is_sane(rt, b.id)
     _force_delete_cleans(rt, b)
     reap_children()
-    assert _is_zombie(hook_pid) and _is_zombie(init_pid)  # gone (or reaped)
-
-
-def _is_zombie(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            data = f.read()
-    except OSError:
-        return True
-    return data[data.rfind(b")") + 2:][:1] == b"Z"
+    assert gone(hook_pid) and gone(init_pid)  # gone (or reaped)
 
 
 @pytest.mark.parametrize("delay", [0.0, 0.01, 0.03, 0.06, 0.1, 0.2])

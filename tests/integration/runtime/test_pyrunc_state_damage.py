@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from pyrunc_itest import Bundle, Runtime, cgroup_dirs, reap_children
+from pyrunc_itest import Bundle, Runtime, cgroup_dirs, gone, reap_children
 
 pytestmark = pytest.mark.root
 
@@ -75,15 +75,6 @@ def _damage(rt: Runtime, b: Bundle, kind: str) -> None:
         (d / "state.json").write_bytes(data)
 
 
-def _gone(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            data = f.read()
-    except OSError:
-        return True
-    return data[data.rfind(b")") + 2:][:1] == b"Z"
-
-
 @pytest.mark.parametrize("kind", [*DAMAGE, *LOUD])
 def test_damaged_state(rt: Runtime, kind: str) -> None:
     healthy = rt.bundle(SLEEP)
@@ -112,11 +103,11 @@ def test_damaged_state(rt: Runtime, kind: str) -> None:
         assert r.rc != 0 and len(r.err.strip().splitlines()) == 1, r
         assert b.id in r.err and "damaged state" in r.err, r
         assert os.path.isdir(os.path.join(rt.root, b.id))  # left for a later retry
-        assert not _gone(pid)
+        assert not gone(pid)
     else:
         assert (r.rc, r.out) == (0, ""), r
         assert not os.path.exists(os.path.join(rt.root, b.id))
-        assert _gone(pid), "the init survived delete --force"
+        assert gone(pid), "the init survived delete --force"
         assert cgroup_dirs(b.cgroups_path) == []
     assert rt.state(healthy.id)["status"] == "running"
 

@@ -4,7 +4,8 @@ and removed without the cgroup managers.
 ``state``, ``start`` and ``delete`` run once per container under containerd and podman; loading
 the managers (a dozen modules) costs them more than the few file operations they need in the
 common case. Anything beyond that case (processes left, child cgroups, a malformed record) is
-for :mod:`pyrunc.cgroups`.
+for :mod:`pyrunc.cgroups`. A path the system cannot name (a NUL, a lone surrogate: ValueError)
+cannot exist, and is treated as gone: clean-up must never fail on a record a failed create left.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def frozen(saved: dict[str, Any] | None) -> bool:
         if "" in paths:  # v2
             with open(os.path.join(paths[""], "cgroup.freeze")) as f:
                 return f.read().strip() == "1"
-    except OSError:
+    except (OSError, ValueError):
         pass
     return False
 
@@ -48,7 +49,7 @@ def remove_if_empty(saved: dict[str, Any]) -> bool:
             continue
         try:
             os.rmdir(path)
-        except FileNotFoundError:
+        except (FileNotFoundError, ValueError):
             pass
         except OSError:
             return False
@@ -68,6 +69,8 @@ def remove_created_parents(created: list[str], leaves: set[str], roots: set[str]
             continue
         try:
             os.rmdir(path)
+        except ValueError:
+            continue
         except OSError as err:
             if err.errno not in (errno.ENOENT, errno.EBUSY, errno.ENOTEMPTY):
                 raise OSError(err.errno, err.strerror, path) from None

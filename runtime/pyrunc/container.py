@@ -2,7 +2,9 @@
 
 Status is derived, never trusted from disk alone: the init's pid plus its start time (pid reuse
 safe), the exec fifo (present until ``start``), and the freezer. An init that died behind our
-back reads as ``stopped``, so ``delete`` can always clean up.
+back reads as ``stopped``, so ``delete`` can always clean up. Every verb that acts takes the
+directory's lock first and reads the record under it (``_lock``): a record read before the lock
+may be one a concurrent ``create`` or ``delete`` has since replaced or removed.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import os
 
 from pyrunc import OCI_VERSION, cgroup_record, log, procs, state
-from pyrunc.errors import CgroupError, InvalidState, PyruncError, transition_error
+from pyrunc.errors import CgroupError, InvalidState, PyruncError, StateDamaged, transition_error
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -37,7 +39,7 @@ class Container:
     def __init__(self, root: str, cid: str) -> None:
         self.dir = state.ContainerDir(root, cid)
         self.id = cid
-        self._record: dict[str, Any] | None = None
+        self._record: state.ContainerRecord | None = None
 
     @classmethod
     def load(cls, root: str, cid: str) -> Container:
@@ -46,7 +48,7 @@ class Container:
         return c
 
     @property
-    def record(self) -> dict[str, Any]:
+    def record(self) -> state.ContainerRecord:
         if self._record is None:
             self._record = self.dir.read()
         return self._record
@@ -54,35 +56,38 @@ class Container:
     def reload(self) -> None:
         self._record = None
 
+    def _lock(self) -> None:
+        """Lock the directory, then (re-)read the record under the lock."""
+        self.dir.lock()
+        self._record = None
+
     # -- status ---------------------------------------------------------------------------------
     @property
     def pid(self) -> int:
-        return int(self.record.get("pid") or 0)
+        return self.record.pid
 
     def init_alive(self) -> bool:
-        pid = self.pid
-        return bool(pid) and state.proc_start_time(pid) == self.record.get("pid_start")
+        rec = self.record
+        return bool(rec.pid) and state.proc_start_time(rec.pid) == rec.pid_start
 
     def _creator_alive(self) -> bool:
-        creator = self.record.get("creator")
-        if not creator:
-            return False
-        return state.proc_start_time(creator[0]) == creator[1]
+        creator = self.record.creator
+        return creator is not None and state.proc_start_time(creator[0]) == creator[1]
 
     def status(self) -> str:
         rec = self.record
-        if rec.get("status", CREATING) == CREATING:
+        if rec.status == CREATING:
             return CREATING if self._creator_alive() else STOPPED
         if not self.init_alive():
             return STOPPED
-        if cgroup_record.frozen(self.record.get("cgroup")):
+        if cgroup_record.frozen(rec.cgroup):
             return PAUSED
         if os.path.exists(self.dir.fifo_path):
             return CREATED
         return RUNNING
 
     def cgroup(self) -> Any:
-        saved = self.record.get("cgroup")
+        saved = self.record.cgroup
         if not saved:
             return None
         from pyrunc.cgroups import from_state
@@ -97,20 +102,20 @@ class Container:
             "id": self.id,
             "pid": self.pid if status not in (STOPPED,) else 0,
             "status": status,
-            "bundle": rec.get("bundle", ""),
-            "rootfs": rec.get("rootfs", ""),
-            "created": rec.get("created", ""),
+            "bundle": rec.bundle,
+            "rootfs": rec.rootfs,
+            "created": rec.created,
             "owner": "",
         }
-        if rec.get("annotations"):
-            out["annotations"] = rec["annotations"]
+        if rec.annotations:
+            out["annotations"] = rec.annotations
         return out
 
     def hook_state(self, status: str) -> dict[str, Any]:
         rec = self.record
-        return {"ociVersion": rec.get("ociVersion") or OCI_VERSION, "id": self.id,
-                "status": status, "pid": self.pid, "bundle": rec.get("bundle", ""),
-                "annotations": rec.get("annotations") or {}}
+        return {"ociVersion": rec.oci_version or OCI_VERSION, "id": self.id,
+                "status": status, "pid": rec.pid, "bundle": rec.bundle,
+                "annotations": rec.annotations}
 
     # -- verbs ------------------------------------------------------------------------------------
     def _refuse_while_creating(self, verb: str) -> None:
@@ -121,7 +126,7 @@ class Container:
 
     def start(self) -> None:
         self._refuse_while_creating("start")
-        self.dir.lock()
+        self._lock()
         try:
             status = self.status()
             if status != CREATED:
@@ -136,7 +141,7 @@ class Container:
                 raise InvalidState("cannot start a container that has stopped") from None
             watch = -1
             try:
-                if (self.record.get("hooks") or {}).get("poststart"):
+                if self.record.hooks.get("poststart"):
                     watch = os.open(self.dir.fifo_path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
                 os.unlink(self.dir.fifo_path)
                 os.write(fd, b"0")
@@ -184,11 +189,19 @@ class Container:
                 os.close(fd)
 
     def delete(self, force: bool = False) -> None:
+        """A create in progress holds the lock until the container is created (or undone):
+        delete waits for it, then reads what it left."""
         if not force:
             self._refuse_while_creating("delete")
-        self.dir.lock()
+        self._lock()
         try:
-            status = self.status()
+            try:
+                status = self.status()
+            except StateDamaged as err:
+                if not force:
+                    raise
+                self._destroy_damaged(err)
+                return
             if status in (RUNNING, PAUSED, CREATING) and not force:
                 raise InvalidState(f"cannot delete container {self.id} that is not stopped: "
                                    f"{status}")
@@ -198,34 +211,59 @@ class Container:
 
     def destroy(self) -> None:
         """Kill whatever is left, remove the cgroup, run poststop hooks, drop the state."""
-        saved = self.record.get("cgroup")
-        if self.init_alive() or (saved and not cgroup_record.remove_if_empty(saved)):
-            self._kill_and_remove_cgroup()
+        saved = self.record.cgroup or self.dir.read_cgroup()
+        alive = self.init_alive()
+        if alive or (saved and not cgroup_record.remove_if_empty(saved)):
+            self._kill_and_remove_cgroup(saved, self.pid if alive else 0)
         self._run_warn_hooks("poststop", STOPPED)
         self.dir.remove()
 
-    def _kill_and_remove_cgroup(self) -> None:
-        cg = self.cgroup()
-        if cg is not None:
+    def _destroy_damaged(self, err: StateDamaged) -> None:
+        """delete --force with a damaged state.json: the processes are found through the
+        cgroup (cgroup.json's copy, else pyrunc's default cgroup for the id), then everything
+        goes. Without a cgroup nothing is removed, and the error says so."""
+        saved = self.dir.read_cgroup() or _default_cgroup(self.id)
+        if saved is None:
+            raise StateDamaged(f"delete: {err}; no cgroup is known for it, so its processes "
+                               f"cannot be found (remove {self.dir.path} once they are gone)")
+        problem = self._kill_and_remove_cgroup(saved, 0)
+        if problem is not None:
+            raise StateDamaged(f"delete: {err}; and its cgroup cannot be removed: {problem}")
+        self.dir.remove()
+
+    def _kill_and_remove_cgroup(self, saved: dict[str, Any] | None, pid: int) -> str | None:
+        """Kill the init (``pid``, checked alive) and everything in the cgroup, then remove
+        it. Returns why the cgroup is still there (already logged), or None. A path the system
+        cannot name (ValueError: a NUL, a lone surrogate) cannot exist: nothing to do there."""
+        cg = None
+        if saved:
+            from pyrunc.cgroups import from_state
+
             try:
+                cg = from_state(saved)
                 if cg.freezer_state() == "FROZEN":
                     cg.thaw()
-            except (OSError, PyruncError):
+            except (OSError, ValueError, PyruncError):
                 pass
-        if self.init_alive():
-            procs.kill_and_wait(self.pid, 9)
-        if cg is not None:
-            try:
-                cg.kill_all(9)
-            except (OSError, PyruncError):
-                pass
-            try:
-                cg.destroy()
-            except CgroupError as err:
-                log.warning(str(err))
+        if pid:
+            procs.kill_and_wait(pid, 9)
+        if cg is None:
+            return None
+        try:
+            cg.kill_all(9)
+        except (OSError, ValueError, PyruncError):
+            pass
+        try:
+            cg.destroy()
+        except CgroupError as problem:
+            log.warning(str(problem))
+            return str(problem)
+        except ValueError:
+            pass
+        return None
 
     def _run_warn_hooks(self, kind: str, status: str) -> None:
-        recorded = (self.record.get("hooks") or {}).get(kind)
+        recorded = self.record.hooks.get(kind)
         if not recorded:
             return
         from pyrunc.linux.hooks import run_hooks_warn
@@ -240,7 +278,7 @@ class Container:
 
     def pause(self) -> None:
         self._refuse_while_creating("pause")
-        self.dir.lock()
+        self._lock()
         try:
             status = self.status()
             if status not in (RUNNING, CREATED):
@@ -251,7 +289,7 @@ class Container:
             self.dir.unlock()
 
     def resume(self) -> None:
-        self.dir.lock()
+        self._lock()
         try:
             if self.status() != PAUSED:
                 raise InvalidState("container not paused")
@@ -262,21 +300,20 @@ class Container:
     def update(self, resources: Resources) -> None:
         """Merge ``resources`` into the recorded ones and write them to the cgroups (runc keeps
         the merged view, so a later update of one field keeps the others)."""
-        self.dir.lock()
+        self._lock()
         try:
             if self.status() == STOPPED:
                 raise InvalidState("container not running")
             cg = self._require_cgroup("update")
             cg.update(resources)
-            self.reload()
             record = self.record
-            merged = dict(record.get("resources") or {})
+            merged = dict(record.resources)
             for section, value in resources.to_json().items():
                 if isinstance(value, dict) and isinstance(merged.get(section), dict):
                     merged[section] = {**merged[section], **value}
                 else:
                     merged[section] = value
-            record["resources"] = merged
+            record.resources = merged
             self.dir.write(record)
         finally:
             self.dir.unlock()
@@ -286,3 +323,14 @@ class Container:
         if cg is None:
             raise CgroupError(f"{verb}: container {self.id} has no cgroup")
         return cg
+
+
+def _default_cgroup(cid: str) -> dict[str, Any] | None:
+    """The cgroup pyrunc makes for ``cid`` when config.json names none, if it exists."""
+    try:
+        from pyrunc.cgroups import new_manager
+
+        saved = new_manager(None, cid).to_state()
+    except (ImportError, OSError, ValueError, PyruncError):
+        return None
+    return saved if any(os.path.isdir(p) for p in saved["paths"].values()) else None

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 
 from pyrunc import log, state
-from pyrunc.errors import ConfigError, KernelError, NotSupported, PyruncError
+from pyrunc.errors import CgroupError, ConfigError, KernelError, NotSupported, PyruncError
 from pyrunc.linux import init as linux_init
 from pyrunc.spec.config import load_bundle
 
@@ -171,20 +171,17 @@ def create(opts: CreateOptions) -> Created:
     resources = linux.resources if linux else None
     cdir = state.ContainerDir(opts.root, opts.id)
     cdir.claim()
-    record: dict = {
-        "id": opts.id, "bundle": bundle.path, "rootfs": bundle.rootfs,
-        "created": state.now_rfc3339(), "status": "creating",
-        "creator": [os.getpid(), state.proc_start_time(os.getpid())],
-        "annotations": config.annotations or {},
-        "hooks": _recorded_hooks(config),
-        "namespaces": {k: p for k, p in spec.join_ns} | {k: None for k in spec.new_ns},
-        "ociVersion": config.oci_version,
-        # What exec and update need later (the bundle may change or vanish after create), in
-        # config.json's own shape: decoded again (and so checked again) when read back.
-        "process": config.process.to_json() if config.process else None,
-        "seccomp": linux.seccomp.to_json() if linux and linux.seccomp else None,
-        "resources": resources.to_json() if resources else {},
-    }
+    record = state.ContainerRecord(opts.id, bundle.path, bundle.rootfs, state.now_rfc3339())
+    record.creator = (os.getpid(), state.proc_start_time(os.getpid()) or 0)
+    record.annotations = config.annotations or {}
+    record.hooks = _recorded_hooks(config)
+    record.namespaces = {k: p for k, p in spec.join_ns} | {k: None for k in spec.new_ns}
+    record.oci_version = config.oci_version
+    # What exec and update need later (the bundle may change or vanish after create), in
+    # config.json's own shape: decoded again (and so checked again) when read back.
+    record.process = config.process.to_json() if config.process else None
+    record.seccomp = linux.seccomp.to_json() if linux and linux.seccomp else None
+    record.resources = resources.to_json() if resources else {}
     init_pid = 0
     manager = None
     try:
@@ -194,20 +191,23 @@ def create(opts: CreateOptions) -> Created:
         if manager is not None:
             # Recorded before mkdir: a create killed in between leaves a cgroup that
             # `delete --force` knows about.
-            record["cgroup"] = manager.to_state()
+            record.cgroup = manager.to_state()
             cdir.write(record)
             try:
                 manager.create()
-                record["cgroup"] = manager.to_state()
+                record.cgroup = manager.to_state()
+            except ValueError as err:  # a path the system cannot name: a NUL, a lone surrogate
+                raise CgroupError(f"cgroup: create {linux.cgroups_path if linux else None!r}: "
+                                  f"{err}") from None
             except PyruncError as err:
                 if not (opts.rootless and "Permission denied" in str(err)
                         and not (resources and resources.has_limits())):
                     raise
                 manager = None  # rootless without delegated cgroups: run without them
-                record.pop("cgroup", None)
+                record.cgroup = None
             cdir.write(record)
             if manager is not None:
-                spec.cgroup_paths = _relative_paths(record["cgroup"])
+                spec.cgroup_paths = _relative_paths(record.cgroup or {})
                 userns = "user" in spec.new_ns or any(k == "user" for k, _ in spec.join_ns)
                 if not userns:  # in a user namespace the init may not write host cgroups
                     own, rest = manager.self_joinable()
@@ -242,7 +242,7 @@ def create(opts: CreateOptions) -> Created:
         cdir.unlock()
         return Created(init_pid, master)
     except BaseException:
-        pid = init_pid or record.get("pid") or 0
+        pid = init_pid or record.pid
         _abort(cdir, pid, manager)
         _poststop_after_failure(config, dict(spec.state_for_hooks, pid=pid, status="stopped"))
         raise
@@ -280,7 +280,8 @@ def _cgroup_manager(linux: Linux | None, cid: str) -> Manager | None:
 
 
 def _drive(fd: int, stage1_pid: int, spec: linux_init.InitSpec, manager: Manager | None,
-           linux: Linux | None, record: dict, cdir: state.ContainerDir, opts: CreateOptions
+           linux: Linux | None, record: state.ContainerRecord, cdir: state.ContainerDir,
+           opts: CreateOptions
            ) -> tuple[int, int | None]:
     """P's side of the sync protocol. Returns (init pid, pty master for run -t)."""
     # Stage 1 starts at once and places the init in its cgroups itself (see linux/init.py);
@@ -299,8 +300,8 @@ def _drive(fd: int, stage1_pid: int, spec: linux_init.InitSpec, manager: Manager
             _tell(fd, "mapped")
         elif tag == "pid":
             init_pid = int(payload)
-            record["pid"] = init_pid
-            record["pid_start"] = state.proc_start_time(init_pid)
+            record.pid = init_pid
+            record.pid_start = state.proc_start_time(init_pid)
             cdir.write(record)
             if manager is not None:
                 # Device rules are always written (runc's defaults + linux.devices), so
@@ -336,8 +337,8 @@ def _drive(fd: int, stage1_pid: int, spec: linux_init.InitSpec, manager: Manager
                               + (f" (pid {init_pid})" if init_pid else ""))
     if opts.pid_file:
         write_pid_file(opts.pid_file, init_pid)
-    record["status"] = "created"
-    record.pop("creator", None)
+    record.status = "created"
+    record.creator = None
     cdir.write(record)
     try:
         linux_init.send(fd, "ack")
@@ -397,11 +398,13 @@ def _abort(cdir: state.ContainerDir, pid: int, manager: Manager | None) -> None:
     """Undo a failed create: no process, cgroup or state directory may survive."""
     from pyrunc import procs
 
-    if pid:
-        procs.kill_and_wait(pid, 9)
-    if manager is not None:
-        try:
-            manager.destroy()
-        except PyruncError:
-            pass
-    cdir.remove()
+    try:
+        if pid:
+            procs.kill_and_wait(pid, 9)
+        if manager is not None:
+            try:
+                manager.destroy()
+            except (PyruncError, OSError, ValueError):  # ValueError: an unnameable path
+                pass
+    finally:
+        cdir.remove()

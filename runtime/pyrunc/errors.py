@@ -25,6 +25,10 @@ class ContainerExists(PyruncError):
     """create/run with an id already in use."""
 
 
+class StateDamaged(PyruncError):
+    """A container's state.json cannot be read or holds values outside their types/ranges."""
+
+
 class InvalidState(PyruncError):
     """The verb is not allowed in the container's current status."""
 

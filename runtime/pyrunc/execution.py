@@ -97,7 +97,7 @@ def execute(opts: ExecOptions) -> int:
     spec.preserve_fds = opts.preserve_fds
     spec.caps = caps.CapabilityPlan(proc.capabilities)
     spec.rlimits = process.parse_rlimits(proc.rlimits)
-    recorded = container.record.get("seccomp")
+    recorded = container.record.seccomp
     if recorded:
         from pyrunc.create import _compile_seccomp
         from pyrunc.spec.model import Seccomp, decode
@@ -112,7 +112,7 @@ def execute(opts: ExecOptions) -> int:
     init_pid = container.pid
     try:
         for kind in exec_init.JOIN_ORDER:
-            if kind in (container.record.get("namespaces") or {}):
+            if kind in container.record.namespaces:
                 name = linux_init.NS_PROC_NAMES[kind]
                 spec.namespaces.append(
                     (kind, os.open(f"/proc/{init_pid}/ns/{name}", os.O_RDONLY | os.O_CLOEXEC)))

@@ -15,7 +15,9 @@ def run(ctx, argv: list[str]) -> int:
     from pyrunc.errors import ContainerNotFound
 
     try:
-        Container.load(ctx.root, rest[0]).delete(opts["force"])
+        # not Container.load: the record is read under the lock (and --force copes with a
+        # damaged one)
+        Container(ctx.root, rest[0]).delete(opts["force"])
     except ContainerNotFound:
         # Already gone (possibly deleted by a concurrent call while we waited for the lock):
         # containerd's cleanup shim and podman call delete --force after every container.

@@ -58,7 +58,7 @@ def run(ctx, argv: list[str]) -> int:
                                "exec --process-label")
         from pyrunc.container import Container
 
-        base = Container.load(ctx.root, rest[0]).record.get("process")
+        base = Container.load(ctx.root, rest[0]).record.process
         process = process_from_args(base, rest[1:], opts)
     return execute(ExecOptions(ctx.root, rest[0], process, opts["pid_file"],
                                opts["console_socket"], opts["detach"], opts["preserve_fds"],

@@ -24,9 +24,9 @@ def _owner(path: str) -> str:
 def run(ctx, argv: list[str]) -> int:
     opts, rest = a.parse(argv, FLAGS)
     a.exact_args("list", rest, 0)
-    from pyrunc import jsonio, state
+    from pyrunc import jsonio, log, state
     from pyrunc.container import Container
-    from pyrunc.errors import ContainerNotFound
+    from pyrunc.errors import ContainerNotFound, StateDamaged
 
     items = []
     for cid in state.list_ids(ctx.root):
@@ -34,6 +34,9 @@ def run(ctx, argv: list[str]) -> int:
             c = Container.load(ctx.root, cid)
             st = c.oci_state()
         except ContainerNotFound:
+            continue
+        except StateDamaged as err:  # runc's rule: named on stderr, the others still listed
+            log.warning(f"list: {err}")
             continue
         st["owner"] = _owner(c.dir.path)
         items.append(st)

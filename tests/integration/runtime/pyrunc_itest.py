@@ -85,6 +85,16 @@ def remove_cgroup(cgroups_path: str) -> None:
                     time.sleep(0.02)
 
 
+def gone(pid: int) -> bool:
+    """The process has exited: no such pid, or a zombie not yet reaped."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+    except OSError:
+        return True
+    return data[data.rfind(b")") + 2:][:1] == b"Z"
+
+
 def marked_pids(mark: str) -> list[int]:
     """Processes whose environment carries our mark (runtime children, inits, hooks, payloads)."""
     needle = f"{MARK_VAR}={mark}".encode()

@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from pyrunc_itest import Runtime, reap_children, wait_until
+from pyrunc_itest import Runtime, gone, reap_children, wait_until
 
 pytestmark = pytest.mark.root
 
@@ -375,19 +375,10 @@ def test_kill_all_without_a_pid_namespace(rt: Runtime, tmp_path: Path) -> None:
     r = rt("kill", "--all", b.id, "9")
     assert (r.rc, r.out, r.err) == (0, "", "")
     os.waitpid(pid, 0)
-    wait_until(lambda: not os.path.exists(f"/proc/{child}") or _zombie(child), what="child")
+    wait_until(lambda: gone(child), what="child")
     assert rt("delete", b.id).rc == 0
     reap_children()
     rt.assert_nothing_left(b)
-
-
-def _zombie(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            data = f.read()
-    except OSError:
-        return True
-    return data[data.rfind(b")") + 2:][:1] == b"Z"
 
 
 def test_create_preserve_fds(rt: Runtime, tmp_path: Path) -> None:

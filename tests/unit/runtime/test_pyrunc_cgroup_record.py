@@ -71,3 +71,13 @@ def test_frozen_reads_v1_freezer_and_v2_freeze(tmp_path: Path) -> None:
     assert cgroup_record.frozen({"paths": {"": str(tmp_path)}})
     assert not cgroup_record.frozen({"paths": {"": str(tmp_path / "gone")}})
     assert not cgroup_record.frozen(None)
+
+
+def test_paths_the_system_cannot_name_count_as_gone(tmp_path: Path) -> None:
+    """What a create with a NUL or lone surrogate in cgroupsPath recorded before failing: no
+    such directory can exist, so there is nothing to remove (and no crash)."""
+    for bad in ("\x00", "\ud800"):
+        saved = {"mode": "v2", "paths": {"": f"{tmp_path}/c{bad}1"}, "roots": {"": str(tmp_path)},
+                 "created": [f"{tmp_path}/p{bad}", f"{tmp_path}/c{bad}1"]}
+        assert not cgroup_record.frozen(saved)
+        assert cgroup_record.remove_if_empty(saved)

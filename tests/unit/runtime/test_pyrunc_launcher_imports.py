@@ -176,8 +176,9 @@ def _fake_container(root: Path, cid: str, pid: int) -> None:
     d = state.ContainerDir(str(root), cid)
     d.claim()
     d.unlock()
-    d.write({"id": cid, "status": "created", "pid": pid, "pid_start": state.proc_start_time(pid),
-             "bundle": "/b", "rootfs": "/b/rootfs", "created": state.now_rfc3339()})
+    rec = state.ContainerRecord(cid, "/b", "/b/rootfs", state.now_rfc3339())
+    rec.status, rec.pid, rec.pid_start = "created", pid, state.proc_start_time(pid)
+    d.write(rec)
 
 
 @pytest.mark.parametrize("verb", [["state", "c1"], ["list"], ["list", "-q"],
@@ -187,7 +188,7 @@ def test_verbs_executed_import_nothing_heavy(tmp_path: Path, launcher_path: Path
                                              verb: list[str]) -> None:
     """Run real verbs (on a fake state dir) under -X importtime, as containerd would."""
     _fake_container(tmp_path / "root", "c1", os.getpid())
-    _fake_container(tmp_path / "root", "stopped", 2**22 + 99)
+    _fake_container(tmp_path / "root", "stopped", 2**22)  # = PID_MAX: never a live pid
     out = subprocess.run([REAL_PYTHON, "-I", "-S", "-X", "importtime", str(launcher_path),
                           "--root", str(tmp_path / "root"), *verb], capture_output=True,
                          text=True)

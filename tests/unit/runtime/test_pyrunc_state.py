@@ -9,13 +9,22 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from pyrunc import state
+from pyrunc import jsonio, state
 from pyrunc.container import Container
-from pyrunc.errors import ContainerExists, ContainerNotFound, InvalidState, PyruncError, UsageError
+from pyrunc.errors import (
+    ContainerExists,
+    ContainerNotFound,
+    InvalidState,
+    PyruncError,
+    StateDamaged,
+    UsageError,
+)
 
 
 @pytest.mark.parametrize("cid", ["c1", "a", "A-b_c.d+e", "x" * 200, "0", "..a", "a..",
@@ -74,8 +83,12 @@ def test_claim_write_read_remove(tmp_path: Path) -> None:
     d.claim()
     try:
         assert os.stat(root / "c1").st_mode & 0o777 == 0o700
-        d.write({"id": "c1", "status": "created"})
-        assert state.ContainerDir(str(root), "c1").read() == {"id": "c1", "status": "created"}
+        rec = state.ContainerRecord("c1", "/b", "/b/rootfs", "now")
+        rec.status, rec.pid, rec.pid_start = "created", 7, 8
+        d.write(rec)
+        back = state.ContainerDir(str(root), "c1").read()
+        assert back.to_json() == rec.to_json()
+        assert (back.status, back.pid, back.pid_start) == ("created", 7, 8)
         assert state.list_ids(str(root)) == ["c1"]
     finally:
         d.remove()
@@ -98,7 +111,9 @@ def test_read_missing(tmp_path: Path) -> None:
 
 def test_read_husk_without_record(tmp_path: Path) -> None:
     (tmp_path / "husk").mkdir()
-    assert state.ContainerDir(str(tmp_path), "husk").read() == {}
+    rec = state.ContainerDir(str(tmp_path), "husk").read()
+    assert (rec.id, rec.status, rec.pid, rec.creator, rec.cgroup) == ("husk", "creating", 0,
+                                                                        None, None)
 
 
 def test_lock_is_exclusive_across_open_files(tmp_path: Path) -> None:
@@ -163,7 +178,7 @@ def _record(tmp_path: Path, cid: str, **fields: object) -> Container:
     d.unlock()
     base = {"id": cid, "bundle": "/b", "rootfs": "/b/rootfs",
             "created": "2026-01-01T00:00:00.000000000Z"}
-    d.write(base | fields)
+    jsonio.write_atomic(d.state_path, base | fields)
     return Container.load(str(tmp_path), cid)
 
 
@@ -224,7 +239,7 @@ def test_oci_state_fields(tmp_path: Path, sleeper: subprocess.Popen) -> None:
 
 
 def test_verbs_refused_on_a_stopped_container(tmp_path: Path) -> None:
-    c = _record(tmp_path, "c1", status="created", pid=2**22 + 4321, pid_start=1)
+    c = _record(tmp_path, "c1", status="created", pid=state.PID_MAX, pid_start=1)
     with pytest.raises(InvalidState, match="container not running"):
         c.kill(15)
     with pytest.raises(InvalidState, match="stopped"):
@@ -246,3 +261,165 @@ def test_delete_refuses_a_running_container_without_force(tmp_path: Path,
     sleeper.wait()  # (delete may have reaped it already: it is our child here)
     assert state.proc_start_time(sleeper.pid) is None
     assert not (tmp_path / "c1").exists()
+
+
+# -- the record: decoded once, strictly -----------------------------------------------------------
+def _good() -> dict:
+    return {"id": "c1", "bundle": "/b", "rootfs": "/b/rootfs", "created": "now",
+            "status": "created", "pid": 10, "pid_start": 5, "annotations": {"a": "b"},
+            "hooks": {"poststop": [{"path": "/bin/true"}]}, "namespaces": {"pid": None},
+            "ociVersion": "1.0.2", "process": {"args": ["sh"]}, "seccomp": None,
+            "resources": {}, "cgroup": {"mode": "v2", "paths": {"": "/sys/fs/cgroup/x"},
+                                        "roots": {"": "/sys/fs/cgroup"}, "created": []}}
+
+
+def test_record_round_trip() -> None:
+    rec = state.ContainerRecord.decode(_good(), "c1")
+    assert (rec.status, rec.pid, rec.pid_start, rec.oci_version) == ("created", 10, 5, "1.0.2")
+    assert rec.to_json() == _good()
+
+
+@pytest.mark.parametrize(("doc", "field"), [
+    (None, "object"), ([], "object"), ("x", "object"), (5, "object"),
+    ({"id": "c1"}, "bundle"),
+    (_good() | {"id": "c2"}, "id"),
+    (_good() | {"status": "running"}, "status"),
+    (_good() | {"pid": "10"}, "pid"),
+    (_good() | {"pid": True}, "pid"),
+    (_good() | {"pid": -1}, "pid"),
+    (_good() | {"pid": 2**40}, "pid"),
+    (_good() | {"pid": None}, "pid"),  # created needs one
+    (_good() | {"pid_start": -5}, "pid_start"),
+    (_good() | {"pid_start": 1.5}, "pid_start"),
+    (_good() | {"creator": [1]}, "creator"),
+    (_good() | {"creator": [0, 1]}, "creator[0]"),
+    (_good() | {"bundle": 5}, "bundle"),
+    (_good() | {"annotations": {"a": 1}}, "annotations.a"),
+    (_good() | {"hooks": {"poststop": "x"}}, "hooks.poststop"),
+    (_good() | {"hooks": {"prestart": []}}, "hooks.prestart"),
+    (_good() | {"process": []}, "process"),
+    (_good() | {"cgroup": "x"}, "cgroup"),
+    (_good() | {"cgroup": {"mode": "v3"}}, "cgroup.mode"),
+    (_good() | {"cgroup": {"mode": "v2", "paths": {"": "rel"}, "roots": {"": "/r"}}},
+     "cgroup.paths"),
+])
+def test_record_rejects(doc: object, field: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(field)):
+        state.ContainerRecord.decode(doc, "c1")
+
+
+@pytest.mark.parametrize("data", [b"", b"{", b"null", b"\xff\xfe", b"[" * 100000, b"{}",
+                                  b'{"id": NaN}'])
+def test_read_names_a_damaged_record(tmp_path: Path, data: bytes) -> None:
+    d = state.ContainerDir(str(tmp_path), "c1")
+    os.mkdir(d.path)
+    Path(d.state_path).write_bytes(data)
+    with pytest.raises(StateDamaged, match=r"^container c1: damaged state .*state.json: \S"):
+        d.read()
+
+
+def test_state_file_missing_next_to_its_cgroup_copy_is_damage(tmp_path: Path) -> None:
+    d = state.ContainerDir(str(tmp_path), "c1")
+    d.claim()
+    rec = state.ContainerRecord.decode(_good(), "c1")
+    d.write(rec)
+    assert state.ContainerDir(str(tmp_path), "c1").read_cgroup() == rec.cgroup
+    os.unlink(d.state_path)
+    with pytest.raises(StateDamaged, match="missing"):
+        d.read()
+    rec.cgroup = None
+    d.write(rec)  # the copy follows the record
+    assert not os.path.exists(d.cgroup_path)
+    d.remove()
+
+
+def test_delete_force_of_a_damaged_record_without_a_cgroup_keeps_it(tmp_path: Path) -> None:
+    """Its processes cannot be found: fail loudly, leave the state for a later retry."""
+    os.mkdir(tmp_path / "c1")
+    (tmp_path / "c1" / "state.json").write_bytes(b"[]")
+    with pytest.raises(StateDamaged, match=r"c1.*cannot be found"):
+        Container(str(tmp_path), "c1").delete(force=True)
+    with pytest.raises(StateDamaged, match="c1"):
+        Container(str(tmp_path), "c1").delete()
+    assert (tmp_path / "c1" / "state.json").exists()
+
+
+def test_claim_again_after_a_delete_removed_the_bare_directory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A delete that locks between create's mkdir and its flock sees a husk and removes it:
+    the create claims the id again instead of failing."""
+    real_lock = state.ContainerDir.lock
+    calls = []
+
+    def lock(self: state.ContainerDir) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            Container(self.root, self.id).delete(force=True)  # the concurrent delete
+        real_lock(self)
+
+    monkeypatch.setattr(state.ContainerDir, "lock", lock)
+    d = state.ContainerDir(str(tmp_path), "c1")
+    d.claim()
+    assert len(calls) == 3  # ours, the delete's, ours again
+    assert os.path.isdir(d.path)
+    d.remove()
+
+
+def _lock_waiters(path: str) -> int:
+    ino = os.stat(path).st_ino
+    with open("/proc/locks") as f:
+        return sum(1 for line in f if "->" in line and f":{ino} " in line)
+
+
+def test_lock_refuses_a_directory_replaced_while_waiting(tmp_path: Path) -> None:
+    d = state.ContainerDir(str(tmp_path), "c1")
+    d.claim()
+    got: list[BaseException | None] = []
+
+    def waiter() -> None:
+        try:
+            state.ContainerDir(str(tmp_path), "c1").lock()
+            got.append(None)
+        except BaseException as err:  # handed to the main thread
+            got.append(err)
+
+    t = threading.Thread(target=waiter)
+    t.start()
+    _wait(lambda: _lock_waiters(d.path) == 1)
+    state.rmtree(d.path)
+    os.mkdir(d.path)  # claimed again by someone else
+    d.unlock()
+    t.join()
+    assert isinstance(got[0], ContainerNotFound)
+
+
+def test_cli_delete_force_reads_the_record_under_the_lock(tmp_path: Path,
+                                                          sleeper: subprocess.Popen) -> None:
+    """The race the fuzz found: delete --force starts while create holds the lock and has no
+    record yet; create then records its init and unlocks. Delete must kill that init."""
+    from pyrunc.cli.main import main
+
+    d = state.ContainerDir(str(tmp_path), "c1")
+    d.claim()  # "create": holds the lock, no record yet
+    rc: list[int] = []
+    t = threading.Thread(target=lambda: rc.append(
+        main(["--root", str(tmp_path), "delete", "--force", "c1"])))
+    t.start()
+    try:
+        _wait(lambda: _lock_waiters(d.path) == 1)
+        jsonio.write_atomic(d.state_path, {
+            "id": "c1", "bundle": "/b", "rootfs": "/b/rootfs", "created": "now",
+            "status": "created", "pid": sleeper.pid,
+            "pid_start": state.proc_start_time(sleeper.pid)})
+    finally:
+        d.unlock()
+        t.join()
+    assert rc == [0]
+    assert state.proc_start_time(sleeper.pid) is None  # killed (a zombie, or reaped)
+    assert not os.path.exists(d.path)
+
+
+def _wait(predicate: Callable[[], bool]) -> None:
+    """Poll (no time limit asserted: the test's own timeout bounds it)."""
+    while not predicate():
+        time.sleep(0.005)

@@ -84,7 +84,7 @@ def test_oom_score_adj_in_user_namespace(prop_env: Env) -> None:
     try_mutation(prop_env, prop_env.pyrunc, config, m)
 
 
-@settings(max_examples=budget(150))
+@settings(max_examples=budget(300))
 @given(data=st.data())
 def test_mutated_config(prop_env: Env, data: st.DataObject) -> None:
     """Every mutation kind against every field: refused cleanly and by name, or accepted and
@@ -93,7 +93,7 @@ def test_mutated_config(prop_env: Env, data: st.DataObject) -> None:
     try_mutation(prop_env, prop_env.pyrunc, config, mutation)
 
 
-@settings(max_examples=budget(40))
+@settings(max_examples=budget(80))
 @given(data=st.data())
 def test_security_mutation_refused_like_runc(prop_env: Env, data: st.DataObject) -> None:
     """ids of -1/2^32-1, maps beyond 32 bits, device rules with a non-boolean allow or a bad
@@ -138,7 +138,7 @@ SECTIONS: dict[tuple[str, ...], bool] = {
 }
 
 
-@settings(max_examples=budget(60))
+@settings(max_examples=budget(120))
 @given(data=st.data())
 def test_schema_generated_section(prop_env: Env, data: st.DataObject) -> None:
     """A schema-valid value for one section, generated from the schema, in the base config:
@@ -148,8 +148,9 @@ def test_schema_generated_section(prop_env: Env, data: st.DataObject) -> None:
     assert node is not None
     value = data.draw(strategy(node), label=format_path(path))
     config = base(prop_env, frozenset())
-    if path == ("mounts",):
-        value = config["mounts"] + value
+    if path == ("mounts",):  # destinations made under /mnt: the rootfs is shared
+        value = config["mounts"] + [{**m, "destination": "/mnt/" + m["destination"].lstrip("/")}
+                                    for m in value]
     if path == ("linux", "devices"):  # device nodes stay in the container's /dev tmpfs
         value = [{**d, "path": "/dev" + d["path"]} for d in value]
     if path == ("linux", "namespaces") and not any(ns["type"] == "mount" for ns in value):

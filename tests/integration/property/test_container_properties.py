@@ -77,7 +77,7 @@ def mounts_st(draw: st.DrawFn) -> list[dict[str, Any]]:
     return mounts
 
 
-@settings(max_examples=budget(25))
+@settings(max_examples=budget(80))
 @given(user=user_st(), devices=st.lists(device_st, max_size=3),
        rules=st.lists(rule_st, max_size=3), mounts=mounts_st(),
        verb=st.sampled_from(["create", "run"]))

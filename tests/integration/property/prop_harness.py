@@ -26,9 +26,12 @@ from pathlib import Path
 from typing import Any
 
 SPEC_TESTS = Path(__file__).resolve().parents[3] / "spec-tests"
-if str(SPEC_TESTS) not in sys.path:
-    sys.path.insert(0, str(SPEC_TESTS))
+RUNTIME_ITESTS = Path(__file__).resolve().parents[1] / "runtime"
+for _helpers in (SPEC_TESTS, RUNTIME_ITESTS):  # spectest, and pyrunc_itest's reap_children
+    if str(_helpers) not in sys.path:
+        sys.path.insert(0, str(_helpers))
 
+from pyrunc_itest import reap_children  # noqa: E402
 from spectest.bundle import default_config  # noqa: E402
 from spectest.host import MARK_ENV, marked_processes  # noqa: E402
 from spectest.runtime import Runtime, base_env  # noqa: E402
@@ -416,14 +419,3 @@ class Case:
                 shutil.rmtree(state_dir, ignore_errors=True)
         shutil.rmtree(self.bundle, ignore_errors=True)
         reap_children()
-
-
-def reap_children() -> None:
-    """Reap inits re-parented to us that exited (no Popen is pending here)."""
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return

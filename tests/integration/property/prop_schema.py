@@ -10,6 +10,7 @@ patterns the schema spells, each mapped to a generator), ``allOf`` and the devic
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from typing import Any
 from hypothesis import strategies as st
 
 REPO = Path(__file__).resolve().parents[3]
+if str(REPO / "runtime") not in sys.path:  # this checkout's pyrunc, as spec-tests does
+    sys.path.insert(0, str(REPO / "runtime"))
 SCHEMA_FILE = REPO / "runtime" / "pyrunc" / "spec" / "schema" / "config.schema.json"
 SCHEMA: dict[str, Any] = json.loads(SCHEMA_FILE.read_text())
 
@@ -197,16 +200,11 @@ def def_strategy(name: str) -> st.SearchStrategy[Any]:
 
 # -- paths ---------------------------------------------------------------------------------
 def format_path(path: JsonPath) -> str:
-    """('linux', 'devices', 0, 'major') -> 'linux.devices[0].major' (pyrunc's spelling)."""
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif part.isidentifier():
-            out += f".{part}" if out else part
-        else:
-            out += '["' + part + '"]'
-    return out
+    """('linux', 'devices', 0, 'major') -> 'linux.devices[0].major': pyrunc's own spelling
+    (pyrunc.spec.schema_check), so messages are matched as pyrunc writes paths."""
+    from pyrunc.spec.schema_check import format_path as pyrunc_format_path
+
+    return str(pyrunc_format_path(path))
 
 
 def path_spellings(path: JsonPath) -> list[str]:

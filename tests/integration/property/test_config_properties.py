@@ -22,8 +22,9 @@ Running it:
     python3 -m pytest tests/integration/property --hypothesis-show-statistics
 
 The default ``ci`` profile is derandomized (every run tries the same examples) and takes about
-3-4 minutes here. A long fuzz, random and 40 times the examples, with failures kept in
-.hypothesis/ and replayed first on the next run:
+3-4 minutes here once the properties hold (a failing property stops at its first, shrunk,
+failure). A long fuzz, random and 40 times the examples (a couple of hours), with failures kept
+in .hypothesis/ and replayed first on the next run:
 
     python3 -m pytest tests/integration/property --hypothesis-profile=fuzz \\
         --hypothesis-show-statistics -x

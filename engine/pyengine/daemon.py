@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # imported by start(), after the command line was checked
 
     from pyengine.images.service import ImageService
     from pyengine.snapshots import Snapshotter
-    from pyengine.store import MetadataStore
+    from pyengine.store import Database
 
 log = logging.getLogger("pyengine.daemon")
 
@@ -110,7 +110,7 @@ class Daemon:
         self._sockets: list[Path] = []
         self._pid_written = False
         self.server: grpc.Server | None = None
-        self.meta: MetadataStore | None = None
+        self.db: Database | None = None
         self.snapshotter: Snapshotter | None = None
 
     # -- start-up ---------------------------------------------------------------------------
@@ -156,10 +156,10 @@ class Daemon:
         from pyengine.content import ContentStore
         from pyengine.images.service import ImageService
         from pyengine.snapshots import NativeSnapshotter, OverlaySnapshotter
-        from pyengine.store import MetadataStore
+        from pyengine.store import Database, ImageRepository, LeaseRepository
 
         cfg = self.config
-        meta = self.meta = MetadataStore(cfg.data_root / "metadata.db")
+        db = self.db = Database(cfg.data_root / "metadata.db")
         content = ContentStore(cfg.data_root / "content")
         snap_root = cfg.data_root / "snapshots" / cfg.storage_driver
         snap_root.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -167,7 +167,7 @@ class Daemon:
             OverlaySnapshotter if cfg.storage_driver == "overlay" else NativeSnapshotter
         )
         snapshotter = self.snapshotter = snapshotter_cls(snap_root)
-        return ImageService(cfg, meta, content, snapshotter)
+        return ImageService(cfg, ImageRepository(db), LeaseRepository(db), content, snapshotter)
 
     def _listen(self, server: grpc.Server) -> None:
         import grpc
@@ -253,8 +253,8 @@ class Daemon:
             self.server.stop(GRACE_SECONDS).wait()
         if self.snapshotter is not None:
             self.snapshotter.close()
-        if self.meta is not None:
-            self.meta.close()
+        if self.db is not None:
+            self.db.close()
         for path in self._sockets:
             path.unlink(missing_ok=True)
         if self._pid_written:

@@ -130,11 +130,11 @@ def _record(service: ImageService, lease_id: str, config_digest: str, manifest: 
     manifest_bytes = json.dumps(manifest, separators=(",", ":")).encode()
     manifest_digest = service.content.write_blob(manifest_bytes)
     blobs = [config_digest, manifest_digest, *[layer.digest for layer in layers]]
-    service.meta.lease_add(lease_id, "content", blobs)
+    service.leases.add(lease_id, "content", blobs)
     unpacked = service.unpacker.unpack(config_digest, layers, lease_id, channel)
     record = service.image_record(config_digest, manifest_digest, None, unpacked)
     stored = [(naming.tag_name(naming.parse(n)), "tag") for n in names]
-    service.meta.put_image(record, blobs, stored)
+    service.repo.put_image(record, blobs, stored)
     return record.id
 
 
@@ -215,10 +215,10 @@ def _load_oci_manifest(service: ImageService, archive: _Archive, desc: dict, lea
         if size != int(layer["size"]):
             raise DataLoss(f"load: layer {digest}: size {size}, manifest says {layer['size']}")
         layers.append(LayerRef(digest, layer["mediaType"], size))
-    service.meta.lease_add(lease_id, "content", [desc["digest"], config_digest])
+    service.leases.add(lease_id, "content", [desc["digest"], config_digest])
     unpacked = service.unpacker.unpack(config_digest, layers, lease_id, channel)
     record = service.image_record(config_digest, desc["digest"], None, unpacked)
     names = [(naming.tag_name(naming.parse(name)), "tag")] if name else []
     blobs = [desc["digest"], config_digest, *[la.digest for la in layers]]
-    service.meta.put_image(record, blobs, names)
+    service.repo.put_image(record, blobs, names)
     return record.id

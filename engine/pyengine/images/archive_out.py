@@ -97,7 +97,7 @@ def save(
         image = service.resolve_local(text)
         names = chosen.setdefault(image.id, (image, []))[1]
         name = service.name_for(text)
-        if name and service.meta.name(name) and "@" not in name and name not in names:
+        if name and service.repo.name(name) and "@" not in name and name not in names:
             names.append(name)
     writer = _Writer(out)
     try:

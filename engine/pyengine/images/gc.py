@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pyengine.errors import EngineError, NotFound
-from pyengine.store import MetadataStore
+from pyengine.store import ImageRepository, LeaseRepository
 
 if TYPE_CHECKING:
     from pyengine.content import BlobInfo, ContentStore
@@ -25,7 +25,7 @@ class GcResult:
     bytes_freed: int = 0
 
 
-def referenced_chains(meta: MetadataStore) -> set[str]:
+def referenced_chains(meta: ImageRepository) -> set[str]:
     """Every chain ID some image needs: each image's top layer and all its parents."""
     needed: set[str] = set()
     for image in meta.images():
@@ -38,12 +38,13 @@ def referenced_chains(meta: MetadataStore) -> set[str]:
 
 
 def unreferenced(
-    meta: MetadataStore, content: ContentStore, snapshotter: Snapshotter
+    meta: ImageRepository, leases: LeaseRepository, content: ContentStore,
+    snapshotter: Snapshotter,
 ) -> tuple[list[BlobInfo], list[Info]]:
     """(blob infos, snapshot infos) that a collection would delete right now."""
-    keep_blobs = meta.image_blobs() | meta.leased("content")
+    keep_blobs = meta.image_blobs() | leases.leased("content")
     blobs = [info for info in content.walk() if str(info.digest) not in keep_blobs]
-    keep_snaps = referenced_chains(meta) | meta.leased("snapshot")
+    keep_snaps = referenced_chains(meta) | leases.leased("snapshot")
     snaps: list[Info] = []
     for info in snapshotter.walk():
         if info.name in keep_snaps:
@@ -53,11 +54,14 @@ def unreferenced(
     return blobs, snaps
 
 
-def collect(meta: MetadataStore, content: ContentStore, snapshotter: Snapshotter) -> GcResult:
+def collect(
+    meta: ImageRepository, leases: LeaseRepository, content: ContentStore,
+    snapshotter: Snapshotter,
+) -> GcResult:
     """Delete unreferenced blobs and snapshots (children before parents). Caller excludes
     concurrent transfers."""
     result = GcResult()
-    blobs, snaps = unreferenced(meta, content, snapshotter)
+    blobs, snaps = unreferenced(meta, leases, content, snapshotter)
     for info in blobs:
         try:
             content.delete(info.digest)

@@ -130,7 +130,7 @@ def import_image(
     with open(path, "rb") as handle:
         blob_digest, size = digest_stream(handle)
     with service.transfer("import") as lease_id:
-        service.meta.lease_add(lease_id, "content", [blob_digest])
+        service.leases.add(lease_id, "content", [blob_digest])
         with open(path, "rb") as handle:
             try:
                 writer = service.content.writer(f"import-{blob_digest}", blob_digest, size)
@@ -173,8 +173,8 @@ def import_image(
             json.dumps(manifest, separators=(",", ":")).encode()
         )
         blobs = [blob_digest, config_digest, manifest_digest]
-        service.meta.lease_add(lease_id, "content", blobs)
+        service.leases.add(lease_id, "content", blobs)
         unpacked = service.unpacker.unpack(config_digest, [layer], lease_id, channel)
         record = service.image_record(config_digest, manifest_digest, None, unpacked)
-        service.meta.put_image(record, blobs, [(name, "tag")] if name else [])
+        service.repo.put_image(record, blobs, [(name, "tag")] if name else [])
     return record.id, name

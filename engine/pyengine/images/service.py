@@ -23,8 +23,8 @@ from pyengine.images import gc, mediatypes, naming
 from pyengine.images.locks import SharedExclusiveLock
 from pyengine.images.unpack import LayerRef, Unpacked, Unpacker
 from pyengine.progress import Cancelled, ProgressChannel
-from pyengine.store import ImageRecord, MetadataStore
-from pyengine.store.db import now_rfc3339
+from pyengine.store import ImageRecord, ImageRepository, LeaseRepository
+from pyengine.store.records import now_rfc3339
 
 if TYPE_CHECKING:  # the registry client and inspect are imported when a call needs them
     from pyengine.content import ContentStore
@@ -102,12 +102,14 @@ class ImageService:
     def __init__(
         self,
         config: DaemonConfig,
-        meta: MetadataStore,
+        repo: ImageRepository,
+        leases: LeaseRepository,
         content: ContentStore,
         snapshotter: Snapshotter,
     ) -> None:
         self.config = config
-        self.meta = meta
+        self.repo = repo
+        self.leases = leases
         self.content = content
         self.snapshotter = snapshotter
         self.gc_lock = SharedExclusiveLock()
@@ -116,7 +118,8 @@ class ImageService:
         self.unpacker = Unpacker(
             content,
             snapshotter,
-            meta,
+            repo,
+            leases,
             whiteouts="overlay" if config.storage_driver == "overlay" else "remove",
             limits=archive.Limits(
                 max_bytes=config.max_layer_size, max_files=config.max_layer_files
@@ -129,11 +132,11 @@ class ImageService:
     def transfer(self, purpose: str) -> Iterator[str]:
         """Shared GC lock plus a lease for the duration of a pull/load/import."""
         with self.gc_lock.shared():
-            lease_id = self.meta.create_lease(purpose)
+            lease_id = self.leases.create(purpose)
             try:
                 yield lease_id
             finally:
-                self.meta.delete_lease(lease_id)
+                self.leases.delete(lease_id)
 
     def recover(self) -> gc.GcResult | None:
         """At start-up: drop leases and ingests left by a crash, then collect garbage."""
@@ -142,7 +145,7 @@ class ImageService:
                 shutil.rmtree(leftover, ignore_errors=True)
             else:
                 leftover.unlink(missing_ok=True)
-        stale = self.meta.leases()
+        stale = self.leases.all()
         ingests = self.content.ingests()
         cleanup = getattr(self.snapshotter, "cleanup", None)
         if cleanup is not None:
@@ -154,9 +157,9 @@ class ImageService:
                 "recovering from an interrupted operation",
                 extra={"fields": {"lease": lease.id, "purpose": lease.purpose}},
             )
-            self.meta.delete_lease(lease.id)
+            self.leases.delete(lease.id)
         with self.gc_lock.exclusive():
-            result = gc.collect(self.meta, self.content, self.snapshotter)
+            result = gc.collect(self.repo, self.leases, self.content, self.snapshotter)
         if stale or ingests:
             log.info(
                 "recovery done",
@@ -169,7 +172,7 @@ class ImageService:
 
     def collect_garbage(self) -> gc.GcResult:
         with self.gc_lock.exclusive():
-            return gc.collect(self.meta, self.content, self.snapshotter)
+            return gc.collect(self.repo, self.leases, self.content, self.snapshotter)
 
     # -- registry ---------------------------------------------------------------------------
 
@@ -231,7 +234,7 @@ class ImageService:
             blobs += [layer.digest for layer in layers]
             if resolved.index is not None:
                 blobs.append(resolved.index.digest)
-            self.meta.lease_add(lease_id, "content", blobs)
+            self.leases.add(lease_id, "content", blobs)
             download = _Download(self, client, ref.with_digest(top_digest), wanted, channel)
             try:
                 download.wait_for(str(manifest.config.digest))
@@ -250,11 +253,11 @@ class ImageService:
             names = [(naming.digest_name(repo, top_digest), "digest")]
             if not ref.digest:
                 names.insert(0, (naming.tag_name(ref), "tag"))
-            existing = self.meta.name(names[0][0])
+            existing = self.repo.name(names[0][0])
             record = self.image_record(
                 result.config_digest, result.manifest_digest, result.index_digest, unpacked
             )
-            self.meta.put_image(record, blobs, names)
+            self.repo.put_image(record, blobs, names)
         channel.report("", f"Digest: {top_digest}")
         familiar = naming.familiar(names[0][0])
         if existing is not None and existing.image_id == record.id:
@@ -293,17 +296,17 @@ class ImageService:
         if ref.digest:
             raise InvalidArgument(f"cannot push a digest reference: {reference}")
         name = naming.tag_name(ref)
-        record = self.meta.name(name)
+        record = self.repo.name(name)
         if record is None:
             raise NotFound(f"An image does not exist locally with the tag: {naming.familiar(name)}")
-        image = self.meta.image(record.image_id)
+        image = self.repo.image(record.image_id)
         channel.report("", f"The push refers to repository [{naming.repository(ref)}]")
         def progress(event: ProgressEvent) -> None:
             channel.report(event.id, event.action, event.current, event.total)
 
         # other repositories of the same registry known to hold this image: offer mounts
         mount_from: list[str] = []
-        for other in self.meta.names(image.id):
+        for other in self.repo.names(image.id):
             other_repo = naming.split_name(other.name)[0]
             domain, _, path = other_repo.partition("/")
             if domain == ref.domain and path != ref.path and path not in mount_from:
@@ -315,7 +318,7 @@ class ImageService:
             )
         size = self.content.info(image.manifest_digest).size
         channel.report("", f"{ref.tag or 'latest'}: digest: {image.manifest_digest} size: {size}")
-        self.meta.add_names(image.id, [(naming.digest_name(naming.repository(ref),
+        self.repo.add_names(image.id, [(naming.digest_name(naming.repository(ref),
                                                             image.manifest_digest), "digest")])
         return image.manifest_digest
 
@@ -325,9 +328,9 @@ class ImageService:
         """Find a local image by name, full ID or unique ID prefix."""
         hex_part = naming.looks_like_id(text)
         if hex_part is not None:
-            matches = self.meta.image_ids_with_prefix(hex_part)
+            matches = self.repo.image_ids_with_prefix(hex_part)
             if len(matches) == 1:
-                return self.meta.image(matches[0])
+                return self.repo.image(matches[0])
             if len(matches) > 1 and len(hex_part) < 64:
                 raise InvalidArgument(f"image ID prefix {text!r} is ambiguous")
         try:
@@ -340,10 +343,10 @@ class ImageService:
             name = naming.digest_name(naming.repository(ref), ref.digest)
         else:
             name = naming.tag_name(ref)
-        record = self.meta.name(name)
+        record = self.repo.name(name)
         if record is None:
             raise NotFound(f"No such image: {naming.familiar(name)}")
-        return self.meta.image(record.image_id)
+        return self.repo.image(record.image_id)
 
     def tag(self, source: str, target: str) -> str:
         image = self.resolve_local(source)
@@ -351,13 +354,13 @@ class ImageService:
         if ref.digest:
             raise InvalidArgument(f"refusing to create a tag with a digest reference: {target}")
         name = naming.tag_name(ref)
-        self.meta.add_names(image.id, [(name, "tag")])
+        self.repo.add_names(image.id, [(name, "tag")])
         return name
 
     def remove(self, text: str, *, force: bool = False) -> list[RemoveItem]:
         """docker rmi: untag a name; delete the image once no tag references it."""
         image = self.resolve_local(text)
-        names = self.meta.names(image.id)
+        names = self.repo.names(image.id)
         name = self.name_for(text)
         by_id = name is None or not any(n.name == name for n in names)
         items: list[RemoveItem] = []
@@ -370,12 +373,12 @@ class ImageService:
                 )
         else:
             assert name is not None
-            self.meta.remove_name(name)
+            self.repo.remove_name(name)
             items.append(RemoveItem(untagged=naming.familiar(name)))
             remaining = [n for n in names if n.name != name]
             if any(n.kind == "tag" for n in remaining):
                 return items
-        for removed in self.meta.delete_image(image.id):
+        for removed in self.repo.delete_image(image.id):
             if not any(i.untagged == naming.familiar(removed) for i in items):
                 items.append(RemoveItem(untagged=naming.familiar(removed)))
         items.append(RemoveItem(deleted=image.id))
@@ -396,8 +399,8 @@ class ImageService:
 
     def rows(self, *, dangling: bool | None = None, repo_filter: str = "") -> list[ImageRow]:
         rows: list[ImageRow] = []
-        for image in self.meta.images():
-            names = self.meta.names(image.id)
+        for image in self.repo.images():
+            names = self.repo.names(image.id)
             tags = [n.name for n in names if n.kind == "tag"]
             digests = [n.name for n in names if n.kind == "digest"]
             if dangling is True and tags:
@@ -433,7 +436,7 @@ class ImageService:
         sizes: dict[str, int] = {}
         chain_id: str | None = image.chain_id
         while chain_id:
-            record = self.meta.layer(chain_id)
+            record = self.repo.layer(chain_id)
             if record is None:
                 break
             sizes[record.diff_id] = record.size
@@ -445,14 +448,14 @@ class ImageService:
 
         image = self.resolve_local(text)
         return inspect_document(
-            image, self.config_of(image), self.meta.names(image.id), self.config.storage_driver
+            image, self.config_of(image), self.repo.names(image.id), self.config.storage_driver
         )
 
     def history(self, text: str) -> list[HistoryRow]:
         from pyengine.images.inspect import history_entries
 
         image = self.resolve_local(text)
-        tags = [naming.familiar(n.name) for n in self.meta.names(image.id) if n.kind == "tag"]
+        tags = [naming.familiar(n.name) for n in self.repo.names(image.id) if n.kind == "tag"]
         return history_entries(image, self.config_of(image), self.layer_sizes(image), tags)
 
     # -- prune and disk usage ---------------------------------------------------------------
@@ -460,18 +463,18 @@ class ImageService:
     def prune(self, *, all_images: bool = False) -> tuple[list[RemoveItem], int]:
         items: list[RemoveItem] = []
         with self.gc_lock.exclusive():
-            for image in self.meta.images():
-                tags = [n for n in self.meta.names(image.id) if n.kind == "tag"]
+            for image in self.repo.images():
+                tags = [n for n in self.repo.names(image.id) if n.kind == "tag"]
                 if tags and not all_images:
                     continue
-                for removed in self.meta.delete_image(image.id):
+                for removed in self.repo.delete_image(image.id):
                     items.append(RemoveItem(untagged=naming.familiar(removed)))
                 items.append(RemoveItem(deleted=image.id))
-            result = gc.collect(self.meta, self.content, self.snapshotter)
+            result = gc.collect(self.repo, self.leases, self.content, self.snapshotter)
         return items, result.bytes_freed
 
     def disk_usage(self) -> DiskUsage:
-        images = self.meta.images()
+        images = self.repo.images()
         users: dict[str, int] = {}
         chains: dict[str, list[str]] = {}
         for image in images:
@@ -479,7 +482,7 @@ class ImageService:
             chain_id: str | None = image.chain_id
             while chain_id:
                 chain.append(chain_id)
-                record = self.meta.layer(chain_id)
+                record = self.repo.layer(chain_id)
                 chain_id = record.parent if record else None
             chains[image.id] = chain
             for c in chain:
@@ -488,12 +491,12 @@ class ImageService:
         for image in images:
             shared = 0
             for c in chains[image.id]:
-                record = self.meta.layer(c)
+                record = self.repo.layer(c)
                 if record and users[c] > 1:
                     shared += record.size
             per_image.append(ImageUsage(
                 id=image.id,
-                repo_tags=[naming.familiar(n.name) for n in self.meta.names(image.id)
+                repo_tags=[naming.familiar(n.name) for n in self.repo.names(image.id)
                            if n.kind == "tag"],
                 created=image.created,
                 size=image.size,
@@ -501,10 +504,10 @@ class ImageService:
             ))
         layers_size = 0
         for used in users:
-            record = self.meta.layer(used)
+            record = self.repo.layer(used)
             layers_size += record.size if record else 0
         content_size = sum(int(info.size) for info in self.content.walk())
-        blobs, snaps = gc.unreferenced(self.meta, self.content, self.snapshotter)
+        blobs, snaps = gc.unreferenced(self.repo, self.leases, self.content, self.snapshotter)
         return DiskUsage(
             images=per_image,
             layers_size=layers_size,

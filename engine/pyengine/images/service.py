@@ -11,23 +11,27 @@ import json
 import logging
 import shutil
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pyengine import archive
 from pyengine.config import DaemonConfig
 from pyengine.errors import DataLoss, FailedPrecondition, InvalidArgument, NotFound
-from pyengine.images import gc, mediatypes, naming
+from pyengine.images import gc, naming
+from pyengine.images.ingest import Ingest
 from pyengine.images.locks import SharedExclusiveLock
-from pyengine.images.unpack import LayerRef, Unpacked, Unpacker
+from pyengine.images.unpack import LayerRef, Unpacker
 from pyengine.progress import Cancelled, ProgressChannel
 from pyengine.store import ImageRecord, ImageRepository, LeaseRepository
-from pyengine.store.records import now_rfc3339
 
 if TYPE_CHECKING:  # the registry client and inspect are imported when a call needs them
+    from io import BufferedIOBase
+    from pathlib import Path
+
     from pyengine.content import ContentStore
+    from pyengine.images.archive_in import LoadResult
+    from pyengine.images.importer import ImportOptions
     from pyengine.images.inspect import HistoryRow
     from pyengine.reference import Reference
     from pyengine.registry import PullResult, RegistryClient
@@ -125,18 +129,13 @@ class ImageService:
                 max_bytes=config.max_layer_size, max_files=config.max_layer_files
             ),
         )
+        self.ingest = Ingest(content, repo, leases, self.unpacker, self.gc_lock, self.tmp_dir)
 
     # -- leases and recovery ----------------------------------------------------------------
 
-    @contextmanager
-    def transfer(self, purpose: str) -> Iterator[str]:
-        """Shared GC lock plus a lease for the duration of a pull/load/import."""
-        with self.gc_lock.shared():
-            lease_id = self.leases.create(purpose)
-            try:
-                yield lease_id
-            finally:
-                self.leases.delete(lease_id)
+    def transfer(self, purpose: str) -> AbstractContextManager[str]:
+        """Shared GC lock plus a lease for the duration of a transfer."""
+        return self.ingest.transfer(purpose)
 
     def recover(self) -> gc.GcResult | None:
         """At start-up: drop leases and ingests left by a crash, then collect garbage."""
@@ -254,10 +253,10 @@ class ImageService:
             if not ref.digest:
                 names.insert(0, (naming.tag_name(ref), "tag"))
             existing = self.repo.name(names[0][0])
-            record = self.image_record(
-                result.config_digest, result.manifest_digest, result.index_digest, unpacked
+            record = self.ingest.record(
+                result.config_digest, result.manifest_digest, result.index_digest, unpacked,
+                blobs, names,
             )
-            self.repo.put_image(record, blobs, names)
         channel.report("", f"Digest: {top_digest}")
         familiar = naming.familiar(names[0][0])
         if existing is not None and existing.image_id == record.id:
@@ -265,26 +264,6 @@ class ImageService:
         else:
             channel.report("", f"Status: Downloaded newer image for {familiar}")
         return names[0][0]
-
-    def image_record(
-        self, config_digest: str, manifest_digest: str, index_digest: str | None, unpacked: Unpacked
-    ) -> ImageRecord:
-        """The metadata row of an image whose config and manifest are in the content store."""
-        config = json.loads(self.content.read_bytes(config_digest))
-        manifest = json.loads(self.content.read_bytes(manifest_digest))
-        return ImageRecord(
-            id=config_digest,
-            manifest_digest=manifest_digest,
-            manifest_media_type=mediatypes.manifest_type(manifest),
-            index_digest=index_digest,
-            created=str(config.get("created") or ""),
-            os=str(config.get("os") or ""),
-            architecture=str(config.get("architecture") or ""),
-            variant=str(config.get("variant") or ""),
-            chain_id=unpacked.chain_id,
-            size=unpacked.size,
-            added_at=now_rfc3339(),
-        )
 
     # -- push -------------------------------------------------------------------------------
 
@@ -384,6 +363,35 @@ class ImageService:
         items.append(RemoveItem(deleted=image.id))
         self.collect_garbage()
         return items
+
+    # -- archives ---------------------------------------------------------------------------
+
+    def load(self, path: Path, channel: ProgressChannel) -> LoadResult:
+        from pyengine.images import archive_in
+
+        return archive_in.load(self.ingest, path, channel)
+
+    def import_tarball(
+        self, path: Path, opts: ImportOptions, channel: ProgressChannel
+    ) -> tuple[str, str]:
+        from pyengine.images import importer
+
+        return importer.import_image(self.ingest, path, opts, channel)
+
+    def save(self, references: list[str], fmt: str, out: BufferedIOBase) -> None:
+        from pyengine.images import archive_out
+
+        archive_out.save(self, references, fmt, out)
+
+    def image_count(self) -> int:
+        return self.repo.count()
+
+    def stored_tag(self, text: str) -> str | None:
+        """The tag (repo:tag) `text` names, if it is one and exists locally."""
+        name = self.name_for(text)
+        if name is None or "@" in name or self.repo.name(name) is None:
+            return None
+        return name
 
     def name_for(self, text: str) -> str | None:
         """The stored name (repo:tag or repo@digest) a user's reference maps to, if it parses."""

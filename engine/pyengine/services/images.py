@@ -9,7 +9,7 @@ import grpc
 
 from pyengine.api import common_pb2, images_pb2, images_pb2_grpc
 from pyengine.errors import InvalidArgument
-from pyengine.images import archive_in, archive_out, importer
+from pyengine.images import archive_out, importer
 from pyengine.images.inspect import parse_time
 from pyengine.images.service import ImageService, RegistryAuth, RemoveItem
 from pyengine.progress import NullChannel, ProgressChannel
@@ -149,7 +149,7 @@ class ImagesServicer(images_pb2_grpc.ImagesServiceServicer):
             raise InvalidArgument(f"save: unknown format {fmt!r}: use docker or oci")
         pipe = ChunkPipe()
         context.add_callback(pipe.cancelled.set)
-        for chunk in pipe.run(lambda out: archive_out.save(self.service, refs, fmt, out)):
+        for chunk in pipe.run(lambda out: self.service.save(refs, fmt, out)):
             yield common_pb2.DataChunk(data=chunk)
 
     @unary
@@ -161,7 +161,7 @@ class ImagesServicer(images_pb2_grpc.ImagesServiceServicer):
         path = spool(chunks, self.service.tmp_dir, MAX_UPLOAD)
         channel = self.jobs.open(context)
         try:
-            result = archive_in.load(self.service, path, _quiet(channel))
+            result = self.service.load(path, _quiet(channel))
         finally:
             self.jobs.close(channel)
             path.unlink(missing_ok=True)
@@ -188,7 +188,7 @@ class ImagesServicer(images_pb2_grpc.ImagesServiceServicer):
         )
         channel = self.jobs.open(context)
         try:
-            image_id, name = importer.import_image(self.service, path, opts, _quiet(channel))
+            image_id, name = self.service.import_tarball(path, opts, _quiet(channel))
         finally:
             self.jobs.close(channel)
             path.unlink(missing_ok=True)

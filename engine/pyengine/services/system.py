@@ -69,7 +69,7 @@ class SystemServicer(system_pb2_grpc.SystemServiceServicer):
             default_runtime=cfg.default_runtime,
             insecure_registries=cfg.insecure_registries,
             registry_mirrors=cfg.registry_mirrors,
-            images=self.service.repo.count(),
+            images=self.service.image_count(),
             version=__version__,
             kernel_version=platform.release(),
             os="linux",

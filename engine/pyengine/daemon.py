@@ -27,9 +27,7 @@ from pyengine.errors import EngineError, FailedPrecondition, InvalidArgument
 if TYPE_CHECKING:  # imported by start(), after the command line was checked
     import grpc
 
-    from pyengine.images.service import ImageService
-    from pyengine.snapshots import Snapshotter
-    from pyengine.store import Database
+    from pyengine.domain import Engine
 
 log = logging.getLogger("pyengine.daemon")
 
@@ -110,8 +108,7 @@ class Daemon:
         self._sockets: list[Path] = []
         self._pid_written = False
         self.server: grpc.Server | None = None
-        self.db: Database | None = None
-        self.snapshotter: Snapshotter | None = None
+        self.engine: Engine | None = None
 
     # -- start-up ---------------------------------------------------------------------------
 
@@ -152,23 +149,6 @@ class Daemon:
         os.replace(tmp, path)
         self._pid_written = True
 
-    def _open_stores(self) -> ImageService:
-        from pyengine.content import ContentStore
-        from pyengine.images.service import ImageService
-        from pyengine.snapshots import NativeSnapshotter, OverlaySnapshotter
-        from pyengine.store import Database, ImageRepository, LeaseRepository
-
-        cfg = self.config
-        db = self.db = Database(cfg.data_root / "metadata.db")
-        content = ContentStore(cfg.data_root / "content")
-        snap_root = cfg.data_root / "snapshots" / cfg.storage_driver
-        snap_root.mkdir(mode=0o700, parents=True, exist_ok=True)
-        snapshotter_cls = (
-            OverlaySnapshotter if cfg.storage_driver == "overlay" else NativeSnapshotter
-        )
-        snapshotter = self.snapshotter = snapshotter_cls(snap_root)
-        return ImageService(cfg, ImageRepository(db), LeaseRepository(db), content, snapshotter)
-
     def _listen(self, server: grpc.Server) -> None:
         import grpc
 
@@ -197,6 +177,7 @@ class Daemon:
     def start(self) -> None:
         import grpc
 
+        from pyengine.domain import Engine
         from pyengine.services import images as images_edge
         from pyengine.services import system as system_edge
         from pyengine.services.jobs import Jobs
@@ -204,9 +185,11 @@ class Daemon:
         self._prepare_dirs()
         self._take_lock()
         self._write_pidfile()
-        service = self._open_stores()
-        result = service.recover()
-        if result and (result.blobs or result.snapshots):
+        engine = self.engine = Engine(self.config)
+        engine.open()
+        result = engine.recover()
+        service = engine.images
+        if result.blobs or result.snapshots:
             log.info(
                 "garbage collected at start-up",
                 extra={"fields": {"blobs": len(result.blobs), "snapshots": len(result.snapshots)}},
@@ -251,10 +234,8 @@ class Daemon:
         if self.server is not None:
             self.jobs.cancel_all()
             self.server.stop(GRACE_SECONDS).wait()
-        if self.snapshotter is not None:
-            self.snapshotter.close()
-        if self.db is not None:
-            self.db.close()
+        if self.engine is not None:
+            self.engine.close()
         for path in self._sockets:
             path.unlink(missing_ok=True)
         if self._pid_written:

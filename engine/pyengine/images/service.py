@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING
 from pyengine import archive
 from pyengine.config import DaemonConfig
 from pyengine.errors import DataLoss, FailedPrecondition, InvalidArgument, NotFound
-from pyengine.images import gc, naming
+from pyengine.gc import Collector, GcResult, ImageUse, Roots
+from pyengine.images import naming
 from pyengine.images.ingest import Ingest
-from pyengine.images.locks import SharedExclusiveLock
+from pyengine.images.roots import image_roots
 from pyengine.images.unpack import LayerRef, Unpacker
 from pyengine.progress import Cancelled, ProgressChannel
 from pyengine.store import ImageRecord, ImageRepository, LeaseRepository
@@ -103,6 +104,8 @@ class DiskUsage:
 class ImageService:
     """Local images and registry transfers."""
 
+    name = "images"
+
     def __init__(
         self,
         config: DaemonConfig,
@@ -110,15 +113,13 @@ class ImageService:
         leases: LeaseRepository,
         content: ContentStore,
         snapshotter: Snapshotter,
+        collector: Collector,
     ) -> None:
         self.config = config
         self.repo = repo
-        self.leases = leases
         self.content = content
-        self.snapshotter = snapshotter
-        self.gc_lock = SharedExclusiveLock()
+        self.collector = collector
         self.tmp_dir = config.data_root / "tmp"
-        self.tmp_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.unpacker = Unpacker(
             content,
             snapshotter,
@@ -129,49 +130,34 @@ class ImageService:
                 max_bytes=config.max_layer_size, max_files=config.max_layer_files
             ),
         )
-        self.ingest = Ingest(content, repo, leases, self.unpacker, self.gc_lock, self.tmp_dir)
+        self.ingest = Ingest(content, repo, leases, self.unpacker, collector.lock, self.tmp_dir)
 
-    # -- leases and recovery ----------------------------------------------------------------
+    # -- the domain's life cycle ------------------------------------------------------------
+
+    def open(self) -> None:
+        self.tmp_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.collector.register(self.name, self.roots)
+
+    def recover(self) -> None:
+        """At start-up: drop the uploads an interrupted load or import spooled."""
+        for leftover in self.tmp_dir.iterdir():
+            if leftover.is_dir() and not leftover.is_symlink():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        self.collector.unregister(self.name)
+
+    def roots(self) -> Roots:
+        return image_roots(self.repo)
 
     def transfer(self, purpose: str) -> AbstractContextManager[str]:
         """Shared GC lock plus a lease for the duration of a transfer."""
         return self.ingest.transfer(purpose)
 
-    def recover(self) -> gc.GcResult | None:
-        """At start-up: drop leases and ingests left by a crash, then collect garbage."""
-        for leftover in self.tmp_dir.iterdir():  # spooled uploads of interrupted loads
-            if leftover.is_dir() and not leftover.is_symlink():
-                shutil.rmtree(leftover, ignore_errors=True)
-            else:
-                leftover.unlink(missing_ok=True)
-        stale = self.leases.all()
-        ingests = self.content.ingests()
-        cleanup = getattr(self.snapshotter, "cleanup", None)
-        if cleanup is not None:
-            cleanup()
-        for status in ingests:
-            self.content.abort(status.ref)
-        for lease in stale:
-            log.warning(
-                "recovering from an interrupted operation",
-                extra={"fields": {"lease": lease.id, "purpose": lease.purpose}},
-            )
-            self.leases.delete(lease.id)
-        with self.gc_lock.exclusive():
-            result = gc.collect(self.repo, self.leases, self.content, self.snapshotter)
-        if stale or ingests:
-            log.info(
-                "recovery done",
-                extra={"fields": {
-                    "leases": len(stale), "ingests": len(ingests),
-                    "blobs_removed": len(result.blobs), "snapshots_removed": len(result.snapshots),
-                }},
-            )
-        return result
-
-    def collect_garbage(self) -> gc.GcResult:
-        with self.gc_lock.exclusive():
-            return gc.collect(self.repo, self.leases, self.content, self.snapshotter)
+    def collect_garbage(self) -> GcResult:
+        return self.collector.collect()
 
     # -- registry ---------------------------------------------------------------------------
 
@@ -233,7 +219,7 @@ class ImageService:
             blobs += [layer.digest for layer in layers]
             if resolved.index is not None:
                 blobs.append(resolved.index.digest)
-            self.leases.add(lease_id, "content", blobs)
+            self.ingest.protect(lease_id, blobs)
             download = _Download(self, client, ref.with_digest(top_digest), wanted, channel)
             try:
                 download.wait_for(str(manifest.config.digest))
@@ -290,7 +276,7 @@ class ImageService:
             domain, _, path = other_repo.partition("/")
             if domain == ref.domain and path != ref.path and path not in mount_from:
                 mount_from.append(path)
-        with self.gc_lock.shared(), self.registry_client(auth) as client:
+        with self.collector.lock.shared(), self.registry_client(auth) as client:
             client.push(
                 ref, self.content, image.manifest_digest, progress=progress,
                 mount_from=mount_from,
@@ -337,26 +323,52 @@ class ImageService:
         return name
 
     def remove(self, text: str, *, force: bool = False) -> list[RemoveItem]:
-        """docker rmi: untag a name; delete the image once no tag references it."""
+        """docker rmi: untag a name; delete the image once no tag references it and nothing
+        (a container) uses it. An image in use is refused unless forced, and then only
+        untagged; one a running container uses cannot be deleted by ID even when forced."""
         image = self.resolve_local(text)
         names = self.repo.names(image.id)
         name = self.name_for(text)
         by_id = name is None or not any(n.name == name for n in names)
+        users = self.collector.image_users(image.id)
+        short = naming.short_id(image.id)
         items: list[RemoveItem] = []
         if by_id:
             repos = {naming.split_name(n.name)[0] for n in names if n.kind == "tag"}
             if len(repos) > 1 and not force:
                 raise FailedPrecondition(
-                    f"conflict: unable to delete {naming.short_id(image.id)} (must be forced) - "
+                    f"conflict: unable to delete {short} (must be forced) - "
                     "image is referenced in multiple repositories"
+                )
+            running = [u for u in users if u.running]
+            if running:
+                raise FailedPrecondition(
+                    f"conflict: unable to delete {short} (cannot be forced) - image is being "
+                    f"used by running container {_short_holder(running[0])}"
+                )
+            if users and not force:
+                raise FailedPrecondition(
+                    f"conflict: unable to delete {short} (must be forced) - image is being "
+                    f"used by stopped container {_short_holder(users[0])}"
                 )
         else:
             assert name is not None
+            remaining = [n for n in names if n.name != name]
+            last_tag = not any(n.kind == "tag" for n in remaining)
+            if last_tag and users and not force:
+                raise FailedPrecondition(
+                    f'conflict: unable to remove repository reference "{text}" (must force) - '
+                    f"container {_short_holder(users[0])} is using its referenced image {short}"
+                )
             self.repo.remove_name(name)
             items.append(RemoveItem(untagged=naming.familiar(name)))
-            remaining = [n for n in names if n.name != name]
-            if any(n.kind == "tag" for n in remaining):
+            if not last_tag:
                 return items
+        if users:  # forced: the image loses its names but stays for its users
+            for removed in self.repo.remove_names(image.id):
+                if not any(i.untagged == naming.familiar(removed) for i in items):
+                    items.append(RemoveItem(untagged=naming.familiar(removed)))
+            return items
         for removed in self.repo.delete_image(image.id):
             if not any(i.untagged == naming.familiar(removed) for i in items):
                 items.append(RemoveItem(untagged=naming.familiar(removed)))
@@ -470,15 +482,16 @@ class ImageService:
 
     def prune(self, *, all_images: bool = False) -> tuple[list[RemoveItem], int]:
         items: list[RemoveItem] = []
-        with self.gc_lock.exclusive():
+        with self.collector.lock.exclusive():
+            in_use = {use.image_id for use in self.collector.roots().images}
             for image in self.repo.images():
                 tags = [n for n in self.repo.names(image.id) if n.kind == "tag"]
-                if tags and not all_images:
+                if (tags and not all_images) or image.id in in_use:
                     continue
                 for removed in self.repo.delete_image(image.id):
                     items.append(RemoveItem(untagged=naming.familiar(removed)))
                 items.append(RemoveItem(deleted=image.id))
-            result = gc.collect(self.repo, self.leases, self.content, self.snapshotter)
+            result = self.collector.collect_locked()
         return items, result.bytes_freed
 
     def disk_usage(self) -> DiskUsage:
@@ -515,7 +528,7 @@ class ImageService:
             record = self.repo.layer(used)
             layers_size += record.size if record else 0
         content_size = sum(int(info.size) for info in self.content.walk())
-        blobs, snaps = gc.unreferenced(self.repo, self.leases, self.content, self.snapshotter)
+        blobs, snaps = self.collector.unreferenced()
         return DiskUsage(
             images=per_image,
             layers_size=layers_size,
@@ -561,6 +574,10 @@ class ImageService:
                     break
                 last = page.next_last
         return found[:limit]
+
+
+def _short_holder(use: ImageUse) -> str:
+    return use.holder.removeprefix("sha256:")[:12]
 
 
 def _matches_filter(pattern: str, repository: str, tag: str) -> bool:

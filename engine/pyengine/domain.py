@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from pyengine.config import DaemonConfig
+from pyengine.events import EventBus
 
 if TYPE_CHECKING:
     from pyengine.content import ContentStore
@@ -43,10 +44,12 @@ class Engine:
     the domains. Its methods block (disk, SQLite): the daemon calls them off the event loop."""
 
     def __init__(
-        self, config: DaemonConfig, extra: Sequence[Callable[[Engine], Domain]] = ()
+        self, config: DaemonConfig, extra: Sequence[Callable[[Engine], Domain]] = (),
+        events: EventBus | None = None,
     ) -> None:
         """`extra`: factories of further domains, opened after the built-in ones."""
         self.config = config
+        self.events = events or EventBus()
         self._extra = list(extra)
         self.db: Database | None = None
         self.snapshotter: Snapshotter | None = None
@@ -73,7 +76,8 @@ class Engine:
         images_repo = ImageRepository(db)
         self.collector: Collector = Collector(self.leases, self.content, snapshotter, images_repo)
         self.images: ImageService = ImageService(
-            cfg, images_repo, self.leases, self.content, snapshotter, self.collector
+            cfg, images_repo, self.leases, self.content, snapshotter, self.collector,
+            self.events.publish,
         )
         # in dependency order: containers (issue 9) come after images, and so on
         self.domains = [self.images]

@@ -13,7 +13,7 @@ import shutil
 import threading
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from pyengine import archive
 from pyengine.config import DaemonConfig
@@ -114,8 +114,10 @@ class ImageService:
         content: ContentStore,
         snapshotter: Snapshotter,
         collector: Collector,
+        publish: Publish | None = None,
     ) -> None:
         self.config = config
+        self.publish: Publish = publish or _no_events
         self.repo = repo
         self.content = content
         self.collector = collector
@@ -249,6 +251,7 @@ class ImageService:
             channel.report("", f"Status: Image is up to date for {familiar}")
         else:
             channel.report("", f"Status: Downloaded newer image for {familiar}")
+        self.publish("image", "pull", naming.familiar(names[0][0]))
         return names[0][0]
 
     # -- push -------------------------------------------------------------------------------
@@ -285,6 +288,7 @@ class ImageService:
         channel.report("", f"{ref.tag or 'latest'}: digest: {image.manifest_digest} size: {size}")
         self.repo.add_names(image.id, [(naming.digest_name(naming.repository(ref),
                                                             image.manifest_digest), "digest")])
+        self.publish("image", "push", naming.familiar(name))
         return image.manifest_digest
 
     # -- local names ------------------------------------------------------------------------
@@ -320,9 +324,23 @@ class ImageService:
             raise InvalidArgument(f"refusing to create a tag with a digest reference: {target}")
         name = naming.tag_name(ref)
         self.repo.add_names(image.id, [(name, "tag")])
+        self.publish("image", "tag", image.id, name=naming.familiar(name))
         return name
 
     def remove(self, text: str, *, force: bool = False) -> list[RemoveItem]:
+        image_id = self.resolve_local(text).id
+        items = self._remove(text, force=force)
+        self._published(image_id, items)
+        return items
+
+    def _published(self, image_id: str, items: list[RemoveItem]) -> None:
+        for item in items:
+            if item.untagged:
+                self.publish("image", "untag", image_id, name=item.untagged)
+            if item.deleted:
+                self.publish("image", "delete", item.deleted)
+
+    def _remove(self, text: str, *, force: bool = False) -> list[RemoveItem]:
         """docker rmi: untag a name; delete the image once no tag references it and nothing
         (a container) uses it. An image in use is refused unless forced, and then only
         untagged; one a running container uses cannot be deleted by ID even when forced."""
@@ -381,14 +399,19 @@ class ImageService:
     def load(self, path: Path, channel: ProgressChannel) -> LoadResult:
         from pyengine.images import archive_in
 
-        return archive_in.load(self.ingest, path, channel)
+        result = archive_in.load(self.ingest, path, channel)
+        for image_id in result.image_ids:
+            self.publish("image", "load", image_id)
+        return result
 
     def import_tarball(
         self, path: Path, opts: ImportOptions, channel: ProgressChannel
     ) -> tuple[str, str]:
         from pyengine.images import importer
 
-        return importer.import_image(self.ingest, path, opts, channel)
+        image_id, name = importer.import_image(self.ingest, path, opts, channel)
+        self.publish("image", "import", image_id)
+        return image_id, name
 
     def save(self, references: list[str], fmt: str, out: BufferedIOBase) -> None:
         from pyengine.images import archive_out
@@ -492,6 +515,9 @@ class ImageService:
                     items.append(RemoveItem(untagged=naming.familiar(removed)))
                 items.append(RemoveItem(deleted=image.id))
             result = self.collector.collect_locked()
+        for item in items:
+            if item.deleted:
+                self.publish("image", "delete", item.deleted)
         return items, result.bytes_freed
 
     def disk_usage(self) -> DiskUsage:
@@ -574,6 +600,16 @@ class ImageService:
                     break
                 last = page.next_last
         return found[:limit]
+
+
+class Publish(Protocol):
+    """Where the service reports what happened (the engine's event bus)."""
+
+    def __call__(self, type_: str, action: str, id_: str, **attributes: str) -> None: ...
+
+
+def _no_events(type_: str, action: str, id_: str, **attributes: str) -> None:
+    pass
 
 
 def _short_holder(use: ImageUse) -> str:

@@ -7,7 +7,7 @@ import argparse
 from pyengine.api import images_pb2
 from pyengine.cli.context import Context
 from pyengine.cli.inputs import platform
-from pyengine.cli.progress_view import ProgressView
+from pyengine.cli.progress_view import follow
 
 
 def _has_tag_or_digest(text: str) -> bool:
@@ -27,14 +27,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     request = images_pb2.PullRequest(
         reference=args.name, platform=platform(args.platform), auth=ctx.auth_for(args.name)
     )
-    view = ProgressView(ctx.out, ctx.out.isatty())
-    final = ""
-    for msg in ctx.client.images.Pull(request):
-        if msg.result:
-            final = msg.result
-            continue
-        if not args.quiet:
-            view.update(msg.id, msg.status, msg.current, msg.total)
+    final = follow(ctx.client.images.Pull(request), ctx.out, args.quiet)
     if final:
         ctx.out.write(final + "\n")
     return 0

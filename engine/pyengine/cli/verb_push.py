@@ -6,7 +6,7 @@ import argparse
 
 from pyengine.api import images_pb2
 from pyengine.cli.context import Context
-from pyengine.cli.progress_view import ProgressView
+from pyengine.cli.progress_view import follow
 
 
 def add(p: argparse.ArgumentParser) -> None:
@@ -17,14 +17,7 @@ def add(p: argparse.ArgumentParser) -> None:
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
     request = images_pb2.PushRequest(reference=args.name, auth=ctx.auth_for(args.name))
-    view = ProgressView(ctx.out, ctx.out.isatty())
-    digest = ""
-    for msg in ctx.client.images.Push(request):
-        if msg.result:
-            digest = msg.result
-            continue
-        if not args.quiet:
-            view.update(msg.id, msg.status, msg.current, msg.total)
+    digest = follow(ctx.client.images.Push(request), ctx.out, args.quiet)
     if args.quiet:
         ctx.out.write(f"{args.name}\n" if digest else "")
     return 0

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
 from typing import Any
 
 from pyengine.progress import BACKLOG, ProgressChannel, Report
-from pyengine.services.workers import Workers
+from pyengine.services.workers import Workers, pump
 
-_DONE = object()
 _WAKE = object()
 
 
@@ -51,31 +51,13 @@ class LoopChannel(ProgressChannel):
             self.check()  # cancelled while it waited for a slot
             return job(self)
 
-        task = asyncio.ensure_future(workers.run_long(target))
-        task.add_done_callback(lambda _: self._reports.put_nowait(_DONE))
-        finished = False
-        try:
-            while True:
-                item = await self._reports.get()
-                if item is _DONE:
-                    finished = True
-                    break
+        async with aclosing(pump(workers, target, self._reports, self.cancel)) as items:
+            async for item in items:
                 if item is _WAKE:
                     self.check()
                     continue
                 assert isinstance(item, Report)
                 yield item
-        finally:
-            if not finished:
-                self.cancel()
-                task.add_done_callback(_retrieve)
-        task.result()
-
-
-def _retrieve(task: asyncio.Future[Any]) -> None:
-    """Consume the outcome of a job nobody waits for any more (no "never retrieved" noise)."""
-    if not task.cancelled():
-        task.exception()
 
 
 class Jobs:

@@ -9,19 +9,19 @@ import os
 import tempfile
 import threading
 from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pyengine.errors import InvalidArgument
 from pyengine.progress import Cancelled
-from pyengine.services.workers import Workers
+from pyengine.services.workers import Workers, pump
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer
 
 CHUNK = 1 << 20
 SLOTS = 8  # chunks written but not yet sent
-_END = object()
 
 
 async def spool(chunks: AsyncIterator[bytes], directory: Path, limit: int,
@@ -88,25 +88,8 @@ class ChunkPipe(io.BufferedIOBase):
             if self._buffer:
                 self._put(bytes(self._buffer))
 
-        task = asyncio.ensure_future(workers.run_long(target))
-        task.add_done_callback(lambda _: self._chunks.put_nowait(_END))
-        finished = False
-        try:
-            while True:
-                item = await self._chunks.get()
-                if item is _END:
-                    finished = True
-                    break
+        async with aclosing(pump(workers, target, self._chunks, self.cancelled.set)) as items:
+            async for item in items:
                 self._slots.release()
                 assert isinstance(item, bytes)
                 yield item
-        finally:
-            if not finished:
-                self.cancelled.set()
-                task.add_done_callback(_retrieve)
-        task.result()
-
-
-def _retrieve(task: asyncio.Future[Any]) -> None:
-    if not task.cancelled():
-        task.exception()

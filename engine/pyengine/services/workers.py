@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 SIZE = 32
 LONG_SLOTS = 24
+_END = object()
 
 
 class Workers:
@@ -44,3 +45,34 @@ class Workers:
     def shutdown(self) -> None:
         """Stop taking work; threads still blocked (a transfer on the network) are left."""
         self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+async def pump(
+    workers: Workers, target: Callable[[], Any], queue: asyncio.Queue[object],
+    abandon: Callable[[], None],
+) -> AsyncGenerator[object, None]:
+    """Run `target` as a long job; yield what it puts on `queue` (through the loop) until it
+    returns; then re-raise its error, if any. A consumer that stops early (the client went
+    away) calls `abandon()`, which must make `target` stop soon; its outcome is then dropped.
+    Use under `contextlib.aclosing` so that happens at once."""
+    task = asyncio.ensure_future(workers.run_long(target))
+    task.add_done_callback(lambda _: queue.put_nowait(_END))
+    finished = False
+    try:
+        while True:
+            item = await queue.get()
+            if item is _END:
+                finished = True
+                break
+            yield item
+    finally:
+        if not finished:
+            abandon()
+            task.add_done_callback(_retrieve)
+    task.result()
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    """Consume the outcome of a job nobody waits for any more (no "never retrieved" noise)."""
+    if not task.cancelled():
+        task.exception()

@@ -25,7 +25,7 @@ from pyengine.errors import EngineError, FailedPrecondition, InvalidArgument
 if TYPE_CHECKING:  # imported by start(), after the command line was checked
     import grpc.aio
 
-    from pyengine.domain import Engine
+    from pyengine.engine import Engine
     from pyengine.services.jobs import Jobs
     from pyengine.services.workers import Workers
 
@@ -193,7 +193,7 @@ class Daemon:
                     raise FailedPrecondition(f"listen on {host}: cannot bind")
 
     async def start(self) -> None:
-        from pyengine.domain import Engine
+        from pyengine.engine import Engine
         from pyengine.events import EventBus
         from pyengine.services.jobs import Jobs
         from pyengine.services.server import build_server

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import grpc.aio
 
-from pyengine.domain import Engine
+from pyengine.engine import Engine
 from pyengine.services import images as images_edge
 from pyengine.services import system as system_edge
 from pyengine.services.jobs import Jobs

@@ -9,6 +9,7 @@ can group several repository calls into one atomic write.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -87,6 +88,7 @@ class Database:
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction (BEGIN IMMEDIATE ... COMMIT, rolled back on error). Nested
         calls join the outer transaction."""
+        _off_the_loop()
         with self._lock, self._errors("write"):
             if self._depth:
                 self._depth += 1
@@ -107,6 +109,7 @@ class Database:
             self._conn.execute("COMMIT")
 
     def query(self, sql: str, args: tuple = ()) -> list[tuple]:
+        _off_the_loop()
         with self._lock, self._errors("read"):
             return self._conn.execute(sql, args).fetchall()
 
@@ -125,6 +128,15 @@ class Database:
             if "malformed" in text or "not a database" in text:
                 raise DataLoss(where) from err
             raise EngineError(where) from err
+
+
+def _off_the_loop() -> None:
+    """SQLite blocks (disk, the lock, a busy database): never on the event loop's thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    raise EngineError("metadata: called on the event loop; run it in the worker pool")
 
 
 __all__ = ["LATEST", "Database"]

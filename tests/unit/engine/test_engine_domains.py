@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pyengine import errors
 from pyengine.config import build_config
-from pyengine.domain import Engine
+from pyengine.engine import Engine
 from pyengine.gc import ImageUse, Roots
 from pyengine.images.service import RemoveItem
 from pyengine.store import ImageRecord

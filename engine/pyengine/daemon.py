@@ -6,6 +6,7 @@ Run as `pyengined [flags]` or `python3 -m pyengine.daemon [flags]`; see docs/ENG
 from __future__ import annotations
 
 import argparse
+import asyncio
 import errno
 import fcntl
 import logging
@@ -13,10 +14,7 @@ import os
 import signal
 import socket
 import sys
-import threading
-from concurrent import futures
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING
 
 from pyengine import __version__, logs
@@ -25,18 +23,17 @@ from pyengine.config import DaemonConfig
 from pyengine.errors import EngineError, FailedPrecondition, InvalidArgument
 
 if TYPE_CHECKING:  # imported by start(), after the command line was checked
-    import grpc
+    import grpc.aio
 
-    from pyengine.images.service import ImageService
-    from pyengine.snapshots import Snapshotter
-    from pyengine.store import MetadataStore
+    from pyengine.engine import Engine
+    from pyengine.services.jobs import Jobs
+    from pyengine.services.workers import Workers
 
 log = logging.getLogger("pyengine.daemon")
 
 GRACE_SECONDS = 10.0
 # Options SIGHUP applies without a restart (as dockerd reloads them).
 RELOADABLE = ("log_level", "insecure_registries", "registry_mirrors", "max_concurrent_downloads")
-MAX_MESSAGE = 16 << 20
 
 
 def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, dict]:
@@ -96,7 +93,11 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, dict]:
 
 
 class Daemon:
-    """Owns the data root, the metadata, the image service and the gRPC server."""
+    """Owns the data root, the engine (its domains) and the gRPC edge.
+
+    Everything runs on one asyncio loop (docs/ENGINE.md "Concurrency model"): the gRPC edge is
+    grpc.aio, and blocking work (SQLite, disk, registry transfers) runs in `self.workers`.
+    """
 
     def __init__(
         self, config: DaemonConfig, config_file: Path | None = None,
@@ -105,13 +106,14 @@ class Daemon:
         self.config = config
         self.config_file = config_file
         self.flag_keys = flag_keys
-        self.stop_requested = threading.Event()
         self._lock_fd: int | None = None
         self._sockets: list[Path] = []
         self._pid_written = False
-        self.server: grpc.Server | None = None
-        self.meta: MetadataStore | None = None
-        self.snapshotter: Snapshotter | None = None
+        self.server: grpc.aio.Server | None = None
+        self.engine: Engine | None = None
+        self.workers: Workers | None = None
+        self.jobs: Jobs | None = None
+        self._stop: asyncio.Event | None = None
 
     # -- start-up ---------------------------------------------------------------------------
 
@@ -152,24 +154,20 @@ class Daemon:
         os.replace(tmp, path)
         self._pid_written = True
 
-    def _open_stores(self) -> ImageService:
-        from pyengine.content import ContentStore
-        from pyengine.images.service import ImageService
-        from pyengine.snapshots import NativeSnapshotter, OverlaySnapshotter
-        from pyengine.store import MetadataStore
+    def _open_engine(self, engine: Engine) -> None:
+        """Blocking: lock, pid file, then every domain opened and recovered."""
+        self._prepare_dirs()
+        self._take_lock()
+        self._write_pidfile()
+        engine.open()
+        result = engine.recover()
+        if result.blobs or result.snapshots:
+            log.info(
+                "garbage collected at start-up",
+                extra={"fields": {"blobs": len(result.blobs), "snapshots": len(result.snapshots)}},
+            )
 
-        cfg = self.config
-        meta = self.meta = MetadataStore(cfg.data_root / "metadata.db")
-        content = ContentStore(cfg.data_root / "content")
-        snap_root = cfg.data_root / "snapshots" / cfg.storage_driver
-        snap_root.mkdir(mode=0o700, parents=True, exist_ok=True)
-        snapshotter_cls = (
-            OverlaySnapshotter if cfg.storage_driver == "overlay" else NativeSnapshotter
-        )
-        snapshotter = self.snapshotter = snapshotter_cls(snap_root)
-        return ImageService(cfg, meta, content, snapshotter)
-
-    def _listen(self, server: grpc.Server) -> None:
+    def _listen(self, server: grpc.aio.Server) -> None:
         import grpc
 
         for host in self.config.hosts:
@@ -194,40 +192,27 @@ class Daemon:
                 if server.add_secure_port(address, creds) == 0:
                     raise FailedPrecondition(f"listen on {host}: cannot bind")
 
-    def start(self) -> None:
-        import grpc
-
-        from pyengine.services import images as images_edge
-        from pyengine.services import system as system_edge
+    async def start(self) -> None:
+        from pyengine.engine import Engine
+        from pyengine.events import EventBus
         from pyengine.services.jobs import Jobs
+        from pyengine.services.server import build_server
+        from pyengine.services.workers import Workers
 
-        self._prepare_dirs()
-        self._take_lock()
-        self._write_pidfile()
-        service = self._open_stores()
-        result = service.recover()
-        if result and (result.blobs or result.snapshots):
-            log.info(
-                "garbage collected at start-up",
-                extra={"fields": {"blobs": len(result.blobs), "snapshots": len(result.snapshots)}},
-            )
+        loop = asyncio.get_running_loop()
+        workers = self.workers = Workers()
+        workers.install(loop)
+        events = EventBus()
+        events.bind(loop)
+        engine = self.engine = Engine(self.config, events=events)
+        await workers.run(self._open_engine, engine)
         self.jobs = Jobs()
-        server = grpc.server(
-            futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="grpc"),
-            options=[
-                ("grpc.max_receive_message_length", MAX_MESSAGE),
-                ("grpc.max_send_message_length", MAX_MESSAGE),
-                ("grpc.so_reuseport", 0),
-            ],
-        )
-        images_edge.add_to_server(server, service, self.jobs)
-        system_edge.add_to_server(server, self.config, service)
+        server = self.server = build_server(engine, self.jobs, workers)
         self._listen(server)
-        server.start()
+        await server.start()
         for path in self._sockets:
             os.chown(path, 0, 0)
             os.chmod(path, 0o600)
-        self.server = server
         log.info(
             "daemon started",
             extra={
@@ -243,24 +228,28 @@ class Daemon:
 
     # -- shutdown ---------------------------------------------------------------------------
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
         log.info(
             "shutting down: cancelling in-flight calls",
             extra={"fields": {"grace_seconds": GRACE_SECONDS}},
         )
         if self.server is not None:
+            assert self.jobs is not None and self.engine is not None
             self.jobs.cancel_all()
-            self.server.stop(GRACE_SECONDS).wait()
-        if self.snapshotter is not None:
-            self.snapshotter.close()
-        if self.meta is not None:
-            self.meta.close()
+            self.engine.events.close()
+            await self.server.stop(GRACE_SECONDS)
+        if self.engine is not None and self.workers is not None:
+            await self.workers.run(self.engine.close)
+        elif self.engine is not None:
+            self.engine.close()
         for path in self._sockets:
             path.unlink(missing_ok=True)
         if self._pid_written:
             self.config.pid_path.unlink(missing_ok=True)
         if self._lock_fd is not None:
             os.close(self._lock_fd)
+        if self.workers is not None:
+            self.workers.shutdown()
         log.info("daemon shutdown complete")
 
     # -- reload (SIGHUP) ---------------------------------------------------------------------
@@ -297,26 +286,38 @@ class Daemon:
         log.info("configuration reloaded", extra={"fields": {
             "changed": changed, "needs_restart": ignored}})
 
-    def run(self) -> None:
-        reload_requested = threading.Event()
+    async def serve(self) -> None:
+        """Start, serve until SIGTERM/SIGINT (SIGHUP reloads), stop."""
+        loop = asyncio.get_running_loop()
+        stop = self._stop = asyncio.Event()
 
-        def on_signal(signum: int, _frame: FrameType | None) -> None:
+        def on_signal(signum: int) -> None:
             log.info("signal received", extra={"fields": {"signal": signal.Signals(signum).name}})
             if signum == signal.SIGHUP:
-                reload_requested.set()
+                task = loop.create_task(asyncio.to_thread(self.reload))
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
             else:
-                self.stop_requested.set()
+                stop.set()
 
+        self._background: set[asyncio.Task[None]] = set()
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            signal.signal(signum, on_signal)
+            loop.add_signal_handler(signum, on_signal, signum)
         try:
-            self.start()
-            while not self.stop_requested.wait(0.5):
-                if reload_requested.is_set():
-                    reload_requested.clear()
-                    self.reload()
+            await self.start()
+            await stop.wait()
         finally:
-            self.stop()
+            await self.stop()
+
+    def run(self) -> None:
+        """Run the daemon on a new event loop. The loop's executor is not joined at the end:
+        a transfer thread still blocked on the network (it holds no lock; its lease is
+        cleaned at the next start) must not keep the process alive (see `_exit_now`)."""
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(self.serve())
+        finally:
+            loop.close()
 
 
 def _alive(pid: int) -> bool:

@@ -53,3 +53,7 @@ def setup(level: str, fmt: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(LEVELS.get(level, logging.INFO))
+    # grpc.aio logs its event-loop plumbing at debug level on every call: not the engine's
+    # story, and it would drown the daemon's own debug lines
+    logging.getLogger("grpc").setLevel(max(logging.INFO, root.level))
+    logging.getLogger("asyncio").setLevel(max(logging.INFO, root.level))

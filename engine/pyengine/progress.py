@@ -33,27 +33,32 @@ class Report:
 
 _DONE = object()
 POLL_SECONDS = 0.2
+BACKLOG = 4096
+DROPPABLE = ("Downloading", "Extracting", "Pushing")
 
 
 class ProgressChannel:
     """Thread-safe report queue with a cancel flag, shared by a job and the stream reader."""
 
     def __init__(self, cancel: threading.Event | None = None) -> None:
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=4096)
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=BACKLOG)
         self.cancel_event = cancel or threading.Event()
 
     def report(self, id: str, status: str, current: int = 0, total: int = 0) -> None:
         self.check()
-        try:
-            self._queue.put_nowait(Report(id, status, current, total))
-        except queue.Full:
-            if status in ("Downloading", "Extracting", "Pushing"):
-                return  # byte counters are droppable, state changes are not
-            self._queue.put(Report(id, status, current, total))
+        # byte counters are droppable when the reader lags, state changes are not
+        self._put(Report(id, status, current, total), status in DROPPABLE)
 
     def finish(self, result: str) -> None:
         """The last report of a job: its result (name pulled, digest pushed)."""
-        self._queue.put(Report("", "", 0, 0, result))
+        self._put(Report("", "", 0, 0, result), False)
+
+    def _put(self, report: Report, droppable: bool) -> None:
+        try:
+            self._queue.put_nowait(report)
+        except queue.Full:
+            if not droppable:
+                self._queue.put(report)
 
     def check(self) -> None:
         """Raise Cancelled if the channel was cancelled."""

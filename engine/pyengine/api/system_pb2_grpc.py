@@ -60,6 +60,11 @@ class SystemServiceStub:
                 request_serializer=pyengine_dot_v1_dot_system__pb2.LoginRequest.SerializeToString,
                 response_deserializer=pyengine_dot_v1_dot_system__pb2.LoginResponse.FromString,
                 _registered_method=True)
+        self.Events = channel.unary_stream(
+                '/pyengine.v1.SystemService/Events',
+                request_serializer=pyengine_dot_v1_dot_system__pb2.EventsRequest.SerializeToString,
+                response_deserializer=pyengine_dot_v1_dot_system__pb2.Event.FromString,
+                _registered_method=True)
 
 
 class SystemServiceServicer:
@@ -102,6 +107,15 @@ class SystemServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Events(self, request, context):
+        """The engine's events as they happen (docker events): image pull, push, tag, untag, delete,
+        load, import today; container events join them with the containers service. The stream
+        stays open until the client cancels it or the daemon stops.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SystemServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -129,6 +143,11 @@ def add_SystemServiceServicer_to_server(servicer, server):
                     servicer.Login,
                     request_deserializer=pyengine_dot_v1_dot_system__pb2.LoginRequest.FromString,
                     response_serializer=pyengine_dot_v1_dot_system__pb2.LoginResponse.SerializeToString,
+            ),
+            'Events': grpc.unary_stream_rpc_method_handler(
+                    servicer.Events,
+                    request_deserializer=pyengine_dot_v1_dot_system__pb2.EventsRequest.FromString,
+                    response_serializer=pyengine_dot_v1_dot_system__pb2.Event.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -267,6 +286,33 @@ class SystemService:
             '/pyengine.v1.SystemService/Login',
             pyengine_dot_v1_dot_system__pb2.LoginRequest.SerializeToString,
             pyengine_dot_v1_dot_system__pb2.LoginResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Events(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/pyengine.v1.SystemService/Events',
+            pyengine_dot_v1_dot_system__pb2.EventsRequest.SerializeToString,
+            pyengine_dot_v1_dot_system__pb2.Event.FromString,
             options,
             channel_credentials,
             insecure,

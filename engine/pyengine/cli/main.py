@@ -12,8 +12,6 @@ from collections.abc import Callable
 from typing import NoReturn
 
 from pyengine import __version__
-from pyengine.cli import commands_images as img
-from pyengine.cli import commands_system as sysc
 from pyengine.cli.client import ConnectError, TlsOptions, resolve_host
 from pyengine.cli.context import CliError, Context
 from pyengine.cli.credentials import ConfigFileError, CredentialStore, config_dir
@@ -21,44 +19,47 @@ from pyengine.cli.output import FormatError
 
 USAGE_EXIT = 125
 
-# verb -> (help, argument builder); top-level shortcuts are docker's.
-Builder = Callable[[argparse.ArgumentParser], None]
-
-IMAGE_VERBS: dict[str, tuple[str, Builder]] = {
-    "ls": ("List images", img.add_images),
-    "pull": ("Download an image from a registry", img.add_pull),
-    "push": ("Upload an image to a registry", img.add_push),
-    "rm": ("Remove one or more images", img.add_rmi),
-    "tag": ("Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", img.add_tag),
-    "inspect": ("Display detailed information on one or more images", img.add_inspect),
-    "history": ("Show the history of an image", img.add_history),
-    "save": ("Save one or more images to a tar archive", img.add_save),
-    "load": ("Load an image from a tar archive or STDIN", img.add_load),
-    "import": ("Import the contents from a tarball to create a filesystem image",
-               img.add_import),
-    "prune": ("Remove unused images", img.add_prune),
+# One module per verb (pyengine/cli/verb_<module>.py, with `add(parser)` and `run(ctx, args)`),
+# imported only for the verb being run: `pyctl images` pays for images, not for save or login.
+# verb -> (module, help); top-level shortcuts are docker's.
+IMAGE_VERBS: dict[str, tuple[str, str]] = {
+    "ls": ("images", "List images"),
+    "pull": ("pull", "Download an image from a registry"),
+    "push": ("push", "Upload an image to a registry"),
+    "rm": ("rmi", "Remove one or more images"),
+    "tag": ("tag", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"),
+    "inspect": ("inspect", "Display detailed information on one or more images"),
+    "history": ("history", "Show the history of an image"),
+    "save": ("save", "Save one or more images to a tar archive"),
+    "load": ("load", "Load an image from a tar archive or STDIN"),
+    "import": ("import", "Import the contents from a tarball to create a filesystem image"),
+    "prune": ("image_prune", "Remove unused images"),
 }
-TOP_VERBS: dict[str, tuple[str, Builder]] = {
+IMAGE_ALIASES = {"ls": ["list"], "rm": ["remove"]}
+TOP_VERBS: dict[str, tuple[str, str]] = {
     "pull": IMAGE_VERBS["pull"],
     "push": IMAGE_VERBS["push"],
     "images": IMAGE_VERBS["ls"],
     "rmi": IMAGE_VERBS["rm"],
     "tag": IMAGE_VERBS["tag"],
-    "inspect": ("Return low-level information on images", img.add_inspect),
+    "inspect": ("inspect", "Return low-level information on images"),
     "history": IMAGE_VERBS["history"],
     "save": IMAGE_VERBS["save"],
     "load": IMAGE_VERBS["load"],
     "import": IMAGE_VERBS["import"],
-    "search": ("Search a registry's catalog for images", img.add_search),
-    "login": ("Log in to a registry", sysc.add_login),
-    "logout": ("Log out from a registry", sysc.add_logout),
-    "version": ("Show the pyctl and pyengined versions", sysc.add_version),
-    "info": ("Display system-wide information", sysc.add_info),
+    "search": ("search", "Search a registry's catalog for images"),
+    "login": ("login", "Log in to a registry"),
+    "logout": ("logout", "Log out from a registry"),
+    "version": ("version", "Show the pyctl and pyengined versions"),
+    "info": ("info", "Display system-wide information"),
 }
-SYSTEM_VERBS = {
-    "df": ("Show disk usage", sysc.add_df),
-    "info": ("Display system-wide information", sysc.add_info),
+SYSTEM_VERBS: dict[str, tuple[str, str]] = {
+    "df": ("system_df", "Show disk usage"),
+    "info": ("info", "Display system-wide information"),
 }
+GROUPS = {"image": IMAGE_VERBS, "system": SYSTEM_VERBS}
+# global flags that take a value (to find the verb in argv before parsing it)
+VALUE_FLAGS = ("-H", "--host", "--config", "--tlscacert", "--tlscert", "--tlskey")
 
 
 class UsageError(Exception):
@@ -72,7 +73,40 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(message, self.prog)
 
 
-def build_parser() -> Parser:
+def verb_path(argv: list[str]) -> list[str]:
+    """The verb (and a group's sub-verb) named in `argv`, skipping global flags."""
+    words: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg == "--":
+            break
+        if arg.startswith("-"):
+            skip = arg in VALUE_FLAGS
+            if words:
+                break
+            continue
+        words.append(arg)
+        if len(words) == 2 or words[0] not in GROUPS:
+            break
+    return words
+
+
+def _builder(module: str) -> Callable[[argparse.ArgumentParser], None]:
+    from importlib import import_module
+
+    add: Callable[[argparse.ArgumentParser], None] = import_module(
+        f"pyengine.cli.verb_{module}"
+    ).add
+    return add
+
+
+def build_parser(argv: list[str] | None = None) -> Parser:
+    """pyctl's parser; only the verb `argv` names gets its arguments (and its module
+    imported). With no argv, every verb is built (for tests and completion)."""
+    wanted = verb_path(argv) if argv is not None else None
     parser = Parser(prog="pyctl", description="A docker-like client for pyengined.")
     parser.add_argument("-H", "--host", default=None,
                         help="daemon socket: unix:///path or tcp://host:port "
@@ -86,33 +120,39 @@ def build_parser() -> Parser:
     parser.add_argument("--tlskey", default="", help="path to TLS key file")
     parser.add_argument("-v", "--version", action="version", version=f"pyctl version {__version__}")
     verbs = parser.add_subparsers(dest="verb", metavar="COMMAND", parser_class=Parser)
-    for name, (help_text, builder) in TOP_VERBS.items():
-        _add(verbs, name, help_text, builder)
-    image = verbs.add_parser("image", help="Manage images", description="Manage images")
-    image_verbs = image.add_subparsers(dest="image_verb", metavar="COMMAND", parser_class=Parser)
-    for name, (help_text, builder) in IMAGE_VERBS.items():
-        aliases = {"ls": ["list"], "rm": ["remove"]}.get(name, [])
-        _add(image_verbs, name, help_text, builder, aliases)
-    system = verbs.add_parser("system", help="Manage pyengine", description="Manage pyengine")
-    system_verbs = system.add_subparsers(dest="system_verb", metavar="COMMAND", parser_class=Parser)
-    for name, (help_text, builder) in SYSTEM_VERBS.items():
-        _add(system_verbs, name, help_text, builder)
+
+    def built(path: list[str]) -> bool:
+        return wanted is None or wanted[: len(path)] == path
+
+    for name, (module, help_text) in TOP_VERBS.items():
+        _add(verbs, name, help_text, module if built([name]) else None)
+    for group, table in GROUPS.items():
+        title = "Manage images" if group == "image" else "Manage pyengine"
+        sub = verbs.add_parser(group, help=title, description=title)
+        group_verbs = sub.add_subparsers(dest=f"{group}_verb", metavar="COMMAND",
+                                         parser_class=Parser)
+        for name, (module, help_text) in table.items():
+            aliases = IMAGE_ALIASES.get(name, []) if group == "image" else []
+            wanted_here = any(built([group, n]) for n in [name, *aliases])
+            _add(group_verbs, name, help_text, module if wanted_here else None, aliases)
     return parser
 
 
 def _add(
-    verbs: argparse._SubParsersAction[Parser], name: str, help_text: str, builder: Builder,
+    verbs: argparse._SubParsersAction[Parser], name: str, help_text: str, module: str | None,
     aliases: list[str] | None = None,
 ) -> None:
     sub = verbs.add_parser(name, help=help_text, description=help_text, aliases=aliases or [])
-    builder(sub)
+    if module is not None:
+        _builder(module)(sub)
     sub.set_defaults(prog=sub.prog)
 
 
 def main(argv: list[str] | None = None) -> int:
     import grpc
 
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
     try:
         args, extra = parser.parse_known_args(argv)
         if extra:

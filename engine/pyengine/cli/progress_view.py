@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TextIO
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, TextIO
 
 from pyengine.cli.units import human_size
+
+if TYPE_CHECKING:
+    from pyengine.api import common_pb2
 
 BAR_WIDTH = 50
 BYTE_STATUSES = ("Downloading", "Extracting", "Pushing")
@@ -57,3 +61,16 @@ class ProgressView:
             up = len(self.lines) - self.lines.index(id)
             self.out.write(f"\x1b[{up}A\x1b[2K\r{text}\x1b[{up}B\r")
         self.out.flush()
+
+
+def follow(stream: Iterable[common_pb2.Progress], out: TextIO, quiet: bool) -> str:
+    """Show a pull's or push's progress stream (unless quiet); return its final result."""
+    view = ProgressView(out, out.isatty())
+    result = ""
+    for msg in stream:
+        if msg.result:
+            result = msg.result
+            continue
+        if not quiet:
+            view.update(msg.id, msg.status, msg.current, msg.total)
+    return result

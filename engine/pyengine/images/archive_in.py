@@ -17,7 +17,7 @@ from pyengine.images.unpack import LayerRef
 from pyengine.progress import ProgressChannel
 
 if TYPE_CHECKING:
-    from pyengine.images.service import ImageService
+    from pyengine.images.ingest import Ingest
 
 MAX_JSON = 16 << 20
 
@@ -81,22 +81,22 @@ class _Archive:
         self.tar.close()
 
 
-def load(service: ImageService, path: Path, channel: ProgressChannel) -> LoadResult:
+def load(ingest: Ingest, path: Path, channel: ProgressChannel) -> LoadResult:
     """Load every image of the archive at `path`."""
     archive = _Archive(path)
     try:
-        with service.transfer("load") as lease_id:
+        with ingest.transfer("load") as lease_id:
             if archive.has("manifest.json"):
-                return _load_docker(service, archive, lease_id, channel)
+                return _load_docker(ingest, archive, lease_id, channel)
             if archive.has("index.json"):
-                return _load_oci(service, archive, lease_id, channel)
+                return _load_oci(ingest, archive, lease_id, channel)
             raise InvalidArgument("load: archive has neither manifest.json nor index.json")
     finally:
         archive.close()
 
 
 def _ingest(
-    service: ImageService, archive: _Archive, name: str, expected: str | None
+    ingest: Ingest, archive: _Archive, name: str, expected: str | None
 ) -> tuple[str, int, bytes]:
     """Copy one archive member into the content store; return (digest, size, first bytes)."""
     member = archive.member(name)
@@ -110,7 +110,7 @@ def _ingest(
         expected, _ = digest_stream(handle)
         handle.seek(0)
     try:
-        writer = service.content.writer(f"load-{expected}", expected, member.size)
+        writer = ingest.content.writer(f"load-{expected}", expected, member.size)
     except BlobExists:
         return expected, member.size, head
     try:
@@ -125,21 +125,20 @@ def _ingest(
     return expected, member.size, head
 
 
-def _record(service: ImageService, lease_id: str, config_digest: str, manifest: dict,
+def _record(ingest: Ingest, lease_id: str, config_digest: str, manifest: dict,
             layers: list[LayerRef], names: list[str], channel: ProgressChannel) -> str:
     manifest_bytes = json.dumps(manifest, separators=(",", ":")).encode()
-    manifest_digest = service.content.write_blob(manifest_bytes)
+    manifest_digest = ingest.content.write_blob(manifest_bytes)
     blobs = [config_digest, manifest_digest, *[layer.digest for layer in layers]]
-    service.meta.lease_add(lease_id, "content", blobs)
-    unpacked = service.unpacker.unpack(config_digest, layers, lease_id, channel)
-    record = service.image_record(config_digest, manifest_digest, None, unpacked)
+    ingest.protect(lease_id, blobs)
+    unpacked = ingest.unpack(config_digest, layers, lease_id, channel)
     stored = [(naming.tag_name(naming.parse(n)), "tag") for n in names]
-    service.meta.put_image(record, blobs, stored)
+    record = ingest.record(config_digest, manifest_digest, None, unpacked, blobs, stored)
     return record.id
 
 
 def _load_docker(
-    service: ImageService, archive: _Archive, lease_id: str, channel: ProgressChannel
+    ingest: Ingest, archive: _Archive, lease_id: str, channel: ProgressChannel
 ) -> LoadResult:
     entries = archive.json("manifest.json")
     if not isinstance(entries, list):
@@ -147,10 +146,10 @@ def _load_docker(
     result = LoadResult()
     for entry in entries:
         config_bytes = archive.read(entry["Config"])
-        config_digest = service.content.write_blob(config_bytes)
+        config_digest = ingest.content.write_blob(config_bytes)
         layers: list[LayerRef] = []
         for layer_path in entry.get("Layers") or []:
-            digest, size, head = _ingest(service, archive, layer_path, None)
+            digest, size, head = _ingest(ingest, archive, layer_path, None)
             layers.append(LayerRef(digest, mediatypes.layer_type_for(head), size))
         manifest = {
             "schemaVersion": 2,
@@ -161,7 +160,7 @@ def _load_docker(
                        for la in layers],
         }
         names = list(entry.get("RepoTags") or [])
-        image_id = _record(service, lease_id, config_digest, manifest, layers, names, channel)
+        image_id = _record(ingest, lease_id, config_digest, manifest, layers, names, channel)
         result.image_ids.append(image_id)
         result.loaded += [naming.familiar(naming.tag_name(naming.parse(n))) for n in names]
         if not names:
@@ -170,7 +169,7 @@ def _load_docker(
 
 
 def _load_oci(
-    service: ImageService, archive: _Archive, lease_id: str, channel: ProgressChannel
+    ingest: Ingest, archive: _Archive, lease_id: str, channel: ProgressChannel
 ) -> LoadResult:
     index = archive.json("index.json")
     result = LoadResult()
@@ -180,45 +179,44 @@ def _load_oci(
         ref_name = annotations.get("org.opencontainers.image.ref.name") or ""
         if not name and ref_name and ("/" in ref_name or ":" in ref_name):
             name = ref_name
-        image_id = _load_oci_manifest(service, archive, desc, lease_id, channel, name)
+        image_id = _load_oci_manifest(ingest, archive, desc, lease_id, channel, name)
         result.image_ids.append(image_id)
         result.loaded.append(naming.familiar(naming.tag_name(naming.parse(name))) if name
                              else image_id)
     return result
 
 
-def _blob(service: ImageService, archive: _Archive, digest: str) -> bytes:
+def _blob(ingest: Ingest, archive: _Archive, digest: str) -> bytes:
     data = archive.read(f"blobs/{digest.replace(':', '/', 1)}")
-    service.content.write_blob(data, digest)
+    ingest.content.write_blob(data, digest)
     return data
 
 
-def _load_oci_manifest(service: ImageService, archive: _Archive, desc: dict, lease_id: str,
+def _load_oci_manifest(ingest: Ingest, archive: _Archive, desc: dict, lease_id: str,
                        channel: ProgressChannel, name: str) -> str:
     from pyengine.registry.descriptor import Descriptor, host, select_platform
 
-    data = _blob(service, archive, desc["digest"])
+    data = _blob(ingest, archive, desc["digest"])
     doc = json.loads(data)
     media_type = desc.get("mediaType") or mediatypes.manifest_type(doc)
     if media_type in mediatypes.INDEXES:
         children = [Descriptor.from_dict(d, "index.json") for d in doc.get("manifests", [])]
         chosen = select_platform(children, host(), f"index {desc['digest']}")
-        return _load_oci_manifest(service, archive, chosen.to_dict(), lease_id, channel, name)
+        return _load_oci_manifest(ingest, archive, chosen.to_dict(), lease_id, channel, name)
     if media_type not in mediatypes.MANIFESTS:
         raise InvalidArgument(f"load: unsupported manifest media type {media_type!r}")
     config_digest = doc["config"]["digest"]
-    _blob(service, archive, config_digest)
+    _blob(ingest, archive, config_digest)
     layers: list[LayerRef] = []
     for layer in doc.get("layers") or []:
         path = f"blobs/{layer['digest'].replace(':', '/', 1)}"
-        digest, size, _ = _ingest(service, archive, path, layer["digest"])
+        digest, size, _ = _ingest(ingest, archive, path, layer["digest"])
         if size != int(layer["size"]):
             raise DataLoss(f"load: layer {digest}: size {size}, manifest says {layer['size']}")
         layers.append(LayerRef(digest, layer["mediaType"], size))
-    service.meta.lease_add(lease_id, "content", [desc["digest"], config_digest])
-    unpacked = service.unpacker.unpack(config_digest, layers, lease_id, channel)
-    record = service.image_record(config_digest, desc["digest"], None, unpacked)
+    ingest.protect(lease_id, [desc["digest"], config_digest])
+    unpacked = ingest.unpack(config_digest, layers, lease_id, channel)
     names = [(naming.tag_name(naming.parse(name)), "tag")] if name else []
     blobs = [desc["digest"], config_digest, *[la.digest for la in layers]]
-    service.meta.put_image(record, blobs, names)
+    record = ingest.record(config_digest, desc["digest"], None, unpacked, blobs, names)
     return record.id

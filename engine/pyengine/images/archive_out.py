@@ -15,7 +15,8 @@ import json
 import shutil
 import tarfile
 import tempfile
-from typing import TYPE_CHECKING, BinaryIO
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from pyengine.errors import InvalidArgument
 from pyengine.images import mediatypes, naming
@@ -23,13 +24,27 @@ from pyengine.images.compression import CHUNK, decompressed
 from pyengine.store import ImageRecord
 
 if TYPE_CHECKING:
-    from pyengine.images.service import ImageService
+    from pyengine.content import ContentStore
 
 # image id -> (its record, the names the caller gave for it)
 Chosen = dict[str, tuple[ImageRecord, list[str]]]
 
 FORMATS = ("docker", "oci")
 LAYOUT = b'{"imageLayoutVersion":"1.0.0"}'
+
+
+class ImageSource(Protocol):
+    """What `save` reads: local images by reference, their blobs, a scratch directory."""
+
+    @property
+    def content(self) -> ContentStore: ...
+
+    @property
+    def tmp_dir(self) -> Path: ...
+
+    def resolve_local(self, text: str) -> ImageRecord: ...
+
+    def stored_tag(self, text: str) -> str | None: ...
 
 
 class _Writer:
@@ -82,7 +97,7 @@ def _canonical(doc: object) -> bytes:
 
 
 def save(
-    service: ImageService,
+    source: ImageSource,
     references: list[str],
     fmt: str,
     out: io.BufferedIOBase,
@@ -94,34 +109,34 @@ def save(
         raise InvalidArgument("save: at least one image is required")
     chosen: Chosen = {}
     for text in references:
-        image = service.resolve_local(text)
+        image = source.resolve_local(text)
         names = chosen.setdefault(image.id, (image, []))[1]
-        name = service.name_for(text)
-        if name and service.meta.name(name) and "@" not in name and name not in names:
+        name = source.stored_tag(text)
+        if name and name not in names:
             names.append(name)
     writer = _Writer(out)
     try:
         writer.add_dir("blobs/")
         writer.add_dir("blobs/sha256/")
         if fmt == "oci":
-            _save_oci(service, chosen, writer)
+            _save_oci(source, chosen, writer)
         else:
-            _save_docker(service, chosen, writer)
+            _save_docker(source, chosen, writer)
         writer.add_bytes("oci-layout", LAYOUT)
     finally:
         writer.close()
 
 
-def _save_oci(service: ImageService, chosen: Chosen, writer: _Writer) -> None:
+def _save_oci(source: ImageSource, chosen: Chosen, writer: _Writer) -> None:
     entries: list[dict[str, object]] = []
     for image, names in chosen.values():
-        manifest_bytes = service.content.read_bytes(image.manifest_digest)
+        manifest_bytes = source.content.read_bytes(image.manifest_digest)
         manifest = json.loads(manifest_bytes)
         digests = [image.manifest_digest, manifest["config"]["digest"]]
         digests += [layer["digest"] for layer in manifest.get("layers", [])]
         for digest in digests:
-            info = service.content.info(digest)
-            with service.content.open(digest) as handle:
+            info = source.content.info(digest)
+            with source.content.open(digest) as handle:
                 writer.add_file(blob_path(digest), handle, int(info.size))
         descriptor = {
             "mediaType": image.manifest_media_type,
@@ -140,19 +155,19 @@ def _save_oci(service: ImageService, chosen: Chosen, writer: _Writer) -> None:
     writer.add_bytes("index.json", _canonical(index))
 
 
-def _save_docker(service: ImageService, chosen: Chosen, writer: _Writer) -> None:
+def _save_docker(source: ImageSource, chosen: Chosen, writer: _Writer) -> None:
     manifest_json: list[dict[str, object]] = []
     repositories: dict[str, dict[str, str]] = {}
     index_entries: list[dict[str, object]] = []
     for image, names in chosen.values():
-        config_bytes = service.content.read_bytes(image.id)
+        config_bytes = source.content.read_bytes(image.id)
         writer.add_bytes(blob_path(image.id), config_bytes)
-        manifest = json.loads(service.content.read_bytes(image.manifest_digest))
+        manifest = json.loads(source.content.read_bytes(image.manifest_digest))
         diff_ids = json.loads(config_bytes)["rootfs"]["diff_ids"]
         layer_paths: list[str] = []
         oci_layers: list[dict[str, object]] = []
         for layer, diff_id in zip(manifest["layers"], diff_ids, strict=True):
-            size = _add_uncompressed_layer(service, writer, layer, diff_id)
+            size = _add_uncompressed_layer(source, writer, layer, diff_id)
             layer_paths.append(blob_path(diff_id))
             oci_layers.append({"mediaType": mediatypes.OCI_LAYER, "digest": diff_id, "size": size})
         oci_manifest = _canonical({
@@ -190,17 +205,17 @@ def _save_docker(service: ImageService, chosen: Chosen, writer: _Writer) -> None
 
 
 def _add_uncompressed_layer(
-    service: ImageService, writer: _Writer, layer: dict, diff_id: str
+    source: ImageSource, writer: _Writer, layer: dict, diff_id: str
 ) -> int:
     name = blob_path(diff_id)
-    with service.content.open(layer["digest"]) as raw:
+    with source.content.open(layer["digest"]) as raw:
         head = raw.read(8)
         raw.seek(0)
         if not (head.startswith(mediatypes.GZIP_MAGIC) or head.startswith(mediatypes.ZSTD_MAGIC)):
-            size = int(service.content.info(layer["digest"]).size)
+            size = int(source.content.info(layer["digest"]).size)
             writer.add_file(name, raw, size)
             return size
-        with tempfile.TemporaryFile(dir=service.tmp_dir) as spool:
+        with tempfile.TemporaryFile(dir=source.tmp_dir) as spool:
             shutil.copyfileobj(decompressed(raw, head), spool, CHUNK)
             size = spool.tell()
             spool.seek(0)

@@ -19,7 +19,7 @@ from pyengine.images.unpack import LayerRef
 from pyengine.progress import ProgressChannel
 
 if TYPE_CHECKING:
-    from pyengine.images.service import ImageService
+    from pyengine.images.ingest import Ingest
 
 CHANGE_KEYS = ("CMD", "ENTRYPOINT", "ENV", "WORKDIR", "USER", "LABEL", "EXPOSE", "VOLUME",
                "STOPSIGNAL")
@@ -109,7 +109,7 @@ def apply_changes(config: dict, changes: tuple[str, ...] | list[str]) -> dict:
 
 
 def import_image(
-    service: ImageService, path: Path, opts: ImportOptions, channel: ProgressChannel
+    ingest: Ingest, path: Path, opts: ImportOptions, channel: ProgressChannel
 ) -> tuple[str, str]:
     """Import the tarball spooled at `path`; return (image id, fully qualified name or "")."""
     from pyengine.registry.descriptor import host
@@ -119,7 +119,7 @@ def import_image(
     with open(path, "rb") as handle:
         head = handle.read(8)
     if head.startswith(mediatypes.BZIP2_MAGIC) or head.startswith(mediatypes.XZ_MAGIC):
-        plain = Path(tempfile.mkstemp(dir=service.tmp_dir, suffix=".tar")[1])
+        plain = Path(tempfile.mkstemp(dir=ingest.tmp_dir, suffix=".tar")[1])
         with open(path, "rb") as src, open(plain, "wb") as dst:
             shutil.copyfileobj(decompressed(src, head), dst, CHUNK)
         path.unlink()
@@ -129,11 +129,11 @@ def import_image(
         diff_id, _ = digest_stream(decompressed(handle, head))
     with open(path, "rb") as handle:
         blob_digest, size = digest_stream(handle)
-    with service.transfer("import") as lease_id:
-        service.meta.lease_add(lease_id, "content", [blob_digest])
+    with ingest.transfer("import") as lease_id:
+        ingest.protect(lease_id, [blob_digest])
         with open(path, "rb") as handle:
             try:
-                writer = service.content.writer(f"import-{blob_digest}", blob_digest, size)
+                writer = ingest.content.writer(f"import-{blob_digest}", blob_digest, size)
             except BlobExists:
                 pass
             else:
@@ -160,7 +160,7 @@ def import_image(
         if opts.variant or platform.variant:
             config["variant"] = opts.variant or platform.variant
         config_bytes = json.dumps(config, separators=(",", ":")).encode()
-        config_digest = service.content.write_blob(config_bytes)
+        config_digest = ingest.content.write_blob(config_bytes)
         layer = LayerRef(blob_digest, media_type, size)
         manifest = {
             "schemaVersion": 2,
@@ -169,12 +169,12 @@ def import_image(
                        "size": len(config_bytes)},
             "layers": [{"mediaType": media_type, "digest": blob_digest, "size": size}],
         }
-        manifest_digest = service.content.write_blob(
+        manifest_digest = ingest.content.write_blob(
             json.dumps(manifest, separators=(",", ":")).encode()
         )
         blobs = [blob_digest, config_digest, manifest_digest]
-        service.meta.lease_add(lease_id, "content", blobs)
-        unpacked = service.unpacker.unpack(config_digest, [layer], lease_id, channel)
-        record = service.image_record(config_digest, manifest_digest, None, unpacked)
-        service.meta.put_image(record, blobs, [(name, "tag")] if name else [])
+        ingest.protect(lease_id, blobs)
+        unpacked = ingest.unpack(config_digest, [layer], lease_id, channel)
+        record = ingest.record(config_digest, manifest_digest, None, unpacked, blobs,
+                               [(name, "tag")] if name else [])
     return record.id, name

@@ -11,23 +11,28 @@ import json
 import logging
 import shutil
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from pyengine import archive
 from pyengine.config import DaemonConfig
 from pyengine.errors import DataLoss, FailedPrecondition, InvalidArgument, NotFound
-from pyengine.images import gc, mediatypes, naming
-from pyengine.images.locks import SharedExclusiveLock
-from pyengine.images.unpack import LayerRef, Unpacked, Unpacker
+from pyengine.gc import Collector, GcResult, ImageUse, Roots
+from pyengine.images import naming
+from pyengine.images.ingest import Ingest
+from pyengine.images.roots import image_roots
+from pyengine.images.unpack import LayerRef, Unpacker
 from pyengine.progress import Cancelled, ProgressChannel
-from pyengine.store import ImageRecord, MetadataStore
-from pyengine.store.db import now_rfc3339
+from pyengine.store import ImageRecord, ImageRepository, LeaseRepository
 
 if TYPE_CHECKING:  # the registry client and inspect are imported when a call needs them
+    from io import BufferedIOBase
+    from pathlib import Path
+
     from pyengine.content import ContentStore
+    from pyengine.images.archive_in import LoadResult
+    from pyengine.images.importer import ImportOptions
     from pyengine.images.inspect import HistoryRow
     from pyengine.reference import Reference
     from pyengine.registry import PullResult, RegistryClient
@@ -99,77 +104,62 @@ class DiskUsage:
 class ImageService:
     """Local images and registry transfers."""
 
+    name = "images"
+
     def __init__(
         self,
         config: DaemonConfig,
-        meta: MetadataStore,
+        repo: ImageRepository,
+        leases: LeaseRepository,
         content: ContentStore,
         snapshotter: Snapshotter,
+        collector: Collector,
+        publish: Publish | None = None,
     ) -> None:
         self.config = config
-        self.meta = meta
+        self.publish: Publish = publish or _no_events
+        self.repo = repo
         self.content = content
-        self.snapshotter = snapshotter
-        self.gc_lock = SharedExclusiveLock()
+        self.collector = collector
         self.tmp_dir = config.data_root / "tmp"
-        self.tmp_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.unpacker = Unpacker(
             content,
             snapshotter,
-            meta,
+            repo,
+            leases,
             whiteouts="overlay" if config.storage_driver == "overlay" else "remove",
             limits=archive.Limits(
                 max_bytes=config.max_layer_size, max_files=config.max_layer_files
             ),
         )
+        self.ingest = Ingest(content, repo, leases, self.unpacker, collector.lock, self.tmp_dir)
 
-    # -- leases and recovery ----------------------------------------------------------------
+    # -- the domain's life cycle ------------------------------------------------------------
 
-    @contextmanager
-    def transfer(self, purpose: str) -> Iterator[str]:
-        """Shared GC lock plus a lease for the duration of a pull/load/import."""
-        with self.gc_lock.shared():
-            lease_id = self.meta.create_lease(purpose)
-            try:
-                yield lease_id
-            finally:
-                self.meta.delete_lease(lease_id)
+    def open(self) -> None:
+        self.tmp_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.collector.register(self.name, self.roots)
 
-    def recover(self) -> gc.GcResult | None:
-        """At start-up: drop leases and ingests left by a crash, then collect garbage."""
-        for leftover in self.tmp_dir.iterdir():  # spooled uploads of interrupted loads
+    def recover(self) -> None:
+        """At start-up: drop the uploads an interrupted load or import spooled."""
+        for leftover in self.tmp_dir.iterdir():
             if leftover.is_dir() and not leftover.is_symlink():
                 shutil.rmtree(leftover, ignore_errors=True)
             else:
                 leftover.unlink(missing_ok=True)
-        stale = self.meta.leases()
-        ingests = self.content.ingests()
-        cleanup = getattr(self.snapshotter, "cleanup", None)
-        if cleanup is not None:
-            cleanup()
-        for status in ingests:
-            self.content.abort(status.ref)
-        for lease in stale:
-            log.warning(
-                "recovering from an interrupted operation",
-                extra={"fields": {"lease": lease.id, "purpose": lease.purpose}},
-            )
-            self.meta.delete_lease(lease.id)
-        with self.gc_lock.exclusive():
-            result = gc.collect(self.meta, self.content, self.snapshotter)
-        if stale or ingests:
-            log.info(
-                "recovery done",
-                extra={"fields": {
-                    "leases": len(stale), "ingests": len(ingests),
-                    "blobs_removed": len(result.blobs), "snapshots_removed": len(result.snapshots),
-                }},
-            )
-        return result
 
-    def collect_garbage(self) -> gc.GcResult:
-        with self.gc_lock.exclusive():
-            return gc.collect(self.meta, self.content, self.snapshotter)
+    def close(self) -> None:
+        self.collector.unregister(self.name)
+
+    def roots(self) -> Roots:
+        return image_roots(self.repo)
+
+    def transfer(self, purpose: str) -> AbstractContextManager[str]:
+        """Shared GC lock plus a lease for the duration of a transfer."""
+        return self.ingest.transfer(purpose)
+
+    def collect_garbage(self) -> GcResult:
+        return self.collector.collect()
 
     # -- registry ---------------------------------------------------------------------------
 
@@ -231,7 +221,7 @@ class ImageService:
             blobs += [layer.digest for layer in layers]
             if resolved.index is not None:
                 blobs.append(resolved.index.digest)
-            self.meta.lease_add(lease_id, "content", blobs)
+            self.ingest.protect(lease_id, blobs)
             download = _Download(self, client, ref.with_digest(top_digest), wanted, channel)
             try:
                 download.wait_for(str(manifest.config.digest))
@@ -250,38 +240,19 @@ class ImageService:
             names = [(naming.digest_name(repo, top_digest), "digest")]
             if not ref.digest:
                 names.insert(0, (naming.tag_name(ref), "tag"))
-            existing = self.meta.name(names[0][0])
-            record = self.image_record(
-                result.config_digest, result.manifest_digest, result.index_digest, unpacked
+            existing = self.repo.name(names[0][0])
+            record = self.ingest.record(
+                result.config_digest, result.manifest_digest, result.index_digest, unpacked,
+                blobs, names,
             )
-            self.meta.put_image(record, blobs, names)
         channel.report("", f"Digest: {top_digest}")
         familiar = naming.familiar(names[0][0])
         if existing is not None and existing.image_id == record.id:
             channel.report("", f"Status: Image is up to date for {familiar}")
         else:
             channel.report("", f"Status: Downloaded newer image for {familiar}")
+        self.publish("image", "pull", naming.familiar(names[0][0]))
         return names[0][0]
-
-    def image_record(
-        self, config_digest: str, manifest_digest: str, index_digest: str | None, unpacked: Unpacked
-    ) -> ImageRecord:
-        """The metadata row of an image whose config and manifest are in the content store."""
-        config = json.loads(self.content.read_bytes(config_digest))
-        manifest = json.loads(self.content.read_bytes(manifest_digest))
-        return ImageRecord(
-            id=config_digest,
-            manifest_digest=manifest_digest,
-            manifest_media_type=mediatypes.manifest_type(manifest),
-            index_digest=index_digest,
-            created=str(config.get("created") or ""),
-            os=str(config.get("os") or ""),
-            architecture=str(config.get("architecture") or ""),
-            variant=str(config.get("variant") or ""),
-            chain_id=unpacked.chain_id,
-            size=unpacked.size,
-            added_at=now_rfc3339(),
-        )
 
     # -- push -------------------------------------------------------------------------------
 
@@ -293,30 +264,31 @@ class ImageService:
         if ref.digest:
             raise InvalidArgument(f"cannot push a digest reference: {reference}")
         name = naming.tag_name(ref)
-        record = self.meta.name(name)
+        record = self.repo.name(name)
         if record is None:
             raise NotFound(f"An image does not exist locally with the tag: {naming.familiar(name)}")
-        image = self.meta.image(record.image_id)
+        image = self.repo.image(record.image_id)
         channel.report("", f"The push refers to repository [{naming.repository(ref)}]")
         def progress(event: ProgressEvent) -> None:
             channel.report(event.id, event.action, event.current, event.total)
 
         # other repositories of the same registry known to hold this image: offer mounts
         mount_from: list[str] = []
-        for other in self.meta.names(image.id):
+        for other in self.repo.names(image.id):
             other_repo = naming.split_name(other.name)[0]
             domain, _, path = other_repo.partition("/")
             if domain == ref.domain and path != ref.path and path not in mount_from:
                 mount_from.append(path)
-        with self.gc_lock.shared(), self.registry_client(auth) as client:
+        with self.collector.lock.shared(), self.registry_client(auth) as client:
             client.push(
                 ref, self.content, image.manifest_digest, progress=progress,
                 mount_from=mount_from,
             )
         size = self.content.info(image.manifest_digest).size
         channel.report("", f"{ref.tag or 'latest'}: digest: {image.manifest_digest} size: {size}")
-        self.meta.add_names(image.id, [(naming.digest_name(naming.repository(ref),
+        self.repo.add_names(image.id, [(naming.digest_name(naming.repository(ref),
                                                             image.manifest_digest), "digest")])
+        self.publish("image", "push", naming.familiar(name))
         return image.manifest_digest
 
     # -- local names ------------------------------------------------------------------------
@@ -325,9 +297,9 @@ class ImageService:
         """Find a local image by name, full ID or unique ID prefix."""
         hex_part = naming.looks_like_id(text)
         if hex_part is not None:
-            matches = self.meta.image_ids_with_prefix(hex_part)
+            matches = self.repo.image_ids_with_prefix(hex_part)
             if len(matches) == 1:
-                return self.meta.image(matches[0])
+                return self.repo.image(matches[0])
             if len(matches) > 1 and len(hex_part) < 64:
                 raise InvalidArgument(f"image ID prefix {text!r} is ambiguous")
         try:
@@ -340,10 +312,10 @@ class ImageService:
             name = naming.digest_name(naming.repository(ref), ref.digest)
         else:
             name = naming.tag_name(ref)
-        record = self.meta.name(name)
+        record = self.repo.name(name)
         if record is None:
             raise NotFound(f"No such image: {naming.familiar(name)}")
-        return self.meta.image(record.image_id)
+        return self.repo.image(record.image_id)
 
     def tag(self, source: str, target: str) -> str:
         image = self.resolve_local(source)
@@ -351,36 +323,110 @@ class ImageService:
         if ref.digest:
             raise InvalidArgument(f"refusing to create a tag with a digest reference: {target}")
         name = naming.tag_name(ref)
-        self.meta.add_names(image.id, [(name, "tag")])
+        self.repo.add_names(image.id, [(name, "tag")])
+        self.publish("image", "tag", image.id, name=naming.familiar(name))
         return name
 
     def remove(self, text: str, *, force: bool = False) -> list[RemoveItem]:
-        """docker rmi: untag a name; delete the image once no tag references it."""
+        image_id = self.resolve_local(text).id
+        items = self._remove(text, force=force)
+        self._published(image_id, items)
+        return items
+
+    def _published(self, image_id: str, items: list[RemoveItem]) -> None:
+        for item in items:
+            if item.untagged:
+                self.publish("image", "untag", image_id, name=item.untagged)
+            if item.deleted:
+                self.publish("image", "delete", item.deleted)
+
+    def _remove(self, text: str, *, force: bool = False) -> list[RemoveItem]:
+        """docker rmi: untag a name; delete the image once no tag references it and nothing
+        (a container) uses it. An image in use is refused unless forced, and then only
+        untagged; one a running container uses cannot be deleted by ID even when forced."""
         image = self.resolve_local(text)
-        names = self.meta.names(image.id)
+        names = self.repo.names(image.id)
         name = self.name_for(text)
         by_id = name is None or not any(n.name == name for n in names)
+        users = self.collector.image_users(image.id)
+        short = naming.short_id(image.id)
         items: list[RemoveItem] = []
         if by_id:
             repos = {naming.split_name(n.name)[0] for n in names if n.kind == "tag"}
             if len(repos) > 1 and not force:
                 raise FailedPrecondition(
-                    f"conflict: unable to delete {naming.short_id(image.id)} (must be forced) - "
+                    f"conflict: unable to delete {short} (must be forced) - "
                     "image is referenced in multiple repositories"
+                )
+            running = [u for u in users if u.running]
+            if running:
+                raise FailedPrecondition(
+                    f"conflict: unable to delete {short} (cannot be forced) - image is being "
+                    f"used by running container {_short_holder(running[0])}"
+                )
+            if users and not force:
+                raise FailedPrecondition(
+                    f"conflict: unable to delete {short} (must be forced) - image is being "
+                    f"used by stopped container {_short_holder(users[0])}"
                 )
         else:
             assert name is not None
-            self.meta.remove_name(name)
-            items.append(RemoveItem(untagged=naming.familiar(name)))
             remaining = [n for n in names if n.name != name]
-            if any(n.kind == "tag" for n in remaining):
+            last_tag = not any(n.kind == "tag" for n in remaining)
+            if last_tag and users and not force:
+                raise FailedPrecondition(
+                    f'conflict: unable to remove repository reference "{text}" (must force) - '
+                    f"container {_short_holder(users[0])} is using its referenced image {short}"
+                )
+            self.repo.remove_name(name)
+            items.append(RemoveItem(untagged=naming.familiar(name)))
+            if not last_tag:
                 return items
-        for removed in self.meta.delete_image(image.id):
+        if users:  # forced: the image loses its names but stays for its users
+            for removed in self.repo.remove_names(image.id):
+                if not any(i.untagged == naming.familiar(removed) for i in items):
+                    items.append(RemoveItem(untagged=naming.familiar(removed)))
+            return items
+        for removed in self.repo.delete_image(image.id):
             if not any(i.untagged == naming.familiar(removed) for i in items):
                 items.append(RemoveItem(untagged=naming.familiar(removed)))
         items.append(RemoveItem(deleted=image.id))
         self.collect_garbage()
         return items
+
+    # -- archives ---------------------------------------------------------------------------
+
+    def load(self, path: Path, channel: ProgressChannel) -> LoadResult:
+        from pyengine.images import archive_in
+
+        result = archive_in.load(self.ingest, path, channel)
+        for image_id in result.image_ids:
+            self.publish("image", "load", image_id)
+        return result
+
+    def import_tarball(
+        self, path: Path, opts: ImportOptions, channel: ProgressChannel
+    ) -> tuple[str, str]:
+        from pyengine.images import importer
+
+        image_id, name = importer.import_image(self.ingest, path, opts, channel)
+        self.publish("image", "import", image_id)
+        return image_id, name
+
+    def save(self, references: list[str], fmt: str, out: BufferedIOBase) -> None:
+        from pyengine.images import archive_out
+
+        archive_out.save(self, references, fmt, out)
+
+    def image_count(self) -> int:
+        return self.repo.count()
+
+    def stored_tag(self, text: str) -> str | None:
+        """The tag (repo:tag) `text` names, if it is one and exists locally."""
+        name = self.name_for(text)
+        if name is None or "@" in name or self.repo.name(name) is None:
+            return None
+        return name
 
     def name_for(self, text: str) -> str | None:
         """The stored name (repo:tag or repo@digest) a user's reference maps to, if it parses."""
@@ -396,8 +442,8 @@ class ImageService:
 
     def rows(self, *, dangling: bool | None = None, repo_filter: str = "") -> list[ImageRow]:
         rows: list[ImageRow] = []
-        for image in self.meta.images():
-            names = self.meta.names(image.id)
+        for image in self.repo.images():
+            names = self.repo.names(image.id)
             tags = [n.name for n in names if n.kind == "tag"]
             digests = [n.name for n in names if n.kind == "digest"]
             if dangling is True and tags:
@@ -433,7 +479,7 @@ class ImageService:
         sizes: dict[str, int] = {}
         chain_id: str | None = image.chain_id
         while chain_id:
-            record = self.meta.layer(chain_id)
+            record = self.repo.layer(chain_id)
             if record is None:
                 break
             sizes[record.diff_id] = record.size
@@ -445,33 +491,37 @@ class ImageService:
 
         image = self.resolve_local(text)
         return inspect_document(
-            image, self.config_of(image), self.meta.names(image.id), self.config.storage_driver
+            image, self.config_of(image), self.repo.names(image.id), self.config.storage_driver
         )
 
     def history(self, text: str) -> list[HistoryRow]:
         from pyengine.images.inspect import history_entries
 
         image = self.resolve_local(text)
-        tags = [naming.familiar(n.name) for n in self.meta.names(image.id) if n.kind == "tag"]
+        tags = [naming.familiar(n.name) for n in self.repo.names(image.id) if n.kind == "tag"]
         return history_entries(image, self.config_of(image), self.layer_sizes(image), tags)
 
     # -- prune and disk usage ---------------------------------------------------------------
 
     def prune(self, *, all_images: bool = False) -> tuple[list[RemoveItem], int]:
         items: list[RemoveItem] = []
-        with self.gc_lock.exclusive():
-            for image in self.meta.images():
-                tags = [n for n in self.meta.names(image.id) if n.kind == "tag"]
-                if tags and not all_images:
+        with self.collector.lock.exclusive():
+            in_use = {use.image_id for use in self.collector.roots().images}
+            for image in self.repo.images():
+                tags = [n for n in self.repo.names(image.id) if n.kind == "tag"]
+                if (tags and not all_images) or image.id in in_use:
                     continue
-                for removed in self.meta.delete_image(image.id):
+                for removed in self.repo.delete_image(image.id):
                     items.append(RemoveItem(untagged=naming.familiar(removed)))
                 items.append(RemoveItem(deleted=image.id))
-            result = gc.collect(self.meta, self.content, self.snapshotter)
+            result = self.collector.collect_locked()
+        for item in items:
+            if item.deleted:
+                self.publish("image", "delete", item.deleted)
         return items, result.bytes_freed
 
     def disk_usage(self) -> DiskUsage:
-        images = self.meta.images()
+        images = self.repo.images()
         users: dict[str, int] = {}
         chains: dict[str, list[str]] = {}
         for image in images:
@@ -479,7 +529,7 @@ class ImageService:
             chain_id: str | None = image.chain_id
             while chain_id:
                 chain.append(chain_id)
-                record = self.meta.layer(chain_id)
+                record = self.repo.layer(chain_id)
                 chain_id = record.parent if record else None
             chains[image.id] = chain
             for c in chain:
@@ -488,12 +538,12 @@ class ImageService:
         for image in images:
             shared = 0
             for c in chains[image.id]:
-                record = self.meta.layer(c)
+                record = self.repo.layer(c)
                 if record and users[c] > 1:
                     shared += record.size
             per_image.append(ImageUsage(
                 id=image.id,
-                repo_tags=[naming.familiar(n.name) for n in self.meta.names(image.id)
+                repo_tags=[naming.familiar(n.name) for n in self.repo.names(image.id)
                            if n.kind == "tag"],
                 created=image.created,
                 size=image.size,
@@ -501,10 +551,10 @@ class ImageService:
             ))
         layers_size = 0
         for used in users:
-            record = self.meta.layer(used)
+            record = self.repo.layer(used)
             layers_size += record.size if record else 0
         content_size = sum(int(info.size) for info in self.content.walk())
-        blobs, snaps = gc.unreferenced(self.meta, self.content, self.snapshotter)
+        blobs, snaps = self.collector.unreferenced()
         return DiskUsage(
             images=per_image,
             layers_size=layers_size,
@@ -550,6 +600,20 @@ class ImageService:
                     break
                 last = page.next_last
         return found[:limit]
+
+
+class Publish(Protocol):
+    """Where the service reports what happened (the engine's event bus)."""
+
+    def __call__(self, type_: str, action: str, id_: str, **attributes: str) -> None: ...
+
+
+def _no_events(type_: str, action: str, id_: str, **attributes: str) -> None:
+    pass
+
+
+def _short_holder(use: ImageUse) -> str:
+    return use.holder.removeprefix("sha256:")[:12]
 
 
 def _matches_filter(pattern: str, repository: str, tag: str) -> bool:

@@ -13,7 +13,7 @@ from pyengine.errors import AlreadyExists, DataLoss, NotFound
 from pyengine.images.layers import chain_ids
 from pyengine.images.naming import short_id
 from pyengine.progress import ProgressChannel
-from pyengine.store import LayerRecord, MetadataStore
+from pyengine.store import ImageRepository, LayerRecord, LeaseRepository
 
 if TYPE_CHECKING:
     from pyengine.content import ContentStore
@@ -65,14 +65,16 @@ class Unpacker:
         self,
         content: ContentStore,
         snapshotter: Snapshotter,
-        meta: MetadataStore,
+        repo: ImageRepository,
+        leases: LeaseRepository,
         *,
         whiteouts: archive.WhiteoutMode,
         limits: archive.Limits,
     ) -> None:
         self.content = content
         self.snapshotter = snapshotter
-        self.meta = meta
+        self.repo = repo
+        self.leases = leases
         self.whiteouts = whiteouts
         self.limits = limits
 
@@ -111,10 +113,10 @@ class Unpacker:
             channel.check()
             layer_id = short_id(layer.digest)
             if self.is_committed(chain_id):
-                record = self.meta.layer(chain_id)
+                record = self.repo.layer(chain_id)
                 if record is None:
                     size = self._usage(chain_id)
-                    self.meta.put_layer(LayerRecord(chain_id, diff_id, parent, size))
+                    self.repo.put_layer(LayerRecord(chain_id, diff_id, parent, size))
                 else:
                     size = record.size
                 channel.report(layer_id, "Already exists")
@@ -145,7 +147,7 @@ class Unpacker:
         channel: ProgressChannel,
     ) -> int:
         key = f"extract-{lease_id[:12]}-{uuid.uuid4().hex[:8]}"
-        self.meta.lease_add(lease_id, "snapshot", [key, chain_id])
+        self.leases.add(lease_id, "snapshot", [key, chain_id])
         self.snapshotter.prepare(key, parent)
         committed = False
         try:
@@ -175,7 +177,7 @@ class Unpacker:
                 committed = True
             except AlreadyExists:
                 pass  # a concurrent pull committed the same layer first
-            self.meta.put_layer(LayerRecord(chain_id, diff_id, parent, int(result.size)))
+            self.repo.put_layer(LayerRecord(chain_id, diff_id, parent, int(result.size)))
             return int(result.size)
         finally:
             if not committed:

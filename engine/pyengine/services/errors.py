@@ -6,10 +6,11 @@ import errno
 import functools
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
 
 import grpc
+import grpc.aio
 
 from pyengine import errors
 from pyengine.progress import Cancelled
@@ -29,6 +30,8 @@ CODES: list[tuple[type[BaseException], grpc.StatusCode]] = [
     (errors.ResourceExhausted, grpc.StatusCode.RESOURCE_EXHAUSTED),
 ]
 
+Context = grpc.aio.ServicerContext
+
 
 def status_for(err: BaseException) -> tuple[grpc.StatusCode, str]:
     """Status code and message for an exception raised by the engine."""
@@ -42,14 +45,14 @@ def status_for(err: BaseException) -> tuple[grpc.StatusCode, str]:
     return grpc.StatusCode.INTERNAL, f"internal error: {type(err).__name__}: {err}"
 
 
-def _fail(context: grpc.ServicerContext, method: str, err: BaseException, started: float) -> None:
+async def _fail(context: Context, method: str, err: BaseException, started: float) -> None:
     code, message = status_for(err)
     fields = {"method": method, "code": code.name, "duration_ms": _ms(started), "error": message}
     if code == grpc.StatusCode.INTERNAL:
         log.error("request failed", exc_info=err, extra={"fields": fields})
     else:
         log.info("request failed", extra={"fields": fields})
-    context.abort(code, message)
+    await context.abort(code, message)
 
 
 def _ms(started: float) -> int:
@@ -62,18 +65,18 @@ Response = TypeVar("Response")
 
 
 def unary(
-    method: Callable[[Servicer, Request, grpc.ServicerContext], Response],
-) -> Callable[[Servicer, Request, grpc.ServicerContext], Response]:
+    method: Callable[[Servicer, Request, Context], Awaitable[Response]],
+) -> Callable[[Servicer, Request, Context], Awaitable[Response]]:
     """Wrap a unary (or client-streaming) handler: log it and map its errors."""
 
     @functools.wraps(method)
-    def wrapper(self: Servicer, request: Request, context: grpc.ServicerContext) -> Response:
+    async def wrapper(self: Servicer, request: Request, context: Context) -> Response:
         started = time.monotonic()
         name = method.__name__
         try:
-            response = method(self, request, context)
+            response = await method(self, request, context)
         except Exception as err:
-            _fail(context, name, err, started)
+            await _fail(context, name, err, started)
             raise AssertionError("unreachable") from err  # context.abort raises
         log.debug("request", extra={"fields": {"method": name, "duration_ms": _ms(started)}})
         return response
@@ -82,20 +85,22 @@ def unary(
 
 
 def streaming(
-    method: Callable[[Servicer, Request, grpc.ServicerContext], Iterator[Response]],
-) -> Callable[[Servicer, Request, grpc.ServicerContext], Iterator[Response]]:
-    """Wrap a server-streaming handler: log it and map errors raised while streaming."""
+    method: Callable[[Servicer, Request, Context], AsyncIterator[Response]],
+) -> Callable[[Servicer, Request, Context], AsyncIterator[Response]]:
+    """Wrap a server-streaming handler (an async generator): log it and map errors raised
+    while streaming."""
 
     @functools.wraps(method)
-    def wrapper(
-        self: Servicer, request: Request, context: grpc.ServicerContext
-    ) -> Iterator[Response]:
+    async def wrapper(
+        self: Servicer, request: Request, context: Context
+    ) -> AsyncIterator[Response]:
         started = time.monotonic()
         name = method.__name__
         try:
-            yield from method(self, request, context)
+            async for item in method(self, request, context):
+                yield item
         except Exception as err:
-            _fail(context, name, err, started)
+            await _fail(context, name, err, started)
             return
         log.debug("request", extra={"fields": {"method": name, "duration_ms": _ms(started)}})
 

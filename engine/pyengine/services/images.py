@@ -1,23 +1,30 @@
-"""ImagesService servicer: translates messages to ImageService calls and back."""
+"""ImagesService servicer: translates messages to ImageService calls and back.
+
+Handlers run on the event loop; every ImageService call blocks (SQLite, disk, network), so it
+runs in the worker pool (`self.workers`)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import TypeVar
 
-import grpc
+import grpc.aio
 
 from pyengine.api import common_pb2, images_pb2, images_pb2_grpc
 from pyengine.errors import InvalidArgument
-from pyengine.images import archive_in, archive_out, importer
+from pyengine.images import archive_out, importer
 from pyengine.images.inspect import parse_time
 from pyengine.images.service import ImageService, RegistryAuth, RemoveItem
 from pyengine.progress import NullChannel, ProgressChannel
-from pyengine.services.errors import streaming, unary
+from pyengine.services.errors import Context, streaming, unary
 from pyengine.services.jobs import Jobs
 from pyengine.services.streams import ChunkPipe, spool
+from pyengine.services.workers import Workers
 
 MAX_UPLOAD = 64 << 30
+T = TypeVar("T")
 
 
 def auth_from(msg: common_pb2.RegistryAuth) -> RegistryAuth | None:
@@ -35,16 +42,17 @@ def _items(items: Iterable[RemoveItem]) -> list[images_pb2.RemoveItem]:
 
 
 class ImagesServicer(images_pb2_grpc.ImagesServiceServicer):
-    def __init__(self, service: ImageService, jobs: Jobs) -> None:
+    def __init__(self, service: ImageService, jobs: Jobs, workers: Workers) -> None:
         self.service = service
         self.jobs = jobs
+        self.workers = workers
 
-    def _progress(
-        self, context: grpc.ServicerContext, job: Callable[[ProgressChannel], None]
-    ) -> Iterator[common_pb2.Progress]:
-        channel = self.jobs.open(context)
+    async def _progress(
+        self, job: Callable[[ProgressChannel], None]
+    ) -> AsyncIterator[common_pb2.Progress]:
+        channel = self.jobs.open()
         try:
-            for report in channel.run(job):
+            async for report in channel.stream(self.workers, job):
                 yield common_pb2.Progress(
                     id=report.id, status=report.status, current=report.current,
                     total=report.total, result=report.result,
@@ -52,10 +60,21 @@ class ImagesServicer(images_pb2_grpc.ImagesServiceServicer):
         finally:
             self.jobs.close(channel)
 
+    async def _quiet_job(self, job: Callable[[NullChannel], T]) -> T:
+        """A long job without a progress stream, cancelled with the call or the daemon."""
+        channel = self.jobs.open()
+        try:
+            return await self.workers.run_long(job, _quiet(channel))
+        except asyncio.CancelledError:
+            channel.cancel()
+            raise
+        finally:
+            self.jobs.close(channel)
+
     @streaming
-    def Pull(
-        self, request: images_pb2.PullRequest, context: grpc.ServicerContext
-    ) -> Iterator[common_pb2.Progress]:
+    async def Pull(
+        self, request: images_pb2.PullRequest, context: Context
+    ) -> AsyncIterator[common_pb2.Progress]:
         if not request.reference:
             raise InvalidArgument("pull: an image reference is required")
 
@@ -68,24 +87,28 @@ class ImagesServicer(images_pb2_grpc.ImagesServiceServicer):
             )
             channel.finish(name)
 
-        yield from self._progress(context, job)
+        async for message in self._progress(job):
+            yield message
 
     @streaming
-    def Push(
-        self, request: images_pb2.PushRequest, context: grpc.ServicerContext
-    ) -> Iterator[common_pb2.Progress]:
+    async def Push(
+        self, request: images_pb2.PushRequest, context: Context
+    ) -> AsyncIterator[common_pb2.Progress]:
         def job(channel: ProgressChannel) -> None:
             digest = self.service.push(request.reference, channel, auth=auth_from(request.auth))
             channel.finish(digest)
 
-        yield from self._progress(context, job)
+        async for message in self._progress(job):
+            yield message
 
     @unary
-    def List(
-        self, request: images_pb2.ListImagesRequest, context: grpc.ServicerContext
+    async def List(
+        self, request: images_pb2.ListImagesRequest, context: Context
     ) -> images_pb2.ListImagesResponse:
         dangling = request.dangling if request.HasField("dangling") else None
-        rows = self.service.rows(dangling=dangling, repo_filter=request.reference_filter)
+        rows = await self.workers.run(
+            self.service.rows, dangling=dangling, repo_filter=request.reference_filter
+        )
         out = []
         for row in rows:
             image = row.image
@@ -105,79 +128,79 @@ class ImagesServicer(images_pb2_grpc.ImagesServiceServicer):
         return images_pb2.ListImagesResponse(images=out)
 
     @unary
-    def Inspect(
-        self, request: images_pb2.InspectImageRequest, context: grpc.ServicerContext
+    async def Inspect(
+        self, request: images_pb2.InspectImageRequest, context: Context
     ) -> images_pb2.InspectImageResponse:
-        doc = self.service.inspect(request.reference)
+        doc = await self.workers.run(self.service.inspect, request.reference)
         return images_pb2.InspectImageResponse(json=json.dumps(doc))
 
     @unary
-    def History(
-        self, request: images_pb2.ImageHistoryRequest, context: grpc.ServicerContext
+    async def History(
+        self, request: images_pb2.ImageHistoryRequest, context: Context
     ) -> images_pb2.ImageHistoryResponse:
         entries = [
             images_pb2.HistoryEntry(
                 id=row.id, created=row.created, created_by=row.created_by, size=row.size,
                 comment=row.comment, tags=row.tags, empty_layer=row.empty_layer,
             )
-            for row in self.service.history(request.reference)
+            for row in await self.workers.run(self.service.history, request.reference)
         ]
         return images_pb2.ImageHistoryResponse(entries=entries)
 
     @unary
-    def Tag(
-        self, request: images_pb2.TagImageRequest, context: grpc.ServicerContext
+    async def Tag(
+        self, request: images_pb2.TagImageRequest, context: Context
     ) -> images_pb2.TagImageResponse:
-        return images_pb2.TagImageResponse(name=self.service.tag(request.source, request.target))
+        name = await self.workers.run(self.service.tag, request.source, request.target)
+        return images_pb2.TagImageResponse(name=name)
 
     @unary
-    def Remove(
-        self, request: images_pb2.RemoveImageRequest, context: grpc.ServicerContext
+    async def Remove(
+        self, request: images_pb2.RemoveImageRequest, context: Context
     ) -> images_pb2.RemoveImageResponse:
-        items = self.service.remove(request.reference, force=request.force)
+        # long: removing collects garbage, which waits for transfers in flight
+        items = await self.workers.run_long(self.service.remove, request.reference,
+                                            force=request.force)
         return images_pb2.RemoveImageResponse(items=_items(items))
 
     @streaming
-    def Save(
-        self, request: images_pb2.SaveImagesRequest, context: grpc.ServicerContext
-    ) -> Iterator[common_pb2.DataChunk]:
+    async def Save(
+        self, request: images_pb2.SaveImagesRequest, context: Context
+    ) -> AsyncIterator[common_pb2.DataChunk]:
         refs = list(request.references)
         fmt = request.format or "docker"
         for ref in refs:  # fail before streaming starts when an image is unknown
-            self.service.resolve_local(ref)
+            await self.workers.run(self.service.resolve_local, ref)
         if fmt not in archive_out.FORMATS:
             raise InvalidArgument(f"save: unknown format {fmt!r}: use docker or oci")
         pipe = ChunkPipe()
-        context.add_callback(pipe.cancelled.set)
-        for chunk in pipe.run(lambda out: archive_out.save(self.service, refs, fmt, out)):
+        async for chunk in pipe.run(self.workers, lambda out: self.service.save(refs, fmt, out)):
             yield common_pb2.DataChunk(data=chunk)
 
     @unary
-    def Load(
-        self, request_iterator: Iterator[images_pb2.LoadImagesRequest],
-        context: grpc.ServicerContext,
+    async def Load(
+        self, request_iterator: AsyncIterator[images_pb2.LoadImagesRequest],
+        context: Context,
     ) -> images_pb2.LoadImagesResponse:
-        chunks = (m.data for m in request_iterator if m.WhichOneof("part") == "data")
-        path = spool(chunks, self.service.tmp_dir, MAX_UPLOAD)
-        channel = self.jobs.open(context)
+        chunks = (m.data async for m in request_iterator if m.WhichOneof("part") == "data")
+        path = await spool(chunks, self.service.tmp_dir, MAX_UPLOAD, self.workers)
         try:
-            result = archive_in.load(self.service, path, _quiet(channel))
+            result = await self._quiet_job(lambda quiet: self.service.load(path, quiet))
         finally:
-            self.jobs.close(channel)
             path.unlink(missing_ok=True)
         return images_pb2.LoadImagesResponse(loaded=result.loaded, image_ids=result.image_ids)
 
     @unary
-    def Import(
-        self, request_iterator: Iterator[images_pb2.ImportImageRequest],
-        context: grpc.ServicerContext,
+    async def Import(
+        self, request_iterator: AsyncIterator[images_pb2.ImportImageRequest],
+        context: Context,
     ) -> images_pb2.ImportImageResponse:
-        first = next(request_iterator, None)
+        first = await anext(request_iterator, None)
         if first is None or first.WhichOneof("part") != "header":
             raise InvalidArgument("import: the first message must carry the header")
         header = first.header
-        chunks = (m.data for m in request_iterator if m.WhichOneof("part") == "data")
-        path = spool(chunks, self.service.tmp_dir, MAX_UPLOAD)
+        chunks = (m.data async for m in request_iterator if m.WhichOneof("part") == "data")
+        path = await spool(chunks, self.service.tmp_dir, MAX_UPLOAD, self.workers)
         opts = importer.ImportOptions(
             reference=header.reference,
             changes=tuple(header.changes),
@@ -186,26 +209,27 @@ class ImagesServicer(images_pb2_grpc.ImagesServiceServicer):
             architecture=header.platform.architecture,
             variant=header.platform.variant,
         )
-        channel = self.jobs.open(context)
         try:
-            image_id, name = importer.import_image(self.service, path, opts, _quiet(channel))
+            image_id, name = await self._quiet_job(
+                lambda quiet: self.service.import_tarball(path, opts, quiet)
+            )
         finally:
-            self.jobs.close(channel)
             path.unlink(missing_ok=True)
         return images_pb2.ImportImageResponse(id=image_id, name=name)
 
     @unary
-    def Prune(
-        self, request: images_pb2.PruneImagesRequest, context: grpc.ServicerContext
+    async def Prune(
+        self, request: images_pb2.PruneImagesRequest, context: Context
     ) -> images_pb2.PruneImagesResponse:
-        items, freed = self.service.prune(all_images=request.all)
+        items, freed = await self.workers.run_long(self.service.prune, all_images=request.all)
         return images_pb2.PruneImagesResponse(items=_items(items), space_reclaimed=freed)
 
     @unary
-    def Search(
-        self, request: images_pb2.SearchImagesRequest, context: grpc.ServicerContext
+    async def Search(
+        self, request: images_pb2.SearchImagesRequest, context: Context
     ) -> images_pb2.SearchImagesResponse:
-        names = self.service.search(
+        names = await self.workers.run_long(
+            self.service.search,
             request.term,
             registry=request.registry,
             limit=request.limit or 25,
@@ -221,5 +245,9 @@ def _quiet(channel: ProgressChannel) -> NullChannel:
     return NullChannel(channel.cancel_event)
 
 
-def add_to_server(server: grpc.Server, service: ImageService, jobs: Jobs) -> None:
-    images_pb2_grpc.add_ImagesServiceServicer_to_server(ImagesServicer(service, jobs), server)
+def add_to_server(
+    server: grpc.aio.Server, service: ImageService, jobs: Jobs, workers: Workers
+) -> None:
+    images_pb2_grpc.add_ImagesServiceServicer_to_server(
+        ImagesServicer(service, jobs, workers), server
+    )

@@ -1,41 +1,84 @@
-"""Tracks in-flight jobs so a shutdown can cancel them."""
+"""Long jobs on the event loop: a job runs in the worker pool and reports progress to a
+`LoopChannel`, whose reports the gRPC edge reads as an async stream. `Jobs` tracks the open
+channels so a shutdown cancels them."""
 
 from __future__ import annotations
 
-import threading
-from typing import TYPE_CHECKING
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
+from typing import Any
 
-from pyengine.progress import ProgressChannel
+from pyengine.progress import BACKLOG, ProgressChannel, Report
+from pyengine.services.workers import Workers, pump
 
-if TYPE_CHECKING:
-    import grpc
+_WAKE = object()
+
+
+class LoopChannel(ProgressChannel):
+    """A progress channel written from a worker thread and read on the event loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__()
+        self._loop = loop
+        self._reports: asyncio.Queue[object] = asyncio.Queue()
+
+    def _put(self, report: Report, droppable: bool) -> None:
+        if droppable and self._reports.qsize() >= BACKLOG:
+            return
+        self._call(self._reports.put_nowait, report)
+
+    def cancel(self) -> None:
+        super().cancel()
+        self._call(self._reports.put_nowait, _WAKE)  # a reader waiting stops at once
+
+    def _call(self, fn: Callable[[object], None], item: object) -> None:
+        try:
+            self._loop.call_soon_threadsafe(fn, item)
+        except RuntimeError:  # the loop is closed: nobody reads any more
+            pass
+
+    async def stream(
+        self, workers: Workers, job: Callable[[ProgressChannel], Any]
+    ) -> AsyncIterator[Report]:
+        """Run `job(self)` in the pool; yield its reports; re-raise its error at the end.
+
+        If the reader goes away (the client cancelled) or the channel is cancelled (shutdown),
+        the job is told through the channel and unwinds at its next report.
+        """
+
+        def target() -> Any:
+            self.check()  # cancelled while it waited for a slot
+            return job(self)
+
+        async with aclosing(pump(workers, target, self._reports, self.cancel)) as items:
+            async for item in items:
+                if item is _WAKE:
+                    self.check()
+                    continue
+                assert isinstance(item, Report)
+                yield item
 
 
 class Jobs:
-    """The set of running progress channels; `cancel_all` on shutdown."""
+    """The open progress channels; `cancel_all` on shutdown. Used on the loop only."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._channels: set[ProgressChannel] = set()
-        self.stopping = threading.Event()
+        self._channels: set[LoopChannel] = set()
+        self.stopping = False
 
-    def open(self, context: grpc.RpcContext | None) -> ProgressChannel:
-        """A channel cancelled when the client goes away or the daemon stops."""
-        channel = ProgressChannel()
-        if context is not None:
-            context.add_callback(channel.cancel)
-        with self._lock:
-            self._channels.add(channel)
-            if self.stopping.is_set():
-                channel.cancel()
+    def open(self) -> LoopChannel:
+        """A channel cancelled when the daemon stops."""
+        channel = LoopChannel(asyncio.get_running_loop())
+        self._channels.add(channel)
+        if self.stopping:
+            channel.cancel()
         return channel
 
-    def close(self, channel: ProgressChannel) -> None:
-        with self._lock:
-            self._channels.discard(channel)
+    def close(self, channel: LoopChannel) -> None:
+        self._channels.discard(channel)
 
     def cancel_all(self) -> None:
-        with self._lock:
-            self.stopping.set()
-            for channel in self._channels:
-                channel.cancel()
+        self.stopping = True
+        for channel in list(self._channels):
+            channel.cancel()

@@ -1,49 +1,58 @@
-"""Byte streams over gRPC: spool a client stream to a file, pipe a writer into chunks."""
+"""Byte streams over gRPC on the event loop: spool a client stream to a file, pipe a writer
+running in the worker pool into server-stream chunks."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
-import queue
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pyengine.errors import InvalidArgument
 from pyengine.progress import Cancelled
+from pyengine.services.workers import Workers, pump
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer
 
 CHUNK = 1 << 20
-_END = object()
+SLOTS = 8  # chunks written but not yet sent
 
 
-def spool(chunks: Iterable[bytes], directory: Path, limit: int) -> Path:
+async def spool(chunks: AsyncIterator[bytes], directory: Path, limit: int,
+                workers: Workers) -> Path:
     """Write `chunks` to a new file in `directory`; the caller deletes it."""
-    fd, name = tempfile.mkstemp(dir=directory, prefix="upload-")
+    fd, name = await workers.run(tempfile.mkstemp, dir=directory, prefix="upload-")
     total = 0
+    out = os.fdopen(fd, "wb")
     try:
-        with os.fdopen(fd, "wb") as out:
-            for chunk in chunks:
-                total += len(chunk)
-                if total > limit:
-                    raise InvalidArgument(f"upload larger than the limit of {limit} bytes")
-                out.write(chunk)
+        async for chunk in chunks:
+            total += len(chunk)
+            if total > limit:
+                raise InvalidArgument(f"upload larger than the limit of {limit} bytes")
+            await workers.run(out.write, chunk)
+        await workers.run(out.close)
     except BaseException:
+        out.close()
         os.unlink(name)
         raise
     return Path(name)
 
 
 class ChunkPipe(io.BufferedIOBase):
-    """A write-only file object whose data comes out of `run()` in the reader's thread."""
+    """A write-only file object for a job in the pool; `run()` yields what it writes, on the
+    loop. At most SLOTS chunks wait unsent: a slow reader slows the writer down."""
 
     def __init__(self) -> None:
         super().__init__()
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=8)
+        self._loop = asyncio.get_running_loop()
+        self._chunks: asyncio.Queue[object] = asyncio.Queue()
+        self._slots = threading.Semaphore(SLOTS)
         self._buffer = bytearray()
         self.cancelled = threading.Event()
 
@@ -60,46 +69,27 @@ class ChunkPipe(io.BufferedIOBase):
             del self._buffer[:CHUNK]
         return view.nbytes
 
-    def _put(self, item: Any) -> None:
-        while True:
+    def _put(self, item: bytes) -> None:
+        while not self._slots.acquire(timeout=0.5):
             if self.cancelled.is_set():
                 raise Cancelled("the reader went away")
-            try:
-                self._queue.put(item, timeout=0.5)
-                return
-            except queue.Full:
-                continue
+        if self.cancelled.is_set():
+            raise Cancelled("the reader went away")
+        self._loop.call_soon_threadsafe(self._chunks.put_nowait, item)
 
     def flush(self) -> None:
         pass
 
-    def run(self, job: Callable[[ChunkPipe], None]) -> Iterator[bytes]:
-        """Run `job(self)` in a thread; yield what it writes; re-raise its error."""
-        outcome: dict[str, BaseException] = {}
+    async def run(self, workers: Workers, job: Callable[[ChunkPipe], None]) -> AsyncIterator[bytes]:
+        """Run `job(self)` in the pool; yield what it writes; re-raise its error."""
 
         def target() -> None:
-            try:
-                job(self)
-                if self._buffer:
-                    self._put(bytes(self._buffer))
-            except BaseException as err:
-                outcome["error"] = err
-            finally:
-                try:
-                    self._put(_END)
-                except Cancelled:
-                    pass
+            job(self)
+            if self._buffer:
+                self._put(bytes(self._buffer))
 
-        worker = threading.Thread(target=target, name="pipe", daemon=True)
-        worker.start()
-        try:
-            while True:
-                item = self._queue.get()
-                if item is _END:
-                    break
+        async with aclosing(pump(workers, target, self._chunks, self.cancelled.set)) as items:
+            async for item in items:
+                self._slots.release()
+                assert isinstance(item, bytes)
                 yield item
-        finally:
-            self.cancelled.set()
-            worker.join()
-        if "error" in outcome:
-            raise outcome["error"]

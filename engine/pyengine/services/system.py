@@ -1,19 +1,22 @@
-"""SystemService servicer: ping, version, info, disk usage, registry login."""
+"""SystemService servicer: ping, version, info, disk usage, registry login, events."""
 
 from __future__ import annotations
 
 import os
 import platform
 import socket
+from collections.abc import AsyncIterator
 
-import grpc
+import grpc.aio
 
 from pyengine import __version__
 from pyengine.api import API_PACKAGE, API_VERSION, system_pb2, system_pb2_grpc
 from pyengine.config import DaemonConfig
+from pyengine.events import EventBus, parse_filters
 from pyengine.images.inspect import parse_time
 from pyengine.images.service import ImageService, RegistryAuth
-from pyengine.services.errors import unary
+from pyengine.services.errors import Context, streaming, unary
+from pyengine.services.workers import Workers
 
 
 def _mem_total() -> int:
@@ -34,19 +37,23 @@ def _arch() -> str:
 
 
 class SystemServicer(system_pb2_grpc.SystemServiceServicer):
-    def __init__(self, config: DaemonConfig, service: ImageService) -> None:
+    def __init__(
+        self, config: DaemonConfig, service: ImageService, events: EventBus, workers: Workers
+    ) -> None:
         self.config = config
         self.service = service
+        self.events = events
+        self.workers = workers
 
     @unary
-    def Ping(
-        self, request: system_pb2.PingRequest, context: grpc.ServicerContext
+    async def Ping(
+        self, request: system_pb2.PingRequest, context: Context
     ) -> system_pb2.PingResponse:
         return system_pb2.PingResponse(api_version=API_VERSION)
 
     @unary
-    def Version(
-        self, request: system_pb2.VersionRequest, context: grpc.ServicerContext
+    async def Version(
+        self, request: system_pb2.VersionRequest, context: Context
     ) -> system_pb2.VersionResponse:
         return system_pb2.VersionResponse(
             version=__version__,
@@ -58,8 +65,8 @@ class SystemServicer(system_pb2_grpc.SystemServiceServicer):
         )
 
     @unary
-    def Info(
-        self, request: system_pb2.InfoRequest, context: grpc.ServicerContext
+    async def Info(
+        self, request: system_pb2.InfoRequest, context: Context
     ) -> system_pb2.InfoResponse:
         cfg = self.config
         return system_pb2.InfoResponse(
@@ -69,7 +76,7 @@ class SystemServicer(system_pb2_grpc.SystemServiceServicer):
             default_runtime=cfg.default_runtime,
             insecure_registries=cfg.insecure_registries,
             registry_mirrors=cfg.registry_mirrors,
-            images=len(self.service.meta.images()),
+            images=await self.workers.run(self.service.image_count),
             version=__version__,
             kernel_version=platform.release(),
             os="linux",
@@ -82,10 +89,10 @@ class SystemServicer(system_pb2_grpc.SystemServiceServicer):
         )
 
     @unary
-    def DiskUsage(
-        self, request: system_pb2.DiskUsageRequest, context: grpc.ServicerContext
+    async def DiskUsage(
+        self, request: system_pb2.DiskUsageRequest, context: Context
     ) -> system_pb2.DiskUsageResponse:
-        usage = self.service.disk_usage()
+        usage = await self.workers.run_long(self.service.disk_usage)
         images = [
             system_pb2.ImageUsage(
                 id=i.id, repo_tags=i.repo_tags, created=parse_time(i.created),
@@ -103,15 +110,37 @@ class SystemServicer(system_pb2_grpc.SystemServiceServicer):
         )
 
     @unary
-    def Login(
-        self, request: system_pb2.LoginRequest, context: grpc.ServicerContext
+    async def Login(
+        self, request: system_pb2.LoginRequest, context: Context
     ) -> system_pb2.LoginResponse:
         auth = request.auth
-        token = self.service.login(RegistryAuth(
+        token = await self.workers.run_long(self.service.login, RegistryAuth(
             auth.server_address, auth.username, auth.password, auth.identity_token
         ))
         return system_pb2.LoginResponse(status="Login Succeeded", identity_token=token)
 
 
-def add_to_server(server: grpc.Server, config: DaemonConfig, service: ImageService) -> None:
-    system_pb2_grpc.add_SystemServiceServicer_to_server(SystemServicer(config, service), server)
+    @streaming
+    async def Events(
+        self, request: system_pb2.EventsRequest, context: Context
+    ) -> AsyncIterator[system_pb2.Event]:
+        subscription = self.events.subscribe(parse_filters(list(request.filters)))
+        try:
+            # the headers tell the client it is subscribed: events from now on reach it
+            await context.send_initial_metadata(())
+            async for event in subscription:
+                yield system_pb2.Event(
+                    type=event.type, action=event.action, id=event.id,
+                    attributes=event.attributes, time_nano=event.time_nano,
+                )
+        finally:
+            subscription.close()
+
+
+def add_to_server(
+    server: grpc.aio.Server, config: DaemonConfig, service: ImageService, events: EventBus,
+    workers: Workers,
+) -> None:
+    system_pb2_grpc.add_SystemServiceServicer_to_server(
+        SystemServicer(config, service, events, workers), server
+    )

@@ -1,6 +1,12 @@
-"""The daemon's metadata in SQLite: images, their names, layers and leases."""
+"""The daemon's metadata in SQLite: one `Database` (connection, transactions, numbered
+migrations) and one repository per domain over it."""
 
-from pyengine.store.db import MetadataStore
+from pyengine.store.images import ImageRepository
+from pyengine.store.leases import LeaseRepository
 from pyengine.store.records import ImageRecord, LayerRecord, Lease, NameRecord
+from pyengine.store.sqlite import Database
 
-__all__ = ["ImageRecord", "LayerRecord", "Lease", "MetadataStore", "NameRecord"]
+__all__ = [
+    "Database", "ImageRecord", "ImageRepository", "LayerRecord", "Lease", "LeaseRepository",
+    "NameRecord",
+]

@@ -131,3 +131,24 @@ def test_daemon_unreachable_exits_1(capsys) -> None:
     assert main(["-H", "unix:///nonexistent/dir/pyengine.sock", "images"]) == 1
     assert capsys.readouterr().err.startswith(
         "Cannot connect to the pyengine daemon at unix:///nonexistent/dir/pyengine.sock.")
+
+
+def test_each_verb_is_its_own_module_imported_only_when_used() -> None:
+    import subprocess
+    import sys
+
+    from pyengine.cli.main import GROUPS, TOP_VERBS, build_parser, verb_path
+
+    assert verb_path(["-H", "unix:///x", "--tlsverify", "image", "ls", "-q"]) == ["image", "ls"]
+    assert verb_path(["--host=unix:///x", "images", "busybox"]) == ["images"]
+    parser = build_parser()  # every verb's module builds its arguments
+    assert parser.parse_args(["image", "list", "-q"]).quiet
+    modules = {m for m, _ in TOP_VERBS.values()} | {
+        m for table in GROUPS.values() for m, _ in table.values()}
+    for module in modules:
+        __import__(f"pyengine.cli.verb_{module}")
+    code = ("import sys; from pyengine.cli.main import build_parser; "
+            "build_parser(['-H', 'unix:///x', 'images']).parse_args(['images']); "
+            "print(sorted(m for m in sys.modules if m.startswith('pyengine.cli.verb_')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['pyengine.cli.verb_images']"

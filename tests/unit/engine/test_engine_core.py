@@ -1,4 +1,4 @@
-"""Engine core without a daemon: config merge, metadata store, names, chain IDs, changes,
+"""Engine core without a daemon: config merge, names, chain IDs, changes,
 error mapping, progress channel."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pyengine.images.layers import chain_ids
 from pyengine.images.locks import SharedExclusiveLock
 from pyengine.progress import Cancelled, ProgressChannel
 from pyengine.services.errors import status_for
-from pyengine.store import ImageRecord, LayerRecord, MetadataStore
+from pyengine.store import ImageRecord
 
 D1 = "sha256:" + "1" * 64
 D2 = "sha256:" + "2" * 64
@@ -55,47 +55,6 @@ def test_config_conflicts_and_bad_values(tmp_path: Path) -> None:
         build_config({}, {"hosts": ["tcp://127.0.0.1:2376"]})
     with pytest.raises(errors.InvalidArgument, match="storage-driver"):
         build_config({"storage_driver": "zfs"}, {})
-
-
-# -- metadata ----------------------------------------------------------------------------------
-
-def test_metadata_images_names_and_moves(tmp_path: Path) -> None:
-    meta = MetadataStore(tmp_path / "m.db")
-    meta.put_image(image("sha256:" + "a" * 64), [D1, D2], [("docker.io/library/x:latest", "tag")])
-    moved = meta.put_image(image("sha256:" + "b" * 64), [D1],
-                           [("docker.io/library/x:latest", "tag")])
-    assert moved == ["sha256:" + "a" * 64]
-    assert meta.name("docker.io/library/x:latest").image_id == "sha256:" + "b" * 64
-    assert meta.names("sha256:" + "a" * 64) == []
-    assert meta.image_ids_with_prefix("bbbb") == ["sha256:" + "b" * 64]
-    assert meta.image_blobs() == {D1, D2}
-    assert meta.delete_image("sha256:" + "b" * 64) == ["docker.io/library/x:latest"]
-    with pytest.raises(errors.NotFound):
-        meta.image("sha256:" + "b" * 64)
-    meta.close()
-    reopened = MetadataStore(tmp_path / "m.db")
-    assert [i.id for i in reopened.images()] == ["sha256:" + "a" * 64]
-
-
-def test_metadata_leases_and_layers(tmp_path: Path) -> None:
-    meta = MetadataStore(tmp_path / "m.db")
-    lease = meta.create_lease("pull x")
-    meta.lease_add(lease, "content", [D1])
-    meta.lease_add(lease, "snapshot", ["extract-1"])
-    assert meta.leased("content") == {D1}
-    assert meta.leases()[0].resources == [("content", D1), ("snapshot", "extract-1")]
-    meta.delete_lease(lease)
-    assert meta.leases() == [] and meta.leased("content") == set()
-    meta.put_layer(LayerRecord(D1, D1, None, 5))
-    assert meta.layer(D1).size == 5
-
-
-def test_metadata_transaction_rolls_back(tmp_path: Path) -> None:
-    meta = MetadataStore(tmp_path / "m.db")
-    with pytest.raises(RuntimeError), meta.transaction() as db:
-        db.execute("INSERT INTO leases VALUES ('x', 'p', 'now')")
-        raise RuntimeError("boom")
-    assert meta.leases() == []
 
 
 # -- names, chain IDs, history -----------------------------------------------------------------

@@ -1,13 +1,15 @@
-"""Garbage collection logic over in-memory stand-ins for the content store and snapshotter."""
+"""Engine-level garbage collection over in-memory stand-ins for the content store and the
+snapshotter: roots from the images domain, from leases and from a fake container domain."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
+from pyengine import gc
 from pyengine.errors import NotFound
-from pyengine.images import gc
-from pyengine.store import ImageRecord, LayerRecord, MetadataStore
+from pyengine.images.roots import image_roots
+from pyengine.store import Database, ImageRecord, ImageRepository, LayerRecord, LeaseRepository
 
 
 @dataclass(frozen=True)
@@ -60,18 +62,25 @@ def record(image_id: str, chain_id: str) -> ImageRecord:
 
 
 def test_collect_keeps_referenced_and_leased_and_removes_leaves_first(tmp_path: Path) -> None:
-    meta = MetadataStore(tmp_path / "m.db")
+    db = Database(tmp_path / "m.db")
+    meta, leases = ImageRepository(db), LeaseRepository(db)
     # chain: c1 <- c2 (image A); c1 <- c3 <- c4 (orphans); extract-x active orphan
     for name, parent in ((d(1), None), (d(2), d(1)), (d(3), d(1)), (d(4), d(3))):
         meta.put_layer(LayerRecord(name, name, parent, 10))
     meta.put_image(record(d(50), d(2)), [d(50), d(60)], [("docker.io/library/a:1", "tag")])
-    lease = meta.create_lease("pull b")
-    meta.lease_add(lease, "content", [d(70)])
+    lease = leases.create("pull b")
+    leases.add(lease, "content", [d(70)])
     content = FakeContent({d(50): 5, d(60): 6, d(70): 7, d(80): 8})
     snaps = FakeSnapshots([Snap(d(1), None, "committed"), Snap(d(2), d(1), "committed"),
                            Snap(d(3), d(1), "committed"), Snap(d(4), d(3), "committed"),
                            Snap("extract-x", d(2), "active"), Snap("container-1", d(2), "active")])
-    result = gc.collect(meta, content, snaps)
+    collector = gc.Collector(leases, content, snaps, meta)  # type: ignore[arg-type]  # fakes
+    collector.register("images", lambda: image_roots(meta))
+    # a stand-in for the containers domain: it pins a blob the images do not
+    collector.register("containers", lambda: gc.Roots(blobs={d(80)}, snapshots={d(4)}))
+    assert [b.digest for b in collector.unreferenced()[0]] == []
+    collector.unregister("containers")
+    result = collector.collect()
     assert result.blobs == [d(80)]
     assert snaps.removed.index(d(4)) < snaps.removed.index(d(3))
     assert set(result.snapshots) == {d(3), d(4), "extract-x"}
@@ -81,8 +90,9 @@ def test_collect_keeps_referenced_and_leased_and_removes_leaves_first(tmp_path: 
 
 
 def test_referenced_chains_follow_parents(tmp_path: Path) -> None:
-    meta = MetadataStore(tmp_path / "m.db")
+    db = Database(tmp_path / "m.db")
+    meta = ImageRepository(db)
     meta.put_layer(LayerRecord(d(1), d(1), None, 1))
     meta.put_layer(LayerRecord(d(2), d(2), d(1), 1))
     meta.put_image(record(d(50), d(2)), [], [])
-    assert gc.referenced_chains(meta) == {d(1), d(2)}
+    assert image_roots(meta).snapshots == {d(1), d(2)}

@@ -1,0 +1,36 @@
+"""Input helpers several pyctl verbs share: archive files or stdin in chunks, platforms."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+
+from pyengine.api import common_pb2
+from pyengine.cli.context import CliError
+
+CHUNK = 1 << 20
+
+
+def platform(text: str) -> common_pb2.Platform:
+    if not text:
+        return common_pb2.Platform()
+    parts = text.split("/")
+    return common_pb2.Platform(
+        os=parts[0], architecture=parts[1] if len(parts) > 1 else "",
+        variant=parts[2] if len(parts) > 2 else "",
+    )
+
+
+def read_chunks(path: str) -> Iterator[bytes]:
+    handle = sys.stdin.buffer if path in ("", "-") else open(path, "rb")  # noqa: SIM115
+    with handle:
+        while chunk := handle.read(CHUNK):
+            yield chunk
+
+
+def open_input(path: str) -> None:
+    if path not in ("", "-"):
+        try:
+            open(path, "rb").close()
+        except OSError as err:
+            raise CliError(f"open {path}: {err.strerror}") from err

@@ -1,0 +1,23 @@
+"""pyctl push: push an image."""
+
+from __future__ import annotations
+
+import argparse
+
+from pyengine.api import images_pb2
+from pyengine.cli.context import Context
+from pyengine.cli.progress_view import follow
+
+
+def add(p: argparse.ArgumentParser) -> None:
+    p.add_argument("name", metavar="NAME[:TAG]")
+    p.add_argument("-q", "--quiet", action="store_true", help="suppress verbose output")
+    p.set_defaults(func=run)
+
+
+def run(ctx: Context, args: argparse.Namespace) -> int:
+    request = images_pb2.PushRequest(reference=args.name, auth=ctx.auth_for(args.name))
+    digest = follow(ctx.client.images.Push(request), ctx.out, args.quiet)
+    if args.quiet:
+        ctx.out.write(f"{args.name}\n" if digest else "")
+    return 0

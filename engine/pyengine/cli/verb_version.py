@@ -1,0 +1,24 @@
+"""pyctl version: client and daemon versions."""
+
+from __future__ import annotations
+
+import argparse
+
+from pyengine import __version__
+from pyengine.api import system_pb2
+from pyengine.cli.context import Context
+
+
+def add(p: argparse.ArgumentParser) -> None:
+    p.set_defaults(func=run)
+
+
+def run(ctx: Context, args: argparse.Namespace) -> int:
+    ctx.out.write(f"Client:\n Version:\t{__version__}\n API version:\tpyengine.v1\n\n")
+    v = ctx.client.system.Version(system_pb2.VersionRequest())
+    ctx.out.write(
+        f"Server:\n Engine:\n  Version:\t{v.version}\n  API version:\t{v.api_version}\n"
+        f"  OS/Arch:\t{v.os}/{v.arch}\n  Kernel:\t{v.kernel_version}\n"
+        f"  Python:\t{v.python_version}\n"
+    )
+    return 0

@@ -1,0 +1,75 @@
+"""The metadata database's schema as numbered migrations, applied in order, each once.
+
+The version reached is kept in the `meta` table (key `schema_version`), where every daemon since
+the first has written it: a database written before migrations were numbered is at version 1.
+A migration is only ever appended; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "images, names, blobs, layers, leases", """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS images (
+    id TEXT PRIMARY KEY,
+    manifest_digest TEXT NOT NULL,
+    manifest_media_type TEXT NOT NULL,
+    index_digest TEXT,
+    created TEXT NOT NULL,
+    os TEXT NOT NULL,
+    architecture TEXT NOT NULL,
+    variant TEXT NOT NULL DEFAULT '',
+    chain_id TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    added_at TEXT NOT NULL,
+    last_tag_time TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS names (
+    name TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('tag', 'digest')),
+    image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS names_by_image ON names(image_id);
+CREATE TABLE IF NOT EXISTS image_blobs (
+    image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    digest TEXT NOT NULL,
+    PRIMARY KEY (image_id, digest)
+);
+CREATE TABLE IF NOT EXISTS layers (
+    chain_id TEXT PRIMARY KEY,
+    diff_id TEXT NOT NULL,
+    parent TEXT,
+    size INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS leases (
+    id TEXT PRIMARY KEY,
+    purpose TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS lease_resources (
+    lease_id TEXT NOT NULL REFERENCES leases(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL CHECK (kind IN ('content', 'snapshot')),
+    key TEXT NOT NULL,
+    PRIMARY KEY (lease_id, kind, key)
+);
+"""),
+    # garbage collection asks "is this blob / snapshot referenced?" across all images and
+    # leases; without these it scans both tables for every question
+    Migration(2, "indexes for garbage collection", """
+CREATE INDEX image_blobs_by_digest ON image_blobs(digest);
+CREATE INDEX lease_resources_by_kind ON lease_resources(kind, key);
+"""),
+)
+
+LATEST = MIGRATIONS[-1].version

@@ -9,8 +9,7 @@ that breaks the protocol with errors.ProtocolError.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from . import codec, errors, framing
 
@@ -21,8 +20,7 @@ Resp = TypeVar("Resp", bound="Message")
 _MAX_STREAM_ID = (1 << 32) - 1
 
 
-@dataclass(frozen=True, slots=True)
-class _End:
+class _End(NamedTuple):
     error: errors.TtrpcError | None = None
 
 

@@ -11,7 +11,7 @@ Decoding skips unknown fields, as protobuf does; malformed input raises Protocol
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .errors import OK, ProtocolError
 
@@ -23,8 +23,7 @@ _I32 = 5
 Metadata = tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Request:
+class Request(NamedTuple):
     service: str
     method: str
     payload: bytes = b""
@@ -32,16 +31,14 @@ class Request:
     metadata: Metadata = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Status:
+class Status(NamedTuple):
     code: int = OK
     message: str = ""
     details: tuple[tuple[str, bytes], ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Response:
-    status: Status = field(default_factory=Status)
+class Response(NamedTuple):
+    status: Status = Status()
     payload: bytes = b""
 
 

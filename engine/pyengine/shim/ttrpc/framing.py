@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import struct
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .errors import ProtocolError
 
@@ -30,8 +30,7 @@ FLAG_NO_DATA = 0x4
 TYPE_NAMES = {REQUEST: "request", RESPONSE: "response", DATA: "data"}
 
 
-@dataclass(frozen=True, slots=True)
-class Frame:
+class Frame(NamedTuple):
     stream_id: int
     type: int
     flags: int

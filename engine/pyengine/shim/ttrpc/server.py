@@ -13,8 +13,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from . import codec, errors, framing
 
@@ -26,8 +25,7 @@ if TYPE_CHECKING:
 Req = TypeVar("Req", bound="Message")
 
 
-@dataclass(frozen=True, slots=True)
-class Context:
+class Context(NamedTuple):
     """What a handler knows about its call. `deadline` is on the event loop's clock."""
 
     service: str
@@ -85,13 +83,11 @@ UnaryHandler = Callable[[Context, bytes], Awaitable[bytes]]
 StreamHandler = Callable[[Context, ServerStream], Awaitable[bytes | None]]
 
 
-@dataclass(frozen=True, slots=True)
-class UnaryMethod:
+class UnaryMethod(NamedTuple):
     handler: UnaryHandler
 
 
-@dataclass(frozen=True, slots=True)
-class StreamMethod:
+class StreamMethod(NamedTuple):
     handler: StreamHandler
     client_streaming: bool
     server_streaming: bool

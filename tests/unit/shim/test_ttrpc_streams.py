@@ -161,3 +161,32 @@ def test_stream_flags_on_the_wire(sock_path: str) -> None:
         finally:
             await server.close()
     asyncio.run(main())
+
+
+def test_close_ends_a_connection_stalled_by_a_handler_that_stops_reading(sock_path: str) -> None:
+    """A client-streaming handler that never reads fills its inbox and stalls the connection's
+    reader (back pressure, as in ttrpc-go); close() still ends the connection."""
+    async def main() -> None:
+        entered = asyncio.Event()
+
+        async def deaf(ctx: Context, stream: ServerStream) -> bytes:
+            entered.set()
+            await asyncio.Event().wait()
+            return b""
+
+        server = make_server()
+        server.register(SVC, {"Deaf": StreamMethod(deaf, client_streaming=True,
+                                                   server_streaming=False)})
+        await server.listen(sock_path)
+        client = await Client.connect(sock_path)
+        stream = await client.stream(SVC, "Deaf", client_streaming=True)
+        for i in range(64):
+            await stream.send(b"%d" % i)
+        async with asyncio.timeout(LONG):
+            await entered.wait()
+            await server.close()
+        assert server.connections == 0
+        with pytest.raises(errors.ConnectionClosed):
+            await drain(stream)
+        await client.close()
+    asyncio.run(main())

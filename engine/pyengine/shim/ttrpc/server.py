@@ -149,9 +149,12 @@ class Server:
                                writer: asyncio.StreamWriter) -> None:
         """Serve one connection until the peer or the server ends it."""
         conn = _Connection(self, reader, writer)
+        conn.reader_task = asyncio.current_task()
         self._conns.add(conn)
         try:
             await conn.run()
+        except asyncio.CancelledError:
+            pass  # close(): the end of this connection's own task
         finally:
             self._conns.discard(conn)
 
@@ -184,6 +187,9 @@ class Server:
         conns = list(self._conns)
         for conn in conns:
             conn.abort()
+            # The reader too: it may wait on a stream whose handler stopped reading.
+            if conn.reader_task is not None and conn.reader_task is not asyncio.current_task():
+                conn.reader_task.cancel()
         await asyncio.gather(*(c.closed.wait() for c in conns))
 
     async def __aenter__(self) -> Server:
@@ -204,6 +210,7 @@ class _Connection:
         self.last_stream_id = 0
         self.closing = False
         self.closed = asyncio.Event()
+        self.reader_task: asyncio.Task[object] | None = None
 
     async def run(self) -> None:
         try:

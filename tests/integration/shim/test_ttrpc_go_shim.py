@@ -145,6 +145,10 @@ def test_go_shim_runs_a_task_to_its_exit_status(shim: GoShim) -> None:
                 await asyncio.wait_for(sink.wait_for("/tasks/delete"), 60)
                 await _call(client, "Shutdown", shim_pb2.ShutdownRequest(id=shim.id),
                             empty_pb2.Empty)
+                # The shim exits, removes its socket, and our client sees the connection end.
+                async with asyncio.timeout(60):
+                    while shim.alive() or os.path.exists(shim.address) or not client.closed:
+                        await asyncio.sleep(0.05)
             finally:
                 await client.close()
         finally:

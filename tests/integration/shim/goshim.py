@@ -46,6 +46,7 @@ class GoShim:
     address: str = ""  # the shim's ttrpc socket path, once started
     pid: int = 0  # the shim daemon's pid, once known
     log: str = ""
+    log_fd: int | None = None  # our read end of the shim's log fifo
 
     def _argv(self, *tail: str) -> list[str]:
         # The gRPC address is never dialled by the runc shim (it names the socket after it);
@@ -56,7 +57,7 @@ class GoShim:
     def start(self) -> str:
         # containerd opens the shim's "log" fifo for reading before starting it; so do we.
         os.mkfifo(self.bundle / "log")
-        self._log_fd = os.open(self.bundle / "log", os.O_RDONLY | os.O_NONBLOCK)
+        self.log_fd = os.open(self.bundle / "log", os.O_RDONLY | os.O_NONBLOCK)
         env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "TTRPC_ADDRESS": self.events_address,
                "GOMAXPROCS": "2"}
         result = subprocess.run(self._argv("start"), cwd=self.bundle, env=env,
@@ -71,9 +72,9 @@ class GoShim:
         return self.address
 
     def read_log(self) -> str:
-        if getattr(self, "_log_fd", None) is not None:
+        if self.log_fd is not None:
             with contextlib.suppress(BlockingIOError):
-                while chunk := os.read(self._log_fd, 65536):
+                while chunk := os.read(self.log_fd, 65536):
                     self.log += chunk.decode(errors="replace")
         return self.log
 
@@ -98,6 +99,6 @@ class GoShim:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.address)
         self.read_log()
-        if getattr(self, "_log_fd", None) is not None:
-            os.close(self._log_fd)
-            self._log_fd = None
+        if self.log_fd is not None:
+            os.close(self.log_fd)
+            self.log_fd = None

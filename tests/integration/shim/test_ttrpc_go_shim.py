@@ -5,9 +5,10 @@ proof of both ends against a real peer, with containerd 1.6's own message types.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -87,10 +88,31 @@ def shim(scratch: Path) -> Iterator[GoShim]:
         yield go
     finally:
         go.cleanup()
+        print(f"containerd-shim-runc-v2 log:\n{go.log}")  # shown when the test fails
 
 
 async def _call(client: Client, method: str, request, response_type, timeout: float = 60):
     return await client.unary(TASK_SERVICE, method, request, response_type, timeout=timeout)
+
+
+@contextlib.asynccontextmanager
+async def connected_shim(shim: GoShim) -> AsyncIterator[tuple[EventSink, Client]]:
+    """Our events server listening, the Go shim started, our client connected to it."""
+    sink = EventSink()
+    await sink.server.listen(shim.events_address)
+    try:
+        shim.start()
+        client = await Client.connect(shim.address)
+        try:
+            connected = await _call(client, "Connect", shim_pb2.ConnectRequest(id=shim.id),
+                                    shim_pb2.ConnectResponse)
+            assert connected.shim_pid > 0
+            shim.pid = shim.pid or connected.shim_pid
+            yield sink, client
+        finally:
+            await client.close()
+    finally:
+        await sink.server.close()
 
 
 def test_go_shim_runs_a_task_to_its_exit_status(shim: GoShim) -> None:
@@ -99,60 +121,46 @@ def test_go_shim_runs_a_task_to_its_exit_status(shim: GoShim) -> None:
     fifos = FifoReader(shim.bundle, "stdout", "stderr")
 
     async def scenario() -> None:
-        sink = EventSink()
-        await sink.server.listen(shim.events_address)
-        try:
-            shim.start()
-            client = await Client.connect(shim.address)
-            try:
-                connected = await _call(client, "Connect",
-                                        shim_pb2.ConnectRequest(id=shim.id),
-                                        shim_pb2.ConnectResponse)
-                assert connected.shim_pid > 0
-                shim.pid = shim.pid or connected.shim_pid
-                created = await _call(client, "Create", shim_pb2.CreateTaskRequest(
-                    id=shim.id, bundle=str(shim.bundle), stdout=str(fifos.path("stdout")),
-                    stderr=str(fifos.path("stderr"))), shim_pb2.CreateTaskResponse)
-                assert created.pid > 0
-                state = await _call(client, "State", shim_pb2.StateRequest(id=shim.id),
-                                    shim_pb2.StateResponse)
-                assert (state.status, state.pid, state.bundle) == (
-                    task_pb2.CREATED, created.pid, str(shim.bundle))
-                # Wait is answered only when the task exits: it stays in flight on this
-                # connection while Start goes through.
-                waiting = asyncio.ensure_future(_call(
-                    client, "Wait", shim_pb2.WaitRequest(id=shim.id), shim_pb2.WaitResponse))
-                started = await _call(client, "Start", shim_pb2.StartRequest(id=shim.id),
-                                      shim_pb2.StartResponse)
-                assert started.pid == created.pid
-                waited = await waiting
-                assert waited.exit_status == 3
-                assert waited.exited_at.seconds > 0
-                assert await fifos.read_to_end("stdout") == b"out\n"
-                assert await fifos.read_to_end("stderr") == b"err\n"
-                state = await _call(client, "State", shim_pb2.StateRequest(id=shim.id),
-                                    shim_pb2.StateResponse)
-                assert (state.status, state.exit_status) == (task_pb2.STOPPED, 3)
-                # An unknown exec id comes back as containerd's NotFound.
-                with pytest.raises(errors.NotFound, match="does not exist"):
-                    await _call(client, "State",
-                                shim_pb2.StateRequest(id=shim.id, exec_id="nope"),
+        async with connected_shim(shim) as (sink, client):
+            created = await _call(client, "Create", shim_pb2.CreateTaskRequest(
+                id=shim.id, bundle=str(shim.bundle), stdout=str(fifos.path("stdout")),
+                stderr=str(fifos.path("stderr"))), shim_pb2.CreateTaskResponse)
+            assert created.pid > 0
+            state = await _call(client, "State", shim_pb2.StateRequest(id=shim.id),
                                 shim_pb2.StateResponse)
-                deleted = await _call(client, "Delete", shim_pb2.DeleteRequest(id=shim.id),
-                                      shim_pb2.DeleteResponse)
-                assert (deleted.pid, deleted.exit_status) == (created.pid, 3)
-                exit_event = await asyncio.wait_for(sink.wait_for("/tasks/exit"), 60)
-                await asyncio.wait_for(sink.wait_for("/tasks/delete"), 60)
-                await _call(client, "Shutdown", shim_pb2.ShutdownRequest(id=shim.id),
-                            empty_pb2.Empty)
-                # The shim exits, removes its socket, and our client sees the connection end.
-                async with asyncio.timeout(60):
-                    while shim.alive() or os.path.exists(shim.address) or not client.closed:
-                        await asyncio.sleep(0.05)
-            finally:
-                await client.close()
-        finally:
-            await sink.server.close()
+            assert (state.status, state.pid, state.bundle) == (
+                task_pb2.CREATED, created.pid, str(shim.bundle))
+            # Wait is answered only when the task exits: it stays in flight on this
+            # connection while Start goes through.
+            waiting = asyncio.ensure_future(_call(
+                client, "Wait", shim_pb2.WaitRequest(id=shim.id), shim_pb2.WaitResponse))
+            started = await _call(client, "Start", shim_pb2.StartRequest(id=shim.id),
+                                  shim_pb2.StartResponse)
+            assert started.pid == created.pid
+            waited = await waiting
+            assert waited.exit_status == 3
+            assert waited.exited_at.seconds > 0
+            assert await fifos.read_to_end("stdout") == b"out\n"
+            assert await fifos.read_to_end("stderr") == b"err\n"
+            state = await _call(client, "State", shim_pb2.StateRequest(id=shim.id),
+                                shim_pb2.StateResponse)
+            assert (state.status, state.exit_status) == (task_pb2.STOPPED, 3)
+            # An unknown exec id comes back as containerd's NotFound.
+            with pytest.raises(errors.NotFound, match="does not exist"):
+                await _call(client, "State",
+                            shim_pb2.StateRequest(id=shim.id, exec_id="nope"),
+                            shim_pb2.StateResponse)
+            deleted = await _call(client, "Delete", shim_pb2.DeleteRequest(id=shim.id),
+                                  shim_pb2.DeleteResponse)
+            assert (deleted.pid, deleted.exit_status) == (created.pid, 3)
+            exit_event = await asyncio.wait_for(sink.wait_for("/tasks/exit"), 60)
+            await asyncio.wait_for(sink.wait_for("/tasks/delete"), 60)
+            await _call(client, "Shutdown", shim_pb2.ShutdownRequest(id=shim.id),
+                        empty_pb2.Empty)
+            # The shim exits, removes its socket, and our client sees the connection end.
+            async with asyncio.timeout(60):
+                while shim.alive() or os.path.exists(shim.address) or not client.closed:
+                    await asyncio.sleep(0.05)
         # The shim's events, in containerd's Any naming.
         assert exit_event.namespace == shim.namespace
         assert exit_event.event.type_url == "containerd.events.TaskExit"
@@ -177,50 +185,37 @@ def test_go_shim_kill_and_pids_of_a_running_task(shim: GoShim) -> None:
     log = shim.bundle / "task.log"
 
     async def scenario() -> None:
-        sink = EventSink()
-        await sink.server.listen(shim.events_address)
-        try:
-            shim.start()
-            client = await Client.connect(shim.address)
-            try:
-                connected = await _call(client, "Connect",
-                                        shim_pb2.ConnectRequest(id=shim.id),
-                                        shim_pb2.ConnectResponse)
-                shim.pid = shim.pid or connected.shim_pid
-                created = await _call(client, "Create", shim_pb2.CreateTaskRequest(
-                    id=shim.id, bundle=str(shim.bundle), stdout=f"file://{log}",
-                    stderr=f"file://{log}"), shim_pb2.CreateTaskResponse)
-                await _call(client, "Start", shim_pb2.StartRequest(id=shim.id),
-                            shim_pb2.StartResponse)
-                await asyncio.wait_for(sink.wait_for("/tasks/start"), 60)
-                pids: list[int] = []
-                while len(pids) < 2:  # sh, then its sleep once forked
-                    listed = await _call(client, "Pids", shim_pb2.PidsRequest(id=shim.id),
-                                         shim_pb2.PidsResponse)
-                    pids = [p.pid for p in listed.processes]
-                    await asyncio.sleep(0.05)
-                assert created.pid in pids
-                state = await _call(client, "State", shim_pb2.StateRequest(id=shim.id),
-                                    shim_pb2.StateResponse)
-                assert state.status == task_pb2.RUNNING
-                waiting = asyncio.ensure_future(_call(
-                    client, "Wait", shim_pb2.WaitRequest(id=shim.id), shim_pb2.WaitResponse))
+        async with connected_shim(shim) as (sink, client):
+            created = await _call(client, "Create", shim_pb2.CreateTaskRequest(
+                id=shim.id, bundle=str(shim.bundle), stdout=f"file://{log}",
+                stderr=f"file://{log}"), shim_pb2.CreateTaskResponse)
+            await _call(client, "Start", shim_pb2.StartRequest(id=shim.id),
+                        shim_pb2.StartResponse)
+            await asyncio.wait_for(sink.wait_for("/tasks/start"), 60)
+            pids: list[int] = []
+            while len(pids) < 2:  # sh, then its sleep once forked
+                listed = await _call(client, "Pids", shim_pb2.PidsRequest(id=shim.id),
+                                     shim_pb2.PidsResponse)
+                pids = [p.pid for p in listed.processes]
+                await asyncio.sleep(0.05)
+            assert created.pid in pids
+            state = await _call(client, "State", shim_pb2.StateRequest(id=shim.id),
+                                shim_pb2.StateResponse)
+            assert state.status == task_pb2.RUNNING
+            waiting = asyncio.ensure_future(_call(
+                client, "Wait", shim_pb2.WaitRequest(id=shim.id), shim_pb2.WaitResponse))
+            await _call(client, "Kill", shim_pb2.KillRequest(
+                id=shim.id, signal=signal.SIGKILL, all=True), empty_pb2.Empty)
+            assert (await waiting).exit_status == 128 + signal.SIGKILL
+            deleted = await _call(client, "Delete", shim_pb2.DeleteRequest(id=shim.id),
+                                  shim_pb2.DeleteResponse)
+            assert deleted.exit_status == 128 + signal.SIGKILL
+            # The task is gone: the shim answers NotFound in containerd's terms.
+            with pytest.raises(errors.NotFound):
                 await _call(client, "Kill", shim_pb2.KillRequest(
-                    id=shim.id, signal=signal.SIGKILL, all=True), empty_pb2.Empty)
-                assert (await waiting).exit_status == 128 + signal.SIGKILL
-                deleted = await _call(client, "Delete", shim_pb2.DeleteRequest(id=shim.id),
-                                      shim_pb2.DeleteResponse)
-                assert deleted.exit_status == 128 + signal.SIGKILL
-                # The task is gone: the shim answers NotFound in containerd's terms.
-                with pytest.raises(errors.NotFound):
-                    await _call(client, "Kill", shim_pb2.KillRequest(
-                        id=shim.id, signal=signal.SIGKILL), empty_pb2.Empty)
-                await _call(client, "Shutdown", shim_pb2.ShutdownRequest(id=shim.id),
-                            empty_pb2.Empty)
-            finally:
-                await client.close()
-        finally:
-            await sink.server.close()
+                    id=shim.id, signal=signal.SIGKILL), empty_pb2.Empty)
+            await _call(client, "Shutdown", shim_pb2.ShutdownRequest(id=shim.id),
+                        empty_pb2.Empty)
 
     asyncio.run(scenario())
     assert log.read_text() == "started\n"

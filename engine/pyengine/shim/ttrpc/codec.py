@@ -118,11 +118,26 @@ def _as_bytes(number: int, wire: int, value: int | bytes) -> bytes:
     return value
 
 
-def _as_str(number: int, wire: int, value: int | bytes) -> str:
+def _utf8(number: int, raw: bytes) -> str:
     try:
-        return _as_bytes(number, wire, value).decode()
+        return raw.decode()
     except UnicodeDecodeError:
         raise ProtocolError(f"field {number}: string is not UTF-8") from None
+
+
+def _as_str(number: int, wire: int, value: int | bytes) -> str:
+    return _utf8(number, _as_bytes(number, wire, value))
+
+
+def _pair(buf: bytes) -> tuple[bytes, bytes]:
+    """Fields 1 and 2 of a two-field message of strings/bytes (KeyValue, Any)."""
+    first = second = b""
+    for number, wire, value in _fields(buf):
+        if number == 1:
+            first = _as_bytes(number, wire, value)
+        elif number == 2:
+            second = _as_bytes(number, wire, value)
+    return first, second
 
 
 def _as_int(number: int, wire: int, value: int | bytes, bits: int) -> int:
@@ -160,13 +175,8 @@ def decode_request(buf: bytes) -> Request:
         elif number == 4:
             timeout = _as_int(number, wire, value, 64)
         elif number == 5:
-            key = val = ""
-            for n, w, v in _fields(_as_bytes(number, wire, value)):
-                if n == 1:
-                    key = _as_str(n, w, v)
-                elif n == 2:
-                    val = _as_str(n, w, v)
-            metadata.append((key, val))
+            key, val = _pair(_as_bytes(number, wire, value))
+            metadata.append((_utf8(5, key), _utf8(5, val)))
     return Request(service, method, payload, timeout, tuple(metadata))
 
 
@@ -188,14 +198,8 @@ def decode_status(buf: bytes) -> Status:
         elif number == 2:
             message = _as_str(number, wire, value)
         elif number == 3:
-            type_url = ""
-            data = b""
-            for n, w, v in _fields(_as_bytes(number, wire, value)):
-                if n == 1:
-                    type_url = _as_str(n, w, v)
-                elif n == 2:
-                    data = _as_bytes(n, w, v)
-            details.append((type_url, data))
+            type_url, data = _pair(_as_bytes(number, wire, value))
+            details.append((_utf8(3, type_url), data))
     return Status(code, message, tuple(details))
 
 

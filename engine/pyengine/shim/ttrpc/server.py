@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from google.protobuf.message import Message
 
 Req = TypeVar("Req", bound="Message")
+T = TypeVar("T")
 
 
 class Context(NamedTuple):
@@ -306,14 +307,7 @@ class _Connection:
     async def run_unary(self, sid: int, ctx: Context, method: UnaryMethod,
                         payload: bytes) -> None:
         try:
-            try:
-                async with asyncio.timeout_at(ctx.deadline) as scope:
-                    result = await method.handler(ctx, payload)
-            except TimeoutError:
-                if not scope.expired():
-                    raise
-                raise errors.DeadlineExceeded(
-                    f"/{ctx.service}/{ctx.method}: deadline exceeded") from None
+            result = await self.bounded(ctx, method.handler(ctx, payload))
             await self.respond(sid, codec.Response(payload=result))
         except Exception as e:
             await self.respond(sid, codec.Response(self.status_of(ctx, e)))
@@ -323,14 +317,7 @@ class _Connection:
     async def run_stream(self, sid: int, ctx: Context, method: StreamMethod,
                          stream: ServerStream) -> None:
         try:
-            try:
-                async with asyncio.timeout_at(ctx.deadline) as scope:
-                    result = await method.handler(ctx, stream)
-            except TimeoutError:
-                if not scope.expired():
-                    raise
-                raise errors.DeadlineExceeded(
-                    f"/{ctx.service}/{ctx.method}: deadline exceeded") from None
+            result = await self.bounded(ctx, method.handler(ctx, stream))
             if method.server_streaming:
                 flags = framing.FLAG_REMOTE_CLOSED | (framing.FLAG_NO_DATA if result is None else 0)
                 await framing.write_frame(self.writer, sid, framing.DATA, flags, result or b"")
@@ -340,6 +327,18 @@ class _Connection:
             await self.respond(sid, codec.Response(self.status_of(ctx, e)))
         finally:
             self.finish(sid)
+
+    @staticmethod
+    async def bounded(ctx: Context, handler: Awaitable[T]) -> T:
+        """The handler's result, or DeadlineExceeded once the request's deadline passes."""
+        try:
+            async with asyncio.timeout_at(ctx.deadline) as scope:
+                return await handler
+        except TimeoutError:
+            if not scope.expired():
+                raise
+            raise errors.DeadlineExceeded(
+                f"/{ctx.service}/{ctx.method}: deadline exceeded") from None
 
     def status_of(self, ctx: Context, err: Exception) -> codec.Status:
         if isinstance(err, errors.RpcError):

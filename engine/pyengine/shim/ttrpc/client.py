@@ -149,12 +149,12 @@ class Client:
                    timeout: float | None = None, metadata: codec.Metadata = ()) -> bytes:
         """One unary call: the response payload, or the status as an errors.RpcError."""
         name = f"/{service}/{method}"
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[bytes] = loop.create_future()
-        sid = await self._open(name, _Unary(future), service, method, payload, timeout,
-                               metadata, 0)
+        sid, data = self._request(name, service, method, payload, timeout, metadata)
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._calls[sid] = _Unary(future)
         try:
             async with asyncio.timeout(timeout):
+                await self._send_request(name, sid, 0, data)
                 return await future
         except TimeoutError:
             raise errors.DeadlineExceeded(f"{name}: deadline exceeded after {timeout} s") from None
@@ -179,16 +179,22 @@ class Client:
         """Open a streaming call. With client_streaming the request keeps the stream open for
         send()/close_send(); otherwise `payload` is the whole input."""
         name = f"/{service}/{method}"
+        sid, data = self._request(name, service, method, payload or b"", timeout, metadata)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout if timeout is not None else None
-        stream = ClientStream(self, self._next_id, name, client_streaming, deadline)
+        stream = ClientStream(self, sid, name, client_streaming, deadline)
+        self._calls[sid] = stream
         flags = framing.FLAG_REMOTE_OPEN if client_streaming else framing.FLAG_REMOTE_CLOSED
-        await self._open(name, stream, service, method, payload or b"", timeout, metadata, flags)
+        try:
+            await self._send_request(name, sid, flags, data)
+        except BaseException:
+            self._calls.pop(sid, None)
+            raise
         return stream
 
-    async def _open(self, name: str, call: _Unary | ClientStream, service: str, method: str,
-                    payload: bytes, timeout: float | None, metadata: codec.Metadata,
-                    flags: int) -> int:
+    def _request(self, name: str, service: str, method: str, payload: bytes,
+                 timeout: float | None, metadata: codec.Metadata) -> tuple[int, bytes]:
+        """A new stream id and the encoded request for it."""
         if self._error is not None:
             raise self._error
         if self._next_id > _MAX_STREAM_ID:
@@ -198,12 +204,12 @@ class Client:
         self._check_size(name, data)
         sid = self._next_id
         self._next_id += 2
-        self._calls[sid] = call
+        return sid, data
+
+    async def _send_request(self, name: str, sid: int, flags: int, data: bytes) -> None:
         if not await self._send(sid, framing.REQUEST, flags, data):
-            self._calls.pop(sid, None)
             raise self._error or errors.ConnectionClosed(f"{name}: connection to {self.name} "
                                                          "is closed")
-        return sid
 
     def _check_size(self, name: str, data: bytes) -> None:
         if len(data) > framing.MAX_MESSAGE:

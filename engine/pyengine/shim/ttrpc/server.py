@@ -11,6 +11,9 @@ handler (DeadlineExceeded when it runs over).
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
+import struct
 import sys
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, NamedTuple, TypeVar
@@ -18,8 +21,6 @@ from typing import TYPE_CHECKING, NamedTuple, TypeVar
 from . import codec, errors, framing
 
 if TYPE_CHECKING:
-    import socket
-
     from google.protobuf.message import Message
 
 Req = TypeVar("Req", bound="Message")
@@ -118,8 +119,24 @@ def _log_stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
+_UCRED = struct.Struct("3i")  # struct ucred: pid, uid, gid
+
+
+def peer_credentials(writer: asyncio.StreamWriter) -> tuple[int, int, int]:
+    """(pid, uid, gid) of the process at the other end of a unix socket (SO_PEERCRED)."""
+    sock = writer.get_extra_info("socket")
+    raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _UCRED.size)
+    pid, uid, gid = _UCRED.unpack(raw)
+    return pid, uid, gid
+
+
 class Server:
-    def __init__(self, *, log: Callable[[str], None] = _log_stderr) -> None:
+    """same_user_only: accept only peers running as this process' effective uid and gid (what
+    containerd's shims and containerd's own ttrpc endpoint require); others are disconnected."""
+
+    def __init__(self, *, log: Callable[[str], None] = _log_stderr,
+                 same_user_only: bool = False) -> None:
+        self.same_user_only = same_user_only
         self._services: dict[str, dict[str, Method]] = {}
         self._listeners: list[asyncio.Server] = []
         self._conns: set[_Connection] = set()
@@ -149,6 +166,9 @@ class Server:
     async def serve_connection(self, reader: asyncio.StreamReader,
                                writer: asyncio.StreamWriter) -> None:
         """Serve one connection until the peer or the server ends it."""
+        if self.same_user_only and not self._same_user(writer):
+            writer.close()
+            return
         conn = _Connection(self, reader, writer)
         conn.reader_task = asyncio.current_task()
         self._conns.add(conn)
@@ -158,6 +178,18 @@ class Server:
             pass  # close(): the end of this connection's own task
         finally:
             self._conns.discard(conn)
+
+    def _same_user(self, writer: asyncio.StreamWriter) -> bool:
+        try:
+            pid, uid, gid = peer_credentials(writer)
+        except OSError as e:
+            self.log(f"ttrpc server: refusing a connection: no peer credentials: {e}")
+            return False
+        if (uid, gid) == (os.geteuid(), os.getegid()):
+            return True
+        self.log(f"ttrpc server: refusing a connection from pid {pid} (uid {uid}, gid {gid}): "
+                 "not this server's user")
+        return False
 
     @property
     def connections(self) -> int:

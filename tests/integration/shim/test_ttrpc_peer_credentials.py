@@ -17,22 +17,22 @@ pytestmark = [pytest.mark.root]
 NOBODY = 65534
 # A raw ttrpc client in the standard library only, run by the distribution's python (readable
 # by any user): sends one frame, prints the first frame back as hex, or EOF when the server
-# closes (a reset: the request it sent was never read).
+# closes the connection (seen as end of file, a reset or a broken pipe, depending on timing).
 RAW_CLIENT = """
 import socket, struct, sys
 s = socket.socket(socket.AF_UNIX)
 s.connect(sys.argv[1])
-s.sendall(bytes.fromhex(sys.argv[2]))
 data = b""
-while len(data) < 10 or len(data) < 10 + struct.unpack(">I", data[:4])[0]:
-    try:
+try:
+    s.sendall(bytes.fromhex(sys.argv[2]))
+    while len(data) < 10 or len(data) < 10 + struct.unpack(">I", data[:4])[0]:
         chunk = s.recv(65536)
-    except ConnectionResetError:
-        chunk = b""
-    if not chunk:
-        print("EOF")
-        sys.exit(0)
-    data += chunk
+        if not chunk:
+            raise ConnectionResetError
+        data += chunk
+except (BrokenPipeError, ConnectionResetError):
+    print("EOF")
+    sys.exit(0)
 print(data.hex())
 """
 

@@ -12,9 +12,16 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from google.protobuf import empty_pb2
+from google.protobuf import any_pb2, empty_pb2
 from goshim import GoShim, write_bundle
-from pyengine.shim.api import TASK_SERVICE, events_pb2, shim_pb2, task_events_pb2, task_pb2
+from pyengine.shim.api import (
+    TASK_SERVICE,
+    events_pb2,
+    runc_options_pb2,
+    shim_pb2,
+    task_events_pb2,
+    task_pb2,
+)
 from pyengine.shim.ttrpc import errors
 from pyengine.shim.ttrpc.client import Client
 from pyengine.shim.ttrpc.server import Context, Server, unary
@@ -183,12 +190,21 @@ def test_go_shim_kill_and_pids_of_a_running_task(shim: GoShim) -> None:
     write_bundle(shim.bundle, ["sh", "-c", "echo started; sleep 1000 & wait"])
     # containerd's file:// scheme: the shim appends both streams to that one file.
     log = shim.bundle / "task.log"
+    # containerd.runc.v1.Options in an Any, as containerd passes them: the runtime binary the
+    # shim calls is a wrapper that records its arguments, then runs runc.
+    calls = shim.bundle / "runtime-calls"
+    wrapper = shim.bundle / "runtime-wrapper"
+    wrapper.write_text(f'#!/bin/sh\necho "$@" >> {calls}\nexec runc "$@"\n')
+    wrapper.chmod(0o755)
+    options = any_pb2.Any(type_url="containerd.runc.v1.Options",
+                          value=runc_options_pb2.Options(binary_name=str(wrapper))
+                          .SerializeToString())
 
     async def scenario() -> None:
         async with connected_shim(shim) as (sink, client):
             created = await _call(client, "Create", shim_pb2.CreateTaskRequest(
                 id=shim.id, bundle=str(shim.bundle), stdout=f"file://{log}",
-                stderr=f"file://{log}"), shim_pb2.CreateTaskResponse)
+                stderr=f"file://{log}", options=options), shim_pb2.CreateTaskResponse)
             await _call(client, "Start", shim_pb2.StartRequest(id=shim.id),
                         shim_pb2.StartResponse)
             await asyncio.wait_for(sink.wait_for("/tasks/start"), 60)
@@ -219,3 +235,6 @@ def test_go_shim_kill_and_pids_of_a_running_task(shim: GoShim) -> None:
 
     asyncio.run(scenario())
     assert log.read_text() == "started\n"
+    verbs = [line.split() for line in calls.read_text().splitlines()]
+    assert any("create" in v and shim.id in v for v in verbs), verbs
+    assert any("start" in v and shim.id in v for v in verbs), verbs

@@ -190,3 +190,28 @@ def test_close_ends_a_connection_stalled_by_a_handler_that_stops_reading(sock_pa
             await drain(stream)
         await client.close()
     asyncio.run(main())
+
+
+def test_a_handler_that_returns_before_reading_everything_frees_the_connection(
+        sock_path: str) -> None:
+    """Messages the handler never read are dropped once it answers: the connection's reader,
+    waiting on the full inbox, goes on to the next frames."""
+    async def main() -> None:
+        async def early(ctx: Context, stream: ServerStream) -> bytes:
+            return b"early"
+
+        server = make_server()
+        server.register(SVC, {"Early": StreamMethod(early, client_streaming=True,
+                                                    server_streaming=False)})
+        await server.listen(sock_path)
+        try:
+            async with await Client.connect(sock_path) as client:
+                stream = await client.stream(SVC, "Early", client_streaming=True)
+                for i in range(64):
+                    await stream.send(b"%d" % i)
+                assert await drain(stream) == [b"early"]
+                counted = await client.stream(SVC, "Count", b"2", client_streaming=False)
+                assert await drain(counted) == [b"0", b"1"]
+        finally:
+            await server.close()
+    asyncio.run(main())

@@ -50,6 +50,7 @@ class ServerStream:
         self._method = method
         self._inbox: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=16)
         self._remote_closed = False
+        self._finished = False
 
     async def recv(self) -> bytes | None:
         """The next message from the client; None once the client has closed its side."""
@@ -71,8 +72,14 @@ class ServerStream:
             raise errors.Cancelled("the client connection is closed")
 
     async def _deliver(self, data: bytes) -> None:
-        if not self._remote_closed:
+        if not self._remote_closed and not self._finished:
             await self._inbox.put(data)
+
+    def _finish(self) -> None:
+        """The handler is done: drop what it did not read, and free a reader waiting to put."""
+        self._finished = True
+        while not self._inbox.empty():
+            self._inbox.get_nowait()
 
     def _close_remote(self) -> None:
         if not self._remote_closed:
@@ -388,7 +395,9 @@ class _Connection:
         await framing.write_frame(self.writer, sid, framing.RESPONSE, 0, data)
 
     def finish(self, sid: int) -> None:
-        self.streams.pop(sid, None)
+        stream = self.streams.pop(sid, None)
+        if stream is not None:
+            stream._finish()
         task = asyncio.current_task()
         if task is not None:
             self.tasks.discard(task)

@@ -77,6 +77,7 @@ def _preload(spec: ExecSpec) -> None:
 
     from . import attrs, caps, console, process  # noqa: F401
 
+    attrs.preload(spec.process)
     if spec.seccomp_program is not None:
         from . import seccomp  # noqa: F401
 

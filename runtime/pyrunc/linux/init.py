@@ -377,6 +377,7 @@ def _preload(spec: InitSpec) -> None:
     from . import attrs, process  # noqa: F401
 
     config = spec.config
+    attrs.preload(config.process, config.linux)
     if config.process and config.process.terminal:
         import _socket  # noqa: F401
         import fcntl  # noqa: F401

@@ -113,6 +113,26 @@ def test_join_network_namespace_by_path(make, netns):
     assert observe(ctr, "namespaces")["namespaces"]["net"] == want
 
 
+def _lo_flags(ctr) -> int:
+    ctr.config["process"]["args"] = ["/bin/cat", "/sys/class/net/lo/flags"]
+    res = ctr.run()
+    assert res.returncode == 0, res.stderr
+    return int(res.stdout.decode().strip(), 16)
+
+
+def test_new_network_namespace_has_loopback_up(make):
+    """runc brings lo up in a network namespace it creates (its "loopback" network): a
+    container's own 127.0.0.1 works without any network set up."""
+    assert _lo_flags(make()) & 0x1  # IFF_UP
+
+
+def test_joined_network_namespace_is_left_as_it_is(make, netns):
+    """A namespace joined by path belongs to someone else: its lo stays down."""
+    ctr = make()
+    set_namespace(ctr.config, "network", f"/var/run/netns/{netns}")
+    assert not _lo_flags(ctr) & 0x1
+
+
 def test_join_uts_and_ipc_of_another_container(make):
     first = make()
     first.config["process"]["args"] = [PROBE, "sleep"]

@@ -265,6 +265,14 @@ def _setup(spec: InitSpec) -> tuple[str, list[str], dict[str, str]]:
     # still reachable: inside a new pid namespace getpid() says 1.
     spec.state_for_hooks["pid"] = int(os.readlink("/proc/self"))
     in_userns = "user" in spec.new_ns or any(k == "user" for k, _ in spec.join_ns)
+    if "network" in spec.new_ns:
+        # A new network namespace gets its loopback up, as runc does ("loopback" network);
+        # one joined by path is left as it is.
+        try:
+            sc.link_up("lo")
+        except OSError as err:
+            raise KernelError(f"bring up lo in the new network namespace: {err.strerror}"
+                              ) from None
     # P moves us into the container's cgroups meanwhile; what depends on being there waits.
     if "cgroup" in spec.new_ns:
         await_cgroups(spec)

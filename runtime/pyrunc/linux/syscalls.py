@@ -25,6 +25,10 @@ CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 
 # mount(2) flags (linux/mount.h).
+SIOCGIFFLAGS = 0x8913
+SIOCSIFFLAGS = 0x8914
+IFF_UP = 0x1
+
 MS_RDONLY = 0x1
 MS_NOSUID = 0x2
 MS_NODEV = 0x4
@@ -214,6 +218,26 @@ class Syscalls:
     def setdomainname(self, name: str) -> None:
         raw = name.encode()
         self._check(self.libc.setdomainname(raw, len(raw)), "setdomainname", name)
+
+    # -- network --------------------------------------------------------------------------
+    def link_up(self, name: str) -> None:
+        """Set IFF_UP on an interface of the current network namespace (SIOCGIFFLAGS, then
+        SIOCSIFFLAGS on a struct ifreq: 16 bytes of name, then the flags)."""
+        import _socket
+        import fcntl
+
+        sock = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM, 0)
+        try:
+            ifreq = bytearray(40)
+            ifreq[:len(name)] = name.encode()
+            fcntl.ioctl(sock.fileno(), SIOCGIFFLAGS, ifreq, True)
+            flags = int.from_bytes(ifreq[16:18], "little") | IFF_UP
+            ifreq[16:18] = flags.to_bytes(2, "little")
+            fcntl.ioctl(sock.fileno(), SIOCSIFFLAGS, ifreq, True)
+        except OSError as err:
+            raise OSError(err.errno, f"{err.strerror} (set link {name} up)") from None
+        finally:
+            sock.close()
 
     # -- process attributes -----------------------------------------------------------------
     def prctl(self, option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 0) -> int:

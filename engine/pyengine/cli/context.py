@@ -8,10 +8,9 @@ from typing import TYPE_CHECKING, TextIO
 from pyengine.cli.client import Client, TlsOptions
 from pyengine.cli.credentials import CredentialStore
 
-if TYPE_CHECKING:  # both imported when a command needs them
-    import grpc
-
+if TYPE_CHECKING:  # imported when a command needs it
     from pyengine.api import common_pb2
+    from pyengine.cli.wire.status import RpcError
 
 
 class CliError(Exception):
@@ -64,11 +63,5 @@ class Context:
         return self.auth_for_host(domain)
 
     @staticmethod
-    def is_connect_error(err: grpc.RpcError) -> bool:
-        import grpc
-
-        details = err.details() or "" if hasattr(err, "details") else ""
-        return err.code() == grpc.StatusCode.UNAVAILABLE and (
-            "failed to connect" in details or "Connection refused" in details
-            or "No such file or directory" in details or "Permission denied" in details
-        )
+    def is_connect_error(err: RpcError) -> bool:
+        return err.connect_failed

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import NoReturn
 
 from pyengine import __version__
-from pyengine.cli.client import ConnectError, TlsOptions, resolve_host
+from pyengine.cli.client import ConnectError, RpcError, TlsOptions, resolve_host
 from pyengine.cli.context import CliError, Context
 from pyengine.cli.credentials import ConfigFileError, CredentialStore, config_dir
 from pyengine.cli.output import FormatError
@@ -149,8 +149,6 @@ def _add(
 
 
 def main(argv: list[str] | None = None) -> int:
-    import grpc
-
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser(argv)
     try:
@@ -176,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         return int(args.func(ctx, args) or 0)
-    except grpc.RpcError as err:
+    except RpcError as err:
         if ctx.is_connect_error(err):
             sys.stderr.write(
                 f"Cannot connect to the pyengine daemon at {host}. Is the pyengine daemon "

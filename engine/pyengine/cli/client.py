@@ -11,11 +11,16 @@ import os
 from pyengine.cli.wire.status import RpcError
 
 DEFAULT_HOST = "unix:///run/pyengine/pyengine.sock"
-__all__ = ["DEFAULT_HOST", "Client", "ConnectError", "RpcError", "TlsOptions", "resolve_host"]
+__all__ = ["DEFAULT_HOST", "Client", "ConfigFileError", "ConnectError", "RpcError", "TlsOptions",
+           "resolve_host"]
 
 
 class ConnectError(Exception):
     """The daemon cannot be reached."""
+
+
+class ConfigFileError(Exception):
+    """The client config file cannot be read or written (see credentials.py)."""
 
 
 class TlsOptions:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TextIO
-
 from pyengine.cli.client import Client, TlsOptions
-from pyengine.cli.credentials import CredentialStore
 
-if TYPE_CHECKING:  # imported when a command needs it
+TYPE_CHECKING = False  # typing is not imported on pyctl's start-up path
+if TYPE_CHECKING:
+    from typing import TextIO
+
     from pyengine.api import common_pb2
+    from pyengine.cli.credentials import CredentialStore
     from pyengine.cli.wire.status import RpcError
 
 
@@ -21,14 +21,27 @@ class CliError(Exception):
         self.usage = usage
 
 
-@dataclass
 class Context:
-    host: str
-    tls: TlsOptions
-    credentials: CredentialStore
-    out: TextIO
-    err: TextIO
-    _client: Client | None = field(default=None, repr=False)
+    """The client connects at first use; the credential store (json, base64, pathlib) is
+    opened only by the verbs that use it."""
+
+    def __init__(self, host: str, tls: TlsOptions, config: str | None, out: TextIO,
+                 err: TextIO) -> None:
+        self.host = host
+        self.tls = tls
+        self.config = config
+        self.out = out
+        self.err = err
+        self._client: Client | None = None
+        self._credentials: CredentialStore | None = None
+
+    @property
+    def credentials(self) -> CredentialStore:
+        if self._credentials is None:
+            from pyengine.cli.credentials import CredentialStore, config_dir
+
+            self._credentials = CredentialStore(config_dir(self.config))
+        return self._credentials
 
     @property
     def client(self) -> Client:

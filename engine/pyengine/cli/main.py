@@ -12,9 +12,8 @@ from collections.abc import Callable
 from typing import NoReturn
 
 from pyengine import __version__
-from pyengine.cli.client import ConnectError, RpcError, TlsOptions, resolve_host
+from pyengine.cli.client import ConfigFileError, ConnectError, RpcError, TlsOptions, resolve_host
 from pyengine.cli.context import CliError, Context
-from pyengine.cli.credentials import ConfigFileError, CredentialStore, config_dir
 from pyengine.cli.output import FormatError
 
 USAGE_EXIT = 125
@@ -168,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     ctx = Context(
         host=host,
         tls=TlsOptions(args.tlsverify, args.tlscacert, args.tlscert, args.tlskey),
-        credentials=CredentialStore(config_dir(args.config)),
+        config=args.config,
         out=sys.stdout,
         err=sys.stderr,
     )

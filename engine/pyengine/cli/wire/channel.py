@@ -15,8 +15,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pyengine.cli.wire import h2
 from pyengine.cli.wire.status import (
-    CANCELLED, DEADLINE_EXCEEDED, HTTP_TO_GRPC, INTERNAL, OK, RESOURCE_EXHAUSTED, UNAVAILABLE,
-    UNKNOWN, RpcError, percent_decode,
+    CANCELLED,
+    DEADLINE_EXCEEDED,
+    HTTP_TO_GRPC,
+    INTERNAL,
+    OK,
+    RESOURCE_EXHAUSTED,
+    UNAVAILABLE,
+    UNKNOWN,
+    RpcError,
+    percent_decode,
 )
 
 if TYPE_CHECKING:

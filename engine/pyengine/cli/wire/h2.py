@@ -174,6 +174,7 @@ class Connection:
         stream.remote_closed = stream.local_closed = True
         self.streams.pop(stream.id, None)
         if not self.closed:
+            self.deadline = None  # the call may be over because its deadline passed
             try:
                 self._send(frame(RST_STREAM, 0, stream.id, struct.pack(">I", code)))
             except H2Error:

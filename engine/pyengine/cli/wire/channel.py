@@ -11,7 +11,7 @@ from __future__ import annotations
 import struct
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pyengine.cli.wire import h2
 from pyengine.cli.wire.status import (
@@ -134,11 +134,11 @@ class Channel:
 
     def unary_stream(self, path: str, request: Message, response_type: type[M],
                      timeout: float | None = None,
-                     metadata: Iterable[tuple[str, str]] = ()) -> Iterator[M]:
+                     metadata: Iterable[tuple[str, str]] = ()) -> ResponseStream[M]:
         call = Call(self, path, timeout, metadata)
         with call:
             call.send(request.SerializeToString(), end=True)
-        return call.stream(response_type)
+        return ResponseStream(call, response_type)
 
     def stream_unary(self, path: str, requests: Iterable[Message], response_type: type[M],
                      timeout: float | None = None,
@@ -224,6 +224,15 @@ class Call:
             except h2.H2Error as err:
                 raise self._error(err) from None
 
+    def wait_headers(self) -> list[tuple[str, str]]:
+        stream = self.stream_state
+        try:
+            while stream.headers is None and not stream.remote_closed:
+                self.conn.read_frame()
+        except h2.H2Error as err:
+            raise self._error(err) from None
+        return [(k, v) for k, v in stream.headers or [] if not k.startswith(":")]
+
     def _next_payload(self) -> bytes | None:
         """The next length-prefixed message, or None at the end of the stream."""
         stream = self.stream_state
@@ -303,6 +312,31 @@ class Call:
             if not self.stream_state.remote_closed:
                 self.cancel()
             self.done = True
+
+
+class ResponseStream(Generic[M]):
+    """A server stream's responses, as grpcio's call object: iterate it; `initial_metadata()`
+    waits for the response headers (a server that subscribes before it answers has then
+    subscribed); `cancel()` (or `close()`) ends it with RST_STREAM CANCEL."""
+
+    def __init__(self, call: Call, response_type: type[M]) -> None:
+        self._call = call
+        self._messages = call.stream(response_type)
+
+    def __iter__(self) -> ResponseStream[M]:
+        return self
+
+    def __next__(self) -> M:
+        return next(self._messages)
+
+    def initial_metadata(self) -> list[tuple[str, str]]:
+        return self._call.wait_headers()
+
+    def cancel(self) -> None:
+        self._messages.close()
+        self._call.cancel()
+
+    close = cancel
 
 
 Handler = Callable[..., Any]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 
 from pyengine.api import images_pb2
 from pyengine.cli.client import RpcError
 from pyengine.cli.context import CliError, Context
 from pyengine.cli.template import TemplateError, compile_template
+
+TYPE_CHECKING = False  # argparse is imported only for help and usage errors
+if TYPE_CHECKING:
+    import argparse
 
 
 def add(p: argparse.ArgumentParser) -> None:

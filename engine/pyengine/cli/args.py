@@ -108,13 +108,13 @@ class Parser:
             name, eq, inline = text.partition("=") if text.startswith("--") else (text, "", "")
             if not text.startswith("--") and len(text) > 2:
                 raise Fallback(text)  # -qa, -fVALUE
-            arg = self.flags.get(name)
-            if arg is None or arg.nargs is not None:
+            flag = self.flags.get(name)
+            if flag is None or flag.nargs is not None:
                 raise Fallback(text)  # unknown (or -h), or an optional value
-            if arg.action == "store_true":
+            if flag.action == "store_true":
                 if eq:
                     raise Fallback(text)
-                values[arg.dest] = True
+                values[flag.dest] = True
                 continue
             if eq:
                 value = inline
@@ -123,10 +123,10 @@ class Parser:
                     raise Fallback(text)
                 value = argv[i]
                 i += 1
-            if arg.action == "append":
-                values[arg.dest].append(arg.convert(value))
+            if flag.action == "append":
+                values[flag.dest].append(flag.convert(value))
             else:
-                values[arg.dest] = arg.convert(value)
+                values[flag.dest] = flag.convert(value)
         self._positionals(words, values)
 
     def _positionals(self, words: list[str], values: dict[str, Any]) -> None:

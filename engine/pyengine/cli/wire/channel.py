@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pyengine.cli.wire import h2
@@ -299,7 +299,7 @@ class Call:
                 raise RpcError(INTERNAL, "the daemon sent more than one response message")
             return response_type.FromString(payload)
 
-    def stream(self, response_type: type[M]) -> Iterator[M]:
+    def stream(self, response_type: type[M]) -> Generator[M, None, None]:
         """The responses as they arrive; closing the iterator early cancels the call."""
         try:
             while True:

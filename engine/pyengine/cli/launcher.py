@@ -58,24 +58,18 @@ def render(python: str | None = None, pkgroot: str | None = None) -> str:
 
 def install(dest: str, python: str | None = None) -> str:
     """Atomically write the launcher to ``dest`` (mode 0755) and return its path."""
-    dest_path = Path(dest).absolute()
-    dest_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest_path.with_name(f".{dest_path.name}.{os.getpid()}.tmp")
-    tmp.write_text(render(python))
-    tmp.chmod(0o755)
-    os.replace(tmp, dest_path)
-    return str(dest_path)
+    from pyrunc.launcher import write_script
+
+    return write_script(dest, render(python))
 
 
 def main(argv: list[str]) -> int:
-    python = None
-    if len(argv) == 3 and argv[0] == "--python":
-        python = os.path.realpath(argv[1])
-        argv = argv[2:]
-    if len(argv) != 1 or argv[0].startswith("-"):
-        print("usage: python -m pyengine.cli.launcher [--python PATH] DEST", file=sys.stderr)
+    from pyrunc.launcher import parse_cli
+
+    parsed = parse_cli(argv, "pyengine.cli.launcher")
+    if parsed is None:
         return 2
-    print(install(argv[0], python))
+    print(install(parsed[1], parsed[0]))
     return 0
 
 

@@ -61,7 +61,8 @@ def main() -> int:
     try:
         launcher = base / "pyctl"
         subprocess.run([sys.executable, "-m", "pyengine.cli.launcher", str(launcher)],
-                       env=dict(os.environ, PYTHONPATH=str(REPO / "engine")), check=True,
+                       env=dict(os.environ, PYTHONPATH=f"{REPO / 'engine'}:{REPO / 'runtime'}"),
+                       check=True,
                        capture_output=True)
         python = launcher.read_text().split("\n", 1)[0][2:].split()[0]
         path_setup = launcher.read_text().split("sys.path[0:0] = ", 1)[1].split("\n", 1)[0]

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import struct
 import time
-from collections.abc import Callable, Generator, Iterable
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pyengine.cli.wire import h2
 from pyengine.cli.wire.status import (
@@ -27,10 +25,14 @@ from pyengine.cli.wire.status import (
     percent_decode,
 )
 
+TYPE_CHECKING = False  # no typing at run time: it costs more than this whole module
 if TYPE_CHECKING:
+    from collections.abc import Callable, Generator, Iterable
+    from typing import Any, TypeVar
+
     from google.protobuf.message import Message
 
-M = TypeVar("M", bound="Message")
+    M = TypeVar("M", bound=Message)
 MAX_MESSAGE = 16 << 20  # as the grpcio channel pyctl used had (max_receive_message_length)
 USER_AGENT = "pyctl-wire/1"
 
@@ -134,7 +136,7 @@ class Channel:
 
     def unary_stream(self, path: str, request: Message, response_type: type[M],
                      timeout: float | None = None,
-                     metadata: Iterable[tuple[str, str]] = ()) -> ResponseStream[M]:
+                     metadata: Iterable[tuple[str, str]] = ()) -> ResponseStream:
         call = Call(self, path, timeout, metadata)
         with call:
             call.send(request.SerializeToString(), end=True)
@@ -314,19 +316,19 @@ class Call:
             self.done = True
 
 
-class ResponseStream(Generic[M]):
+class ResponseStream:
     """A server stream's responses, as grpcio's call object: iterate it; `initial_metadata()`
     waits for the response headers (a server that subscribes before it answers has then
     subscribed); `cancel()` (or `close()`) ends it with RST_STREAM CANCEL."""
 
-    def __init__(self, call: Call, response_type: type[M]) -> None:
+    def __init__(self, call: Call, response_type: type[Message]) -> None:
         self._call = call
         self._messages = call.stream(response_type)
 
-    def __iter__(self) -> ResponseStream[M]:
+    def __iter__(self) -> ResponseStream:
         return self
 
-    def __next__(self) -> M:
+    def __next__(self) -> Message:
         return next(self._messages)
 
     def initial_metadata(self) -> list[tuple[str, str]]:
@@ -339,7 +341,8 @@ class ResponseStream(Generic[M]):
     close = cancel
 
 
-Handler = Callable[..., Any]
+if TYPE_CHECKING:
+    Handler = Callable[..., Any]
 
 
 class Stub:

@@ -11,9 +11,14 @@ from __future__ import annotations
 
 import struct
 import time
-from typing import Protocol
 
 from pyengine.cli.wire import hpack
+
+TYPE_CHECKING = False  # no typing at run time
+if TYPE_CHECKING:
+    from typing import Protocol
+else:
+    Protocol = object
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 

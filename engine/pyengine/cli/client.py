@@ -10,6 +10,10 @@ import os
 
 from pyengine.cli.wire.status import RpcError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pyengine.cli.wire.channel import Stub
+
 DEFAULT_HOST = "unix:///run/pyengine/pyengine.sock"
 __all__ = ["DEFAULT_HOST", "Client", "ConfigFileError", "ConnectError", "RpcError", "TlsOptions",
            "resolve_host"]
@@ -36,8 +40,7 @@ class Client:
     """Stubs for each service (``client.images.List(request)``), over one channel."""
 
     def __init__(self, host: str, tls: TlsOptions | None = None) -> None:
-        from pyengine.api import images_pb2, system_pb2
-        from pyengine.cli.wire.channel import Channel, Stub, TlsConfig
+        from pyengine.cli.wire.channel import Channel, TlsConfig
 
         self.host = host
         if host.startswith("unix://"):
@@ -52,8 +55,30 @@ class Client:
             self.channel = Channel(host, TlsConfig(tls.ca, tls.cert, tls.key))
         else:
             raise ConnectError(f"{host}: host must be unix:///path or tcp://host:port")
-        self.images = Stub(self.channel, images_pb2.DESCRIPTOR.services_by_name["ImagesService"])
-        self.system = Stub(self.channel, system_pb2.DESCRIPTOR.services_by_name["SystemService"])
+        self._images: Stub | None = None
+        self._system: Stub | None = None
+
+    # each service's protobuf module is imported at its first call (`pyctl images` does not
+    # import system_pb2)
+    @property
+    def images(self) -> Stub:
+        if self._images is None:
+            from pyengine.api import images_pb2
+            from pyengine.cli.wire.channel import Stub
+
+            self._images = Stub(self.channel,
+                                images_pb2.DESCRIPTOR.services_by_name["ImagesService"])
+        return self._images
+
+    @property
+    def system(self) -> Stub:
+        if self._system is None:
+            from pyengine.api import system_pb2
+            from pyengine.cli.wire.channel import Stub
+
+            self._system = Stub(self.channel,
+                                system_pb2.DESCRIPTOR.services_by_name["SystemService"])
+        return self._system
 
     def close(self) -> None:
         self.channel.close()

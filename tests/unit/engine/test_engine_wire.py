@@ -202,6 +202,7 @@ def _huff(text: str) -> bytes:
 @pytest.fixture
 def pair():
     client, server = socket.socketpair()
+    server.settimeout(60)  # a frame the client never sends fails the test instead of hanging
     try:
         yield client, Peer(server)
     finally:

@@ -335,6 +335,15 @@ def test_deadline_cancels_the_stream(pair) -> None:
     assert reset[2] == 1 and struct.unpack(">I", reset[3])[0] == h2.CANCEL
 
 
+def test_deadline_already_past(pair) -> None:
+    sock, _ = pair
+    channel = _channel(sock)
+    with pytest.raises(status.RpcError) as err:
+        channel.unary_unary("/s/M", system_pb2.VersionRequest(), system_pb2.VersionResponse,
+                            timeout=0)
+    assert err.value.code() == status.DEADLINE_EXCEEDED
+
+
 def test_closing_a_stream_early_sends_cancel(pair) -> None:
     sock, peer = pair
     channel = _channel(sock)

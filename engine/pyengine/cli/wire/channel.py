@@ -186,7 +186,10 @@ class Call:
         try:
             self.stream_state = self.conn.open_stream(headers)
         except h2.H2Error as err:
-            raise self._error(err) from None
+            if err.timeout:  # no stream to cancel yet
+                raise RpcError(DEADLINE_EXCEEDED, "Deadline Exceeded") from None
+            channel.close()
+            raise RpcError(UNAVAILABLE, str(err)) from None
         self.done = False
 
     def __enter__(self) -> Call:

@@ -66,7 +66,7 @@ def main() -> int:
                        capture_output=True)
         python = launcher.read_text().split("\n", 1)[0][2:].split()[0]
         path_setup = launcher.read_text().split("sys.path[0:0] = ", 1)[1].split("\n", 1)[0]
-        head = f"import sys; sys.path[0:0] = {path_setup}; "
+        head = f"import gc; gc.disable(); import sys; sys.path[0:0] = {path_setup}; "
         commands = {
             "pyctl images": f"{launcher} images",
             "pyctl version": f"{launcher} version",

@@ -110,34 +110,13 @@ def test_pull_progress_stream(daemon, client, registry, pushed_busybox) -> None:
 def test_ctrl_c_during_a_pull_cancels_the_call(engine_factory, registry, busybox_tar) -> None:
     """SIGINT to pyctl while the daemon waits on a stalled layer: pyctl sends RST_STREAM
     CANCEL, exits 130 without a traceback, and the daemon abandons the pull."""
-    import hashlib
     import signal
-    import subprocess
-    import sys
-    import time
 
-    from engine_harness import env
-    from stallproxy import StallProxy
-    from test_engine_crash import leases
+    from test_engine_crash import leases, stalled_pull, wait_for
 
     daemon = engine_factory()
-    layer = "sha256:" + hashlib.sha256(busybox_tar.read_bytes()).hexdigest()
-    daemon.out("import", str(busybox_tar), f"{registry.host}/int/bb:1")
-    daemon.out("push", f"{registry.host}/int/bb:1")
-    daemon.out("image", "prune", "-a", "-f")
-    proxy = StallProxy(registry.host).start()
-    try:
-        proxy.stall(f"/blobs/{layer}$")
-        run_env = env()
-        run_env["PYENGINE_HOST"] = daemon.host
-        pull = subprocess.Popen(
-            [sys.executable, "-m", "pyengine.cli", "pull", f"{proxy.host}/int/bb:1"],
-            env=run_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    with stalled_pull(daemon, registry, busybox_tar, "int/bb") as (proxy, pull):
         try:
-            deadline = time.monotonic() + GUARD
-            while not proxy.stalled.is_set():
-                assert time.monotonic() < deadline, "the layer download never stalled"
-                time.sleep(0.05)
             assert leases(daemon), "a pull in flight holds a lease"
             pull.send_signal(signal.SIGINT)
         finally:
@@ -145,11 +124,6 @@ def test_ctrl_c_during_a_pull_cancels_the_call(engine_factory, registry, busybox
         assert pull.returncode == 130, err.decode()
         assert b"Traceback" not in err
         proxy.release.set()  # the download goes on, into a pull nobody waits for
-        deadline = time.monotonic() + GUARD
-        while leases(daemon):
-            assert time.monotonic() < deadline, "the abandoned pull never ended"
-            time.sleep(0.05)
+        wait_for(lambda: not leases(daemon), "the abandoned pull to end")
         assert daemon.out("images", "-q") == ""  # cancelled: nothing was tagged
         assert daemon.stop() == 0
-    finally:
-        proxy.stop()

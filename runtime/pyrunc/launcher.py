@@ -79,30 +79,46 @@ def render(python: str | None = None, pkgroot: str | None = None) -> str:
     return TEMPLATE.format(python=python, pkgroot=pkgroot)
 
 
-def install(dest: str, python: str | None = None) -> str:
-    """Atomically write the launcher to ``dest`` (mode 0755) and return its path."""
+def write_script(dest: str, text: str) -> str:
+    """Atomically write an executable script (mode 0755) to ``dest``; return its path. Also
+    used by pyctl's launcher (pyengine.cli.launcher)."""
     dest_path = Path(dest).absolute()
     dest_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest_path.with_name(f".{dest_path.name}.{os.getpid()}.tmp")
-    tmp.write_text(render(python))
+    tmp.write_text(text)
     tmp.chmod(0o755)
     os.replace(tmp, dest_path)
     return str(dest_path)
 
 
-def main(argv: list[str]) -> int:
+def install(dest: str, python: str | None = None) -> str:
+    """Atomically write the launcher to ``dest`` (mode 0755) and return its path."""
+    return write_script(dest, render(python))
+
+
+def parse_cli(argv: list[str], module: str) -> tuple[str | None, str] | None:
+    """``[--python PATH] DEST`` -> (python or None, dest); None (usage printed) if malformed.
+    Shared with pyctl's launcher (pyengine.cli.launcher)."""
     python = None
     if len(argv) == 3 and argv[0] == "--python":
         python = os.path.realpath(argv[1])
         argv = argv[2:]
     if len(argv) != 1 or argv[0].startswith("-"):
-        print("usage: python -m pyrunc.launcher [--python PATH] DEST", file=sys.stderr)
+        print(f"usage: python -m {module} [--python PATH] DEST", file=sys.stderr)
+        return None
+    return python, argv[0]
+
+
+def main(argv: list[str]) -> int:
+    parsed = parse_cli(argv, "pyrunc.launcher")
+    if parsed is None:
         return 2
+    python, dest = parsed
     if python is not None and not can_run_pyrunc(python):
         print(f"pyrunc.launcher: {python} cannot run pyrunc (needs CPython >= 3.11)",
               file=sys.stderr)
         return 1
-    print(install(argv[0], python))
+    print(install(dest, python))
     return 0
 
 

@@ -1,24 +1,35 @@
-"""Connection to the daemon: -H / PYENGINE_HOST selects a unix socket or a TLS TCP address."""
+"""Connection to the daemon: -H / PYENGINE_HOST selects a unix socket or a TLS TCP address.
+
+The transport is pyengine.cli.wire (gRPC over HTTP/2 in a few small modules), not grpcio:
+importing grpc alone cost more than pyctl's whole start-up budget.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from pathlib import Path
+
+from pyengine.cli.wire.status import RpcError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pyengine.cli.wire.channel import Stub
 
 DEFAULT_HOST = "unix:///run/pyengine/pyengine.sock"
+__all__ = ["DEFAULT_HOST", "Client", "ConfigFileError", "ConnectError", "RpcError", "TlsOptions",
+           "resolve_host"]
 
 
 class ConnectError(Exception):
     """The daemon cannot be reached."""
 
 
-@dataclass
+class ConfigFileError(Exception):
+    """The client config file cannot be read or written (see credentials.py)."""
+
+
 class TlsOptions:
-    verify: bool = False
-    ca: str = ""
-    cert: str = ""
-    key: str = ""
+    def __init__(self, verify: bool = False, ca: str = "", cert: str = "", key: str = "") -> None:
+        self.verify, self.ca, self.cert, self.key = verify, ca, cert, key
 
 
 def resolve_host(flag: str | None) -> str:
@@ -26,20 +37,14 @@ def resolve_host(flag: str | None) -> str:
 
 
 class Client:
-    """gRPC stubs for each service, over one channel."""
+    """Stubs for each service (``client.images.List(request)``), over one channel."""
 
     def __init__(self, host: str, tls: TlsOptions | None = None) -> None:
-        import grpc
-
-        from pyengine.api import images_pb2_grpc, system_pb2_grpc
+        from pyengine.cli.wire.channel import Channel, TlsConfig
 
         self.host = host
-        options = [
-            ("grpc.max_receive_message_length", 16 << 20),
-            ("grpc.max_send_message_length", 16 << 20),
-        ]
         if host.startswith("unix://"):
-            self.channel = grpc.insecure_channel("unix:" + host[len("unix://"):], options=options)
+            self.channel = Channel(host)
         elif host.startswith("tcp://"):
             tls = tls or TlsOptions()
             if not (tls.ca and tls.cert and tls.key):
@@ -47,16 +52,33 @@ class Client:
                     f"{host}: TCP connections need --tlsverify with --tlscacert, --tlscert and "
                     "--tlskey"
                 )
-            creds = grpc.ssl_channel_credentials(
-                root_certificates=Path(tls.ca).read_bytes(),
-                private_key=Path(tls.key).read_bytes(),
-                certificate_chain=Path(tls.cert).read_bytes(),
-            )
-            self.channel = grpc.secure_channel(host[len("tcp://"):], creds, options=options)
+            self.channel = Channel(host, TlsConfig(tls.ca, tls.cert, tls.key))
         else:
             raise ConnectError(f"{host}: host must be unix:///path or tcp://host:port")
-        self.images = images_pb2_grpc.ImagesServiceStub(self.channel)
-        self.system = system_pb2_grpc.SystemServiceStub(self.channel)
+        self._images: Stub | None = None
+        self._system: Stub | None = None
+
+    # each service's protobuf module is imported at its first call (`pyctl images` does not
+    # import system_pb2)
+    @property
+    def images(self) -> Stub:
+        if self._images is None:
+            from pyengine.api import images_pb2
+            from pyengine.cli.wire.channel import Stub
+
+            self._images = Stub(self.channel,
+                                images_pb2.DESCRIPTOR.services_by_name["ImagesService"])
+        return self._images
+
+    @property
+    def system(self) -> Stub:
+        if self._system is None:
+            from pyengine.api import system_pb2
+            from pyengine.cli.wire.channel import Stub
+
+            self._system = Stub(self.channel,
+                                system_pb2.DESCRIPTOR.services_by_name["SystemService"])
+        return self._system
 
     def close(self) -> None:
         self.channel.close()

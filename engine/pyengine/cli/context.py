@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TextIO
-
 from pyengine.cli.client import Client, TlsOptions
-from pyengine.cli.credentials import CredentialStore
 
-if TYPE_CHECKING:  # both imported when a command needs them
-    import grpc
+TYPE_CHECKING = False  # typing is not imported on pyctl's start-up path
+if TYPE_CHECKING:
+    from typing import TextIO
 
     from pyengine.api import common_pb2
+    from pyengine.cli.credentials import CredentialStore
+    from pyengine.cli.wire.status import RpcError
 
 
 class CliError(Exception):
@@ -22,14 +21,27 @@ class CliError(Exception):
         self.usage = usage
 
 
-@dataclass
 class Context:
-    host: str
-    tls: TlsOptions
-    credentials: CredentialStore
-    out: TextIO
-    err: TextIO
-    _client: Client | None = field(default=None, repr=False)
+    """The client connects at first use; the credential store (json, base64, pathlib) is
+    opened only by the verbs that use it."""
+
+    def __init__(self, host: str, tls: TlsOptions, config: str | None, out: TextIO,
+                 err: TextIO) -> None:
+        self.host = host
+        self.tls = tls
+        self.config = config
+        self.out = out
+        self.err = err
+        self._client: Client | None = None
+        self._credentials: CredentialStore | None = None
+
+    @property
+    def credentials(self) -> CredentialStore:
+        if self._credentials is None:
+            from pyengine.cli.credentials import CredentialStore, config_dir
+
+            self._credentials = CredentialStore(config_dir(self.config))
+        return self._credentials
 
     @property
     def client(self) -> Client:
@@ -64,11 +76,5 @@ class Context:
         return self.auth_for_host(domain)
 
     @staticmethod
-    def is_connect_error(err: grpc.RpcError) -> bool:
-        import grpc
-
-        details = err.details() or "" if hasattr(err, "details") else ""
-        return err.code() == grpc.StatusCode.UNAVAILABLE and (
-            "failed to connect" in details or "Connection refused" in details
-            or "No such file or directory" in details or "Permission denied" in details
-        )
+    def is_connect_error(err: RpcError) -> bool:
+        return err.connect_failed

@@ -11,13 +11,13 @@ import json
 import os
 from pathlib import Path
 
+from pyengine.cli.client import ConfigFileError  # defined where main catches it
+
 DOCKER_HUB_KEY = "https://index.docker.io/v1/"
 HUB_ALIASES = ("docker.io", "index.docker.io", "registry-1.docker.io", DOCKER_HUB_KEY,
                "https://index.docker.io/v1", "")
 
-
-class ConfigFileError(Exception):
-    """The config file cannot be read or written."""
+__all__ = ["DOCKER_HUB_KEY", "ConfigFileError", "CredentialStore", "config_dir", "server_key"]
 
 
 def config_dir(explicit: str | None) -> Path:

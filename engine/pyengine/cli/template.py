@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 # Docker's typed structs print nil slices as [] and nil maps as map[].
@@ -70,19 +69,21 @@ def _tokens(text: str) -> list[tuple[str, str]]:
 # -- AST --------------------------------------------------------------------------------------
 
 
-@dataclass
 class Pipeline:
-    decl: list[str]
-    commands: list[list[Any]]  # each command: list of args (tokens or nested Pipelines)
+    # plain classes, not dataclasses: pyctl's start-up avoids importing dataclasses (~8 ms)
+    def __init__(self, decl: list[str], commands: list[list[Any]]) -> None:
+        self.decl = decl
+        self.commands = commands  # each command: list of args (tokens or nested Pipelines)
 
 
-@dataclass
 class Node:
-    kind: str  # text, action, if, range, with
-    text: str = ""
-    pipe: Pipeline | None = None
-    body: list[Node] = field(default_factory=list)
-    else_body: list[Node] = field(default_factory=list)
+    def __init__(self, kind: str, text: str = "", pipe: Pipeline | None = None,
+                 body: list[Node] | None = None, else_body: list[Node] | None = None) -> None:
+        self.kind = kind  # text, action, if, range, with
+        self.text = text
+        self.pipe = pipe
+        self.body = body if body is not None else []
+        self.else_body = else_body if else_body is not None else []
 
 
 ACTION_RE = re.compile(r"\{\{(-\s)?(.*?)(\s-)?\}\}", re.DOTALL)
@@ -414,12 +415,12 @@ def _execute(nodes: list[Node], scope: _Scope, out: list[str]) -> None:
                 _execute(node.body, inner, out)
 
 
-@dataclass
 class Template:
     """A parsed template; `render(value)` executes it on one value."""
 
-    source: str
-    nodes: list[Node]
+    def __init__(self, source: str, nodes: list[Node]) -> None:
+        self.source = source
+        self.nodes = nodes
 
     def render(self, value: Any) -> str:
         out: list[str] = []

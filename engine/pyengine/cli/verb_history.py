@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
-
 from pyengine.api import images_pb2
 from pyengine.cli.context import Context
 from pyengine.cli.output import write_rows
 from pyengine.cli.units import created_at, human_size, since
+
+TYPE_CHECKING = False  # argparse is imported only for help and usage errors
+if TYPE_CHECKING:
+    import argparse
 
 
 def add(p: argparse.ArgumentParser) -> None:

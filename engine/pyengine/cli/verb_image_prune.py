@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from pyengine.api import images_pb2
 from pyengine.cli.context import Context
 from pyengine.cli.units import human_size
+
+TYPE_CHECKING = False  # argparse is imported only for help and usage errors
+if TYPE_CHECKING:
+    import argparse
 
 
 def add(p: argparse.ArgumentParser) -> None:

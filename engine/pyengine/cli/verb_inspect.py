@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 
 from pyengine.api import images_pb2
+from pyengine.cli.client import RpcError
 from pyengine.cli.context import CliError, Context
 from pyengine.cli.template import TemplateError, compile_template
+
+TYPE_CHECKING = False  # argparse is imported only for help and usage errors
+if TYPE_CHECKING:
+    import argparse
 
 
 def add(p: argparse.ArgumentParser) -> None:
@@ -17,8 +21,6 @@ def add(p: argparse.ArgumentParser) -> None:
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
-    import grpc
-
     template = None
     if args.format and args.format != "json":
         try:
@@ -29,7 +31,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     for name in args.images:
         try:
             response = ctx.client.images.Inspect(images_pb2.InspectImageRequest(reference=name))
-        except grpc.RpcError as err:
+        except RpcError as err:
             if ctx.is_connect_error(err):
                 raise
             errors.append(err.details())

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import argparse
 import getpass
 import sys
 
 from pyengine.api import common_pb2, system_pb2
 from pyengine.cli.context import CliError, Context
 from pyengine.cli.credentials import DOCKER_HUB_KEY, server_key
+
+TYPE_CHECKING = False  # argparse is imported only for help and usage errors
+if TYPE_CHECKING:
+    import argparse
 
 
 def add(p: argparse.ArgumentParser) -> None:

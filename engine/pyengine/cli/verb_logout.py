@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
-
 from pyengine.cli.context import Context
 from pyengine.cli.credentials import DOCKER_HUB_KEY, server_key
+
+TYPE_CHECKING = False  # argparse is imported only for help and usage errors
+if TYPE_CHECKING:
+    import argparse
 
 
 def add(p: argparse.ArgumentParser) -> None:

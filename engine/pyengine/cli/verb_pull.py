@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
-
 from pyengine.api import images_pb2
 from pyengine.cli.context import Context
 from pyengine.cli.inputs import platform
 from pyengine.cli.progress_view import follow
+
+TYPE_CHECKING = False  # argparse is imported only for help and usage errors
+if TYPE_CHECKING:
+    import argparse
 
 
 def _has_tag_or_digest(text: str) -> bool:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
-
 from pyengine.api import images_pb2
 from pyengine.cli.context import Context
 from pyengine.cli.progress_view import follow
+
+TYPE_CHECKING = False  # argparse is imported only for help and usage errors
+if TYPE_CHECKING:
+    import argparse
 
 
 def add(p: argparse.ArgumentParser) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
-
 from pyengine.api import images_pb2
+from pyengine.cli.client import RpcError
 from pyengine.cli.context import Context
+
+TYPE_CHECKING = False  # argparse is imported only for help and usage errors
+if TYPE_CHECKING:
+    import argparse
 
 
 def add(p: argparse.ArgumentParser) -> None:
@@ -16,8 +19,6 @@ def add(p: argparse.ArgumentParser) -> None:
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
-    import grpc
-
     status = 0
     for name in args.images:
         try:
@@ -25,7 +26,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
                 images_pb2.RemoveImageRequest(reference=name, force=args.force,
                                               no_prune=args.no_prune)
             )
-        except grpc.RpcError as err:
+        except RpcError as err:
             if ctx.is_connect_error(err):
                 raise
             ctx.err.write(f"Error response from daemon: {err.details()}\n")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
-
 from pyengine import __version__
 from pyengine.api import system_pb2
 from pyengine.cli.context import Context
+
+TYPE_CHECKING = False  # argparse is imported only for help and usage errors
+if TYPE_CHECKING:
+    import argparse
 
 
 def add(p: argparse.ArgumentParser) -> None:

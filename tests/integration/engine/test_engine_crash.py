@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 
 import pytest
 from engine_harness import env
@@ -88,11 +90,13 @@ def test_kill9_mid_pull_then_restart_and_pull_again(engine_factory, registry, bu
         proxy.stop()
 
 
-def test_sigterm_during_pull_cancels_it_and_exits_cleanly(engine_factory, registry, busybox_tar):
-    daemon = engine_factory()
+@contextlib.contextmanager
+def stalled_pull(daemon, registry, busybox_tar, repo: str) -> Iterator[tuple]:  # type: ignore[no-untyped-def]
+    """A `pyctl pull` of a pushed busybox whose layer download stalls at a proxy: yields
+    (proxy, the pyctl process) once the daemon waits on the layer; stops the proxy after."""
     layer_digest = "sha256:" + hashlib.sha256(busybox_tar.read_bytes()).hexdigest()
-    daemon.out("import", str(busybox_tar), f"{registry.host}/term/bb:1")
-    daemon.out("push", f"{registry.host}/term/bb:1")
+    daemon.out("import", str(busybox_tar), f"{registry.host}/{repo}:1")
+    daemon.out("push", f"{registry.host}/{repo}:1")
     daemon.out("image", "prune", "-a", "-f")
     proxy = StallProxy(registry.host).start()
     try:
@@ -100,10 +104,23 @@ def test_sigterm_during_pull_cancels_it_and_exits_cleanly(engine_factory, regist
         run_env = env()
         run_env["PYENGINE_HOST"] = daemon.host
         pull = subprocess.Popen(
-            [sys.executable, "-m", "pyengine.cli", "pull", f"{proxy.host}/term/bb:1"],
+            [sys.executable, "-m", "pyengine.cli", "pull", f"{proxy.host}/{repo}:1"],
             env=run_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
             wait_for(proxy.stalled.is_set, "the layer download to stall")
+            yield proxy, pull
+        finally:
+            if pull.returncode is None:
+                pull.kill()
+                pull.communicate(timeout=60)
+    finally:
+        proxy.stop()
+
+
+def test_sigterm_during_pull_cancels_it_and_exits_cleanly(engine_factory, registry, busybox_tar):
+    daemon = engine_factory()
+    with stalled_pull(daemon, registry, busybox_tar, "term/bb") as (proxy, pull):
+        try:
             assert daemon.stop() == 0
         finally:
             _, err = pull.communicate(timeout=60)
@@ -114,8 +131,6 @@ def test_sigterm_during_pull_cancels_it_and_exits_cleanly(engine_factory, regist
         proxy.release.set()
         daemon.start()
         assert daemon.blobs() == set() and daemon.ingests() == [] and leases(daemon) == []
-    finally:
-        proxy.stop()
 
 
 def test_kill9_during_extraction(engine_factory, registry, tmp_path):

@@ -137,7 +137,8 @@ def test_each_verb_is_its_own_module_imported_only_when_used() -> None:
     import subprocess
     import sys
 
-    from pyengine.cli.main import GROUPS, TOP_VERBS, build_parser, verb_path
+    from pyengine.cli.argparser import build_parser
+    from pyengine.cli.main import GROUPS, TOP_VERBS, verb_path
 
     assert verb_path(["-H", "unix:///x", "--tlsverify", "image", "ls", "-q"]) == ["image", "ls"]
     assert verb_path(["--host=unix:///x", "images", "busybox"]) == ["images"]
@@ -147,7 +148,7 @@ def test_each_verb_is_its_own_module_imported_only_when_used() -> None:
         m for table in GROUPS.values() for m, _ in table.values()}
     for module in modules:
         __import__(f"pyengine.cli.verb_{module}")
-    code = ("import sys; from pyengine.cli.main import build_parser; "
+    code = ("import sys; from pyengine.cli.argparser import build_parser; "
             "build_parser(['-H', 'unix:///x', 'images']).parse_args(['images']); "
             "print(sorted(m for m in sys.modules if m.startswith('pyengine.cli.verb_')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -1,0 +1,1 @@
+"""gRPC over HTTP/2 for pyctl, without grpcio (see channel.py)."""

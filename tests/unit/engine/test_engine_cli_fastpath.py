@@ -1,0 +1,60 @@
+"""pyctl's start-up path: well-formed command lines are parsed without argparse into the same
+values argparse gives, anything else falls back to argparse, and `pyctl images` imports neither
+grpc nor argparse nor dataclasses."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pyengine.cli.argparser import build_parser
+from pyengine.cli.main import fast_parse
+
+ENGINE = str(Path(__file__).resolve().parents[3] / "engine")
+
+
+@pytest.mark.parametrize("argv", [
+    ["images"], ["image", "ls", "-q"], ["image", "list", "--format", "json"],
+    ["images", "-a", "--no-trunc", "-f", "dangling=true", "-f", "reference=bb*", "bb"],
+    ["-H", "unix:///x.sock", "--debug", "images", "--digests"], ["--host=tcp://h:1", "version"],
+    ["--tlsverify", "--tlscacert", "ca.pem", "--tlscert=c.pem", "--tlskey", "k", "info"],
+    ["rmi", "-f", "a", "b", "c"], ["tag", "a", "b"], ["save", "--format=oci", "-o", "x", "a"],
+    ["import", "-c", "ENV A=1", "--change", "CMD x", "-", "ref:1"], ["import", "f.tar"],
+    ["search", "--limit", "3", "term"], ["system", "df", "-v"], ["image", "rm", "--", "-odd"],
+    ["pull", "--platform", "linux/arm64", "-q", "busybox"], ["login", "-u", "me", "reg"],
+])
+def test_fast_parse_agrees_with_argparse(argv: list[str]) -> None:
+    fast = fast_parse(argv)
+    assert fast is not None, argv
+    slow, extra = build_parser(argv).parse_known_args(argv)
+    assert extra == []
+    assert vars(fast) == vars(slow)
+
+
+@pytest.mark.parametrize("argv", [
+    [], ["-h"], ["images", "--help"], ["images", "-aq"], ["images", "--bogus"], ["nosuch"],
+    ["image"], ["image", "nosuch"], ["-v"], ["tag", "a"], ["images", "a", "b"],
+    ["save", "--format", "tar", "a"], ["search", "--limit", "x", "t"], ["system", "df", "-H"],
+    ["images", "--format"], ["-Hunix:///x", "images"],
+])
+def test_everything_else_goes_to_argparse(argv: list[str]) -> None:
+    assert fast_parse(argv) is None
+
+
+def test_images_imports_no_grpc_argparse_or_dataclasses(tmp_path) -> None:
+    probe = (
+        "import sys\n"
+        f"sys.path[0:0] = [{ENGINE!r}] + [p for p in {sys.path!r} if 'site-packages' in p]\n"
+        "from pyengine.cli.main import main\n"
+        f"code = main(['-H', 'unix://{tmp_path}/none.sock', 'images'])\n"
+        "print(code, ' '.join(sorted(sys.modules)))\n"
+    )
+    out = subprocess.run([sys.executable, "-I", "-S", "-c", probe], capture_output=True,
+                         text=True, check=True)
+    code, modules = out.stdout.split(" ", 1)
+    assert code == "1" and "Cannot connect to the pyengine daemon" in out.stderr
+    loaded = set(modules.split())
+    assert "pyengine.cli.verb_images" in loaded and "pyengine.cli.wire.channel" in loaded
+    assert not {"grpc", "argparse", "dataclasses", "pathlib"} & loaded

@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""Benchmark: pyctl's start-up, the client's share shown separately (issue 9: `pyctl images`
+<= 40 ms; the docker CLI's `docker images` took 18 ms on this kind of machine).
+
+Starts a private pyengined (own socket, data and exec roots under a temp dir), writes pyctl's
+lean launcher to the temp dir (``python -m pyengine.cli.launcher``), and times with hyperfine
+(``-N``, no shell), each command against that daemon:
+  pyctl images / version     the launcher (python -IS), the whole command
+  pyctl images (site)        ``python -m pyengine.cli images``: the same with `site`
+  python -IS -c pass         the interpreter alone
+  client imports             python -IS importing the transport (pyengine.cli.wire) and the
+                             protobuf modules (images_pb2), i.e. what talking gRPC costs
+  wire imports               the transport alone
+
+Usage (root): tools/bench/cli.py [--runs 30] [--warmup 3] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def start_daemon(base: Path) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, PYTHONPATH=f"{REPO / 'engine'}:{REPO / 'runtime'}")
+    sock = base / "pyengine.sock"
+    log = open(base / "daemon.log", "wb")  # noqa: SIM115 - handed to the child
+    proc = subprocess.Popen([sys.executable, "-m", "pyengine.daemon", "-H", f"unix://{sock}",
+                             "--data-root", str(base / "data"), "--exec-root",
+                             str(base / "run")], env=env, stdout=log, stderr=log,
+                            start_new_session=True)
+    log.close()
+    deadline = time.monotonic() + 60
+    while not sock.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"pyengined did not start: {(base / 'daemon.log').read_text()}")
+        time.sleep(0.05)
+    return proc
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--json", action="store_true")
+    opts = parser.parse_args()
+    if not shutil.which("hyperfine"):
+        raise SystemExit("hyperfine is not installed")
+    base = Path(tempfile.mkdtemp(prefix="pe-bench-", dir="/tmp"))
+    daemon = start_daemon(base)
+    try:
+        launcher = base / "pyctl"
+        subprocess.run([sys.executable, "-m", "pyengine.cli.launcher", str(launcher)],
+                       env=dict(os.environ, PYTHONPATH=f"{REPO / 'engine'}:{REPO / 'runtime'}"),
+                       check=True,
+                       capture_output=True)
+        python = launcher.read_text().split("\n", 1)[0][2:].split()[0]
+        path_setup = launcher.read_text().split("sys.path[0:0] = ", 1)[1].split("\n", 1)[0]
+        head = f"import gc; gc.disable(); import sys; sys.path[0:0] = {path_setup}; "
+        commands = {
+            "pyctl images": f"{launcher} images",
+            "pyctl version": f"{launcher} version",
+            "pyctl images (site)": f"{sys.executable} -m pyengine.cli images",
+            "python -IS -c pass": f"{python} -IS -c pass",
+            "client imports": (f"{python} -IS -c \"{head}import pyengine.cli.wire.channel, "
+                               "pyengine.api.images_pb2\""),
+            "wire imports": f"{python} -IS -c \"{head}import pyengine.cli.wire.channel\"",
+        }
+        out = base / "hyperfine.json"
+        env = dict(os.environ, PYENGINE_HOST=f"unix://{base / 'pyengine.sock'}",
+                   PYTHONPATH=str(REPO / "engine"))
+        args = ["hyperfine", "-N", "--style", "none", "--warmup", str(opts.warmup), "--runs",
+                str(opts.runs), "--export-json", str(out)]
+        for name, command in commands.items():
+            args += ["-n", name, command]
+        subprocess.run(args, env=env, check=True, stdout=subprocess.DEVNULL)
+        results = {r["command"]: {"mean_ms": round(r["mean"] * 1000, 1),
+                                  "median_ms": round(r["median"] * 1000, 1),
+                                  "stddev_ms": round(r["stddev"] * 1000, 1)}
+                   for r in json.loads(out.read_text())["results"]}
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(timeout=60)
+        shutil.rmtree(base, ignore_errors=True)
+    if opts.json:
+        print(json.dumps(results, indent=2))
+        return 0
+    print("| command | median ms | mean ms | stddev |\n|---|---|---|---|")
+    for name, r in results.items():
+        print(f"| {name} | {r['median_ms']} | {r['mean_ms']} | {r['stddev_ms']} |")
+    print("| docker images (anchor, issue 9) | 18 | | |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

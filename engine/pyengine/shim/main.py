@@ -1,0 +1,204 @@
+"""containerd-shim-pyrunc-v2: the command containerd 1.6 runs for runtime io.containerd.pyrunc.v2.
+
+    containerd-shim-pyrunc-v2 -namespace NS -address GRPC -publish-binary BIN -id ID [-debug]
+        [-bundle DIR] start|delete
+
+`start` (in the bundle directory): binds the shim's ttrpc socket under /run/containerd/s/ (named
+after address, namespace and id, as containerd's runc shim does), forks the server into a new
+session with its stdio detached (stderr to the bundle's `log` fifo, which containerd reads),
+writes `address` and `shim.pid` into the bundle and prints the address; containerd connects.
+`delete`: the cleanup containerd runs when the shim is gone: the runtime's `delete --force`,
+the rootfs unmounted, and a DeleteResponse (exit status 137, as for a SIGKILL) on stdout.
+Events go to $TTRPC_ADDRESS. This module imports only the standard library up to the fork.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+
+SOCKET_DIR = "/run/containerd/s"
+
+
+class Flags:
+    def __init__(self) -> None:
+        self.namespace = ""
+        self.address = ""
+        self.publish_binary = ""
+        self.id = ""
+        self.bundle = ""
+        self.debug = False
+        self.action = ""
+
+
+def parse(argv: list[str]) -> Flags:
+    """Go's flag syntax: -name value, -name=value, --name value; -debug is boolean."""
+    flags = Flags()
+    names = {"namespace": "namespace", "address": "address", "publish-binary": "publish_binary",
+             "id": "id", "bundle": "bundle"}
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if not arg.startswith("-"):
+            flags.action = arg
+            i += 1
+            continue
+        name, eq, value = arg.lstrip("-").partition("=")
+        if name == "debug":
+            flags.debug = value.lower() not in ("false", "0") if eq else True
+        elif name in names:
+            if not eq:
+                i += 1
+                if i >= len(argv):
+                    raise ValueError(f"flag needs an argument: -{name}")
+                value = argv[i]
+            setattr(flags, names[name], value)
+        elif name in ("v", "version"):
+            flags.action = "version"
+        else:
+            raise ValueError(f"flag provided but not defined: -{name}")
+        i += 1
+    return flags
+
+
+def socket_path(flags: Flags) -> str:
+    import hashlib
+
+    digest = hashlib.sha256(f"{flags.address}/{flags.namespace}/{flags.id}".encode())
+    return os.path.join(SOCKET_DIR, digest.hexdigest())
+
+
+def _listen(path: str) -> socket.socket:
+    os.makedirs(SOCKET_DIR, mode=0o711, exist_ok=True)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.bind(path)
+    except OSError:
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            probe.connect(path)
+        except OSError:
+            os.unlink(path)  # a dead shim's socket
+            sock.bind(path)
+        else:
+            raise FileExistsError(f"a shim already serves {path}") from None
+        finally:
+            probe.close()
+    os.chmod(path, 0o600)
+    sock.listen(128)
+    return sock
+
+
+def start(flags: Flags) -> int:
+    bundle = os.getcwd()
+    path = socket_path(flags)
+    sock = _listen(path)
+    address = f"unix://{path}"
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setsid()
+            _detach_stdio(bundle)
+            from .server_main import serve
+
+            code = serve(sock, path, flags, bundle)
+        except BaseException as e:
+            print(f"containerd-shim-pyrunc-v2: {type(e).__name__}: {e}", file=sys.stderr,
+                  flush=True)
+            code = 1
+        os._exit(code)
+    sock.close()
+    _write(os.path.join(bundle, "address"), address)
+    _write(os.path.join(bundle, "shim.pid"), str(pid))
+    print(address, flush=True)
+    return 0
+
+
+def _detach_stdio(bundle: str) -> None:
+    null = os.open(os.devnull, os.O_RDWR)
+    try:  # containerd reads the shim's log from the bundle's `log` fifo
+        log = os.open(os.path.join(bundle, "log"), os.O_WRONLY | os.O_NONBLOCK)
+        os.set_blocking(log, True)
+    except OSError:
+        log = os.dup(null)
+    os.dup2(null, 0)
+    os.dup2(null, 1)
+    os.dup2(log, 2)
+    os.close(null)
+    os.close(log)
+
+
+def _write(path: str, text: str) -> None:
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def delete(flags: Flags) -> int:
+    from . import linux
+    from .api import shim_pb2
+    from .runtime import PATH
+    from .service import runtime_settings
+
+    bundle = flags.bundle or os.getcwd()
+    binary, root = runtime_settings(bundle)
+    if not root:
+        root = os.path.join("/run/containerd/runc", flags.namespace)
+    argv = [binary, "--root", root, "delete", "--force", flags.id]
+    null = os.open(os.devnull, os.O_RDWR)
+    try:
+        child = os.posix_spawnp(binary, argv, {"PATH": os.environ.get("PATH") or PATH},
+                                file_actions=[(os.POSIX_SPAWN_DUP2, null, 0),
+                                              (os.POSIX_SPAWN_DUP2, null, 1),
+                                              (os.POSIX_SPAWN_DUP2, 2, 2)])
+        os.waitpid(child, 0)
+    except OSError as e:
+        print(f"containerd-shim-pyrunc-v2 delete: {binary}: {e.strerror}", file=sys.stderr)
+    finally:
+        os.close(null)
+    try:
+        linux.unmount(os.path.join(bundle, "rootfs"))
+    except OSError as e:
+        print(f"containerd-shim-pyrunc-v2 delete: {e}", file=sys.stderr)
+    pid = 0
+    try:
+        with open(os.path.join(bundle, "init.pid")) as f:
+            pid = int(f.read().strip() or 0)
+    except (OSError, ValueError):
+        pass
+    response = shim_pb2.DeleteResponse(pid=pid, exit_status=128 + 9)
+    response.exited_at.GetCurrentTime()
+    sys.stdout.buffer.write(response.SerializeToString())
+    sys.stdout.flush()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        flags = parse(sys.argv[1:] if argv is None else argv)
+    except ValueError as e:
+        print(f"containerd-shim-pyrunc-v2: {e}", file=sys.stderr)
+        return 2
+    if flags.action == "version":
+        print("containerd-shim-pyrunc-v2 (pyengine)")
+        return 0
+    if not flags.namespace and flags.action in ("start", "delete"):
+        print("containerd-shim-pyrunc-v2: shim namespace cannot be empty", file=sys.stderr)
+        return 1
+    try:
+        if flags.action == "start":
+            return start(flags)
+        if flags.action == "delete":
+            return delete(flags)
+    except OSError as e:
+        print(f"containerd-shim-pyrunc-v2 {flags.action}: {e}", file=sys.stderr)
+        return 1
+    print(f"containerd-shim-pyrunc-v2: unknown action {flags.action!r} (start or delete)",
+          file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""Containerd 1.6 with our shim: a private daemon (the drop-in tests' dropin_env.Containerd: own
+config, root, state and sockets, CRI off, its opt/bin first on its PATH), the offline busybox
+image imported with `ctr images import`, and launchers of this checkout's shim and pyrunc in
+opt/bin, so `--runtime io.containerd.pyrunc.v2` finds our shim and our shim finds pyrunc."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(REPO_ROOT / "tests" / "integration" / "dropin"))
+
+import dropin_env as env  # noqa: E402 - found through the path added above
+
+SHIM_NAME = "containerd-shim-pyrunc-v2"
+RUNTIME = "io.containerd.pyrunc.v2"
+_counter = itertools.count()
+
+
+def install_launchers(opt_bin: Path) -> Path:
+    """This checkout's shim and pyrunc launchers in containerd's opt/bin; the shim's path.
+
+    The shim is also installed as containerd-shim-runc-v2 there (first on this private
+    containerd's PATH): `ctr run` passes --runc-binary (containerd.runc.v1.Options) only to
+    runtime io.containerd.runc.v2, so that is how a test makes our shim run runc."""
+    opt_bin.mkdir(parents=True, exist_ok=True)
+    pythonpath = f"{REPO_ROOT / 'runtime'}:{REPO_ROOT / 'engine'}"
+    environ = dict(os.environ, PYTHONPATH=pythonpath)
+    env.run([sys.executable, "-m", "pyengine.shim.launcher", str(opt_bin / SHIM_NAME)],
+            env=environ)
+    env.run([sys.executable, "-m", "pyrunc.launcher", str(opt_bin / "pyrunc")], env=environ)
+    os.link(opt_bin / SHIM_NAME, opt_bin / "containerd-shim-runc-v2")
+    return opt_bin / SHIM_NAME
+
+
+class ShimCtr:
+    """ctr on the private containerd, running containers with our shim."""
+
+    def __init__(self, daemon: env.Containerd, runtime: str, runc_binary: str | None) -> None:
+        self.daemon = daemon
+        self.runtime = runtime  # our shim: a path, or the runtime name containerd resolves
+        self.runc_binary = runc_binary  # --runc-binary, else the shim's default (pyrunc)
+        self.created: list[str] = []
+
+    def new_id(self, what: str) -> str:
+        container_id = f"{what}-{os.getpid()}-{next(_counter)}"
+        self.created.append(container_id)
+        return container_id
+
+    def run_argv(self, container_id: str, *cmd: str, flags: tuple[str, ...] = ()) -> list[str]:
+        extra = ("--runc-binary", self.runc_binary) if self.runc_binary else ()
+        return self.daemon.ctr_argv("run", "--runtime", self.runtime, *extra, *flags, env.IMAGE,
+                                    container_id, *cmd)
+
+    def run(self, *cmd: str, flags: tuple[str, ...] = ("--rm",), what: str = "run",
+            input: str | None = None) -> subprocess.CompletedProcess:
+        return env.run(self.run_argv(self.new_id(what), *cmd, flags=flags), check=False,
+                       input=input)
+
+    def ctr(self, *args: str, check: bool = False) -> subprocess.CompletedProcess:
+        return self.daemon.ctr(*args, check=check)
+
+    def status(self, container_id: str) -> str:
+        return self.daemon.tasks().get(container_id, (0, "NONE"))[1]
+
+    def cleanup(self) -> None:
+        for container_id in self.created:
+            self.daemon.remove(container_id)
+
+
+def shim_pids(daemon: env.Containerd) -> list[int]:
+    """Our shims serving this daemon: their command line names its address, and they run
+    from its opt/bin."""
+    found = []
+    for pid in env.pids_with_arg(daemon.address):
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(arg.startswith(str(daemon.opt_bin).encode()) for arg in argv[:3]):
+            found.append(pid)
+    return found

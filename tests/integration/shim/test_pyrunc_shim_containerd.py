@@ -1,0 +1,186 @@
+"""Our shim (containerd-shim-pyrunc-v2) under Debian's containerd 1.6: `ctr run --runtime` with
+the shim given as a path and as runtime io.containerd.pyrunc.v2 found on containerd's PATH;
+run --rm with exit codes and stdio, -d then exec, kill, pause/resume, delete, -t on a pty;
+pyrunc (the shim's default) and runc (--runc-binary). Nothing stays behind: no shim process,
+socket, mount or runtime state."""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pyshim_env import RUNTIME, ShimCtr, env, install_launchers, shim_pids
+
+pytestmark = pytest.mark.root
+
+RUNTIMES = ("pyrunc", "runc")
+SOCKET_DIR = Path("/run/containerd/s")
+
+
+@pytest.fixture(scope="module")
+def daemon() -> Iterator[env.Containerd]:
+    if os.geteuid() != 0:
+        pytest.skip("needs root")
+    base = env.make_base("pyshim-")
+    daemon = env.Containerd(base / "containerd", namespace=f"pyshim{os.getpid()}")
+    try:
+        daemon.base.mkdir(parents=True)
+        install_launchers(daemon.opt_bin)
+        archive = env.build_busybox_archive(base / "image")
+        daemon.start()
+        daemon.import_image(archive)
+        yield daemon
+    finally:
+        daemon.stop()
+        env.remove_tree(base)
+
+
+@pytest.fixture(params=RUNTIMES)
+def ctr(request: pytest.FixtureRequest, daemon: env.Containerd) -> Iterator[ShimCtr]:
+    if request.param == "pyrunc":  # our shim by path, running its default runtime
+        helper = ShimCtr(daemon, str(daemon.opt_bin / "containerd-shim-pyrunc-v2"), None)
+    else:  # see install_launchers: --runc-binary goes to runtime io.containerd.runc.v2 only
+        helper = ShimCtr(daemon, "io.containerd.runc.v2", env.RUNC)
+    try:
+        yield helper
+    finally:
+        helper.cleanup()
+
+
+def _nothing_left(ctr: ShimCtr, sockets_before: set[str]) -> None:
+    env.wait_for(lambda: not shim_pids(ctr.daemon), what="our shims to exit")
+    assert set(os.listdir(SOCKET_DIR)) - sockets_before == set()
+    with open("/proc/self/mountinfo") as info:
+        mounts = info.read()
+    for container_id in ctr.created:
+        assert f"/{container_id}/rootfs" not in mounts
+        assert not (ctr.daemon.runtime_root / container_id).exists()
+
+
+def _sockets() -> set[str]:
+    return set(os.listdir(SOCKET_DIR)) if SOCKET_DIR.exists() else set()
+
+
+def test_run_rm_exit_codes_and_stdio(ctr: ShimCtr) -> None:
+    before = _sockets()
+    ok = ctr.run("sh", "-c", 'read a; echo "out $a"; echo to-stderr >&2', input="in\n")
+    assert (ok.returncode, ok.stdout) == (0, "out in\n"), ok.stderr
+    assert "to-stderr" in ok.stderr
+    failed = ctr.run("sh", "-c", "exit 3")
+    assert failed.returncode == 3, failed.stderr
+    # killed from outside (PID 1 cannot SIGKILL itself): 128 + 9
+    container_id = ctr.new_id("killed")
+    running = subprocess.Popen(ctr.run_argv(container_id, "sleep", "1000", flags=("--rm",)),
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        env.wait_for(lambda: ctr.status(container_id) == "RUNNING", what="the task to run")
+        assert ctr.ctr("task", "kill", "-s", "SIGKILL", container_id).returncode == 0
+        assert running.wait(timeout=60) == 137
+    finally:
+        if running.poll() is None:
+            os.killpg(running.pid, signal.SIGKILL)
+            running.wait()
+    assert not set(ctr.created) & set(ctr.ctr("container", "ls", "-q").stdout.split())
+    _nothing_left(ctr, before)
+
+
+def test_missing_executable_is_a_create_error(ctr: ShimCtr) -> None:
+    before = _sockets()
+    result = ctr.run("no-such-command")
+    assert result.returncode != 0
+    assert "no-such-command" in result.stderr, result.stderr
+    _nothing_left(ctr, before)
+
+
+def test_detached_exec_pause_resume_kill_delete(ctr: ShimCtr) -> None:
+    before = _sockets()
+    container_id = ctr.new_id("detached")
+    started = env.run(ctr.run_argv(container_id, "sleep", "1000", flags=("-d",)), check=False)
+    assert started.returncode == 0, started.stderr
+    assert ctr.status(container_id) == "RUNNING"
+    assert shim_pids(ctr.daemon), "the task does not run under our shim"
+    exec_ok = ctr.ctr("task", "exec", "--exec-id", "e0", container_id, "sh", "-c",
+                      'echo "exec in $(pwd)"; echo exec-err >&2; exit 5')
+    assert (exec_ok.returncode, exec_ok.stdout) == (5, "exec in /\n"), exec_ok.stderr
+    assert "exec-err" in exec_ok.stderr
+    pids = ctr.ctr("task", "ps", container_id, check=True).stdout.split()
+    assert str(ctr.daemon.tasks()[container_id][0]) in pids
+    assert ctr.ctr("task", "pause", container_id).returncode == 0
+    assert ctr.status(container_id) == "PAUSED"
+    assert ctr.ctr("task", "resume", container_id).returncode == 0
+    assert ctr.status(container_id) == "RUNNING"
+    # PID 1 ignores SIGTERM without a handler: the task stays up, as under the Go shim
+    assert ctr.ctr("task", "kill", container_id).returncode == 0
+    assert ctr.status(container_id) == "RUNNING"
+    refused = ctr.ctr("task", "delete", container_id)
+    assert refused.returncode != 0 and "stopped" in refused.stderr
+    assert ctr.ctr("task", "kill", "-a", "-s", "SIGKILL", container_id).returncode == 0
+    env.wait_for(lambda: ctr.status(container_id) == "STOPPED", what="the task to stop")
+    deleted = ctr.ctr("task", "delete", container_id)
+    assert deleted.returncode == 0, deleted.stderr
+    assert ctr.ctr("container", "delete", container_id).returncode == 0
+    _nothing_left(ctr, before)
+
+
+def test_tty_on_a_pty(ctr: ShimCtr) -> None:
+    from dropin_pty import WAIT_FOR_SIZE, run_on_pty
+
+    before = _sockets()
+    container_id = ctr.new_id("tty")
+    argv = ctr.run_argv(container_id, "sh", "-c",
+                        f'tty; {WAIT_FOR_SIZE}; echo ready; read x; echo "got:$x"; exit 4',
+                        flags=("--rm", "-t"))
+    result = run_on_pty(argv, reply_to=("ready", "hello\r"), rows=33, cols=101)
+    assert result.returncode == 4, result
+    assert "/dev/pts/0" in result.output
+    assert "size 33 101" in result.output
+    assert "got:hello" in result.output
+    _nothing_left(ctr, before)
+
+
+def test_runtime_name_found_on_containerds_path(daemon: env.Containerd) -> None:
+    helper = ShimCtr(daemon, RUNTIME, None)
+    try:
+        result = helper.run("sh", "-c", "echo by-name")
+        assert (result.returncode, result.stdout) == (0, "by-name\n"), result.stderr
+        info = helper.ctr("container", "info", helper.created[-1])
+        assert info.returncode != 0  # --rm removed it
+    finally:
+        helper.cleanup()
+
+
+def test_events_reach_containerd(daemon: env.Containerd) -> None:
+    helper = ShimCtr(daemon, RUNTIME, None)
+    watcher = subprocess.Popen(daemon.ctr_argv("events"), stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        time.sleep(0.5)  # not a measurement: ctr subscribes asynchronously
+        container_id = helper.new_id("events")
+        result = env.run(helper.run_argv(container_id, "true", flags=("--rm",)), check=False)
+        assert result.returncode == 0, result.stderr
+        assert watcher.stdout is not None
+        fd = watcher.stdout.fileno()
+        output = bytearray()
+
+        def seen_delete() -> bool:
+            if select.select([fd], [], [], 0.1)[0]:
+                output.extend(os.read(fd, 65536))
+            return f"/tasks/delete {{\"container_id\":\"{container_id}\"".encode() in output
+
+        env.wait_for(seen_delete, what="the task's events")
+        # "<date> <time> <zone> UTC <namespace> <topic> <event as JSON>"
+        topics = [line.split()[5] for line in output.decode().splitlines()
+                  if container_id in line]
+        for topic in ("/tasks/create", "/tasks/start", "/tasks/exit", "/tasks/delete"):
+            assert topic in topics, topics
+    finally:
+        os.killpg(watcher.pid, signal.SIGKILL)
+        watcher.wait()
+        helper.cleanup()

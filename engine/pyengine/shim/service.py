@@ -230,7 +230,8 @@ class TaskService:
     async def state(self, ctx: Context, r: shim_pb2.StateRequest) -> Any:
         proc = self._process(r.id, r.exec_id)
         response = shim_pb2.StateResponse(
-            id=r.id, bundle=self.bundle, pid=proc.pid, status=STATUS.get(proc.state, 0),
+            id=r.id, bundle=self.bundle, pid=proc.pid,
+            status=STATUS.get(proc.state, task_pb2.UNKNOWN),
             stdin=proc.stdin, stdout=proc.stdout, stderr=proc.stderr, terminal=proc.terminal,
             exit_status=proc.exit_status, exec_id=r.exec_id)
         _stamp(response.exited_at, proc.exited_at_ns)

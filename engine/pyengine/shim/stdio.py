@@ -51,7 +51,11 @@ class Pump:
         self._wake = fut
         add, remove = (loop.add_writer, loop.remove_writer) if writable else \
             (loop.add_reader, loop.remove_reader)
-        add(fd, lambda: fut.done() or fut.set_result(None))
+        def ready() -> None:
+            if not fut.done():
+                fut.set_result(None)
+
+        add(fd, ready)
         try:
             await fut
         finally:
@@ -146,7 +150,7 @@ class ProcessIO:
             self._fds.append(self._stdout)
             self._console_dir = tempfile.mkdtemp(prefix="pyshim-")
             self._console = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            self._console.bind(self.console_path)
+            self._console.bind(os.path.join(self._console_dir, "console.sock"))
             self._console.listen(1)
             return
         if stdin:

@@ -95,6 +95,32 @@ def start(flags: Flags) -> int:
     path = socket_path(flags)
     sock = _listen(path)
     address = f"unix://{path}"
+    pid = 0
+    if not os.environ.get("PYSHIM_NO_ZYGOTE") and sys.argv[0].startswith("/"):
+        from . import zygote
+
+        log = _open_log(bundle)
+        try:
+            pid = zygote.spawn_shim(sys.argv[0], sock, log, [
+                flags.namespace, flags.address, flags.id, bundle, path,
+                os.environ.get("TTRPC_ADDRESS", ""), os.environ.get("PATH", ""),
+                "1" if flags.debug else "0"])
+        except OSError as e:
+            print(f"containerd-shim-pyrunc-v2: no shim from the zygote ({e}); forking one",
+                  file=sys.stderr)
+        finally:
+            os.close(log)
+    if not pid:
+        pid = _fork_shim(sock, path, flags, bundle)
+    sock.close()
+    _write(os.path.join(bundle, "address"), address)
+    _write(os.path.join(bundle, "shim.pid"), str(pid))
+    print(address, flush=True)
+    return 0
+
+
+def _fork_shim(sock: socket.socket, path: str, flags: Flags, bundle: str) -> int:
+    """The shim forked from this process (no zygote): it imports everything itself."""
     pid = os.fork()
     if pid == 0:
         try:
@@ -103,25 +129,27 @@ def start(flags: Flags) -> int:
             from .server_main import serve
 
             code = serve(sock, path, flags, bundle)
-        except BaseException as e:
+        except BaseException as e:  # the daemon's last word goes to its log
             print(f"containerd-shim-pyrunc-v2: {type(e).__name__}: {e}", file=sys.stderr,
                   flush=True)
             code = 1
         os._exit(code)
-    sock.close()
-    _write(os.path.join(bundle, "address"), address)
-    _write(os.path.join(bundle, "shim.pid"), str(pid))
-    print(address, flush=True)
-    return 0
+    return pid
+
+
+def _open_log(bundle: str) -> int:
+    """The bundle's `log` fifo, which containerd reads the shim's stderr from (else null)."""
+    try:
+        log = os.open(os.path.join(bundle, "log"), os.O_WRONLY | os.O_NONBLOCK)
+        os.set_blocking(log, True)
+        return log
+    except OSError:
+        return os.open(os.devnull, os.O_WRONLY)
 
 
 def _detach_stdio(bundle: str) -> None:
     null = os.open(os.devnull, os.O_RDWR)
-    try:  # containerd reads the shim's log from the bundle's `log` fifo
-        log = os.open(os.path.join(bundle, "log"), os.O_WRONLY | os.O_NONBLOCK)
-        os.set_blocking(log, True)
-    except OSError:
-        log = os.dup(null)
+    log = _open_log(bundle)
     os.dup2(null, 0)
     os.dup2(null, 1)
     os.dup2(log, 2)
@@ -176,8 +204,13 @@ def delete(flags: Flags) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) == 2 and args[0] == "zygote":  # started by a `start`: see zygote.py
+        from . import zygote
+
+        return zygote.serve(args[1])
     try:
-        flags = parse(sys.argv[1:] if argv is None else argv)
+        flags = parse(args)
     except ValueError as e:
         print(f"containerd-shim-pyrunc-v2: {e}", file=sys.stderr)
         return 2

@@ -5,6 +5,7 @@ opt/bin, so `--runtime io.containerd.pyrunc.v2` finds our shim and our shim find
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import subprocess
@@ -73,14 +74,47 @@ class ShimCtr:
 
 
 def shim_pids(daemon: env.Containerd) -> list[int]:
-    """Our shims serving this daemon: their command line names its address, and they run
-    from its opt/bin."""
+    """Our shims serving this daemon: processes working in one of its task bundles (forked
+    from the zygote, their command line is the zygote's)."""
+    tasks = str(daemon.state / "io.containerd.runtime.v2.task") + "/"
     found = []
-    for pid in env.pids_with_arg(daemon.address):
-        try:
-            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if any(arg.startswith(str(daemon.opt_bin).encode()) for arg in argv[:3]):
-            found.append(pid)
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                cwd = os.readlink(f"/proc/{entry}/cwd")
+            except OSError:
+                continue
+            if cwd.startswith(tasks):
+                found.append(int(entry))
     return found
+
+
+def zygote_pid(launcher: Path) -> int | None:
+    """The shim zygote serving `launcher`'s shims (and its links'), if one runs."""
+    from pyengine.shim import zygote
+
+    path = zygote.socket_path(str(launcher))
+    try:
+        pid = int(Path(zygote.pid_file(path)).read_text())
+    except (OSError, ValueError):
+        return None
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return None
+    return pid if b"zygote" in argv and path.encode() in argv else None
+
+
+def stop_shims(daemon: env.Containerd, launcher: Path) -> None:
+    """Our shims left running for this daemon, then the zygote of `launcher`: by pid."""
+    from pyengine.shim import zygote
+
+    for pid in shim_pids(daemon):
+        env.terminate(pid, grace=5)
+    pid = zygote_pid(launcher)
+    if pid is not None:
+        env.terminate(pid, grace=5)
+    path = zygote.socket_path(str(launcher))
+    for leftover in (path, zygote.pid_file(path)):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(leftover)

@@ -62,10 +62,12 @@ def parse(argv: list[str]) -> Flags:
     return flags
 
 
-def socket_path(flags: Flags) -> str:
+def socket_path(flags: Flags, grouped: bool = False) -> str:
+    """Named after containerd's address, the namespace and (one shim per container) the id."""
     import hashlib
 
-    digest = hashlib.sha256(f"{flags.address}/{flags.namespace}/{flags.id}".encode())
+    key = f"{flags.address}/{flags.namespace}" + ("" if grouped else f"/{flags.id}")
+    digest = hashlib.sha256(key.encode())
     return os.path.join(SOCKET_DIR, digest.hexdigest())
 
 
@@ -91,10 +93,27 @@ def _listen(path: str) -> socket.socket:
 
 
 def start(flags: Flags) -> int:
+    from . import group
+
     bundle = os.getcwd()
-    path = socket_path(flags)
-    sock = _listen(path)
+    grouped = group.enabled()
+    path = socket_path(flags, grouped)
     address = f"unix://{path}"
+    for _ in range(3):
+        if grouped and os.path.exists(path):
+            shared = group.reserve(path, flags.id)
+            if shared is not None:  # the namespace's shim takes this container too
+                _announce(bundle, address, shared)
+                return 0
+        try:
+            sock = _listen(path)
+            break
+        except FileExistsError:
+            if not grouped:
+                raise
+            continue  # another `start` just made the shim: ask it
+    else:
+        raise FileExistsError(f"no shim at {path} takes container {flags.id}")
     pid = 0
     if not os.environ.get("PYSHIM_NO_ZYGOTE") and sys.argv[0].startswith("/"):
         from . import zygote
@@ -113,10 +132,15 @@ def start(flags: Flags) -> int:
     if not pid:
         pid = _fork_shim(sock, path, flags, bundle)
     sock.close()
+    _announce(bundle, address, pid)
+    return 0
+
+
+def _announce(bundle: str, address: str, pid: int) -> None:
+    """What containerd reads: the address on stdout, and in the bundle (for reconnecting)."""
     _write(os.path.join(bundle, "address"), address)
     _write(os.path.join(bundle, "shim.pid"), str(pid))
     print(address, flush=True)
-    return 0
 
 
 def _fork_shim(sock: socket.socket, path: str, flags: Flags, bundle: str) -> int:

@@ -1,6 +1,8 @@
-"""The Task service (containerd.task.v2.Task) of one shim: the ttrpc handlers, over one
-container's init process and its exec'd processes. Runtime calls go through runtime.Runtime,
-exits come from the reaper, events go to containerd through events.Publisher."""
+"""The Task service (containerd.task.v2.Task) of one shim: the ttrpc handlers, over the
+containers this shim runs (one, or all of a namespace's: see group.py), each an init process and
+its exec'd processes. Runtime calls go through runtime.Runtime, exits come from the reaper,
+events go to containerd through events.Publisher. The shim exits on Shutdown once it has no
+container left and none reserved (group.py)."""
 
 from __future__ import annotations
 
@@ -8,11 +10,12 @@ import asyncio
 import contextlib
 import os
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from google.protobuf import empty_pb2
 
-from . import linux
+from . import group, linux
 from .api import runc_options_pb2, shim_pb2, task_events_pb2, task_pb2
 from .events import Publisher
 from .process import CREATED, PAUSED, RUNNING, STOPPED, Process
@@ -40,6 +43,12 @@ def _failed(e: RuntimeFailed) -> errors.RpcError:
     return errors.Unknown(str(e))
 
 
+def _silence_stderr() -> None:
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)
+    os.close(null)
+
+
 def runtime_settings(bundle: str) -> tuple[str, str]:
     """(binary, state root) recorded at create; the defaults when nothing was recorded."""
     try:
@@ -50,36 +59,69 @@ def runtime_settings(bundle: str) -> tuple[str, str]:
     return binary or DEFAULT_BINARY, root
 
 
+@dataclass
+class Container:
+    id: str
+    bundle: str
+    runtime: Runtime
+    init: Process
+    execs: dict[str, Process] = field(default_factory=dict)
+    rootfs_mounted: bool = False
+
+    def unmount_rootfs(self) -> None:
+        if self.rootfs_mounted:
+            linux.unmount(os.path.join(self.bundle, "rootfs"))
+            self.rootfs_mounted = False
+
+
 class TaskService:
     def __init__(self, namespace: str, bundle: str, publisher: Publisher, reaper: Reaper,
                  server: Server, exit_process: Callable[[], None]) -> None:
         self.namespace = namespace
-        self.bundle = bundle
+        self.log_bundle = bundle  # whose `log` fifo is this shim's stderr
         self.events = publisher
         self.reaper = reaper
         self.server = server
         self.exit_process = exit_process
-        self.init: Process | None = None
-        self.execs: dict[str, Process] = {}
-        self.runtime: Runtime | None = None
-        self.rootfs_mounted = False
-        self._lock = asyncio.Lock()  # create/start/delete of the init process, one at a time
+        self.containers: dict[str, Container] = {}
+        self.creating: set[str] = set()
+        self.reserved: dict[str, float] = {}  # container id -> loop time the reservation ends
+        self.leaving = False
 
     # -- helpers ---------------------------------------------------------------------------
-    def _process(self, container_id: str, exec_id: str) -> Process:
-        if self.init is None or container_id != self.init.container_id:
+    def _container(self, container_id: str) -> Container:
+        found = self.containers.get(container_id)
+        if found is None:
             raise errors.NotFound(f"container {container_id} not found")
+        return found
+
+    def _process(self, container_id: str, exec_id: str) -> Process:
+        container = self._container(container_id)
         if not exec_id:
-            return self.init
-        found = self.execs.get(exec_id)
+            return container.init
+        found = container.execs.get(exec_id)
         if found is None:
             raise errors.NotFound(f"process {exec_id} of container {container_id} not found")
         return found
 
-    def _runtime(self) -> Runtime:
-        if self.runtime is None:
-            raise errors.FailedPrecondition("no container created in this shim")
-        return self.runtime
+    def reserve(self, container_id: str) -> None:
+        """Keep this shim for `container_id`'s Create (group.py); Unavailable once leaving."""
+        if self.leaving:
+            raise errors.Unavailable("this shim is shutting down")
+        loop = asyncio.get_running_loop()
+        self.reserved[container_id] = loop.time() + group.RESERVATION_SECONDS
+        # A reservation nobody used (containerd gave up) must not keep an idle shim forever.
+        loop.call_later(group.RESERVATION_SECONDS + 1, self._leave_if_idle)
+
+    def _leave_if_idle(self) -> None:
+        if not self.leaving and self._idle():
+            self.leaving = True
+            self.exit_process()
+
+    def _idle(self) -> bool:
+        now = asyncio.get_running_loop().time()
+        self.reserved = {k: t for k, t in self.reserved.items() if t > now}
+        return not self.containers and not self.creating and not self.reserved
 
     def _watch(self, proc: Process) -> None:
         """Record `proc`'s exit when the reaper reports it, and publish TaskExit."""
@@ -93,9 +135,10 @@ class TaskService:
         fut.add_done_callback(done)
 
     def _on_exit(self, proc: Process, status: int) -> None:
-        if proc.is_init:
+        container = self.containers.get(proc.container_id)
+        if proc.is_init and container is not None:
             # The container is gone: its exec'd processes go with it (the kernel killed them).
-            for other in self.execs.values():
+            for other in container.execs.values():
                 if other.pid and not other.exited.is_set():
                     with contextlib.suppress(ProcessLookupError):
                         os.kill(other.pid, 9)
@@ -112,7 +155,9 @@ class TaskService:
                 await asyncio.wait_for(proc.io.drained(), 10)
         self.events.publish(event)
 
-    def _mount_rootfs(self, request: shim_pb2.CreateTaskRequest) -> None:
+    @staticmethod
+    def _mount_rootfs(request: shim_pb2.CreateTaskRequest) -> bool:
+        """Mount the rootfs containerd prepared; whether anything was mounted."""
         target = os.path.join(request.bundle, "rootfs")
         for m in request.rootfs:
             os.makedirs(target, exist_ok=True)
@@ -120,71 +165,74 @@ class TaskService:
                 linux.mount(m.source, target, m.type, list(m.options))
             except OSError as e:
                 raise errors.Internal(f"mounting the rootfs of {request.id}: {e}") from None
-            self.rootfs_mounted = True
-
-    def _unmount_rootfs(self) -> None:
-        if self.rootfs_mounted:
-            linux.unmount(os.path.join(self.bundle, "rootfs"))
-            self.rootfs_mounted = False
+        return len(request.rootfs) > 0
 
     # -- handlers --------------------------------------------------------------------------
     async def create(self, ctx: Context, r: shim_pb2.CreateTaskRequest) -> Any:
-        async with self._lock:
-            if self.init is not None:
-                raise errors.AlreadyExists(f"container {r.id} already exists in this shim")
-            if r.checkpoint or r.parent_checkpoint:
-                raise errors.Unimplemented("restoring from a checkpoint")
-            options = runc_options_pb2.Options()
-            if r.options.type_url.endswith("containerd.runc.v1.Options"):
-                options.ParseFromString(r.options.value)
-            root = os.path.join(options.root or DEFAULT_ROOT, self.namespace)
-            binary = options.binary_name or DEFAULT_BINARY
-            self.bundle = r.bundle
-            with open(os.path.join(r.bundle, RUNTIME_FILE), "w") as f:
-                f.write(f"{binary}\n{root}\n")
-            runtime = Runtime(self.reaper, binary, root, os.path.join(r.bundle, "log.json"))
-            proc = Process(r.id, "", r.stdin, r.stdout, r.stderr, r.terminal)
-            proc.io = ProcessIO.open(r.stdin, r.stdout, r.stderr, r.terminal)
-            pid_file = os.path.join(r.bundle, "init.pid")
-            console: asyncio.Future[None] | None = None
+        if r.id in self.containers or r.id in self.creating:
+            raise errors.AlreadyExists(f"container {r.id} already exists")
+        if r.checkpoint or r.parent_checkpoint:
+            raise errors.Unimplemented("restoring from a checkpoint")
+        self.creating.add(r.id)
+        self.reserved.pop(r.id, None)
+        try:
+            container = await self._create(r)
+        finally:
+            self.creating.discard(r.id)
+        self.containers[r.id] = container
+        self._watch(container.init)
+        event = task_events_pb2.TaskCreate(
+            container_id=r.id, bundle=r.bundle, rootfs=r.rootfs, pid=container.init.pid,
+            io=task_events_pb2.TaskIO(stdin=r.stdin, stdout=r.stdout, stderr=r.stderr,
+                                      terminal=r.terminal))
+        self.events.publish(event)
+        return shim_pb2.CreateTaskResponse(pid=container.init.pid)
+
+    async def _create(self, r: shim_pb2.CreateTaskRequest) -> Container:
+        options = runc_options_pb2.Options()
+        if r.options.type_url.endswith("containerd.runc.v1.Options"):
+            options.ParseFromString(r.options.value)
+        root = os.path.join(options.root or DEFAULT_ROOT, self.namespace)
+        binary = options.binary_name or DEFAULT_BINARY
+        with open(os.path.join(r.bundle, RUNTIME_FILE), "w") as f:
+            f.write(f"{binary}\n{root}\n")
+        runtime = Runtime(self.reaper, binary, root, os.path.join(r.bundle, "log.json"))
+        proc = Process(r.id, "", r.stdin, r.stdout, r.stderr, r.terminal)
+        io = proc.io = ProcessIO.open(r.stdin, r.stdout, r.stderr, r.terminal)
+        container = Container(r.id, r.bundle, runtime, proc)
+        pid_file = os.path.join(r.bundle, "init.pid")
+        console: asyncio.Future[None] | None = None
+        try:
+            container.rootfs_mounted = self._mount_rootfs(r)
+            console = asyncio.ensure_future(io.receive_console()) if r.terminal else None
             try:
-                self._mount_rootfs(r)
-                console = asyncio.ensure_future(proc.io.receive_console()) if r.terminal else None
-                try:
-                    await runtime.create(r.id, r.bundle, pid_file, proc.io.child,
-                                         proc.io.console_path)
-                finally:
-                    proc.io.spawned()
-                if console is not None:
-                    await console
-                with open(pid_file) as f:
-                    proc.pid = int(f.read().strip())
-            except RuntimeFailed as e:
-                if console is not None:
-                    console.cancel()
-                proc.io.close()
-                self._unmount_rootfs()
-                raise _failed(e) from None
-            except BaseException:
-                if console is not None:
-                    console.cancel()
-                proc.io.close()
-                with contextlib.suppress(RuntimeFailed):
-                    await runtime.delete(r.id, force=True)
-                self._unmount_rootfs()
-                raise
-            self.runtime, self.init = runtime, proc
-            self._watch(proc)
-            event = task_events_pb2.TaskCreate(
-                container_id=r.id, bundle=r.bundle, rootfs=r.rootfs, pid=proc.pid,
-                io=task_events_pb2.TaskIO(stdin=r.stdin, stdout=r.stdout, stderr=r.stderr,
-                                          terminal=r.terminal))
-            self.events.publish(event)
-            return shim_pb2.CreateTaskResponse(pid=proc.pid)
+                await runtime.create(r.id, r.bundle, pid_file, io.child, io.console_path)
+            finally:
+                io.spawned()
+            if console is not None:
+                await console
+            with open(pid_file) as f:
+                proc.pid = int(f.read().strip())
+        except RuntimeFailed as e:
+            if console is not None:
+                console.cancel()
+            io.close()
+            container.unmount_rootfs()
+            raise _failed(e) from None
+        except BaseException:
+            if console is not None:
+                console.cancel()
+            io.close()
+            with contextlib.suppress(RuntimeFailed):
+                await runtime.delete(r.id, force=True)
+            container.unmount_rootfs()
+            raise
+        return container
 
     async def start(self, ctx: Context, r: shim_pb2.StartRequest) -> Any:
         proc = self._process(r.id, r.exec_id)
-        runtime = self._runtime()
+        container = self._container(r.id)
+        runtime = container.runtime
         if proc.state != CREATED:
             raise errors.FailedPrecondition(
                 f"process {r.exec_id or r.id}: cannot start a {proc.state} process")
@@ -198,9 +246,9 @@ class TaskService:
             self.events.publish(task_events_pb2.TaskStart(container_id=r.id, pid=proc.pid))
             return shim_pb2.StartResponse(pid=proc.pid)
         assert proc.io is not None
-        if self.init is None or self.init.state not in (RUNNING, PAUSED):
+        if container.init.state not in (RUNNING, PAUSED):
             raise errors.FailedPrecondition(f"container {r.id} is not running")
-        pid_file = os.path.join(self.bundle, f"exec-{r.exec_id}.pid")
+        pid_file = os.path.join(container.bundle, f"exec-{r.exec_id}.pid")
         console = asyncio.ensure_future(proc.io.receive_console()) if proc.terminal else None
         try:
             try:
@@ -230,7 +278,7 @@ class TaskService:
     async def state(self, ctx: Context, r: shim_pb2.StateRequest) -> Any:
         proc = self._process(r.id, r.exec_id)
         response = shim_pb2.StateResponse(
-            id=r.id, bundle=self.bundle, pid=proc.pid,
+            id=r.id, bundle=self._container(r.id).bundle, pid=proc.pid,
             status=STATUS.get(proc.state, task_pb2.UNKNOWN),
             stdin=proc.stdin, stdout=proc.stdout, stderr=proc.stderr, terminal=proc.terminal,
             exit_status=proc.exit_status, exec_id=r.exec_id)
@@ -242,37 +290,40 @@ class TaskService:
         if proc.state not in (STOPPED, CREATED):
             raise errors.FailedPrecondition(
                 f"process {r.exec_id or r.id} must be stopped before deletion")
+        container = self._container(r.id)
         if not proc.is_init:
-            del self.execs[r.exec_id]
+            del container.execs[r.exec_id]
             if proc.io is not None:
                 proc.io.close()
             if proc.spec_file:
                 with contextlib.suppress(OSError):
                     os.unlink(proc.spec_file)
         else:
-            async with self._lock:
-                try:
-                    await self._runtime().delete(r.id, force=proc.state == CREATED)
-                except RuntimeFailed as e:
-                    raise _failed(e) from None
-                if proc.io is not None:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(proc.io.drained(), 10)
-                    proc.io.close()
-                self._unmount_rootfs()
-                self.init = None
-                event = task_events_pb2.TaskDelete(container_id=r.id, pid=proc.pid,
-                                                   exit_status=proc.exit_status, id=r.id)
-                _stamp(event.exited_at, proc.exited_at_ns)
-                self.events.publish(event)
+            try:
+                await container.runtime.delete(r.id, force=proc.state == CREATED)
+            except RuntimeFailed as e:
+                raise _failed(e) from None
+            if self.containers.pop(r.id, None) is None:
+                raise errors.NotFound(f"container {r.id} not found")  # deleted meanwhile
+            if proc.io is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(proc.io.drained(), 10)
+                proc.io.close()
+            container.unmount_rootfs()
+            if container.bundle == self.log_bundle:
+                _silence_stderr()  # containerd stops reading that bundle's log fifo
+            event = task_events_pb2.TaskDelete(container_id=r.id, pid=proc.pid,
+                                               exit_status=proc.exit_status, id=r.id)
+            _stamp(event.exited_at, proc.exited_at_ns)
+            self.events.publish(event)
         response = shim_pb2.DeleteResponse(pid=proc.pid, exit_status=proc.exit_status)
         _stamp(response.exited_at, proc.exited_at_ns)
         return response
 
     async def pids(self, ctx: Context, r: shim_pb2.PidsRequest) -> Any:
-        self._process(r.id, "")
+        container = self._container(r.id)
         try:
-            pids = await self._runtime().ps(r.id)
+            pids = await container.runtime.ps(r.id)
         except RuntimeFailed as e:
             raise _failed(e) from None
         return shim_pb2.PidsResponse(processes=[task_pb2.ProcessInfo(pid=p) for p in pids])
@@ -282,7 +333,7 @@ class TaskService:
         if proc.state != RUNNING:
             raise errors.FailedPrecondition(f"container {r.id} is {proc.state}, not running")
         try:
-            await self._runtime().pause(r.id)
+            await self._container(r.id).runtime.pause(r.id)
         except RuntimeFailed as e:
             raise _failed(e) from None
         proc.state = PAUSED
@@ -294,7 +345,7 @@ class TaskService:
         if proc.state != PAUSED:
             raise errors.FailedPrecondition(f"container {r.id} is {proc.state}, not paused")
         try:
-            await self._runtime().resume(r.id)
+            await self._container(r.id).runtime.resume(r.id)
         except RuntimeFailed as e:
             raise _failed(e) from None
         if not proc.exited.is_set():
@@ -308,7 +359,7 @@ class TaskService:
             if proc.exited.is_set() and not r.all:
                 raise errors.NotFound(f"process {r.id} already finished")
             try:
-                await self._runtime().kill(r.id, r.signal, r.all)
+                await self._container(r.id).runtime.kill(r.id, r.signal, r.all)
             except RuntimeFailed as e:
                 if not proc.exited.is_set():
                     raise _failed(e) from None
@@ -322,13 +373,13 @@ class TaskService:
         return empty_pb2.Empty()
 
     async def exec(self, ctx: Context, r: shim_pb2.ExecProcessRequest) -> Any:
-        self._process(r.id, "")
-        if r.exec_id in self.execs:
+        container = self._container(r.id)
+        if r.exec_id in container.execs:
             raise errors.AlreadyExists(f"id {r.exec_id}: already exists")
         if not r.exec_id or "/" in r.exec_id:
             raise errors.InvalidArgument(f"exec id {r.exec_id!r} is not valid")
         proc = Process(r.id, r.exec_id, r.stdin, r.stdout, r.stderr, r.terminal)
-        proc.spec_file = os.path.join(self.bundle, f"exec-{r.exec_id}.json")
+        proc.spec_file = os.path.join(container.bundle, f"exec-{r.exec_id}.json")
         with open(proc.spec_file, "wb") as f:
             f.write(r.spec.value)
         try:
@@ -336,7 +387,7 @@ class TaskService:
         except BaseException:
             os.unlink(proc.spec_file)
             raise
-        self.execs[r.exec_id] = proc
+        container.execs[r.exec_id] = proc
         self.events.publish(task_events_pb2.TaskExecAdded(container_id=r.id, exec_id=r.exec_id))
         return empty_pb2.Empty()
 
@@ -353,12 +404,12 @@ class TaskService:
         return empty_pb2.Empty()
 
     async def update(self, ctx: Context, r: shim_pb2.UpdateTaskRequest) -> Any:
-        self._process(r.id, "")
-        path = os.path.join(self.bundle, "update-resources.json")
+        container = self._container(r.id)
+        path = os.path.join(container.bundle, "update-resources.json")
         with open(path, "wb") as f:
             f.write(r.resources.value)
         try:
-            await self._runtime().update(r.id, path)
+            await container.runtime.update(r.id, path)
         except RuntimeFailed as e:
             raise _failed(e) from None
         finally:
@@ -381,15 +432,21 @@ class TaskService:
         raise errors.Unimplemented("checkpoint: not supported by this shim")
 
     async def connect(self, ctx: Context, r: shim_pb2.ConnectRequest) -> Any:
+        container = self.containers.get(r.id)
         return shim_pb2.ConnectResponse(shim_pid=os.getpid(),
-                                        task_pid=self.init.pid if self.init else 0,
+                                        task_pid=container.init.pid if container else 0,
                                         version=VERSION)
 
     async def shutdown(self, ctx: Context, r: shim_pb2.ShutdownRequest) -> Any:
-        if self.init is not None and not r.now:
-            return empty_pb2.Empty()  # a container still lives here: stay
+        if not r.now and not self._idle():
+            return empty_pb2.Empty()  # a container lives here, or is about to: stay
+        self.leaving = True
         self.exit_process()
         return empty_pb2.Empty()
+
+    async def reserve_handler(self, ctx: Context, payload: bytes) -> bytes:
+        self.reserve(payload.decode(errors="replace"))
+        return str(os.getpid()).encode()
 
     def methods(self) -> dict[str, UnaryMethod]:
         table: dict[str, tuple[Any, Callable[[Context, Any], Awaitable[Any]]]] = {
@@ -412,3 +469,6 @@ class TaskService:
             "Shutdown": (shim_pb2.ShutdownRequest, self.shutdown),
         }
         return {name: unary(req, fn) for name, (req, fn) in table.items()}
+
+    def group_methods(self) -> dict[str, UnaryMethod]:
+        return {"Reserve": UnaryMethod(self.reserve_handler)}

@@ -1,8 +1,9 @@
 """Our shim (containerd-shim-pyrunc-v2) under Debian's containerd 1.6: `ctr run --runtime` with
 the shim given as a path and as runtime io.containerd.pyrunc.v2 found on containerd's PATH;
 run --rm with exit codes and stdio, -d then exec, kill, pause/resume, delete, -t on a pty;
-pyrunc (the shim's default) and runc (--runc-binary). Nothing stays behind: no shim process,
-socket, mount or runtime state."""
+pyrunc (the shim's default) and runc (--runc-binary); the containers of a namespace share one
+shim (group.py). Nothing stays behind: no shim process, socket, mount or runtime state.
+For runc the shim is reached as io.containerd.runc.v2 (see pyshim_env.install_launchers)."""
 
 from __future__ import annotations
 
@@ -15,12 +16,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pyengine.shim import main as shim_main
 from pyshim_env import RUNTIME, SHIM_NAME, ShimCtr, env, install_launchers, shim_pids, stop_shims
 
 pytestmark = pytest.mark.root
 
 RUNTIMES = ("pyrunc", "runc")
-SOCKET_DIR = Path("/run/containerd/s")
 
 
 @pytest.fixture(scope="module")
@@ -56,24 +57,22 @@ def ctr(request: pytest.FixtureRequest, daemon: env.Containerd) -> Iterator[Shim
         helper.cleanup()
 
 
-def _nothing_left(ctr: ShimCtr, sockets_before: set[str]) -> None:
+def _nothing_left(ctr: ShimCtr) -> None:
     env.wait_for(lambda: not shim_pids(ctr.daemon), what="our shims to exit")
-    # the zygote (shared by every shim of this launcher) stays until the fixture ends
-    assert {name for name in _sockets() - sockets_before
-            if not name.startswith("pyshim-zygote-")} == set()
+    # the namespace's shim socket (grouped) or each container's is gone
+    flags = shim_main.parse(["-namespace", ctr.daemon.namespace, "-address",
+                             ctr.daemon.address])
+    assert not os.path.exists(shim_main.socket_path(flags, grouped=True))
     with open("/proc/self/mountinfo") as info:
         mounts = info.read()
     for container_id in ctr.created:
+        flags.id = container_id
+        assert not os.path.exists(shim_main.socket_path(flags))
         assert f"/{container_id}/rootfs" not in mounts
         assert not (ctr.daemon.runtime_root / container_id).exists()
 
 
-def _sockets() -> set[str]:
-    return set(os.listdir(SOCKET_DIR)) if SOCKET_DIR.exists() else set()
-
-
 def test_run_rm_exit_codes_and_stdio(ctr: ShimCtr) -> None:
-    before = _sockets()
     ok = ctr.run("sh", "-c", 'read a; echo "out $a"; echo to-stderr >&2', input="in\n")
     assert (ok.returncode, ok.stdout) == (0, "out in\n"), ok.stderr
     assert "to-stderr" in ok.stderr
@@ -93,19 +92,17 @@ def test_run_rm_exit_codes_and_stdio(ctr: ShimCtr) -> None:
             os.killpg(running.pid, signal.SIGKILL)
             running.wait()
     assert not set(ctr.created) & set(ctr.ctr("container", "ls", "-q").stdout.split())
-    _nothing_left(ctr, before)
+    _nothing_left(ctr)
 
 
 def test_missing_executable_is_a_create_error(ctr: ShimCtr) -> None:
-    before = _sockets()
     result = ctr.run("no-such-command")
     assert result.returncode != 0
     assert "no-such-command" in result.stderr, result.stderr
-    _nothing_left(ctr, before)
+    _nothing_left(ctr)
 
 
 def test_detached_exec_pause_resume_kill_delete(ctr: ShimCtr) -> None:
-    before = _sockets()
     container_id = ctr.new_id("detached")
     started = env.run(ctr.run_argv(container_id, "sleep", "1000", flags=("-d",)), check=False)
     assert started.returncode == 0, started.stderr
@@ -134,13 +131,12 @@ def test_detached_exec_pause_resume_kill_delete(ctr: ShimCtr) -> None:
     deleted = ctr.ctr("task", "delete", container_id)
     assert deleted.returncode == 0, deleted.stderr
     assert ctr.ctr("container", "delete", container_id).returncode == 0
-    _nothing_left(ctr, before)
+    _nothing_left(ctr)
 
 
 def test_tty_on_a_pty(ctr: ShimCtr) -> None:
     from dropin_pty import WAIT_FOR_SIZE, run_on_pty
 
-    before = _sockets()
     container_id = ctr.new_id("tty")
     argv = ctr.run_argv(container_id, "sh", "-c",
                         f'tty; {WAIT_FOR_SIZE}; echo ready; read x; echo "got:$x"; exit 4',
@@ -150,7 +146,7 @@ def test_tty_on_a_pty(ctr: ShimCtr) -> None:
     assert "/dev/pts/0" in result.output
     assert "size 33 101" in result.output
     assert "got:hello" in result.output
-    _nothing_left(ctr, before)
+    _nothing_left(ctr)
 
 
 def test_runtime_name_found_on_containerds_path(daemon: env.Containerd) -> None:
@@ -192,3 +188,31 @@ def test_events_reach_containerd(daemon: env.Containerd) -> None:
         os.killpg(watcher.pid, signal.SIGKILL)
         watcher.wait()
         helper.cleanup()
+
+
+def test_containers_of_a_namespace_share_one_shim(ctr: ShimCtr) -> None:
+    first, second = ctr.new_id("group"), ctr.new_id("group")
+    for container_id in (first, second):
+        started = env.run(ctr.run_argv(container_id, "sleep", "1000", flags=("-d",)),
+                          check=False)
+        assert started.returncode == 0, started.stderr
+    shims = shim_pids(ctr.daemon)
+    assert len(shims) == 1, shims
+    # the first container goes; the shim stays for the second, which stays controllable
+    assert ctr.ctr("task", "kill", "-s", "SIGKILL", first).returncode == 0
+    env.wait_for(lambda: ctr.status(first) == "STOPPED", what="the first task to stop")
+    assert ctr.ctr("task", "delete", first).returncode == 0
+    assert shim_pids(ctr.daemon) == shims
+    exec_ok = ctr.ctr("task", "exec", "--exec-id", "e0", second, "echo", "still-here")
+    assert (exec_ok.returncode, exec_ok.stdout) == (0, "still-here\n"), exec_ok.stderr
+    # a third container joins the same shim after the first left
+    third = ctr.new_id("group")
+    result = env.run(ctr.run_argv(third, "sh", "-c", "exit 6", flags=("--rm",)), check=False)
+    assert result.returncode == 6, result.stderr
+    assert shim_pids(ctr.daemon) == shims
+    assert ctr.ctr("task", "kill", "-s", "SIGKILL", second).returncode == 0
+    env.wait_for(lambda: ctr.status(second) == "STOPPED", what="the second task to stop")
+    assert ctr.ctr("task", "delete", second).returncode == 0
+    for container_id in (first, second):
+        assert ctr.ctr("container", "delete", container_id).returncode == 0
+    _nothing_left(ctr)  # the last container gone, the shim leaves

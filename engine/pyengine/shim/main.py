@@ -14,6 +14,7 @@ Events go to $TTRPC_ADDRESS. This module imports only the standard library up to
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import sys
@@ -77,16 +78,12 @@ def _listen(path: str) -> socket.socket:
     try:
         sock.bind(path)
     except OSError:
-        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        _remove_if_dead(path)
         try:
-            probe.connect(path)
-        except OSError:
-            os.unlink(path)  # a dead shim's socket
             sock.bind(path)
-        else:
+        except OSError:
+            sock.close()
             raise FileExistsError(f"a shim already serves {path}") from None
-        finally:
-            probe.close()
     os.chmod(path, 0o600)
     sock.listen(128)
     return sock
@@ -113,11 +110,14 @@ def start(flags: Flags) -> int:
                 raise
             continue  # another `start` just made the shim: ask it
     else:
-        raise FileExistsError(f"no shim at {path} takes container {flags.id}")
+        # A live shim there refuses (an older version without Reserve): a shim of its own.
+        path = socket_path(flags)
+        address = f"unix://{path}"
+        sock = _listen(path)
     pid = 0
-    if not os.environ.get("PYSHIM_NO_ZYGOTE") and sys.argv[0].startswith("/"):
-        from . import zygote
+    from . import zygote
 
+    if not os.environ.get(zygote.ENV_DISABLE) and sys.argv[0].startswith("/"):
         log = _open_log(bundle)
         try:
             pid = zygote.spawn_shim(sys.argv[0], sock, log, [
@@ -125,8 +125,10 @@ def start(flags: Flags) -> int:
                 os.environ.get("TTRPC_ADDRESS", ""), os.environ.get("PATH", ""),
                 "1" if flags.debug else "0"])
         except OSError as e:
-            print(f"containerd-shim-pyrunc-v2: no shim from the zygote ({e}); forking one",
-                  file=sys.stderr)
+            # Not on stderr: containerd takes all of start's output for the address.
+            with contextlib.suppress(OSError):
+                os.write(log, f"containerd-shim-pyrunc-v2: no shim from the zygote ({e}); "
+                              "forking one\n".encode())
         finally:
             os.close(log)
     if not pid:
@@ -181,6 +183,20 @@ def _detach_stdio(bundle: str) -> None:
     os.close(log)
 
 
+def _remove_if_dead(path: str) -> None:
+    """Unlink a shim socket nobody serves any more (its shim was killed)."""
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.connect(path)
+    except ConnectionRefusedError:  # a socket file with no listener behind it
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+    except OSError:
+        pass
+    finally:
+        probe.close()
+
+
 def _write(path: str, text: str) -> None:
     tmp = f"{path}.tmp"
     with open(tmp, "w") as f:
@@ -214,6 +230,8 @@ def delete(flags: Flags) -> int:
         linux.unmount(os.path.join(bundle, "rootfs"))
     except OSError as e:
         print(f"containerd-shim-pyrunc-v2 delete: {e}", file=sys.stderr)
+    for path in (socket_path(flags), socket_path(flags, grouped=True)):
+        _remove_if_dead(path)
     pid = 0
     try:
         with open(os.path.join(bundle, "init.pid")) as f:

@@ -24,18 +24,32 @@ import time
 
 SOCKET_DIR = "/run/containerd/s"
 ENV_DISABLE = "PYSHIM_NO_ZYGOTE"  # set (to anything) to fork each shim from `start` instead
+IDLE_SECONDS = 600.0  # a zygote asked for nothing this long exits (the next start makes one)
 _UCRED = struct.Struct("3i")
 
 
 def socket_path(launcher: str) -> str:
     """The zygote serving shims started through `launcher`: one per installed launcher file
-    (its links share it; a launcher rewritten in place gets a new zygote, with the new code)."""
+    (its links share it) and version of this package's code (a launcher rewritten, or the code
+    changed under it, gets a new zygote running the new code; the old one idles out)."""
     import hashlib
 
     st = os.stat(launcher)
-    key = f"{st.st_dev}:{st.st_ino}:{st.st_mtime_ns}"
+    key = f"{st.st_dev}:{st.st_ino}:{st.st_mtime_ns}:{_code_version()}"
     digest = hashlib.sha256(key.encode()).hexdigest()[:24]
     return os.path.join(SOCKET_DIR, f"pyshim-zygote-{digest}")
+
+
+def _code_version() -> int:
+    """The newest modification time of this package's modules (a cheap stat per file)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    newest = 0
+    for directory in (here, os.path.join(here, "ttrpc"), os.path.join(here, "api")):
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if entry.name.endswith(".py"):
+                    newest = max(newest, entry.stat().st_mtime_ns)
+    return newest
 
 
 def pid_file(path: str) -> str:
@@ -132,8 +146,20 @@ def serve(path: str) -> int:
 
     gc.collect()
     gc.freeze()
+    listener.settimeout(IDLE_SECONDS)
     while True:
-        conn, _ = listener.accept()
+        try:
+            conn, _ = listener.accept()
+        except TimeoutError:
+            # Unlink only our own socket: a newer zygote may have taken the name meanwhile.
+            with contextlib.suppress(OSError, ValueError):
+                with open(pid_file(path)) as f:
+                    ours = int(f.read()) == os.getpid()
+                if ours:
+                    os.unlink(path)
+                    os.unlink(pid_file(path))
+            return 0
+        conn.settimeout(None)
         try:
             _handle(conn, listener)
         except Exception as e:  # one bad request never ends the zygote

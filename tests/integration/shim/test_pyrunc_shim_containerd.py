@@ -216,3 +216,17 @@ def test_containers_of_a_namespace_share_one_shim(ctr: ShimCtr) -> None:
     for container_id in (first, second):
         assert ctr.ctr("container", "delete", container_id).returncode == 0
     _nothing_left(ctr)  # the last container gone, the shim leaves
+
+
+def test_shim_killed_leaves_nothing_running(ctr: ShimCtr) -> None:
+    container_id = ctr.new_id("shimkill")
+    started = env.run(ctr.run_argv(container_id, "sleep", "1000", flags=("-d",)), check=False)
+    assert started.returncode == 0, started.stderr
+    task_pid = ctr.daemon.tasks()[container_id][0]
+    (shim,) = shim_pids(ctr.daemon)
+    os.kill(shim, signal.SIGKILL)
+    # containerd runs our `delete` (runtime delete --force, rootfs unmounted) and drops the task
+    env.wait_for(lambda: container_id not in ctr.daemon.tasks(), what="the task to go")
+    env.wait_for(lambda: not os.path.exists(f"/proc/{task_pid}"), what="the container to die")
+    assert ctr.ctr("container", "delete", container_id).returncode == 0
+    _nothing_left(ctr)

@@ -14,14 +14,16 @@ import os
 from dataclasses import dataclass
 
 from .reaper import Reaper
+from .ttrpc import errors
 
 DEFAULT_BINARY = "pyrunc"
 DEFAULT_ROOT = "/run/containerd/runc"
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
-class RuntimeFailed(Exception):
-    """`<binary> <verb> <id>` exited non-zero; the message carries the runtime's error."""
+class RuntimeFailed(errors.Unknown):
+    """`<binary> <verb> <id>` exited non-zero; the message carries the runtime's error (what
+    containerd's runc shim answers: status Unknown)."""
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,23 @@ def _stamp(ts: Timestamp, ns: int) -> None:
         ts.FromNanoseconds(ns)
 
 
-def _failed(e: RuntimeFailed) -> errors.RpcError:
-    return errors.Unknown(str(e))
+async def _spawn(io: ProcessIO, pid_file: str, run: Callable[[], Awaitable[None]]) -> int:
+    """Run the runtime's create or exec with `io`; the new process' pid from `pid_file`.
+    With a terminal, the pty master arrives on the console socket meanwhile."""
+    console = asyncio.ensure_future(io.receive_console()) if io.terminal else None
+    try:
+        try:
+            await run()
+        finally:
+            io.spawned()
+        if console is not None:
+            await console
+        with open(pid_file) as f:
+            return int(f.read().strip())
+    except BaseException:
+        if console is not None:
+            console.cancel()
+        raise
 
 
 def _silence_stderr() -> None:
@@ -201,27 +216,11 @@ class TaskService:
         io = proc.io = ProcessIO.open(r.stdin, r.stdout, r.stderr, r.terminal)
         container = Container(r.id, r.bundle, runtime, proc)
         pid_file = os.path.join(r.bundle, "init.pid")
-        console: asyncio.Future[None] | None = None
         try:
             container.rootfs_mounted = self._mount_rootfs(r)
-            console = asyncio.ensure_future(io.receive_console()) if r.terminal else None
-            try:
-                await runtime.create(r.id, r.bundle, pid_file, io.child, io.console_path)
-            finally:
-                io.spawned()
-            if console is not None:
-                await console
-            with open(pid_file) as f:
-                proc.pid = int(f.read().strip())
-        except RuntimeFailed as e:
-            if console is not None:
-                console.cancel()
-            io.close()
-            container.unmount_rootfs()
-            raise _failed(e) from None
+            proc.pid = await _spawn(io, pid_file, lambda: runtime.create(
+                r.id, r.bundle, pid_file, io.child, io.console_path))
         except BaseException:
-            if console is not None:
-                console.cancel()
             io.close()
             with contextlib.suppress(RuntimeFailed):
                 await runtime.delete(r.id, force=True)
@@ -237,10 +236,7 @@ class TaskService:
             raise errors.FailedPrecondition(
                 f"process {r.exec_id or r.id}: cannot start a {proc.state} process")
         if proc.is_init:
-            try:
-                await runtime.start(r.id)
-            except RuntimeFailed as e:
-                raise _failed(e) from None
+            await runtime.start(r.id)
             if not proc.exited.is_set():
                 proc.state = RUNNING
             self.events.publish(task_events_pb2.TaskStart(container_id=r.id, pid=proc.pid))
@@ -249,23 +245,14 @@ class TaskService:
         if container.init.state not in (RUNNING, PAUSED):
             raise errors.FailedPrecondition(f"container {r.id} is not running")
         pid_file = os.path.join(container.bundle, f"exec-{r.exec_id}.pid")
-        console = asyncio.ensure_future(proc.io.receive_console()) if proc.terminal else None
+        io = proc.io
         try:
-            try:
-                await runtime.exec(r.id, proc.spec_file, pid_file, proc.io.child,
-                                   proc.io.console_path)
-            finally:
-                proc.io.spawned()
-            if console is not None:
-                await console
-            with open(pid_file) as f:
-                proc.pid = int(f.read().strip())
-        except RuntimeFailed as e:
-            if console is not None:
-                console.cancel()
-            proc.io.close()
+            proc.pid = await _spawn(io, pid_file, lambda: runtime.exec(
+                r.id, proc.spec_file, pid_file, io.child, io.console_path))
+        except BaseException:
+            io.close()
             proc.set_exited(255)
-            raise _failed(e) from None
+            raise
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(pid_file)
@@ -299,10 +286,7 @@ class TaskService:
                 with contextlib.suppress(OSError):
                     os.unlink(proc.spec_file)
         else:
-            try:
-                await container.runtime.delete(r.id, force=proc.state == CREATED)
-            except RuntimeFailed as e:
-                raise _failed(e) from None
+            await container.runtime.delete(r.id, force=proc.state == CREATED)
             if self.containers.pop(r.id, None) is None:
                 raise errors.NotFound(f"container {r.id} not found")  # deleted meanwhile
             if proc.io is not None:
@@ -322,36 +306,32 @@ class TaskService:
 
     async def pids(self, ctx: Context, r: shim_pb2.PidsRequest) -> Any:
         container = self._container(r.id)
-        try:
-            pids = await container.runtime.ps(r.id)
-        except RuntimeFailed as e:
-            raise _failed(e) from None
+        pids = await container.runtime.ps(r.id)
         return shim_pb2.PidsResponse(processes=[task_pb2.ProcessInfo(pid=p) for p in pids])
 
     async def pause(self, ctx: Context, r: shim_pb2.PauseRequest) -> Any:
-        proc = self._process(r.id, "")
-        if proc.state != RUNNING:
-            raise errors.FailedPrecondition(f"container {r.id} is {proc.state}, not running")
-        try:
-            await self._container(r.id).runtime.pause(r.id)
-        except RuntimeFailed as e:
-            raise _failed(e) from None
-        proc.state = PAUSED
-        self.events.publish(task_events_pb2.TaskPaused(container_id=r.id))
+        await self._freeze(r.id, pause=True)
         return empty_pb2.Empty()
 
     async def resume(self, ctx: Context, r: shim_pb2.ResumeRequest) -> Any:
-        proc = self._process(r.id, "")
-        if proc.state != PAUSED:
-            raise errors.FailedPrecondition(f"container {r.id} is {proc.state}, not paused")
-        try:
-            await self._container(r.id).runtime.resume(r.id)
-        except RuntimeFailed as e:
-            raise _failed(e) from None
-        if not proc.exited.is_set():
-            proc.state = RUNNING
-        self.events.publish(task_events_pb2.TaskResumed(container_id=r.id))
+        await self._freeze(r.id, pause=False)
         return empty_pb2.Empty()
+
+    async def _freeze(self, container_id: str, pause: bool) -> None:
+        proc = self._process(container_id, "")
+        wanted = RUNNING if pause else PAUSED
+        if proc.state != wanted:
+            raise errors.FailedPrecondition(
+                f"container {container_id} is {proc.state}, not {wanted}")
+        runtime = self._container(container_id).runtime
+        await (runtime.pause(container_id) if pause else runtime.resume(container_id))
+        if pause:
+            proc.state = PAUSED
+            self.events.publish(task_events_pb2.TaskPaused(container_id=container_id))
+        else:
+            if not proc.exited.is_set():
+                proc.state = RUNNING
+            self.events.publish(task_events_pb2.TaskResumed(container_id=container_id))
 
     async def kill(self, ctx: Context, r: shim_pb2.KillRequest) -> Any:
         proc = self._process(r.id, r.exec_id)
@@ -360,9 +340,9 @@ class TaskService:
                 raise errors.NotFound(f"process {r.id} already finished")
             try:
                 await self._container(r.id).runtime.kill(r.id, r.signal, r.all)
-            except RuntimeFailed as e:
+            except RuntimeFailed:
                 if not proc.exited.is_set():
-                    raise _failed(e) from None
+                    raise
             return empty_pb2.Empty()
         if proc.exited.is_set() or not proc.pid:
             raise errors.NotFound(f"process {r.exec_id} not running")
@@ -410,8 +390,6 @@ class TaskService:
             f.write(r.resources.value)
         try:
             await container.runtime.update(r.id, path)
-        except RuntimeFailed as e:
-            raise _failed(e) from None
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(path)

@@ -230,3 +230,19 @@ def test_shim_killed_leaves_nothing_running(ctr: ShimCtr) -> None:
     env.wait_for(lambda: not os.path.exists(f"/proc/{task_pid}"), what="the container to die")
     assert ctr.ctr("container", "delete", container_id).returncode == 0
     _nothing_left(ctr)
+
+
+def test_update_resources_through_tasks_api(ctr: ShimCtr) -> None:
+    from dropin_tasks_api import update_task  # ctr 1.6 has no `task update`
+
+    container_id = ctr.new_id("update")
+    started = env.run(ctr.run_argv(container_id, "sleep", "1000", flags=("-d",)), check=False)
+    assert started.returncode == 0, started.stderr
+    update_task(ctr.daemon.address, ctr.daemon.namespace, container_id,
+                {"memory": {"limit": 64 << 20}, "cpu": {"shares": 512}})
+    cgroups = Path("/sys/fs/cgroup")
+    limit = cgroups / "memory" / ctr.daemon.namespace / container_id / "memory.limit_in_bytes"
+    assert int(limit.read_text()) == 64 << 20
+    shares = cgroups / "cpu" / ctr.daemon.namespace / container_id / "cpu.shares"
+    assert int(shares.read_text()) == 512
+    assert ctr.status(container_id) == "RUNNING"

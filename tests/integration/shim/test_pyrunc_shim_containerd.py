@@ -246,3 +246,25 @@ def test_update_resources_through_tasks_api(ctr: ShimCtr) -> None:
     shares = cgroups / "cpu" / ctr.daemon.namespace / container_id / "cpu.shares"
     assert int(shares.read_text()) == 512
     assert ctr.status(container_id) == "RUNNING"
+
+
+def test_containerd_restart_reconnects_to_the_shim(ctr: ShimCtr) -> None:
+    container_id = ctr.new_id("restart")
+    started = env.run(ctr.run_argv(container_id, "sleep", "1000", flags=("-d",)), check=False)
+    assert started.returncode == 0, started.stderr
+    task_pid = ctr.daemon.tasks()[container_id][0]
+    shims = shim_pids(ctr.daemon)
+    process = ctr.daemon.process
+    assert process is not None
+    env.terminate(process.pid)  # containerd only: the shim and the task stay
+    process.wait(timeout=60)
+    ctr.daemon.start()  # reads the bundle's `address` and reconnects
+    assert shim_pids(ctr.daemon) == shims
+    assert ctr.daemon.tasks()[container_id] == (task_pid, "RUNNING")
+    exec_ok = ctr.ctr("task", "exec", "--exec-id", "e0", container_id, "echo", "reconnected")
+    assert (exec_ok.returncode, exec_ok.stdout) == (0, "reconnected\n"), exec_ok.stderr
+    assert ctr.ctr("task", "kill", "-s", "SIGKILL", container_id).returncode == 0
+    env.wait_for(lambda: ctr.status(container_id) == "STOPPED", what="the task to stop")
+    assert ctr.ctr("task", "delete", container_id).returncode == 0
+    assert ctr.ctr("container", "delete", container_id).returncode == 0
+    _nothing_left(ctr)

@@ -18,6 +18,7 @@ from google.protobuf import empty_pb2
 from . import group, linux
 from .api import runc_options_pb2, shim_pb2, task_events_pb2, task_pb2
 from .events import Publisher
+from .oom import OomWatcher
 from .process import CREATED, PAUSED, RUNNING, STOPPED, Process
 from .reaper import Reaper
 from .runtime import DEFAULT_BINARY, DEFAULT_ROOT, Runtime, RuntimeFailed
@@ -102,6 +103,8 @@ class TaskService:
         self.creating: set[str] = set()
         self.reserved: dict[str, float] = {}  # container id -> loop time the reservation ends
         self.leaving = False
+        self.oom = OomWatcher(
+            lambda cid: publisher.publish(task_events_pb2.TaskOOM(container_id=cid)))
 
     # -- helpers ---------------------------------------------------------------------------
     def _container(self, container_id: str) -> Container:
@@ -196,6 +199,7 @@ class TaskService:
             self.creating.discard(r.id)
         self.containers[r.id] = container
         self._watch(container.init)
+        self.oom.watch(r.id, container.init.pid)
         event = task_events_pb2.TaskCreate(
             container_id=r.id, bundle=r.bundle, rootfs=r.rootfs, pid=container.init.pid,
             io=task_events_pb2.TaskIO(stdin=r.stdin, stdout=r.stdout, stderr=r.stderr,
@@ -293,6 +297,7 @@ class TaskService:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(proc.io.drained(), 10)
                 proc.io.close()
+            self.oom.unwatch(r.id)
             container.unmount_rootfs()
             if container.bundle == self.log_bundle:
                 _silence_stderr()  # containerd stops reading that bundle's log fifo

@@ -8,8 +8,11 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import select
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -71,6 +74,44 @@ class ShimCtr:
     def cleanup(self) -> None:
         for container_id in self.created:
             self.daemon.remove(container_id)
+
+
+class Events:
+    """`ctr events` on the daemon while the block runs: the topics seen per container."""
+
+    def __init__(self, daemon: env.Containerd) -> None:
+        self.daemon = daemon
+        self.output = bytearray()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Events:
+        self.process = subprocess.Popen(self.daemon.ctr_argv("events"), stdout=subprocess.PIPE,
+                                        stderr=subprocess.DEVNULL, start_new_session=True)
+        time.sleep(0.5)  # not a measurement: ctr subscribes asynchronously
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def topics(self, container_id: str) -> list[str]:
+        # "<date> <time> <zone> UTC <namespace> <topic> <event as JSON>"
+        return [line.split()[5] for line in self.output.decode().splitlines()
+                if f'"{container_id}"' in line]
+
+    def wait_for(self, container_id: str, topic: str) -> list[str]:
+        """Read events until `topic` shows for `container_id`; its topics so far."""
+        assert self.process is not None and self.process.stdout is not None
+        fd = self.process.stdout.fileno()
+
+        def seen() -> bool:
+            if select.select([fd], [], [], 0.1)[0]:
+                self.output.extend(os.read(fd, 65536))
+            return topic in self.topics(container_id)
+
+        env.wait_for(seen, what=f"event {topic} of {container_id}")
+        return self.topics(container_id)
 
 
 def shim_pids(daemon: env.Containerd) -> list[int]:

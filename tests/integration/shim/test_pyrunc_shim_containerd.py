@@ -8,16 +8,23 @@ For runc the shim is reached as io.containerd.runc.v2 (see pyshim_env.install_la
 from __future__ import annotations
 
 import os
-import select
 import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from pyengine.shim import main as shim_main
-from pyshim_env import RUNTIME, SHIM_NAME, ShimCtr, env, install_launchers, shim_pids, stop_shims
+from pyshim_env import (
+    RUNTIME,
+    SHIM_NAME,
+    Events,
+    ShimCtr,
+    env,
+    install_launchers,
+    shim_pids,
+    stop_shims,
+)
 
 pytestmark = pytest.mark.root
 
@@ -162,31 +169,32 @@ def test_runtime_name_found_on_containerds_path(daemon: env.Containerd) -> None:
 
 def test_events_reach_containerd(daemon: env.Containerd) -> None:
     helper = ShimCtr(daemon, RUNTIME, None)
-    watcher = subprocess.Popen(daemon.ctr_argv("events"), stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        time.sleep(0.5)  # not a measurement: ctr subscribes asynchronously
-        container_id = helper.new_id("events")
-        result = env.run(helper.run_argv(container_id, "true", flags=("--rm",)), check=False)
-        assert result.returncode == 0, result.stderr
-        assert watcher.stdout is not None
-        fd = watcher.stdout.fileno()
-        output = bytearray()
-
-        def seen_delete() -> bool:
-            if select.select([fd], [], [], 0.1)[0]:
-                output.extend(os.read(fd, 65536))
-            return f"/tasks/delete {{\"container_id\":\"{container_id}\"".encode() in output
-
-        env.wait_for(seen_delete, what="the task's events")
-        # "<date> <time> <zone> UTC <namespace> <topic> <event as JSON>"
-        topics = [line.split()[5] for line in output.decode().splitlines()
-                  if container_id in line]
+        with Events(daemon) as events:
+            container_id = helper.new_id("events")
+            result = env.run(helper.run_argv(container_id, "true", flags=("--rm",)),
+                             check=False)
+            assert result.returncode == 0, result.stderr
+            topics = events.wait_for(container_id, "/tasks/delete")
         for topic in ("/tasks/create", "/tasks/start", "/tasks/exit", "/tasks/delete"):
             assert topic in topics, topics
     finally:
-        os.killpg(watcher.pid, signal.SIGKILL)
-        watcher.wait()
+        helper.cleanup()
+
+
+def test_oom_kill_is_an_event(daemon: env.Containerd) -> None:
+    helper = ShimCtr(daemon, RUNTIME, None)
+    try:
+        with Events(daemon) as events:
+            container_id = helper.new_id("oom")
+            # a string doubling until the 16 MiB limit kills the shell
+            result = env.run(helper.run_argv(container_id, "sh", "-c",
+                                             "a=x; while :; do a=$a$a; done",
+                                             flags=("--rm", "--memory-limit", str(16 << 20))),
+                             check=False)
+            assert result.returncode == 137, result.stderr
+            events.wait_for(container_id, "/tasks/oom")
+    finally:
         helper.cleanup()
 
 

@@ -276,3 +276,18 @@ def test_containerd_restart_reconnects_to_the_shim(ctr: ShimCtr) -> None:
     assert ctr.ctr("task", "delete", container_id).returncode == 0
     assert ctr.ctr("container", "delete", container_id).returncode == 0
     _nothing_left(ctr)
+
+
+def test_exec_with_a_tty(ctr: ShimCtr) -> None:
+    from dropin_pty import run_on_pty
+
+    container_id = ctr.new_id("exectty")
+    started = env.run(ctr.run_argv(container_id, "sleep", "1000", flags=("-d",)), check=False)
+    assert started.returncode == 0, started.stderr
+    argv = ctr.daemon.ctr_argv("task", "exec", "-t", "--exec-id", "t0", container_id, "sh",
+                               "-c", 'tty; echo ready; read x; echo "got:$x"; exit 9')
+    result = run_on_pty(argv, reply_to=("ready", "typed\r"))
+    assert result.returncode == 9, result
+    assert "/dev/pts/" in result.output
+    assert "got:typed" in result.output
+    assert ctr.status(container_id) == "RUNNING"

@@ -1,9 +1,11 @@
 """OOM kills in a container's memory cgroup, reported as they happen (TaskOOM events).
 
 cgroup v1: an eventfd registered on memory.oom_control through cgroup.event_control fires on
-each OOM in the cgroup (and once when the cgroup is removed, which the oom_kill counter tells
-apart). A container whose memory cgroup is not a v1 one is not watched (cgroup v2's
-memory.events would need inotify; not done yet).
+each OOM in the cgroup (the kernel signals it before its OOM killer runs, so the oom_kill
+counter may not have moved yet), and once when the cgroup is removed (memory.oom_control is then
+gone: not an OOM), as containerd's own cgroups package tells them apart. A container whose
+memory cgroup is not a v1 one is not watched (cgroup v2's memory.events would need inotify;
+not done yet).
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ class _Watch:
     directory: str
     eventfd: int
     control: int
-    kills: int
 
 
 def _memory_cgroup(pid: int) -> str | None:
@@ -57,8 +58,7 @@ class OomWatcher:
     def watch(self, container_id: str, pid: int) -> None:
         """Watch the memory cgroup `pid` is in; nothing when there is no v1 one."""
         directory = _memory_cgroup(pid)
-        kills = _oom_kills(directory) if directory else None
-        if directory is None or kills is None:
+        if directory is None or _oom_kills(directory) is None:
             return
         efd = os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK)
         control = -1
@@ -71,7 +71,7 @@ class OomWatcher:
             if control >= 0:
                 os.close(control)
             return
-        self._watches[container_id] = _Watch(directory, efd, control, kills)
+        self._watches[container_id] = _Watch(directory, efd, control)
         asyncio.get_running_loop().add_reader(efd, self._fired, container_id)
 
     def _fired(self, container_id: str) -> None:
@@ -80,11 +80,9 @@ class OomWatcher:
             return
         with contextlib.suppress(BlockingIOError):
             os.eventfd_read(watch.eventfd)
-        kills = _oom_kills(watch.directory)
-        if kills is None:  # the cgroup is gone
+        if _oom_kills(watch.directory) is None:  # the cgroup is gone
             self.unwatch(container_id)
-        elif kills > watch.kills:
-            watch.kills = kills
+        else:
             self.on_oom(container_id)
 
     def unwatch(self, container_id: str) -> None:

@@ -14,11 +14,8 @@ import os
 from dataclasses import dataclass
 
 from .reaper import Reaper
+from .settings import DEFAULT_BINARY, PATH
 from .ttrpc import errors
-
-DEFAULT_BINARY = "pyrunc"
-DEFAULT_ROOT = "/run/containerd/runc"
-PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 class RuntimeFailed(errors.Unknown):

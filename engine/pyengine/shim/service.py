@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from google.protobuf import empty_pb2
 
-from . import group, linux
+from . import group, linux, settings
 from .api import runc_options_pb2, shim_pb2, task_events_pb2, task_pb2
 from .events import Publisher
 from .oom import OomWatcher
 from .process import CREATED, PAUSED, RUNNING, STOPPED, Process
 from .reaper import Reaper
-from .runtime import DEFAULT_BINARY, DEFAULT_ROOT, Runtime, RuntimeFailed
+from .runtime import Runtime, RuntimeFailed
 from .stdio import ProcessIO
 from .ttrpc import errors
 from .ttrpc.server import Context, Server, UnaryMethod, unary
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from google.protobuf.timestamp_pb2 import Timestamp
 
 VERSION = "pyrunc-shim 0.1"
-RUNTIME_FILE = "pyshim-runtime"  # in the bundle: "<binary>\n<root>\n", read by `delete`
 STATUS = {CREATED: task_pb2.CREATED, RUNNING: task_pb2.RUNNING, PAUSED: task_pb2.PAUSED,
           STOPPED: task_pb2.STOPPED}
 
@@ -63,16 +62,6 @@ def _silence_stderr() -> None:
     null = os.open(os.devnull, os.O_WRONLY)
     os.dup2(null, 2)
     os.close(null)
-
-
-def runtime_settings(bundle: str) -> tuple[str, str]:
-    """(binary, state root) recorded at create; the defaults when nothing was recorded."""
-    try:
-        with open(os.path.join(bundle, RUNTIME_FILE)) as f:
-            binary, root = [*f.read().splitlines(), "", ""][:2]
-    except OSError:
-        binary, root = "", ""
-    return binary or DEFAULT_BINARY, root
 
 
 @dataclass
@@ -211,10 +200,9 @@ class TaskService:
         options = runc_options_pb2.Options()
         if r.options.type_url.endswith("containerd.runc.v1.Options"):
             options.ParseFromString(r.options.value)
-        root = os.path.join(options.root or DEFAULT_ROOT, self.namespace)
-        binary = options.binary_name or DEFAULT_BINARY
-        with open(os.path.join(r.bundle, RUNTIME_FILE), "w") as f:
-            f.write(f"{binary}\n{root}\n")
+        root = os.path.join(options.root or settings.DEFAULT_ROOT, self.namespace)
+        binary = options.binary_name or settings.DEFAULT_BINARY
+        settings.write(r.bundle, binary, root)
         runtime = Runtime(self.reaper, binary, root, os.path.join(r.bundle, "log.json"))
         proc = Process(r.id, "", r.stdin, r.stdout, r.stderr, r.terminal)
         io = proc.io = ProcessIO.open(r.stdin, r.stdout, r.stderr, r.terminal)

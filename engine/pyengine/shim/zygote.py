@@ -17,6 +17,7 @@ from __future__ import annotations
 import array
 import contextlib
 import os
+import signal
 import socket
 import struct
 import sys
@@ -147,18 +148,29 @@ def serve(path: str) -> int:
     gc.collect()
     gc.freeze()
     listener.settimeout(IDLE_SECONDS)
+    signal.signal(signal.SIGTERM, _terminated)
+    try:
+        _accept_loop(listener)
+    except (TimeoutError, SystemExit):  # idle for IDLE_SECONDS, or SIGTERM
+        pass
+    finally:
+        # Unlink only our own socket: a newer zygote may have taken the name meanwhile.
+        with contextlib.suppress(OSError, ValueError):
+            with open(pid_file(path)) as f:
+                ours = int(f.read()) == os.getpid()
+            if ours:
+                os.unlink(path)
+                os.unlink(pid_file(path))
+    return 0
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
+def _accept_loop(listener: socket.socket) -> None:
     while True:
-        try:
-            conn, _ = listener.accept()
-        except TimeoutError:
-            # Unlink only our own socket: a newer zygote may have taken the name meanwhile.
-            with contextlib.suppress(OSError, ValueError):
-                with open(pid_file(path)) as f:
-                    ours = int(f.read()) == os.getpid()
-                if ours:
-                    os.unlink(path)
-                    os.unlink(pid_file(path))
-            return 0
+        conn, _ = listener.accept()
         conn.settimeout(None)
         try:
             _handle(conn, listener)
@@ -228,6 +240,7 @@ def _fork_shim(sock_fd: int, log_fd: int, fields: list[str], listener: socket.so
 def _become_shim(sock_fd: int, log_fd: int, fields: list[str]) -> None:
     code = 1
     try:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the zygote's handler is not the shim's
         from .main import Flags
         from .server_main import serve as serve_shim
 

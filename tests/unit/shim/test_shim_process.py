@@ -213,3 +213,28 @@ def test_imports_stay_lean() -> None:
     result = _python(code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+def test_reserve_asks_the_running_shim(tmp: Path) -> None:
+    from pyengine.shim import group
+    from pyengine.shim.reaper import Reaper
+    from pyengine.shim.service import TaskService
+
+    path = str(tmp / "shim.sock")
+
+    async def scenario() -> tuple[int | None, int | None, int | None]:
+        server = Server()
+        service = TaskService("ns", str(tmp), Publisher("", "ns"), Reaper(), server,
+                              lambda: None)
+        server.register(group.SERVICE, service.group_methods())
+        await server.listen(path)
+        loop = asyncio.get_running_loop()
+        taken = await loop.run_in_executor(None, group.reserve, path, "c1")
+        assert "c1" in service.reserved
+        service.leaving = True  # after its last Shutdown: new containers go elsewhere
+        refused = await loop.run_in_executor(None, group.reserve, path, "c2")
+        await server.close()
+        nobody = await loop.run_in_executor(None, group.reserve, str(tmp / "none.sock"), "c3")
+        return taken, refused, nobody
+
+    assert asyncio.run(scenario()) == (os.getpid(), None, None)

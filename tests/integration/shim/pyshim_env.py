@@ -65,6 +65,13 @@ class ShimCtr:
         return env.run(self.run_argv(self.new_id(what), *cmd, flags=flags), check=False,
                        input=input)
 
+    def start(self, what: str, *cmd: str) -> str:
+        """`ctr run -d`: a running container's id."""
+        container_id = self.new_id(what)
+        started = env.run(self.run_argv(container_id, *cmd, flags=("-d",)), check=False)
+        assert started.returncode == 0, started.stderr
+        return container_id
+
     def ctr(self, *args: str, check: bool = False) -> subprocess.CompletedProcess:
         return self.daemon.ctr(*args, check=check)
 

@@ -110,9 +110,7 @@ def test_missing_executable_is_a_create_error(ctr: ShimCtr) -> None:
 
 
 def test_detached_exec_pause_resume_kill_delete(ctr: ShimCtr) -> None:
-    container_id = ctr.new_id("detached")
-    started = env.run(ctr.run_argv(container_id, "sleep", "1000", flags=("-d",)), check=False)
-    assert started.returncode == 0, started.stderr
+    container_id = ctr.start("detached", "sleep", "1000")
     assert ctr.status(container_id) == "RUNNING"
     shims = shim_pids(ctr.daemon)
     assert len(shims) == 1, "the task does not run under our shim"
@@ -199,11 +197,7 @@ def test_oom_kill_is_an_event(daemon: env.Containerd) -> None:
 
 
 def test_containers_of_a_namespace_share_one_shim(ctr: ShimCtr) -> None:
-    first, second = ctr.new_id("group"), ctr.new_id("group")
-    for container_id in (first, second):
-        started = env.run(ctr.run_argv(container_id, "sleep", "1000", flags=("-d",)),
-                          check=False)
-        assert started.returncode == 0, started.stderr
+    first, second = (ctr.start("group", "sleep", "1000") for _ in range(2))
     shims = shim_pids(ctr.daemon)
     assert len(shims) == 1, shims
     # the first container goes; the shim stays for the second, which stays controllable
@@ -227,9 +221,7 @@ def test_containers_of_a_namespace_share_one_shim(ctr: ShimCtr) -> None:
 
 
 def test_shim_killed_leaves_nothing_running(ctr: ShimCtr) -> None:
-    container_id = ctr.new_id("shimkill")
-    started = env.run(ctr.run_argv(container_id, "sleep", "1000", flags=("-d",)), check=False)
-    assert started.returncode == 0, started.stderr
+    container_id = ctr.start("shimkill", "sleep", "1000")
     task_pid = ctr.daemon.tasks()[container_id][0]
     (shim,) = shim_pids(ctr.daemon)
     os.kill(shim, signal.SIGKILL)
@@ -243,9 +235,7 @@ def test_shim_killed_leaves_nothing_running(ctr: ShimCtr) -> None:
 def test_update_resources_through_tasks_api(ctr: ShimCtr) -> None:
     from dropin_tasks_api import update_task  # ctr 1.6 has no `task update`
 
-    container_id = ctr.new_id("update")
-    started = env.run(ctr.run_argv(container_id, "sleep", "1000", flags=("-d",)), check=False)
-    assert started.returncode == 0, started.stderr
+    container_id = ctr.start("update", "sleep", "1000")
     update_task(ctr.daemon.address, ctr.daemon.namespace, container_id,
                 {"memory": {"limit": 64 << 20}, "cpu": {"shares": 512}})
     cgroups = Path("/sys/fs/cgroup")
@@ -257,9 +247,7 @@ def test_update_resources_through_tasks_api(ctr: ShimCtr) -> None:
 
 
 def test_containerd_restart_reconnects_to_the_shim(ctr: ShimCtr) -> None:
-    container_id = ctr.new_id("restart")
-    started = env.run(ctr.run_argv(container_id, "sleep", "1000", flags=("-d",)), check=False)
-    assert started.returncode == 0, started.stderr
+    container_id = ctr.start("restart", "sleep", "1000")
     task_pid = ctr.daemon.tasks()[container_id][0]
     shims = shim_pids(ctr.daemon)
     process = ctr.daemon.process
@@ -281,9 +269,7 @@ def test_containerd_restart_reconnects_to_the_shim(ctr: ShimCtr) -> None:
 def test_exec_with_a_tty(ctr: ShimCtr) -> None:
     from dropin_pty import run_on_pty
 
-    container_id = ctr.new_id("exectty")
-    started = env.run(ctr.run_argv(container_id, "sleep", "1000", flags=("-d",)), check=False)
-    assert started.returncode == 0, started.stderr
+    container_id = ctr.start("exectty", "sleep", "1000")
     argv = ctr.daemon.ctr_argv("task", "exec", "-t", "--exec-id", "t0", container_id, "sh",
                                "-c", 'tty; echo ready; read x; echo "got:$x"; exit 9')
     result = run_on_pty(argv, reply_to=("ready", "typed\r"))

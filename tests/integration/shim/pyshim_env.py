@@ -12,7 +12,6 @@ import select
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -94,8 +93,26 @@ class Events:
     def __enter__(self) -> Events:
         self.process = subprocess.Popen(self.daemon.ctr_argv("events"), stdout=subprocess.PIPE,
                                         stderr=subprocess.DEVNULL, start_new_session=True)
-        time.sleep(0.5)  # not a measurement: ctr subscribes asynchronously
+        probes = itertools.count()
+
+        def subscribed() -> bool:  # ctr subscribes asynchronously: label until it sees one
+            self.daemon.ctr("namespaces", "label", self.daemon.namespace,
+                            f"pyshim-probe={next(probes)}")
+            self._read(0.2)
+            return b"/namespaces/update" in self.output
+
+        try:
+            env.wait_for(subscribed, what="ctr events to subscribe")
+        except BaseException:
+            self.__exit__()
+            raise
         return self
+
+    def _read(self, wait: float) -> None:
+        assert self.process is not None and self.process.stdout is not None
+        fd = self.process.stdout.fileno()
+        if select.select([fd], [], [], wait)[0]:
+            self.output.extend(os.read(fd, 65536))
 
     def __exit__(self, *exc: object) -> None:
         assert self.process is not None
@@ -109,12 +126,8 @@ class Events:
 
     def wait_for(self, container_id: str, topic: str) -> list[str]:
         """Read events until `topic` shows for `container_id`; its topics so far."""
-        assert self.process is not None and self.process.stdout is not None
-        fd = self.process.stdout.fileno()
-
         def seen() -> bool:
-            if select.select([fd], [], [], 0.1)[0]:
-                self.output.extend(os.read(fd, 65536))
+            self._read(0.1)
             return topic in self.topics(container_id)
 
         env.wait_for(seen, what=f"event {topic} of {container_id}")

@@ -77,10 +77,23 @@ def test_events_filters_and_stream_end_at_shutdown(engine_factory, busybox_tar) 
         event = next(deletes)
         assert (event.action, event.id) == ("delete", image_id) and event.time_nano > 0
         assert daemon.stop() == 0
-        # the daemon ended the streams itself (it did not wait out the grace period)
-        assert list(deletes) == [] and list(everything) == []
+        # The streams end with the daemon and carry nothing more: with OK when the client read
+        # the daemon's trailers before the socket went, else UNAVAILABLE (the transport was torn
+        # down first, which a loaded machine makes likely); never a hang, never another event.
+        for stream in (deletes, everything):
+            assert _rest_of(stream) == []
     finally:
         channel.close()
+
+
+def _rest_of(stream) -> list:  # type: ignore[no-untyped-def]
+    received = []
+    try:
+        for event in stream:
+            received.append(event)
+    except grpc.RpcError as err:
+        assert err.code() == grpc.StatusCode.UNAVAILABLE, err
+    return received
 
 
 def _leases(daemon) -> list:  # type: ignore[no-untyped-def]

@@ -290,6 +290,7 @@ def _drive(fd: int, stage1_pid: int, spec: linux_init.InitSpec, manager: Manager
     _tell(fd, "go")
     init_pid = 0
     master: int | None = None
+    seccomp_loading = False
     while True:
         tag, payload, received = _recv(fd, spec.tty_to_parent)
         if tag == "console" and received is not None:
@@ -330,8 +331,12 @@ def _drive(fd: int, stage1_pid: int, spec: linux_init.InitSpec, manager: Manager
         elif tag == "ready":
             log.phase("create: init ready")
             break
+        elif tag == linux_init.SECCOMP_LOADING:
+            seccomp_loading = True
         elif tag == "error":
             raise linux_init.child_error(payload)
+        elif seccomp_loading:
+            raise linux_init.seccomp_death(f"the container init (pid {init_pid})")
         else:
             raise KernelError("container init exited before it was set up"
                               + (f" (pid {init_pid})" if init_pid else ""))

@@ -76,6 +76,18 @@ def test_int_out_of_schema_range(prop_env: Env, path: tuple[str | int, ...], val
     refused(prop_env, base(prop_env, "misc", "resources", "devices"), path, value)
 
 
+@pytest.mark.parametrize("path,value", [
+    (("process", "rlimits", 0, "hard"), U32 - 1),
+    (("process", "oomScoreAdj"), -1000),
+], ids=["rlimit-hard-raised", "oom-score-adj-lowered"])
+def test_privileged_value_runs_or_is_refused_by_name(prop_env: Env,
+                                                     path: tuple[str | int, ...],
+                                                     value: int) -> None:
+    """Valid values that need CAP_SYS_RESOURCE (raising a hard rlimit, lowering oomScoreAdj):
+    run where the runtime has it, else the kernel's refusal names the field."""
+    either(prop_env, base(prop_env), path, value)
+
+
 # -- resource types ------------------------------------------------------------------------
 @pytest.mark.parametrize("path,value", [
     (("linux", "resources", "pids"), 1),

@@ -47,6 +47,8 @@ from prop_schema import format_path, node_at, strategy
 from spectest.bundle import default_config
 
 extras_st = st.frozensets(st.sampled_from(EXTRAS))
+# mutation kinds that have nothing to mutate without an extra
+NEEDS = {"hook-timeout": frozenset(["hooks"])}
 
 
 def base(env: Env, extras: frozenset[str]) -> dict[str, Any]:
@@ -61,7 +63,7 @@ def mutation_st(env: Env, kinds: tuple[str, ...] = KINDS) -> st.SearchStrategy[A
     then the base's extras, then one mutation of that kind."""
 
     def pick(kind: str, extras: frozenset[str]) -> st.SearchStrategy[Any]:
-        config = base(env, extras)
+        config = base(env, extras | NEEDS.get(kind, frozenset()))
         options = catalogue(config, kind, env.rootfs_variants)
         return st.sampled_from(options).map(lambda m: (config, m))
 

@@ -101,6 +101,12 @@ def build_init_spec(opts: CreateOptions, bundle: Bundle) -> linux_init.InitSpec:
     spec.tty_to_parent = terminal and opts.tty_to_parent and not opts.console_socket
     spec.new_ns, spec.join_ns = _namespaces(linux)
     _check_uts(config.hostname, config.domainname, spec.new_ns, spec.join_ns)
+    if config.linux and config.linux.rootfs_propagation == "runbindable":
+        # The cgroup, bind and read-only mounts are bind mounts out of that tree, which the
+        # kernel refuses (EINVAL) once it is unbindable; runc 1.1.5 fails on every such config.
+        raise ConfigError("invalid config: linux.rootfsPropagation: 'runbindable' cannot be set"
+                          " up: the container's bind mounts (cgroup, binds, masked and read-only"
+                          " paths) are made from that tree, and an unbindable one refuses them")
     spec.caps = caps.CapabilityPlan(proc.capabilities)
     spec.rlimits = process.parse_rlimits(proc.rlimits)
     rootfs.check_sysctl((linux.sysctl if linux else None) or {}, set(spec.new_ns))

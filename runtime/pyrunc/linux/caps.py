@@ -40,10 +40,10 @@ def to_mask(names: list[str] | None, field: str, last: int) -> int:
     """Capability names → bit mask. Unknown names are an error; capabilities this kernel does not
     know (above cap_last_cap) are skipped, as runc does."""
     mask = 0
-    for name in names or ():
+    for i, name in enumerate(names or ()):
         bit = BY_NAME.get(name)
         if bit is None:
-            raise ConfigError(f"invalid config: {field}: unknown capability {name!r}")
+            raise ConfigError(f"invalid config: {field}[{i}]: unknown capability {name!r}")
         if bit <= last:
             mask |= 1 << bit
     return mask

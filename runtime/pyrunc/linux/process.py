@@ -40,9 +40,10 @@ def lookup_executable(arg0: str, env: list[str]) -> str:
         try:
             st = os.stat(arg0)
         except OSError as err:
-            raise ConfigError(f'exec: "{arg0}": stat {arg0}: {str(err.strerror).lower()}') from None
+            raise ConfigError(f'process.args[0]: exec: "{arg0}": stat {arg0}: '
+                              f'{str(err.strerror).lower()}') from None
         if stat.S_ISDIR(st.st_mode) or not st.st_mode & 0o111:
-            raise ConfigError(f'exec: "{arg0}": permission denied')
+            raise ConfigError(f'process.args[0]: exec: "{arg0}": permission denied')
         return arg0
     for directory in (env_path(env) or "").split(":"):
         candidate = os.path.join(directory or ".", arg0)
@@ -52,7 +53,8 @@ def lookup_executable(arg0: str, env: list[str]) -> str:
             continue
         if not stat.S_ISDIR(st.st_mode) and st.st_mode & 0o111:
             return candidate
-    raise ConfigError(f'exec: "{arg0}": executable file not found in $PATH')
+    raise ConfigError(f'process.args[0]: exec: "{arg0}": executable file not found in '
+                      "$PATH")
 
 
 def parse_rlimits(rlimits: list[Rlimit] | None, field: str = "process.rlimits"

@@ -88,6 +88,18 @@ def test_privileged_value_runs_or_is_refused_by_name(prop_env: Env,
     either(prop_env, base(prop_env), path, value)
 
 
+def test_empty_executable_is_refused_by_name(prop_env: Env) -> None:
+    """process.args[0] = "": runc's 'exec: "": executable file not found in $PATH', naming
+    the field."""
+    refused(prop_env, base(prop_env), ("process", "args", 0), "")
+
+
+def test_recursively_unbindable_rootfs_is_refused_by_name(prop_env: Env) -> None:
+    """linux.rootfsPropagation "runbindable": the container's bind mounts (cgroup, read-only
+    paths) cannot be made from an unbindable tree; runc 1.1.5 fails too, without the field."""
+    refused(prop_env, base(prop_env), ("linux", "rootfsPropagation"), "runbindable")
+
+
 # -- resource types ------------------------------------------------------------------------
 @pytest.mark.parametrize("path,value", [
     (("linux", "resources", "pids"), 1),

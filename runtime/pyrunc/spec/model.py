@@ -86,17 +86,21 @@ class Str(Kind):
     """A string; ``raw`` skips the NUL/surrogate rule (annotations are only ever echoed back as
     JSON), ``absolute`` requires a leading ``/``."""
 
-    __slots__ = ("absolute", "raw")
+    __slots__ = ("absolute", "nonempty", "raw")
 
-    def __init__(self, absolute: bool = False, raw: bool = False) -> None:
+    def __init__(self, absolute: bool = False, raw: bool = False,
+                 nonempty: bool = False) -> None:
         self.absolute = absolute
         self.raw = raw
+        self.nonempty = nonempty
 
     def decode(self, value: Any, path: str) -> str:
         if type(value) is not str:
             raise fail(path, f"expected string, got {_got(value)}")
         if not self.raw:
             check_text(value, path)
+        if self.nonempty and not value:
+            raise fail(path, "must not be empty")
         if self.absolute and not value.startswith("/"):
             raise fail(path, f"{value!r} is not an absolute path")
         return value
@@ -221,6 +225,9 @@ RAW_STR = Str(raw=True)
 ABS_PATH = Str(absolute=True)
 BOOL = Bool()
 STRS = ListOf(STR)
+# maskedPaths/readonlyPaths: the schema wants absolute paths; only the empty one (which names
+# no file) is refused here, relative ones are resolved inside the rootfs as before
+PATHS = ListOf(Str(nonempty=True))
 INT32 = Int(-I32 - 1, I32)
 INT64 = Int(-I64 - 1, I64)
 UINT16 = Int(0, U16)
@@ -867,8 +874,8 @@ class Linux(Model):
         ("sysctl", "sysctl", MapOf(STR), False),
         ("seccomp", "seccomp", Obj(Seccomp), False),
         ("rootfsPropagation", "rootfs_propagation", Enum(ROOTFS_PROPAGATIONS), False),
-        ("maskedPaths", "masked_paths", STRS, False),
-        ("readonlyPaths", "readonly_paths", STRS, False),
+        ("maskedPaths", "masked_paths", PATHS, False),
+        ("readonlyPaths", "readonly_paths", PATHS, False),
         ("mountLabel", "mount_label", STR, False),
         ("personality", "personality", Obj(Personality), False),
     )

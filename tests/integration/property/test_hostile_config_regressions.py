@@ -100,6 +100,18 @@ def test_recursively_unbindable_rootfs_is_refused_by_name(prop_env: Env) -> None
     refused(prop_env, base(prop_env), ("linux", "rootfsPropagation"), "runbindable")
 
 
+def test_empty_masked_path_is_refused_by_name(prop_env: Env) -> None:
+    """The schema wants an absolute path; "" names no file."""
+    refused(prop_env, base(prop_env), ("linux", "maskedPaths", 0), "")
+
+
+def test_failed_mount_names_its_entry(prop_env: Env) -> None:
+    """A mount without type or source (the kernel says ENODEV) is refused naming mounts[i]."""
+    config = base(prop_env)
+    n = len(config["mounts"])
+    refused(prop_env, config, ("mounts", n), {"destination": "/mnt/a"})
+
+
 # -- resource types ------------------------------------------------------------------------
 @pytest.mark.parametrize("path,value", [
     (("linux", "resources", "pids"), 1),

@@ -112,6 +112,13 @@ def test_failed_mount_names_its_entry(prop_env: Env) -> None:
     refused(prop_env, config, ("mounts", n), {"destination": "/mnt/a"})
 
 
+def test_inheritable_capability_outside_bounding_is_refused_by_name(prop_env: Env) -> None:
+    """The kernel refuses an inheritable set beyond the bounding set (capset EPERM)."""
+    config = base(prop_env)
+    config["process"]["capabilities"]["bounding"] = []
+    refused(prop_env, config, ("process", "capabilities", "inheritable"), ["CAP_CHOWN"])
+
+
 # -- resource types ------------------------------------------------------------------------
 @pytest.mark.parametrize("path,value", [
     (("linux", "resources", "pids"), 1),

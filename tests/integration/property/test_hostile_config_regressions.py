@@ -9,11 +9,12 @@ path and leaves nothing behind; an accepted config runs, and `delete` leaves not
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from prop_checks import check_sane, try_mutation
-from prop_harness import Case, Env
+from prop_harness import Case, Env, Outcome
 from prop_mutations import ACCEPT, EITHER, REFUSE, U32, Mutation, add_extras
 from spectest.bundle import default_config
 from spectest.host import MARK_ENV
@@ -161,23 +162,34 @@ def test_seccomp_wrong_type(prop_env: Env, path: tuple[str | int, ...], value: A
 def test_missing_process_user_runs_as_root(prop_env: Env) -> None:
     """process.user is REQUIRED by the schema, but runc 1.1.5 accepts a config without it and
     runs the process as uid 0, gid 0 (Go's zero value); pyrunc does the same. Checked from
-    inside: the probe reports its real and effective ids and no supplementary group."""
+    inside: the probe reports its real and effective ids."""
     import json
 
     config = base(prop_env)
     del config["process"]["user"]
     config["process"]["args"] = ["/probe", "ids"]
-    case = Case.new(prop_env)
-    try:
-        config["linux"]["cgroupsPath"] = f"/proptest-{case.id}"
-        case.config = config
-        case.write()
-        res = case.run_foreground(prop_env.pyrunc)
-        check_sane(res, "run")
+
+    def check(case: Case, res: Outcome) -> None:
         assert res.rc == 0, f"process.user missing: refused or failed: {res}"
         ids = json.loads(res.out)["ids"]
         assert (ids["uid"], ids["euid"], ids["gid"], ids["egid"]) == (0, 0, 0, 0), ids
         assert not case.leftovers(prop_env.pyrunc)
+
+    run_and_check(prop_env, config, check)
+
+
+def run_and_check(env: Env, config: dict[str, Any],
+                  check: Callable[[Case, Outcome], None]) -> None:
+    """`pyrunc run` config in the foreground (its own id and cgroupsPath), then check(case,
+    outcome); the case is cleaned up either way."""
+    case = Case.new(env)
+    try:
+        config["linux"]["cgroupsPath"] = f"/proptest-{case.id}"
+        case.config = config
+        case.write()
+        res = case.run_foreground(env.pyrunc)
+        check_sane(res, "run")
+        check(case, res)
     finally:
         case.cleanup()
 
@@ -331,20 +343,15 @@ def test_personality_applied_or_refused(prop_env: Env) -> None:
     config = base(prop_env)
     config["linux"]["personality"] = {"domain": "LINUX32"}
     config["process"]["args"] = ["/bin/uname", "-m"]
-    case = Case.new(prop_env)
-    try:
-        config["linux"]["cgroupsPath"] = f"/proptest-{case.id}"
-        case.config = config
-        case.write()
-        res = case.run_foreground(prop_env.pyrunc)
-        check_sane(res, "run")
+
+    def check(case: Case, res: Outcome) -> None:
         if res.rc != 0:
             assert "linux.personality" in res.message, res.message
             assert not case.leftovers(prop_env.pyrunc)
         else:
             assert res.out.strip() == b"i686", res.out
-    finally:
-        case.cleanup()
+
+    run_and_check(prop_env, config, check)
 
 
 def _get(config: Any, path: tuple[str | int, ...]) -> Any:

@@ -511,10 +511,10 @@ class IDMapping(Model):
 
     def _validate(self, path: str) -> None:
         # The kernel would truncate what does not fit (a hostID of 2^32 became 0: host root).
-        if self.container_id + self.size > 2**32:
-            raise fail(f"{path}.size", "containerID + size exceeds 2^32")
-        if self.host_id + self.size > 2**32:
-            raise fail(f"{path}.size", "hostID + size exceeds 2^32")
+        for name, start in (("containerID", self.container_id), ("hostID", self.host_id)):
+            if start + self.size > 2**32:  # either field may be the wrong one: name both
+                raise fail(f"{path}.{name}", f"{start} + {path}.size ({self.size}) exceeds "
+                           "2^32")
 
 
 # S_IFCHR, S_IFBLK and S_IFIFO (the stat module is not imported on this path)

@@ -120,6 +120,18 @@ def test_inheritable_capability_outside_bounding_is_refused_by_name(prop_env: En
     refused(prop_env, config, ("process", "capabilities", "inheritable"), ["CAP_CHOWN"])
 
 
+def test_device_node_the_kernel_refuses_names_its_entry(prop_env: Env) -> None:
+    """linux.devices path "/dev/" (a directory): refused naming linux.devices[i]."""
+    config = base(prop_env, "devices")
+    n = len(config["linux"]["devices"])
+    refused(prop_env, config, ("linux", "devices", n), {"type": "p", "path": "/dev/"})
+
+
+def test_id_map_beyond_32_bits_names_the_mutated_field(prop_env: Env) -> None:
+    """hostID + size > 2^32 (each in range alone): the refusal names hostID (and size)."""
+    refused(prop_env, base(prop_env, "userns"), ("linux", "gidMappings", 0, "hostID"), U32 - 1)
+
+
 # -- resource types ------------------------------------------------------------------------
 @pytest.mark.parametrize("path,value", [
     (("linux", "resources", "pids"), 1),

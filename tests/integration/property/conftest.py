@@ -2,7 +2,7 @@
 
 Profiles (``--hypothesis-profile NAME`` or ``PROP_HYPOTHESIS_PROFILE=NAME``):
 - ``ci`` (default): derandomized (the same examples every run), no example database, about
-  3-4 minutes on a loaded 2-core VM.
+  1-2 minutes on a loaded 2-core VM.
 - ``fuzz``: random, 40 times the examples, failures saved in .hypothesis/ and replayed first;
   ``PROP_FUZZ_SCALE=N`` sizes it to N times the ci examples instead (a time-boxed fuzz).
 """

@@ -159,6 +159,10 @@ def test_schema_generated_section(prop_env: Env, data: st.DataObject) -> None:
         value = [{**d, "path": "/dev" + d["path"]} for d in value]
     if path == ("linux", "namespaces") and not any(ns["type"] == "mount" for ns in value):
         value = [*value, {"type": "mount"}]  # never set a rootfs up in the host's namespace
+    if path == ("linux", "namespaces") and any(ns["type"] == "user" for ns in value):
+        # a new user namespace needs maps (refused by name otherwise, outside this section)
+        config["linux"].update({k: [{"containerID": 0, "hostID": 100000, "size": 65536}]
+                                for k in ("uidMappings", "gidMappings")})
     mutation = Mutation("schema", path, value, "either")
     _run_section(prop_env, config, mutation)
 

@@ -132,6 +132,12 @@ def test_id_map_beyond_32_bits_names_the_mutated_field(prop_env: Env) -> None:
     refused(prop_env, base(prop_env, "userns"), ("linux", "gidMappings", 0, "hostID"), U32 - 1)
 
 
+def test_cpu_shares_beyond_the_kernel_maximum_is_refused_by_name(prop_env: Env) -> None:
+    """cgroup v1 clamps cpu.shares to 2..262144; runc refuses what does not read back."""
+    either(prop_env, base(prop_env, "resources"), ("linux", "resources", "cpu", "shares"),
+           U32 - 1)
+
+
 # -- resource types ------------------------------------------------------------------------
 @pytest.mark.parametrize("path,value", [
     (("linux", "resources", "pids"), 1),

@@ -223,13 +223,25 @@ def _join_namespaces(spec: InitSpec) -> None:
         try:
             nsfd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         except OSError as err:
-            raise KernelError(f"open {kind} namespace {path}: {err.strerror}") from None
+            raise KernelError(f"{_ns_field(spec, kind)}: open {kind} namespace {path}: "
+                              f"{err.strerror}") from None
         try:
             spec.sc.setns(nsfd, NS_FLAGS[kind])
         except OSError as err:
-            raise KernelError(f"join {kind} namespace {path}: {err.strerror}") from None
+            raise KernelError(f"{_ns_field(spec, kind)}: join {kind} namespace {path}: "
+                              f"{err.strerror}") from None
         finally:
             os.close(nsfd)
+
+
+def _ns_field(spec: InitSpec, kind: str) -> str:
+    """The config path of the namespace entry of ``kind`` (types are unique, the decoder
+    checked)."""
+    listed = spec.config.linux.namespaces if spec.config.linux else None
+    for i, ns in enumerate(listed or ()):
+        if ns.type == kind:
+            return f"linux.namespaces[{i}].path"
+    return "linux.namespaces"
 
 
 def _write_time_offsets(config: Config) -> None:

@@ -432,7 +432,8 @@ class Root(Model):
     __slots__ = ("path", "readonly")
     path: str
     readonly: bool | None
-    FIELDS = (("path", "path", STR, True), ("readonly", "readonly", BOOL, False))
+    # "" would make the bundle directory itself the rootfs
+    FIELDS = (("path", "path", Str(nonempty=True), True), ("readonly", "readonly", BOOL, False))
 
 
 class Mount(Model):

@@ -138,6 +138,23 @@ def test_cpu_shares_beyond_the_kernel_maximum_is_refused_by_name(prop_env: Env) 
            U32 - 1)
 
 
+def test_empty_root_path_is_refused_by_name(prop_env: Env) -> None:
+    """root.path "" would make the bundle directory the rootfs."""
+    refused(prop_env, base(prop_env), ("root", "path"), "")
+
+
+def test_namespace_path_that_is_no_namespace_names_its_entry(prop_env: Env) -> None:
+    """linux.namespaces[i].path "/" (a directory, not a namespace): setns refuses it."""
+    config = base(prop_env)
+    i = next(i for i, ns in enumerate(config["linux"]["namespaces"]) if ns["type"] == "pid")
+    refused(prop_env, config, ("linux", "namespaces", i, "path"), "/")
+
+
+def test_unified_resources_run_or_are_refused_by_name(prop_env: Env) -> None:
+    """linux.resources.unified: applied on cgroup v2, refused by name where v2 is missing."""
+    either(prop_env, base(prop_env), ("linux", "resources", "unified"), {"pids.max": "10"})
+
+
 # -- resource types ------------------------------------------------------------------------
 @pytest.mark.parametrize("path,value", [
     (("linux", "resources", "pids"), 1),

@@ -234,6 +234,7 @@ UINT16 = Int(0, U16)
 UINT32 = Int(0, U32)
 UINT64 = Int(0, U64)
 ID = Int(0, ID_MAX)
+MEM_BYTES = Int(-1, I64)  # -1 is "unlimited"; the kernel refuses any other negative value
 
 if TYPE_CHECKING:
     Field = tuple[str, str, Kind, bool]
@@ -443,7 +444,7 @@ class Mount(Model):
     source: str | None
     options: list[str] | None
     FIELDS = (
-        ("destination", "destination", STR, True),
+        ("destination", "destination", Str(nonempty=True), True),
         ("type", "type", STR, False),
         ("source", "source", STR, False),
         ("options", "options", STRS, False),
@@ -589,11 +590,11 @@ class Memory(Model):
     use_hierarchy: bool | None
     check_before_update: bool | None
     FIELDS = (
-        ("limit", "limit", INT64, False),
-        ("reservation", "reservation", INT64, False),
-        ("swap", "swap", INT64, False),
-        ("kernel", "kernel", INT64, False),
-        ("kernelTCP", "kernel_tcp", INT64, False),
+        ("limit", "limit", MEM_BYTES, False),
+        ("reservation", "reservation", MEM_BYTES, False),
+        ("swap", "swap", MEM_BYTES, False),
+        ("kernel", "kernel", MEM_BYTES, False),
+        ("kernelTCP", "kernel_tcp", MEM_BYTES, False),
         ("swappiness", "swappiness", UINT64, False),
         ("disableOOMKiller", "disable_oom_killer", BOOL, False),
         ("useHierarchy", "use_hierarchy", BOOL, False),

@@ -155,6 +155,17 @@ def test_unified_resources_run_or_are_refused_by_name(prop_env: Env) -> None:
     either(prop_env, base(prop_env), ("linux", "resources", "unified"), {"pids.max": "10"})
 
 
+def test_empty_mount_destination_is_refused_by_name(prop_env: Env) -> None:
+    refused(prop_env, base(prop_env), ("mounts", 0, "destination"), "")
+
+
+@pytest.mark.parametrize("value", [-2, -(2**63)])
+def test_negative_memory_limit_is_refused_by_name(prop_env: Env, value: int) -> None:
+    """-1 means unlimited; the kernel refuses every other negative value (EINVAL)."""
+    refused(prop_env, base(prop_env, "resources"), ("linux", "resources", "memory", "limit"),
+            value)
+
+
 # -- resource types ------------------------------------------------------------------------
 @pytest.mark.parametrize("path,value", [
     (("linux", "resources", "pids"), 1),

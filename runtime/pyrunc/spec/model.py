@@ -623,7 +623,7 @@ class CPU(Model):
         ("realtimePeriod", "realtime_period", UINT64, False),
         ("cpus", "cpus", STR, False),
         ("mems", "mems", STR, False),
-        ("idle", "idle", INT64, False),
+        ("idle", "idle", Int(0, 1), False),  # the kernel's cpu.idle takes 0 or 1 only
     )
 
 

@@ -166,6 +166,11 @@ def test_negative_memory_limit_is_refused_by_name(prop_env: Env, value: int) -> 
             value)
 
 
+@pytest.mark.parametrize("value", [2, -(2**63)])
+def test_cpu_idle_other_than_0_or_1_is_refused_by_name(prop_env: Env, value: int) -> None:
+    refused(prop_env, base(prop_env, "resources"), ("linux", "resources", "cpu", "idle"), value)
+
+
 # -- resource types ------------------------------------------------------------------------
 @pytest.mark.parametrize("path,value", [
     (("linux", "resources", "pids"), 1),

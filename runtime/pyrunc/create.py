@@ -101,6 +101,12 @@ def build_init_spec(opts: CreateOptions, bundle: Bundle) -> linux_init.InitSpec:
     spec.tty_to_parent = terminal and opts.tty_to_parent and not opts.console_socket
     spec.new_ns, spec.join_ns = _namespaces(linux)
     _check_uts(config.hostname, config.domainname, spec.new_ns, spec.join_ns)
+    if config.linux and config.linux.rootfs_propagation == "runbindable":
+        # The cgroup, bind and read-only mounts are bind mounts out of that tree, which the
+        # kernel refuses (EINVAL) once it is unbindable; runc 1.1.5 fails on every such config.
+        raise ConfigError("invalid config: linux.rootfsPropagation: 'runbindable' cannot be set"
+                          " up: the container's bind mounts (cgroup, binds, masked and read-only"
+                          " paths) are made from that tree, and an unbindable one refuses them")
     spec.caps = caps.CapabilityPlan(proc.capabilities)
     spec.rlimits = process.parse_rlimits(proc.rlimits)
     rootfs.check_sysctl((linux.sysctl if linux else None) or {}, set(spec.new_ns))
@@ -290,6 +296,7 @@ def _drive(fd: int, stage1_pid: int, spec: linux_init.InitSpec, manager: Manager
     _tell(fd, "go")
     init_pid = 0
     master: int | None = None
+    seccomp_loading = False
     while True:
         tag, payload, received = _recv(fd, spec.tty_to_parent)
         if tag == "console" and received is not None:
@@ -330,8 +337,12 @@ def _drive(fd: int, stage1_pid: int, spec: linux_init.InitSpec, manager: Manager
         elif tag == "ready":
             log.phase("create: init ready")
             break
+        elif tag == linux_init.SECCOMP_LOADING:
+            seccomp_loading = True
         elif tag == "error":
             raise linux_init.child_error(payload)
+        elif seccomp_loading:
+            raise linux_init.seccomp_death(f"the container init (pid {init_pid})")
         else:
             raise KernelError("container init exited before it was set up"
                               + (f" (pid {init_pid})" if init_pid else ""))

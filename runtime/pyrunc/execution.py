@@ -153,6 +153,7 @@ def _spawn(spec: exec_init.ExecSpec, container: Container) -> tuple[int, int | N
         os.close(spec.console_fd)
     pid = 0
     master: int | None = None
+    seccomp_loading = ready = False
     try:
         cg = container.cgroup()
         if cg is not None:
@@ -165,11 +166,15 @@ def _spawn(spec: exec_init.ExecSpec, container: Container) -> tuple[int, int | N
             elif tag == "pid":
                 pid = int(payload)
                 _reap(stage1_pid)
+            elif tag == linux_init.SECCOMP_LOADING:
+                seccomp_loading = True
             elif tag == "ready":
-                continue
+                ready = True
             elif tag == "eof":
                 if not pid:
                     raise KernelError("exec: the process exited before it was set up")
+                if seccomp_loading and not ready:
+                    raise linux_init.seccomp_death(f"the exec process (pid {pid})")
                 return pid, master  # execve closed the (close-on-exec) sync socket
             elif tag == "error":
                 raise linux_init.child_error(payload)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 
 from pyrunc.cgroups.layout import UNIFIED, Layout
-from pyrunc.errors import CgroupError
+from pyrunc.errors import CgroupError, ConfigError
 
 
 def clean_path(path: str) -> str:
@@ -62,8 +62,11 @@ def check_length(cgroups_path: str | None, directory: str) -> None:
     every level up to the limit is created first)."""
     size = len(directory.encode())
     if size + _LONGEST_FILE >= PATH_MAX:
-        raise CgroupError(f"cgroup: cgroupsPath ({len(cgroups_path or '')} characters) gives a"
-                          f" {size}-byte directory, beyond what PATH_MAX ({PATH_MAX}) allows")
+        why = f"gives a {size}-byte directory, beyond what PATH_MAX ({PATH_MAX}) allows"
+        if cgroups_path:  # the config asked for it
+            raise ConfigError(f"invalid config: linux.cgroupsPath: the path "
+                              f"({len(cgroups_path)} characters) {why}")
+        raise CgroupError(f"cgroup: the default cgroup of the container id {why}")
 
 
 def hierarchy_root(layout: Layout, key: str) -> str:

@@ -3,7 +3,7 @@ ambient) applied in the order the kernel requires."""
 
 from __future__ import annotations
 
-from pyrunc.errors import ConfigError
+from pyrunc.errors import ConfigError, KernelError
 from pyrunc.spec.model import Capabilities
 
 from .syscalls import (
@@ -40,10 +40,10 @@ def to_mask(names: list[str] | None, field: str, last: int) -> int:
     """Capability names → bit mask. Unknown names are an error; capabilities this kernel does not
     know (above cap_last_cap) are skipped, as runc does."""
     mask = 0
-    for name in names or ():
+    for i, name in enumerate(names or ()):
         bit = BY_NAME.get(name)
         if bit is None:
-            raise ConfigError(f"invalid config: {field}: unknown capability {name!r}")
+            raise ConfigError(f"invalid config: {field}[{i}]: unknown capability {name!r}")
         if bit <= last:
             mask |= 1 << bit
     return mask
@@ -55,6 +55,7 @@ class CapabilityPlan:
     def __init__(self, caps: Capabilities | None, field: str = "process.capabilities") -> None:
         last = last_cap()
         self.last = last
+        self.field = field
         if caps is None:
             caps = _NO_CAPS
         self.bounding = to_mask(caps.bounding, f"{field}.bounding", last)
@@ -62,6 +63,15 @@ class CapabilityPlan:
         self.inheritable = to_mask(caps.inheritable, f"{field}.inheritable", last)
         self.permitted = to_mask(caps.permitted, f"{field}.permitted", last)
         self.ambient = to_mask(caps.ambient, f"{field}.ambient", last)
+
+    def _capset_field(self) -> str:
+        """The set the kernel most likely refused: effective must lie within permitted, and
+        inheritable within bounding (the process lacks CAP_SETPCAP by then)."""
+        if self.effective & ~self.permitted:
+            return f"{self.field}.effective"
+        if self.inheritable & ~self.bounding:
+            return f"{self.field}.inheritable"
+        return self.field
 
     def drop_bounding(self, sc: Syscalls = SYS) -> None:
         """Step 1 (needs CAP_SETPCAP, so before the user switch)."""
@@ -71,7 +81,10 @@ class CapabilityPlan:
 
     def apply(self, sc: Syscalls = SYS) -> None:
         """Step 2, after setuid (with PR_SET_KEEPCAPS): the thread's sets, then ambient."""
-        sc.capset(self.effective, self.permitted, self.inheritable)
+        try:
+            sc.capset(self.effective, self.permitted, self.inheritable)
+        except OSError as err:
+            raise KernelError(f"{self._capset_field()}: capset: {err.strerror}") from None
         sc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
         for bit in range(self.last + 1):
             if self.ambient >> bit & 1:

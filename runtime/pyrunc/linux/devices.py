@@ -37,10 +37,13 @@ def device_list(linux_devices: list[Device] | None) -> list[Device]:
     return out
 
 
-def create_device(sc: Syscalls, rootfs: str, dev: Device, bind: bool) -> None:
+def create_device(sc: Syscalls, rootfs: str, dev: Device, bind: bool, field: str = "") -> None:
+    """Make (or, in a user namespace, bind from the host) one node; ``field`` names its
+    linux.devices entry in errors ("" for a default device)."""
     path = dev.path
+    what = f"{field}: create device {path}" if field else f"create device {path}"
     if not path.startswith("/dev/"):
-        raise KernelError(f"create device {path}: devices must be under /dev")
+        raise KernelError(f"{what}: devices must be under /dev")
     target = paths.resolve_in_root(rootfs, path)
     parent = os.path.dirname(target)
     if not os.path.isdir(parent):
@@ -60,15 +63,17 @@ def create_device(sc: Syscalls, rootfs: str, dev: Device, bind: bool) -> None:
         os.chmod(target, mode & 0o7777)  # mknod is subject to the umask
         os.chown(target, dev.uid or 0, dev.gid or 0, follow_symlinks=False)
     except OSError as err:
-        raise KernelError(f"create device {path}: {err.strerror}") from None
+        raise KernelError(f"{what}: {err.strerror}") from None
 
 
 def setup_dev(sc: Syscalls, rootfs: str, linux_devices: list[Device] | None, in_userns: bool,
               terminal: bool) -> None:
     old_umask = os.umask(0)
     try:
+        index = {id(d): i for i, d in enumerate(linux_devices or ())}
         for dev in device_list(linux_devices):
-            create_device(sc, rootfs, dev, in_userns)
+            field = f"linux.devices[{index[id(dev)]}]" if id(dev) in index else ""
+            create_device(sc, rootfs, dev, in_userns, field)
     finally:
         os.umask(old_umask)
     dev_dir = paths.resolve_in_root(rootfs, "/dev")

@@ -92,7 +92,7 @@ def stage2(spec: ExecSpec) -> None:
             _init.setup_pty(proc, spec.console_fd, fd if spec.tty_to_parent else None)
         path, env = _init.finalize_process(spec.sc, proc, spec.caps, spec.rlimits,
                                            spec.seccomp_program, spec.seccomp_flags,
-                                           spec.preserve_fds)
+                                           spec.preserve_fds, fd)
         _init.send(fd, "ready")
         os.execve(path, list(proc.args), env)
     except BaseException as err:

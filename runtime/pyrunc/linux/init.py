@@ -26,6 +26,10 @@ Sync protocol over a SOCK_SEQPACKET socketpair (one message per datagram, ``tag`
   2 → P   hooks       mounts are done: P runs prestart + createRuntime hooks (runtime namespace)
   P → 2   hooks-ok    (or P kills the init on failure)
   2 → P   console     (only for ``run -t`` without --console-socket) pty master via SCM_RIGHTS
+  2 → P   seccomp     (only with linux.seccomp) the init loads the filter next: if the socket
+                      then closes without ``ready`` or ``error``, the profile killed the init
+                      (or blocked a system call it still makes: write, read, close, execve...)
+                      and P names linux.seccomp instead of a bare "init exited"
   2 → P   ready       the init is set up and about to block on the exec fifo
   P → 2   ack         P recorded the container (pid file, state.json); the init may wait
   * → P   error:Class:message   setup failed; P reports it and cleans up
@@ -40,7 +44,7 @@ from __future__ import annotations
 import os
 
 from pyrunc import log
-from pyrunc.errors import KernelError, PyruncError
+from pyrunc.errors import KernelError, PyruncError, SeccompError
 
 from . import syscalls as s
 
@@ -219,13 +223,25 @@ def _join_namespaces(spec: InitSpec) -> None:
         try:
             nsfd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         except OSError as err:
-            raise KernelError(f"open {kind} namespace {path}: {err.strerror}") from None
+            raise KernelError(f"{_ns_field(spec, kind)}: open {kind} namespace {path}: "
+                              f"{err.strerror}") from None
         try:
             spec.sc.setns(nsfd, NS_FLAGS[kind])
         except OSError as err:
-            raise KernelError(f"join {kind} namespace {path}: {err.strerror}") from None
+            raise KernelError(f"{_ns_field(spec, kind)}: join {kind} namespace {path}: "
+                              f"{err.strerror}") from None
         finally:
             os.close(nsfd)
+
+
+def _ns_field(spec: InitSpec, kind: str) -> str:
+    """The config path of the namespace entry of ``kind`` (types are unique, the decoder
+    checked)."""
+    listed = spec.config.linux.namespaces if spec.config.linux else None
+    for i, ns in enumerate(listed or ()):
+        if ns.type == kind:
+            return f"linux.namespaces[{i}].path"
+    return "linux.namespaces"
 
 
 def _write_time_offsets(config: Config) -> None:
@@ -312,7 +328,7 @@ def _setup(spec: InitSpec) -> tuple[str, list[str], dict[str, str]]:
         _join_session_keyring(sc, spec.cid)
     attrs.apply_config(sc, config)
     path, env = finalize_process(sc, proc, spec.caps, spec.rlimits, spec.seccomp_program,
-                                 spec.seccomp_flags, spec.preserve_fds)
+                                 spec.seccomp_flags, spec.preserve_fds, fd)
     log.phase("init: process ready")
     await_cgroups(spec)
     send(fd, "ready")
@@ -399,13 +415,15 @@ def _preload(spec: InitSpec) -> None:
 
 def finalize_process(sc: Syscalls, proc: Process, plan: CapabilityPlan | None,
                      rlimits: list[tuple[int, int, int]], seccomp_program: bytes | None,
-                     seccomp_flags: int, preserve_fds: int) -> tuple[str, dict[str, str]]:
+                     seccomp_flags: int, preserve_fds: int,
+                     sync_fd: int) -> tuple[str, dict[str, str]]:
     """The process's own attributes, in the order the kernel requires (shared by the container
     init and ``exec``): rlimits and oom_score_adj while still privileged; seccomp before the
     capability drop unless no_new_privs is set (loading needs CAP_SYS_ADMIN otherwise); bounding
     set; user switch keeping capabilities; the five sets; cwd; executable lookup as the user;
     no_new_privs; umask; seccomp as late as possible. Inherited fds are marked close-on-exec
-    first."""
+    first. ``seccomp`` is sent on ``sync_fd`` right before the filter is loaded (see the
+    protocol above)."""
     from . import attrs, process
 
     user = proc.user
@@ -420,7 +438,7 @@ def finalize_process(sc: Syscalls, proc: Process, plan: CapabilityPlan | None,
     attrs.apply_process(sc, proc)
     nnp = bool(proc.no_new_privileges)
     if seccomp_program is not None and not nnp:
-        _load_seccomp(sc, seccomp_program, seccomp_flags)
+        _load_seccomp(sc, seccomp_program, seccomp_flags, sync_fd)
     if plan is not None:
         plan.drop_bounding(sc)
     process.switch_user(user, setgroups_allowed=_setgroups_allowed(), sc=sc)
@@ -437,14 +455,27 @@ def finalize_process(sc: Syscalls, proc: Process, plan: CapabilityPlan | None,
     umask = user.umask if user is not None else None
     os.umask(0o022 if umask is None else umask & 0o777)
     if seccomp_program is not None and nnp:
-        _load_seccomp(sc, seccomp_program, seccomp_flags)  # as close to execve as possible
+        # as close to execve as possible
+        _load_seccomp(sc, seccomp_program, seccomp_flags, sync_fd)
     return path, env
 
 
-def _load_seccomp(sc: Syscalls, program: bytes, flags: int) -> None:
+def _load_seccomp(sc: Syscalls, program: bytes, flags: int, sync_fd: int) -> None:
     from . import seccomp
 
+    send(sync_fd, SECCOMP_LOADING)
     seccomp.load_filter(program, flags, sc)
+
+
+SECCOMP_LOADING = "seccomp"
+
+
+def seccomp_death(who: str) -> SeccompError:
+    """P's report when the child said ``seccomp`` and then closed the socket without a word."""
+    return SeccompError(f"seccomp: linux.seccomp: {who} died after loading the seccomp filter, "
+                        "before exec (the profile kills or blocks a system call the runtime "
+                        "still makes between loading it and execve: write, read, close, "
+                        "execve...)")
 
 
 def _join_session_keyring(sc: Syscalls, cid: str) -> None:

@@ -23,8 +23,8 @@ if TYPE_CHECKING:
 _DIRECTORY_ONLY = ("proc", "sysfs")
 
 
-def _fail(op: str, m: Mount, err: OSError) -> KernelError:
-    return KernelError(f"{op} {m.source or m.type} on {m.destination}"
+def _fail(op: str, m: Mount, err: OSError, index: int) -> KernelError:
+    return KernelError(f"mounts[{index}]: {op} {m.source or m.type} on {m.destination}"
                        f" ({m.type or 'bind'}): {err.strerror or err}")
 
 
@@ -49,7 +49,8 @@ def mount_entry(sc: Syscalls, rootfs: str, bundle: str, m: Mount, cgroupns: bool
         try:
             src_is_dir = stat.S_ISDIR(os.stat(source).st_mode)
         except OSError as err:
-            raise KernelError(f"bind mount {source} on {dest}: {err.strerror}: {source}") from None
+            raise KernelError(f"mounts[{index}]: bind mount {source} on {dest}: "
+                              f"{err.strerror}: {source}") from None
         make = "dir" if src_is_dir else "file"
     else:
         make = "dir"
@@ -66,14 +67,15 @@ def mount_entry(sc: Syscalls, rootfs: str, bundle: str, m: Mount, cgroupns: bool
         else:
             sc.mount(source, target, kind, flags & ~s.MS_REMOUNT, data or None)
     except OSError as err:
-        raise _fail("mount", m, err) from None
+        raise _fail("mount", m, err, index) from None
     finally:
         os.close(fd)
     extra = flags & ~(s.MS_BIND | s.MS_REC | s.MS_REMOUNT) if bind else 0
     if extra or propagation or parsed.recursive:
         # The O_PATH fd above still points at the directory *under* the new mount: re-open
         # the destination to reach the mount itself.
-        with_target(rootfs, dest, lambda target: _finish_mount(sc, target, extra, parsed, m))
+        with_target(rootfs, dest,
+                    lambda target: _finish_mount(sc, target, extra, parsed, m, index))
 
 
 # runc 1.1.5's checkProcMount: over /proc only a proc filesystem; inside /proc only the files
@@ -151,7 +153,7 @@ def open_directory_only(rootfs: str, dest: str, kind: str, index: int) -> int:
 
 
 def _finish_mount(sc: Syscalls, target: str, extra: int, parsed: mountopts.MountOptions,
-                  m: Mount) -> None:
+                  m: Mount, index: int) -> None:
     try:
         if extra:
             _remount_bind(sc, target, extra)
@@ -160,7 +162,7 @@ def _finish_mount(sc: Syscalls, target: str, extra: int, parsed: mountopts.Mount
         if parsed.recursive:
             sc.mount_setattr(target, s.AT_RECURSIVE, parsed.attr_set, parsed.attr_clr)
     except OSError as err:
-        raise _fail("remount", m, err) from None
+        raise _fail("remount", m, err, index) from None
 
 
 def with_target(rootfs: str, dest: str, action: Callable[[str], None]) -> None:

@@ -40,9 +40,10 @@ def lookup_executable(arg0: str, env: list[str]) -> str:
         try:
             st = os.stat(arg0)
         except OSError as err:
-            raise ConfigError(f'exec: "{arg0}": stat {arg0}: {str(err.strerror).lower()}') from None
+            raise ConfigError(f'process.args[0]: exec: "{arg0}": stat {arg0}: '
+                              f'{str(err.strerror).lower()}') from None
         if stat.S_ISDIR(st.st_mode) or not st.st_mode & 0o111:
-            raise ConfigError(f'exec: "{arg0}": permission denied')
+            raise ConfigError(f'process.args[0]: exec: "{arg0}": permission denied')
         return arg0
     for directory in (env_path(env) or "").split(":"):
         candidate = os.path.join(directory or ".", arg0)
@@ -52,7 +53,8 @@ def lookup_executable(arg0: str, env: list[str]) -> str:
             continue
         if not stat.S_ISDIR(st.st_mode) and st.st_mode & 0o111:
             return candidate
-    raise ConfigError(f'exec: "{arg0}": executable file not found in $PATH')
+    raise ConfigError(f'process.args[0]: exec: "{arg0}": executable file not found in '
+                      "$PATH")
 
 
 def parse_rlimits(rlimits: list[Rlimit] | None, field: str = "process.rlimits"
@@ -67,8 +69,9 @@ def parse_rlimits(rlimits: list[Rlimit] | None, field: str = "process.rlimits"
 
 
 def apply_rlimits(limits: list[tuple[int, int, int]]) -> None:
+    """``limits`` in the order of process.rlimits (parse_rlimits): an error names the entry."""
     names = {v: k for k, v in RLIMITS.items()}
-    for res, soft, hard in limits:
+    for i, (res, soft, hard) in enumerate(limits):
         # setrlimit(2) takes 64-bit unsigned limits, Python's resource module signed ones:
         # what is above 2^63-1 is infinite for every practical purpose (RLIM_INFINITY is 2^64-1).
         soft = -1 if soft >= _UNLIMITED_SIGNED else soft
@@ -77,8 +80,19 @@ def apply_rlimits(limits: list[tuple[int, int, int]]) -> None:
             resource.setrlimit(res, (soft, hard))
         except (OSError, ValueError) as err:
             reason = getattr(err, "strerror", None) or str(err)
-            raise KernelError(f"setrlimit {names[res]} soft={soft} hard={hard}: {reason}"
-                              " (raising a hard limit needs CAP_SYS_RESOURCE)") from None
+            field = f"process.rlimits[{i}]"
+            if _above(hard, resource.getrlimit(res)[1]):
+                field += ".hard"
+            elif _above(soft, hard):
+                field += ".soft"
+            raise KernelError(f"{field}: setrlimit {names[res]} soft={soft} "
+                              f"hard={hard}: {reason} (raising a hard limit needs "
+                              "CAP_SYS_RESOURCE)") from None
+
+
+def _above(a: int, b: int) -> bool:
+    """a > b as rlimits (-1 is RLIM_INFINITY, above every number)."""
+    return a != b and (a == -1 or (b != -1 and a > b))
 
 
 def set_oom_score_adj(value: int | None) -> None:
@@ -95,7 +109,9 @@ def set_oom_score_adj(value: int | None) -> None:
         with open(path, "w") as f:
             f.write(str(value))
     except OSError as err:
-        raise KernelError(f"write oom_score_adj {value}: {err.strerror}") from None
+        hint = " (lowering it needs CAP_SYS_RESOURCE)" if err.errno in (1, 13) else ""
+        raise KernelError(f"process.oomScoreAdj: write oom_score_adj {value}: "
+                          f"{err.strerror}{hint}") from None
 
 
 def switch_user(user: User | None, setgroups_allowed: bool, sc: Syscalls = SYS) -> None:

@@ -140,8 +140,11 @@ _ARGS_OFFSET = 16  # offsetof(struct seccomp_data, args)
 _LEAF_SIZE = 3  # runs of syscall numbers tested one by one at the leaves of the dispatch tree
 
 
-def action_value(name: object, errno_ret: object = None, where: str = "defaultAction") -> int:
-    """The SECCOMP_RET_* value of an OCI action name (errnoRet for ERRNO and TRACE)."""
+def action_value(name: object, errno_ret: object = None, where: str = "linux.seccomp") -> int:
+    """The SECCOMP_RET_* value of an OCI action name (errnoRet for ERRNO and TRACE); ``where``
+    is the profile (its defaultAction) or one of its syscalls[i] entries (its action)."""
+    default = where == "linux.seccomp"
+    action_at = f"{where}.{'defaultAction' if default else 'action'}"
     if name in ("SCMP_ACT_KILL", "SCMP_ACT_KILL_THREAD"):
         return RET_KILL_THREAD
     if name == "SCMP_ACT_KILL_PROCESS":
@@ -155,12 +158,13 @@ def action_value(name: object, errno_ret: object = None, where: str = "defaultAc
     if name in ("SCMP_ACT_ERRNO", "SCMP_ACT_TRACE"):
         data = errno.EPERM if errno_ret is None else errno_ret
         if type(data) is not int or not 0 <= data <= RET_DATA:
-            raise SeccompError(f"seccomp: {where}: errnoRet {errno_ret!r} is not in 0..65535")
+            raise SeccompError(f"seccomp: {where}.{'defaultErrnoRet' if default else 'errnoRet'}"
+                               f": {errno_ret!r} is not in 0..65535")
         return (RET_ERRNO if name == "SCMP_ACT_ERRNO" else RET_TRACE) | data
     if name == "SCMP_ACT_NOTIFY":
-        raise SeccompError(f"seccomp: {where}: SCMP_ACT_NOTIFY is not supported by pyrunc "
+        raise SeccompError(f"seccomp: {action_at}: SCMP_ACT_NOTIFY is not supported by pyrunc "
                            "(no seccomp user-space notification / listenerPath support)")
-    raise SeccompError(f"seccomp: {where}: unknown action {name!r}")
+    raise SeccompError(f"seccomp: {action_at}: unknown action {name!r}")
 
 
 def _precedence(action: int) -> int:
@@ -186,10 +190,11 @@ def profile_of(seccomp: Seccomp | dict) -> Seccomp:
 def filter_flags(seccomp: Seccomp | dict) -> int:
     """The seccomp(2) flags named by the profile's ``flags`` list."""
     flags = 0
-    for name in profile_of(seccomp).flags or ():
+    for i, name in enumerate(profile_of(seccomp).flags or ()):
         value = SUPPORTED_FLAGS.get(name)
         if value is None:
-            raise SeccompError(f"seccomp: flag {name!r} is not supported (supported: "
+            raise SeccompError(f"seccomp: linux.seccomp.flags[{i}]: flag {name!r} is not "
+                               "supported (supported: "
                                f"{', '.join(SUPPORTED_FLAGS)})")
         flags |= value
     return flags
@@ -209,10 +214,10 @@ def _parse_condition(arg: SeccompArg, where: str) -> tuple[int, int, int, int]:
     """Types and the 64-bit range were checked when the profile was decoded."""
     index, op_name = arg.index, arg.op
     if not 0 <= index < _MAX_ARGS:
-        raise SeccompError(f"seccomp: {where}: argument index {index!r} is not in 0..5")
+        raise SeccompError(f"seccomp: {where}.index: argument index {index!r} is not in 0..5")
     op = OPERATORS.get(op_name)
     if op is None:
-        raise SeccompError(f"seccomp: {where}: unknown operator {op_name!r}")
+        raise SeccompError(f"seccomp: {where}.op: unknown operator {op_name!r}")
     return (index, op, arg.value or 0, arg.value_two or 0)
 
 
@@ -229,14 +234,15 @@ def _parse_rules(seccomp: Seccomp, default: int) -> tuple[list, list[str]]:
     entries = []
     all_names: list[str] = []
     for position, entry in enumerate(seccomp.syscalls or ()):
-        where = f"syscalls[{position}]"
+        where = f"linux.seccomp.syscalls[{position}]"
         names = entry.names
         if names is None:  # pre-1.0 spec form (the decoder requires one of the two)
             names = [entry.name or ""]
         if not all(names):
-            raise SeccompError(f"seccomp: {where}: names must be a list of syscall names")
+            raise SeccompError(f"seccomp: {where}.names: must be a list of syscall names")
         action = action_value(entry.action, entry.errno_ret, where)
-        conditions = [_parse_condition(arg, where) for arg in entry.args or ()]
+        conditions = [_parse_condition(arg, f"{where}.args[{j}]")
+                      for j, arg in enumerate(entry.args or ())]
         all_names.extend(names)
         if action == default:
             continue
@@ -293,9 +299,10 @@ def _arches(seccomp: Seccomp, native: str) -> tuple[list[str], list[str]]:
     runnable = RUNNABLE[native]
     filtered = [native]
     explicit = []
-    for arch in listed:
+    for i, arch in enumerate(listed):
         if arch not in ARCHES and arch not in FOREIGN_ARCHES:
-            raise SeccompError(f"seccomp: unknown architecture {arch!r}")
+            raise SeccompError(f"seccomp: linux.seccomp.architectures[{i}]: unknown "
+                               f"architecture {arch!r}")
         if arch not in runnable:
             continue
         if arch not in filtered:
@@ -502,7 +509,7 @@ def compile_filter(seccomp: Seccomp | dict, native_arch: str | None = None) -> b
     default = action_value(seccomp.default_action, seccomp.default_errno_ret)
     filter_flags(seccomp)
     if seccomp.listener_path:
-        raise SeccompError("seccomp: listenerPath is not supported by pyrunc "
+        raise SeccompError("seccomp: linux.seccomp.listenerPath: not supported by pyrunc "
                            "(no seccomp user-space notification support)")
     native = native_arch_name(native_arch)
     abis = _build_abis(seccomp, native, default)

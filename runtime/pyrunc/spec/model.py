@@ -86,17 +86,21 @@ class Str(Kind):
     """A string; ``raw`` skips the NUL/surrogate rule (annotations are only ever echoed back as
     JSON), ``absolute`` requires a leading ``/``."""
 
-    __slots__ = ("absolute", "raw")
+    __slots__ = ("absolute", "nonempty", "raw")
 
-    def __init__(self, absolute: bool = False, raw: bool = False) -> None:
+    def __init__(self, absolute: bool = False, raw: bool = False,
+                 nonempty: bool = False) -> None:
         self.absolute = absolute
         self.raw = raw
+        self.nonempty = nonempty
 
     def decode(self, value: Any, path: str) -> str:
         if type(value) is not str:
             raise fail(path, f"expected string, got {_got(value)}")
         if not self.raw:
             check_text(value, path)
+        if self.nonempty and not value:
+            raise fail(path, "must not be empty")
         if self.absolute and not value.startswith("/"):
             raise fail(path, f"{value!r} is not an absolute path")
         return value
@@ -221,12 +225,16 @@ RAW_STR = Str(raw=True)
 ABS_PATH = Str(absolute=True)
 BOOL = Bool()
 STRS = ListOf(STR)
+# maskedPaths/readonlyPaths: the schema wants absolute paths; only the empty one (which names
+# no file) is refused here, relative ones are resolved inside the rootfs as before
+PATHS = ListOf(Str(nonempty=True))
 INT32 = Int(-I32 - 1, I32)
 INT64 = Int(-I64 - 1, I64)
 UINT16 = Int(0, U16)
 UINT32 = Int(0, U32)
 UINT64 = Int(0, U64)
 ID = Int(0, ID_MAX)
+MEM_BYTES = Int(-1, I64)  # -1 is "unlimited"; the kernel refuses any other negative value
 
 if TYPE_CHECKING:
     Field = tuple[str, str, Kind, bool]
@@ -425,7 +433,8 @@ class Root(Model):
     __slots__ = ("path", "readonly")
     path: str
     readonly: bool | None
-    FIELDS = (("path", "path", STR, True), ("readonly", "readonly", BOOL, False))
+    # "" would make the bundle directory itself the rootfs
+    FIELDS = (("path", "path", Str(nonempty=True), True), ("readonly", "readonly", BOOL, False))
 
 
 class Mount(Model):
@@ -435,7 +444,7 @@ class Mount(Model):
     source: str | None
     options: list[str] | None
     FIELDS = (
-        ("destination", "destination", STR, True),
+        ("destination", "destination", Str(nonempty=True), True),
         ("type", "type", STR, False),
         ("source", "source", STR, False),
         ("options", "options", STRS, False),
@@ -504,10 +513,10 @@ class IDMapping(Model):
 
     def _validate(self, path: str) -> None:
         # The kernel would truncate what does not fit (a hostID of 2^32 became 0: host root).
-        if self.container_id + self.size > 2**32:
-            raise fail(f"{path}.size", "containerID + size exceeds 2^32")
-        if self.host_id + self.size > 2**32:
-            raise fail(f"{path}.size", "hostID + size exceeds 2^32")
+        for name, start in (("containerID", self.container_id), ("hostID", self.host_id)):
+            if start + self.size > 2**32:  # either field may be the wrong one: name both
+                raise fail(f"{path}.{name}", f"{start} + {path}.size ({self.size}) exceeds "
+                           "2^32")
 
 
 # S_IFCHR, S_IFBLK and S_IFIFO (the stat module is not imported on this path)
@@ -581,11 +590,11 @@ class Memory(Model):
     use_hierarchy: bool | None
     check_before_update: bool | None
     FIELDS = (
-        ("limit", "limit", INT64, False),
-        ("reservation", "reservation", INT64, False),
-        ("swap", "swap", INT64, False),
-        ("kernel", "kernel", INT64, False),
-        ("kernelTCP", "kernel_tcp", INT64, False),
+        ("limit", "limit", MEM_BYTES, False),
+        ("reservation", "reservation", MEM_BYTES, False),
+        ("swap", "swap", MEM_BYTES, False),
+        ("kernel", "kernel", MEM_BYTES, False),
+        ("kernelTCP", "kernel_tcp", MEM_BYTES, False),
         ("swappiness", "swappiness", UINT64, False),
         ("disableOOMKiller", "disable_oom_killer", BOOL, False),
         ("useHierarchy", "use_hierarchy", BOOL, False),
@@ -614,7 +623,7 @@ class CPU(Model):
         ("realtimePeriod", "realtime_period", UINT64, False),
         ("cpus", "cpus", STR, False),
         ("mems", "mems", STR, False),
-        ("idle", "idle", INT64, False),
+        ("idle", "idle", Int(0, 1), False),  # the kernel's cpu.idle takes 0 or 1 only
     )
 
 
@@ -867,8 +876,8 @@ class Linux(Model):
         ("sysctl", "sysctl", MapOf(STR), False),
         ("seccomp", "seccomp", Obj(Seccomp), False),
         ("rootfsPropagation", "rootfs_propagation", Enum(ROOTFS_PROPAGATIONS), False),
-        ("maskedPaths", "masked_paths", STRS, False),
-        ("readonlyPaths", "readonly_paths", STRS, False),
+        ("maskedPaths", "masked_paths", PATHS, False),
+        ("readonlyPaths", "readonly_paths", PATHS, False),
         ("mountLabel", "mount_label", STR, False),
         ("personality", "personality", Obj(Personality), False),
     )

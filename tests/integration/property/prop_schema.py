@@ -200,22 +200,27 @@ def def_strategy(name: str) -> st.SearchStrategy[Any]:
 
 # -- paths ---------------------------------------------------------------------------------
 def format_path(path: JsonPath) -> str:
-    """('linux', 'devices', 0, 'major') -> 'linux.devices[0].major': pyrunc's own spelling
-    (pyrunc.spec.schema_check), so messages are matched as pyrunc writes paths."""
-    from pyrunc.spec.schema_check import format_path as pyrunc_format_path
-
-    return str(pyrunc_format_path(path))
+    """('linux', 'devices', 0, 'major') -> 'linux.devices[0].major', and map keys in brackets,
+    ('annotations', 'a.b') -> 'annotations["a.b"]': the spelling of pyrunc's config decoder
+    (pyrunc.spec.model), which knows a map's keys are data, not member names."""
+    out = ""
+    for i, part in enumerate(path):
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif is_map(path[:i]):
+            out += f'["{part}"]'
+        else:
+            out += f".{part}" if out else part
+    return out
 
 
 def path_spellings(path: JsonPath) -> list[str]:
-    """Acceptable spellings of a path in a message: dotted, or map keys in brackets/quotes."""
-    dotted = ""
-    for part in path:
-        dotted += f"[{part}]" if isinstance(part, int) else (f".{part}" if dotted else part)
-    spellings = {format_path(path), dotted}
-    quoted = format_path(path).replace('["', "['").replace('"]', "']")
-    spellings.add(quoted)
-    return sorted(spellings)
+    """The spellings of a path pyrunc may use in a message: the decoder's (format_path) and,
+    under ``PYRUNC_VALIDATE=schema``, the schema checker's (map keys that are identifiers
+    dotted: it sees JSON paths without the schema)."""
+    from pyrunc.spec.schema_check import format_path as schema_check_path
+
+    return sorted({format_path(path), str(schema_check_path(path))})
 
 
 def walk(value: Any, path: JsonPath = ()) -> list[tuple[JsonPath, Any]]:

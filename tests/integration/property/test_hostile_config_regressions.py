@@ -9,11 +9,12 @@ path and leaves nothing behind; an accepted config runs, and `delete` leaves not
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from prop_checks import check_sane, try_mutation
-from prop_harness import Case, Env
+from prop_harness import Case, Env, Outcome
 from prop_mutations import ACCEPT, EITHER, REFUSE, U32, Mutation, add_extras
 from spectest.bundle import default_config
 from spectest.host import MARK_ENV
@@ -76,6 +77,100 @@ def test_int_out_of_schema_range(prop_env: Env, path: tuple[str | int, ...], val
     refused(prop_env, base(prop_env, "misc", "resources", "devices"), path, value)
 
 
+@pytest.mark.parametrize("path,value", [
+    (("process", "rlimits", 0, "hard"), U32 - 1),
+    (("process", "oomScoreAdj"), -1000),
+], ids=["rlimit-hard-raised", "oom-score-adj-lowered"])
+def test_privileged_value_runs_or_is_refused_by_name(prop_env: Env,
+                                                     path: tuple[str | int, ...],
+                                                     value: int) -> None:
+    """Valid values that need CAP_SYS_RESOURCE (raising a hard rlimit, lowering oomScoreAdj):
+    run where the runtime has it, else the kernel's refusal names the field."""
+    either(prop_env, base(prop_env), path, value)
+
+
+def test_empty_executable_is_refused_by_name(prop_env: Env) -> None:
+    """process.args[0] = "": runc's 'exec: "": executable file not found in $PATH', naming
+    the field."""
+    refused(prop_env, base(prop_env), ("process", "args", 0), "")
+
+
+def test_recursively_unbindable_rootfs_is_refused_by_name(prop_env: Env) -> None:
+    """linux.rootfsPropagation "runbindable": the container's bind mounts (cgroup, read-only
+    paths) cannot be made from an unbindable tree; runc 1.1.5 fails too, without the field."""
+    refused(prop_env, base(prop_env), ("linux", "rootfsPropagation"), "runbindable")
+
+
+def test_empty_masked_path_is_refused_by_name(prop_env: Env) -> None:
+    """The schema wants an absolute path; "" names no file."""
+    refused(prop_env, base(prop_env), ("linux", "maskedPaths", 0), "")
+
+
+def test_failed_mount_names_its_entry(prop_env: Env) -> None:
+    """A mount without type or source (the kernel says ENODEV) is refused naming mounts[i]."""
+    config = base(prop_env)
+    n = len(config["mounts"])
+    refused(prop_env, config, ("mounts", n), {"destination": "/mnt/a"})
+
+
+def test_inheritable_capability_outside_bounding_is_refused_by_name(prop_env: Env) -> None:
+    """The kernel refuses an inheritable set beyond the bounding set (capset EPERM)."""
+    config = base(prop_env)
+    config["process"]["capabilities"]["bounding"] = []
+    refused(prop_env, config, ("process", "capabilities", "inheritable"), ["CAP_CHOWN"])
+
+
+def test_device_node_the_kernel_refuses_names_its_entry(prop_env: Env) -> None:
+    """linux.devices path "/dev/" (a directory): refused naming linux.devices[i]."""
+    config = base(prop_env, "devices")
+    n = len(config["linux"]["devices"])
+    refused(prop_env, config, ("linux", "devices", n), {"type": "p", "path": "/dev/"})
+
+
+def test_id_map_beyond_32_bits_names_the_mutated_field(prop_env: Env) -> None:
+    """hostID + size > 2^32 (each in range alone): the refusal names hostID (and size)."""
+    refused(prop_env, base(prop_env, "userns"), ("linux", "gidMappings", 0, "hostID"), U32 - 1)
+
+
+def test_cpu_shares_beyond_the_kernel_maximum_is_refused_by_name(prop_env: Env) -> None:
+    """cgroup v1 clamps cpu.shares to 2..262144; runc refuses what does not read back."""
+    either(prop_env, base(prop_env, "resources"), ("linux", "resources", "cpu", "shares"),
+           U32 - 1)
+
+
+def test_empty_root_path_is_refused_by_name(prop_env: Env) -> None:
+    """root.path "" would make the bundle directory the rootfs."""
+    refused(prop_env, base(prop_env), ("root", "path"), "")
+
+
+def test_namespace_path_that_is_no_namespace_names_its_entry(prop_env: Env) -> None:
+    """linux.namespaces[i].path "/" (a directory, not a namespace): setns refuses it."""
+    config = base(prop_env)
+    i = next(i for i, ns in enumerate(config["linux"]["namespaces"]) if ns["type"] == "pid")
+    refused(prop_env, config, ("linux", "namespaces", i, "path"), "/")
+
+
+def test_unified_resources_run_or_are_refused_by_name(prop_env: Env) -> None:
+    """linux.resources.unified: applied on cgroup v2, refused by name where v2 is missing."""
+    either(prop_env, base(prop_env), ("linux", "resources", "unified"), {"pids.max": "10"})
+
+
+def test_empty_mount_destination_is_refused_by_name(prop_env: Env) -> None:
+    refused(prop_env, base(prop_env), ("mounts", 0, "destination"), "")
+
+
+@pytest.mark.parametrize("value", [-2, -(2**63)])
+def test_negative_memory_limit_is_refused_by_name(prop_env: Env, value: int) -> None:
+    """-1 means unlimited; the kernel refuses every other negative value (EINVAL)."""
+    refused(prop_env, base(prop_env, "resources"), ("linux", "resources", "memory", "limit"),
+            value)
+
+
+@pytest.mark.parametrize("value", [2, -(2**63)])
+def test_cpu_idle_other_than_0_or_1_is_refused_by_name(prop_env: Env, value: int) -> None:
+    refused(prop_env, base(prop_env, "resources"), ("linux", "resources", "cpu", "idle"), value)
+
+
 # -- resource types ------------------------------------------------------------------------
 @pytest.mark.parametrize("path,value", [
     (("linux", "resources", "pids"), 1),
@@ -115,11 +210,39 @@ def test_seccomp_wrong_type(prop_env: Env, path: tuple[str | int, ...], value: A
     refused(prop_env, base(prop_env, "seccomp"), path, value)
 
 
-def test_missing_process_user(prop_env: Env) -> None:
-    """process.user is REQUIRED on Linux."""
-    from prop_mutations import MISSING
+def test_missing_process_user_runs_as_root(prop_env: Env) -> None:
+    """process.user is REQUIRED by the schema, but runc 1.1.5 accepts a config without it and
+    runs the process as uid 0, gid 0 (Go's zero value); pyrunc does the same. Checked from
+    inside: the probe reports its real and effective ids."""
+    import json
 
-    refused(prop_env, base(prop_env), ("process", "user"), MISSING)
+    config = base(prop_env)
+    del config["process"]["user"]
+    config["process"]["args"] = ["/probe", "ids"]
+
+    def check(case: Case, res: Outcome) -> None:
+        assert res.rc == 0, f"process.user missing: refused or failed: {res}"
+        ids = json.loads(res.out)["ids"]
+        assert (ids["uid"], ids["euid"], ids["gid"], ids["egid"]) == (0, 0, 0, 0), ids
+        assert not case.leftovers(prop_env.pyrunc)
+
+    run_and_check(prop_env, config, check)
+
+
+def run_and_check(env: Env, config: dict[str, Any],
+                  check: Callable[[Case, Outcome], None]) -> None:
+    """`pyrunc run` config in the foreground (its own id and cgroupsPath), then check(case,
+    outcome); the case is cleaned up either way."""
+    case = Case.new(env)
+    try:
+        config["linux"]["cgroupsPath"] = f"/proptest-{case.id}"
+        case.config = config
+        case.write()
+        res = case.run_foreground(env.pyrunc)
+        check_sane(res, "run")
+        check(case, res)
+    finally:
+        case.cleanup()
 
 
 # -- NUL and lone surrogates ---------------------------------------------------------------
@@ -239,16 +362,19 @@ def test_symlinked_proc_or_sys_in_rootfs(prop_env: Env, variant: str) -> None:
 
 
 def test_symlinked_root_path(prop_env: Env) -> None:
-    """root.path may be a symlink to the rootfs (runc resolves it)."""
+    """root.path through a symlink (here: to the real rootfs) is refused by name, as runc 1.1.5
+    refuses it ("invalid rootfs: not an absolute path, or a symlink"): a link inside the bundle
+    could point anywhere on the host. Nothing is left behind (try_mutation checks)."""
     link = prop_env.workdir / "bundles" / f"rootlink-{os.getpid()}"
     link.symlink_to(prop_env.rootfs)
     try:
-        accepted(prop_env, base(prop_env), ("root", "path"), str(link))
+        refused(prop_env, base(prop_env), ("root", "path"), str(link))
     finally:
         link.unlink()
 
 
-@pytest.mark.parametrize("tail", ["/" + "c" * 300, ("/" + "c" * 200) * 25, "/" + "c" * 5000])
+@pytest.mark.parametrize("tail", ["/" + "c" * 300, ("/" + "c" * 200) * 25, "/" + "c" * 5000],
+                         ids=["component-300", "path-25x200", "component-5000"])
 def test_long_cgroups_path(prop_env: Env, tail: str) -> None:
     """A component longer than NAME_MAX, a path longer than PATH_MAX: refused by name (or
     made); nothing left either way."""
@@ -268,20 +394,15 @@ def test_personality_applied_or_refused(prop_env: Env) -> None:
     config = base(prop_env)
     config["linux"]["personality"] = {"domain": "LINUX32"}
     config["process"]["args"] = ["/bin/uname", "-m"]
-    case = Case.new(prop_env)
-    try:
-        config["linux"]["cgroupsPath"] = f"/proptest-{case.id}"
-        case.config = config
-        case.write()
-        res = case.run_foreground(prop_env.pyrunc)
-        check_sane(res, "run")
+
+    def check(case: Case, res: Outcome) -> None:
         if res.rc != 0:
             assert "linux.personality" in res.message, res.message
             assert not case.leftovers(prop_env.pyrunc)
         else:
             assert res.out.strip() == b"i686", res.out
-    finally:
-        case.cleanup()
+
+    run_and_check(prop_env, config, check)
 
 
 def _get(config: Any, path: tuple[str | int, ...]) -> Any:

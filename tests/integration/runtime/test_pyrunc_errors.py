@@ -415,3 +415,45 @@ def test_failed_create_logs_one_json_error(rt: Runtime, tmp_path: Path) -> None:
     assert "executable file not found in $PATH" in objs[0]["msg"]
     assert r.err.strip() == objs[0]["msg"]
     rt.assert_nothing_left(b)
+
+
+# -- a seccomp profile that kills the runtime's own last steps ---------------------------------
+KILL_ALL = {"defaultAction": "SCMP_ACT_KILL"}
+SECCOMP_DEATH = "linux.seccomp: the container init (pid "
+
+
+@pytest.mark.parametrize("nnp", [True, False], ids=["no-new-privs", "privileged-load"])
+def test_seccomp_profile_killing_the_init_is_named(rt: Runtime, nnp: bool) -> None:
+    """The filter is loaded in the init before exec; a profile that kills its next system call
+    (runc 1.1.5 hangs for ever here, its init a zombie) is reported naming linux.seccomp, not as
+    a bare "init exited", and nothing is left."""
+    def mutate(c: dict[str, Any]) -> None:
+        c["process"]["noNewPrivileges"] = nnp
+        c["linux"]["seccomp"] = KILL_ALL
+
+    b = rt.bundle(["true"], mutate)
+    r = rt("create", "--bundle", str(b.path), b.id)
+    assert r.rc != 0
+    line = one_line(r.err)
+    assert SECCOMP_DEATH in line and "after loading the seccomp filter" in line, line
+    rt.assert_nothing_left(b)
+
+
+def test_seccomp_profile_killing_an_exec_is_named(rt: Runtime, tmp_path: Path) -> None:
+    """exec loads the container's filter in its process too. Killing chdir spares the init
+    (with no_new_privs it loads the filter after its chdir) but not an exec without
+    no_new_privs, which loads it before dropping capabilities and changing directory."""
+    def mutate(c: dict[str, Any]) -> None:
+        c["process"]["noNewPrivileges"] = True
+        c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+            {"names": ["chdir"], "action": "SCMP_ACT_KILL"}]}
+
+    b = rt.bundle(SLEEP, mutate)
+    assert rt("run", "--detach", "--bundle", str(b.path), b.id).rc == 0
+    process = dict(b.config["process"], args=["true"], noNewPrivileges=False)
+    (tmp_path / "process.json").write_text(json.dumps(process))
+    r = rt("exec", "--process", str(tmp_path / "process.json"), b.id)
+    assert r.rc != 0
+    line = one_line(r.err)
+    assert "linux.seccomp: the exec process (pid " in line, line
+    assert rt.state(b.id)["status"] == "running"

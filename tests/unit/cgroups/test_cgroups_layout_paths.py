@@ -15,7 +15,7 @@ from pyrunc.cgroups.layout import (
     parse_proc_cgroup,
 )
 from pyrunc.cgroups.paths import clean_path, inner_path, resolve
-from pyrunc.errors import CgroupError
+from pyrunc.errors import CgroupError, ConfigError
 
 HYBRID_MOUNTINFO = """\
 23 1 0:21 / / rw,relatime - overlay overlay rw
@@ -96,3 +96,16 @@ def test_relative_path_cannot_climb_out() -> None:
     assert clean_path("/a/../../b") == "/b"
     with pytest.raises(CgroupError):
         inner_path("/", "x")
+
+
+@pytest.mark.parametrize("cgroups_path", ["/" + "c" * 5000, "/a" + ("/" + "c" * 200) * 20],
+                         ids=["component-5000", "path-20x200"])
+def test_path_beyond_path_max_is_a_config_error_naming_the_field(cgroups_path: str) -> None:
+    """Refused before any directory is made, naming the field like every config error."""
+    with pytest.raises(ConfigError, match=r"^invalid config: linux\.cgroupsPath: .*PATH_MAX"):
+        resolve(_layout(), cgroups_path, "id")
+
+
+def test_default_path_beyond_path_max_names_the_container_id() -> None:
+    with pytest.raises(CgroupError, match="default cgroup of the container id"):
+        resolve(_layout(), "", "c" * 5000)

@@ -76,8 +76,9 @@ USERNS = [{"type": "user"}, {"type": "mount"}]
     ({"containerID": 0, "hostID": 4294967296, "size": 1}, "hostID"),
     ({"containerID": -1, "hostID": 0, "size": 1}, "containerID"),
     ({"containerID": 0, "hostID": 0, "size": 0}, "size"),
-    ({"containerID": 0, "hostID": 4294967295, "size": 2}, "size"),
-    ({"containerID": 4294967000, "hostID": 0, "size": 1000}, "size"),
+    # start + size beyond 2^32: named by the start, with the size in the message
+    ({"containerID": 0, "hostID": 4294967295, "size": 2}, "hostID"),
+    ({"containerID": 4294967000, "hostID": 0, "size": 1000}, "containerID"),
     ({"containerID": 0, "hostID": "0", "size": 1}, "hostID"),
 ])
 def test_id_mappings_fit_in_32_bits(mapping: dict, field: str) -> None:

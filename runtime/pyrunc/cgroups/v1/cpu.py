@@ -35,8 +35,8 @@ def apply(path: str, resources: Resources) -> None:
         actual = fs.read_uint(path, "cpu.shares")
         if actual != shares:
             bound = "maximum" if shares > actual else "minimum"
-            raise CgroupError(f"cgroup: set cpu.shares {shares} in {path}: the {bound} allowed "
-                              f"cpu-shares is {actual}")
+            raise CgroupError(f"cgroup: linux.resources.cpu.shares: set cpu.shares {shares} in "
+                              f"{path}: the {bound} allowed cpu-shares is {actual}")
     period, quota = cpu.period or 0, cpu.quota or 0
     retry_period = False
     if period:

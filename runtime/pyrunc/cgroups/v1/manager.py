@@ -44,7 +44,7 @@ class V1Manager(Manager):
 
     def _validate(self, resources: Resources) -> None:
         if resources.unified:
-            raise CgroupError("cgroup: set unified: cannot use unified on cgroup v1")
+            raise CgroupError("cgroup: linux.resources.unified: cannot use unified on cgroup v1")
 
     def _set(self, resources: Resources, rules: list[Rule] | None) -> None:
         self._validate(resources)

@@ -25,6 +25,24 @@ if TYPE_CHECKING:  # the seam imports platform and typing (~15 ms): load it only
 SIGKILL = 9
 
 
+# The member of linux.resources each Resources attribute decodes: a failed write names it.
+RESOURCE_FIELDS = {"cpu": "cpu", "memory": "memory", "block_io": "blockIO", "pids": "pids",
+                   "hugepage_limits": "hugepageLimits", "network": "network", "rdma": "rdma",
+                   "unified": "unified", "devices": "devices"}
+
+
+def naming_field(key: str, exc: CgroupError) -> CgroupError:
+    """``exc`` naming the config member whose write failed (``cgroup: linux.resources.memory:
+    write .../memory.limit_in_bytes '1': Device or resource busy``); errno is kept."""
+    field = f"linux.resources.{RESOURCE_FIELDS.get(key, key)}"
+    text = str(exc)
+    if field in text:
+        return exc
+    named = CgroupError(f"cgroup: {field}: {text.removeprefix('cgroup: ')}")
+    named.errno = exc.errno
+    return named
+
+
 class Manager:
     """One container's cgroups. Subclasses implement the hierarchy-specific parts."""
 

@@ -176,6 +176,23 @@ def test_unusable_cgroups_path_leaves_no_cgroup(rt: Runtime, tail: str, message:
         remove_cgroup(top)
 
 
+# -- a limit the kernel refuses names its member of linux.resources ------------------------------
+@pytest.mark.parametrize(("section", "value", "field"), [
+    ("memory", {"limit": 1}, "linux.resources.memory"),  # below what the cgroup already uses
+    ("cpu", {"cpus": "4095"}, "linux.resources.cpu"),  # a CPU no machine of this kind has
+])
+def test_kernel_refusing_a_limit_names_the_field(rt: Runtime, section: str, value: dict,
+                                                 field: str) -> None:
+    def mutate(c: dict[str, Any]) -> None:
+        c["linux"].setdefault("resources", {})[section] = value
+
+    b = rt.bundle(["true"], mutate)
+    r = rt("run", "--bundle", str(b.path), b.id)
+    assert r.rc != 0
+    assert field in one_line(r.err), r.err
+    assert marked_pids(rt.mark) == []
+
+
 # -- personality, I/O priority and scheduler are applied, never ignored ---------------------------
 def test_personality_io_priority_and_scheduler_reach_the_process(rt: Runtime) -> None:
     """runc 1.1.5 ignores all three (it knows none of them); pyrunc applies them."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pyrunc.cgroups import fs
 from pyrunc.cgroups.devices import Rule
-from pyrunc.cgroups.manager import Manager, empty_stats
+from pyrunc.cgroups.manager import Manager, empty_stats, naming_field
 from pyrunc.errors import CgroupError
 
 TYPE_CHECKING = False
@@ -55,12 +55,18 @@ class V1Manager(Manager):
             if not mod.wants(resources):
                 continue
             path = self.paths.get(subsystem)
-            if path is None:
-                self._set_unmounted(subsystem, resources)
-                continue
-            mod.apply(path, resources)
+            try:
+                if path is None:
+                    self._set_unmounted(subsystem, resources)
+                else:
+                    mod.apply(path, resources)
+            except CgroupError as exc:
+                raise naming_field(key, exc) from None
         if rules is not None:
-            self._set_devices(rules)
+            try:
+                self._set_devices(rules)
+            except CgroupError as exc:
+                raise naming_field("devices", exc) from None
 
     def _set_unmounted(self, subsystem: str, resources: Resources) -> None:
         raise CgroupError(f"cgroup: set {subsystem} limit: the {subsystem} controller is not "

@@ -7,7 +7,7 @@ import errno
 from pyrunc.cgroups import fs
 from pyrunc.cgroups.devices import Rule
 from pyrunc.cgroups.layout import UNIFIED
-from pyrunc.cgroups.manager import Manager, empty_stats
+from pyrunc.cgroups.manager import Manager, empty_stats, naming_field
 from pyrunc.errors import CgroupError
 
 TYPE_CHECKING = False
@@ -83,13 +83,19 @@ class V2Manager(Manager):
     def _set(self, resources: Resources, rules: list[Rule] | None) -> None:
         network = resources.network
         if network is not None and (network.class_id or network.priorities):
-            raise CgroupError("cgroup: set network limit: net_cls/net_prio do not exist on "
-                              "cgroup v2")
+            raise CgroupError("cgroup: linux.resources.network: net_cls/net_prio do not exist "
+                              "on cgroup v2")
         for module, key, controller in WRITERS:
             if getattr(resources, key) and writer(module).wants(resources):
-                apply_writer(module, controller, self.path, resources)
+                try:
+                    apply_writer(module, controller, self.path, resources)
+                except CgroupError as exc:
+                    raise naming_field(key, exc) from None
         if rules is not None:
-            writer("devices").apply_rules(self.path, rules, self.sc)
+            try:
+                writer("devices").apply_rules(self.path, rules, self.sc)
+            except CgroupError as exc:
+                raise naming_field("devices", exc) from None
 
     # -- freezer -----------------------------------------------------------------------------
     def freeze(self) -> None:

@@ -31,7 +31,7 @@ class Client:
     def __init__(self, host: str, tls: TlsOptions | None = None) -> None:
         import grpc
 
-        from pyengine.api import images_pb2_grpc, system_pb2_grpc
+        from pyengine.api import containers_pb2_grpc, images_pb2_grpc, system_pb2_grpc
 
         self.host = host
         options = [
@@ -57,6 +57,7 @@ class Client:
             raise ConnectError(f"{host}: host must be unix:///path or tcp://host:port")
         self.images = images_pb2_grpc.ImagesServiceStub(self.channel)
         self.system = system_pb2_grpc.SystemServiceStub(self.channel)
+        self.containers = containers_pb2_grpc.ContainersServiceStub(self.channel)
 
     def close(self) -> None:
         self.channel.close()

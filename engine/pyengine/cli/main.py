@@ -42,7 +42,7 @@ TOP_VERBS: dict[str, tuple[str, str]] = {
     "images": IMAGE_VERBS["ls"],
     "rmi": IMAGE_VERBS["rm"],
     "tag": IMAGE_VERBS["tag"],
-    "inspect": ("inspect", "Return low-level information on images"),
+    "inspect": ("inspect", "Return low-level information on containers and images"),
     "history": IMAGE_VERBS["history"],
     "save": IMAGE_VERBS["save"],
     "load": IMAGE_VERBS["load"],
@@ -52,6 +52,17 @@ TOP_VERBS: dict[str, tuple[str, str]] = {
     "logout": ("logout", "Log out from a registry"),
     "version": ("version", "Show the pyctl and pyengined versions"),
     "info": ("info", "Display system-wide information"),
+    **{name: (name, help_text) for name, help_text in (
+        ("create", "Create a new container"),
+        ("start", "Start one or more stopped containers"),
+        ("run", "Run a command in a new container"),
+        ("ps", "List containers"),
+        ("stop", "Stop one or more running containers"),
+        ("kill", "Kill one or more running containers"),
+        ("rm", "Remove one or more containers"),
+        ("wait", "Block until one or more containers stop, then print their exit codes"),
+        ("logs", "Fetch the logs of a container"),
+    )},
 }
 SYSTEM_VERBS: dict[str, tuple[str, str]] = {
     "df": ("system_df", "Show disk usage"),

@@ -1,17 +1,19 @@
-"""pyctl inspect: inspect images."""
+"""pyctl inspect: inspect containers and images (a container first, as docker does)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 
-from pyengine.api import images_pb2
+from pyengine.api import containers_pb2, images_pb2
 from pyengine.cli.context import CliError, Context
 from pyengine.cli.template import TemplateError, compile_template
 
 
 def add(p: argparse.ArgumentParser) -> None:
-    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p.add_argument("images", nargs="+", metavar="NAME|ID")
+    p.add_argument("--type", default="", choices=["", "container", "image"],
+                   help="only this type of object")
     p.add_argument("-f", "--format", default="", help="Go template for each object")
     p.set_defaults(func=run)
 
@@ -27,12 +29,25 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
             raise CliError(f"template parsing error: {err}") from err
     docs, errors = [], []
     for name in args.images:
+        if getattr(args, "type", "") != "image":
+            try:
+                found = ctx.client.containers.Inspect(
+                    containers_pb2.InspectContainerRequest(id=name))
+                docs.append(json.loads(found.json))
+                continue
+            except grpc.RpcError as err:
+                if ctx.is_connect_error(err) or err.code() != grpc.StatusCode.NOT_FOUND:
+                    raise
+                if getattr(args, "type", "") == "container":
+                    errors.append(err.details())
+                    continue
         try:
             response = ctx.client.images.Inspect(images_pb2.InspectImageRequest(reference=name))
         except grpc.RpcError as err:
             if ctx.is_connect_error(err):
                 raise
-            errors.append(err.details())
+            errors.append(err.details() if getattr(args, "type", "") == "image"
+                          else f"No such object: {name}")
             continue
         docs.append(json.loads(response.json))
     if template is not None:

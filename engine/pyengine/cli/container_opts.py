@@ -1,0 +1,85 @@
+"""The create/run flags of pyctl, shared by verb_create and verb_run, and their request."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from pyengine.cli.context import CliError
+
+if TYPE_CHECKING:
+    from pyengine.api import containers_pb2
+
+
+def add(p: argparse.ArgumentParser) -> None:
+    # -h is --hostname here, as in docker; --help stays (argument groups copy the handler)
+    p.conflict_handler = p._optionals.conflict_handler = "resolve"
+    p.add_argument("image", metavar="IMAGE")
+    p.add_argument("command", nargs=argparse.REMAINDER, metavar="COMMAND")
+    p.add_argument("--name", default="", help="assign a name to the container")
+    p.add_argument("-e", "--env", action="append", default=[], help="set environment variables")
+    p.add_argument("-w", "--workdir", default="", help="working directory inside the container")
+    p.add_argument("-u", "--user", default="", help="username or UID (<name|uid>[:<group|gid>])")
+    p.add_argument("--entrypoint", default=None, help="overwrite the default ENTRYPOINT")
+    p.add_argument("-h", "--hostname", default="", help="container host name")
+    p.add_argument("-l", "--label", action="append", default=[], help="set meta data")
+    p.add_argument("-m", "--memory", default="", help="memory limit")
+    p.add_argument("--cpus", default="", help="number of CPUs")
+    p.add_argument("--pids-limit", type=int, default=0, help="tune container pids limit")
+    p.add_argument("--runtime", default="", help="runtime to use for this container")
+    p.add_argument("--read-only", action="store_true", help="mount the root filesystem read-only")
+    p.add_argument("--stop-signal", default="", help="signal to stop the container")
+    p.add_argument("--stop-timeout", type=int, default=None, help="timeout (in seconds) to stop")
+    p.add_argument("-t", "--tty", action="store_true", help="allocate a pseudo-TTY")
+    p.add_argument("--log-opt", action="append", default=[], help="log driver options")
+
+
+def _bytes(text: str) -> int:
+    units = {"b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+    raw = text.strip().lower()
+    try:
+        if raw and raw[-1] in units:
+            return int(float(raw[:-1]) * units[raw[-1]])
+        return int(raw)
+    except ValueError:
+        raise CliError(f"invalid size: '{text}'", usage=True) from None
+
+
+def request(args: argparse.Namespace, auto_remove: bool = False
+            ) -> containers_pb2.CreateContainerRequest:
+    from pyengine.api import containers_pb2
+
+    labels = {}
+    for item in args.label:
+        key, _, value = item.partition("=")
+        labels[key] = value
+    nano_cpus = 0
+    if args.cpus:
+        try:
+            nano_cpus = int(float(args.cpus) * 1e9)
+        except ValueError:
+            raise CliError(f'invalid argument "{args.cpus}" for "--cpus" flag', usage=True) \
+                from None
+    log_max_size, log_max_file = 0, 1
+    for opt in args.log_opt:
+        key, _, value = opt.partition("=")
+        if key == "max-size":
+            log_max_size = _bytes(value)
+        elif key == "max-file":
+            log_max_file = int(value)
+        else:
+            raise CliError(f"unknown log opt '{key}' for json-file log driver", usage=True)
+    command = list(args.command)
+    if command and command[0] == "--":
+        command = command[1:]
+    entrypoint = args.entrypoint
+    return containers_pb2.CreateContainerRequest(
+        name=args.name, image=args.image, cmd=command,
+        entrypoint=[entrypoint] if entrypoint else [], entrypoint_set=entrypoint is not None,
+        env=args.env, workdir=args.workdir, user=args.user, hostname=args.hostname,
+        labels=labels, tty=args.tty, memory=_bytes(args.memory) if args.memory else 0,
+        nano_cpus=nano_cpus, pids_limit=args.pids_limit, runtime=args.runtime,
+        read_only=args.read_only, stop_signal=args.stop_signal,
+        stop_timeout=args.stop_timeout or 0, stop_timeout_set=args.stop_timeout is not None,
+        auto_remove=auto_remove, log_max_size=log_max_size, log_max_file=log_max_file,
+    )

@@ -1,0 +1,73 @@
+"""pyctl run: create and start a container; in the foreground print its output and exit with
+its status (125: the daemon failed, 126: the command cannot be invoked, 127: not found)."""
+
+from __future__ import annotations
+
+import argparse
+
+from pyengine.cli import container_opts, logs_view
+from pyengine.cli.context import Context
+
+
+def add(p: argparse.ArgumentParser) -> None:
+    container_opts.add(p)
+    p.add_argument("-d", "--detach", action="store_true", help="run in the background")
+    p.add_argument("--rm", action="store_true", help="remove the container when it exits")
+    p.set_defaults(func=run)
+
+
+def _start_failure(details: str) -> int:
+    lowered = details.lower()
+    if "not found" in lowered or "no such file" in lowered:
+        return 127
+    if "permission denied" in lowered:
+        return 126
+    return 125
+
+
+def run(ctx: Context, args: argparse.Namespace) -> int:
+    import grpc
+
+    from pyengine.api import containers_pb2
+
+    stub = ctx.client.containers
+    try:
+        cid = stub.Create(container_opts.request(args, auto_remove=args.rm)).id
+    except grpc.RpcError as err:
+        if ctx.is_connect_error(err):
+            raise
+        ctx.err.write(f"pyctl: Error response from daemon: {err.details()}.\n")
+        return 125
+    waiter = None
+    if not args.detach:  # asked before the start, so no exit goes unseen
+        condition = "removed" if args.rm else "next-exit"
+        waiter = stub.Wait.future(containers_pb2.WaitContainerRequest(id=cid,
+                                                                     condition=condition))
+    try:
+        stub.Start(containers_pb2.StartContainerRequest(id=cid))
+    except grpc.RpcError as err:
+        if waiter is not None:
+            waiter.cancel()
+        if ctx.is_connect_error(err):
+            raise
+        details = err.details() or ""
+        ctx.err.write(f"pyctl: Error response from daemon: {details}.\n")
+        if args.rm:
+            try:
+                stub.Remove(containers_pb2.RemoveContainerRequest(id=cid, force=True))
+            except grpc.RpcError:
+                pass
+        return _start_failure(details)
+    if waiter is None:
+        ctx.out.write(cid + "\n")
+        return 0
+    logs = stub.Logs(containers_pb2.ContainerLogsRequest(
+        id=cid, follow=True, tail=-1, stdout=True, stderr=True))
+    try:
+        logs_view.write(logs)
+    except grpc.RpcError as err:
+        if err.code() != grpc.StatusCode.NOT_FOUND:  # --rm may remove it first
+            raise
+    finally:
+        logs.cancel()
+    return int(waiter.result().status_code)

@@ -7,8 +7,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 from google.protobuf import empty_pb2
 
@@ -17,7 +18,8 @@ from pyengine.shim.ttrpc.server import Context, Server, unary
 
 log = logging.getLogger("pyengine.containers")
 
-ExitHandler = Callable[[str, int, int], Awaitable[None]]  # (id, exit status, exited at ns)
+# (id, exit status, exited at ns)
+ExitHandler = Callable[[str, int, int], Coroutine[Any, Any, None]]
 
 
 class EventsEndpoint:

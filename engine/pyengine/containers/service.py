@@ -262,12 +262,13 @@ class ContainerService:
                                          str(self.endpoint.path))
             shim = live.shim = await shims.Shim.connect(c.id, address)
             mounts = await asyncio.to_thread(self.snapshotter.mounts, c.snapshot)
-            await shim.create(bundle, mounts, str(bundle / "stdout.fifo"),
+            created_pid = await shim.create(bundle, mounts, str(bundle / "stdout.fifo"),
                               str(bundle / "stderr.fifo"), c.runtime, str(self.runc_root),
                               c.spec.tty)
             for fd in holders:
                 os.close(fd)
             holders = []
+            await loopback_up(c.id, created_pid)
             live.exited.clear()
             live.exiting = False
             pid = await shim.start()
@@ -543,6 +544,19 @@ def raise_conflict(name: str, holder: str) -> None:
     raise AlreadyExists(
         f'Conflict. The container name "/{name}" is already in use by container "{holder}". '
         "You have to remove (or rename) that container to be able to reuse that name.")
+
+
+async def loopback_up(cid: str, pid: int) -> None:
+    """Bring up lo in the container's own network namespace (runc does it itself, not every
+    runtime does; until networks come this is all of a container's network)."""
+    proc = await asyncio.create_subprocess_exec(
+        "nsenter", f"--net=/proc/{pid}/ns/net", "ip", "link", "set", "lo", "up",
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE)
+    _, err = await proc.communicate()
+    if proc.returncode != 0:
+        raise FailedPrecondition(f"container {cid}: bring up loopback: "
+                                 f"{err.decode(errors='replace').strip()}")
 
 
 async def _drain_to_file(fd: int, path: Path) -> None:

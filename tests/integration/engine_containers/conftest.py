@@ -1,0 +1,113 @@
+"""Container integration fixtures: real pyengined processes (each in a network namespace of its
+own, on a private data root and exec root), the offline busybox image, pyrunc's launcher for this
+checkout. Everything a test leaves is cleaned by id, pid and path, even when it fails."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
+
+from engine_harness import REPO, Engine, new_base
+
+pytestmark = [pytest.mark.root]
+
+
+class ContainerEngine(Engine):
+    """pyengined under `unshare --net` (exec'd: same pid), pyrunc of this checkout by default."""
+
+    def command(self) -> list[str]:
+        return ["unshare", "--net", "--", *super().command()]
+
+    def ids(self) -> list[str]:
+        result = self.pyctl("ps", "-aq", "--no-trunc")
+        return result.stdout.decode().split() if result.returncode == 0 else []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def cleanup(engine: ContainerEngine) -> None:
+    """Containers removed through the daemon while it runs, then whatever is left by path:
+    shims by pid, their sockets, rootfs mounts, the runtime's state, the base directory."""
+    if engine.process is not None and engine.process.poll() is None:
+        ids = engine.ids()
+        if ids:
+            engine.pyctl("rm", "-f", *ids)
+    engine.stop()
+    bundles = engine.exec_root / "containers"
+    for bundle in bundles.iterdir() if bundles.exists() else []:
+        with contextlib.suppress(OSError, ValueError):
+            pid = int((bundle / "shim.pid").read_text())
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            address = (bundle / "address").read_text().strip().removeprefix("unix://")
+            if address.startswith("/run/containerd/s/"):
+                os.unlink(address)
+        for runtime in ("runc", str(engine.launcher)):
+            subprocess.run([runtime, "--root", str(engine.exec_root / "runtime" / "pyengine"),
+                            "delete", "--force", bundle.name], capture_output=True, check=False)
+        subprocess.run(["umount", "-q", str(bundle / "rootfs")], check=False,
+                       stderr=subprocess.DEVNULL)
+    for path in (engine.data_root / "snapshots", engine.exec_root):
+        if path.exists():
+            subprocess.run(["umount", "-R", "-q", str(path)], check=False,
+                           stderr=subprocess.DEVNULL)
+    shutil.rmtree(engine.base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def launcher(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """pyrunc's launcher pointing at this checkout (the installed one points at /work/main)."""
+    from pyrunc.launcher import install
+
+    return Path(install(str(tmp_path_factory.mktemp("bin") / "pyrunc")))
+
+
+@pytest.fixture(scope="session")
+def busybox_tar(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("bb") / "rootfs.tar"
+    subprocess.run([str(REPO / "tools" / "mkimage-busybox"), "-o", str(path)], check=True,
+                   capture_output=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def make_engine(launcher: Path, busybox_tar: Path
+                ) -> Iterator[Callable[[], ContainerEngine]]:
+    started: list[ContainerEngine] = []
+
+    def make() -> ContainerEngine:
+        engine = ContainerEngine(new_base(), {"default-runtime": str(launcher)})
+        engine.launcher = launcher  # type: ignore[attr-defined]  # for cleanup
+        started.append(engine)
+        engine.start()
+        engine.pyctl("import", "-c", 'CMD ["sh"]', str(busybox_tar), "busybox:latest",
+                     check=True)
+        return engine
+
+    try:
+        yield make
+    finally:
+        for engine in started:
+            cleanup(engine)
+
+
+@pytest.fixture(scope="module")
+def engine(make_engine: Callable[[], ContainerEngine]) -> ContainerEngine:
+    return make_engine()

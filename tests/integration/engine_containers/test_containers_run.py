@@ -1,0 +1,181 @@
+"""Containers through pyengined and containerd's shim: run, exit codes, logs, stop, kill, rm,
+ps, inspect, names, rmi conflicts, runtimes (pyrunc of this checkout, and runc)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from conftest import ContainerEngine
+from engine_harness import env
+
+pytestmark = [pytest.mark.root]
+
+
+def _gone(pid: int) -> bool:
+    """Exited, or a zombie its parent has yet to reap."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def _inspect(engine: ContainerEngine, ref: str) -> dict:
+    return json.loads(engine.out("inspect", "--type", "container", ref))[0]
+
+
+@pytest.mark.parametrize("runtime", ["", "runc"])
+def test_run_rm_prints_the_output_and_leaves_nothing(engine: ContainerEngine,
+                                                     runtime: str) -> None:
+    flags = ["--runtime", runtime] if runtime else []
+    result = engine.pyctl("run", "--rm", *flags, "--name", f"echo-{runtime or 'pyrunc'}",
+                          "busybox", "echo", "hello", "world")
+    assert (result.returncode, result.stdout, result.stderr) == (0, b"hello world\n", b"")
+    assert f"echo-{runtime or 'pyrunc'}" not in engine.out("ps", "-a")
+    assert not any((engine.exec_root / "containers").iterdir())
+
+
+def test_exit_status_and_streams_kept_apart(engine: ContainerEngine) -> None:
+    result = engine.pyctl("run", "--rm", "busybox", "sh", "-c",
+                          "echo out; echo err >&2; exit 3")
+    assert (result.returncode, result.stdout, result.stderr) == (3, b"out\n", b"err\n")
+
+
+def test_missing_executable_is_127_and_leaves_nothing(engine: ContainerEngine) -> None:
+    result = engine.pyctl("run", "--rm", "--name", "missing", "busybox", "no-such-command")
+    assert result.returncode == 127, result.stderr
+    assert b"no-such-command" in result.stderr
+    assert "missing" not in engine.out("ps", "-a")
+
+
+def test_unknown_image_is_125(engine: ContainerEngine) -> None:
+    result = engine.pyctl("run", "--rm", "no-such-image:1", "true")
+    assert result.returncode == 125
+    assert b"No such image: no-such-image:1" in result.stderr
+
+
+def test_create_options_reach_the_process(engine: ContainerEngine) -> None:
+    result = engine.pyctl(
+        "run", "--rm", "-e", "A=1", "-w", "/tmp", "-u", "1000", "-h", "myhost", "--read-only",
+        "busybox", "sh", "-c",
+        "echo $A $(pwd) $(id -u) $(hostname) $(cat /sys/class/net/lo/flags) "
+        "$(ls /sys/class/net); touch /x")
+    # own network namespace with only lo, up (IFF_UP|IFF_LOOPBACK); the root is read-only
+    assert result.stdout == b"1 /tmp 1000 myhost 0x9 lo\n"
+    assert b"Read-only file system" in result.stderr
+    assert result.returncode == 1
+
+
+def test_detached_logs_follow_and_the_stop_signal(engine: ContainerEngine) -> None:
+    cid = engine.out("run", "-d", "--name", "trapper", "--stop-signal", "USR1", "busybox",
+                     "sh", "-c", "trap 'echo got USR1; exit 7' USR1; echo started; "
+                     "while :; do sleep 0.1; done").strip()
+    assert re.fullmatch(r"[0-9a-f]{64}", cid)
+    run_env = env() | {"PYENGINE_HOST": engine.host}
+    follower = subprocess.Popen([sys.executable, "-m", "pyengine.cli", "logs", "-f", "trapper"],
+                                env=run_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert follower.stdout is not None
+        assert follower.stdout.readline() == b"started\n"
+        engine.out("stop", "trapper")
+        out, _ = follower.communicate(timeout=120)  # the follow ends with the container
+    finally:
+        if follower.poll() is None:
+            follower.kill()
+            follower.wait()
+    assert out == b"got USR1\n"
+    state = _inspect(engine, "trapper")["State"]
+    assert (state["Status"], state["Running"], state["ExitCode"], state["Pid"]) == (
+        "exited", False, 7, 0)
+    assert engine.out("wait", "trapper") == "7\n"
+    stamped = engine.out("logs", "-t", "--tail", "1", "trapper")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z got USR1\n", stamped)
+    engine.out("rm", "trapper")
+
+
+def test_stop_kills_after_the_timeout(engine: ContainerEngine) -> None:
+    engine.out("run", "-d", "--name", "stubborn", "busybox", "sh", "-c",
+               "trap '' TERM; while :; do sleep 0.1; done")
+    engine.out("stop", "-t", "1", "stubborn")
+    assert _inspect(engine, "stubborn")["State"]["ExitCode"] == 137
+    engine.out("rm", "stubborn")
+
+
+def test_kill_with_a_signal_and_with_kill(engine: ContainerEngine) -> None:
+    engine.out("run", "-d", "--name", "killme", "busybox", "sh", "-c",
+               "trap 'exit 5' HUP; while :; do sleep 0.1; done")
+    engine.out("kill", "-s", "HUP", "killme")
+    assert engine.out("wait", "killme") == "5\n"
+    refused = engine.pyctl("kill", "killme")
+    assert refused.returncode == 1 and b"is not running" in refused.stderr
+    engine.out("start", "killme")
+    assert _inspect(engine, "killme")["State"]["Running"] is True
+    engine.out("kill", "killme")
+    assert engine.out("wait", "killme") == "137\n"
+    engine.out("rm", "killme")
+
+
+def test_rm_of_a_running_container_needs_force(engine: ContainerEngine) -> None:
+    cid = engine.out("run", "-d", "--name", "busy", "busybox", "sleep", "1000").strip()
+    doc = _inspect(engine, "busy")
+    pid = doc["State"]["Pid"]
+    assert pid > 0 and os.path.exists(f"/proc/{pid}")
+    refused = engine.pyctl("rm", "busy")
+    assert refused.returncode == 1 and b"You cannot remove a running container" in \
+        refused.stderr
+    engine.out("rm", "-f", "busy")
+    assert cid not in engine.out("ps", "-aq", "--no-trunc")
+    assert not (engine.exec_root / "containers" / cid).exists()
+    assert not (engine.data_root / "containers" / cid).exists()
+    assert _gone(pid)
+
+
+def test_ps_inspect_names_and_prefixes(engine: ContainerEngine) -> None:
+    cid = engine.out("create", "--name", "named", "-l", "team=a", "busybox", "echo",
+                     "hi").strip()
+    taken = engine.pyctl("create", "--name", "named", "busybox")
+    assert taken.returncode == 1
+    assert b'The container name "/named" is already in use' in taken.stderr
+    unnamed = engine.out("create", "busybox").strip()
+    doc = _inspect(engine, cid[:10])  # a unique prefix
+    assert (doc["Id"], doc["Name"], doc["State"]["Status"], doc["Config"]["Image"]) == (
+        cid, "/named", "created", "busybox")
+    assert doc["Config"]["Labels"] == {"team": "a"}
+    assert doc["Config"]["Cmd"] == ["echo", "hi"] and doc["Path"] == "echo"
+    assert doc["Image"].startswith("sha256:")
+    generated = _inspect(engine, unnamed)["Name"].lstrip("/")
+    assert re.fullmatch(r"[a-z]+_[a-z]+\d?", generated)
+    assert engine.out("ps").count("\n") == 1  # only the header: nothing is running
+    listed = engine.out("ps", "-a", "--format", "{{.Names}} {{.Status}}").splitlines()
+    assert "named Created" in listed and f"{generated} Created" in listed
+    assert engine.out("ps", "-aq", "-f", "name=named") == cid[:12] + "\n"
+    assert engine.out("ps", "-aq", "--no-trunc", "-f", "label=team=a") == cid + "\n"
+    assert engine.out("inspect", "-f", "{{.State.ExitCode}} {{.NetworkSettings.IPAddress}}",
+                      "named") == "0 \n"
+    engine.out("start", "named")
+    assert engine.out("wait", "named") == "0\n"
+    assert engine.out("logs", "named") == "hi\n"
+    engine.out("rm", "named", unnamed)
+
+
+def test_rmi_conflicts_with_a_container_using_the_image(engine: ContainerEngine) -> None:
+    image_id = _inspect(engine, engine.out("create", "--name", "user", "busybox",
+                                           "sleep", "1000").strip())["Image"]
+    short = image_id.split(":")[1][:12]
+    by_tag = engine.pyctl("rmi", "busybox")
+    assert by_tag.returncode == 1
+    assert b"container " in by_tag.stderr and b"is using its referenced image" in by_tag.stderr
+    stopped = engine.pyctl("rmi", short)
+    assert f"unable to delete {short} (must be forced) - image is being used by stopped " \
+        "container".encode() in stopped.stderr
+    engine.out("start", "user")
+    running = engine.pyctl("rmi", "-f", short)
+    assert f"unable to delete {short} (cannot be forced) - image is being used by running " \
+        "container".encode() in running.stderr
+    engine.out("rm", "-f", "user")
+    assert engine.out("images", "-q") == short + "\n"

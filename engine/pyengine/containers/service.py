@@ -261,6 +261,7 @@ class ContainerService:
             address = await shims.launch(self.config.shim_binary, c.id, bundle,
                                          str(self.endpoint.path))
             shim = live.shim = await shims.Shim.connect(c.id, address)
+            c.state.shim_pid = await shim.pid()
             mounts = await asyncio.to_thread(self.snapshotter.mounts, c.snapshot)
             created_pid = await shim.create(bundle, mounts, str(bundle / "stdout.fifo"),
                               str(bundle / "stderr.fifo"), c.runtime, str(self.runc_root),
@@ -344,7 +345,9 @@ class ContainerService:
             if shim.client.closed:
                 log.warning("lost the shim of a container",
                             extra={"fields": {"id": cid, "error": str(err)}})
-                await self.on_exit(cid, 255, time.time_ns(), reason=f"shim lost: {err}")
+                with contextlib.suppress(NotFound):
+                    c = await asyncio.to_thread(self.repo.get, cid)
+                    await self._lost(c, f"shim lost: {err}")
             return
         await self.on_exit(cid, status, at)
 
@@ -373,6 +376,7 @@ class ContainerService:
         if c.state.status == RUNNING:
             c.state.move(EXITED)
         c.state.exit_code, c.state.pid, c.state.shim_address = status, 0, ""
+        c.state.shim_pid = 0
         c.state.finished_at = ns_to_rfc3339(at) or now_rfc3339()
         c.state.error = reason
         await asyncio.to_thread(self.repo.save_state, cid, c.state)
@@ -495,33 +499,33 @@ class ContainerService:
             shim = await shims.Shim.connect(c.id, c.state.shim_address)
         except EngineError as err:
             live.exited.clear()
-            await self._lost(c, live, f"shim lost: {err}")
+            await self._lost(c, f"shim lost: {err}")
             return
         live.shim = shim
         self._open_log(c, live)
-        for stream in STDIO:
-            path = bundle / f"{stream}.fifo"
-            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-            assert live.log is not None
-            live.copies.append(asyncio.create_task(jsonlog.copy_fifo(fd, stream, live.log)))
-        live.streams_open = True
+        # A fifo reader reports the end only after seeing a writer come (Linux), and the
+        # shim's writers came before these read ends: a writer of ours comes and goes, so
+        # the end is seen when the shim's go too, or at once if they already have.
+        for fd in self._copy_stdio(c.id, live):
+            os.close(fd)
         self._copy_shim_log(bundle, live)
+        _touch_writer(bundle / "log")
         try:
             state = await shim.state()
         except EngineError as err:
-            await self._lost(c, live, f"shim lost: {err}")
+            await self._lost(c, f"shim lost: {err}")
             return
         from pyengine.shim.api import task_pb2
 
-        if state.status == task_pb2.STOPPED:
+        if state.status == task_pb2.STOPPED:  # it exited while the daemon was away
             at = state.exited_at
-            await self.on_exit(c.id, int(state.exit_status),
-                               at.seconds * 1_000_000_000 + at.nanos)
+            live.waiter = asyncio.create_task(self.on_exit(
+                c.id, int(state.exit_status), at.seconds * 1_000_000_000 + at.nanos))
             return
         live.waiter = asyncio.create_task(self._wait_shim(c.id, shim))
         log.info("reconnected to a container's shim", extra={"fields": {"id": c.id}})
 
-    async def _lost(self, c: Container, live: Live, reason: str) -> None:
+    async def _lost(self, c: Container, reason: str) -> None:
         """The shim is gone: the container is reported exited with the reason; its runtime
         state and rootfs mount are cleaned."""
         await asyncio.to_thread(self._clean_runtime, c)
@@ -534,6 +538,9 @@ class ContainerService:
 
         subprocess.run([c.runtime, "--root", str(self.runc_root / shims.NAMESPACE), "delete",
                         "--force", c.id], capture_output=True, check=False)
+        if c.state.shim_address:  # a shim killed with -9 leaves its socket
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(c.state.shim_address)
         if (self.bundles / c.id / "rootfs").exists():
             unmount_all(self.bundles / c.id / "rootfs")
 
@@ -544,6 +551,11 @@ def raise_conflict(name: str, holder: str) -> None:
     raise AlreadyExists(
         f'Conflict. The container name "/{name}" is already in use by container "{holder}". '
         "You have to remove (or rename) that container to be able to reuse that name.")
+
+
+def _touch_writer(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC))
 
 
 async def loopback_up(cid: str, pid: int) -> None:

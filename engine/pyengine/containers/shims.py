@@ -74,6 +74,13 @@ class Shim:
         except (ttrpc_errors.TtrpcError, OSError) as err:
             raise _error(method.lower(), self.id, err) from err
 
+    async def pid(self) -> int:
+        """The shim's own pid (its Connect answer)."""
+        response = await self._call("Connect", shim_pb2.ConnectRequest(id=self.id),
+                                    shim_pb2.ConnectResponse)
+        assert isinstance(response, shim_pb2.ConnectResponse)
+        return int(response.shim_pid)
+
     async def create(self, bundle: Path, rootfs: list[Mount], stdout: str, stderr: str,
                      runtime: str, runc_root: str, terminal: bool = False) -> int:
         options = any_pb2.Any(

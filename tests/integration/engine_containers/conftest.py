@@ -41,6 +41,21 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def shims_of(cid: str) -> list[int]:
+    """Pids of the shims serving `cid` (by the -id in their command line)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                    argv = handle.read().split(b"\0")
+            except OSError:
+                continue
+            if b"-id" in argv and cid.encode() in argv:
+                found.append(int(entry))
+    return found
+
+
 def cleanup(engine: ContainerEngine) -> None:
     """Containers removed through the daemon while it runs, then whatever is left by path:
     shims by pid, their sockets, rootfs mounts, the runtime's state, the base directory."""
@@ -51,10 +66,8 @@ def cleanup(engine: ContainerEngine) -> None:
     engine.stop()
     bundles = engine.exec_root / "containers"
     for bundle in bundles.iterdir() if bundles.exists() else []:
-        with contextlib.suppress(OSError, ValueError):
-            pid = int((bundle / "shim.pid").read_text())
-            if _alive(pid):
-                os.kill(pid, signal.SIGKILL)
+        for pid in shims_of(bundle.name):
+            os.kill(pid, signal.SIGKILL)
         with contextlib.suppress(OSError):
             address = (bundle / "address").read_text().strip().removeprefix("unix://")
             if address.startswith("/run/containerd/s/"):

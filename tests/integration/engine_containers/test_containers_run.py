@@ -179,3 +179,26 @@ def test_rmi_conflicts_with_a_container_using_the_image(engine: ContainerEngine)
         "container".encode() in running.stderr
     engine.out("rm", "-f", "user")
     assert engine.out("images", "-q") == short + "\n"
+
+
+def test_lifecycle_events_reach_the_bus(engine: ContainerEngine) -> None:
+    from pyengine.api import system_pb2, system_pb2_grpc
+
+    with engine.channel() as channel:
+        events = system_pb2_grpc.SystemServiceStub(channel).Events(
+            system_pb2.EventsRequest(filters=["type=container"]), timeout=600)
+        events.initial_metadata()  # subscribed: every later event reaches this stream
+        result = engine.pyctl("run", "--rm", "--name", "evented", "busybox", "sh", "-c",
+                              "exit 2")
+        assert result.returncode == 2
+        seen = []
+        for event in events:
+            seen.append((event.action, event.attributes["name"]))
+            if event.action == "destroy":
+                break
+        events.cancel()
+    cid = event.id
+    assert re.fullmatch(r"[0-9a-f]{64}", cid)
+    assert seen == [("create", "evented"), ("start", "evented"), ("die", "evented"),
+                    ("destroy", "evented")]
+    assert event.attributes["image"] == "busybox"

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from pyengine.cli.context import Context
 
 
-def each(ctx: Context, refs: list[str], call: Callable[[str], object]) -> int:
+def each(ctx: Context, refs: list[str], call: Callable[[str], object],
+         line: Callable[[str, Any], str] = lambda ref, answer: ref) -> int:
+    """`line(ref, answer)`: what to print for a container done (its name by default)."""
     import grpc
 
     status = 0
     for ref in refs:
         try:
-            call(ref)
+            answer = call(ref)
         except grpc.RpcError as err:
             if ctx.is_connect_error(err):
                 raise
             ctx.err.write(f"Error response from daemon: {err.details()}\n")
             status = 1
             continue
-        ctx.out.write(ref + "\n")
+        ctx.out.write(line(ref, answer) + "\n")
     return status

@@ -18,9 +18,9 @@ def add(p: argparse.ArgumentParser) -> None:
 
 
 def _created(seconds: int) -> str:
-    from pyengine.services.containers import _ago
+    from pyengine.cli.units import human_duration
 
-    return f"{_ago(time.time() - seconds)} ago"
+    return f"{human_duration(time.time() - seconds)} ago"
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from pyengine.cli.container_each import each
 from pyengine.cli.context import Context
 
 
@@ -13,19 +14,7 @@ def add(p: argparse.ArgumentParser) -> None:
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
-    import grpc
-
     from pyengine.api import containers_pb2
 
-    status = 0
-    for ref in args.containers:
-        try:
-            answer = ctx.client.containers.Wait(containers_pb2.WaitContainerRequest(id=ref))
-        except grpc.RpcError as err:
-            if ctx.is_connect_error(err):
-                raise
-            ctx.err.write(f"Error response from daemon: {err.details()}\n")
-            status = 1
-            continue
-        ctx.out.write(f"{answer.status_code}\n")
-    return status
+    return each(ctx, args.containers, lambda ref: ctx.client.containers.Wait(
+        containers_pb2.WaitContainerRequest(id=ref)), lambda ref, answer: str(answer.status_code))

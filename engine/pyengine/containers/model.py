@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field, fields
+from typing import TypeVar
 
 CREATED = "created"
 RUNNING = "running"
@@ -26,8 +27,25 @@ class TransitionError(ValueError):
     """A state change the lifecycle does not allow."""
 
 
+class JsonRecord:
+    """A dataclass stored as a JSON document; unknown keys (from a newer daemon) are ignored."""
+
+    def to_json(self) -> str:
+        data = asdict(self)  # type: ignore[call-overload]  # every subclass is a dataclass
+        return json.dumps(data, sort_keys=True)
+
+    @classmethod
+    def from_json(cls: type[R], text: str) -> R:
+        raw = json.loads(text)
+        known = {f.name for f in fields(cls)}  # type: ignore[arg-type]  # a dataclass too
+        return cls(**{k: v for k, v in raw.items() if k in known})
+
+
+R = TypeVar("R", bound=JsonRecord)
+
+
 @dataclass
-class Spec:
+class Spec(JsonRecord):
     """Create options, docker's semantics (see bundles.ContainerOptions)."""
 
     image: str = ""  # as the user named it
@@ -50,18 +68,9 @@ class Spec:
     log_max_size: int = 0  # bytes; 0: unbounded
     log_max_file: int = 1
 
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> Spec:
-        raw = json.loads(text)
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in raw.items() if k in known})
-
 
 @dataclass
-class State:
+class State(JsonRecord):
     status: str = CREATED
     pid: int = 0
     exit_code: int = 0
@@ -79,15 +88,6 @@ class State:
         if status != self.status and status not in TRANSITIONS[self.status]:
             raise TransitionError(f"container state {self.status} cannot become {status}")
         self.status = status
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> State:
-        raw = json.loads(text)
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in raw.items() if k in known})
 
 
 @dataclass

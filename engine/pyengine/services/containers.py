@@ -8,34 +8,13 @@ from collections.abc import AsyncIterator
 import grpc.aio
 
 from pyengine.api import containers_pb2, containers_pb2_grpc
+from pyengine.cli.units import human_duration
 from pyengine.containers.model import RUNNING, Container, Spec
 from pyengine.containers.service import ContainerService, container_json
 from pyengine.errors import InvalidArgument
 from pyengine.images.inspect import parse_time
 from pyengine.services.errors import Context, streaming, unary
 from pyengine.services.workers import Workers
-
-
-def _ago(seconds: float) -> str:
-    """docker's units.HumanDuration."""
-    s = int(seconds)
-    if s < 1:
-        return "Less than a second"
-    if s == 1:
-        return "1 second"
-    if s < 60:
-        return f"{s} seconds"
-    minutes = s // 60
-    if minutes == 1:
-        return "About a minute"
-    if minutes < 60:
-        return f"{minutes} minutes"
-    hours = round(s / 3600)
-    if hours == 1:
-        return "About an hour"
-    if hours < 48:
-        return f"{hours} hours"
-    return f"{s // 86400} days"
 
 
 def _since(stamp: str) -> float:
@@ -47,9 +26,9 @@ def _since(stamp: str) -> float:
 def status_text(c: Container) -> str:
     s = c.state
     if s.status == RUNNING:
-        return f"Up {_ago(_since(s.started_at))}"
+        return f"Up {human_duration(_since(s.started_at))}"
     if s.status == "exited":
-        return f"Exited ({s.exit_code}) {_ago(_since(s.finished_at))} ago"
+        return f"Exited ({s.exit_code}) {human_duration(_since(s.finished_at))} ago"
     if s.status == "created":
         return "Created"
     if s.status == "removing":

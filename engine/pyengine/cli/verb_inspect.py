@@ -27,9 +27,10 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
             template = compile_template(args.format)
         except TemplateError as err:
             raise CliError(f"template parsing error: {err}") from err
-    docs, errors = [], []
+    docs, errors, missing = [], [], []
+    kind = "image" if getattr(args, "image_verb", None) else args.type
     for name in args.images:
-        if getattr(args, "type", "") != "image":
+        if kind != "image":
             try:
                 found = ctx.client.containers.Inspect(
                     containers_pb2.InspectContainerRequest(id=name))
@@ -38,7 +39,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
             except grpc.RpcError as err:
                 if ctx.is_connect_error(err) or err.code() != grpc.StatusCode.NOT_FOUND:
                     raise
-                if getattr(args, "type", "") == "container":
+                if kind == "container":
                     errors.append(err.details())
                     continue
         try:
@@ -46,8 +47,10 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         except grpc.RpcError as err:
             if ctx.is_connect_error(err):
                 raise
-            errors.append(err.details() if getattr(args, "type", "") == "image"
-                          else f"No such object: {name}")
+            if kind or err.code() != grpc.StatusCode.NOT_FOUND:
+                errors.append(err.details())
+            else:  # neither a container nor an image: docker's client-side message
+                missing.append(name)
             continue
         docs.append(json.loads(response.json))
     if template is not None:
@@ -63,4 +66,6 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         ctx.out.write(json.dumps(docs, indent=4) + "\n")
     for message in errors:
         ctx.err.write(f"Error response from daemon: {message}\n")
-    return 1 if errors else 0
+    for name in missing:
+        ctx.err.write(f"Error: No such object: {name}\n")
+    return 1 if errors or missing else 0

@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import ContainerEngine
@@ -202,3 +203,58 @@ def test_lifecycle_events_reach_the_bus(engine: ContainerEngine) -> None:
     assert seen == [("create", "evented"), ("start", "evented"), ("die", "evented"),
                     ("destroy", "evented")]
     assert event.attributes["image"] == "busybox"
+
+
+@pytest.mark.parametrize("runtime", ["", "runc"])
+def test_limits_reach_the_containers_cgroup(engine: ContainerEngine, runtime: str) -> None:
+    flags = ["--runtime", runtime] if runtime else []
+    cid = engine.out("run", "-d", *flags, "-m", "64m", "--pids-limit", "50", "--cpus", "0.5",
+                     "busybox", "sleep", "1000").strip()
+    try:
+        pid = _inspect(engine, cid)["State"]["Pid"]
+        with open(f"/proc/{pid}/cgroup") as handle:
+            paths = dict(line.strip().split(":", 2)[1:] for line in handle)
+        for key in list(paths):  # "cpu,cpuacct" -> also "cpu"
+            for name in key.split(","):
+                paths.setdefault(name, paths[key])
+        root = "/sys/fs/cgroup"
+        if "memory" not in paths:  # unified (cgroup v2)
+            base = f"{root}{paths['']}"
+            memory, pids, cpu = (f"{base}/memory.max", f"{base}/pids.max", f"{base}/cpu.max")
+            expected = ["67108864", "50", "50000 100000"]
+        else:  # v1 controllers (this host is hybrid)
+            memory = f"{root}/memory{paths['memory']}/memory.limit_in_bytes"
+            pids = f"{root}/pids{paths['pids']}/pids.max"
+            cpu = f"{root}/cpu{paths['cpu']}/cpu.cfs_quota_us"
+            expected = ["67108864", "50", "50000"]
+        got = [Path(path).read_text().strip() for path in (memory, pids, cpu)]
+        assert got == expected
+        assert cid in paths.get("memory", paths.get("", ""))
+    finally:
+        engine.out("rm", "-f", cid)
+
+
+def test_logs_tail_since_until_and_rotation(engine: ContainerEngine) -> None:
+    cid = engine.out("run", "-d", "--log-opt", "max-size=300", "--log-opt", "max-file=2",
+                     "busybox", "sh", "-c", "for i in $(seq 1 40); do echo line $i; done; "
+                     "echo done >&2").strip()
+    assert engine.out("wait", cid) == "0\n"
+    logs = sorted(p.name for p in (engine.data_root / "containers" / cid).iterdir())
+    assert logs == [f"{cid}-json.log", f"{cid}-json.log.1"]
+    for path in (engine.data_root / "containers" / cid).iterdir():
+        assert path.stat().st_size <= 300
+    result = engine.pyctl("logs", cid)
+    lines = result.stdout.decode().splitlines()
+    assert lines and lines[-1] == "line 40"  # only the newest entries were kept
+    assert [int(x.split()[1]) for x in lines] == list(range(41 - len(lines), 41))
+    assert result.stderr == b"done\n"
+    tail = engine.pyctl("logs", "--tail", "2", cid)  # the last two of both streams
+    assert (tail.stdout, tail.stderr) == (b"line 40\n", b"done\n")
+    stamped = engine.out("logs", "-t", "--tail", "3", cid).splitlines()
+    middle = stamped[1].split()[0]
+    since = engine.pyctl("logs", "--since", middle, cid)
+    assert since.stdout.decode().splitlines()[0] == stamped[1].split(" ", 1)[1]
+    until = engine.pyctl("logs", "--until", middle, "--tail", "1", cid)
+    assert until.stdout.decode() == stamped[1].split(" ", 1)[1] + "\n"
+    assert engine.pyctl("logs", "--since", "0", "--tail", "0", cid).stdout == b""
+    engine.out("rm", cid)

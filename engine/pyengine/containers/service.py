@@ -111,13 +111,41 @@ class ContainerService:
         self.collector.register(self.name, self.roots)
 
     def recover(self) -> None:
-        """Containers whose bundle is gone (a reboot emptied the exec root) did not survive."""
+        """What a crash left: a removal half done is finished; bundles, log directories and
+        writable snapshots of no recorded container (a create cut short) go; containers whose
+        bundle is gone (a reboot emptied the exec root) did not survive."""
+        known: set[str] = set()
         for c in self.repo.all():
+            if c.state.status == REMOVING:
+                log.warning("finishing an interrupted removal", extra={"fields": {"id": c.id}})
+                self._remove_files(c)
+                continue
+            known.add(c.id)
             if c.state.status == RUNNING and not (self.bundles / c.id).exists():
                 c.state.move(EXITED)
                 c.state.exit_code, c.state.pid, c.state.error = 255, 0, "bundle lost"
                 c.state.finished_at = now_rfc3339()
                 self.repo.save_state(c.id, c.state)
+        self._remove_orphans(known)
+
+    def _remove_orphans(self, known: set[str]) -> None:
+        from pyengine.snapshots.mount import unmount_all
+
+        for bundle in list(self.bundles.iterdir()):
+            if bundle.name not in known:
+                if (bundle / "rootfs").exists():
+                    unmount_all(bundle / "rootfs")
+                shutil.rmtree(bundle, ignore_errors=True)
+        for directory in list(self.log_root.iterdir()):
+            if directory.name not in known:
+                shutil.rmtree(directory, ignore_errors=True)
+        for info in list(self.snapshotter.walk()):
+            if info.kind == "active" and names.ID_RE.match(info.name) and \
+                    info.name not in known:
+                log.warning("removing the writable layer of a container never recorded",
+                            extra={"fields": {"snapshot": info.name}})
+                with contextlib.suppress(NotFound):
+                    self.snapshotter.remove(info.name)
 
     def close(self) -> None:
         self.collector.unregister(self.name)

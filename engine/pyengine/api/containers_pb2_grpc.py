@@ -80,6 +80,11 @@ class ContainersServiceStub:
                 request_serializer=pyengine_dot_v1_dot_containers__pb2.ContainerLogsRequest.SerializeToString,
                 response_deserializer=pyengine_dot_v1_dot_containers__pb2.LogEntry.FromString,
                 _registered_method=True)
+        self.Exec = channel.unary_stream(
+                '/pyengine.v1.ContainersService/Exec',
+                request_serializer=pyengine_dot_v1_dot_containers__pb2.ExecRequest.SerializeToString,
+                response_deserializer=pyengine_dot_v1_dot_containers__pb2.ExecOutput.FromString,
+                _registered_method=True)
 
 
 class ContainersServiceServicer:
@@ -141,6 +146,12 @@ class ContainersServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Exec(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ContainersServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -188,6 +199,11 @@ def add_ContainersServiceServicer_to_server(servicer, server):
                     servicer.Logs,
                     request_deserializer=pyengine_dot_v1_dot_containers__pb2.ContainerLogsRequest.FromString,
                     response_serializer=pyengine_dot_v1_dot_containers__pb2.LogEntry.SerializeToString,
+            ),
+            'Exec': grpc.unary_stream_rpc_method_handler(
+                    servicer.Exec,
+                    request_deserializer=pyengine_dot_v1_dot_containers__pb2.ExecRequest.FromString,
+                    response_serializer=pyengine_dot_v1_dot_containers__pb2.ExecOutput.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -434,6 +450,33 @@ class ContainersService:
             '/pyengine.v1.ContainersService/Logs',
             pyengine_dot_v1_dot_containers__pb2.ContainerLogsRequest.SerializeToString,
             pyengine_dot_v1_dot_containers__pb2.LogEntry.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Exec(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/pyengine.v1.ContainersService/Exec',
+            pyengine_dot_v1_dot_containers__pb2.ExecRequest.SerializeToString,
+            pyengine_dot_v1_dot_containers__pb2.ExecOutput.FromString,
             options,
             channel_credentials,
             insecure,

@@ -62,6 +62,7 @@ TOP_VERBS: dict[str, tuple[str, str]] = {
         ("rm", "Remove one or more containers"),
         ("wait", "Block until one or more containers stop, then print their exit codes"),
         ("logs", "Fetch the logs of a container"),
+        ("exec", "Run a command in a running container"),
     )},
 }
 SYSTEM_VERBS: dict[str, tuple[str, str]] = {

@@ -16,7 +16,7 @@ def add(p: argparse.ArgumentParser) -> None:
     p.set_defaults(func=run)
 
 
-def _start_failure(details: str) -> int:
+def start_failure(details: str) -> int:
     lowered = details.lower()
     if "not found" in lowered or "no such file" in lowered:
         return 127
@@ -57,7 +57,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
                 stub.Remove(containers_pb2.RemoveContainerRequest(id=cid, force=True))
             except grpc.RpcError:
                 pass
-        return _start_failure(details)
+        return start_failure(details)
     if waiter is None:
         ctx.out.write(cid + "\n")
         return 0

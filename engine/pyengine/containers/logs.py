@@ -142,8 +142,10 @@ def read(files: list[Path], *, tail: int = -1, since: int = 0, until: int = 0,
     return out
 
 
-async def copy_fifo(fd: int, stream: str, log: JsonFileLog) -> None:
-    """Copy a non-blocking fifo's lines into `log` until its writers close it."""
+async def copy_fifo(fd: int, stream: str, log: JsonFileLog | Callable[[Entry], None]) -> None:
+    """Copy a non-blocking fifo's lines into `log` (or any sink of entries) until its
+    writers close it."""
+    write = log.write if isinstance(log, JsonFileLog) else log
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=MAX_LINE * 4)
     pipe = os.fdopen(fd, "rb", buffering=0)
@@ -161,9 +163,9 @@ async def copy_fifo(fd: int, stream: str, log: JsonFileLog) -> None:
                 if cut < 0 and len(pending) < MAX_LINE:
                     break
                 end = cut + 1 if 0 <= cut < MAX_LINE else MAX_LINE
-                log.write(Entry(stream, pending[:end], time.time_ns()))
+                write(Entry(stream, pending[:end], time.time_ns()))
                 pending = pending[end:]
         if pending:
-            log.write(Entry(stream, pending, time.time_ns()))
+            write(Entry(stream, pending, time.time_ns()))
     finally:
         transport.close()

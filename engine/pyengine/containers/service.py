@@ -18,9 +18,10 @@ import os
 import shutil
 import signal as signals
 import time
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pyengine.containers import logs as jsonlog
 from pyengine.containers import names, shims
@@ -499,6 +500,86 @@ class ContainerService:
         with contextlib.suppress(NotFound):
             self.snapshotter.remove(c.snapshot)
         self.repo.delete(c.id)
+
+    # -- exec -------------------------------------------------------------------------------
+
+    async def exec(self, ref: str, args: list[str], env: list[str], workdir: str, user: str
+                   ) -> AsyncGenerator[jsonlog.Entry | int, None]:
+        """Run `args` in the running container: its output entries, then its exit status."""
+        c = await asyncio.to_thread(self.get, ref)
+        live = self._live.get(c.id)
+        if c.state.status != RUNNING or live is None or live.shim is None:
+            raise FailedPrecondition(f"Container {c.id} is not running")
+        if not args:
+            raise InvalidArgument("No exec command specified")
+        shim = live.shim
+        bundle = self.bundles / c.id
+        exec_id = names.new_id()[:16]
+        process = await asyncio.to_thread(self._exec_process, c, args, env, workdir, user)
+        queue: asyncio.Queue[jsonlog.Entry] = asyncio.Queue()
+        fifos = [bundle / f"exec-{exec_id}-{stream}.fifo" for stream in STDIO]
+        copies: list[asyncio.Task[None]] = []
+        holders: list[int] = []
+        try:
+            for stream, path in zip(STDIO, fifos, strict=True):
+                os.mkfifo(path, 0o600)
+                fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+                holders.append(os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC))
+                copies.append(asyncio.create_task(jsonlog.copy_fifo(fd, stream,
+                                                                    queue.put_nowait)))
+            await shim.exec(exec_id, process, str(fifos[0]), str(fifos[1]))
+            try:
+                await shim.start(exec_id)  # an exec's fifos are opened by the shim here
+                for fd in holders:
+                    os.close(fd)
+                holders = []
+                waiting = asyncio.ensure_future(shim.wait(exec_id))
+                streams_ended = asyncio.ensure_future(asyncio.gather(*copies))
+                try:
+                    while True:  # until the shim closes both streams
+                        getter = asyncio.ensure_future(queue.get())
+                        either: set[asyncio.Future[Any]] = {getter, streams_ended}
+                        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+                        if not getter.done():
+                            getter.cancel()
+                            break
+                        yield getter.result()
+                    while not queue.empty():
+                        yield queue.get_nowait()
+                    status, _ = await waiting
+                finally:
+                    waiting.cancel()
+                    streams_ended.cancel()
+                yield status
+            finally:
+                with contextlib.suppress(EngineError):
+                    await shim.delete(exec_id)
+        finally:
+            for fd in holders:
+                os.close(fd)
+            for task in copies:
+                task.cancel()
+            for path in fifos:
+                path.unlink(missing_ok=True)
+
+    def _exec_process(self, c: Container, args: list[str], env: list[str], workdir: str,
+                      user: str) -> dict:
+        """The OCI process of an exec: the container's, with these args and overrides."""
+        from pyengine.bundles import resolve_user
+        from pyengine.bundles.config import merge_env
+
+        config = json.loads((self.bundles / c.id / "config.json").read_text())
+        process = dict(config["process"])
+        process["args"] = list(args)
+        process["terminal"] = False
+        merged = merge_env(process.get("env", []), env)
+        process["env"] = [f"{k}={v}" for k, v in merged.items()]
+        if workdir:
+            process["cwd"] = workdir
+        if user:
+            resolved = resolve_user(self.bundles / c.id / "rootfs", user)
+            process["user"] = {"uid": resolved.uid, "gid": resolved.gid}
+        return process
 
     # -- logs -------------------------------------------------------------------------------
 

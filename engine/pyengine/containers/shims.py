@@ -96,8 +96,19 @@ class Shim:
         assert isinstance(response, shim_pb2.CreateTaskResponse)
         return int(response.pid)
 
-    async def start(self) -> int:
-        response = await self._call("Start", shim_pb2.StartRequest(id=self.id),
+    async def exec(self, exec_id: str, process: dict, stdout: str, stderr: str,
+                   terminal: bool = False) -> None:
+        """Add a process to the running container (started by `start(exec_id)`)."""
+        import json
+
+        spec = any_pb2.Any(type_url="types.containerd.io/opencontainers/runtime-spec/1/Process",
+                           value=json.dumps(process).encode())
+        await self._call("Exec", shim_pb2.ExecProcessRequest(
+            id=self.id, exec_id=exec_id, terminal=terminal, stdout=stdout, stderr=stderr,
+            spec=spec), empty_pb2.Empty)
+
+    async def start(self, exec_id: str = "") -> int:
+        response = await self._call("Start", shim_pb2.StartRequest(id=self.id, exec_id=exec_id),
                                     shim_pb2.StartResponse)
         assert isinstance(response, shim_pb2.StartResponse)
         return int(response.pid)
@@ -108,9 +119,9 @@ class Shim:
         assert isinstance(response, shim_pb2.StateResponse)
         return response
 
-    async def wait(self) -> tuple[int, int]:
-        """(exit status, exited at in ns), once the task exits."""
-        response = await self._call("Wait", shim_pb2.WaitRequest(id=self.id),
+    async def wait(self, exec_id: str = "") -> tuple[int, int]:
+        """(exit status, exited at in ns), once the task (or exec) exits."""
+        response = await self._call("Wait", shim_pb2.WaitRequest(id=self.id, exec_id=exec_id),
                                     shim_pb2.WaitResponse, timeout=None)
         assert isinstance(response, shim_pb2.WaitResponse)
         at = response.exited_at
@@ -120,9 +131,9 @@ class Shim:
         await self._call("Kill", shim_pb2.KillRequest(id=self.id, signal=signal,
                                                       all=all_processes), empty_pb2.Empty)
 
-    async def delete(self) -> None:
+    async def delete(self, exec_id: str = "") -> None:
         with contextlib.suppress(NotFound):
-            await self._call("Delete", shim_pb2.DeleteRequest(id=self.id),
+            await self._call("Delete", shim_pb2.DeleteRequest(id=self.id, exec_id=exec_id),
                              shim_pb2.DeleteResponse)
 
     async def shutdown(self) -> None:

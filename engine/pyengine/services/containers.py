@@ -171,6 +171,20 @@ class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
                 except ValueError:
                     pass
 
+    @streaming
+    async def Exec(self, request: containers_pb2.ExecRequest,
+                   context: Context) -> AsyncIterator[containers_pb2.ExecOutput]:
+        outputs = self.service.exec(request.id, list(request.cmd), list(request.env),
+                                    request.workdir, request.user)
+        try:
+            async for item in outputs:
+                if isinstance(item, int):
+                    yield containers_pb2.ExecOutput(exited=True, exit_code=item)
+                else:
+                    yield containers_pb2.ExecOutput(stream=item.stream, data=item.data)
+        finally:
+            await outputs.aclose()
+
 
 def add_to_server(server: grpc.aio.Server, service: ContainerService, workers: Workers) -> None:
     containers_pb2_grpc.add_ContainersServiceServicer_to_server(

@@ -258,3 +258,25 @@ def test_logs_tail_since_until_and_rotation(engine: ContainerEngine) -> None:
     assert until.stdout.decode() == stamped[1].split(" ", 1)[1] + "\n"
     assert engine.pyctl("logs", "--since", "0", "--tail", "0", cid).stdout == b""
     engine.out("rm", cid)
+
+
+@pytest.mark.parametrize("runtime", ["", "runc"])
+def test_exec_in_a_running_container(engine: ContainerEngine, runtime: str) -> None:
+    flags = ["--runtime", runtime] if runtime else []
+    cid = engine.out("run", "-d", *flags, "-e", "BASE=1", "busybox", "sleep", "1000").strip()
+    try:
+        result = engine.pyctl("exec", "-e", "X=5", "-w", "/tmp", "-u", "1000", cid, "sh", "-c",
+                              "echo $BASE $X $(pwd) $(id -u); echo e >&2; exit 6")
+        assert (result.returncode, result.stdout, result.stderr) == (6, b"1 5 /tmp 1000\n",
+                                                                      b"e\n")
+        missing = engine.pyctl("exec", cid, "no-such-command")
+        assert missing.returncode == 127 and b"no-such-command" in missing.stderr
+        # execs leave nothing in the bundle and the container runs on
+        assert not [p for p in (engine.exec_root / "containers" / cid).iterdir()
+                    if p.name.startswith("exec-")]
+        assert _inspect(engine, cid)["State"]["Running"] is True
+        engine.out("stop", "-t", "0", cid)
+        stopped = engine.pyctl("exec", cid, "true")
+        assert stopped.returncode == 1 and b"is not running" in stopped.stderr
+    finally:
+        engine.out("rm", "-f", cid)

@@ -9,6 +9,7 @@ from pyengine.cli.context import CliError
 
 if TYPE_CHECKING:
     from pyengine.api import containers_pb2
+    from pyengine.cli.context import Context
 
 
 def add(p: argparse.ArgumentParser) -> None:
@@ -83,3 +84,25 @@ def request(args: argparse.Namespace, auto_remove: bool = False
         stop_timeout=args.stop_timeout or 0, stop_timeout_set=args.stop_timeout is not None,
         auto_remove=auto_remove, log_max_size=log_max_size, log_max_file=log_max_file,
     )
+
+
+def create(ctx: Context, request: containers_pb2.CreateContainerRequest) -> str:
+    """Create; an image missing locally is pulled first (progress on stderr), as docker's
+    client does. Returns the new container's id."""
+    import grpc
+
+    from pyengine.api import images_pb2
+    from pyengine.cli.progress_view import follow
+
+    try:
+        return str(ctx.client.containers.Create(request).id)
+    except grpc.RpcError as err:
+        if err.code() != grpc.StatusCode.NOT_FOUND or "No such image" not in (err.details()
+                                                                               or ""):
+            raise
+    ctx.err.write(f"Unable to find image '{request.image}' locally\n")
+    final = follow(ctx.client.images.Pull(images_pb2.PullRequest(
+        reference=request.image, auth=ctx.auth_for(request.image))), ctx.err, False)
+    if final:
+        ctx.err.write(final + "\n")
+    return str(ctx.client.containers.Create(request).id)

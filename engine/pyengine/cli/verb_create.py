@@ -14,6 +14,5 @@ def add(p: argparse.ArgumentParser) -> None:
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
-    response = ctx.client.containers.Create(container_opts.request(args))
-    ctx.out.write(response.id + "\n")
+    ctx.out.write(container_opts.create(ctx, container_opts.request(args)) + "\n")
     return 0

@@ -32,7 +32,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
 
     stub = ctx.client.containers
     try:
-        cid = stub.Create(container_opts.request(args, auto_remove=args.rm)).id
+        cid = container_opts.create(ctx, container_opts.request(args, auto_remove=args.rm))
     except grpc.RpcError as err:
         if ctx.is_connect_error(err):
             raise

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.registry import registry  # noqa: F401 - a fixture
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
 
 from engine_harness import REPO, Engine, new_base
@@ -23,10 +25,15 @@ pytestmark = [pytest.mark.root]
 
 
 class ContainerEngine(Engine):
-    """pyengined under `unshare --net` (exec'd: same pid), pyrunc of this checkout by default."""
+    """pyengined under `unshare --net` (exec'd: same pid), pyrunc of this checkout by default;
+    `host_network` keeps the daemon in the machine's network (to reach a test registry on
+    loopback; its containers still get namespaces of their own)."""
+
+    host_network = False
 
     def command(self) -> list[str]:
-        return ["unshare", "--net", "--", *super().command()]
+        own = [] if self.host_network else ["unshare", "--net", "--"]
+        return [*own, *super().command()]
 
     def ids(self) -> list[str]:
         result = self.pyctl("ps", "-aq", "--no-trunc")
@@ -102,11 +109,12 @@ def busybox_tar(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def make_engine(launcher: Path, busybox_tar: Path
-                ) -> Iterator[Callable[[], ContainerEngine]]:
+                ) -> Iterator[Callable[..., ContainerEngine]]:
     started: list[ContainerEngine] = []
 
-    def make() -> ContainerEngine:
+    def make(host_network: bool = False) -> ContainerEngine:
         engine = ContainerEngine(new_base(), {"default-runtime": str(launcher)})
+        engine.host_network = host_network
         engine.launcher = launcher  # type: ignore[attr-defined]  # for cleanup
         started.append(engine)
         engine.start()

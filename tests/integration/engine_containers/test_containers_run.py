@@ -54,10 +54,14 @@ def test_missing_executable_is_127_and_leaves_nothing(engine: ContainerEngine) -
     assert "missing" not in engine.out("ps", "-a")
 
 
-def test_unknown_image_is_125(engine: ContainerEngine) -> None:
-    result = engine.pyctl("run", "--rm", "no-such-image:1", "true")
+def test_unknown_image_is_pulled_and_a_failed_pull_is_125(engine: ContainerEngine) -> None:
+    # the daemon's own network namespace: nothing answers there
+    result = engine.pyctl("run", "--rm", "127.0.0.1:1/no-such-image:1", "true")
     assert result.returncode == 125
-    assert b"No such image: no-such-image:1" in result.stderr
+    assert result.stderr.startswith(
+        b"Unable to find image '127.0.0.1:1/no-such-image:1' locally\n")
+    assert b"Error response from daemon" in result.stderr
+    assert engine.out("ps", "-aq") == ""
 
 
 def test_create_options_reach_the_process(engine: ContainerEngine) -> None:

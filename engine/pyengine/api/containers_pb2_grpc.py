@@ -85,6 +85,21 @@ class ContainersServiceStub:
                 request_serializer=pyengine_dot_v1_dot_containers__pb2.ExecRequest.SerializeToString,
                 response_deserializer=pyengine_dot_v1_dot_containers__pb2.ExecOutput.FromString,
                 _registered_method=True)
+        self.Restart = channel.unary_unary(
+                '/pyengine.v1.ContainersService/Restart',
+                request_serializer=pyengine_dot_v1_dot_containers__pb2.RestartContainerRequest.SerializeToString,
+                response_deserializer=pyengine_dot_v1_dot_containers__pb2.RestartContainerResponse.FromString,
+                _registered_method=True)
+        self.Rename = channel.unary_unary(
+                '/pyengine.v1.ContainersService/Rename',
+                request_serializer=pyengine_dot_v1_dot_containers__pb2.RenameContainerRequest.SerializeToString,
+                response_deserializer=pyengine_dot_v1_dot_containers__pb2.RenameContainerResponse.FromString,
+                _registered_method=True)
+        self.Prune = channel.unary_unary(
+                '/pyengine.v1.ContainersService/Prune',
+                request_serializer=pyengine_dot_v1_dot_containers__pb2.PruneContainersRequest.SerializeToString,
+                response_deserializer=pyengine_dot_v1_dot_containers__pb2.PruneContainersResponse.FromString,
+                _registered_method=True)
 
 
 class ContainersServiceServicer:
@@ -152,6 +167,25 @@ class ContainersServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Restart(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Rename(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Prune(self, request, context):
+        """removes every container that is not running
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ContainersServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -204,6 +238,21 @@ def add_ContainersServiceServicer_to_server(servicer, server):
                     servicer.Exec,
                     request_deserializer=pyengine_dot_v1_dot_containers__pb2.ExecRequest.FromString,
                     response_serializer=pyengine_dot_v1_dot_containers__pb2.ExecOutput.SerializeToString,
+            ),
+            'Restart': grpc.unary_unary_rpc_method_handler(
+                    servicer.Restart,
+                    request_deserializer=pyengine_dot_v1_dot_containers__pb2.RestartContainerRequest.FromString,
+                    response_serializer=pyengine_dot_v1_dot_containers__pb2.RestartContainerResponse.SerializeToString,
+            ),
+            'Rename': grpc.unary_unary_rpc_method_handler(
+                    servicer.Rename,
+                    request_deserializer=pyengine_dot_v1_dot_containers__pb2.RenameContainerRequest.FromString,
+                    response_serializer=pyengine_dot_v1_dot_containers__pb2.RenameContainerResponse.SerializeToString,
+            ),
+            'Prune': grpc.unary_unary_rpc_method_handler(
+                    servicer.Prune,
+                    request_deserializer=pyengine_dot_v1_dot_containers__pb2.PruneContainersRequest.FromString,
+                    response_serializer=pyengine_dot_v1_dot_containers__pb2.PruneContainersResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -477,6 +526,87 @@ class ContainersService:
             '/pyengine.v1.ContainersService/Exec',
             pyengine_dot_v1_dot_containers__pb2.ExecRequest.SerializeToString,
             pyengine_dot_v1_dot_containers__pb2.ExecOutput.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Restart(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyengine.v1.ContainersService/Restart',
+            pyengine_dot_v1_dot_containers__pb2.RestartContainerRequest.SerializeToString,
+            pyengine_dot_v1_dot_containers__pb2.RestartContainerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Rename(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyengine.v1.ContainersService/Rename',
+            pyengine_dot_v1_dot_containers__pb2.RenameContainerRequest.SerializeToString,
+            pyengine_dot_v1_dot_containers__pb2.RenameContainerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Prune(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyengine.v1.ContainersService/Prune',
+            pyengine_dot_v1_dot_containers__pb2.PruneContainersRequest.SerializeToString,
+            pyengine_dot_v1_dot_containers__pb2.PruneContainersResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -63,13 +63,27 @@ TOP_VERBS: dict[str, tuple[str, str]] = {
         ("wait", "Block until one or more containers stop, then print their exit codes"),
         ("logs", "Fetch the logs of a container"),
         ("exec", "Run a command in a running container"),
+        ("restart", "Restart one or more containers"),
+        ("rename", "Rename a container"),
     )},
 }
+CONTAINER_VERBS: dict[str, tuple[str, str]] = {
+    **{name: TOP_VERBS[name] for name in (
+        "create", "start", "run", "stop", "kill", "rm", "wait", "logs", "exec", "restart",
+        "rename")},
+    "ls": ("ps", "List containers"),
+    "inspect": ("inspect", "Display detailed information on one or more containers"),
+    "prune": ("container_prune", "Remove all stopped containers"),
+}
+CONTAINER_ALIASES = {"ls": ["ps", "list"]}
 SYSTEM_VERBS: dict[str, tuple[str, str]] = {
     "df": ("system_df", "Show disk usage"),
     "info": ("info", "Display system-wide information"),
 }
-GROUPS = {"image": IMAGE_VERBS, "system": SYSTEM_VERBS}
+GROUPS = {"image": IMAGE_VERBS, "system": SYSTEM_VERBS, "container": CONTAINER_VERBS}
+TITLES = {"image": "Manage images", "system": "Manage pyengine",
+          "container": "Manage containers"}
+ALIASES = {"image": IMAGE_ALIASES, "container": CONTAINER_ALIASES}
 # global flags that take a value (to find the verb in argv before parsing it)
 VALUE_FLAGS = ("-H", "--host", "--config", "--tlscacert", "--tlscert", "--tlskey")
 
@@ -139,12 +153,12 @@ def build_parser(argv: list[str] | None = None) -> Parser:
     for name, (module, help_text) in TOP_VERBS.items():
         _add(verbs, name, help_text, module if built([name]) else None)
     for group, table in GROUPS.items():
-        title = "Manage images" if group == "image" else "Manage pyengine"
+        title = TITLES[group]
         sub = verbs.add_parser(group, help=title, description=title)
         group_verbs = sub.add_subparsers(dest=f"{group}_verb", metavar="COMMAND",
                                          parser_class=Parser)
         for name, (module, help_text) in table.items():
-            aliases = IMAGE_ALIASES.get(name, []) if group == "image" else []
+            aliases = ALIASES.get(group, {}).get(name, [])
             wanted_here = any(built([group, n]) for n in [name, *aliases])
             _add(group_verbs, name, help_text, module if wanted_here else None, aliases)
     return parser

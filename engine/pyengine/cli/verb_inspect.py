@@ -28,7 +28,8 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         except TemplateError as err:
             raise CliError(f"template parsing error: {err}") from err
     docs, errors, missing = [], [], []
-    kind = "image" if getattr(args, "image_verb", None) else args.type
+    kind = ("image" if getattr(args, "image_verb", None) else
+            "container" if getattr(args, "container_verb", None) else args.type)
     for name in args.images:
         if kind != "image":
             try:

@@ -39,6 +39,16 @@ class ContainerRepository:
                  c.spec.to_json(), json.dumps(c.config), c.state.to_json()),
             )
 
+    def rename(self, cid: str, name: str) -> None:
+        with self.db.transaction() as conn:
+            taken = conn.execute("SELECT id FROM containers WHERE name=?", (name,)).fetchone()
+            if taken is not None and taken[0] != cid:
+                raise AlreadyExists(
+                    f'Error when allocating new name: Conflict. The container name "/{name}" '
+                    f'is already in use by container "{taken[0]}". You have to remove (or '
+                    "rename) that container to be able to reuse that name.")
+            conn.execute("UPDATE containers SET name=? WHERE id=?", (name, cid))
+
     def name_taken(self, name: str) -> bool:
         return bool(self.db.query("SELECT 1 FROM containers WHERE name=?", (name,)))
 

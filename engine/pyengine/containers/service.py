@@ -501,6 +501,29 @@ class ContainerService:
             self.snapshotter.remove(c.snapshot)
         self.repo.delete(c.id)
 
+    async def restart(self, ref: str, timeout: int | None = None) -> None:
+        await self.stop(ref, timeout)
+        await self.start(ref)
+        c = await asyncio.to_thread(self.get, ref)
+        self.events.publish("container", "restart", c.id, name=c.name, image=c.image_name)
+
+    def rename(self, ref: str, name: str) -> None:
+        c = self.get(ref)
+        new = names.validate(name)
+        if new == c.name:
+            raise InvalidArgument(f"Renaming a container with the same name as its current "
+                                  f"name: {new}")
+        self.repo.rename(c.id, new)
+        self.events.publish("container", "rename", c.id, name=new, oldName="/" + c.name)
+
+    async def prune(self) -> list[str]:
+        gone = []
+        for c in await asyncio.to_thread(self.repo.all):
+            if c.state.status in (CREATED, EXITED, DEAD):
+                with contextlib.suppress(NotFound):
+                    gone.append(await self.remove(c.id))
+        return gone
+
     # -- exec -------------------------------------------------------------------------------
 
     async def exec(self, ref: str, args: list[str], env: list[str], workdir: str, user: str

@@ -185,6 +185,24 @@ class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
         finally:
             await outputs.aclose()
 
+    @unary
+    async def Restart(self, request: containers_pb2.RestartContainerRequest,
+                      context: Context) -> containers_pb2.RestartContainerResponse:
+        await self.service.restart(request.id,
+                                   request.timeout if request.timeout_set else None)
+        return containers_pb2.RestartContainerResponse()
+
+    @unary
+    async def Rename(self, request: containers_pb2.RenameContainerRequest,
+                     context: Context) -> containers_pb2.RenameContainerResponse:
+        await self.workers.run(self.service.rename, request.id, request.name)
+        return containers_pb2.RenameContainerResponse()
+
+    @unary
+    async def Prune(self, request: containers_pb2.PruneContainersRequest,
+                    context: Context) -> containers_pb2.PruneContainersResponse:
+        return containers_pb2.PruneContainersResponse(deleted=await self.service.prune())
+
 
 def add_to_server(server: grpc.aio.Server, service: ContainerService, workers: Workers) -> None:
     containers_pb2_grpc.add_ContainersServiceServicer_to_server(

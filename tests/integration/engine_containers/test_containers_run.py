@@ -284,3 +284,27 @@ def test_exec_in_a_running_container(engine: ContainerEngine, runtime: str) -> N
         assert stopped.returncode == 1 and b"is not running" in stopped.stderr
     finally:
         engine.out("rm", "-f", cid)
+
+
+def test_restart_rename_prune_and_the_container_group(engine: ContainerEngine) -> None:
+    cid = engine.out("run", "-d", "--name", "again", "busybox", "sh", "-c",
+                     "echo run; while :; do sleep 0.1; done").strip()
+    first = _inspect(engine, "again")["State"]
+    engine.out("restart", "-t", "1", "again")
+    second = _inspect(engine, "again")["State"]
+    assert second["Running"] is True and second["Pid"] != first["Pid"]
+    engine.out("rename", "again", "renamed")
+    assert _inspect(engine, cid)["Name"] == "/renamed"
+    other = engine.out("container", "create", "--name", "other", "busybox").strip()
+    taken = engine.pyctl("rename", "other", "renamed")
+    assert taken.returncode == 1 and b"is already in use" in taken.stderr
+    listed = engine.out("container", "ls", "-a", "--format", "{{.Names}} {{.State}}")
+    assert sorted(listed.splitlines()) == ["other created", "renamed running"]
+    assert json.loads(engine.out("container", "inspect", "renamed"))[0]["Id"] == cid
+    missing = engine.pyctl("container", "inspect", "busybox")  # an image, not a container
+    assert missing.returncode == 1 and b"No such container: busybox" in missing.stderr
+    pruned = engine.out("container", "prune", "-f")
+    assert pruned == f"Deleted Containers:\n{other}\n\nTotal reclaimed space: 0B\n"
+    engine.out("container", "stop", "-t", "1", "renamed")
+    engine.out("container", "rm", "renamed")
+    assert engine.out("ps", "-aq") == ""

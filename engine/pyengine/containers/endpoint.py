@@ -18,8 +18,8 @@ from pyengine.shim.ttrpc.server import Context, Server, unary
 
 log = logging.getLogger("pyengine.containers")
 
-# (id, exit status, exited at ns)
-ExitHandler = Callable[[str, int, int], Coroutine[Any, Any, None]]
+# (id, exit status, exited at ns, pid)
+ExitHandler = Callable[[str, int, int, int], Coroutine[Any, Any, None]]
 
 
 class EventsEndpoint:
@@ -49,7 +49,7 @@ class EventsEndpoint:
                 # exit calls the shim back (Delete, Shutdown)
                 task = asyncio.create_task(self.on_exit(
                     event.container_id, int(event.exit_status),
-                    at.seconds * 1_000_000_000 + at.nanos))
+                    at.seconds * 1_000_000_000 + at.nanos, int(event.pid)))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
         elif envelope.topic == "/tasks/oom":

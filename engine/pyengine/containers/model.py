@@ -67,6 +67,7 @@ class Spec(JsonRecord):
     auto_remove: bool = False
     log_max_size: int = 0  # bytes; 0: unbounded
     log_max_file: int = 1
+    restart: str = "no"  # docker's restart policy: no, always, unless-stopped, on-failure[:N]
 
 
 @dataclass
@@ -79,6 +80,9 @@ class State(JsonRecord):
     error: str = ""
     shim_address: str = ""  # the shim's ttrpc socket while it runs
     shim_pid: int = 0
+    restart_count: int = 0
+    quick_restarts: int = 0  # short runs in a row (the backoff's exponent)
+    manually_stopped: bool = False  # by stop: restart policies leave it be
 
     @property
     def running(self) -> bool:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pyengine.containers import logs as jsonlog
-from pyengine.containers import names, shims
+from pyengine.containers import names, restart, shims
 from pyengine.containers.endpoint import EventsEndpoint
 from pyengine.containers.model import (
     CREATED,
@@ -37,6 +37,7 @@ from pyengine.containers.model import (
     State,
 )
 from pyengine.containers.repository import ContainerRepository
+from pyengine.containers.restart import Policy
 from pyengine.errors import EngineError, FailedPrecondition, InvalidArgument, NotFound
 from pyengine.gc import ImageUse, Roots
 from pyengine.store.records import now_rfc3339
@@ -85,6 +86,22 @@ class Live:
     exited: asyncio.Event = field(default_factory=asyncio.Event)
     removed: asyncio.Event = field(default_factory=asyncio.Event)
     exit_code: int = 0
+    pid: int = 0  # the init of the current run, once created
+    restarting: asyncio.Task[None] | None = None  # a restart waiting out its backoff
+
+    restart_starting: bool = False  # that restart is starting the container now
+
+    async def cancel_restart(self) -> None:
+        """No restart pending any more; one already starting the container is let finish."""
+        task = self.restarting
+        if task is None or task.done():
+            self.restarting = None
+            return
+        if self.restart_starting:
+            await asyncio.wait([task])
+        else:
+            task.cancel()
+        self.restarting = None
 
 
 class ContainerService:
@@ -101,7 +118,7 @@ class ContainerService:
         self.bundles = config.exec_root / "containers"
         self.log_root = config.data_root / "containers"
         self.runc_root = config.exec_root / "runtime"
-        self.endpoint = EventsEndpoint(config.exec_root / "events.sock", self.on_exit)
+        self.endpoint = EventsEndpoint(config.exec_root / "events.sock", self._exit_event)
         self._live: dict[str, Live] = {}
 
     # -- Domain ---------------------------------------------------------------------------
@@ -166,10 +183,21 @@ class ContainerService:
         for c in await asyncio.to_thread(self.repo.all):
             if c.state.status == RUNNING:
                 await self._reconnect(c)
+            elif c.state.status == EXITED and Policy.parse(c.spec.restart).at_daemon_start(
+                    c.state.exit_code, c.state.restart_count, c.state.manually_stopped):
+                log.info("starting a container by its restart policy",
+                         extra={"fields": {"id": c.id, "policy": c.spec.restart}})
+                try:
+                    await self.start(c.id)
+                except EngineError as err:
+                    log.warning("restart policy: start failed",
+                                extra={"fields": {"id": c.id, "error": str(err)}})
 
     async def stop_serving(self) -> None:
         """Daemon shutdown: stop copying and waiting; the shims keep running."""
         for live in self._live.values():
+            if live.restarting is not None:
+                live.restarting.cancel()
             for task in [*live.copies, *([live.waiter] if live.waiter else [])]:
                 task.cancel()
             if live.shim is not None:
@@ -209,6 +237,9 @@ class ContainerService:
                 found = self.repo.names()[name]
                 raise_conflict(name, found)
         runtime = shims.runtime_binary(spec.runtime or self.config.default_runtime)
+        policy = Policy.parse(spec.restart)
+        if spec.auto_remove and policy.name != "no":
+            raise InvalidArgument("Conflicting options: --restart and --rm")
         cid = names.new_id()
         if not name:
             name = names.generate(self.repo.name_taken)
@@ -299,6 +330,7 @@ class ContainerService:
                 os.close(fd)
             holders = []
             await loopback_up(c.id, created_pid)
+            live.pid = created_pid
             live.exited.clear()
             live.exiting = False
             pid = await shim.start()
@@ -311,8 +343,9 @@ class ContainerService:
         c.state.pid, c.state.shim_address = pid, shim.address
         c.state.started_at, c.state.finished_at = now_rfc3339(), ""
         c.state.exit_code, c.state.error = 0, ""
+        c.state.manually_stopped = False
         await asyncio.to_thread(self.repo.save_state, c.id, c.state)
-        live.waiter = asyncio.create_task(self._wait_shim(c.id, shim))
+        live.waiter = asyncio.create_task(self._wait_shim(c.id, shim, pid))
         self.events.publish("container", "start", c.id, name=c.name, image=c.image_name)
         return c
 
@@ -367,7 +400,7 @@ class ContainerService:
         if live.log is not None:
             live.log.finish()
 
-    async def _wait_shim(self, cid: str, shim: shims.Shim) -> None:
+    async def _wait_shim(self, cid: str, shim: shims.Shim, pid: int) -> None:
         try:
             status, at = await shim.wait()
         except EngineError as err:
@@ -378,12 +411,18 @@ class ContainerService:
                     c = await asyncio.to_thread(self.repo.get, cid)
                     await self._lost(c, f"shim lost: {err}")
             return
-        await self.on_exit(cid, status, at)
+        await self.on_exit(cid, status, at, pid=pid)
 
     # -- exit -------------------------------------------------------------------------------
 
-    async def on_exit(self, cid: str, status: int, at: int, reason: str = "") -> None:
-        """The init exited (from the shim's Wait answer or its TaskExit event; once)."""
+    async def _exit_event(self, cid: str, status: int, at: int, pid: int) -> None:
+        await self.on_exit(cid, status, at, pid=pid)
+
+    async def on_exit(self, cid: str, status: int, at: int, reason: str = "",
+                      pid: int = 0) -> None:
+        """The init exited (from the shim's Wait answer or its TaskExit event; once). `pid`:
+        the init the exit is about, when known: a late event of an earlier run (a restart
+        policy started the container again meanwhile) is ignored."""
         live = self._live.get(cid)
         if live is None or live.exiting or live.exited.is_set():
             return
@@ -391,6 +430,9 @@ class ContainerService:
         try:
             c = await asyncio.to_thread(self.repo.get, cid)
         except NotFound:
+            return
+        if pid and live.pid and pid != live.pid:
+            live.exiting = False
             return
         shim = live.shim
         log.debug("container exited", extra={"fields": {"id": cid, "status": status}})
@@ -416,6 +458,46 @@ class ContainerService:
         if c.spec.auto_remove:
             with contextlib.suppress(EngineError):
                 await self.remove(cid, force=True)
+            return
+        policy = Policy.parse(c.spec.restart)
+        if policy.should_restart(status, c.state.restart_count, c.state.manually_stopped):
+            ran = _seconds_between(c.state.started_at, c.state.finished_at)
+            quick = 0 if ran >= restart.STEADY_RUN else c.state.quick_restarts
+            live.restarting = asyncio.create_task(
+                self._restart_later(cid, restart.delay(quick), quick + 1))
+
+    async def _restart_later(self, cid: str, wait: float, quick: int) -> None:
+        await asyncio.sleep(wait)
+        c = await asyncio.to_thread(self.repo.get, cid)
+        if c.state.status != EXITED or c.state.manually_stopped:
+            return
+        c.state.restart_count += 1
+        c.state.quick_restarts = quick
+        await asyncio.to_thread(self.repo.save_state, cid, c.state)
+        live = self._get_live(cid)
+        live.restart_starting = True  # from here on a stop waits for the start, then stops
+        try:
+            await self.start(cid)
+        except EngineError as err:
+            log.warning("restart policy: start failed",
+                        extra={"fields": {"id": cid, "error": str(err)}})
+            live.restart_starting = False
+            live.restarting = None
+            await self.on_exit_failed_start(cid)
+        finally:
+            if live.restarting is asyncio.current_task():
+                live.restarting = None
+            live.restart_starting = False
+
+    async def on_exit_failed_start(self, cid: str) -> None:
+        """A restart that could not start counts as a failed run: the policy decides again."""
+        c = await asyncio.to_thread(self.repo.get, cid)
+        policy = Policy.parse(c.spec.restart)
+        live = self._get_live(c.id)
+        if policy.should_restart(c.state.exit_code or 1, c.state.restart_count,
+                                 c.state.manually_stopped):
+            live.restarting = asyncio.create_task(self._restart_later(
+                cid, restart.delay(c.state.quick_restarts), c.state.quick_restarts + 1))
 
     # -- stop, kill, wait, remove -------------------------------------------------------------
 
@@ -431,6 +513,12 @@ class ContainerService:
     async def stop(self, ref: str, timeout: int | None = None) -> None:
         c = await asyncio.to_thread(self.get, ref)
         live = self._live.get(c.id)
+        if live is not None and live.restarting is not None:
+            await live.cancel_restart()
+            c = await asyncio.to_thread(self.repo.get, c.id)
+        if not c.state.manually_stopped:  # restart policies leave a stopped container be
+            c.state.manually_stopped = True
+            await asyncio.to_thread(self.repo.save_state, c.id, c.state)
         if c.state.status != RUNNING or live is None or live.shim is None:
             return
         if timeout is None:
@@ -466,6 +554,9 @@ class ContainerService:
     async def remove(self, ref: str, force: bool = False) -> str:
         c = await asyncio.to_thread(self.get, ref)
         live = self._live.get(c.id)
+        if live is not None and live.restarting is not None:
+            await live.cancel_restart()
+            c = await asyncio.to_thread(self.repo.get, c.id)
         if c.state.status == RUNNING:
             if not force:
                 raise FailedPrecondition(
@@ -634,6 +725,7 @@ class ContainerService:
             await self._lost(c, f"shim lost: {err}")
             return
         live.shim = shim
+        live.pid = c.state.pid
         self._open_log(c, live)
         # A fifo reader reports the end only after seeing a writer come (Linux), and the
         # shim's writers came before these read ends: a writer of ours comes and goes, so
@@ -654,7 +746,7 @@ class ContainerService:
             live.waiter = asyncio.create_task(self.on_exit(
                 c.id, int(state.exit_status), at.seconds * 1_000_000_000 + at.nanos))
             return
-        live.waiter = asyncio.create_task(self._wait_shim(c.id, shim))
+        live.waiter = asyncio.create_task(self._wait_shim(c.id, shim, c.state.pid))
         log.info("reconnected to a container's shim", extra={"fields": {"id": c.id}})
 
     async def _lost(self, c: Container, reason: str) -> None:
@@ -683,6 +775,17 @@ def raise_conflict(name: str, holder: str) -> None:
     raise AlreadyExists(
         f'Conflict. The container name "/{name}" is already in use by container "{holder}". '
         "You have to remove (or rename) that container to be able to reuse that name.")
+
+
+def _seconds_between(start: str, end: str) -> float:
+    if not start or not end:
+        return 0.0
+    return (jsonlog.parse_rfc3339_nano(_nano_stamp(end)) -
+            jsonlog.parse_rfc3339_nano(_nano_stamp(start))) / 1e9
+
+
+def _nano_stamp(stamp: str) -> str:
+    return stamp if stamp.endswith("Z") else stamp + "Z"
 
 
 def _touch_writer(path: Path) -> None:
@@ -736,7 +839,7 @@ def container_json(c: Container) -> str:
         },
         "Image": c.image_id,
         "Name": "/" + c.name,
-        "RestartCount": 0,
+        "RestartCount": s.restart_count,
         "Driver": "overlay",
         "LogPath": "",
         "HostConfig": {
@@ -744,7 +847,8 @@ def container_json(c: Container) -> str:
             "ReadonlyRootfs": spec.read_only, "Memory": spec.memory,
             "NanoCpus": spec.nano_cpus, "PidsLimit": spec.pids_limit or None,
             "NetworkMode": "none", "LogConfig": {"Type": "json-file", "Config": {}},
-            "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},
+            "RestartPolicy": {"Name": Policy.parse(spec.restart).name,
+                              "MaximumRetryCount": Policy.parse(spec.restart).max_retries},
         },
         "Config": {
             "Hostname": c.config.get("hostname", ""), "User": c.config.get("user", ""),

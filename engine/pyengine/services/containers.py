@@ -74,7 +74,7 @@ def spec_of(r: containers_pb2.CreateContainerRequest) -> Spec:
         stop_signal=r.stop_signal,
         stop_timeout=r.stop_timeout if r.stop_timeout_set else None,
         auto_remove=r.auto_remove, log_max_size=r.log_max_size,
-        log_max_file=r.log_max_file or 1,
+        log_max_file=r.log_max_file or 1, restart=r.restart or "no",
     )
 
 

@@ -169,3 +169,29 @@ def test_repository_names_are_unique(tmp_path: Path) -> None:
     repo.delete(first.id)
     with pytest.raises(errors.NotFound):
         repo.get(first.id)
+
+
+def test_restart_policies_parse_and_decide() -> None:
+    from pyengine.containers.restart import Policy, delay
+
+    assert Policy.parse("") == Policy("no")
+    assert Policy.parse("on-failure:3") == Policy("on-failure", 3)
+    assert str(Policy.parse("on-failure:3")) == "on-failure:3"
+    for bad in ("sometimes", "always:2", "on-failure:x", "on-failure:-1"):
+        with pytest.raises(errors.InvalidArgument):
+            Policy.parse(bad)
+    no, always = Policy.parse("no"), Policy.parse("always")
+    unless, failure = Policy.parse("unless-stopped"), Policy.parse("on-failure:2")
+    assert not no.should_restart(1, 0, False)
+    assert always.should_restart(0, 5, False) and not always.should_restart(0, 5, True)
+    assert unless.should_restart(0, 0, False) and not unless.should_restart(0, 0, True)
+    assert failure.should_restart(1, 1, False)
+    assert not failure.should_restart(0, 0, False)  # success is not a failure
+    assert not failure.should_restart(1, 2, False)  # retries used up
+    assert Policy.parse("on-failure").should_restart(1, 1000, False)  # unbounded
+    # at daemon start, always restarts even a container stopped by hand; unless-stopped not
+    assert always.at_daemon_start(0, 0, True)
+    assert not unless.at_daemon_start(0, 0, True) and unless.at_daemon_start(0, 0, False)
+    assert not no.at_daemon_start(1, 0, False)
+    assert [delay(n) for n in range(4)] == [0.1, 0.2, 0.4, 0.8]
+    assert delay(100) == 60.0

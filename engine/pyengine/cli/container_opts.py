@@ -19,6 +19,8 @@ def add(p: argparse.ArgumentParser) -> None:
     p.add_argument("command", nargs=argparse.REMAINDER, metavar="COMMAND")
     p.add_argument("--name", default="", help="assign a name to the container")
     p.add_argument("-e", "--env", action="append", default=[], help="set environment variables")
+    p.add_argument("--env-file", action="append", default=[],
+                   help="read in a file of environment variables")
     p.add_argument("-w", "--workdir", default="", help="working directory inside the container")
     p.add_argument("-u", "--user", default="", help="username or UID (<name|uid>[:<group|gid>])")
     p.add_argument("--entrypoint", default=None, help="overwrite the default ENTRYPOINT")
@@ -35,6 +37,32 @@ def add(p: argparse.ArgumentParser) -> None:
     p.add_argument("--log-opt", action="append", default=[], help="log driver options")
     p.add_argument("--restart", default="no",
                    help="restart policy: no, always, unless-stopped, on-failure[:N]")
+
+
+def env_files(paths: list[str]) -> list[str]:
+    """docker's --env-file: KEY=VALUE lines, # comments and blank lines skipped; a bare KEY
+    takes the client's value (and is left out when the client has none)."""
+    import os
+
+    out = []
+    for path in paths:
+        try:
+            with open(path) as handle:
+                lines = handle.read().splitlines()
+        except OSError as err:
+            raise CliError(f"open {path}: {err.strerror}", usage=True) from None
+        for line in lines:
+            line = line.lstrip()
+            if not line or line.startswith("#"):
+                continue
+            key, sep, _ = line.partition("=")
+            if not key or " " in key:
+                raise CliError(f"invalid environment variable in {path}: {line}", usage=True)
+            if sep:
+                out.append(line)
+            elif key in os.environ:
+                out.append(f"{key}={os.environ[key]}")
+    return out
 
 
 def _bytes(text: str) -> int:
@@ -74,6 +102,7 @@ def request(args: argparse.Namespace, auto_remove: bool = False
             log_max_file = int(value)
         else:
             raise CliError(f"unknown log opt '{key}' for json-file log driver", usage=True)
+    env = [*env_files(args.env_file), *args.env]
     command = list(args.command)
     if command and command[0] == "--":
         command = command[1:]
@@ -81,7 +110,7 @@ def request(args: argparse.Namespace, auto_remove: bool = False
     return containers_pb2.CreateContainerRequest(
         name=args.name, image=args.image, cmd=command,
         entrypoint=[entrypoint] if entrypoint else [], entrypoint_set=entrypoint is not None,
-        env=args.env, workdir=args.workdir, user=args.user, hostname=args.hostname,
+        env=env, workdir=args.workdir, user=args.user, hostname=args.hostname,
         labels=labels, tty=args.tty, memory=_bytes(args.memory) if args.memory else 0,
         nano_cpus=nano_cpus, pids_limit=args.pids_limit, runtime=args.runtime,
         read_only=args.read_only, stop_signal=args.stop_signal,

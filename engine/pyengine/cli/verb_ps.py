@@ -14,6 +14,10 @@ def add(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-trunc", action="store_true", help="don't truncate output")
     p.add_argument("-f", "--filter", action="append", default=[], help="filter output")
     p.add_argument("--format", default="", help="Go template for each container")
+    p.add_argument("-n", "--last", type=int, default=-1,
+                   help="show the n last created containers (all states)")
+    p.add_argument("-l", "--latest", action="store_true",
+                   help="show the latest created container (all states)")
     p.set_defaults(func=run)
 
 
@@ -27,8 +31,11 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     from pyengine.api import containers_pb2
     from pyengine.cli.table import render
 
-    found = ctx.client.containers.List(containers_pb2.ListContainersRequest(
-        all=args.all, filters=args.filter)).containers
+    last = 1 if args.latest else args.last
+    found = list(ctx.client.containers.List(containers_pb2.ListContainersRequest(
+        all=args.all or last >= 0, filters=args.filter)).containers)  # newest first
+    if last >= 0:
+        found = found[:last]
     if args.quiet:
         for c in found:
             ctx.out.write((c.id if args.no_trunc else c.id[:12]) + "\n")

@@ -9,9 +9,9 @@ from pyengine.cli.context import Context
 
 
 def add(p: argparse.ArgumentParser) -> None:
-    p.add_argument("containers", nargs="+", metavar="CONTAINER")
-    p.add_argument("-t", "--time", type=int, default=None,
-                   help="seconds to wait before killing the container")
+    from pyengine.cli.verb_stop import arguments
+
+    arguments(p)
     p.set_defaults(func=run)
 
 

@@ -8,10 +8,15 @@ from pyengine.cli.container_each import each
 from pyengine.cli.context import Context
 
 
-def add(p: argparse.ArgumentParser) -> None:
+def arguments(p: argparse.ArgumentParser) -> None:
+    """CONTAINER... and -t (shared with restart)."""
     p.add_argument("containers", nargs="+", metavar="CONTAINER")
     p.add_argument("-t", "--time", type=int, default=None,
                    help="seconds to wait before killing the container")
+
+
+def add(p: argparse.ArgumentParser) -> None:
+    arguments(p)
     p.set_defaults(func=run)
 
 

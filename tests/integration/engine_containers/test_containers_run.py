@@ -64,14 +64,17 @@ def test_unknown_image_is_pulled_and_a_failed_pull_is_125(engine: ContainerEngin
     assert engine.out("ps", "-aq") == ""
 
 
-def test_create_options_reach_the_process(engine: ContainerEngine) -> None:
+def test_create_options_reach_the_process(engine: ContainerEngine, tmp_path: Path) -> None:
+    env_file = tmp_path / "env"
+    env_file.write_text("# docker's format\nB=from-file\nA=overridden\n")
     result = engine.pyctl(
-        "run", "--rm", "-e", "A=1", "-w", "/tmp", "-u", "1000", "-h", "myhost", "--read-only",
+        "run", "--rm", "--env-file", str(env_file), "-e", "A=1", "-w", "/tmp", "-u", "1000",
+        "-h", "myhost", "--read-only",
         "busybox", "sh", "-c",
-        "echo $A $(pwd) $(id -u) $(hostname) $(cat /sys/class/net/lo/flags) "
+        "echo $A $B $(pwd) $(id -u) $(hostname) $(cat /sys/class/net/lo/flags) "
         "$(ls /sys/class/net); touch /x")
     # own network namespace with only lo, up (IFF_UP|IFF_LOOPBACK); the root is read-only
-    assert result.stdout == b"1 /tmp 1000 myhost 0x9 lo\n"
+    assert result.stdout == b"1 from-file /tmp 1000 myhost 0x9 lo\n"
     assert b"Read-only file system" in result.stderr
     assert result.returncode == 1
 
@@ -159,6 +162,8 @@ def test_ps_inspect_names_and_prefixes(engine: ContainerEngine) -> None:
     listed = engine.out("ps", "-a", "--format", "{{.Names}} {{.Status}}").splitlines()
     assert "named Created" in listed and f"{generated} Created" in listed
     assert engine.out("ps", "-aq", "-f", "name=named") == cid[:12] + "\n"
+    assert engine.out("ps", "-lq", "--no-trunc") == unnamed + "\n"  # the latest created
+    assert engine.out("ps", "-n", "2", "-q", "--no-trunc").split() == [unnamed, cid]
     assert engine.out("ps", "-aq", "--no-trunc", "-f", "label=team=a") == cid + "\n"
     assert engine.out("inspect", "-f", "{{.State.ExitCode}} {{.NetworkSettings.IPAddress}}",
                       "named") == "0 \n"

@@ -195,3 +195,19 @@ def test_restart_policies_parse_and_decide() -> None:
     assert not no.at_daemon_start(1, 0, False)
     assert [delay(n) for n in range(4)] == [0.1, 0.2, 0.4, 0.8]
     assert delay(100) == 60.0
+
+
+def test_env_files_follow_docker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pyengine.cli.container_opts import env_files
+    from pyengine.cli.context import CliError
+
+    path = tmp_path / "env"
+    path.write_text("# comment\n\nA=1\n  B=two words\nFROM_CLIENT\nUNSET_HERE\nC=\n")
+    monkeypatch.setenv("FROM_CLIENT", "yes")
+    monkeypatch.delenv("UNSET_HERE", raising=False)
+    assert env_files([str(path)]) == ["A=1", "B=two words", "FROM_CLIENT=yes", "C="]
+    path.write_text("BAD KEY=1\n")
+    with pytest.raises(CliError, match="invalid environment variable"):
+        env_files([str(path)])
+    with pytest.raises(CliError, match="open"):
+        env_files([str(tmp_path / "missing")])

@@ -7,7 +7,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class CreateContainerRequest(_message.Message):
-    __slots__ = ("name", "image", "cmd", "entrypoint", "entrypoint_set", "env", "workdir", "user", "hostname", "labels", "tty", "memory", "nano_cpus", "pids_limit", "runtime", "read_only", "stop_signal", "stop_timeout", "stop_timeout_set", "auto_remove", "log_max_size", "log_max_file", "restart")
+    __slots__ = ("name", "image", "cmd", "entrypoint", "entrypoint_set", "env", "workdir", "user", "hostname", "labels", "tty", "memory", "nano_cpus", "pids_limit", "runtime", "read_only", "stop_signal", "stop_timeout", "stop_timeout_set", "auto_remove", "log_max_size", "log_max_file", "restart", "open_stdin")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -38,6 +38,7 @@ class CreateContainerRequest(_message.Message):
     LOG_MAX_SIZE_FIELD_NUMBER: _ClassVar[int]
     LOG_MAX_FILE_FIELD_NUMBER: _ClassVar[int]
     RESTART_FIELD_NUMBER: _ClassVar[int]
+    OPEN_STDIN_FIELD_NUMBER: _ClassVar[int]
     name: str
     image: str
     cmd: _containers.RepeatedScalarFieldContainer[str]
@@ -61,7 +62,8 @@ class CreateContainerRequest(_message.Message):
     log_max_size: int
     log_max_file: int
     restart: str
-    def __init__(self, name: _Optional[str] = ..., image: _Optional[str] = ..., cmd: _Optional[_Iterable[str]] = ..., entrypoint: _Optional[_Iterable[str]] = ..., entrypoint_set: _Optional[bool] = ..., env: _Optional[_Iterable[str]] = ..., workdir: _Optional[str] = ..., user: _Optional[str] = ..., hostname: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., tty: _Optional[bool] = ..., memory: _Optional[int] = ..., nano_cpus: _Optional[int] = ..., pids_limit: _Optional[int] = ..., runtime: _Optional[str] = ..., read_only: _Optional[bool] = ..., stop_signal: _Optional[str] = ..., stop_timeout: _Optional[int] = ..., stop_timeout_set: _Optional[bool] = ..., auto_remove: _Optional[bool] = ..., log_max_size: _Optional[int] = ..., log_max_file: _Optional[int] = ..., restart: _Optional[str] = ...) -> None: ...
+    open_stdin: bool
+    def __init__(self, name: _Optional[str] = ..., image: _Optional[str] = ..., cmd: _Optional[_Iterable[str]] = ..., entrypoint: _Optional[_Iterable[str]] = ..., entrypoint_set: _Optional[bool] = ..., env: _Optional[_Iterable[str]] = ..., workdir: _Optional[str] = ..., user: _Optional[str] = ..., hostname: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., tty: _Optional[bool] = ..., memory: _Optional[int] = ..., nano_cpus: _Optional[int] = ..., pids_limit: _Optional[int] = ..., runtime: _Optional[str] = ..., read_only: _Optional[bool] = ..., stop_signal: _Optional[str] = ..., stop_timeout: _Optional[int] = ..., stop_timeout_set: _Optional[bool] = ..., auto_remove: _Optional[bool] = ..., log_max_size: _Optional[int] = ..., log_max_file: _Optional[int] = ..., restart: _Optional[str] = ..., open_stdin: _Optional[bool] = ...) -> None: ...
 
 class CreateContainerResponse(_message.Message):
     __slots__ = ("id", "warnings")
@@ -279,3 +281,15 @@ class PruneContainersResponse(_message.Message):
     DELETED_FIELD_NUMBER: _ClassVar[int]
     deleted: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, deleted: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class StdinChunk(_message.Message):
+    __slots__ = ("id", "data")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    data: bytes
+    def __init__(self, id: _Optional[str] = ..., data: _Optional[bytes] = ...) -> None: ...
+
+class WriteStdinResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...

@@ -100,6 +100,11 @@ class ContainersServiceStub:
                 request_serializer=pyengine_dot_v1_dot_containers__pb2.PruneContainersRequest.SerializeToString,
                 response_deserializer=pyengine_dot_v1_dot_containers__pb2.PruneContainersResponse.FromString,
                 _registered_method=True)
+        self.WriteStdin = channel.stream_unary(
+                '/pyengine.v1.ContainersService/WriteStdin',
+                request_serializer=pyengine_dot_v1_dot_containers__pb2.StdinChunk.SerializeToString,
+                response_deserializer=pyengine_dot_v1_dot_containers__pb2.WriteStdinResponse.FromString,
+                _registered_method=True)
 
 
 class ContainersServiceServicer:
@@ -186,6 +191,14 @@ class ContainersServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WriteStdin(self, request_iterator, context):
+        """the container's stdin (created with open_stdin): the first message names the container;
+        the end of the stream closes the stdin
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ContainersServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -253,6 +266,11 @@ def add_ContainersServiceServicer_to_server(servicer, server):
                     servicer.Prune,
                     request_deserializer=pyengine_dot_v1_dot_containers__pb2.PruneContainersRequest.FromString,
                     response_serializer=pyengine_dot_v1_dot_containers__pb2.PruneContainersResponse.SerializeToString,
+            ),
+            'WriteStdin': grpc.stream_unary_rpc_method_handler(
+                    servicer.WriteStdin,
+                    request_deserializer=pyengine_dot_v1_dot_containers__pb2.StdinChunk.FromString,
+                    response_serializer=pyengine_dot_v1_dot_containers__pb2.WriteStdinResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -607,6 +625,33 @@ class ContainersService:
             '/pyengine.v1.ContainersService/Prune',
             pyengine_dot_v1_dot_containers__pb2.PruneContainersRequest.SerializeToString,
             pyengine_dot_v1_dot_containers__pb2.PruneContainersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WriteStdin(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/pyengine.v1.ContainersService/WriteStdin',
+            pyengine_dot_v1_dot_containers__pb2.StdinChunk.SerializeToString,
+            pyengine_dot_v1_dot_containers__pb2.WriteStdinResponse.FromString,
             options,
             channel_credentials,
             insecure,

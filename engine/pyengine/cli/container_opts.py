@@ -34,6 +34,8 @@ def add(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stop-signal", default="", help="signal to stop the container")
     p.add_argument("--stop-timeout", type=int, default=None, help="timeout (in seconds) to stop")
     p.add_argument("-t", "--tty", action="store_true", help="allocate a pseudo-TTY")
+    p.add_argument("-i", "--interactive", action="store_true",
+                   help="keep STDIN open (fed from pyctl's stdin by run)")
     p.add_argument("--log-opt", action="append", default=[], help="log driver options")
     p.add_argument("--restart", default="no",
                    help="restart policy: no, always, unless-stopped, on-failure[:N]")
@@ -116,7 +118,7 @@ def request(args: argparse.Namespace, auto_remove: bool = False
         read_only=args.read_only, stop_signal=args.stop_signal,
         stop_timeout=args.stop_timeout or 0, stop_timeout_set=args.stop_timeout is not None,
         auto_remove=auto_remove, log_max_size=log_max_size, log_max_file=log_max_file,
-        restart=args.restart,
+        restart=args.restart, open_stdin=args.interactive,
     )
 
 

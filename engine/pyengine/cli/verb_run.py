@@ -4,9 +4,14 @@ its status (125: the daemon failed, 126: the command cannot be invoked, 127: not
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from pyengine.cli import container_opts, logs_view
 from pyengine.cli.context import Context
+
+if TYPE_CHECKING:
+    from pyengine.api import containers_pb2
 
 
 def add(p: argparse.ArgumentParser) -> None:
@@ -61,6 +66,9 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     if waiter is None:
         ctx.out.write(cid + "\n")
         return 0
+    stdin = None
+    if args.interactive:  # pyctl's stdin to the container's, closed at its end
+        stdin = stub.WriteStdin.future(_stdin_chunks(cid))
     logs = stub.Logs(containers_pb2.ContainerLogsRequest(
         id=cid, follow=True, tail=-1, stdout=True, stderr=True))
     try:
@@ -70,4 +78,18 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
             raise
     finally:
         logs.cancel()
+        if stdin is not None:
+            stdin.cancel()
     return int(waiter.result().status_code)
+
+
+def _stdin_chunks(cid: str) -> Iterator[containers_pb2.StdinChunk]:
+    import os
+    import sys
+
+    from pyengine.api import containers_pb2
+
+    yield containers_pb2.StdinChunk(id=cid)
+    fd = sys.stdin.fileno()
+    while chunk := os.read(fd, 65536):
+        yield containers_pb2.StdinChunk(data=chunk)

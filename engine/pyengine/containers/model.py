@@ -57,6 +57,7 @@ class Spec(JsonRecord):
     hostname: str = ""
     labels: dict[str, str] = field(default_factory=dict)
     tty: bool = False
+    open_stdin: bool = False  # -i: the container's stdin is a fifo the engine writes
     memory: int = 0
     nano_cpus: int = 0
     pids_limit: int = 0

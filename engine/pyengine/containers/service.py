@@ -18,7 +18,7 @@ import os
 import shutil
 import signal as signals
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -87,6 +87,7 @@ class Live:
     removed: asyncio.Event = field(default_factory=asyncio.Event)
     exit_code: int = 0
     pid: int = 0  # the init of the current run, once created
+    stdin: int | None = None  # our write end of the stdin fifo while it is open
     restarting: asyncio.Task[None] | None = None  # a restart waiting out its backoff
 
     restart_starting: bool = False  # that restart is starting the container now
@@ -312,10 +313,11 @@ class ContainerService:
         shim: shims.Shim | None = None
         try:
             self._open_log(c, live)
-            for stream in STDIO:
+            for stream in (*STDIO, "stdin"):
                 path = bundle / f"{stream}.fifo"
                 path.unlink(missing_ok=True)
-                os.mkfifo(path, 0o600)
+                if stream != "stdin" or c.spec.open_stdin:
+                    os.mkfifo(path, 0o600)
             holders = self._copy_stdio(c.id, live)
             self._copy_shim_log(bundle, live)
             address = await shims.launch(self.config.shim_binary, c.id, bundle,
@@ -323,9 +325,14 @@ class ContainerService:
             shim = live.shim = await shims.Shim.connect(c.id, address)
             c.state.shim_pid = await shim.pid()
             mounts = await asyncio.to_thread(self.snapshotter.mounts, c.snapshot)
-            created_pid = await shim.create(bundle, mounts, str(bundle / "stdout.fifo"),
-                              str(bundle / "stderr.fifo"), c.runtime, str(self.runc_root),
-                              c.spec.tty)
+            created_pid = await shim.create(
+                bundle, mounts, str(bundle / "stdout.fifo"), str(bundle / "stderr.fifo"),
+                c.runtime, str(self.runc_root), c.spec.tty,
+                str(bundle / "stdin.fifo") if c.spec.open_stdin else "")
+            if c.spec.open_stdin:  # the shim has opened its read end at Create
+                self._close_stdin(live)
+                live.stdin = os.open(bundle / "stdin.fifo",
+                                     os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
             for fd in holders:
                 os.close(fd)
             holders = []
@@ -375,6 +382,7 @@ class ContainerService:
 
     async def _start_failed(self, c: Container, live: Live, shim: shims.Shim | None,
                             err: BaseException) -> None:
+        self._close_stdin(live)
         if shim is not None:
             with contextlib.suppress(EngineError):
                 await shim.delete()
@@ -388,6 +396,45 @@ class ContainerService:
             else 126 if "permission denied" in lowered else 128
         with contextlib.suppress(EngineError):
             await asyncio.to_thread(self.repo.save_state, c.id, c.state)
+
+    @staticmethod
+    def _close_stdin(live: Live) -> None:
+        if live.stdin is not None:
+            os.close(live.stdin)
+            live.stdin = None
+
+    async def write_stdin(self, ref: str, chunks: AsyncIterator[bytes]) -> None:
+        """Copy `chunks` into the container's stdin; its end closes the stdin (docker's
+        StdinOnce), so the process reads end of file."""
+        c = await asyncio.to_thread(self.get, ref)
+        live = self._live.get(c.id)
+        if not c.spec.open_stdin:
+            raise FailedPrecondition(f"container {c.id} was not created with an open stdin (-i)")
+        if live is None or live.stdin is None:
+            raise FailedPrecondition(f"container {c.id}: stdin is closed")
+        fd = live.stdin
+        loop = asyncio.get_running_loop()
+        try:
+            async for chunk in chunks:
+                view = memoryview(chunk)
+                while view:
+                    try:
+                        view = view[os.write(fd, view):]
+                    except BlockingIOError:
+                        ready = loop.create_future()
+                        loop.add_writer(fd, ready.set_result, None)
+                        try:
+                            await ready
+                        finally:
+                            loop.remove_writer(fd)
+        except BrokenPipeError:
+            pass  # the process is gone or closed its stdin
+        finally:
+            if live.stdin == fd:
+                self._close_stdin(live)
+                if live.shim is not None:
+                    with contextlib.suppress(EngineError):
+                        await live.shim.close_stdin()
 
     async def _finish_copies(self, live: Live, timeout: float = 30) -> None:
         pending = [t for t in live.copies if not t.done()]
@@ -436,6 +483,7 @@ class ContainerService:
             return
         shim = live.shim
         log.debug("container exited", extra={"fields": {"id": cid, "status": status}})
+        self._close_stdin(live)
         if shim is not None:
             with contextlib.suppress(EngineError):
                 await shim.delete()

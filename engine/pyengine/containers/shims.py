@@ -82,14 +82,15 @@ class Shim:
         return int(response.shim_pid)
 
     async def create(self, bundle: Path, rootfs: list[Mount], stdout: str, stderr: str,
-                     runtime: str, runc_root: str, terminal: bool = False) -> int:
+                     runtime: str, runc_root: str, terminal: bool = False,
+                     stdin: str = "") -> int:
         options = any_pb2.Any(
             type_url="containerd.runc.v1.Options",
             value=runc_options_pb2.Options(binary_name=runtime, root=runc_root)
             .SerializeToString())
         request = shim_pb2.CreateTaskRequest(
-            id=self.id, bundle=str(bundle), stdout=stdout, stderr=stderr, terminal=terminal,
-            options=options,
+            id=self.id, bundle=str(bundle), stdin=stdin, stdout=stdout, stderr=stderr,
+            terminal=terminal, options=options,
             rootfs=[mount_pb2.Mount(type=m.type, source=m.source, options=list(m.options))
                     for m in rootfs])
         response = await self._call("Create", request, shim_pb2.CreateTaskResponse)
@@ -126,6 +127,11 @@ class Shim:
         assert isinstance(response, shim_pb2.WaitResponse)
         at = response.exited_at
         return int(response.exit_status), at.seconds * 1_000_000_000 + at.nanos
+
+    async def close_stdin(self, exec_id: str = "") -> None:
+        """CloseIO: the shim closes the process' stdin (it holds the fifo open itself)."""
+        await self._call("CloseIO", shim_pb2.CloseIORequest(id=self.id, exec_id=exec_id,
+                                                             stdin=True), empty_pb2.Empty)
 
     async def kill(self, signal: int, all_processes: bool = False) -> None:
         await self._call("Kill", shim_pb2.KillRequest(id=self.id, signal=signal,

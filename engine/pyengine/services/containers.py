@@ -74,7 +74,7 @@ def spec_of(r: containers_pb2.CreateContainerRequest) -> Spec:
         stop_signal=r.stop_signal,
         stop_timeout=r.stop_timeout if r.stop_timeout_set else None,
         auto_remove=r.auto_remove, log_max_size=r.log_max_size,
-        log_max_file=r.log_max_file or 1, restart=r.restart or "no",
+        log_max_file=r.log_max_file or 1, restart=r.restart or "no", open_stdin=r.open_stdin,
     )
 
 
@@ -202,6 +202,22 @@ class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
     async def Prune(self, request: containers_pb2.PruneContainersRequest,
                     context: Context) -> containers_pb2.PruneContainersResponse:
         return containers_pb2.PruneContainersResponse(deleted=await self.service.prune())
+
+    @unary
+    async def WriteStdin(self, request_iterator: AsyncIterator[containers_pb2.StdinChunk],
+                         context: Context) -> containers_pb2.WriteStdinResponse:
+        first = await anext(aiter(request_iterator), None)
+        if first is None or not first.id:
+            raise InvalidArgument("the first stdin message must name the container")
+
+        async def chunks() -> AsyncIterator[bytes]:
+            if first.data:
+                yield first.data
+            async for message in request_iterator:
+                yield message.data
+
+        await self.service.write_stdin(first.id, chunks())
+        return containers_pb2.WriteStdinResponse()
 
 
 def add_to_server(server: grpc.aio.Server, service: ContainerService, workers: Workers) -> None:

@@ -313,3 +313,17 @@ def test_restart_rename_prune_and_the_container_group(engine: ContainerEngine) -
     engine.out("container", "stop", "-t", "1", "renamed")
     engine.out("container", "rm", "renamed")
     assert engine.out("ps", "-aq") == ""
+
+
+@pytest.mark.parametrize("runtime", ["", "runc"])
+def test_run_interactive_feeds_stdin_and_closes_it(engine: ContainerEngine,
+                                                   runtime: str) -> None:
+    flags = ["--runtime", runtime] if runtime else []
+    result = engine.pyctl("run", "-i", "--rm", *flags, "busybox", "sh", "-c",
+                          "wc -l; cat; echo after-eof", input=b"a\nb\nc\n")
+    assert (result.returncode, result.stdout) == (0, b"3\nafter-eof\n"), result.stderr
+    empty = engine.pyctl("run", "-i", "--rm", "busybox", "cat", input=b"")
+    assert (empty.returncode, empty.stdout) == (0, b"")
+    # without -i the container's stdin is empty whatever pyctl is given
+    closed = engine.pyctl("run", "--rm", "busybox", "cat", input=b"ignored\n")
+    assert (closed.returncode, closed.stdout) == (0, b"")

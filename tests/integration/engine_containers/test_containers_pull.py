@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from conftest import ContainerEngine
+from ctr_harness import ContainerEngine
 
 pytestmark = [pytest.mark.root]
 

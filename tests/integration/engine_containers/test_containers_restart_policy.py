@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable
 
 import pytest
-from conftest import ContainerEngine
+from ctr_harness import ContainerEngine
 
 pytestmark = [pytest.mark.root]
 

@@ -35,6 +35,7 @@ FILE_KEYS = {
     "tlscert": "tlscert",
     "tlskey": "tlskey",
     "certs-dir": "certs_dir",
+    "shim-binary": "shim_binary",
 }
 
 
@@ -48,7 +49,8 @@ class DaemonConfig:
     pidfile: Path | None = None
     insecure_registries: list[str] = field(default_factory=list)
     registry_mirrors: list[str] = field(default_factory=list)
-    default_runtime: str = "runc"
+    default_runtime: str = "pyrunc"  # an OCI runtime name (pyrunc, runc, crun) or path
+    shim_binary: str = "containerd-shim-runc-v2"  # the runtime v2 shim containers run under
     storage_driver: str = "overlay"
     log_level: str = "info"
     log_format: str = "json"

@@ -72,7 +72,10 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, dict]:
         metavar="URL",
         help="docker.io mirror (repeatable)",
     )
-    add("--default-runtime", help="OCI runtime for containers (default runc)")
+    add("--default-runtime", help="OCI runtime for containers: pyrunc, runc, crun or a path "
+        "(default pyrunc)")
+    add("--shim-binary", help="runtime v2 shim containers run under "
+        "(default containerd-shim-runc-v2)")
     add(
         "-s",
         "--storage-driver",
@@ -206,6 +209,7 @@ class Daemon:
         events.bind(loop)
         engine = self.engine = Engine(self.config, events=events)
         await workers.run(self._open_engine, engine)
+        await engine.containers.serve()
         self.jobs = Jobs()
         server = self.server = build_server(engine, self.jobs, workers)
         self._listen(server)
@@ -238,6 +242,8 @@ class Daemon:
             self.jobs.cancel_all()
             self.engine.events.close()
             await self.server.stop(GRACE_SECONDS)
+        if self.engine is not None and self.engine.domains:
+            await self.engine.containers.stop_serving()
         if self.engine is not None and self.workers is not None:
             await self.workers.run(self.engine.close)
         elif self.engine is not None:

@@ -79,8 +79,12 @@ class Engine:
             cfg, images_repo, self.leases, self.content, snapshotter, self.collector,
             self.events.publish,
         )
-        # in dependency order: containers (issue 9) come after images, and so on
-        self.domains = [self.images]
+        from pyengine.containers.service import ContainerService
+
+        self.containers: ContainerService = ContainerService(
+            cfg, db, self.images, snapshotter, self.collector, self.events)
+        # in dependency order: containers after images, and so on
+        self.domains = [self.images, self.containers]
         self.domains += [factory(self) for factory in self._extra]
         for domain in self.domains:
             domain.open()

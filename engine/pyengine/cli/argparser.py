@@ -8,8 +8,9 @@ from typing import NoReturn
 
 from pyengine import __version__
 from pyengine.cli.main import (
+    ALIASES,
     GROUPS,
-    IMAGE_ALIASES,
+    TITLES,
     TOP_VERBS,
     UsageError,
     add_globals,
@@ -46,12 +47,12 @@ def build_parser(argv: list[str] | None = None) -> Parser:
     for group, table in GROUPS.items():
         if only is not None and only[0] != group:
             continue
-        title = "Manage images" if group == "image" else "Manage pyengine"
+        title = TITLES[group]
         sub = verbs.add_parser(group, help=title, description=title)
         group_verbs = sub.add_subparsers(dest=f"{group}_verb", metavar="COMMAND",
                                          parser_class=Parser)
         for name, (module, help_text) in table.items():
-            aliases = IMAGE_ALIASES.get(name, []) if group == "image" else []
+            aliases = ALIASES.get(group, {}).get(name, [])
             wanted_here = any(built([group, n]) for n in [name, *aliases])
             if only is not None and not wanted_here:
                 continue

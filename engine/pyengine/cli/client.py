@@ -57,6 +57,7 @@ class Client:
             raise ConnectError(f"{host}: host must be unix:///path or tcp://host:port")
         self._images: Stub | None = None
         self._system: Stub | None = None
+        self._containers: Stub | None = None
 
     # each service's protobuf module is imported at its first call (`pyctl images` does not
     # import system_pb2)
@@ -79,6 +80,16 @@ class Client:
             self._system = Stub(self.channel,
                                 system_pb2.DESCRIPTOR.services_by_name["SystemService"])
         return self._system
+
+    @property
+    def containers(self) -> Stub:
+        if self._containers is None:
+            from pyengine.api import containers_pb2
+            from pyengine.cli.wire.channel import Stub
+
+            self._containers = Stub(
+                self.channel, containers_pb2.DESCRIPTOR.services_by_name["ContainersService"])
+        return self._containers
 
     def close(self) -> None:
         self.channel.close()

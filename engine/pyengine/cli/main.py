@@ -55,12 +55,40 @@ TOP_VERBS: dict[str, tuple[str, str]] = {
     "logout": ("logout", "Log out from a registry"),
     "version": ("version", "Show the pyctl and pyengined versions"),
     "info": ("info", "Display system-wide information"),
+    **{name: (name, help_text) for name, help_text in (
+        ("create", "Create a new container"),
+        ("start", "Start one or more stopped containers"),
+        ("run", "Run a command in a new container"),
+        ("ps", "List containers"),
+        ("stop", "Stop one or more running containers"),
+        ("kill", "Kill one or more running containers"),
+        ("rm", "Remove one or more containers"),
+        ("wait", "Block until one or more containers stop, then print their exit codes"),
+        ("logs", "Fetch the logs of a container"),
+        ("exec", "Run a command in a running container"),
+        ("restart", "Restart one or more containers"),
+        ("rename", "Rename a container"),
+    )},
 }
+TOP_VERBS["inspect"] = ("inspect", "Return low-level information on containers and images")
+CONTAINER_VERBS: dict[str, tuple[str, str]] = {
+    **{name: TOP_VERBS[name] for name in (
+        "create", "start", "run", "stop", "kill", "rm", "wait", "logs", "exec", "restart",
+        "rename")},
+    "ls": ("ps", "List containers"),
+    "inspect": ("inspect", "Display detailed information on one or more containers"),
+    "prune": ("container_prune", "Remove all stopped containers"),
+}
+CONTAINER_ALIASES = {"ls": ["ps", "list"]}
 SYSTEM_VERBS: dict[str, tuple[str, str]] = {
     "df": ("system_df", "Show disk usage"),
     "info": ("info", "Display system-wide information"),
 }
-GROUPS = {"image": IMAGE_VERBS, "system": SYSTEM_VERBS}
+GROUPS = {"image": IMAGE_VERBS, "system": SYSTEM_VERBS, "container": CONTAINER_VERBS}
+TITLES = {"image": "Manage images", "system": "Manage pyengine",
+          "container": "Manage containers"}
+ALIASES: dict[str, dict[str, list[str]]] = {"image": IMAGE_ALIASES,
+                                            "container": CONTAINER_ALIASES}
 # global flags that take a value (to find the verb in argv before parsing it)
 VALUE_FLAGS = ("-H", "--host", "--config", "--tlscacert", "--tlscert", "--tlskey")
 
@@ -99,7 +127,7 @@ def known(path: list[str]) -> bool:
     table = GROUPS.get(path[0]) if len(path) == 2 else None
     if table is None:
         return False
-    aliases = [a for names in IMAGE_ALIASES.values() for a in names] if path[0] == "image" else []
+    aliases = [a for names in ALIASES.get(path[0], {}).values() for a in names]
     return path[1] in table or path[1] in aliases
 
 
@@ -128,8 +156,8 @@ def add_globals(parser: Any) -> None:
 
 def canonical(group: str, name: str) -> str:
     """A group's verb, aliases resolved ("list" -> "ls")."""
-    for verb, aliases in IMAGE_ALIASES.items():
-        if group == "image" and name in aliases:
+    for verb, aliases in ALIASES.get(group, {}).items():
+        if name in aliases:
             return verb
     return name
 

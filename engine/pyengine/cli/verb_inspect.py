@@ -1,11 +1,10 @@
-"""pyctl inspect: inspect images."""
+"""pyctl inspect: inspect containers and images (a container first, as docker does)."""
 
 from __future__ import annotations
 
 import json
 
-from pyengine.api import images_pb2
-from pyengine.cli.client import RpcError
+from pyengine.api import containers_pb2, images_pb2
 from pyengine.cli.context import CliError, Context
 from pyengine.cli.template import TemplateError, compile_template
 
@@ -15,26 +14,47 @@ if TYPE_CHECKING:
 
 
 def add(p: argparse.ArgumentParser) -> None:
-    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p.add_argument("images", nargs="+", metavar="NAME|ID")
+    p.add_argument("--type", default="", choices=["", "container", "image"],
+                   help="only this type of object")
     p.add_argument("-f", "--format", default="", help="Go template for each object")
     p.set_defaults(func=run)
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
+    from pyengine.cli.wire import status as rpc
+
     template = None
     if args.format and args.format != "json":
         try:
             template = compile_template(args.format)
         except TemplateError as err:
             raise CliError(f"template parsing error: {err}") from err
-    docs, errors = [], []
+    docs, errors, missing = [], [], []
+    kind = ("image" if getattr(args, "image_verb", None) else
+            "container" if getattr(args, "container_verb", None) else args.type)
     for name in args.images:
+        if kind != "image":
+            try:
+                found = ctx.client.containers.Inspect(
+                    containers_pb2.InspectContainerRequest(id=name))
+                docs.append(json.loads(found.json))
+                continue
+            except rpc.RpcError as err:
+                if ctx.is_connect_error(err) or err.code() != rpc.NOT_FOUND:
+                    raise
+                if kind == "container":
+                    errors.append(err.details())
+                    continue
         try:
             response = ctx.client.images.Inspect(images_pb2.InspectImageRequest(reference=name))
-        except RpcError as err:
+        except rpc.RpcError as err:
             if ctx.is_connect_error(err):
                 raise
-            errors.append(err.details())
+            if kind or err.code() != rpc.NOT_FOUND:
+                errors.append(err.details())
+            else:  # neither a container nor an image: docker's client-side message
+                missing.append(name)
             continue
         docs.append(json.loads(response.json))
     if template is not None:
@@ -50,4 +70,6 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         ctx.out.write(json.dumps(docs, indent=4) + "\n")
     for message in errors:
         ctx.err.write(f"Error response from daemon: {message}\n")
-    return 1 if errors else 0
+    for name in missing:
+        ctx.err.write(f"Error: No such object: {name}\n")
+    return 1 if errors or missing else 0

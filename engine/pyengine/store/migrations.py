@@ -70,6 +70,22 @@ CREATE TABLE IF NOT EXISTS lease_resources (
 CREATE INDEX image_blobs_by_digest ON image_blobs(digest);
 CREATE INDEX lease_resources_by_kind ON lease_resources(kind, key);
 """),
+    # issue 9: containers; spec, state and config are JSON documents the domain decodes
+    Migration(3, "containers", """
+CREATE TABLE containers (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    image_id TEXT NOT NULL,
+    image_name TEXT NOT NULL,
+    snapshot TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    runtime TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    config TEXT NOT NULL,
+    state TEXT NOT NULL
+);
+CREATE INDEX containers_by_image ON containers(image_id);
+"""),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -100,7 +100,12 @@ def test_pyctl_exit_codes(engine) -> None:
     missing = engine.pyctl("inspect", "nosuch")
     assert missing.returncode == 1
     assert missing.stdout.decode().strip() == "[]"
-    assert missing.stderr.decode() == "Error response from daemon: No such image: nosuch:latest\n"
+    # neither a container nor an image: docker's CLI says so itself
+    assert missing.stderr.decode() == "Error: No such object: nosuch\n"
+    missing_image = engine.pyctl("image", "inspect", "nosuch")
+    assert missing_image.returncode == 1
+    assert missing_image.stderr.decode() == (
+        "Error response from daemon: No such image: nosuch:latest\n")
     rmi = engine.pyctl("rmi", "nosuch")
     assert rmi.returncode == 1 and rmi.stderr.decode().startswith("Error response from daemon:")
     offline = engine.pyctl("-H", "unix:///nonexistent/pyengine.sock", "images")

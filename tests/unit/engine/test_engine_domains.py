@@ -19,9 +19,10 @@ HOLDER = "0123456789ab" + "c" * 52
 
 
 class FakeContainers:
-    """Stands in for the containers domain (issue 9): one container using one image."""
+    """A domain of one container using one image (the real containers domain is tested with
+    real shims in tests/integration/engine_containers)."""
 
-    name = "containers"
+    name = "fake-containers"
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -82,7 +83,7 @@ def test_domains_open_recover_close_in_order(tmp_path: Path) -> None:
 
     eng = Engine(cfg, [containers])
     eng.open()
-    assert [d.name for d in eng.domains] == ["images", "containers"]
+    assert [d.name for d in eng.domains] == ["images", "containers", "fake-containers"]
     eng.recover()
     eng.close()
     assert made[0].events == ["open", "recover", "close"]

@@ -27,7 +27,7 @@ from pyengine.cli.wire.status import (
 
 TYPE_CHECKING = False  # no typing at run time: it costs more than this whole module
 if TYPE_CHECKING:
-    from collections.abc import Callable, Generator, Iterable
+    from collections.abc import Generator, Iterable
     from typing import Any, TypeVar
 
     from google.protobuf.message import Message
@@ -345,7 +345,7 @@ class ResponseStream:
 
 
 if TYPE_CHECKING:
-    Handler = Callable[..., Any]
+    Handler = Any  # a call, with .future(...) beside it as grpcio has
 
 
 class Stub:
@@ -373,8 +373,46 @@ class Stub:
                  metadata: Iterable[tuple[str, str]] = ()) -> Any:
             return invoke(path, request, response_type, timeout, metadata)
 
+        def future(request: Any, timeout: float | None = None,
+                   metadata: Iterable[tuple[str, str]] = ()) -> Future:
+            return Future(self._channel, kind, (path, request, response_type, timeout, metadata))
+
+        call.future = future  # type: ignore[attr-defined]  # grpcio's spelling: Method.future
         setattr(self, method_name, call)
         return call
+
+
+class Future:
+    """A call running beside the caller's (grpcio's ``Method.future``): on a connection of its
+    own, in a daemon thread. ``result()`` waits for it (and raises its RpcError), ``cancel()``
+    shuts its connection down. Only ``pyctl run`` uses it (Wait beside Start and Logs, stdin
+    beside the output), so threading is imported by that verb alone."""
+
+    def __init__(self, channel: Channel, kind: str, args: tuple[Any, ...]) -> None:
+        import threading
+
+        self._channel = Channel(channel.target, channel.tls, channel.max_message)
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(kind, args), daemon=True)
+        self._thread.start()
+
+    def _run(self, kind: str, args: tuple[Any, ...]) -> None:
+        try:
+            self._value = getattr(self._channel, kind)(*args)
+        except BaseException as err:  # handed to result()
+            self._error = err
+
+    def result(self, timeout: float | None = None) -> Any:
+        self._thread.join(timeout)
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+    def cancel(self) -> None:
+        conn = self._channel.conn
+        if conn is not None:
+            conn.shutdown()
 
 
 def _message_class(descriptor: Any) -> Any:

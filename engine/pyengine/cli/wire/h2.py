@@ -55,6 +55,7 @@ class Transport(Protocol):
     def sendall(self, data: bytes, /) -> None: ...
     def recv_into(self, buffer: bytearray | memoryview, nbytes: int = 0, /) -> int: ...
     def settimeout(self, value: float | None, /) -> None: ...
+    def shutdown(self, how: int, /) -> None: ...
     def close(self) -> None: ...
 
 
@@ -184,6 +185,14 @@ class Connection:
                 self._send(frame(RST_STREAM, 0, stream.id, struct.pack(">I", code)))
             except H2Error:
                 pass
+
+    def shutdown(self) -> None:
+        """End the connection under a call blocked on it in another thread (its recv returns
+        at once); close() is still owed by the owner."""
+        try:
+            self.sock.shutdown(2)  # SHUT_RDWR
+        except OSError:
+            pass
 
     def close(self) -> None:
         if not self.closed:

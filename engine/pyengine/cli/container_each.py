@@ -1,0 +1,27 @@
+"""One call per named container, docker's way: print each name done, report each failure."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pyengine.cli.context import Context
+
+
+def each(ctx: Context, refs: list[str], call: Callable[[str], object],
+         line: Callable[[str, Any], str] = lambda ref, answer: ref) -> int:
+    """`line(ref, answer)`: what to print for a container done (its name by default)."""
+    from pyengine.cli.wire import status as rpc
+
+    status = 0
+    for ref in refs:
+        try:
+            answer = call(ref)
+        except rpc.RpcError as err:
+            if ctx.is_connect_error(err):
+                raise
+            ctx.err.write(f"Error response from daemon: {err.details()}\n")
+            status = 1
+            continue
+        ctx.out.write(line(ref, answer) + "\n")
+    return status

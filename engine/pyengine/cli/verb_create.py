@@ -1,0 +1,18 @@
+"""pyctl create: create a container from a local image."""
+
+from __future__ import annotations
+
+import argparse
+
+from pyengine.cli import container_opts
+from pyengine.cli.context import Context
+
+
+def add(p: argparse.ArgumentParser) -> None:
+    container_opts.add(p)
+    p.set_defaults(func=run)
+
+
+def run(ctx: Context, args: argparse.Namespace) -> int:
+    ctx.out.write(container_opts.create(ctx, container_opts.request(args)) + "\n")
+    return 0

@@ -1,0 +1,171 @@
+"""Container logs in docker's json-file format, one JSON object per line:
+{"log": "...\\n", "stream": "stdout"|"stderr", "time": RFC 3339 with nanoseconds}.
+
+`JsonFileLog` appends entries and rotates (max-size, max-file: `<path>.1` is the newest rotated
+file); subscribers (logs -f) get each entry as it is written. `read` returns the stored entries
+oldest first with docker's --tail/--since/--until selection. `copy_fifo` copies one stdio fifo
+into the log on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+MAX_LINE = 16 * 1024  # docker splits longer lines into partial entries of this size
+
+
+@dataclass(frozen=True)
+class Entry:
+    stream: str
+    data: bytes  # with its trailing newline when the line had one
+    time_nano: int
+
+
+def rfc3339_nano(time_nano: int) -> str:
+    seconds, nanos = divmod(time_nano, 1_000_000_000)
+    stamp = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{stamp}.{nanos:09d}Z"
+
+
+def parse_rfc3339_nano(text: str) -> int:
+    """Nanoseconds since the epoch of a "YYYY-MM-DDTHH:MM:SS[.fffffffff]Z" stamp."""
+    text = text.rstrip("Z")
+    whole, _, frac = text.partition(".")
+    seconds = int(datetime.strptime(whole, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC).timestamp())
+    return seconds * 1_000_000_000 + int((frac + "000000000")[:9])
+
+
+def encode(entry: Entry) -> bytes:
+    line = {"log": entry.data.decode(errors="replace"), "stream": entry.stream,
+            "time": rfc3339_nano(entry.time_nano)}
+    return json.dumps(line, separators=(",", ":")).encode() + b"\n"
+
+
+def decode(line: bytes) -> Entry | None:
+    try:
+        raw = json.loads(line)
+        return Entry(raw["stream"], raw["log"].encode(), parse_rfc3339_nano(raw["time"]))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None  # a line cut by a crash or a full disk
+
+
+class JsonFileLog:
+    """One container's log file with rotation. Not thread-safe: used on the event loop."""
+
+    def __init__(self, path: Path, max_size: int = 0, max_file: int = 1) -> None:
+        self.path = path
+        self.max_size = max_size
+        self.max_file = max(1, max_file)
+        self._fd: int | None = None
+        self._size = 0
+        self.subscribers: list[Callable[[Entry | None], None]] = []
+        self.error = ""
+
+    def _open(self) -> int:
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC,
+                               0o640)
+            self._size = os.fstat(self._fd).st_size
+        return self._fd
+
+    def _rotate(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        if self.max_file <= 1:
+            os.truncate(self.path, 0)
+            return
+        for n in range(self.max_file - 1, 0, -1):
+            src = self.path if n == 1 else self.path.with_name(f"{self.path.name}.{n - 1}")
+            with contextlib.suppress(FileNotFoundError):
+                os.replace(src, self.path.with_name(f"{self.path.name}.{n}"))
+
+    def write(self, entry: Entry) -> None:
+        data = encode(entry)
+        try:
+            if self.max_size and self._size and self._size + len(data) > self.max_size:
+                self._rotate()
+            fd = self._open()
+            os.write(fd, data)
+            self._size += len(data)
+        except OSError as err:  # e.g. a full disk: the entry is lost, the copy goes on
+            self.error = f"write log {self.path}: {err.strerror or err}"
+        for notify in list(self.subscribers):
+            notify(entry)
+
+    def finish(self) -> None:
+        """No more entries (the container's streams ended)."""
+        for notify in list(self.subscribers):
+            notify(None)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def files(self) -> list[Path]:
+        """The log files, oldest first."""
+        rotated = [self.path.with_name(f"{self.path.name}.{n}")
+                   for n in range(self.max_file - 1, 0, -1)]
+        return [p for p in [*rotated, self.path] if p.exists()]
+
+
+def read(files: list[Path], *, tail: int = -1, since: int = 0, until: int = 0,
+         streams: tuple[str, ...] = ("stdout", "stderr")) -> list[Entry]:
+    """Stored entries (oldest first) of the wanted streams between since and until (ns; 0:
+    unbounded), the last `tail` of them (-1: all)."""
+    out: list[Entry] = []
+    for path in files:
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            continue
+        for line in data.splitlines():
+            entry = decode(line)
+            if entry is None or entry.stream not in streams:
+                continue
+            if since and entry.time_nano < since:
+                continue
+            if until and entry.time_nano > until:
+                continue
+            out.append(entry)
+    if tail >= 0:
+        out = out[len(out) - tail:] if tail else []
+    return out
+
+
+async def copy_fifo(fd: int, stream: str, log: JsonFileLog | Callable[[Entry], None]) -> None:
+    """Copy a non-blocking fifo's lines into `log` (or any sink of entries) until its
+    writers close it."""
+    write = log.write if isinstance(log, JsonFileLog) else log
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=MAX_LINE * 4)
+    pipe = os.fdopen(fd, "rb", buffering=0)
+    transport, _ = await loop.connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(reader), pipe)
+    pending = b""
+    try:
+        while True:
+            chunk = await reader.read(65536)
+            if not chunk:
+                break
+            pending += chunk
+            while True:
+                cut = pending.find(b"\n")
+                if cut < 0 and len(pending) < MAX_LINE:
+                    break
+                end = cut + 1 if 0 <= cut < MAX_LINE else MAX_LINE
+                write(Entry(stream, pending[:end], time.time_ns()))
+                pending = pending[end:]
+        if pending:
+            write(Entry(stream, pending, time.time_ns()))
+    finally:
+        transport.close()

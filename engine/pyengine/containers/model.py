@@ -1,0 +1,109 @@
+"""A container's records: what was asked for at create (`Spec`) and where it is (`State`)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from typing import TypeVar
+
+CREATED = "created"
+RUNNING = "running"
+EXITED = "exited"
+REMOVING = "removing"
+DEAD = "dead"
+STATUSES = (CREATED, RUNNING, EXITED, REMOVING, DEAD)
+
+# status -> the statuses it may move to (docker's lifecycle without pause and restart)
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    CREATED: (RUNNING, EXITED, REMOVING, DEAD),
+    RUNNING: (EXITED, REMOVING, DEAD),
+    EXITED: (RUNNING, REMOVING, DEAD),
+    REMOVING: (DEAD,),
+    DEAD: (REMOVING,),
+}
+
+
+class TransitionError(ValueError):
+    """A state change the lifecycle does not allow."""
+
+
+class JsonRecord:
+    """A dataclass stored as a JSON document; unknown keys (from a newer daemon) are ignored."""
+
+    def to_json(self) -> str:
+        data = asdict(self)  # type: ignore[call-overload]  # every subclass is a dataclass
+        return json.dumps(data, sort_keys=True)
+
+    @classmethod
+    def from_json(cls: type[R], text: str) -> R:
+        raw = json.loads(text)
+        known = {f.name for f in fields(cls)}  # type: ignore[arg-type]  # a dataclass too
+        return cls(**{k: v for k, v in raw.items() if k in known})
+
+
+R = TypeVar("R", bound=JsonRecord)
+
+
+@dataclass
+class Spec(JsonRecord):
+    """Create options, docker's semantics (see bundles.ContainerOptions)."""
+
+    image: str = ""  # as the user named it
+    cmd: list[str] | None = None
+    entrypoint: list[str] | None = None
+    env: list[str] = field(default_factory=list)
+    workdir: str = ""
+    user: str = ""
+    hostname: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+    tty: bool = False
+    open_stdin: bool = False  # -i: the container's stdin is a fifo the engine writes
+    memory: int = 0
+    nano_cpus: int = 0
+    pids_limit: int = 0
+    runtime: str = ""
+    read_only: bool = False
+    stop_signal: str = ""
+    stop_timeout: int | None = None
+    auto_remove: bool = False
+    log_max_size: int = 0  # bytes; 0: unbounded
+    log_max_file: int = 1
+    restart: str = "no"  # docker's restart policy: no, always, unless-stopped, on-failure[:N]
+
+
+@dataclass
+class State(JsonRecord):
+    status: str = CREATED
+    pid: int = 0
+    exit_code: int = 0
+    started_at: str = ""
+    finished_at: str = ""
+    error: str = ""
+    shim_address: str = ""  # the shim's ttrpc socket while it runs
+    shim_pid: int = 0
+    restart_count: int = 0
+    quick_restarts: int = 0  # short runs in a row (the backoff's exponent)
+    manually_stopped: bool = False  # by stop: restart policies leave it be
+
+    @property
+    def running(self) -> bool:
+        return self.status == RUNNING
+
+    def move(self, status: str) -> None:
+        if status != self.status and status not in TRANSITIONS[self.status]:
+            raise TransitionError(f"container state {self.status} cannot become {status}")
+        self.status = status
+
+
+@dataclass
+class Container:
+    id: str
+    name: str  # without docker's leading "/"
+    image_id: str
+    image_name: str
+    snapshot: str  # the writable snapshot's key
+    created: str  # RFC 3339
+    spec: Spec
+    state: State
+    config: dict = field(default_factory=dict)  # the resolved process config (args, env, ...)
+    runtime: str = ""  # the OCI runtime binary the shim calls

@@ -1,0 +1,77 @@
+"""The containers domain's repository over the engine's one `Database`."""
+
+from __future__ import annotations
+
+import json
+
+from pyengine.containers.model import Container, Spec, State
+from pyengine.errors import AlreadyExists, NotFound
+from pyengine.store import Database
+
+COLUMNS = "id, name, image_id, image_name, snapshot, created_at, runtime, spec, config, state"
+
+
+def _decode(row: tuple) -> Container:
+    cid, name, image_id, image_name, snapshot, created, runtime, spec, config, state = row
+    return Container(
+        id=cid, name=name, image_id=image_id, image_name=image_name, snapshot=snapshot,
+        created=created, spec=Spec.from_json(spec), state=State.from_json(state),
+        config=json.loads(config), runtime=runtime,
+    )
+
+
+class ContainerRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def add(self, c: Container) -> None:
+        with self.db.transaction() as conn:
+            taken = conn.execute("SELECT id FROM containers WHERE name=?", (c.name,)).fetchone()
+            if taken is not None:
+                raise AlreadyExists(
+                    f'Conflict. The container name "/{c.name}" is already in use by container '
+                    f'"{taken[0]}". You have to remove (or rename) that container to be able '
+                    "to reuse that name."
+                )
+            conn.execute(
+                f"INSERT INTO containers({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (c.id, c.name, c.image_id, c.image_name, c.snapshot, c.created, c.runtime,
+                 c.spec.to_json(), json.dumps(c.config), c.state.to_json()),
+            )
+
+    def rename(self, cid: str, name: str) -> None:
+        with self.db.transaction() as conn:
+            taken = conn.execute("SELECT id FROM containers WHERE name=?", (name,)).fetchone()
+            if taken is not None and taken[0] != cid:
+                raise AlreadyExists(
+                    f'Error when allocating new name: Conflict. The container name "/{name}" '
+                    f'is already in use by container "{taken[0]}". You have to remove (or '
+                    "rename) that container to be able to reuse that name.")
+            conn.execute("UPDATE containers SET name=? WHERE id=?", (name, cid))
+
+    def name_taken(self, name: str) -> bool:
+        return bool(self.db.query("SELECT 1 FROM containers WHERE name=?", (name,)))
+
+    def save_state(self, cid: str, state: State) -> None:
+        with self.db.transaction() as conn:
+            cur = conn.execute("UPDATE containers SET state=? WHERE id=?",
+                               (state.to_json(), cid))
+            if cur.rowcount == 0:
+                raise NotFound(f"No such container: {cid}")
+
+    def get(self, cid: str) -> Container:
+        rows = self.db.query(f"SELECT {COLUMNS} FROM containers WHERE id=?", (cid,))
+        if not rows:
+            raise NotFound(f"No such container: {cid}")
+        return _decode(rows[0])
+
+    def all(self) -> list[Container]:
+        rows = self.db.query(f"SELECT {COLUMNS} FROM containers ORDER BY created_at DESC")
+        return [_decode(r) for r in rows]
+
+    def names(self) -> dict[str, str]:
+        return {n: i for n, i in self.db.query("SELECT name, id FROM containers")}
+
+    def delete(self, cid: str) -> None:
+        with self.db.transaction() as conn:
+            conn.execute("DELETE FROM containers WHERE id=?", (cid,))

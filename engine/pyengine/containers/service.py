@@ -1,0 +1,914 @@
+"""ContainerService: the containers domain's lifecycle (create, start, stop, kill, remove,
+wait, logs), run through one shim per container (shims.py) on the daemon's event loop.
+
+Blocking work (SQLite, snapshots, bundles) runs in the worker pool (`asyncio.to_thread`, whose
+executor the daemon bounds); shim calls, stdio copies and waiters are coroutines on the loop.
+`open`/`recover`/`close` are the Domain protocol (blocking, in the pool); `serve()` and
+`stop_serving()` are the loop's part: the events endpoint and the reconnection to shims that
+outlived a daemon restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import shutil
+import signal as signals
+import time
+from collections.abc import AsyncGenerator, AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pyengine.containers import logs as jsonlog
+from pyengine.containers import names, restart, shims
+from pyengine.containers.endpoint import EventsEndpoint
+from pyengine.containers.model import (
+    CREATED,
+    DEAD,
+    EXITED,
+    REMOVING,
+    RUNNING,
+    Container,
+    Spec,
+    State,
+)
+from pyengine.containers.repository import ContainerRepository
+from pyengine.containers.restart import Policy
+from pyengine.errors import EngineError, FailedPrecondition, InvalidArgument, NotFound
+from pyengine.gc import ImageUse, Roots
+from pyengine.store.records import now_rfc3339
+
+if TYPE_CHECKING:
+    from pyengine.config import DaemonConfig
+    from pyengine.events import EventBus
+    from pyengine.gc import Collector
+    from pyengine.images.service import ImageService
+    from pyengine.snapshots import Snapshotter
+    from pyengine.store import Database
+
+log = logging.getLogger("pyengine.containers")
+
+DEFAULT_STOP_TIMEOUT = 10
+STDIO = ("stdout", "stderr")
+
+
+def parse_signal(text: str) -> int:
+    """A signal by number or name (KILL, SIGKILL, 9)."""
+    text = text.strip().upper()
+    if text.isdigit():
+        number = int(text)
+        if 0 < number < 65:
+            return number
+    else:
+        with contextlib.suppress(KeyError):
+            return int(signals.Signals["SIG" + text.removeprefix("SIG")])
+    raise InvalidArgument(f"Invalid signal: {text}")
+
+
+def ns_to_rfc3339(time_nano: int) -> str:
+    return jsonlog.rfc3339_nano(time_nano) if time_nano > 0 else ""
+
+
+@dataclass
+class Live:
+    """What the loop holds for one container: its shim, log, copies and waiters."""
+
+    shim: shims.Shim | None = None
+    log: jsonlog.JsonFileLog | None = None
+    copies: list[asyncio.Task[None]] = field(default_factory=list)
+    waiter: asyncio.Task[None] | None = None
+    exiting: bool = False
+    streams_open: bool = False
+    exited: asyncio.Event = field(default_factory=asyncio.Event)
+    removed: asyncio.Event = field(default_factory=asyncio.Event)
+    exit_code: int = 0
+    pid: int = 0  # the init of the current run, once created
+    stdin: int | None = None  # our write end of the stdin fifo while it is open
+    restarting: asyncio.Task[None] | None = None  # a restart waiting out its backoff
+
+    restart_starting: bool = False  # that restart is starting the container now
+
+    async def cancel_restart(self) -> None:
+        """No restart pending any more; one already starting the container is let finish."""
+        task = self.restarting
+        if task is None or task.done():
+            self.restarting = None
+            return
+        if self.restart_starting:
+            await asyncio.wait([task])
+        else:
+            task.cancel()
+        self.restarting = None
+
+
+class ContainerService:
+    name = "containers"
+
+    def __init__(self, config: DaemonConfig, db: Database, images: ImageService,
+                 snapshotter: Snapshotter, collector: Collector, events: EventBus) -> None:
+        self.config = config
+        self.repo = ContainerRepository(db)
+        self.images = images
+        self.snapshotter = snapshotter
+        self.collector = collector
+        self.events = events
+        self.bundles = config.exec_root / "containers"
+        self.log_root = config.data_root / "containers"
+        self.runc_root = config.exec_root / "runtime"
+        self.endpoint = EventsEndpoint(config.exec_root / "events.sock", self._exit_event)
+        self._live: dict[str, Live] = {}
+
+    # -- Domain ---------------------------------------------------------------------------
+
+    def open(self) -> None:
+        for path in (self.bundles, self.log_root, self.runc_root):
+            path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.collector.register(self.name, self.roots)
+
+    def recover(self) -> None:
+        """What a crash left: a removal half done is finished; bundles, log directories and
+        writable snapshots of no recorded container (a create cut short) go; containers whose
+        bundle is gone (a reboot emptied the exec root) did not survive."""
+        known: set[str] = set()
+        for c in self.repo.all():
+            if c.state.status == REMOVING:
+                log.warning("finishing an interrupted removal", extra={"fields": {"id": c.id}})
+                self._remove_files(c)
+                continue
+            known.add(c.id)
+            if c.state.status == RUNNING and not (self.bundles / c.id).exists():
+                c.state.move(EXITED)
+                c.state.exit_code, c.state.pid, c.state.error = 255, 0, "bundle lost"
+                c.state.finished_at = now_rfc3339()
+                self.repo.save_state(c.id, c.state)
+        self._remove_orphans(known)
+
+    def _remove_orphans(self, known: set[str]) -> None:
+        from pyengine.snapshots.mount import unmount_all
+
+        for bundle in list(self.bundles.iterdir()):
+            if bundle.name not in known:
+                if (bundle / "rootfs").exists():
+                    unmount_all(bundle / "rootfs")
+                shutil.rmtree(bundle, ignore_errors=True)
+        for directory in list(self.log_root.iterdir()):
+            if directory.name not in known:
+                shutil.rmtree(directory, ignore_errors=True)
+        for info in list(self.snapshotter.walk()):
+            if info.kind == "active" and names.ID_RE.match(info.name) and \
+                    info.name not in known:
+                log.warning("removing the writable layer of a container never recorded",
+                            extra={"fields": {"snapshot": info.name}})
+                with contextlib.suppress(NotFound):
+                    self.snapshotter.remove(info.name)
+
+    def close(self) -> None:
+        self.collector.unregister(self.name)
+
+    def roots(self) -> Roots:
+        out = Roots()
+        for c in self.repo.all():
+            out.snapshots.add(c.snapshot)
+            out.images.append(ImageUse(c.image_id, c.id, c.state.status == RUNNING))
+        return out
+
+    # -- the loop's part --------------------------------------------------------------------
+
+    async def serve(self) -> None:
+        """Listen for shims' events, then reconnect to the shims of running containers."""
+        await self.endpoint.listen()
+        for c in await asyncio.to_thread(self.repo.all):
+            if c.state.status == RUNNING:
+                await self._reconnect(c)
+            elif c.state.status == EXITED and Policy.parse(c.spec.restart).at_daemon_start(
+                    c.state.exit_code, c.state.restart_count, c.state.manually_stopped):
+                log.info("starting a container by its restart policy",
+                         extra={"fields": {"id": c.id, "policy": c.spec.restart}})
+                try:
+                    await self.start(c.id)
+                except EngineError as err:
+                    log.warning("restart policy: start failed",
+                                extra={"fields": {"id": c.id, "error": str(err)}})
+
+    async def stop_serving(self) -> None:
+        """Daemon shutdown: stop copying and waiting; the shims keep running."""
+        for live in self._live.values():
+            if live.restarting is not None:
+                live.restarting.cancel()
+            for task in [*live.copies, *([live.waiter] if live.waiter else [])]:
+                task.cancel()
+            if live.shim is not None:
+                await live.shim.close()
+            if live.log is not None:
+                live.log.close()
+        await self.endpoint.close()
+
+    def _get_live(self, cid: str) -> Live:
+        return self._live.setdefault(cid, Live())
+
+    # -- lookups ------------------------------------------------------------------------------
+
+    def resolve(self, ref: str) -> str:
+        names_map = self.repo.names()
+        return names.resolve(ref, names_map.values(), names_map)
+
+    def get(self, ref: str) -> Container:
+        return self.repo.get(self.resolve(ref))
+
+    def all(self) -> list[Container]:
+        return self.repo.all()
+
+    def log_path(self, cid: str) -> Path:
+        return self.log_root / cid / f"{cid}-json.log"
+
+    # -- create ---------------------------------------------------------------------------
+
+    def create(self, spec: Spec, name: str = "") -> Container:
+        """Blocking: the writable snapshot, the bundle and the record."""
+        from pyengine.bundles import ContainerOptions, build_config, write_bundle
+        from pyengine.snapshots.mount import mount_all, unmount_all
+
+        if name:
+            name = names.validate(name)
+            if self.repo.name_taken(name):
+                found = self.repo.names()[name]
+                raise_conflict(name, found)
+        runtime = shims.runtime_binary(spec.runtime or self.config.default_runtime)
+        policy = Policy.parse(spec.restart)
+        if spec.auto_remove and policy.name != "no":
+            raise InvalidArgument("Conflicting options: --restart and --rm")
+        cid = names.new_id()
+        if not name:
+            name = names.generate(self.repo.name_taken)
+        with self.collector.lock.shared():
+            image = self.images.resolve_local(spec.image)
+            image_config = self.images.config_of(image)
+            self.snapshotter.prepare(cid, image.chain_id or None)
+        bundle = self.bundles / cid
+        try:
+            rootfs = bundle / "rootfs"
+            rootfs.mkdir(mode=0o711, parents=True)
+            opts = ContainerOptions(
+                container_id=cid, entrypoint=spec.entrypoint, cmd=spec.cmd, env=spec.env,
+                user=spec.user or None, workdir=spec.workdir or None,
+                hostname=spec.hostname or None, tty=spec.tty, read_only=spec.read_only,
+                network="private", bundle_dir=bundle, memory_limit=spec.memory or None,
+                pids_limit=spec.pids_limit or None,
+                cgroups_path=f"/pyengine/{cid}",
+            )
+            mount_all(self.snapshotter.mounts(cid), rootfs)
+            try:
+                config = build_config(image_config, opts, rootfs)
+            finally:
+                unmount_all(rootfs)
+            config["root"]["path"] = "rootfs"
+            if spec.nano_cpus:
+                period = 100_000
+                config["linux"]["resources"]["cpu"] = {
+                    "quota": spec.nano_cpus * period // 1_000_000_000, "period": period}
+            write_bundle(bundle, config)
+            section = image_config.get("config") or {}
+            c = Container(
+                id=cid, name=name, image_id=image.id, image_name=spec.image,
+                snapshot=cid, created=now_rfc3339(), spec=spec,
+                state=State(status=CREATED), runtime=runtime,
+                config={
+                    "args": config["process"]["args"], "env": config["process"]["env"],
+                    "cwd": config["process"]["cwd"], "hostname": config["hostname"],
+                    "user": spec.user or str(section.get("User") or ""),
+                    "image_entrypoint": section.get("Entrypoint"),
+                    "image_cmd": section.get("Cmd"),
+                    "image_labels": section.get("Labels") or {},
+                    "stop_signal": spec.stop_signal or str(section.get("StopSignal") or
+                                                           "SIGTERM"),
+                },
+            )
+            (self.log_root / cid).mkdir(mode=0o700, parents=True, exist_ok=True)
+            self.repo.add(c)
+        except BaseException:
+            shutil.rmtree(bundle, ignore_errors=True)
+            shutil.rmtree(self.log_root / cid, ignore_errors=True)
+            with contextlib.suppress(EngineError):
+                self.snapshotter.remove(cid)
+            raise
+        self.events.publish("container", "create", cid, name=name, image=spec.image)
+        return c
+
+    # -- start ----------------------------------------------------------------------------
+
+    async def start(self, ref: str) -> Container:
+        c = await asyncio.to_thread(self.get, ref)
+        if c.state.status == RUNNING:
+            return c
+        if c.state.status in (REMOVING, DEAD):
+            raise FailedPrecondition(f"container {c.id} is marked for removal and cannot "
+                                     "be started")
+        live = self._get_live(c.id)
+        bundle = self.bundles / c.id
+        holders: list[int] = []
+        shim: shims.Shim | None = None
+        try:
+            self._open_log(c, live)
+            for stream in (*STDIO, "stdin"):
+                path = bundle / f"{stream}.fifo"
+                path.unlink(missing_ok=True)
+                if stream != "stdin" or c.spec.open_stdin:
+                    os.mkfifo(path, 0o600)
+            holders = self._copy_stdio(c.id, live)
+            self._copy_shim_log(bundle, live)
+            address = await shims.launch(self.config.shim_binary, c.id, bundle,
+                                         str(self.endpoint.path))
+            shim = live.shim = await shims.Shim.connect(c.id, address)
+            c.state.shim_pid = await shim.pid()
+            mounts = await asyncio.to_thread(self.snapshotter.mounts, c.snapshot)
+            created_pid = await shim.create(
+                bundle, mounts, str(bundle / "stdout.fifo"), str(bundle / "stderr.fifo"),
+                c.runtime, str(self.runc_root), c.spec.tty,
+                str(bundle / "stdin.fifo") if c.spec.open_stdin else "")
+            if c.spec.open_stdin:  # the shim has opened its read end at Create
+                self._close_stdin(live)
+                live.stdin = os.open(bundle / "stdin.fifo",
+                                     os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+            for fd in holders:
+                os.close(fd)
+            holders = []
+            await loopback_up(c.id, created_pid)
+            live.pid = created_pid
+            live.exited.clear()
+            live.exiting = False
+            pid = await shim.start()
+        except BaseException as err:
+            for fd in holders:
+                os.close(fd)
+            await self._start_failed(c, live, shim, err)
+            raise
+        c.state.move(RUNNING)
+        c.state.pid, c.state.shim_address = pid, shim.address
+        c.state.started_at, c.state.finished_at = now_rfc3339(), ""
+        c.state.exit_code, c.state.error = 0, ""
+        c.state.manually_stopped = False
+        await asyncio.to_thread(self.repo.save_state, c.id, c.state)
+        live.waiter = asyncio.create_task(self._wait_shim(c.id, shim, pid))
+        self.events.publish("container", "start", c.id, name=c.name, image=c.image_name)
+        return c
+
+    def _open_log(self, c: Container, live: Live) -> None:
+        if live.log is None:
+            live.log = jsonlog.JsonFileLog(self.log_path(c.id), c.spec.log_max_size,
+                                           c.spec.log_max_file)
+
+    def _copy_stdio(self, cid: str, live: Live) -> list[int]:
+        """Start copying the fifos into the log; returns write ends held open until the shim
+        has opened its own (so the copies see no early end of file)."""
+        assert live.log is not None
+        bundle = self.bundles / cid
+        holders = []
+        live.copies = [t for t in live.copies if not t.done()]
+        for stream in STDIO:
+            path = bundle / f"{stream}.fifo"
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+            holders.append(os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC))
+            live.copies.append(asyncio.create_task(jsonlog.copy_fifo(fd, stream, live.log)))
+        live.streams_open = True
+        return holders
+
+    def _copy_shim_log(self, bundle: Path, live: Live) -> None:
+        fd = shims.open_shim_log(bundle)
+        live.copies.append(asyncio.create_task(_drain_to_file(fd, bundle / "shim.log")))
+
+    async def _start_failed(self, c: Container, live: Live, shim: shims.Shim | None,
+                            err: BaseException) -> None:
+        self._close_stdin(live)
+        if shim is not None:
+            with contextlib.suppress(EngineError):
+                await shim.delete()
+            await shim.shutdown()
+        live.shim = None
+        await self._finish_copies(live, timeout=5)
+        message = str(err)
+        c.state.error = message
+        lowered = message.lower()
+        c.state.exit_code = 127 if ("not found" in lowered or "no such file" in lowered) \
+            else 126 if "permission denied" in lowered else 128
+        with contextlib.suppress(EngineError):
+            await asyncio.to_thread(self.repo.save_state, c.id, c.state)
+
+    @staticmethod
+    def _close_stdin(live: Live) -> None:
+        if live.stdin is not None:
+            os.close(live.stdin)
+            live.stdin = None
+
+    async def write_stdin(self, ref: str, chunks: AsyncIterator[bytes]) -> None:
+        """Copy `chunks` into the container's stdin; its end closes the stdin (docker's
+        StdinOnce), so the process reads end of file."""
+        c = await asyncio.to_thread(self.get, ref)
+        live = self._live.get(c.id)
+        if not c.spec.open_stdin:
+            raise FailedPrecondition(f"container {c.id} was not created with an open stdin (-i)")
+        if live is None or live.stdin is None:
+            raise FailedPrecondition(f"container {c.id}: stdin is closed")
+        fd = live.stdin
+        loop = asyncio.get_running_loop()
+        try:
+            async for chunk in chunks:
+                view = memoryview(chunk)
+                while view:
+                    try:
+                        view = view[os.write(fd, view):]
+                    except BlockingIOError:
+                        ready = loop.create_future()
+                        loop.add_writer(fd, ready.set_result, None)
+                        try:
+                            await ready
+                        finally:
+                            loop.remove_writer(fd)
+        except BrokenPipeError:
+            pass  # the process is gone or closed its stdin
+        finally:
+            if live.stdin == fd:
+                self._close_stdin(live)
+                if live.shim is not None:
+                    with contextlib.suppress(EngineError):
+                        await live.shim.close_stdin()
+
+    async def _finish_copies(self, live: Live, timeout: float = 30) -> None:
+        pending = [t for t in live.copies if not t.done()]
+        if pending:
+            _, still = await asyncio.wait(pending, timeout=timeout)
+            for task in still:
+                task.cancel()
+        live.copies = []
+        live.streams_open = False
+        if live.log is not None:
+            live.log.finish()
+
+    async def _wait_shim(self, cid: str, shim: shims.Shim, pid: int) -> None:
+        try:
+            status, at = await shim.wait()
+        except EngineError as err:
+            if shim.client.closed:
+                log.warning("lost the shim of a container",
+                            extra={"fields": {"id": cid, "error": str(err)}})
+                with contextlib.suppress(NotFound):
+                    c = await asyncio.to_thread(self.repo.get, cid)
+                    await self._lost(c, f"shim lost: {err}")
+            return
+        await self.on_exit(cid, status, at, pid=pid)
+
+    # -- exit -------------------------------------------------------------------------------
+
+    async def _exit_event(self, cid: str, status: int, at: int, pid: int) -> None:
+        await self.on_exit(cid, status, at, pid=pid)
+
+    async def on_exit(self, cid: str, status: int, at: int, reason: str = "",
+                      pid: int = 0) -> None:
+        """The init exited (from the shim's Wait answer or its TaskExit event; once). `pid`:
+        the init the exit is about, when known: a late event of an earlier run (a restart
+        policy started the container again meanwhile) is ignored."""
+        live = self._live.get(cid)
+        if live is None or live.exiting or live.exited.is_set():
+            return
+        live.exiting = True
+        try:
+            c = await asyncio.to_thread(self.repo.get, cid)
+        except NotFound:
+            return
+        if pid and live.pid and pid != live.pid:
+            live.exiting = False
+            return
+        shim = live.shim
+        log.debug("container exited", extra={"fields": {"id": cid, "status": status}})
+        self._close_stdin(live)
+        if shim is not None:
+            with contextlib.suppress(EngineError):
+                await shim.delete()
+            await shim.shutdown()
+            live.shim = None
+        log.debug("shim ended", extra={"fields": {"id": cid}})
+        await self._finish_copies(live)
+        log.debug("copies ended", extra={"fields": {"id": cid}})
+        if c.state.status == RUNNING:
+            c.state.move(EXITED)
+        c.state.exit_code, c.state.pid, c.state.shim_address = status, 0, ""
+        c.state.shim_pid = 0
+        c.state.finished_at = ns_to_rfc3339(at) or now_rfc3339()
+        c.state.error = reason
+        await asyncio.to_thread(self.repo.save_state, cid, c.state)
+        live.exit_code = status
+        live.exited.set()
+        self.events.publish("container", "die", cid, name=c.name, image=c.image_name,
+                            exitCode=str(status))
+        if c.spec.auto_remove:
+            with contextlib.suppress(EngineError):
+                await self.remove(cid, force=True)
+            return
+        policy = Policy.parse(c.spec.restart)
+        if policy.should_restart(status, c.state.restart_count, c.state.manually_stopped):
+            ran = _seconds_between(c.state.started_at, c.state.finished_at)
+            quick = 0 if ran >= restart.STEADY_RUN else c.state.quick_restarts
+            live.restarting = asyncio.create_task(
+                self._restart_later(cid, restart.delay(quick), quick + 1))
+
+    async def _restart_later(self, cid: str, wait: float, quick: int) -> None:
+        await asyncio.sleep(wait)
+        c = await asyncio.to_thread(self.repo.get, cid)
+        if c.state.status != EXITED or c.state.manually_stopped:
+            return
+        c.state.restart_count += 1
+        c.state.quick_restarts = quick
+        await asyncio.to_thread(self.repo.save_state, cid, c.state)
+        live = self._get_live(cid)
+        live.restart_starting = True  # from here on a stop waits for the start, then stops
+        try:
+            await self.start(cid)
+        except EngineError as err:
+            log.warning("restart policy: start failed",
+                        extra={"fields": {"id": cid, "error": str(err)}})
+            live.restart_starting = False
+            live.restarting = None
+            await self.on_exit_failed_start(cid)
+        finally:
+            if live.restarting is asyncio.current_task():
+                live.restarting = None
+            live.restart_starting = False
+
+    async def on_exit_failed_start(self, cid: str) -> None:
+        """A restart that could not start counts as a failed run: the policy decides again."""
+        c = await asyncio.to_thread(self.repo.get, cid)
+        policy = Policy.parse(c.spec.restart)
+        live = self._get_live(c.id)
+        if policy.should_restart(c.state.exit_code or 1, c.state.restart_count,
+                                 c.state.manually_stopped):
+            live.restarting = asyncio.create_task(self._restart_later(
+                cid, restart.delay(c.state.quick_restarts), c.state.quick_restarts + 1))
+
+    # -- stop, kill, wait, remove -------------------------------------------------------------
+
+    async def kill(self, ref: str, signal: str = "KILL") -> None:
+        c = await asyncio.to_thread(self.get, ref)
+        number = parse_signal(signal or "KILL")
+        live = self._live.get(c.id)
+        if c.state.status != RUNNING or live is None or live.shim is None:
+            raise FailedPrecondition(f"Container {c.id} is not running")
+        await live.shim.kill(number)
+        self.events.publish("container", "kill", c.id, name=c.name, signal=str(number))
+
+    async def stop(self, ref: str, timeout: int | None = None) -> None:
+        c = await asyncio.to_thread(self.get, ref)
+        live = self._live.get(c.id)
+        if live is not None and live.restarting is not None:
+            await live.cancel_restart()
+            c = await asyncio.to_thread(self.repo.get, c.id)
+        if not c.state.manually_stopped:  # restart policies leave a stopped container be
+            c.state.manually_stopped = True
+            await asyncio.to_thread(self.repo.save_state, c.id, c.state)
+        if c.state.status != RUNNING or live is None or live.shim is None:
+            return
+        if timeout is None:
+            timeout = c.spec.stop_timeout if c.spec.stop_timeout is not None \
+                else DEFAULT_STOP_TIMEOUT
+        shim = live.shim
+        with contextlib.suppress(EngineError):
+            await shim.kill(parse_signal(c.config.get("stop_signal") or "SIGTERM"))
+        if timeout < 0:
+            await live.exited.wait()
+        else:
+            try:
+                await asyncio.wait_for(live.exited.wait(), timeout)
+            except TimeoutError:
+                with contextlib.suppress(EngineError):
+                    await shim.kill(signals.SIGKILL, all_processes=True)
+                await live.exited.wait()
+        self.events.publish("container", "stop", c.id, name=c.name, image=c.image_name)
+
+    async def wait(self, ref: str, condition: str = "not-running") -> int:
+        c = await asyncio.to_thread(self.get, ref)
+        live = self._get_live(c.id)
+        if condition == "removed":
+            await live.removed.wait()
+            return live.exit_code
+        if condition == "next-exit" or c.state.status == RUNNING:
+            if condition != "next-exit" and live.exited.is_set():
+                return live.exit_code
+            await live.exited.wait()
+            return live.exit_code
+        return c.state.exit_code
+
+    async def remove(self, ref: str, force: bool = False) -> str:
+        c = await asyncio.to_thread(self.get, ref)
+        live = self._live.get(c.id)
+        if live is not None and live.restarting is not None:
+            await live.cancel_restart()
+            c = await asyncio.to_thread(self.repo.get, c.id)
+        if c.state.status == RUNNING:
+            if not force:
+                raise FailedPrecondition(
+                    f"You cannot remove a running container {c.id}. Stop the container before "
+                    "attempting removal or force remove")
+            if live is not None and live.shim is not None:
+                with contextlib.suppress(EngineError):
+                    await live.shim.kill(signals.SIGKILL, all_processes=True)
+                await live.exited.wait()
+        if live is not None and live.exiting and not live.exited.is_set():
+            await live.exited.wait()
+        c = await asyncio.to_thread(self.repo.get, c.id)
+        c.state.move(REMOVING)
+        await asyncio.to_thread(self.repo.save_state, c.id, c.state)
+        await asyncio.to_thread(self._remove_files, c)
+        if live is not None:
+            if live.log is not None:
+                live.log.close()
+            live.removed.set()
+        self._live.pop(c.id, None)
+        self.events.publish("container", "destroy", c.id, name=c.name, image=c.image_name)
+        return c.id
+
+    def _remove_files(self, c: Container) -> None:
+        from pyengine.snapshots.mount import unmount_all
+
+        bundle = self.bundles / c.id
+        if (bundle / "rootfs").exists():
+            unmount_all(bundle / "rootfs")
+        shutil.rmtree(bundle, ignore_errors=True)
+        shutil.rmtree(self.log_root / c.id, ignore_errors=True)
+        with contextlib.suppress(NotFound):
+            self.snapshotter.remove(c.snapshot)
+        self.repo.delete(c.id)
+
+    async def restart(self, ref: str, timeout: int | None = None) -> None:
+        await self.stop(ref, timeout)
+        await self.start(ref)
+        c = await asyncio.to_thread(self.get, ref)
+        self.events.publish("container", "restart", c.id, name=c.name, image=c.image_name)
+
+    def rename(self, ref: str, name: str) -> None:
+        c = self.get(ref)
+        new = names.validate(name)
+        if new == c.name:
+            raise InvalidArgument(f"Renaming a container with the same name as its current "
+                                  f"name: {new}")
+        self.repo.rename(c.id, new)
+        self.events.publish("container", "rename", c.id, name=new, oldName="/" + c.name)
+
+    async def prune(self) -> list[str]:
+        gone = []
+        for c in await asyncio.to_thread(self.repo.all):
+            if c.state.status in (CREATED, EXITED, DEAD):
+                with contextlib.suppress(NotFound):
+                    gone.append(await self.remove(c.id))
+        return gone
+
+    # -- exec -------------------------------------------------------------------------------
+
+    async def exec(self, ref: str, args: list[str], env: list[str], workdir: str, user: str
+                   ) -> AsyncGenerator[jsonlog.Entry | int, None]:
+        """Run `args` in the running container: its output entries, then its exit status."""
+        c = await asyncio.to_thread(self.get, ref)
+        live = self._live.get(c.id)
+        if c.state.status != RUNNING or live is None or live.shim is None:
+            raise FailedPrecondition(f"Container {c.id} is not running")
+        if not args:
+            raise InvalidArgument("No exec command specified")
+        shim = live.shim
+        bundle = self.bundles / c.id
+        exec_id = names.new_id()[:16]
+        process = await asyncio.to_thread(self._exec_process, c, args, env, workdir, user)
+        queue: asyncio.Queue[jsonlog.Entry] = asyncio.Queue()
+        fifos = [bundle / f"exec-{exec_id}-{stream}.fifo" for stream in STDIO]
+        copies: list[asyncio.Task[None]] = []
+        holders: list[int] = []
+        try:
+            for stream, path in zip(STDIO, fifos, strict=True):
+                os.mkfifo(path, 0o600)
+                fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+                holders.append(os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC))
+                copies.append(asyncio.create_task(jsonlog.copy_fifo(fd, stream,
+                                                                    queue.put_nowait)))
+            await shim.exec(exec_id, process, str(fifos[0]), str(fifos[1]))
+            try:
+                await shim.start(exec_id)  # an exec's fifos are opened by the shim here
+                for fd in holders:
+                    os.close(fd)
+                holders = []
+                waiting = asyncio.ensure_future(shim.wait(exec_id))
+                streams_ended = asyncio.ensure_future(asyncio.gather(*copies))
+                try:
+                    while True:  # until the shim closes both streams
+                        getter = asyncio.ensure_future(queue.get())
+                        either: set[asyncio.Future[Any]] = {getter, streams_ended}
+                        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+                        if not getter.done():
+                            getter.cancel()
+                            break
+                        yield getter.result()
+                    while not queue.empty():
+                        yield queue.get_nowait()
+                    status, _ = await waiting
+                finally:
+                    waiting.cancel()
+                    streams_ended.cancel()
+                yield status
+            finally:
+                with contextlib.suppress(EngineError):
+                    await shim.delete(exec_id)
+        finally:
+            for fd in holders:
+                os.close(fd)
+            for task in copies:
+                task.cancel()
+            for path in fifos:
+                path.unlink(missing_ok=True)
+
+    def _exec_process(self, c: Container, args: list[str], env: list[str], workdir: str,
+                      user: str) -> dict:
+        """The OCI process of an exec: the container's, with these args and overrides."""
+        from pyengine.bundles import resolve_user
+        from pyengine.bundles.config import merge_env
+
+        config = json.loads((self.bundles / c.id / "config.json").read_text())
+        process = dict(config["process"])
+        process["args"] = list(args)
+        process["terminal"] = False
+        merged = merge_env(process.get("env", []), env)
+        process["env"] = [f"{k}={v}" for k, v in merged.items()]
+        if workdir:
+            process["cwd"] = workdir
+        if user:
+            resolved = resolve_user(self.bundles / c.id / "rootfs", user)
+            process["user"] = {"uid": resolved.uid, "gid": resolved.gid}
+        return process
+
+    # -- logs -------------------------------------------------------------------------------
+
+    def log_entries(self, cid: str, *, tail: int, since: int, until: int,
+                    streams: tuple[str, ...]) -> tuple[list[jsonlog.Entry],
+                                                       asyncio.Queue[jsonlog.Entry | None] | None,
+                                                       jsonlog.JsonFileLog | None]:
+        """On the loop: the stored entries and, when the container's streams are still open,
+        a queue of the entries written from now on (None ends it); nothing is lost between."""
+        live = self._live.get(cid)
+        queue: asyncio.Queue[jsonlog.Entry | None] | None = None
+        log_ = live.log if live is not None else None
+        if live is not None and live.streams_open and log_ is not None:
+            queue = asyncio.Queue()
+            log_.subscribers.append(queue.put_nowait)
+        files = log_.files() if log_ is not None else [self.log_path(cid)]
+        return jsonlog.read(files, tail=tail, since=since, until=until, streams=streams), \
+            queue, log_
+
+    # -- reconnection ---------------------------------------------------------------------
+
+    async def _reconnect(self, c: Container) -> None:
+        live = self._get_live(c.id)
+        bundle = self.bundles / c.id
+        try:
+            shim = await shims.Shim.connect(c.id, c.state.shim_address)
+        except EngineError as err:
+            live.exited.clear()
+            await self._lost(c, f"shim lost: {err}")
+            return
+        live.shim = shim
+        live.pid = c.state.pid
+        self._open_log(c, live)
+        # A fifo reader reports the end only after seeing a writer come (Linux), and the
+        # shim's writers came before these read ends: a writer of ours comes and goes, so
+        # the end is seen when the shim's go too, or at once if they already have.
+        for fd in self._copy_stdio(c.id, live):
+            os.close(fd)
+        self._copy_shim_log(bundle, live)
+        _touch_writer(bundle / "log")
+        try:
+            state = await shim.state()
+        except EngineError as err:
+            await self._lost(c, f"shim lost: {err}")
+            return
+        from pyengine.shim.api import task_pb2
+
+        if state.status == task_pb2.STOPPED:  # it exited while the daemon was away
+            at = state.exited_at
+            live.waiter = asyncio.create_task(self.on_exit(
+                c.id, int(state.exit_status), at.seconds * 1_000_000_000 + at.nanos))
+            return
+        live.waiter = asyncio.create_task(self._wait_shim(c.id, shim, c.state.pid))
+        log.info("reconnected to a container's shim", extra={"fields": {"id": c.id}})
+
+    async def _lost(self, c: Container, reason: str) -> None:
+        """The shim is gone: the container is reported exited with the reason; its runtime
+        state and rootfs mount are cleaned."""
+        await asyncio.to_thread(self._clean_runtime, c)
+        await self.on_exit(c.id, 255, time.time_ns(), reason=reason)
+
+    def _clean_runtime(self, c: Container) -> None:
+        import subprocess
+
+        from pyengine.snapshots.mount import unmount_all
+
+        subprocess.run([c.runtime, "--root", str(self.runc_root / shims.NAMESPACE), "delete",
+                        "--force", c.id], capture_output=True, check=False)
+        if c.state.shim_address:  # a shim killed with -9 leaves its socket
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(c.state.shim_address)
+        if (self.bundles / c.id / "rootfs").exists():
+            unmount_all(self.bundles / c.id / "rootfs")
+
+
+def raise_conflict(name: str, holder: str) -> None:
+    from pyengine.errors import AlreadyExists
+
+    raise AlreadyExists(
+        f'Conflict. The container name "/{name}" is already in use by container "{holder}". '
+        "You have to remove (or rename) that container to be able to reuse that name.")
+
+
+def _seconds_between(start: str, end: str) -> float:
+    if not start or not end:
+        return 0.0
+    return (jsonlog.parse_rfc3339_nano(_nano_stamp(end)) -
+            jsonlog.parse_rfc3339_nano(_nano_stamp(start))) / 1e9
+
+
+def _nano_stamp(stamp: str) -> str:
+    return stamp if stamp.endswith("Z") else stamp + "Z"
+
+
+def _touch_writer(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC))
+
+
+async def loopback_up(cid: str, pid: int) -> None:
+    """Bring up lo in the container's own network namespace (runc does it itself, not every
+    runtime does; until networks come this is all of a container's network)."""
+    proc = await asyncio.create_subprocess_exec(
+        "nsenter", f"--net=/proc/{pid}/ns/net", "ip", "link", "set", "lo", "up",
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE)
+    _, err = await proc.communicate()
+    if proc.returncode != 0:
+        raise FailedPrecondition(f"container {cid}: bring up loopback: "
+                                 f"{err.decode(errors='replace').strip()}")
+
+
+async def _drain_to_file(fd: int, path: Path) -> None:
+    """Copy the shim's own log fifo into a file next to its bundle."""
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    transport, _ = await loop.connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(fd, "rb", buffering=0))
+    try:
+        with open(path, "ab") as out:
+            while chunk := await reader.read(65536):
+                out.write(chunk)
+                out.flush()
+    finally:
+        transport.close()
+
+
+def container_json(c: Container) -> str:
+    """docker inspect's shape for the fields the engine has."""
+    s = c.state
+    spec = c.spec
+    doc = {
+        "Id": c.id,
+        "Created": c.created,
+        "Path": (c.config.get("args") or [""])[0],
+        "Args": (c.config.get("args") or [])[1:],
+        "State": {
+            "Status": s.status, "Running": s.status == RUNNING, "Paused": False,
+            "Restarting": False, "OOMKilled": False, "Dead": s.status == DEAD,
+            "Pid": s.pid, "ExitCode": s.exit_code, "Error": s.error,
+            "StartedAt": s.started_at or "0001-01-01T00:00:00Z",
+            "FinishedAt": s.finished_at or "0001-01-01T00:00:00Z",
+        },
+        "Image": c.image_id,
+        "Name": "/" + c.name,
+        "RestartCount": s.restart_count,
+        "Driver": "overlay",
+        "LogPath": "",
+        "HostConfig": {
+            "Runtime": spec.runtime or "", "AutoRemove": spec.auto_remove,
+            "ReadonlyRootfs": spec.read_only, "Memory": spec.memory,
+            "NanoCpus": spec.nano_cpus, "PidsLimit": spec.pids_limit or None,
+            "NetworkMode": "none", "LogConfig": {"Type": "json-file", "Config": {}},
+            "RestartPolicy": {"Name": Policy.parse(spec.restart).name,
+                              "MaximumRetryCount": Policy.parse(spec.restart).max_retries},
+        },
+        "Config": {
+            "Hostname": c.config.get("hostname", ""), "User": c.config.get("user", ""),
+            "Tty": spec.tty, "Env": c.config.get("env", []),
+            "Cmd": spec.cmd if spec.cmd else c.config.get("image_cmd"),
+            "Image": c.image_name,
+            "WorkingDir": spec.workdir, "Entrypoint": spec.entrypoint
+            if spec.entrypoint is not None else c.config.get("image_entrypoint"),
+            "Labels": {**c.config.get("image_labels", {}), **spec.labels},
+            "StopSignal": c.config.get("stop_signal", "SIGTERM"),
+            **({"StopTimeout": spec.stop_timeout} if spec.stop_timeout is not None else {}),
+        },
+        "NetworkSettings": {"IPAddress": "", "Networks": {}},
+    }
+    return json.dumps(doc)

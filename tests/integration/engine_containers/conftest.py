@@ -1,0 +1,64 @@
+"""Container integration fixtures: real pyengined processes (each in a network namespace of its
+own, on a private data root and exec root), the offline busybox image, pyrunc's launcher for this
+checkout. Everything a test leaves is cleaned by id, pid and path, even when it fails."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.registry import registry  # noqa: F401 - a fixture
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
+
+from ctr_harness import ContainerEngine, cleanup
+from engine_harness import REPO, new_base
+
+pytestmark = [pytest.mark.root]
+
+
+@pytest.fixture(scope="session")
+def launcher(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """pyrunc's launcher pointing at this checkout (the installed one points at /work/main)."""
+    from pyrunc.launcher import install
+
+    return Path(install(str(tmp_path_factory.mktemp("bin") / "pyrunc")))
+
+
+@pytest.fixture(scope="session")
+def busybox_tar(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("bb") / "rootfs.tar"
+    subprocess.run([str(REPO / "tools" / "mkimage-busybox"), "-o", str(path)], check=True,
+                   capture_output=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def make_engine(launcher: Path, busybox_tar: Path
+                ) -> Iterator[Callable[..., ContainerEngine]]:
+    started: list[ContainerEngine] = []
+
+    def make(host_network: bool = False) -> ContainerEngine:
+        engine = ContainerEngine(new_base(), {"default-runtime": str(launcher)})
+        engine.host_network = host_network
+        engine.launcher = launcher  # type: ignore[attr-defined]  # for cleanup
+        started.append(engine)
+        engine.start()
+        engine.pyctl("import", "-c", 'CMD ["sh"]', str(busybox_tar), "busybox:latest",
+                     check=True)
+        return engine
+
+    try:
+        yield make
+    finally:
+        for engine in started:
+            cleanup(engine)
+
+
+@pytest.fixture(scope="module")
+def engine(make_engine: Callable[[], ContainerEngine]) -> ContainerEngine:
+    return make_engine()

@@ -1,0 +1,83 @@
+"""pyengined for container tests: in a network namespace of its own (or the host's), and the
+clean-up by id, pid and path of whatever a test leaves."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
+
+from engine_harness import Engine
+
+
+class ContainerEngine(Engine):
+    """pyengined under `unshare --net` (exec'd: same pid), pyrunc of this checkout by default;
+    `host_network` keeps the daemon in the machine's network (to reach a test registry on
+    loopback; its containers still get namespaces of their own)."""
+
+    host_network = False
+
+    def command(self) -> list[str]:
+        own = [] if self.host_network else ["unshare", "--net", "--"]
+        return [*own, *super().command()]
+
+    def ids(self) -> list[str]:
+        result = self.pyctl("ps", "-aq", "--no-trunc")
+        return result.stdout.decode().split() if result.returncode == 0 else []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def shims_of(cid: str) -> list[int]:
+    """Pids of the shims serving `cid` (by the -id in their command line)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                    argv = handle.read().split(b"\0")
+            except OSError:
+                continue
+            if b"-id" in argv and cid.encode() in argv:
+                found.append(int(entry))
+    return found
+
+
+def cleanup(engine: ContainerEngine) -> None:
+    """Containers removed through the daemon while it runs, then whatever is left by path:
+    shims by pid, their sockets, rootfs mounts, the runtime's state, the base directory."""
+    if engine.process is not None and engine.process.poll() is None:
+        ids = engine.ids()
+        if ids:
+            engine.pyctl("rm", "-f", *ids)
+    engine.stop()
+    bundles = engine.exec_root / "containers"
+    for bundle in bundles.iterdir() if bundles.exists() else []:
+        for pid in shims_of(bundle.name):
+            os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            address = (bundle / "address").read_text().strip().removeprefix("unix://")
+            if address.startswith("/run/containerd/s/"):
+                os.unlink(address)
+        for runtime in ("runc", str(engine.launcher)):
+            subprocess.run([runtime, "--root", str(engine.exec_root / "runtime" / "pyengine"),
+                            "delete", "--force", bundle.name], capture_output=True, check=False)
+        subprocess.run(["umount", "-q", str(bundle / "rootfs")], check=False,
+                       stderr=subprocess.DEVNULL)
+    for path in (engine.data_root / "snapshots", engine.exec_root):
+        if path.exists():
+            subprocess.run(["umount", "-R", "-q", str(path)], check=False,
+                           stderr=subprocess.DEVNULL)
+    shutil.rmtree(engine.base, ignore_errors=True)

@@ -1,0 +1,65 @@
+"""Restart policies: on-failure:N restarts a failing container N times; always restarts until
+stopped by hand; across a daemon restart, always starts a container stopped by hand again and
+unless-stopped does not."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+from ctr_harness import ContainerEngine
+
+pytestmark = [pytest.mark.root]
+
+
+def _state(engine: ContainerEngine, ref: str) -> tuple[dict, int]:
+    doc = json.loads(engine.out("inspect", "--type", "container", ref))[0]
+    return doc["State"], doc["RestartCount"]
+
+
+def test_on_failure_restarts_up_to_the_limit(engine: ContainerEngine) -> None:
+    engine.out("run", "-d", "--name", "failing", "--restart", "on-failure:2", "busybox", "sh",
+               "-c", "echo run; exit 3")
+    while True:  # three runs logged and the last one over (bounded by the test timeout)
+        state, count = _state(engine, "failing")
+        if engine.out("logs", "failing").count("run") == 3 and state["Status"] == "exited":
+            break
+    assert (count, state["ExitCode"]) == (2, 3)
+    doc = json.loads(engine.out("inspect", "failing"))[0]
+    assert doc["HostConfig"]["RestartPolicy"] == {"Name": "on-failure", "MaximumRetryCount": 2}
+    engine.out("rm", "failing")
+
+
+def test_always_restarts_until_stopped_and_conflicts_with_rm(engine: ContainerEngine) -> None:
+    engine.out("run", "-d", "--name", "phoenix", "--restart", "always", "busybox", "sh", "-c",
+               "echo run; exit 0")
+    while _state(engine, "phoenix")[1] < 2:
+        pass
+    engine.out("stop", "-t", "1", "phoenix")
+    state, _ = _state(engine, "phoenix")
+    assert state["Status"] == "exited"
+    engine.out("rm", "phoenix")
+    conflict = engine.pyctl("run", "--rm", "--restart", "always", "busybox", "true")
+    assert conflict.returncode == 125
+    assert b"Conflicting options: --restart and --rm" in conflict.stderr
+
+
+def test_policies_across_a_daemon_restart(make_engine: Callable[..., ContainerEngine]) -> None:
+    engine = make_engine()
+    for name, policy in (("always-c", "always"), ("unless-c", "unless-stopped"),
+                         ("no-c", "no")):
+        engine.out("run", "-d", "--name", name, "--restart", policy, "busybox", "sleep",
+                   "1000")
+        engine.out("stop", "-t", "0", name)
+    engine.stop()
+    engine.start()
+    running = engine.out("ps", "--format", "{{.Names}}").split()
+    assert running == ["always-c"]
+    assert _state(engine, "unless-c")[0]["Status"] == "exited"
+    engine.out("start", "unless-c")
+    engine.kill9()  # unless-stopped, running, not stopped by hand: still running after
+    engine.start()
+    assert sorted(engine.out("ps", "--format", "{{.Names}}").split()) == [
+        "always-c", "unless-c"]
+    engine.out("rm", "-f", "always-c", "unless-c", "no-c")

@@ -62,3 +62,15 @@ def make_engine(launcher: Path, busybox_tar: Path
 @pytest.fixture(scope="module")
 def engine(make_engine: Callable[[], ContainerEngine]) -> ContainerEngine:
     return make_engine()
+
+
+@pytest.fixture(autouse=True)
+def no_container_outlives_its_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test that fails half-way must not leave containers for the next test of the module
+    (which may count them): whatever the shared engine still holds is removed after each."""
+    yield
+    if "engine" in request.fixturenames:
+        engine: ContainerEngine = request.getfixturevalue("engine")
+        left = engine.ids()
+        if left:
+            engine.pyctl("rm", "-f", *left)

@@ -336,7 +336,6 @@ class ContainerService:
             for fd in holders:
                 os.close(fd)
             holders = []
-            await loopback_up(c.id, created_pid)
             live.pid = created_pid
             live.exited.clear()
             live.exiting = False
@@ -382,12 +381,7 @@ class ContainerService:
 
     async def _start_failed(self, c: Container, live: Live, shim: shims.Shim | None,
                             err: BaseException) -> None:
-        self._close_stdin(live)
-        if shim is not None:
-            with contextlib.suppress(EngineError):
-                await shim.delete()
-            await shim.shutdown()
-        live.shim = None
+        await self._end_task(live, shim)
         await self._finish_copies(live, timeout=5)
         message = str(err)
         c.state.error = message
@@ -436,6 +430,15 @@ class ContainerService:
                     with contextlib.suppress(EngineError):
                         await live.shim.close_stdin()
 
+    async def _end_task(self, live: Live, shim: shims.Shim | None) -> None:
+        """Close our end of stdin, delete the task and let its shim go."""
+        self._close_stdin(live)
+        if shim is not None:
+            with contextlib.suppress(EngineError):
+                await shim.delete()
+            await shim.shutdown()
+        live.shim = None
+
     async def _finish_copies(self, live: Live, timeout: float = 30) -> None:
         pending = [t for t in live.copies if not t.done()]
         if pending:
@@ -483,12 +486,7 @@ class ContainerService:
             return
         shim = live.shim
         log.debug("container exited", extra={"fields": {"id": cid, "status": status}})
-        self._close_stdin(live)
-        if shim is not None:
-            with contextlib.suppress(EngineError):
-                await shim.delete()
-            await shim.shutdown()
-            live.shim = None
+        await self._end_task(live, shim)
         log.debug("shim ended", extra={"fields": {"id": cid}})
         await self._finish_copies(live)
         log.debug("copies ended", extra={"fields": {"id": cid}})
@@ -839,19 +837,6 @@ def _nano_stamp(stamp: str) -> str:
 def _touch_writer(path: Path) -> None:
     with contextlib.suppress(OSError):
         os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC))
-
-
-async def loopback_up(cid: str, pid: int) -> None:
-    """Bring up lo in the container's own network namespace (runc does it itself, not every
-    runtime does; until networks come this is all of a container's network)."""
-    proc = await asyncio.create_subprocess_exec(
-        "nsenter", f"--net=/proc/{pid}/ns/net", "ip", "link", "set", "lo", "up",
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE)
-    _, err = await proc.communicate()
-    if proc.returncode != 0:
-        raise FailedPrecondition(f"container {cid}: bring up loopback: "
-                                 f"{err.decode(errors='replace').strip()}")
 
 
 async def _drain_to_file(fd: int, path: Path) -> None:

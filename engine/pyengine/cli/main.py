@@ -68,6 +68,7 @@ TOP_VERBS: dict[str, tuple[str, str]] = {
         ("exec", "Run a command in a running container"),
         ("restart", "Restart one or more containers"),
         ("rename", "Rename a container"),
+        ("events", "Get real time events from the server"),
     )},
 }
 TOP_VERBS["inspect"] = ("inspect", "Return low-level information on containers and images")
@@ -83,6 +84,7 @@ CONTAINER_ALIASES = {"ls": ["ps", "list"]}
 SYSTEM_VERBS: dict[str, tuple[str, str]] = {
     "df": ("system_df", "Show disk usage"),
     "info": ("info", "Display system-wide information"),
+    "events": ("events", "Get real time events from the server"),
 }
 GROUPS = {"image": IMAGE_VERBS, "system": SYSTEM_VERBS, "container": CONTAINER_VERBS}
 TITLES = {"image": "Manage images", "system": "Manage pyengine",

@@ -18,7 +18,7 @@ HEADERS = {
     "IsOfficial": "OFFICIAL", "Type": "TYPE", "TotalCount": "TOTAL", "Active": "ACTIVE",
     "Reclaimable": "RECLAIMABLE",
 }
-FIELD_RE = re.compile(r"\{\{\s*\.(\w+)\s*\}\}")
+FIELD_RE = re.compile(r"\{\{\s*\.(\w+)(?:\s+\"[^\"}]*\")*\s*\}\}")  # {{.Label "k"}} too
 
 
 class FormatError(Exception):

@@ -69,6 +69,8 @@ class Spec(JsonRecord):
     log_max_size: int = 0  # bytes; 0: unbounded
     log_max_file: int = 1
     restart: str = "no"  # docker's restart policy: no, always, unless-stopped, on-failure[:N]
+    init: bool = False  # --init: docker's init (tini) runs the command as PID 1
+    network: str = ""  # --network: "" or "none" (own namespace, lo up), "host"
 
 
 @dataclass

@@ -556,8 +556,9 @@ class ContainerService:
         live = self._live.get(c.id)
         if c.state.status != RUNNING or live is None or live.shim is None:
             raise FailedPrecondition(f"Container {c.id} is not running")
-        await live.shim.kill(number)
+        # published before the signal goes, so that it comes before the die it may cause
         self.events.publish("container", "kill", c.id, **event_attributes(c), signal=str(number))
+        await live.shim.kill(number)
 
     async def stop(self, ref: str, timeout: int | None = None) -> None:
         c = await asyncio.to_thread(self.get, ref)
@@ -574,14 +575,19 @@ class ContainerService:
             timeout = c.spec.stop_timeout if c.spec.stop_timeout is not None \
                 else DEFAULT_STOP_TIMEOUT
         shim = live.shim
+        number = parse_signal(c.config.get("stop_signal") or "SIGTERM")
+        self.events.publish("container", "kill", c.id, **event_attributes(c),
+                            signal=str(number))  # docker's stop: kill, (kill 9,) die, stop
         with contextlib.suppress(EngineError):
-            await shim.kill(parse_signal(c.config.get("stop_signal") or "SIGTERM"))
+            await shim.kill(number)
         if timeout < 0:
             await live.exited.wait()
         else:
             try:
                 await asyncio.wait_for(live.exited.wait(), timeout)
             except TimeoutError:
+                self.events.publish("container", "kill", c.id, **event_attributes(c),
+                                    signal=str(int(signals.SIGKILL)))
                 with contextlib.suppress(EngineError):
                     await shim.kill(signals.SIGKILL, all_processes=True)
                 await live.exited.wait()
@@ -612,6 +618,8 @@ class ContainerService:
                     f"You cannot remove a running container {c.id}. Stop the container before "
                     "attempting removal or force remove")
             if live is not None and live.shim is not None:
+                self.events.publish("container", "kill", c.id, **event_attributes(c),
+                                    signal=str(int(signals.SIGKILL)))
                 with contextlib.suppress(EngineError):
                     await live.shim.kill(signals.SIGKILL, all_processes=True)
                 await live.exited.wait()

@@ -251,7 +251,9 @@ class ImageService:
             channel.report("", f"Status: Image is up to date for {familiar}")
         else:
             channel.report("", f"Status: Downloaded newer image for {familiar}")
-        self.publish("image", "pull", naming.familiar(names[0][0]))
+        repository, sep, tag = familiar.rpartition(":")  # docker's name: without the tag
+        self.publish("image", "pull", familiar,
+                     name=repository if sep and "/" not in tag else familiar)
         return names[0][0]
 
     # -- push -------------------------------------------------------------------------------
@@ -411,6 +413,8 @@ class ImageService:
 
         image_id, name = importer.import_image(self.ingest, path, opts, channel)
         self.publish("image", "import", image_id)
+        if name:  # docker tags the imported image after, with its event
+            self.publish("image", "tag", image_id, name=naming.familiar(name))
         return image_id, name
 
     def save(self, references: list[str], fmt: str, out: BufferedIOBase) -> None:

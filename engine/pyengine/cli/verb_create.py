@@ -1,5 +1,4 @@
-"""pyctl create: create a container from an image (pulled when missing, as docker does); a
-daemon error exits 125, as docker's create does."""
+"""pyctl create: create a container from a local image."""
 
 from __future__ import annotations
 
@@ -15,15 +14,5 @@ def add(p: argparse.ArgumentParser) -> None:
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
-    from pyengine.cli.wire import status as rpc
-
-    request = container_opts.request(args)
-    try:
-        cid = container_opts.create(ctx, request)
-    except rpc.RpcError as err:
-        if ctx.is_connect_error(err):
-            raise
-        ctx.err.write(f"Error response from daemon: {err.details()}\n")
-        return 125
-    ctx.out.write(cid + "\n")
+    ctx.out.write(container_opts.create(ctx, container_opts.request(args)) + "\n")
     return 0

@@ -18,10 +18,16 @@ def _inspect(engine: ContainerEngine, ref: str) -> dict:
     return json.loads(engine.out("inspect", "--type", "container", ref))[0]
 
 
-def _leftovers(engine: ContainerEngine) -> list[str]:
-    """What a container leaves: records, bundles, log directories, writable snapshots, mounts
-    under the engine's roots."""
+def _snapshots(engine: ContainerEngine) -> set[str]:
+    root = engine.data_root / "snapshots" / "overlay" / "snapshots"
+    return {p.name for p in root.iterdir()} if root.exists() else set()
+
+
+def _leftovers(engine: ContainerEngine, snapshots: set[str]) -> list[str]:
+    """What a container leaves: records, bundles, log directories, writable snapshots (beyond
+    `snapshots`, those there before), mounts under the engine's roots."""
     out = [f"container {cid}" for cid in engine.ids()]
+    out += [f"snapshot {s}" for s in sorted(_snapshots(engine) - snapshots)]
     bundles = engine.exec_root / "containers"
     out += [f"bundle {p.name}" for p in bundles.iterdir()] if bundles.exists() else []
     logs = engine.data_root / "containers"
@@ -94,12 +100,13 @@ def test_env_from_the_client_and_label_files(engine: ContainerEngine, tmp_path: 
 ])
 def test_bad_flag_values_are_refused_and_leave_nothing(
         engine: ContainerEngine, flags: list[str], message: str, daemon: bool) -> None:
+    before = _snapshots(engine)
     for verb in ("create", "run"):
         result = engine.pyctl(verb, *flags, "busybox", "true")
         assert result.returncode == (1 if daemon and verb == "create" else 125), \
             (verb, result.stderr)
         assert message in result.stderr.decode(), (verb, result.stderr)
-        assert _leftovers(engine) == []
+        assert _leftovers(engine, before) == []
 
 
 def test_cpus_range_names_the_cpus_there_are(engine: ContainerEngine) -> None:
@@ -121,34 +128,37 @@ def test_a_name_taken_is_dockers_conflict(engine: ContainerEngine) -> None:
 
 
 def test_unknown_image_after_a_failed_pull(engine: ContainerEngine) -> None:
+    before = _snapshots(engine)
     for verb, code in (("create", 1), ("run", 125)):
         result = engine.pyctl(verb, "127.0.0.1:1/no-such-image", "true")
         assert result.returncode == code
         assert result.stderr.startswith(
             b"Unable to find image '127.0.0.1:1/no-such-image:latest' locally\n")
         assert b"Error response from daemon" in result.stderr
-        assert _leftovers(engine) == []
+        assert _leftovers(engine, before) == []
 
 
 def test_missing_executable_127_and_permission_denied_126(engine: ContainerEngine) -> None:
+    before = _snapshots(engine)
     missing = engine.pyctl("run", "--rm", "busybox", "nope")
     assert missing.returncode == 127
     assert b'exec: "nope": executable file not found in $PATH' in missing.stderr
     denied = engine.pyctl("run", "--rm", "busybox", "/etc/passwd")
     assert denied.returncode == 126
     assert b"permission denied" in denied.stderr.lower()
-    assert _leftovers(engine) == []
+    assert _leftovers(engine, before) == []
     # without --rm the container stays, created, with docker's exit code
     result = engine.pyctl("run", "--name", "kept", "busybox", "nope")
     assert result.returncode == 127
     doc = _inspect(engine, "kept")
     assert (doc["State"]["Status"], doc["State"]["ExitCode"]) == ("created", 127)
     engine.out("rm", "kept")
-    assert _leftovers(engine) == []
+    assert _leftovers(engine, before) == []
 
 
 def test_exec_into_a_stopped_container_and_rm_of_a_running_one(
         engine: ContainerEngine) -> None:
+    before = _snapshots(engine)
     cid = engine.out("create", "--name", "idle", "busybox", "sleep", "1000").strip()
     result = engine.pyctl("exec", "idle", "true")
     assert result.returncode == 1
@@ -161,7 +171,7 @@ def test_exec_into_a_stopped_container_and_rm_of_a_running_one(
         f"Error response from daemon: You cannot remove a running container {cid}. Stop the "
         "container before attempting removal or force remove\n")
     assert engine.out("rm", "-v", "-f", "idle") == "idle\n"
-    assert _leftovers(engine) == []
+    assert _leftovers(engine, before) == []
 
 
 def test_inspect_has_dockers_shape(engine: ContainerEngine) -> None:

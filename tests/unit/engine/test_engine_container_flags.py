@@ -244,3 +244,41 @@ def test_ps_size_and_label_fields() -> None:
     assert out.getvalue().splitlines() == [
         "CONTAINER ID   NAMES     SIZE                LABEL",
         "dddddddddddd   web       12B (virtual 1MB)   v"]
+
+
+def test_the_daemon_refuses_what_docker_refuses() -> None:
+    import os
+
+    from pyengine.containers import create_checks
+    from pyengine.containers.model import Spec
+    from pyengine.errors import InvalidArgument, NotFound
+
+    cpus = len(os.sched_getaffinity(0))
+    create_checks.check(Spec(memory=6 << 20, nano_cpus=cpus * 10**9, network="host",
+                             stop_signal="SIGUSR1"))
+    cases: list[tuple[Spec, type[Exception], str]] = [
+        (Spec(memory=(6 << 20) - 1), InvalidArgument, "Minimum memory limit allowed is 6MB"),
+        (Spec(nano_cpus=cpus * 10**9 + 1), InvalidArgument,
+         f"Range of CPUs is from 0.01 to {cpus}.00, as there are only {cpus} CPUs available"),
+        (Spec(network="bridge"), NotFound, "network bridge not found"),
+        (Spec(stop_signal="SIGNOPE"), InvalidArgument, "Invalid signal: SIGNOPE"),
+    ]
+    for spec, error, message in cases:
+        with pytest.raises(error) as caught:
+            create_checks.check(spec)
+        assert str(caught.value) == message
+
+
+def test_init_wraps_the_command_and_mounts_the_init_read_only() -> None:
+    from pyengine.containers import create_checks
+    from pyengine.containers.model import Spec
+
+    config: dict = {"process": {"args": ["sh", "-c", "true"]}, "mounts": [],
+                    "linux": {"resources": {}}}
+    create_checks.apply(config, Spec(init=True, nano_cpus=1_500_000_000))
+    assert config["process"]["args"] == ["/sbin/docker-init", "--", "sh", "-c", "true"]
+    mount = config["mounts"][-1]
+    assert (mount["destination"], mount["type"], mount["options"]) == (
+        "/sbin/docker-init", "bind", ["rbind", "ro"])
+    assert Path(mount["source"]).name in create_checks.INIT_BINARIES
+    assert config["linux"]["resources"]["cpu"] == {"quota": 150_000, "period": 100_000}

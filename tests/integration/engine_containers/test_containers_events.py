@@ -129,8 +129,9 @@ def test_a_live_stream_ends_at_until(engine: ContainerEngine) -> None:
         engine.out("run", "--rm", "--name", "live", "busybox", "true")
         assert stream.stdout is not None
         seen = []
-        while (line := stream.stdout.readline().decode().strip()) != "destroy":
-            seen.append(line)
+        while (raw := stream.stdout.readline()) and raw.strip() != b"destroy":
+            seen.append(raw.decode().strip())
+        assert raw, stream.stderr.read() if stream.stderr else ""  # ended before destroy
         assert seen == ["create", "start", "die"]
     finally:
         stream.kill()

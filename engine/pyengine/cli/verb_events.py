@@ -4,10 +4,10 @@ or a Go template per event (--format '{{json .}}' prints docker's message docume
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
 
 from pyengine.cli.context import CliError, Context
 
+TYPE_CHECKING = False  # typing is not imported on pyctl's start-up path
 if TYPE_CHECKING:
     from pyengine.api import system_pb2
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import time
-from typing import TYPE_CHECKING, Any
 
 from pyengine.cli.context import Context
 
+TYPE_CHECKING = False  # typing is not imported on pyctl's start-up path
 if TYPE_CHECKING:
+    from typing import Any
+
     from pyengine.api import containers_pb2
 
 DEFAULT_TABLE = ("table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t"
@@ -66,7 +68,6 @@ def row(c: containers_pb2.ContainerSummary, no_trunc: bool) -> dict[str, Any]:
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
     from pyengine.api import containers_pb2
-    from pyengine.cli.output import write_rows
 
     last = 1 if args.latest else args.last
     fmt = args.format
@@ -79,10 +80,19 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         for c in found:
             ctx.out.write((c.id if args.no_trunc else c.id[:12]) + "\n")
         return 0
-    default = DEFAULT_TABLE + ("\t{{.Size}}" if args.size else "")
     rows = [row(c, args.no_trunc) for c in found]
+    if not fmt:  # the default table without the template engine (re, json): ps starts fast
+        from pyengine.cli.table import render
+
+        keys = ["ID", "Image", "Command", "RunningFor", "Status", "Ports", "Names",
+                *(["Size"] if args.size else [])]
+        ctx.out.write(render([[HEADERS[k] for k in keys], *[[r[k] for k in keys]
+                                                             for r in rows]]))
+        return 0
+    from pyengine.cli.output import write_rows
+
     if fmt == "json":  # a method is no JSON field
         for r in rows:
             del r["Label"]
-    write_rows(ctx.out, rows, fmt, default, HEADERS)
+    write_rows(ctx.out, rows, fmt, DEFAULT_TABLE, HEADERS)
     return 0

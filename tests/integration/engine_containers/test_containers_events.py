@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tarfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -139,3 +140,20 @@ def test_a_live_stream_ends_at_until(engine: ContainerEngine) -> None:
     ended = engine.pyctl("events", "--since", f"{since / 1e9:.9f}", "--until", "0s",
                          "--filter", "container=live")
     assert ended.returncode == 0 and len(ended.stdout.splitlines()) == 4
+
+
+def test_pull_and_push_events(make_engine: Callable[..., ContainerEngine], registry) -> None:
+    engine = make_engine(host_network=True)  # the registry listens on the host's loopback
+    remote = f"{registry.host}/events/bb:1"
+    since = time.time_ns()
+    engine.out("tag", "busybox", remote)
+    engine.out("push", remote)
+    engine.out("rmi", remote)
+    engine.out("pull", remote)
+    lines = _replay(engine, since, "-f", "type=image")
+    assert _actions(lines) == ["tag", "push", "untag", "pull"]
+    pull = LINE_RE.fullmatch(lines[-1])
+    assert pull is not None
+    # docker's pull event: the tagged name as the id, the repository as its name
+    assert (pull.group(4), pull.group(5)) == (remote, f"name={registry.host}/events/bb")
+    assert lines[1].endswith(f" image push {remote} (name={registry.host}/events/bb)")

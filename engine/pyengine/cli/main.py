@@ -68,13 +68,15 @@ TOP_VERBS: dict[str, tuple[str, str]] = {
         ("exec", "Run a command in a running container"),
         ("restart", "Restart one or more containers"),
         ("rename", "Rename a container"),
+        ("attach", "Attach local standard input, output, and error streams to a running "
+         "container"),
     )},
 }
 TOP_VERBS["inspect"] = ("inspect", "Return low-level information on containers and images")
 CONTAINER_VERBS: dict[str, tuple[str, str]] = {
     **{name: TOP_VERBS[name] for name in (
         "create", "start", "run", "stop", "kill", "rm", "wait", "logs", "exec", "restart",
-        "rename")},
+        "rename", "attach")},
     "ls": ("ps", "List containers"),
     "inspect": ("inspect", "Display detailed information on one or more containers"),
     "prune": ("container_prune", "Remove all stopped containers"),

@@ -916,7 +916,7 @@ def container_json(c: Container) -> str:
         },
         "Config": {
             "Hostname": c.config.get("hostname", ""), "User": c.config.get("user", ""),
-            "Tty": spec.tty, "Env": c.config.get("env", []),
+            "Tty": spec.tty, "OpenStdin": spec.open_stdin, "Env": c.config.get("env", []),
             "Cmd": spec.cmd if spec.cmd else c.config.get("image_cmd"),
             "Image": c.image_name,
             "WorkingDir": spec.workdir, "Entrypoint": spec.entrypoint

@@ -74,16 +74,16 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         return 125
     call: BidiCall | None = None
     waiter: Future | None = None
-    if streams:  # attached before the start, so no output goes unseen
-        call = stub.Attach(containers_pb2.AttachInput(
-            id=cid, stdin="stdin" in streams, stdout="stdout" in streams,
-            stderr="stderr" in streams, detach_keys=args.detach_keys,
-            stdin_once="stdin" in streams))
-        attach_io.open_session(call)
-        if args.rm:  # asked before the start, so the removal goes unseen neither
-            waiter = stub.Wait.future(containers_pb2.WaitContainerRequest(
-                id=cid, condition="removed"))
     try:
+        if streams:  # attached before the start, so no output goes unseen
+            call = stub.Attach(containers_pb2.AttachInput(
+                id=cid, stdin="stdin" in streams, stdout="stdout" in streams,
+                stderr="stderr" in streams, detach_keys=args.detach_keys,
+                stdin_once="stdin" in streams))
+            attach_io.open_session(call)
+            if args.rm:  # asked before the start, so the removal goes unseen neither
+                waiter = stub.Wait.future(containers_pb2.WaitContainerRequest(
+                    id=cid, condition="removed"))
         stub.Start(containers_pb2.StartContainerRequest(id=cid))
     except rpc.RpcError as err:
         for pending in (call, waiter):

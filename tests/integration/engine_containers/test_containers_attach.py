@@ -238,6 +238,10 @@ def test_run_i_with_piped_stdin_and_run_a(engine: ContainerEngine) -> None:
     assert (only_err.returncode, only_err.stdout, only_err.stderr) == (0, b"", b"err\n")
     bad = engine.pyctl("run", "--rm", "-a", "stdfoo", "busybox", "true")
     assert bad.returncode == 125 and b"valid streams are STDIN, STDOUT and STDERR" in bad.stderr
+    keys = engine.pyctl("run", "--rm", "--name", "bad-keys", "--detach-keys", "ctrl-1",
+                        "busybox", "true")
+    assert keys.returncode == 125 and b"Invalid detach keys (ctrl-1) provided" in keys.stderr
+    assert "bad-keys" not in engine.out("ps", "-a")
 
 
 def test_start_a_i_feeds_a_created_container(engine: ContainerEngine) -> None:

@@ -270,3 +270,48 @@ def test_tty_without_a_terminal_is_refused(engine: ContainerEngine) -> None:
     finally:
         engine.pyctl("rm", "-f", cid)
 
+
+
+def test_hundreds_of_attached_clients_each_get_every_byte(engine: ContainerEngine) -> None:
+    """200 Attach streams on one running container: each gets the whole output and the exit
+    code, and the daemon answers other calls meanwhile."""
+    import asyncio
+
+    import grpc.aio
+    from pyengine.api import containers_pb2, containers_pb2_grpc
+
+    cid = engine.out("run", "-d", "busybox", "sh", "-c",
+                     "while [ ! -e /tmp/go ]; do sleep 0.1; done; seq 1 20000; exit 5").strip()
+    expected = b"".join(b"%d\n" % n for n in range(1, 20001))
+
+    async def scenario() -> None:
+        async with grpc.aio.insecure_channel(f"unix:{engine.socket}") as channel:
+            stub = containers_pb2_grpc.ContainersServiceStub(channel)
+
+            calls = [stub.Attach(iter([containers_pb2.AttachInput(
+                id=cid, stdout=True, stderr=True)])) for _ in range(200)]
+            for call in calls:
+                await call.initial_metadata()  # subscribed
+
+            async def drain(call: grpc.aio.StreamStreamCall) -> tuple[bytes, int]:
+                out, code = [], -1
+                async for message in call:
+                    if message.exited:
+                        code = message.exit_code
+                    out.append(message.data)
+                return b"".join(out), code
+
+            readers = [asyncio.ensure_future(drain(call)) for call in calls]
+            started = await stub.ExecStream(iter([containers_pb2.ExecInput(
+                start=containers_pb2.ExecRequest(id=cid, cmd=["touch", "/tmp/go"]),
+                detach=True)])).read()
+            assert started is grpc.aio.EOF
+            listed = await stub.List(containers_pb2.ListContainersRequest(all=True))
+            assert [c.id for c in listed.containers] == [cid]
+            results = await asyncio.gather(*readers)
+            assert all(result == (expected, 5) for result in results)
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        engine.pyctl("rm", "-f", cid)

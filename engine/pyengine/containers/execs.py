@@ -76,6 +76,9 @@ class ExecProcess:
                 self.stdin_fd = os.open(self.fifos["stdin"],
                                         os.O_RDWR | os.O_NONBLOCK | os.O_CLOEXEC)
             process = dict(process, terminal=o.tty)
+            env = list(process.get("env") or [])
+            if o.tty and not any(e.startswith("TERM=") for e in env):
+                process["env"] = [*env, "TERM=xterm"]  # as docker's exec -t
             if o.tty and o.height > 0 and o.width > 0:
                 process["consoleSize"] = {"height": o.height, "width": o.width}
             await self.shim.exec(self.exec_id, process, str(self.fifos["stdout"]),

@@ -196,8 +196,8 @@ def test_exec_it_into_a_running_container(engine: ContainerEngine) -> None:
                         rows=27, cols=88)
         try:
             _shell_ready(term)
-            term.type(b"echo $X $(pwd) $(stty size); tty; exit 7\r")
-            term.expect(rb"5 /tmp 27 88\r\n/dev/pts/\d+\r\n")
+            term.type(b"echo $X $(pwd) $(stty size) $TERM; tty; exit 7\r")
+            term.expect(rb"5 /tmp 27 88 xterm\r\n/dev/pts/\d+\r\n")
             assert term.finish()[0] == 7
         finally:
             term.close()

@@ -315,3 +315,29 @@ def test_hundreds_of_attached_clients_each_get_every_byte(engine: ContainerEngin
         asyncio.run(scenario())
     finally:
         engine.pyctl("rm", "-f", cid)
+
+
+def test_a_stuck_client_is_dropped_when_it_goes_away(engine: ContainerEngine) -> None:
+    """A client that reads nothing holds the output back (more than gRPC's windows and the
+    subscriber's buffer hold); once it is killed, the container's output flows again, into
+    the log, to the end."""
+    cid = engine.out("run", "-d", "busybox", "sh", "-c",
+                     "while [ ! -e /tmp/go ]; do sleep 0.1; done; "
+                     "head -c 33554432 /dev/zero | tr '\\0' x; echo; echo done >&2").strip()
+    run_env = {**env(), "PYENGINE_HOST": engine.host}
+    stuck = subprocess.Popen([sys.executable, "-m", "pyengine.cli", "attach", cid],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, env=run_env)
+    try:
+        assert stuck.stdout is not None
+        assert engine.pyctl("exec", cid, "touch", "/tmp/go").returncode == 0
+        assert stuck.stdout.read(4096).startswith(b"x")  # attached, then reads no more
+        stuck.kill()
+        stuck.wait()
+        assert engine.out("wait", cid).strip() == "0"
+        assert engine.pyctl("logs", "--tail", "1", cid).stderr == b"done\n"
+    finally:
+        if stuck.poll() is None:
+            stuck.kill()
+            stuck.wait()
+        engine.pyctl("rm", "-f", cid)

@@ -236,6 +236,11 @@ def test_run_i_with_piped_stdin_and_run_a(engine: ContainerEngine) -> None:
     only_err = engine.pyctl("run", "--rm", "-a", "STDERR", "busybox", "sh", "-c",
                             "echo out; echo err >&2")
     assert (only_err.returncode, only_err.stdout, only_err.stderr) == (0, b"", b"err\n")
+    # -t without -i: no input to check; the output is the terminal's, one stream
+    tty_only = engine.pyctl("run", "--rm", "-t", "busybox", "sh", "-c", "tty; echo err >&2",
+                            input=b"")
+    assert tty_only.returncode == 0 and tty_only.stderr == b""
+    assert re.fullmatch(rb"/dev/pts/\d+\r\nerr\r\n", tty_only.stdout), tty_only.stdout
     bad = engine.pyctl("run", "--rm", "-a", "stdfoo", "busybox", "true")
     assert bad.returncode == 125 and b"valid streams are STDIN, STDOUT and STDERR" in bad.stderr
     keys = engine.pyctl("run", "--rm", "--name", "bad-keys", "--detach-keys", "ctrl-1",

@@ -6,6 +6,7 @@ ours (the daemon's shim-binary option)."""
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -230,6 +231,11 @@ def test_run_i_with_piped_stdin_and_run_a(engine: ContainerEngine) -> None:
                            shell=True, capture_output=True, timeout=300,
                            env={**env(), "PYENGINE_HOST": engine.host})
     assert (piped.returncode, piped.stdout, piped.stderr) == (0, b"hi\n", b"")
+    # binary input, detach keys inside: without a tty nothing is scanned or cut
+    data = os.urandom(1 << 23) + b"\x10\x11" + os.urandom(1 << 20)
+    summed = engine.pyctl("run", "-i", "--rm", "busybox", "md5sum", input=data)
+    assert (summed.returncode, summed.stdout) == (0, f"{hashlib.md5(data).hexdigest()}  -\n"
+                                                     .encode())
     only_out = engine.pyctl("run", "--rm", "-a", "stdout", "busybox", "sh", "-c",
                             "echo out; echo err >&2; exit 2")
     assert (only_out.returncode, only_out.stdout, only_out.stderr) == (2, b"out\n", b"")

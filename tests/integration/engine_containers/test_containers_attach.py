@@ -348,7 +348,10 @@ def test_a_stuck_client_is_dropped_when_it_goes_away(engine: ContainerEngine) ->
         stuck.kill()
         stuck.wait()
         assert engine.out("wait", cid).strip() == "0"
-        assert engine.pyctl("logs", "--tail", "1", cid).stderr == b"done\n"
+        logged = [json.loads(line) for line in
+                  (engine.data_root / "containers" / cid / f"{cid}-json.log").open()]
+        assert [e["log"] for e in logged if e["stream"] == "stderr"] == ["done\n"]
+        assert sum(len(e["log"]) for e in logged if e["stream"] == "stdout") == (1 << 25) + 1
     finally:
         if stuck.poll() is None:
             stuck.kill()

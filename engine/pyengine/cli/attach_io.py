@@ -159,7 +159,10 @@ def _loop(call: BidiCall, input_type: Callable[..., Any], signals: _Signals, std
             return None
         watched = [call.fileno(), signals.read_fd, *([stdin_fd] if stdin_fd >= 0 else [])]
         ready = [call.fileno()] if call.pending() else select.select(watched, [], [])[0]
-        if signals.read_fd in ready and signal.SIGWINCH in signals.drain() and resize:
+        # drained whatever select() answered: a window change signalled before input arrived
+        # is in the pipe already (its handler ran on the way out of select), and its size
+        # must reach the daemon before that input does
+        if signal.SIGWINCH in signals.drain() and resize:
             _send_size(call, input_type)
         if stdin_fd in ready:
             data = os.read(stdin_fd, 65536)

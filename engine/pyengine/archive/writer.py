@@ -12,7 +12,7 @@ import os
 import stat
 import tarfile
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Literal
 
@@ -178,25 +178,29 @@ def _same(a: os.stat_result, b: os.stat_result, path_a: Path, path_b: bytes) -> 
     return True
 
 
+Skip = Callable[[str, os.stat_result], bool]
+
+
 def diff(lower_dirs: Sequence[Path] | None, upper: Path, out: BinaryIO, *,
-         compression: Compression = "none") -> str:
+         compression: Compression = "none", skip: Skip | None = None) -> str:
     """Write the OCI layer tar that turns the lower view into `upper`; returns its diff_id.
 
     lower_dirs None: `upper` is an overlayfs upper directory; its contents are the changes,
     char 0:0 devices become `.wh.` whiteouts and opaque directories get `.wh..wh..opq`.
     lower_dirs given: `upper` is a complete tree (a native snapshot or a mounted view) compared
     with the merged lower directories (topmost first): changed and new paths are written
-    (with their parent directories), removed ones become whiteouts.
+    (with their parent directories), removed ones become whiteouts. `skip(name, lstat)` leaves
+    out paths of `upper` (names relative, no leading "/"), e.g. a runtime's mount points.
     """
     writer = _HashingWriter(out, compression)
     builder = _TarBuilder(writer)
     try:
         if lower_dirs is None:
-            _diff_upper(upper, builder)
+            _diff_upper(upper, builder, skip)
         else:
             lowers = LowerLayers(lower_dirs)
             try:
-                _diff_compare(lowers, upper, builder)
+                _diff_compare(lowers, upper, builder, skip=skip)
             except RecursionError as exc:
                 raise ArchiveError(f"diff {upper}: directory tree too deep to compare") from exc
             finally:
@@ -222,9 +226,11 @@ def _check_plain_upper(path: Path) -> None:
                                f"use); its changes cannot be read from the upper directory")
 
 
-def _diff_upper(upper: Path, builder: _TarBuilder) -> None:
+def _diff_upper(upper: Path, builder: _TarBuilder, skip: Skip | None) -> None:
     for path, name, st in _walk(upper):
         _check_plain_upper(path)
+        if skip is not None and skip(name, st):
+            continue
         if _is_overlay_whiteout(st):
             parent, _, base = name.rpartition("/")
             marker = WHITEOUT_PREFIX.decode() + base
@@ -236,7 +242,8 @@ def _diff_upper(upper: Path, builder: _TarBuilder) -> None:
 
 
 def _diff_compare(lowers: LowerLayers, upper: Path, builder: _TarBuilder, rel: str = "",
-                  pending: list[tuple[Path, str, os.stat_result]] | None = None) -> None:
+                  pending: list[tuple[Path, str, os.stat_result]] | None = None,
+                  skip: Skip | None = None) -> None:
     """Recursively emit changes under directory `rel`; `pending` are unchanged ancestors
     written only if something below them changes."""
     pending = pending if pending is not None else []
@@ -255,15 +262,18 @@ def _diff_compare(lowers: LowerLayers, upper: Path, builder: _TarBuilder, rel: s
         relname = f"{rel}/{name}" if rel else name
         st = os.lstat(path)
         found = lowers.find(os.fsencode(relname))
+        if found is None and skip is not None and skip(relname, st):
+            continue
         changed = found is None or not _same(
             st, found[1], path, LowerLayers.proc_path(found[0], os.fsencode(relname)))
         if stat.S_ISDIR(st.st_mode):
             if changed:
                 _flush(builder, pending)
                 builder.add(path, relname, st)
-                _diff_compare(lowers, upper, builder, relname, [])
+                _diff_compare(lowers, upper, builder, relname, [], skip)
             else:
-                _diff_compare(lowers, upper, builder, relname, [*pending, (path, relname, st)])
+                _diff_compare(lowers, upper, builder, relname, [*pending, (path, relname, st)],
+                              skip)
             continue
         if changed:
             _flush(builder, pending)

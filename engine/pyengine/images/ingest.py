@@ -57,6 +57,26 @@ class Ingest:
         """Keep `blobs` from garbage collection until the lease ends."""
         self._leases.add(lease_id, "content", blobs)
 
+    def store_file(self, path: Path, digest: str, size: int, ref: str) -> None:
+        """Copy a spooled blob into the content store; the store checks digest and size."""
+        from pyengine.content import BlobExists
+        from pyengine.images.compression import CHUNK
+
+        with open(path, "rb") as handle:
+            try:
+                writer = self.content.writer(ref, digest, size)
+            except BlobExists:
+                return
+            try:
+                if writer.offset:
+                    writer.reset()
+                while chunk := handle.read(CHUNK):
+                    writer.write(chunk)
+                writer.commit()
+            except BaseException:
+                writer.abort()
+                raise
+
     def unpack(
         self, config_digest: str, layers: list[LayerRef], lease_id: str, channel: ProgressChannel
     ) -> Unpacked:

@@ -10,6 +10,7 @@ resolved inside its rootfs by the daemon.
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import stat
 import tarfile
@@ -78,14 +79,19 @@ def _stat(ctx: Context, container: str, path: str, follow: bool, stat_only: bool
     return first.stat, stream
 
 
-class _ChunkReader:
+class _ChunkReader(io.BufferedIOBase):
     """A file object over an iterator of byte chunks (for tarfile's stream mode)."""
 
     def __init__(self, chunks: Iterator[bytes]) -> None:
+        super().__init__()
         self._chunks = chunks
         self._buffer = b""
 
-    def read(self, n: int = -1) -> bytes:
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int | None = -1, /) -> bytes:
+        n = -1 if n is None else n
         while n < 0 or len(self._buffer) < n:
             chunk = next(self._chunks, None)
             if chunk is None:
@@ -144,20 +150,19 @@ def _extract(chunks: Iterator[bytes], target: str, rename: str, strip: bool,
         return checked.replace(uid=None, gid=None, uname=None, gname=None,  # type: ignore[arg-type]  # None: leave as is
                                deep=False)
 
-    with tarfile.open(fileobj=_ChunkReader(chunks), mode="r|") as tar:  # type: ignore[arg-type]  # read() only
+    with tarfile.open(fileobj=_ChunkReader(chunks), mode="r|") as tar:
         for member in tar:
             name = _rename(member.name, rename, strip)
             if name is None:
                 continue
-            changes: dict[str, str] = {"name": name}
+            renamed = member.replace(name=name, deep=False)
             if member.islnk():
                 link = _rename(member.linkname, rename, strip)
                 if link is None:
                     continue
-                changes["linkname"] = link
+                renamed = renamed.replace(linkname=link, deep=False)
             try:
-                tar.extract(member.replace(**changes, deep=False), target,  # type: ignore[arg-type]
-                            numeric_owner=True, filter=owner)
+                tar.extract(renamed, target, numeric_owner=True, filter=owner)
             except (tarfile.FilterError, OSError) as err:
                 raise CliError(f"extract {name} into {target}: {err}") from None
 

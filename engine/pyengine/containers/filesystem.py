@@ -19,8 +19,9 @@ import stat
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from io import BufferedIOBase
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING
 
 from pyengine.containers import rootfs as rootfs_access
 from pyengine.containers.changes import (
@@ -110,7 +111,7 @@ class ContainerFilesystem:
     def container(self, ref: str) -> Container:
         return self.service.get(ref)
 
-    def export(self, c: Container, out: BinaryIO) -> None:
+    def export(self, c: Container, out: BufferedIOBase) -> None:
         with self.root(c) as fd:
             rootfs_access.export(fd, out)
 
@@ -123,7 +124,7 @@ class ContainerFilesystem:
             finally:
                 found.close()
 
-    def copy_from(self, c: Container, path: str, follow_link: bool, out: BinaryIO) -> None:
+    def copy_from(self, c: Container, path: str, follow_link: bool, out: BufferedIOBase) -> None:
         """A tar of `path` (its top entry named by the path's last component) into `out`."""
         with self.root(c) as fd:
             found = rootfs_access.find(fd, path, c.name, follow_link=follow_link)

@@ -16,7 +16,7 @@ import os
 import stat
 import tarfile
 from dataclasses import dataclass
-from typing import BinaryIO
+from io import BufferedIOBase
 
 from pyengine.errors import FailedPrecondition, NotFound
 
@@ -230,7 +230,7 @@ def _xattrs(dir_fd: int, name: str) -> dict[str, str]:
 class FdTarWriter:
     """A PAX tar of trees read through descriptors; repeated inodes become hardlinks."""
 
-    def __init__(self, out: BinaryIO) -> None:
+    def __init__(self, out: BufferedIOBase) -> None:
         self.tar = tarfile.open(  # noqa: SIM115 - closed by close()
             fileobj=out, mode="w|", format=tarfile.PAX_FORMAT, encoding="utf-8",
             errors="surrogateescape")
@@ -297,7 +297,7 @@ class FdTarWriter:
                 info.type, info.size = tarfile.REGTYPE, st.st_size
                 if st.st_nlink > 1:
                     self._inodes[key] = info.name
-                self.tar.addfile(info, _Exact(fd, st.st_size))  # type: ignore[arg-type]  # reads only
+                self.tar.addfile(info, _Exact(fd, st.st_size))
             finally:
                 os.close(fd)
             return None
@@ -314,7 +314,7 @@ class FdTarWriter:
         return None
 
 
-def export(root_fd: int, out: BinaryIO) -> None:
+def export(root_fd: int, out: BufferedIOBase) -> None:
     """The whole tree of `root_fd` as a tar (docker export: names relative, no "./")."""
     fd = os.open(".", _DIR, dir_fd=root_fd)
     try:

@@ -20,14 +20,16 @@ CHANGES = ("echo added > /etc/added; echo more >> /etc/passwd; rm /etc/group; "
            "mkdir -p /data/sub && touch /data/sub/f; rm -r /root 2>/dev/null; true")
 
 
-def _container(engine: ContainerEngine, name: str, script: str, running: bool) -> str:
+def _container(engine: ContainerEngine, name: str, script: str, running: bool,
+               image: str = "busybox", runtime: str = "") -> str:
     """A container that made its changes with `script`; running (sleeping) or exited."""
+    flags = ["--runtime", runtime] if runtime else []
     if running:
-        cid = engine.out("run", "-d", "--name", name, "busybox", "sh", "-c",
+        cid = engine.out("run", "-d", *flags, "--name", name, image, "sh", "-c",
                          f"{script}; touch /ready; exec sleep 1000").strip()
         engine.out("exec", cid, "sh", "-c", "while [ ! -e /ready ]; do sleep 0.05; done")
         return cid
-    cid = engine.out("create", "--name", name, "busybox", "sh", "-c", script).strip()
+    cid = engine.out("create", *flags, "--name", name, image, "sh", "-c", script).strip()
     engine.out("start", cid)
     assert engine.out("wait", cid).strip() == "0"
     return cid
@@ -201,9 +203,12 @@ def test_a_hostile_symlink_never_leads_out_of_the_rootfs(engine: ContainerEngine
         engine.pyctl("rm", "-f", cid)
 
 
-def test_commit_makes_an_image_that_runs(engine: ContainerEngine) -> None:
+@pytest.mark.parametrize("runtime", ["", "runc"])
+def test_commit_makes_an_image_that_runs(engine: ContainerEngine, runtime: str) -> None:
+    """The walk-through's interactive building: the running container is paused while its
+    layer is taken (by the runtime's pause; pyrunc and runc), then resumed."""
     cid = _container(engine, "fs-commit", "echo made > /made-here; rm /etc/group",
-                     running=True)
+                     running=True, runtime=runtime)
     try:
         image_id = engine.out("commit", "-m", "a message", "-a", "Someone <s@example.com>",
                               "-c", 'CMD ["cat", "/made-here"]', "-c", "ENV FOO=bar",
@@ -244,7 +249,61 @@ def test_commit_of_a_stopped_container_without_pause(engine: ContainerEngine,
     try:
         out = engine.pyctl("run", "--rm", image_id, "cat", "/etc/added")
         assert out.stdout == b"added\n"
+        assert engine.out("container", "diff", stopped) == engine.out("diff", stopped)
         assert "<none>" in engine.out("images", "-a")
     finally:
         engine.pyctl("rmi", image_id)
 
+
+
+def _snapshots(engine: ContainerEngine) -> int:
+    return len(list((engine.data_root / "snapshots").glob("*/snapshots/*")))
+
+
+def test_a_committed_image_pins_only_what_it_uses(engine: ContainerEngine,
+                                                  busybox_tar: Path) -> None:
+    """The container pins its base image (rmi refused); the committed image does not count
+    as a user of the base (rmi of the base works once the container is gone) but keeps the
+    layers it shares with it; removing it leaves nothing behind."""
+    blobs, snapshots = engine.blobs(), _snapshots(engine)
+    engine.out("import", "-c", 'CMD ["sh"]', str(busybox_tar), "fs-base:1")
+    cid = _container(engine, "fs-gc", "echo made > /made", running=False, image="fs-base:1")
+    try:
+        engine.out("commit", cid, "fs-child:1")
+        refused = engine.pyctl("rmi", "fs-base:1")
+        assert refused.returncode == 1
+        assert b"conflict: unable to remove repository reference" in refused.stderr
+        engine.out("rm", cid)
+        engine.out("rmi", "fs-base:1")
+        run = engine.pyctl("run", "--rm", "fs-child:1", "cat", "/made")
+        assert (run.returncode, run.stdout) == (0, b"made\n"), run.stderr
+    finally:
+        engine.pyctl("rm", "-f", cid)
+        engine.pyctl("rmi", "fs-base:1")
+        engine.pyctl("rmi", "fs-child:1")
+    assert engine.blobs() == blobs
+    assert _snapshots(engine) == snapshots
+
+
+def test_a_failed_copy_into_a_stopped_container_unmounts(engine: ContainerEngine,
+                                                        tmp_path: Path) -> None:
+    """The temporary mount of a stopped container goes even when the call fails: here the
+    tar would write through the container's symlink, which the extractor refuses."""
+    host = _host_target(tmp_path)
+    cid = _container(engine, "fs-unmount", f"ln -s {host} /etc/evil", running=False)
+    try:
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as tar:
+            info = tarfile.TarInfo("evil/planted")
+            info.size = 1
+            tar.addfile(info, io.BytesIO(b"x"))
+        refused = engine.pyctl("cp", "-", f"{cid}:/etc", input=buffer.getvalue())
+        assert refused.returncode == 1
+        assert b"refusing to write through it" in refused.stderr
+        assert sorted(os.listdir(host)) == ["secret"]
+        scratch = engine.exec_root / "fs-mounts"
+        assert not list(scratch.iterdir())
+        mounts = Path("/proc/self/mountinfo").read_text()
+        assert str(scratch) not in mounts
+    finally:
+        engine.pyctl("rm", "-f", cid)

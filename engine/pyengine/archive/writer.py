@@ -52,7 +52,9 @@ class _HashingWriter(io.BufferedIOBase):
         return "sha256:" + self._hash.hexdigest()
 
 
-def _xattrs(path: Path) -> dict[str, str]:
+def xattr_records(path: Path | str) -> dict[str, str]:
+    """The PAX records of a path's extended attributes (overlayfs' own left out); `path` is
+    not followed when it is a symlink."""
     try:
         names = os.listxattr(path, follow_symlinks=False)
     except OSError:
@@ -61,9 +63,41 @@ def _xattrs(path: Path) -> dict[str, str]:
     for name in sorted(names):
         if name.startswith("trusted.overlay."):
             continue
-        value = os.getxattr(path, name, follow_symlinks=False)
+        try:
+            value = os.getxattr(path, name, follow_symlinks=False)
+        except OSError:
+            continue  # removed meanwhile
         records["SCHILY.xattr." + name] = value.decode("utf-8", "surrogateescape")
     return records
+
+
+def entry_info(name: str, st: os.stat_result, xattrs_of: Path | str) -> tarfile.TarInfo:
+    """A tar header for `st` with numeric owners and xattrs; the type is left to the caller
+    for regular files and hardlinks (see `set_special_type`)."""
+    info = tarfile.TarInfo(name)
+    info.mode = stat.S_IMODE(st.st_mode)
+    info.uid, info.gid = st.st_uid, st.st_gid
+    info.mtime = int(st.st_mtime)
+    info.uname = info.gname = ""
+    info.pax_headers = xattr_records(xattrs_of)
+    return info
+
+
+def set_special_type(info: tarfile.TarInfo, st: os.stat_result,
+                     readlink: Callable[[], str]) -> bool:
+    """Type a directory, symlink, device or fifo header; False for sockets (never archived)."""
+    if stat.S_ISDIR(st.st_mode):
+        info.type = tarfile.DIRTYPE
+    elif stat.S_ISLNK(st.st_mode):
+        info.type, info.linkname = tarfile.SYMTYPE, readlink()
+    elif stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
+        info.type = tarfile.CHRTYPE if stat.S_ISCHR(st.st_mode) else tarfile.BLKTYPE
+        info.devmajor, info.devminor = os.major(st.st_rdev), os.minor(st.st_rdev)
+    elif stat.S_ISFIFO(st.st_mode):
+        info.type = tarfile.FIFOTYPE
+    else:
+        return False
+    return True
 
 
 class _TarBuilder:
@@ -78,12 +112,7 @@ class _TarBuilder:
 
     def add(self, path: Path, name: str, st: os.stat_result) -> None:
         self.names.add(name)
-        info = tarfile.TarInfo(name)
-        info.mode = stat.S_IMODE(st.st_mode)
-        info.uid, info.gid = st.st_uid, st.st_gid
-        info.mtime = int(st.st_mtime)
-        info.uname = info.gname = ""
-        info.pax_headers = _xattrs(path)
+        info = entry_info(name, st, path)
         key = (st.st_dev, st.st_ino)
         if stat.S_ISREG(st.st_mode) and st.st_nlink > 1 and key in self._inodes:
             info.type = tarfile.LNKTYPE
@@ -97,18 +126,8 @@ class _TarBuilder:
             with open(path, "rb", buffering=0) as fh:
                 self.tar.addfile(info, fh)
             return
-        if stat.S_ISDIR(st.st_mode):
-            info.type = tarfile.DIRTYPE
-        elif stat.S_ISLNK(st.st_mode):
-            info.type, info.linkname = tarfile.SYMTYPE, os.readlink(path)
-        elif stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
-            info.type = tarfile.CHRTYPE if stat.S_ISCHR(st.st_mode) else tarfile.BLKTYPE
-            info.devmajor, info.devminor = os.major(st.st_rdev), os.minor(st.st_rdev)
-        elif stat.S_ISFIFO(st.st_mode):
-            info.type = tarfile.FIFOTYPE
-        else:
-            return  # sockets do not belong in a layer
-        self.tar.addfile(info)
+        if set_special_type(info, st, lambda: os.readlink(path)):
+            self.tar.addfile(info)  # sockets do not belong in a layer
 
     def add_marker(self, name: str) -> None:
         """An empty regular file: an OCI whiteout or opaque marker."""
@@ -167,7 +186,7 @@ def _same(a: os.stat_result, b: os.stat_result, path_a: Path, path_b: bytes) -> 
         return False
     if (a.st_uid, a.st_gid) != (b.st_uid, b.st_gid):
         return False
-    if _xattrs(path_a) != _xattrs(Path(os.fsdecode(path_b))):
+    if xattr_records(path_a) != xattr_records(os.fsdecode(path_b)):
         return False
     if stat.S_ISDIR(a.st_mode):
         return True  # a directory's mtime changes with its contents; those are diffed anyway

@@ -18,6 +18,7 @@ import tarfile
 from dataclasses import dataclass
 from io import BufferedIOBase
 
+from pyengine.archive.writer import entry_info, set_special_type
 from pyengine.errors import FailedPrecondition, NotFound
 
 MAX_SYMLINKS = 40
@@ -209,24 +210,6 @@ class _Exact:
         return data
 
 
-def _xattrs(dir_fd: int, name: str) -> dict[str, str]:
-    target = f"/proc/self/fd/{dir_fd}/{name}"
-    try:
-        names = os.listxattr(target, follow_symlinks=False)
-    except OSError:
-        return {}
-    records = {}
-    for key in sorted(names):
-        if key.startswith("trusted.overlay."):
-            continue
-        try:
-            value = os.getxattr(target, key, follow_symlinks=False)
-        except OSError:
-            continue
-        records["SCHILY.xattr." + key] = value.decode("utf-8", "surrogateescape")
-    return records
-
-
 class FdTarWriter:
     """A PAX tar of trees read through descriptors; repeated inodes become hardlinks."""
 
@@ -266,12 +249,7 @@ class FdTarWriter:
             st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
         except FileNotFoundError:
             return None  # gone while the walk ran
-        info = tarfile.TarInfo(arcname or ".")
-        info.mode = stat.S_IMODE(st.st_mode)
-        info.uid, info.gid = st.st_uid, st.st_gid
-        info.mtime = int(st.st_mtime)
-        info.uname = info.gname = ""
-        info.pax_headers = _xattrs(dir_fd, name)
+        info = entry_info(arcname or ".", st, f"/proc/self/fd/{dir_fd}/{name}")
         key = (st.st_dev, st.st_ino)
         if stat.S_ISDIR(st.st_mode):
             try:
@@ -301,16 +279,8 @@ class FdTarWriter:
             finally:
                 os.close(fd)
             return None
-        if stat.S_ISLNK(st.st_mode):
-            info.type, info.linkname = tarfile.SYMTYPE, os.readlink(name, dir_fd=dir_fd)
-        elif stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
-            info.type = tarfile.CHRTYPE if stat.S_ISCHR(st.st_mode) else tarfile.BLKTYPE
-            info.devmajor, info.devminor = os.major(st.st_rdev), os.minor(st.st_rdev)
-        elif stat.S_ISFIFO(st.st_mode):
-            info.type = tarfile.FIFOTYPE
-        else:
-            return None  # sockets are not archived
-        self.tar.addfile(info)
+        if set_special_type(info, st, lambda: os.readlink(name, dir_fd=dir_fd)):
+            self.tar.addfile(info)  # sockets are not archived
         return None
 
 

@@ -100,13 +100,17 @@ def set_special_type(info: tarfile.TarInfo, st: os.stat_result,
     return True
 
 
+def pax_stream(out: io.BufferedIOBase) -> tarfile.TarFile:
+    """A streaming PAX tar writer on `out` (names kept byte for byte); the caller closes it."""
+    return tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT, encoding="utf-8",
+                        errors="surrogateescape")
+
+
 class _TarBuilder:
     """Adds filesystem objects to a PAX tar, turning repeated inodes into hardlinks."""
 
     def __init__(self, out: _HashingWriter) -> None:
-        self.tar = tarfile.open(  # noqa: SIM115 - closed by close()
-            fileobj=out, mode="w|", format=tarfile.PAX_FORMAT, encoding="utf-8",
-            errors="surrogateescape")
+        self.tar = pax_stream(out)
         self._inodes: dict[tuple[int, int], str] = {}
         self.names: set[str] = set()
 

@@ -15,9 +15,14 @@ import os
 import stat
 import tarfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from pyengine.cli.context import CliError, Context
 from pyengine.cli.inputs import CHUNK, read_chunks, write_chunks
+
+TYPE_CHECKING = False  # typing is not imported on pyctl's start-up path
+if TYPE_CHECKING:
+    from pyengine.api import containers_pb2
 
 
 def add(p: argparse.ArgumentParser) -> None:
@@ -63,7 +68,8 @@ def _absolute(path: str) -> str:
 
 
 def _stat(ctx: Context, container: str, path: str, follow: bool, stat_only: bool
-          ) -> tuple[object, Iterator[object]]:
+          ) -> tuple[containers_pb2.ContainerPathStat,
+                     Iterator[containers_pb2.CopyFromContainerResponse]]:
     """(the stat message, the rest of the stream); a missing path is docker's error."""
     from pyengine.api import containers_pb2
     from pyengine.cli.wire import status as rpc
@@ -108,27 +114,39 @@ def copy_from(ctx: Context, container: str, src: str, dst: str,
               args: argparse.Namespace) -> None:
     src = _absolute(src)
     info, rest = _stat(ctx, container, src, args.follow_link, False)
-    chunks = (message.data for message in rest)  # type: ignore[attr-defined]  # messages
+    chunks = (message.data for message in rest)
     if dst == "-":
         write_chunks(chunks, "-")
         return
-    src_is_dir = stat.S_ISDIR(info.mode)  # type: ignore[attr-defined]  # ContainerPathStat
-    contents = src.endswith("/.")
-    strip = False
-    if os.path.isdir(dst):
-        target, rename, strip = dst, "", contents
-    elif os.path.lexists(dst):
+    kind = "dir" if os.path.isdir(dst) else "other" if os.path.lexists(dst) else None
+    where = place(dst, kind, src, stat.S_ISDIR(info.mode), dst)
+    if not os.path.isdir(where.directory):
+        raise CliError(f"lstat {where.directory}: no such file or directory")
+    _extract(chunks, where.directory, where.name, where.contents, args.archive)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a copy lands: in `directory`, under `name` ("" keeps the source's own name), or,
+    for a directory source ending in "/.", its contents straight into `directory`."""
+
+    directory: str
+    name: str
+    contents: bool
+
+
+def place(dst: str, dst_kind: str | None, src: str, src_is_dir: bool, shown: str) -> Placement:
+    """docker cp's rules; `dst_kind` is "dir", "other" or None (no such path)."""
+    if dst_kind == "dir":
+        return Placement(dst, "", src.endswith("/."))
+    if dst_kind is not None:
         if src_is_dir:
-            raise CliError(f'cannot overwrite non-directory "{dst}" with directory "{src}"')
-        target, rename = os.path.dirname(dst) or ".", os.path.basename(dst)
-    else:
-        if dst.endswith("/") and not src_is_dir:
-            raise CliError(f'destination directory "{dst}" must exist')
-        clean = dst.rstrip("/") or "/"
-        target, rename = os.path.dirname(clean) or ".", os.path.basename(clean)
-        if not os.path.isdir(target):
-            raise CliError(f"lstat {target}: no such file or directory")
-    _extract(chunks, target, rename, strip, args.archive)
+            raise CliError(f'cannot overwrite non-directory "{shown}" with directory "{src}"')
+        return Placement(os.path.dirname(dst) or ".", os.path.basename(dst), False)
+    if dst.endswith("/") and not src_is_dir:
+        raise CliError(f'destination directory "{shown}" must exist')
+    clean = dst.rstrip("/") or "/"
+    return Placement(os.path.dirname(clean) or ".", os.path.basename(clean), False)
 
 
 def _rename(name: str, rename: str, strip: bool) -> str | None:
@@ -175,7 +193,7 @@ def copy_to(ctx: Context, src: str, container: str, dst: str,
     except CliError:
         info = None  # no such path: the copy takes its name
     if src == "-":
-        if info is None or not stat.S_ISDIR(info.mode):  # type: ignore[attr-defined]
+        if info is None or not stat.S_ISDIR(info.mode):
             raise CliError(f'destination "{container}:{dst}" must be a directory')
         _send(ctx, container, dst, read_chunks("-"))
         return
@@ -185,21 +203,11 @@ def copy_to(ctx: Context, src: str, container: str, dst: str,
     except OSError as err:
         raise CliError(f"lstat {src}: {err.strerror.lower() if err.strerror else err}") \
             from None
-    src_is_dir = stat.S_ISDIR(local.st_mode)
-    contents = src.endswith("/.")
-    if info is not None and stat.S_ISDIR(info.mode):  # type: ignore[attr-defined]
-        target_dir, top = dst, "" if contents else os.path.basename(src.rstrip("/")) or "."
-    elif info is not None:
-        if src_is_dir:
-            raise CliError(f'cannot overwrite non-directory "{container}:{dst}" with '
-                           f'directory "{src}"')
-        target_dir, top = os.path.dirname(dst) or "/", os.path.basename(dst)
-    else:
-        if dst.endswith("/") and not src_is_dir:
-            raise CliError(f'destination directory "{container}:{dst}" must exist')
-        clean = dst.rstrip("/") or "/"
-        target_dir, top = os.path.dirname(clean) or "/", os.path.basename(clean)
-    _send(ctx, container, target_dir, _tar_chunks(src, top, follow, args.archive))
+    kind = None if info is None else \
+        "dir" if stat.S_ISDIR(info.mode) else "other"
+    where = place(dst, kind, src, stat.S_ISDIR(local.st_mode), f"{container}:{dst}")
+    top = where.name or ("" if where.contents else os.path.basename(src.rstrip("/")) or ".")
+    _send(ctx, container, where.directory, _tar_chunks(src, top, follow, args.archive))
 
 
 def _tar_chunks(src: str, top: str, follow: bool, keep_owner: bool) -> Iterator[bytes]:

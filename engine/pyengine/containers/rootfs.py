@@ -18,7 +18,7 @@ import tarfile
 from dataclasses import dataclass
 from io import BufferedIOBase
 
-from pyengine.archive.writer import entry_info, set_special_type
+from pyengine.archive.writer import entry_info, pax_stream, set_special_type
 from pyengine.errors import FailedPrecondition, NotFound
 
 MAX_SYMLINKS = 40
@@ -214,9 +214,7 @@ class FdTarWriter:
     """A PAX tar of trees read through descriptors; repeated inodes become hardlinks."""
 
     def __init__(self, out: BufferedIOBase) -> None:
-        self.tar = tarfile.open(  # noqa: SIM115 - closed by close()
-            fileobj=out, mode="w|", format=tarfile.PAX_FORMAT, encoding="utf-8",
-            errors="surrogateescape")
+        self.tar = pax_stream(out)
         self._inodes: dict[tuple[int, int], str] = {}
 
     def close(self) -> None:

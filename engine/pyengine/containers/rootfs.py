@@ -49,12 +49,17 @@ def _openat2(root_fd: int, path: str, flags: int) -> int | None:
     if _openat2_works is False:
         return None
     how = _OpenHow(flags | os.O_CLOEXEC, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
-    fd = _libc.syscall(_NR_OPENAT2, root_fd, os.fsencode(path or "."), ctypes.byref(how),
-                       ctypes.sizeof(how))
-    if fd >= 0:
-        _openat2_works = True
-        return int(fd)
-    err = ctypes.get_errno()
+    for _ in range(3):  # EAGAIN: a rename raced with a ".." step; the kernel asks to retry
+        fd = _libc.syscall(_NR_OPENAT2, root_fd, os.fsencode(path or "."), ctypes.byref(how),
+                           ctypes.sizeof(how))
+        if fd >= 0:
+            _openat2_works = True
+            return int(fd)
+        err = ctypes.get_errno()
+        if err != errno.EAGAIN:
+            break
+    else:
+        return None  # still racing: the walk resolves it instead
     if err in (errno.ENOSYS, errno.EPERM) and _openat2_works is None:
         _openat2_works = False  # no openat2, or a seccomp filter refuses it
         return None

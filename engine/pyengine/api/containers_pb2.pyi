@@ -1,3 +1,4 @@
+from . import common_pb2 as _common_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -293,3 +294,105 @@ class StdinChunk(_message.Message):
 class WriteStdinResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class DiffContainerRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class FileChange(_message.Message):
+    __slots__ = ("kind", "path")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    path: str
+    def __init__(self, kind: _Optional[str] = ..., path: _Optional[str] = ...) -> None: ...
+
+class DiffContainerResponse(_message.Message):
+    __slots__ = ("changes",)
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
+    changes: _containers.RepeatedCompositeFieldContainer[FileChange]
+    def __init__(self, changes: _Optional[_Iterable[_Union[FileChange, _Mapping]]] = ...) -> None: ...
+
+class ExportContainerRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class CopyFromContainerRequest(_message.Message):
+    __slots__ = ("id", "path", "follow_link", "stat_only")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    FOLLOW_LINK_FIELD_NUMBER: _ClassVar[int]
+    STAT_ONLY_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    path: str
+    follow_link: bool
+    stat_only: bool
+    def __init__(self, id: _Optional[str] = ..., path: _Optional[str] = ..., follow_link: _Optional[bool] = ..., stat_only: _Optional[bool] = ...) -> None: ...
+
+class ContainerPathStat(_message.Message):
+    __slots__ = ("name", "mode", "size", "mtime", "link_target")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    MTIME_FIELD_NUMBER: _ClassVar[int]
+    LINK_TARGET_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    mode: int
+    size: int
+    mtime: int
+    link_target: str
+    def __init__(self, name: _Optional[str] = ..., mode: _Optional[int] = ..., size: _Optional[int] = ..., mtime: _Optional[int] = ..., link_target: _Optional[str] = ...) -> None: ...
+
+class CopyFromContainerResponse(_message.Message):
+    __slots__ = ("stat", "data")
+    STAT_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    stat: ContainerPathStat
+    data: bytes
+    def __init__(self, stat: _Optional[_Union[ContainerPathStat, _Mapping]] = ..., data: _Optional[bytes] = ...) -> None: ...
+
+class CopyToHeader(_message.Message):
+    __slots__ = ("id", "path")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    path: str
+    def __init__(self, id: _Optional[str] = ..., path: _Optional[str] = ...) -> None: ...
+
+class CopyToContainerRequest(_message.Message):
+    __slots__ = ("header", "data")
+    HEADER_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    header: CopyToHeader
+    data: bytes
+    def __init__(self, header: _Optional[_Union[CopyToHeader, _Mapping]] = ..., data: _Optional[bytes] = ...) -> None: ...
+
+class CopyToContainerResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class CommitContainerRequest(_message.Message):
+    __slots__ = ("id", "reference", "comment", "author", "changes", "no_pause")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_FIELD_NUMBER: _ClassVar[int]
+    AUTHOR_FIELD_NUMBER: _ClassVar[int]
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
+    NO_PAUSE_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    reference: str
+    comment: str
+    author: str
+    changes: _containers.RepeatedScalarFieldContainer[str]
+    no_pause: bool
+    def __init__(self, id: _Optional[str] = ..., reference: _Optional[str] = ..., comment: _Optional[str] = ..., author: _Optional[str] = ..., changes: _Optional[_Iterable[str]] = ..., no_pause: _Optional[bool] = ...) -> None: ...
+
+class CommitContainerResponse(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...

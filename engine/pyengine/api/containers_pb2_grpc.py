@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from . import common_pb2 as pyengine_dot_v1_dot_common__pb2
 from . import containers_pb2 as pyengine_dot_v1_dot_containers__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -105,6 +106,31 @@ class ContainersServiceStub:
                 request_serializer=pyengine_dot_v1_dot_containers__pb2.StdinChunk.SerializeToString,
                 response_deserializer=pyengine_dot_v1_dot_containers__pb2.WriteStdinResponse.FromString,
                 _registered_method=True)
+        self.Diff = channel.unary_unary(
+                '/pyengine.v1.ContainersService/Diff',
+                request_serializer=pyengine_dot_v1_dot_containers__pb2.DiffContainerRequest.SerializeToString,
+                response_deserializer=pyengine_dot_v1_dot_containers__pb2.DiffContainerResponse.FromString,
+                _registered_method=True)
+        self.Export = channel.unary_stream(
+                '/pyengine.v1.ContainersService/Export',
+                request_serializer=pyengine_dot_v1_dot_containers__pb2.ExportContainerRequest.SerializeToString,
+                response_deserializer=pyengine_dot_v1_dot_common__pb2.DataChunk.FromString,
+                _registered_method=True)
+        self.CopyFrom = channel.unary_stream(
+                '/pyengine.v1.ContainersService/CopyFrom',
+                request_serializer=pyengine_dot_v1_dot_containers__pb2.CopyFromContainerRequest.SerializeToString,
+                response_deserializer=pyengine_dot_v1_dot_containers__pb2.CopyFromContainerResponse.FromString,
+                _registered_method=True)
+        self.CopyTo = channel.stream_unary(
+                '/pyengine.v1.ContainersService/CopyTo',
+                request_serializer=pyengine_dot_v1_dot_containers__pb2.CopyToContainerRequest.SerializeToString,
+                response_deserializer=pyengine_dot_v1_dot_containers__pb2.CopyToContainerResponse.FromString,
+                _registered_method=True)
+        self.Commit = channel.unary_unary(
+                '/pyengine.v1.ContainersService/Commit',
+                request_serializer=pyengine_dot_v1_dot_containers__pb2.CommitContainerRequest.SerializeToString,
+                response_deserializer=pyengine_dot_v1_dot_containers__pb2.CommitContainerResponse.FromString,
+                _registered_method=True)
 
 
 class ContainersServiceServicer:
@@ -199,6 +225,42 @@ class ContainersServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Diff(self, request, context):
+        """the writable layer's changes against the image (docker diff's A/C/D)
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Export(self, request, context):
+        """the container's whole filesystem as a tar
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CopyFrom(self, request, context):
+        """a path of the container: first its stat, then (unless stat_only) a tar of it whose top
+        entry is named by the path's last component
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CopyTo(self, request_iterator, context):
+        """a tar extracted into a directory of the container: the first message is the header
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Commit(self, request, context):
+        """the writable layer becomes a new image (config and history from the container)
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ContainersServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -271,6 +333,31 @@ def add_ContainersServiceServicer_to_server(servicer, server):
                     servicer.WriteStdin,
                     request_deserializer=pyengine_dot_v1_dot_containers__pb2.StdinChunk.FromString,
                     response_serializer=pyengine_dot_v1_dot_containers__pb2.WriteStdinResponse.SerializeToString,
+            ),
+            'Diff': grpc.unary_unary_rpc_method_handler(
+                    servicer.Diff,
+                    request_deserializer=pyengine_dot_v1_dot_containers__pb2.DiffContainerRequest.FromString,
+                    response_serializer=pyengine_dot_v1_dot_containers__pb2.DiffContainerResponse.SerializeToString,
+            ),
+            'Export': grpc.unary_stream_rpc_method_handler(
+                    servicer.Export,
+                    request_deserializer=pyengine_dot_v1_dot_containers__pb2.ExportContainerRequest.FromString,
+                    response_serializer=pyengine_dot_v1_dot_common__pb2.DataChunk.SerializeToString,
+            ),
+            'CopyFrom': grpc.unary_stream_rpc_method_handler(
+                    servicer.CopyFrom,
+                    request_deserializer=pyengine_dot_v1_dot_containers__pb2.CopyFromContainerRequest.FromString,
+                    response_serializer=pyengine_dot_v1_dot_containers__pb2.CopyFromContainerResponse.SerializeToString,
+            ),
+            'CopyTo': grpc.stream_unary_rpc_method_handler(
+                    servicer.CopyTo,
+                    request_deserializer=pyengine_dot_v1_dot_containers__pb2.CopyToContainerRequest.FromString,
+                    response_serializer=pyengine_dot_v1_dot_containers__pb2.CopyToContainerResponse.SerializeToString,
+            ),
+            'Commit': grpc.unary_unary_rpc_method_handler(
+                    servicer.Commit,
+                    request_deserializer=pyengine_dot_v1_dot_containers__pb2.CommitContainerRequest.FromString,
+                    response_serializer=pyengine_dot_v1_dot_containers__pb2.CommitContainerResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -652,6 +739,141 @@ class ContainersService:
             '/pyengine.v1.ContainersService/WriteStdin',
             pyengine_dot_v1_dot_containers__pb2.StdinChunk.SerializeToString,
             pyengine_dot_v1_dot_containers__pb2.WriteStdinResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Diff(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyengine.v1.ContainersService/Diff',
+            pyengine_dot_v1_dot_containers__pb2.DiffContainerRequest.SerializeToString,
+            pyengine_dot_v1_dot_containers__pb2.DiffContainerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Export(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/pyengine.v1.ContainersService/Export',
+            pyengine_dot_v1_dot_containers__pb2.ExportContainerRequest.SerializeToString,
+            pyengine_dot_v1_dot_common__pb2.DataChunk.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CopyFrom(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/pyengine.v1.ContainersService/CopyFrom',
+            pyengine_dot_v1_dot_containers__pb2.CopyFromContainerRequest.SerializeToString,
+            pyengine_dot_v1_dot_containers__pb2.CopyFromContainerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CopyTo(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/pyengine.v1.ContainersService/CopyTo',
+            pyengine_dot_v1_dot_containers__pb2.CopyToContainerRequest.SerializeToString,
+            pyengine_dot_v1_dot_containers__pb2.CopyToContainerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Commit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyengine.v1.ContainersService/Commit',
+            pyengine_dot_v1_dot_containers__pb2.CommitContainerRequest.SerializeToString,
+            pyengine_dot_v1_dot_containers__pb2.CommitContainerResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -68,13 +68,17 @@ TOP_VERBS: dict[str, tuple[str, str]] = {
         ("exec", "Run a command in a running container"),
         ("restart", "Restart one or more containers"),
         ("rename", "Rename a container"),
+        ("diff", "Inspect changes to files or directories on a container's filesystem"),
+        ("export", "Export a container's filesystem as a tar archive"),
+        ("cp", "Copy files/folders between a container and the local filesystem"),
+        ("commit", "Create a new image from a container's changes"),
     )},
 }
 TOP_VERBS["inspect"] = ("inspect", "Return low-level information on containers and images")
 CONTAINER_VERBS: dict[str, tuple[str, str]] = {
     **{name: TOP_VERBS[name] for name in (
         "create", "start", "run", "stop", "kill", "rm", "wait", "logs", "exec", "restart",
-        "rename")},
+        "rename", "diff", "export", "cp", "commit")},
     "ls": ("ps", "List containers"),
     "inspect": ("inspect", "Display detailed information on one or more containers"),
     "prune": ("container_prune", "Remove all stopped containers"),

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from pyengine.containers import logs as jsonlog
 from pyengine.containers import names, restart, shims
 from pyengine.containers.endpoint import EventsEndpoint
+from pyengine.containers.filesystem import ContainerFilesystem, remove_scratch
 from pyengine.containers.model import (
     CREATED,
     DEAD,
@@ -121,6 +122,7 @@ class ContainerService:
         self.runc_root = config.exec_root / "runtime"
         self.endpoint = EventsEndpoint(config.exec_root / "events.sock", self._exit_event)
         self._live: dict[str, Live] = {}
+        self.files = ContainerFilesystem(self)  # diff, export, cp, commit
 
     # -- Domain ---------------------------------------------------------------------------
 
@@ -146,6 +148,7 @@ class ContainerService:
                 c.state.finished_at = now_rfc3339()
                 self.repo.save_state(c.id, c.state)
         self._remove_orphans(known)
+        remove_scratch(self.files.scratch)
 
     def _remove_orphans(self, known: set[str]) -> None:
         from pyengine.snapshots.mount import unmount_all
@@ -206,6 +209,11 @@ class ContainerService:
             if live.log is not None:
                 live.log.close()
         await self.endpoint.close()
+
+    def shim_of(self, cid: str) -> shims.Shim | None:
+        """The connected shim of a running container."""
+        live = self._live.get(cid)
+        return live.shim if live is not None else None
 
     def _get_live(self, cid: str) -> Live:
         return self._live.setdefault(cid, Live())

@@ -152,6 +152,13 @@ class Shim:
     async def close(self) -> None:
         await self.client.close()
 
+    async def pause(self) -> None:
+        """Freeze every process of the task (the runtime's pause)."""
+        await self._call("Pause", shim_pb2.PauseRequest(id=self.id), empty_pb2.Empty)
+
+    async def resume(self) -> None:
+        await self._call("Resume", shim_pb2.ResumeRequest(id=self.id), empty_pb2.Empty)
+
 
 def open_shim_log(bundle: Path) -> int:
     """The read end of the bundle's `log` fifo (made if missing), non-blocking."""

@@ -7,14 +7,17 @@ from collections.abc import AsyncIterator
 
 import grpc.aio
 
-from pyengine.api import containers_pb2, containers_pb2_grpc
+from pyengine.api import common_pb2, containers_pb2, containers_pb2_grpc
 from pyengine.cli.units import human_duration
 from pyengine.containers.model import RUNNING, Container, Spec
 from pyengine.containers.service import ContainerService, container_json
 from pyengine.errors import InvalidArgument
 from pyengine.images.inspect import parse_time
 from pyengine.services.errors import Context, streaming, unary
+from pyengine.services.streams import ChunkPipe, spool
 from pyengine.services.workers import Workers
+
+MAX_COPY = 64 << 30  # bytes a cp into a container may upload
 
 
 def _since(stamp: str) -> float:
@@ -218,6 +221,65 @@ class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
 
         await self.service.write_stdin(first.id, chunks())
         return containers_pb2.WriteStdinResponse()
+
+    # -- the filesystem verbs (containers/filesystem.py) ----------------------------------
+
+    @unary
+    async def Diff(self, request: containers_pb2.DiffContainerRequest,
+                   context: Context) -> containers_pb2.DiffContainerResponse:
+        changes = await self.workers.run(self.service.files.changes, request.id)
+        return containers_pb2.DiffContainerResponse(changes=[
+            containers_pb2.FileChange(kind=ch.kind, path=ch.path) for ch in changes])
+
+    @streaming
+    async def Export(self, request: containers_pb2.ExportContainerRequest,
+                     context: Context) -> AsyncIterator[common_pb2.DataChunk]:
+        files = self.service.files
+        c = await self.workers.run(files.container, request.id)
+        async for chunk in ChunkPipe().run(self.workers, lambda out: files.export(c, out)):
+            yield common_pb2.DataChunk(data=chunk)
+
+    @streaming
+    async def CopyFrom(self, request: containers_pb2.CopyFromContainerRequest,
+                       context: Context) -> AsyncIterator[containers_pb2.CopyFromContainerResponse]:
+        files = self.service.files
+        c = await self.workers.run(files.container, request.id)
+        found = await self.workers.run(files.stat_path, c, request.path, request.follow_link)
+        yield containers_pb2.CopyFromContainerResponse(stat=containers_pb2.ContainerPathStat(
+            name=found.name, mode=found.mode, size=found.size, mtime=found.mtime,
+            link_target=found.link_target))
+        if request.stat_only:
+            return
+        async for chunk in ChunkPipe().run(
+                self.workers, lambda out: files.copy_from(c, request.path, request.follow_link,
+                                                          out)):
+            yield containers_pb2.CopyFromContainerResponse(data=chunk)
+
+    @unary
+    async def CopyTo(self, request_iterator: AsyncIterator[containers_pb2.CopyToContainerRequest],
+                     context: Context) -> containers_pb2.CopyToContainerResponse:
+        files = self.service.files
+        first = await anext(aiter(request_iterator), None)
+        if first is None or first.WhichOneof("part") != "header" or not first.header.id:
+            raise InvalidArgument("copy to a container: the first message must be the header")
+        c = await self.workers.run(files.container, first.header.id)
+        chunks = (m.data async for m in request_iterator if m.WhichOneof("part") == "data")
+        path = await spool(chunks, self.service.images.tmp_dir, MAX_COPY, self.workers)
+        try:
+            await self.workers.run(files.copy_to, c, first.header.path, path)
+        finally:
+            path.unlink(missing_ok=True)
+        return containers_pb2.CopyToContainerResponse()
+
+    @unary
+    async def Commit(self, request: containers_pb2.CommitContainerRequest,
+                     context: Context) -> containers_pb2.CommitContainerResponse:
+        from pyengine.containers.filesystem import CommitOptions
+
+        image_id = await self.service.files.commit(request.id, CommitOptions(
+            reference=request.reference, comment=request.comment, author=request.author,
+            changes=list(request.changes), pause=not request.no_pause))
+        return containers_pb2.CommitContainerResponse(id=image_id)
 
 
 def add_to_server(server: grpc.aio.Server, service: ContainerService, workers: Workers) -> None:

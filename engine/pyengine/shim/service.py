@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from google.protobuf import empty_pb2
 
-from . import group, linux, settings
+from . import cgstats, group, linux, settings
 from .api import runc_options_pb2, shim_pb2, task_events_pb2, task_pb2
 from .events import Publisher
 from .oom import OomWatcher
@@ -396,8 +396,13 @@ class TaskService:
         return response
 
     async def stats(self, ctx: Context, r: shim_pb2.StatsRequest) -> Any:
-        self._process(r.id, "")
-        raise errors.Unimplemented("stats: not implemented by this shim yet")
+        proc = self._process(r.id, "")
+        if proc.exited.is_set() or not proc.pid:
+            raise errors.NotFound(f"container {r.id}: its task has exited")
+        try:
+            return shim_pb2.StatsResponse(stats=cgstats.metrics_of(proc.pid))
+        except OSError as e:
+            raise errors.NotFound(f"stats of container {r.id}: {e.strerror or e}") from None
 
     async def checkpoint(self, ctx: Context, r: shim_pb2.CheckpointTaskRequest) -> Any:
         raise errors.Unimplemented("checkpoint: not supported by this shim")

@@ -68,13 +68,18 @@ TOP_VERBS: dict[str, tuple[str, str]] = {
         ("exec", "Run a command in a running container"),
         ("restart", "Restart one or more containers"),
         ("rename", "Rename a container"),
+        ("pause", "Pause all processes within one or more containers"),
+        ("unpause", "Unpause all processes within one or more containers"),
+        ("top", "Display the running processes of a container"),
+        ("stats", "Display a live stream of container(s) resource usage statistics"),
+        ("update", "Update configuration of one or more containers"),
     )},
 }
 TOP_VERBS["inspect"] = ("inspect", "Return low-level information on containers and images")
 CONTAINER_VERBS: dict[str, tuple[str, str]] = {
     **{name: TOP_VERBS[name] for name in (
         "create", "start", "run", "stop", "kill", "rm", "wait", "logs", "exec", "restart",
-        "rename")},
+        "rename", "pause", "unpause", "top", "stats", "update")},
     "ls": ("ps", "List containers"),
     "inspect": ("inspect", "Display detailed information on one or more containers"),
     "prune": ("container_prune", "Remove all stopped containers"),

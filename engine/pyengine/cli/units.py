@@ -56,3 +56,34 @@ def created_at(epoch: int) -> str:
     if epoch <= 0:
         return ""
     return time.strftime("%Y-%m-%d %H:%M:%S +0000 UTC", time.gmtime(epoch))
+
+
+_BINARY_UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"]
+
+
+def bytes_size(size: float) -> str:
+    """Binary units with 4 significant digits: 1458176 -> "1.391MiB" (go-units BytesSize)."""
+    unit = 0
+    while size >= 1024 and unit < len(_BINARY_UNITS) - 1:
+        size /= 1024.0
+        unit += 1
+    return f"{size:.4g}{_BINARY_UNITS[unit]}"
+
+
+def ram_in_bytes(text: str) -> int:
+    """docker's memory sizes (go-units RAMInBytes): a number with an optional binary suffix,
+    "b", "k", "m", "g", "t", "p", with an optional "i" and "b": 100m, 1.5GiB, 512kb."""
+    raw = text.strip().lower()
+    number = raw.rstrip("bikmgtp ")
+    suffix = raw[len(number):].strip()
+    if suffix.endswith("b"):
+        suffix = suffix[:-1]
+    if suffix.endswith("i"):
+        suffix = suffix[:-1]
+    multipliers = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
+    if suffix not in multipliers or not number:
+        raise ValueError(f"invalid size: '{text}'")
+    value = float(number)
+    if value < 0:
+        raise ValueError(f"invalid size: '{text}'")
+    return int(value * multipliers[suffix])

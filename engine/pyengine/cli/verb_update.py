@@ -59,7 +59,7 @@ def request_of(args: argparse.Namespace, ref: str) -> object:
         r.memory_swap, r.memory_swap_set = _size("--memory-swap", args.memory_swap), True
     if args.cpus is not None:
         try:
-            r.nano_cpus = int(round(float(args.cpus) * 1e9))
+            r.nano_cpus = round(float(args.cpus) * 1e9)
         except ValueError:
             raise CliError(f'invalid argument "{args.cpus}" for "--cpus" flag: failed to '
                            f'parse {args.cpus} as a rational number', usage=True) from None

@@ -7,13 +7,17 @@ import time
 _DECIMAL_UNITS = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"]
 
 
+def _scaled(size: float, base: float, names: list[str], precision: int) -> str:
+    unit = 0
+    while size >= base and unit < len(names) - 1:
+        size /= base
+        unit += 1
+    return f"{size:.{precision}g}{names[unit]}"
+
+
 def human_size(size: float, precision: int = 3) -> str:
     """Decimal units with 3 significant digits: 4261056 -> "4.26MB" (go-units HumanSize)."""
-    unit = 0
-    while size >= 1000 and unit < len(_DECIMAL_UNITS) - 1:
-        size /= 1000.0
-        unit += 1
-    return f"{size:.{precision}g}{_DECIMAL_UNITS[unit]}"
+    return _scaled(size, 1000.0, _DECIMAL_UNITS, precision)
 
 
 def human_duration(seconds: float) -> str:
@@ -63,11 +67,7 @@ _BINARY_UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"]
 
 def bytes_size(size: float) -> str:
     """Binary units with 4 significant digits: 1458176 -> "1.391MiB" (go-units BytesSize)."""
-    unit = 0
-    while size >= 1024 and unit < len(_BINARY_UNITS) - 1:
-        size /= 1024.0
-        unit += 1
-    return f"{size:.4g}{_BINARY_UNITS[unit]}"
+    return _scaled(size, 1024.0, _BINARY_UNITS, 4)
 
 
 def ram_in_bytes(text: str) -> int:

@@ -377,7 +377,23 @@ class TaskService:
         return empty_pb2.Empty()
 
     async def update(self, ctx: Context, r: shim_pb2.UpdateTaskRequest) -> Any:
+        """containerd sends runtime-spec's LinuxResources as JSON in the Any (type URL
+        types.containerd.io/opencontainers/runtime-spec/1/LinuxResources); like the Go shim,
+        the value is read as that JSON whatever the URL says."""
+        import json
+
         container = self._container(r.id)
+        if container.init.state == STOPPED:
+            raise errors.FailedPrecondition(f"container {r.id}: cannot update a stopped "
+                                            "container")
+        try:
+            resources = json.loads(r.resources.value or b"null")
+        except ValueError as e:
+            raise errors.InvalidArgument(f"update of container {r.id}: the resources are not "
+                                         f"JSON: {e}") from None
+        if not isinstance(resources, dict):
+            raise errors.InvalidArgument(f"update of container {r.id}: the resources are not "
+                                         "a JSON object")
         path = os.path.join(container.bundle, "update-resources.json")
         with open(path, "wb") as f:
             f.write(r.resources.value)

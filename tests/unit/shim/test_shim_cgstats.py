@@ -5,6 +5,7 @@ figures), so both ends of the Any agree."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pyengine.containers import metrics
@@ -157,3 +158,66 @@ def test_a_gone_process_is_an_os_error(tmp_path: Path, v1_root: Path) -> None:
 def test_proc_cgroup_lines() -> None:
     assert cgstats.cgroups_of("12:name=systemd:/x\n3:cpu,cpuacct:/a:b\n0::/u\n") == \
         {"cpu": "/a:b", "cpuacct": "/a:b", "": "/u"}
+
+
+class _Runtime:
+    """Stands in for the runtime binary: records what `update --resources` was given."""
+
+    def __init__(self) -> None:
+        self.updates: list[str] = []
+
+    async def update(self, container_id: str, path: str) -> None:
+        self.updates.append(Path(path).read_text())
+
+
+def _service(tmp_path: Path, state: str, pid: int) -> tuple[Any, _Runtime]:
+    """A TaskService holding one container whose init is in `state`."""
+    from pyengine.shim.events import Publisher
+    from pyengine.shim.process import Process
+    from pyengine.shim.reaper import Reaper
+    from pyengine.shim.service import Container, TaskService
+    from pyengine.shim.ttrpc.server import Server
+
+    service = TaskService("ns", str(tmp_path), Publisher("", "ns"), Reaper(), Server(),
+                          lambda: None)
+    runtime = _Runtime()
+    init = Process("c1", "", "", "", "", False, pid=pid, state=state)
+    service.containers["c1"] = Container("c1", str(tmp_path), runtime, init)
+    return service, runtime
+
+
+def test_task_service_stats_and_update(tmp_path: Path) -> None:
+    import asyncio
+    import json
+    import os
+
+    from google.protobuf import any_pb2
+    from pyengine.shim.api import shim_pb2
+    from pyengine.shim.process import RUNNING, STOPPED
+    from pyengine.shim.ttrpc import errors
+
+    url = "types.containerd.io/opencontainers/runtime-spec/1/LinuxResources"
+
+    async def scenario() -> None:
+        service, runtime = _service(tmp_path, RUNNING, os.getpid())
+        answer = await service.stats(None, shim_pb2.StatsRequest(id="c1"))
+        assert answer.stats.type_url in (cgstats.V1_URL, cgstats.V2_URL)
+        assert metrics.decode(answer.stats).cpu_ns > 0  # this very process' cgroup
+        resources = {"memory": {"limit": 64 << 20}, "pids": {"limit": 10}}
+        await service.update(None, shim_pb2.UpdateTaskRequest(
+            id="c1", resources=any_pb2.Any(type_url=url,
+                                           value=json.dumps(resources).encode())))
+        assert [json.loads(u) for u in runtime.updates] == [resources]
+        assert not (tmp_path / "update-resources.json").exists()
+        with pytest.raises(errors.InvalidArgument, match="not JSON"):
+            await service.update(None, shim_pb2.UpdateTaskRequest(
+                id="c1", resources=any_pb2.Any(type_url=url, value=b"{memory")))
+        stopped, _ = _service(tmp_path, STOPPED, 0)
+        with pytest.raises(errors.FailedPrecondition, match="stopped"):
+            await stopped.update(None, shim_pb2.UpdateTaskRequest(
+                id="c1", resources=any_pb2.Any(type_url=url, value=b"{}")))
+        stopped.containers["c1"].init.exited.set()
+        with pytest.raises(errors.NotFound, match="exited"):
+            await stopped.stats(None, shim_pb2.StatsRequest(id="c1"))
+
+    asyncio.run(scenario())

@@ -103,7 +103,7 @@ def test_pause_freezes_and_unpause_resumes(engine: ContainerEngine) -> None:
         state = _inspect(engine, "counter")["State"]
         assert (state["Status"], state["Paused"], state["Running"]) == ("paused", True, True)
 
-        assert engine.out("unpause", "counter") == "counter\n"
+        assert engine.out("container", "unpause", "counter") == "counter\n"
         _until(lambda: _counter(pid) > frozen_at)
         assert not _frozen(pid)
         state = _inspect(engine, "counter")["State"]
@@ -114,6 +114,21 @@ def test_pause_freezes_and_unpause_resumes(engine: ContainerEngine) -> None:
     finally:
         stream.cancel()
         channel.close()
+
+
+def test_a_paused_container_stays_paused_across_a_daemon_restart(
+        engine: ContainerEngine) -> None:
+    _, pid = _run(engine, "sleeper", "busybox", "sh", "-c", COUNTER)
+    _until(lambda: os.path.exists(f"/proc/{pid}/root/tmp/n") and _counter(pid) > 0)
+    engine.out("pause", "sleeper")
+    assert engine.stop() == 0
+    engine.start()
+    state = _inspect(engine, "sleeper")["State"]
+    assert (state["Status"], state["Pid"]) == ("paused", pid) and _frozen(pid)
+    frozen_at = _counter(pid)
+    engine.out("unpause", "sleeper")
+    _until(lambda: _counter(pid) > frozen_at)
+    assert _inspect(engine, "sleeper")["State"]["Status"] == "running"
 
 
 def test_pause_and_unpause_refuse_as_docker_does(engine: ContainerEngine) -> None:

@@ -225,6 +225,16 @@ def test_stats_no_stream_shows_usage_and_the_limit(engine: ContainerEngine) -> N
     assert idle_pid > 0
 
 
+def test_stats_cpu_percent_of_a_busy_container(engine: ContainerEngine) -> None:
+    _run(engine, "busy", "busybox", "sh", "-c", "while :; do :; done")
+    _run(engine, "idle", "busybox", "sleep", "1000")
+    lines = engine.out("stats", "--no-stream", "--format", "{{.Name}} {{.CPUPerc}}", "busy",
+                       "idle").splitlines()
+    figures = {name: float(pct.rstrip("%")) for name, pct in (li.split() for li in lines)}
+    # a spinning shell had CPU time between the two samples; a sleeping one next to none
+    assert figures["busy"] > 0 and figures["busy"] > figures["idle"]
+
+
 def test_stats_streams_frames(engine: ContainerEngine) -> None:
     import subprocess
     import sys

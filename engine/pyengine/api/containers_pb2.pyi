@@ -396,3 +396,131 @@ class CommitContainerResponse(_message.Message):
     ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class PauseContainerRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class PauseContainerResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class UnpauseContainerRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class UnpauseContainerResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class TopContainerRequest(_message.Message):
+    __slots__ = ("id", "ps_args")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    PS_ARGS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    ps_args: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, id: _Optional[str] = ..., ps_args: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class TopRow(_message.Message):
+    __slots__ = ("fields",)
+    FIELDS_FIELD_NUMBER: _ClassVar[int]
+    fields: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, fields: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class TopContainerResponse(_message.Message):
+    __slots__ = ("titles", "processes")
+    TITLES_FIELD_NUMBER: _ClassVar[int]
+    PROCESSES_FIELD_NUMBER: _ClassVar[int]
+    titles: _containers.RepeatedScalarFieldContainer[str]
+    processes: _containers.RepeatedCompositeFieldContainer[TopRow]
+    def __init__(self, titles: _Optional[_Iterable[str]] = ..., processes: _Optional[_Iterable[_Union[TopRow, _Mapping]]] = ...) -> None: ...
+
+class UpdateContainerRequest(_message.Message):
+    __slots__ = ("id", "memory", "memory_set", "memory_swap", "memory_swap_set", "nano_cpus", "nano_cpus_set", "cpu_shares", "cpu_shares_set", "cpu_quota", "cpu_quota_set", "cpu_period", "cpu_period_set", "cpuset_cpus", "pids_limit", "pids_limit_set", "restart")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_SET_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_SWAP_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_SWAP_SET_FIELD_NUMBER: _ClassVar[int]
+    NANO_CPUS_FIELD_NUMBER: _ClassVar[int]
+    NANO_CPUS_SET_FIELD_NUMBER: _ClassVar[int]
+    CPU_SHARES_FIELD_NUMBER: _ClassVar[int]
+    CPU_SHARES_SET_FIELD_NUMBER: _ClassVar[int]
+    CPU_QUOTA_FIELD_NUMBER: _ClassVar[int]
+    CPU_QUOTA_SET_FIELD_NUMBER: _ClassVar[int]
+    CPU_PERIOD_FIELD_NUMBER: _ClassVar[int]
+    CPU_PERIOD_SET_FIELD_NUMBER: _ClassVar[int]
+    CPUSET_CPUS_FIELD_NUMBER: _ClassVar[int]
+    PIDS_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    PIDS_LIMIT_SET_FIELD_NUMBER: _ClassVar[int]
+    RESTART_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    memory: int
+    memory_set: bool
+    memory_swap: int
+    memory_swap_set: bool
+    nano_cpus: int
+    nano_cpus_set: bool
+    cpu_shares: int
+    cpu_shares_set: bool
+    cpu_quota: int
+    cpu_quota_set: bool
+    cpu_period: int
+    cpu_period_set: bool
+    cpuset_cpus: str
+    pids_limit: int
+    pids_limit_set: bool
+    restart: str
+    def __init__(self, id: _Optional[str] = ..., memory: _Optional[int] = ..., memory_set: _Optional[bool] = ..., memory_swap: _Optional[int] = ..., memory_swap_set: _Optional[bool] = ..., nano_cpus: _Optional[int] = ..., nano_cpus_set: _Optional[bool] = ..., cpu_shares: _Optional[int] = ..., cpu_shares_set: _Optional[bool] = ..., cpu_quota: _Optional[int] = ..., cpu_quota_set: _Optional[bool] = ..., cpu_period: _Optional[int] = ..., cpu_period_set: _Optional[bool] = ..., cpuset_cpus: _Optional[str] = ..., pids_limit: _Optional[int] = ..., pids_limit_set: _Optional[bool] = ..., restart: _Optional[str] = ...) -> None: ...
+
+class UpdateContainerResponse(_message.Message):
+    __slots__ = ("warnings",)
+    WARNINGS_FIELD_NUMBER: _ClassVar[int]
+    warnings: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, warnings: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ContainerStatsRequest(_message.Message):
+    __slots__ = ("ids", "stream")
+    IDS_FIELD_NUMBER: _ClassVar[int]
+    STREAM_FIELD_NUMBER: _ClassVar[int]
+    ids: _containers.RepeatedScalarFieldContainer[str]
+    stream: bool
+    def __init__(self, ids: _Optional[_Iterable[str]] = ..., stream: _Optional[bool] = ...) -> None: ...
+
+class ContainerStats(_message.Message):
+    __slots__ = ("id", "name", "cpu_percent", "memory_usage", "memory_limit", "memory_percent", "net_rx", "net_tx", "block_read", "block_write", "pids", "running")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CPU_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_USAGE_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    NET_RX_FIELD_NUMBER: _ClassVar[int]
+    NET_TX_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_READ_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_WRITE_FIELD_NUMBER: _ClassVar[int]
+    PIDS_FIELD_NUMBER: _ClassVar[int]
+    RUNNING_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    cpu_percent: float
+    memory_usage: int
+    memory_limit: int
+    memory_percent: float
+    net_rx: int
+    net_tx: int
+    block_read: int
+    block_write: int
+    pids: int
+    running: bool
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., cpu_percent: _Optional[float] = ..., memory_usage: _Optional[int] = ..., memory_limit: _Optional[int] = ..., memory_percent: _Optional[float] = ..., net_rx: _Optional[int] = ..., net_tx: _Optional[int] = ..., block_read: _Optional[int] = ..., block_write: _Optional[int] = ..., pids: _Optional[int] = ..., running: _Optional[bool] = ...) -> None: ...
+
+class ContainerStatsFrame(_message.Message):
+    __slots__ = ("containers",)
+    CONTAINERS_FIELD_NUMBER: _ClassVar[int]
+    containers: _containers.RepeatedCompositeFieldContainer[ContainerStats]
+    def __init__(self, containers: _Optional[_Iterable[_Union[ContainerStats, _Mapping]]] = ...) -> None: ...

@@ -131,6 +131,31 @@ class ContainersServiceStub:
                 request_serializer=pyengine_dot_v1_dot_containers__pb2.CommitContainerRequest.SerializeToString,
                 response_deserializer=pyengine_dot_v1_dot_containers__pb2.CommitContainerResponse.FromString,
                 _registered_method=True)
+        self.Pause = channel.unary_unary(
+                '/pyengine.v1.ContainersService/Pause',
+                request_serializer=pyengine_dot_v1_dot_containers__pb2.PauseContainerRequest.SerializeToString,
+                response_deserializer=pyengine_dot_v1_dot_containers__pb2.PauseContainerResponse.FromString,
+                _registered_method=True)
+        self.Unpause = channel.unary_unary(
+                '/pyengine.v1.ContainersService/Unpause',
+                request_serializer=pyengine_dot_v1_dot_containers__pb2.UnpauseContainerRequest.SerializeToString,
+                response_deserializer=pyengine_dot_v1_dot_containers__pb2.UnpauseContainerResponse.FromString,
+                _registered_method=True)
+        self.Top = channel.unary_unary(
+                '/pyengine.v1.ContainersService/Top',
+                request_serializer=pyengine_dot_v1_dot_containers__pb2.TopContainerRequest.SerializeToString,
+                response_deserializer=pyengine_dot_v1_dot_containers__pb2.TopContainerResponse.FromString,
+                _registered_method=True)
+        self.Update = channel.unary_unary(
+                '/pyengine.v1.ContainersService/Update',
+                request_serializer=pyengine_dot_v1_dot_containers__pb2.UpdateContainerRequest.SerializeToString,
+                response_deserializer=pyengine_dot_v1_dot_containers__pb2.UpdateContainerResponse.FromString,
+                _registered_method=True)
+        self.Stats = channel.unary_stream(
+                '/pyengine.v1.ContainersService/Stats',
+                request_serializer=pyengine_dot_v1_dot_containers__pb2.ContainerStatsRequest.SerializeToString,
+                response_deserializer=pyengine_dot_v1_dot_containers__pb2.ContainerStatsFrame.FromString,
+                _registered_method=True)
 
 
 class ContainersServiceServicer:
@@ -261,6 +286,40 @@ class ContainersServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Pause(self, request, context):
+        """freezes / thaws every process of a running container (the shim's Pause and Resume)
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Unpause(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Top(self, request, context):
+        """the container's processes as the host's ps shows them (docker top)
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Update(self, request, context):
+        """changes resources and the restart policy; applied now if running, kept for later starts
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Stats(self, request, context):
+        """resource usage sampled every second: one frame per sample (one only without stream)
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ContainersServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -358,6 +417,31 @@ def add_ContainersServiceServicer_to_server(servicer, server):
                     servicer.Commit,
                     request_deserializer=pyengine_dot_v1_dot_containers__pb2.CommitContainerRequest.FromString,
                     response_serializer=pyengine_dot_v1_dot_containers__pb2.CommitContainerResponse.SerializeToString,
+            ),
+            'Pause': grpc.unary_unary_rpc_method_handler(
+                    servicer.Pause,
+                    request_deserializer=pyengine_dot_v1_dot_containers__pb2.PauseContainerRequest.FromString,
+                    response_serializer=pyengine_dot_v1_dot_containers__pb2.PauseContainerResponse.SerializeToString,
+            ),
+            'Unpause': grpc.unary_unary_rpc_method_handler(
+                    servicer.Unpause,
+                    request_deserializer=pyengine_dot_v1_dot_containers__pb2.UnpauseContainerRequest.FromString,
+                    response_serializer=pyengine_dot_v1_dot_containers__pb2.UnpauseContainerResponse.SerializeToString,
+            ),
+            'Top': grpc.unary_unary_rpc_method_handler(
+                    servicer.Top,
+                    request_deserializer=pyengine_dot_v1_dot_containers__pb2.TopContainerRequest.FromString,
+                    response_serializer=pyengine_dot_v1_dot_containers__pb2.TopContainerResponse.SerializeToString,
+            ),
+            'Update': grpc.unary_unary_rpc_method_handler(
+                    servicer.Update,
+                    request_deserializer=pyengine_dot_v1_dot_containers__pb2.UpdateContainerRequest.FromString,
+                    response_serializer=pyengine_dot_v1_dot_containers__pb2.UpdateContainerResponse.SerializeToString,
+            ),
+            'Stats': grpc.unary_stream_rpc_method_handler(
+                    servicer.Stats,
+                    request_deserializer=pyengine_dot_v1_dot_containers__pb2.ContainerStatsRequest.FromString,
+                    response_serializer=pyengine_dot_v1_dot_containers__pb2.ContainerStatsFrame.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -874,6 +958,141 @@ class ContainersService:
             '/pyengine.v1.ContainersService/Commit',
             pyengine_dot_v1_dot_containers__pb2.CommitContainerRequest.SerializeToString,
             pyengine_dot_v1_dot_containers__pb2.CommitContainerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Pause(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyengine.v1.ContainersService/Pause',
+            pyengine_dot_v1_dot_containers__pb2.PauseContainerRequest.SerializeToString,
+            pyengine_dot_v1_dot_containers__pb2.PauseContainerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Unpause(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyengine.v1.ContainersService/Unpause',
+            pyengine_dot_v1_dot_containers__pb2.UnpauseContainerRequest.SerializeToString,
+            pyengine_dot_v1_dot_containers__pb2.UnpauseContainerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Top(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyengine.v1.ContainersService/Top',
+            pyengine_dot_v1_dot_containers__pb2.TopContainerRequest.SerializeToString,
+            pyengine_dot_v1_dot_containers__pb2.TopContainerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Update(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyengine.v1.ContainersService/Update',
+            pyengine_dot_v1_dot_containers__pb2.UpdateContainerRequest.SerializeToString,
+            pyengine_dot_v1_dot_containers__pb2.UpdateContainerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Stats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/pyengine.v1.ContainersService/Stats',
+            pyengine_dot_v1_dot_containers__pb2.ContainerStatsRequest.SerializeToString,
+            pyengine_dot_v1_dot_containers__pb2.ContainerStatsFrame.FromString,
             options,
             channel_credentials,
             insecure,

@@ -166,7 +166,7 @@ class ContainerFilesystem:
         c = await asyncio.to_thread(self.service.get, ref)
         shim = self.service.shim_of(c.id) if c.state.status == RUNNING else None
         paused = False
-        if shim is not None and opts.pause:
+        if shim is not None and opts.pause and not c.state.paused:  # a paused one stays so
             await shim.pause()
             paused = True
         try:

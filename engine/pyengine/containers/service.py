@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pyengine.containers import attach, execs, names, restart, shims
+from pyengine.containers import attach, execs, names, ops, restart, shims
 from pyengine.containers import logs as jsonlog
 from pyengine.containers.endpoint import EventsEndpoint
 from pyengine.containers.fanout import Fanout, Subscriber
+from pyengine.containers.filesystem import ContainerFilesystem, remove_scratch
 from pyengine.containers.model import (
     CREATED,
     DEAD,
@@ -131,6 +132,7 @@ class ContainerService:
         self.runc_root = config.exec_root / "runtime"
         self.endpoint = EventsEndpoint(config.exec_root / "events.sock", self._exit_event)
         self._live: dict[str, Live] = {}
+        self.files = ContainerFilesystem(self)  # diff, export, cp, commit
 
     # -- Domain ---------------------------------------------------------------------------
 
@@ -156,6 +158,7 @@ class ContainerService:
                 c.state.finished_at = now_rfc3339()
                 self.repo.save_state(c.id, c.state)
         self._remove_orphans(known)
+        remove_scratch(self.files.scratch)
 
     def _remove_orphans(self, known: set[str]) -> None:
         from pyengine.snapshots.mount import unmount_all
@@ -216,6 +219,11 @@ class ContainerService:
             if live.log is not None:
                 live.log.close()
         await self.endpoint.close()
+
+    def shim_of(self, cid: str) -> shims.Shim | None:
+        """The connected shim of a running container."""
+        live = self._live.get(cid)
+        return live.shim if live is not None else None
 
     def _get_live(self, cid: str) -> Live:
         return self._live.setdefault(cid, Live())
@@ -361,6 +369,7 @@ class ContainerService:
         c.state.started_at, c.state.finished_at = now_rfc3339(), ""
         c.state.exit_code, c.state.error = 0, ""
         c.state.manually_stopped = False
+        c.state.paused = False
         await asyncio.to_thread(self.repo.save_state, c.id, c.state)
         live.waiter = asyncio.create_task(self._wait_shim(c.id, shim, pid))
         self.events.publish("container", "start", c.id, name=c.name, image=c.image_name)
@@ -493,6 +502,7 @@ class ContainerService:
             c.state.move(EXITED)
         c.state.exit_code, c.state.pid, c.state.shim_address = status, 0, ""
         c.state.shim_pid = 0
+        c.state.paused = False
         c.state.finished_at = ns_to_rfc3339(at) or now_rfc3339()
         c.state.error = reason
         await asyncio.to_thread(self.repo.save_state, cid, c.state)
@@ -553,6 +563,7 @@ class ContainerService:
         if c.state.status != RUNNING or live is None or live.shim is None:
             raise FailedPrecondition(f"Container {c.id} is not running")
         await live.shim.kill(number)
+        await ops.thaw_after_signal(self, c, number)
         self.events.publish("container", "kill", c.id, name=c.name, signal=str(number))
 
     async def stop(self, ref: str, timeout: int | None = None) -> None:
@@ -570,8 +581,10 @@ class ContainerService:
             timeout = c.spec.stop_timeout if c.spec.stop_timeout is not None \
                 else DEFAULT_STOP_TIMEOUT
         shim = live.shim
+        stop_signal = parse_signal(c.config.get("stop_signal") or "SIGTERM")
         with contextlib.suppress(EngineError):
-            await shim.kill(parse_signal(c.config.get("stop_signal") or "SIGTERM"))
+            await shim.kill(stop_signal)
+        await ops.thaw_after_signal(self, c, stop_signal)
         if timeout < 0:
             await live.exited.wait()
         else:
@@ -610,6 +623,7 @@ class ContainerService:
             if live is not None and live.shim is not None:
                 with contextlib.suppress(EngineError):
                     await live.shim.kill(signals.SIGKILL, all_processes=True)
+                await ops.thaw_after_signal(self, c, signals.SIGKILL)
                 await live.exited.wait()
         if live is not None and live.exiting and not live.exited.is_set():
             await live.exited.wait()
@@ -669,6 +683,8 @@ class ContainerService:
         live = self._live.get(c.id)
         if c.state.status != RUNNING or live is None or live.shim is None:
             raise FailedPrecondition(f"Container {c.id} is not running")
+        if c.state.paused:
+            raise ops.paused_exec_error(c)
         if not args:
             raise InvalidArgument("No exec command specified")
         shim = live.shim
@@ -895,7 +911,8 @@ def container_json(c: Container) -> str:
         "Path": (c.config.get("args") or [""])[0],
         "Args": (c.config.get("args") or [])[1:],
         "State": {
-            "Status": s.status, "Running": s.status == RUNNING, "Paused": False,
+            "Status": "paused" if s.paused and s.status == RUNNING else s.status,
+            "Running": s.status == RUNNING, "Paused": s.paused and s.status == RUNNING,
             "Restarting": False, "OOMKilled": False, "Dead": s.status == DEAD,
             "Pid": s.pid, "ExitCode": s.exit_code, "Error": s.error,
             "StartedAt": s.started_at or "0001-01-01T00:00:00Z",
@@ -910,6 +927,9 @@ def container_json(c: Container) -> str:
             "Runtime": spec.runtime or "", "AutoRemove": spec.auto_remove,
             "ReadonlyRootfs": spec.read_only, "Memory": spec.memory,
             "NanoCpus": spec.nano_cpus, "PidsLimit": spec.pids_limit or None,
+            "MemorySwap": spec.memory_swap, "CpuShares": spec.cpu_shares,
+            "CpuQuota": spec.cpu_quota, "CpuPeriod": spec.cpu_period,
+            "CpusetCpus": spec.cpuset_cpus,
             "NetworkMode": "none", "LogConfig": {"Type": "json-file", "Config": {}},
             "RestartPolicy": {"Name": Policy.parse(spec.restart).name,
                               "MaximumRetryCount": Policy.parse(spec.restart).max_retries},

@@ -29,6 +29,7 @@ NAMESPACE = "pyengine"
 RUNTIMES = {"pyrunc": "/usr/local/sbin/pyrunc", "runc": "runc", "crun": "crun"}
 START_TIMEOUT = 60.0
 CALL_TIMEOUT = 60.0
+LINUX_RESOURCES_URL = "types.containerd.io/opencontainers/runtime-spec/1/LinuxResources"
 
 
 def runtime_binary(name: str) -> str:
@@ -156,6 +157,37 @@ class Shim:
 
     async def close(self) -> None:
         await self.client.close()
+
+    async def pause(self) -> None:
+        """Freeze every process of the task (the runtime's pause)."""
+        await self._call("Pause", shim_pb2.PauseRequest(id=self.id), empty_pb2.Empty)
+
+    async def resume(self) -> None:
+        await self._call("Resume", shim_pb2.ResumeRequest(id=self.id), empty_pb2.Empty)
+
+    async def pids(self) -> list[int]:
+        """The pids of every process of the container (the init and its descendants)."""
+        response = await self._call("Pids", shim_pb2.PidsRequest(id=self.id),
+                                    shim_pb2.PidsResponse)
+        assert isinstance(response, shim_pb2.PidsResponse)
+        return [int(p.pid) for p in response.processes]
+
+    async def stats(self) -> any_pb2.Any:
+        """The container's cgroup metrics: an Any holding io.containerd.cgroups.v1.Metrics
+        or .v2.Metrics."""
+        response = await self._call("Stats", shim_pb2.StatsRequest(id=self.id),
+                                    shim_pb2.StatsResponse)
+        assert isinstance(response, shim_pb2.StatsResponse)
+        return response.stats
+
+    async def update(self, resources: dict) -> None:
+        """Apply OCI linux.resources to the running container, encoded as containerd 1.6
+        sends them: the JSON of runtime-spec's LinuxResources in an Any."""
+        import json
+
+        value = any_pb2.Any(type_url=LINUX_RESOURCES_URL, value=json.dumps(resources).encode())
+        await self._call("Update", shim_pb2.UpdateTaskRequest(id=self.id, resources=value),
+                         empty_pb2.Empty)
 
 
 def open_shim_log(bundle: Path) -> int:

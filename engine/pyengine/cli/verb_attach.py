@@ -32,6 +32,7 @@ class Target:
             containers_pb2.InspectContainerRequest(id=ref)).json)
         self.id: str = doc["Id"]
         self.running: bool = doc["State"]["Running"]
+        self.paused: bool = doc["State"].get("Paused", False)
         self.tty: bool = doc["Config"]["Tty"]
         self.open_stdin: bool = doc["Config"].get("OpenStdin", False)
 
@@ -56,6 +57,9 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     target = Target(ctx, args.container)
     if not target.running:
         ctx.err.write("You cannot attach to a stopped container, start it first\n")
+        return 1
+    if target.paused:
+        ctx.err.write("You cannot attach to a paused container, unpause it first\n")
         return 1
     stdin = target.open_stdin and not args.no_stdin
     if target.tty and stdin and not os.isatty(0):

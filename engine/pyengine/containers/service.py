@@ -745,6 +745,8 @@ class ContainerService:
         live = self._live.get(c.id)
         if c.state.status != RUNNING or live is None or live.shim is None:
             raise FailedPrecondition(f"Container {c.id} is not running")
+        if c.state.paused:
+            raise ops.paused_exec_error(c)
         if not options.args:
             raise InvalidArgument("No exec command specified")
         process = await asyncio.to_thread(self._exec_process, c, options.args, options.env,
@@ -763,6 +765,9 @@ class ContainerService:
         c = await asyncio.to_thread(self.get, ref)
         if c.state.status in (REMOVING, DEAD):
             raise FailedPrecondition(f"container {c.id} is marked for removal")
+        if c.state.paused and c.state.status == RUNNING:  # docker's words
+            raise FailedPrecondition(f"container {c.id} is paused, unpause the container "
+                                     "before attach.")
         live = self._get_live(c.id)
         subscriber = live.fanout.subscribe(streams)
         if live.exiting and not live.streams_open and not live.exited.is_set():

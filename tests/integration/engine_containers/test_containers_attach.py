@@ -357,3 +357,18 @@ def test_a_stuck_client_is_dropped_when_it_goes_away(engine: ContainerEngine) ->
             stuck.kill()
             stuck.wait()
         engine.pyctl("rm", "-f", cid)
+
+
+def test_a_paused_container_refuses_attach_and_exec(engine: ContainerEngine) -> None:
+    cid = engine.out("run", "-d", "-i", "busybox", "cat").strip()
+    try:
+        engine.out("pause", cid)
+        attach = engine.pyctl("attach", cid, input=b"")
+        assert attach.returncode == 1
+        assert b"You cannot attach to a paused container, unpause it first" in attach.stderr
+        exec_ = engine.pyctl("exec", "-i", cid, "true", input=b"")
+        assert exec_.returncode == 1 and b"is paused, unpause the container" in exec_.stderr
+        engine.out("unpause", cid)
+        assert engine.pyctl("exec", cid, "true").returncode == 0
+    finally:
+        engine.pyctl("rm", "-f", cid)

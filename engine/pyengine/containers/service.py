@@ -679,15 +679,7 @@ class ContainerService:
     async def exec(self, ref: str, args: list[str], env: list[str], workdir: str, user: str
                    ) -> AsyncGenerator[jsonlog.Entry | int, None]:
         """Run `args` in the running container: its output entries, then its exit status."""
-        c = await asyncio.to_thread(self.get, ref)
-        live = self._live.get(c.id)
-        if c.state.status != RUNNING or live is None or live.shim is None:
-            raise FailedPrecondition(f"Container {c.id} is not running")
-        if c.state.paused:
-            raise ops.paused_exec_error(c)
-        if not args:
-            raise InvalidArgument("No exec command specified")
-        shim = live.shim
+        c, shim = await self._exec_target(ref, args)
         bundle = self.bundles / c.id
         exec_id = names.new_id()[:16]
         process = await asyncio.to_thread(self._exec_process, c, args, env, workdir, user)
@@ -741,22 +733,29 @@ class ContainerService:
                          ) -> tuple[execs.ExecProcess, Subscriber | None]:
         """Start an exec with stdin/tty (execs.py): the process and its output's subscriber
         (None with detach). The process is cleaned up when it exits, attached or not."""
+        c, shim = await self._exec_target(ref, options.args)
+        process = await asyncio.to_thread(self._exec_process, c, options.args, options.env,
+                                          options.workdir, options.user)
+        proc = execs.ExecProcess(shim, self.bundles / c.id, names.new_id()[:16], options)
+        subscriber = await proc.start(process)
+        assert proc.task is not None
+        live = self._live.get(c.id)
+        if live is not None:  # else removed meanwhile: the exec ends with the shim
+            live.execs.add(proc.task)
+            proc.task.add_done_callback(live.execs.discard)
+        return proc, subscriber
+
+    async def _exec_target(self, ref: str, args: list[str]) -> tuple[Container, shims.Shim]:
+        """The container an exec goes into, and its shim: running, not paused."""
         c = await asyncio.to_thread(self.get, ref)
         live = self._live.get(c.id)
         if c.state.status != RUNNING or live is None or live.shim is None:
             raise FailedPrecondition(f"Container {c.id} is not running")
         if c.state.paused:
             raise ops.paused_exec_error(c)
-        if not options.args:
+        if not args:
             raise InvalidArgument("No exec command specified")
-        process = await asyncio.to_thread(self._exec_process, c, options.args, options.env,
-                                          options.workdir, options.user)
-        proc = execs.ExecProcess(live.shim, self.bundles / c.id, names.new_id()[:16], options)
-        subscriber = await proc.start(process)
-        assert proc.task is not None
-        live.execs.add(proc.task)
-        proc.task.add_done_callback(live.execs.discard)
-        return proc, subscriber
+        return c, live.shim
 
     async def attach(self, ref: str, streams: tuple[str, ...]
                      ) -> tuple[Container, attach.ContainerTarget, Subscriber]:

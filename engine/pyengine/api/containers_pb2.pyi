@@ -236,16 +236,18 @@ class ExecRequest(_message.Message):
     def __init__(self, id: _Optional[str] = ..., cmd: _Optional[_Iterable[str]] = ..., env: _Optional[_Iterable[str]] = ..., workdir: _Optional[str] = ..., user: _Optional[str] = ...) -> None: ...
 
 class ExecOutput(_message.Message):
-    __slots__ = ("stream", "data", "exited", "exit_code")
+    __slots__ = ("stream", "data", "exited", "exit_code", "detached")
     STREAM_FIELD_NUMBER: _ClassVar[int]
     DATA_FIELD_NUMBER: _ClassVar[int]
     EXITED_FIELD_NUMBER: _ClassVar[int]
     EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    DETACHED_FIELD_NUMBER: _ClassVar[int]
     stream: str
     data: bytes
     exited: bool
     exit_code: int
-    def __init__(self, stream: _Optional[str] = ..., data: _Optional[bytes] = ..., exited: _Optional[bool] = ..., exit_code: _Optional[int] = ...) -> None: ...
+    detached: bool
+    def __init__(self, stream: _Optional[str] = ..., data: _Optional[bytes] = ..., exited: _Optional[bool] = ..., exit_code: _Optional[int] = ..., detached: _Optional[bool] = ...) -> None: ...
 
 class RestartContainerRequest(_message.Message):
     __slots__ = ("id", "timeout", "timeout_set")
@@ -524,3 +526,59 @@ class ContainerStatsFrame(_message.Message):
     CONTAINERS_FIELD_NUMBER: _ClassVar[int]
     containers: _containers.RepeatedCompositeFieldContainer[ContainerStats]
     def __init__(self, containers: _Optional[_Iterable[_Union[ContainerStats, _Mapping]]] = ...) -> None: ...
+
+class AttachInput(_message.Message):
+    __slots__ = ("id", "stdin", "stdout", "stderr", "detach_keys", "stdin_once", "data", "height", "width")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    STDIN_FIELD_NUMBER: _ClassVar[int]
+    STDOUT_FIELD_NUMBER: _ClassVar[int]
+    STDERR_FIELD_NUMBER: _ClassVar[int]
+    DETACH_KEYS_FIELD_NUMBER: _ClassVar[int]
+    STDIN_ONCE_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    stdin: bool
+    stdout: bool
+    stderr: bool
+    detach_keys: str
+    stdin_once: bool
+    data: bytes
+    height: int
+    width: int
+    def __init__(self, id: _Optional[str] = ..., stdin: _Optional[bool] = ..., stdout: _Optional[bool] = ..., stderr: _Optional[bool] = ..., detach_keys: _Optional[str] = ..., stdin_once: _Optional[bool] = ..., data: _Optional[bytes] = ..., height: _Optional[int] = ..., width: _Optional[int] = ...) -> None: ...
+
+class AttachOutput(_message.Message):
+    __slots__ = ("stream", "data", "exited", "exit_code", "detached")
+    STREAM_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    EXITED_FIELD_NUMBER: _ClassVar[int]
+    EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    DETACHED_FIELD_NUMBER: _ClassVar[int]
+    stream: str
+    data: bytes
+    exited: bool
+    exit_code: int
+    detached: bool
+    def __init__(self, stream: _Optional[str] = ..., data: _Optional[bytes] = ..., exited: _Optional[bool] = ..., exit_code: _Optional[int] = ..., detached: _Optional[bool] = ...) -> None: ...
+
+class ExecInput(_message.Message):
+    __slots__ = ("start", "tty", "stdin", "detach", "detach_keys", "data", "height", "width")
+    START_FIELD_NUMBER: _ClassVar[int]
+    TTY_FIELD_NUMBER: _ClassVar[int]
+    STDIN_FIELD_NUMBER: _ClassVar[int]
+    DETACH_FIELD_NUMBER: _ClassVar[int]
+    DETACH_KEYS_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
+    start: ExecRequest
+    tty: bool
+    stdin: bool
+    detach: bool
+    detach_keys: str
+    data: bytes
+    height: int
+    width: int
+    def __init__(self, start: _Optional[_Union[ExecRequest, _Mapping]] = ..., tty: _Optional[bool] = ..., stdin: _Optional[bool] = ..., detach: _Optional[bool] = ..., detach_keys: _Optional[str] = ..., data: _Optional[bytes] = ..., height: _Optional[int] = ..., width: _Optional[int] = ...) -> None: ...

@@ -156,6 +156,16 @@ class ContainersServiceStub:
                 request_serializer=pyengine_dot_v1_dot_containers__pb2.ContainerStatsRequest.SerializeToString,
                 response_deserializer=pyengine_dot_v1_dot_containers__pb2.ContainerStatsFrame.FromString,
                 _registered_method=True)
+        self.Attach = channel.stream_stream(
+                '/pyengine.v1.ContainersService/Attach',
+                request_serializer=pyengine_dot_v1_dot_containers__pb2.AttachInput.SerializeToString,
+                response_deserializer=pyengine_dot_v1_dot_containers__pb2.AttachOutput.FromString,
+                _registered_method=True)
+        self.ExecStream = channel.stream_stream(
+                '/pyengine.v1.ContainersService/ExecStream',
+                request_serializer=pyengine_dot_v1_dot_containers__pb2.ExecInput.SerializeToString,
+                response_deserializer=pyengine_dot_v1_dot_containers__pb2.ExecOutput.FromString,
+                _registered_method=True)
 
 
 class ContainersServiceServicer:
@@ -320,6 +330,25 @@ class ContainersServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Attach(self, request_iterator, context):
+        """Attach to a container's stdio (created, running, or stopped until its next start): the
+        first input names the container and the streams; later inputs carry stdin data or a
+        window size. The output: the chunks, then one message with the exit code (exited) or
+        detached (the detach keys were typed; a terminal's input only). Initial metadata is
+        sent once the output is subscribed to (a client may start the container then).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExecStream(self, request_iterator, context):
+        """Exec with stdin, a terminal, resizes and detaching: the first input's start says what to
+        run, later inputs carry stdin data or a window size; the output as Exec's (and detached).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ContainersServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -442,6 +471,16 @@ def add_ContainersServiceServicer_to_server(servicer, server):
                     servicer.Stats,
                     request_deserializer=pyengine_dot_v1_dot_containers__pb2.ContainerStatsRequest.FromString,
                     response_serializer=pyengine_dot_v1_dot_containers__pb2.ContainerStatsFrame.SerializeToString,
+            ),
+            'Attach': grpc.stream_stream_rpc_method_handler(
+                    servicer.Attach,
+                    request_deserializer=pyengine_dot_v1_dot_containers__pb2.AttachInput.FromString,
+                    response_serializer=pyengine_dot_v1_dot_containers__pb2.AttachOutput.SerializeToString,
+            ),
+            'ExecStream': grpc.stream_stream_rpc_method_handler(
+                    servicer.ExecStream,
+                    request_deserializer=pyengine_dot_v1_dot_containers__pb2.ExecInput.FromString,
+                    response_serializer=pyengine_dot_v1_dot_containers__pb2.ExecOutput.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1093,6 +1132,60 @@ class ContainersService:
             '/pyengine.v1.ContainersService/Stats',
             pyengine_dot_v1_dot_containers__pb2.ContainerStatsRequest.SerializeToString,
             pyengine_dot_v1_dot_containers__pb2.ContainerStatsFrame.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Attach(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/pyengine.v1.ContainersService/Attach',
+            pyengine_dot_v1_dot_containers__pb2.AttachInput.SerializeToString,
+            pyengine_dot_v1_dot_containers__pb2.AttachOutput.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExecStream(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/pyengine.v1.ContainersService/ExecStream',
+            pyengine_dot_v1_dot_containers__pb2.ExecInput.SerializeToString,
+            pyengine_dot_v1_dot_containers__pb2.ExecOutput.FromString,
             options,
             channel_credentials,
             insecure,

@@ -77,6 +77,8 @@ TOP_VERBS: dict[str, tuple[str, str]] = {
         ("top", "Display the running processes of a container"),
         ("stats", "Display a live stream of container(s) resource usage statistics"),
         ("update", "Update configuration of one or more containers"),
+        ("attach", "Attach local standard input, output, and error streams to a running "
+         "container"),
     )},
 }
 TOP_VERBS["inspect"] = ("inspect", "Return low-level information on containers and images")
@@ -84,7 +86,7 @@ CONTAINER_VERBS: dict[str, tuple[str, str]] = {
     **{name: TOP_VERBS[name] for name in (
         "create", "start", "run", "stop", "kill", "rm", "wait", "logs", "exec", "restart",
         "rename", "diff", "export", "cp", "commit", "pause", "unpause", "top", "stats",
-        "update")},
+        "update", "attach")},
     "ls": ("ps", "List containers"),
     "inspect": ("inspect", "Display detailed information on one or more containers"),
     "prune": ("container_prune", "Remove all stopped containers"),

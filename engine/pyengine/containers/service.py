@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pyengine.containers import attach, execs, names, ops, restart, shims
 from pyengine.containers import logs as jsonlog
-from pyengine.containers import names, ops, restart, shims
 from pyengine.containers.endpoint import EventsEndpoint
+from pyengine.containers.fanout import Fanout, Subscriber
 from pyengine.containers.filesystem import ContainerFilesystem, remove_scratch
 from pyengine.containers.model import (
     CREATED,
@@ -92,6 +93,15 @@ class Live:
     restarting: asyncio.Task[None] | None = None  # a restart waiting out its backoff
 
     restart_starting: bool = False  # that restart is starting the container now
+    fanout: Fanout = field(default_factory=Fanout)  # attached clients (attach.py)
+    stdin_open: asyncio.Event = field(default_factory=asyncio.Event)  # `stdin` is set
+    execs: set[asyncio.Task[None]] = field(default_factory=set)  # execs running (execs.py)
+
+    def close_stdin(self) -> None:
+        if self.stdin is not None:
+            os.close(self.stdin)
+            self.stdin = None
+        self.stdin_open.clear()
 
     async def cancel_restart(self) -> None:
         """No restart pending any more; one already starting the container is let finish."""
@@ -202,7 +212,7 @@ class ContainerService:
         for live in self._live.values():
             if live.restarting is not None:
                 live.restarting.cancel()
-            for task in [*live.copies, *([live.waiter] if live.waiter else [])]:
+            for task in [*live.copies, *live.execs, *([live.waiter] if live.waiter else [])]:
                 task.cancel()
             if live.shim is not None:
                 await live.shim.close()
@@ -341,6 +351,7 @@ class ContainerService:
                 self._close_stdin(live)
                 live.stdin = os.open(bundle / "stdin.fifo",
                                      os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+                live.stdin_open.set()
             for fd in holders:
                 os.close(fd)
             holders = []
@@ -380,7 +391,8 @@ class ContainerService:
             path = bundle / f"{stream}.fifo"
             fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
             holders.append(os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC))
-            live.copies.append(asyncio.create_task(jsonlog.copy_fifo(fd, stream, live.log)))
+            live.copies.append(asyncio.create_task(jsonlog.copy_fifo(fd, stream, live.log,
+                                                                     live.fanout.publish)))
         live.streams_open = True
         return holders
 
@@ -402,9 +414,7 @@ class ContainerService:
 
     @staticmethod
     def _close_stdin(live: Live) -> None:
-        if live.stdin is not None:
-            os.close(live.stdin)
-            live.stdin = None
+        live.close_stdin()
 
     async def write_stdin(self, ref: str, chunks: AsyncIterator[bytes]) -> None:
         """Copy `chunks` into the container's stdin; its end closes the stdin (docker's
@@ -416,22 +426,10 @@ class ContainerService:
         if live is None or live.stdin is None:
             raise FailedPrecondition(f"container {c.id}: stdin is closed")
         fd = live.stdin
-        loop = asyncio.get_running_loop()
         try:
             async for chunk in chunks:
-                view = memoryview(chunk)
-                while view:
-                    try:
-                        view = view[os.write(fd, view):]
-                    except BlockingIOError:
-                        ready = loop.create_future()
-                        loop.add_writer(fd, ready.set_result, None)
-                        try:
-                            await ready
-                        finally:
-                            loop.remove_writer(fd)
-        except BrokenPipeError:
-            pass  # the process is gone or closed its stdin
+                if not await attach.write_all(fd, chunk, lambda fd: live.stdin == fd):
+                    break  # the process is gone or closed its stdin
         finally:
             if live.stdin == fd:
                 self._close_stdin(live)
@@ -456,6 +454,7 @@ class ContainerService:
                 task.cancel()
         live.copies = []
         live.streams_open = False
+        live.fanout.end()
         if live.log is not None:
             live.log.finish()
 
@@ -680,15 +679,7 @@ class ContainerService:
     async def exec(self, ref: str, args: list[str], env: list[str], workdir: str, user: str
                    ) -> AsyncGenerator[jsonlog.Entry | int, None]:
         """Run `args` in the running container: its output entries, then its exit status."""
-        c = await asyncio.to_thread(self.get, ref)
-        live = self._live.get(c.id)
-        if c.state.status != RUNNING or live is None or live.shim is None:
-            raise FailedPrecondition(f"Container {c.id} is not running")
-        if c.state.paused:
-            raise ops.paused_exec_error(c)
-        if not args:
-            raise InvalidArgument("No exec command specified")
-        shim = live.shim
+        c, shim = await self._exec_target(ref, args)
         bundle = self.bundles / c.id
         exec_id = names.new_id()[:16]
         process = await asyncio.to_thread(self._exec_process, c, args, env, workdir, user)
@@ -737,6 +728,50 @@ class ContainerService:
                 task.cancel()
             for path in fifos:
                 path.unlink(missing_ok=True)
+
+    async def exec_start(self, ref: str, options: execs.ExecOptions
+                         ) -> tuple[execs.ExecProcess, Subscriber | None]:
+        """Start an exec with stdin/tty (execs.py): the process and its output's subscriber
+        (None with detach). The process is cleaned up when it exits, attached or not."""
+        c, shim = await self._exec_target(ref, options.args)
+        process = await asyncio.to_thread(self._exec_process, c, options.args, options.env,
+                                          options.workdir, options.user)
+        proc = execs.ExecProcess(shim, self.bundles / c.id, names.new_id()[:16], options)
+        subscriber = await proc.start(process)
+        assert proc.task is not None
+        live = self._live.get(c.id)
+        if live is not None:  # else removed meanwhile: the exec ends with the shim
+            live.execs.add(proc.task)
+            proc.task.add_done_callback(live.execs.discard)
+        return proc, subscriber
+
+    async def _exec_target(self, ref: str, args: list[str]) -> tuple[Container, shims.Shim]:
+        """The container an exec goes into, and its shim: running, not paused."""
+        c = await asyncio.to_thread(self.get, ref)
+        live = self._live.get(c.id)
+        if c.state.status != RUNNING or live is None or live.shim is None:
+            raise FailedPrecondition(f"Container {c.id} is not running")
+        if c.state.paused:
+            raise ops.paused_exec_error(c)
+        if not args:
+            raise InvalidArgument("No exec command specified")
+        return c, live.shim
+
+    async def attach(self, ref: str, streams: tuple[str, ...]
+                     ) -> tuple[Container, attach.ContainerTarget, Subscriber]:
+        """Subscribe to a container's output (from now on; a created or stopped container's
+        from its next start on), for attach.serve."""
+        c = await asyncio.to_thread(self.get, ref)
+        if c.state.status in (REMOVING, DEAD):
+            raise FailedPrecondition(f"container {c.id} is marked for removal")
+        if c.state.paused and c.state.status == RUNNING:  # docker's words
+            raise FailedPrecondition(f"container {c.id} is paused, unpause the container "
+                                     "before attach.")
+        live = self._get_live(c.id)
+        subscriber = live.fanout.subscribe(streams)
+        if live.exiting and not live.streams_open and not live.exited.is_set():
+            subscriber.end()  # its output has just ended: the session answers the exit
+        return c, attach.ContainerTarget(live), subscriber
 
     def _exec_process(self, c: Container, args: list[str], env: list[str], workdir: str,
                       user: str) -> dict:
@@ -905,7 +940,7 @@ def container_json(c: Container) -> str:
         },
         "Config": {
             "Hostname": c.config.get("hostname", ""), "User": c.config.get("user", ""),
-            "Tty": spec.tty, "Env": c.config.get("env", []),
+            "Tty": spec.tty, "OpenStdin": spec.open_stdin, "Env": c.config.get("env", []),
             "Cmd": spec.cmd if spec.cmd else c.config.get("image_cmd"),
             "Image": c.image_name,
             "WorkingDir": spec.workdir, "Entrypoint": spec.entrypoint

@@ -99,15 +99,15 @@ class Shim:
         return int(response.pid)
 
     async def exec(self, exec_id: str, process: dict, stdout: str, stderr: str,
-                   terminal: bool = False) -> None:
+                   terminal: bool = False, stdin: str = "") -> None:
         """Add a process to the running container (started by `start(exec_id)`)."""
         import json
 
         spec = any_pb2.Any(type_url="types.containerd.io/opencontainers/runtime-spec/1/Process",
                            value=json.dumps(process).encode())
         await self._call("Exec", shim_pb2.ExecProcessRequest(
-            id=self.id, exec_id=exec_id, terminal=terminal, stdout=stdout, stderr=stderr,
-            spec=spec), empty_pb2.Empty)
+            id=self.id, exec_id=exec_id, terminal=terminal, stdin=stdin, stdout=stdout,
+            stderr=stderr, spec=spec), empty_pb2.Empty)
 
     async def start(self, exec_id: str = "") -> int:
         response = await self._call("Start", shim_pb2.StartRequest(id=self.id, exec_id=exec_id),
@@ -133,6 +133,11 @@ class Shim:
         """CloseIO: the shim closes the process' stdin (it holds the fifo open itself)."""
         await self._call("CloseIO", shim_pb2.CloseIORequest(id=self.id, exec_id=exec_id,
                                                              stdin=True), empty_pb2.Empty)
+
+    async def resize(self, height: int, width: int, exec_id: str = "") -> None:
+        """ResizePty: the window of the process' terminal."""
+        await self._call("ResizePty", shim_pb2.ResizePtyRequest(
+            id=self.id, exec_id=exec_id, width=width, height=height), empty_pb2.Empty)
 
     async def kill(self, signal: int, all_processes: bool = False) -> None:
         await self._call("Kill", shim_pb2.KillRequest(id=self.id, signal=signal,

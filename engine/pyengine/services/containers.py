@@ -9,7 +9,7 @@ import grpc.aio
 
 from pyengine.api import common_pb2, containers_pb2, containers_pb2_grpc
 from pyengine.cli.units import human_duration
-from pyengine.containers import ops, stats
+from pyengine.containers import attach, detachkeys, execs, ops, stats
 from pyengine.containers.model import RUNNING, Container, Spec
 from pyengine.containers.resources import ResourceUpdate
 from pyengine.containers.service import ContainerService, container_json
@@ -342,6 +342,62 @@ class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
                     for f in figures])
         finally:
             await frames.aclose()
+    @streaming
+    async def Attach(self, request_iterator: AsyncIterator[containers_pb2.AttachInput],
+                     context: Context) -> AsyncIterator[containers_pb2.AttachOutput]:
+        first = await anext(aiter(request_iterator), None)
+        if first is None or not first.id:
+            raise InvalidArgument("the first attach message must name the container")
+        keys = detachkeys.parse(first.detach_keys)
+        streams = tuple(s for s, on in (("stdout", first.stdout), ("stderr", first.stderr))
+                        if on)
+        c, target, subscriber = await self.service.attach(first.id, streams)
+        options = attach.Options(stdin=first.stdin and c.spec.open_stdin,
+                                 detach_keys=keys if c.spec.tty else None,
+                                 stdin_once=first.stdin_once)
+        try:
+            await context.send_initial_metadata(())  # subscribed: the client may start it
+        except BaseException:
+            subscriber.close()
+            raise
+        async for out in attach.serve(target, subscriber, _inputs(request_iterator), options):
+            yield containers_pb2.AttachOutput(
+                stream=out.stream, data=out.data, exited=out.exit_code is not None,
+                exit_code=out.exit_code or 0, detached=out.detached)
+
+    @streaming
+    async def ExecStream(self, request_iterator: AsyncIterator[containers_pb2.ExecInput],
+                         context: Context) -> AsyncIterator[containers_pb2.ExecOutput]:
+        first = await anext(aiter(request_iterator), None)
+        if first is None or not first.start.id:
+            raise InvalidArgument("the first exec message must name the container")
+        keys = detachkeys.parse(first.detach_keys)
+        r = first.start
+        options = execs.ExecOptions(
+            args=list(r.cmd), env=list(r.env), workdir=r.workdir, user=r.user, tty=first.tty,
+            stdin=first.stdin, detach=first.detach, height=first.height, width=first.width)
+        proc, subscriber = await self.service.exec_start(r.id, options)
+        if subscriber is None:  # detached: it runs on
+            return
+
+        async def inputs() -> AsyncIterator[attach.Input]:
+            if first.data:
+                yield attach.Input(data=first.data)
+            async for item in _inputs(request_iterator):
+                yield item
+
+        session = attach.Options(stdin=first.stdin, stdin_once=True,
+                                 detach_keys=keys if first.tty else None)
+        async for out in attach.serve(proc, subscriber, inputs(), session):
+            yield containers_pb2.ExecOutput(
+                stream=out.stream, data=out.data, exited=out.exit_code is not None,
+                exit_code=out.exit_code or 0, detached=out.detached)
+
+
+async def _inputs(messages: AsyncIterator[containers_pb2.AttachInput] |
+                  AsyncIterator[containers_pb2.ExecInput]) -> AsyncIterator[attach.Input]:
+    async for m in messages:
+        yield attach.Input(data=m.data, height=m.height, width=m.width)
 
 
 def add_to_server(server: grpc.aio.Server, service: ContainerService, workers: Workers) -> None:

@@ -75,8 +75,9 @@ def _one(c: Container, key: str, value: str) -> bool:
         return c.id.startswith(value)
     if key == "name":
         return value.lstrip("/") in c.name
-    if key == "status":
-        return c.state.status == value
+    if key == "status":  # a paused container's record stays running
+        return ("paused" if c.state.paused and c.state.status == RUNNING
+                else c.state.status) == value
     if key == "exited":
         return c.state.status == EXITED and c.state.exit_code == int(value)
     if key == "health":

@@ -14,7 +14,7 @@ import contextlib
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -142,9 +142,11 @@ def read(files: list[Path], *, tail: int = -1, since: int = 0, until: int = 0,
     return out
 
 
-async def copy_fifo(fd: int, stream: str, log: JsonFileLog | Callable[[Entry], None]) -> None:
+async def copy_fifo(fd: int, stream: str, log: JsonFileLog | Callable[[Entry], None],
+                    tee: Callable[[str, bytes], Awaitable[None] | None] | None = None) -> None:
     """Copy a non-blocking fifo's lines into `log` (or any sink of entries) until its
-    writers close it."""
+    writers close it. `tee` also gets every chunk as read (attached clients: fanout.py); when
+    it answers an awaitable, reading waits for it."""
     write = log.write if isinstance(log, JsonFileLog) else log
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=MAX_LINE * 4)
@@ -157,6 +159,8 @@ async def copy_fifo(fd: int, stream: str, log: JsonFileLog | Callable[[Entry], N
             chunk = await reader.read(65536)
             if not chunk:
                 break
+            if tee is not None and (waiting := tee(stream, chunk)) is not None:
+                await waiting
             pending += chunk
             while True:
                 cut = pending.find(b"\n")

@@ -157,3 +157,17 @@ def test_pull_and_push_events(make_engine: Callable[..., ContainerEngine], regis
     # docker's pull event: the tagged name as the id, the repository as its name
     assert (pull.group(4), pull.group(5)) == (remote, f"name={registry.host}/events/bb")
     assert lines[1].endswith(f" image push {remote} (name={registry.host}/events/bb)")
+
+
+def test_an_interactive_exec_has_its_events_too(engine: ContainerEngine) -> None:
+    cid = engine.out("run", "-d", "--name", "exec-i", "busybox", "sleep", "1000").strip()
+    since = time.time_ns()
+    result = engine.pyctl("exec", "-i", "exec-i", "sh", "-c", "cat; exit 5", input=b"in\n")
+    assert (result.returncode, result.stdout) == (5, b"in\n"), result.stderr
+    lines = _replay(engine, since, "-f", "container=exec-i")
+    assert _actions(lines) == ["exec_create: sh -c cat; exit 5", "exec_start: sh -c cat; exit 5",
+                               "exec_die"]
+    assert "exitCode=5" in lines[-1]
+    exec_ids = {re.search(r"execID=(\w+)", line).group(1) for line in lines}  # type: ignore[union-attr]
+    assert len(exec_ids) == 1
+    engine.out("rm", "-f", cid)

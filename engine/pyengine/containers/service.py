@@ -805,6 +805,7 @@ class ContainerService:
         subscriber = live.fanout.subscribe(streams)
         if live.exiting and not live.streams_open and not live.exited.is_set():
             subscriber.end()  # its output has just ended: the session answers the exit
+        self.events.publish("container", "attach", c.id, **event_attributes(c))
         return c, attach.ContainerTarget(live), subscriber
 
     def _exec_process(self, c: Container, args: list[str], env: list[str], workdir: str,

@@ -10,6 +10,7 @@ import grpc.aio
 from pyengine.api import common_pb2, containers_pb2, containers_pb2_grpc
 from pyengine.cli.units import human_duration
 from pyengine.containers import attach, detachkeys, execs, list_filters, ops, stats
+from pyengine.containers.event_attrs import event_attributes
 from pyengine.containers.model import RUNNING, Container, Spec
 from pyengine.containers.resources import ResourceUpdate
 from pyengine.containers.service import ContainerService, container_json
@@ -345,6 +346,9 @@ class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
             subscriber.close()
             raise
         async for out in attach.serve(target, subscriber, _inputs(request_iterator), options):
+            if out.detached:  # docker's detach event: the keys ended the session
+                self.service.events.publish("container", "detach", c.id,
+                                            **event_attributes(c))
             yield containers_pb2.AttachOutput(
                 stream=out.stream, data=out.data, exited=out.exit_code is not None,
                 exit_code=out.exit_code or 0, detached=out.detached)

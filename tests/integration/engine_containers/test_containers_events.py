@@ -80,12 +80,12 @@ def test_filters_and_the_json_format(engine: ContainerEngine) -> None:
     starts = _replay(engine, since, "-f", "event=start", "-f", "container=two")
     assert len(starts) == 1 and "name=two" in starts[0]
     assert _actions(_replay(engine, since, "-f", "label=team=a")) == [
-        "create", "start", "die", "destroy"]
+        "create", "attach", "start", "die", "destroy"]  # run in the foreground attaches
     assert _replay(engine, since, "-f", "type=image") == []
     docs = [json.loads(line) for line in
             _replay(engine, since, "-f", "container=one", "--format", "{{json .}}")]
-    assert [d["Action"] for d in docs] == ["create", "start", "die", "destroy"]
-    doc = docs[2]
+    assert [d["Action"] for d in docs] == ["create", "attach", "start", "die", "destroy"]
+    doc = docs[3]
     assert (doc["status"], doc["Type"], doc["from"], doc["scope"]) == (
         "die", "container", "busybox", "local")
     assert doc["Actor"]["Attributes"] == {"exitCode": "0", "image": "busybox",
@@ -133,13 +133,13 @@ def test_a_live_stream_ends_at_until(engine: ContainerEngine) -> None:
         while (raw := stream.stdout.readline()) and raw.strip() != b"destroy":
             seen.append(raw.decode().strip())
         assert raw, stream.stderr.read() if stream.stderr else ""  # ended before destroy
-        assert seen == ["create", "start", "die"]
+        assert seen == ["create", "attach", "start", "die"]
     finally:
         stream.kill()
         stream.wait()
     ended = engine.pyctl("events", "--since", f"{since / 1e9:.9f}", "--until", "0s",
                          "--filter", "container=live")
-    assert ended.returncode == 0 and len(ended.stdout.splitlines()) == 4
+    assert ended.returncode == 0 and len(ended.stdout.splitlines()) == 5
 
 
 def test_pull_and_push_events(make_engine: Callable[..., ContainerEngine], registry) -> None:

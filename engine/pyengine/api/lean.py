@@ -161,7 +161,7 @@ def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
 
 
 def _from_varint(kind: int, raw: int) -> Any:
-    if kind == INT32 or kind == ENUM:  # sign-extended to 64 bits on the wire
+    if kind in (INT32, ENUM):  # sign-extended to 64 bits on the wire
         raw &= 0xFFFFFFFF
         return raw - (1 << 32) if raw >> 31 else raw
     if kind == INT64:
@@ -340,7 +340,7 @@ class Message:
         """The names of the fields that hold a value of their own (slots that are filled)."""
         return {field[1] for field in self._fields if _has(self, field[1])}
 
-    def HasField(self, name: str) -> bool:  # noqa: N802 - protobuf's method names
+    def HasField(self, name: str) -> bool:  # protobuf's method names
         if name in self._oneofs:
             return self.WhichOneof(name) is not None
         for _, field_name, kind, label, _ in self._fields:
@@ -350,7 +350,7 @@ class Message:
                 break
         raise ValueError(f"{self.FULL_NAME} has no presence field {name!r}")
 
-    def WhichOneof(self, oneof: str) -> str | None:  # noqa: N802
+    def WhichOneof(self, oneof: str) -> str | None:
         try:
             members = self._oneofs[oneof]
         except KeyError:
@@ -360,7 +360,7 @@ class Message:
                 return name
         return None
 
-    def ClearField(self, name: str) -> None:  # noqa: N802
+    def ClearField(self, name: str) -> None:
         for _, field_name, kind, label, _ in self._fields:
             if field_name == name:
                 if label >= REPEATED:
@@ -372,20 +372,20 @@ class Message:
                 return
         raise ValueError(f"{self.FULL_NAME} has no field {name!r}")
 
-    def MergeFrom(self, other: Message) -> None:  # noqa: N802
+    def MergeFrom(self, other: Message) -> None:
         decode(self, other.SerializeToString())
 
-    def SerializeToString(self) -> bytes:  # noqa: N802
+    def SerializeToString(self) -> bytes:
         return encode(self)
 
-    def ParseFromString(self, data: bytes) -> int:  # noqa: N802
+    def ParseFromString(self, data: bytes) -> int:
         for _, name, _, _, _ in self._fields:
             self.ClearField(name)
         decode(self, data)
         return len(data)
 
     @classmethod
-    def FromString(cls, data: bytes) -> Any:  # noqa: N802
+    def FromString(cls, data: bytes) -> Any:
         message = cls()
         decode(message, data)
         return message

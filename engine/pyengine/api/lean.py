@@ -18,7 +18,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False  # typing is not imported on pyctl's start-up path
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, Self
 
 # field kinds (the protobuf scalar types, then message and map)
 INT32, INT64, UINT32, UINT64, SINT32, SINT64, BOOL, ENUM = 1, 2, 3, 4, 5, 6, 7, 8
@@ -385,7 +385,7 @@ class Message:
         return len(data)
 
     @classmethod
-    def FromString(cls, data: bytes) -> Any:
+    def FromString(cls, data: bytes) -> Self:
         message = cls()
         decode(message, data)
         return message

@@ -12,6 +12,7 @@ from pyengine.cli.wire.status import RpcError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pyengine.api.lean import Service
     from pyengine.cli.wire.channel import Stub
 
 DEFAULT_HOST = "unix:///run/pyengine/pyengine.sock"
@@ -58,6 +59,7 @@ class Client:
         self._images: Stub | None = None
         self._system: Stub | None = None
         self._containers: Stub | None = None
+        self._lean: dict[str, Stub] = {}
 
     # each service's protobuf module is imported at its first call (`pyctl images` does not
     # import system_pb2)
@@ -90,6 +92,17 @@ class Client:
             self._containers = Stub(
                 self.channel, containers_pb2.DESCRIPTOR.services_by_name["ContainersService"])
         return self._containers
+
+    def lean(self, service: type[Service]) -> Stub:
+        """A stub of a lean service (``pyengine.api.containers_lean.ContainersService``): its
+        requests and responses are lean messages, and protobuf is not imported. pyctl's hot
+        verbs (ps, images, version, run) use these."""
+        stub = self._lean.get(service.FULL_NAME)
+        if stub is None:
+            from pyengine.cli.wire.channel import Stub
+
+            stub = self._lean[service.FULL_NAME] = Stub(self.channel, service)
+        return stub
 
     def close(self) -> None:
         self.channel.close()

@@ -12,8 +12,7 @@ from __future__ import annotations
 import sys
 
 from pyengine.cli.client import ConfigFileError, ConnectError, RpcError, TlsOptions, resolve_host
-from pyengine.cli.context import CliError, Context
-from pyengine.cli.output import FormatError
+from pyengine.cli.context import CliError, Context, FormatError
 
 TYPE_CHECKING = False  # typing is not imported on pyctl's start-up path
 if TYPE_CHECKING:

@@ -4,14 +4,15 @@ its status (125: the daemon failed, 126: the command cannot be invoked, 127: not
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from pyengine.cli import container_opts, logs_view
 from pyengine.cli.context import Context
 
+TYPE_CHECKING = False  # typing is not imported on pyctl's start-up path
 if TYPE_CHECKING:
-    from pyengine.api import containers_pb2
+    from collections.abc import Iterator
+
+    from pyengine.api import containers_lean
 
 
 def add(p: argparse.ArgumentParser) -> None:
@@ -31,10 +32,10 @@ def start_failure(details: str) -> int:
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
-    from pyengine.api import containers_pb2
+    from pyengine.api import containers_lean as api
     from pyengine.cli.wire import status as rpc
 
-    stub = ctx.client.containers
+    stub = ctx.client.lean(api.ContainersService)
     try:
         cid = container_opts.create(ctx, container_opts.request(args, auto_remove=args.rm))
     except rpc.RpcError as err:
@@ -45,10 +46,9 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     waiter = None
     if not args.detach:  # asked before the start, so no exit goes unseen
         condition = "removed" if args.rm else "next-exit"
-        waiter = stub.Wait.future(containers_pb2.WaitContainerRequest(id=cid,
-                                                                     condition=condition))
+        waiter = stub.Wait.future(api.WaitContainerRequest(id=cid, condition=condition))
     try:
-        stub.Start(containers_pb2.StartContainerRequest(id=cid))
+        stub.Start(api.StartContainerRequest(id=cid))
     except rpc.RpcError as err:
         if waiter is not None:
             waiter.cancel()
@@ -58,7 +58,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         ctx.err.write(f"pyctl: Error response from daemon: {details}.\n")
         if args.rm:
             try:
-                stub.Remove(containers_pb2.RemoveContainerRequest(id=cid, force=True))
+                stub.Remove(api.RemoveContainerRequest(id=cid, force=True))
             except rpc.RpcError:
                 pass
         return start_failure(details)
@@ -68,7 +68,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     stdin = None
     if args.interactive:  # pyctl's stdin to the container's, closed at its end
         stdin = stub.WriteStdin.future(_stdin_chunks(cid))
-    logs = stub.Logs(containers_pb2.ContainerLogsRequest(
+    logs = stub.Logs(api.ContainerLogsRequest(
         id=cid, follow=True, tail=-1, stdout=True, stderr=True))
     try:
         logs_view.write(logs)
@@ -82,13 +82,13 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     return int(waiter.result().status_code)
 
 
-def _stdin_chunks(cid: str) -> Iterator[containers_pb2.StdinChunk]:
+def _stdin_chunks(cid: str) -> Iterator[containers_lean.StdinChunk]:
     import os
     import sys
 
-    from pyengine.api import containers_pb2
+    from pyengine.api import containers_lean
 
-    yield containers_pb2.StdinChunk(id=cid)
+    yield containers_lean.StdinChunk(id=cid)
     fd = sys.stdin.fileno()
     while chunk := os.read(fd, 65536):
-        yield containers_pb2.StdinChunk(data=chunk)
+        yield containers_lean.StdinChunk(data=chunk)

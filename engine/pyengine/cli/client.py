@@ -6,8 +6,6 @@ importing grpc alone cost more than pyctl's whole start-up budget.
 
 from __future__ import annotations
 
-import os
-
 from pyengine.cli.wire.status import RpcError
 
 TYPE_CHECKING = False
@@ -33,8 +31,18 @@ class TlsOptions:
         self.verify, self.ca, self.cert, self.key = verify, ca, cert, key
 
 
+def getenv(name: str) -> str | None:
+    """os.environ.get(name) without importing os (~1.4 ms of pyctl's start-up): the same
+    posix.environ, decoded as os decodes it."""
+    import posix
+    import sys
+
+    raw = posix.environ.get(name.encode())
+    return None if raw is None else raw.decode(sys.getfilesystemencoding(), "surrogateescape")
+
+
 def resolve_host(flag: str | None) -> str:
-    return flag or os.environ.get("PYENGINE_HOST") or DEFAULT_HOST
+    return flag or getenv("PYENGINE_HOST") or DEFAULT_HOST
 
 
 class Client:

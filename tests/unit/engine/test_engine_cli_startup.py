@@ -1,6 +1,6 @@
 """pyctl's start-up budget, checked without a clock: `pyctl ps`, `images` and `version` against
 a real gRPC server (grpcio, protobuf's classes on the server side) print what docker prints
-and import neither protobuf nor grpc, argparse, json, re, typing, enum, threading, pathlib or
+and import neither protobuf nor grpc, argparse, json, re, typing, enum, threading, pathlib, os or
 the template engine; `pyctl run --rm` (argparse parses it) imports no protobuf either. A new
 import on these paths fails here, deterministically, instead of as a slower benchmark."""
 
@@ -24,7 +24,7 @@ ENGINE = str(Path(__file__).resolve().parents[3] / "engine")
 # never on the hot paths (the wire client, the lean classes and the plain table are enough)
 FORBIDDEN = {"grpc", "argparse", "json", "re", "typing", "enum", "threading", "pathlib",
              "dataclasses", "datetime", "locale", "shutil", "pyengine.cli.template",
-             "pyengine.cli.argparser"}
+             "pyengine.cli.argparser", "os", "importlib"}
 NOW = int(time.time())
 
 

@@ -394,9 +394,10 @@ class Message:
         if type(other) is not type(self):
             return NotImplemented
         assert isinstance(other, Message)
-        if self._set_names() - other._set_names() or other._set_names() - self._set_names():
+        present = self._set_names()
+        if present != other._set_names():
             return False
-        return all(getattr(self, f[1]) == getattr(other, f[1]) for f in self._fields)
+        return all(getattr(self, name) == getattr(other, name) for name in present)
 
     __hash__ = None  # type: ignore[assignment]  # mutable, as protobuf's messages
 
@@ -404,9 +405,10 @@ class Message:
         present = self._set_names()
         parts = []
         for _, name, kind, label, _ in self._fields:
-            value = getattr(self, name)
-            if name in present and (label != PLAIN or kind == MESSAGE or value):
-                parts.append(f"{name}={value!r}")
+            if name in present:
+                value = getattr(self, name)
+                if label != PLAIN or kind == MESSAGE or value:
+                    parts.append(f"{name}={value!r}")
         return f"{type(self).__name__}({', '.join(parts)})"
 
 

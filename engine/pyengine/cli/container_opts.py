@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-import argparse
-
 from pyengine.cli.context import CliError
 
-TYPE_CHECKING = False  # typing is not imported on pyctl's start-up path
+TYPE_CHECKING = False  # typing and argparse are not imported on pyctl's start-up path
 if TYPE_CHECKING:
+    import argparse
+
     from pyengine.api import containers_lean
     from pyengine.cli.context import Context
 
 
 def add(p: argparse.ArgumentParser) -> None:
-    if not isinstance(p, argparse.ArgumentParser):
-        # pyctl's fast parser (pyengine.cli.args) has no REMAINDER and no -h that is not help:
-        # create and run are parsed by argparse.
-        from pyengine.cli.args import Fallback
-
-        raise Fallback("create/run options")
-    # -h is --hostname here, as in docker; --help stays (argument groups copy the handler)
-    p.conflict_handler = p._optionals.conflict_handler = "resolve"
+    # -h is --hostname here, as in docker; --help stays (argument groups copy the handler);
+    # pyengine.cli.args' parser takes the same attribute
+    p.conflict_handler = "resolve"
+    if hasattr(p, "_optionals"):  # argparse's
+        p._optionals.conflict_handler = "resolve"
     p.add_argument("image", metavar="IMAGE")
-    p.add_argument("command", nargs=argparse.REMAINDER, metavar="COMMAND")
+    p.add_argument("command", nargs="...", metavar="COMMAND")  # argparse.REMAINDER
     p.add_argument("--name", default="", help="assign a name to the container")
     p.add_argument("-e", "--env", action="append", default=[], help="set environment variables")
     p.add_argument("--env-file", action="append", default=[],

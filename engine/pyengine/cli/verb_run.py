@@ -3,13 +3,12 @@ its status (125: the daemon failed, 126: the command cannot be invoked, 127: not
 
 from __future__ import annotations
 
-import argparse
-
 from pyengine.cli import container_opts, logs_view
 from pyengine.cli.context import Context
 
-TYPE_CHECKING = False  # typing is not imported on pyctl's start-up path
+TYPE_CHECKING = False  # typing and argparse are not imported on pyctl's start-up path
 if TYPE_CHECKING:
+    import argparse
     from collections.abc import Iterator
 
     from pyengine.api import containers_lean

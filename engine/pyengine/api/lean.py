@@ -98,11 +98,12 @@ def encode(message: Message) -> bytes:
     out = bytearray()
     for number, name, kind, label, aux in message._fields:
         if label == PLAIN:
-            value = getattr(message, name)
             if kind == MESSAGE:
                 if _has(message, name):
-                    _field(out, number, kind, aux, value)
-            elif value:
+                    _field(out, number, kind, aux, getattr(message, name))
+                continue
+            value = getattr(message, name)
+            if value or (kind in (FLOAT, DOUBLE) and str(value) == "-0.0"):  # as protobuf: -0.0
                 _field(out, number, kind, aux, value)
         elif label == PRESENCE:
             if _has(message, name):

@@ -95,9 +95,9 @@ def scalar(rng: random.Random, field: FieldDescriptor) -> Any:
     if kind == FieldDescriptor.TYPE_ENUM:
         return rng.choice([v.number for v in field.enum_type.values])
     if kind == FieldDescriptor.TYPE_DOUBLE:
-        return rng.choice([0.5, -1e300, rng.uniform(-1e9, 1e9)])
+        return rng.choice([0.5, -1e300, -0.0, rng.uniform(-1e9, 1e9)])
     if kind == FieldDescriptor.TYPE_FLOAT:  # a value float32 holds exactly
-        return struct.unpack("<f", struct.pack("<f", rng.uniform(-1e6, 1e6)))[0]
+        return rng.choice([-0.0, struct.unpack("<f", struct.pack("<f", rng.uniform(-1e6, 1e6)))[0]])
     if kind == FieldDescriptor.TYPE_STRING:
         return "".join(rng.choice(TEXT) for _ in range(rng.randint(0, 12)))
     if kind == FieldDescriptor.TYPE_BYTES:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import select
-import signal
+import _signal as signal  # signal itself imports enum: not on the start-up path
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

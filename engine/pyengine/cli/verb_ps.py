@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 import time
 
 from pyengine.cli.context import Context
+
+TYPE_CHECKING = False  # argparse is imported only for help and usage errors
+if TYPE_CHECKING:
+    import argparse
 
 
 def add(p: argparse.ArgumentParser) -> None:
@@ -28,11 +31,11 @@ def _created(seconds: int) -> str:
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
-    from pyengine.api import containers_pb2
+    from pyengine.api import containers_lean as api
     from pyengine.cli.table import render
 
     last = 1 if args.latest else args.last
-    found = list(ctx.client.containers.List(containers_pb2.ListContainersRequest(
+    found = list(ctx.client.lean(api.ContainersService).List(api.ListContainersRequest(
         all=args.all or last >= 0, filters=args.filter)).containers)  # newest first
     if last >= 0:
         found = found[:last]

@@ -242,7 +242,8 @@ class ContainerService:
         if spec.auto_remove and policy.name != "no":
             raise InvalidArgument("Conflicting options: --restart and --rm")
         cid = names.new_id()
-        if not name:
+        generated_name = not name
+        if generated_name:
             name = names.generate(self.repo.name_taken)
         with self.collector.lock.shared():
             image = self.images.resolve_local(spec.image)
@@ -288,7 +289,8 @@ class ContainerService:
                 },
             )
             (self.log_root / cid).mkdir(mode=0o700, parents=True, exist_ok=True)
-            self.repo.add(c)
+            self.repo.add(c, generated_name)
+            name = c.name
         except BaseException:
             shutil.rmtree(bundle, ignore_errors=True)
             shutil.rmtree(self.log_root / cid, ignore_errors=True)

@@ -179,16 +179,29 @@ class Engine:
         return env.run(self.argv(*args), check=check, env=self.env, timeout=120)
 
     def stop(self) -> None:
+        """Containers removed through the daemon, the daemon stopped; then by id whatever is
+        left: shims and container processes by pid, cgroups, mounts."""
         if self.process is not None and self.process.poll() is None:
-            ids = self.pyctl("ps", "-aq", "--no-trunc", check=False).stdout.split()
-            if ids:
-                self.pyctl("rm", "-f", *ids, check=False)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                ids = self.pyctl("ps", "-aq", "--no-trunc", check=False).stdout.split()
+                if ids:
+                    self.pyctl("rm", "-f", *ids, check=False)
             env.terminate(self.process.pid, grace=30)
             self.process.wait()
         bundles = self.base / "run" / "containers"
         for bundle in bundles.iterdir() if bundles.exists() else []:
             for pid in env.pids_with_arg(bundle.name):
                 env.terminate(pid, grace=5)
+            cgroups = list(Path("/sys/fs/cgroup").glob(f"*/pyengine/{bundle.name}"))
+            for cgroup in cgroups:
+                with contextlib.suppress(OSError):
+                    for pid in (cgroup / "cgroup.procs").read_text().split():
+                        with contextlib.suppress(ProcessLookupError):
+                            os.kill(int(pid), signal.SIGKILL)
+            env.wait_for(lambda cs=cgroups: not any(  # bound per bundle
+                (c / "cgroup.procs").exists() and (c / "cgroup.procs").read_text().strip()
+                for c in cs), timeout=10, what=f"container {bundle.name} to end")
+            env.remove_empty_dirs(cgroups)
         env.unmount_all_under(self.base)
 
 
@@ -317,18 +330,11 @@ class Bench:
                     log(f"clean-up: {type(err).__name__}: {err}")
 
     def _stop_zygote(self) -> None:
-        import pyshim_env
-
+        """Our zygotes (one per version of the shim's code) and any shim forked from them left
+        running: their command line names our launcher."""
         launcher = self.base / "bin" / "containerd-shim-pyrunc-v2"
-        if launcher.exists():
-            environ_path = sys.path[:]
-            sys.path[:0] = [str(REPO / "engine")]
-            try:
-                pid = pyshim_env.zygote_pid(launcher)
-                if pid is not None:
-                    env.terminate(pid, grace=5)
-            finally:
-                sys.path[:] = environ_path
+        for pid in env.pids_with_arg(str(launcher)):
+            env.terminate(pid, grace=5)
 
     # -- managers ------------------------------------------------------------------------------
     def name(self) -> str:

@@ -97,15 +97,58 @@ def loadavg() -> str:
         return " ".join(f.read().split()[:3])
 
 
-def timed(argv: list[str], environ: dict[str, str], cwd: str | None = None) -> float:
+def timed(argv: list[str], environ: dict[str, str], cwd: str | None = None,
+          preexec: Callable[[], None] | None = None) -> float:
     started = time.perf_counter()
     result = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                            env=environ, cwd=cwd, timeout=600)
+                            env=environ, cwd=cwd, timeout=600, preexec_fn=preexec)
     elapsed = time.perf_counter() - started
     if result.returncode != 0:
         raise env.DropinError(f"{' '.join(argv)}: exit {result.returncode}: "
                               f"{(result.stderr or result.stdout).strip()[-2000:]}")
     return elapsed
+
+
+# -- CPU accounting -------------------------------------------------------------------------------
+class CpuGroups:
+    """A cpuacct cgroup per manager (cgroup v1 here: /sys/fs/cgroup/cpuacct) holding its daemon
+    and everything it starts (shims, runtimes, conmon) and its clients; the containers'
+    own processes leave for their cgroups (and run `true`)."""
+
+    def __init__(self, tag: str) -> None:
+        self.root = Path("/sys/fs/cgroup/cpuacct") / tag
+        self.available = self.root.parent.is_dir()
+
+    def path(self, name: str) -> Path:
+        return self.root / name.replace(" ", "-")
+
+    def add(self, name: str, pid: int) -> None:
+        """Move a running process (all its threads) into `name`'s group."""
+        if self.available:
+            self.path(name).mkdir(parents=True, exist_ok=True)
+            (self.path(name) / "cgroup.procs").write_text(str(pid))
+
+    def joiner(self, name: str) -> Callable[[], None] | None:
+        """A preexec_fn moving the new child into `name`'s group before it execs."""
+        if not self.available:
+            return None
+        self.path(name).mkdir(parents=True, exist_ok=True)
+        procs = str(self.path(name) / "cgroup.procs")
+
+        def join() -> None:
+            with open(procs, "w") as f:
+                f.write(str(os.getpid()))
+        return join
+
+    def usage_ms(self, name: str) -> float:
+        return int((self.path(name) / "cpuacct.usage").read_text()) / 1e6
+
+    def remove(self) -> None:
+        if self.root.exists():
+            groups = [p for p in self.root.iterdir() if p.is_dir()]
+            env.wait_for(lambda: all(not (g / "cgroup.procs").read_text().strip()
+                                     for g in groups), timeout=15, what="cpuacct groups empty")
+            env.remove_empty_dirs([*groups, self.root])
 
 
 # -- the network namespace -----------------------------------------------------------------------
@@ -263,6 +306,7 @@ class Manager:
     argv: Callable[[str], list[str]]  # a `run --rm IMAGE true` command for a unique name
     environ: dict[str, str]
     cwd: str | None = None
+    group: str = ""  # its cpuacct group (CpuGroups)
 
 
 class Bench:
@@ -275,6 +319,7 @@ class Bench:
         self.dockerd: Dockerd | None = None
         self.counter = 0
         self.python = sys.executable
+        self.cpu = CpuGroups(f"pebench-{os.getpid()}")
 
     # -- set-up --------------------------------------------------------------------------------
     def setup(self) -> None:
@@ -301,10 +346,14 @@ class Bench:
                             self.pyctl, {"PYSHIM_GROUPING": "1"} if name == "grouped" else None)
             self.engines[name] = engine
             engine.start()
+            assert engine.process is not None
+            self.cpu.add(f"pyctl {name}-shim", engine.process.pid)
             engine.pyctl("import", "-c", 'CMD ["sh"]', str(rootfs), "busybox:latest")
         log("starting a private containerd")
         self.containerd.base.mkdir(parents=True)
         self.containerd.start()
+        assert self.containerd.process is not None
+        self.cpu.add("ctr runc", self.containerd.process.pid)
         self.containerd.import_image(archive)
         log("setting up podman")
         self.podman.setup()
@@ -313,6 +362,8 @@ class Bench:
             log("starting a private dockerd")
             self.dockerd = Dockerd(self.base / "docker")
             self.dockerd.start()
+            assert self.dockerd.process is not None
+            self.cpu.add("docker runc", self.dockerd.process.pid)  # and its containerd
             self.dockerd.docker("import", "-c", 'CMD ["sh"]', str(rootfs), "busybox:latest")
         else:
             log(f"dockerd skipped: {DOCKERD} is missing (Debian's docker.io is not installed; "
@@ -322,7 +373,8 @@ class Bench:
         for step in (*(e.stop for e in self.engines.values()),
                      self.containerd.stop if self.containerd.process else None,
                      self.podman.stop if self.podman.conf.exists() else None,
-                     self.dockerd.stop if self.dockerd else None, self._stop_zygote):
+                     self.dockerd.stop if self.dockerd else None, self._stop_zygote,
+                     self.cpu.remove):
             if step is not None:
                 try:
                     step()
@@ -347,19 +399,21 @@ class Bench:
             engine = self.engines[shim]
             for runtime in ("pyrunc", "runc"):
                 runtime_arg = self.pyrunc if runtime == "pyrunc" else RUNC
-                out.append(Manager(
-                    f"pyctl {shim}-shim {runtime}",
-                    lambda _n, e=engine, r=runtime_arg: e.argv(
-                        "run", "--rm", "--runtime", r, "busybox", "true"), engine.env))
+                out.append(Manager(f"pyctl {shim}-shim {runtime}",
+                                   _fixed(engine.argv("run", "--rm", "--runtime", runtime_arg,
+                                                      "busybox", "true")),
+                                   engine.env, group=f"pyctl {shim}-shim"))
         out.append(Manager("podman runc", lambda _n: self.podman.argv(
             "run", "--rm", "--network", "none", env.IMAGE, "true", runtime=RUNC),
-            self.podman.env, str(self.podman.base)))
+            self.podman.env, str(self.podman.base), group="podman runc"))
         out.append(Manager("ctr runc", lambda n: self.containerd.ctr_argv(
-            "run", "--rm", "--runc-binary", RUNC, env.IMAGE, n, "true"), dict(os.environ)))
+            "run", "--rm", "--runc-binary", RUNC, env.IMAGE, n, "true"), dict(os.environ),
+            group="ctr runc"))
         if self.dockerd is not None:
             dockerd = self.dockerd
             out.append(Manager("docker runc", lambda _n: dockerd.argv(
-                "run", "--rm", "--network", "none", "busybox", "true"), dockerd.env))
+                "run", "--rm", "--network", "none", "busybox", "true"), dockerd.env,
+                group="docker runc"))
         return out
 
     def alternate(self, managers: list[Manager], rounds: int, warmup: int,
@@ -387,6 +441,24 @@ class Bench:
         samples = self.alternate(self.managers(), self.opts.runs, 2,
                                  lambda m: timed(m.argv(self.name()), m.environ, m.cwd))
         return {"ms": self.summary(samples, 1000), "load": loadavg()}
+
+    def cpu_time(self) -> dict[str, object]:
+        """CPU time per `run --rm` of each manager's whole pipeline (its cpuacct group: client,
+        daemon, shim, runtime, conmon), the runs in a row: what bounds the throughput of
+        `parallel` on a machine whose CPUs are busy."""
+        if not self.cpu.available:
+            return {"skipped": "no cpuacct cgroup hierarchy"}
+        runs = self.opts.runs
+        log(f"cpu: {runs} runs each (load {loadavg()})")
+        out: dict[str, float] = {}
+        for m in self.managers():
+            join = self.cpu.joiner(m.group)
+            timed(m.argv(self.name()), m.environ, m.cwd, join)  # warm-up
+            before = self.cpu.usage_ms(m.group)
+            for _ in range(runs):
+                timed(m.argv(self.name()), m.environ, m.cwd, join)
+            out[m.label] = round((self.cpu.usage_ms(m.group) - before) / runs, 1)
+        return {"cpu_ms_per_run": out, "load": loadavg()}
 
     def parallel(self) -> dict[str, object]:
         count = self.opts.parallel
@@ -425,7 +497,7 @@ class Bench:
         return Memory(sum(m.rss for m in parts), sum(m.pss for m in parts),
                       sum(m.uss for m in parts))
 
-    def _figures(self, totals: dict[int, Memory], n: int) -> dict[str, dict[str, float]]:
+    def _figures(self, totals: dict[int, Memory], n: int) -> dict[str, object]:
         first, last = totals[1], totals[n]
         extra = Memory(*((b - a) / (n - 1) for a, b in
                          zip(asdict(first).values(), asdict(last).values(), strict=True)))
@@ -493,11 +565,16 @@ class Bench:
         if self.dockerd is not None:
             commands["docker ps"] = (self.dockerd.argv("ps"), self.dockerd.env)
             commands["docker images"] = (self.dockerd.argv("images"), self.dockerd.env)
-        managers = [Manager(k, lambda _n, a=a: a, e) for k, (a, e) in commands.items()]
+        managers = [Manager(k, _fixed(a), e) for k, (a, e) in commands.items()]
         samples = self.alternate(managers, self.opts.runs * 2, 3,
                                  lambda m: timed(m.argv(""), m.environ))
         medians = {k: round(statistics.median(v) * 1000, 1) for k, v in samples.items()}
         return {"ms": medians, "load": loadavg()}
+
+
+def _fixed(argv: list[str]) -> Callable[[str], list[str]]:
+    """A command that takes no per-run name."""
+    return lambda _name: argv
 
 
 def print_table(report: dict[str, object]) -> None:
@@ -527,7 +604,7 @@ def private_base() -> Iterator[Path]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--parts", default="run,parallel,memory,startup")
+    parser.add_argument("--parts", default="memory,run,cpu,parallel,startup")
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--parallel", type=int, default=100)
@@ -554,7 +631,7 @@ def main() -> int:
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
         try:
             bench.setup()
-            parts = {"run": bench.run_rm, "parallel": bench.parallel,
+            parts = {"run": bench.run_rm, "parallel": bench.parallel, "cpu": bench.cpu_time,
                      "memory": bench.memory, "startup": bench.startup}
             for name in opts.parts:
                 report[name] = parts[name]()

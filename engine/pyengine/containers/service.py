@@ -331,10 +331,9 @@ class ContainerService:
                 bundle, mounts, str(bundle / "stdout.fifo"), str(bundle / "stderr.fifo"),
                 c.runtime, str(self.runc_root), c.spec.tty,
                 str(bundle / "stdin.fifo") if c.spec.open_stdin else "")
-            if c.spec.open_stdin:  # the shim has opened its read end at Create
+            if c.spec.open_stdin:  # the shim opens its read end at Create
                 self._close_stdin(live)
-                live.stdin = os.open(bundle / "stdin.fifo",
-                                     os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+                live.stdin = await _open_fifo_writer(bundle / "stdin.fifo")
             for fd in holders:
                 os.close(fd)
             holders = []
@@ -839,6 +838,23 @@ def _nano_stamp(stamp: str) -> str:
 def _touch_writer(path: Path) -> None:
     with contextlib.suppress(OSError):
         os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC))
+
+
+async def _open_fifo_writer(path: Path, timeout: float = 10.0) -> int:
+    """Our non-blocking write end of a fifo whose reader may open it just after we ask: the
+    Go shim opens a stdin fifo around its Create answer, not always before (ENXIO: no reader
+    yet; seen once the create path got faster)."""
+    import errno
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        try:
+            return os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError as err:
+            if err.errno != errno.ENXIO or loop.time() > deadline:
+                raise
+        await asyncio.sleep(0.005)
 
 
 async def _drain_to_file(fd: int, path: Path) -> None:

@@ -56,35 +56,17 @@ sys.path.insert(0, str(REPO / "tests" / "integration" / "dropin"))
 sys.path.insert(0, str(REPO / "tests" / "integration" / "shim"))
 
 import dropin_env as env  # noqa: E402 - the shared private containerd/podman set-up
+from shims import Memory, smaps  # noqa: E402 - tools/bench/shims.py: smaps_rollup in MB
 
 PYTHONPATH = f"{REPO / 'engine'}:{REPO / 'runtime'}"
 GO_SHIM = "containerd-shim-runc-v2"
 RUNC = "/usr/sbin/runc"
 DOCKERD = "/usr/sbin/dockerd"
 DOCKER = "/usr/bin/docker"  # docker.io's 20.10 client, else the preinstalled one
-MB = 1024 * 1024
 
 
 def log(message: str) -> None:
     print(f"[engine-bench] {message}", file=sys.stderr, flush=True)
-
-
-@dataclass
-class Memory:
-    rss: float  # MB
-    pss: float
-    uss: float
-
-
-def smaps(pid: int) -> Memory:
-    fields: dict[str, int] = {}
-    with open(f"/proc/{pid}/smaps_rollup") as f:
-        for line in f:
-            parts = line.split()
-            if len(parts) >= 3 and parts[2] == "kB":
-                fields[parts[0].rstrip(":")] = int(parts[1]) * 1024
-    uss = fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)
-    return Memory(fields.get("Rss", 0) / MB, fields.get("Pss", 0) / MB, uss / MB)
 
 
 def parent_of(pid: int) -> int:

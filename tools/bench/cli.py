@@ -1,16 +1,20 @@
 #!/usr/bin/env python3
-"""Benchmark: pyctl's start-up, the client's share shown separately (issue 9: `pyctl images`
-<= 40 ms; the docker CLI's `docker images` took 18 ms on this kind of machine).
+"""Benchmark: pyctl's start-up, the client's share shown separately (issue 9: `pyctl ps` and
+`pyctl images` <= 40 ms; the docker CLI's `docker images` took 18 ms on this kind of machine).
 
 Starts a private pyengined (own socket, data and exec roots under a temp dir), writes pyctl's
 lean launcher to the temp dir (``python -m pyengine.cli.launcher``), and times with hyperfine
 (``-N``, no shell), each command against that daemon:
-  pyctl images / version     the launcher (python -IS), the whole command
-  pyctl images (site)        ``python -m pyengine.cli images``: the same with `site`
-  python -IS -c pass         the interpreter alone
-  client imports             python -IS importing the transport (pyengine.cli.wire) and the
-                             protobuf modules (images_pb2), i.e. what talking gRPC costs
-  wire imports               the transport alone
+  pyctl ps / images / version   the launcher (python -IS), the whole command
+  pyctl ps (no daemon)          the same against a socket nobody listens on: the client's
+                                share, from exec to its connect (and the error it prints)
+  pyctl images (site)           ``python -m pyengine.cli images``: the same with `site`
+  python -IS -c pass            the interpreter alone
+  client imports                python -IS importing the transport (pyengine.cli.wire) and the
+                                lean messages (images_lean), i.e. what talking gRPC costs
+  protobuf imports              images_pb2, what pyctl no longer imports on these verbs
+then the daemon's share: one `images` RPC on a fresh connection (connect, HTTP/2 handshake,
+call), timed in a loop in one process.
 
 Usage (root): tools/bench/cli.py [--runs 30] [--warmup 3] [--json]
 """
@@ -48,6 +52,30 @@ def start_daemon(base: Path) -> subprocess.Popen[bytes]:
     return proc
 
 
+RPC_LOOP = """
+import time
+from pyengine.api import images_lean as api
+from pyengine.cli.client import Client, resolve_host
+times = []
+for _ in range(N):
+    t = time.perf_counter()
+    client = Client(resolve_host(None))
+    client.lean(api.ImagesService).List(api.ListImagesRequest())
+    client.close()
+    times.append(time.perf_counter() - t)
+times.sort()
+print(times[len(times) // 2] * 1000, sum(times) / len(times) * 1000, times[0] * 1000)
+"""
+
+
+def rpc_time(python: str, head: str, env: dict[str, str], n: int = 200) -> dict[str, float]:
+    """The daemon's share: one images RPC on a new connection, median and mean over n."""
+    out = subprocess.run([python, "-IS", "-c", head + RPC_LOOP.replace("range(N)", f"range({n})")],
+                         env=env, check=True, capture_output=True, text=True).stdout.split()
+    return {"median_ms": round(float(out[0]), 2), "mean_ms": round(float(out[1]), 2),
+            "stddev_ms": 0.0, "min_ms": round(float(out[2]), 2), "cpu_ms": 0.0}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=30)
@@ -67,27 +95,39 @@ def main() -> int:
         python = launcher.read_text().split("\n", 1)[0][2:].split()[0]
         path_setup = launcher.read_text().split("sys.path[0:0] = ", 1)[1].split("\n", 1)[0]
         head = f"import gc; gc.disable(); import sys; sys.path[0:0] = {path_setup}; "
+        dead = f"unix://{base / 'nobody.sock'}"
         commands = {
+            "pyctl ps": f"{launcher} ps",
             "pyctl images": f"{launcher} images",
             "pyctl version": f"{launcher} version",
             "pyctl images (site)": f"{sys.executable} -m pyengine.cli images",
             "python -IS -c pass": f"{python} -IS -c pass",
             "client imports": (f"{python} -IS -c \"{head}import pyengine.cli.wire.channel, "
-                               "pyengine.api.images_pb2\""),
-            "wire imports": f"{python} -IS -c \"{head}import pyengine.cli.wire.channel\"",
+                               "pyengine.api.images_lean\""),
+            "protobuf imports": f"{python} -IS -c \"{head}import pyengine.api.images_pb2\"",
         }
-        out = base / "hyperfine.json"
+        no_daemon = {  # exit 1 (cannot connect): hyperfine -i
+            "pyctl ps (no daemon)": f"{launcher} -H {dead} ps",
+            "pyctl images (no daemon)": f"{launcher} -H {dead} images",
+        }
         env = dict(os.environ, PYENGINE_HOST=f"unix://{base / 'pyengine.sock'}",
                    PYTHONPATH=str(REPO / "engine"))
-        args = ["hyperfine", "-N", "--style", "none", "--warmup", str(opts.warmup), "--runs",
-                str(opts.runs), "--export-json", str(out)]
-        for name, command in commands.items():
-            args += ["-n", name, command]
-        subprocess.run(args, env=env, check=True, stdout=subprocess.DEVNULL)
-        results = {r["command"]: {"mean_ms": round(r["mean"] * 1000, 1),
-                                  "median_ms": round(r["median"] * 1000, 1),
-                                  "stddev_ms": round(r["stddev"] * 1000, 1)}
-                   for r in json.loads(out.read_text())["results"]}
+        results = {}
+        for table, extra in ((commands, []), (no_daemon, ["-i"])):
+            out = base / "hyperfine.json"
+            args = ["hyperfine", "-N", "--style", "none", "--warmup", str(opts.warmup),
+                    "--runs", str(opts.runs), "--export-json", str(out), *extra]
+            for name, command in table.items():
+                args += ["-n", name, command]
+            subprocess.run(args, env=env, check=True, stdout=subprocess.DEVNULL)
+            results.update({r["command"]: {"mean_ms": round(r["mean"] * 1000, 1),
+                                           "median_ms": round(r["median"] * 1000, 1),
+                                           "stddev_ms": round(r["stddev"] * 1000, 1),
+                                           "min_ms": round(r["min"] * 1000, 1),
+                                           "cpu_ms": round((r["user"] + r["system"]) * 1000,
+                                                           1)}
+                            for r in json.loads(out.read_text())["results"]})
+        results["daemon: images RPC, fresh connection"] = rpc_time(python, head, env)
     finally:
         daemon.send_signal(signal.SIGTERM)
         daemon.wait(timeout=60)
@@ -95,10 +135,12 @@ def main() -> int:
     if opts.json:
         print(json.dumps(results, indent=2))
         return 0
-    print("| command | median ms | mean ms | stddev |\n|---|---|---|---|")
+    print("| command | median ms | mean ms | stddev | min ms | CPU ms (user+sys) |\n"
+          "|---|---|---|---|---|---|")
     for name, r in results.items():
-        print(f"| {name} | {r['median_ms']} | {r['mean_ms']} | {r['stddev_ms']} |")
-    print("| docker images (anchor, issue 9) | 18 | | |")
+        print(f"| {name} | {r['median_ms']} | {r['mean_ms']} | {r['stddev_ms']} "
+              f"| {r['min_ms']} | {r['cpu_ms'] or ''} |")
+    print("| docker images (anchor, issue 9) | 18 | | | | |")
     return 0
 
 

@@ -3,13 +3,16 @@
 argparse costs ~9 ms of every command (the module, gettext and locale, shutil for the help
 formatter, and ~0.3 ms per parser built). The verb modules declare their arguments once, with
 `add(p)` calling `p.add_argument(...)` / `p.set_defaults(...)`; this parser takes the same calls.
-Anything it does not handle exactly as argparse would -- help, a usage error, combined short
-flags, an optional-value flag -- raises Fallback, and main() parses with argparse instead, so
-every message and exit code stays argparse's.
+Anything it does not handle exactly as argparse would -- help, a usage error, a short flag
+joined to its value, an optional-value flag, "--" before a REMAINDER -- raises Fallback, and
+main() parses with argparse instead, so every message and exit code stays argparse's.
+Combined short switches (``-it``) and a trailing REMAINDER positional (``run IMAGE CMD...``:
+every word after IMAGE is the command's, flags included) are taken as argparse takes them.
 """
 
 from __future__ import annotations
 
+REMAINDER = "..."  # argparse.REMAINDER's value
 TYPE_CHECKING = False  # typing is not imported on pyctl's start-up path
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -67,6 +70,8 @@ class Parser:
         self.positionals: list[Argument] = []
         self.arguments: list[Argument] = []
         self.defaults: dict[str, Any] = {}
+        self.remainder: Argument | None = None  # a last positional with nargs=REMAINDER
+        self.conflict_handler = "error"  # argparse's attribute; "resolve" lets -h be a flag
 
     def add_argument(self, *names: str, action: str = "store", default: Any = None,
                      nargs: Any = None, const: Any = None, choices: Any = None,
@@ -78,6 +83,16 @@ class Parser:
         if action == "store_true" and default is None:
             default = False
         arg = Argument(names, action, default, nargs, const, choices, type, dest)
+        if self.remainder is not None and arg.positional:
+            raise Fallback("a positional after a REMAINDER")
+        if arg.positional and nargs == REMAINDER:
+            if any(a.nargs is not None for a in self.positionals) or action != "store":
+                raise Fallback("REMAINDER after an optional positional")
+            self.remainder = arg
+            self.arguments.append(arg)
+            return
+        if "-h" in names and self.conflict_handler != "resolve":
+            raise Fallback("-h is help unless the parser resolves conflicts")
         self.arguments.append(arg)
         if arg.positional:
             self.positionals.append(arg)
@@ -93,6 +108,8 @@ class Parser:
         for arg in self.arguments:
             default = arg.default
             values[arg.dest] = list(default) if isinstance(default, list) else default
+        if self.remainder is not None:
+            values[self.remainder.dest] = []
         values.update(self.defaults)
         words: list[str] = []
         i = 0
@@ -100,14 +117,29 @@ class Parser:
             text = argv[i]
             i += 1
             if text == "--":
+                if self.remainder is not None:
+                    raise Fallback(text)
                 words += argv[i:]
                 break
             if not text.startswith("-") or text == "-":
                 words.append(text)
+                if self.remainder is not None and len(words) == len(self.positionals):
+                    rest = argv[i:]
+                    if rest[:1] == ["--"]:
+                        raise Fallback("--")
+                    values[self.remainder.dest] = list(rest)
+                    break
                 continue
             name, eq, inline = text.partition("=") if text.startswith("--") else (text, "", "")
             if not text.startswith("--") and len(text) > 2:
-                raise Fallback(text)  # -qa, -fVALUE
+                switches = [self.flags.get(f"-{c}") for c in text[1:]]
+                if not all(s is not None and s.action == "store_true" and s.nargs is None
+                           for s in switches):
+                    raise Fallback(text)  # -fVALUE, or a value flag among switches
+                for switch in switches:
+                    assert switch is not None
+                    values[switch.dest] = True
+                continue
             flag = self.flags.get(name)
             if flag is None or flag.nargs is not None:
                 raise Fallback(text)  # unknown (or -h), or an optional value

@@ -9,9 +9,9 @@ start and again on each SIGWINCH. The daemon scans for the detach keys; when it 
 
 from __future__ import annotations
 
+import _signal as signal  # signal itself imports enum: not on the start-up path
 import os
 import select
-import signal
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-import argparse
-from typing import TYPE_CHECKING
-
 from pyengine.cli.context import CliError
 
+TYPE_CHECKING = False  # typing and argparse are not imported on pyctl's start-up path
 if TYPE_CHECKING:
-    from pyengine.api import containers_pb2
+    import argparse
+
+    from pyengine.api import containers_lean
     from pyengine.cli.context import Context
 
 
 def add(p: argparse.ArgumentParser) -> None:
-    if not isinstance(p, argparse.ArgumentParser):
-        # pyctl's fast parser (pyengine.cli.args) has no REMAINDER and no -h that is not help:
-        # create and run are parsed by argparse.
-        from pyengine.cli.args import Fallback
-
-        raise Fallback("create/run options")
-    # -h is --hostname here, as in docker; --help stays (argument groups copy the handler)
-    p.conflict_handler = p._optionals.conflict_handler = "resolve"
+    # -h is --hostname here, as in docker; --help stays (argument groups copy the handler);
+    # pyengine.cli.args' parser takes the same attribute
+    p.conflict_handler = "resolve"
+    if hasattr(p, "_optionals"):  # argparse's
+        p._optionals.conflict_handler = "resolve"
     p.add_argument("image", metavar="IMAGE")
-    p.add_argument("command", nargs=argparse.REMAINDER, metavar="COMMAND")
+    p.add_argument("command", nargs="...", metavar="COMMAND")  # argparse.REMAINDER
     p.add_argument("--name", default="", help="assign a name to the container")
     p.add_argument("-e", "--env", action="append", default=[], help="set environment variables")
     p.add_argument("--env-file", action="append", default=[],
@@ -168,8 +165,8 @@ def _bytes(text: str) -> int:
 
 
 def request(args: argparse.Namespace, auto_remove: bool = False
-            ) -> containers_pb2.CreateContainerRequest:
-    from pyengine.api import containers_pb2
+            ) -> containers_lean.CreateContainerRequest:
+    from pyengine.api import containers_lean
 
     if auto_remove and args.restart not in ("", "no"):
         raise CliError("Conflicting options: --restart and --rm", usage=True)
@@ -198,7 +195,7 @@ def request(args: argparse.Namespace, auto_remove: bool = False
     if command and command[0] == "--":
         command = command[1:]
     entrypoint = args.entrypoint
-    return containers_pb2.CreateContainerRequest(
+    return containers_lean.CreateContainerRequest(
         name=args.name, image=args.image, cmd=command,
         entrypoint=[entrypoint] if entrypoint else [], entrypoint_set=entrypoint is not None,
         env=env, workdir=args.workdir, user=args.user, hostname=args.hostname,
@@ -212,25 +209,28 @@ def request(args: argparse.Namespace, auto_remove: bool = False
     )
 
 
-def create(ctx: Context, request: containers_pb2.CreateContainerRequest) -> str:
+def create(ctx: Context, request: containers_lean.CreateContainerRequest) -> str:
     """Create; an image missing locally is pulled first (progress on stderr), as docker's
     client does. Returns the new container's id."""
-    from pyengine.api import images_pb2
-    from pyengine.cli.progress_view import follow
+    from pyengine.api import containers_lean
     from pyengine.cli.wire import status as rpc
 
+    stub = ctx.client.lean(containers_lean.ContainersService)
     try:
-        return str(ctx.client.containers.Create(request).id)
+        return str(stub.Create(request).id)
     except rpc.RpcError as err:
         if err.code() != rpc.NOT_FOUND or "No such image" not in (err.details()
                                                                                or ""):
             raise
+    from pyengine.api import images_pb2  # the pull (and its auth) through protobuf's classes
+    from pyengine.cli.progress_view import follow
+
     ctx.err.write(f"Unable to find image '{tagged(request.image)}' locally\n")
     final = follow(ctx.client.images.Pull(images_pb2.PullRequest(
         reference=request.image, auth=ctx.auth_for(request.image))), ctx.err, False)
     if final:
         ctx.err.write(final + "\n")
-    return str(ctx.client.containers.Create(request).id)
+    return str(stub.Create(request).id)
 
 
 def tagged(image: str) -> str:

@@ -21,6 +21,10 @@ class CliError(Exception):
         self.usage = usage
 
 
+class FormatError(Exception):
+    """The --format value is invalid (exit 125; also pyengine.cli.output.FormatError)."""
+
+
 class Context:
     """The client connects at first use; the credential store (json, base64, pathlib) is
     opened only by the verbs that use it."""

@@ -3,7 +3,8 @@
 As pyrunc's (runtime/pyrunc/launcher.py): an absolute shebang to a real interpreter with
 ``-I -S`` (no ``site``: no editable-install finder, no .pth files, no user site, no PYTHON*
 environment), the package directory and the one directory that holds protobuf put on
-``sys.path`` explicitly, no cyclic GC and no interpreter teardown. pyctl talks gRPC through
+``sys.path`` explicitly, no cyclic GC and no interpreter teardown (posix._exit: the
+``os`` module is not imported on the hot verbs' path). pyctl talks gRPC through
 pyengine.cli.wire, so protobuf is the only package outside the standard library it imports.
 
 The interpreter: ``--python``, else ``$PYCTL_PYTHON``, else the interpreter running this
@@ -29,8 +30,8 @@ try:
 except BrokenPipeError:
     code = code or 1
 sys.stderr.flush()
-import os
-os._exit(code)
+import posix
+posix._exit(code)
 """
 
 

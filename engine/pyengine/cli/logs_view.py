@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, BinaryIO
 
+TYPE_CHECKING = False  # typing is not imported on pyctl's start-up path
 if TYPE_CHECKING:
-    from pyengine.api import containers_pb2
+    from collections.abc import Iterable
+    from typing import BinaryIO
+
+    from pyengine.api import containers_lean, containers_pb2
 
 
-def write(entries: Iterable[containers_pb2.LogEntry], timestamps: bool = False,
-          out: BinaryIO | None = None, err: BinaryIO | None = None) -> None:
-    from pyengine.containers.logs import rfc3339_nano
+def write(entries: Iterable[containers_pb2.LogEntry] | Iterable[containers_lean.LogEntry],
+          timestamps: bool = False, out: BinaryIO | None = None,
+          err: BinaryIO | None = None) -> None:
+    if timestamps:
+        from pyengine.containers.logs import rfc3339_nano
 
     out = out or sys.stdout.buffer
     err = err or sys.stderr.buffer

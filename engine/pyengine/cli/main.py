@@ -12,8 +12,7 @@ from __future__ import annotations
 import sys
 
 from pyengine.cli.client import ConfigFileError, ConnectError, RpcError, TlsOptions, resolve_host
-from pyengine.cli.context import CliError, Context
-from pyengine.cli.output import FormatError
+from pyengine.cli.context import CliError, Context, FormatError
 
 TYPE_CHECKING = False  # typing is not imported on pyctl's start-up path
 if TYPE_CHECKING:
@@ -146,11 +145,8 @@ def known(path: list[str]) -> bool:
 
 
 def builder(module: str) -> Callable[[Any], None]:
-    from importlib import import_module
-
-    add: Callable[[Any], None] = import_module(
-        f"pyengine.cli.verb_{module}"
-    ).add
+    # __import__, not importlib.import_module: importlib costs ~0.5 ms of pyctl's start-up
+    add: Callable[[Any], None] = __import__(f"pyengine.cli.verb_{module}", fromlist=["add"]).add
     return add
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import re
-from typing import Any, TextIO
-
 from pyengine.cli import table
-from pyengine.cli.template import TemplateError, compile_template
+from pyengine.cli.context import FormatError
+
+TYPE_CHECKING = False  # json, re, typing and the template engine: only when a format needs them
+if TYPE_CHECKING:
+    from typing import Any, TextIO
+
+__all__ = ["HEADERS", "FormatError", "write_rows"]
 
 HEADERS = {
     "ID": "IMAGE ID", "Repository": "REPOSITORY", "Tag": "TAG", "Digest": "DIGEST",
@@ -18,16 +20,30 @@ HEADERS = {
     "IsOfficial": "OFFICIAL", "Type": "TYPE", "TotalCount": "TOTAL", "Active": "ACTIVE",
     "Reclaimable": "RECLAIMABLE",
 }
-FIELD_RE = re.compile(r"\{\{\s*\.(\w+)(?:\s+\"[^\"}]*\")*\s*\}\}")  # {{.Label "k"}} too
-
-
-class FormatError(Exception):
-    """The --format value is invalid."""
 
 
 def _header(source: str, overrides: dict[str, str]) -> str:
+    import re
+
     names = {**HEADERS, **overrides}
-    return FIELD_RE.sub(lambda m: names.get(m.group(1), m.group(1).upper()), source)
+    return re.sub(r"\{\{\s*\.(\w+)(?:\s+\"[^\"}]*\")*\s*\}\}",  # {{.Label "k"}} too
+                  lambda m: names.get(m.group(1), m.group(1).upper()), source)
+
+
+def _plain_columns(source: str, rows: list[dict[str, Any]]) -> list[str] | None:
+    """The field names of a table made only of "{{.Field}}" cells whose values are strings in
+    every row (the default tables): printed without the template engine. None otherwise."""
+    columns = []
+    for cell in source.split("\t"):
+        name = cell[3:-2]
+        if not (cell.startswith("{{.") and cell.endswith("}}") and name.isidentifier()):
+            return None
+        columns.append(name)
+    for row in rows:
+        for name in columns:
+            if type(row.get(name)) is not str:
+                return None
+    return columns
 
 
 def write_rows(
@@ -40,12 +56,24 @@ def write_rows(
     """Print rows as a table (default or "table ..."), JSON lines ("json"), or a template."""
     fmt = fmt or default_table
     if fmt == "json":
+        import json
+
         for row in rows:
             out.write(json.dumps(row, separators=(",", ":")) + "\n")
         return
+    if fmt.startswith("table"):
+        source = fmt[len("table"):].strip().replace("\\t", "\t")
+        columns = _plain_columns(source, rows)
+        if columns is not None:
+            names = {**HEADERS, **(headers or {})}
+            cells = [[names.get(name, name.upper()) for name in columns]]
+            cells += ["\t".join([row[name] for name in columns]).split("\t") for row in rows]
+            out.write(table.render(cells))
+            return
+    from pyengine.cli.template import TemplateError, compile_template
+
     try:
         if fmt.startswith("table"):
-            source = fmt[len("table"):].strip().replace("\\t", "\t")
             template = compile_template(source)
             cells = [_header(source, headers or {}).split("\t")]
             cells += [template.render(row).split("\t") for row in rows]

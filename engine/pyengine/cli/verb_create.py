@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
-
 from pyengine.cli import container_opts
 from pyengine.cli.context import Context
+
+TYPE_CHECKING = False  # argparse is imported only for help and usage errors
+if TYPE_CHECKING:
+    import argparse
 
 
 def add(p: argparse.ArgumentParser) -> None:

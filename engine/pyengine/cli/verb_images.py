@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pyengine.api import images_pb2
+from pyengine.api import images_lean as api
 from pyengine.cli.context import CliError, Context
 from pyengine.cli.output import write_rows
 from pyengine.cli.units import created_at, human_size, since
@@ -24,7 +24,7 @@ def add(p: argparse.ArgumentParser) -> None:
     p.set_defaults(func=run)
 
 
-def _image_row(img: images_pb2.ImageSummary, no_trunc: bool) -> dict:
+def _image_row(img: api.ImageSummary, no_trunc: bool) -> dict:
     size = human_size(img.size)
     return {
         "Containers": "N/A",
@@ -42,7 +42,7 @@ def _image_row(img: images_pb2.ImageSummary, no_trunc: bool) -> dict:
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
-    request = images_pb2.ListImagesRequest(all=args.all, reference_filter=args.repository)
+    request = api.ListImagesRequest(all=args.all, reference_filter=args.repository)
     for spec in args.filter:
         key, _, value = spec.partition("=")
         if key == "dangling":
@@ -53,7 +53,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
             request.reference_filter = value
         else:
             raise CliError(f"invalid filter '{key}'", usage=True)
-    response = ctx.client.images.List(request)
+    response = ctx.client.lean(api.ImagesService).List(request)
     rows = [_image_row(img, args.no_trunc) for img in response.images]
     if args.quiet:
         seen = []

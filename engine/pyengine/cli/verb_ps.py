@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import argparse
 import time
 
 from pyengine.cli.context import Context
 
-TYPE_CHECKING = False  # typing is not imported on pyctl's start-up path
+TYPE_CHECKING = False  # argparse and typing are imported only for help and usage errors
 if TYPE_CHECKING:
+    import argparse
     from typing import Any
 
-    from pyengine.api import containers_pb2
+    from pyengine.api import containers_lean
 
 DEFAULT_TABLE = ("table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t"
                  "{{.Ports}}\t{{.Names}}")
@@ -49,7 +49,7 @@ def size_text(size_rw: int, size_root_fs: int) -> str:
     return f"{text} (virtual {human_size(size_root_fs)})" if size_root_fs > 0 else text
 
 
-def row(c: containers_pb2.ContainerSummary, no_trunc: bool) -> dict[str, Any]:
+def row(c: containers_lean.ContainerSummary, no_trunc: bool) -> dict[str, Any]:
     """The fields of docker's container context for --format."""
     command = c.command if no_trunc or len(c.command) <= 20 else c.command[:19] + "…"
     labels = dict(c.labels)
@@ -67,12 +67,12 @@ def row(c: containers_pb2.ContainerSummary, no_trunc: bool) -> dict[str, Any]:
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
-    from pyengine.api import containers_pb2
+    from pyengine.api import containers_lean as api
 
     last = 1 if args.latest else args.last
     fmt = args.format
     size = args.size or "{{.Size" in fmt.replace(" ", "")
-    found = list(ctx.client.containers.List(containers_pb2.ListContainersRequest(
+    found = list(ctx.client.lean(api.ContainersService).List(api.ListContainersRequest(
         all=args.all or last >= 0, filters=args.filter, size=size)).containers)  # newest first
     if last >= 0:
         found = found[:last]

@@ -5,13 +5,13 @@ session (raw mode, window size), the detach keys leave it running."""
 
 from __future__ import annotations
 
-import argparse
-from typing import TYPE_CHECKING
-
 from pyengine.cli import container_opts
 from pyengine.cli.context import CliError, Context
 
+TYPE_CHECKING = False  # typing and argparse are not imported on pyctl's start-up path
 if TYPE_CHECKING:
+    import argparse
+
     from pyengine.cli.wire.channel import BidiCall, Future
 
 STREAMS = ("stdin", "stdout", "stderr")
@@ -56,7 +56,7 @@ def attached_streams(args: argparse.Namespace) -> tuple[str, ...]:
 def run(ctx: Context, args: argparse.Namespace) -> int:
     import os
 
-    from pyengine.api import containers_pb2
+    from pyengine.api import containers_lean as api
     from pyengine.cli import attach_io
     from pyengine.cli.wire import status as rpc
 
@@ -64,7 +64,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     if args.tty and "stdin" in streams and not os.isatty(0):
         ctx.err.write(attach_io.NOT_A_TTY + "\n")
         return 1
-    stub = ctx.client.containers
+    stub = ctx.client.lean(api.ContainersService)
     try:
         cid = container_opts.create(ctx, container_opts.request(args, auto_remove=args.rm))
     except rpc.RpcError as err:
@@ -76,15 +76,15 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     waiter: Future | None = None
     try:
         if streams:  # attached before the start, so no output goes unseen
-            call = stub.Attach(containers_pb2.AttachInput(
+            call = stub.Attach(api.AttachInput(
                 id=cid, stdin="stdin" in streams, stdout="stdout" in streams,
                 stderr="stderr" in streams, detach_keys=args.detach_keys,
                 stdin_once="stdin" in streams))
             attach_io.open_session(call)
             if args.rm:  # asked before the start, so the removal goes unseen neither
-                waiter = stub.Wait.future(containers_pb2.WaitContainerRequest(
+                waiter = stub.Wait.future(api.WaitContainerRequest(
                     id=cid, condition="removed"))
-        stub.Start(containers_pb2.StartContainerRequest(id=cid))
+        stub.Start(api.StartContainerRequest(id=cid))
     except rpc.RpcError as err:
         for pending in (call, waiter):
             if pending is not None:
@@ -95,7 +95,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         ctx.err.write(f"pyctl: Error response from daemon: {details}.\n")
         if args.rm:
             try:
-                stub.Remove(containers_pb2.RemoveContainerRequest(id=cid, force=True))
+                stub.Remove(api.RemoveContainerRequest(id=cid, force=True))
             except rpc.RpcError:
                 pass
         return start_failure(details)
@@ -109,13 +109,13 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
 def finish(ctx: Context, call: BidiCall, waiter: Future | None, *, stdin: bool,
            tty: bool) -> int:
     """The attached session of a started container: its exit code (0 after a detach)."""
-    from pyengine.api import containers_pb2
+    from pyengine.api import containers_lean as api
     from pyengine.cli import attach_io
     from pyengine.cli.wire import status as rpc
 
     ctx.out.flush()
     try:
-        code = attach_io.session(call, containers_pb2.AttachInput, stdin=stdin, tty=tty,
+        code = attach_io.session(call, api.AttachInput, stdin=stdin, tty=tty,
                                  resize=tty and attach_io.window_size() is not None)
     except rpc.RpcError as err:
         if err.code() != rpc.NOT_FOUND:  # --rm may remove it first

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pyengine import __version__
-from pyengine.api import system_pb2
+from pyengine.api import system_lean as api
 from pyengine.cli.context import Context
 
 TYPE_CHECKING = False  # argparse is imported only for help and usage errors
@@ -17,7 +17,7 @@ def add(p: argparse.ArgumentParser) -> None:
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
     ctx.out.write(f"Client:\n Version:\t{__version__}\n API version:\tpyengine.v1\n\n")
-    v = ctx.client.system.Version(system_pb2.VersionRequest())
+    v = ctx.client.lean(api.SystemService).Version(api.VersionRequest())
     ctx.out.write(
         f"Server:\n Engine:\n  Version:\t{v.version}\n  API version:\t{v.api_version}\n"
         f"  OS/Arch:\t{v.os}/{v.arch}\n  Kernel:\t{v.kernel_version}\n"

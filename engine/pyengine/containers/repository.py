@@ -24,9 +24,21 @@ class ContainerRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def add(self, c: Container) -> None:
+    def add(self, c: Container, generated_name: bool = False) -> None:
+        """Record `c`; a name already taken is a conflict, unless the engine generated it
+        (`generated_name`): then another one is generated in the same transaction (concurrent
+        creates may draw the same name before either is recorded)."""
         with self.db.transaction() as conn:
-            taken = conn.execute("SELECT id FROM containers WHERE name=?", (c.name,)).fetchone()
+            def taken_by(name: str) -> tuple | None:
+                return conn.execute("SELECT id FROM containers WHERE name=?",
+                                    (name,)).fetchone()
+
+            taken = taken_by(c.name)
+            if taken is not None and generated_name:
+                from pyengine.containers import names
+
+                c.name = names.generate(lambda name: taken_by(name) is not None)
+                taken = taken_by(c.name)
             if taken is not None:
                 raise AlreadyExists(
                     f'Conflict. The container name "/{c.name}" is already in use by container '

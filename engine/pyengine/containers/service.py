@@ -264,7 +264,8 @@ class ContainerService:
         if spec.auto_remove and policy.name != "no":
             raise InvalidArgument("Conflicting options: --restart and --rm")
         cid = names.new_id()
-        if not name:
+        generated_name = not name
+        if generated_name:
             name = names.generate(self.repo.name_taken)
         with self.collector.lock.shared():
             image = self.images.resolve_local(spec.image)
@@ -309,7 +310,8 @@ class ContainerService:
                 },
             )
             (self.log_root / cid).mkdir(mode=0o700, parents=True, exist_ok=True)
-            self.repo.add(c)
+            self.repo.add(c, generated_name)
+            name = c.name
         except BaseException:
             shutil.rmtree(bundle, ignore_errors=True)
             shutil.rmtree(self.log_root / cid, ignore_errors=True)
@@ -350,10 +352,9 @@ class ContainerService:
                 bundle, mounts, str(bundle / "stdout.fifo"), str(bundle / "stderr.fifo"),
                 c.runtime, str(self.runc_root), c.spec.tty,
                 str(bundle / "stdin.fifo") if c.spec.open_stdin else "")
-            if c.spec.open_stdin:  # the shim has opened its read end at Create
+            if c.spec.open_stdin:  # the shim opens its read end at Create
                 self._close_stdin(live)
-                live.stdin = os.open(bundle / "stdin.fifo",
-                                     os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+                live.stdin = await _open_fifo_writer(bundle / "stdin.fifo")
                 live.stdin_open.set()
             for fd in holders:
                 os.close(fd)
@@ -923,6 +924,23 @@ def _nano_stamp(stamp: str) -> str:
 def _touch_writer(path: Path) -> None:
     with contextlib.suppress(OSError):
         os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC))
+
+
+async def _open_fifo_writer(path: Path, timeout: float = 10.0) -> int:
+    """Our non-blocking write end of a fifo whose reader may open it just after we ask: the
+    Go shim opens a stdin fifo around its Create answer, not always before (ENXIO: no reader
+    yet; seen once the create path got faster)."""
+    import errno
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        try:
+            return os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError as err:
+            if err.errno != errno.ENXIO or loop.time() > deadline:
+                raise
+        await asyncio.sleep(0.005)
 
 
 async def _drain_to_file(fd: int, path: Path) -> None:

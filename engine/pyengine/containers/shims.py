@@ -202,6 +202,9 @@ async def launch(shim_binary: str, cid: str, bundle: Path, events_address: str) 
     """Start a shim for `cid` in `bundle`; return its ttrpc socket path."""
     env = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
            "TTRPC_ADDRESS": events_address, "GOMAXPROCS": "2"}
+    # our shim's switches (PYSHIM_GROUPING, PYSHIM_NO_ZYGOTE) set in the daemon's environment
+    # reach `start`, as containerd passes its environment on to shims
+    env.update((k, v) for k, v in os.environ.items() if k.startswith("PYSHIM_"))
     binary = shutil.which(shim_binary) or shim_binary
     try:
         proc = await asyncio.create_subprocess_exec(

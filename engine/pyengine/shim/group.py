@@ -20,8 +20,6 @@ import os
 import socket
 import struct
 
-from .ttrpc import codec
-
 SERVICE = "pyengine.shim.v1.Group"
 RESERVATION_SECONDS = 60.0
 ENV_GROUPING = "PYSHIM_GROUPING"
@@ -57,6 +55,8 @@ def group_of(bundle: str) -> str | None:
 def reserve(path: str, container_id: str, timeout: float = 30) -> int | None:
     """The pid of the shim at `path` if it takes `container_id`; None if there is no shim
     there or it is leaving."""
+    from .ttrpc import codec  # here: `start` of a shim of its own never pays its imports
+
     try:
         conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         conn.settimeout(timeout)

@@ -104,6 +104,10 @@ def start(flags: Flags) -> int:
         if grouped and os.path.exists(path):
             shared = group.reserve(path, flags.id)
             if shared is not None:  # the namespace's shim takes this container too
+                # The shared shim writes its log to its first container's fifo: this one's
+                # reader (containerd, the engine) sees its end now, not never (a fifo no
+                # writer ever opened shows no end).
+                os.close(_open_log(bundle))
                 _announce(bundle, address, shared)
                 return 0
         try:

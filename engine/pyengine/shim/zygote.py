@@ -138,14 +138,16 @@ def serve(path: str) -> int:
     listener.listen(64)
     with open(pid_file(path), "w") as f:
         f.write(str(os.getpid()))
-    # Warm up: everything a shim imports, then freeze it so the collector never writes to
-    # these objects' pages in the shims (which would un-share them).
+    # Warm up: everything a shim imports and builds lazily, the allocator's free slots taken
+    # (warm.py), then freeze it so the collector never writes to these objects' pages in the
+    # shims (which would un-share them).
     import gc
 
-    from . import server_main  # noqa: F401 - imported to be shared by the forked shims
-    from .api import events_pb2, runc_options_pb2, shim_pb2, task_events_pb2  # noqa: F401
+    from . import warm
 
+    warm.warm_up()
     gc.collect()
+    warm.fill_free_blocks()
     gc.freeze()
     listener.settimeout(IDLE_SECONDS)
     signal.signal(signal.SIGTERM, _terminated)

@@ -171,6 +171,17 @@ def test_repository_names_are_unique(tmp_path: Path) -> None:
         repo.get(first.id)
 
 
+def test_a_generated_name_drawn_twice_is_drawn_again(tmp_path: Path) -> None:
+    """Concurrent creates may generate the same name before either is recorded: the second
+    one gets another name instead of a conflict (a name the user gave stays a conflict)."""
+    repo = ContainerRepository(Database(tmp_path / "metadata.db"))
+    repo.add(_container("1" * 64, "plucky_fermi"))
+    second = _container("2" * 64, "plucky_fermi")
+    repo.add(second, generated_name=True)
+    assert second.name != "plucky_fermi"
+    assert repo.names() == {"plucky_fermi": "1" * 64, second.name: "2" * 64}
+
+
 def test_restart_policies_parse_and_decide() -> None:
     from pyengine.containers.restart import Policy, delay
 

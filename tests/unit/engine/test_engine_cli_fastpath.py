@@ -24,6 +24,18 @@ ENGINE = str(Path(__file__).resolve().parents[3] / "engine")
     ["import", "-c", "ENV A=1", "--change", "CMD x", "-", "ref:1"], ["import", "f.tar"],
     ["search", "--limit", "3", "term"], ["system", "df", "-v"], ["image", "rm", "--", "-odd"],
     ["pull", "--platform", "linux/arm64", "-q", "busybox"], ["login", "-u", "me", "reg"],
+    ["images", "-aq"], ["ps", "-aq", "--no-trunc"], ["ps", "-a", "-n", "3", "-f", "name=x"],
+    # create/run: -h is --hostname, everything after IMAGE is the command's (flags included)
+    ["run", "--rm", "busybox", "true"], ["run", "busybox"], ["create", "busybox"],
+    ["run", "-d", "--name", "x", "-e", "A=1", "-e", "B=2", "-l", "k=v", "-h", "host",
+     "busybox", "sh", "-c", "echo -h --rm", "--rm", "-it"],
+    ["run", "-it", "--rm", "busybox", "sh"], ["run", "-i", "-t", "busybox", "-", "x"],
+    ["container", "run", "--entrypoint", "", "--read-only", "bb"],
+    ["run", "--pids-limit", "5", "--stop-timeout=3", "-m", "1g", "--cpus", "1.5", "-w", "/",
+     "-u", "1:2", "--env-file", "f", "--log-opt", "max-size=1k", "--restart", "always",
+     "--runtime", "runc", "--stop-signal", "SIGINT", "busybox", "top", "-b"],
+    ["create", "--hostname=h", "--name=n", "busybox", "x"],
+    ["exec", "-e", "A=1", "c1", "sh", "-c", "ls -l"], ["exec", "c1", "ls", "-la", "--", "x"],
 ])
 def test_fast_parse_agrees_with_argparse(argv: list[str]) -> None:
     fast = fast_parse(argv)
@@ -34,7 +46,9 @@ def test_fast_parse_agrees_with_argparse(argv: list[str]) -> None:
 
 
 @pytest.mark.parametrize("argv", [
-    [], ["-h"], ["images", "--help"], ["images", "-aq"], ["images", "--bogus"], ["nosuch"],
+    [], ["-h"], ["images", "--help"], ["images", "-af", "x"], ["images", "--bogus"], ["nosuch"],
+    ["run", "--help"], ["run", "-h"], ["run"], ["run", "--", "busybox"], ["run", "bb", "--", "x"],
+    ["ps", "-n", "x"], ["run", "-ith", "h", "bb"], ["run", "--rm=1", "bb"],
     ["image"], ["image", "nosuch"], ["-v"], ["tag", "a"], ["images", "a", "b"],
     ["save", "--format", "tar", "a"], ["search", "--limit", "x", "t"], ["system", "df", "-H"],
     ["images", "--format"], ["-Hunix:///x", "images"],

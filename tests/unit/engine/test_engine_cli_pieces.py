@@ -64,6 +64,30 @@ def test_write_rows_formats() -> None:
         write_rows(io.StringIO(), rows, "{{.Missing}}", "")
 
 
+@pytest.mark.parametrize("rows", [
+    [{"ID": "abc", "Repository": "busybox", "Tag": "latest", "Size": "1MB"}],
+    [{"ID": "a\tb", "Repository": "ünï", "Tag": "", "Size": "1MB"}, {"ID": "x", "Repository": "y",
+                                                                   "Tag": "z", "Size": "2"}],
+    [{"ID": "abc", "Repository": "r", "Tag": "t", "Size": 3}],  # not a string: the template
+    [{"ID": "abc", "Repository": "r", "Size": "1"}],  # missing: the template's error
+    [],
+])
+def test_plain_tables_print_as_the_template_engine_does(rows: list[dict]) -> None:
+    """`write_rows` prints "{{.Field}}" tables itself (no template engine on `pyctl images`):
+    the same text as the template engine prints for the same table ("{{ .Field }}")."""
+    def printed(fmt: str) -> str:
+        out = io.StringIO()
+        try:
+            write_rows(out, rows, "", fmt, {"ID": "MY ID"})
+        except FormatError as err:
+            return f"error: {err}"
+        return out.getvalue()
+
+    fast = printed("table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.Size}}")
+    assert fast == printed("table {{ .Repository }}\t{{ .Tag }}\t{{ .ID }}\t{{ .Size }}")
+    assert fast.startswith("error:" if len(rows) == 1 and "Tag" not in rows[0] else "REPOSITORY")
+
+
 def test_progress_plain_mode_prints_state_changes_only() -> None:
     out = io.StringIO()
     view = ProgressView(out, tty=False)

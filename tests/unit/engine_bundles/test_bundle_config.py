@@ -196,6 +196,20 @@ def test_etc_files_and_write_bundle(rootfs: Path, tmp_path: Path) -> None:
     assert os.stat(path).st_mode & 0o777 == 0o600
 
 
+def test_write_bundle_does_not_sync(rootfs: Path, tmp_path: Path,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The exec root does not outlive a reboot: its files are renamed into place, never
+    fsync()ed (each sync waits for the disk on every container create)."""
+    synced: list[int] = []
+    monkeypatch.setattr(os, "fsync", synced.append)
+    bundle = tmp_path / "bundle"
+    opts = ContainerOptions(container_id="abc", hostname="web", bundle_dir=bundle,
+                            cmd=["true"])
+    write_bundle(bundle, build_config(IMAGE, opts, rootfs))
+    assert (bundle / "config.json").exists() and (bundle / "hosts").exists()
+    assert synced == []
+
+
 def test_resolv_conf_drops_loopback_servers() -> None:
     text = "search example.com\nnameserver 127.0.0.53\nnameserver 10.0.0.2\noptions ndots:1\n"
     out = resolv_conf(text).decode()

@@ -225,6 +225,21 @@ def test_imports_stay_lean() -> None:
     assert result.stdout.strip() == ""
 
 
+def test_start_of_a_shim_of_its_own_stays_lean() -> None:
+    """`start` runs once per container before the zygote forks its shim: what it imports is on
+    every container's start (the ttrpc codec, ~10 ms with the typing it needs, only when
+    grouped)."""
+    code = textwrap.dedent("""
+        import sys
+        import pyengine.shim.main, pyengine.shim.group, pyengine.shim.zygote
+        print(",".join(m for m in ("pyengine.shim.ttrpc.codec", "asyncio", "google.protobuf")
+                       if m in sys.modules))
+    """)
+    result = _python(code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""
+
+
 def test_reserve_asks_the_running_shim(tmp: Path) -> None:
     from pyengine.shim import group
     from pyengine.shim.reaper import Reaper
@@ -248,3 +263,46 @@ def test_reserve_asks_the_running_shim(tmp: Path) -> None:
         return taken, refused, nobody
 
     assert asyncio.run(scenario()) == (os.getpid(), None, None)
+
+
+def test_a_grouped_start_ends_its_log_fifo(tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A container the namespace's running shim takes gets no shim log of its own: `start`
+    opens and closes the bundle's log fifo, so its reader sees the end (a fifo no writer ever
+    opened never shows one: the engine waited for it when the container exited)."""
+    import select
+
+    from pyengine.shim import group
+    from pyengine.shim.reaper import Reaper
+    from pyengine.shim.service import TaskService
+
+    bundle = tmp / "bundle"
+    bundle.mkdir()
+    (bundle / "config.json").write_text("{}")
+    os.mkfifo(bundle / "log")
+    reader = os.open(bundle / "log", os.O_RDONLY | os.O_NONBLOCK)
+    monkeypatch.setattr(shim_main, "SOCKET_DIR", str(tmp))
+    monkeypatch.setenv(group.ENV_GROUPING, "1")
+    monkeypatch.chdir(bundle)
+    flags = shim_main.parse(["-namespace", "ns", "-address", str(tmp / "c.sock"), "-id",
+                             "c2", "start"])
+
+    async def scenario() -> int:
+        server = Server()
+        service = TaskService("ns", str(tmp), Publisher("", "ns"), Reaper(), server,
+                              lambda: None)
+        server.register(group.SERVICE, service.group_methods())
+        await server.listen(shim_main.socket_path(flags, group.NAMESPACE_GROUP))
+        code = await asyncio.get_running_loop().run_in_executor(None, shim_main.start, flags)
+        await server.close()
+        return code
+
+    try:
+        assert asyncio.run(scenario()) == 0
+        assert (bundle / "shim.pid").read_text() == str(os.getpid())  # the shared shim's
+        poller = select.poll()
+        poller.register(reader, select.POLLIN | select.POLLHUP)
+        events = dict(poller.poll(0)).get(reader, 0)
+        assert events & select.POLLHUP
+        assert os.read(reader, 10) == b""
+    finally:
+        os.close(reader)

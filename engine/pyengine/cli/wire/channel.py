@@ -4,7 +4,8 @@ client-streaming and bidirectional calls with deadlines, metadata and cancellati
 
 Targets: ``unix:///path`` (plain HTTP/2 on a unix socket, as grpc's ``unix:`` targets) and
 ``tcp://host:port`` with TLS (mutual when a client certificate is given, ALPN ``h2``). Only the
-standard library's _socket (ssl and socket on the TCP path) and protobuf's message classes.
+standard library's _socket (ssl and socket on the TCP path) and the messages' own
+SerializeToString/FromString (protobuf's *_pb2 classes, or pyengine.api.lean's).
 """
 
 from __future__ import annotations
@@ -29,11 +30,16 @@ from pyengine.cli.wire.status import (
 TYPE_CHECKING = False  # no typing at run time: it costs more than this whole module
 if TYPE_CHECKING:
     from collections.abc import Generator, Iterable
-    from typing import Any, TypeVar
+    from typing import Any, Protocol, TypeVar
 
-    from google.protobuf.message import Message
+    class Message(Protocol):  # a *_pb2 or a *_lean message: either encodes itself
+        def SerializeToString(self) -> bytes: ...
 
-    M = TypeVar("M", bound=Message)
+    M = TypeVar("M", covariant=True)
+
+    class MessageType(Protocol[M]):  # its class decodes
+        def FromString(self, data: bytes) -> M: ...
+
 MAX_MESSAGE = 16 << 20  # as the grpcio channel pyctl used had (max_receive_message_length)
 USER_AGENT = "pyctl-wire/1"
 
@@ -127,7 +133,7 @@ class Channel:
 
     # -- calls --
 
-    def unary_unary(self, path: str, request: Message, response_type: type[M],
+    def unary_unary(self, path: str, request: Message, response_type: MessageType[M],
                     timeout: float | None = None,
                     metadata: Iterable[tuple[str, str]] = ()) -> M:
         call = Call(self, path, timeout, metadata)
@@ -135,7 +141,7 @@ class Channel:
             call.send(request.SerializeToString(), end=True)
             return call.single(response_type)
 
-    def unary_stream(self, path: str, request: Message, response_type: type[M],
+    def unary_stream(self, path: str, request: Message, response_type: MessageType[M],
                      timeout: float | None = None,
                      metadata: Iterable[tuple[str, str]] = ()) -> ResponseStream:
         call = Call(self, path, timeout, metadata)
@@ -143,7 +149,8 @@ class Channel:
             call.send(request.SerializeToString(), end=True)
         return ResponseStream(call, response_type)
 
-    def stream_unary(self, path: str, requests: Iterable[Message], response_type: type[M],
+    def stream_unary(self, path: str, requests: Iterable[Message],
+                     response_type: MessageType[M],
                      timeout: float | None = None,
                      metadata: Iterable[tuple[str, str]] = ()) -> M:
         call = Call(self, path, timeout, metadata)
@@ -155,7 +162,7 @@ class Channel:
             call.send_end()
             return call.single(response_type)
 
-    def stream_stream(self, path: str, first: Message, response_type: type[M],
+    def stream_stream(self, path: str, first: Message, response_type: MessageType[M],
                       timeout: float | None = None,
                       metadata: Iterable[tuple[str, str]] = ()) -> BidiCall:
         call = Call(self, path, timeout, metadata)
@@ -309,7 +316,7 @@ class Call:
             raise RpcError(code, percent_decode(trailers.get("grpc-message", "")),
                            trailers=stream.trailers)
 
-    def single(self, response_type: type[M]) -> M:
+    def single(self, response_type: MessageType[M]) -> M:
         with self:
             payload = self._next_payload()
             if payload is None:
@@ -321,7 +328,7 @@ class Call:
                 raise RpcError(INTERNAL, "the daemon sent more than one response message")
             return response_type.FromString(payload)
 
-    def stream(self, response_type: type[M]) -> Generator[M, None, None]:
+    def stream(self, response_type: MessageType[M]) -> Generator[M, None, None]:
         """The responses as they arrive; closing the iterator early cancels the call."""
         try:
             while True:
@@ -341,7 +348,7 @@ class ResponseStream:
     waits for the response headers (a server that subscribes before it answers has then
     subscribed); `cancel()` (or `close()`) ends it with RST_STREAM CANCEL."""
 
-    def __init__(self, call: Call, response_type: type[Message]) -> None:
+    def __init__(self, call: Call, response_type: Any) -> None:  # a *_pb2 or *_lean class
         self._call = call
         self._messages = call.stream(response_type)
 
@@ -369,7 +376,7 @@ class BidiCall:
     `status()` then raises its error, if any. Other calls may run on the same channel
     meanwhile (frames for this one are kept)."""
 
-    def __init__(self, call: Call, response_type: type[Message]) -> None:
+    def __init__(self, call: Call, response_type: MessageType[Any]) -> None:  # _pb2 or _lean
         self._call = call
         self._type = response_type
 
@@ -433,23 +440,32 @@ if TYPE_CHECKING:
 
 
 class Stub:
-    """Methods of one protobuf service, named as grpcio's stubs name them:
-    ``stub.List(request, timeout=None, metadata=())``."""
+    """Methods of one service, named as grpcio's stubs name them:
+    ``stub.List(request, timeout=None, metadata=())``. The service is a protobuf service
+    descriptor (requests and responses are *_pb2 messages) or a lean one (a
+    pyengine.api.lean.Service of a *_lean module: no protobuf imported)."""
 
     def __init__(self, channel: Channel, service: Any) -> None:
         self._channel = channel
         self._service = service
 
-    def __getattr__(self, method_name: str) -> Handler:
+    def _method(self, name: str) -> tuple[str, str, Any]:
+        """(HTTP/2 path, call kind, response class) of a method."""
+        service = self._service
+        lean_methods = getattr(service, "METHODS", None)
         try:
-            method = self._service.methods_by_name[method_name]
+            if lean_methods is not None:
+                kind, _, response_type = lean_methods[name]
+                return f"/{service.FULL_NAME}/{name}", kind, response_type
+            method = service.methods_by_name[name]
         except KeyError:
-            raise AttributeError(method_name) from None
-        path = f"/{self._service.full_name}/{method_name}"
-        response_type = _message_class(method.output_type)
-        kind = ("stream_stream" if method.client_streaming and method.server_streaming
-                else "stream_unary" if method.client_streaming
-                else "unary_stream" if method.server_streaming else "unary_unary")
+            raise AttributeError(name) from None
+        kind = (f"{'stream' if method.client_streaming else 'unary'}_"
+                f"{'stream' if method.server_streaming else 'unary'}")
+        return f"/{service.full_name}/{name}", kind, _message_class(method.output_type)
+
+    def __getattr__(self, method_name: str) -> Handler:
+        path, kind, response_type = self._method(method_name)
         invoke: Handler = getattr(self._channel, kind)
 
         def call(request: Any, timeout: float | None = None,

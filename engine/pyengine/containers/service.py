@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pyengine.containers import attach, execs, names, ops, restart, shims
+from pyengine.containers import attach, create_checks, execs, names, ops, restart, shims
 from pyengine.containers import logs as jsonlog
 from pyengine.containers.endpoint import EventsEndpoint
+from pyengine.containers.event_attrs import event_attributes, exec_action
 from pyengine.containers.fanout import Fanout, Subscriber
 from pyengine.containers.filesystem import ContainerFilesystem, remove_scratch
 from pyengine.containers.model import (
@@ -255,6 +256,9 @@ class ContainerService:
             if self.repo.name_taken(name):
                 found = self.repo.names()[name]
                 raise_conflict(name, found)
+        create_checks.check(spec)
+        if spec.init:
+            create_checks.init_binary()
         runtime = shims.runtime_binary(spec.runtime or self.config.default_runtime)
         policy = Policy.parse(spec.restart)
         if spec.auto_remove and policy.name != "no":
@@ -275,7 +279,8 @@ class ContainerService:
                 container_id=cid, entrypoint=spec.entrypoint, cmd=spec.cmd, env=spec.env,
                 user=spec.user or None, workdir=spec.workdir or None,
                 hostname=spec.hostname or None, tty=spec.tty, read_only=spec.read_only,
-                network="private", bundle_dir=bundle, memory_limit=spec.memory or None,
+                network=create_checks.network_mode(spec), bundle_dir=bundle,
+                memory_limit=spec.memory or None,
                 pids_limit=spec.pids_limit or None,
                 cgroups_path=f"/pyengine/{cid}",
             )
@@ -285,10 +290,8 @@ class ContainerService:
             finally:
                 unmount_all(rootfs)
             config["root"]["path"] = "rootfs"
-            if spec.nano_cpus:
-                period = 100_000
-                config["linux"]["resources"]["cpu"] = {
-                    "quota": spec.nano_cpus * period // 1_000_000_000, "period": period}
+            args = list(config["process"]["args"])  # the command, without an --init
+            create_checks.apply(config, spec)
             write_bundle(bundle, config)
             section = image_config.get("config") or {}
             c = Container(
@@ -296,7 +299,7 @@ class ContainerService:
                 snapshot=cid, created=now_rfc3339(), spec=spec,
                 state=State(status=CREATED), runtime=runtime,
                 config={
-                    "args": config["process"]["args"], "env": config["process"]["env"],
+                    "args": args, "env": config["process"]["env"],
                     "cwd": config["process"]["cwd"], "hostname": config["hostname"],
                     "user": spec.user or str(section.get("User") or ""),
                     "image_entrypoint": section.get("Entrypoint"),
@@ -315,7 +318,7 @@ class ContainerService:
             with contextlib.suppress(EngineError):
                 self.snapshotter.remove(cid)
             raise
-        self.events.publish("container", "create", cid, name=name, image=spec.image)
+        self.events.publish("container", "create", cid, **event_attributes(c))
         return c
 
     # -- start ----------------------------------------------------------------------------
@@ -373,7 +376,7 @@ class ContainerService:
         c.state.paused = False
         await asyncio.to_thread(self.repo.save_state, c.id, c.state)
         live.waiter = asyncio.create_task(self._wait_shim(c.id, shim, pid))
-        self.events.publish("container", "start", c.id, name=c.name, image=c.image_name)
+        self.events.publish("container", "start", c.id, **event_attributes(c))
         return c
 
     def _open_log(self, c: Container, live: Live) -> None:
@@ -509,7 +512,7 @@ class ContainerService:
         await asyncio.to_thread(self.repo.save_state, cid, c.state)
         live.exit_code = status
         live.exited.set()
-        self.events.publish("container", "die", cid, name=c.name, image=c.image_name,
+        self.events.publish("container", "die", cid, **event_attributes(c),
                             exitCode=str(status))
         if c.spec.auto_remove:
             with contextlib.suppress(EngineError):
@@ -563,9 +566,10 @@ class ContainerService:
         live = self._live.get(c.id)
         if c.state.status != RUNNING or live is None or live.shim is None:
             raise FailedPrecondition(f"Container {c.id} is not running")
+        # published before the signal goes, so that it comes before the die it may cause
+        self.events.publish("container", "kill", c.id, **event_attributes(c), signal=str(number))
         await live.shim.kill(number)
         await ops.thaw_after_signal(self, c, number)
-        self.events.publish("container", "kill", c.id, name=c.name, signal=str(number))
 
     async def stop(self, ref: str, timeout: int | None = None) -> None:
         c = await asyncio.to_thread(self.get, ref)
@@ -583,6 +587,8 @@ class ContainerService:
                 else DEFAULT_STOP_TIMEOUT
         shim = live.shim
         stop_signal = parse_signal(c.config.get("stop_signal") or "SIGTERM")
+        self.events.publish("container", "kill", c.id, **event_attributes(c),
+                            signal=str(stop_signal))  # docker's stop: kill, (kill 9,) die, stop
         with contextlib.suppress(EngineError):
             await shim.kill(stop_signal)
         await ops.thaw_after_signal(self, c, stop_signal)
@@ -592,10 +598,12 @@ class ContainerService:
             try:
                 await asyncio.wait_for(live.exited.wait(), timeout)
             except TimeoutError:
+                self.events.publish("container", "kill", c.id, **event_attributes(c),
+                                    signal=str(int(signals.SIGKILL)))
                 with contextlib.suppress(EngineError):
                     await shim.kill(signals.SIGKILL, all_processes=True)
                 await live.exited.wait()
-        self.events.publish("container", "stop", c.id, name=c.name, image=c.image_name)
+        self.events.publish("container", "stop", c.id, **event_attributes(c))
 
     async def wait(self, ref: str, condition: str = "not-running") -> int:
         c = await asyncio.to_thread(self.get, ref)
@@ -622,6 +630,8 @@ class ContainerService:
                     f"You cannot remove a running container {c.id}. Stop the container before "
                     "attempting removal or force remove")
             if live is not None and live.shim is not None:
+                self.events.publish("container", "kill", c.id, **event_attributes(c),
+                                    signal=str(int(signals.SIGKILL)))
                 with contextlib.suppress(EngineError):
                     await live.shim.kill(signals.SIGKILL, all_processes=True)
                 await ops.thaw_after_signal(self, c, signals.SIGKILL)
@@ -637,7 +647,7 @@ class ContainerService:
                 live.log.close()
             live.removed.set()
         self._live.pop(c.id, None)
-        self.events.publish("container", "destroy", c.id, name=c.name, image=c.image_name)
+        self.events.publish("container", "destroy", c.id, **event_attributes(c))
         return c.id
 
     def _remove_files(self, c: Container) -> None:
@@ -656,7 +666,7 @@ class ContainerService:
         await self.stop(ref, timeout)
         await self.start(ref)
         c = await asyncio.to_thread(self.get, ref)
-        self.events.publish("container", "restart", c.id, name=c.name, image=c.image_name)
+        self.events.publish("container", "restart", c.id, **event_attributes(c))
 
     def rename(self, ref: str, name: str) -> None:
         c = self.get(ref)
@@ -665,7 +675,8 @@ class ContainerService:
             raise InvalidArgument(f"Renaming a container with the same name as its current "
                                   f"name: {new}")
         self.repo.rename(c.id, new)
-        self.events.publish("container", "rename", c.id, name=new, oldName="/" + c.name)
+        self.events.publish("container", "rename", c.id,
+                            **{**event_attributes(c), "name": new, "oldName": "/" + c.name})
 
     async def prune(self) -> list[str]:
         gone = []
@@ -696,8 +707,13 @@ class ContainerService:
                 copies.append(asyncio.create_task(jsonlog.copy_fifo(fd, stream,
                                                                     queue.put_nowait)))
             await shim.exec(exec_id, process, str(fifos[0]), str(fifos[1]))
+            attributes = {**event_attributes(c), "execID": exec_id}
+            self.events.publish("container", exec_action("exec_create", args), c.id,
+                                **attributes)
             try:
                 await shim.start(exec_id)  # an exec's fifos are opened by the shim here
+                self.events.publish("container", exec_action("exec_start", args), c.id,
+                                    **attributes)
                 for fd in holders:
                     os.close(fd)
                 holders = []
@@ -718,6 +734,8 @@ class ContainerService:
                 finally:
                     waiting.cancel()
                     streams_ended.cancel()
+                self.events.publish("container", "exec_die", c.id, **attributes,
+                                    exitCode=str(status))
                 yield status
             finally:
                 with contextlib.suppress(EngineError):
@@ -740,11 +758,27 @@ class ContainerService:
         proc = execs.ExecProcess(shim, self.bundles / c.id, names.new_id()[:16], options)
         subscriber = await proc.start(process)
         assert proc.task is not None
+        self._exec_events(c, proc)
         live = self._live.get(c.id)
         if live is not None:  # else removed meanwhile: the exec ends with the shim
             live.execs.add(proc.task)
             proc.task.add_done_callback(live.execs.discard)
         return proc, subscriber
+
+    def _exec_events(self, c: Container, proc: execs.ExecProcess) -> None:
+        """docker's exec_create and exec_start of a started exec, and its exec_die (with the
+        exit code) when its status is known, before any waiter of the status sees it."""
+        attributes = {**event_attributes(c), "execID": proc.exec_id}
+        for action in ("exec_create", "exec_start"):
+            self.events.publish("container", exec_action(action, proc.options.args), c.id,
+                                **attributes)
+
+        def died(status: asyncio.Future[int]) -> None:
+            code = status.result() if not status.cancelled() else 255
+            self.events.publish("container", "exec_die", c.id, **attributes,
+                                exitCode=str(code))
+
+        proc.status.add_done_callback(died)
 
     async def _exec_target(self, ref: str, args: list[str]) -> tuple[Container, shims.Shim]:
         """The container an exec goes into, and its shim: running, not paused."""
@@ -772,6 +806,7 @@ class ContainerService:
         subscriber = live.fanout.subscribe(streams)
         if live.exiting and not live.streams_open and not live.exited.is_set():
             subscriber.end()  # its output has just ended: the session answers the exit
+        self.events.publish("container", "attach", c.id, **event_attributes(c))
         return c, attach.ContainerTarget(live), subscriber
 
     def _exec_process(self, c: Container, args: list[str], env: list[str], workdir: str,
@@ -943,22 +978,26 @@ def container_json(c: Container) -> str:
         "Image": c.image_id,
         "Name": "/" + c.name,
         "RestartCount": s.restart_count,
-        "Driver": "overlay",
+        "Driver": "overlay2",
+        "Platform": "linux",
         "LogPath": "",
         "HostConfig": {
-            "Runtime": spec.runtime or "", "AutoRemove": spec.auto_remove,
-            "ReadonlyRootfs": spec.read_only, "Memory": spec.memory,
+            "Runtime": spec.runtime or os.path.basename(c.runtime),
+            "AutoRemove": spec.auto_remove, "ReadonlyRootfs": spec.read_only,
+            "Memory": spec.memory,
             "NanoCpus": spec.nano_cpus, "PidsLimit": spec.pids_limit or None,
             "MemorySwap": spec.memory_swap, "CpuShares": spec.cpu_shares,
             "CpuQuota": spec.cpu_quota, "CpuPeriod": spec.cpu_period,
             "CpusetCpus": spec.cpuset_cpus,
-            "NetworkMode": "none", "LogConfig": {"Type": "json-file", "Config": {}},
+            "NetworkMode": spec.network or "none", "Init": True if spec.init else None,
+            "LogConfig": {"Type": "json-file", "Config": {}},
             "RestartPolicy": {"Name": Policy.parse(spec.restart).name,
                               "MaximumRetryCount": Policy.parse(spec.restart).max_retries},
         },
         "Config": {
             "Hostname": c.config.get("hostname", ""), "User": c.config.get("user", ""),
-            "Tty": spec.tty, "OpenStdin": spec.open_stdin, "Env": c.config.get("env", []),
+            "Tty": spec.tty, "OpenStdin": spec.open_stdin, "StdinOnce": spec.open_stdin,
+            "Env": c.config.get("env", []),
             "Cmd": spec.cmd if spec.cmd else c.config.get("image_cmd"),
             "Image": c.image_name,
             "WorkingDir": spec.workdir, "Entrypoint": spec.entrypoint

@@ -9,10 +9,12 @@ import grpc.aio
 
 from pyengine.api import common_pb2, containers_pb2, containers_pb2_grpc
 from pyengine.cli.units import human_duration
-from pyengine.containers import attach, detachkeys, execs, ops, stats
+from pyengine.containers import attach, detachkeys, execs, list_filters, ops, stats
+from pyengine.containers.event_attrs import event_attributes
 from pyengine.containers.model import RUNNING, Container, Spec
 from pyengine.containers.resources import ResourceUpdate
 from pyengine.containers.service import ContainerService, container_json
+from pyengine.containers.sizes import container_sizes
 from pyengine.errors import InvalidArgument
 from pyengine.images.inspect import parse_time
 from pyengine.services.errors import Context, streaming, unary
@@ -47,24 +49,6 @@ def state_text(c: Container) -> str:
     return "paused" if c.state.paused and c.state.status == RUNNING else c.state.status
 
 
-def _matches(c: Container, filters: list[tuple[str, str]]) -> bool:
-    for key, value in filters:
-        if key == "id" and not c.id.startswith(value):
-            return False
-        if key == "name" and value.lstrip("/") not in c.name:
-            return False
-        if key == "status" and state_text(c) != value:
-            return False
-        if key == "ancestor" and value not in (c.image_name, c.image_id):
-            return False
-        if key == "label":
-            k, _, v = value.partition("=")
-            labels = {**c.config.get("image_labels", {}), **c.spec.labels}
-            if k not in labels or (v and labels[k] != v):
-                return False
-    return True
-
-
 def summary(c: Container) -> containers_pb2.ContainerSummary:
     args = c.config.get("args") or []
     return containers_pb2.ContainerSummary(
@@ -86,6 +70,7 @@ def spec_of(r: containers_pb2.CreateContainerRequest) -> Spec:
         stop_timeout=r.stop_timeout if r.stop_timeout_set else None,
         auto_remove=r.auto_remove, log_max_size=r.log_max_size,
         log_max_file=r.log_max_file or 1, restart=r.restart or "no", open_stdin=r.open_stdin,
+        init=r.init, network=r.network,
     )
 
 
@@ -142,17 +127,17 @@ class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
     @unary
     async def List(self, request: containers_pb2.ListContainersRequest,
                    context: Context) -> containers_pb2.ListContainersResponse:
-        filters = []
-        for item in request.filters:
-            key, sep, value = item.partition("=")
-            if not sep or key not in ("id", "name", "status", "label", "ancestor"):
-                raise InvalidArgument(f"invalid filter '{item}'")
-            filters.append((key, value))
+        filters = list_filters.parse(list(request.filters))
         found = await self.workers.run(self.service.all)
-        shown = [c for c in found
-                 if (request.all or c.state.status == RUNNING or
-                     any(k == "status" for k, _ in filters)) and _matches(c, filters)]
-        return containers_pb2.ListContainersResponse(containers=[summary(c) for c in shown])
+        refs = [*filters.values.get("before", []), *filters.values.get("since", [])]
+        resolved = {ref: await self.workers.run(self.service.resolve, ref) for ref in refs}
+        shown = list_filters.select(found, filters, request.all, resolved)
+        out = [summary(c) for c in shown]
+        if request.size:
+            for c, item in zip(shown, out, strict=True):
+                item.size_rw, item.size_root_fs = await self.workers.run(
+                    container_sizes, self.service, c)
+        return containers_pb2.ListContainersResponse(containers=out)
 
     @unary
     async def Inspect(self, request: containers_pb2.InspectContainerRequest,
@@ -361,6 +346,9 @@ class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
             subscriber.close()
             raise
         async for out in attach.serve(target, subscriber, _inputs(request_iterator), options):
+            if out.detached:  # docker's detach event: the keys ended the session
+                self.service.events.publish("container", "detach", c.id,
+                                            **event_attributes(c))
             yield containers_pb2.AttachOutput(
                 stream=out.stream, data=out.data, exited=out.exit_code is not None,
                 exit_code=out.exit_code or 0, detached=out.detached)

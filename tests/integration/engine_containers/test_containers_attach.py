@@ -153,6 +153,7 @@ def test_window_size_and_its_changes_reach_the_container(engine: ContainerEngine
 
 def test_detach_keys_leave_it_running_and_attach_comes_back(engine: ContainerEngine) -> None:
     name = "detach-me"
+    since = time.time_ns()
     term = Terminal(engine, "run", "-it", "--name", name, "busybox", "sh")
     try:
         _shell_ready(term)
@@ -186,6 +187,11 @@ def test_detach_keys_leave_it_running_and_attach_comes_back(engine: ContainerEng
         finally:
             term.close()
         assert _state(engine, name)["Running"] is True
+        # docker's events: each attach, and a detach for each session the keys ended
+        assert engine.out("events", "--since", f"{since / 1e9:.9f}", "--until", "0s",
+                          "-f", f"container={name}", "-f", "event=attach", "-f",
+                          "event=detach", "--format", "{{.Action}}").split() == [
+            "attach", "detach", "attach", "attach", "detach"]
     finally:
         engine.pyctl("rm", "-f", name)
 

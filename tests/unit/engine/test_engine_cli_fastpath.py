@@ -48,7 +48,7 @@ def test_fast_parse_agrees_with_argparse(argv: list[str]) -> None:
 @pytest.mark.parametrize("argv", [
     [], ["-h"], ["images", "--help"], ["images", "-af", "x"], ["images", "--bogus"], ["nosuch"],
     ["run", "--help"], ["run", "-h"], ["run"], ["run", "--", "busybox"], ["run", "bb", "--", "x"],
-    ["run", "--pids-limit", "x", "bb"], ["run", "-ith", "h", "bb"], ["run", "--rm=1", "bb"],
+    ["ps", "-n", "x"], ["run", "-ith", "h", "bb"], ["run", "--rm=1", "bb"],
     ["image"], ["image", "nosuch"], ["-v"], ["tag", "a"], ["images", "a", "b"],
     ["save", "--format", "tar", "a"], ["search", "--limit", "x", "t"], ["system", "df", "-H"],
     ["images", "--format"], ["-Hunix:///x", "images"],

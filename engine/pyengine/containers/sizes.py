@@ -1,0 +1,45 @@
+"""docker ps -s: the bytes a container wrote (its writable layer's files, as docker's
+SizeRw counts them) and, with its image's, its whole root filesystem (SizeRootFs)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pyengine.errors import EngineError
+
+if TYPE_CHECKING:
+    from pyengine.containers.model import Container
+    from pyengine.containers.service import ContainerService
+
+
+def tree_size(root: Path) -> int:
+    """Sum of the sizes of the files (not directories) under `root`, each inode once."""
+    total = 0
+    seen: set[tuple[int, int]] = set()
+    for directory, _, files in os.walk(root):
+        for name in files:
+            try:
+                st = os.lstat(os.path.join(directory, name))
+            except OSError:
+                continue
+            if (st.st_dev, st.st_ino) in seen:
+                continue
+            seen.add((st.st_dev, st.st_ino))
+            total += st.st_size
+    return total
+
+
+def container_sizes(service: ContainerService, c: Container) -> tuple[int, int]:
+    """Blocking: (size_rw, size_root_fs); 0 for what cannot be measured (removed meanwhile)."""
+    try:
+        rw = tree_size(service.snapshotter.upper_dir(c.snapshot))
+    except (EngineError, OSError):
+        rw = 0
+    try:
+        image = service.images.resolve_local(c.image_id)
+        image_size = sum(service.images.layer_sizes(image).values())
+    except EngineError:
+        image_size = 0
+    return rw, rw + image_size

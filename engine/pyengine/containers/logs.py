@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import json
+import logging
 import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+log = logging.getLogger("pyengine.containers")
 
 MAX_LINE = 16 * 1024  # docker splits longer lines into partial entries of this size
 
@@ -67,7 +71,8 @@ class JsonFileLog:
         self._fd: int | None = None
         self._size = 0
         self.subscribers: list[Callable[[Entry | None], None]] = []
-        self.error = ""
+        self.error = ""  # the last write error, kept after writes work again
+        self.dropped = 0  # entries dropped since writes last worked
 
     def _open(self) -> int:
         if self._fd is None:
@@ -89,17 +94,37 @@ class JsonFileLog:
                 os.replace(src, self.path.with_name(f"{self.path.name}.{n}"))
 
     def write(self, entry: Entry) -> None:
+        """Append one entry. A write the file system refuses (a full disk) drops the entry, as
+        docker's json-file does: the container keeps running, the daemon logs the error once
+        per run of failures (then how many entries it dropped, once writes work again), and
+        the file never keeps a torn line."""
         data = encode(entry)
         try:
             if self.max_size and self._size and self._size + len(data) > self.max_size:
                 self._rotate()
             fd = self._open()
-            os.write(fd, data)
+            written = os.write(fd, data)
+            if written < len(data):  # the disk filled up inside this entry
+                os.ftruncate(fd, self._size)
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
             self._size += len(data)
-        except OSError as err:  # e.g. a full disk: the entry is lost, the copy goes on
-            self.error = f"write log {self.path}: {err.strerror or err}"
+        except OSError as err:
+            self._dropped(err)
+        else:
+            if self.dropped:
+                log.warning("container log writable again", extra={"fields": {
+                    "path": str(self.path), "dropped": self.dropped}})
+                self.dropped = 0
         for notify in list(self.subscribers):
             notify(entry)
+
+    def _dropped(self, err: OSError) -> None:
+        cause = err.strerror or str(err)
+        self.error = f"write {self.path}: {cause[:1].lower()}{cause[1:]}"
+        if not self.dropped:
+            log.error("container log entry dropped: %s", self.error,
+                      extra={"fields": {"path": str(self.path)}})
+        self.dropped += 1
 
     def finish(self) -> None:
         """No more entries (the container's streams ended)."""
@@ -143,29 +168,50 @@ def read(files: list[Path], *, tail: int = -1, since: int = 0, until: int = 0,
 
 
 async def copy_fifo(fd: int, stream: str, log: JsonFileLog | Callable[[Entry], None]) -> None:
-    """Copy a non-blocking fifo's lines into `log` (or any sink of entries) until its
-    writers close it."""
+    """Copy a non-blocking fifo into `log` (or any sink of entries) until its writers close it.
+
+    Each chunk read is written before the next read, and nothing is held between reads: whole
+    lines become entries, and a chunk that ends inside a line writes that line's start at once
+    as a partial entry (docker's json-file form of a partial message: no trailing newline; the
+    line's rest follows in the next entry, and `logs` prints them joined). So a daemon killed
+    with -9 loses nothing it read, except in the instant between the read and the write
+    syscalls; what it had not read waits in the fifo, whose writers the shim keeps open, for
+    the next daemon to copy."""
     write = log.write if isinstance(log, JsonFileLog) else log
     loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader(limit=MAX_LINE * 4)
-    pipe = os.fdopen(fd, "rb", buffering=0)
-    transport, _ = await loop.connect_read_pipe(
-        lambda: asyncio.StreamReaderProtocol(reader), pipe)
-    pending = b""
     try:
         while True:
-            chunk = await reader.read(65536)
+            try:
+                chunk = os.read(fd, 65536)
+            except BlockingIOError:
+                await _readable(loop, fd)
+                continue
             if not chunk:
                 break
-            pending += chunk
-            while True:
-                cut = pending.find(b"\n")
-                if cut < 0 and len(pending) < MAX_LINE:
-                    break
-                end = cut + 1 if 0 <= cut < MAX_LINE else MAX_LINE
-                write(Entry(stream, pending[:end], time.time_ns()))
-                pending = pending[end:]
-        if pending:
-            write(Entry(stream, pending, time.time_ns()))
+            now = time.time_ns()
+            for piece in split_lines(chunk):
+                write(Entry(stream, piece, now))
     finally:
-        transport.close()
+        os.close(fd)
+
+
+def split_lines(chunk: bytes) -> list[bytes]:
+    """A chunk's lines, each with its newline, cut every MAX_LINE bytes as docker cuts a long
+    line; the last piece lacks the newline when the chunk ends inside a line."""
+    out = []
+    start = 0
+    while start < len(chunk):
+        cut = chunk.find(b"\n", start, start + MAX_LINE)
+        end = cut + 1 if cut >= 0 else min(len(chunk), start + MAX_LINE)
+        out.append(chunk[start:end])
+        start = end
+    return out
+
+
+async def _readable(loop: asyncio.AbstractEventLoop, fd: int) -> None:
+    ready: asyncio.Future[None] = loop.create_future()
+    loop.add_reader(fd, lambda: ready.done() or ready.set_result(None))
+    try:
+        await ready
+    finally:
+        loop.remove_reader(fd)

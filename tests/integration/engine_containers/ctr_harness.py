@@ -12,8 +12,13 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "shim"))
 
 from engine_harness import Engine
+from pyengine.containers.strays import end_stray_shim
+from pyshim_env import zygote_pid
+
+SHIMS = ("go", "pyrunc")  # containerd's containerd-shim-runc-v2 (the default), ours
 
 
 class ContainerEngine(Engine):
@@ -55,6 +60,36 @@ def shims_of(cid: str) -> list[int]:
     return found
 
 
+def install_pyrunc_shim(directory: Path) -> Path:
+    """containerd-shim-pyrunc-v2's launcher pointing at this checkout."""
+    from pyengine.shim.launcher import install
+
+    return Path(install(str(directory / "containerd-shim-pyrunc-v2")))
+
+
+def stop_zygote(launcher: Path) -> None:
+    """The shim zygote of `launcher` (our shims are forked from it), by pid."""
+    from pyengine.shim import zygote
+
+    pid = zygote_pid(launcher)
+    if pid is not None:
+        os.kill(pid, signal.SIGKILL)
+    path = zygote.socket_path(str(launcher))
+    for leftover in (path, zygote.pid_file(path)):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(leftover)
+
+
+def shim_config(shim: str, pyrunc_shim: Path) -> dict:
+    """The daemon configuration running containers under `shim` (one of SHIMS)."""
+    return {"shim-binary": str(pyrunc_shim)} if shim == "pyrunc" else {}
+
+
+def shim_pid(engine: ContainerEngine, cid: str) -> int:
+    """The pid of the shim serving `cid` (both shims write it into the bundle)."""
+    return int((engine.exec_root / "containers" / cid / "shim.pid").read_text())
+
+
 def cleanup(engine: ContainerEngine) -> None:
     """Containers removed through the daemon while it runs, then whatever is left by path:
     shims by pid, their sockets, rootfs mounts, the runtime's state, the base directory."""
@@ -67,6 +102,7 @@ def cleanup(engine: ContainerEngine) -> None:
     for bundle in bundles.iterdir() if bundles.exists() else []:
         for pid in shims_of(bundle.name):
             os.kill(pid, signal.SIGKILL)
+        end_stray_shim(bundle)  # ours, forked from a zygote, carry no -id
         with contextlib.suppress(OSError):
             address = (bundle / "address").read_text().strip().removeprefix("unix://")
             if address.startswith("/run/containerd/s/"):

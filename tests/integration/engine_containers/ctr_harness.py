@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "shim"))
 
 from engine_harness import Engine
-from pyengine.containers.strays import end_stray_shim
+from pyengine.containers.strays import end_stray_shim, processes_in
 from pyshim_env import zygote_pid
 
 SHIMS = ("go", "pyrunc")  # containerd's containerd-shim-runc-v2 (the default), ours
@@ -86,8 +86,10 @@ def shim_config(shim: str, pyrunc_shim: Path) -> dict:
 
 
 def shim_pid(engine: ContainerEngine, cid: str) -> int:
-    """The pid of the shim serving `cid` (both shims write it into the bundle)."""
-    return int((engine.exec_root / "containers" / cid / "shim.pid").read_text())
+    """The pid of the shim serving running `cid`: the one process working in its bundle
+    (containerd's Go shim writes no pid file there; ours is forked from a zygote)."""
+    (pid,) = processes_in(engine.exec_root / "containers" / cid)
+    return pid
 
 
 def cleanup(engine: ContainerEngine) -> None:

@@ -170,13 +170,13 @@ def read(files: list[Path], *, tail: int = -1, since: int = 0, until: int = 0,
 async def copy_fifo(fd: int, stream: str, log: JsonFileLog | Callable[[Entry], None]) -> None:
     """Copy a non-blocking fifo into `log` (or any sink of entries) until its writers close it.
 
-    Each chunk read is written before the next read, and nothing is held between reads: whole
-    lines become entries, and a chunk that ends inside a line writes that line's start at once
-    as a partial entry (docker's json-file form of a partial message: no trailing newline; the
-    line's rest follows in the next entry, and `logs` prints them joined). So a daemon killed
-    with -9 loses nothing it read, except in the instant between the read and the write
-    syscalls; what it had not read waits in the fifo, whose writers the shim keeps open, for
-    the next daemon to copy."""
+    Each chunk read is written before the next wait, and nothing is held across one: whole
+    lines become entries, and a chunk that ends inside a line (once the fifo has nothing more
+    to give right now) writes that line's start at once as a partial entry (docker's
+    json-file form of a partial message: no trailing newline; the line's rest follows in the
+    next entry, and `logs` prints them joined). So a daemon killed with -9 loses nothing it
+    read, except in the instant between the read and the write syscalls; what it had not read
+    waits in the fifo, whose writers the shim keeps open, for the next daemon to copy."""
     write = log.write if isinstance(log, JsonFileLog) else log
     loop = asyncio.get_running_loop()
     try:
@@ -188,11 +188,29 @@ async def copy_fifo(fd: int, stream: str, log: JsonFileLog | Callable[[Entry], N
                 continue
             if not chunk:
                 break
+            chunk = _read_to_line_end(fd, chunk)
             now = time.time_ns()
             for piece in split_lines(chunk):
                 write(Entry(stream, piece, now))
     finally:
         os.close(fd)
+
+
+def _read_to_line_end(fd: int, chunk: bytes) -> bytes:
+    """A chunk cut inside a line by the read's size usually has the line's rest waiting in the
+    fifo: read on at once (never across an await, so a kill finds nothing held longer than a
+    syscall) until a line end, an empty fifo or a bound, so the line stays one entry."""
+    for _ in range(16):
+        if chunk.endswith(b"\n"):
+            break
+        try:
+            more = os.read(fd, 65536)
+        except BlockingIOError:
+            break
+        if not more:
+            break
+        chunk += more
+    return chunk
 
 
 def split_lines(chunk: bytes) -> list[bytes]:

@@ -10,7 +10,8 @@ Points: create.after-snapshot (writable snapshot prepared, no bundle), create.ro
 (bundle half written, the snapshot mounted on its rootfs), create.before-record (bundle and log
 directory made, no row), start.after-shim (a shim launched, the container still recorded as
 created), remove.after-state (the row marked removing), remove.after-bundle (bundle and log
-directory gone; the snapshot and the row remain).
+directory gone; the snapshot and the row remain), log.before-write (a log chunk taken from the
+fifo's head, not stored), log.after-write (stored, not consumed from the fifo).
 """
 
 from __future__ import annotations

@@ -94,37 +94,45 @@ class JsonFileLog:
                 os.replace(src, self.path.with_name(f"{self.path.name}.{n}"))
 
     def write(self, entry: Entry) -> None:
-        """Append one entry. A write the file system refuses (a full disk) drops the entry, as
-        docker's json-file does: the container keeps running, the daemon logs the error once
-        per run of failures (then how many entries it dropped, once writes work again), and
-        the file never keeps a torn line."""
-        data = encode(entry)
+        self.write_many([entry])
+
+    def write_many(self, entries: list[Entry],
+                   before: Callable[[int, int], None] | None = None) -> None:
+        """Append entries in one write (a kill finds all of them stored or none); `before`
+        gets the (inode, size) of the file they go to just before. A write the file system
+        refuses (a full disk) drops the entries, as docker's json-file does: the container
+        keeps running, the daemon logs the error once per run of failures (then how many
+        entries it dropped, once writes work again), and the file never keeps a torn line."""
+        data = b"".join(encode(entry) for entry in entries)
         try:
             if self.max_size and self._size and self._size + len(data) > self.max_size:
                 self._rotate()
             fd = self._open()
+            if before is not None:
+                before(os.fstat(fd).st_ino, self._size)
             written = os.write(fd, data)
             if written < len(data):  # the disk filled up inside this entry
                 os.ftruncate(fd, self._size)
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
             self._size += len(data)
         except OSError as err:
-            self._dropped(err)
+            self._dropped(err, len(entries))
         else:
             if self.dropped:
                 log.warning("container log writable again", extra={"fields": {
                     "path": str(self.path), "dropped": self.dropped}})
                 self.dropped = 0
-        for notify in list(self.subscribers):
-            notify(entry)
+        for entry in entries:
+            for notify in list(self.subscribers):
+                notify(entry)
 
-    def _dropped(self, err: OSError) -> None:
+    def _dropped(self, err: OSError, count: int) -> None:
         cause = err.strerror or str(err)
         self.error = f"write {self.path}: {cause[:1].lower()}{cause[1:]}"
         if not self.dropped:
             log.error("container log entry dropped: %s", self.error,
                       extra={"fields": {"path": str(self.path)}})
-        self.dropped += 1
+        self.dropped += count
 
     def finish(self) -> None:
         """No more entries (the container's streams ended)."""
@@ -184,7 +192,7 @@ async def copy_fifo(fd: int, stream: str, log: JsonFileLog | Callable[[Entry], N
             try:
                 chunk = os.read(fd, 65536)
             except BlockingIOError:
-                await _readable(loop, fd)
+                await readable(loop, fd)
                 continue
             if not chunk:
                 break
@@ -226,9 +234,14 @@ def split_lines(chunk: bytes) -> list[bytes]:
     return out
 
 
-async def _readable(loop: asyncio.AbstractEventLoop, fd: int) -> None:
+async def readable(loop: asyncio.AbstractEventLoop, fd: int) -> None:
     ready: asyncio.Future[None] = loop.create_future()
-    loop.add_reader(fd, lambda: ready.done() or ready.set_result(None))
+
+    def wake() -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    loop.add_reader(fd, wake)
     try:
         await ready
     finally:

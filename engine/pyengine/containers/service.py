@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pyengine import crashpoints
+from pyengine.containers import logcopy, names, restart, shims, strays
 from pyengine.containers import logs as jsonlog
-from pyengine.containers import names, restart, shims, strays
 from pyengine.containers.endpoint import EventsEndpoint
 from pyengine.containers.model import (
     CREATED,
@@ -391,7 +391,8 @@ class ContainerService:
             path = bundle / f"{stream}.fifo"
             fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
             holders.append(os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC))
-            live.copies.append(asyncio.create_task(jsonlog.copy_fifo(fd, stream, live.log)))
+            live.copies.append(asyncio.create_task(logcopy.copy_to_log(
+                fd, stream, live.log, live.log.path.with_name(f"{cid}-{stream}.inflight"))))
         live.streams_open = True
         return holders
 

@@ -1,6 +1,6 @@
-"""The fifo copy into a container's json-file log holds nothing between reads: whole lines
-become entries and a chunk ending inside a line writes that line's start at once (a partial
-entry, docker's json-file form), so a daemon killed at any point loses nothing it has read."""
+"""Copies of fifos into logs. An exec's copy (logs.copy_fifo) holds nothing between reads.
+A container's log copy (logcopy.copy_to_log) takes nothing from the fifo before it is stored
+and recognises, at the next start, a chunk a killed daemon stored but had not consumed."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import asyncio
 import os
 from pathlib import Path
 
-from pyengine.containers import logs
+from pyengine.containers import logcopy, logs
 
 
 def test_split_lines_keeps_newlines_and_cuts_long_lines() -> None:
@@ -57,3 +57,70 @@ def test_a_failed_write_drops_the_entry_and_is_reported_once(tmp_path: Path) -> 
     log.write(entry)
     log.close()
     assert (log.dropped, [e.data for e in logs.read(log.files())]) == (0, [b"x\n"])
+
+
+def _pipe() -> tuple[int, int]:
+    read_end, write_end = os.pipe()
+    os.set_blocking(read_end, False)
+    return read_end, write_end
+
+
+def _copy(read_end: int, path: Path) -> list[bytes]:
+    log = logs.JsonFileLog(path)
+    asyncio.run(logcopy.copy_to_log(read_end, "stdout", log, path.with_name("inflight")))
+    log.close()
+    return [e.data for e in logs.read([path])]
+
+
+def test_copy_to_log_consumes_only_what_it_stored(tmp_path: Path) -> None:
+    path = tmp_path / "c-json.log"
+
+    async def scenario() -> None:
+        log = logs.JsonFileLog(path)
+        read_end, write_end = _pipe()
+        copy = asyncio.create_task(logcopy.copy_to_log(read_end, "stdout", log,
+                                                       tmp_path / "inflight"))
+        os.write(write_end, b"one\ntw")
+        for _ in range(50):  # loop turns: the pipe is readable at once
+            await asyncio.sleep(0)
+        assert [e.data for e in logs.read([path])] == [b"one\n"]
+        os.write(write_end, b"o\n")  # the line's end comes within LINE_WAIT: one entry
+        os.write(write_end, b"three")
+        os.close(write_end)
+        await copy
+        log.close()
+
+    asyncio.run(scenario())
+    assert [e.data for e in logs.read([path])] == [b"one\n", b"two\n", b"three"]
+
+
+def test_a_chunk_stored_but_not_consumed_before_a_kill_is_not_stored_twice(
+        tmp_path: Path) -> None:
+    path = tmp_path / "c-json.log"
+    read_end, write_end = _pipe()
+    os.write(write_end, b"a\nb\n")
+    # what a daemon killed between the log write and the consumption leaves
+    log = logs.JsonFileLog(path)
+    inflight = logcopy.Inflight(tmp_path / "inflight")
+    chunk = b"a\nb\n"
+    log.write_many([logs.Entry("stdout", b"a\n", 1), logs.Entry("stdout", b"b\n", 1)],
+                   lambda inode, size: inflight.record(inode, size, chunk))
+    inflight.close()
+    log.close()
+    os.write(write_end, b"c\n")
+    os.close(write_end)
+    assert _copy(read_end, path) == [b"a\n", b"b\n", b"c\n"]
+
+
+def test_a_chunk_consumed_before_a_kill_is_not_consumed_again(tmp_path: Path) -> None:
+    path = tmp_path / "c-json.log"
+    log = logs.JsonFileLog(path)
+    inflight = logcopy.Inflight(tmp_path / "inflight")
+    log.write_many([logs.Entry("stdout", b"a\n", 1)],
+                   lambda inode, size: inflight.record(inode, size, b"a\n"))
+    inflight.close()
+    log.close()
+    read_end, write_end = _pipe()
+    os.write(write_end, b"b\n")  # the fifo's head is the next output, not the stored chunk
+    os.close(write_end)
+    assert _copy(read_end, path) == [b"a\n", b"b\n"]

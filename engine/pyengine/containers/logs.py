@@ -100,7 +100,8 @@ class JsonFileLog:
                    before: Callable[[int, int], None] | None = None) -> None:
         """Append entries in one write (a kill finds all of them stored or none); `before`
         gets the (inode, size) of the file they go to just before. A write the file system
-        refuses (a full disk) drops the entries, as docker's json-file does: the container
+        refuses (a full disk) drops the entries that do not fit whole, as docker's json-file
+        drops what it cannot write: the container
         keeps running, the daemon logs the error once per run of failures (then how many
         entries it dropped, once writes work again), and the file never keeps a torn line."""
         data = b"".join(encode(entry) for entry in entries)
@@ -111,8 +112,10 @@ class JsonFileLog:
             if before is not None:
                 before(os.fstat(fd).st_ino, self._size)
             written = os.write(fd, data)
-            if written < len(data):  # the disk filled up inside this entry
-                os.ftruncate(fd, self._size)
+            if written < len(data):  # the disk filled up: keep the entries stored whole
+                kept = data.rfind(b"\n", 0, written) + 1
+                os.ftruncate(fd, self._size + kept)
+                self._size += kept
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
             self._size += len(data)
         except OSError as err:

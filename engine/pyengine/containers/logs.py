@@ -3,8 +3,8 @@
 
 `JsonFileLog` appends entries and rotates (max-size, max-file: `<path>.1` is the newest rotated
 file); subscribers (logs -f) get each entry as it is written. `read` returns the stored entries
-oldest first with docker's --tail/--since/--until selection. `copy_fifo` copies one stdio fifo
-into the log on the event loop.
+oldest first with docker's --tail/--since/--until selection. `copy_fifo` copies an exec's fifo
+into any sink on the event loop (a container's log copy is logcopy.py's).
 """
 
 from __future__ import annotations
@@ -101,9 +101,9 @@ class JsonFileLog:
         """Append entries in one write (a kill finds all of them stored or none); `before`
         gets the (inode, size) of the file they go to just before. A write the file system
         refuses (a full disk) drops the entries that do not fit whole, as docker's json-file
-        drops what it cannot write: the container
-        keeps running, the daemon logs the error once per run of failures (then how many
-        entries it dropped, once writes work again), and the file never keeps a torn line."""
+        drops what it cannot write: the container keeps running, the daemon logs the error
+        once per run of failures (then how many entries it dropped, once writes work again),
+        and the file never keeps a torn line."""
         data = b"".join(encode(entry) for entry in entries)
         try:
             if self.max_size and self._size and self._size + len(data) > self.max_size:

@@ -1,4 +1,5 @@
-"""Engine integration fixtures: real pyengined processes plus the shared registry fixtures."""
+"""Engine integration fixtures: real pyengined processes plus the shared registry fixtures, all
+in a network namespace of the module's own (tests/fixtures/netns.py), never the machine's."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import subprocess
 import pytest
 from engine_harness import Engine, new_base
 
+from tests.fixtures.netns import module_network_namespace  # noqa: F401 - autouse fixture
 from tests.fixtures.registry import *  # noqa: F403
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.netns import module_network_namespace  # noqa: F401 - autouse fixture
 from tests.fixtures.registry import registry  # noqa: F401 - a fixture
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
@@ -42,9 +43,9 @@ def make_engine(launcher: Path, busybox_tar: Path
                 ) -> Iterator[Callable[..., ContainerEngine]]:
     started: list[ContainerEngine] = []
 
-    def make(host_network: bool = False, config: dict | None = None) -> ContainerEngine:
+    def make(module_network: bool = False, config: dict | None = None) -> ContainerEngine:
         engine = ContainerEngine(new_base(), {"default-runtime": str(launcher), **(config or {})})
-        engine.host_network = host_network
+        engine.module_network = module_network
         engine.launcher = launcher  # type: ignore[attr-defined]  # for cleanup
         started.append(engine)
         engine.start()

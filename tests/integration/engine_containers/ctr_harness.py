@@ -1,5 +1,5 @@
-"""pyengined for container tests: in a network namespace of its own (or the host's), and the
-clean-up by id, pid and path of whatever a test leaves."""
+"""pyengined for container tests: in a network namespace of its own (or the test module's), and
+the clean-up by id, pid and path of whatever a test leaves."""
 
 from __future__ import annotations
 
@@ -23,13 +23,14 @@ SHIMS = ("go", "pyrunc")  # containerd's containerd-shim-runc-v2 (the default), 
 
 class ContainerEngine(Engine):
     """pyengined under `unshare --net` (exec'd: same pid), pyrunc of this checkout by default;
-    `host_network` keeps the daemon in the machine's network (to reach a test registry on
-    loopback; its containers still get namespaces of their own)."""
+    `module_network` runs the daemon in the test module's network namespace instead
+    (tests/fixtures/netns.py: where the registry fixture listens on 127.0.0.1; never the
+    machine's), for tests that pull."""
 
-    host_network = False
+    module_network = False
 
     def command(self) -> list[str]:
-        own = [] if self.host_network else ["unshare", "--net", "--"]
+        own = [] if self.module_network else ["unshare", "--net", "--"]
         return [*own, *super().command()]
 
     def ids(self) -> list[str]:

@@ -93,6 +93,17 @@ def shim_pid(engine: ContainerEngine, cid: str) -> int:
     return pid
 
 
+def restart_crashing_at(engine: ContainerEngine, point: str) -> None:
+    """Stop `engine` and start it again with a crash point (engine/pyengine/crashpoints.py)
+    set for that start only."""
+    engine.stop()
+    os.environ["PYENGINE_TEST_CRASH_AT"] = point
+    try:
+        engine.start()
+    finally:
+        del os.environ["PYENGINE_TEST_CRASH_AT"]
+
+
 def cleanup(engine: ContainerEngine) -> None:
     """Containers removed through the daemon while it runs, then whatever is left by path:
     shims by pid, their sockets, rootfs mounts, the runtime's state, the base directory."""

@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from ctr_harness import ContainerEngine
+from ctr_harness import ContainerEngine, restart_crashing_at
+from pyengine.containers.strays import processes_in
 
 pytestmark = [pytest.mark.root]
 
@@ -31,18 +32,9 @@ def _active_snapshots(engine: ContainerEngine) -> list[str]:
         snapshots.close()
 
 
-def _processes_in(directory: Path) -> list[int]:
-    """Processes whose working directory is under `directory` (shims work in their bundle)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                cwd = os.readlink(f"/proc/{entry}/cwd")
-            except OSError:
-                continue
-            if cwd.startswith(str(directory) + "/"):
-                found.append(int(entry))
-    return found
+def _processes_in(bundles: Path) -> list[int]:
+    """Processes working in a bundle (shims work in theirs)."""
+    return [pid for bundle in bundles.iterdir() for pid in processes_in(bundle)]
 
 
 def _mounts_under(directory: Path) -> list[str]:
@@ -51,17 +43,12 @@ def _mounts_under(directory: Path) -> list[str]:
 
 
 @pytest.fixture
-def crashing(make_engine: Callable[..., ContainerEngine],
-             monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], ContainerEngine]]:
+def crashing(make_engine: Callable[..., ContainerEngine]
+             ) -> Iterator[Callable[[str], ContainerEngine]]:
     """A daemon restarted with a crash point set; the next start is without it."""
     def make(point: str) -> ContainerEngine:
         engine = make_engine()
-        engine.stop()
-        monkeypatch.setenv("PYENGINE_TEST_CRASH_AT", point)
-        try:
-            engine.start()
-        finally:
-            monkeypatch.delenv("PYENGINE_TEST_CRASH_AT")
+        restart_crashing_at(engine, point)
         return engine
 
     yield make

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from ctr_harness import SHIMS, ContainerEngine, shim_config
+from ctr_harness import SHIMS, ContainerEngine, restart_crashing_at, shim_config
 
 pytestmark = [pytest.mark.root]
 
@@ -67,16 +67,11 @@ def _first_gap(numbers: list[int]) -> str:
 
 @pytest.mark.parametrize("point", ["log.before-write", "log.after-write"])
 def test_kill9_inside_a_log_copy(make_engine: Callable[..., ContainerEngine],
-                                 monkeypatch: pytest.MonkeyPatch, point: str) -> None:
+                                 point: str) -> None:
     """The daemon killed at the copy's two steps (a chunk taken, not stored; stored, not yet
     consumed from the fifo): after the next start every line is in the log once."""
     engine = make_engine()
-    engine.stop()
-    monkeypatch.setenv("PYENGINE_TEST_CRASH_AT", point)
-    try:
-        engine.start()
-    finally:
-        monkeypatch.delenv("PYENGINE_TEST_CRASH_AT")
+    restart_crashing_at(engine, point)
     engine.out("run", "-d", "--name", "lines", "busybox", "sh", "-c",
                "while [ ! -e /tmp/go ]; do sleep 0.05; done; seq 1 5; read x < /dev/zero")
     engine.pyctl("exec", "lines", "touch", "/tmp/go")  # the daemon may die before answering

@@ -7,11 +7,14 @@ nothing before it is stored: `tee(2)` copies the fifo's head into a private pipe
 consuming it, the entries made of it are appended in one write, and only then are the bytes
 consumed from the fifo. A kill before the write leaves them in the fifo for the next daemon; a
 kill between the write and the consumption would copy them twice, so each chunk is recorded
-first in a small in-flight file beside the log (the log file's inode and size before the
-write, the chunk's length and SHA-256): at the next start, when the log grew past that size
-and the fifo's head is that chunk, it is consumed without being written again. (A chunk
-consumed just before the kill and followed by byte-identical output is the one case this
-takes for a duplicate.)
+first in a small in-flight file next to the fifo, in the bundle (the log file's inode and size
+before the write, the chunk's length and SHA-256; like the fifo, it need not outlive a
+reboot). When the next daemon reconnects, a log grown past that size and a fifo whose head is
+that chunk mean it is consumed without being written again. (A chunk consumed just before the
+kill and followed by byte-identical output is the one case this takes for a duplicate.) A
+new run's copy clears the record; so does a copy that reached the end. With max-size the
+entries are written in groups that each fit one file, each group recorded, stored and
+consumed on its own.
 
 Lines: whole lines become entries. A chunk ending inside a line leaves that start in the fifo
 and waits LINE_WAIT once for the line's end (a line printed in two writes stays one entry);
@@ -33,7 +36,14 @@ import time
 from pathlib import Path
 
 from pyengine import crashpoints
-from pyengine.containers.logs import MAX_LINE, Entry, JsonFileLog, readable, split_lines
+from pyengine.containers.logs import (
+    MAX_LINE,
+    Entry,
+    JsonFileLog,
+    encode,
+    readable,
+    split_lines,
+)
 
 log = logging.getLogger("pyengine.containers")
 
@@ -75,6 +85,9 @@ class Inflight:
             return None
         inode, size, length, digest = _RECORD.unpack(data)
         return int(inode), int(size), int(length), bytes(digest)
+
+    def clear(self) -> None:
+        os.ftruncate(self._fd, 0)
 
     def close(self) -> None:
         os.close(self._fd)
@@ -127,13 +140,40 @@ def _ready_part(data: bytes, waited: bool) -> int:
     return len(data) if waited else 0
 
 
-async def copy_to_log(fifo: int, stream: str, target: JsonFileLog, inflight_path: Path) -> None:
-    """Copy the non-blocking fifo `fifo` into `target` until its writers close it."""
+def _groups(target: JsonFileLog, entries: list[Entry]) -> list[list[Entry]]:
+    """Entries cut where max-size rotates the log: each group goes to one file in one write
+    (and is recorded, stored and consumed on its own)."""
+    room = target.room()
+    if room is None or not target.max_size:
+        return [entries]
+    groups: list[list[Entry]] = []
+    current: list[Entry] = []
+    used = target.max_size - room  # bytes in the current file
+    for entry in entries:
+        size = len(encode(entry))
+        if used and used + size > target.max_size:  # this entry rotates the log
+            if current:
+                groups.append(current)
+                current = []
+            used = 0
+        current.append(entry)
+        used += size
+    if current:
+        groups.append(current)
+    return groups
+
+
+async def copy_to_log(fifo: int, stream: str, target: JsonFileLog, inflight_path: Path,
+                      reconnect: bool = False) -> None:
+    """Copy the non-blocking fifo `fifo` into `target` until its writers close it; after a
+    daemon restart (`reconnect`), first settle what the killed daemon left in flight."""
     loop = asyncio.get_running_loop()
     peek = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
     inflight = Inflight(inflight_path)
     try:
-        if _settle(fifo, peek, inflight, target.files()):
+        if not reconnect:
+            inflight.clear()  # a new run's fifo: a record of an earlier run means nothing
+        elif _settle(fifo, peek, inflight, target.files()):
             log.info("container log: a chunk stored before a crash was not copied again",
                      extra={"fields": {"path": str(target.path), "stream": stream}})
         waited = False
@@ -152,13 +192,15 @@ async def copy_to_log(fifo: int, stream: str, target: JsonFileLog, inflight_path
                 await asyncio.sleep(LINE_WAIT)
                 continue
             waited = False
-            chunk = data[:take]
             now = time.time_ns()
-            crashpoints.reached("log.before-write")
-            target.write_many([Entry(stream, piece, now) for piece in split_lines(chunk)],
-                              functools.partial(inflight.record, chunk=chunk))
-            crashpoints.reached("log.after-write")
-            _read_exactly(fifo, take)
+            for group in _groups(target, [Entry(stream, piece, now)
+                                          for piece in split_lines(data[:take])]):
+                chunk = b"".join(entry.data for entry in group)
+                crashpoints.reached("log.before-write")
+                target.write_many(group, functools.partial(inflight.record, chunk=chunk))
+                crashpoints.reached("log.after-write")
+                _read_exactly(fifo, len(chunk))
+        inflight.clear()  # all consumed: nothing for a later copy to settle
     finally:
         inflight.close()
         for fd in (*peek, fifo):

@@ -142,6 +142,17 @@ class JsonFileLog:
         for notify in list(self.subscribers):
             notify(None)
 
+    def room(self) -> int | None:
+        """Bytes the current file takes before an entry rotates it; None without max-size."""
+        if not self.max_size:
+            return None
+        if self._fd is None:
+            try:
+                self._size = os.stat(self.path).st_size
+            except FileNotFoundError:
+                self._size = 0
+        return self.max_size - self._size
+
     def close(self) -> None:
         if self._fd is not None:
             os.close(self._fd)

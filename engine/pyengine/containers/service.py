@@ -380,7 +380,7 @@ class ContainerService:
             live.log = jsonlog.JsonFileLog(self.log_path(c.id), c.spec.log_max_size,
                                            c.spec.log_max_file)
 
-    def _copy_stdio(self, cid: str, live: Live) -> list[int]:
+    def _copy_stdio(self, cid: str, live: Live, reconnect: bool = False) -> list[int]:
         """Start copying the fifos into the log; returns write ends held open until the shim
         has opened its own (so the copies see no early end of file)."""
         assert live.log is not None
@@ -392,7 +392,7 @@ class ContainerService:
             fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
             holders.append(os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC))
             live.copies.append(asyncio.create_task(logcopy.copy_to_log(
-                fd, stream, live.log, live.log.path.with_name(f"{cid}-{stream}.inflight"))))
+                fd, stream, live.log, bundle / f"{stream}.inflight", reconnect)))
         live.streams_open = True
         return holders
 
@@ -793,7 +793,7 @@ class ContainerService:
         # A fifo reader reports the end only after seeing a writer come (Linux), and the
         # shim's writers came before these read ends: a writer of ours comes and goes, so
         # the end is seen when the shim's go too, or at once if they already have.
-        for fd in self._copy_stdio(c.id, live):
+        for fd in self._copy_stdio(c.id, live, reconnect=True):
             os.close(fd)
         self._copy_shim_log(bundle, live)
         _touch_writer(bundle / "log")

@@ -65,11 +65,13 @@ def _pipe() -> tuple[int, int]:
     return read_end, write_end
 
 
-def _copy(read_end: int, path: Path) -> list[bytes]:
-    log = logs.JsonFileLog(path)
-    asyncio.run(logcopy.copy_to_log(read_end, "stdout", log, path.with_name("inflight")))
+def _copy(read_end: int, path: Path, reconnect: bool = True, max_size: int = 0
+          ) -> list[bytes]:
+    log = logs.JsonFileLog(path, max_size=max_size, max_file=3)
+    asyncio.run(logcopy.copy_to_log(read_end, "stdout", log, path.with_name("inflight"),
+                                    reconnect))
     log.close()
-    return [e.data for e in logs.read([path])]
+    return [e.data for e in logs.read(log.files())]
 
 
 def test_copy_to_log_consumes_only_what_it_stored(tmp_path: Path) -> None:
@@ -124,3 +126,29 @@ def test_a_chunk_consumed_before_a_kill_is_not_consumed_again(tmp_path: Path) ->
     os.write(write_end, b"b\n")  # the fifo's head is the next output, not the stored chunk
     os.close(write_end)
     assert _copy(read_end, path) == [b"a\n", b"b\n"]
+
+
+def test_a_new_run_ignores_the_record_of_an_earlier_one(tmp_path: Path) -> None:
+    """A restarted container prints the same again: its fresh fifo is never settled."""
+    path = tmp_path / "c-json.log"
+    log = logs.JsonFileLog(path)
+    inflight = logcopy.Inflight(tmp_path / "inflight")
+    log.write_many([logs.Entry("stdout", b"run\n", 1)],
+                   lambda inode, size: inflight.record(inode, size, b"run\n"))
+    inflight.close()
+    log.close()
+    read_end, write_end = _pipe()
+    os.write(write_end, b"run\n")
+    os.close(write_end)
+    assert _copy(read_end, path, reconnect=False) == [b"run\n", b"run\n"]
+
+
+def test_rotation_falls_between_writes(tmp_path: Path) -> None:
+    path = tmp_path / "c-json.log"
+    one = len(logs.encode(logs.Entry("stdout", b"line 00\n", 1)))
+    read_end, write_end = _pipe()
+    os.write(write_end, b"".join(b"line %02d\n" % n for n in range(9)))
+    os.close(write_end)
+    stored = _copy(read_end, path, max_size=one * 3)
+    assert stored == [b"line %02d\n" % n for n in range(9)]
+    assert all(p.stat().st_size <= one * 3 for p in tmp_path.glob("c-json.log*"))

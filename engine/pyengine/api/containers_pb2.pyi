@@ -1,3 +1,4 @@
+from . import common_pb2 as _common_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -235,16 +236,18 @@ class ExecRequest(_message.Message):
     def __init__(self, id: _Optional[str] = ..., cmd: _Optional[_Iterable[str]] = ..., env: _Optional[_Iterable[str]] = ..., workdir: _Optional[str] = ..., user: _Optional[str] = ...) -> None: ...
 
 class ExecOutput(_message.Message):
-    __slots__ = ("stream", "data", "exited", "exit_code")
+    __slots__ = ("stream", "data", "exited", "exit_code", "detached")
     STREAM_FIELD_NUMBER: _ClassVar[int]
     DATA_FIELD_NUMBER: _ClassVar[int]
     EXITED_FIELD_NUMBER: _ClassVar[int]
     EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    DETACHED_FIELD_NUMBER: _ClassVar[int]
     stream: str
     data: bytes
     exited: bool
     exit_code: int
-    def __init__(self, stream: _Optional[str] = ..., data: _Optional[bytes] = ..., exited: _Optional[bool] = ..., exit_code: _Optional[int] = ...) -> None: ...
+    detached: bool
+    def __init__(self, stream: _Optional[str] = ..., data: _Optional[bytes] = ..., exited: _Optional[bool] = ..., exit_code: _Optional[int] = ..., detached: _Optional[bool] = ...) -> None: ...
 
 class RestartContainerRequest(_message.Message):
     __slots__ = ("id", "timeout", "timeout_set")
@@ -293,3 +296,289 @@ class StdinChunk(_message.Message):
 class WriteStdinResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class DiffContainerRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class FileChange(_message.Message):
+    __slots__ = ("kind", "path")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    path: str
+    def __init__(self, kind: _Optional[str] = ..., path: _Optional[str] = ...) -> None: ...
+
+class DiffContainerResponse(_message.Message):
+    __slots__ = ("changes",)
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
+    changes: _containers.RepeatedCompositeFieldContainer[FileChange]
+    def __init__(self, changes: _Optional[_Iterable[_Union[FileChange, _Mapping]]] = ...) -> None: ...
+
+class ExportContainerRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class CopyFromContainerRequest(_message.Message):
+    __slots__ = ("id", "path", "follow_link", "stat_only")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    FOLLOW_LINK_FIELD_NUMBER: _ClassVar[int]
+    STAT_ONLY_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    path: str
+    follow_link: bool
+    stat_only: bool
+    def __init__(self, id: _Optional[str] = ..., path: _Optional[str] = ..., follow_link: _Optional[bool] = ..., stat_only: _Optional[bool] = ...) -> None: ...
+
+class ContainerPathStat(_message.Message):
+    __slots__ = ("name", "mode", "size", "mtime", "link_target")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    MTIME_FIELD_NUMBER: _ClassVar[int]
+    LINK_TARGET_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    mode: int
+    size: int
+    mtime: int
+    link_target: str
+    def __init__(self, name: _Optional[str] = ..., mode: _Optional[int] = ..., size: _Optional[int] = ..., mtime: _Optional[int] = ..., link_target: _Optional[str] = ...) -> None: ...
+
+class CopyFromContainerResponse(_message.Message):
+    __slots__ = ("stat", "data")
+    STAT_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    stat: ContainerPathStat
+    data: bytes
+    def __init__(self, stat: _Optional[_Union[ContainerPathStat, _Mapping]] = ..., data: _Optional[bytes] = ...) -> None: ...
+
+class CopyToHeader(_message.Message):
+    __slots__ = ("id", "path")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    path: str
+    def __init__(self, id: _Optional[str] = ..., path: _Optional[str] = ...) -> None: ...
+
+class CopyToContainerRequest(_message.Message):
+    __slots__ = ("header", "data")
+    HEADER_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    header: CopyToHeader
+    data: bytes
+    def __init__(self, header: _Optional[_Union[CopyToHeader, _Mapping]] = ..., data: _Optional[bytes] = ...) -> None: ...
+
+class CopyToContainerResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class CommitContainerRequest(_message.Message):
+    __slots__ = ("id", "reference", "comment", "author", "changes", "no_pause")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_FIELD_NUMBER: _ClassVar[int]
+    AUTHOR_FIELD_NUMBER: _ClassVar[int]
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
+    NO_PAUSE_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    reference: str
+    comment: str
+    author: str
+    changes: _containers.RepeatedScalarFieldContainer[str]
+    no_pause: bool
+    def __init__(self, id: _Optional[str] = ..., reference: _Optional[str] = ..., comment: _Optional[str] = ..., author: _Optional[str] = ..., changes: _Optional[_Iterable[str]] = ..., no_pause: _Optional[bool] = ...) -> None: ...
+
+class CommitContainerResponse(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class PauseContainerRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class PauseContainerResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class UnpauseContainerRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class UnpauseContainerResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class TopContainerRequest(_message.Message):
+    __slots__ = ("id", "ps_args")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    PS_ARGS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    ps_args: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, id: _Optional[str] = ..., ps_args: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class TopRow(_message.Message):
+    __slots__ = ("fields",)
+    FIELDS_FIELD_NUMBER: _ClassVar[int]
+    fields: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, fields: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class TopContainerResponse(_message.Message):
+    __slots__ = ("titles", "processes")
+    TITLES_FIELD_NUMBER: _ClassVar[int]
+    PROCESSES_FIELD_NUMBER: _ClassVar[int]
+    titles: _containers.RepeatedScalarFieldContainer[str]
+    processes: _containers.RepeatedCompositeFieldContainer[TopRow]
+    def __init__(self, titles: _Optional[_Iterable[str]] = ..., processes: _Optional[_Iterable[_Union[TopRow, _Mapping]]] = ...) -> None: ...
+
+class UpdateContainerRequest(_message.Message):
+    __slots__ = ("id", "memory", "memory_set", "memory_swap", "memory_swap_set", "nano_cpus", "nano_cpus_set", "cpu_shares", "cpu_shares_set", "cpu_quota", "cpu_quota_set", "cpu_period", "cpu_period_set", "cpuset_cpus", "pids_limit", "pids_limit_set", "restart")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_SET_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_SWAP_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_SWAP_SET_FIELD_NUMBER: _ClassVar[int]
+    NANO_CPUS_FIELD_NUMBER: _ClassVar[int]
+    NANO_CPUS_SET_FIELD_NUMBER: _ClassVar[int]
+    CPU_SHARES_FIELD_NUMBER: _ClassVar[int]
+    CPU_SHARES_SET_FIELD_NUMBER: _ClassVar[int]
+    CPU_QUOTA_FIELD_NUMBER: _ClassVar[int]
+    CPU_QUOTA_SET_FIELD_NUMBER: _ClassVar[int]
+    CPU_PERIOD_FIELD_NUMBER: _ClassVar[int]
+    CPU_PERIOD_SET_FIELD_NUMBER: _ClassVar[int]
+    CPUSET_CPUS_FIELD_NUMBER: _ClassVar[int]
+    PIDS_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    PIDS_LIMIT_SET_FIELD_NUMBER: _ClassVar[int]
+    RESTART_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    memory: int
+    memory_set: bool
+    memory_swap: int
+    memory_swap_set: bool
+    nano_cpus: int
+    nano_cpus_set: bool
+    cpu_shares: int
+    cpu_shares_set: bool
+    cpu_quota: int
+    cpu_quota_set: bool
+    cpu_period: int
+    cpu_period_set: bool
+    cpuset_cpus: str
+    pids_limit: int
+    pids_limit_set: bool
+    restart: str
+    def __init__(self, id: _Optional[str] = ..., memory: _Optional[int] = ..., memory_set: _Optional[bool] = ..., memory_swap: _Optional[int] = ..., memory_swap_set: _Optional[bool] = ..., nano_cpus: _Optional[int] = ..., nano_cpus_set: _Optional[bool] = ..., cpu_shares: _Optional[int] = ..., cpu_shares_set: _Optional[bool] = ..., cpu_quota: _Optional[int] = ..., cpu_quota_set: _Optional[bool] = ..., cpu_period: _Optional[int] = ..., cpu_period_set: _Optional[bool] = ..., cpuset_cpus: _Optional[str] = ..., pids_limit: _Optional[int] = ..., pids_limit_set: _Optional[bool] = ..., restart: _Optional[str] = ...) -> None: ...
+
+class UpdateContainerResponse(_message.Message):
+    __slots__ = ("warnings",)
+    WARNINGS_FIELD_NUMBER: _ClassVar[int]
+    warnings: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, warnings: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ContainerStatsRequest(_message.Message):
+    __slots__ = ("ids", "stream")
+    IDS_FIELD_NUMBER: _ClassVar[int]
+    STREAM_FIELD_NUMBER: _ClassVar[int]
+    ids: _containers.RepeatedScalarFieldContainer[str]
+    stream: bool
+    def __init__(self, ids: _Optional[_Iterable[str]] = ..., stream: _Optional[bool] = ...) -> None: ...
+
+class ContainerStats(_message.Message):
+    __slots__ = ("id", "name", "cpu_percent", "memory_usage", "memory_limit", "memory_percent", "net_rx", "net_tx", "block_read", "block_write", "pids", "running")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CPU_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_USAGE_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    NET_RX_FIELD_NUMBER: _ClassVar[int]
+    NET_TX_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_READ_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_WRITE_FIELD_NUMBER: _ClassVar[int]
+    PIDS_FIELD_NUMBER: _ClassVar[int]
+    RUNNING_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    cpu_percent: float
+    memory_usage: int
+    memory_limit: int
+    memory_percent: float
+    net_rx: int
+    net_tx: int
+    block_read: int
+    block_write: int
+    pids: int
+    running: bool
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., cpu_percent: _Optional[float] = ..., memory_usage: _Optional[int] = ..., memory_limit: _Optional[int] = ..., memory_percent: _Optional[float] = ..., net_rx: _Optional[int] = ..., net_tx: _Optional[int] = ..., block_read: _Optional[int] = ..., block_write: _Optional[int] = ..., pids: _Optional[int] = ..., running: _Optional[bool] = ...) -> None: ...
+
+class ContainerStatsFrame(_message.Message):
+    __slots__ = ("containers",)
+    CONTAINERS_FIELD_NUMBER: _ClassVar[int]
+    containers: _containers.RepeatedCompositeFieldContainer[ContainerStats]
+    def __init__(self, containers: _Optional[_Iterable[_Union[ContainerStats, _Mapping]]] = ...) -> None: ...
+
+class AttachInput(_message.Message):
+    __slots__ = ("id", "stdin", "stdout", "stderr", "detach_keys", "stdin_once", "data", "height", "width")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    STDIN_FIELD_NUMBER: _ClassVar[int]
+    STDOUT_FIELD_NUMBER: _ClassVar[int]
+    STDERR_FIELD_NUMBER: _ClassVar[int]
+    DETACH_KEYS_FIELD_NUMBER: _ClassVar[int]
+    STDIN_ONCE_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    stdin: bool
+    stdout: bool
+    stderr: bool
+    detach_keys: str
+    stdin_once: bool
+    data: bytes
+    height: int
+    width: int
+    def __init__(self, id: _Optional[str] = ..., stdin: _Optional[bool] = ..., stdout: _Optional[bool] = ..., stderr: _Optional[bool] = ..., detach_keys: _Optional[str] = ..., stdin_once: _Optional[bool] = ..., data: _Optional[bytes] = ..., height: _Optional[int] = ..., width: _Optional[int] = ...) -> None: ...
+
+class AttachOutput(_message.Message):
+    __slots__ = ("stream", "data", "exited", "exit_code", "detached")
+    STREAM_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    EXITED_FIELD_NUMBER: _ClassVar[int]
+    EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    DETACHED_FIELD_NUMBER: _ClassVar[int]
+    stream: str
+    data: bytes
+    exited: bool
+    exit_code: int
+    detached: bool
+    def __init__(self, stream: _Optional[str] = ..., data: _Optional[bytes] = ..., exited: _Optional[bool] = ..., exit_code: _Optional[int] = ..., detached: _Optional[bool] = ...) -> None: ...
+
+class ExecInput(_message.Message):
+    __slots__ = ("start", "tty", "stdin", "detach", "detach_keys", "data", "height", "width")
+    START_FIELD_NUMBER: _ClassVar[int]
+    TTY_FIELD_NUMBER: _ClassVar[int]
+    STDIN_FIELD_NUMBER: _ClassVar[int]
+    DETACH_FIELD_NUMBER: _ClassVar[int]
+    DETACH_KEYS_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
+    start: ExecRequest
+    tty: bool
+    stdin: bool
+    detach: bool
+    detach_keys: str
+    data: bytes
+    height: int
+    width: int
+    def __init__(self, start: _Optional[_Union[ExecRequest, _Mapping]] = ..., tty: _Optional[bool] = ..., stdin: _Optional[bool] = ..., detach: _Optional[bool] = ..., detach_keys: _Optional[str] = ..., data: _Optional[bytes] = ..., height: _Optional[int] = ..., width: _Optional[int] = ...) -> None: ...

@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from . import common_pb2 as pyengine_dot_v1_dot_common__pb2
 from . import containers_pb2 as pyengine_dot_v1_dot_containers__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -105,6 +106,66 @@ class ContainersServiceStub:
                 request_serializer=pyengine_dot_v1_dot_containers__pb2.StdinChunk.SerializeToString,
                 response_deserializer=pyengine_dot_v1_dot_containers__pb2.WriteStdinResponse.FromString,
                 _registered_method=True)
+        self.Diff = channel.unary_unary(
+                '/pyengine.v1.ContainersService/Diff',
+                request_serializer=pyengine_dot_v1_dot_containers__pb2.DiffContainerRequest.SerializeToString,
+                response_deserializer=pyengine_dot_v1_dot_containers__pb2.DiffContainerResponse.FromString,
+                _registered_method=True)
+        self.Export = channel.unary_stream(
+                '/pyengine.v1.ContainersService/Export',
+                request_serializer=pyengine_dot_v1_dot_containers__pb2.ExportContainerRequest.SerializeToString,
+                response_deserializer=pyengine_dot_v1_dot_common__pb2.DataChunk.FromString,
+                _registered_method=True)
+        self.CopyFrom = channel.unary_stream(
+                '/pyengine.v1.ContainersService/CopyFrom',
+                request_serializer=pyengine_dot_v1_dot_containers__pb2.CopyFromContainerRequest.SerializeToString,
+                response_deserializer=pyengine_dot_v1_dot_containers__pb2.CopyFromContainerResponse.FromString,
+                _registered_method=True)
+        self.CopyTo = channel.stream_unary(
+                '/pyengine.v1.ContainersService/CopyTo',
+                request_serializer=pyengine_dot_v1_dot_containers__pb2.CopyToContainerRequest.SerializeToString,
+                response_deserializer=pyengine_dot_v1_dot_containers__pb2.CopyToContainerResponse.FromString,
+                _registered_method=True)
+        self.Commit = channel.unary_unary(
+                '/pyengine.v1.ContainersService/Commit',
+                request_serializer=pyengine_dot_v1_dot_containers__pb2.CommitContainerRequest.SerializeToString,
+                response_deserializer=pyengine_dot_v1_dot_containers__pb2.CommitContainerResponse.FromString,
+                _registered_method=True)
+        self.Pause = channel.unary_unary(
+                '/pyengine.v1.ContainersService/Pause',
+                request_serializer=pyengine_dot_v1_dot_containers__pb2.PauseContainerRequest.SerializeToString,
+                response_deserializer=pyengine_dot_v1_dot_containers__pb2.PauseContainerResponse.FromString,
+                _registered_method=True)
+        self.Unpause = channel.unary_unary(
+                '/pyengine.v1.ContainersService/Unpause',
+                request_serializer=pyengine_dot_v1_dot_containers__pb2.UnpauseContainerRequest.SerializeToString,
+                response_deserializer=pyengine_dot_v1_dot_containers__pb2.UnpauseContainerResponse.FromString,
+                _registered_method=True)
+        self.Top = channel.unary_unary(
+                '/pyengine.v1.ContainersService/Top',
+                request_serializer=pyengine_dot_v1_dot_containers__pb2.TopContainerRequest.SerializeToString,
+                response_deserializer=pyengine_dot_v1_dot_containers__pb2.TopContainerResponse.FromString,
+                _registered_method=True)
+        self.Update = channel.unary_unary(
+                '/pyengine.v1.ContainersService/Update',
+                request_serializer=pyengine_dot_v1_dot_containers__pb2.UpdateContainerRequest.SerializeToString,
+                response_deserializer=pyengine_dot_v1_dot_containers__pb2.UpdateContainerResponse.FromString,
+                _registered_method=True)
+        self.Stats = channel.unary_stream(
+                '/pyengine.v1.ContainersService/Stats',
+                request_serializer=pyengine_dot_v1_dot_containers__pb2.ContainerStatsRequest.SerializeToString,
+                response_deserializer=pyengine_dot_v1_dot_containers__pb2.ContainerStatsFrame.FromString,
+                _registered_method=True)
+        self.Attach = channel.stream_stream(
+                '/pyengine.v1.ContainersService/Attach',
+                request_serializer=pyengine_dot_v1_dot_containers__pb2.AttachInput.SerializeToString,
+                response_deserializer=pyengine_dot_v1_dot_containers__pb2.AttachOutput.FromString,
+                _registered_method=True)
+        self.ExecStream = channel.stream_stream(
+                '/pyengine.v1.ContainersService/ExecStream',
+                request_serializer=pyengine_dot_v1_dot_containers__pb2.ExecInput.SerializeToString,
+                response_deserializer=pyengine_dot_v1_dot_containers__pb2.ExecOutput.FromString,
+                _registered_method=True)
 
 
 class ContainersServiceServicer:
@@ -199,6 +260,95 @@ class ContainersServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Diff(self, request, context):
+        """the writable layer's changes against the image (docker diff's A/C/D)
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Export(self, request, context):
+        """the container's whole filesystem as a tar
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CopyFrom(self, request, context):
+        """a path of the container: first its stat, then (unless stat_only) a tar of it whose top
+        entry is named by the path's last component
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CopyTo(self, request_iterator, context):
+        """a tar extracted into a directory of the container: the first message is the header
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Commit(self, request, context):
+        """the writable layer becomes a new image (config and history from the container)
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Pause(self, request, context):
+        """freezes / thaws every process of a running container (the shim's Pause and Resume)
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Unpause(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Top(self, request, context):
+        """the container's processes as the host's ps shows them (docker top)
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Update(self, request, context):
+        """changes resources and the restart policy; applied now if running, kept for later starts
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Stats(self, request, context):
+        """resource usage sampled every second: one frame per sample (one only without stream)
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Attach(self, request_iterator, context):
+        """Attach to a container's stdio (created, running, or stopped until its next start): the
+        first input names the container and the streams; later inputs carry stdin data or a
+        window size. The output: the chunks, then one message with the exit code (exited) or
+        detached (the detach keys were typed; a terminal's input only). Initial metadata is
+        sent once the output is subscribed to (a client may start the container then).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExecStream(self, request_iterator, context):
+        """Exec with stdin, a terminal, resizes and detaching: the first input's start says what to
+        run, later inputs carry stdin data or a window size; the output as Exec's (and detached).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ContainersServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -271,6 +421,66 @@ def add_ContainersServiceServicer_to_server(servicer, server):
                     servicer.WriteStdin,
                     request_deserializer=pyengine_dot_v1_dot_containers__pb2.StdinChunk.FromString,
                     response_serializer=pyengine_dot_v1_dot_containers__pb2.WriteStdinResponse.SerializeToString,
+            ),
+            'Diff': grpc.unary_unary_rpc_method_handler(
+                    servicer.Diff,
+                    request_deserializer=pyengine_dot_v1_dot_containers__pb2.DiffContainerRequest.FromString,
+                    response_serializer=pyengine_dot_v1_dot_containers__pb2.DiffContainerResponse.SerializeToString,
+            ),
+            'Export': grpc.unary_stream_rpc_method_handler(
+                    servicer.Export,
+                    request_deserializer=pyengine_dot_v1_dot_containers__pb2.ExportContainerRequest.FromString,
+                    response_serializer=pyengine_dot_v1_dot_common__pb2.DataChunk.SerializeToString,
+            ),
+            'CopyFrom': grpc.unary_stream_rpc_method_handler(
+                    servicer.CopyFrom,
+                    request_deserializer=pyengine_dot_v1_dot_containers__pb2.CopyFromContainerRequest.FromString,
+                    response_serializer=pyengine_dot_v1_dot_containers__pb2.CopyFromContainerResponse.SerializeToString,
+            ),
+            'CopyTo': grpc.stream_unary_rpc_method_handler(
+                    servicer.CopyTo,
+                    request_deserializer=pyengine_dot_v1_dot_containers__pb2.CopyToContainerRequest.FromString,
+                    response_serializer=pyengine_dot_v1_dot_containers__pb2.CopyToContainerResponse.SerializeToString,
+            ),
+            'Commit': grpc.unary_unary_rpc_method_handler(
+                    servicer.Commit,
+                    request_deserializer=pyengine_dot_v1_dot_containers__pb2.CommitContainerRequest.FromString,
+                    response_serializer=pyengine_dot_v1_dot_containers__pb2.CommitContainerResponse.SerializeToString,
+            ),
+            'Pause': grpc.unary_unary_rpc_method_handler(
+                    servicer.Pause,
+                    request_deserializer=pyengine_dot_v1_dot_containers__pb2.PauseContainerRequest.FromString,
+                    response_serializer=pyengine_dot_v1_dot_containers__pb2.PauseContainerResponse.SerializeToString,
+            ),
+            'Unpause': grpc.unary_unary_rpc_method_handler(
+                    servicer.Unpause,
+                    request_deserializer=pyengine_dot_v1_dot_containers__pb2.UnpauseContainerRequest.FromString,
+                    response_serializer=pyengine_dot_v1_dot_containers__pb2.UnpauseContainerResponse.SerializeToString,
+            ),
+            'Top': grpc.unary_unary_rpc_method_handler(
+                    servicer.Top,
+                    request_deserializer=pyengine_dot_v1_dot_containers__pb2.TopContainerRequest.FromString,
+                    response_serializer=pyengine_dot_v1_dot_containers__pb2.TopContainerResponse.SerializeToString,
+            ),
+            'Update': grpc.unary_unary_rpc_method_handler(
+                    servicer.Update,
+                    request_deserializer=pyengine_dot_v1_dot_containers__pb2.UpdateContainerRequest.FromString,
+                    response_serializer=pyengine_dot_v1_dot_containers__pb2.UpdateContainerResponse.SerializeToString,
+            ),
+            'Stats': grpc.unary_stream_rpc_method_handler(
+                    servicer.Stats,
+                    request_deserializer=pyengine_dot_v1_dot_containers__pb2.ContainerStatsRequest.FromString,
+                    response_serializer=pyengine_dot_v1_dot_containers__pb2.ContainerStatsFrame.SerializeToString,
+            ),
+            'Attach': grpc.stream_stream_rpc_method_handler(
+                    servicer.Attach,
+                    request_deserializer=pyengine_dot_v1_dot_containers__pb2.AttachInput.FromString,
+                    response_serializer=pyengine_dot_v1_dot_containers__pb2.AttachOutput.SerializeToString,
+            ),
+            'ExecStream': grpc.stream_stream_rpc_method_handler(
+                    servicer.ExecStream,
+                    request_deserializer=pyengine_dot_v1_dot_containers__pb2.ExecInput.FromString,
+                    response_serializer=pyengine_dot_v1_dot_containers__pb2.ExecOutput.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -652,6 +862,330 @@ class ContainersService:
             '/pyengine.v1.ContainersService/WriteStdin',
             pyengine_dot_v1_dot_containers__pb2.StdinChunk.SerializeToString,
             pyengine_dot_v1_dot_containers__pb2.WriteStdinResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Diff(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyengine.v1.ContainersService/Diff',
+            pyengine_dot_v1_dot_containers__pb2.DiffContainerRequest.SerializeToString,
+            pyengine_dot_v1_dot_containers__pb2.DiffContainerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Export(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/pyengine.v1.ContainersService/Export',
+            pyengine_dot_v1_dot_containers__pb2.ExportContainerRequest.SerializeToString,
+            pyengine_dot_v1_dot_common__pb2.DataChunk.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CopyFrom(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/pyengine.v1.ContainersService/CopyFrom',
+            pyengine_dot_v1_dot_containers__pb2.CopyFromContainerRequest.SerializeToString,
+            pyengine_dot_v1_dot_containers__pb2.CopyFromContainerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CopyTo(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/pyengine.v1.ContainersService/CopyTo',
+            pyengine_dot_v1_dot_containers__pb2.CopyToContainerRequest.SerializeToString,
+            pyengine_dot_v1_dot_containers__pb2.CopyToContainerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Commit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyengine.v1.ContainersService/Commit',
+            pyengine_dot_v1_dot_containers__pb2.CommitContainerRequest.SerializeToString,
+            pyengine_dot_v1_dot_containers__pb2.CommitContainerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Pause(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyengine.v1.ContainersService/Pause',
+            pyengine_dot_v1_dot_containers__pb2.PauseContainerRequest.SerializeToString,
+            pyengine_dot_v1_dot_containers__pb2.PauseContainerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Unpause(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyengine.v1.ContainersService/Unpause',
+            pyengine_dot_v1_dot_containers__pb2.UnpauseContainerRequest.SerializeToString,
+            pyengine_dot_v1_dot_containers__pb2.UnpauseContainerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Top(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyengine.v1.ContainersService/Top',
+            pyengine_dot_v1_dot_containers__pb2.TopContainerRequest.SerializeToString,
+            pyengine_dot_v1_dot_containers__pb2.TopContainerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Update(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyengine.v1.ContainersService/Update',
+            pyengine_dot_v1_dot_containers__pb2.UpdateContainerRequest.SerializeToString,
+            pyengine_dot_v1_dot_containers__pb2.UpdateContainerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Stats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/pyengine.v1.ContainersService/Stats',
+            pyengine_dot_v1_dot_containers__pb2.ContainerStatsRequest.SerializeToString,
+            pyengine_dot_v1_dot_containers__pb2.ContainerStatsFrame.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Attach(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/pyengine.v1.ContainersService/Attach',
+            pyengine_dot_v1_dot_containers__pb2.AttachInput.SerializeToString,
+            pyengine_dot_v1_dot_containers__pb2.AttachOutput.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExecStream(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/pyengine.v1.ContainersService/ExecStream',
+            pyengine_dot_v1_dot_containers__pb2.ExecInput.SerializeToString,
+            pyengine_dot_v1_dot_containers__pb2.ExecOutput.FromString,
             options,
             channel_credentials,
             insecure,

@@ -32,14 +32,15 @@ OVERLAY_OPAQUE_XATTR = "trusted.overlay.opaque"
 _CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
-def apply_layer(stream: Reader, media_type: str | None, dest: Path, *,
+def apply_layer(stream: Reader, media_type: str | None, dest: Path | int, *,
                 whiteouts: WhiteoutMode = "overlay", limits: Limits | None = None,
                 lowers: Sequence[Path] | None = None) -> ApplyResult:
     """Extract a layer blob into `dest` and return its diff_id (sha256 of the plain tar).
 
     whiteouts="overlay" writes OCI whiteouts as overlayfs ones (char 0:0 devices and the
     trusted.overlay.opaque xattr) for an upper directory; "remove" deletes the whited-out paths
-    (a native snapshot, or a mounted overlay). `lowers` (the parent layers' directories,
+    (a native snapshot, or a mounted overlay). `dest` is a path or a directory's descriptor.
+    `lowers` (the parent layers' directories,
     nearest first) lets an upper directory be filled like a mounted view: implicitly created
     parents copy the metadata of the directory they shadow and hardlinks to lower files copy
     them up. On error `dest` holds a partial result the caller must discard; nothing is ever
@@ -73,7 +74,7 @@ def apply_layer(stream: Reader, media_type: str | None, dest: Path, *,
             lower_layers.close()
 
 
-def _open_dest(dest: Path) -> RootedDirs:
+def _open_dest(dest: Path | int) -> RootedDirs:
     try:
         return RootedDirs(dest)
     except OSError as exc:
@@ -81,7 +82,7 @@ def _open_dest(dest: Path) -> RootedDirs:
                            f"(errno {exc.errno})") from exc
 
 
-def _typed(exc: OSError, name: bytes, dest: Path) -> ArchiveError:
+def _typed(exc: OSError, name: bytes, dest: Path | int) -> ArchiveError:
     """An OS error while writing an entry, as a typed error naming the entry and the cause."""
     message = (f"apply layer into {dest}: {_show(name)}: {exc.strerror or exc} "
                f"(errno {exc.errno})")

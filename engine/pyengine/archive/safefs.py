@@ -53,10 +53,14 @@ def split(path: bytes) -> tuple[bytes, bytes]:
 class RootedDirs:
     """Directory descriptors under one root, opened without following symlinks, cached."""
 
-    def __init__(self, root: Path, on_create: Callable[[bytes, int], None] | None = None) -> None:
-        """on_create(path, fd) is called for each directory created implicitly."""
+    def __init__(self, root: Path | int,
+                 on_create: Callable[[bytes, int], None] | None = None) -> None:
+        """`root`: a path or a descriptor of the directory (an O_PATH one will do; it is
+        reopened, the caller keeps its own). on_create(path, fd) is called for each directory
+        created implicitly."""
         self.root = root
-        self.root_fd = os.open(root, _DIR_FLAGS)
+        self.root_fd = (os.open(".", _DIR_FLAGS, dir_fd=root) if isinstance(root, int)
+                        else os.open(root, _DIR_FLAGS))
         self._cache: dict[bytes, int] = {b"": self.root_fd}
         self.on_create = on_create
 

@@ -12,7 +12,7 @@ import os
 import stat
 import tarfile
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Literal
 
@@ -52,7 +52,9 @@ class _HashingWriter(io.BufferedIOBase):
         return "sha256:" + self._hash.hexdigest()
 
 
-def _xattrs(path: Path) -> dict[str, str]:
+def xattr_records(path: Path | str) -> dict[str, str]:
+    """The PAX records of a path's extended attributes (overlayfs' own left out); `path` is
+    not followed when it is a symlink."""
     try:
         names = os.listxattr(path, follow_symlinks=False)
     except OSError:
@@ -61,29 +63,60 @@ def _xattrs(path: Path) -> dict[str, str]:
     for name in sorted(names):
         if name.startswith("trusted.overlay."):
             continue
-        value = os.getxattr(path, name, follow_symlinks=False)
+        try:
+            value = os.getxattr(path, name, follow_symlinks=False)
+        except OSError:
+            continue  # removed meanwhile
         records["SCHILY.xattr." + name] = value.decode("utf-8", "surrogateescape")
     return records
+
+
+def entry_info(name: str, st: os.stat_result, xattrs_of: Path | str) -> tarfile.TarInfo:
+    """A tar header for `st` with numeric owners and xattrs; the type is left to the caller
+    for regular files and hardlinks (see `set_special_type`)."""
+    info = tarfile.TarInfo(name)
+    info.mode = stat.S_IMODE(st.st_mode)
+    info.uid, info.gid = st.st_uid, st.st_gid
+    info.mtime = int(st.st_mtime)
+    info.uname = info.gname = ""
+    info.pax_headers = xattr_records(xattrs_of)
+    return info
+
+
+def set_special_type(info: tarfile.TarInfo, st: os.stat_result,
+                     readlink: Callable[[], str]) -> bool:
+    """Type a directory, symlink, device or fifo header; False for sockets (never archived)."""
+    if stat.S_ISDIR(st.st_mode):
+        info.type = tarfile.DIRTYPE
+    elif stat.S_ISLNK(st.st_mode):
+        info.type, info.linkname = tarfile.SYMTYPE, readlink()
+    elif stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
+        info.type = tarfile.CHRTYPE if stat.S_ISCHR(st.st_mode) else tarfile.BLKTYPE
+        info.devmajor, info.devminor = os.major(st.st_rdev), os.minor(st.st_rdev)
+    elif stat.S_ISFIFO(st.st_mode):
+        info.type = tarfile.FIFOTYPE
+    else:
+        return False
+    return True
+
+
+def pax_stream(out: io.BufferedIOBase) -> tarfile.TarFile:
+    """A streaming PAX tar writer on `out` (names kept byte for byte); the caller closes it."""
+    return tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT, encoding="utf-8",
+                        errors="surrogateescape")
 
 
 class _TarBuilder:
     """Adds filesystem objects to a PAX tar, turning repeated inodes into hardlinks."""
 
     def __init__(self, out: _HashingWriter) -> None:
-        self.tar = tarfile.open(  # noqa: SIM115 - closed by close()
-            fileobj=out, mode="w|", format=tarfile.PAX_FORMAT, encoding="utf-8",
-            errors="surrogateescape")
+        self.tar = pax_stream(out)
         self._inodes: dict[tuple[int, int], str] = {}
         self.names: set[str] = set()
 
     def add(self, path: Path, name: str, st: os.stat_result) -> None:
         self.names.add(name)
-        info = tarfile.TarInfo(name)
-        info.mode = stat.S_IMODE(st.st_mode)
-        info.uid, info.gid = st.st_uid, st.st_gid
-        info.mtime = int(st.st_mtime)
-        info.uname = info.gname = ""
-        info.pax_headers = _xattrs(path)
+        info = entry_info(name, st, path)
         key = (st.st_dev, st.st_ino)
         if stat.S_ISREG(st.st_mode) and st.st_nlink > 1 and key in self._inodes:
             info.type = tarfile.LNKTYPE
@@ -97,18 +130,8 @@ class _TarBuilder:
             with open(path, "rb", buffering=0) as fh:
                 self.tar.addfile(info, fh)
             return
-        if stat.S_ISDIR(st.st_mode):
-            info.type = tarfile.DIRTYPE
-        elif stat.S_ISLNK(st.st_mode):
-            info.type, info.linkname = tarfile.SYMTYPE, os.readlink(path)
-        elif stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
-            info.type = tarfile.CHRTYPE if stat.S_ISCHR(st.st_mode) else tarfile.BLKTYPE
-            info.devmajor, info.devminor = os.major(st.st_rdev), os.minor(st.st_rdev)
-        elif stat.S_ISFIFO(st.st_mode):
-            info.type = tarfile.FIFOTYPE
-        else:
-            return  # sockets do not belong in a layer
-        self.tar.addfile(info)
+        if set_special_type(info, st, lambda: os.readlink(path)):
+            self.tar.addfile(info)  # sockets do not belong in a layer
 
     def add_marker(self, name: str) -> None:
         """An empty regular file: an OCI whiteout or opaque marker."""
@@ -167,7 +190,7 @@ def _same(a: os.stat_result, b: os.stat_result, path_a: Path, path_b: bytes) -> 
         return False
     if (a.st_uid, a.st_gid) != (b.st_uid, b.st_gid):
         return False
-    if _xattrs(path_a) != _xattrs(Path(os.fsdecode(path_b))):
+    if xattr_records(path_a) != xattr_records(os.fsdecode(path_b)):
         return False
     if stat.S_ISDIR(a.st_mode):
         return True  # a directory's mtime changes with its contents; those are diffed anyway
@@ -178,25 +201,29 @@ def _same(a: os.stat_result, b: os.stat_result, path_a: Path, path_b: bytes) -> 
     return True
 
 
+Skip = Callable[[str, os.stat_result], bool]
+
+
 def diff(lower_dirs: Sequence[Path] | None, upper: Path, out: BinaryIO, *,
-         compression: Compression = "none") -> str:
+         compression: Compression = "none", skip: Skip | None = None) -> str:
     """Write the OCI layer tar that turns the lower view into `upper`; returns its diff_id.
 
     lower_dirs None: `upper` is an overlayfs upper directory; its contents are the changes,
     char 0:0 devices become `.wh.` whiteouts and opaque directories get `.wh..wh..opq`.
     lower_dirs given: `upper` is a complete tree (a native snapshot or a mounted view) compared
     with the merged lower directories (topmost first): changed and new paths are written
-    (with their parent directories), removed ones become whiteouts.
+    (with their parent directories), removed ones become whiteouts. `skip(name, lstat)` leaves
+    out paths of `upper` (names relative, no leading "/"), e.g. a runtime's mount points.
     """
     writer = _HashingWriter(out, compression)
     builder = _TarBuilder(writer)
     try:
         if lower_dirs is None:
-            _diff_upper(upper, builder)
+            _diff_upper(upper, builder, skip)
         else:
             lowers = LowerLayers(lower_dirs)
             try:
-                _diff_compare(lowers, upper, builder)
+                _diff_compare(lowers, upper, builder, skip=skip)
             except RecursionError as exc:
                 raise ArchiveError(f"diff {upper}: directory tree too deep to compare") from exc
             finally:
@@ -222,9 +249,11 @@ def _check_plain_upper(path: Path) -> None:
                                f"use); its changes cannot be read from the upper directory")
 
 
-def _diff_upper(upper: Path, builder: _TarBuilder) -> None:
+def _diff_upper(upper: Path, builder: _TarBuilder, skip: Skip | None) -> None:
     for path, name, st in _walk(upper):
         _check_plain_upper(path)
+        if skip is not None and skip(name, st):
+            continue
         if _is_overlay_whiteout(st):
             parent, _, base = name.rpartition("/")
             marker = WHITEOUT_PREFIX.decode() + base
@@ -236,7 +265,8 @@ def _diff_upper(upper: Path, builder: _TarBuilder) -> None:
 
 
 def _diff_compare(lowers: LowerLayers, upper: Path, builder: _TarBuilder, rel: str = "",
-                  pending: list[tuple[Path, str, os.stat_result]] | None = None) -> None:
+                  pending: list[tuple[Path, str, os.stat_result]] | None = None,
+                  skip: Skip | None = None) -> None:
     """Recursively emit changes under directory `rel`; `pending` are unchanged ancestors
     written only if something below them changes."""
     pending = pending if pending is not None else []
@@ -255,15 +285,18 @@ def _diff_compare(lowers: LowerLayers, upper: Path, builder: _TarBuilder, rel: s
         relname = f"{rel}/{name}" if rel else name
         st = os.lstat(path)
         found = lowers.find(os.fsencode(relname))
+        if found is None and skip is not None and skip(relname, st):
+            continue
         changed = found is None or not _same(
             st, found[1], path, LowerLayers.proc_path(found[0], os.fsencode(relname)))
         if stat.S_ISDIR(st.st_mode):
             if changed:
                 _flush(builder, pending)
                 builder.add(path, relname, st)
-                _diff_compare(lowers, upper, builder, relname, [])
+                _diff_compare(lowers, upper, builder, relname, [], skip)
             else:
-                _diff_compare(lowers, upper, builder, relname, [*pending, (path, relname, st)])
+                _diff_compare(lowers, upper, builder, relname, [*pending, (path, relname, st)],
+                              skip)
             continue
         if changed:
             _flush(builder, pending)

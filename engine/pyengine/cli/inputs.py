@@ -1,9 +1,10 @@
-"""Input helpers several pyctl verbs share: archive files or stdin in chunks, platforms."""
+"""Stream helpers several pyctl verbs share: archive files or stdin in chunks, archives
+written to a file or stdout, platforms."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from pyengine.api import common_pb2
 from pyengine.cli.context import CliError
@@ -34,3 +35,24 @@ def open_input(path: str) -> None:
             open(path, "rb").close()
         except OSError as err:
             raise CliError(f"open {path}: {err.strerror}") from err
+
+
+def write_chunks(chunks: Iterable[bytes], path: str) -> None:
+    """Write `chunks` to stdout ("" or "-"), or to `path` (replaced only once complete)."""
+    if path in ("", "-"):
+        stdout = sys.stdout.buffer
+        for chunk in chunks:
+            stdout.write(chunk)
+        stdout.flush()
+        return
+    import os
+
+    tmp = path + ".pyctl-tmp"
+    try:
+        with open(tmp, "wb") as out:
+            for chunk in chunks:
+                out.write(chunk)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)

@@ -7,13 +7,17 @@ import time
 _DECIMAL_UNITS = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"]
 
 
+def _scaled(size: float, base: float, names: list[str], precision: int) -> str:
+    unit = 0
+    while size >= base and unit < len(names) - 1:
+        size /= base
+        unit += 1
+    return f"{size:.{precision}g}{names[unit]}"
+
+
 def human_size(size: float, precision: int = 3) -> str:
     """Decimal units with 3 significant digits: 4261056 -> "4.26MB" (go-units HumanSize)."""
-    unit = 0
-    while size >= 1000 and unit < len(_DECIMAL_UNITS) - 1:
-        size /= 1000.0
-        unit += 1
-    return f"{size:.{precision}g}{_DECIMAL_UNITS[unit]}"
+    return _scaled(size, 1000.0, _DECIMAL_UNITS, precision)
 
 
 def human_duration(seconds: float) -> str:
@@ -56,3 +60,30 @@ def created_at(epoch: int) -> str:
     if epoch <= 0:
         return ""
     return time.strftime("%Y-%m-%d %H:%M:%S +0000 UTC", time.gmtime(epoch))
+
+
+_BINARY_UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"]
+
+
+def bytes_size(size: float) -> str:
+    """Binary units with 4 significant digits: 1458176 -> "1.391MiB" (go-units BytesSize)."""
+    return _scaled(size, 1024.0, _BINARY_UNITS, 4)
+
+
+def ram_in_bytes(text: str) -> int:
+    """docker's memory sizes (go-units RAMInBytes): a number with an optional binary suffix,
+    "b", "k", "m", "g", "t", "p", with an optional "i" and "b": 100m, 1.5GiB, 512kb."""
+    raw = text.strip().lower()
+    number = raw.rstrip("bikmgtp ")
+    suffix = raw[len(number):].strip()
+    if suffix.endswith("b"):
+        suffix = suffix[:-1]
+    if suffix.endswith("i"):
+        suffix = suffix[:-1]
+    multipliers = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
+    if suffix not in multipliers or not number:
+        raise ValueError(f"invalid size: '{text}'")
+    value = float(number)
+    if value < 0:
+        raise ValueError(f"invalid size: '{text}'")
+    return int(value * multipliers[suffix])

@@ -1,12 +1,17 @@
-"""pyctl exec: run a command in a running container (no -i/-t yet); exits with its status
-(126: cannot be invoked, 127: not found, as docker)."""
+"""pyctl exec: run a command in a running container; exits with its status (126: cannot be
+invoked, 127: not found, as docker). -i feeds pyctl's stdin, -t makes it a terminal session
+(raw mode, window size, detach keys), -d starts it in the background."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from pyengine.cli.context import Context
+
+if TYPE_CHECKING:
+    from pyengine.api import containers_pb2
 
 
 def add(p: argparse.ArgumentParser) -> None:
@@ -15,6 +20,13 @@ def add(p: argparse.ArgumentParser) -> None:
     p.add_argument("-e", "--env", action="append", default=[], help="set environment variables")
     p.add_argument("-w", "--workdir", default="", help="working directory inside the container")
     p.add_argument("-u", "--user", default="", help="username or UID (<name|uid>[:<group|gid>])")
+    p.add_argument("-i", "--interactive", action="store_true",
+                   help="keep STDIN open even if not attached")
+    p.add_argument("-t", "--tty", action="store_true", help="allocate a pseudo-TTY")
+    p.add_argument("-d", "--detach", action="store_true",
+                   help="detached mode: run command in the background")
+    p.add_argument("--detach-keys", default="",
+                   help="override the key sequence for detaching a container")
     p.set_defaults(func=run)
 
 
@@ -26,8 +38,22 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     command = list(args.command)
     if command and command[0] == "--":
         command = command[1:]
-    outputs = ctx.client.containers.Exec(containers_pb2.ExecRequest(
-        id=args.container, cmd=command, env=args.env, workdir=args.workdir, user=args.user))
+    request = containers_pb2.ExecRequest(id=args.container, cmd=command, env=args.env,
+                                         workdir=args.workdir, user=args.user)
+    try:
+        if args.interactive or args.tty or args.detach:
+            return interactive(ctx, args, request)
+        return plain(ctx, request)
+    except rpc.RpcError as err:
+        if ctx.is_connect_error(err) or err.code() in (rpc.NOT_FOUND,
+                                                       rpc.FAILED_PRECONDITION):
+            raise
+        ctx.err.write(f"Error response from daemon: {err.details()}\n")
+        return start_failure(err.details() or "")
+
+
+def plain(ctx: Context, request: containers_pb2.ExecRequest) -> int:
+    outputs = ctx.client.containers.Exec(request)
     status = 0
     try:
         for item in outputs:
@@ -37,12 +63,30 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
             target = sys.stderr.buffer if item.stream == "stderr" else sys.stdout.buffer
             target.write(item.data)
             target.flush()
-    except rpc.RpcError as err:
-        if ctx.is_connect_error(err) or err.code() in (rpc.NOT_FOUND,
-                                                       rpc.FAILED_PRECONDITION):
-            raise
-        ctx.err.write(f"Error response from daemon: {err.details()}\n")
-        return start_failure(err.details() or "")
     finally:
         outputs.cancel()
     return status
+
+
+def interactive(ctx: Context, args: argparse.Namespace,
+                request: containers_pb2.ExecRequest) -> int:
+    import os
+
+    from pyengine.api import containers_pb2
+    from pyengine.cli import attach_io
+
+    stdin = args.interactive and not args.detach
+    if args.tty and stdin and not os.isatty(0):
+        ctx.err.write(attach_io.NOT_A_TTY + "\n")
+        return 1
+    size = attach_io.window_size() if args.tty and not args.detach else None
+    height, width = size or (0, 0)
+    call = ctx.client.containers.ExecStream(containers_pb2.ExecInput(
+        start=request, tty=args.tty, stdin=stdin, detach=args.detach,
+        detach_keys=args.detach_keys, height=height, width=width))
+    try:
+        code = attach_io.session(call, containers_pb2.ExecInput, stdin=stdin, tty=args.tty,
+                                 resize=size is not None)
+    finally:
+        call.cancel()
+    return 0 if code is None or code == attach_io.DETACHED else code

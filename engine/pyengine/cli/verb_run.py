@@ -1,23 +1,30 @@
-"""pyctl run: create and start a container; in the foreground print its output and exit with
-its status (125: the daemon failed, 126: the command cannot be invoked, 127: not found)."""
+"""pyctl run: create and start a container; in the foreground attached to its streams (before
+the start, so no output is lost), exiting with its status (125: the daemon failed, 126: the
+command cannot be invoked, 127: not found). -i feeds pyctl's stdin, -t makes it a terminal
+session (raw mode, window size), the detach keys leave it running."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from pyengine.cli import container_opts, logs_view
-from pyengine.cli.context import Context
+from pyengine.cli import container_opts
+from pyengine.cli.context import CliError, Context
 
 if TYPE_CHECKING:
-    from pyengine.api import containers_pb2
+    from pyengine.cli.wire.channel import BidiCall, Future
+
+STREAMS = ("stdin", "stdout", "stderr")
 
 
 def add(p: argparse.ArgumentParser) -> None:
     container_opts.add(p)
     p.add_argument("-d", "--detach", action="store_true", help="run in the background")
     p.add_argument("--rm", action="store_true", help="remove the container when it exits")
+    p.add_argument("-a", "--attach", action="append", default=[],
+                   help="attach to STDIN, STDOUT or STDERR")
+    p.add_argument("--detach-keys", default="",
+                   help="override the key sequence for detaching a container")
     p.set_defaults(func=run)
 
 
@@ -30,10 +37,33 @@ def start_failure(details: str) -> int:
     return 125
 
 
+def attached_streams(args: argparse.Namespace) -> tuple[str, ...]:
+    """docker's choice: -a's streams, else stdout and stderr (and stdin with -i)."""
+    if args.attach:
+        if args.detach:
+            raise CliError("Conflicting options: -a and -d", usage=True)
+        wanted = {a.lower() for a in args.attach}
+        bad = sorted(wanted - set(STREAMS))
+        if bad:
+            raise CliError(f'invalid argument "{bad[0]}" for "-a, --attach" flag: valid '
+                           "streams are STDIN, STDOUT and STDERR", usage=True)
+        return tuple(s for s in STREAMS if s in wanted)
+    if args.detach:
+        return ()
+    return ("stdin", "stdout", "stderr") if args.interactive else ("stdout", "stderr")
+
+
 def run(ctx: Context, args: argparse.Namespace) -> int:
+    import os
+
     from pyengine.api import containers_pb2
+    from pyengine.cli import attach_io
     from pyengine.cli.wire import status as rpc
 
+    streams = attached_streams(args)
+    if args.tty and "stdin" in streams and not os.isatty(0):
+        ctx.err.write(attach_io.NOT_A_TTY + "\n")
+        return 1
     stub = ctx.client.containers
     try:
         cid = container_opts.create(ctx, container_opts.request(args, auto_remove=args.rm))
@@ -42,16 +72,23 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
             raise
         ctx.err.write(f"pyctl: Error response from daemon: {err.details()}.\n")
         return 125
-    waiter = None
-    if not args.detach:  # asked before the start, so no exit goes unseen
-        condition = "removed" if args.rm else "next-exit"
-        waiter = stub.Wait.future(containers_pb2.WaitContainerRequest(id=cid,
-                                                                     condition=condition))
+    call: BidiCall | None = None
+    waiter: Future | None = None
     try:
+        if streams:  # attached before the start, so no output goes unseen
+            call = stub.Attach(containers_pb2.AttachInput(
+                id=cid, stdin="stdin" in streams, stdout="stdout" in streams,
+                stderr="stderr" in streams, detach_keys=args.detach_keys,
+                stdin_once="stdin" in streams))
+            attach_io.open_session(call)
+            if args.rm:  # asked before the start, so the removal goes unseen neither
+                waiter = stub.Wait.future(containers_pb2.WaitContainerRequest(
+                    id=cid, condition="removed"))
         stub.Start(containers_pb2.StartContainerRequest(id=cid))
     except rpc.RpcError as err:
-        if waiter is not None:
-            waiter.cancel()
+        for pending in (call, waiter):
+            if pending is not None:
+                pending.cancel()
         if ctx.is_connect_error(err):
             raise
         details = err.details() or ""
@@ -62,33 +99,38 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
             except rpc.RpcError:
                 pass
         return start_failure(details)
-    if waiter is None:
-        ctx.out.write(cid + "\n")
+    if call is None:
+        if args.detach:
+            ctx.out.write(cid + "\n")
         return 0
-    stdin = None
-    if args.interactive:  # pyctl's stdin to the container's, closed at its end
-        stdin = stub.WriteStdin.future(_stdin_chunks(cid))
-    logs = stub.Logs(containers_pb2.ContainerLogsRequest(
-        id=cid, follow=True, tail=-1, stdout=True, stderr=True))
+    return finish(ctx, call, waiter, stdin="stdin" in streams, tty=args.tty)
+
+
+def finish(ctx: Context, call: BidiCall, waiter: Future | None, *, stdin: bool,
+           tty: bool) -> int:
+    """The attached session of a started container: its exit code (0 after a detach)."""
+    from pyengine.api import containers_pb2
+    from pyengine.cli import attach_io
+    from pyengine.cli.wire import status as rpc
+
+    ctx.out.flush()
     try:
-        logs_view.write(logs)
+        code = attach_io.session(call, containers_pb2.AttachInput, stdin=stdin, tty=tty,
+                                 resize=tty and attach_io.window_size() is not None)
     except rpc.RpcError as err:
         if err.code() != rpc.NOT_FOUND:  # --rm may remove it first
             raise
+        code = None
     finally:
-        logs.cancel()
-        if stdin is not None:
-            stdin.cancel()
-    return int(waiter.result().status_code)
-
-
-def _stdin_chunks(cid: str) -> Iterator[containers_pb2.StdinChunk]:
-    import os
-    import sys
-
-    from pyengine.api import containers_pb2
-
-    yield containers_pb2.StdinChunk(id=cid)
-    fd = sys.stdin.fileno()
-    while chunk := os.read(fd, 65536):
-        yield containers_pb2.StdinChunk(data=chunk)
+        call.cancel()
+    if code == attach_io.DETACHED:
+        if waiter is not None:
+            waiter.cancel()
+        return 0
+    if waiter is not None:
+        try:
+            waiter.result()
+        except rpc.RpcError as err:
+            if err.code() != rpc.NOT_FOUND:
+                raise
+    return 125 if code is None else code

@@ -6,6 +6,7 @@ import sys
 
 from pyengine.api import images_pb2
 from pyengine.cli.context import CliError, Context
+from pyengine.cli.inputs import write_chunks
 
 TYPE_CHECKING = False  # argparse is imported only for help and usage errors
 if TYPE_CHECKING:
@@ -26,21 +27,5 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     stream = ctx.client.images.Save(
         images_pb2.SaveImagesRequest(references=args.images, format=args.format)
     )
-    if args.output:
-        import os
-
-        tmp = args.output + ".pyctl-tmp"
-        try:
-            with open(tmp, "wb") as out:
-                for chunk in stream:
-                    out.write(chunk.data)
-            os.replace(tmp, args.output)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-    else:
-        stdout = sys.stdout.buffer
-        for chunk in stream:
-            stdout.write(chunk.data)
-        stdout.flush()
+    write_chunks((chunk.data for chunk in stream), args.output)
     return 0

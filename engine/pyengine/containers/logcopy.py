@@ -33,6 +33,7 @@ import logging
 import os
 import struct
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from pyengine import crashpoints
@@ -164,9 +165,13 @@ def _groups(target: JsonFileLog, entries: list[Entry]) -> list[list[Entry]]:
 
 
 async def copy_to_log(fifo: int, stream: str, target: JsonFileLog, inflight_path: Path,
-                      reconnect: bool = False) -> None:
+                      reconnect: bool = False,
+                      publish: Callable[[str, bytes], Awaitable[None] | None] | None = None
+                      ) -> None:
     """Copy the non-blocking fifo `fifo` into `target` until its writers close it; after a
-    daemon restart (`reconnect`), first settle what the killed daemon left in flight."""
+    daemon restart (`reconnect`), first settle what the killed daemon left in flight.
+    `publish` also gets every chunk once stored (attached clients: fanout.py); when it answers
+    an awaitable, the copy waits for it (nothing is held meanwhile)."""
     loop = asyncio.get_running_loop()
     peek = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
     inflight = Inflight(inflight_path)
@@ -200,6 +205,8 @@ async def copy_to_log(fifo: int, stream: str, target: JsonFileLog, inflight_path
                 target.write_many(group, functools.partial(inflight.record, chunk=chunk))
                 crashpoints.reached("log.after-write")
                 _read_exactly(fifo, len(chunk))
+                if publish is not None and (waiting := publish(stream, chunk)) is not None:
+                    await waiting
         inflight.clear()  # all consumed: nothing for a later copy to settle
     finally:
         inflight.close()

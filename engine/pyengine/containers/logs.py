@@ -16,7 +16,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -189,16 +189,17 @@ def read(files: list[Path], *, tail: int = -1, since: int = 0, until: int = 0,
     return out
 
 
-async def copy_fifo(fd: int, stream: str, log: JsonFileLog | Callable[[Entry], None]) -> None:
+async def copy_fifo(fd: int, stream: str, log: JsonFileLog | Callable[[Entry], None],
+                    tee: Callable[[str, bytes], Awaitable[None] | None] | None = None) -> None:
     """Copy a non-blocking fifo into `log` (or any sink of entries) until its writers close it.
+    `tee` also gets every chunk as read (attached clients: fanout.py); when it answers an
+    awaitable, reading waits for it.
 
     Each chunk read is written before the next wait, and nothing is held across one: whole
     lines become entries, and a chunk that ends inside a line (once the fifo has nothing more
     to give right now) writes that line's start at once as a partial entry (docker's
     json-file form of a partial message: no trailing newline; the line's rest follows in the
-    next entry, and `logs` prints them joined). So a daemon killed with -9 loses nothing it
-    read, except in the instant between the read and the write syscalls; what it had not read
-    waits in the fifo, whose writers the shim keeps open, for the next daemon to copy."""
+    next entry, and `logs` prints them joined)."""
     write = log.write if isinstance(log, JsonFileLog) else log
     loop = asyncio.get_running_loop()
     try:
@@ -214,6 +215,8 @@ async def copy_fifo(fd: int, stream: str, log: JsonFileLog | Callable[[Entry], N
             now = time.time_ns()
             for piece in split_lines(chunk):
                 write(Entry(stream, piece, now))
+            if tee is not None and (waiting := tee(stream, chunk)) is not None:
+                await waiting
     finally:
         os.close(fd)
 

@@ -69,6 +69,12 @@ class Spec(JsonRecord):
     log_max_size: int = 0  # bytes; 0: unbounded
     log_max_file: int = 1
     restart: str = "no"  # docker's restart policy: no, always, unless-stopped, on-failure[:N]
+    # resources docker update changes too (resources.py turns them into linux.resources)
+    memory_swap: int = 0  # memory + swap, bytes; -1: unlimited swap; 0: not set
+    cpu_shares: int = 0
+    cpu_quota: int = 0
+    cpu_period: int = 0
+    cpuset_cpus: str = ""
 
 
 @dataclass
@@ -84,6 +90,7 @@ class State(JsonRecord):
     restart_count: int = 0
     quick_restarts: int = 0  # short runs in a row (the backoff's exponent)
     manually_stopped: bool = False  # by stop: restart policies leave it be
+    paused: bool = False  # running, with every process frozen (pause)
 
     @property
     def running(self) -> bool:

@@ -75,3 +75,23 @@ class ContainerRepository:
     def delete(self, cid: str) -> None:
         with self.db.transaction() as conn:
             conn.execute("DELETE FROM containers WHERE id=?", (cid,))
+
+    def save_spec(self, cid: str, spec: Spec) -> None:
+        with self.db.transaction() as conn:
+            cur = conn.execute("UPDATE containers SET spec=? WHERE id=?", (spec.to_json(), cid))
+            if cur.rowcount == 0:
+                raise NotFound(f"No such container: {cid}")
+
+    def set_paused(self, cid: str, paused: bool) -> bool:
+        """Mark a running container paused or not in one transaction (an exit saved
+        meanwhile is not overwritten); whether it was running."""
+        with self.db.transaction() as conn:
+            row = conn.execute("SELECT state FROM containers WHERE id=?", (cid,)).fetchone()
+            if row is None:
+                raise NotFound(f"No such container: {cid}")
+            state = State.from_json(row[0])
+            if not state.running:
+                return False
+            state.paused = paused
+            conn.execute("UPDATE containers SET state=? WHERE id=?", (state.to_json(), cid))
+            return True

@@ -24,9 +24,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pyengine import crashpoints
-from pyengine.containers import logcopy, names, restart, shims, strays
+from pyengine.containers import attach, execs, logcopy, names, ops, restart, shims, strays
 from pyengine.containers import logs as jsonlog
 from pyengine.containers.endpoint import EventsEndpoint
+from pyengine.containers.fanout import Fanout, Subscriber
+from pyengine.containers.filesystem import ContainerFilesystem, remove_scratch
 from pyengine.containers.model import (
     CREATED,
     DEAD,
@@ -92,6 +94,15 @@ class Live:
     restarting: asyncio.Task[None] | None = None  # a restart waiting out its backoff
 
     restart_starting: bool = False  # that restart is starting the container now
+    fanout: Fanout = field(default_factory=Fanout)  # attached clients (attach.py)
+    stdin_open: asyncio.Event = field(default_factory=asyncio.Event)  # `stdin` is set
+    execs: set[asyncio.Task[None]] = field(default_factory=set)  # execs running (execs.py)
+
+    def close_stdin(self) -> None:
+        if self.stdin is not None:
+            os.close(self.stdin)
+            self.stdin = None
+        self.stdin_open.clear()
 
     async def cancel_restart(self) -> None:
         """No restart pending any more; one already starting the container is let finish."""
@@ -122,6 +133,7 @@ class ContainerService:
         self.runc_root = config.exec_root / "runtime"
         self.endpoint = EventsEndpoint(config.exec_root / "events.sock", self._exit_event)
         self._live: dict[str, Live] = {}
+        self.files = ContainerFilesystem(self)  # diff, export, cp, commit
 
     # -- Domain ---------------------------------------------------------------------------
 
@@ -154,6 +166,7 @@ class ContainerService:
                 c.state.finished_at = now_rfc3339()
                 self.repo.save_state(c.id, c.state)
         self._remove_orphans(known)
+        remove_scratch(self.files.scratch)
 
     def _remove_orphans(self, known: set[str]) -> None:
         from pyengine.snapshots.mount import unmount_all
@@ -215,13 +228,18 @@ class ContainerService:
         for live in self._live.values():
             if live.restarting is not None:
                 live.restarting.cancel()
-            for task in [*live.copies, *([live.waiter] if live.waiter else [])]:
+            for task in [*live.copies, *live.execs, *([live.waiter] if live.waiter else [])]:
                 task.cancel()
             if live.shim is not None:
                 await live.shim.close()
             if live.log is not None:
                 live.log.close()
         await self.endpoint.close()
+
+    def shim_of(self, cid: str) -> shims.Shim | None:
+        """The connected shim of a running container."""
+        live = self._live.get(cid)
+        return live.shim if live is not None else None
 
     def _get_live(self, cid: str) -> Live:
         return self._live.setdefault(cid, Live())
@@ -353,6 +371,7 @@ class ContainerService:
                 self._close_stdin(live)
                 live.stdin = os.open(bundle / "stdin.fifo",
                                      os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+                live.stdin_open.set()
             for fd in holders:
                 os.close(fd)
             holders = []
@@ -370,6 +389,7 @@ class ContainerService:
         c.state.started_at, c.state.finished_at = now_rfc3339(), ""
         c.state.exit_code, c.state.error = 0, ""
         c.state.manually_stopped = False
+        c.state.paused = False
         await asyncio.to_thread(self.repo.save_state, c.id, c.state)
         live.waiter = asyncio.create_task(self._wait_shim(c.id, shim, pid))
         self.events.publish("container", "start", c.id, name=c.name, image=c.image_name)
@@ -392,7 +412,8 @@ class ContainerService:
             fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
             holders.append(os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC))
             live.copies.append(asyncio.create_task(logcopy.copy_to_log(
-                fd, stream, live.log, bundle / f"{stream}.inflight", reconnect)))
+                fd, stream, live.log, bundle / f"{stream}.inflight", reconnect,
+                publish=live.fanout.publish)))
         live.streams_open = True
         return holders
 
@@ -414,9 +435,7 @@ class ContainerService:
 
     @staticmethod
     def _close_stdin(live: Live) -> None:
-        if live.stdin is not None:
-            os.close(live.stdin)
-            live.stdin = None
+        live.close_stdin()
 
     async def write_stdin(self, ref: str, chunks: AsyncIterator[bytes]) -> None:
         """Copy `chunks` into the container's stdin; its end closes the stdin (docker's
@@ -428,22 +447,10 @@ class ContainerService:
         if live is None or live.stdin is None:
             raise FailedPrecondition(f"container {c.id}: stdin is closed")
         fd = live.stdin
-        loop = asyncio.get_running_loop()
         try:
             async for chunk in chunks:
-                view = memoryview(chunk)
-                while view:
-                    try:
-                        view = view[os.write(fd, view):]
-                    except BlockingIOError:
-                        ready = loop.create_future()
-                        loop.add_writer(fd, ready.set_result, None)
-                        try:
-                            await ready
-                        finally:
-                            loop.remove_writer(fd)
-        except BrokenPipeError:
-            pass  # the process is gone or closed its stdin
+                if not await attach.write_all(fd, chunk, lambda fd: live.stdin == fd):
+                    break  # the process is gone or closed its stdin
         finally:
             if live.stdin == fd:
                 self._close_stdin(live)
@@ -468,6 +475,7 @@ class ContainerService:
                 task.cancel()
         live.copies = []
         live.streams_open = False
+        live.fanout.end()
         if live.log is not None:
             live.log.finish()
 
@@ -515,6 +523,7 @@ class ContainerService:
             c.state.move(EXITED)
         c.state.exit_code, c.state.pid, c.state.shim_address = status, 0, ""
         c.state.shim_pid = 0
+        c.state.paused = False
         c.state.finished_at = ns_to_rfc3339(at) or now_rfc3339()
         c.state.error = reason
         await asyncio.to_thread(self.repo.save_state, cid, c.state)
@@ -575,6 +584,7 @@ class ContainerService:
         if c.state.status != RUNNING or live is None or live.shim is None:
             raise FailedPrecondition(f"Container {c.id} is not running")
         await live.shim.kill(number)
+        await ops.thaw_after_signal(self, c, number)
         self.events.publish("container", "kill", c.id, name=c.name, signal=str(number))
 
     async def stop(self, ref: str, timeout: int | None = None) -> None:
@@ -592,8 +602,10 @@ class ContainerService:
             timeout = c.spec.stop_timeout if c.spec.stop_timeout is not None \
                 else DEFAULT_STOP_TIMEOUT
         shim = live.shim
+        stop_signal = parse_signal(c.config.get("stop_signal") or "SIGTERM")
         with contextlib.suppress(EngineError):
-            await shim.kill(parse_signal(c.config.get("stop_signal") or "SIGTERM"))
+            await shim.kill(stop_signal)
+        await ops.thaw_after_signal(self, c, stop_signal)
         if timeout < 0:
             await live.exited.wait()
         else:
@@ -632,6 +644,7 @@ class ContainerService:
             if live is not None and live.shim is not None:
                 with contextlib.suppress(EngineError):
                     await live.shim.kill(signals.SIGKILL, all_processes=True)
+                await ops.thaw_after_signal(self, c, signals.SIGKILL)
                 await live.exited.wait()
         if live is not None and live.exiting and not live.exited.is_set():
             await live.exited.wait()
@@ -689,13 +702,7 @@ class ContainerService:
     async def exec(self, ref: str, args: list[str], env: list[str], workdir: str, user: str
                    ) -> AsyncGenerator[jsonlog.Entry | int, None]:
         """Run `args` in the running container: its output entries, then its exit status."""
-        c = await asyncio.to_thread(self.get, ref)
-        live = self._live.get(c.id)
-        if c.state.status != RUNNING or live is None or live.shim is None:
-            raise FailedPrecondition(f"Container {c.id} is not running")
-        if not args:
-            raise InvalidArgument("No exec command specified")
-        shim = live.shim
+        c, shim = await self._exec_target(ref, args)
         bundle = self.bundles / c.id
         exec_id = names.new_id()[:16]
         process = await asyncio.to_thread(self._exec_process, c, args, env, workdir, user)
@@ -744,6 +751,50 @@ class ContainerService:
                 task.cancel()
             for path in fifos:
                 path.unlink(missing_ok=True)
+
+    async def exec_start(self, ref: str, options: execs.ExecOptions
+                         ) -> tuple[execs.ExecProcess, Subscriber | None]:
+        """Start an exec with stdin/tty (execs.py): the process and its output's subscriber
+        (None with detach). The process is cleaned up when it exits, attached or not."""
+        c, shim = await self._exec_target(ref, options.args)
+        process = await asyncio.to_thread(self._exec_process, c, options.args, options.env,
+                                          options.workdir, options.user)
+        proc = execs.ExecProcess(shim, self.bundles / c.id, names.new_id()[:16], options)
+        subscriber = await proc.start(process)
+        assert proc.task is not None
+        live = self._live.get(c.id)
+        if live is not None:  # else removed meanwhile: the exec ends with the shim
+            live.execs.add(proc.task)
+            proc.task.add_done_callback(live.execs.discard)
+        return proc, subscriber
+
+    async def _exec_target(self, ref: str, args: list[str]) -> tuple[Container, shims.Shim]:
+        """The container an exec goes into, and its shim: running, not paused."""
+        c = await asyncio.to_thread(self.get, ref)
+        live = self._live.get(c.id)
+        if c.state.status != RUNNING or live is None or live.shim is None:
+            raise FailedPrecondition(f"Container {c.id} is not running")
+        if c.state.paused:
+            raise ops.paused_exec_error(c)
+        if not args:
+            raise InvalidArgument("No exec command specified")
+        return c, live.shim
+
+    async def attach(self, ref: str, streams: tuple[str, ...]
+                     ) -> tuple[Container, attach.ContainerTarget, Subscriber]:
+        """Subscribe to a container's output (from now on; a created or stopped container's
+        from its next start on), for attach.serve."""
+        c = await asyncio.to_thread(self.get, ref)
+        if c.state.status in (REMOVING, DEAD):
+            raise FailedPrecondition(f"container {c.id} is marked for removal")
+        if c.state.paused and c.state.status == RUNNING:  # docker's words
+            raise FailedPrecondition(f"container {c.id} is paused, unpause the container "
+                                     "before attach.")
+        live = self._get_live(c.id)
+        subscriber = live.fanout.subscribe(streams)
+        if live.exiting and not live.streams_open and not live.exited.is_set():
+            subscriber.end()  # its output has just ended: the session answers the exit
+        return c, attach.ContainerTarget(live), subscriber
 
     def _exec_process(self, c: Container, args: list[str], env: list[str], workdir: str,
                       user: str) -> dict:
@@ -888,7 +939,8 @@ def container_json(c: Container) -> str:
         "Path": (c.config.get("args") or [""])[0],
         "Args": (c.config.get("args") or [])[1:],
         "State": {
-            "Status": s.status, "Running": s.status == RUNNING, "Paused": False,
+            "Status": "paused" if s.paused and s.status == RUNNING else s.status,
+            "Running": s.status == RUNNING, "Paused": s.paused and s.status == RUNNING,
             "Restarting": False, "OOMKilled": False, "Dead": s.status == DEAD,
             "Pid": s.pid, "ExitCode": s.exit_code, "Error": s.error,
             "StartedAt": s.started_at or "0001-01-01T00:00:00Z",
@@ -903,13 +955,16 @@ def container_json(c: Container) -> str:
             "Runtime": spec.runtime or "", "AutoRemove": spec.auto_remove,
             "ReadonlyRootfs": spec.read_only, "Memory": spec.memory,
             "NanoCpus": spec.nano_cpus, "PidsLimit": spec.pids_limit or None,
+            "MemorySwap": spec.memory_swap, "CpuShares": spec.cpu_shares,
+            "CpuQuota": spec.cpu_quota, "CpuPeriod": spec.cpu_period,
+            "CpusetCpus": spec.cpuset_cpus,
             "NetworkMode": "none", "LogConfig": {"Type": "json-file", "Config": {}},
             "RestartPolicy": {"Name": Policy.parse(spec.restart).name,
                               "MaximumRetryCount": Policy.parse(spec.restart).max_retries},
         },
         "Config": {
             "Hostname": c.config.get("hostname", ""), "User": c.config.get("user", ""),
-            "Tty": spec.tty, "Env": c.config.get("env", []),
+            "Tty": spec.tty, "OpenStdin": spec.open_stdin, "Env": c.config.get("env", []),
             "Cmd": spec.cmd if spec.cmd else c.config.get("image_cmd"),
             "Image": c.image_name,
             "WorkingDir": spec.workdir, "Entrypoint": spec.entrypoint

@@ -29,6 +29,7 @@ NAMESPACE = "pyengine"
 RUNTIMES = {"pyrunc": "/usr/local/sbin/pyrunc", "runc": "runc", "crun": "crun"}
 START_TIMEOUT = 60.0
 CALL_TIMEOUT = 60.0
+LINUX_RESOURCES_URL = "types.containerd.io/opencontainers/runtime-spec/1/LinuxResources"
 
 
 def runtime_binary(name: str) -> str:
@@ -98,15 +99,15 @@ class Shim:
         return int(response.pid)
 
     async def exec(self, exec_id: str, process: dict, stdout: str, stderr: str,
-                   terminal: bool = False) -> None:
+                   terminal: bool = False, stdin: str = "") -> None:
         """Add a process to the running container (started by `start(exec_id)`)."""
         import json
 
         spec = any_pb2.Any(type_url="types.containerd.io/opencontainers/runtime-spec/1/Process",
                            value=json.dumps(process).encode())
         await self._call("Exec", shim_pb2.ExecProcessRequest(
-            id=self.id, exec_id=exec_id, terminal=terminal, stdout=stdout, stderr=stderr,
-            spec=spec), empty_pb2.Empty)
+            id=self.id, exec_id=exec_id, terminal=terminal, stdin=stdin, stdout=stdout,
+            stderr=stderr, spec=spec), empty_pb2.Empty)
 
     async def start(self, exec_id: str = "") -> int:
         response = await self._call("Start", shim_pb2.StartRequest(id=self.id, exec_id=exec_id),
@@ -133,6 +134,11 @@ class Shim:
         await self._call("CloseIO", shim_pb2.CloseIORequest(id=self.id, exec_id=exec_id,
                                                              stdin=True), empty_pb2.Empty)
 
+    async def resize(self, height: int, width: int, exec_id: str = "") -> None:
+        """ResizePty: the window of the process' terminal."""
+        await self._call("ResizePty", shim_pb2.ResizePtyRequest(
+            id=self.id, exec_id=exec_id, width=width, height=height), empty_pb2.Empty)
+
     async def kill(self, signal: int, all_processes: bool = False) -> None:
         await self._call("Kill", shim_pb2.KillRequest(id=self.id, signal=signal,
                                                       all=all_processes), empty_pb2.Empty)
@@ -151,6 +157,37 @@ class Shim:
 
     async def close(self) -> None:
         await self.client.close()
+
+    async def pause(self) -> None:
+        """Freeze every process of the task (the runtime's pause)."""
+        await self._call("Pause", shim_pb2.PauseRequest(id=self.id), empty_pb2.Empty)
+
+    async def resume(self) -> None:
+        await self._call("Resume", shim_pb2.ResumeRequest(id=self.id), empty_pb2.Empty)
+
+    async def pids(self) -> list[int]:
+        """The pids of every process of the container (the init and its descendants)."""
+        response = await self._call("Pids", shim_pb2.PidsRequest(id=self.id),
+                                    shim_pb2.PidsResponse)
+        assert isinstance(response, shim_pb2.PidsResponse)
+        return [int(p.pid) for p in response.processes]
+
+    async def stats(self) -> any_pb2.Any:
+        """The container's cgroup metrics: an Any holding io.containerd.cgroups.v1.Metrics
+        or .v2.Metrics."""
+        response = await self._call("Stats", shim_pb2.StatsRequest(id=self.id),
+                                    shim_pb2.StatsResponse)
+        assert isinstance(response, shim_pb2.StatsResponse)
+        return response.stats
+
+    async def update(self, resources: dict) -> None:
+        """Apply OCI linux.resources to the running container, encoded as containerd 1.6
+        sends them: the JSON of runtime-spec's LinuxResources in an Any."""
+        import json
+
+        value = any_pb2.Any(type_url=LINUX_RESOURCES_URL, value=json.dumps(resources).encode())
+        await self._call("Update", shim_pb2.UpdateTaskRequest(id=self.id, resources=value),
+                         empty_pb2.Empty)
 
 
 def open_shim_log(bundle: Path) -> int:

@@ -9,10 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pyengine.content import BlobExists
 from pyengine.errors import DataLoss, InvalidArgument
 from pyengine.images import mediatypes, naming
-from pyengine.images.compression import CHUNK
 from pyengine.images.unpack import LayerRef
 from pyengine.progress import ProgressChannel
 
@@ -109,19 +107,7 @@ def _ingest(
 
         expected, _ = digest_stream(handle)
         handle.seek(0)
-    try:
-        writer = ingest.content.writer(f"load-{expected}", expected, member.size)
-    except BlobExists:
-        return expected, member.size, head
-    try:
-        if writer.offset:
-            writer.reset()
-        while chunk := handle.read(CHUNK):
-            writer.write(chunk)
-        writer.commit()
-    except BaseException:
-        writer.abort()
-        raise
+    ingest.store_stream(handle, expected, member.size, f"load-{expected}")
     return expected, member.size, head
 
 

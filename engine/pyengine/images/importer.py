@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pyengine.content import BlobExists
 from pyengine.errors import InvalidArgument
 from pyengine.images import mediatypes, naming
 from pyengine.images.compression import CHUNK, decompressed, digest_stream
@@ -131,21 +130,7 @@ def import_image(
         blob_digest, size = digest_stream(handle)
     with ingest.transfer("import") as lease_id:
         ingest.protect(lease_id, [blob_digest])
-        with open(path, "rb") as handle:
-            try:
-                writer = ingest.content.writer(f"import-{blob_digest}", blob_digest, size)
-            except BlobExists:
-                pass
-            else:
-                try:
-                    if writer.offset:
-                        writer.reset()
-                    while chunk := handle.read(CHUNK):
-                        writer.write(chunk)
-                    writer.commit()
-                except BaseException:
-                    writer.abort()
-                    raise
+        ingest.store_file(path, blob_digest, size, f"import-{blob_digest}")
         platform = host()
         created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         config = {

@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from pyengine.images import mediatypes
 from pyengine.images.locks import SharedExclusiveLock
@@ -56,6 +56,31 @@ class Ingest:
     def protect(self, lease_id: str, blobs: list[str]) -> None:
         """Keep `blobs` from garbage collection until the lease ends."""
         self._leases.add(lease_id, "content", blobs)
+
+    def store_file(self, path: Path, digest: str, size: int, ref: str) -> None:
+        """Copy a spooled blob into the content store; the store checks digest and size."""
+        with open(path, "rb") as handle:
+            self.store_stream(handle, digest, size, ref)
+
+    def store_stream(self, handle: IO[bytes], digest: str, size: int, ref: str) -> None:
+        """Copy what `handle` reads into the content store as blob `digest` (checked, with
+        the size), unless the store has it already."""
+        from pyengine.content import BlobExists
+        from pyengine.images.compression import CHUNK
+
+        try:
+            writer = self.content.writer(ref, digest, size)
+        except BlobExists:
+            return
+        try:
+            if writer.offset:
+                writer.reset()
+            while chunk := handle.read(CHUNK):
+                writer.write(chunk)
+            writer.commit()
+        except BaseException:
+            writer.abort()
+            raise
 
     def unpack(
         self, config_digest: str, layers: list[LayerRef], lease_id: str, channel: ProgressChannel

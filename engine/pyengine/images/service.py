@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # the registry client and inspect are imported when a call ne
 
     from pyengine.content import ContentStore
     from pyengine.images.archive_in import LoadResult
+    from pyengine.images.commit import NewLayer
     from pyengine.images.importer import ImportOptions
     from pyengine.images.inspect import HistoryRow
     from pyengine.reference import Reference
@@ -411,6 +412,19 @@ class ImageService:
 
         image_id, name = importer.import_image(self.ingest, path, opts, channel)
         self.publish("image", "import", image_id)
+        return image_id, name
+
+    def commit(self, base_id: str, layer: NewLayer) -> tuple[str, str]:
+        """A new image: image `base_id` plus `layer` (a container's writable layer); returns
+        (image id, name or "")."""
+        from pyengine.images import commit
+        from pyengine.progress import NullChannel
+
+        base = self.repo.image(base_id)
+        image_id, name = commit.commit_image(self.ingest, base, layer, NullChannel())
+        self.publish("image", "commit", image_id)
+        if name:
+            self.publish("image", "tag", image_id, name=naming.familiar(name))
         return image_id, name
 
     def save(self, references: list[str], fmt: str, out: BufferedIOBase) -> None:

@@ -7,14 +7,19 @@ from collections.abc import AsyncIterator
 
 import grpc.aio
 
-from pyengine.api import containers_pb2, containers_pb2_grpc
+from pyengine.api import common_pb2, containers_pb2, containers_pb2_grpc
 from pyengine.cli.units import human_duration
+from pyengine.containers import attach, detachkeys, execs, ops, stats
 from pyengine.containers.model import RUNNING, Container, Spec
+from pyengine.containers.resources import ResourceUpdate
 from pyengine.containers.service import ContainerService, container_json
 from pyengine.errors import InvalidArgument
 from pyengine.images.inspect import parse_time
 from pyengine.services.errors import Context, streaming, unary
+from pyengine.services.streams import ChunkPipe, spool
 from pyengine.services.workers import Workers
+
+MAX_COPY = 64 << 30  # bytes a cp into a container may upload
 
 
 def _since(stamp: str) -> float:
@@ -26,7 +31,8 @@ def _since(stamp: str) -> float:
 def status_text(c: Container) -> str:
     s = c.state
     if s.status == RUNNING:
-        return f"Up {human_duration(_since(s.started_at))}"
+        up = f"Up {human_duration(_since(s.started_at))}"
+        return f"{up} (Paused)" if s.paused else up
     if s.status == "exited":
         return f"Exited ({s.exit_code}) {human_duration(_since(s.finished_at))} ago"
     if s.status == "created":
@@ -36,13 +42,18 @@ def status_text(c: Container) -> str:
     return s.status.capitalize()
 
 
+def state_text(c: Container) -> str:
+    """docker's State: a paused container is "paused" (its record stays running)."""
+    return "paused" if c.state.paused and c.state.status == RUNNING else c.state.status
+
+
 def _matches(c: Container, filters: list[tuple[str, str]]) -> bool:
     for key, value in filters:
         if key == "id" and not c.id.startswith(value):
             return False
         if key == "name" and value.lstrip("/") not in c.name:
             return False
-        if key == "status" and c.state.status != value:
+        if key == "status" and state_text(c) != value:
             return False
         if key == "ancestor" and value not in (c.image_name, c.image_id):
             return False
@@ -59,7 +70,7 @@ def summary(c: Container) -> containers_pb2.ContainerSummary:
     return containers_pb2.ContainerSummary(
         id=c.id, names=["/" + c.name], image=c.image_name, image_id=c.image_id,
         command=" ".join(args), created=parse_time(c.created),
-        state=c.state.status, status=status_text(c),
+        state=state_text(c), status=status_text(c),
         labels={**c.config.get("image_labels", {}), **c.spec.labels},
     )
 
@@ -76,6 +87,19 @@ def spec_of(r: containers_pb2.CreateContainerRequest) -> Spec:
         auto_remove=r.auto_remove, log_max_size=r.log_max_size,
         log_max_file=r.log_max_file or 1, restart=r.restart or "no", open_stdin=r.open_stdin,
     )
+
+
+def resource_update(r: containers_pb2.UpdateContainerRequest) -> ResourceUpdate:
+    return ResourceUpdate(
+        memory=r.memory if r.memory_set else None,
+        memory_swap=r.memory_swap if r.memory_swap_set else None,
+        nano_cpus=r.nano_cpus if r.nano_cpus_set else None,
+        cpu_shares=r.cpu_shares if r.cpu_shares_set else None,
+        cpu_quota=r.cpu_quota if r.cpu_quota_set else None,
+        cpu_period=r.cpu_period if r.cpu_period_set else None,
+        cpuset_cpus=r.cpuset_cpus or None,
+        pids_limit=r.pids_limit if r.pids_limit_set else None,
+        restart=r.restart or None)
 
 
 class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
@@ -218,6 +242,162 @@ class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
 
         await self.service.write_stdin(first.id, chunks())
         return containers_pb2.WriteStdinResponse()
+
+    # -- the filesystem verbs (containers/filesystem.py) ----------------------------------
+
+    @unary
+    async def Diff(self, request: containers_pb2.DiffContainerRequest,
+                   context: Context) -> containers_pb2.DiffContainerResponse:
+        changes = await self.workers.run(self.service.files.changes, request.id)
+        return containers_pb2.DiffContainerResponse(changes=[
+            containers_pb2.FileChange(kind=ch.kind, path=ch.path) for ch in changes])
+
+    @streaming
+    async def Export(self, request: containers_pb2.ExportContainerRequest,
+                     context: Context) -> AsyncIterator[common_pb2.DataChunk]:
+        files = self.service.files
+        c = await self.workers.run(files.container, request.id)
+        async for chunk in ChunkPipe().run(self.workers, lambda out: files.export(c, out)):
+            yield common_pb2.DataChunk(data=chunk)
+
+    @streaming
+    async def CopyFrom(self, request: containers_pb2.CopyFromContainerRequest,
+                       context: Context) -> AsyncIterator[containers_pb2.CopyFromContainerResponse]:
+        files = self.service.files
+        c = await self.workers.run(files.container, request.id)
+        found = await self.workers.run(files.stat_path, c, request.path, request.follow_link)
+        yield containers_pb2.CopyFromContainerResponse(stat=containers_pb2.ContainerPathStat(
+            name=found.name, mode=found.mode, size=found.size, mtime=found.mtime,
+            link_target=found.link_target))
+        if request.stat_only:
+            return
+        async for chunk in ChunkPipe().run(
+                self.workers, lambda out: files.copy_from(c, request.path, request.follow_link,
+                                                          out)):
+            yield containers_pb2.CopyFromContainerResponse(data=chunk)
+
+    @unary
+    async def CopyTo(self, request_iterator: AsyncIterator[containers_pb2.CopyToContainerRequest],
+                     context: Context) -> containers_pb2.CopyToContainerResponse:
+        files = self.service.files
+        first = await anext(aiter(request_iterator), None)
+        if first is None or first.WhichOneof("part") != "header" or not first.header.id:
+            raise InvalidArgument("copy to a container: the first message must be the header")
+        c = await self.workers.run(files.container, first.header.id)
+        chunks = (m.data async for m in request_iterator if m.WhichOneof("part") == "data")
+        path = await spool(chunks, self.service.images.tmp_dir, MAX_COPY, self.workers)
+        try:
+            await self.workers.run(files.copy_to, c, first.header.path, path)
+        finally:
+            path.unlink(missing_ok=True)
+        return containers_pb2.CopyToContainerResponse()
+
+    @unary
+    async def Commit(self, request: containers_pb2.CommitContainerRequest,
+                     context: Context) -> containers_pb2.CommitContainerResponse:
+        from pyengine.containers.filesystem import CommitOptions
+
+        image_id = await self.service.files.commit(request.id, CommitOptions(
+            reference=request.reference, comment=request.comment, author=request.author,
+            changes=list(request.changes), pause=not request.no_pause))
+        return containers_pb2.CommitContainerResponse(id=image_id)
+    @unary
+    async def Pause(self, request: containers_pb2.PauseContainerRequest,
+                    context: Context) -> containers_pb2.PauseContainerResponse:
+        await ops.pause(self.service, request.id)
+        return containers_pb2.PauseContainerResponse()
+
+    @unary
+    async def Unpause(self, request: containers_pb2.UnpauseContainerRequest,
+                      context: Context) -> containers_pb2.UnpauseContainerResponse:
+        await ops.unpause(self.service, request.id)
+        return containers_pb2.UnpauseContainerResponse()
+
+    @unary
+    async def Top(self, request: containers_pb2.TopContainerRequest,
+                  context: Context) -> containers_pb2.TopContainerResponse:
+        found = await ops.top(self.service, request.id, list(request.ps_args))
+        return containers_pb2.TopContainerResponse(
+            titles=found.titles,
+            processes=[containers_pb2.TopRow(fields=row) for row in found.processes])
+
+    @unary
+    async def Update(self, request: containers_pb2.UpdateContainerRequest,
+                     context: Context) -> containers_pb2.UpdateContainerResponse:
+        warnings = await ops.update(self.service, request.id, resource_update(request))
+        return containers_pb2.UpdateContainerResponse(warnings=warnings)
+
+    @streaming
+    async def Stats(self, request: containers_pb2.ContainerStatsRequest,
+                    context: Context) -> AsyncIterator[containers_pb2.ContainerStatsFrame]:
+        frames = stats.frames(self.service, list(request.ids), request.stream)
+        try:
+            async for figures in frames:
+                yield containers_pb2.ContainerStatsFrame(containers=[
+                    containers_pb2.ContainerStats(
+                        id=f.id, name=f.name, running=f.running, cpu_percent=f.cpu_percent,
+                        memory_usage=f.memory, memory_limit=f.memory_limit,
+                        memory_percent=f.memory_percent, net_rx=f.net_rx, net_tx=f.net_tx,
+                        block_read=f.block_read, block_write=f.block_write, pids=f.pids)
+                    for f in figures])
+        finally:
+            await frames.aclose()
+    @streaming
+    async def Attach(self, request_iterator: AsyncIterator[containers_pb2.AttachInput],
+                     context: Context) -> AsyncIterator[containers_pb2.AttachOutput]:
+        first = await anext(aiter(request_iterator), None)
+        if first is None or not first.id:
+            raise InvalidArgument("the first attach message must name the container")
+        keys = detachkeys.parse(first.detach_keys)
+        streams = tuple(s for s, on in (("stdout", first.stdout), ("stderr", first.stderr))
+                        if on)
+        c, target, subscriber = await self.service.attach(first.id, streams)
+        options = attach.Options(stdin=first.stdin and c.spec.open_stdin,
+                                 detach_keys=keys if c.spec.tty else None,
+                                 stdin_once=first.stdin_once)
+        try:
+            await context.send_initial_metadata(())  # subscribed: the client may start it
+        except BaseException:
+            subscriber.close()
+            raise
+        async for out in attach.serve(target, subscriber, _inputs(request_iterator), options):
+            yield containers_pb2.AttachOutput(
+                stream=out.stream, data=out.data, exited=out.exit_code is not None,
+                exit_code=out.exit_code or 0, detached=out.detached)
+
+    @streaming
+    async def ExecStream(self, request_iterator: AsyncIterator[containers_pb2.ExecInput],
+                         context: Context) -> AsyncIterator[containers_pb2.ExecOutput]:
+        first = await anext(aiter(request_iterator), None)
+        if first is None or not first.start.id:
+            raise InvalidArgument("the first exec message must name the container")
+        keys = detachkeys.parse(first.detach_keys)
+        r = first.start
+        options = execs.ExecOptions(
+            args=list(r.cmd), env=list(r.env), workdir=r.workdir, user=r.user, tty=first.tty,
+            stdin=first.stdin, detach=first.detach, height=first.height, width=first.width)
+        proc, subscriber = await self.service.exec_start(r.id, options)
+        if subscriber is None:  # detached: it runs on
+            return
+
+        async def inputs() -> AsyncIterator[attach.Input]:
+            if first.data:
+                yield attach.Input(data=first.data)
+            async for item in _inputs(request_iterator):
+                yield item
+
+        session = attach.Options(stdin=first.stdin, stdin_once=True,
+                                 detach_keys=keys if first.tty else None)
+        async for out in attach.serve(proc, subscriber, inputs(), session):
+            yield containers_pb2.ExecOutput(
+                stream=out.stream, data=out.data, exited=out.exit_code is not None,
+                exit_code=out.exit_code or 0, detached=out.detached)
+
+
+async def _inputs(messages: AsyncIterator[containers_pb2.AttachInput] |
+                  AsyncIterator[containers_pb2.ExecInput]) -> AsyncIterator[attach.Input]:
+    async for m in messages:
+        yield attach.Input(data=m.data, height=m.height, width=m.width)
 
 
 def add_to_server(server: grpc.aio.Server, service: ContainerService, workers: Workers) -> None:

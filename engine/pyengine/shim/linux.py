@@ -57,3 +57,39 @@ def unmount(target: str) -> None:
         err = ctypes.get_errno()
         if err not in (22, 2):  # EINVAL: not a mount point; ENOENT: gone
             raise LinuxError(err, f"unmount {target}: {os.strerror(err)}")
+
+
+IN_MODIFY = 0x2
+IN_IGNORED = 0x8000  # the watch is gone (its file was removed)
+IN_NONBLOCK = 0o4000
+IN_CLOEXEC = 0o2000000
+
+
+def inotify_init() -> int:
+    """A non-blocking, close-on-exec inotify descriptor."""
+    fd = _libc.inotify_init1(IN_NONBLOCK | IN_CLOEXEC)
+    if fd < 0:
+        err = ctypes.get_errno()
+        raise LinuxError(err, f"inotify_init1: {os.strerror(err)}")
+    return int(fd)
+
+
+def inotify_watch(fd: int, path: str, mask: int) -> int:
+    wd = _libc.inotify_add_watch(fd, path.encode(), mask)
+    if wd < 0:
+        err = ctypes.get_errno()
+        raise LinuxError(err, f"inotify_add_watch {path}: {os.strerror(err)}")
+    return int(wd)
+
+
+def inotify_masks(data: bytes) -> list[int]:
+    """The event masks in what a read of an inotify descriptor returned (struct
+    inotify_event: wd, mask, cookie, len, then len bytes of name)."""
+    masks = []
+    offset = 0
+    while offset + 16 <= len(data):
+        _, mask, _, length = (int.from_bytes(data[offset + i:offset + i + 4], "little")
+                              for i in (0, 4, 8, 12))
+        masks.append(mask)
+        offset += 16 + length
+    return masks

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from google.protobuf import empty_pb2
 
-from . import group, linux, settings
+from . import cgstats, group, linux, settings
 from .api import runc_options_pb2, shim_pb2, task_events_pb2, task_pb2
 from .events import Publisher
 from .oom import OomWatcher
@@ -377,7 +377,23 @@ class TaskService:
         return empty_pb2.Empty()
 
     async def update(self, ctx: Context, r: shim_pb2.UpdateTaskRequest) -> Any:
+        """containerd sends runtime-spec's LinuxResources as JSON in the Any (type URL
+        types.containerd.io/opencontainers/runtime-spec/1/LinuxResources); like the Go shim,
+        the value is read as that JSON whatever the URL says."""
+        import json
+
         container = self._container(r.id)
+        if container.init.state == STOPPED:
+            raise errors.FailedPrecondition(f"container {r.id}: cannot update a stopped "
+                                            "container")
+        try:
+            resources = json.loads(r.resources.value or b"null")
+        except ValueError as e:
+            raise errors.InvalidArgument(f"update of container {r.id}: the resources are not "
+                                         f"JSON: {e}") from None
+        if not isinstance(resources, dict):
+            raise errors.InvalidArgument(f"update of container {r.id}: the resources are not "
+                                         "a JSON object")
         path = os.path.join(container.bundle, "update-resources.json")
         with open(path, "wb") as f:
             f.write(r.resources.value)
@@ -396,8 +412,13 @@ class TaskService:
         return response
 
     async def stats(self, ctx: Context, r: shim_pb2.StatsRequest) -> Any:
-        self._process(r.id, "")
-        raise errors.Unimplemented("stats: not implemented by this shim yet")
+        proc = self._process(r.id, "")
+        if proc.exited.is_set() or not proc.pid:
+            raise errors.NotFound(f"container {r.id}: its task has exited")
+        try:
+            return shim_pb2.StatsResponse(stats=cgstats.metrics_of(proc.pid))
+        except OSError as e:
+            raise errors.NotFound(f"stats of container {r.id}: {e.strerror or e}") from None
 
     async def checkpoint(self, ctx: Context, r: shim_pb2.CheckpointTaskRequest) -> Any:
         raise errors.Unimplemented("checkpoint: not supported by this shim")

@@ -1,6 +1,7 @@
 """Our shim (containerd-shim-pyrunc-v2) under Debian's containerd 1.6: `ctr run --runtime` with
 the shim given as a path and as runtime io.containerd.pyrunc.v2 found on containerd's PATH;
-run --rm with exit codes and stdio, -d then exec, kill, pause/resume, delete, -t on a pty;
+run --rm with exit codes and stdio, -d then exec, kill, pause/resume, delete, -t on a pty,
+task metrics (our Stats decoded by containerd);
 pyrunc (the shim's default) and runc (--runc-binary); a shim per container, shared only by the
 containers of one group annotation (group.py). Nothing stays behind: no shim process, socket,
 mount or runtime state.
@@ -295,3 +296,21 @@ def test_exec_with_a_tty(ctr: ShimCtr) -> None:
     assert "/dev/pts/" in result.output
     assert "got:typed" in result.output
     assert ctr.status(container_id) == "RUNNING"
+
+
+def test_task_metrics_are_decoded_by_containerd(ctr: ShimCtr) -> None:
+    """Stats: containerd decodes our Any (io.containerd.cgroups.v1/v2 Metrics) with its own
+    types and ctr prints the figures of the container's cgroups."""
+    container_id = ctr.start("metrics", "sh", "-c", "sleep 1000 & wait",
+                             flags=("--memory-limit", str(64 << 20)))
+    metrics = ctr.ctr("task", "metrics", container_id)
+    assert metrics.returncode == 0, metrics.stderr
+    rows = dict(line.split(None, 1) for line in metrics.stdout.splitlines()
+                if line.startswith(("memory.", "cpu", "pids.")))
+    values = {k: v.strip() for k, v in rows.items()}
+    v1 = "memory.usage_in_bytes" in values  # else a unified host: ctr names v2's fields
+    usage, limit, cpu = (("memory.usage_in_bytes", "memory.limit_in_bytes", "cpuacct.usage")
+                         if v1 else ("memory.usage", "memory.usage_limit", "cpu.usage_usec"))
+    assert int(values[limit]) == 64 << 20, values
+    assert int(values[usage]) > 0 and int(values[cpu]) > 0, values
+    assert values["pids.current"] == "2", values  # sh and sleep

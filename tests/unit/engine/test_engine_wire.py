@@ -381,3 +381,50 @@ def test_connect_failure_is_typed(tmp_path) -> None:
     with pytest.raises(status.RpcError) as err:
         channel.unary_unary("/s/M", system_pb2.VersionRequest(), system_pb2.VersionResponse)
     assert err.value.code() == status.UNAVAILABLE and err.value.connect_failed
+
+
+def test_bidi_call_beside_a_unary_call_on_one_connection(pair) -> None:
+    """A bidirectional call driven as pyctl's attach drives it: messages taken without
+    blocking, a unary call on the same connection meanwhile (the bidi stream's frames that
+    arrive during it are kept), half-close, trailers."""
+    import select
+
+    sock, peer = pair
+    channel = _channel(sock)
+    call = channel.stream_stream("/s/Bidi", system_pb2.VersionResponse(version="first"),
+                                 system_pb2.VersionResponse)
+    headers = peer.frames_until(h2.HEADERS)[-1]
+    assert dict(hpack.Decoder().decode(headers[3]))[":path"] == "/s/Bidi"
+    data = peer.frames_until(h2.DATA)[-1]
+    assert data[2] == 1 and not data[1] & h2.END_STREAM
+    assert system_pb2.VersionResponse.FromString(data[3][5:]).version == "first"
+    assert call.take() == [] and not call.ended()
+    peer.headers(1, OK_HEADERS)
+    peer.message(1, system_pb2.VersionResponse(version="a").SerializeToString())
+    peer.message(1, system_pb2.VersionResponse(version="b").SerializeToString())
+    call.initial_metadata()
+    while select.select([call], [], [], 0)[0] or call.pending():
+        call.read()
+    assert [m.version for m in call.take()] == ["a", "b"]
+    # a unary call (stream 3) while the bidi stream gets a message too
+    peer.message(1, system_pb2.VersionResponse(version="c").SerializeToString())
+    peer.headers(3, OK_HEADERS)
+    peer.message(3, system_pb2.VersionResponse(version="unary").SerializeToString())
+    peer.headers(3, [("grpc-status", "0")], end=True)
+    reply = channel.unary_unary("/s/Unary", system_pb2.VersionRequest(),
+                                system_pb2.VersionResponse)
+    assert reply.version == "unary"
+    assert [m.version for m in call.take()] == ["c"]  # kept, taken without reading
+    call.send(system_pb2.VersionResponse(version="stdin"))
+    call.done_writing()
+    sent = peer.frames_until(h2.DATA)
+    while not sent[-1][1] & h2.END_STREAM or sent[-1][2] != 1:
+        sent += peer.frames_until(h2.DATA)
+    bidi = [f for f in sent if f[0] == h2.DATA and f[2] == 1]
+    assert system_pb2.VersionResponse.FromString(bidi[0][3][5:]).version == "stdin"
+    peer.headers(1, [("grpc-status", "5"), ("grpc-message", "gone")], end=True)
+    while not call.ended():
+        call.read()
+    with pytest.raises(status.RpcError) as err:
+        call.status()
+    assert err.value.code() == status.NOT_FOUND and err.value.details() == "gone"

@@ -140,6 +140,16 @@ def test_file_uri_gets_both_streams(tmp: Path) -> None:
     assert (tmp / "logs" / "out.log").read_text() == "one\ntwo\n"
 
 
+def test_resize_without_a_terminal_is_no_error(tmp: Path) -> None:
+    """As containerd's runc shim: ResizePty of a process without a terminal does nothing."""
+    uri = f"file://{tmp}/log"
+    io = ProcessIO.open("", uri, uri, False)
+    try:
+        io.resize(80, 24)
+    finally:
+        io.close()
+
+
 def test_unsupported_stdio_scheme_is_invalid_argument() -> None:
     from pyengine.shim.ttrpc import errors
 

@@ -1,5 +1,6 @@
-"""A lean gRPC client over HTTP/2 (pyengine.cli.wire.h2): unary, server-streaming and
-client-streaming calls with deadlines, metadata and cancellation (RST_STREAM CANCEL).
+"""A lean gRPC client over HTTP/2 (pyengine.cli.wire.h2): unary, server-streaming,
+client-streaming and bidirectional calls with deadlines, metadata and cancellation
+(RST_STREAM CANCEL).
 
 Targets: ``unix:///path`` (plain HTTP/2 on a unix socket, as grpc's ``unix:`` targets) and
 ``tcp://host:port`` with TLS (mutual when a client certificate is given, ALPN ``h2``). Only the
@@ -154,6 +155,14 @@ class Channel:
             call.send_end()
             return call.single(response_type)
 
+    def stream_stream(self, path: str, first: Message, response_type: type[M],
+                      timeout: float | None = None,
+                      metadata: Iterable[tuple[str, str]] = ()) -> BidiCall:
+        call = Call(self, path, timeout, metadata)
+        with call:
+            call.send(first.SerializeToString())
+        return BidiCall(call, response_type)
+
 
 def encode_timeout(seconds: float) -> str:
     """grpc-timeout: at most 8 digits and a unit (PROTOCOL-HTTP2.md)."""
@@ -238,26 +247,34 @@ class Call:
             raise self._error(err) from None
         return [(k, v) for k, v in stream.headers or [] if not k.startswith(":")]
 
+    def buffered_payload(self) -> bytes | None:
+        """The next message if it has arrived whole, without reading."""
+        data = self.stream_state.data
+        if len(data) >= 5:
+            flag, size = struct.unpack(">BI", data[:5])
+            if size > self.channel.max_message:
+                self.cancel()
+                raise RpcError(RESOURCE_EXHAUSTED, f"received message of {size} bytes "
+                               f"is larger than the limit {self.channel.max_message}")
+            if flag:
+                self.cancel()
+                raise RpcError(INTERNAL, "received a compressed message although no "
+                               "compression was offered")
+            if len(data) >= 5 + size:
+                payload = bytes(data[5:5 + size])
+                del data[:5 + size]
+                return payload
+        return None
+
     def _next_payload(self) -> bytes | None:
         """The next length-prefixed message, or None at the end of the stream."""
         stream = self.stream_state
         try:
             while True:
+                payload = self.buffered_payload()
+                if payload is not None:
+                    return payload
                 data = stream.data
-                if len(data) >= 5:
-                    flag, size = struct.unpack(">BI", data[:5])
-                    if size > self.channel.max_message:
-                        self.cancel()
-                        raise RpcError(RESOURCE_EXHAUSTED, f"received message of {size} bytes "
-                                       f"is larger than the limit {self.channel.max_message}")
-                    if flag:
-                        self.cancel()
-                        raise RpcError(INTERNAL, "received a compressed message although no "
-                                       "compression was offered")
-                    if len(data) >= 5 + size:
-                        payload = bytes(data[5:5 + size])
-                        del data[:5 + size]
-                        return payload
                 if stream.remote_closed:
                     if data:
                         self._status()  # a status that explains the truncation wins
@@ -344,6 +361,73 @@ class ResponseStream:
     close = cancel
 
 
+class BidiCall:
+    """A bidirectional call driven by one thread with select(): `send()` messages,
+    `done_writing()` half-closes, `fileno()` is the connection's socket; when select() says
+    it is readable (or `pending()` is true), `read()` handles what arrived, and `take()` gives
+    the messages complete so far, without blocking. `ended()` once the daemon ended the call;
+    `status()` then raises its error, if any. Other calls may run on the same channel
+    meanwhile (frames for this one are kept)."""
+
+    def __init__(self, call: Call, response_type: type[Message]) -> None:
+        self._call = call
+        self._type = response_type
+
+    def fileno(self) -> int:
+        sock: Any = self._call.conn.sock
+        return int(sock.fileno())
+
+    def send(self, message: Message) -> None:
+        with self._call:
+            if not self._call.stream_state.remote_closed:
+                self._call.send(message.SerializeToString())
+
+    def done_writing(self) -> None:
+        with self._call:
+            self._call.send_end()
+
+    def initial_metadata(self) -> list[tuple[str, str]]:
+        return self._call.wait_headers()
+
+    def pending(self) -> bool:
+        """Bytes already received but not handled (no need to wait on the socket)."""
+        conn = self._call.conn
+        sock: Any = conn.sock
+        return conn.has_frame() or bool(getattr(sock, "pending", lambda: 0)())
+
+    def read(self) -> None:
+        """Handle the frames one receive brings (blocks until one frame is whole)."""
+        conn = self._call.conn
+        if self._call.stream_state.remote_closed:
+            return
+        with self._call:
+            try:
+                conn.read_frame()
+                while conn.has_frame():
+                    conn.read_frame()
+            except h2.H2Error as err:
+                raise self._call._error(err) from None
+
+    def take(self) -> list[Message]:
+        out = []
+        with self._call:
+            while (payload := self._call.buffered_payload()) is not None:
+                out.append(self._type.FromString(payload))
+        return out
+
+    def ended(self) -> bool:
+        return self._call.stream_state.remote_closed and not self._call.stream_state.data
+
+    def status(self) -> None:
+        """Raise the call's error, if it ended with one (after ended())."""
+        if self._call.stream_state.data:
+            raise RpcError(INTERNAL, "stream ended inside a message")
+        self._call._status()
+
+    def cancel(self) -> None:
+        self._call.cancel()
+
+
 if TYPE_CHECKING:
     Handler = Any  # a call, with .future(...) beside it as grpcio has
 
@@ -363,9 +447,8 @@ class Stub:
             raise AttributeError(method_name) from None
         path = f"/{self._service.full_name}/{method_name}"
         response_type = _message_class(method.output_type)
-        if method.client_streaming and method.server_streaming:
-            raise NotImplementedError(f"{path}: bidirectional streaming")
-        kind = ("stream_unary" if method.client_streaming
+        kind = ("stream_stream" if method.client_streaming and method.server_streaming
+                else "stream_unary" if method.client_streaming
                 else "unary_stream" if method.server_streaming else "unary_unary")
         invoke: Handler = getattr(self._channel, kind)
 

@@ -238,6 +238,11 @@ class Connection:
             stream.remote_closed = stream.local_closed = True
         raise H2Error(f"connection to the daemon lost: {reason}", INTERNAL_ERROR)
 
+    def has_frame(self) -> bool:
+        """Is a whole frame already received (read_frame() would not block)?"""
+        buf = self.buf
+        return len(buf) >= 9 and len(buf) >= 9 + (int.from_bytes(buf[:3], "big"))
+
     def read_frame(self) -> None:
         """Read and handle one frame."""
         self._fill(9)

@@ -1,0 +1,160 @@
+"""`docker diff`: the changes of a container's writable layer as A/C/D lines.
+
+From an overlay upper directory: a whiteout (char 0:0) is a deletion; an opaque directory that
+hid one of the image is a deletion of it (what it holds now is added below it); anything else
+is added when no lower layer shows that path, changed otherwise. A directory the copy-up
+brought up unchanged is not reported for itself, but the parent of an added or deleted path
+always is (docker's rules). From a complete tree (the native snapshotter) the tree is compared
+with its parent's. Sorted by path, component by component, a parent before its children.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyengine.archive.lowers import OPAQUE_XATTR, LowerLayers
+
+ADDED, CHANGED, DELETED = "A", "C", "D"
+# What the runtime creates in a rootfs to mount on (docker keeps them in an "init" layer that
+# diff and commit never show); left out while they are empty.
+MOUNT_POINTS = frozenset({"etc/hostname", "etc/hosts", "etc/resolv.conf", "proc", "sys", "dev",
+                          "dev/pts", "dev/shm", "dev/mqueue", "dev/console", "sys/fs/cgroup"})
+
+
+def runtime_mount_point(name: str, st: os.stat_result) -> bool:
+    """Whether `name` (relative to the rootfs) is an empty mount point a runtime made."""
+    if name.strip("/") not in MOUNT_POINTS:
+        return False
+    return (stat.S_ISREG(st.st_mode) and st.st_size == 0) or \
+        (stat.S_ISDIR(st.st_mode) and st.st_nlink <= 2)
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str  # A, C or D
+    path: str  # absolute, inside the container
+
+
+def _is_whiteout(st: os.stat_result) -> bool:
+    return stat.S_ISCHR(st.st_mode) and st.st_rdev == 0
+
+
+def _opaque(path: Path) -> bool:
+    try:
+        return os.getxattr(path, OPAQUE_XATTR, follow_symlinks=False) == b"y"
+    except OSError:
+        return False
+
+
+def _same_dir(a: os.stat_result, b: os.stat_result) -> bool:
+    return (a.st_mode, a.st_uid, a.st_gid, a.st_mtime_ns) == \
+        (b.st_mode, b.st_uid, b.st_gid, b.st_mtime_ns)
+
+
+def _same_entry(a: os.stat_result, b: os.stat_result) -> bool:
+    return (a.st_mode, a.st_uid, a.st_gid, a.st_size, a.st_mtime_ns, a.st_rdev) == \
+        (b.st_mode, b.st_uid, b.st_gid, b.st_size, b.st_mtime_ns, b.st_rdev)
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.changes: list[Change] = []
+        self._dirs: set[str] = set()
+
+    def record(self, kind: str, path: str, is_dir: bool) -> None:
+        if kind in (ADDED, DELETED):
+            parent = os.path.dirname(path)
+            if parent != "/" and parent not in self._dirs:
+                self.changes.append(Change(CHANGED, parent))
+                self._dirs.add(parent)
+        if is_dir:
+            if path in self._dirs:
+                return
+            self._dirs.add(path)
+        self.changes.append(Change(kind, path))
+
+
+def _walk(top: Path) -> list[tuple[str, os.stat_result]]:
+    """(container path, lstat) of everything below `top`: depth first, a directory before
+    its entries, names sorted in each directory; iterative, so any depth works."""
+    out: list[tuple[str, os.stat_result]] = []
+    pending: list[str] = [""]
+    while pending:
+        rel = pending.pop()
+        directory = top / rel.lstrip("/") if rel else top
+        entries = [(f"{rel}/{name}", os.lstat(directory / name))
+                   for name in sorted(os.listdir(directory))]
+        for child, st in entries:
+            out.append((child, st))
+        pending.extend(child for child, st in reversed(entries) if stat.S_ISDIR(st.st_mode))
+    return out
+
+
+def overlay_changes(upper: Path, lowers: Sequence[Path]) -> list[Change]:
+    """The changes an overlay upper directory makes to its lower layers (nearest first)."""
+    recorder = _Recorder()
+    view = LowerLayers(lowers)
+    try:
+        for rel, st in _walk(upper):
+            is_dir = stat.S_ISDIR(st.st_mode)
+            if runtime_mount_point(rel, st) and view.find(os.fsencode(rel[1:])) is None:
+                continue
+            if _is_whiteout(st):
+                recorder.record(DELETED, rel, False)
+                continue
+            found = view.find(os.fsencode(rel.lstrip("/")))
+            if is_dir and _opaque(upper / rel.lstrip("/")) and found is not None:
+                recorder.record(DELETED, rel, True)  # what it holds now comes as added
+                continue
+            if found is None:
+                recorder.record(ADDED, rel, is_dir)
+            elif not (is_dir and stat.S_ISDIR(found[1].st_mode) and _same_dir(st, found[1])):
+                recorder.record(CHANGED, rel, is_dir)
+    finally:
+        view.close()
+    return _ordered(recorder.changes)
+
+
+def tree_changes(tree: Path, parent: Path | None) -> list[Change]:
+    """The changes of a complete tree against its parent's complete tree (native driver)."""
+    recorder = _Recorder()
+    view = LowerLayers([parent] if parent is not None else [])
+    try:
+        _compare(tree, "", view, recorder)
+    finally:
+        view.close()
+    return _ordered(recorder.changes)
+
+
+def _compare(tree: Path, rel: str, view: LowerLayers, recorder: _Recorder) -> None:
+    directory = tree / rel.lstrip("/") if rel else tree
+    names = sorted(os.listdir(directory))
+    before = {os.fsdecode(n) for n in view.names(os.fsencode(rel.lstrip("/")))}
+    for name in sorted(before - set(names)):
+        recorder.record(DELETED, f"{rel}/{name}", False)
+    for name in names:
+        child = f"{rel}/{name}"
+        st = os.lstat(directory / name)
+        found = view.find(os.fsencode(child.lstrip("/")))
+        is_dir = stat.S_ISDIR(st.st_mode)
+        if found is None:
+            if not runtime_mount_point(child, st):
+                recorder.record(ADDED, child, is_dir)
+        elif is_dir and stat.S_ISDIR(found[1].st_mode):
+            if not _same_dir(st, found[1]):
+                recorder.record(CHANGED, child, True)
+        elif not _same_entry(st, found[1]):
+            recorder.record(CHANGED, child, False)
+        if is_dir:
+            _compare(tree, child, view, recorder)
+
+
+def _ordered(changes: list[Change]) -> list[Change]:
+    """Sorted by path component by component (a parent before its children), as docker
+    prints them; a path both deleted and re-added keeps D before A."""
+    rank = {DELETED: 0, CHANGED: 1, ADDED: 2}
+    return sorted(changes, key=lambda c: (c.path.split("/"), rank[c.kind]))

@@ -1,0 +1,262 @@
+"""A container's filesystem from the outside: diff, export, cp (both ways) and commit.
+
+A running container's rootfs is the overlay mounted at <exec_root>/containers/<id>/rootfs;
+a stopped one's is mounted on a temporary directory for the call (read-only unless the call
+writes) and unmounted after it, even when it fails. Every access goes through a descriptor of
+that root and resolves paths inside it (rootfs.py); writes go through the layer extractor,
+which never writes outside its destination. Commit takes the writable layer as an OCI layer
+(overlay whiteouts become .wh. files) and hands it to the images domain with the new config.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import shutil
+import stat
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from io import BufferedIOBase
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pyengine.containers import rootfs as rootfs_access
+from pyengine.containers.changes import (
+    Change,
+    overlay_changes,
+    runtime_mount_point,
+    tree_changes,
+)
+from pyengine.containers.model import RUNNING, Container
+from pyengine.errors import EngineError, FailedPrecondition, InvalidArgument, NotFound
+
+if TYPE_CHECKING:
+    from pyengine.containers.service import ContainerService
+
+log = logging.getLogger("pyengine.containers")
+
+_ROOT_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+@dataclass(frozen=True)
+class CommitOptions:
+    reference: str = ""
+    comment: str = ""
+    author: str = ""
+    changes: list[str] = field(default_factory=list)
+    pause: bool = True
+
+
+def _with_mode(options: list[str], mode: str) -> list[str]:
+    return [o for o in options if o not in ("ro", "rw")] + [mode]
+
+
+class ContainerFilesystem:
+    """The filesystem verbs of one engine's containers."""
+
+    def __init__(self, service: ContainerService) -> None:
+        self.service = service
+        self.scratch = service.config.exec_root / "fs-mounts"
+
+    # -- access to the rootfs ---------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def root(self, c: Container, *, writable: bool = False) -> Iterator[int]:
+        """A descriptor of the container's root directory for the duration of the block."""
+        from pyengine.snapshots.mount import Mount, mount_all, unmount_all
+
+        mounted = self.service.bundles / c.id / "rootfs"
+        if os.path.ismount(mounted):
+            fd = os.open(mounted, _ROOT_FLAGS)
+            try:
+                yield fd
+            finally:
+                os.close(fd)
+            return
+        self.scratch.mkdir(mode=0o700, parents=True, exist_ok=True)
+        target = Path(tempfile.mkdtemp(prefix=c.id[:12] + "-", dir=self.scratch))
+        try:
+            mounts = [Mount(m.type, m.source, _with_mode(list(m.options),
+                                                         "rw" if writable else "ro"))
+                      for m in self.service.snapshotter.mounts(c.snapshot)]
+            mount_all(mounts, target)
+            try:
+                fd = os.open(target, _ROOT_FLAGS)
+                try:
+                    yield fd
+                finally:
+                    os.close(fd)
+            finally:
+                unmount_all(target)
+        finally:
+            with contextlib.suppress(OSError):
+                target.rmdir()
+
+    # -- diff -------------------------------------------------------------------------------
+
+    def changes(self, ref: str) -> list[Change]:
+        c = self.service.get(ref)
+        snapshots = self.service.snapshotter
+        upper = snapshots.upper_dir(c.snapshot)
+        parents = snapshots.parent_dirs(c.snapshot)
+        if self.service.config.storage_driver == "overlay":
+            return overlay_changes(upper, parents)
+        return tree_changes(upper, parents[0] if parents else None)
+
+    # -- export and cp ----------------------------------------------------------------------
+
+    def container(self, ref: str) -> Container:
+        return self.service.get(ref)
+
+    def export(self, c: Container, out: BufferedIOBase) -> None:
+        with self.root(c) as fd:
+            rootfs_access.export(fd, out)
+
+    def stat_path(self, c: Container, path: str, follow_link: bool
+                  ) -> rootfs_access.PathStat:
+        with self.root(c) as fd:
+            found = rootfs_access.find(fd, path, c.name, follow_link=follow_link)
+            try:
+                return found.stat()
+            finally:
+                found.close()
+
+    def copy_from(self, c: Container, path: str, follow_link: bool, out: BufferedIOBase) -> None:
+        """A tar of `path` (its top entry named by the path's last component) into `out`."""
+        with self.root(c) as fd:
+            found = rootfs_access.find(fd, path, c.name, follow_link=follow_link)
+            try:
+                writer = rootfs_access.FdTarWriter(out)
+                writer.add_tree(found.parent_fd, found.name, found.display)
+                writer.close()
+            finally:
+                found.close()
+
+    def copy_to(self, c: Container, path: str, tar: Path) -> None:
+        """Extract the tar at `tar` into directory `path` of the container."""
+        from pyengine import archive
+
+        if c.spec.read_only:
+            raise FailedPrecondition("container rootfs is marked read-only")
+        with self.root(c, writable=True) as fd:
+            try:
+                dest = rootfs_access.open_in_root(fd, path)
+            except FileNotFoundError:
+                raise rootfs_access.not_found(c.name, path) from None
+            except OSError as err:
+                raise FailedPrecondition(f"copy to {path} in container {c.name}: "
+                                         f"{err.strerror}") from None
+            try:
+                if not stat.S_ISDIR(os.fstat(dest).st_mode):
+                    raise InvalidArgument(f"copy to {path} in container {c.name}: "
+                                          "not a directory")
+                with open(tar, "rb") as stream:
+                    archive.apply_layer(stream, None, dest, whiteouts="remove")
+            finally:
+                os.close(dest)
+
+    # -- commit -----------------------------------------------------------------------------
+
+    async def commit(self, ref: str, opts: CommitOptions) -> str:
+        """The writable layer (taken while the container is paused, by default) as a new
+        image; returns its id."""
+        c = await asyncio.to_thread(self.service.get, ref)
+        shim = self.service.shim_of(c.id) if c.state.status == RUNNING else None
+        paused = False
+        if shim is not None and opts.pause and not c.state.paused:  # a paused one stays so
+            await shim.pause()
+            paused = True
+        try:
+            layer, diff_id = await asyncio.to_thread(self._take_layer, c)
+        finally:
+            if paused and shim is not None:
+                try:
+                    await shim.resume()
+                except EngineError as err:
+                    log.warning("commit: resume failed",
+                                extra={"fields": {"id": c.id, "error": str(err)}})
+        try:
+            image_id, _ = await asyncio.to_thread(self._commit_image, c, layer, diff_id, opts)
+        finally:
+            layer.unlink(missing_ok=True)
+        return image_id
+
+    def _take_layer(self, c: Container) -> tuple[Path, str]:
+        """The writable layer as a gzip tar in the images' scratch directory, and its
+        diff_id."""
+        from pyengine import archive
+
+        snapshots = self.service.snapshotter
+        upper = snapshots.upper_dir(c.snapshot)
+        lowers: list[Path] | None = None
+        if self.service.config.storage_driver != "overlay":
+            lowers = snapshots.parent_dirs(c.snapshot)[:1]
+        fd, name = tempfile.mkstemp(prefix="commit-", suffix=".tar.gz",
+                                    dir=self.service.images.tmp_dir)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                diff_id = archive.diff(lowers, upper, out, compression="gzip",
+                                       skip=runtime_mount_point)
+        except BaseException:
+            os.unlink(name)
+            raise
+        return Path(name), diff_id
+
+    def _commit_image(self, c: Container, layer: Path, diff_id: str,
+                      opts: CommitOptions) -> tuple[str, str]:
+        from pyengine.images.commit import NewLayer
+        from pyengine.images.importer import apply_changes
+
+        with self.service.collector.lock.shared():
+            try:
+                base = self.service.images.config_of(self.service.images.resolve_local(
+                    c.image_id))
+            except NotFound:
+                raise FailedPrecondition(f"commit {c.name}: its image {c.image_id} is "
+                                         "gone") from None
+        config = apply_changes(runtime_config(c, base.get("config") or {}), opts.changes)
+        created_by = " ".join(c.spec.cmd if c.spec.cmd else
+                              (c.config.get("image_cmd") or []))
+        new = NewLayer(layer_path=layer, diff_id=diff_id, config=config,
+                       created_by=created_by, comment=opts.comment, author=opts.author,
+                       reference=opts.reference)
+        return self.service.images.commit(c.image_id, new)
+
+
+def runtime_config(c: Container, image: dict) -> dict:
+    """The image's runtime config with the container's own settings, as docker commits it."""
+    from pyengine.bundles.config import merge_env
+
+    config = dict(image)
+    spec = c.spec
+    config["Cmd"] = spec.cmd if spec.cmd else c.config.get("image_cmd")
+    config["Entrypoint"] = spec.entrypoint if spec.entrypoint is not None else \
+        c.config.get("image_entrypoint")
+    env = merge_env(image.get("Env") or [], spec.env)  # not what the runtime adds (HOSTNAME)
+    config["Env"] = [f"{k}={v}" for k, v in env.items()]
+    config["WorkingDir"] = spec.workdir or image.get("WorkingDir") or ""
+    config["User"] = c.config.get("user") or ""
+    labels = {**(c.config.get("image_labels") or {}), **spec.labels}
+    config["Labels"] = labels or None
+    if spec.tty:
+        config["Tty"] = True
+    if spec.open_stdin:
+        config["OpenStdin"] = True
+    return {k: v for k, v in config.items() if v not in (None, "", [], {}) or k == "Cmd"}
+
+
+def remove_scratch(path: Path) -> None:
+    """Leftover mount points of a daemon that died during a call (nothing is mounted on
+    them any more after a reboot; a live mount is unmounted first)."""
+    from pyengine.snapshots.mount import unmount_all
+
+    if not path.exists():
+        return
+    for entry in path.iterdir():
+        with contextlib.suppress(EngineError, OSError):
+            unmount_all(entry)
+            entry.rmdir()
+    shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,253 @@
+"""A container's filesystem from outside, on faked directories: diff lines and layer tars of an
+overlay upper directory (whiteouts, opaque directories, runtime mount points), path resolution
+inside a rootfs (openat2 and the fallback walk) against hostile symlinks, trees read through
+descriptors, and pyctl cp's renaming."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import stat
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pyengine import archive
+from pyengine.archive.errors import UnsafeLayer
+from pyengine.cli.verb_cp import _rename, split_arg
+from pyengine.containers import rootfs
+from pyengine.containers.changes import overlay_changes, runtime_mount_point, tree_changes
+from pyengine.errors import FailedPrecondition, NotFound
+
+OPAQUE = "trusted.overlay.opaque"
+
+
+def _lower(root: Path) -> Path:
+    lower = root / "lower"
+    for directory in ("etc", "bin", "root", "var/lib", "data"):
+        (lower / directory).mkdir(parents=True)
+    (lower / "etc/passwd").write_text("root:x:0:0\n")
+    (lower / "etc/group").write_text("root:x:0:\n")
+    (lower / "bin/sh").write_text("#!\n")
+    (lower / "root/.profile").write_text("x\n")
+    (lower / "var/lib/keep").write_text("keep\n")
+    (lower / "data/old").write_text("old\n")
+    return lower
+
+
+def _copied_up(lower: Path, upper: Path, rel: str) -> None:
+    """A directory as overlayfs copies it up: same owner, mode and times as below."""
+    (upper / rel).mkdir(parents=True, exist_ok=True)
+    shutil.copystat(lower / rel, upper / rel)
+
+
+def _whiteout(path: Path) -> None:
+    os.mknod(path, stat.S_IFCHR | 0o000, os.makedev(0, 0))
+
+
+@pytest.fixture
+def overlay(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
+    """A lower layer and an upper directory holding a container's changes (root: whiteouts
+    are char devices and opaque directories carry a trusted.* xattr)."""
+    if os.geteuid() != 0:
+        pytest.skip("whiteouts (mknod) and trusted.* xattrs need root")  # marked root below
+    lower = _lower(tmp_path)
+    upper = tmp_path / "upper"
+    upper.mkdir()
+    _copied_up(lower, upper, "etc")
+    (upper / "etc/passwd").write_text("root:x:0:0\nnew:x:1:1\n")  # modified
+    _whiteout(upper / "etc/group")  # deleted
+    (upper / "etc/added").write_text("a\n")  # added
+    (upper / "etc/hostname").write_text("")  # a runtime's mount point
+    shutil.copystat(lower / "etc", upper / "etc")  # as if only the copy-up touched it
+    _whiteout(upper / "root")  # a deleted directory
+    _copied_up(lower, upper, "var")
+    _copied_up(lower, upper, "var/lib")
+    (upper / "var/lib/new").write_text("n\n")
+    shutil.copystat(lower / "var/lib", upper / "var/lib")
+    shutil.copystat(lower / "var", upper / "var")
+    (upper / "data").mkdir()  # removed and made again: opaque
+    os.setxattr(upper / "data", OPAQUE, b"y")
+    (upper / "data/fresh").write_text("f\n")
+    (upper / "proc").mkdir()  # a runtime's mount point the image lacked
+    (upper / "tmp/x").mkdir(parents=True)  # all new
+    yield lower, upper
+
+
+
+@pytest.mark.root
+def test_overlay_changes_are_dockers_lines(overlay: tuple[Path, Path]) -> None:
+    lower, upper = overlay
+    lines = [f"{c.kind} {c.path}" for c in overlay_changes(upper, [lower])]
+    assert lines == [
+        "D /data", "A /data/fresh",
+        "C /etc", "A /etc/added", "D /etc/group", "C /etc/passwd",
+        "D /root",
+        "A /tmp", "A /tmp/x",
+        "C /var/lib", "A /var/lib/new",
+    ]
+
+
+@pytest.mark.root
+def test_layer_tar_of_an_upper_has_oci_whiteouts(overlay: tuple[Path, Path]) -> None:
+    _, upper = overlay
+    out = io.BytesIO()
+    diff_id = archive.diff(None, upper, out, skip=runtime_mount_point)
+    assert diff_id.startswith("sha256:")
+    with tarfile.open(fileobj=io.BytesIO(out.getvalue())) as tar:
+        names = tar.getnames()
+    assert {"etc/.wh.group", ".wh.root", "data/.wh..wh..opq", "data/fresh", "etc/added",
+            "etc/passwd", "var/lib/new", "tmp/x"} <= set(names)
+    assert "etc/hostname" not in names and "proc" not in names
+    assert not any(n in ("etc/group", "root") for n in names)
+
+
+def test_tree_changes_compare_two_full_trees(tmp_path: Path) -> None:
+    """The native driver's snapshot is a full copy: changes come from comparing trees."""
+    parent = _lower(tmp_path)
+    tree = tmp_path / "tree"
+    shutil.copytree(parent, tree, symlinks=True)
+    (tree / "etc/group").unlink()
+    (tree / "etc/added").write_text("a\n")
+    shutil.rmtree(tree / "root")
+    (tree / "proc").mkdir()
+    for directory in ("etc", "", "var", "var/lib", "data", "bin"):
+        shutil.copystat(parent / directory, tree / directory)
+    lines = [f"{c.kind} {c.path}" for c in tree_changes(tree, parent)]
+    assert lines == ["C /etc", "A /etc/added", "D /etc/group", "D /root"]
+
+
+# -- resolution inside a rootfs ------------------------------------------------------------
+
+
+@pytest.fixture(params=["openat2", "walk"])
+def resolver(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "walk":
+        monkeypatch.setattr(rootfs, "_openat2_works", False)
+    return str(request.param)
+
+
+def _hostile_rootfs(tmp_path: Path) -> tuple[Path, Path]:
+    """A rootfs whose /etc/evil points at a host directory by every route out there is."""
+    host = tmp_path / "host"
+    host.mkdir()
+    (host / "secret").write_text("host\n")
+    root = tmp_path / "rootfs"
+    (root / "etc").mkdir(parents=True)
+    inside = root / str(host).lstrip("/")
+    inside.mkdir(parents=True)
+    (inside / "secret").write_text("inside\n")
+    os.symlink("/.." * 12 + str(host), root / "etc/evil")
+    os.symlink("../" * 12 + str(host).lstrip("/"), root / "etc/evil-relative")
+    os.symlink(str(host), root / "etc/evil-absolute")
+    os.symlink("loop", root / "etc/loop")
+    return root, host
+
+
+def _read_found(found: rootfs.Found) -> bytes:
+    fd = os.open(found.name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=found.parent_fd)
+    try:
+        return os.read(fd, 100)
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.parametrize("link", ["evil", "evil-relative", "evil-absolute"])
+def test_symlinks_resolve_inside_the_rootfs(tmp_path: Path, resolver: str, link: str) -> None:
+    root, _ = _hostile_rootfs(tmp_path)
+    root_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        found = rootfs.find(root_fd, f"/etc/{link}/secret", "c")
+        try:
+            assert _read_found(found) == b"inside\n"
+        finally:
+            found.close()
+        found = rootfs.find(root_fd, f"/etc/{link}{'/..' * 30}/etc/{link}/secret", "c",
+                            follow_link=True)  # ".." stops at the rootfs
+        try:
+            assert _read_found(found) == b"inside\n"
+        finally:
+            found.close()
+        link_itself = rootfs.find(root_fd, f"/etc/{link}", "c")
+        try:
+            assert stat.S_ISLNK(link_itself.st.st_mode)
+            assert link_itself.display == link
+        finally:
+            link_itself.close()
+    finally:
+        os.close(root_fd)
+
+
+def test_resolution_errors(tmp_path: Path, resolver: str) -> None:
+    root, _ = _hostile_rootfs(tmp_path)
+    root_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        with pytest.raises(NotFound, match="Could not find the file /nope in container c"):
+            rootfs.find(root_fd, "/nope", "c")
+        with pytest.raises(FailedPrecondition, match="symbolic links"):
+            rootfs.find(root_fd, "/etc/loop/x", "c")
+        (root / "etc/file").write_text("f")
+        with pytest.raises(NotFound, match="not a directory"):
+            rootfs.find(root_fd, "/etc/file/", "c")
+        with pytest.raises(NotFound):
+            rootfs.find(root_fd, "/etc/file/x", "c")
+    finally:
+        os.close(root_fd)
+
+
+def test_a_tree_is_read_through_descriptors(tmp_path: Path, resolver: str) -> None:
+    root, host = _hostile_rootfs(tmp_path)
+    (root / "etc/sub").mkdir()
+    (root / "etc/sub/f").write_text("data")
+    os.link(root / "etc/sub/f", root / "etc/sub/g")
+    root_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    out = io.BytesIO()
+    try:
+        found = rootfs.find(root_fd, "/etc", "c")
+        try:
+            writer = rootfs.FdTarWriter(out)
+            writer.add_tree(found.parent_fd, found.name, found.display)
+            writer.close()
+        finally:
+            found.close()
+    finally:
+        os.close(root_fd)
+    with tarfile.open(fileobj=io.BytesIO(out.getvalue())) as tar:
+        members = {m.name: m for m in tar.getmembers()}
+    assert members["etc/evil"].issym()
+    assert members["etc/evil"].linkname == "/.." * 12 + str(host)
+    assert members["etc/sub/f"].isfile() and members["etc/sub/g"].islnk()
+    assert not any(name.endswith("secret") for name in members)  # never followed
+
+
+def test_extraction_never_writes_through_a_container_symlink(tmp_path: Path) -> None:
+    root, host = _hostile_rootfs(tmp_path)
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        info = tarfile.TarInfo("evil/planted")
+        info.size = 1
+        tar.addfile(info, io.BytesIO(b"x"))
+    etc = os.open(root / "etc", os.O_PATH | os.O_DIRECTORY)
+    try:
+        with pytest.raises(UnsafeLayer):
+            archive.apply_layer(io.BytesIO(buffer.getvalue()), None, etc, whiteouts="remove")
+    finally:
+        os.close(etc)
+    assert sorted(os.listdir(host)) == ["secret"]
+
+
+# -- pyctl cp's argument rules -------------------------------------------------------------
+
+
+def test_cp_arguments_and_renames() -> None:
+    assert split_arg("c:/etc") == ("c", "/etc")
+    assert split_arg("/local:path") == ("", "/local:path")
+    assert split_arg("./a:b") == ("", "./a:b")
+    assert split_arg("-") == ("", "-")
+    assert _rename("data/sub/f", "new", False) == "new/sub/f"
+    assert _rename("data", "new", False) == "new"
+    assert _rename("data/sub", "", True) == "sub"
+    assert _rename("data", "", True) is None
+    assert _rename("data/x", "", False) == "data/x"

@@ -96,59 +96,51 @@ def test_copy_to_log_consumes_only_what_it_stored(tmp_path: Path) -> None:
     assert [e.data for e in logs.read([path])] == [b"one\n", b"two\n", b"three"]
 
 
-def test_a_chunk_stored_but_not_consumed_before_a_kill_is_not_stored_twice(
-        tmp_path: Path) -> None:
-    path = tmp_path / "c-json.log"
-    read_end, write_end = _pipe()
-    os.write(write_end, b"a\nb\n")
-    # what a daemon killed between the log write and the consumption leaves
+def _stored_in_flight(path: Path, chunk: bytes) -> None:
+    """What a daemon killed between storing `chunk` and consuming it leaves: the entries in
+    the log and the in-flight record."""
     log = logs.JsonFileLog(path)
-    inflight = logcopy.Inflight(tmp_path / "inflight")
-    chunk = b"a\nb\n"
-    log.write_many([logs.Entry("stdout", b"a\n", 1), logs.Entry("stdout", b"b\n", 1)],
+    inflight = logcopy.Inflight(path.with_name("inflight"))
+    log.write_many([logs.Entry("stdout", piece, 1) for piece in logs.split_lines(chunk)],
                    lambda inode, size: inflight.record(inode, size, chunk))
     inflight.close()
     log.close()
-    os.write(write_end, b"c\n")
+
+
+def _fifo_holding(data: bytes) -> int:
+    read_end, write_end = _pipe()
+    os.write(write_end, data)
     os.close(write_end)
-    assert _copy(read_end, path) == [b"a\n", b"b\n", b"c\n"]
+    return read_end
+
+
+def test_a_chunk_stored_but_not_consumed_before_a_kill_is_not_stored_twice(
+        tmp_path: Path) -> None:
+    path = tmp_path / "c-json.log"
+    _stored_in_flight(path, b"a\nb\n")
+    fifo = _fifo_holding(b"a\nb\nc\n")  # the stored chunk is still the fifo's head
+    assert _copy(fifo, path) == [b"a\n", b"b\n", b"c\n"]
 
 
 def test_a_chunk_consumed_before_a_kill_is_not_consumed_again(tmp_path: Path) -> None:
     path = tmp_path / "c-json.log"
-    log = logs.JsonFileLog(path)
-    inflight = logcopy.Inflight(tmp_path / "inflight")
-    log.write_many([logs.Entry("stdout", b"a\n", 1)],
-                   lambda inode, size: inflight.record(inode, size, b"a\n"))
-    inflight.close()
-    log.close()
-    read_end, write_end = _pipe()
-    os.write(write_end, b"b\n")  # the fifo's head is the next output, not the stored chunk
-    os.close(write_end)
-    assert _copy(read_end, path) == [b"a\n", b"b\n"]
+    _stored_in_flight(path, b"a\n")
+    fifo = _fifo_holding(b"b\n")  # the fifo's head is the next output, not the stored chunk
+    assert _copy(fifo, path) == [b"a\n", b"b\n"]
 
 
 def test_a_new_run_ignores_the_record_of_an_earlier_one(tmp_path: Path) -> None:
     """A restarted container prints the same again: its fresh fifo is never settled."""
     path = tmp_path / "c-json.log"
-    log = logs.JsonFileLog(path)
-    inflight = logcopy.Inflight(tmp_path / "inflight")
-    log.write_many([logs.Entry("stdout", b"run\n", 1)],
-                   lambda inode, size: inflight.record(inode, size, b"run\n"))
-    inflight.close()
-    log.close()
-    read_end, write_end = _pipe()
-    os.write(write_end, b"run\n")
-    os.close(write_end)
-    assert _copy(read_end, path, reconnect=False) == [b"run\n", b"run\n"]
+    _stored_in_flight(path, b"run\n")
+    fifo = _fifo_holding(b"run\n")
+    assert _copy(fifo, path, reconnect=False) == [b"run\n", b"run\n"]
 
 
 def test_rotation_falls_between_writes(tmp_path: Path) -> None:
     path = tmp_path / "c-json.log"
     one = len(logs.encode(logs.Entry("stdout", b"line 00\n", 1)))
-    read_end, write_end = _pipe()
-    os.write(write_end, b"".join(b"line %02d\n" % n for n in range(9)))
-    os.close(write_end)
-    stored = _copy(read_end, path, max_size=one * 3)
+    fifo = _fifo_holding(b"".join(b"line %02d\n" % n for n in range(9)))
+    stored = _copy(fifo, path, max_size=one * 3)
     assert stored == [b"line %02d\n" % n for n in range(9)]
     assert all(p.stat().st_size <= one * 3 for p in tmp_path.glob("c-json.log*"))

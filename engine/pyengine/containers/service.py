@@ -23,7 +23,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pyengine.containers import attach, create_checks, execs, names, ops, restart, shims
+from pyengine import crashpoints
+from pyengine.containers import (
+    attach,
+    create_checks,
+    execs,
+    logcopy,
+    names,
+    ops,
+    restart,
+    shims,
+    strays,
+)
 from pyengine.containers import logs as jsonlog
 from pyengine.containers.endpoint import EventsEndpoint
 from pyengine.containers.event_attrs import event_attributes, exec_action
@@ -153,6 +164,13 @@ class ContainerService:
                 self._remove_files(c)
                 continue
             known.add(c.id)
+            if c.state.status != RUNNING:
+                address = strays.end_stray_shim(self.bundles / c.id)
+                if address is not None:  # a start cut short
+                    log.warning("ending the shim of an interrupted start",
+                                extra={"fields": {"id": c.id}})
+                    c.state.shim_address = address
+                    self._clean_runtime(c)
             if c.state.status == RUNNING and not (self.bundles / c.id).exists():
                 c.state.move(EXITED)
                 c.state.exit_code, c.state.pid, c.state.error = 255, 0, "bundle lost"
@@ -195,10 +213,18 @@ class ContainerService:
     async def serve(self) -> None:
         """Listen for shims' events, then reconnect to the shims of running containers."""
         await self.endpoint.listen()
-        for c in await asyncio.to_thread(self.repo.all):
-            if c.state.status == RUNNING:
-                await self._reconnect(c)
-            elif c.state.status == EXITED and Policy.parse(c.spec.restart).at_daemon_start(
+        every = await asyncio.to_thread(self.repo.all)
+        # all at once: each container's fifos are read again as soon as possible (a writer
+        # blocks once the pipe's buffer is full)
+        running = [c for c in every if c.state.status == RUNNING]
+        results = await asyncio.gather(*(self._reconnect(c) for c in running),
+                                       return_exceptions=True)
+        for c, result in zip(running, results, strict=True):
+            if isinstance(result, BaseException):
+                log.error("reconnecting to a container's shim failed",
+                          extra={"fields": {"id": c.id, "error": str(result)}})
+        for c in every:
+            if c.state.status == EXITED and Policy.parse(c.spec.restart).at_daemon_start(
                     c.state.exit_code, c.state.restart_count, c.state.manually_stopped):
                 log.info("starting a container by its restart policy",
                          extra={"fields": {"id": c.id, "policy": c.spec.restart}})
@@ -271,6 +297,7 @@ class ContainerService:
             image = self.images.resolve_local(spec.image)
             image_config = self.images.config_of(image)
             self.snapshotter.prepare(cid, image.chain_id or None)
+        crashpoints.reached("create.after-snapshot")
         bundle = self.bundles / cid
         try:
             rootfs = bundle / "rootfs"
@@ -286,6 +313,7 @@ class ContainerService:
             )
             mount_all(self.snapshotter.mounts(cid), rootfs)
             try:
+                crashpoints.reached("create.rootfs-mounted")
                 config = build_config(image_config, opts, rootfs)
             finally:
                 unmount_all(rootfs)
@@ -310,6 +338,7 @@ class ContainerService:
                 },
             )
             (self.log_root / cid).mkdir(mode=0o700, parents=True, exist_ok=True)
+            crashpoints.reached("create.before-record")
             self.repo.add(c, generated_name)
             name = c.name
         except BaseException:
@@ -345,6 +374,7 @@ class ContainerService:
             self._copy_shim_log(bundle, live)
             address = await shims.launch(self.config.shim_binary, c.id, bundle,
                                          str(self.endpoint.path))
+            crashpoints.reached("start.after-shim")
             shim = live.shim = await shims.Shim.connect(c.id, address)
             c.state.shim_pid = await shim.pid()
             mounts = await asyncio.to_thread(self.snapshotter.mounts, c.snapshot)
@@ -384,7 +414,7 @@ class ContainerService:
             live.log = jsonlog.JsonFileLog(self.log_path(c.id), c.spec.log_max_size,
                                            c.spec.log_max_file)
 
-    def _copy_stdio(self, cid: str, live: Live) -> list[int]:
+    def _copy_stdio(self, cid: str, live: Live, reconnect: bool = False) -> list[int]:
         """Start copying the fifos into the log; returns write ends held open until the shim
         has opened its own (so the copies see no early end of file)."""
         assert live.log is not None
@@ -395,8 +425,9 @@ class ContainerService:
             path = bundle / f"{stream}.fifo"
             fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
             holders.append(os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC))
-            live.copies.append(asyncio.create_task(jsonlog.copy_fifo(fd, stream, live.log,
-                                                                     live.fanout.publish)))
+            live.copies.append(asyncio.create_task(logcopy.copy_to_log(
+                fd, stream, live.log, bundle / f"{stream}.inflight", reconnect,
+                publish=live.fanout.publish)))
         live.streams_open = True
         return holders
 
@@ -641,6 +672,7 @@ class ContainerService:
         c = await asyncio.to_thread(self.repo.get, c.id)
         c.state.move(REMOVING)
         await asyncio.to_thread(self.repo.save_state, c.id, c.state)
+        crashpoints.reached("remove.after-state")
         await asyncio.to_thread(self._remove_files, c)
         if live is not None:
             if live.log is not None:
@@ -658,6 +690,7 @@ class ContainerService:
             unmount_all(bundle / "rootfs")
         shutil.rmtree(bundle, ignore_errors=True)
         shutil.rmtree(self.log_root / c.id, ignore_errors=True)
+        crashpoints.reached("remove.after-bundle")
         with contextlib.suppress(NotFound):
             self.snapshotter.remove(c.snapshot)
         self.repo.delete(c.id)
@@ -851,6 +884,16 @@ class ContainerService:
     async def _reconnect(self, c: Container) -> None:
         live = self._get_live(c.id)
         bundle = self.bundles / c.id
+        live.pid = c.state.pid
+        self._open_log(c, live)
+        # The fifos first: what the container wrote while the daemon was away waits there.
+        # A fifo reader reports the end only after seeing a writer come (Linux), and the
+        # shim's writers came before these read ends: a writer of ours comes and goes, so
+        # the end is seen when the shim's go too, or at once if they already have.
+        for fd in self._copy_stdio(c.id, live, reconnect=True):
+            os.close(fd)
+        self._copy_shim_log(bundle, live)
+        _touch_writer(bundle / "log")
         try:
             shim = await shims.Shim.connect(c.id, c.state.shim_address)
         except EngineError as err:
@@ -858,15 +901,6 @@ class ContainerService:
             await self._lost(c, f"shim lost: {err}")
             return
         live.shim = shim
-        live.pid = c.state.pid
-        self._open_log(c, live)
-        # A fifo reader reports the end only after seeing a writer come (Linux), and the
-        # shim's writers came before these read ends: a writer of ours comes and goes, so
-        # the end is seen when the shim's go too, or at once if they already have.
-        for fd in self._copy_stdio(c.id, live):
-            os.close(fd)
-        self._copy_shim_log(bundle, live)
-        _touch_writer(bundle / "log")
         try:
             state = await shim.state()
         except EngineError as err:

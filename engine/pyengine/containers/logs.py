@@ -158,6 +158,24 @@ class JsonFileLog:
             os.close(self._fd)
             self._fd = None
 
+    def snapshot(self) -> list[tuple[int, int]]:
+        """On the loop: the stored files as open descriptors (oldest first) with how much of
+        each to read (-1: all; the current file: its size now). Read in the pool with
+        `read_snapshot`, they give exactly the entries written before this call, whatever
+        rotation does meanwhile, so a follower subscribed at the same moment sees each entry
+        once."""
+        taken: list[tuple[int, int]] = []
+        for path in self.files():
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            except FileNotFoundError:
+                continue
+            limit = -1
+            if path == self.path:
+                limit = self._size if self._fd is not None else os.fstat(fd).st_size
+            taken.append((fd, limit))
+        return taken
+
     def files(self) -> list[Path]:
         """The log files, oldest first."""
         rotated = [self.path.with_name(f"{self.path.name}.{n}")
@@ -169,12 +187,34 @@ def read(files: list[Path], *, tail: int = -1, since: int = 0, until: int = 0,
          streams: tuple[str, ...] = ("stdout", "stderr")) -> list[Entry]:
     """Stored entries (oldest first) of the wanted streams between since and until (ns; 0:
     unbounded), the last `tail` of them (-1: all)."""
-    out: list[Entry] = []
+    datas = []
     for path in files:
         try:
-            data = path.read_bytes()
+            datas.append(path.read_bytes())
         except FileNotFoundError:
             continue
+    return _select(datas, tail=tail, since=since, until=until, streams=streams)
+
+
+def read_snapshot(taken: list[tuple[int, int]], *, tail: int = -1, since: int = 0,
+                  until: int = 0, streams: tuple[str, ...] = ("stdout", "stderr")
+                  ) -> list[Entry]:
+    """`read` of a `JsonFileLog.snapshot` (blocking: in the pool); closes its descriptors."""
+    datas = []
+    try:
+        for fd, limit in taken:
+            with os.fdopen(fd, "rb", closefd=False) as f:
+                datas.append(f.read() if limit < 0 else f.read(limit))
+    finally:
+        for fd, _ in taken:
+            os.close(fd)
+    return _select(datas, tail=tail, since=since, until=until, streams=streams)
+
+
+def _select(datas: list[bytes], *, tail: int, since: int, until: int,
+            streams: tuple[str, ...]) -> list[Entry]:
+    out: list[Entry] = []
+    for data in datas:
         for line in data.splitlines():
             entry = decode(line)
             if entry is None or entry.stream not in streams:
@@ -187,6 +227,38 @@ def read(files: list[Path], *, tail: int = -1, since: int = 0, until: int = 0,
     if tail >= 0:
         out = out[len(out) - tail:] if tail else []
     return out
+
+
+FOLLOWER_BACKLOG = 8 << 20  # bytes of entries a logs -f client may have waiting
+
+
+class Follower:
+    """A `logs -f` client's entries written since it subscribed, bounded: a client that lets
+    more than FOLLOWER_BACKLOG bytes wait (it reads nothing, its connection is stuck) is cut
+    off (`overflowed`) instead of growing the daemon without limit; the container and the
+    other clients are never held up by it."""
+
+    def __init__(self, backlog: int = FOLLOWER_BACKLOG) -> None:
+        self.queue: asyncio.Queue[Entry | None] = asyncio.Queue()
+        self.backlog = backlog
+        self.waiting = 0
+        self.overflowed = False
+
+    def put(self, entry: Entry | None) -> None:
+        if self.overflowed:
+            return
+        if entry is not None:
+            self.waiting += len(entry.data)
+            if self.waiting > self.backlog:
+                self.overflowed = True
+                entry = None
+        self.queue.put_nowait(entry)
+
+    async def get(self) -> Entry | None:
+        entry = await self.queue.get()
+        if entry is not None:
+            self.waiting -= len(entry.data)
+        return entry
 
 
 async def copy_fifo(fd: int, stream: str, log: JsonFileLog | Callable[[Entry], None],

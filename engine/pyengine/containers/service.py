@@ -863,21 +863,33 @@ class ContainerService:
 
     # -- logs -------------------------------------------------------------------------------
 
-    def log_entries(self, cid: str, *, tail: int, since: int, until: int,
-                    streams: tuple[str, ...]) -> tuple[list[jsonlog.Entry],
-                                                       asyncio.Queue[jsonlog.Entry | None] | None,
-                                                       jsonlog.JsonFileLog | None]:
-        """On the loop: the stored entries and, when the container's streams are still open,
-        a queue of the entries written from now on (None ends it); nothing is lost between."""
+    async def log_entries(self, cid: str, *, tail: int, since: int, until: int,
+                          streams: tuple[str, ...], follow: bool
+                          ) -> tuple[list[jsonlog.Entry], jsonlog.Follower | None,
+                                     jsonlog.JsonFileLog | None]:
+        """The stored entries and, when the container's streams are still open, a follower
+        of the entries written from then on: subscribed in the same step of the loop as the
+        stored files are taken, so nothing is lost or doubled between; the files are read in
+        the pool (a big log never holds up the loop)."""
         live = self._live.get(cid)
-        queue: asyncio.Queue[jsonlog.Entry | None] | None = None
+        follower: jsonlog.Follower | None = None
         log_ = live.log if live is not None else None
-        if live is not None and live.streams_open and log_ is not None:
-            queue = asyncio.Queue()
-            log_.subscribers.append(queue.put_nowait)
-        files = log_.files() if log_ is not None else [self.log_path(cid)]
-        return jsonlog.read(files, tail=tail, since=since, until=until, streams=streams), \
-            queue, log_
+        if log_ is None:
+            entries = await asyncio.to_thread(jsonlog.read, [self.log_path(cid)], tail=tail,
+                                              since=since, until=until, streams=streams)
+            return entries, None, None
+        if follow and live is not None and live.streams_open:
+            follower = jsonlog.Follower()
+            log_.subscribers.append(follower.put)
+        taken = log_.snapshot()
+        try:
+            entries = await asyncio.to_thread(jsonlog.read_snapshot, taken, tail=tail,
+                                              since=since, until=until, streams=streams)
+        except BaseException:
+            if follower is not None:
+                log_.subscribers.remove(follower.put)
+            raise
+        return entries, follower, log_
 
     # -- reconnection ---------------------------------------------------------------------
 

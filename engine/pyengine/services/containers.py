@@ -15,7 +15,7 @@ from pyengine.containers.model import RUNNING, Container, Spec
 from pyengine.containers.resources import ResourceUpdate
 from pyengine.containers.service import ContainerService, container_json
 from pyengine.containers.sizes import container_sizes
-from pyengine.errors import InvalidArgument
+from pyengine.errors import InvalidArgument, ResourceExhausted
 from pyengine.images.inspect import parse_time
 from pyengine.services.errors import Context, streaming, unary
 from pyengine.services.streams import ChunkPipe, spool
@@ -157,26 +157,31 @@ class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
         c = await self.workers.run(self.service.get, request.id)
         streams = tuple(s for s, on in (("stdout", request.stdout), ("stderr", request.stderr))
                         if on) or ("stdout", "stderr")
-        entries, queue, log = self.service.log_entries(
+        entries, follower, log = await self.service.log_entries(
             c.id, tail=request.tail if request.tail >= 0 else -1, since=request.since,
-            until=request.until, streams=streams)
+            until=request.until, streams=streams, follow=request.follow)
         try:
             for entry in entries:
                 yield containers_pb2.LogEntry(stream=entry.stream, data=entry.data,
                                               time_nano=entry.time_nano)
-            if not request.follow or queue is None:
+            if follower is None:
                 return
-            while (item := await queue.get()) is not None:
+            while (item := await follower.get()) is not None:
                 if item.stream not in streams:
                     continue
                 if request.until and item.time_nano > request.until:
                     return
                 yield containers_pb2.LogEntry(stream=item.stream, data=item.data,
                                               time_nano=item.time_nano)
+            if follower.overflowed:
+                raise ResourceExhausted(
+                    f"logs of container {c.id}: this client fell more than "
+                    f"{follower.backlog >> 20} MiB behind the container's output; "
+                    "follow again with --since")
         finally:
-            if queue is not None and log is not None:
+            if follower is not None and log is not None:
                 try:
-                    log.subscribers.remove(queue.put_nowait)
+                    log.subscribers.remove(follower.put)
                 except ValueError:
                     pass
 

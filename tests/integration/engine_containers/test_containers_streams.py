@@ -62,7 +62,8 @@ def test_200_logs_follow_and_events_do_not_starve_the_daemon(engine: ContainerEn
                 seen_events.append((event.action, event.attributes.get("name", "")))
                 if event.action == "destroy":
                     break
-            assert [a for a, name in seen_events if name == "beside"][:2] == ["create", "start"]
+            assert [a for a, name in seen_events if name == "beside"][:3] == [
+                "create", "attach", "start"]
 
             await asyncio.to_thread(engine.pyctl, "exec", cid, "touch", "/tmp/go")
             expected = b"".join(b"%d\n" % n for n in range(1, 501))
@@ -75,5 +76,43 @@ def test_200_logs_follow_and_events_do_not_starve_the_daemon(engine: ContainerEn
 
     try:
         asyncio.run(scenario())
+    finally:
+        engine.pyctl("rm", "-f", cid)
+
+
+def test_a_stuck_logs_follower_is_cut_off_and_holds_nothing_up(engine: ContainerEngine) -> None:
+    """A `logs -f` client that reads nothing while the container writes 24 MiB: the container
+    runs to its end unhindered, the stored log is whole, and the stuck client, once it reads,
+    gets what was waiting and then RESOURCE_EXHAUSTED (it fell too far behind) instead of the
+    daemon holding everything for it."""
+    import grpc.aio
+    from pyengine.api import containers_pb2, containers_pb2_grpc
+
+    cid = engine.out("run", "-d", "busybox", "sh", "-c",
+                     "echo first; while [ ! -e /tmp/go ]; do sleep 0.1; done; "
+                     "head -c 25165824 /dev/zero | tr '\\0' x | fold -w 1024; echo end").strip()
+
+    async def scenario() -> None:
+        async with grpc.aio.insecure_channel(f"unix:{engine.socket}") as channel:
+            stub = containers_pb2_grpc.ContainersServiceStub(channel)
+            stuck = stub.Logs(containers_pb2.ContainerLogsRequest(
+                id=cid, follow=True, tail=-1, stdout=True, stderr=True))
+            first = await stuck.read()  # subscribed (then it reads nothing for a while)
+            assert first.data == b"first\n"
+            await asyncio.to_thread(engine.pyctl, "exec", cid, "touch", "/tmp/go")
+            waited = await asyncio.to_thread(engine.out, "wait", cid)
+            assert waited.strip() == "0"
+            received = 0
+            with pytest.raises(grpc.aio.AioRpcError) as failed:
+                while (entry := await stuck.read()) is not grpc.aio.EOF:
+                    received += len(entry.data)
+            assert failed.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+            assert "fell more than 8 MiB behind" in (failed.value.details() or "")
+            assert received < 24 << 20
+
+    try:
+        asyncio.run(scenario())
+        stored = engine.pyctl("logs", cid).stdout  # whole: the stuck client lost nobody a byte
+        assert stored.count(b"x") == 24 << 20 and stored.endswith(b"end\n")
     finally:
         engine.pyctl("rm", "-f", cid)

@@ -386,11 +386,12 @@ TRAPPER = 'trap "echo got INT; exit 7" INT; echo ready; while :; do sleep 0.1; d
 TICKER = 'trap "echo got INT; exit 7" INT; while :; do echo ready; sleep 0.1; done'
 
 
-def _attached(engine: ContainerEngine, *args: str) -> subprocess.Popen[bytes]:
+def _attached(engine: ContainerEngine, *args: str,
+              stdin: int = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
     """pyctl attached without a tty (its stdin /dev/null), once the container said ready."""
     run_env = {**env(), "PYENGINE_HOST": engine.host}
     proc = subprocess.Popen([sys.executable, "-m", "pyengine.cli", *args],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stdin=stdin, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=run_env)
     assert proc.stdout is not None
     assert proc.stdout.readline() == b"ready\n"
@@ -444,3 +445,32 @@ def test_sig_proxy_false_leaves_the_container_running(engine: ContainerEngine) -
             proc.kill()
             proc.wait()
         engine.pyctl("rm", "-f", "unproxied")
+
+
+def test_attach_no_stdin_keeps_pyctls_input_from_the_container(engine: ContainerEngine) -> None:
+    """attach --no-stdin: what pyctl reads goes nowhere, while another client's input does."""
+    cid = engine.out("run", "-d", "-i", "busybox", "sh", "-c",
+                     'exec 3<&0; while read l <&3; do echo "got $l"; done & '
+                     "while :; do echo ready; sleep 0.1; done").strip()
+    clients: list[subprocess.Popen[bytes]] = []
+    try:
+        clients.append(_attached(engine, "attach", "--no-stdin", cid, stdin=subprocess.PIPE))
+        without, = clients
+        assert without.stdin is not None and without.stdout is not None
+        without.stdin.write(b"ignored\n")
+        without.stdin.flush()
+        clients.append(_attached(engine, "attach", cid, stdin=subprocess.PIPE))
+        feeder = clients[1]
+        assert feeder.stdin is not None
+        feeder.stdin.write(b"fed\n")
+        feeder.stdin.flush()
+        line = without.stdout.readline()
+        while line == b"ready\n":
+            line = without.stdout.readline()
+        assert line == b"got fed\n"
+    finally:
+        engine.pyctl("rm", "-f", cid)
+        for each in clients:
+            if each.poll() is None:
+                each.kill()
+            each.communicate()

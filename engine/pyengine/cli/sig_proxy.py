@@ -5,15 +5,14 @@ SIGPIPE and SIGURG (and those no process can catch)."""
 
 from __future__ import annotations
 
+import _signal as signal  # signal itself imports enum: not on the start-up path
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
-    import signal  # _signal's stubs lack most names
     from collections.abc import Callable
 
     from pyengine.cli.context import Context
-else:
-    import _signal as signal  # signal itself imports enum: not on the start-up path
 
 _KEPT = frozenset({signal.SIGCHLD, signal.SIGPIPE, signal.SIGURG, signal.SIGKILL,
                    signal.SIGSTOP})

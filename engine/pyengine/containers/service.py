@@ -27,6 +27,7 @@ from pyengine import crashpoints
 from pyengine.containers import (
     attach,
     create_checks,
+    exec_recovery,
     execs,
     logcopy,
     names,
@@ -921,11 +922,15 @@ class ContainerService:
         from pyengine.shim.api import task_pb2
 
         if state.status == task_pb2.STOPPED:  # it exited while the daemon was away
+            exec_recovery.forget(bundle)
             at = state.exited_at
             live.waiter = asyncio.create_task(self.on_exit(
                 c.id, int(state.exit_status), at.seconds * 1_000_000_000 + at.nanos))
             return
         live.waiter = asyncio.create_task(self._wait_shim(c.id, shim, c.state.pid))
+        for task in exec_recovery.adopt(shim, bundle):  # execs started before the restart
+            live.execs.add(task)
+            task.add_done_callback(live.execs.discard)
         log.info("reconnected to a container's shim", extra={"fields": {"id": c.id}})
 
     async def _lost(self, c: Container, reason: str) -> None:
@@ -946,6 +951,7 @@ class ContainerService:
                 os.unlink(c.state.shim_address)
         if (self.bundles / c.id / "rootfs").exists():
             unmount_all(self.bundles / c.id / "rootfs")
+        exec_recovery.forget(self.bundles / c.id)
 
 
 def raise_conflict(name: str, holder: str) -> None:

@@ -143,7 +143,7 @@ def test_a_live_stream_ends_at_until(engine: ContainerEngine) -> None:
 
 
 def test_pull_and_push_events(make_engine: Callable[..., ContainerEngine], registry) -> None:
-    engine = make_engine(host_network=True)  # the registry listens on the host's loopback
+    engine = make_engine(module_network=True)  # the registry listens in the module's netns
     remote = f"{registry.host}/events/bb:1"
     since = time.time_ns()
     engine.out("tag", "busybox", remote)

@@ -1,0 +1,33 @@
+"""pyctl against what docker 20.10 (dockerd 20.10, CLI 28) printed for the same command lines:
+stdout, stderr and exit codes a script would notice. Each test quotes docker's output; the
+comparison was made by hand against a private dockerd (never started here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from ctr_harness import ContainerEngine
+
+pytestmark = [pytest.mark.root]
+
+
+def _run(engine: ContainerEngine, *args: str) -> tuple[int, str, str]:
+    result = engine.pyctl(*args)
+    return result.returncode, result.stdout.decode(), result.stderr.decode()
+
+
+def test_export_to_a_missing_directory(engine: ContainerEngine, tmp_path: Path) -> None:
+    # docker export c1 -o /tmp/parity/nodir/x.tar -> exit 1, stderr:
+    # failed to export container: invalid output path: stat /tmp/parity/nodir: no such file or
+    # directory
+    engine.pyctl("create", "--name", "exp1", "busybox", "true", check=True)
+    target = tmp_path / "nodir" / "x.tar"
+    assert _run(engine, "export", "exp1", "-o", str(target)) == (
+        1, "", f"failed to export container: invalid output path: stat {tmp_path}/nodir: "
+               "no such file or directory\n")
+    # docker save busybox -o /tmp/parity/nodir/x.tar -> exit 1, stderr:
+    # failed to save image: invalid output path: stat /tmp/parity/nodir: no such file or directory
+    assert _run(engine, "save", "busybox", "-o", str(target)) == (
+        1, "", f"failed to save image: invalid output path: stat {tmp_path}/nodir: "
+               "no such file or directory\n")

@@ -31,3 +31,19 @@ def test_export_to_a_missing_directory(engine: ContainerEngine, tmp_path: Path) 
     assert _run(engine, "save", "busybox", "-o", str(target)) == (
         1, "", f"failed to save image: invalid output path: stat {tmp_path}/nodir: "
                "no such file or directory\n")
+
+
+def test_exec_that_cannot_start(engine: ContainerEngine) -> None:
+    cid = engine.out("run", "-d", "busybox", "sleep", "1000").strip()
+    # docker exec e1 /nonexist -> exit 126, on stdout: OCI runtime exec failed: exec failed:
+    # unable to start container process: exec: "/nonexist": stat /nonexist: no such file or
+    # directory: unknown (the same 126 for "nosuchcmd", "-u nosuchuser", "-w /nonexist")
+    for args in (["/nonexist"], ["nosuchcmd"], ["-u", "nosuchuser", cid, "true"]):
+        argv = args if args[0] == "-u" else [cid, *args]
+        code, out, err = _run(engine, "exec", *argv)
+        assert (code, err) == (126, ""), (args, out, err)
+        assert args[-1] in out or "nosuchuser" in out
+    # docker exec -d e1 nosuchcmd -> exit 1, stderr: Error response from daemon: OCI runtime
+    # exec failed: ... executable file not found in $PATH: unknown
+    code, out, err = _run(engine, "exec", "-d", cid, "nosuchcmd")
+    assert (code, out) == (1, "") and err.startswith("Error response from daemon: ")

@@ -790,7 +790,8 @@ class ContainerService:
             process["cwd"] = workdir
         if user:
             resolved = resolve_user(self.bundles / c.id / "rootfs", user)
-            process["user"] = {"uid": resolved.uid, "gid": resolved.gid}
+            process["user"] = {"uid": resolved.uid, "gid": resolved.gid,
+                               "additionalGids": list(resolved.additional_gids)}
         return process
 
     # -- logs -------------------------------------------------------------------------------

@@ -47,3 +47,14 @@ def test_exec_that_cannot_start(engine: ContainerEngine) -> None:
     # exec failed: ... executable file not found in $PATH: unknown
     code, out, err = _run(engine, "exec", "-d", cid, "nosuchcmd")
     assert (code, out) == (1, "") and err.startswith("Error response from daemon: ")
+
+
+def test_primary_group_is_a_supplementary_group(engine: ContainerEngine) -> None:
+    # docker run --rm busybox id -> uid=0(root) gid=0(root) groups=0(root)
+    assert engine.out("run", "--rm", "busybox", "id") == "uid=0(root) gid=0(root) groups=0(root)\n"
+    # docker run --rm -u 2000:3000 busybox id -> uid=2000 gid=3000 groups=3000
+    assert engine.out("run", "--rm", "-u", "2000:3000", "busybox", "id") == (
+        "uid=2000 gid=3000 groups=3000\n")
+    # docker exec -u 1000 l1 id -> uid=1000 gid=0(root) groups=0(root)
+    cid = engine.out("run", "-d", "busybox", "sleep", "1000").strip()
+    assert engine.out("exec", "-u", "1000", cid, "id") == "uid=1000 gid=0(root) groups=0(root)\n"

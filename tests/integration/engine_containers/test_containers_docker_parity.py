@@ -58,3 +58,12 @@ def test_primary_group_is_a_supplementary_group(engine: ContainerEngine) -> None
     # docker exec -u 1000 l1 id -> uid=1000 gid=0(root) groups=0(root)
     cid = engine.out("run", "-d", "busybox", "sleep", "1000").strip()
     assert engine.out("exec", "-u", "1000", cid, "id") == "uid=1000 gid=0(root) groups=0(root)\n"
+
+
+def test_diff_of_a_fresh_container_is_empty(engine: ContainerEngine) -> None:
+    # docker create --name c1 busybox echo hi; docker diff c1 -> exit 0, no output
+    cid = engine.out("create", "busybox", "echo", "hi").strip()
+    assert _run(engine, "diff", cid) == (0, "", "")
+    engine.out("start", cid)
+    assert engine.out("wait", cid) == "0\n"
+    assert _run(engine, "diff", cid) == (0, "", "")

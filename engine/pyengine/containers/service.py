@@ -662,8 +662,8 @@ class ContainerService:
         c = self.get(ref)
         new = names.validate(name)
         if new == c.name:
-            raise InvalidArgument(f"Renaming a container with the same name as its current "
-                                  f"name: {new}")
+            raise InvalidArgument("Renaming a container with the same name as its current "
+                                  "name")  # docker 20.10's words, without the name
         self.repo.rename(c.id, new)
         self.events.publish("container", "rename", c.id, name=new, oldName="/" + c.name)
 

@@ -13,7 +13,7 @@ from pyengine.containers import attach, detachkeys, execs, ops, stats
 from pyengine.containers.model import RUNNING, Container, Spec
 from pyengine.containers.resources import ResourceUpdate
 from pyengine.containers.service import ContainerService, container_json
-from pyengine.errors import InvalidArgument
+from pyengine.errors import EngineError, InvalidArgument
 from pyengine.images.inspect import parse_time
 from pyengine.services.errors import Context, streaming, unary
 from pyengine.services.streams import ChunkPipe, spool
@@ -130,7 +130,12 @@ class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
     @unary
     async def Kill(self, request: containers_pb2.KillContainerRequest,
                    context: Context) -> containers_pb2.KillContainerResponse:
-        await self.service.kill(request.id, request.signal)
+        try:
+            await self.service.kill(request.id, request.signal)
+        except EngineError as err:
+            # docker 20.10: "Cannot kill container: c1: Container <id> is not running", and
+            # "Cannot kill container: nosuch: No such container: nosuch"
+            raise type(err)(f"Cannot kill container: {request.id}: {err}") from err
         return containers_pb2.KillContainerResponse()
 
     @unary

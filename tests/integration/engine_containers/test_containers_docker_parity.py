@@ -67,3 +67,47 @@ def test_diff_of_a_fresh_container_is_empty(engine: ContainerEngine) -> None:
     engine.out("start", cid)
     assert engine.out("wait", cid) == "0\n"
     assert _run(engine, "diff", cid) == (0, "", "")
+
+
+def test_start_names_the_containers_it_could_not_start(engine: ContainerEngine) -> None:
+    cid = engine.out("create", "--name", "st1", "busybox", "true").strip()
+    # docker start e1 nosuch x2 -> exit 1, stdout "e1", stderr:
+    # Error response from daemon: No such container: nosuch
+    # Error response from daemon: No such container: x2
+    # Error: failed to start containers: nosuch, x2
+    assert _run(engine, "start", "st1", "nosuch", "x2") == (1, "st1\n", (
+        "Error response from daemon: No such container: nosuch\n"
+        "Error response from daemon: No such container: x2\n"
+        "Error: failed to start containers: nosuch, x2\n"))
+    engine.out("wait", cid)
+
+
+def test_rename_errors(engine: ContainerEngine) -> None:
+    engine.out("create", "--name", "rn1", "busybox", "true")
+    # docker rename e1 '' -> exit 1, stderr: Error: Neither old nor new names may be empty
+    assert _run(engine, "rename", "rn1", "") == (
+        1, "", "Error: Neither old nor new names may be empty\n")
+    # docker rename e1 e1 -> exit 1, stderr:
+    # Error response from daemon: Renaming a container with the same name as its current name
+    # Error: failed to rename container named e1
+    assert _run(engine, "rename", "rn1", "rn1") == (1, "", (
+        "Error response from daemon: Renaming a container with the same name as its current "
+        "name\nError: failed to rename container named rn1\n"))
+    # docker rename nosuch x -> exit 1, stderr:
+    # Error response from daemon: No such container: nosuch
+    # Error: failed to rename container named nosuch
+    assert _run(engine, "rename", "nosuch", "x") == (1, "", (
+        "Error response from daemon: No such container: nosuch\n"
+        "Error: failed to rename container named nosuch\n"))
+
+
+def test_kill_names_the_container_in_its_errors(engine: ContainerEngine) -> None:
+    cid = engine.out("create", "--name", "k1", "busybox", "true").strip()
+    # docker kill c1 nosuch -> exit 1, stderr:
+    # Error response from daemon: Cannot kill container: c1: Container <id> is not running
+    # Error response from daemon: Cannot kill container: nosuch: No such container: nosuch
+    assert _run(engine, "kill", "k1", "nosuch") == (1, "", (
+        f"Error response from daemon: Cannot kill container: k1: Container {cid} is not "
+        "running\n"
+        "Error response from daemon: Cannot kill container: nosuch: No such container: "
+        "nosuch\n"))

@@ -19,21 +19,17 @@ def add(p: argparse.ArgumentParser) -> None:
     p.set_defaults(func=run)
 
 
-def parse_when(text: str) -> int:
-    """docker's --since/--until: RFC 3339, unix seconds, or a duration ago (10s, 5m, 2h)."""
+def parse_when(text: str, flag: str) -> int:
+    """docker's --since/--until forms (pyengine.cli.timestamps); docker's message and exit 1
+    otherwise: invalid value for "since": failed to parse value as time or duration: "bogus"."""
     if not text:
         return 0
-    units = {"s": 1, "m": 60, "h": 3600}
-    if text[-1] in units and text[:-1].replace(".", "", 1).isdigit():
-        return int((time.time() - float(text[:-1]) * units[text[-1]]) * 1e9)
-    if text.replace(".", "", 1).isdigit():
-        return int(float(text) * 1e9)
-    from pyengine.containers.logs import parse_rfc3339_nano
+    from pyengine.cli import timestamps  # re and datetime, only when asked
 
     try:
-        return parse_rfc3339_nano(text)
-    except ValueError:
-        raise CliError(f'invalid value for "since"/"until": {text}', usage=True) from None
+        return timestamps.parse(text, time.time_ns())
+    except timestamps.BadTimestamp as err:
+        raise CliError(f'invalid value for "{flag}": {err}', prefix="") from None
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
@@ -41,8 +37,9 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
 
     tail = -1 if args.tail == "all" else int(args.tail)
     stream = ctx.client.containers.Logs(containers_pb2.ContainerLogsRequest(
-        id=args.container, follow=args.follow, tail=tail, since=parse_when(args.since),
-        until=parse_when(args.until), stdout=True, stderr=True))
+        id=args.container, follow=args.follow, tail=tail,
+        since=parse_when(args.since, "since"), until=parse_when(args.until, "until"),
+        stdout=True, stderr=True))
     try:
         logs_view.write(stream, args.timestamps)
     finally:

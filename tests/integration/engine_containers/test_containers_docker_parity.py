@@ -111,3 +111,18 @@ def test_kill_names_the_container_in_its_errors(engine: ContainerEngine) -> None
         "running\n"
         "Error response from daemon: Cannot kill container: nosuch: No such container: "
         "nosuch\n"))
+
+
+def test_logs_since_and_until_forms(engine: ContainerEngine) -> None:
+    cid = engine.out("run", "-d", "busybox", "echo", "hi").strip()
+    engine.out("wait", cid)
+    # docker logs --since 2020-01-01 --until 2020-01-02 l1 -> exit 0, nothing
+    assert _run(engine, "logs", "--since", "2020-01-01", "--until", "2020-01-02", cid) == (
+        0, "", "")
+    # docker logs --since 1h30m e1 -> exit 0 (a Go duration)
+    assert _run(engine, "logs", "--since", "1h30m", cid) == (0, "hi\n", "")
+    # docker logs --since bogus e1 -> exit 1, stderr:
+    # invalid value for "since": failed to parse value as time or duration: "bogus"
+    assert _run(engine, "logs", "--since", "bogus", cid) == (
+        1, "", 'invalid value for "since": failed to parse value as time or duration: '
+               '"bogus"\n')

@@ -65,11 +65,19 @@ def _matches(c: Container, filters: list[tuple[str, str]]) -> bool:
     return True
 
 
+def list_command(args: list[str]) -> str:
+    """docker's COMMAND of a listed container: the path, then each argument, in single quotes
+    when it holds a space (docker ps: "sh -c 'echo out1; e…")."""
+    if not args:
+        return ""
+    return " ".join([args[0], *(f"'{a}'" if " " in a else a for a in args[1:])])
+
+
 def summary(c: Container) -> containers_pb2.ContainerSummary:
     args = c.config.get("args") or []
     return containers_pb2.ContainerSummary(
         id=c.id, names=["/" + c.name], image=c.image_name, image_id=c.image_id,
-        command=" ".join(args), created=parse_time(c.created),
+        command=list_command(args), created=parse_time(c.created),
         state=state_text(c), status=status_text(c),
         labels={**c.config.get("image_labels", {}), **c.spec.labels},
     )

@@ -126,3 +126,10 @@ def test_logs_since_and_until_forms(engine: ContainerEngine) -> None:
     assert _run(engine, "logs", "--since", "bogus", cid) == (
         1, "", 'invalid value for "since": failed to parse value as time or duration: '
                '"bogus"\n')
+
+
+def test_ps_quotes_arguments_with_spaces(engine: ContainerEngine) -> None:
+    cid = engine.out("create", "busybox", "sh", "-c", "echo out1; echo err1 >&2").strip()
+    # docker ps -a -> 8ce85d42f38a   busybox   "sh -c 'echo out1; e…"   54 seconds ago ...
+    line = engine.out("ps", "-a").splitlines()[1]
+    assert line.startswith(f"{cid[:12]}   busybox   \"sh -c 'echo out1; e…\"   ")

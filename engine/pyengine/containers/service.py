@@ -667,13 +667,23 @@ class ContainerService:
         self.repo.rename(c.id, new)
         self.events.publish("container", "rename", c.id, name=new, oldName="/" + c.name)
 
-    async def prune(self) -> list[str]:
-        gone = []
+    async def prune(self) -> tuple[list[str], int]:
+        """The ids removed and the bytes their writable layers held (docker's reclaimed
+        space)."""
+        from pyengine.containers.sizes import layer_size
+
+        gone, freed = [], 0
         for c in await asyncio.to_thread(self.repo.all):
             if c.state.status in (CREATED, EXITED, DEAD):
+                try:
+                    upper = await asyncio.to_thread(self.snapshotter.upper_dir, c.snapshot)
+                    size = await asyncio.to_thread(layer_size, upper)
+                except EngineError:  # no snapshot left (or not an active one): nothing to count
+                    size = 0
                 with contextlib.suppress(NotFound):
                     gone.append(await self.remove(c.id))
-        return gone
+                    freed += size
+        return gone, freed
 
     # -- exec -------------------------------------------------------------------------------
 

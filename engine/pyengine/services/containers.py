@@ -238,7 +238,8 @@ class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
     @unary
     async def Prune(self, request: containers_pb2.PruneContainersRequest,
                     context: Context) -> containers_pb2.PruneContainersResponse:
-        return containers_pb2.PruneContainersResponse(deleted=await self.service.prune())
+        deleted, freed = await self.service.prune()
+        return containers_pb2.PruneContainersResponse(deleted=deleted, space_reclaimed=freed)
 
     @unary
     async def WriteStdin(self, request_iterator: AsyncIterator[containers_pb2.StdinChunk],

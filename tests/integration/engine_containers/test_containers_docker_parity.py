@@ -133,3 +133,17 @@ def test_ps_quotes_arguments_with_spaces(engine: ContainerEngine) -> None:
     # docker ps -a -> 8ce85d42f38a   busybox   "sh -c 'echo out1; e…"   54 seconds ago ...
     line = engine.out("ps", "-a").splitlines()[1]
     assert line.startswith(f"{cid[:12]}   busybox   \"sh -c 'echo out1; e…\"   ")
+
+
+def test_container_prune_counts_the_writable_layers(engine: ContainerEngine) -> None:
+    cid = engine.out("run", "-d", "busybox", "sh", "-c", "echo x > /tmp/f").strip()
+    engine.out("wait", cid)
+    # docker container prune -f (a container that wrote "x\n" to /tmp/f) -> exit 0, stdout:
+    # Deleted Containers:
+    # 8ce85d42f38a...
+    #
+    # Total reclaimed space: 2B
+    assert _run(engine, "container", "prune", "-f") == (
+        0, f"Deleted Containers:\n{cid}\n\nTotal reclaimed space: 2B\n", "")
+    # docker container prune -f (nothing to remove) -> Total reclaimed space: 0B
+    assert _run(engine, "container", "prune", "-f") == (0, "Total reclaimed space: 0B\n", "")

@@ -147,3 +147,11 @@ def test_container_prune_counts_the_writable_layers(engine: ContainerEngine) -> 
         0, f"Deleted Containers:\n{cid}\n\nTotal reclaimed space: 2B\n", "")
     # docker container prune -f (nothing to remove) -> Total reclaimed space: 0B
     assert _run(engine, "container", "prune", "-f") == (0, "Total reclaimed space: 0B\n", "")
+
+
+def test_rm_force_of_a_missing_container_succeeds(engine: ContainerEngine) -> None:
+    # docker rm -f nosuch -> exit 0, stderr: Error response from daemon: No such container:
+    # nosuch (and docker rm nosuch -> exit 1, the same line)
+    line = "Error response from daemon: No such container: nosuch\n"
+    assert _run(engine, "rm", "-f", "nosuch") == (0, "", line)
+    assert _run(engine, "rm", "nosuch") == (1, "", line)

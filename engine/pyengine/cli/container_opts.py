@@ -138,10 +138,15 @@ def create(ctx: Context, request: containers_lean.CreateContainerRequest) -> str
         if err.code() != rpc.NOT_FOUND or "No such image" not in (err.details()
                                                                                or ""):
             raise
+    from pyengine import reference
     from pyengine.api import images_pb2  # the pull (and its auth) through protobuf's classes
     from pyengine.cli.progress_view import follow
 
-    ctx.err.write(f"Unable to find image '{request.image}' locally\n")
+    try:  # docker names it tagged: Unable to find image 'nosuchimage:latest' locally
+        shown = reference.parse(request.image).familiar()
+    except reference.InvalidReference:
+        shown = request.image
+    ctx.err.write(f"Unable to find image '{shown}' locally\n")
     final = follow(ctx.client.images.Pull(images_pb2.PullRequest(
         reference=request.image, auth=ctx.auth_for(request.image))), ctx.err, False)
     if final:

@@ -8,7 +8,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from pyengine.cli.context import Context
+from pyengine.cli.context import CliError, Context
 
 if TYPE_CHECKING:
     from pyengine.api import containers_pb2
@@ -37,6 +37,10 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     command = list(args.command)
     if command and command[0] == "--":
         command = command[1:]
+    if not command:
+        # docker exec e1 -> exit 1: docker: 'docker exec' requires at least 2 arguments
+        raise CliError("'pyctl exec' requires at least 2 arguments\n"
+                       "See 'pyctl exec --help'.", prefix="pyctl: ")
     request = containers_pb2.ExecRequest(id=args.container, cmd=command, env=args.env,
                                          workdir=args.workdir, user=args.user)
     try:

@@ -32,10 +32,18 @@ def parse_when(text: str, flag: str) -> int:
         raise CliError(f'invalid value for "{flag}": {err}', prefix="") from None
 
 
+def parse_tail(text: str) -> int:
+    """docker's --tail: a count, anything else (all, x, -1) is every line (-1)."""
+    try:
+        return max(int(text), -1)
+    except ValueError:
+        return -1
+
+
 def run(ctx: Context, args: argparse.Namespace) -> int:
     from pyengine.api import containers_pb2
 
-    tail = -1 if args.tail == "all" else int(args.tail)
+    tail = parse_tail(args.tail)
     stream = ctx.client.containers.Logs(containers_pb2.ContainerLogsRequest(
         id=args.container, follow=args.follow, tail=tail,
         since=parse_when(args.since, "since"), until=parse_when(args.until, "until"),

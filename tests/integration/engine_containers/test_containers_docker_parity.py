@@ -155,3 +155,25 @@ def test_rm_force_of_a_missing_container_succeeds(engine: ContainerEngine) -> No
     line = "Error response from daemon: No such container: nosuch\n"
     assert _run(engine, "rm", "-f", "nosuch") == (0, "", line)
     assert _run(engine, "rm", "nosuch") == (1, "", line)
+
+
+def test_logs_tail_that_is_not_a_number_means_all(engine: ContainerEngine) -> None:
+    cid = engine.out("run", "-d", "busybox", "sh", "-c", "echo a; echo b").strip()
+    engine.out("wait", cid)
+    # docker logs --tail x e1 -> exit 0, every line (the daemon reads a bad count as "all")
+    assert _run(engine, "logs", "--tail", "x", cid) == (0, "a\nb\n", "")
+    assert _run(engine, "logs", "--tail", "-1", cid) == (0, "a\nb\n", "")
+
+
+def test_exec_without_a_command(engine: ContainerEngine) -> None:
+    cid = engine.out("run", "-d", "busybox", "sleep", "1000").strip()
+    # docker exec e1 -> exit 1: docker: 'docker exec' requires at least 2 arguments
+    code, out, err = _run(engine, "exec", cid)
+    assert (code, out) == (1, "") and "'pyctl exec' requires at least 2 arguments" in err
+
+
+def test_a_missing_image_is_named_with_its_tag(engine: ContainerEngine) -> None:
+    # docker create nosuchimage -> stderr begins: Unable to find image 'nosuchimage:latest'
+    # locally (no registry is reachable from the test's network namespace: the pull fails)
+    code, _, err = _run(engine, "create", "nosuchimage")
+    assert code == 1 and err.startswith("Unable to find image 'nosuchimage:latest' locally\n")

@@ -558,8 +558,8 @@ class ContainerService:
     # -- stop, kill, wait, remove -------------------------------------------------------------
 
     async def kill(self, ref: str, signal: str = "KILL") -> None:
+        number = parse_signal(signal or "KILL")  # first, as docker: "Invalid signal: BOGUS"
         c = await asyncio.to_thread(self.get, ref)
-        number = parse_signal(signal or "KILL")
         live = self._live.get(c.id)
         if c.state.status != RUNNING or live is None or live.shim is None:
             raise FailedPrecondition(f"Container {c.id} is not running")
@@ -763,7 +763,7 @@ class ContainerService:
         if c.state.status != RUNNING or live is None or live.shim is None:
             raise FailedPrecondition(f"Container {c.id} is not running")
         if c.state.paused:
-            raise ops.paused_exec_error(c)
+            raise ops.paused_exec_error(ref)
         if not args:
             raise InvalidArgument("No exec command specified")
         return c, live.shim

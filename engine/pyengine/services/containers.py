@@ -13,7 +13,7 @@ from pyengine.containers import attach, detachkeys, execs, ops, stats
 from pyengine.containers.model import RUNNING, Container, Spec
 from pyengine.containers.resources import ResourceUpdate
 from pyengine.containers.service import ContainerService, container_json
-from pyengine.errors import EngineError, InvalidArgument
+from pyengine.errors import FailedPrecondition, InvalidArgument, NotFound
 from pyengine.images.inspect import parse_time
 from pyengine.services.errors import Context, streaming, unary
 from pyengine.services.streams import ChunkPipe, spool
@@ -140,9 +140,10 @@ class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
                    context: Context) -> containers_pb2.KillContainerResponse:
         try:
             await self.service.kill(request.id, request.signal)
-        except EngineError as err:
+        except (NotFound, FailedPrecondition) as err:
             # docker 20.10: "Cannot kill container: c1: Container <id> is not running", and
-            # "Cannot kill container: nosuch: No such container: nosuch"
+            # "Cannot kill container: nosuch: No such container: nosuch" (but a bad signal is
+            # "Invalid signal: BOGUS" alone)
             raise type(err)(f"Cannot kill container: {request.id}: {err}") from err
         return containers_pb2.KillContainerResponse()
 

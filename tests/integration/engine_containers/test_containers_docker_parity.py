@@ -177,3 +177,19 @@ def test_a_missing_image_is_named_with_its_tag(engine: ContainerEngine) -> None:
     # locally (no registry is reachable from the test's network namespace: the pull fails)
     code, _, err = _run(engine, "create", "nosuchimage")
     assert code == 1 and err.startswith("Unable to find image 'nosuchimage:latest' locally\n")
+
+
+def test_exec_into_a_paused_container_and_a_bad_signal(engine: ContainerEngine) -> None:
+    engine.out("run", "-d", "--name", "pz1", "busybox", "sleep", "1000")
+    engine.out("pause", "pz1")
+    # docker exec p2 true -> exit 1, stderr: Error response from daemon: Container p2 is
+    # paused, unpause the container before exec
+    assert _run(engine, "exec", "pz1", "true") == (1, "", (
+        "Error response from daemon: Container pz1 is paused, unpause the container before "
+        "exec\n"))
+    # docker kill -s BOGUS p2 (and nosuch) -> exit 1, stderr: Error response from daemon:
+    # Invalid signal: BOGUS
+    for ref in ("pz1", "nosuch"):
+        assert _run(engine, "kill", "-s", "BOGUS", ref) == (
+            1, "", "Error response from daemon: Invalid signal: BOGUS\n")
+    engine.out("unpause", "pz1")

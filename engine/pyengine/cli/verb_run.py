@@ -74,6 +74,11 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         return 125
     call: BidiCall | None = None
     waiter: Future | None = None
+    if args.detach:
+        # docker prints the id before the start, so also when the start fails:
+        # docker run -d busybox /nonexist -> the id on stdout, the error, exit 127
+        ctx.out.write(cid + "\n")
+        ctx.out.flush()
     try:
         if streams:  # attached before the start, so no output goes unseen
             call = stub.Attach(api.AttachInput(
@@ -100,8 +105,6 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
                 pass
         return start_failure(details)
     if call is None:
-        if args.detach:
-            ctx.out.write(cid + "\n")
         return 0
     return finish(ctx, call, waiter, stdin="stdin" in streams, tty=args.tty)
 

@@ -193,3 +193,11 @@ def test_exec_into_a_paused_container_and_a_bad_signal(engine: ContainerEngine) 
         assert _run(engine, "kill", "-s", "BOGUS", ref) == (
             1, "", "Error response from daemon: Invalid signal: BOGUS\n")
     engine.out("unpause", "pz1")
+
+
+def test_run_detached_prints_the_id_also_when_the_start_fails(engine: ContainerEngine) -> None:
+    # docker run -d --name r2 busybox /nonexist -> exit 127, the new id on stdout, then on
+    # stderr: docker: Error response from daemon: failed to create shim task: ...
+    code, out, err = _run(engine, "run", "-d", "--name", "rd1", "busybox", "/nonexist")
+    assert code == 127 and "/nonexist" in err and len(out.strip()) == 64
+    assert out == engine.out("ps", "-aq", "--no-trunc", "--filter", "name=rd1")

@@ -201,3 +201,24 @@ def test_run_detached_prints_the_id_also_when_the_start_fails(engine: ContainerE
     code, out, err = _run(engine, "run", "-d", "--name", "rd1", "busybox", "/nonexist")
     assert code == 127 and "/nonexist" in err and len(out.strip()) == 64
     assert out == engine.out("ps", "-aq", "--no-trunc", "--filter", "name=rd1")
+
+
+def test_cp_messages(engine: ContainerEngine, tmp_path: Path) -> None:
+    cid = engine.out("create", "busybox", "true").strip()
+    (tmp_path / "f").write_text("x")
+    # docker cp e1:/etc /tmp/parity/nodir/x/y -> exit 1, stderr:
+    # invalid output path: directory "/tmp/parity/nodir/x" does not exist
+    assert _run(engine, "cp", f"{cid}:/etc", str(tmp_path / "nodir/x/y")) == (
+        1, "", f'invalid output path: directory "{tmp_path}/nodir/x" does not exist\n')
+    # docker cp /tmp/parity/bb.tar e1:/nonexist/dir/ -> exit 1, stderr: no such directory
+    assert _run(engine, "cp", str(tmp_path / "f"), f"{cid}:/nonexist/dir/") == (
+        1, "", "no such directory\n")
+    # docker cp /tmp/parity/nonexist e1:/tmp -> exit 1, stderr:
+    # lstat /tmp/parity/nonexist: no such file or directory
+    assert _run(engine, "cp", str(tmp_path / "nonexist"), f"{cid}:/tmp") == (
+        1, "", f"lstat {tmp_path}/nonexist: no such file or directory\n")
+    # docker cp a b -> exit 1, stderr: must specify at least one container source
+    assert _run(engine, "cp", "a", "b") == (1, "", "must specify at least one container source\n")
+    # docker cp e1:/etc/passwd e1:/tmp -> copying between containers is not supported
+    assert _run(engine, "cp", f"{cid}:/etc/passwd", f"{cid}:/tmp") == (
+        1, "", "copying between containers is not supported\n")

@@ -28,6 +28,11 @@ def add(p: argparse.ArgumentParser) -> None:
     p.set_defaults(func=run)
 
 
+def _sentence(text: str | None) -> str:
+    """docker 20.10's reportError: one final period, never two ("...reuse that name.")."""
+    return (text or "").removesuffix(".") + "."
+
+
 def start_failure(details: str) -> int:
     lowered = details.lower()
     if "not found" in lowered or "no such file" in lowered:
@@ -70,7 +75,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     except rpc.RpcError as err:
         if ctx.is_connect_error(err):
             raise
-        ctx.err.write(f"pyctl: Error response from daemon: {err.details()}.\n")
+        ctx.err.write(f"pyctl: Error response from daemon: {_sentence(err.details())}\n")
         return 125
     call: BidiCall | None = None
     waiter: Future | None = None
@@ -97,7 +102,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         if ctx.is_connect_error(err):
             raise
         details = err.details() or ""
-        ctx.err.write(f"pyctl: Error response from daemon: {details}.\n")
+        ctx.err.write(f"pyctl: Error response from daemon: {_sentence(details)}\n")
         if args.rm:
             try:
                 stub.Remove(api.RemoveContainerRequest(id=cid, force=True))

@@ -222,3 +222,16 @@ def test_cp_messages(engine: ContainerEngine, tmp_path: Path) -> None:
     # docker cp e1:/etc/passwd e1:/tmp -> copying between containers is not supported
     assert _run(engine, "cp", f"{cid}:/etc/passwd", f"{cid}:/tmp") == (
         1, "", "copying between containers is not supported\n")
+
+
+def test_run_name_conflict_ends_with_one_period(engine: ContainerEngine) -> None:
+    cid = engine.out("create", "--name", "nc1", "busybox", "true").strip()
+    # docker 20.10's CLI (reportError: the message's own final period is kept, never doubled):
+    # docker: Error response from daemon: Conflict. The container name "/a1" is already in use
+    # by container "<id>". You have to remove (or rename) that container to be able to reuse
+    # that name.   (exit 125)
+    code, out, err = _run(engine, "run", "--name", "nc1", "busybox", "true")
+    assert (code, out) == (125, "")
+    assert err == ('pyctl: Error response from daemon: Conflict. The container name "/nc1" is '
+                   f'already in use by container "{cid}". You have to remove (or rename) that '
+                   "container to be able to reuse that name.\n")

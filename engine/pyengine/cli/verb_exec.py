@@ -51,6 +51,8 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         if ctx.is_connect_error(err) or err.code() in (rpc.NOT_FOUND,
                                                        rpc.FAILED_PRECONDITION):
             raise
+        if (err.details() or "").startswith("Invalid detach keys"):
+            raise  # refused before the exec is made: docker's exit 1, "Error response ..."
         if args.detach:
             # docker exec -d e1 nosuchcmd -> exit 1, "Error response from daemon: OCI runtime
             # exec failed: ..." on stderr

@@ -235,3 +235,12 @@ def test_run_name_conflict_ends_with_one_period(engine: ContainerEngine) -> None
     assert err == ('pyctl: Error response from daemon: Conflict. The container name "/nc1" is '
                    f'already in use by container "{cid}". You have to remove (or rename) that '
                    "container to be able to reuse that name.\n")
+
+
+def test_exec_with_bad_detach_keys_is_a_daemon_error(engine: ContainerEngine) -> None:
+    cid = engine.out("run", "-d", "busybox", "sleep", "1000").strip()
+    # docker exec -i --detach-keys ctrl-1 e1 sh -> exit 1, stderr: Error response from
+    # daemon: Invalid escape keys (ctrl-1) provided (refused before the exec is made, so not
+    # the 126 of an exec that cannot start; our wording says "detach keys")
+    code, out, err = _run(engine, "exec", "-i", "--detach-keys", "ctrl-1", cid, "sh")
+    assert (code, out) == (1, "") and err.startswith("Error response from daemon: Invalid ")

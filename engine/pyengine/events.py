@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from pyengine.errors import ResourceExhausted
 
 BACKLOG = 4096
+KEPT = 1024  # events the bus keeps for a later subscriber's --since (docker keeps 256)
 
 
 @dataclass(frozen=True)
@@ -34,20 +36,41 @@ class Filters:
     values: dict[str, set[str]] = field(default_factory=dict)
 
     def matches(self, event: Event) -> bool:
-        for key, wanted in self.values.items():
-            if key == "type":
-                have = {event.type}
-            elif key == "event":
-                have = {event.action}
-            elif key in ("image", "container", "network", "volume"):
-                if event.type != key:
-                    return False
-                have = {event.id, event.attributes.get("name", "")}
-            else:
-                have = {event.attributes.get(key, "")}
-            if not (have & wanted):
-                return False
-        return True
+        return all(_key_matches(key, wanted, event) for key, wanted in self.values.items())
+
+
+def _key_matches(key: str, wanted: set[str], event: Event) -> bool:
+    """docker's rules: event matches an action or its part before ":" ("exec_start: sh"
+    is an exec_start); container, network and volume match an id by prefix or a name;
+    image matches an image's id or name, or a container's image, with or without tag;
+    label matches KEY or KEY=VALUE among the attributes (a container's labels are)."""
+    attributes = event.attributes
+    if key == "type":
+        return event.type in wanted
+    if key == "event":
+        return event.action in wanted or event.action.partition(":")[0] in wanted
+    if key in ("container", "network", "volume"):
+        if event.type != key:
+            return False
+        name = attributes.get("name", "")
+        return any(event.id.startswith(w) or name == w for w in wanted)
+    if key == "image":
+        name = attributes.get("name" if event.type == "image" else "image", "")
+        have = {event.id, name, _untagged(event.id), _untagged(name)}
+        return bool(have & wanted)
+    if key == "label":
+        for item in wanted:
+            k, sep, v = item.partition("=")
+            if k in attributes and (not sep or attributes[k] == v):
+                return True
+        return False
+    return attributes.get(key, "") in wanted
+
+
+def _untagged(name: str) -> str:
+    """`busybox:latest` -> `busybox` (a registry port stays)."""
+    head, sep, tag = name.rpartition(":")
+    return head if sep and "/" not in tag else name
 
 
 _CUT = object()
@@ -55,11 +78,13 @@ _END = object()
 
 
 class Subscription:
-    """One reader's events from the moment it subscribed; iterate it on the loop."""
+    """One reader's events from the moment it subscribed (and the kept ones since `since`);
+    iterate it on the loop. With `until` (ns since the epoch) the events end at that time."""
 
-    def __init__(self, bus: EventBus, filters: Filters) -> None:
+    def __init__(self, bus: EventBus, filters: Filters, until: int = 0) -> None:
         self.filters = filters
         self.queue: asyncio.Queue[object] = asyncio.Queue()
+        self.until = until
         self._bus = bus
 
     def __aiter__(self) -> AsyncIterator[Event]:
@@ -67,7 +92,21 @@ class Subscription:
 
     async def _events(self) -> AsyncIterator[Event]:
         while True:
-            item = await self.queue.get()
+            if self.until:
+                left = (self.until - time.time_ns()) / 1e9
+                if not self.queue.empty():
+                    item = self.queue.get_nowait()
+                elif left <= 0:
+                    return
+                else:
+                    try:
+                        item = await asyncio.wait_for(self.queue.get(), left)
+                    except TimeoutError:
+                        return
+                if isinstance(item, Event) and item.time_nano > self.until:
+                    return
+            else:
+                item = await self.queue.get()
             if item is _END:
                 return
             if item is _CUT:
@@ -88,6 +127,7 @@ class EventBus:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._subscribers: set[Subscription] = set()
         self._lock = threading.Lock()
+        self._kept: deque[Event] = deque(maxlen=KEPT)  # touched on the loop only
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         """Deliver on `loop` (the daemon's); events published before are dropped."""
@@ -105,6 +145,7 @@ class EventBus:
             pass
 
     def _deliver(self, event: Event) -> None:
+        self._kept.append(event)
         with self._lock:
             subscribers = list(self._subscribers)
         for sub in subscribers:
@@ -120,9 +161,15 @@ class EventBus:
         with self._lock:
             return len(self._subscribers)
 
-    def subscribe(self, filters: Filters | None = None) -> Subscription:
-        """Subscribed from this call on (on the loop); `close()` the subscription after."""
-        sub = Subscription(self, filters or Filters())
+    def subscribe(self, filters: Filters | None = None, since: int = 0,
+                  until: int = 0) -> Subscription:
+        """Subscribed from this call on (on the loop), after the kept events from `since` (ns
+        since the epoch; 0: none); `close()` the subscription after."""
+        sub = Subscription(self, filters or Filters(), until)
+        if since:
+            for event in self._kept:
+                if event.time_nano >= since and sub.filters.matches(event):
+                    sub.queue.put_nowait(event)
         with self._lock:
             self._subscribers.add(sub)
         return sub
@@ -147,7 +194,8 @@ def parse_filters(items: list[str]) -> Filters:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise InvalidArgument(f"events: bad filter {item!r}: use KEY=VALUE")
-        if key not in ("type", "event", "image", "container", "network", "volume", "name"):
+        if key not in ("type", "event", "image", "container", "network", "volume", "name",
+                       "label", "daemon", "plugin"):
             raise InvalidArgument(f"events: unknown filter key {key!r}")
         out.values.setdefault(key, set()).add(value)
     return out

@@ -11,3 +11,8 @@ SIGWINCH: int
 SIGKILL: int
 SIG_DFL: int
 SIG_IGN: int
+SIGCHLD: int
+SIGPIPE: int
+SIGURG: int
+SIGSTOP: int
+NSIG: int

@@ -12,7 +12,7 @@ from . import common_lean
 
 class CreateContainerRequest(_lean.Message):
     FULL_NAME = "pyengine.v1.CreateContainerRequest"
-    __slots__ = ('name', 'image', 'cmd', 'entrypoint', 'entrypoint_set', 'env', 'workdir', 'user', 'hostname', 'labels', 'tty', 'memory', 'nano_cpus', 'pids_limit', 'runtime', 'read_only', 'stop_signal', 'stop_timeout', 'stop_timeout_set', 'auto_remove', 'log_max_size', 'log_max_file', 'restart', 'open_stdin')
+    __slots__ = ('name', 'image', 'cmd', 'entrypoint', 'entrypoint_set', 'env', 'workdir', 'user', 'hostname', 'labels', 'tty', 'memory', 'nano_cpus', 'pids_limit', 'runtime', 'read_only', 'stop_signal', 'stop_timeout', 'stop_timeout_set', 'auto_remove', 'log_max_size', 'log_max_file', 'restart', 'open_stdin', 'init', 'network')
     name: str
     image: str
     cmd: list[str]
@@ -37,6 +37,8 @@ class CreateContainerRequest(_lean.Message):
     log_max_file: int
     restart: str
     open_stdin: bool
+    init: bool
+    network: str
 
 
 class CreateContainerResponse(_lean.Message):
@@ -97,14 +99,15 @@ class RemoveContainerResponse(_lean.Message):
 
 class ListContainersRequest(_lean.Message):
     FULL_NAME = "pyengine.v1.ListContainersRequest"
-    __slots__ = ('all', 'filters')
+    __slots__ = ('all', 'filters', 'size')
     all: bool
     filters: list[str]
+    size: bool
 
 
 class ContainerSummary(_lean.Message):
     FULL_NAME = "pyengine.v1.ContainerSummary"
-    __slots__ = ('id', 'names', 'image', 'image_id', 'command', 'created', 'state', 'status', 'labels')
+    __slots__ = ('id', 'names', 'image', 'image_id', 'command', 'created', 'state', 'status', 'labels', 'size_rw', 'size_root_fs')
     id: str
     names: list[str]
     image: str
@@ -114,6 +117,8 @@ class ContainerSummary(_lean.Message):
     state: str
     status: str
     labels: dict[str, str]
+    size_rw: int
+    size_root_fs: int
 
 
 class ListContainersResponse(_lean.Message):
@@ -519,6 +524,8 @@ CreateContainerRequest._fields = (
     (22, 'log_max_file', _lean.INT32, _lean.PLAIN, None),
     (23, 'restart', _lean.STRING, _lean.PLAIN, None),
     (24, 'open_stdin', _lean.BOOL, _lean.PLAIN, None),
+    (25, 'init', _lean.BOOL, _lean.PLAIN, None),
+    (26, 'network', _lean.STRING, _lean.PLAIN, None),
 )
 CreateContainerResponse._fields = (
     (1, 'id', _lean.STRING, _lean.PLAIN, None),
@@ -549,6 +556,7 @@ RemoveContainerResponse._fields = (
 ListContainersRequest._fields = (
     (1, 'all', _lean.BOOL, _lean.PLAIN, None),
     (2, 'filters', _lean.STRING, _lean.REPEATED, None),
+    (3, 'size', _lean.BOOL, _lean.PLAIN, None),
 )
 ContainerSummary._fields = (
     (1, 'id', _lean.STRING, _lean.PLAIN, None),
@@ -560,6 +568,8 @@ ContainerSummary._fields = (
     (7, 'state', _lean.STRING, _lean.PLAIN, None),
     (8, 'status', _lean.STRING, _lean.PLAIN, None),
     (9, 'labels', _lean.MAP, _lean.REPEATED, (_lean.STRING, _lean.STRING, None)),
+    (10, 'size_rw', _lean.INT64, _lean.PLAIN, None),
+    (11, 'size_root_fs', _lean.INT64, _lean.PLAIN, None),
 )
 ListContainersResponse._fields = (
     (1, 'containers', _lean.MESSAGE, _lean.REPEATED, ContainerSummary),

@@ -105,8 +105,10 @@ class LoginResponse(_lean.Message):
 
 class EventsRequest(_lean.Message):
     FULL_NAME = "pyengine.v1.EventsRequest"
-    __slots__ = ('filters',)
+    __slots__ = ('filters', 'since', 'until')
     filters: list[str]
+    since: int
+    until: int
 
 
 class Event(_lean.Message):
@@ -189,6 +191,8 @@ LoginResponse._fields = (
 )
 EventsRequest._fields = (
     (1, 'filters', _lean.STRING, _lean.REPEATED, None),
+    (2, 'since', _lean.INT64, _lean.PLAIN, None),
+    (3, 'until', _lean.INT64, _lean.PLAIN, None),
 )
 Event._fields = (
     (1, 'type', _lean.STRING, _lean.PLAIN, None),

@@ -128,10 +128,14 @@ class LoginResponse(_message.Message):
     def __init__(self, status: _Optional[str] = ..., identity_token: _Optional[str] = ...) -> None: ...
 
 class EventsRequest(_message.Message):
-    __slots__ = ("filters",)
+    __slots__ = ("filters", "since", "until")
     FILTERS_FIELD_NUMBER: _ClassVar[int]
+    SINCE_FIELD_NUMBER: _ClassVar[int]
+    UNTIL_FIELD_NUMBER: _ClassVar[int]
     filters: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, filters: _Optional[_Iterable[str]] = ...) -> None: ...
+    since: int
+    until: int
+    def __init__(self, filters: _Optional[_Iterable[str]] = ..., since: _Optional[int] = ..., until: _Optional[int] = ...) -> None: ...
 
 class Event(_message.Message):
     __slots__ = ("type", "action", "id", "attributes", "time_nano")

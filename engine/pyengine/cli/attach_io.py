@@ -70,15 +70,25 @@ def _stop(signum: int, frame: object) -> None:
 
 
 class _Signals:
-    """SIGWINCH through a self-pipe (select wakes up), SIGTERM/SIGHUP as _Stop."""
+    """SIGWINCH through a self-pipe (select wakes up), SIGTERM/SIGHUP as _Stop; with a
+    proxy (--sig-proxy), every signal it forwards through the self-pipe instead."""
 
-    def __init__(self, winch: bool) -> None:
+    def __init__(self, winch: bool, proxy: bool) -> None:
         self.read_fd, self.write_fd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         self.old_fd = signal.set_wakeup_fd(self.write_fd)
         self.old: dict[int, Any] = {}
-        for signum, handler in ((signal.SIGTERM, _stop), (signal.SIGHUP, _stop),
-                                *(((signal.SIGWINCH, _ignore),) if winch else ())):
-            self.old[signum] = signal.signal(signum, handler)
+        handlers: list[tuple[int, Any]] = [(signal.SIGWINCH, _ignore)] if winch else []
+        if proxy:
+            from pyengine.cli.sig_proxy import proxied
+
+            handlers += [(n, _ignore) for n in proxied() if n != signal.SIGWINCH or not winch]
+        else:
+            handlers += [(signal.SIGTERM, _stop), (signal.SIGHUP, _stop)]
+        for signum, handler in handlers:
+            try:
+                self.old[signum] = signal.signal(signum, handler)
+            except (OSError, ValueError):  # one the C library keeps for itself
+                continue
 
     def drain(self) -> bytes:
         try:
@@ -112,17 +122,18 @@ def open_session(call: BidiCall) -> None:
 
 
 def session(call: BidiCall, input_type: Callable[..., Any], *, stdin: bool, tty: bool,
-            resize: bool) -> int | None:
+            resize: bool, forward: Callable[[int], None] | None = None) -> int | None:
     """Run an attached session to its end: the exit code, DETACHED, or None when the daemon
     ended the call without either. `input_type(data=..)`/`(height=.., width=..)` makes the
-    input messages (AttachInput, ExecInput). Raises the call's RpcError."""
-    signals = _Signals(winch=resize)
+    input messages (AttachInput, ExecInput). `forward`, when given, gets each signal pyctl
+    receives meanwhile (--sig-proxy). Raises the call's RpcError."""
+    signals = _Signals(winch=resize, proxy=forward is not None)
     stdin_fd = 0 if stdin else -1
     try:
         with RawTerminal(0, enabled=stdin and tty):
             if resize:
                 _send_size(call, input_type)
-            return _loop(call, input_type, signals, stdin_fd, tty, resize)
+            return _loop(call, input_type, signals, stdin_fd, tty, resize, forward)
     except _Stop:
         call.cancel()
         return 128 + signal.SIGTERM
@@ -148,7 +159,7 @@ def _outputs(call: BidiCall, tty: bool) -> Iterator[int | None]:
 
 
 def _loop(call: BidiCall, input_type: Callable[..., Any], signals: _Signals, stdin_fd: int,
-          tty: bool, resize: bool) -> int | None:
+          tty: bool, resize: bool, forward: Callable[[int], None] | None) -> int | None:
     while True:
         for result in _outputs(call, tty):
             if result is not None:
@@ -162,8 +173,13 @@ def _loop(call: BidiCall, input_type: Callable[..., Any], signals: _Signals, std
         # drained whatever select() answered: a window change signalled before input arrived
         # is in the pipe already (its handler ran on the way out of select), and its size
         # must reach the daemon before that input does
-        if signal.SIGWINCH in signals.drain() and resize:
+        received = signals.drain()
+        if signal.SIGWINCH in received and resize:
             _send_size(call, input_type)
+        if forward is not None:
+            for signum in received:
+                if signum != signal.SIGWINCH or not resize:
+                    forward(signum)
         if stdin_fd in ready:
             data = os.read(stdin_fd, 65536)
             if data:

@@ -29,13 +29,21 @@ def add(p: argparse.ArgumentParser) -> None:
     p.add_argument("--entrypoint", default=None, help="overwrite the default ENTRYPOINT")
     p.add_argument("-h", "--hostname", default="", help="container host name")
     p.add_argument("-l", "--label", action="append", default=[], help="set meta data")
+    p.add_argument("--label-file", action="append", default=[],
+                   help="read in a line delimited file of labels")
     p.add_argument("-m", "--memory", default="", help="memory limit")
     p.add_argument("--cpus", default="", help="number of CPUs")
-    p.add_argument("--pids-limit", type=int, default=0, help="tune container pids limit")
+    p.add_argument("--pids-limit", default="", help="tune container pids limit "
+                   "(set -1 for unlimited)")
+    p.add_argument("--init", action="store_true",
+                   help="run an init inside the container that forwards signals and reaps "
+                        "processes")
+    p.add_argument("--network", "--net", default="",
+                   help="connect a container to a network: none (the default) or host")
     p.add_argument("--runtime", default="", help="runtime to use for this container")
     p.add_argument("--read-only", action="store_true", help="mount the root filesystem read-only")
     p.add_argument("--stop-signal", default="", help="signal to stop the container")
-    p.add_argument("--stop-timeout", type=int, default=None, help="timeout (in seconds) to stop")
+    p.add_argument("--stop-timeout", default=None, help="timeout (in seconds) to stop")
     p.add_argument("-t", "--tty", action="store_true", help="allocate a pseudo-TTY")
     p.add_argument("-i", "--interactive", action="store_true",
                    help="keep STDIN open (fed from pyctl's stdin by run)")
@@ -44,30 +52,105 @@ def add(p: argparse.ArgumentParser) -> None:
                    help="restart policy: no, always, unless-stopped, on-failure[:N]")
 
 
-def env_files(paths: list[str]) -> list[str]:
-    """docker's --env-file: KEY=VALUE lines, # comments and blank lines skipped; a bare KEY
-    takes the client's value (and is left out when the client has none)."""
+def _kv_lines(path: str, what: str) -> list[str]:
+    """The lines of a docker env or label file that count: # comments and blank lines are
+    skipped, leading white space too."""
+    try:
+        with open(path) as handle:
+            lines = handle.read().splitlines()
+    except OSError as err:
+        raise CliError(f"open {path}: {err.strerror}", usage=True) from None
+    out = []
+    for line in lines:
+        line = line.lstrip()
+        if not line or line.startswith("#"):
+            continue
+        key = line.partition("=")[0]
+        if any(ch.isspace() for ch in key):
+            raise CliError(f"poorly formatted {what}: variable '{key}' contains whitespaces",
+                           usage=True)
+        if not key:
+            raise CliError(f"poorly formatted {what}: no variable name on line '{line}'",
+                           usage=True)
+        out.append(line)
+    return out
+
+
+def from_client_env(items: list[str]) -> list[str]:
+    """docker's -e KEY (and a bare KEY in an env file): the client's value, or left out when
+    the client has none."""
     import os
 
     out = []
-    for path in paths:
-        try:
-            with open(path) as handle:
-                lines = handle.read().splitlines()
-        except OSError as err:
-            raise CliError(f"open {path}: {err.strerror}", usage=True) from None
-        for line in lines:
-            line = line.lstrip()
-            if not line or line.startswith("#"):
-                continue
-            key, sep, _ = line.partition("=")
-            if not key or " " in key:
-                raise CliError(f"invalid environment variable in {path}: {line}", usage=True)
-            if sep:
-                out.append(line)
-            elif key in os.environ:
-                out.append(f"{key}={os.environ[key]}")
+    for item in items:
+        key, sep, _ = item.partition("=")
+        if sep:
+            out.append(item)
+        elif key in os.environ:
+            out.append(f"{key}={os.environ[key]}")
     return out
+
+
+def env_files(paths: list[str]) -> list[str]:
+    """docker's --env-file: KEY=VALUE lines, # comments and blank lines skipped; a bare KEY
+    takes the client's value (and is left out when the client has none)."""
+    return from_client_env([line for path in paths
+                            for line in _kv_lines(path, "environment")])
+
+
+def labels_of(items: list[str], files: list[str]) -> dict[str, str]:
+    """--label-file lines, then -l (a later KEY wins); a bare KEY is an empty label."""
+    labels = {}
+    for item in [*(line for path in files for line in _kv_lines(path, "label file")), *items]:
+        key, _, value = item.partition("=")
+        labels[key] = value
+    return labels
+
+
+def _flag_error(value: str, flag: str, cause: str) -> CliError:
+    return CliError(f'invalid argument "{value}" for "{flag}" flag: {cause}', usage=True)
+
+
+_RAM_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
+
+
+def ram_in_bytes(text: str) -> int:
+    """go-units RAMInBytes (-m): a number with an optional binary unit (k, m, g, t, p), an
+    optional "i" and "b": "64m", "1.5g", "512mb", "1024"."""
+    import re
+
+    match = re.fullmatch(r"(\d+(?:\.\d+)*) ?([kmgtp])?i?b?", text, re.IGNORECASE)
+    if not match:
+        raise ValueError(f"invalid size: '{text}'")
+    try:
+        number = float(match.group(1))
+    except ValueError:
+        raise ValueError(f"invalid size: '{text}'") from None
+    return int(number * _RAM_UNITS[(match.group(2) or "").lower()])
+
+
+def nano_cpus(text: str) -> int:
+    """docker's --cpus: a rational number ("1.5", "3/2") of CPUs, in billionths."""
+    from fractions import Fraction
+
+    try:
+        value = Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        raise _flag_error(text, "--cpus", f"failed to parse {text} as a rational number") \
+            from None
+    nano = value * 1_000_000_000
+    if nano.denominator != 1:
+        raise _flag_error(text, "--cpus", "value is too precise")
+    return int(nano)
+
+
+def go_int(text: str, flag: str) -> int:
+    """An integer flag value as Go's strconv.ParseInt takes it."""
+    try:
+        return int(text, 10)
+    except ValueError:
+        raise _flag_error(text, flag, f'strconv.ParseInt: parsing "{text}": invalid syntax') \
+            from None
 
 
 def _bytes(text: str) -> int:
@@ -87,17 +170,17 @@ def request(args: argparse.Namespace, auto_remove: bool = False
 
     if auto_remove and args.restart not in ("", "no"):
         raise CliError("Conflicting options: --restart and --rm", usage=True)
-    labels = {}
-    for item in args.label:
-        key, _, value = item.partition("=")
-        labels[key] = value
-    nano_cpus = 0
-    if args.cpus:
+    labels = labels_of(args.label, args.label_file)
+    memory = 0
+    if args.memory:
         try:
-            nano_cpus = int(float(args.cpus) * 1e9)
-        except ValueError:
-            raise CliError(f'invalid argument "{args.cpus}" for "--cpus" flag', usage=True) \
-                from None
+            memory = ram_in_bytes(args.memory)
+        except ValueError as err:
+            raise _flag_error(args.memory, "-m, --memory", str(err)) from None
+    cpus = nano_cpus(args.cpus) if args.cpus else 0
+    pids_limit = go_int(args.pids_limit, "--pids-limit") if args.pids_limit else 0
+    stop_timeout = go_int(args.stop_timeout, "--stop-timeout") \
+        if args.stop_timeout is not None else None
     log_max_size, log_max_file = 0, 1
     for opt in args.log_opt:
         key, _, value = opt.partition("=")
@@ -107,7 +190,7 @@ def request(args: argparse.Namespace, auto_remove: bool = False
             log_max_file = int(value)
         else:
             raise CliError(f"unknown log opt '{key}' for json-file log driver", usage=True)
-    env = [*env_files(args.env_file), *args.env]
+    env = [*env_files(args.env_file), *from_client_env(args.env)]
     command = list(args.command)
     if command and command[0] == "--":
         command = command[1:]
@@ -116,12 +199,13 @@ def request(args: argparse.Namespace, auto_remove: bool = False
         name=args.name, image=args.image, cmd=command,
         entrypoint=[entrypoint] if entrypoint else [], entrypoint_set=entrypoint is not None,
         env=env, workdir=args.workdir, user=args.user, hostname=args.hostname,
-        labels=labels, tty=args.tty, memory=_bytes(args.memory) if args.memory else 0,
-        nano_cpus=nano_cpus, pids_limit=args.pids_limit, runtime=args.runtime,
+        labels=labels, tty=args.tty, memory=memory,
+        nano_cpus=cpus, pids_limit=pids_limit, runtime=args.runtime,
         read_only=args.read_only, stop_signal=args.stop_signal,
-        stop_timeout=args.stop_timeout or 0, stop_timeout_set=args.stop_timeout is not None,
+        stop_timeout=stop_timeout or 0, stop_timeout_set=stop_timeout is not None,
         auto_remove=auto_remove, log_max_size=log_max_size, log_max_file=log_max_file,
-        restart=args.restart, open_stdin=args.interactive,
+        restart=args.restart, open_stdin=args.interactive, init=args.init,
+        network=args.network,
     )
 
 
@@ -138,17 +222,19 @@ def create(ctx: Context, request: containers_lean.CreateContainerRequest) -> str
         if err.code() != rpc.NOT_FOUND or "No such image" not in (err.details()
                                                                                or ""):
             raise
-    from pyengine import reference
     from pyengine.api import images_pb2  # the pull (and its auth) through protobuf's classes
     from pyengine.cli.progress_view import follow
 
-    try:  # docker names it tagged: Unable to find image 'nosuchimage:latest' locally
-        shown = reference.parse(request.image).familiar()
-    except reference.InvalidReference:
-        shown = request.image
-    ctx.err.write(f"Unable to find image '{shown}' locally\n")
+    ctx.err.write(f"Unable to find image '{tagged(request.image)}' locally\n")
     final = follow(ctx.client.images.Pull(images_pb2.PullRequest(
         reference=request.image, auth=ctx.auth_for(request.image))), ctx.err, False)
     if final:
         ctx.err.write(final + "\n")
     return str(stub.Create(request).id)
+
+
+def tagged(image: str) -> str:
+    """The name docker's client reports for a missing image: ":latest" when it has no tag."""
+    if "@" in image or ":" in image.rsplit("/", 1)[-1]:
+        return image
+    return image + ":latest"

@@ -78,6 +78,7 @@ TOP_VERBS: dict[str, tuple[str, str]] = {
         ("update", "Update configuration of one or more containers"),
         ("attach", "Attach local standard input, output, and error streams to a running "
          "container"),
+        ("events", "Get real time events from the server"),
     )},
 }
 TOP_VERBS["inspect"] = ("inspect", "Return low-level information on containers and images")
@@ -94,6 +95,7 @@ CONTAINER_ALIASES = {"ls": ["ps", "list"]}
 SYSTEM_VERBS: dict[str, tuple[str, str]] = {
     "df": ("system_df", "Show disk usage"),
     "info": ("info", "Display system-wide information"),
+    "events": ("events", "Get real time events from the server"),
 }
 GROUPS = {"image": IMAGE_VERBS, "system": SYSTEM_VERBS, "container": CONTAINER_VERBS}
 TITLES = {"image": "Manage images", "system": "Manage pyengine",

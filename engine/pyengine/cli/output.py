@@ -26,7 +26,7 @@ def _header(source: str, overrides: dict[str, str]) -> str:
     import re
 
     names = {**HEADERS, **overrides}
-    return re.sub(r"\{\{\s*\.(\w+)\s*\}\}",
+    return re.sub(r"\{\{\s*\.(\w+)(?:\s+\"[^\"}]*\")*\s*\}\}",  # {{.Label "k"}} too
                   lambda m: names.get(m.group(1), m.group(1).upper()), source)
 
 

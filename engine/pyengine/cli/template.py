@@ -361,6 +361,13 @@ def _run_command(cmd: list[Any], scope: _Scope, piped: tuple[Any, str] | None) -
         except Exception as err:
             raise TemplateError(f"template: error calling {head[1]}: {err}") from err
     if len(cmd) > 1 or piped is not None:
+        if not isinstance(head, Pipeline) and head[0] == "field":
+            method, key = _arg(head, scope)
+            if callable(method):  # a method with arguments, as docker's {{.Label "k"}}
+                args = [_arg(a, scope)[0] for a in cmd[1:]]
+                if piped is not None:
+                    args.append(piped[0])
+                return method(*args), key
         raise TemplateError(f"template: can't give argument to non-function {head}")
     return _arg(head, scope)
 

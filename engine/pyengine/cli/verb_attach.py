@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from pyengine.cli import sig_proxy
 from pyengine.cli.context import Context
 
 if TYPE_CHECKING:
@@ -17,6 +18,7 @@ def add(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-stdin", action="store_true", help="do not attach STDIN")
     p.add_argument("--detach-keys", default="",
                    help="override the key sequence for detaching a container")
+    sig_proxy.add_flag(p)
     p.set_defaults(func=run)
 
 
@@ -66,4 +68,5 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         ctx.err.write(attach_io.NOT_A_TTY + "\n")
         return 1
     call = open_call(ctx, target.id, stdin, args.detach_keys)
-    return finish(ctx, call, None, stdin=stdin, tty=target.tty)
+    return finish(ctx, call, None, stdin=stdin, tty=target.tty,
+                  proxy=target.id if sig_proxy.wanted(args) else "")

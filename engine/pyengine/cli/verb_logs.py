@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import time
 
 from pyengine.cli import logs_view
-from pyengine.cli.context import CliError, Context
+from pyengine.cli.context import Context
 
 
 def add(p: argparse.ArgumentParser) -> None:
@@ -19,19 +18,6 @@ def add(p: argparse.ArgumentParser) -> None:
     p.set_defaults(func=run)
 
 
-def parse_when(text: str, flag: str) -> int:
-    """docker's --since/--until forms (pyengine.cli.timestamps); docker's message and exit 1
-    otherwise: invalid value for "since": failed to parse value as time or duration: "bogus"."""
-    if not text:
-        return 0
-    from pyengine.cli import timestamps  # re and datetime, only when asked
-
-    try:
-        return timestamps.parse(text, time.time_ns())
-    except timestamps.BadTimestamp as err:
-        raise CliError(f'invalid value for "{flag}": {err}', prefix="") from None
-
-
 def parse_tail(text: str) -> int:
     """docker's --tail: a count, anything else (all, x, -1) is every line (-1)."""
     try:
@@ -42,11 +28,12 @@ def parse_tail(text: str) -> int:
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
     from pyengine.api import containers_pb2
+    from pyengine.cli.timestamps import parse
 
     tail = parse_tail(args.tail)
     stream = ctx.client.containers.Logs(containers_pb2.ContainerLogsRequest(
         id=args.container, follow=args.follow, tail=tail,
-        since=parse_when(args.since, "since"), until=parse_when(args.until, "until"),
+        since=parse(args.since, "since"), until=parse(args.until, "until"),  # docker's words
         stdout=True, stderr=True))
     try:
         logs_view.write(stream, args.timestamps)

@@ -1,4 +1,4 @@
-"""pyctl ps: list containers."""
+"""pyctl ps: list containers (docker's columns, filters and --format fields)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,19 @@ import time
 
 from pyengine.cli.context import Context
 
-TYPE_CHECKING = False  # argparse is imported only for help and usage errors
+TYPE_CHECKING = False  # argparse and typing are imported only for help and usage errors
 if TYPE_CHECKING:
     import argparse
+    from typing import Any
+
+    from pyengine.api import containers_lean
+
+DEFAULT_TABLE = ("table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t"
+                 "{{.Ports}}\t{{.Names}}")
+HEADERS = {"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND",
+           "RunningFor": "CREATED", "Status": "STATUS", "Ports": "PORTS", "Names": "NAMES",
+           "Labels": "LABELS", "State": "STATE", "Size": "SIZE", "Mounts": "MOUNTS",
+           "Networks": "NETWORKS", "LocalVolumes": "LOCAL VOLUMES"}
 
 
 def add(p: argparse.ArgumentParser) -> None:
@@ -21,6 +31,7 @@ def add(p: argparse.ArgumentParser) -> None:
                    help="show the n last created containers (all states)")
     p.add_argument("-l", "--latest", action="store_true",
                    help="show the latest created container (all states)")
+    p.add_argument("-s", "--size", action="store_true", help="display total file sizes")
     p.set_defaults(func=run)
 
 
@@ -30,38 +41,58 @@ def _created(seconds: int) -> str:
     return f"{human_duration(time.time() - seconds)} ago"
 
 
+def size_text(size_rw: int, size_root_fs: int) -> str:
+    """docker's "0B (virtual 1.2MB)"."""
+    from pyengine.cli.units import human_size
+
+    text = human_size(size_rw)
+    return f"{text} (virtual {human_size(size_root_fs)})" if size_root_fs > 0 else text
+
+
+def row(c: containers_lean.ContainerSummary, no_trunc: bool) -> dict[str, Any]:
+    """The fields of docker's container context for --format."""
+    command = c.command if no_trunc or len(c.command) <= 20 else c.command[:19] + "…"
+    labels = dict(c.labels)
+    return {
+        "ID": c.id if no_trunc else c.id[:12], "Image": c.image,
+        "Command": f'"{command}"', "CreatedAt": time.strftime(
+            "%Y-%m-%d %H:%M:%S +0000 UTC", time.gmtime(c.created)),
+        "RunningFor": _created(c.created), "Status": c.status, "State": c.state,
+        "Names": ",".join(n.lstrip("/") for n in c.names), "Ports": "",
+        "Labels": ",".join(f"{k}={v}" for k, v in sorted(labels.items())),
+        "Label": lambda key: labels.get(key, ""),
+        "Size": size_text(c.size_rw, c.size_root_fs), "Mounts": "", "Networks": "",
+        "LocalVolumes": "0",
+    }
+
+
 def run(ctx: Context, args: argparse.Namespace) -> int:
     from pyengine.api import containers_lean as api
-    from pyengine.cli.table import render
 
     last = 1 if args.latest else args.last
+    fmt = args.format
+    size = args.size or "{{.Size" in fmt.replace(" ", "")
     found = list(ctx.client.lean(api.ContainersService).List(api.ListContainersRequest(
-        all=args.all or last >= 0, filters=args.filter)).containers)  # newest first
+        all=args.all or last >= 0, filters=args.filter, size=size)).containers)  # newest first
     if last >= 0:
         found = found[:last]
     if args.quiet:
         for c in found:
             ctx.out.write((c.id if args.no_trunc else c.id[:12]) + "\n")
         return 0
-    rows = []
-    for c in found:
-        command = c.command if args.no_trunc or len(c.command) <= 20 else c.command[:19] + "…"
-        rows.append({
-            "ID": c.id if args.no_trunc else c.id[:12], "Image": c.image,
-            "Command": f'"{command}"', "CreatedAt": time.strftime(
-                "%Y-%m-%d %H:%M:%S +0000 UTC", time.gmtime(c.created)),
-            "RunningFor": _created(c.created), "Status": c.status, "State": c.state,
-            "Names": ",".join(n.lstrip("/") for n in c.names), "Ports": "",
-            "Labels": ",".join(f"{k}={v}" for k, v in sorted(c.labels.items())),
-        })
-    if args.format:
-        from pyengine.cli.template import compile_template
+    rows = [row(c, args.no_trunc) for c in found]
+    if not fmt:  # the default table without the template engine (re, json): ps starts fast
+        from pyengine.cli.table import render
 
-        template = compile_template(args.format.removeprefix("table "))
-        for row in rows:
-            ctx.out.write(template.render(row) + "\n")
+        keys = ["ID", "Image", "Command", "RunningFor", "Status", "Ports", "Names",
+                *(["Size"] if args.size else [])]
+        ctx.out.write(render([[HEADERS[k] for k in keys], *[[r[k] for k in keys]
+                                                             for r in rows]]))
         return 0
-    headers = ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"]
-    keys = ["ID", "Image", "Command", "RunningFor", "Status", "Ports", "Names"]
-    ctx.out.write(render([headers, *[[r[k] for k in keys] for r in rows]]))
+    from pyengine.cli.output import write_rows
+
+    if fmt == "json":  # a method is no JSON field
+        for r in rows:
+            del r["Label"]
+    write_rows(ctx.out, rows, fmt, DEFAULT_TABLE, HEADERS)
     return 0

@@ -12,6 +12,8 @@ def add(p: argparse.ArgumentParser) -> None:
     p.add_argument("containers", nargs="+", metavar="CONTAINER")
     p.add_argument("-f", "--force", action="store_true", help="force the removal of a running "
                    "container (uses SIGKILL)")
+    p.add_argument("-v", "--volumes", action="store_true",
+                   help="remove anonymous volumes of the container (it has none yet)")
     p.set_defaults(func=run)
 
 

@@ -5,7 +5,7 @@ session (raw mode, window size), the detach keys leave it running."""
 
 from __future__ import annotations
 
-from pyengine.cli import container_opts
+from pyengine.cli import container_opts, sig_proxy
 from pyengine.cli.context import CliError, Context
 
 TYPE_CHECKING = False  # typing and argparse are not imported on pyctl's start-up path
@@ -25,6 +25,7 @@ def add(p: argparse.ArgumentParser) -> None:
                    help="attach to STDIN, STDOUT or STDERR")
     p.add_argument("--detach-keys", default="",
                    help="override the key sequence for detaching a container")
+    sig_proxy.add_flag(p)
     p.set_defaults(func=run)
 
 
@@ -111,12 +112,14 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         return start_failure(details)
     if call is None:
         return 0
-    return finish(ctx, call, waiter, stdin="stdin" in streams, tty=args.tty)
+    return finish(ctx, call, waiter, stdin="stdin" in streams, tty=args.tty,
+                  proxy=cid if sig_proxy.wanted(args) else "")
 
 
 def finish(ctx: Context, call: BidiCall, waiter: Future | None, *, stdin: bool,
-           tty: bool) -> int:
-    """The attached session of a started container: its exit code (0 after a detach)."""
+           tty: bool, proxy: str = "") -> int:
+    """The attached session of a started container: its exit code (0 after a detach).
+    Without a tty, the signals pyctl receives go to container `proxy` (if given)."""
     from pyengine.api import containers_lean as api
     from pyengine.cli import attach_io
     from pyengine.cli.wire import status as rpc
@@ -124,7 +127,9 @@ def finish(ctx: Context, call: BidiCall, waiter: Future | None, *, stdin: bool,
     ctx.out.flush()
     try:
         code = attach_io.session(call, api.AttachInput, stdin=stdin, tty=tty,
-                                 resize=tty and attach_io.window_size() is not None)
+                                 resize=tty and attach_io.window_size() is not None,
+                                 forward=sig_proxy.forwarder(ctx, proxy)
+                                 if proxy and not tty else None)
     except rpc.RpcError as err:
         if err.code() != rpc.NOT_FOUND:  # --rm may remove it first
             raise

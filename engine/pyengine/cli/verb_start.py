@@ -52,4 +52,5 @@ def start_attached(ctx: Context, args: argparse.Namespace) -> int:
     except BaseException:
         call.cancel()
         raise
-    return finish(ctx, call, None, stdin=stdin, tty=target.tty)
+    return finish(ctx, call, None, stdin=stdin, tty=target.tty,
+                  proxy=target.id)  # docker's start -a always proxies (no --sig-proxy)

@@ -109,6 +109,7 @@ class ExecProcess:
 
     async def _run(self) -> None:
         """Wait for the exit and the end of the output; then delete the exec."""
+        stopping = False
         try:
             try:
                 status, _ = await self.shim.wait(self.exec_id)
@@ -121,18 +122,22 @@ class ExecProcess:
             self.status.set_result(status)
             with contextlib.suppress(EngineError):
                 await self.shim.delete(self.exec_id)
+        except asyncio.CancelledError:  # the daemon stops: the exec runs on, its fifos
+            stopping = True  # stay for the next start (exec_recovery.py)
+            raise
         finally:
-            self._cleanup()
+            self._cleanup(keep_fifos=stopping)
 
-    def _cleanup(self) -> None:
+    def _cleanup(self, keep_fifos: bool = False) -> None:
         for task in self.pumps:
             task.cancel()
         self.fanout.end()
         if self.stdin_fd is not None:
             os.close(self.stdin_fd)
             self.stdin_fd = None
-        for path in self.fifos.values():
-            path.unlink(missing_ok=True)
+        if not keep_fifos:
+            for path in self.fifos.values():
+                path.unlink(missing_ok=True)
         if not self.status.done():
             self.status.set_result(255)
 

@@ -75,6 +75,8 @@ class Spec(JsonRecord):
     cpu_quota: int = 0
     cpu_period: int = 0
     cpuset_cpus: str = ""
+    init: bool = False  # --init: docker's init (tini) runs the command as PID 1
+    network: str = ""  # --network: "" or "none" (own namespace, lo up), "host"
 
 
 @dataclass

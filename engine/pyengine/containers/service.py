@@ -23,9 +23,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pyengine.containers import attach, execs, names, ops, restart, shims
+from pyengine import crashpoints
+from pyengine.containers import (
+    attach,
+    create_checks,
+    exec_recovery,
+    execs,
+    logcopy,
+    names,
+    ops,
+    restart,
+    shims,
+    strays,
+)
 from pyengine.containers import logs as jsonlog
 from pyengine.containers.endpoint import EventsEndpoint
+from pyengine.containers.event_attrs import event_attributes, exec_action
 from pyengine.containers.fanout import Fanout, Subscriber
 from pyengine.containers.filesystem import ContainerFilesystem, remove_scratch
 from pyengine.containers.model import (
@@ -152,6 +165,13 @@ class ContainerService:
                 self._remove_files(c)
                 continue
             known.add(c.id)
+            if c.state.status != RUNNING:
+                address = strays.end_stray_shim(self.bundles / c.id)
+                if address is not None:  # a start cut short
+                    log.warning("ending the shim of an interrupted start",
+                                extra={"fields": {"id": c.id}})
+                    c.state.shim_address = address
+                    self._clean_runtime(c)
             if c.state.status == RUNNING and not (self.bundles / c.id).exists():
                 c.state.move(EXITED)
                 c.state.exit_code, c.state.pid, c.state.error = 255, 0, "bundle lost"
@@ -194,10 +214,18 @@ class ContainerService:
     async def serve(self) -> None:
         """Listen for shims' events, then reconnect to the shims of running containers."""
         await self.endpoint.listen()
-        for c in await asyncio.to_thread(self.repo.all):
-            if c.state.status == RUNNING:
-                await self._reconnect(c)
-            elif c.state.status == EXITED and Policy.parse(c.spec.restart).at_daemon_start(
+        every = await asyncio.to_thread(self.repo.all)
+        # all at once: each container's fifos are read again as soon as possible (a writer
+        # blocks once the pipe's buffer is full)
+        running = [c for c in every if c.state.status == RUNNING]
+        results = await asyncio.gather(*(self._reconnect(c) for c in running),
+                                       return_exceptions=True)
+        for c, result in zip(running, results, strict=True):
+            if isinstance(result, BaseException):
+                log.error("reconnecting to a container's shim failed",
+                          extra={"fields": {"id": c.id, "error": str(result)}})
+        for c in every:
+            if c.state.status == EXITED and Policy.parse(c.spec.restart).at_daemon_start(
                     c.state.exit_code, c.state.restart_count, c.state.manually_stopped):
                 log.info("starting a container by its restart policy",
                          extra={"fields": {"id": c.id, "policy": c.spec.restart}})
@@ -255,6 +283,9 @@ class ContainerService:
             if self.repo.name_taken(name):
                 found = self.repo.names()[name]
                 raise_conflict(name, found)
+        create_checks.check(spec)
+        if spec.init:
+            create_checks.init_binary()
         runtime = shims.runtime_binary(spec.runtime or self.config.default_runtime)
         policy = Policy.parse(spec.restart)
         if spec.auto_remove and policy.name != "no":
@@ -267,6 +298,7 @@ class ContainerService:
             image = self.images.resolve_local(spec.image)
             image_config = self.images.config_of(image)
             self.snapshotter.prepare(cid, image.chain_id or None)
+        crashpoints.reached("create.after-snapshot")
         bundle = self.bundles / cid
         try:
             rootfs = bundle / "rootfs"
@@ -275,20 +307,20 @@ class ContainerService:
                 container_id=cid, entrypoint=spec.entrypoint, cmd=spec.cmd, env=spec.env,
                 user=spec.user or None, workdir=spec.workdir or None,
                 hostname=spec.hostname or None, tty=spec.tty, read_only=spec.read_only,
-                network="private", bundle_dir=bundle, memory_limit=spec.memory or None,
+                network=create_checks.network_mode(spec), bundle_dir=bundle,
+                memory_limit=spec.memory or None,
                 pids_limit=spec.pids_limit or None,
                 cgroups_path=f"/pyengine/{cid}",
             )
             mount_all(self.snapshotter.mounts(cid), rootfs)
             try:
+                crashpoints.reached("create.rootfs-mounted")
                 config = build_config(image_config, opts, rootfs)
             finally:
                 unmount_all(rootfs)
             config["root"]["path"] = "rootfs"
-            if spec.nano_cpus:
-                period = 100_000
-                config["linux"]["resources"]["cpu"] = {
-                    "quota": spec.nano_cpus * period // 1_000_000_000, "period": period}
+            args = list(config["process"]["args"])  # the command, without an --init
+            create_checks.apply(config, spec)
             write_bundle(bundle, config)
             section = image_config.get("config") or {}
             c = Container(
@@ -296,7 +328,7 @@ class ContainerService:
                 snapshot=cid, created=now_rfc3339(), spec=spec,
                 state=State(status=CREATED), runtime=runtime,
                 config={
-                    "args": config["process"]["args"], "env": config["process"]["env"],
+                    "args": args, "env": config["process"]["env"],
                     "cwd": config["process"]["cwd"], "hostname": config["hostname"],
                     "user": spec.user or str(section.get("User") or ""),
                     "image_entrypoint": section.get("Entrypoint"),
@@ -307,6 +339,7 @@ class ContainerService:
                 },
             )
             (self.log_root / cid).mkdir(mode=0o700, parents=True, exist_ok=True)
+            crashpoints.reached("create.before-record")
             self.repo.add(c, generated_name)
             name = c.name
         except BaseException:
@@ -315,7 +348,7 @@ class ContainerService:
             with contextlib.suppress(EngineError):
                 self.snapshotter.remove(cid)
             raise
-        self.events.publish("container", "create", cid, name=name, image=spec.image)
+        self.events.publish("container", "create", cid, **event_attributes(c))
         return c
 
     # -- start ----------------------------------------------------------------------------
@@ -342,6 +375,7 @@ class ContainerService:
             self._copy_shim_log(bundle, live)
             address = await shims.launch(self.config.shim_binary, c.id, bundle,
                                          str(self.endpoint.path))
+            crashpoints.reached("start.after-shim")
             shim = live.shim = await shims.Shim.connect(c.id, address)
             c.state.shim_pid = await shim.pid()
             mounts = await asyncio.to_thread(self.snapshotter.mounts, c.snapshot)
@@ -373,7 +407,7 @@ class ContainerService:
         c.state.paused = False
         await asyncio.to_thread(self.repo.save_state, c.id, c.state)
         live.waiter = asyncio.create_task(self._wait_shim(c.id, shim, pid))
-        self.events.publish("container", "start", c.id, name=c.name, image=c.image_name)
+        self.events.publish("container", "start", c.id, **event_attributes(c))
         return c
 
     def _open_log(self, c: Container, live: Live) -> None:
@@ -381,7 +415,7 @@ class ContainerService:
             live.log = jsonlog.JsonFileLog(self.log_path(c.id), c.spec.log_max_size,
                                            c.spec.log_max_file)
 
-    def _copy_stdio(self, cid: str, live: Live) -> list[int]:
+    def _copy_stdio(self, cid: str, live: Live, reconnect: bool = False) -> list[int]:
         """Start copying the fifos into the log; returns write ends held open until the shim
         has opened its own (so the copies see no early end of file)."""
         assert live.log is not None
@@ -392,8 +426,9 @@ class ContainerService:
             path = bundle / f"{stream}.fifo"
             fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
             holders.append(os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC))
-            live.copies.append(asyncio.create_task(jsonlog.copy_fifo(fd, stream, live.log,
-                                                                     live.fanout.publish)))
+            live.copies.append(asyncio.create_task(logcopy.copy_to_log(
+                fd, stream, live.log, bundle / f"{stream}.inflight", reconnect,
+                publish=live.fanout.publish)))
         live.streams_open = True
         return holders
 
@@ -509,7 +544,7 @@ class ContainerService:
         await asyncio.to_thread(self.repo.save_state, cid, c.state)
         live.exit_code = status
         live.exited.set()
-        self.events.publish("container", "die", cid, name=c.name, image=c.image_name,
+        self.events.publish("container", "die", cid, **event_attributes(c),
                             exitCode=str(status))
         if c.spec.auto_remove:
             with contextlib.suppress(EngineError):
@@ -563,9 +598,10 @@ class ContainerService:
         live = self._live.get(c.id)
         if c.state.status != RUNNING or live is None or live.shim is None:
             raise FailedPrecondition(f"Container {c.id} is not running")
+        # published before the signal goes, so that it comes before the die it may cause
+        self.events.publish("container", "kill", c.id, **event_attributes(c), signal=str(number))
         await live.shim.kill(number)
         await ops.thaw_after_signal(self, c, number)
-        self.events.publish("container", "kill", c.id, name=c.name, signal=str(number))
 
     async def stop(self, ref: str, timeout: int | None = None) -> None:
         c = await asyncio.to_thread(self.get, ref)
@@ -583,6 +619,8 @@ class ContainerService:
                 else DEFAULT_STOP_TIMEOUT
         shim = live.shim
         stop_signal = parse_signal(c.config.get("stop_signal") or "SIGTERM")
+        self.events.publish("container", "kill", c.id, **event_attributes(c),
+                            signal=str(stop_signal))  # docker's stop: kill, (kill 9,) die, stop
         with contextlib.suppress(EngineError):
             await shim.kill(stop_signal)
         await ops.thaw_after_signal(self, c, stop_signal)
@@ -592,10 +630,12 @@ class ContainerService:
             try:
                 await asyncio.wait_for(live.exited.wait(), timeout)
             except TimeoutError:
+                self.events.publish("container", "kill", c.id, **event_attributes(c),
+                                    signal=str(int(signals.SIGKILL)))
                 with contextlib.suppress(EngineError):
                     await shim.kill(signals.SIGKILL, all_processes=True)
                 await live.exited.wait()
-        self.events.publish("container", "stop", c.id, name=c.name, image=c.image_name)
+        self.events.publish("container", "stop", c.id, **event_attributes(c))
 
     async def wait(self, ref: str, condition: str = "not-running") -> int:
         c = await asyncio.to_thread(self.get, ref)
@@ -622,6 +662,8 @@ class ContainerService:
                     f"You cannot remove a running container {c.id}. Stop the container before "
                     "attempting removal or force remove")
             if live is not None and live.shim is not None:
+                self.events.publish("container", "kill", c.id, **event_attributes(c),
+                                    signal=str(int(signals.SIGKILL)))
                 with contextlib.suppress(EngineError):
                     await live.shim.kill(signals.SIGKILL, all_processes=True)
                 await ops.thaw_after_signal(self, c, signals.SIGKILL)
@@ -631,13 +673,14 @@ class ContainerService:
         c = await asyncio.to_thread(self.repo.get, c.id)
         c.state.move(REMOVING)
         await asyncio.to_thread(self.repo.save_state, c.id, c.state)
+        crashpoints.reached("remove.after-state")
         await asyncio.to_thread(self._remove_files, c)
         if live is not None:
             if live.log is not None:
                 live.log.close()
             live.removed.set()
         self._live.pop(c.id, None)
-        self.events.publish("container", "destroy", c.id, name=c.name, image=c.image_name)
+        self.events.publish("container", "destroy", c.id, **event_attributes(c))
         return c.id
 
     def _remove_files(self, c: Container) -> None:
@@ -648,6 +691,7 @@ class ContainerService:
             unmount_all(bundle / "rootfs")
         shutil.rmtree(bundle, ignore_errors=True)
         shutil.rmtree(self.log_root / c.id, ignore_errors=True)
+        crashpoints.reached("remove.after-bundle")
         with contextlib.suppress(NotFound):
             self.snapshotter.remove(c.snapshot)
         self.repo.delete(c.id)
@@ -656,7 +700,7 @@ class ContainerService:
         await self.stop(ref, timeout)
         await self.start(ref)
         c = await asyncio.to_thread(self.get, ref)
-        self.events.publish("container", "restart", c.id, name=c.name, image=c.image_name)
+        self.events.publish("container", "restart", c.id, **event_attributes(c))
 
     def rename(self, ref: str, name: str) -> None:
         c = self.get(ref)
@@ -665,19 +709,20 @@ class ContainerService:
             raise InvalidArgument("Renaming a container with the same name as its current "
                                   "name")  # docker 20.10's words, without the name
         self.repo.rename(c.id, new)
-        self.events.publish("container", "rename", c.id, name=new, oldName="/" + c.name)
+        self.events.publish("container", "rename", c.id,
+                            **{**event_attributes(c), "name": new, "oldName": "/" + c.name})
 
     async def prune(self) -> tuple[list[str], int]:
         """The ids removed and the bytes their writable layers held (docker's reclaimed
         space)."""
-        from pyengine.containers.sizes import layer_size
+        from pyengine.containers.sizes import tree_size
 
         gone, freed = [], 0
         for c in await asyncio.to_thread(self.repo.all):
             if c.state.status in (CREATED, EXITED, DEAD):
                 try:
                     upper = await asyncio.to_thread(self.snapshotter.upper_dir, c.snapshot)
-                    size = await asyncio.to_thread(layer_size, upper)
+                    size = await asyncio.to_thread(tree_size, upper)
                 except EngineError:  # no snapshot left (or not an active one): nothing to count
                     size = 0
                 with contextlib.suppress(NotFound):
@@ -706,8 +751,13 @@ class ContainerService:
                 copies.append(asyncio.create_task(jsonlog.copy_fifo(fd, stream,
                                                                     queue.put_nowait)))
             await shim.exec(exec_id, process, str(fifos[0]), str(fifos[1]))
+            attributes = {**event_attributes(c), "execID": exec_id}
+            self.events.publish("container", exec_action("exec_create", args), c.id,
+                                **attributes)
             try:
                 await shim.start(exec_id)  # an exec's fifos are opened by the shim here
+                self.events.publish("container", exec_action("exec_start", args), c.id,
+                                    **attributes)
                 for fd in holders:
                     os.close(fd)
                 holders = []
@@ -728,6 +778,8 @@ class ContainerService:
                 finally:
                     waiting.cancel()
                     streams_ended.cancel()
+                self.events.publish("container", "exec_die", c.id, **attributes,
+                                    exitCode=str(status))
                 yield status
             finally:
                 with contextlib.suppress(EngineError):
@@ -750,11 +802,27 @@ class ContainerService:
         proc = execs.ExecProcess(shim, self.bundles / c.id, names.new_id()[:16], options)
         subscriber = await proc.start(process)
         assert proc.task is not None
+        self._exec_events(c, proc)
         live = self._live.get(c.id)
         if live is not None:  # else removed meanwhile: the exec ends with the shim
             live.execs.add(proc.task)
             proc.task.add_done_callback(live.execs.discard)
         return proc, subscriber
+
+    def _exec_events(self, c: Container, proc: execs.ExecProcess) -> None:
+        """docker's exec_create and exec_start of a started exec, and its exec_die (with the
+        exit code) when its status is known, before any waiter of the status sees it."""
+        attributes = {**event_attributes(c), "execID": proc.exec_id}
+        for action in ("exec_create", "exec_start"):
+            self.events.publish("container", exec_action(action, proc.options.args), c.id,
+                                **attributes)
+
+        def died(status: asyncio.Future[int]) -> None:
+            code = status.result() if not status.cancelled() else 255
+            self.events.publish("container", "exec_die", c.id, **attributes,
+                                exitCode=str(code))
+
+        proc.status.add_done_callback(died)
 
     async def _exec_target(self, ref: str, args: list[str]) -> tuple[Container, shims.Shim]:
         """The container an exec goes into, and its shim: running, not paused."""
@@ -782,6 +850,7 @@ class ContainerService:
         subscriber = live.fanout.subscribe(streams)
         if live.exiting and not live.streams_open and not live.exited.is_set():
             subscriber.end()  # its output has just ended: the session answers the exit
+        self.events.publish("container", "attach", c.id, **event_attributes(c))
         return c, attach.ContainerTarget(live), subscriber
 
     def _exec_process(self, c: Container, args: list[str], env: list[str], workdir: str,
@@ -806,27 +875,49 @@ class ContainerService:
 
     # -- logs -------------------------------------------------------------------------------
 
-    def log_entries(self, cid: str, *, tail: int, since: int, until: int,
-                    streams: tuple[str, ...]) -> tuple[list[jsonlog.Entry],
-                                                       asyncio.Queue[jsonlog.Entry | None] | None,
-                                                       jsonlog.JsonFileLog | None]:
-        """On the loop: the stored entries and, when the container's streams are still open,
-        a queue of the entries written from now on (None ends it); nothing is lost between."""
+    async def log_entries(self, cid: str, *, tail: int, since: int, until: int,
+                          streams: tuple[str, ...], follow: bool
+                          ) -> tuple[list[jsonlog.Entry], jsonlog.Follower | None,
+                                     jsonlog.JsonFileLog | None]:
+        """The stored entries and, when the container's streams are still open, a follower
+        of the entries written from then on: subscribed in the same step of the loop as the
+        stored files are taken, so nothing is lost or doubled between; the files are read in
+        the pool (a big log never holds up the loop)."""
         live = self._live.get(cid)
-        queue: asyncio.Queue[jsonlog.Entry | None] | None = None
+        follower: jsonlog.Follower | None = None
         log_ = live.log if live is not None else None
-        if live is not None and live.streams_open and log_ is not None:
-            queue = asyncio.Queue()
-            log_.subscribers.append(queue.put_nowait)
-        files = log_.files() if log_ is not None else [self.log_path(cid)]
-        return jsonlog.read(files, tail=tail, since=since, until=until, streams=streams), \
-            queue, log_
+        if log_ is None:
+            entries = await asyncio.to_thread(jsonlog.read, [self.log_path(cid)], tail=tail,
+                                              since=since, until=until, streams=streams)
+            return entries, None, None
+        if follow and live is not None and live.streams_open:
+            follower = jsonlog.Follower()
+            log_.subscribers.append(follower.put)
+        taken = log_.snapshot()
+        try:
+            entries = await asyncio.to_thread(jsonlog.read_snapshot, taken, tail=tail,
+                                              since=since, until=until, streams=streams)
+        except BaseException:
+            if follower is not None:
+                log_.subscribers.remove(follower.put)
+            raise
+        return entries, follower, log_
 
     # -- reconnection ---------------------------------------------------------------------
 
     async def _reconnect(self, c: Container) -> None:
         live = self._get_live(c.id)
         bundle = self.bundles / c.id
+        live.pid = c.state.pid
+        self._open_log(c, live)
+        # The fifos first: what the container wrote while the daemon was away waits there.
+        # A fifo reader reports the end only after seeing a writer come (Linux), and the
+        # shim's writers came before these read ends: a writer of ours comes and goes, so
+        # the end is seen when the shim's go too, or at once if they already have.
+        for fd in self._copy_stdio(c.id, live, reconnect=True):
+            os.close(fd)
+        self._copy_shim_log(bundle, live)
+        _touch_writer(bundle / "log")
         try:
             shim = await shims.Shim.connect(c.id, c.state.shim_address)
         except EngineError as err:
@@ -834,15 +925,6 @@ class ContainerService:
             await self._lost(c, f"shim lost: {err}")
             return
         live.shim = shim
-        live.pid = c.state.pid
-        self._open_log(c, live)
-        # A fifo reader reports the end only after seeing a writer come (Linux), and the
-        # shim's writers came before these read ends: a writer of ours comes and goes, so
-        # the end is seen when the shim's go too, or at once if they already have.
-        for fd in self._copy_stdio(c.id, live):
-            os.close(fd)
-        self._copy_shim_log(bundle, live)
-        _touch_writer(bundle / "log")
         try:
             state = await shim.state()
         except EngineError as err:
@@ -851,11 +933,15 @@ class ContainerService:
         from pyengine.shim.api import task_pb2
 
         if state.status == task_pb2.STOPPED:  # it exited while the daemon was away
+            exec_recovery.forget(bundle)
             at = state.exited_at
             live.waiter = asyncio.create_task(self.on_exit(
                 c.id, int(state.exit_status), at.seconds * 1_000_000_000 + at.nanos))
             return
         live.waiter = asyncio.create_task(self._wait_shim(c.id, shim, c.state.pid))
+        for task in exec_recovery.adopt(shim, bundle):  # execs started before the restart
+            live.execs.add(task)
+            task.add_done_callback(live.execs.discard)
         log.info("reconnected to a container's shim", extra={"fields": {"id": c.id}})
 
     async def _lost(self, c: Container, reason: str) -> None:
@@ -876,6 +962,7 @@ class ContainerService:
                 os.unlink(c.state.shim_address)
         if (self.bundles / c.id / "rootfs").exists():
             unmount_all(self.bundles / c.id / "rootfs")
+        exec_recovery.forget(self.bundles / c.id)
 
 
 def raise_conflict(name: str, holder: str) -> None:
@@ -954,22 +1041,26 @@ def container_json(c: Container) -> str:
         "Image": c.image_id,
         "Name": "/" + c.name,
         "RestartCount": s.restart_count,
-        "Driver": "overlay",
+        "Driver": "overlay2",
+        "Platform": "linux",
         "LogPath": "",
         "HostConfig": {
-            "Runtime": spec.runtime or "", "AutoRemove": spec.auto_remove,
-            "ReadonlyRootfs": spec.read_only, "Memory": spec.memory,
+            "Runtime": spec.runtime or os.path.basename(c.runtime),
+            "AutoRemove": spec.auto_remove, "ReadonlyRootfs": spec.read_only,
+            "Memory": spec.memory,
             "NanoCpus": spec.nano_cpus, "PidsLimit": spec.pids_limit or None,
             "MemorySwap": spec.memory_swap, "CpuShares": spec.cpu_shares,
             "CpuQuota": spec.cpu_quota, "CpuPeriod": spec.cpu_period,
             "CpusetCpus": spec.cpuset_cpus,
-            "NetworkMode": "none", "LogConfig": {"Type": "json-file", "Config": {}},
+            "NetworkMode": spec.network or "none", "Init": True if spec.init else None,
+            "LogConfig": {"Type": "json-file", "Config": {}},
             "RestartPolicy": {"Name": Policy.parse(spec.restart).name,
                               "MaximumRetryCount": Policy.parse(spec.restart).max_retries},
         },
         "Config": {
             "Hostname": c.config.get("hostname", ""), "User": c.config.get("user", ""),
-            "Tty": spec.tty, "OpenStdin": spec.open_stdin, "Env": c.config.get("env", []),
+            "Tty": spec.tty, "OpenStdin": spec.open_stdin, "StdinOnce": spec.open_stdin,
+            "Env": c.config.get("env", []),
             "Cmd": spec.cmd if spec.cmd else c.config.get("image_cmd"),
             "Image": c.image_name,
             "WorkingDir": spec.workdir, "Entrypoint": spec.entrypoint

@@ -115,8 +115,9 @@ class Shim:
         assert isinstance(response, shim_pb2.StartResponse)
         return int(response.pid)
 
-    async def state(self) -> shim_pb2.StateResponse:
-        response = await self._call("State", shim_pb2.StateRequest(id=self.id),
+    async def state(self, exec_id: str = "") -> shim_pb2.StateResponse:
+        response = await self._call("State", shim_pb2.StateRequest(id=self.id,
+                                                                   exec_id=exec_id),
                                     shim_pb2.StateResponse)
         assert isinstance(response, shim_pb2.StateResponse)
         return response

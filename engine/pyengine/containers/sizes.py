@@ -1,29 +1,45 @@
-"""The size docker gives a container's writable layer (SizeRw, prune's reclaimed space): the
-apparent sizes of everything but directories in the layer's own directory, each inode once."""
+"""docker ps -s: the bytes a container wrote (its writable layer's files, as docker's
+SizeRw counts them) and, with its image's, its whole root filesystem (SizeRootFs)."""
 
 from __future__ import annotations
 
 import os
-import stat
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pyengine.errors import EngineError
+
+if TYPE_CHECKING:
+    from pyengine.containers.model import Container
+    from pyengine.containers.service import ContainerService
 
 
-def layer_size(top: Path) -> int:
-    """Sum of st_size of the files, links and devices below `top`; 0 when it is gone."""
+def tree_size(root: Path) -> int:
+    """Sum of the sizes of the files (not directories) under `root`, each inode once."""
     total = 0
     seen: set[tuple[int, int]] = set()
-    pending = [str(top)]
-    while pending:
-        directory = pending.pop()
-        try:
-            entries = list(os.scandir(directory))
-        except OSError:
-            continue
-        for entry in entries:
-            st = entry.stat(follow_symlinks=False)
-            if stat.S_ISDIR(st.st_mode):
-                pending.append(entry.path)
-            elif (st.st_dev, st.st_ino) not in seen:
-                seen.add((st.st_dev, st.st_ino))
-                total += st.st_size
+    for directory, _, files in os.walk(root):
+        for name in files:
+            try:
+                st = os.lstat(os.path.join(directory, name))
+            except OSError:
+                continue
+            if (st.st_dev, st.st_ino) in seen:
+                continue
+            seen.add((st.st_dev, st.st_ino))
+            total += st.st_size
     return total
+
+
+def container_sizes(service: ContainerService, c: Container) -> tuple[int, int]:
+    """Blocking: (size_rw, size_root_fs); 0 for what cannot be measured (removed meanwhile)."""
+    try:
+        rw = tree_size(service.snapshotter.upper_dir(c.snapshot))
+    except (EngineError, OSError):
+        rw = 0
+    try:
+        image = service.images.resolve_local(c.image_id)
+        image_size = sum(service.images.layer_sizes(image).values())
+    except EngineError:
+        image_size = 0
+    return rw, rw + image_size

@@ -252,7 +252,7 @@ class ImageService:
             channel.report("", f"Status: Image is up to date for {familiar}")
         else:
             channel.report("", f"Status: Downloaded newer image for {familiar}")
-        self.publish("image", "pull", naming.familiar(names[0][0]))
+        self.publish("image", "pull", familiar, name=_repository_of(familiar))
         return names[0][0]
 
     # -- push -------------------------------------------------------------------------------
@@ -289,7 +289,8 @@ class ImageService:
         channel.report("", f"{ref.tag or 'latest'}: digest: {image.manifest_digest} size: {size}")
         self.repo.add_names(image.id, [(naming.digest_name(naming.repository(ref),
                                                             image.manifest_digest), "digest")])
-        self.publish("image", "push", naming.familiar(name))
+        self.publish("image", "push", naming.familiar(name),
+                     name=_repository_of(naming.familiar(name)))
         return image.manifest_digest
 
     # -- local names ------------------------------------------------------------------------
@@ -412,6 +413,8 @@ class ImageService:
 
         image_id, name = importer.import_image(self.ingest, path, opts, channel)
         self.publish("image", "import", image_id)
+        if name:  # docker tags the imported image after, with its event
+            self.publish("image", "tag", image_id, name=naming.familiar(name))
         return image_id, name
 
     def commit(self, base_id: str, layer: NewLayer) -> tuple[str, str]:
@@ -711,3 +714,9 @@ class _Download:
         if self._thread.is_alive():
             self._stopping.set()
             self._thread.join()
+
+
+def _repository_of(familiar: str) -> str:
+    """docker's name attribute of pull and push events: the name without its tag."""
+    repository, sep, tag = familiar.rpartition(":")
+    return repository if sep and "/" not in tag else familiar

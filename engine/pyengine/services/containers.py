@@ -9,11 +9,13 @@ import grpc.aio
 
 from pyengine.api import common_pb2, containers_pb2, containers_pb2_grpc
 from pyengine.cli.units import human_duration
-from pyengine.containers import attach, detachkeys, execs, ops, stats
+from pyengine.containers import attach, detachkeys, execs, list_filters, ops, stats
+from pyengine.containers.event_attrs import event_attributes
 from pyengine.containers.model import RUNNING, Container, Spec
 from pyengine.containers.resources import ResourceUpdate
 from pyengine.containers.service import ContainerService, container_json
-from pyengine.errors import FailedPrecondition, InvalidArgument, NotFound
+from pyengine.containers.sizes import container_sizes
+from pyengine.errors import FailedPrecondition, InvalidArgument, NotFound, ResourceExhausted
 from pyengine.images.inspect import parse_time
 from pyengine.services.errors import Context, streaming, unary
 from pyengine.services.streams import ChunkPipe, spool
@@ -47,24 +49,6 @@ def state_text(c: Container) -> str:
     return "paused" if c.state.paused and c.state.status == RUNNING else c.state.status
 
 
-def _matches(c: Container, filters: list[tuple[str, str]]) -> bool:
-    for key, value in filters:
-        if key == "id" and not c.id.startswith(value):
-            return False
-        if key == "name" and value.lstrip("/") not in c.name:
-            return False
-        if key == "status" and state_text(c) != value:
-            return False
-        if key == "ancestor" and value not in (c.image_name, c.image_id):
-            return False
-        if key == "label":
-            k, _, v = value.partition("=")
-            labels = {**c.config.get("image_labels", {}), **c.spec.labels}
-            if k not in labels or (v and labels[k] != v):
-                return False
-    return True
-
-
 def list_command(args: list[str]) -> str:
     """docker's COMMAND of a listed container: the path, then each argument, in single quotes
     when it holds a space (docker ps: "sh -c 'echo out1; e…")."""
@@ -94,6 +78,7 @@ def spec_of(r: containers_pb2.CreateContainerRequest) -> Spec:
         stop_timeout=r.stop_timeout if r.stop_timeout_set else None,
         auto_remove=r.auto_remove, log_max_size=r.log_max_size,
         log_max_file=r.log_max_file or 1, restart=r.restart or "no", open_stdin=r.open_stdin,
+        init=r.init, network=r.network,
     )
 
 
@@ -156,17 +141,17 @@ class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
     @unary
     async def List(self, request: containers_pb2.ListContainersRequest,
                    context: Context) -> containers_pb2.ListContainersResponse:
-        filters = []
-        for item in request.filters:
-            key, sep, value = item.partition("=")
-            if not sep or key not in ("id", "name", "status", "label", "ancestor"):
-                raise InvalidArgument(f"invalid filter '{item}'")
-            filters.append((key, value))
+        filters = list_filters.parse(list(request.filters))
         found = await self.workers.run(self.service.all)
-        shown = [c for c in found
-                 if (request.all or c.state.status == RUNNING or
-                     any(k == "status" for k, _ in filters)) and _matches(c, filters)]
-        return containers_pb2.ListContainersResponse(containers=[summary(c) for c in shown])
+        refs = [*filters.values.get("before", []), *filters.values.get("since", [])]
+        resolved = {ref: await self.workers.run(self.service.resolve, ref) for ref in refs}
+        shown = list_filters.select(found, filters, request.all, resolved)
+        out = [summary(c) for c in shown]
+        if request.size:
+            for c, item in zip(shown, out, strict=True):
+                item.size_rw, item.size_root_fs = await self.workers.run(
+                    container_sizes, self.service, c)
+        return containers_pb2.ListContainersResponse(containers=out)
 
     @unary
     async def Inspect(self, request: containers_pb2.InspectContainerRequest,
@@ -186,26 +171,31 @@ class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
         c = await self.workers.run(self.service.get, request.id)
         streams = tuple(s for s, on in (("stdout", request.stdout), ("stderr", request.stderr))
                         if on) or ("stdout", "stderr")
-        entries, queue, log = self.service.log_entries(
+        entries, follower, log = await self.service.log_entries(
             c.id, tail=request.tail if request.tail >= 0 else -1, since=request.since,
-            until=request.until, streams=streams)
+            until=request.until, streams=streams, follow=request.follow)
         try:
             for entry in entries:
                 yield containers_pb2.LogEntry(stream=entry.stream, data=entry.data,
                                               time_nano=entry.time_nano)
-            if not request.follow or queue is None:
+            if follower is None:
                 return
-            while (item := await queue.get()) is not None:
+            while (item := await follower.get()) is not None:
                 if item.stream not in streams:
                     continue
                 if request.until and item.time_nano > request.until:
                     return
                 yield containers_pb2.LogEntry(stream=item.stream, data=item.data,
                                               time_nano=item.time_nano)
+            if follower.overflowed:
+                raise ResourceExhausted(
+                    f"logs of container {c.id}: this client fell more than "
+                    f"{follower.backlog >> 20} MiB behind the container's output; "
+                    "follow again with --since")
         finally:
-            if queue is not None and log is not None:
+            if follower is not None and log is not None:
                 try:
-                    log.subscribers.remove(queue.put_nowait)
+                    log.subscribers.remove(follower.put)
                 except ValueError:
                     pass
 
@@ -376,6 +366,9 @@ class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
             subscriber.close()
             raise
         async for out in attach.serve(target, subscriber, _inputs(request_iterator), options):
+            if out.detached:  # docker's detach event: the keys ended the session
+                self.service.events.publish("container", "detach", c.id,
+                                            **event_attributes(c))
             yield containers_pb2.AttachOutput(
                 stream=out.stream, data=out.data, exited=out.exit_code is not None,
                 exit_code=out.exit_code or 0, detached=out.detached)

@@ -124,7 +124,8 @@ class SystemServicer(system_pb2_grpc.SystemServiceServicer):
     async def Events(
         self, request: system_pb2.EventsRequest, context: Context
     ) -> AsyncIterator[system_pb2.Event]:
-        subscription = self.events.subscribe(parse_filters(list(request.filters)))
+        subscription = self.events.subscribe(parse_filters(list(request.filters)),
+                                             since=request.since, until=request.until)
         try:
             # the headers tell the client it is subscribed: events from now on reach it
             await context.send_initial_metadata(())

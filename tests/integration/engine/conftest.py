@@ -1,13 +1,17 @@
-"""Engine integration fixtures: real pyengined processes plus the shared registry fixtures."""
+"""Engine integration fixtures: real pyengined processes plus the shared registry fixtures, all
+in a network namespace of the module's own (tests/fixtures/netns.py), never the machine's."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 
 import pytest
 from engine_harness import Engine, new_base
 
+from tests.fixtures import netns
+from tests.fixtures.netns import module_network_namespace  # noqa: F401 - autouse fixture
 from tests.fixtures.registry import *  # noqa: F403
 
 
@@ -26,6 +30,8 @@ def engine():
     daemon = Engine(new_base())
     try:
         daemon.start()
+        assert daemon.process is not None
+        assert os.readlink(f"/proc/{daemon.process.pid}/ns/net") != netns.MACHINE
         yield daemon
     finally:
         _cleanup(daemon)

@@ -72,8 +72,8 @@ def test_events_filters_and_stream_end_at_shutdown(engine_factory, busybox_tar) 
         everything.initial_metadata()
         image_id = daemon.out("import", str(busybox_tar), "ev:1").strip()
         daemon.out("rmi", "ev:1")
-        assert [(e.action) for e in (next(everything) for _ in range(3))] == [
-            "import", "untag", "delete"]
+        assert [(e.action) for e in (next(everything) for _ in range(4))] == [
+            "import", "tag", "untag", "delete"]  # docker tags an imported image after
         event = next(deletes)
         assert (event.action, event.id) == ("delete", image_id) and event.time_nano > 0
         assert daemon.stop() == 0

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.netns import module_network_namespace  # noqa: F401 - autouse fixture
 from tests.fixtures.registry import registry  # noqa: F401 - a fixture
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
 
-from ctr_harness import ContainerEngine, cleanup
+from ctr_harness import ContainerEngine, cleanup, install_pyrunc_shim, stop_zygote
 from engine_harness import REPO, new_base
 
 pytestmark = [pytest.mark.root]
@@ -42,9 +43,9 @@ def make_engine(launcher: Path, busybox_tar: Path
                 ) -> Iterator[Callable[..., ContainerEngine]]:
     started: list[ContainerEngine] = []
 
-    def make(host_network: bool = False) -> ContainerEngine:
-        engine = ContainerEngine(new_base(), {"default-runtime": str(launcher)})
-        engine.host_network = host_network
+    def make(module_network: bool = False, config: dict | None = None) -> ContainerEngine:
+        engine = ContainerEngine(new_base(), {"default-runtime": str(launcher), **(config or {})})
+        engine.module_network = module_network
         engine.launcher = launcher  # type: ignore[attr-defined]  # for cleanup
         started.append(engine)
         engine.start()
@@ -62,6 +63,17 @@ def make_engine(launcher: Path, busybox_tar: Path
 @pytest.fixture(scope="module")
 def engine(make_engine: Callable[[], ContainerEngine]) -> ContainerEngine:
     return make_engine()
+
+
+@pytest.fixture(scope="module")
+def pyrunc_shim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """containerd-shim-pyrunc-v2's launcher for this checkout; its zygote is ended after the
+    module (by pid)."""
+    launcher = install_pyrunc_shim(tmp_path_factory.mktemp("shim"))
+    try:
+        yield launcher
+    finally:
+        stop_zygote(launcher)
 
 
 @pytest.fixture(autouse=True)

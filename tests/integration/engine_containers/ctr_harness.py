@@ -1,5 +1,5 @@
-"""pyengined for container tests: in a network namespace of its own (or the host's), and the
-clean-up by id, pid and path of whatever a test leaves."""
+"""pyengined for container tests: in a network namespace of its own (or the test module's), and
+the clean-up by id, pid and path of whatever a test leaves."""
 
 from __future__ import annotations
 
@@ -12,19 +12,25 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "shim"))
 
 from engine_harness import Engine
+from pyengine.containers.strays import end_stray_shim, processes_in
+from pyshim_env import zygote_pid
+
+SHIMS = ("go", "pyrunc")  # containerd's containerd-shim-runc-v2 (the default), ours
 
 
 class ContainerEngine(Engine):
     """pyengined under `unshare --net` (exec'd: same pid), pyrunc of this checkout by default;
-    `host_network` keeps the daemon in the machine's network (to reach a test registry on
-    loopback; its containers still get namespaces of their own)."""
+    `module_network` runs the daemon in the test module's network namespace instead
+    (tests/fixtures/netns.py: where the registry fixture listens on 127.0.0.1; never the
+    machine's), for tests that pull."""
 
-    host_network = False
+    module_network = False
 
     def command(self) -> list[str]:
-        own = [] if self.host_network else ["unshare", "--net", "--"]
+        own = [] if self.module_network else ["unshare", "--net", "--"]
         return [*own, *super().command()]
 
     def ids(self) -> list[str]:
@@ -55,6 +61,49 @@ def shims_of(cid: str) -> list[int]:
     return found
 
 
+def install_pyrunc_shim(directory: Path) -> Path:
+    """containerd-shim-pyrunc-v2's launcher pointing at this checkout."""
+    from pyengine.shim.launcher import install
+
+    return Path(install(str(directory / "containerd-shim-pyrunc-v2")))
+
+
+def stop_zygote(launcher: Path) -> None:
+    """The shim zygote of `launcher` (our shims are forked from it), by pid."""
+    from pyengine.shim import zygote
+
+    pid = zygote_pid(launcher)
+    if pid is not None:
+        os.kill(pid, signal.SIGKILL)
+    path = zygote.socket_path(str(launcher))
+    for leftover in (path, zygote.pid_file(path)):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(leftover)
+
+
+def shim_config(shim: str, pyrunc_shim: Path) -> dict:
+    """The daemon configuration running containers under `shim` (one of SHIMS)."""
+    return {"shim-binary": str(pyrunc_shim)} if shim == "pyrunc" else {}
+
+
+def shim_pid(engine: ContainerEngine, cid: str) -> int:
+    """The pid of the shim serving running `cid`: the one process working in its bundle
+    (containerd's Go shim writes no pid file there; ours is forked from a zygote)."""
+    (pid,) = processes_in(engine.exec_root / "containers" / cid)
+    return pid
+
+
+def restart_crashing_at(engine: ContainerEngine, point: str) -> None:
+    """Stop `engine` and start it again with a crash point (engine/pyengine/crashpoints.py)
+    set for that start only."""
+    engine.stop()
+    os.environ["PYENGINE_TEST_CRASH_AT"] = point
+    try:
+        engine.start()
+    finally:
+        del os.environ["PYENGINE_TEST_CRASH_AT"]
+
+
 def cleanup(engine: ContainerEngine) -> None:
     """Containers removed through the daemon while it runs, then whatever is left by path:
     shims by pid, their sockets, rootfs mounts, the runtime's state, the base directory."""
@@ -67,6 +116,7 @@ def cleanup(engine: ContainerEngine) -> None:
     for bundle in bundles.iterdir() if bundles.exists() else []:
         for pid in shims_of(bundle.name):
             os.kill(pid, signal.SIGKILL)
+        end_stray_shim(bundle)  # ours, forked from a zygote, carry no -id
         with contextlib.suppress(OSError):
             address = (bundle / "address").read_text().strip().removeprefix("unix://")
             if address.startswith("/run/containerd/s/"):

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import select
+import signal
 import struct
 import subprocess
 import sys
@@ -153,6 +154,7 @@ def test_window_size_and_its_changes_reach_the_container(engine: ContainerEngine
 
 def test_detach_keys_leave_it_running_and_attach_comes_back(engine: ContainerEngine) -> None:
     name = "detach-me"
+    since = time.time_ns()
     term = Terminal(engine, "run", "-it", "--name", name, "busybox", "sh")
     try:
         _shell_ready(term)
@@ -186,6 +188,11 @@ def test_detach_keys_leave_it_running_and_attach_comes_back(engine: ContainerEng
         finally:
             term.close()
         assert _state(engine, name)["Running"] is True
+        # docker's events: each attach, and a detach for each session the keys ended
+        assert engine.out("events", "--since", f"{since / 1e9:.9f}", "--until", "0s",
+                          "-f", f"container={name}", "-f", "event=attach", "-f",
+                          "event=detach", "--format", "{{.Action}}").split() == [
+            "attach", "detach", "attach", "attach", "detach"]
     finally:
         engine.pyctl("rm", "-f", name)
 
@@ -373,3 +380,98 @@ def test_a_paused_container_refuses_attach_and_exec(engine: ContainerEngine) -> 
         assert engine.pyctl("exec", cid, "true").returncode == 0
     finally:
         engine.pyctl("rm", "-f", cid)
+
+
+
+TRAPPER = 'trap "echo got INT; exit 7" INT; echo ready; while :; do sleep 0.1; done'
+TICKER = 'trap "echo got INT; exit 7" INT; while :; do echo ready; sleep 0.1; done'
+
+
+def _attached(engine: ContainerEngine, *args: str,
+              stdin: int = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
+    """pyctl attached without a tty (its stdin /dev/null), once the container said ready."""
+    run_env = {**env(), "PYENGINE_HOST": engine.host}
+    proc = subprocess.Popen([sys.executable, "-m", "pyengine.cli", *args],
+                            stdin=stdin, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=run_env)
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == b"ready\n"
+    return proc
+
+
+def _ended(proc: subprocess.Popen[bytes]) -> tuple[int, bytes]:
+    out, _ = proc.communicate(timeout=WAIT)
+    return proc.returncode, out.replace(b"ready\n", b"")
+
+
+def test_sig_proxy_sends_pyctls_signals_to_the_container(engine: ContainerEngine) -> None:
+    """docker's --sig-proxy (the default without -t): SIGINT to pyctl reaches the container,
+    whose trap answers; pyctl exits with the container's status. start -a and attach proxy
+    too; start -a of a running container attaches to it."""
+    cid = engine.out("create", "-i", "busybox", "sh", "-c", TICKER).strip()
+    proc = _attached(engine, "run", "--rm", "--name", "proxied", "busybox", "sh", "-c", TRAPPER)
+    second: subprocess.Popen[bytes] | None = None
+    try:
+        proc.send_signal(signal.SIGINT)
+        assert _ended(proc) == (7, b"got INT\n")
+        assert "proxied" not in engine.out("ps", "-a")
+        proc = _attached(engine, "start", "-a", cid)
+        second = _attached(engine, "start", "-a", cid)  # running already: it attaches
+        second.send_signal(signal.SIGINT)
+        assert _ended(second) == (7, b"got INT\n")
+        assert _ended(proc) == (7, b"got INT\n")
+        for args in (("attach", cid), ("attach", "--no-stdin", cid)):
+            engine.out("start", cid)
+            proc = _attached(engine, *args)
+            proc.send_signal(signal.SIGINT)
+            assert _ended(proc) == (7, b"got INT\n"), args
+            assert _state(engine, cid)["ExitCode"] == 7
+    finally:
+        for each in (proc, second):
+            if each is not None and each.poll() is None:
+                each.kill()
+                each.wait()
+        engine.pyctl("rm", "-f", "proxied", cid)
+
+
+def test_sig_proxy_false_leaves_the_container_running(engine: ContainerEngine) -> None:
+    proc = _attached(engine, "run", "--sig-proxy=false", "--name", "unproxied", "busybox", "sh",
+                     "-c", TRAPPER)
+    try:
+        proc.send_signal(signal.SIGINT)
+        assert _ended(proc)[0] == 130
+        assert _state(engine, "unproxied")["Running"] is True
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        engine.pyctl("rm", "-f", "unproxied")
+
+
+def test_attach_no_stdin_keeps_pyctls_input_from_the_container(engine: ContainerEngine) -> None:
+    """attach --no-stdin: what pyctl reads goes nowhere, while another client's input does."""
+    cid = engine.out("run", "-d", "-i", "busybox", "sh", "-c",
+                     'exec 3<&0; while read l <&3; do echo "got $l"; done & '
+                     "while :; do echo ready; sleep 0.1; done").strip()
+    clients: list[subprocess.Popen[bytes]] = []
+    try:
+        clients.append(_attached(engine, "attach", "--no-stdin", cid, stdin=subprocess.PIPE))
+        without, = clients
+        assert without.stdin is not None and without.stdout is not None
+        without.stdin.write(b"ignored\n")
+        without.stdin.flush()
+        clients.append(_attached(engine, "attach", cid, stdin=subprocess.PIPE))
+        feeder = clients[1]
+        assert feeder.stdin is not None
+        feeder.stdin.write(b"fed\n")
+        feeder.stdin.flush()
+        line = without.stdout.readline()
+        while line == b"ready\n":
+            line = without.stdout.readline()
+        assert line == b"got fed\n"
+    finally:
+        engine.pyctl("rm", "-f", cid)
+        for each in clients:
+            if each.poll() is None:
+                each.kill()
+            each.communicate()

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import pytest
 from ctr_harness import ContainerEngine
+
+from tests.fixtures import netns
 
 pytestmark = [pytest.mark.root]
 
 
 def test_run_pulls_a_missing_image(make_engine: Callable[..., ContainerEngine],
                                    registry) -> None:
-    engine = make_engine(host_network=True)
+    engine = make_engine(module_network=True)
+    assert engine.process is not None  # with the registry, in the module's namespace
+    assert os.readlink(f"/proc/{engine.process.pid}/ns/net") != netns.MACHINE
     remote = f"{registry.host}/ctr/bb:1"
     engine.out("tag", "busybox", remote)
     engine.out("push", remote)

@@ -252,7 +252,8 @@ def test_lifecycle_events_reach_the_bus(engine: ContainerEngine) -> None:
         events.cancel()
     cid = event.id
     assert re.fullmatch(r"[0-9a-f]{64}", cid)
-    assert seen == [("create", "evented"), ("start", "evented"), ("die", "evented"),
+    assert seen == [("create", "evented"), ("attach", "evented"), ("start", "evented"),
+                    ("die", "evented"),
                     ("destroy", "evented")]
     assert event.attributes["image"] == "busybox"
 

@@ -218,7 +218,8 @@ def test_env_files_follow_docker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.delenv("UNSET_HERE", raising=False)
     assert env_files([str(path)]) == ["A=1", "B=two words", "FROM_CLIENT=yes", "C="]
     path.write_text("BAD KEY=1\n")
-    with pytest.raises(CliError, match="invalid environment variable"):
+    with pytest.raises(CliError, match="poorly formatted environment: variable 'BAD KEY' "
+                       "contains whitespaces"):
         env_files([str(path)])
     with pytest.raises(CliError, match="open"):
         env_files([str(tmp_path / "missing")])

@@ -48,13 +48,25 @@ def test_fast_parse_agrees_with_argparse(argv: list[str]) -> None:
 @pytest.mark.parametrize("argv", [
     [], ["-h"], ["images", "--help"], ["images", "-af", "x"], ["images", "--bogus"], ["nosuch"],
     ["run", "--help"], ["run", "-h"], ["run"], ["run", "--", "busybox"], ["run", "bb", "--", "x"],
-    ["run", "--pids-limit", "x", "bb"], ["run", "-ith", "h", "bb"], ["run", "--rm=1", "bb"],
+    ["ps", "-n", "x"], ["run", "-ith", "h", "bb"], ["run", "--rm=1", "bb"],
     ["image"], ["image", "nosuch"], ["-v"], ["tag", "a"], ["images", "a", "b"],
     ["save", "--format", "tar", "a"], ["search", "--limit", "x", "t"], ["system", "df", "-H"],
-    ["images", "--format"], ["-Hunix:///x", "images"],
+    ["images", "--format"], ["-Hunix:///x", "images"], ["run", "--sig-proxy=false", "bb"],
 ])
 def test_everything_else_goes_to_argparse(argv: list[str]) -> None:
     assert fast_parse(argv) is None
+
+
+@pytest.mark.parametrize(("argv", "proxy"), [
+    (["run", "bb"], True), (["run", "--sig-proxy=false", "bb"], False),
+    (["run", "--sig-proxy=true", "bb"], True), (["attach", "--sig-proxy=0", "c"], False),
+    (["attach", "c"], True),
+])
+def test_sig_proxy_is_a_boolean_flag_as_dockers(argv: list[str], proxy: bool) -> None:
+    from pyengine.cli.sig_proxy import wanted
+
+    args = fast_parse(argv) or build_parser(argv).parse_args(argv)
+    assert wanted(args) is proxy
 
 
 def test_images_imports_no_grpc_argparse_or_dataclasses(tmp_path) -> None:

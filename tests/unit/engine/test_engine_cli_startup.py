@@ -26,7 +26,6 @@ ENGINE = str(Path(__file__).resolve().parents[3] / "engine")
 FORBIDDEN = {"grpc", "argparse", "json", "re", "typing", "enum", "threading", "pathlib",
              "dataclasses", "datetime", "locale", "shutil", "pyengine.cli.template",
              "pyengine.cli.argparser", "os", "importlib"}
-NOW = int(time.time())
 
 
 class FakeDaemon:
@@ -47,14 +46,16 @@ class FakeDaemon:
         self.requests.append(request)
         return containers_pb2.ListContainersResponse(containers=[containers_pb2.ContainerSummary(
             id="f" * 64, names=["/wal-ünïcode"], image="busybox", command="sleep 1000",
-            created=NOW - 7200, state="running", status="Up 2 hours", labels={"a": "b"})])
+            created=int(time.time()) - 7200, state="running", status="Up 2 hours",
+            labels={"a": "b"})])
 
     def images(self, request: images_pb2.ListImagesRequest, context: Any
                ) -> images_pb2.ListImagesResponse:
         self.requests.append(request)
+        # the creation time is taken when asked, so a slow run still prints "About a minute"
         return images_pb2.ListImagesResponse(images=[images_pb2.ImageSummary(
-            id="sha256:" + "e" * 64, repository="busybox", tag="latest", created=NOW - 90,
-            size=2_140_160)])
+            id="sha256:" + "e" * 64, repository="busybox", tag="latest",
+            created=int(time.time()) - 90, size=2_140_160)])
 
     def create(self, request: containers_pb2.CreateContainerRequest, context: Any
                ) -> containers_pb2.CreateContainerResponse:

@@ -1,0 +1,106 @@
+"""docker ps's --filter, over the containers newest first: id (prefix), name (part), label
+(KEY or KEY=VALUE), status, ancestor (image name with or without tag, or id prefix),
+exited=N, before and since (a container's id or name: those created before or after it),
+health (no container has a health check yet: "none" matches all)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pyengine.containers.model import EXITED, RUNNING, STATUSES, Container
+from pyengine.errors import InvalidArgument
+
+KEYS = ("id", "name", "label", "status", "ancestor", "exited", "before", "since", "health")
+STATUS_VALUES = (*STATUSES, "restarting", "paused")
+HEALTH_VALUES = ("starting", "healthy", "unhealthy", "none")
+
+
+@dataclass
+class Filters:
+    values: dict[str, list[str]] = field(default_factory=dict)
+
+    def has(self, key: str) -> bool:
+        return key in self.values
+
+    def implies_all(self) -> bool:
+        """docker lists stopped containers too when filtering by status, before or since."""
+        return any(self.has(k) for k in ("status", "before", "since"))
+
+
+def parse(items: list[str]) -> Filters:
+    out = Filters()
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or key not in KEYS:
+            raise InvalidArgument(f"invalid filter '{item}'")
+        if key == "status" and value not in STATUS_VALUES:
+            raise InvalidArgument(f"Unrecognised filter value for status: {value}")
+        if key == "health" and value not in HEALTH_VALUES:
+            raise InvalidArgument(f"Unrecognised filter value for health: {value}")
+        if key == "exited" and not value.lstrip("-").isdigit():
+            raise InvalidArgument(f'strconv.Atoi: parsing "{value}": invalid syntax')
+        out.values.setdefault(key, []).append(value)
+    return out
+
+
+def select(found: list[Container], filters: Filters, all_: bool,
+           resolve: dict[str, str]) -> list[Container]:
+    """`found` newest first (every container); `resolve` maps the before/since values to
+    container ids."""
+    position = {c.id: i for i, c in enumerate(found)}
+    before = [position[resolve[v]] for v in filters.values.get("before", [])]
+    since = [position[resolve[v]] for v in filters.values.get("since", [])]
+    shown = []
+    for i, c in enumerate(found):
+        if not (all_ or c.state.status == RUNNING or filters.implies_all()):
+            continue
+        if any(i <= b for b in before) or any(i >= s for s in since):
+            continue
+        if matches(c, filters):
+            shown.append(c)
+    return shown
+
+
+def matches(c: Container, filters: Filters) -> bool:
+    for key, values in filters.values.items():
+        if key in ("before", "since"):
+            continue
+        if not any(_one(c, key, value) for value in values):
+            return False
+    return True
+
+
+def _one(c: Container, key: str, value: str) -> bool:
+    if key == "id":
+        return c.id.startswith(value)
+    if key == "name":
+        return value.lstrip("/") in c.name
+    if key == "status":  # a paused container's record stays running
+        return ("paused" if c.state.paused and c.state.status == RUNNING
+                else c.state.status) == value
+    if key == "exited":
+        return c.state.status == EXITED and c.state.exit_code == int(value)
+    if key == "health":
+        return value == "none"
+    if key == "ancestor":
+        return _ancestor(c, value)
+    if key == "label":
+        k, sep, v = value.partition("=")
+        labels = {**c.config.get("image_labels", {}), **c.spec.labels}
+        return k in labels and (not sep or labels[k] == v)
+    return False
+
+
+def _ancestor(c: Container, value: str) -> bool:
+    image_id = c.image_id.removeprefix("sha256:")
+    if len(value.removeprefix("sha256:")) >= 4 and image_id.startswith(
+            value.removeprefix("sha256:")):
+        return True
+    return _with_tag(value) == _with_tag(c.image_name)
+
+
+def _with_tag(name: str) -> str:
+    if "@" in name:
+        return name
+    last = name.rsplit("/", 1)[-1]
+    return name if ":" in last else name + ":latest"

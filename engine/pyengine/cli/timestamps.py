@@ -49,8 +49,11 @@ def parse(text: str, flag: str, now_ns: int | None = None) -> int:
     if stamp is None:
         # docker logs --since bogus -> exit 1, printed bare: invalid value for "since":
         # failed to parse value as time or duration: "bogus"
-        raise CliError(f'invalid value for "{flag}": failed to parse value as time or '
-                       f'duration: "{text}"', prefix="")
+        # docker events --since bogus -> exit 1: failed to parse value as time or duration:
+        # "bogus" (flag "": no "invalid value for")
+        where = f'invalid value for "{flag}": ' if flag else ""
+        raise CliError(f'{where}failed to parse value as time or duration: "{text}"',
+                       prefix="")
     return stamp
 
 

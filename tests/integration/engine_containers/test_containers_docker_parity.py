@@ -244,3 +244,10 @@ def test_exec_with_bad_detach_keys_is_a_daemon_error(engine: ContainerEngine) ->
     # the 126 of an exec that cannot start; our wording says "detach keys")
     code, out, err = _run(engine, "exec", "-i", "--detach-keys", "ctrl-1", cid, "sh")
     assert (code, out) == (1, "") and err.startswith("Error response from daemon: Invalid ")
+
+
+def test_events_with_a_bad_since(engine: ContainerEngine) -> None:
+    # docker events --since bogus -> exit 1, stderr:
+    # failed to parse value as time or duration: "bogus"
+    assert _run(engine, "events", "--since", "bogus") == (
+        1, "", 'failed to parse value as time or duration: "bogus"\n')

@@ -251,3 +251,11 @@ def test_events_with_a_bad_since(engine: ContainerEngine) -> None:
     # failed to parse value as time or duration: "bogus"
     assert _run(engine, "events", "--since", "bogus") == (
         1, "", 'failed to parse value as time or duration: "bogus"\n')
+
+
+def test_update_without_flags(engine: ContainerEngine) -> None:
+    cid = engine.out("create", "busybox", "true").strip()
+    # docker update e1 -> exit 1, stderr: you must provide one or more flags when using this
+    # command
+    assert _run(engine, "update", cid) == (
+        1, "", "you must provide one or more flags when using this command\n")

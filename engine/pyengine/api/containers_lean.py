@@ -224,8 +224,9 @@ class PruneContainersRequest(_lean.Message):
 
 class PruneContainersResponse(_lean.Message):
     FULL_NAME = "pyengine.v1.PruneContainersResponse"
-    __slots__ = ('deleted',)
+    __slots__ = ('deleted', 'space_reclaimed')
     deleted: list[str]
+    space_reclaimed: int
 
 
 class StdinChunk(_lean.Message):
@@ -628,6 +629,7 @@ RenameContainerResponse._fields = ()
 PruneContainersRequest._fields = ()
 PruneContainersResponse._fields = (
     (1, 'deleted', _lean.STRING, _lean.REPEATED, None),
+    (2, 'space_reclaimed', _lean.INT64, _lean.PLAIN, None),
 )
 StdinChunk._fields = (
     (1, 'id', _lean.STRING, _lean.PLAIN, None),

@@ -290,10 +290,12 @@ class PruneContainersRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class PruneContainersResponse(_message.Message):
-    __slots__ = ("deleted",)
+    __slots__ = ("deleted", "space_reclaimed")
     DELETED_FIELD_NUMBER: _ClassVar[int]
+    SPACE_RECLAIMED_FIELD_NUMBER: _ClassVar[int]
     deleted: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, deleted: _Optional[_Iterable[str]] = ...) -> None: ...
+    space_reclaimed: int
+    def __init__(self, deleted: _Optional[_Iterable[str]] = ..., space_reclaimed: _Optional[int] = ...) -> None: ...
 
 class StdinChunk(_message.Message):
     __slots__ = ("id", "data")

@@ -1,8 +1,8 @@
 """Resolve docker's `--user` forms against the image's /etc/passwd and /etc/group.
 
 Accepted: "" (root), "name", "uid", "name:group", "uid:gid", "name:gid", "uid:group".
-Supplementary groups are the groups listing the user by name in /etc/group, and only when no
-group is given explicitly (the rule docker and runc share).
+Supplementary groups are the primary group, then the groups listing the user by name in
+/etc/group, and those only when no group is given explicitly (the rule docker and runc share).
 The files are read without following symlinks, so a rootfs cannot make us read host files.
 """
 
@@ -122,7 +122,9 @@ def resolve_user(rootfs: Path, spec: str | None) -> ResolvedUser:
                     f"unable to find group {group_part}: no matching entries in group file")
             gid = group.gid
 
-    additional: list[int] = []
+    # docker lists the primary group among the supplementary ones too (`id` in a container
+    # prints "groups=0(root)" for root, "groups=3000" for -u 2000:3000)
+    additional: list[int] = [gid]
     if entry is not None and not group_part:
         for group in groups:
             if entry.name in group.members and group.gid != gid and group.gid not in additional:

@@ -14,11 +14,13 @@ if TYPE_CHECKING:
 
 
 class CliError(Exception):
-    """A client-side error: printed as "Error: ..." (usage errors exit 125, others 1)."""
+    """A client-side error: printed as "Error: ..." (usage errors exit 125, others 1);
+    `prefix=""` for the errors docker's CLI prints bare (its wrapped Go errors)."""
 
-    def __init__(self, message: str, usage: bool = False) -> None:
+    def __init__(self, message: str, usage: bool = False, prefix: str = "Error: ") -> None:
         super().__init__(message)
         self.usage = usage
+        self.prefix = prefix
 
 
 class FormatError(Exception):

@@ -37,6 +37,24 @@ def open_input(path: str) -> None:
             raise CliError(f"open {path}: {err.strerror}") from err
 
 
+def check_output_path(path: str, what: str) -> None:
+    """Docker's check before it asks the daemon: the directory `path` goes into must exist
+    (docker: `failed to export container: invalid output path: stat DIR: no such file or
+    directory`, exit 1, no "Error:" prefix)."""
+    if path in ("", "-"):
+        return
+    import os
+
+    directory = os.path.dirname(os.path.normpath(path))
+    if directory:
+        try:
+            os.stat(directory)
+        except OSError as err:
+            raise CliError(f"failed to {what}: invalid output path: stat {directory}: "
+                           f"{err.strerror.lower() if err.strerror else err}",
+                           prefix="") from err
+
+
 def write_chunks(chunks: Iterable[bytes], path: str) -> None:
     """Write `chunks` to stdout ("" or "-"), or to `path` (replaced only once complete)."""
     if path in ("", "-"):

@@ -250,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"Error response from daemon: {err.details()}\n")
         return 1
     except CliError as err:
-        sys.stderr.write(f"Error: {err}\n")
+        sys.stderr.write(f"{err.prefix}{err}\n")
         return USAGE_EXIT if err.usage else 1
     except FormatError as err:
         sys.stderr.write(f"Error: {err}\n")

@@ -47,8 +47,13 @@ def parse(text: str, flag: str, now_ns: int | None = None) -> int:
         return int(seconds) * 1_000_000_000 + int((fraction + "0" * 9)[:9] or 0)
     stamp = _date(text)
     if stamp is None:
-        raise CliError(f'invalid value for "{flag}": failed to parse value as time or '
-                       f'duration: "{text}"', usage=True)
+        # docker logs --since bogus -> exit 1, printed bare: invalid value for "since":
+        # failed to parse value as time or duration: "bogus"
+        # docker events --since bogus -> exit 1: failed to parse value as time or duration:
+        # "bogus" (flag "": no "invalid value for")
+        where = f'invalid value for "{flag}": ' if flag else ""
+        raise CliError(f'{where}failed to parse value as time or duration: "{text}"',
+                       prefix="")
     return stamp
 
 

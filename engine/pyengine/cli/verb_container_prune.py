@@ -23,8 +23,11 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         ctx.out.flush()
         if sys.stdin.readline().strip().lower() not in ("y", "yes"):
             return 0
-    deleted = ctx.client.containers.Prune(containers_pb2.PruneContainersRequest()).deleted
-    if deleted:
-        ctx.out.write("Deleted Containers:\n" + "".join(f"{cid}\n" for cid in deleted) + "\n")
-    ctx.out.write("Total reclaimed space: 0B\n")
+    from pyengine.cli.units import human_size
+
+    response = ctx.client.containers.Prune(containers_pb2.PruneContainersRequest())
+    if response.deleted:
+        ctx.out.write("Deleted Containers:\n" +
+                      "".join(f"{cid}\n" for cid in response.deleted) + "\n")
+    ctx.out.write(f"Total reclaimed space: {human_size(response.space_reclaimed)}\n")
     return 0

@@ -49,16 +49,16 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     src_container, src = split_arg(args.source)
     dst_container, dst = split_arg(args.destination)
     if src_container and dst_container:
-        raise CliError("copying between containers is not supported")
+        raise CliError("copying between containers is not supported", prefix="")
     if not src_container and not dst_container:
-        raise CliError("must specify at least one container source")
+        raise CliError("must specify at least one container source", prefix="")
     if src_container:
         if not src:
-            raise CliError("source path cannot be empty")
+            raise CliError("source path cannot be empty", prefix="")
         copy_from(ctx, src_container, src, dst, args)
     else:
         if not dst:
-            raise CliError("destination path cannot be empty")
+            raise CliError("destination path cannot be empty", prefix="")
         copy_to(ctx, src, dst_container, dst, args)
     return 0
 
@@ -113,6 +113,12 @@ class _ChunkReader(io.BufferedIOBase):
 def copy_from(ctx: Context, container: str, src: str, dst: str,
               args: argparse.Namespace) -> None:
     src = _absolute(src)
+    if dst != "-":
+        # checked first, as docker: invalid output path: directory "/x/nodir" does not exist
+        parent = os.path.dirname(os.path.normpath(dst))
+        if parent and not os.path.exists(parent):
+            raise CliError(f'invalid output path: directory "{parent}" does not exist',
+                           prefix="")
     info, rest = _stat(ctx, container, src, args.follow_link, False)
     chunks = (message.data for message in rest)
     if dst == "-":
@@ -121,7 +127,7 @@ def copy_from(ctx: Context, container: str, src: str, dst: str,
     kind = "dir" if os.path.isdir(dst) else "other" if os.path.lexists(dst) else None
     where = place(dst, kind, src, stat.S_ISDIR(info.mode), dst)
     if not os.path.isdir(where.directory):
-        raise CliError(f"lstat {where.directory}: no such file or directory")
+        raise CliError(f"lstat {where.directory}: no such file or directory", prefix="")
     _extract(chunks, where.directory, where.name, where.contents, args.archive)
 
 
@@ -141,10 +147,11 @@ def place(dst: str, dst_kind: str | None, src: str, src_is_dir: bool, shown: str
         return Placement(dst, "", src.endswith("/."))
     if dst_kind is not None:
         if src_is_dir:
-            raise CliError(f'cannot overwrite non-directory "{shown}" with directory "{src}"')
+            raise CliError(f'cannot overwrite non-directory "{shown}" with directory "{src}"',
+                           prefix="")
         return Placement(os.path.dirname(dst) or ".", os.path.basename(dst), False)
     if dst.endswith("/") and not src_is_dir:
-        raise CliError(f'destination directory "{shown}" must exist')
+        raise CliError(f'destination directory "{shown}" must exist', prefix="")
     clean = dst.rstrip("/") or "/"
     return Placement(os.path.dirname(clean) or ".", os.path.basename(clean), False)
 
@@ -182,7 +189,7 @@ def _extract(chunks: Iterator[bytes], target: str, rename: str, strip: bool,
             try:
                 tar.extract(renamed, target, numeric_owner=True, filter=owner)
             except (tarfile.FilterError, OSError) as err:
-                raise CliError(f"extract {name} into {target}: {err}") from None
+                raise CliError(f"extract {name} into {target}: {err}", prefix="") from None
 
 
 def copy_to(ctx: Context, src: str, container: str, dst: str,
@@ -194,17 +201,19 @@ def copy_to(ctx: Context, src: str, container: str, dst: str,
         info = None  # no such path: the copy takes its name
     if src == "-":
         if info is None or not stat.S_ISDIR(info.mode):
-            raise CliError(f'destination "{container}:{dst}" must be a directory')
+            raise CliError(f'destination "{container}:{dst}" must be a directory', prefix="")
         _send(ctx, container, dst, read_chunks("-"))
         return
     follow = args.follow_link or src.endswith("/") or src.endswith("/.")
     try:
         local = os.stat(src) if follow else os.lstat(src)
     except OSError as err:
-        raise CliError(f"lstat {src}: {err.strerror.lower() if err.strerror else err}") \
-            from None
+        raise CliError(f"lstat {src}: {err.strerror.lower() if err.strerror else err}",
+                       prefix="") from None
     kind = None if info is None else \
         "dir" if stat.S_ISDIR(info.mode) else "other"
+    if kind is None and dst.endswith("/") and not stat.S_ISDIR(local.st_mode):
+        raise CliError("no such directory", prefix="")  # docker's words for a missing DIR/
     where = place(dst, kind, src, stat.S_ISDIR(local.st_mode), f"{container}:{dst}")
     top = where.name or ("" if where.contents else os.path.basename(src.rstrip("/")) or ".")
     _send(ctx, container, where.directory, _tar_chunks(src, top, follow, args.archive))

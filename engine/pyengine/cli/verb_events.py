@@ -49,7 +49,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     from pyengine.api import system_pb2
     from pyengine.cli.timestamps import parse
 
-    since, until = parse(args.since, "--since"), parse(args.until, "--until")
+    since, until = parse(args.since, ""), parse(args.until, "")  # docker names no flag
     for item in args.filter:
         if "=" not in item:
             raise CliError(f"bad format of filter (expected name=value): {item}", usage=True)

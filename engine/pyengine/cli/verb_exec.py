@@ -1,6 +1,6 @@
-"""pyctl exec: run a command in a running container; exits with its status (126: cannot be
-invoked, 127: not found, as docker). -i feeds pyctl's stdin, -t makes it a terminal session
-(raw mode, window size, detach keys), -d starts it in the background."""
+"""pyctl exec: run a command in a running container; exits with its status (126 when it
+cannot be started, whatever the cause, as docker). -i feeds pyctl's stdin, -t makes it a
+terminal session (raw mode, window size, detach keys), -d starts it in the background."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from pyengine.cli.context import Context
+from pyengine.cli.context import CliError, Context
 
 if TYPE_CHECKING:
     from pyengine.api import containers_pb2
@@ -32,12 +32,15 @@ def add(p: argparse.ArgumentParser) -> None:
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
     from pyengine.api import containers_pb2
-    from pyengine.cli.verb_run import start_failure
     from pyengine.cli.wire import status as rpc
 
     command = list(args.command)
     if command and command[0] == "--":
         command = command[1:]
+    if not command:
+        # docker exec e1 -> exit 1: docker: 'docker exec' requires at least 2 arguments
+        raise CliError("'pyctl exec' requires at least 2 arguments\n"
+                       "See 'pyctl exec --help'.", prefix="pyctl: ")
     request = containers_pb2.ExecRequest(id=args.container, cmd=command, env=args.env,
                                          workdir=args.workdir, user=args.user)
     try:
@@ -48,8 +51,17 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         if ctx.is_connect_error(err) or err.code() in (rpc.NOT_FOUND,
                                                        rpc.FAILED_PRECONDITION):
             raise
-        ctx.err.write(f"Error response from daemon: {err.details()}\n")
-        return start_failure(err.details() or "")
+        if (err.details() or "").startswith("Invalid detach keys"):
+            raise  # refused before the exec is made: docker's exit 1, "Error response ..."
+        if args.detach:
+            # docker exec -d e1 nosuchcmd -> exit 1, "Error response from daemon: OCI runtime
+            # exec failed: ..." on stderr
+            ctx.err.write(f"Error response from daemon: {err.details()}\n")
+            return 1
+        # docker exec e1 nosuchcmd (or /nonexist, /etc, -u nosuchuser, -w /nonexist) -> exit
+        # 126 whatever the cause, the reason on stdout (it comes through the exec's stream)
+        ctx.out.write(f"{err.details()}\n")
+        return 126
 
 
 def plain(ctx: Context, request: containers_pb2.ExecRequest) -> int:

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from pyengine.cli.context import CliError, Context
-from pyengine.cli.inputs import write_chunks
+from pyengine.cli.inputs import check_output_path, write_chunks
 
 
 def add(p: argparse.ArgumentParser) -> None:
@@ -20,6 +20,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
 
     if not args.output and sys.stdout.isatty():
         raise CliError("cowardly refusing to save to a terminal. Use the -o flag or redirect")
+    check_output_path(args.output, "export container")
     stream = ctx.client.containers.Export(
         containers_pb2.ExportContainerRequest(id=args.container))
     write_chunks((chunk.data for chunk in stream), args.output)

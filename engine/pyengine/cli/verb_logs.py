@@ -18,14 +18,23 @@ def add(p: argparse.ArgumentParser) -> None:
     p.set_defaults(func=run)
 
 
+def parse_tail(text: str) -> int:
+    """docker's --tail: a count, anything else (all, x, -1) is every line (-1)."""
+    try:
+        return max(int(text), -1)
+    except ValueError:
+        return -1
+
+
 def run(ctx: Context, args: argparse.Namespace) -> int:
     from pyengine.api import containers_pb2
     from pyengine.cli.timestamps import parse
 
-    tail = -1 if args.tail == "all" else int(args.tail)
+    tail = parse_tail(args.tail)
     stream = ctx.client.containers.Logs(containers_pb2.ContainerLogsRequest(
-        id=args.container, follow=args.follow, tail=tail, since=parse(args.since, "--since"),
-        until=parse(args.until, "--until"), stdout=True, stderr=True))
+        id=args.container, follow=args.follow, tail=tail,
+        since=parse(args.since, "since"), until=parse(args.until, "until"),  # docker's words
+        stdout=True, stderr=True))
     try:
         logs_view.write(stream, args.timestamps)
     finally:

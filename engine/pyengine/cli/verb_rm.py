@@ -20,5 +20,7 @@ def add(p: argparse.ArgumentParser) -> None:
 def run(ctx: Context, args: argparse.Namespace) -> int:
     from pyengine.api import containers_pb2
 
+    # docker rm -f nosuch -> "Error response from daemon: No such container: nosuch", exit 0
     return each(ctx, args.containers, lambda ref: ctx.client.containers.Remove(
-        containers_pb2.RemoveContainerRequest(id=ref, force=args.force)))
+        containers_pb2.RemoveContainerRequest(id=ref, force=args.force)),
+        missing_ok=args.force)

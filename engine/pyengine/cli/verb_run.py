@@ -29,6 +29,11 @@ def add(p: argparse.ArgumentParser) -> None:
     p.set_defaults(func=run)
 
 
+def _sentence(text: str | None) -> str:
+    """docker 20.10's reportError: one final period, never two ("...reuse that name.")."""
+    return (text or "").removesuffix(".") + "."
+
+
 def start_failure(details: str) -> int:
     lowered = details.lower()
     if "not found" in lowered or "no such file" in lowered:
@@ -71,10 +76,15 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     except rpc.RpcError as err:
         if ctx.is_connect_error(err):
             raise
-        ctx.err.write(f"pyctl: Error response from daemon: {err.details()}.\n")
+        ctx.err.write(f"pyctl: Error response from daemon: {_sentence(err.details())}\n")
         return 125
     call: BidiCall | None = None
     waiter: Future | None = None
+    if args.detach:
+        # docker prints the id before the start, so also when the start fails:
+        # docker run -d busybox /nonexist -> the id on stdout, the error, exit 127
+        ctx.out.write(cid + "\n")
+        ctx.out.flush()
     try:
         if streams:  # attached before the start, so no output goes unseen
             call = stub.Attach(api.AttachInput(
@@ -93,7 +103,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         if ctx.is_connect_error(err):
             raise
         details = err.details() or ""
-        ctx.err.write(f"pyctl: Error response from daemon: {details}.\n")
+        ctx.err.write(f"pyctl: Error response from daemon: {_sentence(details)}\n")
         if args.rm:
             try:
                 stub.Remove(api.RemoveContainerRequest(id=cid, force=True))
@@ -101,8 +111,6 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
                 pass
         return start_failure(details)
     if call is None:
-        if args.detach:
-            ctx.out.write(cid + "\n")
         return 0
     return finish(ctx, call, waiter, stdin="stdin" in streams, tty=args.tty,
                   proxy=cid if sig_proxy.wanted(args) else "")

@@ -6,7 +6,7 @@ import sys
 
 from pyengine.api import images_pb2
 from pyengine.cli.context import CliError, Context
-from pyengine.cli.inputs import write_chunks
+from pyengine.cli.inputs import check_output_path, write_chunks
 
 TYPE_CHECKING = False  # argparse is imported only for help and usage errors
 if TYPE_CHECKING:
@@ -24,6 +24,7 @@ def add(p: argparse.ArgumentParser) -> None:
 def run(ctx: Context, args: argparse.Namespace) -> int:
     if not args.output and sys.stdout.isatty():
         raise CliError("cowardly refusing to save to a terminal. Use the -o flag or redirect")
+    check_output_path(args.output, "save image")
     stream = ctx.client.images.Save(
         images_pb2.SaveImagesRequest(references=args.images, format=args.format)
     )

@@ -23,8 +23,11 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
 
     if args.attach or args.interactive:
         return start_attached(ctx, args)
+    # docker start nosuch -> "Error response from daemon: No such container: nosuch", then
+    # "Error: failed to start containers: nosuch", exit 1
     return each(ctx, args.containers, lambda ref: ctx.client.containers.Start(
-        containers_pb2.StartContainerRequest(id=ref)))
+        containers_pb2.StartContainerRequest(id=ref)),
+        summary="Error: failed to start containers")
 
 
 def start_attached(ctx: Context, args: argparse.Namespace) -> int:

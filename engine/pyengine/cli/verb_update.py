@@ -78,7 +78,8 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
              "pids_limit")
     if all(getattr(args, f) is None for f in flags) and not args.cpuset_cpus and \
             not args.restart:
-        raise CliError("you must provide one or more flags when using this command")
+        raise CliError("you must provide one or more flags when using this command",
+                       prefix="")  # docker prints it bare, exit 1
     requests = {ref: request_of(args, ref) for ref in args.containers}
     return each(ctx, args.containers,
                 lambda ref: ctx.client.containers.Update(requests[ref]))

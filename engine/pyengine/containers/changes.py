@@ -113,10 +113,28 @@ def overlay_changes(upper: Path, lowers: Sequence[Path]) -> list[Change]:
             if found is None:
                 recorder.record(ADDED, rel, is_dir)
             elif not (is_dir and stat.S_ISDIR(found[1].st_mode) and _same_dir(st, found[1])):
+                if is_dir and _only_mount_points(upper, rel, st, found[1], view):
+                    continue
                 recorder.record(CHANGED, rel, is_dir)
     finally:
         view.close()
     return _ordered(recorder.changes)
+
+
+def _only_mount_points(upper: Path, rel: str, st: os.stat_result, lower: os.stat_result,
+                       view: LowerLayers) -> bool:
+    """Whether directory `rel` of the upper layer differs from the image's only by the mount
+    points the runtime made in it (its mtime): docker keeps those in its init layer, so a
+    fresh container's diff shows no "C /etc"."""
+    if (st.st_mode, st.st_uid, st.st_gid) != (lower.st_mode, lower.st_uid, lower.st_gid):
+        return False
+    directory = upper / rel.lstrip("/")
+    for name in os.listdir(directory):
+        child = f"{rel}/{name}"
+        if not runtime_mount_point(child, os.lstat(directory / name)) or \
+                view.find(os.fsencode(child.lstrip("/"))) is not None:
+            return False
+    return True
 
 
 def tree_changes(tree: Path, parent: Path | None) -> list[Change]:

@@ -74,8 +74,9 @@ async def thaw_after_signal(service: ContainerService, c: Container, signal: int
     await _set_paused(service, c, False)
 
 
-def paused_exec_error(c: Container) -> FailedPrecondition:
-    return FailedPrecondition(f"Container {c.id} is paused, unpause the container before exec")
+def paused_exec_error(ref: str) -> FailedPrecondition:
+    """docker names the container as it was asked for: "Container p1 is paused, ..."."""
+    return FailedPrecondition(f"Container {ref} is paused, unpause the container before exec")
 
 
 # -- top --------------------------------------------------------------------------------------

@@ -593,8 +593,8 @@ class ContainerService:
     # -- stop, kill, wait, remove -------------------------------------------------------------
 
     async def kill(self, ref: str, signal: str = "KILL") -> None:
+        number = parse_signal(signal or "KILL")  # first, as docker: "Invalid signal: BOGUS"
         c = await asyncio.to_thread(self.get, ref)
-        number = parse_signal(signal or "KILL")
         live = self._live.get(c.id)
         if c.state.status != RUNNING or live is None or live.shim is None:
             raise FailedPrecondition(f"Container {c.id} is not running")
@@ -706,19 +706,29 @@ class ContainerService:
         c = self.get(ref)
         new = names.validate(name)
         if new == c.name:
-            raise InvalidArgument(f"Renaming a container with the same name as its current "
-                                  f"name: {new}")
+            raise InvalidArgument("Renaming a container with the same name as its current "
+                                  "name")  # docker 20.10's words, without the name
         self.repo.rename(c.id, new)
         self.events.publish("container", "rename", c.id,
                             **{**event_attributes(c), "name": new, "oldName": "/" + c.name})
 
-    async def prune(self) -> list[str]:
-        gone = []
+    async def prune(self) -> tuple[list[str], int]:
+        """The ids removed and the bytes their writable layers held (docker's reclaimed
+        space)."""
+        from pyengine.containers.sizes import tree_size
+
+        gone, freed = [], 0
         for c in await asyncio.to_thread(self.repo.all):
             if c.state.status in (CREATED, EXITED, DEAD):
+                try:
+                    upper = await asyncio.to_thread(self.snapshotter.upper_dir, c.snapshot)
+                    size = await asyncio.to_thread(tree_size, upper)
+                except EngineError:  # no snapshot left (or not an active one): nothing to count
+                    size = 0
                 with contextlib.suppress(NotFound):
                     gone.append(await self.remove(c.id))
-        return gone
+                    freed += size
+        return gone, freed
 
     # -- exec -------------------------------------------------------------------------------
 
@@ -821,7 +831,7 @@ class ContainerService:
         if c.state.status != RUNNING or live is None or live.shim is None:
             raise FailedPrecondition(f"Container {c.id} is not running")
         if c.state.paused:
-            raise ops.paused_exec_error(c)
+            raise ops.paused_exec_error(ref)
         if not args:
             raise InvalidArgument("No exec command specified")
         return c, live.shim
@@ -859,7 +869,8 @@ class ContainerService:
             process["cwd"] = workdir
         if user:
             resolved = resolve_user(self.bundles / c.id / "rootfs", user)
-            process["user"] = {"uid": resolved.uid, "gid": resolved.gid}
+            process["user"] = {"uid": resolved.uid, "gid": resolved.gid,
+                               "additionalGids": list(resolved.additional_gids)}
         return process
 
     # -- logs -------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from pyengine.containers.model import RUNNING, Container, Spec
 from pyengine.containers.resources import ResourceUpdate
 from pyengine.containers.service import ContainerService, container_json
 from pyengine.containers.sizes import container_sizes
-from pyengine.errors import InvalidArgument, ResourceExhausted
+from pyengine.errors import FailedPrecondition, InvalidArgument, NotFound, ResourceExhausted
 from pyengine.images.inspect import parse_time
 from pyengine.services.errors import Context, streaming, unary
 from pyengine.services.streams import ChunkPipe, spool
@@ -49,11 +49,19 @@ def state_text(c: Container) -> str:
     return "paused" if c.state.paused and c.state.status == RUNNING else c.state.status
 
 
+def list_command(args: list[str]) -> str:
+    """docker's COMMAND of a listed container: the path, then each argument, in single quotes
+    when it holds a space (docker ps: "sh -c 'echo out1; e…")."""
+    if not args:
+        return ""
+    return " ".join([args[0], *(f"'{a}'" if " " in a else a for a in args[1:])])
+
+
 def summary(c: Container) -> containers_pb2.ContainerSummary:
     args = c.config.get("args") or []
     return containers_pb2.ContainerSummary(
         id=c.id, names=["/" + c.name], image=c.image_name, image_id=c.image_id,
-        command=" ".join(args), created=parse_time(c.created),
+        command=list_command(args), created=parse_time(c.created),
         state=state_text(c), status=status_text(c),
         labels={**c.config.get("image_labels", {}), **c.spec.labels},
     )
@@ -115,7 +123,13 @@ class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
     @unary
     async def Kill(self, request: containers_pb2.KillContainerRequest,
                    context: Context) -> containers_pb2.KillContainerResponse:
-        await self.service.kill(request.id, request.signal)
+        try:
+            await self.service.kill(request.id, request.signal)
+        except (NotFound, FailedPrecondition) as err:
+            # docker 20.10: "Cannot kill container: c1: Container <id> is not running", and
+            # "Cannot kill container: nosuch: No such container: nosuch" (but a bad signal is
+            # "Invalid signal: BOGUS" alone)
+            raise type(err)(f"Cannot kill container: {request.id}: {err}") from err
         return containers_pb2.KillContainerResponse()
 
     @unary
@@ -215,7 +229,8 @@ class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
     @unary
     async def Prune(self, request: containers_pb2.PruneContainersRequest,
                     context: Context) -> containers_pb2.PruneContainersResponse:
-        return containers_pb2.PruneContainersResponse(deleted=await self.service.prune())
+        deleted, freed = await self.service.prune()
+        return containers_pb2.PruneContainersResponse(deleted=deleted, space_reclaimed=freed)
 
     @unary
     async def WriteStdin(self, request_iterator: AsyncIterator[containers_pb2.StdinChunk],

@@ -78,6 +78,21 @@ def overlay(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
 
 
 @pytest.mark.root
+def test_mount_points_alone_do_not_change_their_directory(tmp_path: Path) -> None:
+    """docker 20.10: `docker create busybox; docker diff` prints nothing (the mount points are
+    in its init layer), though making them bumped the directory's mtime in our upper."""
+    lower = _lower(tmp_path)
+    upper = tmp_path / "upper"
+    _copied_up(lower, upper, "etc")
+    for name in ("hostname", "hosts", "resolv.conf"):
+        (upper / "etc" / name).write_text("")
+    os.utime(upper / "etc", ns=(1, 1))
+    assert overlay_changes(upper, [lower]) == []
+    os.chmod(upper / "etc", 0o700)  # docker: chmod 700 /etc -> "C /etc"
+    assert [f"{c.kind} {c.path}" for c in overlay_changes(upper, [lower])] == ["C /etc"]
+
+
+@pytest.mark.root
 def test_overlay_changes_are_dockers_lines(overlay: tuple[Path, Path]) -> None:
     lower, upper = overlay
     lines = [f"{c.kind} {c.path}" for c in overlay_changes(upper, [lower])]

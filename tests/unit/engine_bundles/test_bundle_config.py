@@ -47,15 +47,17 @@ IMAGE = {"architecture": "amd64", "os": "linux", "config": {
 
 
 @pytest.mark.parametrize("spec,expected", [
-    ("", (0, 0, (), "/root")),
-    ("root", (0, 0, (), "/root")),
-    ("app", (1000, 1000, (29, 44), "/home/app")),
-    ("1000", (1000, 1000, (29, 44), "/home/app")),
-    ("1000:50", (1000, 50, (), "/home/app")),  # explicit group: no supplementary groups
-    ("app:staff", (1000, 50, (), "/home/app")),
-    ("4242", (4242, 0, (), "/")),  # unknown numeric uid: allowed, group root
-    ("4242:4343", (4242, 4343, (), "/")),
-    ("daemon:video", (1, 44, (), "/usr/sbin")),
+    # the primary group comes first among the supplementary ones: docker 20.10's `id` printed
+    # "uid=0(root) gid=0(root) groups=0(root)" and, for -u 2000:3000, "groups=3000"
+    ("", (0, 0, (0,), "/root")),
+    ("root", (0, 0, (0,), "/root")),
+    ("app", (1000, 1000, (1000, 29, 44), "/home/app")),
+    ("1000", (1000, 1000, (1000, 29, 44), "/home/app")),
+    ("1000:50", (1000, 50, (50,), "/home/app")),  # explicit group: no others from /etc/group
+    ("app:staff", (1000, 50, (50,), "/home/app")),
+    ("4242", (4242, 0, (0,), "/")),  # unknown numeric uid: allowed, group root
+    ("4242:4343", (4242, 4343, (4343,), "/")),
+    ("daemon:video", (1, 44, (44,), "/usr/sbin")),
 ])
 def test_resolve_user(rootfs: Path, spec: str, expected) -> None:
     user = resolve_user(rootfs, spec)
@@ -90,7 +92,7 @@ def test_config_from_image_defaults(rootfs: Path) -> None:
     process = cfg["process"]
     assert process["args"] == ["/entry", "serve", "--port", "80"]
     assert process["cwd"] == "/srv"
-    assert process["user"] == {"uid": 1000, "gid": 1000, "additionalGids": [29, 44]}
+    assert process["user"] == {"uid": 1000, "gid": 1000, "additionalGids": [1000, 29, 44]}
     env = dict(e.split("=", 1) for e in process["env"])
     assert env["PATH"] == "/opt/bin:/usr/bin" and env["LANG"] == "C.UTF-8"
     assert env["HOME"] == "/home/app" and env["HOSTNAME"] == "0123456789ab"

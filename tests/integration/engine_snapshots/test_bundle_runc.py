@@ -138,7 +138,8 @@ def test_runs_as_named_user_with_groups_env_and_etc_files(runner: Runner) -> Non
     result = runner.run(opts, script)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == "uid=1000(app) gid=1000(app) groups=29(audio),44(video)"
+    # docker's: the primary group is a supplementary group too (the kernel sorts them)
+    assert lines[0] == "uid=1000(app) gid=1000(app) groups=29(audio),44(video),1000(app)"
     assert lines[1] == "/home/app"
     assert lines[2] == "hello 1 /home/app box1"
     assert lines[3:5] == ["box1", "box1"]
@@ -146,10 +147,10 @@ def test_runs_as_named_user_with_groups_env_and_etc_files(runner: Runner) -> Non
 
 
 @pytest.mark.parametrize("user,expected", [
-    ("1000", "uid=1000(app) gid=1000(app) groups=29(audio),44(video)"),
-    ("1000:50", "uid=1000(app) gid=50(staff)"),
-    ("0", "uid=0(root) gid=0(root)"),
-    ("4242:4343", "uid=4242 gid=4343"),
+    ("1000", "uid=1000(app) gid=1000(app) groups=29(audio),44(video),1000(app)"),
+    ("1000:50", "uid=1000(app) gid=50(staff) groups=50(staff)"),
+    ("0", "uid=0(root) gid=0(root) groups=0(root)"),
+    ("4242:4343", "uid=4242 gid=4343 groups=4343"),
 ])
 def test_user_forms(runner: Runner, user: str, expected: str) -> None:
     result = runner.run(ContainerOptions(user=user), "id")

@@ -30,14 +30,12 @@ WAIT = 120.0  # a bound for a hung test only, never an expectation
 
 
 @pytest.fixture(scope="module", params=["go-shim", "pyrunc-shim"])
-def engine(request: pytest.FixtureRequest, launcher: Path, busybox_tar: Path,
-           tmp_path_factory: pytest.TempPathFactory) -> Iterator[ContainerEngine]:
+def engine(request: pytest.FixtureRequest, launcher: Path, busybox_tar: Path
+           ) -> Iterator[ContainerEngine]:
     config = {"default-runtime": str(launcher)}
     if request.param == "pyrunc-shim":
-        from pyengine.shim.launcher import install
-
-        config["shim-binary"] = install(
-            str(tmp_path_factory.mktemp("shim") / "containerd-shim-pyrunc-v2"))
+        # conftest's launcher: its zygote is ended by pid after the module
+        config["shim-binary"] = str(request.getfixturevalue("pyrunc_shim"))
     engine = ContainerEngine(new_base(), config)
     engine.launcher = launcher  # type: ignore[attr-defined]  # for cleanup
     try:

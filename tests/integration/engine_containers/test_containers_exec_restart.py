@@ -42,15 +42,14 @@ def _shim_knows(bundle: Path, cid: str, exec_id: str) -> bool:
 @pytest.mark.parametrize("how", ["kill9", "sigterm"])
 @pytest.mark.parametrize("shim", ["go-shim", "pyrunc-shim"])
 def test_execs_are_collected_after_a_daemon_restart(
-        make_engine: Callable[..., ContainerEngine], tmp_path: Path, shim: str,
+        make_engine: Callable[..., ContainerEngine], request: pytest.FixtureRequest, shim: str,
         how: str) -> None:
     from pyengine.containers.exec_recovery import recorded
 
     config = {}  # containerd's Go shim: the engine's default
     if shim == "pyrunc-shim":
-        from pyengine.shim.launcher import install
-
-        config["shim-binary"] = install(str(tmp_path / "containerd-shim-pyrunc-v2"))
+        # conftest's launcher: its zygote is ended by pid after the module
+        config["shim-binary"] = str(request.getfixturevalue("pyrunc_shim"))
     engine = make_engine(config=config)
     cid = engine.out("run", "-d", "busybox", "sleep", "100000").strip()
     bundle = engine.exec_root / "containers" / cid

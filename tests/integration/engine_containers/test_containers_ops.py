@@ -23,15 +23,13 @@ SHIMS = ["go-shim", "pyrunc-shim"]
 
 
 @pytest.fixture(scope="module", params=SHIMS)
-def engine(request: pytest.FixtureRequest, launcher: Path, busybox_tar: Path,
-           tmp_path_factory: pytest.TempPathFactory) -> Iterator[ContainerEngine]:
+def engine(request: pytest.FixtureRequest, launcher: Path, busybox_tar: Path
+           ) -> Iterator[ContainerEngine]:
     """One engine per shim (named `engine` so conftest's clean-up after each test applies)."""
     config = {"default-runtime": str(launcher)}
     if request.param == "pyrunc-shim":
-        from pyengine.shim.launcher import install
-
-        shim = install(str(tmp_path_factory.mktemp("shim") / "containerd-shim-pyrunc-v2"))
-        config["shim-binary"] = shim
+        # conftest's launcher: its zygote is ended by pid after the module
+        config["shim-binary"] = str(request.getfixturevalue("pyrunc_shim"))
     e = ContainerEngine(new_base(), config)
     e.launcher = launcher  # type: ignore[attr-defined]  # for cleanup
     try:

@@ -153,10 +153,11 @@ async def serve(target: Target, subscriber: Subscriber, inputs: AsyncIterator[In
                 await asyncio.wait([exited, detach], return_when=asyncio.FIRST_COMPLETED)
             finally:
                 detach.cancel()
-            if exited.done():
+                if not exited.done():  # detached, or the client went away meanwhile
+                    exited.cancel()
+            if exited.done() and not exited.cancelled():
                 yield Output(exit_code=exited.result())
                 return
-            exited.cancel()
         yield Output(detached=True)
     finally:
         subscriber.close()

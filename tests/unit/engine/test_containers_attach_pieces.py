@@ -4,6 +4,7 @@ semantics) and the output fan-out (backpressure instead of loss, subscribers tha
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import pytest
 from pyengine.containers import detachkeys
@@ -111,3 +112,60 @@ def test_fanout_waits_for_a_full_subscriber_and_lets_a_closed_one_go() -> None:
         assert fanout.publish("stdout", b"more") is None  # nobody attached: dropped at once
 
     asyncio.run(scenario())
+
+
+def test_attach_session_cancelled_while_waiting_for_the_exit_leaves_no_waiter() -> None:
+    """A client that goes away after the output ended (the process has not exited yet) must
+    not leave a task waiting for that exit behind it (one per attach, for the process' life)."""
+    from pyengine.containers import attach
+
+    class Target:
+        waiting = False
+        cancelled = False
+
+        async def stdin(self) -> int | None:
+            return None
+
+        def stdin_is(self, fd: int) -> bool:
+            return False
+
+        async def close_stdin(self) -> None:
+            pass
+
+        async def resize(self, height: int, width: int) -> None:
+            pass
+
+        async def exit_code(self) -> int:
+            self.waiting = True
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                self.cancelled = True
+                raise
+            return 0
+
+    async def no_input() -> AsyncIterator[attach.Input]:
+        return
+        yield attach.Input()
+
+    async def scenario() -> bool:
+        target = Target()
+        fanout = Fanout()
+        subscriber = fanout.subscribe(["stdout"])
+        fanout.end()
+
+        async def client() -> None:
+            async for _ in attach.serve(target, subscriber, no_input(), attach.Options()):
+                pass
+
+        task = asyncio.create_task(client())
+        while not target.waiting:
+            await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        for _ in range(3):
+            await asyncio.sleep(0)
+        return target.cancelled  # asked before asyncio.run cancels what is left
+
+    assert asyncio.run(scenario())

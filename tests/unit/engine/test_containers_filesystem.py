@@ -134,6 +134,34 @@ def test_tree_changes_compare_two_full_trees(tmp_path: Path) -> None:
     assert lines == ["C /etc", "A /etc/added", "D /etc/group", "D /root"]
 
 
+@pytest.mark.parametrize("driver", ["overlay", "native"])
+def test_a_file_removed_while_diff_reads_is_left_out(tmp_path: Path, driver: str,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A running container removes files while its diff is read: the diff leaves them out
+    instead of failing (FileNotFoundError). The removal is made to fall between the listing
+    of a directory and the lstat of its entries, where a real one can fall."""
+    lower = _lower(tmp_path)
+    upper = tmp_path / "upper"
+    if driver == "native":
+        shutil.copytree(lower, upper, symlinks=True)
+    (upper / "tmp").mkdir(parents=True)
+    (upper / "tmp/kept").write_text("k\n")
+    (upper / "tmp/scratch").write_text("s\n")
+    listdir = os.listdir
+
+    def racing_listdir(path: int | str | os.PathLike[str]) -> list[str]:
+        names = listdir(path)
+        if not isinstance(path, int) and Path(path) == upper / "tmp":
+            (upper / "tmp/scratch").unlink(missing_ok=True)
+        return names
+
+    monkeypatch.setattr(os, "listdir", racing_listdir)
+    changes = overlay_changes(upper, [lower]) if driver == "overlay" else \
+        tree_changes(upper, lower)
+    monkeypatch.undo()
+    assert [f"{c.kind} {c.path}" for c in changes] == ["A /tmp", "A /tmp/kept"]
+
+
 # -- resolution inside a rootfs ------------------------------------------------------------
 
 

@@ -294,3 +294,36 @@ def test_cp_arguments_and_renames() -> None:
     assert _rename("data/sub", "", True) == "sub"
     assert _rename("data", "", True) is None
     assert _rename("data/x", "", False) == "data/x"
+
+
+class _GoneReader(io.BufferedIOBase):
+    """The client of a cp that was interrupted: the first write fails (later ones, the tar
+    stream's close at garbage collection, are dropped)."""
+
+    failed = False
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: object) -> int:
+        if not self.failed:
+            self.failed = True
+            raise BrokenPipeError("the reader went away")
+        return len(data)  # type: ignore[arg-type]  # bytes-like, as BufferedIOBase.write's
+
+
+def test_a_tree_whose_reader_goes_away_closes_its_descriptors(tmp_path: Path) -> None:
+    """cp from a container interrupted while a directory's header is written: the
+    directory's descriptor is closed with the others (it was opened before its header)."""
+    for n in range(100):
+        (tmp_path / "d" / f"sub{n:03}").mkdir(parents=True)
+    root = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        before = len(os.listdir("/proc/self/fd"))
+        writer = rootfs.FdTarWriter(_GoneReader())
+        with pytest.raises(BrokenPipeError):
+            writer.add_tree(root, "d", "d")
+        assert len(os.listdir("/proc/self/fd")) == before
+    finally:
+        os.close(root)
+

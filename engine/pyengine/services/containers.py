@@ -142,9 +142,9 @@ class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
     async def List(self, request: containers_pb2.ListContainersRequest,
                    context: Context) -> containers_pb2.ListContainersResponse:
         filters = list_filters.parse(list(request.filters))
-        found = await self.workers.run(self.service.all)
         refs = [*filters.values.get("before", []), *filters.values.get("since", [])]
         resolved = {ref: await self.workers.run(self.service.resolve, ref) for ref in refs}
+        found = await self.workers.run(self.service.all)  # after: holds what was resolved
         shown = list_filters.select(found, filters, request.all, resolved)
         out = [summary(c) for c in shown]
         if request.size:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import AsyncIterator
 
@@ -365,13 +366,18 @@ class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
         except BaseException:
             subscriber.close()
             raise
-        async for out in attach.serve(target, subscriber, _inputs(request_iterator), options):
-            if out.detached:  # docker's detach event: the keys ended the session
-                self.service.events.publish("container", "detach", c.id,
-                                            **event_attributes(c))
-            yield containers_pb2.AttachOutput(
-                stream=out.stream, data=out.data, exited=out.exit_code is not None,
-                exit_code=out.exit_code or 0, detached=out.detached)
+        # closed with this handler: a client gone mid-session unsubscribes at once (an
+        # unread subscriber would hold the container's output up once its buffer is full)
+        async with contextlib.aclosing(attach.serve(target, subscriber,
+                                                    _inputs(request_iterator),
+                                                    options)) as outputs:
+            async for out in outputs:
+                if out.detached:  # docker's detach event: the keys ended the session
+                    self.service.events.publish("container", "detach", c.id,
+                                                **event_attributes(c))
+                yield containers_pb2.AttachOutput(
+                    stream=out.stream, data=out.data, exited=out.exit_code is not None,
+                    exit_code=out.exit_code or 0, detached=out.detached)
 
     @streaming
     async def ExecStream(self, request_iterator: AsyncIterator[containers_pb2.ExecInput],
@@ -396,10 +402,12 @@ class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
 
         session = attach.Options(stdin=first.stdin, stdin_once=True,
                                  detach_keys=keys if first.tty else None)
-        async for out in attach.serve(proc, subscriber, inputs(), session):
-            yield containers_pb2.ExecOutput(
-                stream=out.stream, data=out.data, exited=out.exit_code is not None,
-                exit_code=out.exit_code or 0, detached=out.detached)
+        async with contextlib.aclosing(attach.serve(proc, subscriber, inputs(),
+                                                    session)) as outputs:
+            async for out in outputs:
+                yield containers_pb2.ExecOutput(
+                    stream=out.stream, data=out.data, exited=out.exit_code is not None,
+                    exit_code=out.exit_code or 0, detached=out.detached)
 
 
 async def _inputs(messages: AsyncIterator[containers_pb2.AttachInput] |

@@ -169,3 +169,61 @@ def test_attach_session_cancelled_while_waiting_for_the_exit_leaves_no_waiter() 
         return target.cancelled  # asked before asyncio.run cancels what is left
 
     assert asyncio.run(scenario())
+
+
+def test_an_attach_whose_client_goes_away_unsubscribes_at_once() -> None:
+    """The gRPC edge closes an Attach whose client went away while it waited to send a
+    chunk: the session's subscriber must be closed then (an unread subscriber holds the
+    container's output up once its buffer is full), not when the loop collects it."""
+    from collections.abc import AsyncGenerator
+    from typing import cast
+
+    from pyengine.api import containers_pb2
+    from pyengine.containers import attach
+    from pyengine.containers.model import Container, Spec, State
+    from pyengine.containers.service import ContainerService
+    from pyengine.containers.service import Live as ServiceLive
+    from pyengine.services.containers import ContainersServicer
+    from pyengine.services.errors import Context
+    from pyengine.services.workers import Workers
+
+    fanout = Fanout()
+    subscribed: list[Subscriber] = []
+
+    class Live:
+        stdin_open = asyncio.Event()
+        stdin = None
+        shim = None
+        exited = asyncio.Event()
+        exit_code = 0
+
+    class Service:
+        async def attach(self, ref: str, streams: tuple[str, ...]
+                         ) -> tuple[Container, attach.ContainerTarget, Subscriber]:
+            c = Container(id="c" * 64, name="n", image_id="", image_name="", snapshot="",
+                          created="", spec=Spec(), state=State(status="running"))
+            subscribed.append(fanout.subscribe(streams))
+            return c, attach.ContainerTarget(cast(ServiceLive, Live())), subscribed[-1]
+
+    class Ctx:
+        async def send_initial_metadata(self, metadata: object) -> None:
+            pass
+
+    async def requests() -> AsyncIterator[containers_pb2.AttachInput]:
+        yield containers_pb2.AttachInput(id="n", stdout=True)
+        await asyncio.Event().wait()  # the client sends nothing more
+
+    async def scenario() -> bool:
+        servicer = ContainersServicer(cast(ContainerService, Service()),
+                                      cast(Workers, None))
+        call = cast(AsyncGenerator[containers_pb2.AttachOutput, None],
+                    servicer.Attach(requests(), cast(Context, Ctx())))
+        first = asyncio.ensure_future(anext(call))
+        while not subscribed:
+            await asyncio.sleep(0)
+        fanout.publish("stdout", b"hello\n")
+        assert (await first).data == b"hello\n"
+        await call.aclose()  # what grpc does with a handler whose client went away
+        return subscribed[0].closed
+
+    assert asyncio.run(scenario())

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -139,7 +139,7 @@ class _Inputs:
 
 
 async def serve(target: Target, subscriber: Subscriber, inputs: AsyncIterator[Input],
-                options: Options) -> AsyncIterator[Output]:
+                options: Options) -> AsyncGenerator[Output, None]:
     """Run one session: the output chunks, then the exit code or the detach."""
     reader = _Inputs(target, options, subscriber)
     reading = asyncio.create_task(reader.run(inputs))
@@ -153,10 +153,11 @@ async def serve(target: Target, subscriber: Subscriber, inputs: AsyncIterator[In
                 await asyncio.wait([exited, detach], return_when=asyncio.FIRST_COMPLETED)
             finally:
                 detach.cancel()
-            if exited.done():
+                if not exited.done():  # detached, or the client went away meanwhile
+                    exited.cancel()
+            if exited.done() and not exited.cancelled():
                 yield Output(exit_code=exited.result())
                 return
-            exited.cancel()
         yield Output(detached=True)
     finally:
         subscriber.close()

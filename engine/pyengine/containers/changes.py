@@ -78,6 +78,23 @@ class _Recorder:
         self.changes.append(Change(kind, path))
 
 
+def _entries(directory: Path, rel: str) -> list[tuple[str, os.stat_result]]:
+    """(container path, lstat) of each entry of `directory`, sorted by name; what a running
+    container removes while it is read is left out (as docker's diff does) rather than
+    failing the whole diff."""
+    try:
+        names = sorted(os.listdir(directory))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    out = []
+    for name in names:
+        try:
+            out.append((f"{rel}/{name}", os.lstat(directory / name)))
+        except FileNotFoundError:
+            continue
+    return out
+
+
 def _walk(top: Path) -> list[tuple[str, os.stat_result]]:
     """(container path, lstat) of everything below `top`: depth first, a directory before
     its entries, names sorted in each directory; iterative, so any depth works."""
@@ -86,8 +103,7 @@ def _walk(top: Path) -> list[tuple[str, os.stat_result]]:
     while pending:
         rel = pending.pop()
         directory = top / rel.lstrip("/") if rel else top
-        entries = [(f"{rel}/{name}", os.lstat(directory / name))
-                   for name in sorted(os.listdir(directory))]
+        entries = _entries(directory, rel)
         for child, st in entries:
             out.append((child, st))
         pending.extend(child for child, st in reversed(entries) if stat.S_ISDIR(st.st_mode))
@@ -128,10 +144,8 @@ def _only_mount_points(upper: Path, rel: str, st: os.stat_result, lower: os.stat
     fresh container's diff shows no "C /etc"."""
     if (st.st_mode, st.st_uid, st.st_gid) != (lower.st_mode, lower.st_uid, lower.st_gid):
         return False
-    directory = upper / rel.lstrip("/")
-    for name in os.listdir(directory):
-        child = f"{rel}/{name}"
-        if not runtime_mount_point(child, os.lstat(directory / name)) or \
+    for child, child_st in _entries(upper / rel.lstrip("/"), rel):
+        if not runtime_mount_point(child, child_st) or \
                 view.find(os.fsencode(child.lstrip("/"))) is not None:
             return False
     return True
@@ -149,14 +163,12 @@ def tree_changes(tree: Path, parent: Path | None) -> list[Change]:
 
 
 def _compare(tree: Path, rel: str, view: LowerLayers, recorder: _Recorder) -> None:
-    directory = tree / rel.lstrip("/") if rel else tree
-    names = sorted(os.listdir(directory))
+    entries = _entries(tree / rel.lstrip("/") if rel else tree, rel)
+    names = {child.rpartition("/")[2] for child, _ in entries}
     before = {os.fsdecode(n) for n in view.names(os.fsencode(rel.lstrip("/")))}
-    for name in sorted(before - set(names)):
+    for name in sorted(before - names):
         recorder.record(DELETED, f"{rel}/{name}", False)
-    for name in names:
-        child = f"{rel}/{name}"
-        st = os.lstat(directory / name)
+    for child, st in entries:
         found = view.find(os.fsencode(child.lstrip("/")))
         is_dir = stat.S_ISDIR(st.st_mode)
         if found is None:

@@ -8,10 +8,9 @@ import os
 import shutil
 
 from pyengine.containers.model import Spec
+from pyengine.containers.resources import MIN_MEMORY, linux_resources
 from pyengine.errors import InvalidArgument, NotFound
 
-MIN_MEMORY = 6 * 1024 * 1024  # docker's linuxMinMemory
-CPU_PERIOD = 100_000  # microseconds, as docker sets it for --cpus
 INIT_PATH = "/sbin/docker-init"  # where docker mounts its init in the container
 # the init binary on the host: docker's name first, then Debian's tini (static first: the
 # image may have no libc)
@@ -51,9 +50,9 @@ def init_binary() -> str:
 
 def apply(config: dict, spec: Spec) -> None:
     """The CPU quota and the init on top of bundles' config (in place)."""
-    if spec.nano_cpus:
-        config["linux"]["resources"]["cpu"] = {
-            "quota": spec.nano_cpus * CPU_PERIOD // 1_000_000_000, "period": CPU_PERIOD}
+    if spec.nano_cpus:  # the quota and period docker sets for --cpus (as update sets them)
+        cpu = linux_resources(Spec(nano_cpus=spec.nano_cpus))["cpu"]
+        config["linux"]["resources"]["cpu"] = cpu
     if spec.init:
         process = config["process"]
         process["args"] = [INIT_PATH, "--", *process["args"]]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pyengine.containers.model import EXITED, RUNNING, STATUSES, Container
-from pyengine.errors import InvalidArgument
+from pyengine.errors import InvalidArgument, NotFound
 
 KEYS = ("id", "name", "label", "status", "ancestor", "exited", "before", "since", "health")
 STATUS_VALUES = (*STATUSES, "restarting", "paused")
@@ -48,8 +48,17 @@ def select(found: list[Container], filters: Filters, all_: bool,
     """`found` newest first (every container); `resolve` maps the before/since values to
     container ids."""
     position = {c.id: i for i, c in enumerate(found)}
-    before = [position[resolve[v]] for v in filters.values.get("before", [])]
-    since = [position[resolve[v]] for v in filters.values.get("since", [])]
+
+    def positions(key: str) -> list[int]:
+        out = []
+        for value in filters.values.get(key, []):
+            at = position.get(resolve.get(value, ""))
+            if at is None:  # removed between its resolution and the listing
+                raise NotFound(f"No such container: {value}")
+            out.append(at)
+        return out
+
+    before, since = positions("before"), positions("since")
     shown = []
     for i, c in enumerate(found):
         if not (all_ or c.state.status == RUNNING or filters.implies_all()):

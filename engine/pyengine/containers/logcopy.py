@@ -173,8 +173,17 @@ async def copy_to_log(fifo: int, stream: str, target: JsonFileLog, inflight_path
     `publish` also gets every chunk once stored (attached clients: fanout.py); when it answers
     an awaitable, the copy waits for it (nothing is held meanwhile)."""
     loop = asyncio.get_running_loop()
-    peek = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-    inflight = Inflight(inflight_path)
+    try:
+        peek = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+    except BaseException:
+        os.close(fifo)
+        raise
+    try:
+        inflight = Inflight(inflight_path)
+    except BaseException:
+        for fd in (*peek, fifo):
+            os.close(fd)
+        raise
     try:
         if not reconnect:
             inflight.clear()  # a new run's fifo: a record of an earlier run means nothing

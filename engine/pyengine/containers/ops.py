@@ -8,6 +8,7 @@ import asyncio
 import json
 import os
 import signal as signals
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -158,7 +159,20 @@ async def update(service: ContainerService, ref: str, change: resources.Resource
                  ) -> list[str]:
     """Merge `change` into the container's record and bundle (so later starts keep it) and,
     when running, apply the resources through the shim; the warnings docker gives."""
-    c = await asyncio.to_thread(service.get, ref)
+    cid = (await asyncio.to_thread(service.get, ref)).id
+    # one update of a container at a time: each reads the record, merges and writes it back
+    # (and the bundle's config.json); two at once lost one of them
+    lock = _update_locks.setdefault(cid, asyncio.Lock())
+    async with lock:
+        return await _update(service, cid, change)
+
+
+_update_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+
+async def _update(service: ContainerService, cid: str, change: resources.ResourceUpdate
+                  ) -> list[str]:
+    c = await asyncio.to_thread(service.get, cid)
     if c.state.status in ("removing", "dead"):
         raise FailedPrecondition(f"Container {c.id} is marked for removal and cannot be "
                                  "updated")

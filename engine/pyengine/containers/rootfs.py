@@ -260,7 +260,11 @@ class FdTarWriter:
             except OSError:
                 return None
             info.type = tarfile.DIRTYPE
-            self.tar.addfile(info)
+            try:
+                self.tar.addfile(info)
+            except BaseException:  # the reader went away (cp interrupted): not walked
+                os.close(child)
+                raise
             return child
         if stat.S_ISREG(st.st_mode):
             if st.st_nlink > 1 and key in self._inodes:

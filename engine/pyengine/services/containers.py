@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import AsyncIterator
 
@@ -142,9 +143,9 @@ class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
     async def List(self, request: containers_pb2.ListContainersRequest,
                    context: Context) -> containers_pb2.ListContainersResponse:
         filters = list_filters.parse(list(request.filters))
-        found = await self.workers.run(self.service.all)
         refs = [*filters.values.get("before", []), *filters.values.get("since", [])]
         resolved = {ref: await self.workers.run(self.service.resolve, ref) for ref in refs}
+        found = await self.workers.run(self.service.all)  # after: holds what was resolved
         shown = list_filters.select(found, filters, request.all, resolved)
         out = [summary(c) for c in shown]
         if request.size:
@@ -365,13 +366,18 @@ class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
         except BaseException:
             subscriber.close()
             raise
-        async for out in attach.serve(target, subscriber, _inputs(request_iterator), options):
-            if out.detached:  # docker's detach event: the keys ended the session
-                self.service.events.publish("container", "detach", c.id,
-                                            **event_attributes(c))
-            yield containers_pb2.AttachOutput(
-                stream=out.stream, data=out.data, exited=out.exit_code is not None,
-                exit_code=out.exit_code or 0, detached=out.detached)
+        # closed with this handler: a client gone mid-session unsubscribes at once (an
+        # unread subscriber would hold the container's output up once its buffer is full)
+        async with contextlib.aclosing(attach.serve(target, subscriber,
+                                                    _inputs(request_iterator),
+                                                    options)) as outputs:
+            async for out in outputs:
+                if out.detached:  # docker's detach event: the keys ended the session
+                    self.service.events.publish("container", "detach", c.id,
+                                                **event_attributes(c))
+                yield containers_pb2.AttachOutput(
+                    stream=out.stream, data=out.data, exited=out.exit_code is not None,
+                    exit_code=out.exit_code or 0, detached=out.detached)
 
     @streaming
     async def ExecStream(self, request_iterator: AsyncIterator[containers_pb2.ExecInput],
@@ -396,10 +402,12 @@ class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
 
         session = attach.Options(stdin=first.stdin, stdin_once=True,
                                  detach_keys=keys if first.tty else None)
-        async for out in attach.serve(proc, subscriber, inputs(), session):
-            yield containers_pb2.ExecOutput(
-                stream=out.stream, data=out.data, exited=out.exit_code is not None,
-                exit_code=out.exit_code or 0, detached=out.detached)
+        async with contextlib.aclosing(attach.serve(proc, subscriber, inputs(),
+                                                    session)) as outputs:
+            async for out in outputs:
+                yield containers_pb2.ExecOutput(
+                    stream=out.stream, data=out.data, exited=out.exit_code is not None,
+                    exit_code=out.exit_code or 0, detached=out.detached)
 
 
 async def _inputs(messages: AsyncIterator[containers_pb2.AttachInput] |

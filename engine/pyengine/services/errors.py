@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TypeVar
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from typing import TypeVar, cast
 
 import grpc
 import grpc.aio
@@ -97,8 +98,13 @@ def streaming(
         started = time.monotonic()
         name = method.__name__
         try:
-            async for item in method(self, request, context):
-                yield item
+            # closed with this wrapper (the client went away): the handler's own `finally`s
+            # run now, not whenever the loop's collector gets to them
+            handler = cast(AsyncGenerator[Response, None],  # every handler is a generator
+                           method(self, request, context))
+            async with contextlib.aclosing(handler) as items:
+                async for item in items:
+                    yield item
         except Exception as err:
             await _fail(context, name, err, started)
             return

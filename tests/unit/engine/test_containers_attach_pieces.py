@@ -4,6 +4,7 @@ semantics) and the output fan-out (backpressure instead of loss, subscribers tha
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import pytest
 from pyengine.containers import detachkeys
@@ -111,3 +112,118 @@ def test_fanout_waits_for_a_full_subscriber_and_lets_a_closed_one_go() -> None:
         assert fanout.publish("stdout", b"more") is None  # nobody attached: dropped at once
 
     asyncio.run(scenario())
+
+
+def test_attach_session_cancelled_while_waiting_for_the_exit_leaves_no_waiter() -> None:
+    """A client that goes away after the output ended (the process has not exited yet) must
+    not leave a task waiting for that exit behind it (one per attach, for the process' life)."""
+    from pyengine.containers import attach
+
+    class Target:
+        waiting = False
+        cancelled = False
+
+        async def stdin(self) -> int | None:
+            return None
+
+        def stdin_is(self, fd: int) -> bool:
+            return False
+
+        async def close_stdin(self) -> None:
+            pass
+
+        async def resize(self, height: int, width: int) -> None:
+            pass
+
+        async def exit_code(self) -> int:
+            self.waiting = True
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                self.cancelled = True
+                raise
+            return 0
+
+    async def no_input() -> AsyncIterator[attach.Input]:
+        return
+        yield attach.Input()
+
+    async def scenario() -> bool:
+        target = Target()
+        fanout = Fanout()
+        subscriber = fanout.subscribe(["stdout"])
+        fanout.end()
+
+        async def client() -> None:
+            async for _ in attach.serve(target, subscriber, no_input(), attach.Options()):
+                pass
+
+        task = asyncio.create_task(client())
+        while not target.waiting:
+            await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        for _ in range(3):
+            await asyncio.sleep(0)
+        return target.cancelled  # asked before asyncio.run cancels what is left
+
+    assert asyncio.run(scenario())
+
+
+def test_an_attach_whose_client_goes_away_unsubscribes_at_once() -> None:
+    """The gRPC edge closes an Attach whose client went away while it waited to send a
+    chunk: the session's subscriber must be closed then (an unread subscriber holds the
+    container's output up once its buffer is full), not when the loop collects it."""
+    from collections.abc import AsyncGenerator
+    from typing import cast
+
+    from pyengine.api import containers_pb2
+    from pyengine.containers import attach
+    from pyengine.containers.model import Container, Spec, State
+    from pyengine.containers.service import ContainerService
+    from pyengine.containers.service import Live as ServiceLive
+    from pyengine.services.containers import ContainersServicer
+    from pyengine.services.errors import Context
+    from pyengine.services.workers import Workers
+
+    fanout = Fanout()
+    subscribed: list[Subscriber] = []
+
+    class Live:
+        stdin_open = asyncio.Event()
+        stdin = None
+        shim = None
+        exited = asyncio.Event()
+        exit_code = 0
+
+    class Service:
+        async def attach(self, ref: str, streams: tuple[str, ...]
+                         ) -> tuple[Container, attach.ContainerTarget, Subscriber]:
+            c = Container(id="c" * 64, name="n", image_id="", image_name="", snapshot="",
+                          created="", spec=Spec(), state=State(status="running"))
+            subscribed.append(fanout.subscribe(streams))
+            return c, attach.ContainerTarget(cast(ServiceLive, Live())), subscribed[-1]
+
+    class Ctx:
+        async def send_initial_metadata(self, metadata: object) -> None:
+            pass
+
+    async def requests() -> AsyncIterator[containers_pb2.AttachInput]:
+        yield containers_pb2.AttachInput(id="n", stdout=True)
+        await asyncio.Event().wait()  # the client sends nothing more
+
+    async def scenario() -> bool:
+        servicer = ContainersServicer(cast(ContainerService, Service()),
+                                      cast(Workers, None))
+        call = cast(AsyncGenerator[containers_pb2.AttachOutput, None],
+                    servicer.Attach(requests(), cast(Context, Ctx())))
+        first = asyncio.ensure_future(anext(call))
+        while not subscribed:
+            await asyncio.sleep(0)
+        fanout.publish("stdout", b"hello\n")
+        assert (await first).data == b"hello\n"
+        await call.aclose()  # what grpc does with a handler whose client went away
+        return subscribed[0].closed
+
+    assert asyncio.run(scenario())

@@ -134,6 +134,34 @@ def test_tree_changes_compare_two_full_trees(tmp_path: Path) -> None:
     assert lines == ["C /etc", "A /etc/added", "D /etc/group", "D /root"]
 
 
+@pytest.mark.parametrize("driver", ["overlay", "native"])
+def test_a_file_removed_while_diff_reads_is_left_out(tmp_path: Path, driver: str,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A running container removes files while its diff is read: the diff leaves them out
+    instead of failing (FileNotFoundError). The removal is made to fall between the listing
+    of a directory and the lstat of its entries, where a real one can fall."""
+    lower = _lower(tmp_path)
+    upper = tmp_path / "upper"
+    if driver == "native":
+        shutil.copytree(lower, upper, symlinks=True)
+    (upper / "tmp").mkdir(parents=True)
+    (upper / "tmp/kept").write_text("k\n")
+    (upper / "tmp/scratch").write_text("s\n")
+    listdir = os.listdir
+
+    def racing_listdir(path: int | str | os.PathLike[str]) -> list[str]:
+        names = listdir(path)
+        if not isinstance(path, int) and Path(path) == upper / "tmp":
+            (upper / "tmp/scratch").unlink(missing_ok=True)
+        return names
+
+    monkeypatch.setattr(os, "listdir", racing_listdir)
+    changes = overlay_changes(upper, [lower]) if driver == "overlay" else \
+        tree_changes(upper, lower)
+    monkeypatch.undo()
+    assert [f"{c.kind} {c.path}" for c in changes] == ["A /tmp", "A /tmp/kept"]
+
+
 # -- resolution inside a rootfs ------------------------------------------------------------
 
 
@@ -266,3 +294,36 @@ def test_cp_arguments_and_renames() -> None:
     assert _rename("data/sub", "", True) == "sub"
     assert _rename("data", "", True) is None
     assert _rename("data/x", "", False) == "data/x"
+
+
+class _GoneReader(io.BufferedIOBase):
+    """The client of a cp that was interrupted: the first write fails (later ones, the tar
+    stream's close at garbage collection, are dropped)."""
+
+    failed = False
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: object) -> int:
+        if not self.failed:
+            self.failed = True
+            raise BrokenPipeError("the reader went away")
+        return len(data)  # type: ignore[arg-type]  # bytes-like, as BufferedIOBase.write's
+
+
+def test_a_tree_whose_reader_goes_away_closes_its_descriptors(tmp_path: Path) -> None:
+    """cp from a container interrupted while a directory's header is written: the
+    directory's descriptor is closed with the others (it was opened before its header)."""
+    for n in range(100):
+        (tmp_path / "d" / f"sub{n:03}").mkdir(parents=True)
+    root = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        before = len(os.listdir("/proc/self/fd"))
+        writer = rootfs.FdTarWriter(_GoneReader())
+        with pytest.raises(BrokenPipeError):
+            writer.add_tree(root, "d", "d")
+        assert len(os.listdir("/proc/self/fd")) == before
+    finally:
+        os.close(root)
+

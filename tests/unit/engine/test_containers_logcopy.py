@@ -5,9 +5,11 @@ and recognises, at the next start, a chunk a killed daemon stored but had not co
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from pathlib import Path
 
+import pytest
 from pyengine.containers import logcopy, logs
 
 
@@ -144,3 +146,21 @@ def test_rotation_falls_between_writes(tmp_path: Path) -> None:
     stored = _copy(fifo, path, max_size=one * 3)
     assert stored == [b"line %02d\n" % n for n in range(9)]
     assert all(p.stat().st_size <= one * 3 for p in tmp_path.glob("c-json.log*"))
+
+
+def test_a_copy_that_cannot_open_its_record_closes_the_fifo(tmp_path: Path) -> None:
+    """The copy owns the fifo's descriptor: when its in-flight record cannot be made (the
+    bundle is gone), the fifo is closed too, not left open in the daemon."""
+    read_end, write_end = _pipe()
+    log = logs.JsonFileLog(tmp_path / "log.json", max_size=0, max_file=1)
+    try:
+        with pytest.raises(FileNotFoundError):
+            asyncio.run(logcopy.copy_to_log(read_end, "stdout", log,
+                                            tmp_path / "gone" / "inflight"))
+        with pytest.raises(OSError):
+            os.fstat(read_end)
+    finally:
+        log.close()
+        os.close(write_end)
+        with contextlib.suppress(OSError):
+            os.close(read_end)

@@ -5,6 +5,7 @@ container's pids, and docker update's rules and the linux.resources they give.""
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import pytest
 from google.protobuf import any_pb2
@@ -185,3 +186,49 @@ def test_pyctl_update_request() -> None:
         (500_000_000, -1, True, False)
     with pytest.raises(CliError, match='invalid argument "x" for "--cpu-quota"'):
         verb_update.request_of(_update_args(cpu_quota="x"), "c")
+
+
+def test_two_updates_at_once_keep_both(tmp_path: Path) -> None:
+    """Two `update`s of one container at the same time (memory, then CPU shares): each reads
+    the record, merges its change and saves it, so run together one was lost."""
+    import asyncio
+    import copy
+    from typing import cast
+
+    from pyengine.containers.model import Container, State
+    from pyengine.containers.service import ContainerService
+
+    class Repo:
+        def __init__(self) -> None:
+            self.spec = Spec()
+
+        def save_spec(self, cid: str, spec: Spec) -> None:
+            self.spec = copy.deepcopy(spec)
+
+    class Events:
+        def publish(self, *args: object, **fields: object) -> None:
+            pass
+
+    class Service:
+        bundles = tmp_path
+        repo = Repo()
+        events = Events()
+
+        def get(self, ref: str) -> Container:
+            return Container(id="c" * 64, name="n", image_id="", image_name="", snapshot="",
+                             created="", spec=copy.deepcopy(self.repo.spec),
+                             state=State(status="exited"))
+
+        def shim_of(self, cid: str) -> None:
+            return None
+
+    service = Service()
+    stand_in = cast("ContainerService", service)  # what update uses of a service, no more
+
+    async def both() -> None:
+        await asyncio.gather(
+            ops.update(stand_in, "n", resources.ResourceUpdate(memory=64 << 20)),
+            ops.update(stand_in, "n", resources.ResourceUpdate(cpu_shares=512)))
+
+    asyncio.run(both())
+    assert (service.repo.spec.memory, service.repo.spec.cpu_shares) == (64 << 20, 512)

@@ -196,7 +196,7 @@ def _container(cid: str, status: str = "running", exit_code: int = 0, image: str
 
 def test_ps_filters_follow_docker() -> None:
     from pyengine.containers import list_filters
-    from pyengine.errors import InvalidArgument
+    from pyengine.errors import InvalidArgument, NotFound
 
     newest_first = [_container("c", "exited", 3), _container("b", "running",
                                                              labels={"k": "v"}),
@@ -221,6 +221,10 @@ def test_ps_filters_follow_docker() -> None:
                          ("exited=x", 'strconv.Atoi: parsing "x": invalid syntax')):
         with pytest.raises(InvalidArgument, match=message):
             list_filters.parse([bad])
+    # a before/since container removed between its resolution and the listing
+    with pytest.raises(NotFound, match="No such container: gone"):
+        list_filters.select(newest_first, list_filters.parse(["since=gone"]), False,
+                            {"gone": "z" * 64})
 
 
 def test_ps_size_and_label_fields() -> None:

@@ -163,20 +163,24 @@ class ContainerFilesystem:
     async def commit(self, ref: str, opts: CommitOptions) -> str:
         """The writable layer (taken while the container is paused, by default) as a new
         image; returns its id."""
+        from pyengine.containers import ops
+
         c = await asyncio.to_thread(self.service.get, ref)
-        shim = self.service.shim_of(c.id) if c.state.status == RUNNING else None
         paused = False
-        if shim is not None and opts.pause and not c.state.paused:  # a paused one stays so
-            await shim.pause()
-            paused = True
+        if opts.pause and c.state.status == RUNNING and not c.state.paused:
+            # docker's commit pauses as `pause` does: recorded and published, so a daemon
+            # killed meanwhile leaves a container its record calls paused (unpause thaws it)
+            with contextlib.suppress(FailedPrecondition):  # it stopped: nothing to freeze
+                await ops.pause(self.service, c.id)
+                paused = True
         try:
             layer, diff_id = await asyncio.to_thread(self._take_layer, c)
         finally:
-            if paused and shim is not None:
+            if paused:
                 try:
-                    await shim.resume()
-                except EngineError as err:
-                    log.warning("commit: resume failed",
+                    await ops.unpause(self.service, c.id)
+                except EngineError as err:  # unpaused meanwhile, or gone
+                    log.warning("commit: unpause failed",
                                 extra={"fields": {"id": c.id, "error": str(err)}})
         try:
             image_id, _ = await asyncio.to_thread(self._commit_image, c, layer, diff_id, opts)

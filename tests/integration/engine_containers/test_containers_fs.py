@@ -8,6 +8,7 @@ import io
 import json
 import os
 import tarfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -209,6 +210,7 @@ def test_commit_makes_an_image_that_runs(engine: ContainerEngine, runtime: str) 
     layer is taken (by the runtime's pause; pyrunc and runc), then resumed."""
     cid = _container(engine, "fs-commit", "echo made > /made-here; rm /etc/group",
                      running=True, runtime=runtime)
+    since = f"{time.time():.9f}"
     try:
         image_id = engine.out("commit", "-m", "a message", "-a", "Someone <s@example.com>",
                               "-c", 'CMD ["cat", "/made-here"]', "-c", "ENV FOO=bar",
@@ -217,6 +219,11 @@ def test_commit_makes_an_image_that_runs(engine: ContainerEngine, runtime: str) 
         assert image_id.startswith("sha256:")
         assert engine.out("inspect", "--type", "container", "-f", "{{.State.Status}}",
                           cid).strip() == "running"  # resumed after the commit
+        # the pause is docker's: recorded and published (a kill -9 meanwhile leaves a
+        # container its record calls paused, so unpause thaws it)
+        events = engine.out("events", "--since", since, "--until", f"{time.time():.9f}",
+                            "--filter", f"container={cid}", "--format", "{{.Action}}")
+        assert events.split() == ["pause", "unpause"]
         run = engine.pyctl("run", "--rm", "committed:v1")
         assert (run.returncode, run.stdout) == (0, b"made\n"), run.stderr
         gone = engine.pyctl("run", "--rm", "committed:v1", "ls", "/etc/group")

@@ -78,21 +78,45 @@ class _Recorder:
         self.changes.append(Change(kind, path))
 
 
-def _entries(directory: Path, rel: str) -> list[tuple[str, os.stat_result]]:
-    """(container path, lstat) of each entry of `directory`, sorted by name; what a running
-    container removes while it is read is left out (as docker's diff does) rather than
-    failing the whole diff."""
+def _open_directory(top: Path, rel: str) -> int | None:
+    """A descriptor of directory `rel` below `top`, opened component by component without
+    following a symlink (a running container may swap a directory it owns for a link to the
+    host's between our lstat and our listing); None when it is gone or no directory now."""
     try:
-        names = sorted(os.listdir(directory))
-    except (FileNotFoundError, NotADirectoryError):
+        fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        for part in (p for p in rel.split("/") if p):
+            child = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC,
+                            dir_fd=fd)
+            os.close(fd)
+            fd = child
+    except OSError:  # gone, no directory now, or a symlink (ELOOP)
+        os.close(fd)
+        return None
+    return fd
+
+
+def _entries(top: Path, rel: str) -> list[tuple[str, os.stat_result]]:
+    """(container path, lstat) of each entry of directory `rel` below `top`, sorted by name,
+    read through a descriptor that followed no symlink; what a running container removes
+    while it is read is left out (as docker's diff does) rather than failing the whole
+    diff."""
+    fd = _open_directory(top, rel)
+    if fd is None:
         return []
-    out = []
-    for name in names:
-        try:
-            out.append((f"{rel}/{name}", os.lstat(directory / name)))
-        except FileNotFoundError:
-            continue
-    return out
+    try:
+        names = sorted(os.listdir(fd))
+        out = []
+        for name in names:
+            try:
+                out.append((f"{rel}/{name}", os.stat(name, dir_fd=fd, follow_symlinks=False)))
+            except FileNotFoundError:
+                continue
+        return out
+    finally:
+        os.close(fd)
 
 
 def _walk(top: Path) -> list[tuple[str, os.stat_result]]:
@@ -102,8 +126,7 @@ def _walk(top: Path) -> list[tuple[str, os.stat_result]]:
     pending: list[str] = [""]
     while pending:
         rel = pending.pop()
-        directory = top / rel.lstrip("/") if rel else top
-        entries = _entries(directory, rel)
+        entries = _entries(top, rel)
         for child, st in entries:
             out.append((child, st))
         pending.extend(child for child, st in reversed(entries) if stat.S_ISDIR(st.st_mode))
@@ -144,7 +167,7 @@ def _only_mount_points(upper: Path, rel: str, st: os.stat_result, lower: os.stat
     fresh container's diff shows no "C /etc"."""
     if (st.st_mode, st.st_uid, st.st_gid) != (lower.st_mode, lower.st_uid, lower.st_gid):
         return False
-    for child, child_st in _entries(upper / rel.lstrip("/"), rel):
+    for child, child_st in _entries(upper, rel):
         if not runtime_mount_point(child, child_st) or \
                 view.find(os.fsencode(child.lstrip("/"))) is not None:
             return False
@@ -163,7 +186,7 @@ def tree_changes(tree: Path, parent: Path | None) -> list[Change]:
 
 
 def _compare(tree: Path, rel: str, view: LowerLayers, recorder: _Recorder) -> None:
-    entries = _entries(tree / rel.lstrip("/") if rel else tree, rel)
+    entries = _entries(tree, rel)
     names = {child.rpartition("/")[2] for child, _ in entries}
     before = {os.fsdecode(n) for n in view.names(os.fsencode(rel.lstrip("/")))}
     for name in sorted(before - names):

@@ -151,7 +151,7 @@ def test_a_file_removed_while_diff_reads_is_left_out(tmp_path: Path, driver: str
 
     def racing_listdir(path: int | str | os.PathLike[str]) -> list[str]:
         names = listdir(path)
-        if not isinstance(path, int) and Path(path) == upper / "tmp":
+        if _listed(path) == upper / "tmp":
             (upper / "tmp/scratch").unlink(missing_ok=True)
         return names
 
@@ -160,6 +160,42 @@ def test_a_file_removed_while_diff_reads_is_left_out(tmp_path: Path, driver: str
         tree_changes(upper, lower)
     monkeypatch.undo()
     assert [f"{c.kind} {c.path}" for c in changes] == ["A /tmp", "A /tmp/kept"]
+
+
+def _listed(path: int | str | os.PathLike[str]) -> Path:
+    """The directory a listdir() call lists (by path or by descriptor)."""
+    return Path(os.readlink(f"/proc/self/fd/{path}")) if isinstance(path, int) else Path(path)
+
+
+@pytest.mark.parametrize("driver", ["overlay", "native"])
+def test_diff_never_lists_through_a_directory_swapped_for_a_symlink(
+        tmp_path: Path, driver: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A running container swaps a directory of its own for a symlink to a host directory
+    between diff's listing of the parent and its reading of that directory: diff follows no
+    symlink, so no host name shows up (it did when directories were listed by path). The swap
+    is made to fall just before the directory's own listing, after diff saw it a directory."""
+    lower = _lower(tmp_path)
+    host = tmp_path / "host-secrets"
+    host.mkdir()
+    (host / "host-only-name").write_text("x\n")
+    upper = tmp_path / "upper"
+    if driver == "native":
+        shutil.copytree(lower, upper, symlinks=True)
+    (upper / "work").mkdir(parents=True)
+    (upper / "work/file").write_text("w\n")
+    listdir = os.listdir
+
+    def swapping_listdir(path: int | str | os.PathLike[str]) -> list[str]:
+        if _listed(path) == upper / "work" and not (upper / "work").is_symlink():
+            shutil.rmtree(upper / "work")
+            (upper / "work").symlink_to(host)
+        return listdir(path)
+
+    monkeypatch.setattr(os, "listdir", swapping_listdir)
+    changes = overlay_changes(upper, [lower]) if driver == "overlay" else \
+        tree_changes(upper, lower)
+    monkeypatch.undo()
+    assert not [c for c in changes if "host-only-name" in c.path]
 
 
 # -- resolution inside a rootfs ------------------------------------------------------------

@@ -62,27 +62,25 @@ def memory_cgroup_of(proc_cgroup: str, v1_root: str = V1_MEMORY, v2_root: str = 
     return None
 
 
-def _v2_kills(directory: str) -> int | None:
-    """The cgroup's `oom_kill` count from memory.events; None once the cgroup is gone."""
+def _kill_count(directory: str, name: str) -> int | None:
+    """The `oom_kill` count of a cgroup's keyed file `name` (v1 memory.oom_control, v2
+    memory.events); None once the cgroup is gone."""
     try:
-        with open(os.path.join(directory, "memory.events")) as f:
+        with open(os.path.join(directory, name)) as f:
             for line in f:
                 if line.startswith("oom_kill "):
                     return int(line.split()[1])
     except (OSError, ValueError):
         return None
     return 0
+
+
+def _v2_kills(directory: str) -> int | None:
+    return _kill_count(directory, "memory.events")
 
 
 def _oom_kills(directory: str) -> int | None:
-    try:
-        with open(os.path.join(directory, "memory.oom_control")) as f:
-            for line in f:
-                if line.startswith("oom_kill "):
-                    return int(line.split()[1])
-    except (OSError, ValueError):
-        return None
-    return 0
+    return _kill_count(directory, "memory.oom_control")
 
 
 class OomWatcher:

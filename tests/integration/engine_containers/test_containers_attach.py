@@ -17,34 +17,23 @@ import subprocess
 import sys
 import termios
 import time
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
-from ctr_harness import ContainerEngine, cleanup
-from engine_harness import env, new_base
+from ctr_harness import SHIMS, ContainerEngine, shim_config
+from engine_harness import env
 
 pytestmark = [pytest.mark.root]
 
 WAIT = 120.0  # a bound for a hung test only, never an expectation
 
 
-@pytest.fixture(scope="module", params=["go-shim", "pyrunc-shim"])
-def engine(request: pytest.FixtureRequest, launcher: Path, busybox_tar: Path
-           ) -> Iterator[ContainerEngine]:
-    config = {"default-runtime": str(launcher)}
-    if request.param == "pyrunc-shim":
-        # conftest's launcher: its zygote is ended by pid after the module
-        config["shim-binary"] = str(request.getfixturevalue("pyrunc_shim"))
-    engine = ContainerEngine(new_base(), config)
-    engine.launcher = launcher  # type: ignore[attr-defined]  # for cleanup
-    try:
-        engine.start()
-        engine.pyctl("import", "-c", 'CMD ["sh"]', str(busybox_tar), "busybox:latest",
-                     check=True)
-        yield engine
-    finally:
-        cleanup(engine)
+@pytest.fixture(scope="module", params=SHIMS)
+def engine(request: pytest.FixtureRequest, make_engine: Callable[..., ContainerEngine]
+           ) -> ContainerEngine:
+    """One engine per shim (named `engine` so conftest's clean-up after each test applies)."""
+    return make_engine(config=shim_config(request.param,
+                                          request.getfixturevalue("pyrunc_shim")))
 
 
 class Terminal:

@@ -8,36 +8,24 @@ import json
 import os
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from ctr_harness import ContainerEngine, cleanup
-from engine_harness import new_base
+from ctr_harness import SHIMS, ContainerEngine, shim_config
 
 pytestmark = [pytest.mark.root]
 
 LONG = 60.0  # a bound on something that happens, never a measurement
 COUNTER = "i=0; while true; do i=$((i+1)); echo $i > /tmp/n; sleep 0.05; done"
-SHIMS = ["go-shim", "pyrunc-shim"]
 
 
 @pytest.fixture(scope="module", params=SHIMS)
-def engine(request: pytest.FixtureRequest, launcher: Path, busybox_tar: Path
-           ) -> Iterator[ContainerEngine]:
+def engine(request: pytest.FixtureRequest, make_engine: Callable[..., ContainerEngine]
+           ) -> ContainerEngine:
     """One engine per shim (named `engine` so conftest's clean-up after each test applies)."""
-    config = {"default-runtime": str(launcher)}
-    if request.param == "pyrunc-shim":
-        # conftest's launcher: its zygote is ended by pid after the module
-        config["shim-binary"] = str(request.getfixturevalue("pyrunc_shim"))
-    e = ContainerEngine(new_base(), config)
-    e.launcher = launcher  # type: ignore[attr-defined]  # for cleanup
-    try:
-        e.start()
-        e.pyctl("import", "-c", 'CMD ["sh"]', str(busybox_tar), "busybox:latest", check=True)
-        yield e
-    finally:
-        cleanup(e)
+    return make_engine(config=shim_config(request.param,
+                                          request.getfixturevalue("pyrunc_shim")))
 
 
 def _inspect(engine: ContainerEngine, ref: str) -> dict:

@@ -62,6 +62,7 @@ if TYPE_CHECKING:
     from pyengine.events import EventBus
     from pyengine.gc import Collector
     from pyengine.images.service import ImageService
+    from pyengine.network.service import NetworkService
     from pyengine.snapshots import Snapshotter
     from pyengine.store import Database
 
@@ -133,8 +134,10 @@ class ContainerService:
     name = "containers"
 
     def __init__(self, config: DaemonConfig, db: Database, images: ImageService,
-                 snapshotter: Snapshotter, collector: Collector, events: EventBus) -> None:
+                 snapshotter: Snapshotter, collector: Collector, events: EventBus,
+                 *, networks: NetworkService) -> None:
         self.config = config
+        self.networks = networks
         self.repo = ContainerRepository(db)
         self.images = images
         self.snapshotter = snapshotter

@@ -21,7 +21,7 @@ def test_gateway_elsewhere_in_the_subnet_is_skipped_and_the_first_host_is_free()
     pool = ipam.make_pool("10.9.0.0/24", "10.9.0.254")
     assert ipam.allocate(pool, set()) == "10.9.0.1"
     taken = {f"10.9.0.{i}" for i in range(1, 254)}
-    with pytest.raises(FailedPrecondition, match="no available IPv4 addresses.*: net1"):
+    with pytest.raises(FailedPrecondition, match=r"no available IPv4 addresses.*: net1"):
         ipam.allocate(pool, taken, network_name="net1")  # .254 gateway, .255 broadcast
 
 

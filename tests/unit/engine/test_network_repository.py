@@ -39,7 +39,7 @@ def test_networks_by_name_id_and_prefix(repo: NetworkRepository) -> None:
     assert got.pools == [ipam.make_pool("10.7.0.0/24")]
     with pytest.raises(FailedPrecondition, match="network a is ambiguous"):
         repo.find("a")
-    with pytest.raises(NotFound, match="^network nope not found$"):
+    with pytest.raises(NotFound, match=r"^network nope not found$"):
         repo.find("nope")
     with pytest.raises(NotFound):
         repo.find("a%")  # LIKE's wildcards are not wildcards here
@@ -113,7 +113,7 @@ def test_ports_held_once(repo: NetworkRepository) -> None:
     repo.add_ports("c1", [PortMapping(80, "tcp", "0.0.0.0", 8080),
                           PortMapping(53, "udp", "0.0.0.0", 8080)])
     with pytest.raises(FailedPrecondition,
-                       match="Bind for 0.0.0.0:8080 failed: port is already allocated"):
+                       match=r"Bind for 0\.0\.0\.0:8080 failed: port is already allocated"):
         repo.add_ports("c2", [PortMapping(81, "tcp", "0.0.0.0", 8080)])
     assert repo.ports_of("c2") == []
     assert repo.ports_of("c1") == [PortMapping(53, "udp", "0.0.0.0", 8080),

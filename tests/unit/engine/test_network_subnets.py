@@ -23,13 +23,13 @@ def test_after_the_172_pools_come_192_168_slash_20s() -> None:
     assert subnets.choose(taken, []) == "192.168.0.0/20"
     assert subnets.choose(taken, ["192.168.0.0/24"]) == "192.168.16.0/20"
     with pytest.raises(FailedPrecondition, match="could not find an available, non-overlapping"):
-        subnets.choose(taken + ["192.168.0.0/16"], [])
+        subnets.choose([*taken, "192.168.0.0/16"], [])
 
 
 def test_user_subnet_overlap() -> None:
     subnets.check_free("10.1.0.0/16", ["172.17.0.0/16", "10.2.0.0/16"])
     with pytest.raises(FailedPrecondition,
-                       match="^Pool overlaps with other one on this address space$"):
+                       match=r"^Pool overlaps with other one on this address space$"):
         subnets.check_free("10.1.2.0/24", ["172.17.0.0/16", "10.1.0.0/16"])
     with pytest.raises(FailedPrecondition, match="Pool overlaps"):
         subnets.check_free("10.0.0.0/8", ["10.1.0.0/16"])

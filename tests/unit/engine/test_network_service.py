@@ -366,3 +366,26 @@ def test_prune_removes_unused_user_networks(w: World) -> None:
     assert w.svc.prune(["label=k"]) == ["unused"]
     assert w.svc.prune() == ["kept"]
     assert {n.name for n in w.svc.list()} == {"bridge", "host", "none", "used"}
+
+
+def test_rename_answers_the_new_name(w: World) -> None:
+    w.svc.create("app", subnet="10.30.0.0/24")
+    a, b = w.container(cid(1), "a", mode="app"), w.container(cid(2), "b", mode="app")
+    for c in (a, b):
+        w.svc.register(c, EndpointRequest("app"))
+        asyncio.run(w.svc.attach(c, PID))
+    w.svc.rename(b.id, "bee")
+    assert w.svc.lookup(a.id, "bee", 1) == ["10.30.0.3"] and w.svc.lookup(a.id, "b", 1) is None
+    assert w.svc.inspect("app")["Containers"][b.id]["Name"] == "bee"
+
+
+def test_none_and_host_modes_get_files_only(w: World) -> None:
+    none = w.container(cid(1), "n", mode="none", extra_hosts=("x:10.1.1.1",))
+    host = w.container(cid(2), "h", mode="host", dns=("10.9.9.9",))
+    for c in (none, host):
+        w.svc.register(c, None)
+        asyncio.run(w.svc.attach(c, PID))
+    assert w.netlink.calls == [] and w.firewall.applied == []
+    assert "10.1.1.1\tx" in (none.etc_dir / "hosts").read_text()
+    assert "nameserver 10.9.9.9" in (host.etc_dir / "resolv.conf").read_text()
+    assert w.svc.settings(none.id).networks == {}

@@ -14,15 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
-import os
 import random
 import socket
 import struct
-import threading
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 import dns.exception
 import dns.flags
@@ -35,6 +31,7 @@ import dns.rdatatype
 import dns.rrset
 
 from pyengine.errors import EngineError
+from pyengine.network.nsenter import run_in_netns
 
 ADDRESS = "127.0.0.11"
 PORT = 53
@@ -57,37 +54,6 @@ PTR = int(dns.rdatatype.PTR)
 # Called on the event loop: it must not block (an in-memory lookup).
 Lookup = Callable[[str, str, int], list[str] | None]
 Upstreams = Callable[[str], Sequence[tuple[str, int]]]
-
-T = TypeVar("T")
-
-_CLONE_NEWNET = 0x40000000
-
-
-def run_in_netns(netns_fd: int, fn: Callable[[], T]) -> T:
-    """fn() on a fresh thread that setns()ed into `netns_fd` (setns is per thread: the
-    daemon's threads never leave its namespace). A private copy of network/nsenter.py's
-    run_in_netns until both are on one branch."""
-    result: list[T] = []
-    failure: list[BaseException] = []
-
-    def body() -> None:
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.setns(netns_fd, _CLONE_NEWNET) != 0:
-            err = ctypes.get_errno()
-            failure.append(OSError(err, f"setns: {os.strerror(err)}"))
-            return
-        try:
-            result.append(fn())
-        except BaseException as err:  # raised again in the caller's thread
-            failure.append(err)
-
-    thread = threading.Thread(target=body, name="netns-dns", daemon=True)
-    thread.start()
-    thread.join()
-    if failure:
-        raise failure[0]
-    return result[0]
-
 
 def _open_sockets(host: str, port: int) -> tuple[socket.socket, socket.socket]:
     """A UDP socket and a listening TCP socket on host:port (in the calling thread's

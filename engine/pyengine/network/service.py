@@ -73,6 +73,8 @@ class FirewallLike(Protocol):
 class DnsLike(Protocol):
     """network/dns.py's EmbeddedDns as this domain uses it."""
 
+    def listening(self, cid: str) -> bool: ...
+
     async def listen(self, cid: str, netns_fd: int) -> None: ...
 
     async def close(self, cid: str) -> None: ...
@@ -151,11 +153,9 @@ class NetworkService:
     def _dns_server(self) -> DnsLike:
         if self._dns is None:
             if self._dns_factory is None:
-                import importlib
+                from pyengine.network.dns import EmbeddedDns
 
-                # netdns's module (EmbeddedDns), merged after this was written
-                dns = importlib.import_module("pyengine.network.dns")
-                self._dns = dns.EmbeddedDns(self.lookup, self.upstreams)
+                self._dns = EmbeddedDns(self.lookup, self.upstreams)
             else:
                 self._dns = self._dns_factory(self.lookup, self.upstreams)
         return self._dns
@@ -583,8 +583,8 @@ class NetworkService:
         fd = await asyncio.to_thread(open_netns, pid)
         try:
             await asyncio.to_thread(self._connect, c, n, record, fd)
-            if n.user_defined:
-                await self._dns_server().listen(c.id, fd)  # no-op when already listening
+            if n.user_defined and not self._dns_server().listening(c.id):
+                await self._dns_server().listen(c.id, fd)
         except BaseException:
             await asyncio.to_thread(self._disconnect, c, n, True)
             raise

@@ -72,16 +72,20 @@ class FakeDns:
     def __init__(self, lookup: Callable[[str, str, int], list[str] | None],
                  upstreams: Callable[[str], Sequence[tuple[str, int]]]) -> None:
         self.lookup, self.upstreams = lookup, upstreams
-        self.listening: set[str] = set()
+        self.served: set[str] = set()
+
+    def listening(self, cid: str) -> bool:
+        return cid in self.served
 
     async def listen(self, cid: str, netns_fd: int) -> None:
-        self.listening.add(cid)
+        assert cid not in self.served  # never twice for one namespace
+        self.served.add(cid)
 
     async def close(self, cid: str) -> None:
-        self.listening.discard(cid)
+        self.served.discard(cid)
 
     async def close_all(self) -> None:
-        self.listening.clear()
+        self.served.clear()
 
 
 class FakeReservations:
@@ -293,7 +297,7 @@ def test_user_network_dns_connect_disconnect(w: World) -> None:
     w.svc.register(db, EndpointRequest("app", aliases=("redis",), ip="10.30.0.50"))
     asyncio.run(w.svc.attach(web, PID))
     asyncio.run(w.svc.attach(db, PID))
-    assert w.dns is not None and w.dns.listening == {web.id, db.id}
+    assert w.dns is not None and w.dns.served == {web.id, db.id}
     assert w.svc.lookup(web.id, "db.", 1) == ["10.30.0.50"]
     assert w.svc.lookup(web.id, "REDIS", 1) == ["10.30.0.50"]
     assert w.svc.lookup(web.id, db.id[:12], 1) == ["10.30.0.50"]
@@ -322,7 +326,7 @@ def test_user_network_dns_connect_disconnect(w: World) -> None:
         asyncio.run(w.svc.disconnect("app", lone, PID))
     # removed containers stop resolving
     asyncio.run(w.svc.detach(db.id))
-    assert w.svc.lookup(web.id, "db", 1) is None and db.id not in w.dns.listening
+    assert w.svc.lookup(web.id, "db", 1) is None and db.id not in w.dns.served
     assert app.id in w.svc.inspect("app")["Id"]
     # none mode cannot be connected
     with pytest.raises(FailedPrecondition, match="private \\(none\\) mode"):

@@ -302,7 +302,8 @@ def test_user_network_dns_connect_disconnect(w: World) -> None:
     assert w.svc.lookup(web.id, "REDIS", 1) == ["10.30.0.50"]
     assert w.svc.lookup(web.id, db.id[:12], 1) == ["10.30.0.50"]
     assert w.svc.lookup(web.id, "example.com.", 1) is None
-    assert w.svc.lookup(web.id, "50.0.30.10.in-addr.arpa.", 12) == ["db"]
+    assert w.svc.lookup(web.id, "10.30.0.50", 12) == ["db.app"]
+    assert w.svc.lookup(web.id, "db.app", 1) == ["10.30.0.50"]
     assert w.svc.upstreams(web.id) == [("10.0.0.53", 53)]
     assert "nameserver 127.0.0.11" in (web.etc_dir / "resolv.conf").read_text()
     # a third container on another network does not see them

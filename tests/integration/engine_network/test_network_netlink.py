@@ -145,10 +145,12 @@ def test_second_endpoint_failure_and_a_dying_container(netlink: PyrouteNetlink,
         netlink.add_veth(container.fd, VethSpec("vh-nltest3", BR2, "eth1", "02:42:0a:4f:00:03",
                                                 "10.79.0.3", 24, ""))
     assert "vh-nltest3" not in links()
-    # an endpoint whose in-namespace part fails (an impossible prefix) is removed whole
-    with pytest.raises(EngineError, match="configure eth2 in the container"):
+    # an endpoint whose in-namespace part fails (a gateway off its subnet) is removed whole
+    with pytest.raises(EngineError, match="configure eth2 in the container: default route: "
+                                          "Network is unreachable"):
         netlink.add_veth(container.fd, VethSpec("vh-nltest3", BR2, "eth2",
-                                                "02:42:0a:4f:00:04", "10.79.0.4", 40, ""))
+                                                "02:42:0a:4f:00:04", "10.79.0.4", 24,
+                                                "10.200.0.1"))
     with pytest.raises(EngineError, match="bridge br-missing does not exist"):
         netlink.add_veth(container.fd, VethSpec("vh-nltest3", "br-missing", "eth2",
                                                 "02:42:0a:4f:00:04", "10.79.0.4", 24, ""))

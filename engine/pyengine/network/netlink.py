@@ -10,11 +10,12 @@ default route."""
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import socket
 import struct
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ NLMSG_HEADER = struct.Struct("=IHHII")  # length, type, flags, sequence, port id
 LOOPBACK_INDEX = 1  # the kernel gives loopback index 1 in every namespace
 
 T = TypeVar("T")
+log = logging.getLogger("pyengine.network")
 
 
 @dataclass(frozen=True)
@@ -54,8 +56,9 @@ class Netlink(Protocol):
 
     def link_exists(self, name: str) -> bool: ...
 
-    def delete_link(self, name: str) -> None:
-        """Gone (no error when it already was)."""
+    def delete_link(self, name: str, wait: bool = True) -> None:
+        """Gone (no error when it already was). wait=False: queued, errors logged (a dying
+        container's veth: the kernel may hold it until its namespace is cleaned up)."""
 
     def add_veth(self, netns_fd: int, spec: VethSpec) -> None:
         """A configured endpoint; on failure nothing of it is left and EngineError raised."""
@@ -126,19 +129,22 @@ class PyrouteNetlink:
         with _errors(f"look up link {name}"):
             return self._run(lambda: self._index(name) is not None)
 
-    def delete_link(self, name: str) -> None:
+    def delete_link(self, name: str, wait: bool = True) -> None:
         def delete() -> None:
-            index = self._index(name)
-            if index is None:
-                return
-            try:
-                self._sock().link("del", index=index)
-            except Exception as err:
-                if _code(err) not in (errno.ENODEV, errno.ENOENT):
-                    raise
+            with _errors(f"delete link {name}"):
+                index = self._index(name)
+                if index is None:
+                    return
+                try:
+                    self._sock().link("del", index=index)
+                except Exception as err:
+                    if _code(err) not in (errno.ENODEV, errno.ENOENT):
+                        raise
 
-        with _errors(f"delete link {name}"):
+        if wait:
             self._run(delete)
+        else:
+            self._thread.submit(delete).add_done_callback(_log_failure)
 
     def add_veth(self, netns_fd: int, spec: VethSpec) -> None:
         def create() -> tuple[bytes, list[str]]:
@@ -212,6 +218,12 @@ class PyrouteNetlink:
                 path.write_text(value)
         except OSError as err:
             raise EngineError(f"sysctl {key}={value}: {err.strerror}") from err
+
+
+def _log_failure(done: Future[None]) -> None:
+    err = done.exception()
+    if err is not None:
+        log.warning("netlink: a queued change failed", extra={"fields": {"error": str(err)}})
 
 
 def _send_inside(data: bytes, names: list[str], ifname: str) -> None:

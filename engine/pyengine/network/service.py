@@ -531,8 +531,8 @@ class NetworkService:
     def _detach(self, cid: str) -> None:
         with self._lock:
             for e in self.repo.endpoints_of(cid):
-                if e.host_ifname:
-                    self.netlink.delete_link(e.host_ifname)  # gone with the netns, mostly
+                if e.host_ifname:  # mostly gone with the namespace already: not waited for
+                    self.netlink.delete_link(e.host_ifname, wait=False)
             if self._release(cid) and self._ready:
                 self._apply_firewall()
 

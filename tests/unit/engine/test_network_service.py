@@ -43,7 +43,7 @@ class FakeNetlink:
     def link_exists(self, name: str) -> bool:
         return name in self.links
 
-    def delete_link(self, name: str) -> None:
+    def delete_link(self, name: str, wait: bool = True) -> None:
         self.calls.append(f"del {name}")
         self.links.pop(name, None)
 

@@ -468,10 +468,10 @@ class NetworkService:
         records = self.repo.endpoints_of(c.id)
         nets = {n.id: n for n in self.repo.networks()}
         routed = False
-        for e in records:
+        for i, e in enumerate(records):  # eth0, eth1, ... in the order they were joined
             n = nets[e.network_id]
             gateway = "" if n.internal or routed else n.pools[0].gateway
-            self._attach_one(c, n, e, fd, f"eth{e.position}", gateway)
+            self._attach_one(c, n, e, fd, f"eth{i}", gateway)
             routed = routed or bool(gateway)
         if records:
             had_ports = self._publish(c)

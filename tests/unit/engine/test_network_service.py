@@ -394,3 +394,15 @@ def test_none_and_host_modes_get_files_only(w: World) -> None:
     assert "10.1.1.1\tx" in (none.etc_dir / "hosts").read_text()
     assert "nameserver 10.9.9.9" in (host.etc_dir / "resolv.conf").read_text()
     assert w.svc.settings(none.id).networks == {}
+
+
+def test_interfaces_are_numbered_from_eth0_after_a_disconnect(w: World) -> None:
+    w.svc.create("one", subnet="10.40.0.0/24")
+    w.svc.create("two", subnet="10.41.0.0/24")
+    c = w.container(cid(1), "c", mode="one")
+    w.svc.register(c, EndpointRequest("one"))
+    asyncio.run(w.svc.connect("two", c, EndpointRequest("two"), 0))  # not running: recorded
+    asyncio.run(w.svc.disconnect("one", c, 0))
+    asyncio.run(w.svc.attach(c, PID))
+    [veth] = [v for v in w.netlink.links.values() if isinstance(v, VethSpec)]
+    assert (veth.ifname, veth.address, veth.gateway) == ("eth0", "10.41.0.2", "10.41.0.1")

@@ -6,6 +6,7 @@ _data while a container that uses it runs; the kernel's mount table says whether
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -13,6 +14,18 @@ from pyengine.errors import EngineError
 from pyengine.snapshots.errors import MountError
 from pyengine.snapshots.mount import Mount, mount_one, unmount_all
 from pyengine.volumes.model import Volume
+
+_ESCAPE = re.compile(rb"\\([0-7]{3})")
+
+
+def _unescape(field: bytes) -> str:
+    """mountinfo's octal escapes (space, tab, newline, backslash) undone."""
+    return os.fsdecode(_ESCAPE.sub(lambda m: bytes([int(m.group(1), 8)]), field))
+
+
+def mount_points() -> set[str]:
+    with open("/proc/self/mountinfo", "rb") as handle:
+        return {_unescape(line.split()[4]) for line in handle}
 
 
 class LocalDriver:
@@ -39,7 +52,9 @@ class LocalDriver:
             return True
 
     def mounted(self, name: str) -> bool:
-        return os.path.ismount(self.path(name))
+        """Whether something is mounted on the volume's _data (the mount table, not
+        os.path.ismount: a bind of a directory of the same filesystem looks like none)."""
+        return str(self.path(name)) in mount_points()
 
     def mount(self, v: Volume) -> None:
         """Mount what `v`'s options describe on its _data (`mount -t type -o o device`)."""

@@ -180,11 +180,14 @@ def inspect_mounts(c: Container) -> list[dict]:
     return out
 
 
-def _mount_doc(s: MountSpec) -> dict[str, object]:
+def _mount_doc(raw: str) -> dict[str, object]:
+    """HostConfig.Mounts' entry of one --mount (docker's mount.Mount, empty fields left
+    out)."""
+    s = mountspec.parse_mount(raw, check_source=False)
     doc: dict[str, object] = {"Type": s.type, "Source": s.source, "Target": s.target}
     if s.read_only:
         doc["ReadOnly"] = True
-    if s.type == BIND and s.propagation:
+    if s.type == BIND and "bind-propagation=" in raw:
         doc["BindOptions"] = {"Propagation": s.propagation}
     if s.type == VOLUME and (s.nocopy or s.volume_options or s.volume_labels or s.driver):
         volume: dict[str, object] = {}
@@ -206,8 +209,7 @@ def host_config(spec: Spec) -> dict[str, object]:
     out: dict[str, object] = {"Binds": list(spec.binds) or None,
                               "VolumesFrom": list(spec.volumes_from) or None}
     if spec.mounts:
-        out["Mounts"] = [_mount_doc(mountspec.parse_mount(r, check_source=False))
-                         for r in spec.mounts]
+        out["Mounts"] = [_mount_doc(r) for r in spec.mounts]
     if spec.tmpfs:
         out["Tmpfs"] = {t.partition(":")[0]: t.partition(":")[2] for t in spec.tmpfs}
     return out

@@ -187,7 +187,9 @@ class ContainerService:
                 self.repo.save_state(c.id, c.state)
         self._remove_orphans(known)
         remove_scratch(self.files.scratch)
-        self.volumes.reconcile({c.id for c in self.repo.all() if c.state.status == RUNNING})
+        every = self.repo.all()
+        self.volumes.reconcile({c.id for c in every},
+                               {c.id for c in every if c.state.status == RUNNING})
 
     def _remove_orphans(self, known: set[str]) -> None:
         from pyengine.snapshots.mount import unmount_all

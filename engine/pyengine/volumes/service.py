@@ -243,9 +243,15 @@ class VolumeService:
                 self.events.publish("volume", "unmount", v.name, driver=v.driver,
                                     container=cid)
 
-    def reconcile(self, running: set[str]) -> None:
-        """At start-up, after the containers domain recovered: only `running` containers
-        hold volumes mounted; what a crash left mounted for no one is unmounted."""
+    def reconcile(self, known: set[str], running: set[str]) -> None:
+        """At start-up, after the containers domain recovered: a user no container record
+        knows (a create cut short) is forgotten, with its anonymous volumes; only `running`
+        containers hold volumes mounted, and what a crash left mounted for no one is
+        unmounted."""
+        for cid in {c for users in self.repo.users().values() for c in users} - known:
+            log.warning("forgetting the volumes of a container never recorded",
+                        extra={"fields": {"id": cid}})
+            self.forget(cid, remove_anonymous=True)
         with self._lock:
             self.repo.deactivate_all_but(running)
             for v in self.repo.all():

@@ -101,6 +101,31 @@ def test_bind_mounts_read_only_and_created_and_checked(engine: ContainerEngine,
     assert not missing.exists() and engine.ids() == ids
 
 
+def test_inspect_shows_mounts_as_docker(engine: ContainerEngine, host_dir: Path) -> None:
+    try:
+        engine.out("create", "--name", "shape", "-v", f"{host_dir}:/h:ro", "-v", "sv:/v",
+                   "--mount", f"type=bind,src={host_dir},dst=/m", "--tmpfs", "/t:size=1m",
+                   "busybox")
+        (doc,) = inspect(engine, "inspect", "shape")
+        source = inspect(engine, "volume", "inspect", "sv")[0]["Mountpoint"]
+        assert sorted(doc["Mounts"], key=lambda m: m["Destination"]) == [
+            {"Type": "bind", "Source": str(host_dir), "Destination": "/h", "Mode": "ro",
+             "RW": False, "Propagation": "rprivate"},
+            {"Type": "bind", "Source": str(host_dir), "Destination": "/m", "Mode": "",
+             "RW": True, "Propagation": "rprivate"},
+            {"Type": "volume", "Name": "sv", "Source": source, "Destination": "/v",
+             "Driver": "local", "Mode": "", "RW": True, "Propagation": ""},
+        ]
+        host = doc["HostConfig"]
+        assert host["Binds"] == [f"{host_dir}:/h:ro", "sv:/v"]
+        assert host["Mounts"] == [{"Type": "bind", "Source": str(host_dir), "Target": "/m"}]
+        assert host["Tmpfs"] == {"/t": "size=1m"}
+        assert host["VolumesFrom"] is None
+    finally:
+        engine.pyctl("rm", "-f", "shape")
+        engine.pyctl("volume", "rm", "sv")
+
+
 def test_tmpfs_flag_and_mount(engine: ContainerEngine) -> None:
     out = engine.out("run", "--rm", "--tmpfs", "/t:size=1m,exec", "--mount",
                      "type=tmpfs,dst=/u,tmpfs-size=2m", "busybox", "sh", "-c",

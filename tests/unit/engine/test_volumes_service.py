@@ -121,3 +121,15 @@ def test_recover_removes_directories_of_no_volume(volumes: VolumeService) -> Non
     (volumes.driver.root / "stray" / "_data").mkdir(parents=True)
     volumes.recover()
     assert volumes.driver.names_on_disk() == ["real"]
+
+
+def test_reconcile_forgets_users_never_recorded(volumes: VolumeService) -> None:
+    """A create cut short recorded its volumes' use but not the container: at start-up that
+    user goes, with its anonymous volumes."""
+    anonymous = volumes.create(anonymous=True)
+    volumes.create("named")
+    volumes.use(CID, [anonymous.name, "named"])
+    volumes.use("d" * 64, ["named"])
+    volumes.reconcile(known={"d" * 64}, running=set())
+    assert [v.name for v in volumes.list()] == ["named"]
+    assert volumes.repo.users() == {"named": ["d" * 64]}

@@ -198,6 +198,15 @@ def request(args: argparse.Namespace, auto_remove: bool = False
             log_max_file = int(value)
         else:
             raise CliError(f"unknown log opt '{key}' for json-file log driver", usage=True)
+    if args.mount:  # docker's client parses --mount: its errors are usage errors
+        from pyengine.errors import InvalidArgument
+        from pyengine.volumes.mountspec import mount_fields
+
+        for raw in args.mount:
+            try:
+                mount_fields(raw)
+            except InvalidArgument as err:
+                raise CliError(str(err), usage=True) from None
     env = [*env_files(args.env_file), *from_client_env(args.env)]
     command = list(args.command)
     if command and command[0] == "--":

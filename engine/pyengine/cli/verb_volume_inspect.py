@@ -35,7 +35,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         except rpc.RpcError as err:
             if ctx.is_connect_error(err) or err.code() != rpc.NOT_FOUND:
                 raise
-            missing.append(name)
+            missing.append(err.details())
             continue
         docs.append(json.loads(found.json))
     if template is not None:
@@ -49,6 +49,6 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
             ctx.out.write(json.dumps(doc) + "\n")
     else:
         ctx.out.write(json.dumps(docs, indent=4) + "\n")
-    for name in missing:
-        ctx.err.write(f"Error: No such volume: {name}\n")
+    for message in missing:  # docker's CLI: "[]" and the daemon's "get X: no such volume"
+        ctx.err.write(f"Error response from daemon: {message}\n")
     return 1 if missing else 0

@@ -31,7 +31,8 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         "Name": v.name, "Driver": v.driver, "Scope": v.scope or "local",
         "Mountpoint": v.mountpoint, "Labels": ",".join(f"{k}={val}" for k, val in
                                                        sorted(v.labels.items())),
-        "Links": "N/A", "Size": "N/A",
+        "Links": "N/A", "Size": "N/A", "Availability": "N/A", "Group": "N/A",
+        "Status": "N/A",
     } for v in response.volumes]
     write_rows(ctx.out, rows, args.format, "table {{.Driver}}\t{{.Name}}", HEADERS)
     return 0

@@ -82,7 +82,7 @@ def plan(spec: Spec, lookup: Callable[[str], Container]) -> Plan:
             taken.add(point.destination)
             out.inherited.append(MountPoint(
                 type=point.type, destination=point.destination, source=point.source,
-                name=point.name, driver=point.driver, mode=point.mode,
+                name=point.name, driver=point.driver,
                 rw=point.rw and "ro" not in mode.split(","),
                 propagation=point.propagation))
     return out
@@ -184,7 +184,10 @@ def _mount_doc(raw: str) -> dict[str, object]:
     """HostConfig.Mounts' entry of one --mount (docker's mount.Mount, empty fields left
     out)."""
     s = mountspec.parse_mount(raw, check_source=False)
-    doc: dict[str, object] = {"Type": s.type, "Source": s.source, "Target": s.target}
+    doc: dict[str, object] = {"Type": s.type}
+    if s.source:
+        doc["Source"] = s.source
+    doc["Target"] = s.target
     if s.read_only:
         doc["ReadOnly"] = True
     if s.type == BIND and "bind-propagation=" in raw:
@@ -198,9 +201,15 @@ def _mount_doc(raw: str) -> dict[str, object]:
         if s.volume_options or s.driver:
             volume["DriverConfig"] = {"Name": s.driver, "Options": dict(s.volume_options)}
         doc["VolumeOptions"] = volume
-    if s.type == TMPFS and s.tmpfs_options:
-        doc["TmpfsOptions"] = {o.partition("=")[0].title().replace("Size", "SizeBytes"):
-                               o.partition("=")[2] for o in s.tmpfs_options if "=" in o}
+    if s.type == TMPFS:
+        fields_, _, _ = mountspec.mount_fields(raw)
+        tmpfs: dict[str, object] = {}
+        if fields_.tmpfs_size:
+            tmpfs["SizeBytes"] = fields_.tmpfs_size
+        if fields_.tmpfs_mode:
+            tmpfs["Mode"] = fields_.tmpfs_mode
+        if tmpfs:
+            doc["TmpfsOptions"] = tmpfs
     return doc
 
 

@@ -10,8 +10,9 @@ from pyengine.errors import InvalidArgument
 LOCAL = "local"
 NAME_CHARS = "[a-zA-Z0-9][a-zA-Z0-9_.-]"
 _NAME_RE = re.compile(NAME_CHARS + "+")
-# the local driver's options (docker 20.10's; "size" needs a quota-capable filesystem there)
-DRIVER_OPTIONS = ("type", "device", "o")
+# the local driver's options (docker 20.10's; "size" needs a quota-capable filesystem there,
+# which this driver does not offer)
+DRIVER_OPTIONS = ("type", "device", "o", "size")
 # an option that needs others (docker's mandatoryOpts)
 REQUIRED_WITH = {"device": ("type",), "type": ("device",), "o": ("device", "type")}
 
@@ -46,9 +47,11 @@ def validate_name(name: str) -> None:
 def validate_options(name: str, options: dict[str, str]) -> None:
     for key in options:
         if key not in DRIVER_OPTIONS:
-            raise InvalidArgument(f'create {name}: invalid option key: "{key}"')
+            raise InvalidArgument(f'create {name}: invalid option: "{key}"')
     for key, needed in REQUIRED_WITH.items():
         if key in options:
             for other in needed:
                 if other not in options:
                     raise InvalidArgument(f'create {name}: missing required option: "{other}"')
+    if "size" in options:
+        raise InvalidArgument(f"create {name}: quota size requested but no quota support")

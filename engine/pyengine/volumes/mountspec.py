@@ -112,7 +112,8 @@ def parse_volume(raw: str) -> MountSpec:
         raise InvalidArgument(f"{_invalid_spec(raw)}: {err}") from None
     return MountSpec(
         type=kind, target=clean(target), source=clean(source) if kind == BIND else source,
-        read_only="ro" in options, mode=mode,
+        # docker gives a named local volume without a mode the SELinux mode "z"
+        read_only="ro" in options, mode=mode or ("z" if kind == VOLUME and source else ""),
         propagation=(propagation or DEFAULT_PROPAGATION) if kind == BIND else "",
         nocopy=nocopy, create_source=kind == BIND)
 
@@ -131,7 +132,9 @@ def _go_bool(value: str) -> bool | None:
 
 
 @dataclass
-class _MountFields:
+class MountFields:
+    """--mount's fields as docker's client reads them."""
+
     type: str = VOLUME
     source: str = ""
     target: str = ""
@@ -153,11 +156,12 @@ def _csv_fields(raw: str) -> list[str]:
         raise _mount_flag_error(raw, f"parse error: {err}") from None
 
 
-def _mount_fields(raw: str) -> tuple[_MountFields, dict[str, str], dict[str, str]]:
-    """The client's part of --mount (docker's opts.MountOpt.Set)."""
+def mount_fields(raw: str) -> tuple[MountFields, dict[str, str], dict[str, str]]:
+    """The client's part of --mount (docker's opts.MountOpt.Set): the fields, the volume
+    options and the volume labels."""
     from pyengine.cli.units import ram_in_bytes
 
-    m = _MountFields()
+    m = MountFields()
     options: dict[str, str] = {}
     labels: dict[str, str] = {}
     for item in _csv_fields(raw):
@@ -236,7 +240,7 @@ def parse_mount(raw: str, check_source: bool = True) -> MountSpec:
     """--mount: docker's client parsing (its errors carry the flag), then the daemon's
     validation (`invalid mount config for type ...`). `check_source`: a bind's host path
     must exist (False when only re-reading a stored request)."""
-    m, options, labels = _mount_fields(raw)
+    m, options, labels = mount_fields(raw)
     kind = m.type
 
     def invalid(cause: str) -> InvalidArgument:

@@ -48,7 +48,7 @@ def parse_filters(items: Sequence[str], allowed: Sequence[str]) -> Filters:
         out.values.setdefault(key, []).append(value)
     for value in out.values.get("dangling", []):
         if value not in ("true", "false", "1", "0"):
-            raise InvalidArgument(f"Invalid filter 'dangling={value}'")
+            raise InvalidArgument(f"Invalid filter 'dangling=[{value}]'")
     return out
 
 
@@ -151,9 +151,8 @@ class VolumeService:
         v = self.repo.get(name)
         return {
             "CreatedAt": v.created_at, "Driver": v.driver,
-            "Labels": v.labels if v.labels or not v.anonymous else None,
-            "Mountpoint": self.mountpoint(v.name), "Name": v.name,
-            "Options": v.options if v.options or not v.anonymous else None,
+            "Labels": v.labels or None, "Mountpoint": self.mountpoint(v.name),
+            "Name": v.name, "Options": v.options or None,
             "Scope": "local",
         }
 

@@ -105,7 +105,7 @@ def test_inspect_shows_mounts_as_docker(engine: ContainerEngine, host_dir: Path)
     try:
         engine.out("create", "--name", "shape", "-v", f"{host_dir}:/h:ro", "-v", "sv:/v",
                    "--mount", f"type=bind,src={host_dir},dst=/m", "--tmpfs", "/t:size=1m",
-                   "busybox")
+                   "--mount", "type=tmpfs,dst=/u,tmpfs-size=2m", "busybox")
         (doc,) = inspect(engine, "inspect", "shape")
         source = inspect(engine, "volume", "inspect", "sv")[0]["Mountpoint"]
         assert sorted(doc["Mounts"], key=lambda m: m["Destination"]) == [
@@ -113,12 +113,16 @@ def test_inspect_shows_mounts_as_docker(engine: ContainerEngine, host_dir: Path)
              "RW": False, "Propagation": "rprivate"},
             {"Type": "bind", "Source": str(host_dir), "Destination": "/m", "Mode": "",
              "RW": True, "Propagation": "rprivate"},
+            {"Type": "tmpfs", "Source": "", "Destination": "/u", "Mode": "", "RW": True,
+             "Propagation": ""},
             {"Type": "volume", "Name": "sv", "Source": source, "Destination": "/v",
-             "Driver": "local", "Mode": "", "RW": True, "Propagation": ""},
+             "Driver": "local", "Mode": "z", "RW": True, "Propagation": ""},
         ]
         host = doc["HostConfig"]
         assert host["Binds"] == [f"{host_dir}:/h:ro", "sv:/v"]
-        assert host["Mounts"] == [{"Type": "bind", "Source": str(host_dir), "Target": "/m"}]
+        assert host["Mounts"] == [{"Type": "bind", "Source": str(host_dir), "Target": "/m"},
+                                  {"Type": "tmpfs", "Target": "/u",
+                                   "TmpfsOptions": {"SizeBytes": 2 << 20}}]
         assert host["Tmpfs"] == {"/t": "size=1m"}
         assert host["VolumesFrom"] is None
     finally:
@@ -201,12 +205,17 @@ def test_bad_names_and_mounts_make_nothing(engine: ContainerEngine) -> None:
         in bad.stderr.decode()
     bad = engine.pyctl("create", "-v", "ok:/a", "--mount", "type=volume,dst=/b,colour=red",
                        "busybox")
-    assert bad.returncode != 0 and (
+    assert bad.returncode == 125 and (
         'invalid argument "type=volume,dst=/b,colour=red" for "--mount" flag: unexpected key '
         "'colour' in 'colour=red'") in bad.stderr.decode()
     bad = engine.pyctl("create", "-v", "ok:/a", "--tmpfs", "/a", "busybox")
     assert bad.returncode != 0 and "Duplicate mount point: /a" in bad.stderr.decode()
     assert volume_names(engine) == volumes and engine.ids() == ids
+    for verb in ("inspect", "rm"):
+        missing = engine.pyctl("volume", verb, "nosuch")
+        assert (missing.returncode, missing.stderr.decode()) == \
+            (1, "Error response from daemon: get nosuch: no such volume\n")
+        assert missing.stdout.decode() == ("[]\n" if verb == "inspect" else "")
 
 
 def test_prune_takes_unused_volumes(engine: ContainerEngine) -> None:

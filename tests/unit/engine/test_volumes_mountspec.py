@@ -18,6 +18,7 @@ def error_of(fn: object, raw: str) -> str:
 
 def test_volume_flag_forms() -> None:
     assert mountspec.parse_volume("/data") == MountSpec(type="volume", target="/data")
+    assert mountspec.parse_volume("v1:/data").mode == "z"  # docker's mode of a named volume
     named = mountspec.parse_volume("v1:/data:ro,nocopy")
     assert (named.type, named.source, named.target, named.read_only, named.nocopy,
             named.mode) == ("volume", "v1", "/data", True, True, "ro,nocopy")

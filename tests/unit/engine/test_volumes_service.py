@@ -41,7 +41,9 @@ def test_create_names_and_options(volumes: VolumeService) -> None:
     assert doc["Mountpoint"].endswith("/volumes/data.1/_data")
     assert Path(doc["Mountpoint"]).is_dir()
     anonymous = volumes.create(anonymous=True)
-    assert len(anonymous.name) == 64 and volumes.inspect(anonymous.name)["Labels"] is None
+    assert len(anonymous.name) == 64
+    assert volumes.inspect(anonymous.name)["Labels"] is None  # docker's null when none
+    assert volumes.inspect(anonymous.name)["Options"] is None
     json.dumps(doc)
 
 
@@ -54,7 +56,8 @@ def test_create_names_and_options(volumes: VolumeService) -> None:
     ("-ab", {}, 'create -ab: "-ab" includes invalid characters for a local volume name, only '
                 '"[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host '
                 "directory, use absolute path"),
-    ("ok", {"size": "1"}, 'create ok: invalid option key: "size"'),
+    ("ok", {"colour": "1"}, 'create ok: invalid option: "colour"'),
+    ("ok", {"size": "1"}, "create ok: quota size requested but no quota support"),
     ("ok", {"type": "tmpfs"}, 'create ok: missing required option: "device"'),
 ])
 def test_bad_create_makes_nothing(volumes: VolumeService, name: str, options: dict,
@@ -79,6 +82,9 @@ def test_list_filters(volumes: VolumeService) -> None:
     assert names("driver=local") == ["alpha", "beta"]
     with pytest.raises(errors.InvalidArgument, match=r"^Invalid filter 'colour'$"):
         volumes.list(["colour=red"])
+    with pytest.raises(errors.InvalidArgument) as info:
+        volumes.list(["dangling=maybe"])
+    assert str(info.value) == "Invalid filter 'dangling=[maybe]'"
 
 
 def test_in_use_is_refused_then_rm_v_removes_anonymous_only(volumes: VolumeService) -> None:

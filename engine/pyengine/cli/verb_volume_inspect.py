@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from pyengine.cli.context import CliError, Context
+from pyengine.cli.context import Context
 
 TYPE_CHECKING = False  # argparse is imported only for help and usage errors
 if TYPE_CHECKING:
@@ -19,15 +19,10 @@ def add(p: argparse.ArgumentParser) -> None:
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
     from pyengine.api import volumes_pb2
-    from pyengine.cli.template import TemplateError, compile_template
+    from pyengine.cli import inspect_docs
     from pyengine.cli.wire import status as rpc
 
-    template = None
-    if args.format and args.format != "json":
-        try:
-            template = compile_template(args.format)
-        except TemplateError as err:
-            raise CliError(f"template parsing error: {err}") from err
+    template = inspect_docs.template_of(args.format)
     docs, missing = [], []
     for name in args.volumes:
         try:
@@ -38,17 +33,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
             missing.append(err.details())
             continue
         docs.append(json.loads(found.json))
-    if template is not None:
-        for doc in docs:
-            try:
-                ctx.out.write(template.render(doc) + "\n")
-            except TemplateError as err:
-                raise CliError(str(err)) from err
-    elif args.format == "json":
-        for doc in docs:
-            ctx.out.write(json.dumps(doc) + "\n")
-    else:
-        ctx.out.write(json.dumps(docs, indent=4) + "\n")
+    inspect_docs.write(ctx.out, docs, args.format, template)
     for message in missing:  # docker's CLI: "[]" and the daemon's "get X: no such volume"
         ctx.err.write(f"Error response from daemon: {message}\n")
     return 1 if missing else 0

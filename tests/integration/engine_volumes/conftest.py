@@ -3,10 +3,12 @@ engine_containers), plus the clean-up of what volumes mount under the data root.
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -15,8 +17,22 @@ from tests.fixtures.netns import module_network_namespace  # noqa: F401 - autous
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine_containers"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
 
-from ctr_harness import ContainerEngine, cleanup
-from engine_harness import REPO, new_base
+from ctr_harness import ContainerEngine
+
+
+def _containers_conftest() -> ModuleType:
+    """tests/integration/engine_containers/conftest.py under a name of its own (both files
+    are "conftest" to Python)."""
+    path = Path(__file__).resolve().parents[1] / "engine_containers" / "conftest.py"
+    spec = importlib.util.spec_from_file_location("engine_containers_conftest", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_ctr = _containers_conftest()
+launcher, busybox_tar, make_engine = _ctr.launcher, _ctr.busybox_tar, _ctr.make_engine
 
 pytestmark = [pytest.mark.root]
 
@@ -33,30 +49,12 @@ def volume_mounts(engine: ContainerEngine) -> list[str]:
     return found
 
 
-@pytest.fixture(scope="session")
-def launcher(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from pyrunc.launcher import install
-
-    return Path(install(str(tmp_path_factory.mktemp("bin") / "pyrunc")))
-
-
-@pytest.fixture(scope="session")
-def busybox_tar(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("bb") / "rootfs.tar"
-    subprocess.run([str(REPO / "tools" / "mkimage-busybox"), "-o", str(path)], check=True,
-                   capture_output=True)
-    return path
-
-
 @pytest.fixture(scope="module")
-def engine(launcher: Path, busybox_tar: Path) -> Iterator[ContainerEngine]:
-    """One daemon per module; volume mounts it leaves are unmounted by path before the
-    container clean-up removes its base directory."""
-    eng = ContainerEngine(new_base(), {"default-runtime": str(launcher)})
-    eng.launcher = launcher  # type: ignore[attr-defined]  # for cleanup
+def engine(make_engine: Callable[[], ContainerEngine]) -> Iterator[ContainerEngine]:
+    """One daemon per module (the container tests' make_engine); the volume mounts it leaves
+    are unmounted by path before make_engine's clean-up removes its base directory."""
+    eng = make_engine()
     try:
-        eng.start()
-        eng.pyctl("import", "-c", 'CMD ["sh"]', str(busybox_tar), "busybox:latest", check=True)
         yield eng
     finally:
         if eng.process is not None and eng.process.poll() is None:
@@ -66,7 +64,6 @@ def engine(launcher: Path, busybox_tar: Path) -> Iterator[ContainerEngine]:
         eng.stop()
         for point in reversed(volume_mounts(eng)):
             subprocess.run(["umount", "-l", point], check=False, stderr=subprocess.DEVNULL)
-        cleanup(eng)
 
 
 @pytest.fixture

@@ -19,13 +19,11 @@ def add(p: argparse.ArgumentParser) -> None:
     p.set_defaults(func=run)
 
 
-def key_values(items: list[str], flag: str) -> dict[str, str]:
+def key_values(items: list[str]) -> dict[str, str]:
+    """KEY=VALUE items (a bare KEY: an empty value, which the daemon judges)."""
     out = {}
     for item in items:
-        key, sep, value = item.partition("=")
-        if flag == "--opt" and not sep:
-            raise CliError(f'invalid argument "{item}" for "-o, --opt" flag: invalid key '
-                           "value pair format in driver options", usage=True)
+        key, _, value = item.partition("=")
         out[key] = value
     return out
 
@@ -33,11 +31,11 @@ def key_values(items: list[str], flag: str) -> dict[str, str]:
 def run(ctx: Context, args: argparse.Namespace) -> int:
     from pyengine.api import volumes_pb2
 
-    if args.name and args.name_flag and args.name != args.name_flag:
-        raise CliError("conflicting options: either specify --name or provide positional "
-                       "arg, not both", usage=True)
+    if args.name and args.name_flag:
+        raise CliError("conflicting options: cannot specify a volume-name through both "
+                       "--name and as a positional arg", prefix="")
     response = ctx.client.volumes.Create(volumes_pb2.CreateVolumeRequest(
         name=args.name or args.name_flag, driver=args.driver,
-        options=key_values(args.opt, "--opt"), labels=key_values(args.label, "--label")))
+        options=key_values(args.opt), labels=key_values(args.label)))
     ctx.out.write(response.volume.name + "\n")
     return 0

@@ -199,6 +199,17 @@ def test_bad_names_and_mounts_make_nothing(engine: ContainerEngine) -> None:
     assert bad.returncode == 1 and bad.stderr.decode() == (
         'Error response from daemon: create a b: "a b" includes invalid characters for a '
         f"local volume name, {chars}\n")
+    for args, message in (
+            (("-o", "novalue", "x2"), 'Error response from daemon: create x2: invalid option: '
+                                      '"novalue"\n'),
+            (("-o", "type=tmpfs", "x2"), "Error response from daemon: create x2: missing "
+                                         'required option: "device"\n'),
+            (("-d", "foo", "x2"), "Error response from daemon: create x2: error looking up "
+                                  'volume plugin foo: plugin "foo" not found\n'),
+            (("--name", "n1", "n2"), "conflicting options: cannot specify a volume-name "
+                                     "through both --name and as a positional arg\n")):
+        bad = engine.pyctl("volume", "create", *args)
+        assert (bad.returncode, bad.stderr.decode()) == (1, message)
     bad = engine.pyctl("run", "-v", "ok:/a", "-v", "no$:/data", "busybox", "true")
     assert bad.returncode != 0
     assert f'create no$: "no$" includes invalid characters for a local volume name, {chars}' \

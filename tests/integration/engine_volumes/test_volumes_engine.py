@@ -77,6 +77,8 @@ def test_anonymous_volumes_from_the_image_go_with_rm_v_only(
         engine.out("rm", "a1")
         engine.out("rm", "-v", "a2")
         assert set(volume_names(engine)) == before | {mounts["a1"][0]["Name"]}
+        engine.out("run", "--rm", image, "true")  # --rm: its anonymous volume goes too
+        assert set(volume_names(engine)) == before | {mounts["a1"][0]["Name"]}
         engine.out("volume", "rm", mounts["a1"][0]["Name"])
     finally:
         engine.pyctl("rm", "-f", "a1", "a2")

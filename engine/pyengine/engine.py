@@ -80,11 +80,14 @@ class Engine:
             self.events.publish,
         )
         from pyengine.containers.service import ContainerService
+        from pyengine.volumes.service import VolumeService
 
+        self.volumes: VolumeService = VolumeService(cfg, db, self.events)
         self.containers: ContainerService = ContainerService(
-            cfg, db, self.images, snapshotter, self.collector, self.events)
-        # in dependency order: containers after images, and so on
-        self.domains = [self.images, self.containers]
+            cfg, db, self.images, snapshotter, self.collector, self.events,
+            volumes=self.volumes)
+        # in dependency order: containers after images and volumes, and so on
+        self.domains = [self.images, self.volumes, self.containers]
         self.domains += [factory(self) for factory in self._extra]
         for domain in self.domains:
             domain.open()

@@ -79,7 +79,8 @@ def spec_of(r: containers_pb2.CreateContainerRequest) -> Spec:
         stop_timeout=r.stop_timeout if r.stop_timeout_set else None,
         auto_remove=r.auto_remove, log_max_size=r.log_max_size,
         log_max_file=r.log_max_file or 1, restart=r.restart or "no", open_stdin=r.open_stdin,
-        init=r.init, network=r.network,
+        init=r.init, network=r.network, binds=list(r.binds), mounts=list(r.mounts),
+        tmpfs=list(r.tmpfs), volumes_from=list(r.volumes_from),
     )
 
 
@@ -136,7 +137,7 @@ class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
     @unary
     async def Remove(self, request: containers_pb2.RemoveContainerRequest,
                      context: Context) -> containers_pb2.RemoveContainerResponse:
-        cid = await self.service.remove(request.id, request.force)
+        cid = await self.service.remove(request.id, request.force, request.volumes)
         return containers_pb2.RemoveContainerResponse(id=cid)
 
     @unary

@@ -20,7 +20,7 @@ def add(p: argparse.ArgumentParser) -> None:
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
     from pyengine.api import volumes_pb2
-    from pyengine.cli.units import human_size
+    from pyengine.units import human_size
 
     if not args.force:
         ctx.out.write("WARNING! This will remove all local volumes not used by at least one "

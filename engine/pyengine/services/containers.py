@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import grpc.aio
 
 from pyengine.api import common_pb2, containers_pb2, containers_pb2_grpc
-from pyengine.cli.units import human_duration
+from pyengine.units import human_duration
 from pyengine.containers import attach, detachkeys, execs, list_filters, ops, stats
 from pyengine.containers.event_attrs import event_attributes
 from pyengine.containers.model import RUNNING, Container, Spec

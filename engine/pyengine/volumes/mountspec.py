@@ -159,7 +159,7 @@ def _csv_fields(raw: str) -> list[str]:
 def mount_fields(raw: str) -> tuple[MountFields, dict[str, str], dict[str, str]]:
     """The client's part of --mount (docker's opts.MountOpt.Set): the fields, the volume
     options and the volume labels."""
-    from pyengine.cli.units import ram_in_bytes
+    from pyengine.units import ram_in_bytes
 
     m = MountFields()
     options: dict[str, str] = {}

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from google.protobuf import any_pb2
 from pyengine.api import containers_pb2
-from pyengine.cli import units, verb_stats, verb_update
+from pyengine import units, verb_stats, verb_update
 from pyengine.cli.context import CliError
 from pyengine.containers import metrics, ops, resources
 from pyengine.containers.model import Spec

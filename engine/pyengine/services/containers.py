@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 import grpc.aio
 
 from pyengine.api import common_pb2, containers_pb2, containers_pb2_grpc
-from pyengine.units import human_duration
 from pyengine.containers import attach, detachkeys, execs, list_filters, ops, stats
 from pyengine.containers.event_attrs import event_attributes
 from pyengine.containers.model import RUNNING, Container, Spec
@@ -21,6 +20,7 @@ from pyengine.images.inspect import parse_time
 from pyengine.services.errors import Context, streaming, unary
 from pyengine.services.streams import ChunkPipe, spool
 from pyengine.services.workers import Workers
+from pyengine.units import human_duration
 
 MAX_COPY = 64 << 30  # bytes a cp into a container may upload
 

@@ -77,6 +77,11 @@ class Spec(JsonRecord):
     cpuset_cpus: str = ""
     init: bool = False  # --init: docker's init (tini) runs the command as PID 1
     network: str = ""  # --network: "" or "none" (own namespace, lo up), "host"
+    # mounts as the user wrote them (volumes/mountspec.py parses them)
+    binds: list[str] = field(default_factory=list)  # -v
+    mounts: list[str] = field(default_factory=list)  # --mount (csv)
+    tmpfs: list[str] = field(default_factory=list)  # --tmpfs path[:options]
+    volumes_from: list[str] = field(default_factory=list)  # container[:ro|rw]
 
 
 @dataclass

@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 import grpc.aio
 
 from pyengine.api import common_pb2, containers_pb2, containers_pb2_grpc
-from pyengine.cli.units import human_duration
 from pyengine.containers import attach, detachkeys, execs, list_filters, ops, stats
 from pyengine.containers.event_attrs import event_attributes
 from pyengine.containers.model import RUNNING, Container, Spec
@@ -21,6 +20,7 @@ from pyengine.images.inspect import parse_time
 from pyengine.services.errors import Context, streaming, unary
 from pyengine.services.streams import ChunkPipe, spool
 from pyengine.services.workers import Workers
+from pyengine.units import human_duration
 
 MAX_COPY = 64 << 30  # bytes a cp into a container may upload
 
@@ -79,7 +79,8 @@ def spec_of(r: containers_pb2.CreateContainerRequest) -> Spec:
         stop_timeout=r.stop_timeout if r.stop_timeout_set else None,
         auto_remove=r.auto_remove, log_max_size=r.log_max_size,
         log_max_file=r.log_max_file or 1, restart=r.restart or "no", open_stdin=r.open_stdin,
-        init=r.init, network=r.network,
+        init=r.init, network=r.network, binds=list(r.binds), mounts=list(r.mounts),
+        tmpfs=list(r.tmpfs), volumes_from=list(r.volumes_from),
     )
 
 
@@ -136,7 +137,7 @@ class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
     @unary
     async def Remove(self, request: containers_pb2.RemoveContainerRequest,
                      context: Context) -> containers_pb2.RemoveContainerResponse:
-        cid = await self.service.remove(request.id, request.force)
+        cid = await self.service.remove(request.id, request.force, request.volumes)
         return containers_pb2.RemoveContainerResponse(id=cid)
 
     @unary

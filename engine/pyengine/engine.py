@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from pyengine.content import ContentStore
     from pyengine.gc import Collector, GcResult
     from pyengine.images.service import ImageService
+    from pyengine.network.service import NetworkService
     from pyengine.snapshots import Snapshotter
     from pyengine.store import Database, LeaseRepository
 
@@ -80,14 +81,16 @@ class Engine:
             self.events.publish,
         )
         from pyengine.containers.service import ContainerService
+        from pyengine.network.service import NetworkService
         from pyengine.volumes.service import VolumeService
 
         self.volumes: VolumeService = VolumeService(cfg, db, self.events)
+        self.networks: NetworkService = NetworkService(cfg, db, self.events)
         self.containers: ContainerService = ContainerService(
             cfg, db, self.images, snapshotter, self.collector, self.events,
-            volumes=self.volumes)
-        # in dependency order: containers after images and volumes, and so on
-        self.domains = [self.images, self.volumes, self.containers]
+            volumes=self.volumes, networks=self.networks)
+        # in dependency order: containers after images, volumes and networks, and so on
+        self.domains = [self.images, self.volumes, self.networks, self.containers]
         self.domains += [factory(self) for factory in self._extra]
         for domain in self.domains:
             domain.open()

@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     from pyengine.events import EventBus
     from pyengine.gc import Collector
     from pyengine.images.service import ImageService
+    from pyengine.network.service import NetworkService
     from pyengine.snapshots import Snapshotter
     from pyengine.store import Database
     from pyengine.volumes.service import VolumeService
@@ -136,8 +137,9 @@ class ContainerService:
 
     def __init__(self, config: DaemonConfig, db: Database, images: ImageService,
                  snapshotter: Snapshotter, collector: Collector, events: EventBus,
-                 volumes: VolumeService | None = None) -> None:
+                 volumes: VolumeService | None = None, *, networks: NetworkService) -> None:
         self.config = config
+        self.networks = networks
         if volumes is None:
             from pyengine.volumes.service import VolumeService
 

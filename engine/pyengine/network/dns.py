@@ -249,6 +249,7 @@ async def _ask_tcp(wire: bytes, host: str, port: int, timeout: float) -> bytes:
 @dataclass
 class _Listener:
     udp: asyncio.DatagramTransport
+    udp_protocol: _ClientUdp
     server: asyncio.Server
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     writers: set[asyncio.StreamWriter] = field(default_factory=set)
@@ -259,6 +260,12 @@ class _ClientUdp(asyncio.DatagramProtocol):
     def __init__(self, owner: EmbeddedDns, cid: str) -> None:
         self.owner = owner
         self.cid = cid
+        # set when the transport has really closed its socket (a loop turn after close())
+        self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.closed.done():
+            self.closed.set_result(None)
 
     def datagram_received(self, data: bytes, addr: tuple[str | object, ...]) -> None:
         self.owner._on_udp(self.cid, data, addr)
@@ -294,7 +301,7 @@ class EmbeddedDns:
                               f"{self._address}:{self._port}: {err.strerror or err}") from err
         loop = asyncio.get_running_loop()
         try:
-            transport, _ = await loop.create_datagram_endpoint(
+            transport, protocol = await loop.create_datagram_endpoint(
                 lambda: _ClientUdp(self, cid), sock=udp)
         except BaseException:
             udp.close()
@@ -307,7 +314,7 @@ class EmbeddedDns:
             transport.close()
             tcp.close()
             raise
-        self._listeners[cid] = _Listener(udp=transport, server=server)
+        self._listeners[cid] = _Listener(udp=transport, udp_protocol=protocol, server=server)
 
     async def close(self, cid: str) -> None:
         """Stop serving `cid`: its sockets closed (its namespace can go), forwards cancelled.
@@ -316,13 +323,20 @@ class EmbeddedDns:
         if listener is None:
             return
         listener.udp.close()
-        listener.server.close()
-        for writer in list(listener.writers):
+        listener.server.close()  # the listening socket closes at once
+        writers = list(listener.writers)
+        for writer in writers:
             writer.close()
         for task in list(listener.tasks):
             task.cancel()
         if listener.tasks:
             await asyncio.gather(*listener.tasks, return_exceptions=True)
+        # transports close their sockets a loop turn later: wait, so that a listen() again
+        # can bind and the namespace holds nothing of ours when this returns
+        await listener.udp_protocol.closed
+        for writer in writers:
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
         await listener.server.wait_closed()
 
     async def close_all(self) -> None:

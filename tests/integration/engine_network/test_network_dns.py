@@ -99,6 +99,9 @@ def test_embedded_dns_in_a_namespace(container_netns: int) -> None:
         try:
             await server.listen("c1", fd)
             assert not await asyncio.to_thread(free_inside, fd)
+            # closed means closed: binding again at once works (no socket left to a later turn)
+            await server.close("c1")
+            await server.listen("c1", fd)
 
             async def inside(name: str, qtype: str = "A", tcp: bool = False
                              ) -> dns.message.Message:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import logging
 import os
 import random
 import socket
@@ -35,6 +36,8 @@ import dns.rdatatype
 import dns.rrset
 
 from pyengine.errors import EngineError
+
+log = logging.getLogger("pyengine.network.dns")
 
 ADDRESS = "127.0.0.11"
 PORT = 53
@@ -349,15 +352,23 @@ class EmbeddedDns:
         """The reply to one query of container `cid` (None: nothing to send back)."""
         reply = self._answer_locally(cid, wire, tcp)
         if reply is not None:
-            return reply
+            return reply or None
         return await self._forward(cid, wire, tcp)
 
     def _answer_locally(self, cid: str, wire: bytes, tcp: bool) -> bytes | None:
+        """The reply from the networks' names; b"": nothing to send (not a query, or not
+        even a header); None: forward it."""
         try:
             query = dns.message.from_wire(wire)
         except dns.exception.DNSException:
-            return error_reply(wire, dns.rcode.FORMERR)
-        response = local_answer(self._lookup, cid, query)
+            return error_reply(wire, dns.rcode.FORMERR) or b""
+        if query.flags & dns.flags.QR:
+            return b""  # a response sent to us: neither answered nor forwarded
+        try:
+            response = local_answer(self._lookup, cid, query)
+        except Exception:  # the domain's bug must not cost the container its resolver
+            log.exception("embedded DNS: lookup for container %s failed", cid[:12])
+            return error_reply(wire, dns.rcode.SERVFAIL) or b""
         if response is None:
             return None
         return to_wire(response, 65535 if tcp else udp_limit(query))
@@ -402,7 +413,8 @@ class EmbeddedDns:
         transport = listener.udp
         reply = self._answer_locally(cid, data, tcp=False)
         if reply is not None:
-            transport.sendto(reply, addr)
+            if reply:
+                transport.sendto(reply, addr)
             return
 
         async def forward() -> None:
@@ -440,7 +452,7 @@ class EmbeddedDns:
                             reply = await self._forward(cid, wire, tcp=True)
                         finally:
                             listener.inflight -= 1
-                if reply is None:
+                if not reply:
                     break
                 writer.write(struct.pack("!H", len(reply)) + reply)
                 await writer.drain()

@@ -151,3 +151,27 @@ def test_local_names_are_not_forwarded() -> None:
     upstream = FakeResolver(records={"web": "192.0.2.1"})
     (reply,) = run([upstream], ["web"])
     assert [r.to_text() for r in reply.answer[0]] == ["10.77.0.2"] and upstream.seen == []
+
+
+def test_junk_responses_and_failing_lookups_are_not_forwarded() -> None:
+    upstream = FakeResolver(records={"example.test": "192.0.2.7"})
+
+    def broken(cid: str, name: str, qtype: int) -> list[str] | None:
+        raise RuntimeError("bug")
+
+    async def main() -> None:
+        await upstream.start()
+        try:
+            server = EmbeddedDns(lookup, lambda cid: [("127.0.0.1", upstream.port)])
+            assert await server.answer("c1", b"\x01\x02", False) is None
+            response = dns.message.make_response(ask("example.test")).to_wire()
+            assert await server.answer("c1", response, False) is None
+            failing = EmbeddedDns(broken, lambda cid: [("127.0.0.1", upstream.port)])
+            wire = await failing.answer("c1", ask("example.test").to_wire(), False)
+            assert wire is not None
+            assert dns.message.from_wire(wire).rcode() == dns.rcode.SERVFAIL
+        finally:
+            await upstream.stop()
+
+    asyncio.run(main())
+    assert upstream.seen == []

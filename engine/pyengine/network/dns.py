@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
 import socket
 import struct
@@ -33,6 +34,8 @@ import dns.rrset
 from pyengine.errors import EngineError
 from pyengine.network.nsenter import run_in_netns
 
+log = logging.getLogger("pyengine.network.dns")
+
 ADDRESS = "127.0.0.11"
 PORT = 53
 TTL = 600  # docker's respTTL
@@ -48,9 +51,10 @@ AAAA = int(dns.rdatatype.AAAA)
 MX = int(dns.rdatatype.MX)
 PTR = int(dns.rdatatype.PTR)
 
-# lookup(cid, name, qtype): qtype A: `name` is a lower-case name without the final dot, the
-# answer its IPv4 addresses ([] for a known name without any); qtype PTR: `name` is a dotted
-# IPv4 address, the answer the names it has. None: not a name of the container's networks.
+# lookup(cid, name, qtype): `name` is the question's name in lower case without the final dot
+# ("web", "2.0.77.10.in-addr.arpa"); qtype A (also asked for AAAA and MX questions): the
+# name's IPv4 addresses ([] for a known name without any); qtype PTR: the names of the
+# address. None: not a name of the container's networks (the question is forwarded).
 # Called on the event loop: it must not block (an in-memory lookup).
 Lookup = Callable[[str, str, int], list[str] | None]
 Upstreams = Callable[[str], Sequence[tuple[str, int]]]
@@ -82,17 +86,6 @@ def _reply(query: dns.message.Message) -> dns.message.Message:
     return response
 
 
-def ptr_address(qname: dns.name.Name) -> str | None:
-    """"2.0.77.10.in-addr.arpa." -> "10.77.0.2"; None for anything else."""
-    labels = qname.to_text(omit_final_dot=True).lower().split(".")
-    if len(labels) != 6 or labels[4:] != ["in-addr", "arpa"]:
-        return None
-    octets = labels[3::-1]
-    if not all(o.isdigit() and int(o) < 256 for o in octets):
-        return None
-    return ".".join(str(int(o)) for o in octets)
-
-
 def local_answer(lookup: Lookup, cid: str,
                  query: dns.message.Message) -> dns.message.Message | None:
     """The answer to `query` from the container's networks, or None: forward it."""
@@ -102,9 +95,9 @@ def local_answer(lookup: Lookup, cid: str,
     if question.rdclass != dns.rdataclass.IN:
         return None
     qtype = int(question.rdtype)
+    name = question.name.to_text(omit_final_dot=True).lower()
     if qtype == PTR:
-        address = ptr_address(question.name)
-        names = lookup(cid, address, PTR) if address else None
+        names = lookup(cid, name, PTR)
         if not names:
             return None
         response = _reply(query)
@@ -114,7 +107,6 @@ def local_answer(lookup: Lookup, cid: str,
         return response
     if qtype not in (A, AAAA, MX):
         return None
-    name = question.name.to_text(omit_final_dot=True).lower()
     addresses = lookup(cid, name, A)
     if addresses is None:
         return None
@@ -226,6 +218,7 @@ async def _ask_tcp(wire: bytes, host: str, port: int, timeout: float) -> bytes:
 @dataclass
 class _Listener:
     udp: asyncio.DatagramTransport
+    udp_protocol: _ClientUdp
     server: asyncio.Server
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     writers: set[asyncio.StreamWriter] = field(default_factory=set)
@@ -236,6 +229,12 @@ class _ClientUdp(asyncio.DatagramProtocol):
     def __init__(self, owner: EmbeddedDns, cid: str) -> None:
         self.owner = owner
         self.cid = cid
+        # set when the transport has really closed its socket (a loop turn after close())
+        self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.closed.done():
+            self.closed.set_result(None)
 
     def datagram_received(self, data: bytes, addr: tuple[str | object, ...]) -> None:
         self.owner._on_udp(self.cid, data, addr)
@@ -271,7 +270,7 @@ class EmbeddedDns:
                               f"{self._address}:{self._port}: {err.strerror or err}") from err
         loop = asyncio.get_running_loop()
         try:
-            transport, _ = await loop.create_datagram_endpoint(
+            transport, protocol = await loop.create_datagram_endpoint(
                 lambda: _ClientUdp(self, cid), sock=udp)
         except BaseException:
             udp.close()
@@ -284,7 +283,7 @@ class EmbeddedDns:
             transport.close()
             tcp.close()
             raise
-        self._listeners[cid] = _Listener(udp=transport, server=server)
+        self._listeners[cid] = _Listener(udp=transport, udp_protocol=protocol, server=server)
 
     async def close(self, cid: str) -> None:
         """Stop serving `cid`: its sockets closed (its namespace can go), forwards cancelled.
@@ -293,13 +292,20 @@ class EmbeddedDns:
         if listener is None:
             return
         listener.udp.close()
-        listener.server.close()
-        for writer in list(listener.writers):
+        listener.server.close()  # the listening socket closes at once
+        writers = list(listener.writers)
+        for writer in writers:
             writer.close()
         for task in list(listener.tasks):
             task.cancel()
         if listener.tasks:
             await asyncio.gather(*listener.tasks, return_exceptions=True)
+        # transports close their sockets a loop turn later: wait, so that a listen() again
+        # can bind and the namespace holds nothing of ours when this returns
+        await listener.udp_protocol.closed
+        for writer in writers:
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
         await listener.server.wait_closed()
 
     async def close_all(self) -> None:
@@ -312,15 +318,23 @@ class EmbeddedDns:
         """The reply to one query of container `cid` (None: nothing to send back)."""
         reply = self._answer_locally(cid, wire, tcp)
         if reply is not None:
-            return reply
+            return reply or None
         return await self._forward(cid, wire, tcp)
 
     def _answer_locally(self, cid: str, wire: bytes, tcp: bool) -> bytes | None:
+        """The reply from the networks' names; b"": nothing to send (not a query, or not
+        even a header); None: forward it."""
         try:
             query = dns.message.from_wire(wire)
         except dns.exception.DNSException:
-            return error_reply(wire, dns.rcode.FORMERR)
-        response = local_answer(self._lookup, cid, query)
+            return error_reply(wire, dns.rcode.FORMERR) or b""
+        if query.flags & dns.flags.QR:
+            return b""  # a response sent to us: neither answered nor forwarded
+        try:
+            response = local_answer(self._lookup, cid, query)
+        except Exception:  # the domain's bug must not cost the container its resolver
+            log.exception("embedded DNS: lookup for container %s failed", cid[:12])
+            return error_reply(wire, dns.rcode.SERVFAIL) or b""
         if response is None:
             return None
         return to_wire(response, 65535 if tcp else udp_limit(query))
@@ -365,7 +379,8 @@ class EmbeddedDns:
         transport = listener.udp
         reply = self._answer_locally(cid, data, tcp=False)
         if reply is not None:
-            transport.sendto(reply, addr)
+            if reply:
+                transport.sendto(reply, addr)
             return
 
         async def forward() -> None:
@@ -403,7 +418,7 @@ class EmbeddedDns:
                             reply = await self._forward(cid, wire, tcp=True)
                         finally:
                             listener.inflight -= 1
-                if reply is None:
+                if not reply:
                     break
                 writer.write(struct.pack("!H", len(reply)) + reply)
                 await writer.drain()

@@ -8,16 +8,19 @@ more sockets than before."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import subprocess
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import dns.message
 import dns.query
 import dns.rcode
 import pytest
 from pyengine.network.dns import PTR, A, EmbeddedDns, run_in_netns
+from pyengine.network.etcfiles import resolv_content
 
 from tests.fixtures import netns
 from tests.fixtures.fakedns import FakeResolver
@@ -25,18 +28,20 @@ from tests.fixtures.fakedns import FakeResolver
 pytestmark = pytest.mark.root
 
 
-@pytest.fixture
-def container_netns() -> Iterator[int]:
-    """An open descriptor of a fresh network namespace (loopback up) held by a child."""
+@contextlib.contextmanager
+def namespace_child(script: str, *unshare: str) -> Iterator[tuple[int, int]]:
+    """(pid, netns fd) of a child holding a fresh network namespace (loopback up, then
+    `script`); the child is killed and the descriptor closed at the end."""
     child = subprocess.Popen(
-        ["unshare", "--net", "sh", "-c", "ip link set lo up && echo ready && exec sleep 600"],
+        ["unshare", "--net", *unshare, "sh", "-c",
+         f"ip link set lo up && {script} echo ready && exec sleep 600"],
         stdout=subprocess.PIPE, text=True)
     fd = -1
     try:
         assert child.stdout is not None and child.stdout.readline() == "ready\n"
         fd = os.open(f"/proc/{child.pid}/ns/net", os.O_RDONLY | os.O_CLOEXEC)
         assert os.readlink(f"/proc/{child.pid}/ns/net") != netns.MACHINE
-        yield fd
+        yield child.pid, fd
     finally:
         if fd >= 0:
             os.close(fd)
@@ -46,10 +51,16 @@ def container_netns() -> Iterator[int]:
             child.stdout.close()
 
 
+@pytest.fixture
+def container_netns() -> Iterator[int]:
+    with namespace_child("") as (_, fd):
+        yield fd
+
+
 def lookup(cid: str, name: str, qtype: int) -> list[str] | None:
     if qtype == A:
         return {"web": ["10.77.0.2"], "db": ["10.77.0.3"]}.get(name)
-    return ["web.net1"] if qtype == PTR and name == "10.77.0.2" else None
+    return ["web.net1"] if qtype == PTR and name == "2.0.77.10.in-addr.arpa" else None
 
 
 def socket_count() -> int:
@@ -99,6 +110,9 @@ def test_embedded_dns_in_a_namespace(container_netns: int) -> None:
         try:
             await server.listen("c1", fd)
             assert not await asyncio.to_thread(free_inside, fd)
+            # closed means closed: binding again at once works (no socket left to a later turn)
+            await server.close("c1")
+            await server.listen("c1", fd)
 
             async def inside(name: str, qtype: str = "A", tcp: bool = False
                              ) -> dns.message.Message:
@@ -128,3 +142,34 @@ def test_embedded_dns_in_a_namespace(container_netns: int) -> None:
 
     with netns.entered():  # the test's own namespace plays the daemon's
         asyncio.run(main())
+
+
+def test_the_c_library_resolver_gets_answers(tmp_path: Path) -> None:
+    """glibc's stub resolver (getent hosts: A and AAAA on one socket) inside the namespace,
+    with the resolv.conf a user network's container gets, finds container names and, through
+    the forwarder, other names; an unknown name fails as unknown."""
+    resolv = tmp_path / "resolv.conf"
+    resolv.write_bytes(resolv_content(True, host_resolv="nameserver 10.255.255.53\n"))
+    script = f"mount --bind {resolv} /etc/resolv.conf &&"
+
+    async def getent(pid: int, name: str) -> tuple[int, str]:
+        proc = await asyncio.create_subprocess_exec(
+            "nsenter", "-t", str(pid), "-n", "-m", "getent", "hosts", name,
+            stdout=asyncio.subprocess.PIPE)
+        out, _ = await proc.communicate()
+        return proc.returncode or 0, out.decode()
+
+    async def main(pid: int, fd: int) -> None:
+        upstream = await FakeResolver(records={"example.test": "192.0.2.7"}).start()
+        server = EmbeddedDns(lookup, lambda cid: [("127.0.0.1", upstream.port)])
+        try:
+            await server.listen("c1", fd)
+            assert await getent(pid, "web") == (0, "10.77.0.2       web\n")
+            assert await getent(pid, "example.test") == (0, "192.0.2.7       example.test\n")
+            assert (await getent(pid, "missing.test"))[0] == 2
+        finally:
+            await server.close_all()
+            await upstream.stop()
+
+    with netns.entered(), namespace_child(script, "--mount") as (pid, fd):
+        asyncio.run(main(pid, fd))

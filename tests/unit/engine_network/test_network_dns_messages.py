@@ -26,7 +26,7 @@ def lookup(cid: str, name: str, qtype: int) -> list[str] | None:
     if cid != "c1":
         return None
     if qtype == PTR:
-        return ["web.net1"] if name == "10.77.0.2" else None
+        return ["web.net1"] if name == "2.0.77.10.in-addr.arpa" else None
     return NAMES.get(name)
 
 
@@ -65,7 +65,8 @@ def test_ptr() -> None:
     (rrset,) = answer.answer
     assert rrset.rdtype == dns.rdatatype.PTR and [r.to_text() for r in rrset] == ["web.net1."]
     assert local_answer(lookup, "c1", ask("9.0.77.10.in-addr.arpa", "PTR")) is None
-    assert local_answer(lookup, "c1", ask("x.0.77.10.in-addr.arpa", "PTR")) is None
+    upper = local_answer(lookup, "c1", ask("2.0.77.10.IN-ADDR.ARPA.", "PTR"))
+    assert upper is not None and upper.answer
 
 
 def test_udp_answers_are_truncated_to_fit() -> None:
@@ -150,3 +151,27 @@ def test_local_names_are_not_forwarded() -> None:
     upstream = FakeResolver(records={"web": "192.0.2.1"})
     (reply,) = run([upstream], ["web"])
     assert [r.to_text() for r in reply.answer[0]] == ["10.77.0.2"] and upstream.seen == []
+
+
+def test_junk_responses_and_failing_lookups_are_not_forwarded() -> None:
+    upstream = FakeResolver(records={"example.test": "192.0.2.7"})
+
+    def broken(cid: str, name: str, qtype: int) -> list[str] | None:
+        raise RuntimeError("bug")
+
+    async def main() -> None:
+        await upstream.start()
+        try:
+            server = EmbeddedDns(lookup, lambda cid: [("127.0.0.1", upstream.port)])
+            assert await server.answer("c1", b"\x01\x02", False) is None
+            response = dns.message.make_response(ask("example.test")).to_wire()
+            assert await server.answer("c1", response, False) is None
+            failing = EmbeddedDns(broken, lambda cid: [("127.0.0.1", upstream.port)])
+            wire = await failing.answer("c1", ask("example.test").to_wire(), False)
+            assert wire is not None
+            assert dns.message.from_wire(wire).rcode() == dns.rcode.SERVFAIL
+        finally:
+            await upstream.stop()
+
+    asyncio.run(main())
+    assert upstream.seen == []

@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine_containers"
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
 
 from ctr_harness import ContainerEngine
+from volume_mounts import volume_mounts
 
 
 def _containers_conftest() -> ModuleType:
@@ -35,18 +36,6 @@ _ctr = _containers_conftest()
 launcher, busybox_tar, make_engine = _ctr.launcher, _ctr.busybox_tar, _ctr.make_engine
 
 pytestmark = [pytest.mark.root]
-
-
-def volume_mounts(engine: ContainerEngine) -> list[str]:
-    """Mount points under the engine's volumes directory (from our mount table)."""
-    root = str(engine.data_root / "volumes") + "/"
-    found = []
-    with open("/proc/self/mountinfo") as handle:
-        for line in handle:
-            point = line.split()[4]
-            if point.startswith(root):
-                found.append(point)
-    return found
 
 
 @pytest.fixture(scope="module")

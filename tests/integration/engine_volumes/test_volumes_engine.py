@@ -11,8 +11,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import volume_mounts
 from ctr_harness import ContainerEngine
+from volume_mounts import volume_mounts
 
 IMAGE = "vimg:1"
 

@@ -136,8 +136,9 @@ class ContainerService:
 
     def __init__(self, config: DaemonConfig, db: Database, images: ImageService,
                  snapshotter: Snapshotter, collector: Collector, events: EventBus,
-                 networks: NetworkService | None = None) -> None:
+                 *, networks: NetworkService) -> None:
         self.config = config
+        self.networks = networks
         self.repo = ContainerRepository(db)
         self.images = images
         self.snapshotter = snapshotter

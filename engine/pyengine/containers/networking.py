@@ -78,29 +78,12 @@ def bundle_network(spec: Spec) -> str:
     return "host" if spec.network == "host" else "private"
 
 
-def normalize_port(text: str) -> list[str]:
-    """--expose's "80", "80/udp" or "8000-8002/tcp" as docker keys them: ["80/tcp"]."""
-    port, _, proto = text.partition("/")
-    proto = (proto or "tcp").lower()
-    first, sep, last = port.partition("-")
-    try:
-        low = int(first)
-        high = int(last) if sep else low
-    except ValueError:
-        raise InvalidArgument(f"invalid range format for --expose: {text}") from None
-    if not 0 < low <= high <= 65535 or proto not in ("tcp", "udp", "sctp"):
-        raise InvalidArgument(f"invalid range format for --expose: {text}")
-    return [f"{p}/{proto}" for p in range(low, high + 1)]
-
-
 def exposed_ports(image_section: Mapping[str, Any], spec: Spec) -> list[str]:
-    """The image's ExposedPorts plus --expose, in order, once each."""
-    out: list[str] = []
-    for key in image_section.get("ExposedPorts") or {}:
-        out += normalize_port(str(key))
-    for item in spec.expose:
-        out += normalize_port(item)
-    return list(dict.fromkeys(out))
+    """The image's ExposedPorts plus --expose ("80/tcp" keys), in order, once each."""
+    from pyengine.network.portspec import parse_expose
+
+    image = [str(key) for key in image_section.get("ExposedPorts") or {}]
+    return list(dict.fromkeys([*parse_expose(image), *parse_expose(spec.expose)]))
 
 
 def split_link(text: str) -> tuple[str, str]:
@@ -142,6 +125,10 @@ class ContainerNetworking:
     def check(self, spec: Spec) -> None:
         """At create, before anything is made: docker's errors for modes and targets."""
         check_modes(spec)
+        if spec.publish:
+            from pyengine.network.portspec import parse_publish
+
+            parse_publish(spec.publish)  # docker's error for a bad -p before anything is made
         target = shared_target(spec)
         if target:
             self.owner.get(target)  # NotFound: "No such container: X"
@@ -244,13 +231,10 @@ class ContainerNetworking:
         await self.networks.restore(net, pid)
         self._attached[c.id] = await asyncio.to_thread(self._endpoints, c.id)
 
-    def reconcile(self, running: Sequence[str]) -> None:
+    async def reconcile(self, running: Sequence[str]) -> None:
         """After a daemon restart: what containers that are not running any more held goes."""
-        if self.networks is None:
-            return
-        reconcile = getattr(self.networks, "reconcile", None)
-        if reconcile is not None:
-            reconcile(list(running))
+        if self.networks is not None:
+            await self.networks.reconcile(set(running))
 
     async def detach(self, cid: str) -> None:
         """At every exit and after a failed start; idempotent."""
@@ -397,12 +381,15 @@ def port_bindings(spec: Spec) -> dict[str, list[dict[str, str]]]:
     """HostConfig.PortBindings as docker records -p: "80/tcp": [{HostIp, HostPort}]."""
     if not spec.publish:
         return {}
-    from pyengine.network.portspec import parse_publish
+    from pyengine.network.portspec import ANY_IP, parse_publish
 
     out: dict[str, list[dict[str, str]]] = {}
     for b in parse_publish(spec.publish):
-        out.setdefault(f"{b.container_port}/{b.proto}", []).append(
-            {"HostIp": b.host_ip, "HostPort": str(b.host_port) if b.host_port else ""})
+        host_port = str(b.host_port) if b.host_port else ""
+        if b.host_port_end:
+            host_port += f"-{b.host_port_end}"
+        out.setdefault(b.key, []).append({"HostIp": "" if b.host_ip == ANY_IP else b.host_ip,
+                                          "HostPort": host_port})
     return out
 
 

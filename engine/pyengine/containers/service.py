@@ -246,7 +246,7 @@ class ContainerService:
         what the others held goes."""
         alive = [c for c in running if (live := self._live.get(c.id)) is not None
                  and live.shim is not None and not live.exiting and not live.exited.is_set()]
-        await asyncio.to_thread(self.networking.reconcile, [c.id for c in alive])
+        await self.networking.reconcile([c.id for c in alive])
         for c in alive:
             try:
                 await self.networking.restore(c, c.state.pid)

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -202,17 +202,35 @@ class ContainerNetworking:
 
     async def prepare(self, c: Container) -> None:
         """Before the shim's Create: a container:NAME's config joins its target's namespace
-        (running, else docker's error) and shares its hostname and /etc files."""
+        (running, else docker's error) and shares its hostname and /etc files; a --link's
+        variables (classic docker, the default bridge) join the process's environment."""
         target_ref = shared_target(c.spec)
-        if not target_ref:
-            return
-        target = await asyncio.to_thread(self.owner.get, target_ref)
-        if target.state.status != RUNNING or not target.state.pid:
-            raise FailedPrecondition(
-                f"cannot join network of a non running container: {target_ref}")
-        await asyncio.to_thread(join_namespace, self.owner.bundles / c.id,
-                                self.owner.bundles / target.id, target.state.pid,
-                                str(target.config.get("hostname") or target.id[:12]))
+        if target_ref:
+            target = await asyncio.to_thread(self.owner.get, target_ref)
+            if target.state.status != RUNNING or not target.state.pid:
+                raise FailedPrecondition(
+                    f"cannot join network of a non running container: {target_ref}")
+            await asyncio.to_thread(join_namespace, self.owner.bundles / c.id,
+                                    self.owner.bundles / target.id, target.state.pid,
+                                    str(target.config.get("hostname") or target.id[:12]))
+        elif c.spec.links and mode_of(c.spec) == "bridge" and self.networks is not None:
+            env = await asyncio.to_thread(self._link_env, c)
+            await asyncio.to_thread(rewrite_config, self.owner.bundles / c.id,
+                                    lambda config: set_env(config, env))
+
+    def _link_env(self, c: Container) -> list[str]:
+        """The process's environment with its links' variables (the container's own win)."""
+        from pyengine.network.links import link_env
+
+        assert self.networks is not None
+        added: list[str] = []
+        for item in c.spec.links:
+            target = self._link_target(c, item, running=True)
+            view = self.networks.settings(target.id).networks.get("bridge")
+            added += link_env(target, view.ip if view is not None else "", c.name)
+        own = list(c.config.get("env") or ())
+        names = {entry.partition("=")[0] for entry in own}
+        return [entry for entry in added if entry.partition("=")[0] not in names] + own
 
     async def attach(self, c: Container, pid: int) -> None:
         """After the shim's Create, before Start: the domain configures the namespace; on
@@ -353,11 +371,28 @@ class ContainerNetworking:
         return inspect_document(c, self.settings(c), self.owner.bundles / c.id)
 
 
+def rewrite_config(bundle: Path, change: Callable[[dict[str, Any]], None]) -> None:
+    """config.json of a bundle changed by `change` (in place), written whole (rename)."""
+    path = bundle / "config.json"
+    config = json.loads(path.read_text())
+    change(config)
+    tmp = path.with_name(".config.json.tmp")
+    tmp.write_text(json.dumps(config, indent=2))
+    tmp.chmod(0o600)
+    tmp.replace(path)
+
+
+def set_env(config: dict[str, Any], env: list[str]) -> None:
+    config["process"]["env"] = env
+
+
 def join_namespace(bundle: Path, target_bundle: Path, pid: int, hostname: str) -> None:
     """Point a bundle's config at the namespace of the process `pid` and at the target's
     hostname, hosts and resolv.conf (the config is written again at every start)."""
-    path = bundle / "config.json"
-    config = json.loads(path.read_text())
+    rewrite_config(bundle, lambda config: _join(config, target_bundle, pid, hostname))
+
+
+def _join(config: dict[str, Any], target_bundle: Path, pid: int, hostname: str) -> None:
     linux = config["linux"]
     linux["namespaces"] = [ns for ns in linux["namespaces"] if ns["type"] != "network"]
     linux["namespaces"].append({"type": "network", "path": f"/proc/{pid}/ns/net"})
@@ -371,10 +406,6 @@ def join_namespace(bundle: Path, target_bundle: Path, pid: int, hostname: str) -
         name = mount["destination"].removeprefix("/etc/")
         if mount["destination"].startswith("/etc/") and name in ETC_FILES:
             mount["source"] = str(target_bundle / name)
-    tmp = path.with_name(".config.json.tmp")
-    tmp.write_text(json.dumps(config, indent=2))
-    tmp.chmod(0o600)
-    tmp.replace(path)
 
 
 def port_bindings(spec: Spec) -> dict[str, list[dict[str, str]]]:

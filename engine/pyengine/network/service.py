@@ -46,6 +46,7 @@ from pyengine.store.records import now_rfc3339
 if TYPE_CHECKING:
     from pyengine.config import DaemonConfig
     from pyengine.events import EventBus
+    from pyengine.network.firewall import BridgeRules, DnatRule
     from pyengine.network.netlink import Netlink
     from pyengine.network.reservations import Reservations
     from pyengine.store import Database
@@ -102,7 +103,7 @@ class NetworkService:
     def __init__(self, config: DaemonConfig, db: Database, events: EventBus, *,
                  netlink: Netlink | None = None, firewall: FirewallLike | None = None,
                  dns: DnsFactory | None = None, reservations: Reservations | None = None,
-                 host_resolv: Path = Path("/etc/resolv.conf")) -> None:
+                 host_resolv: Path | None = None) -> None:
         self.config = config
         self.repo = NetworkRepository(db)
         self.events = events
@@ -111,7 +112,7 @@ class NetworkService:
         self._dns_factory = dns
         self._dns: DnsLike | None = None
         self._reservations = reservations
-        self.host_resolv = host_resolv
+        self.host_resolv = host_resolv  # None: etcfiles' choice (resolved's file or /etc's)
         self._lock = threading.RLock()  # management changes, one at a time
         self._ready: set[str] = set()  # bridges made (or checked) by this daemon
         self._forwarding = False
@@ -133,7 +134,7 @@ class NetworkService:
     @property
     def firewall(self) -> FirewallLike:
         if self._firewall is None:
-            from pyengine.network.firewall import Firewall  # type: ignore[import-not-found,unused-ignore]  # netfw's module, merged later
+            from pyengine.network.firewall import Firewall
 
             self._firewall = Firewall()
         return self._firewall
@@ -149,9 +150,11 @@ class NetworkService:
     def _dns_server(self) -> DnsLike:
         if self._dns is None:
             if self._dns_factory is None:
-                from pyengine.network.dns import EmbeddedDns  # type: ignore[import-not-found,unused-ignore]  # netdns's module, merged later
+                import importlib
 
-                self._dns = EmbeddedDns(self.lookup, self.upstreams)
+                # netdns's module (EmbeddedDns), merged after this was written
+                dns = importlib.import_module("pyengine.network.dns")
+                self._dns = dns.EmbeddedDns(self.lookup, self.upstreams)
             else:
                 self._dns = self._dns_factory(self.lookup, self.upstreams)
         return self._dns
@@ -668,10 +671,9 @@ class NetworkService:
         found: builtins.list[str] = []
         for members in mine:
             for a in list(members.values()):
-                if name == a.name.lower() or name == a.cid[:12] or \
-                        name in (alias.lower() for alias in a.aliases):
-                    if a.address not in found:
-                        found.append(a.address)
+                names = (a.name.lower(), a.cid[:12], *(alias.lower() for alias in a.aliases))
+                if name in names and a.address not in found:
+                    found.append(a.address)
         return found or None
 
     def upstreams(self, cid: str) -> Sequence[tuple[str, int]]:
@@ -684,7 +686,9 @@ class NetworkService:
             return [(ip, 53) for ip in c.dns]
         if self.config.dns_upstream:
             return [parse_upstream(s) for s in self.config.dns_upstream]
-        return [(ip, 53) for ip in _nameservers(self._host_resolv())]
+        from pyengine.network import etcfiles
+
+        return [(ip, 53) for ip in etcfiles.nameservers(self._host_resolv())]
 
     # -- kernel state -----------------------------------------------------------------------
 
@@ -704,15 +708,12 @@ class NetworkService:
 
     def _apply_firewall(self) -> None:
         """Every chain of ours rebuilt from the records (one iptables-restore)."""
-        from pyengine.network.firewall import (  # type: ignore[import-not-found,unused-ignore]  # netfw's module, merged later
-            BridgeRules,
-            DnatRule,
-        )
+        from pyengine.network.firewall import BridgeRules, DnatRule
 
         with self._lock:
             self._apply_rules(BridgeRules, DnatRule)
 
-    def _apply_rules(self, bridge_rules: Any, dnat_rule: Any) -> None:
+    def _apply_rules(self, bridge_rules: type[BridgeRules], dnat_rule: type[DnatRule]) -> None:
         if self._ready:
             self.netlink.set_sysctl("net.ipv4.ip_forward", "1")
         nets = [n for n in self.repo.networks() if n.driver == "bridge" and n.bridge in
@@ -737,14 +738,13 @@ class NetworkService:
     # -- /etc files -------------------------------------------------------------------------
 
     def _host_resolv(self) -> str:
-        try:
-            return self.host_resolv.read_text()
-        except OSError:
-            return ""
+        from pyengine.network import etcfiles
+
+        return etcfiles.read_host_resolv(self.host_resolv)
 
     def _write_etc(self, c: ContainerNet) -> None:
         """hosts, hostname and resolv.conf of `c`, rewritten in place (same inodes)."""
-        from pyengine.network import etcfiles  # type: ignore[attr-defined,unused-ignore]  # netdns's module, merged later
+        from pyengine.network import etcfiles
 
         if c.mode.startswith("container:"):
             return  # the other container's files are the ones it sees
@@ -756,20 +756,27 @@ class NetworkService:
             c.hostname, c.domainname, ips, c.extra_hosts, link_lines))
         etcfiles.write_in_place(c.etc_dir / "resolv.conf", etcfiles.resolv_content(
             embedded, c.dns, c.dns_search, c.dns_options, self._host_resolv()))
-        full = f"{c.hostname}.{c.domainname}" if c.domainname else c.hostname
-        etcfiles.write_in_place(c.etc_dir / "hostname", f"{full}\n".encode())
+        etcfiles.write_in_place(c.etc_dir / "hostname", etcfiles.hostname_content(c.hostname))
 
     def _link_lines(self, c: ContainerNet) -> builtins.list[str]:
-        """classic docker's hosts lines of --link targets: "IP\talias id name"."""
+        """classic docker's hosts lines of the --link targets that are running."""
+        from pyengine.network import links
+
         lines: builtins.list[str] = []
         for link in c.links:
-            for members in self._active.values():
-                a = members.get(link.id)
-                if a is not None:
-                    names = [link.alias, link.id[:12], link.name]
-                    lines.append(f"{a.address}\t" + " ".join(dict.fromkeys(names)))
-                    break
+            address = self.address_of(link.id)
+            if address:
+                lines.append(links.hosts_line(link, address))
         return lines
+
+    def address_of(self, cid: str) -> str:
+        """`cid`'s address on its first network ("" when not attached); memory only, so the
+        loop may ask (the containers domain's --link environment)."""
+        for members in list(self._active.values()):
+            a = members.get(cid)
+            if a is not None:
+                return a.address
+        return ""
 
 
 def _new_id() -> str:
@@ -852,16 +859,3 @@ def _ptr_address(name: str) -> str | None:
     if len(parts) != 4:
         return None
     return ".".join(reversed(parts))
-
-
-def _nameservers(resolv: str) -> builtins.list[str]:
-    out: builtins.list[str] = []
-    for line in resolv.splitlines():
-        fields = line.split()
-        if len(fields) >= 2 and fields[0] == "nameserver":
-            try:
-                ipaddress.IPv4Address(fields[1])
-            except ValueError:
-                continue
-            out.append(fields[1])
-    return out

@@ -47,6 +47,6 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
             ctx.out.write(json.dumps(doc) + "\n")
     else:
         ctx.out.write(json.dumps(docs, indent=4) + "\n")
-    for name in missing:
-        ctx.err.write(f"Error: No such network: {name}\n")
+    for name in missing:  # docker 28's client: the daemon's words
+        ctx.err.write(f"Error response from daemon: network {name} not found\n")
     return 1 if missing else 0

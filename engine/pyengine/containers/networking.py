@@ -79,11 +79,13 @@ def bundle_network(spec: Spec) -> str:
 
 
 def exposed_ports(image_section: Mapping[str, Any], spec: Spec) -> list[str]:
-    """The image's ExposedPorts plus --expose ("80/tcp" keys), in order, once each."""
-    from pyengine.network.portspec import parse_expose
+    """The image's ExposedPorts plus --expose and the ports -p publishes ("80/tcp" keys, as
+    docker's Config.ExposedPorts), in order, once each."""
+    from pyengine.network.portspec import parse_expose, parse_publish
 
     image = [str(key) for key in image_section.get("ExposedPorts") or {}]
-    return list(dict.fromkeys([*parse_expose(image), *parse_expose(spec.expose)]))
+    return list(dict.fromkeys([*parse_expose(image), *parse_expose(spec.expose),
+                               *(b.key for b in parse_publish(spec.publish))]))
 
 
 def split_link(text: str) -> tuple[str, str]:
@@ -101,8 +103,9 @@ def check_modes(spec: Spec) -> None:
         for attr, message in SHARED_CONFLICTS:
             if getattr(spec, attr):
                 raise InvalidArgument(message)
-        if spec.ip or spec.network_aliases:
-            raise InvalidArgument(SHARED_NAMESPACE)
+        if spec.network_aliases:  # (--ip is ignored there, as docker does)
+            raise InvalidArgument("network-scoped aliases are only supported for "
+                                  "user-defined networks")
     elif spec.network == "host":
         if spec.links:
             raise InvalidArgument("conflicting options: host type networking can't be used "
@@ -190,7 +193,8 @@ class ContainerNetworking:
         try:
             target = self.owner.get(name)
         except NotFound:
-            raise NotFound(f"could not get container for {name}") from None
+            raise NotFound(f"could not get container for {name}: No such container: "
+                           f"{name}") from None
         if running and target.state.status != RUNNING:
             raise FailedPrecondition(f"Cannot link to a non running container: /{target.name} "
                                      f"AS /{c.name}/{alias}")
@@ -209,7 +213,7 @@ class ContainerNetworking:
             target = await asyncio.to_thread(self.owner.get, target_ref)
             if target.state.status != RUNNING or not target.state.pid:
                 raise FailedPrecondition(
-                    f"cannot join network of a non running container: {target_ref}")
+                    f"cannot join network of a non running container: {target.id}")
             await asyncio.to_thread(join_namespace, self.owner.bundles / c.id,
                                     self.owner.bundles / target.id, target.state.pid,
                                     str(target.config.get("hostname") or target.id[:12]))
@@ -440,9 +444,12 @@ def inspect_document(c: Container, settings: NetworkSettings | None, bundle: Pat
             ports[f"{m.container_port}/{m.proto}"] = entries
     networks: dict[str, Any] = {}
     for name, view in (settings.networks if settings is not None else {}).items():
-        ipam = {"IPv4Address": spec.ip} if spec.ip and name == mode_of(spec) else None
+        first = name == mode_of(spec)
+        ipam = {"IPv4Address": spec.ip} if spec.ip and first else None
+        user_links = [":".join(split_link(item)) for item in spec.links] \
+            if first and name != "bridge" else []
         networks[name] = {
-            "IPAMConfig": ipam, "Links": _links_of(c) if name == "bridge" else None,
+            "IPAMConfig": ipam, "Links": user_links or None,
             "Aliases": list(view.aliases) or None, "NetworkID": view.network_id,
             "EndpointID": view.endpoint_id, "Gateway": view.gateway, "IPAddress": view.ip,
             "IPPrefixLen": view.prefix_len, "IPv6Gateway": "", "GlobalIPv6Address": "",

@@ -101,8 +101,9 @@ def test_shared_namespaces_refuse_what_docker_refuses(spec: Spec, message: str) 
 
 def test_exposed_ports_merge_the_image_s_and_expose() -> None:
     section = {"ExposedPorts": {"80/tcp": {}, "53/udp": {}}}
-    assert networking.exposed_ports(section, Spec(expose=["80", "8000-8001/tcp"])) == \
-        ["80/tcp", "53/udp", "8000/tcp", "8001/tcp"]
+    assert networking.exposed_ports(
+        section, Spec(expose=["80", "8000-8001/tcp"], publish=["9000:90/udp"])) == \
+        ["80/tcp", "53/udp", "8000/tcp", "8001/tcp", "90/udp"]
     with pytest.raises(InvalidArgument, match="invalid range format for --expose: x"):
         networking.exposed_ports({}, Spec(expose=["x"]))
 
@@ -125,7 +126,8 @@ def test_inspect_network_settings_have_docker_s_shape(tmp_path: Path) -> None:
         "172.17.0.2", 16, "172.17.0.1", "02:42:ac:11:00:02")
     assert ns["Ports"] == {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}],
                            "443/tcp": None}
-    assert ns["Networks"]["bridge"]["Links"] == ["/db:/web/d"]
+    assert ns["Networks"]["bridge"]["Links"] is None  # docker 20.10's, links or not
+    assert doc["HostConfig"]["Links"] == ["/db:/web/d"]
     assert ns["SandboxKey"] == "/proc/42/ns/net"
     assert doc["HostConfig"]["NetworkMode"] == "default"
     assert doc["Config"]["ExposedPorts"] == {"80/tcp": {}, "443/tcp": {}}

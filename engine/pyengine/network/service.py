@@ -58,6 +58,7 @@ BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
 MTU_OPTION = "com.docker.network.driver.mtu"
 DEFAULT_MTU = 1500
 QTYPE_A, QTYPE_PTR = 1, 12
+HOST_HOSTS = Path("/etc/hosts")
 NONE_MODE = "container cannot be connected to multiple networks with one of the networks in " \
     "private (none) mode"
 HOST_MODE = "container cannot be disconnected from host network or connected to host network"
@@ -71,6 +72,8 @@ class FirewallLike(Protocol):
 
 class DnsLike(Protocol):
     """network/dns.py's EmbeddedDns as this domain uses it."""
+
+    def listening(self, cid: str) -> bool: ...
 
     async def listen(self, cid: str, netns_fd: int) -> None: ...
 
@@ -150,11 +153,9 @@ class NetworkService:
     def _dns_server(self) -> DnsLike:
         if self._dns is None:
             if self._dns_factory is None:
-                import importlib
+                from pyengine.network.dns import EmbeddedDns
 
-                # netdns's module (EmbeddedDns), merged after this was written
-                dns = importlib.import_module("pyengine.network.dns")
-                self._dns = dns.EmbeddedDns(self.lookup, self.upstreams)
+                self._dns = EmbeddedDns(self.lookup, self.upstreams)
             else:
                 self._dns = self._dns_factory(self.lookup, self.upstreams)
         return self._dns
@@ -582,8 +583,8 @@ class NetworkService:
         fd = await asyncio.to_thread(open_netns, pid)
         try:
             await asyncio.to_thread(self._connect, c, n, record, fd)
-            if n.user_defined:
-                await self._dns_server().listen(c.id, fd)  # no-op when already listening
+            if n.user_defined and not self._dns_server().listening(c.id):
+                await self._dns_server().listen(c.id, fd)
         except BaseException:
             await asyncio.to_thread(self._disconnect, c, n, True)
             raise
@@ -633,6 +634,14 @@ class NetworkService:
         if running:
             self._write_etc(c)
         return any(nid in self._user_nets for nid in records)
+
+    def rename(self, cid: str, name: str) -> None:
+        """The container's new name answers DNS questions (blocking)."""
+        self.repo.set_name(cid, name)
+        for members in self._active.values():
+            a = members.get(cid)
+            if a is not None:
+                members[cid] = _Active(cid, name, a.aliases, a.address)
 
     def settings(self, cid: str) -> NetworkSettings:
         """inspect's NetworkSettings and `port`'s mappings."""
@@ -748,14 +757,19 @@ class NetworkService:
 
         if c.mode.startswith("container:"):
             return  # the other container's files are the ones it sees
+        host_mode = c.mode == "host"
         records = [e for e in self.repo.endpoints_of(c.id) if e.active]
         ips = [e.address for e in records]
         embedded = any(e.network_id in self._user_nets for e in records)
-        link_lines = self._link_lines(c)
-        etcfiles.write_in_place(c.etc_dir / "hosts", etcfiles.hosts_content(
-            c.hostname, c.domainname, ips, c.extra_hosts, link_lines))
+        if host_mode:
+            hosts = etcfiles.host_mode_hosts(c.extra_hosts, _read(HOST_HOSTS))
+        else:
+            hosts = etcfiles.hosts_content(c.hostname, c.domainname, ips, c.extra_hosts,
+                                           self._link_lines(c))
+        etcfiles.write_in_place(c.etc_dir / "hosts", hosts)
         etcfiles.write_in_place(c.etc_dir / "resolv.conf", etcfiles.resolv_content(
-            embedded, c.dns, c.dns_search, c.dns_options, self._host_resolv()))
+            embedded, c.dns, c.dns_search, c.dns_options, self._host_resolv(),
+            host_mode=host_mode))
         etcfiles.write_in_place(c.etc_dir / "hostname", etcfiles.hostname_content(c.hostname))
 
     def _link_lines(self, c: ContainerNet) -> builtins.list[str]:
@@ -777,6 +791,13 @@ class NetworkService:
             if a is not None:
                 return a.address
         return ""
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
 
 
 def _new_id() -> str:

@@ -72,16 +72,20 @@ class FakeDns:
     def __init__(self, lookup: Callable[[str, str, int], list[str] | None],
                  upstreams: Callable[[str], Sequence[tuple[str, int]]]) -> None:
         self.lookup, self.upstreams = lookup, upstreams
-        self.listening: set[str] = set()
+        self.served: set[str] = set()
+
+    def listening(self, cid: str) -> bool:
+        return cid in self.served
 
     async def listen(self, cid: str, netns_fd: int) -> None:
-        self.listening.add(cid)
+        assert cid not in self.served  # never twice for one namespace
+        self.served.add(cid)
 
     async def close(self, cid: str) -> None:
-        self.listening.discard(cid)
+        self.served.discard(cid)
 
     async def close_all(self) -> None:
-        self.listening.clear()
+        self.served.clear()
 
 
 class FakeReservations:
@@ -293,7 +297,7 @@ def test_user_network_dns_connect_disconnect(w: World) -> None:
     w.svc.register(db, EndpointRequest("app", aliases=("redis",), ip="10.30.0.50"))
     asyncio.run(w.svc.attach(web, PID))
     asyncio.run(w.svc.attach(db, PID))
-    assert w.dns is not None and w.dns.listening == {web.id, db.id}
+    assert w.dns is not None and w.dns.served == {web.id, db.id}
     assert w.svc.lookup(web.id, "db.", 1) == ["10.30.0.50"]
     assert w.svc.lookup(web.id, "REDIS", 1) == ["10.30.0.50"]
     assert w.svc.lookup(web.id, db.id[:12], 1) == ["10.30.0.50"]
@@ -322,7 +326,7 @@ def test_user_network_dns_connect_disconnect(w: World) -> None:
         asyncio.run(w.svc.disconnect("app", lone, PID))
     # removed containers stop resolving
     asyncio.run(w.svc.detach(db.id))
-    assert w.svc.lookup(web.id, "db", 1) is None and db.id not in w.dns.listening
+    assert w.svc.lookup(web.id, "db", 1) is None and db.id not in w.dns.served
     assert app.id in w.svc.inspect("app")["Id"]
     # none mode cannot be connected
     with pytest.raises(FailedPrecondition, match="private \\(none\\) mode"):
@@ -366,3 +370,26 @@ def test_prune_removes_unused_user_networks(w: World) -> None:
     assert w.svc.prune(["label=k"]) == ["unused"]
     assert w.svc.prune() == ["kept"]
     assert {n.name for n in w.svc.list()} == {"bridge", "host", "none", "used"}
+
+
+def test_rename_answers_the_new_name(w: World) -> None:
+    w.svc.create("app", subnet="10.30.0.0/24")
+    a, b = w.container(cid(1), "a", mode="app"), w.container(cid(2), "b", mode="app")
+    for c in (a, b):
+        w.svc.register(c, EndpointRequest("app"))
+        asyncio.run(w.svc.attach(c, PID))
+    w.svc.rename(b.id, "bee")
+    assert w.svc.lookup(a.id, "bee", 1) == ["10.30.0.3"] and w.svc.lookup(a.id, "b", 1) is None
+    assert w.svc.inspect("app")["Containers"][b.id]["Name"] == "bee"
+
+
+def test_none_and_host_modes_get_files_only(w: World) -> None:
+    none = w.container(cid(1), "n", mode="none", extra_hosts=("x:10.1.1.1",))
+    host = w.container(cid(2), "h", mode="host", dns=("10.9.9.9",))
+    for c in (none, host):
+        w.svc.register(c, None)
+        asyncio.run(w.svc.attach(c, PID))
+    assert w.netlink.calls == [] and w.firewall.applied == []
+    assert "10.1.1.1\tx" in (none.etc_dir / "hosts").read_text()
+    assert "nameserver 10.9.9.9" in (host.etc_dir / "resolv.conf").read_text()
+    assert w.svc.settings(none.id).networks == {}

@@ -74,6 +74,9 @@ def test_links_on_the_default_bridge_give_hosts_and_environment(
 
 
 def test_a_running_container_joins_and_leaves_a_network(engine: ContainerEngine) -> None:
+    import time
+
+    since = str(int(time.time()) - 1)
     engine.out("network", "create", "left")
     engine.out("network", "create", "right")
     run_d(engine, "--name", "server", "--network", "left", "busybox", *SLEEP)
@@ -89,6 +92,16 @@ def test_a_running_container_joins_and_leaves_a_network(engine: ContainerEngine)
     assert resolves(engine, "probe", "server") == []
     assert set(inspect(engine, "server")["NetworkSettings"]["Networks"]) == {"left"}
     assert "eth1" not in engine.out("exec", "server", "ip", "-o", "link")
+    # docker's events: a network create, then a connect at each start and at connect, a
+    # disconnect at disconnect (Actor: the network, attributes: the container, name, type)
+    server = inspect(engine, "server")["Id"]
+    lines = engine.out("events", "--since", since, "--until", str(int(time.time()) + 1),
+                       "--filter", "type=network", "--filter", "event=connect",
+                       "--filter", "event=disconnect", "--format",
+                       "{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.type}} "
+                       "{{.Actor.Attributes.container}}").splitlines()
+    events = [line.rpartition(" ")[0] for line in lines if line.endswith(server)]
+    assert events == ["connect left bridge", "connect right bridge", "disconnect right bridge"]
 
 
 def test_a_container_shares_the_namespace_of_a_running_one(engine: ContainerEngine) -> None:

@@ -131,3 +131,16 @@ def test_inspect_network_settings_have_docker_s_shape(tmp_path: Path) -> None:
     assert ns["SandboxKey"] == "/proc/42/ns/net"
     assert doc["HostConfig"]["NetworkMode"] == "default"
     assert doc["Config"]["ExposedPorts"] == {"80/tcp": {}, "443/tcp": {}}
+
+
+def test_network_ls_rows_are_docker_s() -> None:
+    from pyengine.api.networks_lean import NetworkSummary
+    from pyengine.cli.verb_network_ls import created_at, row
+
+    assert created_at("2026-12-06T02:44:57.484924986Z") == \
+        "2026-12-06 02:44:57.484924986 +0000 UTC"
+    n = NetworkSummary(id="ab" * 32, name="front", driver="bridge", scope="local",
+                       internal=True, created="2026-12-06T02:44:57Z", labels={"b": "2", "a": "1"})
+    r = row(n, no_trunc=False)
+    assert (r["ID"], r["Internal"], r["IPv6"], r["Labels"], r["Label"]("b")) == (
+        "ab" * 6, "true", "false", "a=1,b=2", "2")

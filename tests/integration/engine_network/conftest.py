@@ -6,7 +6,6 @@ removed by id and pid even when a test fails."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,8 +17,8 @@ from tests.fixtures.netns import module_network_namespace  # noqa: F401 - autous
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine_containers"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ctr_harness import ContainerEngine, cleanup
-from engine_harness import REPO, new_base
+from ctr_harness import ContainerEngine, busybox_rootfs, cleanup, install_launcher
+from engine_harness import new_base
 from net_harness import remove_everything
 
 pytestmark = [pytest.mark.root]
@@ -27,18 +26,12 @@ pytestmark = [pytest.mark.root]
 
 @pytest.fixture(scope="session")
 def net_launcher(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """pyrunc's launcher pointing at this checkout (the installed one points at /work/main)."""
-    from pyrunc.launcher import install
-
-    return Path(install(str(tmp_path_factory.mktemp("bin") / "pyrunc")))
+    return install_launcher(tmp_path_factory.mktemp("bin"))
 
 
 @pytest.fixture(scope="session")
 def net_busybox_tar(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("bb") / "rootfs.tar"
-    subprocess.run([str(REPO / "tools" / "mkimage-busybox"), "-o", str(path)], check=True,
-                   capture_output=True)
-    return path
+    return busybox_rootfs(tmp_path_factory.mktemp("bb"))
 
 
 @pytest.fixture(scope="module")

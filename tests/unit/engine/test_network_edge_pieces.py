@@ -50,6 +50,7 @@ def test_network_flags_reach_the_request() -> None:
                               'valid mac address'),
     (("--link", "a:b:c"), 'invalid argument "a:b:c" for "--link" flag: bad format for links: '
                           'a:b:c'),
+    (("-p", "80:abc"), "invalid containerPort: abc"),
 ])
 def test_bad_network_flags_are_usage_errors(argv: tuple[str, ...], message: str) -> None:
     with pytest.raises(CliError) as caught:

@@ -63,8 +63,8 @@ class Published:
 
 
 def mode_of(spec: Spec) -> str:
-    """The network mode as the domain names it: "" is the default bridge."""
-    return spec.network or "bridge"
+    """The network mode as the domain names it: "" and "default" are the default bridge."""
+    return "bridge" if spec.network in ("", "default") else spec.network
 
 
 def shared_target(spec: Spec) -> str:
@@ -136,7 +136,7 @@ class ContainerNetworking:
         target = shared_target(spec)
         if target:
             self.owner.get(target)  # NotFound: "No such container: X"
-        elif self.networks is None and spec.network not in ("", "none", "host"):
+        elif self.networks is None and spec.network not in ("", "default", "none", "host"):
             raise NotFound(f"network {spec.network} not found")
 
     def register(self, c: Container) -> None:

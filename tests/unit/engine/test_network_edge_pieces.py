@@ -145,3 +145,12 @@ def test_network_ls_rows_are_docker_s() -> None:
     r = row(n, no_trunc=False)
     assert (r["ID"], r["Internal"], r["IPv6"], r["Labels"], r["Label"]("b")) == (
         "ab" * 6, "true", "false", "a=1,b=2", "2")
+
+
+def test_network_modes_as_the_domain_names_them() -> None:
+    assert [networking.mode_of(Spec(network=n)) for n in ("", "default", "bridge", "none",
+                                                           "front", "container:a")] == \
+        ["bridge", "bridge", "bridge", "none", "front", "container:a"]
+    assert networking.shared_target(Spec(network="container:web")) == "web"
+    assert networking.bundle_network(Spec(network="host")) == "host"
+    assert networking.bundle_network(Spec(network="container:web")) == "private"

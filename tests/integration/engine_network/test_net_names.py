@@ -113,6 +113,14 @@ def test_a_container_shares_the_namespace_of_a_running_one(engine: ContainerEngi
                       "sleep 0.1; done; exit 1")
     host1 = inspect(engine, "host1")
     assert page.strip() == f"hello from {host1['Config']['Hostname']}"
+    # docker's record of it: the target by id, its hostname and /etc files
+    run_d(engine, "--name", "guest", "--network", "container:host1", "busybox", *SLEEP)
+    guest = inspect(engine, "guest")
+    assert guest["HostConfig"]["NetworkMode"] == f"container:{host1['Id']}"
+    assert guest["HostsPath"] == host1["HostsPath"]
+    assert engine.out("exec", "guest", "hostname").strip() == host1["Config"]["Hostname"]
+    assert engine.out("exec", "guest", "cat", "/etc/hosts") == \
+        engine.out("exec", "host1", "cat", "/etc/hosts")
     # a target that does not run: the start fails with docker's error
     idle = engine.out("create", "--name", "idle", "busybox", *SLEEP).strip()
     engine.out("create", "--name", "joiner", "--network", "container:idle", "busybox", *SLEEP)

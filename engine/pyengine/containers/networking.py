@@ -363,6 +363,13 @@ class ContainerNetworking:
                 out.append(Published("", int(port), 0, proto))
         return out
 
+    def network_ids(self, c: Container) -> dict[str, str]:
+        """The networks `c` is on (or will be, not running): name -> id (ps --filter)."""
+        settings = self.settings(c)
+        if settings is not None and settings.networks:
+            return {name: view.network_id for name, view in settings.networks.items()}
+        return dict.fromkeys(self.network_names(c), "")
+
     def network_names(self, c: Container) -> list[str]:
         settings = self.settings(c)
         if settings is not None and settings.networks:

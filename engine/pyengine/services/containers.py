@@ -156,7 +156,9 @@ class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
         refs = [*filters.values.get("before", []), *filters.values.get("since", [])]
         resolved = {ref: await self.workers.run(self.service.resolve, ref) for ref in refs}
         found = await self.workers.run(self.service.all)  # after: holds what was resolved
-        shown = list_filters.select(found, filters, request.all, resolved)
+        networks_of = self.service.networking.network_ids if filters.has("network") else None
+        shown = await self.workers.run(list_filters.select, found, filters, request.all,
+                                       resolved, networks_of)
         out = [summary(c) for c in shown]
         views = await self.workers.run(
             lambda: [(self.service.networking.published(c),

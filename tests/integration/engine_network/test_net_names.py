@@ -46,6 +46,9 @@ def test_names_and_aliases_resolve_on_a_user_network_until_removed(
     for host in (web, "web", "www"):  # busybox wget resolves through the libc
         page = engine.out("exec", "client", "wget", "-qO-", f"http://{host}/")
         assert page.startswith("hello from")
+    assert sorted(engine.out("ps", "--filter", "network=front", "--format",
+                             "{{.Names}} {{.Networks}}").splitlines()) == \
+        ["client front", "web front"]
     resolv = engine.out("exec", "client", "cat", "/etc/resolv.conf")
     assert "nameserver 127.0.0.11" in resolv
     engine.out("rm", "-f", "web")

@@ -13,7 +13,6 @@ exit (the domain publishes those of `network connect` / `network disconnect`).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
@@ -151,10 +150,17 @@ class ContainerNetworking:
         self.networks.register(self.container_net(c), first)
 
     def unregister(self, cid: str) -> None:
+        """At rm (and when a create fails): the domain forgets the container; a failure is
+        logged (the removal goes on)."""
         if self.networks is None:
             return
-        with contextlib.suppress(NotFound):
+        try:
             self.networks.unregister(cid)
+        except NotFound:
+            pass
+        except EngineError as err:
+            log.warning("forgetting a container's networks failed",
+                        extra={"fields": {"id": cid, "error": str(err)}})
 
     def _first_request(self, c: Container) -> EndpointRequest | None:
         from pyengine.network.model import EndpointRequest

@@ -193,6 +193,30 @@ def test_bad_input_gets_a_clear_error_and_changes_nothing(engine: ContainerEngin
     assert "wide" in engine.out("network", "ls", "--format", "{{.Name}}").split()
 
 
+def test_network_verbs_list_inspect_and_prune(engine: ContainerEngine) -> None:
+    nid = engine.out("network", "create", "--subnet", "10.44.0.0/24", "--gateway", "10.44.0.254",
+                     "--ip-range", "10.44.0.128/25", "--internal", "--label", "team=a",
+                     "-o", "com.docker.network.driver.mtu=1400", "lab").strip()
+    engine.out("network", "create", "idle1")
+    assert engine.out("network", "ls", "--format", "{{.Name}} {{.Driver}}").splitlines() == [
+        "bridge bridge", "host host", "idle1 bridge", "lab bridge", "none null"]
+    assert engine.out("network", "ls", "-q", "--no-trunc", "-f", "label=team=a") == nid + "\n"
+    doc = json.loads(engine.out("network", "inspect", "lab"))[0]
+    assert (doc["Id"], doc["Name"], doc["Internal"], doc["Labels"]) == (
+        nid, "lab", True, {"team": "a"})
+    assert doc["IPAM"]["Config"] == [{"Subnet": "10.44.0.0/24", "IPRange": "10.44.0.128/25",
+                                      "Gateway": "10.44.0.254"}]
+    run_d(engine, "--name", "member", "--network", "lab", "busybox", *SLEEP)
+    assert ip_of(engine, "member", "lab") == "10.44.0.128"  # the range's first address
+    containers = json.loads(engine.out("network", "inspect", "lab"))[0]["Containers"]
+    assert [c["Name"] for c in containers.values()] == ["member"]
+    assert engine.out("network", "inspect", "-f", "{{.Name}}", "lab", "idle1").split() == [
+        "lab", "idle1"]
+    # prune takes the unused user network only
+    assert engine.out("network", "prune", "-f") == "Deleted Networks:\nidle1\n\n"
+    assert "lab" in engine.out("network", "ls", "--format", "{{.Name}}").split()
+
+
 def test_removing_everything_leaves_no_link_rule_or_address(engine: ContainerEngine) -> None:
     """The daemon's namespace (the module's, this thread's) as captured by the host network
     guard: links, addresses, routes, iptables, sysctls."""

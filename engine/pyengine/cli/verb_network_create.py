@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from pyengine.cli.context import CliError, Context
+from pyengine.cli.verb_volume_create import key_values  # --label and -o as volume create's
 
 
 def add(p: argparse.ArgumentParser) -> None:
@@ -22,14 +23,6 @@ def add(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--opt", action="append", default=[],
                    help="set driver specific options")
     p.set_defaults(func=run)
-
-
-def key_values(items: list[str]) -> dict[str, str]:
-    out = {}
-    for item in items:
-        key, _, value = item.partition("=")
-        out[key] = value
-    return out
 
 
 def _one(values: list[str]) -> str:

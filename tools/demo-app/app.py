@@ -17,7 +17,8 @@ import redis
 from flask import Flask
 
 REDIS_HOST = os.environ.get("REDIS_HOST", "redis")
-REDIS_PORT = int(os.environ.get("REDIS_PORT", "6379"))
+# Not from REDIS_PORT: a classic `--link redis:redis` sets that to "tcp://172.17.0.2:6379".
+REDIS_PORT = 6379
 ATTEMPTS = 6  # Redis may still be starting when the first request comes: retry a few times
 PAUSE = 0.5
 

@@ -6,6 +6,7 @@ debootstrap tarball, the .debs, the images' archive): only a first run reaches D
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import re
@@ -102,3 +103,38 @@ def test_images_from_debian_packages_have_the_walkthroughs_commands_and_run_offl
                            "-c", "echo '127.0.0.1 web' >> /etc/hosts && nginx -t")
     assert checked.returncode == 0, checked.stderr
     assert b"syntax is ok" in checked.stderr
+
+
+def _demo_processes() -> set[int]:
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                    if b"/tmp/pyengine-demo." in handle.read():
+                        found.add(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+def test_demo_brings_the_app_up_both_ways_and_the_counter_goes_up() -> None:
+    before = set(glob.glob("/tmp/pyengine-demo.*"))
+    processes = _demo_processes()
+    done = subprocess.run([str(REPO / "tools" / "demo"), "--only", "app"], capture_output=True,
+                          text=True, timeout=1800)
+    assert done.returncode == 0, done.stderr[-6000:]
+    counts = [int(n) for n in HELLO.findall(done.stdout)]
+    assert len(counts) == 4, done.stdout  # two curls on the user network, two the classic way
+    assert counts[1] == counts[0] + 1 and counts[3] == counts[2] + 1, done.stdout
+    err = done.stderr
+    assert "+ pyctl network create demo-net" in err
+    assert "+ pyctl run -d --network demo-net --name nginx -p 8080:80 pyengine-demo/nginx" in err
+    assert "+ pyctl run -d --name web --link redis:redis pyengine-demo/web" in err
+    assert "+ pyctl run -d --name nginx --link web:web -P pyengine-demo/nginx" in err
+    assert re.search(r"^\d+\.\d+\.\d+\.\d+:\d+$", done.stdout, re.MULTILINE), done.stdout
+    assert err.count("demo: the counter went up") == 2
+    assert err.rstrip().endswith("demo: done")
+    # nothing left: its directory (data root, sockets, mounts) and its processes
+    assert set(glob.glob("/tmp/pyengine-demo.*")) == before
+    assert _demo_processes() <= processes

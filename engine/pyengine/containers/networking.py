@@ -6,7 +6,8 @@ lifecycle's points: register at create, attach between the shim's Create and Sta
 every exit, unregister at removal, restore after a daemon restart. `--network container:NAME`
 is handled here: at start the target must be running; the bundle's config then joins the
 target's namespace (/proc/PID/ns/net) and shares its hostname, hosts and resolv.conf.
-Publishes docker's "network connect" / "network disconnect" events.
+Publishes docker's "network connect" / "network disconnect" events of a container's start and
+exit (the domain publishes those of `network connect` / `network disconnect`).
 """
 
 from __future__ import annotations
@@ -62,8 +63,8 @@ class Published:
 
 
 def mode_of(spec: Spec) -> str:
-    """The network mode as the domain names it: "" is the default bridge."""
-    return spec.network or "bridge"
+    """The network mode as the domain names it: "" and "default" are the default bridge."""
+    return "bridge" if spec.network in ("", "default") else spec.network
 
 
 def shared_target(spec: Spec) -> str:
@@ -135,7 +136,7 @@ class ContainerNetworking:
         target = shared_target(spec)
         if target:
             self.owner.get(target)  # NotFound: "No such container: X"
-        elif self.networks is None and spec.network not in ("", "none", "host"):
+        elif self.networks is None and spec.network not in ("", "default", "none", "host"):
             raise NotFound(f"network {spec.network} not found")
 
     def register(self, c: Container) -> None:
@@ -310,9 +311,8 @@ class ContainerNetworking:
         running = c.state.status == RUNNING and c.state.pid > 0
         net = await asyncio.to_thread(self.container_net, c)
         await networks.connect(network, net, request, c.state.pid if running else 0)
-        if running:
+        if running:  # the domain published the connect; its disconnect at exit is ours
             self._attached.setdefault(c.id, []).append((found.id, found.name, found.driver))
-            self._publish("connect", found.id, c.id, found.name, found.driver)
 
     async def disconnect(self, network: str, ref: str, force: bool = False) -> None:
         networks = self._required()
@@ -329,10 +329,8 @@ class ContainerNetworking:
         running = c.state.status == RUNNING and c.state.pid > 0
         net = await asyncio.to_thread(self.container_net, c)
         await networks.disconnect(network, net, c.state.pid if running else 0, force=force)
-        held = self._attached.get(c.id, [])
-        if any(item[0] == found.id for item in held):
-            self._attached[c.id] = [item for item in held if item[0] != found.id]
-            self._publish("disconnect", found.id, c.id, found.name, found.driver)
+        held = self._attached.get(c.id, [])  # the domain published the disconnect
+        self._attached[c.id] = [item for item in held if item[0] != found.id]
 
     def _required(self) -> NetworkService:
         if self.networks is None:

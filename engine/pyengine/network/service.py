@@ -121,6 +121,7 @@ class NetworkService:
         self._forwarding = False
         self._active: dict[str, dict[str, _Active]] = {}  # network id -> cid -> endpoint
         self._user_nets: set[str] = set()  # ids of user-defined networks
+        self._net_names: dict[str, str] = {}  # network id -> name, for the DNS
         self._containers: dict[str, ContainerNet] = {}  # attached, by id
         self._pids: dict[str, int] = {}
 
@@ -197,6 +198,7 @@ class NetworkService:
     def _load_active(self) -> None:
         nets = {n.id: n for n in self.repo.networks()}
         self._user_nets = {nid for nid, n in nets.items() if n.user_defined}
+        self._net_names = {nid: n.name for nid, n in nets.items()}
         self._active = {}
         for e in self.repo.all_endpoints():
             if e.active:
@@ -286,6 +288,7 @@ class NetworkService:
                 self._forget_bridge(n.bridge)
                 raise
             self._user_nets.add(nid)
+            self._net_names[nid] = name
         self.events.publish("network", "create", nid, name=name, type=driver)
         return n
 
@@ -344,6 +347,7 @@ class NetworkService:
 
         self.repo.remove_network(n, check)
         self._user_nets.discard(n.id)
+        self._net_names.pop(n.id, None)
         self._active.pop(n.id, None)
         self._forget_bridge(n.bridge)
         self._apply_firewall()
@@ -464,10 +468,10 @@ class NetworkService:
         records = self.repo.endpoints_of(c.id)
         nets = {n.id: n for n in self.repo.networks()}
         routed = False
-        for e in records:
+        for i, e in enumerate(records):  # eth0, eth1, ... in the order they were joined
             n = nets[e.network_id]
             gateway = "" if n.internal or routed else n.pools[0].gateway
-            self._attach_one(c, n, e, fd, f"eth{e.position}", gateway)
+            self._attach_one(c, n, e, fd, f"eth{i}", gateway)
             routed = routed or bool(gateway)
         if records:
             had_ports = self._publish(c)
@@ -527,8 +531,8 @@ class NetworkService:
     def _detach(self, cid: str) -> None:
         with self._lock:
             for e in self.repo.endpoints_of(cid):
-                if e.host_ifname:
-                    self.netlink.delete_link(e.host_ifname)  # gone with the netns, mostly
+                if e.host_ifname:  # mostly gone with the namespace already: not waited for
+                    self.netlink.delete_link(e.host_ifname, wait=False)
             if self._release(cid) and self._ready:
                 self._apply_firewall()
 
@@ -663,25 +667,26 @@ class NetworkService:
     # -- embedded DNS's questions (on the loop: memory only) --------------------------------
 
     def lookup(self, cid: str, qname: str, qtype: int) -> builtins.list[str] | None:
-        """A records (container names, aliases, 12-char ids) and PTR records of the
-        containers on `cid`'s user-defined networks; None: not ours (forward it)."""
+        """A records (container names, "name.network", aliases, 12-char ids) and PTR records
+        ("name.network" of a dotted address) of the containers on `cid`'s user-defined
+        networks; None: not ours (forward it)."""
         name = qname.rstrip(".").lower()
-        mine = [members for nid, members in list(self._active.items())
+        mine = [(self._net_names.get(nid, ""), members)
+                for nid, members in list(self._active.items())
                 if nid in self._user_nets and cid in members]
         if qtype == QTYPE_PTR:
-            address = _ptr_address(name)
-            if address is None:
-                return None
-            for members in mine:
+            address = _ptr_address(name) or name
+            for net_name, members in mine:
                 for a in list(members.values()):
                     if a.address == address:
-                        return [a.name]
+                        return [f"{a.name}.{net_name}"]
             return None
         found: builtins.list[str] = []
-        for members in mine:
+        for net_name, members in mine:
+            short = name.removesuffix("." + net_name.lower())
             for a in list(members.values()):
                 names = (a.name.lower(), a.cid[:12], *(alias.lower() for alias in a.aliases))
-                if name in names and a.address not in found:
+                if short in names and a.address not in found:
                     found.append(a.address)
         return found or None
 

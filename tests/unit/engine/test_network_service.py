@@ -43,7 +43,7 @@ class FakeNetlink:
     def link_exists(self, name: str) -> bool:
         return name in self.links
 
-    def delete_link(self, name: str) -> None:
+    def delete_link(self, name: str, wait: bool = True) -> None:
         self.calls.append(f"del {name}")
         self.links.pop(name, None)
 
@@ -302,7 +302,8 @@ def test_user_network_dns_connect_disconnect(w: World) -> None:
     assert w.svc.lookup(web.id, "REDIS", 1) == ["10.30.0.50"]
     assert w.svc.lookup(web.id, db.id[:12], 1) == ["10.30.0.50"]
     assert w.svc.lookup(web.id, "example.com.", 1) is None
-    assert w.svc.lookup(web.id, "50.0.30.10.in-addr.arpa.", 12) == ["db"]
+    assert w.svc.lookup(web.id, "10.30.0.50", 12) == ["db.app"]
+    assert w.svc.lookup(web.id, "db.app", 1) == ["10.30.0.50"]
     assert w.svc.upstreams(web.id) == [("10.0.0.53", 53)]
     assert "nameserver 127.0.0.11" in (web.etc_dir / "resolv.conf").read_text()
     # a third container on another network does not see them
@@ -393,3 +394,15 @@ def test_none_and_host_modes_get_files_only(w: World) -> None:
     assert "10.1.1.1\tx" in (none.etc_dir / "hosts").read_text()
     assert "nameserver 10.9.9.9" in (host.etc_dir / "resolv.conf").read_text()
     assert w.svc.settings(none.id).networks == {}
+
+
+def test_interfaces_are_numbered_from_eth0_after_a_disconnect(w: World) -> None:
+    w.svc.create("one", subnet="10.40.0.0/24")
+    w.svc.create("two", subnet="10.41.0.0/24")
+    c = w.container(cid(1), "c", mode="one")
+    w.svc.register(c, EndpointRequest("one"))
+    asyncio.run(w.svc.connect("two", c, EndpointRequest("two"), 0))  # not running: recorded
+    asyncio.run(w.svc.disconnect("one", c, 0))
+    asyncio.run(w.svc.attach(c, PID))
+    [veth] = [v for v in w.netlink.links.values() if isinstance(v, VethSpec)]
+    assert (veth.ifname, veth.address, veth.gateway) == ("eth0", "10.41.0.2", "10.41.0.1")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import hashlib
 import ipaddress
 import logging
 import os
@@ -647,10 +648,19 @@ class NetworkService:
             if a is not None:
                 members[cid] = _Active(cid, name, a.aliases, a.address)
 
-    def settings(self, cid: str) -> NetworkSettings:
-        """inspect's NetworkSettings and `port`'s mappings."""
+    def settings(self, cid: str, mode: str = "") -> NetworkSettings:
+        """inspect's NetworkSettings and `port`'s mappings; `mode` "none"/"host" (the
+        container's) shows that builtin network as docker does: no addresses, an endpoint id
+        while running."""
         nets = {n.id: n for n in self.repo.networks()}
         out = NetworkSettings()
+        pid = self._pids.get(cid, 0)
+        out.sandbox_key = f"/proc/{pid}/ns/net" if pid else ""
+        if mode in ("none", "host"):
+            n = next(n for n in nets.values() if n.name == mode)
+            endpoint = hashlib.sha256(f"{n.id}/{cid}".encode()).hexdigest() if pid else ""
+            out.networks[n.name] = EndpointView(n.id, endpoint, "", 0, "", "", ())
+            return out
         for e in self.repo.endpoints_of(cid):
             n = nets[e.network_id]
             active = e.active
@@ -660,8 +670,6 @@ class NetworkService:
                 n.pools[0].gateway if active and n.pools else "",
                 (e.mac or ipam.mac_of(e.address)) if active else "", e.aliases)
         out.ports = self.repo.ports_of(cid)
-        pid = self._pids.get(cid, 0)
-        out.sandbox_key = f"/proc/{pid}/ns/net" if pid else ""
         return out
 
     # -- embedded DNS's questions (on the loop: memory only) --------------------------------

@@ -406,3 +406,23 @@ def test_interfaces_are_numbered_from_eth0_after_a_disconnect(w: World) -> None:
     asyncio.run(w.svc.attach(c, PID))
     [veth] = [v for v in w.netlink.links.values() if isinstance(v, VethSpec)]
     assert (veth.ifname, veth.address, veth.gateway) == ("eth0", "10.41.0.2", "10.41.0.1")
+
+
+def test_none_and_host_modes_show_their_builtin_network(w: World) -> None:
+    """docker: NetworkSettings.Networks has "none"/"host" with no addresses, an endpoint id
+    while running, and the sandbox key."""
+    for n, mode in enumerate(("none", "host"), start=1):
+        c = w.container(cid(n), mode, mode=mode)
+        w.svc.register(c, None)
+        net = w.svc.get(mode)
+        assert w.svc.settings(c.id, mode).networks[mode].endpoint_id == ""  # created
+        asyncio.run(w.svc.attach(c, PID))
+        s = w.svc.settings(c.id, mode)
+        view = s.networks[mode]
+        assert (view.network_id, view.ip, view.prefix_len, view.gateway, view.mac,
+                view.aliases) == (net.id, "", 0, "", "", ())
+        assert len(view.endpoint_id) == 64 and s.sandbox_key == f"/proc/{PID}/ns/net"
+        assert list(s.networks) == [mode]
+        asyncio.run(w.svc.detach(c.id))
+        s = w.svc.settings(c.id, mode)
+        assert (s.networks[mode].endpoint_id, s.sandbox_key) == ("", "")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import dataclasses
 import hashlib
 import ipaddress
 import logging
@@ -270,7 +271,8 @@ class NetworkService:
                 pool = ipam.make_pool(subnet, gateway, ip_range)
                 subnets.check_free(pool.subnet, taken)
             else:
-                pool = ipam.make_pool(subnets.choose(taken, self.netlink.networks_in_use()))
+                pool = dataclasses.replace(ipam.make_pool(subnets.choose(
+                    taken, self.netlink.networks_in_use())), auto=True)
             nid = _new_id()
             bridge = opts.get(BRIDGE_NAME_OPTION) or f"br-{nid[:12]}"
             if len(bridge) > 15:
@@ -403,7 +405,10 @@ class NetworkService:
         if c.publish_all:
             portspec.exposed_bindings(c.exposed)
 
-    def _check_request(self, c: ContainerNet, n: Network, req: EndpointRequest) -> None:
+    def _check_request(self, c: ContainerNet, n: Network, req: EndpointRequest,
+                       connecting: bool = False) -> None:
+        """At create (docker checks a daemon-picked subnet's --ip only when connecting: at
+        start, or at network connect)."""
         if n.driver == "null":
             raise FailedPrecondition(NONE_MODE)
         if n.driver == "host":
@@ -413,6 +418,8 @@ class NetworkService:
                 raise InvalidArgument("user specified IP address is supported on user "
                                       "defined networks only")
             ipam.allocate(n.pools[0], (), req.ip)  # in the subnet, not the gateway
+            if connecting:
+                _check_configured(n, req.ip)
         if req.aliases and not n.user_defined:
             raise InvalidArgument("network-scoped alias is supported only for containers in "
                                   "user defined networks")
@@ -468,6 +475,8 @@ class NetworkService:
         self._pids[c.id] = pid
         records = self.repo.endpoints_of(c.id)
         nets = {n.id: n for n in self.repo.networks()}
+        for e in records:
+            _check_configured(nets[e.network_id], e.ip)
         routed = False
         for i, e in enumerate(records):  # eth0, eth1, ... in the order they were joined
             n = nets[e.network_id]
@@ -579,7 +588,7 @@ class NetworkService:
                                      "container or host cannot be connected to any other "
                                      "network")
         n = await asyncio.to_thread(self.repo.find, ref)
-        self._check_request(c, n, req)
+        self._check_request(c, n, req, connecting=True)
         record = await asyncio.to_thread(self.repo.add_endpoint, self._record(c, n, req))
         self.events.publish("network", "connect", n.id, container=c.id, name=n.name,
                             type=n.driver)
@@ -823,6 +832,12 @@ def _check_name(name: str) -> None:
     if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*", name or ""):
         raise InvalidArgument(f'invalid network name "{name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] '
                               "are allowed")
+
+
+def _check_configured(n: Network, ip: str) -> None:
+    if ip and n.pools and n.pools[0].auto:
+        raise InvalidArgument("user specified IP address is supported only when connecting "
+                              "to networks with user configured subnets")
 
 
 def _check_mac(mac: str) -> None:

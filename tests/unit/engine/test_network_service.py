@@ -426,3 +426,28 @@ def test_none_and_host_modes_show_their_builtin_network(w: World) -> None:
         asyncio.run(w.svc.detach(c.id))
         s = w.svc.settings(c.id, mode)
         assert (s.networks[mode].endpoint_id, s.sandbox_key) == ("", "")
+
+
+def test_ip_needs_a_user_configured_subnet_when_connecting(w: World) -> None:
+    """docker: create with --ip on a network whose subnet the daemon picked is accepted; the
+    start and `network connect --ip` fail."""
+    w.svc.create("picked")
+    w.svc.create("given", subnet="10.33.0.0/24")
+    text = "user specified IP address is supported only when connecting to networks with " \
+        "user configured subnets"
+    c = w.container(cid(1), "c", mode="picked")
+    w.svc.register(c, EndpointRequest("picked", ip="172.18.0.50"))
+    with pytest.raises(InvalidArgument, match=text):
+        asyncio.run(w.svc.attach(c, PID))
+    assert w.svc.repo.containers_holding() == set() and w.dns is None
+    d = w.container(cid(2), "d", mode="given")
+    w.svc.register(d, EndpointRequest("given", ip="10.33.0.9"))
+    asyncio.run(w.svc.attach(d, PID))
+    for pid in (PID, 0):
+        with pytest.raises(InvalidArgument, match=text):
+            asyncio.run(w.svc.connect("picked", d, EndpointRequest("picked", ip="172.18.0.7"),
+                                      pid))
+    asyncio.run(w.svc.connect("picked", d, EndpointRequest("picked"), PID))
+    assert w.svc.settings(d.id).networks["picked"].ip == "172.18.0.2"
+    again = World.service(w, w.tmp / "resolv.conf")  # recorded across a restart
+    assert again.get("picked").pools[0].auto and not again.get("given").pools[0].auto

@@ -471,6 +471,9 @@ class NetworkService:
 
     def _attach(self, c: ContainerNet, pid: int, fd: int) -> bool:
         """The blocking part of attach; whether the container needs the embedded DNS."""
+        if c.mode not in ("bridge", "none", "host") and not c.mode.startswith("container:"):
+            self.repo.find(c.mode)  # removed while the container was stopped: docker's
+            # NotFound "network X not found" (its endpoint records went with the network)
         self._containers[c.id] = c
         self._pids[c.id] = pid
         records = self.repo.endpoints_of(c.id)

@@ -451,3 +451,17 @@ def test_ip_needs_a_user_configured_subnet_when_connecting(w: World) -> None:
     assert w.svc.settings(d.id).networks["picked"].ip == "172.18.0.2"
     again = World.service(w, w.tmp / "resolv.conf")  # recorded across a restart
     assert again.get("picked").pools[0].auto and not again.get("given").pools[0].auto
+
+
+def test_removing_a_network_of_stopped_containers_fails_their_start(w: World) -> None:
+    """docker 20.10: `network rm` of a network only stopped (or created) containers are on
+    is allowed; their start then fails with "network X not found"."""
+    w.svc.create("gone")
+    c = w.container(cid(1), "c", mode="gone")
+    w.svc.register(c, EndpointRequest("gone"))
+    asyncio.run(w.svc.attach(c, PID))
+    asyncio.run(w.svc.detach(c.id))
+    w.svc.remove("gone")
+    with pytest.raises(NotFound, match=r"^network gone not found$"):
+        asyncio.run(w.svc.attach(c, PID))
+    assert w.svc.repo.containers_holding() == set() and w.svc.settings(c.id).networks == {}

@@ -405,10 +405,9 @@ class NetworkService:
         if c.publish_all:
             portspec.exposed_bindings(c.exposed)
 
-    def _check_request(self, c: ContainerNet, n: Network, req: EndpointRequest,
-                       connecting: bool = False) -> None:
-        """At create (docker checks a daemon-picked subnet's --ip only when connecting: at
-        start, or at network connect)."""
+    def _check_request(self, c: ContainerNet, n: Network, req: EndpointRequest) -> None:
+        """At create and connect (a daemon-picked subnet's --ip is refused only when
+        connecting, docker's: at start or at network connect)."""
         if n.driver == "null":
             raise FailedPrecondition(NONE_MODE)
         if n.driver == "host":
@@ -418,8 +417,6 @@ class NetworkService:
                 raise InvalidArgument("user specified IP address is supported on user "
                                       "defined networks only")
             ipam.allocate(n.pools[0], (), req.ip)  # in the subnet, not the gateway
-            if connecting:
-                _check_configured(n, req.ip)
         if req.aliases and not n.user_defined:
             raise InvalidArgument("network-scoped alias is supported only for containers in "
                                   "user defined networks")
@@ -584,14 +581,15 @@ class NetworkService:
         """Add a network to a container; pid 0: not running (only recorded)."""
         from pyengine.network.nsenter import open_netns
 
+        n = await asyncio.to_thread(self.repo.find, ref)
+        _check_configured(n, req.ip)  # docker's first check (before the mode's)
         if c.mode in ("host", "none") or c.mode.startswith("container:"):
             raise FailedPrecondition(HOST_MODE if c.mode == "host" else NONE_MODE
                                      if c.mode == "none" else
                                      "container sharing network namespace with another "
                                      "container or host cannot be connected to any other "
                                      "network")
-        n = await asyncio.to_thread(self.repo.find, ref)
-        self._check_request(c, n, req, connecting=True)
+        self._check_request(c, n, req)
         record = await asyncio.to_thread(self.repo.add_endpoint, self._record(c, n, req))
         self.events.publish("network", "connect", n.id, container=c.id, name=n.name,
                             type=n.driver)

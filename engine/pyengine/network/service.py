@@ -60,6 +60,7 @@ BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
 MTU_OPTION = "com.docker.network.driver.mtu"
 DEFAULT_MTU = 1500
 QTYPE_A, QTYPE_PTR = 1, 12
+DANGLING = {"true": True, "1": True, "false": False, "0": False}
 HOST_HOSTS = Path("/etc/hosts")
 NONE_MODE = "container cannot be connected to multiple networks with one of the networks in " \
     "private (none) mode"
@@ -301,16 +302,28 @@ class NetworkService:
 
     def list(self, filters: Sequence[str] = ()) -> builtins.list[Network]:
         """filters: "name=x" (substring), "id=x" (prefix), "driver=x", "label=k[=v]",
-        "type=custom|builtin"; the same key twice matches either value."""
+        "type=custom|builtin", "dangling=true|false" (docker's: a user network no running
+        container is on); the same key twice matches either value."""
         wanted: dict[str, builtins.list[str]] = {}
         for f in filters:
             key, sep, value = f.partition("=")
-            if not sep or key not in ("name", "id", "driver", "label", "type", "scope"):
+            if not sep or key not in ("name", "id", "driver", "label", "type", "scope",
+                                      "dangling"):
                 raise InvalidArgument(f"Invalid filter '{key}'")
             if key == "type" and value not in ("custom", "builtin"):
                 raise InvalidArgument(f"invalid filter: 'type'='{value}'")
+            if key == "dangling" and value not in DANGLING:
+                raise InvalidArgument("invalid value for filter 'dangling', must be \"true\" "
+                                      "(or \"1\"), or \"false\" (or \"0\")")
+            if key == "dangling" and key in wanted:
+                raise InvalidArgument('got more than one value for filter key "dangling"')
             wanted.setdefault(key, []).append(value)
-        return [n for n in self.repo.networks() if _matches(n, wanted)]
+        found = [n for n in self.repo.networks() if _matches(n, wanted)]
+        if "dangling" in wanted:
+            dangling = DANGLING[wanted["dangling"][0]]
+            found = [n for n in found if dangling == (not n.builtin and not any(
+                e.active for e in self.repo.endpoints_on(n.id)))]
+        return found
 
     def inspect(self, ref: str) -> dict[str, Any]:
         """docker's JSON shape of a network, Containers filled."""
@@ -362,12 +375,25 @@ class NetworkService:
             self.netlink.delete_link(bridge)
 
     def prune(self, filters: Sequence[str] = ()) -> builtins.list[str]:
-        """Remove user networks no container is connected to (running or not); names."""
+        """Remove user networks no container is connected to (running or not); names.
+        filters: "label=k[=v]", "label!=k[=v]", "until=TIME" (created before; docker's
+        time values)."""
+        from pyengine.timevalues import to_ns
+
         label_filters = []
+        until = 0
         for f in filters:
             key, sep, value = f.partition("=")
-            if key not in ("label", "label!") or not sep:
+            if key not in ("label", "label!", "until") or not sep:
                 raise InvalidArgument(f"Invalid filter '{key}'")
+            if key == "until":
+                if until:
+                    raise InvalidArgument("more than one until filter specified")
+                until = to_ns(value) or 0
+                if not until:
+                    raise InvalidArgument(f'failed to parse value as time or duration: '
+                                          f'"{value}"')
+                continue
             label_filters.append((key == "label", value))
         removed: builtins.list[str] = []
         with self._lock:
@@ -375,6 +401,8 @@ class NetworkService:
                 if n.builtin or self.repo.endpoints_on(n.id):
                     continue
                 if not all(_label_matches(n, v) == want for want, v in label_filters):
+                    continue
+                if until and (to_ns(n.created) or 0) >= until:
                     continue
                 try:
                     self._remove(n)

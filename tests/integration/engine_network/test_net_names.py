@@ -248,6 +248,18 @@ def test_docker_gaps_builtin_modes_removed_networks_and_ip_on_picked_subnets(
     assert result.returncode == 125 and text in result.stderr.decode()
     result = engine.pyctl("network", "connect", "--ip", address, "picked", "m-none")
     assert result.returncode == 1 and text in result.stderr.decode()
+    assert engine.out("network", "ls", "--filter", "dangling=true", "--format",
+                      "{{.Name}}") == "picked\n"
+    for argv, message in (
+            (("network", "ls", "--filter", "dangling=x"), "invalid value for filter 'dangling'"),
+            (("network", "prune", "-f", "--filter", "until=xx"),
+             'failed to parse value as time or duration: "xx"')):
+        result = engine.pyctl(*argv)
+        assert result.returncode == 1
+        assert result.stderr.decode() == f"Error response from daemon: {message}" + (
+            ', must be "true" (or "1"), or "false" (or "0")\n' if "dangling" in message
+            else "\n")
+    assert engine.out("network", "prune", "-f", "--filter", "until=1h") == ""
     engine.out("rm", "-f", "m-none", "m-host", "was-on", "fixed")
     engine.out("network", "rm", "picked")
 

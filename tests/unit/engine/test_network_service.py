@@ -465,3 +465,32 @@ def test_removing_a_network_of_stopped_containers_fails_their_start(w: World) ->
     with pytest.raises(NotFound, match=r"^network gone not found$"):
         asyncio.run(w.svc.attach(c, PID))
     assert w.svc.repo.containers_holding() == set() and w.svc.settings(c.id).networks == {}
+
+
+def test_ls_dangling_and_prune_until_filters(w: World) -> None:
+    """docker 20.10: dangling = a user network no running container is on (builtins never);
+    prune's until takes networks created before it; docker's texts for bad values."""
+    w.svc.create("busy")
+    w.svc.create("idle")
+    c = w.container(cid(1), "c", mode="busy")
+    w.svc.register(c, EndpointRequest("busy"))
+    assert [n.name for n in w.svc.list(["dangling=true"])] == ["busy", "idle"]  # created
+    asyncio.run(w.svc.attach(c, PID))
+    assert [n.name for n in w.svc.list(["dangling=1"])] == ["idle"]
+    assert sorted(n.name for n in w.svc.list(["dangling=false"])) == [
+        "bridge", "busy", "host", "none"]
+    with pytest.raises(InvalidArgument, match=r"^invalid value for filter 'dangling', must be "
+                       r'"true" \(or "1"\), or "false" \(or "0"\)$'):
+        w.svc.list(["dangling=x"])
+    with pytest.raises(InvalidArgument, match='got more than one value for filter key '
+                                              '"dangling"'):
+        w.svc.list(["dangling=true", "dangling=false"])
+    assert w.svc.prune(["until=1h"]) == []  # created just now
+    with pytest.raises(InvalidArgument, match=r'^failed to parse value as time or duration: '
+                                              r'"xx"$'):
+        w.svc.prune(["until=xx"])
+    with pytest.raises(InvalidArgument, match=r"^more than one until filter specified$"):
+        w.svc.prune(["until=1h", "until=2h"])
+    with pytest.raises(InvalidArgument, match=r"^Invalid filter 'dangling'$"):
+        w.svc.prune(["dangling=true"])
+    assert w.svc.prune(["until=2999-01-01T00:00:00Z"]) == ["idle"]

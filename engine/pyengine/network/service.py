@@ -715,7 +715,9 @@ class NetworkService:
     def lookup(self, cid: str, qname: str, qtype: int) -> builtins.list[str] | None:
         """A records (container names, "name.network", aliases, 12-char ids) and PTR records
         ("name.network" of a dotted address) of the containers on `cid`'s user-defined
-        networks; None: not ours (forward it)."""
+        networks; None: not ours (forward it). docker's ndots rule: when the container's
+        --dns-option sets ndots, an unknown single-label name gets [] (an empty NOERROR, so
+        the client goes on with its search domains) instead of being forwarded."""
         name = qname.rstrip(".").lower()
         mine = [(self._net_names.get(nid, ""), members)
                 for nid, members in list(self._active.items())
@@ -734,6 +736,8 @@ class NetworkService:
                 names = (a.name.lower(), a.cid[:12], *(alias.lower() for alias in a.aliases))
                 if short in names and a.address not in found:
                     found.append(a.address)
+        if not found and "." not in name and _ndots_set(self._containers.get(cid)):
+            return []
         return found or None
 
     def upstreams(self, cid: str) -> Sequence[tuple[str, int]]:
@@ -927,6 +931,12 @@ def _matches(n: Network, wanted: Mapping[str, Sequence[str]]) -> bool:
         if key == "label" and not all(_label_matches(n, v) for v in values):
             return False
     return True
+
+
+def _ndots_set(c: ContainerNet | None) -> bool:
+    """Whether the container's resolv.conf options set ndots (docker: any value >= 0)."""
+    return c is not None and any(o.startswith("ndots:") and o[6:].isdigit()
+                                 for o in c.dns_options)
 
 
 def _ptr_address(name: str) -> str | None:

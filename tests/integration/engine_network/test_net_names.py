@@ -260,7 +260,15 @@ def test_docker_gaps_builtin_modes_removed_networks_and_ip_on_picked_subnets(
             ', must be "true" (or "1"), or "false" (or "0")\n' if "dangling" in message
             else "\n")
     assert engine.out("network", "prune", "-f", "--filter", "until=1h") == ""
-    engine.out("rm", "-f", "m-none", "m-host", "was-on", "fixed")
+    # docker's ndots rule: an unknown single label is answered empty, not forwarded
+    run_d(engine, "--name", "dots", "--network", "picked", "--dns-option", "ndots:1",
+          "busybox", *SLEEP)
+    run_d(engine, "--name", "nodots", "--network", "picked", "busybox", *SLEEP)
+    answered = engine.pyctl("exec", "dots", "nslookup", "-type=a", "nosuch")
+    assert answered.returncode == 0 and b"SERVFAIL" not in answered.stdout
+    forwarded = engine.pyctl("exec", "nodots", "nslookup", "-type=a", "nosuch")  # nowhere
+    assert forwarded.returncode == 1 and b"SERVFAIL" in forwarded.stdout
+    engine.out("rm", "-f", "m-none", "m-host", "was-on", "fixed", "dots", "nodots")
     engine.out("network", "rm", "picked")
 
 

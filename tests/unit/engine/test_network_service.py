@@ -494,3 +494,18 @@ def test_ls_dangling_and_prune_until_filters(w: World) -> None:
     with pytest.raises(InvalidArgument, match=r"^Invalid filter 'dangling'$"):
         w.svc.prune(["dangling=true"])
     assert w.svc.prune(["until=2999-01-01T00:00:00Z"]) == ["idle"]
+
+
+def test_ndots_option_keeps_unknown_single_labels_local(w: World) -> None:
+    """docker's resolver: with ndots set in the container's options, an unknown single-label
+    A/AAAA name gets an empty NOERROR (lookup []) instead of being forwarded."""
+    w.svc.create("app", subnet="10.30.0.0/24")
+    a = w.container(cid(1), "a", mode="app", dns_options=("ndots:2",))
+    b = w.container(cid(2), "b", mode="app", dns_options=("timeout:1",))
+    for c in (a, b):
+        w.svc.register(c, EndpointRequest("app"))
+        asyncio.run(w.svc.attach(c, PID))
+    assert w.svc.lookup(a.id, "b", 1) == ["10.30.0.3"]
+    assert w.svc.lookup(a.id, "nosuch", 1) == []
+    assert w.svc.lookup(a.id, "nosuch.example.org", 1) is None
+    assert w.svc.lookup(b.id, "nosuch", 1) is None

@@ -81,13 +81,22 @@ class ImageUsage(_lean.Message):
 
 class DiskUsageResponse(_lean.Message):
     FULL_NAME = "pyengine.v1.DiskUsageResponse"
-    __slots__ = ('images', 'layers_size', 'content_size', 'reclaimable', 'unreferenced_blobs', 'unreferenced_snapshots')
+    __slots__ = ('images', 'layers_size', 'content_size', 'reclaimable', 'unreferenced_blobs', 'unreferenced_snapshots', 'volumes')
     images: list[ImageUsage]
     layers_size: int
     content_size: int
     reclaimable: int
     unreferenced_blobs: int
     unreferenced_snapshots: int
+    volumes: list[VolumeUsage]
+
+
+class VolumeUsage(_lean.Message):
+    FULL_NAME = "pyengine.v1.VolumeUsage"
+    __slots__ = ('name', 'links', 'size')
+    name: str
+    links: int
+    size: int
 
 
 class LoginRequest(_lean.Message):
@@ -181,6 +190,12 @@ DiskUsageResponse._fields = (
     (4, 'reclaimable', _lean.INT64, _lean.PLAIN, None),
     (5, 'unreferenced_blobs', _lean.INT32, _lean.PLAIN, None),
     (6, 'unreferenced_snapshots', _lean.INT32, _lean.PLAIN, None),
+    (7, 'volumes', _lean.MESSAGE, _lean.REPEATED, VolumeUsage),
+)
+VolumeUsage._fields = (
+    (1, 'name', _lean.STRING, _lean.PLAIN, None),
+    (2, 'links', _lean.INT32, _lean.PLAIN, None),
+    (3, 'size', _lean.INT64, _lean.PLAIN, None),
 )
 LoginRequest._fields = (
     (1, 'auth', _lean.MESSAGE, _lean.PLAIN, common_lean.RegistryAuth),

@@ -98,20 +98,32 @@ class ImageUsage(_message.Message):
     def __init__(self, id: _Optional[str] = ..., repo_tags: _Optional[_Iterable[str]] = ..., created: _Optional[int] = ..., size: _Optional[int] = ..., shared_size: _Optional[int] = ..., containers: _Optional[int] = ...) -> None: ...
 
 class DiskUsageResponse(_message.Message):
-    __slots__ = ("images", "layers_size", "content_size", "reclaimable", "unreferenced_blobs", "unreferenced_snapshots")
+    __slots__ = ("images", "layers_size", "content_size", "reclaimable", "unreferenced_blobs", "unreferenced_snapshots", "volumes")
     IMAGES_FIELD_NUMBER: _ClassVar[int]
     LAYERS_SIZE_FIELD_NUMBER: _ClassVar[int]
     CONTENT_SIZE_FIELD_NUMBER: _ClassVar[int]
     RECLAIMABLE_FIELD_NUMBER: _ClassVar[int]
     UNREFERENCED_BLOBS_FIELD_NUMBER: _ClassVar[int]
     UNREFERENCED_SNAPSHOTS_FIELD_NUMBER: _ClassVar[int]
+    VOLUMES_FIELD_NUMBER: _ClassVar[int]
     images: _containers.RepeatedCompositeFieldContainer[ImageUsage]
     layers_size: int
     content_size: int
     reclaimable: int
     unreferenced_blobs: int
     unreferenced_snapshots: int
-    def __init__(self, images: _Optional[_Iterable[_Union[ImageUsage, _Mapping]]] = ..., layers_size: _Optional[int] = ..., content_size: _Optional[int] = ..., reclaimable: _Optional[int] = ..., unreferenced_blobs: _Optional[int] = ..., unreferenced_snapshots: _Optional[int] = ...) -> None: ...
+    volumes: _containers.RepeatedCompositeFieldContainer[VolumeUsage]
+    def __init__(self, images: _Optional[_Iterable[_Union[ImageUsage, _Mapping]]] = ..., layers_size: _Optional[int] = ..., content_size: _Optional[int] = ..., reclaimable: _Optional[int] = ..., unreferenced_blobs: _Optional[int] = ..., unreferenced_snapshots: _Optional[int] = ..., volumes: _Optional[_Iterable[_Union[VolumeUsage, _Mapping]]] = ...) -> None: ...
+
+class VolumeUsage(_message.Message):
+    __slots__ = ("name", "links", "size")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    LINKS_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    links: int
+    size: int
+    def __init__(self, name: _Optional[str] = ..., links: _Optional[int] = ..., size: _Optional[int] = ...) -> None: ...
 
 class LoginRequest(_message.Message):
     __slots__ = ("auth",)

@@ -4,48 +4,17 @@ seconds[.nanoseconds], or dates and times (RFC 3339 with or without fraction and
 
 from __future__ import annotations
 
-import time
-
 from pyengine.cli.context import CliError
+from pyengine.timevalues import go_duration, to_ns
 
-# Go's time.ParseDuration units, in nanoseconds
-_UNITS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 1_000_000_000,
-          "m": 60_000_000_000, "h": 3_600_000_000_000}
-
-
-def go_duration(text: str) -> int | None:
-    """Nanoseconds of a Go duration ("1h30m", "1.5s", "-2m"), None if `text` is not one."""
-    body = text[1:] if text[:1] in "+-" else text
-    total, pos = 0.0, 0
-    if not body:
-        return None
-    while pos < len(body):
-        start = pos
-        while pos < len(body) and (body[pos].isdigit() or body[pos] == "."):
-            pos += 1
-        number = body[start:pos]
-        unit_start = pos
-        while pos < len(body) and not (body[pos].isdigit() or body[pos] == "."):
-            pos += 1
-        unit = body[unit_start:pos]
-        if not number or number.count(".") > 1 or number == "." or unit not in _UNITS:
-            return None
-        total += float(number) * _UNITS[unit]
-    return int(-total if text.startswith("-") else total)
+__all__ = ["go_duration", "parse", "rfc3339_nano_fixed"]
 
 
 def parse(text: str, flag: str, now_ns: int | None = None) -> int:
     """Nanoseconds since the epoch; 0 for an empty value."""
     if not text:
         return 0
-    now = time.time_ns() if now_ns is None else now_ns
-    duration = go_duration(text)
-    if duration is not None:
-        return now - duration
-    seconds, dot, fraction = text.partition(".")
-    if seconds.isdigit() and (not dot or fraction.isdigit()):
-        return int(seconds) * 1_000_000_000 + int((fraction + "0" * 9)[:9] or 0)
-    stamp = _date(text)
+    stamp = to_ns(text, now_ns)
     if stamp is None:
         # docker logs --since bogus -> exit 1, printed bare: invalid value for "since":
         # failed to parse value as time or duration: "bogus"
@@ -55,33 +24,6 @@ def parse(text: str, flag: str, now_ns: int | None = None) -> int:
         raise CliError(f'{where}failed to parse value as time or duration: "{text}"',
                        prefix="")
     return stamp
-
-
-def _date(text: str) -> int | None:
-    from datetime import datetime
-
-    raw = text[:-1] + "+00:00" if text.endswith("Z") else text
-    try:
-        moment = datetime.fromisoformat(raw)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.astimezone()  # the client's zone, as docker
-    whole = int(moment.timestamp())
-    return whole * 1_000_000_000 + _nanos(raw)
-
-
-def _nanos(raw: str) -> int:
-    """The fraction of the seconds to nanoseconds (fromisoformat keeps microseconds)."""
-    _, dot, rest = raw.partition(".")
-    if not dot:
-        return 0
-    digits = ""
-    for ch in rest:
-        if not ch.isdigit():
-            break
-        digits += ch
-    return int((digits + "0" * 9)[:9])
 
 
 def rfc3339_nano_fixed(time_nano: int) -> str:

@@ -7,9 +7,12 @@ from pyengine.cli.context import Context
 from pyengine.cli.output import write_rows
 from pyengine.units import human_size, since
 
+VOLUME_HEADERS = {"Name": "VOLUME NAME", "Links": "LINKS", "Size": "SIZE"}
+
 TYPE_CHECKING = False  # argparse is imported only for help and usage errors
 if TYPE_CHECKING:
     import argparse
+    from typing import Any
 
 
 def add(p: argparse.ArgumentParser) -> None:
@@ -22,6 +25,17 @@ def _percent(part: int, whole: int) -> str:
     return f"{human_size(part)} ({int(100 * part / whole) if whole else 0}%)"
 
 
+def _volumes_row(volumes: list[Any]) -> dict[str, str]:
+    total = sum(v.size for v in volumes)
+    unused = sum(v.size for v in volumes if not v.links)
+    reclaimable = human_size(unused)
+    if total:
+        reclaimable += f" ({100 * unused // total}%)"
+    return {"Type": "Local Volumes", "TotalCount": str(len(volumes)),
+            "Active": str(sum(1 for v in volumes if v.links)), "Size": human_size(total),
+            "Reclaimable": reclaimable}
+
+
 def run(ctx: Context, args: argparse.Namespace) -> int:
     usage = ctx.client.system.DiskUsage(system_pb2.DiskUsageRequest())
     images_size = usage.layers_size
@@ -30,8 +44,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
          "Size": human_size(images_size), "Reclaimable": _percent(images_size, images_size)},
         {"Type": "Containers", "TotalCount": "0", "Active": "0", "Size": "0B",
          "Reclaimable": "0B"},
-        {"Type": "Local Volumes", "TotalCount": "0", "Active": "0", "Size": "0B",
-         "Reclaimable": "0B"},
+        _volumes_row(list(usage.volumes)),
         {"Type": "Build Cache", "TotalCount": "0", "Active": "0", "Size": "0B",
          "Reclaimable": "0B"},
         {"Type": "Content Store", "TotalCount": "", "Active": "",
@@ -56,4 +69,8 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         write_rows(ctx.out, image_rows, "",
                    "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
                    "\t{{.SharedSize}}\t{{.UniqueSize}}\t{{.Containers}}")
+        ctx.out.write("\nLocal Volumes space usage:\n\n")
+        write_rows(ctx.out, [{"Name": v.name, "Links": str(v.links), "Size": human_size(v.size)}
+                             for v in usage.volumes], "",
+                   "table {{.Name}}\t{{.Links}}\t{{.Size}}", VOLUME_HEADERS)
     return 0

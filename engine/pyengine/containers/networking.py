@@ -352,7 +352,7 @@ class ContainerNetworking:
         if self.networks is None:
             return None
         try:
-            return self.networks.settings(c.id)
+            return self.networks.settings(c.id, mode_of(c.spec))
         except NotFound:
             return None
 

@@ -108,8 +108,8 @@ def local_answer(lookup: Lookup, cid: str,
     if qtype not in (A, AAAA, MX):
         return None
     addresses = lookup(cid, name, A)
-    if addresses is None:
-        return None
+    if addresses is None or (qtype == MX and not addresses):
+        return None  # [] without a name behind it (docker's ndots rule) is for A/AAAA only
     response = _reply(query)  # AAAA, MX: the name exists, without such records
     if qtype == A and addresses:
         shuffled = random.sample(addresses, len(addresses))  # docker's round robin

@@ -59,6 +59,7 @@ class IpamPool:
     subnet: str  # "172.18.0.0/16"
     gateway: str  # "172.18.0.1"
     ip_range: str = ""  # "" = the whole subnet
+    auto: bool = False  # the daemon picked the subnet (no --ip on it: docker's rule)
 
 
 @dataclass

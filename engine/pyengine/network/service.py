@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import dataclasses
+import hashlib
 import ipaddress
 import logging
 import os
@@ -58,6 +60,7 @@ BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
 MTU_OPTION = "com.docker.network.driver.mtu"
 DEFAULT_MTU = 1500
 QTYPE_A, QTYPE_PTR = 1, 12
+DANGLING = {"true": True, "1": True, "false": False, "0": False}
 HOST_HOSTS = Path("/etc/hosts")
 NONE_MODE = "container cannot be connected to multiple networks with one of the networks in " \
     "private (none) mode"
@@ -269,7 +272,8 @@ class NetworkService:
                 pool = ipam.make_pool(subnet, gateway, ip_range)
                 subnets.check_free(pool.subnet, taken)
             else:
-                pool = ipam.make_pool(subnets.choose(taken, self.netlink.networks_in_use()))
+                pool = dataclasses.replace(ipam.make_pool(subnets.choose(
+                    taken, self.netlink.networks_in_use())), auto=True)
             nid = _new_id()
             bridge = opts.get(BRIDGE_NAME_OPTION) or f"br-{nid[:12]}"
             if len(bridge) > 15:
@@ -298,16 +302,28 @@ class NetworkService:
 
     def list(self, filters: Sequence[str] = ()) -> builtins.list[Network]:
         """filters: "name=x" (substring), "id=x" (prefix), "driver=x", "label=k[=v]",
-        "type=custom|builtin"; the same key twice matches either value."""
+        "type=custom|builtin", "dangling=true|false" (docker's: a user network no running
+        container is on); the same key twice matches either value."""
         wanted: dict[str, builtins.list[str]] = {}
         for f in filters:
             key, sep, value = f.partition("=")
-            if not sep or key not in ("name", "id", "driver", "label", "type", "scope"):
+            if not sep or key not in ("name", "id", "driver", "label", "type", "scope",
+                                      "dangling"):
                 raise InvalidArgument(f"Invalid filter '{key}'")
             if key == "type" and value not in ("custom", "builtin"):
                 raise InvalidArgument(f"invalid filter: 'type'='{value}'")
+            if key == "dangling" and value not in DANGLING:
+                raise InvalidArgument("invalid value for filter 'dangling', must be \"true\" "
+                                      "(or \"1\"), or \"false\" (or \"0\")")
+            if key == "dangling" and key in wanted:
+                raise InvalidArgument('got more than one value for filter key "dangling"')
             wanted.setdefault(key, []).append(value)
-        return [n for n in self.repo.networks() if _matches(n, wanted)]
+        found = [n for n in self.repo.networks() if _matches(n, wanted)]
+        if "dangling" in wanted:
+            dangling = DANGLING[wanted["dangling"][0]]
+            found = [n for n in found if dangling == (not n.builtin and not any(
+                e.active for e in self.repo.endpoints_on(n.id)))]
+        return found
 
     def inspect(self, ref: str) -> dict[str, Any]:
         """docker's JSON shape of a network, Containers filled."""
@@ -359,12 +375,25 @@ class NetworkService:
             self.netlink.delete_link(bridge)
 
     def prune(self, filters: Sequence[str] = ()) -> builtins.list[str]:
-        """Remove user networks no container is connected to (running or not); names."""
+        """Remove user networks no container is connected to (running or not); names.
+        filters: "label=k[=v]", "label!=k[=v]", "until=TIME" (created before; docker's
+        time values)."""
+        from pyengine.timevalues import to_ns
+
         label_filters = []
+        until = 0
         for f in filters:
             key, sep, value = f.partition("=")
-            if key not in ("label", "label!") or not sep:
+            if key not in ("label", "label!", "until") or not sep:
                 raise InvalidArgument(f"Invalid filter '{key}'")
+            if key == "until":
+                if until:
+                    raise InvalidArgument("more than one until filter specified")
+                until = to_ns(value) or 0
+                if not until:
+                    raise InvalidArgument(f'failed to parse value as time or duration: '
+                                          f'"{value}"')
+                continue
             label_filters.append((key == "label", value))
         removed: builtins.list[str] = []
         with self._lock:
@@ -372,6 +401,8 @@ class NetworkService:
                 if n.builtin or self.repo.endpoints_on(n.id):
                     continue
                 if not all(_label_matches(n, v) == want for want, v in label_filters):
+                    continue
+                if until and (to_ns(n.created) or 0) >= until:
                     continue
                 try:
                     self._remove(n)
@@ -403,6 +434,8 @@ class NetworkService:
             portspec.exposed_bindings(c.exposed)
 
     def _check_request(self, c: ContainerNet, n: Network, req: EndpointRequest) -> None:
+        """At create and connect (a daemon-picked subnet's --ip is refused only when
+        connecting, docker's: at start or at network connect)."""
         if n.driver == "null":
             raise FailedPrecondition(NONE_MODE)
         if n.driver == "host":
@@ -463,10 +496,15 @@ class NetworkService:
 
     def _attach(self, c: ContainerNet, pid: int, fd: int) -> bool:
         """The blocking part of attach; whether the container needs the embedded DNS."""
+        if c.mode not in ("bridge", "none", "host") and not c.mode.startswith("container:"):
+            self.repo.find(c.mode)  # removed while the container was stopped: docker's
+            # NotFound "network X not found" (its endpoint records went with the network)
         self._containers[c.id] = c
         self._pids[c.id] = pid
         records = self.repo.endpoints_of(c.id)
         nets = {n.id: n for n in self.repo.networks()}
+        for e in records:
+            _check_configured(nets[e.network_id], e.ip)
         routed = False
         for i, e in enumerate(records):  # eth0, eth1, ... in the order they were joined
             n = nets[e.network_id]
@@ -571,13 +609,14 @@ class NetworkService:
         """Add a network to a container; pid 0: not running (only recorded)."""
         from pyengine.network.nsenter import open_netns
 
+        n = await asyncio.to_thread(self.repo.find, ref)
+        _check_configured(n, req.ip)  # docker's first check (before the mode's)
         if c.mode in ("host", "none") or c.mode.startswith("container:"):
             raise FailedPrecondition(HOST_MODE if c.mode == "host" else NONE_MODE
                                      if c.mode == "none" else
                                      "container sharing network namespace with another "
                                      "container or host cannot be connected to any other "
                                      "network")
-        n = await asyncio.to_thread(self.repo.find, ref)
         self._check_request(c, n, req)
         record = await asyncio.to_thread(self.repo.add_endpoint, self._record(c, n, req))
         self.events.publish("network", "connect", n.id, container=c.id, name=n.name,
@@ -647,10 +686,19 @@ class NetworkService:
             if a is not None:
                 members[cid] = _Active(cid, name, a.aliases, a.address)
 
-    def settings(self, cid: str) -> NetworkSettings:
-        """inspect's NetworkSettings and `port`'s mappings."""
+    def settings(self, cid: str, mode: str = "") -> NetworkSettings:
+        """inspect's NetworkSettings and `port`'s mappings; `mode` "none"/"host" (the
+        container's) shows that builtin network as docker does: no addresses, an endpoint id
+        while running."""
         nets = {n.id: n for n in self.repo.networks()}
         out = NetworkSettings()
+        pid = self._pids.get(cid, 0)
+        out.sandbox_key = f"/proc/{pid}/ns/net" if pid else ""
+        if mode in ("none", "host"):
+            n = next(n for n in nets.values() if n.name == mode)
+            endpoint = hashlib.sha256(f"{n.id}/{cid}".encode()).hexdigest() if pid else ""
+            out.networks[n.name] = EndpointView(n.id, endpoint, "", 0, "", "", ())
+            return out
         for e in self.repo.endpoints_of(cid):
             n = nets[e.network_id]
             active = e.active
@@ -660,8 +708,6 @@ class NetworkService:
                 n.pools[0].gateway if active and n.pools else "",
                 (e.mac or ipam.mac_of(e.address)) if active else "", e.aliases)
         out.ports = self.repo.ports_of(cid)
-        pid = self._pids.get(cid, 0)
-        out.sandbox_key = f"/proc/{pid}/ns/net" if pid else ""
         return out
 
     # -- embedded DNS's questions (on the loop: memory only) --------------------------------
@@ -669,7 +715,9 @@ class NetworkService:
     def lookup(self, cid: str, qname: str, qtype: int) -> builtins.list[str] | None:
         """A records (container names, "name.network", aliases, 12-char ids) and PTR records
         ("name.network" of a dotted address) of the containers on `cid`'s user-defined
-        networks; None: not ours (forward it)."""
+        networks; None: not ours (forward it). docker's ndots rule: when the container's
+        --dns-option sets ndots, an unknown single-label name gets [] (an empty NOERROR, so
+        the client goes on with its search domains) instead of being forwarded."""
         name = qname.rstrip(".").lower()
         mine = [(self._net_names.get(nid, ""), members)
                 for nid, members in list(self._active.items())
@@ -688,6 +736,8 @@ class NetworkService:
                 names = (a.name.lower(), a.cid[:12], *(alias.lower() for alias in a.aliases))
                 if short in names and a.address not in found:
                     found.append(a.address)
+        if not found and "." not in name and _ndots_set(self._containers.get(cid)):
+            return []
         return found or None
 
     def upstreams(self, cid: str) -> Sequence[tuple[str, int]]:
@@ -817,6 +867,12 @@ def _check_name(name: str) -> None:
                               "are allowed")
 
 
+def _check_configured(n: Network, ip: str) -> None:
+    if ip and n.pools and n.pools[0].auto:
+        raise InvalidArgument("user specified IP address is supported only when connecting "
+                              "to networks with user configured subnets")
+
+
 def _check_mac(mac: str) -> None:
     parts = mac.split(":")
     if len(parts) != 6 or not all(len(p) == 2 and all(ch in "0123456789abcdefABCDEF"
@@ -875,6 +931,12 @@ def _matches(n: Network, wanted: Mapping[str, Sequence[str]]) -> bool:
         if key == "label" and not all(_label_matches(n, v) for v in values):
             return False
     return True
+
+
+def _ndots_set(c: ContainerNet | None) -> bool:
+    """Whether the container's resolv.conf options set ndots (docker: any value >= 0)."""
+    return c is not None and any(o.startswith("ndots:") and o[6:].isdigit()
+                                 for o in c.dns_options)
 
 
 def _ptr_address(name: str) -> str | None:

@@ -18,6 +18,10 @@ from pyengine.images.service import ImageService, RegistryAuth
 from pyengine.services.errors import Context, streaming, unary
 from pyengine.services.workers import Workers
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pyengine.volumes.service import VolumeService
+
 
 def _mem_total() -> int:
     try:
@@ -38,8 +42,10 @@ def _arch() -> str:
 
 class SystemServicer(system_pb2_grpc.SystemServiceServicer):
     def __init__(
-        self, config: DaemonConfig, service: ImageService, events: EventBus, workers: Workers
+        self, config: DaemonConfig, service: ImageService, events: EventBus, workers: Workers,
+        volumes: VolumeService | None = None,
     ) -> None:
+        self.volumes = volumes
         self.config = config
         self.service = service
         self.events = events
@@ -100,7 +106,11 @@ class SystemServicer(system_pb2_grpc.SystemServiceServicer):
             )
             for i in usage.images
         ]
+        volumes = await self.workers.run_long(self.volumes.disk_usage) \
+            if self.volumes is not None else []
         return system_pb2.DiskUsageResponse(
+            volumes=[system_pb2.VolumeUsage(name=v.name, links=v.links, size=v.size)
+                     for v in volumes],
             images=images,
             layers_size=usage.layers_size,
             content_size=usage.content_size,
@@ -140,8 +150,8 @@ class SystemServicer(system_pb2_grpc.SystemServiceServicer):
 
 def add_to_server(
     server: grpc.aio.Server, config: DaemonConfig, service: ImageService, events: EventBus,
-    workers: Workers,
+    workers: Workers, volumes: VolumeService | None = None,
 ) -> None:
     system_pb2_grpc.add_SystemServiceServicer_to_server(
-        SystemServicer(config, service, events, workers), server
+        SystemServicer(config, service, events, workers, volumes), server
     )

@@ -77,13 +77,17 @@ class LocalDriver:
         shutil.rmtree(self.root / name, ignore_errors=True)
 
     def size(self, name: str) -> int:
-        total = 0
+        """docker's: the files' lengths (not their blocks), a hard-linked inode once."""
+        total, seen = 0, set()
         for directory, _, files in os.walk(self.path(name)):
             for entry in files:
                 try:
-                    total += os.lstat(os.path.join(directory, entry)).st_blocks * 512
+                    st = os.lstat(os.path.join(directory, entry))
                 except OSError:
                     continue
+                if (st.st_dev, st.st_ino) not in seen:
+                    seen.add((st.st_dev, st.st_ino))
+                    total += st.st_size
         return total
 
     def names_on_disk(self) -> list[str]:

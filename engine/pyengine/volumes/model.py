@@ -17,6 +17,15 @@ DRIVER_OPTIONS = ("type", "device", "o", "size")
 REQUIRED_WITH = {"device": ("type",), "type": ("device",), "o": ("device", "type")}
 
 
+@dataclass(frozen=True)
+class VolumeUsage:
+    """One volume in `system df`: the containers that use it (docker's links) and its size."""
+
+    name: str
+    links: int
+    size: int
+
+
 @dataclass
 class Volume:
     name: str

@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING
 
 from pyengine.errors import EngineError, FailedPrecondition, InvalidArgument, NotFound
 from pyengine.volumes.local import LocalDriver
-from pyengine.volumes.model import LOCAL, Volume, validate_name, validate_options
+from pyengine.volumes.model import (
+    LOCAL,
+    Volume,
+    VolumeUsage,
+    validate_name,
+    validate_options,
+)
 from pyengine.volumes.repository import VolumeRepository
 
 if TYPE_CHECKING:
@@ -201,6 +207,12 @@ class VolumeService:
 
     def size(self, name: str) -> int:
         return self.driver.size(name)
+
+    def disk_usage(self) -> builtins.list[VolumeUsage]:
+        """`system df`'s volumes: each with the containers using it (running or not)."""
+        volumes, users = self.usage()
+        return [VolumeUsage(v.name, len(users.get(v.name, ())), self.driver.size(v.name))
+                for v in volumes]
 
     # -- containers -------------------------------------------------------------------------
 

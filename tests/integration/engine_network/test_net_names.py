@@ -217,6 +217,61 @@ def test_network_verbs_list_inspect_and_prune(engine: ContainerEngine) -> None:
     assert "lab" in engine.out("network", "ls", "--format", "{{.Name}}").split()
 
 
+def test_docker_gaps_builtin_modes_removed_networks_and_ip_on_picked_subnets(
+        engine: ContainerEngine) -> None:
+    # none/host: inspect shows the builtin network, no addresses, and the sandbox key
+    for mode in ("none", "host"):
+        run_d(engine, "--name", f"m-{mode}", "--network", mode, "busybox", *SLEEP)
+        doc = inspect(engine, f"m-{mode}")["NetworkSettings"]
+        assert list(doc["Networks"]) == [mode]
+        view = doc["Networks"][mode]
+        assert (view["IPAddress"], view["Gateway"], view["MacAddress"]) == ("", "", "")
+        assert len(view["EndpointID"]) == 64 and doc["SandboxKey"]
+    # a network only stopped containers are on can go; their start then fails (docker's)
+    engine.out("network", "create", "gone")
+    run_d(engine, "--name", "was-on", "--network", "gone", "busybox", *SLEEP)
+    engine.out("stop", "-t", "0", "was-on")
+    engine.out("network", "rm", "gone")
+    result = engine.pyctl("start", "was-on")
+    assert result.returncode == 1
+    assert "network gone not found" in result.stderr.decode()
+    assert "failed to start containers: was-on" in result.stderr.decode()
+    # --ip on a network whose subnet the daemon picked: refused when connecting
+    engine.out("network", "create", "picked")
+    subnet = json.loads(engine.out("network", "inspect", "picked"))[0]["IPAM"]["Config"][0][
+        "Subnet"]
+    address = str(ipaddress.ip_network(subnet)[50])
+    text = "user specified IP address is supported only when connecting to networks with " \
+        "user configured subnets"
+    result = engine.pyctl("run", "-d", "--name", "fixed", "--network", "picked", "--ip",
+                          address, "busybox", *SLEEP)
+    assert result.returncode == 125 and text in result.stderr.decode()
+    result = engine.pyctl("network", "connect", "--ip", address, "picked", "m-none")
+    assert result.returncode == 1 and text in result.stderr.decode()
+    assert engine.out("network", "ls", "--filter", "dangling=true", "--format",
+                      "{{.Name}}") == "picked\n"
+    for argv, message in (
+            (("network", "ls", "--filter", "dangling=x"), "invalid value for filter 'dangling'"),
+            (("network", "prune", "-f", "--filter", "until=xx"),
+             'failed to parse value as time or duration: "xx"')):
+        result = engine.pyctl(*argv)
+        assert result.returncode == 1
+        assert result.stderr.decode() == f"Error response from daemon: {message}" + (
+            ', must be "true" (or "1"), or "false" (or "0")\n' if "dangling" in message
+            else "\n")
+    assert engine.out("network", "prune", "-f", "--filter", "until=1h") == ""
+    # docker's ndots rule: an unknown single label is answered empty, not forwarded
+    run_d(engine, "--name", "dots", "--network", "picked", "--dns-option", "ndots:1",
+          "busybox", *SLEEP)
+    run_d(engine, "--name", "nodots", "--network", "picked", "busybox", *SLEEP)
+    answered = engine.pyctl("exec", "dots", "nslookup", "-type=a", "nosuch")
+    assert answered.returncode == 0 and b"SERVFAIL" not in answered.stdout
+    forwarded = engine.pyctl("exec", "nodots", "nslookup", "-type=a", "nosuch")  # nowhere
+    assert forwarded.returncode == 1 and b"SERVFAIL" in forwarded.stdout
+    engine.out("rm", "-f", "m-none", "m-host", "was-on", "fixed", "dots", "nodots")
+    engine.out("network", "rm", "picked")
+
+
 def test_removing_everything_leaves_no_link_rule_or_address(engine: ContainerEngine) -> None:
     """The daemon's namespace (the module's, this thread's) as captured by the host network
     guard: links, addresses, routes, iptables, sysctls."""

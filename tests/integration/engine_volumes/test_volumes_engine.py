@@ -247,6 +247,33 @@ def test_prune_takes_unused_volumes(engine: ContainerEngine) -> None:
         engine.pyctl("volume", "rm", "p1", "p2", "p3")
 
 
+def test_system_df_counts_local_volumes(engine: ContainerEngine) -> None:
+    """docker 20.10's Local Volumes row (active: used by a container; sizes are the files'
+    lengths; reclaimable: the unused ones) and `system df -v`'s volume section."""
+    others = set(volume_names(engine))
+    try:
+        engine.out("volume", "create", "dfa")
+        engine.out("volume", "create", "dfb")
+        engine.out("run", "--rm", "-v", "dfa:/d", "busybox", "sh", "-c",
+                   "head -c 5000 /dev/zero > /d/f && ln /d/f /d/g")
+        engine.out("run", "-d", "--name", "dfu", "-v", "dfb:/d", "busybox", "sleep", "1000")
+        rows = [json.loads(line) for line in
+                engine.out("system", "df", "--format", "{{json .}}").splitlines()]
+        [row] = [r for r in rows if r["Type"] == "Local Volumes"]
+        if not others:  # alone on the daemon (else others' volumes add to the counts)
+            assert row == {"Type": "Local Volumes", "TotalCount": "2", "Active": "1",
+                           "Size": "5kB", "Reclaimable": "5kB (100%)"}
+        assert int(row["TotalCount"]) == len(others) + 2
+        verbose = engine.out("system", "df", "-v")
+        section = verbose.split("Local Volumes space usage:\n\n", 1)[1].splitlines()
+        assert section[0].split() == ["VOLUME", "NAME", "LINKS", "SIZE"]
+        assert {tuple(line.split()) for line in section[1:] if line.startswith("df")} == {
+            ("dfa", "0", "5kB"), ("dfb", "1", "0B")}
+    finally:
+        engine.pyctl("rm", "-f", "dfu")
+        engine.pyctl("volume", "rm", "dfa", "dfb")
+
+
 def test_kill9_with_a_mounted_volume_leaves_nothing(engine: ContainerEngine) -> None:
     """Last in the module: the daemon is killed and started again."""
     try:

@@ -406,3 +406,106 @@ def test_interfaces_are_numbered_from_eth0_after_a_disconnect(w: World) -> None:
     asyncio.run(w.svc.attach(c, PID))
     [veth] = [v for v in w.netlink.links.values() if isinstance(v, VethSpec)]
     assert (veth.ifname, veth.address, veth.gateway) == ("eth0", "10.41.0.2", "10.41.0.1")
+
+
+def test_none_and_host_modes_show_their_builtin_network(w: World) -> None:
+    """docker: NetworkSettings.Networks has "none"/"host" with no addresses, an endpoint id
+    while running, and the sandbox key."""
+    for n, mode in enumerate(("none", "host"), start=1):
+        c = w.container(cid(n), mode, mode=mode)
+        w.svc.register(c, None)
+        net = w.svc.get(mode)
+        assert w.svc.settings(c.id, mode).networks[mode].endpoint_id == ""  # created
+        asyncio.run(w.svc.attach(c, PID))
+        s = w.svc.settings(c.id, mode)
+        view = s.networks[mode]
+        assert (view.network_id, view.ip, view.prefix_len, view.gateway, view.mac,
+                view.aliases) == (net.id, "", 0, "", "", ())
+        assert len(view.endpoint_id) == 64 and s.sandbox_key == f"/proc/{PID}/ns/net"
+        assert list(s.networks) == [mode]
+        asyncio.run(w.svc.detach(c.id))
+        s = w.svc.settings(c.id, mode)
+        assert (s.networks[mode].endpoint_id, s.sandbox_key) == ("", "")
+
+
+def test_ip_needs_a_user_configured_subnet_when_connecting(w: World) -> None:
+    """docker: create with --ip on a network whose subnet the daemon picked is accepted; the
+    start and `network connect --ip` fail."""
+    w.svc.create("picked")
+    w.svc.create("given", subnet="10.33.0.0/24")
+    text = "user specified IP address is supported only when connecting to networks with " \
+        "user configured subnets"
+    c = w.container(cid(1), "c", mode="picked")
+    w.svc.register(c, EndpointRequest("picked", ip="172.18.0.50"))
+    with pytest.raises(InvalidArgument, match=text):
+        asyncio.run(w.svc.attach(c, PID))
+    assert w.svc.repo.containers_holding() == set() and w.dns is None
+    d = w.container(cid(2), "d", mode="given")
+    w.svc.register(d, EndpointRequest("given", ip="10.33.0.9"))
+    asyncio.run(w.svc.attach(d, PID))
+    for pid in (PID, 0):
+        with pytest.raises(InvalidArgument, match=text):
+            asyncio.run(w.svc.connect("picked", d, EndpointRequest("picked", ip="172.18.0.7"),
+                                      pid))
+    asyncio.run(w.svc.connect("picked", d, EndpointRequest("picked"), PID))
+    assert w.svc.settings(d.id).networks["picked"].ip == "172.18.0.2"
+    again = World.service(w, w.tmp / "resolv.conf")  # recorded across a restart
+    assert again.get("picked").pools[0].auto and not again.get("given").pools[0].auto
+
+
+def test_removing_a_network_of_stopped_containers_fails_their_start(w: World) -> None:
+    """docker 20.10: `network rm` of a network only stopped (or created) containers are on
+    is allowed; their start then fails with "network X not found"."""
+    w.svc.create("gone")
+    c = w.container(cid(1), "c", mode="gone")
+    w.svc.register(c, EndpointRequest("gone"))
+    asyncio.run(w.svc.attach(c, PID))
+    asyncio.run(w.svc.detach(c.id))
+    w.svc.remove("gone")
+    with pytest.raises(NotFound, match=r"^network gone not found$"):
+        asyncio.run(w.svc.attach(c, PID))
+    assert w.svc.repo.containers_holding() == set() and w.svc.settings(c.id).networks == {}
+
+
+def test_ls_dangling_and_prune_until_filters(w: World) -> None:
+    """docker 20.10: dangling = a user network no running container is on (builtins never);
+    prune's until takes networks created before it; docker's texts for bad values."""
+    w.svc.create("busy")
+    w.svc.create("idle")
+    c = w.container(cid(1), "c", mode="busy")
+    w.svc.register(c, EndpointRequest("busy"))
+    assert [n.name for n in w.svc.list(["dangling=true"])] == ["busy", "idle"]  # created
+    asyncio.run(w.svc.attach(c, PID))
+    assert [n.name for n in w.svc.list(["dangling=1"])] == ["idle"]
+    assert sorted(n.name for n in w.svc.list(["dangling=false"])) == [
+        "bridge", "busy", "host", "none"]
+    with pytest.raises(InvalidArgument, match=r"^invalid value for filter 'dangling', must be "
+                       r'"true" \(or "1"\), or "false" \(or "0"\)$'):
+        w.svc.list(["dangling=x"])
+    with pytest.raises(InvalidArgument, match='got more than one value for filter key '
+                                              '"dangling"'):
+        w.svc.list(["dangling=true", "dangling=false"])
+    assert w.svc.prune(["until=1h"]) == []  # created just now
+    with pytest.raises(InvalidArgument, match=r'^failed to parse value as time or duration: '
+                                              r'"xx"$'):
+        w.svc.prune(["until=xx"])
+    with pytest.raises(InvalidArgument, match=r"^more than one until filter specified$"):
+        w.svc.prune(["until=1h", "until=2h"])
+    with pytest.raises(InvalidArgument, match=r"^Invalid filter 'dangling'$"):
+        w.svc.prune(["dangling=true"])
+    assert w.svc.prune(["until=2999-01-01T00:00:00Z"]) == ["idle"]
+
+
+def test_ndots_option_keeps_unknown_single_labels_local(w: World) -> None:
+    """docker's resolver: with ndots set in the container's options, an unknown single-label
+    A/AAAA name gets an empty NOERROR (lookup []) instead of being forwarded."""
+    w.svc.create("app", subnet="10.30.0.0/24")
+    a = w.container(cid(1), "a", mode="app", dns_options=("ndots:2",))
+    b = w.container(cid(2), "b", mode="app", dns_options=("timeout:1",))
+    for c in (a, b):
+        w.svc.register(c, EndpointRequest("app"))
+        asyncio.run(w.svc.attach(c, PID))
+    assert w.svc.lookup(a.id, "b", 1) == ["10.30.0.3"]
+    assert w.svc.lookup(a.id, "nosuch", 1) == []
+    assert w.svc.lookup(a.id, "nosuch.example.org", 1) is None
+    assert w.svc.lookup(b.id, "nosuch", 1) is None

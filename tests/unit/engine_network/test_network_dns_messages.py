@@ -175,3 +175,12 @@ def test_junk_responses_and_failing_lookups_are_not_forwarded() -> None:
 
     asyncio.run(main())
     assert upstream.seen == []
+
+
+def test_an_empty_lookup_answers_a_and_aaaa_but_forwards_mx() -> None:
+    """lookup [] (docker's ndots rule for an unknown single label): an empty NOERROR for
+    A and AAAA; MX questions still go out (docker's rule covers A/AAAA only)."""
+    for qtype in ("A", "AAAA"):
+        answer = local_answer(lookup, "c1", ask("bare", qtype))
+        assert answer is not None and answer.rcode() == dns.rcode.NOERROR and not answer.answer
+    assert local_answer(lookup, "c1", ask("bare", "MX")) is None

@@ -278,6 +278,7 @@ class NetworkService:
                 raise AlreadyExists(f"bridge name {bridge} is used by another network")
             n = Network(nid, name, driver, now_rfc3339(), bridge, [pool], internal,
                         dict(labels or {}), opts, mtu)
+            existed = self.netlink.link_exists(bridge)  # (-o bridge.name): not ours to delete
             self.repo.add_network(n)
             try:
                 self._ensure_bridge(n)
@@ -285,7 +286,8 @@ class NetworkService:
             except BaseException:
                 self.repo.remove_network(n, lambda _: None)
                 self._ready.discard(n.bridge)
-                self._forget_bridge(n.bridge)
+                if not existed:
+                    self._forget_bridge(n.bridge)
                 raise
             self._user_nets.add(nid)
             self._net_names[nid] = name

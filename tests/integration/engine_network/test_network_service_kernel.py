@@ -28,7 +28,7 @@ from pyengine.network.service import NetworkService
 from pyengine.store import Database
 
 from tests.fixtures.netns import module_network_namespace  # noqa: F401 - autouse fixture
-from tests.integration.engine_network.nl_sandbox import Sandbox, links
+from tests.integration.engine_network.nl_sandbox import Sandbox, ip_json, links
 
 pytestmark = [pytest.mark.root]
 
@@ -133,3 +133,22 @@ def test_two_containers_on_a_user_network(service: NetworkService, tmp_path: Pat
     finally:
         for sb in sandboxes:
             sb.end()
+
+
+def test_bridge_name_of_an_interface_that_is_not_a_bridge(service: NetworkService) -> None:
+    """-o com.docker.network.bridge.name naming an existing link that is not a bridge (the
+    daemon's uplink, say) is refused and the link is left as it was: no gateway address on
+    it, and neither the failed create nor a later `network rm` deletes it."""
+    from pyengine.errors import FailedPrecondition
+
+    subprocess.run(["ip", "link", "add", "uplink0", "type", "veth", "peer", "name",
+                    "uplink1"], check=True)
+    try:
+        with pytest.raises(FailedPrecondition, match="uplink0 exists and is not a bridge"):
+            service.create("taken", subnet="10.84.0.0/24",
+                           options={"com.docker.network.bridge.name": "uplink0"})
+        assert "uplink0" in links()
+        assert not any(a.get("addr_info") for a in ip_json("-4", "addr", "show", "uplink0"))
+        assert [n.name for n in service.list()] == ["none", "host", "bridge"]
+    finally:
+        subprocess.run(["ip", "link", "del", "uplink0"], check=False)

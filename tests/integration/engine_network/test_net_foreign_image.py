@@ -39,36 +39,49 @@ def _buildah(base: Path, *args: str) -> str:
     return result.stdout.strip()
 
 
-def build_foreign_image(base: Path) -> Path:
-    """The oci-archive buildah commits (no RUN step: no runtime and no network is used)."""
+def buildah_base(base: Path) -> None:
+    """Private storage and a containers.conf with netns none and no CNI plugins: a buildah
+    call that would attach anything to a CNI network fails instead of making a bridge on the
+    machine."""
     for sub in ("root", "runroot", "tmp", "cni", "no-cni-plugins"):
         (base / sub).mkdir(parents=True)
-    # netns none and no CNI plugins: a buildah call that would attach anything to a CNI
-    # network fails instead of making a bridge on the machine
     (base / "containers.conf").write_text(
         '[containers]\nnetns = "none"\n'
         f'[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n'
         f'events_logfile_path = "{base}/events.log"\ntmp_dir = "{base}/tmp"\n'
         f'[network]\nnetwork_config_dir = "{base}/cni"\n'
         f'cni_plugin_dirs = ["{base}/no-cni-plugins"]\n')
-    rootfs = base / "rootfs"
-    subprocess.run([str(REPO / "tools" / "mkrootfs-busybox"), str(rootfs)], check=True,
+
+
+def busybox_tree(directory: Path) -> Path:
+    subprocess.run([str(REPO / "tools" / "mkrootfs-busybox"), str(directory)], check=True,
                    capture_output=True)
-    (rootfs / "data").mkdir()
-    (rootfs / "data" / "seed.txt").write_text("seeded by the image\n")
-    script = rootfs / "entrypoint.sh"
+    script = directory / "entrypoint.sh"
     script.write_text(ENTRYPOINT)
     script.chmod(0o755)
+    return directory
+
+
+def commit(base: Path, rootfs: Path, name: str, *config: str) -> Path:
+    """`rootfs` committed as image `name` to an oci-archive (no RUN step: no runtime and no
+    network is used)."""
     container = _buildah(base, "from", "--pull-never", "scratch")
     try:
         _buildah(base, "copy", container, f"{rootfs}/", "/")
-        _buildah(base, "config", "--port", "80/tcp", "--port", "53/udp", "--volume", "/data",
-                 "--entrypoint", '["/entrypoint.sh"]', container)
-        archive = base / "foreign.tar"
-        _buildah(base, "commit", "-q", container, f"oci-archive:{archive}:{IMAGE}")
+        _buildah(base, "config", "--entrypoint", '["/entrypoint.sh"]', *config, container)
+        archive = base / (name.replace("/", "_").replace(":", "_") + ".tar")
+        _buildah(base, "commit", "-q", container, f"oci-archive:{archive}:{name}")
     finally:
         _buildah(base, "rm", container)
     return archive
+
+
+def build_foreign_image(base: Path) -> Path:
+    rootfs = busybox_tree(base / "rootfs")
+    (rootfs / "data").mkdir()
+    (rootfs / "data" / "seed.txt").write_text("seeded by the image\n")
+    return commit(base, rootfs, IMAGE, "--port", "80/tcp", "--port", "53/udp",
+                  "--volume", "/data")
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +91,7 @@ def foreign_image(engine: ContainerEngine, tmp_path_factory: pytest.TempPathFact
         pytest.fail("buildah is not installed (tools/setup installs it)")
     base = tmp_path_factory.mktemp("buildah")
     try:
+        buildah_base(base)
         archive = build_foreign_image(base)
         engine.out("load", "-i", str(archive))
         yield IMAGE
@@ -116,3 +130,38 @@ def test_foreign_image_publish_all_and_its_anonymous_volume(
     assert not [rule for rule in nat_rules() if f"--dport {tcp_port}" in rule]
     with socket.socket() as again:  # the daemon holds the port no more
         again.bind(("0.0.0.0", tcp_port))
+
+
+def test_volume_paths_that_are_symlinks_out_of_the_rootfs(
+        engine: ContainerEngine, foreign_image: str, tmp_path: Path) -> None:
+    """VOLUME paths the image made symlinks to host directories (absolute, and relative with
+    more ".." than the rootfs is deep): seeding resolves them inside the rootfs, so nothing
+    of the host directories is copied into the volumes and nothing is written there, at
+    create or by the running container (whose volumes are mounted inside its rootfs)."""
+    outside = [tmp_path / "outside-abs", tmp_path / "outside-rel"]
+    for directory in outside:
+        directory.mkdir()
+        (directory / "secret.txt").write_text("host only\n")
+    base = tmp_path / "buildah"
+    buildah_base(base)
+    rootfs = busybox_tree(base / "rootfs")
+    (rootfs / "abs").symlink_to(outside[0])
+    (rootfs / "rel").symlink_to("../" * 40 + str(outside[1]).lstrip("/"))
+    archive = commit(base, rootfs, "foreign/escape:1", "--volume", "/abs", "--volume", "/rel",
+                     "--cmd", '["sleep", "1000"]')
+    engine.out("load", "-i", str(archive))
+    engine.out("create", "--name", "escape", "foreign/escape:1")
+    mounts = inspect(engine, "escape")["Mounts"]
+    assert sorted(m["Destination"] for m in mounts) == ["/abs", "/rel"]
+    for m in mounts:
+        assert list(Path(m["Source"]).iterdir()) == [], m
+    started = engine.pyctl("start", "escape")
+    if started.returncode == 0:  # the runtime mounts the volumes inside the rootfs
+        engine.out("exec", "escape", "touch", "/abs/written", "/rel/written")
+        for m in mounts:
+            assert (Path(m["Source"]) / "written").exists(), m
+    for directory in outside:
+        assert [p.name for p in directory.iterdir()] == ["secret.txt"]
+    engine.out("rm", "-f", "-v", "escape")
+    engine.out("rmi", "foreign/escape:1")
+    shutil.rmtree(base, ignore_errors=True)

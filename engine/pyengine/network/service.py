@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import contextlib
 import ipaddress
 import logging
 import os
 import secrets
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -124,6 +125,24 @@ class NetworkService:
         self._net_names: dict[str, str] = {}  # network id -> name, for the DNS
         self._containers: dict[str, ContainerNet] = {}  # attached, by id
         self._pids: dict[str, int] = {}
+        # a container's attach, detach, restore, connect and disconnect, one at a time (two
+        # connects would both name their interface eth1 and both open its DNS listener; an
+        # exit's detach would run between a connect's claim and its veth)
+        self._serial: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def _one_at_a_time(self, cid: str) -> AsyncIterator[None]:
+        lock, users = self._serial.get(cid) or (asyncio.Lock(), 0)
+        self._serial[cid] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._serial[cid]
+            if users == 1:
+                del self._serial[cid]  # (a lock is bound to the loop it first waited on)
+            else:
+                self._serial[cid] = (lock, users - 1)
 
     # -- parts, made at first use -----------------------------------------------------------
 
@@ -451,17 +470,18 @@ class NetworkService:
         work on failure and raises. For none/host: etc files only."""
         from pyengine.network.nsenter import open_netns
 
-        fd = await asyncio.to_thread(open_netns, pid) if pid else -1
-        try:
-            embedded = await asyncio.to_thread(self._attach, c, pid, fd)
-            if embedded:
-                await self._dns_server().listen(c.id, fd)
-        except BaseException:
-            await self.detach(c.id)
-            raise
-        finally:
-            if fd >= 0:
-                os.close(fd)
+        async with self._one_at_a_time(c.id):
+            fd = await asyncio.to_thread(open_netns, pid) if pid else -1
+            try:
+                embedded = await asyncio.to_thread(self._attach, c, pid, fd)
+                if embedded:
+                    await self._dns_server().listen(c.id, fd)
+            except BaseException:
+                await self._detach_now(c.id)
+                raise
+            finally:
+                if fd >= 0:
+                    os.close(fd)
 
     def _attach(self, c: ContainerNet, pid: int, fd: int) -> bool:
         """The blocking part of attach; whether the container needs the embedded DNS."""
@@ -526,6 +546,10 @@ class NetworkService:
 
     async def detach(self, cid: str) -> None:
         """At exit / failed start; idempotent."""
+        async with self._one_at_a_time(cid):
+            await self._detach_now(cid)
+
+    async def _detach_now(self, cid: str) -> None:
         if self._dns is not None:
             await self._dns.close(cid)
         await asyncio.to_thread(self._detach, cid)
@@ -543,13 +567,14 @@ class NetworkService:
         opened again (its links and addresses are the kernel's and the database's)."""
         from pyengine.network.nsenter import open_netns
 
-        embedded = await asyncio.to_thread(self._restore, c, pid)
-        if embedded and pid:
-            fd = await asyncio.to_thread(open_netns, pid)
-            try:
-                await self._dns_server().listen(c.id, fd)
-            finally:
-                os.close(fd)
+        async with self._one_at_a_time(c.id):
+            embedded = await asyncio.to_thread(self._restore, c, pid)
+            if embedded and pid:
+                fd = await asyncio.to_thread(open_netns, pid)
+                try:
+                    await self._dns_server().listen(c.id, fd)
+                finally:
+                    os.close(fd)
 
     def _restore(self, c: ContainerNet, pid: int) -> bool:
         self._containers[c.id] = c
@@ -571,14 +596,19 @@ class NetworkService:
 
     async def connect(self, ref: str, c: ContainerNet, req: EndpointRequest, pid: int) -> None:
         """Add a network to a container; pid 0: not running (only recorded)."""
-        from pyengine.network.nsenter import open_netns
-
         if c.mode in ("host", "none") or c.mode.startswith("container:"):
             raise FailedPrecondition(HOST_MODE if c.mode == "host" else NONE_MODE
                                      if c.mode == "none" else
                                      "container sharing network namespace with another "
                                      "container or host cannot be connected to any other "
                                      "network")
+        async with self._one_at_a_time(c.id):
+            await self._connect_serialised(ref, c, req, pid)
+
+    async def _connect_serialised(self, ref: str, c: ContainerNet, req: EndpointRequest,
+                                  pid: int) -> None:
+        from pyengine.network.nsenter import open_netns
+
         n = await asyncio.to_thread(self.repo.find, ref)
         self._check_request(c, n, req)
         record = await asyncio.to_thread(self.repo.add_endpoint, self._record(c, n, req))
@@ -614,9 +644,10 @@ class NetworkService:
         n = await asyncio.to_thread(self.repo.find, ref)
         if n.driver == "host":
             raise FailedPrecondition(HOST_MODE)
-        left = await asyncio.to_thread(self._disconnect, c, n, bool(pid), force)
-        if pid and self._dns is not None and not left:
-            await self._dns.close(c.id)
+        async with self._one_at_a_time(c.id):
+            left = await asyncio.to_thread(self._disconnect, c, n, bool(pid), force)
+            if pid and self._dns is not None and not left:
+                await self._dns.close(c.id)
         self.events.publish("network", "disconnect", n.id, container=c.id, name=n.name,
                             type=n.driver)
 

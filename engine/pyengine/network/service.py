@@ -485,9 +485,14 @@ class NetworkService:
 
     def _attach(self, c: ContainerNet, pid: int, fd: int) -> bool:
         """The blocking part of attach; whether the container needs the embedded DNS."""
+        records = self.repo.endpoints_of(c.id)
+        if not records and c.mode not in ("bridge", "none", "host") and \
+                not c.mode.startswith("container:"):
+            # its network was removed while it was stopped (that dropped the endpoint):
+            # docker's error, not a start without the network it was created on
+            self.repo.find(c.mode)
         self._containers[c.id] = c
         self._pids[c.id] = pid
-        records = self.repo.endpoints_of(c.id)
         nets = {n.id: n for n in self.repo.networks()}
         routed = False
         for i, e in enumerate(records):  # eth0, eth1, ... in the order they were joined

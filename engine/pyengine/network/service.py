@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from pyengine import crashpoints
 from pyengine.errors import (
     AlreadyExists,
     EngineError,
@@ -502,6 +503,7 @@ class NetworkService:
             routed = routed or bool(gateway)
         if records:
             had_ports = self._publish(c)
+            crashpoints.reached("network.attach.after-publish")
             if had_ports or not self._forwarding_ready():
                 self._apply_firewall()
         self._write_etc(c)
@@ -597,6 +599,9 @@ class NetworkService:
                 log.warning("a published port could not be held again",
                             extra={"fields": {"id": c.id, "port": p.host_port,
                                               "error": str(err)}})
+        if records and not c.mode.startswith("container:") and \
+                _stale_hosts(_read(c.etc_dir / "hosts"), [e.address for e in records]):
+            self._write_etc(c)  # a connect or disconnect cut short by a kill -9
         return any(e.network_id in self._user_nets for e in records)
 
     async def connect(self, ref: str, c: ContainerNet, req: EndpointRequest, pid: int) -> None:
@@ -640,6 +645,7 @@ class NetworkService:
         gateway = "" if n.internal else n.pools[0].gateway  # EEXIST when one is there
         with self._lock:
             self._attach_one(c, n, e, fd, ifname, gateway)
+            crashpoints.reached("network.connect.after-veth")
             if self.repo.ports_of(c.id) or not self._forwarding_ready():
                 self._apply_firewall()
         self._write_etc(c)
@@ -841,6 +847,13 @@ def _read(path: Path) -> bytes:
         return path.read_bytes()
     except OSError:
         return b""
+
+
+def _stale_hosts(hosts: bytes, addresses: Sequence[str]) -> bool:
+    """Whether a container's hosts file lacks a line of one of its addresses (its /etc files
+    were not written after its endpoints changed)."""
+    lines = {line.split(b"\t", 1)[0] for line in hosts.splitlines()}
+    return any(a.encode() not in lines for a in addresses)
 
 
 def _new_id() -> str:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import signal
 import socket
+import subprocess
 import time
 
 import pytest
-from ctr_harness import ContainerEngine
-from net_harness import inspect, nat_rules
+from ctr_harness import ContainerEngine, restart_crashing_at
+from net_harness import HTTPD, http_get, inspect, ip_of, nat_rules
 from nl_sandbox import links as daemon_links
 
 pytestmark = [pytest.mark.root]
@@ -57,3 +59,65 @@ def test_run_rm_on_a_user_network_leaves_nothing(engine: ContainerEngine) -> Non
     with socket.socket() as again:  # the daemon holds the host port no more
         again.bind(("127.0.0.1", 18383))
     engine.out("network", "rm", "brief")
+
+
+def _crashed(engine: ContainerEngine, result: subprocess.CompletedProcess) -> None:
+    assert engine.process is not None
+    assert engine.process.wait() == -signal.SIGKILL, result.stderr
+    engine.start()
+
+
+def _settled(want: set[str]) -> None:
+    deadline = time.monotonic() + 60  # the kernel ends a namespace's veths asynchronously
+    while set(daemon_links()) != want:
+        assert time.monotonic() < deadline, f"links: {set(daemon_links())} want {want}"
+        time.sleep(0.05)
+
+
+def test_kill9_during_attach_then_start(engine: ContainerEngine) -> None:
+    """The daemon killed with -9 in a start's attach (veth made, address claimed, host port
+    held and recorded, no DNAT rule yet): after it starts again no address, port mapping,
+    rule or veth is left, and the container starts with the first address and its port."""
+    engine.out("network", "create", "--subnet", "10.87.0.0/24", "crashnet")
+    links_before = set(daemon_links())
+    restart_crashing_at(engine, "network.attach.after-publish")
+    _crashed(engine, engine.pyctl("run", "-d", "--name", "half", "--network", "crashnet",
+                                  "-p", "127.0.0.1:18484:80", "busybox", *HTTPD))
+    assert inspect(engine, "half")["State"]["Status"] == "created"
+    assert json.loads(engine.out("network", "inspect", "crashnet"))[0]["Containers"] == {}
+    assert not [rule for rule in nat_rules() if "18484" in rule]
+    _settled(links_before)
+    engine.out("start", "half")
+    assert ip_of(engine, "half", "crashnet") == "10.87.0.2"
+    assert http_get("127.0.0.1", 18484).startswith("hello from")
+    engine.out("rm", "-f", "half")
+    engine.out("network", "rm", "crashnet")
+
+
+def test_kill9_during_connect(engine: ContainerEngine) -> None:
+    """The daemon killed with -9 in `network connect` of a running container (its veth made
+    and address claimed): after the restart the container is either on the network (its
+    interface has the address inspect shows, others resolve its name) or not at all, and
+    `network disconnect` then leaves no interface."""
+    engine.out("network", "create", "--subnet", "10.88.0.0/24", "crashnet2")
+    engine.out("run", "-d", "--name", "peer", "--network", "crashnet2", "busybox", "sleep",
+               "1000")
+    engine.out("run", "-d", "--name", "joiner", "busybox", "sleep", "1000")
+    restart_crashing_at(engine, "network.connect.after-veth")
+    _crashed(engine, engine.pyctl("network", "connect", "crashnet2", "joiner"))
+    inside = engine.out("exec", "joiner", "ip", "-o", "-4", "addr", "show")
+    networks = inspect(engine, "joiner")["NetworkSettings"]["Networks"]
+    if "crashnet2" in networks:
+        address = networks["crashnet2"]["IPAddress"]
+        assert address and f"inet {address}/24" in inside
+        answer = engine.out("exec", "peer", "nslookup", "joiner", "127.0.0.11")
+        assert address in answer
+        hosts = engine.out("exec", "joiner", "cat", "/etc/hosts")
+        assert address in hosts
+        assert "nameserver 127.0.0.11" in engine.out("exec", "joiner", "cat",
+                                                     "/etc/resolv.conf")
+        engine.out("network", "disconnect", "crashnet2", "joiner")
+    inside = engine.out("exec", "joiner", "ip", "-o", "-4", "addr", "show")
+    assert "10.88.0." not in inside
+    engine.out("rm", "-f", "joiner", "peer")
+    engine.out("network", "rm", "crashnet2")

@@ -121,3 +121,28 @@ def test_kill9_during_connect(engine: ContainerEngine) -> None:
     assert "10.88.0." not in inside
     engine.out("rm", "-f", "joiner", "peer")
     engine.out("network", "rm", "crashnet2")
+
+
+def test_restart_policy_attaches_again_without_leaks(engine: ContainerEngine) -> None:
+    """A container on a user network with -p restarted by on-failure:3: each run is attached
+    again with the same address and host port, and once it stays exited nothing is held."""
+    engine.out("network", "create", "--subnet", "10.89.0.0/24", "again")
+    engine.out("run", "-d", "--name", "flappy", "--network", "again", "--restart",
+               "on-failure:3", "-p", "127.0.0.1:18686:80", "busybox", "sh", "-c",
+               "ip -o -4 addr show eth0 >> /tmp/log; cat /tmp/log; exit 1")
+    deadline = time.monotonic() + 120
+    while True:
+        state = inspect(engine, "flappy")
+        if state["RestartCount"] == 3 and not state["State"]["Running"] and \
+                state["State"]["Status"] == "exited":
+            break
+        assert time.monotonic() < deadline, state["State"]
+        time.sleep(0.1)
+    logged = engine.out("logs", "flappy")
+    assert logged.count("inet 10.89.0.2/24") >= 4, logged
+    assert json.loads(engine.out("network", "inspect", "again"))[0]["Containers"] == {}
+    assert not [rule for rule in nat_rules() if "18686" in rule]
+    with socket.socket() as again:
+        again.bind(("127.0.0.1", 18686))
+    engine.out("rm", "flappy")
+    engine.out("network", "rm", "again")

@@ -459,7 +459,7 @@ class NetworkService:
             self.reservations.release_all([(p.host_ip, p.host_port, p.proto) for p in ports])
             self.repo.release_ports(cid)
         self.repo.deactivate(cid)
-        for members in self._active.values():
+        for members in list(self._active.values()):  # a start may add a network
             members.pop(cid, None)
         self._containers.pop(cid, None)
         self._pids.pop(cid, None)
@@ -686,7 +686,7 @@ class NetworkService:
     def rename(self, cid: str, name: str) -> None:
         """The container's new name answers DNS questions (blocking)."""
         self.repo.set_name(cid, name)
-        for members in self._active.values():
+        for members in list(self._active.values()):  # a start may add a network
             a = members.get(cid)
             if a is not None:
                 members[cid] = _Active(cid, name, a.aliases, a.address)

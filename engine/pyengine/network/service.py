@@ -16,6 +16,7 @@ import contextlib
 import ipaddress
 import logging
 import os
+import re
 import secrets
 import threading
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -59,6 +60,7 @@ DEFAULT_BRIDGE_IFNAME = "pyengine0"
 BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
 MTU_OPTION = "com.docker.network.driver.mtu"
 DEFAULT_MTU = 1500
+_BRIDGE_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")  # and a network name's
 QTYPE_A, QTYPE_PTR = 1, 12
 HOST_HOSTS = Path("/etc/hosts")
 NONE_MODE = "container cannot be connected to multiple networks with one of the networks in " \
@@ -294,6 +296,9 @@ class NetworkService:
             bridge = opts.get(BRIDGE_NAME_OPTION) or f"br-{nid[:12]}"
             if len(bridge) > 15:
                 raise InvalidArgument(f"bridge name {bridge}: longer than 15 characters")
+            if not _BRIDGE_NAME.fullmatch(bridge):  # it is an argument of iptables' -i/-o
+                raise InvalidArgument(f"invalid bridge name {bridge!r}: only "
+                                      "[a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
             if any(n.bridge == bridge for n in every):
                 raise AlreadyExists(f"bridge name {bridge} is used by another network")
             n = Network(nid, name, driver, now_rfc3339(), bridge, [pool], internal,
@@ -861,9 +866,7 @@ def _new_id() -> str:
 
 
 def _check_name(name: str) -> None:
-    import re
-
-    if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*", name or ""):
+    if not _BRIDGE_NAME.fullmatch(name or ""):  # (the same characters as a bridge name's)
         raise InvalidArgument(f'invalid network name "{name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] '
                               "are allowed")
 

@@ -49,7 +49,7 @@ def test_a_directory_swapped_for_a_symlink_during_the_copy(tmp_path: Path,
     outside.chmod(0o700)
     real_mkdir = os.mkdir
 
-    def mkdir_then_swap(path, mode=0o777, *, dir_fd=None):  # type: ignore[no-untyped-def]
+    def mkdir_then_swap(path: str, mode: int = 0o777, *, dir_fd: int | None = None) -> None:
         real_mkdir(path, mode, dir_fd=dir_fd)
         if os.fspath(path) in ("sub", str(volume / "sub")):
             os.rmdir(path, dir_fd=dir_fd)

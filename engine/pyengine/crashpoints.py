@@ -11,7 +11,10 @@ Points: create.after-snapshot (writable snapshot prepared, no bundle), create.ro
 directory made, no row), start.after-shim (a shim launched, the container still recorded as
 created), remove.after-state (the row marked removing), remove.after-bundle (bundle and log
 directory gone; the snapshot and the row remain), log.before-write (a log chunk taken from the
-fifo's head, not stored), log.after-write (stored, not consumed from the fifo).
+fifo's head, not stored), log.after-write (stored, not consumed from the fifo),
+network.attach.after-publish (a start's veths made, addresses claimed, host ports held and
+recorded; no DNAT rule, DNS listener or /etc file yet), network.connect.after-veth (a running
+container's new veth made and its address claimed; nothing else of the connect).
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from pyengine.errors import EngineError
+from pyengine.errors import EngineError, FailedPrecondition
 from pyengine.network.nsenter import run_in_netns
 
 if TYPE_CHECKING:
@@ -116,6 +116,13 @@ class PyrouteNetlink:
                 ipr.link("add", ifname=name, kind="bridge")
                 index = self._index(name)
                 assert index is not None
+            else:  # never an address on (and later a deletion of) someone else's link
+                [link] = ipr.link("get", index=index)
+                info = link.get_attr("IFLA_LINKINFO")
+                kind = info.get_attr("IFLA_INFO_KIND") if info is not None else None
+                if kind != "bridge":
+                    raise FailedPrecondition(f"bridge {name}: an interface {name} exists and is "
+                                             f"not a bridge ({kind or 'no kind'})")
             have = {a.get("address") for a in ipr.get_addr(index=index, family=2)}
             if address not in have:
                 ipr.addr("add", index=index, address=address, prefixlen=prefix_len,

@@ -12,18 +12,21 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import contextlib
 import dataclasses
 import hashlib
 import ipaddress
 import logging
 import os
+import re
 import secrets
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from pyengine import crashpoints
 from pyengine.errors import (
     AlreadyExists,
     EngineError,
@@ -59,6 +62,7 @@ DEFAULT_BRIDGE_IFNAME = "pyengine0"
 BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
 MTU_OPTION = "com.docker.network.driver.mtu"
 DEFAULT_MTU = 1500
+_BRIDGE_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")  # and a network name's
 QTYPE_A, QTYPE_PTR = 1, 12
 DANGLING = {"true": True, "1": True, "false": False, "0": False}
 HOST_HOSTS = Path("/etc/hosts")
@@ -127,6 +131,24 @@ class NetworkService:
         self._net_names: dict[str, str] = {}  # network id -> name, for the DNS
         self._containers: dict[str, ContainerNet] = {}  # attached, by id
         self._pids: dict[str, int] = {}
+        # a container's attach, detach, restore, connect and disconnect, one at a time (two
+        # connects would both name their interface eth1 and both open its DNS listener; an
+        # exit's detach would run between a connect's claim and its veth)
+        self._serial: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def _one_at_a_time(self, cid: str) -> AsyncIterator[None]:
+        lock, users = self._serial.get(cid) or (asyncio.Lock(), 0)
+        self._serial[cid] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._serial[cid]
+            if users == 1:
+                del self._serial[cid]  # (a lock is bound to the loop it first waited on)
+            else:
+                self._serial[cid] = (lock, users - 1)
 
     # -- parts, made at first use -----------------------------------------------------------
 
@@ -278,10 +300,14 @@ class NetworkService:
             bridge = opts.get(BRIDGE_NAME_OPTION) or f"br-{nid[:12]}"
             if len(bridge) > 15:
                 raise InvalidArgument(f"bridge name {bridge}: longer than 15 characters")
+            if not _BRIDGE_NAME.fullmatch(bridge):  # it is an argument of iptables' -i/-o
+                raise InvalidArgument(f"invalid bridge name {bridge!r}: only "
+                                      "[a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
             if any(n.bridge == bridge for n in every):
                 raise AlreadyExists(f"bridge name {bridge} is used by another network")
             n = Network(nid, name, driver, now_rfc3339(), bridge, [pool], internal,
                         dict(labels or {}), opts, mtu)
+            existed = self.netlink.link_exists(bridge)  # (-o bridge.name): not ours to delete
             self.repo.add_network(n)
             try:
                 self._ensure_bridge(n)
@@ -289,7 +315,8 @@ class NetworkService:
             except BaseException:
                 self.repo.remove_network(n, lambda _: None)
                 self._ready.discard(n.bridge)
-                self._forget_bridge(n.bridge)
+                if not existed:
+                    self._forget_bridge(n.bridge)
                 raise
             self._user_nets.add(nid)
             self._net_names[nid] = name
@@ -470,7 +497,7 @@ class NetworkService:
             self.reservations.release_all([(p.host_ip, p.host_port, p.proto) for p in ports])
             self.repo.release_ports(cid)
         self.repo.deactivate(cid)
-        for members in self._active.values():
+        for members in list(self._active.values()):  # a start may add a network
             members.pop(cid, None)
         self._containers.pop(cid, None)
         self._pids.pop(cid, None)
@@ -482,26 +509,27 @@ class NetworkService:
         work on failure and raises. For none/host: etc files only."""
         from pyengine.network.nsenter import open_netns
 
-        fd = await asyncio.to_thread(open_netns, pid) if pid else -1
-        try:
-            embedded = await asyncio.to_thread(self._attach, c, pid, fd)
-            if embedded:
-                await self._dns_server().listen(c.id, fd)
-        except BaseException:
-            await self.detach(c.id)
-            raise
-        finally:
-            if fd >= 0:
-                os.close(fd)
+        async with self._one_at_a_time(c.id):
+            fd = await asyncio.to_thread(open_netns, pid) if pid else -1
+            try:
+                embedded = await asyncio.to_thread(self._attach, c, pid, fd)
+                if embedded:
+                    await self._dns_server().listen(c.id, fd)
+            except BaseException:
+                await self._detach_now(c.id)
+                raise
+            finally:
+                if fd >= 0:
+                    os.close(fd)
 
     def _attach(self, c: ContainerNet, pid: int, fd: int) -> bool:
         """The blocking part of attach; whether the container needs the embedded DNS."""
         if c.mode not in ("bridge", "none", "host") and not c.mode.startswith("container:"):
             self.repo.find(c.mode)  # removed while the container was stopped: docker's
             # NotFound "network X not found" (its endpoint records went with the network)
+        records = self.repo.endpoints_of(c.id)
         self._containers[c.id] = c
         self._pids[c.id] = pid
-        records = self.repo.endpoints_of(c.id)
         nets = {n.id: n for n in self.repo.networks()}
         for e in records:
             _check_configured(nets[e.network_id], e.ip)
@@ -513,6 +541,7 @@ class NetworkService:
             routed = routed or bool(gateway)
         if records:
             had_ports = self._publish(c)
+            crashpoints.reached("network.attach.after-publish")
             if had_ports or not self._forwarding_ready():
                 self._apply_firewall()
         self._write_etc(c)
@@ -562,6 +591,10 @@ class NetworkService:
 
     async def detach(self, cid: str) -> None:
         """At exit / failed start; idempotent."""
+        async with self._one_at_a_time(cid):
+            await self._detach_now(cid)
+
+    async def _detach_now(self, cid: str) -> None:
         if self._dns is not None:
             await self._dns.close(cid)
         await asyncio.to_thread(self._detach, cid)
@@ -579,13 +612,14 @@ class NetworkService:
         opened again (its links and addresses are the kernel's and the database's)."""
         from pyengine.network.nsenter import open_netns
 
-        embedded = await asyncio.to_thread(self._restore, c, pid)
-        if embedded and pid:
-            fd = await asyncio.to_thread(open_netns, pid)
-            try:
-                await self._dns_server().listen(c.id, fd)
-            finally:
-                os.close(fd)
+        async with self._one_at_a_time(c.id):
+            embedded = await asyncio.to_thread(self._restore, c, pid)
+            if embedded and pid:
+                fd = await asyncio.to_thread(open_netns, pid)
+                try:
+                    await self._dns_server().listen(c.id, fd)
+                finally:
+                    os.close(fd)
 
     def _restore(self, c: ContainerNet, pid: int) -> bool:
         self._containers[c.id] = c
@@ -603,12 +637,13 @@ class NetworkService:
                 log.warning("a published port could not be held again",
                             extra={"fields": {"id": c.id, "port": p.host_port,
                                               "error": str(err)}})
+        if records and not c.mode.startswith("container:") and \
+                _stale_hosts(_read(c.etc_dir / "hosts"), [e.address for e in records]):
+            self._write_etc(c)  # a connect or disconnect cut short by a kill -9
         return any(e.network_id in self._user_nets for e in records)
 
     async def connect(self, ref: str, c: ContainerNet, req: EndpointRequest, pid: int) -> None:
         """Add a network to a container; pid 0: not running (only recorded)."""
-        from pyengine.network.nsenter import open_netns
-
         n = await asyncio.to_thread(self.repo.find, ref)
         _check_configured(n, req.ip)  # docker's first check (before the mode's)
         if c.mode in ("host", "none") or c.mode.startswith("container:"):
@@ -617,6 +652,13 @@ class NetworkService:
                                      "container sharing network namespace with another "
                                      "container or host cannot be connected to any other "
                                      "network")
+        async with self._one_at_a_time(c.id):
+            await self._connect_serialised(n, c, req, pid)
+
+    async def _connect_serialised(self, n: Network, c: ContainerNet, req: EndpointRequest,
+                                  pid: int) -> None:
+        from pyengine.network.nsenter import open_netns
+
         self._check_request(c, n, req)
         record = await asyncio.to_thread(self.repo.add_endpoint, self._record(c, n, req))
         self.events.publish("network", "connect", n.id, container=c.id, name=n.name,
@@ -642,6 +684,7 @@ class NetworkService:
         gateway = "" if n.internal else n.pools[0].gateway  # EEXIST when one is there
         with self._lock:
             self._attach_one(c, n, e, fd, ifname, gateway)
+            crashpoints.reached("network.connect.after-veth")
             if self.repo.ports_of(c.id) or not self._forwarding_ready():
                 self._apply_firewall()
         self._write_etc(c)
@@ -651,9 +694,10 @@ class NetworkService:
         n = await asyncio.to_thread(self.repo.find, ref)
         if n.driver == "host":
             raise FailedPrecondition(HOST_MODE)
-        left = await asyncio.to_thread(self._disconnect, c, n, bool(pid), force)
-        if pid and self._dns is not None and not left:
-            await self._dns.close(c.id)
+        async with self._one_at_a_time(c.id):
+            left = await asyncio.to_thread(self._disconnect, c, n, bool(pid), force)
+            if pid and self._dns is not None and not left:
+                await self._dns.close(c.id)
         self.events.publish("network", "disconnect", n.id, container=c.id, name=n.name,
                             type=n.driver)
 
@@ -681,7 +725,7 @@ class NetworkService:
     def rename(self, cid: str, name: str) -> None:
         """The container's new name answers DNS questions (blocking)."""
         self.repo.set_name(cid, name)
-        for members in self._active.values():
+        for members in list(self._active.values()):  # a start may add a network
             a = members.get(cid)
             if a is not None:
                 members[cid] = _Active(cid, name, a.aliases, a.address)
@@ -855,14 +899,19 @@ def _read(path: Path) -> bytes:
         return b""
 
 
+def _stale_hosts(hosts: bytes, addresses: Sequence[str]) -> bool:
+    """Whether a container's hosts file lacks a line of one of its addresses (its /etc files
+    were not written after its endpoints changed)."""
+    lines = {line.split(b"\t", 1)[0] for line in hosts.splitlines()}
+    return any(a.encode() not in lines for a in addresses)
+
+
 def _new_id() -> str:
     return secrets.token_hex(32)
 
 
 def _check_name(name: str) -> None:
-    import re
-
-    if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*", name or ""):
+    if not _BRIDGE_NAME.fullmatch(name or ""):  # (the same characters as a bridge name's)
         raise InvalidArgument(f'invalid network name "{name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] '
                               "are allowed")
 

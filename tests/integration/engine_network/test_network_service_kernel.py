@@ -12,6 +12,7 @@ import asyncio
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +29,7 @@ from pyengine.network.service import NetworkService
 from pyengine.store import Database
 
 from tests.fixtures.netns import module_network_namespace  # noqa: F401 - autouse fixture
-from tests.integration.engine_network.nl_sandbox import Sandbox, links
+from tests.integration.engine_network.nl_sandbox import Sandbox, ip_json, links
 
 pytestmark = [pytest.mark.root]
 
@@ -52,11 +53,11 @@ def service(tmp_path: Path) -> Iterator[NetworkService]:
     try:
         yield svc
     finally:
-        svc.close()
         svc.firewall.remove_all()  # type: ignore[attr-defined]  # the real Firewall's
         for name in links():
             if name != "lo":
                 svc.netlink.delete_link(name)
+        svc.close()  # (the netlink thread goes with it)
         db.close()
 
 
@@ -133,3 +134,120 @@ def test_two_containers_on_a_user_network(service: NetworkService, tmp_path: Pat
     finally:
         for sb in sandboxes:
             sb.end()
+
+
+def test_bridge_name_of_an_interface_that_is_not_a_bridge(service: NetworkService) -> None:
+    """-o com.docker.network.bridge.name naming an existing link that is not a bridge (the
+    daemon's uplink, say) is refused and the link is left as it was: no gateway address on
+    it, and neither the failed create nor a later `network rm` deletes it."""
+    from pyengine.errors import FailedPrecondition
+
+    subprocess.run(["ip", "link", "add", "uplink0", "type", "veth", "peer", "name",
+                    "uplink1"], check=True)
+    try:
+        with pytest.raises(FailedPrecondition, match="uplink0 exists and is not a bridge"):
+            service.create("taken", subnet="10.84.0.0/24",
+                           options={"com.docker.network.bridge.name": "uplink0"})
+        assert "uplink0" in links()
+        assert not any(a.get("addr_info") for a in ip_json("-4", "addr", "show", "uplink0"))
+        assert [n.name for n in service.list()] == ["none", "host", "bridge"]
+    finally:
+        subprocess.run(["ip", "link", "del", "uplink0"], check=False)
+
+
+def test_concurrent_connects_of_one_running_container(service: NetworkService,
+                                                      tmp_path: Path) -> None:
+    """Two `network connect`s of a running container of the default bridge to user networks at
+    once: each gets an interface of its own (eth1, eth2) and one embedded DNS listener serves
+    both; the exit leaves no address held."""
+    for i in (1, 2):
+        service.create(f"net{i}", subnet=f"10.85.{i}.0/24")
+    for f in ("hosts", "hostname", "resolv.conf"):
+        (tmp_path / f).write_text("")
+    cid = "07" * 32
+    c = ContainerNet(cid, "multi", cid[:12], "", "bridge", tmp_path)
+    service.register(c, EndpointRequest("bridge"))
+    sandbox = Sandbox()
+    try:
+        async def main() -> None:
+            await service.attach(c, sandbox.pid)
+            await asyncio.gather(*(service.connect(f"net{i}", c, EndpointRequest(f"net{i}"),
+                                                   sandbox.pid) for i in (1, 2)))
+            inside = {name: link.get("ifname") for name, link in links(sandbox.pid).items()}
+            assert set(inside) == {"lo", "eth0", "eth1", "eth2"}
+            assert await asyncio.to_thread(resolve, sandbox.fd, "multi") == [
+                "10.85.1.2", "10.85.2.2"]
+            await service.detach(cid)
+            await service.stop_serving()
+
+        asyncio.run(main())
+        assert service.repo.containers_holding() == set()
+    finally:
+        service.unregister(cid)
+        sandbox.end()
+        for i in (1, 2):
+            service.remove(f"net{i}")
+
+
+class GatedNetlink:
+    """The service's netlink, whose next add_veth waits for the test's go."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+        self.hold = False
+        self.entered = threading.Event()
+        self.go = threading.Event()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    def add_veth(self, netns_fd: int, spec: object) -> None:
+        if self.hold:
+            self.hold = False
+            self.entered.set()
+            assert self.go.wait(120), "the test never let add_veth go"
+        self.inner.add_veth(netns_fd, spec)  # type: ignore[attr-defined]  # PyrouteNetlink's
+
+
+def dns_listeners(pid: int) -> str:
+    return subprocess.run(["nsenter", "-t", str(pid), "-n", "ss", "-Hlnu", "src",
+                           "127.0.0.11"], capture_output=True, text=True, check=True).stdout
+
+
+def test_exit_while_a_connect_runs(service: NetworkService, tmp_path: Path) -> None:
+    """The container exits (detach) while `network connect` to a user network is making its
+    veth: the connect finishes first and the detach then undoes all of it; no embedded DNS
+    listener is opened after the detach (its sockets would keep the dead container's
+    namespace alive) and no address stays held."""
+    service.create("late", subnet="10.86.0.0/24")
+    for f in ("hosts", "hostname", "resolv.conf"):
+        (tmp_path / f).write_text("")
+    cid = "08" * 32
+    c = ContainerNet(cid, "exiting", cid[:12], "", "bridge", tmp_path)
+    service.register(c, EndpointRequest("bridge"))
+    gated = GatedNetlink(service.netlink)
+    service._netlink = gated  # type: ignore[assignment]  # the same netlink, gated
+    sandbox = Sandbox()
+    try:
+        async def main() -> None:
+            await service.attach(c, sandbox.pid)
+            gated.hold = True
+            connect = asyncio.create_task(
+                service.connect("late", c, EndpointRequest("late"), sandbox.pid))
+            await asyncio.to_thread(gated.entered.wait)
+            detach = asyncio.create_task(service.detach(cid))
+            for _ in range(10):  # the detach runs as far as it can
+                await asyncio.sleep(0)
+            gated.go.set()
+            await connect
+            await detach
+            assert dns_listeners(sandbox.pid) == ""
+            await service.stop_serving()
+
+        asyncio.run(main())
+        assert service.repo.containers_holding() == set()
+    finally:
+        gated.go.set()
+        service.unregister(cid)
+        sandbox.end()
+        service.remove("late")

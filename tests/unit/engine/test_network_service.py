@@ -198,6 +198,11 @@ def test_create_inspect_list_remove(w: World) -> None:
         w.svc.create("x", subnet="10.20.7.0/24")
     with pytest.raises(InvalidArgument, match="every ip-range or gateway must have"):
         w.svc.create("x", gateway="10.1.0.1")
+    for bad in ("-j", "br x", "br\n-A INPUT", "../x", "a;b"):  # no link, rule or record
+        with pytest.raises(InvalidArgument, match="invalid bridge name"):
+            w.svc.create("x", options={"com.docker.network.bridge.name": bad})
+        assert bad not in w.netlink.links
+    assert "x" not in [n.name for n in w.svc.list()]
     with pytest.raises(NotFound, match='plugin "overlay" not found'):
         w.svc.create("x", driver="overlay")
     assert [x.name for x in w.svc.list(["type=custom"])] == ["front", "back"]

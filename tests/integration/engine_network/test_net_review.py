@@ -21,7 +21,8 @@ def test_a_removed_network_fails_the_start_of_its_stopped_container(
     """`network rm` of a network whose containers are all stopped succeeds (docker's), and
     such a container's next start then fails with docker's "network X not found" instead of
     running without the network it was created on; one connected to another network
-    meanwhile starts on that one."""
+    meanwhile fails the same way (docker 20.10 keeps the removed network in the stopped
+    container's settings and its start looks it up)."""
     engine.out("network", "create", "gone")
     engine.out("network", "create", "kept")
     for name in ("orphan", "moved"):
@@ -30,12 +31,11 @@ def test_a_removed_network_fails_the_start_of_its_stopped_container(
         engine.out("stop", "-t", "0", name)
     engine.out("network", "connect", "kept", "moved")
     engine.out("network", "rm", "gone")
-    result = engine.pyctl("start", "orphan")
-    assert result.returncode != 0
-    assert "network gone not found" in result.stderr.decode()
-    assert inspect(engine, "orphan")["State"]["Running"] is False
-    engine.out("start", "moved")
-    assert list(inspect(engine, "moved")["NetworkSettings"]["Networks"]) == ["kept"]
+    for name in ("orphan", "moved"):
+        result = engine.pyctl("start", name)
+        assert result.returncode != 0
+        assert "network gone not found" in result.stderr.decode()
+        assert inspect(engine, name)["State"]["Running"] is False
 
 
 def test_run_rm_on_a_user_network_leaves_nothing(engine: ContainerEngine) -> None:

@@ -18,9 +18,9 @@ def add(p: argparse.ArgumentParser) -> None:
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
-    from pyengine.api import networks_pb2
+    from pyengine.api import networks_lean as api
 
-    ctx.client.networks.Connect(networks_pb2.ConnectNetworkRequest(
+    ctx.client.lean(api.NetworksService).Connect(api.ConnectNetworkRequest(
         network=args.network, container=args.container, ip=args.ip, aliases=args.alias,
         links=args.link))
     return 0

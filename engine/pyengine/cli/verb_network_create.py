@@ -33,12 +33,12 @@ def _one(values: list[str]) -> str:
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
-    from pyengine.api import networks_pb2
+    from pyengine.api import networks_lean as api
 
     subnet, gateway, ip_range = _one(args.subnet), _one(args.gateway), _one(args.ip_range)
     if (gateway or ip_range) and not subnet:
         raise CliError("every ip-range or gateway must have a corresponding subnet", prefix="")
-    found = ctx.client.networks.Create(networks_pb2.CreateNetworkRequest(
+    found = ctx.client.lean(api.NetworksService).Create(api.CreateNetworkRequest(
         name=args.name, driver=args.driver, subnet=subnet, gateway=gateway,
         ip_range=ip_range, internal=args.internal, labels=key_values(args.label),
         options=key_values(args.opt)))

@@ -16,8 +16,8 @@ def add(p: argparse.ArgumentParser) -> None:
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
-    from pyengine.api import networks_pb2
+    from pyengine.api import networks_lean as api
 
-    ctx.client.networks.Disconnect(networks_pb2.DisconnectNetworkRequest(
+    ctx.client.lean(api.NetworksService).Disconnect(api.DisconnectNetworkRequest(
         network=args.network, container=args.container, force=args.force))
     return 0

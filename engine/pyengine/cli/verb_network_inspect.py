@@ -16,7 +16,7 @@ def add(p: argparse.ArgumentParser) -> None:
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
-    from pyengine.api import networks_pb2
+    from pyengine.api import networks_lean as api
     from pyengine.cli import inspect_docs
     from pyengine.cli.wire import status as rpc
 
@@ -24,7 +24,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     docs, missing = [], []
     for name in args.networks:
         try:
-            found = ctx.client.networks.Inspect(networks_pb2.InspectNetworkRequest(id=name))
+            found = ctx.client.lean(api.NetworksService).Inspect(api.InspectNetworkRequest(id=name))
         except rpc.RpcError as err:
             if ctx.is_connect_error(err) or err.code() != rpc.NOT_FOUND:
                 raise

@@ -40,11 +40,11 @@ def row(n: Any, no_trunc: bool) -> dict[str, Any]:
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
-    from pyengine.api import networks_pb2
+    from pyengine.api import networks_lean as api
     from pyengine.cli.output import write_rows
 
-    found = sorted(ctx.client.networks.List(
-        networks_pb2.ListNetworksRequest(filters=args.filter)).networks, key=lambda n: n.name)
+    found = sorted(ctx.client.lean(api.NetworksService).List(
+        api.ListNetworksRequest(filters=args.filter)).networks, key=lambda n: n.name)
     if args.quiet:
         for n in found:
             ctx.out.write((n.id if args.no_trunc else n.id[:12]) + "\n")

@@ -17,7 +17,7 @@ def add(p: argparse.ArgumentParser) -> None:
 def run(ctx: Context, args: argparse.Namespace) -> int:
     import sys
 
-    from pyengine.api import networks_pb2
+    from pyengine.api import networks_lean as api
 
     if not args.force:
         ctx.out.write("WARNING! This will remove all custom networks not used by at least one "
@@ -25,7 +25,8 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         ctx.out.flush()
         if sys.stdin.readline().strip().lower() not in ("y", "yes"):
             return 0
-    response = ctx.client.networks.Prune(networks_pb2.PruneNetworksRequest(filters=args.filter))
+    response = ctx.client.lean(api.NetworksService).Prune(
+        api.PruneNetworksRequest(filters=args.filter))
     if response.deleted:
         ctx.out.write("Deleted Networks:\n" + "".join(f"{name}\n" for name in response.deleted)
                       + "\n")

@@ -16,7 +16,7 @@ def add(p: argparse.ArgumentParser) -> None:
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
-    from pyengine.api import networks_pb2
+    from pyengine.api import networks_lean as api
 
-    return each(ctx, args.networks, lambda ref: ctx.client.networks.Remove(
-        networks_pb2.RemoveNetworkRequest(id=ref)), missing_ok=args.force)
+    return each(ctx, args.networks, lambda ref: ctx.client.lean(api.NetworksService).Remove(
+        api.RemoveNetworkRequest(id=ref)), missing_ok=args.force)

@@ -29,12 +29,12 @@ def key_values(items: list[str]) -> dict[str, str]:
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
-    from pyengine.api import volumes_pb2
+    from pyengine.api import volumes_lean as api
 
     if args.name and args.name_flag:
         raise CliError("conflicting options: cannot specify a volume-name through both "
                        "--name and as a positional arg", prefix="")
-    response = ctx.client.volumes.Create(volumes_pb2.CreateVolumeRequest(
+    response = ctx.client.lean(api.VolumesService).Create(api.CreateVolumeRequest(
         name=args.name or args.name_flag, driver=args.driver,
         options=key_values(args.opt), labels=key_values(args.label)))
     ctx.out.write(response.volume.name + "\n")

@@ -18,7 +18,7 @@ def add(p: argparse.ArgumentParser) -> None:
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
-    from pyengine.api import volumes_pb2
+    from pyengine.api import volumes_lean as api
     from pyengine.cli import inspect_docs
     from pyengine.cli.wire import status as rpc
 
@@ -26,7 +26,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     docs, missing = [], []
     for name in args.volumes:
         try:
-            found = ctx.client.volumes.Inspect(volumes_pb2.InspectVolumeRequest(name=name))
+            found = ctx.client.lean(api.VolumesService).Inspect(api.InspectVolumeRequest(name=name))
         except rpc.RpcError as err:
             if ctx.is_connect_error(err) or err.code() != rpc.NOT_FOUND:
                 raise

@@ -21,9 +21,9 @@ def add(p: argparse.ArgumentParser) -> None:
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
-    from pyengine.api import volumes_pb2
+    from pyengine.api import volumes_lean as api
 
-    response = ctx.client.volumes.List(volumes_pb2.ListVolumesRequest(filters=args.filter))
+    response = ctx.client.lean(api.VolumesService).List(api.ListVolumesRequest(filters=args.filter))
     if args.quiet:
         ctx.out.write("".join(f"{v.name}\n" for v in response.volumes))
         return 0

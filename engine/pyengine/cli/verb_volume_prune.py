@@ -19,7 +19,7 @@ def add(p: argparse.ArgumentParser) -> None:
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
-    from pyengine.api import volumes_pb2
+    from pyengine.api import volumes_lean as api
     from pyengine.units import human_size
 
     if not args.force:
@@ -28,7 +28,8 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         ctx.out.flush()
         if sys.stdin.readline().strip().lower() not in ("y", "yes"):
             return 0
-    response = ctx.client.volumes.Prune(volumes_pb2.PruneVolumesRequest(filters=args.filter))
+    response = ctx.client.lean(api.VolumesService).Prune(
+        api.PruneVolumesRequest(filters=args.filter))
     if response.deleted:
         ctx.out.write("Deleted Volumes:\n" + "".join(f"{n}\n" for n in response.deleted) + "\n")
     ctx.out.write(f"Total reclaimed space: {human_size(response.space_reclaimed)}\n")

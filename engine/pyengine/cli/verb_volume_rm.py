@@ -17,13 +17,13 @@ def add(p: argparse.ArgumentParser) -> None:
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
-    from pyengine.api import volumes_pb2
+    from pyengine.api import volumes_lean as api
     from pyengine.cli.wire import status as rpc
 
     failed = False
     for name in args.volumes:
         try:
-            ctx.client.volumes.Remove(volumes_pb2.RemoveVolumeRequest(name=name,
+            ctx.client.lean(api.VolumesService).Remove(api.RemoveVolumeRequest(name=name,
                                                                       force=args.force))
         except rpc.RpcError as err:
             if ctx.is_connect_error(err):

@@ -232,8 +232,13 @@ class Engine:
 
 # -- dockerd -------------------------------------------------------------------------------------
 class Dockerd:
-    def __init__(self, base: Path) -> None:
+    """dockerd in a private mount namespace; without networking (--bridge=none, no iptables) unless
+    `bridge`: then its default bridge docker0 and its iptables rules, made in the network
+    namespace it is started in (tools/bench/network.py starts it in one of its own)."""
+
+    def __init__(self, base: Path, bridge: bool = False) -> None:
         self.base = base
+        self.bridge = bridge
         self.socket = base / "docker.sock"
         self.cgroup_parent = f"pebench-docker-{os.getpid()}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -246,10 +251,11 @@ class Dockerd:
     def start(self) -> None:
         etc = self.base / "etc-docker"
         etc.mkdir(parents=True)
+        network = ("" if self.bridge else
+                   "--bridge=none --iptables=false --ip-masq=false --ip-forward=false ")
         script = (f"mount --bind {etc} /etc/docker && exec {DOCKERD} "
                   f"--data-root {self.base / 'data'} --exec-root {self.base / 'exec'} "
-                  f"--pidfile {self.base / 'dockerd.pid'} -H unix://{self.socket} "
-                  "--bridge=none --iptables=false --ip-masq=false --ip-forward=false "
+                  f"--pidfile {self.base / 'dockerd.pid'} -H unix://{self.socket} {network}"
                   f"--storage-driver overlay2 --cgroup-parent /{self.cgroup_parent} "
                   "--exec-opt native.cgroupdriver=cgroupfs")
         self.process = spawn(["unshare", "--mount", "--propagation",
@@ -398,8 +404,10 @@ class Bench:
                 group="docker runc"))
         return out
 
-    def alternate(self, managers: list[Manager], rounds: int, warmup: int,
+    @staticmethod
+    def alternate(managers: list[Manager], rounds: int, warmup: int,
                   one: Callable[[Manager], float]) -> dict[str, list[float]]:
+        """Warm-up runs, then `rounds` rounds of every manager, the order rotated each round."""
         for _ in range(warmup):
             for m in managers:
                 one(m)

@@ -36,6 +36,8 @@ FILE_KEYS = {
     "tlskey": "tlskey",
     "certs-dir": "certs_dir",
     "shim-binary": "shim_binary",
+    "bip": "bip",
+    "dns-upstream": "dns_upstream",
 }
 
 
@@ -62,6 +64,9 @@ class DaemonConfig:
     tlscert: Path | None = None
     tlskey: Path | None = None
     certs_dir: Path = Path("/etc/pyengine/certs.d")
+    bip: str = ""  # the default bridge's gateway address and prefix: "172.20.0.1/16"
+    # servers the embedded DNS forwards to ("IP[:PORT]"); none: the host's resolv.conf's
+    dns_upstream: list[str] = field(default_factory=list)
 
     @property
     def pid_path(self) -> Path:
@@ -81,6 +86,9 @@ class DaemonConfig:
             raise InvalidArgument(f"log-format {self.log_format!r}: must be json or logfmt")
         if self.max_layer_size <= 0:
             raise InvalidArgument("max-layer-size must be positive")
+        _check_bip(self.bip)
+        for server in self.dns_upstream:
+            parse_upstream(server)
         for host in self.hosts:
             if host.startswith("unix://"):
                 if not host[len("unix://") :].startswith("/"):
@@ -93,6 +101,37 @@ class DaemonConfig:
                     )
             else:
                 raise InvalidArgument(f"host {host!r}: must be unix:///path or tcp://addr:port")
+
+
+def _check_bip(bip: str) -> None:
+    if not bip:
+        return
+    import ipaddress
+
+    try:
+        iface = ipaddress.IPv4Interface(bip)
+    except ValueError:
+        raise InvalidArgument(f"bip {bip!r}: must be an IPv4 address with a prefix length "
+                              "(172.20.0.1/16)") from None
+    if "/" not in bip or iface.network.prefixlen > 30 or \
+            iface.ip in (iface.network.network_address, iface.network.broadcast_address):
+        raise InvalidArgument(f"bip {bip!r}: must be a host address of a subnet of at most /30 "
+                              "(172.20.0.1/16)")
+
+
+def parse_upstream(server: str) -> tuple[str, int]:
+    """A --dns-upstream value, "IP" or "IP:PORT", as (ip, port)."""
+    import ipaddress
+
+    host, _, port = server.partition(":")
+    try:
+        ipaddress.IPv4Address(host)
+        number = int(port) if port else 53
+    except ValueError:
+        number = 0
+    if not 0 < number < 65536:
+        raise InvalidArgument(f"dns-upstream {server!r}: must be IP or IP:PORT (IPv4)")
+    return host, number
 
 
 def load_file(path: Path) -> dict:

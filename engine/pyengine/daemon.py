@@ -85,6 +85,11 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, dict]:
     add("-l", "--log-level", choices=daemon_config.LOG_LEVELS, help="log level (default info)")
     add("--log-format", choices=("json", "logfmt"), help="log format (default json)")
     add("--max-layer-size", type=int, help="largest uncompressed layer accepted, in bytes")
+    add("--bip", help="the default bridge network's gateway address and prefix "
+        "(default: the first free of 172.17.0.0/16 ...)")
+    add("--dns-upstream", action="append", dest="dns_upstream", metavar="IP[:PORT]",
+        help="DNS server the embedded DNS forwards to (repeatable; default: the host's "
+        "resolv.conf nameservers)")
     add("--tlsverify", action="store_true", default=None, help="require client certificates")
     add("--tlscacert", help="CA certificate clients must be signed by")
     add("--tlscert", help="server certificate")

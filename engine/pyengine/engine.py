@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from pyengine.content import ContentStore
     from pyengine.gc import Collector, GcResult
     from pyengine.images.service import ImageService
+    from pyengine.network.service import NetworkService
     from pyengine.snapshots import Snapshotter
     from pyengine.store import Database, LeaseRepository
 
@@ -80,11 +81,14 @@ class Engine:
             self.events.publish,
         )
         from pyengine.containers.service import ContainerService
+        from pyengine.network.service import NetworkService
 
+        self.networks: NetworkService = NetworkService(cfg, db, self.events)
         self.containers: ContainerService = ContainerService(
-            cfg, db, self.images, snapshotter, self.collector, self.events)
-        # in dependency order: containers after images, and so on
-        self.domains = [self.images, self.containers]
+            cfg, db, self.images, snapshotter, self.collector, self.events,
+            networks=self.networks)
+        # in dependency order: containers after images and networks, and so on
+        self.domains = [self.images, self.networks, self.containers]
         self.domains += [factory(self) for factory in self._extra]
         for domain in self.domains:
             domain.open()

@@ -12,7 +12,7 @@ from . import common_lean
 
 class CreateContainerRequest(_lean.Message):
     FULL_NAME = "pyengine.v1.CreateContainerRequest"
-    __slots__ = ('name', 'image', 'cmd', 'entrypoint', 'entrypoint_set', 'env', 'workdir', 'user', 'hostname', 'labels', 'tty', 'memory', 'nano_cpus', 'pids_limit', 'runtime', 'read_only', 'stop_signal', 'stop_timeout', 'stop_timeout_set', 'auto_remove', 'log_max_size', 'log_max_file', 'restart', 'open_stdin', 'init', 'network')
+    __slots__ = ('name', 'image', 'cmd', 'entrypoint', 'entrypoint_set', 'env', 'workdir', 'user', 'hostname', 'labels', 'tty', 'memory', 'nano_cpus', 'pids_limit', 'runtime', 'read_only', 'stop_signal', 'stop_timeout', 'stop_timeout_set', 'auto_remove', 'log_max_size', 'log_max_file', 'restart', 'open_stdin', 'init', 'network', 'publish', 'publish_all', 'expose', 'ip', 'network_aliases', 'dns', 'dns_search', 'dns_options', 'add_hosts', 'links', 'mac_address')
     name: str
     image: str
     cmd: list[str]
@@ -39,6 +39,17 @@ class CreateContainerRequest(_lean.Message):
     open_stdin: bool
     init: bool
     network: str
+    publish: list[str]
+    publish_all: bool
+    expose: list[str]
+    ip: str
+    network_aliases: list[str]
+    dns: list[str]
+    dns_search: list[str]
+    dns_options: list[str]
+    add_hosts: list[str]
+    links: list[str]
+    mac_address: str
 
 
 class CreateContainerResponse(_lean.Message):
@@ -107,7 +118,7 @@ class ListContainersRequest(_lean.Message):
 
 class ContainerSummary(_lean.Message):
     FULL_NAME = "pyengine.v1.ContainerSummary"
-    __slots__ = ('id', 'names', 'image', 'image_id', 'command', 'created', 'state', 'status', 'labels', 'size_rw', 'size_root_fs')
+    __slots__ = ('id', 'names', 'image', 'image_id', 'command', 'created', 'state', 'status', 'labels', 'size_rw', 'size_root_fs', 'ports', 'networks')
     id: str
     names: list[str]
     image: str
@@ -119,6 +130,17 @@ class ContainerSummary(_lean.Message):
     labels: dict[str, str]
     size_rw: int
     size_root_fs: int
+    ports: list[PortMapping]
+    networks: list[str]
+
+
+class PortMapping(_lean.Message):
+    FULL_NAME = "pyengine.v1.PortMapping"
+    __slots__ = ('ip', 'private_port', 'public_port', 'type')
+    ip: str
+    private_port: int
+    public_port: int
+    type: str
 
 
 class ListContainersResponse(_lean.Message):
@@ -467,6 +489,18 @@ class ExecInput(_lean.Message):
     width: int
 
 
+class PortContainerRequest(_lean.Message):
+    FULL_NAME = "pyengine.v1.PortContainerRequest"
+    __slots__ = ('id',)
+    id: str
+
+
+class PortContainerResponse(_lean.Message):
+    FULL_NAME = "pyengine.v1.PortContainerResponse"
+    __slots__ = ('ports',)
+    ports: list[PortMapping]
+
+
 class ContainersService(_lean.Service):
     FULL_NAME = "pyengine.v1.ContainersService"
     METHODS = {
@@ -496,6 +530,7 @@ class ContainersService(_lean.Service):
         'Stats': ('unary_stream', ContainerStatsRequest, ContainerStatsFrame),
         'Attach': ('stream_stream', AttachInput, AttachOutput),
         'ExecStream': ('stream_stream', ExecInput, ExecOutput),
+        'Port': ('unary_unary', PortContainerRequest, PortContainerResponse),
     }
 
 
@@ -526,6 +561,17 @@ CreateContainerRequest._fields = (
     (24, 'open_stdin', _lean.BOOL, _lean.PLAIN, None),
     (25, 'init', _lean.BOOL, _lean.PLAIN, None),
     (26, 'network', _lean.STRING, _lean.PLAIN, None),
+    (27, 'publish', _lean.STRING, _lean.REPEATED, None),
+    (28, 'publish_all', _lean.BOOL, _lean.PLAIN, None),
+    (29, 'expose', _lean.STRING, _lean.REPEATED, None),
+    (30, 'ip', _lean.STRING, _lean.PLAIN, None),
+    (31, 'network_aliases', _lean.STRING, _lean.REPEATED, None),
+    (32, 'dns', _lean.STRING, _lean.REPEATED, None),
+    (33, 'dns_search', _lean.STRING, _lean.REPEATED, None),
+    (34, 'dns_options', _lean.STRING, _lean.REPEATED, None),
+    (35, 'add_hosts', _lean.STRING, _lean.REPEATED, None),
+    (36, 'links', _lean.STRING, _lean.REPEATED, None),
+    (37, 'mac_address', _lean.STRING, _lean.PLAIN, None),
 )
 CreateContainerResponse._fields = (
     (1, 'id', _lean.STRING, _lean.PLAIN, None),
@@ -570,6 +616,14 @@ ContainerSummary._fields = (
     (9, 'labels', _lean.MAP, _lean.REPEATED, (_lean.STRING, _lean.STRING, None)),
     (10, 'size_rw', _lean.INT64, _lean.PLAIN, None),
     (11, 'size_root_fs', _lean.INT64, _lean.PLAIN, None),
+    (12, 'ports', _lean.MESSAGE, _lean.REPEATED, PortMapping),
+    (13, 'networks', _lean.STRING, _lean.REPEATED, None),
+)
+PortMapping._fields = (
+    (1, 'ip', _lean.STRING, _lean.PLAIN, None),
+    (2, 'private_port', _lean.UINT32, _lean.PLAIN, None),
+    (3, 'public_port', _lean.UINT32, _lean.PLAIN, None),
+    (4, 'type', _lean.STRING, _lean.PLAIN, None),
 )
 ListContainersResponse._fields = (
     (1, 'containers', _lean.MESSAGE, _lean.REPEATED, ContainerSummary),
@@ -775,4 +829,10 @@ ExecInput._fields = (
     (6, 'data', _lean.BYTES, _lean.PLAIN, None),
     (7, 'height', _lean.UINT32, _lean.PLAIN, None),
     (8, 'width', _lean.UINT32, _lean.PLAIN, None),
+)
+PortContainerRequest._fields = (
+    (1, 'id', _lean.STRING, _lean.PLAIN, None),
+)
+PortContainerResponse._fields = (
+    (1, 'ports', _lean.MESSAGE, _lean.REPEATED, PortMapping),
 )

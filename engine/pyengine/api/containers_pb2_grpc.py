@@ -166,6 +166,11 @@ class ContainersServiceStub:
                 request_serializer=pyengine_dot_v1_dot_containers__pb2.ExecInput.SerializeToString,
                 response_deserializer=pyengine_dot_v1_dot_containers__pb2.ExecOutput.FromString,
                 _registered_method=True)
+        self.Port = channel.unary_unary(
+                '/pyengine.v1.ContainersService/Port',
+                request_serializer=pyengine_dot_v1_dot_containers__pb2.PortContainerRequest.SerializeToString,
+                response_deserializer=pyengine_dot_v1_dot_containers__pb2.PortContainerResponse.FromString,
+                _registered_method=True)
 
 
 class ContainersServiceServicer:
@@ -349,6 +354,13 @@ class ContainersServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Port(self, request, context):
+        """the published ports of a container (docker port)
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ContainersServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -481,6 +493,11 @@ def add_ContainersServiceServicer_to_server(servicer, server):
                     servicer.ExecStream,
                     request_deserializer=pyengine_dot_v1_dot_containers__pb2.ExecInput.FromString,
                     response_serializer=pyengine_dot_v1_dot_containers__pb2.ExecOutput.SerializeToString,
+            ),
+            'Port': grpc.unary_unary_rpc_method_handler(
+                    servicer.Port,
+                    request_deserializer=pyengine_dot_v1_dot_containers__pb2.PortContainerRequest.FromString,
+                    response_serializer=pyengine_dot_v1_dot_containers__pb2.PortContainerResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1186,6 +1203,33 @@ class ContainersService:
             '/pyengine.v1.ContainersService/ExecStream',
             pyengine_dot_v1_dot_containers__pb2.ExecInput.SerializeToString,
             pyengine_dot_v1_dot_containers__pb2.ExecOutput.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Port(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyengine.v1.ContainersService/Port',
+            pyengine_dot_v1_dot_containers__pb2.PortContainerRequest.SerializeToString,
+            pyengine_dot_v1_dot_containers__pb2.PortContainerResponse.FromString,
             options,
             channel_credentials,
             insecure,

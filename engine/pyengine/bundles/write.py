@@ -8,62 +8,22 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from pyengine.bundles.config import ETC_FILES
+from pyengine.network import etcfiles
 from pyengine.snapshots.mount import Mount, mount_all, unmount_all
 
-DEFAULT_NAMESERVERS = ("8.8.8.8", "8.8.4.4")
 
-
-def hosts_file(hostname: str, extra_hosts: Sequence[tuple[str, str]] = (),
-               own_address: str | None = None) -> bytes:
-    """/etc/hosts: loopback names, docker's IPv6 lines, extra hosts, the container's name."""
-    lines = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback",
-             "fe00::0\tip6-localnet", "ff00::0\tip6-mcastprefix", "ff02::1\tip6-allnodes",
-             "ff02::2\tip6-allrouters"]
-    lines += [f"{address}\t{name}" for name, address in extra_hosts]
-    if own_address:
-        lines.append(f"{own_address}\t{hostname}")
-    return ("\n".join(lines) + "\n").encode()
-
-
-def resolv_conf(host_resolv: str | None = None, dns: Sequence[str] = (),
-                dns_search: Sequence[str] = ()) -> bytes:
-    """The host's resolv.conf without loopback nameservers (unreachable from a container
-    namespace), or DNS servers given explicitly; public resolvers when nothing is left."""
-    if host_resolv is None:
-        try:
-            host_resolv = Path("/etc/resolv.conf").read_text()
-        except OSError:
-            host_resolv = ""
-    kept, servers = [], list(dns)
-    for line in host_resolv.splitlines():
-        fields = line.split()
-        if fields and fields[0] == "nameserver":
-            if not dns and len(fields) > 1 and not _is_loopback(fields[1]):
-                servers.append(fields[1])
-            continue
-        if fields and fields[0] == "search" and dns_search:
-            continue
-        kept.append(line)
-    if not servers:
-        servers = list(DEFAULT_NAMESERVERS)
-    if dns_search:
-        kept.append("search " + " ".join(dns_search))
-    kept += [f"nameserver {s}" for s in servers]
-    return ("\n".join(kept) + "\n").encode()
-
-
-def _is_loopback(address: str) -> bool:
-    return address.startswith("127.") or address == "::1"
-
-
-def etc_files(config: Mapping, extra_hosts: Sequence[tuple[str, str]] = (),
-              dns: Sequence[str] = (), dns_search: Sequence[str] = (),
-              own_address: str | None = None) -> dict[str, bytes]:
-    """Contents of the generated hostname, hosts and resolv.conf for `config`."""
+def etc_files(config: Mapping, extra_hosts: Sequence[str] = (), dns: Sequence[str] = (),
+              dns_search: Sequence[str] = (), dns_options: Sequence[str] = (),
+              own_addresses: Sequence[str] = ()) -> dict[str, bytes]:
+    """Contents of the generated hostname, hosts and resolv.conf for `config` as the container
+    starts out (docker's content for a namespace of its own: pyengine.network.etcfiles); the
+    network domain rewrites them in place when the container's networks are attached."""
     hostname = str(config.get("hostname", ""))
-    return {"hostname": (hostname + "\n").encode(),
-            "hosts": hosts_file(hostname, extra_hosts, own_address),
-            "resolv.conf": resolv_conf(None, dns, dns_search)}
+    domainname = str(config.get("domainname", ""))
+    return {"hostname": etcfiles.hostname_content(hostname),
+            "hosts": etcfiles.hosts_content(hostname, domainname, own_addresses, extra_hosts),
+            "resolv.conf": etcfiles.resolv_content(False, dns, dns_search, dns_options,
+                                                   etcfiles.read_host_resolv())}
 
 
 def _write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:

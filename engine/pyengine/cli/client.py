@@ -67,6 +67,7 @@ class Client:
         self._images: Stub | None = None
         self._system: Stub | None = None
         self._containers: Stub | None = None
+        self._networks: Stub | None = None
         self._lean: dict[str, Stub] = {}
 
     # each service's protobuf module is imported at its first call (`pyctl images` does not
@@ -100,6 +101,16 @@ class Client:
             self._containers = Stub(
                 self.channel, containers_pb2.DESCRIPTOR.services_by_name["ContainersService"])
         return self._containers
+
+    @property
+    def networks(self) -> Stub:
+        if self._networks is None:
+            from pyengine.api import networks_pb2
+            from pyengine.cli.wire.channel import Stub
+
+            self._networks = Stub(
+                self.channel, networks_pb2.DESCRIPTOR.services_by_name["NetworksService"])
+        return self._networks
 
     def lean(self, service: type[Service]) -> Stub:
         """A stub of a lean service (``pyengine.api.containers_lean.ContainersService``): its

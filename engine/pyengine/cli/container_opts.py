@@ -7,6 +7,7 @@ from pyengine.cli.context import CliError
 TYPE_CHECKING = False  # typing and argparse are not imported on pyctl's start-up path
 if TYPE_CHECKING:
     import argparse
+    from typing import Any
 
     from pyengine.api import containers_lean
     from pyengine.cli.context import Context
@@ -39,7 +40,28 @@ def add(p: argparse.ArgumentParser) -> None:
                    help="run an init inside the container that forwards signals and reaps "
                         "processes")
     p.add_argument("--network", "--net", default="",
-                   help="connect a container to a network: none (the default) or host")
+                   help="connect a container to a network: bridge (the default), none, host, "
+                        "a network's name, or container:NAME")
+    p.add_argument("-p", "--publish", action="append", default=[],
+                   help="publish a container's port(s) to the host")
+    p.add_argument("-P", "--publish-all", action="store_true",
+                   help="publish all exposed ports to random ports")
+    p.add_argument("--expose", action="append", default=[],
+                   help="expose a port or a range of ports")
+    p.add_argument("--ip", default="", help="IPv4 address (e.g., 172.30.100.104)")
+    p.add_argument("--network-alias", "--net-alias", action="append", default=[],
+                   help="add network-scoped alias for the container")
+    p.add_argument("--dns", action="append", default=[], help="set custom DNS servers")
+    p.add_argument("--dns-search", action="append", default=[],
+                   help="set custom DNS search domains")
+    p.add_argument("--dns-option", "--dns-opt", action="append", default=[],
+                   help="set DNS options")
+    p.add_argument("--add-host", action="append", default=[],
+                   help="add a custom host-to-IP mapping (host:ip)")
+    p.add_argument("--link", action="append", default=[],
+                   help="add link to another container")
+    p.add_argument("--mac-address", default="", help="container MAC address "
+                   "(e.g., 92:d0:c6:0a:29:33)")
     p.add_argument("--runtime", default="", help="runtime to use for this container")
     p.add_argument("--read-only", action="store_true", help="mount the root filesystem read-only")
     p.add_argument("--stop-signal", default="", help="signal to stop the container")
@@ -164,6 +186,51 @@ def _bytes(text: str) -> int:
         raise CliError(f"invalid size: '{text}'", usage=True) from None
 
 
+def _is_ip(text: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_mac(text: str) -> bool:
+    parts = text.replace("-", ":").split(":")
+    return len(parts) == 6 and all(len(p) == 2 and all(ch in "0123456789abcdefABCDEF"
+                                                       for ch in p) for p in parts)
+
+
+def network_values(args: argparse.Namespace) -> dict[str, Any]:
+    """The network fields of the request, checked as docker's client checks them."""
+    hosts = []
+    for item in args.add_host:
+        name, sep, address = item.replace("=", ":", 1).partition(":") if "=" in item \
+            else item.partition(":")
+        if not sep or not name or not _is_ip(address.strip("[]")):
+            raise _flag_error(item, "--add-host", f'invalid IP address in add-host: "{address}"'
+                              if sep and name else f'bad format for add-host: "{item}"')
+        hosts.append(f"{name}:{address.strip('[]')}")
+    for item in args.dns:
+        if not _is_ip(item):
+            raise _flag_error(item, "--dns", f"{item} is not an ip address")
+    for item in args.link:
+        if not item.partition(":")[0] or item.count(":") > 1:
+            raise _flag_error(item, "--link", f"bad format for links: {item}")
+    if args.mac_address and not _is_mac(args.mac_address):
+        raise _flag_error(args.mac_address, "--mac-address",
+                          f"{args.mac_address} is not a valid mac address")
+    if args.ip and not _is_ip(args.ip):
+        raise _flag_error(args.ip, "--ip", f"invalid string being converted to IP address: "
+                          f"{args.ip}")
+    return {"network": args.network, "publish": args.publish,
+            "publish_all": args.publish_all, "expose": args.expose, "ip": args.ip,
+            "network_aliases": args.network_alias, "dns": args.dns,
+            "dns_search": args.dns_search, "dns_options": args.dns_option,
+            "add_hosts": hosts, "links": args.link, "mac_address": args.mac_address}
+
+
 def request(args: argparse.Namespace, auto_remove: bool = False
             ) -> containers_lean.CreateContainerRequest:
     from pyengine.api import containers_lean
@@ -205,7 +272,7 @@ def request(args: argparse.Namespace, auto_remove: bool = False
         stop_timeout=stop_timeout or 0, stop_timeout_set=stop_timeout is not None,
         auto_remove=auto_remove, log_max_size=log_max_size, log_max_file=log_max_file,
         restart=args.restart, open_stdin=args.interactive, init=args.init,
-        network=args.network,
+        **network_values(args),
     )
 
 

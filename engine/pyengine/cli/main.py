@@ -79,6 +79,7 @@ TOP_VERBS: dict[str, tuple[str, str]] = {
         ("attach", "Attach local standard input, output, and error streams to a running "
          "container"),
         ("events", "Get real time events from the server"),
+        ("port", "List port mappings or a specific mapping for the container"),
     )},
 }
 TOP_VERBS["inspect"] = ("inspect", "Return low-level information on containers and images")
@@ -86,7 +87,7 @@ CONTAINER_VERBS: dict[str, tuple[str, str]] = {
     **{name: TOP_VERBS[name] for name in (
         "create", "start", "run", "stop", "kill", "rm", "wait", "logs", "exec", "restart",
         "rename", "diff", "export", "cp", "commit", "pause", "unpause", "top", "stats",
-        "update", "attach")},
+        "update", "attach", "port")},
     "ls": ("ps", "List containers"),
     "inspect": ("inspect", "Display detailed information on one or more containers"),
     "prune": ("container_prune", "Remove all stopped containers"),
@@ -97,11 +98,23 @@ SYSTEM_VERBS: dict[str, tuple[str, str]] = {
     "info": ("info", "Display system-wide information"),
     "events": ("events", "Get real time events from the server"),
 }
-GROUPS = {"image": IMAGE_VERBS, "system": SYSTEM_VERBS, "container": CONTAINER_VERBS}
+NETWORK_VERBS: dict[str, tuple[str, str]] = {
+    "create": ("network_create", "Create a network"),
+    "ls": ("network_ls", "List networks"),
+    "inspect": ("network_inspect", "Display detailed information on one or more networks"),
+    "rm": ("network_rm", "Remove one or more networks"),
+    "connect": ("network_connect", "Connect a container to a network"),
+    "disconnect": ("network_disconnect", "Disconnect a container from a network"),
+    "prune": ("network_prune", "Remove all unused networks"),
+}
+NETWORK_ALIASES = {"ls": ["list"], "rm": ["remove"]}
+GROUPS = {"image": IMAGE_VERBS, "system": SYSTEM_VERBS, "container": CONTAINER_VERBS,
+          "network": NETWORK_VERBS}
 TITLES = {"image": "Manage images", "system": "Manage pyengine",
-          "container": "Manage containers"}
+          "container": "Manage containers", "network": "Manage networks"}
 ALIASES: dict[str, dict[str, list[str]]] = {"image": IMAGE_ALIASES,
-                                            "container": CONTAINER_ALIASES}
+                                            "container": CONTAINER_ALIASES,
+                                            "network": NETWORK_ALIASES}
 # global flags that take a value (to find the verb in argv before parsing it)
 VALUE_FLAGS = ("-H", "--host", "--config", "--tlscacert", "--tlscert", "--tlskey")
 

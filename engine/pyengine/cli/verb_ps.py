@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from pyengine.cli.context import Context
+from pyengine.cli.ports_view import displayable
 
 TYPE_CHECKING = False  # argparse and typing are imported only for help and usage errors
 if TYPE_CHECKING:
@@ -58,10 +59,11 @@ def row(c: containers_lean.ContainerSummary, no_trunc: bool) -> dict[str, Any]:
         "Command": f'"{command}"', "CreatedAt": time.strftime(
             "%Y-%m-%d %H:%M:%S +0000 UTC", time.gmtime(c.created)),
         "RunningFor": _created(c.created), "Status": c.status, "State": c.state,
-        "Names": ",".join(n.lstrip("/") for n in c.names), "Ports": "",
+        "Names": ",".join(n.lstrip("/") for n in c.names), "Ports": displayable(c.ports),
         "Labels": ",".join(f"{k}={v}" for k, v in sorted(labels.items())),
         "Label": lambda key: labels.get(key, ""),
-        "Size": size_text(c.size_rw, c.size_root_fs), "Mounts": "", "Networks": "",
+        "Size": size_text(c.size_rw, c.size_root_fs), "Mounts": "",
+        "Networks": ",".join(c.networks),
         "LocalVolumes": "0",
     }
 

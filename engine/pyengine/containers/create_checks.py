@@ -15,7 +15,6 @@ INIT_PATH = "/sbin/docker-init"  # where docker mounts its init in the container
 # the init binary on the host: docker's name first, then Debian's tini (static first: the
 # image may have no libc)
 INIT_BINARIES = ("docker-init", "tini-static", "tini")
-NETWORKS = ("", "none", "host")
 
 
 def check(spec: Spec) -> None:
@@ -26,18 +25,10 @@ def check(spec: Spec) -> None:
     if spec.nano_cpus < 0 or spec.nano_cpus > cpus * 1_000_000_000:
         raise InvalidArgument(f"Range of CPUs is from 0.01 to {cpus}.00, as there are only "
                               f"{cpus} CPUs available")
-    if spec.network not in NETWORKS:
-        raise NotFound(f"network {spec.network} not found")
     if spec.stop_signal:
         from pyengine.containers.service import parse_signal
 
         parse_signal(spec.stop_signal)
-
-
-def network_mode(spec: Spec) -> str:
-    """bundles' network option: "host" shares the daemon's namespace; anything else is a new
-    one with lo up (docker's none, the default until networks exist)."""
-    return "host" if spec.network == "host" else "private"
 
 
 def init_binary() -> str:

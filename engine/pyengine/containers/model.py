@@ -76,7 +76,20 @@ class Spec(JsonRecord):
     cpu_period: int = 0
     cpuset_cpus: str = ""
     init: bool = False  # --init: docker's init (tini) runs the command as PID 1
-    network: str = ""  # --network: "" or "none" (own namespace, lo up), "host"
+    # --network: "" (the default bridge), "bridge", "none", "host", a network's name or id,
+    # "container:NAME"
+    network: str = ""
+    publish: list[str] = field(default_factory=list)  # -p as typed
+    publish_all: bool = False  # -P
+    expose: list[str] = field(default_factory=list)  # --expose
+    ip: str = ""  # --ip (on the first network)
+    network_aliases: list[str] = field(default_factory=list)
+    dns: list[str] = field(default_factory=list)
+    dns_search: list[str] = field(default_factory=list)
+    dns_options: list[str] = field(default_factory=list)
+    add_hosts: list[str] = field(default_factory=list)  # --add-host host:ip
+    links: list[str] = field(default_factory=list)  # --link name[:alias]
+    mac_address: str = ""
 
 
 @dataclass

@@ -51,6 +51,7 @@ from pyengine.containers.model import (
     Spec,
     State,
 )
+from pyengine.containers.networking import ContainerNetworking, bundle_network, exposed_ports
 from pyengine.containers.repository import ContainerRepository
 from pyengine.containers.restart import Policy
 from pyengine.errors import EngineError, FailedPrecondition, InvalidArgument, NotFound
@@ -62,6 +63,7 @@ if TYPE_CHECKING:
     from pyengine.events import EventBus
     from pyengine.gc import Collector
     from pyengine.images.service import ImageService
+    from pyengine.network.service import NetworkService
     from pyengine.snapshots import Snapshotter
     from pyengine.store import Database
 
@@ -133,8 +135,10 @@ class ContainerService:
     name = "containers"
 
     def __init__(self, config: DaemonConfig, db: Database, images: ImageService,
-                 snapshotter: Snapshotter, collector: Collector, events: EventBus) -> None:
+                 snapshotter: Snapshotter, collector: Collector, events: EventBus,
+                 *, networks: NetworkService) -> None:
         self.config = config
+        self.networks = networks
         self.repo = ContainerRepository(db)
         self.images = images
         self.snapshotter = snapshotter
@@ -146,6 +150,7 @@ class ContainerService:
         self.endpoint = EventsEndpoint(config.exec_root / "events.sock", self._exit_event)
         self._live: dict[str, Live] = {}
         self.files = ContainerFilesystem(self)  # diff, export, cp, commit
+        self.networking = ContainerNetworking(self, networks)
 
     # -- Domain ---------------------------------------------------------------------------
 
@@ -224,6 +229,7 @@ class ContainerService:
             if isinstance(result, BaseException):
                 log.error("reconnecting to a container's shim failed",
                           extra={"fields": {"id": c.id, "error": str(result)}})
+        await self._restore_networks(running)
         for c in every:
             if c.state.status == EXITED and Policy.parse(c.spec.restart).at_daemon_start(
                     c.state.exit_code, c.state.restart_count, c.state.manually_stopped):
@@ -234,6 +240,19 @@ class ContainerService:
                 except EngineError as err:
                     log.warning("restart policy: start failed",
                                 extra={"fields": {"id": c.id, "error": str(err)}})
+
+    async def _restore_networks(self, running: list[Container]) -> None:
+        """After reconnecting: the network state of containers still running comes back;
+        what the others held goes."""
+        alive = [c for c in running if (live := self._live.get(c.id)) is not None
+                 and live.shim is not None and not live.exiting and not live.exited.is_set()]
+        await self.networking.reconcile([c.id for c in alive])
+        for c in alive:
+            try:
+                await self.networking.restore(c, c.state.pid)
+            except EngineError as err:
+                log.error("restoring a container's networks failed",
+                          extra={"fields": {"id": c.id, "error": str(err)}})
 
     async def stop_serving(self) -> None:
         """Daemon shutdown: stop copying and waiting; the shims keep running."""
@@ -284,6 +303,7 @@ class ContainerService:
                 found = self.repo.names()[name]
                 raise_conflict(name, found)
         create_checks.check(spec)
+        self.networking.check(spec)
         if spec.init:
             create_checks.init_binary()
         runtime = shims.runtime_binary(spec.runtime or self.config.default_runtime)
@@ -307,7 +327,7 @@ class ContainerService:
                 container_id=cid, entrypoint=spec.entrypoint, cmd=spec.cmd, env=spec.env,
                 user=spec.user or None, workdir=spec.workdir or None,
                 hostname=spec.hostname or None, tty=spec.tty, read_only=spec.read_only,
-                network=create_checks.network_mode(spec), bundle_dir=bundle,
+                network=bundle_network(spec), bundle_dir=bundle,
                 memory_limit=spec.memory or None,
                 pids_limit=spec.pids_limit or None,
                 cgroups_path=f"/pyengine/{cid}",
@@ -336,13 +356,16 @@ class ContainerService:
                     "image_labels": section.get("Labels") or {},
                     "stop_signal": spec.stop_signal or str(section.get("StopSignal") or
                                                            "SIGTERM"),
+                    "exposed": exposed_ports(section, spec),
                 },
             )
+            self.networking.register(c)
             (self.log_root / cid).mkdir(mode=0o700, parents=True, exist_ok=True)
             crashpoints.reached("create.before-record")
             self.repo.add(c, generated_name)
             name = c.name
         except BaseException:
+            self.networking.unregister(cid)
             shutil.rmtree(bundle, ignore_errors=True)
             shutil.rmtree(self.log_root / cid, ignore_errors=True)
             with contextlib.suppress(EngineError):
@@ -365,6 +388,7 @@ class ContainerService:
         holders: list[int] = []
         shim: shims.Shim | None = None
         try:
+            await self.networking.prepare(c)
             self._open_log(c, live)
             for stream in (*STDIO, "stdin"):
                 path = bundle / f"{stream}.fifo"
@@ -393,6 +417,7 @@ class ContainerService:
             live.pid = created_pid
             live.exited.clear()
             live.exiting = False
+            await self.networking.attach(c, created_pid)
             pid = await shim.start()
         except BaseException as err:
             for fd in holders:
@@ -439,6 +464,7 @@ class ContainerService:
     async def _start_failed(self, c: Container, live: Live, shim: shims.Shim | None,
                             err: BaseException) -> None:
         await self._end_task(live, shim)
+        await self.networking.detach(c.id)
         await self._finish_copies(live, timeout=5)
         message = str(err)
         c.state.error = message
@@ -531,6 +557,7 @@ class ContainerService:
         shim = live.shim
         log.debug("container exited", extra={"fields": {"id": cid, "status": status}})
         await self._end_task(live, shim)
+        await self.networking.detach(cid)
         log.debug("shim ended", extra={"fields": {"id": cid}})
         await self._finish_copies(live)
         log.debug("copies ended", extra={"fields": {"id": cid}})
@@ -691,6 +718,7 @@ class ContainerService:
             unmount_all(bundle / "rootfs")
         shutil.rmtree(bundle, ignore_errors=True)
         shutil.rmtree(self.log_root / c.id, ignore_errors=True)
+        self.networking.unregister(c.id)
         crashpoints.reached("remove.after-bundle")
         with contextlib.suppress(NotFound):
             self.snapshotter.remove(c.snapshot)
@@ -1021,11 +1049,12 @@ async def _drain_to_file(fd: int, path: Path) -> None:
         transport.close()
 
 
-def container_json(c: Container) -> str:
-    """docker inspect's shape for the fields the engine has."""
+def container_json(c: Container, network: dict[str, Any] | None = None) -> str:
+    """docker inspect's shape for the fields the engine has; `network`: the network parts
+    (containers/networking.py inspect_parts), merged in."""
     s = c.state
     spec = c.spec
-    doc = {
+    doc: dict[str, Any] = {
         "Id": c.id,
         "Created": c.created,
         "Path": (c.config.get("args") or [""])[0],
@@ -1071,4 +1100,9 @@ def container_json(c: Container) -> str:
         },
         "NetworkSettings": {"IPAddress": "", "Networks": {}},
     }
+    for key, value in (network or {}).items():
+        if isinstance(value, dict) and isinstance(doc.get(key), dict):
+            doc[key].update(value)
+        else:
+            doc[key] = value
     return json.dumps(doc)

@@ -13,6 +13,7 @@ from pyengine.cli.units import human_duration
 from pyengine.containers import attach, detachkeys, execs, list_filters, ops, stats
 from pyengine.containers.event_attrs import event_attributes
 from pyengine.containers.model import RUNNING, Container, Spec
+from pyengine.containers.networking import Published
 from pyengine.containers.resources import ResourceUpdate
 from pyengine.containers.service import ContainerService, container_json
 from pyengine.containers.sizes import container_sizes
@@ -68,6 +69,11 @@ def summary(c: Container) -> containers_pb2.ContainerSummary:
     )
 
 
+def port_mapping(p: Published) -> containers_pb2.PortMapping:
+    return containers_pb2.PortMapping(ip=p.ip, private_port=p.private_port,
+                                      public_port=p.public_port, type=p.type)
+
+
 def spec_of(r: containers_pb2.CreateContainerRequest) -> Spec:
     return Spec(
         image=r.image, cmd=list(r.cmd) or None,
@@ -79,7 +85,11 @@ def spec_of(r: containers_pb2.CreateContainerRequest) -> Spec:
         stop_timeout=r.stop_timeout if r.stop_timeout_set else None,
         auto_remove=r.auto_remove, log_max_size=r.log_max_size,
         log_max_file=r.log_max_file or 1, restart=r.restart or "no", open_stdin=r.open_stdin,
-        init=r.init, network=r.network,
+        init=r.init, network=r.network, publish=list(r.publish),
+        publish_all=r.publish_all, expose=list(r.expose), ip=r.ip,
+        network_aliases=list(r.network_aliases), dns=list(r.dns),
+        dns_search=list(r.dns_search), dns_options=list(r.dns_options),
+        add_hosts=list(r.add_hosts), links=list(r.links), mac_address=r.mac_address,
     )
 
 
@@ -148,6 +158,12 @@ class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
         found = await self.workers.run(self.service.all)  # after: holds what was resolved
         shown = list_filters.select(found, filters, request.all, resolved)
         out = [summary(c) for c in shown]
+        views = await self.workers.run(
+            lambda: [(self.service.networking.published(c),
+                      self.service.networking.network_names(c)) for c in shown])
+        for item, (published, networks) in zip(out, views, strict=True):
+            item.ports.extend(port_mapping(p) for p in published)
+            item.networks.extend(networks)
         if request.size:
             for c, item in zip(shown, out, strict=True):
                 item.size_rw, item.size_root_fs = await self.workers.run(
@@ -158,7 +174,8 @@ class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
     async def Inspect(self, request: containers_pb2.InspectContainerRequest,
                       context: Context) -> containers_pb2.InspectContainerResponse:
         c = await self.workers.run(self.service.get, request.id)
-        return containers_pb2.InspectContainerResponse(json=container_json(c))
+        network = await self.workers.run(self.service.networking.inspect_parts, c)
+        return containers_pb2.InspectContainerResponse(json=container_json(c, network))
 
     @unary
     async def Wait(self, request: containers_pb2.WaitContainerRequest,
@@ -408,6 +425,15 @@ class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
                 yield containers_pb2.ExecOutput(
                     stream=out.stream, data=out.data, exited=out.exit_code is not None,
                     exit_code=out.exit_code or 0, detached=out.detached)
+
+
+    @unary
+    async def Port(self, request: containers_pb2.PortContainerRequest,
+                   context: Context) -> containers_pb2.PortContainerResponse:
+        c = await self.workers.run(self.service.get, request.id)
+        published = await self.workers.run(self.service.networking.published, c)
+        return containers_pb2.PortContainerResponse(
+            ports=[port_mapping(p) for p in published if p.public_port])
 
 
 async def _inputs(messages: AsyncIterator[containers_pb2.AttachInput] |

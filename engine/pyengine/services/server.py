@@ -7,6 +7,7 @@ import grpc.aio
 from pyengine.engine import Engine
 from pyengine.services import containers as containers_edge
 from pyengine.services import images as images_edge
+from pyengine.services import networks as networks_edge
 from pyengine.services import system as system_edge
 from pyengine.services.jobs import Jobs
 from pyengine.services.workers import Workers
@@ -26,4 +27,6 @@ def build_server(engine: Engine, jobs: Jobs, workers: Workers) -> grpc.aio.Serve
     images_edge.add_to_server(server, engine.images, jobs, workers)
     system_edge.add_to_server(server, engine.config, engine.images, engine.events, workers)
     containers_edge.add_to_server(server, engine.containers, workers)
+    networks_edge.add_to_server(server, engine.networks, engine.containers, engine.events,
+                                workers)
     return server

@@ -86,6 +86,54 @@ CREATE TABLE containers (
 );
 CREATE INDEX containers_by_image ON containers(image_id);
 """),
+    # issue 10: networks; a container's endpoint on a network is recorded from create (its
+    # config) and is active (host_ifname, address) from start to exit; ip_allocations makes an
+    # address held by one container at a time; port_mappings are the published ports held
+    Migration(4, "networks", """
+CREATE TABLE networks (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    driver TEXT NOT NULL,
+    created TEXT NOT NULL,
+    bridge TEXT NOT NULL,
+    internal INTEGER NOT NULL,
+    mtu INTEGER NOT NULL,
+    pools TEXT NOT NULL,
+    labels TEXT NOT NULL,
+    options TEXT NOT NULL
+);
+CREATE TABLE endpoints (
+    container_id TEXT NOT NULL,
+    network_id TEXT NOT NULL REFERENCES networks(id),
+    container_name TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    endpoint_id TEXT NOT NULL,
+    ip TEXT NOT NULL,
+    aliases TEXT NOT NULL,
+    links TEXT NOT NULL,
+    mac TEXT NOT NULL,
+    host_ifname TEXT NOT NULL DEFAULT '',
+    ifname TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (container_id, network_id)
+);
+CREATE INDEX endpoints_by_network ON endpoints(network_id);
+CREATE TABLE ip_allocations (
+    network_id TEXT NOT NULL REFERENCES networks(id),
+    address TEXT NOT NULL,
+    container_id TEXT NOT NULL,
+    PRIMARY KEY (network_id, address)
+);
+CREATE INDEX ip_allocations_by_container ON ip_allocations(container_id);
+CREATE TABLE port_mappings (
+    container_id TEXT NOT NULL,
+    host_ip TEXT NOT NULL,
+    host_port INTEGER NOT NULL,
+    proto TEXT NOT NULL,
+    container_port INTEGER NOT NULL,
+    PRIMARY KEY (host_ip, host_port, proto)
+);
+CREATE INDEX port_mappings_by_container ON port_mappings(container_id);
+"""),
 )
 
 LATEST = MIGRATIONS[-1].version

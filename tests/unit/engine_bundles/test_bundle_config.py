@@ -17,7 +17,6 @@ from pyengine.bundles import (
     write_bundle,
 )
 from pyengine.bundles.seccomp import NAMESPACE_CLONE_FLAGS
-from pyengine.bundles.write import hosts_file, resolv_conf
 
 PASSWD = """root:x:0:0:root:/root:/bin/sh
 daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin
@@ -210,17 +209,3 @@ def test_write_bundle_does_not_sync(rootfs: Path, tmp_path: Path,
     write_bundle(bundle, build_config(IMAGE, opts, rootfs))
     assert (bundle / "config.json").exists() and (bundle / "hosts").exists()
     assert synced == []
-
-
-def test_resolv_conf_drops_loopback_servers() -> None:
-    text = "search example.com\nnameserver 127.0.0.53\nnameserver 10.0.0.2\noptions ndots:1\n"
-    out = resolv_conf(text).decode()
-    assert "127.0.0.53" not in out and "nameserver 10.0.0.2" in out and "ndots" in out
-    assert "nameserver 8.8.8.8" in resolv_conf("nameserver 127.0.0.1\n").decode()
-    assert "nameserver 1.1.1.1" in resolv_conf(text, dns=["1.1.1.1"]).decode()
-    assert "10.0.0.2" not in resolv_conf(text, dns=["1.1.1.1"]).decode()
-
-
-def test_hosts_file() -> None:
-    text = hosts_file("web", [("db", "10.0.0.5")], "172.17.0.2").decode()
-    assert "10.0.0.5\tdb" in text and text.endswith("172.17.0.2\tweb\n")

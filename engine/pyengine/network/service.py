@@ -1,0 +1,861 @@
+"""NetworkService: the network domain (create/list/inspect/remove/prune networks; register,
+attach, detach, connect and disconnect containers' endpoints).
+
+State lives in SQLite (repository.py); the kernel's (bridges, veths, firewall chains) is made
+from it. Kernel state is made lazily: a bridge when its network is created or a container first
+attaches to it, the firewall's chains when a bridge or a published port appears, so a daemon
+nobody runs containers on (a unit test's engine) never touches its namespace. Management calls
+block (the gRPC edge runs them in the worker pool); container hooks are coroutines on the loop
+that run their blocking part in one `asyncio.to_thread` call."""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import ipaddress
+import logging
+import os
+import secrets
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from pyengine.errors import (
+    AlreadyExists,
+    EngineError,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+)
+from pyengine.network import ipam, subnets
+from pyengine.network.model import (
+    DEFAULT_BRIDGE,
+    ContainerNet,
+    EndpointRequest,
+    EndpointView,
+    IpamPool,
+    Network,
+    NetworkSettings,
+    PortMapping,
+)
+from pyengine.network.repository import EndpointRecord, NetworkRepository
+from pyengine.store.records import now_rfc3339
+
+if TYPE_CHECKING:
+    from pyengine.config import DaemonConfig
+    from pyengine.events import EventBus
+    from pyengine.network.firewall import BridgeRules, DnatRule
+    from pyengine.network.netlink import Netlink
+    from pyengine.network.reservations import Reservations
+    from pyengine.store import Database
+
+log = logging.getLogger("pyengine.network")
+
+DEFAULT_BRIDGE_IFNAME = "pyengine0"
+BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
+MTU_OPTION = "com.docker.network.driver.mtu"
+DEFAULT_MTU = 1500
+QTYPE_A, QTYPE_PTR = 1, 12
+NONE_MODE = "container cannot be connected to multiple networks with one of the networks in " \
+    "private (none) mode"
+HOST_MODE = "container cannot be disconnected from host network or connected to host network"
+
+
+class FirewallLike(Protocol):
+    """network/firewall.py's Firewall as this domain uses it."""
+
+    def apply(self, bridges: Sequence[Any], dnats: Sequence[Any]) -> None: ...
+
+
+class DnsLike(Protocol):
+    """network/dns.py's EmbeddedDns as this domain uses it."""
+
+    async def listen(self, cid: str, netns_fd: int) -> None: ...
+
+    async def close(self, cid: str) -> None: ...
+
+    async def close_all(self) -> None: ...
+
+
+DnsFactory = Callable[[Callable[[str, str, int], "list[str] | None"],
+                       Callable[[str], Sequence[tuple[str, int]]]], DnsLike]
+
+
+@dataclass(frozen=True)
+class _Active:
+    """An attached endpoint as the DNS answers from it (kept in memory: the resolver runs on
+    the loop, where SQLite must not be read)."""
+
+    cid: str
+    name: str
+    aliases: tuple[str, ...]
+    address: str
+
+
+class NetworkService:
+    """Domain: open/recover/close. Management calls block; attach/detach/restore/connect/
+    disconnect are coroutines on the loop."""
+
+    name = "networks"
+
+    def __init__(self, config: DaemonConfig, db: Database, events: EventBus, *,
+                 netlink: Netlink | None = None, firewall: FirewallLike | None = None,
+                 dns: DnsFactory | None = None, reservations: Reservations | None = None,
+                 host_resolv: Path | None = None) -> None:
+        self.config = config
+        self.repo = NetworkRepository(db)
+        self.events = events
+        self._netlink = netlink
+        self._firewall = firewall
+        self._dns_factory = dns
+        self._dns: DnsLike | None = None
+        self._reservations = reservations
+        self.host_resolv = host_resolv  # None: etcfiles' choice (resolved's file or /etc's)
+        self._lock = threading.RLock()  # management changes, one at a time
+        self._ready: set[str] = set()  # bridges made (or checked) by this daemon
+        self._forwarding = False
+        self._active: dict[str, dict[str, _Active]] = {}  # network id -> cid -> endpoint
+        self._user_nets: set[str] = set()  # ids of user-defined networks
+        self._containers: dict[str, ContainerNet] = {}  # attached, by id
+        self._pids: dict[str, int] = {}
+
+    # -- parts, made at first use -----------------------------------------------------------
+
+    @property
+    def netlink(self) -> Netlink:
+        if self._netlink is None:
+            from pyengine.network.netlink import PyrouteNetlink
+
+            self._netlink = PyrouteNetlink()
+        return self._netlink
+
+    @property
+    def firewall(self) -> FirewallLike:
+        if self._firewall is None:
+            from pyengine.network.firewall import Firewall
+
+            self._firewall = Firewall()
+        return self._firewall
+
+    @property
+    def reservations(self) -> Reservations:
+        if self._reservations is None:
+            from pyengine.network.reservations import Reservations
+
+            self._reservations = Reservations()
+        return self._reservations
+
+    def _dns_server(self) -> DnsLike:
+        if self._dns is None:
+            if self._dns_factory is None:
+                import importlib
+
+                # netdns's module (EmbeddedDns), merged after this was written
+                dns = importlib.import_module("pyengine.network.dns")
+                self._dns = dns.EmbeddedDns(self.lookup, self.upstreams)
+            else:
+                self._dns = self._dns_factory(self.lookup, self.upstreams)
+        return self._dns
+
+    # -- Domain -----------------------------------------------------------------------------
+
+    def open(self) -> None:
+        """The default `bridge` and the builtin `host` and `none` networks are recorded."""
+        existing = {n.name: n for n in self.repo.networks()}
+        for name, driver in (("none", "null"), ("host", "host")):
+            if name not in existing:
+                self.repo.add_network(Network(_new_id(), name, driver, now_rfc3339()))
+        bridge = existing.get(DEFAULT_BRIDGE)
+        pool = self._default_pool(bridge, list(existing.values()))
+        if bridge is None:
+            self.repo.add_network(Network(
+                _new_id(), DEFAULT_BRIDGE, "bridge", now_rfc3339(), DEFAULT_BRIDGE_IFNAME,
+                [pool], options=_default_bridge_options()))
+        elif bridge.pools != [pool]:
+            if any(e.active for e in self.repo.endpoints_on(bridge.id)):
+                log.warning("--bip changed but containers use the default bridge: kept",
+                            extra={"fields": {"subnet": bridge.pools[0].subnet}})
+            else:
+                bridge.pools = [pool]
+                self.repo.update_network(bridge)
+                if self.netlink.link_exists(bridge.bridge):  # made again with the new address
+                    self.netlink.delete_link(bridge.bridge)
+        self._load_active()
+
+    def _default_pool(self, bridge: Network | None, every: list[Network]) -> IpamPool:
+        if self.config.bip:
+            iface = ipaddress.IPv4Interface(self.config.bip)
+            return ipam.make_pool(str(iface.network), str(iface.ip))
+        if bridge is not None:
+            return bridge.pools[0]
+        taken = [p.subnet for n in every for p in n.pools]
+        return ipam.make_pool(subnets.choose(taken, self.netlink.networks_in_use()))
+
+    def _load_active(self) -> None:
+        nets = {n.id: n for n in self.repo.networks()}
+        self._user_nets = {nid for nid, n in nets.items() if n.user_defined}
+        self._active = {}
+        for e in self.repo.all_endpoints():
+            if e.active:
+                self._remember(e)
+
+    def recover(self) -> None:
+        """Bridges of user networks made again if missing (a reboot), the default one if it
+        is still there; the firewall's chains rebuilt from the records."""
+        for n in self.repo.networks():
+            if n.driver != "bridge":
+                continue
+            if n.user_defined or self.netlink.link_exists(n.bridge):
+                self._ensure_bridge(n)
+        if self._ready:
+            self._apply_firewall()
+
+    def close(self) -> None:
+        """Ports held go; bridges and rules stay (containers keep running)."""
+        if self._reservations is not None:
+            self._reservations.release_all()
+        close = getattr(self._netlink, "close", None)
+        if close is not None:
+            close()
+
+    async def stop_serving(self) -> None:
+        """Daemon shutdown: the DNS listeners close (containers keep running)."""
+        if self._dns is not None:
+            await self._dns.close_all()
+
+    async def reconcile(self, running: set[str]) -> None:
+        """Called by the containers domain at serve: addresses, port mappings and DNS of
+        containers not in `running` (ids) are released."""
+        await asyncio.to_thread(self._reconcile, running)
+
+    def _reconcile(self, running: set[str]) -> None:
+        gone = self.repo.containers_holding() - running
+        if not gone:
+            return
+        with self._lock:
+            had_ports = False
+            for cid in gone:
+                had_ports |= self._release(cid)
+            if had_ports and self._ready:
+                self._apply_firewall()
+
+    # -- management -------------------------------------------------------------------------
+
+    def create(self, name: str, driver: str = "bridge", subnet: str = "", gateway: str = "",
+               ip_range: str = "", internal: bool = False,
+               labels: Mapping[str, str] | None = None,
+               options: Mapping[str, str] | None = None) -> Network:
+        """A user-defined network; AlreadyExists / InvalidArgument with docker's texts."""
+        _check_name(name)
+        if driver in ("host", "null"):
+            raise FailedPrecondition(f"only one instance of \"{driver}\" network is allowed")
+        if driver != "bridge":
+            raise NotFound(f"plugin \"{driver}\" not found")
+        if (gateway or ip_range) and not subnet:
+            raise InvalidArgument("every ip-range or gateway must have a corresponding subnet")
+        opts = dict(options or {})
+        mtu = _mtu(opts)
+        with self._lock:
+            every = self.repo.networks()
+            if any(n.name == name for n in every):
+                raise AlreadyExists(f"network with name {name} already exists")
+            taken = [p.subnet for n in every for p in n.pools]
+            if subnet:
+                pool = ipam.make_pool(subnet, gateway, ip_range)
+                subnets.check_free(pool.subnet, taken)
+            else:
+                pool = ipam.make_pool(subnets.choose(taken, self.netlink.networks_in_use()))
+            nid = _new_id()
+            bridge = opts.get(BRIDGE_NAME_OPTION) or f"br-{nid[:12]}"
+            if len(bridge) > 15:
+                raise InvalidArgument(f"bridge name {bridge}: longer than 15 characters")
+            if any(n.bridge == bridge for n in every):
+                raise AlreadyExists(f"bridge name {bridge} is used by another network")
+            n = Network(nid, name, driver, now_rfc3339(), bridge, [pool], internal,
+                        dict(labels or {}), opts, mtu)
+            self.repo.add_network(n)
+            try:
+                self._ensure_bridge(n)
+                self._apply_firewall()
+            except BaseException:
+                self.repo.remove_network(n, lambda _: None)
+                self._ready.discard(n.bridge)
+                self._forget_bridge(n.bridge)
+                raise
+            self._user_nets.add(nid)
+        self.events.publish("network", "create", nid, name=name, type=driver)
+        return n
+
+    def get(self, ref: str) -> Network:
+        """By name, id or unique id prefix; NotFound("network X not found")."""
+        return self.repo.find(ref)
+
+    def list(self, filters: Sequence[str] = ()) -> builtins.list[Network]:
+        """filters: "name=x" (substring), "id=x" (prefix), "driver=x", "label=k[=v]",
+        "type=custom|builtin"; the same key twice matches either value."""
+        wanted: dict[str, builtins.list[str]] = {}
+        for f in filters:
+            key, sep, value = f.partition("=")
+            if not sep or key not in ("name", "id", "driver", "label", "type", "scope"):
+                raise InvalidArgument(f"Invalid filter '{key}'")
+            if key == "type" and value not in ("custom", "builtin"):
+                raise InvalidArgument(f"invalid filter: 'type'='{value}'")
+            wanted.setdefault(key, []).append(value)
+        return [n for n in self.repo.networks() if _matches(n, wanted)]
+
+    def inspect(self, ref: str) -> dict[str, Any]:
+        """docker's JSON shape of a network, Containers filled."""
+        n = self.repo.find(ref)
+        containers: dict[str, Any] = {}
+        for e in self.repo.endpoints_on(n.id):
+            if not e.active:
+                continue
+            prefix = ipam.prefix_len(n.pools[0].subnet) if n.pools else 0
+            containers[e.container_id] = {
+                "Name": e.container_name, "EndpointID": e.endpoint_id,
+                "MacAddress": e.mac or ipam.mac_of(e.address),
+                "IPv4Address": f"{e.address}/{prefix}", "IPv6Address": ""}
+        return {
+            "Name": n.name, "Id": n.id, "Created": n.created, "Scope": "local",
+            "Driver": n.driver, "EnableIPv6": False,
+            "IPAM": {"Driver": "default", "Options": None if n.builtin else {},
+                     "Config": [_ipam_config(p) for p in n.pools]},
+            "Internal": n.internal, "Attachable": False, "Ingress": False,
+            "ConfigFrom": {"Network": ""}, "ConfigOnly": False,
+            "Containers": containers, "Options": dict(n.options), "Labels": dict(n.labels),
+        }
+
+    def remove(self, ref: str) -> None:
+        """FailedPrecondition when endpoints are active or the network is builtin."""
+        n = self.repo.find(ref)
+        if n.builtin:
+            raise FailedPrecondition(f"{n.name} is a pre-defined network and cannot be removed")
+        with self._lock:
+            self._remove(n)
+
+    def _remove(self, n: Network) -> None:
+        def check(endpoints: builtins.list[EndpointRecord]) -> None:
+            if any(e.active for e in endpoints):
+                raise FailedPrecondition(f"error while removing network: network {n.name} id "
+                                         f"{n.id} has active endpoints")
+
+        self.repo.remove_network(n, check)
+        self._user_nets.discard(n.id)
+        self._active.pop(n.id, None)
+        self._forget_bridge(n.bridge)
+        self._apply_firewall()
+        self.events.publish("network", "destroy", n.id, name=n.name, type=n.driver)
+
+    def _forget_bridge(self, bridge: str) -> None:
+        self._ready.discard(bridge)
+        if bridge:
+            self.netlink.delete_link(bridge)
+
+    def prune(self, filters: Sequence[str] = ()) -> builtins.list[str]:
+        """Remove user networks no container is connected to (running or not); names."""
+        label_filters = []
+        for f in filters:
+            key, sep, value = f.partition("=")
+            if key not in ("label", "label!") or not sep:
+                raise InvalidArgument(f"Invalid filter '{key}'")
+            label_filters.append((key == "label", value))
+        removed: builtins.list[str] = []
+        with self._lock:
+            for n in self.repo.networks():
+                if n.builtin or self.repo.endpoints_on(n.id):
+                    continue
+                if not all(_label_matches(n, v) == want for want, v in label_filters):
+                    continue
+                try:
+                    self._remove(n)
+                except EngineError as err:
+                    log.warning("prune: a network could not be removed",
+                                extra={"fields": {"network": n.name, "error": str(err)}})
+                    continue
+                removed.append(n.name)
+        return removed
+
+    # -- containers -------------------------------------------------------------------------
+
+    def register(self, c: ContainerNet, first: EndpointRequest | None) -> None:
+        """At create: validate (unknown network, --ip outside subnet or on the default bridge,
+        aliases on the default bridge, ...) and record the container's endpoint configs;
+        `first` None for none/host/container: modes."""
+        self._check_ports(c)
+        if first is None:
+            return
+        n = self.repo.find(first.network)
+        self._check_request(c, n, first)
+        self.repo.add_endpoint(self._record(c, n, first))
+
+    def _check_ports(self, c: ContainerNet) -> None:
+        from pyengine.network import portspec
+
+        portspec.parse_publish(c.publish)
+        if c.publish_all:
+            portspec.exposed_bindings(c.exposed)
+
+    def _check_request(self, c: ContainerNet, n: Network, req: EndpointRequest) -> None:
+        if n.driver == "null":
+            raise FailedPrecondition(NONE_MODE)
+        if n.driver == "host":
+            raise FailedPrecondition(HOST_MODE)
+        if req.ip:
+            if not n.user_defined:
+                raise InvalidArgument("user specified IP address is supported on user "
+                                      "defined networks only")
+            ipam.allocate(n.pools[0], (), req.ip)  # in the subnet, not the gateway
+        if req.aliases and not n.user_defined:
+            raise InvalidArgument("network-scoped alias is supported only for containers in "
+                                  "user defined networks")
+        if req.mac:
+            _check_mac(req.mac)
+
+    def _record(self, c: ContainerNet, n: Network, req: EndpointRequest) -> EndpointRecord:
+        return EndpointRecord(c.id, n.id, c.name, 0, _new_id(), req.ip, tuple(req.aliases),
+                              tuple(req.links), req.mac)
+
+    def unregister(self, cid: str) -> None:
+        """At rm: forget the container's configs (and free all it holds)."""
+        with self._lock:
+            had_ports = self._release(cid)
+            self.repo.forget_container(cid)
+            if had_ports and self._ready:
+                self._apply_firewall()
+
+    def _release(self, cid: str) -> bool:
+        """Addresses and ports of `cid` freed (links are the caller's); whether it had ports."""
+        ports = self.repo.ports_of(cid)
+        if ports:
+            self.reservations.release_all([(p.host_ip, p.host_port, p.proto) for p in ports])
+            self.repo.release_ports(cid)
+        self.repo.deactivate(cid)
+        for members in self._active.values():
+            members.pop(cid, None)
+        self._containers.pop(cid, None)
+        self._pids.pop(cid, None)
+        return bool(ports)
+
+    async def attach(self, c: ContainerNet, pid: int) -> None:
+        """After the shim's Create, before Start: every recorded endpoint (veth, address,
+        route, MTU), ports (reserve + DNAT), DNS listener, etc files. Undoes its own partial
+        work on failure and raises. For none/host: etc files only."""
+        from pyengine.network.nsenter import open_netns
+
+        fd = await asyncio.to_thread(open_netns, pid) if pid else -1
+        try:
+            embedded = await asyncio.to_thread(self._attach, c, pid, fd)
+            if embedded:
+                await self._dns_server().listen(c.id, fd)
+        except BaseException:
+            await self.detach(c.id)
+            raise
+        finally:
+            if fd >= 0:
+                os.close(fd)
+
+    def _attach(self, c: ContainerNet, pid: int, fd: int) -> bool:
+        """The blocking part of attach; whether the container needs the embedded DNS."""
+        self._containers[c.id] = c
+        self._pids[c.id] = pid
+        records = self.repo.endpoints_of(c.id)
+        nets = {n.id: n for n in self.repo.networks()}
+        routed = False
+        for e in records:
+            n = nets[e.network_id]
+            gateway = "" if n.internal or routed else n.pools[0].gateway
+            self._attach_one(c, n, e, fd, f"eth{e.position}", gateway)
+            routed = routed or bool(gateway)
+        if records:
+            had_ports = self._publish(c)
+            if had_ports or not self._forwarding_ready():
+                self._apply_firewall()
+        self._write_etc(c)
+        return any(e.network_id in self._user_nets for e in records)
+
+    def _attach_one(self, c: ContainerNet, n: Network, e: EndpointRecord, fd: int,
+                    ifname: str, gateway: str) -> None:
+        from pyengine.network.netlink import VethSpec
+
+        self._ensure_bridge(n)
+        host = "veth" + e.endpoint_id[:7]
+        address = self.repo.claim(c.id, n, e.ip, host, ifname)
+        e.address, e.host_ifname, e.ifname = address, host, ifname
+        try:
+            self.netlink.add_veth(fd, VethSpec(
+                host, n.bridge, ifname, e.mac or ipam.mac_of(address), address,
+                ipam.prefix_len(n.pools[0].subnet), gateway, n.mtu))
+        except BaseException:
+            self.repo.deactivate(c.id, n.id)
+            raise
+        self._remember(e, c.name)
+
+    def _publish(self, c: ContainerNet) -> bool:
+        """-p and -P: host ports reserved and recorded; whether there are any."""
+        from pyengine.network import portspec
+
+        bindings = portspec.parse_publish(c.publish)
+        if c.publish_all:
+            published = {(b.container_port, b.proto) for b in bindings}
+            bindings += [b for b in portspec.exposed_bindings(c.exposed)
+                         if (b.container_port, b.proto) not in published]
+        if not bindings:
+            return False
+        mappings: builtins.list[PortMapping] = []
+        try:
+            for b in bindings:
+                port = self.reservations.reserve(b.host_ip, b.host_port, b.proto,
+                                                 b.host_port_end)
+                mappings.append(PortMapping(b.container_port, b.proto, b.host_ip or "0.0.0.0",
+                                            port))
+            self.repo.add_ports(c.id, mappings)
+        except BaseException:
+            self.reservations.release_all([(m.host_ip, m.host_port, m.proto)
+                                           for m in mappings])
+            raise
+        return True
+
+    async def detach(self, cid: str) -> None:
+        """At exit / failed start; idempotent."""
+        if self._dns is not None:
+            await self._dns.close(cid)
+        await asyncio.to_thread(self._detach, cid)
+
+    def _detach(self, cid: str) -> None:
+        with self._lock:
+            for e in self.repo.endpoints_of(cid):
+                if e.host_ifname:
+                    self.netlink.delete_link(e.host_ifname)  # gone with the netns, mostly
+            if self._release(cid) and self._ready:
+                self._apply_firewall()
+
+    async def restore(self, c: ContainerNet, pid: int) -> None:
+        """Daemon restart, container still running: its ports held again, its DNS listener
+        opened again (its links and addresses are the kernel's and the database's)."""
+        from pyengine.network.nsenter import open_netns
+
+        embedded = await asyncio.to_thread(self._restore, c, pid)
+        if embedded and pid:
+            fd = await asyncio.to_thread(open_netns, pid)
+            try:
+                await self._dns_server().listen(c.id, fd)
+            finally:
+                os.close(fd)
+
+    def _restore(self, c: ContainerNet, pid: int) -> bool:
+        self._containers[c.id] = c
+        self._pids[c.id] = pid
+        records = [e for e in self.repo.endpoints_of(c.id) if e.active]
+        nets = {n.id: n for n in self.repo.networks()}
+        for e in records:
+            self._ensure_bridge(nets[e.network_id])
+        for p in self.repo.ports_of(c.id):
+            if (p.host_ip, p.host_port, p.proto) in self.reservations.held():
+                continue
+            try:
+                self.reservations.reserve(p.host_ip, p.host_port, p.proto)
+            except EngineError as err:  # someone took it while no daemon held it
+                log.warning("a published port could not be held again",
+                            extra={"fields": {"id": c.id, "port": p.host_port,
+                                              "error": str(err)}})
+        return any(e.network_id in self._user_nets for e in records)
+
+    async def connect(self, ref: str, c: ContainerNet, req: EndpointRequest, pid: int) -> None:
+        """Add a network to a container; pid 0: not running (only recorded)."""
+        from pyengine.network.nsenter import open_netns
+
+        if c.mode in ("host", "none") or c.mode.startswith("container:"):
+            raise FailedPrecondition(HOST_MODE if c.mode == "host" else NONE_MODE
+                                     if c.mode == "none" else
+                                     "container sharing network namespace with another "
+                                     "container or host cannot be connected to any other "
+                                     "network")
+        n = await asyncio.to_thread(self.repo.find, ref)
+        self._check_request(c, n, req)
+        record = await asyncio.to_thread(self.repo.add_endpoint, self._record(c, n, req))
+        self.events.publish("network", "connect", n.id, container=c.id, name=n.name,
+                            type=n.driver)
+        if not pid:
+            return
+        fd = await asyncio.to_thread(open_netns, pid)
+        try:
+            await asyncio.to_thread(self._connect, c, n, record, fd)
+            if n.user_defined:
+                await self._dns_server().listen(c.id, fd)  # no-op when already listening
+        except BaseException:
+            await asyncio.to_thread(self._disconnect, c, n, True)
+            raise
+        finally:
+            os.close(fd)
+
+    def _connect(self, c: ContainerNet, n: Network, e: EndpointRecord, fd: int) -> None:
+        self._containers[c.id] = c
+        others = [o for o in self.repo.endpoints_of(c.id) if o.active]
+        used = {o.ifname for o in others}
+        ifname = next(f"eth{i}" for i in range(len(used) + 1) if f"eth{i}" not in used)
+        gateway = "" if n.internal else n.pools[0].gateway  # EEXIST when one is there
+        with self._lock:
+            self._attach_one(c, n, e, fd, ifname, gateway)
+            if self.repo.ports_of(c.id) or not self._forwarding_ready():
+                self._apply_firewall()
+        self._write_etc(c)
+
+    async def disconnect(self, ref: str, c: ContainerNet, pid: int, force: bool = False) -> None:
+        """Remove a network from a container (pid 0: not running)."""
+        n = await asyncio.to_thread(self.repo.find, ref)
+        if n.driver == "host":
+            raise FailedPrecondition(HOST_MODE)
+        left = await asyncio.to_thread(self._disconnect, c, n, bool(pid), force)
+        if pid and self._dns is not None and not left:
+            await self._dns.close(c.id)
+        self.events.publish("network", "disconnect", n.id, container=c.id, name=n.name,
+                            type=n.driver)
+
+    def _disconnect(self, c: ContainerNet, n: Network, running: bool,
+                    force: bool = False) -> bool:
+        """Whether the container is still on a user-defined network."""
+        with self._lock:
+            records = {e.network_id: e for e in self.repo.endpoints_of(c.id)}
+            e = records.pop(n.id, None)
+            if e is None:
+                if force:
+                    return any(nid in self._user_nets for nid in records)
+                raise FailedPrecondition(f"container {c.id} is not connected to network "
+                                         f"{n.name}")
+            if e.host_ifname:
+                self.netlink.delete_link(e.host_ifname)
+            self.repo.remove_endpoint(c.id, n.id)
+            self._active.get(n.id, {}).pop(c.id, None)
+            if e.active and self.repo.ports_of(c.id):
+                self._apply_firewall()
+        if running:
+            self._write_etc(c)
+        return any(nid in self._user_nets for nid in records)
+
+    def settings(self, cid: str) -> NetworkSettings:
+        """inspect's NetworkSettings and `port`'s mappings."""
+        nets = {n.id: n for n in self.repo.networks()}
+        out = NetworkSettings()
+        for e in self.repo.endpoints_of(cid):
+            n = nets[e.network_id]
+            active = e.active
+            out.networks[n.name] = EndpointView(
+                n.id, e.endpoint_id if active else "", e.address,
+                ipam.prefix_len(n.pools[0].subnet) if active and n.pools else 0,
+                n.pools[0].gateway if active and n.pools else "",
+                (e.mac or ipam.mac_of(e.address)) if active else "", e.aliases)
+        out.ports = self.repo.ports_of(cid)
+        pid = self._pids.get(cid, 0)
+        out.sandbox_key = f"/proc/{pid}/ns/net" if pid else ""
+        return out
+
+    # -- embedded DNS's questions (on the loop: memory only) --------------------------------
+
+    def lookup(self, cid: str, qname: str, qtype: int) -> builtins.list[str] | None:
+        """A records (container names, aliases, 12-char ids) and PTR records of the
+        containers on `cid`'s user-defined networks; None: not ours (forward it)."""
+        name = qname.rstrip(".").lower()
+        mine = [members for nid, members in list(self._active.items())
+                if nid in self._user_nets and cid in members]
+        if qtype == QTYPE_PTR:
+            address = _ptr_address(name)
+            if address is None:
+                return None
+            for members in mine:
+                for a in list(members.values()):
+                    if a.address == address:
+                        return [a.name]
+            return None
+        found: builtins.list[str] = []
+        for members in mine:
+            for a in list(members.values()):
+                names = (a.name.lower(), a.cid[:12], *(alias.lower() for alias in a.aliases))
+                if name in names and a.address not in found:
+                    found.append(a.address)
+        return found or None
+
+    def upstreams(self, cid: str) -> Sequence[tuple[str, int]]:
+        """Where the embedded DNS forwards `cid`'s other questions: its --dns servers, else
+        the daemon's --dns-upstream, else the host's resolv.conf nameservers."""
+        from pyengine.config import parse_upstream
+
+        c = self._containers.get(cid)
+        if c is not None and c.dns:
+            return [(ip, 53) for ip in c.dns]
+        if self.config.dns_upstream:
+            return [parse_upstream(s) for s in self.config.dns_upstream]
+        from pyengine.network import etcfiles
+
+        return [(ip, 53) for ip in etcfiles.nameservers(self._host_resolv())]
+
+    # -- kernel state -----------------------------------------------------------------------
+
+    def _ensure_bridge(self, n: Network) -> None:
+        if n.bridge in self._ready:
+            return
+        pool = n.pools[0]
+        self.netlink.ensure_bridge(n.bridge, pool.gateway, ipam.prefix_len(pool.subnet), n.mtu)
+        # published ports on 127.0.0.1 reach containers through DNAT + MASQUERADE
+        self.netlink.set_sysctl(f"net.ipv4.conf.{n.bridge}.route_localnet", "1")
+        self._ready.add(n.bridge)
+        self._forwarding = False
+
+    def _forwarding_ready(self) -> bool:
+        """ip_forward set and the chains made for every bridge made so far."""
+        return self._forwarding
+
+    def _apply_firewall(self) -> None:
+        """Every chain of ours rebuilt from the records (one iptables-restore)."""
+        from pyengine.network.firewall import BridgeRules, DnatRule
+
+        with self._lock:
+            self._apply_rules(BridgeRules, DnatRule)
+
+    def _apply_rules(self, bridge_rules: type[BridgeRules], dnat_rule: type[DnatRule]) -> None:
+        if self._ready:
+            self.netlink.set_sysctl("net.ipv4.ip_forward", "1")
+        nets = [n for n in self.repo.networks() if n.driver == "bridge" and n.bridge in
+                self._ready]
+        by_id = {n.id: n for n in nets}
+        bridges = [bridge_rules(n.bridge, n.pools[0].subnet, n.internal, True) for n in nets]
+        target: dict[str, tuple[str, str]] = {}  # cid -> (address, bridge) of its first net
+        for e in sorted(self.repo.all_endpoints(), key=lambda e: e.position):
+            if e.active and e.network_id in by_id and e.container_id not in target:
+                target[e.container_id] = (e.address, by_id[e.network_id].bridge)
+        dnats = [dnat_rule(p.host_ip, p.host_port, p.proto, target[cid][0], p.container_port,
+                          target[cid][1])
+                 for cid, ports in self.repo.all_ports().items() if cid in target
+                 for p in ports]
+        self.firewall.apply(bridges, dnats)
+        self._forwarding = True
+
+    def _remember(self, e: EndpointRecord, name: str = "") -> None:
+        self._active.setdefault(e.network_id, {})[e.container_id] = _Active(
+            e.container_id, name or e.container_name, e.aliases, e.address)
+
+    # -- /etc files -------------------------------------------------------------------------
+
+    def _host_resolv(self) -> str:
+        from pyengine.network import etcfiles
+
+        return etcfiles.read_host_resolv(self.host_resolv)
+
+    def _write_etc(self, c: ContainerNet) -> None:
+        """hosts, hostname and resolv.conf of `c`, rewritten in place (same inodes)."""
+        from pyengine.network import etcfiles
+
+        if c.mode.startswith("container:"):
+            return  # the other container's files are the ones it sees
+        records = [e for e in self.repo.endpoints_of(c.id) if e.active]
+        ips = [e.address for e in records]
+        embedded = any(e.network_id in self._user_nets for e in records)
+        link_lines = self._link_lines(c)
+        etcfiles.write_in_place(c.etc_dir / "hosts", etcfiles.hosts_content(
+            c.hostname, c.domainname, ips, c.extra_hosts, link_lines))
+        etcfiles.write_in_place(c.etc_dir / "resolv.conf", etcfiles.resolv_content(
+            embedded, c.dns, c.dns_search, c.dns_options, self._host_resolv()))
+        etcfiles.write_in_place(c.etc_dir / "hostname", etcfiles.hostname_content(c.hostname))
+
+    def _link_lines(self, c: ContainerNet) -> builtins.list[str]:
+        """classic docker's hosts lines of the --link targets that are running."""
+        from pyengine.network import links
+
+        lines: builtins.list[str] = []
+        for link in c.links:
+            address = self.address_of(link.id)
+            if address:
+                lines.append(links.hosts_line(link, address))
+        return lines
+
+    def address_of(self, cid: str) -> str:
+        """`cid`'s address on its first network ("" when not attached); memory only, so the
+        loop may ask (the containers domain's --link environment)."""
+        for members in list(self._active.values()):
+            a = members.get(cid)
+            if a is not None:
+                return a.address
+        return ""
+
+
+def _new_id() -> str:
+    return secrets.token_hex(32)
+
+
+def _check_name(name: str) -> None:
+    import re
+
+    if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*", name or ""):
+        raise InvalidArgument(f'invalid network name "{name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] '
+                              "are allowed")
+
+
+def _check_mac(mac: str) -> None:
+    parts = mac.split(":")
+    if len(parts) != 6 or not all(len(p) == 2 and all(ch in "0123456789abcdefABCDEF"
+                                                          for ch in p) for p in parts):
+        raise InvalidArgument(f"{mac} is not a valid mac address")
+
+
+def _mtu(options: Mapping[str, str]) -> int:
+    raw = options.get(MTU_OPTION, "")
+    if not raw:
+        return DEFAULT_MTU
+    try:
+        mtu = int(raw)
+    except ValueError:
+        mtu = 0
+    if not 68 <= mtu <= 65535:
+        raise InvalidArgument(f"invalid MTU number: {raw}")
+    return mtu
+
+
+def _default_bridge_options() -> dict[str, str]:
+    return {
+        "com.docker.network.bridge.default_bridge": "true",
+        "com.docker.network.bridge.enable_icc": "true",
+        "com.docker.network.bridge.enable_ip_masquerade": "true",
+        "com.docker.network.bridge.host_binding_ipv4": "0.0.0.0",
+        BRIDGE_NAME_OPTION: DEFAULT_BRIDGE_IFNAME,
+        MTU_OPTION: str(DEFAULT_MTU),
+    }
+
+
+def _ipam_config(p: IpamPool) -> dict[str, str]:
+    out = {"Subnet": p.subnet, "Gateway": p.gateway}
+    if p.ip_range:
+        out["IPRange"] = p.ip_range
+    return out
+
+
+def _label_matches(n: Network, spec: str) -> bool:
+    key, sep, value = spec.partition("=")
+    return key in n.labels and (not sep or n.labels[key] == value)
+
+
+def _matches(n: Network, wanted: Mapping[str, Sequence[str]]) -> bool:
+    for key, values in wanted.items():
+        if key == "name" and not any(v in n.name for v in values):
+            return False
+        if key == "id" and not any(n.id.startswith(v) for v in values):
+            return False
+        if key == "driver" and n.driver not in values:
+            return False
+        if key == "scope" and "local" not in values:
+            return False
+        if key == "type" and ("builtin" if n.builtin else "custom") not in values:
+            return False
+        if key == "label" and not all(_label_matches(n, v) for v in values):
+            return False
+    return True
+
+
+def _ptr_address(name: str) -> str | None:
+    suffix = ".in-addr.arpa"
+    if not name.endswith(suffix):
+        return None
+    parts = name[: -len(suffix)].split(".")
+    if len(parts) != 4:
+        return None
+    return ".".join(reversed(parts))

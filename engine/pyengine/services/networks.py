@@ -1,0 +1,99 @@
+"""NetworksService servicer: messages <-> NetworkService (management) and the containers
+domain's networking (connect, disconnect). Publishes docker's network create/destroy events."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import grpc.aio
+
+from pyengine.api import networks_pb2, networks_pb2_grpc
+from pyengine.containers.service import ContainerService
+from pyengine.events import EventBus
+from pyengine.services.errors import Context, unary
+from pyengine.services.workers import Workers
+
+if TYPE_CHECKING:
+    from pyengine.network.model import Network
+    from pyengine.network.service import NetworkService
+
+
+def summary(n: Network) -> networks_pb2.NetworkSummary:
+    return networks_pb2.NetworkSummary(
+        id=n.id, name=n.name, driver=n.driver, scope="local", internal=n.internal,
+        ipv6=False, created=n.created, labels=dict(n.labels))
+
+
+class NetworksServicer(networks_pb2_grpc.NetworksServiceServicer):
+    def __init__(self, networks: NetworkService, containers: ContainerService,
+                 events: EventBus, workers: Workers) -> None:
+        self.networks = networks
+        self.containers = containers
+        self.events = events
+        self.workers = workers
+
+    def _event(self, action: str, n: Network) -> None:
+        self.events.publish("network", action, n.id, name=n.name, type=n.driver)
+
+    @unary
+    async def Create(self, request: networks_pb2.CreateNetworkRequest,
+                     context: Context) -> networks_pb2.CreateNetworkResponse:
+        n = await self.workers.run(
+            self.networks.create, request.name, driver=request.driver or "bridge",
+            subnet=request.subnet, gateway=request.gateway, ip_range=request.ip_range,
+            internal=request.internal, labels=dict(request.labels),
+            options=dict(request.options))
+        self._event("create", n)
+        return networks_pb2.CreateNetworkResponse(id=n.id)
+
+    @unary
+    async def List(self, request: networks_pb2.ListNetworksRequest,
+                   context: Context) -> networks_pb2.ListNetworksResponse:
+        found = await self.workers.run(self.networks.list, list(request.filters))
+        return networks_pb2.ListNetworksResponse(networks=[summary(n) for n in found])
+
+    @unary
+    async def Inspect(self, request: networks_pb2.InspectNetworkRequest,
+                      context: Context) -> networks_pb2.InspectNetworkResponse:
+        document = await self.workers.run(self.networks.inspect, request.id)
+        return networks_pb2.InspectNetworkResponse(json=json.dumps(document))
+
+    @unary
+    async def Remove(self, request: networks_pb2.RemoveNetworkRequest,
+                     context: Context) -> networks_pb2.RemoveNetworkResponse:
+        n = await self.workers.run(self.networks.get, request.id)
+        await self.workers.run(self.networks.remove, request.id)
+        self._event("destroy", n)
+        return networks_pb2.RemoveNetworkResponse()
+
+    @unary
+    async def Prune(self, request: networks_pb2.PruneNetworksRequest,
+                    context: Context) -> networks_pb2.PruneNetworksResponse:
+        before = {n.name: n for n in await self.workers.run(self.networks.list, [])}
+        deleted = await self.workers.run(self.networks.prune, list(request.filters))
+        for name in deleted:
+            if name in before:
+                self._event("destroy", before[name])
+        return networks_pb2.PruneNetworksResponse(deleted=deleted)
+
+    @unary
+    async def Connect(self, request: networks_pb2.ConnectNetworkRequest,
+                      context: Context) -> networks_pb2.ConnectNetworkResponse:
+        await self.containers.networking.connect(
+            request.network, request.container, ip=request.ip,
+            aliases=list(request.aliases), links=list(request.links))
+        return networks_pb2.ConnectNetworkResponse()
+
+    @unary
+    async def Disconnect(self, request: networks_pb2.DisconnectNetworkRequest,
+                         context: Context) -> networks_pb2.DisconnectNetworkResponse:
+        await self.containers.networking.disconnect(request.network, request.container,
+                                                    force=request.force)
+        return networks_pb2.DisconnectNetworkResponse()
+
+
+def add_to_server(server: grpc.aio.Server, networks: NetworkService,
+                  containers: ContainerService, events: EventBus, workers: Workers) -> None:
+    networks_pb2_grpc.add_NetworksServiceServicer_to_server(
+        NetworksServicer(networks, containers, events, workers), server)

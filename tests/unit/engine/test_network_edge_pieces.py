@@ -1,0 +1,131 @@
+"""The network pieces of pyctl and the containers domain that need no daemon: -p/--dns/...
+flags into the request, ps's PORTS and port's lines (docker's grouping), the options a
+container:NAME or host network refuses, --expose's keys and inspect's NetworkSettings shape."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+from pyengine.api.containers_lean import PortMapping
+from pyengine.cli import container_opts
+from pyengine.cli.context import CliError
+from pyengine.cli.ports_view import displayable, port_lines
+from pyengine.containers import networking
+from pyengine.containers.model import RUNNING, Container, Spec, State
+from pyengine.errors import InvalidArgument
+
+
+def _args(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    container_opts.add(parser)
+    return parser.parse_args([*argv, "busybox"])
+
+
+def test_network_flags_reach_the_request() -> None:
+    r = container_opts.request(_args(
+        "--net", "mynet", "-p", "8080:80", "--publish", "53:53/udp", "-P", "--expose", "90",
+        "--ip", "10.1.0.9", "--net-alias", "db", "--network-alias", "cache",
+        "--dns", "10.0.0.2", "--dns-search", "example.test", "--dns-option", "ndots:2",
+        "--add-host", "h1:10.0.0.5", "--add-host", "h2=10.0.0.6", "--link", "web:w",
+        "--mac-address", "02:42:0a:01:00:09"))
+    assert (r.network, list(r.publish), r.publish_all, list(r.expose)) == (
+        "mynet", ["8080:80", "53:53/udp"], True, ["90"])
+    assert (r.ip, list(r.network_aliases), list(r.dns), list(r.dns_search),
+            list(r.dns_options)) == ("10.1.0.9", ["db", "cache"], ["10.0.0.2"],
+                                     ["example.test"], ["ndots:2"])
+    assert (list(r.add_hosts), list(r.links), r.mac_address) == (
+        ["h1:10.0.0.5", "h2:10.0.0.6"], ["web:w"], "02:42:0a:01:00:09")
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (("--dns", "x"), 'invalid argument "x" for "--dns" flag: x is not an ip address'),
+    (("--add-host", "nohost"),
+     'invalid argument "nohost" for "--add-host" flag: bad format for add-host: "nohost"'),
+    (("--add-host", "h:notip"),
+     'invalid argument "h:notip" for "--add-host" flag: invalid IP address in add-host: '
+     '"notip"'),
+    (("--mac-address", "zz"), 'invalid argument "zz" for "--mac-address" flag: zz is not a '
+                              'valid mac address'),
+    (("--link", "a:b:c"), 'invalid argument "a:b:c" for "--link" flag: bad format for links: '
+                          'a:b:c'),
+])
+def test_bad_network_flags_are_usage_errors(argv: tuple[str, ...], message: str) -> None:
+    with pytest.raises(CliError) as caught:
+        container_opts.request(_args(*argv))
+    assert str(caught.value) == message
+    assert caught.value.usage
+
+
+def _port(ip: str, private: int, public: int, kind: str = "tcp") -> PortMapping:
+    return PortMapping(ip=ip, private_port=private, public_port=public, type=kind)
+
+
+def test_ps_ports_are_docker_s() -> None:
+    assert displayable([]) == ""
+    assert displayable([_port("0.0.0.0", 80, 8080)]) == "0.0.0.0:8080->80/tcp"
+    assert displayable([_port("", 443, 0), _port("0.0.0.0", 80, 8080)]) == \
+        "443/tcp, 0.0.0.0:8080->80/tcp"
+    # the same number on both sides: grouped into ranges as docker does
+    assert displayable([_port("0.0.0.0", 81, 81), _port("0.0.0.0", 80, 80),
+                        _port("", 53, 0, "udp"), _port("", 54, 0, "udp")]) == \
+        "53-54/udp, 0.0.0.0:80-81->80-81/tcp"
+
+
+def test_port_lines_are_sorted_and_skip_unpublished() -> None:
+    ports = [_port("0.0.0.0", 53, 40000, "udp"), _port("", 443, 0),
+             _port("127.0.0.1", 80, 8080)]
+    assert port_lines(ports) == [("53/udp", "0.0.0.0:40000"), ("80/tcp", "127.0.0.1:8080")]
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    (Spec(network="container:a", publish=["80"]),
+     "conflicting options: port publishing and the container type network mode"),
+    (Spec(network="container:a", dns=["1.1.1.1"]),
+     "conflicting options: dns and the network mode"),
+    (Spec(network="container:a", hostname="h"),
+     "conflicting options: hostname and the network mode"),
+    (Spec(network="container:a", links=["b"]),
+     "conflicting options: container type network can't be used with links. This would "
+     "result in undefined behavior"),
+    (Spec(network="host", links=["b"]),
+     "conflicting options: host type networking can't be used with links. This would "
+     "result in undefined behavior"),
+])
+def test_shared_namespaces_refuse_what_docker_refuses(spec: Spec, message: str) -> None:
+    with pytest.raises(InvalidArgument) as caught:
+        networking.check_modes(spec)
+    assert str(caught.value) == message
+
+
+def test_exposed_ports_merge_the_image_s_and_expose() -> None:
+    section = {"ExposedPorts": {"80/tcp": {}, "53/udp": {}}}
+    assert networking.exposed_ports(section, Spec(expose=["80", "8000-8001/tcp"])) == \
+        ["80/tcp", "53/udp", "8000/tcp", "8001/tcp"]
+    with pytest.raises(InvalidArgument, match="invalid range format for --expose: x"):
+        networking.exposed_ports({}, Spec(expose=["x"]))
+
+
+def test_inspect_network_settings_have_docker_s_shape(tmp_path: Path) -> None:
+    from pyengine.network.model import EndpointView, NetworkSettings
+    from pyengine.network.model import PortMapping as Mapped
+
+    c = Container(id="a" * 64, name="web", image_id="sha256:x", image_name="busybox",
+                  snapshot="s", created="", spec=Spec(links=["db:d"]),
+                  state=State(status=RUNNING, pid=42),
+                  config={"exposed": ["80/tcp", "443/tcp"]})
+    settings = NetworkSettings(
+        networks={"bridge": EndpointView("n1", "e1", "172.17.0.2", 16, "172.17.0.1",
+                                         "02:42:ac:11:00:02", ())},
+        ports=[Mapped(80, "tcp", "0.0.0.0", 8080)], sandbox_key="/proc/42/ns/net")
+    doc = networking.inspect_document(c, settings, tmp_path)
+    ns = doc["NetworkSettings"]
+    assert (ns["IPAddress"], ns["IPPrefixLen"], ns["Gateway"], ns["MacAddress"]) == (
+        "172.17.0.2", 16, "172.17.0.1", "02:42:ac:11:00:02")
+    assert ns["Ports"] == {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}],
+                           "443/tcp": None}
+    assert ns["Networks"]["bridge"]["Links"] == ["/db:/web/d"]
+    assert ns["SandboxKey"] == "/proc/42/ns/net"
+    assert doc["HostConfig"]["NetworkMode"] == "default"
+    assert doc["Config"]["ExposedPorts"] == {"80/tcp": {}, "443/tcp": {}}

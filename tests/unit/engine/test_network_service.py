@@ -1,0 +1,368 @@
+"""NetworkService over a real database and fakes of what touches the kernel (netlink, the
+firewall, the embedded DNS, host port reservations): builtin networks at open without touching
+the namespace, create/inspect/list/remove/prune with docker's texts, endpoints registered at
+create and attached at start (addresses, routes, ports, DNS, /etc files), detach and reuse,
+connect/disconnect, the DNS answers, reconcile after a restart, and undoing a failed attach."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pyengine.config import build_config
+from pyengine.errors import (
+    AlreadyExists,
+    EngineError,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+)
+from pyengine.events import EventBus
+from pyengine.network.model import ContainerNet, EndpointRequest, LinkTarget
+from pyengine.network.netlink import VethSpec
+from pyengine.network.service import NetworkService
+from pyengine.store import Database
+
+
+class FakeNetlink:
+    def __init__(self, in_use: Sequence[str] = ()) -> None:
+        self.links: dict[str, Any] = {}
+        self.in_use = list(in_use)
+        self.calls: list[str] = []
+        self.fail_veth = False
+        self.sysctls: dict[str, str] = {}
+
+    def ensure_bridge(self, name: str, address: str, prefix_len: int, mtu: int) -> None:
+        self.calls.append(f"bridge {name}")
+        self.links[name] = (address, prefix_len, mtu)
+
+    def link_exists(self, name: str) -> bool:
+        return name in self.links
+
+    def delete_link(self, name: str) -> None:
+        self.calls.append(f"del {name}")
+        self.links.pop(name, None)
+
+    def add_veth(self, netns_fd: int, spec: VethSpec) -> None:
+        assert netns_fd >= 0
+        if self.fail_veth:
+            raise EngineError(f"veth {spec.host}: boom")
+        self.links[spec.host] = spec
+
+    def networks_in_use(self) -> list[str]:
+        return list(self.in_use)
+
+    def set_sysctl(self, key: str, value: str) -> None:
+        self.sysctls[key] = value
+
+
+class FakeFirewall:
+    def __init__(self) -> None:
+        self.applied: list[tuple[list[Any], list[Any]]] = []
+
+    def apply(self, bridges: Sequence[Any], dnats: Sequence[Any]) -> None:
+        self.applied.append((list(bridges), list(dnats)))
+
+
+class FakeDns:
+    def __init__(self, lookup: Callable[[str, str, int], list[str] | None],
+                 upstreams: Callable[[str], Sequence[tuple[str, int]]]) -> None:
+        self.lookup, self.upstreams = lookup, upstreams
+        self.listening: set[str] = set()
+
+    async def listen(self, cid: str, netns_fd: int) -> None:
+        self.listening.add(cid)
+
+    async def close(self, cid: str) -> None:
+        self.listening.discard(cid)
+
+    async def close_all(self) -> None:
+        self.listening.clear()
+
+
+class FakeReservations:
+    def __init__(self) -> None:
+        self.held_: set[tuple[str, int, str]] = set()
+        self.next = 32768
+
+    def reserve(self, host_ip: str, port: int, proto: str, end: int = 0) -> int:
+        if port == 0:
+            port, self.next = self.next, self.next + 1
+        key = (host_ip or "0.0.0.0", port, proto)
+        if key in self.held_:
+            raise FailedPrecondition(f"Bind for {key[0]}:{port} failed: port is already "
+                                     "allocated")
+        self.held_.add(key)
+        return port
+
+    def release_all(self, keys: Sequence[tuple[str, int, str]] | None = None) -> None:
+        for k in list(self.held_) if keys is None else keys:
+            self.held_.discard((k[0] or "0.0.0.0", k[1], k[2]))
+
+    def held(self) -> list[tuple[str, int, str]]:
+        return sorted(self.held_)
+
+
+class World:
+    def __init__(self, tmp: Path, bip: str = "", in_use: Sequence[str] = ()) -> None:
+        self.tmp = tmp
+        flags: dict[str, Any] = {"data_root": str(tmp / "data")}
+        if bip:
+            flags["bip"] = bip
+        self.cfg = build_config({}, flags)
+        self.db = Database(tmp / "m.db")
+        self.netlink = FakeNetlink(in_use)
+        self.firewall = FakeFirewall()
+        self.ports = FakeReservations()
+        self.dns: FakeDns | None = None
+        resolv = tmp / "resolv.conf"
+        resolv.write_text("nameserver 10.0.0.53\nsearch example.org\n")
+        self.svc = self.service(resolv)
+
+    def service(self, resolv: Path) -> NetworkService:
+        def dns(lookup: Any, upstreams: Any) -> FakeDns:
+            self.dns = FakeDns(lookup, upstreams)
+            return self.dns
+
+        svc = NetworkService(self.cfg, self.db, EventBus(), netlink=self.netlink,
+                             firewall=self.firewall, dns=dns,
+                             reservations=self.ports,  # type: ignore[arg-type]  # a fake
+                             host_resolv=resolv)
+        svc.open()
+        svc.recover()
+        return svc
+
+    def container(self, cid: str, name: str, mode: str = "bridge", **kw: Any) -> ContainerNet:
+        etc = self.tmp / cid
+        etc.mkdir(exist_ok=True)
+        for f in ("hosts", "hostname", "resolv.conf"):
+            (etc / f).write_text("")
+        return ContainerNet(cid, name, cid[:12], "", mode, etc, **kw)
+
+
+PID = os.getpid()  # any live process: the fakes never enter its namespace
+
+
+def cid(n: int) -> str:
+    return f"{n:02d}" * 32
+
+
+@pytest.fixture
+def w(tmp_path: Path) -> World:
+    return World(tmp_path)
+
+
+def test_open_records_builtins_without_touching_the_namespace(tmp_path: Path) -> None:
+    w = World(tmp_path, in_use=["172.17.0.0/16"])
+    nets = {n.name: n for n in w.svc.list()}
+    assert set(nets) == {"bridge", "host", "none"}
+    assert nets["bridge"].bridge == "pyengine0"
+    assert nets["bridge"].pools[0].subnet == "172.18.0.0/16"  # 172.17 is a route here
+    assert (nets["host"].driver, nets["none"].driver) == ("host", "null")
+    assert w.netlink.calls == [] and w.firewall.applied == []
+    again = World.service(w, tmp_path / "resolv.conf")
+    assert {n.name: n.id for n in again.list()} == {n: x.id for n, x in nets.items()}
+
+
+def test_bip_sets_the_default_bridge(tmp_path: Path) -> None:
+    w = World(tmp_path, bip="10.55.0.1/24")
+    pool = w.svc.get("bridge").pools[0]
+    assert (pool.subnet, pool.gateway) == ("10.55.0.0/24", "10.55.0.1")
+
+
+def test_create_inspect_list_remove(w: World) -> None:
+    n = w.svc.create("front", labels={"tier": "web"})
+    assert n.pools[0].subnet == "172.18.0.0/16"  # after the default bridge's
+    assert n.bridge == f"br-{n.id[:12]}" and w.netlink.links[n.bridge][0] == "172.18.0.1"
+    assert w.firewall.applied[-1][0][0].bridge == n.bridge
+    m = w.svc.create("back", subnet="10.20.0.0/16", gateway="10.20.0.254",
+                     ip_range="10.20.5.0/24", internal=True)
+    doc = w.svc.inspect("back")
+    assert doc["IPAM"] == {"Driver": "default", "Options": {}, "Config": [
+        {"Subnet": "10.20.0.0/16", "Gateway": "10.20.0.254", "IPRange": "10.20.5.0/24"}]}
+    assert (doc["Name"], doc["Id"], doc["Scope"], doc["Driver"], doc["Internal"],
+            doc["Containers"]) == ("back", m.id, "local", "bridge", True, {})
+    assert {"EnableIPv6", "Attachable", "Ingress", "ConfigFrom", "ConfigOnly", "Options",
+            "Labels", "Created"} <= set(doc)
+    with pytest.raises(AlreadyExists, match="network with name back already exists"):
+        w.svc.create("back")
+    with pytest.raises(FailedPrecondition, match="Pool overlaps with other one"):
+        w.svc.create("x", subnet="10.20.7.0/24")
+    with pytest.raises(InvalidArgument, match="every ip-range or gateway must have"):
+        w.svc.create("x", gateway="10.1.0.1")
+    with pytest.raises(NotFound, match='plugin "overlay" not found'):
+        w.svc.create("x", driver="overlay")
+    assert [x.name for x in w.svc.list(["type=custom"])] == ["front", "back"]
+    assert [x.name for x in w.svc.list(["label=tier=web"])] == ["front"]
+    assert [x.name for x in w.svc.list(["name=ac"])] == ["back"]
+    assert w.svc.get(m.id[:5]).name == "back"
+    with pytest.raises(FailedPrecondition, match="bridge is a pre-defined network"):
+        w.svc.remove("bridge")
+    w.svc.remove("back")
+    assert m.bridge not in w.netlink.links
+    with pytest.raises(NotFound, match=r"^network back not found$"):
+        w.svc.inspect("back")
+
+
+def test_register_validates(w: World) -> None:
+    w.svc.create("app")
+    c = w.container(cid(1), "web")
+    with pytest.raises(NotFound, match="network nope not found"):
+        w.svc.register(c, EndpointRequest("nope"))
+    with pytest.raises(InvalidArgument, match="user specified IP address is supported on "
+                                              "user defined networks only"):
+        w.svc.register(c, EndpointRequest("bridge", ip="172.17.0.9"))
+    with pytest.raises(InvalidArgument, match="network-scoped alias is supported only"):
+        w.svc.register(c, EndpointRequest("bridge", aliases=("x",)))
+    with pytest.raises(InvalidArgument, match="does not belong to any of this network's"):
+        w.svc.register(c, EndpointRequest("app", ip="10.0.0.9"))
+    with pytest.raises(InvalidArgument, match="invalid"):
+        w.svc.register(w.container(cid(1), "web", publish=("99999:80",)),
+                       EndpointRequest("app"))
+    assert w.svc.settings(c.id).networks == {}
+
+
+def test_attach_detach_reuse_ports_and_files(w: World) -> None:
+    a = w.container(cid(1), "web", publish=("8080:80", "127.0.0.1::53/udp"),
+                    extra_hosts=("db.local:10.1.1.1",))
+    b = w.container(cid(2), "other")
+    w.svc.register(a, EndpointRequest("bridge"))
+    w.svc.register(b, EndpointRequest("bridge"))
+    asyncio.run(w.svc.attach(a, PID))
+    asyncio.run(w.svc.attach(b, PID))
+    assert w.netlink.links["pyengine0"] == ("172.17.0.1", 16, 1500)
+    veth = w.netlink.links["veth" + w.svc.settings(a.id).networks["bridge"].endpoint_id[:7]]
+    assert (veth.ifname, veth.address, veth.gateway, veth.mac, veth.bridge) == \
+        ("eth0", "172.17.0.2", "172.17.0.1", "02:42:ac:11:00:02", "pyengine0")
+    s = w.svc.settings(a.id)
+    assert (s.networks["bridge"].ip, s.networks["bridge"].prefix_len,
+            s.networks["bridge"].gateway) == ("172.17.0.2", 16, "172.17.0.1")
+    assert s.sandbox_key == f"/proc/{PID}/ns/net"
+    assert [(p.container_port, p.proto, p.host_ip, p.host_port) for p in s.ports] == \
+        [(53, "udp", "127.0.0.1", 32768), (80, "tcp", "0.0.0.0", 8080)]
+    dnats = w.firewall.applied[-1][1]
+    assert {(d.host_port, d.container_ip, d.container_port, d.bridge) for d in dnats} == \
+        {(8080, "172.17.0.2", 80, "pyengine0"), (32768, "172.17.0.2", 53, "pyengine0")}
+    assert w.netlink.sysctls["net.ipv4.ip_forward"] == "1"
+    assert w.netlink.sysctls["net.ipv4.conf.pyengine0.route_localnet"] == "1"
+    hosts = (a.etc_dir / "hosts").read_text()
+    assert "172.17.0.2\t" + a.id[:12] in hosts and "10.1.1.1\tdb.local" in hosts
+    assert "nameserver 10.0.0.53" in (a.etc_dir / "resolv.conf").read_text()
+    assert w.svc.settings(b.id).networks["bridge"].ip == "172.17.0.3"
+    assert w.svc.inspect("bridge")["Containers"][a.id]["IPv4Address"] == "172.17.0.2/16"
+    assert w.dns is None  # the default bridge has no embedded DNS
+    # a second container asking for the same host port fails and keeps nothing
+    c = w.container(cid(3), "third", publish=("8080:80",))
+    w.svc.register(c, EndpointRequest("bridge"))
+    with pytest.raises(FailedPrecondition, match="port is already allocated"):
+        asyncio.run(w.svc.attach(c, PID))
+    assert w.svc.settings(c.id).networks["bridge"].ip == ""
+    asyncio.run(w.svc.detach(a.id))
+    asyncio.run(w.svc.detach(a.id))  # idempotent
+    assert w.ports.held() == []
+    assert w.firewall.applied[-1][1] == []
+    assert w.svc.settings(a.id).networks["bridge"].ip == ""
+    asyncio.run(w.svc.attach(c, PID))
+    assert w.svc.settings(c.id).networks["bridge"].ip == "172.17.0.2"  # a's, reused
+    with pytest.raises(FailedPrecondition):
+        w.svc.remove("bridge")
+    w.svc.unregister(c.id)
+    assert w.svc.settings(c.id).networks == {} and w.ports.held() == []
+
+
+def test_failed_veth_leaves_nothing(w: World) -> None:
+    a = w.container(cid(1), "web", publish=("8080:80",))
+    w.svc.register(a, EndpointRequest("bridge"))
+    w.netlink.fail_veth = True
+    with pytest.raises(EngineError, match="boom"):
+        asyncio.run(w.svc.attach(a, PID))
+    assert w.svc.settings(a.id).networks["bridge"].ip == "" and w.ports.held() == []
+    assert w.svc.repo.containers_holding() == set()
+
+
+def test_user_network_dns_connect_disconnect(w: World) -> None:
+    app = w.svc.create("app", subnet="10.30.0.0/24")
+    w.svc.create("other", subnet="10.31.0.0/24")
+    web = w.container(cid(1), "web", mode="app")
+    db = w.container(cid(2), "db", mode="app")
+    w.svc.register(web, EndpointRequest("app"))
+    w.svc.register(db, EndpointRequest("app", aliases=("redis",), ip="10.30.0.50"))
+    asyncio.run(w.svc.attach(web, PID))
+    asyncio.run(w.svc.attach(db, PID))
+    assert w.dns is not None and w.dns.listening == {web.id, db.id}
+    assert w.svc.lookup(web.id, "db.", 1) == ["10.30.0.50"]
+    assert w.svc.lookup(web.id, "REDIS", 1) == ["10.30.0.50"]
+    assert w.svc.lookup(web.id, db.id[:12], 1) == ["10.30.0.50"]
+    assert w.svc.lookup(web.id, "example.com.", 1) is None
+    assert w.svc.lookup(web.id, "50.0.30.10.in-addr.arpa.", 12) == ["db"]
+    assert w.svc.upstreams(web.id) == [("10.0.0.53", 53)]
+    assert "nameserver 127.0.0.11" in (web.etc_dir / "resolv.conf").read_text()
+    # a third container on another network does not see them
+    lone = w.container(cid(3), "lone", mode="other")
+    w.svc.register(lone, EndpointRequest("other"))
+    asyncio.run(w.svc.attach(lone, PID))
+    assert w.svc.lookup(lone.id, "db", 1) is None
+    # ... until connected
+    asyncio.run(w.svc.connect("app", lone, EndpointRequest("app", aliases=("l",)), PID))
+    assert w.svc.lookup(lone.id, "db", 1) == ["10.30.0.50"]
+    assert w.svc.lookup(web.id, "l", 1) == ["10.30.0.3"]
+    ends = [v for v in w.netlink.links.values() if isinstance(v, VethSpec)
+            and v.address == w.svc.settings(lone.id).networks["app"].ip]
+    assert [e.ifname for e in ends] == ["eth1"]
+    assert len((lone.etc_dir / "hosts").read_text().split(lone.id[:12])) == 3  # two ips
+    with pytest.raises(AlreadyExists):
+        asyncio.run(w.svc.connect("app", lone, EndpointRequest("app"), PID))
+    asyncio.run(w.svc.disconnect("app", lone, PID))
+    assert w.svc.lookup(lone.id, "db", 1) is None and "app" not in w.svc.settings(lone.id).networks
+    with pytest.raises(FailedPrecondition, match="is not connected to network app"):
+        asyncio.run(w.svc.disconnect("app", lone, PID))
+    # removed containers stop resolving
+    asyncio.run(w.svc.detach(db.id))
+    assert w.svc.lookup(web.id, "db", 1) is None and db.id not in w.dns.listening
+    assert app.id in w.svc.inspect("app")["Id"]
+    # none mode cannot be connected
+    with pytest.raises(FailedPrecondition, match="private \\(none\\) mode"):
+        asyncio.run(w.svc.connect("app", w.container(cid(4), "n", mode="none"),
+                                  EndpointRequest("app"), 0))
+
+
+def test_links_add_hosts_lines(w: World) -> None:
+    db = w.container(cid(2), "db")
+    w.svc.register(db, EndpointRequest("bridge"))
+    asyncio.run(w.svc.attach(db, PID))
+    web = w.container(cid(1), "web", links=(LinkTarget("redis", "db", db.id, (), ()),))
+    w.svc.register(web, EndpointRequest("bridge"))
+    asyncio.run(w.svc.attach(web, PID))
+    assert f"172.17.0.2\tredis {db.id[:12]} db" in (web.etc_dir / "hosts").read_text()
+
+
+def test_reconcile_releases_what_stopped_containers_held(tmp_path: Path) -> None:
+    w = World(tmp_path)
+    a = w.container(cid(1), "a", publish=("8080:80",))
+    b = w.container(cid(2), "b")
+    for c in (a, b):
+        w.svc.register(c, EndpointRequest("bridge"))
+        asyncio.run(w.svc.attach(c, PID))
+    # a daemon restart (kill -9): a new service over the same database; only b still runs
+    w.ports = FakeReservations()
+    again = World.service(w, tmp_path / "resolv.conf")
+    asyncio.run(again.restore(b, PID))
+    asyncio.run(again.reconcile({b.id}))
+    assert again.settings(a.id).ports == [] and again.settings(a.id).networks["bridge"].ip == ""
+    assert again.settings(b.id).networks["bridge"].ip == "172.17.0.3"
+    assert w.firewall.applied[-1][1] == []
+
+
+def test_prune_removes_unused_user_networks(w: World) -> None:
+    w.svc.create("used")
+    w.svc.create("unused", labels={"k": "v"})
+    w.svc.create("kept")
+    c = w.container(cid(1), "c", mode="used")
+    w.svc.register(c, EndpointRequest("used"))  # created, never started: still in use
+    assert w.svc.prune(["label=k"]) == ["unused"]
+    assert w.svc.prune() == ["kept"]
+    assert {n.name for n in w.svc.list()} == {"bridge", "host", "none", "used"}

@@ -704,8 +704,11 @@ def main() -> int:
         print("network.py: needs root", file=sys.stderr)
         return 1
     if not opts.private:  # everything below in a mount and network namespace of our own
-        return subprocess.run(["unshare", "--mount", "--net", "--propagation", "private", "--",
-                               sys.executable, *sys.argv, "--private"], check=False).returncode
+        inner = subprocess.Popen(["unshare", "--mount", "--net", "--propagation", "private", "--",
+                                  sys.executable, *sys.argv, "--private"])  # unshare execs it
+        for signum in (signal.SIGTERM, signal.SIGINT):  # it cleans up, then exits
+            signal.signal(signum, lambda num, _frame: inner.send_signal(num))
+        return inner.wait()
     env.run(["ip", "link", "set", "lo", "up"])
     with private_base() as base:
         bench = NetBench(base, opts)

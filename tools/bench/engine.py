@@ -159,8 +159,9 @@ class Engine:
     """pyengined of this checkout, in the bench's netns, with one shim binary."""
 
     def __init__(self, base: Path, shim: str, runtime: str, pyctl: Path,
-                 extra_env: dict[str, str] | None = None) -> None:
+                 extra_env: dict[str, str] | None = None, log_level: str = "debug") -> None:
         self.base = base
+        self.log_level = log_level
         self.shim = shim
         self.runtime = runtime
         self.pyctl_path = pyctl
@@ -183,7 +184,7 @@ class Engine:
                               "-H", f"unix://{self.socket}", "--data-root",
                               str(self.base / "data"), "--exec-root", str(self.base / "run"),
                               "--shim-binary", self.shim, "--config-file", str(config),
-                              "--log-level", "debug"],
+                              "--log-level", self.log_level],
                              self.base / "daemon.log", environ)
         env.wait_for(lambda: self.socket.exists() or self.process.poll() is not None,
                      timeout=60, what="pyengined to listen")
@@ -541,15 +542,13 @@ class Bench:
     # -- start-up ------------------------------------------------------------------------------
     def startup(self) -> dict[str, object]:
         engine = self.engines["go"]
-        head = self.pyctl.read_text().split("\n")
-        python = head[0].removeprefix("#!").split()[0]
-        path_setup = next(line for line in head if line.startswith("sys.path"))
-        imports = (f"import sys; {path_setup}; import pyengine.cli.main, "
-                   "pyengine.cli.verb_ps, pyengine.cli.verb_images")
+        python = client_imports(self.pyctl, "")[0]
         commands: dict[str, tuple[list[str], dict[str, str]]] = {
             "pyctl ps": (engine.argv("ps"), engine.env),
             "pyctl images": (engine.argv("images"), engine.env),
-            "client imports (no call)": ([python, "-IS", "-c", imports], engine.env),
+            "client imports (no call)": (client_imports(
+                self.pyctl, "pyengine.cli.main, pyengine.cli.verb_ps, pyengine.cli.verb_images"),
+                engine.env),
             "python -IS -c pass": ([python, "-IS", "-c", "pass"], engine.env),
         }
         if self.dockerd is not None:
@@ -560,6 +559,15 @@ class Bench:
                                  lambda m: timed(m.argv(""), m.environ))
         medians = {k: round(statistics.median(v) * 1000, 1) for k, v in samples.items()}
         return {"ms": medians, "load": loadavg()}
+
+
+def client_imports(pyctl: Path, modules: str) -> list[str]:
+    """A command importing `modules` as pyctl's launcher would (its interpreter, -IS, its
+    sys.path), then doing nothing: the client's share of a verb, without the call."""
+    head = pyctl.read_text().split("\n")
+    python = head[0].removeprefix("#!").split()[0]
+    path_setup = next(line for line in head if line.startswith("sys.path"))
+    return [python, "-IS", "-c", f"import sys; {path_setup}; import {modules}"]
 
 
 def _fixed(argv: list[str]) -> Callable[[str], list[str]]:

@@ -85,6 +85,9 @@ PATH_ENV = "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 CLONE_NEWNET = 0x40000000
 CNI_PLUGINS = "/usr/lib/cni"
 SECOND_NET = "nbnet2"
+# what `pyctl network connect` imports: the client's share of its time, without the call
+CONNECT_IMPORTS = ("pyengine.cli.main, pyengine.cli.verb_network_connect, "
+                   "pyengine.cli.wire.channel, pyengine.api.networks_pb2")
 
 
 def log(message: str) -> None:
@@ -391,7 +394,7 @@ class NetBench:
 
         log("starting pyengined")
         self.engine = Engine(self.base / "engine", engine.GO_SHIM, str(bin_dir / "pyrunc"),
-                             bin_dir / "pyctl")
+                             bin_dir / "pyctl", log_level="info")  # as dockerd's default
         with entered(self.netns["pyctl"].path):
             self.engine.start()
         ours = self.engine
@@ -571,6 +574,10 @@ class NetBench:
         containers: dict[str, str] = {}
         errors: dict[str, str] = {}
         disconnects: dict[str, list[float]] = {}
+        versions: dict[str, list[float]] = {}  # the client's own cost: `version`, one call
+        client_only: list[float] = []
+        assert self.engine is not None
+        imports = engine.client_imports(self.engine.pyctl_path, CONNECT_IMPORTS)
         try:
             for side in self.sides.values():
                 try:
@@ -588,11 +595,15 @@ class NetBench:
                 managers.append(Manager(side.name, engine._fixed([]), side.environ))
                 sides[side.name] = side
                 disconnects[side.name] = []
+                versions[side.name] = []
 
             def one(m: Manager) -> float:
                 side, name = sides[m.label], containers[m.label]
                 took = side.timed("network", "connect", SECOND_NET, name)
                 disconnects[m.label].append(side.timed("network", "disconnect", SECOND_NET, name))
+                versions[m.label].append(side.timed("version"))
+                if m.label == "pyctl":  # the client's share: what the verb imports
+                    client_only.append(timed(imports, side.environ))
                 return took
 
             rounds = self.opts.connect_rounds
@@ -605,7 +616,11 @@ class NetBench:
                 side.call("network", "rm", SECOND_NET, check=False)
         connect_ms = {k: _ms(statistics.median(v)) for k, v in samples.items()}
         disconnect_ms = {k: _ms(statistics.median(v)) for k, v in disconnects.items() if v}
-        return {"connect_ms": connect_ms, "disconnect_ms": disconnect_ms, "ratios": {
+        version_ms = {k: _ms(statistics.median(v)) for k, v in versions.items() if v}
+        if client_only:
+            version_ms["pyctl connect's imports, no call"] = _ms(statistics.median(client_only))
+        return {"connect_ms": connect_ms, "disconnect_ms": disconnect_ms,
+                "version_ms": version_ms, "ratios": {
             "pyctl connect / docker connect": _ratio(connect_ms.get("pyctl"),
                                                      connect_ms.get("docker")),
             "pyctl connect / podman connect": _ratio(connect_ms.get("pyctl"),
@@ -638,7 +653,23 @@ class NetBench:
                     report[part] = {"error": _short(err)}
                 log(f"{part}: {json.dumps(report[part])}")
         report["load_after"] = loadavg()
+        report["targets_met"] = {
+            label: target_met(label, value)
+            for part in report.values() if isinstance(part, dict)
+            for label, value in (part.get("ratios") or {}).items()
+            if target_met(label, value) is not None}
         return report
+
+
+def target_met(label: str, value: float | None) -> bool | None:
+    """A ratio's label ends with its target, "(>= 0.8)" or "(<= 1.0)"; None: no target or no
+    figure."""
+    if value is None or not label.endswith(")") or " (" not in label:
+        return None
+    op, _, bound = label.rsplit(" (", 1)[1].rstrip(")").partition(" ")
+    if op not in (">=", "<="):
+        return None
+    return value >= float(bound) if op == ">=" else value <= float(bound)
 
 
 def print_table(report: dict[str, object]) -> None:
@@ -657,7 +688,9 @@ def print_table(report: dict[str, object]) -> None:
             print(f"  {label:<34}{value['median_ms']:>8}{value['p90_ms']:>8}")
     for part, key, title in (("run", "ms", "run --rm busybox true, ms (median)"),
                              ("connect", "connect_ms", "network connect, ms (median)"),
-                             ("connect", "disconnect_ms", "network disconnect, ms (median)")):
+                             ("connect", "disconnect_ms", "network disconnect, ms (median)"),
+                             ("connect", "version_ms", "the client's share: `version` "
+                              "(start-up and one call), imports, ms (median)")):
         figures = report.get(part)
         if isinstance(figures, dict) and key in figures:
             section(title)
@@ -667,7 +700,9 @@ def print_table(report: dict[str, object]) -> None:
         figures = report.get(part)
         if isinstance(figures, dict):
             for label, value in (figures.get("ratios") or {}).items():
-                print(f"  ratio {label}: {value}")
+                verdict = target_met(label, value)
+                print(f"  ratio {label}: {value}" +
+                      ("" if verdict is None else "  ok" if verdict else "  MISSED"))
             for label, value in (figures.get("errors") or {}).items():
                 print(f"  {part}: {label} left out: {value}")
             if "error" in figures:

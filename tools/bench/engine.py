@@ -592,8 +592,9 @@ def print_table(report: dict[str, object]) -> None:
 
 
 @contextlib.contextmanager
-def private_base() -> Iterator[Path]:
-    base = env.make_base("pebench-")
+def private_base(prefix: str = "pebench-") -> Iterator[Path]:
+    """A temporary directory of the bench's, unmounted below and removed afterwards."""
+    base = env.make_base(prefix)
     try:
         yield base
     finally:

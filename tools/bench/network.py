@@ -60,7 +60,6 @@ import statistics
 import subprocess
 import sys
 import tarfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -70,6 +69,9 @@ from typing import TypeVar
 
 import engine  # tools/bench/engine.py: the private pyengined, dockerd, podman set-ups
 from engine import Engine, Manager, Netns, loadavg, timed
+
+sys.path.insert(0, str(engine.REPO / "engine"))
+from pyengine.network.nsenter import run_in_netns  # this checkout's engine
 
 env = engine.env
 REPO = engine.REPO
@@ -128,24 +130,13 @@ def entered(path: str) -> Iterator[None]:
 
 
 def in_netns(path: str, fn: Callable[[], T]) -> T:
-    """`fn()` on a fresh thread that entered `path`'s namespace first: the sockets it opens
-    live there. Re-raises what it raised."""
-    results: list[T] = []
-    errors: list[BaseException] = []
-
-    def body() -> None:
-        try:
-            _setns(path)
-            results.append(fn())
-        except BaseException as err:  # handed to the caller's thread
-            errors.append(err)
-
-    thread = threading.Thread(target=body, name="netns-client")
-    thread.start()
-    thread.join()
-    if errors:
-        raise errors[0]
-    return results[0]
+    """`fn()` on a fresh thread that entered `path`'s namespace first (the engine's nsenter):
+    the sockets it opens live there. Re-raises what it raised."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        return run_in_netns(fd, fn)
+    finally:
+        os.close(fd)
 
 
 def mask_host_state(base: Path) -> None:
@@ -713,15 +704,6 @@ def print_table(report: dict[str, object]) -> None:
     print(f"load average before/after: {report.get('load_before')} / {report.get('load_after')}")
 
 
-@contextlib.contextmanager
-def private_base() -> Iterator[Path]:
-    base = env.make_base("netbench-")
-    try:
-        yield base
-    finally:
-        env.remove_tree(base)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--parts", default="throughput,latency,run,connect")
@@ -745,7 +727,7 @@ def main() -> int:
             signal.signal(signum, lambda num, _frame: inner.send_signal(num))
         return inner.wait()
     env.run(["ip", "link", "set", "lo", "up"])
-    with private_base() as base:
+    with engine.private_base("netbench-") as base:
         bench = NetBench(base, opts)
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
         try:

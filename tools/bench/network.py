@@ -42,7 +42,7 @@ Images: tools/mkimage-busybox's rootfs (busybox:latest) and the same plus Debian
 (the interpreter, the shared libraries ldd names and the standard-library modules the server
 imports) and network_server.py (netbench:latest), imported into each manager.
 
-Usage (root): tools/bench/network.py [--parts throughput,latency,run,connect] [--runs 5]
+Usage (root): tools/bench/network.py [--parts throughput,latency,run,connect] [--runs 7]
               [--seconds 1.0] [--connections 300] [--run-rounds 11] [--json]
 Prints a table, then the figures as one JSON line (--json: the JSON line only).
 """
@@ -620,7 +620,12 @@ class NetBench:
 
     # -- all -----------------------------------------------------------------------------------
     def measure(self) -> dict[str, object]:
-        report: dict[str, object] = {"load_before": loadavg()}
+        report: dict[str, object] = {"setup": {
+            "pyctl": "pyengined of this checkout, containerd-shim-runc-v2, pyrunc",
+            "podman": "podman 4.3 (CNI bridge cni-podman0: bridge, portmap, firewall, tuning), "
+                      "runc",
+            "docker": "dockerd 20.10 (docker0, iptables, userland-proxy on), its containerd, "
+                      "runc"}, "load_before": loadavg()}
         parts = self.opts.parts
         if "throughput" in parts or "latency" in parts:
             paths: list[Route] = []
@@ -667,6 +672,10 @@ def print_table(report: dict[str, object]) -> None:
     def section(title: str) -> None:
         print(f"== {title}")
 
+    setup = report.get("setup")
+    for name, what in (setup.items() if isinstance(setup, dict) else ()):
+        print(f"{name}: {what}")
+
     tp = report.get("throughput")
     if isinstance(tp, dict):
         section("throughput host -> container, Gbit/s (median)")
@@ -707,7 +716,7 @@ def print_table(report: dict[str, object]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--parts", default="throughput,latency,run,connect")
-    parser.add_argument("--runs", type=int, default=5, help="throughput runs per path")
+    parser.add_argument("--runs", type=int, default=7, help="throughput runs per path")
     parser.add_argument("--seconds", type=float, default=1.0, help="per throughput run")
     parser.add_argument("--bytes", type=int, default=0, help="per throughput run, not seconds")
     parser.add_argument("--connections", type=int, default=300, help="per latency path")

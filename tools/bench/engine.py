@@ -389,7 +389,8 @@ class Bench:
             for runtime in ("pyrunc", "runc"):
                 runtime_arg = self.pyrunc if runtime == "pyrunc" else RUNC
                 out.append(Manager(f"pyctl {shim}-shim {runtime}",
-                                   _fixed(engine.argv("run", "--rm", "--runtime", runtime_arg,
+                                   _fixed(engine.argv("run", "--rm", "--network", "none",
+                                                      "--runtime", runtime_arg,
                                                       "busybox", "true")),
                                    engine.env, group=f"pyctl {shim}-shim"))
         out.append(Manager("podman runc", lambda _n: self.podman.argv(
@@ -508,7 +509,8 @@ class Bench:
         try:
             for count in (1, n):
                 while len(ids) < count:
-                    ids.append(engine.pyctl("run", "-d", "busybox", "sleep", "100000")
+                    ids.append(engine.pyctl("run", "-d", "--network", "none", "busybox",
+                                            "sleep", "100000")
                                .stdout.strip())
                 time.sleep(1)  # not a measurement: let start-up garbage settle
                 pids = [int(engine.pyctl("inspect", "-f", "{{.State.Pid}}", i).stdout)

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Benchmark: containers through pyengined/pyctl side by side with podman 4.3, ctr 1.6
 (containerd) and dockerd 20.10, same busybox image, every container without a network
-(`--network none`; pyctl's containers always get a private network namespace with lo only).
+(`--network none`, pyctl's too: its default is docker's bridge since issue 10; ctr's get a
+private network namespace with lo only). tools/bench/network.py measures the networks.
 
 Parts (--parts, default all):
   run      `run --rm busybox true`: the whole client command, the managers ALTERNATING (order

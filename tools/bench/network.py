@@ -3,6 +3,8 @@
 bridge) and dockerd 20.10 (its docker0 bridge), in one run, with ratios (issue 10, Performance).
 
 Parts (--parts, default all):
+  server      which server is not the bottleneck: busybox `nc -l` > /dev/null against
+              network_server.py's sink, 1 GiB over 127.0.0.1 (nc reads 1 KiB at a time)
   throughput  host -> container TCP throughput, "host" being the daemon's network namespace: a
               Python client (1 MiB sendall buffers, --seconds per run) to a sink in the
               container (tools/bench/network_server.py), through the published port on
@@ -42,7 +44,7 @@ Images: tools/mkimage-busybox's rootfs (busybox:latest) and the same plus Debian
 (the interpreter, the shared libraries ldd names and the standard-library modules the server
 imports) and network_server.py (netbench:latest), imported into each manager.
 
-Usage (root): tools/bench/network.py [--parts throughput,latency,run,connect] [--runs 7]
+Usage (root): tools/bench/network.py [--parts server,throughput,latency,run,connect] [--runs 7]
               [--seconds 1.0] [--connections 300] [--run-rounds 11] [--json]
 Prints a table, then the figures as one JSON line (--json: the JSON line only).
 """
@@ -83,6 +85,7 @@ SERVER_IN_IMAGE = "/srv/network_server.py"
 SINK_PORT, ECHO_PORT = 5001, 5002  # in the container
 HOST_SINK, HOST_ECHO = 18001, 18002  # published on 127.0.0.1
 LOOP_SINK, LOOP_ECHO = 19001, 19002  # the reference server on 127.0.0.1, no container
+NC_PORT = 19003  # busybox nc, in the server part
 PATH_ENV = "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 CLONE_NEWNET = 0x40000000
 CNI_PLUGINS = "/usr/lib/cni"
@@ -183,6 +186,28 @@ def send_for(addr: tuple[str, int], seconds: float, limit: int) -> float:
     if received != sent:
         raise ConnectionError(f"sink at {addr[0]}:{addr[1]} got {received} of {sent} bytes")
     return sent / elapsed
+
+
+def send_to_nc(addr: tuple[str, int], size: int, proc: subprocess.Popen[bytes]) -> float:
+    """Bytes per second to a `nc -l` that writes them to /dev/null: the clock stops when it
+    has read everything and exited."""
+    chunk = memoryview(bytearray(1 << 20))
+    deadline = time.monotonic() + 10
+    while True:  # nc listens a moment after it starts
+        try:
+            sock = socket.create_connection(addr, timeout=60)
+            break
+        except ConnectionRefusedError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+    with sock:
+        started = time.perf_counter()
+        for _ in range(size // len(chunk)):
+            sock.sendall(chunk)
+        sock.shutdown(socket.SHUT_WR)
+        proc.wait(timeout=120)
+    return size / (time.perf_counter() - started)
 
 
 def echo_times(addr: tuple[str, int], count: int) -> list[float]:
@@ -477,6 +502,34 @@ class NetBench:
                                (ip, ECHO_PORT)))
         return paths, errors
 
+    def server_choice(self) -> dict[str, object]:
+        """Which server is not the bottleneck: busybox `nc -l` (what the busybox image has)
+        against network_server.py's sink, both on 127.0.0.1 in pyengined's namespace, the same
+        client and byte count, alternating."""
+        ns = self.netns["pyctl"].path
+        size = 1 << 30
+
+        def nc(_m: Manager) -> float:
+            with entered(ns):
+                proc = subprocess.Popen(["busybox", "nc", "-l", "-p", str(NC_PORT)],
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+            try:
+                return in_netns(ns, partial(send_to_nc, ("127.0.0.1", NC_PORT), size, proc))
+            finally:
+                env.terminate(proc.pid, grace=5)
+                proc.wait()
+
+        def ours(_m: Manager) -> float:
+            return in_netns(ns, partial(send_for, ("127.0.0.1", LOOP_SINK), 0, size))
+
+        log("server: busybox nc vs network_server.py on loopback")
+        samples = engine.Bench.alternate(
+            [Manager("busybox nc -l", engine._fixed([]), {}),
+             Manager("network_server.py sink", engine._fixed([]), {})], 3, 1,
+            lambda m: nc(m) if m.label.startswith("busybox") else ours(m))
+        return {"gbit_s": {k: round(statistics.median(v) * 8 / 1e9, 2)
+                           for k, v in samples.items()}}
+
     def transfer(self, paths: list[Route]) -> dict[str, object]:
         opts = self.opts
         log(f"throughput: {opts.runs} alternating rounds of {len(paths)} paths "
@@ -627,11 +680,13 @@ class NetBench:
             "docker": "dockerd 20.10 (docker0, iptables, userland-proxy on), its containerd, "
                       "runc"}, "load_before": loadavg()}
         parts = self.opts.parts
-        if "throughput" in parts or "latency" in parts:
+        if {"server", "throughput", "latency"} & set(parts):
             paths: list[Route] = []
             try:
                 paths, errors = self.paths()
                 report["servers_failed"] = errors
+                if "server" in parts:
+                    report["server"] = self.server_choice()
                 if "throughput" in parts:
                     report["throughput"] = self.transfer(paths)
                 if "latency" in parts:
@@ -676,6 +731,11 @@ def print_table(report: dict[str, object]) -> None:
     for name, what in (setup.items() if isinstance(setup, dict) else ()):
         print(f"{name}: {what}")
 
+    choice = report.get("server")
+    if isinstance(choice, dict):
+        section("the server: loopback throughput, Gbit/s (median of 3)")
+        for label, value in choice["gbit_s"].items():
+            print(f"  {label:<34}{value:>8}")
     tp = report.get("throughput")
     if isinstance(tp, dict):
         section("throughput host -> container, Gbit/s (median)")
@@ -715,7 +775,7 @@ def print_table(report: dict[str, object]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--parts", default="throughput,latency,run,connect")
+    parser.add_argument("--parts", default="server,throughput,latency,run,connect")
     parser.add_argument("--runs", type=int, default=7, help="throughput runs per path")
     parser.add_argument("--seconds", type=float, default=1.0, help="per throughput run")
     parser.add_argument("--bytes", type=int, default=0, help="per throughput run, not seconds")

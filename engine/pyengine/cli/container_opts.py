@@ -221,6 +221,15 @@ def network_values(args: argparse.Namespace) -> dict[str, Any]:
     if args.mac_address and not _is_mac(args.mac_address):
         raise _flag_error(args.mac_address, "--mac-address",
                           f"{args.mac_address} is not a valid mac address")
+    if args.publish or args.expose:  # docker's client checks them: exit 125, no daemon call
+        from pyengine.errors import InvalidArgument
+        from pyengine.network.portspec import parse_expose, parse_publish
+
+        try:
+            parse_publish(args.publish)
+            parse_expose(args.expose)
+        except InvalidArgument as err:
+            raise CliError(str(err), usage=True) from None
     if args.ip and not _is_ip(args.ip):
         raise _flag_error(args.ip, "--ip", f"invalid string being converted to IP address: "
                           f"{args.ip}")

@@ -9,6 +9,8 @@ from pyengine.cli.context import CliError, Context
 
 TYPE_CHECKING = False  # typing is not imported on pyctl's start-up path
 if TYPE_CHECKING:
+    from typing import Any
+
     from pyengine.api import system_pb2
 
 
@@ -45,6 +47,16 @@ def line(event: system_pb2.Event) -> str:
     return text
 
 
+def _render(template: Any, event: Any) -> str:
+    """An event through --format; a field it lacks is an error, not a traceback."""
+    from pyengine.cli.template import TemplateError
+
+    try:
+        return str(template.render(message(event)))
+    except TemplateError as err:
+        raise CliError(str(err)) from err
+
+
 def run(ctx: Context, args: argparse.Namespace) -> int:
     from pyengine.api import system_pb2
     from pyengine.cli.timestamps import parse
@@ -65,7 +77,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         filters=args.filter, since=since, until=until))
     try:
         for event in stream:
-            text = template.render(message(event)) if template is not None else line(event)
+            text = _render(template, event) if template is not None else line(event)
             ctx.out.write(text + "\n")
             ctx.out.flush()
     finally:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from pyengine.api import containers_pb2, images_pb2
-from pyengine.cli.context import CliError, Context
-from pyengine.cli.template import TemplateError, compile_template
+from pyengine.cli.context import Context
+from pyengine.cli.documents import compile_format, write_documents
 
 TYPE_CHECKING = False  # argparse is imported only for help and usage errors
 if TYPE_CHECKING:
@@ -24,12 +24,7 @@ def add(p: argparse.ArgumentParser) -> None:
 def run(ctx: Context, args: argparse.Namespace) -> int:
     from pyengine.cli.wire import status as rpc
 
-    template = None
-    if args.format and args.format != "json":
-        try:
-            template = compile_template(args.format)
-        except TemplateError as err:
-            raise CliError(f"template parsing error: {err}") from err
+    template = compile_format(args.format)
     docs, errors, missing = [], [], []
     kind = ("image" if getattr(args, "image_verb", None) else
             "container" if getattr(args, "container_verb", None) else args.type)
@@ -57,17 +52,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
                 missing.append(name)
             continue
         docs.append(json.loads(response.json))
-    if template is not None:
-        for doc in docs:
-            try:
-                ctx.out.write(template.render(doc) + "\n")
-            except TemplateError as err:
-                raise CliError(str(err)) from err
-    elif args.format == "json":
-        for doc in docs:
-            ctx.out.write(json.dumps(doc) + "\n")
-    else:
-        ctx.out.write(json.dumps(docs, indent=4) + "\n")
+    write_documents(ctx, docs, args.format, template)
     for message in errors:
         ctx.err.write(f"Error response from daemon: {message}\n")
     for name in missing:

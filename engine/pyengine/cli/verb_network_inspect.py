@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from pyengine.cli.context import CliError, Context
+from pyengine.cli.context import Context
 
 
 def add(p: argparse.ArgumentParser) -> None:
@@ -17,15 +17,10 @@ def add(p: argparse.ArgumentParser) -> None:
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
     from pyengine.api import networks_pb2
-    from pyengine.cli.template import TemplateError, compile_template
+    from pyengine.cli.documents import compile_format, write_documents
     from pyengine.cli.wire import status as rpc
 
-    template = None
-    if args.format and args.format != "json":
-        try:
-            template = compile_template(args.format)
-        except TemplateError as err:
-            raise CliError(f"template parsing error: {err}") from err
+    template = compile_format(args.format)
     docs, missing = [], []
     for name in args.networks:
         try:
@@ -36,17 +31,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
             missing.append(name)
             continue
         docs.append(json.loads(found.json))
-    if template is not None:
-        for doc in docs:
-            try:
-                ctx.out.write(template.render(doc) + "\n")
-            except TemplateError as err:
-                raise CliError(str(err)) from err
-    elif args.format == "json":
-        for doc in docs:
-            ctx.out.write(json.dumps(doc) + "\n")
-    else:
-        ctx.out.write(json.dumps(docs, indent=4) + "\n")
-    for name in missing:
-        ctx.err.write(f"Error: No such network: {name}\n")
+    write_documents(ctx, docs, args.format, template)
+    for name in missing:  # docker 28's client: the daemon's words
+        ctx.err.write(f"Error response from daemon: network {name} not found\n")
     return 1 if missing else 0

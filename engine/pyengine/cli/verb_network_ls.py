@@ -50,7 +50,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
             ctx.out.write((n.id if args.no_trunc else n.id[:12]) + "\n")
         return 0
     rows = [row(n, args.no_trunc) for n in found]
-    if args.format == "json":
+    if "json" in args.format:  # "json", {{json .}}: a method is no JSON field
         for r in rows:
             del r["Label"]
     write_rows(ctx.out, rows, args.format, DEFAULT_TABLE, HEADERS)

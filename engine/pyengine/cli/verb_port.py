@@ -28,11 +28,12 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         return 0
     port, _, proto = args.private.partition("/")
     key = f"{port}/{proto or 'tcp'}"
-    if not port.isdigit():
-        raise CliError(f"invalid port: {args.private}")
+    if not port.isdigit() or int(port) > 65535:
+        raise CliError(f'invalid port ({port}): strconv.ParseUint: parsing "{port}": '
+                       + ("invalid syntax" if not port.isdigit() else "value out of range"))
     hosts = [host for k, host in lines if k == key]
-    if not hosts:
-        raise CliError(f"No public port '{key}' published for {args.container}")
+    if not hosts:  # docker 28's words: the port as typed
+        raise CliError(f"No public port '{args.private}' published for {args.container}")
     for host in hosts:
         ctx.out.write(host + "\n")
     return 0

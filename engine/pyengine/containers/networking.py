@@ -6,7 +6,8 @@ lifecycle's points: register at create, attach between the shim's Create and Sta
 every exit, unregister at removal, restore after a daemon restart. `--network container:NAME`
 is handled here: at start the target must be running; the bundle's config then joins the
 target's namespace (/proc/PID/ns/net) and shares its hostname, hosts and resolv.conf.
-Publishes docker's "network connect" / "network disconnect" events.
+Publishes docker's "network connect" / "network disconnect" events of a container's start and
+exit (the domain publishes those of `network connect` / `network disconnect`).
 """
 
 from __future__ import annotations
@@ -62,8 +63,8 @@ class Published:
 
 
 def mode_of(spec: Spec) -> str:
-    """The network mode as the domain names it: "" is the default bridge."""
-    return spec.network or "bridge"
+    """The network mode as the domain names it: "" and "default" are the default bridge."""
+    return "bridge" if spec.network in ("", "default") else spec.network
 
 
 def shared_target(spec: Spec) -> str:
@@ -79,11 +80,13 @@ def bundle_network(spec: Spec) -> str:
 
 
 def exposed_ports(image_section: Mapping[str, Any], spec: Spec) -> list[str]:
-    """The image's ExposedPorts plus --expose ("80/tcp" keys), in order, once each."""
-    from pyengine.network.portspec import parse_expose
+    """The image's ExposedPorts plus --expose and the ports -p publishes ("80/tcp" keys, as
+    docker's Config.ExposedPorts), in order, once each."""
+    from pyengine.network.portspec import parse_expose, parse_publish
 
     image = [str(key) for key in image_section.get("ExposedPorts") or {}]
-    return list(dict.fromkeys([*parse_expose(image), *parse_expose(spec.expose)]))
+    return list(dict.fromkeys([*parse_expose(image), *parse_expose(spec.expose),
+                               *(b.key for b in parse_publish(spec.publish))]))
 
 
 def split_link(text: str) -> tuple[str, str]:
@@ -101,8 +104,9 @@ def check_modes(spec: Spec) -> None:
         for attr, message in SHARED_CONFLICTS:
             if getattr(spec, attr):
                 raise InvalidArgument(message)
-        if spec.ip or spec.network_aliases:
-            raise InvalidArgument(SHARED_NAMESPACE)
+        if spec.network_aliases:  # (--ip is ignored there, as docker does)
+            raise InvalidArgument("network-scoped aliases are only supported for "
+                                  "user-defined networks")
     elif spec.network == "host":
         if spec.links:
             raise InvalidArgument("conflicting options: host type networking can't be used "
@@ -132,7 +136,7 @@ class ContainerNetworking:
         target = shared_target(spec)
         if target:
             self.owner.get(target)  # NotFound: "No such container: X"
-        elif self.networks is None and spec.network not in ("", "none", "host"):
+        elif self.networks is None and spec.network not in ("", "default", "none", "host"):
             raise NotFound(f"network {spec.network} not found")
 
     def register(self, c: Container) -> None:
@@ -190,7 +194,8 @@ class ContainerNetworking:
         try:
             target = self.owner.get(name)
         except NotFound:
-            raise NotFound(f"could not get container for {name}") from None
+            raise NotFound(f"could not get container for {name}: No such container: "
+                           f"{name}") from None
         if running and target.state.status != RUNNING:
             raise FailedPrecondition(f"Cannot link to a non running container: /{target.name} "
                                      f"AS /{c.name}/{alias}")
@@ -209,7 +214,7 @@ class ContainerNetworking:
             target = await asyncio.to_thread(self.owner.get, target_ref)
             if target.state.status != RUNNING or not target.state.pid:
                 raise FailedPrecondition(
-                    f"cannot join network of a non running container: {target_ref}")
+                    f"cannot join network of a non running container: {target.id}")
             await asyncio.to_thread(join_namespace, self.owner.bundles / c.id,
                                     self.owner.bundles / target.id, target.state.pid,
                                     str(target.config.get("hostname") or target.id[:12]))
@@ -306,9 +311,8 @@ class ContainerNetworking:
         running = c.state.status == RUNNING and c.state.pid > 0
         net = await asyncio.to_thread(self.container_net, c)
         await networks.connect(network, net, request, c.state.pid if running else 0)
-        if running:
+        if running:  # the domain published the connect; its disconnect at exit is ours
             self._attached.setdefault(c.id, []).append((found.id, found.name, found.driver))
-            self._publish("connect", found.id, c.id, found.name, found.driver)
 
     async def disconnect(self, network: str, ref: str, force: bool = False) -> None:
         networks = self._required()
@@ -325,10 +329,8 @@ class ContainerNetworking:
         running = c.state.status == RUNNING and c.state.pid > 0
         net = await asyncio.to_thread(self.container_net, c)
         await networks.disconnect(network, net, c.state.pid if running else 0, force=force)
-        held = self._attached.get(c.id, [])
-        if any(item[0] == found.id for item in held):
-            self._attached[c.id] = [item for item in held if item[0] != found.id]
-            self._publish("disconnect", found.id, c.id, found.name, found.driver)
+        held = self._attached.get(c.id, [])  # the domain published the disconnect
+        self._attached[c.id] = [item for item in held if item[0] != found.id]
 
     def _required(self) -> NetworkService:
         if self.networks is None:
@@ -440,9 +442,12 @@ def inspect_document(c: Container, settings: NetworkSettings | None, bundle: Pat
             ports[f"{m.container_port}/{m.proto}"] = entries
     networks: dict[str, Any] = {}
     for name, view in (settings.networks if settings is not None else {}).items():
-        ipam = {"IPv4Address": spec.ip} if spec.ip and name == mode_of(spec) else None
+        first = name == mode_of(spec)
+        ipam = {"IPv4Address": spec.ip} if spec.ip and first else None
+        user_links = [":".join(split_link(item)) for item in spec.links] \
+            if first and name != "bridge" else []
         networks[name] = {
-            "IPAMConfig": ipam, "Links": _links_of(c) if name == "bridge" else None,
+            "IPAMConfig": ipam, "Links": user_links or None,
             "Aliases": list(view.aliases) or None, "NetworkID": view.network_id,
             "EndpointID": view.endpoint_id, "Gateway": view.gateway, "IPAddress": view.ip,
             "IPPrefixLen": view.prefix_len, "IPv6Gateway": "", "GlobalIPv6Address": "",

@@ -14,15 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
-import os
 import random
 import socket
 import struct
-import threading
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 import dns.exception
 import dns.flags
@@ -35,6 +31,7 @@ import dns.rdatatype
 import dns.rrset
 
 from pyengine.errors import EngineError
+from pyengine.network.nsenter import run_in_netns
 
 ADDRESS = "127.0.0.11"
 PORT = 53
@@ -51,43 +48,13 @@ AAAA = int(dns.rdatatype.AAAA)
 MX = int(dns.rdatatype.MX)
 PTR = int(dns.rdatatype.PTR)
 
-# lookup(cid, name, qtype): qtype A: `name` is a lower-case name without the final dot, the
-# answer its IPv4 addresses ([] for a known name without any); qtype PTR: `name` is a dotted
-# IPv4 address, the answer the names it has. None: not a name of the container's networks.
+# lookup(cid, name, qtype): `name` is the question's name in lower case without the final dot
+# ("web", "2.0.77.10.in-addr.arpa"); qtype A (also asked for AAAA and MX questions): the
+# name's IPv4 addresses ([] for a known name without any); qtype PTR: the names of the
+# address. None: not a name of the container's networks (the question is forwarded).
 # Called on the event loop: it must not block (an in-memory lookup).
 Lookup = Callable[[str, str, int], list[str] | None]
 Upstreams = Callable[[str], Sequence[tuple[str, int]]]
-
-T = TypeVar("T")
-
-_CLONE_NEWNET = 0x40000000
-
-
-def run_in_netns(netns_fd: int, fn: Callable[[], T]) -> T:
-    """fn() on a fresh thread that setns()ed into `netns_fd` (setns is per thread: the
-    daemon's threads never leave its namespace). A private copy of network/nsenter.py's
-    run_in_netns until both are on one branch."""
-    result: list[T] = []
-    failure: list[BaseException] = []
-
-    def body() -> None:
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.setns(netns_fd, _CLONE_NEWNET) != 0:
-            err = ctypes.get_errno()
-            failure.append(OSError(err, f"setns: {os.strerror(err)}"))
-            return
-        try:
-            result.append(fn())
-        except BaseException as err:  # raised again in the caller's thread
-            failure.append(err)
-
-    thread = threading.Thread(target=body, name="netns-dns", daemon=True)
-    thread.start()
-    thread.join()
-    if failure:
-        raise failure[0]
-    return result[0]
-
 
 def _open_sockets(host: str, port: int) -> tuple[socket.socket, socket.socket]:
     """A UDP socket and a listening TCP socket on host:port (in the calling thread's
@@ -116,17 +83,6 @@ def _reply(query: dns.message.Message) -> dns.message.Message:
     return response
 
 
-def ptr_address(qname: dns.name.Name) -> str | None:
-    """"2.0.77.10.in-addr.arpa." -> "10.77.0.2"; None for anything else."""
-    labels = qname.to_text(omit_final_dot=True).lower().split(".")
-    if len(labels) != 6 or labels[4:] != ["in-addr", "arpa"]:
-        return None
-    octets = labels[3::-1]
-    if not all(o.isdigit() and int(o) < 256 for o in octets):
-        return None
-    return ".".join(str(int(o)) for o in octets)
-
-
 def local_answer(lookup: Lookup, cid: str,
                  query: dns.message.Message) -> dns.message.Message | None:
     """The answer to `query` from the container's networks, or None: forward it."""
@@ -136,9 +92,9 @@ def local_answer(lookup: Lookup, cid: str,
     if question.rdclass != dns.rdataclass.IN:
         return None
     qtype = int(question.rdtype)
+    name = question.name.to_text(omit_final_dot=True).lower()
     if qtype == PTR:
-        address = ptr_address(question.name)
-        names = lookup(cid, address, PTR) if address else None
+        names = lookup(cid, name, PTR)
         if not names:
             return None
         response = _reply(query)
@@ -148,7 +104,6 @@ def local_answer(lookup: Lookup, cid: str,
         return response
     if qtype not in (A, AAAA, MX):
         return None
-    name = question.name.to_text(omit_final_dot=True).lower()
     addresses = lookup(cid, name, A)
     if addresses is None:
         return None

@@ -10,21 +10,30 @@ default route."""
 from __future__ import annotations
 
 import errno
+import logging
 import os
-import threading
-from collections.abc import Iterator
+import socket
+import struct
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from pyengine.errors import EngineError
 from pyengine.network.nsenter import run_in_netns
 
 if TYPE_CHECKING:
-    from pyroute2 import IPRoute
+    from pyroute2 import IPBatch, IPRoute
 
-IFF_UP = 1
+NETLINK_ROUTE = 0
+NLMSG_ERROR = 2
+NLMSG_HEADER = struct.Struct("=IHHII")  # length, type, flags, sequence, port id
+LOOPBACK_INDEX = 1  # the kernel gives loopback index 1 in every namespace
+
+T = TypeVar("T")
+log = logging.getLogger("pyengine.network")
 
 
 @dataclass(frozen=True)
@@ -47,8 +56,9 @@ class Netlink(Protocol):
 
     def link_exists(self, name: str) -> bool: ...
 
-    def delete_link(self, name: str) -> None:
-        """Gone (no error when it already was)."""
+    def delete_link(self, name: str, wait: bool = True) -> None:
+        """Gone (no error when it already was). wait=False: queued, errors logged (a dying
+        container's veth: the kernel may hold it until its namespace is cleaned up)."""
 
     def add_veth(self, netns_fd: int, spec: VethSpec) -> None:
         """A configured endpoint; on failure nothing of it is left and EngineError raised."""
@@ -61,11 +71,21 @@ class Netlink(Protocol):
 
 
 class PyrouteNetlink:
-    """`Netlink` over pyroute2 in the daemon's namespace."""
+    """`Netlink` over pyroute2 in the daemon's namespace.
+
+    pyroute2 keeps its socket and event loop per thread: from any other thread than the one
+    that made it, an IPRoute makes (and tears down) a socket and a loop for every call, and a
+    socket made on a thread that is inside a container's namespace would keep that namespace
+    alive. So every pyroute2 call runs on one thread of ours (made from, and staying in, the
+    daemon's namespace), where the one IPRoute and the request encoder (IPBatch) live."""
 
     def __init__(self) -> None:
         self._ipr: IPRoute | None = None
-        self._lock = threading.Lock()
+        self._encoder: IPBatch | None = None
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="netlink")
+
+    def _run(self, fn: Callable[[], T]) -> T:
+        return self._thread.submit(fn).result()
 
     def _sock(self) -> IPRoute:
         if self._ipr is None:
@@ -75,25 +95,25 @@ class PyrouteNetlink:
         return self._ipr
 
     def close(self) -> None:
-        with self._lock:
-            if self._ipr is not None:
-                self._ipr.close()
-                self._ipr = None
+        def close() -> None:
+            for holder in (self._ipr, self._encoder):
+                if holder is not None:
+                    holder.close()
+            self._ipr = self._encoder = None
+
+        self._run(close)
+        self._thread.shutdown()
 
     def _index(self, name: str) -> int | None:
         found = self._sock().link_lookup(ifname=name)
         return int(found[0]) if found else None
 
     def ensure_bridge(self, name: str, address: str, prefix_len: int, mtu: int) -> None:
-        with self._lock, _errors(f"bridge {name}"):
+        def ensure() -> None:
             ipr = self._sock()
             index = self._index(name)
             if index is None:
-                try:
-                    ipr.link("add", ifname=name, kind="bridge")
-                except Exception as err:
-                    if _code(err) != errno.EEXIST:  # made meanwhile by another daemon thread
-                        raise
+                ipr.link("add", ifname=name, kind="bridge")
                 index = self._index(name)
                 assert index is not None
             have = {a.get("address") for a in ipr.get_addr(index=index, family=2)}
@@ -102,23 +122,34 @@ class PyrouteNetlink:
                          broadcast=_broadcast(address, prefix_len))
             ipr.link("set", index=index, state="up", mtu=mtu)
 
-    def link_exists(self, name: str) -> bool:
-        with self._lock, _errors(f"look up link {name}"):
-            return self._index(name) is not None
+        with _errors(f"bridge {name}"):
+            self._run(ensure)
 
-    def delete_link(self, name: str) -> None:
-        with self._lock, _errors(f"delete link {name}"):
-            index = self._index(name)
-            if index is None:
-                return
-            try:
-                self._sock().link("del", index=index)
-            except Exception as err:
-                if _code(err) not in (errno.ENODEV, errno.ENOENT):
-                    raise
+    def link_exists(self, name: str) -> bool:
+        with _errors(f"look up link {name}"):
+            return self._run(lambda: self._index(name) is not None)
+
+    def delete_link(self, name: str, wait: bool = True) -> None:
+        def delete() -> None:
+            with _errors(f"delete link {name}"):
+                index = self._index(name)
+                if index is None:
+                    return
+                try:
+                    self._sock().link("del", index=index)
+                except Exception as err:
+                    if _code(err) not in (errno.ENODEV, errno.ENOENT):
+                        raise
+
+        if wait:
+            self._run(delete)
+        else:
+            self._thread.submit(delete).add_done_callback(_log_failure)
 
     def add_veth(self, netns_fd: int, spec: VethSpec) -> None:
-        with self._lock, _errors(f"veth {spec.host} ({spec.ifname} in the container)"):
+        def create() -> tuple[bytes, list[str]]:
+            """The veth, and the container side's requests for its peer (whose index in the
+            container's namespace is the host side's IFLA_LINK)."""
             ipr = self._sock()
             master = self._index(spec.bridge)
             if master is None:
@@ -126,15 +157,46 @@ class PyrouteNetlink:
             ipr.link("add", ifname=spec.host, kind="veth", master=master, mtu=spec.mtu,
                      state="up", peer={"ifname": spec.ifname, "net_ns_fd": netns_fd,
                                        "address": spec.mac, "mtu": spec.mtu})
+            try:
+                [host] = ipr.link("get", ifname=spec.host)
+                peer = host.get("link") or host.get_attr("IFLA_LINK")
+                if not peer:
+                    raise EngineError(f"{spec.host} has no peer")
+                return self._encode(spec, int(peer))
+            except BaseException:
+                ipr.link("del", ifname=spec.host)
+                raise
+
+        with _errors(f"veth {spec.host} ({spec.ifname} in the container)"):
+            data, names = self._run(create)
         try:
-            run_in_netns(netns_fd, lambda: _configure_inside(spec))
+            run_in_netns(netns_fd, lambda: _send_inside(data, names, spec.ifname))
         except BaseException:
             self.delete_link(spec.host)  # takes its peer with it
             raise
 
+    def _encode(self, spec: VethSpec, index: int) -> tuple[bytes, list[str]]:
+        """The container side's requests for link `index`: address, link up, loopback up,
+        default route; and their names, in order."""
+        if self._encoder is None:
+            from pyroute2 import IPBatch
+
+            self._encoder = IPBatch()
+        batch = self._encoder
+        batch.reset()
+        names = ["address", "link up", "loopback up"]
+        batch.addr("add", index=index, address=spec.address, prefixlen=spec.prefix_len,
+                   broadcast=_broadcast(spec.address, spec.prefix_len))
+        batch.link("set", index=index, state="up")
+        batch.link("set", index=LOOPBACK_INDEX, state="up")
+        if spec.gateway:
+            batch.route("add", dst="0.0.0.0/0", gateway=spec.gateway)
+            names.append("default route")
+        return bytes(batch.batch), names
+
     def networks_in_use(self) -> list[str]:
-        out: list[str] = []
-        with self._lock, _errors("list routes"):
+        def collect() -> list[str]:
+            out: list[str] = []
             ipr = self._sock()
             for route in ipr.get_routes(family=2):
                 dst = route.get("dst") or route.get_attr("RTA_DST")
@@ -143,7 +205,10 @@ class PyrouteNetlink:
             for addr in ipr.get_addr(family=2):
                 if not addr.get("address", "").startswith("127."):
                     out.append(f"{addr.get('address')}/{addr['prefixlen']}")
-        return out
+            return out
+
+        with _errors("list routes"):
+            return self._run(collect)
 
     def set_sysctl(self, key: str, value: str) -> None:
         path = Path("/proc/sys") / key.replace(".", "/")
@@ -155,27 +220,61 @@ class PyrouteNetlink:
             raise EngineError(f"sysctl {key}={value}: {err.strerror}") from err
 
 
-def _configure_inside(spec: VethSpec) -> None:
-    """In the container's namespace: address, link up, loopback up, default route."""
-    from pyroute2 import IPRoute
+def _log_failure(done: Future[None]) -> None:
+    err = done.exception()
+    if err is not None:
+        log.warning("netlink: a queued change failed", extra={"fields": {"error": str(err)}})
 
-    with IPRoute(groups=0) as ipr, _errors(f"configure {spec.ifname} in the container"):
-        found = ipr.link_lookup(ifname=spec.ifname)
-        if not found:
-            raise EngineError(f"{spec.ifname} missing in the container's namespace")
-        index = found[0]
-        ipr.addr("add", index=index, address=spec.address, prefixlen=spec.prefix_len,
-                 broadcast=_broadcast(spec.address, spec.prefix_len))
-        ipr.link("set", index=index, state="up")
-        lo = ipr.link_lookup(ifname="lo")
-        if lo:
-            ipr.link("set", index=lo[0], state="up")
-        if spec.gateway:
-            try:
-                ipr.route("add", dst="0.0.0.0/0", gateway=spec.gateway)
-            except Exception as err:
-                if _code(err) != errno.EEXIST:  # a default route from an earlier network
-                    raise
+
+def _send_inside(data: bytes, names: list[str], ifname: str) -> None:
+    """In the container's namespace (the calling thread's): the encoded requests sent in one
+    write on a plain netlink socket made here, every one acknowledged; a default route already
+    there (an earlier network's) is fine. pyroute2 encoded them (IPBatch): an IPRoute here
+    would cost a socket, an event loop and a round trip per request."""
+    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC,
+                         NETLINK_ROUTE)
+    try:
+        sock.settimeout(10)
+        sock.bind((0, 0))
+        sock.sendto(data, (0, 0))
+        pending = dict(zip(_sequence_numbers(data), names, strict=True))
+        while pending:
+            for seq, code in _acks(sock.recv(65536)):
+                name = pending.pop(seq, None)
+                if name is None or code == 0:
+                    continue
+                if code == errno.EEXIST and name == "default route":
+                    continue
+                raise EngineError(f"configure {ifname} in the container: {name}: "
+                                  f"{os.strerror(code)}")
+    except OSError as err:
+        raise EngineError(f"configure {ifname} in the container: "
+                          f"{err.strerror or err}") from err
+    finally:
+        sock.close()
+
+
+def _sequence_numbers(data: bytes) -> list[int]:
+    out = []
+    offset = 0
+    while offset + NLMSG_HEADER.size <= len(data):
+        length, _, _, seq, _ = NLMSG_HEADER.unpack_from(data, offset)
+        out.append(seq)
+        offset += max((length + 3) & ~3, NLMSG_HEADER.size)
+    return out
+
+
+def _acks(data: bytes) -> list[tuple[int, int]]:
+    """(sequence number, errno) of every NLMSG_ERROR message of a reply (0: success)."""
+    out = []
+    offset = 0
+    while offset + NLMSG_HEADER.size <= len(data):
+        length, kind, _, seq, _ = NLMSG_HEADER.unpack_from(data, offset)
+        if kind == NLMSG_ERROR and offset + NLMSG_HEADER.size + 4 <= len(data):
+            (error,) = struct.unpack_from("=i", data, offset + NLMSG_HEADER.size)
+            out.append((seq, -error))
+        offset += max((length + 3) & ~3, NLMSG_HEADER.size)
+    return out
 
 
 def _broadcast(address: str, prefix_len: int) -> str:

@@ -58,6 +58,7 @@ BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
 MTU_OPTION = "com.docker.network.driver.mtu"
 DEFAULT_MTU = 1500
 QTYPE_A, QTYPE_PTR = 1, 12
+HOST_HOSTS = Path("/etc/hosts")
 NONE_MODE = "container cannot be connected to multiple networks with one of the networks in " \
     "private (none) mode"
 HOST_MODE = "container cannot be disconnected from host network or connected to host network"
@@ -71,6 +72,8 @@ class FirewallLike(Protocol):
 
 class DnsLike(Protocol):
     """network/dns.py's EmbeddedDns as this domain uses it."""
+
+    def listening(self, cid: str) -> bool: ...
 
     async def listen(self, cid: str, netns_fd: int) -> None: ...
 
@@ -118,6 +121,7 @@ class NetworkService:
         self._forwarding = False
         self._active: dict[str, dict[str, _Active]] = {}  # network id -> cid -> endpoint
         self._user_nets: set[str] = set()  # ids of user-defined networks
+        self._net_names: dict[str, str] = {}  # network id -> name, for the DNS
         self._containers: dict[str, ContainerNet] = {}  # attached, by id
         self._pids: dict[str, int] = {}
 
@@ -150,11 +154,9 @@ class NetworkService:
     def _dns_server(self) -> DnsLike:
         if self._dns is None:
             if self._dns_factory is None:
-                import importlib
+                from pyengine.network.dns import EmbeddedDns
 
-                # netdns's module (EmbeddedDns), merged after this was written
-                dns = importlib.import_module("pyengine.network.dns")
-                self._dns = dns.EmbeddedDns(self.lookup, self.upstreams)
+                self._dns = EmbeddedDns(self.lookup, self.upstreams)
             else:
                 self._dns = self._dns_factory(self.lookup, self.upstreams)
         return self._dns
@@ -196,6 +198,7 @@ class NetworkService:
     def _load_active(self) -> None:
         nets = {n.id: n for n in self.repo.networks()}
         self._user_nets = {nid for nid, n in nets.items() if n.user_defined}
+        self._net_names = {nid: n.name for nid, n in nets.items()}
         self._active = {}
         for e in self.repo.all_endpoints():
             if e.active:
@@ -285,6 +288,7 @@ class NetworkService:
                 self._forget_bridge(n.bridge)
                 raise
             self._user_nets.add(nid)
+            self._net_names[nid] = name
         self.events.publish("network", "create", nid, name=name, type=driver)
         return n
 
@@ -343,6 +347,7 @@ class NetworkService:
 
         self.repo.remove_network(n, check)
         self._user_nets.discard(n.id)
+        self._net_names.pop(n.id, None)
         self._active.pop(n.id, None)
         self._forget_bridge(n.bridge)
         self._apply_firewall()
@@ -463,10 +468,10 @@ class NetworkService:
         records = self.repo.endpoints_of(c.id)
         nets = {n.id: n for n in self.repo.networks()}
         routed = False
-        for e in records:
+        for i, e in enumerate(records):  # eth0, eth1, ... in the order they were joined
             n = nets[e.network_id]
             gateway = "" if n.internal or routed else n.pools[0].gateway
-            self._attach_one(c, n, e, fd, f"eth{e.position}", gateway)
+            self._attach_one(c, n, e, fd, f"eth{i}", gateway)
             routed = routed or bool(gateway)
         if records:
             had_ports = self._publish(c)
@@ -526,8 +531,8 @@ class NetworkService:
     def _detach(self, cid: str) -> None:
         with self._lock:
             for e in self.repo.endpoints_of(cid):
-                if e.host_ifname:
-                    self.netlink.delete_link(e.host_ifname)  # gone with the netns, mostly
+                if e.host_ifname:  # mostly gone with the namespace already: not waited for
+                    self.netlink.delete_link(e.host_ifname, wait=False)
             if self._release(cid) and self._ready:
                 self._apply_firewall()
 
@@ -582,8 +587,8 @@ class NetworkService:
         fd = await asyncio.to_thread(open_netns, pid)
         try:
             await asyncio.to_thread(self._connect, c, n, record, fd)
-            if n.user_defined:
-                await self._dns_server().listen(c.id, fd)  # no-op when already listening
+            if n.user_defined and not self._dns_server().listening(c.id):
+                await self._dns_server().listen(c.id, fd)
         except BaseException:
             await asyncio.to_thread(self._disconnect, c, n, True)
             raise
@@ -634,6 +639,14 @@ class NetworkService:
             self._write_etc(c)
         return any(nid in self._user_nets for nid in records)
 
+    def rename(self, cid: str, name: str) -> None:
+        """The container's new name answers DNS questions (blocking)."""
+        self.repo.set_name(cid, name)
+        for members in self._active.values():
+            a = members.get(cid)
+            if a is not None:
+                members[cid] = _Active(cid, name, a.aliases, a.address)
+
     def settings(self, cid: str) -> NetworkSettings:
         """inspect's NetworkSettings and `port`'s mappings."""
         nets = {n.id: n for n in self.repo.networks()}
@@ -654,25 +667,26 @@ class NetworkService:
     # -- embedded DNS's questions (on the loop: memory only) --------------------------------
 
     def lookup(self, cid: str, qname: str, qtype: int) -> builtins.list[str] | None:
-        """A records (container names, aliases, 12-char ids) and PTR records of the
-        containers on `cid`'s user-defined networks; None: not ours (forward it)."""
+        """A records (container names, "name.network", aliases, 12-char ids) and PTR records
+        ("name.network" of a dotted address) of the containers on `cid`'s user-defined
+        networks; None: not ours (forward it)."""
         name = qname.rstrip(".").lower()
-        mine = [members for nid, members in list(self._active.items())
+        mine = [(self._net_names.get(nid, ""), members)
+                for nid, members in list(self._active.items())
                 if nid in self._user_nets and cid in members]
         if qtype == QTYPE_PTR:
-            address = _ptr_address(name)
-            if address is None:
-                return None
-            for members in mine:
+            address = _ptr_address(name) or name
+            for net_name, members in mine:
                 for a in list(members.values()):
                     if a.address == address:
-                        return [a.name]
+                        return [f"{a.name}.{net_name}"]
             return None
         found: builtins.list[str] = []
-        for members in mine:
+        for net_name, members in mine:
+            short = name.removesuffix("." + net_name.lower())
             for a in list(members.values()):
                 names = (a.name.lower(), a.cid[:12], *(alias.lower() for alias in a.aliases))
-                if name in names and a.address not in found:
+                if short in names and a.address not in found:
                     found.append(a.address)
         return found or None
 
@@ -748,14 +762,19 @@ class NetworkService:
 
         if c.mode.startswith("container:"):
             return  # the other container's files are the ones it sees
+        host_mode = c.mode == "host"
         records = [e for e in self.repo.endpoints_of(c.id) if e.active]
         ips = [e.address for e in records]
         embedded = any(e.network_id in self._user_nets for e in records)
-        link_lines = self._link_lines(c)
-        etcfiles.write_in_place(c.etc_dir / "hosts", etcfiles.hosts_content(
-            c.hostname, c.domainname, ips, c.extra_hosts, link_lines))
+        if host_mode:
+            hosts = etcfiles.host_mode_hosts(c.extra_hosts, _read(HOST_HOSTS))
+        else:
+            hosts = etcfiles.hosts_content(c.hostname, c.domainname, ips, c.extra_hosts,
+                                           self._link_lines(c))
+        etcfiles.write_in_place(c.etc_dir / "hosts", hosts)
         etcfiles.write_in_place(c.etc_dir / "resolv.conf", etcfiles.resolv_content(
-            embedded, c.dns, c.dns_search, c.dns_options, self._host_resolv()))
+            embedded, c.dns, c.dns_search, c.dns_options, self._host_resolv(),
+            host_mode=host_mode))
         etcfiles.write_in_place(c.etc_dir / "hostname", etcfiles.hostname_content(c.hostname))
 
     def _link_lines(self, c: ContainerNet) -> builtins.list[str]:
@@ -777,6 +796,13 @@ class NetworkService:
             if a is not None:
                 return a.address
         return ""
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
 
 
 def _new_id() -> str:

@@ -1,5 +1,5 @@
 """NetworksService servicer: messages <-> NetworkService (management) and the containers
-domain's networking (connect, disconnect). Publishes docker's network create/destroy events."""
+domain's networking (connect, disconnect)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import grpc.aio
 
 from pyengine.api import networks_pb2, networks_pb2_grpc
 from pyengine.containers.service import ContainerService
-from pyengine.events import EventBus
 from pyengine.services.errors import Context, unary
 from pyengine.services.workers import Workers
 
@@ -27,14 +26,10 @@ def summary(n: Network) -> networks_pb2.NetworkSummary:
 
 class NetworksServicer(networks_pb2_grpc.NetworksServiceServicer):
     def __init__(self, networks: NetworkService, containers: ContainerService,
-                 events: EventBus, workers: Workers) -> None:
+                 workers: Workers) -> None:
         self.networks = networks
         self.containers = containers
-        self.events = events
         self.workers = workers
-
-    def _event(self, action: str, n: Network) -> None:
-        self.events.publish("network", action, n.id, name=n.name, type=n.driver)
 
     @unary
     async def Create(self, request: networks_pb2.CreateNetworkRequest,
@@ -44,7 +39,6 @@ class NetworksServicer(networks_pb2_grpc.NetworksServiceServicer):
             subnet=request.subnet, gateway=request.gateway, ip_range=request.ip_range,
             internal=request.internal, labels=dict(request.labels),
             options=dict(request.options))
-        self._event("create", n)
         return networks_pb2.CreateNetworkResponse(id=n.id)
 
     @unary
@@ -62,19 +56,13 @@ class NetworksServicer(networks_pb2_grpc.NetworksServiceServicer):
     @unary
     async def Remove(self, request: networks_pb2.RemoveNetworkRequest,
                      context: Context) -> networks_pb2.RemoveNetworkResponse:
-        n = await self.workers.run(self.networks.get, request.id)
         await self.workers.run(self.networks.remove, request.id)
-        self._event("destroy", n)
         return networks_pb2.RemoveNetworkResponse()
 
     @unary
     async def Prune(self, request: networks_pb2.PruneNetworksRequest,
                     context: Context) -> networks_pb2.PruneNetworksResponse:
-        before = {n.name: n for n in await self.workers.run(self.networks.list, [])}
         deleted = await self.workers.run(self.networks.prune, list(request.filters))
-        for name in deleted:
-            if name in before:
-                self._event("destroy", before[name])
         return networks_pb2.PruneNetworksResponse(deleted=deleted)
 
     @unary
@@ -94,6 +82,6 @@ class NetworksServicer(networks_pb2_grpc.NetworksServiceServicer):
 
 
 def add_to_server(server: grpc.aio.Server, networks: NetworkService,
-                  containers: ContainerService, events: EventBus, workers: Workers) -> None:
+                  containers: ContainerService, workers: Workers) -> None:
     networks_pb2_grpc.add_NetworksServiceServicer_to_server(
-        NetworksServicer(networks, containers, events, workers), server)
+        NetworksServicer(networks, containers, workers), server)

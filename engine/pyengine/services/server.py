@@ -27,6 +27,5 @@ def build_server(engine: Engine, jobs: Jobs, workers: Workers) -> grpc.aio.Serve
     images_edge.add_to_server(server, engine.images, jobs, workers)
     system_edge.add_to_server(server, engine.config, engine.images, engine.events, workers)
     containers_edge.add_to_server(server, engine.containers, workers)
-    networks_edge.add_to_server(server, engine.networks, engine.containers, engine.events,
-                                workers)
+    networks_edge.add_to_server(server, engine.networks, engine.containers, workers)
     return server

@@ -4,7 +4,6 @@ checkout. Everything a test leaves is cleaned by id, pid and path, even when it 
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,26 +15,27 @@ from tests.fixtures.registry import registry  # noqa: F401 - a fixture
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
 
-from ctr_harness import ContainerEngine, cleanup, install_pyrunc_shim, stop_zygote
-from engine_harness import REPO, new_base
+from ctr_harness import (
+    ContainerEngine,
+    busybox_rootfs,
+    cleanup,
+    install_launcher,
+    install_pyrunc_shim,
+    stop_zygote,
+)
+from engine_harness import new_base
 
 pytestmark = [pytest.mark.root]
 
 
 @pytest.fixture(scope="session")
 def launcher(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """pyrunc's launcher pointing at this checkout (the installed one points at /work/main)."""
-    from pyrunc.launcher import install
-
-    return Path(install(str(tmp_path_factory.mktemp("bin") / "pyrunc")))
+    return install_launcher(tmp_path_factory.mktemp("bin"))
 
 
 @pytest.fixture(scope="session")
 def busybox_tar(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("bb") / "rootfs.tar"
-    subprocess.run([str(REPO / "tools" / "mkimage-busybox"), "-o", str(path)], check=True,
-                   capture_output=True)
-    return path
+    return busybox_rootfs(tmp_path_factory.mktemp("bb"))
 
 
 @pytest.fixture(scope="module")

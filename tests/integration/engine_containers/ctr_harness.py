@@ -61,6 +61,23 @@ def shims_of(cid: str) -> list[int]:
     return found
 
 
+def install_launcher(directory: Path) -> Path:
+    """pyrunc's launcher pointing at this checkout (the installed one points at /work/main)."""
+    from pyrunc.launcher import install
+
+    return Path(install(str(directory / "pyrunc")))
+
+
+def busybox_rootfs(directory: Path) -> Path:
+    """The offline busybox image's rootfs tar (tools/mkimage-busybox -o)."""
+    from engine_harness import REPO
+
+    path = directory / "rootfs.tar"
+    subprocess.run([str(REPO / "tools" / "mkimage-busybox"), "-o", str(path)], check=True,
+                   capture_output=True)
+    return path
+
+
 def install_pyrunc_shim(directory: Path) -> Path:
     """containerd-shim-pyrunc-v2's launcher pointing at this checkout."""
     from pyengine.shim.launcher import install

@@ -187,7 +187,7 @@ def test_inspect_has_dockers_shape(engine: ContainerEngine) -> None:
     assert {k: host[k] for k in ("Memory", "NanoCpus", "PidsLimit", "ReadonlyRootfs", "Init",
                                  "NetworkMode", "AutoRemove")} == {
         "Memory": 64 << 20, "NanoCpus": 500_000_000, "PidsLimit": 50, "ReadonlyRootfs": True,
-        "Init": None, "NetworkMode": "none", "AutoRemove": False}
+        "Init": None, "NetworkMode": "default", "AutoRemove": False}
     assert host["RestartPolicy"] == {"Name": "on-failure", "MaximumRetryCount": 3}
     assert host["LogConfig"]["Type"] == "json-file" and host["Runtime"]
     config = json.loads(engine.out("inspect", "-f", "{{json .Config}}", "shape"))

@@ -116,8 +116,9 @@ def test_create_options_reach_the_process(engine: ContainerEngine, tmp_path: Pat
         "busybox", "sh", "-c",
         "echo $A $B $(pwd) $(id -u) $(hostname) $(cat /sys/class/net/lo/flags) "
         "$(ls /sys/class/net); touch /x")
-    # own network namespace with only lo, up (IFF_UP|IFF_LOOPBACK); the root is read-only
-    assert result.stdout == b"1 from-file /tmp 1000 myhost 0x9 lo\n"
+    # own network namespace on the default bridge: lo up (IFF_UP|IFF_LOOPBACK) and eth0; the
+    # root is read-only
+    assert result.stdout == b"1 from-file /tmp 1000 myhost 0x9 eth0 lo\n"
     assert b"Read-only file system" in result.stderr
     assert result.returncode == 1
 

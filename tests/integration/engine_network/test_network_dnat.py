@@ -4,6 +4,8 @@ runs in a network namespace of its own (the "daemon's", tests/fixtures/netns.py)
 Through the DNAT rules (next to the host ports' reservations, which the packets never reach)
 both answer from 127.0.0.1, from the host's bridge-side address and from the container itself
 (hairpin); applying the state without the ports stops them; remove_all leaves no chain of ours.
+Two bridges are isolated from each other, and an internal one from everything beyond it (a
+third namespace, routed, plays the world outside).
 """
 
 from __future__ import annotations
@@ -30,8 +32,11 @@ from tests.fixtures.netns import (
 
 pytestmark = [pytest.mark.root]
 
-BRIDGE, HOST_VETH, CTR_VETH = "br-fwtest", "vh-fwtest", "vc-fwtest"
-GATEWAY, CTR_IP, SUBNET = "10.77.0.1", "10.77.0.2", "10.77.0.0/24"
+BRIDGE, GATEWAY, CTR_IP, SUBNET = "br-fwtest", "10.77.0.1", "10.77.0.2", "10.77.0.0/24"
+# a second network, for isolation
+BRIDGE2, GATEWAY2, CTR_IP2, SUBNET2 = "br-fwtest2", "10.78.0.1", "10.78.0.2", "10.78.0.0/24"
+# the world outside (a namespace behind a plain veth, routed, not bridged)
+OUTSIDE_GW, OUTSIDE_IP = "10.79.0.1", "10.79.0.2"
 TCP_PORT, UDP_PORT = 80, 53
 IPTABLES = shutil.which("iptables-restore") is not None and shutil.which("iptables") is not None
 
@@ -53,10 +58,13 @@ while True:
 """
 
 # a client run inside the container: its own published ports through the gateway's address
-HAIRPIN = """
+CLIENT = """
 import socket, sys
-c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=20)
-print(c.recv(64).decode())
+try:
+    c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=float(sys.argv[3]))
+    print(c.recv(64).decode())
+except TimeoutError:
+    print("timed out")
 """
 
 
@@ -76,35 +84,78 @@ def sysctl(name: str, value: str) -> None:
     Path("/proc/sys/net", *name.split(".")).write_text(value)
 
 
-@pytest.fixture(scope="module")
-def container() -> Iterator[Container]:
-    assert os.readlink("/proc/thread-self/ns/net") != MACHINE  # never the machine's network
+def start_server(started: list[Container]) -> Container:
+    """A process serving TCP and UDP in a network namespace of its own."""
     proc = subprocess.Popen(["unshare", "--net", sys.executable, "-c", SERVER],
                             stdout=subprocess.PIPE, text=True)
+    container = Container(proc.pid, proc)
+    started.append(container)
+    assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+    ip("link", "set", "lo", "up", pid=proc.pid)
+    return container
+
+
+def start_outside(started: list[Container]) -> Container:
+    """A server outside: behind a veth routed (not bridged) by the daemon's namespace."""
+    outside = start_server(started)
+    ip("link", "add", "vh-outside", "type", "veth", "peer", "name", "vc-outside")
+    ip("address", "add", f"{OUTSIDE_GW}/24", "dev", "vh-outside")
+    ip("link", "set", "vh-outside", "up")
+    ip("link", "set", "vc-outside", "netns", str(outside.pid))
+    ip("address", "add", f"{OUTSIDE_IP}/24", "dev", "vc-outside", pid=outside.pid)
+    ip("link", "set", "vc-outside", "up", pid=outside.pid)
+    ip("route", "add", "default", "via", OUTSIDE_GW, pid=outside.pid)
+    return outside
+
+
+def start_container(bridge: str, gateway: str, address: str, started: list[Container]
+                    ) -> Container:
+    """A server behind a veth on `bridge`."""
+    container = start_server(started)
+    proc = container.proc
+    host_veth, ctr_veth = f"vh{bridge[2:]}", f"vc{bridge[2:]}"
+    ip("link", "add", bridge, "type", "bridge")
+    ip("address", "add", f"{gateway}/24", "dev", bridge)
+    ip("link", "set", bridge, "up")
+    ip("link", "add", host_veth, "type", "veth", "peer", "name", ctr_veth)
+    ip("link", "set", host_veth, "master", bridge, "up")
+    # with br_netfilter (loaded here) a hairpin DNAT is bridged back out of the port it came
+    # in by: the port must allow it (netcore sets it on every container's port)
+    ip("link", "set", host_veth, "type", "bridge_slave", "hairpin", "on")
+    ip("link", "set", ctr_veth, "netns", str(proc.pid))
+    ip("address", "add", f"{address}/24", "dev", ctr_veth, pid=proc.pid)
+    ip("link", "set", ctr_veth, "up", pid=proc.pid)
+    ip("route", "add", "default", "via", gateway, pid=proc.pid)
+    sysctl(f"ipv4.conf.{bridge}.route_localnet", "1")
+    return container
+
+
+@pytest.fixture(scope="module")
+def containers() -> Iterator[tuple[Container, Container, Container]]:
+    assert os.readlink("/proc/thread-self/ns/net") != MACHINE  # never the machine's network
+    started: list[Container] = []
     try:
-        assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
-        ip("link", "add", BRIDGE, "type", "bridge")
-        ip("address", "add", f"{GATEWAY}/24", "dev", BRIDGE)
-        ip("link", "set", BRIDGE, "up")
-        ip("link", "add", HOST_VETH, "type", "veth", "peer", "name", CTR_VETH)
-        ip("link", "set", HOST_VETH, "master", BRIDGE, "up")
-        # with br_netfilter (loaded here) a hairpin DNAT is bridged back out of the port it
-        # came in by: the port must allow it (netcore sets it on every container's port)
-        ip("link", "set", HOST_VETH, "type", "bridge_slave", "hairpin", "on")
-        ip("link", "set", CTR_VETH, "netns", str(proc.pid))
-        ip("link", "set", "lo", "up", pid=proc.pid)
-        ip("address", "add", f"{CTR_IP}/24", "dev", CTR_VETH, pid=proc.pid)
-        ip("link", "set", CTR_VETH, "up", pid=proc.pid)
-        ip("route", "add", "default", "via", GATEWAY, pid=proc.pid)
+        first = start_container(BRIDGE, GATEWAY, CTR_IP, started)
+        second = start_container(BRIDGE2, GATEWAY2, CTR_IP2, started)
+        outside = start_outside(started)
         sysctl("ipv4.ip_forward", "1")
         if IPTABLES:  # as a host running docker has it: forwarding only what our rules accept
             subprocess.run(["iptables", "-w", "-P", "FORWARD", "DROP"], check=True)
-        sysctl(f"ipv4.conf.{BRIDGE}.route_localnet", "1")
-        yield Container(proc.pid, proc)
+        yield first, second, outside
     finally:
-        proc.send_signal(signal.SIGKILL)  # its namespace, and the veth in it, go with it
-        proc.wait()
-        subprocess.run(["ip", "link", "del", BRIDGE], capture_output=True)
+        for container in started:
+            container.proc.send_signal(signal.SIGKILL)  # its namespace and veth go with it
+            container.proc.wait()
+        for bridge in (BRIDGE, BRIDGE2):
+            subprocess.run(["ip", "link", "del", bridge], capture_output=True)
+
+
+def ask_from(container: Container, host: str, port: int, timeout: float = 20) -> str:
+    """What a TCP client in `container` hears from host:port ("timed out": nothing)."""
+    done = subprocess.run(["nsenter", "-t", str(container.pid), "-n", sys.executable, "-c",
+                           CLIENT, host, str(port), str(timeout)],
+                          check=True, capture_output=True, text=True)
+    return done.stdout.strip()
 
 
 @pytest.fixture
@@ -135,7 +186,9 @@ def our_chains() -> list[str]:
     return [line for line in saved.splitlines() if "PYENGINE" in line]
 
 
-def test_published_ports_answer_and_stop(container: Container, firewall: Firewall) -> None:
+def test_published_ports_answer_and_stop(containers: tuple[Container, Container, Container],
+                                         firewall: Firewall) -> None:
+    container = containers[0]
     if not IPTABLES:  # probed: without iptables, apply is a clear error
         with pytest.raises(FailedPrecondition, match="cannot run iptables"):
             firewall.apply([], [])
@@ -155,10 +208,7 @@ def test_published_ports_answer_and_stop(container: Container, firewall: Firewal
             assert tcp_ask(host, tcp) == f"tcp {GATEWAY}"
             assert udp_ask(host, udp) == f"udp {GATEWAY}"
         # the container reaches its own published port through the host (hairpin NAT)
-        hairpin = subprocess.run(["nsenter", "-t", str(container.pid), "-n", sys.executable,
-                                  "-c", HAIRPIN, GATEWAY, str(tcp)],
-                                 check=True, capture_output=True, text=True)
-        assert hairpin.stdout.strip() == f"tcp {GATEWAY}"
+        assert ask_from(container, GATEWAY, tcp) == f"tcp {GATEWAY}"
 
         # the state without the ports: nothing is DNATed (nor held) any more
         firewall.apply([bridge], [])
@@ -176,3 +226,32 @@ def test_published_ports_answer_and_stop(container: Container, firewall: Firewal
     assert our_chains() == []
     firewall.remove_all()  # idempotent
     assert our_chains() == []
+
+
+def test_bridges_are_isolated(containers: tuple[Container, Container, Container],
+                              firewall: Firewall) -> None:
+    first, second, outside = containers
+    if not IPTABLES:
+        return  # the test above checked the error
+    one, two = BridgeRules(BRIDGE, SUBNET), BridgeRules(BRIDGE2, SUBNET2)
+    # with the first network alone in our rules, its container may go anywhere, the second
+    # network's container included (the positive control: routing and replies work), seen
+    # as the host there (masqueraded when leaving its bridge)
+    firewall.apply([one], [])
+    assert ask_from(first, CTR_IP2, TCP_PORT) == f"tcp {GATEWAY2}"
+    # both networks: no new connection crosses (dropped: the client hears nothing), either way
+    firewall.apply([one, two], [])
+    assert ask_from(first, CTR_IP2, TCP_PORT, timeout=3) == "timed out"
+    assert ask_from(second, CTR_IP, TCP_PORT, timeout=3) == "timed out"
+    # each still goes out of the machine (masqueraded)
+    assert ask_from(first, OUTSIDE_IP, TCP_PORT) == f"tcp {OUTSIDE_GW}"
+    assert ask_from(second, OUTSIDE_IP, TCP_PORT) == f"tcp {OUTSIDE_GW}"
+    # an internal network's container reaches nothing beyond its bridge, and nothing enters it,
+    # by our rules alone (the FORWARD policy accepting everything else)
+    subprocess.run(["iptables", "-w", "-P", "FORWARD", "ACCEPT"], check=True)
+    firewall.apply([one, BridgeRules(BRIDGE2, SUBNET2, internal=True)], [])
+    assert ask_from(first, OUTSIDE_IP, TCP_PORT) == f"tcp {OUTSIDE_GW}"
+    assert ask_from(second, OUTSIDE_IP, TCP_PORT, timeout=3) == "timed out"
+    assert ask_from(outside, CTR_IP2, TCP_PORT, timeout=3) == "timed out"
+    assert ask_from(second, CTR_IP, TCP_PORT, timeout=3) == "timed out"
+    assert ask_from(first, CTR_IP2, TCP_PORT, timeout=3) == "timed out"

@@ -49,7 +49,7 @@ def container_netns() -> Iterator[int]:
 def lookup(cid: str, name: str, qtype: int) -> list[str] | None:
     if qtype == A:
         return {"web": ["10.77.0.2"], "db": ["10.77.0.3"]}.get(name)
-    return ["web.net1"] if qtype == PTR and name == "10.77.0.2" else None
+    return ["web.net1"] if qtype == PTR and name == "2.0.77.10.in-addr.arpa" else None
 
 
 def socket_count() -> int:

@@ -8,9 +8,7 @@ the peer with it, a container's death takes its veth, the bridges go."""
 
 from __future__ import annotations
 
-import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -22,12 +20,13 @@ from pathlib import Path
 import pytest
 from pyengine.errors import EngineError
 from pyengine.network.netlink import PyrouteNetlink, VethSpec
-from pyengine.network.nsenter import open_netns, run_in_netns
+from pyengine.network.nsenter import run_in_netns
 
 from tests.fixtures.netns import (
     MACHINE,
     module_network_namespace,  # noqa: F401 - autouse fixture
 )
+from tests.integration.engine_network.nl_sandbox import Sandbox, ip_json, links
 
 pytestmark = [pytest.mark.root]
 
@@ -44,37 +43,6 @@ c, peer = s.accept(); c.sendall(b"hello " + peer[0].encode()); c.close()
 """
 
 
-def ip_json(*args: str, pid: int = 0) -> list[dict]:
-    prefix = ["nsenter", "-t", str(pid), "-n"] if pid else []
-    out = subprocess.run([*prefix, "ip", "-j", *args], check=True, capture_output=True,
-                         text=True).stdout
-    return json.loads(out or "[]")
-
-
-def links(pid: int = 0) -> dict[str, dict]:
-    return {link["ifname"]: link for link in ip_json("-d", "link", "show", pid=pid)}
-
-
-class Container:
-    """A process alone in a new network namespace."""
-
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen(["unshare", "--net", "sleep", "600"])
-        deadline = time.monotonic() + 30
-        mine = os.readlink("/proc/thread-self/ns/net")
-        while os.readlink(f"/proc/{self.proc.pid}/ns/net") == mine:  # before its unshare
-            assert time.monotonic() < deadline, "unshare --net did not happen"
-            time.sleep(0.01)
-        self.pid = self.proc.pid
-        self.fd = open_netns(self.pid)
-
-    def end(self) -> None:
-        os.close(self.fd)
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
-
-
 @pytest.fixture
 def netlink() -> Iterator[PyrouteNetlink]:
     assert os.readlink("/proc/thread-self/ns/net") != MACHINE
@@ -88,15 +56,15 @@ def netlink() -> Iterator[PyrouteNetlink]:
 
 
 @pytest.fixture
-def container() -> Iterator[Container]:
-    c = Container()
+def container() -> Iterator[Sandbox]:
+    c = Sandbox()
     try:
         yield c
     finally:
         c.end()
 
 
-def test_bridge_veth_traffic_and_teardown(netlink: PyrouteNetlink, container: Container
+def test_bridge_veth_traffic_and_teardown(netlink: PyrouteNetlink, container: Sandbox
                                           ) -> None:
     netlink.ensure_bridge(BR1, GW1, 24, MTU)
     netlink.ensure_bridge(BR1, GW1, 24, MTU)  # again: nothing changes, no error
@@ -162,7 +130,7 @@ def test_bridge_veth_traffic_and_teardown(netlink: PyrouteNetlink, container: Co
 
 
 def test_second_endpoint_failure_and_a_dying_container(netlink: PyrouteNetlink,
-                                                      container: Container) -> None:
+                                                      container: Sandbox) -> None:
     netlink.ensure_bridge(BR1, GW1, 24, 1500)
     netlink.ensure_bridge(BR2, GW2, 24, 1500)
     netlink.add_veth(container.fd, VethSpec("vh-nltest1", BR1, "eth0", "02:42:0a:4e:00:02",
@@ -177,17 +145,18 @@ def test_second_endpoint_failure_and_a_dying_container(netlink: PyrouteNetlink,
         netlink.add_veth(container.fd, VethSpec("vh-nltest3", BR2, "eth1", "02:42:0a:4f:00:03",
                                                 "10.79.0.3", 24, ""))
     assert "vh-nltest3" not in links()
-    # an endpoint whose in-namespace part fails (an impossible prefix) is removed whole
-    with pytest.raises(EngineError, match="configure eth2 in the container"):
+    # an endpoint whose in-namespace part fails (a gateway off its subnet) is removed whole
+    with pytest.raises(EngineError, match="configure eth2 in the container: default route: "
+                                          "Network is unreachable"):
         netlink.add_veth(container.fd, VethSpec("vh-nltest3", BR2, "eth2",
-                                                "02:42:0a:4f:00:04", "10.79.0.4", 40, ""))
+                                                "02:42:0a:4f:00:04", "10.79.0.4", 24,
+                                                "10.200.0.1"))
     with pytest.raises(EngineError, match="bridge br-missing does not exist"):
         netlink.add_veth(container.fd, VethSpec("vh-nltest3", "br-missing", "eth2",
                                                 "02:42:0a:4f:00:04", "10.79.0.4", 24, ""))
     assert "vh-nltest3" not in links() and "eth2" not in links(container.pid)
     # the container dies: the kernel frees its namespace and both veths with it
     container.end()
-    container.fd = os.open("/dev/null", os.O_RDONLY)  # for the fixture's close
     deadline = time.monotonic() + 30
     while {"vh-nltest1", "vh-nltest2"} & set(links()):
         assert time.monotonic() < deadline, "veths outlived their namespace"
@@ -197,7 +166,7 @@ def test_second_endpoint_failure_and_a_dying_container(netlink: PyrouteNetlink,
     assert set(links()) == {"lo"}
 
 
-def test_run_in_netns_returns_and_raises(container: Container) -> None:
+def test_run_in_netns_returns_and_raises(container: Sandbox) -> None:
     def where() -> str:
         return os.readlink("/proc/thread-self/ns/net")
 

@@ -50,6 +50,7 @@ def test_network_flags_reach_the_request() -> None:
                               'valid mac address'),
     (("--link", "a:b:c"), 'invalid argument "a:b:c" for "--link" flag: bad format for links: '
                           'a:b:c'),
+    (("-p", "80:abc"), "invalid containerPort: abc"),
 ])
 def test_bad_network_flags_are_usage_errors(argv: tuple[str, ...], message: str) -> None:
     with pytest.raises(CliError) as caught:
@@ -101,8 +102,9 @@ def test_shared_namespaces_refuse_what_docker_refuses(spec: Spec, message: str) 
 
 def test_exposed_ports_merge_the_image_s_and_expose() -> None:
     section = {"ExposedPorts": {"80/tcp": {}, "53/udp": {}}}
-    assert networking.exposed_ports(section, Spec(expose=["80", "8000-8001/tcp"])) == \
-        ["80/tcp", "53/udp", "8000/tcp", "8001/tcp"]
+    assert networking.exposed_ports(
+        section, Spec(expose=["80", "8000-8001/tcp"], publish=["9000:90/udp"])) == \
+        ["80/tcp", "53/udp", "8000/tcp", "8001/tcp", "90/udp"]
     with pytest.raises(InvalidArgument, match="invalid range format for --expose: x"):
         networking.exposed_ports({}, Spec(expose=["x"]))
 
@@ -125,7 +127,30 @@ def test_inspect_network_settings_have_docker_s_shape(tmp_path: Path) -> None:
         "172.17.0.2", 16, "172.17.0.1", "02:42:ac:11:00:02")
     assert ns["Ports"] == {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}],
                            "443/tcp": None}
-    assert ns["Networks"]["bridge"]["Links"] == ["/db:/web/d"]
+    assert ns["Networks"]["bridge"]["Links"] is None  # docker 20.10's, links or not
+    assert doc["HostConfig"]["Links"] == ["/db:/web/d"]
     assert ns["SandboxKey"] == "/proc/42/ns/net"
     assert doc["HostConfig"]["NetworkMode"] == "default"
     assert doc["Config"]["ExposedPorts"] == {"80/tcp": {}, "443/tcp": {}}
+
+
+def test_network_ls_rows_are_docker_s() -> None:
+    from pyengine.api.networks_lean import NetworkSummary
+    from pyengine.cli.verb_network_ls import created_at, row
+
+    assert created_at("2026-12-06T02:44:57.484924986Z") == \
+        "2026-12-06 02:44:57.484924986 +0000 UTC"
+    n = NetworkSummary(id="ab" * 32, name="front", driver="bridge", scope="local",
+                       internal=True, created="2026-12-06T02:44:57Z", labels={"b": "2", "a": "1"})
+    r = row(n, no_trunc=False)
+    assert (r["ID"], r["Internal"], r["IPv6"], r["Labels"], r["Label"]("b")) == (
+        "ab" * 6, "true", "false", "a=1,b=2", "2")
+
+
+def test_network_modes_as_the_domain_names_them() -> None:
+    assert [networking.mode_of(Spec(network=n)) for n in ("", "default", "bridge", "none",
+                                                           "front", "container:a")] == \
+        ["bridge", "bridge", "bridge", "none", "front", "container:a"]
+    assert networking.shared_target(Spec(network="container:web")) == "web"
+    assert networking.bundle_network(Spec(network="host")) == "host"
+    assert networking.bundle_network(Spec(network="container:web")) == "private"

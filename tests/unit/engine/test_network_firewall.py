@@ -4,11 +4,14 @@ duplicated, removed with every chain of ours; inputs that could inject rules ref
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from pyengine.errors import InvalidArgument
+from pyengine.errors import FailedPrecondition, InvalidArgument
 from pyengine.network.firewall import (
     JUMPS,
     BridgeRules,
+    CommandRunner,
     DnatRule,
     Firewall,
     Jump,
@@ -175,3 +178,35 @@ def test_bad_input_is_refused_and_nothing_runs(bridges: list[BridgeRules],
     with pytest.raises(InvalidArgument, match=r"^firewall: "):
         Firewall(runner).apply(bridges, dnats)
     assert runner.texts == []
+
+
+def _script(path: Path, body: str) -> str:
+    path.write_text(f"#!/bin/sh\n{body}\n")
+    path.chmod(0o755)
+    return str(path)
+
+
+def test_command_runner_reads_iptables_exit_codes(tmp_path: Path) -> None:
+    jump = JUMPS[0]
+    assert CommandRunner(iptables="true").has_rule(jump)
+    assert not CommandRunner(iptables="false").has_rule(jump)  # 1: no such rule
+    gone = _script(tmp_path / "gone", "echo \"Chain 'PYENGINE-DNAT' does not exist\" >&2; exit 2")
+    assert not CommandRunner(iptables=gone).has_rule(jump)
+    broken = _script(tmp_path / "broken", "echo 'Permission denied (you must be root)' >&2; "
+                                          "exit 4")
+    with pytest.raises(FailedPrecondition, match=r"^firewall: .* -C PREROUTING failed: "
+                                                 r"Permission denied \(you must be root\)$"):
+        CommandRunner(iptables=broken).has_rule(jump)
+
+
+def test_command_runner_errors_are_one_line(tmp_path: Path) -> None:
+    seen = tmp_path / "seen"
+    restore = _script(tmp_path / "restore",
+                      f"cat > {seen}; echo \"$@\" >> {seen}; echo 'iptables-restore: "
+                      "line 3 failed' >&2; exit 1")
+    with pytest.raises(FailedPrecondition) as e:
+        CommandRunner(restore=restore).restore("*nat\nCOMMIT\n")
+    assert str(e.value) == f"firewall: {restore} failed: iptables-restore: line 3 failed"
+    assert seen.read_text() == "*nat\nCOMMIT\n--noflush -w\n"
+    with pytest.raises(FailedPrecondition, match=r"^firewall: cannot run /nonexistent/ipt"):
+        CommandRunner(restore="/nonexistent/iptables-restore").restore("")

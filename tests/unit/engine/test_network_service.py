@@ -43,7 +43,7 @@ class FakeNetlink:
     def link_exists(self, name: str) -> bool:
         return name in self.links
 
-    def delete_link(self, name: str) -> None:
+    def delete_link(self, name: str, wait: bool = True) -> None:
         self.calls.append(f"del {name}")
         self.links.pop(name, None)
 
@@ -72,16 +72,20 @@ class FakeDns:
     def __init__(self, lookup: Callable[[str, str, int], list[str] | None],
                  upstreams: Callable[[str], Sequence[tuple[str, int]]]) -> None:
         self.lookup, self.upstreams = lookup, upstreams
-        self.listening: set[str] = set()
+        self.served: set[str] = set()
+
+    def listening(self, cid: str) -> bool:
+        return cid in self.served
 
     async def listen(self, cid: str, netns_fd: int) -> None:
-        self.listening.add(cid)
+        assert cid not in self.served  # never twice for one namespace
+        self.served.add(cid)
 
     async def close(self, cid: str) -> None:
-        self.listening.discard(cid)
+        self.served.discard(cid)
 
     async def close_all(self) -> None:
-        self.listening.clear()
+        self.served.clear()
 
 
 class FakeReservations:
@@ -293,12 +297,13 @@ def test_user_network_dns_connect_disconnect(w: World) -> None:
     w.svc.register(db, EndpointRequest("app", aliases=("redis",), ip="10.30.0.50"))
     asyncio.run(w.svc.attach(web, PID))
     asyncio.run(w.svc.attach(db, PID))
-    assert w.dns is not None and w.dns.listening == {web.id, db.id}
+    assert w.dns is not None and w.dns.served == {web.id, db.id}
     assert w.svc.lookup(web.id, "db.", 1) == ["10.30.0.50"]
     assert w.svc.lookup(web.id, "REDIS", 1) == ["10.30.0.50"]
     assert w.svc.lookup(web.id, db.id[:12], 1) == ["10.30.0.50"]
     assert w.svc.lookup(web.id, "example.com.", 1) is None
-    assert w.svc.lookup(web.id, "50.0.30.10.in-addr.arpa.", 12) == ["db"]
+    assert w.svc.lookup(web.id, "10.30.0.50", 12) == ["db.app"]
+    assert w.svc.lookup(web.id, "db.app", 1) == ["10.30.0.50"]
     assert w.svc.upstreams(web.id) == [("10.0.0.53", 53)]
     assert "nameserver 127.0.0.11" in (web.etc_dir / "resolv.conf").read_text()
     # a third container on another network does not see them
@@ -322,7 +327,7 @@ def test_user_network_dns_connect_disconnect(w: World) -> None:
         asyncio.run(w.svc.disconnect("app", lone, PID))
     # removed containers stop resolving
     asyncio.run(w.svc.detach(db.id))
-    assert w.svc.lookup(web.id, "db", 1) is None and db.id not in w.dns.listening
+    assert w.svc.lookup(web.id, "db", 1) is None and db.id not in w.dns.served
     assert app.id in w.svc.inspect("app")["Id"]
     # none mode cannot be connected
     with pytest.raises(FailedPrecondition, match="private \\(none\\) mode"):
@@ -366,3 +371,38 @@ def test_prune_removes_unused_user_networks(w: World) -> None:
     assert w.svc.prune(["label=k"]) == ["unused"]
     assert w.svc.prune() == ["kept"]
     assert {n.name for n in w.svc.list()} == {"bridge", "host", "none", "used"}
+
+
+def test_rename_answers_the_new_name(w: World) -> None:
+    w.svc.create("app", subnet="10.30.0.0/24")
+    a, b = w.container(cid(1), "a", mode="app"), w.container(cid(2), "b", mode="app")
+    for c in (a, b):
+        w.svc.register(c, EndpointRequest("app"))
+        asyncio.run(w.svc.attach(c, PID))
+    w.svc.rename(b.id, "bee")
+    assert w.svc.lookup(a.id, "bee", 1) == ["10.30.0.3"] and w.svc.lookup(a.id, "b", 1) is None
+    assert w.svc.inspect("app")["Containers"][b.id]["Name"] == "bee"
+
+
+def test_none_and_host_modes_get_files_only(w: World) -> None:
+    none = w.container(cid(1), "n", mode="none", extra_hosts=("x:10.1.1.1",))
+    host = w.container(cid(2), "h", mode="host", dns=("10.9.9.9",))
+    for c in (none, host):
+        w.svc.register(c, None)
+        asyncio.run(w.svc.attach(c, PID))
+    assert w.netlink.calls == [] and w.firewall.applied == []
+    assert "10.1.1.1\tx" in (none.etc_dir / "hosts").read_text()
+    assert "nameserver 10.9.9.9" in (host.etc_dir / "resolv.conf").read_text()
+    assert w.svc.settings(none.id).networks == {}
+
+
+def test_interfaces_are_numbered_from_eth0_after_a_disconnect(w: World) -> None:
+    w.svc.create("one", subnet="10.40.0.0/24")
+    w.svc.create("two", subnet="10.41.0.0/24")
+    c = w.container(cid(1), "c", mode="one")
+    w.svc.register(c, EndpointRequest("one"))
+    asyncio.run(w.svc.connect("two", c, EndpointRequest("two"), 0))  # not running: recorded
+    asyncio.run(w.svc.disconnect("one", c, 0))
+    asyncio.run(w.svc.attach(c, PID))
+    [veth] = [v for v in w.netlink.links.values() if isinstance(v, VethSpec)]
+    assert (veth.ifname, veth.address, veth.gateway) == ("eth0", "10.41.0.2", "10.41.0.1")

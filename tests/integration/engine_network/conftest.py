@@ -1,0 +1,61 @@
+"""Network integration fixtures: one real pyengined per test module, in the module's own network
+namespace (tests/fixtures/netns.py: pytest's thread is there too, so 127.0.0.1 and published
+ports of the daemon are the test's, and nothing reaches the machine's network), the offline
+busybox image, pyrunc's launcher for this checkout. Containers, networks and the daemon are
+removed by id and pid even when a test fails."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.netns import module_network_namespace  # noqa: F401 - autouse fixture
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine_containers"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from ctr_harness import ContainerEngine, busybox_rootfs, cleanup, install_launcher
+from engine_harness import new_base
+from net_harness import remove_everything
+
+pytestmark = [pytest.mark.root]
+
+
+@pytest.fixture(scope="session")
+def net_launcher(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return install_launcher(tmp_path_factory.mktemp("bin"))
+
+
+@pytest.fixture(scope="session")
+def net_busybox_tar(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return busybox_rootfs(tmp_path_factory.mktemp("bb"))
+
+
+@pytest.fixture(scope="module")
+def engine(net_launcher: Path, net_busybox_tar: Path) -> Iterator[ContainerEngine]:
+    """The module's daemon, in the module's network namespace; its embedded DNS forwards to
+    127.0.0.1:9 there (nothing answers: no query leaves the namespace)."""
+    engine = ContainerEngine(new_base(), {"default-runtime": str(net_launcher),
+                                          "dns-upstream": ["127.0.0.1:9"]})
+    engine.module_network = True
+    engine.launcher = net_launcher  # type: ignore[attr-defined]  # for cleanup
+    try:
+        engine.start()
+        engine.pyctl("import", "-c", 'CMD ["sh"]', str(net_busybox_tar), "busybox:latest",
+                     check=True)
+        yield engine
+    finally:
+        remove_everything(engine)
+        cleanup(engine)
+
+
+@pytest.fixture(autouse=True)
+def nothing_outlives_its_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Containers and user networks a test leaves are removed after it (the next test of the
+    module may count them)."""
+    yield
+    if "engine" in request.fixturenames:
+        remove_everything(request.getfixturevalue("engine"))

@@ -1,0 +1,196 @@
+"""Containers on networks through pyctl and a real pyengined (one per module, in the module's
+network namespace): names and aliases through the embedded DNS on user networks, classic
+--link on the default bridge, network connect/disconnect of a running container,
+--network container:NAME, 100 containers on one bridge with address reuse, bad input refused
+without changing anything, and nothing left in the daemon's namespace once all is removed."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+
+import pytest
+from ctr_harness import ContainerEngine
+from net_harness import HTTPD, inspect, ip_of, link_names
+
+pytestmark = [pytest.mark.root]
+
+SLEEP = ["sleep", "1000"]
+
+
+def run_d(engine: ContainerEngine, *args: str) -> str:
+    return engine.out("run", "-d", *args).strip()
+
+
+def resolves(engine: ContainerEngine, client: str, name: str) -> list[str]:
+    """The A records `client` gets for `name` from its resolver (busybox nslookup reads
+    /etc/resolv.conf); [] when the name does not resolve."""
+    result = engine.pyctl("exec", client, "nslookup", "-type=a", name)
+    if result.returncode != 0:
+        return []
+    text = result.stdout.decode()
+    answer = text.split(f"Name:\t{name}", 1)[-1] if f"Name:\t{name}" in text else ""
+    return [line.split()[-1] for line in answer.splitlines() if line.startswith("Address")]
+
+
+def test_names_and_aliases_resolve_on_a_user_network_until_removed(
+        engine: ContainerEngine) -> None:
+    engine.out("network", "create", "front")
+    run_d(engine, "--name", "web", "--network", "front", "--network-alias", "www",
+          "busybox", *HTTPD)
+    run_d(engine, "--name", "client", "--net", "front", "busybox", *SLEEP)
+    web = ip_of(engine, "web", "front")
+    assert resolves(engine, "client", "web") == [web]
+    assert resolves(engine, "client", "www") == [web]
+    assert engine.pyctl("exec", "client", "ping", "-c1", "-W5", web).returncode == 0
+    for host in (web, "web", "www"):  # busybox wget resolves through the libc
+        page = engine.out("exec", "client", "wget", "-qO-", f"http://{host}/")
+        assert page.startswith("hello from")
+    resolv = engine.out("exec", "client", "cat", "/etc/resolv.conf")
+    assert "nameserver 127.0.0.11" in resolv
+    engine.out("rm", "-f", "web")
+    assert resolves(engine, "client", "web") == []
+    assert resolves(engine, "client", "www") == []
+
+
+def test_links_on_the_default_bridge_give_hosts_and_environment(
+        engine: ContainerEngine) -> None:
+    run_d(engine, "--name", "db", "--expose", "6379", "-e", "SECRET=s1", "busybox", *SLEEP)
+    db = ip_of(engine, "db")
+    assert ipaddress.ip_address(db) in ipaddress.ip_network(
+        inspect(engine, "db")["NetworkSettings"]["Gateway"] + "/16", strict=False)
+    out = engine.out("run", "--rm", "--name", "app", "--link", "db:cache", "busybox", "sh",
+                     "-c", "env; echo ---; cat /etc/hosts")
+    env, _, hosts = out.partition("---\n")
+    assert "CACHE_NAME=/app/cache" in env.splitlines()
+    assert f"CACHE_PORT=tcp://{db}:6379" in env.splitlines()
+    assert "CACHE_ENV_SECRET=s1" in env.splitlines()
+    line = next(entry for entry in hosts.splitlines() if entry.startswith(db))
+    assert "cache" in line.split() and "db" in line.split()
+    # a link to a container that does not run: docker's error, nothing started
+    engine.out("stop", "-t", "0", "db")
+    result = engine.pyctl("run", "--rm", "--link", "db:cache", "busybox", "true")
+    assert result.returncode != 0
+    assert "Cannot link to a non running container: /db AS" in result.stderr.decode()
+
+
+def test_a_running_container_joins_and_leaves_a_network(engine: ContainerEngine) -> None:
+    import time
+
+    since = str(int(time.time()) - 1)
+    engine.out("network", "create", "left")
+    engine.out("network", "create", "right")
+    run_d(engine, "--name", "server", "--network", "left", "busybox", *SLEEP)
+    run_d(engine, "--name", "probe", "--network", "right", "busybox", *SLEEP)
+    assert resolves(engine, "probe", "server") == []
+    engine.out("network", "connect", "--alias", "srv", "right", "server")
+    address = ip_of(engine, "server", "right")
+    assert set(inspect(engine, "server")["NetworkSettings"]["Networks"]) == {"left", "right"}
+    assert resolves(engine, "probe", "server") == [address]
+    assert resolves(engine, "probe", "srv") == [address]
+    assert engine.pyctl("exec", "probe", "ping", "-c1", "-W5", address).returncode == 0
+    engine.out("network", "disconnect", "right", "server")
+    assert resolves(engine, "probe", "server") == []
+    assert set(inspect(engine, "server")["NetworkSettings"]["Networks"]) == {"left"}
+    assert "eth1" not in engine.out("exec", "server", "ip", "-o", "link")
+    # docker's events: a network create, then a connect at each start and at connect, a
+    # disconnect at disconnect (Actor: the network, attributes: the container, name, type)
+    server = inspect(engine, "server")["Id"]
+    lines = engine.out("events", "--since", since, "--until", str(int(time.time()) + 1),
+                       "--filter", "type=network", "--filter", "event=connect",
+                       "--filter", "event=disconnect", "--format",
+                       "{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.type}} "
+                       "{{.Actor.Attributes.container}}").splitlines()
+    events = [line.rpartition(" ")[0] for line in lines if line.endswith(server)]
+    assert events == ["connect left bridge", "connect right bridge", "disconnect right bridge"]
+
+
+def test_a_container_shares_the_namespace_of_a_running_one(engine: ContainerEngine) -> None:
+    engine.out("network", "create", "shared")
+    run_d(engine, "--name", "host1", "--network", "shared", "busybox", *HTTPD)
+    page = engine.out("run", "--rm", "--network", "container:host1", "busybox", "sh", "-c",
+                      "for i in $(seq 50); do wget -qO- http://127.0.0.1/ && exit 0; "
+                      "sleep 0.1; done; exit 1")
+    host1 = inspect(engine, "host1")
+    assert page.strip() == f"hello from {host1['Config']['Hostname']}"
+    # a target that does not run: the start fails with docker's error
+    idle = engine.out("create", "--name", "idle", "busybox", *SLEEP).strip()
+    engine.out("create", "--name", "joiner", "--network", "container:idle", "busybox", *SLEEP)
+    result = engine.pyctl("start", "joiner")
+    assert result.returncode != 0
+    assert f"cannot join network of a non running container: {idle}" in result.stderr.decode()
+    # options a shared namespace cannot have
+    result = engine.pyctl("create", "--network", "container:host1", "-p", "80", "busybox")
+    assert "conflicting options: port publishing and the container type network mode" in \
+        result.stderr.decode()
+
+
+def test_a_hundred_containers_on_one_bridge_get_distinct_addresses_that_are_reused(
+        engine: ContainerEngine) -> None:
+    engine.out("network", "create", "--subnet", "10.77.0.0/24", "many")
+    names = [f"m{i}" for i in range(100)]
+    for name in names:
+        engine.out("create", "--name", name, "--network", "many", "busybox", *SLEEP)
+    engine.out("start", *names)
+    docs = json.loads(engine.out("inspect", *names))
+    addresses = [d["NetworkSettings"]["Networks"]["many"]["IPAddress"] for d in docs]
+    assert len(set(addresses)) == 100
+    subnet = ipaddress.ip_network("10.77.0.0/24")
+    assert all(ipaddress.ip_address(a) in subnet for a in addresses)
+    assert sorted(addresses, key=ipaddress.ip_address)[0] == "10.77.0.2"  # .1: the gateway
+    engine.out("rm", "-f", *names[:50])
+    freed = {a for d, a in zip(docs, addresses, strict=True) if d["Name"][1:] in names[:50]}
+    run_d(engine, "--name", "again", "--network", "many", "busybox", *SLEEP)
+    assert ip_of(engine, "again", "many") == min(freed, key=ipaddress.ip_address)
+    engine.out("rm", "-f", *names[50:])
+    # a stopped container's address goes back too (docker's: held from start to exit)
+    engine.out("stop", "-t", "0", "again")
+    run_d(engine, "--name", "later", "--network", "many", "busybox", *SLEEP)
+    assert ip_of(engine, "later", "many") == "10.77.0.2"
+
+
+def test_bad_input_gets_a_clear_error_and_changes_nothing(engine: ContainerEngine) -> None:
+    engine.out("network", "create", "--subnet", "10.88.0.0/16", "wide")
+    networks = engine.out("network", "ls", "-q")
+    containers = engine.out("ps", "-aq")
+    links = link_names()
+    cases = [
+        (("network", "create", "--subnet", "10.88.1.0/24", "narrow"), "overlap"),
+        (("network", "create", "wide"), "network with name wide already exists"),
+        (("run", "-d", "--network", "nosuch", "busybox", *SLEEP), "network nosuch not found"),
+        (("run", "-d", "-p", "80:abc", "busybox", *SLEEP), "invalid containerPort: abc"),
+        (("run", "-d", "--network", "wide", "--ip", "10.99.0.5", "busybox", *SLEEP),
+         "Invalid address 10.99.0.5: It does not belong to any of this network's subnets"),
+    ]
+    for argv, message in cases:
+        result = engine.pyctl(*argv)
+        assert result.returncode != 0, argv
+        assert message in result.stderr.decode(), (argv, result.stderr.decode())
+        assert "Traceback" not in result.stderr.decode()
+    assert engine.out("network", "ls", "-q") == networks
+    assert engine.out("ps", "-aq") == containers
+    assert link_names() == links
+    run_d(engine, "--name", "user", "--network", "wide", "busybox", *SLEEP)
+    result = engine.pyctl("network", "rm", "wide")
+    assert result.returncode != 0
+    assert "has active endpoints" in result.stderr.decode()
+    assert "wide" in engine.out("network", "ls", "--format", "{{.Name}}").split()
+
+
+def test_removing_everything_leaves_no_link_rule_or_address(engine: ContainerEngine) -> None:
+    """The daemon's namespace (the module's, this thread's) as captured by the host network
+    guard: links, addresses, routes, iptables, sysctls."""
+    from tests.fixtures.hostnet import HostNetwork, differences
+
+    engine.out("run", "--rm", "busybox", "true")  # the default bridge is made at first use
+    before = HostNetwork.capture()
+    engine.out("network", "create", "temp")
+    run_d(engine, "--name", "t1", "--network", "temp", "-p", "8099:80", "busybox", *HTTPD)
+    run_d(engine, "--name", "t2", "-p", "8098:80/udp", "busybox", *SLEEP)
+    engine.out("network", "connect", "temp", "t2")
+    during = differences(before, HostNetwork.capture())
+    assert any(line.startswith("links: +") for line in during)  # a bridge and veths
+    assert any("8099" in line for line in during)  # the DNAT rule
+    engine.out("rm", "-f", "t1", "t2")
+    engine.out("network", "rm", "temp")
+    assert differences(before, HostNetwork.capture()) == []

@@ -44,7 +44,7 @@ Images: tools/mkimage-busybox's rootfs (busybox:latest) and the same plus Debian
 (the interpreter, the shared libraries ldd names and the standard-library modules the server
 imports) and network_server.py (netbench:latest), imported into each manager.
 
-Usage (root): tools/bench/network.py [--parts server,throughput,latency,run,connect] [--runs 7]
+Usage (root): tools/bench/network.py [--parts server,throughput,latency,run,connect] [--runs 9]
               [--seconds 1.0] [--connections 300] [--run-rounds 11] [--json]
 Prints a table, then the figures as one JSON line (--json: the JSON line only).
 """
@@ -776,7 +776,7 @@ def print_table(report: dict[str, object]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--parts", default="server,throughput,latency,run,connect")
-    parser.add_argument("--runs", type=int, default=7, help="throughput runs per path")
+    parser.add_argument("--runs", type=int, default=9, help="throughput runs per path")
     parser.add_argument("--seconds", type=float, default=1.0, help="per throughput run")
     parser.add_argument("--bytes", type=int, default=0, help="per throughput run, not seconds")
     parser.add_argument("--connections", type=int, default=300, help="per latency path")

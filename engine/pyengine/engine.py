@@ -82,13 +82,15 @@ class Engine:
         )
         from pyengine.containers.service import ContainerService
         from pyengine.network.service import NetworkService
+        from pyengine.volumes.service import VolumeService
 
+        self.volumes: VolumeService = VolumeService(cfg, db, self.events)
         self.networks: NetworkService = NetworkService(cfg, db, self.events)
         self.containers: ContainerService = ContainerService(
             cfg, db, self.images, snapshotter, self.collector, self.events,
-            networks=self.networks)
-        # in dependency order: containers after images and networks, and so on
-        self.domains = [self.images, self.networks, self.containers]
+            volumes=self.volumes, networks=self.networks)
+        # in dependency order: containers after images, volumes and networks, and so on
+        self.domains = [self.images, self.volumes, self.networks, self.containers]
         self.domains += [factory(self) for factory in self._extra]
         for domain in self.domains:
             domain.open()

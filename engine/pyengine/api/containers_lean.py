@@ -12,7 +12,7 @@ from . import common_lean
 
 class CreateContainerRequest(_lean.Message):
     FULL_NAME = "pyengine.v1.CreateContainerRequest"
-    __slots__ = ('name', 'image', 'cmd', 'entrypoint', 'entrypoint_set', 'env', 'workdir', 'user', 'hostname', 'labels', 'tty', 'memory', 'nano_cpus', 'pids_limit', 'runtime', 'read_only', 'stop_signal', 'stop_timeout', 'stop_timeout_set', 'auto_remove', 'log_max_size', 'log_max_file', 'restart', 'open_stdin', 'init', 'network', 'publish', 'publish_all', 'expose', 'ip', 'network_aliases', 'dns', 'dns_search', 'dns_options', 'add_hosts', 'links', 'mac_address')
+    __slots__ = ('name', 'image', 'cmd', 'entrypoint', 'entrypoint_set', 'env', 'workdir', 'user', 'hostname', 'labels', 'tty', 'memory', 'nano_cpus', 'pids_limit', 'runtime', 'read_only', 'stop_signal', 'stop_timeout', 'stop_timeout_set', 'auto_remove', 'log_max_size', 'log_max_file', 'restart', 'open_stdin', 'init', 'network', 'publish', 'publish_all', 'expose', 'ip', 'network_aliases', 'dns', 'dns_search', 'dns_options', 'add_hosts', 'links', 'mac_address', 'binds', 'mounts', 'tmpfs', 'volumes_from')
     name: str
     image: str
     cmd: list[str]
@@ -50,6 +50,10 @@ class CreateContainerRequest(_lean.Message):
     add_hosts: list[str]
     links: list[str]
     mac_address: str
+    binds: list[str]
+    mounts: list[str]
+    tmpfs: list[str]
+    volumes_from: list[str]
 
 
 class CreateContainerResponse(_lean.Message):
@@ -97,9 +101,10 @@ class KillContainerResponse(_lean.Message):
 
 class RemoveContainerRequest(_lean.Message):
     FULL_NAME = "pyengine.v1.RemoveContainerRequest"
-    __slots__ = ('id', 'force')
+    __slots__ = ('id', 'force', 'volumes')
     id: str
     force: bool
+    volumes: bool
 
 
 class RemoveContainerResponse(_lean.Message):
@@ -572,6 +577,10 @@ CreateContainerRequest._fields = (
     (35, 'add_hosts', _lean.STRING, _lean.REPEATED, None),
     (36, 'links', _lean.STRING, _lean.REPEATED, None),
     (37, 'mac_address', _lean.STRING, _lean.PLAIN, None),
+    (40, 'binds', _lean.STRING, _lean.REPEATED, None),
+    (41, 'mounts', _lean.STRING, _lean.REPEATED, None),
+    (42, 'tmpfs', _lean.STRING, _lean.REPEATED, None),
+    (43, 'volumes_from', _lean.STRING, _lean.REPEATED, None),
 )
 CreateContainerResponse._fields = (
     (1, 'id', _lean.STRING, _lean.PLAIN, None),
@@ -595,6 +604,7 @@ KillContainerResponse._fields = ()
 RemoveContainerRequest._fields = (
     (1, 'id', _lean.STRING, _lean.PLAIN, None),
     (2, 'force', _lean.BOOL, _lean.PLAIN, None),
+    (3, 'volumes', _lean.BOOL, _lean.PLAIN, None),
 )
 RemoveContainerResponse._fields = (
     (1, 'id', _lean.STRING, _lean.PLAIN, None),

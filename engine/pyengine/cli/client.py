@@ -68,6 +68,7 @@ class Client:
         self._system: Stub | None = None
         self._containers: Stub | None = None
         self._networks: Stub | None = None
+        self._volumes: Stub | None = None
         self._lean: dict[str, Stub] = {}
 
     # each service's protobuf module is imported at its first call (`pyctl images` does not
@@ -111,6 +112,16 @@ class Client:
             self._networks = Stub(
                 self.channel, networks_pb2.DESCRIPTOR.services_by_name["NetworksService"])
         return self._networks
+
+    @property
+    def volumes(self) -> Stub:
+        if self._volumes is None:
+            from pyengine.api import volumes_pb2
+            from pyengine.cli.wire.channel import Stub
+
+            self._volumes = Stub(
+                self.channel, volumes_pb2.DESCRIPTOR.services_by_name["VolumesService"])
+        return self._volumes
 
     def lean(self, service: type[Service]) -> Stub:
         """A stub of a lean service (``pyengine.api.containers_lean.ContainersService``): its

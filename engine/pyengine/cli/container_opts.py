@@ -72,6 +72,14 @@ def add(p: argparse.ArgumentParser) -> None:
     p.add_argument("--log-opt", action="append", default=[], help="log driver options")
     p.add_argument("--restart", default="no",
                    help="restart policy: no, always, unless-stopped, on-failure[:N]")
+    p.add_argument("-v", "--volume", action="append", default=[],
+                   help="bind mount a volume: [NAME|/HOST:]/CONTAINER[:OPTIONS]")
+    p.add_argument("--mount", action="append", default=[],
+                   help="attach a filesystem mount to the container (type=bind|volume|tmpfs,"
+                        "source=...,target=...)")
+    p.add_argument("--tmpfs", action="append", default=[], help="mount a tmpfs directory")
+    p.add_argument("--volumes-from", action="append", default=[],
+                   help="mount volumes from the specified container(s)")
 
 
 def _kv_lines(path: str, what: str) -> list[str]:
@@ -266,6 +274,15 @@ def request(args: argparse.Namespace, auto_remove: bool = False
             log_max_file = int(value)
         else:
             raise CliError(f"unknown log opt '{key}' for json-file log driver", usage=True)
+    if args.mount:  # docker's client parses --mount: its errors are usage errors
+        from pyengine.errors import InvalidArgument
+        from pyengine.volumes.mountspec import mount_fields
+
+        for raw in args.mount:
+            try:
+                mount_fields(raw)
+            except InvalidArgument as err:
+                raise CliError(str(err), usage=True) from None
     env = [*env_files(args.env_file), *from_client_env(args.env)]
     command = list(args.command)
     if command and command[0] == "--":
@@ -281,7 +298,8 @@ def request(args: argparse.Namespace, auto_remove: bool = False
         stop_timeout=stop_timeout or 0, stop_timeout_set=stop_timeout is not None,
         auto_remove=auto_remove, log_max_size=log_max_size, log_max_file=log_max_file,
         restart=args.restart, open_stdin=args.interactive, init=args.init,
-        **network_values(args),
+        binds=args.volume, mounts=args.mount, tmpfs=args.tmpfs,
+        volumes_from=args.volumes_from, **network_values(args),
     )
 
 

@@ -108,13 +108,23 @@ NETWORK_VERBS: dict[str, tuple[str, str]] = {
     "prune": ("network_prune", "Remove all unused networks"),
 }
 NETWORK_ALIASES = {"ls": ["list"], "rm": ["remove"]}
+VOLUME_VERBS: dict[str, tuple[str, str]] = {
+    "create": ("volume_create", "Create a volume"),
+    "ls": ("volume_ls", "List volumes"),
+    "inspect": ("volume_inspect", "Display detailed information on one or more volumes"),
+    "rm": ("volume_rm", "Remove one or more volumes"),
+    "prune": ("volume_prune", "Remove all unused local volumes"),
+}
+VOLUME_ALIASES = {"ls": ["list"], "rm": ["remove"]}
 GROUPS = {"image": IMAGE_VERBS, "system": SYSTEM_VERBS, "container": CONTAINER_VERBS,
-          "network": NETWORK_VERBS}
+          "network": NETWORK_VERBS, "volume": VOLUME_VERBS}
 TITLES = {"image": "Manage images", "system": "Manage pyengine",
-          "container": "Manage containers", "network": "Manage networks"}
+          "container": "Manage containers", "network": "Manage networks",
+          "volume": "Manage volumes"}
 ALIASES: dict[str, dict[str, list[str]]] = {"image": IMAGE_ALIASES,
                                             "container": CONTAINER_ALIASES,
-                                            "network": NETWORK_ALIASES}
+                                            "network": NETWORK_ALIASES,
+                                            "volume": VOLUME_ALIASES}
 # global flags that take a value (to find the verb in argv before parsing it)
 VALUE_FLAGS = ("-H", "--host", "--config", "--tlscacert", "--tlscert", "--tlskey")
 

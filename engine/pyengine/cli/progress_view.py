@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, TextIO
 
-from pyengine.cli.units import human_size
+from pyengine.units import human_size
 
 if TYPE_CHECKING:
     from pyengine.api import common_pb2

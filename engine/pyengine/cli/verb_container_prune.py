@@ -23,7 +23,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         ctx.out.flush()
         if sys.stdin.readline().strip().lower() not in ("y", "yes"):
             return 0
-    from pyengine.cli.units import human_size
+    from pyengine.units import human_size
 
     response = ctx.client.containers.Prune(containers_pb2.PruneContainersRequest())
     if response.deleted:

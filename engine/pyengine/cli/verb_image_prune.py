@@ -6,7 +6,7 @@ import sys
 
 from pyengine.api import images_pb2
 from pyengine.cli.context import Context
-from pyengine.cli.units import human_size
+from pyengine.units import human_size
 
 TYPE_CHECKING = False  # argparse is imported only for help and usage errors
 if TYPE_CHECKING:

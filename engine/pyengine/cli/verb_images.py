@@ -5,7 +5,7 @@ from __future__ import annotations
 from pyengine.api import images_lean as api
 from pyengine.cli.context import CliError, Context
 from pyengine.cli.output import write_rows
-from pyengine.cli.units import created_at, human_size, since
+from pyengine.units import created_at, human_size, since
 
 TYPE_CHECKING = False  # argparse is imported only for help and usage errors
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pyengine.api import system_pb2
 from pyengine.cli.context import Context
 from pyengine.cli.output import write_rows
-from pyengine.cli.units import human_size
+from pyengine.units import human_size
 
 TYPE_CHECKING = False  # argparse is imported only for help and usage errors
 if TYPE_CHECKING:

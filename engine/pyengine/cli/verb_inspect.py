@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from pyengine.api import containers_pb2, images_pb2
+from pyengine.cli import inspect_docs
 from pyengine.cli.context import Context
-from pyengine.cli.documents import compile_format, write_documents
 
 TYPE_CHECKING = False  # argparse is imported only for help and usage errors
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ def add(p: argparse.ArgumentParser) -> None:
 def run(ctx: Context, args: argparse.Namespace) -> int:
     from pyengine.cli.wire import status as rpc
 
-    template = compile_format(args.format)
+    template = inspect_docs.template_of(args.format)
     docs, errors, missing = [], [], []
     kind = ("image" if getattr(args, "image_verb", None) else
             "container" if getattr(args, "container_verb", None) else args.type)
@@ -52,7 +52,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
                 missing.append(name)
             continue
         docs.append(json.loads(response.json))
-    write_documents(ctx, docs, args.format, template)
+    inspect_docs.write(ctx.out, docs, args.format, template)
     for message in errors:
         ctx.err.write(f"Error response from daemon: {message}\n")
     for name in missing:

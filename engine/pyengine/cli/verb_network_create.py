@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from pyengine.cli.context import CliError, Context
+from pyengine.cli.verb_volume_create import key_values  # --label and -o as volume create's
 
 
 def add(p: argparse.ArgumentParser) -> None:
@@ -24,29 +25,19 @@ def add(p: argparse.ArgumentParser) -> None:
     p.set_defaults(func=run)
 
 
-def key_values(items: list[str]) -> dict[str, str]:
-    out = {}
-    for item in items:
-        key, _, value = item.partition("=")
-        out[key] = value
-    return out
-
-
-def _one(values: list[str], flag: str) -> str:
-    if len(values) > 1:
-        raise CliError(f"cannot configure multiple {flag} values: one IPv4 subnet per network")
+def _one(values: list[str]) -> str:
+    if len(values) > 1:  # the daemon's words in docker (one IPv4 pool per network here)
+        raise CliError("bridge driver doesn't support multiple subnets",
+                       prefix="Error response from daemon: ")
     return values[0] if values else ""
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
     from pyengine.api import networks_pb2
 
-    subnet = _one(args.subnet, "--subnet")
-    gateway = _one(args.gateway, "--gateway")
-    ip_range = _one(args.ip_range, "--ip-range")
+    subnet, gateway, ip_range = _one(args.subnet), _one(args.gateway), _one(args.ip_range)
     if (gateway or ip_range) and not subnet:
-        flag = "gateway" if gateway else "ip-range"
-        raise CliError(f"every {flag} must have a corresponding subnet")
+        raise CliError("every ip-range or gateway must have a corresponding subnet", prefix="")
     found = ctx.client.networks.Create(networks_pb2.CreateNetworkRequest(
         name=args.name, driver=args.driver, subnet=subnet, gateway=gateway,
         ip_range=ip_range, internal=args.internal, labels=key_values(args.label),

@@ -17,10 +17,10 @@ def add(p: argparse.ArgumentParser) -> None:
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
     from pyengine.api import networks_pb2
-    from pyengine.cli.documents import compile_format, write_documents
+    from pyengine.cli import inspect_docs
     from pyengine.cli.wire import status as rpc
 
-    template = compile_format(args.format)
+    template = inspect_docs.template_of(args.format)
     docs, missing = [], []
     for name in args.networks:
         try:
@@ -31,7 +31,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
             missing.append(name)
             continue
         docs.append(json.loads(found.json))
-    write_documents(ctx, docs, args.format, template)
+    inspect_docs.write(ctx.out, docs, args.format, template)
     for name in missing:  # docker 28's client: the daemon's words
         ctx.err.write(f"Error response from daemon: network {name} not found\n")
     return 1 if missing else 0

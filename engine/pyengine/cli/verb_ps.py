@@ -37,14 +37,14 @@ def add(p: argparse.ArgumentParser) -> None:
 
 
 def _created(seconds: int) -> str:
-    from pyengine.cli.units import human_duration
+    from pyengine.units import human_duration
 
     return f"{human_duration(time.time() - seconds)} ago"
 
 
 def size_text(size_rw: int, size_root_fs: int) -> str:
     """docker's "0B (virtual 1.2MB)"."""
-    from pyengine.cli.units import human_size
+    from pyengine.units import human_size
 
     text = human_size(size_rw)
     return f"{text} (virtual {human_size(size_root_fs)})" if size_root_fs > 0 else text

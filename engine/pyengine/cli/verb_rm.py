@@ -13,7 +13,7 @@ def add(p: argparse.ArgumentParser) -> None:
     p.add_argument("-f", "--force", action="store_true", help="force the removal of a running "
                    "container (uses SIGKILL)")
     p.add_argument("-v", "--volumes", action="store_true",
-                   help="remove anonymous volumes of the container (it has none yet)")
+                   help="remove anonymous volumes associated with the container")
     p.set_defaults(func=run)
 
 
@@ -22,5 +22,6 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
 
     # docker rm -f nosuch -> "Error response from daemon: No such container: nosuch", exit 0
     return each(ctx, args.containers, lambda ref: ctx.client.containers.Remove(
-        containers_pb2.RemoveContainerRequest(id=ref, force=args.force)),
+        containers_pb2.RemoveContainerRequest(id=ref, force=args.force,
+                                              volumes=args.volumes)),
         missing_ok=args.force)

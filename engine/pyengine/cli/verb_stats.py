@@ -33,7 +33,7 @@ def add(p: argparse.ArgumentParser) -> None:
 def row(s: containers_pb2.ContainerStats, shown_as: str, no_trunc: bool) -> dict[str, str]:
     """docker's stats fields for one container (`shown_as`: how it was named, for
     .Container)."""
-    from pyengine.cli.units import bytes_size, human_size
+    from pyengine.units import bytes_size, human_size
 
     return {
         "Container": shown_as or (s.id if no_trunc else s.id[:12]),

@@ -37,7 +37,7 @@ def _integer(flag: str, text: str) -> int:
 
 
 def _size(flag: str, text: str) -> int:
-    from pyengine.cli.units import ram_in_bytes
+    from pyengine.units import ram_in_bytes
 
     if flag == "--memory-swap" and text.strip() == "-1":
         return -1

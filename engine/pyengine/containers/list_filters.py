@@ -1,16 +1,22 @@
 """docker ps's --filter, over the containers newest first: id (prefix), name (part), label
 (KEY or KEY=VALUE), status, ancestor (image name with or without tag, or id prefix),
 exited=N, before and since (a container's id or name: those created before or after it),
-health (no container has a health check yet: "none" matches all)."""
+health (no container has a health check yet: "none" matches all), network (a name or an id
+prefix of a network it is on), publish and expose (a container port, "80", "80/udp" or a
+range, it publishes or exposes)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from pyengine.containers.model import EXITED, RUNNING, STATUSES, Container
 from pyengine.errors import InvalidArgument, NotFound
 
-KEYS = ("id", "name", "label", "status", "ancestor", "exited", "before", "since", "health")
+KEYS = ("id", "name", "label", "status", "ancestor", "exited", "before", "since", "health",
+        "network", "publish", "expose")
+# a container's networks: name -> id (the network filter's view; none: the first one only)
+NetworksOf = Callable[[Container], Mapping[str, str]]
 STATUS_VALUES = (*STATUSES, "restarting", "paused")
 HEALTH_VALUES = ("starting", "healthy", "unhealthy", "none")
 
@@ -39,12 +45,17 @@ def parse(items: list[str]) -> Filters:
             raise InvalidArgument(f"Unrecognised filter value for health: {value}")
         if key == "exited" and not value.lstrip("-").isdigit():
             raise InvalidArgument(f'strconv.Atoi: parsing "{value}": invalid syntax')
+        if key in ("publish", "expose"):
+            from pyengine.network.portspec import parse_expose
+
+            out.values.setdefault(key, []).extend(parse_expose([value]))
+            continue
         out.values.setdefault(key, []).append(value)
     return out
 
 
 def select(found: list[Container], filters: Filters, all_: bool,
-           resolve: dict[str, str]) -> list[Container]:
+           resolve: dict[str, str], networks_of: NetworksOf | None = None) -> list[Container]:
     """`found` newest first (every container); `resolve` maps the before/since values to
     container ids."""
     position = {c.id: i for i, c in enumerate(found)}
@@ -65,14 +76,20 @@ def select(found: list[Container], filters: Filters, all_: bool,
             continue
         if any(i <= b for b in before) or any(i >= s for s in since):
             continue
-        if matches(c, filters):
+        if matches(c, filters, networks_of):
             shown.append(c)
     return shown
 
 
-def matches(c: Container, filters: Filters) -> bool:
+def matches(c: Container, filters: Filters, networks_of: NetworksOf | None = None) -> bool:
     for key, values in filters.values.items():
         if key in ("before", "since"):
+            continue
+        if key == "network":
+            networks = networks_of(c) if networks_of is not None else {c.spec.network: ""}
+            if not any(name == v or (v and nid.startswith(v))
+                       for v in values for name, nid in networks.items()):
+                return False
             continue
         if not any(_one(c, key, value) for value in values):
             return False
@@ -93,11 +110,26 @@ def _one(c: Container, key: str, value: str) -> bool:
         return value == "none"
     if key == "ancestor":
         return _ancestor(c, value)
+    if key == "expose":
+        return value in (c.config.get("exposed") or ())
+    if key == "publish":
+        return _publishes(c, value)
     if key == "label":
         k, sep, v = value.partition("=")
         labels = {**c.config.get("image_labels", {}), **c.spec.labels}
         return k in labels and (not sep or labels[k] == v)
     return False
+
+
+def _publishes(c: Container, key: str) -> bool:
+    """docker's: a container port with a binding (-p), or any exposed one under -P."""
+    if c.spec.publish_all and key in (c.config.get("exposed") or ()):
+        return True
+    if not c.spec.publish:
+        return False
+    from pyengine.network.portspec import parse_publish
+
+    return any(b.key == key for b in parse_publish(c.spec.publish))
 
 
 def _ancestor(c: Container, value: str) -> bool:

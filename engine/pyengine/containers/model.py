@@ -90,6 +90,11 @@ class Spec(JsonRecord):
     add_hosts: list[str] = field(default_factory=list)  # --add-host host:ip
     links: list[str] = field(default_factory=list)  # --link name[:alias]
     mac_address: str = ""
+    # mounts as the user wrote them (volumes/mountspec.py parses them)
+    binds: list[str] = field(default_factory=list)  # -v
+    mounts: list[str] = field(default_factory=list)  # --mount (csv)
+    tmpfs: list[str] = field(default_factory=list)  # --tmpfs path[:options]
+    volumes_from: list[str] = field(default_factory=list)  # container[:ro|rw]
 
 
 @dataclass

@@ -13,7 +13,6 @@ exit (the domain publishes those of `network connect` / `network disconnect`).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
@@ -127,7 +126,8 @@ class ContainerNetworking:
     # -- create / remove (blocking) -------------------------------------------------------
 
     def check(self, spec: Spec) -> None:
-        """At create, before anything is made: docker's errors for modes and targets."""
+        """At create, before anything is made: docker's errors for modes and targets; a
+        container:NAME is recorded as container:<id> with the target's hostname (docker's)."""
         check_modes(spec)
         if spec.publish:
             from pyengine.network.portspec import parse_publish
@@ -135,7 +135,9 @@ class ContainerNetworking:
             parse_publish(spec.publish)  # docker's error for a bad -p before anything is made
         target = shared_target(spec)
         if target:
-            self.owner.get(target)  # NotFound: "No such container: X"
+            found = self.owner.get(target)  # NotFound: "No such container: X"
+            spec.network = CONTAINER_PREFIX + found.id
+            spec.hostname = str(found.config.get("hostname") or found.id[:12])
         elif self.networks is None and spec.network not in ("", "default", "none", "host"):
             raise NotFound(f"network {spec.network} not found")
 
@@ -148,10 +150,17 @@ class ContainerNetworking:
         self.networks.register(self.container_net(c), first)
 
     def unregister(self, cid: str) -> None:
+        """At rm (and when a create fails): the domain forgets the container; a failure is
+        logged (the removal goes on)."""
         if self.networks is None:
             return
-        with contextlib.suppress(NotFound):
+        try:
             self.networks.unregister(cid)
+        except NotFound:
+            pass
+        except EngineError as err:
+            log.warning("forgetting a container's networks failed",
+                        extra={"fields": {"id": cid, "error": str(err)}})
 
     def _first_request(self, c: Container) -> EndpointRequest | None:
         from pyengine.network.model import EndpointRequest
@@ -360,6 +369,13 @@ class ContainerNetworking:
                 out.append(Published("", int(port), 0, proto))
         return out
 
+    def network_ids(self, c: Container) -> dict[str, str]:
+        """The networks `c` is on (or will be, not running): name -> id (ps --filter)."""
+        settings = self.settings(c)
+        if settings is not None and settings.networks:
+            return {name: view.network_id for name, view in settings.networks.items()}
+        return dict.fromkeys(self.network_names(c), "")
+
     def network_names(self, c: Container) -> list[str]:
         settings = self.settings(c)
         if settings is not None and settings.networks:
@@ -369,8 +385,10 @@ class ContainerNetworking:
                                   else c.spec.network or "none"]
 
     def inspect_parts(self, c: Container) -> dict[str, Any]:
-        """inspect's NetworkSettings, and the network parts of HostConfig and Config."""
-        return inspect_document(c, self.settings(c), self.owner.bundles / c.id)
+        """inspect's NetworkSettings, and the network parts of HostConfig and Config; a
+        container:ID's /etc files are its target's."""
+        etc = self.owner.bundles / (shared_target(c.spec) or c.id)
+        return inspect_document(c, self.settings(c), etc)
 
 
 def rewrite_config(bundle: Path, change: Callable[[dict[str, Any]], None]) -> None:
@@ -426,7 +444,7 @@ def port_bindings(spec: Spec) -> dict[str, list[dict[str, str]]]:
     return out
 
 
-def inspect_document(c: Container, settings: NetworkSettings | None, bundle: Path
+def inspect_document(c: Container, settings: NetworkSettings | None, etc: Path
                      ) -> dict[str, Any]:
     """docker 20.10's NetworkSettings of `c` (from the domain's settings), and HostConfig's
     and Config's network fields."""
@@ -463,8 +481,6 @@ def inspect_document(c: Container, settings: NetworkSettings | None, bundle: Pat
         "IPAddress": default.get("IPAddress", ""), "IPPrefixLen": default.get("IPPrefixLen", 0),
         "IPv6Gateway": "", "MacAddress": default.get("MacAddress", ""), "Networks": networks,
     }
-    shared = shared_target(spec)
-    etc = bundle if not shared else None
     return {
         "NetworkSettings": document,
         "HostConfig": {
@@ -478,8 +494,8 @@ def inspect_document(c: Container, settings: NetworkSettings | None, bundle: Pat
                if c.config.get("exposed") else {}),
             **({"MacAddress": spec.mac_address} if spec.mac_address else {}),
         },
-        **({"ResolvConfPath": str(etc / "resolv.conf"), "HostnamePath": str(etc / "hostname"),
-            "HostsPath": str(etc / "hosts")} if etc is not None else {}),
+        "ResolvConfPath": str(etc / "resolv.conf"), "HostnamePath": str(etc / "hostname"),
+        "HostsPath": str(etc / "hosts"),
     }
 
 

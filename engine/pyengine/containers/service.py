@@ -37,6 +37,7 @@ from pyengine.containers import (
     strays,
 )
 from pyengine.containers import logs as jsonlog
+from pyengine.containers import mounts as container_mounts
 from pyengine.containers.endpoint import EventsEndpoint
 from pyengine.containers.event_attrs import event_attributes, exec_action
 from pyengine.containers.fanout import Fanout, Subscriber
@@ -66,6 +67,7 @@ if TYPE_CHECKING:
     from pyengine.network.service import NetworkService
     from pyengine.snapshots import Snapshotter
     from pyengine.store import Database
+    from pyengine.volumes.service import VolumeService
 
 log = logging.getLogger("pyengine.containers")
 
@@ -136,9 +138,14 @@ class ContainerService:
 
     def __init__(self, config: DaemonConfig, db: Database, images: ImageService,
                  snapshotter: Snapshotter, collector: Collector, events: EventBus,
-                 *, networks: NetworkService) -> None:
+                 volumes: VolumeService | None = None, *, networks: NetworkService) -> None:
         self.config = config
         self.networks = networks
+        if volumes is None:
+            from pyengine.volumes.service import VolumeService
+
+            volumes = VolumeService(config, db, events)
+        self.volumes = volumes
         self.repo = ContainerRepository(db)
         self.images = images
         self.snapshotter = snapshotter
@@ -184,6 +191,9 @@ class ContainerService:
                 self.repo.save_state(c.id, c.state)
         self._remove_orphans(known)
         remove_scratch(self.files.scratch)
+        every = self.repo.all()
+        self.volumes.reconcile({c.id for c in every},
+                               {c.id for c in every if c.state.status == RUNNING})
 
     def _remove_orphans(self, known: set[str]) -> None:
         from pyengine.snapshots.mount import unmount_all
@@ -310,6 +320,7 @@ class ContainerService:
         policy = Policy.parse(spec.restart)
         if spec.auto_remove and policy.name != "no":
             raise InvalidArgument("Conflicting options: --restart and --rm")
+        mount_plan = container_mounts.plan(spec, self.get)  # before anything is made
         cid = names.new_id()
         generated_name = not name
         if generated_name:
@@ -335,6 +346,9 @@ class ContainerService:
             mount_all(self.snapshotter.mounts(cid), rootfs)
             try:
                 crashpoints.reached("create.rootfs-mounted")
+                points = container_mounts.realize(mount_plan, image_config, cid, self.volumes,
+                                                  rootfs)
+                opts.mounts = container_mounts.oci_mounts(points)
                 config = build_config(image_config, opts, rootfs)
             finally:
                 unmount_all(rootfs)
@@ -354,6 +368,8 @@ class ContainerService:
                     "image_entrypoint": section.get("Entrypoint"),
                     "image_cmd": section.get("Cmd"),
                     "image_labels": section.get("Labels") or {},
+                    "image_volumes": container_mounts.image_volumes(image_config),
+                    "mounts": container_mounts.stored(points),
                     "stop_signal": spec.stop_signal or str(section.get("StopSignal") or
                                                            "SIGTERM"),
                     "exposed": exposed_ports(section, spec),
@@ -366,6 +382,8 @@ class ContainerService:
             name = c.name
         except BaseException:
             self.networking.unregister(cid)
+            with contextlib.suppress(EngineError):
+                self.volumes.forget(cid, remove_anonymous=True)
             shutil.rmtree(bundle, ignore_errors=True)
             shutil.rmtree(self.log_root / cid, ignore_errors=True)
             with contextlib.suppress(EngineError):
@@ -400,6 +418,7 @@ class ContainerService:
             address = await shims.launch(self.config.shim_binary, c.id, bundle,
                                          str(self.endpoint.path))
             crashpoints.reached("start.after-shim")
+            await asyncio.to_thread(self.volumes.acquire, c.id)
             shim = live.shim = await shims.Shim.connect(c.id, address)
             c.state.shim_pid = await shim.pid()
             mounts = await asyncio.to_thread(self.snapshotter.mounts, c.snapshot)
@@ -466,6 +485,8 @@ class ContainerService:
         await self._end_task(live, shim)
         await self.networking.detach(c.id)
         await self._finish_copies(live, timeout=5)
+        with contextlib.suppress(EngineError):
+            await asyncio.to_thread(self.volumes.release, c.id)
         message = str(err)
         c.state.error = message
         lowered = message.lower()
@@ -561,6 +582,8 @@ class ContainerService:
         log.debug("shim ended", extra={"fields": {"id": cid}})
         await self._finish_copies(live)
         log.debug("copies ended", extra={"fields": {"id": cid}})
+        with contextlib.suppress(EngineError):
+            await asyncio.to_thread(self.volumes.release, cid)
         if c.state.status == RUNNING:
             c.state.move(EXITED)
         c.state.exit_code, c.state.pid, c.state.shim_address = status, 0, ""
@@ -573,9 +596,9 @@ class ContainerService:
         live.exited.set()
         self.events.publish("container", "die", cid, **event_attributes(c),
                             exitCode=str(status))
-        if c.spec.auto_remove:
+        if c.spec.auto_remove:  # --rm: its anonymous volumes go too (docker's)
             with contextlib.suppress(EngineError):
-                await self.remove(cid, force=True)
+                await self.remove(cid, force=True, volumes=True)
             return
         policy = Policy.parse(c.spec.restart)
         if policy.should_restart(status, c.state.restart_count, c.state.manually_stopped):
@@ -677,7 +700,8 @@ class ContainerService:
             return live.exit_code
         return c.state.exit_code
 
-    async def remove(self, ref: str, force: bool = False) -> str:
+    async def remove(self, ref: str, force: bool = False, volumes: bool = False) -> str:
+        """rm; `volumes` (rm -v): the container's anonymous volumes go too."""
         c = await asyncio.to_thread(self.get, ref)
         live = self._live.get(c.id)
         if live is not None and live.restarting is not None:
@@ -701,7 +725,7 @@ class ContainerService:
         c.state.move(REMOVING)
         await asyncio.to_thread(self.repo.save_state, c.id, c.state)
         crashpoints.reached("remove.after-state")
-        await asyncio.to_thread(self._remove_files, c)
+        await asyncio.to_thread(self._remove_files, c, volumes)
         if live is not None:
             if live.log is not None:
                 live.log.close()
@@ -710,7 +734,7 @@ class ContainerService:
         self.events.publish("container", "destroy", c.id, **event_attributes(c))
         return c.id
 
-    def _remove_files(self, c: Container) -> None:
+    def _remove_files(self, c: Container, anonymous_volumes: bool = False) -> None:
         from pyengine.snapshots.mount import unmount_all
 
         bundle = self.bundles / c.id
@@ -722,6 +746,7 @@ class ContainerService:
         crashpoints.reached("remove.after-bundle")
         with contextlib.suppress(NotFound):
             self.snapshotter.remove(c.snapshot)
+        self.volumes.forget(c.id, remove_anonymous=anonymous_volumes)
         self.repo.delete(c.id)
 
     async def restart(self, ref: str, timeout: int | None = None) -> None:
@@ -1085,7 +1110,9 @@ def container_json(c: Container, network: dict[str, Any] | None = None) -> str:
             "LogConfig": {"Type": "json-file", "Config": {}},
             "RestartPolicy": {"Name": Policy.parse(spec.restart).name,
                               "MaximumRetryCount": Policy.parse(spec.restart).max_retries},
+            **container_mounts.host_config(spec),
         },
+        "Mounts": container_mounts.inspect_mounts(c),
         "Config": {
             "Hostname": c.config.get("hostname", ""), "User": c.config.get("user", ""),
             "Tty": spec.tty, "OpenStdin": spec.open_stdin, "StdinOnce": spec.open_stdin,
@@ -1096,6 +1123,7 @@ def container_json(c: Container, network: dict[str, Any] | None = None) -> str:
             if spec.entrypoint is not None else c.config.get("image_entrypoint"),
             "Labels": {**c.config.get("image_labels", {}), **spec.labels},
             "StopSignal": c.config.get("stop_signal", "SIGTERM"),
+            "Volumes": container_mounts.config_volumes(c),
             **({"StopTimeout": spec.stop_timeout} if spec.stop_timeout is not None else {}),
         },
         "NetworkSettings": {"IPAddress": "", "Networks": {}},

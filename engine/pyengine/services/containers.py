@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 import grpc.aio
 
 from pyengine.api import common_pb2, containers_pb2, containers_pb2_grpc
-from pyengine.cli.units import human_duration
 from pyengine.containers import attach, detachkeys, execs, list_filters, ops, stats
 from pyengine.containers.event_attrs import event_attributes
 from pyengine.containers.model import RUNNING, Container, Spec
@@ -22,6 +21,7 @@ from pyengine.images.inspect import parse_time
 from pyengine.services.errors import Context, streaming, unary
 from pyengine.services.streams import ChunkPipe, spool
 from pyengine.services.workers import Workers
+from pyengine.units import human_duration
 
 MAX_COPY = 64 << 30  # bytes a cp into a container may upload
 
@@ -90,6 +90,8 @@ def spec_of(r: containers_pb2.CreateContainerRequest) -> Spec:
         network_aliases=list(r.network_aliases), dns=list(r.dns),
         dns_search=list(r.dns_search), dns_options=list(r.dns_options),
         add_hosts=list(r.add_hosts), links=list(r.links), mac_address=r.mac_address,
+        binds=list(r.binds), mounts=list(r.mounts),
+        tmpfs=list(r.tmpfs), volumes_from=list(r.volumes_from),
     )
 
 
@@ -146,7 +148,7 @@ class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
     @unary
     async def Remove(self, request: containers_pb2.RemoveContainerRequest,
                      context: Context) -> containers_pb2.RemoveContainerResponse:
-        cid = await self.service.remove(request.id, request.force)
+        cid = await self.service.remove(request.id, request.force, request.volumes)
         return containers_pb2.RemoveContainerResponse(id=cid)
 
     @unary
@@ -156,7 +158,9 @@ class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
         refs = [*filters.values.get("before", []), *filters.values.get("since", [])]
         resolved = {ref: await self.workers.run(self.service.resolve, ref) for ref in refs}
         found = await self.workers.run(self.service.all)  # after: holds what was resolved
-        shown = list_filters.select(found, filters, request.all, resolved)
+        networks_of = self.service.networking.network_ids if filters.has("network") else None
+        shown = await self.workers.run(list_filters.select, found, filters, request.all,
+                                       resolved, networks_of)
         out = [summary(c) for c in shown]
         views = await self.workers.run(
             lambda: [(self.service.networking.published(c),

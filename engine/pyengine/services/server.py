@@ -9,6 +9,7 @@ from pyengine.services import containers as containers_edge
 from pyengine.services import images as images_edge
 from pyengine.services import networks as networks_edge
 from pyengine.services import system as system_edge
+from pyengine.services import volumes as volumes_edge
 from pyengine.services.jobs import Jobs
 from pyengine.services.workers import Workers
 
@@ -28,4 +29,5 @@ def build_server(engine: Engine, jobs: Jobs, workers: Workers) -> grpc.aio.Serve
     system_edge.add_to_server(server, engine.config, engine.images, engine.events, workers)
     containers_edge.add_to_server(server, engine.containers, workers)
     networks_edge.add_to_server(server, engine.networks, engine.containers, workers)
+    volumes_edge.add_to_server(server, engine.volumes, workers)
     return server

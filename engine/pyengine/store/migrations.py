@@ -134,6 +134,25 @@ CREATE TABLE port_mappings (
 );
 CREATE INDEX port_mappings_by_container ON port_mappings(container_id);
 """),
+    # issue 10: volumes (number 4 is the networks' migration, written in parallel); options
+    # and labels are JSON; volume_users: which containers use a volume, `active` while one runs
+    Migration(5, "volumes", """
+CREATE TABLE volumes (
+    name TEXT PRIMARY KEY,
+    driver TEXT NOT NULL,
+    labels TEXT NOT NULL,
+    options TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    anonymous INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE volume_users (
+    volume TEXT NOT NULL REFERENCES volumes(name),
+    container_id TEXT NOT NULL,
+    active INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (volume, container_id)
+);
+CREATE INDEX volume_users_by_container ON volume_users(container_id);
+"""),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -46,6 +46,9 @@ def test_names_and_aliases_resolve_on_a_user_network_until_removed(
     for host in (web, "web", "www"):  # busybox wget resolves through the libc
         page = engine.out("exec", "client", "wget", "-qO-", f"http://{host}/")
         assert page.startswith("hello from")
+    assert sorted(engine.out("ps", "--filter", "network=front", "--format",
+                             "{{.Names}} {{.Networks}}").splitlines()) == \
+        ["client front", "web front"]
     resolv = engine.out("exec", "client", "cat", "/etc/resolv.conf")
     assert "nameserver 127.0.0.11" in resolv
     engine.out("rm", "-f", "web")
@@ -113,6 +116,14 @@ def test_a_container_shares_the_namespace_of_a_running_one(engine: ContainerEngi
                       "sleep 0.1; done; exit 1")
     host1 = inspect(engine, "host1")
     assert page.strip() == f"hello from {host1['Config']['Hostname']}"
+    # docker's record of it: the target by id, its hostname and /etc files
+    run_d(engine, "--name", "guest", "--network", "container:host1", "busybox", *SLEEP)
+    guest = inspect(engine, "guest")
+    assert guest["HostConfig"]["NetworkMode"] == f"container:{host1['Id']}"
+    assert guest["HostsPath"] == host1["HostsPath"]
+    assert engine.out("exec", "guest", "hostname").strip() == host1["Config"]["Hostname"]
+    assert engine.out("exec", "guest", "cat", "/etc/hosts") == \
+        engine.out("exec", "host1", "cat", "/etc/hosts")
     # a target that does not run: the start fails with docker's error
     idle = engine.out("create", "--name", "idle", "busybox", *SLEEP).strip()
     engine.out("create", "--name", "joiner", "--network", "container:idle", "busybox", *SLEEP)
@@ -128,9 +139,14 @@ def test_a_container_shares_the_namespace_of_a_running_one(engine: ContainerEngi
 def test_a_hundred_containers_on_one_bridge_get_distinct_addresses_that_are_reused(
         engine: ContainerEngine) -> None:
     engine.out("network", "create", "--subnet", "10.77.0.0/24", "many")
+    from pyengine.api import containers_pb2, containers_pb2_grpc
+
     names = [f"m{i}" for i in range(100)]
-    for name in names:
-        engine.out("create", "--name", name, "--network", "many", "busybox", *SLEEP)
+    with engine.channel() as channel:  # through the API: 100 pyctl processes cost ~10 s
+        stub = containers_pb2_grpc.ContainersServiceStub(channel)
+        for name in names:
+            stub.Create(containers_pb2.CreateContainerRequest(
+                name=name, image="busybox", cmd=SLEEP, network="many"))
     engine.out("start", *names)
     docs = json.loads(engine.out("inspect", *names))
     addresses = [d["NetworkSettings"]["Networks"]["many"]["IPAddress"] for d in docs]
@@ -175,6 +191,30 @@ def test_bad_input_gets_a_clear_error_and_changes_nothing(engine: ContainerEngin
     assert result.returncode != 0
     assert "has active endpoints" in result.stderr.decode()
     assert "wide" in engine.out("network", "ls", "--format", "{{.Name}}").split()
+
+
+def test_network_verbs_list_inspect_and_prune(engine: ContainerEngine) -> None:
+    nid = engine.out("network", "create", "--subnet", "10.44.0.0/24", "--gateway", "10.44.0.254",
+                     "--ip-range", "10.44.0.128/25", "--internal", "--label", "team=a",
+                     "-o", "com.docker.network.driver.mtu=1400", "lab").strip()
+    engine.out("network", "create", "idle1")
+    assert engine.out("network", "ls", "--format", "{{.Name}} {{.Driver}}").splitlines() == [
+        "bridge bridge", "host host", "idle1 bridge", "lab bridge", "none null"]
+    assert engine.out("network", "ls", "-q", "--no-trunc", "-f", "label=team=a") == nid + "\n"
+    doc = json.loads(engine.out("network", "inspect", "lab"))[0]
+    assert (doc["Id"], doc["Name"], doc["Internal"], doc["Labels"]) == (
+        nid, "lab", True, {"team": "a"})
+    assert doc["IPAM"]["Config"] == [{"Subnet": "10.44.0.0/24", "IPRange": "10.44.0.128/25",
+                                      "Gateway": "10.44.0.254"}]
+    run_d(engine, "--name", "member", "--network", "lab", "busybox", *SLEEP)
+    assert ip_of(engine, "member", "lab") == "10.44.0.128"  # the range's first address
+    containers = json.loads(engine.out("network", "inspect", "lab"))[0]["Containers"]
+    assert [c["Name"] for c in containers.values()] == ["member"]
+    assert engine.out("network", "inspect", "-f", "{{.Name}}", "lab", "idle1").split() == [
+        "lab", "idle1"]
+    # prune takes the unused user network only
+    assert engine.out("network", "prune", "-f") == "Deleted Networks:\nidle1\n\n"
+    assert "lab" in engine.out("network", "ls", "--format", "{{.Name}}").split()
 
 
 def test_removing_everything_leaves_no_link_rule_or_address(engine: ContainerEngine) -> None:

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 from google.protobuf import any_pb2
+from pyengine import units
 from pyengine.api import containers_pb2
-from pyengine.cli import units, verb_stats, verb_update
+from pyengine.cli import verb_stats, verb_update
 from pyengine.cli.context import CliError
 from pyengine.containers import metrics, ops, resources
 from pyengine.containers.model import Spec

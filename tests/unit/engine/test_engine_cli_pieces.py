@@ -13,7 +13,7 @@ from pyengine.cli import table
 from pyengine.cli.credentials import DOCKER_HUB_KEY, CredentialStore, config_dir, server_key
 from pyengine.cli.output import FormatError, write_rows
 from pyengine.cli.progress_view import ProgressView, bar
-from pyengine.cli.units import human_duration, human_size, since
+from pyengine.units import human_duration, human_size, since
 
 
 @pytest.mark.parametrize(

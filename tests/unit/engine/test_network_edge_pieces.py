@@ -154,3 +154,28 @@ def test_network_modes_as_the_domain_names_them() -> None:
     assert networking.shared_target(Spec(network="container:web")) == "web"
     assert networking.bundle_network(Spec(network="host")) == "host"
     assert networking.bundle_network(Spec(network="container:web")) == "private"
+
+
+def test_ps_filters_network_publish_and_expose() -> None:
+    from pyengine.containers import list_filters
+
+    def make(cid: str, spec: Spec, exposed: list[str]) -> Container:
+        return Container(id=cid * 64, name=cid, image_id="sha256:x", image_name="busybox",
+                         snapshot=cid, created="", spec=spec, state=State(status=RUNNING),
+                         config={"exposed": exposed})
+
+    a = make("a", Spec(network="front", publish=["8080:80"]), ["80/tcp", "443/tcp"])
+    b = make("b", Spec(publish_all=True), ["53/udp"])
+    nets = {a.id: {"front": "f" * 64}, b.id: {"bridge": "b" * 64}}
+
+    def chosen(*items: str) -> list[str]:
+        return [c.name for c in list_filters.select(
+            [a, b], list_filters.parse(list(items)), False, {}, lambda c: nets[c.id])]
+
+    assert chosen("network=front") == ["a"]
+    assert chosen("network=" + "b" * 12) == ["b"]
+    assert chosen("network=nosuch") == []
+    assert chosen("publish=80") == ["a"]
+    assert chosen("publish=53/udp") == ["b"]  # -P publishes every exposed port
+    assert chosen("expose=443") == ["a"]
+    assert chosen("expose=440-450") == ["a"]

@@ -115,3 +115,28 @@ def test_container_ip_reads_docker_shaped_inspect() -> None:
 ])
 def test_target_met(label: str, value: float | None, met: bool | None) -> None:
     assert network.target_met(label, value) is met
+
+
+def test_table_puts_the_managers_side_by_side(capsys: pytest.CaptureFixture[str]) -> None:
+    network.print_table({
+        "throughput": {"gbit_s": {"pyctl published": 20.0, "pyctl direct": 21.0,
+                                  "podman published": 22.0},
+                       "ratios": {"pyctl published / podman published (>= 1.0)": 0.95,
+                                  "pyctl published / pyctl direct (>= 0.8)": 0.5},
+                       "ratio_ranges": {"pyctl published / podman published (>= 1.0)":
+                                        [0.9, 1.04],
+                                        "pyctl published / pyctl direct (>= 0.8)": [0.4, 0.6]}},
+        "run": {"ms": {"pyctl bridge": 130.0, "podman bridge": 300.0, "docker none": 230.0},
+                "bridge_minus_none_ms": {}, "ratios": {
+                    "pyctl bridge / faster peer bridge (<= 1.0)": 0.43},
+                "errors": {"pyctl none": "DropinError: boom"}},
+    })
+    out = capsys.readouterr().out
+    pyctl_row = next(line for line in out.splitlines() if line.strip().startswith("pyctl "))
+    assert pyctl_row.split()[1:3] == ["20.0", "21.0"]
+    bridge_row = next(line for line in out.splitlines() if "--network bridge" in line)
+    assert bridge_row.split()[2:] == ["130.0", "300.0", "-"]
+    assert "(rounds 0.9-1.04)  MISSED (some rounds met it: within the noise)" in out
+    assert "(rounds 0.4-0.6)  MISSED\n" in out
+    assert "faster peer bridge (<= 1.0): 0.43  ok" in out
+    assert "run: pyctl none left out: DropinError: boom" in out

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Benchmark: containers through pyengined/pyctl side by side with podman 4.3, ctr 1.6
 (containerd) and dockerd 20.10, same busybox image, every container without a network
-(`--network none`; pyctl's containers always get a private network namespace with lo only).
+(`--network none`, pyctl's too: its default is docker's bridge since issue 10; ctr's get a
+private network namespace with lo only). tools/bench/network.py measures the networks.
 
 Parts (--parts, default all):
   run      `run --rm busybox true`: the whole client command, the managers ALTERNATING (order
@@ -159,8 +160,9 @@ class Engine:
     """pyengined of this checkout, in the bench's netns, with one shim binary."""
 
     def __init__(self, base: Path, shim: str, runtime: str, pyctl: Path,
-                 extra_env: dict[str, str] | None = None) -> None:
+                 extra_env: dict[str, str] | None = None, log_level: str = "debug") -> None:
         self.base = base
+        self.log_level = log_level
         self.shim = shim
         self.runtime = runtime
         self.pyctl_path = pyctl
@@ -183,7 +185,7 @@ class Engine:
                               "-H", f"unix://{self.socket}", "--data-root",
                               str(self.base / "data"), "--exec-root", str(self.base / "run"),
                               "--shim-binary", self.shim, "--config-file", str(config),
-                              "--log-level", "debug"],
+                              "--log-level", self.log_level],
                              self.base / "daemon.log", environ)
         env.wait_for(lambda: self.socket.exists() or self.process.poll() is not None,
                      timeout=60, what="pyengined to listen")
@@ -232,8 +234,13 @@ class Engine:
 
 # -- dockerd -------------------------------------------------------------------------------------
 class Dockerd:
-    def __init__(self, base: Path) -> None:
+    """dockerd in a private mount namespace; without networking (--bridge=none, no iptables) unless
+    `bridge`: then its default bridge docker0 and its iptables rules, made in the network
+    namespace it is started in (tools/bench/network.py starts it in one of its own)."""
+
+    def __init__(self, base: Path, bridge: bool = False) -> None:
         self.base = base
+        self.bridge = bridge
         self.socket = base / "docker.sock"
         self.cgroup_parent = f"pebench-docker-{os.getpid()}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -246,10 +253,11 @@ class Dockerd:
     def start(self) -> None:
         etc = self.base / "etc-docker"
         etc.mkdir(parents=True)
+        network = ("" if self.bridge else
+                   "--bridge=none --iptables=false --ip-masq=false --ip-forward=false ")
         script = (f"mount --bind {etc} /etc/docker && exec {DOCKERD} "
                   f"--data-root {self.base / 'data'} --exec-root {self.base / 'exec'} "
-                  f"--pidfile {self.base / 'dockerd.pid'} -H unix://{self.socket} "
-                  "--bridge=none --iptables=false --ip-masq=false --ip-forward=false "
+                  f"--pidfile {self.base / 'dockerd.pid'} -H unix://{self.socket} {network}"
                   f"--storage-driver overlay2 --cgroup-parent /{self.cgroup_parent} "
                   "--exec-opt native.cgroupdriver=cgroupfs")
         self.process = spawn(["unshare", "--mount", "--propagation",
@@ -382,7 +390,8 @@ class Bench:
             for runtime in ("pyrunc", "runc"):
                 runtime_arg = self.pyrunc if runtime == "pyrunc" else RUNC
                 out.append(Manager(f"pyctl {shim}-shim {runtime}",
-                                   _fixed(engine.argv("run", "--rm", "--runtime", runtime_arg,
+                                   _fixed(engine.argv("run", "--rm", "--network", "none",
+                                                      "--runtime", runtime_arg,
                                                       "busybox", "true")),
                                    engine.env, group=f"pyctl {shim}-shim"))
         out.append(Manager("podman runc", lambda _n: self.podman.argv(
@@ -398,8 +407,10 @@ class Bench:
                 group="docker runc"))
         return out
 
-    def alternate(self, managers: list[Manager], rounds: int, warmup: int,
+    @staticmethod
+    def alternate(managers: list[Manager], rounds: int, warmup: int,
                   one: Callable[[Manager], float]) -> dict[str, list[float]]:
+        """Warm-up runs, then `rounds` rounds of every manager, the order rotated each round."""
         for _ in range(warmup):
             for m in managers:
                 one(m)
@@ -499,7 +510,8 @@ class Bench:
         try:
             for count in (1, n):
                 while len(ids) < count:
-                    ids.append(engine.pyctl("run", "-d", "busybox", "sleep", "100000")
+                    ids.append(engine.pyctl("run", "-d", "--network", "none", "busybox",
+                                            "sleep", "100000")
                                .stdout.strip())
                 time.sleep(1)  # not a measurement: let start-up garbage settle
                 pids = [int(engine.pyctl("inspect", "-f", "{{.State.Pid}}", i).stdout)
@@ -533,15 +545,13 @@ class Bench:
     # -- start-up ------------------------------------------------------------------------------
     def startup(self) -> dict[str, object]:
         engine = self.engines["go"]
-        head = self.pyctl.read_text().split("\n")
-        python = head[0].removeprefix("#!").split()[0]
-        path_setup = next(line for line in head if line.startswith("sys.path"))
-        imports = (f"import sys; {path_setup}; import pyengine.cli.main, "
-                   "pyengine.cli.verb_ps, pyengine.cli.verb_images")
+        python = client_imports(self.pyctl, "")[0]
         commands: dict[str, tuple[list[str], dict[str, str]]] = {
             "pyctl ps": (engine.argv("ps"), engine.env),
             "pyctl images": (engine.argv("images"), engine.env),
-            "client imports (no call)": ([python, "-IS", "-c", imports], engine.env),
+            "client imports (no call)": (client_imports(
+                self.pyctl, "pyengine.cli.main, pyengine.cli.verb_ps, pyengine.cli.verb_images"),
+                engine.env),
             "python -IS -c pass": ([python, "-IS", "-c", "pass"], engine.env),
         }
         if self.dockerd is not None:
@@ -552,6 +562,15 @@ class Bench:
                                  lambda m: timed(m.argv(""), m.environ))
         medians = {k: round(statistics.median(v) * 1000, 1) for k, v in samples.items()}
         return {"ms": medians, "load": loadavg()}
+
+
+def client_imports(pyctl: Path, modules: str) -> list[str]:
+    """A command importing `modules` as pyctl's launcher would (its interpreter, -IS, its
+    sys.path), then doing nothing: the client's share of a verb, without the call."""
+    head = pyctl.read_text().split("\n")
+    python = head[0].removeprefix("#!").split()[0]
+    path_setup = next(line for line in head if line.startswith("sys.path"))
+    return [python, "-IS", "-c", f"import sys; {path_setup}; import {modules}"]
 
 
 def _fixed(argv: list[str]) -> Callable[[str], list[str]]:
@@ -576,8 +595,9 @@ def print_table(report: dict[str, object]) -> None:
 
 
 @contextlib.contextmanager
-def private_base() -> Iterator[Path]:
-    base = env.make_base("pebench-")
+def private_base(prefix: str = "pebench-") -> Iterator[Path]:
+    """A temporary directory of the bench's, unmounted below and removed afterwards."""
+    base = env.make_base(prefix)
     try:
         yield base
     finally:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 NETLINK_ROUTE = 0
 NLMSG_ERROR = 2
 NLMSG_HEADER = struct.Struct("=IHHII")  # length, type, flags, sequence, port id
+BRIDGE_MODE_HAIRPIN = 1  # IFLA_BRPORT_MODE
 LOOPBACK_INDEX = 1  # the kernel gives loopback index 1 in every namespace
 
 T = TypeVar("T")
@@ -169,6 +170,9 @@ class PyrouteNetlink:
                 peer = host.get("link") or host.get_attr("IFLA_LINK")
                 if not peer:
                     raise EngineError(f"{spec.host} has no peer")
+                # hairpin: a container reaching its own published port (DNAT back to its
+                # own address) has the packet bridged out of the port it came in on
+                ipr.brport("set", index=host["index"], mode=BRIDGE_MODE_HAIRPIN)
                 return self._encode(spec, int(peer))
             except BaseException:
                 ipr.link("del", ifname=spec.host)

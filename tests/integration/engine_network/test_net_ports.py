@@ -46,6 +46,19 @@ def test_published_tcp_and_udp_ports_answer_on_the_host(engine: ContainerEngine)
     assert engine.out("port", "web") == ""
 
 
+def test_containers_reach_a_published_port_through_the_host_address(
+        engine: ContainerEngine) -> None:
+    """Another container, and the publishing container itself (hairpin: the DNAT'd packet
+    goes back out of the bridge port it came in on), reach a published port at the bridge's
+    address, as through docker's proxy."""
+    run_d(engine, "--name", "hair", "-p", "18081:80", "busybox", *HTTPD)
+    page = http_get("127.0.0.1", 18081).strip()
+    gateway = inspect(engine, "hair")["NetworkSettings"]["Gateway"]
+    fetch = ["timeout", "10", "wget", "-qO-", f"http://{gateway}:18081/"]
+    assert engine.out("run", "--rm", "busybox", *fetch).strip() == page
+    assert engine.out("exec", "hair", *fetch).strip() == page
+
+
 def test_publish_all_picks_free_ports_that_port_shows(engine: ContainerEngine) -> None:
     run_d(engine, "--name", "auto", "--expose", "80", "--expose", "7000/udp", "-P",
           "busybox", *HTTPD)

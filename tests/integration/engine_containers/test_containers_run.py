@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from ctr_harness import ContainerEngine
+from ctr_harness import ContainerEngine, crun_binary
 from engine_harness import env
 
 pytestmark = [pytest.mark.root]
@@ -33,18 +33,8 @@ def _hybrid_cgroups() -> bool:
 
 @pytest.fixture(scope="module")
 def crun(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """crun as the engine can run it here: crun 1.8 refuses every create on a hybrid cgroup
-    host, so there it runs in a private mount namespace with the cgroup2 mount hidden (as
-    spec-tests does); elsewhere the plain binary."""
-    if not _hybrid_cgroups():
-        return "crun"
-    wrapper = tmp_path_factory.mktemp("crun") / "crun"
-    wrapper.write_text("#!/bin/sh\n"  # unshare execs: the init stays the shim's grandchild
-                       "exec unshare -m --propagation slave sh -c "
-                       "'umount -l /sys/fs/cgroup/unified 2>/dev/null; exec crun \"$@\"' "
-                       'crun "$@"\n')
-    wrapper.chmod(0o755)
-    return str(wrapper)
+    """crun as the engine can run it here (ctr_harness.crun_binary)."""
+    return crun_binary(tmp_path_factory.mktemp("crun"))
 
 
 def _runtime_flags(runtime: str, request: pytest.FixtureRequest) -> list[str]:

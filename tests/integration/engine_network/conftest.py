@@ -17,9 +17,8 @@ from tests.fixtures.netns import module_network_namespace  # noqa: F401 - autous
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine_containers"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ctr_harness import ContainerEngine, busybox_rootfs, cleanup, install_launcher
-from engine_harness import new_base
-from net_harness import remove_everything
+from ctr_harness import ContainerEngine, busybox_rootfs, install_launcher
+from net_harness import network_engine, remove_everything
 
 pytestmark = [pytest.mark.root]
 
@@ -36,20 +35,9 @@ def net_busybox_tar(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def engine(net_launcher: Path, net_busybox_tar: Path) -> Iterator[ContainerEngine]:
-    """The module's daemon, in the module's network namespace; its embedded DNS forwards to
-    127.0.0.1:9 there (nothing answers: no query leaves the namespace)."""
-    engine = ContainerEngine(new_base(), {"default-runtime": str(net_launcher),
-                                          "dns-upstream": ["127.0.0.1:9"]})
-    engine.module_network = True
-    engine.launcher = net_launcher  # type: ignore[attr-defined]  # for cleanup
-    try:
-        engine.start()
-        engine.pyctl("import", "-c", 'CMD ["sh"]', str(net_busybox_tar), "busybox:latest",
-                     check=True)
+    """The module's daemon (net_harness.network_engine)."""
+    with network_engine(net_launcher, net_busybox_tar) as engine:
         yield engine
-    finally:
-        remove_everything(engine)
-        cleanup(engine)
 
 
 @pytest.fixture(autouse=True)

@@ -11,8 +11,9 @@ import socket
 import subprocess
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
-from ctr_harness import ContainerEngine
+from ctr_harness import ContainerEngine, cleanup
 
 CLONE_NEWNET = 0x40000000
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -143,3 +144,26 @@ def link_names() -> set[str]:
 def nat_rules() -> list[str]:
     out = subprocess.run(["iptables-save", "-t", "nat"], capture_output=True, check=True)
     return [line for line in out.stdout.decode().splitlines() if line.startswith("-A")]
+
+
+@contextlib.contextmanager
+def network_engine(launcher: Path, busybox_tar: Path, **config: object
+                   ) -> Iterator[ContainerEngine]:
+    """A daemon in the module's network namespace (127.0.0.1 and published ports are the
+    test's) with the busybox image; its embedded DNS forwards to 127.0.0.1:9 there (nothing
+    answers: no query leaves the namespace). Containers, user networks and the daemon are
+    removed afterwards, also when the test failed."""
+    from engine_harness import new_base
+
+    engine = ContainerEngine(new_base(), {"default-runtime": str(launcher),
+                                          "dns-upstream": ["127.0.0.1:9"], **config})
+    engine.module_network = True
+    engine.launcher = launcher  # type: ignore[attr-defined]  # for cleanup
+    try:
+        engine.start()
+        engine.pyctl("import", "-c", 'CMD ["sh"]', str(busybox_tar), "busybox:latest",
+                     check=True)
+        yield engine
+    finally:
+        remove_everything(engine)
+        cleanup(engine)

@@ -4,7 +4,6 @@ of containers and user networks, the kernel's network state of the daemon's name
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import os
 import socket
@@ -14,9 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ctr_harness import ContainerEngine, cleanup
-
-CLONE_NEWNET = 0x40000000
-_libc = ctypes.CDLL(None, use_errno=True)
 
 
 def remove_everything(engine: ContainerEngine) -> None:
@@ -46,28 +42,15 @@ def ip_of(engine: ContainerEngine, name: str, network: str = "") -> str:
 
 
 def _in_netns(pid: int, family: int, kind: int) -> socket.socket:
-    """A socket made inside the network namespace of `pid` (it stays there), from a thread
-    that setns()'d there and ends."""
-    out: list[socket.socket | BaseException] = []
+    """A socket made inside the network namespace of `pid` (it stays there), through the
+    engine's own nsenter (a short thread that setns()'d there)."""
+    from pyengine.network.nsenter import open_netns, run_in_netns
 
-    def work() -> None:
-        try:
-            fd = os.open(f"/proc/{pid}/ns/net", os.O_RDONLY | os.O_CLOEXEC)
-            try:
-                if _libc.setns(fd, CLONE_NEWNET) != 0:
-                    raise OSError(ctypes.get_errno(), "setns")
-            finally:
-                os.close(fd)
-            out.append(socket.socket(family, kind))
-        except BaseException as err:
-            out.append(err)
-
-    thread = threading.Thread(target=work)
-    thread.start()
-    thread.join()
-    if isinstance(out[0], BaseException):
-        raise out[0]
-    return out[0]
+    fd = open_netns(pid)
+    try:
+        return run_in_netns(fd, lambda: socket.socket(family, kind))
+    finally:
+        os.close(fd)
 
 
 @contextlib.contextmanager

@@ -39,3 +39,7 @@ class DataLoss(EngineError):
 
 class ResourceExhausted(EngineError):
     """A limit (size, count, disk space) was reached."""
+
+
+class Aborted(EngineError):
+    """An operation stopped by a failure of what it ran (a build's RUN step exiting non-zero)."""

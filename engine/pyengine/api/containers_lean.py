@@ -12,7 +12,7 @@ from . import common_lean
 
 class CreateContainerRequest(_lean.Message):
     FULL_NAME = "pyengine.v1.CreateContainerRequest"
-    __slots__ = ('name', 'image', 'cmd', 'entrypoint', 'entrypoint_set', 'env', 'workdir', 'user', 'hostname', 'labels', 'tty', 'memory', 'nano_cpus', 'pids_limit', 'runtime', 'read_only', 'stop_signal', 'stop_timeout', 'stop_timeout_set', 'auto_remove', 'log_max_size', 'log_max_file', 'restart', 'open_stdin', 'init', 'network', 'publish', 'publish_all', 'expose', 'ip', 'network_aliases', 'dns', 'dns_search', 'dns_options', 'add_hosts', 'links', 'mac_address', 'binds', 'mounts', 'tmpfs', 'volumes_from')
+    __slots__ = ('name', 'image', 'cmd', 'entrypoint', 'entrypoint_set', 'env', 'workdir', 'user', 'hostname', 'labels', 'tty', 'memory', 'nano_cpus', 'pids_limit', 'runtime', 'read_only', 'stop_signal', 'stop_timeout', 'stop_timeout_set', 'auto_remove', 'log_max_size', 'log_max_file', 'restart', 'open_stdin', 'init', 'network', 'publish', 'publish_all', 'expose', 'ip', 'network_aliases', 'dns', 'dns_search', 'dns_options', 'add_hosts', 'links', 'mac_address', 'binds', 'mounts', 'tmpfs', 'volumes_from', 'health_cmd', 'health_interval_ns', 'health_timeout_ns', 'health_start_period_ns', 'health_retries', 'no_healthcheck')
     name: str
     image: str
     cmd: list[str]
@@ -54,6 +54,12 @@ class CreateContainerRequest(_lean.Message):
     mounts: list[str]
     tmpfs: list[str]
     volumes_from: list[str]
+    health_cmd: list[str]
+    health_interval_ns: int
+    health_timeout_ns: int
+    health_start_period_ns: int
+    health_retries: int
+    no_healthcheck: bool
 
 
 class CreateContainerResponse(_lean.Message):
@@ -581,6 +587,12 @@ CreateContainerRequest._fields = (
     (41, 'mounts', _lean.STRING, _lean.REPEATED, None),
     (42, 'tmpfs', _lean.STRING, _lean.REPEATED, None),
     (43, 'volumes_from', _lean.STRING, _lean.REPEATED, None),
+    (44, 'health_cmd', _lean.STRING, _lean.REPEATED, None),
+    (45, 'health_interval_ns', _lean.INT64, _lean.PLAIN, None),
+    (46, 'health_timeout_ns', _lean.INT64, _lean.PLAIN, None),
+    (47, 'health_start_period_ns', _lean.INT64, _lean.PLAIN, None),
+    (48, 'health_retries', _lean.INT32, _lean.PLAIN, None),
+    (49, 'no_healthcheck', _lean.BOOL, _lean.PLAIN, None),
 )
 CreateContainerResponse._fields = (
     (1, 'id', _lean.STRING, _lean.PLAIN, None),

@@ -8,7 +8,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class CreateContainerRequest(_message.Message):
-    __slots__ = ("name", "image", "cmd", "entrypoint", "entrypoint_set", "env", "workdir", "user", "hostname", "labels", "tty", "memory", "nano_cpus", "pids_limit", "runtime", "read_only", "stop_signal", "stop_timeout", "stop_timeout_set", "auto_remove", "log_max_size", "log_max_file", "restart", "open_stdin", "init", "network", "publish", "publish_all", "expose", "ip", "network_aliases", "dns", "dns_search", "dns_options", "add_hosts", "links", "mac_address", "binds", "mounts", "tmpfs", "volumes_from")
+    __slots__ = ("name", "image", "cmd", "entrypoint", "entrypoint_set", "env", "workdir", "user", "hostname", "labels", "tty", "memory", "nano_cpus", "pids_limit", "runtime", "read_only", "stop_signal", "stop_timeout", "stop_timeout_set", "auto_remove", "log_max_size", "log_max_file", "restart", "open_stdin", "init", "network", "publish", "publish_all", "expose", "ip", "network_aliases", "dns", "dns_search", "dns_options", "add_hosts", "links", "mac_address", "binds", "mounts", "tmpfs", "volumes_from", "health_cmd", "health_interval_ns", "health_timeout_ns", "health_start_period_ns", "health_retries", "no_healthcheck")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -57,6 +57,12 @@ class CreateContainerRequest(_message.Message):
     MOUNTS_FIELD_NUMBER: _ClassVar[int]
     TMPFS_FIELD_NUMBER: _ClassVar[int]
     VOLUMES_FROM_FIELD_NUMBER: _ClassVar[int]
+    HEALTH_CMD_FIELD_NUMBER: _ClassVar[int]
+    HEALTH_INTERVAL_NS_FIELD_NUMBER: _ClassVar[int]
+    HEALTH_TIMEOUT_NS_FIELD_NUMBER: _ClassVar[int]
+    HEALTH_START_PERIOD_NS_FIELD_NUMBER: _ClassVar[int]
+    HEALTH_RETRIES_FIELD_NUMBER: _ClassVar[int]
+    NO_HEALTHCHECK_FIELD_NUMBER: _ClassVar[int]
     name: str
     image: str
     cmd: _containers.RepeatedScalarFieldContainer[str]
@@ -98,7 +104,13 @@ class CreateContainerRequest(_message.Message):
     mounts: _containers.RepeatedScalarFieldContainer[str]
     tmpfs: _containers.RepeatedScalarFieldContainer[str]
     volumes_from: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, name: _Optional[str] = ..., image: _Optional[str] = ..., cmd: _Optional[_Iterable[str]] = ..., entrypoint: _Optional[_Iterable[str]] = ..., entrypoint_set: _Optional[bool] = ..., env: _Optional[_Iterable[str]] = ..., workdir: _Optional[str] = ..., user: _Optional[str] = ..., hostname: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., tty: _Optional[bool] = ..., memory: _Optional[int] = ..., nano_cpus: _Optional[int] = ..., pids_limit: _Optional[int] = ..., runtime: _Optional[str] = ..., read_only: _Optional[bool] = ..., stop_signal: _Optional[str] = ..., stop_timeout: _Optional[int] = ..., stop_timeout_set: _Optional[bool] = ..., auto_remove: _Optional[bool] = ..., log_max_size: _Optional[int] = ..., log_max_file: _Optional[int] = ..., restart: _Optional[str] = ..., open_stdin: _Optional[bool] = ..., init: _Optional[bool] = ..., network: _Optional[str] = ..., publish: _Optional[_Iterable[str]] = ..., publish_all: _Optional[bool] = ..., expose: _Optional[_Iterable[str]] = ..., ip: _Optional[str] = ..., network_aliases: _Optional[_Iterable[str]] = ..., dns: _Optional[_Iterable[str]] = ..., dns_search: _Optional[_Iterable[str]] = ..., dns_options: _Optional[_Iterable[str]] = ..., add_hosts: _Optional[_Iterable[str]] = ..., links: _Optional[_Iterable[str]] = ..., mac_address: _Optional[str] = ..., binds: _Optional[_Iterable[str]] = ..., mounts: _Optional[_Iterable[str]] = ..., tmpfs: _Optional[_Iterable[str]] = ..., volumes_from: _Optional[_Iterable[str]] = ...) -> None: ...
+    health_cmd: _containers.RepeatedScalarFieldContainer[str]
+    health_interval_ns: int
+    health_timeout_ns: int
+    health_start_period_ns: int
+    health_retries: int
+    no_healthcheck: bool
+    def __init__(self, name: _Optional[str] = ..., image: _Optional[str] = ..., cmd: _Optional[_Iterable[str]] = ..., entrypoint: _Optional[_Iterable[str]] = ..., entrypoint_set: _Optional[bool] = ..., env: _Optional[_Iterable[str]] = ..., workdir: _Optional[str] = ..., user: _Optional[str] = ..., hostname: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., tty: _Optional[bool] = ..., memory: _Optional[int] = ..., nano_cpus: _Optional[int] = ..., pids_limit: _Optional[int] = ..., runtime: _Optional[str] = ..., read_only: _Optional[bool] = ..., stop_signal: _Optional[str] = ..., stop_timeout: _Optional[int] = ..., stop_timeout_set: _Optional[bool] = ..., auto_remove: _Optional[bool] = ..., log_max_size: _Optional[int] = ..., log_max_file: _Optional[int] = ..., restart: _Optional[str] = ..., open_stdin: _Optional[bool] = ..., init: _Optional[bool] = ..., network: _Optional[str] = ..., publish: _Optional[_Iterable[str]] = ..., publish_all: _Optional[bool] = ..., expose: _Optional[_Iterable[str]] = ..., ip: _Optional[str] = ..., network_aliases: _Optional[_Iterable[str]] = ..., dns: _Optional[_Iterable[str]] = ..., dns_search: _Optional[_Iterable[str]] = ..., dns_options: _Optional[_Iterable[str]] = ..., add_hosts: _Optional[_Iterable[str]] = ..., links: _Optional[_Iterable[str]] = ..., mac_address: _Optional[str] = ..., binds: _Optional[_Iterable[str]] = ..., mounts: _Optional[_Iterable[str]] = ..., tmpfs: _Optional[_Iterable[str]] = ..., volumes_from: _Optional[_Iterable[str]] = ..., health_cmd: _Optional[_Iterable[str]] = ..., health_interval_ns: _Optional[int] = ..., health_timeout_ns: _Optional[int] = ..., health_start_period_ns: _Optional[int] = ..., health_retries: _Optional[int] = ..., no_healthcheck: _Optional[bool] = ...) -> None: ...
 
 class CreateContainerResponse(_message.Message):
     __slots__ = ("id", "warnings")

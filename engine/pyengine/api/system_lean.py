@@ -7,6 +7,7 @@ system_pb2 (tests/unit/engine/test_engine_lean_proto.py).
 from __future__ import annotations
 
 from pyengine.api import lean as _lean
+from . import build_lean
 from . import common_lean
 
 
@@ -81,7 +82,7 @@ class ImageUsage(_lean.Message):
 
 class DiskUsageResponse(_lean.Message):
     FULL_NAME = "pyengine.v1.DiskUsageResponse"
-    __slots__ = ('images', 'layers_size', 'content_size', 'reclaimable', 'unreferenced_blobs', 'unreferenced_snapshots', 'volumes')
+    __slots__ = ('images', 'layers_size', 'content_size', 'reclaimable', 'unreferenced_blobs', 'unreferenced_snapshots', 'volumes', 'build_cache')
     images: list[ImageUsage]
     layers_size: int
     content_size: int
@@ -89,6 +90,7 @@ class DiskUsageResponse(_lean.Message):
     unreferenced_blobs: int
     unreferenced_snapshots: int
     volumes: list[VolumeUsage]
+    build_cache: list[build_lean.BuildCacheRecord]
 
 
 class VolumeUsage(_lean.Message):
@@ -191,6 +193,7 @@ DiskUsageResponse._fields = (
     (5, 'unreferenced_blobs', _lean.INT32, _lean.PLAIN, None),
     (6, 'unreferenced_snapshots', _lean.INT32, _lean.PLAIN, None),
     (7, 'volumes', _lean.MESSAGE, _lean.REPEATED, VolumeUsage),
+    (8, 'build_cache', _lean.MESSAGE, _lean.REPEATED, build_lean.BuildCacheRecord),
 )
 VolumeUsage._fields = (
     (1, 'name', _lean.STRING, _lean.PLAIN, None),

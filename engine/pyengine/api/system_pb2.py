@@ -22,10 +22,11 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from . import build_pb2 as pyengine_dot_v1_dot_build__pb2
 from . import common_pb2 as pyengine_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18pyengine/v1/system.proto\x12\x0bpyengine.v1\x1a\x18pyengine/v1/common.proto\"\r\n\x0bPingRequest\"#\n\x0cPingResponse\x12\x13\n\x0b\x61pi_version\x18\x01 \x01(\t\"\x10\n\x0eVersionRequest\"\x81\x01\n\x0fVersionResponse\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\x13\n\x0b\x61pi_version\x18\x02 \x01(\t\x12\n\n\x02os\x18\x03 \x01(\t\x12\x0c\n\x04\x61rch\x18\x04 \x01(\t\x12\x16\n\x0ekernel_version\x18\x05 \x01(\t\x12\x16\n\x0epython_version\x18\x06 \x01(\t\"\r\n\x0bInfoRequest\"\xc6\x02\n\x0cInfoResponse\x12\x11\n\tdata_root\x18\x01 \x01(\t\x12\x11\n\texec_root\x18\x02 \x01(\t\x12\x16\n\x0estorage_driver\x18\x03 \x01(\t\x12\x17\n\x0f\x64\x65\x66\x61ult_runtime\x18\x04 \x01(\t\x12\x1b\n\x13insecure_registries\x18\x05 \x03(\t\x12\x18\n\x10registry_mirrors\x18\x06 \x03(\t\x12\x0e\n\x06images\x18\x07 \x01(\x05\x12\x0f\n\x07version\x18\x08 \x01(\t\x12\x16\n\x0ekernel_version\x18\t \x01(\t\x12\n\n\x02os\x18\n \x01(\t\x12\x14\n\x0c\x61rchitecture\x18\x0b \x01(\t\x12\x0c\n\x04ncpu\x18\x0c \x01(\x05\x12\x11\n\tmem_total\x18\r \x01(\x03\x12\x0c\n\x04name\x18\x0e \x01(\t\x12\x0b\n\x03pid\x18\x0f \x01(\x05\x12\x11\n\tlog_level\x18\x10 \x01(\t\"\x12\n\x10\x44iskUsageRequest\"s\n\nImageUsage\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\trepo_tags\x18\x02 \x03(\t\x12\x0f\n\x07\x63reated\x18\x03 \x01(\x03\x12\x0c\n\x04size\x18\x04 \x01(\x03\x12\x13\n\x0bshared_size\x18\x05 \x01(\x03\x12\x12\n\ncontainers\x18\x06 \x01(\x05\"\xe3\x01\n\x11\x44iskUsageResponse\x12\'\n\x06images\x18\x01 \x03(\x0b\x32\x17.pyengine.v1.ImageUsage\x12\x13\n\x0blayers_size\x18\x02 \x01(\x03\x12\x14\n\x0c\x63ontent_size\x18\x03 \x01(\x03\x12\x13\n\x0breclaimable\x18\x04 \x01(\x03\x12\x1a\n\x12unreferenced_blobs\x18\x05 \x01(\x05\x12\x1e\n\x16unreferenced_snapshots\x18\x06 \x01(\x05\x12)\n\x07volumes\x18\x07 \x03(\x0b\x32\x18.pyengine.v1.VolumeUsage\"8\n\x0bVolumeUsage\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05links\x18\x02 \x01(\x05\x12\x0c\n\x04size\x18\x03 \x01(\x03\"7\n\x0cLoginRequest\x12\'\n\x04\x61uth\x18\x01 \x01(\x0b\x32\x19.pyengine.v1.RegistryAuth\"7\n\rLoginResponse\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x16\n\x0eidentity_token\x18\x02 \x01(\t\">\n\rEventsRequest\x12\x0f\n\x07\x66ilters\x18\x01 \x03(\t\x12\r\n\x05since\x18\x02 \x01(\x03\x12\r\n\x05until\x18\x03 \x01(\x03\"\xaf\x01\n\x05\x45vent\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x02 \x01(\t\x12\n\n\x02id\x18\x03 \x01(\t\x12\x36\n\nattributes\x18\x04 \x03(\x0b\x32\".pyengine.v1.Event.AttributesEntry\x12\x11\n\ttime_nano\x18\x05 \x01(\x03\x1a\x31\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x32\x97\x03\n\rSystemService\x12;\n\x04Ping\x12\x18.pyengine.v1.PingRequest\x1a\x19.pyengine.v1.PingResponse\x12\x44\n\x07Version\x12\x1b.pyengine.v1.VersionRequest\x1a\x1c.pyengine.v1.VersionResponse\x12;\n\x04Info\x12\x18.pyengine.v1.InfoRequest\x1a\x19.pyengine.v1.InfoResponse\x12J\n\tDiskUsage\x12\x1d.pyengine.v1.DiskUsageRequest\x1a\x1e.pyengine.v1.DiskUsageResponse\x12>\n\x05Login\x12\x19.pyengine.v1.LoginRequest\x1a\x1a.pyengine.v1.LoginResponse\x12:\n\x06\x45vents\x12\x1a.pyengine.v1.EventsRequest\x1a\x12.pyengine.v1.Event0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18pyengine/v1/system.proto\x12\x0bpyengine.v1\x1a\x17pyengine/v1/build.proto\x1a\x18pyengine/v1/common.proto\"\r\n\x0bPingRequest\"#\n\x0cPingResponse\x12\x13\n\x0b\x61pi_version\x18\x01 \x01(\t\"\x10\n\x0eVersionRequest\"\x81\x01\n\x0fVersionResponse\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\x13\n\x0b\x61pi_version\x18\x02 \x01(\t\x12\n\n\x02os\x18\x03 \x01(\t\x12\x0c\n\x04\x61rch\x18\x04 \x01(\t\x12\x16\n\x0ekernel_version\x18\x05 \x01(\t\x12\x16\n\x0epython_version\x18\x06 \x01(\t\"\r\n\x0bInfoRequest\"\xc6\x02\n\x0cInfoResponse\x12\x11\n\tdata_root\x18\x01 \x01(\t\x12\x11\n\texec_root\x18\x02 \x01(\t\x12\x16\n\x0estorage_driver\x18\x03 \x01(\t\x12\x17\n\x0f\x64\x65\x66\x61ult_runtime\x18\x04 \x01(\t\x12\x1b\n\x13insecure_registries\x18\x05 \x03(\t\x12\x18\n\x10registry_mirrors\x18\x06 \x03(\t\x12\x0e\n\x06images\x18\x07 \x01(\x05\x12\x0f\n\x07version\x18\x08 \x01(\t\x12\x16\n\x0ekernel_version\x18\t \x01(\t\x12\n\n\x02os\x18\n \x01(\t\x12\x14\n\x0c\x61rchitecture\x18\x0b \x01(\t\x12\x0c\n\x04ncpu\x18\x0c \x01(\x05\x12\x11\n\tmem_total\x18\r \x01(\x03\x12\x0c\n\x04name\x18\x0e \x01(\t\x12\x0b\n\x03pid\x18\x0f \x01(\x05\x12\x11\n\tlog_level\x18\x10 \x01(\t\"\x12\n\x10\x44iskUsageRequest\"s\n\nImageUsage\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\trepo_tags\x18\x02 \x03(\t\x12\x0f\n\x07\x63reated\x18\x03 \x01(\x03\x12\x0c\n\x04size\x18\x04 \x01(\x03\x12\x13\n\x0bshared_size\x18\x05 \x01(\x03\x12\x12\n\ncontainers\x18\x06 \x01(\x05\"\x97\x02\n\x11\x44iskUsageResponse\x12\'\n\x06images\x18\x01 \x03(\x0b\x32\x17.pyengine.v1.ImageUsage\x12\x13\n\x0blayers_size\x18\x02 \x01(\x03\x12\x14\n\x0c\x63ontent_size\x18\x03 \x01(\x03\x12\x13\n\x0breclaimable\x18\x04 \x01(\x03\x12\x1a\n\x12unreferenced_blobs\x18\x05 \x01(\x05\x12\x1e\n\x16unreferenced_snapshots\x18\x06 \x01(\x05\x12)\n\x07volumes\x18\x07 \x03(\x0b\x32\x18.pyengine.v1.VolumeUsage\x12\x32\n\x0b\x62uild_cache\x18\x08 \x03(\x0b\x32\x1d.pyengine.v1.BuildCacheRecord\"8\n\x0bVolumeUsage\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05links\x18\x02 \x01(\x05\x12\x0c\n\x04size\x18\x03 \x01(\x03\"7\n\x0cLoginRequest\x12\'\n\x04\x61uth\x18\x01 \x01(\x0b\x32\x19.pyengine.v1.RegistryAuth\"7\n\rLoginResponse\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x16\n\x0eidentity_token\x18\x02 \x01(\t\">\n\rEventsRequest\x12\x0f\n\x07\x66ilters\x18\x01 \x03(\t\x12\r\n\x05since\x18\x02 \x01(\x03\x12\r\n\x05until\x18\x03 \x01(\x03\"\xaf\x01\n\x05\x45vent\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x02 \x01(\t\x12\n\n\x02id\x18\x03 \x01(\t\x12\x36\n\nattributes\x18\x04 \x03(\x0b\x32\".pyengine.v1.Event.AttributesEntry\x12\x11\n\ttime_nano\x18\x05 \x01(\x03\x1a\x31\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x32\x97\x03\n\rSystemService\x12;\n\x04Ping\x12\x18.pyengine.v1.PingRequest\x1a\x19.pyengine.v1.PingResponse\x12\x44\n\x07Version\x12\x1b.pyengine.v1.VersionRequest\x1a\x1c.pyengine.v1.VersionResponse\x12;\n\x04Info\x12\x18.pyengine.v1.InfoRequest\x1a\x19.pyengine.v1.InfoResponse\x12J\n\tDiskUsage\x12\x1d.pyengine.v1.DiskUsageRequest\x1a\x1e.pyengine.v1.DiskUsageResponse\x12>\n\x05Login\x12\x19.pyengine.v1.LoginRequest\x1a\x1a.pyengine.v1.LoginResponse\x12:\n\x06\x45vents\x12\x1a.pyengine.v1.EventsRequest\x1a\x12.pyengine.v1.Event0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,36 +35,36 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_EVENT_ATTRIBUTESENTRY']._loaded_options = None
   _globals['_EVENT_ATTRIBUTESENTRY']._serialized_options = b'8\001'
-  _globals['_PINGREQUEST']._serialized_start=67
-  _globals['_PINGREQUEST']._serialized_end=80
-  _globals['_PINGRESPONSE']._serialized_start=82
-  _globals['_PINGRESPONSE']._serialized_end=117
-  _globals['_VERSIONREQUEST']._serialized_start=119
-  _globals['_VERSIONREQUEST']._serialized_end=135
-  _globals['_VERSIONRESPONSE']._serialized_start=138
-  _globals['_VERSIONRESPONSE']._serialized_end=267
-  _globals['_INFOREQUEST']._serialized_start=269
-  _globals['_INFOREQUEST']._serialized_end=282
-  _globals['_INFORESPONSE']._serialized_start=285
-  _globals['_INFORESPONSE']._serialized_end=611
-  _globals['_DISKUSAGEREQUEST']._serialized_start=613
-  _globals['_DISKUSAGEREQUEST']._serialized_end=631
-  _globals['_IMAGEUSAGE']._serialized_start=633
-  _globals['_IMAGEUSAGE']._serialized_end=748
-  _globals['_DISKUSAGERESPONSE']._serialized_start=751
-  _globals['_DISKUSAGERESPONSE']._serialized_end=978
-  _globals['_VOLUMEUSAGE']._serialized_start=980
-  _globals['_VOLUMEUSAGE']._serialized_end=1036
-  _globals['_LOGINREQUEST']._serialized_start=1038
-  _globals['_LOGINREQUEST']._serialized_end=1093
-  _globals['_LOGINRESPONSE']._serialized_start=1095
-  _globals['_LOGINRESPONSE']._serialized_end=1150
-  _globals['_EVENTSREQUEST']._serialized_start=1152
-  _globals['_EVENTSREQUEST']._serialized_end=1214
-  _globals['_EVENT']._serialized_start=1217
-  _globals['_EVENT']._serialized_end=1392
-  _globals['_EVENT_ATTRIBUTESENTRY']._serialized_start=1343
-  _globals['_EVENT_ATTRIBUTESENTRY']._serialized_end=1392
-  _globals['_SYSTEMSERVICE']._serialized_start=1395
-  _globals['_SYSTEMSERVICE']._serialized_end=1802
+  _globals['_PINGREQUEST']._serialized_start=92
+  _globals['_PINGREQUEST']._serialized_end=105
+  _globals['_PINGRESPONSE']._serialized_start=107
+  _globals['_PINGRESPONSE']._serialized_end=142
+  _globals['_VERSIONREQUEST']._serialized_start=144
+  _globals['_VERSIONREQUEST']._serialized_end=160
+  _globals['_VERSIONRESPONSE']._serialized_start=163
+  _globals['_VERSIONRESPONSE']._serialized_end=292
+  _globals['_INFOREQUEST']._serialized_start=294
+  _globals['_INFOREQUEST']._serialized_end=307
+  _globals['_INFORESPONSE']._serialized_start=310
+  _globals['_INFORESPONSE']._serialized_end=636
+  _globals['_DISKUSAGEREQUEST']._serialized_start=638
+  _globals['_DISKUSAGEREQUEST']._serialized_end=656
+  _globals['_IMAGEUSAGE']._serialized_start=658
+  _globals['_IMAGEUSAGE']._serialized_end=773
+  _globals['_DISKUSAGERESPONSE']._serialized_start=776
+  _globals['_DISKUSAGERESPONSE']._serialized_end=1055
+  _globals['_VOLUMEUSAGE']._serialized_start=1057
+  _globals['_VOLUMEUSAGE']._serialized_end=1113
+  _globals['_LOGINREQUEST']._serialized_start=1115
+  _globals['_LOGINREQUEST']._serialized_end=1170
+  _globals['_LOGINRESPONSE']._serialized_start=1172
+  _globals['_LOGINRESPONSE']._serialized_end=1227
+  _globals['_EVENTSREQUEST']._serialized_start=1229
+  _globals['_EVENTSREQUEST']._serialized_end=1291
+  _globals['_EVENT']._serialized_start=1294
+  _globals['_EVENT']._serialized_end=1469
+  _globals['_EVENT_ATTRIBUTESENTRY']._serialized_start=1420
+  _globals['_EVENT_ATTRIBUTESENTRY']._serialized_end=1469
+  _globals['_SYSTEMSERVICE']._serialized_start=1472
+  _globals['_SYSTEMSERVICE']._serialized_end=1879
 # @@protoc_insertion_point(module_scope)

@@ -1,3 +1,4 @@
+from . import build_pb2 as _build_pb2
 from . import common_pb2 as _common_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
@@ -98,7 +99,7 @@ class ImageUsage(_message.Message):
     def __init__(self, id: _Optional[str] = ..., repo_tags: _Optional[_Iterable[str]] = ..., created: _Optional[int] = ..., size: _Optional[int] = ..., shared_size: _Optional[int] = ..., containers: _Optional[int] = ...) -> None: ...
 
 class DiskUsageResponse(_message.Message):
-    __slots__ = ("images", "layers_size", "content_size", "reclaimable", "unreferenced_blobs", "unreferenced_snapshots", "volumes")
+    __slots__ = ("images", "layers_size", "content_size", "reclaimable", "unreferenced_blobs", "unreferenced_snapshots", "volumes", "build_cache")
     IMAGES_FIELD_NUMBER: _ClassVar[int]
     LAYERS_SIZE_FIELD_NUMBER: _ClassVar[int]
     CONTENT_SIZE_FIELD_NUMBER: _ClassVar[int]
@@ -106,6 +107,7 @@ class DiskUsageResponse(_message.Message):
     UNREFERENCED_BLOBS_FIELD_NUMBER: _ClassVar[int]
     UNREFERENCED_SNAPSHOTS_FIELD_NUMBER: _ClassVar[int]
     VOLUMES_FIELD_NUMBER: _ClassVar[int]
+    BUILD_CACHE_FIELD_NUMBER: _ClassVar[int]
     images: _containers.RepeatedCompositeFieldContainer[ImageUsage]
     layers_size: int
     content_size: int
@@ -113,7 +115,8 @@ class DiskUsageResponse(_message.Message):
     unreferenced_blobs: int
     unreferenced_snapshots: int
     volumes: _containers.RepeatedCompositeFieldContainer[VolumeUsage]
-    def __init__(self, images: _Optional[_Iterable[_Union[ImageUsage, _Mapping]]] = ..., layers_size: _Optional[int] = ..., content_size: _Optional[int] = ..., reclaimable: _Optional[int] = ..., unreferenced_blobs: _Optional[int] = ..., unreferenced_snapshots: _Optional[int] = ..., volumes: _Optional[_Iterable[_Union[VolumeUsage, _Mapping]]] = ...) -> None: ...
+    build_cache: _containers.RepeatedCompositeFieldContainer[_build_pb2.BuildCacheRecord]
+    def __init__(self, images: _Optional[_Iterable[_Union[ImageUsage, _Mapping]]] = ..., layers_size: _Optional[int] = ..., content_size: _Optional[int] = ..., reclaimable: _Optional[int] = ..., unreferenced_blobs: _Optional[int] = ..., unreferenced_snapshots: _Optional[int] = ..., volumes: _Optional[_Iterable[_Union[VolumeUsage, _Mapping]]] = ..., build_cache: _Optional[_Iterable[_Union[_build_pb2.BuildCacheRecord, _Mapping]]] = ...) -> None: ...
 
 class VolumeUsage(_message.Message):
     __slots__ = ("name", "links", "size")

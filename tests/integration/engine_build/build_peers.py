@@ -9,7 +9,11 @@
   hash, link target. Two builders that made "the same files" give equal listings (mtimes are
   not compared: every builder stamps its own).
 - `Progress`: the BuildKit-plain-style progress of `pyctl build` (`#N [k/n] COPY ...`,
-  `#N CACHED`) read back per step.
+  `#N CACHED`) read back per step; `pyctl_build` runs it.
+- `demo_images`: the walk-through's Debian images (pyengine-demo/web with Flask,
+  pyengine-demo/nginx) loaded from the archive tools/demo keeps in /var/cache/pyengine-demo, made
+  first (by `tools/demo --only app`, in the machine's network namespace: it reaches Debian's
+  mirror once) when that archive is missing.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+REPO = Path(__file__).resolve().parents[3]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 BUILDAH = shutil.which("buildah") or "/usr/bin/buildah"
 
@@ -265,3 +270,68 @@ def touch_all(directory: Path, when: float) -> None:
     for root, _dirs, files in os.walk(directory):
         for name in files:
             os.utime(Path(root) / name, (when, when))
+
+
+@dataclass(frozen=True)
+class Built:
+    """One `pyctl build`: its exit code, its output (stdout and stderr) and progress."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+    @property
+    def progress(self) -> Progress:
+        return Progress(self.output)
+
+
+def pyctl_build(engine, context: Path | str, *args: str, input: bytes | None = None) -> Built:
+    """`pyctl build ARGS CONTEXT` against the test's daemon (`engine`: engine_harness.Engine)."""
+    result = engine.pyctl("build", *args, str(context), input=input)
+    return Built(result.returncode, result.stdout.decode(errors="replace"),
+                 result.stderr.decode(errors="replace"))
+
+
+def cached_flags(built: Built) -> list[tuple[str, bool]]:
+    """(keyword, cached) of each layer step, in the Dockerfile's order."""
+    steps = sorted(built.progress.layer_steps(), key=lambda s: (s.stage, s.index))
+    return [(s.instruction.split()[0], s.cached) for s in steps]
+
+
+# -- the walk-through's base images ---------------------------------------------------------------
+DEMO_CACHE = Path(os.environ.get("PYENGINE_DEMO_CACHE", "/var/cache/pyengine-demo"))
+# tools/demo's key of its images' archive, computed by the same lines
+DEMO_KEY = """{ cat "$here/tools/mkimage-debian" "$here/tools/mkimage-app" "$here/tools/demo-app"/*
+  cat /etc/apt/sources.list /etc/apt/sources.list.d/*.sources 2>/dev/null || true
+  echo "${DEBIAN_MIRROR:-}"; } | sha256sum | cut -c1-12"""
+
+
+# The machine's network namespace, held from import time (collection: before any test module
+# enters a namespace of its own), for the one step that needs Debian's mirror.
+_MACHINE_NET = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+
+
+def demo_archive() -> Path:
+    key = subprocess.run(["bash", "-c", DEMO_KEY], env=dict(os.environ, here=str(REPO)),
+                         capture_output=True, text=True, check=True).stdout.strip()
+    return DEMO_CACHE / f"images-{key}.tar"
+
+
+def demo_images(engine) -> Path:
+    """pyengine-demo/{debian:bookworm,redis,web,nginx} loaded into `engine`; the archive."""
+    archive = demo_archive()
+    if not archive.exists():
+        # tools/demo's own daemon runs in a namespace of its own; apt on the machine's
+        made = subprocess.run(["nsenter", f"--net=/proc/self/fd/{_MACHINE_NET}",
+                               str(REPO / "tools" / "demo"), "--only", "app"],
+                              capture_output=True, text=True, timeout=3600,
+                              pass_fds=(_MACHINE_NET,))
+        if made.returncode != 0 or not archive.exists():
+            raise AssertionError(f"tools/demo --only app did not make {archive}:\n"
+                                 f"{made.stderr[-3000:]}")
+    engine.pyctl("load", "-q", "-i", str(archive), check=True)
+    return archive

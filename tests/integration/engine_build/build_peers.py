@@ -29,6 +29,7 @@ import tarfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import IO, Protocol
 
 REPO = Path(__file__).resolve().parents[3]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -76,10 +77,10 @@ class ArchiveImage:
         return {name: section.get(name) for name in names}
 
 
-def _member(archive: tarfile.TarFile, name: str):  # -> IO[bytes]
+def _member(archive: tarfile.TarFile, name: str) -> IO[bytes]:
     handle = archive.extractfile(name)
     if handle is None:
-        raise AssertionError(f"{archive.name}: {name} is not a file")
+        raise AssertionError(f"{archive.name!r}: {name} is not a file")
     return handle
 
 
@@ -136,8 +137,8 @@ def rootfs_listing(image: ArchiveImage) -> dict[str, Entry]:
 def _entry(layer: tarfile.TarFile, member: tarfile.TarInfo, listing: dict[str, Entry]) -> Entry:
     perm = member.mode & 0o7777
     if member.islnk():  # a hard link: the same content as its target, already listed
-        target = listing[_clean(member.linkname)]
-        return Entry("file", perm, member.uid, member.gid, target.size, target.digest, "")
+        linked = listing[_clean(member.linkname)]
+        return Entry("file", perm, member.uid, member.gid, linked.size, linked.digest, "")
     kind = _kind(member)
     digest, size = "", 0
     if kind == "file":
@@ -289,8 +290,16 @@ class Built:
         return Progress(self.output)
 
 
-def pyctl_build(engine, context: Path | str, *args: str, input: bytes | None = None) -> Built:
-    """`pyctl build ARGS CONTEXT` against the test's daemon (`engine`: engine_harness.Engine)."""
+class Daemon(Protocol):
+    """What these helpers use of engine_harness.Engine."""
+
+    def pyctl(self, *args: str, input: bytes | None = None, check: bool = False,
+              extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess: ...
+
+
+def pyctl_build(engine: Daemon, context: Path | str, *args: str,
+                input: bytes | None = None) -> Built:
+    """`pyctl build ARGS CONTEXT` against the test's daemon."""
     result = engine.pyctl("build", *args, str(context), input=input)
     return Built(result.returncode, result.stdout.decode(errors="replace"),
                  result.stderr.decode(errors="replace"))
@@ -321,7 +330,7 @@ def demo_archive() -> Path:
     return DEMO_CACHE / f"images-{key}.tar"
 
 
-def demo_images(engine) -> Path:
+def demo_images(engine: Daemon) -> Path:
     """pyengine-demo/{debian:bookworm,redis,web,nginx} loaded into `engine`; the archive."""
     archive = demo_archive()
     if not archive.exists():

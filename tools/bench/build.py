@@ -73,6 +73,8 @@ class Builder:
     build: list[str]
     environ: dict[str, str]
     resets: list[list[str]]
+    verbose: list[str]  # the same build with its progress, for the check of "cold"
+    hit: str  # what that progress shows for a cache hit
     errors: list[str] = field(default_factory=list)
 
     def reset(self) -> None:
@@ -82,6 +84,21 @@ class Builder:
 
     def timed(self) -> float:
         return timed(self.build, self.environ)
+
+    def check_cold(self) -> None:
+        """After a reset, nothing comes from a cache (else "cold" would not be); after a
+        build, everything does. Not timed: once, before the rounds."""
+        self.reset()
+        for expect_hits in (False, True):
+            done = subprocess.run(self.verbose, env=self.environ, capture_output=True,
+                                  text=True, timeout=300, stdin=subprocess.DEVNULL)
+            if done.returncode != 0:
+                raise env.DropinError(f"{' '.join(self.verbose)}: exit {done.returncode}: "
+                                      f"{done.stderr.strip()[-800:]}")
+            if (self.hit in done.stdout + done.stderr) != expect_hits:
+                raise env.DropinError(f"{self.name}: {'no' if expect_hits else 'a'} cache hit "
+                                      f"({self.hit!r}) in a {'cached' if expect_hits else 'cold'}"
+                                      f" build:\n{(done.stdout + done.stderr)[-1500:]}")
 
 
 class BuildBench:
@@ -122,16 +139,17 @@ class BuildBench:
         if "pyctl" in wanted:
             self.builders.append(Builder(
                 "pyctl", ours.argv("build", "-q", "-t", TAG, str(context)), ours.env,
-                [ours.argv("rmi", TAG), ours.argv("builder", "prune", "-a", "-f")]))
+                [ours.argv("rmi", TAG), ours.argv("builder", "prune", "-a", "-f")],
+                ours.argv("build", "-t", TAG, str(context)), " CACHED\n"))
 
         if "buildah" in wanted:
             log("loading busybox into buildah")
             self.buildah("pull", "-q", f"docker-archive:{archive}")
+            bud = ("bud", "--layers", "--isolation", "chroot", "--pull=never", "-t", TAG)
             self.builders.append(Builder(
-                "buildah", self.buildah_argv("bud", "-q", "--layers", "--isolation", "chroot",
-                                             "--pull=never", "-t", TAG, str(context)),
-                dict(os.environ), [self.buildah_argv("rmi", "-f", TAG),
-                                   self.buildah_argv("rmi", "--prune", "-f")]))
+                "buildah", self.buildah_argv(*bud, "-q", str(context)), dict(os.environ),
+                [self.buildah_argv("rmi", "-f", TAG), self.buildah_argv("rmi", "--prune", "-f")],
+                self.buildah_argv(*bud, str(context)), "Using cache"))
 
         if wanted & {"classic", "buildkit"}:
             if not os.access(engine.DOCKERD, os.X_OK):
@@ -153,9 +171,12 @@ class BuildBench:
         assert self.dockerd is not None
         environ = dict(self.dockerd.env, DOCKER_BUILDKIT=buildkit)
         tag = f"{name}-{TAG}"
+        verbose = ["--progress=plain"] if buildkit == "1" else []
         return Builder(name, self.dockerd.argv("build", "-q", "-t", tag, str(context)), environ,
                        [self.dockerd.argv("rmi", "-f", tag),
-                        self.dockerd.argv("builder", "prune", "-a", "-f")])
+                        self.dockerd.argv("builder", "prune", "-a", "-f")],
+                       self.dockerd.argv("build", *verbose, "-t", tag, str(context)),
+                       " CACHED\n" if buildkit == "1" else "Using cache")
 
     def buildah_argv(self, *args: str) -> list[str]:
         return [BUILDAH, "--root", str(self.buildah_root / "root"), "--runroot",
@@ -192,9 +213,13 @@ class BuildBench:
     def measure(self) -> dict[str, object]:
         report: dict[str, object] = {"load_before": loadavg()}
         builders = list(self.builders)
-        log(f"warm-up round (load {loadavg()})")
+        log(f"checking that a reset empties each cache, and a warm-up round (load {loadavg()})")
         for b in builders:
-            if self.one(b) is None:
+            try:
+                b.check_cold()
+            except (env.DropinError, subprocess.TimeoutExpired) as err:
+                b.errors.append(str(err).strip()[-800:])
+            if b.errors or self.one(b) is None:
                 log(f"{b.name} left out: {b.errors[-1]}")
         builders = [b for b in builders if not b.errors]
         cold: dict[str, list[float]] = {b.name: [] for b in builders}

@@ -236,19 +236,28 @@ class Step:
 
 
 class Progress:
-    """The steps of one build's BuildKit-plain-style output, in order."""
+    """The steps of one build's BuildKit-plain-style output, in order; a step is its stage and
+    index (`[name k/n]`), whichever vertex numbers it was shown under."""
 
     def __init__(self, text: str) -> None:
-        titles: dict[int, tuple[str, int, str]] = {}
+        vertices: dict[int, tuple[str, int]] = {}  # "#N" -> (stage, k)
+        titles: dict[tuple[str, int], tuple[int, str]] = {}  # (stage, k) -> (first N, text)
+        self.duplicates: list[str] = []  # steps shown under more than one vertex
         cached: set[int] = set()
         for line in text.splitlines():
             match = STEP.match(line)
             if match:
-                titles.setdefault(int(match[1]), (match[2] or "", int(match[3]), match[5]))
+                number, key = int(match[1]), (match[2] or "", int(match[3]))
+                if number not in vertices:
+                    if key in titles:
+                        self.duplicates.append(line)
+                    vertices[number] = key
+                    titles.setdefault(key, (number, match[5]))
             elif re.match(r"^#\d+ CACHED$", line):
                 cached.add(int(line[1:].split()[0]))
-        self.steps = [Step(n, stage, k, title, n in cached)
-                      for n, (stage, k, title) in sorted(titles.items())]
+        hits = {vertices[n] for n in cached if n in vertices}
+        self.steps = sorted((Step(n, key[0], key[1], title, key in hits)
+                             for key, (n, title) in titles.items()), key=lambda s: s.number)
 
     def layer_steps(self) -> list[Step]:
         """The steps that make a layer (RUN, COPY, ADD): the ones the cache serves."""

@@ -171,6 +171,7 @@ def test_cache_hits_misses_and_build_args(engine: ContainerEngine, tmp_path: Pat
                                     *args))
         flags = cached_flags(done)
         assert [k for k, _ in flags] == LAYER_STEPS, done.output
+        assert done.progress.duplicates == [], done.output  # BuildKit shows each step once
         return iid.read_text(), [c for _, c in flags]
 
     first, hits = build()

@@ -1,8 +1,8 @@
 """The walk-through's builds with `pyctl build`, for real: flaskapp (FROM, RUN, COPY, VOLUME,
 WORKDIR, EXPOSE, CMD on the Debian python base with Flask) and nginx-flask (FROM the demo's
 nginx, RUN rm, COPY app.conf) built, run on a user network and served through nginx to Flask;
-a multi-stage build; .dockerignore; the cache (unchanged rebuild, one file changed, mtimes
-only, build args used and unused), `-q` and `--iidfile`.
+a multi-stage build (and --target); .dockerignore; the cache (unchanged rebuild, one file
+changed, mtimes only, build args used and unused, --no-cache); -f, -t repeated, -q, --iidfile.
 
 The expected outcomes were checked against dockerd 20.10 (BuildKit and the classic builder
 agree on every one here except the multi-stage build, where the classic builder also builds the
@@ -204,6 +204,16 @@ def test_cache_hits_misses_and_build_args(engine: ContainerEngine, tmp_path: Pat
     # -q: only the image ID on stdout, as --iidfile has it
     quiet = built_ok(pyctl_build(engine, context, "-q", "-t", "cached", "--iidfile", str(iid)))
     assert quiet.stdout == iid.read_text() + "\n" == changed + "\n"
+
+    # -f: another Dockerfile of the context; a step equal to one built before (same parent,
+    # same instruction, same content) comes from the cache whichever Dockerfile it is in
+    (context / "Dockerfile.alt").write_text("FROM busybox\nCOPY a.txt /data/a.txt\n"
+                                            "RUN echo alt > /data/alt\n")
+    alt = built_ok(pyctl_build(engine, context, "-f", str(context / "Dockerfile.alt"),
+                               "-t", "alt", "-t", "alt:two"))
+    assert cached_flags(alt) == [("COPY", True), ("RUN", False)], alt.output
+    assert image_id(engine, "alt") == image_id(engine, "alt:two")  # -t repeated
+    assert engine.out("run", "--rm", "--network", "none", "alt", "cat", "/data/alt") == "alt\n"
 
     # --no-cache: every step runs again
     fresh = built_ok(pyctl_build(engine, context, "--no-cache", "-t", "cached"))

@@ -16,19 +16,11 @@ fixtures: BuildKit and buildah differ in exactly these two, so they are buildah'
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import build_daemon
 import pytest
-
-from tests.fixtures.netns import module_network_namespace  # noqa: F401 - autouse fixture
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine_containers"))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine_network"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 from build_peers import (
     FIXTURES,
     ArchiveImage,
@@ -40,9 +32,13 @@ from build_peers import (
     pyctl_build,
     rootfs_listing,
 )
-from ctr_harness import ContainerEngine, busybox_rootfs, install_launcher
-from net_harness import network_engine
+from ctr_harness import ContainerEngine
 
+from tests.fixtures.netns import module_network_namespace  # noqa: F401 - autouse fixture
+
+# the module's daemon and the clean-up after each test (fixtures)
+engine = build_daemon.engine
+nothing_outlives_its_test = build_daemon.nothing_outlives_its_test
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 
 BUILDAH_LABEL = "io.buildah.version"
@@ -51,17 +47,10 @@ BASES = ("busybox:latest", "pyengine-demo/web:latest", "pyengine-demo/nginx:late
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ContainerEngine]:
-    launcher = install_launcher(tmp_path_factory.mktemp("bin"))
-    with network_engine(launcher, busybox_rootfs(tmp_path_factory.mktemp("bb"))) as daemon:
-        demo_images(daemon)
-        yield daemon
-
-
-@pytest.fixture(scope="module")
 def buildah(engine: ContainerEngine, tmp_path_factory: pytest.TempPathFactory
             ) -> Iterator[Buildah]:
     """buildah with the engine's base images (the same image IDs)."""
+    demo_images(engine)
     work = tmp_path_factory.mktemp("bases")
     with buildah_at(tmp_path_factory.mktemp("buildah") / "storage") as peer:
         for base in BASES:

@@ -11,39 +11,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
+import build_daemon
 import pytest
+from build_peers import FIXTURES, pyctl_build
+from ctr_harness import ContainerEngine
 
 from tests.fixtures import images
 from tests.fixtures.netns import module_network_namespace  # noqa: F401 - autouse fixture
 from tests.fixtures.registry import registry  # noqa: F401 - the fixture
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine_containers"))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine_network"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from build_peers import FIXTURES, pyctl_build
-from ctr_harness import ContainerEngine, busybox_rootfs, install_launcher
-from net_harness import network_engine, remove_everything
-
+# the module's daemon and the clean-up after each test (fixtures)
+engine = build_daemon.engine
+nothing_outlives_its_test = build_daemon.nothing_outlives_its_test
 pytestmark = [pytest.mark.root]
-
-
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ContainerEngine]:
-    launcher = install_launcher(tmp_path_factory.mktemp("bin"))
-    with network_engine(launcher, busybox_rootfs(tmp_path_factory.mktemp("bb"))) as daemon:
-        yield daemon
-
-
-@pytest.fixture(autouse=True)
-def nothing_outlives_its_test(engine: ContainerEngine) -> Iterator[None]:
-    yield
-    remove_everything(engine)
 
 
 def expected_sums() -> str:

@@ -14,22 +14,13 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
+import build_daemon
 import pytest
-
-from tests.fixtures.netns import module_network_namespace  # noqa: F401 - autouse fixture
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine_containers"))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine_network"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 from build_peers import (
     FIXTURES,
     Built,
@@ -39,25 +30,16 @@ from build_peers import (
     pyctl_build,
     touch_all,
 )
-from ctr_harness import ContainerEngine, busybox_rootfs, install_launcher
-from net_harness import network_engine, remove_everything
+from ctr_harness import ContainerEngine
 
+from tests.fixtures.netns import module_network_namespace  # noqa: F401 - autouse fixture
+
+# the module's daemon and the clean-up after each test (fixtures)
+engine = build_daemon.engine
+nothing_outlives_its_test = build_daemon.nothing_outlives_its_test
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 
 LAYER_STEPS = ["COPY", "RUN", "COPY", "RUN"]  # fixtures/cache's, in order
-
-
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ContainerEngine]:
-    launcher = install_launcher(tmp_path_factory.mktemp("bin"))
-    with network_engine(launcher, busybox_rootfs(tmp_path_factory.mktemp("bb"))) as daemon:
-        yield daemon
-
-
-@pytest.fixture(autouse=True)
-def nothing_outlives_its_test(engine: ContainerEngine) -> Iterator[None]:
-    yield
-    remove_everything(engine)
 
 
 def built_ok(built: Built) -> Built:

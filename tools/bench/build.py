@@ -38,10 +38,8 @@ Prints a table, then the figures as one JSON line (--json: the JSON line only).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -304,25 +302,8 @@ def main() -> int:
     if os.geteuid() != 0:
         print("build.py: needs root", file=sys.stderr)
         return 1
-    if not opts.private:  # everything below in a mount and network namespace of our own
-        inner = subprocess.Popen(["unshare", "--mount", "--net", "--propagation", "private",
-                                  "--", sys.executable, *sys.argv, "--private"])
-        for signum in (signal.SIGTERM, signal.SIGINT):  # it cleans up, then exits
-            signal.signal(signum, lambda num, _frame: inner.send_signal(num))
-        return inner.wait()
-    env.run(["ip", "link", "set", "lo", "up"])
-    with engine.private_base("buildbench-") as base:
-        bench = BuildBench(base, opts)
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-        try:
-            bench.setup()
-            report = bench.measure()
-        finally:
-            bench.teardown()
-    if not opts.json:
-        print_table(report)
-    print(json.dumps(report))
-    return 0
+    return engine.run_private(opts.private, "buildbench-", lambda base: BuildBench(base, opts),
+                              None if opts.json else print_table)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from bench_leftovers import left_by
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 
@@ -20,21 +21,7 @@ BENCH = REPO / "tools" / "bench" / "build.py"
 
 
 def ours_left() -> list[str]:
-    """Processes, mounts and directories named after the bench's temporary directories."""
-    found = [f"process {pid}" for pid in os.listdir("/proc") if pid.isdigit()
-             and b"/tmp/buildbench-" in _cmdline(pid)]
-    with open("/proc/self/mountinfo") as info:
-        found += [f"mount {line.split()[4]}" for line in info if "buildbench-" in line]
-    found += [f"directory {p}" for p in Path("/tmp").glob("buildbench-*")]
-    return found
-
-
-def _cmdline(pid: str) -> bytes:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return f.read()
-    except OSError:
-        return b""
+    return left_by("buildbench-")
 
 
 def test_bench_builds_with_every_builder_and_leaves_nothing() -> None:

@@ -64,7 +64,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     from pyengine.units import human_size, since
 
     usage = ctx.client.lean(api.BuildsService).Usage(api.BuildCacheUsageRequest())
-    records = sorted(usage.records, key=lambda r: (not r.in_use, r.last_used_at), reverse=True)
+    records = sorted(usage.records, key=lambda r: (r.in_use, r.last_used_at), reverse=True)
     if args.verbose:
         for r in records:
             ctx.out.write(

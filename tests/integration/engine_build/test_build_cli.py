@@ -14,8 +14,6 @@ import asyncio
 import bz2
 import io
 import shutil
-import subprocess
-import sys
 import tarfile
 import tempfile
 import threading
@@ -27,7 +25,8 @@ import grpc
 import pytest
 from pyengine.api import build_pb2, common_pb2, system_pb2
 
-ENGINE = str(Path(__file__).resolve().parents[3] / "engine")
+from tests.fixtures.pyctl_probe import run_pyctl, unary_handler
+
 IMAGE_ID = "sha256:" + "c0" * 32
 FAILED = "The command '/bin/sh -c echo boom; exit 3' returned a non-zero code: 3"
 
@@ -90,11 +89,7 @@ class FakeBuilds:
         return system_pb2.DiskUsageResponse(build_cache=RECORDS)
 
     def handlers(self) -> list[grpc.GenericRpcHandler]:
-        def unary(fn: Any, req: Any, resp: Any) -> grpc.RpcMethodHandler:
-            return grpc.unary_unary_rpc_method_handler(
-                fn, request_deserializer=req.FromString,
-                response_serializer=resp.SerializeToString)
-
+        unary = unary_handler
         b = build_pb2
         return [
             grpc.method_handlers_generic_handler("pyengine.v1.BuildsService", {
@@ -152,22 +147,7 @@ def daemon() -> Iterator[tuple[FakeBuilds, str, Path]]:
         shutil.rmtree(base)
 
 
-def pyctl(host: str, *argv: str, stdin: bytes = b"", cwd: Path | None = None
-          ) -> tuple[int, str, str, set[str]]:
-    """pyctl as its launcher runs it: (exit code, stdout, stderr, modules imported)."""
-    probe = (
-        "import sys\n"
-        f"sys.path[0:0] = [{ENGINE!r}] + [p for p in {sys.path!r} if 'site-packages' in p]\n"
-        "from pyengine.cli.main import main\n"
-        f"code = main({['-H', host, *argv]!r})\n"
-        "sys.stdout.flush()\n"
-        "sys.stderr.write('\\nMODULES ' + ' '.join(sorted(sys.modules)) + '\\n')\n"
-        "sys.exit(code)\n"
-    )
-    out = subprocess.run([sys.executable, "-I", "-S", "-c", probe], input=stdin,
-                         capture_output=True, timeout=120, cwd=cwd)
-    err, _, modules = out.stderr.decode().rpartition("\nMODULES ")
-    return out.returncode, out.stdout.decode(), err, set(modules.split())
+pyctl = run_pyctl
 
 
 def make_context(root: Path) -> Path:

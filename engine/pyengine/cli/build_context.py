@@ -113,9 +113,9 @@ def _unreadable(path: str, err: OSError) -> str:
     """docker's ValidateContextDirectory messages."""
     if isinstance(err, PermissionError):
         if os.path.isdir(path):
-            return f"error checking context: 'can't stat '{path}''."
-        return f"error checking context: 'no permission to read from '{path}''."
-    return f"error checking context: '{err.strerror or err}: {path}'."
+            return f"error checking context: can't stat '{path}'"
+        return f"error checking context: no permission to read from '{path}'"
+    return f"error checking context: {path}: {(err.strerror or str(err)).lower()}"
 
 
 def header(entry: Entry, links: dict[tuple[int, int], str]) -> tuple[bytes, bool]:
@@ -165,7 +165,7 @@ def _file_data(entry: Entry) -> Iterator[bytes]:
                 data = handle.read(min(CHUNK, left))
                 if not data:
                     raise ContextError(f"error checking context: '{entry.path}' changed size "
-                                       "while it was sent.")
+                                       "while it was sent")
                 left -= len(data)
                 yield data
     except OSError as err:

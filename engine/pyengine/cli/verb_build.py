@@ -157,6 +157,13 @@ def _prepare_error(text: str) -> CliError:
     return CliError(f"unable to prepare context: {text}", prefix="")
 
 
+def default_dockerfile(root: str) -> str:
+    """PATH/Dockerfile, or PATH/dockerfile when only that exists (docker's client)."""
+    path = os.path.join(root, "Dockerfile")
+    lower = os.path.join(root, "dockerfile")
+    return lower if not os.path.lexists(path) and os.path.lexists(lower) else path
+
+
 def prepare(args: argparse.Namespace, stdin: BinaryIO, environ: Mapping[str, str]) -> Prepared:
     from pyengine.cli import build_context as bc
 
@@ -186,7 +193,7 @@ def prepare(args: argparse.Namespace, stdin: BinaryIO, environ: Mapping[str, str
         opts.dockerfile_content = content
         name, size = "Dockerfile", len(content)
     else:
-        path = os.path.abspath(args.file or os.path.join(root, "Dockerfile"))
+        path = os.path.abspath(args.file or default_dockerfile(root))
         try:
             size = os.stat(path).st_size
         except OSError as err:

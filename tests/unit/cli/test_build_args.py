@@ -134,6 +134,12 @@ def test_a_missing_dockerfile_is_named(tmp_path: Path, capsys) -> None:
         f"{tmp_path}/Dockerfile: no such file or directory\n")
 
 
+def test_a_lowercase_dockerfile_is_found_as_docker_finds_it(tmp_path: Path) -> None:
+    (tmp_path / "dockerfile").write_text("FROM busybox\n")
+    prepared = verb_build.prepare(parse(str(tmp_path)), io.BytesIO(b""), {})
+    assert prepared.options.dockerfile == "dockerfile"
+
+
 def test_the_iidfile_is_removed_before_the_build(tmp_path: Path, capsys) -> None:
     iid = tmp_path / "iid"
     iid.write_text("sha256:old")

@@ -17,13 +17,23 @@ from __future__ import annotations
 
 import os
 import stat
-import tarfile
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import BinaryIO, Protocol
+
+from pyengine.cli import tar_headers as th
+
+TYPE_CHECKING = False  # typing and dataclasses are not imported at run time
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+    from typing import BinaryIO, Protocol
+
+    class Matcher(Protocol):
+        """pyengine.build.ignore.IgnoreMatcher's interface (.dockerignore rules)."""
+
+        def excluded(self, relpath: str, is_dir: bool = False) -> bool: ...
+
+        def may_include_under(self, reldir: str) -> bool: ...
 
 CHUNK = 64 * 1024
-BLOCK = tarfile.BLOCKSIZE
+BLOCK = th.BLOCK
 # magic bytes of the compressed archives docker's DetectArchiveCompression knows
 COMPRESSED_MAGIC = (b"\x1f\x8b\x08", b"BZh", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd")
 SNIFF = 2 * BLOCK
@@ -33,14 +43,6 @@ class ContextError(Exception):
     """The context cannot be read (docker's messages)."""
 
 
-class Matcher(Protocol):
-    """pyengine.build.ignore.IgnoreMatcher's interface (.dockerignore rules)."""
-
-    def excluded(self, relpath: str, is_dir: bool = False) -> bool: ...
-
-    def may_include_under(self, reldir: str) -> bool: ...
-
-
 def load_matcher(text: str) -> Matcher:
     """The rules of a .dockerignore (pyengine.build.ignore, the daemon's parser too)."""
     ignore = __import__("pyengine.build.ignore", fromlist=["IgnoreMatcher"])
@@ -48,13 +50,15 @@ def load_matcher(text: str) -> Matcher:
     return matcher
 
 
-@dataclass(frozen=True)
 class Entry:
     """One path of the context: its name in the tar and what lstat said."""
 
-    rel: str
-    path: str
-    st: os.stat_result
+    __slots__ = ("path", "rel", "st")
+
+    def __init__(self, rel: str, path: str, st: os.stat_result) -> None:
+        self.rel = rel
+        self.path = path
+        self.st = st
 
 
 class KeepSome:
@@ -121,38 +125,26 @@ def _unreadable(path: str, err: OSError) -> str:
 def header(entry: Entry, links: dict[tuple[int, int], str]) -> tuple[bytes, bool]:
     """The tar header(s) of an entry, and whether its content follows."""
     st = entry.st
-    info = tarfile.TarInfo(entry.rel)
-    info.mode = stat.S_IMODE(st.st_mode)
-    info.mtime = int(st.st_mtime)
-    info.uid = info.gid = 0
-    info.uname = info.gname = ""
-    content = False
+    mode, mtime = stat.S_IMODE(st.st_mode), int(st.st_mtime)
     if stat.S_ISDIR(st.st_mode):
-        info.type = tarfile.DIRTYPE
-        info.name = entry.rel + "/"
-    elif stat.S_ISLNK(st.st_mode):
-        info.type = tarfile.SYMTYPE
-        info.linkname = os.readlink(entry.path)
-    elif stat.S_ISREG(st.st_mode):
+        return th.header(entry.rel + "/", mode, 0, mtime, th.DIRTYPE), False
+    if stat.S_ISLNK(st.st_mode):
+        return th.header(entry.rel, mode, 0, mtime, th.SYMTYPE, os.readlink(entry.path)), False
+    if stat.S_ISREG(st.st_mode):
         key = (st.st_dev, st.st_ino)
         first = links.get(key) if st.st_nlink > 1 else None
         if first is not None:
-            info.type = tarfile.LNKTYPE
-            info.linkname = first
-        else:
-            if st.st_nlink > 1:
-                links[key] = entry.rel
-            info.type = tarfile.REGTYPE
-            info.size = st.st_size
-            content = True
-    elif stat.S_ISFIFO(st.st_mode):
-        info.type = tarfile.FIFOTYPE
-    elif stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
-        info.type = tarfile.CHRTYPE if stat.S_ISCHR(st.st_mode) else tarfile.BLKTYPE
-        info.devmajor, info.devminor = os.major(st.st_rdev), os.minor(st.st_rdev)
-    else:
-        return b"", False  # a socket: docker's tar leaves it out too
-    return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape"), content
+            return th.header(entry.rel, mode, 0, mtime, th.LNKTYPE, first), False
+        if st.st_nlink > 1:
+            links[key] = entry.rel
+        return th.header(entry.rel, mode, st.st_size, mtime, th.REGTYPE), True
+    if stat.S_ISFIFO(st.st_mode):
+        return th.header(entry.rel, mode, 0, mtime, th.FIFOTYPE), False
+    if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
+        kind = th.CHRTYPE if stat.S_ISCHR(st.st_mode) else th.BLKTYPE
+        return th.header(entry.rel, mode, 0, mtime, kind, "", os.major(st.st_rdev),
+                         os.minor(st.st_rdev)), False
+    return b"", False  # a socket: docker's tar leaves it out too
 
 
 def _file_data(entry: Entry) -> Iterator[bytes]:
@@ -208,21 +200,17 @@ def is_archive(head: bytes) -> bool:
     """docker's rule for a stdin context: a compressed stream or a tar header is an archive."""
     if head.startswith(COMPRESSED_MAGIC):
         return True
-    if len(head) < BLOCK:
-        return False
-    try:
-        tarfile.TarInfo.frombuf(head[:BLOCK], "utf-8", "surrogateescape")
-    except tarfile.HeaderError:
-        return False
-    return True
+    return th.is_header(head[:BLOCK])
 
 
-@dataclass(frozen=True)
 class StdinContext:
     """What `pyctl build -` read: either a Dockerfile or a tar stream's chunks."""
 
-    dockerfile: bytes | None
-    chunks: Iterator[bytes]
+    __slots__ = ("chunks", "dockerfile")
+
+    def __init__(self, dockerfile: bytes | None, chunks: Iterator[bytes]) -> None:
+        self.dockerfile = dockerfile
+        self.chunks = chunks
 
 
 def read_stdin(stream: BinaryIO) -> StdinContext:

@@ -16,25 +16,32 @@ lines; the caller prints the final `ERROR: failed to solve: ...` and exits 1.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TextIO
 
-from pyengine.api import build_lean as api
-from pyengine.api import common_lean
 from pyengine.units import human_size
+
+TYPE_CHECKING = False  # typing and dataclasses are not imported at run time
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TextIO
+
+    from pyengine.api import build_lean as api
+    from pyengine.api import common_lean
 
 TAIL_LINES = 6  # output lines BuildKit repeats under a failed step
 BYTE_STATUSES = ("Downloading", "Extracting")
 
 
-@dataclass
 class Vertex:
-    number: int
-    name: str
-    started: float
-    partial: bytes = b""
-    tail: list[str] = field(default_factory=list)
+    """One numbered piece of work: its name, start, unfinished output line, last lines."""
+
+    __slots__ = ("name", "number", "partial", "started", "tail")
+
+    def __init__(self, number: int, name: str, started: float) -> None:
+        self.number = number
+        self.name = name
+        self.started = started
+        self.partial = b""
+        self.tail: list[str] = []
 
 
 class PlainProgress:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import subprocess
 import tarfile
+from typing import Literal
 
 import pytest
 from pyengine.cli import build_context as bc
@@ -61,7 +62,7 @@ def test_gnu_tar_lists_the_same_entries() -> None:
 
 
 @pytest.mark.parametrize("fmt", [tarfile.USTAR_FORMAT, tarfile.GNU_FORMAT, tarfile.PAX_FORMAT])
-def test_headers_of_every_format_are_archives(fmt: int) -> None:
+def test_headers_of_every_format_are_archives(fmt: Literal[0, 1, 2]) -> None:
     info = tarfile.TarInfo("Dockerfile")
     info.uname = "ünïcode"  # a byte above 127 in the header (PAX moves it to a record)
     block = info.tobuf(fmt, "utf-8", "surrogateescape")[:th.BLOCK]

@@ -51,6 +51,11 @@ class FakeBuilds:
     async def build(self, requests: AsyncIterator[build_pb2.BuildRequest],
                     context: grpc.aio.ServicerContext) -> AsyncIterator[build_pb2.BuildEvent]:
         self.chunks = []
+        first = await anext(aiter(requests))
+        if first.options.target == "early":  # refused before reading the context
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                'failed to parse platform "x/y/z/w": too many parts')
+        self.options = first.options
         async for request in requests:
             if request.HasField("options"):
                 self.options = request.options
@@ -217,6 +222,16 @@ def test_a_daemon_error_before_any_step_exits_1(daemon) -> None:
     assert (code, out) == (1, "")
     assert err.endswith("ERROR: failed to solve: dockerfile parse error line 1: unknown "
                         "instruction: FOO\n")
+
+
+def test_a_refusal_while_the_context_is_being_sent_ends_the_build(daemon) -> None:
+    _, host, base = daemon
+    ctx = make_context(base)
+    (ctx / "big.bin").write_bytes(b"\xa5" * 8_000_000)  # more than the HTTP/2 windows
+    code, out, err, _ = pyctl(host, "build", "--target", "early", str(ctx))
+    assert (code, out) == (1, "")
+    assert err.endswith('ERROR: failed to solve: failed to parse platform "x/y/z/w": too many '
+                        "parts\n")
 
 
 def test_stdin_as_a_dockerfile_or_a_compressed_tar(daemon) -> None:

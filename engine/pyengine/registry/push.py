@@ -21,11 +21,14 @@ from pyengine import reference as refs
 from pyengine.content import ContentStore
 from pyengine.digest import Digest
 from pyengine.errors import FailedPrecondition, NotFound
+from pyengine.registry import _log as log
 from pyengine.registry import media_types as mt
 from pyengine.registry import progress as pg
 from pyengine.registry.client import PushResult, RegistryClient, push_scope
 from pyengine.registry.descriptor import Descriptor, parse_index, parse_manifest
 from pyengine.registry.errors import (
+    AccessDenied,
+    AuthenticationFailed,
     RegistryResponseError,
     RegistryUnavailable,
     UnsupportedMediaType,
@@ -127,7 +130,9 @@ class Pusher:
                 f"push {self.ref.familiar()}: blobs not in the content store: "
                 f"{', '.join(missing)}"
             )
-        shown = self._progress_ids(manifest.config.digest, [layer.digest for layer in layers])
+        shown = self._progress_ids(
+            manifest.config.digest, [layer.digest for layer in manifest.layers]
+        )
         # docker's order: top layer first; a layer listed twice is pushed once
         queue = list({layer.digest: layer for layer in reversed(layers)}.values())
         for layer in queue:
@@ -180,7 +185,16 @@ class Pusher:
             return
         location = None
         for source in self._mount_candidates(descriptor.digest):
-            offered = self._try_mount(descriptor.digest, source)
+            try:
+                offered = self._try_mount(descriptor.digest, source)
+            except (AuthenticationFailed, AccessDenied) as err:
+                # no pull access to the source for these credentials (someone else's may
+                # have it: the source stays known); docker uploads then too
+                log.info("mount of %s from %s refused: %s", descriptor.digest, source, err)
+                continue
+            except (NotFound, RegistryResponseError) as err:
+                log.info("mount of %s from %s failed: %s", descriptor.digest, source, err)
+                offered = ""
             if offered is None:
                 if short:
                     self.reporter.emit(short, f"{pg.MOUNTED_FROM} {source}")
@@ -188,6 +202,8 @@ class Pusher:
                 return
             if self.sources is not None:
                 self.sources.refused(descriptor.digest, source)
+            if not offered:
+                continue
             if location is not None:
                 self._cancel_upload(location)
             location = offered  # the registry opened an upload instead (202): use the last

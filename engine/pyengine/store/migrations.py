@@ -157,7 +157,7 @@ CREATE INDEX volume_users_by_container ON volume_users(container_id);
     # pushed to), so a push to another repository of the same registry offers a cross-repository
     # mount first. Number 6 is the build cache's, written in parallel (the lead reconciles).
     # Rows are replaced when seen again: the highest rowid is the most recent.
-    Migration(7, "blob sources", """
+    Migration(6, "blob sources", """
 CREATE TABLE blob_sources (
     digest TEXT NOT NULL,
     registry TEXT NOT NULL,

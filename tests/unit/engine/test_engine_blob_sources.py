@@ -1,4 +1,4 @@
-"""Blob sources (migration 7): where each blob is known to be, most recent first; forgotten
+"""Blob sources (migration 6): where each blob is known to be, most recent first; forgotten
 one by one (a refused mount) and with the blobs the garbage collector removes."""
 
 from __future__ import annotations

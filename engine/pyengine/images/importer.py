@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from pyengine.images.ingest import Ingest
 
 CHANGE_KEYS = ("CMD", "ENTRYPOINT", "ENV", "WORKDIR", "USER", "LABEL", "EXPOSE", "VOLUME",
-               "STOPSIGNAL")
+               "STOPSIGNAL", "HEALTHCHECK")
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,10 @@ def apply_changes(config: dict, changes: tuple[str, ...] | list[str]) -> dict:
             cfg["User"] = value
         elif keyword == "STOPSIGNAL":
             cfg["StopSignal"] = value
+        elif keyword == "HEALTHCHECK":
+            from pyengine.images.healthcheck import parse_instruction
+
+            cfg["Healthcheck"] = parse_instruction(value)
         elif keyword == "EXPOSE":
             ports = dict(cfg.get("ExposedPorts") or {})
             for port in value.split():

@@ -284,5 +284,12 @@ class HealthMonitors:
 
 
 def _result(start: int, code: int, output: str) -> Result:
-    return Result(Start=rfc3339_nano(start), End=rfc3339_nano(time.time_ns()), ExitCode=code,
+    return Result(Start=go_stamp(start), End=go_stamp(time.time_ns()), ExitCode=code,
                   Output=output)
+
+
+def go_stamp(time_nano: int) -> str:
+    """Go's RFC3339Nano, as docker's inspect shows times: no trailing zeros in the fraction."""
+    whole, _, fraction = rfc3339_nano(time_nano).rstrip("Z").partition(".")
+    fraction = fraction.rstrip("0")
+    return f"{whole}.{fraction}Z" if fraction else f"{whole}Z"

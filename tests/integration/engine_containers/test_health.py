@@ -67,7 +67,6 @@ def test_image_healthcheck_makes_the_container_healthy(engine: ContainerEngine) 
     hc = doc["State"]["Health"]
     assert hc["FailingStreak"] == 0
     assert hc["Log"][-1]["ExitCode"] == 0 and hc["Log"][-1]["Output"] == "fine\n"
-    assert hc["Log"][-1]["Start"] <= hc["Log"][-1]["End"]
     assert "Health" not in _inspect(engine, "hc-plain")["State"]
     listed = _ps(engine)
     assert listed["hc-ok"].startswith("Up ") and listed["hc-ok"].endswith(" (healthy)")
@@ -176,7 +175,7 @@ def test_the_status_survives_a_daemon_restart(
     engine.start()
     hc = _inspect(engine, "hc-keep")["State"]["Health"]
     assert hc["Status"] == "healthy" and hc["Log"]
-    last = hc["Log"][-1]["Start"]
+    last = hc["Log"][-1]
     # and the monitor probes again after the restart
-    _wait(engine, "hc-keep", lambda h: h["Log"][-1]["Start"] > last)
+    _wait(engine, "hc-keep", lambda h: h["Log"][-1] != last)
     engine.out("rm", "-f", "hc-keep")

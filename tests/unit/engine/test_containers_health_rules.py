@@ -37,11 +37,11 @@ def test_create_options_override_the_image_check_field_by_field() -> None:
 
 
 def test_the_daemon_refuses_what_docker_refuses() -> None:
-    with pytest.raises(InvalidArgument, match="^Interval in Healthcheck cannot be less than 1ms$"):
+    with pytest.raises(InvalidArgument, match=r"^Interval in Healthcheck cannot be less than 1ms$"):
         health.merged({}, Spec(health_cmd=["CMD-SHELL", "x"], health_interval_ns=999_999))
-    with pytest.raises(InvalidArgument, match="^Timeout in Healthcheck cannot be less than 1ms$"):
+    with pytest.raises(InvalidArgument, match=r"^Timeout in Healthcheck cannot be less than 1ms$"):
         health.merged({}, Spec(health_timeout_ns=-1))
-    with pytest.raises(InvalidArgument, match="^Retries in Healthcheck cannot be negative$"):
+    with pytest.raises(InvalidArgument, match=r"^Retries in Healthcheck cannot be negative$"):
         health.merged({}, Spec(health_retries=-1))
 
 
@@ -127,6 +127,12 @@ def test_healthcheck_instruction() -> None:
         with pytest.raises(InvalidArgument) as caught:
             parse_instruction(text)
         assert str(caught.value) == message
+
+
+def test_times_are_gos_rfc3339nano() -> None:
+    t = 1_700_000_000 * 10**9
+    assert health.go_stamp(t + 346_612_900) == "2023-11-14T22:13:20.3466129Z"
+    assert health.go_stamp(t) == "2023-11-14T22:13:20Z"
 
 
 def test_go_duration_text() -> None:

@@ -10,7 +10,6 @@ Go's ("30s", "1m30s") in ns, none below 1ms; retries at least 1; an unset option
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pyengine.errors import InvalidArgument
@@ -66,15 +65,13 @@ def _split(text: str) -> tuple[str, str, str]:
 
 
 def _command(args: str) -> list[str]:
-    if args.startswith("["):
-        try:
-            parsed = json.loads(args)
-        except json.JSONDecodeError:
-            parsed = None
-        if isinstance(parsed, list) and all(isinstance(p, str) for p in parsed):
-            if not parsed:
-                raise InvalidArgument("Missing command after HEALTHCHECK CMD")
-            return ["CMD", *parsed]
+    from pyengine.images.importer import json_form
+
+    words = json_form(args)
+    if words is not None:
+        if not words:
+            raise InvalidArgument("Missing command after HEALTHCHECK CMD")
+        return ["CMD", *words]
     if not args.strip():
         raise InvalidArgument("Missing command after HEALTHCHECK CMD")
     return ["CMD-SHELL", args.strip()]

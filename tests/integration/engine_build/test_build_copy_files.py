@@ -87,7 +87,7 @@ def test_wildcards(ctx: Path, rootfs: Path) -> None:
     assert re.fullmatch(r"multi:[0-9a-f]{64}", detail)
     assert sorted(p for p in tree(rootfs) if p.startswith("w/")) == \
         ["w/a.txt", "w/b.txt", "w/c.txt"]
-    with pytest.raises(SourceNotFound, match="^COPY failed: no source files were specified$"):
+    with pytest.raises(SourceNotFound, match=r"^COPY failed: no source files were specified$"):
         copy_into(SourceTree(ctx), CopySpec(("*.none",), "/w/"), rootfs)
     copy_into(SourceTree(ctx), CopySpec(("[^b].tx?",), "/one"), rootfs)  # one match: a file
     assert tree(rootfs)["one"][4] == "alpha\n"
@@ -131,7 +131,7 @@ def test_ignored_files_are_invisible(ctx: Path, rootfs: Path) -> None:
     copy_into(ignored, CopySpec(("d", "*.txt"), "/i/"), rootfs)
     got = tree(rootfs)
     assert "i/sub" not in got and "i/b.txt" not in got and "i/a.txt" in got
-    with pytest.raises(SourceNotFound, match="excluded by .dockerignore: stat b.txt"):
+    with pytest.raises(SourceNotFound, match=r"excluded by \.dockerignore: stat b\.txt"):
         copy_into(ignored, CopySpec(("b.txt",), "/i/"), rootfs)
 
 

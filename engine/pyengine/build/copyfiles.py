@@ -66,7 +66,7 @@ def parse_chmod(chmod: str | None) -> int | None:
     except ValueError:
         mode = -1
     if not 0 <= mode <= 0o7777:
-        raise InvalidArgument(f"invalid chmod parameter: {chmod!r}: must be an octal mode")
+        raise InvalidArgument(f"invalid chmod flag {chmod}")
     return mode
 
 

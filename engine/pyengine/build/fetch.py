@@ -1,7 +1,7 @@
 """ADD <url>: download a file over http(s), as docker's classic builder does.
 
 The file is named after the URL path's last component (else the Content-Disposition header's
-filename), stored with mode 0600 and the Last-Modified time when the server sends one, and
+filename), stored with mode 0600 and the Last-Modified time (the epoch without one), and
 verified against `--checksum=sha256:<hex>` when given (BuildKit's "digest mismatch" error).
 Downloads are never extracted. Git URLs are not supported (docker's classic builder does not
 clone them either).
@@ -25,6 +25,7 @@ from pyengine.build.errors import SourceNotFound
 from pyengine.errors import InvalidArgument, Unavailable
 
 CHUNK = 1 << 20
+UNNAMED = "__unnamed__"  # docker's name for a download whose URL names no file
 TIMEOUT = 60.0
 _CHECKSUM = re.compile(r"sha256:[0-9a-f]{64}")
 
@@ -73,7 +74,7 @@ class Download:
 
 
 def download(url: str, dest_dir: Path, checksum: str | None) -> Download:
-    """Fetch `url` into `dest_dir` (its own name, else "download")."""
+    """Fetch `url` into `dest_dir` (its own name, else UNNAMED)."""
     check_checksum(checksum)
     if not is_url(url):
         raise InvalidArgument(f"unsupported URL {url!r}: only http and https are supported")
@@ -102,10 +103,10 @@ def download(url: str, dest_dir: Path, checksum: str | None) -> Download:
             if checksum is not None and digest != checksum:
                 raise InvalidArgument(f"digest mismatch {digest}: {checksum}")
             os.chmod(tmp, 0o600)
-            when = _last_modified(response.headers.get("Last-Modified"))
-            if when is not None:
-                os.utime(tmp, (when, when))
-            path = dest_dir / (name or "download")
+            # docker: the Last-Modified time, else the zero time (the epoch)
+            when = _last_modified(response.headers.get("Last-Modified")) or 0.0
+            os.utime(tmp, (when, when))
+            path = dest_dir / (name or UNNAMED)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

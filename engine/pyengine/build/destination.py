@@ -100,6 +100,7 @@ class DestWriter:
     def _make_room(self, rel: str, keep_dir: bool) -> tuple[int, str, bool]:
         """The parent descriptor and base name of `rel`, whatever was there removed (a
         directory kept when `keep_dir`); the flag says whether a directory was kept."""
+        self.dirs.trim()  # bound the cached descriptors; no caller holds one across writes
         parent, _, base = rel.rpartition("/")
         parent_fd = self.ensure_dir(parent)
         try:
@@ -167,6 +168,7 @@ class DestWriter:
     def finish(self) -> None:
         """Set the copied directories' times, deepest first (writes into them changed them)."""
         for rel, atime, mtime in sorted(self._dir_times, key=lambda t: -t[0].count("/")):
+            self.dirs.trim()
             fd = self.dirs.dir_fd(_b(rel), create=False)
             if fd is not None:
                 os.utime(fd, ns=(atime, mtime))

@@ -186,6 +186,7 @@ class TreeReader:
         return prefixes
 
     def _dir_fd(self, rel: str) -> int | None:
+        self.dirs.trim()  # the descriptor is used before the next call
         try:
             return self.dirs.dir_fd(os.fsencode(rel), create=False)
         except ArchiveError:
@@ -229,6 +230,7 @@ class TreeReader:
                 os.close(fd)
 
     def _open_dir(self, rel: str) -> int:
+        self.dirs.trim()  # an entry's descriptor is used before the reader is asked again
         try:
             fd = self.dirs.dir_fd(os.fsencode(rel), create=False)
         except ArchiveError as exc:

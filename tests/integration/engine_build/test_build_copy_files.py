@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 from pathlib import Path
 
 import pytest
@@ -133,6 +134,27 @@ def test_ignored_files_are_invisible(ctx: Path, rootfs: Path) -> None:
     assert "i/sub" not in got and "i/b.txt" not in got and "i/a.txt" in got
     with pytest.raises(SourceNotFound, match=r"excluded by \.dockerignore: stat b\.txt"):
         copy_into(ignored, CopySpec(("b.txt",), "/i/"), rootfs)
+    copy_into(ignored, CopySpec((".",), "/all"), rootfs)  # the whole context
+    got = tree(rootfs)
+    assert "all/a.txt" in got and "all/d/c.txt" in got
+    assert "all/b.txt" not in got and "all/d/sub" not in got
+
+
+def test_many_directories_with_few_descriptors(tmp_path: Path, rootfs: Path) -> None:
+    """Descriptors stay bounded: 1,200 directories copied under a limit of 400 open files (the
+    directory cache keeps up to 256)."""
+    ctx = tmp_path / "many"
+    for i in range(1200):
+        write(ctx / f"d{i:04}/sub/f", str(i))
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (400, hard))
+    try:
+        copy_into(SourceTree(ctx), CopySpec((".",), "/m/"), rootfs)
+        digest = content_digest(SourceTree(ctx), ["d*"])
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert (rootfs / "m/d1199/sub/f").read_text() == "1199"
+    assert digest.startswith("sha256:")
 
 
 def test_content_digest(ctx: Path) -> None:

@@ -7,7 +7,8 @@
   are 0:0 or --chown's (names looked up in the rootfs's /etc/passwd and /etc/group; a lone
   user also names the group, docker's parseChownFlag). Directories COPY creates are 0755 with
   that owner; an existing destination directory keeps its metadata.
-- Hard links between files of one copied directory stay hard links (docker's tar does that).
+- Hard links between files of one copied directory stay hard links (docker's tar does that);
+  a file's security.capability xattr is kept (the only xattr docker's tar carries).
 - Heredoc sources are files of mode 0644 (or --chmod).
 Returns docker's created_by detail: "file:<hex>", "dir:<hex>" or "multi:<hex>".
 """
@@ -114,11 +115,15 @@ class Copier:
                 self.writer.fifo(target, meta)
             else:
                 key = (st.st_dev, st.st_ino)
+                cap = src.capability(entry)
+                h.capability(cap)
                 if st.st_nlink > 1 and key in links:
                     self.writer.hardlink(target, links[key])
                     size = sum(len(c) for c in _hashed(src.read_chunks(entry), h))
                 else:
-                    size = self.writer.file(target, meta, _hashed(src.read_chunks(entry), h))
+                    xattrs = ((src.CAPABILITY_XATTR, cap),) if cap is not None else ()
+                    size = self.writer.file(target, meta, _hashed(src.read_chunks(entry), h),
+                                            xattrs)
                     if st.st_nlink > 1:
                         links[key] = target
                 h.end_file(size)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import stat
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -122,8 +122,9 @@ class DestWriter:
         os.fchmod(fd, meta.mode)
         self._dir_times.append((rel, meta.atime_ns, meta.mtime_ns))
 
-    def file(self, rel: str, meta: Meta, chunks: Iterable[bytes]) -> int:
-        """A regular file with `chunks` as content; returns its size."""
+    def file(self, rel: str, meta: Meta, chunks: Iterable[bytes],
+             xattrs: Sequence[tuple[str, bytes]] = ()) -> int:
+        """A regular file with `chunks` as content and `xattrs`; returns its size."""
         parent_fd, base, _ = self._make_room(rel, keep_dir=False)
         fd = os.open(base, _CREATE, 0o600, dir_fd=parent_fd)
         size = 0
@@ -136,6 +137,8 @@ class DestWriter:
                 size += len(chunk)
             os.fchown(fd, self.owner.uid, self.owner.gid)
             os.fchmod(fd, meta.mode)  # after chown, which clears setuid bits
+            for name, value in xattrs:  # after chown, which clears security.capability
+                os.setxattr(fd, name, value)
             os.utime(fd, ns=(meta.atime_ns, meta.mtime_ns))
         finally:
             os.close(fd)

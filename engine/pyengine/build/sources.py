@@ -31,6 +31,7 @@ from pyengine.errors import InvalidArgument
 _DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 CHUNK = 1 << 20
+CAPABILITY_XATTR = "security.capability"
 
 
 class Ignorer(Protocol):
@@ -253,10 +254,19 @@ def read_chunks(entry: Entry) -> Iterator[bytes]:
         os.close(fd)
 
 
+def capability(entry: Entry) -> bytes | None:
+    """A regular file's security.capability (the one xattr docker's COPY keeps), if any."""
+    try:
+        return os.getxattr(f"/proc/self/fd/{entry.dir_fd}/{entry.name}", CAPABILITY_XATTR,
+                           follow_symlinks=False)
+    except OSError:
+        return None  # none set, or a filesystem without xattrs
+
+
 class TreeHash:
     """The hash of one source (a file, or a directory's entries): each entry's relative path,
-    type, permission bits and symlink target, each file's content and length. Never owners
-    (COPY sets them) nor times."""
+    type, permission bits and symlink target, each file's capability xattr, content and
+    length. Never owners (COPY sets them) nor times."""
 
     def __init__(self) -> None:
         self._h = hashlib.sha256()
@@ -266,6 +276,10 @@ class TreeHash:
             "p" if stat.S_ISFIFO(mode) else "f"
         mode_bits = "" if kind == "l" else f"{stat.S_IMODE(mode):o}"
         self._h.update(os.fsencode(f"{kind}\0{rel}\0{mode_bits}\0{link}\0"))
+
+    def capability(self, value: bytes | None) -> None:
+        if value is not None:
+            self._h.update(b"cap\0%d\0" % len(value) + value)
 
     def data(self, chunk: bytes) -> None:
         self._h.update(chunk)
@@ -283,6 +297,7 @@ def hash_source(reader: TreeReader, sel: Selected) -> str:
     for entry in reader.entries(sel):
         h.entry(entry.rel, entry.st.st_mode, entry.link)
         if stat.S_ISREG(entry.st.st_mode):
+            h.capability(capability(entry))
             size = 0
             for chunk in read_chunks(entry):
                 h.data(chunk)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import resource
+import struct
 from pathlib import Path
 
 import pytest
@@ -181,3 +182,14 @@ def test_content_digest(ctx: Path) -> None:
     assert content_digest(t, ["b.txt"]) != content_digest(t, ["run.sh"])
     with pytest.raises(SourceNotFound):
         content_digest(t, ["nope"])
+
+
+def test_file_capabilities_are_kept(ctx: Path, rootfs: Path) -> None:
+    """security.capability survives the copy (set after the chown that would clear it) and
+    is part of the digest; docker's tar carries this one xattr."""
+    cap = struct.pack("<5I", 0x02000001, 1 << 10, 0, 0, 0)  # v2: cap_net_bind_service+ep
+    before = content_digest(SourceTree(ctx), ["run.sh"])
+    os.setxattr(ctx / "run.sh", "security.capability", cap)
+    assert content_digest(SourceTree(ctx), ["run.sh"]) != before
+    copy_into(SourceTree(ctx), CopySpec(("run.sh",), "/bin/", chown="app"), rootfs)
+    assert os.getxattr(rootfs / "bin/run.sh", "security.capability") == cap

@@ -22,16 +22,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pyengine.build.errors import SourceNotFound
+from pyengine.build.sources import is_url
 from pyengine.errors import InvalidArgument, Unavailable
+
+__all__ = ["Download", "download", "fetch", "is_url", "url_digest"]
 
 CHUNK = 1 << 20
 UNNAMED = "__unnamed__"  # docker's name for a download whose URL names no file
 TIMEOUT = 60.0
 _CHECKSUM = re.compile(r"sha256:[0-9a-f]{64}")
-
-
-def is_url(word: str) -> bool:
-    return word.startswith(("http://", "https://"))
 
 
 def check_checksum(checksum: str | None) -> None:

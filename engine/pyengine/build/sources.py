@@ -313,13 +313,22 @@ def multi_detail(details: Sequence[str]) -> str:
     return "multi:" + hashlib.sha256(",".join(details).encode()).hexdigest()
 
 
+def is_url(word: str) -> bool:
+    """An ADD source fetched over http(s) (build.fetch) rather than read from the tree."""
+    return word.startswith(("http://", "https://"))
+
+
 def content_digest(tree: SourceTree, sources: Sequence[str], what: str = "COPY") -> str:
     """"sha256:<hex>" over what `sources` select: for each selected source, the name a copy
     takes, its path in the tree and its hash (hash_source). The same selection gives the same
-    digest whatever the mtimes and owners; one changed byte, mode or link changes it."""
+    digest whatever the mtimes and owners; one changed byte, mode or link changes it. URL
+    words (ADD) are left out: their part of a cache key is fetch.url_digest."""
     digest = hashlib.sha256()
+    local = [word for word in sources if not is_url(word)]
+    if not local:
+        return "sha256:" + digest.hexdigest()
     with TreeReader(tree) as reader:
-        for sel in reader.select(sources, what):
+        for sel in reader.select(local, what):
             detail = hash_source(reader, sel)
             digest.update(os.fsencode(f"{sel.name}\0{sel.rel}\0{detail}\n"))
     return "sha256:" + digest.hexdigest()

@@ -22,7 +22,7 @@ from pyengine.build.addfiles import add_into
 from pyengine.build.copyfiles import CopySpec
 from pyengine.build.errors import SourceNotFound
 from pyengine.build.fetch import fetch, url_digest
-from pyengine.build.sources import SourceTree
+from pyengine.build.sources import SourceTree, content_digest
 from pyengine.errors import InvalidArgument
 
 pytestmark = pytest.mark.root
@@ -158,6 +158,10 @@ def test_url_downloads(ctx: Path, rootfs: Path, tmp_path: Path,
     add_into(SourceTree(ctx), CopySpec((url,), "/named"), rootfs, None, tmp_path / "d2")
     assert (rootfs / "named").read_bytes() == payload
     assert url_digest(url, None) == digest
+    # the context part of an ADD's key leaves URLs to url_digest
+    write(ctx / "local", "l\n")
+    assert content_digest(SourceTree(ctx), [url, "local"]) == \
+        content_digest(SourceTree(ctx), ["local"])
     assert url_digest(url, digest) == digest
     assert fetch(url, tmp_path / "d3", digest).name == "pkg.tar.gz"
 

@@ -139,7 +139,7 @@ class TreeReader:
 
     def one(self, path: str, what: str, word: str | None = None) -> Selected:
         """The source at clean path `path`, its symlinks followed inside the tree."""
-        shown = word.lstrip("/").removeprefix("./") if word is not None else path
+        shown = word.removeprefix("/").removeprefix("./") if word is not None else path
         try:
             found = scoped.resolve(self.dirs.root_fd, path)
         except OSError as exc:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pyengine.build.dockerfile.expand import Lexer
+from pyengine.build.dockerfile.expand import ExpandError, Lexer
 
 _HEREDOC = re.compile(r"^(\d*)<<(-?)\s*([^<]*)$", re.DOTALL)
 _NO_ENV: dict[str, str] = {}
@@ -33,7 +33,7 @@ def _words(text: str, raw: bool) -> list[str]:
     lexer = Lexer(text, _NO_ENV, "\\", raw_quotes=raw, raw_escapes=raw, keep_unset=True)
     try:
         return lexer.process()[1]
-    except ValueError as exc:
+    except ExpandError as exc:
         raise HeredocError(str(exc)) from None
 
 
@@ -47,7 +47,7 @@ def parse_heredoc(word: str) -> HeredocSpec | None:
     raw = Lexer(rest, _NO_ENV, "\\", raw_quotes=True, keep_unset=True)
     try:
         words, raw_words = plain.process()[1], raw.process()[1]
-    except ValueError as exc:
+    except ExpandError as exc:
         raise HeredocError(str(exc)) from None
     if len(words) != 1 or len(raw_words) != 1:
         return None

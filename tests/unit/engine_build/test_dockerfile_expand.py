@@ -121,7 +121,7 @@ def test_expand(word: str, want: object) -> None:
 def test_error_messages(word: str, message: str) -> None:
     with pytest.raises(DockerfileError) as info:
         expand(word, ENV)
-    assert str(info.value).startswith("failed to process ")
+    assert str(info.value).startswith('failed to process "')
     assert str(info.value).endswith(": " + message)
 
 

@@ -96,7 +96,7 @@ def _from(line: Line) -> From:
 
 def _run(line: Line) -> Run:
     command = _command(line)
-    if not command.args and not line.heredocs:
+    if not line.rest and not line.heredocs:
         raise InstructionError("RUN requires at least one argument")
     mounts = tuple(f.value or "" for f in line.flags if f.name == "mount")
     network = next((f.value for f in line.flags if f.name == "network"), None)

@@ -6,8 +6,6 @@ nanoseconds.
 
 from __future__ import annotations
 
-import re
-
 _UNITS = {
     "ns": 1,
     "us": 1_000,
@@ -18,33 +16,48 @@ _UNITS = {
     "m": 60_000_000_000,
     "h": 3_600_000_000_000,
 }
-_PART = re.compile(r"(\d*)(?:\.(\d*))?(ns|us|µs|μs|ms|s|m|h)")
+_NUMBER = "0123456789."
+
+
+def _digits(text: str) -> int:
+    n = 0
+    while n < len(text) and text[n].isdigit():
+        n += 1
+    return n
 
 
 def parse_duration(text: str) -> int:
-    """Nanoseconds; ValueError with Go's text ("time: invalid duration \"x\"")."""
-    invalid = ValueError(f'time: invalid duration "{text}"')
-    body = text
-    sign = 1
-    if body[:1] in ("+", "-"):
-        sign = -1 if body[0] == "-" else 1
-        body = body[1:]
-    if body == "0":
+    """Nanoseconds; ValueError with Go's texts (`time: invalid duration "x"`, ...)."""
+    quoted = f'"{text}"'
+    s = text
+    sign = -1 if s.startswith("-") else 1
+    s = s[1:] if s[:1] in ("+", "-") else s
+    if s == "0":
         return 0
-    if not body:
-        raise invalid
+    if not s:
+        raise ValueError(f"time: invalid duration {quoted}")
     total = 0
-    pos = 0
-    while pos < len(body):
-        match = _PART.match(body, pos)
-        if match is None or (not match.group(1) and not match.group(2)):
-            if match is not None or not body[pos:].lstrip("0123456789."):
-                raise ValueError(f'time: missing unit in duration "{text}"')
-            raise invalid
-        whole, frac, unit = match.group(1) or "0", match.group(2) or "", match.group(3)
+    while s:
+        if s[0] not in _NUMBER:
+            raise ValueError(f"time: invalid duration {quoted}")
+        i = _digits(s)
+        whole, s = s[:i], s[i:]
+        frac = ""
+        if s.startswith("."):
+            j = _digits(s[1:])
+            frac, s = s[1 : 1 + j], s[1 + j :]
+        if not whole and not frac:
+            raise ValueError(f"time: invalid duration {quoted}")
+        k = 0
+        while k < len(s) and s[k] not in _NUMBER:
+            k += 1
+        if k == 0:
+            raise ValueError(f"time: missing unit in duration {quoted}")
+        unit, s = s[:k], s[k:]
+        if unit not in _UNITS:
+            raise ValueError(f'time: unknown unit "{unit}" in duration {quoted}')
         scale = _UNITS[unit]
-        total += int(whole) * scale
+        total += int(whole or "0") * scale
         if frac:
             total += int(frac) * scale // 10 ** len(frac)
-        pos = match.end()
     return sign * total

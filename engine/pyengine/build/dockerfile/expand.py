@@ -12,6 +12,7 @@ The `raw_quotes`/`raw_escapes`/`keep_unset` switches of `Lexer` are what heredoc
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -92,7 +93,8 @@ class Lexer:
         try:
             return self._process_until("", self.raw_escapes)
         except ExpandError as exc:
-            raise ExpandError(f"failed to process {self.text!r}: {exc}") from None
+            quoted = json.dumps(self.text, ensure_ascii=False)  # Go's %q, as docker prints it
+            raise ExpandError(f"failed to process {quoted}: {exc}") from None
 
     def _process_until(self, stop: str, raw_escapes: bool) -> tuple[str, list[str]]:
         saved, self.raw_escapes = self.raw_escapes, raw_escapes

@@ -45,6 +45,7 @@ def _regex_body(pattern: str) -> tuple[str, str]:
     """(the regex for a cleaned pattern, its match kind: exact|prefix|suffix|regexp)."""
     out: list[str] = []
     kind = "exact"
+    in_class = False  # inside [...]: `^` negates, as in Go's regexp
     i, n = 0, len(pattern)
     while i < n:
         ch = pattern[i]
@@ -69,7 +70,7 @@ def _regex_body(pattern: str) -> tuple[str, str]:
         elif ch == "?":
             out.append("[^/]")
             kind = "regexp"
-        elif ch in _ESCAPED or ch == "^":
+        elif ch in _ESCAPED or (ch == "^" and not in_class):
             out.append("\\" + ch)
         elif ch == "\\":
             if i < n:
@@ -80,6 +81,7 @@ def _regex_body(pattern: str) -> tuple[str, str]:
                 out.append("\\\\")
         elif ch in "[]":
             out.append(ch)
+            in_class = ch == "["
             kind = "regexp"
         else:
             out.append(ch)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pytest
 from pyengine.build.dockerfile.expand import ExpandError, expand, expand_words
+from pyengine.build.dockerfile.instructions import Env, Label, User, Volume, Workdir
+from pyengine.build.dockerfile.parser import parse
 from pyengine.build.errors import DockerfileError
 
 ENV = {"PWD": "/home", "SHELL": "bash", "NULL": "", "KOREAN": "한국어"}
@@ -173,3 +175,41 @@ def test_env_is_any_mapping_and_not_changed() -> None:
     env = {"A": "1"}
     assert expand("${A}${B:-2}", env) == "12"
     assert env == {"A": "1"}
+
+
+CHECKED = """\
+FROM scratch
+ARG V=1.0
+ENV A="x y" B=a\\ b C='$A' D="$A-${V}" E=${U:-def} F="q\\"uote" G=\\$A
+ENV LEG  some   words  "kept" $A
+LABEL "com.x"="v $V" plain=1 multi="a \\
+  b"
+WORKDIR /srv/${V}/"sub dir"
+USER ${V}:grp
+VOLUME ["/v1", "/v 2"]
+"""
+
+
+def test_parsed_words_expand_as_docker_20_10_built_them() -> None:
+    """The parser's raw words, expanded, give what dockerd 20.10's classic builder put in the
+    image config for this Dockerfile (DOCKER_BUILDKIT=0 docker build; docker inspect):
+    Env A=x y, B=a b, C=$A, D=-1.0 (an ENV line sees the variables from before it), E=def,
+    F=q"uote, G=$A, LEG=some   words  kept x y; Labels com.x=v 1.0, plain=1, multi=a   b;
+    WorkingDir /srv/1.0/sub dir; User 1.0:grp; Volumes /v1 and /v 2."""
+    _, env1, env2, label, workdir, user, volume = parse(CHECKED).stages[0].instructions
+    assert isinstance(env1, Env) and isinstance(env2, Env) and isinstance(label, Label)
+    before = {"V": "1.0"}
+    assert [(expand(p.key, before), expand(p.value, before)) for p in env1.pairs] == [
+        ("A", "x y"), ("B", "a b"), ("C", "$A"), ("D", "-1.0"), ("E", "def"),
+        ("F", 'q"uote'), ("G", "$A"),
+    ]
+    after = {"V": "1.0", "A": "x y"}
+    assert [(expand(p.key, after), expand(p.value, after)) for p in env2.pairs] == [
+        ("LEG", "some   words  kept x y"),
+    ]
+    assert [(expand(p.key, after), expand(p.value, after)) for p in label.pairs] == [
+        ("com.x", "v 1.0"), ("plain", "1"), ("multi", "a   b"),
+    ]
+    assert isinstance(workdir, Workdir) and expand(workdir.path, after) == "/srv/1.0/sub dir"
+    assert isinstance(user, User) and expand(user.user, after) == "1.0:grp"
+    assert isinstance(volume, Volume) and volume.paths == ("/v1", "/v 2")

@@ -95,9 +95,7 @@ def _from(line: Line) -> From:
 
 
 def _run(line: Line) -> Run:
-    command = _command(line)
-    if not line.rest and not line.heredocs:
-        raise InstructionError("RUN requires at least one argument")
+    command = _command(line)  # `RUN` alone parses (docker's rule): an empty command
     mounts = tuple(f.value or "" for f in line.flags if f.name == "mount")
     network = next((f.value for f in line.flags if f.name == "network"), None)
     security = next((f.value for f in line.flags if f.name == "security"), None)
@@ -234,8 +232,8 @@ def _healthcheck(line: Line) -> Healthcheck:
             raise InstructionError(
                 f'strconv.ParseInt: parsing "{retries.value}": invalid syntax'
             ) from None
-        if count < 0:
-            raise InstructionError(f"--retries cannot be negative ({count})")
+        if count < 1:  # docker 20.10's rule (BuildKit's newer frontend allows 0)
+            raise InstructionError(f"--retries must be at least 1 (not {count})")
 
     def value(name: str) -> str | None:
         flag = _flag(line.flags, name)

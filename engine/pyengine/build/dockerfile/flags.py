@@ -2,7 +2,8 @@
 
 Flags are the leading words that start with `--`; quotes in them are removed and the escape
 character escapes the next character. `--` alone ends the flags. Each instruction allows its
-own flags (FLAGS below); anything else is docker's "unknown flag: NAME".
+own flags (FLAGS below); anything else is docker's "Unknown flag: NAME" (docker 20.10's texts,
+checked against its daemon; BuildKit's newer frontend words them in lower case).
 """
 
 from __future__ import annotations
@@ -112,20 +113,20 @@ def parse_flags(keyword: str, words: list[str]) -> tuple[Flag, ...]:
     seen: set[str] = set()
     for word in words:
         if not word.startswith("--"):
-            raise FlagError(f"arg should start with -- : {word}")
+            raise FlagError(f"Arg should start with -- : {word}")
         name, eq, value = word[2:].partition("=")
         kind = allowed.get(name)
         if kind is None:
-            raise FlagError(f"unknown flag: {name}")
+            raise FlagError(f"Unknown flag: {name}")
         if name in seen and kind != "strings":
-            raise FlagError(f"duplicate flag specified: {name}")
+            raise FlagError(f"Duplicate flag specified: {name}")
         seen.add(name)
         if kind == "bool":
             if eq and not value:
-                raise FlagError(f"missing a value on flag: {name}")
+                raise FlagError(f"Missing a value on flag: {name}")
             if value.lower() not in ("", "true", "false"):
-                raise FlagError(f"expecting boolean value for flag {name}, not: {value}")
+                raise FlagError(f"Expecting boolean value for flag {name}, not: {value}")
         elif not eq:
-            raise FlagError(f"missing a value on flag: {name}")
+            raise FlagError(f"Missing a value on flag: {name}")
         flags.append(Flag(name, value if eq else None))
     return tuple(flags)

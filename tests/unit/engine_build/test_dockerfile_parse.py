@@ -615,3 +615,16 @@ def test_healthcheck_durations_are_go_durations(text: str, ns: int) -> None:
 def test_bad_durations(text: str, message: str) -> None:
     with pytest.raises(ValueError, match="^" + message.replace(".", r"\.") + "$"):
         parse_duration(text)
+
+
+def test_comment_lines_inside_a_continuation_are_dropped_silently() -> None:
+    df = parse("FROM a\nRUN apt-get update && \\\n    # install it\n    apt-get install x\n")
+    (run,) = df.stages[0].instructions
+    assert isinstance(run, Run)
+    assert run.command.shell_text == "apt-get update &&     apt-get install x"
+    assert df.warnings == ()  # a comment is not an empty continuation line
+
+
+def test_a_hash_inside_an_instruction_is_not_a_comment() -> None:
+    (run,) = parse("FROM a\nRUN echo a # b \\\n  c\n").stages[0].instructions
+    assert isinstance(run, Run) and run.command.shell_text == "echo a # b   c"

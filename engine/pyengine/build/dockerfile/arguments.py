@@ -104,7 +104,7 @@ def parse_key_values(keyword: str, rest: str, escape: str) -> tuple[KeyValue, ..
     for word in words:
         if "=" not in word:
             raise ArgumentError(
-                f"Syntax error - can't find = in {_go_quote(word)}. Must be of the form: name=value"
+                f"Syntax error - can't find = in {go_quote(word)}. Must be of the form: name=value"
             )
         key, _, value = word.partition("=")
         if not key:
@@ -130,6 +130,6 @@ def parse_arg_decls(rest: str, escape: str) -> tuple[ArgDecl, ...]:
     return tuple(decls)
 
 
-def _go_quote(text: str) -> str:
+def go_quote(text: str) -> str:
     """Go's %q for the common case (json.dumps escapes the same way for ASCII)."""
     return json.dumps(text, ensure_ascii=False)

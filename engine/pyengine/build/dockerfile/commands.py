@@ -85,7 +85,7 @@ def _from(line: Line) -> From:
         name = args[2].lower()
         if not STAGE_NAME.match(name):
             raise InstructionError(
-                f"invalid name for build stage: {a._go_quote(args[2])}, "
+                f"invalid name for build stage: {a.go_quote(args[2])}, "
                 "name can't start with a number or contain symbols"
             )
     elif len(args) != 1:
@@ -97,8 +97,7 @@ def _from(line: Line) -> From:
 def _run(line: Line) -> Run:
     command = _command(line)  # `RUN` alone parses (docker's rule): an empty command
     mounts = tuple(f.value or "" for f in line.flags if f.name == "mount")
-    network = next((f.value for f in line.flags if f.name == "network"), None)
-    security = next((f.value for f in line.flags if f.name == "security"), None)
+    network, security = _value(line.flags, "network"), _value(line.flags, "security")
     return Run(*_base(line), command=command, mounts=mounts, network=network, security=security)
 
 
@@ -234,24 +233,24 @@ def _healthcheck(line: Line) -> Healthcheck:
             ) from None
         if count < 1:  # docker 20.10's rule (BuildKit's newer frontend allows 0)
             raise InstructionError(f"--retries must be at least 1 (not {count})")
-
-    def value(name: str) -> str | None:
-        flag = _flag(line.flags, name)
-        return flag.value if flag is not None else None
-
     return Healthcheck(
         *_base(line),
         command=command,
-        interval=value("interval"),
-        timeout=value("timeout"),
-        start_period=value("start-period"),
-        start_interval=value("start-interval"),
-        retries=value("retries"),
+        interval=_value(line.flags, "interval"),
+        timeout=_value(line.flags, "timeout"),
+        start_period=_value(line.flags, "start-period"),
+        start_interval=_value(line.flags, "start-interval"),
+        retries=_value(line.flags, "retries"),
     )
 
 
 def _flag(flags: tuple[Flag, ...], name: str) -> Flag | None:
     return next((f for f in flags if f.name == name), None)
+
+
+def _value(flags: tuple[Flag, ...], name: str) -> str | None:
+    flag = _flag(flags, name)
+    return flag.value if flag is not None else None
 
 
 def _onbuild(line: Line) -> Onbuild:

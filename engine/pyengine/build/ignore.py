@@ -5,16 +5,20 @@ surrounding whitespace is trimmed; `!` makes an exception. Each pattern is clean
 filepath.Clean and loses a leading `/`. Patterns are Go filepath.Match patterns (`*`, `?`,
 `[...]`, `\\` escapes) where `**` matches any number of directories. The last pattern that
 matches a path decides; a pattern that matches a parent directory excludes what is below it.
+
+pyctl imports this module to walk a context: it stays lean (no re, no dataclasses, no typing at
+run time; patterns are matched by a small backtracking matcher over their tokens).
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
 from pyengine.errors import InvalidArgument
 
-_ESCAPED = set(".+()|{}$")  # what patternmatcher escapes; `^` too, for Python's re
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    Token = tuple[str, str]  # (kind, text): lit, one, star, dirs, any, class, nclass
+
+_STAR, _ONE, _DIRS, _ANY = ("star", ""), ("one", ""), ("dirs", ""), ("any", "")
 
 
 class IgnoreFileError(InvalidArgument):
@@ -41,68 +45,129 @@ def clean(path: str) -> str:
     return out or "."
 
 
-def _regex_body(pattern: str) -> tuple[str, str]:
-    """(the regex for a cleaned pattern, its match kind: exact|prefix|suffix|regexp)."""
-    out: list[str] = []
+def _class(pattern: str, i: int) -> tuple[Token, int]:
+    """A `[...]` from just after its `[`: its members as text (ranges as a-b) and the end."""
+    negate = pattern.startswith("^", i)
+    if negate:
+        i += 1
+    members: list[str] = []
+    while i < len(pattern) and (pattern[i] != "]" or not members):
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < len(pattern):
+            i += 1
+            ch = pattern[i]
+        members.append(ch)
+        i += 1
+    if i >= len(pattern):
+        raise IgnoreFileError(f"syntax error in pattern: {pattern}")
+    return ("nclass" if negate else "class", "".join(members)), i + 1
+
+
+def tokenize(pattern: str) -> tuple[list[Token], str]:
+    """The tokens of a cleaned pattern and its match kind (exact|prefix|suffix|match), as
+    patternmatcher compiles it: `**/` is "any directories", a trailing `**` anything."""
+    tokens: list[Token] = []
     kind = "exact"
-    in_class = False  # inside [...]: `^` negates, as in Go's regexp
     i, n = 0, len(pattern)
     while i < n:
         ch = pattern[i]
         first = i == 0
         i += 1
-        if ch == "*":
-            if i < n and pattern[i] == "*":
+        if ch == "*" and i < n and pattern[i] == "*":
+            i += 1
+            if i < n and pattern[i] == "/":
                 i += 1
-                if i < n and pattern[i] == "/":
-                    i += 1
-                if i >= n:
-                    kind = "prefix" if kind == "exact" else "regexp"
-                    out.append(".*")
-                else:
-                    out.append("(.*/)?")
-                    kind = "regexp"
-                if first:
-                    kind = "suffix"
+            if i >= n:
+                kind = "prefix" if kind == "exact" else "match"
+                tokens.append(_ANY)
             else:
-                out.append("[^/]*")
-                kind = "regexp"
+                kind = "match"
+                tokens.append(_DIRS)
+            if first:
+                kind = "suffix"
+        elif ch == "*":
+            tokens.append(_STAR)
+            kind = "match"
         elif ch == "?":
-            out.append("[^/]")
-            kind = "regexp"
-        elif ch in _ESCAPED or (ch == "^" and not in_class):
-            out.append("\\" + ch)
+            tokens.append(_ONE)
+            kind = "match"
         elif ch == "\\":
             if i < n:
-                out.append(re.escape(pattern[i]))
+                tokens.append(("lit", pattern[i]))
                 i += 1
-                kind = "regexp"
+                kind = "match"
             else:
-                out.append("\\\\")
-        elif ch in "[]":
-            out.append(ch)
-            in_class = ch == "["
-            kind = "regexp"
+                tokens.append(("lit", "\\"))
+        elif ch == "[":
+            token, i = _class(pattern, i)
+            tokens.append(token)
+            kind = "match"
         else:
-            out.append(ch)
-    return "".join(out), kind
+            tokens.append(("lit", ch))
+    return tokens, kind
 
 
-@dataclass(frozen=True)
+def _in_class(members: str, ch: str) -> bool:
+    i = 0
+    while i < len(members):
+        if i + 2 < len(members) and members[i + 1] == "-":
+            if members[i] <= ch <= members[i + 2]:
+                return True
+            i += 3
+        else:
+            if members[i] == ch:
+                return True
+            i += 1
+    return False
+
+
+def match_tokens(tokens: list[Token], path: str) -> bool:
+    """Whether the tokens match the whole path (a backtracking matcher with a memo)."""
+    seen: set[tuple[int, int]] = set()
+    stack = [(0, 0)]
+    while stack:
+        ti, si = stack.pop()
+        if (ti, si) in seen:
+            continue
+        seen.add((ti, si))
+        if ti == len(tokens):
+            if si == len(path):
+                return True
+            continue
+        kind, text = tokens[ti]
+        if kind == "lit":
+            if path.startswith(text, si):
+                stack.append((ti + 1, si + len(text)))
+        elif kind in ("one", "class", "nclass"):
+            if si < len(path) and _one_matches(kind, text, path[si]):
+                stack.append((ti + 1, si + 1))
+        elif kind == "star":
+            end = path.find("/", si)
+            end = len(path) if end < 0 else end
+            stack.extend((ti + 1, j) for j in range(si, end + 1))
+        elif kind == "any":
+            stack.extend((ti + 1, j) for j in range(si, len(path) + 1))
+        else:  # dirs: nothing, or anything up to and including a "/"
+            stack.append((ti + 1, si))
+            stack.extend((ti + 1, j + 1) for j in range(si, len(path)) if path[j] == "/")
+    return False
+
+
+def _one_matches(kind: str, members: str, ch: str) -> bool:
+    if kind == "one":
+        return ch != "/"
+    return _in_class(members, ch) != (kind == "nclass")
+
+
 class Pattern:
-    text: str  # cleaned, without the `!`
-    exclusion: bool  # a `!` exception
-    kind: str  # exact | prefix (`a/**`) | suffix (`**/a`) | regexp, as patternmatcher decides
-    regex: re.Pattern[str]
+    """One line of the file, compiled."""
 
-    @classmethod
-    def compile(cls, text: str, exclusion: bool) -> Pattern:
-        body, kind = _regex_body(text)
-        try:
-            regex = re.compile("^" + body + "$", re.DOTALL)
-        except re.error:
-            raise IgnoreFileError(f"syntax error in pattern: {text}") from None
-        return cls(text, exclusion, kind, regex)
+    __slots__ = ("exclusion", "kind", "text", "tokens")
+
+    def __init__(self, text: str, exclusion: bool) -> None:
+        self.text = text  # cleaned, without the `!`
+        self.exclusion = exclusion  # a `!` exception
+        self.tokens, self.kind = tokenize(text)
 
     def matches(self, path: str) -> bool:
         if self.kind == "exact":
@@ -112,7 +177,7 @@ class Pattern:
         if self.kind == "suffix":
             suffix = self.text[2:]
             return path.endswith(suffix) or (suffix.startswith("/") and path == suffix[1:])
-        return self.regex.match(path) is not None
+        return match_tokens(self.tokens, path)
 
 
 def read_patterns(text: str) -> list[str]:
@@ -138,6 +203,8 @@ def read_patterns(text: str) -> list[str]:
 class IgnoreMatcher:
     """Decides whether a context path (relative, `/`-separated) is excluded."""
 
+    __slots__ = ("patterns",)
+
     def __init__(self, patterns: list[Pattern]) -> None:
         self.patterns = patterns
 
@@ -151,12 +218,8 @@ class IgnoreMatcher:
                 if pattern == "!":
                     raise IgnoreFileError('illegal exclusion pattern: "!"')
                 pattern = pattern[1:]
-            compiled.append(Pattern.compile(pattern, exclusion))
+            compiled.append(Pattern(pattern, exclusion))
         return cls(compiled)
-
-    @property
-    def has_exceptions(self) -> bool:
-        return any(p.exclusion for p in self.patterns)
 
     def excluded(self, relpath: str, is_dir: bool = False) -> bool:
         """Whether the path is left out (patternmatcher's MatchesOrParentMatches).
@@ -201,10 +264,6 @@ def _could_match_below(pattern: str, parts: list[str]) -> bool:
         component = components[i]
         if "**" in component:
             return True
-        body, _ = _regex_body(component)
-        try:
-            if re.match("^" + body + "$", part, re.DOTALL) is None:
-                return False
-        except re.error:
+        if not match_tokens(tokenize(component)[0], part):
             return False
     return True

@@ -184,3 +184,41 @@ def test_may_include_under(patterns: list[str], directory: str, walk: bool) -> N
 def test_is_dir_does_not_change_the_answer() -> None:
     m = IgnoreMatcher.parse("build/\n")
     assert m.excluded("build", is_dir=True) and m.excluded("build", is_dir=False)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "path", "excluded"),
+    [
+        ("[]a]x", "]x", True),  # a `]` first in a class is a member
+        ("[]a]x", "ax", True),
+        ("[a-]x", "-x", True),
+        ("[a\\]]x", "]x", True),
+        ("a[^b]c", "a/c", True),  # patternmatcher's regexp class: `/` is a character too
+        ("a[!b]c", "a!c", True),  # `!` does not negate (a Go regexp class, not a shell glob)
+        ("a[!b]c", "axc", False),
+        ("*a*b*c*", "xxaxxbxxcxx", True),
+        ("*a*b*c*", "xxaxxcxxbxx", False),
+        ("**/a/**/b", "x/a/y/z/b", True),
+        ("**/a/**/b", "x/a/b", True),
+        ("**/a/**/b", "x/ab", False),
+    ],
+)
+def test_classes_and_backtracking(pattern: str, path: str, excluded: bool) -> None:
+    assert IgnoreMatcher.parse(pattern).excluded(path) is excluded
+
+
+def test_the_module_stays_lean_for_pyctl() -> None:
+    """pyctl imports it to walk a context: no re, dataclasses, typing, json or enum."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    engine = Path(__file__).resolve().parents[3] / "engine"
+    code = (
+        f"import sys; sys.path.insert(0, {str(engine)!r}); import pyengine.build.ignore; "
+        "print(sorted(m for m in ('re', 'dataclasses', 'typing', 'json', 'enum', 'inspect') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True,
+                         text=True, check=True).stdout
+    assert out.strip() == "[]"

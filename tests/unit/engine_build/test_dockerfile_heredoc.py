@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pyengine.build.dockerfile.expand import expand_heredoc
 from pyengine.build.dockerfile.heredoc import (
     HeredocError,
     HeredocSpec,
@@ -184,3 +185,17 @@ def test_heredoc_errors(text: str, message: str) -> None:
     with pytest.raises(DockerfileError) as info:
         parse("FROM busybox\n" + text)
     assert str(info.value).startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("content", "want"),
+    [
+        ("\"foo\"\n'bar'\n", "\"foo\"\n'bar'\n"),  # quotes stay (docker's SkipProcessQuotes)
+        ("x=$A y=${B:-two} '$A'\n", "x=1 y=two '1'\n"),
+        ("\\$A costs \\\\ 5\n", "$A costs \\ 5\n"),
+        ("$UNSET.\n", ".\n"),
+        ("a\\\nb\n", "a\nb\n"),  # an escaped newline is a newline
+    ],
+)
+def test_expand_heredoc_keeps_quotes(content: str, want: str) -> None:
+    assert expand_heredoc(content, {"A": "1"}) == want

@@ -69,6 +69,7 @@ class Lexer:
         raw_quotes: bool = False,
         raw_escapes: bool = False,
         keep_unset: bool = False,
+        skip_quotes: bool = False,
     ) -> None:
         self.text = text
         self.pos = 0
@@ -77,6 +78,7 @@ class Lexer:
         self.raw_quotes = raw_quotes
         self.raw_escapes = raw_escapes
         self.keep_unset = keep_unset
+        self.skip_quotes = skip_quotes  # quotes are plain characters (heredoc bodies)
 
     # -- scanner ------------------------------------------------------------------------
     def _peek(self) -> str:
@@ -119,11 +121,11 @@ class Lexer:
                 tmp = self._possible_heredoc()
                 result.append(tmp)
                 words.add_raw(tmp)
-            elif ch == "'":
+            elif ch == "'" and not self.skip_quotes:
                 tmp = self._single_quote()
                 result.append(tmp)
                 words.add_raw(tmp)
-            elif ch == '"':
+            elif ch == '"' and not self.skip_quotes:
                 tmp = self._double_quote()
                 result.append(tmp)
                 words.add_raw(tmp)
@@ -277,3 +279,9 @@ def expand(word: str, env: Mapping[str, str], escape: str = "\\") -> str:
 def expand_words(text: str, env: Mapping[str, str], escape: str = "\\") -> list[str]:
     """Text substituted and split into words (whitespace outside quotes), quotes removed."""
     return Lexer(text, env, escape).process()[1]
+
+
+def expand_heredoc(content: str, env: Mapping[str, str]) -> str:
+    """A COPY/ADD heredoc body whose delimiter was not quoted, as docker expands it: variables
+    substituted, `\\` escapes the next character, quotes kept as they are."""
+    return Lexer(content, env, "\\", skip_quotes=True).process()[0]

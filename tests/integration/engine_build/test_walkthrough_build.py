@@ -40,6 +40,28 @@ nothing_outlives_its_test = build_daemon.nothing_outlives_its_test
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 
 LAYER_STEPS = ["COPY", "RUN", "COPY", "RUN"]  # fixtures/cache's, in order
+# `docker history --no-trunc --format '{{.CreatedBy}}'` of dockerd 20.10's classic builder on
+# the same Dockerfiles, newest first; COPY's content hash (docker's tarsum) is not compared
+DOCKER_HISTORY = {
+    "flaskapp": [
+        '/bin/sh -c #(nop)  CMD ["python3" "./app.py"]',
+        "/bin/sh -c #(nop)  EXPOSE 5000",
+        "/bin/sh -c #(nop) WORKDIR /opt",
+        "/bin/sh -c #(nop)  VOLUME [/opt/data]",
+        "/bin/sh -c #(nop) COPY dir:* in /opt/ ",
+        """/bin/sh -c python3 -c 'import flask; print("flask", flask.__version__)' """
+        "> /opt/flask-version     && mkdir -p /opt/data",
+        "/bin/sh -c #(nop)  ENV FLASKAPP_DATA=/opt/data",
+        "/bin/sh -c #(nop)  LABEL org.example.walkthrough=flaskapp org.example.step=build"],
+    "cache": [
+        '/bin/sh -c #(nop)  CMD ["cat" "/data/used" "/data/both"]',
+        "/bin/sh -c #(nop)  ARG LATE=default",
+        "|1 USED=default /bin/sh -c cat /data/a.txt /data/b.txt > /data/both",
+        "/bin/sh -c #(nop) COPY file:* in /data/b.txt ",
+        '|1 USED=default /bin/sh -c echo "used=$USED" > /data/used',
+        "/bin/sh -c #(nop)  ARG USED=default",
+        "/bin/sh -c #(nop) COPY file:* in /data/a.txt "],
+}
 
 
 def built_ok(built: Built) -> Built:
@@ -57,6 +79,13 @@ def layers(engine: ContainerEngine, image: str) -> list[str]:
 
 def image_id(engine: ContainerEngine, image: str) -> str:
     return engine.out("image", "inspect", "-f", "{{.Id}}", image).strip()
+
+
+def history(engine: ContainerEngine, image: str, steps: int) -> list[str]:
+    """The `created_by` of the image's newest `steps` history entries, content hashes out."""
+    lines = engine.out("history", "--no-trunc", "--format", "{{.CreatedBy}}", image)
+    return [re.sub(r"\b(file|dir|multi):[0-9a-f]{64}\b", r"\1:*", line)
+            for line in lines.split("\n")[:steps]]
 
 
 def page(url: str, wait: float = 60.0) -> str:
@@ -89,6 +118,7 @@ def test_flaskapp_and_nginx_flask_build_run_and_serve(engine: ContainerEngine) -
     assert doc["Labels"] == {"org.example.walkthrough": "flaskapp", "org.example.step": "build"}
     # RUN and COPY made a layer each; the metadata instructions none
     assert len(layers(engine, "flaskapp")) == len(layers(engine, "pyengine-demo/web")) + 2
+    assert history(engine, "flaskapp", 8) == DOCKER_HISTORY["flaskapp"]
     version = engine.out("run", "--rm", "--network", "none", "flaskapp", "cat",
                          "/opt/flask-version")
     assert re.fullmatch(r"flask \d+\.\d+\.\d+\n", version), version
@@ -160,6 +190,7 @@ def test_cache_hits_misses_and_build_args(engine: ContainerEngine, tmp_path: Pat
     assert first.startswith("sha256:") and len(first) == 71
     assert hits == [False, False, False, False]
     assert image_id(engine, "cached") == first
+    assert history(engine, "cached", 7) == DOCKER_HISTORY["cache"]
 
     again, hits = build()
     assert hits == [True, True, True, True] and again == first  # the same image, not a copy

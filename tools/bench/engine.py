@@ -51,6 +51,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Protocol
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "integration" / "dropin"))
@@ -602,6 +603,42 @@ def private_base(prefix: str = "pebench-") -> Iterator[Path]:
         yield base
     finally:
         env.remove_tree(base)
+
+
+class PrivateBench(Protocol):
+    """A bench that `run_private` sets up, measures and tears down."""
+
+    def setup(self) -> None: ...
+    def measure(self) -> dict[str, object]: ...
+    def teardown(self) -> None: ...
+
+
+def run_private(private: bool, prefix: str, bench_of: Callable[[Path], PrivateBench],
+                table: Callable[[dict[str, object]], None] | None) -> int:
+    """The bench in a mount and network namespace of its own: outside (not `private`), this
+    re-executes the script under `unshare --mount --net --propagation private` with
+    `--private` and passes SIGTERM/SIGINT on; inside, lo up, a temporary directory
+    /tmp/PREFIX* removed afterwards, the bench set up, measured and always torn down; prints
+    `table` (unless None: --json) and the report as one JSON line."""
+    if not private:
+        inner = subprocess.Popen(["unshare", "--mount", "--net", "--propagation", "private",
+                                  "--", sys.executable, *sys.argv, "--private"])
+        for signum in (signal.SIGTERM, signal.SIGINT):  # it cleans up, then exits
+            signal.signal(signum, lambda num, _frame: inner.send_signal(num))
+        return inner.wait()
+    env.run(["ip", "link", "set", "lo", "up"])
+    with private_base(prefix) as base:
+        bench = bench_of(base)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+        try:
+            bench.setup()
+            report = bench.measure()
+        finally:
+            bench.teardown()
+    if table is not None:
+        table(report)
+    print(json.dumps(report))
+    return 0
 
 
 def main() -> int:

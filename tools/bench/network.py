@@ -825,25 +825,8 @@ def main() -> int:
     if os.geteuid() != 0:
         print("network.py: needs root", file=sys.stderr)
         return 1
-    if not opts.private:  # everything below in a mount and network namespace of our own
-        inner = subprocess.Popen(["unshare", "--mount", "--net", "--propagation", "private", "--",
-                                  sys.executable, *sys.argv, "--private"])  # unshare execs it
-        for signum in (signal.SIGTERM, signal.SIGINT):  # it cleans up, then exits
-            signal.signal(signum, lambda num, _frame: inner.send_signal(num))
-        return inner.wait()
-    env.run(["ip", "link", "set", "lo", "up"])
-    with engine.private_base("netbench-") as base:
-        bench = NetBench(base, opts)
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-        try:
-            bench.setup()
-            report = bench.measure()
-        finally:
-            bench.teardown()
-    if not opts.json:
-        print_table(report)
-    print(json.dumps(report))
-    return 0
+    return engine.run_private(opts.private, "netbench-", lambda base: NetBench(base, opts),
+                              None if opts.json else print_table)
 
 
 if __name__ == "__main__":

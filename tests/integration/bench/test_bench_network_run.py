@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from bench_leftovers import left_by
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 
@@ -21,21 +22,7 @@ BENCH = REPO / "tools" / "bench" / "network.py"
 
 
 def ours_left() -> list[str]:
-    """Processes, mounts and directories named after the bench's temporary directories."""
-    found = [f"process {pid}" for pid in os.listdir("/proc") if pid.isdigit()
-             and b"/tmp/netbench-" in _cmdline(pid)]
-    with open("/proc/self/mountinfo") as info:
-        found += [f"mount {line.split()[4]}" for line in info if "netbench-" in line]
-    found += [f"directory {p}" for p in Path("/tmp").glob("netbench-*")]
-    return found
-
-
-def _cmdline(pid: str) -> bytes:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return f.read()
-    except OSError:
-        return b""
+    return left_by("netbench-")
 
 
 def test_bench_runs_every_part_and_leaves_nothing() -> None:

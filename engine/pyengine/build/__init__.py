@@ -1,0 +1,1 @@
+"""Building images from Dockerfiles (docs/ENGINE.md "Builds")."""

@@ -1,0 +1,1 @@
+"""The Dockerfile language: parser directives, instructions, variable substitution."""

@@ -153,6 +153,24 @@ CREATE TABLE volume_users (
 );
 CREATE INDEX volume_users_by_container ON volume_users(container_id);
 """),
+    # issue 11: the build cache; one row per layer a build step made, keyed by the step's
+    # cache key (build/cachekeys.py); the layer's chain and blob are GC roots while it exists
+    Migration(6, "build cache", """
+CREATE TABLE build_cache (
+    key TEXT PRIMARY KEY,
+    chain_id TEXT NOT NULL,
+    diff_id TEXT NOT NULL,
+    blob_digest TEXT NOT NULL,
+    blob_size INTEGER NOT NULL,
+    media_type TEXT NOT NULL,
+    description TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created TEXT NOT NULL,
+    last_used TEXT NOT NULL,
+    usage_count INTEGER NOT NULL DEFAULT 0,
+    size INTEGER NOT NULL DEFAULT 0
+);
+"""),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -1,0 +1,181 @@
+"""Builds through the engine's BuildsService (a real pyengined, RUN steps as real containers):
+the image's config and files, the build cache (a rebuild hits every step and gives the same
+image; a changed file rebuilds from its first user on; build args bust only the RUNs they
+reach), multi-stage builds with COPY --from and --target, a failing RUN (ABORTED with its exit
+code, nothing left behind), builder prune and system df."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+
+from tests.fixtures.netns import module_network_namespace  # noqa: F401 - autouse fixture
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine_containers"))
+
+from ctr_harness import busybox_rootfs, install_launcher
+from solver_harness import (
+    NOTHING,
+    BuildEngine,
+    build,
+    disk_usage,
+    inspect_image,
+    leftovers,
+    prune,
+    run_cat,
+    start_engine,
+    stop_engine,
+)
+
+pytestmark = [pytest.mark.root]
+
+APP = """\
+FROM busybox
+ENV GREETING=hello
+WORKDIR /app
+COPY app.txt /app/
+RUN echo building && echo "$GREETING world" > /app/out.txt
+CMD ["cat", "/app/out.txt"]
+"""
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuildEngine]:
+    launcher = install_launcher(tmp_path_factory.mktemp("bin"))
+    tar = busybox_rootfs(tmp_path_factory.mktemp("bb"))
+    started = start_engine(launcher, tar)
+    try:
+        yield started
+    finally:
+        stop_engine(started)
+
+
+def test_build_makes_the_config_and_the_files(engine: BuildEngine) -> None:
+    out = build(engine, {"Dockerfile": APP, "app.txt": "from the context\n"},
+                tags=["solver-app:1"])
+    assert out.code is None, out.message
+    assert out.steps() == APP.splitlines()
+    assert b"building\n" in out.output()
+    image = inspect_image(engine, "solver-app:1")
+    assert image["Id"] == out.image_id
+    config = image["Config"]
+    assert "GREETING=hello" in config["Env"]
+    assert config["WorkingDir"] == "/app"
+    assert config["Cmd"] == ["cat", "/app/out.txt"]
+    assert run_cat(engine, "solver-app:1") == "hello world\n"
+    assert run_cat(engine, "solver-app:1", "cat", "/app/app.txt") == "from the context\n"
+    history = engine.out("image", "history", "--no-trunc", "--format", "{{.CreatedBy}}",
+                         "solver-app:1").splitlines()
+    assert history[:5] == [
+        '/bin/sh -c #(nop)  CMD ["cat" "/app/out.txt"]',
+        '/bin/sh -c echo building && echo "$GREETING world" > /app/out.txt',
+        history[2],  # COPY file:<hex> in /app/ (the hex is the copy module's)
+        "/bin/sh -c #(nop) WORKDIR /app",
+        "/bin/sh -c #(nop)  ENV GREETING=hello",
+    ]
+    assert history[2].startswith("/bin/sh -c #(nop) COPY file:") and \
+        history[2].endswith(" in /app/ ")
+    assert leftovers(engine) == NOTHING
+
+
+def test_unchanged_rebuild_hits_every_step_and_gives_the_same_image(
+        engine: BuildEngine) -> None:
+    files = {"Dockerfile": APP, "app.txt": "same\n"}
+    first = build(engine, files, tags=["solver-same:1"])
+    second = build(engine, files, tags=["solver-same:1"])
+    assert first.code is None and second.code is None, (first.message, second.message)
+    # FROM, ENV, WORKDIR are not layer steps; COPY and RUN come from the cache
+    assert second.cached() == [False, False, False, True, True, False]
+    assert second.image_id == first.image_id
+    assert b"building" not in second.output()
+
+
+def test_a_changed_file_rebuilds_from_its_first_user_on(engine: BuildEngine) -> None:
+    dockerfile = ("FROM busybox\nCOPY a.txt /a.txt\nRUN cat /a.txt > /a.copy\n"
+                  "COPY b.txt /b.txt\nRUN cat /b.txt > /b.copy\n")
+    first = build(engine, {"Dockerfile": dockerfile, "a.txt": "a\n", "b.txt": "b1\n"})
+    second = build(engine, {"Dockerfile": dockerfile, "a.txt": "a\n", "b.txt": "b2\n"},
+                   tags=["solver-changed:1"])
+    assert first.code is None and second.code is None, (first.message, second.message)
+    assert second.cached() == [False, True, True, False, False]
+    assert run_cat(engine, "solver-changed:1", "cat", "/a.copy", "/b.copy") == "a\nb2\n"
+
+
+def test_build_args_bust_only_the_runs_they_reach(engine: BuildEngine) -> None:
+    dockerfile = ("FROM busybox\nRUN echo fixed > /fixed\nARG USED\n"
+                  "RUN echo $USED > /used\n")
+    first = build(engine, {"Dockerfile": dockerfile},
+                  build_args={"USED": "1", "NOBODY": "x"})
+    again = build(engine, {"Dockerfile": dockerfile},
+                  build_args={"USED": "1", "NOBODY": "y"})
+    changed = build(engine, {"Dockerfile": dockerfile},
+                    build_args={"USED": "2", "NOBODY": "y"}, tags=["solver-args:1"])
+    for out in (first, again, changed):
+        assert out.code is None, out.message
+    assert first.warnings() == [
+        "[Warning] One or more build-args [NOBODY] were not consumed"]
+    assert again.cached() == [False, True, False, True]
+    assert again.image_id == first.image_id
+    assert changed.cached() == [False, True, False, False]
+    assert run_cat(engine, "solver-args:1", "cat", "/used") == "2\n"
+    history = engine.out("image", "history", "--no-trunc", "--format", "{{.CreatedBy}}",
+                         "solver-args:1").splitlines()
+    assert history[0] == "|1 USED=2 /bin/sh -c echo $USED > /used"
+    assert history[1] == "/bin/sh -c echo fixed > /fixed"
+
+
+MULTI = """\
+FROM busybox AS builder
+RUN echo built > /artifact
+FROM busybox AS broken
+RUN exit 3
+FROM busybox
+COPY --from=builder /artifact /artifact
+CMD ["cat", "/artifact"]
+"""
+
+
+def test_multi_stage_copy_from_and_target(engine: BuildEngine) -> None:
+    final = build(engine, {"Dockerfile": MULTI}, tags=["solver-multi:1"])
+    assert final.code is None, final.message
+    assert "RUN exit 3" not in final.steps()  # a stage the target does not need is not built
+    assert run_cat(engine, "solver-multi:1") == "built\n"
+    target = build(engine, {"Dockerfile": MULTI}, tags=["solver-multi:builder"],
+                   target="builder")
+    assert target.code is None, target.message
+    assert target.steps() == ["FROM busybox AS builder", "RUN echo built > /artifact"]
+    assert target.cached() == [False, True]
+    assert inspect_image(engine, "solver-multi:builder")["Config"]["Cmd"] == ["sh"]
+    missing = build(engine, {"Dockerfile": MULTI}, target="nosuch")
+    assert missing.code == grpc.StatusCode.NOT_FOUND
+    assert missing.message == "failed to reach build target nosuch in Dockerfile"
+
+
+def test_a_failing_run_aborts_and_leaves_nothing(engine: BuildEngine) -> None:
+    out = build(engine, {"Dockerfile": "FROM busybox\nCOPY f /f\nRUN echo oops >&2; exit 7\n",
+                         "f": "x"})
+    assert out.code == grpc.StatusCode.ABORTED
+    assert out.message == "The command '/bin/sh -c echo oops >&2; exit 7' returned a " \
+        "non-zero code: 7"
+    failure = out.failure()
+    assert failure is not None and failure.exit_code == 7 and failure.index == 3
+    assert b"oops\n" in out.output()
+    assert leftovers(engine) == NOTHING
+
+
+def test_builder_prune_empties_the_cache_and_df_accounts_it(engine: BuildEngine) -> None:
+    out = build(engine, {"Dockerfile": "FROM busybox\nRUN head -c 100000 /dev/zero > /z\n"})
+    assert out.code is None, out.message
+    before = disk_usage(engine).build_cache
+    assert any(r.description == "RUN head -c 100000 /dev/zero > /z" and r.size >= 100000
+               for r in before)
+    gone = prune(engine)
+    assert len(gone.deleted) >= 1 and gone.space_reclaimed >= 100000
+    assert list(disk_usage(engine).build_cache) == []
+    again = build(engine, {"Dockerfile": "FROM busybox\nRUN head -c 100000 /dev/zero > /z\n"})
+    assert again.cached() == [False, False]

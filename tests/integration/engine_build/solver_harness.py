@@ -5,12 +5,15 @@ stand-ins for them (solver_standins/, loaded only when a real module is missing)
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import os
 import sqlite3
 import sys
 import tarfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -142,3 +145,42 @@ def leftovers(engine: BuildEngine) -> dict[str, list[str]]:
 
 NOTHING: dict[str, list[str]] = {"containers": [], "mounts": [], "active_snapshots": [],
                                  "contexts": [], "build_mounts": []}
+
+
+def build_until_running(engine: BuildEngine, files: dict[str, str | bytes]
+                        ) -> tuple[grpc.Channel, object, str]:
+    """Start a build and read its events until a RUN step's container exists; returns the
+    channel (the caller closes it), the call (to cancel) and the container's id."""
+    tar = context_tar(files)
+
+    def requests() -> Iterator[build_pb2.BuildRequest]:
+        yield build_pb2.BuildRequest(options=build_pb2.BuildOptions())
+        yield build_pb2.BuildRequest(context=tar)
+
+    channel = engine.channel()
+    call = build_pb2_grpc.BuildsServiceStub(channel).Build(requests(), timeout=300)
+    for event in call:
+        if event.HasField("step") and event.step.container_id:
+            return channel, call, event.step.container_id
+    channel.close()
+    raise AssertionError("the build ended before its RUN step started")
+
+
+def wait_for(check: Callable[[], bool], what: str, tries: int = 600) -> None:
+    """Poll `check` (every 0.1 s, a generous bound: never a timing assertion)."""
+    for _ in range(tries):
+        if check():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"never happened: {what}")
+
+
+def container_processes(cid: str) -> list[int]:
+    """Pids whose command line or cgroup names the container."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError):
+                if cid in Path(f"/proc/{entry}/cgroup").read_text():
+                    found.append(int(entry))
+    return found

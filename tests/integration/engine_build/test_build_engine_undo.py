@@ -1,0 +1,76 @@
+"""A build cut short leaves nothing: a client that cancels mid-RUN (the build task is
+cancelled: its container killed and removed, its snapshot, context and lease gone), and a
+daemon killed with -9 mid-RUN (the next start removes the build container, its processes,
+the active snapshot and the context directory)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.netns import module_network_namespace  # noqa: F401 - autouse fixture
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine_containers"))
+
+from ctr_harness import busybox_rootfs, install_launcher
+from solver_harness import (
+    NOTHING,
+    BuildEngine,
+    build,
+    build_until_running,
+    container_processes,
+    leftovers,
+    start_engine,
+    stop_engine,
+    wait_for,
+)
+
+pytestmark = [pytest.mark.root]
+
+SLOW = {"Dockerfile": "FROM busybox\nCOPY f /f\nRUN echo started; sleep 300\n", "f": "x"}
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuildEngine]:
+    launcher = install_launcher(tmp_path_factory.mktemp("bin"))
+    tar = busybox_rootfs(tmp_path_factory.mktemp("bb"))
+    started = start_engine(launcher, tar)
+    try:
+        yield started
+    finally:
+        stop_engine(started)
+
+
+def test_a_cancelled_build_is_undone(engine: BuildEngine) -> None:
+    channel, call, cid = build_until_running(engine, SLOW)
+    try:
+        wait_for(lambda: bool(container_processes(cid)), "the RUN step's process")
+        assert cid in engine.ids()  # docker's classic builder shows it in ps -a too
+        call.cancel()  # type: ignore[attr-defined]  # a grpc streaming call
+    finally:
+        channel.close()
+    wait_for(lambda: leftovers(engine) == NOTHING, "the cancelled build's clean-up")
+    assert container_processes(cid) == []
+    # the committed COPY layer stays cached: the next build reuses it
+    out = build(engine, {"Dockerfile": "FROM busybox\nCOPY f /f\n", "f": "x"})
+    assert out.code is None, out.message
+    assert out.cached() == [False, True]
+
+
+def test_a_daemon_killed_mid_build_cleans_up_at_the_next_start(engine: BuildEngine) -> None:
+    channel, _call, cid = build_until_running(engine, SLOW)
+    try:
+        wait_for(lambda: bool(container_processes(cid)), "the RUN step's process")
+        engine.kill9()
+    finally:
+        channel.close()
+    engine.start()
+    assert leftovers(engine) == NOTHING
+    # killed by the recovery; the kernel may still be tearing the process down
+    wait_for(lambda: container_processes(cid) == [], "the killed RUN step's process gone")
+    out = build(engine, {"Dockerfile": "FROM busybox\nRUN echo again\n"})
+    assert out.code is None, out.message

@@ -92,7 +92,13 @@ class LayerMaker:
     def commit(self, key: str, parent: str | None, docker_media: bool,
                skip: Callable[[str, os.stat_result], bool] | None = None) -> BuiltLayer:
         """The snapshot's changes as a layer: blob stored, snapshot committed as its chain id
-        (or dropped if that layer exists already), LayerRecord put."""
+        (or dropped if that layer exists already), LayerRecord put; under the shared GC lock
+        (what it adds to the lease must not be collected meanwhile)."""
+        with self.images.collector.lock.shared():
+            return self._commit(key, parent, docker_media, skip)
+
+    def _commit(self, key: str, parent: str | None, docker_media: bool,
+                skip: Callable[[str, os.stat_result], bool] | None) -> BuiltLayer:
         from pyengine import archive
         from pyengine.images.compression import digest_stream
         from pyengine.store import LayerRecord

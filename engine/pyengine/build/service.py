@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from pyengine.events import EventBus
     from pyengine.gc import Collector
     from pyengine.images.service import ImageService
+    from pyengine.images.unpack import LayerRef
     from pyengine.snapshots import Snapshotter
     from pyengine.store import Database, LeaseRepository
 
@@ -121,18 +122,25 @@ class BuilderService:
     def cache_hit(self, key: str, maker: LayerMaker) -> CacheRecord | None:
         """Blocking: the cache record of `key` if its layer is still there (then pinned by
         the build's lease until the image is recorded)."""
-        record = self.cache.get(key)
-        if record is None:
-            return None
-        try:
-            self.snapshotter.stat(record.chain_id)
-        except NotFound:
-            return None
-        if not self.images.content.exists(record.blob_digest):
-            return None
-        self.leases.add(maker.lease_id, "snapshot", [record.chain_id])
-        self.leases.add(maker.lease_id, "content", [record.blob_digest])
-        return self.cache.use(key)
+        with self.collector.lock.shared():
+            record = self.cache.get(key)
+            if record is None:
+                return None
+            try:
+                self.snapshotter.stat(record.chain_id)
+            except NotFound:
+                return None
+            if not self.images.content.exists(record.blob_digest):
+                return None
+            self.leases.add(maker.lease_id, "snapshot", [record.chain_id])
+            self.leases.add(maker.lease_id, "content", [record.blob_digest])
+            return self.cache.use(key)
+
+    def record_image(self, config: bytes, layers: list[LayerRef], docker_media: bool,
+                     names: list[str], lease_id: str) -> str:
+        """Blocking: the built image recorded (under the shared GC lock)."""
+        with self.collector.lock.shared():
+            return self.images.record_built(config, layers, docker_media, names, lease_id)
 
     def record(self, key: str, layer: BuiltLayer, description: str,
                created_by: str) -> CacheRecord:
@@ -156,8 +164,10 @@ class BuilderService:
         context_dir = self.contexts / build_id
         spool = self.contexts / f"{build_id}.tar"
         secrets_dir = self.secrets / build_id
-        lease_cm = self.images.transfer("build")
-        lease_id = await asyncio.to_thread(lease_cm.__enter__)
+        # the lease alone keeps the build's snapshots and blobs from a collection; the GC lock
+        # is shared only around the short steps that add to it (a build may run for long,
+        # and a prune waiting for the lock must not wait for the build)
+        lease_id = await asyncio.to_thread(self.leases.create, "build")
         try:
             with open(spool, "wb") as out:
                 await build_context.receive(context, out)
@@ -177,17 +187,15 @@ class BuilderService:
                             context_dir.with_name(build_id + ".scratch"), secrets_dir)
             return await solver.solve()
         finally:
-            await asyncio.shield(asyncio.to_thread(self._end, lease_cm, spool, context_dir,
+            await asyncio.shield(asyncio.to_thread(self._end, lease_id, spool, context_dir,
                                                    secrets_dir))
 
-    def _end(self, lease_cm: contextlib.AbstractContextManager[str], spool: Path,
-             context_dir: Path, secrets_dir: Path) -> None:
+    def _end(self, lease_id: str, spool: Path, context_dir: Path, secrets_dir: Path) -> None:
         spool.unlink(missing_ok=True)
         shutil.rmtree(context_dir, ignore_errors=True)
         shutil.rmtree(context_dir.with_name(context_dir.name + ".scratch"), ignore_errors=True)
         shutil.rmtree(secrets_dir, ignore_errors=True)
-        lease_cm.__exit__(None, None, None)
-        self.collector.collect()  # what the lease alone held (a failed step's blobs) goes
+        self.leases.delete(lease_id)
 
     @staticmethod
     def _dockerfile_text(options: BuildOptions, context_dir: Path, name: str) -> str:

@@ -594,7 +594,7 @@ class Solver:
         config = export.image_config(state, created, arch, os_name)
         names = [naming.tag_name(naming.parse(t)) for t in self.options.tags]
         image_id = await asyncio.to_thread(
-            self.service.images.record_built, config, export.layer_refs(state),
+            self.service.record_image, config, export.layer_refs(state),
             state.docker_media, names, self.maker.lease_id)
         return BuildResultValue(image_id, tuple(names))
 

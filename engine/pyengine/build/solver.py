@@ -303,6 +303,11 @@ class Solver:
                     value = self._meta.get(decl.name)
                 state.args[decl.name] = value
                 state.key = cachekeys.extend(state.key, f"ARG {decl.name}")
+                # docker's classic builder records the ARG as written, its default unexpanded
+                text = decl.name if decl.default is None else f"{decl.name}={decl.default}"
+                state.history.append({"created": state.created or now_rfc3339(),
+                                      "created_by": history.metadata(state.shell, "ARG", text),
+                                      "empty_layer": True})
             return False, ""
         if isinstance(i, ins.Env):
             pairs = []
@@ -331,7 +336,7 @@ class Solver:
             self._nop(state, "USER", section["User"])
         elif isinstance(i, ins.Shell):
             section["Shell"] = list(i.args)
-            self._nop(state, "SHELL", history.json_words(i.args))
+            self._nop(state, "SHELL", history.go_list(i.args))
         elif isinstance(i, ins.Expose):
             ports = dict(section.get("ExposedPorts") or {})
             words = [self._x(state, p) for p in i.ports]
@@ -346,7 +351,7 @@ class Solver:
             for path in paths:
                 volumes[path] = {}
             section["Volumes"] = volumes
-            self._nop(state, "VOLUME", "[" + " ".join(paths) + "]")
+            self._nop(state, "VOLUME", history.go_list(paths))
         elif isinstance(i, (ins.Cmd, ins.Entrypoint)):
             words = list(i.command.args) if i.command.exec_form else \
                 [*state.shell, i.command.shell_text]
@@ -362,9 +367,10 @@ class Solver:
             section["StopSignal"] = self._x(state, i.signal)
             self._nop(state, "STOPSIGNAL", section["StopSignal"])
         elif isinstance(i, ins.Healthcheck):
-            section["Healthcheck"] = _healthcheck(i, state.shell)
-            self._nop(state, "HEALTHCHECK", i.original.split(None, 1)[1]
-                      if " " in i.original.strip() else "")
+            check = section["Healthcheck"] = self._healthcheck(state, i)
+            self._nop(state, "HEALTHCHECK", history.healthcheck(
+                check["Test"], check.get("Interval", 0), check.get("Timeout", 0),
+                check.get("StartPeriod", 0), check.get("Retries", 0)))
         elif isinstance(i, ins.Onbuild):
             section["OnBuild"] = [*(section.get("OnBuild") or []), i.text]
             self._nop(state, "ONBUILD", i.text)
@@ -378,6 +384,25 @@ class Solver:
         else:
             raise InvalidArgument(f"{i.location}: unsupported instruction {i.keyword}")
         return False, ""
+
+    def _healthcheck(self, state: StageState, i: ins.Healthcheck) -> dict[str, Any]:
+        """docker's HealthConfig: Test, then the durations (ns) and retries given."""
+        if i.command is None:
+            return {"Test": ["NONE"]}
+        test = ["CMD", *i.command.args] if i.command.exec_form else \
+            ["CMD-SHELL", i.command.shell_text]
+        out: dict[str, Any] = {"Test": test}
+        for key, word in (("Interval", i.interval), ("Timeout", i.timeout),
+                          ("StartPeriod", i.start_period), ("StartInterval", i.start_interval)):
+            if word:
+                out[key] = _duration(self._x(state, word))
+        if i.retries:
+            retries = self._x(state, i.retries)
+            if not retries.isdigit():
+                raise InvalidArgument(f"{i.location}: HEALTHCHECK --retries: not a number: "
+                                      f"{retries}")
+            out["Retries"] = int(retries)
+        return out
 
     # -- layer steps ----------------------------------------------------------------------
 
@@ -498,7 +523,7 @@ class Solver:
         from pyengine.build.sources import SourceTree, content_digest
 
         sources = tuple(self._x(state, s) for s in i.sources)
-        dest = self._x(state, i.dest)
+        dest = written_dest = self._x(state, i.dest)
         if not dest.startswith("/"):
             workdir = str(state.section.get("WorkingDir") or "/")
             dest = workdir.rstrip("/") + "/" + dest
@@ -534,7 +559,7 @@ class Solver:
             parent = state.chain_id
             snapshot = await asyncio.to_thread(self.maker.prepare, parent)
             detail = await asyncio.to_thread(self._write, snapshot, tree, spec, i, flags)
-            created_by = history.copy(state.shell, i.keyword, detail, dest)
+            created_by = history.copy(state.shell, i.keyword, detail, written_dest)
             layer = await asyncio.to_thread(self.maker.commit, snapshot, parent,
                                             state.docker_media)
             snapshot = None
@@ -628,17 +653,4 @@ def _duration(text: str | None, default: int = 0) -> int:
     return value
 
 
-def _healthcheck(i: ins.Healthcheck, shell: tuple[str, ...]) -> dict:
-    if i.command is None:
-        return {"Test": ["NONE"]}
-    test = ["CMD", *i.command.args] if i.command.exec_form else \
-        ["CMD-SHELL", i.command.shell_text]
-    out: dict[str, Any] = {"Test": test}
-    for key, word in (("Interval", i.interval), ("Timeout", i.timeout),
-                      ("StartPeriod", i.start_period), ("StartInterval", i.start_interval)):
-        if word:
-            out[key] = _duration(word)
-    if i.retries:
-        out["Retries"] = int(i.retries)
-    return out
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -105,10 +106,20 @@ class LayerMaker:
 
         upper = self.snapshotter.upper_dir(key)
         lowers = None if self.overlay else self.snapshotter.parent_dirs(key)[:1]
+        skipped: list[str] = []
+
+        def skip_and_note(name: str, st: os.stat_result) -> bool:
+            if skip is not None and skip(name, st):
+                skipped.append(name)
+                return True
+            return False
+
         fd, name = tempfile.mkstemp(prefix="build-", suffix=".tar.gz", dir=self.images.tmp_dir)
         try:
             with os.fdopen(fd, "wb") as out:
-                diff_id = archive.diff(lowers, upper, out, compression="gzip", skip=skip)
+                diff_id = archive.diff(lowers, upper, out, compression="gzip",
+                                       skip=skip_and_note)
+            _remove_empty(upper, skipped)  # the snapshot must hold what the blob holds
             with open(name, "rb") as handle:
                 digest, size = digest_stream(handle)
             ingest = self.images.ingest
@@ -127,3 +138,16 @@ class LayerMaker:
         self.images.repo.put_layer(LayerRecord(chain_id, diff_id, parent, usage))
         media = mediatypes.DOCKER_LAYER_GZIP if docker_media else mediatypes.OCI_LAYER_GZIP
         return BuiltLayer(chain_id, diff_id, digest, size, media)
+
+
+def _remove_empty(root: Path, names: list[str]) -> None:
+    """Remove the empty mount points the layer left out (deepest first), never following a
+    link: each is an empty directory or an empty regular file the runtime made."""
+    for name in sorted(names, key=lambda n: n.count("/"), reverse=True):
+        path = root / name
+        with contextlib.suppress(OSError):
+            st = os.lstat(path)
+            if stat.S_ISDIR(st.st_mode):
+                os.rmdir(path)
+            elif stat.S_ISREG(st.st_mode) and st.st_size == 0:
+                os.unlink(path)

@@ -6,6 +6,7 @@ code, nothing left behind), builder prune and system df."""
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine_containers"))
 
 from ctr_harness import busybox_rootfs, install_launcher
+from pyengine.api import build_pb2
 from solver_harness import (
     NOTHING,
     BuildEngine,
@@ -180,3 +182,62 @@ def test_builder_prune_empties_the_cache_and_df_accounts_it(engine: BuildEngine)
     assert list(disk_usage(engine).build_cache) == []
     again = build(engine, {"Dockerfile": "FROM busybox\nRUN head -c 100000 /dev/zero > /z\n"})
     assert again.cached() == [False, False]
+
+
+META = """\
+FROM busybox
+LABEL a=b
+EXPOSE 5000
+USER 1000
+WORKDIR /made/here
+VOLUME /data
+STOPSIGNAL SIGQUIT
+RUN pwd > /tmp/pwd && id -u >> /tmp/pwd
+ENTRYPOINT ["cat"]
+"""
+
+
+def test_metadata_instructions_make_docker_config(engine: BuildEngine) -> None:
+    out = build(engine, {"Dockerfile": META}, tags=["solver-meta:1"], labels={"x": "y"})
+    assert out.code is None, out.message
+    config = inspect_image(engine, "solver-meta:1")["Config"]
+    assert config["Labels"] == {"a": "b", "x": "y"}
+    assert config["ExposedPorts"] == {"5000/tcp": {}}
+    assert config["User"] == "1000"
+    assert config["WorkingDir"] == "/made/here"
+    assert config["Volumes"] == {"/data": {}}
+    assert config["StopSignal"] == "SIGQUIT"
+    assert config["Entrypoint"] == ["cat"]
+    assert config["Cmd"] is None  # ENTRYPOINT resets the CMD busybox's image has
+    # the RUN ran as the user, in the WORKDIR (made for it, as BuildKit does)
+    assert run_cat(engine, "solver-meta:1", "/tmp/pwd") == "/made/here\n1000\n"
+    layers = inspect_image(engine, "solver-meta:1")["RootFS"]["Layers"]
+    assert len(layers) == len(inspect_image(engine, "busybox")["RootFS"]["Layers"]) + 1
+
+
+MOUNTS = """\
+FROM busybox
+RUN --mount=type=cache,target=/var/cache/x echo run >> /var/cache/x/log && cat /var/cache/x/log
+RUN --mount=type=secret,id=tok md5sum /run/secrets/tok
+RUN --mount=type=tmpfs,target=/scratch touch /scratch/t && echo tmpfs-ok
+"""
+
+
+def test_run_mounts_cache_secret_tmpfs(engine: BuildEngine) -> None:
+    secrets = [build_pb2.BuildSecret(id="tok", data=b"s3cret")]
+    first = build(engine, {"Dockerfile": MOUNTS}, secrets=secrets)
+    second = build(engine, {"Dockerfile": MOUNTS}, secrets=secrets, no_cache=True,
+                   tags=["solver-mounts:1"])
+    digest = hashlib.md5(b"s3cret").hexdigest().encode()
+    for out in (first, second):
+        assert out.code is None, out.message
+        assert digest + b"  /run/secrets/tok\n" in out.output()
+        assert b"tmpfs-ok\n" in out.output()
+        assert not any(b"s3cret" in e.SerializeToString() for e in out.events)
+    assert b"run\nrun\n" in second.output()  # the cache mount outlived the first build
+    # the mount points are in neither the layers nor the snapshots the image runs from
+    listing = run_cat(engine, "solver-mounts:1", "sh", "-c",
+                      "ls -d /var/cache/x /scratch /run/secrets/tok 2>&1; true")
+    assert listing.count("No such file or directory") == 3, listing
+    assert leftovers(engine) == NOTHING
+    assert not any((engine.exec_root / "builder" / "secrets").iterdir())

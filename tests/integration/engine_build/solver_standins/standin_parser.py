@@ -73,6 +73,10 @@ def parse(text: str, file: str = "Dockerfile") -> ins.Dockerfile:
             made = ins.Workdir(**base, path=rest)
         elif keyword == "USER":
             made = ins.User(**base, user=rest)
+        elif keyword == "VOLUME":
+            made = ins.Volume(**base, paths=tuple(rest.split()))
+        elif keyword == "STOPSIGNAL":
+            made = ins.StopSignal(**base, signal=rest)
         elif keyword == "EXPOSE":
             made = ins.Expose(**base, ports=tuple(rest.split()))
         elif keyword in ("COPY", "ADD"):

@@ -124,7 +124,8 @@ class LayerMaker:
                 digest, size = digest_stream(handle)
             ingest = self.images.ingest
             ingest.protect(self.lease_id, [digest])
-            ingest.store_file(Path(name), digest, size, f"build-{digest}")
+            ingest.store_file(Path(name), digest, size, key)  # one ref per step: two stages
+            # may store the same blob at once
         finally:
             os.unlink(name)
         chain_id = diff_id if parent is None else "sha256:" + hashlib.sha256(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -241,3 +242,35 @@ def test_run_mounts_cache_secret_tmpfs(engine: BuildEngine) -> None:
     assert listing.count("No such file or directory") == 3, listing
     assert leftovers(engine) == NOTHING
     assert not any((engine.exec_root / "builder" / "secrets").iterdir())
+
+
+WAIT = """\
+touch "/sync/$1"
+i=0
+until [ -e "/sync/$2" ]; do i=$((i+1)); [ $i -lt 3000 ] || exit 9; sleep 0.1; done
+echo "$1" > "/$1"
+"""
+
+PARALLEL = """\
+ARG SYNC
+FROM busybox AS left
+ARG SYNC
+COPY wait.sh /wait.sh
+RUN --mount=type=cache,id=$SYNC,target=/sync sh /wait.sh left right
+FROM busybox AS right
+ARG SYNC
+COPY wait.sh /wait.sh
+RUN --mount=type=cache,id=$SYNC,target=/sync sh /wait.sh right left
+FROM busybox
+COPY --from=left /left /left
+COPY --from=right /right /right
+"""
+
+
+def test_independent_stages_build_at_the_same_time(engine: BuildEngine) -> None:
+    """Each stage's RUN waits for the other's: built one after the other, the first would
+    give up (exit 9)."""
+    out = build(engine, {"Dockerfile": PARALLEL, "wait.sh": WAIT}, tags=["solver-parallel:1"],
+                build_args={"SYNC": uuid.uuid4().hex})
+    assert out.code is None, out.message
+    assert run_cat(engine, "solver-parallel:1", "cat", "/left", "/right") == "left\nright\n"

@@ -30,6 +30,7 @@ FILE_KEYS = {
     "max-layer-size": "max_layer_size",
     "max-layer-files": "max_layer_files",
     "max-concurrent-downloads": "max_concurrent_downloads",
+    "max-concurrent-uploads": "max_concurrent_uploads",
     "tlsverify": "tlsverify",
     "tlscacert": "tlscacert",
     "tlscert": "tlscert",
@@ -59,6 +60,7 @@ class DaemonConfig:
     max_layer_size: int = DEFAULT_MAX_LAYER_SIZE
     max_layer_files: int = 1_000_000
     max_concurrent_downloads: int = 3
+    max_concurrent_uploads: int = 5  # layers a push uploads at once (docker's default)
     tlsverify: bool = False
     tlscacert: Path | None = None
     tlscert: Path | None = None

@@ -33,7 +33,8 @@ log = logging.getLogger("pyengine.daemon")
 
 GRACE_SECONDS = 10.0
 # Options SIGHUP applies without a restart (as dockerd reloads them).
-RELOADABLE = ("log_level", "insecure_registries", "registry_mirrors", "max_concurrent_downloads")
+RELOADABLE = ("log_level", "insecure_registries", "registry_mirrors", "max_concurrent_downloads",
+              "max_concurrent_uploads")
 
 
 def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, dict]:

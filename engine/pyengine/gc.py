@@ -82,6 +82,7 @@ class Collector:
         self.layers = layers
         self.lock = SharedExclusiveLock()
         self._sources: dict[str, RootSource] = {}
+        self._forgetters: dict[str, Callable[[list[str]], None]] = {}
         self._mutex = threading.Lock()
 
     def register(self, name: str, source: RootSource) -> None:
@@ -92,6 +93,13 @@ class Collector:
     def unregister(self, name: str) -> None:
         with self._mutex:
             self._sources.pop(name, None)
+            self._forgetters.pop(name, None)
+
+    def on_blobs_deleted(self, name: str, forget: Callable[[list[str]], None]) -> None:
+        """Call `forget(digests)` after each collection that deleted blobs (a domain drops
+        what it remembers about them); `unregister(name)` removes it."""
+        with self._mutex:
+            self._forgetters[name] = forget
 
     def roots(self) -> Roots:
         """Every domain's roots plus the leases'."""
@@ -135,7 +143,13 @@ class Collector:
 
     def collect_locked(self) -> GcResult:
         """Collect; the caller holds `lock` exclusive."""
-        return collect(self.roots(), self.content, self.snapshotter, self.layers)
+        result = collect(self.roots(), self.content, self.snapshotter, self.layers)
+        if result.blobs:
+            with self._mutex:
+                forgetters = list(self._forgetters.values())
+            for forget in forgetters:
+                forget(result.blobs)
+        return result
 
 
 def unreferenced(

@@ -69,3 +69,39 @@ def _nanos(raw: str) -> int:
             break
         digits += ch
     return int((digits + "0" * 9)[:9])
+
+
+def go_duration_text(ns: int) -> str:
+    """Go's time.Duration.String(): "30s", "200ms", "1.5s", "1m30s", "2h0m0s", "0s"."""
+    if ns == 0:
+        return "0s"
+    sign, ns = ("-", -ns) if ns < 0 else ("", ns)
+    if ns < 1_000_000_000:  # under a second: the largest unit that keeps a whole part
+        for unit, size in (("ms", 1_000_000), ("µs", 1_000), ("ns", 1)):
+            if ns >= size:
+                return sign + _decimal(ns, size) + unit
+    hours, rest = divmod(ns, 3_600_000_000_000)
+    minutes, rest = divmod(rest, 60_000_000_000)
+    seconds = _decimal(rest, 1_000_000_000) + "s"
+    if hours:
+        return f"{sign}{hours}h{minutes}m{seconds}"
+    if minutes:
+        return f"{sign}{minutes}m{seconds}"
+    return sign + seconds
+
+
+def _decimal(value: int, unit: int) -> str:
+    """value/unit with Go's shortest fraction (no trailing zeros)."""
+    whole, fraction = divmod(value, unit)
+    if not fraction:
+        return str(whole)
+    width = len(str(unit)) - 1
+    return f"{whole}.{fraction:0{width}d}".rstrip("0")
+
+
+def go_duration_error(text: str) -> str:
+    """Go's time.ParseDuration error for a value go_duration refuses."""
+    body = text.lstrip("+-")
+    if body.replace(".", "", 1).isdigit() and body.strip("0."):
+        return f'time: missing unit in duration "{text}"'
+    return f'time: invalid duration "{text}"'

@@ -39,15 +39,17 @@ def apply_layer(stream: Reader, media_type: str | None, dest: Path | int, *,
 
     whiteouts="overlay" writes OCI whiteouts as overlayfs ones (char 0:0 devices and the
     trusted.overlay.opaque xattr) for an upper directory; "remove" deletes the whited-out paths
-    (a native snapshot, or a mounted overlay). `dest` is a path or a directory's descriptor.
+    (a native snapshot, or a mounted overlay); "none" extracts `.wh.` entries as plain files
+    (a tar that is not a layer: ADD of a local archive, a build context, as docker's Untar).
+    `dest` is a path or a directory's descriptor.
     `lowers` (the parent layers' directories,
     nearest first) lets an upper directory be filled like a mounted view: implicitly created
     parents copy the metadata of the directory they shadow and hardlinks to lower files copy
     them up. On error `dest` holds a partial result the caller must discard; nothing is ever
     written outside it.
     """
-    if whiteouts not in ("overlay", "remove"):
-        raise ValueError(f"whiteouts must be 'overlay' or 'remove', not {whiteouts!r}")
+    if whiteouts not in ("overlay", "remove", "none"):
+        raise ValueError(f"whiteouts must be 'overlay', 'remove' or 'none', not {whiteouts!r}")
     limits = limits or Limits()
     lower_layers = LowerLayers(lowers) if lowers else None
     try:
@@ -119,7 +121,7 @@ class _Extractor:
         if not path:
             return  # the root directory itself: its metadata belongs to the snapshot
         parent, base = split(path)
-        if base.startswith(WHITEOUT_PREFIX):
+        if base.startswith(WHITEOUT_PREFIX) and self.whiteouts != "none":
             self._whiteout(path, parent, base)
             return
         kind = entry.type

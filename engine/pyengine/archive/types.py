@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-WhiteoutMode = Literal["overlay", "remove"]
+WhiteoutMode = Literal["overlay", "remove", "none"]
 
 DEFAULT_MAX_BYTES = 64 << 30
 DEFAULT_MAX_FILES = 4_000_000

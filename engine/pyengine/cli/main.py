@@ -36,6 +36,7 @@ IMAGE_VERBS: dict[str, tuple[str, str]] = {
     "load": ("load", "Load an image from a tar archive or STDIN"),
     "import": ("import", "Import the contents from a tarball to create a filesystem image"),
     "prune": ("image_prune", "Remove unused images"),
+    "build": ("build", "Build an image from a Dockerfile"),
 }
 IMAGE_ALIASES = {"ls": ["list"], "rm": ["remove"]}
 TOP_VERBS: dict[str, tuple[str, str]] = {
@@ -49,6 +50,7 @@ TOP_VERBS: dict[str, tuple[str, str]] = {
     "save": IMAGE_VERBS["save"],
     "load": IMAGE_VERBS["load"],
     "import": IMAGE_VERBS["import"],
+    "build": ("build", "Build an image from a Dockerfile"),
     "search": ("search", "Search a registry's catalog for images"),
     "login": ("login", "Log in to a registry"),
     "logout": ("logout", "Log out from a registry"),
@@ -116,11 +118,16 @@ VOLUME_VERBS: dict[str, tuple[str, str]] = {
     "prune": ("volume_prune", "Remove all unused local volumes"),
 }
 VOLUME_ALIASES = {"ls": ["list"], "rm": ["remove"]}
+BUILDER_VERBS: dict[str, tuple[str, str]] = {
+    "build": ("build", "Build an image from a Dockerfile"),
+    "prune": ("builder_prune", "Remove build cache"),
+    "du": ("builder_du", "Show the build cache's disk usage"),
+}
 GROUPS = {"image": IMAGE_VERBS, "system": SYSTEM_VERBS, "container": CONTAINER_VERBS,
-          "network": NETWORK_VERBS, "volume": VOLUME_VERBS}
+          "network": NETWORK_VERBS, "volume": VOLUME_VERBS, "builder": BUILDER_VERBS}
 TITLES = {"image": "Manage images", "system": "Manage pyengine",
           "container": "Manage containers", "network": "Manage networks",
-          "volume": "Manage volumes"}
+          "volume": "Manage volumes", "builder": "Manage builds"}
 ALIASES: dict[str, dict[str, list[str]]] = {"image": IMAGE_ALIASES,
                                             "container": CONTAINER_ALIASES,
                                             "network": NETWORK_ALIASES,

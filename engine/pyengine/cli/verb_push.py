@@ -18,8 +18,14 @@ def add(p: argparse.ArgumentParser) -> None:
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
+    name = args.name
+    last = name.rsplit("/", 1)[-1]
+    if ":" not in last and "@" not in last:  # docker's client names the default tag
+        name += ":latest"
+        if not args.quiet:
+            ctx.out.write("Using default tag: latest\n")
     request = images_pb2.PushRequest(reference=args.name, auth=ctx.auth_for(args.name))
     digest = follow(ctx.client.images.Push(request), ctx.out, args.quiet)
     if args.quiet:
-        ctx.out.write(f"{args.name}\n" if digest else "")
+        ctx.out.write(f"{name}\n" if digest else "")
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pyengine.api import system_pb2
 from pyengine.cli.context import Context
 from pyengine.cli.output import write_rows
+from pyengine.cli.verb_builder_du import DETAIL_HEADERS, DETAIL_TABLE, detail_rows, summary
 from pyengine.units import human_size, since
 
 VOLUME_HEADERS = {"Name": "VOLUME NAME", "Links": "LINKS", "Size": "SIZE"}
@@ -45,8 +46,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         {"Type": "Containers", "TotalCount": "0", "Active": "0", "Size": "0B",
          "Reclaimable": "0B"},
         _volumes_row(list(usage.volumes)),
-        {"Type": "Build Cache", "TotalCount": "0", "Active": "0", "Size": "0B",
-         "Reclaimable": "0B"},
+        summary(list(usage.build_cache)),
         {"Type": "Content Store", "TotalCount": "", "Active": "",
          "Size": human_size(usage.content_size),
          "Reclaimable": human_size(usage.content_size)},
@@ -73,4 +73,8 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         write_rows(ctx.out, [{"Name": v.name, "Links": str(v.links), "Size": human_size(v.size)}
                              for v in usage.volumes], "",
                    "table {{.Name}}\t{{.Links}}\t{{.Size}}", VOLUME_HEADERS)
+        cache = list(usage.build_cache)
+        cache_size = sum(r.size for r in cache if not r.shared)
+        ctx.out.write(f"\nBuild cache usage: {human_size(cache_size)}\n\n")
+        write_rows(ctx.out, detail_rows(cache), "", DETAIL_TABLE, DETAIL_HEADERS)
     return 0

@@ -245,6 +245,8 @@ def runtime_config(c: Container, image: dict) -> dict:
     config["User"] = c.config.get("user") or ""
     labels = {**(c.config.get("image_labels") or {}), **spec.labels}
     config["Labels"] = labels or None
+    if c.config.get("healthcheck"):  # create's --health-* over the image's, as docker
+        config["Healthcheck"] = c.config["healthcheck"]
     if spec.tty:
         config["Tty"] = True
     if spec.open_stdin:

@@ -1,7 +1,8 @@
 """docker ps's --filter, over the containers newest first: id (prefix), name (part), label
 (KEY or KEY=VALUE), status, ancestor (image name with or without tag, or id prefix),
 exited=N, before and since (a container's id or name: those created before or after it),
-health (no container has a health check yet: "none" matches all), network (a name or an id
+health (starting, healthy, unhealthy: the status of its health check, kept after it exits;
+none: no check has run), network (a name or an id
 prefix of a network it is on), publish and expose (a container port, "80", "80/udp" or a
 range, it publishes or exposes)."""
 
@@ -107,7 +108,7 @@ def _one(c: Container, key: str, value: str) -> bool:
     if key == "exited":
         return c.state.status == EXITED and c.state.exit_code == int(value)
     if key == "health":
-        return value == "none"
+        return (c.state.health_status or "none") == value
     if key == "ancestor":
         return _ancestor(c, value)
     if key == "expose":

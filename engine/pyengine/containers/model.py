@@ -95,6 +95,14 @@ class Spec(JsonRecord):
     mounts: list[str] = field(default_factory=list)  # --mount (csv)
     tmpfs: list[str] = field(default_factory=list)  # --tmpfs path[:options]
     volumes_from: list[str] = field(default_factory=list)  # container[:ro|rw]
+    # --health-*: over the image's HEALTHCHECK field by field (containers/health.py); the
+    # command as docker's Healthcheck.Test (["CMD-SHELL", "cmd"]), durations in ns; 0: unset
+    health_cmd: list[str] = field(default_factory=list)
+    health_interval_ns: int = 0
+    health_timeout_ns: int = 0
+    health_start_period_ns: int = 0
+    health_retries: int = 0
+    no_healthcheck: bool = False
 
 
 @dataclass
@@ -111,6 +119,11 @@ class State(JsonRecord):
     quick_restarts: int = 0  # short runs in a row (the backoff's exponent)
     manually_stopped: bool = False  # by stop: restart policies leave it be
     paused: bool = False  # running, with every process frozen (pause)
+    # the health check's state (containers/health.py): "" (none yet), starting, healthy,
+    # unhealthy; the failures in a row; the last results (docker's State.Health.Log entries)
+    health_status: str = ""
+    health_failing_streak: int = 0
+    health_log: list[dict] = field(default_factory=list)
 
     @property
     def running(self) -> bool:

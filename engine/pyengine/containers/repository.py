@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from pyengine.containers.model import Container, Spec, State
 from pyengine.errors import AlreadyExists, NotFound
@@ -107,3 +108,17 @@ class ContainerRepository:
             state.paused = paused
             conn.execute("UPDATE containers SET state=? WHERE id=?", (state.to_json(), cid))
             return True
+
+    def update_health(self, cid: str, change: Callable[[State], None]) -> tuple[str, str]:
+        """Apply `change` to the health fields of the stored state in one transaction (the
+        rest of the state as it is now: an exit saved meanwhile is not overwritten); the
+        health status before and after."""
+        with self.db.transaction() as conn:
+            row = conn.execute("SELECT state FROM containers WHERE id=?", (cid,)).fetchone()
+            if row is None:
+                raise NotFound(f"No such container: {cid}")
+            state = State.from_json(row[0])
+            before = state.health_status
+            change(state)
+            conn.execute("UPDATE containers SET state=? WHERE id=?", (state.to_json(), cid))
+            return before, state.health_status

@@ -29,6 +29,7 @@ from pyengine.containers import (
     create_checks,
     exec_recovery,
     execs,
+    health,
     logcopy,
     names,
     ops,
@@ -159,6 +160,7 @@ class ContainerService:
         self._live: dict[str, Live] = {}
         self.files = ContainerFilesystem(self)  # diff, export, cp, commit
         self.networking = ContainerNetworking(self, networks)
+        self.health = health.HealthMonitors(self)  # docker's health checks (health.py)
 
     # -- Domain ---------------------------------------------------------------------------
 
@@ -245,6 +247,8 @@ class ContainerService:
                 log.error("reconnecting to a container's shim failed",
                           extra={"fields": {"id": c.id, "error": str(result)}})
         await self._restore_networks(running)
+        for c in running:  # a monitor that finds its container exited ends at once
+            self.health.watch(c)
         for c in every:
             if c.state.status == EXITED and Policy.parse(c.spec.restart).at_daemon_start(
                     c.state.exit_code, c.state.restart_count, c.state.manually_stopped):
@@ -271,6 +275,7 @@ class ContainerService:
 
     async def stop_serving(self) -> None:
         """Daemon shutdown: stop copying and waiting; the shims keep running."""
+        self.health.close()
         for live in self._live.values():
             if live.restarting is not None:
                 live.restarting.cancel()
@@ -384,6 +389,7 @@ class ContainerService:
                     "stop_signal": spec.stop_signal or str(section.get("StopSignal") or
                                                            "SIGTERM"),
                     "exposed": exposed_ports(section, spec),
+                    **health.create_fields(section, spec),
                 },
             )
             if rootfs is not None:
@@ -463,8 +469,10 @@ class ContainerService:
         c.state.exit_code, c.state.error = 0, ""
         c.state.manually_stopped = False
         c.state.paused = False
+        health.reset(c.state, c)
         await asyncio.to_thread(self.repo.save_state, c.id, c.state)
         live.waiter = asyncio.create_task(self._wait_shim(c.id, shim, pid))
+        self.health.watch(c)
         self.events.publish("container", "start", c.id, **event_attributes(c))
         return c
 
@@ -582,6 +590,7 @@ class ContainerService:
         if live is None or live.exiting or live.exited.is_set():
             return
         live.exiting = True
+        self.health.unwatch(cid)
         try:
             c = await asyncio.to_thread(self.repo.get, cid)
         except NotFound:
@@ -745,6 +754,7 @@ class ContainerService:
                 live.log.close()
             live.removed.set()
         self._live.pop(c.id, None)
+        self.health.unwatch(c.id)
         self.events.publish("container", "destroy", c.id, **event_attributes(c))
         return c.id
 
@@ -1106,6 +1116,7 @@ def container_json(c: Container, network: dict[str, Any] | None = None) -> str:
             "Pid": s.pid, "ExitCode": s.exit_code, "Error": s.error,
             "StartedAt": s.started_at or "0001-01-01T00:00:00Z",
             "FinishedAt": s.finished_at or "0001-01-01T00:00:00Z",
+            **health.inspect_state(s),
         },
         "Image": c.image_id,
         "Name": "/" + c.name,
@@ -1140,6 +1151,7 @@ def container_json(c: Container, network: dict[str, Any] | None = None) -> str:
             "StopSignal": c.config.get("stop_signal", "SIGTERM"),
             "Volumes": container_mounts.config_volumes(c),
             **({"StopTimeout": spec.stop_timeout} if spec.stop_timeout is not None else {}),
+            **({"Healthcheck": hc} if (hc := health.of(c)) is not None else {}),
         },
         "NetworkSettings": {"IPAddress": "", "Networks": {}},
     }

@@ -140,8 +140,8 @@ class Shim:
         await self._call("ResizePty", shim_pb2.ResizePtyRequest(
             id=self.id, exec_id=exec_id, width=width, height=height), empty_pb2.Empty)
 
-    async def kill(self, signal: int, all_processes: bool = False) -> None:
-        await self._call("Kill", shim_pb2.KillRequest(id=self.id, signal=signal,
+    async def kill(self, signal: int, all_processes: bool = False, exec_id: str = "") -> None:
+        await self._call("Kill", shim_pb2.KillRequest(id=self.id, exec_id=exec_id, signal=signal,
                                                       all=all_processes), empty_pb2.Empty)
 
     async def delete(self, exec_id: str = "") -> None:

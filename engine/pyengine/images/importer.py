@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from pyengine.images.ingest import Ingest
 
 CHANGE_KEYS = ("CMD", "ENTRYPOINT", "ENV", "WORKDIR", "USER", "LABEL", "EXPOSE", "VOLUME",
-               "STOPSIGNAL")
+               "STOPSIGNAL", "HEALTHCHECK")
 
 
 @dataclass(frozen=True)
@@ -34,17 +34,24 @@ class ImportOptions:
     variant: str = ""
 
 
+def json_form(value: str) -> list[str] | None:
+    """The words of an instruction's JSON array form; None: it is in shell form."""
+    if not value.startswith("["):
+        return None
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError:
+        return None
+    if isinstance(parsed, list) and all(isinstance(p, str) for p in parsed):
+        return parsed
+    return None
+
+
 def _exec_form(value: str) -> list[str]:
     """JSON array form, or shell form wrapped in /bin/sh -c (Dockerfile rules)."""
     value = value.strip()
-    if value.startswith("["):
-        try:
-            parsed = json.loads(value)
-        except json.JSONDecodeError:
-            parsed = None
-        if isinstance(parsed, list) and all(isinstance(p, str) for p in parsed):
-            return parsed
-    return ["/bin/sh", "-c", value]
+    words = json_form(value)
+    return words if words is not None else ["/bin/sh", "-c", value]
 
 
 def _pairs(value: str, what: str) -> list[tuple[str, str]]:
@@ -94,6 +101,10 @@ def apply_changes(config: dict, changes: tuple[str, ...] | list[str]) -> dict:
             cfg["User"] = value
         elif keyword == "STOPSIGNAL":
             cfg["StopSignal"] = value
+        elif keyword == "HEALTHCHECK":
+            from pyengine.images.healthcheck import parse_instruction
+
+            cfg["Healthcheck"] = parse_instruction(value)
         elif keyword == "EXPOSE":
             ports = dict(cfg.get("ExposedPorts") or {})
             for port in value.split():

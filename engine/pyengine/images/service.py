@@ -24,7 +24,7 @@ from pyengine.images.ingest import Ingest
 from pyengine.images.roots import image_roots
 from pyengine.images.unpack import LayerRef, Unpacker
 from pyengine.progress import Cancelled, ProgressChannel
-from pyengine.store import ImageRecord, ImageRepository, LeaseRepository
+from pyengine.store import BlobSourceRepository, ImageRecord, ImageRepository, LeaseRepository
 
 if TYPE_CHECKING:  # the registry client and inspect are imported when a call needs them
     from io import BufferedIOBase
@@ -134,12 +134,14 @@ class ImageService:
             ),
         )
         self.ingest = Ingest(content, repo, leases, self.unpacker, collector.lock, self.tmp_dir)
+        self.sources = BlobSourceRepository(repo.db)
 
     # -- the domain's life cycle ------------------------------------------------------------
 
     def open(self) -> None:
         self.tmp_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.collector.register(self.name, self.roots)
+        self.collector.on_blobs_deleted(self.name, self.sources.forget_blobs)
 
     def recover(self) -> None:
         """At start-up: drop the uploads an interrupted load or import spooled."""
@@ -246,6 +248,7 @@ class ImageService:
                 result.config_digest, result.manifest_digest, result.index_digest, unpacked,
                 blobs, names,
             )
+            self.sources.add(ref.domain, ref.path, blobs)
         channel.report("", f"Digest: {top_digest}")
         familiar = naming.familiar(names[0][0])
         if existing is not None and existing.image_id == record.id:
@@ -280,11 +283,14 @@ class ImageService:
             domain, _, path = other_repo.partition("/")
             if domain == ref.domain and path != ref.path and path not in mount_from:
                 mount_from.append(path)
+        known = _KnownSources(self.sources, ref.domain)
         with self.collector.lock.shared(), self.registry_client(auth) as client:
-            client.push(
+            pushed = client.push(
                 ref, self.content, image.manifest_digest, progress=progress,
-                mount_from=mount_from,
+                mount_from=mount_from, sources=known,
+                max_workers=max(1, self.config.max_concurrent_uploads),
             )
+        self.sources.add(ref.domain, ref.path, pushed.blobs)
         size = self.content.info(image.manifest_digest).size
         channel.report("", f"{ref.tag or 'latest'}: digest: {image.manifest_digest} size: {size}")
         self.repo.add_names(image.id, [(naming.digest_name(naming.repository(ref),
@@ -637,6 +643,20 @@ class ImageService:
                     break
                 last = page.next_last
         return found[:limit]
+
+
+class _KnownSources:
+    """The blob sources of one registry, as the registry client's push asks for them."""
+
+    def __init__(self, sources: BlobSourceRepository, registry: str) -> None:
+        self._sources = sources
+        self._registry = registry
+
+    def candidates(self, digest: str) -> list[str]:
+        return self._sources.repositories(digest, self._registry)
+
+    def refused(self, digest: str, repository: str) -> None:
+        self._sources.forget(digest, self._registry, repository)
 
 
 class Publish(Protocol):

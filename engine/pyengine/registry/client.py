@@ -13,6 +13,7 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 from pyengine import reference as refs
@@ -44,6 +45,9 @@ from pyengine.registry.errors import (
     UnsupportedMediaType,
 )
 from pyengine.registry.progress import ProgressCallback
+
+if TYPE_CHECKING:
+    from pyengine.registry.push import MountSources
 from pyengine.registry.transport import (
     NETWORK_ERRORS,
     REQUEST_ERRORS,
@@ -99,6 +103,7 @@ class PushResult:
     digest: str
     size: int
     media_type: str
+    blobs: tuple[str, ...] = ()  # the blobs the repository holds now (found, mounted, sent)
 
 
 @dataclass(frozen=True)
@@ -469,15 +474,19 @@ class RegistryClient:
         progress: ProgressCallback | None = None,
         mount_from: list[str] | None = None,
         max_workers: int = 3,
+        sources: MountSources | None = None,
     ) -> PushResult:
         """Push a manifest or index (and everything it references) from ``store``.
 
         ``mount_from``: repositories on the same registry that may already hold the blobs;
-        each missing blob is first offered as a cross-repository mount from them.
+        ``sources``: per blob, the repositories known to hold it (tried first). Each blob the
+        registry lacks is first offered as a cross-repository mount from them.
         """
         from pyengine.registry.push import push
 
-        return push(self, ref, store, manifest_digest, progress, mount_from or [], max_workers)
+        return push(
+            self, ref, store, manifest_digest, progress, mount_from or [], max_workers, sources
+        )
 
     # -- listing and login (implemented in their own modules) --------------------------------
     def catalog(self, registry: str, n: int | None = None, last: str | None = None) -> CatalogPage:

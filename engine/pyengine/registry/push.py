@@ -1,26 +1,55 @@
 """Push: blobs first (existence check, cross-repository mount, monolithic or chunked upload),
-then manifests (children of an index before the index)."""
+then manifests (children of an index before the index).
+
+Progress is docker's (checked against dockerd 20.10): one id per layer, its diff ID's first 12
+hex digits, top layer first; every layer "Preparing", those beyond the concurrent uploads
+"Waiting", then "Layer already exists" (HEAD found it), "Mounted from <repository>" (a
+cross-repository mount) or "Pushing" with byte counts and "Pushed". The config blob goes after
+the layers, silently.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from pyengine import reference as refs
 from pyengine.content import ContentStore
 from pyengine.digest import Digest
 from pyengine.errors import FailedPrecondition, NotFound
+from pyengine.registry import _log as log
 from pyengine.registry import media_types as mt
 from pyengine.registry import progress as pg
 from pyengine.registry.client import PushResult, RegistryClient, push_scope
 from pyengine.registry.descriptor import Descriptor, parse_index, parse_manifest
 from pyengine.registry.errors import (
+    AccessDenied,
+    AuthenticationFailed,
     RegistryResponseError,
     RegistryUnavailable,
     UnsupportedMediaType,
 )
-from pyengine.registry.transport import Response, Upload, join_query
+from pyengine.registry.transport import REQUEST_ERRORS, Response, Upload, join_query
+
+#: cross-repository mounts offered per blob before uploading it (docker's limit too)
+MAX_MOUNT_ATTEMPTS = 3
+
+
+class MountSources(Protocol):
+    """What the caller knows of where blobs already are on the target's registry."""
+
+    def candidates(self, digest: str) -> list[str]:
+        """Repositories (paths on the target's registry) believed to hold `digest`, best
+        first."""
+        ...
+
+    def refused(self, digest: str, repository: str) -> None:
+        """The registry would not mount `digest` from `repository`: forget that source."""
+        ...
 
 
 def push(
@@ -31,9 +60,10 @@ def push(
     progress: pg.ProgressCallback | None,
     mount_from: list[str],
     max_workers: int,
+    sources: MountSources | None = None,
 ) -> PushResult:
     ref = refs.parse(ref) if isinstance(ref, str) else ref
-    pusher = Pusher(client, ref, store, pg.Reporter(progress), mount_from, max_workers)
+    pusher = Pusher(client, ref, store, pg.Reporter(progress), mount_from, max_workers, sources)
     return pusher.push_top(str(Digest.parse(manifest_digest)))
 
 
@@ -46,6 +76,7 @@ class Pusher:
         reporter: pg.Reporter,
         mount_from: list[str],
         max_workers: int,
+        sources: MountSources | None = None,
     ) -> None:
         self.client = client
         self.ref = ref
@@ -56,6 +87,9 @@ class Pusher:
         self.mount_from = [m for m in mount_from if m != ref.repository]
         self.max_workers = max(1, max_workers)
         self.scopes = push_scope(self.repository)
+        self.sources = sources
+        self._present: list[str] = []  # blobs the target repository holds after this push
+        self._present_lock = threading.Lock()
 
     def push_top(self, digest: str) -> PushResult:
         data = self.store.read_bytes(digest)
@@ -77,7 +111,9 @@ class Pusher:
             raise UnsupportedMediaType(f"{what}: {digest} has unsupported type {media_type!r}")
         target = self.ref.digest or self.ref.tag or refs.DEFAULT_TAG
         self._put_manifest(target, data, media_type)
-        return PushResult(self.ref, digest, len(data), media_type)
+        with self._present_lock:
+            present = tuple(dict.fromkeys(self._present))
+        return PushResult(self.ref, digest, len(data), media_type, present)
 
     def _push_image(self, digest: str, data: bytes, media_type: str, by_digest: bool) -> None:
         """Push the blobs of one image manifest, then (for index children) the manifest."""
@@ -94,11 +130,20 @@ class Pusher:
                 f"push {self.ref.familiar()}: blobs not in the content store: "
                 f"{', '.join(missing)}"
             )
-        layer_ids = {layer.digest for layer in manifest.layers}
+        shown = self._progress_ids(
+            manifest.config.digest, [layer.digest for layer in manifest.layers]
+        )
+        # docker's order: top layer first; a layer listed twice is pushed once
+        queue = list({layer.digest: layer for layer in reversed(layers)}.values())
+        for layer in queue:
+            self.reporter.emit(shown[layer.digest], pg.PREPARING)
+        for layer in queue[self.max_workers:]:
+            self.reporter.emit(shown[layer.digest], pg.WAITING)
         with ThreadPoolExecutor(self.max_workers, thread_name_prefix="push") as pool:
-            futures = [pool.submit(self.push_blob, b, b.digest in layer_ids) for b in blobs]
+            futures = [pool.submit(self.push_blob, b, shown[b.digest]) for b in queue]
             for future in futures:
                 future.result()
+        self.push_blob(manifest.config, "")
         if by_digest:
             self._put_manifest(digest, data, media_type)
 
@@ -114,20 +159,54 @@ class Pusher:
         self.client.raise_for_status(response, f"push manifest {self.ref.familiar_name()}:{target}")
         response.close()
 
+    def _progress_ids(self, config_digest: str, layers: list[str]) -> dict[str, str]:
+        """Each layer's progress id: its diff ID's short form, as docker shows a push (the
+        compressed digest's when the config does not list one diff ID per layer)."""
+        ids = {digest: Digest.parse(digest).hex[:12] for digest in layers}
+        try:
+            config = json.loads(self.store.read_bytes(config_digest))
+            diff_ids = config["rootfs"]["diff_ids"]
+        except (ValueError, KeyError, TypeError):
+            return ids
+        if not isinstance(diff_ids, list) or len(diff_ids) != len(layers):
+            return ids
+        for digest, diff_id in zip(layers, diff_ids, strict=True):
+            if isinstance(diff_id, str) and ":" in diff_id:
+                ids[digest] = diff_id.split(":", 1)[1][:12]
+        return ids
+
     # -- blobs -------------------------------------------------------------------------------
-    def push_blob(self, descriptor: Descriptor, is_layer: bool) -> None:
-        short = descriptor.short_id if is_layer else ""
+    def push_blob(self, descriptor: Descriptor, short: str) -> None:
+        """Make the target repository hold one blob; `short` is its progress id ("": none)."""
         if self._exists(descriptor.digest):
             if short:
                 self.reporter.emit(short, pg.LAYER_EXISTS)
+            self._holds(descriptor.digest)
             return
         location = None
-        for source in self.mount_from:
-            location = self._try_mount(descriptor.digest, source)
-            if location is None:
+        for source in self._mount_candidates(descriptor.digest):
+            try:
+                offered = self._try_mount(descriptor.digest, source)
+            except (AuthenticationFailed, AccessDenied) as err:
+                # no pull access to the source for these credentials (someone else's may
+                # have it: the source stays known); docker uploads then too
+                log.info("mount of %s from %s refused: %s", descriptor.digest, source, err)
+                continue
+            except (NotFound, RegistryResponseError) as err:
+                log.info("mount of %s from %s failed: %s", descriptor.digest, source, err)
+                offered = ""
+            if offered is None:
                 if short:
                     self.reporter.emit(short, f"{pg.MOUNTED_FROM} {source}")
+                self._holds(descriptor.digest)
                 return
+            if self.sources is not None:
+                self.sources.refused(descriptor.digest, source)
+            if not offered:
+                continue
+            if location is not None:
+                self._cancel_upload(location)
+            location = offered  # the registry opened an upload instead (202): use the last
         for attempt in range(2):
             if location is None:
                 location = self._start_upload()
@@ -142,7 +221,30 @@ class Pusher:
                     raise
                 location = None  # the upload session may be gone: start a new one once
         if short:
-            self.reporter.emit(short, pg.PUSHED, descriptor.size, descriptor.size)
+            self.reporter.emit(short, pg.PUSHED)
+        self._holds(descriptor.digest)
+
+    def _holds(self, digest: str) -> None:
+        with self._present_lock:
+            self._present.append(digest)
+
+    def _mount_candidates(self, digest: str) -> list[str]:
+        known = self.sources.candidates(digest) if self.sources is not None else []
+        ordered = dict.fromkeys([*known, *self.mount_from])
+        ordered.pop(self.repository, None)
+        return list(ordered)[:MAX_MOUNT_ATTEMPTS]
+
+    def _cancel_upload(self, location: str) -> None:
+        """Best effort: end an upload session a refused mount opened and we do not use."""
+        try:
+            response = self.client.request(
+                self.host, "DELETE", location, scopes=self.scopes, retry=False
+            )
+            response.close()
+        except REQUEST_ERRORS:
+            pass
+        except RegistryUnavailable:
+            pass
 
     def _exists(self, digest: str) -> bool:
         response = self.client.request(
@@ -191,22 +293,29 @@ class Pusher:
         return urljoin(response.url, location)
 
     def _open_blob(
-        self, digest: str, offset: int = 0, length: int | None = None
+        self, digest: str, offset: int = 0, length: int | None = None,
+        sent: Callable[[int], None] | None = None,
     ) -> Callable[[], Upload]:
+        """Opens the blob (or a window of it) afresh for each attempt; `sent(n)` is told the
+        bytes read so far for the request body."""
         path = self.store.path(digest)
 
         def opener() -> Upload:
             handle = open(path, "rb")  # noqa: SIM115 - closed by the transport
             handle.seek(offset)
-            if length is None:
-                return handle
-            return _Window(handle, length)
+            size = os.fstat(handle.fileno()).st_size - offset
+            return _Window(handle, size if length is None else length, sent)
 
         return opener
 
     def _upload_monolithic(self, location: str, descriptor: Descriptor, short: str) -> None:
+        sent = None
         if short:
             self.reporter.emit(short, pg.PUSHING, 0, descriptor.size)
+
+            def sent(count: int) -> None:
+                self.reporter.bytes(short, pg.PUSHING, count, descriptor.size)
+
         url = join_query(location, [("digest", descriptor.digest)])
         response = self.client.request(
             self.host,
@@ -214,7 +323,7 @@ class Pusher:
             url,
             scopes=self.scopes,
             headers={"Content-Type": "application/octet-stream"},
-            body=self._open_blob(descriptor.digest),
+            body=self._open_blob(descriptor.digest, sent=sent),
             body_length=descriptor.size,
         )
         self.client.raise_for_status(response, f"upload blob {descriptor.digest}")
@@ -291,11 +400,16 @@ def _range_end(header: str | None, default: int) -> int:
 
 
 class _Window:
-    """A read-only window of ``length`` bytes over an open file (one PATCH chunk)."""
+    """A read-only window of ``length`` bytes over an open file (a blob or one PATCH chunk);
+    ``sent(n)`` hears the bytes read so far."""
 
-    def __init__(self, handle: BinaryIO, length: int) -> None:
+    def __init__(
+        self, handle: BinaryIO, length: int, sent: Callable[[int], None] | None = None
+    ) -> None:
         self._handle = handle
         self._left = length
+        self._read = 0
+        self._sent = sent
 
     def read(self, size: int = -1) -> bytes:
         if self._left <= 0:
@@ -304,6 +418,9 @@ class _Window:
             size = self._left
         data = self._handle.read(size)
         self._left -= len(data)
+        self._read += len(data)
+        if self._sent is not None and data:
+            self._sent(self._read)
         return data
 
     def close(self) -> None:

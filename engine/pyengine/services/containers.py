@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import grpc.aio
 
 from pyengine.api import common_pb2, containers_pb2, containers_pb2_grpc
-from pyengine.containers import attach, detachkeys, execs, list_filters, ops, stats
+from pyengine.containers import attach, detachkeys, execs, health, list_filters, ops, stats
 from pyengine.containers.event_attrs import event_attributes
 from pyengine.containers.model import RUNNING, Container, Spec
 from pyengine.containers.networking import Published
@@ -36,7 +36,9 @@ def status_text(c: Container) -> str:
     s = c.state
     if s.status == RUNNING:
         up = f"Up {human_duration(_since(s.started_at))}"
-        return f"{up} (Paused)" if s.paused else up
+        if s.paused:
+            return f"{up} (Paused)"
+        return f"{up} ({health.status_line(s)})" if s.health_status else up
     if s.status == "exited":
         return f"Exited ({s.exit_code}) {human_duration(_since(s.finished_at))} ago"
     if s.status == "created":
@@ -92,6 +94,9 @@ def spec_of(r: containers_pb2.CreateContainerRequest) -> Spec:
         add_hosts=list(r.add_hosts), links=list(r.links), mac_address=r.mac_address,
         binds=list(r.binds), mounts=list(r.mounts),
         tmpfs=list(r.tmpfs), volumes_from=list(r.volumes_from),
+        health_cmd=list(r.health_cmd), health_interval_ns=r.health_interval_ns,
+        health_timeout_ns=r.health_timeout_ns, health_start_period_ns=r.health_start_period_ns,
+        health_retries=r.health_retries, no_healthcheck=r.no_healthcheck,
     )
 
 

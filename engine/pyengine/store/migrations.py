@@ -153,9 +153,22 @@ CREATE TABLE volume_users (
 );
 CREATE INDEX volume_users_by_container ON volume_users(container_id);
 """),
-    # issue 11: the build cache; one row per layer a build step made, keyed by the step's
-    # cache key (build/cachekeys.py); the layer's chain and blob are GC roots while it exists
-    Migration(6, "build cache", """
+    # issue 11: where each blob is known to be (the registry repositories it was pulled from or
+    # pushed to), so a push to another repository of the same registry offers a cross-repository
+    # mount first. Number 6 is the build cache's, written in parallel (the lead reconciles).
+    # Rows are replaced when seen again: the highest rowid is the most recent.
+    Migration(6, "blob sources", """
+CREATE TABLE blob_sources (
+    digest TEXT NOT NULL,
+    registry TEXT NOT NULL,
+    repository TEXT NOT NULL,
+    PRIMARY KEY (digest, registry, repository)
+);
+"""),
+    # issue 11: the build cache (7: the blob sources' migration, merged first, took 6); one row
+    # per layer a build step made, keyed by the step's cache key (build/cachekeys.py); the
+    # layer's chain and blob are GC roots while it exists
+    Migration(7, "build cache", """
 CREATE TABLE build_cache (
     key TEXT PRIMARY KEY,
     chain_id TEXT NOT NULL,

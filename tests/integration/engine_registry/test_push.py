@@ -30,6 +30,11 @@ def pulled(registry, pushed_busybox, tmp_path):
     return store, result
 
 
+def final_actions(events) -> list[str]:
+    """Each layer's last progress action (after "Preparing" and maybe "Waiting")."""
+    return list({e.id: e.action for e in events}.values())
+
+
 def assert_skopeo_sees(reference: str, store: ContentStore, manifest_digest: str, tmp_path):
     directory = tmp_path / "check"
     manifest = images.skopeo_pull(reference, directory)
@@ -47,10 +52,11 @@ def test_push_monolithic_then_existing(registry, pulled, tmp_path):
         assert pushed.digest == result.manifest_digest
         actions = {e.id: e.action for e in events}
         assert set(actions.values()) == {"Pushed"} and len(actions) == 2
+        assert events[0].action == "Preparing"
         events.clear()
         client.push(f"{registry.host}/dst/mono:v2", store, result.manifest_digest,
                     progress=events.append)
-        assert {e.action for e in events} == {"Layer already exists"}
+        assert set(final_actions(events)) == {"Layer already exists"}
     assert_skopeo_sees(f"{registry.host}/dst/mono:v1", store, result.manifest_digest, tmp_path)
 
 
@@ -82,7 +88,36 @@ def test_push_cross_repository_mount(registry, pulled):
     with make_client() as client:
         client.push(f"{registry.host}/dst/mounted:v1", store, result.manifest_digest,
                     progress=events.append, mount_from=["src/bb"])
-    assert {e.action for e in events} == {"Mounted from src/bb"}
+    assert set(final_actions(events)) == {"Mounted from src/bb"}
+
+
+def test_push_uploads_when_a_mount_source_is_not_readable(token_registry, pushed_busybox,
+                                                          tmp_path):
+    """The token grants no pull on the mount's source: the registry answers 401 to the mount;
+    the push uploads instead (as docker's), and the source is not reported refused."""
+    store = ContentStore(tmp_path / "content")
+    reference = pushed_busybox(token_registry, "private/bb", "amd64")
+    refused: list[tuple[str, str]] = []
+
+    class Sources:
+        def candidates(self, digest: str) -> list[str]:
+            return ["private/bb"]
+
+        def refused(self, digest: str, repository: str) -> None:
+            refused.append((digest, repository))
+
+    events = []
+    with RegistryClient(RegistryConfig(certs_dir=None)) as client:
+        client.check_login(token_registry.host, token_registry.username,
+                           token_registry.password)
+        result = client.pull(reference, store)
+        token_registry.token_server.hidden_repositories.add("private/bb")
+        pushed = client.push(f"{token_registry.host}/private/copy:v1", store,
+                             result.manifest_digest, progress=events.append, sources=Sources())
+        assert client.tags(f"{token_registry.host}/private/copy") == ["v1"]
+    assert set(final_actions(events)) == {"Pushed"}
+    assert refused == []
+    assert set(pushed.blobs) == {result.config_digest, *(d.digest for d in result.layers)}
 
 
 def test_push_index_and_pull_it_back(registry, pushed_busybox, tmp_path):

@@ -8,20 +8,18 @@ import on these paths fails here, deterministically, instead of as a slower benc
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from concurrent import futures
-from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
 from pyengine.api import containers_pb2, images_pb2, system_pb2
 
-ENGINE = str(Path(__file__).resolve().parents[3] / "engine")
+from tests.fixtures.pyctl_probe import run_pyctl, unary_handler
+
 # never on the hot paths (the wire client, the lean classes and the plain table are enough)
 FORBIDDEN = {"grpc", "argparse", "json", "re", "typing", "enum", "threading", "pathlib",
              "dataclasses", "datetime", "locale", "shutil", "pyengine.cli.template",
@@ -80,11 +78,7 @@ class FakeDaemon:
         yield containers_pb2.AttachOutput(exited=True, exit_code=3)
 
     def handlers(self) -> list[grpc.GenericRpcHandler]:
-        def unary(fn: Any, req: Any, resp: Any) -> grpc.RpcMethodHandler:
-            return grpc.unary_unary_rpc_method_handler(
-                fn, request_deserializer=req.FromString,
-                response_serializer=resp.SerializeToString)
-
+        unary = unary_handler
         c = containers_pb2
         return [
             grpc.method_handlers_generic_handler("pyengine.v1.SystemService", {
@@ -123,21 +117,9 @@ def daemon() -> Iterator[tuple[FakeDaemon, str]]:
 
 
 def pyctl(host: str, *argv: str) -> tuple[int, str, str, set[str]]:
-    """Run pyctl as its launcher does (-I -S, protobuf's directory on sys.path but unused):
-    (exit code, stdout, stderr, modules imported)."""
-    probe = (
-        "import sys\n"
-        f"sys.path[0:0] = [{ENGINE!r}] + [p for p in {sys.path!r} if 'site-packages' in p]\n"
-        "from pyengine.cli.main import main\n"
-        f"code = main({['-H', host, *argv]!r})\n"
-        "sys.stdout.flush()\n"
-        "sys.stderr.write('\\nMODULES ' + ' '.join(sorted(sys.modules)) + '\\n')\n"
-        "sys.exit(code)\n"
-    )
-    out = subprocess.run([sys.executable, "-I", "-S", "-c", probe], capture_output=True,
-                         text=True, timeout=60)
-    err, _, modules = out.stderr.rpartition("\nMODULES ")
-    return out.returncode, out.stdout, err, set(modules.split())
+    """Run pyctl as its launcher does (tests/fixtures/pyctl_probe.py): (exit code, stdout,
+    stderr, modules imported)."""
+    return run_pyctl(host, *argv)
 
 
 def lean_only(modules: set[str]) -> set[str]:

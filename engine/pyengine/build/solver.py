@@ -546,7 +546,8 @@ class Solver:
                 tree = SourceTree(root=root)
                 content = "from:" + part
                 if not heredocs:
-                    content += ":" + await asyncio.to_thread(content_digest, tree, sources)
+                    content += ":" + await asyncio.to_thread(content_digest, tree, sources,
+                                                             i.keyword)
             else:
                 tree = SourceTree(root=self.context)
                 content = ("heredoc:" + json.dumps(heredocs)) if heredocs and not sources \
@@ -578,18 +579,14 @@ class Solver:
     def _content_digest(self, tree: Any, sources: tuple[str, ...], i: ins.Copy) -> str:
         from pyengine.build.sources import content_digest
 
+        digest = content_digest(tree, sources, i.keyword)  # URLs are left out
         if not i.is_add:
-            return content_digest(tree, sources)
+            return digest
         from pyengine.build.fetch import url_digest
 
         checksum = i.flag("checksum")
-        parts = []
-        local = [s for s in sources if not _is_url(s)]
-        if local:
-            parts.append(content_digest(tree, local))
-        parts += [url_digest(s, checksum.value if checksum else None)
-                  for s in sources if _is_url(s)]
-        return "\0".join(parts)
+        return "\0".join([digest, *(url_digest(s, checksum.value if checksum else None)
+                                    for s in sources if _is_url(s))])
 
     def _write(self, snapshot: str, tree: Any, spec: Any, i: ins.Copy,
                flags: dict[str, str | None]) -> str:
@@ -597,7 +594,7 @@ class Solver:
             if not i.is_add:
                 from pyengine.build.copyfiles import copy_into
 
-                return copy_into(tree, spec, rootfs)
+                return copy_into(tree, spec, rootfs, i.keyword)
             from pyengine.build.addfiles import add_into
 
             downloads = self.scratch / "downloads"

@@ -1,5 +1,5 @@
-"""TEST-ONLY stand-ins for the other helpers' build modules (the parser, expand, COPY's
-sources and copyfiles, .dockerignore), loaded into the test daemon only when the real module
+"""TEST-ONLY stand-ins for the other helpers' build modules (the parser, expand,
+.dockerignore), loaded into the test daemon only when the real module
 is missing (this finder comes after every real one). Delete this directory once the real
 modules are merged (the solver's tests then use them unchanged)."""
 
@@ -14,8 +14,6 @@ HERE = Path(__file__).resolve().parent
 STANDINS = {
     "pyengine.build.dockerfile.parser": "standin_parser.py",
     "pyengine.build.dockerfile.expand": "standin_expand.py",
-    "pyengine.build.sources": "standin_sources.py",
-    "pyengine.build.copyfiles": "standin_copyfiles.py",
     "pyengine.build.ignore": "standin_ignore.py",
 }
 

@@ -489,8 +489,16 @@ class Solver:
             await asyncio.to_thread(self.maker.discard, snapshot)
             raise
         finally:
-            for view in view_keys:
-                await asyncio.to_thread(self.maker.release_view, view)
+            await self._release(view_keys)
+        return await self._recorded(state, key, layer, i, created_by)
+
+    async def _release(self, views: list[str]) -> None:
+        for view in views:
+            await asyncio.to_thread(self.maker.release_view, view)
+
+    async def _recorded(self, state: StageState, key: str, layer: BuiltLayer,
+                        i: ins.Instruction, created_by: str) -> tuple[bool, str]:
+        """A layer just made: into the cache, onto the stage."""
         record = await asyncio.to_thread(self.service.record, key, layer, i.original,
                                          created_by)
         self._add_layer(state, key, record)
@@ -569,12 +577,8 @@ class Solver:
                 await asyncio.to_thread(self.maker.discard, snapshot)
             raise
         finally:
-            for view in views:
-                await asyncio.to_thread(self.maker.release_view, view)
-        record = await asyncio.to_thread(self.service.record, key, layer, i.original,
-                                         created_by)
-        self._add_layer(state, key, record)
-        return False, record.chain_id
+            await self._release(views)
+        return await self._recorded(state, key, layer, i, created_by)
 
     def _content_digest(self, tree: Any, sources: tuple[str, ...], i: ins.Copy) -> str:
         from pyengine.build.sources import content_digest

@@ -21,7 +21,8 @@ import grpc
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine_containers"))
 
-from ctr_harness import ContainerEngine, cleanup
+import pytest
+from ctr_harness import ContainerEngine, busybox_rootfs, cleanup, install_launcher
 from engine_harness import PYTHONPATH, new_base
 from pyengine.api import build_pb2, build_pb2_grpc, system_pb2, system_pb2_grpc
 
@@ -45,6 +46,18 @@ def start_engine(launcher: Path, busybox_tar: Path) -> BuildEngine:
 
 def stop_engine(engine: BuildEngine) -> None:
     cleanup(engine)
+
+
+@contextlib.contextmanager
+def module_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuildEngine]:
+    """A test module's daemon, removed with everything it made even when a test fails."""
+    launcher = install_launcher(tmp_path_factory.mktemp("bin"))
+    tar = busybox_rootfs(tmp_path_factory.mktemp("bb"))
+    started = start_engine(launcher, tar)
+    try:
+        yield started
+    finally:
+        stop_engine(started)
 
 
 def context_tar(files: dict[str, str | bytes]) -> bytes:

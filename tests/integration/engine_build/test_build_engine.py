@@ -20,7 +20,6 @@ from tests.fixtures.netns import module_network_namespace  # noqa: F401 - autous
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine_containers"))
 
-from ctr_harness import busybox_rootfs, install_launcher
 from pyengine.api import build_pb2
 from solver_harness import (
     NOTHING,
@@ -29,10 +28,9 @@ from solver_harness import (
     disk_usage,
     inspect_image,
     leftovers,
+    module_engine,
     prune,
     run_cat,
-    start_engine,
-    stop_engine,
 )
 
 pytestmark = [pytest.mark.root]
@@ -49,13 +47,8 @@ CMD ["cat", "/app/out.txt"]
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuildEngine]:
-    launcher = install_launcher(tmp_path_factory.mktemp("bin"))
-    tar = busybox_rootfs(tmp_path_factory.mktemp("bb"))
-    started = start_engine(launcher, tar)
-    try:
+    with module_engine(tmp_path_factory) as started:
         yield started
-    finally:
-        stop_engine(started)
 
 
 def test_build_makes_the_config_and_the_files(engine: BuildEngine) -> None:

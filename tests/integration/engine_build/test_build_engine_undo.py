@@ -16,7 +16,6 @@ from tests.fixtures.netns import module_network_namespace  # noqa: F401 - autous
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine_containers"))
 
-from ctr_harness import busybox_rootfs, install_launcher
 from solver_harness import (
     NOTHING,
     BuildEngine,
@@ -24,8 +23,7 @@ from solver_harness import (
     build_until_running,
     container_processes,
     leftovers,
-    start_engine,
-    stop_engine,
+    module_engine,
     wait_for,
 )
 
@@ -36,13 +34,8 @@ SLOW = {"Dockerfile": "FROM busybox\nCOPY f /f\nRUN echo started; sleep 300\n", 
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuildEngine]:
-    launcher = install_launcher(tmp_path_factory.mktemp("bin"))
-    tar = busybox_rootfs(tmp_path_factory.mktemp("bb"))
-    started = start_engine(launcher, tar)
-    try:
+    with module_engine(tmp_path_factory) as started:
         yield started
-    finally:
-        stop_engine(started)
 
 
 def test_a_cancelled_build_is_undone(engine: BuildEngine) -> None:

@@ -267,3 +267,19 @@ def test_independent_stages_build_at_the_same_time(engine: BuildEngine) -> None:
                 build_args={"SYNC": uuid.uuid4().hex})
     assert out.code is None, out.message
     assert run_cat(engine, "solver-parallel:1", "cat", "/left", "/right") == "left\nright\n"
+
+
+def test_onbuild_triggers_and_copy_from_an_image(engine: BuildEngine) -> None:
+    base = build(engine, {"Dockerfile": "FROM busybox\nONBUILD RUN echo triggered > /t\n"},
+                 tags=["solver-onbuild:base"])
+    assert base.code is None, base.message
+    assert inspect_image(engine, "solver-onbuild:base")["Config"]["OnBuild"] == [
+        "RUN echo triggered > /t"]
+    child = build(engine, {"Dockerfile": "FROM solver-onbuild:base\n"
+                                         "COPY --from=busybox /bin/busybox /bb\n"},
+                  tags=["solver-onbuild:child"])
+    assert child.code is None, child.message
+    assert run_cat(engine, "solver-onbuild:child", "cat", "/t") == "triggered\n"
+    assert run_cat(engine, "solver-onbuild:child", "sh", "-c",
+                   "cmp /bb /bin/busybox && echo same") == "same\n"
+    assert not inspect_image(engine, "solver-onbuild:child")["Config"]["OnBuild"]

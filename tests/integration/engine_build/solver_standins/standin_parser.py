@@ -24,6 +24,11 @@ def _pairs(rest: str) -> tuple[ins.KeyValue, ...]:
     return tuple(out)
 
 
+def _one(line: str, file: str, n: int) -> ins.Instruction:
+    parsed = parse(f"FROM scratch\n{line}\n", file)
+    return parsed.stages[0].instructions[0]
+
+
 def parse(text: str, file: str = "Dockerfile") -> ins.Dockerfile:
     stages: list[ins.Stage] = []
     global_args: list[ins.Arg] = []
@@ -73,6 +78,8 @@ def parse(text: str, file: str = "Dockerfile") -> ins.Dockerfile:
             made = ins.Workdir(**base, path=rest)
         elif keyword == "USER":
             made = ins.User(**base, user=rest)
+        elif keyword == "ONBUILD":
+            made = ins.Onbuild(**base, trigger=_one(rest, file, n), text=rest)
         elif keyword == "VOLUME":
             made = ins.Volume(**base, paths=tuple(rest.split()))
         elif keyword == "STOPSIGNAL":

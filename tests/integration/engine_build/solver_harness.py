@@ -36,8 +36,10 @@ class BuildEngine(ContainerEngine):
         return [*cmd[:at], "env", f"PYTHONPATH={PYTHONPATH}:{STANDINS}", *cmd[at:]]
 
 
-def start_engine(launcher: Path, busybox_tar: Path) -> BuildEngine:
+def start_engine(launcher: Path, busybox_tar: Path, module_network: bool = False
+                 ) -> BuildEngine:
     engine = BuildEngine(new_base(), {"default-runtime": str(launcher)})
+    engine.module_network = module_network
     engine.launcher = launcher  # type: ignore[attr-defined]  # for cleanup
     engine.start()
     engine.pyctl("import", "-c", 'CMD ["sh"]', str(busybox_tar), "busybox:latest", check=True)
@@ -49,11 +51,13 @@ def stop_engine(engine: BuildEngine) -> None:
 
 
 @contextlib.contextmanager
-def module_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuildEngine]:
-    """A test module's daemon, removed with everything it made even when a test fails."""
+def module_engine(tmp_path_factory: pytest.TempPathFactory, module_network: bool = False
+                  ) -> Iterator[BuildEngine]:
+    """A test module's daemon, removed with everything it made even when a test fails;
+    `module_network`: in the module's network namespace (where the registry fixture is)."""
     launcher = install_launcher(tmp_path_factory.mktemp("bin"))
     tar = busybox_rootfs(tmp_path_factory.mktemp("bb"))
-    started = start_engine(launcher, tar)
+    started = start_engine(launcher, tar, module_network)
     try:
         yield started
     finally:

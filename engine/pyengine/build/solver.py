@@ -85,6 +85,7 @@ class Solver:
     _steps: dict[int, int] = field(default_factory=dict)  # stage index -> first step number
     _total: int = 0
     _meta: dict[str, str] = field(default_factory=dict)
+    _announced: set[int] = field(default_factory=set)
 
     # -- the plan -------------------------------------------------------------------------
 
@@ -195,9 +196,17 @@ class Solver:
                     n + 1, total)
 
     def _start(self, step: Step, text: str, container_id: str = "") -> int:
+        self._announce(step, text, container_id)
+        return time.monotonic_ns()
+
+    def _announce(self, step: Step, text: str, container_id: str = "") -> None:
+        """One BuildStep event per step: a RUN step's comes once its container exists (with
+        its id), or at once on a cache hit or a failure before the container."""
+        if step.index in self._announced:
+            return
+        self._announced.add(step.index)
         self.emit(StepStarted(step.index, step.total, step.stage, step.stage_index,
                               step.stage_steps, text, container_id))
-        return time.monotonic_ns()
 
     def _done(self, step: Step, started: int, cached: bool, result: str = "") -> None:
         self.emit(StepDone(step.index, cached, time.monotonic_ns() - started, result))
@@ -221,8 +230,13 @@ class Solver:
         await self._onbuild(state, stage)
         for n, instruction in enumerate(stage.instructions, start=1):
             step = self._step(stage, n)
-            started = self._start(step, instruction.original)
-            cached, result = await self._apply(state, instruction, step, stage)
+            started = time.monotonic_ns()
+            if not isinstance(instruction, ins.Run):
+                self._announce(step, instruction.original)
+            try:
+                cached, result = await self._apply(state, instruction, step, stage)
+            finally:
+                self._announce(step, instruction.original)
             self._done(step, started, cached, result)
         return StageResult(state, state.key)
 
@@ -443,6 +457,7 @@ class Solver:
                                  command.exec_form, build_args)
         record = await self._cached(key)
         if record is not None:
+            self._announce(step, i.original)
             self._add_layer(state, key, record)
             return True, record.chain_id
         predefined = {k: v for k, v in self.options.build_args.items() if k in PREDEFINED}
@@ -478,8 +493,7 @@ class Solver:
                     self.emit(StepOutput(step.index, stream, data))
 
             def started(cid: str) -> None:
-                self.emit(StepStarted(step.index, step.total, step.stage, step.stage_index,
-                                      step.stage_steps, i.original, cid))
+                self._announce(step, i.original, cid)
 
             await run_step.run(self.service.containers, req, output, started)
             layer = await asyncio.to_thread(self.maker.commit, snapshot, parent,

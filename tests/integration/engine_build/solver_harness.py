@@ -83,8 +83,10 @@ class Outcome:
     message: str = ""
 
     def steps(self) -> list[str]:
-        return [e.step.instruction for e in self.events if e.HasField("step")
-                and not e.step.container_id]
+        """The steps' instructions; each step is announced once."""
+        indexes = [e.step.index for e in self.events if e.HasField("step")]
+        assert len(indexes) == len(set(indexes)), indexes
+        return [e.step.instruction for e in self.events if e.HasField("step")]
 
     def cached(self) -> list[bool]:
         return [e.done.cached for e in self.events if e.HasField("done")]

@@ -56,6 +56,9 @@ def test_build_makes_the_config_and_the_files(engine: BuildEngine) -> None:
                 tags=["solver-app:1"])
     assert out.code is None, out.message
     assert out.steps() == APP.splitlines()
+    run_step = next(e.step for e in out.events if e.HasField("step")
+                    and e.step.instruction.startswith("RUN"))
+    assert len(run_step.container_id) == 64  # announced once its container exists
     assert b"building\n" in out.output()
     image = inspect_image(engine, "solver-app:1")
     assert image["Id"] == out.image_id

@@ -286,3 +286,16 @@ def test_onbuild_triggers_and_copy_from_an_image(engine: BuildEngine) -> None:
     assert run_cat(engine, "solver-onbuild:child", "sh", "-c",
                    "cmp /bb /bin/busybox && echo same") == "same\n"
     assert not inspect_image(engine, "solver-onbuild:child")["Config"]["OnBuild"]
+
+
+def test_run_network_flag_and_option(engine: BuildEngine) -> None:
+    dockerfile = ("FROM busybox\nRUN --network=none ls /sys/class/net\n"
+                  "RUN ls /sys/class/net > /nets\n")
+    out = build(engine, {"Dockerfile": dockerfile}, tags=["solver-net:1"], network="none")
+    assert out.code is None, out.message
+    assert out.output() == b"lo\n"  # the flag's network: loopback alone
+    assert run_cat(engine, "solver-net:1", "cat", "/nets") == "lo\n"  # --network none
+    bridged = build(engine, {"Dockerfile": "FROM busybox\nRUN ls /sys/class/net\n"},
+                    no_cache=True)
+    assert bridged.code is None, bridged.message
+    assert bridged.output() == b"eth0\nlo\n"  # the default bridge

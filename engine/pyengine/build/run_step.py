@@ -19,6 +19,7 @@ from pyengine.build.errors import StepFailed
 from pyengine.errors import EngineError, InvalidArgument
 
 if TYPE_CHECKING:
+    from pyengine.containers.fanout import Subscriber
     from pyengine.containers.service import ContainerService
 
 STREAMS = {"stdout": 1, "stderr": 2}
@@ -68,7 +69,7 @@ def plan_mounts(raw: list[str], context: Path, cache_root: Path, secrets_dir: Pa
                     raise InvalidArgument(f"secret {sid} not found")
                 continue
             secrets_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-            path = secrets_dir / sid.replace("/", "_")
+            path = secrets_dir / _safe_name(sid)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o400)
             with os.fdopen(fd, "wb") as out:
                 out.write(secrets[sid])
@@ -138,14 +139,13 @@ async def run(containers: ContainerService, req: RunRequest,
                          code)
 
 
-async def _forward(subscriber: object, output: Callable[[int, bytes], None] | None) -> None:
-    get = subscriber.get  # type: ignore[attr-defined]  # a fanout.Subscriber
+async def _forward(subscriber: Subscriber, output: Callable[[int, bytes], None] | None) -> None:
     try:
-        while (item := await get()) is not None:
+        while (item := await subscriber.get()) is not None:
             if output is not None:
                 output(STREAMS.get(item[0], 1), item[1])
     finally:
-        subscriber.close()  # type: ignore[attr-defined]  # as above
+        subscriber.close()
 
 
 def remove_secrets(directory: Path) -> None:

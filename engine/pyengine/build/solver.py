@@ -551,8 +551,8 @@ class Solver:
             dest = workdir.rstrip("/") + "/" + dest
         flags = {f.name: (self._x(state, f.value) if f.value is not None else None)
                  for f in i.flags}
-        heredocs = tuple((h.name, self._x(state, h.content) if h.expand else h.content)
-                         for h in i.heredocs)
+        heredocs = tuple((h.name, _expand_heredoc(h.content, self._vars(state)) if h.expand
+                          else h.content) for h in i.heredocs)
         spec = CopySpec(sources=sources, dest=dest, chown=flags.get("chown"),
                         chmod=flags.get("chmod"), heredocs=heredocs)
         text = " ".join([i.keyword, *(f"--{k}={v}" for k, v in sorted(flags.items())),
@@ -643,6 +643,12 @@ def _expand(word: str, env: Mapping[str, str], escape: str) -> str:
     from pyengine.build.dockerfile.expand import expand
 
     return expand(word, env, escape)
+
+
+def _expand_heredoc(content: str, env: Mapping[str, str]) -> str:
+    from pyengine.build.dockerfile.expand import expand_heredoc
+
+    return expand_heredoc(content, env)
 
 
 def _option(csv: str, name: str) -> str | None:

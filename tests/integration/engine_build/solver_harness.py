@@ -1,7 +1,6 @@
 """The solver's build tests: a real pyengined (the engine_containers harness, under `unshare
 --net`, busybox imported) and builds sent straight through the gRPC API (BuildsService) with
-the generated stubs. Until the parser and COPY modules are merged, the daemon gets test-only
-stand-ins for them (solver_standins/, loaded only when a real module is missing)."""
+the generated stubs."""
 
 from __future__ import annotations
 
@@ -23,17 +22,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine_containers"
 
 import pytest
 from ctr_harness import ContainerEngine, busybox_rootfs, cleanup, install_launcher
-from engine_harness import PYTHONPATH, new_base
+from engine_harness import new_base
 from pyengine.api import build_pb2, build_pb2_grpc, system_pb2, system_pb2_grpc
-
-STANDINS = Path(__file__).resolve().parent / "solver_standins"
 
 
 class BuildEngine(ContainerEngine):
-    def command(self) -> list[str]:
-        cmd = super().command()
-        at = cmd.index(sys.executable)
-        return [*cmd[:at], "env", f"PYTHONPATH={PYTHONPATH}:{STANDINS}", *cmd[at:]]
+    pass
 
 
 def start_engine(launcher: Path, busybox_tar: Path, module_network: bool = False

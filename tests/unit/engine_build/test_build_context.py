@@ -40,7 +40,6 @@ def test_a_context_never_writes_outside(tmp_path: Path) -> None:
 
 
 def test_dockerignore_applies_again_but_keeps_the_dockerfile(tmp_path: Path) -> None:
-    pytest.importorskip("pyengine.build.ignore", reason="build/ignore.py is H-parse's")
     names = ["Dockerfile", ".dockerignore", "keep.txt", "secret.key", "logs/a.log"]
     data = {n: n.encode() for n in names}
     data[".dockerignore"] = b"*.key\nlogs\nDockerfile\n"

@@ -299,3 +299,19 @@ def test_run_network_flag_and_option(engine: BuildEngine) -> None:
                     no_cache=True)
     assert bridged.code is None, bridged.message
     assert bridged.output() == b"eth0\nlo\n"  # the default bridge
+
+
+def test_a_scratch_stage_gets_only_what_it_copies(engine: BuildEngine) -> None:
+    dockerfile = ("FROM busybox AS tools\nRUN mkdir /out && echo x > /out/x\n"
+                  "FROM scratch\nCOPY --from=tools /out /\nCMD [\"/x\"]\n")
+    out = build(engine, {"Dockerfile": dockerfile}, tags=["solver-scratch:1"])
+    assert out.code is None, out.message
+    image = inspect_image(engine, "solver-scratch:1")
+    assert len(image["RootFS"]["Layers"]) == 1
+    assert image["Os"] == "linux" and image["Architecture"]
+    assert image["Config"]["Cmd"] == ["/x"]
+    cid = engine.out("create", "solver-scratch:1").strip()
+    try:
+        assert engine.out("cp", f"{cid}:/x", "-").count("x\n") == 1
+    finally:
+        engine.pyctl("rm", "-f", cid)

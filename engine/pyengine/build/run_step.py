@@ -47,6 +47,7 @@ class MountPlan:
     binds: list[str] = field(default_factory=list)
     tmpfs: list[str] = field(default_factory=list)
     targets: set[str] = field(default_factory=set)
+    exclusive: set[str] = field(default_factory=set)  # cache ids with sharing=locked|private
 
 
 def plan_mounts(raw: list[str], context: Path, cache_root: Path, secrets_dir: Path,
@@ -80,6 +81,11 @@ def plan_mounts(raw: list[str], context: Path, cache_root: Path, secrets_dir: Pa
             plan.tmpfs.append(target)
         elif kind == "cache":
             cid = opts.get("id") or target
+            sharing = opts.get("sharing", "shared")
+            if sharing not in ("shared", "private", "locked"):
+                raise InvalidArgument(f"RUN --mount {csv}: invalid sharing {sharing}")
+            if sharing != "shared":  # private too: one user at a time (never a shared writer)
+                plan.exclusive.add(_safe_name(cid))
             directory = cache_root / _safe_name(cid)
             directory.mkdir(mode=0o755, parents=True, exist_ok=True)
             plan.binds.append(f"{directory}:{target}")

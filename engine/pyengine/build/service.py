@@ -72,6 +72,7 @@ class BuilderService:
         self.mounts = root / "mounts"
         self.cache_mounts = root / "cache-mounts"
         self.secrets = config.exec_root / "builder" / "secrets"
+        self._cache_locks: dict[str, asyncio.Lock] = {}
 
     # -- Domain ---------------------------------------------------------------------------
 
@@ -113,6 +114,11 @@ class BuilderService:
         return Roots(blobs=blobs, snapshots=chains)
 
     # -- builds ---------------------------------------------------------------------------
+
+    def cache_lock(self, cache_id: str) -> asyncio.Lock:
+        """The lock of a cache mount used with sharing=locked (or private): one RUN at a
+        time, across builds."""
+        return self._cache_locks.setdefault(cache_id, asyncio.Lock())
 
     def platform(self) -> tuple[str, str]:
         from pyengine.registry.descriptor import host

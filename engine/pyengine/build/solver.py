@@ -6,6 +6,7 @@ stage exported as an image."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import json
 import time
@@ -495,7 +496,10 @@ class Solver:
             def started(cid: str) -> None:
                 self._announce(step, i.original, cid)
 
-            await run_step.run(self.service.containers, req, output, started)
+            async with contextlib.AsyncExitStack() as locks:
+                for cache_id in sorted(plan.exclusive):  # sorted: no lock-order deadlock
+                    await locks.enter_async_context(self.service.cache_lock(cache_id))
+                await run_step.run(self.service.containers, req, output, started)
             layer = await asyncio.to_thread(self.maker.commit, snapshot, parent,
                                             state.docker_media,
                                             run_step.mount_point_skip(plan.targets))

@@ -315,3 +315,35 @@ def test_a_scratch_stage_gets_only_what_it_copies(engine: BuildEngine) -> None:
         assert engine.out("cp", f"{cid}:/x", "-").count("x\n") == 1
     finally:
         engine.pyctl("rm", "-f", cid)
+
+
+LOCKED_SH = """\
+touch "/c/$1-in"
+i=0
+while [ $i -lt 20 ]; do [ -e "/c/$2-in" ] && exit 5; i=$((i+1)); sleep 0.1; done
+rm "/c/$1-in"
+echo "$1" > "/$1"
+"""
+
+LOCKED = """\
+ARG ID
+FROM busybox AS one
+ARG ID
+COPY locked.sh /locked.sh
+RUN --mount=type=cache,id=$ID,target=/c,sharing=locked sh /locked.sh one two
+FROM busybox AS two
+ARG ID
+COPY locked.sh /locked.sh
+RUN --mount=type=cache,id=$ID,target=/c,sharing=locked sh /locked.sh two one
+FROM busybox
+COPY --from=one /one /one
+COPY --from=two /two /two
+"""
+
+
+def test_a_locked_cache_mount_has_one_user_at_a_time(engine: BuildEngine) -> None:
+    """Both stages run at once (test_independent_stages_build_at_the_same_time); each RUN
+    fails (exit 5) if it sees the other inside the cache mount while it is."""
+    out = build(engine, {"Dockerfile": LOCKED, "locked.sh": LOCKED_SH},
+                build_args={"ID": uuid.uuid4().hex})
+    assert out.code is None, out.message

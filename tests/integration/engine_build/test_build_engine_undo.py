@@ -6,6 +6,7 @@ the active snapshot and the context directory)."""
 from __future__ import annotations
 
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -67,3 +68,23 @@ def test_a_daemon_killed_mid_build_cleans_up_at_the_next_start(engine: BuildEngi
     wait_for(lambda: container_processes(cid) == [], "the killed RUN step's process gone")
     out = build(engine, {"Dockerfile": "FROM busybox\nRUN echo again\n"})
     assert out.code is None, out.message
+
+
+SIBLING = """\
+ARG SYNC
+FROM busybox AS slow
+ARG SYNC
+RUN --mount=type=cache,id=$SYNC,target=/s touch /s/running && sleep 300
+FROM busybox AS failing
+ARG SYNC
+RUN --mount=type=cache,id=$SYNC,target=/s i=0; until [ -e /s/running ]; do i=$((i+1)); [ $i -lt 3000 ] || exit 9; sleep 0.1; done; exit 4
+FROM busybox
+COPY --from=slow /etc/hostname /a
+COPY --from=failing /etc/hostname /b
+"""  # noqa: E501 - one RUN line
+
+
+def test_a_failing_stage_stops_its_running_siblings(engine: BuildEngine) -> None:
+    out = build(engine, {"Dockerfile": SIBLING}, build_args={"SYNC": uuid.uuid4().hex})
+    assert out.code is not None and "returned a non-zero code: 4" in out.message
+    assert leftovers(engine) == NOTHING  # the sleeping stage's container is gone too

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pyengine import crashpoints
 from pyengine.build.stage_state import BuiltLayer
 from pyengine.errors import AlreadyExists, NotFound
 from pyengine.images import mediatypes
@@ -84,6 +85,7 @@ class LayerMaker:
         target.mkdir(mode=0o700, parents=True, exist_ok=True)
         mount_all(self.snapshotter.mounts(key), target)
         try:
+            crashpoints.reached("build.copy-mounted")
             yield target
         finally:
             unmount_all(target)
@@ -128,6 +130,7 @@ class LayerMaker:
             # may store the same blob at once
         finally:
             os.unlink(name)
+        crashpoints.reached("build.layer-stored")
         chain_id = diff_id if parent is None else "sha256:" + hashlib.sha256(
             f"{parent} {diff_id}".encode()).hexdigest()
         self.leases.add(self.lease_id, "snapshot", [chain_id])

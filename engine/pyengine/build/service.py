@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pyengine import crashpoints
 from pyengine.build.cache import BuildCache, CacheRecord
 from pyengine.build.options import BuildEventValue, BuildOptions, BuildResultValue
 from pyengine.errors import NotFound
@@ -181,6 +182,7 @@ class BuilderService:
             await asyncio.to_thread(build_context.extract, spool, context_dir,
                                     options.ignore_file, dockerfile_name)
             spool.unlink()
+            crashpoints.reached("build.context-extracted")
             text = await asyncio.to_thread(self._dockerfile_text, options, context_dir,
                                            dockerfile_name)
             from pyengine.build.dockerfile.parser import parse

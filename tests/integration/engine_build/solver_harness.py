@@ -156,6 +156,11 @@ def leftovers(engine: BuildEngine) -> dict[str, list[str]]:
     }
 
 
+def leases(engine: BuildEngine) -> list[str]:
+    with sqlite3.connect(engine.data_root / "metadata.db") as db:
+        return [row[0] for row in db.execute("SELECT purpose FROM leases")]
+
+
 NOTHING: dict[str, list[str]] = {"containers": [], "mounts": [], "active_snapshots": [],
                                  "contexts": [], "build_mounts": []}
 

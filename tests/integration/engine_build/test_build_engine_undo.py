@@ -17,12 +17,14 @@ from tests.fixtures.netns import module_network_namespace  # noqa: F401 - autous
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine_containers"))
 
+from ctr_harness import restart_crashing_at
 from solver_harness import (
     NOTHING,
     BuildEngine,
     build,
     build_until_running,
     container_processes,
+    leases,
     leftovers,
     module_engine,
     wait_for,
@@ -88,3 +90,20 @@ def test_a_failing_stage_stops_its_running_siblings(engine: BuildEngine) -> None
     out = build(engine, {"Dockerfile": SIBLING}, build_args={"SYNC": uuid.uuid4().hex})
     assert out.code is not None and "returned a non-zero code: 4" in out.message
     assert leftovers(engine) == NOTHING  # the sleeping stage's container is gone too
+
+
+@pytest.mark.parametrize("point", ["build.context-extracted", "build.copy-mounted",
+                                   "build.layer-stored"])
+def test_a_daemon_crashing_inside_a_build_step_cleans_up(engine: BuildEngine,
+                                                         point: str) -> None:
+    restart_crashing_at(engine, point)
+    try:
+        out = build(engine, {"Dockerfile": "FROM busybox\nCOPY f /f\n",
+                             "f": uuid.uuid4().hex})
+        assert out.code is not None  # the daemon died under the call
+        assert engine.process is not None
+        engine.process.wait()
+    finally:
+        engine.start()
+    assert leftovers(engine) == NOTHING
+    assert leases(engine) == []

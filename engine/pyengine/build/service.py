@@ -143,6 +143,13 @@ class BuilderService:
             self.leases.add(maker.lease_id, "content", [record.blob_digest])
             return self.cache.use(key)
 
+    def pin(self, lease_id: str, chains: list[str], blobs: list[str]) -> None:
+        """Blocking: a base image's layers kept for this build (an rmi meanwhile must not
+        collect what the build stands on and will name in its manifest)."""
+        with self.collector.lock.shared():
+            self.leases.add(lease_id, "snapshot", chains)
+            self.leases.add(lease_id, "content", blobs)
+
     def record_image(self, config: bytes, layers: list[LayerRef], docker_media: bool,
                      names: list[str], lease_id: str) -> str:
         """Blocking: the built image recorded (under the shared GC lock)."""

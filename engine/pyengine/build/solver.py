@@ -261,6 +261,8 @@ class Solver:
         state.layers = [BuiltLayer(chain, diff, d["digest"], int(d["size"]), d["mediaType"])
                         for chain, diff, d in zip(chains, diff_ids, refs, strict=True)]
         state.created = str(config.get("created") or "")
+        await asyncio.to_thread(self.service.pin, self.maker.lease_id, chains,
+                                [layer.blob_digest for layer in state.layers])
         return state
 
     async def _image(self, ref: str, pull: bool) -> Any:

@@ -97,12 +97,15 @@ def test_unchanged_rebuild_hits_every_step_and_gives_the_same_image(
 def test_a_changed_file_rebuilds_from_its_first_user_on(engine: BuildEngine) -> None:
     dockerfile = ("FROM busybox\nCOPY a.txt /a.txt\nRUN cat /a.txt > /a.copy\n"
                   "COPY b.txt /b.txt\nRUN cat /b.txt > /b.copy\n")
-    first = build(engine, {"Dockerfile": dockerfile, "a.txt": "a\n", "b.txt": "b1\n"})
+    first = build(engine, {"Dockerfile": dockerfile, "a.txt": "a\n", "b.txt": "b1\n"},
+                  tags=["solver-changed:1"])
     second = build(engine, {"Dockerfile": dockerfile, "a.txt": "a\n", "b.txt": "b2\n"},
                    tags=["solver-changed:1"])
     assert first.code is None and second.code is None, (first.message, second.message)
     assert second.cached() == [False, True, True, False, False]
     assert run_cat(engine, "solver-changed:1", "cat", "/a.copy", "/b.copy") == "a\nb2\n"
+    # the tag moved; the first image stays, dangling, as docker leaves it
+    assert inspect_image(engine, first.image_id)["RepoTags"] == []
 
 
 def test_build_args_bust_only_the_runs_they_reach(engine: BuildEngine) -> None:

@@ -28,8 +28,10 @@ async def receive(chunks: AsyncIterator[bytes], spool: IO[bytes]) -> int:
     return total
 
 
-def extract(spool: Path, dest: Path, ignore_text: str | None, dockerfile: str) -> None:
-    """Blocking: the spooled tar into `dest` (made here, mode 0700)."""
+def extract(spool: Path, dest: Path, ignore_text: str | None, dockerfile: str) -> str | None:
+    """Blocking: the spooled tar into `dest` (made here, mode 0700); the .dockerignore text
+    applied (None: none), which COPY/ADD apply too (the Dockerfile and .dockerignore stay on
+    disk for the build, and are copied only if not excluded)."""
     from pyengine import archive
 
     dest.mkdir(mode=0o700, parents=True)
@@ -46,6 +48,7 @@ def extract(spool: Path, dest: Path, ignore_text: str | None, dockerfile: str) -
             ignore_text = path.read_text(errors="replace")
     if ignore_text:
         apply_ignore(dest, ignore_text, keep={*KEEP, dockerfile.lstrip("/")})
+    return ignore_text
 
 
 def apply_ignore(root: Path, text: str, keep: set[str]) -> None:

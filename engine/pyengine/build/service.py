@@ -186,8 +186,8 @@ class BuilderService:
             with open(spool, "wb") as out:
                 await build_context.receive(context, out)
             dockerfile_name = options.dockerfile or "Dockerfile"
-            await asyncio.to_thread(build_context.extract, spool, context_dir,
-                                    options.ignore_file, dockerfile_name)
+            ignore = await asyncio.to_thread(build_context.extract, spool, context_dir,
+                                             options.ignore_file, dockerfile_name)
             spool.unlink()
             crashpoints.reached("build.context-extracted")
             text = await asyncio.to_thread(self._dockerfile_text, options, context_dir,
@@ -199,7 +199,8 @@ class BuilderService:
             maker = LayerMaker(self.snapshotter, self.images, self.leases, lease_id, build_id,
                                self.config.storage_driver == "overlay", self.mounts)
             solver = Solver(self, build_id, options, context_dir, parsed, emit, maker,
-                            context_dir.with_name(build_id + ".scratch"), secrets_dir)
+                            context_dir.with_name(build_id + ".scratch"), secrets_dir,
+                            context_ignore=ignore)
             return await solver.solve()
         finally:
             await asyncio.shield(asyncio.to_thread(self._end, lease_id, spool, context_dir,

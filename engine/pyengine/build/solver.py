@@ -81,6 +81,7 @@ class Solver:
     maker: LayerMaker
     scratch: Path  # per-build scratch dir (secrets under the exec root go elsewhere)
     secrets_dir: Path
+    context_ignore: str | None = None  # the .dockerignore COPY/ADD apply to the context
     consumed: set[str] = field(default_factory=set)
     _results: dict[int, asyncio.Future[StageResult]] = field(default_factory=dict)
     _steps: dict[int, int] = field(default_factory=dict)  # stage index -> first step number
@@ -551,10 +552,9 @@ class Solver:
         from pyengine.build.sources import SourceTree, content_digest
 
         sources = tuple(self._x(state, s) for s in i.sources)
-        dest = written_dest = self._x(state, i.dest)
-        if not dest.startswith("/"):
-            workdir = str(state.section.get("WorkingDir") or "/")
-            dest = workdir.rstrip("/") + "/" + dest
+        written_dest = self._x(state, i.dest)
+        workdir = str(state.section.get("WorkingDir") or "/")
+        dest = copy_destination(workdir, written_dest)
         flags = {f.name: (self._x(state, f.value) if f.value is not None else None)
                  for f in i.flags}
         heredocs = tuple((h.name, _expand_heredoc(h.content, self._vars(state)) if h.expand
@@ -577,7 +577,7 @@ class Solver:
                     content += ":" + await asyncio.to_thread(content_digest, tree, sources,
                                                              i.keyword)
             else:
-                tree = SourceTree(root=self.context)
+                tree = SourceTree(root=self.context, ignore=self._ignore_matcher())
                 content = ("heredoc:" + json.dumps(heredocs)) if heredocs and not sources \
                     else await asyncio.to_thread(self._content_digest, tree, sources, i)
             key = cachekeys.extend(state.key, cachekeys.copy_part(text, content))
@@ -587,7 +587,8 @@ class Solver:
                 return True, record.chain_id
             parent = state.chain_id
             snapshot = await asyncio.to_thread(self.maker.prepare, parent)
-            detail = await asyncio.to_thread(self._write, snapshot, tree, spec, i, flags)
+            detail = await asyncio.to_thread(self._write, snapshot, tree, spec, i, flags,
+                                             workdir)
             created_by = history.copy(state.shell, i.keyword, detail, written_dest)
             layer = await asyncio.to_thread(self.maker.commit, snapshot, parent,
                                             state.docker_media)
@@ -599,6 +600,13 @@ class Solver:
         finally:
             await self._release(views)
         return await self._recorded(state, key, layer, i, created_by)
+
+    def _ignore_matcher(self) -> Any:
+        if not self.context_ignore:
+            return None
+        from pyengine.build.ignore import IgnoreMatcher
+
+        return IgnoreMatcher.parse(self.context_ignore)
 
     def _content_digest(self, tree: Any, sources: tuple[str, ...], i: ins.Copy) -> str:
         from pyengine.build.sources import content_digest
@@ -613,8 +621,9 @@ class Solver:
                                     for s in sources if _is_url(s))])
 
     def _write(self, snapshot: str, tree: Any, spec: Any, i: ins.Copy,
-               flags: dict[str, str | None]) -> str:
+               flags: dict[str, str | None], workdir: str) -> str:
         with self.maker.mounted(snapshot) as rootfs:
+            _make_workdir(rootfs, workdir)
             if not i.is_add:
                 from pyengine.build.copyfiles import copy_into
 
@@ -649,6 +658,31 @@ def _expand(word: str, env: Mapping[str, str], escape: str) -> str:
     from pyengine.build.dockerfile.expand import expand
 
     return expand(word, env, escape)
+
+
+def copy_destination(workdir: str, dest: str) -> str:
+    """COPY/ADD's destination as docker resolves it: a relative one joined with WORKDIR
+    (cleaned); one ending in "/" or naming a directory by "." or ".." keeps a trailing "/"
+    (it is a directory to copy into)."""
+    import posixpath
+
+    as_dir = dest.endswith("/") or dest in (".", "..") or dest.endswith(("/.", "/.."))
+    joined = posixpath.normpath(posixpath.join("/", workdir, dest))
+    joined = "/" + joined.lstrip("/")
+    return joined.rstrip("/") + "/" if as_dir else joined
+
+
+def _make_workdir(rootfs: Path, workdir: str) -> None:
+    """WORKDIR's directory, made (with its parents, inside the rootfs) by the first COPY/ADD
+    after it, as BuildKit does; RUN's runtime makes it for RUN."""
+    if workdir.strip("/") == "":
+        return
+    from pyengine.build.destination import DestWriter, Owner
+
+    with DestWriter(rootfs, Owner()) as writer:
+        resolved = writer.resolve(workdir)
+        if not resolved.exists:
+            writer.ensure_dir(resolved.path)
 
 
 def _expand_heredoc(content: str, env: Mapping[str, str]) -> str:

@@ -350,3 +350,14 @@ def test_a_locked_cache_mount_has_one_user_at_a_time(engine: BuildEngine) -> Non
     out = build(engine, {"Dockerfile": LOCKED, "locked.sh": LOCKED_SH},
                 build_args={"ID": uuid.uuid4().hex})
     assert out.code is None, out.message
+
+
+def test_copy_dot_into_the_workdir_honours_dockerignore(engine: BuildEngine) -> None:
+    """WORKDIR's directory is made by the COPY after it; `.` is that directory; what
+    .dockerignore excludes is neither kept (the daemon applies it to the tar again) nor copied
+    (the Dockerfile stays for the build but is excluded from COPY)."""
+    files = {"Dockerfile": "FROM busybox\nWORKDIR /src\nCOPY . .\nRUN ls -A > /listing\n",
+             ".dockerignore": "Dockerfile\n*.tmp\n", "a.txt": "a", "b.tmp": "b"}
+    out = build(engine, files, tags=["solver-dot:1"])
+    assert out.code is None, out.message
+    assert run_cat(engine, "solver-dot:1", "cat", "/listing") == ".dockerignore\na.txt\n"

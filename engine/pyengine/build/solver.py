@@ -226,6 +226,10 @@ class Solver:
             state = await self._from_image(ref, stage)
             state.key = cachekeys.start(state.base_id)
         self._done(step, started, cached=False, result=state.base_id)
+        if "PATH" not in state.env:  # BuildKit's rule (buildah's too): every image has a PATH
+            from pyengine.bundles.defaults import DEFAULT_PATH
+
+            state.set_env("PATH", DEFAULT_PATH)
         state.args = {}
         self._meta = dict(meta)
         state.cmd_set = False

@@ -1,10 +1,18 @@
-"""History `created_by` texts as docker 20.10's classic builder writes them (from its
-dispatchers: a metadata step is the shell, "#(nop) " and " KEYWORD args"; WORKDIR and COPY/ADD
-use one space; RUN is the shell and command, with `|N a=b` first when build args reach it;
-CMD/ENTRYPOINT are Go's %q of the list, SHELL/VOLUME its %v, HEALTHCHECK %q of the struct).
-Not verified against a running dockerd in this change (see the report); the texts are the
-ones images built by the classic builder carry on registries (e.g. `#(nop)  VOLUME
-[/var/lib/mysql]`, `#(nop)  STOPSIGNAL SIGQUIT`)."""
+"""History `created_by` texts as docker 20.10's classic builder writes them: a metadata step is
+the shell, "#(nop) " and " KEYWORD args"; WORKDIR and COPY/ADD use one space; RUN is the shell
+and command (the exec form alone), with `|N a=b` first when build args reach it; CMD and
+ENTRYPOINT are Go's %q of the list, SHELL and VOLUME its %v, HEALTHCHECK %q of the struct.
+Every text below was checked against a private dockerd 20.10.24 (DOCKER_BUILDKIT=0 docker
+build, `docker history --no-trunc`) on this machine, e.g.
+    /bin/sh -ec #(nop)  CMD ["/bin/sh" "-ec" "echo cmd"]
+    |2 A=aval B=dflt echo exec
+    /bin/sh -ec #(nop)  SHELL [/bin/sh -ec]
+    /bin/sh -c #(nop) COPY dir:<hex> in /dd
+    /bin/sh -c #(nop)  HEALTHCHECK &{["CMD-SHELL" "test -f /x"] "5s" "2s" "0s" '\x02'}
+    /bin/sh -c #(nop)  VOLUME [/data /other]
+    /bin/sh -c #(nop) WORKDIR /app/sub            (a relative WORKDIR, resolved)
+    /bin/sh -c #(nop)  ARG B=dflt
+"""
 
 from __future__ import annotations
 
@@ -48,3 +56,22 @@ def test_go_durations() -> None:
     assert [history.go_duration(ns) for ns in (
         0, 500_000_000, 1_500_000_000, 90_000_000_000, 3_600_000_000_000)] == \
         ["0s", "500ms", "1.5s", "1m30s", "1h0m0s"]
+
+
+def test_texts_checked_against_dockerd() -> None:
+    ec = ("/bin/sh", "-ec")
+    assert history.run(ec, ["echo", "exec"], True, {"A": "aval", "B": "dflt"}) == \
+        "|2 A=aval B=dflt echo exec"
+    assert history.run(ec, ["echo shell2"], False, {"A": "aval", "B": "dflt"}) == \
+        "|2 A=aval B=dflt /bin/sh -ec echo shell2"
+    assert history.metadata(ec, "CMD", history.json_words(["/bin/sh", "-ec", "echo cmd"])) == \
+        '/bin/sh -ec #(nop)  CMD ["/bin/sh" "-ec" "echo cmd"]'
+    assert history.metadata(ec, "ONBUILD", "RUN echo hi") == \
+        "/bin/sh -ec #(nop)  ONBUILD RUN echo hi"
+    assert history.metadata(SH, "VOLUME", history.go_list(["/data", "/other"])) == \
+        "/bin/sh -c #(nop)  VOLUME [/data /other]"
+    assert history.metadata(SH, "LABEL", "l=v m=x y") == "/bin/sh -c #(nop)  LABEL l=v m=x y"
+    assert history.metadata(SH, "ARG", "B=dflt") == "/bin/sh -c #(nop)  ARG B=dflt"
+    assert history.healthcheck(["CMD-SHELL", "test -f /x"], 5_000_000_000, 2_000_000_000, 0,
+                               2) == \
+        '&{["CMD-SHELL" "test -f /x"] "5s" "2s" "0s" \'\\x02\'}'

@@ -57,7 +57,12 @@ class BuildWarning:
 
 @dataclass(frozen=True)
 class PullProgress:
-    text: str  # one line of a FROM image's pull
+    """One report of a FROM (or COPY --from) image's pull, as `pull` streams them."""
+
+    id: str  # a layer's short id, "" for the whole pull
+    status: str
+    current: int = 0
+    total: int = 0
 
 
 BuildEventValue = StepStarted | StepDone | StepOutput | BuildWarning | PullProgress

@@ -66,8 +66,7 @@ class _PullChannel(ProgressChannel):
 
     def report(self, id: str, status: str, current: int = 0, total: int = 0) -> None:
         self.check()
-        text = f"{id}: {status}" if id else status
-        self._loop.call_soon_threadsafe(self._emit, PullProgress(text))
+        self._loop.call_soon_threadsafe(self._emit, PullProgress(id, status, current, total))
 
 
 @dataclass
@@ -278,7 +277,12 @@ class Solver:
             except NotFound:
                 pass
         channel = _PullChannel(self.emit, asyncio.get_running_loop())
-        name = await asyncio.to_thread(images.pull, ref, channel, platform=self.options.platform)
+        try:
+            name = await asyncio.to_thread(images.pull, ref, channel,
+                                           platform=self.options.platform)
+        except asyncio.CancelledError:
+            channel.cancel()  # the pull's thread stops at its next report
+            raise
         return await asyncio.to_thread(images.resolve_local, name)
 
     async def _onbuild(self, state: StageState, stage: ins.Stage) -> None:

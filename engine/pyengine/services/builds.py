@@ -58,7 +58,8 @@ def event_message(event: BuildEventValue) -> build_pb2.BuildEvent:
     if isinstance(event, PullProgress):
         from pyengine.api import common_pb2
 
-        return build_pb2.BuildEvent(pull=common_pb2.Progress(status=event.text))
+        return build_pb2.BuildEvent(pull=common_pb2.Progress(
+            id=event.id, status=event.status, current=event.current, total=event.total))
     raise TypeError(f"not a build event: {event!r}")
 
 

@@ -116,3 +116,17 @@ def test_arg_values_scope_but_do_not_change_the_key() -> None:
     _apply(_solver(), state, _i(ins.Arg, "ARG", "V=0", args=(ins.ArgDecl("V", "0"),)),
            _i(ins.Env, "ENV", "W=$V", pairs=(ins.KeyValue("W", "$V"),)))
     assert "W=0" in state.section["Env"]  # the default when no --build-arg
+
+
+@pytest.mark.parametrize(("workdir", "dest", "expected"), [
+    ("/src", ".", "/src/"),
+    ("/src", "./", "/src/"),
+    ("/src", "a", "/src/a"),
+    ("/src", "a/", "/src/a/"),
+    ("/src", "/abs", "/abs"),
+    ("/src", "../up", "/up"),
+    ("/", ".", "/"),
+    ("/a/b", "..", "/a/"),
+])
+def test_copy_destinations_resolve_like_docker(workdir: str, dest: str, expected: str) -> None:
+    assert solver_module.copy_destination(workdir, dest) == expected

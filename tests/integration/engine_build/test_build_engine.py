@@ -363,3 +363,14 @@ def test_copy_dot_into_the_workdir_honours_dockerignore(engine: BuildEngine) -> 
     out = build(engine, files, tags=["solver-dot:1"])
     assert out.code is None, out.message
     assert run_cat(engine, "solver-dot:1", "cat", "/listing") == ".dockerignore\na.txt\n"
+
+
+def test_run_on_scratch_and_a_bind_mount_from_a_stage(engine: BuildEngine) -> None:
+    dockerfile = ("FROM busybox AS bb\nFROM scratch\nCOPY --from=bb / /\n"
+                  "RUN echo in-scratch > /s\n"
+                  "RUN --mount=type=bind,from=bb,source=/bin,target=/mnt ls /mnt/busybox\n")
+    out = build(engine, {"Dockerfile": dockerfile}, tags=["solver-bind:1"])
+    assert out.code is None, out.message
+    assert out.output() == b"/mnt/busybox\n"
+    assert run_cat(engine, "solver-bind:1", "sh", "-c", "cat /s; ls -A /mnt") == "in-scratch\n"
+    assert leftovers(engine) == NOTHING

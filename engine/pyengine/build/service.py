@@ -233,9 +233,10 @@ class BuilderService:
                                r.usage_count, r.blob_digest in used, False)
                for r in self.cache.all()]
         for directory in sorted(self.cache_mounts.iterdir()):
+            stamp = _rfc3339(directory.stat().st_mtime)
             out.append(CacheRecordView(directory.name[:25], "exec.cachemount",
-                                       f"mount {directory.name}", _tree_size(directory), "", "",
-                                       0, False, False))
+                                       f"mount {directory.name}", _tree_size(directory), stamp,
+                                       stamp, 0, False, False))
         return out
 
     def prune(self, all_: bool, until: str, keep_storage: int) -> tuple[list[str], int]:
@@ -284,3 +285,9 @@ def _tree_size(top: Path) -> int:
             with contextlib.suppress(OSError):
                 total += os.lstat(os.path.join(base, name)).st_size
     return total
+
+
+def _rfc3339(epoch: float) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

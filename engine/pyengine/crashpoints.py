@@ -14,7 +14,10 @@ directory gone; the snapshot and the row remain), log.before-write (a log chunk 
 fifo's head, not stored), log.after-write (stored, not consumed from the fifo),
 network.attach.after-publish (a start's veths made, addresses claimed, host ports held and
 recorded; no DNAT rule, DNS listener or /etc file yet), network.connect.after-veth (a running
-container's new veth made and its address claimed; nothing else of the connect).
+container's new veth made and its address claimed; nothing else of the connect),
+build.context-extracted (a build's context directory made, its lease held), build.copy-mounted
+(a COPY step's active snapshot mounted under <data-root>/builder/mounts), build.layer-stored
+(a step's blob stored under the build's lease, its snapshot not yet committed).
 """
 
 from __future__ import annotations

@@ -89,8 +89,13 @@ class Engine:
         self.containers: ContainerService = ContainerService(
             cfg, db, self.images, snapshotter, self.collector, self.events,
             volumes=self.volumes, networks=self.networks)
+        from pyengine.build.service import BuilderService
+
+        self.builds: BuilderService = BuilderService(
+            cfg, db, self.images, self.containers, snapshotter, self.collector, self.events,
+            self.leases)
         # in dependency order: containers after images, volumes and networks, and so on
-        self.domains = [self.images, self.volumes, self.networks, self.containers]
+        self.domains = [self.images, self.volumes, self.networks, self.containers, self.builds]
         self.domains += [factory(self) for factory in self._extra]
         for domain in self.domains:
             domain.open()

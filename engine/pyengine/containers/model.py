@@ -135,6 +135,16 @@ class State(JsonRecord):
         self.status = status
 
 
+@dataclass(frozen=True)
+class ExternalRootfs:
+    """A rootfs the caller made (a build step's active snapshot): create uses it as it is and
+    remove leaves it to the caller."""
+
+    snapshot: str  # an active snapshot the caller made and removes
+    image_config: dict  # the full image config so far (with its "config" section)
+    image_id: str  # recorded as the container's image (the stage's base image id)
+
+
 @dataclass
 class Container:
     id: str

@@ -50,6 +50,7 @@ from pyengine.containers.model import (
     REMOVING,
     RUNNING,
     Container,
+    ExternalRootfs,
     Spec,
     State,
 )
@@ -174,8 +175,12 @@ class ContainerService:
         bundle is gone (a reboot emptied the exec root) did not survive."""
         known: set[str] = set()
         for c in self.repo.all():
-            if c.state.status == REMOVING:
+            if c.state.status == REMOVING or c.config.get("build"):
                 log.warning("finishing an interrupted removal", extra={"fields": {"id": c.id}})
+                if c.state.status != REMOVING:  # a build's container: its build is gone
+                    address = strays.end_stray_shim(self.bundles / c.id)
+                    c.state.shim_address = address or c.state.shim_address
+                    self._clean_runtime(c)
                 self._remove_files(c)
                 continue
             known.add(c.id)
@@ -307,8 +312,10 @@ class ContainerService:
 
     # -- create ---------------------------------------------------------------------------
 
-    def create(self, spec: Spec, name: str = "") -> Container:
-        """Blocking: the writable snapshot, the bundle and the record."""
+    def create(self, spec: Spec, name: str = "", *,
+               rootfs: ExternalRootfs | None = None) -> Container:
+        """Blocking: the writable snapshot, the bundle and the record. With `rootfs` (a build
+        step's container) the caller's snapshot is the container's and stays the caller's."""
         from pyengine.bundles import ContainerOptions, build_config, write_bundle
         from pyengine.snapshots.mount import mount_all, unmount_all
 
@@ -330,15 +337,19 @@ class ContainerService:
         generated_name = not name
         if generated_name:
             name = names.generate(self.repo.name_taken)
-        with self.collector.lock.shared():
-            image = self.images.resolve_local(spec.image)
-            image_config = self.images.config_of(image)
-            self.snapshotter.prepare(cid, image.chain_id or None)
+        if rootfs is not None:
+            image_id, image_config, snapshot = rootfs.image_id, rootfs.image_config, rootfs.snapshot
+        else:
+            with self.collector.lock.shared():
+                image = self.images.resolve_local(spec.image)
+                image_config = self.images.config_of(image)
+                self.snapshotter.prepare(cid, image.chain_id or None)
+            image_id, snapshot = image.id, cid
         crashpoints.reached("create.after-snapshot")
         bundle = self.bundles / cid
         try:
-            rootfs = bundle / "rootfs"
-            rootfs.mkdir(mode=0o711, parents=True)
+            root_dir = bundle / "rootfs"
+            root_dir.mkdir(mode=0o711, parents=True)
             opts = ContainerOptions(
                 container_id=cid, entrypoint=spec.entrypoint, cmd=spec.cmd, env=spec.env,
                 user=spec.user or None, workdir=spec.workdir or None,
@@ -348,23 +359,23 @@ class ContainerService:
                 pids_limit=spec.pids_limit or None,
                 cgroups_path=f"/pyengine/{cid}",
             )
-            mount_all(self.snapshotter.mounts(cid), rootfs)
+            mount_all(self.snapshotter.mounts(snapshot), root_dir)
             try:
                 crashpoints.reached("create.rootfs-mounted")
                 points = container_mounts.realize(mount_plan, image_config, cid, self.volumes,
-                                                  rootfs)
+                                                  root_dir)
                 opts.mounts = container_mounts.oci_mounts(points)
-                config = build_config(image_config, opts, rootfs)
+                config = build_config(image_config, opts, root_dir)
             finally:
-                unmount_all(rootfs)
+                unmount_all(root_dir)
             config["root"]["path"] = "rootfs"
             args = list(config["process"]["args"])  # the command, without an --init
             create_checks.apply(config, spec)
             write_bundle(bundle, config)
             section = image_config.get("config") or {}
             c = Container(
-                id=cid, name=name, image_id=image.id, image_name=spec.image,
-                snapshot=cid, created=now_rfc3339(), spec=spec,
+                id=cid, name=name, image_id=image_id, image_name=spec.image,
+                snapshot=snapshot, created=now_rfc3339(), spec=spec,
                 state=State(status=CREATED), runtime=runtime,
                 config={
                     "args": args, "env": config["process"]["env"],
@@ -381,6 +392,8 @@ class ContainerService:
                     **health.create_fields(section, spec),
                 },
             )
+            if rootfs is not None:
+                c.config["external_snapshot"] = c.config["build"] = True
             self.networking.register(c)
             (self.log_root / cid).mkdir(mode=0o700, parents=True, exist_ok=True)
             crashpoints.reached("create.before-record")
@@ -392,8 +405,9 @@ class ContainerService:
                 self.volumes.forget(cid, remove_anonymous=True)
             shutil.rmtree(bundle, ignore_errors=True)
             shutil.rmtree(self.log_root / cid, ignore_errors=True)
-            with contextlib.suppress(EngineError):
-                self.snapshotter.remove(cid)
+            if rootfs is None:
+                with contextlib.suppress(EngineError):
+                    self.snapshotter.remove(cid)
             raise
         self.events.publish("container", "create", cid, **event_attributes(c))
         return c
@@ -754,8 +768,9 @@ class ContainerService:
         shutil.rmtree(self.log_root / c.id, ignore_errors=True)
         self.networking.unregister(c.id)
         crashpoints.reached("remove.after-bundle")
-        with contextlib.suppress(NotFound):
-            self.snapshotter.remove(c.snapshot)
+        if not c.config.get("external_snapshot"):
+            with contextlib.suppress(NotFound):
+                self.snapshotter.remove(c.snapshot)
         self.volumes.forget(c.id, remove_anonymous=anonymous_volumes)
         self.repo.delete(c.id)
 

@@ -436,6 +436,26 @@ class ImageService:
             self.publish("image", "tag", image_id, name=naming.familiar(name))
         return image_id, name
 
+    def record_built(self, config_bytes: bytes, layers: list[LayerRef], docker_media: bool,
+                     names: list[str], lease_id: str) -> str:
+        """A built image (build/export.py): its config and manifest written next to layers
+        the build stored and unpacked under `lease_id`; `names` (fully qualified tags) move to
+        it. Returns the image id."""
+        from pyengine.build.export import write_manifest
+        from pyengine.progress import NullChannel
+
+        config_digest = self.ingest.content.write_blob(config_bytes)
+        manifest_digest = write_manifest(self.ingest, config_digest, len(config_bytes), layers,
+                                         docker_media)
+        blobs = [*(ref.digest for ref in layers), config_digest, manifest_digest]
+        self.ingest.protect(lease_id, blobs)
+        unpacked = self.ingest.unpack(config_digest, layers, lease_id, NullChannel())
+        record = self.ingest.record(config_digest, manifest_digest, None, unpacked, blobs,
+                                    [(name, "tag") for name in names])
+        for name in names:
+            self.publish("image", "tag", record.id, name=naming.familiar(name))
+        return record.id
+
     def save(self, references: list[str], fmt: str, out: BufferedIOBase) -> None:
         from pyengine.images import archive_out
 

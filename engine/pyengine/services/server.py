@@ -5,6 +5,7 @@ from __future__ import annotations
 import grpc.aio
 
 from pyengine.engine import Engine
+from pyengine.services import builds as builds_edge
 from pyengine.services import containers as containers_edge
 from pyengine.services import images as images_edge
 from pyengine.services import networks as networks_edge
@@ -27,8 +28,9 @@ def build_server(engine: Engine, jobs: Jobs, workers: Workers) -> grpc.aio.Serve
     )
     images_edge.add_to_server(server, engine.images, jobs, workers)
     system_edge.add_to_server(server, engine.config, engine.images, engine.events, workers,
-                              engine.volumes)
+                              engine.volumes, engine.builds)
     containers_edge.add_to_server(server, engine.containers, workers)
     networks_edge.add_to_server(server, engine.networks, engine.containers, workers)
     volumes_edge.add_to_server(server, engine.volumes, workers)
+    builds_edge.add_to_server(server, engine.builds, workers)
     return server

@@ -20,6 +20,7 @@ from pyengine.services.workers import Workers
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pyengine.build.service import BuilderService
     from pyengine.volumes.service import VolumeService
 
 
@@ -43,9 +44,10 @@ def _arch() -> str:
 class SystemServicer(system_pb2_grpc.SystemServiceServicer):
     def __init__(
         self, config: DaemonConfig, service: ImageService, events: EventBus, workers: Workers,
-        volumes: VolumeService | None = None,
+        volumes: VolumeService | None = None, builds: BuilderService | None = None,
     ) -> None:
         self.volumes = volumes
+        self.builds = builds
         self.config = config
         self.service = service
         self.events = events
@@ -108,7 +110,15 @@ class SystemServicer(system_pb2_grpc.SystemServiceServicer):
         ]
         volumes = await self.workers.run_long(self.volumes.disk_usage) \
             if self.volumes is not None else []
+        cache = await self.workers.run_long(self.builds.usage) if self.builds is not None \
+            else []
+        from pyengine.api import build_pb2
+
         return system_pb2.DiskUsageResponse(
+            build_cache=[build_pb2.BuildCacheRecord(
+                id=r.id, kind=r.kind, description=r.description, size=r.size,
+                created_at=r.created_at, last_used_at=r.last_used_at,
+                usage_count=r.usage_count, in_use=r.in_use, shared=r.shared) for r in cache],
             volumes=[system_pb2.VolumeUsage(name=v.name, links=v.links, size=v.size)
                      for v in volumes],
             images=images,
@@ -151,7 +161,8 @@ class SystemServicer(system_pb2_grpc.SystemServiceServicer):
 def add_to_server(
     server: grpc.aio.Server, config: DaemonConfig, service: ImageService, events: EventBus,
     workers: Workers, volumes: VolumeService | None = None,
+    builds: BuilderService | None = None,
 ) -> None:
     system_pb2_grpc.add_SystemServiceServicer_to_server(
-        SystemServicer(config, service, events, workers, volumes), server
+        SystemServicer(config, service, events, workers, volumes, builds), server
     )

@@ -165,6 +165,25 @@ CREATE TABLE blob_sources (
     PRIMARY KEY (digest, registry, repository)
 );
 """),
+    # issue 11: the build cache (7: the blob sources' migration, merged first, took 6); one row
+    # per layer a build step made, keyed by the step's cache key (build/cachekeys.py); the
+    # layer's chain and blob are GC roots while it exists
+    Migration(7, "build cache", """
+CREATE TABLE build_cache (
+    key TEXT PRIMARY KEY,
+    chain_id TEXT NOT NULL,
+    diff_id TEXT NOT NULL,
+    blob_digest TEXT NOT NULL,
+    blob_size INTEGER NOT NULL,
+    media_type TEXT NOT NULL,
+    description TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created TEXT NOT NULL,
+    last_used TEXT NOT NULL,
+    usage_count INTEGER NOT NULL DEFAULT 0,
+    size INTEGER NOT NULL DEFAULT 0
+);
+"""),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -84,7 +84,7 @@ def test_domains_open_recover_close_in_order(tmp_path: Path) -> None:
     eng = Engine(cfg, [containers])
     eng.open()
     assert [d.name for d in eng.domains] == ["images", "volumes", "networks", "containers",
-                                            "fake-containers"]
+                                            "builds", "fake-containers"]
     eng.recover()
     eng.close()
     assert made[0].events == ["open", "recover", "close"]

@@ -109,11 +109,14 @@ class LayerMaker:
         upper = self.snapshotter.upper_dir(key)
         lowers = None if self.overlay else self.snapshotter.parent_dirs(key)[:1]
         skipped: list[str] = []
+        files: dict[int, int] = {}  # inode -> length, of what the layer carries
 
         def skip_and_note(name: str, st: os.stat_result) -> bool:
             if skip is not None and skip(name, st):
                 skipped.append(name)
                 return True
+            if not stat.S_ISDIR(st.st_mode):
+                files[st.st_ino] = st.st_size
             return False
 
         fd, name = tempfile.mkstemp(prefix="build-", suffix=".tar.gz", dir=self.images.tmp_dir)
@@ -138,8 +141,9 @@ class LayerMaker:
             self.snapshotter.commit(chain_id, key)
         except AlreadyExists:
             self.discard(key)
-        usage = int(self.snapshotter.usage(chain_id).size)
-        self.images.repo.put_layer(LayerRecord(chain_id, diff_id, parent, usage))
+        # what docker counts as a layer's size (history's SIZE): the lengths of the files
+        # the layer carries, directories not counted, a hard-linked file once
+        self.images.repo.put_layer(LayerRecord(chain_id, diff_id, parent, sum(files.values())))
         media = mediatypes.DOCKER_LAYER_GZIP if docker_media else mediatypes.OCI_LAYER_GZIP
         return BuiltLayer(chain_id, diff_id, digest, size, media)
 
@@ -155,3 +159,4 @@ def _remove_empty(root: Path, names: list[str]) -> None:
                 os.rmdir(path)
             elif stat.S_ISREG(st.st_mode) and st.st_size == 0:
                 os.unlink(path)
+

@@ -143,11 +143,21 @@ def cleanup(engine: ContainerEngine) -> None:
                             "delete", "--force", bundle.name], capture_output=True, check=False)
         subprocess.run(["umount", "-q", str(bundle / "rootfs")], check=False,
                        stderr=subprocess.DEVNULL)
-    for path in (engine.data_root / "snapshots", engine.exec_root):
-        if path.exists():
-            subprocess.run(["umount", "-R", "-q", str(path)], check=False,
-                           stderr=subprocess.DEVNULL)
+    for point in mounts_under(engine.base):  # snapshots, rootfs, a build's COPY mounts...
+        subprocess.run(["umount", "-l", "-q", point], check=False, stderr=subprocess.DEVNULL)
     shutil.rmtree(engine.base, ignore_errors=True)
+
+
+def mounts_under(base: Path) -> list[str]:
+    """Mount points at or below `base`, deepest first (from this process's mountinfo)."""
+    prefix = str(base).rstrip("/") + "/"
+    points = []
+    with open("/proc/self/mountinfo") as info:
+        for line in info:
+            point = line.split()[4].replace("\\040", " ")
+            if point == prefix[:-1] or point.startswith(prefix):
+                points.append(point)
+    return sorted(set(points), key=lambda p: p.count("/"), reverse=True)
 
 
 def crun_binary(directory: Path) -> str:

@@ -1,0 +1,45 @@
+"""Route registration: every route is served with and without the `/v1.NN` prefix."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+VERSION_PREFIX = r"/{version:v[0-9]+\.[0-9]+}"
+
+
+class Routes:
+    def __init__(self, router: web.UrlDispatcher) -> None:
+        self._router = router
+
+    def add(self, method: str, path: str, handler: Handler) -> None:
+        """`path` as docker documents it, e.g. "/containers/{id}/start"; names with a slash
+        (images: "library/busybox") use a `{name:.+}` pattern."""
+        self._router.add_route(method, path, handler)
+        self._router.add_route(method, VERSION_PREFIX + path, handler)
+
+    def get(self, path: str, handler: Handler) -> None:
+        self.add("GET", path, handler)
+
+    def post(self, path: str, handler: Handler) -> None:
+        self.add("POST", path, handler)
+
+    def put(self, path: str, handler: Handler) -> None:
+        self.add("PUT", path, handler)
+
+    def delete(self, path: str, handler: Handler) -> None:
+        self.add("DELETE", path, handler)
+
+    def head(self, path: str, handler: Handler) -> None:
+        self.add("HEAD", path, handler)
+
+
+def api_version(request: web.Request) -> str:
+    """The version the request asked for (its path's /v1.NN), else the daemon's newest."""
+    from pyengine.dockerapi.versioning import API_VERSION
+
+    prefix = request.match_info.get("version", "")
+    return prefix[1:] if prefix else API_VERSION

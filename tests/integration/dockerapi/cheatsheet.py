@@ -31,7 +31,7 @@ SESSION: list[Step] = [
     Step("port-one", "docker port cs-web 80/tcp"),
     Step("inspect-f-port", "docker inspect -f "
          "'{{(index (index .NetworkSettings.Ports \"80/tcp\") 0).HostPort}}' cs-web",
-         capture="WEB_PORT"),
+         capture="WEB_PORT", subs=((r"^\d+", "<port>"),)),
     Step("curl-published", "$NSENTER busybox wget -qO- http://127.0.0.1:$WEB_PORT/"),
     Step("link", "docker run --rm --name cs-lnk --link cs-web:webalias busybox sh -c "
          "'wget -qO- http://webalias/ && echo $WEBALIAS_PORT_80_TCP_PORT $WEBALIAS_NAME'"),
@@ -91,7 +91,7 @@ SESSION: list[Step] = [
     Step("stats", "docker stats --no-stream cs-box"),
     Step("stats-format", "docker stats --no-stream --format '{{.Name}} {{.PIDs}}' cs-box"),
     Step("changes", "docker exec cs-box sh -c 'touch /tmp/new && rm /etc/group && mkdir /newdir'"),
-    Step("diff", "docker diff cs-box"),
+    Step("diff", "docker diff cs-box", sort=True),  # dockerd's order varies
     Step("cp-out", "docker cp cs-box:/etc/passwd ./passwd && cat ./passwd"),
     Step("cp-in", "docker cp ./upload.txt cs-box:/tmp/ && docker exec cs-box cat /tmp/upload.txt"),
     Step("cp-stream", "docker cp cs-box:/etc - | tar -t | sort"),

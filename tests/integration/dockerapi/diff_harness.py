@@ -52,7 +52,7 @@ from tests.fixtures.registry import RegistryServer  # noqa: E402
 
 DOCKER_CLI = "/usr/local/bin/docker"  # the docker CLI 28 (Debian's 20.10 client is /usr/bin)
 REGISTRY_PORT = 5000  # in each side's own network namespace
-STEP_TIMEOUT = 60.0
+STEP_TIMEOUT = 20.0  # a step that hangs fails with what it printed so far
 PTY_ROWS, PTY_COLS = 24, 80
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -96,6 +96,7 @@ IPV4 = re.compile(r"\b(?:172|10)\.\d{1,3}\.\d{1,3}\.\d{1,3}\b")
 LONG_HEX = re.compile(r"(sha256:)?\b[0-9a-f]{64}\b")
 SHORT_HEX = re.compile(r"\b[0-9a-f]{12}\b")
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+BARE_PROMPT = re.compile(r"^\S* # ?$")
 
 
 @dataclass
@@ -137,9 +138,12 @@ class Normaliser:
         self.seen.clear()
         self.addresses.clear()
 
-    def __call__(self, text: str, subs: tuple[tuple[str, str], ...] = ()) -> str:
+    def __call__(self, text: str, subs: tuple[tuple[str, str], ...] = (),
+                 terminal: bool = False) -> str:
         text = text.replace("\r\n", "\n")
         text = ANSI.sub("", text)
+        if terminal:
+            text = visible(text)
         for path, label in self.paths.items():
             text = text.replace(path, label)
         for pattern, replacement in subs:
@@ -154,6 +158,14 @@ class Normaliser:
         text = IPV4.sub(self._address, text)
         # table columns: their widths follow the (normalised) values
         return "\n".join(re.sub(r" {2,}", "  ", line).rstrip() for line in text.split("\n"))
+
+
+def visible(transcript: str) -> str:
+    """A terminal's lines as they show: a carriage return starts its line over (busybox sh
+    redraws its prompt when the terminal is resized, which may come before or after the prompt),
+    lines with a bare prompt dropped (one more or less of them is that race too)."""
+    lines = (line.rsplit("\r", 1)[-1] for line in transcript.split("\n"))
+    return "\n".join(line for line in lines if not BARE_PROMPT.match(line))
 
 
 # -- a side --------------------------------------------------------------------------------------
@@ -214,23 +226,31 @@ class Side:
             code, out = run_pty(["sh", "-c", cmd], environ, self.work, step.pty)
             result = Result(code, out, "")
         else:
-            try:
-                done = subprocess.run(["sh", "-c", cmd], env=environ, cwd=self.work,
-                                      input=step.stdin or b"", capture_output=True,
-                                      timeout=STEP_TIMEOUT, check=False)
-                result = Result(done.returncode, done.stdout.decode(errors="replace"),
-                                done.stderr.decode(errors="replace"))
-            except subprocess.TimeoutExpired as err:
-                result = Result(-1, (err.stdout or b"").decode(errors="replace"),
-                                f"timed out after {STEP_TIMEOUT}s")
+            result = run_piped(["sh", "-c", cmd], environ, self.work, step.stdin or b"")
         if step.capture:
             self.values[step.capture] = result.stdout.strip()
         normalise = self.normaliser
         normalise.next_step()
-        stdout = normalise(result.stdout, step.subs)
+        stdout = normalise(result.stdout, step.subs, terminal=step.pty is not None)
         if step.sort:
             stdout = "\n".join(sorted(stdout.splitlines()))
         return Result(result.exit, stdout, normalise(result.stderr, step.subs))
+
+
+def run_piped(argv: list[str], environ: dict[str, str], cwd: Path, stdin: bytes) -> Result:
+    """`argv` with pipes, in a session of its own: one that hangs is ended with its children
+    (the docker CLI under the shell) after STEP_TIMEOUT."""
+    process = subprocess.Popen(argv, env=environ, cwd=cwd, stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               start_new_session=True)
+    try:
+        out, err = process.communicate(stdin, timeout=STEP_TIMEOUT)
+        code = process.returncode
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        out, err = process.communicate()
+        code, err = -1, err + f"\n(timed out after {STEP_TIMEOUT}s)".encode()
+    return Result(code, out.decode(errors="replace"), err.decode(errors="replace"))
 
 
 def run_pty(argv: list[str], environ: dict[str, str], cwd: Path,
@@ -359,6 +379,7 @@ def pyengined_side(base: Path, archive: Path) -> Iterator[Side]:
     own; busybox loaded from the reference's docker-archive."""
     launcher = install_launcher(Path(tempfile.mkdtemp(prefix="adiff-bin-")))
     socket = base / "engine" / "run" / "docker.sock"
+    (base / "engine").mkdir(parents=True)
     engine = ApiEngine(base / "engine", {"default-runtime": str(launcher)},
                        extra_args=["--docker-api", f"unix://{socket}"])
     engine.launcher = launcher  # type: ignore[attr-defined]  # ctr_harness.cleanup reads it
@@ -370,6 +391,7 @@ def pyengined_side(base: Path, archive: Path) -> Iterator[Side]:
         assert engine.process is not None
         engine.pyctl("load", "-i", str(archive), check=True)
         side = Side("pyengined", socket, engine.process.pid, base / "work", engine.data_root)
+        wait_for_api(side, engine)
         write_context(side.work)
         yield side
     finally:
@@ -377,6 +399,17 @@ def pyengined_side(base: Path, archive: Path) -> Iterator[Side]:
         if registry is not None:
             registry.stop()
         shutil.rmtree(launcher.parent, ignore_errors=True)
+
+
+def wait_for_api(side: Side, engine: ContainerEngine) -> None:
+    """Until `docker version` answers (the REST edge starts after the gRPC one)."""
+    deadline = time.monotonic() + STEP_TIMEOUT
+    while side.docker("version").returncode != 0:
+        if engine.process is None or engine.process.poll() is not None:
+            raise RuntimeError(f"pyengined exited:\n{engine.log()}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"pyengined's docker API did not answer:\n{engine.log()}")
+        time.sleep(0.1)
 
 
 def busybox_archive(directory: Path) -> tuple[Path, Path]:

@@ -20,6 +20,18 @@ def human_size(size: float, precision: int = 3) -> str:
     return _scaled(size, 1000.0, _DECIMAL_UNITS, precision)
 
 
+BAR_WIDTH = 50
+
+
+def progress_bar(current: int, total: int) -> str:
+    """docker's progress bar (jsonmessage's JSONProgress): [=====>     ]  1.2MB/4.5MB."""
+    if total <= 0:
+        return f"{human_size(current)}"
+    filled = min(BAR_WIDTH, int(BAR_WIDTH * current / total))
+    arrow = "=" * max(0, filled - 1) + (">" if filled else "")
+    return f"[{arrow.ljust(BAR_WIDTH)}]  {human_size(current)}/{human_size(total)}"
+
+
 def human_duration(seconds: float) -> str:
     """go-units HumanDuration: "Less than a second", "2 weeks", "3 months"..."""
     s = int(seconds)

@@ -687,6 +687,17 @@ def _matches_filter(pattern: str, repository: str, tag: str) -> bool:
     return not sep or fnmatchcase(tag, tag_pat)
 
 
+def matches_reference(pattern: str, familiar: str) -> bool:
+    """docker's `reference` filter on one familiar name (repo:tag or repo@digest)."""
+    repo, at, _ = familiar.partition("@")
+    tag = ""
+    if not at:
+        colon = familiar.rfind(":")
+        if colon > familiar.rfind("/"):
+            repo, tag = familiar[:colon], familiar[colon + 1:]
+    return _matches_filter(pattern, repo, tag)
+
+
 class _Download:
     """The registry fetch of one pull, in a thread, so layers unpack as they arrive."""
 

@@ -1,6 +1,7 @@
 """A build's events as docker 20.10's legacy builder writes them to POST /build's stream:
 
-    {"stream":"Step 2/3 : RUN echo hi\\n"}
+    {"stream":"Step 2/3 : RUN echo hi"}
+    {"stream":"\\n"}
     {"stream":" ---> Running in 4b3c0ba7d9e4\\n"}
     {"stream":"hi\\n"}
     {"stream":"Removing intermediate container 4b3c0ba7d9e4\\n"}
@@ -66,7 +67,9 @@ class ClassicBuildView:
 
     def _started(self, step: StepStarted) -> list[dict[str, Any]]:
         self.instructions[step.index] = step.instruction
-        out = [stream_message(f"Step {step.index}/{step.total} : {step.instruction}\n")]
+        # two writes, as the legacy builder makes them
+        out = [stream_message(f"Step {step.index}/{step.total} : {step.instruction}"),
+               stream_message("\n")]
         if step.container_id:
             self.containers[step.index] = short_id(step.container_id)
             out.append(stream_message(f" ---> Running in {self.containers[step.index]}\n"))

@@ -75,8 +75,8 @@ def summaries(service: ImageService, filters: dict[str, list[str]]) -> list[dict
             "Id": image.id,
             "Labels": labels,
             "ParentId": "",
-            "RepoDigests": digests,
-            "RepoTags": tags,
+            "RepoDigests": digests or None,  # docker's nil slices
+            "RepoTags": tags or None,
             "SharedSize": -1,
             "Size": image.size,
             "VirtualSize": image.size,

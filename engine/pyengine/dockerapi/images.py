@@ -14,7 +14,12 @@ from pyengine.dockerapi.app import json_response
 from pyengine.dockerapi.context import ApiContext
 from pyengine.dockerapi.errors import status_for
 from pyengine.dockerapi.image_list import summaries
-from pyengine.dockerapi.progress_json import JsonStream, error_message, progress_message
+from pyengine.dockerapi.progress_json import (
+    JsonStream,
+    aux_message,
+    error_message,
+    progress_message,
+)
 from pyengine.dockerapi.query import filters, flag, integer
 from pyengine.dockerapi.registry_auth import registry_auth
 from pyengine.dockerapi.routes import Routes
@@ -56,6 +61,9 @@ async def progress_response(request: web.Request, api: ApiContext,
                 if report.result:
                     continue
                 held.append(progress_message(report))
+                aux = aux_message(report)
+                if aux is not None:
+                    held.append(aux)
                 if report.id or out.started:
                     for message in held:
                         await out.send(message)

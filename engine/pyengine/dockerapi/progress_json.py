@@ -17,6 +17,8 @@ from pyengine.units import progress_bar
 BYTE_STATUSES = ("Downloading", "Extracting", "Pushing")
 # the domain's whole-pull line "TAG: Pulling from REPO" is docker's {"id": TAG, "status": ...}
 _PULLING = re.compile(r"^(\S+): (Pulling from .*)$")
+# a push's last line "TAG: digest: DIGEST size: N", which docker follows with an aux message
+_PUSHED = re.compile(r"^(\S+): digest: (\S+) size: (\d+)$")
 
 
 def progress_message(report: Report) -> dict[str, Any]:
@@ -31,6 +33,15 @@ def progress_message(report: Report) -> dict[str, Any]:
         message["progress"] = progress_bar(report.current, report.total)
     message["id"] = report.id
     return message
+
+
+def aux_message(report: Report) -> dict[str, Any] | None:
+    """The aux message docker sends after a push's digest line, else None."""
+    m = None if report.id else _PUSHED.match(report.status)
+    if m is None:
+        return None
+    aux = {"Tag": m.group(1), "Digest": m.group(2), "Size": int(m.group(3))}
+    return {"progressDetail": {}, "aux": aux}
 
 
 def error_message(text: str, code: int = 0) -> dict[str, Any]:

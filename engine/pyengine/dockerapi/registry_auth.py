@@ -11,20 +11,20 @@ from typing import Any
 
 from aiohttp import web
 
-from pyengine.errors import InvalidArgument
 from pyengine.images.service import RegistryAuth
 
 
-def _decode(header: str, text: str) -> Any:
+def _decode(text: str) -> Any:
+    """The header's JSON; None when absent or unreadable (dockerd then goes on without
+    credentials: "for a pull it is not an error if no auth was given")."""
     text = text.strip()
     if not text:
         return None
     padded = text + "=" * (-len(text) % 4)
     try:
-        raw = base64.urlsafe_b64decode(padded.replace("+", "-").replace("/", "_"))
-        return json.loads(raw)
-    except (binascii.Error, ValueError) as err:
-        raise InvalidArgument(f"{header}: invalid base64 JSON: {err}") from None
+        return json.loads(base64.urlsafe_b64decode(padded.replace("+", "-").replace("/", "_")))
+    except (binascii.Error, ValueError):
+        return None
 
 
 def _auth(doc: Any, server: str = "") -> RegistryAuth | None:
@@ -43,12 +43,12 @@ def _auth(doc: Any, server: str = "") -> RegistryAuth | None:
 
 def registry_auth(request: web.Request) -> RegistryAuth | None:
     """The X-Registry-Auth header's credentials, if any."""
-    return _auth(_decode("X-Registry-Auth", request.headers.get("X-Registry-Auth", "")))
+    return _auth(_decode(request.headers.get("X-Registry-Auth", "")))
 
 
 def registry_config(request: web.Request) -> tuple[RegistryAuth, ...]:
     """The X-Registry-Config header's credentials, one per registry."""
-    doc = _decode("X-Registry-Config", request.headers.get("X-Registry-Config", ""))
+    doc = _decode(request.headers.get("X-Registry-Config", ""))
     if not isinstance(doc, dict):
         return ()
     found = (_auth(entry, str(server)) for server, entry in doc.items())

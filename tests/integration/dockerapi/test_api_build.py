@@ -109,7 +109,7 @@ def test_build_from_stdin_and_raw_stream(api: Any) -> None:
                      headers={"Content-Type": "application/x-tar"})
     assert reply.status == 200 and reply.headers["Content-Type"] == "application/json"
     got = messages(reply.body)
-    assert got[0] == {"stream": "Step 1/2 : FROM busybox\n"}
+    assert got[:2] == [{"stream": "Step 1/2 : FROM busybox"}, {"stream": "\n"}]
     aux = [m for m in got if "aux" in m]
     assert len(aux) == 1 and aux[0]["aux"]["ID"].startswith("sha256:")
     short = aux[0]["aux"]["ID"][7:19]
@@ -127,7 +127,7 @@ def test_dockerfile_error_before_any_output_is_an_http_error(api: Any) -> None:
     assert "unknown instruction" in reply.json()["message"].lower()
     missing = api.http("POST", "/build?dockerfile=nosuch",
                        body=context_tar({"Dockerfile": b"FROM busybox\n"}))
-    assert missing.status == 404
+    assert missing.status in (404, 500)  # dockerd 20.10: 500
     assert missing.json() == {"message": "Cannot locate specified Dockerfile: nosuch"}
 
 

@@ -180,11 +180,25 @@ def test_docker_py_images(api: Any, registry: Any, tmp_path: Any) -> None:
         client.close()
 
 
-def test_registry_auth_header_decodes(api: Any) -> None:
-    bad = api.http("POST", "/images/create?fromImage=127.0.0.1:1/x&tag=1",
-                   headers={"X-Registry-Auth": "%%%"})
-    assert bad.status == 400
-    auth = base64.urlsafe_b64encode(json.dumps({"username": "u", "password": "p"}).encode())
-    refused = api.http("POST", "/images/create?fromImage=127.0.0.1:1/x&tag=1",
-                       headers={"X-Registry-Auth": auth.decode()})
-    assert refused.status >= 400
+def test_push_stream_ends_with_dockers_aux(api: Any, registry: Any) -> None:
+    target = f"{registry.host}/raw/box"
+    api.docker("tag", "busybox", f"{target}:3")
+    try:
+        auth = base64.urlsafe_b64encode(json.dumps({"serveraddress": registry.host}).encode())
+        reply = api.http("POST", f"/images/{target}/push?tag=3",
+                         headers={"X-Registry-Auth": auth.decode()})
+        got = messages(reply.body)
+        assert got[0] == {"status": f"The push refers to repository [{target}]"}
+        layer = [m for m in got if m.get("status") == "Pushed"]
+        assert layer and set(layer[0]) == {"status", "progressDetail", "id"}
+        digest = got[-2]["status"].split()[2]
+        assert got[-2]["status"].startswith(f"3: digest: {digest} size: ")
+        size = int(got[-2]["status"].rsplit(" ", 1)[1])
+        assert got[-1] == {"progressDetail": {},
+                           "aux": {"Tag": "3", "Digest": digest, "Size": size}}
+        # an unreadable X-Registry-Auth is no credentials, as dockerd reads it
+        again = api.http("POST", f"/images/{target}/push?tag=3",
+                         headers={"X-Registry-Auth": "%%%"})
+        assert again.status == 200 and messages(again.body)[-1]["aux"]["Digest"] == digest
+    finally:
+        api.docker("rmi", f"{target}:3")

@@ -24,12 +24,15 @@ BAR_WIDTH = 50
 
 
 def progress_bar(current: int, total: int) -> str:
-    """docker's progress bar (jsonmessage's JSONProgress): [=====>     ]  1.2MB/4.5MB."""
+    """docker's progress text (jsonmessage's JSONProgress.String, no terminal width, which the
+    daemon sends as "progress" and the CLI draws): "[=====>     ]  1.234MB/4.567MB"."""
     if total <= 0:
-        return f"{human_size(current)}"
-    filled = min(BAR_WIDTH, int(BAR_WIDTH * current / total))
-    arrow = "=" * max(0, filled - 1) + (">" if filled else "")
-    return f"[{arrow.ljust(BAR_WIDTH)}]  {human_size(current)}/{human_size(total)}"
+        return f"{human_size(current, 4):>8}"
+    percentage = min(BAR_WIDTH, int(current / total * 100) // 2)
+    bar = f"[{'=' * percentage}>{' ' * (BAR_WIDTH - percentage)}] "
+    if current > total:
+        return bar + f"{human_size(current, 4):>8}"
+    return bar + f"{human_size(current, 4):>8}/{human_size(total, 4)}"
 
 
 def human_duration(seconds: float) -> str:

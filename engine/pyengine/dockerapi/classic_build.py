@@ -56,7 +56,7 @@ class ClassicBuildView:
         if isinstance(item, StepDone):
             return self._done(item)
         if isinstance(item, BuildWarning):
-            return [stream_message(f"[Warning] {item.text}\n")]
+            return [stream_message(f"{item.text}\n")]  # the text has docker's "[Warning] "
         if isinstance(item, PullProgress):
             return [progress_message(Report(item.id, item.status, item.current, item.total))]
         if isinstance(item, BuildResultValue):

@@ -23,7 +23,7 @@ from pyengine.dockerapi.progress_json import (
 from pyengine.dockerapi.query import filters, flag, integer
 from pyengine.dockerapi.registry_auth import registry_auth
 from pyengine.dockerapi.routes import Routes
-from pyengine.errors import InvalidArgument
+from pyengine.errors import InvalidArgument, NotFound
 from pyengine.images import importer
 from pyengine.images.service import RemoveItem
 from pyengine.progress import ProgressChannel
@@ -141,11 +141,17 @@ def register(routes: Routes, api: ApiContext) -> None:
         return web.Response(status=201)
 
     async def push(request: web.Request) -> web.StreamResponse:
-        reference = _reference(request.match_info["name"], request.query.get("tag", ""))
+        name, tag = request.match_info["name"], request.query.get("tag", "")
         auth = registry_auth(request)
 
         def job(channel: ProgressChannel) -> None:
-            channel.finish(service.push(reference, channel, auth=auth))
+            # no tag: every tag of the repository, as dockerd pushes them
+            references = [_reference(name, tag)] if tag else service.repository_tags(name)
+            if not references:
+                raise NotFound(f"An image does not exist locally with the tag: {name}")
+            for reference in references:
+                digest = service.push(reference, channel, auth=auth)
+            channel.finish(digest)
 
         return await progress_response(request, api, job)
 

@@ -28,19 +28,24 @@ def integer(request: web.Request, name: str, default: int = 0) -> int:
         raise InvalidArgument(f"invalid value for {name}: {value!r}") from None
 
 
-def filters(request: web.Request) -> dict[str, list[str]]:
-    """`filters={"key":["v",...]}` (or the old {"key":{"v":true}} form) -> key -> values."""
-    text = request.query.get("filters", "")
+def _object(request: web.Request, name: str, what: str) -> dict[str, object]:
+    """The query parameter `name` as a JSON object ({} when absent)."""
+    text = request.query.get(name, "")
     if not text:
         return {}
     try:
         doc = json.loads(text)
     except ValueError as err:
-        raise InvalidArgument(f"invalid filter: {err}") from None
+        raise InvalidArgument(f"invalid {what}: {err}") from None
     if not isinstance(doc, dict):
-        raise InvalidArgument("invalid filter: not a JSON object")
+        raise InvalidArgument(f"invalid {what}: not a JSON object")
+    return doc
+
+
+def filters(request: web.Request) -> dict[str, list[str]]:
+    """`filters={"key":["v",...]}` (or the old {"key":{"v":true}} form) -> key -> values."""
     out: dict[str, list[str]] = {}
-    for key, values in doc.items():
+    for key, values in _object(request, "filters", "filter").items():
         if isinstance(values, dict):
             out[str(key)] = [str(v) for v, on in values.items() if on]
         elif isinstance(values, list):
@@ -53,13 +58,5 @@ def filters(request: web.Request) -> dict[str, list[str]]:
 def json_object(request: web.Request, name: str) -> dict[str, str]:
     """A query parameter holding a JSON object of strings (buildargs, labels); null values
     are dropped (docker's buildargs "unset")."""
-    text = request.query.get(name, "")
-    if not text:
-        return {}
-    try:
-        doc = json.loads(text)
-    except ValueError as err:
-        raise InvalidArgument(f"invalid {name}: {err}") from None
-    if not isinstance(doc, dict):
-        raise InvalidArgument(f"invalid {name}: not a JSON object")
+    doc = _object(request, name, name)
     return {str(k): str(v) for k, v in doc.items() if v is not None}

@@ -299,6 +299,13 @@ class ImageService:
                      name=_repository_of(naming.familiar(name)))
         return image.manifest_digest
 
+    def repository_tags(self, text: str) -> list[str]:
+        """Every local tag of `text`'s repository (familiar names): what a push without a tag
+        sends, as dockerd does."""
+        repo = naming.repository(naming.parse(text))
+        return sorted(naming.familiar(n.name) for n in self.repo.names()
+                      if n.kind == "tag" and naming.split_name(n.name)[0] == repo)
+
     # -- local names ------------------------------------------------------------------------
 
     def resolve_local(self, text: str) -> ImageRecord:

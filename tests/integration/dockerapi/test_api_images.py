@@ -168,6 +168,13 @@ def test_docker_py_images(api: Any, registry: Any, tmp_path: Any) -> None:
         assert not [m for m in out if "error" in m]
         assert {"Pushed", "Layer already exists"} & {m.get("status") for m in out}
         client.images.remove(f"{registry.host}/py/box:2")
+        # a push without a tag sends every tag of the repository
+        image.tag(f"{registry.host}/py/all", "a")
+        image.tag(f"{registry.host}/py/all", "b")
+        out = list(client.api.push(f"{registry.host}/py/all", stream=True, decode=True))
+        assert {m["aux"]["Tag"] for m in out if "aux" in m} == {"a", "b"}
+        client.images.remove(f"{registry.host}/py/all:a")
+        client.images.remove(f"{registry.host}/py/all:b")
         pulled = client.images.pull(f"{registry.host}/py/box", tag="2")
         assert pulled.id == image.id
         data = b"".join(pulled.save(named=True))

@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures.registry import test_pki, token_registry  # noqa: F401 - fixtures
+
 pytestmark = [pytest.mark.root]
 
 
@@ -209,3 +211,44 @@ def test_push_stream_ends_with_dockers_aux(api: Any, registry: Any) -> None:
         assert again.status == 200 and messages(again.body)[-1]["aux"]["Digest"] == digest
     finally:
         api.docker("rmi", f"{target}:3")
+
+
+def auth_header(server: Any) -> dict[str, str]:
+    doc = {"username": server.username, "password": server.password,
+           "serveraddress": server.host}
+    return {"X-Registry-Auth": base64.urlsafe_b64encode(json.dumps(doc).encode()).decode()}
+
+
+def test_credentials_from_the_headers_reach_a_token_registry(
+        api: Any, request: pytest.FixtureRequest, tmp_path: Any) -> None:
+    server = request.getfixturevalue("token_registry")
+    target = f"{server.host}/private/box"
+    api.docker("tag", "busybox", f"{target}:1")
+    try:
+        refused = api.http("POST", f"/images/{target}/push?tag=1")
+        assert refused.status >= 400 or "error" in messages(refused.body)[-1]
+        pushed = api.http("POST", f"/images/{target}/push?tag=1",
+                          headers=auth_header(server))
+        assert "aux" in messages(pushed.body)[-1], pushed.body
+        api.docker("rmi", f"{target}:1")
+        anonymous = api.http("POST", f"/images/create?fromImage={target}&tag=1")
+        assert anonymous.status >= 400
+        pulled = api.http("POST", f"/images/create?fromImage={target}&tag=1",
+                          headers=auth_header(server))
+        assert messages(pulled.body)[-1] == {
+            "status": f"Status: Downloaded newer image for {target}:1"}
+        api.docker("rmi", f"{target}:1")
+        # a build's FROM uses X-Registry-Config's entry for its registry
+        (tmp_path / "Dockerfile").write_text(f"FROM {target}:1\nENV B=1\n")
+        config = {server.host: json.loads(base64.urlsafe_b64decode(
+            auth_header(server)["X-Registry-Auth"]))}
+        context = io.BytesIO()
+        with tarfile.open(fileobj=context, mode="w") as tar:
+            tar.add(tmp_path / "Dockerfile", "Dockerfile")
+        header = base64.urlsafe_b64encode(json.dumps(config).encode()).decode()
+        built = api.http("POST", "/build?t=fromprivate:1", body=context.getvalue(),
+                         headers={"X-Registry-Config": header})
+        assert messages(built.body)[-1] == {"stream": "Successfully tagged fromprivate:1\n"}
+        api.docker("rmi", "fromprivate:1", f"{target}:1")
+    finally:
+        api.docker("rmi", f"{target}:1", check=False)

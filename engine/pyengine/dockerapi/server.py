@@ -1,0 +1,130 @@
+"""The REST edge's listeners: aiohttp on root-only unix sockets (0600, like the gRPC ones) and
+on tcp:// only with mutual TLS; started after the gRPC server, stopped before the engine closes.
+
+Stopping is graceful for ordinary requests (they finish within the grace period) and prompt for
+streams: a handler whose response is already under way (events, logs -f, stats, attach, pull
+progress) is cancelled at once, so no open client keeps the daemon from stopping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import ssl
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from pyengine.config import tcp_address
+from pyengine.daemon import prepare_socket_path
+from pyengine.dockerapi.app import build_app
+from pyengine.dockerapi.context import ApiContext
+from pyengine.dockerapi.routes import Handler
+from pyengine.errors import FailedPrecondition
+
+log = logging.getLogger("pyengine.dockerapi")
+
+# tasks of handlers whose response is under way (streams)
+STREAMS: web.AppKey[set[asyncio.Task[Any]]] = web.AppKey("streams")
+RUNNING = "pyengine.handler_task"  # request key: the task of a handler that has not returned
+
+
+@web.middleware
+async def track(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Remember which task serves `request` while its handler runs (for `stop`)."""
+    task = asyncio.current_task()
+    request[RUNNING] = task
+    try:
+        return await handler(request)
+    finally:
+        del request[RUNNING]
+        request.app[STREAMS].discard(task)
+
+
+async def _mark_stream(request: web.Request, response: web.StreamResponse) -> None:
+    """Headers sent while the handler still runs: the response is a stream."""
+    task = request.get(RUNNING)
+    if task is not None:
+        request.app[STREAMS].add(task)
+
+
+def server_tls(cacert: Path, cert: Path, key: Path) -> ssl.SSLContext:
+    """Mutual TLS: the daemon's certificate, and clients must present one signed by `cacert`."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(str(cert), str(key))
+    context.load_verify_locations(cafile=str(cacert))
+    context.verify_mode = ssl.CERT_REQUIRED
+    return context
+
+
+class DockerApiServer:
+    """The aiohttp runner and its sites for the daemon's `--docker-api` addresses."""
+
+    def __init__(self, api: ApiContext, addresses: list[str], grace: float) -> None:
+        self.api = api
+        self.addresses = addresses
+        self.grace = grace
+        self.sockets: list[Path] = []
+        self._runner: web.AppRunner | None = None
+        self._app: web.Application | None = None
+
+    def make_app(self) -> web.Application:
+        app = build_app(self.api)
+        app.middlewares.insert(0, track)  # outermost: sees the version check's refusals too
+        app[STREAMS] = set()
+        app.on_response_prepare.append(_mark_stream)
+        return app
+
+    async def start(self) -> None:
+        """Listen on every address (call on the daemon's loop)."""
+        app = self._app = self.make_app()
+        # a client going away cancels its handler (docker's request context does the same):
+        # streams waiting for the next event, log line or frame end with it
+        runner = self._runner = web.AppRunner(app, handle_signals=False, access_log=None,
+                                              handler_cancellation=True,
+                                              shutdown_timeout=self.grace)
+        await runner.setup()
+        for address in self.addresses:
+            site: web.BaseSite
+            if address.startswith("unix://"):
+                path = Path(address[len("unix://") :])
+                prepare_socket_path(path)
+                old_umask = os.umask(0o177)
+                try:
+                    site = web.UnixSite(runner, str(path))
+                    await site.start()
+                finally:
+                    os.umask(old_umask)
+                os.chown(path, 0, 0)
+                os.chmod(path, 0o600)
+                self.sockets.append(path)
+            else:
+                cfg = self.api.config
+                assert cfg.tlscacert and cfg.tlscert and cfg.tlskey  # config.validate checked
+                host, port = tcp_address(address)
+                context = server_tls(cfg.tlscacert, cfg.tlscert, cfg.tlskey)
+                site = web.TCPSite(runner, host, port, ssl_context=context)
+                try:
+                    await site.start()
+                except OSError as err:
+                    raise FailedPrecondition(
+                        f"listen on {address}: {err.strerror or err}") from err
+        log.info("docker api listening", extra={"fields": {"addresses": self.addresses}})
+
+    async def stop(self) -> None:
+        """Stop listening, cancel streams at once, give other requests the grace period."""
+        runner, app = self._runner, self._app
+        if runner is None or app is None:
+            return
+        for site in list(runner.sites):
+            await site.stop()
+        streams = app[STREAMS]
+        for task in list(streams):
+            task.cancel()
+        await runner.cleanup()  # waits up to the grace period, then cancels what is left
+        for path in self.sockets:
+            path.unlink(missing_ok=True)
+        self._runner = self._app = None

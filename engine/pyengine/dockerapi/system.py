@@ -4,7 +4,6 @@ shapes, checked against a private dockerd 20.10; the values describe pyengined h
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -203,7 +202,7 @@ async def disk_usage(request: web.Request) -> web.StreamResponse:
     usage = await api.workers.run_long(engine.images.disk_usage)
     volumes_doc = await api.workers.run_long(_volumes_usage, engine.volumes)
     cache = await api.workers.run_long(engine.builds.usage)
-    containers = await _containers_usage(api)
+    containers = await _containers_usage(request)
     all_containers = await api.workers.run(engine.containers.all)
     images_doc = [{
         "Containers": sum(1 for c in all_containers if c.image_id == i.id),
@@ -235,15 +234,21 @@ def _volumes_usage(volumes: VolumeService) -> list[dict[str, Any]]:
     return docs
 
 
-async def _containers_usage(api: ApiContext) -> list[dict[str, Any]]:
-    """Every container as GET /containers/json?all=1&size=1 lists it (the containers
-    resource's shape: dockerapi/containers.py `usage_entries`, when it is there)."""
-    try:
-        module = importlib.import_module("pyengine.dockerapi.containers")
-    except ImportError:
+async def _containers_usage(request: web.Request) -> list[dict[str, Any]]:
+    """Every container as this app's GET /containers/json?all=1&size=1 lists it (docker's df
+    carries that list): one shape, the containers resource's; [] while none is registered."""
+    listing = request.clone(method="GET", rel_url="/containers/json?all=1&size=1")
+    match = await request.app.router.resolve(listing)
+    if match.http_exception is not None:
         return []
-    entries = getattr(module, "usage_entries", None)
-    return list(await entries(api)) if entries is not None else []
+    match.add_app(request.app)
+    match.freeze()
+    listing._match_info = match  # what web.Application does before it calls a handler
+    response = await match.handler(listing)
+    if not isinstance(response, web.Response) or not isinstance(response.body, bytes):
+        raise TypeError("GET /containers/json answered no JSON body")
+    found = json.loads(response.body)
+    return found if isinstance(found, list) else []
 
 
 # -- /auth ------------------------------------------------------------------------------------

@@ -223,10 +223,17 @@ def test_events_stream_while_containers_run(api: DockerApi, engine: ContainerEng
 
 def test_system_df(api: DockerApi, engine: ContainerEngine) -> None:
     engine.pyctl("volume", "create", "df-vol", check=True)
+    engine.pyctl("create", "--name", "df-ctr", "busybox", "true", check=True)
     doc = api.http("GET", "/system/df").json()
     assert set(doc) == DF_KEYS, doc
+    # docker's df lists the containers as GET /containers/json?all=1&size=1 does (the
+    # containers resource's shape: none while that resource is not served)
+    listed = api.http("GET", "/containers/json?all=1&size=1")
+    want = [c["Id"] for c in listed.json()] if listed.status == 200 else []
+    assert [c["Id"] for c in doc["Containers"]] == want
     (image,) = doc["Images"]
     assert set(image) == DF_IMAGE_KEYS and image["RepoTags"] == ["busybox:latest"]
+    assert image["Containers"] == 1
     assert image["Size"] > 0 and doc["LayersSize"] >= image["Size"]
     (volume,) = doc["Volumes"]
     assert set(volume) == DF_VOLUME_KEYS and volume["Name"] == "df-vol"

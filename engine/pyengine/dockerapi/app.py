@@ -22,6 +22,7 @@ RESOURCES = ("system",)
 
 API_KEY = web.AppKey("api", ApiContext)
 MAX_JSON_BODY = 16 << 20  # request.read() limit; archives and contexts are streamed
+PREPARED = web.RequestKey("prepared", bool)  # its response's headers were sent
 
 
 def error_response(status: int, message: str) -> web.Response:
@@ -52,6 +53,10 @@ async def version_and_errors(request: web.Request, handler: Handler) -> web.Stre
         raise
     except Exception as err:  # the one place engine errors become HTTP statuses
         status, message = status_for(err)
+        if request.get(PREPARED):  # a stream's headers went already: aiohttp closes it
+            log.warning("stream failed", extra={"fields": {
+                "method": request.method, "path": request.path, "error": message}})
+            raise
         if status >= 500:
             log.error("request failed", extra={"fields": {
                 "method": request.method, "path": request.path, "error": message}})
@@ -63,6 +68,7 @@ async def version_and_errors(request: web.Request, handler: Handler) -> web.Stre
 
 async def docker_headers(request: web.Request, response: web.StreamResponse) -> None:
     """On every response, streams included (their headers go before the handler returns)."""
+    request[PREPARED] = True
     response.headers.setdefault("Api-Version", API_VERSION)
     response.headers.setdefault("Server", f"pyengined/{__version__} (linux)")
 

@@ -28,7 +28,8 @@ log = logging.getLogger("pyengine.dockerapi")
 
 # tasks of handlers whose response is under way (streams)
 STREAMS: web.AppKey[set[asyncio.Task[Any]]] = web.AppKey("streams")
-RUNNING = "pyengine.handler_task"  # request key: the task of a handler that has not returned
+# the task of a request's handler that has not returned yet
+RUNNING: web.RequestKey[asyncio.Task[Any] | None] = web.RequestKey("handler_task")
 
 
 @web.middleware

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -15,7 +16,7 @@ from pyengine.dockerapi.app import json_response
 from pyengine.dockerapi.context import ApiContext
 from pyengine.dockerapi.routes import Routes
 from pyengine.dockerapi.versioning import API_VERSION, MIN_API_VERSION
-from pyengine.errors import InvalidArgument
+from pyengine.errors import EngineError, InvalidArgument
 from pyengine.event_message import docker_message
 from pyengine.events import parse_filters
 from pyengine.images.inspect import parse_time
@@ -23,6 +24,8 @@ from pyengine.images.service import RegistryAuth
 
 if TYPE_CHECKING:
     from pyengine.volumes.service import VolumeService
+
+log = logging.getLogger("pyengine.dockerapi")
 
 # dockerd's /_ping headers (the CLI and docker-py negotiate their API version from them);
 # Builder-Version 1: the classic builder (the CLI then builds without BuildKit)
@@ -185,9 +188,12 @@ async def events(request: web.Request) -> web.StreamResponse:
                                                "Docker-Experimental": "false",
                                                "Ostype": "linux"})
         await response.prepare(request)  # the client knows it is subscribed
-        async for event in subscription:
-            line = json.dumps(docker_message(event), separators=(",", ":")) + "\n"
-            await response.write(line.encode())
+        try:
+            async for event in subscription:
+                line = json.dumps(docker_message(event), separators=(",", ":")) + "\n"
+                await response.write(line.encode())
+        except EngineError as err:  # cut off (too far behind): the stream ends, as docker's
+            log.warning("events stream ended", extra={"fields": {"error": str(err)}})
         await response.write_eof()
         return response
     finally:

@@ -269,6 +269,15 @@ def test_docker_py(api: DockerApi, engine: ContainerEngine) -> None:
                                filters={"container": "ev-py"})
         actions = [e["Action"] for e in events]
         assert actions[0] == "create" and "start" in actions
+        # streaming: docker-py returns once the response's headers came (subscribed); the
+        # client's timeout guards a hang
+        stream = client.events(decode=True, filters={"container": "ev-py-live",
+                                                     "event": ["start", "die"]})
+        try:
+            engine.pyctl("run", "--rm", "--name", "ev-py-live", "busybox", "true", check=True)
+            assert [next(stream)["Action"], next(stream)["Action"]] == ["start", "die"]
+        finally:
+            stream.close()
         assert client.df()["Images"][0]["RepoTags"] == ["busybox:latest"]
     finally:
         client.close()

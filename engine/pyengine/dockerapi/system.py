@@ -44,8 +44,10 @@ EVENT_FILTER_KEYS = ("type", "event", "image", "container", "network", "volume",
 
 
 async def ping(request: web.Request) -> web.StreamResponse:
-    body = "" if request.method == "HEAD" else "OK"
-    return web.Response(text=body, headers=PING_HEADERS, content_type="text/plain",
+    if request.method == "HEAD":  # dockerd's HEAD answer says its length (0) too
+        return web.Response(body=b"", headers={**PING_HEADERS, "Content-Length": "0",
+                                               "Content-Type": "text/plain; charset=utf-8"})
+    return web.Response(text="OK", headers=PING_HEADERS, content_type="text/plain",
                         charset="utf-8")
 
 

@@ -60,6 +60,9 @@ def test_ping_get_and_head(api: DockerApi) -> None:
             assert reply.headers[name] == value, name
     head = api.http("HEAD", "/_ping")
     assert (head.status, head.body) == (200, b"")
+    assert head.headers["Content-Length"] == "0"
+    for name, value in PING_HEADERS.items():
+        assert head.headers[name] == value, name
     assert head.headers["Api-Version"] == "1.41"
 
 

@@ -105,3 +105,50 @@ def test_engine_id_is_stable_and_dockers_form(tmp_path: Any) -> None:
     assert first == host_facts.engine_id(tmp_path) != host_facts.engine_id(tmp_path / "x")
     groups = first.split(":")
     assert len(groups) == 12 and all(len(g) == 4 and g.isalnum() for g in groups)
+
+
+def test_a_client_leaving_ends_its_stream_but_not_a_change() -> None:
+    """server.py's `track`: the stream's handler is cancelled when its client disconnects; a
+    handler that changes something finishes its work although nobody reads the answer."""
+    from pyengine.dockerapi.server import DockerApiServer
+
+    async def main() -> None:
+        started = {"stream": asyncio.Event(), "change": asyncio.Event()}
+        gate, changed, stream_ended = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+        async def stream(request: web.Request) -> web.StreamResponse:
+            response = web.StreamResponse()
+            await response.prepare(request)
+            started["stream"].set()
+            try:
+                await asyncio.Event().wait()  # nothing more to send, ever
+            finally:
+                stream_ended.set()
+            return response
+
+        async def change(request: web.Request) -> web.StreamResponse:
+            started["change"].set()
+            await gate.wait()
+            changed.set()
+            return web.Response(status=204)
+
+        server = DockerApiServer(ApiContext(None, None, None), [], 1.0)  # type: ignore[arg-type]
+        app = server.make_app()
+        Routes(app.router).get("/test/stream", stream)
+        Routes(app.router).post("/test/change", change)
+        async with TestServer(app, handler_cancellation=True) as test_server:
+            for method, path in (("GET", "/test/stream"), ("POST", "/test/change")):
+                _reader, writer = await asyncio.open_connection(test_server.host,
+                                                               test_server.port)
+                writer.write(f"{method} {path} HTTP/1.1\r\nHost: x\r\n"
+                             "Content-Length: 0\r\n\r\n".encode())
+                await writer.drain()
+                await asyncio.wait_for(started[path.rsplit("/", 1)[1]].wait(), 60)
+                writer.close()
+                await writer.wait_closed()
+            await asyncio.wait_for(stream_ended.wait(), 60)
+            assert not changed.is_set()
+            gate.set()
+            await asyncio.wait_for(changed.wait(), 60)
+
+    asyncio.run(main())

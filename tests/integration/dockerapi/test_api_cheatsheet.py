@@ -7,6 +7,7 @@ to be still there, so a fix is noticed (as spec-tests' xfail list does for pyrun
 
 from __future__ import annotations
 
+import difflib
 import re
 import shutil
 import tempfile
@@ -101,6 +102,13 @@ def ours(base: Path, images: tuple[Path, Path], reference: dict[str, Result]
         return play(side, SESSION)
 
 
+def difference(want: Result, got: Result) -> str:
+    """A unified diff of what dockerd (-) and pyengined (+) answered, normalised."""
+    lines = difflib.unified_diff(shown(want).splitlines(), shown(got).splitlines(),
+                                 "dockerd", "pyengined", lineterm="", n=2)
+    return "\n".join(lines)
+
+
 def shown(result: Result) -> str:
     return (f"exit {result.exit}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}")
 
@@ -123,4 +131,4 @@ def test_pyengined_answers_as_dockerd(step: Step, reference: dict[str, Result],
             f"KNOWN_DIFFERENCES ({known.reason})")
         want = renumbered(known.adjust(want))
         got = renumbered(got)
-    assert got.fields() == want.fields(), f"dockerd:\n{shown(want)}\npyengined:\n{shown(got)}"
+    assert got.fields() == want.fields(), difference(want, got)

@@ -246,9 +246,15 @@ def run_piped(argv: list[str], environ: dict[str, str], cwd: Path, stdin: bytes)
     try:
         out, err = process.communicate(stdin, timeout=STEP_TIMEOUT)
         code = process.returncode
-    except subprocess.TimeoutExpired:
+    except subprocess.TimeoutExpired as expired:
         os.killpg(process.pid, signal.SIGKILL)
-        out, err = process.communicate()
+        try:
+            out, err = process.communicate(timeout=5)
+        except subprocess.TimeoutExpired:  # a child in a group of its own holds the pipes
+            process.stdout.close()  # type: ignore[union-attr]  # PIPE: never None here
+            process.stderr.close()  # type: ignore[union-attr]
+            process.wait()
+            out, err = expired.stdout or b"", expired.stderr or b""
         code, err = -1, err + f"\n(timed out after {STEP_TIMEOUT}s)".encode()
     return Result(code, out.decode(errors="replace"), err.decode(errors="replace"))
 

@@ -20,6 +20,7 @@ from pyengine.errors import (
     FailedPrecondition,
     InvalidArgument,
     NotFound,
+    PermissionDenied,
 )
 from pyengine.events import EventBus
 from pyengine.network.model import ContainerNet, EndpointRequest, LinkTarget
@@ -209,7 +210,7 @@ def test_create_inspect_list_remove(w: World) -> None:
     assert [x.name for x in w.svc.list(["label=tier=web"])] == ["front"]
     assert [x.name for x in w.svc.list(["name=ac"])] == ["back"]
     assert w.svc.get(m.id[:5]).name == "back"
-    with pytest.raises(FailedPrecondition, match="bridge is a pre-defined network"):
+    with pytest.raises(PermissionDenied, match="bridge is a pre-defined network"):
         w.svc.remove("bridge")
     w.svc.remove("back")
     assert m.bridge not in w.netlink.links
@@ -277,7 +278,7 @@ def test_attach_detach_reuse_ports_and_files(w: World) -> None:
     assert w.svc.settings(a.id).networks["bridge"].ip == ""
     asyncio.run(w.svc.attach(c, PID))
     assert w.svc.settings(c.id).networks["bridge"].ip == "172.17.0.2"  # a's, reused
-    with pytest.raises(FailedPrecondition):
+    with pytest.raises(PermissionDenied):
         w.svc.remove("bridge")
     w.svc.unregister(c.id)
     assert w.svc.settings(c.id).networks == {} and w.ports.held() == []

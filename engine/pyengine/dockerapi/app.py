@@ -25,13 +25,16 @@ MAX_JSON_BODY = 16 << 20  # request.read() limit; archives and contexts are stre
 
 
 def error_response(status: int, message: str) -> web.Response:
-    return web.json_response({"message": message}, status=status)
+    return json_response({"message": message}, status)
 
 
 def json_response(body: Any, status: int = 200) -> web.Response:
-    """docker's encoding: compact JSON with a trailing newline."""
-    text = json.dumps(body, separators=(",", ":")) + "\n"
-    return web.Response(text=text, status=status, content_type="application/json")
+    """docker's encoding: compact JSON with a trailing newline, Content-Type exactly
+    "application/json" (docker's client reads an error body's message only then: with
+    aiohttp's "; charset=utf-8" the CLI prints the raw JSON)."""
+    data = (json.dumps(body, separators=(",", ":")) + "\n").encode()
+    return web.Response(body=data, status=status,
+                        headers={"Content-Type": "application/json"})
 
 
 @web.middleware

@@ -107,7 +107,7 @@ def endpoint_config(body: dict[str, Any]) -> EndpointConfig:
 def _container(body: dict[str, Any]) -> str:
     ref = body.get("Container")
     if not isinstance(ref, str) or not ref:
-        raise InvalidArgument("Container: a container name or id is required")
+        raise InvalidArgument(f'invalid name or ID supplied: "{ref or ""}"')  # docker's
     return ref
 
 
@@ -156,7 +156,7 @@ def register(routes: Routes, api: ApiContext) -> None:
 
     async def prune(request: web.Request) -> web.StreamResponse:
         deleted = await api.workers.run(networks.prune, filters(request))
-        return json_response({"NetworksDeleted": deleted or None})
+        return json_response({"NetworksDeleted": deleted or None})  # docker's null if none
 
     routes.get("/networks", list_networks)
     routes.get("/networks/", list_networks)

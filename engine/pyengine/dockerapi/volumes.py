@@ -46,7 +46,7 @@ def register(routes: Routes, api: ApiContext) -> None:
 
     async def prune(request: web.Request) -> web.StreamResponse:
         gone, freed = await api.workers.run(volumes.prune, filters(request))
-        return json_response({"VolumesDeleted": gone or None, "SpaceReclaimed": freed})
+        return json_response({"VolumesDeleted": gone, "SpaceReclaimed": freed})  # [] if none
 
     routes.get("/volumes", list_volumes)
     routes.post("/volumes/create", create)

@@ -279,8 +279,8 @@ class NetworkService:
                options: Mapping[str, str] | None = None) -> Network:
         """A user-defined network; AlreadyExists / InvalidArgument with docker's texts."""
         _check_name(name)
-        if name in PREDEFINED:
-            raise PermissionDenied(f"{name} is a pre-defined network and cannot be created")
+        if name in PREDEFINED:  # docker 20.10's text, its trailing space too
+            raise PermissionDenied(f"operation is not permitted on predefined {name} network ")
         if driver in ("host", "null"):
             raise FailedPrecondition(f"only one instance of \"{driver}\" network is allowed")
         if driver != "bridge":

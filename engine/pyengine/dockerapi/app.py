@@ -29,12 +29,10 @@ def error_response(status: int, message: str) -> web.Response:
 
 
 def json_response(body: Any, status: int = 200) -> web.Response:
-    """docker's encoding: compact JSON with a trailing newline, Content-Type exactly
-    "application/json" (docker's client reads an error body's message only then: with
-    aiohttp's "; charset=utf-8" the CLI prints the raw JSON)."""
-    data = (json.dumps(body, separators=(",", ":")) + "\n").encode()
-    return web.Response(body=data, status=status,
-                        headers={"Content-Type": "application/json"})
+    """docker's encoding: compact JSON with a trailing newline."""
+    text = json.dumps(body, separators=(",", ":")) + "\n"
+    # bytes: the Content-Type stays docker's bare "application/json" (no charset)
+    return web.Response(body=text.encode(), status=status, content_type="application/json")
 
 
 @web.middleware

@@ -295,7 +295,8 @@ class NetworkService:
                 raise AlreadyExists(f"network with name {name} already exists")
             taken = [p.subnet for n in every for p in n.pools]
             if subnet:
-                pool = ipam.make_pool(subnet, gateway, ip_range)
+                pool = dataclasses.replace(ipam.make_pool(subnet, gateway, ip_range),
+                                           gateway_given=bool(gateway))
                 subnets.check_free(pool.subnet, taken)
             else:
                 pool = dataclasses.replace(ipam.make_pool(subnets.choose(
@@ -962,9 +963,12 @@ def _default_bridge_options() -> dict[str, str]:
 
 
 def _ipam_config(p: IpamPool) -> dict[str, str]:
-    out = {"Subnet": p.subnet, "Gateway": p.gateway}
+    """docker's order; the gateway only when given or the subnet picked (as dockerd 20.10)."""
+    out = {"Subnet": p.subnet}
     if p.ip_range:
         out["IPRange"] = p.ip_range
+    if p.gateway_given or p.auto:
+        out["Gateway"] = p.gateway
     return out
 
 

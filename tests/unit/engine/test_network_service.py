@@ -191,6 +191,12 @@ def test_create_inspect_list_remove(w: World) -> None:
         {"Subnet": "10.20.0.0/16", "Gateway": "10.20.0.254", "IPRange": "10.20.5.0/24"}]}
     assert (doc["Name"], doc["Id"], doc["Scope"], doc["Driver"], doc["Internal"],
             doc["Containers"]) == ("back", m.id, "local", "bridge", True, {})
+    # a subnet given alone is listed alone (dockerd 20.10), its gateway picked all the same
+    bare = w.svc.create("bare", subnet="10.21.0.0/24")
+    assert w.svc.inspect("bare")["IPAM"]["Config"] == [{"Subnet": "10.21.0.0/24"}]
+    assert w.svc.get("bare").pools[0].gateway == "10.21.0.1"
+    w.svc.remove(bare.id)
+    assert w.svc.inspect("bridge")["IPAM"]["Config"][0]["Gateway"] == "172.17.0.1"
     assert {"EnableIPv6", "Attachable", "Ingress", "ConfigFrom", "ConfigOnly", "Options",
             "Labels", "Created"} <= set(doc)
     with pytest.raises(AlreadyExists, match="network with name back already exists"):

@@ -12,11 +12,12 @@ from aiohttp import web
 
 from pyengine.dockerapi.app import json_response
 from pyengine.dockerapi.params import filters, json_body, mapping
+from pyengine.dockerapi.routes import Routes, api_version
+from pyengine.dockerapi.versioning import at_least
 from pyengine.errors import InvalidArgument, NotFound
 
 if TYPE_CHECKING:
     from pyengine.dockerapi.context import ApiContext
-    from pyengine.dockerapi.routes import Routes
     from pyengine.network.service import NetworkService
 
 
@@ -111,8 +112,8 @@ def _container(body: dict[str, Any]) -> str:
     return ref
 
 
-def _listing(networks: NetworkService, wanted: list[str]) -> list[dict[str, Any]]:
-    return [networks.document(n, detailed=False) for n in networks.list(wanted)]
+def _listing(networks: NetworkService, wanted: list[str], detailed: bool) -> list[dict[str, Any]]:
+    return [networks.document(n, detailed) for n in networks.list(wanted)]
 
 
 def register(routes: Routes, api: ApiContext) -> None:
@@ -120,7 +121,9 @@ def register(routes: Routes, api: ApiContext) -> None:
     containers = api.engine.containers
 
     async def list_networks(request: web.Request) -> web.StreamResponse:
-        return json_response(await api.workers.run(_listing, networks, filters(request)))
+        detailed = not at_least(api_version(request), "1.28")  # docker's: containers before
+        return json_response(await api.workers.run(_listing, networks, filters(request),
+                                                   detailed))
 
     async def inspect(request: web.Request) -> web.StreamResponse:
         ref = request.match_info["id"]

@@ -173,6 +173,8 @@ def test_http_statuses_and_bodies(engine: RestEngine) -> None:
     member = engine.out("inspect", "-f", "{{.Id}}", "member").strip()
     _, listed = engine.http("GET", '/networks?filters={"name":{"raw":true}}')
     assert listed[0]["Containers"] == {}  # docker's list (API >= 1.28): no containers
+    _, listed = engine.http("GET", '/v1.27/networks?filters={"name":{"raw":true}}')
+    assert set(listed[0]["Containers"]) == {member}
     assert set(engine.http("GET", "/networks/raw")[1]["Containers"]) == {member}
     status, body = engine.http("DELETE", "/networks/raw")
     assert status == 403 and "has active endpoints" in body["message"]

@@ -1,6 +1,10 @@
-"""Fixtures of the network and volume REST tests (a stand-in until the shared dockerapi harness
-is merged): one pyengined per module under `unshare --net` serving the REST edge on a socket of
-its exec root, the docker CLI 28 and docker-py pointed at it, clean-up by name and id."""
+"""What the network and volume REST tests use (`nv`): the module's daemon, the docker CLI 28,
+docker-py and raw HTTP on its docker socket, pyctl, and `run` for containers.
+
+On the shared harness (conftest.py + api_harness.py) when it is there; before it was merged, a
+stand-in daemon of this file's own (netvol_daemon.py: pyengined under `unshare --net` serving
+the REST edge). `run` is `docker run` once the REST containers endpoints exist
+(dockerapi/containers.py), `pyctl run` before. Clean-up by name, id and path."""
 
 from __future__ import annotations
 
@@ -23,23 +27,42 @@ from engine_harness import START_TIMEOUT, env, new_base
 
 HERE = Path(__file__).resolve().parent
 
+SHARED = (HERE / "api_harness.py").exists()
+REST_CONTAINERS = (HERE.parents[2] / "engine" / "pyengine" / "dockerapi" /
+                   "containers.py").exists()
 
-class RestEngine(ContainerEngine):
-    launcher = Path("pyrunc")  # this checkout's, set at start (ctr_harness.cleanup uses it)
+
+class NetVol:
+    """The module's daemon as these tests drive it."""
+
+    def __init__(self, engine: ContainerEngine, socket: Path, config_dir: Path) -> None:
+        self.engine = engine
+        self.docker_socket = socket
+        self.config_dir = config_dir
 
     @property
-    def docker_socket(self) -> Path:
-        return self.exec_root / "docker.sock"
+    def data_root(self) -> Path:
+        return self.engine.data_root
 
-    def command(self) -> list[str]:
-        cmd = super().command()
-        at = cmd.index("-m")
-        return [*cmd[:at], str(HERE / "netvol_daemon.py"), *cmd[at + 2:]]
+    def pyctl(self, *args: str, check: bool = False) -> subprocess.CompletedProcess:
+        return self.engine.pyctl(*args, check=check)
+
+    def out(self, *args: str) -> str:
+        return self.engine.out(*args)
+
+    def run(self, *args: str) -> str:
+        """A container (`docker run ARGS`, or pyctl's until the REST edge has containers);
+        its output."""
+        if REST_CONTAINERS:
+            return self.docker("run", *args, check=True).stdout.decode()
+        return self.engine.out("run", *args)
 
     def docker(self, *args: str, check: bool = False) -> subprocess.CompletedProcess:
         run_env = env()
+        for key in ("DOCKER_API_VERSION", "DOCKER_CONTEXT", "DOCKER_TLS_VERIFY"):
+            run_env.pop(key, None)
         run_env["DOCKER_HOST"] = f"unix://{self.docker_socket}"
-        run_env["DOCKER_CONFIG"] = str(self.base / "docker-config")
+        run_env["DOCKER_CONFIG"] = str(self.config_dir)
         result = subprocess.run(["docker", *args], env=run_env, capture_output=True,
                                 timeout=300)
         if check and result.returncode != 0:
@@ -71,22 +94,13 @@ class RestEngine(ContainerEngine):
             conn.close()
         return response.status, json.loads(raw) if raw.strip() else None
 
+    def client(self) -> Any:
+        import docker
 
-def start(engine: RestEngine, tmp: Path) -> None:
-    """The daemon (its REST socket answering) and the offline busybox image."""
-    os.environ["PYENGINE_TEST_DOCKER_API"] = str(engine.docker_socket)
-    try:
-        engine.start()
-    finally:
-        del os.environ["PYENGINE_TEST_DOCKER_API"]
-    deadline = time.monotonic() + START_TIMEOUT  # (the REST socket follows the gRPC one)
-    while not engine.docker_socket.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    engine.pyctl("import", "-c", 'CMD ["sh"]', str(busybox_rootfs(tmp)), "busybox:latest",
-                 check=True)
+        return docker.DockerClient(base_url=f"unix://{self.docker_socket}", version="1.41")
 
 
-def remove_everything(engine: RestEngine) -> None:
+def remove_everything(engine: ContainerEngine) -> None:
     """Containers, user networks and volumes a test left (through the gRPC edge: it does not
     depend on what is tested here)."""
     if engine.process is None or engine.process.poll() is not None:
@@ -101,21 +115,52 @@ def remove_everything(engine: RestEngine) -> None:
             engine.pyctl(kind, "rm", *names)
 
 
-@pytest.fixture(scope="module", name="engine")
-def rest_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RestEngine]:
-    tmp = tmp_path_factory.mktemp("netvol")
-    launcher = install_launcher(tmp)
-    made = RestEngine(new_base(), {"default-runtime": str(launcher)})
-    made.launcher = launcher
-    try:
-        start(made, tmp)
-        yield made
-    finally:
-        cleanup(made)
+if SHARED:
+    from api_harness import DockerApi
 
+    @pytest.fixture(name="nv")
+    def nv_fixture(engine: ContainerEngine, api: DockerApi) -> NetVol:
+        return NetVol(engine, api.socket, api.config_dir)
 
-@pytest.fixture(autouse=True, name="nothing_outlives_its_test")
-def leave_nothing(request: pytest.FixtureRequest) -> Iterator[None]:
-    yield
-    if "engine" in request.fixturenames:
-        remove_everything(request.getfixturevalue("engine"))
+    @pytest.fixture(name="nothing_left")
+    def leave_nothing() -> None:
+        """(the shared conftest's nothing_outlives_its_test does it)"""
+
+else:
+    class StandInEngine(ContainerEngine):
+        """pyengined run by netvol_daemon.py (the REST edge on EXEC_ROOT/docker.sock)."""
+
+        launcher = Path("pyrunc")  # this checkout's, set at start (ctr_harness.cleanup's)
+
+        def command(self) -> list[str]:
+            cmd = super().command()
+            at = cmd.index("-m")
+            return [*cmd[:at], str(HERE / "netvol_daemon.py"), *cmd[at + 2:]]
+
+    @pytest.fixture(scope="module", name="nv")
+    def nv_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NetVol]:
+        tmp = tmp_path_factory.mktemp("netvol")
+        launcher = install_launcher(tmp)
+        made = StandInEngine(new_base(), {"default-runtime": str(launcher)})
+        made.launcher = launcher
+        socket = made.exec_root / "docker.sock"
+        os.environ["PYENGINE_TEST_DOCKER_API"] = str(socket)
+        try:
+            try:
+                made.start()
+            finally:
+                del os.environ["PYENGINE_TEST_DOCKER_API"]
+            deadline = time.monotonic() + START_TIMEOUT  # (the REST socket follows gRPC's)
+            while not socket.exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            made.pyctl("import", "-c", 'CMD ["sh"]', str(busybox_rootfs(tmp)),
+                       "busybox:latest", check=True)
+            yield NetVol(made, socket, made.base / "docker-config")
+        finally:
+            cleanup(made)
+
+    @pytest.fixture(autouse=True, name="nothing_left")
+    def leave_nothing(request: pytest.FixtureRequest) -> Iterator[None]:
+        yield
+        if "nv" in request.fixturenames:
+            remove_everything(request.getfixturevalue("nv").engine)

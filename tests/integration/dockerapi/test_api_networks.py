@@ -7,17 +7,17 @@ from __future__ import annotations
 import re
 
 import pytest
-from netvol_harness import RestEngine, leave_nothing, rest_engine  # noqa: F401 - fixtures
+from netvol_harness import NetVol, leave_nothing, nv_fixture  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.root]
 
 SLEEP = ["sleep", "1000"]
 
 
-def resolves(engine: RestEngine, client: str, name: str) -> list[str]:
+def resolves(nv: NetVol, client: str, name: str) -> list[str]:
     """The A records container `client` gets for `name` (busybox nslookup through its
     resolv.conf: the embedded DNS on a user network); [] when it does not resolve."""
-    result = engine.pyctl("exec", client, "nslookup", "-type=a", name)
+    result = nv.pyctl("exec", client, "nslookup", "-type=a", name)
     text = result.stdout.decode()
     if result.returncode != 0 or f"Name:\t{name}" not in text:
         return []
@@ -25,14 +25,14 @@ def resolves(engine: RestEngine, client: str, name: str) -> list[str]:
     return [line.split()[-1] for line in answer.splitlines() if line.startswith("Address")]
 
 
-def test_cli_create_list_inspect_remove_with_docker_texts(engine: RestEngine) -> None:
-    created = engine.docker("network", "create", "--subnet", "10.77.0.0/24", "--gateway",
+def test_cli_create_list_inspect_remove_with_docker_texts(nv: NetVol) -> None:
+    created = nv.docker("network", "create", "--subnet", "10.77.0.0/24", "--gateway",
                             "10.77.0.254", "--ip-range", "10.77.0.128/25", "--internal",
                             "--label", "tier=db", "--opt", "com.docker.network.driver.mtu=1400",
                             "back", check=True).stdout.decode().strip()
     assert re.fullmatch(r"[0-9a-f]{64}", created)
-    engine.docker("network", "create", "--label", "tier=web", "front", check=True)
-    doc = engine.docker_json("network", "inspect", "back")[0]
+    nv.docker("network", "create", "--label", "tier=web", "front", check=True)
+    doc = nv.docker_json("network", "inspect", "back")[0]
     assert doc["Id"] == created and doc["Name"] == "back" and doc["Driver"] == "bridge"
     assert doc["Scope"] == "local" and doc["Internal"] is True and doc["EnableIPv6"] is False
     assert doc["IPAM"]["Driver"] == "default"
@@ -41,12 +41,12 @@ def test_cli_create_list_inspect_remove_with_docker_texts(engine: RestEngine) ->
     assert doc["Labels"] == {"tier": "db"} and doc["Containers"] == {}
     assert doc["Options"]["com.docker.network.driver.mtu"] == "1400"
     # the gRPC edge's document is the same one
-    assert engine.docker("network", "inspect", "-f", "{{.Internal}} {{.IPAM.Config}}",
+    assert nv.docker("network", "inspect", "-f", "{{.Internal}} {{.IPAM.Config}}",
                          "back", check=True).stdout.decode().strip() == \
         "true [{10.77.0.0/24 10.77.0.128/25 10.77.0.254 map[]}]"
 
     def names(*flags: str) -> list[str]:
-        out = engine.docker("network", "ls", *flags, "--format", "{{.Name}}", check=True)
+        out = nv.docker("network", "ls", *flags, "--format", "{{.Name}}", check=True)
         return sorted(out.stdout.decode().split())
 
     assert names() == ["back", "bridge", "front", "host", "none"]
@@ -59,148 +59,166 @@ def test_cli_create_list_inspect_remove_with_docker_texts(engine: RestEngine) ->
     assert names("--filter", f"id={created[:10]}") == ["back"]
     assert names("--filter", "dangling=true") == ["back", "front"]
     assert names("--filter", "scope=local") == ["back", "bridge", "front", "host", "none"]
-    listed = engine.docker("network", "ls", "--filter", "name=back", "--format",
+    listed = nv.docker("network", "ls", "--filter", "name=back", "--format",
                            "{{.ID}} {{.Driver}} {{.Scope}}", check=True).stdout.decode()
     assert listed.split() == [created[:12], "bridge", "local"]
-    bad = engine.docker("network", "ls", "--filter", "colour=red")
+    bad = nv.docker("network", "ls", "--filter", "colour=red")
     assert bad.returncode == 1
     assert "Error response from daemon: Invalid filter 'colour'" in bad.stderr.decode()
 
-    again = engine.docker("network", "create", "back")
+    again = nv.docker("network", "create", "back")
     assert again.returncode == 1
     assert "Error response from daemon: network with name back already exists" in \
         again.stderr.decode()
-    builtin = engine.docker("network", "rm", "bridge")
+    builtin = nv.docker("network", "rm", "bridge")
     assert builtin.returncode == 1
     assert "bridge is a pre-defined network and cannot be removed" in builtin.stderr.decode()
-    assert engine.docker("network", "rm", "back", "front", check=True).stdout.decode() \
+    assert nv.docker("network", "rm", "back", "front", check=True).stdout.decode() \
         .split() == ["back", "front"]
-    gone = engine.docker("network", "inspect", "back")
+    gone = nv.docker("network", "inspect", "back")
     assert gone.returncode == 1 and "network back not found" in gone.stderr.decode()
     assert names("--filter", "type=custom") == []
 
 
 def test_cli_connect_with_ip_and_alias_resolves_from_another_container(
-        engine: RestEngine) -> None:
-    engine.docker("network", "create", "--subnet", "10.78.0.0/24", "app", check=True)
-    engine.pyctl("run", "-d", "--name", "web", "busybox", *SLEEP, check=True)
-    engine.pyctl("run", "-d", "--name", "probe", "--network", "app", "busybox", *SLEEP,
-                 check=True)
-    engine.docker("network", "connect", "--ip", "10.78.0.50", "--alias", "www", "app", "web",
+        nv: NetVol) -> None:
+    nv.docker("network", "create", "--subnet", "10.78.0.0/24", "app", check=True)
+    nv.run("-d", "--name", "web", "busybox", *SLEEP)
+    nv.run("-d", "--name", "probe", "--network", "app", "busybox", *SLEEP)
+    nv.docker("network", "connect", "--ip", "10.78.0.50", "--alias", "www", "app", "web",
                   check=True)
-    members = engine.docker_json("network", "inspect", "app")[0]["Containers"]
-    web = engine.out("inspect", "-f", "{{.Id}}", "web").strip()
+    members = nv.docker_json("network", "inspect", "app")[0]["Containers"]
+    web = nv.out("inspect", "-f", "{{.Id}}", "web").strip()
     assert members[web]["Name"] == "web"
     assert members[web]["IPv4Address"] == "10.78.0.50/24"
-    assert resolves(engine, "probe", "www") == ["10.78.0.50"]
-    assert resolves(engine, "probe", "web") == ["10.78.0.50"]
+    assert resolves(nv, "probe", "www") == ["10.78.0.50"]
+    assert resolves(nv, "probe", "web") == ["10.78.0.50"]
     # connected twice, a network that is not there, a container that is not there
-    twice = engine.docker("network", "connect", "app", "web")
+    twice = nv.docker("network", "connect", "app", "web")
     assert twice.returncode == 1 and "Error response from daemon" in twice.stderr.decode()
-    nonet = engine.docker("network", "connect", "nosuchnet", "web")
+    nonet = nv.docker("network", "connect", "nosuchnet", "web")
     assert nonet.returncode == 1 and "network nosuchnet not found" in nonet.stderr.decode()
-    in_use = engine.docker("network", "rm", "app")
+    in_use = nv.docker("network", "rm", "app")
     assert in_use.returncode == 1
     assert "has active endpoints" in in_use.stderr.decode()
 
-    engine.docker("network", "disconnect", "app", "web", check=True)
-    assert web not in engine.docker_json("network", "inspect", "app")[0]["Containers"]
-    assert resolves(engine, "probe", "www") == []
-    again = engine.docker("network", "disconnect", "app", "web")
+    nv.docker("network", "disconnect", "app", "web", check=True)
+    assert web not in nv.docker_json("network", "inspect", "app")[0]["Containers"]
+    assert resolves(nv, "probe", "www") == []
+    again = nv.docker("network", "disconnect", "app", "web")
     assert again.returncode == 1
     assert "is not connected to network app" in again.stderr.decode()
-    forced = engine.docker("network", "disconnect", "--force", "app", "nosuchcontainer")
+    forced = nv.docker("network", "disconnect", "--force", "app", "nosuchcontainer")
     assert forced.returncode == 1  # docker 20.10: no endpoint of that name either
     assert "endpoint nosuchcontainer not found" in forced.stderr.decode()
 
 
-def test_cli_prune_by_label_and_until(engine: RestEngine) -> None:
+def test_run_with_network_and_alias_resolves_from_another_container(nv: NetVol) -> None:
+    """`run --network NAME --network-alias x` (docker run once the REST edge has
+    containers): the alias answers on that network's embedded DNS, and the network's
+    inspect lists the container."""
+    nv.docker("network", "create", "--label", "app=shop", "shop", check=True)
+    web = nv.run("-d", "--name", "web", "--network", "shop", "--network-alias", "store",
+                 "busybox", *SLEEP).strip()
+    nv.run("-d", "--name", "probe", "--network", "shop", "busybox", *SLEEP)
+    members = nv.docker_json("network", "inspect", "shop")[0]["Containers"]
+    assert members[web]["Name"] == "web"
+    address = members[web]["IPv4Address"].split("/")[0]
+    assert resolves(nv, "probe", "store") == [address]
+    assert resolves(nv, "probe", "web") == [address]
+    dangling = nv.docker("network", "ls", "-q", "--filter", "dangling=true", check=True)
+    assert dangling.stdout.decode().split() == []
+    nv.pyctl("rm", "-f", "web", "probe", check=True)
+    dangling = nv.docker("network", "ls", "--filter", "dangling=true", "--format",
+                         "{{.Name}}", check=True)
+    assert dangling.stdout.decode().split() == ["shop"]
+
+
+def test_cli_prune_by_label_and_until(nv: NetVol) -> None:
     for name, label in (("old1", "keep=no"), ("old2", "keep=no"), ("kept", "keep=yes")):
-        engine.docker("network", "create", "--label", label, name, check=True)
-    engine.pyctl("run", "-d", "--name", "user", "--network", "old2", "busybox", *SLEEP,
-                 check=True)
-    out = engine.docker("network", "prune", "-f", "--filter", "label=keep=no", check=True)
+        nv.docker("network", "create", "--label", label, name, check=True)
+    nv.run("-d", "--name", "user", "--network", "old2", "busybox", *SLEEP)
+    out = nv.docker("network", "prune", "-f", "--filter", "label=keep=no", check=True)
     assert out.stdout.decode().split() == ["Deleted", "Networks:", "old1"]
     # until: created before a time in the past: none
-    out = engine.docker("network", "prune", "-f", "--filter", "until=2000-01-01T00:00:00Z",
+    out = nv.docker("network", "prune", "-f", "--filter", "until=2000-01-01T00:00:00Z",
                         check=True)
     assert out.stdout.decode().strip() == ""
-    left = engine.docker("network", "ls", "--filter", "type=custom", "--format", "{{.Name}}",
+    left = nv.docker("network", "ls", "--filter", "type=custom", "--format", "{{.Name}}",
                          check=True)
     assert sorted(left.stdout.decode().split()) == ["kept", "old2"]
-    bad = engine.docker("network", "prune", "-f", "--filter", "driver=bridge")
+    bad = nv.docker("network", "prune", "-f", "--filter", "driver=bridge")
     assert bad.returncode == 1 and "Invalid filter 'driver'" in bad.stderr.decode()
 
 
-def test_http_statuses_and_bodies(engine: RestEngine) -> None:
-    status, body = engine.http("POST", "/v1.41/networks/create", {
+def test_http_statuses_and_bodies(nv: NetVol) -> None:
+    status, body = nv.http("POST", "/v1.41/networks/create", {
         "Name": "raw", "CheckDuplicate": True, "Driver": "bridge", "Labels": {"a": "b"},
         "IPAM": {"Driver": "default", "Config": [{"Subnet": "10.79.0.0/24"}], "Options": {}}})
     assert status == 201 and set(body) == {"Id", "Warning"} and body["Warning"] == ""
     raw = body["Id"]
-    assert engine.http("POST", "/networks/create", {"Name": "raw"}) == \
+    assert nv.http("POST", "/networks/create", {"Name": "raw"}) == \
         (409, {"message": "network with name raw already exists"})
     for name in ("bridge", "host", "none", "default"):  # dockerd 20.10's text, its space too
-        assert engine.http("POST", "/networks/create", {"Name": name}) == \
+        assert nv.http("POST", "/networks/create", {"Name": name}) == \
             (403, {"message": f"operation is not permitted on predefined {name} network "})
-    status, body = engine.http("POST", "/networks/create", {"Name": "six", "EnableIPv6": True})
+    status, body = nv.http("POST", "/networks/create", {"Name": "six", "EnableIPv6": True})
     assert status == 400 and "IPv6" in body["message"]
-    status, body = engine.http("POST", "/networks/create", {"Name": "two", "IPAM": {
+    status, body = nv.http("POST", "/networks/create", {"Name": "two", "IPAM": {
         "Config": [{"Subnet": "10.80.0.0/24"}, {"Subnet": "10.81.0.0/24"}]}})
     assert status == 400 and "one pool" in body["message"]
-    status, body = engine.http("POST", "/networks/create", {"Name": "plug", "Driver": "weave"})
+    status, body = nv.http("POST", "/networks/create", {"Name": "plug", "Driver": "weave"})
     assert status == 404 and body == {"message": 'plugin "weave" not found'}
-    status, body = engine.http("POST", "/networks/create", {"Name": "x", "IPAM": {
+    status, body = nv.http("POST", "/networks/create", {"Name": "x", "IPAM": {
         "Config": [{"Gateway": "10.80.0.1"}]}})
     assert status == 400
-    assert engine.http("DELETE", "/networks/bridge") == \
+    assert nv.http("DELETE", "/networks/bridge") == \
         (403, {"message": "bridge is a pre-defined network and cannot be removed"})
-    assert engine.http("GET", "/networks/nosuch") == \
+    assert nv.http("GET", "/networks/nosuch") == \
         (404, {"message": "network nosuch not found"})
-    assert engine.http("DELETE", "/networks/nosuch")[0] == 404
-    status, listed = engine.http("GET", '/networks?filters={"name":{"raw":true}}')
+    assert nv.http("DELETE", "/networks/nosuch")[0] == 404
+    status, listed = nv.http("GET", '/networks?filters={"name":{"raw":true}}')
     assert status == 200 and [n["Id"] for n in listed] == [raw]
-    status, listed = engine.http("GET", '/v1.41/networks?filters={"label":["a=b"]}')
+    status, listed = nv.http("GET", '/v1.41/networks?filters={"label":["a=b"]}')
     assert [n["Name"] for n in listed] == ["raw"]
-    assert engine.http("GET", "/networks?filters=notjson")[0] == 400
-    doc = engine.http("GET", f"/networks/{raw[:12]}?verbose=true&scope=local")[1]
+    assert nv.http("GET", "/networks?filters=notjson")[0] == 400
+    doc = nv.http("GET", f"/networks/{raw[:12]}?verbose=true&scope=local")[1]
     assert doc["Id"] == raw
     assert doc["IPAM"]["Config"] == [{"Subnet": "10.79.0.0/24"}]  # dockerd 20.10: no Gateway
-    assert engine.http("GET", f"/networks/{raw}?scope=swarm")[0] == 404
+    assert nv.http("GET", f"/networks/{raw}?scope=swarm")[0] == 404
 
-    engine.pyctl("run", "-d", "--name", "member", "--network", "raw", "busybox", *SLEEP,
-                 check=True)
-    member = engine.out("inspect", "-f", "{{.Id}}", "member").strip()
-    _, listed = engine.http("GET", '/networks?filters={"name":{"raw":true}}')
+    nv.run("-d", "--name", "member", "--network", "raw", "busybox", *SLEEP)
+    member = nv.out("inspect", "-f", "{{.Id}}", "member").strip()
+    _, listed = nv.http("GET", '/networks?filters={"name":{"raw":true}}')
     assert listed[0]["Containers"] == {}  # docker's list (API >= 1.28): no containers
-    _, listed = engine.http("GET", '/v1.27/networks?filters={"name":{"raw":true}}')
+    _, listed = nv.http("GET", '/v1.27/networks?filters={"name":{"raw":true}}')
     assert set(listed[0]["Containers"]) == {member}
-    assert set(engine.http("GET", "/networks/raw")[1]["Containers"]) == {member}
-    status, body = engine.http("DELETE", "/networks/raw")
+    assert set(nv.http("GET", "/networks/raw")[1]["Containers"]) == {member}
+    status, body = nv.http("DELETE", "/networks/raw")
     assert status == 403 and "has active endpoints" in body["message"]
-    assert engine.http("POST", "/networks/raw/connect", {}) == \
+    assert nv.http("POST", "/networks/raw/connect", {}) == \
         (400, {"message": 'invalid name or ID supplied: ""'})
-    assert engine.http("POST", "/networks/raw/connect", {"Container": "nosuch"}) == \
+    assert nv.http("POST", "/networks/raw/connect", {"Container": "nosuch"}) == \
         (404, {"message": "No such container: nosuch"})
-    status, body = engine.http("POST", "/networks/raw/connect", {
+    status, body = nv.http("POST", "/networks/raw/connect", {
         "Container": "member", "EndpointConfig": {"IPAMConfig": {"IPv6Address": "fd00::5"}}})
     assert status == 400 and "IPv6" in body["message"]
-    assert engine.http("POST", "/networks/raw/disconnect", {"Container": "member"}) == \
+    assert nv.http("POST", "/networks/raw/disconnect", {"Container": "member"}) == \
         (200, None)
-    assert engine.http("POST", "/networks/raw/disconnect", {"Container": "nosuch"})[0] == 404
-    assert engine.http("POST", "/networks/raw/disconnect",
+    assert nv.http("POST", "/networks/raw/disconnect", {"Container": "nosuch"})[0] == 404
+    assert nv.http("POST", "/networks/raw/disconnect",
                        {"Container": "nosuch", "Force": True}) == \
         (404, {"message": "endpoint nosuch not found"})
-    assert engine.http("POST", "/networks/prune") == (200, {"NetworksDeleted": ["raw"]})
-    assert engine.http("POST", "/networks/prune") == (200, {"NetworksDeleted": None})
-    assert engine.http("DELETE", f"/networks/{raw}")[0] == 404
+    assert nv.http("POST", "/networks/prune") == (200, {"NetworksDeleted": ["raw"]})
+    assert nv.http("POST", "/networks/prune") == (200, {"NetworksDeleted": None})
+    assert nv.http("DELETE", f"/networks/{raw}")[0] == 404
 
 
-def test_docker_py_networks(engine: RestEngine) -> None:
+def test_docker_py_networks(nv: NetVol) -> None:
     import docker
     from docker.types import IPAMConfig, IPAMPool
 
-    client = docker.DockerClient(base_url=f"unix://{engine.docker_socket}", version="1.41")
+    client = nv.client()
     try:
         net = client.networks.create(
             "pynet", driver="bridge", check_duplicate=True, labels={"made": "by-docker-py"},
@@ -211,7 +229,7 @@ def test_docker_py_networks(engine: RestEngine) -> None:
         assert [n.id for n in client.networks.list(filters={"label": "made"})] == [net.id]
         assert net.attrs["IPAM"]["Config"] == [{"Subnet": "10.82.0.0/24",
                                                 "Gateway": "10.82.0.1"}]
-        engine.pyctl("run", "-d", "--name", "pyc", "busybox", *SLEEP, check=True)
+        nv.run("-d", "--name", "pyc", "busybox", *SLEEP)
         net.connect("pyc", ipv4_address="10.82.0.9", aliases=["pyalias"])
         net.reload()
         (member,) = net.attrs["Containers"].values()

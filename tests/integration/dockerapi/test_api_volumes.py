@@ -7,30 +7,30 @@ from __future__ import annotations
 import re
 
 import pytest
-from netvol_harness import RestEngine, leave_nothing, rest_engine  # noqa: F401 - fixtures
+from netvol_harness import NetVol, leave_nothing, nv_fixture  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.root]
 
 
-def test_cli_create_list_inspect_remove(engine: RestEngine) -> None:
-    assert engine.docker("volume", "create", "--label", "tier=db", "data",
+def test_cli_create_list_inspect_remove(nv: NetVol) -> None:
+    assert nv.docker("volume", "create", "--label", "tier=db", "data",
                          check=True).stdout.decode().strip() == "data"
-    engine.docker("volume", "create", "--driver", "local", "--opt", "type=tmpfs", "--opt",
+    nv.docker("volume", "create", "--driver", "local", "--opt", "type=tmpfs", "--opt",
                   "device=tmpfs", "--opt", "o=size=1m", "scratch", check=True)
-    anonymous = engine.docker("volume", "create", check=True).stdout.decode().strip()
+    anonymous = nv.docker("volume", "create", check=True).stdout.decode().strip()
     assert re.fullmatch(r"[0-9a-f]{64}", anonymous)
-    doc = engine.docker_json("volume", "inspect", "data")[0]
+    doc = nv.docker_json("volume", "inspect", "data")[0]
     assert doc["Name"] == "data" and doc["Driver"] == "local" and doc["Scope"] == "local"
     assert doc["Labels"] == {"tier": "db"}
-    assert doc["Mountpoint"] == str(engine.data_root / "volumes" / "data" / "_data")
+    assert doc["Mountpoint"] == str(nv.data_root / "volumes" / "data" / "_data")
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", doc["CreatedAt"])
-    scratch = engine.docker_json("volume", "inspect", "scratch")[0]
+    scratch = nv.docker_json("volume", "inspect", "scratch")[0]
     assert scratch["Options"] == {"type": "tmpfs", "device": "tmpfs", "o": "size=1m"}
-    assert engine.docker("volume", "inspect", "-f", "{{.Driver}} {{.Labels.tier}}", "data",
+    assert nv.docker("volume", "inspect", "-f", "{{.Driver}} {{.Labels.tier}}", "data",
                          check=True).stdout.decode().strip() == "local db"
 
     def names(*flags: str) -> list[str]:
-        out = engine.docker("volume", "ls", "-q", *flags, check=True)
+        out = nv.docker("volume", "ls", "-q", *flags, check=True)
         return sorted(out.stdout.decode().split())
 
     assert names() == sorted(["data", "scratch", anonymous])
@@ -38,86 +38,87 @@ def test_cli_create_list_inspect_remove(engine: RestEngine) -> None:
     assert names("--filter", "name=scr") == ["scratch"]
     assert names("--filter", "driver=local") == sorted(["data", "scratch", anonymous])
     assert names("--filter", "dangling=true") == sorted(["data", "scratch", anonymous])
-    listed = engine.docker("volume", "ls", "--filter", "name=data", "--format",
+    listed = nv.docker("volume", "ls", "--filter", "name=data", "--format",
                            "{{.Driver}} {{.Name}}", check=True).stdout.decode()
     assert listed.splitlines() == ["local data"]
-    bad = engine.docker("volume", "ls", "--filter", "colour=red")
+    bad = nv.docker("volume", "ls", "--filter", "colour=red")
     assert bad.returncode == 1
     assert "Error response from daemon: Invalid filter 'colour'" in bad.stderr.decode()
-    short = engine.docker("volume", "create", "x")
+    short = nv.docker("volume", "create", "x")
     assert short.returncode == 1
     assert "Error response from daemon: create x: volume name is too short" in \
         short.stderr.decode()
 
-    assert engine.docker("volume", "rm", "data", "scratch", anonymous,
+    assert nv.docker("volume", "rm", "data", "scratch", anonymous,
                          check=True).stdout.decode().split() == ["data", "scratch", anonymous]
-    gone = engine.docker("volume", "inspect", "data")
+    gone = nv.docker("volume", "inspect", "data")
     assert gone.returncode == 1 and "no such volume" in gone.stderr.decode()
     assert names() == []
 
 
-def test_a_volume_in_use_is_kept_and_prune_takes_the_unused(engine: RestEngine) -> None:
-    engine.docker("volume", "create", "used", check=True)
-    engine.docker("volume", "create", "--label", "keep=no", "spare", check=True)
-    engine.docker("volume", "create", "--label", "keep=yes", "kept", check=True)
-    engine.pyctl("run", "--name", "writer", "-v", "used:/data", "busybox", "sh", "-c",
-                 "echo hello > /data/greeting", check=True)
-    cid = engine.out("inspect", "-f", "{{.Id}}", "writer").strip()
+def test_a_volume_in_use_is_kept_and_prune_takes_the_unused(nv: NetVol) -> None:
+    nv.docker("volume", "create", "used", check=True)
+    nv.docker("volume", "create", "--label", "keep=no", "spare", check=True)
+    nv.docker("volume", "create", "--label", "keep=yes", "kept", check=True)
+    nv.run("-d", "--name", "writer", "-v", "used:/data", "busybox", "sh", "-c",
+           "echo hello > /data/greeting")
+    assert nv.out("wait", "writer").strip() == "0"
+    cid = nv.out("inspect", "-f", "{{.Id}}", "writer").strip()
     for flags in ((), ("-f",)):  # force does not remove a volume in use (docker's)
-        refused = engine.docker("volume", "rm", *flags, "used")
+        refused = nv.docker("volume", "rm", *flags, "used")
         assert refused.returncode == 1
         assert f"remove used: volume is in use - [{cid}]" in refused.stderr.decode()
-    mountpoint = engine.docker_json("volume", "inspect", "used")[0]["Mountpoint"]
+    mountpoint = nv.docker_json("volume", "inspect", "used")[0]["Mountpoint"]
     with open(f"{mountpoint}/greeting") as handle:
         assert handle.read() == "hello\n"
-    in_use = engine.docker("volume", "ls", "-q", "--filter", "dangling=false", check=True)
+    in_use = nv.docker("volume", "ls", "-q", "--filter", "dangling=false", check=True)
     assert in_use.stdout.decode().split() == ["used"]
 
-    out = engine.docker("volume", "prune", "-f", "--filter", "label=keep=no", check=True)
+    out = nv.docker("volume", "prune", "-f", "--filter", "label=keep=no", check=True)
     lines = out.stdout.decode().splitlines()
     assert lines[:2] == ["Deleted Volumes:", "spare"]
     assert lines[-1].startswith("Total reclaimed space:")
-    out = engine.docker("volume", "prune", "-f", check=True)  # docker 20.10: named ones too
+    out = nv.docker("volume", "prune", "-f", check=True)  # docker 20.10: named ones too
     assert out.stdout.decode().splitlines()[:2] == ["Deleted Volumes:", "kept"]
-    assert engine.docker("volume", "ls", "-q", check=True).stdout.decode().split() == ["used"]
-    engine.pyctl("rm", "writer", check=True)
-    assert engine.docker("volume", "rm", "used", check=True).returncode == 0
+    assert nv.docker("volume", "ls", "-q", check=True).stdout.decode().split() == ["used"]
+    nv.pyctl("rm", "writer", check=True)
+    assert nv.docker("volume", "rm", "used", check=True).returncode == 0
 
 
-def test_http_statuses_and_bodies(engine: RestEngine) -> None:
-    assert engine.http("GET", "/volumes") == (200, {"Volumes": [], "Warnings": None})
-    status, body = engine.http("POST", "/v1.41/volumes/create", {
+def test_http_statuses_and_bodies(nv: NetVol) -> None:
+    assert nv.http("GET", "/volumes") == (200, {"Volumes": [], "Warnings": None})
+    status, body = nv.http("POST", "/v1.41/volumes/create", {
         "Name": "raw", "Driver": "local", "DriverOpts": {}, "Labels": {"a": "b"}})
     assert status == 201
-    assert body == engine.http("GET", "/volumes/raw")[1]
+    assert body == nv.http("GET", "/volumes/raw")[1]
     assert body["Name"] == "raw" and body["Labels"] == {"a": "b"}
-    again = engine.http("POST", "/volumes/create", {"Name": "raw"})  # docker's: the same one
+    again = nv.http("POST", "/volumes/create", {"Name": "raw"})  # docker's: the same one
     assert again == (201, body)
-    status, listed = engine.http("GET", '/volumes?filters={"label":{"a=b":true}}')
+    status, listed = nv.http("GET", '/volumes?filters={"label":{"a=b":true}}')
     assert status == 200 and listed == {"Volumes": [body], "Warnings": None}
-    status, err = engine.http("POST", "/volumes/create", {"Name": "plug", "Driver": "nfs"})
+    status, err = nv.http("POST", "/volumes/create", {"Name": "plug", "Driver": "nfs"})
     assert status == 404 and err["message"] == \
         'create plug: error looking up volume plugin nfs: plugin "nfs" not found'
-    status, err = engine.http("POST", "/volumes/create", {"Name": "o",
+    status, err = nv.http("POST", "/volumes/create", {"Name": "o",
                                                           "DriverOpts": {"colour": "red"}})
     assert status == 400
     for method in ("GET", "DELETE"):
-        assert engine.http(method, "/volumes/nosuch") == \
+        assert nv.http(method, "/volumes/nosuch") == \
             (404, {"message": "get nosuch: no such volume"})
-    assert engine.http("DELETE", "/volumes/nosuch?force=1") == (204, None)
-    assert engine.http("DELETE", "/volumes/raw") == (204, None)
-    assert engine.http("POST", "/volumes/prune") == \
+    assert nv.http("DELETE", "/volumes/nosuch?force=1") == (204, None)
+    assert nv.http("DELETE", "/volumes/raw") == (204, None)
+    assert nv.http("POST", "/volumes/prune") == \
         (200, {"VolumesDeleted": [], "SpaceReclaimed": 0})  # dockerd 20.10: [], not null
-    assert engine.http("POST", '/volumes/prune?filters={"dangling":["true"]}') == \
+    assert nv.http("POST", '/volumes/prune?filters={"dangling":["true"]}') == \
         (400, {"message": "Invalid filter 'dangling'"})
-    assert engine.http("GET", '/volumes?filters={"dangling":["maybe"]}') == \
+    assert nv.http("GET", '/volumes?filters={"dangling":["maybe"]}') == \
         (400, {"message": "Invalid filter 'dangling=[maybe]'"})
 
 
-def test_docker_py_volumes(engine: RestEngine) -> None:
+def test_docker_py_volumes(nv: NetVol) -> None:
     import docker
 
-    client = docker.DockerClient(base_url=f"unix://{engine.docker_socket}", version="1.41")
+    client = nv.client()
     try:
         made = client.volumes.create("pyvol", labels={"made": "by-docker-py"})
         assert made.name == "pyvol" and made.attrs["Labels"] == {"made": "by-docker-py"}

@@ -84,7 +84,8 @@ def test_docker_texts_and_statuses(api: DockerApi) -> None:
         409, f"Cannot kill container: {cid}: Container {cid} is not running")
     assert api.http("DELETE", "/containers/r1").status == 204
     noimage = api.http("POST", "/containers/create", {"Image": "nosuchimage"})
-    assert (noimage.status, noimage.json()) == (404, {"message": "No such image: nosuchimage:latest"})
+    assert (noimage.status, noimage.json()) == (
+        404, {"message": "No such image: nosuchimage:latest"})
     refused = api.http("POST", "/containers/create",
                        {"Image": "busybox", "HostConfig": {"Privileged": True}})
     assert refused.status == 400

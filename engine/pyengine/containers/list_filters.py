@@ -38,10 +38,10 @@ def parse(items: list[str]) -> Filters:
     out = Filters()
     for item in items:
         key, sep, value = item.partition("=")
-        if not sep or key not in KEYS:
-            raise InvalidArgument(f"invalid filter '{item}'")
+        if not sep or key not in KEYS:  # dockerd 20.10's texts
+            raise InvalidArgument(f"Invalid filter '{key}'")
         if key == "status" and value not in STATUS_VALUES:
-            raise InvalidArgument(f"Unrecognised filter value for status: {value}")
+            raise InvalidArgument(f"Invalid filter 'status={value}'")
         if key == "health" and value not in HEALTH_VALUES:
             raise InvalidArgument(f"Unrecognised filter value for health: {value}")
         if key == "exited" and not value.lstrip("-").isdigit():

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pyengine.containers import health, list_filters
 from pyengine.containers.model import RUNNING, Container
@@ -26,7 +26,7 @@ class Listed:
 
     container: Container
     published: list[Published]
-    networks: dict[str, str]  # name -> id
+    networks: dict[str, Any]  # name -> docker's EndpointSettings document
     size_rw: int = 0
     size_root_fs: int = 0
 
@@ -84,7 +84,7 @@ async def list_containers(service: ContainerService, workers: Workers, filters: 
         shown = shown[:limit]
 
     def views() -> list[Listed]:
-        return [Listed(c, service.networking.published(c), service.networking.network_ids(c))
+        return [Listed(c, service.networking.published(c), service.networking.endpoints(c))
                 for c in shown]
 
     out = await workers.run(views)

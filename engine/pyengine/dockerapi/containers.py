@@ -125,8 +125,7 @@ def list_entry(item: listing.Listed, size: bool) -> dict[str, Any]:
         "Labels": listing.labels_of(c), "State": listing.state_text(c),
         "Status": listing.status_text(c),
         "HostConfig": {"NetworkMode": c.spec.network or "default"},
-        "NetworkSettings": {"Networks": {name: {"NetworkID": nid}
-                                         for name, nid in item.networks.items()}},
+        "NetworkSettings": {"Networks": item.networks},
         "Mounts": mounts.inspect_mounts(c),
     }
     if size:
@@ -257,9 +256,9 @@ def register(routes: Routes, api: ApiContext) -> None:
         return _no_content()
 
     async def wait(request: web.Request) -> web.StreamResponse:
-        condition = request.query.get("condition", "") or "not-running"
-        if condition not in WAIT_CONDITIONS:
-            raise InvalidArgument(f"invalid condition: {condition}")
+        condition = request.query.get("condition", "")
+        if condition not in WAIT_CONDITIONS:  # dockerd 20.10: anything else is not-running
+            condition = "not-running"
         c = await get(request.match_info["id"])
         waiter = service.wait(c.id, condition)
         # docker answers the headers at once (the client knows the wait is registered),
@@ -359,7 +358,7 @@ def register(routes: Routes, api: ApiContext) -> None:
     def _path(request: web.Request) -> str:
         path = request.query.get("path", "")
         if not path:
-            raise InvalidArgument("Path cannot be empty")
+            raise InvalidArgument("bad parameter: pathcannot be empty")  # dockerd's, as it is
         return path
 
     async def archive_stat(request: web.Request) -> web.StreamResponse:
@@ -431,7 +430,7 @@ def register(routes: Routes, api: ApiContext) -> None:
     async def commit(request: web.Request) -> web.StreamResponse:
         ref = request.query.get("container", "")
         if not ref:
-            raise InvalidArgument("No such container: ")
+            raise InvalidArgument('invalid name or ID supplied: ""')
         body = await _json_body(request)
         if any(body.values()):
             raise InvalidArgument("pyengined does not support a Config body on commit: "

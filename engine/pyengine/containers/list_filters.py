@@ -4,7 +4,7 @@ exited=N, before and since (a container's id or name: those created before or af
 health (starting, healthy, unhealthy: the status of its health check, kept after it exits;
 none: no check has run), network (a name or an id
 prefix of a network it is on), publish and expose (a container port, "80", "80/udp" or a
-range, it publishes or exposes)."""
+range, it publishes or exposes), volume (a volume's name or a mount's destination)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pyengine.containers.model import EXITED, RUNNING, STATUSES, Container
 from pyengine.errors import InvalidArgument, NotFound
 
 KEYS = ("id", "name", "label", "status", "ancestor", "exited", "before", "since", "health",
-        "network", "publish", "expose")
+        "network", "publish", "expose", "volume")
 # a container's networks: name -> id (the network filter's view; none: the first one only)
 NetworksOf = Callable[[Container], Mapping[str, str]]
 STATUS_VALUES = (*STATUSES, "restarting", "paused")
@@ -115,6 +115,9 @@ def _one(c: Container, key: str, value: str) -> bool:
         return value in (c.config.get("exposed") or ())
     if key == "publish":
         return _publishes(c, value)
+    if key == "volume":
+        return any(value in (m.get("name"), m.get("destination"))
+                   for m in c.config.get("mounts") or ())
     if key == "label":
         k, sep, v = value.partition("=")
         labels = {**c.config.get("image_labels", {}), **c.spec.labels}

@@ -224,3 +224,43 @@ def test_run_publish_and_remove(api: DockerApi) -> None:
     removed = api.http("POST", f"/containers/{cid}/wait?condition=removed")
     assert removed.status in (200, 404)  # 404: gone before the wait began
     assert api.docker("ps", "-aq").stdout.strip() == ""
+
+
+def test_cli_create_flags_arrive_without_warnings(api: DockerApi) -> None:
+    """What the docker CLI 28 sends for its create flags is understood: nothing refused,
+    nothing warned about, and inspect shows it."""
+    made = api.docker(
+        "create", "--name", "flags1", "--cpus", "1", "-m", "64m", "--memory-swap", "128m",
+        "--cpu-shares", "100", "--cpuset-cpus", "0", "--pids-limit", "10", "--init",
+        "--read-only", "--restart", "on-failure:2", "--log-opt", "max-size=1m",
+        "--log-opt", "max-file=2", "--stop-signal", "USR1", "--stop-timeout", "3",
+        "--health-cmd", "true", "--health-interval", "5s", "--tmpfs", "/t",
+        "--mount", "type=tmpfs,target=/m", "-v", "/data", "-e", "A=1", "-w", "/tmp",
+        "-h", "box", "--add-host", "h:1.2.3.4", "--dns", "1.1.1.1", "--expose", "81", "-P",
+        "--entrypoint", "sh", "busybox", "-c", "sleep 300")
+    assert made.stderr == ""
+    got = inspect(api, "flags1", "{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}} "
+                  "{{.HostConfig.MemorySwap}} {{.HostConfig.CpuShares}} "
+                  "{{.HostConfig.CpusetCpus}} {{.HostConfig.PidsLimit}} {{.HostConfig.Init}} "
+                  "{{.HostConfig.ReadonlyRootfs}} {{.HostConfig.RestartPolicy.Name}} "
+                  "{{.Config.StopSignal}} {{.Config.StopTimeout}} {{.Config.Hostname}} "
+                  "{{.Config.Entrypoint}} {{.Config.Cmd}} {{.HostConfig.ExtraHosts}} "
+                  "{{.HostConfig.Dns}} {{.HostConfig.PublishAllPorts}}")
+    assert got == (f"1000000000 {64 << 20} {128 << 20} 100 0 10 true true on-failure USR1 3 "
+                   "box [sh] [-c sleep 300] [h:1.2.3.4] [1.1.1.1] true")
+    api.docker("start", "flags1")
+    assert inspect(api, "flags1", "{{.State.Running}}") == "true"
+    ports = api.docker("port", "flags1").stdout
+    assert ports.startswith("81/tcp -> 0.0.0.0:")
+
+
+def test_ps_volume_filter_and_sizes(api: DockerApi) -> None:
+    run_d(api, "--name", "v1", "-v", "fvol:/m", "-v", "/data", "busybox", "sleep", "300")
+    run_d(api, "--name", "v2", "busybox", "sh", "-c", "echo 12345 > /f; sleep 300")
+    names = lambda *a: api.docker("ps", *a, "--format", "{{.Names}}").stdout.split()  # noqa: E731
+    assert names("--filter", "volume=fvol") == ["v1"]
+    assert names("--filter", "volume=/data") == ["v1"]
+    assert names("--filter", "volume=nosuch") == []
+    sizes = api.docker("ps", "-s", "--format", "{{.Names}} {{.Size}}").stdout.splitlines()
+    assert sizes[-1].startswith("v1 0B (virtual ")
+    assert sizes[0].split()[0] == "v2"

@@ -261,6 +261,11 @@ def test_ps_volume_filter_and_sizes(api: DockerApi) -> None:
     assert names("--filter", "volume=fvol") == ["v1"]
     assert names("--filter", "volume=/data") == ["v1"]
     assert names("--filter", "volume=nosuch") == []
+    shown = api.docker("ps", "--filter", "name=v1", "--format",
+                       "{{.Networks}}|{{.Mounts}}").stdout.strip()
+    networks, mounts = shown.split("|")
+    assert networks == "bridge"
+    assert "fvol" in mounts.split(",")
     sizes = api.docker("ps", "-s", "--format", "{{.Names}} {{.Size}}").stdout.splitlines()
     assert sizes[-1].startswith("v1 0B (virtual ")
     assert sizes[0].split()[0] == "v2"

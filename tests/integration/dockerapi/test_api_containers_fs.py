@@ -94,3 +94,31 @@ def test_stats(api: DockerApi) -> None:
     stopped = api.http("GET", f"/containers/{cid}/stats?stream=false").json()
     assert stopped["read"] == "0001-01-01T00:00:00Z"
     assert api.http("GET", "/containers/nosuch/stats?stream=false").status == 404
+
+
+def _file_of(api: DockerApi, cid: str, path: str) -> bytes | None:
+    reply = api.http("GET", f"/containers/{cid}/archive?path={path}")
+    if reply.status == 404:
+        return None
+    assert reply.status == 200, reply.text
+    with tarfile.open(fileobj=io.BytesIO(reply.body)) as tar:
+        member = tar.extractfile(tar.getmembers()[0])
+        assert member is not None
+        return member.read()
+
+
+def test_resize_a_tty_container(api: DockerApi) -> None:
+    import time
+
+    created = api.docker("create", "-t", "--name", "tty1", "busybox", "sh", "-c",
+                         'trap "stty size > /size" WINCH; while :; do sleep 1; done')
+    cid = created.stdout.strip()
+    stopped = api.http("POST", f"/containers/{cid}/resize?h=30&w=100")
+    assert (stopped.status, stopped.json()["message"]) == (
+        409, f"Container {cid} is not running")
+    api.docker("start", "tty1")
+    assert api.http("POST", f"/containers/{cid}/resize?h=30&w=100").status == 200
+    deadline = time.monotonic() + 60  # the trap runs when the shell's sleep ends
+    while (size := _file_of(api, cid, "/size")) in (None, b"") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert size == b"30 100\n"

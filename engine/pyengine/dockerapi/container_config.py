@@ -130,6 +130,12 @@ def mount_spec(m: Mapping[str, Any]) -> str:
     return ",".join(parts)
 
 
+def _bind_destination(bind: str) -> str:
+    """The container path of a -v value ("src:dst[:mode]" or "dst")."""
+    parts = bind.split(":")
+    return (parts[1] if len(parts) > 1 else parts[0]).rstrip("/") or "/"
+
+
 def restart_text(policy: Mapping[str, Any]) -> str:
     """RestartPolicy {"Name": "on-failure", "MaximumRetryCount": 3} -> "on-failure:3"."""
     name = policy.get("Name") or "no"
@@ -256,11 +262,17 @@ def from_body(body: Mapping[str, Any]) -> CreateRequest:
     if body.get("Healthcheck"):
         _health(_dict(body.get("Healthcheck"), "container.HealthConfig"), spec)
     # mounts: anonymous volumes (Config.Volumes), -v, --mount, --tmpfs, --volumes-from
-    spec.binds = [*_strings(host.get("Binds"), "HostConfig.Binds"),
-                  *(path for path in _dict(body.get("Volumes"), "map[string]struct {}"))]
-    spec.mounts = [mount_spec(m) for m in host.get("Mounts") or []]
-    spec.tmpfs = [f"{path}:{opts}" if opts else path
-                  for path, opts in _dict(host.get("Tmpfs"), "map[string]string").items()]
+    binds = _strings(host.get("Binds"), "HostConfig.Binds")
+    mounts = host.get("Mounts") or []
+    tmpfs = _dict(host.get("Tmpfs"), "map[string]string")
+    # Config.Volumes: anonymous volumes, but where a bind, mount or tmpfs has the same
+    # destination that one is it (docker-compose sends both for its binds)
+    taken = {_bind_destination(b) for b in binds} | {m.get("Target") for m in mounts} | \
+        set(tmpfs)
+    spec.binds = [*binds, *(path for path in _dict(body.get("Volumes"), "map[string]struct {}")
+                            if path.rstrip("/") not in taken and path not in taken)]
+    spec.mounts = [mount_spec(m) for m in mounts]
+    spec.tmpfs = [f"{path}:{opts}" if opts else path for path, opts in tmpfs.items()]
     spec.volumes_from = _strings(host.get("VolumesFrom"), "HostConfig.VolumesFrom")
     # network
     spec.publish = publish_specs(_dict(host.get("PortBindings"), "nat.PortMap"))
@@ -271,6 +283,8 @@ def from_body(body: Mapping[str, Any]) -> CreateRequest:
     spec.add_hosts = _strings(host.get("ExtraHosts"), "HostConfig.ExtraHosts")
     spec.links = _strings(host.get("Links"), "HostConfig.Links")
     _network(host, networking, spec)
+    if body.get("NetworkDisabled"):
+        spec.network = "none"
     # the process and its resources
     spec.restart = restart_text(_dict(host.get("RestartPolicy"), "container.RestartPolicy"))
     spec.auto_remove = bool(host.get("AutoRemove"))

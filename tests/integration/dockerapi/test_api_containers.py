@@ -269,3 +269,49 @@ def test_ps_volume_filter_and_sizes(api: DockerApi) -> None:
     sizes = api.docker("ps", "-s", "--format", "{{.Names}} {{.Size}}").stdout.splitlines()
     assert sizes[-1].startswith("v1 0B (virtual ")
     assert sizes[0].split()[0] == "v2"
+
+
+def test_docker_py_containers(api: DockerApi) -> None:
+    import docker
+
+    client = docker.DockerClient(base_url=api.host, version="1.41", timeout=60)
+    try:
+        c = client.containers.run("busybox", ["sleep", "300"], detach=True, name="py1",
+                                  labels={"via": "py"}, mem_limit="64m",
+                                  ports={"80/tcp": ("127.0.0.1", 18082)})
+        c.reload()
+        assert c.status == "running"
+        assert c.attrs["HostConfig"]["Memory"] == 64 << 20
+        assert c.ports == {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "18082"}]}
+        assert [x.name for x in client.containers.list(filters={"label": "via=py"})] == ["py1"]
+        assert "sleep 300" in " ".join(" ".join(p) for p in c.top()["Processes"])
+        one = c.stats(stream=False)
+        assert one["memory_stats"]["limit"] == 64 << 20
+        c.put_archive("/tmp", _tar_of("hello.txt", b"hello\n"))
+        chunks, found = c.get_archive("/tmp/hello.txt")
+        assert (found["name"], found["size"]) == ("hello.txt", 6)
+        assert b"hello\n" in b"".join(chunks)
+        assert {"Path": "/tmp/hello.txt", "Kind": 1} in c.diff()
+        c.update(mem_limit="32m", memswap_limit="64m")
+        c.pause()
+        c.unpause()
+        c.kill()
+        assert c.wait() == {"StatusCode": 137, "Error": None}
+        committed = client.api.commit(c.id, "pycommit", "v1")  # (images/ is A-images')
+        assert committed["Id"].startswith("sha256:")
+        pruned = client.containers.prune()
+        assert pruned["ContainersDeleted"] == [c.id]
+    finally:
+        client.close()
+
+
+def _tar_of(name: str, data: bytes) -> bytes:
+    import io
+    import tarfile
+
+    blob = io.BytesIO()
+    with tarfile.open(fileobj=blob, mode="w") as tar:
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    return blob.getvalue()

@@ -32,6 +32,12 @@ REFUSED_CONFIG = ("Shell", "OnBuild")
 LOG_DRIVERS = ("", "json-file")  # the engine keeps json-file logs only
 LOG_OPTIONS = ("max-size", "max-file")
 DEFAULT_NETWORK_MODES = ("", "default")
+# Spec attribute <- HostConfig key, for the string lists and the numbers taken as they are
+HOST_LISTS = (("dns", "Dns"), ("dns_search", "DnsSearch"), ("dns_options", "DnsOptions"),
+              ("add_hosts", "ExtraHosts"), ("links", "Links"))
+HOST_NUMBERS = (("memory", "Memory"), ("memory_swap", "MemorySwap"), ("nano_cpus", "NanoCpus"),
+                ("cpu_shares", "CpuShares"), ("cpu_quota", "CpuQuota"),
+                ("cpu_period", "CpuPeriod"), ("pids_limit", "PidsLimit"))
 
 
 @dataclass
@@ -277,28 +283,17 @@ def from_body(body: Mapping[str, Any]) -> CreateRequest:
     # network
     spec.publish = publish_specs(_dict(host.get("PortBindings"), "nat.PortMap"))
     spec.publish_all = bool(host.get("PublishAllPorts"))
-    spec.dns = _strings(host.get("Dns"), "HostConfig.Dns")
-    spec.dns_search = _strings(host.get("DnsSearch"), "HostConfig.DnsSearch")
-    spec.dns_options = _strings(host.get("DnsOptions"), "HostConfig.DnsOptions")
-    spec.add_hosts = _strings(host.get("ExtraHosts"), "HostConfig.ExtraHosts")
-    spec.links = _strings(host.get("Links"), "HostConfig.Links")
+    for attr, key in HOST_LISTS:
+        setattr(spec, attr, _strings(host.get(key), f"HostConfig.{key}"))
     _network(host, networking, spec)
     if body.get("NetworkDisabled"):
         spec.network = "none"
     # the process and its resources
     spec.restart = restart_text(_dict(host.get("RestartPolicy"), "container.RestartPolicy"))
     spec.auto_remove = bool(host.get("AutoRemove"))
-    spec.memory = _int(host.get("Memory"), "HostConfig.Memory")
-    spec.memory_swap = _int(host.get("MemorySwap"), "HostConfig.MemorySwap")
-    spec.nano_cpus = _int(host.get("NanoCpus"), "HostConfig.NanoCpus")
-    spec.cpu_shares = _int(host.get("CpuShares"), "HostConfig.CpuShares")
-    spec.cpu_quota = _int(host.get("CpuQuota"), "HostConfig.CpuQuota")
-    spec.cpu_period = _int(host.get("CpuPeriod"), "HostConfig.CpuPeriod")
+    for attr, key in HOST_NUMBERS:
+        setattr(spec, attr, _int(host.get(key), f"HostConfig.{key}"))
     spec.cpuset_cpus = host.get("CpusetCpus") or ""
-    if spec.nano_cpus and (spec.cpu_quota or spec.cpu_period):
-        other = "CPU Period" if spec.cpu_period else "CPU Quota"
-        raise InvalidArgument(f"Conflicting options: Nano CPUs and {other} cannot both be set")
-    spec.pids_limit = _int(host.get("PidsLimit"), "HostConfig.PidsLimit")
     spec.read_only = bool(host.get("ReadonlyRootfs"))
     spec.init = bool(host.get("Init"))
     spec.runtime = host.get("Runtime") or ""

@@ -181,8 +181,8 @@ def stats_json(f: stats.Figures, c: Container, read_ns: int, interface: str = "e
         else ZERO_TIME,
         "pids_stats": {"current": f.pids} if f.running else {},
         "blkio_stats": {"io_service_bytes_recursive": [
-            {"major": 0, "minor": 0, "op": "read", "value": f.block_read},
-            {"major": 0, "minor": 0, "op": "write", "value": f.block_write},
+            {"major": 0, "minor": 0, "op": "Read", "value": f.block_read},
+            {"major": 0, "minor": 0, "op": "Write", "value": f.block_write},
         ] if f.running else None, "io_serviced_recursive": None, "io_queue_recursive": None,
             "io_service_time_recursive": None, "io_wait_time_recursive": None,
             "io_merged_recursive": None, "io_time_recursive": None,

@@ -86,6 +86,10 @@ def test_docker_texts_and_statuses(api: DockerApi) -> None:
     noimage = api.http("POST", "/containers/create", {"Image": "nosuchimage"})
     assert (noimage.status, noimage.json()) == (
         404, {"message": "No such image: nosuchimage:latest"})
+    conflicting = api.http("POST", "/containers/create", {
+        "Image": "busybox", "HostConfig": {"NanoCpus": 10**9, "CpuQuota": 5000}})
+    assert (conflicting.status, conflicting.json()["message"]) == (
+        400, "Conflicting options: Nano CPUs and CPU Quota cannot both be set")
     refused = api.http("POST", "/containers/create",
                        {"Image": "busybox", "HostConfig": {"Privileged": True}})
     assert refused.status == 400

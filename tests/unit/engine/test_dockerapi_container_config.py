@@ -71,8 +71,6 @@ def test_networking_config() -> None:
      "logger: no log driver named 'syslog' is registered"),
     ({"Image": "x", "HostConfig": {"LogConfig": {"Config": {"tag": "x"}}}},
      "unknown log opt 'tag' for json-file log driver"),
-    ({"Image": "x", "HostConfig": {"NanoCpus": 10**9, "CpuQuota": 5000}},
-     "Conflicting options: Nano CPUs and CPU Quota cannot both be set"),
     ({"Image": "x", "NetworkingConfig": {"EndpointsConfig": {"a": {}, "b": {}}}},
      "Container cannot be connected to network endpoints: a, b"),
     ({"Image": "x", "Cmd": 5}, "cannot unmarshal int"),

@@ -18,6 +18,7 @@ from pyengine.containers.resources import ResourceUpdate
 from pyengine.containers.rootfs import PathStat
 from pyengine.containers.service import container_json
 from pyengine.containers.sizes import container_sizes
+from pyengine.dockerapi import query
 from pyengine.dockerapi.app import json_response
 from pyengine.dockerapi.container_config import from_body
 from pyengine.dockerapi.context import ApiContext
@@ -37,50 +38,21 @@ GO_SETUID, GO_SETGID, GO_CHARDEV, GO_STICKY, GO_IRREGULAR = 1 << 23, 1 << 22, 1 
     1 << 19
 
 
-# -- query parameters (docker's rules: "1"/"true" are true, "0"/"false"/"" false) -------------
+# -- query parameters (dockerapi/query.py) ---------------------------------------------------
 
 def _bool(request: web.Request, name: str, default: bool = False) -> bool:
-    value = request.query.get(name)
-    if value is None or value == "":
-        return default
-    low = value.lower()
-    if low in ("1", "true", "t", "yes", "y", "on"):
-        return True
-    if low in ("0", "false", "f", "no", "n", "off"):
-        return False
-    raise InvalidArgument(f'strconv.ParseBool: parsing "{value}": invalid syntax')
+    return query.flag(request, name, default)
 
 
 def _int(request: web.Request, name: str) -> int | None:
-    value = request.query.get(name)
-    if value is None or value == "":
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise InvalidArgument(f'strconv.Atoi: parsing "{value}": invalid syntax') from None
+    """An integer parameter; None when absent (stop's and restart's `t`)."""
+    return query.integer(request, name) if request.query.get(name) else None
 
 
 def filter_items(request: web.Request) -> list[str]:
-    """docker's `filters` query parameter (a JSON map of key -> [values] or key -> {value:
-    true}) as KEY=VALUE items."""
-    raw = request.query.get("filters", "")
-    if not raw:
-        return []
-    try:
-        doc = json.loads(raw)
-    except ValueError as err:
-        raise InvalidArgument(f"invalid filter: {err}") from None
-    if not isinstance(doc, dict):
-        raise InvalidArgument("invalid filter: the filters must be a JSON object")
-    items: list[str] = []
-    for key, values in doc.items():
-        if isinstance(values, dict):
-            values = [v for v, on in values.items() if on]
-        if not isinstance(values, list):
-            raise InvalidArgument(f"invalid filter: the values of '{key}' must be a list")
-        items.extend(f"{key}={v}" for v in values)
-    return items
+    """docker's `filters` JSON as the domain's KEY=VALUE items."""
+    return [f"{key}={value}" for key, values in query.filters(request).items()
+            for value in values]
 
 
 async def _json_body(request: web.Request) -> dict[str, Any]:

@@ -276,9 +276,7 @@ def test_ps_volume_filter_and_sizes(api: DockerApi) -> None:
 
 
 def test_docker_py_containers(api: DockerApi) -> None:
-    import docker
-
-    client = docker.DockerClient(base_url=api.host, version="1.41", timeout=60)
+    client = api.client()
     try:
         c = client.containers.run("busybox", ["sleep", "300"], detach=True, name="py1",
                                   labels={"via": "py"}, mem_limit="64m",
@@ -301,8 +299,9 @@ def test_docker_py_containers(api: DockerApi) -> None:
         c.unpause()
         c.kill()
         assert c.wait() == {"StatusCode": 137, "Error": None}
-        committed = client.api.commit(c.id, "pycommit", "v1")  # (images/ is A-images')
-        assert committed["Id"].startswith("sha256:")
+        image = c.commit("pycommit", "v1")
+        assert image.id.startswith("sha256:")
+        assert image.tags == ["pycommit:v1"]
         pruned = client.containers.prune()
         assert pruned["ContainersDeleted"] == [c.id]
     finally:

@@ -149,3 +149,39 @@ def _with_tag(name: str) -> str:
         return name
     last = name.rsplit("/", 1)[-1]
     return name if ":" in last else name + ":latest"
+
+
+PRUNE_KEYS = ("until", "label", "label!")
+
+
+def prune_matcher(items: list[str]) -> Callable[[Container], bool]:
+    """docker container prune's --filter (until=TIME|DURATION: created before it; label=K[=V];
+    label!=K[=V]): which stopped containers go."""
+    from pyengine.images.inspect import parse_time
+    from pyengine.timevalues import to_ns
+
+    until: list[int] = []
+    labels: list[str] = []
+    not_labels: list[str] = []
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or key not in PRUNE_KEYS:
+            raise InvalidArgument(f"Invalid filter '{key}'")
+        if key == "until":
+            limit = to_ns(value)
+            if limit is None:
+                raise InvalidArgument(f'failed to parse value as time or duration: "{value}"')
+            until.append(limit)
+        else:
+            (labels if key == "label" else not_labels).append(value)
+
+    def has(c: Container, value: str) -> bool:
+        return _one(c, "label", value)
+
+    def match(c: Container) -> bool:
+        created = int(parse_time(c.created) * 1_000_000_000)
+        return (all(created < limit for limit in until)
+                and all(has(c, v) for v in labels)
+                and not any(has(c, v) for v in not_labels))
+
+    return match

@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from pyengine.containers import listing, ops, stats
+from pyengine.containers import list_filters, listing, ops, stats
 from pyengine.containers.filesystem import CommitOptions
 from pyengine.containers.model import RUNNING, Container
 from pyengine.containers.resources import ResourceUpdate
@@ -388,10 +388,8 @@ def register(routes: Routes, api: ApiContext) -> None:
 
     async def prune(request: web.Request) -> web.StreamResponse:
         items = filter_items(request)
-        if items:
-            raise InvalidArgument(f"pyengined does not support container prune filters yet: "
-                                  f"{', '.join(items)}")
-        deleted, freed = await service.prune()
+        deleted, freed = await service.prune(list_filters.prune_matcher(items) if items
+                                             else None)
         return json_response({"ContainersDeleted": deleted or None, "SpaceReclaimed": freed})
 
     async def resize(request: web.Request) -> web.StreamResponse:

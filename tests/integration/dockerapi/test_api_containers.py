@@ -213,10 +213,16 @@ def test_top_update_port_commit_prune(api: DockerApi) -> None:
     if env.returncode == 0:  # image inspect is A-images'
         assert "X=1" in env.stdout
     api.docker("rm", "-f", "t1")
-    api.docker("create", "--name", "p1", "busybox")
-    api.docker("create", "--name", "p2", "busybox")
-    out = api.docker("container", "prune", "-f").stdout
-    assert out.startswith("Deleted Containers:")
+    api.docker("create", "--name", "p1", "-l", "keep=1", "busybox")
+    p2 = api.docker("create", "--name", "p2", "busybox").stdout.strip()
+    assert api.docker("container", "prune", "-f", "--filter", "until=1h").stdout == \
+        "Total reclaimed space: 0B\n"  # both are younger than an hour
+    out = api.docker("container", "prune", "-f", "--filter", "label!=keep").stdout
+    assert out.startswith(f"Deleted Containers:\n{p2}\n")
+    assert api.docker("ps", "-a", "--format", "{{.Names}}").stdout.split() == ["p1"]
+    bad = api.docker("container", "prune", "-f", "--filter", "until=bogus", check=False)
+    assert bad.returncode == 1
+    assert api.docker("container", "prune", "-f").stdout.startswith("Deleted Containers:")
     assert api.docker("ps", "-aq").stdout.strip() == ""
 
 

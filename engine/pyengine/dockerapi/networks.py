@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from pyengine.dockerapi.app import json_response
-from pyengine.dockerapi.params import filters, json_body, mapping
+from pyengine.dockerapi.body import json_body, mapping
+from pyengine.dockerapi.query import filter_items
 from pyengine.dockerapi.routes import Routes, api_version
 from pyengine.dockerapi.versioning import at_least
 from pyengine.errors import InvalidArgument, NotFound
@@ -128,7 +129,7 @@ def register(routes: Routes, api: ApiContext) -> None:
 
     async def list_networks(request: web.Request) -> web.StreamResponse:
         detailed = not at_least(api_version(request), "1.28")  # docker's: containers before
-        return json_response(await api.workers.run(_listing, networks, filters(request),
+        return json_response(await api.workers.run(_listing, networks, filter_items(request),
                                                    detailed))
 
     async def inspect(request: web.Request) -> web.StreamResponse:
@@ -164,7 +165,7 @@ def register(routes: Routes, api: ApiContext) -> None:
         return web.Response(status=200)
 
     async def prune(request: web.Request) -> web.StreamResponse:
-        deleted = await api.workers.run(networks.prune, filters(request))
+        deleted = await api.workers.run(networks.prune, filter_items(request))
         return json_response({"NetworksDeleted": deleted or None})  # docker's null if none
 
     routes.get("/networks", list_networks)

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from pyengine.dockerapi.app import json_response
-from pyengine.dockerapi.params import filters, flag, json_body, mapping
+from pyengine.dockerapi.body import json_body, mapping
+from pyengine.dockerapi.query import filter_items, flag
 
 if TYPE_CHECKING:
     from pyengine.dockerapi.context import ApiContext
@@ -30,7 +31,7 @@ def register(routes: Routes, api: ApiContext) -> None:
     volumes = api.engine.volumes
 
     async def list_volumes(request: web.Request) -> web.StreamResponse:
-        return json_response(await api.workers.run(_listing, volumes, filters(request)))
+        return json_response(await api.workers.run(_listing, volumes, filter_items(request)))
 
     async def create(request: web.Request) -> web.StreamResponse:
         body = await json_body(request)
@@ -45,7 +46,7 @@ def register(routes: Routes, api: ApiContext) -> None:
         return web.Response(status=204)
 
     async def prune(request: web.Request) -> web.StreamResponse:
-        gone, freed = await api.workers.run(volumes.prune, filters(request))
+        gone, freed = await api.workers.run(volumes.prune, filter_items(request))
         return json_response({"VolumesDeleted": gone, "SpaceReclaimed": freed})  # [] if none
 
     routes.get("/volumes", list_volumes)

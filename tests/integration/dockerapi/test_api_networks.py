@@ -1,13 +1,13 @@
 """/networks through the REST edge: the docker CLI 28 (create/ls/inspect/rm/connect/
-disconnect/prune), docker-py 7 and raw HTTP for docker's statuses and texts. Containers come
-from pyctl on the same daemon until the REST containers endpoints land."""
+disconnect/prune, run --network --network-alias), docker-py 7 and raw HTTP for docker's
+statuses and texts (checked against a private dockerd 20.10)."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
-from netvol_harness import NetVol, leave_nothing, nv_fixture  # noqa: F401 - fixtures
+from netvol_harness import NetVol, nv_fixture  # noqa: F401 - a fixture
 
 pytestmark = [pytest.mark.root]
 
@@ -88,7 +88,7 @@ def test_cli_connect_with_ip_and_alias_resolves_from_another_container(
     nv.docker("network", "connect", "--ip", "10.78.0.50", "--alias", "www", "app", "web",
                   check=True)
     members = nv.docker_json("network", "inspect", "app")[0]["Containers"]
-    web = nv.out("inspect", "-f", "{{.Id}}", "web").strip()
+    web = nv.docker("inspect", "-f", "{{.Id}}", "web", check=True).stdout.decode().strip()
     assert members[web]["Name"] == "web"
     assert members[web]["IPv4Address"] == "10.78.0.50/24"
     assert resolves(nv, "probe", "www") == ["10.78.0.50"]
@@ -114,9 +114,8 @@ def test_cli_connect_with_ip_and_alias_resolves_from_another_container(
 
 
 def test_run_with_network_and_alias_resolves_from_another_container(nv: NetVol) -> None:
-    """`run --network NAME --network-alias x` (docker run once the REST edge has
-    containers): the alias answers on that network's embedded DNS, and the network's
-    inspect lists the container."""
+    """`docker run --network NAME --network-alias x`: the alias answers on that network's
+    embedded DNS, and the network's inspect lists the container."""
     nv.docker("network", "create", "--label", "app=shop", "shop", check=True)
     web = nv.run("-d", "--name", "web", "--network", "shop", "--network-alias", "store",
                  "busybox", *SLEEP).strip()
@@ -128,7 +127,7 @@ def test_run_with_network_and_alias_resolves_from_another_container(nv: NetVol) 
     assert resolves(nv, "probe", "web") == [address]
     dangling = nv.docker("network", "ls", "-q", "--filter", "dangling=true", check=True)
     assert dangling.stdout.decode().split() == []
-    nv.pyctl("rm", "-f", "web", "probe", check=True)
+    nv.docker("rm", "-f", "web", "probe", check=True)
     dangling = nv.docker("network", "ls", "--filter", "dangling=true", "--format",
                          "{{.Name}}", check=True)
     assert dangling.stdout.decode().split() == ["shop"]
@@ -188,7 +187,7 @@ def test_http_statuses_and_bodies(nv: NetVol) -> None:
     assert nv.http("GET", f"/networks/{raw}?scope=swarm")[0] == 404
 
     nv.run("-d", "--name", "member", "--network", "raw", "busybox", *SLEEP)
-    member = nv.out("inspect", "-f", "{{.Id}}", "member").strip()
+    member = nv.docker("inspect", "-f", "{{.Id}}", "member", check=True).stdout.decode().strip()
     _, listed = nv.http("GET", '/networks?filters={"name":{"raw":true}}')
     assert listed[0]["Containers"] == {}  # docker's list (API >= 1.28): no containers
     _, listed = nv.http("GET", '/v1.27/networks?filters={"name":{"raw":true}}')

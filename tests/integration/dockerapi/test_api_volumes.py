@@ -1,13 +1,13 @@
-"""/volumes through the REST edge: the docker CLI 28 (create/ls/inspect/rm/prune), docker-py 7
-and raw HTTP for docker's statuses and texts. Containers using volumes come from pyctl on the
-same daemon until the REST containers endpoints land."""
+"""/volumes through the REST edge: the docker CLI 28 (create/ls/inspect/rm/prune, run -v),
+docker-py 7 and raw HTTP for docker's statuses and texts (checked against a private dockerd
+20.10)."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
-from netvol_harness import NetVol, leave_nothing, nv_fixture  # noqa: F401 - fixtures
+from netvol_harness import NetVol, nv_fixture  # noqa: F401 - a fixture
 
 pytestmark = [pytest.mark.root]
 
@@ -62,8 +62,8 @@ def test_a_volume_in_use_is_kept_and_prune_takes_the_unused(nv: NetVol) -> None:
     nv.docker("volume", "create", "--label", "keep=yes", "kept", check=True)
     nv.run("-d", "--name", "writer", "-v", "used:/data", "busybox", "sh", "-c",
            "echo hello > /data/greeting")
-    assert nv.out("wait", "writer").strip() == "0"
-    cid = nv.out("inspect", "-f", "{{.Id}}", "writer").strip()
+    assert nv.docker("wait", "writer", check=True).stdout.decode().strip() == "0"
+    cid = nv.docker("inspect", "-f", "{{.Id}}", "writer", check=True).stdout.decode().strip()
     for flags in ((), ("-f",)):  # force does not remove a volume in use (docker's)
         refused = nv.docker("volume", "rm", *flags, "used")
         assert refused.returncode == 1
@@ -81,7 +81,7 @@ def test_a_volume_in_use_is_kept_and_prune_takes_the_unused(nv: NetVol) -> None:
     out = nv.docker("volume", "prune", "-f", check=True)  # docker 20.10: named ones too
     assert out.stdout.decode().splitlines()[:2] == ["Deleted Volumes:", "kept"]
     assert nv.docker("volume", "ls", "-q", check=True).stdout.decode().split() == ["used"]
-    nv.pyctl("rm", "writer", check=True)
+    nv.docker("rm", "writer", check=True)
     assert nv.docker("volume", "rm", "used", check=True).returncode == 0
 
 

@@ -124,48 +124,49 @@ def _listing(networks: NetworkService, wanted: list[str], detailed: bool) -> lis
 
 
 def register(routes: Routes, api: ApiContext) -> None:
-    networks = api.engine.networks
-    containers = api.engine.containers
+    """(the domains are looked up per request: routes are registered before, or without, an
+    engine)"""
 
     async def list_networks(request: web.Request) -> web.StreamResponse:
         detailed = not at_least(api_version(request), "1.28")  # docker's: containers before
-        return json_response(await api.workers.run(_listing, networks, filter_items(request),
-                                                   detailed))
+        found = await api.workers.run(_listing, api.engine.networks, filter_items(request),
+                                      detailed)
+        return json_response(found)
 
     async def inspect(request: web.Request) -> web.StreamResponse:
         ref = request.match_info["id"]
         if request.query.get("scope", "local") not in ("", "local"):
             raise NotFound(f"network {ref} not found")  # no swarm or global networks here
-        return json_response(await api.workers.run(networks.inspect, ref))
+        return json_response(await api.workers.run(api.engine.networks.inspect, ref))
 
     async def create(request: web.Request) -> web.StreamResponse:
         spec = network_create(await json_body(request))
         n = await api.workers.run(
-            networks.create, spec.name, driver=spec.driver, subnet=spec.subnet,
+            api.engine.networks.create, spec.name, driver=spec.driver, subnet=spec.subnet,
             gateway=spec.gateway, ip_range=spec.ip_range, internal=spec.internal,
             labels=spec.labels, options=spec.options)
         return json_response({"Id": n.id, "Warning": ""}, 201)
 
     async def remove(request: web.Request) -> web.StreamResponse:
-        await api.workers.run(networks.remove, request.match_info["id"])
+        await api.workers.run(api.engine.networks.remove, request.match_info["id"])
         return web.Response(status=204)
 
     async def connect(request: web.Request) -> web.StreamResponse:
         body = await json_body(request)
         config = endpoint_config(body)
-        await containers.networking.connect(
+        await api.engine.containers.networking.connect(
             request.match_info["id"], _container(body), ip=config.ip, aliases=config.aliases,
             links=config.links)
         return web.Response(status=200)
 
     async def disconnect(request: web.Request) -> web.StreamResponse:
         body = await json_body(request)
-        await containers.networking.disconnect(request.match_info["id"], _container(body),
-                                               force=bool(body.get("Force")))
+        await api.engine.containers.networking.disconnect(
+            request.match_info["id"], _container(body), force=bool(body.get("Force")))
         return web.Response(status=200)
 
     async def prune(request: web.Request) -> web.StreamResponse:
-        deleted = await api.workers.run(networks.prune, filter_items(request))
+        deleted = await api.workers.run(api.engine.networks.prune, filter_items(request))
         return json_response({"NetworksDeleted": deleted or None})  # docker's null if none
 
     routes.get("/networks", list_networks)

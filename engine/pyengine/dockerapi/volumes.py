@@ -28,25 +28,28 @@ def _create(volumes: VolumeService, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def register(routes: Routes, api: ApiContext) -> None:
-    volumes = api.engine.volumes
+    """(the domain is looked up per request: routes are registered before, or without, an
+    engine)"""
 
     async def list_volumes(request: web.Request) -> web.StreamResponse:
-        return json_response(await api.workers.run(_listing, volumes, filter_items(request)))
+        found = await api.workers.run(_listing, api.engine.volumes, filter_items(request))
+        return json_response(found)
 
     async def create(request: web.Request) -> web.StreamResponse:
         body = await json_body(request)
-        return json_response(await api.workers.run(_create, volumes, body), 201)
+        return json_response(await api.workers.run(_create, api.engine.volumes, body), 201)
 
     async def inspect(request: web.Request) -> web.StreamResponse:
-        return json_response(await api.workers.run(volumes.inspect, request.match_info["name"]))
+        name = request.match_info["name"]
+        return json_response(await api.workers.run(api.engine.volumes.inspect, name))
 
     async def remove(request: web.Request) -> web.StreamResponse:
-        await api.workers.run(volumes.remove, request.match_info["name"],
+        await api.workers.run(api.engine.volumes.remove, request.match_info["name"],
                               flag(request, "force"))
         return web.Response(status=204)
 
     async def prune(request: web.Request) -> web.StreamResponse:
-        gone, freed = await api.workers.run(volumes.prune, filter_items(request))
+        gone, freed = await api.workers.run(api.engine.volumes.prune, filter_items(request))
         return json_response({"VolumesDeleted": gone, "SpaceReclaimed": freed})  # [] if none
 
     routes.get("/volumes", list_volumes)

@@ -1,0 +1,117 @@
+"""docker's exec: POST /containers/{id}/exec (create: a record, containers/exec_records.py),
+POST /exec/{id}/start (Detach; else the session over the hijacked connection, as attach's),
+GET /exec/{id}/json (docker's ExecInspect), POST /exec/{id}/resize.
+
+As dockerd, start takes the connection over first and then starts the process: a failure to
+start is written on the stream as text (docker's "... \\r\\n") and the exec's exit code
+(126/127) tells the client, which inspects it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from pyengine.containers import attach as sessions
+from pyengine.containers import detachkeys
+from pyengine.containers.exec_records import ExecConfig, ExecRecord
+from pyengine.dockerapi import hijack, stdcopy
+from pyengine.dockerapi.app import json_response
+from pyengine.dockerapi.attach import run_session
+from pyengine.dockerapi.context import ApiContext
+from pyengine.dockerapi.routes import Routes, query_int
+from pyengine.errors import EngineError, InvalidArgument
+
+
+async def json_body(request: web.Request) -> dict[str, Any]:
+    """The request's JSON object; an empty body is {} (docker's clients may send none)."""
+    raw = await request.read()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError as err:
+        raise InvalidArgument(f"invalid JSON: {err}") from None
+    if not isinstance(body, dict):
+        raise InvalidArgument("invalid JSON: not an object")
+    return body
+
+
+def _strings(body: dict[str, Any], key: str) -> list[str]:
+    value = body.get(key) or []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InvalidArgument(f"invalid JSON: {key} must be a list of strings")
+    return value
+
+
+def exec_config(body: dict[str, Any]) -> ExecConfig:
+    keys = str(body.get("DetachKeys") or "")
+    detachkeys.parse(keys)  # docker refuses bad keys at create
+    return ExecConfig(
+        args=_strings(body, "Cmd"), env=_strings(body, "Env"),
+        workdir=str(body.get("WorkingDir") or ""), user=str(body.get("User") or ""),
+        tty=bool(body.get("Tty")), attach_stdin=bool(body.get("AttachStdin")),
+        attach_stdout=bool(body.get("AttachStdout")),
+        attach_stderr=bool(body.get("AttachStderr")), detach_keys=keys,
+        privileged=bool(body.get("Privileged")))
+
+
+def inspect_json(r: ExecRecord) -> dict[str, Any]:
+    """docker's ExecInspect."""
+    cfg = r.config
+    return {
+        "ID": r.id, "Running": r.running, "ExitCode": r.exit_code, "ProcessConfig": {
+            "tty": cfg.tty, "entrypoint": cfg.args[0], "arguments": cfg.args[1:],
+            "privileged": cfg.privileged, "user": cfg.user},
+        "OpenStdin": cfg.attach_stdin, "OpenStderr": cfg.attach_stderr,
+        "OpenStdout": cfg.attach_stdout, "CanRemove": False, "ContainerID": r.container_id,
+        "DetachKeys": cfg.detach_keys, "Pid": r.pid}
+
+
+def register(routes: Routes, api: ApiContext) -> None:
+    service = api.engine.containers
+
+    async def create(request: web.Request) -> web.StreamResponse:
+        config = exec_config(await json_body(request))
+        record = await service.exec_create(request.match_info["id"], config)
+        return json_response({"Id": record.id}, status=201)
+
+    async def start(request: web.Request) -> web.StreamResponse:
+        body = await json_body(request)
+        record = service.exec_record(request.match_info["id"])
+        if body.get("Detach"):
+            await service.exec_start_record(record.id, detach=True)
+            return web.Response(status=200)
+        tty = bool(body.get("Tty"))
+        conn, response = await hijack.hijack(request)
+        try:
+            _, proc, subscriber = await service.exec_start_record(record.id)
+        except EngineError as err:
+            await conn.write(stdcopy.encode("stdout", f"{err}\r\n".encode(), tty))
+            return response
+        if subscriber is None:
+            return response
+        cfg = record.config
+        keys = detachkeys.parse(cfg.detach_keys)
+        options = sessions.Options(stdin=cfg.attach_stdin, stdin_once=True,
+                                   detach_keys=keys if cfg.tty else None)
+        wanted = {s for s, on in (("stdout", cfg.attach_stdout),
+                                  ("stderr", cfg.attach_stderr)) if on}
+        await run_session(conn, proc, subscriber, options, tty, wanted)
+        return response
+
+    async def inspect(request: web.Request) -> web.StreamResponse:
+        return json_response(inspect_json(service.exec_record(request.match_info["id"])))
+
+    async def resize(request: web.Request) -> web.StreamResponse:
+        height, width = query_int(request, "h", 0), query_int(request, "w", 0)
+        await service.exec_resize(request.match_info["id"], height, width)
+        return web.Response(status=200)
+
+    routes.post("/containers/{id}/exec", create)
+    routes.post("/exec/{id}/start", start)
+    routes.get("/exec/{id}/json", inspect)
+    routes.post("/exec/{id}/resize", resize)

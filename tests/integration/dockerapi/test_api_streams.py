@@ -1,0 +1,158 @@
+"""The hijacked and streamed container I/O of the Docker Engine API: exec (create, start over
+the upgraded connection, inspect, resize), attach, logs; raw HTTP (stream_client.py) for the
+protocol's details, the docker CLI 28 (under a pty where it wants a terminal) and docker-py."""
+
+from __future__ import annotations
+
+import json
+
+from api_harness import DockerApi
+from ctr_harness import ContainerEngine
+from stream_client import demux, joined, open_stream
+
+
+def run_detached(engine: ContainerEngine, *args: str) -> str:
+    result = engine.pyctl("run", "-d", *args, check=True)
+    return result.stdout.decode().strip()
+
+
+def exec_create(api: DockerApi, cid: str, cmd: list[str], **config: object) -> str:
+    reply = api.http("POST", f"/v1.41/containers/{cid}/exec", {"Cmd": cmd, **config})
+    assert reply.status == 201, reply.text
+    return reply.json()["Id"]
+
+
+def test_exec_start_hijacks_and_half_close_ends_stdin_only(engine: ContainerEngine,
+                                                          api: DockerApi) -> None:
+    cid = run_detached(engine, "busybox", "sleep", "600")
+    exec_id = exec_create(api, cid, ["sh", "-c", "cat; echo done >&2; exit 3"],
+                          AttachStdin=True, AttachStdout=True, AttachStderr=True)
+    stream = open_stream(api.socket, "POST", f"/v1.41/exec/{exec_id}/start",
+                         {"Detach": False, "Tty": False})
+    try:
+        assert stream.head == (b"HTTP/1.1 101 UPGRADED\r\n"
+                               b"Content-Type: application/vnd.docker.raw-stream\r\n"
+                               b"Connection: Upgrade\r\nUpgrade: tcp")
+        stream.send(b"hello\n")
+        stream.close_write()  # the process' stdin ends; its output still comes
+        frames = demux(stream.read_all())
+    finally:
+        stream.close()
+    assert joined(frames, "stdout") == b"hello\n"
+    assert joined(frames, "stderr") == b"done\n"
+    inspect = api.http("GET", f"/exec/{exec_id}/json").json()
+    assert inspect["Running"] is False and inspect["ExitCode"] == 3
+    assert inspect["ContainerID"] == cid and inspect["Pid"] > 0
+    assert inspect["ProcessConfig"] == {"tty": False, "entrypoint": "sh",
+                                        "arguments": ["-c", "cat; echo done >&2; exit 3"],
+                                        "privileged": False, "user": ""}
+    assert (inspect["OpenStdin"], inspect["OpenStdout"], inspect["OpenStderr"]) == (
+        True, True, True)
+    again = open_stream(api.socket, "POST", f"/exec/{exec_id}/start", {"Tty": False})
+    try:
+        text = joined(demux(again.read_all()), "stdout")
+    finally:
+        again.close()
+    assert text == f"Error: Exec command {exec_id} has already run\r\n".encode()
+
+
+def test_exec_start_without_upgrade_is_a_raw_200_body(engine: ContainerEngine,
+                                                      api: DockerApi) -> None:
+    cid = run_detached(engine, "-t", "busybox", "sleep", "600")
+    exec_id = exec_create(api, cid, ["echo", "raw"], AttachStdout=True, Tty=True)
+    stream = open_stream(api.socket, "POST", f"/exec/{exec_id}/start", {"Tty": True},
+                         upgrade=False)
+    try:
+        assert stream.status == 200
+        assert stream.headers["content-type"] == "application/vnd.docker.raw-stream"
+        assert "transfer-encoding" not in stream.headers
+        assert stream.read_all() == b"raw\r\n"  # a terminal's output, unframed
+    finally:
+        stream.close()
+
+
+def test_exec_detach_inspect_resize_and_errors(engine: ContainerEngine,
+                                               api: DockerApi) -> None:
+    cid = run_detached(engine, "busybox", "sleep", "600")
+    exec_id = exec_create(api, cid, ["sh", "-c", "read x"], AttachStdin=True, Tty=True)
+    before = api.http("GET", f"/exec/{exec_id}/json").json()
+    assert (before["Running"], before["ExitCode"], before["Pid"]) == (False, None, 0)
+    started = api.http("POST", f"/exec/{exec_id}/start", {"Detach": True})
+    assert (started.status, started.body) == (200, b"")
+    running = api.http("GET", f"/exec/{exec_id}/json").json()
+    assert running["Running"] is True and running["Pid"] > 0
+    assert api.http("POST", f"/exec/{exec_id}/resize?h=30&w=100").status == 200
+    missing = api.http("GET", "/exec/nosuchexec/json")
+    assert (missing.status, missing.json()) == (404, {"message":
+                                                      "No such exec instance: nosuchexec"})
+    empty = api.http("POST", f"/containers/{cid}/exec", {"Cmd": []})
+    assert (empty.status, empty.json()["message"]) == (400, "No exec command specified")
+    engine.pyctl("stop", "-t", "1", cid, check=True)
+    stopped = api.http("POST", f"/containers/{cid}/exec", {"Cmd": ["true"]})
+    assert stopped.status == 409
+    assert stopped.json()["message"] == f"Container {cid} is not running"
+
+
+def test_logs_multiplexed_tail_timestamps_and_tty_raw(engine: ContainerEngine,
+                                                    api: DockerApi) -> None:
+    cid = run_detached(engine, "busybox", "sh", "-c", "echo one; echo two >&2; echo three")
+    assert engine.pyctl("wait", cid, check=True).stdout.strip() == b"0"
+    reply = api.http("GET", f"/v1.41/containers/{cid}/logs?stdout=1&stderr=1")
+    assert reply.status == 200
+    frames = demux(reply.body)
+    # each stream in its order (two pipes: their interleaving is the copiers')
+    assert joined(frames, "stdout") == b"one\nthree\n" and joined(frames, "stderr") == b"two\n"
+    assert sorted(s for s, _ in frames) == ["stderr", "stdout", "stdout"]
+    only_out = demux(api.http("GET", f"/containers/{cid}/logs?stdout=1&tail=1").body)
+    assert only_out == [("stdout", b"three\n")]
+    stamped = demux(api.http("GET", f"/containers/{cid}/logs?stderr=1&timestamps=1").body)
+    stamp, _, line = stamped[0][1].partition(b" ")
+    assert line == b"two\n" and stamp.endswith(b"Z") and len(stamp) == 30
+    none = api.http("GET", f"/containers/{cid}/logs")
+    assert (none.status, none.json()["message"]) == (
+        400, "Bad parameters: you must choose at least one stream")
+    tty = run_detached(engine, "-t", "busybox", "echo", "on a tty")
+    engine.pyctl("wait", tty, check=True)
+    assert api.http("GET", f"/containers/{tty}/logs?stdout=1").body == b"on a tty\r\n"
+
+
+def test_logs_follow_and_attach_stdin(engine: ContainerEngine, api: DockerApi) -> None:
+    """logs?follow=1 streams until the container exits; attach's stdin reaches it."""
+    cid = run_detached(engine, "-i", "busybox", "sh", "-c", "echo one; read x; echo got $x")
+    follow = open_stream(api.socket, "GET", f"/containers/{cid}/logs?stdout=1&follow=1",
+                         upgrade=False)
+    attach = open_stream(api.socket, "POST",
+                         f"/containers/{cid}/attach?stream=1&stdin=1&stdout=1&stderr=1")
+    try:
+        assert follow.status == 200 and attach.status == 101
+        assert b"one\n" in follow.read_until(b"one\n")
+        attach.send(b"two\n")
+        assert joined(demux(attach.read_all()), "stdout") == b"got two\n"
+        body = follow.read_until(b"\r\n0\r\n\r\n")  # the last chunk: the stream ended
+        assert b"got two\n" in body
+    finally:
+        follow.close()
+        attach.close()
+    assert engine.pyctl("wait", cid, check=True).stdout.strip() == b"0"
+
+
+def test_attach_tty_detach_keys_then_exit(engine: ContainerEngine, api: DockerApi) -> None:
+    cid = run_detached(engine, "-it", "busybox", "sh")
+    path = f"/containers/{cid}/attach?stream=1&stdin=1&stdout=1&stderr=1&detachKeys=ctrl-x"
+    first = open_stream(api.socket, "POST", path)
+    try:
+        first.send(b"echo hi$((40+2))\n")
+        first.read_until(b"hi42")
+        first.send(b"\x18")  # ctrl-x: detach; the daemon ends the session
+        first.read_all()
+    finally:
+        first.close()
+    state = json.loads(engine.pyctl("inspect", cid, check=True).stdout)[0]["State"]
+    assert state["Running"] is True
+    second = open_stream(api.socket, "POST", path)
+    try:
+        second.send(b"exit 3\n")
+        second.read_all()
+    finally:
+        second.close()
+    assert engine.pyctl("wait", cid, check=True).stdout.strip() == b"3"

@@ -4,10 +4,21 @@ protocol's details, the docker CLI 28 (under a pty where it wants a terminal) an
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import os
+import pty
+import select
+import struct
+import subprocess
+import termios
+from collections.abc import Iterator
 
+import pytest
 from api_harness import DockerApi
 from ctr_harness import ContainerEngine
+from inspect_standin import InspectStandIn
 from stream_client import demux, joined, open_stream
 
 
@@ -156,3 +167,168 @@ def test_attach_tty_detach_keys_then_exit(engine: ContainerEngine, api: DockerAp
     finally:
         second.close()
     assert engine.pyctl("wait", cid, check=True).stdout.strip() == b"3"
+
+
+# -- the docker CLI 28 and docker-py -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cli(engine: ContainerEngine, api: DockerApi,
+        tmp_path_factory: pytest.TempPathFactory) -> Iterator[DockerApi]:
+    """The API with container inspect stood in for (inspect_standin.py): the CLI inspects a
+    container before exec, logs and attach."""
+
+    def inspect(ref: str) -> bytes | None:
+        result = engine.pyctl("inspect", ref)
+        if result.returncode != 0:
+            return None
+        return json.dumps(json.loads(result.stdout)[0]).encode()
+
+    path = tmp_path_factory.mktemp("standin") / "docker.sock"
+    standin = InspectStandIn(path, api.socket, inspect)
+    try:
+        yield DockerApi(path, api.config_dir)
+    finally:
+        standin.close()
+
+
+class Terminal:
+    """A command under a pty (the docker CLI's -t wants one): type, read until some text."""
+
+    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+        self.master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+        self.proc = subprocess.Popen(argv, env=env, stdin=slave, stdout=slave, stderr=slave,
+                                     start_new_session=True)
+        os.close(slave)
+        self.seen = bytearray()
+
+    def type(self, data: bytes) -> None:
+        os.write(self.master, data)
+
+    def read_until(self, needle: bytes) -> bytes:
+        while needle not in self.seen:
+            ready, _, _ = select.select([self.master], [], [], 120)
+            if not ready:
+                raise AssertionError(f"no {needle!r} from the terminal: {bytes(self.seen)!r}")
+            try:
+                data = os.read(self.master, 65536)
+            except OSError:  # EIO: the command ended and closed the pty
+                data = b""
+            if not data:
+                raise AssertionError(f"the terminal closed before {needle!r}: "
+                                     f"{bytes(self.seen)!r}")
+            self.seen += data
+        return bytes(self.seen)
+
+    def wait(self) -> int:
+        with contextlib.suppress(OSError):  # drain what is left so the command never blocks
+            while select.select([self.master], [], [], 0.5)[0] and os.read(self.master, 65536):
+                pass
+        return self.proc.wait(timeout=120)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self.master)
+
+
+def test_cli_exec_plain_piped_and_exit_code(engine: ContainerEngine, cli: DockerApi) -> None:
+    cid = run_detached(engine, "busybox", "sleep", "600")
+    assert cli.docker("exec", cid, "echo", "hi").stdout == "hi\n"
+    piped = cli.docker("exec", "-i", cid, "sh", "-c", "cat; echo e >&2", input="piped\n")
+    assert (piped.stdout, piped.stderr) == ("piped\n", "e\n")
+    assert cli.docker("exec", cid, "sh", "-c", "exit 7", check=False).returncode == 7
+    missing = cli.docker("exec", cid, "no-such-command", check=False)
+    assert missing.returncode == 127
+    assert "no-such-command" in missing.stdout + missing.stderr
+
+
+def test_cli_exec_it_under_a_pty(engine: ContainerEngine, cli: DockerApi) -> None:
+    cid = run_detached(engine, "busybox", "sleep", "600")
+    term = Terminal(["docker", "exec", "-it", cid, "sh"], cli.env())
+    try:
+        term.type(b"echo $((6*7))x\r")
+        term.read_until(b"42x")
+        term.type(b"exit 5\r")
+        assert term.wait() == 5
+    finally:
+        term.close()
+
+
+def test_cli_logs_tail_since_timestamps_and_follow(engine: ContainerEngine,
+                                                   cli: DockerApi) -> None:
+    done = run_detached(engine, "busybox", "sh", "-c", "echo one; echo two >&2; echo three")
+    engine.pyctl("wait", done, check=True)
+    logs = cli.docker("logs", done)
+    assert (logs.stdout, logs.stderr) == ("one\nthree\n", "two\n")
+    assert cli.docker("logs", "--tail", "1", done).stdout == "three\n"
+    stamped = cli.docker("logs", "-t", done).stdout.splitlines()
+    assert [line.split(" ", 1)[1] for line in stamped] == ["one", "three"]
+    assert cli.docker("logs", "--since", "2100-01-01T00:00:00Z", done).stdout == ""
+    cid = run_detached(engine, "-i", "busybox", "sh", "-c", "echo first; read x; echo last $x")
+    follow = subprocess.Popen(["docker", "logs", "-f", cid], env=cli.env(),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert follow.stdout is not None
+        assert follow.stdout.readline() == b"first\n"
+        attach = open_stream(cli.socket, "POST", f"/containers/{cid}/attach?stream=1&stdin=1")
+        try:
+            attach.send(b"go\n")
+            attach.read_all()
+        finally:
+            attach.close()
+        out, err = follow.communicate(timeout=120)  # ends as the container does
+        assert (out, err, follow.returncode) == (b"last go\n", b"", 0)
+    finally:
+        if follow.poll() is None:
+            follow.kill()
+            follow.wait()
+
+
+def test_cli_attach_detach_keys(engine: ContainerEngine, cli: DockerApi) -> None:
+    """docker attach under a pty: typing reaches the shell, ctrl-p ctrl-q detaches and leaves
+    it running, `exit` ends the next session with the container. (The CLI's own exit status
+    comes from POST /containers/{id}/wait, the containers endpoints', tested with them.)"""
+    cid = run_detached(engine, "-it", "busybox", "sh")
+    term = Terminal(["docker", "attach", cid], cli.env())
+    try:
+        term.type(b"echo at$((1+1))ached\r")
+        term.read_until(b"at2ached")
+        term.type(b"\x10\x11")  # ctrl-p ctrl-q
+        term.read_until(b"read escape sequence")
+        term.wait()
+    finally:
+        term.close()
+    state = json.loads(engine.pyctl("inspect", cid, check=True).stdout)[0]["State"]
+    assert state["Running"] is True
+    again = Terminal(["docker", "attach", cid], cli.env())
+    try:
+        again.type(b"exit 4\r")
+        again.wait()
+    finally:
+        again.close()
+    assert engine.pyctl("wait", cid, check=True).stdout.strip() == b"4"
+
+
+def test_docker_py_exec_run_demux_and_log_stream(engine: ContainerEngine,
+                                                 cli: DockerApi) -> None:
+    cid = run_detached(engine, "-i", "busybox", "sh", "-c", "echo a; read x; echo b; echo c >&2")
+    import docker
+
+    client = docker.DockerClient(base_url=cli.host, version="1.41", timeout=120)
+    try:
+        exec_id = client.api.exec_create(cid, ["sh", "-c", "echo out; echo err >&2"])["Id"]
+        assert client.api.exec_start(exec_id, demux=True) == (b"out\n", b"err\n")
+        assert client.api.exec_inspect(exec_id)["ExitCode"] == 0
+        lines = client.api.logs(cid, stream=True, follow=True)
+        assert next(lines) == b"a\n"
+        sock = client.api.attach_socket(cid, params={"stdin": 1, "stream": 1})
+        try:
+            sock._sock.sendall(b"go\n")
+        finally:
+            sock.close()
+        assert sorted(lines) == [b"b\n", b"c\n"]  # until the container exits
+    finally:
+        client.close()

@@ -882,7 +882,8 @@ class ContainerService:
     async def exec_start(self, ref: str, options: execs.ExecOptions, exec_id: str = ""
                          ) -> tuple[execs.ExecProcess, Subscriber | None]:
         """Start an exec with stdin/tty (execs.py): the process and its output's subscriber
-        (None with detach). The process is cleaned up when it exits, attached or not."""
+        (None with detach). The process is cleaned up when it exits, attached or not.
+        `exec_id`: a created record's (exec_start_record; its exec_create event is out)."""
         c, shim = await self._exec_target(ref, options.args)
         process = await asyncio.to_thread(self._exec_process, c, options.args, options.env,
                                           options.workdir, options.user)
@@ -890,7 +891,7 @@ class ContainerService:
                                  options)
         subscriber = await proc.start(process)
         assert proc.task is not None
-        self._exec_events(c, proc)
+        self._exec_events(c, proc, created=bool(exec_id))
         live = self._live.get(c.id)
         if live is not None:  # else removed meanwhile: the exec ends with the shim
             live.execs.add(proc.task)
@@ -904,6 +905,8 @@ class ContainerService:
         c, _ = await self._exec_target(ref, config.args)
         record = exec_records.ExecRecord(names.new_id(), c.id, config)
         self.exec_store.add(record)
+        self.events.publish("container", exec_action("exec_create", config.args), c.id,
+                            **event_attributes(c), execID=record.id)
         return record
 
     def exec_record(self, exec_id: str) -> exec_records.ExecRecord:
@@ -940,11 +943,13 @@ class ContainerService:
             with contextlib.suppress(EngineError):
                 await process.resize(height, width)
 
-    def _exec_events(self, c: Container, proc: execs.ExecProcess) -> None:
-        """docker's exec_create and exec_start of a started exec, and its exec_die (with the
-        exit code) when its status is known, before any waiter of the status sees it."""
+    def _exec_events(self, c: Container, proc: execs.ExecProcess, created: bool = False
+                     ) -> None:
+        """docker's exec_create (unless `created` published it) and exec_start of a started
+        exec, and its exec_die (with the exit code) when its status is known, before any
+        waiter of the status sees it."""
         attributes = {**event_attributes(c), "execID": proc.exec_id}
-        for action in ("exec_create", "exec_start"):
+        for action in ("exec_start",) if created else ("exec_create", "exec_start"):
             self.events.publish("container", exec_action(action, proc.options.args), c.id,
                                 **attributes)
 

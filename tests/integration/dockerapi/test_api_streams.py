@@ -263,7 +263,9 @@ def test_cli_logs_tail_since_timestamps_and_follow(engine: ContainerEngine,
     engine.pyctl("wait", done, check=True)
     logs = cli.docker("logs", done)
     assert (logs.stdout, logs.stderr) == ("one\nthree\n", "two\n")
-    assert cli.docker("logs", "--tail", "1", done).stdout == "three\n"
+    lines = run_detached(engine, "busybox", "sh", "-c", "echo one; echo two; echo three")
+    engine.pyctl("wait", lines, check=True)
+    assert cli.docker("logs", "--tail", "2", lines).stdout == "two\nthree\n"
     stamped = cli.docker("logs", "-t", done).stdout.splitlines()
     assert [line.split(" ", 1)[1] for line in stamped] == ["one", "three"]
     assert cli.docker("logs", "--since", "2100-01-01T00:00:00Z", done).stdout == ""
@@ -289,16 +291,15 @@ def test_cli_logs_tail_since_timestamps_and_follow(engine: ContainerEngine,
 
 def test_cli_attach_detach_keys(engine: ContainerEngine, cli: DockerApi) -> None:
     """docker attach under a pty: typing reaches the shell, ctrl-p ctrl-q detaches and leaves
-    it running, `exit` ends the next session with the container. (The CLI's own exit status
-    comes from POST /containers/{id}/wait, the containers endpoints', tested with them.)"""
+    it running, `exit` ends the next session with the container."""
     cid = run_detached(engine, "-it", "busybox", "sh")
     term = Terminal(["docker", "attach", cid], cli.env())
     try:
         term.type(b"echo at$((1+1))ached\r")
         term.read_until(b"at2ached")
         term.type(b"\x10\x11")  # ctrl-p ctrl-q
-        term.read_until(b"read escape sequence")
-        term.wait()
+        term.read_until(b"read escape sequence")  # the CLI's EscapeError, its exit status 1
+        assert term.wait() == 1
     finally:
         term.close()
     state = json.loads(engine.pyctl("inspect", cid, check=True).stdout)[0]["State"]
@@ -332,3 +333,4 @@ def test_docker_py_exec_run_demux_and_log_stream(engine: ContainerEngine,
         assert sorted(lines) == [b"b\n", b"c\n"]  # until the container exits
     finally:
         client.close()
+

@@ -4,15 +4,9 @@ protocol's details, the docker CLI 28 (under a pty where it wants a terminal) an
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
-import os
-import pty
-import select
-import struct
+import re
 import subprocess
-import termios
 from collections.abc import Iterator
 
 import pytest
@@ -20,6 +14,8 @@ from api_harness import DockerApi
 from ctr_harness import ContainerEngine
 from inspect_standin import InspectStandIn
 from stream_client import demux, joined, open_stream
+
+from tests.fixtures.terminal import Terminal
 
 
 def run_detached(engine: ContainerEngine, *args: str) -> str:
@@ -192,46 +188,9 @@ def cli(engine: ContainerEngine, api: DockerApi,
         standin.close()
 
 
-class Terminal:
-    """A command under a pty (the docker CLI's -t wants one): type, read until some text."""
-
-    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
-        self.master, slave = pty.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-        self.proc = subprocess.Popen(argv, env=env, stdin=slave, stdout=slave, stderr=slave,
-                                     start_new_session=True)
-        os.close(slave)
-        self.seen = bytearray()
-
-    def type(self, data: bytes) -> None:
-        os.write(self.master, data)
-
-    def read_until(self, needle: bytes) -> bytes:
-        while needle not in self.seen:
-            ready, _, _ = select.select([self.master], [], [], 120)
-            if not ready:
-                raise AssertionError(f"no {needle!r} from the terminal: {bytes(self.seen)!r}")
-            try:
-                data = os.read(self.master, 65536)
-            except OSError:  # EIO: the command ended and closed the pty
-                data = b""
-            if not data:
-                raise AssertionError(f"the terminal closed before {needle!r}: "
-                                     f"{bytes(self.seen)!r}")
-            self.seen += data
-        return bytes(self.seen)
-
-    def wait(self) -> int:
-        with contextlib.suppress(OSError):  # drain what is left so the command never blocks
-            while select.select([self.master], [], [], 0.5)[0] and os.read(self.master, 65536):
-                pass
-        return self.proc.wait(timeout=120)
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        os.close(self.master)
+def docker_terminal(api: DockerApi, *args: str) -> Terminal:
+    """The docker CLI under a pty (its -t wants a terminal)."""
+    return Terminal(["docker", *args], api.env(), rows=24, cols=80)
 
 
 def test_cli_exec_plain_piped_and_exit_code(engine: ContainerEngine, cli: DockerApi) -> None:
@@ -247,12 +206,12 @@ def test_cli_exec_plain_piped_and_exit_code(engine: ContainerEngine, cli: Docker
 
 def test_cli_exec_it_under_a_pty(engine: ContainerEngine, cli: DockerApi) -> None:
     cid = run_detached(engine, "busybox", "sleep", "600")
-    term = Terminal(["docker", "exec", "-it", cid, "sh"], cli.env())
+    term = docker_terminal(cli, "exec", "-it", cid, "sh")
     try:
         term.type(b"echo $((6*7))x\r")
-        term.read_until(b"42x")
+        term.expect(re.escape(b"42x"))
         term.type(b"exit 5\r")
-        assert term.wait() == 5
+        assert term.finish()[0] == 5
     finally:
         term.close()
 
@@ -293,21 +252,21 @@ def test_cli_attach_detach_keys(engine: ContainerEngine, cli: DockerApi) -> None
     """docker attach under a pty: typing reaches the shell, ctrl-p ctrl-q detaches and leaves
     it running, `exit` ends the next session with the container."""
     cid = run_detached(engine, "-it", "busybox", "sh")
-    term = Terminal(["docker", "attach", cid], cli.env())
+    term = docker_terminal(cli, "attach", cid)
     try:
         term.type(b"echo at$((1+1))ached\r")
-        term.read_until(b"at2ached")
+        term.expect(re.escape(b"at2ached"))
         term.type(b"\x10\x11")  # ctrl-p ctrl-q
-        term.read_until(b"read escape sequence")  # the CLI's EscapeError, its exit status 1
-        assert term.wait() == 1
+        term.expect(re.escape(b"read escape sequence"))  # the CLI's EscapeError: status 1
+        assert term.finish()[0] == 1
     finally:
         term.close()
     state = json.loads(engine.pyctl("inspect", cid, check=True).stdout)[0]["State"]
     assert state["Running"] is True
-    again = Terminal(["docker", "attach", cid], cli.env())
+    again = docker_terminal(cli, "attach", cid)
     try:
         again.type(b"exit 4\r")
-        again.wait()
+        again.finish()
     finally:
         again.close()
     assert engine.pyctl("wait", cid, check=True).stdout.strip() == b"4"

@@ -3,7 +3,8 @@ on tcp:// only with mutual TLS; started after the gRPC server, stopped before th
 
 Stopping is graceful for ordinary requests (they finish within the grace period) and prompt for
 streams: a handler whose response is already under way (events, logs -f, stats, attach, pull
-progress) is cancelled at once, so no open client keeps the daemon from stopping.
+progress) is cancelled at once, so no open client keeps the daemon from stopping. A client that
+disconnects ends its stream; a change it asked for (create, start, rm...) is carried out anyway.
 """
 
 from __future__ import annotations
@@ -26,21 +27,51 @@ from pyengine.errors import FailedPrecondition
 
 log = logging.getLogger("pyengine.dockerapi")
 
-# tasks of handlers whose response is under way (streams)
+# handler tasks whose response is under way (streams: events, logs -f, stats, attach, pulls)
 STREAMS: web.AppKey[set[asyncio.Task[Any]]] = web.AppKey("streams")
-RUNNING = "pyengine.handler_task"  # request key: the task of a handler that has not returned
+# handler tasks whose client went away before their answer: they finish their work
+DETACHED: web.AppKey[set[asyncio.Task[Any]]] = web.AppKey("detached")
+# the task of a request's handler that has not returned yet
+RUNNING: web.RequestKey[asyncio.Task[Any] | None] = web.RequestKey("handler_task")
 
 
 @web.middleware
 async def track(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Remember which task serves `request` while its handler runs (for `stop`)."""
+    """Run the handler in a task of its own. When its client goes away (aiohttp cancels the
+    request's task: handler_cancellation) a stream is cancelled, as docker's request context
+    ends it; any other handler finishes what it changes (create, start, remove...) unseen, as
+    dockerd's do."""
+    inner = asyncio.ensure_future(_run(request, handler))
+    try:
+        return await asyncio.shield(inner)
+    except asyncio.CancelledError:
+        if not inner.done():
+            if inner in request.app[STREAMS]:
+                inner.cancel()
+            else:
+                detached = request.app[DETACHED]
+                detached.add(inner)
+                inner.add_done_callback(detached.discard)
+                inner.add_done_callback(_settled)
+        raise
+
+
+async def _run(request: web.Request, handler: Handler) -> web.StreamResponse:
     task = asyncio.current_task()
     request[RUNNING] = task
     try:
         return await handler(request)
     finally:
-        del request[RUNNING]
-        request.app[STREAMS].discard(task)
+        request[RUNNING] = None
+        if task is not None:
+            request.app[STREAMS].discard(task)
+
+
+def _settled(task: asyncio.Task[Any]) -> None:
+    """A detached handler's outcome, read (nobody awaits it) and logged if it failed."""
+    if not task.cancelled() and task.exception() is not None:
+        log.info("request finished after its client left", extra={"fields": {
+            "error": str(task.exception())}})
 
 
 async def _mark_stream(request: web.Request, response: web.StreamResponse) -> None:
@@ -75,14 +106,14 @@ class DockerApiServer:
         app = build_app(self.api)
         app.middlewares.insert(0, track)  # outermost: sees the version check's refusals too
         app[STREAMS] = set()
+        app[DETACHED] = set()
         app.on_response_prepare.append(_mark_stream)
         return app
 
     async def start(self) -> None:
         """Listen on every address (call on the daemon's loop)."""
         app = self._app = self.make_app()
-        # a client going away cancels its handler (docker's request context does the same):
-        # streams waiting for the next event, log line or frame end with it
+        # a client going away cancels its request's task (see `track`)
         runner = self._runner = web.AppRunner(app, handle_signals=False, access_log=None,
                                               handler_cancellation=True,
                                               shutdown_timeout=self.grace)
@@ -125,6 +156,12 @@ class DockerApiServer:
         for task in list(streams):
             task.cancel()
         await runner.cleanup()  # waits up to the grace period, then cancels what is left
+        detached_set = app[DETACHED]
+        detached = list(detached_set)
+        for task in detached:  # their grace has passed too
+            task.cancel()
+        if detached:
+            await asyncio.wait(detached)
         for path in self.sockets:
             path.unlink(missing_ok=True)
         self._runner = self._app = None

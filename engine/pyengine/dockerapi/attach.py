@@ -19,7 +19,8 @@ from pyengine.containers import detachkeys
 from pyengine.containers.fanout import Subscriber
 from pyengine.dockerapi import hijack, stdcopy
 from pyengine.dockerapi.context import ApiContext
-from pyengine.dockerapi.routes import Routes, query_bool
+from pyengine.dockerapi.query import flag
+from pyengine.dockerapi.routes import Routes
 
 
 async def client_inputs(conn: hijack.RawConnection) -> AsyncIterator[sessions.Input]:
@@ -52,10 +53,10 @@ def register(routes: Routes, api: ApiContext) -> None:
     async def attach(request: web.Request) -> web.StreamResponse:
         ref = request.match_info["id"]
         keys = detachkeys.parse(request.query.get("detachKeys", ""))
-        streams = tuple(s for s in ("stdout", "stderr") if query_bool(request, s))
+        streams = tuple(s for s in ("stdout", "stderr") if flag(request, s))
         c, target, subscriber = await service.attach(ref, streams)
         try:
-            entries = service.logs(c.id, streams=streams) if query_bool(request, "logs") \
+            entries = service.logs(c.id, streams=streams) if flag(request, "logs") \
                 and streams else None
             conn, response = await hijack.hijack(request)
         except BaseException:
@@ -68,10 +69,10 @@ def register(routes: Routes, api: ApiContext) -> None:
                     async for entry in entries:
                         if not await conn.write(stdcopy.encode(entry.stream, entry.data, tty)):
                             return response
-            if not query_bool(request, "stream"):
+            if not flag(request, "stream"):
                 return response
             options = sessions.Options(
-                stdin=query_bool(request, "stdin") and c.spec.open_stdin,
+                stdin=flag(request, "stdin") and c.spec.open_stdin,
                 detach_keys=keys if tty else None, stdin_once=c.spec.stdin_once)
             last = await run_session(conn, target, subscriber, options, tty)
             if last is not None and last.detached:

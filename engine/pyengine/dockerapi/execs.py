@@ -20,7 +20,8 @@ from pyengine.dockerapi import hijack, stdcopy
 from pyengine.dockerapi.app import json_response
 from pyengine.dockerapi.attach import run_session
 from pyengine.dockerapi.context import ApiContext
-from pyengine.dockerapi.routes import Routes, query_int
+from pyengine.dockerapi.query import integer
+from pyengine.dockerapi.routes import Routes
 from pyengine.errors import EngineError, InvalidArgument
 
 
@@ -107,7 +108,7 @@ def register(routes: Routes, api: ApiContext) -> None:
         return json_response(inspect_json(service.exec_record(request.match_info["id"])))
 
     async def resize(request: web.Request) -> web.StreamResponse:
-        height, width = query_int(request, "h", 0), query_int(request, "w", 0)
+        height, width = integer(request, "h"), integer(request, "w")
         await service.exec_resize(request.match_info["id"], height, width)
         return web.Response(status=200)
 

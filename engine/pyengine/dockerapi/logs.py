@@ -12,7 +12,8 @@ from aiohttp import web
 from pyengine.containers.logs import rfc3339_nano
 from pyengine.dockerapi import hijack, stdcopy
 from pyengine.dockerapi.context import ApiContext
-from pyengine.dockerapi.routes import Routes, query_bool
+from pyengine.dockerapi.query import flag
+from pyengine.dockerapi.routes import Routes
 from pyengine.errors import EngineError, InvalidArgument
 
 log = logging.getLogger("pyengine.dockerapi")
@@ -42,7 +43,7 @@ def register(routes: Routes, api: ApiContext) -> None:
     service = api.engine.containers
 
     async def logs(request: web.Request) -> web.StreamResponse:
-        streams = tuple(s for s in ("stdout", "stderr") if query_bool(request, s))
+        streams = tuple(s for s in ("stdout", "stderr") if flag(request, s))
         if not streams:
             raise InvalidArgument("Bad parameters: you must choose at least one stream")
         c = await api.workers.run(service.get, request.match_info["id"])
@@ -50,8 +51,8 @@ def register(routes: Routes, api: ApiContext) -> None:
             c.id, tail=parse_tail(request.query.get("tail", "all")),
             since=parse_timestamp(request.query.get("since", ""), "since"),
             until=parse_timestamp(request.query.get("until", ""), "until"),
-            streams=streams, follow=query_bool(request, "follow"))
-        stamped = query_bool(request, "timestamps")
+            streams=streams, follow=flag(request, "follow"))
+        stamped = flag(request, "timestamps")
         tty = c.spec.tty
         response = web.StreamResponse(headers={"Content-Type": hijack.RAW_STREAM})
         await response.prepare(request)

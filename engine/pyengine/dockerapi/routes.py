@@ -44,21 +44,3 @@ def api_version(request: web.Request) -> str:
     prefix = request.match_info.get("version", "")
     return prefix[1:] if prefix else API_VERSION
 
-
-def query_bool(request: web.Request, name: str) -> bool:
-    """docker's BoolValue of a query parameter: false when absent, empty, 0, no, false, none."""
-    value = request.query.get(name, "").strip().lower()
-    return value not in ("", "0", "no", "false", "none")
-
-
-def query_int(request: web.Request, name: str, default: int) -> int:
-    """An integer query parameter (docker's strconv.Atoi: a bad one is a 400)."""
-    from pyengine.errors import InvalidArgument
-
-    value = request.query.get(name, "")
-    if not value:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise InvalidArgument(f'strconv.Atoi: parsing "{value}": invalid syntax') from None

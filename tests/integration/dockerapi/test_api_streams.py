@@ -293,3 +293,25 @@ def test_docker_py_exec_run_demux_and_log_stream(engine: ContainerEngine,
     finally:
         client.close()
 
+
+
+def test_attach_logs_replay_and_a_client_gone_mid_session(engine: ContainerEngine,
+                                                          api: DockerApi) -> None:
+    """attach?logs=1 replays the stored output (stream=0: only that); a client that goes away
+    mid-session, reading nothing, holds the container's output up no longer than its end."""
+    cid = run_detached(engine, "-i", "busybox", "sh", "-c", "echo ready; read x; seq 1 300000")
+    replay = open_stream(api.socket, "POST", f"/containers/{cid}/attach?stream=1&stdin=1"
+                         "&stdout=1&logs=1")
+    try:
+        assert demux(replay.read_until(b"ready\n")) == [("stdout", b"ready\n")]
+        replay.send(b"go\n")
+        replay.read_until(b"\n")  # the output has started
+    finally:
+        replay.close()  # gone, with far more than a subscriber's buffer still to come
+    assert engine.pyctl("wait", cid, check=True).stdout.strip() == b"0"
+    stored = open_stream(api.socket, "POST", f"/containers/{cid}/attach?logs=1&stdout=1")
+    try:
+        text = joined(demux(stored.read_all()), "stdout")
+    finally:
+        stored.close()
+    assert text.startswith(b"ready\n1\n") and text.endswith(b"\n300000\n")

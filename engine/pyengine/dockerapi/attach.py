@@ -48,15 +48,13 @@ async def run_session(conn: hijack.RawConnection, target: sessions.Target,
 
 
 def register(routes: Routes, api: ApiContext) -> None:
-    service = api.engine.containers
-
     async def attach(request: web.Request) -> web.StreamResponse:
         ref = request.match_info["id"]
         keys = detachkeys.parse(request.query.get("detachKeys", ""))
         streams = tuple(s for s in ("stdout", "stderr") if flag(request, s))
-        c, target, subscriber = await service.attach(ref, streams)
+        c, target, subscriber = await api.engine.containers.attach(ref, streams)
         try:
-            entries = service.logs(c.id, streams=streams) if flag(request, "logs") \
+            entries = api.engine.containers.logs(c.id, streams=streams) if flag(request, "logs") \
                 and streams else None
             conn, response = await hijack.hijack(request)
         except BaseException:
@@ -76,7 +74,7 @@ def register(routes: Routes, api: ApiContext) -> None:
                 detach_keys=keys if tty else None, stdin_once=c.spec.stdin_once)
             last = await run_session(conn, target, subscriber, options, tty)
             if last is not None and last.detached:
-                service.attach_detached(c)
+                api.engine.containers.attach_detached(c)
             return response
         finally:
             subscriber.close()

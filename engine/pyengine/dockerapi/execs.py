@@ -73,23 +73,21 @@ def inspect_json(r: ExecRecord) -> dict[str, Any]:
 
 
 def register(routes: Routes, api: ApiContext) -> None:
-    service = api.engine.containers
-
     async def create(request: web.Request) -> web.StreamResponse:
         config = exec_config(await json_body(request))
-        record = await service.exec_create(request.match_info["id"], config)
+        record = await api.engine.containers.exec_create(request.match_info["id"], config)
         return json_response({"Id": record.id}, status=201)
 
     async def start(request: web.Request) -> web.StreamResponse:
         body = await json_body(request)
-        record = service.exec_record(request.match_info["id"])
+        record = api.engine.containers.exec_record(request.match_info["id"])
         if body.get("Detach"):
-            await service.exec_start_record(record.id, detach=True)
+            await api.engine.containers.exec_start_record(record.id, detach=True)
             return web.Response(status=200)
         tty = bool(body.get("Tty"))
         conn, response = await hijack.hijack(request)
         try:
-            _, proc, subscriber = await service.exec_start_record(record.id)
+            _, proc, subscriber = await api.engine.containers.exec_start_record(record.id)
         except EngineError as err:
             await conn.write(stdcopy.encode("stdout", f"{err}\r\n".encode(), tty))
             return response
@@ -105,11 +103,12 @@ def register(routes: Routes, api: ApiContext) -> None:
         return response
 
     async def inspect(request: web.Request) -> web.StreamResponse:
-        return json_response(inspect_json(service.exec_record(request.match_info["id"])))
+        record = api.engine.containers.exec_record(request.match_info["id"])
+        return json_response(inspect_json(record))
 
     async def resize(request: web.Request) -> web.StreamResponse:
         height, width = integer(request, "h"), integer(request, "w")
-        await service.exec_resize(request.match_info["id"], height, width)
+        await api.engine.containers.exec_resize(request.match_info["id"], height, width)
         return web.Response(status=200)
 
     routes.post("/containers/{id}/exec", create)

@@ -40,14 +40,12 @@ def parse_tail(text: str) -> int:
 
 
 def register(routes: Routes, api: ApiContext) -> None:
-    service = api.engine.containers
-
     async def logs(request: web.Request) -> web.StreamResponse:
         streams = tuple(s for s in ("stdout", "stderr") if flag(request, s))
         if not streams:
             raise InvalidArgument("Bad parameters: you must choose at least one stream")
-        c = await api.workers.run(service.get, request.match_info["id"])
-        entries = service.logs(
+        c = await api.workers.run(api.engine.containers.get, request.match_info["id"])
+        entries = api.engine.containers.logs(
             c.id, tail=parse_tail(request.query.get("tail", "all")),
             since=parse_timestamp(request.query.get("since", ""), "since"),
             until=parse_timestamp(request.query.get("until", ""), "until"),

@@ -210,6 +210,13 @@ def test_cli_exec_it_under_a_pty(engine: ContainerEngine, cli: DockerApi) -> Non
     try:
         term.type(b"echo $((6*7))x\r")
         term.expect(re.escape(b"42x"))
+        term.resize(33, 101)  # SIGWINCH: the CLI posts /exec/{id}/resize
+        for _ in range(50):  # the resize and the typing race: ask again until it is in
+            term.type(b"stty size\r")
+            if term.expect(rb"\r\n(\d+ \d+)\r\n").group(1) == b"33 101":
+                break
+        else:
+            raise AssertionError("the exec's terminal never took the window's size")
         term.type(b"exit 5\r")
         assert term.finish()[0] == 5
     finally:

@@ -7,12 +7,9 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from collections.abc import Iterator
 
-import pytest
 from api_harness import DockerApi
 from ctr_harness import ContainerEngine
-from inspect_standin import InspectStandIn
 from stream_client import demux, joined, open_stream
 
 from tests.fixtures.terminal import Terminal
@@ -168,45 +165,25 @@ def test_attach_tty_detach_keys_then_exit(engine: ContainerEngine, api: DockerAp
 # -- the docker CLI 28 and docker-py -------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def cli(engine: ContainerEngine, api: DockerApi,
-        tmp_path_factory: pytest.TempPathFactory) -> Iterator[DockerApi]:
-    """The API with container inspect stood in for (inspect_standin.py): the CLI inspects a
-    container before exec, logs and attach."""
-
-    def inspect(ref: str) -> bytes | None:
-        result = engine.pyctl("inspect", ref)
-        if result.returncode != 0:
-            return None
-        return json.dumps(json.loads(result.stdout)[0]).encode()
-
-    path = tmp_path_factory.mktemp("standin") / "docker.sock"
-    standin = InspectStandIn(path, api.socket, inspect)
-    try:
-        yield DockerApi(path, api.config_dir)
-    finally:
-        standin.close()
-
-
 def docker_terminal(api: DockerApi, *args: str) -> Terminal:
     """The docker CLI under a pty (its -t wants a terminal)."""
     return Terminal(["docker", *args], api.env(), rows=24, cols=80)
 
 
-def test_cli_exec_plain_piped_and_exit_code(engine: ContainerEngine, cli: DockerApi) -> None:
+def test_cli_exec_plain_piped_and_exit_code(engine: ContainerEngine, api: DockerApi) -> None:
     cid = run_detached(engine, "busybox", "sleep", "600")
-    assert cli.docker("exec", cid, "echo", "hi").stdout == "hi\n"
-    piped = cli.docker("exec", "-i", cid, "sh", "-c", "cat; echo e >&2", input="piped\n")
+    assert api.docker("exec", cid, "echo", "hi").stdout == "hi\n"
+    piped = api.docker("exec", "-i", cid, "sh", "-c", "cat; echo e >&2", input="piped\n")
     assert (piped.stdout, piped.stderr) == ("piped\n", "e\n")
-    assert cli.docker("exec", cid, "sh", "-c", "exit 7", check=False).returncode == 7
-    missing = cli.docker("exec", cid, "no-such-command", check=False)
+    assert api.docker("exec", cid, "sh", "-c", "exit 7", check=False).returncode == 7
+    missing = api.docker("exec", cid, "no-such-command", check=False)
     assert missing.returncode == 127
     assert "no-such-command" in missing.stdout + missing.stderr
 
 
-def test_cli_exec_it_under_a_pty(engine: ContainerEngine, cli: DockerApi) -> None:
+def test_cli_exec_it_under_a_pty(engine: ContainerEngine, api: DockerApi) -> None:
     cid = run_detached(engine, "busybox", "sleep", "600")
-    term = docker_terminal(cli, "exec", "-it", cid, "sh")
+    term = docker_terminal(api, "exec", "-it", cid, "sh")
     try:
         term.type(b"echo $((6*7))x\r")
         term.expect(re.escape(b"42x"))
@@ -224,24 +201,24 @@ def test_cli_exec_it_under_a_pty(engine: ContainerEngine, cli: DockerApi) -> Non
 
 
 def test_cli_logs_tail_since_timestamps_and_follow(engine: ContainerEngine,
-                                                   cli: DockerApi) -> None:
+                                                   api: DockerApi) -> None:
     done = run_detached(engine, "busybox", "sh", "-c", "echo one; echo two >&2; echo three")
     engine.pyctl("wait", done, check=True)
-    logs = cli.docker("logs", done)
+    logs = api.docker("logs", done)
     assert (logs.stdout, logs.stderr) == ("one\nthree\n", "two\n")
     lines = run_detached(engine, "busybox", "sh", "-c", "echo one; echo two; echo three")
     engine.pyctl("wait", lines, check=True)
-    assert cli.docker("logs", "--tail", "2", lines).stdout == "two\nthree\n"
-    stamped = cli.docker("logs", "-t", done).stdout.splitlines()
+    assert api.docker("logs", "--tail", "2", lines).stdout == "two\nthree\n"
+    stamped = api.docker("logs", "-t", done).stdout.splitlines()
     assert [line.split(" ", 1)[1] for line in stamped] == ["one", "three"]
-    assert cli.docker("logs", "--since", "2100-01-01T00:00:00Z", done).stdout == ""
+    assert api.docker("logs", "--since", "2100-01-01T00:00:00Z", done).stdout == ""
     cid = run_detached(engine, "-i", "busybox", "sh", "-c", "echo first; read x; echo last $x")
-    follow = subprocess.Popen(["docker", "logs", "-f", cid], env=cli.env(),
+    follow = subprocess.Popen(["docker", "logs", "-f", cid], env=api.env(),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         assert follow.stdout is not None
         assert follow.stdout.readline() == b"first\n"
-        attach = open_stream(cli.socket, "POST", f"/containers/{cid}/attach?stream=1&stdin=1")
+        attach = open_stream(api.socket, "POST", f"/containers/{cid}/attach?stream=1&stdin=1")
         try:
             attach.send(b"go\n")
             attach.read_all()
@@ -255,11 +232,11 @@ def test_cli_logs_tail_since_timestamps_and_follow(engine: ContainerEngine,
             follow.wait()
 
 
-def test_cli_attach_detach_keys(engine: ContainerEngine, cli: DockerApi) -> None:
+def test_cli_attach_detach_keys(engine: ContainerEngine, api: DockerApi) -> None:
     """docker attach under a pty: typing reaches the shell, ctrl-p ctrl-q detaches and leaves
     it running, `exit` ends the next session with the container."""
     cid = run_detached(engine, "-it", "busybox", "sh")
-    term = docker_terminal(cli, "attach", cid)
+    term = docker_terminal(api, "attach", cid)
     try:
         term.type(b"echo at$((1+1))ached\r")
         term.expect(re.escape(b"at2ached"))
@@ -270,7 +247,7 @@ def test_cli_attach_detach_keys(engine: ContainerEngine, cli: DockerApi) -> None
         term.close()
     state = json.loads(engine.pyctl("inspect", cid, check=True).stdout)[0]["State"]
     assert state["Running"] is True
-    again = docker_terminal(cli, "attach", cid)
+    again = docker_terminal(api, "attach", cid)
     try:
         again.type(b"exit 4\r")
         again.finish()
@@ -280,11 +257,9 @@ def test_cli_attach_detach_keys(engine: ContainerEngine, cli: DockerApi) -> None
 
 
 def test_docker_py_exec_run_demux_and_log_stream(engine: ContainerEngine,
-                                                 cli: DockerApi) -> None:
+                                                 api: DockerApi) -> None:
     cid = run_detached(engine, "-i", "busybox", "sh", "-c", "echo a; read x; echo b; echo c >&2")
-    import docker
-
-    client = docker.DockerClient(base_url=cli.host, version="1.41", timeout=120)
+    client = api.client()
     try:
         exec_id = client.api.exec_create(cid, ["sh", "-c", "echo out; echo err >&2"])["Id"]
         assert client.api.exec_start(exec_id, demux=True) == (b"out\n", b"err\n")
@@ -322,3 +297,54 @@ def test_attach_logs_replay_and_a_client_gone_mid_session(engine: ContainerEngin
     finally:
         stored.close()
     assert text.startswith(b"ready\n1\n") and text.endswith(b"\n300000\n")
+
+
+def test_cli_run_it_under_a_pty(api: DockerApi) -> None:
+    """docker run -it: attach before start, the shell's terminal, its exit status."""
+    term = docker_terminal(api, "run", "-it", "--rm", "busybox", "sh")
+    try:
+        term.expect(re.escape(b"# "))
+        term.type(b"echo $((6*7))x\r")
+        term.expect(re.escape(b"42x"))
+        term.type(b"exit 3\r")
+        assert term.finish()[0] == 3
+    finally:
+        term.close()
+
+
+def test_cli_run_attached_piped_and_start_a(api: DockerApi) -> None:
+    """docker run -a / -i without a terminal (multiplexed), and start -a."""
+    run = api.docker("run", "--rm", "-i", "busybox", "sh", "-c", "cat; echo e >&2; exit 2",
+                     input="in\n", check=False)
+    assert (run.returncode, run.stdout, run.stderr) == (2, "in\n", "e\n")
+    only_err = api.docker("run", "--rm", "-a", "stderr", "busybox", "sh", "-c",
+                          "echo o; echo e >&2")
+    assert (only_err.stdout, only_err.stderr) == ("", "e\n")
+    cid = api.docker("create", "busybox", "echo", "started").stdout.strip()
+    assert api.docker("start", "-a", cid).stdout == "started\n"
+    detached = api.docker("run", "-d", "-it", "busybox", "sh").stdout.strip()
+    term = docker_terminal(api, "attach", "--detach-keys", "ctrl-x", detached)
+    try:
+        term.type(b"echo k$((1+1))\r")
+        term.expect(re.escape(b"k2"))
+        term.type(b"\x18")
+        term.expect(re.escape(b"read escape sequence"))
+        assert term.finish()[0] == 1
+    finally:
+        term.close()
+    assert api.docker("inspect", "-f", "{{.State.Running}}", detached).stdout == "true\n"
+
+
+def test_docker_py_run_detached_logs_stream_and_exec_run(api: DockerApi) -> None:
+    client = api.client()
+    try:
+        container = client.containers.run(
+            "busybox", ["sh", "-c", "echo a; echo b >&2; sleep 600"], detach=True)
+        lines = container.logs(stream=True, follow=True)
+        assert sorted([next(lines), next(lines)]) == [b"a\n", b"b\n"]
+        code, (out, err) = container.exec_run(["sh", "-c", "echo x; echo y >&2; exit 1"],
+                                              demux=True)
+        assert (code, out, err) == (1, b"x\n", b"y\n")
+        container.remove(force=True)
+    finally:
+        client.close()

@@ -55,23 +55,6 @@ def filter_items(request: web.Request) -> list[str]:
             for value in values]
 
 
-async def _json_body(request: web.Request) -> dict[str, Any]:
-    if not request.can_read_body:
-        return {}
-    text = await request.text()
-    if not text.strip():
-        return {}
-    try:
-        body = json.loads(text)
-    except ValueError as err:
-        raise InvalidArgument(f"invalid JSON: {err}") from None
-    if body is None:
-        return {}
-    if not isinstance(body, dict):
-        raise InvalidArgument("invalid JSON: the body must be an object")
-    return body
-
-
 def _no_content() -> web.Response:
     return web.Response(status=204)
 
@@ -185,7 +168,7 @@ def register(routes: Routes, api: ApiContext) -> None:
         return await workers.run(service.get, ref)
 
     async def create(request: web.Request) -> web.StreamResponse:
-        body = await _json_body(request)
+        body = await query.json_body(request)
         platform = request.query.get("platform", "")
         if platform and platform.split("/")[0] != "linux":
             raise InvalidArgument(f'"{platform}": unknown operating system or architecture: '
@@ -195,7 +178,7 @@ def register(routes: Routes, api: ApiContext) -> None:
         return json_response({"Id": c.id, "Warnings": asked.warnings}, 201)
 
     async def start(request: web.Request) -> web.StreamResponse:
-        if await _json_body(request):  # docker 20.10 refuses a HostConfig at start
+        if await query.json_body(request):  # docker 20.10 refuses a HostConfig at start
             raise InvalidArgument("starting container with non-empty request body was "
                                   "deprecated since API v1.22 and removed in v1.24")
         c = await get(request.match_info["id"])
@@ -368,7 +351,7 @@ def register(routes: Routes, api: ApiContext) -> None:
         return _no_content()
 
     async def update(request: web.Request) -> web.StreamResponse:
-        body = await _json_body(request)
+        body = await query.json_body(request)
         policy = body.get("RestartPolicy")
         from pyengine.dockerapi.container_config import restart_text
 
@@ -401,7 +384,7 @@ def register(routes: Routes, api: ApiContext) -> None:
         ref = request.query.get("container", "")
         if not ref:
             raise InvalidArgument('invalid name or ID supplied: ""')
-        body = await _json_body(request)
+        body = await query.json_body(request)
         if any(body.values()):
             raise InvalidArgument("pyengined does not support a Config body on commit: "
                                   "give the changes as `changes` (Dockerfile instructions)")

@@ -8,7 +8,6 @@ start is written on the stream as text (docker's "... \\r\\n") and the exec's ex
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
@@ -16,27 +15,13 @@ from aiohttp import web
 from pyengine.containers import attach as sessions
 from pyengine.containers import detachkeys
 from pyengine.containers.exec_records import ExecConfig, ExecRecord
-from pyengine.dockerapi import hijack, stdcopy
+from pyengine.dockerapi import hijack, query, stdcopy
 from pyengine.dockerapi.app import json_response
 from pyengine.dockerapi.attach import run_session
 from pyengine.dockerapi.context import ApiContext
 from pyengine.dockerapi.query import integer
 from pyengine.dockerapi.routes import Routes
 from pyengine.errors import EngineError, InvalidArgument
-
-
-async def json_body(request: web.Request) -> dict[str, Any]:
-    """The request's JSON object; an empty body is {} (docker's clients may send none)."""
-    raw = await request.read()
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError as err:
-        raise InvalidArgument(f"invalid JSON: {err}") from None
-    if not isinstance(body, dict):
-        raise InvalidArgument("invalid JSON: not an object")
-    return body
 
 
 def _strings(body: dict[str, Any], key: str) -> list[str]:
@@ -74,12 +59,12 @@ def inspect_json(r: ExecRecord) -> dict[str, Any]:
 
 def register(routes: Routes, api: ApiContext) -> None:
     async def create(request: web.Request) -> web.StreamResponse:
-        config = exec_config(await json_body(request))
+        config = exec_config(await query.json_body(request))
         record = await api.engine.containers.exec_create(request.match_info["id"], config)
         return json_response({"Id": record.id}, status=201)
 
     async def start(request: web.Request) -> web.StreamResponse:
-        body = await json_body(request)
+        body = await query.json_body(request)
         record = api.engine.containers.exec_record(request.match_info["id"])
         if body.get("Detach"):
             await api.engine.containers.exec_start_record(record.id, detach=True)

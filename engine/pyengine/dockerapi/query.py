@@ -1,8 +1,10 @@
-"""docker's query parameters: booleans ("1", "true", ...) and the `filters` JSON."""
+"""docker's query parameters: booleans ("1", "true", ...) and the `filters` JSON; and JSON
+request bodies."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from aiohttp import web
 
@@ -60,3 +62,22 @@ def json_object(request: web.Request, name: str) -> dict[str, str]:
     are dropped (docker's buildargs "unset")."""
     doc = _object(request, name, name)
     return {str(k): str(v) for k, v in doc.items() if v is not None}
+
+
+async def json_body(request: web.Request) -> dict[str, Any]:
+    """A request's JSON object; no body, an empty one or null is {} (docker's clients may
+    send none)."""
+    if not request.can_read_body:
+        return {}
+    text = await request.text()
+    if not text.strip():
+        return {}
+    try:
+        body = json.loads(text)
+    except ValueError as err:
+        raise InvalidArgument(f"invalid JSON: {err}") from None
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise InvalidArgument("invalid JSON: the body must be an object")
+    return body

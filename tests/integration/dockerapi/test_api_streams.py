@@ -245,15 +245,13 @@ def test_cli_attach_detach_keys(engine: ContainerEngine, api: DockerApi) -> None
         assert term.finish()[0] == 1
     finally:
         term.close()
-    state = json.loads(engine.pyctl("inspect", cid, check=True).stdout)[0]["State"]
-    assert state["Running"] is True
+    assert api.docker("inspect", "-f", "{{.State.Running}}", cid).stdout == "true\n"
     again = docker_terminal(api, "attach", cid)
     try:
         again.type(b"exit 4\r")
-        again.finish()
+        assert again.finish()[0] == 4  # the container's status, through /wait
     finally:
         again.close()
-    assert engine.pyctl("wait", cid, check=True).stdout.strip() == b"4"
 
 
 def test_docker_py_exec_run_demux_and_log_stream(engine: ContainerEngine,

@@ -69,9 +69,12 @@ def register(routes: Routes, api: ApiContext) -> None:
                             return response
             if not flag(request, "stream"):
                 return response
+            # docker's rule: the client's EOF closes the container's stdin with StdinOnce and
+            # no terminal, else it ends the session (the container's stdin stays open)
             options = sessions.Options(
                 stdin=flag(request, "stdin") and c.spec.open_stdin,
-                detach_keys=keys if tty else None, stdin_once=c.spec.stdin_once)
+                detach_keys=keys if tty else None,
+                stdin_once=c.spec.stdin_once and not tty, end_with_input=True)
             last = await run_session(conn, target, subscriber, options, tty)
             if last is not None and last.detached:
                 api.engine.containers.attach_detached(c)

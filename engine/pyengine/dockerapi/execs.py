@@ -80,8 +80,9 @@ def register(routes: Routes, api: ApiContext) -> None:
             return response
         cfg = record.config
         keys = detachkeys.parse(cfg.detach_keys)
-        options = sessions.Options(stdin=cfg.attach_stdin, stdin_once=True,
-                                   detach_keys=keys if cfg.tty else None)
+        # as attach: EOF closes the exec's stdin without a terminal, else ends the session
+        options = sessions.Options(stdin=cfg.attach_stdin, stdin_once=not cfg.tty,
+                                   end_with_input=True, detach_keys=keys if cfg.tty else None)
         wanted = {s for s, on in (("stdout", cfg.attach_stdout),
                                   ("stderr", cfg.attach_stderr)) if on}
         await run_session(conn, proc, subscriber, options, tty, wanted)

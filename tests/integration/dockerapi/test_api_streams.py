@@ -162,6 +162,30 @@ def test_attach_tty_detach_keys_then_exit(engine: ContainerEngine, api: DockerAp
     assert engine.pyctl("wait", cid, check=True).stdout.strip() == b"3"
 
 
+
+def test_attach_without_stdin_once_ends_with_the_clients_input(engine: ContainerEngine,
+                                                               api: DockerApi) -> None:
+    """docker's rule for a container without StdinOnce (run -di): the client's EOF ends its
+    attach session, and the container's stdin stays open for the next client."""
+    cid = run_detached(engine, "-i", "busybox", "sh", "-c",
+                       "while read x; do echo got $x; done; echo stdin closed")
+    path = f"/containers/{cid}/attach?stream=1&stdin=1&stdout=1"
+    first = open_stream(api.socket, "POST", path)
+    try:
+        first.send(b"a\n")
+        first.read_until(b"got a\n")
+        first.close_write()
+        first.read_all()  # the daemon ends the session
+    finally:
+        first.close()
+    second = open_stream(api.socket, "POST", path)
+    try:
+        second.send(b"b\n")
+        assert b"got b\n" in second.read_until(b"got b\n")
+    finally:
+        second.close()
+    assert api.docker("inspect", "-f", "{{.State.Running}}", cid).stdout == "true\n"
+
 # -- the docker CLI 28 and docker-py -------------------------------------------------------
 
 

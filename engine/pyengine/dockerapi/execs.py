@@ -15,9 +15,10 @@ from aiohttp import web
 from pyengine.containers import attach as sessions
 from pyengine.containers import detachkeys
 from pyengine.containers.exec_records import ExecConfig, ExecRecord
-from pyengine.dockerapi import hijack, query, stdcopy
+from pyengine.dockerapi import hijack, stdcopy
 from pyengine.dockerapi.app import json_response
 from pyengine.dockerapi.attach import run_session
+from pyengine.dockerapi.body import json_body
 from pyengine.dockerapi.context import ApiContext
 from pyengine.dockerapi.query import integer
 from pyengine.dockerapi.routes import Routes
@@ -59,12 +60,12 @@ def inspect_json(r: ExecRecord) -> dict[str, Any]:
 
 def register(routes: Routes, api: ApiContext) -> None:
     async def create(request: web.Request) -> web.StreamResponse:
-        config = exec_config(await query.json_body(request))
+        config = exec_config(await json_body(request))
         record = await api.engine.containers.exec_create(request.match_info["id"], config)
         return json_response({"Id": record.id}, status=201)
 
     async def start(request: web.Request) -> web.StreamResponse:
-        body = await query.json_body(request)
+        body = await json_body(request)
         record = api.engine.containers.exec_record(request.match_info["id"])
         if body.get("Detach"):
             await api.engine.containers.exec_start_record(record.id, detach=True)

@@ -1,10 +1,8 @@
-"""docker's query parameters: booleans ("1", "true", ...) and the `filters` JSON; and JSON
-request bodies."""
+"""docker's query parameters: booleans ("1", "true", ...) and the `filters` JSON."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from aiohttp import web
 
@@ -57,27 +55,13 @@ def filters(request: web.Request) -> dict[str, list[str]]:
     return out
 
 
+def filter_items(request: web.Request) -> list[str]:
+    """docker's `filters` JSON as the domains' KEY=VALUE items."""
+    return [f"{key}={value}" for key, values in filters(request).items() for value in values]
+
+
 def json_object(request: web.Request, name: str) -> dict[str, str]:
     """A query parameter holding a JSON object of strings (buildargs, labels); null values
     are dropped (docker's buildargs "unset")."""
     doc = _object(request, name, name)
     return {str(k): str(v) for k, v in doc.items() if v is not None}
-
-
-async def json_body(request: web.Request) -> dict[str, Any]:
-    """A request's JSON object; no body, an empty one or null is {} (docker's clients may
-    send none)."""
-    if not request.can_read_body:
-        return {}
-    text = await request.text()
-    if not text.strip():
-        return {}
-    try:
-        body = json.loads(text)
-    except ValueError as err:
-        raise InvalidArgument(f"invalid JSON: {err}") from None
-    if body is None:
-        return {}
-    if not isinstance(body, dict):
-        raise InvalidArgument("invalid JSON: the body must be an object")
-    return body

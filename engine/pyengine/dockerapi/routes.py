@@ -43,4 +43,3 @@ def api_version(request: web.Request) -> str:
 
     prefix = request.match_info.get("version", "")
     return prefix[1:] if prefix else API_VERSION
-

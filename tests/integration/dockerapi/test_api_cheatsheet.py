@@ -1,0 +1,176 @@
+"""The seeds' docker cheat sheet (cheatsheet.SESSION) played with the docker CLI 28 against a
+private dockerd 20.10 and against pyengined's Docker Engine API, compared step by step after
+normalising ids, times, sizes, ports and addresses (diff_harness). The session is checked
+against the reference first (each step's exit code as dockerd answers it); a step where
+pyengined differs for a reason is listed in KNOWN_DIFFERENCES, and the difference is asserted
+to be still there, so a fix is noticed (as spec-tests' xfail list does for pyrunc vs runc)."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from cheatsheet import SESSION
+from diff_harness import Result, Step, busybox_archive, dockerd_side, play, pyengined_side
+
+pytestmark = [pytest.mark.root]
+
+
+@dataclass(frozen=True)
+class Known:
+    """pyengined answers differently from dockerd, for `reason`: `adjust` turns dockerd's
+    answer into what pyengined must answer instead (so any other difference in the same step
+    still fails, and so does a fix: pyengined answering as dockerd does)."""
+
+    reason: str
+    adjust: Callable[[Result], Result]
+
+
+METADATA = r"(LABEL|ENV|WORKDIR|CMD|ENTRYPOINT|EXPOSE|USER|VOLUME)"
+
+
+def without_metadata_containers(result: Result) -> Result:
+    """The classic builder's output without the container it runs for a metadata step."""
+    out = re.sub(rf"(?m)(^Step \d+/\d+ : {METADATA} .*\n) ---> Running in \S+\n"
+                 r"Removing intermediate container \S+\n", r"\1", result.stdout)
+    out = re.sub(rf"(?m)(^Step \d+/\d+ : {METADATA} .*\n) ---> Using cache\n", r"\1", out)
+    return Result(result.exit, out, result.stderr)
+
+
+def image_only_deleted(result: Result) -> Result:
+    """`docker rmi` deleting the image but no chain of parent images."""
+    lines = result.stdout.splitlines(keepends=True)
+    deleted = [i for i, line in enumerate(lines) if line.startswith("Deleted: ")]
+    kept = [line for i, line in enumerate(lines) if i not in deleted[1:]]
+    return Result(result.exit, "".join(kept), result.stderr)
+
+
+NO_METADATA_CONTAINERS = (
+    "pyengined's builder (issue 11) applies LABEL, ENV, WORKDIR and CMD to the image config "
+    "without running and committing a container for each as dockerd's classic builder does: "
+    "no 'Running in'/'Removing intermediate container' or 'Using cache' lines for them, and "
+    "the built image has no chain of parent images (`rmi` deletes the image alone)")
+KNOWN_DIFFERENCES: dict[str, Known] = {
+    "build": Known(NO_METADATA_CONTAINERS, without_metadata_containers),
+    "build-cached": Known(NO_METADATA_CONTAINERS, without_metadata_containers),
+    "rmi": Known(NO_METADATA_CONTAINERS, image_only_deleted),
+}
+
+
+# Steps where pyengined is wrong and someone has to fix it (not a difference to keep): expected
+# to fail until fixed, and failing when they pass (so the entry goes).
+IPV6_PUBLISH = ("network (issue 10): dockerd 20.10 publishes -P/-p on 0.0.0.0 and [::] and "
+                "reports both bindings; pyengined binds and reports 0.0.0.0 only")
+NO_INIT_LAYER = ("containers: no docker init layer: /.dockerenv, /etc/mtab -> /proc/mounts, "
+                 "/dev/console, /dev/pts/, /dev/shm/ missing from the container's filesystem")
+OPEN_BUGS: dict[str, str] = {
+    "run-no-such-cmd": "containers (A-ctrs): a failed start of an AutoRemove (--rm) container "
+                       "leaves it Created; dockerd removes it, and the CLI waits on "
+                       "wait?condition=removed for that, so `docker run --rm IMG nosuchcmd` hangs",
+    "ps-end": "the Created container run-no-such-cmd leaves",
+    "port": IPV6_PUBLISH,
+    "port-one": IPV6_PUBLISH,
+    "ps": IPV6_PUBLISH,
+    "ps-format": IPV6_PUBLISH,
+    "exec-it": "exec (A-streams): `docker exec -it` gets no terminal size (`stty size` fails): "
+               "the CLI's POST /exec/{id}/resize after start is not applied",
+    "exec-missing": "exec (A-streams): a command that is not found exits 126 in docker with the "
+                    "runtime's message; pyengined exits 127 and prefixes 'start container ID: "
+                    "shim: Unknown: '",
+    "cp-stream": NO_INIT_LAYER,
+    "export": NO_INIT_LAYER,
+    "build": "build (A-images): the last step's ' ---> ID' is not the built image's ID",
+    "build-cached": "build (A-images): the last step's ' ---> ID' is not the built image's ID",
+    "build-fails": "build (A-images): no 'Removing intermediate container' for a failed RUN "
+                   "with --force-rm",
+    "rmi": "images (A-images): the untag of the repo@digest reference comes after the other "
+           "tags, docker prints it right after its tag",
+    "pull": "images (A-images): every layer reported 'Already exists' twice; after rmi "
+            "dockerd downloads the layers again (Pull complete), pyengined still has them",
+    "pull-missing": "images (A-images): docker repeats the registry's error code: "
+                    "'manifest unknown: manifest unknown'",
+    "search": "images (A-images): a registry without the v1 search API (404) is an error "
+              "'Unexpected status code 404' in dockerd; pyengined answers an empty result",
+}
+
+
+def renumbered(result: Result) -> Result:
+    """Unknown ids (<id:N>) numbered again in the order they appear."""
+    order: dict[str, str] = {}
+
+    def label(match: re.Match[str]) -> str:
+        return order.setdefault(match.group(0), f"<id:{len(order) + 1}>")
+
+    return Result(result.exit, re.sub(r"<id:\d+>", label, result.stdout),
+                  re.sub(r"<id:\d+>", label, result.stderr))
+
+
+@pytest.fixture(scope="module")
+def base() -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix="adiff-", dir="/tmp"))  # short: socket paths
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def images(base: Path) -> tuple[Path, Path]:
+    return busybox_archive(base)
+
+
+@pytest.fixture(scope="module")
+def reference(base: Path, images: tuple[Path, Path]) -> dict[str, Result]:
+    rootfs, archive = images
+    with dockerd_side(base / "dockerd", rootfs, archive) as side:
+        return play(side, SESSION)
+
+
+@pytest.fixture(scope="module")
+def ours(base: Path, images: tuple[Path, Path], reference: dict[str, Result]
+         ) -> dict[str, Result]:
+    with pyengined_side(base / "pyengined", images[1]) as side:
+        return play(side, SESSION)
+
+
+def difference(want: Result, got: Result) -> str:
+    """A unified diff of what dockerd (-) and pyengined (+) answered, normalised."""
+    lines = difflib.unified_diff(shown(want).splitlines(), shown(got).splitlines(),
+                                 "dockerd", "pyengined", lineterm="", n=2)
+    return "\n".join(lines)
+
+
+def shown(result: Result) -> str:
+    return (f"exit {result.exit}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}")
+
+
+@pytest.mark.parametrize("step", SESSION, ids=[s.key for s in SESSION])
+def test_session_against_dockerd(step: Step, reference: dict[str, Result]) -> None:
+    """The session is right for the reference: each step exits as written down."""
+    result = reference[step.key]
+    assert result.exit == step.exit, shown(result)
+
+
+@pytest.mark.parametrize("step", SESSION, ids=[s.key for s in SESSION])
+def test_pyengined_answers_as_dockerd(step: Step, reference: dict[str, Result],
+                                      ours: dict[str, Result]) -> None:
+    want, got = reference[step.key], ours[step.key]
+    known = KNOWN_DIFFERENCES.get(step.key)
+    if known is not None:
+        assert got.fields() != want.fields(), (
+            f"{step.key}: pyengined now answers as dockerd does: remove it from "
+            f"KNOWN_DIFFERENCES ({known.reason})")
+        want = renumbered(known.adjust(want))
+        got = renumbered(got)
+    bug = OPEN_BUGS.get(step.key)
+    if bug is not None:
+        if got.fields() == want.fields():
+            pytest.fail(f"{step.key} answers as dockerd now: remove it from OPEN_BUGS ({bug})")
+        pytest.xfail(f"{bug}\n{difference(want, got)}")
+    assert got.fields() == want.fields(), difference(want, got)

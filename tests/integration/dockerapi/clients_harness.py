@@ -1,0 +1,151 @@
+"""The two daemons the client tests (docker-py, docker-compose) drive the same way: a private
+dockerd 20.10 (the reference: tools/bench/engine.py's `Dockerd`, with its default bridge) and
+pyengined of this checkout serving the Docker Engine API (`--docker-api unix://PATH`). Each runs
+in a network namespace of its own that the calling thread enters for the block
+(tests/fixtures/netns.py), so what the test starts meanwhile (a registry on 127.0.0.1, curl)
+meets the daemon there and nothing reaches the machine's network. Both get the offline busybox
+image (tools/mkimage-busybox's rootfs, imported with CMD sh), set up through the daemon's own
+client (`docker import`, `pyctl import`): the clients under test only see the result. Everything
+is removed by id, pid and path afterwards, also when a test fails."""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "engine_containers"))
+sys.path.insert(0, str(HERE.parent / "engine"))
+sys.path.insert(0, str(HERE.parent / "engine_network"))
+sys.path.insert(0, str(HERE.parents[2] / "tools" / "bench"))
+
+from ctr_harness import ContainerEngine, cleanup  # noqa: E402
+from engine_harness import new_base  # noqa: E402
+from net_harness import remove_everything  # noqa: E402
+
+import engine as bench_engine  # noqa: E402 - tools/bench/engine.py: the private dockerd
+from tests.fixtures import netns  # noqa: E402
+
+DAEMONS = ("dockerd", "pyengined")
+DOCKER_CLI = shutil.which("docker") or "/usr/local/bin/docker"  # the docker CLI 28
+DEMO_CACHE = Path(os.environ.get("PYENGINE_DEMO_CACHE", "/var/cache/pyengine-demo"))
+
+
+@dataclass
+class Daemon:
+    """One running daemon as a Docker API client sees it."""
+
+    kind: str  # "dockerd" | "pyengined"
+    socket: Path
+    config_dir: Path  # DOCKER_CONFIG: no user configuration is read or written
+    engine: ContainerEngine | None = None  # pyengined's, for set-up through pyctl
+
+    @property
+    def host(self) -> str:
+        return f"unix://{self.socket}"
+
+    def env(self) -> dict[str, str]:
+        return dict(os.environ, DOCKER_HOST=self.host, DOCKER_CONFIG=str(self.config_dir))
+
+    def docker(self, *args: str, check: bool = True, timeout: float = 300,
+               input: str | None = None) -> subprocess.CompletedProcess[str]:
+        """The docker CLI 28 against this daemon."""
+        result = subprocess.run([DOCKER_CLI, *args], env=self.env(), capture_output=True,
+                                text=True, timeout=timeout, input=input,
+                                stdin=None if input is not None else subprocess.DEVNULL)
+        if check and result.returncode != 0:
+            raise AssertionError(f"{self.kind}: docker {' '.join(args)} exited "
+                                 f"{result.returncode}: {result.stderr.strip()[-2000:]}")
+        return result
+
+    def reset(self) -> None:
+        """Every container, user network and volume removed (what a test leaves), through the
+        daemon's own client: the API under test may be what failed."""
+        if self.engine is not None:
+            remove_everything(self.engine)
+            names = self.engine.pyctl("volume", "ls", "-q").stdout.decode().split()
+            if names:
+                self.engine.pyctl("volume", "rm", "-f", *names)
+            return
+        ids = self.docker("ps", "-aq", check=False).stdout.split()
+        if ids:
+            self.docker("rm", "-f", "-v", *ids, check=False)
+        self.docker("network", "prune", "-f", check=False)
+        self.docker("volume", "prune", "-f", check=False)
+
+    def load(self, archive: Path) -> None:
+        """An image archive loaded as set-up, through the daemon's own client (`docker load`,
+        `pyctl load`), not the API under test."""
+        if self.engine is None:
+            self.docker("load", "-q", "-i", str(archive), timeout=900)
+        else:
+            self.engine.pyctl("load", "-q", "-i", str(archive), check=True)
+
+
+@contextlib.contextmanager
+def running(kind: str, launcher: Path, busybox: Path) -> Iterator[Daemon]:
+    """`kind`'s daemon with busybox:latest, in a fresh network namespace the calling thread
+    stays in until the block ends."""
+    with netns.entered():
+        if kind == "dockerd":
+            with _dockerd(busybox) as daemon:
+                yield daemon
+        else:
+            with _pyengined(launcher, busybox) as daemon:
+                yield daemon
+
+
+@contextlib.contextmanager
+def _dockerd(busybox: Path) -> Iterator[Daemon]:
+    base = Path(tempfile.mkdtemp(prefix="pe-dockerd-", dir="/tmp"))
+    dockerd = bench_engine.Dockerd(base, bridge=True)
+    try:
+        dockerd.start()
+        daemon = Daemon("dockerd", dockerd.socket, base / "client")
+        daemon.docker("import", "-c", 'CMD ["sh"]', str(busybox), "busybox:latest")
+        yield daemon
+    finally:
+        try:
+            dockerd.stop()
+        finally:
+            bench_engine.env.remove_tree(base)
+
+
+@contextlib.contextmanager
+def _pyengined(launcher: Path, busybox: Path) -> Iterator[Daemon]:
+    base = new_base()
+    socket = base / "docker.sock"
+    engine = ContainerEngine(base, {"default-runtime": str(launcher)},
+                             extra_args=["--docker-api", f"unix://{socket}"])
+    engine.module_network = True  # the namespace the caller entered
+    engine.launcher = launcher  # type: ignore[attr-defined]  # read by cleanup()
+    try:
+        engine.start()
+        engine.pyctl("import", "-c", 'CMD ["sh"]', str(busybox), "busybox:latest", check=True)
+        bench_engine.env.wait_for(socket.exists, timeout=30, what="pyengined's docker socket")
+        yield Daemon("pyengined", socket, base / "client", engine)
+    finally:
+        try:
+            remove_everything(engine)
+        finally:
+            cleanup(engine)
+
+
+def demo_archive() -> Path:
+    """The walk-through's images (pyengine-demo/{debian,redis,web,nginx}) as the archive
+    tools/demo keeps in its cache (made by tools/mkimage-debian and tools/mkimage-app from
+    Debian's packages on a first `tools/demo --only app`): the newest one there."""
+    found = sorted(glob.glob(str(DEMO_CACHE / "images-*.tar")), key=os.path.getmtime)
+    if not found:
+        raise FileNotFoundError(
+            f"no demo images archive in {DEMO_CACHE}: run `tools/demo --only app` once (it "
+            "builds the images from Debian's packages and keeps them there)")
+    return Path(found[-1])

@@ -21,13 +21,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "engine_containers"))
 sys.path.insert(0, str(HERE.parent / "engine"))
 sys.path.insert(0, str(HERE.parent / "engine_network"))
 sys.path.insert(0, str(HERE.parents[2] / "tools" / "bench"))
 
-from ctr_harness import ContainerEngine, cleanup  # noqa: E402
+from ctr_harness import ContainerEngine, busybox_rootfs, cleanup, install_launcher  # noqa: E402
 from engine_harness import new_base  # noqa: E402
 from net_harness import remove_everything  # noqa: E402
 
@@ -101,6 +103,15 @@ def running(kind: str, launcher: Path, busybox: Path) -> Iterator[Daemon]:
         else:
             with _pyengined(launcher, busybox) as daemon:
                 yield daemon
+
+
+def started(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
+    """A module fixture's body: `kind`'s daemon with pyrunc's launcher of this checkout and the
+    busybox image."""
+    launcher = install_launcher(tmp_path_factory.mktemp("bin"))
+    busybox = busybox_rootfs(tmp_path_factory.mktemp("bb"))
+    with running(kind, launcher, busybox) as daemon:
+        yield daemon
 
 
 @contextlib.contextmanager

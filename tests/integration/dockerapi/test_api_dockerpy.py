@@ -17,8 +17,7 @@ from pathlib import Path
 import docker
 import docker.errors
 import pytest
-from clients_harness import DAEMONS, Daemon, running
-from ctr_harness import busybox_rootfs, install_launcher
+from clients_harness import DAEMONS, Daemon, started
 
 from tests.fixtures import images
 from tests.fixtures.registry import RegistryServer
@@ -31,10 +30,7 @@ LABEL = "pe.test"
 @pytest.fixture(scope="module", params=DAEMONS)
 def daemon(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
            ) -> Iterator[Daemon]:
-    launcher = install_launcher(tmp_path_factory.mktemp("bin"))
-    busybox = busybox_rootfs(tmp_path_factory.mktemp("bb"))
-    with running(request.param, launcher, busybox) as started:
-        yield started
+    yield from started(request.param, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

@@ -348,7 +348,9 @@ def print_table(report: dict[str, object]) -> None:
         values = network._dict(figures.get(unit))
         if values:
             rows.append((f"{part} ({unit}, median)", [values.get(c) for c in CLIENTS]))
-    network._grid("", rows, CLIENTS)
+    print(f"{'':<28}" + "".join(f"{c:>20}" for c in CLIENTS))
+    for label, cells in rows:
+        print(f"{label:<28}" + "".join(f"{'-' if c is None else c:>20}" for c in cells))
     for part in PARTS:
         figures = network._dict(report.get(part))
         if "image" in figures:

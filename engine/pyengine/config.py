@@ -14,6 +14,7 @@ DEFAULT_EXEC_ROOT = Path("/run/pyengine")
 DEFAULT_MAX_LAYER_SIZE = 8 << 30
 STORAGE_DRIVERS = ("overlay", "native")
 LOG_LEVELS = ("debug", "info", "warn", "error")
+DOCKER_API_SOCKET = "docker.sock"  # under the exec root
 
 # JSON key -> attribute, with dockerd's spelling of the keys.
 FILE_KEYS = {
@@ -39,6 +40,7 @@ FILE_KEYS = {
     "shim-binary": "shim_binary",
     "bip": "bip",
     "dns-upstream": "dns_upstream",
+    "docker-api": "docker_api",
 }
 
 
@@ -69,10 +71,20 @@ class DaemonConfig:
     bip: str = ""  # the default bridge's gateway address and prefix: "172.20.0.1/16"
     # servers the embedded DNS forwards to ("IP[:PORT]"); none: the host's resolv.conf's
     dns_upstream: list[str] = field(default_factory=list)
+    # the Docker Engine REST API's listeners (unix:///path, tcp://addr:port with mutual TLS);
+    # none given: unix://EXEC_ROOT/docker.sock; ["none"]: not served
+    docker_api: list[str] = field(default_factory=list)
 
     @property
     def pid_path(self) -> Path:
         return self.pidfile or self.exec_root / "pyengined.pid"
+
+    @property
+    def docker_api_addresses(self) -> list[str]:
+        """Where the Docker Engine API listens (empty: it is not served)."""
+        if not self.docker_api:
+            return [f"unix://{self.exec_root / DOCKER_API_SOCKET}"]
+        return [] if self.docker_api == ["none"] else list(self.docker_api)
 
     def validate(self) -> None:
         if self.storage_driver not in STORAGE_DRIVERS:
@@ -92,17 +104,38 @@ class DaemonConfig:
         for server in self.dns_upstream:
             parse_upstream(server)
         for host in self.hosts:
-            if host.startswith("unix://"):
-                if not host[len("unix://") :].startswith("/"):
-                    raise InvalidArgument(f"host {host!r}: unix socket path must be absolute")
-            elif host.startswith("tcp://"):
-                if not self.tlsverify or not (self.tlscacert and self.tlscert and self.tlskey):
-                    raise InvalidArgument(
-                        f"host {host!r}: tcp listeners need mutual TLS "
-                        "(--tlsverify --tlscacert --tlscert --tlskey)"
-                    )
-            else:
-                raise InvalidArgument(f"host {host!r}: must be unix:///path or tcp://addr:port")
+            self._check_listener("host", host)
+        if "none" in self.docker_api and len(self.docker_api) > 1:
+            raise InvalidArgument("docker-api 'none' cannot be combined with other addresses")
+        for address in self.docker_api_addresses:
+            self._check_listener("docker-api", address)
+
+    def _check_listener(self, option: str, address: str) -> None:
+        """A unix:///absolute/path, or tcp://addr:port when mutual TLS is configured."""
+        if address.startswith("unix://"):
+            if not address[len("unix://") :].startswith("/"):
+                raise InvalidArgument(f"{option} {address!r}: unix socket path must be absolute")
+        elif address.startswith("tcp://"):
+            if not self.tlsverify or not (self.tlscacert and self.tlscert and self.tlskey):
+                raise InvalidArgument(
+                    f"{option} {address!r}: tcp listeners need mutual TLS "
+                    "(--tlsverify --tlscacert --tlscert --tlskey)"
+                )
+            _split_tcp(option, address)
+        else:
+            raise InvalidArgument(f"{option} {address!r}: must be unix:///path or tcp://addr:port")
+
+
+def _split_tcp(option: str, address: str) -> tuple[str, int]:
+    host, colon, port = address[len("tcp://") :].rpartition(":")
+    if not colon or not port.isdigit() or not 0 < int(port) < 65536:
+        raise InvalidArgument(f"{option} {address!r}: must be tcp://addr:port")
+    return host.strip("[]"), int(port)
+
+
+def tcp_address(address: str) -> tuple[str, int]:
+    """A validated tcp://addr:port listener as (host, port)."""
+    return _split_tcp("address", address)
 
 
 def _check_bip(bip: str) -> None:

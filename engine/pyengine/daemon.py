@@ -25,6 +25,7 @@ from pyengine.errors import EngineError, FailedPrecondition, InvalidArgument
 if TYPE_CHECKING:  # imported by start(), after the command line was checked
     import grpc.aio
 
+    from pyengine.dockerapi.server import DockerApiServer
     from pyengine.engine import Engine
     from pyengine.services.jobs import Jobs
     from pyengine.services.workers import Workers
@@ -51,6 +52,9 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, dict]:
         help="listen address: unix:///path or tcp://addr:port "
         f"(default {daemon_config.DEFAULT_HOST})",
     )
+    add("--docker-api", action="append", dest="docker_api", metavar="ADDR",
+        help="Docker Engine API listener: unix:///path or tcp://addr:port (mutual TLS only; "
+        "repeatable; default unix://EXEC_ROOT/docker.sock; 'none' disables it)")
     add("--data-root", help=f"persistent state (default {daemon_config.DEFAULT_DATA_ROOT})")
     add("--exec-root", help=f"runtime state (default {daemon_config.DEFAULT_EXEC_ROOT})")
     add("-p", "--pidfile", help="pid file (default EXEC_ROOT/pyengined.pid)")
@@ -119,6 +123,7 @@ class Daemon:
         self._sockets: list[Path] = []
         self._pid_written = False
         self.server: grpc.aio.Server | None = None
+        self.docker_api: DockerApiServer | None = None
         self.engine: Engine | None = None
         self.workers: Workers | None = None
         self.jobs: Jobs | None = None
@@ -182,7 +187,7 @@ class Daemon:
         for host in self.config.hosts:
             if host.startswith("unix://"):
                 path = Path(host[len("unix://") :])
-                _prepare_socket_path(path)
+                prepare_socket_path(path)
                 old_umask = os.umask(0o177)
                 try:
                     server.add_insecure_port(f"unix:{path}")
@@ -202,6 +207,8 @@ class Daemon:
                     raise FailedPrecondition(f"listen on {host}: cannot bind")
 
     async def start(self) -> None:
+        from pyengine.dockerapi.context import ApiContext
+        from pyengine.dockerapi.server import DockerApiServer
         from pyengine.engine import Engine
         from pyengine.events import EventBus
         from pyengine.services.jobs import Jobs
@@ -223,12 +230,18 @@ class Daemon:
         for path in self._sockets:
             os.chown(path, 0, 0)
             os.chmod(path, 0o600)
+        addresses = self.config.docker_api_addresses
+        if addresses:
+            self.docker_api = DockerApiServer(ApiContext(engine, workers, self.jobs), addresses,
+                                              GRACE_SECONDS)
+            await self.docker_api.start()
         log.info(
             "daemon started",
             extra={
                 "fields": {
                     "version": __version__,
                     "hosts": self.config.hosts,
+                    "docker_api": addresses,
                     "data_root": str(self.config.data_root),
                     "storage_driver": self.config.storage_driver,
                     "pid": os.getpid(),
@@ -247,7 +260,10 @@ class Daemon:
             assert self.jobs is not None and self.engine is not None
             self.jobs.cancel_all()
             self.engine.events.close()
-            await self.server.stop(GRACE_SECONDS)
+            stopping = [self.server.stop(GRACE_SECONDS)]
+            if self.docker_api is not None:
+                stopping.append(self.docker_api.stop())
+            await asyncio.gather(*stopping)
         if self.engine is not None and self.engine.domains:
             await self.engine.containers.stop_serving()
         if self.engine is not None and self.workers is not None:
@@ -342,7 +358,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _prepare_socket_path(path: Path) -> None:
+def prepare_socket_path(path: Path) -> None:
     """Parent 0700; a stale socket is removed, a live one (another daemon) is an error."""
     if not path.is_absolute():
         raise InvalidArgument(f"socket path {path} must be absolute")

@@ -20,6 +20,21 @@ def human_size(size: float, precision: int = 3) -> str:
     return _scaled(size, 1000.0, _DECIMAL_UNITS, precision)
 
 
+BAR_WIDTH = 50
+
+
+def progress_bar(current: int, total: int) -> str:
+    """docker's progress text (jsonmessage's JSONProgress.String, no terminal width, which the
+    daemon sends as "progress" and the CLI draws): "[=====>     ]  1.234MB/4.567MB"."""
+    if total <= 0:
+        return f"{human_size(current, 4):>8}"
+    percentage = min(BAR_WIDTH, int(current / total * 100) // 2)
+    bar = f"[{'=' * percentage}>{' ' * (BAR_WIDTH - percentage)}] "
+    if current > total:
+        return bar + f"{human_size(current, 4):>8}"
+    return bar + f"{human_size(current, 4):>8}/{human_size(total, 4)}"
+
+
 def human_duration(seconds: float) -> str:
     """go-units HumanDuration: "Less than a second", "2 weeks", "3 months"..."""
     s = int(seconds)

@@ -4,6 +4,10 @@ reports while it runs (the edge turns them into BuildEvent messages)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pyengine.images.service import RegistryAuth
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,8 @@ class BuildOptions:
     secrets: dict[str, bytes] = field(default_factory=dict, repr=False)
     extra_hosts: tuple[str, ...] = ()
     ignore_file: str | None = None  # .dockerignore sent beside a non-directory context
+    # credentials for the base images' registries (docker's X-Registry-Config), one each
+    registry_auths: tuple[RegistryAuth, ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from pyengine.store.records import now_rfc3339
 if TYPE_CHECKING:
     from pyengine.build.layers import LayerMaker
     from pyengine.build.service import BuilderService
+    from pyengine.images.service import RegistryAuth
 
 # docker's predefined args: usable without an ARG, never in the cache key or history
 PREDEFINED = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY",
@@ -279,11 +280,19 @@ class Solver:
         channel = _PullChannel(self.emit, asyncio.get_running_loop())
         try:
             name = await asyncio.to_thread(images.pull, ref, channel,
-                                           platform=self.options.platform)
+                                           platform=self.options.platform,
+                                           auth=self._auth_for(ref))
         except asyncio.CancelledError:
             channel.cancel()  # the pull's thread stops at its next report
             raise
         return await asyncio.to_thread(images.resolve_local, name)
+
+    def _auth_for(self, ref: str) -> RegistryAuth | None:
+        """The client's credentials for `ref`'s registry, if it sent some."""
+        from pyengine.images import naming
+
+        host = naming.parse(ref).domain
+        return next((a for a in self.options.registry_auths if a.matches(host)), None)
 
     async def _onbuild(self, state: StageState, stage: ins.Stage) -> None:
         triggers = list(state.section.get("OnBuild") or [])

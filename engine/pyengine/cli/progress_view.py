@@ -5,22 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, TextIO
 
-from pyengine.units import human_size
+from pyengine.units import progress_bar as bar
 
 if TYPE_CHECKING:
     from pyengine.api import common_pb2
 
-BAR_WIDTH = 50
 BYTE_STATUSES = ("Downloading", "Extracting", "Pushing")
-
-
-def bar(current: int, total: int) -> str:
-    """docker's progress bar: [=====>     ]  1.2MB/4.5MB."""
-    if total <= 0:
-        return f"{human_size(current)}"
-    filled = min(BAR_WIDTH, int(BAR_WIDTH * current / total))
-    arrow = "=" * max(0, filled - 1) + (">" if filled else "")
-    return f"[{arrow.ljust(BAR_WIDTH)}]  {human_size(current)}/{human_size(total)}"
 
 
 class ProgressView:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from pyengine.cli.context import CliError, Context
+from pyengine.event_message import docker_message
 
 TYPE_CHECKING = False  # typing is not imported on pyctl's start-up path
 if TYPE_CHECKING:
@@ -23,20 +24,6 @@ def add(p: argparse.ArgumentParser) -> None:
     p.set_defaults(func=run)
 
 
-def message(event: system_pb2.Event) -> dict:
-    """docker's events.Message document (its JSON field names and order)."""
-    attributes = dict(sorted(event.attributes.items()))
-    doc: dict = {}
-    if event.type == "container":  # docker's deprecated fields, set for containers only
-        doc = {"status": event.action, "id": event.id, "from": attributes.get("image", "")}
-    elif event.type == "image":
-        doc = {"status": event.action, "id": event.id}
-    doc.update({"Type": event.type, "Action": event.action,
-                "Actor": {"ID": event.id, "Attributes": attributes}, "scope": "local",
-                "time": event.time_nano // 1_000_000_000, "timeNano": event.time_nano})
-    return doc
-
-
 def line(event: system_pb2.Event) -> str:
     """`2026-12-05T23:50:01.123456789Z container start ID (image=busybox, name=x)`."""
     from pyengine.cli.timestamps import rfc3339_nano_fixed
@@ -52,7 +39,7 @@ def _render(template: Any, event: Any) -> str:
     from pyengine.cli.template import TemplateError
 
     try:
-        return str(template.render(message(event)))
+        return str(template.render(docker_message(event)))
     except TemplateError as err:
         raise CliError(str(err)) from err
 

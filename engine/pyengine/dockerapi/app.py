@@ -18,20 +18,22 @@ from pyengine.dockerapi.versioning import API_VERSION, check
 log = logging.getLogger("pyengine.dockerapi")
 
 # one module per resource, each with `register(routes: Routes, api: ApiContext) -> None`
-RESOURCES = ("system",)
+RESOURCES = ("system", "images", "build")
 
 API_KEY = web.AppKey("api", ApiContext)
 MAX_JSON_BODY = 16 << 20  # request.read() limit; archives and contexts are streamed
+PREPARED = web.RequestKey("prepared", bool)  # its response's headers were sent
 
 
 def error_response(status: int, message: str) -> web.Response:
-    return web.json_response({"message": message}, status=status)
+    return json_response({"message": message}, status)
 
 
 def json_response(body: Any, status: int = 200) -> web.Response:
     """docker's encoding: compact JSON with a trailing newline."""
     text = json.dumps(body, separators=(",", ":")) + "\n"
-    return web.Response(text=text, status=status, content_type="application/json")
+    # bytes: the Content-Type stays docker's bare "application/json" (no charset)
+    return web.Response(body=text.encode(), status=status, content_type="application/json")
 
 
 @web.middleware
@@ -39,14 +41,22 @@ async def version_and_errors(request: web.Request, handler: Handler) -> web.Stre
     prefix = request.match_info.get("version", "")
     if prefix:
         refusal = check(prefix[1:])
+        if refusal is not None and "too old" in refusal:  # docker answers this one in text
+            return web.Response(status=400, text=refusal + "\n")
         if refusal is not None:
             return error_response(400, refusal)
     try:
         response = await handler(request)
     except web.HTTPException:
+        if request.match_info.http_exception is not None:  # no route: docker's answer
+            return error_response(404, "page not found")
         raise
     except Exception as err:  # the one place engine errors become HTTP statuses
         status, message = status_for(err)
+        if request.get(PREPARED):  # a stream's headers went already: aiohttp closes it
+            log.warning("stream failed", extra={"fields": {
+                "method": request.method, "path": request.path, "error": message}})
+            raise
         if status >= 500:
             log.error("request failed", extra={"fields": {
                 "method": request.method, "path": request.path, "error": message}})
@@ -56,8 +66,16 @@ async def version_and_errors(request: web.Request, handler: Handler) -> web.Stre
     return response
 
 
+async def docker_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """On every response, streams included (their headers go before the handler returns)."""
+    request[PREPARED] = True
+    response.headers.setdefault("Api-Version", API_VERSION)
+    response.headers.setdefault("Server", f"pyengined/{__version__} (linux)")
+
+
 def build_app(api: ApiContext) -> web.Application:
     app = web.Application(middlewares=[version_and_errors], client_max_size=MAX_JSON_BODY)
+    app.on_response_prepare.append(docker_headers)
     app[API_KEY] = api
     routes = Routes(app.router)
     for name in RESOURCES:

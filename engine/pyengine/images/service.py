@@ -299,6 +299,13 @@ class ImageService:
                      name=_repository_of(naming.familiar(name)))
         return image.manifest_digest
 
+    def repository_tags(self, text: str) -> list[str]:
+        """Every local tag of `text`'s repository (familiar names): what a push without a tag
+        sends, as dockerd does."""
+        repo = naming.repository(naming.parse(text))
+        return sorted(naming.familiar(n.name) for n in self.repo.names()
+                      if n.kind == "tag" and naming.split_name(n.name)[0] == repo)
+
     # -- local names ------------------------------------------------------------------------
 
     def resolve_local(self, text: str) -> ImageRecord:
@@ -685,6 +692,17 @@ def _matches_filter(pattern: str, repository: str, tag: str) -> bool:
     if not fnmatchcase(repository, repo_pat):
         return False
     return not sep or fnmatchcase(tag, tag_pat)
+
+
+def matches_reference(pattern: str, familiar: str) -> bool:
+    """docker's `reference` filter on one familiar name (repo:tag or repo@digest)."""
+    repo, at, _ = familiar.partition("@")
+    tag = ""
+    if not at:
+        colon = familiar.rfind(":")
+        if colon > familiar.rfind("/"):
+            repo, tag = familiar[:colon], familiar[colon + 1:]
+    return _matches_filter(pattern, repo, tag)
 
 
 class _Download:

@@ -1,18 +1,16 @@
 """BuildsService servicer: the first request carries the options, the rest the context's
 chunks; the build runs as a task whose events are streamed as they come. A failure is sent as
 a BuildFailure event, then as the error status; a client that goes away cancels the task,
-which undoes everything (BuilderService.build's finally)."""
+which undoes everything (pyengine.build.stream)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 
 import grpc.aio
 
 from pyengine.api import build_pb2, build_pb2_grpc
-from pyengine.build.errors import StepFailed
 from pyengine.build.options import (
     BuildEventValue,
     BuildOptions,
@@ -24,6 +22,7 @@ from pyengine.build.options import (
     StepStarted,
 )
 from pyengine.build.service import BuilderService
+from pyengine.build.stream import BuildFailed, run_build
 from pyengine.errors import InvalidArgument
 from pyengine.services.errors import Context, streaming, unary
 from pyengine.services.workers import Workers
@@ -82,39 +81,17 @@ class BuildsServicer(build_pb2_grpc.BuildsServiceServicer):
                 if request.HasField("context"):
                     yield request.context
 
-        queue: asyncio.Queue[build_pb2.BuildEvent | None] = asyncio.Queue()
-        last_step = 0
-
-        def emit(event: BuildEventValue) -> None:
-            nonlocal last_step
-            if isinstance(event, StepStarted):
-                last_step = event.index
-            queue.put_nowait(event_message(event))
-
-        async def run() -> BuildResultValue:
-            try:
-                return await self.service.build(options, chunks(), emit)
-            finally:
-                queue.put_nowait(None)
-
-        task = asyncio.create_task(run())
-        try:
-            while (event := await queue.get()) is not None:
-                yield event
-            try:
-                result = await task
-            except Exception as err:
-                code = err.exit_code if isinstance(err, StepFailed) else 0
-                yield build_pb2.BuildEvent(failure=build_pb2.BuildFailure(
-                    index=last_step, message=str(err), exit_code=code))
-                raise
-            yield build_pb2.BuildEvent(result=build_pb2.BuildResult(
-                image_id=result.image_id, tags=list(result.tags)))
-        finally:
-            if not task.done():
-                task.cancel()
-                with contextlib.suppress(BaseException):
-                    await task
+        async with aclosing(run_build(self.service, options, chunks())) as items:
+            async for item in items:
+                if isinstance(item, BuildFailed):
+                    yield build_pb2.BuildEvent(failure=build_pb2.BuildFailure(
+                        index=item.index, message=item.message, exit_code=item.exit_code))
+                    raise item.error
+                if isinstance(item, BuildResultValue):
+                    yield build_pb2.BuildEvent(result=build_pb2.BuildResult(
+                        image_id=item.image_id, tags=list(item.tags)))
+                else:
+                    yield event_message(item)
 
     @unary
     async def Prune(self, request: build_pb2.PruneBuildCacheRequest,

@@ -5,10 +5,8 @@ runs in the worker pool (`self.workers`)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator, Callable, Iterable
-from typing import TypeVar
 
 import grpc.aio
 
@@ -17,14 +15,13 @@ from pyengine.errors import InvalidArgument
 from pyengine.images import archive_out, importer
 from pyengine.images.inspect import parse_time
 from pyengine.images.service import ImageService, RegistryAuth, RemoveItem
-from pyengine.progress import NullChannel, ProgressChannel
+from pyengine.progress import ProgressChannel
 from pyengine.services.errors import Context, streaming, unary
 from pyengine.services.jobs import Jobs
 from pyengine.services.streams import ChunkPipe, spool
 from pyengine.services.workers import Workers
 
 MAX_UPLOAD = 64 << 30
-T = TypeVar("T")
 
 
 def auth_from(msg: common_pb2.RegistryAuth) -> RegistryAuth | None:
@@ -50,26 +47,11 @@ class ImagesServicer(images_pb2_grpc.ImagesServiceServicer):
     async def _progress(
         self, job: Callable[[ProgressChannel], None]
     ) -> AsyncIterator[common_pb2.Progress]:
-        channel = self.jobs.open()
-        try:
-            async for report in channel.stream(self.workers, job):
-                yield common_pb2.Progress(
-                    id=report.id, status=report.status, current=report.current,
-                    total=report.total, result=report.result,
-                )
-        finally:
-            self.jobs.close(channel)
-
-    async def _quiet_job(self, job: Callable[[NullChannel], T]) -> T:
-        """A long job without a progress stream, cancelled with the call or the daemon."""
-        channel = self.jobs.open()
-        try:
-            return await self.workers.run_long(job, _quiet(channel))
-        except asyncio.CancelledError:
-            channel.cancel()
-            raise
-        finally:
-            self.jobs.close(channel)
+        async for report in self.jobs.stream(self.workers, job):
+            yield common_pb2.Progress(
+                id=report.id, status=report.status, current=report.current,
+                total=report.total, result=report.result,
+            )
 
     @streaming
     async def Pull(
@@ -185,7 +167,9 @@ class ImagesServicer(images_pb2_grpc.ImagesServiceServicer):
         chunks = (m.data async for m in request_iterator if m.WhichOneof("part") == "data")
         path = await spool(chunks, self.service.tmp_dir, MAX_UPLOAD, self.workers)
         try:
-            result = await self._quiet_job(lambda quiet: self.service.load(path, quiet))
+            result = await self.jobs.quiet(
+                self.workers, lambda quiet: self.service.load(path, quiet)
+            )
         finally:
             path.unlink(missing_ok=True)
         return images_pb2.LoadImagesResponse(loaded=result.loaded, image_ids=result.image_ids)
@@ -210,8 +194,8 @@ class ImagesServicer(images_pb2_grpc.ImagesServiceServicer):
             variant=header.platform.variant,
         )
         try:
-            image_id, name = await self._quiet_job(
-                lambda quiet: self.service.import_tarball(path, opts, quiet)
+            image_id, name = await self.jobs.quiet(
+                self.workers, lambda quiet: self.service.import_tarball(path, opts, quiet)
             )
         finally:
             path.unlink(missing_ok=True)
@@ -238,11 +222,6 @@ class ImagesServicer(images_pb2_grpc.ImagesServiceServicer):
         return images_pb2.SearchImagesResponse(
             results=[images_pb2.SearchResult(name=n) for n in names]
         )
-
-
-def _quiet(channel: ProgressChannel) -> NullChannel:
-    """A view of `channel` that drops reports but is cancelled with it."""
-    return NullChannel(channel.cancel_event)
 
 
 def add_to_server(

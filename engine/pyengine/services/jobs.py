@@ -5,14 +5,15 @@ channels so a shutdown cancels them."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
-from typing import Any
+from typing import Any, TypeVar
 
-from pyengine.progress import BACKLOG, ProgressChannel, Report
+from pyengine.progress import BACKLOG, NullChannel, ProgressChannel, Report
 from pyengine.services.workers import Workers, pump
 
 _WAKE = object()
+T = TypeVar("T")
 
 
 class LoopChannel(ProgressChannel):
@@ -40,7 +41,7 @@ class LoopChannel(ProgressChannel):
 
     async def stream(
         self, workers: Workers, job: Callable[[ProgressChannel], Any]
-    ) -> AsyncIterator[Report]:
+    ) -> AsyncGenerator[Report, None]:
         """Run `job(self)` in the pool; yield its reports; re-raise its error at the end.
 
         If the reader goes away (the client cancelled) or the channel is cancelled (shutdown),
@@ -77,6 +78,29 @@ class Jobs:
 
     def close(self, channel: LoopChannel) -> None:
         self._channels.discard(channel)
+
+    async def stream(
+        self, workers: Workers, job: Callable[[ProgressChannel], Any]
+    ) -> AsyncGenerator[Report, None]:
+        """Run `job` on a channel of its own (cancelled with the daemon); its reports."""
+        channel = self.open()
+        try:
+            async with aclosing(channel.stream(workers, job)) as reports:
+                async for report in reports:
+                    yield report
+        finally:
+            self.close(channel)
+
+    async def quiet(self, workers: Workers, job: Callable[[NullChannel], T]) -> T:
+        """A long job without a progress stream, cancelled with the call or the daemon."""
+        channel = self.open()
+        try:
+            return await workers.run_long(job, NullChannel(channel.cancel_event))
+        except asyncio.CancelledError:
+            channel.cancel()
+            raise
+        finally:
+            self.close(channel)
 
     def cancel_all(self) -> None:
         self.stopping = True

@@ -8,7 +8,7 @@ import io
 import os
 import tempfile
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -80,7 +80,8 @@ class ChunkPipe(io.BufferedIOBase):
     def flush(self) -> None:
         pass
 
-    async def run(self, workers: Workers, job: Callable[[ChunkPipe], None]) -> AsyncIterator[bytes]:
+    async def run(self, workers: Workers, job: Callable[[ChunkPipe], None]
+                  ) -> AsyncGenerator[bytes, None]:
         """Run `job(self)` in the pool; yield what it writes; re-raise its error."""
 
         def target() -> None:

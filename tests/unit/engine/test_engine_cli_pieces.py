@@ -111,7 +111,8 @@ def test_progress_tty_mode_redraws_in_place() -> None:
     view.update("a", "Downloading", 50, 100)
     text = out.getvalue()
     assert "\x1b[2A" in text and "a: Downloading [" in text
-    assert bar(50, 100).startswith("[" + "=" * 24 + ">")
+    # docker's JSONProgress.String: half the percentage as "=", then ">", 51 wide
+    assert bar(50, 100) == "[" + "=" * 25 + ">" + " " * 25 + "]      50B/100B"
 
 
 def test_credentials_roundtrip(tmp_path, monkeypatch) -> None:

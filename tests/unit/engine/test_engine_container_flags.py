@@ -106,7 +106,8 @@ def test_event_line_and_json_are_dockers(monkeypatch: pytest.MonkeyPatch) -> Non
     import time
 
     from pyengine.api import system_pb2
-    from pyengine.cli.verb_events import line, message
+    from pyengine.cli.verb_events import line
+    from pyengine.event_message import docker_message as message
 
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()

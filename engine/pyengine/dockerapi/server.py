@@ -1,0 +1,167 @@
+"""The REST edge's listeners: aiohttp on root-only unix sockets (0600, like the gRPC ones) and
+on tcp:// only with mutual TLS; started after the gRPC server, stopped before the engine closes.
+
+Stopping is graceful for ordinary requests (they finish within the grace period) and prompt for
+streams: a handler whose response is already under way (events, logs -f, stats, attach, pull
+progress) is cancelled at once, so no open client keeps the daemon from stopping. A client that
+disconnects ends its stream; a change it asked for (create, start, rm...) is carried out anyway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import ssl
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from pyengine.config import tcp_address
+from pyengine.daemon import prepare_socket_path
+from pyengine.dockerapi.app import build_app
+from pyengine.dockerapi.context import ApiContext
+from pyengine.dockerapi.routes import Handler
+from pyengine.errors import FailedPrecondition
+
+log = logging.getLogger("pyengine.dockerapi")
+
+# handler tasks whose response is under way (streams: events, logs -f, stats, attach, pulls)
+STREAMS: web.AppKey[set[asyncio.Task[Any]]] = web.AppKey("streams")
+# handler tasks whose client went away before their answer: they finish their work
+DETACHED: web.AppKey[set[asyncio.Task[Any]]] = web.AppKey("detached")
+# the task of a request's handler that has not returned yet
+RUNNING: web.RequestKey[asyncio.Task[Any] | None] = web.RequestKey("handler_task")
+
+
+@web.middleware
+async def track(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Run the handler in a task of its own. When its client goes away (aiohttp cancels the
+    request's task: handler_cancellation) a stream is cancelled, as docker's request context
+    ends it; any other handler finishes what it changes (create, start, remove...) unseen, as
+    dockerd's do."""
+    inner = asyncio.ensure_future(_run(request, handler))
+    try:
+        return await asyncio.shield(inner)
+    except asyncio.CancelledError:
+        if not inner.done():
+            if inner in request.app[STREAMS]:
+                inner.cancel()
+            else:
+                detached = request.app[DETACHED]
+                detached.add(inner)
+                inner.add_done_callback(detached.discard)
+                inner.add_done_callback(_settled)
+        raise
+
+
+async def _run(request: web.Request, handler: Handler) -> web.StreamResponse:
+    task = asyncio.current_task()
+    request[RUNNING] = task
+    try:
+        return await handler(request)
+    finally:
+        request[RUNNING] = None
+        if task is not None:
+            request.app[STREAMS].discard(task)
+
+
+def _settled(task: asyncio.Task[Any]) -> None:
+    """A detached handler's outcome, read (nobody awaits it) and logged if it failed."""
+    if not task.cancelled() and task.exception() is not None:
+        log.info("request finished after its client left", extra={"fields": {
+            "error": str(task.exception())}})
+
+
+async def _mark_stream(request: web.Request, response: web.StreamResponse) -> None:
+    """Headers sent while the handler still runs: the response is a stream."""
+    task = request.get(RUNNING)
+    if task is not None:
+        request.app[STREAMS].add(task)
+
+
+def server_tls(cacert: Path, cert: Path, key: Path) -> ssl.SSLContext:
+    """Mutual TLS: the daemon's certificate, and clients must present one signed by `cacert`."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(str(cert), str(key))
+    context.load_verify_locations(cafile=str(cacert))
+    context.verify_mode = ssl.CERT_REQUIRED
+    return context
+
+
+class DockerApiServer:
+    """The aiohttp runner and its sites for the daemon's `--docker-api` addresses."""
+
+    def __init__(self, api: ApiContext, addresses: list[str], grace: float) -> None:
+        self.api = api
+        self.addresses = addresses
+        self.grace = grace
+        self.sockets: list[Path] = []
+        self._runner: web.AppRunner | None = None
+        self._app: web.Application | None = None
+
+    def make_app(self) -> web.Application:
+        app = build_app(self.api)
+        app.middlewares.insert(0, track)  # outermost: sees the version check's refusals too
+        app[STREAMS] = set()
+        app[DETACHED] = set()
+        app.on_response_prepare.append(_mark_stream)
+        return app
+
+    async def start(self) -> None:
+        """Listen on every address (call on the daemon's loop)."""
+        app = self._app = self.make_app()
+        # a client going away cancels its request's task (see `track`)
+        runner = self._runner = web.AppRunner(app, handle_signals=False, access_log=None,
+                                              handler_cancellation=True,
+                                              shutdown_timeout=self.grace)
+        await runner.setup()
+        for address in self.addresses:
+            site: web.BaseSite
+            if address.startswith("unix://"):
+                path = Path(address[len("unix://") :])
+                prepare_socket_path(path)
+                old_umask = os.umask(0o177)
+                try:
+                    site = web.UnixSite(runner, str(path))
+                    await site.start()
+                finally:
+                    os.umask(old_umask)
+                os.chown(path, 0, 0)
+                os.chmod(path, 0o600)
+                self.sockets.append(path)
+            else:
+                cfg = self.api.config
+                assert cfg.tlscacert and cfg.tlscert and cfg.tlskey  # config.validate checked
+                host, port = tcp_address(address)
+                context = server_tls(cfg.tlscacert, cfg.tlscert, cfg.tlskey)
+                site = web.TCPSite(runner, host, port, ssl_context=context)
+                try:
+                    await site.start()
+                except OSError as err:
+                    raise FailedPrecondition(
+                        f"listen on {address}: {err.strerror or err}") from err
+        log.info("docker api listening", extra={"fields": {"addresses": self.addresses}})
+
+    async def stop(self) -> None:
+        """Stop listening, cancel streams at once, give other requests the grace period."""
+        runner, app = self._runner, self._app
+        if runner is None or app is None:
+            return
+        for site in list(runner.sites):
+            await site.stop()
+        streams = app[STREAMS]
+        for task in list(streams):
+            task.cancel()
+        await runner.cleanup()  # waits up to the grace period, then cancels what is left
+        detached_set = app[DETACHED]
+        detached = list(detached_set)
+        for task in detached:  # their grace has passed too
+            task.cancel()
+        if detached:
+            await asyncio.wait(detached)
+        for path in self.sockets:
+            path.unlink(missing_ok=True)
+        self._runner = self._app = None

@@ -1,0 +1,148 @@
+"""POST /build with the docker CLI 28's legacy builder (DOCKER_BUILDKIT=0) and docker-py: the
+classic JSON stream (Step N/M, ---> ids, RUN output, Successfully built/tagged), a failing
+RUN's message and exit code, a Dockerfile on stdin, build args and labels, -q, and
+/build/prune."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.root]
+
+DOCKERFILE = """FROM busybox
+ARG GREETING=hello
+RUN echo "$GREETING from RUN"
+COPY note.txt /note.txt
+CMD ["cat", "/note.txt"]
+"""
+
+
+def legacy(api: Any, *args: str, **kw: Any) -> Any:
+    """The docker CLI's legacy builder (its BuildKit client needs the gRPC session API)."""
+    import subprocess
+
+    env = api.env()
+    env["DOCKER_BUILDKIT"] = "0"
+    text = not isinstance(kw.get("input"), bytes)
+    return subprocess.run(["docker", *args], env=env, capture_output=True, text=text,
+                          input=kw.get("input"), timeout=300)
+
+
+def context_tar(files: dict[str, bytes]) -> bytes:
+    data = io.BytesIO()
+    with tarfile.open(fileobj=data, mode="w") as tar:
+        for name, body in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(body)
+            tar.addfile(info, io.BytesIO(body))
+    return data.getvalue()
+
+
+def messages(body: bytes) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in body.decode().splitlines() if line.strip()]
+
+
+def test_cli_build_shows_the_classic_steps(api: Any, tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(DOCKERFILE)
+    (tmp_path / "note.txt").write_text("a note\n")
+    result = legacy(api, "build", "--build-arg", "GREETING=hi", "--label", "team=qa",
+                    "-t", "built:1", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.splitlines()
+    assert out[0] == "Sending build context to Docker daemon  " + out[0].split("  ")[-1]
+    steps = [line for line in out if line.startswith("Step ")]
+    assert steps == ["Step 1/5 : FROM busybox", "Step 2/5 : ARG GREETING=hello",
+                     'Step 3/5 : RUN echo "$GREETING from RUN"',
+                     "Step 4/5 : COPY note.txt /note.txt", 'Step 5/5 : CMD ["cat", "/note.txt"]']
+    assert "hi from RUN" in out
+    assert any(line.startswith(" ---> Running in ") for line in out)
+    assert any(line.startswith("Removing intermediate container ") for line in out)
+    image_id = api.http("GET", "/images/built:1/json").json()["Id"]
+    assert out[-2:] == [f"Successfully built {image_id[7:19]}", "Successfully tagged built:1"]
+    doc = api.http("GET", "/images/built:1/json").json()
+    assert doc["Config"]["Labels"] == {"team": "qa"}
+    assert doc["Config"]["Cmd"] == ["cat", "/note.txt"]
+    again = legacy(api, "build", "--build-arg", "GREETING=hi", "--label", "team=qa",
+                   "-t", "built:1", str(tmp_path))
+    assert again.returncode == 0, again.stderr
+    assert " ---> Using cache" in again.stdout.splitlines()
+    assert again.stdout.splitlines()[-2] == f"Successfully built {image_id[7:19]}"
+    quiet = legacy(api, "build", "-q", "--build-arg", "GREETING=hi", "--label", "team=qa",
+                   str(tmp_path))
+    assert quiet.returncode == 0 and quiet.stdout == image_id + "\n"
+    api.docker("rmi", "built:1")
+
+
+def test_failing_run_reports_dockers_message_and_code(api: Any, tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM busybox\nRUN echo before; exit 3\n")
+    result = legacy(api, "build", "-t", "broken:1", str(tmp_path))
+    assert result.returncode == 3
+    assert "before" in result.stdout.splitlines()
+    assert result.stderr.strip().endswith(
+        "The command '/bin/sh -c echo before; exit 3' returned a non-zero code: 3")
+    reply = api.http("POST", "/build?t=broken:1",
+                     body=context_tar({"Dockerfile": b"FROM busybox\nRUN exit 5\n"}),
+                     headers={"Content-Type": "application/x-tar"})
+    assert reply.status == 200
+    last = messages(reply.body)[-1]
+    text = "The command '/bin/sh -c exit 5' returned a non-zero code: 5"
+    assert last == {"errorDetail": {"code": 5, "message": text}, "error": text}
+    assert api.http("GET", "/images/broken:1/json").status == 404
+
+
+def test_build_from_stdin_and_raw_stream(api: Any) -> None:
+    result = legacy(api, "build", "-t", "fromstdin:1", "-",
+                    input='FROM busybox\nRUN echo from stdin\nENV A=b\n')
+    assert result.returncode == 0, result.stderr
+    assert "from stdin" in result.stdout.splitlines()
+    assert result.stdout.splitlines()[-1] == "Successfully tagged fromstdin:1"
+    labels = urllib.parse.quote(json.dumps({"k": "v"}))
+    reply = api.http("POST", f"/v1.41/build?t=raw:1&t=raw:2&labels={labels}",
+                     body=context_tar({"Dockerfile": b"FROM busybox\nENV X=1\n"}),
+                     headers={"Content-Type": "application/x-tar"})
+    assert reply.status == 200 and reply.headers["Content-Type"] == "application/json"
+    got = messages(reply.body)
+    assert got[:2] == [{"stream": "Step 1/2 : FROM busybox"}, {"stream": "\n"}]
+    aux = [m for m in got if "aux" in m]
+    assert len(aux) == 1 and aux[0]["aux"]["ID"].startswith("sha256:")
+    short = aux[0]["aux"]["ID"][7:19]
+    assert got[-3:] == [{"stream": f"Successfully built {short}\n"},
+                        {"stream": "Successfully tagged raw:1\n"},
+                        {"stream": "Successfully tagged raw:2\n"}]
+    api.docker("rmi", "fromstdin:1", "raw:1", "raw:2")
+
+
+def test_dockerfile_error_before_any_output_is_an_http_error(api: Any) -> None:
+    reply = api.http("POST", "/build",
+                     body=context_tar({"Dockerfile": b"FROM busybox\nRUNN x\n"}),
+                     headers={"Content-Type": "application/x-tar"})
+    assert reply.status == 400
+    assert "unknown instruction" in reply.json()["message"].lower()
+    missing = api.http("POST", "/build?dockerfile=nosuch",
+                       body=context_tar({"Dockerfile": b"FROM busybox\n"}))
+    assert missing.status in (404, 500)  # dockerd 20.10: 500
+    assert missing.json() == {"message": "Cannot locate specified Dockerfile: nosuch"}
+
+
+def test_docker_py_build_and_prune(api: Any) -> None:
+    import docker
+
+    client = docker.DockerClient(base_url=api.host, version="1.41", timeout=120)
+    try:
+        dockerfile = io.BytesIO(b"FROM busybox\nRUN echo py > /py.txt\n")
+        image, logs = client.images.build(fileobj=dockerfile, tag="pybuilt:1", rm=True)
+        assert "pybuilt:1" in image.tags
+        assert any("Successfully built" in entry.get("stream", "") for entry in logs)
+        client.images.remove("pybuilt:1")
+        pruned = client.api.prune_builds()
+        assert set(pruned) == {"CachesDeleted", "SpaceReclaimed"}
+        assert pruned["SpaceReclaimed"] >= 0
+    finally:
+        client.close()

@@ -1,6 +1,7 @@
 """The two daemons the client tests (docker-py, docker-compose) drive the same way: a private
 dockerd 20.10 (the reference: tools/bench/engine.py's `Dockerd`, with its default bridge) and
-pyengined of this checkout serving the Docker Engine API (`--docker-api unix://PATH`). Each runs
+pyengined of this checkout serving the Docker Engine API (on its default socket,
+EXEC_ROOT/docker.sock: api_harness.docker_api_of). Each runs
 in a network namespace of its own that the calling thread enters for the block
 (tests/fixtures/netns.py), so what the test starts meanwhile (a registry on 127.0.0.1, curl)
 meets the daemon there and nothing reaches the machine's network. Both get the offline busybox
@@ -13,8 +14,6 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
-import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -24,11 +23,13 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "engine_containers"))
 sys.path.insert(0, str(HERE.parent / "engine"))
 sys.path.insert(0, str(HERE.parent / "engine_network"))
 sys.path.insert(0, str(HERE.parents[2] / "tools" / "bench"))
 
+from api_harness import DockerApi, docker_api_of, remove_volumes  # noqa: E402
 from ctr_harness import ContainerEngine, busybox_rootfs, cleanup, install_launcher  # noqa: E402
 from engine_harness import new_base  # noqa: E402
 from net_harness import remove_everything  # noqa: E402
@@ -37,45 +38,23 @@ import engine as bench_engine  # noqa: E402 - tools/bench/engine.py: the private
 from tests.fixtures import netns  # noqa: E402
 
 DAEMONS = ("dockerd", "pyengined")
-DOCKER_CLI = shutil.which("docker") or "/usr/local/bin/docker"  # the docker CLI 28
 DEMO_CACHE = Path(os.environ.get("PYENGINE_DEMO_CACHE", "/var/cache/pyengine-demo"))
 
 
 @dataclass
-class Daemon:
-    """One running daemon as a Docker API client sees it."""
+class Daemon(DockerApi):
+    """One running daemon as a Docker API client sees it (api_harness.DockerApi: its socket,
+    raw HTTP, the docker CLI 28, docker-py)."""
 
-    kind: str  # "dockerd" | "pyengined"
-    socket: Path
-    config_dir: Path  # DOCKER_CONFIG: no user configuration is read or written
+    kind: str = "pyengined"  # or "dockerd"
     engine: ContainerEngine | None = None  # pyengined's, for set-up through pyctl
-
-    @property
-    def host(self) -> str:
-        return f"unix://{self.socket}"
-
-    def env(self) -> dict[str, str]:
-        return dict(os.environ, DOCKER_HOST=self.host, DOCKER_CONFIG=str(self.config_dir))
-
-    def docker(self, *args: str, check: bool = True, timeout: float = 300,
-               input: str | None = None) -> subprocess.CompletedProcess[str]:
-        """The docker CLI 28 against this daemon."""
-        result = subprocess.run([DOCKER_CLI, *args], env=self.env(), capture_output=True,
-                                text=True, timeout=timeout, input=input,
-                                stdin=None if input is not None else subprocess.DEVNULL)
-        if check and result.returncode != 0:
-            raise AssertionError(f"{self.kind}: docker {' '.join(args)} exited "
-                                 f"{result.returncode}: {result.stderr.strip()[-2000:]}")
-        return result
 
     def reset(self) -> None:
         """Every container, user network and volume removed (what a test leaves), through the
         daemon's own client: the API under test may be what failed."""
         if self.engine is not None:
             remove_everything(self.engine)
-            names = self.engine.pyctl("volume", "ls", "-q").stdout.decode().split()
-            if names:
-                self.engine.pyctl("volume", "rm", "-f", *names)
+            remove_volumes(self.engine)
             return
         ids = self.docker("ps", "-aq", check=False).stdout.split()
         if ids:
@@ -120,7 +99,7 @@ def _dockerd(busybox: Path) -> Iterator[Daemon]:
     dockerd = bench_engine.Dockerd(base, bridge=True)
     try:
         dockerd.start()
-        daemon = Daemon("dockerd", dockerd.socket, base / "client")
+        daemon = Daemon(dockerd.socket, base / "client", "dockerd")
         daemon.docker("import", "-c", 'CMD ["sh"]', str(busybox), "busybox:latest")
         yield daemon
     finally:
@@ -132,17 +111,14 @@ def _dockerd(busybox: Path) -> Iterator[Daemon]:
 
 @contextlib.contextmanager
 def _pyengined(launcher: Path, busybox: Path) -> Iterator[Daemon]:
-    base = new_base()
-    socket = base / "docker.sock"
-    engine = ContainerEngine(base, {"default-runtime": str(launcher)},
-                             extra_args=["--docker-api", f"unix://{socket}"])
+    engine = ContainerEngine(new_base(), {"default-runtime": str(launcher)})
     engine.module_network = True  # the namespace the caller entered
     engine.launcher = launcher  # type: ignore[attr-defined]  # read by cleanup()
     try:
         engine.start()
         engine.pyctl("import", "-c", 'CMD ["sh"]', str(busybox), "busybox:latest", check=True)
-        bench_engine.env.wait_for(socket.exists, timeout=30, what="pyengined's docker socket")
-        yield Daemon("pyengined", socket, base / "client", engine)
+        api = docker_api_of(engine, engine.base / "client")  # its default socket, once up
+        yield Daemon(api.socket, api.config_dir, "pyengined", engine)
     finally:
         try:
             remove_everything(engine)

@@ -135,10 +135,6 @@ def test_images_pull_tag_push_save_remove(client: docker.DockerClient, registry:
     assert pulled.id.startswith("sha256:")
     assert client.images.get(f"{host}/pe/bb:1").id == pulled.id
     assert [i.id for i in client.images.list(name=f"{host}/pe/bb")] == [pulled.id]
-    # (its applet links point at the builder's path: busybox itself, by name)
-    out = client.containers.run(f"{host}/pe/bb:1", ["/bin/busybox", "echo", "pulled"],
-                                remove=True)
-    assert out == b"pulled\n"
 
     assert pulled.tag(f"{host}/pe/copy", "2") is True
     assert client.images.get(f"{host}/pe/copy:2").id == pulled.id
@@ -154,6 +150,11 @@ def test_images_pull_tag_push_save_remove(client: docker.DockerClient, registry:
         manifest = json.loads(tar.extractfile("manifest.json").read())  # type: ignore[union-attr]  # a regular member
         assert manifest[0]["RepoTags"] == [f"{host}/pe/copy:2"]
         assert set(manifest[0]["Layers"]) <= set(tar.getnames())
+
+    # (its applet links point at the builder's path: busybox itself, by name)
+    out = client.containers.run(f"{host}/pe/bb:1", ["/bin/busybox", "echo", "pulled"],
+                                remove=True)
+    assert out == b"pulled\n"
 
     client.images.remove(f"{host}/pe/copy:2")
     with pytest.raises(docker.errors.ImageNotFound):
@@ -178,8 +179,8 @@ def test_images_build_from_a_small_context(client: docker.DockerClient, tmp_path
     assert "pe-built:1" in image.tags
     assert image.labels == {LABEL: "built"}
     assert image.attrs["Config"]["Cmd"] == ["cat", "/hello.txt", "/built"]
-    assert client.containers.run("pe-built:1", remove=True) == b"hello\nbuilt\n"
     assert client.containers.list(all=True) == []  # no build container is left
+    assert client.containers.run("pe-built:1", remove=True) == b"hello\nbuilt\n"
     client.images.remove("pe-built:1")
     with pytest.raises(docker.errors.ImageNotFound):
         client.images.get("pe-built:1")

@@ -1,6 +1,6 @@
 """Create options the daemon checks before it makes anything (docker's daemon messages), and
 the parts of a container's OCI config that come from them beyond what bundles builds: the
-CPU quota of --cpus and docker's init (--init) as PID 1."""
+CPU and swap limits (--cpus, --cpu-shares, ...) and docker's init (--init) as PID 1."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import os
 import shutil
 
 from pyengine.containers.model import Spec
-from pyengine.containers.resources import MIN_MEMORY, linux_resources
+from pyengine.containers.resources import MIN_MEMORY, ResourceUpdate, apply_to_config, merge
 from pyengine.errors import InvalidArgument, NotFound
 
 INIT_PATH = "/sbin/docker-init"  # where docker mounts its init in the container
@@ -25,6 +25,13 @@ def check(spec: Spec) -> None:
     if spec.nano_cpus < 0 or spec.nano_cpus > cpus * 1_000_000_000:
         raise InvalidArgument(f"Range of CPUs is from 0.01 to {cpus}.00, as there are only "
                               f"{cpus} CPUs available")
+    if spec.memory_swap or spec.cpu_shares or spec.cpu_quota or spec.cpu_period or \
+            spec.cpuset_cpus:  # the values docker update checks, checked alike
+        merge(Spec(), ResourceUpdate(
+            memory=spec.memory or None, memory_swap=spec.memory_swap or None,
+            nano_cpus=spec.nano_cpus or None, cpu_shares=spec.cpu_shares or None,
+            cpu_quota=spec.cpu_quota or None, cpu_period=spec.cpu_period or None,
+            cpuset_cpus=spec.cpuset_cpus or None), cpus)
     if spec.stop_signal:
         from pyengine.containers.service import parse_signal
 
@@ -41,9 +48,9 @@ def init_binary() -> str:
 
 def apply(config: dict, spec: Spec) -> None:
     """The CPU quota and the init on top of bundles' config (in place)."""
-    if spec.nano_cpus:  # the quota and period docker sets for --cpus (as update sets them)
-        cpu = linux_resources(Spec(nano_cpus=spec.nano_cpus))["cpu"]
-        config["linux"]["resources"]["cpu"] = cpu
+    if spec.nano_cpus or spec.memory_swap or spec.cpu_shares or spec.cpu_quota or \
+            spec.cpu_period or spec.cpuset_cpus:  # as update sets them (--cpus: its quota)
+        apply_to_config(config, spec)
     if spec.init:
         process = config["process"]
         process["args"] = [INIT_PATH, "--", *process["args"]]

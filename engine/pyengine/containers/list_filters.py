@@ -4,7 +4,7 @@ exited=N, before and since (a container's id or name: those created before or af
 health (starting, healthy, unhealthy: the status of its health check, kept after it exits;
 none: no check has run), network (a name or an id
 prefix of a network it is on), publish and expose (a container port, "80", "80/udp" or a
-range, it publishes or exposes)."""
+range, it publishes or exposes), volume (a volume's name or a mount's destination)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pyengine.containers.model import EXITED, RUNNING, STATUSES, Container
 from pyengine.errors import InvalidArgument, NotFound
 
 KEYS = ("id", "name", "label", "status", "ancestor", "exited", "before", "since", "health",
-        "network", "publish", "expose")
+        "network", "publish", "expose", "volume")
 # a container's networks: name -> id (the network filter's view; none: the first one only)
 NetworksOf = Callable[[Container], Mapping[str, str]]
 STATUS_VALUES = (*STATUSES, "restarting", "paused")
@@ -38,10 +38,10 @@ def parse(items: list[str]) -> Filters:
     out = Filters()
     for item in items:
         key, sep, value = item.partition("=")
-        if not sep or key not in KEYS:
-            raise InvalidArgument(f"invalid filter '{item}'")
+        if not sep or key not in KEYS:  # dockerd 20.10's texts
+            raise InvalidArgument(f"Invalid filter '{key}'")
         if key == "status" and value not in STATUS_VALUES:
-            raise InvalidArgument(f"Unrecognised filter value for status: {value}")
+            raise InvalidArgument(f"Invalid filter 'status={value}'")
         if key == "health" and value not in HEALTH_VALUES:
             raise InvalidArgument(f"Unrecognised filter value for health: {value}")
         if key == "exited" and not value.lstrip("-").isdigit():
@@ -117,6 +117,9 @@ def _one(c: Container, key: str, value: str) -> bool:
         return value in (c.config.get("exposed") or ())
     if key == "publish":
         return _publishes(c, value)
+    if key == "volume":
+        return any(value in (m.get("name"), m.get("destination"))
+                   for m in c.config.get("mounts") or ())
     if key == "label":
         k, sep, v = value.partition("=")
         labels = {**c.config.get("image_labels", {}), **c.spec.labels}
@@ -148,3 +151,39 @@ def _with_tag(name: str) -> str:
         return name
     last = name.rsplit("/", 1)[-1]
     return name if ":" in last else name + ":latest"
+
+
+PRUNE_KEYS = ("until", "label", "label!")
+
+
+def prune_matcher(items: list[str]) -> Callable[[Container], bool]:
+    """docker container prune's --filter (until=TIME|DURATION: created before it; label=K[=V];
+    label!=K[=V]): which stopped containers go."""
+    from pyengine.images.inspect import parse_time
+    from pyengine.timevalues import to_ns
+
+    until: list[int] = []
+    labels: list[str] = []
+    not_labels: list[str] = []
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or key not in PRUNE_KEYS:
+            raise InvalidArgument(f"Invalid filter '{key}'")
+        if key == "until":
+            limit = to_ns(value)
+            if limit is None:
+                raise InvalidArgument(f'failed to parse value as time or duration: "{value}"')
+            until.append(limit)
+        else:
+            (labels if key == "label" else not_labels).append(value)
+
+    def has(c: Container, value: str) -> bool:
+        return _one(c, "label", value)
+
+    def match(c: Container) -> bool:
+        created = int(parse_time(c.created) * 1_000_000_000)
+        return (all(created < limit for limit in until)
+                and all(has(c, v) for v in labels)
+                and not any(has(c, v) for v in not_labels))
+
+    return match

@@ -384,6 +384,18 @@ class ContainerNetworking:
         return [] if target else [mode_of(c.spec) if self.networks is not None
                                   else c.spec.network or "none"]
 
+    def endpoints(self, c: Container) -> dict[str, Any]:
+        """docker's NetworkSettings.Networks of `c`; not running: its networks with empty
+        endpoints (docker's list shows them so)."""
+        found = endpoint_documents(c, self.settings(c))
+        if found:
+            return found
+        return {name: {"IPAMConfig": None, "Links": None, "Aliases": None, "NetworkID": nid,
+                       "EndpointID": "", "Gateway": "", "IPAddress": "", "IPPrefixLen": 0,
+                       "IPv6Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0,
+                       "MacAddress": "", "DriverOpts": None}
+                for name, nid in self.network_ids(c).items()}
+
     def inspect_parts(self, c: Container) -> dict[str, Any]:
         """inspect's NetworkSettings, and the network parts of HostConfig and Config; a
         container:ID's /etc files are its target's."""
@@ -444,6 +456,24 @@ def port_bindings(spec: Spec) -> dict[str, list[dict[str, str]]]:
     return out
 
 
+def endpoint_documents(c: Container, settings: NetworkSettings | None) -> dict[str, Any]:
+    """docker's NetworkSettings.Networks of `c` (inspect's, and the list's)."""
+    spec = c.spec
+    networks: dict[str, Any] = {}
+    for name, view in (settings.networks if settings is not None else {}).items():
+        first = name == mode_of(spec)
+        ipam = {"IPv4Address": spec.ip} if spec.ip and first else None
+        user_links = [":".join(split_link(item)) for item in spec.links] \
+            if first and name != "bridge" else []
+        networks[name] = {
+            "IPAMConfig": ipam, "Links": user_links or None,
+            "Aliases": list(view.aliases) or None, "NetworkID": view.network_id,
+            "EndpointID": view.endpoint_id, "Gateway": view.gateway, "IPAddress": view.ip,
+            "IPPrefixLen": view.prefix_len, "IPv6Gateway": "", "GlobalIPv6Address": "",
+            "GlobalIPv6PrefixLen": 0, "MacAddress": view.mac, "DriverOpts": None}
+    return networks
+
+
 def inspect_document(c: Container, settings: NetworkSettings | None, etc: Path
                      ) -> dict[str, Any]:
     """docker 20.10's NetworkSettings of `c` (from the domain's settings), and HostConfig's
@@ -458,18 +488,7 @@ def inspect_document(c: Container, settings: NetworkSettings | None, etc: Path
             entries = ports.get(f"{m.container_port}/{m.proto}") or []
             entries.append({"HostIp": m.host_ip, "HostPort": str(m.host_port)})
             ports[f"{m.container_port}/{m.proto}"] = entries
-    networks: dict[str, Any] = {}
-    for name, view in (settings.networks if settings is not None else {}).items():
-        first = name == mode_of(spec)
-        ipam = {"IPv4Address": spec.ip} if spec.ip and first else None
-        user_links = [":".join(split_link(item)) for item in spec.links] \
-            if first and name != "bridge" else []
-        networks[name] = {
-            "IPAMConfig": ipam, "Links": user_links or None,
-            "Aliases": list(view.aliases) or None, "NetworkID": view.network_id,
-            "EndpointID": view.endpoint_id, "Gateway": view.gateway, "IPAddress": view.ip,
-            "IPPrefixLen": view.prefix_len, "IPv6Gateway": "", "GlobalIPv6Address": "",
-            "GlobalIPv6PrefixLen": 0, "MacAddress": view.mac, "DriverOpts": None}
+    networks = endpoint_documents(c, settings)
     default = networks.get("bridge") or {}
     sandbox = settings.sandbox_key if settings is not None else ""
     document = {

@@ -1,6 +1,7 @@
 """Container verbs that go through a running container's shim beyond its lifecycle: pause and
-unpause (the shim's Pause/Resume), top (the shim's Pids and the host's ps, as docker does) and
-update (the record, the bundle's config.json, and the shim's Update when running)."""
+unpause (the shim's Pause/Resume), kill with docker's texts, resize, top (the shim's Pids and
+the host's ps, as docker does) and update (the record, the bundle's config.json, and the
+shim's Update when running)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from pyengine.containers import resources
 from pyengine.containers.model import RUNNING, Container, Spec
-from pyengine.errors import EngineError, FailedPrecondition, InvalidArgument
+from pyengine.errors import EngineError, FailedPrecondition, InvalidArgument, NotFound
 
 if TYPE_CHECKING:
     from pyengine.containers import shims
@@ -52,6 +53,22 @@ async def unpause(service: ContainerService, ref: str) -> None:
     shim = _running_shim(service, c)
     await shim.resume()
     await _set_paused(service, c, False)
+
+
+async def kill(service: ContainerService, ref: str, signal: str) -> None:
+    """docker's kill with its texts: "Cannot kill container: c1: Container <id> is not
+    running", "Cannot kill container: nosuch: No such container: nosuch" (a bad signal is
+    "Invalid signal: BOGUS" alone)."""
+    try:
+        await service.kill(ref, signal)
+    except (NotFound, FailedPrecondition) as err:
+        raise type(err)(f"Cannot kill container: {ref}: {err}") from err
+
+
+async def resize(service: ContainerService, ref: str, height: int, width: int) -> None:
+    """The terminal size of a running container's tty."""
+    c = await asyncio.to_thread(service.get, ref)
+    await _running_shim(service, c).resize(height, width)
 
 
 async def thaw_after_signal(service: ContainerService, c: Container, signal: int) -> None:

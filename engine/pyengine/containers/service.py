@@ -18,7 +18,7 @@ import os
 import shutil
 import signal as signals
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -790,14 +790,15 @@ class ContainerService:
         self.events.publish("container", "rename", c.id,
                             **{**event_attributes(c), "name": new, "oldName": "/" + c.name})
 
-    async def prune(self) -> tuple[list[str], int]:
+    async def prune(self, select: Callable[[Container], bool] | None = None
+                    ) -> tuple[list[str], int]:
         """The ids removed and the bytes their writable layers held (docker's reclaimed
-        space)."""
+        space); `select`: only the stopped containers it picks (prune's filters)."""
         from pyengine.containers.sizes import tree_size
 
         gone, freed = [], 0
         for c in await asyncio.to_thread(self.repo.all):
-            if c.state.status in (CREATED, EXITED, DEAD):
+            if c.state.status in (CREATED, EXITED, DEAD) and (select is None or select(c)):
                 try:
                     upper = await asyncio.to_thread(self.snapshotter.upper_dir, c.snapshot)
                     size = await asyncio.to_thread(tree_size, upper)

@@ -35,6 +35,13 @@ class Figures:
     block_read: int = 0
     block_write: int = 0
     pids: int = 0
+    # the raw figures behind the percentages (docker's stats JSON carries them): CPU time
+    # of the container and of the host now and at the previous sample (0: none), in ns
+    cpu_ns: int = 0
+    system_ns: int = 0
+    pre_cpu_ns: int = 0
+    pre_system_ns: int = 0
+    online_cpus: int = 0
 
 
 def _net_of(pid: int) -> tuple[int, int]:
@@ -78,15 +85,18 @@ class Sampler:
                        memory_limit=limit, memory_percent=metrics.memory_percent(usage.memory,
                                                                                  limit),
                        net_rx=rx, net_tx=tx, block_read=usage.block_read,
-                       block_write=usage.block_write, pids=usage.pids)
+                       block_write=usage.block_write, pids=usage.pids, cpu_ns=usage.cpu_ns,
+                       system_ns=system, pre_cpu_ns=before[0] if before else 0,
+                       pre_system_ns=before[1] if before else 0,
+                       online_cpus=self.online_cpus)
 
 
-async def frames(service: ContainerService, refs: list[str], stream: bool
-                 ) -> AsyncGenerator[list[Figures], None]:
+async def frames(service: ContainerService, refs: list[str], stream: bool,
+                 one_shot: bool = False) -> AsyncGenerator[list[Figures], None]:
     """A frame per second while `stream` (the first at once), else one frame after two
-    samples a second apart (so CPU % has a delta). Named containers (`refs`) are resolved once
-    (NotFound before any frame) and leave the frames when removed; none named: the running
-    ones at each sample."""
+    samples a second apart (so CPU % has a delta), or at once with `one_shot` (no delta).
+    Named containers (`refs`) are resolved once (NotFound before any frame) and leave the
+    frames when removed; none named: the running ones at each sample."""
     ids = [(await asyncio.to_thread(service.get, ref)).id for ref in refs]
 
     def current() -> list[Container]:
@@ -104,7 +114,7 @@ async def frames(service: ContainerService, refs: list[str], stream: bool
     first = True
     while True:
         figures = await sampler.sample(await asyncio.to_thread(current))
-        if stream or not first:
+        if stream or not first or one_shot:
             yield figures
             if not stream:
                 return

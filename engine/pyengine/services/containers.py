@@ -3,71 +3,33 @@
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import AsyncIterator
 
 import grpc.aio
 
 from pyengine.api import common_pb2, containers_pb2, containers_pb2_grpc
-from pyengine.containers import attach, detachkeys, execs, health, list_filters, ops, stats
+from pyengine.containers import attach, detachkeys, execs, listing, ops, stats
 from pyengine.containers.event_attrs import event_attributes
-from pyengine.containers.model import RUNNING, Container, Spec
+from pyengine.containers.model import Container, Spec
 from pyengine.containers.networking import Published
 from pyengine.containers.resources import ResourceUpdate
 from pyengine.containers.service import ContainerService, container_json
-from pyengine.containers.sizes import container_sizes
-from pyengine.errors import FailedPrecondition, InvalidArgument, NotFound, ResourceExhausted
+from pyengine.errors import InvalidArgument, ResourceExhausted
 from pyengine.images.inspect import parse_time
 from pyengine.services.errors import Context, streaming, unary
 from pyengine.services.streams import ChunkPipe, spool
 from pyengine.services.workers import Workers
-from pyengine.units import human_duration
 
 MAX_COPY = 64 << 30  # bytes a cp into a container may upload
-
-
-def _since(stamp: str) -> float:
-    if not stamp:
-        return 0.0
-    return time.time() - parse_time(stamp)
-
-
-def status_text(c: Container) -> str:
-    s = c.state
-    if s.status == RUNNING:
-        up = f"Up {human_duration(_since(s.started_at))}"
-        if s.paused:
-            return f"{up} (Paused)"
-        return f"{up} ({health.status_line(s)})" if s.health_status else up
-    if s.status == "exited":
-        return f"Exited ({s.exit_code}) {human_duration(_since(s.finished_at))} ago"
-    if s.status == "created":
-        return "Created"
-    if s.status == "removing":
-        return "Removal In Progress"
-    return s.status.capitalize()
-
-
-def state_text(c: Container) -> str:
-    """docker's State: a paused container is "paused" (its record stays running)."""
-    return "paused" if c.state.paused and c.state.status == RUNNING else c.state.status
-
-
-def list_command(args: list[str]) -> str:
-    """docker's COMMAND of a listed container: the path, then each argument, in single quotes
-    when it holds a space (docker ps: "sh -c 'echo out1; e…")."""
-    if not args:
-        return ""
-    return " ".join([args[0], *(f"'{a}'" if " " in a else a for a in args[1:])])
 
 
 def summary(c: Container) -> containers_pb2.ContainerSummary:
     args = c.config.get("args") or []
     return containers_pb2.ContainerSummary(
         id=c.id, names=["/" + c.name], image=c.image_name, image_id=c.image_id,
-        command=list_command(args), created=parse_time(c.created),
-        state=state_text(c), status=status_text(c),
-        labels={**c.config.get("image_labels", {}), **c.spec.labels},
+        command=listing.list_command(args), created=parse_time(c.created),
+        state=listing.state_text(c), status=listing.status_text(c),
+        labels=listing.labels_of(c),
     )
 
 
@@ -141,13 +103,7 @@ class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
     @unary
     async def Kill(self, request: containers_pb2.KillContainerRequest,
                    context: Context) -> containers_pb2.KillContainerResponse:
-        try:
-            await self.service.kill(request.id, request.signal)
-        except (NotFound, FailedPrecondition) as err:
-            # docker 20.10: "Cannot kill container: c1: Container <id> is not running", and
-            # "Cannot kill container: nosuch: No such container: nosuch" (but a bad signal is
-            # "Invalid signal: BOGUS" alone)
-            raise type(err)(f"Cannot kill container: {request.id}: {err}") from err
+        await ops.kill(self.service, request.id, request.signal)
         return containers_pb2.KillContainerResponse()
 
     @unary
@@ -159,24 +115,16 @@ class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
     @unary
     async def List(self, request: containers_pb2.ListContainersRequest,
                    context: Context) -> containers_pb2.ListContainersResponse:
-        filters = list_filters.parse(list(request.filters))
-        refs = [*filters.values.get("before", []), *filters.values.get("since", [])]
-        resolved = {ref: await self.workers.run(self.service.resolve, ref) for ref in refs}
-        found = await self.workers.run(self.service.all)  # after: holds what was resolved
-        networks_of = self.service.networking.network_ids if filters.has("network") else None
-        shown = await self.workers.run(list_filters.select, found, filters, request.all,
-                                       resolved, networks_of)
-        out = [summary(c) for c in shown]
-        views = await self.workers.run(
-            lambda: [(self.service.networking.published(c),
-                      self.service.networking.network_names(c)) for c in shown])
-        for item, (published, networks) in zip(out, views, strict=True):
-            item.ports.extend(port_mapping(p) for p in published)
-            item.networks.extend(networks)
-        if request.size:
-            for c, item in zip(shown, out, strict=True):
-                item.size_rw, item.size_root_fs = await self.workers.run(
-                    container_sizes, self.service, c)
+        listed = await listing.list_containers(self.service, self.workers,
+                                               list(request.filters), request.all,
+                                               request.size)
+        out = []
+        for item in listed:
+            entry = summary(item.container)
+            entry.ports.extend(port_mapping(p) for p in item.published)
+            entry.networks.extend(sorted(item.networks))
+            entry.size_rw, entry.size_root_fs = item.size_rw, item.size_root_fs
+            out.append(entry)
         return containers_pb2.ListContainersResponse(containers=out)
 
     @unary

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pyengine.services.containers import list_command
+from pyengine.containers.listing import list_command
 
 
 def test_arguments_with_spaces_are_single_quoted() -> None:

@@ -330,7 +330,10 @@ class ContainerNetworking:
         except NotFound:
             if not force:
                 raise
-            return
+            # docker 20.10 then force-deletes an endpoint of that name; a removed container's
+            # endpoints went with it here, so there is none: its 404 (the network's first)
+            await asyncio.to_thread(networks.get, network)
+            raise NotFound(f"endpoint {ref} not found") from None
         found = await asyncio.to_thread(networks.get, network)
         if shared_target(c.spec) or c.spec.network == "host" or found.name == "host":
             raise FailedPrecondition("container cannot be disconnected from host network or "

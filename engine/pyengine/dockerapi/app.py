@@ -18,7 +18,7 @@ from pyengine.dockerapi.versioning import API_VERSION, check
 log = logging.getLogger("pyengine.dockerapi")
 
 # one module per resource, each with `register(routes: Routes, api: ApiContext) -> None`
-RESOURCES = ("system", "images", "build", "containers")
+RESOURCES = ("system", "images", "build", "containers", "networks", "volumes")
 
 API_KEY = web.AppKey("api", ApiContext)
 MAX_JSON_BODY = 16 << 20  # request.read() limit; archives and contexts are streamed

@@ -20,6 +20,7 @@ from pyengine.containers.service import container_json
 from pyengine.containers.sizes import container_sizes
 from pyengine.dockerapi import query
 from pyengine.dockerapi.app import json_response
+from pyengine.dockerapi.body import json_body
 from pyengine.dockerapi.container_config import from_body
 from pyengine.dockerapi.context import ApiContext
 from pyengine.dockerapi.routes import Routes
@@ -47,29 +48,6 @@ def _bool(request: web.Request, name: str, default: bool = False) -> bool:
 def _int(request: web.Request, name: str) -> int | None:
     """An integer parameter; None when absent (stop's and restart's `t`)."""
     return query.integer(request, name) if request.query.get(name) else None
-
-
-def filter_items(request: web.Request) -> list[str]:
-    """docker's `filters` JSON as the domain's KEY=VALUE items."""
-    return [f"{key}={value}" for key, values in query.filters(request).items()
-            for value in values]
-
-
-async def _json_body(request: web.Request) -> dict[str, Any]:
-    if not request.can_read_body:
-        return {}
-    text = await request.text()
-    if not text.strip():
-        return {}
-    try:
-        body = json.loads(text)
-    except ValueError as err:
-        raise InvalidArgument(f"invalid JSON: {err}") from None
-    if body is None:
-        return {}
-    if not isinstance(body, dict):
-        raise InvalidArgument("invalid JSON: the body must be an object")
-    return body
 
 
 def _no_content() -> web.Response:
@@ -185,7 +163,7 @@ def register(routes: Routes, api: ApiContext) -> None:
         return await workers.run(service.get, ref)
 
     async def create(request: web.Request) -> web.StreamResponse:
-        body = await _json_body(request)
+        body = await json_body(request)
         platform = request.query.get("platform", "")
         if platform and platform.split("/")[0] != "linux":
             raise InvalidArgument(f'"{platform}": unknown operating system or architecture: '
@@ -195,7 +173,7 @@ def register(routes: Routes, api: ApiContext) -> None:
         return json_response({"Id": c.id, "Warnings": asked.warnings}, 201)
 
     async def start(request: web.Request) -> web.StreamResponse:
-        if await _json_body(request):  # docker 20.10 refuses a HostConfig at start
+        if await json_body(request):  # docker 20.10 refuses a HostConfig at start
             raise InvalidArgument("starting container with non-empty request body was "
                                   "deprecated since API v1.22 and removed in v1.24")
         c = await get(request.match_info["id"])
@@ -259,7 +237,7 @@ def register(routes: Routes, api: ApiContext) -> None:
     async def list_(request: web.Request) -> web.StreamResponse:
         size = _bool(request, "size")
         listed = await listing.list_containers(
-            service, workers, filter_items(request), _bool(request, "all"), size,
+            service, workers, query.filter_items(request), _bool(request, "all"), size,
             _int(request, "limit") or 0)
         return json_response([list_entry(item, size) for item in listed])
 
@@ -368,7 +346,7 @@ def register(routes: Routes, api: ApiContext) -> None:
         return _no_content()
 
     async def update(request: web.Request) -> web.StreamResponse:
-        body = await _json_body(request)
+        body = await json_body(request)
         policy = body.get("RestartPolicy")
         from pyengine.dockerapi.container_config import restart_text
 
@@ -387,7 +365,7 @@ def register(routes: Routes, api: ApiContext) -> None:
         return json_response({"Warnings": warnings or None})
 
     async def prune(request: web.Request) -> web.StreamResponse:
-        items = filter_items(request)
+        items = query.filter_items(request)
         deleted, freed = await service.prune(list_filters.prune_matcher(items) if items
                                              else None)
         return json_response({"ContainersDeleted": deleted or None, "SpaceReclaimed": freed})
@@ -401,7 +379,7 @@ def register(routes: Routes, api: ApiContext) -> None:
         ref = request.query.get("container", "")
         if not ref:
             raise InvalidArgument('invalid name or ID supplied: ""')
-        body = await _json_body(request)
+        body = await json_body(request)
         if any(body.values()):
             raise InvalidArgument("pyengined does not support a Config body on commit: "
                                   "give the changes as `changes` (Dockerfile instructions)")

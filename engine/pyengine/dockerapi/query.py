@@ -55,6 +55,11 @@ def filters(request: web.Request) -> dict[str, list[str]]:
     return out
 
 
+def filter_items(request: web.Request) -> list[str]:
+    """docker's `filters` JSON as the domains' KEY=VALUE items."""
+    return [f"{key}={value}" for key, values in filters(request).items() for value in values]
+
+
 def json_object(request: web.Request, name: str) -> dict[str, str]:
     """A query parameter holding a JSON object of strings (buildargs, labels); null values
     are dropped (docker's buildargs "unset")."""

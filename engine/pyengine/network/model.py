@@ -60,6 +60,8 @@ class IpamPool:
     gateway: str  # "172.18.0.1"
     ip_range: str = ""  # "" = the whole subnet
     auto: bool = False  # the daemon picked the subnet (no --ip on it: docker's rule)
+    gateway_given: bool = True  # False: a subnet given without its gateway (docker's inspect
+    # then lists the subnet alone)
 
 
 @dataclass

@@ -242,7 +242,9 @@ class NetworkRepository:
 def _network_row(n: Network) -> tuple:
     return (n.id, n.name, n.driver, n.created, n.bridge, int(n.internal), n.mtu,
             json.dumps([{"subnet": p.subnet, "gateway": p.gateway, "ip_range": p.ip_range,
-                         **({"auto": True} if p.auto else {})} for p in n.pools]),
+                         **({"auto": True} if p.auto else {}),
+                         **({} if p.gateway_given else {"gateway_given": False})}
+                        for p in n.pools]),
             json.dumps(n.labels, sort_keys=True), json.dumps(n.options, sort_keys=True))
 
 

@@ -33,6 +33,7 @@ from pyengine.errors import (
     FailedPrecondition,
     InvalidArgument,
     NotFound,
+    PermissionDenied,
 )
 from pyengine.network import ipam, subnets
 from pyengine.network.model import (
@@ -64,6 +65,7 @@ MTU_OPTION = "com.docker.network.driver.mtu"
 DEFAULT_MTU = 1500
 _BRIDGE_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")  # and a network name's
 QTYPE_A, QTYPE_PTR = 1, 12
+PREDEFINED = ("bridge", "host", "none", "default")  # docker's runconfig.IsPreDefinedNetwork
 DANGLING = {"true": True, "1": True, "false": False, "0": False}
 HOST_HOSTS = Path("/etc/hosts")
 NONE_MODE = "container cannot be connected to multiple networks with one of the networks in " \
@@ -277,6 +279,8 @@ class NetworkService:
                options: Mapping[str, str] | None = None) -> Network:
         """A user-defined network; AlreadyExists / InvalidArgument with docker's texts."""
         _check_name(name)
+        if name in PREDEFINED:  # docker 20.10's text, its trailing space too
+            raise PermissionDenied(f"operation is not permitted on predefined {name} network ")
         if driver in ("host", "null"):
             raise FailedPrecondition(f"only one instance of \"{driver}\" network is allowed")
         if driver != "bridge":
@@ -291,7 +295,8 @@ class NetworkService:
                 raise AlreadyExists(f"network with name {name} already exists")
             taken = [p.subnet for n in every for p in n.pools]
             if subnet:
-                pool = ipam.make_pool(subnet, gateway, ip_range)
+                pool = dataclasses.replace(ipam.make_pool(subnet, gateway, ip_range),
+                                           gateway_given=bool(gateway))
                 subnets.check_free(pool.subnet, taken)
             else:
                 pool = dataclasses.replace(ipam.make_pool(subnets.choose(
@@ -354,9 +359,13 @@ class NetworkService:
 
     def inspect(self, ref: str) -> dict[str, Any]:
         """docker's JSON shape of a network, Containers filled."""
-        n = self.repo.find(ref)
+        return self.document(self.repo.find(ref))
+
+    def document(self, n: Network, detailed: bool = True) -> dict[str, Any]:
+        """docker's JSON shape of `n`; `detailed` False: Containers empty (docker's network
+        list since API 1.28)."""
         containers: dict[str, Any] = {}
-        for e in self.repo.endpoints_on(n.id):
+        for e in self.repo.endpoints_on(n.id) if detailed else ():
             if not e.active:
                 continue
             prefix = ipam.prefix_len(n.pools[0].subnet) if n.pools else 0
@@ -378,14 +387,14 @@ class NetworkService:
         """FailedPrecondition when endpoints are active or the network is builtin."""
         n = self.repo.find(ref)
         if n.builtin:
-            raise FailedPrecondition(f"{n.name} is a pre-defined network and cannot be removed")
+            raise PermissionDenied(f"{n.name} is a pre-defined network and cannot be removed")
         with self._lock:
             self._remove(n)
 
     def _remove(self, n: Network) -> None:
         def check(endpoints: builtins.list[EndpointRecord]) -> None:
-            if any(e.active for e in endpoints):
-                raise FailedPrecondition(f"error while removing network: network {n.name} id "
+            if any(e.active for e in endpoints):  # docker's 403 (libnetwork's Forbidden)
+                raise PermissionDenied(f"error while removing network: network {n.name} id "
                                          f"{n.id} has active endpoints")
 
         self.repo.remove_network(n, check)
@@ -954,9 +963,12 @@ def _default_bridge_options() -> dict[str, str]:
 
 
 def _ipam_config(p: IpamPool) -> dict[str, str]:
-    out = {"Subnet": p.subnet, "Gateway": p.gateway}
+    """docker's order; the gateway only when given or the subnet picked (as dockerd 20.10)."""
+    out = {"Subnet": p.subnet}
     if p.ip_range:
         out["IPRange"] = p.ip_range
+    if p.gateway_given or p.auto:
+        out["Gateway"] = p.gateway
     return out
 
 

@@ -154,7 +154,10 @@ class VolumeService:
 
     def inspect(self, name: str) -> dict:
         """docker volume inspect's document."""
-        v = self.repo.get(name)
+        return self.document(self.repo.get(name))
+
+    def document(self, v: Volume) -> dict:
+        """docker's JSON shape of a volume (inspect's, and each of the API's list)."""
         return {
             "CreatedAt": v.created_at, "Driver": v.driver,
             "Labels": v.labels or None, "Mountpoint": self.mountpoint(v.name),

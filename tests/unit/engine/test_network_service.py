@@ -20,6 +20,7 @@ from pyengine.errors import (
     FailedPrecondition,
     InvalidArgument,
     NotFound,
+    PermissionDenied,
 )
 from pyengine.events import EventBus
 from pyengine.network.model import ContainerNet, EndpointRequest, LinkTarget
@@ -190,6 +191,12 @@ def test_create_inspect_list_remove(w: World) -> None:
         {"Subnet": "10.20.0.0/16", "Gateway": "10.20.0.254", "IPRange": "10.20.5.0/24"}]}
     assert (doc["Name"], doc["Id"], doc["Scope"], doc["Driver"], doc["Internal"],
             doc["Containers"]) == ("back", m.id, "local", "bridge", True, {})
+    # a subnet given alone is listed alone (dockerd 20.10), its gateway picked all the same
+    bare = w.svc.create("bare", subnet="10.21.0.0/24")
+    assert w.svc.inspect("bare")["IPAM"]["Config"] == [{"Subnet": "10.21.0.0/24"}]
+    assert w.svc.get("bare").pools[0].gateway == "10.21.0.1"
+    w.svc.remove(bare.id)
+    assert w.svc.inspect("bridge")["IPAM"]["Config"][0]["Gateway"] == "172.17.0.1"
     assert {"EnableIPv6", "Attachable", "Ingress", "ConfigFrom", "ConfigOnly", "Options",
             "Labels", "Created"} <= set(doc)
     with pytest.raises(AlreadyExists, match="network with name back already exists"):
@@ -209,7 +216,7 @@ def test_create_inspect_list_remove(w: World) -> None:
     assert [x.name for x in w.svc.list(["label=tier=web"])] == ["front"]
     assert [x.name for x in w.svc.list(["name=ac"])] == ["back"]
     assert w.svc.get(m.id[:5]).name == "back"
-    with pytest.raises(FailedPrecondition, match="bridge is a pre-defined network"):
+    with pytest.raises(PermissionDenied, match="bridge is a pre-defined network"):
         w.svc.remove("bridge")
     w.svc.remove("back")
     assert m.bridge not in w.netlink.links
@@ -277,7 +284,7 @@ def test_attach_detach_reuse_ports_and_files(w: World) -> None:
     assert w.svc.settings(a.id).networks["bridge"].ip == ""
     asyncio.run(w.svc.attach(c, PID))
     assert w.svc.settings(c.id).networks["bridge"].ip == "172.17.0.2"  # a's, reused
-    with pytest.raises(FailedPrecondition):
+    with pytest.raises(PermissionDenied):
         w.svc.remove("bridge")
     w.svc.unregister(c.id)
     assert w.svc.settings(c.id).networks == {} and w.ports.held() == []

@@ -1,0 +1,246 @@
+"""/networks through the REST edge: the docker CLI 28 (create/ls/inspect/rm/connect/
+disconnect/prune, run --network --network-alias), docker-py 7 and raw HTTP for docker's
+statuses and texts (checked against a private dockerd 20.10)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from netvol_harness import NetVol, nv_fixture  # noqa: F401 - a fixture
+
+pytestmark = [pytest.mark.root]
+
+SLEEP = ["sleep", "1000"]
+
+
+def resolves(nv: NetVol, client: str, name: str) -> list[str]:
+    """The A records container `client` gets for `name` (busybox nslookup through its
+    resolv.conf: the embedded DNS on a user network); [] when it does not resolve."""
+    result = nv.pyctl("exec", client, "nslookup", "-type=a", name)
+    text = result.stdout.decode()
+    if result.returncode != 0 or f"Name:\t{name}" not in text:
+        return []
+    answer = text.split(f"Name:\t{name}", 1)[1]
+    return [line.split()[-1] for line in answer.splitlines() if line.startswith("Address")]
+
+
+def test_cli_create_list_inspect_remove_with_docker_texts(nv: NetVol) -> None:
+    created = nv.docker("network", "create", "--subnet", "10.77.0.0/24", "--gateway",
+                            "10.77.0.254", "--ip-range", "10.77.0.128/25", "--internal",
+                            "--label", "tier=db", "--opt", "com.docker.network.driver.mtu=1400",
+                            "back", check=True).stdout.decode().strip()
+    assert re.fullmatch(r"[0-9a-f]{64}", created)
+    nv.docker("network", "create", "--label", "tier=web", "front", check=True)
+    doc = nv.docker_json("network", "inspect", "back")[0]
+    assert doc["Id"] == created and doc["Name"] == "back" and doc["Driver"] == "bridge"
+    assert doc["Scope"] == "local" and doc["Internal"] is True and doc["EnableIPv6"] is False
+    assert doc["IPAM"]["Driver"] == "default"
+    assert doc["IPAM"]["Config"] == [{"Subnet": "10.77.0.0/24", "Gateway": "10.77.0.254",
+                                      "IPRange": "10.77.0.128/25"}]
+    assert doc["Labels"] == {"tier": "db"} and doc["Containers"] == {}
+    assert doc["Options"]["com.docker.network.driver.mtu"] == "1400"
+    # the gRPC edge's document is the same one
+    assert nv.docker("network", "inspect", "-f", "{{.Internal}} {{.IPAM.Config}}",
+                         "back", check=True).stdout.decode().strip() == \
+        "true [{10.77.0.0/24 10.77.0.128/25 10.77.0.254 map[]}]"
+
+    def names(*flags: str) -> list[str]:
+        out = nv.docker("network", "ls", *flags, "--format", "{{.Name}}", check=True)
+        return sorted(out.stdout.decode().split())
+
+    assert names() == ["back", "bridge", "front", "host", "none"]
+    assert names("--filter", "label=tier=db") == ["back"]
+    assert names("--filter", "label=tier") == ["back", "front"]
+    assert names("--filter", "type=custom") == ["back", "front"]
+    assert names("--filter", "type=builtin") == ["bridge", "host", "none"]
+    assert names("--filter", "driver=null") == ["none"]
+    assert names("--filter", "name=ron") == ["front"]
+    assert names("--filter", f"id={created[:10]}") == ["back"]
+    assert names("--filter", "dangling=true") == ["back", "front"]
+    assert names("--filter", "scope=local") == ["back", "bridge", "front", "host", "none"]
+    listed = nv.docker("network", "ls", "--filter", "name=back", "--format",
+                           "{{.ID}} {{.Driver}} {{.Scope}}", check=True).stdout.decode()
+    assert listed.split() == [created[:12], "bridge", "local"]
+    bad = nv.docker("network", "ls", "--filter", "colour=red")
+    assert bad.returncode == 1
+    assert "Error response from daemon: Invalid filter 'colour'" in bad.stderr.decode()
+
+    again = nv.docker("network", "create", "back")
+    assert again.returncode == 1
+    assert "Error response from daemon: network with name back already exists" in \
+        again.stderr.decode()
+    builtin = nv.docker("network", "rm", "bridge")
+    assert builtin.returncode == 1
+    assert "bridge is a pre-defined network and cannot be removed" in builtin.stderr.decode()
+    assert nv.docker("network", "rm", "back", "front", check=True).stdout.decode() \
+        .split() == ["back", "front"]
+    gone = nv.docker("network", "inspect", "back")
+    assert gone.returncode == 1 and "network back not found" in gone.stderr.decode()
+    assert names("--filter", "type=custom") == []
+
+
+def test_cli_connect_with_ip_and_alias_resolves_from_another_container(
+        nv: NetVol) -> None:
+    nv.docker("network", "create", "--subnet", "10.78.0.0/24", "app", check=True)
+    nv.run("-d", "--name", "web", "busybox", *SLEEP)
+    nv.run("-d", "--name", "probe", "--network", "app", "busybox", *SLEEP)
+    nv.docker("network", "connect", "--ip", "10.78.0.50", "--alias", "www", "app", "web",
+                  check=True)
+    members = nv.docker_json("network", "inspect", "app")[0]["Containers"]
+    web = nv.docker("inspect", "-f", "{{.Id}}", "web", check=True).stdout.decode().strip()
+    assert members[web]["Name"] == "web"
+    assert members[web]["IPv4Address"] == "10.78.0.50/24"
+    assert resolves(nv, "probe", "www") == ["10.78.0.50"]
+    assert resolves(nv, "probe", "web") == ["10.78.0.50"]
+    # connected twice, a network that is not there, a container that is not there
+    twice = nv.docker("network", "connect", "app", "web")
+    assert twice.returncode == 1 and "Error response from daemon" in twice.stderr.decode()
+    nonet = nv.docker("network", "connect", "nosuchnet", "web")
+    assert nonet.returncode == 1 and "network nosuchnet not found" in nonet.stderr.decode()
+    in_use = nv.docker("network", "rm", "app")
+    assert in_use.returncode == 1
+    assert "has active endpoints" in in_use.stderr.decode()
+
+    nv.docker("network", "disconnect", "app", "web", check=True)
+    assert web not in nv.docker_json("network", "inspect", "app")[0]["Containers"]
+    assert resolves(nv, "probe", "www") == []
+    again = nv.docker("network", "disconnect", "app", "web")
+    assert again.returncode == 1
+    assert "is not connected to network app" in again.stderr.decode()
+    forced = nv.docker("network", "disconnect", "--force", "app", "nosuchcontainer")
+    assert forced.returncode == 1  # docker 20.10: no endpoint of that name either
+    assert "endpoint nosuchcontainer not found" in forced.stderr.decode()
+
+
+def test_run_with_network_and_alias_resolves_from_another_container(nv: NetVol) -> None:
+    """`docker run --network NAME --network-alias x`: the alias answers on that network's
+    embedded DNS, and the network's inspect lists the container."""
+    nv.docker("network", "create", "--label", "app=shop", "shop", check=True)
+    web = nv.run("-d", "--name", "web", "--network", "shop", "--network-alias", "store",
+                 "busybox", *SLEEP).strip()
+    nv.run("-d", "--name", "probe", "--network", "shop", "busybox", *SLEEP)
+    members = nv.docker_json("network", "inspect", "shop")[0]["Containers"]
+    assert members[web]["Name"] == "web"
+    address = members[web]["IPv4Address"].split("/")[0]
+    assert resolves(nv, "probe", "store") == [address]
+    assert resolves(nv, "probe", "web") == [address]
+    dangling = nv.docker("network", "ls", "-q", "--filter", "dangling=true", check=True)
+    assert dangling.stdout.decode().split() == []
+    nv.docker("rm", "-f", "web", "probe", check=True)
+    dangling = nv.docker("network", "ls", "--filter", "dangling=true", "--format",
+                         "{{.Name}}", check=True)
+    assert dangling.stdout.decode().split() == ["shop"]
+
+
+def test_cli_prune_by_label_and_until(nv: NetVol) -> None:
+    for name, label in (("old1", "keep=no"), ("old2", "keep=no"), ("kept", "keep=yes")):
+        nv.docker("network", "create", "--label", label, name, check=True)
+    nv.run("-d", "--name", "user", "--network", "old2", "busybox", *SLEEP)
+    out = nv.docker("network", "prune", "-f", "--filter", "label=keep=no", check=True)
+    assert out.stdout.decode().split() == ["Deleted", "Networks:", "old1"]
+    # until: created before a time in the past: none
+    out = nv.docker("network", "prune", "-f", "--filter", "until=2000-01-01T00:00:00Z",
+                        check=True)
+    assert out.stdout.decode().strip() == ""
+    left = nv.docker("network", "ls", "--filter", "type=custom", "--format", "{{.Name}}",
+                         check=True)
+    assert sorted(left.stdout.decode().split()) == ["kept", "old2"]
+    bad = nv.docker("network", "prune", "-f", "--filter", "driver=bridge")
+    assert bad.returncode == 1 and "Invalid filter 'driver'" in bad.stderr.decode()
+
+
+def test_http_statuses_and_bodies(nv: NetVol) -> None:
+    status, body = nv.http("POST", "/v1.41/networks/create", {
+        "Name": "raw", "CheckDuplicate": True, "Driver": "bridge", "Labels": {"a": "b"},
+        "IPAM": {"Driver": "default", "Config": [{"Subnet": "10.79.0.0/24"}], "Options": {}}})
+    assert status == 201 and set(body) == {"Id", "Warning"} and body["Warning"] == ""
+    raw = body["Id"]
+    assert nv.http("POST", "/networks/create", {"Name": "raw"}) == \
+        (409, {"message": "network with name raw already exists"})
+    for name in ("bridge", "host", "none", "default"):  # dockerd 20.10's text, its space too
+        assert nv.http("POST", "/networks/create", {"Name": name}) == \
+            (403, {"message": f"operation is not permitted on predefined {name} network "})
+    status, body = nv.http("POST", "/networks/create", {"Name": "six", "EnableIPv6": True})
+    assert status == 400 and "IPv6" in body["message"]
+    status, body = nv.http("POST", "/networks/create", {"Name": "two", "IPAM": {
+        "Config": [{"Subnet": "10.80.0.0/24"}, {"Subnet": "10.81.0.0/24"}]}})
+    assert status == 400 and "one pool" in body["message"]
+    status, body = nv.http("POST", "/networks/create", {"Name": "plug", "Driver": "weave"})
+    assert status == 404 and body == {"message": 'plugin "weave" not found'}
+    status, body = nv.http("POST", "/networks/create", {"Name": "x", "IPAM": {
+        "Config": [{"Gateway": "10.80.0.1"}]}})
+    assert status == 400
+    assert nv.http("DELETE", "/networks/bridge") == \
+        (403, {"message": "bridge is a pre-defined network and cannot be removed"})
+    assert nv.http("GET", "/networks/nosuch") == \
+        (404, {"message": "network nosuch not found"})
+    assert nv.http("DELETE", "/networks/nosuch")[0] == 404
+    status, listed = nv.http("GET", '/networks?filters={"name":{"raw":true}}')
+    assert status == 200 and [n["Id"] for n in listed] == [raw]
+    status, listed = nv.http("GET", '/v1.41/networks?filters={"label":["a=b"]}')
+    assert [n["Name"] for n in listed] == ["raw"]
+    assert nv.http("GET", "/networks?filters=notjson")[0] == 400
+    doc = nv.http("GET", f"/networks/{raw[:12]}?verbose=true&scope=local")[1]
+    assert doc["Id"] == raw
+    assert doc["IPAM"]["Config"] == [{"Subnet": "10.79.0.0/24"}]  # dockerd 20.10: no Gateway
+    assert nv.http("GET", f"/networks/{raw}?scope=swarm")[0] == 404
+
+    nv.run("-d", "--name", "member", "--network", "raw", "busybox", *SLEEP)
+    member = nv.docker("inspect", "-f", "{{.Id}}", "member", check=True).stdout.decode().strip()
+    _, listed = nv.http("GET", '/networks?filters={"name":{"raw":true}}')
+    assert listed[0]["Containers"] == {}  # docker's list (API >= 1.28): no containers
+    _, listed = nv.http("GET", '/v1.27/networks?filters={"name":{"raw":true}}')
+    assert set(listed[0]["Containers"]) == {member}
+    assert set(nv.http("GET", "/networks/raw")[1]["Containers"]) == {member}
+    status, body = nv.http("DELETE", "/networks/raw")
+    assert status == 403 and "has active endpoints" in body["message"]
+    assert nv.http("POST", "/networks/raw/connect", {}) == \
+        (400, {"message": 'invalid name or ID supplied: ""'})
+    assert nv.http("POST", "/networks/raw/connect", {"Container": "nosuch"}) == \
+        (404, {"message": "No such container: nosuch"})
+    status, body = nv.http("POST", "/networks/raw/connect", {
+        "Container": "member", "EndpointConfig": {"IPAMConfig": {"IPv6Address": "fd00::5"}}})
+    assert status == 400 and "IPv6" in body["message"]
+    assert nv.http("POST", "/networks/raw/disconnect", {"Container": "member"}) == \
+        (200, None)
+    assert nv.http("POST", "/networks/raw/disconnect", {"Container": "nosuch"})[0] == 404
+    assert nv.http("POST", "/networks/raw/disconnect",
+                       {"Container": "nosuch", "Force": True}) == \
+        (404, {"message": "endpoint nosuch not found"})
+    assert nv.http("POST", "/networks/prune") == (200, {"NetworksDeleted": ["raw"]})
+    assert nv.http("POST", "/networks/prune") == (200, {"NetworksDeleted": None})
+    assert nv.http("DELETE", f"/networks/{raw}")[0] == 404
+
+
+def test_docker_py_networks(nv: NetVol) -> None:
+    import docker
+    from docker.types import IPAMConfig, IPAMPool
+
+    client = nv.client()
+    try:
+        net = client.networks.create(
+            "pynet", driver="bridge", check_duplicate=True, labels={"made": "by-docker-py"},
+            ipam=IPAMConfig(pool_configs=[IPAMPool(subnet="10.82.0.0/24",
+                                                   gateway="10.82.0.1")]))
+        assert client.networks.get("pynet").id == net.id
+        assert [n.name for n in client.networks.list(names=["pynet"])] == ["pynet"]
+        assert [n.id for n in client.networks.list(filters={"label": "made"})] == [net.id]
+        assert net.attrs["IPAM"]["Config"] == [{"Subnet": "10.82.0.0/24",
+                                                "Gateway": "10.82.0.1"}]
+        nv.run("-d", "--name", "pyc", "busybox", *SLEEP)
+        net.connect("pyc", ipv4_address="10.82.0.9", aliases=["pyalias"])
+        net.reload()
+        (member,) = net.attrs["Containers"].values()
+        assert member["Name"] == "pyc" and member["IPv4Address"] == "10.82.0.9/24"
+        net.disconnect("pyc")
+        net.reload()
+        assert net.attrs["Containers"] == {}
+        net.remove()
+        with pytest.raises(docker.errors.NotFound, match="network pynet not found"):
+            client.networks.get("pynet")
+        with pytest.raises(docker.errors.APIError) as refused:
+            client.networks.get("bridge").remove()
+        assert refused.value.status_code == 403
+    finally:
+        client.close()

@@ -50,6 +50,9 @@ class Options:
     stdin: bool = False  # the client's data goes to the process' stdin
     detach_keys: bytes | None = None  # scanned for (a terminal's input); None: not scanned
     stdin_once: bool = False  # the end of the client's input closes the process' stdin
+    # else, the end of the client's input ends the session, the process and its stdin left
+    # as they are (docker's attach and exec over its API)
+    end_with_input: bool = False
 
 
 class Target(Protocol):
@@ -105,6 +108,7 @@ class _Inputs:
         self.subscriber = subscriber
         self.scanner = Scanner(options.detach_keys) if options.detach_keys else None
         self.detached = asyncio.Event()
+        self.input_ended = False  # end_with_input: the client's input ended the session
         self.stdin_gone = False
 
     async def run(self, inputs: AsyncIterator[Input]) -> None:
@@ -129,6 +133,9 @@ class _Inputs:
             await self.target.stdin()  # after the start, if the client was that quick
             with contextlib.suppress(EngineError):
                 await self.target.close_stdin()
+        elif self.options.stdin and self.options.end_with_input:
+            self.input_ended = True
+            self.subscriber.close()
 
     async def _stdin(self, data: bytes) -> None:
         if not data or not self.options.stdin or self.stdin_gone:
@@ -140,12 +147,15 @@ class _Inputs:
 
 async def serve(target: Target, subscriber: Subscriber, inputs: AsyncIterator[Input],
                 options: Options) -> AsyncGenerator[Output, None]:
-    """Run one session: the output chunks, then the exit code or the detach."""
+    """Run one session: the output chunks, then the exit code or the detach (nothing when
+    the client's input ended it: `end_with_input`)."""
     reader = _Inputs(target, options, subscriber)
     reading = asyncio.create_task(reader.run(inputs))
     try:
         while (item := await subscriber.get()) is not None:
             yield Output(stream=item[0], data=item[1])
+        if reader.input_ended:
+            return
         if not reader.detached.is_set():
             exited = asyncio.ensure_future(target.exit_code())
             detach = asyncio.ensure_future(reader.detached.wait())

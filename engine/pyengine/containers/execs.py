@@ -57,6 +57,7 @@ class ExecProcess:
         self.pumps: list[asyncio.Task[None]] = []
         self.status: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self.task: asyncio.Task[None] | None = None
+        self.pid = 0  # once started
 
     async def start(self, process: dict) -> fanouts.Subscriber | None:
         """Start the process; the subscriber of its output (None with detach)."""
@@ -85,7 +86,7 @@ class ExecProcess:
                                  str(self.fifos.get("stderr", "")), terminal=o.tty,
                                  stdin=str(self.fifos.get("stdin", "")))
             try:
-                await self.shim.start(self.exec_id)  # the shim opens the fifos here
+                self.pid = await self.shim.start(self.exec_id)  # the shim opens the fifos here
             except BaseException:
                 with contextlib.suppress(EngineError):
                     await self.shim.delete(self.exec_id)

@@ -58,6 +58,7 @@ class Spec(JsonRecord):
     labels: dict[str, str] = field(default_factory=dict)
     tty: bool = False
     open_stdin: bool = False  # -i: the container's stdin is a fifo the engine writes
+    stdin_once: bool = False  # docker's StdinOnce (run -i): an attached client's EOF closes it
     memory: int = 0
     nano_cpus: int = 0
     pids_limit: int = 0

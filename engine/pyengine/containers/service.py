@@ -27,6 +27,7 @@ from pyengine import crashpoints
 from pyengine.containers import (
     attach,
     create_checks,
+    exec_records,
     exec_recovery,
     execs,
     health,
@@ -57,7 +58,13 @@ from pyengine.containers.model import (
 from pyengine.containers.networking import ContainerNetworking, bundle_network, exposed_ports
 from pyengine.containers.repository import ContainerRepository
 from pyengine.containers.restart import Policy
-from pyengine.errors import EngineError, FailedPrecondition, InvalidArgument, NotFound
+from pyengine.errors import (
+    EngineError,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    ResourceExhausted,
+)
 from pyengine.gc import ImageUse, Roots
 from pyengine.store.records import now_rfc3339
 
@@ -161,6 +168,7 @@ class ContainerService:
         self.files = ContainerFilesystem(self)  # diff, export, cp, commit
         self.networking = ContainerNetworking(self, networks)
         self.health = health.HealthMonitors(self)  # docker's health checks (health.py)
+        self.exec_store = exec_records.ExecStore()  # docker's created execs (exec_records.py)
 
     # -- Domain ---------------------------------------------------------------------------
 
@@ -754,6 +762,7 @@ class ContainerService:
                 live.log.close()
             live.removed.set()
         self._live.pop(c.id, None)
+        self.exec_store.forget_container(c.id)
         self.health.unwatch(c.id)
         self.events.publish("container", "destroy", c.id, **event_attributes(c))
         return c.id
@@ -871,28 +880,77 @@ class ContainerService:
             for path in fifos:
                 path.unlink(missing_ok=True)
 
-    async def exec_start(self, ref: str, options: execs.ExecOptions
+    async def exec_start(self, ref: str, options: execs.ExecOptions, exec_id: str = ""
                          ) -> tuple[execs.ExecProcess, Subscriber | None]:
         """Start an exec with stdin/tty (execs.py): the process and its output's subscriber
-        (None with detach). The process is cleaned up when it exits, attached or not."""
+        (None with detach). The process is cleaned up when it exits, attached or not.
+        `exec_id`: a created record's (exec_start_record; its exec_create event is out)."""
         c, shim = await self._exec_target(ref, options.args)
         process = await asyncio.to_thread(self._exec_process, c, options.args, options.env,
                                           options.workdir, options.user)
-        proc = execs.ExecProcess(shim, self.bundles / c.id, names.new_id()[:16], options)
+        proc = execs.ExecProcess(shim, self.bundles / c.id, exec_id or names.new_id()[:16],
+                                 options)
         subscriber = await proc.start(process)
         assert proc.task is not None
-        self._exec_events(c, proc)
+        self._exec_events(c, proc, created=bool(exec_id))
         live = self._live.get(c.id)
         if live is not None:  # else removed meanwhile: the exec ends with the shim
             live.execs.add(proc.task)
             proc.task.add_done_callback(live.execs.discard)
         return proc, subscriber
 
-    def _exec_events(self, c: Container, proc: execs.ExecProcess) -> None:
-        """docker's exec_create and exec_start of a started exec, and its exec_die (with the
-        exit code) when its status is known, before any waiter of the status sees it."""
+    async def exec_create(self, ref: str, config: exec_records.ExecConfig
+                          ) -> exec_records.ExecRecord:
+        """docker's exec create: a record of what to run in the running container, started
+        later by `exec_start_record`."""
+        c, _ = await self._exec_target(ref, config.args)
+        record = exec_records.ExecRecord(names.new_id(), c.id, config)
+        self.exec_store.add(record)
+        self.events.publish("container", exec_action("exec_create", config.args), c.id,
+                            **event_attributes(c), execID=record.id)
+        return record
+
+    def exec_record(self, exec_id: str) -> exec_records.ExecRecord:
+        return self.exec_store.get(exec_id)
+
+    async def exec_start_record(self, exec_id: str, *, detach: bool = False,
+                                height: int = 0, width: int = 0
+                                ) -> tuple[exec_records.ExecRecord, execs.ExecProcess,
+                                           Subscriber | None]:
+        """Start a created exec once (exec_start with its record's configuration)."""
+        record = self.exec_store.get(exec_id)
+        record.claim()
+        cfg = record.config
+        options = execs.ExecOptions(
+            args=cfg.args, env=cfg.env, workdir=cfg.workdir, user=cfg.user, tty=cfg.tty,
+            stdin=cfg.attach_stdin and not detach, detach=detach, height=height, width=width)
+        try:
+            proc, subscriber = await self.exec_start(record.container_id, options,
+                                                     exec_id=record.id)
+        except EngineError as err:
+            record.failed(err)
+            raise
+        except BaseException:
+            record.started = False  # cancelled before it ran: it may be started again
+            raise
+        record.attach(proc, proc.pid)
+        return record, proc, subscriber
+
+    async def exec_resize(self, exec_id: str, height: int, width: int) -> None:
+        """The window of a started exec's terminal; an exec that is not running (yet, or any
+        more) has none to resize: a no-op, as a client racing a quick exec expects."""
+        process = self.exec_store.get(exec_id).process
+        if process is not None and process.options.tty:
+            with contextlib.suppress(EngineError):
+                await process.resize(height, width)
+
+    def _exec_events(self, c: Container, proc: execs.ExecProcess, created: bool = False
+                     ) -> None:
+        """docker's exec_create (unless `created` published it) and exec_start of a started
+        exec, and its exec_die (with the exit code) when its status is known, before any
+        waiter of the status sees it."""
         attributes = {**event_attributes(c), "execID": proc.exec_id}
-        for action in ("exec_create", "exec_start"):
+        for action in ("exec_start",) if created else ("exec_create", "exec_start"):
             self.events.publish("container", exec_action(action, proc.options.args), c.id,
                                 **attributes)
 
@@ -931,6 +989,10 @@ class ContainerService:
             subscriber.end()  # its output has just ended: the session answers the exit
         self.events.publish("container", "attach", c.id, **event_attributes(c))
         return c, attach.ContainerTarget(live), subscriber
+
+    def attach_detached(self, c: Container) -> None:
+        """An attached client typed the detach keys: docker's detach event."""
+        self.events.publish("container", "detach", c.id, **event_attributes(c))
 
     def _exec_process(self, c: Container, args: list[str], env: list[str], workdir: str,
                       user: str) -> dict:
@@ -981,6 +1043,36 @@ class ContainerService:
                 log_.subscribers.remove(follower.put)
             raise
         return entries, follower, log_
+
+    async def logs(self, ref: str, *, tail: int = -1, since: int = 0, until: int = 0,
+                   streams: tuple[str, ...] = STDIO, follow: bool = False
+                   ) -> AsyncGenerator[jsonlog.Entry, None]:
+        """`logs` for every edge: the stored entries, then (`follow`, while the container's
+        streams are open) each entry as it is written, up to `until` (ns; 0: unbounded),
+        until the streams end. A follower that fell too far behind ends with an error."""
+        c = await asyncio.to_thread(self.get, ref)
+        entries, follower, log_ = await self.log_entries(
+            c.id, tail=tail, since=since, until=until, streams=streams, follow=follow)
+        try:
+            for entry in entries:
+                yield entry
+            if follower is None:
+                return
+            while (item := await follower.get()) is not None:
+                if item.stream not in streams:
+                    continue
+                if until and item.time_nano > until:
+                    return
+                yield item
+            if follower.overflowed:
+                raise ResourceExhausted(
+                    f"logs of container {c.id}: this client fell more than "
+                    f"{follower.backlog >> 20} MiB behind the container's output; "
+                    "follow again with --since")
+        finally:
+            if follower is not None and log_ is not None:
+                with contextlib.suppress(ValueError):
+                    log_.subscribers.remove(follower.put)
 
     # -- reconnection ---------------------------------------------------------------------
 

@@ -18,7 +18,8 @@ from pyengine.dockerapi.versioning import API_VERSION, check
 log = logging.getLogger("pyengine.dockerapi")
 
 # one module per resource, each with `register(routes: Routes, api: ApiContext) -> None`
-RESOURCES = ("system", "images", "build", "containers", "networks", "volumes")
+RESOURCES = ("system", "images", "build", "containers", "networks", "volumes", "attach",
+             "logs", "execs")
 
 API_KEY = web.AppKey("api", ApiContext)
 MAX_JSON_BODY = 16 << 20  # request.read() limit; archives and contexts are streamed

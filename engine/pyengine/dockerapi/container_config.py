@@ -259,6 +259,7 @@ def from_body(body: Mapping[str, Any]) -> CreateRequest:
                                                       "map[string]string").items()}
     spec.tty = bool(body.get("Tty"))
     spec.open_stdin = bool(body.get("OpenStdin"))
+    spec.stdin_once = bool(body.get("StdinOnce"))
     spec.expose = list(_dict(body.get("ExposedPorts"), "nat.PortSet"))
     spec.stop_signal = body.get("StopSignal") or ""
     if body.get("StopTimeout") is not None:

@@ -8,13 +8,12 @@ from collections.abc import AsyncIterator
 import grpc.aio
 
 from pyengine.api import common_pb2, containers_pb2, containers_pb2_grpc
-from pyengine.containers import attach, detachkeys, execs, listing, ops, stats
-from pyengine.containers.event_attrs import event_attributes
+from pyengine.containers import attach, detachkeys, exec_records, listing, ops, stats
 from pyengine.containers.model import Container, Spec
 from pyengine.containers.networking import Published
 from pyengine.containers.resources import ResourceUpdate
 from pyengine.containers.service import ContainerService, container_json
-from pyengine.errors import InvalidArgument, ResourceExhausted
+from pyengine.errors import InvalidArgument
 from pyengine.images.inspect import parse_time
 from pyengine.services.errors import Context, streaming, unary
 from pyengine.services.streams import ChunkPipe, spool
@@ -143,36 +142,15 @@ class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
     @streaming
     async def Logs(self, request: containers_pb2.ContainerLogsRequest,
                    context: Context) -> AsyncIterator[containers_pb2.LogEntry]:
-        c = await self.workers.run(self.service.get, request.id)
         streams = tuple(s for s, on in (("stdout", request.stdout), ("stderr", request.stderr))
                         if on) or ("stdout", "stderr")
-        entries, follower, log = await self.service.log_entries(
-            c.id, tail=request.tail if request.tail >= 0 else -1, since=request.since,
-            until=request.until, streams=streams, follow=request.follow)
-        try:
-            for entry in entries:
+        entries = self.service.logs(request.id, tail=request.tail if request.tail >= 0 else -1,
+                                    since=request.since, until=request.until, streams=streams,
+                                    follow=request.follow)
+        async with contextlib.aclosing(entries):
+            async for entry in entries:
                 yield containers_pb2.LogEntry(stream=entry.stream, data=entry.data,
                                               time_nano=entry.time_nano)
-            if follower is None:
-                return
-            while (item := await follower.get()) is not None:
-                if item.stream not in streams:
-                    continue
-                if request.until and item.time_nano > request.until:
-                    return
-                yield containers_pb2.LogEntry(stream=item.stream, data=item.data,
-                                              time_nano=item.time_nano)
-            if follower.overflowed:
-                raise ResourceExhausted(
-                    f"logs of container {c.id}: this client fell more than "
-                    f"{follower.backlog >> 20} MiB behind the container's output; "
-                    "follow again with --since")
-        finally:
-            if follower is not None and log is not None:
-                try:
-                    log.subscribers.remove(follower.put)
-                except ValueError:
-                    pass
 
     @streaming
     async def Exec(self, request: containers_pb2.ExecRequest,
@@ -347,8 +325,7 @@ class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
                                                     options)) as outputs:
             async for out in outputs:
                 if out.detached:  # docker's detach event: the keys ended the session
-                    self.service.events.publish("container", "detach", c.id,
-                                                **event_attributes(c))
+                    self.service.attach_detached(c)
                 yield containers_pb2.AttachOutput(
                     stream=out.stream, data=out.data, exited=out.exit_code is not None,
                     exit_code=out.exit_code or 0, detached=out.detached)
@@ -361,10 +338,13 @@ class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
             raise InvalidArgument("the first exec message must name the container")
         keys = detachkeys.parse(first.detach_keys)
         r = first.start
-        options = execs.ExecOptions(
+        config = exec_records.ExecConfig(
             args=list(r.cmd), env=list(r.env), workdir=r.workdir, user=r.user, tty=first.tty,
-            stdin=first.stdin, detach=first.detach, height=first.height, width=first.width)
-        proc, subscriber = await self.service.exec_start(r.id, options)
+            attach_stdin=first.stdin, attach_stdout=True, attach_stderr=True,
+            detach_keys=first.detach_keys)
+        record = await self.service.exec_create(r.id, config)
+        _, proc, subscriber = await self.service.exec_start_record(
+            record.id, detach=first.detach, height=first.height, width=first.width)
         if subscriber is None:  # detached: it runs on
             return
 

@@ -5,17 +5,13 @@ ours (the daemon's shim-binary option)."""
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
 import re
-import select
 import signal
-import struct
 import subprocess
 import sys
-import termios
 import time
 from collections.abc import Callable
 
@@ -23,10 +19,10 @@ import pytest
 from ctr_harness import SHIMS, ContainerEngine, shim_config
 from engine_harness import env
 
+from tests.fixtures.terminal import WAIT
+from tests.fixtures.terminal import Terminal as PtyTerminal
+
 pytestmark = [pytest.mark.root]
-
-WAIT = 120.0  # a bound for a hung test only, never an expectation
-
 
 @pytest.fixture(scope="module", params=SHIMS)
 def engine(request: pytest.FixtureRequest, make_engine: Callable[..., ContainerEngine]
@@ -36,69 +32,15 @@ def engine(request: pytest.FixtureRequest, make_engine: Callable[..., ContainerE
                                           request.getfixturevalue("pyrunc_shim")))
 
 
-class Terminal:
-    """pyctl on the slave side of a new pty, as its controlling terminal (so a window change
-    sends it SIGWINCH); the test types on the master and reads what pyctl shows."""
+class Terminal(PtyTerminal):
+    """pyctl on the slave side of a new pty, as its controlling terminal (terminal.py)."""
 
     def __init__(self, engine: ContainerEngine, *args: str, rows: int = 31,
                  cols: int = 97) -> None:
-        self.master, slave = os.openpty()
-        self.resize(rows, cols)
         run_env = env()
         run_env.update(PYENGINE_HOST=engine.host, PYCTL_CONFIG=str(engine.base / "client"))
-
-        def controlling_tty() -> None:
-            os.setsid()
-            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
-        self.proc = subprocess.Popen([sys.executable, "-m", "pyengine.cli", *args],
-                                     stdin=slave, stdout=slave, stderr=slave, env=run_env,
-                                     preexec_fn=controlling_tty)
-        os.close(slave)
-        self.seen = b""
-
-    def resize(self, rows: int, cols: int) -> None:
-        fcntl.ioctl(self.master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-
-    def type(self, data: bytes) -> None:
-        os.write(self.master, data)
-
-    def _read(self, timeout: float) -> bytes:
-        ready, _, _ = select.select([self.master], [], [], timeout)
-        if not ready:
-            return b""
-        try:
-            return os.read(self.master, 65536) or b"\0EOF"
-        except OSError:  # EIO: pyctl and its children closed the slave
-            return b"\0EOF"
-
-    def expect(self, pattern: bytes) -> re.Match[bytes]:
-        """Read until `pattern` (a regex) shows among what was read since the last match."""
-        deadline = time.monotonic() + WAIT
-        while True:
-            found = re.search(pattern, self.seen)
-            if found:
-                self.seen = self.seen[found.end():]
-                return found
-            if time.monotonic() > deadline or self.seen.endswith(b"\0EOF"):
-                raise AssertionError(f"{pattern!r} not seen in {self.seen!r}")
-            self.seen += self._read(1.0)
-
-    def finish(self) -> tuple[int, bytes]:
-        """pyctl's exit status and what it printed after the last match."""
-        while not self.seen.endswith(b"\0EOF"):
-            chunk = self._read(WAIT)
-            if not chunk:
-                break
-            self.seen += chunk
-        code = self.proc.wait(timeout=WAIT)
-        return code, self.seen.removesuffix(b"\0EOF")
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        os.close(self.master)
+        super().__init__([sys.executable, "-m", "pyengine.cli", *args], run_env, rows=rows,
+                         cols=cols)
 
 
 def _state(engine: ContainerEngine, ref: str) -> dict:

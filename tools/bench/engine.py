@@ -161,9 +161,11 @@ class Engine:
     """pyengined of this checkout, in the bench's netns, with one shim binary."""
 
     def __init__(self, base: Path, shim: str, runtime: str, pyctl: Path,
-                 extra_env: dict[str, str] | None = None, log_level: str = "debug") -> None:
+                 extra_env: dict[str, str] | None = None, log_level: str = "debug",
+                 extra_args: tuple[str, ...] = ()) -> None:
         self.base = base
         self.log_level = log_level
+        self.extra_args = extra_args  # more daemon flags (e.g. --docker-api)
         self.shim = shim
         self.runtime = runtime
         self.pyctl_path = pyctl
@@ -186,7 +188,7 @@ class Engine:
                               "-H", f"unix://{self.socket}", "--data-root",
                               str(self.base / "data"), "--exec-root", str(self.base / "run"),
                               "--shim-binary", self.shim, "--config-file", str(config),
-                              "--log-level", self.log_level],
+                              "--log-level", self.log_level, *self.extra_args],
                              self.base / "daemon.log", environ)
         env.wait_for(lambda: self.socket.exists() or self.process.poll() is not None,
                      timeout=60, what="pyengined to listen")

@@ -92,7 +92,9 @@ def matches(c: Container, filters: Filters, networks_of: NetworksOf | None = Non
                        for v in values for name, nid in networks.items()):
                 return False
             continue
-        if not any(_one(c, key, value) for value in values):
+        # a key's values are alternatives, but every label asked for must be there (dockerd's
+        # MatchKVList: compose asks for its project, service and one-off labels at once)
+        if not (all if key == "label" else any)(_one(c, key, value) for value in values):
             return False
     return True
 

@@ -179,3 +179,26 @@ def test_ps_filters_network_publish_and_expose() -> None:
     assert chosen("publish=53/udp") == ["b"]  # -P publishes every exposed port
     assert chosen("expose=443") == ["a"]
     assert chosen("expose=440-450") == ["a"]
+
+
+def test_ps_label_filters_must_all_match() -> None:
+    """dockerd's label filters are all required (docker-compose lists a service's containers
+    with its project, service and one-off labels together); other keys' values alternate."""
+    from pyengine.containers import list_filters
+
+    def make(cid: str, labels: dict[str, str]) -> Container:
+        return Container(id=cid * 64, name=cid, image_id="sha256:x", image_name="busybox",
+                         snapshot=cid, created="", spec=Spec(labels=labels),
+                         state=State(status=RUNNING))
+
+    a = make("a", {"project": "p", "oneoff": "False"})
+    b = make("b", {"project": "p", "oneoff": "True"})
+
+    def chosen(*items: str) -> list[str]:
+        return [c.name for c in list_filters.select([a, b], list_filters.parse(list(items)),
+                                                    False, {})]
+
+    assert chosen("label=project=p") == ["a", "b"]
+    assert chosen("label=project=p", "label=oneoff=False") == ["a"]
+    assert chosen("label=project=q", "label=oneoff=False") == []
+    assert chosen("id=a", "id=b") == ["a", "b"]

@@ -22,5 +22,7 @@ def test_demo_runs_containers_through_the_engine_offline() -> None:
     assert "pid=1" in done.stdout.split("hello from a pyengined container", 1)[1]
     assert "demo-web" in done.stdout  # listed by ps
     assert "tick" in done.stdout  # its log, after it stopped
+    # the same daemon through its Docker Engine API, with the docker CLI (on these machines)
+    assert "hello from the docker CLI through pyengined" in done.stdout
     assert "demo: done" in done.stderr
     assert set(glob.glob("/tmp/pyengine-demo.*")) == before

@@ -138,6 +138,12 @@ def test_demo_brings_the_app_up_both_ways_and_the_counter_goes_up() -> None:
     assert counts[1] == counts[0] + 1 and counts[3] == counts[2] + 1, done.stdout
     err = done.stderr
     assert "+ pyctl network create demo-net" in err
+    # the walk-through's `docker build -t flaskapp .`, then again from the cache
+    assert "+ pyctl build -t flaskapp" in err and "naming to docker.io/library/flaskapp" in err
+    written = re.search(r"writing image (sha256:[0-9a-f]{64})", err)
+    assert written is not None, err[-3000:]
+    assert re.search(rf"^{written[1]}$", done.stdout, re.MULTILINE), done.stdout  # the same id
+    assert "+ pyctl run -d --network demo-net --name web flaskapp" in err
     assert "+ pyctl run -d --network demo-net --name nginx -p 8080:80 pyengine-demo/nginx" in err
     assert "+ pyctl run -d --name web --link redis:redis pyengine-demo/web" in err
     assert "+ pyctl run -d --name nginx --link web:web -P pyengine-demo/nginx" in err

@@ -76,18 +76,18 @@ async def list_containers(service: ContainerService, workers: Workers, filters: 
     parsed = list_filters.parse(filters)
     refs = [*parsed.values.get("before", []), *parsed.values.get("since", [])]
     resolved = {ref: await workers.run(service.resolve, ref) for ref in refs}
-    found = await workers.run(service.all)  # after: holds what was resolved
     networks_of = service.networking.network_ids if parsed.has("network") else None
-    shown = await workers.run(list_filters.select, found, parsed, all_ or limit > 0, resolved,
-                              networks_of)
-    if limit > 0:
-        shown = shown[:limit]
 
-    def views() -> list[Listed]:
+    def listed() -> list[Listed]:
+        """One trip to the pool (each costs a thread hop on the list's hot path)."""
+        found = service.all()  # after: holds what was resolved
+        shown = list_filters.select(found, parsed, all_ or limit > 0, resolved, networks_of)
+        if limit > 0:
+            shown = shown[:limit]
         return [Listed(c, service.networking.published(c), service.networking.endpoints(c))
                 for c in shown]
 
-    out = await workers.run(views)
+    out = await workers.run(listed)
     if size:
         for item in out:
             item.size_rw, item.size_root_fs = await workers.run(container_sizes, service,

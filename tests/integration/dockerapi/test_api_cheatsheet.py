@@ -85,10 +85,6 @@ OPEN_BUGS: dict[str, str] = {
                     "shim: Unknown: '",
     "cp-stream": NO_INIT_LAYER,
     "export": NO_INIT_LAYER,
-    "build": "build (A-images): the last step's ' ---> ID' is not the built image's ID",
-    "build-cached": "build (A-images): the last step's ' ---> ID' is not the built image's ID",
-    "build-fails": "build (A-images): no 'Removing intermediate container' for a failed RUN "
-                   "with --force-rm",
     "rmi": "images (A-images): the untag of the repo@digest reference comes after the other "
            "tags, docker prints it right after its tag",
     "pull": "images (A-images): every layer reported 'Already exists' twice; after rmi "

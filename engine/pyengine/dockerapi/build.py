@@ -89,7 +89,7 @@ def register(routes: Routes, api: ApiContext) -> None:
     async def build(request: web.Request) -> web.StreamResponse:
         dockerfile, context = await _context(request)
         options = options_from(request, dockerfile)
-        view = ClassicBuildView()
+        view = ClassicBuildView(force_rm=flag(request, "forcerm"))
         out = JsonStream(request)
         held: list[dict[str, Any]] = []  # -q: the output, sent only if the build fails
         async with aclosing(run_build(service, options, context)) as items:

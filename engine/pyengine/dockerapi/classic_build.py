@@ -12,7 +12,7 @@
 
 A step's " ---> ID" is the layer it made (or the base image of a FROM); a step that makes no
 layer shows an ID derived from the one before and the instruction, stable across builds as
-docker's intermediate image IDs are on a cache hit."""
+docker's intermediate image IDs are on a cache hit; the last step's is the built image's."""
 
 from __future__ import annotations
 
@@ -39,11 +39,17 @@ def short_id(image_id: str) -> str:
 
 
 class ClassicBuildView:
-    def __init__(self) -> None:
+    """`force_rm`: the build's forcerm; a failed step's container is then reported removed
+    (docker keeps it otherwise)."""
+
+    def __init__(self, force_rm: bool = False) -> None:
+        self.force_rm = force_rm
         self.containers: dict[int, str] = {}  # step -> its container's short id
         self.instructions: dict[int, str] = {}
         self.decoders: dict[int, codecs.IncrementalDecoder] = {}
         self.last_id = ""
+        self.total = 0
+        self.pending_id = False  # the last step's " ---> ID" waits for the image's ID
 
     def render(self, item: BuildItem) -> list[dict[str, Any]]:
         if isinstance(item, StepStarted):
@@ -62,11 +68,12 @@ class ClassicBuildView:
         if isinstance(item, BuildResultValue):
             return self._result(item)
         if isinstance(item, BuildFailed):
-            return [error_message(item.message, item.exit_code)]
+            return self._failed(item)
         raise TypeError(f"not a build item: {item!r}")
 
     def _started(self, step: StepStarted) -> list[dict[str, Any]]:
         self.instructions[step.index] = step.instruction
+        self.total = step.total
         # two writes, as the legacy builder makes them
         out = [stream_message(f"Step {step.index}/{step.total} : {step.instruction}"),
                stream_message("\n")]
@@ -91,11 +98,29 @@ class ClassicBuildView:
         else:
             seed = f"{self.last_id}\n{self.instructions.get(done.index, '')}"
             self.last_id = hashlib.sha256(seed.encode()).hexdigest()[:12]
-        out.append(stream_message(f" ---> {self.last_id}\n"))
+        if done.index == self.total:  # the last step's result is the image
+            self.pending_id = True
+        else:
+            out.append(stream_message(f" ---> {self.last_id}\n"))
         return out
 
+    def _failed(self, failed: BuildFailed) -> list[dict[str, Any]]:
+        out = self._pending(self.last_id)
+        container = self.containers.pop(failed.index, "")
+        if container and self.force_rm:
+            out.append(stream_message(f"Removing intermediate container {container}\n"))
+        out.append(error_message(failed.message, failed.exit_code))
+        return out
+
+    def _pending(self, image_id: str) -> list[dict[str, Any]]:
+        if not self.pending_id:
+            return []
+        self.pending_id = False
+        return [stream_message(f" ---> {short_id(image_id)}\n")]
+
     def _result(self, result: BuildResultValue) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = [{"aux": {"ID": result.image_id}}]
+        out = self._pending(result.image_id)
+        out.append({"aux": {"ID": result.image_id}})
         out.append(stream_message(f"Successfully built {short_id(result.image_id)}\n"))
         for name in result.tags:
             out.append(stream_message(f"Successfully tagged {naming.familiar(name)}\n"))

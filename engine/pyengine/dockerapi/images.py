@@ -31,6 +31,7 @@ from pyengine.services.streams import ChunkPipe, spool
 
 MAX_UPLOAD = 64 << 30
 UPLOAD_CHUNK = 1 << 20
+FINAL_STATUSES = ("Already exists", "Pull complete")
 
 
 def removed(items: list[RemoveItem]) -> list[dict[str, str]]:
@@ -55,11 +56,18 @@ async def progress_response(request: web.Request, api: ApiContext,
     login) is answered with its status, as dockerd does before its output is flushed."""
     out = JsonStream(request)
     held: list[dict[str, Any]] = []
+    # a layer found in the content store and then as an unpacked snapshot is reported twice;
+    # docker sends one such status per layer
+    seen: set[tuple[str, str]] = set()
     try:
         async with aclosing(api.jobs.stream(api.workers, job)) as reports:
             async for report in reports:
                 if report.result:
                     continue
+                if report.id and report.status in FINAL_STATUSES:
+                    if (report.id, report.status) in seen:
+                        continue
+                    seen.add((report.id, report.status))
                 held.append(progress_message(report))
                 aux = aux_message(report)
                 if aux is not None:
@@ -210,16 +218,21 @@ def register(routes: Routes, api: ApiContext) -> None:
         term = request.query.get("term", "")
         limit = integer(request, "limit", 25)
         wanted = filters(request)
-        names = await api.workers.run_long(service.search, term, limit=limit or 25,
+        found = await api.workers.run_long(service.search_index, term, limit=limit or 25,
                                            auth=registry_auth(request))
-        results = [{"description": "", "is_automated": False, "is_official": False,
-                    "name": name, "star_count": 0} for name in names]
-        if any(v.lower() in ("true", "1") for k in ("is-official", "is-automated")
-               for v in wanted.get(k, [])):
-            results = []
-        if any(int(v or 0) > 0 for v in wanted.get("stars", []) if v.isdigit()):
-            results = []
-        return json_response(results)
+        for key in ("is-official", "is-automated"):
+            for value in wanted.get(key, []):
+                want = value.lower() in ("true", "1")
+                found = [r for r in found
+                         if (r.is_official if key == "is-official" else r.is_automated) == want]
+        for value in wanted.get("stars", []):
+            if value.isdigit():
+                found = [r for r in found if r.star_count >= int(value)]
+        return json_response([
+            {"description": r.description, "is_automated": r.is_automated,
+             "is_official": r.is_official, "name": r.name, "star_count": r.star_count}
+            for r in found
+        ])
 
     routes.post("/images/create", create)
     routes.get("/images/json", list_images)

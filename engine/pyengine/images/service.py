@@ -24,7 +24,13 @@ from pyengine.images.ingest import Ingest
 from pyengine.images.roots import image_roots
 from pyengine.images.unpack import LayerRef, Unpacker
 from pyengine.progress import Cancelled, ProgressChannel
-from pyengine.store import BlobSourceRepository, ImageRecord, ImageRepository, LeaseRepository
+from pyengine.store import (
+    BlobSourceRepository,
+    ImageRecord,
+    ImageRepository,
+    LeaseRepository,
+    NameRecord,
+)
 
 if TYPE_CHECKING:  # the registry client and inspect are imported when a call needs them
     from io import BufferedIOBase
@@ -38,6 +44,7 @@ if TYPE_CHECKING:  # the registry client and inspect are imported when a call ne
     from pyengine.reference import Reference
     from pyengine.registry import PullResult, RegistryClient
     from pyengine.registry.descriptor import Platform
+    from pyengine.registry.listing import SearchResult
     from pyengine.registry.progress import ProgressEvent
     from pyengine.snapshots import Snapshotter
 
@@ -395,6 +402,7 @@ class ImageService:
                 )
             self.repo.remove_name(name)
             items.append(RemoveItem(untagged=naming.familiar(name)))
+            items += self._untag_digests(name, remaining)
             if not last_tag:
                 return items
         if users:  # forced: the image loses its names but stays for its users
@@ -407,6 +415,19 @@ class ImageService:
                 items.append(RemoveItem(untagged=naming.familiar(removed)))
         items.append(RemoveItem(deleted=image.id))
         self.collect_garbage()
+        return items
+
+    def _untag_digests(self, name: str, remaining: list[NameRecord]) -> list[RemoveItem]:
+        """docker's rmi of a tag: when no other tag of its repository is left, the digest
+        references of that repository go with it (and are listed right after it)."""
+        repo = naming.split_name(name)[0]
+        same = [n for n in remaining if naming.split_name(n.name)[0] == repo]
+        if any(n.kind == "tag" for n in same):
+            return []
+        items = []
+        for digest_name in same:
+            self.repo.remove_name(digest_name.name)
+            items.append(RemoveItem(untagged=naming.familiar(digest_name.name)))
         return items
 
     # -- archives ---------------------------------------------------------------------------
@@ -628,15 +649,7 @@ class ImageService:
     def search(
         self, term: str, *, registry: str = "", limit: int = 25, auth: RegistryAuth | None = None
     ) -> list[str]:
-        host, needle = registry, term
-        first, sep, rest = term.partition("/")
-        if sep and ("." in first or ":" in first or first == "localhost"):
-            host, needle = first, rest
-        if not host:
-            raise InvalidArgument(
-                "search: no registry given; use HOST[:PORT]/TERM (there is no default search "
-                "index offline)"
-            )
+        host, needle = _search_target(term, registry)
         found: list[str] = []
         last: str | None = None
         with self.registry_client(auth) as client:
@@ -650,6 +663,29 @@ class ImageService:
                     break
                 last = page.next_last
         return found[:limit]
+
+
+    def search_index(
+        self, term: str, *, limit: int = 25, auth: RegistryAuth | None = None
+    ) -> list[SearchResult]:
+        """dockerd's search: the registry's v1 search API (an error where it has none)."""
+        host, needle = _search_target(term, "")
+        with self.registry_client(auth) as client:
+            return client.search(host, needle, limit)
+
+
+def _search_target(term: str, registry: str) -> tuple[str, str]:
+    """(registry host, search term) of a search for `term` ("HOST[:PORT]/TERM")."""
+    host, needle = registry, term
+    first, sep, rest = term.partition("/")
+    if sep and ("." in first or ":" in first or first == "localhost"):
+        host, needle = first, rest
+    if not host:
+        raise InvalidArgument(
+            "search: no registry given; use HOST[:PORT]/TERM (there is no default search "
+            "index offline)"
+        )
+    return host, needle
 
 
 class _KnownSources:

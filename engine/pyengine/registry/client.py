@@ -47,6 +47,7 @@ from pyengine.registry.errors import (
 from pyengine.registry.progress import ProgressCallback
 
 if TYPE_CHECKING:
+    from pyengine.registry.listing import SearchResult
     from pyengine.registry.push import MountSources
 from pyengine.registry.transport import (
     NETWORK_ERRORS,
@@ -141,6 +142,23 @@ def _error_codes(body: bytes) -> tuple[tuple[str, ...], str]:
         return codes, "; ".join(m for m in messages if m)
     except (ValueError, AttributeError):
         return (), ""
+
+
+def _not_found(response: Response) -> str:
+    """A 404's registry errors as docker shows them: "manifest unknown: manifest unknown"
+    (each code lowercased with spaces, then its message)."""
+    try:
+        body = response.read(64 * 1024)
+    except REQUEST_ERRORS:
+        body = b""
+    response.close()
+    try:
+        errors = json.loads(body).get("errors") or []
+    except (ValueError, AttributeError):
+        errors = []
+    shown = [f"{str(e.get('code', '')).lower().replace('_', ' ')}: {e.get('message', '')}"
+             for e in errors if isinstance(e, dict) and e.get("code")]
+    return "; ".join(shown) or "manifest unknown"
 
 
 class RegistryClient:
@@ -363,8 +381,7 @@ class RegistryClient:
             headers={"Accept": mt.MANIFEST_ACCEPT},
         )
         if response.status == 404:
-            response.close()
-            raise ManifestUnknown(f"manifest for {what} not found: manifest unknown")
+            raise ManifestUnknown(f"manifest for {what} not found: {_not_found(response)}")
         self.raise_for_status(response, f"fetch manifest for {what}")
         with response:
             try:
@@ -494,6 +511,12 @@ class RegistryClient:
         from pyengine.registry.listing import catalog
 
         return catalog(self, registry, n, last)
+
+    def search(self, registry: str, term: str, limit: int) -> list[SearchResult]:
+        """The registry's v1 search API (dockerd's `docker search`)."""
+        from pyengine.registry.listing import search
+
+        return search(self, registry, term, limit)
 
     def tags(self, repo: refs.Reference | str, page_size: int | None = None) -> list[str]:
         """All tags of a repository (following pagination)."""

@@ -1,11 +1,13 @@
-"""Catalog and tag listing (``/v2/_catalog``, ``/v2/<name>/tags/list``) with Link pagination."""
+"""Catalog and tag listing (``/v2/_catalog``, ``/v2/<name>/tags/list``) with Link pagination,
+and the v1 search API (``/v1/search``)."""
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from pyengine import reference as refs
 from pyengine.errors import NotFound
@@ -93,3 +95,36 @@ def next_param(link: str | None, name: str) -> str | None:
         return None
     values = parse_qs(urlsplit(url).query).get(name)
     return values[0] if values else None
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """One result of a registry's v1 search API, as docker shows it."""
+
+    name: str
+    description: str = ""
+    star_count: int = 0
+    is_official: bool = False
+    is_automated: bool = False
+
+
+def search(client: RegistryClient, registry: str, term: str, limit: int) -> list[SearchResult]:
+    """The registry's v1 search (``/v1/search?q=&n=``) as dockerd asks it; a registry without
+    it (a 404) is dockerd's error "Unexpected status code 404"."""
+    from pyengine.registry.client import registry_host
+
+    host = registry_host(registry)
+    response = client.request(host, "GET", f"/v1/search?{urlencode({'q': term, 'n': limit})}",
+                              headers={"Accept": "application/json"})
+    if response.status != 200:
+        response.close()
+        raise RegistryResponseError(f"Unexpected status code {response.status}",
+                                    response.status)
+    with response:
+        doc = read_json(response, f"search of {host}", client.config.max_manifest_size)
+    return [
+        SearchResult(str(r.get("name", "")), str(r.get("description") or ""),
+                     int(r.get("star_count") or 0), bool(r.get("is_official")),
+                     bool(r.get("is_automated")))
+        for r in doc.get("results") or [] if isinstance(r, dict)
+    ]

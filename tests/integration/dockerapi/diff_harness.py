@@ -213,10 +213,12 @@ class Side:
                          "{{.ID}} {{.Repository}}:{{.Tag}}")),
                 ("net", ("network", "ls", "--no-trunc", "--format", "{{.ID}} {{.Name}}"))):
             result = self.docker(*args)
-            for line in result.stdout.decode().splitlines():
+            # images: the first tag in sorted order names it (dockerd lists an image's tags
+            # in a random order)
+            for line in sorted(result.stdout.decode().splitlines()):
                 full, _, name = line.partition(" ")
                 full = full.removeprefix("sha256:")
-                if full and full not in found:  # images: the first tag names it
+                if full and full not in found:
                     found[full] = f"<{kind}:{name}>"
         return found
 

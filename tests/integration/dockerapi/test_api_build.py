@@ -65,7 +65,9 @@ def test_cli_build_shows_the_classic_steps(api: Any, tmp_path: Path) -> None:
     assert any(line.startswith(" ---> Running in ") for line in out)
     assert any(line.startswith("Removing intermediate container ") for line in out)
     image_id = api.http("GET", "/images/built:1/json").json()["Id"]
-    assert out[-2:] == [f"Successfully built {image_id[7:19]}", "Successfully tagged built:1"]
+    # the last step's result is the image
+    assert out[-3:] == [f" ---> {image_id[7:19]}", f"Successfully built {image_id[7:19]}",
+                        "Successfully tagged built:1"]
     doc = api.http("GET", "/images/built:1/json").json()
     assert doc["Config"]["Labels"] == {"team": "qa"}
     assert doc["Config"]["Cmd"] == ["cat", "/note.txt"]
@@ -85,6 +87,13 @@ def test_failing_run_reports_dockers_message_and_code(api: Any, tmp_path: Path) 
     result = legacy(api, "build", "-t", "broken:1", str(tmp_path))
     assert result.returncode == 3
     assert "before" in result.stdout.splitlines()
+    assert not [line for line in result.stdout.splitlines()
+                if line.startswith("Removing intermediate container ")]
+    forced = legacy(api, "build", "--force-rm", str(tmp_path))
+    running = [line for line in forced.stdout.splitlines() if line.startswith(" ---> Running")]
+    # --force-rm: the failed RUN's container is removed, and said so, as docker does
+    assert forced.returncode == 3 and forced.stdout.splitlines()[-1] == (
+        "Removing intermediate container " + running[-1].split()[-1])
     assert result.stderr.strip().endswith(
         "The command '/bin/sh -c echo before; exit 3' returned a non-zero code: 3")
     reply = api.http("POST", "/build?t=broken:1",

@@ -522,8 +522,14 @@ class ContainerService:
         lowered = message.lower()
         c.state.exit_code = 127 if ("not found" in lowered or "no such file" in lowered) \
             else 126 if "permission denied" in lowered else 128
+        live.exit_code = c.state.exit_code
         with contextlib.suppress(EngineError):
             await asyncio.to_thread(self.repo.save_state, c.id, c.state)
+        if c.spec.auto_remove and isinstance(err, Exception):
+            # docker's: the daemon removes a --rm container whose start failed (the docker
+            # CLI waits on wait?condition=removed for it)
+            with contextlib.suppress(EngineError):
+                await self.remove(c.id, force=True, volumes=True)
 
     @staticmethod
     def _close_stdin(live: Live) -> None:
@@ -674,6 +680,8 @@ class ContainerService:
     # -- stop, kill, wait, remove -------------------------------------------------------------
 
     async def kill(self, ref: str, signal: str = "KILL") -> None:
+        """Signal the init; with KILL, return once it has exited (so a second kill is "not
+        running", as dockerd's)."""
         number = parse_signal(signal or "KILL")  # first, as docker: "Invalid signal: BOGUS"
         c = await asyncio.to_thread(self.get, ref)
         live = self._live.get(c.id)
@@ -683,6 +691,8 @@ class ContainerService:
         self.events.publish("container", "kill", c.id, **event_attributes(c), signal=str(number))
         await live.shim.kill(number)
         await ops.thaw_after_signal(self, c, number)
+        if number == signals.SIGKILL:  # docker's: a KILL answers once the container stopped
+            await live.exited.wait()
 
     async def stop(self, ref: str, timeout: int | None = None) -> None:
         c = await asyncio.to_thread(self.get, ref)
@@ -921,6 +931,8 @@ class ContainerService:
         record = self.exec_store.get(exec_id)
         record.claim()
         cfg = record.config
+        if not (height and width) and record.size is not None:
+            height, width = record.size
         options = execs.ExecOptions(
             args=cfg.args, env=cfg.env, workdir=cfg.workdir, user=cfg.user, tty=cfg.tty,
             stdin=cfg.attach_stdin and not detach, detach=detach, height=height, width=width)
@@ -934,13 +946,21 @@ class ContainerService:
             record.started = False  # cancelled before it ran: it may be started again
             raise
         record.attach(proc, proc.pid)
+        if cfg.tty and record.size is not None and record.size != (height, width):
+            with contextlib.suppress(EngineError):  # a resize that came during the start
+                await proc.resize(*record.size)
         return record, proc, subscriber
 
     async def exec_resize(self, exec_id: str, height: int, width: int) -> None:
-        """The window of a started exec's terminal; an exec that is not running (yet, or any
-        more) has none to resize: a no-op, as a client racing a quick exec expects."""
-        process = self.exec_store.get(exec_id).process
-        if process is not None and process.options.tty:
+        """The window of an exec's terminal: kept for its start when it has not run yet (the
+        docker CLI resizes right after its start request, maybe before the process runs);
+        an exited exec has none to resize: a no-op, as a client racing a quick exec expects."""
+        record = self.exec_store.get(exec_id)
+        process = record.process
+        if process is None:  # not started (or starting): applied at its start
+            if record.exit_code is None:
+                record.size = (height, width)
+        elif process.options.tty:
             with contextlib.suppress(EngineError):
                 await process.resize(height, width)
 

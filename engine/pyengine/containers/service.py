@@ -31,6 +31,7 @@ from pyengine.containers import (
     exec_recovery,
     execs,
     health,
+    init_layer,
     logcopy,
     names,
     ops,
@@ -370,6 +371,8 @@ class ContainerService:
             mount_all(self.snapshotter.mounts(snapshot), root_dir)
             try:
                 crashpoints.reached("create.rootfs-mounted")
+                if rootfs is None:  # a build step's container commits its own snapshot
+                    init_layer.populate(root_dir)
                 points = container_mounts.realize(mount_plan, image_config, cid, self.volumes,
                                                   root_dir)
                 opts.mounts = container_mounts.oci_mounts(points)
@@ -813,14 +816,14 @@ class ContainerService:
                     ) -> tuple[list[str], int]:
         """The ids removed and the bytes their writable layers held (docker's reclaimed
         space); `select`: only the stopped containers it picks (prune's filters)."""
-        from pyengine.containers.sizes import tree_size
+        from pyengine.containers.sizes import writable_size
 
         gone, freed = [], 0
         for c in await asyncio.to_thread(self.repo.all):
             if c.state.status in (CREATED, EXITED, DEAD) and (select is None or select(c)):
                 try:
                     upper = await asyncio.to_thread(self.snapshotter.upper_dir, c.snapshot)
-                    size = await asyncio.to_thread(tree_size, upper)
+                    size = await asyncio.to_thread(writable_size, upper)
                 except EngineError:  # no snapshot left (or not an active one): nothing to count
                     size = 0
                 with contextlib.suppress(NotFound):

@@ -80,15 +80,11 @@ KNOWN_DIFFERENCES: dict[str, Known] = {
 # to fail until fixed, and failing when they pass (so the entry goes).
 IPV6_PUBLISH = ("network (issue 10): dockerd 20.10 publishes -P/-p on 0.0.0.0 and [::] and "
                 "reports both bindings; pyengined binds and reports 0.0.0.0 only")
-NO_INIT_LAYER = ("containers: no docker init layer: /.dockerenv, /etc/mtab -> /proc/mounts, "
-                 "/dev/console, /dev/pts/, /dev/shm/ missing from the container's filesystem")
 OPEN_BUGS: dict[str, str] = {
     "port": IPV6_PUBLISH,
     "port-one": IPV6_PUBLISH,
     "ps": IPV6_PUBLISH,
     "ps-format": IPV6_PUBLISH,
-    "cp-stream": NO_INIT_LAYER,
-    "export": NO_INIT_LAYER,
     "build": "build (A-images): the last step's ' ---> ID' is not the built image's ID",
     "build-cached": "build (A-images): the last step's ' ---> ID' is not the built image's ID",
     "build-fails": "build (A-images): no 'Removing intermediate container' for a failed RUN "

@@ -347,3 +347,28 @@ def test_kill_returns_once_stopped(api: DockerApi) -> None:
             409, f"Cannot kill container: {cid}: Container {cid} is not running")
     finally:
         api.http("DELETE", f"/containers/{cid}?force=1")
+
+
+def test_docker_init_layer_is_in_the_rootfs_not_in_diff(api: DockerApi) -> None:
+    """dockerd's init layer: /.dockerenv, /etc/mtab -> /proc/mounts, dev/console, dev/pts/,
+    dev/shm/ are in the container's files (export, cp) but not in its changes or size."""
+    import io
+    import subprocess
+    import tarfile
+
+    cid = api.docker("create", "busybox", "true").stdout.strip()
+    try:
+        exported = subprocess.run(["docker", "export", cid], env=api.env(),
+                                  capture_output=True, check=True, timeout=120).stdout
+        with tarfile.open(fileobj=io.BytesIO(exported)) as tar:
+            members = {m.name.rstrip("/"): m for m in tar.getmembers()}
+        assert members[".dockerenv"].isfile() and members[".dockerenv"].size == 0
+        assert (members["etc/mtab"].issym(), members["etc/mtab"].linkname) == (
+            True, "/proc/mounts")
+        assert members["dev/pts"].isdir() and members["dev/shm"].isdir()
+        assert members["dev/console"].isfile()
+        assert api.docker("diff", cid).stdout == ""
+        assert api.docker("ps", "-a", "-s", "--filter", f"id={cid}",
+                          "--format", "{{.Size}}").stdout.startswith("0B")
+    finally:
+        api.http("DELETE", f"/containers/{cid}?force=1")

@@ -17,17 +17,25 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pyengine.archive.lowers import OPAQUE_XATTR, LowerLayers
+from pyengine.containers.init_layer import MTAB_TARGET
 
 ADDED, CHANGED, DELETED = "A", "C", "D"
-# What the runtime creates in a rootfs to mount on (docker keeps them in an "init" layer that
-# diff and commit never show); left out while they are empty.
+# What the runtime creates in a rootfs to mount on, and docker's init layer (init_layer.py):
+# docker keeps them in an "init" layer that diff and commit never show; left out while they
+# are empty (and the mtab link while it points where the init layer made it point).
 MOUNT_POINTS = frozenset({"etc/hostname", "etc/hosts", "etc/resolv.conf", "proc", "sys", "dev",
-                          "dev/pts", "dev/shm", "dev/mqueue", "dev/console", "sys/fs/cgroup"})
+                          "dev/pts", "dev/shm", "dev/mqueue", "dev/console", "sys/fs/cgroup",
+                          ".dockerenv"})
+MTAB = "etc/mtab"
 
 
 def runtime_mount_point(name: str, st: os.stat_result) -> bool:
-    """Whether `name` (relative to the rootfs) is an empty mount point a runtime made."""
-    if name.strip("/") not in MOUNT_POINTS:
+    """Whether `name` (relative to the rootfs) is an empty mount point a runtime made, or an
+    entry of docker's init layer."""
+    name = name.strip("/")
+    if name == MTAB:  # the symlink's size is its target's length
+        return stat.S_ISLNK(st.st_mode) and st.st_size == len(MTAB_TARGET)
+    if name not in MOUNT_POINTS:
         return False
     return (stat.S_ISREG(st.st_mode) and st.st_size == 0) or \
         (stat.S_ISDIR(st.st_mode) and st.st_nlink <= 2)

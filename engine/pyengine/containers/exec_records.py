@@ -50,6 +50,8 @@ class ExecRecord:
     pid: int = 0
     exited_at: float = 0.0
     process: ExecProcess | None = field(default=None, repr=False)
+    # the terminal size asked before the process ran (dockerd keeps it for the start)
+    size: tuple[int, int] | None = None
 
     def claim(self) -> None:
         """Mark it started; an exec starts once (docker's 409 texts)."""
@@ -67,10 +69,9 @@ class ExecRecord:
         process.status.add_done_callback(self._exited)
 
     def failed(self, err: Exception) -> None:
-        """It could not start: docker's exit code for that (127: no such command, 126:
-        not executable or any other failure)."""
-        text = str(err).lower()
-        self.exit_code = 127 if ("not found" in text or "no such file" in text) else 126
+        """It could not start: dockerd 20.10's exit code for that, 126 whatever the cause
+        (docker exec CTR nosuchcmd exits 126)."""
+        self.exit_code = 126
         self.exited_at = time.monotonic()
 
     def _exited(self, status: asyncio.Future[int]) -> None:

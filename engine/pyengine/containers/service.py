@@ -31,6 +31,7 @@ from pyengine.containers import (
     exec_recovery,
     execs,
     health,
+    init_layer,
     logcopy,
     names,
     ops,
@@ -370,6 +371,8 @@ class ContainerService:
             mount_all(self.snapshotter.mounts(snapshot), root_dir)
             try:
                 crashpoints.reached("create.rootfs-mounted")
+                if rootfs is None:  # a build step's container commits its own snapshot
+                    init_layer.populate(root_dir)
                 points = container_mounts.realize(mount_plan, image_config, cid, self.volumes,
                                                   root_dir)
                 opts.mounts = container_mounts.oci_mounts(points)
@@ -522,8 +525,14 @@ class ContainerService:
         lowered = message.lower()
         c.state.exit_code = 127 if ("not found" in lowered or "no such file" in lowered) \
             else 126 if "permission denied" in lowered else 128
+        live.exit_code = c.state.exit_code
         with contextlib.suppress(EngineError):
             await asyncio.to_thread(self.repo.save_state, c.id, c.state)
+        if c.spec.auto_remove and isinstance(err, Exception):
+            # docker's: the daemon removes a --rm container whose start failed (the docker
+            # CLI waits on wait?condition=removed for it)
+            with contextlib.suppress(EngineError):
+                await self.remove(c.id, force=True, volumes=True)
 
     @staticmethod
     def _close_stdin(live: Live) -> None:
@@ -674,6 +683,8 @@ class ContainerService:
     # -- stop, kill, wait, remove -------------------------------------------------------------
 
     async def kill(self, ref: str, signal: str = "KILL") -> None:
+        """Signal the init; with KILL, return once it has exited (so a second kill is "not
+        running", as dockerd's)."""
         number = parse_signal(signal or "KILL")  # first, as docker: "Invalid signal: BOGUS"
         c = await asyncio.to_thread(self.get, ref)
         live = self._live.get(c.id)
@@ -683,6 +694,8 @@ class ContainerService:
         self.events.publish("container", "kill", c.id, **event_attributes(c), signal=str(number))
         await live.shim.kill(number)
         await ops.thaw_after_signal(self, c, number)
+        if number == signals.SIGKILL:  # docker's: a KILL answers once the container stopped
+            await live.exited.wait()
 
     async def stop(self, ref: str, timeout: int | None = None) -> None:
         c = await asyncio.to_thread(self.get, ref)
@@ -803,14 +816,14 @@ class ContainerService:
                     ) -> tuple[list[str], int]:
         """The ids removed and the bytes their writable layers held (docker's reclaimed
         space); `select`: only the stopped containers it picks (prune's filters)."""
-        from pyengine.containers.sizes import tree_size
+        from pyengine.containers.sizes import writable_size
 
         gone, freed = [], 0
         for c in await asyncio.to_thread(self.repo.all):
             if c.state.status in (CREATED, EXITED, DEAD) and (select is None or select(c)):
                 try:
                     upper = await asyncio.to_thread(self.snapshotter.upper_dir, c.snapshot)
-                    size = await asyncio.to_thread(tree_size, upper)
+                    size = await asyncio.to_thread(writable_size, upper)
                 except EngineError:  # no snapshot left (or not an active one): nothing to count
                     size = 0
                 with contextlib.suppress(NotFound):
@@ -921,6 +934,8 @@ class ContainerService:
         record = self.exec_store.get(exec_id)
         record.claim()
         cfg = record.config
+        if not (height and width) and record.size is not None:
+            height, width = record.size
         options = execs.ExecOptions(
             args=cfg.args, env=cfg.env, workdir=cfg.workdir, user=cfg.user, tty=cfg.tty,
             stdin=cfg.attach_stdin and not detach, detach=detach, height=height, width=width)
@@ -934,13 +949,21 @@ class ContainerService:
             record.started = False  # cancelled before it ran: it may be started again
             raise
         record.attach(proc, proc.pid)
+        if cfg.tty and record.size is not None and record.size != (height, width):
+            with contextlib.suppress(EngineError):  # a resize that came during the start
+                await proc.resize(*record.size)
         return record, proc, subscriber
 
     async def exec_resize(self, exec_id: str, height: int, width: int) -> None:
-        """The window of a started exec's terminal; an exec that is not running (yet, or any
-        more) has none to resize: a no-op, as a client racing a quick exec expects."""
-        process = self.exec_store.get(exec_id).process
-        if process is not None and process.options.tty:
+        """The window of an exec's terminal: kept for its start when it has not run yet (the
+        docker CLI resizes right after its start request, maybe before the process runs);
+        an exited exec has none to resize: a no-op, as a client racing a quick exec expects."""
+        record = self.exec_store.get(exec_id)
+        process = record.process
+        if process is None:  # not started (or starting): applied at its start
+            if record.exit_code is None:
+                record.size = (height, width)
+        elif process.options.tty:
             with contextlib.suppress(EngineError):
                 await process.resize(height, width)
 

@@ -47,6 +47,11 @@ def _error(op: str, cid: str, err: Exception) -> Exception:
         return NotFound(f"{op} container {cid}: {err}")
     if isinstance(err, ttrpc_errors.FailedPrecondition):
         return FailedPrecondition(f"{op} container {cid}: {err}")
+    if isinstance(err, ttrpc_errors.Unknown):
+        # the runtime's failure ("OCI runtime create failed: ..."), worded as containerd
+        # words it for dockerd: the docker CLI maps its text to exit codes 126/127
+        prefix = "failed to create shim task: " if op == "create" else ""
+        return Unavailable(f"{prefix}{err.message}: unknown")
     return Unavailable(f"{op} container {cid}: shim: {err}")
 
 

@@ -324,3 +324,51 @@ def _tar_of(name: str, data: bytes) -> bytes:
         info.size = len(data)
         tar.addfile(info, io.BytesIO(data))
     return blob.getvalue()
+
+
+def test_failed_start_of_rm_container_removes_it(api: DockerApi) -> None:
+    """dockerd removes an AutoRemove container whose start failed (the docker CLI waits on
+    wait?condition=removed for it) and the CLI maps the runtime's message to 127."""
+    run = api.docker("run", "--rm", "--name", "rm-fails", "busybox", "nosuchcmd", check=False,
+                     timeout=60)  # without the removal the CLI waits for ever
+    assert run.returncode == 127, run.stderr
+    assert run.stderr.startswith("docker: Error response from daemon: "), run.stderr
+    assert 'exec: "nosuchcmd": executable file not found in $PATH' in run.stderr
+    assert api.http("GET", "/containers/rm-fails/json").status == 404
+
+
+def test_kill_returns_once_stopped(api: DockerApi) -> None:
+    """dockerd's KILL answers after the exit: a second kill is 409 "not running"."""
+    cid = run_d(api, "busybox", "sleep", "300")
+    try:
+        assert api.http("POST", f"/containers/{cid}/kill").status == 204
+        again = api.http("POST", f"/containers/{cid}/kill")
+        assert (again.status, again.json()["message"]) == (
+            409, f"Cannot kill container: {cid}: Container {cid} is not running")
+    finally:
+        api.http("DELETE", f"/containers/{cid}?force=1")
+
+
+def test_docker_init_layer_is_in_the_rootfs_not_in_diff(api: DockerApi) -> None:
+    """dockerd's init layer: /.dockerenv, /etc/mtab -> /proc/mounts, dev/console, dev/pts/,
+    dev/shm/ are in the container's files (export, cp) but not in its changes or size."""
+    import io
+    import subprocess
+    import tarfile
+
+    cid = api.docker("create", "busybox", "true").stdout.strip()
+    try:
+        exported = subprocess.run(["docker", "export", cid], env=api.env(),
+                                  capture_output=True, check=True, timeout=120).stdout
+        with tarfile.open(fileobj=io.BytesIO(exported)) as tar:
+            members = {m.name.rstrip("/"): m for m in tar.getmembers()}
+        assert members[".dockerenv"].isfile() and members[".dockerenv"].size == 0
+        assert (members["etc/mtab"].issym(), members["etc/mtab"].linkname) == (
+            True, "/proc/mounts")
+        assert members["dev/pts"].isdir() and members["dev/shm"].isdir()
+        assert members["dev/console"].isfile()
+        assert api.docker("diff", cid).stdout == ""
+        assert api.docker("ps", "-a", "-s", "--filter", f"id={cid}",
+                          "--format", "{{.Size}}").stdout.startswith("0B")
+    finally:
+        api.http("DELETE", f"/containers/{cid}?force=1")

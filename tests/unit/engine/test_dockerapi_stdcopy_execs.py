@@ -69,7 +69,7 @@ def test_a_record_starts_once_and_keeps_its_exit_code() -> None:
     failed = ExecRecord("e2", "c1", ExecConfig(args=["nope"]))
     failed.claim()
     failed.failed(InvalidArgument('exec: "nope": executable file not found in $PATH'))
-    assert failed.exit_code == 127
+    assert failed.exit_code == 126  # dockerd 20.10: 126 whatever the cause
 
 
 def test_the_store_finds_forgets_with_the_container() -> None:

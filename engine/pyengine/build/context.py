@@ -61,7 +61,9 @@ def apply_ignore(root: Path, text: str, keep: set[str]) -> None:
         rel_top = "" if rel_top == "." else rel_top
         for name in list(dirs):
             rel = f"{rel_top}/{name}" if rel_top else name
-            if matcher.excluded(rel, is_dir=True) and not matcher.may_include_under(rel):
+            holds_kept = any(path.startswith(rel + "/") for path in keep)  # -f sub/Dockerfile
+            if matcher.excluded(rel, is_dir=True) and not matcher.may_include_under(rel) \
+                    and not holds_kept:
                 dirs.remove(name)
                 shutil.rmtree(os.path.join(top, name), ignore_errors=True)
         for name in files:

@@ -47,3 +47,14 @@ def test_dockerignore_applies_again_but_keeps_the_dockerfile(tmp_path: Path) -> 
     context.extract(spool, tmp_path / "ctx", None, "Dockerfile")
     left = sorted(str(p.relative_to(tmp_path / "ctx")) for p in (tmp_path / "ctx").rglob("*"))
     assert left == [".dockerignore", "Dockerfile", "keep.txt"]
+
+
+def test_an_excluded_directory_keeps_the_dockerfile_named_inside_it(tmp_path: Path) -> None:
+    # `build -f app/Dockerfile .` with a .dockerignore of "*" and "!main.py" (tools/demo's)
+    names = ["app/Dockerfile", "app/notes.txt", ".dockerignore", "main.py", "other.txt"]
+    data = {n: n.encode() for n in names}
+    data[".dockerignore"] = b"*\n!main.py\n"
+    spool = _tar(tmp_path / "c.tar", [_file(n) for n in names], data)
+    context.extract(spool, tmp_path / "ctx", None, "app/Dockerfile")
+    left = sorted(str(p.relative_to(tmp_path / "ctx")) for p in (tmp_path / "ctx").rglob("*"))
+    assert left == [".dockerignore", "app", "app/Dockerfile", "main.py"]

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from bench_leftovers import left_by
 
+from tests.fixtures.demo_archive import demo_archive
+
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[3]
@@ -24,6 +26,7 @@ PARTS = ("run-none", "run-bridge", "parallel", "pull", "ps")
 
 
 def test_bench_runs_every_part_for_every_client_and_leaves_nothing() -> None:
+    demo_archive()  # the pull part pushes the demo's web image: made first on a fresh machine
     before = set(left_by("apibench-"))  # another run of the bench on this machine is not ours
     result = subprocess.run(
         [sys.executable, str(BENCH), "--json", "--runs", "1", "--rounds", "1",

@@ -12,8 +12,6 @@ is removed by id, pid and path afterwards, also when a test fails."""
 from __future__ import annotations
 
 import contextlib
-import glob
-import os
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -38,7 +36,6 @@ import engine as bench_engine  # noqa: E402 - tools/bench/engine.py: the private
 from tests.fixtures import netns  # noqa: E402
 
 DAEMONS = ("dockerd", "pyengined")
-DEMO_CACHE = Path(os.environ.get("PYENGINE_DEMO_CACHE", "/var/cache/pyengine-demo"))
 
 
 @dataclass
@@ -126,13 +123,3 @@ def _pyengined(launcher: Path, busybox: Path) -> Iterator[Daemon]:
             cleanup(engine)
 
 
-def demo_archive() -> Path:
-    """The walk-through's images (pyengine-demo/{debian,redis,web,nginx}) as the archive
-    tools/demo keeps in its cache (made by tools/mkimage-debian and tools/mkimage-app from
-    Debian's packages on a first `tools/demo --only app`): the newest one there."""
-    found = sorted(glob.glob(str(DEMO_CACHE / "images-*.tar")), key=os.path.getmtime)
-    if not found:
-        raise FileNotFoundError(
-            f"no demo images archive in {DEMO_CACHE}: run `tools/demo --only app` once (it "
-            "builds the images from Debian's packages and keeps them there)")
-    return Path(found[-1])

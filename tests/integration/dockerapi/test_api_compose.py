@@ -19,7 +19,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from clients_harness import DAEMONS, Daemon, demo_archive, started
+from clients_harness import DAEMONS, Daemon, started
+
+from tests.fixtures.demo_archive import demo_archive
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 

@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Protocol
 
+from tests.fixtures.demo_archive import demo_archive
+
 REPO = Path(__file__).resolve().parents[3]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 BUILDAH = shutil.which("buildah") or "/usr/bin/buildah"
@@ -321,35 +323,8 @@ def cached_flags(built: Built) -> list[tuple[str, bool]]:
 
 
 # -- the walk-through's base images ---------------------------------------------------------------
-DEMO_CACHE = Path(os.environ.get("PYENGINE_DEMO_CACHE", "/var/cache/pyengine-demo"))
-# tools/demo's key of its images' archive, computed by the same lines
-DEMO_KEY = """{ cat "$here/tools/mkimage-debian" "$here/tools/mkimage-app" "$here/tools/demo-app"/*
-  cat /etc/apt/sources.list /etc/apt/sources.list.d/*.sources 2>/dev/null || true
-  echo "${DEBIAN_MIRROR:-}"; } | sha256sum | cut -c1-12"""
-
-
-# The machine's network namespace, held from import time (collection: before any test module
-# enters a namespace of its own), for the one step that needs Debian's mirror.
-_MACHINE_NET = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
-
-
-def demo_archive() -> Path:
-    key = subprocess.run(["bash", "-c", DEMO_KEY], env=dict(os.environ, here=str(REPO)),
-                         capture_output=True, text=True, check=True).stdout.strip()
-    return DEMO_CACHE / f"images-{key}.tar"
-
-
 def demo_images(engine: Daemon) -> Path:
     """pyengine-demo/{debian:bookworm,redis,web,nginx} loaded into `engine`; the archive."""
     archive = demo_archive()
-    if not archive.exists():
-        # tools/demo's own daemon runs in a namespace of its own; apt on the machine's
-        made = subprocess.run(["nsenter", f"--net=/proc/self/fd/{_MACHINE_NET}",
-                               str(REPO / "tools" / "demo"), "--only", "app"],
-                              capture_output=True, text=True, timeout=3600,
-                              pass_fds=(_MACHINE_NET,))
-        if made.returncode != 0 or not archive.exists():
-            raise AssertionError(f"tools/demo --only app did not make {archive}:\n"
-                                 f"{made.stderr[-3000:]}")
     engine.pyctl("load", "-q", "-i", str(archive), check=True)
     return archive

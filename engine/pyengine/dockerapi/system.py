@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from pyengine import __version__
-from pyengine.dockerapi import host_facts
+from pyengine.dockerapi import host_facts, query
 from pyengine.dockerapi.app import json_response
 from pyengine.dockerapi.context import ApiContext
 from pyengine.dockerapi.routes import Routes
@@ -143,27 +143,10 @@ async def info(request: web.Request) -> web.StreamResponse:
 # -- /events ----------------------------------------------------------------------------------
 
 def _filters(request: web.Request) -> list[str]:
-    """docker's `filters` JSON ({"key": ["v"]}, or the old {"key": {"v": true}}) as KEY=VALUE
-    items of the keys docker's events know."""
-    text = request.query.get("filters", "")
-    if not text:
-        return []
-    try:
-        doc = json.loads(text)
-    except ValueError as err:
-        raise InvalidArgument(f"invalid filter: {err}") from None
-    if not isinstance(doc, dict):
-        raise InvalidArgument("invalid filter: not a JSON object")
-    items = []
-    for key, values in doc.items():
-        if key not in EVENT_FILTER_KEYS:
-            continue
-        if isinstance(values, dict):
-            values = [v for v, on in values.items() if on]
-        if not isinstance(values, list):
-            raise InvalidArgument(f"invalid filter: the values of {key!r} must be a list")
-        items += [f"{key}={v}" for v in values]
-    return items
+    """docker's `filters` JSON (query.filters: both of its forms) as KEY=VALUE items of the
+    keys docker's events know."""
+    return [f"{key}={value}" for key, values in query.filters(request).items()
+            if key in EVENT_FILTER_KEYS for value in values]
 
 
 def unix_nanos(text: str, name: str) -> int:

@@ -14,6 +14,7 @@ DEFAULT_EXEC_ROOT = Path("/run/pyengine")
 DEFAULT_MAX_LAYER_SIZE = 8 << 30
 STORAGE_DRIVERS = ("overlay", "native")
 LOG_LEVELS = ("debug", "info", "warn", "error")
+EVENT_LOOPS = ("uvloop", "asyncio")
 DOCKER_API_SOCKET = "docker.sock"  # under the exec root
 
 # JSON key -> attribute, with dockerd's spelling of the keys.
@@ -41,6 +42,7 @@ FILE_KEYS = {
     "bip": "bip",
     "dns-upstream": "dns_upstream",
     "docker-api": "docker_api",
+    "event-loop": "event_loop",
 }
 
 
@@ -74,6 +76,9 @@ class DaemonConfig:
     # the Docker Engine REST API's listeners (unix:///path, tcp://addr:port with mutual TLS);
     # none given: unix://EXEC_ROOT/docker.sock; ["none"]: not served
     docker_api: list[str] = field(default_factory=list)
+    # the daemon's event loop: uvloop (libuv; falls back to asyncio's when not installed) or
+    # asyncio's own selector loop (docs/ENGINE.md "Concurrency model")
+    event_loop: str = "uvloop"
 
     @property
     def pid_path(self) -> Path:
@@ -96,6 +101,9 @@ class DaemonConfig:
             raise InvalidArgument(
                 f"log-level {self.log_level!r}: must be one of {', '.join(LOG_LEVELS)}"
             )
+        if self.event_loop not in EVENT_LOOPS:
+            raise InvalidArgument(
+                f"event-loop {self.event_loop!r}: must be one of {', '.join(EVENT_LOOPS)}")
         if self.log_format not in ("json", "logfmt"):
             raise InvalidArgument(f"log-format {self.log_format!r}: must be json or logfmt")
         if self.max_layer_size <= 0:

@@ -89,6 +89,8 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, dict]:
     )
     add("-l", "--log-level", choices=daemon_config.LOG_LEVELS, help="log level (default info)")
     add("--log-format", choices=("json", "logfmt"), help="log format (default json)")
+    add("--event-loop", choices=daemon_config.EVENT_LOOPS,
+        help="the daemon's event loop (default uvloop; asyncio: the standard library's)")
     add("--max-layer-size", type=int, help="largest uncompressed layer accepted, in bytes")
     add("--bip", help="the default bridge network's gateway address and prefix "
         "(default: the first free of 172.17.0.0/16 ...)")
@@ -122,6 +124,7 @@ class Daemon:
         self._lock_fd: int | None = None
         self._sockets: list[Path] = []
         self._pid_written = False
+        self.loop_kind = "asyncio"  # run() sets the kind it got
         self.server: grpc.aio.Server | None = None
         self.docker_api: DockerApiServer | None = None
         self.engine: Engine | None = None
@@ -244,6 +247,7 @@ class Daemon:
                     "docker_api": addresses,
                     "data_root": str(self.config.data_root),
                     "storage_driver": self.config.storage_driver,
+                    "event_loop": self.loop_kind,
                     "pid": os.getpid(),
                 }
             },
@@ -341,7 +345,9 @@ class Daemon:
         """Run the daemon on a new event loop. The loop's executor is not joined at the end:
         a transfer thread still blocked on the network (it holds no lock; its lease is
         cleaned at the next start) must not keep the process alive (see `_exit_now`)."""
-        loop = asyncio.new_event_loop()
+        from pyengine.event_loop import new_loop
+
+        loop, self.loop_kind = new_loop(self.config.event_loop)
         try:
             loop.run_until_complete(self.serve())
         finally:

@@ -129,12 +129,13 @@ def parse_ps(output: str, pids: set[int]) -> ProcessList:
 
 
 async def _ps(args: list[str]) -> tuple[int, bytes, bytes]:
-    proc = await asyncio.create_subprocess_exec(
-        "ps", *args, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE, env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-                                             "LC_ALL": "C"})
-    out, err = await proc.communicate()
-    return proc.returncode or 0, out, err
+    """ps, from a worker thread by subprocess (close_fds: no daemon socket reaches it)."""
+    import subprocess
+
+    done = await asyncio.to_thread(
+        subprocess.run, ["ps", *args], stdin=subprocess.DEVNULL, capture_output=True,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C"}, check=False)
+    return done.returncode, done.stdout, done.stderr
 
 
 async def top(service: ContainerService, ref: str, ps_args: list[str]) -> ProcessList:

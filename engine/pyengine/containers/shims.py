@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 from google.protobuf import any_pb2, empty_pb2
@@ -212,28 +213,26 @@ async def launch(shim_binary: str, cid: str, bundle: Path, events_address: str) 
     # reach `start`, as containerd passes its environment on to shims
     env.update((k, v) for k, v in os.environ.items() if k.startswith("PYSHIM_"))
     binary = shutil.which(shim_binary) or shim_binary
+    argv = [binary, "-namespace", NAMESPACE, "-address", events_address, "-publish-binary",
+            binary, "-id", cid, "start"]
+    # spawned from a worker thread by subprocess (close_fds), not by the loop: uvloop's spawn
+    # leaves the child's copies of its stdio sockets open, and a shim's `start` passes them on
+    # to the long-lived shim, whose pipes then never reach EOF here
     try:
-        proc = await asyncio.create_subprocess_exec(
-            binary, "-namespace", NAMESPACE, "-address", events_address,
-            "-publish-binary", binary, "-id", cid, "start",
-            cwd=bundle, env=env, stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        done = await asyncio.to_thread(
+            subprocess.run, argv, cwd=bundle, env=env, stdin=subprocess.DEVNULL,
+            capture_output=True, timeout=START_TIMEOUT, check=False)
+    except subprocess.TimeoutExpired:  # the child was killed and reaped
+        raise Unavailable(f"start shim for container {cid}: no answer in {START_TIMEOUT}s") \
+            from None
     except OSError as err:
         raise FailedPrecondition(f"start shim {shim_binary} for container {cid}: "
                                  f"{err.strerror or err}") from err
-    try:
-        async with asyncio.timeout(START_TIMEOUT):
-            out, err_out = await proc.communicate()
-    except TimeoutError:
-        with contextlib.suppress(ProcessLookupError):
-            proc.kill()
-        await proc.wait()
-        raise Unavailable(f"start shim for container {cid}: no answer in {START_TIMEOUT}s") \
-            from None
-    if proc.returncode != 0:
+    out, err_out = done.stdout, done.stderr
+    if done.returncode != 0:
         detail = (err_out or out).decode(errors="replace").strip().splitlines()
         raise FailedPrecondition(
-            f"start shim for container {cid}: exit {proc.returncode}: "
+            f"start shim for container {cid}: exit {done.returncode}: "
             f"{detail[-1] if detail else 'no output'}")
     address = out.decode().strip()
     return address.removeprefix("unix://")

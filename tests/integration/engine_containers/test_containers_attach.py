@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 
 import pytest
-from ctr_harness import SHIMS, ContainerEngine, shim_config
+from ctr_harness import SHIMS, ContainerEngine, shim_config, shim_pid
 from engine_harness import env
 
 from tests.fixtures.terminal import WAIT
@@ -404,3 +404,29 @@ def test_attach_no_stdin_keeps_pyctls_input_from_the_container(engine: Container
             if each.poll() is None:
                 each.kill()
             each.communicate()
+
+
+def _anonymous_files(pid: int) -> set[str]:
+    """The sockets and pipes `pid` holds ("socket:[inode]", "pipe:[inode]")."""
+    out = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except FileNotFoundError:  # closed meanwhile
+            continue
+        if target.startswith(("socket:[", "pipe:[")):
+            out.add(target)
+    return out
+
+
+def test_a_shim_holds_none_of_the_daemons_sockets_or_pipes(engine: ContainerEngine) -> None:
+    """A shim outlives the daemon (live restore): a daemon socket or pipe passed on to it would
+    stay open for the shim's life (and one of the `start` call's output pipes would never
+    reach EOF, hanging the start: uvloop's spawn leaves them to the child)."""
+    cid = engine.out("run", "-d", "busybox", "sleep", "600").strip()
+    try:
+        assert engine.process is not None
+        shared = _anonymous_files(shim_pid(engine, cid)) & _anonymous_files(engine.process.pid)
+        assert shared == set()
+    finally:
+        engine.out("rm", "-f", cid)

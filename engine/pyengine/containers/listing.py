@@ -12,6 +12,7 @@ from pyengine.containers import health, list_filters
 from pyengine.containers.model import RUNNING, Container
 from pyengine.containers.sizes import container_sizes
 from pyengine.images.inspect import parse_time
+from pyengine.store.read_cache import from_memory
 from pyengine.units import human_duration
 
 if TYPE_CHECKING:
@@ -75,11 +76,12 @@ async def list_containers(service: ContainerService, workers: Workers, filters: 
     """docker ps --filter KEY=VALUE ... [-a] [-s] [-n N]: newest first."""
     parsed = list_filters.parse(filters)
     refs = [*parsed.values.get("before", []), *parsed.values.get("since", [])]
-    resolved = {ref: await workers.run(service.resolve, ref) for ref in refs}
     networks_of = service.networking.network_ids if parsed.has("network") else None
 
     def listed() -> list[Listed]:
-        """One trip to the pool (each costs a thread hop on the list's hot path)."""
+        """From the repositories' read caches on the loop when they hold it all (no write
+        since the last listing); else one trip to the pool (read_cache.from_memory)."""
+        resolved = {ref: service.resolve(ref) for ref in refs}
         found = service.all()  # after: holds what was resolved
         shown = list_filters.select(found, parsed, all_ or limit > 0, resolved, networks_of)
         if limit > 0:
@@ -87,7 +89,7 @@ async def list_containers(service: ContainerService, workers: Workers, filters: 
         return [Listed(c, service.networking.published(c), service.networking.endpoints(c))
                 for c in shown]
 
-    out = await workers.run(listed)
+    out = await from_memory(workers, listed)
     if size:
         for item in out:
             item.size_rw, item.size_root_fs = await workers.run(container_sizes, service,

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pyengine.containers.model import Container, Spec, State
 from pyengine.errors import AlreadyExists, NotFound
 from pyengine.store import Database
+from pyengine.store.read_cache import ReadCache
 
 COLUMNS = "id, name, image_id, image_name, snapshot, created_at, runtime, spec, config, state"
 
@@ -24,12 +25,13 @@ def _decode(row: tuple) -> Container:
 class ContainerRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.rows = ReadCache(db)  # its tables are written by it alone
 
     def add(self, c: Container, generated_name: bool = False) -> None:
         """Record `c`; a name already taken is a conflict, unless the engine generated it
         (`generated_name`): then another one is generated in the same transaction (concurrent
         creates may draw the same name before either is recorded)."""
-        with self.db.transaction() as conn:
+        with self.rows.transaction() as conn:
             def taken_by(name: str) -> tuple | None:
                 return conn.execute("SELECT id FROM containers WHERE name=?",
                                     (name,)).fetchone()
@@ -53,7 +55,7 @@ class ContainerRepository:
             )
 
     def rename(self, cid: str, name: str) -> None:
-        with self.db.transaction() as conn:
+        with self.rows.transaction() as conn:
             taken = conn.execute("SELECT id FROM containers WHERE name=?", (name,)).fetchone()
             if taken is not None and taken[0] != cid:
                 raise AlreadyExists(
@@ -63,34 +65,34 @@ class ContainerRepository:
             conn.execute("UPDATE containers SET name=? WHERE id=?", (name, cid))
 
     def name_taken(self, name: str) -> bool:
-        return bool(self.db.query("SELECT 1 FROM containers WHERE name=?", (name,)))
+        return bool(self.rows.query("SELECT 1 FROM containers WHERE name=?", (name,)))
 
     def save_state(self, cid: str, state: State) -> None:
-        with self.db.transaction() as conn:
+        with self.rows.transaction() as conn:
             cur = conn.execute("UPDATE containers SET state=? WHERE id=?",
                                (state.to_json(), cid))
             if cur.rowcount == 0:
                 raise NotFound(f"No such container: {cid}")
 
     def get(self, cid: str) -> Container:
-        rows = self.db.query(f"SELECT {COLUMNS} FROM containers WHERE id=?", (cid,))
+        rows = self.rows.query(f"SELECT {COLUMNS} FROM containers WHERE id=?", (cid,))
         if not rows:
             raise NotFound(f"No such container: {cid}")
         return _decode(rows[0])
 
     def all(self) -> list[Container]:
-        rows = self.db.query(f"SELECT {COLUMNS} FROM containers ORDER BY created_at DESC")
+        rows = self.rows.query(f"SELECT {COLUMNS} FROM containers ORDER BY created_at DESC")
         return [_decode(r) for r in rows]
 
     def names(self) -> dict[str, str]:
-        return {n: i for n, i in self.db.query("SELECT name, id FROM containers")}
+        return {n: i for n, i in self.rows.query("SELECT name, id FROM containers")}
 
     def delete(self, cid: str) -> None:
-        with self.db.transaction() as conn:
+        with self.rows.transaction() as conn:
             conn.execute("DELETE FROM containers WHERE id=?", (cid,))
 
     def save_spec(self, cid: str, spec: Spec) -> None:
-        with self.db.transaction() as conn:
+        with self.rows.transaction() as conn:
             cur = conn.execute("UPDATE containers SET spec=? WHERE id=?", (spec.to_json(), cid))
             if cur.rowcount == 0:
                 raise NotFound(f"No such container: {cid}")
@@ -98,7 +100,7 @@ class ContainerRepository:
     def set_paused(self, cid: str, paused: bool) -> bool:
         """Mark a running container paused or not in one transaction (an exit saved
         meanwhile is not overwritten); whether it was running."""
-        with self.db.transaction() as conn:
+        with self.rows.transaction() as conn:
             row = conn.execute("SELECT state FROM containers WHERE id=?", (cid,)).fetchone()
             if row is None:
                 raise NotFound(f"No such container: {cid}")
@@ -113,7 +115,7 @@ class ContainerRepository:
         """Apply `change` to the health fields of the stored state in one transaction (the
         rest of the state as it is now: an exit saved meanwhile is not overwritten); the
         health status before and after."""
-        with self.db.transaction() as conn:
+        with self.rows.transaction() as conn:
             row = conn.execute("SELECT state FROM containers WHERE id=?", (cid,)).fetchone()
             if row is None:
                 raise NotFound(f"No such container: {cid}")

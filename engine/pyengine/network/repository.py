@@ -10,6 +10,7 @@ from pyengine.errors import AlreadyExists, FailedPrecondition, NotFound
 from pyengine.network import ipam
 from pyengine.network.model import IpamPool, Network, PortMapping
 from pyengine.store import Database
+from pyengine.store.read_cache import ReadCache
 
 NET_COLUMNS = "id, name, driver, created, bridge, internal, mtu, pools, labels, options"
 EP_COLUMNS = ("e.container_id, e.network_id, e.container_name, e.position, e.endpoint_id, "
@@ -60,28 +61,29 @@ _EP_SELECT = (f"SELECT {EP_COLUMNS} FROM endpoints e LEFT JOIN ip_allocations a 
 class NetworkRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.rows = ReadCache(db)  # its tables are written by it alone
 
     # -- networks ---------------------------------------------------------------------------
 
     def add_network(self, n: Network) -> None:
-        with self.db.transaction() as conn:
+        with self.rows.transaction() as conn:
             if conn.execute("SELECT 1 FROM networks WHERE name=?", (n.name,)).fetchone():
                 raise AlreadyExists(f"network with name {n.name} already exists")
             conn.execute(f"INSERT INTO networks({NET_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
                          _network_row(n))
 
     def update_network(self, n: Network) -> None:
-        with self.db.transaction() as conn:
+        with self.rows.transaction() as conn:
             conn.execute("DELETE FROM networks WHERE id=?", (n.id,))
             conn.execute(f"INSERT INTO networks({NET_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
                          _network_row(n))
 
     def networks(self) -> list[Network]:
-        rows = self.db.query(f"SELECT {NET_COLUMNS} FROM networks ORDER BY created, name")
+        rows = self.rows.query(f"SELECT {NET_COLUMNS} FROM networks ORDER BY created, name")
         return [_network(r) for r in rows]
 
     def network(self, nid: str) -> Network:
-        rows = self.db.query(f"SELECT {NET_COLUMNS} FROM networks WHERE id=?", (nid,))
+        rows = self.rows.query(f"SELECT {NET_COLUMNS} FROM networks WHERE id=?", (nid,))
         if not rows:
             raise NotFound(f"network {nid} not found")
         return _network(rows[0])
@@ -89,12 +91,12 @@ class NetworkRepository:
     def find(self, ref: str) -> Network:
         """By exact name, exact id, then a unique id prefix (docker's order)."""
         for column in ("name", "id"):
-            rows = self.db.query(f"SELECT {NET_COLUMNS} FROM networks WHERE {column}=?",
+            rows = self.rows.query(f"SELECT {NET_COLUMNS} FROM networks WHERE {column}=?",
                                  (ref,))
             if rows:
                 return _network(rows[0])
         if ref:
-            rows = self.db.query(f"SELECT {NET_COLUMNS} FROM networks WHERE id LIKE ? "
+            rows = self.rows.query(f"SELECT {NET_COLUMNS} FROM networks WHERE id LIKE ? "
                                  "ESCAPE '\\'", (_like_prefix(ref),))
             if len(rows) == 1:
                 return _network(rows[0])
@@ -107,7 +109,7 @@ class NetworkRepository:
     def remove_network(self, n: Network, check: Callable[[list[EndpointRecord]], None]
                        ) -> None:
         """Forget `n` once `check` accepted its endpoints (it raises to refuse), atomically."""
-        with self.db.transaction() as conn:
+        with self.rows.transaction() as conn:
             rows = conn.execute(f"{_EP_SELECT} WHERE e.network_id=?", (n.id,)).fetchall()
             check([_endpoint(r) for r in rows])
             conn.execute("DELETE FROM ip_allocations WHERE network_id=?", (n.id,))
@@ -118,7 +120,7 @@ class NetworkRepository:
 
     def add_endpoint(self, e: EndpointRecord) -> EndpointRecord:
         """Record `e` after the container's other endpoints (its position is set here)."""
-        with self.db.transaction() as conn:
+        with self.rows.transaction() as conn:
             if conn.execute("SELECT 1 FROM endpoints WHERE container_id=? AND network_id=?",
                             (e.container_id, e.network_id)).fetchone():
                 raise AlreadyExists(f"endpoint with name {e.container_name} already exists "
@@ -136,27 +138,27 @@ class NetworkRepository:
         return e
 
     def remove_endpoint(self, cid: str, nid: str) -> None:
-        with self.db.transaction() as conn:
+        with self.rows.transaction() as conn:
             conn.execute("DELETE FROM ip_allocations WHERE container_id=? AND network_id=?",
                          (cid, nid))
             conn.execute("DELETE FROM endpoints WHERE container_id=? AND network_id=?",
                          (cid, nid))
 
     def endpoints_of(self, cid: str) -> list[EndpointRecord]:
-        rows = self.db.query(f"{_EP_SELECT} WHERE e.container_id=? ORDER BY e.position",
+        rows = self.rows.query(f"{_EP_SELECT} WHERE e.container_id=? ORDER BY e.position",
                              (cid,))
         return [_endpoint(r) for r in rows]
 
     def endpoints_on(self, nid: str) -> list[EndpointRecord]:
-        rows = self.db.query(f"{_EP_SELECT} WHERE e.network_id=? ORDER BY e.container_name",
+        rows = self.rows.query(f"{_EP_SELECT} WHERE e.network_id=? ORDER BY e.container_name",
                              (nid,))
         return [_endpoint(r) for r in rows]
 
     def all_endpoints(self) -> list[EndpointRecord]:
-        return [_endpoint(r) for r in self.db.query(_EP_SELECT)]
+        return [_endpoint(r) for r in self.rows.query(_EP_SELECT)]
 
     def set_name(self, cid: str, name: str) -> None:
-        with self.db.transaction() as conn:
+        with self.rows.transaction() as conn:
             conn.execute("UPDATE endpoints SET container_name=? WHERE container_id=?",
                          (name, cid))
 
@@ -165,7 +167,7 @@ class NetworkRepository:
         """An address of `n` for `cid`'s endpoint (ipam.allocate over those held), recorded
         with the endpoint's link names, in one transaction: two starts never get one address.
         An address `cid` already holds on `n` is kept."""
-        with self.db.transaction() as conn:
+        with self.rows.transaction() as conn:
             held = conn.execute("SELECT address FROM ip_allocations WHERE network_id=? AND "
                                 "container_id=?", (n.id, cid)).fetchone()
             if held is not None:
@@ -182,33 +184,33 @@ class NetworkRepository:
         return address
 
     def taken(self, nid: str) -> set[str]:
-        return {r[0] for r in self.db.query(
+        return {r[0] for r in self.rows.query(
             "SELECT address FROM ip_allocations WHERE network_id=?", (nid,))}
 
     def deactivate(self, cid: str, nid: str | None = None) -> None:
         """Addresses released and links forgotten: of one endpoint, or all of `cid`'s."""
         where, args = ("container_id=?", (cid,)) if nid is None else \
             ("container_id=? AND network_id=?", (cid, nid))
-        with self.db.transaction() as conn:
+        with self.rows.transaction() as conn:
             conn.execute(f"DELETE FROM ip_allocations WHERE {where}", args)
             conn.execute(f"UPDATE endpoints SET host_ifname='', ifname='' WHERE {where}",
                          args)
 
     def forget_container(self, cid: str) -> None:
-        with self.db.transaction() as conn:
+        with self.rows.transaction() as conn:
             for table in ("ip_allocations", "endpoints", "port_mappings"):
                 conn.execute(f"DELETE FROM {table} WHERE container_id=?", (cid,))
 
     def containers_holding(self) -> set[str]:
         """Ids of containers holding an address or a port."""
-        rows = self.db.query("SELECT container_id FROM ip_allocations UNION "
+        rows = self.rows.query("SELECT container_id FROM ip_allocations UNION "
                              "SELECT container_id FROM port_mappings")
         return {r[0] for r in rows}
 
     # -- ports ------------------------------------------------------------------------------
 
     def add_ports(self, cid: str, ports: list[PortMapping]) -> None:
-        with self.db.transaction() as conn:
+        with self.rows.transaction() as conn:
             for p in ports:
                 held = conn.execute("SELECT container_id FROM port_mappings WHERE host_ip=? "
                                     "AND host_port=? AND proto=?",
@@ -221,21 +223,21 @@ class NetworkRepository:
                              (cid, p.host_ip, p.host_port, p.proto, p.container_port))
 
     def ports_of(self, cid: str) -> list[PortMapping]:
-        rows = self.db.query("SELECT container_port, proto, host_ip, host_port FROM "
+        rows = self.rows.query("SELECT container_port, proto, host_ip, host_port FROM "
                              "port_mappings WHERE container_id=? ORDER BY container_port, "
                              "proto, host_ip, host_port", (cid,))
         return [PortMapping(*r) for r in rows]
 
     def all_ports(self) -> dict[str, list[PortMapping]]:
         out: dict[str, list[PortMapping]] = {}
-        for cid, cport, proto, hip, hport in self.db.query(
+        for cid, cport, proto, hip, hport in self.rows.query(
                 "SELECT container_id, container_port, proto, host_ip, host_port FROM "
                 "port_mappings ORDER BY container_id, container_port"):
             out.setdefault(cid, []).append(PortMapping(cport, proto, hip, hport))
         return out
 
     def release_ports(self, cid: str) -> None:
-        with self.db.transaction() as conn:
+        with self.rows.transaction() as conn:
             conn.execute("DELETE FROM port_mappings WHERE container_id=?", (cid,))
 
 

@@ -108,6 +108,11 @@ class Database:
             self._depth = 0
             self._conn.execute("COMMIT")
 
+    @property
+    def in_transaction(self) -> bool:
+        """A write transaction is open (on whichever thread holds it)."""
+        return self._depth > 0
+
     def query(self, sql: str, args: tuple = ()) -> list[tuple]:
         _off_the_loop()
         with self._lock, self._errors("read"):
@@ -130,13 +135,17 @@ class Database:
             raise EngineError(where) from err
 
 
+class OnTheLoop(EngineError):
+    """A metadata call made on the event loop's thread (run it in the worker pool)."""
+
+
 def _off_the_loop() -> None:
     """SQLite blocks (disk, the lock, a busy database): never on the event loop's thread."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
         return
-    raise EngineError("metadata: called on the event loop; run it in the worker pool")
+    raise OnTheLoop("metadata: called on the event loop; run it in the worker pool")
 
 
 __all__ = ["LATEST", "Database"]

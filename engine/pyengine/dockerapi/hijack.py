@@ -143,7 +143,7 @@ async def hijack(request: web.Request, content_type: str = RAW_STREAM
     transport = request.transport
     if transport is None or transport.is_closing():
         raise ConnectionResetError("the client went away before the stream started")
-    assert isinstance(transport, asyncio.Transport)
+    # no isinstance(transport, asyncio.Transport): uvloop's transports are not subclasses
     conn = RawConnection(transport, transport.get_protocol())
     transport.set_protocol(conn)
     if wants_upgrade(request):

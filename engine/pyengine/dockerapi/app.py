@@ -1,4 +1,4 @@
-"""The aiohttp application: middlewares (version check, errors) and every resource's routes."""
+"""The aiohttp application: its middleware (version check, errors) and every resource's routes."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import logging
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from pyengine import __version__
 from pyengine.dockerapi.context import ApiContext
@@ -37,8 +38,10 @@ def json_response(body: Any, status: int = 200) -> web.Response:
     return web.Response(body=text.encode(), status=status, content_type="application/json")
 
 
-@web.middleware
-async def version_and_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def answer(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A request's answer: the version check, the handler, and its errors as docker's bodies
+    and statuses (the one place engine errors become HTTP ones). The Api-Version and Server
+    headers go on in `docker_headers`, on every response."""
     prefix = request.match_info.get("version", "")
     if prefix:
         refusal = check(prefix[1:])
@@ -47,12 +50,12 @@ async def version_and_errors(request: web.Request, handler: Handler) -> web.Stre
         if refusal is not None:
             return error_response(400, refusal)
     try:
-        response = await handler(request)
+        return await handler(request)
     except web.HTTPException:
         if request.match_info.http_exception is not None:  # no route: docker's answer
             return error_response(404, "page not found")
         raise
-    except Exception as err:  # the one place engine errors become HTTP statuses
+    except Exception as err:
         status, message = status_for(err)
         if request.get(PREPARED):  # a stream's headers went already: aiohttp closes it
             log.warning("stream failed", extra={"fields": {
@@ -62,9 +65,11 @@ async def version_and_errors(request: web.Request, handler: Handler) -> web.Stre
             log.error("request failed", extra={"fields": {
                 "method": request.method, "path": request.path, "error": message}})
         return error_response(status, message)
-    response.headers.setdefault("Api-Version", API_VERSION)
-    response.headers.setdefault("Server", f"pyengined/{__version__} (linux)")
-    return response
+
+
+@web.middleware
+async def version_and_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    return await answer(request, handler)
 
 
 async def docker_headers(request: web.Request, response: web.StreamResponse) -> None:
@@ -74,8 +79,11 @@ async def docker_headers(request: web.Request, response: web.StreamResponse) -> 
     response.headers.setdefault("Server", f"pyengined/{__version__} (linux)")
 
 
-def build_app(api: ApiContext) -> web.Application:
-    app = web.Application(middlewares=[version_and_errors], client_max_size=MAX_JSON_BODY)
+def build_app(api: ApiContext, middleware: Middleware = version_and_errors
+              ) -> web.Application:
+    """The routes of every resource behind one middleware (each one more is a coroutine per
+    request): `version_and_errors`, or one that calls `answer` itself (server.track)."""
+    app = web.Application(middlewares=[middleware], client_max_size=MAX_JSON_BODY)
     app.on_response_prepare.append(docker_headers)
     app[API_KEY] = api
     routes = Routes(app.router)

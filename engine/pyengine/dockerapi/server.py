@@ -20,7 +20,7 @@ from aiohttp import web
 
 from pyengine.config import tcp_address
 from pyengine.daemon import prepare_socket_path
-from pyengine.dockerapi.app import build_app
+from pyengine.dockerapi.app import answer, build_app
 from pyengine.dockerapi.context import ApiContext
 from pyengine.dockerapi.routes import Handler
 from pyengine.errors import FailedPrecondition
@@ -37,12 +37,13 @@ RUNNING: web.RequestKey[asyncio.Task[Any] | None] = web.RequestKey("handler_task
 
 @web.middleware
 async def track(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Run the handler in a task of its own. When its client goes away (aiohttp cancels the
-    request's task: handler_cancellation) a stream is cancelled, as docker's request context
-    ends it; any other handler finishes what it changes (create, start, remove...) unseen, as
-    dockerd's do. A read (GET, HEAD) changes nothing to finish: it runs in the request's own
-    task, one task and one shield fewer on the hottest calls (docker ps: /_ping, then
-    /containers/json); a stream among them is still marked and cancelled alike."""
+    """The app's one middleware: app.answer (version check, errors) in a task of its own.
+    When its client goes away (aiohttp cancels the request's task: handler_cancellation) a
+    stream is cancelled, as docker's request context ends it; any other handler finishes what
+    it changes (create, start, remove...) unseen, as dockerd's do. A read (GET, HEAD) changes
+    nothing to finish: it runs in the request's own task, one task and one shield fewer on the
+    hottest calls (docker ps: /_ping, then /containers/json); a stream among them is still
+    marked and cancelled alike."""
     if request.method in ("GET", "HEAD"):
         return await _run(request, handler)
     inner = asyncio.ensure_future(_run(request, handler))
@@ -64,7 +65,7 @@ async def _run(request: web.Request, handler: Handler) -> web.StreamResponse:
     task = asyncio.current_task()
     request[RUNNING] = task
     try:
-        return await handler(request)
+        return await answer(request, handler)
     finally:
         request[RUNNING] = None
         if task is not None:
@@ -107,8 +108,7 @@ class DockerApiServer:
         self._app: web.Application | None = None
 
     def make_app(self) -> web.Application:
-        app = build_app(self.api)
-        app.middlewares.insert(0, track)  # outermost: sees the version check's refusals too
+        app = build_app(self.api, track)
         app[STREAMS] = set()
         app[DETACHED] = set()
         app.on_response_prepare.append(_mark_stream)

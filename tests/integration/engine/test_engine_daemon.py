@@ -56,6 +56,18 @@ def test_socket_pidfile_lock_and_graceful_stop(engine_factory) -> None:
     assert '"msg": "daemon shutdown complete"' in log
 
 
+@pytest.mark.parametrize("kind", ["uvloop", "asyncio"])
+def test_the_event_loop_is_the_one_asked_for(engine_factory, kind: str) -> None:
+    """uvloop's by default (--event-loop, config event-loop), asyncio's on request; the
+    start-up log names the one in use, and the daemon serves on either."""
+    daemon = engine_factory(**({"extra_args": ["--event-loop", kind]} if kind == "asyncio"
+                               else {}))
+    assert f'"event_loop": "{kind}"' in daemon.log()
+    result = subprocess.run([sys.executable, "-m", "pyengine.cli", "version"], env=env() | {
+        "PYENGINE_HOST": daemon.host}, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
 def test_config_errors_refuse_to_start(tmp_path) -> None:
     bad = tmp_path / "daemon.json"
     bad.write_text('{"no-such-option": true}')
@@ -63,6 +75,12 @@ def test_config_errors_refuse_to_start(tmp_path) -> None:
     assert result.returncode == 1 and "unknown keys: no-such-option" in result.stderr
     result = run_daemon("-H", "tcp://127.0.0.1:2376", "--data-root", str(tmp_path / "d"))
     assert result.returncode == 1 and "mutual TLS" in result.stderr
+    result = run_daemon("--event-loop", "trio", "--data-root", str(tmp_path / "d"))
+    assert result.returncode == 2 and "invalid choice: 'trio'" in result.stderr
+    bad.write_text('{"event-loop": "trio"}')
+    result = run_daemon("--config-file", str(bad), "--data-root", str(tmp_path / "d"))
+    assert result.returncode == 1 and "event-loop 'trio': must be one of uvloop, asyncio" \
+        in result.stderr
     assert not (tmp_path / "d").exists()
 
 

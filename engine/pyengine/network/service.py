@@ -549,7 +549,8 @@ class NetworkService:
                 embedded = await asyncio.to_thread(self._attach, c, pid, fd)
                 if embedded:
                     await self._dns_server().listen(c.id, fd)
-                await self._serve_proxied(c.id)
+                if c.publish or c.publish_all:
+                    await self._serve_proxied(c.id)
             except BaseException:
                 await self._detach_now(c.id)
                 raise
@@ -704,7 +705,8 @@ class NetworkService:
 
         async with self._one_at_a_time(c.id):
             embedded = await asyncio.to_thread(self._restore, c, pid)
-            await self._serve_proxied(c.id)
+            if c.publish or c.publish_all:
+                await self._serve_proxied(c.id)
             if embedded and pid:
                 fd = await asyncio.to_thread(open_netns, pid)
                 try:

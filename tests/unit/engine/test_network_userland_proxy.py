@@ -7,8 +7,9 @@ has IPv6, else on 127.0.0.1 (the proxy does not care for the family)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any, cast
 
 import pytest
@@ -46,6 +47,14 @@ def listener(proto: str) -> socket.socket:
     return sock
 
 
+async def served(proxy: UserlandProxy, proto: str, port: int) -> int:
+    """The host port of a new listener `proxy` serves for CID, to 127.0.0.1:port."""
+    sock = listener(proto)
+    host_port = int(sock.getsockname()[1])
+    await proxy.serve(CID, [(Target(HOST, host_port, proto, "127.0.0.1", port), sock)])
+    return host_port
+
+
 async def until(check: Callable[[], bool]) -> None:
     """Wait for `check` (bounded by the test's own patience, not asserted on time)."""
     for _ in range(2000):
@@ -69,16 +78,26 @@ async def tcp_backend() -> tuple[asyncio.Server, int]:
     return server, server.sockets[0].getsockname()[1]
 
 
+@contextlib.asynccontextmanager
+async def proxied_tcp() -> AsyncIterator[tuple[UserlandProxy, int, asyncio.StreamReader,
+                                               asyncio.StreamWriter]]:
+    """A client connected through a proxy to tcp_backend(): (proxy, host port, client's
+    streams); proxy and backend closed afterwards."""
+    backend, port = await tcp_backend()
+    proxy = UserlandProxy()
+    try:
+        host_port = await served(proxy, "tcp", port)
+        reader, writer = await asyncio.open_connection(HOST, host_port)
+        yield proxy, host_port, reader, writer
+    finally:
+        await proxy.close(CID)
+        backend.close()
+
+
 @pytest.mark.parametrize("loop", LOOPS)
 def test_tcp_is_copied_both_ways_and_a_half_close_passed_on(loop: str) -> None:
     async def main() -> None:
-        backend, port = await tcp_backend()
-        proxy = UserlandProxy()
-        sock = listener("tcp")
-        host_port = sock.getsockname()[1]
-        await proxy.serve(CID, [(Target(HOST, host_port, "tcp", "127.0.0.1", port), sock)])
-        try:
-            reader, writer = await asyncio.open_connection(HOST, host_port)
+        async with proxied_tcp() as (proxy, _, reader, writer):
             big = b"x" * 300_000 + b"\n"  # more than the proxy's buffers hold at once
             writer.write(b"hello\n" + big)
             await writer.drain()
@@ -88,9 +107,6 @@ def test_tcp_is_copied_both_ways_and_a_half_close_passed_on(loop: str) -> None:
             assert await reader.read() == b"bye"
             writer.close()
             await until(lambda: proxy.open_connections(CID) == 0)
-        finally:
-            await proxy.close(CID)
-            backend.close()
 
     run(loop, main)
 
@@ -102,9 +118,7 @@ def test_a_refused_upstream_closes_the_client(loop: str) -> None:
             unused.bind(("127.0.0.1", 0))
             dead = unused.getsockname()[1]
         proxy = UserlandProxy()
-        sock = listener("tcp")
-        host_port = sock.getsockname()[1]
-        await proxy.serve(CID, [(Target(HOST, host_port, "tcp", "127.0.0.1", dead), sock)])
+        host_port = await served(proxy, "tcp", dead)
         try:
             reader, writer = await asyncio.open_connection(HOST, host_port)
             try:
@@ -122,13 +136,7 @@ def test_a_refused_upstream_closes_the_client(loop: str) -> None:
 @pytest.mark.parametrize("loop", LOOPS)
 def test_close_ends_every_connection_and_frees_the_port(loop: str) -> None:
     async def main() -> None:
-        backend, port = await tcp_backend()
-        proxy = UserlandProxy()
-        sock = listener("tcp")
-        host_port = sock.getsockname()[1]
-        await proxy.serve(CID, [(Target(HOST, host_port, "tcp", "127.0.0.1", port), sock)])
-        try:
-            reader, writer = await asyncio.open_connection(HOST, host_port)
+        async with proxied_tcp() as (proxy, host_port, reader, writer):
             writer.write(b"one\n")
             assert await reader.readline() == b"ONE\n"
             assert proxy.open_connections(CID) == 1
@@ -141,9 +149,6 @@ def test_close_ends_every_connection_and_frees_the_port(loop: str) -> None:
                 again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # connection
                 again.bind((HOST, host_port))  # waits in TIME_WAIT: reservations.py's way)
                 again.listen(1)
-        finally:
-            await proxy.close(CID)
-            backend.close()
 
     run(loop, main)
 
@@ -164,9 +169,7 @@ def test_udp_is_relayed_per_client_and_idle_flows_dropped(loop: str) -> None:
         echo, _ = await running.create_datagram_endpoint(_Echo, local_addr=("127.0.0.1", 0))
         port = echo.get_extra_info("sockname")[1]
         proxy = UserlandProxy(udp_idle=0.2)
-        sock = listener("udp")
-        host_port = sock.getsockname()[1]
-        await proxy.serve(CID, [(Target(HOST, host_port, "udp", "127.0.0.1", port), sock)])
+        host_port = await served(proxy, "udp", port)
         clients = [socket.socket(FAMILY, socket.SOCK_DGRAM) for _ in range(2)]
         try:
             sources = set()

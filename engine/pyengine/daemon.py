@@ -270,6 +270,7 @@ class Daemon:
             await asyncio.gather(*stopping)
         if self.engine is not None and self.engine.domains:
             await self.engine.containers.stop_serving()
+            await self.engine.networks.stop_serving()  # DNS listeners, userland proxy
         if self.engine is not None and self.workers is not None:
             await self.workers.run(self.engine.close)
         elif self.engine is not None:

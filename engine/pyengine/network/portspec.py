@@ -5,8 +5,9 @@ read from docker 28's `docker create -p BAD`): ``[ip:][hostPort[-hostEnd]:]conta
 [/proto]``, and the long form ``published=8080,target=80[,protocol=udp]``. Container and host
 ranges of the same length pair up; a host range with one container port means "any free port
 of the range" (PortBinding.host_port_end); a container range without host ports takes one
-ephemeral host port each. Only IPv4, tcp and udp are supported here: an IPv6 address or sctp
-gets a clear error instead of docker's acceptance.
+ephemeral host port each. Only tcp and udp are supported here: sctp gets a clear error instead
+of docker's acceptance. An IPv6 host address ("[::1]:8080:80") is accepted as dockerd 20.10
+accepts it (its userland proxy serves it; ours is network/userland_proxy.py).
 """
 
 from __future__ import annotations
@@ -25,13 +26,15 @@ PROTOCOLS = ("tcp", "udp")
 class PortBinding:
     """One container port published on the host. host_ip "0.0.0.0" is every local address;
     host_port 0 asks for a free ephemeral port; host_port_end (0: none) makes host_port..
-    host_port_end a range to take the first free port of."""
+    host_port_end a range to take the first free port of. ip_given: the user named the host
+    IP (dockerd then binds that address alone; an unnamed one gets "::" as well)."""
 
     host_ip: str
     host_port: int
     container_port: int
     proto: str
     host_port_end: int = 0
+    ip_given: bool = False
 
     @property
     def key(self) -> str:
@@ -95,12 +98,9 @@ def parse_one(raw: str) -> list[PortBinding]:
         ip = ip[1:ip.index("]")]
     if ip:
         try:
-            address = ipaddress.ip_address(ip)
+            ipaddress.ip_address(ip)
         except ValueError:
             raise InvalidArgument(f"invalid IP address: {ip}") from None
-        if address.version == 6:
-            raise InvalidArgument(f"invalid IP address: {ip}: IPv6 host addresses are not "
-                                  "supported")
     if not container_port:
         raise InvalidArgument(f"no port specified: {raw}<empty>")
     try:
@@ -120,9 +120,9 @@ def parse_one(raw: str) -> list[PortBinding]:
     host_ip = ip or ANY_IP
     if start == end:
         return [PortBinding(host_ip, host_start, start, proto,
-                            host_end if host_end != host_start else 0)]
-    return [PortBinding(host_ip, host_start + i if host_port else 0, start + i, proto)
-            for i in range(end - start + 1)]
+                            host_end if host_end != host_start else 0, bool(ip))]
+    return [PortBinding(host_ip, host_start + i if host_port else 0, start + i, proto, 0,
+                        bool(ip)) for i in range(end - start + 1)]
 
 
 def split_proto_port(raw: str) -> tuple[str, str]:

@@ -2,9 +2,12 @@
 host ip:port, as docker-proxy and podman hold theirs. While we hold it nobody else can bind the
 port (and we cannot hand it out twice); port 0 takes a free ephemeral port from the kernel.
 
-The packets themselves never reach these sockets: the DNAT rules (firewall.py) rewrite them in
-PREROUTING/OUTPUT, before local delivery. The sockets live in the namespace of the thread that
-reserves (the daemon's) and are close-on-exec, so no shim or runtime inherits them.
+IPv4 packets never reach these sockets: the DNAT rules (firewall.py) rewrite them in
+PREROUTING/OUTPUT, before local delivery. An IPv6 host address ("::", dockerd's twin of an
+unspecified host IP) is held by an IPV6_V6ONLY socket that the userland proxy serves
+(userland_proxy.py: NAT does not cross address families, and containers have IPv4 addresses
+only). The sockets live in the namespace of the thread that reserves (the daemon's) and are
+close-on-exec, so no shim or runtime inherits them.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import NamedTuple
 from pyengine.errors import FailedPrecondition, InvalidArgument
 
 ANY_IP = "0.0.0.0"
+ANY_IP6 = "::"
 
 
 class PortKey(NamedTuple):
@@ -70,12 +74,22 @@ class Reservations:
         with self._lock:
             return list(self._held)
 
+    def duplicate(self, host_ip: str, port: int, proto: str) -> socket.socket | None:
+        """A duplicate of the socket holding host_ip:port/proto (the caller closes it), for
+        the userland proxy to serve; None when not held."""
+        with self._lock:
+            held = self._held.get(PortKey(host_ip or ANY_IP, port, proto))
+            return held.dup() if held is not None else None
+
     def _bind(self, ip: str, port: int, proto: str) -> socket.socket | None:
         """A socket holding ip:port, or None when the port is in use."""
         kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
         if port == 0 or PortKey(ip, port, proto) not in self._held:
-            held = socket.socket(socket.AF_INET, kind)
+            v6 = ":" in ip
+            held = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, kind)
             try:
+                if v6:  # "::" must not take the IPv4 port too (that is 0.0.0.0's own socket)
+                    held.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
                 if proto == "tcp":
                     # TIME_WAIT connections of a previous holder must not block a restart
                     held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -85,7 +99,7 @@ class Reservations:
                 return held
             except OSError as e:
                 held.close()
-                if e.errno == errno.EADDRNOTAVAIL:
+                if e.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
                     raise InvalidArgument(
                         f"Bind for {ip}:{port} failed: {ip} is not an address of this "
                         "host") from None
@@ -93,3 +107,15 @@ class Reservations:
                     raise FailedPrecondition(
                         f"Bind for {ip}:{port} failed: {e.strerror}") from None
         return None
+
+
+def ipv6_listenable() -> bool:
+    """Whether this namespace can listen on IPv6 (dockerd's probe: a TCP listener on [::1]);
+    not when the kernel was booted with ipv6.disable=1 or IPv6 is disabled here."""
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
+            probe.bind(("::1", 0))
+            probe.listen(1)
+    except OSError:
+        return False
+    return True

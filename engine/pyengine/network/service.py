@@ -50,11 +50,15 @@ from pyengine.network.repository import EndpointRecord, NetworkRepository
 from pyengine.store.records import now_rfc3339
 
 if TYPE_CHECKING:
+    import socket
+
     from pyengine.config import DaemonConfig
     from pyengine.events import EventBus
     from pyengine.network.firewall import BridgeRules, DnatRule
     from pyengine.network.netlink import Netlink
+    from pyengine.network.portspec import PortBinding
     from pyengine.network.reservations import Reservations
+    from pyengine.network.userland_proxy import Target, UserlandProxy
     from pyengine.store import Database
 
 log = logging.getLogger("pyengine.network")
@@ -71,6 +75,8 @@ HOST_HOSTS = Path("/etc/hosts")
 NONE_MODE = "container cannot be connected to multiple networks with one of the networks in " \
     "private (none) mode"
 HOST_MODE = "container cannot be disconnected from host network or connected to host network"
+ANY_IP, ANY_IP6 = "0.0.0.0", "::"
+TWIN_TRIES = 32  # ephemeral ports tried for one free on both 0.0.0.0 and "::"
 
 
 class FirewallLike(Protocol):
@@ -115,7 +121,7 @@ class NetworkService:
     def __init__(self, config: DaemonConfig, db: Database, events: EventBus, *,
                  netlink: Netlink | None = None, firewall: FirewallLike | None = None,
                  dns: DnsFactory | None = None, reservations: Reservations | None = None,
-                 host_resolv: Path | None = None) -> None:
+                 host_resolv: Path | None = None, ipv6: bool | None = None) -> None:
         self.config = config
         self.repo = NetworkRepository(db)
         self.events = events
@@ -124,6 +130,8 @@ class NetworkService:
         self._dns_factory = dns
         self._dns: DnsLike | None = None
         self._reservations = reservations
+        self._proxy: UserlandProxy | None = None
+        self._ipv6 = ipv6  # whether this namespace listens on IPv6 (None: probed at first use)
         self.host_resolv = host_resolv  # None: etcfiles' choice (resolved's file or /etc's)
         self._lock = threading.RLock()  # management changes, one at a time
         self._ready: set[str] = set()  # bridges made (or checked) by this daemon
@@ -177,6 +185,20 @@ class NetworkService:
 
             self._reservations = Reservations()
         return self._reservations
+
+    def _userland_proxy(self) -> UserlandProxy:
+        if self._proxy is None:
+            from pyengine.network.userland_proxy import UserlandProxy
+
+            self._proxy = UserlandProxy()
+        return self._proxy
+
+    def _ipv6_listenable(self) -> bool:
+        if self._ipv6 is None:
+            from pyengine.network.reservations import ipv6_listenable
+
+            self._ipv6 = ipv6_listenable()
+        return self._ipv6
 
     def _dns_server(self) -> DnsLike:
         if self._dns is None:
@@ -251,9 +273,12 @@ class NetworkService:
             close()
 
     async def stop_serving(self) -> None:
-        """Daemon shutdown: the DNS listeners close (containers keep running)."""
+        """Daemon shutdown: the DNS listeners and the userland proxy close (containers keep
+        running)."""
         if self._dns is not None:
             await self._dns.close_all()
+        if self._proxy is not None:
+            await self._proxy.close_all()
 
     async def reconcile(self, running: set[str]) -> None:
         """Called by the containers domain at serve: addresses, port mappings and DNS of
@@ -524,6 +549,8 @@ class NetworkService:
                 embedded = await asyncio.to_thread(self._attach, c, pid, fd)
                 if embedded:
                     await self._dns_server().listen(c.id, fd)
+                if c.publish or c.publish_all:
+                    await self._serve_proxied(c.id)
             except BaseException:
                 await self._detach_now(c.id)
                 raise
@@ -587,16 +614,69 @@ class NetworkService:
         mappings: builtins.list[PortMapping] = []
         try:
             for b in bindings:
-                port = self.reservations.reserve(b.host_ip, b.host_port, b.proto,
-                                                 b.host_port_end)
-                mappings.append(PortMapping(b.container_port, b.proto, b.host_ip or "0.0.0.0",
-                                            port))
+                if b.ip_given or not self._ipv6_listenable():
+                    port = self.reservations.reserve(b.host_ip, b.host_port, b.proto,
+                                                     b.host_port_end)
+                    mappings.append(PortMapping(b.container_port, b.proto,
+                                                b.host_ip or ANY_IP, port))
+                    continue
+                # dockerd's pair for an unnamed host IP: 0.0.0.0 and "::", one port number
+                port = self._reserve_twins(b)
+                mappings += [PortMapping(b.container_port, b.proto, ip, port)
+                             for ip in (ANY_IP, ANY_IP6)]
             self.repo.add_ports(c.id, mappings)
         except BaseException:
             self.reservations.release_all([(m.host_ip, m.host_port, m.proto)
                                            for m in mappings])
             raise
         return True
+
+    def _reserve_twins(self, b: PortBinding) -> int:
+        """A port number held on both 0.0.0.0 and "::": b's port, the first of b's range free
+        on both, or an ephemeral one free on both."""
+        first, last = b.host_port, max(b.host_port_end, b.host_port)
+        tried: builtins.list[int] = []  # held on 0.0.0.0 while "::" had them taken
+        try:
+            for _ in range(TWIN_TRIES):
+                port = self.reservations.reserve(ANY_IP, first, b.proto,
+                                                 last if last > first else 0)
+                try:
+                    self.reservations.reserve(ANY_IP6, port, b.proto)
+                    return port
+                except FailedPrecondition:
+                    tried.append(port)
+                    if b.host_port and port >= last:
+                        raise
+                    if b.host_port:
+                        first = port + 1
+            raise FailedPrecondition(f"Bind for {ANY_IP6}:{b.host_port or 0} failed: no port "
+                                     f"free on both {ANY_IP} and {ANY_IP6}")
+        finally:
+            self.reservations.release_all([(ANY_IP, p, b.proto) for p in tried])
+
+    def _proxied(self, cid: str) -> builtins.list[tuple[Target, socket.socket]]:
+        """The IPv6 ports of `cid` the userland proxy serves, with a duplicate of each held
+        socket, to the address of its first network (as the DNAT rules)."""
+        from pyengine.network.userland_proxy import Target
+
+        ports = [p for p in self.repo.ports_of(cid) if ":" in p.host_ip]
+        address = next((e.address for e in self.repo.endpoints_of(cid)
+                        if e.active and e.address), "")
+        out: builtins.list[tuple[Target, socket.socket]] = []
+        for p in ports if address else []:
+            sock = self.reservations.duplicate(p.host_ip, p.host_port, p.proto)
+            if sock is not None:
+                out.append((Target(p.host_ip, p.host_port, p.proto, address,
+                                   p.container_port), sock))
+        return out
+
+    async def _serve_proxied(self, cid: str) -> None:
+        """The userland proxy serves `cid`'s IPv6 ports (again: to its address now)."""
+        sockets = await asyncio.to_thread(self._proxied, cid)
+        if sockets:
+            await self._userland_proxy().serve(cid, sockets)
+        elif self._proxy is not None:
+            await self._proxy.close(cid)
 
     async def detach(self, cid: str) -> None:
         """At exit / failed start; idempotent."""
@@ -606,6 +686,8 @@ class NetworkService:
     async def _detach_now(self, cid: str) -> None:
         if self._dns is not None:
             await self._dns.close(cid)
+        if self._proxy is not None:  # before the release: its sockets hold the ports too
+            await self._proxy.close(cid)
         await asyncio.to_thread(self._detach, cid)
 
     def _detach(self, cid: str) -> None:
@@ -623,6 +705,8 @@ class NetworkService:
 
         async with self._one_at_a_time(c.id):
             embedded = await asyncio.to_thread(self._restore, c, pid)
+            if c.publish or c.publish_all:
+                await self._serve_proxied(c.id)
             if embedded and pid:
                 fd = await asyncio.to_thread(open_netns, pid)
                 try:
@@ -707,6 +791,8 @@ class NetworkService:
             left = await asyncio.to_thread(self._disconnect, c, n, bool(pid), force)
             if pid and self._dns is not None and not left:
                 await self._dns.close(c.id)
+            if pid and self._proxy is not None and self._proxy.serving(c.id):
+                await self._serve_proxied(c.id)  # its first network may have changed
         self.events.publish("network", "disconnect", n.id, container=c.id, name=n.name,
                             type=n.driver)
 
@@ -844,7 +930,7 @@ class NetworkService:
         dnats = [dnat_rule(p.host_ip, p.host_port, p.proto, target[cid][0], p.container_port,
                           target[cid][1])
                  for cid, ports in self.repo.all_ports().items() if cid in target
-                 for p in ports]
+                 for p in ports if ":" not in p.host_ip]  # IPv6: the userland proxy's
         self.firewall.apply(bridges, dnats)
         self._forwarding = True
 

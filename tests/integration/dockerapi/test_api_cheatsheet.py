@@ -89,14 +89,7 @@ KNOWN_DIFFERENCES: dict[str, Known] = {
 
 # Steps where pyengined is wrong and someone has to fix it (not a difference to keep): expected
 # to fail until fixed, and failing when they pass (so the entry goes).
-IPV6_PUBLISH = ("network (issue 10): dockerd 20.10 publishes -P/-p on 0.0.0.0 and [::] and "
-                "reports both bindings; pyengined binds and reports 0.0.0.0 only")
-OPEN_BUGS: dict[str, str] = {
-    "port": IPV6_PUBLISH,
-    "port-one": IPV6_PUBLISH,
-    "ps": IPV6_PUBLISH,
-    "ps-format": IPV6_PUBLISH,
-}
+OPEN_BUGS: dict[str, str] = {}
 
 
 def renumbered(result: Result) -> Result:

@@ -85,7 +85,8 @@ def udp_echo(pid: int, port: int) -> Iterator[None]:
 def udp_ask(host: str, port: int, data: bytes, tries: int = 20) -> bytes:
     """One UDP exchange with retries (a datagram may be sent before the DNAT rule's conntrack
     entry settles); the answer, or TimeoutError."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as sock:
         sock.settimeout(1)
         for _ in range(tries):
             sock.sendto(data, (host, port))
@@ -107,9 +108,10 @@ def http_get(host: str, port: int, tries: int = 50) -> str:
     import urllib.error
     import urllib.request
 
+    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     for attempt in range(tries):
         try:
-            with urllib.request.urlopen(f"http://{host}:{port}/", timeout=10) as answer:
+            with urllib.request.urlopen(f"http://{where}/", timeout=10) as answer:
                 return str(answer.read().decode())
         except (urllib.error.URLError, ConnectionError):
             if attempt == tries - 1:

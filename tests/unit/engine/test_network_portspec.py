@@ -14,8 +14,10 @@ from pyengine.network.portspec import (
 )
 
 
-def pb(ip: str, host: int, ctr: int, proto: str = "tcp", end: int = 0) -> PortBinding:
-    return PortBinding(ip, host, ctr, proto, end)
+def pb(ip: str, host: int, ctr: int, proto: str = "tcp", end: int = 0,
+       given: bool | None = None) -> PortBinding:
+    """given (the host IP was named): by default, whether ip is not 0.0.0.0."""
+    return PortBinding(ip, host, ctr, proto, end, ip != "0.0.0.0" if given is None else given)
 
 
 @pytest.mark.parametrize("spec, expected", [
@@ -25,7 +27,7 @@ def pb(ip: str, host: int, ctr: int, proto: str = "tcp", end: int = 0) -> PortBi
     ("127.0.0.1::80", [pb("127.0.0.1", 0, 80)]),
     (":80", [pb("0.0.0.0", 0, 80)]),
     ("0:80", [pb("0.0.0.0", 0, 80)]),
-    ("0.0.0.0:0:80", [pb("0.0.0.0", 0, 80)]),
+    ("0.0.0.0:0:80", [pb("0.0.0.0", 0, 80, given=True)]),
     ("53:53/udp", [pb("0.0.0.0", 53, 53, "udp")]),
     ("80/TCP", [pb("0.0.0.0", 0, 80)]),
     ("80/Udp", [pb("0.0.0.0", 0, 80, "udp")]),
@@ -96,10 +98,16 @@ def test_dockers_errors(spec: str, message: str) -> None:
     assert str(e.value) == message
 
 
-@pytest.mark.parametrize("spec", ["[::1]:80:80", "::1:80:80", "fe80::1:8080:80"])
-def test_ipv6_is_refused_clearly(spec: str) -> None:
-    with pytest.raises(InvalidArgument, match="IPv6 host addresses are not supported"):
-        parse_publish([spec])
+@pytest.mark.parametrize("spec, ip", [("[::1]:80:80", "::1"), ("::1:80:80", "::1"),
+                                      ("fe80::1:80:80", "fe80::1")])
+def test_an_ipv6_host_address_is_taken_as_given(spec: str, ip: str) -> None:
+    assert parse_publish([spec]) == [PortBinding(ip, 80, 80, "tcp", 0, True)]
+
+
+def test_only_a_named_host_ip_is_marked_given() -> None:
+    """dockerd adds a "::" twin to an unnamed host IP only: -p 0.0.0.0:80:80 binds IPv4."""
+    assert [b.ip_given for b in parse_publish(["80:80", "0.0.0.0:81:81", "82"])] == \
+        [False, True, False]
 
 
 @pytest.mark.parametrize("spec", ["80/sctp", "8080:80/SCTP", "target=80,protocol=sctp"])

@@ -111,9 +111,14 @@ class FakeReservations:
     def held(self) -> list[tuple[str, int, str]]:
         return sorted(self.held_)
 
+    def duplicate(self, host_ip: str, port: int, proto: str) -> None:
+        return None  # no socket: the userland proxy has nothing to serve
+
 
 class World:
-    def __init__(self, tmp: Path, bip: str = "", in_use: Sequence[str] = ()) -> None:
+    def __init__(self, tmp: Path, bip: str = "", in_use: Sequence[str] = (),
+                 ipv6: bool = False) -> None:
+        self.ipv6 = ipv6
         self.tmp = tmp
         flags: dict[str, Any] = {"data_root": str(tmp / "data")}
         if bip:
@@ -136,7 +141,7 @@ class World:
         svc = NetworkService(self.cfg, self.db, EventBus(), netlink=self.netlink,
                              firewall=self.firewall, dns=dns,
                              reservations=self.ports,  # type: ignore[arg-type]  # a fake
-                             host_resolv=resolv)
+                             host_resolv=resolv, ipv6=self.ipv6)
         svc.open()
         svc.recover()
         return svc
@@ -288,6 +293,39 @@ def test_attach_detach_reuse_ports_and_files(w: World) -> None:
         w.svc.remove("bridge")
     w.svc.unregister(c.id)
     assert w.svc.settings(c.id).networks == {} and w.ports.held() == []
+
+
+def test_an_unnamed_host_ip_gets_an_ipv6_twin_on_the_same_port(tmp_path: Path) -> None:
+    """dockerd 20.10's pair for -p 8080:80 and -P: 0.0.0.0 and "::" on one port number (an
+    ephemeral one free on both); a named host IP binds alone; DNAT for IPv4 only (the userland
+    proxy serves "::"); a host without IPv6 gets no twin."""
+    w = World(tmp_path, ipv6=True)
+    w.ports.held_.add(("::", 32769, "tcp"))  # -P's first ephemeral port is taken on "::"
+    a = w.container(cid(1), "web", publish=("8080:80", "127.0.0.1::53/udp", "[::1]:9090:90"),
+                    publish_all=True, exposed=("70/tcp",))
+    w.svc.register(a, EndpointRequest("bridge"))
+    asyncio.run(w.svc.attach(a, PID))
+    assert [(p.container_port, p.host_ip, p.host_port) for p in w.svc.settings(a.id).ports] == [
+        (53, "127.0.0.1", 32768), (70, "0.0.0.0", 32770), (70, "::", 32770),
+        (80, "0.0.0.0", 8080), (80, "::", 8080), (90, "::1", 9090)]
+    assert ("0.0.0.0", 32769, "tcp") not in w.ports.held()  # the number tried is let go
+    dnats = w.firewall.applied[-1][1]
+    assert sorted((d.host_ip, d.host_port) for d in dnats) == [
+        ("0.0.0.0", 8080), ("0.0.0.0", 32770), ("127.0.0.1", 32768)]
+    asyncio.run(w.svc.detach(a.id))
+    assert w.ports.held() == [("::", 32769, "tcp")]
+    # a fixed port taken on "::" fails the start and keeps nothing
+    b = w.container(cid(2), "b", publish=("32769:80",))
+    w.svc.register(b, EndpointRequest("bridge"))
+    with pytest.raises(FailedPrecondition, match="Bind for :::32769 failed"):
+        asyncio.run(w.svc.attach(b, PID))
+    assert w.ports.held() == [("::", 32769, "tcp")]
+    (tmp_path / "no-v6").mkdir()
+    no_v6 = World(tmp_path / "no-v6", ipv6=False)
+    c = no_v6.container(cid(3), "c", publish=("8080:80",))
+    no_v6.svc.register(c, EndpointRequest("bridge"))
+    asyncio.run(no_v6.svc.attach(c, PID))
+    assert [p.host_ip for p in no_v6.svc.settings(c.id).ports] == ["0.0.0.0"]
 
 
 def test_failed_veth_leaves_nothing(w: World) -> None:

@@ -16,9 +16,11 @@ lives on for the next run of the container.
 from __future__ import annotations
 
 import asyncio
-import os
+import contextlib
 from collections import deque
 from collections.abc import Awaitable, Iterable
+
+from pyengine.containers import fifo_reader
 
 LIMIT = 1 << 20  # bytes a subscriber may have unread before the copier waits
 
@@ -132,14 +134,8 @@ async def _room(full: list[Subscriber]) -> None:
 async def pump(fd: int, stream: str, fanout: Fanout) -> None:
     """Copy a non-blocking fifo's chunks to `fanout` until its writers close it (an exec's
     output: not logged, only handed to who is attached)."""
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    transport, _ = await loop.connect_read_pipe(
-        lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(fd, "rb", buffering=0))
-    try:
-        while chunk := await reader.read(65536):
+    async with contextlib.aclosing(fifo_reader.chunks(fd)) as reading:
+        async for chunk in reading:
             waiting = fanout.publish(stream, chunk)
             if waiting is not None:
                 await waiting
-    finally:
-        transport.close()

@@ -30,6 +30,7 @@ from pyengine.containers import (
     exec_records,
     exec_recovery,
     execs,
+    fifo_reader,
     health,
     init_layer,
     logcopy,
@@ -1202,17 +1203,11 @@ async def _open_fifo_writer(path: Path, timeout: float = 10.0) -> int:
 
 async def _drain_to_file(fd: int, path: Path) -> None:
     """Copy the shim's own log fifo into a file next to its bundle."""
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    transport, _ = await loop.connect_read_pipe(
-        lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(fd, "rb", buffering=0))
-    try:
+    async with contextlib.aclosing(fifo_reader.chunks(fd)) as reading:
         with open(path, "ab") as out:
-            while chunk := await reader.read(65536):
+            async for chunk in reading:
                 out.write(chunk)
                 out.flush()
-    finally:
-        transport.close()
 
 
 def container_json(c: Container, network: dict[str, Any] | None = None) -> str:

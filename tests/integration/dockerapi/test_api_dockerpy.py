@@ -84,6 +84,20 @@ def test_api_version_is_negotiated(client: docker.DockerClient) -> None:
     assert version["Os"] == "linux"
 
 
+def test_no_swarm_answers_as_dockerd_outside_a_swarm(client: docker.DockerClient,
+                                                     daemon: Daemon) -> None:
+    """docker-py's suite tears its network tests down with leave_swarm(force=True), which
+    takes dockerd's 503 for "not in a swarm" as done; a 404 made each of them an error."""
+    assert client.api.leave_swarm(force=True) is True
+    for method, path, text in (
+            ("GET", "/v1.41/swarm", "This node is not a swarm manager."),
+            ("POST", "/v1.41/swarm/leave", "This node is not part of a swarm"),
+            ("GET", "/v1.41/services", "This node is not a swarm manager.")):
+        answer = daemon.http(method, path)
+        assert answer.status == 503, (path, answer.text())
+        assert answer.json()["message"].startswith(text)
+
+
 def test_containers_run_logs_exec_wait_stop_list_remove(client: docker.DockerClient) -> None:
     assert client.containers.run("busybox", ["echo", "hello"], remove=True) == b"hello\n"
 

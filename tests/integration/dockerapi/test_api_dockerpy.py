@@ -94,8 +94,24 @@ def test_no_swarm_answers_as_dockerd_outside_a_swarm(client: docker.DockerClient
             ("POST", "/v1.41/swarm/leave", "This node is not part of a swarm"),
             ("GET", "/v1.41/services", "This node is not a swarm manager.")):
         answer = daemon.http(method, path)
-        assert answer.status == 503, (path, answer.text())
+        assert answer.status == 503, (path, answer.text)
         assert answer.json()["message"].startswith(text)
+
+
+def test_commit_pausing_a_container_that_just_exited(client: docker.DockerClient) -> None:
+    """commit(pause=True) of a container whose process ends as the commit starts (docker-py's
+    CommitTest): the runtime finds nothing to freeze before the exit is recorded, and the
+    commit goes on unpaused (pyengined failed it with 503 "cannot pause a stopped
+    container")."""
+    for n in range(5):
+        ctr = client.api.create_container("busybox", ["touch", f"/made-{n}"],
+                                          labels={LABEL: "commit"})
+        client.api.start(ctr)
+        image = client.api.commit(ctr["Id"], repository="pe-commit", tag=str(n))
+        assert client.api.inspect_image(image["Id"])["Config"]["Cmd"] == [
+            "touch", f"/made-{n}"]
+        client.api.remove_container(ctr, force=True)
+        client.api.remove_image(image["Id"])
 
 
 def test_containers_run_logs_exec_wait_stop_list_remove(client: docker.DockerClient) -> None:

@@ -1249,7 +1249,7 @@ def container_json(c: Container, network: dict[str, Any] | None = None) -> str:
             "CpuQuota": spec.cpu_quota, "CpuPeriod": spec.cpu_period,
             "CpusetCpus": spec.cpuset_cpus,
             "NetworkMode": spec.network or "none", "Init": True if spec.init else None,
-            "LogConfig": {"Type": "json-file", "Config": {}},
+            "LogConfig": {"Type": "json-file", "Config": dict(spec.log_options)},
             "RestartPolicy": {"Name": Policy.parse(spec.restart).name,
                               "MaximumRetryCount": Policy.parse(spec.restart).max_retries},
             **container_mounts.host_config(spec),

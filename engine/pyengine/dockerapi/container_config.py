@@ -298,6 +298,8 @@ def from_body(body: Mapping[str, Any]) -> CreateRequest:
     spec.read_only = bool(host.get("ReadonlyRootfs"))
     spec.init = bool(host.get("Init"))
     spec.runtime = host.get("Runtime") or ""
-    spec.log_max_size, spec.log_max_file = _log_options(
-        _dict(host.get("LogConfig"), "container.LogConfig"))
+    log_config = _dict(host.get("LogConfig"), "container.LogConfig")
+    spec.log_max_size, spec.log_max_file = _log_options(log_config)
+    spec.log_options = {str(k): str(v) for k, v in
+                        _dict(log_config.get("Config"), "map[string]string").items()}
     return out

@@ -114,6 +114,19 @@ def test_commit_pausing_a_container_that_just_exited(client: docker.DockerClient
         client.api.remove_image(image["Id"])
 
 
+def test_log_config_options_are_kept_as_given(client: docker.DockerClient) -> None:
+    """HostConfig.LogConfig.Config reads back as created (pyengined answered {})."""
+    given = docker.types.LogConfig(type="json-file", config={"max-file": "3", "max-size": "1m"})
+    ctr = client.api.create_container(
+        "busybox", ["true"], labels={LABEL: "log"},
+        host_config=client.api.create_host_config(log_config=given))
+    plain = client.api.create_container("busybox", ["true"], labels={LABEL: "log"})
+    assert client.api.inspect_container(ctr)["HostConfig"]["LogConfig"] == {
+        "Type": "json-file", "Config": {"max-file": "3", "max-size": "1m"}}
+    assert client.api.inspect_container(plain)["HostConfig"]["LogConfig"] == {
+        "Type": "json-file", "Config": {}}
+
+
 def test_containers_run_logs_exec_wait_stop_list_remove(client: docker.DockerClient) -> None:
     assert client.containers.run("busybox", ["echo", "hello"], remove=True) == b"hello\n"
 

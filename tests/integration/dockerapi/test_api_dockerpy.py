@@ -127,6 +127,35 @@ def test_log_config_options_are_kept_as_given(client: docker.DockerClient) -> No
         "Type": "json-file", "Config": {}}
 
 
+def test_remove_refuses_restarting_and_paused_containers(client: docker.DockerClient) -> None:
+    """rm without force of a container its restart policy is about to start again is refused
+    as docker's "restarting" one (pyengined removed it), a paused one with docker's text."""
+    ctr = client.api.create_container(
+        "busybox", ["true"], labels={LABEL: "rm"},
+        host_config=client.api.create_host_config(restart_policy={"Name": "always"},
+                                                  network_mode="none"))
+    client.api.start(ctr)
+    client.api.wait(ctr)
+    with pytest.raises(docker.errors.APIError) as refused:
+        client.api.remove_container(ctr)
+    assert refused.value.status_code == 409
+    message = refused.value.explanation
+    assert message.startswith(("You cannot remove a restarting container",
+                               "You cannot remove a running container")), message
+    assert message.endswith("Stop the container before attempting removal or force remove")
+    client.api.remove_container(ctr, force=True)
+
+    paused = client.api.create_container("busybox", ["sleep", "300"], labels={LABEL: "rm"})
+    client.api.start(paused)
+    client.api.pause(paused)
+    with pytest.raises(docker.errors.APIError) as refused:
+        client.api.remove_container(paused)
+    assert (refused.value.status_code, refused.value.explanation) == (
+        409, f"You cannot remove a paused container {paused['Id']}. Unpause and then stop "
+        "the container before attempting removal or force remove")
+    client.api.remove_container(paused, force=True)
+
+
 def test_containers_run_logs_exec_wait_stop_list_remove(client: docker.DockerClient) -> None:
     assert client.containers.run("busybox", ["echo", "hello"], remove=True) == b"hello\n"
 

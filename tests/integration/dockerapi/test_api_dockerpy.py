@@ -156,6 +156,20 @@ def test_remove_refuses_restarting_and_paused_containers(client: docker.DockerCl
     client.api.remove_container(paused, force=True)
 
 
+def test_load_of_a_bad_archive_is_an_error_in_the_stream(client: docker.DockerClient,
+                                                         daemon: Daemon) -> None:
+    """dockerd answers a load it cannot read with 200 and the error as the stream's message
+    (docker-py raises ImageLoadError from it); pyengined answered 400."""
+    with pytest.raises(docker.errors.ImageLoadError):
+        client.images.load(b"not a tar")
+    answer = daemon.http("POST", "/v1.41/images/load", b"not a tar",
+                         {"Content-Type": "application/x-tar"})
+    assert answer.status == 200
+    message = json.loads(answer.text)
+    assert set(message) == {"errorDetail", "error"}
+    assert message["errorDetail"] == {"message": message["error"]}
+
+
 def test_containers_run_logs_exec_wait_stop_list_remove(client: docker.DockerClient) -> None:
     assert client.containers.run("busybox", ["echo", "hello"], remove=True) == b"hello\n"
 

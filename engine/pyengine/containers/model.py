@@ -69,6 +69,7 @@ class Spec(JsonRecord):
     auto_remove: bool = False
     log_max_size: int = 0  # bytes; 0: unbounded
     log_max_file: int = 1
+    isolation: str = ""  # docker's HostConfig.Isolation: "" or "default" (Linux has one)
     log_options: dict[str, str] = field(default_factory=dict)  # docker's LogConfig.Config, as given
     restart: str = "no"  # docker's restart policy: no, always, unless-stopped, on-failure[:N]
     # resources docker update changes too (resources.py turns them into linux.resources)

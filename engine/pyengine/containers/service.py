@@ -1250,6 +1250,7 @@ def container_json(c: Container, network: dict[str, Any] | None = None) -> str:
             "Memory": spec.memory,
             "NanoCpus": spec.nano_cpus, "PidsLimit": spec.pids_limit or None,
             "MemorySwap": spec.memory_swap, "CpuShares": spec.cpu_shares,
+            "Isolation": spec.isolation,
             "MemorySwappiness": None,  # not supported: discarded at create, as dockerd does
             "CpuQuota": spec.cpu_quota, "CpuPeriod": spec.cpu_period,
             "CpusetCpus": spec.cpuset_cpus,

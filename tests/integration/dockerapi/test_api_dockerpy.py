@@ -170,6 +170,17 @@ def test_load_of_a_bad_archive_is_an_error_in_the_stream(client: docker.DockerCl
     assert message["errorDetail"] == {"message": message["error"]}
 
 
+def test_isolation_default_is_linuxs_one_and_reads_back(client: docker.DockerClient) -> None:
+    """HostConfig.Isolation "default" (docker's only one on Linux) is taken and read back as
+    given, unset reads "" (pyengined refused "default")."""
+    named = client.api.create_container(
+        "busybox", ["true"], labels={LABEL: "isolation"},
+        host_config=client.api.create_host_config(isolation="default"))
+    plain = client.api.create_container("busybox", ["true"], labels={LABEL: "isolation"})
+    assert client.api.inspect_container(named)["HostConfig"]["Isolation"] == "default"
+    assert client.api.inspect_container(plain)["HostConfig"]["Isolation"] == ""
+
+
 def test_containers_run_logs_exec_wait_stop_list_remove(client: docker.DockerClient) -> None:
     assert client.containers.run("busybox", ["echo", "hello"], remove=True) == b"hello\n"
 

@@ -170,9 +170,14 @@ class ContainerFilesystem:
         if opts.pause and c.state.status == RUNNING and not c.state.paused:
             # docker's commit pauses as `pause` does: recorded and published, so a daemon
             # killed meanwhile leaves a container its record calls paused (unpause thaws it)
-            with contextlib.suppress(FailedPrecondition):  # it stopped: nothing to freeze
+            try:
                 await ops.pause(self.service, c.id)
                 paused = True
+            except FailedPrecondition:  # it stopped: nothing to freeze
+                pass
+            except EngineError:  # the runtime found it stopped before its exit was recorded
+                if not process_ended(c.state.pid):
+                    raise
         try:
             layer, diff_id = await asyncio.to_thread(self._take_layer, c)
         finally:
@@ -266,3 +271,12 @@ def remove_scratch(path: Path) -> None:
             unmount_all(entry)
             entry.rmdir()
     shutil.rmtree(path, ignore_errors=True)
+
+
+def process_ended(pid: int) -> bool:
+    """A container's init process has exited (gone, or a zombie its shim has not reaped)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rpartition(")")[2].split()[0] in ("Z", "X")
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return True

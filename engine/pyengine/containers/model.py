@@ -69,6 +69,8 @@ class Spec(JsonRecord):
     auto_remove: bool = False
     log_max_size: int = 0  # bytes; 0: unbounded
     log_max_file: int = 1
+    isolation: str = ""  # docker's HostConfig.Isolation: "" or "default" (Linux has one)
+    log_options: dict[str, str] = field(default_factory=dict)  # docker's LogConfig.Config, as given
     restart: str = "no"  # docker's restart policy: no, always, unless-stopped, on-failure[:N]
     # resources docker update changes too (resources.py turns them into linux.resources)
     memory_swap: int = 0  # memory + swap, bytes; -1: unlimited swap; 0: not set

@@ -749,21 +749,25 @@ class ContainerService:
         """rm; `volumes` (rm -v): the container's anonymous volumes go too."""
         c = await asyncio.to_thread(self.get, ref)
         live = self._live.get(c.id)
+        restarting = live is not None and live.restarting is not None
+        if not force and (restarting or c.state.status == RUNNING):
+            # docker's texts: a container waiting out its restart backoff is "restarting"
+            state = "restarting" if restarting else "paused" if c.state.paused else "running"
+            procedure = "Stop the container before attempting removal or force remove"
+            if state == "paused":
+                procedure = "Unpause and then s" + procedure[1:]
+            raise FailedPrecondition(
+                f"You cannot remove a {state} container {c.id}. {procedure}")
         if live is not None and live.restarting is not None:
             await live.cancel_restart()
             c = await asyncio.to_thread(self.repo.get, c.id)
-        if c.state.status == RUNNING:
-            if not force:
-                raise FailedPrecondition(
-                    f"You cannot remove a running container {c.id}. Stop the container before "
-                    "attempting removal or force remove")
-            if live is not None and live.shim is not None:
-                self.events.publish("container", "kill", c.id, **event_attributes(c),
-                                    signal=str(int(signals.SIGKILL)))
-                with contextlib.suppress(EngineError):
-                    await live.shim.kill(signals.SIGKILL, all_processes=True)
-                await ops.thaw_after_signal(self, c, signals.SIGKILL)
-                await live.exited.wait()
+        if c.state.status == RUNNING and live is not None and live.shim is not None:
+            self.events.publish("container", "kill", c.id, **event_attributes(c),
+                                signal=str(int(signals.SIGKILL)))
+            with contextlib.suppress(EngineError):
+                await live.shim.kill(signals.SIGKILL, all_processes=True)
+            await ops.thaw_after_signal(self, c, signals.SIGKILL)
+            await live.exited.wait()
         if live is not None and live.exiting and not live.exited.is_set():
             await live.exited.wait()
         c = await asyncio.to_thread(self.repo.get, c.id)
@@ -1241,10 +1245,12 @@ def container_json(c: Container, network: dict[str, Any] | None = None) -> str:
             "Memory": spec.memory,
             "NanoCpus": spec.nano_cpus, "PidsLimit": spec.pids_limit or None,
             "MemorySwap": spec.memory_swap, "CpuShares": spec.cpu_shares,
+            "Isolation": spec.isolation,
+            "MemorySwappiness": None,  # not supported: discarded at create, as dockerd does
             "CpuQuota": spec.cpu_quota, "CpuPeriod": spec.cpu_period,
             "CpusetCpus": spec.cpuset_cpus,
             "NetworkMode": spec.network or "none", "Init": True if spec.init else None,
-            "LogConfig": {"Type": "json-file", "Config": {}},
+            "LogConfig": {"Type": "json-file", "Config": dict(spec.log_options)},
             "RestartPolicy": {"Name": Policy.parse(spec.restart).name,
                               "MaximumRetryCount": Policy.parse(spec.restart).max_retries},
             **container_mounts.host_config(spec),

@@ -20,7 +20,7 @@ log = logging.getLogger("pyengine.dockerapi")
 
 # one module per resource, each with `register(routes: Routes, api: ApiContext) -> None`
 RESOURCES = ("system", "images", "build", "containers", "networks", "volumes", "attach",
-             "logs", "execs")
+             "logs", "execs", "swarm")
 
 API_KEY = web.AppKey("api", ApiContext)
 MAX_JSON_BODY = 16 << 20  # request.read() limit; archives and contexts are streamed

@@ -28,6 +28,19 @@ async def json_body(request: web.Request) -> dict[str, Any]:
     return body
 
 
+def go_fields(body: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """The body with its keys matched to docker's field `names` as Go's encoding/json matches
+    them: an exact key first, else one equal to the name but for case (docker-py sends exec's
+    `detachKeys`, which dockerd takes for DetachKeys)."""
+    canonical = {name.lower(): name for name in names}
+    out = dict(body)
+    for key, value in body.items():
+        name = canonical.get(key.lower())
+        if name is not None and name != key and name not in body:
+            out.setdefault(name, value)
+    return out
+
+
 def mapping(body: dict[str, Any], key: str) -> dict[str, str]:
     """A string -> string object of a body (Labels, Options, DriverOpts); null is empty."""
     value = body.get(key) or {}

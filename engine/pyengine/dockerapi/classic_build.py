@@ -33,6 +33,8 @@ from pyengine.dockerapi.progress_json import error_message, progress_message, st
 from pyengine.images import naming
 from pyengine.progress import Report
 
+STDERR_START, STDERR_END = "\033[91m", "\033[0m"
+
 
 def short_id(image_id: str) -> str:
     return image_id.removeprefix("sha256:")[:12]
@@ -46,7 +48,7 @@ class ClassicBuildView:
         self.force_rm = force_rm
         self.containers: dict[int, str] = {}  # step -> its container's short id
         self.instructions: dict[int, str] = {}
-        self.decoders: dict[int, codecs.IncrementalDecoder] = {}
+        self.decoders: dict[tuple[int, int], codecs.IncrementalDecoder] = {}  # step, stream
         self.last_id = ""
         self.total = 0
         self.pending_id = False  # the last step's " ---> ID" waits for the image's ID
@@ -56,8 +58,10 @@ class ClassicBuildView:
             return self._started(item)
         if isinstance(item, StepOutput):
             decoder = self.decoders.setdefault(
-                item.index, codecs.getincrementaldecoder("utf-8")("replace"))
+                (item.index, item.stream), codecs.getincrementaldecoder("utf-8")("replace"))
             text = decoder.decode(item.data)
+            if text and item.stream == 2:  # dockerd's stderr writer: each write in red
+                text = f"{STDERR_START}{text}{STDERR_END}"
             return [stream_message(text)] if text else []
         if isinstance(item, StepDone):
             return self._done(item)
@@ -84,10 +88,13 @@ class ClassicBuildView:
 
     def _done(self, done: StepDone) -> list[dict[str, Any]]:
         out = []
-        decoder = self.decoders.pop(done.index, None)
-        tail = decoder.decode(b"", final=True) if decoder is not None else ""
-        if tail:
-            out.append(stream_message(tail))
+        for stream in (1, 2):
+            decoder = self.decoders.pop((done.index, stream), None)
+            tail = decoder.decode(b"", final=True) if decoder is not None else ""
+            if tail and stream == 2:
+                tail = f"{STDERR_START}{tail}{STDERR_END}"
+            if tail:
+                out.append(stream_message(tail))
         if done.cached:
             out.append(stream_message(" ---> Using cache\n"))
         container = self.containers.pop(done.index, "")

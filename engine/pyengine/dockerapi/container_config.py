@@ -219,6 +219,8 @@ def _refusals(host: Mapping[str, Any], config: Mapping[str, Any], out: CreateReq
         if key in ("PidMode", "IpcMode", "UTSMode", "CgroupnsMode") and value in (
                 "private", "shareable"):
             continue  # docker's defaults, named
+        if key == "Isolation" and value == "default":
+            continue  # the one isolation docker has on Linux, named
         if _set(value):
             raise InvalidArgument(f"pyengined does not support HostConfig.{key} "
                                   f"(set to {value!r})")
@@ -298,6 +300,9 @@ def from_body(body: Mapping[str, Any]) -> CreateRequest:
     spec.read_only = bool(host.get("ReadonlyRootfs"))
     spec.init = bool(host.get("Init"))
     spec.runtime = host.get("Runtime") or ""
-    spec.log_max_size, spec.log_max_file = _log_options(
-        _dict(host.get("LogConfig"), "container.LogConfig"))
+    spec.isolation = str(host.get("Isolation") or "")
+    log_config = _dict(host.get("LogConfig"), "container.LogConfig")
+    spec.log_max_size, spec.log_max_file = _log_options(log_config)
+    spec.log_options = {str(k): str(v) for k, v in
+                        _dict(log_config.get("Config"), "map[string]string").items()}
     return out

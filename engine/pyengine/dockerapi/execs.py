@@ -18,7 +18,7 @@ from pyengine.containers.exec_records import ExecConfig, ExecRecord
 from pyengine.dockerapi import hijack, stdcopy
 from pyengine.dockerapi.app import json_response
 from pyengine.dockerapi.attach import run_session
-from pyengine.dockerapi.body import json_body
+from pyengine.dockerapi.body import go_fields, json_body
 from pyengine.dockerapi.context import ApiContext
 from pyengine.dockerapi.query import integer
 from pyengine.dockerapi.routes import Routes
@@ -34,7 +34,12 @@ def _strings(body: dict[str, Any], key: str) -> list[str]:
     return value
 
 
+EXEC_FIELDS = ("User", "Privileged", "Tty", "AttachStdin", "AttachStderr", "AttachStdout",
+               "Detach", "DetachKeys", "Env", "WorkingDir", "Cmd")  # docker's ExecConfig
+
+
 def exec_config(body: dict[str, Any]) -> ExecConfig:
+    body = go_fields(body, EXEC_FIELDS)
     keys = str(body.get("DetachKeys") or "")
     detachkeys.parse(keys)  # docker refuses bad keys at create
     return ExecConfig(

@@ -23,7 +23,7 @@ from pyengine.dockerapi.progress_json import (
 from pyengine.dockerapi.query import filters, flag, integer
 from pyengine.dockerapi.registry_auth import registry_auth
 from pyengine.dockerapi.routes import Routes
-from pyengine.errors import InvalidArgument, NotFound
+from pyengine.errors import EngineError, InvalidArgument, NotFound
 from pyengine.images import importer
 from pyengine.images.service import RemoveItem
 from pyengine.progress import ProgressChannel
@@ -204,11 +204,14 @@ def register(routes: Routes, api: ApiContext) -> None:
 
     async def load(request: web.Request) -> web.StreamResponse:
         path = await spool(_body(request), service.tmp_dir, MAX_UPLOAD, api.workers)
+        out = JsonStream(request)
         try:
             result = await api.jobs.quiet(api.workers, lambda quiet: service.load(path, quiet))
+        except EngineError as err:  # dockerd: 200, the error as the stream's message
+            await out.send(error_message(str(err)))
+            return await out.finish()
         finally:
             path.unlink(missing_ok=True)
-        out = JsonStream(request)
         for name in result.loaded:
             what = "Loaded image ID" if name.startswith("sha256:") else "Loaded image"
             await out.send({"stream": f"{what}: {name}\n"})

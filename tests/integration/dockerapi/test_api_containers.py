@@ -130,6 +130,8 @@ def test_create_body_becomes_the_spec(api: DockerApi) -> None:
     assert host["ReadonlyRootfs"] is True
     assert sorted(m["Destination"] for m in doc["Mounts"]) == ["/data", "/vol"]
     assert host["Tmpfs"] == {"/run/t": "size=1m"}
+    assert host["LogConfig"] == {"Type": "json-file", "Config": {"max-size": "1m"}}
+    assert "MemorySwappiness" in host and host["MemorySwappiness"] is None  # docker's unset
     warned = api.http("POST", "/containers/create",
                       {"Image": "busybox", "HostConfig": {"OomScoreAdj": 100}})
     assert warned.status == 201

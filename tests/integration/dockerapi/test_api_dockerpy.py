@@ -84,6 +84,103 @@ def test_api_version_is_negotiated(client: docker.DockerClient) -> None:
     assert version["Os"] == "linux"
 
 
+def test_no_swarm_answers_as_dockerd_outside_a_swarm(client: docker.DockerClient,
+                                                     daemon: Daemon) -> None:
+    """docker-py's suite tears its network tests down with leave_swarm(force=True), which
+    takes dockerd's 503 for "not in a swarm" as done; a 404 made each of them an error."""
+    assert client.api.leave_swarm(force=True) is True
+    for method, path, text in (
+            ("GET", "/v1.41/swarm", "This node is not a swarm manager."),
+            ("POST", "/v1.41/swarm/leave", "This node is not part of a swarm"),
+            ("GET", "/v1.41/services", "This node is not a swarm manager.")):
+        answer = daemon.http(method, path)
+        assert answer.status == 503, (path, answer.text)
+        assert answer.json()["message"].startswith(text)
+
+
+def test_commit_pausing_a_container_that_just_exited(client: docker.DockerClient) -> None:
+    """commit(pause=True) of a container whose process ends as the commit starts (docker-py's
+    CommitTest): the runtime finds nothing to freeze before the exit is recorded, and the
+    commit goes on unpaused (pyengined failed it with 503 "cannot pause a stopped
+    container")."""
+    for n in range(5):
+        ctr = client.api.create_container("busybox", ["touch", f"/made-{n}"],
+                                          labels={LABEL: "commit"})
+        client.api.start(ctr)
+        image = client.api.commit(ctr["Id"], repository="pe-commit", tag=str(n))
+        assert client.api.inspect_image(image["Id"])["Config"]["Cmd"] == [
+            "touch", f"/made-{n}"]
+        client.api.remove_container(ctr, force=True)
+        client.api.remove_image(image["Id"])
+
+
+def test_log_config_options_are_kept_as_given(client: docker.DockerClient) -> None:
+    """HostConfig.LogConfig.Config reads back as created (pyengined answered {})."""
+    given = docker.types.LogConfig(type="json-file", config={"max-file": "3", "max-size": "1m"})
+    ctr = client.api.create_container(
+        "busybox", ["true"], labels={LABEL: "log"},
+        host_config=client.api.create_host_config(log_config=given))
+    plain = client.api.create_container("busybox", ["true"], labels={LABEL: "log"})
+    assert client.api.inspect_container(ctr)["HostConfig"]["LogConfig"] == {
+        "Type": "json-file", "Config": {"max-file": "3", "max-size": "1m"}}
+    assert client.api.inspect_container(plain)["HostConfig"]["LogConfig"] == {
+        "Type": "json-file", "Config": {}}
+
+
+def test_remove_refuses_restarting_and_paused_containers(client: docker.DockerClient) -> None:
+    """rm without force of a container its restart policy is about to start again is refused
+    as docker's "restarting" one (pyengined removed it), a paused one with docker's text."""
+    ctr = client.api.create_container(
+        "busybox", ["true"], labels={LABEL: "rm"},
+        host_config=client.api.create_host_config(restart_policy={"Name": "always"},
+                                                  network_mode="none"))
+    client.api.start(ctr)
+    client.api.wait(ctr)
+    with pytest.raises(docker.errors.APIError) as refused:
+        client.api.remove_container(ctr)
+    assert refused.value.status_code == 409
+    message = refused.value.explanation
+    assert message.startswith(("You cannot remove a restarting container",
+                               "You cannot remove a running container")), message
+    assert message.endswith("Stop the container before attempting removal or force remove")
+    client.api.remove_container(ctr, force=True)
+
+    paused = client.api.create_container("busybox", ["sleep", "300"], labels={LABEL: "rm"})
+    client.api.start(paused)
+    client.api.pause(paused)
+    with pytest.raises(docker.errors.APIError) as refused:
+        client.api.remove_container(paused)
+    assert (refused.value.status_code, refused.value.explanation) == (
+        409, f"You cannot remove a paused container {paused['Id']}. Unpause and then stop "
+        "the container before attempting removal or force remove")
+    client.api.remove_container(paused, force=True)
+
+
+def test_load_of_a_bad_archive_is_an_error_in_the_stream(client: docker.DockerClient,
+                                                         daemon: Daemon) -> None:
+    """dockerd answers a load it cannot read with 200 and the error as the stream's message
+    (docker-py raises ImageLoadError from it); pyengined answered 400."""
+    with pytest.raises(docker.errors.ImageLoadError):
+        client.images.load(b"not a tar")
+    answer = daemon.http("POST", "/v1.41/images/load", b"not a tar",
+                         {"Content-Type": "application/x-tar"})
+    assert answer.status == 200
+    message = json.loads(answer.text)
+    assert set(message) == {"errorDetail", "error"}
+    assert message["errorDetail"] == {"message": message["error"]}
+
+
+def test_isolation_default_is_linuxs_one_and_reads_back(client: docker.DockerClient) -> None:
+    """HostConfig.Isolation "default" (docker's only one on Linux) is taken and read back as
+    given, unset reads "" (pyengined refused "default")."""
+    named = client.api.create_container(
+        "busybox", ["true"], labels={LABEL: "isolation"},
+        host_config=client.api.create_host_config(isolation="default"))
+    plain = client.api.create_container("busybox", ["true"], labels={LABEL: "isolation"})
+    assert client.api.inspect_container(named)["HostConfig"]["Isolation"] == "default"
+    assert client.api.inspect_container(plain)["HostConfig"]["Isolation"] == ""
+
+
 def test_containers_run_logs_exec_wait_stop_list_remove(client: docker.DockerClient) -> None:
     assert client.containers.run("busybox", ["echo", "hello"], remove=True) == b"hello\n"
 

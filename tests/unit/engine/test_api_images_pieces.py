@@ -92,3 +92,17 @@ def test_classic_build_stream() -> None:
                          RuntimeError())
     assert ClassicBuildView().render(failed) == [{
         "errorDetail": {"code": 5, "message": failed.message}, "error": failed.message}]
+
+
+def test_classic_build_stderr_is_red_per_write() -> None:
+    """dockerd's classic builder wraps each write of a RUN's stderr in red (docker-py's
+    test_build_stderr_data looks for that), stdout as is; each stream decoded on its own."""
+    view = ClassicBuildView()
+    lines = streams(
+        view,
+        StepStarted(1, 1, "0", 1, 1, "RUN x", "f" * 64),
+        StepOutput(1, 2, b"oops\n"), StepOutput(1, 1, b"ok \xc3"), StepOutput(1, 2, b"\xc3"),
+        StepOutput(1, 1, b"\xa9\n"), StepOutput(1, 2, b"\xa9\n"),
+        StepDone(1, False, 1, "sha256:" + "a" * 64),
+    )
+    assert lines[3:7] == ["\033[91moops\n\033[0m", "ok ", "é\n", "\033[91mé\n\033[0m"]

@@ -43,6 +43,14 @@ def test_exec_create_body_and_inspect_document() -> None:
                                     "user": "1:2"}
 
 
+def test_exec_create_fields_match_as_go_decodes_them() -> None:
+    """Go's encoding/json matches a field's name but for case: docker-py sends the config
+    file's detach keys as `detachKeys`, which dockerd honours (pyengined dropped it)."""
+    config = exec_config({"cmd": ["cat"], "detachKeys": "ctrl-p", "tty": True})
+    assert (config.args, config.detach_keys, config.tty) == (["cat"], "ctrl-p", True)
+    exact = exec_config({"Cmd": ["cat"], "DetachKeys": "ctrl-q", "detachkeys": "ctrl-p"})
+    assert exact.detach_keys == "ctrl-q"
+
 def test_a_record_starts_once_and_keeps_its_exit_code() -> None:
     async def scenario() -> ExecRecord:
         record = ExecRecord("e1", "c1", ExecConfig(args=["true"]))

@@ -103,6 +103,12 @@ def ns_to_rfc3339(time_nano: int) -> str:
     return jsonlog.rfc3339_nano(time_nano) if time_nano > 0 else ""
 
 
+def _set_event() -> asyncio.Event:
+    event = asyncio.Event()
+    event.set()
+    return event
+
+
 @dataclass
 class Live:
     """What the loop holds for one container: its shim, log, copies and waiters."""
@@ -124,6 +130,9 @@ class Live:
     fanout: Fanout = field(default_factory=Fanout)  # attached clients (attach.py)
     stdin_open: asyncio.Event = field(default_factory=asyncio.Event)  # `stdin` is set
     execs: set[asyncio.Task[None]] = field(default_factory=set)  # execs running (execs.py)
+    # clear while a start has its task running but not yet recorded RUNNING: an exit that
+    # comes meanwhile (the shim's TaskExit event of a quick init) waits for that record
+    recorded: asyncio.Event = field(default_factory=_set_event)
 
     def close_stdin(self) -> None:
         if self.stdin is not None:
@@ -469,12 +478,21 @@ class ContainerService:
             live.exited.clear()
             live.exiting = False
             await self.networking.attach(c, created_pid)
+            live.recorded.clear()
             pid = await shim.start()
         except BaseException as err:
+            live.recorded.set()
             for fd in holders:
                 os.close(fd)
             await self._start_failed(c, live, shim, err)
             raise
+        try:
+            return await self._record_start(c, live, shim, pid)
+        finally:
+            live.recorded.set()
+
+    async def _record_start(self, c: Container, live: Live, shim: shims.Shim,
+                            pid: int) -> Container:
         c.state.move(RUNNING)
         c.state.pid, c.state.shim_address = pid, shim.address
         c.state.started_at, c.state.finished_at = now_rfc3339(), ""
@@ -609,6 +627,7 @@ class ContainerService:
             return
         live.exiting = True
         self.health.unwatch(cid)
+        await live.recorded.wait()  # a start still recording this run: its record first
         try:
             c = await asyncio.to_thread(self.repo.get, cid)
         except NotFound:

@@ -39,22 +39,25 @@ def test_a_context_never_writes_outside(tmp_path: Path) -> None:
     assert os.listdir(tmp_path / "outside") == []
 
 
+def _left_after_extract(tmp_path: Path, names: list[str], dockerignore: bytes,
+                        dockerfile: str) -> list[str]:
+    """The paths a context of `names` (each file holding its name, .dockerignore holding
+    `dockerignore`) keeps once extracted for `dockerfile`."""
+    data = {n: n.encode() for n in names}
+    data[".dockerignore"] = dockerignore
+    spool = _tar(tmp_path / "c.tar", [_file(n) for n in names], data)
+    context.extract(spool, tmp_path / "ctx", None, dockerfile)
+    return sorted(str(p.relative_to(tmp_path / "ctx")) for p in (tmp_path / "ctx").rglob("*"))
+
+
 def test_dockerignore_applies_again_but_keeps_the_dockerfile(tmp_path: Path) -> None:
     names = ["Dockerfile", ".dockerignore", "keep.txt", "secret.key", "logs/a.log"]
-    data = {n: n.encode() for n in names}
-    data[".dockerignore"] = b"*.key\nlogs\nDockerfile\n"
-    spool = _tar(tmp_path / "c.tar", [_file(n) for n in names], data)
-    context.extract(spool, tmp_path / "ctx", None, "Dockerfile")
-    left = sorted(str(p.relative_to(tmp_path / "ctx")) for p in (tmp_path / "ctx").rglob("*"))
+    left = _left_after_extract(tmp_path, names, b"*.key\nlogs\nDockerfile\n", "Dockerfile")
     assert left == [".dockerignore", "Dockerfile", "keep.txt"]
 
 
 def test_an_excluded_directory_keeps_the_dockerfile_named_inside_it(tmp_path: Path) -> None:
     # `build -f app/Dockerfile .` with a .dockerignore of "*" and "!main.py" (tools/demo's)
     names = ["app/Dockerfile", "app/notes.txt", ".dockerignore", "main.py", "other.txt"]
-    data = {n: n.encode() for n in names}
-    data[".dockerignore"] = b"*\n!main.py\n"
-    spool = _tar(tmp_path / "c.tar", [_file(n) for n in names], data)
-    context.extract(spool, tmp_path / "ctx", None, "app/Dockerfile")
-    left = sorted(str(p.relative_to(tmp_path / "ctx")) for p in (tmp_path / "ctx").rglob("*"))
+    left = _left_after_extract(tmp_path, names, b"*\n!main.py\n", "app/Dockerfile")
     assert left == [".dockerignore", "app", "app/Dockerfile", "main.py"]

@@ -77,7 +77,7 @@ def inspect_document(
         "Os": config.get("os", ""),
         "Size": image.size,
         "GraphDriver": {"Data": None, "Name": storage_driver},
-        "RootFS": {"Type": "layers", "Layers": list(config.get("rootfs", {}).get("diff_ids", []))},
+        "RootFS": _rootfs(config),
         "Metadata": {"LastTagTime": image.last_tag_time or ZERO_TIME},
         "Descriptor": {
             "mediaType": image.manifest_media_type,
@@ -85,6 +85,12 @@ def inspect_document(
         },
     })
     return doc
+
+
+def _rootfs(config: dict) -> dict:
+    """docker's RootFS: an image without layers has no Layers (Go's omitempty)."""
+    layers = list((config.get("rootfs") or {}).get("diff_ids") or [])
+    return {"Type": "layers", "Layers": layers} if layers else {"Type": "layers"}
 
 
 @dataclass

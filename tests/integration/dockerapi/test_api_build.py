@@ -155,3 +155,32 @@ def test_docker_py_build_and_prune(api: Any) -> None:
         assert pruned["SpaceReclaimed"] >= 0
     finally:
         client.close()
+
+
+def test_an_image_without_layers(api: Any, tmp_path: Path) -> None:
+    """`FROM scratch` with only ARG/USER/LABEL makes an image with no layers (docker makes
+    those): it is built, listed, inspected, tagged, saved, loaded, and a container is made of
+    it (an empty rootfs: what it would run is not there)."""
+    built = legacy(api, "build", "-q", "-t", "nolayers", "--build-arg", "who=OK",
+                   "--label", "test=OK", "-", input="FROM scratch\nARG who\nUSER $who\n")
+    assert built.returncode == 0, built.stderr
+    image = api.http("GET", "/images/nolayers/json").json()
+    assert image["RootFS"] == {"Type": "layers"}  # docker leaves out an empty Layers
+    assert (image["Config"]["User"], image["Config"]["Labels"], image["Size"]) == (
+        "OK", {"test": "OK"}, 0)
+    api.docker("tag", "nolayers", "nolayers:two")
+    listed = api.docker("images", "--format", "{{.Tag}} {{.Size}}", "nolayers").stdout
+    assert sorted(listed.splitlines()) == ["latest 0B", "two 0B"]
+    api.docker("save", "-o", str(tmp_path / "nolayers.tar"), "nolayers")
+    api.docker("rmi", "nolayers", "nolayers:two")
+    assert api.http("GET", "/images/nolayers/json").status == 404
+    assert "Loaded image: nolayers:latest" in api.docker(
+        "load", "-i", str(tmp_path / "nolayers.tar")).stdout
+    assert api.http("GET", "/images/nolayers/json").json()["Id"] == image["Id"]
+    # (-u: a user name is resolved at create here, at start by dockerd)
+    cid = api.docker("create", "--name", "nolayers-c", "-u", "0", "nolayers", "/nothing"
+                     ).stdout.strip()
+    made = api.http("GET", f"/containers/{cid}/json").json()
+    assert (made["Image"], made["State"]["Status"]) == (image["Id"], "created")
+    api.docker("rm", "nolayers-c")
+    api.docker("rmi", "nolayers")

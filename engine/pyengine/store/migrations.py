@@ -184,6 +184,11 @@ CREATE TABLE build_cache (
     size INTEGER NOT NULL DEFAULT 0
 );
 """),
+    # the image a committed image was made from (docker's Parent: inspect shows it, history
+    # walks it); '' for pulled, loaded and built images, and once the parent is deleted
+    Migration(8, "image parents", """
+ALTER TABLE images ADD COLUMN parent TEXT NOT NULL DEFAULT '';
+"""),
 )
 
 LATEST = MIGRATIONS[-1].version

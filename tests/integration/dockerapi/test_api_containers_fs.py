@@ -184,6 +184,9 @@ def test_cp_goes_through_the_containers_volumes_and_binds(api: DockerApi, engine
     api.docker("run", "-d", "--name", "cph", "-v", "/data", "busybox", "sleep", "300")
     seen = api.docker("exec", "cph", "cat", "/etc/hosts").stdout.encode()
     assert _file_of(api, "cph", "/etc/hosts") == seen
+    put = api.http("PUT", "/containers/cph/archive?path=/data", _tar_of("live.txt", b"live\n"))
+    assert put.status == 200, put.text
+    assert api.docker("exec", "cph", "cat", "/data/live.txt").stdout == "live\n"
     # the export is the rootfs alone: no volume's files
     api.docker("export", "-o", str(tmp_path / "fs.tar"), "cpv")
     with tarfile.open(tmp_path / "fs.tar") as tar:

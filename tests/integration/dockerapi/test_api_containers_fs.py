@@ -9,7 +9,7 @@ import json
 import tarfile
 from pathlib import Path
 
-from api_harness import DockerApi
+from api_harness import DockerApi, tar_of
 from ctr_harness import ContainerEngine
 
 
@@ -54,12 +54,7 @@ def test_diff_cp_export(api: DockerApi, tmp_path: Path) -> None:
     api.docker("cp", "fs1:/tree/x", str(tmp_path / "back-x"))
     assert (tmp_path / "back-x").read_text() == "x\n"
     # a raw PUT of a tar
-    blob = io.BytesIO()
-    with tarfile.open(fileobj=blob, mode="w") as tar:
-        info = tarfile.TarInfo("put.txt")
-        info.size = 4
-        tar.addfile(info, io.BytesIO(b"put\n"))
-    put = api.http("PUT", f"/containers/{cid}/archive?path=/made", blob.getvalue(),
+    put = api.http("PUT", f"/containers/{cid}/archive?path=/made", tar_of("put.txt", b"put\n"),
                    {"Content-Type": "application/x-tar"})
     assert put.status == 200, put.text
     # export: the whole root filesystem, with what the container wrote
@@ -125,15 +120,6 @@ def test_resize_a_tty_container(api: DockerApi) -> None:
     assert size == b"30 100\n"
 
 
-def _tar_of(name: str, data: bytes) -> bytes:
-    blob = io.BytesIO()
-    with tarfile.open(fileobj=blob, mode="w") as tar:
-        info = tarfile.TarInfo(name)
-        info.size = len(data)
-        tar.addfile(info, io.BytesIO(data))
-    return blob.getvalue()
-
-
 def _stat_of(api: DockerApi, cid: str, path: str) -> dict:
     head = api.http("HEAD", f"/containers/{cid}/archive?path={path}")
     assert head.status == 200, path
@@ -161,15 +147,15 @@ def test_cp_goes_through_the_containers_volumes_and_binds(api: DockerApi, engine
     mounts = {m["Destination"]: m["Source"] for m in
               api.http("GET", f"/containers/{cid}/json").json()["Mounts"]}
     put = api.http("PUT", f"/containers/{cid}/archive?path=/data",
-                   _tar_of("in.txt", b"into the volume\n"), {"Content-Type": "application/x-tar"})
+                   tar_of("in.txt", b"into the volume\n"), {"Content-Type": "application/x-tar"})
     assert put.status == 200, put.text
     assert (Path(mounts["/data"]) / "in.txt").read_bytes() == b"into the volume\n"
     assert _stat_of(api, cid, "/data/in.txt")["size"] == len(b"into the volume\n")
     assert _file_of(api, cid, "/b/host.txt") == b"from the host\n"
-    read_only = api.http("PUT", f"/containers/{cid}/archive?path=/b", _tar_of("x", b"x"))
+    read_only = api.http("PUT", f"/containers/{cid}/archive?path=/b", tar_of("x", b"x"))
     assert (read_only.status, read_only.json()) == (
         409, {"message": "mounted volume is marked read-only"})
-    rootfs = api.http("PUT", f"/containers/{cid}/archive?path=/", _tar_of("x", b"x"))
+    rootfs = api.http("PUT", f"/containers/{cid}/archive?path=/", tar_of("x", b"x"))
     assert (rootfs.status, rootfs.json()) == (
         409, {"message": "container rootfs is marked read-only"})
     assert not (bind / "x").exists()
@@ -184,7 +170,7 @@ def test_cp_goes_through_the_containers_volumes_and_binds(api: DockerApi, engine
     api.docker("run", "-d", "--name", "cph", "-v", "/data", "busybox", "sleep", "300")
     seen = api.docker("exec", "cph", "cat", "/etc/hosts").stdout.encode()
     assert _file_of(api, "cph", "/etc/hosts") == seen
-    put = api.http("PUT", "/containers/cph/archive?path=/data", _tar_of("live.txt", b"live\n"))
+    put = api.http("PUT", "/containers/cph/archive?path=/data", tar_of("live.txt", b"live\n"))
     assert put.status == 200, put.text
     assert api.docker("exec", "cph", "cat", "/data/live.txt").stdout == "live\n"
     # the export is the rootfs alone: no volume's files

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pyengine.containers.create_checks import check_log_driver
 from pyengine.containers.model import Spec
 from pyengine.errors import InvalidArgument
 
@@ -28,10 +29,6 @@ WARNED_HOST = ("BlkioWeight", "BlkioWeightDevice", "BlkioDeviceReadBps", "BlkioD
                "ShmSize", "Ulimits", "CpuCount", "CpuPercent", "IOMaximumIOps",
                "IOMaximumBandwidth", "ContainerIDFile", "OomScoreAdj")
 REFUSED_CONFIG = ("Shell", "OnBuild")
-LOG_DRIVERS = ("", "json-file", "none")  # json-file logs, or none kept
-# dockerd 20.10's built-in log drivers (`docker info`'s Plugins.Log)
-DOCKER_LOG_DRIVERS = ("awslogs", "fluentd", "gcplogs", "gelf", "journald", "json-file",
-                      "local", "logentries", "splunk", "syslog", "none")
 LOG_OPTIONS = ("max-size", "max-file")
 DEFAULT_NETWORK_MODES = ("", "default")
 # Spec attribute <- HostConfig key, for the string lists and the numbers taken as they are
@@ -166,12 +163,7 @@ def restart_text(policy: Mapping[str, Any]) -> str:
 
 def _log_options(config: Mapping[str, Any]) -> tuple[int, int]:
     kind = config.get("Type") or ""
-    if kind in DOCKER_LOG_DRIVERS and kind not in LOG_DRIVERS:
-        raise InvalidArgument(f"pyengined does not support the {kind} log driver "
-                              "(HostConfig.LogConfig.Type): json-file and none only")
-    if kind not in LOG_DRIVERS:  # dockerd looks for a plugin of that name
-        raise InvalidArgument(f'error looking up logging plugin {kind}: plugin "{kind}" '
-                              "not found")
+    check_log_driver(kind)  # before its options, as dockerd
     options = _dict(config.get("Config"), "map[string]string")
     if kind == "none":
         return 0, 1  # dockerd checks no option of the none driver

@@ -47,3 +47,6 @@ def test_groups_devices_and_drivers(engine: ContainerEngine) -> None:
     assert b"configured logging driver does not support reading" in logs.stderr
     bad = engine.pyctl("create", "--device-cgroup-rule", "c 1:3", "busybox")
     assert bad.returncode == 1 and b"invalid device cgroup rule format: 'c 1:3'" in bad.stderr
+    syslog = engine.pyctl("create", "--log-driver", "syslog", "busybox")
+    assert syslog.returncode == 1
+    assert b"pyengined does not support the syslog log driver" in syslog.stderr

@@ -74,9 +74,10 @@ def test_ipc_modes(api: DockerApi) -> None:
                  "echo shared > /dev/shm/mark; sleep 300")
     donor_ns = _out(api, "exec", donor, "readlink", "/proc/self/ns/ipc")
     api.docker("exec", donor, "sh", "-c", "while [ ! -e /dev/shm/mark ]; do sleep 0.1; done")
-    seen = _out(api, "run", "--rm", "--ipc", f"container:{donor[:12]}", "busybox", "sh", "-c",
-                "readlink /proc/self/ns/ipc; cat /dev/shm/mark").splitlines()
-    assert seen == [donor_ns, "shared"]
+    joiner = _out(api, "create", "--ipc", f"container:{donor[:12]}", "busybox", "sh", "-c",
+                  "readlink /proc/self/ns/ipc; cat /dev/shm/mark")
+    for _ in range(2):  # the donor's namespace and /dev/shm again at a second start
+        assert _out(api, "start", "-a", joiner).splitlines() == [donor_ns, "shared"]
     private = _out(api, "run", "-d", "busybox", "sleep", "300")
     refused = api.docker("run", "--rm", "--ipc", f"container:{private}", "busybox", "true",
                          check=False)
@@ -95,6 +96,10 @@ def test_cgroup_namespace_modes(api: DockerApi) -> None:
         ("private" if unified else "host")
     assert _out(api, "run", "--rm", "--cgroupns", "private", "busybox", "readlink",
                 "/proc/self/ns/cgroup") != _ns("cgroup")
+    # rooted at the container's own cgroups, every hierarchy (dockerd's shows "/" each)
+    rooted = _out(api, "run", "--rm", "--cgroupns", "private", "busybox", "cat",
+                  "/proc/self/cgroup").splitlines()
+    assert rooted and all(line.endswith(":/") for line in rooted), rooted
     assert _out(api, "run", "--rm", "--cgroupns", "host", "busybox", "readlink",
                 "/proc/self/ns/cgroup") == _ns("cgroup")
     status, body = _create(api, {"CgroupnsMode": "bogus"})

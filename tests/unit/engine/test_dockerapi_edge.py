@@ -162,3 +162,13 @@ def test_a_client_leaving_ends_its_stream_but_not_a_change() -> None:
             await asyncio.wait_for(changed.wait(), 60)
 
     asyncio.run(main())
+
+
+def test_the_daemons_app_has_no_middleware() -> None:
+    """Every handler is wrapped at registration (routes.py): with any middleware aiohttp runs two
+    more coroutines per request, on docker ps' path too."""
+    from pyengine.dockerapi.server import DockerApiServer
+
+    app = DockerApiServer(_routes_only(), [], 1.0).make_app()
+    assert not app.middlewares
+    assert len(app.on_response_prepare) == 1

@@ -302,6 +302,24 @@ class ContainerNetworking:
         self.owner.events.publish("network", action, network_id, container=cid, name=name,
                                   type=driver)
 
+    def remove_link(self, ref: str) -> None:
+        """docker's `rm --link PARENT/ALIAS`: the parent's legacy link of that alias is
+        forgotten (HostConfig.Links; a running parent keeps its environment and hosts file,
+        as with dockerd). docker's errors: a plain container name, and a link not there."""
+        parent_ref, sep, alias = ref.strip("/").rpartition("/")
+        if not sep:
+            raise FailedPrecondition("Conflict, cannot remove the default link name of the "
+                                     "container")  # dockerd 20.10's text (its status: 500)
+        try:
+            parent = self.owner.get(parent_ref)
+        except NotFound:
+            raise NotFound(f"No such container: {ref.lstrip('/')}") from None
+        kept = [item for item in parent.spec.links if split_link(item)[1] != alias]
+        if len(kept) == len(parent.spec.links):
+            raise NotFound(f"No such container: {ref.lstrip('/')}")
+        parent.spec.links = kept
+        self.owner.repo.save_spec(parent.id, parent.spec)
+
     # -- network connect / disconnect -----------------------------------------------------
 
     async def connect(self, network: str, ref: str, ip: str = "",

@@ -369,3 +369,28 @@ def test_links_on_user_networks_names_and_forced_disconnects(nv: NetVol) -> None
     again = nv.docker("network", "disconnect", "--force", "nl", "other")
     assert again.returncode == 1
     assert "is not connected to network nl" in again.stderr.decode()
+
+
+def test_a_legacy_link_is_listed_and_removed_by_its_name(nv: NetVol) -> None:
+    """`docker rm --link PARENT/ALIAS` (DELETE /containers/PARENT/ALIAS?link=1) forgets the
+    parent's link; both containers stay; the list names a link's target /PARENT/ALIAS while
+    the link is there (dockerd 20.10's answers)."""
+    nv.run("-d", "--name", "lt1", "busybox", *SLEEP)
+    nv.run("-d", "--name", "lt2", "--link", "lt1:mylink", "busybox", *SLEEP)
+
+    def names() -> dict[str, list[str]]:
+        listed = nv.http("GET", "/containers/json?all=1")[1]
+        return {entry["Names"][0]: entry["Names"] for entry in listed}
+
+    assert names()["/lt1"] == ["/lt1", "/lt2/mylink"]
+    nv.docker("rm", "--link", "lt2/mylink", check=True)
+    assert names() == {"/lt1": ["/lt1"], "/lt2": ["/lt2"]}
+    assert nv.docker_json("inspect", "lt2")[0]["HostConfig"]["Links"] is None
+    assert nv.docker("inspect", "-f", "{{.State.Running}}", "lt1", "lt2",
+                     check=True).stdout.decode().split() == ["true", "true"]
+    assert nv.http("DELETE", "/containers/lt2/mylink?link=1") == \
+        (404, {"message": "No such container: lt2/mylink"})
+    assert nv.http("DELETE", "/containers/nosuch/mylink?link=1") == \
+        (404, {"message": "No such container: nosuch/mylink"})
+    assert nv.http("DELETE", "/containers/lt1?link=1") == (409, {
+        "message": "Conflict, cannot remove the default link name of the container"})

@@ -394,3 +394,34 @@ def test_a_legacy_link_is_listed_and_removed_by_its_name(nv: NetVol) -> None:
         (404, {"message": "No such container: nosuch/mylink"})
     assert nv.http("DELETE", "/containers/lt1?link=1") == (409, {
         "message": "Conflict, cannot remove the default link name of the container"})
+
+
+def test_pyctl_gets_the_same_pools_and_endpoint_settings(nv: NetVol) -> None:
+    """The gRPC edge (pyctl network create/connect) has docker's flags for them: --ipv6,
+    subnets of both families with their gateways, ranges and aux addresses matched by
+    containment, --ipam-opt; connect's --ip6, --link-local-ip and --driver-opt."""
+    if not _ipv6_here():
+        return  # (the IPv6 side: test_ipv6_network_addresses_routes_and_hosts)
+    nv.pyctl("network", "create", "--ipv6", "--subnet", "fd00:78::/64", "--subnet",
+             "10.88.0.0/24", "--gateway", "fd00:78::ffff", "--aux-address", "r=10.88.0.2",
+             "--aux-address", "r6=fd00:78::2", "--ipam-opt", "k=v", "pysix", check=True)
+    doc = nv.docker_json("network", "inspect", "pysix")[0]
+    assert doc["EnableIPv6"] is True and doc["IPAM"]["Options"] == {"k": "v"}
+    assert doc["IPAM"]["Config"] == [
+        {"Subnet": "10.88.0.0/24", "AuxiliaryAddresses": {"r": "10.88.0.2"}},
+        {"Subnet": "fd00:78::/64", "Gateway": "fd00:78::ffff",
+         "AuxiliaryAddresses": {"r6": "fd00:78::2"}}]
+    assert nv.out("network", "ls", "--filter", "name=pysix", "--format",
+                  "{{.Name}} {{.IPv6}}").strip() == "pysix true"
+    bad = nv.pyctl("network", "create", "--subnet", "10.89.0.0/24", "--gateway",
+                   "10.90.0.1", "nomatch")
+    assert bad.returncode != 0 and b"no matching subnet for gateway 10.90.0.1" in bad.stderr
+    nv.run("-d", "--name", "pyc6", "busybox", *SLEEP)
+    nv.pyctl("network", "connect", "--ip6", "fd00:78::9", "--link-local-ip", "169.254.9.9",
+             "--driver-opt", "x=y", "pysix", "pyc6", check=True)
+    net = nv.docker_json("inspect", "pyc6")[0]["NetworkSettings"]["Networks"]["pysix"]
+    assert net["IPAMConfig"] == {"IPv6Address": "fd00:78::9", "LinkLocalIPs": ["169.254.9.9"]}
+    assert (net["GlobalIPv6Address"], net["IPAddress"], net["DriverOpts"]) == \
+        ("fd00:78::9", "10.88.0.3", {"x": "y"})  # .1 the gateway, .2 an aux address
+    eth1 = nv.out("exec", "pyc6", "ip", "addr", "show", "eth1")
+    assert "inet6 fd00:78::9/64" in eth1 and "inet 169.254.9.9/16" in eth1

@@ -425,3 +425,8 @@ def test_pyctl_gets_the_same_pools_and_endpoint_settings(nv: NetVol) -> None:
         ("fd00:78::9", "10.88.0.3", {"x": "y"})  # .1 the gateway, .2 an aux address
     eth1 = nv.out("exec", "pyc6", "ip", "addr", "show", "eth1")
     assert "inet6 fd00:78::9/64" in eth1 and "inet 169.254.9.9/16" in eth1
+    nv.pyctl("run", "-d", "--name", "pyrun6", "--network", "pysix", "--ip6", "fd00:78::7",
+             "--link-local-ip", "169.254.7.7", "busybox", *SLEEP, check=True)
+    net = nv.docker_json("inspect", "pyrun6")[0]["NetworkSettings"]["Networks"]["pysix"]
+    assert net["IPAMConfig"] == {"IPv6Address": "fd00:78::7", "LinkLocalIPs": ["169.254.7.7"]}
+    assert net["GlobalIPv6Address"] == "fd00:78::7"

@@ -34,13 +34,16 @@ class Listed:
 
 
 def link_names(found: list[Container]) -> dict[str, list[str]]:
-    """id -> the names docker's list gives a container as the target of legacy links
-    ("/PARENT/ALIAS"), targets named as --link named them (a name or an id)."""
-    from pyengine.containers.networking import split_link
+    """id -> the names docker's list gives a container as the target of legacy links (the
+    default bridge's: "/PARENT/ALIAS"), targets named as --link named them (a name or an
+    id)."""
+    from pyengine.containers.networking import mode_of, split_link
 
     by_name = {c.name: c.id for c in found}
     out: dict[str, list[str]] = {}
     for c in found:
+        if mode_of(c.spec) != "bridge":
+            continue  # (on a user network a link is a name its DNS answers, not a name here)
         for item in c.spec.links:
             target, alias = split_link(item)
             tid = by_name.get(target) or next((o.id for o in found if o.id.startswith(target)),

@@ -171,7 +171,8 @@ class ContainerNetworking:
             return None
         links: tuple[str, ...] = ()
         if mode != "bridge":  # on a user network a link is an alias of the target
-            links = tuple(":".join(split_link(item)) for item in spec.links)
+            links = tuple(dict.fromkeys(":".join(split_link(item))
+                                        for item in (*spec.links, *spec.endpoint_links)))
         return EndpointRequest(network=mode, ip=spec.ip, aliases=tuple(spec.network_aliases),
                                links=links, mac=spec.mac_address, ip6=spec.ip6,
                                link_local=tuple(spec.link_local_ips),

@@ -210,7 +210,7 @@ def _network(host: Mapping[str, Any], networking: Mapping[str, Any], spec: Spec)
         spec.endpoint_options = {str(k): str(v) for k, v in _dict(
             endpoint.get("DriverOpts"), "map[string]string").items()}
         spec.network_aliases = _strings(endpoint.get("Aliases"), "Aliases")
-        spec.links = [*spec.links, *_strings(endpoint.get("Links"), "Links")]
+        spec.endpoint_links = _strings(endpoint.get("Links"), "Links")
         if endpoint.get("MacAddress"):
             spec.mac_address = endpoint["MacAddress"]
 

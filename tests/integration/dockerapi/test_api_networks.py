@@ -351,6 +351,7 @@ def test_links_on_user_networks_names_and_forced_disconnects(nv: NetVol) -> None
         api.connect_container_to_network("other", "nl", links=[("upstream", "baz")])
         nets = api.inspect_container(made)["NetworkSettings"]["Networks"]
         assert nets["nl"]["Links"] == ["upstream:bar"]
+        assert api.inspect_container(made)["HostConfig"]["Links"] is None  # dockerd's
         assert api.inspect_container("other")["NetworkSettings"]["Networks"]["nl"][
             "Links"] == ["upstream:baz"]
         cid = made["Id"]

@@ -44,10 +44,14 @@ def network_of(cidr: str, version: int = 0) -> Net:
     return net
 
 
-def _address(text: str, version: int) -> Address:
-    address = ipaddress.ip_address(text)
+def _address(text: str, version: int, error: str) -> Address:
+    """`text` as an address of IP `version`; InvalidArgument(error) if it is not one."""
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        raise InvalidArgument(error) from None
     if address.version != version:
-        raise ValueError(text)
+        raise InvalidArgument(error)
     return address
 
 
@@ -59,10 +63,7 @@ def make_pool(subnet: str, gateway: str = "", ip_range: str = "",
     if net.prefixlen > SMALLEST[net.version]:
         raise InvalidArgument(f"invalid subnet {subnet}: too small for a network")
     if gateway:
-        try:
-            gw = _address(gateway, net.version)
-        except ValueError:
-            raise InvalidArgument(f"invalid gateway address: {gateway}") from None
+        gw = _address(gateway, net.version, f"invalid gateway address: {gateway}")
         if gw not in net:
             raise InvalidArgument(f"no matching subnet for gateway {gateway}")
         if gw in (net.network_address, net.broadcast_address):
@@ -75,10 +76,7 @@ def make_pool(subnet: str, gateway: str = "", ip_range: str = "",
         if not rng.subnet_of(net):  # type: ignore[arg-type]  # one version: checked above
             raise InvalidArgument(f"no matching subnet for range {ip_range}")
     for key, value in (aux or {}).items():  # docker 20.10's texts and statuses (403, 500)
-        try:
-            address = _address(value, net.version)
-        except ValueError:
-            raise InvalidArgument(f"invalid auxiliary address ({key}:{value})") from None
+        address = _address(value, net.version, f"invalid auxiliary address ({key}:{value})")
         if address not in net:
             raise PermissionDenied(f"auxiliary address: ({key}:{value}) must belong to the "
                                    f"master pool: {net}")
@@ -100,10 +98,7 @@ def allocate(pool: IpamPool, taken: Collection[str], requested: str = "",
     if net.version == 4:
         reserved.add(net.broadcast_address)
     if requested:
-        try:
-            want = _address(requested, net.version)
-        except ValueError:
-            raise InvalidArgument(f"invalid {family} address: {requested}") from None
+        want = _address(requested, net.version, f"invalid {family} address: {requested}")
         if want not in net:
             raise InvalidArgument(f"Invalid address {requested}: It does not belong to any of "
                                   "this network's subnets")

@@ -12,7 +12,7 @@ from . import common_lean
 
 class CreateContainerRequest(_lean.Message):
     FULL_NAME = "pyengine.v1.CreateContainerRequest"
-    __slots__ = ('name', 'image', 'cmd', 'entrypoint', 'entrypoint_set', 'env', 'workdir', 'user', 'hostname', 'labels', 'tty', 'memory', 'nano_cpus', 'pids_limit', 'runtime', 'read_only', 'stop_signal', 'stop_timeout', 'stop_timeout_set', 'auto_remove', 'log_max_size', 'log_max_file', 'restart', 'open_stdin', 'init', 'network', 'publish', 'publish_all', 'expose', 'ip', 'network_aliases', 'dns', 'dns_search', 'dns_options', 'add_hosts', 'links', 'mac_address', 'binds', 'mounts', 'tmpfs', 'volumes_from', 'health_cmd', 'health_interval_ns', 'health_timeout_ns', 'health_start_period_ns', 'health_retries', 'no_healthcheck', 'pid_mode', 'ipc_mode', 'uts_mode', 'cgroupns_mode', 'group_add', 'device_cgroup_rules', 'log_driver', 'volume_driver')
+    __slots__ = ('name', 'image', 'cmd', 'entrypoint', 'entrypoint_set', 'env', 'workdir', 'user', 'hostname', 'labels', 'tty', 'memory', 'nano_cpus', 'pids_limit', 'runtime', 'read_only', 'stop_signal', 'stop_timeout', 'stop_timeout_set', 'auto_remove', 'log_max_size', 'log_max_file', 'restart', 'open_stdin', 'init', 'network', 'publish', 'publish_all', 'expose', 'ip', 'network_aliases', 'dns', 'dns_search', 'dns_options', 'add_hosts', 'links', 'mac_address', 'ip6', 'link_local_ips', 'binds', 'mounts', 'tmpfs', 'volumes_from', 'health_cmd', 'health_interval_ns', 'health_timeout_ns', 'health_start_period_ns', 'health_retries', 'no_healthcheck', 'pid_mode', 'ipc_mode', 'uts_mode', 'cgroupns_mode', 'group_add', 'device_cgroup_rules', 'log_driver', 'volume_driver')
     name: str
     image: str
     cmd: list[str]
@@ -50,6 +50,8 @@ class CreateContainerRequest(_lean.Message):
     add_hosts: list[str]
     links: list[str]
     mac_address: str
+    ip6: str
+    link_local_ips: list[str]
     binds: list[str]
     mounts: list[str]
     tmpfs: list[str]
@@ -591,6 +593,8 @@ CreateContainerRequest._fields = (
     (35, 'add_hosts', _lean.STRING, _lean.REPEATED, None),
     (36, 'links', _lean.STRING, _lean.REPEATED, None),
     (37, 'mac_address', _lean.STRING, _lean.PLAIN, None),
+    (38, 'ip6', _lean.STRING, _lean.PLAIN, None),
+    (39, 'link_local_ips', _lean.STRING, _lean.REPEATED, None),
     (40, 'binds', _lean.STRING, _lean.REPEATED, None),
     (41, 'mounts', _lean.STRING, _lean.REPEATED, None),
     (42, 'tmpfs', _lean.STRING, _lean.REPEATED, None),

@@ -50,6 +50,9 @@ def add(p: argparse.ArgumentParser) -> None:
     p.add_argument("--expose", action="append", default=[],
                    help="expose a port or a range of ports")
     p.add_argument("--ip", default="", help="IPv4 address (e.g., 172.30.100.104)")
+    p.add_argument("--ip6", default="", help="IPv6 address (e.g., 2001:db8::33)")
+    p.add_argument("--link-local-ip", action="append", default=[],
+                   help="container IPv4/IPv6 link-local addresses")
     p.add_argument("--network-alias", "--net-alias", action="append", default=[],
                    help="add network-scoped alias for the container")
     p.add_argument("--dns", action="append", default=[], help="set custom DNS servers")
@@ -253,14 +256,17 @@ def network_values(args: argparse.Namespace) -> dict[str, Any]:
             parse_expose(args.expose)
         except InvalidArgument as err:
             raise CliError(str(err), usage=True) from None
-    if args.ip and not _is_ip(args.ip):
-        raise _flag_error(args.ip, "--ip", f"invalid string being converted to IP address: "
-                          f"{args.ip}")
+    for flag, value in (("--ip", args.ip), ("--ip6", args.ip6),
+                        *(("--link-local-ip", item) for item in args.link_local_ip)):
+        if value and not _is_ip(value):
+            raise _flag_error(value, flag, f"invalid string being converted to IP address: "
+                              f"{value}")
     return {"network": args.network, "publish": args.publish,
             "publish_all": args.publish_all, "expose": args.expose, "ip": args.ip,
             "network_aliases": args.network_alias, "dns": args.dns,
             "dns_search": args.dns_search, "dns_options": args.dns_option,
-            "add_hosts": hosts, "links": args.link, "mac_address": args.mac_address}
+            "add_hosts": hosts, "links": args.link, "mac_address": args.mac_address,
+            "ip6": args.ip6, "link_local_ips": args.link_local_ip}
 
 
 def request(args: argparse.Namespace, auto_remove: bool = False

@@ -93,6 +93,12 @@ class Spec(JsonRecord):
     add_hosts: list[str] = field(default_factory=list)  # --add-host host:ip
     links: list[str] = field(default_factory=list)  # --link name[:alias]
     mac_address: str = ""
+    ip6: str = ""  # --ip6 (on the first network)
+    link_local_ips: list[str] = field(default_factory=list)  # --link-local-ip (first network)
+    endpoint_options: dict[str, str] = field(default_factory=dict)  # the first network's
+    # endpoint DriverOpts (docker's, kept and shown)
+    endpoint_links: list[str] = field(default_factory=list)  # its EndpointConfig.Links (a user
+    # network's names of other containers; HostConfig.Links are `links`)
     # mounts as the user wrote them (volumes/mountspec.py parses them)
     binds: list[str] = field(default_factory=list)  # -v
     mounts: list[str] = field(default_factory=list)  # --mount (csv)

@@ -217,10 +217,12 @@ def _network(host: Mapping[str, Any], networking: Mapping[str, Any], spec: Spec)
             spec.network = name
         ipam = endpoint.get("IPAMConfig") or {}
         spec.ip = ipam.get("IPv4Address") or ""
-        if ipam.get("IPv6Address"):
-            raise InvalidArgument("pyengined does not support IPv6 addresses on endpoints")
+        spec.ip6 = ipam.get("IPv6Address") or ""
+        spec.link_local_ips = _strings(ipam.get("LinkLocalIPs"), "LinkLocalIPs")
+        spec.endpoint_options = {str(k): str(v) for k, v in _dict(
+            endpoint.get("DriverOpts"), "map[string]string").items()}
         spec.network_aliases = _strings(endpoint.get("Aliases"), "Aliases")
-        spec.links = [*spec.links, *_strings(endpoint.get("Links"), "Links")]
+        spec.endpoint_links = _strings(endpoint.get("Links"), "Links")
         if endpoint.get("MacAddress"):
             spec.mac_address = endpoint["MacAddress"]
 

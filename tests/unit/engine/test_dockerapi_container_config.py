@@ -55,7 +55,8 @@ def test_networking_config() -> None:
                           "Aliases": ["web"], "Links": ["cache:c"]}}}}).spec
     assert (spec.network, spec.ip, spec.network_aliases) == ("app_default", "10.5.0.9",
                                                              ["web"])
-    assert spec.links == ["db:database", "cache:c"]
+    assert (spec.links, spec.endpoint_links) == (["db:database"], ["cache:c"])  # HostConfig's
+    # and the endpoint's, apart (inspect shows each where it was given, as dockerd)
     only_endpoint = from_body({"Image": "x", "NetworkingConfig": {"EndpointsConfig": {
         "net1": {"Aliases": ["a"]}}}}).spec
     assert only_endpoint.network == "net1"

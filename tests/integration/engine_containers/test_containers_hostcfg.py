@@ -24,6 +24,9 @@ def test_namespace_flags(engine: ContainerEngine) -> None:
     assert seen[:2] == [os.readlink("/proc/self/ns/pid"), os.readlink("/proc/self/ns/ipc")]
     assert seen[2] != os.readlink("/proc/self/ns/cgroup")
     donor = engine.out("run", "-d", "--ipc", "shareable", "busybox", "sleep", "300").strip()
+    on_host = engine.out("run", "-d", "--pid", "host", "busybox", "sleep", "300").strip()
+    assert engine.out("exec", on_host, "readlink", "/proc/self/ns/pid").strip() == \
+        os.readlink("/proc/self/ns/pid")  # an exec joins the same (the daemon's) namespace
     joiner = engine.out("create", "--pid", f"container:{donor[:12]}", "--ipc",
                         f"container:{donor[:12]}", "--uts", "host", "busybox", "true").strip()
     host = _host(engine, joiner)

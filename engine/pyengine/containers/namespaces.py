@@ -140,12 +140,13 @@ def join(bundle: Path, spec: Spec, get: Callable[[str], Container], bundles: Pat
     ipc_target = target(spec.ipc_mode)
     if ipc_target:
         prefix = f"can't join IPC of container {ipc_target}: "
-        found = _running(get, ipc_target, prefix, prefix)
-        shm = _shared_shm(bundles / found.id)
+        donor = _running(get, ipc_target, prefix, prefix)
+        shm = _shared_shm(donor, bundles / donor.id)
         if shm is None:
             raise FailedPrecondition(prefix + "non-shareable IPC (hint: use "
                                               "IpcMode:shareable for the donor container)")
-        changes.append(lambda config: _join_ipc(config, f"/proc/{found.state.pid}/ns/ipc",
+        ipc_path = f"/proc/{donor.state.pid}/ns/ipc"
+        changes.append(lambda config: _join_ipc(config, ipc_path,
                                                 (str(bundle / DONOR_SHM), shm), shm))
     if changes:
         def change_all(config: dict[str, Any]) -> None:
@@ -174,9 +175,12 @@ def _running(get: Callable[[str], Container], cid: str, missing: str,
     return found
 
 
-def _shared_shm(donor_bundle: Path) -> str | None:
+def _shared_shm(donor: Container, donor_bundle: Path) -> str | None:
     """The /dev/shm a donor shares: its bind's source (a shareable container's directory, the
-    machine's for IPC host, or its own donor's); None for a private tmpfs or no /dev/shm."""
+    machine's for IPC host, or its own donor's); None when its IPC is private or none."""
+    mode = donor.spec.ipc_mode
+    if mode not in ("shareable", "host") and not target(mode):
+        return None
     try:
         config = json.loads((donor_bundle / "config.json").read_text())
     except (OSError, ValueError):

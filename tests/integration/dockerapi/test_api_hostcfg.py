@@ -78,6 +78,9 @@ def test_ipc_modes(api: DockerApi) -> None:
                   "readlink /proc/self/ns/ipc; cat /dev/shm/mark")
     for _ in range(2):  # the donor's namespace and /dev/shm again at a second start
         assert _out(api, "start", "-a", joiner).splitlines() == [donor_ns, "shared"]
+    on_host = _out(api, "run", "-d", "--ipc", "host", "busybox", "sleep", "300")
+    assert _out(api, "run", "--rm", "--ipc", f"container:{on_host}", "busybox", "readlink",
+                "/proc/self/ns/ipc") == _ns("ipc")  # a host-IPC donor shares it (dockerd's)
     private = _out(api, "run", "-d", "busybox", "sleep", "300")
     refused = api.docker("run", "--rm", "--ipc", f"container:{private}", "busybox", "true",
                          check=False)

@@ -460,7 +460,8 @@ def _join(config: dict[str, Any], target_bundle: Path, pid: int, hostname: str) 
         linux["sysctl"] = sysctl
     else:
         linux.pop("sysctl", None)
-    config["hostname"] = hostname
+    if "hostname" in config:  # none with UTSMode host: the machine's hostname stays
+        config["hostname"] = hostname
     for mount in config["mounts"]:
         name = mount["destination"].removeprefix("/etc/")
         if mount["destination"].startswith("/etc/") and name in ETC_FILES:

@@ -58,6 +58,10 @@ def spec_of(r: containers_pb2.CreateContainerRequest) -> Spec:
         health_cmd=list(r.health_cmd), health_interval_ns=r.health_interval_ns,
         health_timeout_ns=r.health_timeout_ns, health_start_period_ns=r.health_start_period_ns,
         health_retries=r.health_retries, no_healthcheck=r.no_healthcheck,
+        pid_mode=r.pid_mode, ipc_mode=r.ipc_mode, uts_mode=r.uts_mode,
+        cgroupns_mode=r.cgroupns_mode, group_add=list(r.group_add),
+        device_cgroup_rules=list(r.device_cgroup_rules), log_driver=r.log_driver,
+        volume_driver=r.volume_driver,
     )
 
 

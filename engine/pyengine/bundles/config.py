@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from pyengine.bundles import defaults
+from pyengine.bundles.device_rules import parse_rule
 from pyengine.bundles.errors import InvalidContainerConfig
 from pyengine.bundles.options import ContainerOptions
 from pyengine.bundles.seccomp import default_profile
@@ -55,15 +56,27 @@ def process_args(section: Mapping, opts: ContainerOptions) -> list[str]:
 
 
 def merge_env(*layers: Iterable[str]) -> dict[str, str]:
-    """KEY=VALUE lists merged by key, later wins; first occurrence keeps its position."""
+    """KEY=VALUE lists merged by key, later wins; first occurrence keeps its position. A KEY
+    without "=" unsets KEY (docker's rule: "Foo" in a container's Env removes Foo)."""
     merged: dict[str, str] = {}
     for layer in layers:
         for item in layer:
             key, sep, value = item.partition("=")
             if not key:
                 continue
-            merged[key] = value if sep else ""
+            if sep:
+                merged[key] = value
+            else:
+                merged.pop(key, None)
     return merged
+
+
+def config_env(image_env: Iterable[str], env: Iterable[str]) -> list[str]:
+    """docker's Config.Env of a container (inspect, commit): its own entries as given ("Foo"
+    stays "Foo"), then the image's whose name it does not set."""
+    own = list(env)
+    names = {item.partition("=")[0] for item in own}
+    return own + [item for item in image_env if item.partition("=")[0] not in names]
 
 
 def capabilities(opts: ContainerOptions) -> list[str]:
@@ -96,6 +109,8 @@ def _namespaces(opts: ContainerOptions) -> list[dict]:
 def _resources(opts: ContainerOptions) -> dict:
     devices = ([{"allow": True, "access": "rwm"}] if opts.privileged
                else defaults.device_cgroup_rules())
+    if not opts.privileged:
+        devices += [parse_rule(rule) for rule in opts.device_cgroup_rules]
     resources: dict = {"devices": devices}
     if opts.memory_limit:
         resources["memory"] = {"limit": opts.memory_limit}
@@ -125,7 +140,7 @@ def build_config(image_config: Mapping, opts: ContainerOptions, rootfs: Path) ->
     """
     section = _image_section(image_config)
     user_spec = opts.user if opts.user is not None else str(_get(section, "User") or "")
-    user = resolve_user(rootfs, user_spec)
+    user = resolve_user(rootfs, user_spec, opts.group_add)
     hostname = opts.hostname or (opts.container_id[:12] if opts.container_id else "pyengine")
 
     env = merge_env([f"PATH={defaults.DEFAULT_PATH}", f"HOSTNAME={hostname}"],

@@ -17,6 +17,8 @@ class ContainerOptions:
     image's by name. user: docker's `--user` forms. seccomp: "default", "unconfined" or an
     OCI seccomp section. network: "private" (a new namespace), "host", "none", or a
     namespace path. bundle_dir: where hostname, hosts and resolv.conf are generated.
+    group_add: supplementary groups added to the user's, by name in the image's /etc/group or
+    by number. device_cgroup_rules: allow rules after the default device set.
     """
 
     container_id: str = ""
@@ -46,3 +48,5 @@ class ContainerOptions:
     memory_limit: int | None = None
     cpu_shares: int | None = None
     pids_limit: int | None = None
+    group_add: Sequence[str] = ()  # docker's --group-add: group names or gids
+    device_cgroup_rules: Sequence[str] = ()  # docker's --device-cgroup-rule: "c 1:3 mr"

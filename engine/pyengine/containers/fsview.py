@@ -113,8 +113,9 @@ def mount_into(target: Path, mounts: Sequence[ViewMount]) -> list[Mounted]:
         done = []
         for m in mounts:
             try:
-                is_dir = stat.S_ISDIR(os.stat(m.source).st_mode)
-                point = make_in_root(root_fd, m.destination, directory=is_dir)
+                source = os.stat(m.source)
+                point = make_in_root(root_fd, m.destination,
+                                     directory=stat.S_ISDIR(source.st_mode))
             except OSError as err:
                 raise FailedPrecondition(f"mount {m.source} at {m.destination} for the "
                                          f"container's files: {err.strerror}") from None
@@ -123,9 +124,14 @@ def mount_into(target: Path, mounts: Sequence[ViewMount]) -> list[Mounted]:
                 bind(m.source, f"/proc/self/fd/{point}")
             finally:
                 os.close(point)
-            # the descriptor names what is under the new mount: look it up again
+            # the descriptor names what is under the new mount: look it up again, and make
+            # sure it is the new mount (a running container may have moved things meanwhile)
             again = open_in_root(root_fd, path)
             try:
+                found = os.fstat(again)
+                if (found.st_dev, found.st_ino) != (source.st_dev, source.st_ino):
+                    raise FailedPrecondition(f"mount {m.source} at {m.destination} for the "
+                                             "container's files: the mount point moved")
                 make_private(f"/proc/self/fd/{again}", read_only=not m.rw)
             finally:
                 os.close(again)

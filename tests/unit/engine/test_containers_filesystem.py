@@ -415,3 +415,41 @@ def test_a_tree_whose_reader_goes_away_closes_its_descriptors(tmp_path: Path) ->
     finally:
         os.close(root)
 
+
+
+@pytest.mark.root
+def test_the_cp_view_binds_sources_privately_and_read_only(tmp_path: Path) -> None:
+    """fsview.mount_into on a tmpfs standing for the rootfs: each source bound at its
+    destination resolved inside the view (through the rootfs' own symlink), read-only where
+    asked, a missing mount point made, and everything gone with the view's one detach."""
+    if os.geteuid() != 0:
+        pytest.skip("mounts need root")
+    from pyengine.containers.fsview import Mounted, ViewMount, mount_into
+    from pyengine.snapshots.mount import Mount, mount_all, unmount_all
+
+    volume, ro_dir, hosts = tmp_path / "volume", tmp_path / "ro", tmp_path / "hosts"
+    volume.mkdir()
+    ro_dir.mkdir()
+    (ro_dir / "kept").write_text("kept\n")
+    hosts.write_text("127.0.0.1 localhost\n")
+    view = tmp_path / "view"
+    view.mkdir()
+    mount_all([Mount("tmpfs", "tmpfs", ["mode=755"])], view)
+    try:
+        (view / "etc").mkdir()
+        os.symlink("/etc", view / "data")  # the volume's destination goes through it
+        mounted = mount_into(view, [ViewMount("/data/vol", str(volume)),
+                                    ViewMount("/ro", str(ro_dir), rw=False),
+                                    ViewMount("/etc/hosts", str(hosts), volume=False)])
+        assert mounted == [Mounted("/etc/vol", True, True), Mounted("/ro", False, True),
+                           Mounted("/etc/hosts", True, False)]
+        (view / "etc/vol/new").write_text("in the volume\n")
+        assert (volume / "new").read_text() == "in the volume\n"
+        assert (view / "ro/kept").read_text() == "kept\n"
+        with pytest.raises(OSError):
+            (view / "ro/x").write_text("x")
+        assert (view / "etc/hosts").read_text() == "127.0.0.1 localhost\n"
+    finally:
+        unmount_all(view)
+    assert not os.path.ismount(view) and sorted(os.listdir(view)) == []
+    assert sorted(os.listdir(volume)) == ["new"] and sorted(os.listdir(ro_dir)) == ["kept"]

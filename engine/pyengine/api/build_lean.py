@@ -19,7 +19,7 @@ class BuildSecret(_lean.Message):
 
 class BuildOptions(_lean.Message):
     FULL_NAME = "pyengine.v1.BuildOptions"
-    __slots__ = ('tags', 'dockerfile', 'build_args', 'target', 'no_cache', 'pull', 'labels', 'network', 'quiet', 'platform', 'dockerfile_content', 'secrets', 'extra_hosts', 'registry_auth', 'ignore_file', 'has_ignore_file')
+    __slots__ = ('tags', 'dockerfile', 'build_args', 'target', 'no_cache', 'pull', 'labels', 'network', 'quiet', 'platform', 'dockerfile_content', 'secrets', 'extra_hosts', 'registry_auth', 'ignore_file', 'has_ignore_file', 'cache_from')
     tags: list[str]
     dockerfile: str
     build_args: dict[str, str]
@@ -36,6 +36,7 @@ class BuildOptions(_lean.Message):
     registry_auth: list[common_lean.RegistryAuth]
     ignore_file: str
     has_ignore_file: bool
+    cache_from: list[str]
 
 
 class BuildRequest(_lean.Message):
@@ -175,6 +176,7 @@ BuildOptions._fields = (
     (14, 'registry_auth', _lean.MESSAGE, _lean.REPEATED, common_lean.RegistryAuth),
     (15, 'ignore_file', _lean.STRING, _lean.PLAIN, None),
     (16, 'has_ignore_file', _lean.BOOL, _lean.PLAIN, None),
+    (17, 'cache_from', _lean.STRING, _lean.REPEATED, None),
 )
 BuildRequest._fields = (
     (1, 'options', _lean.MESSAGE, _lean.PRESENCE, BuildOptions),

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from . import common_pb2 as pyengine_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17pyengine/v1/build.proto\x12\x0bpyengine.v1\x1a\x18pyengine/v1/common.proto\"\'\n\x0b\x42uildSecret\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\"\xa4\x04\n\x0c\x42uildOptions\x12\x0c\n\x04tags\x18\x01 \x03(\t\x12\x12\n\ndockerfile\x18\x02 \x01(\t\x12<\n\nbuild_args\x18\x03 \x03(\x0b\x32(.pyengine.v1.BuildOptions.BuildArgsEntry\x12\x0e\n\x06target\x18\x04 \x01(\t\x12\x10\n\x08no_cache\x18\x05 \x01(\x08\x12\x0c\n\x04pull\x18\x06 \x01(\x08\x12\x35\n\x06labels\x18\x07 \x03(\x0b\x32%.pyengine.v1.BuildOptions.LabelsEntry\x12\x0f\n\x07network\x18\x08 \x01(\t\x12\r\n\x05quiet\x18\t \x01(\x08\x12\x10\n\x08platform\x18\n \x01(\t\x12\x1a\n\x12\x64ockerfile_content\x18\x0b \x01(\x0c\x12)\n\x07secrets\x18\x0c \x03(\x0b\x32\x18.pyengine.v1.BuildSecret\x12\x13\n\x0b\x65xtra_hosts\x18\r \x03(\t\x12\x30\n\rregistry_auth\x18\x0e \x03(\x0b\x32\x19.pyengine.v1.RegistryAuth\x12\x13\n\x0bignore_file\x18\x0f \x01(\t\x12\x17\n\x0fhas_ignore_file\x18\x10 \x01(\x08\x1a\x30\n\x0e\x42uildArgsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"W\n\x0c\x42uildRequest\x12,\n\x07options\x18\x01 \x01(\x0b\x32\x19.pyengine.v1.BuildOptionsH\x00\x12\x11\n\x07\x63ontext\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"\x8d\x01\n\tBuildStep\x12\r\n\x05index\x18\x01 \x01(\x05\x12\r\n\x05total\x18\x02 \x01(\x05\x12\r\n\x05stage\x18\x03 \x01(\t\x12\x13\n\x0bstage_index\x18\x04 \x01(\x05\x12\x13\n\x0bstage_steps\x18\x05 \x01(\x05\x12\x13\n\x0binstruction\x18\x06 \x01(\t\x12\x14\n\x0c\x63ontainer_id\x18\x07 \x01(\t\"V\n\rBuildStepDone\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x0e\n\x06\x63\x61\x63hed\x18\x02 \x01(\x08\x12\x13\n\x0b\x64uration_ns\x18\x03 \x01(\x03\x12\x11\n\tresult_id\x18\x04 \x01(\t\":\n\x0b\x42uildOutput\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x0e\n\x06stream\x18\x02 \x01(\x05\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c\"-\n\x0b\x42uildResult\x12\x10\n\x08image_id\x18\x01 \x01(\t\x12\x0c\n\x04tags\x18\x02 \x03(\t\"A\n\x0c\x42uildFailure\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x11\n\texit_code\x18\x03 \x01(\x05\"\xa9\x02\n\nBuildEvent\x12&\n\x04step\x18\x01 \x01(\x0b\x32\x16.pyengine.v1.BuildStepH\x00\x12*\n\x04\x64one\x18\x02 \x01(\x0b\x32\x1a.pyengine.v1.BuildStepDoneH\x00\x12*\n\x06output\x18\x03 \x01(\x0b\x32\x18.pyengine.v1.BuildOutputH\x00\x12*\n\x06result\x18\x04 \x01(\x0b\x32\x18.pyengine.v1.BuildResultH\x00\x12%\n\x04pull\x18\x05 \x01(\x0b\x32\x15.pyengine.v1.ProgressH\x00\x12\x11\n\x07warning\x18\x06 \x01(\tH\x00\x12,\n\x07\x66\x61ilure\x18\x07 \x01(\x0b\x32\x19.pyengine.v1.BuildFailureH\x00\x42\x07\n\x05\x65vent\"J\n\x16PruneBuildCacheRequest\x12\x0b\n\x03\x61ll\x18\x01 \x01(\x08\x12\r\n\x05until\x18\x02 \x01(\t\x12\x14\n\x0ckeep_storage\x18\x03 \x01(\x03\"C\n\x17PruneBuildCacheResponse\x12\x0f\n\x07\x64\x65leted\x18\x01 \x03(\t\x12\x17\n\x0fspace_reclaimed\x18\x02 \x01(\x03\"\x18\n\x16\x42uildCacheUsageRequest\"\xae\x01\n\x10\x42uildCacheRecord\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x0c\n\x04size\x18\x04 \x01(\x03\x12\x12\n\ncreated_at\x18\x05 \x01(\t\x12\x14\n\x0clast_used_at\x18\x06 \x01(\t\x12\x13\n\x0busage_count\x18\x07 \x01(\x05\x12\x0e\n\x06in_use\x18\x08 \x01(\x08\x12\x0e\n\x06shared\x18\t \x01(\x08\"l\n\x17\x42uildCacheUsageResponse\x12.\n\x07records\x18\x01 \x03(\x0b\x32\x1d.pyengine.v1.BuildCacheRecord\x12\x0c\n\x04size\x18\x02 \x01(\x03\x12\x13\n\x0breclaimable\x18\x03 \x01(\x03\x32\xf8\x01\n\rBuildsService\x12?\n\x05\x42uild\x12\x19.pyengine.v1.BuildRequest\x1a\x17.pyengine.v1.BuildEvent(\x01\x30\x01\x12R\n\x05Prune\x12#.pyengine.v1.PruneBuildCacheRequest\x1a$.pyengine.v1.PruneBuildCacheResponse\x12R\n\x05Usage\x12#.pyengine.v1.BuildCacheUsageRequest\x1a$.pyengine.v1.BuildCacheUsageResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17pyengine/v1/build.proto\x12\x0bpyengine.v1\x1a\x18pyengine/v1/common.proto\"\'\n\x0b\x42uildSecret\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\"\xb8\x04\n\x0c\x42uildOptions\x12\x0c\n\x04tags\x18\x01 \x03(\t\x12\x12\n\ndockerfile\x18\x02 \x01(\t\x12<\n\nbuild_args\x18\x03 \x03(\x0b\x32(.pyengine.v1.BuildOptions.BuildArgsEntry\x12\x0e\n\x06target\x18\x04 \x01(\t\x12\x10\n\x08no_cache\x18\x05 \x01(\x08\x12\x0c\n\x04pull\x18\x06 \x01(\x08\x12\x35\n\x06labels\x18\x07 \x03(\x0b\x32%.pyengine.v1.BuildOptions.LabelsEntry\x12\x0f\n\x07network\x18\x08 \x01(\t\x12\r\n\x05quiet\x18\t \x01(\x08\x12\x10\n\x08platform\x18\n \x01(\t\x12\x1a\n\x12\x64ockerfile_content\x18\x0b \x01(\x0c\x12)\n\x07secrets\x18\x0c \x03(\x0b\x32\x18.pyengine.v1.BuildSecret\x12\x13\n\x0b\x65xtra_hosts\x18\r \x03(\t\x12\x30\n\rregistry_auth\x18\x0e \x03(\x0b\x32\x19.pyengine.v1.RegistryAuth\x12\x13\n\x0bignore_file\x18\x0f \x01(\t\x12\x17\n\x0fhas_ignore_file\x18\x10 \x01(\x08\x12\x12\n\ncache_from\x18\x11 \x03(\t\x1a\x30\n\x0e\x42uildArgsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"W\n\x0c\x42uildRequest\x12,\n\x07options\x18\x01 \x01(\x0b\x32\x19.pyengine.v1.BuildOptionsH\x00\x12\x11\n\x07\x63ontext\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"\x8d\x01\n\tBuildStep\x12\r\n\x05index\x18\x01 \x01(\x05\x12\r\n\x05total\x18\x02 \x01(\x05\x12\r\n\x05stage\x18\x03 \x01(\t\x12\x13\n\x0bstage_index\x18\x04 \x01(\x05\x12\x13\n\x0bstage_steps\x18\x05 \x01(\x05\x12\x13\n\x0binstruction\x18\x06 \x01(\t\x12\x14\n\x0c\x63ontainer_id\x18\x07 \x01(\t\"V\n\rBuildStepDone\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x0e\n\x06\x63\x61\x63hed\x18\x02 \x01(\x08\x12\x13\n\x0b\x64uration_ns\x18\x03 \x01(\x03\x12\x11\n\tresult_id\x18\x04 \x01(\t\":\n\x0b\x42uildOutput\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x0e\n\x06stream\x18\x02 \x01(\x05\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c\"-\n\x0b\x42uildResult\x12\x10\n\x08image_id\x18\x01 \x01(\t\x12\x0c\n\x04tags\x18\x02 \x03(\t\"A\n\x0c\x42uildFailure\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x11\n\texit_code\x18\x03 \x01(\x05\"\xa9\x02\n\nBuildEvent\x12&\n\x04step\x18\x01 \x01(\x0b\x32\x16.pyengine.v1.BuildStepH\x00\x12*\n\x04\x64one\x18\x02 \x01(\x0b\x32\x1a.pyengine.v1.BuildStepDoneH\x00\x12*\n\x06output\x18\x03 \x01(\x0b\x32\x18.pyengine.v1.BuildOutputH\x00\x12*\n\x06result\x18\x04 \x01(\x0b\x32\x18.pyengine.v1.BuildResultH\x00\x12%\n\x04pull\x18\x05 \x01(\x0b\x32\x15.pyengine.v1.ProgressH\x00\x12\x11\n\x07warning\x18\x06 \x01(\tH\x00\x12,\n\x07\x66\x61ilure\x18\x07 \x01(\x0b\x32\x19.pyengine.v1.BuildFailureH\x00\x42\x07\n\x05\x65vent\"J\n\x16PruneBuildCacheRequest\x12\x0b\n\x03\x61ll\x18\x01 \x01(\x08\x12\r\n\x05until\x18\x02 \x01(\t\x12\x14\n\x0ckeep_storage\x18\x03 \x01(\x03\"C\n\x17PruneBuildCacheResponse\x12\x0f\n\x07\x64\x65leted\x18\x01 \x03(\t\x12\x17\n\x0fspace_reclaimed\x18\x02 \x01(\x03\"\x18\n\x16\x42uildCacheUsageRequest\"\xae\x01\n\x10\x42uildCacheRecord\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x0c\n\x04size\x18\x04 \x01(\x03\x12\x12\n\ncreated_at\x18\x05 \x01(\t\x12\x14\n\x0clast_used_at\x18\x06 \x01(\t\x12\x13\n\x0busage_count\x18\x07 \x01(\x05\x12\x0e\n\x06in_use\x18\x08 \x01(\x08\x12\x0e\n\x06shared\x18\t \x01(\x08\"l\n\x17\x42uildCacheUsageResponse\x12.\n\x07records\x18\x01 \x03(\x0b\x32\x1d.pyengine.v1.BuildCacheRecord\x12\x0c\n\x04size\x18\x02 \x01(\x03\x12\x13\n\x0breclaimable\x18\x03 \x01(\x03\x32\xf8\x01\n\rBuildsService\x12?\n\x05\x42uild\x12\x19.pyengine.v1.BuildRequest\x1a\x17.pyengine.v1.BuildEvent(\x01\x30\x01\x12R\n\x05Prune\x12#.pyengine.v1.PruneBuildCacheRequest\x1a$.pyengine.v1.PruneBuildCacheResponse\x12R\n\x05Usage\x12#.pyengine.v1.BuildCacheUsageRequest\x1a$.pyengine.v1.BuildCacheUsageResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,35 +39,35 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_BUILDSECRET']._serialized_start=66
   _globals['_BUILDSECRET']._serialized_end=105
   _globals['_BUILDOPTIONS']._serialized_start=108
-  _globals['_BUILDOPTIONS']._serialized_end=656
-  _globals['_BUILDOPTIONS_BUILDARGSENTRY']._serialized_start=561
-  _globals['_BUILDOPTIONS_BUILDARGSENTRY']._serialized_end=609
-  _globals['_BUILDOPTIONS_LABELSENTRY']._serialized_start=611
-  _globals['_BUILDOPTIONS_LABELSENTRY']._serialized_end=656
-  _globals['_BUILDREQUEST']._serialized_start=658
-  _globals['_BUILDREQUEST']._serialized_end=745
-  _globals['_BUILDSTEP']._serialized_start=748
-  _globals['_BUILDSTEP']._serialized_end=889
-  _globals['_BUILDSTEPDONE']._serialized_start=891
-  _globals['_BUILDSTEPDONE']._serialized_end=977
-  _globals['_BUILDOUTPUT']._serialized_start=979
-  _globals['_BUILDOUTPUT']._serialized_end=1037
-  _globals['_BUILDRESULT']._serialized_start=1039
-  _globals['_BUILDRESULT']._serialized_end=1084
-  _globals['_BUILDFAILURE']._serialized_start=1086
-  _globals['_BUILDFAILURE']._serialized_end=1151
-  _globals['_BUILDEVENT']._serialized_start=1154
-  _globals['_BUILDEVENT']._serialized_end=1451
-  _globals['_PRUNEBUILDCACHEREQUEST']._serialized_start=1453
-  _globals['_PRUNEBUILDCACHEREQUEST']._serialized_end=1527
-  _globals['_PRUNEBUILDCACHERESPONSE']._serialized_start=1529
-  _globals['_PRUNEBUILDCACHERESPONSE']._serialized_end=1596
-  _globals['_BUILDCACHEUSAGEREQUEST']._serialized_start=1598
-  _globals['_BUILDCACHEUSAGEREQUEST']._serialized_end=1622
-  _globals['_BUILDCACHERECORD']._serialized_start=1625
-  _globals['_BUILDCACHERECORD']._serialized_end=1799
-  _globals['_BUILDCACHEUSAGERESPONSE']._serialized_start=1801
-  _globals['_BUILDCACHEUSAGERESPONSE']._serialized_end=1909
-  _globals['_BUILDSSERVICE']._serialized_start=1912
-  _globals['_BUILDSSERVICE']._serialized_end=2160
+  _globals['_BUILDOPTIONS']._serialized_end=676
+  _globals['_BUILDOPTIONS_BUILDARGSENTRY']._serialized_start=581
+  _globals['_BUILDOPTIONS_BUILDARGSENTRY']._serialized_end=629
+  _globals['_BUILDOPTIONS_LABELSENTRY']._serialized_start=631
+  _globals['_BUILDOPTIONS_LABELSENTRY']._serialized_end=676
+  _globals['_BUILDREQUEST']._serialized_start=678
+  _globals['_BUILDREQUEST']._serialized_end=765
+  _globals['_BUILDSTEP']._serialized_start=768
+  _globals['_BUILDSTEP']._serialized_end=909
+  _globals['_BUILDSTEPDONE']._serialized_start=911
+  _globals['_BUILDSTEPDONE']._serialized_end=997
+  _globals['_BUILDOUTPUT']._serialized_start=999
+  _globals['_BUILDOUTPUT']._serialized_end=1057
+  _globals['_BUILDRESULT']._serialized_start=1059
+  _globals['_BUILDRESULT']._serialized_end=1104
+  _globals['_BUILDFAILURE']._serialized_start=1106
+  _globals['_BUILDFAILURE']._serialized_end=1171
+  _globals['_BUILDEVENT']._serialized_start=1174
+  _globals['_BUILDEVENT']._serialized_end=1471
+  _globals['_PRUNEBUILDCACHEREQUEST']._serialized_start=1473
+  _globals['_PRUNEBUILDCACHEREQUEST']._serialized_end=1547
+  _globals['_PRUNEBUILDCACHERESPONSE']._serialized_start=1549
+  _globals['_PRUNEBUILDCACHERESPONSE']._serialized_end=1616
+  _globals['_BUILDCACHEUSAGEREQUEST']._serialized_start=1618
+  _globals['_BUILDCACHEUSAGEREQUEST']._serialized_end=1642
+  _globals['_BUILDCACHERECORD']._serialized_start=1645
+  _globals['_BUILDCACHERECORD']._serialized_end=1819
+  _globals['_BUILDCACHEUSAGERESPONSE']._serialized_start=1821
+  _globals['_BUILDCACHEUSAGERESPONSE']._serialized_end=1929
+  _globals['_BUILDSSERVICE']._serialized_start=1932
+  _globals['_BUILDSSERVICE']._serialized_end=2180
 # @@protoc_insertion_point(module_scope)

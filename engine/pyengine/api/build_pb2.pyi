@@ -16,7 +16,7 @@ class BuildSecret(_message.Message):
     def __init__(self, id: _Optional[str] = ..., data: _Optional[bytes] = ...) -> None: ...
 
 class BuildOptions(_message.Message):
-    __slots__ = ("tags", "dockerfile", "build_args", "target", "no_cache", "pull", "labels", "network", "quiet", "platform", "dockerfile_content", "secrets", "extra_hosts", "registry_auth", "ignore_file", "has_ignore_file")
+    __slots__ = ("tags", "dockerfile", "build_args", "target", "no_cache", "pull", "labels", "network", "quiet", "platform", "dockerfile_content", "secrets", "extra_hosts", "registry_auth", "ignore_file", "has_ignore_file", "cache_from")
     class BuildArgsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -47,6 +47,7 @@ class BuildOptions(_message.Message):
     REGISTRY_AUTH_FIELD_NUMBER: _ClassVar[int]
     IGNORE_FILE_FIELD_NUMBER: _ClassVar[int]
     HAS_IGNORE_FILE_FIELD_NUMBER: _ClassVar[int]
+    CACHE_FROM_FIELD_NUMBER: _ClassVar[int]
     tags: _containers.RepeatedScalarFieldContainer[str]
     dockerfile: str
     build_args: _containers.ScalarMap[str, str]
@@ -63,7 +64,8 @@ class BuildOptions(_message.Message):
     registry_auth: _containers.RepeatedCompositeFieldContainer[_common_pb2.RegistryAuth]
     ignore_file: str
     has_ignore_file: bool
-    def __init__(self, tags: _Optional[_Iterable[str]] = ..., dockerfile: _Optional[str] = ..., build_args: _Optional[_Mapping[str, str]] = ..., target: _Optional[str] = ..., no_cache: _Optional[bool] = ..., pull: _Optional[bool] = ..., labels: _Optional[_Mapping[str, str]] = ..., network: _Optional[str] = ..., quiet: _Optional[bool] = ..., platform: _Optional[str] = ..., dockerfile_content: _Optional[bytes] = ..., secrets: _Optional[_Iterable[_Union[BuildSecret, _Mapping]]] = ..., extra_hosts: _Optional[_Iterable[str]] = ..., registry_auth: _Optional[_Iterable[_Union[_common_pb2.RegistryAuth, _Mapping]]] = ..., ignore_file: _Optional[str] = ..., has_ignore_file: _Optional[bool] = ...) -> None: ...
+    cache_from: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, tags: _Optional[_Iterable[str]] = ..., dockerfile: _Optional[str] = ..., build_args: _Optional[_Mapping[str, str]] = ..., target: _Optional[str] = ..., no_cache: _Optional[bool] = ..., pull: _Optional[bool] = ..., labels: _Optional[_Mapping[str, str]] = ..., network: _Optional[str] = ..., quiet: _Optional[bool] = ..., platform: _Optional[str] = ..., dockerfile_content: _Optional[bytes] = ..., secrets: _Optional[_Iterable[_Union[BuildSecret, _Mapping]]] = ..., extra_hosts: _Optional[_Iterable[str]] = ..., registry_auth: _Optional[_Iterable[_Union[_common_pb2.RegistryAuth, _Mapping]]] = ..., ignore_file: _Optional[str] = ..., has_ignore_file: _Optional[bool] = ..., cache_from: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class BuildRequest(_message.Message):
     __slots__ = ("options", "context")

@@ -17,6 +17,7 @@ class BuildOptions:
     build_args: dict[str, str] = field(default_factory=dict)
     target: str = ""
     no_cache: bool = False
+    cache_from: tuple[str, ...] = ()  # images whose steps a build may take (cache_from.py)
     pull: bool = False
     labels: dict[str, str] = field(default_factory=dict)
     network: str = ""  # RUN's network: "" (the default bridge), none, host, a network

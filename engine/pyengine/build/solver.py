@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pyengine.build import cachekeys, history
+from pyengine.build import cache_from, cachekeys, history
 from pyengine.build.cache import CacheRecord
 from pyengine.build.dockerfile import instructions as ins
 from pyengine.build.options import (
@@ -88,6 +88,7 @@ class Solver:
     _total: int = 0
     _meta: dict[str, str] = field(default_factory=dict)
     _announced: set[int] = field(default_factory=set)
+    _sources: list[cache_from.CacheSource] | None = None  # --cache-from's images, if named
 
     # -- the plan -------------------------------------------------------------------------
 
@@ -142,6 +143,9 @@ class Solver:
         return None
 
     async def solve(self) -> BuildResultValue:
+        if self.options.cache_from and not self.options.no_cache:
+            self._sources = await asyncio.to_thread(cache_from.load, self.service.images,
+                                                    self.options.cache_from)
         meta = self._meta_args()
         target = self._target()
         needed: dict[int, ins.Stage] = {}
@@ -239,10 +243,15 @@ class Solver:
             started = time.monotonic_ns()
             if not isinstance(instruction, ins.Run):
                 self._announce(step, instruction.original)
+            candidates = [] if self._sources is None else cache_from.continuing(
+                self._sources, state.history, [layer.diff_id for layer in state.layers])
+            layers, entries = len(state.layers), len(state.history)
             try:
                 cached, result = await self._apply(state, instruction, step, stage)
             finally:
                 self._announce(step, instruction.original)
+            if candidates and not cached and len(state.layers) == layers:
+                cached = cache_from.restore_metadata(candidates, state, entries)
             self._done(step, started, cached, result)
         return StageResult(state, state.key)
 
@@ -442,7 +451,7 @@ class Solver:
     # -- layer steps ----------------------------------------------------------------------
 
     async def _cached(self, key: str) -> CacheRecord | None:
-        if self.options.no_cache:
+        if self.options.no_cache or self._sources is not None:  # --cache-from: its images only
             return None
         return await asyncio.to_thread(self.service.cache_hit, key, self.maker)
 
@@ -476,6 +485,11 @@ class Solver:
         key = cachekeys.extend(state.key, cachekeys.run_part(" ".join(args), flags, build_args))
         created_by = history.run(state.shell, args if command.exec_form else [args[-1]],
                                  command.exec_form, build_args)
+        if self._sources is not None:
+            hit = cache_from.layer_step(self._sources, state, created_by)
+            if hit is not None:
+                self._announce(step, i.original)
+                return await self._from_source(state, key, *hit)
         record = await self._cached(key)
         if record is not None:
             self._announce(step, i.original)
@@ -529,6 +543,17 @@ class Solver:
         finally:
             await self._release(view_keys)
         return await self._recorded(state, key, layer, i, created_by)
+
+    async def _from_source(self, state: StageState, key: str, layer: BuiltLayer,
+                           entry: dict) -> tuple[bool, str]:
+        """A layer step taken from a --cache-from image, its layers kept for this build."""
+        state.layers.append(layer)
+        state.history.append(entry)
+        state.key, state.created = key, str(entry.get("created") or state.created)
+        await asyncio.to_thread(self.service.pin, self.maker.lease_id,
+                                [held.chain_id for held in state.layers],
+                                [held.blob_digest for held in state.layers])
+        return True, layer.chain_id
 
     async def _release(self, views: list[str]) -> None:
         for view in views:

@@ -37,6 +37,8 @@ def add(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target", default="", help="set the target build stage to build")
     p.add_argument("--no-cache", action="store_true", help="do not use cache when building")
     p.add_argument("--pull", action="store_true", help="always attempt to pull the images")
+    p.add_argument("--cache-from", action="append", default=[],
+                   help="images to consider as cache sources")
     p.add_argument("--label", action="append", default=[], help="set metadata for an image")
     p.add_argument("--network", default="default",
                    help="set the networking mode for the RUN instructions during build")
@@ -134,7 +136,7 @@ def options(args: argparse.Namespace, environ: Mapping[str, str]) -> api.BuildOp
     return api.BuildOptions(
         tags=list(args.tag), build_args=build_args(args.build_arg, environ),
         target=args.target, no_cache=args.no_cache, pull=args.pull,
-        labels=_key_values(args.label),
+        cache_from=list(args.cache_from), labels=_key_values(args.label),
         network="" if args.network == "default" else args.network,
         quiet=args.quiet, platform=args.platform,
         secrets=[secret(s, environ) for s in args.secret], extra_hosts=list(args.add_host),

@@ -2,16 +2,19 @@
 
 A running container's rootfs is the overlay mounted at <exec_root>/containers/<id>/rootfs;
 a stopped one's is mounted on a temporary directory for the call (read-only unless the call
-writes) and unmounted after it, even when it fails. Every access goes through a descriptor of
-that root and resolves paths inside it (rootfs.py); writes go through the layer extractor,
-which never writes outside its destination. Commit takes the writable layer as an OCI layer
-(overlay whiteouts become .wh. files) and hands it to the images domain with the new config.
-"""
+writes) and unmounted after it, even when it fails. export, diff and commit read the rootfs
+alone; cp reads and writes the container's files as its processes see them, with its volumes,
+binds and generated /etc files mounted in a private view (fsview.py), as dockerd's archive
+calls do. Every access goes through a descriptor of that root and resolves paths inside it
+(rootfs.py); writes go through the layer extractor, which never writes outside its
+destination. Commit takes the writable layer as an OCI layer (overlay whiteouts become .wh.
+files) and hands it to the images domain with the new config."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import shutil
@@ -23,6 +26,8 @@ from io import BufferedIOBase
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pyengine.containers import fsview
+from pyengine.containers import mounts as container_mounts
 from pyengine.containers import rootfs as rootfs_access
 from pyengine.containers.changes import (
     Change,
@@ -66,8 +71,6 @@ class ContainerFilesystem:
     @contextlib.contextmanager
     def root(self, c: Container, *, writable: bool = False) -> Iterator[int]:
         """A descriptor of the container's root directory for the duration of the block."""
-        from pyengine.snapshots.mount import Mount, mount_all, unmount_all
-
         mounted = self.service.bundles / c.id / "rootfs"
         if os.path.ismount(mounted):
             fd = os.open(mounted, _ROOT_FLAGS)
@@ -76,19 +79,60 @@ class ContainerFilesystem:
             finally:
                 os.close(fd)
             return
+        with self._scratch_mount(c, writable=writable, bind_from=None) as target:
+            fd = os.open(target, _ROOT_FLAGS)
+            try:
+                yield fd
+            finally:
+                os.close(fd)
+
+    @contextlib.contextmanager
+    def view(self, c: Container, *, writable: bool = False) -> Iterator[fsview.View]:
+        """The container's files as its processes see them (fsview.py: with its volumes,
+        binds and generated /etc files) for the duration of the block."""
+        mounts = fsview.sources(container_mounts.stored_points(c), self._bundle_config(c))
+        if not mounts:
+            with self.root(c, writable=writable) as fd:
+                yield fsview.View(fd)
+            return
+        running = self.service.bundles / c.id / "rootfs"
+        # a stopped container's rootfs is mounted writable: missing mount points are made
+        with self._scratch_mount(c, writable=True, bind_from=running
+                                 if os.path.ismount(running) else None) as target:
+            mounted = fsview.mount_into(target, mounts)
+            fd = os.open(target, _ROOT_FLAGS)
+            try:
+                yield fsview.View(fd, os.path.realpath(target), mounted)
+            finally:
+                os.close(fd)
+
+    def _bundle_config(self, c: Container) -> dict | None:
+        try:
+            with open(self.service.bundles / c.id / "config.json", "rb") as f:
+                return dict(json.load(f))
+        except (OSError, ValueError):
+            return None  # no bundle (lost with the exec root): no generated files to show
+
+    @contextlib.contextmanager
+    def _scratch_mount(self, c: Container, *, writable: bool,
+                       bind_from: Path | None) -> Iterator[Path]:
+        """A scratch directory with the container's rootfs mounted on it: `bind_from` (the
+        running container's) bound, else its snapshot mounted; everything mounted there is
+        detached after the block, even when it fails."""
+        from pyengine.snapshots.mount import Mount, bind, mount_all, unmount_all
+
         self.scratch.mkdir(mode=0o700, parents=True, exist_ok=True)
         target = Path(tempfile.mkdtemp(prefix=c.id[:12] + "-", dir=self.scratch))
         try:
-            mounts = [Mount(m.type, m.source, _with_mode(list(m.options),
-                                                         "rw" if writable else "ro"))
-                      for m in self.service.snapshotter.mounts(c.snapshot)]
-            mount_all(mounts, target)
+            if bind_from is not None:
+                bind(str(bind_from), str(target))
+            else:
+                mounts = [Mount(m.type, m.source, _with_mode(list(m.options),
+                                                             "rw" if writable else "ro"))
+                          for m in self.service.snapshotter.mounts(c.snapshot)]
+                mount_all(mounts, target)
             try:
-                fd = os.open(target, _ROOT_FLAGS)
-                try:
-                    yield fd
-                finally:
-                    os.close(fd)
+                yield target
             finally:
                 unmount_all(target)
         finally:
@@ -117,8 +161,8 @@ class ContainerFilesystem:
 
     def stat_path(self, c: Container, path: str, follow_link: bool
                   ) -> rootfs_access.PathStat:
-        with self.root(c) as fd:
-            found = rootfs_access.find(fd, path, c.name, follow_link=follow_link)
+        with self.view(c) as view:
+            found = rootfs_access.find(view.root_fd, path, c.name, follow_link=follow_link)
             try:
                 return found.stat()
             finally:
@@ -126,8 +170,8 @@ class ContainerFilesystem:
 
     def copy_from(self, c: Container, path: str, follow_link: bool, out: BufferedIOBase) -> None:
         """A tar of `path` (its top entry named by the path's last component) into `out`."""
-        with self.root(c) as fd:
-            found = rootfs_access.find(fd, path, c.name, follow_link=follow_link)
+        with self.view(c) as view:
+            found = rootfs_access.find(view.root_fd, path, c.name, follow_link=follow_link)
             try:
                 writer = rootfs_access.FdTarWriter(out)
                 writer.add_tree(found.parent_fd, found.name, found.display)
@@ -136,14 +180,14 @@ class ContainerFilesystem:
                 found.close()
 
     def copy_to(self, c: Container, path: str, tar: Path) -> None:
-        """Extract the tar at `tar` into directory `path` of the container."""
+        """Extract the tar at `tar` into directory `path` of the container: in a volume or
+        bind mounted there if the path is in one (refused when it is read-only), else in the
+        rootfs (refused when the container's is read-only), as dockerd decides."""
         from pyengine import archive
 
-        if c.spec.read_only:
-            raise FailedPrecondition("container rootfs is marked read-only")
-        with self.root(c, writable=True) as fd:
+        with self.view(c, writable=True) as view:
             try:
-                dest = rootfs_access.open_in_root(fd, path)
+                dest = rootfs_access.open_in_root(view.root_fd, path)
             except FileNotFoundError:
                 raise rootfs_access.not_found(c.name, path) from None
             except OSError as err:
@@ -153,6 +197,11 @@ class ContainerFilesystem:
                 if not stat.S_ISDIR(os.fstat(dest).st_mode):
                     raise InvalidArgument(f"copy to {path} in container {c.name}: "
                                           "not a directory")
+                volume = view.volume_of(dest)
+                if volume is not None and not volume.rw:
+                    raise FailedPrecondition("mounted volume is marked read-only")
+                if volume is None and c.spec.read_only:
+                    raise FailedPrecondition("container rootfs is marked read-only")
                 with open(tar, "rb") as stream:
                     archive.apply_layer(stream, None, dest, whiteouts="remove")
             finally:

@@ -108,6 +108,30 @@ def open_in_root(root_fd: int, path: str, *, follow_last: bool = True) -> int:
     return fd if fd is not None else _walk(root_fd, path, follow_last)
 
 
+def make_in_root(root_fd: int, path: str, *, directory: bool) -> int:
+    """An O_PATH descriptor of `path` resolved inside root as open_in_root does, made first
+    when missing as a runtime makes a mount point: parents as directories, the last one a
+    directory or an empty file (mode 0755, dockerd's). OSError when it cannot be made (a
+    dangling symlink on the way: FileExistsError)."""
+    parts = _split(path)
+    for depth in range(1, len(parts) + 1):
+        try:
+            os.close(open_in_root(root_fd, "/" + "/".join(parts[:depth])))
+            continue
+        except FileNotFoundError:
+            pass
+        parent = open_in_root(root_fd, "/" + "/".join(parts[:depth - 1]))
+        try:
+            if directory or depth < len(parts):
+                os.mkdir(parts[depth - 1], 0o755, dir_fd=parent)
+            else:
+                os.close(os.open(parts[depth - 1], os.O_WRONLY | os.O_CREAT | os.O_EXCL |
+                                 os.O_NOFOLLOW | os.O_CLOEXEC, 0o755, dir_fd=parent))
+        finally:
+            os.close(parent)
+    return open_in_root(root_fd, path)
+
+
 @dataclass(frozen=True)
 class PathStat:
     """What `docker cp` learns of a container path before copying (its stat header)."""

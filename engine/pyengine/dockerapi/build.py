@@ -16,7 +16,7 @@ from pyengine.dockerapi.app import json_response
 from pyengine.dockerapi.classic_build import ClassicBuildView
 from pyengine.dockerapi.context import ApiContext
 from pyengine.dockerapi.progress_json import JsonStream, stream_message
-from pyengine.dockerapi.query import filters, flag, integer, json_object
+from pyengine.dockerapi.query import filters, flag, integer, json_object, json_strings
 from pyengine.dockerapi.registry_auth import registry_config
 from pyengine.dockerapi.routes import Routes
 from pyengine.errors import InvalidArgument
@@ -46,6 +46,7 @@ def options_from(request: web.Request, dockerfile_content: bytes | None) -> Buil
         build_args=json_object(request, "buildargs"),
         target=q.get("target", ""),
         no_cache=flag(request, "nocache"),
+        cache_from=json_strings(request, "cachefrom"),
         pull=flag(request, "pull"),
         labels=json_object(request, "labels"),
         network=_networkmode(q.get("networkmode", "")),

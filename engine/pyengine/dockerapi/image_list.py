@@ -74,7 +74,7 @@ def summaries(service: ImageService, filters: dict[str, list[str]]) -> list[dict
             "Created": created,
             "Id": image.id,
             "Labels": labels,
-            "ParentId": "",
+            "ParentId": image.parent,
             "RepoDigests": digests or None,  # docker's nil slices
             "RepoTags": tags or None,
             "SharedSize": -1,

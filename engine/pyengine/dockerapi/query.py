@@ -42,6 +42,20 @@ def _object(request: web.Request, name: str, what: str) -> dict[str, object]:
     return doc
 
 
+def json_strings(request: web.Request, name: str) -> tuple[str, ...]:
+    """A query parameter holding a JSON array of strings (cachefrom); () when absent."""
+    text = request.query.get(name, "")
+    if not text:
+        return ()
+    try:
+        doc = json.loads(text)
+    except ValueError as err:
+        raise InvalidArgument(f"invalid {name}: {err}") from None
+    if not isinstance(doc, list) or not all(isinstance(v, str) for v in doc):
+        raise InvalidArgument(f"invalid {name}: not a JSON array of strings")
+    return tuple(doc)
+
+
 def filters(request: web.Request) -> dict[str, list[str]]:
     """`filters={"key":["v",...]}` (or the old {"key":{"v":true}} form) -> key -> values."""
     out: dict[str, list[str]] = {}

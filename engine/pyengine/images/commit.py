@@ -99,5 +99,5 @@ def commit_image(ingest: Ingest, base: ImageRecord, layer: NewLayer,
         ingest.protect(lease_id, blobs)
         unpacked = ingest.unpack(config_digest, layers, lease_id, channel)
         record = ingest.record(config_digest, manifest_digest, None, unpacked, blobs,
-                               [(name, "tag")] if name else [])
+                               [(name, "tag")] if name else [], parent=base.id)
     return record.id, name

@@ -88,7 +88,8 @@ class Ingest:
         return self._unpacker.unpack(config_digest, layers, lease_id, channel)
 
     def image_record(
-        self, config_digest: str, manifest_digest: str, index_digest: str | None, unpacked: Unpacked
+        self, config_digest: str, manifest_digest: str, index_digest: str | None,
+        unpacked: Unpacked, parent: str = "",
     ) -> ImageRecord:
         """The metadata row of an image whose config and manifest are in the content store."""
         config = json.loads(self.content.read_bytes(config_digest))
@@ -105,13 +106,15 @@ class Ingest:
             chain_id=unpacked.chain_id,
             size=unpacked.size,
             added_at=now_rfc3339(),
+            parent=parent,
         )
 
     def record(
         self, config_digest: str, manifest_digest: str, index_digest: str | None,
-        unpacked: Unpacked, blobs: list[str], names: list[tuple[str, str]],
+        unpacked: Unpacked, blobs: list[str], names: list[tuple[str, str]], parent: str = "",
     ) -> ImageRecord:
         """Record the image with its blobs and names (atomically); return its row."""
-        record = self.image_record(config_digest, manifest_digest, index_digest, unpacked)
+        record = self.image_record(config_digest, manifest_digest, index_digest, unpacked,
+                                   parent)
         self._repo.put_image(record, blobs, names)
         return record

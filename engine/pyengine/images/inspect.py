@@ -63,7 +63,7 @@ def inspect_document(
         "Id": image.id,
         "RepoTags": [naming.familiar(n.name) for n in names if n.kind == "tag"],
         "RepoDigests": [naming.familiar(n.name) for n in names if n.kind == "digest"],
-        "Parent": "",
+        "Parent": image.parent,
         "Comment": (history[-1].get("comment", "") if history else ""),
         "Created": config.get("created") or ZERO_TIME,
         "DockerVersion": config.get("docker_version", ""),
@@ -77,7 +77,7 @@ def inspect_document(
         "Os": config.get("os", ""),
         "Size": image.size,
         "GraphDriver": {"Data": None, "Name": storage_driver},
-        "RootFS": {"Type": "layers", "Layers": list(config.get("rootfs", {}).get("diff_ids", []))},
+        "RootFS": _rootfs(config),
         "Metadata": {"LastTagTime": image.last_tag_time or ZERO_TIME},
         "Descriptor": {
             "mediaType": image.manifest_media_type,
@@ -85,6 +85,12 @@ def inspect_document(
         },
     })
     return doc
+
+
+def _rootfs(config: dict) -> dict:
+    """docker's RootFS: an image without layers has no Layers (Go's omitempty)."""
+    layers = list((config.get("rootfs") or {}).get("diff_ids") or [])
+    return {"Type": "layers", "Layers": layers} if layers else {"Type": "layers"}
 
 
 @dataclass
@@ -101,9 +107,11 @@ class HistoryRow:
 
 
 def history_entries(
-    image: ImageRecord, config: dict, layer_sizes: dict[str, int], tags: list[str]
+    config: dict, layer_sizes: dict[str, int], images: list[tuple[str, list[str]]]
 ) -> list[HistoryRow]:
-    """History rows, newest first, each with the size of the layer it produced."""
+    """History rows, newest first, each with the size of the layer it produced. `images`:
+    the image, its parent, its parent's parent... (id, tags); as dockerd does, they name the
+    rows from the newest down, one each, and the others are "<missing>"."""
     diff_ids = list(config.get("rootfs", {}).get("diff_ids", []))
     history = list(config.get("history") or [])
     if not history:
@@ -125,7 +133,6 @@ def history_entries(
             empty_layer=empty,
         ))
     rows.reverse()
-    if rows:
-        rows[0].id = image.id
-        rows[0].tags = tags
+    for row, (image_id, tags) in zip(rows, images, strict=False):
+        row.id, row.tags = image_id, tags
     return rows

@@ -569,8 +569,10 @@ class ImageService:
         from pyengine.images.inspect import history_entries
 
         image = self.resolve_local(text)
-        tags = [naming.familiar(n.name) for n in self.repo.names(image.id) if n.kind == "tag"]
-        return history_entries(image, self.config_of(image), self.layer_sizes(image), tags)
+        images = [(image_id, [naming.familiar(n.name) for n in self.repo.names(image_id)
+                              if n.kind == "tag"])
+                  for image_id in [image.id, *self.repo.parents(image.id)]]
+        return history_entries(self.config_of(image), self.layer_sizes(image), images)
 
     # -- prune and disk usage ---------------------------------------------------------------
 

@@ -94,7 +94,8 @@ class Unpacker:
         channel: ProgressChannel,
         ready: Callable[[LayerRef], None] | None = None,
     ) -> Unpacked:
-        """Unpack `layers` (base first) checking them against the config's rootfs.diff_ids.
+        """Unpack `layers` (base first) checking them against the config's rootfs.diff_ids
+        (none at all is an image too: its chain ID is "").
 
         `ready(layer)` is called before a layer is applied; it blocks until the layer's blob
         is in the content store (a pull downloading concurrently).
@@ -127,9 +128,9 @@ class Unpacker:
                 channel.report(layer_id, "Pull complete")
             total_size += size
             parent = chain_id
-        if not chain:
-            raise DataLoss(f"image config {config_digest}: the image has no layers")
-        return Unpacked(chain[-1], total_size, chain)
+        # an image without layers (`FROM scratch` with only LABEL, ENV...: docker makes
+        # those) has no chain: its containers start from an empty snapshot
+        return Unpacked(chain[-1] if chain else "", total_size, chain)
 
     def _usage(self, chain_id: str) -> int:
         try:

@@ -32,6 +32,7 @@ def options_from(msg: build_pb2.BuildOptions) -> BuildOptions:
     return BuildOptions(
         tags=tuple(msg.tags), dockerfile=msg.dockerfile or "Dockerfile",
         build_args=dict(msg.build_args), target=msg.target, no_cache=msg.no_cache,
+        cache_from=tuple(msg.cache_from),
         pull=msg.pull, labels=dict(msg.labels), network=msg.network, quiet=msg.quiet,
         platform=msg.platform,
         dockerfile_content=msg.dockerfile_content if msg.dockerfile_content else None,

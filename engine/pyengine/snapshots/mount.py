@@ -136,6 +136,28 @@ def mount_one(mount: Mount, target: Path) -> None:
                          f"(errno {exc.errno})") from exc
 
 
+def bind(source: str, target: str) -> None:
+    """Bind `source` (recursively) on `target` (a path, or /proc/self/fd/N of a descriptor).
+    The new mount is a peer of a shared source: make_private it before mounting under it."""
+    try:
+        _mount(source, target, "", MS_BIND | MS_REC, "")
+    except OSError as exc:
+        raise MountError(f"bind {source} on {target}: {exc.strerror} "
+                         f"(errno {exc.errno})") from exc
+
+
+def make_private(target: str, *, read_only: bool = False) -> None:
+    """The mount at `target` and those below it private (nothing mounted there propagates
+    anywhere), and the top one read-only when asked. A descriptor's /proc/self/fd/N names
+    what was under a mount made on it since: give one opened after the mount."""
+    try:
+        _mount("", target, "", MS_PRIVATE | MS_REC, "")
+        if read_only:
+            _mount("", target, "", MS_REMOUNT | MS_BIND | MS_RDONLY, "")
+    except OSError as exc:
+        raise MountError(f"make {target} private: {exc.strerror} (errno {exc.errno})") from exc
+
+
 def mount_all(mounts: Sequence[Mount], target: Path) -> None:
     """Mount each of `mounts` on `target`, in order; on failure undo the ones done."""
     done = 0

@@ -25,7 +25,7 @@ class ImageRepository:
             existing = conn.execute("SELECT id FROM images WHERE id=?", (image.id,)).fetchone()
             if existing is None:
                 conn.execute(
-                    "INSERT INTO images VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT INTO images VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         image.id,
                         image.manifest_digest,
@@ -39,6 +39,7 @@ class ImageRepository:
                         image.size,
                         image.added_at,
                         image.last_tag_time,
+                        image.parent,
                     ),
                 )
             conn.executemany(
@@ -78,6 +79,7 @@ class ImageRepository:
             conn.execute("DELETE FROM names WHERE image_id=?", (image_id,))
             conn.execute("DELETE FROM image_blobs WHERE image_id=?", (image_id,))
             conn.execute("DELETE FROM images WHERE id=?", (image_id,))
+            conn.execute("UPDATE images SET parent='' WHERE parent=?", (image_id,))
             return names
 
     def image(self, image_id: str) -> ImageRecord:
@@ -89,6 +91,15 @@ class ImageRepository:
     def images(self) -> list[ImageRecord]:
         rows = self.db.query("SELECT * FROM images ORDER BY created DESC")
         return [ImageRecord(*r) for r in rows]
+
+    def parents(self, image_id: str) -> list[str]:
+        """The image's parent, its parent's, ... nearest first (docker's Parent chain)."""
+        out: list[str] = []
+        rows = self.db.query("SELECT parent FROM images WHERE id=?", (image_id,))
+        while rows and rows[0][0] and rows[0][0] not in out and rows[0][0] != image_id:
+            out.append(rows[0][0])
+            rows = self.db.query("SELECT parent FROM images WHERE id=?", (rows[0][0],))
+        return out
 
     def count(self) -> int:
         return int(self.db.query("SELECT count(*) FROM images")[0][0])

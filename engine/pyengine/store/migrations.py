@@ -195,6 +195,12 @@ ALTER TABLE endpoints ADD COLUMN ip6 TEXT NOT NULL DEFAULT '';
 ALTER TABLE endpoints ADD COLUMN link_local TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE endpoints ADD COLUMN driver_opts TEXT NOT NULL DEFAULT '{}';
 """),
+    # the image a committed image was made from (docker's Parent: inspect shows it, history
+    # walks it); '' for pulled, loaded and built images, and once the parent is deleted.
+    # Number 8 is the network extras', written in parallel and merged first
+    Migration(9, "image parents", """
+ALTER TABLE images ADD COLUMN parent TEXT NOT NULL DEFAULT '';
+"""),
 )
 
 LATEST = MIGRATIONS[-1].version

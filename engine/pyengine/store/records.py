@@ -26,6 +26,7 @@ class ImageRecord:
     size: int
     added_at: str
     last_tag_time: str = ""
+    parent: str = ""  # the local image a commit was made from (docker's Parent)
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,12 @@ docker CLI 28 and docker-py pointed at it (no user configuration touched)."""
 from __future__ import annotations
 
 import http.client
+import io
 import json
 import os
 import socket
 import subprocess
+import tarfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,3 +130,13 @@ def remove_volumes(engine: ContainerEngine) -> None:
     names = result.stdout.decode().split() if result.returncode == 0 else []
     if names:
         engine.pyctl("volume", "rm", "-f", *names)
+
+
+def tar_of(name: str, data: bytes) -> bytes:
+    """A tar holding one file `name` with `data` (an archive PUT's body)."""
+    blob = io.BytesIO()
+    with tarfile.open(fileobj=blob, mode="w") as tar:
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    return blob.getvalue()

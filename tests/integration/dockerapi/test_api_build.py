@@ -155,3 +155,59 @@ def test_docker_py_build_and_prune(api: Any) -> None:
         assert pruned["SpaceReclaimed"] >= 0
     finally:
         client.close()
+
+
+def test_an_image_without_layers(api: Any, tmp_path: Path) -> None:
+    """`FROM scratch` with only ARG/USER/LABEL makes an image with no layers (docker makes
+    those): it is built, listed, inspected, tagged, saved, loaded, and a container is made of
+    it (an empty rootfs: what it would run is not there)."""
+    built = legacy(api, "build", "-q", "-t", "nolayers", "--build-arg", "who=OK",
+                   "--label", "test=OK", "-", input="FROM scratch\nARG who\nUSER $who\n")
+    assert built.returncode == 0, built.stderr
+    image = api.http("GET", "/images/nolayers/json").json()
+    assert image["RootFS"] == {"Type": "layers"}  # docker leaves out an empty Layers
+    assert (image["Config"]["User"], image["Config"]["Labels"], image["Size"]) == (
+        "OK", {"test": "OK"}, 0)
+    api.docker("tag", "nolayers", "nolayers:two")
+    listed = api.docker("images", "--format", "{{.Tag}} {{.Size}}", "nolayers").stdout
+    assert sorted(listed.splitlines()) == ["latest 0B", "two 0B"]
+    api.docker("save", "-o", str(tmp_path / "nolayers.tar"), "nolayers")
+    api.docker("rmi", "nolayers", "nolayers:two")
+    assert api.http("GET", "/images/nolayers/json").status == 404
+    assert "Loaded image: nolayers:latest" in api.docker(
+        "load", "-i", str(tmp_path / "nolayers.tar")).stdout
+    assert api.http("GET", "/images/nolayers/json").json()["Id"] == image["Id"]
+    # (-u: a user name is resolved at create here, at start by dockerd)
+    cid = api.docker("create", "--name", "nolayers-c", "-u", "0", "nolayers", "/nothing"
+                     ).stdout.strip()
+    made = api.http("GET", f"/containers/{cid}/json").json()
+    assert (made["Image"], made["State"]["Status"]) == (image["Id"], "created")
+    api.docker("rm", "nolayers-c")
+    api.docker("rmi", "nolayers")
+
+
+def test_cache_from_takes_steps_from_the_images_named(api: Any) -> None:
+    """docker's cache_from: the steps (ENV's too) come from the images named when their
+    history continues the build's, the build then gives their id; with only names that are
+    no image nothing is cached, not even by the local build cache (dockerd 20.10's rule)."""
+    script = "FROM busybox\nENV FOO=bar\nRUN touch /baz\nRUN touch /bax\n"
+
+    def build(tag: str, cache_from: list[str] | None) -> tuple[int, str]:
+        query = {"t": tag, **({"cachefrom": json.dumps(cache_from)} if cache_from else {})}
+        reply = api.http("POST", "/build?" + urllib.parse.urlencode(query),
+                         context_tar({"Dockerfile": script.encode()}),
+                         {"Content-Type": "application/x-tar"})
+        assert reply.status == 200
+        lines = [json.loads(line) for line in reply.body.decode().splitlines() if line]
+        assert not [line for line in lines if "error" in line], lines
+        cached = sum("Using cache" in line.get("stream", "") for line in lines)
+        return cached, api.http("GET", f"/images/{tag}/json").json()["Id"]
+
+    _, first = build("cf-one", None)
+    assert build("cf-two", ["cf-one"]) == (3, first)
+    cached, other = build("cf-three", ["nosuchimage"])
+    assert cached == 0 and other != first
+    assert build("cf-four", None)[0] == 2  # the local cache again: the RUN steps
+    bad = api.http("POST", "/build?cachefrom=notjson", context_tar({"Dockerfile": b"FROM x"}))
+    assert bad.status == 400
+    api.docker("rmi", "cf-one", "cf-two", "cf-three", "cf-four")

@@ -8,7 +8,7 @@ import json
 import threading
 import urllib.parse
 
-from api_harness import DockerApi
+from api_harness import DockerApi, tar_of
 
 
 def _read_port(port: int) -> bytes:
@@ -297,7 +297,7 @@ def test_docker_py_containers(api: DockerApi) -> None:
         assert "sleep 300" in " ".join(" ".join(p) for p in c.top()["Processes"])
         one = c.stats(stream=False)
         assert one["memory_stats"]["limit"] == 64 << 20
-        c.put_archive("/tmp", _tar_of("hello.txt", b"hello\n"))
+        c.put_archive("/tmp", tar_of("hello.txt", b"hello\n"))
         chunks, found = c.get_archive("/tmp/hello.txt")
         assert (found["name"], found["size"]) == ("hello.txt", 6)
         assert b"hello\n" in b"".join(chunks)
@@ -316,16 +316,6 @@ def test_docker_py_containers(api: DockerApi) -> None:
         client.close()
 
 
-def _tar_of(name: str, data: bytes) -> bytes:
-    import io
-    import tarfile
-
-    blob = io.BytesIO()
-    with tarfile.open(fileobj=blob, mode="w") as tar:
-        info = tarfile.TarInfo(name)
-        info.size = len(data)
-        tar.addfile(info, io.BytesIO(data))
-    return blob.getvalue()
 
 
 def test_failed_start_of_rm_container_removes_it(api: DockerApi) -> None:

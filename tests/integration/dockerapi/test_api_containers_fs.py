@@ -9,7 +9,8 @@ import json
 import tarfile
 from pathlib import Path
 
-from api_harness import DockerApi
+from api_harness import DockerApi, tar_of
+from ctr_harness import ContainerEngine
 
 
 def test_diff_cp_export(api: DockerApi, tmp_path: Path) -> None:
@@ -53,12 +54,7 @@ def test_diff_cp_export(api: DockerApi, tmp_path: Path) -> None:
     api.docker("cp", "fs1:/tree/x", str(tmp_path / "back-x"))
     assert (tmp_path / "back-x").read_text() == "x\n"
     # a raw PUT of a tar
-    blob = io.BytesIO()
-    with tarfile.open(fileobj=blob, mode="w") as tar:
-        info = tarfile.TarInfo("put.txt")
-        info.size = 4
-        tar.addfile(info, io.BytesIO(b"put\n"))
-    put = api.http("PUT", f"/containers/{cid}/archive?path=/made", blob.getvalue(),
+    put = api.http("PUT", f"/containers/{cid}/archive?path=/made", tar_of("put.txt", b"put\n"),
                    {"Content-Type": "application/x-tar"})
     assert put.status == 200, put.text
     # export: the whole root filesystem, with what the container wrote
@@ -122,3 +118,63 @@ def test_resize_a_tty_container(api: DockerApi) -> None:
     while (size := _file_of(api, cid, "/size")) in (None, b"") and time.monotonic() < deadline:
         time.sleep(0.2)
     assert size == b"30 100\n"
+
+
+def _stat_of(api: DockerApi, cid: str, path: str) -> dict:
+    head = api.http("HEAD", f"/containers/{cid}/archive?path={path}")
+    assert head.status == 200, path
+    return dict(json.loads(base64.b64decode(head.headers["X-Docker-Container-Path-Stat"])))
+
+
+def _view_mounts(engine: ContainerEngine) -> list[str]:
+    scratch = str(engine.exec_root / "fs-mounts")
+    with open("/proc/self/mountinfo") as f:
+        return [line for line in f if scratch in line]
+
+
+def test_cp_goes_through_the_containers_volumes_and_binds(api: DockerApi, engine: ContainerEngine,
+                                                          tmp_path: Path) -> None:
+    """dockerd's rule: a path under a volume or bind reads and writes its source (a container
+    never started too), read-only mounts and a read-only rootfs refuse a copy into them, the
+    generated /etc files read as the container sees them, symlinks resolve in the container's
+    view, and nothing stays mounted."""
+    bind = tmp_path / "bind"
+    bind.mkdir()
+    (bind / "host.txt").write_text("from the host\n")
+    cid = api.docker("create", "--name", "cpv", "--read-only", "-v", "/data", "-v",
+                     f"{bind}:/b:ro", "busybox", "sh", "-c",
+                     "cat /data/in.txt /b/host.txt; ln -s /etc /data/etc-link").stdout.strip()
+    mounts = {m["Destination"]: m["Source"] for m in
+              api.http("GET", f"/containers/{cid}/json").json()["Mounts"]}
+    put = api.http("PUT", f"/containers/{cid}/archive?path=/data",
+                   tar_of("in.txt", b"into the volume\n"), {"Content-Type": "application/x-tar"})
+    assert put.status == 200, put.text
+    assert (Path(mounts["/data"]) / "in.txt").read_bytes() == b"into the volume\n"
+    assert _stat_of(api, cid, "/data/in.txt")["size"] == len(b"into the volume\n")
+    assert _file_of(api, cid, "/b/host.txt") == b"from the host\n"
+    read_only = api.http("PUT", f"/containers/{cid}/archive?path=/b", tar_of("x", b"x"))
+    assert (read_only.status, read_only.json()) == (
+        409, {"message": "mounted volume is marked read-only"})
+    rootfs = api.http("PUT", f"/containers/{cid}/archive?path=/", tar_of("x", b"x"))
+    assert (rootfs.status, rootfs.json()) == (
+        409, {"message": "container rootfs is marked read-only"})
+    assert not (bind / "x").exists()
+    api.docker("start", "-a", "cpv")  # what it printed is what cp put there
+    assert api.docker("logs", "cpv").stdout == "into the volume\nfrom the host\n"
+    # the volume's symlink to /etc resolves in the container's view, to its generated hostname
+    assert _file_of(api, cid, "/data/etc-link/hostname") == f"{cid[:12]}\n".encode()
+    # pyctl cp shares the code (the gRPC edge)
+    engine.pyctl("cp", "cpv:/data/in.txt", str(tmp_path / "out.txt"))
+    assert (tmp_path / "out.txt").read_bytes() == b"into the volume\n"
+    # a running container's generated /etc/hosts: cp reads what its processes read
+    api.docker("run", "-d", "--name", "cph", "-v", "/data", "busybox", "sleep", "300")
+    seen = api.docker("exec", "cph", "cat", "/etc/hosts").stdout.encode()
+    assert _file_of(api, "cph", "/etc/hosts") == seen
+    put = api.http("PUT", "/containers/cph/archive?path=/data", tar_of("live.txt", b"live\n"))
+    assert put.status == 200, put.text
+    assert api.docker("exec", "cph", "cat", "/data/live.txt").stdout == "live\n"
+    # the export is the rootfs alone: no volume's files
+    api.docker("export", "-o", str(tmp_path / "fs.tar"), "cpv")
+    with tarfile.open(tmp_path / "fs.tar") as tar:
+        assert "data/in.txt" not in tar.getnames()
+    assert _view_mounts(engine) == []

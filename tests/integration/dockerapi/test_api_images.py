@@ -265,3 +265,30 @@ def test_credentials_from_the_headers_reach_a_token_registry(
         api.docker("rmi", "fromprivate:1", f"{target}:1")
     finally:
         api.docker("rmi", f"{target}:1", check=False)
+
+
+def test_a_committed_image_has_its_image_as_parent(api: Any) -> None:
+    """docker's Parent: the local image the container was made from (inspect, the list's
+    ParentId, history's ids walk it); pulled, loaded and imported images have none, and a
+    parent deleted leaves none (dockerd keeps it: see docs/ENGINE.md)."""
+    busybox = api.http("GET", "/images/busybox/json").json()
+    assert busybox["Parent"] == ""
+    api.docker("run", "--name", "par1", "busybox", "touch", "/one")
+    first = api.docker("commit", "par1", "parent-one").stdout.strip()
+    api.docker("run", "--name", "par2", "parent-one", "touch", "/two")
+    second = api.docker("commit", "par2", "parent-two").stdout.strip()
+    assert api.http("GET", "/images/parent-one/json").json()["Parent"] == busybox["Id"]
+    assert api.http("GET", "/images/parent-two/json").json()["Parent"] == first
+    listed = {r["Id"]: r["ParentId"] for r in api.http("GET", "/images/json").json()}
+    assert (listed[second], listed[first], listed[busybox["Id"]]) == (first, busybox["Id"], "")
+    history = api.http("GET", "/images/parent-two/history").json()
+    assert [(h["Id"], h["Tags"]) for h in history[:3]] == [
+        (second, ["parent-two:latest"]), (first, ["parent-one:latest"]),
+        (busybox["Id"], ["busybox:latest"])]
+    assert api.docker("history", "-q", "parent-two").stdout.split()[:3] == [
+        i[7:19] for i in (second, first, busybox["Id"])]
+    api.docker("rm", "par2")
+    api.docker("rmi", "parent-one")
+    assert api.http("GET", "/images/parent-two/json").json()["Parent"] == ""
+    api.docker("rm", "par1")
+    api.docker("rmi", "parent-two")

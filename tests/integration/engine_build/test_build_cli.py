@@ -174,12 +174,14 @@ def test_build_streams_the_context_and_shows_buildkit_plain_progress(daemon) -> 
     fake, host, base = daemon
     ctx = make_context(base)
     code, out, err, modules = pyctl(host, "build", "-t", "app", "-t", "app:1", "--build-arg",
-                                    "V=1", "--label", "k=v", str(ctx))
+                                    "V=1", "--label", "k=v", "--cache-from", "app:0",
+                                    "--cache-from", "base", str(ctx))
     assert (code, out) == (0, ""), err
     assert fake.options is not None
     assert list(fake.options.tags) == ["app", "app:1"]
     assert dict(fake.options.build_args) == {"V": "1"}
     assert dict(fake.options.labels) == {"k": "v"}
+    assert list(fake.options.cache_from) == ["app:0", "base"]
     assert fake.options.dockerfile == "Dockerfile"
     assert received_names(fake) == ["Dockerfile", "app", "app/app.py", "app/data.bin",
                                     "app/link"]

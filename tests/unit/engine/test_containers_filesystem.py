@@ -276,6 +276,58 @@ def test_resolution_errors(tmp_path: Path, resolver: str) -> None:
         os.close(root_fd)
 
 
+def test_mount_points_are_made_inside_the_rootfs(tmp_path: Path, resolver: str) -> None:
+    """cp's view makes a missing mount point as the runtime would: through the rootfs' own
+    symlinks, never on the host."""
+    root, host = _hostile_rootfs(tmp_path)
+    root_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for link in ("evil", "evil-relative", "evil-absolute"):
+            fd = rootfs.make_in_root(root_fd, f"/etc/{link}/made/{link}", directory=True)
+            os.close(fd)
+            inside = root / str(host).lstrip("/") / "made" / link
+            assert inside.is_dir()
+        fd = rootfs.make_in_root(root_fd, "/new/dir/file", directory=False)
+        try:
+            assert stat.S_ISREG(os.fstat(fd).st_mode)
+        finally:
+            os.close(fd)
+        assert stat.S_IMODE((root / "new/dir/file").stat().st_mode) == 0o755
+        os.close(rootfs.make_in_root(root_fd, "/new/dir/file", directory=False))  # there
+        os.symlink("/nowhere/x", root / "dangling")
+        with pytest.raises(FileExistsError):
+            rootfs.make_in_root(root_fd, "/dangling", directory=True)
+    finally:
+        os.close(root_fd)
+    assert sorted(p.name for p in host.iterdir()) == ["secret"]
+
+
+def test_the_cp_view_mounts_volumes_binds_then_generated_files(tmp_path: Path) -> None:
+    from pyengine.containers.fsview import ViewMount, container_path, sources
+    from pyengine.containers.mounts import MountPoint
+
+    hosts = tmp_path / "hosts"
+    hosts.write_text("127.0.0.1 localhost\n")
+    points = [MountPoint(type="volume", destination="/a/b", source="/v/b/_data"),
+              MountPoint(type="tmpfs", destination="/t"),
+              MountPoint(type="bind", destination="/a", source="/h", rw=False),
+              MountPoint(type="bind", destination="/etc/resolv.conf", source="/r")]
+    bundle = {"mounts": [
+        {"destination": "/proc", "type": "proc", "source": "proc"},
+        {"destination": "/etc/hosts", "type": "bind", "source": str(hosts)},
+        {"destination": "/etc/hostname", "type": "bind", "source": str(tmp_path / "none")},
+        {"destination": "/etc/resolv.conf", "type": "bind", "source": str(hosts)}]}
+    assert sources(points, bundle) == [
+        ViewMount("/a", "/h", rw=False), ViewMount("/a/b", "/v/b/_data"),
+        ViewMount("/etc/resolv.conf", "/r"),
+        ViewMount("/etc/hosts", str(hosts), rw=True, volume=False)]
+    assert sources([], None) == []
+    assert container_path("/x/view", "/x/view") == "/"
+    assert container_path("/x/view/a/b", "/x/view") == "/a/b"
+    with pytest.raises(FailedPrecondition):
+        container_path("/x/viewer", "/x/view")
+
+
 def test_a_tree_is_read_through_descriptors(tmp_path: Path, resolver: str) -> None:
     root, host = _hostile_rootfs(tmp_path)
     (root / "etc/sub").mkdir()
@@ -363,3 +415,41 @@ def test_a_tree_whose_reader_goes_away_closes_its_descriptors(tmp_path: Path) ->
     finally:
         os.close(root)
 
+
+
+@pytest.mark.root
+def test_the_cp_view_binds_sources_privately_and_read_only(tmp_path: Path) -> None:
+    """fsview.mount_into on a tmpfs standing for the rootfs: each source bound at its
+    destination resolved inside the view (through the rootfs' own symlink), read-only where
+    asked, a missing mount point made, and everything gone with the view's one detach."""
+    if os.geteuid() != 0:
+        pytest.skip("mounts need root")
+    from pyengine.containers.fsview import Mounted, ViewMount, mount_into
+    from pyengine.snapshots.mount import Mount, mount_all, unmount_all
+
+    volume, ro_dir, hosts = tmp_path / "volume", tmp_path / "ro", tmp_path / "hosts"
+    volume.mkdir()
+    ro_dir.mkdir()
+    (ro_dir / "kept").write_text("kept\n")
+    hosts.write_text("127.0.0.1 localhost\n")
+    view = tmp_path / "view"
+    view.mkdir()
+    mount_all([Mount("tmpfs", "tmpfs", ["mode=755"])], view)
+    try:
+        (view / "etc").mkdir()
+        os.symlink("/etc", view / "data")  # the volume's destination goes through it
+        mounted = mount_into(view, [ViewMount("/data/vol", str(volume)),
+                                    ViewMount("/ro", str(ro_dir), rw=False),
+                                    ViewMount("/etc/hosts", str(hosts), volume=False)])
+        assert mounted == [Mounted("/etc/vol", True, True), Mounted("/ro", False, True),
+                           Mounted("/etc/hosts", True, False)]
+        (view / "etc/vol/new").write_text("in the volume\n")
+        assert (volume / "new").read_text() == "in the volume\n"
+        assert (view / "ro/kept").read_text() == "kept\n"
+        with pytest.raises(OSError):
+            (view / "ro/x").write_text("x")
+        assert (view / "etc/hosts").read_text() == "127.0.0.1 localhost\n"
+    finally:
+        unmount_all(view)
+    assert not os.path.ismount(view) and sorted(os.listdir(view)) == []
+    assert sorted(os.listdir(volume)) == ["new"] and sorted(os.listdir(ro_dir)) == ["kept"]

@@ -84,10 +84,16 @@ def test_history_sizes_and_ids() -> None:
         {"created": "2024-01-02T00:00:00.123456789Z", "created_by": "ENV x", "empty_layer": True},
         {"created": "2024-01-03T00:00:00Z", "created_by": "RUN y"},
     ]}
-    rows = history_entries(image("sha256:" + "c" * 64), config, {D1: 100, D2: 7}, ["x:latest"])
+    top = "sha256:" + "c" * 64
+    rows = history_entries(config, {D1: 100, D2: 7}, [(top, ["x:latest"])])
     assert [r.size for r in rows] == [7, 0, 100]
-    assert rows[0].id == "sha256:" + "c" * 64 and rows[1].id == "<missing>"
+    assert rows[0].id == top and rows[1].id == "<missing>"
     assert rows[0].tags == ["x:latest"] and rows[1].tags == []
+    # a committed image's parents name the next rows down, one each (dockerd's walk)
+    parent = "sha256:" + "d" * 64
+    rows = history_entries(config, {}, [(top, []), (parent, ["base:1"])])
+    assert [(r.id, r.tags) for r in rows] == [(top, []), (parent, ["base:1"]),
+                                              ("<missing>", [])]
     assert parse_time("2024-01-02T00:00:00.123456789Z") == 1704153600
 
 

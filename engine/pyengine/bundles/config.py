@@ -67,25 +67,32 @@ def merge_env(*layers: Iterable[str]) -> dict[str, str]:
 
 
 def capabilities(opts: ContainerOptions) -> list[str]:
-    """Docker's default set (all of them when privileged), then --cap-add/--cap-drop."""
+    """docker's: the default set then --cap-drop and --cap-add; ALL in the adds is every
+    capability but the drops, ALL in the drops leaves only the adds. Every capability (for
+    privileged or ALL) means those in `opts.bounding`, the engine's own bounding set."""
     def norm(cap: str) -> str:
         cap = cap.upper()
         return cap if cap.startswith("CAP_") or cap == "ALL" else "CAP_" + cap
 
-    adds = {norm(c) for c in opts.cap_add}
+    every = [c for c in defaults.ALL_CAPABILITIES
+             if opts.bounding is None or c in opts.bounding]
+    if opts.privileged:
+        return every
+    adds = [c for c in map(norm, opts.cap_add) if c == "ALL" or c in defaults.ALL_CAPABILITIES]
     drops = {norm(c) for c in opts.cap_drop}
-    if opts.privileged or "ALL" in adds:
-        caps = list(defaults.ALL_CAPABILITIES)
-    else:
-        caps = list(defaults.DEFAULT_CAPABILITIES)
-        caps += sorted(c for c in adds if c not in caps and c in defaults.ALL_CAPABILITIES)
-    if "ALL" in drops:
-        return sorted(c for c in adds if c != "ALL" and c in defaults.ALL_CAPABILITIES)
-    return [c for c in caps if c not in drops]
+    if "ALL" in adds:
+        return [c for c in every if c not in drops]
+    caps = [] if "ALL" in drops else [c for c in defaults.DEFAULT_CAPABILITIES
+                                      if c not in drops]
+    return list(dict.fromkeys([*caps, *adds]))
 
 
 def _namespaces(opts: ContainerOptions) -> list[dict]:
-    namespaces = [{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}]
+    namespaces = [{"type": "pid"}, {"type": "uts"}, {"type": "mount"}]
+    if opts.ipc in ("private", "none"):
+        namespaces.insert(1, {"type": "ipc"})
+    elif opts.ipc != "host":
+        namespaces.insert(1, {"type": "ipc", "path": opts.ipc})
     if opts.network in ("private", "none", "bridge"):
         namespaces.append({"type": "network"})
     elif opts.network != "host":
@@ -94,8 +101,12 @@ def _namespaces(opts: ContainerOptions) -> list[dict]:
 
 
 def _resources(opts: ContainerOptions) -> dict:
-    devices = ([{"allow": True, "access": "rwm"}] if opts.privileged
-               else defaults.device_cgroup_rules())
+    if opts.privileged:
+        devices = [{"allow": True, "access": "rwm"}]
+    else:
+        devices = defaults.device_cgroup_rules() + [
+            {"allow": True, "type": d.type, "major": d.major, "minor": d.minor,
+             "access": d.permissions} for d in opts.devices]
     resources: dict = {"devices": devices}
     if opts.memory_limit:
         resources["memory"] = {"limit": opts.memory_limit}
@@ -104,6 +115,30 @@ def _resources(opts: ContainerOptions) -> dict:
     if opts.pids_limit:
         resources["pids"] = {"limit": opts.pids_limit}
     return resources
+
+
+def _devices(opts: ContainerOptions) -> list[dict]:
+    return [{"path": d.path, "type": d.type, "major": d.major, "minor": d.minor,
+             "fileMode": d.file_mode, "uid": d.uid, "gid": d.gid} for d in opts.devices]
+
+
+def _mounts(opts: ContainerOptions) -> list[dict]:
+    """The default filesystems as privileged, --ipc and --shm-size want them."""
+    mounts = []
+    for mount in defaults.default_mounts():
+        if opts.privileged and mount["destination"] in ("/sys", "/sys/fs/cgroup"):
+            mount["options"] = [o for o in mount["options"] if o != "ro"] + ["rw"]
+        if mount["destination"] == "/dev/shm":
+            if opts.ipc == "none":
+                continue
+            if opts.shm_source:
+                mount = {"destination": "/dev/shm", "type": "bind", "source": opts.shm_source,
+                         "options": ["rbind", "rprivate"]}
+            elif opts.shm_size:
+                mount["options"] = [o for o in mount["options"] if not o.startswith("size=")]
+                mount["options"].append(f"size={opts.shm_size}")
+        mounts.append(mount)
+    return mounts
 
 
 def _etc_mounts(bundle_dir: Path) -> list[dict]:
@@ -146,13 +181,13 @@ def build_config(image_config: Mapping, opts: ContainerOptions, rootfs: Path) ->
         "cwd": _working_dir(section, opts),
         "capabilities": {"bounding": caps, "effective": caps, "permitted": caps},
         "noNewPrivileges": opts.no_new_privileges,
+        "oomScoreAdj": opts.oom_score_adj,  # docker's 0 unless set: not the shim's own
     }
+    if opts.rlimits:
+        process["rlimits"] = [{"type": r.type, "soft": r.soft, "hard": r.hard}
+                              for r in opts.rlimits]
 
-    mounts = defaults.default_mounts()
-    if opts.privileged:
-        for mount in mounts:
-            if mount["destination"] in ("/sys", "/sys/fs/cgroup"):
-                mount["options"] = [o for o in mount["options"] if o != "ro"] + ["rw"]
+    mounts = _mounts(opts)
     if opts.bundle_dir is not None:
         mounts += _etc_mounts(opts.bundle_dir)
     mounts += [dict(m) for m in opts.mounts]
@@ -162,12 +197,16 @@ def build_config(image_config: Mapping, opts: ContainerOptions, rootfs: Path) ->
         "resources": _resources(opts),
         "cgroupsPath": opts.cgroups_path or f"/pyengine/{opts.container_id or hostname}",
     }
+    if opts.devices:
+        linux["devices"] = _devices(opts)
     if not opts.privileged:
         linux["maskedPaths"] = list(defaults.MASKED_PATHS)
         linux["readonlyPaths"] = list(defaults.READONLY_PATHS)
     if opts.network != "host":
         linux["sysctl"] = {"net.ipv4.ip_unprivileged_port_start": "0",
                            "net.ipv4.ping_group_range": "0 2147483647"}
+    if opts.sysctls:
+        linux["sysctl"] = {**linux.get("sysctl", {}), **opts.sysctls}
     seccomp = _seccomp(opts, caps)
     if seccomp is not None:
         linux["seccomp"] = seccomp
@@ -192,4 +231,8 @@ def _seccomp(opts: ContainerOptions, caps: Sequence[str]) -> dict | None:
         return None
     if isinstance(opts.seccomp, dict):
         return opts.seccomp
+    if opts.seccomp not in ("default", "builtin"):  # a profile in docker's format
+        from pyengine.bundles.seccomp_profile import oci_seccomp
+
+        return oci_seccomp(opts.seccomp, caps)
     return default_profile(caps)

@@ -5,7 +5,30 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+
+
+@dataclass(frozen=True)
+class HostDevice:
+    """A host device node made in the container (linux.devices) and allowed by the devices
+    cgroup with `permissions` (r, w, m)."""
+
+    path: str  # in the container
+    type: str  # "c" or "b"
+    major: int
+    minor: int
+    file_mode: int = 0o666
+    uid: int = 0
+    gid: int = 0
+    permissions: str = "rwm"
+
+
+@dataclass(frozen=True)
+class Rlimit:
+    """process.rlimits entry: type is the kernel's name (RLIMIT_NOFILE)."""
+
+    type: str
+    soft: int
+    hard: int
 
 
 @dataclass
@@ -14,9 +37,13 @@ class ContainerOptions:
 
     entrypoint: None keeps the image's; a list replaces it (an empty list clears it) and also
     drops the image's Cmd. cmd: None or [] keeps the image's Cmd. env entries override the
-    image's by name. user: docker's `--user` forms. seccomp: "default", "unconfined" or an
-    OCI seccomp section. network: "private" (a new namespace), "host", "none", or a
-    namespace path. bundle_dir: where hostname, hosts and resolv.conf are generated.
+    image's by name. user: docker's `--user` forms. seccomp: "default", "unconfined", an
+    OCI seccomp section or a profile in docker's format (its JSON text). network: "private"
+    (a new namespace), "host", "none", or a namespace path. bundle_dir: where hostname, hosts
+    and resolv.conf are generated. bounding: what privileged (or --cap-add ALL) gives, the
+    engine's own bounding set (None: every capability). ipc: "private" (a new namespace),
+    "host", "none" (a new namespace without /dev/shm) or a namespace path. shm_size: the
+    bytes of /dev/shm (0: 64 MiB). shm_source: a host directory bound on /dev/shm instead.
     """
 
     container_id: str = ""
@@ -33,7 +60,7 @@ class ContainerOptions:
     privileged: bool = False
     cap_add: Sequence[str] = ()
     cap_drop: Sequence[str] = ()
-    seccomp: Literal["default", "unconfined"] | dict = "default"
+    seccomp: str | dict = "default"
     no_new_privileges: bool = False
     network: str = "private"
     cgroups_path: str | None = None
@@ -46,3 +73,11 @@ class ContainerOptions:
     memory_limit: int | None = None
     cpu_shares: int | None = None
     pids_limit: int | None = None
+    bounding: Sequence[str] | None = None
+    devices: Sequence[HostDevice] = ()
+    sysctls: Mapping[str, str] = field(default_factory=dict)
+    rlimits: Sequence[Rlimit] = ()
+    shm_size: int = 0
+    oom_score_adj: int = 0
+    ipc: str = "private"
+    shm_source: str = ""

@@ -106,6 +106,18 @@ class Spec(JsonRecord):
     health_start_period_ns: int = 0
     health_retries: int = 0
     no_healthcheck: bool = False
+    # privileges, devices and kernel options (containers/secopts.py checks them and turns
+    # them into bundles' options)
+    privileged: bool = False
+    cap_add: list[str] = field(default_factory=list)  # docker's names, as given
+    cap_drop: list[str] = field(default_factory=list)
+    security_opt: list[str] = field(default_factory=list)  # as given (seccomp=<profile JSON>)
+    devices: list[str] = field(default_factory=list)  # HOST[:CONTAINER[:PERMISSIONS]]
+    sysctls: dict[str, str] = field(default_factory=dict)
+    ulimits: list[str] = field(default_factory=list)  # NAME=SOFT[:HARD], docker's --ulimit
+    shm_size: int = 0  # bytes of /dev/shm; 0: docker's 64 MiB
+    oom_score_adj: int = 0
+    ipc_mode: str = ""  # "", private, shareable, host, none, container:NAME
 
 
 @dataclass

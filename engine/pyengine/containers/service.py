@@ -37,6 +37,7 @@ from pyengine.containers import (
     names,
     ops,
     restart,
+    secopts,
     shims,
     strays,
 )
@@ -57,7 +58,12 @@ from pyengine.containers.model import (
     Spec,
     State,
 )
-from pyengine.containers.networking import ContainerNetworking, bundle_network, exposed_ports
+from pyengine.containers.networking import (
+    ContainerNetworking,
+    bundle_network,
+    exposed_ports,
+    rewrite_config,
+)
 from pyengine.containers.repository import ContainerRepository
 from pyengine.containers.restart import Policy
 from pyengine.errors import (
@@ -228,6 +234,7 @@ class ContainerService:
             if bundle.name not in known:
                 if (bundle / "rootfs").exists():
                     unmount_all(bundle / "rootfs")
+                secopts.unmount_shm(bundle)
                 shutil.rmtree(bundle, ignore_errors=True)
         for directory in list(self.log_root.iterdir()):
             if directory.name not in known:
@@ -344,6 +351,9 @@ class ContainerService:
                 found = self.repo.names()[name]
                 raise_conflict(name, found)
         create_checks.check(spec)
+        secopts.check(spec)
+        if spec.ipc_mode.startswith(secopts.CONTAINER_PREFIX):  # docker's NotFound at create
+            self.get(spec.ipc_mode.removeprefix(secopts.CONTAINER_PREFIX))
         self.networking.check(spec)
         if spec.init:
             create_checks.init_binary()
@@ -378,6 +388,7 @@ class ContainerService:
                 pids_limit=spec.pids_limit or None,
                 cgroups_path=f"/pyengine/{cid}",
             )
+            secopts.apply(opts, spec, bundle)
             mount_all(self.snapshotter.mounts(snapshot), root_dir)
             try:
                 crashpoints.reached("create.rootfs-mounted")
@@ -433,6 +444,23 @@ class ContainerService:
         self.events.publish("container", "create", cid, **event_attributes(c))
         return c
 
+    def _join_ipc(self, c: Container) -> None:
+        """--ipc container:NAME at each start: NAME must run (docker's texts)."""
+        ref = c.spec.ipc_mode.removeprefix(secopts.CONTAINER_PREFIX)
+        try:
+            target = self.get(ref)
+        except NotFound as err:
+            raise NotFound(f"can't join IPC of container {ref}: {err}") from None
+        if target.state.status != RUNNING or not target.state.pid:
+            raise FailedPrecondition(f"can't join IPC of container {ref}: Container "
+                                     f"{target.id} is not running")
+        shm = secopts.shm_source(target.spec, self.bundles / target.id)
+        if not os.path.ismount(shm):
+            raise FailedPrecondition(f"can't join IPC of container {ref}: non-shareable IPC "
+                                     "(hint: use IpcMode:shareable for the donor container)")
+        rewrite_config(self.bundles / c.id,
+                       lambda config: secopts.join_ipc(config, target.state.pid, shm))
+
     # -- start ----------------------------------------------------------------------------
 
     async def start(self, ref: str) -> Container:
@@ -448,6 +476,11 @@ class ContainerService:
         shim: shims.Shim | None = None
         try:
             await self.networking.prepare(c)
+            if c.spec.ipc_mode == "shareable":
+                await asyncio.to_thread(secopts.mount_shm, bundle, c.spec.shm_size or
+                                        secopts.DEFAULT_SHM_SIZE)
+            elif c.spec.ipc_mode.startswith(secopts.CONTAINER_PREFIX):
+                await asyncio.to_thread(self._join_ipc, c)
             self._open_log(c, live)
             for stream in (*STDIO, "stdin"):
                 path = bundle / f"{stream}.fifo"
@@ -810,6 +843,7 @@ class ContainerService:
         bundle = self.bundles / c.id
         if (bundle / "rootfs").exists():
             unmount_all(bundle / "rootfs")
+        secopts.unmount_shm(bundle)
         shutil.rmtree(bundle, ignore_errors=True)
         shutil.rmtree(self.log_root / c.id, ignore_errors=True)
         self.networking.unregister(c.id)
@@ -1273,6 +1307,7 @@ def container_json(c: Container, network: dict[str, Any] | None = None) -> str:
             "RestartPolicy": {"Name": Policy.parse(spec.restart).name,
                               "MaximumRetryCount": Policy.parse(spec.restart).max_retries},
             **container_mounts.host_config(spec),
+            **secopts.host_config(spec),
         },
         "Mounts": container_mounts.inspect_mounts(c),
         "Config": {

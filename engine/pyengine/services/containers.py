@@ -58,6 +58,10 @@ def spec_of(r: containers_pb2.CreateContainerRequest) -> Spec:
         health_cmd=list(r.health_cmd), health_interval_ns=r.health_interval_ns,
         health_timeout_ns=r.health_timeout_ns, health_start_period_ns=r.health_start_period_ns,
         health_retries=r.health_retries, no_healthcheck=r.no_healthcheck,
+        privileged=r.privileged, cap_add=list(r.cap_add), cap_drop=list(r.cap_drop),
+        security_opt=list(r.security_opt), devices=list(r.devices), sysctls=dict(r.sysctls),
+        ulimits=list(r.ulimits), shm_size=r.shm_size, oom_score_adj=r.oom_score_adj,
+        ipc_mode=r.ipc_mode,
     )
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pyengine.bundles.defaults import ALL_CAPABILITIES  # in the kernel's numbering
 from pyengine.bundles.options import ContainerOptions, HostDevice, Rlimit
 from pyengine.containers.model import Spec
 from pyengine.errors import InvalidArgument
@@ -32,18 +33,6 @@ SHM_DIR = "shm"  # a shareable container's /dev/shm, in its bundle
 # what a privileged container does not get from the host's /dev (libcontainer's list)
 SKIPPED_DEV_DIRS = ("pts", "shm", "fd", "mqueue", ".lxc", ".lxd-mounts", ".udev")
 SKIPPED_DEV_FILES = ("/dev/console",)
-# CAP_* in the kernel's numbering (bit N of /proc/PID/status' Cap* masks)
-CAPABILITY_BITS = (
-    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
-    "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
-    "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
-    "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
-    "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
-)
 
 
 @dataclass(frozen=True)
@@ -159,7 +148,7 @@ def normalize_caps(caps: list[str], what: str) -> list[str]:
         name = cap.upper()
         if name != "ALL" and not name.startswith("CAP_"):
             name = "CAP_" + name
-        if name != "ALL" and name not in CAPABILITY_BITS:
+        if name != "ALL" and name not in ALL_CAPABILITIES:
             raise InvalidArgument(f'invalid {what}: unknown capability: "{name}"')
         out.append(name)
     return out
@@ -305,8 +294,8 @@ def bounding_set() -> list[str]:
         for line in handle:
             if line.startswith("CapBnd:"):
                 mask = int(line.split()[1], 16)
-                return [c for bit, c in enumerate(CAPABILITY_BITS) if mask >> bit & 1]
-    return list(CAPABILITY_BITS)
+                return [c for bit, c in enumerate(ALL_CAPABILITIES) if mask >> bit & 1]
+    return list(ALL_CAPABILITIES)
 
 
 def ipc_option(spec: Spec) -> str:

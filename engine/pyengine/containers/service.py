@@ -352,8 +352,9 @@ class ContainerService:
                 raise_conflict(name, found)
         create_checks.check(spec)
         secopts.check(spec)
-        if spec.ipc_mode.startswith(secopts.CONTAINER_PREFIX):  # docker's NotFound at create
-            self.get(spec.ipc_mode.removeprefix(secopts.CONTAINER_PREFIX))
+        if spec.ipc_mode.startswith(secopts.CONTAINER_PREFIX):  # recorded by id (docker's)
+            target = self.get(spec.ipc_mode.removeprefix(secopts.CONTAINER_PREFIX))
+            spec.ipc_mode = secopts.CONTAINER_PREFIX + target.id
         self.networking.check(spec)
         if spec.init:
             create_checks.init_binary()
@@ -445,17 +446,17 @@ class ContainerService:
         return c
 
     def _join_ipc(self, c: Container) -> None:
-        """--ipc container:NAME at each start: NAME must run (docker's texts)."""
+        """--ipc container:ID at each start: ID must run and be shareable (docker's texts)."""
         ref = c.spec.ipc_mode.removeprefix(secopts.CONTAINER_PREFIX)
         try:
             target = self.get(ref)
         except NotFound as err:
             raise NotFound(f"can't join IPC of container {ref}: {err}") from None
         if target.state.status != RUNNING or not target.state.pid:
-            raise FailedPrecondition(f"can't join IPC of container {ref}: Container "
+            raise FailedPrecondition(f"can't join IPC of container {ref}: container "
                                      f"{target.id} is not running")
         shm = secopts.shm_source(target.spec, self.bundles / target.id)
-        if not os.path.ismount(shm):
+        if not shm or not os.path.ismount(shm):
             raise FailedPrecondition(f"can't join IPC of container {ref}: non-shareable IPC "
                                      "(hint: use IpcMode:shareable for the donor container)")
         rewrite_config(self.bundles / c.id,

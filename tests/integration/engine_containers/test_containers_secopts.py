@@ -179,6 +179,9 @@ def test_ipc_modes(engine: ContainerEngine) -> None:
                   "readlink /proc/self/ns/ipc; while [ ! -e /dev/shm/mark ]; do sleep 0.1; "
                   "done; cat /dev/shm/mark")
     assert joined.split() == [donor_ipc, "shared"]
+    engine.out("rename", donor, "donor")
+    by_name = engine.out("create", "--ipc", "container:donor", "busybox").strip()
+    assert _inspect(engine, by_name)["HostConfig"]["IpcMode"] == f"container:{donor}"
     host = _inspect(engine, engine.out("create", "--ipc", "host", "busybox").strip())
     assert (host["HostConfig"]["IpcMode"], host["HostConfig"]["SecurityOpt"]) == (
         "host", ["label=disable"])
@@ -187,10 +190,11 @@ def test_ipc_modes(engine: ContainerEngine) -> None:
     assert "Error response from daemon: No such container: nosuch" in \
         _error(engine, "--ipc", "container:nosuch")
     stopped = engine.out("create", "--network", "none", "busybox").strip()
-    assert f"can't join IPC of container {stopped}: Container" in \
+    assert f"can't join IPC of container {stopped}: container {stopped} is not running" in \
         _error(engine, "--ipc", f"container:{stopped}")
     private = engine.out("run", "-d", "--network", "none", "busybox", "sleep", "1000").strip()
-    assert "non-shareable IPC (hint: use IpcMode:shareable for the donor container)" in \
+    assert f"can't join IPC of container {private}: non-shareable IPC (hint: use " \
+        "IpcMode:shareable for the donor container)" in \
         _error(engine, "--ipc", f"container:{private}")
     engine.out("rm", "-f", donor, private)
     with open("/proc/self/mountinfo") as handle:  # the donor's /dev/shm went with it

@@ -104,9 +104,11 @@ def _resources(opts: ContainerOptions) -> dict:
     if opts.privileged:
         devices = [{"allow": True, "access": "rwm"}]
     else:
-        devices = defaults.device_cgroup_rules() + [
-            {"allow": True, "type": d.type, "major": d.major, "minor": d.minor,
-             "access": d.permissions} for d in opts.devices]
+        devices = defaults.device_cgroup_rules()
+        for d in opts.devices:  # docker's: the device denied, then allowed as asked
+            rule = {"type": d.type, "major": d.major, "minor": d.minor}
+            devices += [{"allow": False, **rule, "access": "rwm"},
+                        {"allow": True, **rule, "access": d.permissions}]
     resources: dict = {"devices": devices}
     if opts.memory_limit:
         resources["memory"] = {"limit": opts.memory_limit}

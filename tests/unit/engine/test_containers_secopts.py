@@ -239,7 +239,12 @@ def test_build_config_pieces(tmp_path: Path) -> None:
     assert (process["oomScoreAdj"], process["noNewPrivileges"]) == (7, True)
     assert linux["sysctl"]["kernel.shmmni"] == "100"
     assert [d["path"] for d in linux["devices"]] == ["/dev/n"]
-    assert linux["resources"]["devices"][-1]["access"] == "r"
+    null = os.stat("/dev/null").st_rdev
+    assert linux["resources"]["devices"][-2:] == [  # docker's pair of rules
+        {"allow": False, "type": "c", "major": os.major(null), "minor": os.minor(null),
+         "access": "rwm"},
+        {"allow": True, "type": "c", "major": os.major(null), "minor": os.minor(null),
+         "access": "r"}]
     assert "ipc" not in [ns["type"] for ns in linux["namespaces"]]
     shm = next(m for m in cfg["mounts"] if m["destination"] == "/dev/shm")
     assert (shm["type"], shm["source"]) == ("bind", "/dev/shm")

@@ -41,5 +41,9 @@ class ResourceExhausted(EngineError):
     """A limit (size, count, disk space) was reached."""
 
 
+class Unimplemented(EngineError):
+    """The object does not offer this operation (a container whose log driver keeps no log)."""
+
+
 class Aborted(EngineError):
     """An operation stopped by a failure of what it ran (a build's RUN step exiting non-zero)."""

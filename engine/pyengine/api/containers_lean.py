@@ -12,7 +12,7 @@ from . import common_lean
 
 class CreateContainerRequest(_lean.Message):
     FULL_NAME = "pyengine.v1.CreateContainerRequest"
-    __slots__ = ('name', 'image', 'cmd', 'entrypoint', 'entrypoint_set', 'env', 'workdir', 'user', 'hostname', 'labels', 'tty', 'memory', 'nano_cpus', 'pids_limit', 'runtime', 'read_only', 'stop_signal', 'stop_timeout', 'stop_timeout_set', 'auto_remove', 'log_max_size', 'log_max_file', 'restart', 'open_stdin', 'init', 'network', 'publish', 'publish_all', 'expose', 'ip', 'network_aliases', 'dns', 'dns_search', 'dns_options', 'add_hosts', 'links', 'mac_address', 'binds', 'mounts', 'tmpfs', 'volumes_from', 'health_cmd', 'health_interval_ns', 'health_timeout_ns', 'health_start_period_ns', 'health_retries', 'no_healthcheck', 'privileged', 'cap_add', 'cap_drop', 'security_opt', 'devices', 'sysctls', 'ulimits', 'shm_size', 'oom_score_adj', 'ipc_mode')
+    __slots__ = ('name', 'image', 'cmd', 'entrypoint', 'entrypoint_set', 'env', 'workdir', 'user', 'hostname', 'labels', 'tty', 'memory', 'nano_cpus', 'pids_limit', 'runtime', 'read_only', 'stop_signal', 'stop_timeout', 'stop_timeout_set', 'auto_remove', 'log_max_size', 'log_max_file', 'restart', 'open_stdin', 'init', 'network', 'publish', 'publish_all', 'expose', 'ip', 'network_aliases', 'dns', 'dns_search', 'dns_options', 'add_hosts', 'links', 'mac_address', 'ip6', 'link_local_ips', 'binds', 'mounts', 'tmpfs', 'volumes_from', 'health_cmd', 'health_interval_ns', 'health_timeout_ns', 'health_start_period_ns', 'health_retries', 'no_healthcheck', 'pid_mode', 'ipc_mode', 'uts_mode', 'cgroupns_mode', 'group_add', 'device_cgroup_rules', 'log_driver', 'volume_driver', 'privileged', 'cap_add', 'cap_drop', 'security_opt', 'devices', 'sysctls', 'ulimits', 'shm_size', 'oom_score_adj')
     name: str
     image: str
     cmd: list[str]
@@ -50,6 +50,8 @@ class CreateContainerRequest(_lean.Message):
     add_hosts: list[str]
     links: list[str]
     mac_address: str
+    ip6: str
+    link_local_ips: list[str]
     binds: list[str]
     mounts: list[str]
     tmpfs: list[str]
@@ -60,6 +62,14 @@ class CreateContainerRequest(_lean.Message):
     health_start_period_ns: int
     health_retries: int
     no_healthcheck: bool
+    pid_mode: str
+    ipc_mode: str
+    uts_mode: str
+    cgroupns_mode: str
+    group_add: list[str]
+    device_cgroup_rules: list[str]
+    log_driver: str
+    volume_driver: str
     privileged: bool
     cap_add: list[str]
     cap_drop: list[str]
@@ -69,7 +79,6 @@ class CreateContainerRequest(_lean.Message):
     ulimits: list[str]
     shm_size: int
     oom_score_adj: int
-    ipc_mode: str
 
 
 class CreateContainerResponse(_lean.Message):
@@ -593,6 +602,8 @@ CreateContainerRequest._fields = (
     (35, 'add_hosts', _lean.STRING, _lean.REPEATED, None),
     (36, 'links', _lean.STRING, _lean.REPEATED, None),
     (37, 'mac_address', _lean.STRING, _lean.PLAIN, None),
+    (38, 'ip6', _lean.STRING, _lean.PLAIN, None),
+    (39, 'link_local_ips', _lean.STRING, _lean.REPEATED, None),
     (40, 'binds', _lean.STRING, _lean.REPEATED, None),
     (41, 'mounts', _lean.STRING, _lean.REPEATED, None),
     (42, 'tmpfs', _lean.STRING, _lean.REPEATED, None),
@@ -603,6 +614,14 @@ CreateContainerRequest._fields = (
     (47, 'health_start_period_ns', _lean.INT64, _lean.PLAIN, None),
     (48, 'health_retries', _lean.INT32, _lean.PLAIN, None),
     (49, 'no_healthcheck', _lean.BOOL, _lean.PLAIN, None),
+    (50, 'pid_mode', _lean.STRING, _lean.PLAIN, None),
+    (51, 'ipc_mode', _lean.STRING, _lean.PLAIN, None),
+    (52, 'uts_mode', _lean.STRING, _lean.PLAIN, None),
+    (53, 'cgroupns_mode', _lean.STRING, _lean.PLAIN, None),
+    (54, 'group_add', _lean.STRING, _lean.REPEATED, None),
+    (55, 'device_cgroup_rules', _lean.STRING, _lean.REPEATED, None),
+    (56, 'log_driver', _lean.STRING, _lean.PLAIN, None),
+    (57, 'volume_driver', _lean.STRING, _lean.PLAIN, None),
     (70, 'privileged', _lean.BOOL, _lean.PLAIN, None),
     (71, 'cap_add', _lean.STRING, _lean.REPEATED, None),
     (72, 'cap_drop', _lean.STRING, _lean.REPEATED, None),
@@ -612,7 +631,6 @@ CreateContainerRequest._fields = (
     (76, 'ulimits', _lean.STRING, _lean.REPEATED, None),
     (77, 'shm_size', _lean.INT64, _lean.PLAIN, None),
     (78, 'oom_score_adj', _lean.INT32, _lean.PLAIN, None),
-    (79, 'ipc_mode', _lean.STRING, _lean.PLAIN, None),
 )
 CreateContainerResponse._fields = (
     (1, 'id', _lean.STRING, _lean.PLAIN, None),

@@ -8,7 +8,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class CreateContainerRequest(_message.Message):
-    __slots__ = ("name", "image", "cmd", "entrypoint", "entrypoint_set", "env", "workdir", "user", "hostname", "labels", "tty", "memory", "nano_cpus", "pids_limit", "runtime", "read_only", "stop_signal", "stop_timeout", "stop_timeout_set", "auto_remove", "log_max_size", "log_max_file", "restart", "open_stdin", "init", "network", "publish", "publish_all", "expose", "ip", "network_aliases", "dns", "dns_search", "dns_options", "add_hosts", "links", "mac_address", "binds", "mounts", "tmpfs", "volumes_from", "health_cmd", "health_interval_ns", "health_timeout_ns", "health_start_period_ns", "health_retries", "no_healthcheck", "privileged", "cap_add", "cap_drop", "security_opt", "devices", "sysctls", "ulimits", "shm_size", "oom_score_adj", "ipc_mode")
+    __slots__ = ("name", "image", "cmd", "entrypoint", "entrypoint_set", "env", "workdir", "user", "hostname", "labels", "tty", "memory", "nano_cpus", "pids_limit", "runtime", "read_only", "stop_signal", "stop_timeout", "stop_timeout_set", "auto_remove", "log_max_size", "log_max_file", "restart", "open_stdin", "init", "network", "publish", "publish_all", "expose", "ip", "network_aliases", "dns", "dns_search", "dns_options", "add_hosts", "links", "mac_address", "ip6", "link_local_ips", "binds", "mounts", "tmpfs", "volumes_from", "health_cmd", "health_interval_ns", "health_timeout_ns", "health_start_period_ns", "health_retries", "no_healthcheck", "pid_mode", "ipc_mode", "uts_mode", "cgroupns_mode", "group_add", "device_cgroup_rules", "log_driver", "volume_driver", "privileged", "cap_add", "cap_drop", "security_opt", "devices", "sysctls", "ulimits", "shm_size", "oom_score_adj")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -60,6 +60,8 @@ class CreateContainerRequest(_message.Message):
     ADD_HOSTS_FIELD_NUMBER: _ClassVar[int]
     LINKS_FIELD_NUMBER: _ClassVar[int]
     MAC_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    IP6_FIELD_NUMBER: _ClassVar[int]
+    LINK_LOCAL_IPS_FIELD_NUMBER: _ClassVar[int]
     BINDS_FIELD_NUMBER: _ClassVar[int]
     MOUNTS_FIELD_NUMBER: _ClassVar[int]
     TMPFS_FIELD_NUMBER: _ClassVar[int]
@@ -70,6 +72,14 @@ class CreateContainerRequest(_message.Message):
     HEALTH_START_PERIOD_NS_FIELD_NUMBER: _ClassVar[int]
     HEALTH_RETRIES_FIELD_NUMBER: _ClassVar[int]
     NO_HEALTHCHECK_FIELD_NUMBER: _ClassVar[int]
+    PID_MODE_FIELD_NUMBER: _ClassVar[int]
+    IPC_MODE_FIELD_NUMBER: _ClassVar[int]
+    UTS_MODE_FIELD_NUMBER: _ClassVar[int]
+    CGROUPNS_MODE_FIELD_NUMBER: _ClassVar[int]
+    GROUP_ADD_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_CGROUP_RULES_FIELD_NUMBER: _ClassVar[int]
+    LOG_DRIVER_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_DRIVER_FIELD_NUMBER: _ClassVar[int]
     PRIVILEGED_FIELD_NUMBER: _ClassVar[int]
     CAP_ADD_FIELD_NUMBER: _ClassVar[int]
     CAP_DROP_FIELD_NUMBER: _ClassVar[int]
@@ -79,7 +89,6 @@ class CreateContainerRequest(_message.Message):
     ULIMITS_FIELD_NUMBER: _ClassVar[int]
     SHM_SIZE_FIELD_NUMBER: _ClassVar[int]
     OOM_SCORE_ADJ_FIELD_NUMBER: _ClassVar[int]
-    IPC_MODE_FIELD_NUMBER: _ClassVar[int]
     name: str
     image: str
     cmd: _containers.RepeatedScalarFieldContainer[str]
@@ -117,6 +126,8 @@ class CreateContainerRequest(_message.Message):
     add_hosts: _containers.RepeatedScalarFieldContainer[str]
     links: _containers.RepeatedScalarFieldContainer[str]
     mac_address: str
+    ip6: str
+    link_local_ips: _containers.RepeatedScalarFieldContainer[str]
     binds: _containers.RepeatedScalarFieldContainer[str]
     mounts: _containers.RepeatedScalarFieldContainer[str]
     tmpfs: _containers.RepeatedScalarFieldContainer[str]
@@ -127,6 +138,14 @@ class CreateContainerRequest(_message.Message):
     health_start_period_ns: int
     health_retries: int
     no_healthcheck: bool
+    pid_mode: str
+    ipc_mode: str
+    uts_mode: str
+    cgroupns_mode: str
+    group_add: _containers.RepeatedScalarFieldContainer[str]
+    device_cgroup_rules: _containers.RepeatedScalarFieldContainer[str]
+    log_driver: str
+    volume_driver: str
     privileged: bool
     cap_add: _containers.RepeatedScalarFieldContainer[str]
     cap_drop: _containers.RepeatedScalarFieldContainer[str]
@@ -136,8 +155,7 @@ class CreateContainerRequest(_message.Message):
     ulimits: _containers.RepeatedScalarFieldContainer[str]
     shm_size: int
     oom_score_adj: int
-    ipc_mode: str
-    def __init__(self, name: _Optional[str] = ..., image: _Optional[str] = ..., cmd: _Optional[_Iterable[str]] = ..., entrypoint: _Optional[_Iterable[str]] = ..., entrypoint_set: _Optional[bool] = ..., env: _Optional[_Iterable[str]] = ..., workdir: _Optional[str] = ..., user: _Optional[str] = ..., hostname: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., tty: _Optional[bool] = ..., memory: _Optional[int] = ..., nano_cpus: _Optional[int] = ..., pids_limit: _Optional[int] = ..., runtime: _Optional[str] = ..., read_only: _Optional[bool] = ..., stop_signal: _Optional[str] = ..., stop_timeout: _Optional[int] = ..., stop_timeout_set: _Optional[bool] = ..., auto_remove: _Optional[bool] = ..., log_max_size: _Optional[int] = ..., log_max_file: _Optional[int] = ..., restart: _Optional[str] = ..., open_stdin: _Optional[bool] = ..., init: _Optional[bool] = ..., network: _Optional[str] = ..., publish: _Optional[_Iterable[str]] = ..., publish_all: _Optional[bool] = ..., expose: _Optional[_Iterable[str]] = ..., ip: _Optional[str] = ..., network_aliases: _Optional[_Iterable[str]] = ..., dns: _Optional[_Iterable[str]] = ..., dns_search: _Optional[_Iterable[str]] = ..., dns_options: _Optional[_Iterable[str]] = ..., add_hosts: _Optional[_Iterable[str]] = ..., links: _Optional[_Iterable[str]] = ..., mac_address: _Optional[str] = ..., binds: _Optional[_Iterable[str]] = ..., mounts: _Optional[_Iterable[str]] = ..., tmpfs: _Optional[_Iterable[str]] = ..., volumes_from: _Optional[_Iterable[str]] = ..., health_cmd: _Optional[_Iterable[str]] = ..., health_interval_ns: _Optional[int] = ..., health_timeout_ns: _Optional[int] = ..., health_start_period_ns: _Optional[int] = ..., health_retries: _Optional[int] = ..., no_healthcheck: _Optional[bool] = ..., privileged: _Optional[bool] = ..., cap_add: _Optional[_Iterable[str]] = ..., cap_drop: _Optional[_Iterable[str]] = ..., security_opt: _Optional[_Iterable[str]] = ..., devices: _Optional[_Iterable[str]] = ..., sysctls: _Optional[_Mapping[str, str]] = ..., ulimits: _Optional[_Iterable[str]] = ..., shm_size: _Optional[int] = ..., oom_score_adj: _Optional[int] = ..., ipc_mode: _Optional[str] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., image: _Optional[str] = ..., cmd: _Optional[_Iterable[str]] = ..., entrypoint: _Optional[_Iterable[str]] = ..., entrypoint_set: _Optional[bool] = ..., env: _Optional[_Iterable[str]] = ..., workdir: _Optional[str] = ..., user: _Optional[str] = ..., hostname: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., tty: _Optional[bool] = ..., memory: _Optional[int] = ..., nano_cpus: _Optional[int] = ..., pids_limit: _Optional[int] = ..., runtime: _Optional[str] = ..., read_only: _Optional[bool] = ..., stop_signal: _Optional[str] = ..., stop_timeout: _Optional[int] = ..., stop_timeout_set: _Optional[bool] = ..., auto_remove: _Optional[bool] = ..., log_max_size: _Optional[int] = ..., log_max_file: _Optional[int] = ..., restart: _Optional[str] = ..., open_stdin: _Optional[bool] = ..., init: _Optional[bool] = ..., network: _Optional[str] = ..., publish: _Optional[_Iterable[str]] = ..., publish_all: _Optional[bool] = ..., expose: _Optional[_Iterable[str]] = ..., ip: _Optional[str] = ..., network_aliases: _Optional[_Iterable[str]] = ..., dns: _Optional[_Iterable[str]] = ..., dns_search: _Optional[_Iterable[str]] = ..., dns_options: _Optional[_Iterable[str]] = ..., add_hosts: _Optional[_Iterable[str]] = ..., links: _Optional[_Iterable[str]] = ..., mac_address: _Optional[str] = ..., ip6: _Optional[str] = ..., link_local_ips: _Optional[_Iterable[str]] = ..., binds: _Optional[_Iterable[str]] = ..., mounts: _Optional[_Iterable[str]] = ..., tmpfs: _Optional[_Iterable[str]] = ..., volumes_from: _Optional[_Iterable[str]] = ..., health_cmd: _Optional[_Iterable[str]] = ..., health_interval_ns: _Optional[int] = ..., health_timeout_ns: _Optional[int] = ..., health_start_period_ns: _Optional[int] = ..., health_retries: _Optional[int] = ..., no_healthcheck: _Optional[bool] = ..., pid_mode: _Optional[str] = ..., ipc_mode: _Optional[str] = ..., uts_mode: _Optional[str] = ..., cgroupns_mode: _Optional[str] = ..., group_add: _Optional[_Iterable[str]] = ..., device_cgroup_rules: _Optional[_Iterable[str]] = ..., log_driver: _Optional[str] = ..., volume_driver: _Optional[str] = ..., privileged: _Optional[bool] = ..., cap_add: _Optional[_Iterable[str]] = ..., cap_drop: _Optional[_Iterable[str]] = ..., security_opt: _Optional[_Iterable[str]] = ..., devices: _Optional[_Iterable[str]] = ..., sysctls: _Optional[_Mapping[str, str]] = ..., ulimits: _Optional[_Iterable[str]] = ..., shm_size: _Optional[int] = ..., oom_score_adj: _Optional[int] = ...) -> None: ...
 
 class CreateContainerResponse(_message.Message):
     __slots__ = ("id", "warnings")

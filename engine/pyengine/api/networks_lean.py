@@ -11,7 +11,7 @@ from pyengine.api import lean as _lean
 
 class CreateNetworkRequest(_lean.Message):
     FULL_NAME = "pyengine.v1.CreateNetworkRequest"
-    __slots__ = ('name', 'driver', 'subnet', 'gateway', 'ip_range', 'internal', 'labels', 'options')
+    __slots__ = ('name', 'driver', 'subnet', 'gateway', 'ip_range', 'internal', 'labels', 'options', 'ipv6', 'subnet6', 'gateway6', 'ip_range6', 'aux_addresses', 'aux_addresses6', 'ipam_options')
     name: str
     driver: str
     subnet: str
@@ -20,6 +20,13 @@ class CreateNetworkRequest(_lean.Message):
     internal: bool
     labels: dict[str, str]
     options: dict[str, str]
+    ipv6: bool
+    subnet6: str
+    gateway6: str
+    ip_range6: str
+    aux_addresses: dict[str, str]
+    aux_addresses6: dict[str, str]
+    ipam_options: dict[str, str]
 
 
 class CreateNetworkResponse(_lean.Message):
@@ -91,12 +98,15 @@ class PruneNetworksResponse(_lean.Message):
 
 class ConnectNetworkRequest(_lean.Message):
     FULL_NAME = "pyengine.v1.ConnectNetworkRequest"
-    __slots__ = ('network', 'container', 'ip', 'aliases', 'links')
+    __slots__ = ('network', 'container', 'ip', 'aliases', 'links', 'ip6', 'link_local_ips', 'driver_opts')
     network: str
     container: str
     ip: str
     aliases: list[str]
     links: list[str]
+    ip6: str
+    link_local_ips: list[str]
+    driver_opts: dict[str, str]
 
 
 class ConnectNetworkResponse(_lean.Message):
@@ -139,6 +149,13 @@ CreateNetworkRequest._fields = (
     (6, 'internal', _lean.BOOL, _lean.PLAIN, None),
     (7, 'labels', _lean.MAP, _lean.REPEATED, (_lean.STRING, _lean.STRING, None)),
     (8, 'options', _lean.MAP, _lean.REPEATED, (_lean.STRING, _lean.STRING, None)),
+    (9, 'ipv6', _lean.BOOL, _lean.PLAIN, None),
+    (10, 'subnet6', _lean.STRING, _lean.PLAIN, None),
+    (11, 'gateway6', _lean.STRING, _lean.PLAIN, None),
+    (12, 'ip_range6', _lean.STRING, _lean.PLAIN, None),
+    (13, 'aux_addresses', _lean.MAP, _lean.REPEATED, (_lean.STRING, _lean.STRING, None)),
+    (14, 'aux_addresses6', _lean.MAP, _lean.REPEATED, (_lean.STRING, _lean.STRING, None)),
+    (15, 'ipam_options', _lean.MAP, _lean.REPEATED, (_lean.STRING, _lean.STRING, None)),
 )
 CreateNetworkResponse._fields = (
     (1, 'id', _lean.STRING, _lean.PLAIN, None),
@@ -182,6 +199,9 @@ ConnectNetworkRequest._fields = (
     (3, 'ip', _lean.STRING, _lean.PLAIN, None),
     (4, 'aliases', _lean.STRING, _lean.REPEATED, None),
     (5, 'links', _lean.STRING, _lean.REPEATED, None),
+    (6, 'ip6', _lean.STRING, _lean.PLAIN, None),
+    (7, 'link_local_ips', _lean.STRING, _lean.REPEATED, None),
+    (8, 'driver_opts', _lean.MAP, _lean.REPEATED, (_lean.STRING, _lean.STRING, None)),
 )
 ConnectNetworkResponse._fields = ()
 DisconnectNetworkRequest._fields = (

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from pyengine.bundles import defaults
+from pyengine.bundles.device_rules import parse_rule
 from pyengine.bundles.errors import InvalidContainerConfig
 from pyengine.bundles.options import ContainerOptions
 from pyengine.bundles.seccomp import default_profile
@@ -55,15 +56,27 @@ def process_args(section: Mapping, opts: ContainerOptions) -> list[str]:
 
 
 def merge_env(*layers: Iterable[str]) -> dict[str, str]:
-    """KEY=VALUE lists merged by key, later wins; first occurrence keeps its position."""
+    """KEY=VALUE lists merged by key, later wins; first occurrence keeps its position. A KEY
+    without "=" unsets KEY (docker's rule: "Foo" in a container's Env removes Foo)."""
     merged: dict[str, str] = {}
     for layer in layers:
         for item in layer:
             key, sep, value = item.partition("=")
             if not key:
                 continue
-            merged[key] = value if sep else ""
+            if sep:
+                merged[key] = value
+            else:
+                merged.pop(key, None)
     return merged
+
+
+def config_env(image_env: Iterable[str], env: Iterable[str]) -> list[str]:
+    """docker's Config.Env of a container (inspect, commit): its own entries as given ("Foo"
+    stays "Foo"), then the image's whose name it does not set."""
+    own = list(env)
+    names = {item.partition("=")[0] for item in own}
+    return own + [item for item in image_env if item.partition("=")[0] not in names]
 
 
 def capabilities(opts: ContainerOptions) -> list[str]:
@@ -88,11 +101,7 @@ def capabilities(opts: ContainerOptions) -> list[str]:
 
 
 def _namespaces(opts: ContainerOptions) -> list[dict]:
-    namespaces = [{"type": "pid"}, {"type": "uts"}, {"type": "mount"}]
-    if opts.ipc in ("private", "none"):
-        namespaces.insert(1, {"type": "ipc"})
-    elif opts.ipc != "host":
-        namespaces.insert(1, {"type": "ipc", "path": opts.ipc})
+    namespaces = [{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}]
     if opts.network in ("private", "none", "bridge"):
         namespaces.append({"type": "network"})
     elif opts.network != "host":
@@ -109,6 +118,7 @@ def _resources(opts: ContainerOptions) -> dict:
             rule = {"type": d.type, "major": d.major, "minor": d.minor}
             devices += [{"allow": False, **rule, "access": "rwm"},
                         {"allow": True, **rule, "access": d.permissions}]
+        devices += [parse_rule(rule) for rule in opts.device_cgroup_rules]
     resources: dict = {"devices": devices}
     if opts.memory_limit:
         resources["memory"] = {"limit": opts.memory_limit}
@@ -125,21 +135,15 @@ def _devices(opts: ContainerOptions) -> list[dict]:
 
 
 def _mounts(opts: ContainerOptions) -> list[dict]:
-    """The default filesystems as privileged, --ipc and --shm-size want them."""
-    mounts = []
-    for mount in defaults.default_mounts():
+    """The default filesystems as privileged and --shm-size want them (the IPC modes change
+    /dev/shm afterwards: containers/namespaces.py)."""
+    mounts = defaults.default_mounts()
+    for mount in mounts:
         if opts.privileged and mount["destination"] in ("/sys", "/sys/fs/cgroup"):
             mount["options"] = [o for o in mount["options"] if o != "ro"] + ["rw"]
-        if mount["destination"] == "/dev/shm":
-            if opts.ipc == "none":
-                continue
-            if opts.shm_source:
-                mount = {"destination": "/dev/shm", "type": "bind", "source": opts.shm_source,
-                         "options": ["rbind", "rprivate"]}
-            elif opts.shm_size:
-                mount["options"] = [o for o in mount["options"] if not o.startswith("size=")]
-                mount["options"].append(f"size={opts.shm_size}")
-        mounts.append(mount)
+        if mount["destination"] == "/dev/shm" and opts.shm_size:
+            mount["options"] = [o for o in mount["options"] if not o.startswith("size=")]
+            mount["options"].append(f"size={opts.shm_size}")
     return mounts
 
 
@@ -162,7 +166,7 @@ def build_config(image_config: Mapping, opts: ContainerOptions, rootfs: Path) ->
     """
     section = _image_section(image_config)
     user_spec = opts.user if opts.user is not None else str(_get(section, "User") or "")
-    user = resolve_user(rootfs, user_spec)
+    user = resolve_user(rootfs, user_spec, opts.group_add)
     hostname = opts.hostname or (opts.container_id[:12] if opts.container_id else "pyengine")
 
     env = merge_env([f"PATH={defaults.DEFAULT_PATH}", f"HOSTNAME={hostname}"],

@@ -40,10 +40,11 @@ class ContainerOptions:
     image's by name. user: docker's `--user` forms. seccomp: "default", "unconfined", an
     OCI seccomp section or a profile in docker's format (its JSON text). network: "private"
     (a new namespace), "host", "none", or a namespace path. bundle_dir: where hostname, hosts
-    and resolv.conf are generated. bounding: what privileged (or --cap-add ALL) gives, the
-    engine's own bounding set (None: every capability). ipc: "private" (a new namespace),
-    "host", "none" (a new namespace without /dev/shm) or a namespace path. shm_size: the
-    bytes of /dev/shm (0: 64 MiB). shm_source: a host directory bound on /dev/shm instead.
+    and resolv.conf are generated. group_add: supplementary groups added to the user's, by
+    name in the image's /etc/group or by number. device_cgroup_rules: allow rules after the
+    default device set (and `devices`' rules). bounding: what privileged (or --cap-add ALL)
+    gives, the engine's own bounding set (None: every capability). shm_size: the bytes of
+    /dev/shm (0: 64 MiB).
     """
 
     container_id: str = ""
@@ -73,11 +74,11 @@ class ContainerOptions:
     memory_limit: int | None = None
     cpu_shares: int | None = None
     pids_limit: int | None = None
+    group_add: Sequence[str] = ()  # docker's --group-add: group names or gids
+    device_cgroup_rules: Sequence[str] = ()  # docker's --device-cgroup-rule: "c 1:3 mr"
     bounding: Sequence[str] | None = None
     devices: Sequence[HostDevice] = ()
     sysctls: Mapping[str, str] = field(default_factory=dict)
     rlimits: Sequence[Rlimit] = ()
     shm_size: int = 0
     oom_score_adj: int = 0
-    ipc: str = "private"
-    shm_source: str = ""

@@ -9,6 +9,7 @@ The files are read without following symlinks, so a rootfs cannot make us read h
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,8 +91,33 @@ def _group_entries(text: str | None) -> list[_Group]:
     return entries
 
 
-def resolve_user(rootfs: Path, spec: str | None) -> ResolvedUser:
-    """The uid, gid, supplementary gids and home of `spec` inside `rootfs`."""
+MAX_ID = 2**31 - 1  # the ids runc's user package takes
+
+
+def added_groups(names: Sequence[str], groups: Sequence[_Group]) -> list[int]:
+    """docker's --group-add: each entry a group of the image's /etc/group by name or by gid
+    (the first match), else a number taken as is; each gid once, in order."""
+    gids: list[int] = []
+    for name in names:
+        found = next((g.gid for g in groups if name in (g.name, str(g.gid))
+                      and g.gid not in gids), None)
+        if found is None:
+            digits = name[1:] if name[:1] in ("+", "-") else name
+            if not (digits.isascii() and digits.isdigit()):  # Go's strconv.Atoi's forms
+                raise UserNotFound(f"Unable to find group {name}: no matching entries in "
+                                   "group file")
+            found = int(name)
+            if not 0 <= found <= MAX_ID:
+                raise UserNotFound(f"uids and gids must be in range 0-{MAX_ID}")
+        if found not in gids:
+            gids.append(found)
+    return gids
+
+
+def resolve_user(rootfs: Path, spec: str | None, group_add: Sequence[str] = ()
+                 ) -> ResolvedUser:
+    """The uid, gid, supplementary gids and home of `spec` inside `rootfs`; `group_add`'s
+    groups (docker's --group-add) follow the user's own supplementary ones."""
     spec = spec or ""
     user_part, _, group_part = spec.partition(":")
     passwd = _passwd_entries(read_rootfs_file(rootfs, "etc/passwd"))
@@ -129,5 +155,6 @@ def resolve_user(rootfs: Path, spec: str | None) -> ResolvedUser:
         for group in groups:
             if entry.name in group.members and group.gid != gid and group.gid not in additional:
                 additional.append(group.gid)
+    additional += added_groups(group_add, groups)  # as docker: no merging with the above
     home = entry.home if entry and entry.home else "/"
     return ResolvedUser(uid, gid, tuple(additional), home, entry.name if entry else None)

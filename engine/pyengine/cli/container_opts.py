@@ -50,6 +50,9 @@ def add(p: argparse.ArgumentParser) -> None:
     p.add_argument("--expose", action="append", default=[],
                    help="expose a port or a range of ports")
     p.add_argument("--ip", default="", help="IPv4 address (e.g., 172.30.100.104)")
+    p.add_argument("--ip6", default="", help="IPv6 address (e.g., 2001:db8::33)")
+    p.add_argument("--link-local-ip", action="append", default=[],
+                   help="container IPv4/IPv6 link-local addresses")
     p.add_argument("--network-alias", "--net-alias", action="append", default=[],
                    help="add network-scoped alias for the container")
     p.add_argument("--dns", action="append", default=[], help="set custom DNS servers")
@@ -70,7 +73,20 @@ def add(p: argparse.ArgumentParser) -> None:
     p.add_argument("-t", "--tty", action="store_true", help="allocate a pseudo-TTY")
     p.add_argument("-i", "--interactive", action="store_true",
                    help="keep STDIN open (fed from pyctl's stdin by run)")
+    p.add_argument("--log-driver", default="", help="logging driver for the container "
+                   "(json-file or none)")
     p.add_argument("--log-opt", action="append", default=[], help="log driver options")
+    p.add_argument("--pid", default="", help="PID namespace to use (host, container:NAME)")
+    p.add_argument("--ipc", default="", help="IPC mode to use (private, shareable, none, "
+                   "host, container:NAME)")
+    p.add_argument("--uts", default="", help="UTS namespace to use (host)")
+    p.add_argument("--cgroupns", default="", help="cgroup namespace to use (host, private)")
+    p.add_argument("--group-add", action="append", default=[],
+                   help="add additional groups to join")
+    p.add_argument("--device-cgroup-rule", action="append", default=[],
+                   help="add a rule to the cgroup allowed devices list")
+    p.add_argument("--volume-driver", default="", help="optional volume driver for the "
+                   "container")
     p.add_argument("--restart", default="no",
                    help="restart policy: no, always, unless-stopped, on-failure[:N]")
     p.add_argument("-v", "--volume", action="append", default=[],
@@ -241,14 +257,17 @@ def network_values(args: argparse.Namespace) -> dict[str, Any]:
             parse_expose(args.expose)
         except InvalidArgument as err:
             raise CliError(str(err), usage=True) from None
-    if args.ip and not _is_ip(args.ip):
-        raise _flag_error(args.ip, "--ip", f"invalid string being converted to IP address: "
-                          f"{args.ip}")
+    for flag, value in (("--ip", args.ip), ("--ip6", args.ip6),
+                        *(("--link-local-ip", item) for item in args.link_local_ip)):
+        if value and not _is_ip(value):
+            raise _flag_error(value, flag, f"invalid string being converted to IP address: "
+                              f"{value}")
     return {"network": args.network, "publish": args.publish,
             "publish_all": args.publish_all, "expose": args.expose, "ip": args.ip,
             "network_aliases": args.network_alias, "dns": args.dns,
             "dns_search": args.dns_search, "dns_options": args.dns_option,
-            "add_hosts": hosts, "links": args.link, "mac_address": args.mac_address}
+            "add_hosts": hosts, "links": args.link, "mac_address": args.mac_address,
+            "ip6": args.ip6, "link_local_ips": args.link_local_ip}
 
 
 def request(args: argparse.Namespace, auto_remove: bool = False
@@ -269,7 +288,7 @@ def request(args: argparse.Namespace, auto_remove: bool = False
     stop_timeout = go_int(args.stop_timeout, "--stop-timeout") \
         if args.stop_timeout is not None else None
     log_max_size, log_max_file = 0, 1
-    for opt in args.log_opt:
+    for opt in args.log_opt if args.log_driver != "none" else ():  # none checks none
         key, _, value = opt.partition("=")
         if key == "max-size":
             log_max_size = _bytes(value)
@@ -303,8 +322,23 @@ def request(args: argparse.Namespace, auto_remove: bool = False
         restart=args.restart, open_stdin=args.interactive, init=args.init,
         binds=args.volume, mounts=args.mount, tmpfs=args.tmpfs,
         volumes_from=args.volumes_from, **network_values(args),
-        **health_opts.values(args), **secopts_opts.values(args),
+        **health_opts.values(args), **namespace_values(args), **secopts_opts.values(args),
+        group_add=args.group_add, device_cgroup_rules=args.device_cgroup_rule,
+        log_driver=args.log_driver, volume_driver=args.volume_driver,
     )
+
+
+def namespace_values(args: argparse.Namespace) -> dict[str, Any]:
+    """--pid, --ipc, --uts, --cgroupns; the values docker's client refuses are refused here
+    (exit 125, no daemon call) with its texts."""
+    for value, flag, kind, ok in (
+            (args.pid, "--pid", "PID", ("", "host")),
+            (args.uts, "--uts", "UTS", ("", "host")),
+            (args.cgroupns, "--cgroupns", "CGROUP", ("", "host", "private"))):
+        if value not in ok and not (flag == "--pid" and value.startswith("container:")):
+            raise CliError(f"{flag}: invalid {kind} mode", usage=True)
+    return {"pid_mode": args.pid, "ipc_mode": args.ipc, "uts_mode": args.uts,
+            "cgroupns_mode": args.cgroupns}
 
 
 def create(ctx: Context, request: containers_lean.CreateContainerRequest) -> str:

@@ -1,5 +1,5 @@
 """run/create's privilege, device and kernel option flags (docker's --privileged, --cap-add,
---cap-drop, --security-opt, --device, --sysctl, --ulimit, --shm-size, --oom-score-adj, --ipc)
+--cap-drop, --security-opt, --device, --sysctl, --ulimit, --shm-size, --oom-score-adj)
 and the request fields they make, checked as docker's client checks them."""
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ def add(p: argparse.ArgumentParser) -> None:
     p.add_argument("--shm-size", default="", help="size of /dev/shm")
     p.add_argument("--oom-score-adj", default="", help="tune host's OOM preferences "
                    "(-1000 to 1000)")
-    p.add_argument("--ipc", default="", help="IPC mode to use")
 
 
 def _flag_error(value: str, flag: str, cause: object) -> CliError:
@@ -114,4 +113,4 @@ def values(args: argparse.Namespace) -> dict[str, Any]:
             "security_opt": security_opts(args.security_opt), "devices": devices,
             "sysctls": sysctls, "ulimits": ulimits, "shm_size": shm_size,
             "oom_score_adj": go_int(args.oom_score_adj, "--oom-score-adj")
-            if args.oom_score_adj else 0, "ipc_mode": args.ipc}
+            if args.oom_score_adj else 0}

@@ -17,8 +17,27 @@ INIT_PATH = "/sbin/docker-init"  # where docker mounts its init in the container
 INIT_BINARIES = ("docker-init", "tini-static", "tini")
 
 
+# the log drivers the engine has: json-file ("" names it) and none (no log kept)
+LOG_DRIVERS = ("", "json-file", "none")
+# dockerd 20.10's built-in log drivers (`docker info`'s Plugins.Log)
+DOCKER_LOG_DRIVERS = ("awslogs", "fluentd", "gcplogs", "gelf", "journald", "json-file",
+                      "local", "logentries", "splunk", "syslog", "none")
+
+
+def check_log_driver(kind: str) -> None:
+    """A driver docker has and the engine not is refused naming it; another name is docker's
+    error for a plugin it cannot find."""
+    if kind in DOCKER_LOG_DRIVERS and kind not in LOG_DRIVERS:
+        raise InvalidArgument(f"pyengined does not support the {kind} log driver "
+                              "(HostConfig.LogConfig.Type): json-file and none only")
+    if kind not in LOG_DRIVERS:
+        raise InvalidArgument(f'error looking up logging plugin {kind}: plugin "{kind}" '
+                              "not found")
+
+
 def check(spec: Spec) -> None:
     """InvalidArgument/NotFound with docker's message for a value the daemon refuses."""
+    check_log_driver(spec.log_driver)
     if spec.memory and spec.memory < MIN_MEMORY:
         raise InvalidArgument("Minimum memory limit allowed is 6MB")
     cpus = len(os.sched_getaffinity(0))

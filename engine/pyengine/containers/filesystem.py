@@ -237,15 +237,14 @@ class ContainerFilesystem:
 
 def runtime_config(c: Container, image: dict) -> dict:
     """The image's runtime config with the container's own settings, as docker commits it."""
-    from pyengine.bundles.config import merge_env
+    from pyengine.bundles.config import config_env
 
     config = dict(image)
     spec = c.spec
     config["Cmd"] = spec.cmd if spec.cmd else c.config.get("image_cmd")
     config["Entrypoint"] = spec.entrypoint if spec.entrypoint is not None else \
         c.config.get("image_entrypoint")
-    env = merge_env(image.get("Env") or [], spec.env)  # not what the runtime adds (HOSTNAME)
-    config["Env"] = [f"{k}={v}" for k, v in env.items()]
+    config["Env"] = config_env(image.get("Env") or [], spec.env)  # not HOSTNAME, PATH...
     config["WorkingDir"] = spec.workdir or image.get("WorkingDir") or ""
     config["User"] = c.config.get("user") or ""
     labels = {**(c.config.get("image_labels") or {}), **spec.labels}

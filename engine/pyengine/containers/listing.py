@@ -5,7 +5,7 @@ its ports, networks and, on request, its sizes. Both edges (gRPC and REST) list 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pyengine.containers import health, list_filters
@@ -30,6 +30,27 @@ class Listed:
     networks: dict[str, Any]  # name -> docker's EndpointSettings document
     size_rw: int = 0
     size_root_fs: int = 0
+    link_names: list[str] = field(default_factory=list)  # "/PARENT/ALIAS": its legacy links'
+
+
+def link_names(found: list[Container]) -> dict[str, list[str]]:
+    """id -> the names docker's list gives a container as the target of legacy links (the
+    default bridge's: "/PARENT/ALIAS"), targets named as --link named them (a name or an
+    id)."""
+    from pyengine.containers.networking import mode_of, split_link
+
+    by_name = {c.name: c.id for c in found}
+    out: dict[str, list[str]] = {}
+    for c in found:
+        if mode_of(c.spec) != "bridge":
+            continue  # (on a user network a link is a name its DNS answers, not a name here)
+        for item in c.spec.links:
+            target, alias = split_link(item)
+            tid = by_name.get(target) or next((o.id for o in found if o.id.startswith(target)),
+                                              "")
+            if tid:
+                out.setdefault(tid, []).append(f"/{c.name}/{alias}")
+    return out
 
 
 def _since(stamp: str) -> float:
@@ -86,8 +107,9 @@ async def list_containers(service: ContainerService, workers: Workers, filters: 
         shown = list_filters.select(found, parsed, all_ or limit > 0, resolved, networks_of)
         if limit > 0:
             shown = shown[:limit]
-        return [Listed(c, service.networking.published(c), service.networking.endpoints(c))
-                for c in shown]
+        linked = link_names(found) if any(c.spec.links for c in found) else {}
+        return [Listed(c, service.networking.published(c), service.networking.endpoints(c),
+                       link_names=linked.get(c.id, [])) for c in shown]
 
     out = await from_memory(workers, listed)
     if size:

@@ -183,6 +183,27 @@ class JsonFileLog:
         return [p for p in [*rotated, self.path] if p.exists()]
 
 
+
+class NoLog(JsonFileLog):
+    """docker's `none` log driver: the output reaches attached clients (the copy publishes it)
+    and followers, and no file; reading it back is refused (ContainerService.logs)."""
+
+    def write_many(self, entries: list[Entry],
+                   before: Callable[[int, int], None] | None = None) -> None:
+        for entry in entries:
+            for notify in list(self.subscribers):
+                notify(entry)
+
+    def room(self) -> int | None:
+        return None
+
+    def snapshot(self) -> list[tuple[int, int]]:
+        return []
+
+    def files(self) -> list[Path]:
+        return []
+
+
 def read(files: list[Path], *, tail: int = -1, since: int = 0, until: int = 0,
          streams: tuple[str, ...] = ("stdout", "stderr")) -> list[Entry]:
     """Stored entries (oldest first) of the wanted streams between since and until (ns; 0:

@@ -93,6 +93,12 @@ class Spec(JsonRecord):
     add_hosts: list[str] = field(default_factory=list)  # --add-host host:ip
     links: list[str] = field(default_factory=list)  # --link name[:alias]
     mac_address: str = ""
+    ip6: str = ""  # --ip6 (on the first network)
+    link_local_ips: list[str] = field(default_factory=list)  # --link-local-ip (first network)
+    endpoint_options: dict[str, str] = field(default_factory=dict)  # the first network's
+    # endpoint DriverOpts (docker's, kept and shown)
+    endpoint_links: list[str] = field(default_factory=list)  # its EndpointConfig.Links (a user
+    # network's names of other containers; HostConfig.Links are `links`)
     # mounts as the user wrote them (volumes/mountspec.py parses them)
     binds: list[str] = field(default_factory=list)  # -v
     mounts: list[str] = field(default_factory=list)  # --mount (csv)
@@ -106,6 +112,17 @@ class Spec(JsonRecord):
     health_start_period_ns: int = 0
     health_retries: int = 0
     no_healthcheck: bool = False
+    # namespaces as docker names them (containers/namespaces.py): PidMode "" or "host" or
+    # "container:<id>", IpcMode private/shareable/none/host/container:<id>, UTSMode "" or
+    # "host", CgroupnsMode private/host (recorded resolved: the daemon's default filled in)
+    pid_mode: str = ""
+    ipc_mode: str = ""
+    uts_mode: str = ""
+    cgroupns_mode: str = ""
+    group_add: list[str] = field(default_factory=list)  # --group-add: names or gids
+    device_cgroup_rules: list[str] = field(default_factory=list)  # "c 1:3 mr", as given
+    log_driver: str = ""  # "" and "json-file": the json-file log; "none": no log kept
+    volume_driver: str = ""  # docker's HostConfig.VolumeDriver (only "local" makes volumes)
     # privileges, devices and kernel options (containers/secopts.py checks them and turns
     # them into bundles' options)
     privileged: bool = False
@@ -117,7 +134,6 @@ class Spec(JsonRecord):
     ulimits: list[str] = field(default_factory=list)  # NAME=SOFT[:HARD], docker's --ulimit
     shm_size: int = 0  # bytes of /dev/shm; 0: docker's 64 MiB
     oom_score_adj: int = 0
-    ipc_mode: str = ""  # "", private, shareable, host, none, container:NAME
 
 
 @dataclass

@@ -48,6 +48,7 @@ class MountPoint:
 class Plan:
     specs: list[MountSpec] = field(default_factory=list)  # -v, --mount, --tmpfs
     inherited: list[MountPoint] = field(default_factory=list)  # --volumes-from
+    volume_driver: str = ""  # HostConfig.VolumeDriver: the driver of -v's and the image's
 
 
 def _specs(spec: Spec) -> list[MountSpec]:
@@ -56,10 +57,22 @@ def _specs(spec: Spec) -> list[MountSpec]:
             *(mountspec.parse_tmpfs(r) for r in spec.tmpfs)]
 
 
+def _no_plugin(name: str, driver: str) -> Exception:
+    """docker's error for a volume of a driver it has no plugin for (an anonymous volume
+    named as docker names it: a random id)."""
+    import secrets
+
+    from pyengine.errors import NotFound
+
+    return NotFound(f"create {name or secrets.token_hex(32)}: error looking up volume plugin "
+                    f'{driver}: plugin "{driver}" not found')
+
+
 def plan(spec: Spec, lookup: Callable[[str], Container]) -> Plan:
     """Parse and validate a container's mount requests (InvalidArgument with docker's text;
-    NotFound for a --volumes-from container)."""
+    NotFound for a --volumes-from container or a volume driver other than local)."""
     specs = _specs(spec)
+    binds = specs[:len(spec.binds)]  # -v's: VolumeDriver's volumes (--mount names its own)
     mountspec.check_duplicates(specs)
     for s in specs:
         if s.type == VOLUME and s.source:
@@ -67,12 +80,11 @@ def plan(spec: Spec, lookup: Callable[[str], Container]) -> Plan:
         if s.type == VOLUME:
             validate_options(s.source, dict(s.volume_options))
             if s.driver not in ("", LOCAL):
-                from pyengine.errors import NotFound
-
-                raise NotFound(f"create {s.source}: error looking up volume plugin {s.driver}: "
-                               f'plugin "{s.driver}" not found')
+                raise _no_plugin(s.source, s.driver)
+            if spec.volume_driver not in ("", LOCAL) and any(s is v for v in binds):
+                raise _no_plugin(s.source, spec.volume_driver)
     taken = {s.target for s in specs}
-    out = Plan(specs=specs)
+    out = Plan(specs=specs, volume_driver=spec.volume_driver)
     for raw in spec.volumes_from:
         ref, mode = mountspec.parse_volumes_from(raw)
         source = lookup(ref)
@@ -128,6 +140,8 @@ def realize(p: Plan, image_config: Mapping, cid: str, volumes: VolumeService,
     for path in image_volumes(image_config):
         target = mountspec.clean(path)
         if target not in taken:
+            if p.volume_driver not in ("", LOCAL):
+                raise _no_plugin("", p.volume_driver)
             points.append(_volume(volumes, cid, "", target, "", True, {}, {}, copy_data=True))
             taken.add(target)
     for pt in points:

@@ -171,9 +171,12 @@ class ContainerNetworking:
             return None
         links: tuple[str, ...] = ()
         if mode != "bridge":  # on a user network a link is an alias of the target
-            links = tuple(":".join(split_link(item)) for item in spec.links)
+            links = tuple(dict.fromkeys(":".join(split_link(item))
+                                        for item in (*spec.links, *spec.endpoint_links)))
         return EndpointRequest(network=mode, ip=spec.ip, aliases=tuple(spec.network_aliases),
-                               links=links, mac=spec.mac_address)
+                               links=links, mac=spec.mac_address, ip6=spec.ip6,
+                               link_local=tuple(spec.link_local_ips),
+                               driver_opts=dict(spec.endpoint_options))
 
     def container_net(self, c: Container, resolve_links: bool = False) -> ContainerNet:
         """The domain's view of `c`; `resolve_links`: the default bridge's --link targets
@@ -300,10 +303,30 @@ class ContainerNetworking:
         self.owner.events.publish("network", action, network_id, container=cid, name=name,
                                   type=driver)
 
+    def remove_link(self, ref: str) -> None:
+        """docker's `rm --link PARENT/ALIAS`: the parent's legacy link of that alias is
+        forgotten (HostConfig.Links; a running parent keeps its environment and hosts file,
+        as with dockerd). docker's errors: a plain container name, and a link not there."""
+        parent_ref, sep, alias = ref.strip("/").rpartition("/")
+        if not sep:
+            raise FailedPrecondition("Conflict, cannot remove the default link name of the "
+                                     "container")  # dockerd 20.10's text (its status: 500)
+        try:
+            parent = self.owner.get(parent_ref)
+        except NotFound:
+            raise NotFound(f"No such container: {ref.lstrip('/')}") from None
+        kept = [item for item in parent.spec.links if split_link(item)[1] != alias]
+        if len(kept) == len(parent.spec.links):
+            raise NotFound(f"No such container: {ref.lstrip('/')}")
+        parent.spec.links = kept
+        self.owner.repo.save_spec(parent.id, parent.spec)
+
     # -- network connect / disconnect -----------------------------------------------------
 
     async def connect(self, network: str, ref: str, ip: str = "",
-                      aliases: Sequence[str] = (), links: Sequence[str] = ()) -> None:
+                      aliases: Sequence[str] = (), links: Sequence[str] = (), *,
+                      ip6: str = "", link_local: Sequence[str] = (), mac: str = "",
+                      driver_opts: Mapping[str, str] | None = None) -> None:
         from pyengine.network.model import EndpointRequest
 
         networks = self._required()
@@ -316,7 +339,8 @@ class ContainerNetworking:
                                      "connected to host network")
         request = EndpointRequest(
             network=network, ip=ip, aliases=tuple(aliases),
-            links=tuple(":".join(split_link(item)) for item in links))
+            links=tuple(":".join(split_link(item)) for item in links), mac=mac, ip6=ip6,
+            link_local=tuple(link_local), driver_opts=dict(driver_opts or {}))
         running = c.state.status == RUNNING and c.state.pid > 0
         net = await asyncio.to_thread(self.container_net, c)
         await networks.connect(network, net, request, c.state.pid if running else 0)
@@ -436,7 +460,8 @@ def _join(config: dict[str, Any], target_bundle: Path, pid: int, hostname: str) 
         linux["sysctl"] = sysctl
     else:
         linux.pop("sysctl", None)
-    config["hostname"] = hostname
+    if "hostname" in config:  # none with UTSMode host: the machine's hostname stays
+        config["hostname"] = hostname
     for mount in config["mounts"]:
         name = mount["destination"].removeprefix("/etc/")
         if mount["destination"].startswith("/etc/") and name in ETC_FILES:
@@ -460,20 +485,29 @@ def port_bindings(spec: Spec) -> dict[str, list[dict[str, str]]]:
 
 
 def endpoint_documents(c: Container, settings: NetworkSettings | None) -> dict[str, Any]:
-    """docker's NetworkSettings.Networks of `c` (inspect's, and the list's)."""
-    spec = c.spec
+    """docker's NetworkSettings.Networks of `c` (inspect's, and the list's): addresses while
+    running, and what was asked at create or connect (IPAMConfig, Links, DriverOpts; the
+    MacAddress asked, before the container runs)."""
     networks: dict[str, Any] = {}
     for name, view in (settings.networks if settings is not None else {}).items():
-        first = name == mode_of(spec)
-        ipam = {"IPv4Address": spec.ip} if spec.ip and first else None
-        user_links = [":".join(split_link(item)) for item in spec.links] \
-            if first and name != "bridge" else []
+        asked = view.config
+        ipam: dict[str, Any] = {}  # docker's omitempty fields
+        if asked is not None and asked.ip:
+            ipam["IPv4Address"] = asked.ip
+        if asked is not None and asked.ip6:
+            ipam["IPv6Address"] = asked.ip6
+        if asked is not None and asked.link_local:
+            ipam["LinkLocalIPs"] = list(asked.link_local)
+        links = list(asked.links) if asked is not None and name != "bridge" else []
         networks[name] = {
-            "IPAMConfig": ipam, "Links": user_links or None,
+            "IPAMConfig": ipam or None, "Links": links or None,
             "Aliases": list(view.aliases) or None, "NetworkID": view.network_id,
             "EndpointID": view.endpoint_id, "Gateway": view.gateway, "IPAddress": view.ip,
-            "IPPrefixLen": view.prefix_len, "IPv6Gateway": "", "GlobalIPv6Address": "",
-            "GlobalIPv6PrefixLen": 0, "MacAddress": view.mac, "DriverOpts": None}
+            "IPPrefixLen": view.prefix_len, "IPv6Gateway": view.gateway6,
+            "GlobalIPv6Address": view.ip6, "GlobalIPv6PrefixLen": view.prefix6,
+            "MacAddress": view.mac,
+            "DriverOpts": dict(asked.driver_opts) if asked is not None and asked.driver_opts
+            else None}
     return networks
 
 
@@ -499,9 +533,11 @@ def inspect_document(c: Container, settings: NetworkSettings | None, etc: Path
         "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0, "Ports": ports,
         "SandboxKey": sandbox, "SecondaryIPAddresses": None, "SecondaryIPv6Addresses": None,
         "EndpointID": default.get("EndpointID", ""), "Gateway": default.get("Gateway", ""),
-        "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0,
+        "GlobalIPv6Address": default.get("GlobalIPv6Address", ""),
+        "GlobalIPv6PrefixLen": default.get("GlobalIPv6PrefixLen", 0),
         "IPAddress": default.get("IPAddress", ""), "IPPrefixLen": default.get("IPPrefixLen", 0),
-        "IPv6Gateway": "", "MacAddress": default.get("MacAddress", ""), "Networks": networks,
+        "IPv6Gateway": default.get("IPv6Gateway", ""),
+        "MacAddress": default.get("MacAddress", ""), "Networks": networks,
     }
     return {
         "NetworkSettings": document,

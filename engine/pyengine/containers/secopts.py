@@ -1,5 +1,5 @@
 """A container's privileges, devices and kernel options (docker's --privileged, --cap-add,
---cap-drop, --security-opt, --device, --sysctl, --ulimit, --shm-size, --oom-score-adj, --ipc):
+--cap-drop, --security-opt, --device, --sysctl, --ulimit, --shm-size, --oom-score-adj):
 parsed and checked with docker's texts, and turned into bundles' options.
 
 The parsers (ulimits, devices, sysctls) are pyctl's too: docker's client checks those flags
@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from pyengine.bundles.defaults import ALL_CAPABILITIES  # in the kernel's numbering
@@ -26,10 +25,7 @@ RLIM_INFINITY = (1 << 64) - 1
 # the sysctls an ipc namespace holds (then fs.mqueue.*); net.* belong to a network namespace
 IPC_SYSCTLS = ("kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
                "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced")
-IPC_MODES = ("", "private", "shareable", "host", "none")
-CONTAINER_PREFIX = "container:"
 DEFAULT_SHM_SIZE = 64 << 20  # docker's
-SHM_DIR = "shm"  # a shareable container's /dev/shm, in its bundle
 # what a privileged container does not get from the host's /dev (libcontainer's list)
 SKIPPED_DEV_DIRS = ("pts", "shm", "fd", "mqueue", ".lxc", ".lxd-mounts", ".udev")
 SKIPPED_DEV_FILES = ("/dev/console",)
@@ -204,10 +200,6 @@ def check(spec: Spec) -> None:
     normalize_caps(spec.cap_add, "CapAdd")
     normalize_caps(spec.cap_drop, "CapDrop")
     parse_security_opts(spec.security_opt)
-    mode = spec.ipc_mode
-    if mode not in IPC_MODES and not (mode.startswith(CONTAINER_PREFIX)
-                                      and mode[len(CONTAINER_PREFIX):]):
-        raise InvalidArgument(f"Invalid IPC mode: {mode}")
     if not -1000 <= spec.oom_score_adj <= 1000:
         raise InvalidArgument(f"Invalid value {spec.oom_score_adj}, range for oom score adj "
                               "is [-1000, 1000]")
@@ -298,54 +290,7 @@ def bounding_set() -> list[str]:
     return list(ALL_CAPABILITIES)
 
 
-def ipc_option(spec: Spec) -> str:
-    """bundles' ipc option at create (a container:NAME's namespace path is set at start)."""
-    if spec.ipc_mode in ("host", "none"):
-        return spec.ipc_mode
-    return "private"
-
-
-def shm_source(spec: Spec, bundle: Path) -> str:
-    """The host directory bound on /dev/shm ("": a tmpfs of the container's own): the host's
-    for --ipc host; a shareable container's own tmpfs, which the engine mounts in its bundle
-    (a container:NAME binds NAME's at its start)."""
-    if spec.ipc_mode == "host":
-        return "/dev/shm"
-    return str(bundle / SHM_DIR) if spec.ipc_mode == "shareable" else ""
-
-
-def mount_shm(bundle: Path, size: int) -> None:
-    """A shareable container's /dev/shm, before each start unless it is still mounted (it
-    stays until the container is removed: containers that join its ipc bind it)."""
-    from pyengine.snapshots.mount import Mount, mount_one
-
-    target = bundle / SHM_DIR
-    target.mkdir(mode=0o755, exist_ok=True)
-    if not os.path.ismount(target):
-        mount_one(Mount("tmpfs", "shm", ["nosuid", "noexec", "nodev", "mode=1777",
-                                         f"size={size}"]), target)
-
-
-def unmount_shm(bundle: Path) -> None:
-    from pyengine.snapshots.mount import unmount_all
-
-    if (bundle / SHM_DIR).exists():
-        unmount_all(bundle / SHM_DIR)
-
-
-def join_ipc(config: dict, pid: int, shm: str) -> None:
-    """A container:NAME's config at its start: the ipc namespace of its target's init `pid`
-    and the target's /dev/shm, `shm` (docker shares both)."""
-    linux = config["linux"]
-    linux["namespaces"] = [ns for ns in linux["namespaces"] if ns["type"] != "ipc"]
-    linux["namespaces"].append({"type": "ipc", "path": f"/proc/{pid}/ns/ipc"})
-    config["mounts"] = [
-        {"destination": "/dev/shm", "type": "bind", "source": shm,
-         "options": ["rbind", "rprivate"]} if m["destination"] == "/dev/shm" else m
-        for m in config["mounts"]]
-
-
-def apply(opts: ContainerOptions, spec: Spec, bundle: Path) -> None:
+def apply(opts: ContainerOptions, spec: Spec) -> None:
     """The Spec's privileges, devices and kernel options into `opts` (after `check`)."""
     security = parse_security_opts(spec.security_opt)
     opts.privileged = spec.privileged
@@ -363,15 +308,14 @@ def apply(opts: ContainerOptions, spec: Spec, bundle: Path) -> None:
     opts.rlimits = [parse_ulimit(u).rlimit() for u in spec.ulimits]
     opts.shm_size = spec.shm_size or DEFAULT_SHM_SIZE
     opts.oom_score_adj = spec.oom_score_adj
-    opts.ipc = ipc_option(spec)
-    opts.shm_source = shm_source(spec, bundle)
 
 
 def host_config(spec: Spec) -> dict[str, Any]:
     """docker inspect's HostConfig fields for these options, as dockerd 20.10 shows them
-    (SecurityOpt gains label=disable for privileged and --ipc host, unless a label is set)."""
+    (SecurityOpt gains label=disable for privileged, --ipc host and --pid host, unless a
+    label is set)."""
     security = list(spec.security_opt)
-    if (spec.privileged or spec.ipc_mode == "host") and not any(
+    if (spec.privileged or "host" in (spec.ipc_mode, spec.pid_mode)) and not any(
             opt.startswith("label=") for opt in security):
         security.append("label=disable")
     ulimits = [parse_ulimit(text) for text in spec.ulimits]
@@ -384,5 +328,4 @@ def host_config(spec: Spec) -> dict[str, Any]:
         **({"Sysctls": dict(spec.sysctls)} if spec.sysctls else {}),
         "Ulimits": [{"Name": u.name, "Hard": u.hard, "Soft": u.soft} for u in ulimits],
         "ShmSize": spec.shm_size or DEFAULT_SHM_SIZE, "OomScoreAdj": spec.oom_score_adj,
-        "IpcMode": spec.ipc_mode or "private",
     }

@@ -35,6 +35,7 @@ from pyengine.containers import (
     init_layer,
     logcopy,
     names,
+    namespaces,
     ops,
     restart,
     secopts,
@@ -58,12 +59,7 @@ from pyengine.containers.model import (
     Spec,
     State,
 )
-from pyengine.containers.networking import (
-    ContainerNetworking,
-    bundle_network,
-    exposed_ports,
-    rewrite_config,
-)
+from pyengine.containers.networking import ContainerNetworking, bundle_network, exposed_ports
 from pyengine.containers.repository import ContainerRepository
 from pyengine.containers.restart import Policy
 from pyengine.errors import (
@@ -72,6 +68,7 @@ from pyengine.errors import (
     InvalidArgument,
     NotFound,
     ResourceExhausted,
+    Unimplemented,
 )
 from pyengine.gc import ImageUse, Roots
 from pyengine.store.records import now_rfc3339
@@ -89,6 +86,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("pyengine.containers")
 
 DEFAULT_STOP_TIMEOUT = 10
+NO_LOG = "none"  # docker's log driver that keeps nothing
 STDIO = ("stdout", "stderr")
 
 
@@ -234,7 +232,6 @@ class ContainerService:
             if bundle.name not in known:
                 if (bundle / "rootfs").exists():
                     unmount_all(bundle / "rootfs")
-                secopts.unmount_shm(bundle)
                 shutil.rmtree(bundle, ignore_errors=True)
         for directory in list(self.log_root.iterdir()):
             if directory.name not in known:
@@ -343,6 +340,7 @@ class ContainerService:
         """Blocking: the writable snapshot, the bundle and the record. With `rootfs` (a build
         step's container) the caller's snapshot is the container's and stays the caller's."""
         from pyengine.bundles import ContainerOptions, build_config, write_bundle
+        from pyengine.bundles.config import config_env
         from pyengine.snapshots.mount import mount_all, unmount_all
 
         if name:
@@ -351,10 +349,8 @@ class ContainerService:
                 found = self.repo.names()[name]
                 raise_conflict(name, found)
         create_checks.check(spec)
+        namespaces.check(spec, self.resolve)
         secopts.check(spec)
-        if spec.ipc_mode.startswith(secopts.CONTAINER_PREFIX):  # recorded by id (docker's)
-            target = self.get(spec.ipc_mode.removeprefix(secopts.CONTAINER_PREFIX))
-            spec.ipc_mode = secopts.CONTAINER_PREFIX + target.id
         self.networking.check(spec)
         if spec.init:
             create_checks.init_binary()
@@ -388,8 +384,9 @@ class ContainerService:
                 memory_limit=spec.memory or None,
                 pids_limit=spec.pids_limit or None,
                 cgroups_path=f"/pyengine/{cid}",
+                group_add=spec.group_add, device_cgroup_rules=spec.device_cgroup_rules,
             )
-            secopts.apply(opts, spec, bundle)
+            secopts.apply(opts, spec)
             mount_all(self.snapshotter.mounts(snapshot), root_dir)
             try:
                 crashpoints.reached("create.rootfs-mounted")
@@ -402,6 +399,8 @@ class ContainerService:
             finally:
                 unmount_all(root_dir)
             config["root"]["path"] = "rootfs"
+            hostname = config["hostname"]  # docker's Config.Hostname, even with UTS host
+            namespaces.configure(config, spec, bundle)
             args = list(config["process"]["args"])  # the command, without an --init
             create_checks.apply(config, spec)
             write_bundle(bundle, config)
@@ -412,7 +411,8 @@ class ContainerService:
                 state=State(status=CREATED), runtime=runtime,
                 config={
                     "args": args, "env": config["process"]["env"],
-                    "cwd": config["process"]["cwd"], "hostname": config["hostname"],
+                    "config_env": config_env(section.get("Env") or [], spec.env),
+                    "cwd": config["process"]["cwd"], "hostname": hostname,
                     "user": spec.user or str(section.get("User") or ""),
                     "image_entrypoint": section.get("Entrypoint"),
                     "image_cmd": section.get("Cmd"),
@@ -445,23 +445,6 @@ class ContainerService:
         self.events.publish("container", "create", cid, **event_attributes(c))
         return c
 
-    def _join_ipc(self, c: Container) -> None:
-        """--ipc container:ID at each start: ID must run and be shareable (docker's texts)."""
-        ref = c.spec.ipc_mode.removeprefix(secopts.CONTAINER_PREFIX)
-        try:
-            target = self.get(ref)
-        except NotFound as err:
-            raise NotFound(f"can't join IPC of container {ref}: {err}") from None
-        if target.state.status != RUNNING or not target.state.pid:
-            raise FailedPrecondition(f"can't join IPC of container {ref}: container "
-                                     f"{target.id} is not running")
-        shm = secopts.shm_source(target.spec, self.bundles / target.id)
-        if not shm or not os.path.ismount(shm):
-            raise FailedPrecondition(f"can't join IPC of container {ref}: non-shareable IPC "
-                                     "(hint: use IpcMode:shareable for the donor container)")
-        rewrite_config(self.bundles / c.id,
-                       lambda config: secopts.join_ipc(config, target.state.pid, shm))
-
     # -- start ----------------------------------------------------------------------------
 
     async def start(self, ref: str) -> Container:
@@ -477,11 +460,9 @@ class ContainerService:
         shim: shims.Shim | None = None
         try:
             await self.networking.prepare(c)
-            if c.spec.ipc_mode == "shareable":
-                await asyncio.to_thread(secopts.mount_shm, bundle, c.spec.shm_size or
-                                        secopts.DEFAULT_SHM_SIZE)
-            elif c.spec.ipc_mode.startswith(secopts.CONTAINER_PREFIX):
-                await asyncio.to_thread(self._join_ipc, c)
+            if namespaces.needs_join(c.spec):
+                await asyncio.to_thread(namespaces.join, bundle, c.spec, self.get,
+                                        self.bundles)
             self._open_log(c, live)
             for stream in (*STDIO, "stdin"):
                 path = bundle / f"{stream}.fifo"
@@ -542,8 +523,8 @@ class ContainerService:
 
     def _open_log(self, c: Container, live: Live) -> None:
         if live.log is None:
-            live.log = jsonlog.JsonFileLog(self.log_path(c.id), c.spec.log_max_size,
-                                           c.spec.log_max_file)
+            kind = jsonlog.NoLog if c.spec.log_driver == NO_LOG else jsonlog.JsonFileLog
+            live.log = kind(self.log_path(c.id), c.spec.log_max_size, c.spec.log_max_file)
 
     def _copy_stdio(self, cid: str, live: Live, reconnect: bool = False) -> list[int]:
         """Start copying the fifos into the log; returns write ends held open until the shim
@@ -844,7 +825,6 @@ class ContainerService:
         bundle = self.bundles / c.id
         if (bundle / "rootfs").exists():
             unmount_all(bundle / "rootfs")
-        secopts.unmount_shm(bundle)
         shutil.rmtree(bundle, ignore_errors=True)
         shutil.rmtree(self.log_root / c.id, ignore_errors=True)
         self.networking.unregister(c.id)
@@ -1091,7 +1071,7 @@ class ContainerService:
         if workdir:
             process["cwd"] = workdir
         if user:
-            resolved = resolve_user(self.bundles / c.id / "rootfs", user)
+            resolved = resolve_user(self.bundles / c.id / "rootfs", user, c.spec.group_add)
             process["user"] = {"uid": resolved.uid, "gid": resolved.gid,
                                "additionalGids": list(resolved.additional_gids)}
         return process
@@ -1133,6 +1113,7 @@ class ContainerService:
         streams are open) each entry as it is written, up to `until` (ns; 0: unbounded),
         until the streams end. A follower that fell too far behind ends with an error."""
         c = await asyncio.to_thread(self.get, ref)
+        check_readable_log(c)
         entries, follower, log_ = await self.log_entries(
             c.id, tail=tail, since=since, until=until, streams=streams, follow=follow)
         try:
@@ -1216,6 +1197,13 @@ class ContainerService:
         if (self.bundles / c.id / "rootfs").exists():
             unmount_all(self.bundles / c.id / "rootfs")
         exec_recovery.forget(self.bundles / c.id)
+
+
+def check_readable_log(c: Container) -> None:
+    """docker's error for logs of a container whose log driver keeps none (an edge that
+    answers before it iterates `logs` calls this first)."""
+    if c.spec.log_driver == NO_LOG:
+        raise Unimplemented("configured logging driver does not support reading")
 
 
 def raise_conflict(name: str, holder: str) -> None:
@@ -1304,7 +1292,13 @@ def container_json(c: Container, network: dict[str, Any] | None = None) -> str:
             "CpuQuota": spec.cpu_quota, "CpuPeriod": spec.cpu_period,
             "CpusetCpus": spec.cpuset_cpus,
             "NetworkMode": spec.network or "none", "Init": True if spec.init else None,
-            "LogConfig": {"Type": "json-file", "Config": dict(spec.log_options)},
+            "LogConfig": {"Type": spec.log_driver or "json-file",
+                          "Config": dict(spec.log_options)},
+            "PidMode": spec.pid_mode, "IpcMode": spec.ipc_mode or "private",
+            "UTSMode": spec.uts_mode, "CgroupnsMode": spec.cgroupns_mode or "host",
+            "GroupAdd": list(spec.group_add) or None,
+            "DeviceCgroupRules": list(spec.device_cgroup_rules) or None,
+            "VolumeDriver": spec.volume_driver,
             "RestartPolicy": {"Name": Policy.parse(spec.restart).name,
                               "MaximumRetryCount": Policy.parse(spec.restart).max_retries},
             **container_mounts.host_config(spec),
@@ -1314,7 +1308,7 @@ def container_json(c: Container, network: dict[str, Any] | None = None) -> str:
         "Config": {
             "Hostname": c.config.get("hostname", ""), "User": c.config.get("user", ""),
             "Tty": spec.tty, "OpenStdin": spec.open_stdin, "StdinOnce": spec.open_stdin,
-            "Env": c.config.get("env", []),
+            "Env": c.config.get("config_env", c.config.get("env")) or None,
             "Cmd": spec.cmd if spec.cmd else c.config.get("image_cmd"),
             "Image": c.image_name,
             "WorkingDir": spec.workdir, "Entrypoint": spec.entrypoint

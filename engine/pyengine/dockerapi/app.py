@@ -5,15 +5,15 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
-from aiohttp.typedefs import Middleware
 
 from pyengine import __version__
 from pyengine.dockerapi.context import ApiContext
 from pyengine.dockerapi.errors import status_for
-from pyengine.dockerapi.routes import Handler, Routes
+from pyengine.dockerapi.routes import Handler, Routes, Wrap
 from pyengine.dockerapi.versioning import API_VERSION, check
 
 log = logging.getLogger("pyengine.dockerapi")
@@ -25,6 +25,7 @@ RESOURCES = ("system", "images", "build", "containers", "networks", "volumes", "
 API_KEY = web.AppKey("api", ApiContext)
 MAX_JSON_BODY = 16 << 20  # request.read() limit; archives and contexts are streamed
 PREPARED = web.RequestKey("prepared", bool)  # its response's headers were sent
+SERVER = f"pyengined/{__version__} (linux)"
 
 
 def error_response(status: int, message: str) -> web.Response:
@@ -51,9 +52,7 @@ async def answer(request: web.Request, handler: Handler) -> web.StreamResponse:
             return error_response(400, refusal)
     try:
         return await handler(request)
-    except web.HTTPException:
-        if request.match_info.http_exception is not None:  # no route: docker's answer
-            return error_response(404, "page not found")
+    except web.HTTPException:  # aiohttp's own (a body over the size limit): its answer
         raise
     except Exception as err:
         status, message = status_for(err)
@@ -67,27 +66,52 @@ async def answer(request: web.Request, handler: Handler) -> web.StreamResponse:
         return error_response(status, message)
 
 
-@web.middleware
-async def version_and_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    return await answer(request, handler)
+def answering(handler: Handler) -> Handler:
+    """`handler` behind `answer` (the daemon's edge wraps it with its stream tracking too)."""
+    async def endpoint(request: web.Request) -> web.StreamResponse:
+        return await answer(request, handler)
+
+    return endpoint
 
 
-async def docker_headers(request: web.Request, response: web.StreamResponse) -> None:
+async def page_not_found(request: web.Request) -> web.StreamResponse:
+    """Any path no route has, any method: docker's 404."""
+    return error_response(404, "page not found")
+
+
+def docker_headers(request: web.Request, response: web.StreamResponse) -> None:
     """On every response, streams included (their headers go before the handler returns)."""
     request[PREPARED] = True
-    response.headers.setdefault("Api-Version", API_VERSION)
-    response.headers.setdefault("Server", f"pyengined/{__version__} (linux)")
+    headers = response.headers
+    if "Api-Version" not in headers:
+        headers["Api-Version"] = API_VERSION
+    if "Server" not in headers:
+        headers["Server"] = SERVER
 
 
-def build_app(api: ApiContext, middleware: Middleware = version_and_errors
-              ) -> web.Application:
-    """The routes of every resource behind one middleware (each one more is a coroutine per
-    request): `version_and_errors`, or one that calls `answer` itself (server.track)."""
-    app = web.Application(middlewares=[middleware], client_max_size=MAX_JSON_BODY)
-    app.on_response_prepare.append(docker_headers)
+def build_app(api: ApiContext, wrap: Wrap = answering,
+              on_prepare: Callable[[web.Request, web.StreamResponse], None] | None = None,
+              extra: Callable[[Routes], None] | None = None) -> web.Application:
+    """Every resource's routes, each handler wrapped by `wrap` (which must call `answer`), and
+    no middleware. Before any response's headers go out: `docker_headers`, then `on_prepare`.
+    `extra` adds routes of its own (tests) before the fallback, docker's 404."""
+    app = web.Application(client_max_size=MAX_JSON_BODY)
+    if on_prepare is None:
+        async def prepare(request: web.Request, response: web.StreamResponse) -> None:
+            docker_headers(request, response)
+    else:
+        also = on_prepare
+
+        async def prepare(request: web.Request, response: web.StreamResponse) -> None:
+            docker_headers(request, response)
+            also(request, response)
+    app.on_response_prepare.append(prepare)
     app[API_KEY] = api
-    routes = Routes(app.router)
+    routes = Routes(app.router, wrap)
     for name in RESOURCES:
         module = importlib.import_module(f"pyengine.dockerapi.{name}")
         module.register(routes, api)
+    if extra is not None:
+        extra(routes)
+    routes.fallback(page_not_found)
     return app

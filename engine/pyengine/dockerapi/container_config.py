@@ -13,27 +13,28 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pyengine.containers.create_checks import check_log_driver
 from pyengine.containers.model import Spec
 from pyengine.errors import InvalidArgument
 
 # HostConfig fields whose effect the engine cannot give: refused when set
-REFUSED_HOST = ("DeviceRequests", "DeviceCgroupRules", "UsernsMode", "PidMode", "UTSMode",
-                "CgroupParent", "GroupAdd", "Isolation", "MaskedPaths", "ReadonlyPaths",
-                "Cgroup", "StorageOpt", "CgroupnsMode")
+REFUSED_HOST = ("DeviceRequests", "UsernsMode", "CgroupParent", "Isolation", "MaskedPaths",
+                "ReadonlyPaths", "Cgroup", "StorageOpt")
 # HostConfig fields that only tune: a warning when set
 WARNED_HOST = ("BlkioWeight", "BlkioWeightDevice", "BlkioDeviceReadBps", "BlkioDeviceWriteBps",
                "BlkioDeviceReadIOps", "BlkioDeviceWriteIOps", "CpuRealtimePeriod",
                "CpuRealtimeRuntime", "CpusetMems", "MemoryReservation", "KernelMemory",
                "KernelMemoryTCP", "MemorySwappiness", "OomKillDisable", "CpuCount",
-               "CpuPercent", "IOMaximumIOps", "IOMaximumBandwidth", "VolumeDriver",
-               "ContainerIDFile")
+               "CpuPercent", "IOMaximumIOps", "IOMaximumBandwidth", "ContainerIDFile")
 REFUSED_CONFIG = ("Shell", "OnBuild")
-LOG_DRIVERS = ("", "json-file")  # the engine keeps json-file logs only
 LOG_OPTIONS = ("max-size", "max-file")
 DEFAULT_NETWORK_MODES = ("", "default")
 # Spec attribute <- HostConfig key, for the string lists and the numbers taken as they are
 HOST_LISTS = (("dns", "Dns"), ("dns_search", "DnsSearch"), ("dns_options", "DnsOptions"),
               ("add_hosts", "ExtraHosts"), ("links", "Links"))
+# Spec attribute <- HostConfig key, for the strings taken as they are
+HOST_MODES = (("pid_mode", "PidMode"), ("ipc_mode", "IpcMode"), ("uts_mode", "UTSMode"),
+              ("cgroupns_mode", "CgroupnsMode"), ("volume_driver", "VolumeDriver"))
 HOST_NUMBERS = (("memory", "Memory"), ("memory_swap", "MemorySwap"), ("nano_cpus", "NanoCpus"),
                 ("cpu_shares", "CpuShares"), ("cpu_quota", "CpuQuota"),
                 ("cpu_period", "CpuPeriod"), ("pids_limit", "PidsLimit"))
@@ -72,6 +73,15 @@ def _int(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidArgument(f"json: cannot unmarshal {type(value).__name__} into Go struct "
                               f"field {what} of type int64")
+    return value
+
+
+def _string(value: Any, what: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidArgument(f"json: cannot unmarshal {type(value).__name__} into Go struct "
+                              f"field {what} of type string")
     return value
 
 
@@ -151,9 +161,10 @@ def restart_text(policy: Mapping[str, Any]) -> str:
 
 def _log_options(config: Mapping[str, Any]) -> tuple[int, int]:
     kind = config.get("Type") or ""
-    if kind not in LOG_DRIVERS:
-        raise InvalidArgument(f"logger: no log driver named '{kind}' is registered")
+    check_log_driver(kind)  # before its options, as dockerd
     options = _dict(config.get("Config"), "map[string]string")
+    if kind == "none":
+        return 0, 1  # dockerd checks no option of the none driver
     for key in options:
         if key not in LOG_OPTIONS:
             raise InvalidArgument(f"unknown log opt '{key}' for json-file log driver")
@@ -209,7 +220,6 @@ def _privileges(host: Mapping[str, Any], spec: Spec) -> None:
                             f"{_int(ulimit.get('Hard'), 'HostConfig.Ulimits.Hard')}")
     spec.shm_size = _int(host.get("ShmSize"), "HostConfig.ShmSize")
     spec.oom_score_adj = _int(host.get("OomScoreAdj"), "HostConfig.OomScoreAdj")
-    spec.ipc_mode = str(host.get("IpcMode") or "")
 
 
 def _network(host: Mapping[str, Any], networking: Mapping[str, Any], spec: Spec) -> None:
@@ -228,10 +238,12 @@ def _network(host: Mapping[str, Any], networking: Mapping[str, Any], spec: Spec)
             spec.network = name
         ipam = endpoint.get("IPAMConfig") or {}
         spec.ip = ipam.get("IPv4Address") or ""
-        if ipam.get("IPv6Address"):
-            raise InvalidArgument("pyengined does not support IPv6 addresses on endpoints")
+        spec.ip6 = ipam.get("IPv6Address") or ""
+        spec.link_local_ips = _strings(ipam.get("LinkLocalIPs"), "LinkLocalIPs")
+        spec.endpoint_options = {str(k): str(v) for k, v in _dict(
+            endpoint.get("DriverOpts"), "map[string]string").items()}
         spec.network_aliases = _strings(endpoint.get("Aliases"), "Aliases")
-        spec.links = [*spec.links, *_strings(endpoint.get("Links"), "Links")]
+        spec.endpoint_links = _strings(endpoint.get("Links"), "Links")
         if endpoint.get("MacAddress"):
             spec.mac_address = endpoint["MacAddress"]
 
@@ -239,9 +251,6 @@ def _network(host: Mapping[str, Any], networking: Mapping[str, Any], spec: Spec)
 def _refusals(host: Mapping[str, Any], config: Mapping[str, Any], out: CreateRequest) -> None:
     for key in REFUSED_HOST:
         value = host.get(key)
-        if key in ("PidMode", "UTSMode", "CgroupnsMode") and value in (
-                "private", "shareable"):
-            continue  # docker's defaults, named
         if key == "Isolation" and value == "default":
             continue  # the one isolation docker has on Linux, named
         if _set(value):
@@ -325,8 +334,14 @@ def from_body(body: Mapping[str, Any]) -> CreateRequest:
     _privileges(host, spec)
     spec.runtime = host.get("Runtime") or ""
     spec.isolation = str(host.get("Isolation") or "")
+    for attr, key in HOST_MODES:
+        setattr(spec, attr, _string(host.get(key), f"HostConfig.{key}"))
+    spec.group_add = _strings(host.get("GroupAdd"), "HostConfig.GroupAdd")
+    spec.device_cgroup_rules = _strings(host.get("DeviceCgroupRules"),
+                                        "HostConfig.DeviceCgroupRules")
     log_config = _dict(host.get("LogConfig"), "container.LogConfig")
     spec.log_max_size, spec.log_max_file = _log_options(log_config)
+    spec.log_driver = str(log_config.get("Type") or "")
     spec.log_options = {str(k): str(v) for k, v in
                         _dict(log_config.get("Config"), "map[string]string").items()}
     return out

@@ -66,7 +66,8 @@ def list_entry(item: listing.Listed, size: bool) -> dict[str, Any]:
 
     c = item.container
     doc: dict[str, Any] = {
-        "Id": c.id, "Names": ["/" + c.name], "Image": c.image_name, "ImageID": c.image_id,
+        "Id": c.id, "Names": ["/" + c.name, *item.link_names], "Image": c.image_name,
+        "ImageID": c.image_id,
         "Command": listing.list_command(c.config.get("args") or []),
         "Created": int(parse_time(c.created)),
         "Ports": [{**({"IP": p.ip} if p.ip else {}), "PrivatePort": p.private_port,
@@ -227,9 +228,9 @@ def register(routes: Routes, api: ApiContext) -> None:
         return response
 
     async def remove(request: web.Request) -> web.StreamResponse:
-        if _bool(request, "link"):
-            raise InvalidArgument("pyengined does not support removing a link "
-                                  "(rm --link): remove the container instead")
+        if _bool(request, "link"):  # /containers/PARENT/ALIAS?link=1: a legacy link
+            await workers.run(service.networking.remove_link, request.match_info["id"])
+            return _no_content()
         await service.remove(request.match_info["id"], _bool(request, "force"),
                              _bool(request, "v"))
         return _no_content()
@@ -404,7 +405,7 @@ def register(routes: Routes, api: ApiContext) -> None:
     routes.post("/containers/{id}/pause", pause)
     routes.post("/containers/{id}/unpause", unpause)
     routes.post("/containers/{id}/wait", wait)
-    routes.delete("/containers/{id}", remove)
+    routes.delete("/containers/{id:.+}", remove)  # (a link: PARENT/ALIAS)
     routes.get("/containers/{id}/top", top)
     routes.get("/containers/{id}/stats", stats_)
     routes.get("/containers/{id}/changes", changes)

@@ -23,6 +23,7 @@ STATUSES: list[tuple[type[BaseException], int]] = [
     (errors.DataLoss, 500),
     (errors.ResourceExhausted, 500),
     (errors.Aborted, 500),
+    (errors.Unimplemented, 501),
 ]
 
 

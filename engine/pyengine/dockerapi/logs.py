@@ -10,6 +10,7 @@ import logging
 from aiohttp import web
 
 from pyengine.containers.logs import rfc3339_nano
+from pyengine.containers.service import check_readable_log
 from pyengine.dockerapi import hijack, stdcopy
 from pyengine.dockerapi.context import ApiContext
 from pyengine.dockerapi.query import flag
@@ -45,6 +46,7 @@ def register(routes: Routes, api: ApiContext) -> None:
         if not streams:
             raise InvalidArgument("Bad parameters: you must choose at least one stream")
         c = await api.workers.run(api.engine.containers.get, request.match_info["id"])
+        check_readable_log(c)  # before the headers: dockerd's 501
         entries = api.engine.containers.logs(
             c.id, tail=parse_tail(request.query.get("tail", "all")),
             since=parse_timestamp(request.query.get("since", ""), "since"),

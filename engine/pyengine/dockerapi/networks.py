@@ -5,9 +5,8 @@ create and connect bodies read into the domain's arguments.
 
 Where dockerd 20.10 differs (checked against a private one): a name is unique here whatever
 CheckDuplicate says (dockerd without it makes a second network of that name with a Warning);
-Attachable is accepted and not kept (inspect says false); IPAM.Options is {} on every user
-network (dockerd: null unless the body had it); a bad filters JSON or type value is a 400
-(dockerd: 500)."""
+Attachable is accepted and not kept (inspect says false); a bad filters JSON or type value, a
+blank name, is a 400 (dockerd: 500)."""
 
 from __future__ import annotations
 
@@ -22,6 +21,7 @@ from pyengine.dockerapi.query import filter_items
 from pyengine.dockerapi.routes import Routes, api_version
 from pyengine.dockerapi.versioning import at_least
 from pyengine.errors import InvalidArgument, NotFound
+from pyengine.network.model import PoolRequest
 
 if TYPE_CHECKING:
     from pyengine.dockerapi.context import ApiContext
@@ -40,6 +40,10 @@ class NetworkCreate:
     internal: bool = False
     labels: dict[str, str] = field(default_factory=dict)
     options: dict[str, str] = field(default_factory=dict)
+    ipv6: bool = False
+    pool6: PoolRequest | None = None
+    aux: dict[str, str] = field(default_factory=dict)
+    ipam_options: dict[str, str] | None = None
 
 
 @dataclass
@@ -49,6 +53,10 @@ class EndpointConfig:
     ip: str = ""
     aliases: list[str] = field(default_factory=list)
     links: list[str] = field(default_factory=list)
+    ip6: str = ""
+    link_local: list[str] = field(default_factory=list)
+    mac: str = ""
+    driver_opts: dict[str, str] = field(default_factory=dict)
 
 
 def _object(body: dict[str, Any], key: str) -> dict[str, Any]:
@@ -65,11 +73,23 @@ def _strings(body: dict[str, Any], key: str) -> list[str]:
     return value
 
 
+def _pools(ipam: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """IPAM.Config: at most one IPv4 and one IPv6 pool (a pool without a subnet is an IPv4
+    one: the domain then asks for its subnet)."""
+    pools = ipam.get("Config") or []
+    if not isinstance(pools, list) or not all(isinstance(p, dict) for p in pools):
+        raise InvalidArgument("invalid IPAM.Config: not a list of objects")
+    v4 = [p for p in pools if ":" not in str(p.get("Subnet") or "")]
+    v6 = [p for p in pools if ":" in str(p.get("Subnet") or "")]
+    if len(v4) > 1 or len(v6) > 1:
+        raise InvalidArgument("IPAM.Config: one pool per address family (IPv4, IPv6) is "
+                              "supported by this daemon")
+    return (v4[0] if v4 else {}), (v6[0] if v6 else {})
+
+
 def network_create(body: dict[str, Any]) -> NetworkCreate:
-    """What this daemon has not (IPv6, swarm's ingress and config-only networks, IPAM
-    plugins, more than one pool) is refused with a 400 naming it, never ignored."""
-    if body.get("EnableIPv6"):
-        raise InvalidArgument("EnableIPv6: IPv6 networks are not supported by this daemon")
+    """What this daemon has not (swarm's ingress and config-only networks, IPAM plugins,
+    more than one pool per family) is refused with a 400 naming it, never ignored."""
     if body.get("Ingress"):
         raise InvalidArgument("Ingress: ingress networks need swarm mode, which this daemon "
                               "does not support")
@@ -82,34 +102,29 @@ def network_create(body: dict[str, Any]) -> NetworkCreate:
     ipam_driver = ipam.get("Driver") or "default"
     if ipam_driver != "default":
         raise NotFound(f'plugin "{ipam_driver}" not found')
-    if ipam.get("Options"):
-        raise InvalidArgument("IPAM.Options: options of the default IPAM driver are not "
-                              "supported by this daemon")
-    pools = ipam.get("Config") or []
-    if not isinstance(pools, list):
-        raise InvalidArgument("invalid IPAM.Config: not a list")
-    if len(pools) > 1:
-        raise InvalidArgument("IPAM.Config: one pool per network is supported by this daemon")
-    pool = pools[0] if pools else {}
-    if not isinstance(pool, dict):
-        raise InvalidArgument("invalid IPAM.Config: not a list of objects")
-    if pool.get("AuxiliaryAddresses") or pool.get("AuxAddress"):
-        raise InvalidArgument("IPAM.Config: auxiliary addresses are not supported by this "
-                              "daemon")
+    pool, pool6 = _pools(ipam)
     return NetworkCreate(
         name=str(body.get("Name") or ""), driver=str(body.get("Driver") or "bridge"),
         subnet=str(pool.get("Subnet") or ""), gateway=str(pool.get("Gateway") or ""),
         ip_range=str(pool.get("IPRange") or ""), internal=bool(body.get("Internal")),
-        labels=mapping(body, "Labels"), options=mapping(body, "Options"))
+        labels=mapping(body, "Labels"), options=mapping(body, "Options"),
+        ipv6=bool(body.get("EnableIPv6")),
+        pool6=PoolRequest(str(pool6.get("Subnet")), str(pool6.get("Gateway") or ""),
+                          str(pool6.get("IPRange") or ""),
+                          mapping(pool6, "AuxiliaryAddresses")) if pool6 else None,
+        aux=mapping(pool, "AuxiliaryAddresses"),
+        ipam_options=mapping(ipam, "Options") if ipam.get("Options") is not None else None)
 
 
 def endpoint_config(body: dict[str, Any]) -> EndpointConfig:
     config = _object(body, "EndpointConfig")
     addresses = _object(config, "IPAMConfig")
-    if addresses.get("IPv6Address"):
-        raise InvalidArgument("IPAMConfig.IPv6Address: IPv6 is not supported by this daemon")
     return EndpointConfig(ip=str(addresses.get("IPv4Address") or ""),
-                          aliases=_strings(config, "Aliases"), links=_strings(config, "Links"))
+                          aliases=_strings(config, "Aliases"), links=_strings(config, "Links"),
+                          ip6=str(addresses.get("IPv6Address") or ""),
+                          link_local=_strings(addresses, "LinkLocalIPs"),
+                          mac=str(config.get("MacAddress") or ""),
+                          driver_opts=mapping(config, "DriverOpts"))
 
 
 def _container(body: dict[str, Any]) -> str:
@@ -144,7 +159,8 @@ def register(routes: Routes, api: ApiContext) -> None:
         n = await api.workers.run(
             api.engine.networks.create, spec.name, driver=spec.driver, subnet=spec.subnet,
             gateway=spec.gateway, ip_range=spec.ip_range, internal=spec.internal,
-            labels=spec.labels, options=spec.options)
+            labels=spec.labels, options=spec.options, ipv6=spec.ipv6, pool6=spec.pool6,
+            aux=spec.aux, ipam_options=spec.ipam_options)
         return json_response({"Id": n.id, "Warning": ""}, 201)
 
     async def remove(request: web.Request) -> web.StreamResponse:
@@ -156,7 +172,8 @@ def register(routes: Routes, api: ApiContext) -> None:
         config = endpoint_config(body)
         await api.engine.containers.networking.connect(
             request.match_info["id"], _container(body), ip=config.ip, aliases=config.aliases,
-            links=config.links)
+            links=config.links, ip6=config.ip6, link_local=config.link_local, mac=config.mac,
+            driver_opts=config.driver_opts)
         return web.Response(status=200)
 
     async def disconnect(request: web.Request) -> web.StreamResponse:
@@ -173,7 +190,7 @@ def register(routes: Routes, api: ApiContext) -> None:
     routes.get("/networks/", list_networks)
     routes.post("/networks/create", create)
     routes.post("/networks/prune", prune)
-    routes.get("/networks/{id}", inspect)
-    routes.delete("/networks/{id}", remove)
     routes.post("/networks/{id}/connect", connect)
     routes.post("/networks/{id}/disconnect", disconnect)
+    routes.get("/networks/{id:.+}", inspect)  # a name may have a slash (docker's router)
+    routes.delete("/networks/{id:.+}", remove)

@@ -21,16 +21,26 @@ VERSION_PREFIX = r"/{version:v[0-9]+\.[0-9]+}"
 NEWEST_PREFIX = "/v" + API_VERSION
 
 
+Wrap = Callable[[Handler], Handler]
+
+
 class Routes:
-    def __init__(self, router: web.UrlDispatcher) -> None:
+    def __init__(self, router: web.UrlDispatcher, wrap: Wrap) -> None:
         self._router = router
+        self._wrap = wrap
 
     def add(self, method: str, path: str, handler: Handler) -> None:
         """`path` as docker documents it, e.g. "/containers/{id}/start"; names with a slash
         (images: "library/busybox") use a `{name:.+}` pattern."""
-        self._router.add_route(method, path, handler)
-        self._router.add_route(method, NEWEST_PREFIX + path, handler)
-        self._router.add_route(method, VERSION_PREFIX + path, handler)
+        endpoint = self._wrap(handler)
+        self._router.add_route(method, path, endpoint)
+        self._router.add_route(method, NEWEST_PREFIX + path, endpoint)
+        self._router.add_route(method, VERSION_PREFIX + path, endpoint)
+
+    def fallback(self, handler: Handler) -> None:
+        """`handler` for every path no route has (register it last: aiohttp tries the routes
+        whose path starts with a variable in the order they were added)."""
+        self._router.add_route("*", "/{path:.*}", self._wrap(handler))
 
     def get(self, path: str, handler: Handler) -> None:
         self.add("GET", path, handler)

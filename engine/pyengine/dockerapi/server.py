@@ -13,6 +13,8 @@ import asyncio
 import logging
 import os
 import ssl
+import weakref
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,54 +24,45 @@ from pyengine.config import tcp_address
 from pyengine.daemon import prepare_socket_path
 from pyengine.dockerapi.app import answer, build_app
 from pyengine.dockerapi.context import ApiContext
-from pyengine.dockerapi.routes import Handler
+from pyengine.dockerapi.routes import Handler, Routes
 from pyengine.errors import FailedPrecondition
 
 log = logging.getLogger("pyengine.dockerapi")
 
-# handler tasks whose response is under way (streams: events, logs -f, stats, attach, pulls)
-STREAMS: web.AppKey[set[asyncio.Task[Any]]] = web.AppKey("streams")
+# handler tasks whose response is under way (streams: events, logs -f, stats, attach, pulls);
+# weak: a finished handler's task leaves it by itself
+STREAMS: web.AppKey[weakref.WeakSet[asyncio.Task[Any]]] = web.AppKey("streams")
 # handler tasks whose client went away before their answer: they finish their work
 DETACHED: web.AppKey[set[asyncio.Task[Any]]] = web.AppKey("detached")
-# the task of a request's handler that has not returned yet
-RUNNING: web.RequestKey[asyncio.Task[Any] | None] = web.RequestKey("handler_task")
+READS = frozenset(("GET", "HEAD"))
 
 
-@web.middleware
-async def track(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """The app's one middleware: app.answer (version check, errors) in a task of its own.
-    When its client goes away (aiohttp cancels the request's task: handler_cancellation) a
-    stream is cancelled, as docker's request context ends it; any other handler finishes what
-    it changes (create, start, remove...) unseen, as dockerd's do. A read (GET, HEAD) changes
-    nothing to finish: it runs in the request's own task, one task and one shield fewer on the
-    hottest calls (docker ps: /_ping, then /containers/json); a stream among them is still
-    marked and cancelled alike."""
-    if request.method in ("GET", "HEAD"):
-        return await _run(request, handler)
-    inner = asyncio.ensure_future(_run(request, handler))
-    try:
-        return await asyncio.shield(inner)
-    except asyncio.CancelledError:
-        if not inner.done():
-            if inner in request.app[STREAMS]:
-                inner.cancel()
-            else:
-                detached = request.app[DETACHED]
-                detached.add(inner)
-                inner.add_done_callback(detached.discard)
-                inner.add_done_callback(_settled)
-        raise
+def tracked(handler: Handler) -> Handler:
+    """`handler` behind app.answer (version check, errors), tracked: when its client goes away
+    (aiohttp cancels the request's task: handler_cancellation) a stream is cancelled, as
+    docker's request context ends it; any other handler finishes what it changes (create,
+    start, remove...) unseen, as dockerd's do. A read (GET, HEAD) changes nothing to finish:
+    it runs in the request's own task, one task and one shield fewer on the hottest calls
+    (docker ps: /_ping, then /containers/json); a stream among them is marked and cancelled
+    alike."""
+    async def endpoint(request: web.Request) -> web.StreamResponse:
+        if request.method in READS:
+            return await answer(request, handler)
+        inner = asyncio.ensure_future(answer(request, handler))
+        try:
+            return await asyncio.shield(inner)
+        except asyncio.CancelledError:
+            if not inner.done():
+                if inner in request.app[STREAMS]:
+                    inner.cancel()
+                else:
+                    detached = request.app[DETACHED]
+                    detached.add(inner)
+                    inner.add_done_callback(detached.discard)
+                    inner.add_done_callback(_settled)
+            raise
 
-
-async def _run(request: web.Request, handler: Handler) -> web.StreamResponse:
-    task = asyncio.current_task()
-    request[RUNNING] = task
-    try:
-        return await answer(request, handler)
-    finally:
-        request[RUNNING] = None
-        if task is not None:
-            request.app[STREAMS].discard(task)
+    return endpoint
 
 
 def _settled(task: asyncio.Task[Any]) -> None:
@@ -79,11 +72,14 @@ def _settled(task: asyncio.Task[Any]) -> None:
             "error": str(task.exception())}})
 
 
-async def _mark_stream(request: web.Request, response: web.StreamResponse) -> None:
-    """Headers sent while the handler still runs: the response is a stream."""
-    task = request.get(RUNNING)
-    if task is not None:
-        request.app[STREAMS].add(task)
+def _mark_stream(request: web.Request, response: web.StreamResponse) -> None:
+    """A stream's headers going out (in its handler's task): the task is marked. The edge's
+    streams are StreamResponses that are not Responses (a body answered whole is a Response,
+    prepared after its handler returned), hijacked connections included (hijack.Hijacked)."""
+    if not isinstance(response, web.Response):
+        task = asyncio.current_task()
+        if task is not None:
+            request.app[STREAMS].add(task)
 
 
 def server_tls(cacert: Path, cert: Path, key: Path) -> ssl.SSLContext:
@@ -107,20 +103,21 @@ class DockerApiServer:
         self._runner: web.AppRunner | None = None
         self._app: web.Application | None = None
 
-    def make_app(self) -> web.Application:
-        app = build_app(self.api, track)
-        app[STREAMS] = set()
+    def make_app(self, extra: Callable[[Routes], None] | None = None) -> web.Application:
+        app = build_app(self.api, tracked, _mark_stream, extra)
+        app[STREAMS] = weakref.WeakSet()
         app[DETACHED] = set()
-        app.on_response_prepare.append(_mark_stream)
         return app
 
     async def start(self) -> None:
         """Listen on every address (call on the daemon's loop)."""
         app = self._app = self.make_app()
         # a client going away cancels its request's task (see `track`)
+        # SO_KEEPALIVE (a syscall per connection) only where there is a TCP listener
+        tcp = any(not address.startswith("unix://") for address in self.addresses)
         runner = self._runner = web.AppRunner(app, handle_signals=False, access_log=None,
                                               handler_cancellation=True,
-                                              shutdown_timeout=self.grace)
+                                              shutdown_timeout=self.grace, tcp_keepalive=tcp)
         await runner.setup()
         for address in self.addresses:
             site: web.BaseSite

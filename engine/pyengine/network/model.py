@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +20,9 @@ class EndpointRequest:
     # "name:alias" (default bridge only), resolved by the caller: ("<target name>:<alias>")
     links: tuple[str, ...] = ()
     mac: str = ""
+    ip6: str = ""  # --ip6 (an IPv6 network's)
+    link_local: tuple[str, ...] = ()  # --link-local-ip: added to the interface as they are
+    driver_opts: Mapping[str, str] = field(default_factory=dict)  # kept and shown
 
 
 @dataclass(frozen=True)
@@ -62,11 +66,28 @@ class IpamPool:
     auto: bool = False  # the daemon picked the subnet (no --ip on it: docker's rule)
     gateway_given: bool = True  # False: a subnet given without its gateway (docker's inspect
     # then lists the subnet alone)
+    aux: dict[str, str] = field(default_factory=dict)  # AuxiliaryAddresses: never handed out
+
+    @property
+    def ipv6(self) -> bool:
+        return ":" in self.subnet
+
+
+@dataclass(frozen=True)
+class PoolRequest:
+    """An IPAM config as the user gave it (subnet "" on a create: the daemon picks one)."""
+
+    subnet: str = ""
+    gateway: str = ""
+    ip_range: str = ""
+    aux: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
 class Network:
-    """A network as recorded. `bridge` is the Linux bridge's name ("" for host/none)."""
+    """A network as recorded. `bridge` is the Linux bridge's name ("" for host/none). `pools`:
+    the IPv4 pool first (every bridge network has one), then an IPv6 one if any; containers
+    get an IPv6 address only when `ipv6` (docker's EnableIPv6)."""
 
     id: str
     name: str
@@ -78,6 +99,13 @@ class Network:
     labels: dict[str, str] = field(default_factory=dict)
     options: dict[str, str] = field(default_factory=dict)
     mtu: int = 1500
+    ipv6: bool = False
+    ipam_options: dict[str, str] | None = None  # IPAM.Options as given (docker: null if not)
+
+    @property
+    def pool6(self) -> IpamPool | None:
+        """The IPv6 pool containers get addresses from (None: no IPv6 on this network)."""
+        return next((p for p in self.pools if p.ipv6), None) if self.ipv6 else None
 
     @property
     def builtin(self) -> bool:
@@ -100,6 +128,11 @@ class EndpointView:
     gateway: str
     mac: str
     aliases: tuple[str, ...]
+    ip6: str = ""
+    prefix6: int = 0
+    gateway6: str = ""
+    config: EndpointRequest | None = None  # as asked at create/connect (IPAMConfig, Links,
+    # DriverOpts; MacAddress before the first start)
 
 
 @dataclass(frozen=True)

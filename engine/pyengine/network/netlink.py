@@ -32,6 +32,10 @@ NLMSG_ERROR = 2
 NLMSG_HEADER = struct.Struct("=IHHII")  # length, type, flags, sequence, port id
 BRIDGE_MODE_HAIRPIN = 1  # IFLA_BRPORT_MODE
 LOOPBACK_INDEX = 1  # the kernel gives loopback index 1 in every namespace
+IFA_F_NODAD = 0x02  # an IPv6 address usable at once (no duplicate address detection: the
+# daemon hands each address to one endpoint)
+AF_INET6 = 10
+LINK_LOCAL_PREFIX = {4: 16, 6: 64}  # 169.254.0.0/16, fe80::/64
 
 T = TypeVar("T")
 log = logging.getLogger("pyengine.network")
@@ -49,11 +53,16 @@ class VethSpec:
     prefix_len: int
     gateway: str  # "": no default route through this endpoint
     mtu: int = 1500
+    address6: str = ""  # an IPv6 network's address ("" none)
+    prefix6: int = 0
+    gateway6: str = ""  # "": no IPv6 default route through this endpoint
+    link_local: tuple[str, ...] = ()  # added as they are (/16 or /64)
 
 
 class Netlink(Protocol):
-    def ensure_bridge(self, name: str, address: str, prefix_len: int, mtu: int) -> None:
-        """The bridge exists, has the address (the gateway) and is up."""
+    def ensure_bridge(self, name: str, address: str, prefix_len: int, mtu: int,
+                      address6: str = "", prefix6: int = 0) -> None:
+        """The bridge exists, has the address (the gateway; and the IPv6 one) and is up."""
 
     def link_exists(self, name: str) -> bool: ...
 
@@ -109,7 +118,8 @@ class PyrouteNetlink:
         found = self._sock().link_lookup(ifname=name)
         return int(found[0]) if found else None
 
-    def ensure_bridge(self, name: str, address: str, prefix_len: int, mtu: int) -> None:
+    def ensure_bridge(self, name: str, address: str, prefix_len: int, mtu: int,
+                      address6: str = "", prefix6: int = 0) -> None:
         def ensure() -> None:
             ipr = self._sock()
             index = self._index(name)
@@ -128,6 +138,10 @@ class PyrouteNetlink:
             if address not in have:
                 ipr.addr("add", index=index, address=address, prefixlen=prefix_len,
                          broadcast=_broadcast(address, prefix_len))
+            if address6 and address6 not in {a.get_attr("IFA_ADDRESS") for a in
+                                             ipr.get_addr(index=index, family=AF_INET6)}:
+                ipr.addr("add", index=index, address=address6, prefixlen=prefix6,
+                         family=AF_INET6, flags=IFA_F_NODAD)
             ipr.link("set", index=index, state="up", mtu=mtu)
 
         with _errors(f"bridge {name}"):
@@ -203,6 +217,23 @@ class PyrouteNetlink:
         if spec.gateway:
             batch.route("add", dst="0.0.0.0/0", gateway=spec.gateway)
             names.append("default route")
+        if spec.address6:
+            batch.addr("add", index=index, address=spec.address6, prefixlen=spec.prefix6,
+                       family=AF_INET6, flags=IFA_F_NODAD)
+            names.append("IPv6 address")
+        if spec.gateway6:
+            batch.route("add", dst="::/0", gateway=spec.gateway6, family=AF_INET6)
+            names.append("default IPv6 route")
+        for address in spec.link_local:
+            v6 = ":" in address
+            prefix = LINK_LOCAL_PREFIX[6 if v6 else 4]
+            if v6:
+                batch.addr("add", index=index, address=address, prefixlen=prefix,
+                           family=AF_INET6, flags=IFA_F_NODAD)
+            else:
+                batch.addr("add", index=index, address=address, prefixlen=prefix,
+                           broadcast=_broadcast(address, prefix))
+            names.append(f"link-local address {address}")
         return bytes(batch.batch), names
 
     def networks_in_use(self) -> list[str]:
@@ -254,7 +285,7 @@ def _send_inside(data: bytes, names: list[str], ifname: str) -> None:
                 name = pending.pop(seq, None)
                 if name is None or code == 0:
                     continue
-                if code == errno.EEXIST and name == "default route":
+                if code == errno.EEXIST and name.startswith("default"):
                     continue
                 raise EngineError(f"configure {ifname} in the container: {name}: "
                                   f"{os.strerror(code)}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pyengine.errors import AlreadyExists, FailedPrecondition, NotFound
 from pyengine.network import ipam
@@ -12,9 +12,13 @@ from pyengine.network.model import IpamPool, Network, PortMapping
 from pyengine.store import Database
 from pyengine.store.read_cache import ReadCache
 
-NET_COLUMNS = "id, name, driver, created, bridge, internal, mtu, pools, labels, options"
+NET_COLUMNS = ("id, name, driver, created, bridge, internal, mtu, pools, labels, options, ipv6, "
+               "ipam_options")
 EP_COLUMNS = ("e.container_id, e.network_id, e.container_name, e.position, e.endpoint_id, "
-              "e.ip, e.aliases, e.links, e.mac, e.host_ifname, e.ifname, a.address")
+              "e.ip, e.aliases, e.links, e.mac, e.host_ifname, e.ifname, a.address, e.ip6, "
+              "e.link_local, e.driver_opts, a6.address")
+NET_MARKS = ",".join("?" * len(NET_COLUMNS.split(",")))
+V6 = "'%:%'"  # an IPv6 address (ip_allocations holds both families)
 
 
 @dataclass
@@ -34,6 +38,10 @@ class EndpointRecord:
     host_ifname: str = ""  # "" while not attached
     ifname: str = ""
     address: str = ""  # held from start to exit
+    ip6: str = ""  # requested (--ip6)
+    link_local: tuple[str, ...] = ()
+    driver_opts: dict[str, str] = field(default_factory=dict)
+    address6: str = ""  # held from start to exit on an IPv6 network
 
     @property
     def active(self) -> bool:
@@ -41,21 +49,28 @@ class EndpointRecord:
 
 
 def _network(row: tuple) -> Network:
-    nid, name, driver, created, bridge, internal, mtu, pools, labels, options = row
+    (nid, name, driver, created, bridge, internal, mtu, pools, labels, options, ipv6,
+     ipam_options) = row
     return Network(id=nid, name=name, driver=driver, created=created, bridge=bridge,
                    pools=[IpamPool(**p) for p in json.loads(pools)], internal=bool(internal),
-                   labels=json.loads(labels), options=json.loads(options), mtu=mtu)
+                   labels=json.loads(labels), options=json.loads(options), mtu=mtu,
+                   ipv6=bool(ipv6), ipam_options=json.loads(ipam_options))
 
 
 def _endpoint(row: tuple) -> EndpointRecord:
     (cid, nid, cname, position, eid, ip, aliases, links, mac, host_ifname, ifname,
-     address) = row
+     address, ip6, link_local, driver_opts, address6) = row
     return EndpointRecord(cid, nid, cname, position, eid, ip, tuple(json.loads(aliases)),
-                          tuple(json.loads(links)), mac, host_ifname, ifname, address or "")
+                          tuple(json.loads(links)), mac, host_ifname, ifname, address or "",
+                          ip6, tuple(json.loads(link_local)), json.loads(driver_opts),
+                          address6 or "")
 
 
 _EP_SELECT = (f"SELECT {EP_COLUMNS} FROM endpoints e LEFT JOIN ip_allocations a "
-              "ON a.network_id = e.network_id AND a.container_id = e.container_id")
+              "ON a.network_id = e.network_id AND a.container_id = e.container_id "
+              f"AND a.address NOT LIKE {V6} LEFT JOIN ip_allocations a6 "
+              "ON a6.network_id = e.network_id AND a6.container_id = e.container_id "
+              f"AND a6.address LIKE {V6}")
 
 
 class NetworkRepository:
@@ -69,13 +84,13 @@ class NetworkRepository:
         with self.rows.transaction() as conn:
             if conn.execute("SELECT 1 FROM networks WHERE name=?", (n.name,)).fetchone():
                 raise AlreadyExists(f"network with name {n.name} already exists")
-            conn.execute(f"INSERT INTO networks({NET_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            conn.execute(f"INSERT INTO networks({NET_COLUMNS}) VALUES ({NET_MARKS})",
                          _network_row(n))
 
     def update_network(self, n: Network) -> None:
         with self.rows.transaction() as conn:
             conn.execute("DELETE FROM networks WHERE id=?", (n.id,))
-            conn.execute(f"INSERT INTO networks({NET_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            conn.execute(f"INSERT INTO networks({NET_COLUMNS}) VALUES ({NET_MARKS})",
                          _network_row(n))
 
     def networks(self) -> list[Network]:
@@ -130,11 +145,12 @@ class NetworkRepository:
             e.position = int(row[0]) + 1
             conn.execute(
                 "INSERT INTO endpoints(container_id, network_id, container_name, position, "
-                "endpoint_id, ip, aliases, links, mac, host_ifname, ifname) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                "endpoint_id, ip, aliases, links, mac, host_ifname, ifname, ip6, link_local, "
+                "driver_opts) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (e.container_id, e.network_id, e.container_name, e.position, e.endpoint_id,
                  e.ip, json.dumps(list(e.aliases)), json.dumps(list(e.links)), e.mac,
-                 e.host_ifname, e.ifname))
+                 e.host_ifname, e.ifname, e.ip6, json.dumps(list(e.link_local)),
+                 json.dumps(e.driver_opts, sort_keys=True)))
         return e
 
     def remove_endpoint(self, cid: str, nid: str) -> None:
@@ -163,25 +179,33 @@ class NetworkRepository:
                          (name, cid))
 
     def claim(self, cid: str, n: Network, requested: str = "", host_ifname: str = "",
-              ifname: str = "") -> str:
-        """An address of `n` for `cid`'s endpoint (ipam.allocate over those held), recorded
-        with the endpoint's link names, in one transaction: two starts never get one address.
-        An address `cid` already holds on `n` is kept."""
+              ifname: str = "", requested6: str = "") -> tuple[str, str]:
+        """The addresses of `n` for `cid`'s endpoint (ipam.allocate over those held): IPv4,
+        and IPv6 on an IPv6 network (else ""), recorded with the endpoint's link names, in
+        one transaction: two starts never get one address. Addresses `cid` already holds on
+        `n` are kept."""
         with self.rows.transaction() as conn:
-            held = conn.execute("SELECT address FROM ip_allocations WHERE network_id=? AND "
-                                "container_id=?", (n.id, cid)).fetchone()
-            if held is not None:
-                address = str(held[0])
-            else:
-                taken = {r[0] for r in conn.execute(
-                    "SELECT address FROM ip_allocations WHERE network_id=?", (n.id,))}
-                address = ipam.allocate(n.pools[0], taken, requested, n.name)
-                conn.execute("INSERT INTO ip_allocations(network_id, address, container_id) "
-                             "VALUES (?,?,?)", (n.id, address, cid))
+            held = {ipam.is_v6(r[0]): str(r[0]) for r in conn.execute(
+                "SELECT address FROM ip_allocations WHERE network_id=? AND container_id=?",
+                (n.id, cid))}
+            taken = [r[0] for r in conn.execute(
+                "SELECT address FROM ip_allocations WHERE network_id=?", (n.id,))]
+            wanted = [(n.pools[0], requested, False)]
+            if n.pool6 is not None:
+                wanted.append((n.pool6, requested6, True))
+            out = []
+            for pool, asked, v6 in wanted:
+                address = held.get(v6, "")
+                if not address:
+                    address = ipam.allocate(pool, [a for a in taken if ipam.is_v6(a) == v6],
+                                            asked, n.name)
+                    conn.execute("INSERT INTO ip_allocations(network_id, address, "
+                                 "container_id) VALUES (?,?,?)", (n.id, address, cid))
+                out.append(address)
             conn.execute("UPDATE endpoints SET host_ifname=?, ifname=? "
                          "WHERE container_id=? AND network_id=?",
                          (host_ifname, ifname, cid, n.id))
-        return address
+        return out[0], out[1] if len(out) > 1 else ""
 
     def taken(self, nid: str) -> set[str]:
         return {r[0] for r in self.rows.query(
@@ -245,9 +269,11 @@ def _network_row(n: Network) -> tuple:
     return (n.id, n.name, n.driver, n.created, n.bridge, int(n.internal), n.mtu,
             json.dumps([{"subnet": p.subnet, "gateway": p.gateway, "ip_range": p.ip_range,
                          **({"auto": True} if p.auto else {}),
-                         **({} if p.gateway_given else {"gateway_given": False})}
+                         **({} if p.gateway_given else {"gateway_given": False}),
+                         **({"aux": p.aux} if p.aux else {})}
                         for p in n.pools]),
-            json.dumps(n.labels, sort_keys=True), json.dumps(n.options, sort_keys=True))
+            json.dumps(n.labels, sort_keys=True), json.dumps(n.options, sort_keys=True),
+            int(n.ipv6), json.dumps(n.ipam_options, sort_keys=True))
 
 
 def _like_prefix(ref: str) -> str:

@@ -44,6 +44,7 @@ from pyengine.network.model import (
     IpamPool,
     Network,
     NetworkSettings,
+    PoolRequest,
     PortMapping,
 )
 from pyengine.network.repository import EndpointRecord, NetworkRepository
@@ -67,7 +68,7 @@ DEFAULT_BRIDGE_IFNAME = "pyengine0"
 BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
 MTU_OPTION = "com.docker.network.driver.mtu"
 DEFAULT_MTU = 1500
-_BRIDGE_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")  # and a network name's
+_BRIDGE_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
 QTYPE_A, QTYPE_PTR = 1, 12
 PREDEFINED = ("bridge", "host", "none", "default")  # docker's runconfig.IsPreDefinedNetwork
 DANGLING = {"true": True, "1": True, "false": False, "0": False}
@@ -110,6 +111,7 @@ class _Active:
     name: str
     aliases: tuple[str, ...]
     address: str
+    links: tuple[str, ...] = ()  # "name:alias": names only this container resolves
 
 
 class NetworkService:
@@ -301,8 +303,13 @@ class NetworkService:
     def create(self, name: str, driver: str = "bridge", subnet: str = "", gateway: str = "",
                ip_range: str = "", internal: bool = False,
                labels: Mapping[str, str] | None = None,
-               options: Mapping[str, str] | None = None) -> Network:
-        """A user-defined network; AlreadyExists / InvalidArgument with docker's texts."""
+               options: Mapping[str, str] | None = None, *, ipv6: bool = False,
+               pool6: PoolRequest | None = None, aux: Mapping[str, str] | None = None,
+               ipam_options: Mapping[str, str] | None = None) -> Network:
+        """A user-defined network; AlreadyExists / InvalidArgument with docker's texts.
+        `ipv6`: containers get an IPv6 address of `pool6` too (docker's EnableIPv6, which
+        needs an IPv6 pool: there is no default one); `aux`: the IPv4 pool's auxiliary
+        addresses (never handed out); `ipam_options`: kept and shown."""
         _check_name(name)
         if name in PREDEFINED:  # docker 20.10's text, its trailing space too
             raise PermissionDenied(f"operation is not permitted on predefined {name} network ")
@@ -320,12 +327,15 @@ class NetworkService:
                 raise AlreadyExists(f"network with name {name} already exists")
             taken = [p.subnet for n in every for p in n.pools]
             if subnet:
-                pool = dataclasses.replace(ipam.make_pool(subnet, gateway, ip_range),
+                pool = dataclasses.replace(ipam.make_pool(subnet, gateway, ip_range, aux, 4),
                                            gateway_given=bool(gateway))
                 subnets.check_free(pool.subnet, taken)
             else:
+                if aux:
+                    raise InvalidArgument("auxiliary addresses need a subnet")
                 pool = dataclasses.replace(ipam.make_pool(subnets.choose(
                     taken, self.netlink.networks_in_use())), auto=True)
+            pools = [pool, *self._pool6(pool6, ipv6, taken)]
             nid = _new_id()
             bridge = opts.get(BRIDGE_NAME_OPTION) or f"br-{nid[:12]}"
             if len(bridge) > 15:
@@ -335,8 +345,9 @@ class NetworkService:
                                       "[a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
             if any(n.bridge == bridge for n in every):
                 raise AlreadyExists(f"bridge name {bridge} is used by another network")
-            n = Network(nid, name, driver, now_rfc3339(), bridge, [pool], internal,
-                        dict(labels or {}), opts, mtu)
+            n = Network(nid, name, driver, now_rfc3339(), bridge, pools, internal,
+                        dict(labels or {}), opts, mtu, ipv6,
+                        None if ipam_options is None else dict(ipam_options))
             existed = self.netlink.link_exists(bridge)  # (-o bridge.name): not ours to delete
             self.repo.add_network(n)
             try:
@@ -352,6 +363,20 @@ class NetworkService:
             self._net_names[nid] = name
         self.events.publish("network", "create", nid, name=name, type=driver)
         return n
+
+    @staticmethod
+    def _pool6(request: PoolRequest | None, ipv6: bool, taken: Sequence[str]
+               ) -> builtins.list[IpamPool]:
+        if request is None or not request.subnet:
+            if ipv6:  # dockerd 20.10 has no default IPv6 pool either (its 404)
+                raise NotFound("could not find an available, non-overlapping IPv6 address "
+                               "pool among the defaults to assign to the network")
+            return []
+        pool = dataclasses.replace(
+            ipam.make_pool(request.subnet, request.gateway, request.ip_range, request.aux, 6),
+            gateway_given=bool(request.gateway))
+        subnets.check_free(pool.subnet, taken)
+        return [pool]
 
     def get(self, ref: str) -> Network:
         """By name, id or unique id prefix; NotFound("network X not found")."""
@@ -390,6 +415,7 @@ class NetworkService:
         """docker's JSON shape of `n`; `detailed` False: Containers empty (docker's network
         list since API 1.28)."""
         containers: dict[str, Any] = {}
+        pool6 = n.pool6
         for e in self.repo.endpoints_on(n.id) if detailed else ():
             if not e.active:
                 continue
@@ -397,11 +423,13 @@ class NetworkService:
             containers[e.container_id] = {
                 "Name": e.container_name, "EndpointID": e.endpoint_id,
                 "MacAddress": e.mac or ipam.mac_of(e.address),
-                "IPv4Address": f"{e.address}/{prefix}", "IPv6Address": ""}
+                "IPv4Address": f"{e.address}/{prefix}",
+                "IPv6Address": f"{e.address6}/{ipam.prefix_len(pool6.subnet)}"
+                if e.address6 and pool6 is not None else ""}
         return {
             "Name": n.name, "Id": n.id, "Created": n.created, "Scope": "local",
-            "Driver": n.driver, "EnableIPv6": False,
-            "IPAM": {"Driver": "default", "Options": None if n.builtin else {},
+            "Driver": n.driver, "EnableIPv6": n.ipv6,
+            "IPAM": {"Driver": "default", "Options": n.ipam_options,
                      "Config": [_ipam_config(p) for p in n.pools]},
             "Internal": n.internal, "Attachable": False, "Ingress": False,
             "ConfigFrom": {"Network": ""}, "ConfigOnly": False,
@@ -501,11 +529,20 @@ class NetworkService:
             raise FailedPrecondition(NONE_MODE)
         if n.driver == "host":
             raise FailedPrecondition(HOST_MODE)
+        if (req.ip or req.ip6) and not n.user_defined:
+            raise InvalidArgument("user specified IP address is supported on user defined "
+                                  "networks only")
         if req.ip:
-            if not n.user_defined:
-                raise InvalidArgument("user specified IP address is supported on user "
-                                      "defined networks only")
             ipam.allocate(n.pools[0], (), req.ip)  # in the subnet, not the gateway
+        if req.ip6:
+            if ":" not in req.ip6 or not ipam.is_address(req.ip6):  # dockerd's 400
+                raise InvalidArgument(f"invalid IPv6 address: {req.ip6}")
+            if n.pool6 is None:
+                raise InvalidArgument(f"invalid IPv6 address {req.ip6}: network {n.name} has "
+                                      "no IPv6 (EnableIPv6 and an IPv6 subnet)")
+            ipam.allocate(n.pool6, (), req.ip6)
+        for address in req.link_local:
+            _check_link_local(address)
         if req.aliases and not n.user_defined:
             raise InvalidArgument("network-scoped alias is supported only for containers in "
                                   "user defined networks")
@@ -514,7 +551,9 @@ class NetworkService:
 
     def _record(self, c: ContainerNet, n: Network, req: EndpointRequest) -> EndpointRecord:
         return EndpointRecord(c.id, n.id, c.name, 0, _new_id(), req.ip, tuple(req.aliases),
-                              tuple(req.links), req.mac)
+                              tuple(req.links), req.mac, ip6=req.ip6,
+                              link_local=tuple(req.link_local),
+                              driver_opts=dict(req.driver_opts))
 
     def unregister(self, cid: str) -> None:
         """At rm: forget the container's configs (and free all it holds)."""
@@ -589,12 +628,17 @@ class NetworkService:
 
         self._ensure_bridge(n)
         host = "veth" + e.endpoint_id[:7]
-        address = self.repo.claim(c.id, n, e.ip, host, ifname)
-        e.address, e.host_ifname, e.ifname = address, host, ifname
+        address, address6 = self.repo.claim(c.id, n, e.ip, host, ifname, e.ip6)
+        e.address, e.address6, e.host_ifname, e.ifname = address, address6, host, ifname
+        pool6 = n.pool6
         try:
             self.netlink.add_veth(fd, VethSpec(
                 host, n.bridge, ifname, e.mac or ipam.mac_of(address), address,
-                ipam.prefix_len(n.pools[0].subnet), gateway, n.mtu))
+                ipam.prefix_len(n.pools[0].subnet), gateway, n.mtu,
+                address6=address6,
+                prefix6=ipam.prefix_len(pool6.subnet) if pool6 is not None else 0,
+                gateway6=pool6.gateway if pool6 is not None and gateway else "",
+                link_local=tuple(e.link_local)))
         except BaseException:
             self.repo.deactivate(c.id, n.id)
             raise
@@ -802,9 +846,7 @@ class NetworkService:
         with self._lock:
             records = {e.network_id: e for e in self.repo.endpoints_of(c.id)}
             e = records.pop(n.id, None)
-            if e is None:
-                if force:
-                    return any(nid in self._user_nets for nid in records)
+            if e is None:  # forced too (dockerd 20.10: its 500 with this text)
                 raise FailedPrecondition(f"container {c.id} is not connected to network "
                                          f"{n.name}")
             if e.host_ifname:
@@ -823,7 +865,7 @@ class NetworkService:
         for members in list(self._active.values()):  # a start may add a network
             a = members.get(cid)
             if a is not None:
-                members[cid] = _Active(cid, name, a.aliases, a.address)
+                members[cid] = dataclasses.replace(a, name=name)
 
     def settings(self, cid: str, mode: str = "") -> NetworkSettings:
         """inspect's NetworkSettings and `port`'s mappings; `mode` "none"/"host" (the
@@ -841,11 +883,17 @@ class NetworkService:
         for e in self.repo.endpoints_of(cid):
             n = nets[e.network_id]
             active = e.active
+            pool6 = n.pool6 if active and e.address6 else None
             out.networks[n.name] = EndpointView(
                 n.id, e.endpoint_id if active else "", e.address,
                 ipam.prefix_len(n.pools[0].subnet) if active and n.pools else 0,
                 n.pools[0].gateway if active and n.pools else "",
-                (e.mac or ipam.mac_of(e.address)) if active else "", e.aliases)
+                (e.mac or ipam.mac_of(e.address)) if active else e.mac, e.aliases,
+                ip6=e.address6 if pool6 is not None else "",
+                prefix6=ipam.prefix_len(pool6.subnet) if pool6 is not None else 0,
+                gateway6=pool6.gateway if pool6 is not None else "",
+                config=EndpointRequest(n.id, e.ip, e.aliases, e.links, e.mac, e.ip6,
+                                       e.link_local, e.driver_opts))
         out.ports = self.repo.ports_of(cid)
         return out
 
@@ -871,6 +919,7 @@ class NetworkService:
         found: builtins.list[str] = []
         for net_name, members in mine:
             short = name.removesuffix("." + net_name.lower())
+            short = _link_target(members[cid].links, short)  # a link's alias: its target
             for a in list(members.values()):
                 names = (a.name.lower(), a.cid[:12], *(alias.lower() for alias in a.aliases))
                 if short in names and a.address not in found:
@@ -898,8 +947,13 @@ class NetworkService:
     def _ensure_bridge(self, n: Network) -> None:
         if n.bridge in self._ready:
             return
-        pool = n.pools[0]
-        self.netlink.ensure_bridge(n.bridge, pool.gateway, ipam.prefix_len(pool.subnet), n.mtu)
+        pool, pool6 = n.pools[0], n.pool6
+        if pool6 is None:
+            self.netlink.ensure_bridge(n.bridge, pool.gateway, ipam.prefix_len(pool.subnet),
+                                       n.mtu)
+        else:  # the IPv6 gateway on the bridge too (no ip6tables: dockerd 20.10's default)
+            self.netlink.ensure_bridge(n.bridge, pool.gateway, ipam.prefix_len(pool.subnet),
+                                       n.mtu, pool6.gateway, ipam.prefix_len(pool6.subnet))
         # published ports on 127.0.0.1 reach containers through DNAT + MASQUERADE
         self.netlink.set_sysctl(f"net.ipv4.conf.{n.bridge}.route_localnet", "1")
         self._ready.add(n.bridge)
@@ -936,7 +990,7 @@ class NetworkService:
 
     def _remember(self, e: EndpointRecord, name: str = "") -> None:
         self._active.setdefault(e.network_id, {})[e.container_id] = _Active(
-            e.container_id, name or e.container_name, e.aliases, e.address)
+            e.container_id, name or e.container_name, e.aliases, e.address, e.links)
 
     # -- /etc files -------------------------------------------------------------------------
 
@@ -953,7 +1007,7 @@ class NetworkService:
             return  # the other container's files are the ones it sees
         host_mode = c.mode == "host"
         records = [e for e in self.repo.endpoints_of(c.id) if e.active]
-        ips = [e.address for e in records]
+        ips = [a for e in records for a in (e.address, e.address6) if a]  # dockerd's order
         embedded = any(e.network_id in self._user_nets for e in records)
         if host_mode:
             hosts = etcfiles.host_mode_hosts(c.extra_hosts, _read(HOST_HOSTS))
@@ -963,7 +1017,7 @@ class NetworkService:
         etcfiles.write_in_place(c.etc_dir / "hosts", hosts)
         etcfiles.write_in_place(c.etc_dir / "resolv.conf", etcfiles.resolv_content(
             embedded, c.dns, c.dns_search, c.dns_options, self._host_resolv(),
-            host_mode=host_mode))
+            host_mode=host_mode, ipv6=any(e.address6 for e in records)))
         etcfiles.write_in_place(c.etc_dir / "hostname", etcfiles.hostname_content(c.hostname))
 
     def _link_lines(self, c: ContainerNet) -> builtins.list[str]:
@@ -1006,15 +1060,26 @@ def _new_id() -> str:
 
 
 def _check_name(name: str) -> None:
-    if not _BRIDGE_NAME.fullmatch(name or ""):  # (the same characters as a bridge name's)
-        raise InvalidArgument(f'invalid network name "{name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] '
-                              "are allowed")
+    """docker's rule (libnetwork's): any name that is not blank (its text; its status 500)."""
+    if not name.strip():
+        raise InvalidArgument(f"invalid name: {name}")
 
 
 def _check_configured(n: Network, ip: str) -> None:
     if ip and n.pools and n.pools[0].auto:
         raise InvalidArgument("user specified IP address is supported only when connecting "
                               "to networks with user configured subnets")
+
+
+def _check_link_local(address: str) -> None:
+    """--link-local-ip: an IPv4 (169.254.0.0/16) or IPv6 (fe80::/10) link-local address."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        raise InvalidArgument(f"invalid link-local IP address: {address}") from None
+    if not parsed.is_link_local:
+        raise InvalidArgument(f"invalid link-local IP address {address}: not in 169.254.0.0/16 "
+                              "or fe80::/10")
 
 
 def _check_mac(mac: str) -> None:
@@ -1048,13 +1113,15 @@ def _default_bridge_options() -> dict[str, str]:
     }
 
 
-def _ipam_config(p: IpamPool) -> dict[str, str]:
+def _ipam_config(p: IpamPool) -> dict[str, Any]:
     """docker's order; the gateway only when given or the subnet picked (as dockerd 20.10)."""
-    out = {"Subnet": p.subnet}
+    out: dict[str, Any] = {"Subnet": p.subnet}
     if p.ip_range:
         out["IPRange"] = p.ip_range
     if p.gateway_given or p.auto:
         out["Gateway"] = p.gateway
+    if p.aux:
+        out["AuxiliaryAddresses"] = dict(p.aux)
     return out
 
 
@@ -1084,6 +1151,15 @@ def _ndots_set(c: ContainerNet | None) -> bool:
     """Whether the container's resolv.conf options set ndots (docker: any value >= 0)."""
     return c is not None and any(o.startswith("ndots:") and o[6:].isdigit()
                                  for o in c.dns_options)
+
+
+def _link_target(links: Sequence[str], name: str) -> str:
+    """A name as asked, or the container a link ("target:alias") of the asker names so."""
+    for link in links:
+        target, _, alias = link.partition(":")
+        if name == (alias or target).lower():
+            return target.lower()
+    return name
 
 
 def _ptr_address(name: str) -> str | None:

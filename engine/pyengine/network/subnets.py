@@ -15,13 +15,14 @@ def default_pools() -> Iterator[ipaddress.IPv4Network]:
     yield from ipaddress.IPv4Network("192.168.0.0/16").subnets(new_prefix=20)
 
 
-def _overlaps(net: ipaddress.IPv4Network, others: Sequence[str]) -> bool:
+def _overlaps(net: ipaddress.IPv4Network | ipaddress.IPv6Network, others: Sequence[str]
+              ) -> bool:
     for other in others:
         try:
             o = ipaddress.ip_network(other, strict=False)
         except ValueError:
             continue
-        if isinstance(o, ipaddress.IPv4Network) and net.overlaps(o):
+        if o.version == net.version and net.overlaps(o):
             return True
     return False
 
@@ -37,6 +38,7 @@ def choose(taken: Sequence[str], in_use: Sequence[str]) -> str:
 
 
 def check_free(subnet: str, taken: Sequence[str]) -> None:
-    """A user's --subnet must not overlap another network's (docker's message)."""
-    if _overlaps(ipaddress.IPv4Network(subnet), taken):
+    """A user's --subnet (IPv4 or IPv6) must not overlap another network's (docker's
+    message)."""
+    if _overlaps(ipaddress.ip_network(subnet), taken):
         raise FailedPrecondition("Pool overlaps with other one on this address space")

@@ -53,15 +53,18 @@ def spec_of(r: containers_pb2.CreateContainerRequest) -> Spec:
         network_aliases=list(r.network_aliases), dns=list(r.dns),
         dns_search=list(r.dns_search), dns_options=list(r.dns_options),
         add_hosts=list(r.add_hosts), links=list(r.links), mac_address=r.mac_address,
-        binds=list(r.binds), mounts=list(r.mounts),
-        tmpfs=list(r.tmpfs), volumes_from=list(r.volumes_from),
+        ip6=r.ip6, link_local_ips=list(r.link_local_ips), binds=list(r.binds),
+        mounts=list(r.mounts), tmpfs=list(r.tmpfs), volumes_from=list(r.volumes_from),
         health_cmd=list(r.health_cmd), health_interval_ns=r.health_interval_ns,
         health_timeout_ns=r.health_timeout_ns, health_start_period_ns=r.health_start_period_ns,
         health_retries=r.health_retries, no_healthcheck=r.no_healthcheck,
+        pid_mode=r.pid_mode, ipc_mode=r.ipc_mode, uts_mode=r.uts_mode,
+        cgroupns_mode=r.cgroupns_mode, group_add=list(r.group_add),
+        device_cgroup_rules=list(r.device_cgroup_rules), log_driver=r.log_driver,
+        volume_driver=r.volume_driver,
         privileged=r.privileged, cap_add=list(r.cap_add), cap_drop=list(r.cap_drop),
         security_opt=list(r.security_opt), devices=list(r.devices), sysctls=dict(r.sysctls),
         ulimits=list(r.ulimits), shm_size=r.shm_size, oom_score_adj=r.oom_score_adj,
-        ipc_mode=r.ipc_mode,
     )
 
 

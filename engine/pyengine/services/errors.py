@@ -30,6 +30,7 @@ CODES: list[tuple[type[BaseException], grpc.StatusCode]] = [
     (errors.DataLoss, grpc.StatusCode.DATA_LOSS),
     (errors.ResourceExhausted, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (errors.Aborted, grpc.StatusCode.ABORTED),
+    (errors.Unimplemented, grpc.StatusCode.UNIMPLEMENTED),
 ]
 
 Context = grpc.aio.ServicerContext

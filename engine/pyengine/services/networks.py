@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 def summary(n: Network) -> networks_pb2.NetworkSummary:
     return networks_pb2.NetworkSummary(
         id=n.id, name=n.name, driver=n.driver, scope="local", internal=n.internal,
-        ipv6=False, created=n.created, labels=dict(n.labels))
+        ipv6=n.ipv6, created=n.created, labels=dict(n.labels))
 
 
 class NetworksServicer(networks_pb2_grpc.NetworksServiceServicer):
@@ -34,11 +34,16 @@ class NetworksServicer(networks_pb2_grpc.NetworksServiceServicer):
     @unary
     async def Create(self, request: networks_pb2.CreateNetworkRequest,
                      context: Context) -> networks_pb2.CreateNetworkResponse:
+        from pyengine.network.model import PoolRequest
+
+        pool6 = PoolRequest(request.subnet6, request.gateway6, request.ip_range6,
+                            dict(request.aux_addresses6)) if request.subnet6 else None
         n = await self.workers.run(
             self.networks.create, request.name, driver=request.driver or "bridge",
             subnet=request.subnet, gateway=request.gateway, ip_range=request.ip_range,
             internal=request.internal, labels=dict(request.labels),
-            options=dict(request.options))
+            options=dict(request.options), ipv6=request.ipv6, pool6=pool6,
+            aux=dict(request.aux_addresses), ipam_options=dict(request.ipam_options))
         return networks_pb2.CreateNetworkResponse(id=n.id)
 
     @unary
@@ -70,7 +75,8 @@ class NetworksServicer(networks_pb2_grpc.NetworksServiceServicer):
                       context: Context) -> networks_pb2.ConnectNetworkResponse:
         await self.containers.networking.connect(
             request.network, request.container, ip=request.ip,
-            aliases=list(request.aliases), links=list(request.links))
+            aliases=list(request.aliases), links=list(request.links), ip6=request.ip6,
+            link_local=list(request.link_local_ips), driver_opts=dict(request.driver_opts))
         return networks_pb2.ConnectNetworkResponse()
 
     @unary

@@ -184,6 +184,17 @@ CREATE TABLE build_cache (
     size INTEGER NOT NULL DEFAULT 0
 );
 """),
+    # docker-py's network tests (EnableIPv6 networks, IPAM options, endpoint settings): a
+    # network's EnableIPv6 and IPAM.Options; an endpoint's requested IPv6 address, link-local
+    # addresses and driver options (JSON). An IPv6 address is held in ip_allocations beside
+    # the IPv4 one (an address' family tells them apart)
+    Migration(8, "network extras", """
+ALTER TABLE networks ADD COLUMN ipv6 INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE networks ADD COLUMN ipam_options TEXT NOT NULL DEFAULT 'null';
+ALTER TABLE endpoints ADD COLUMN ip6 TEXT NOT NULL DEFAULT '';
+ALTER TABLE endpoints ADD COLUMN link_local TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE endpoints ADD COLUMN driver_opts TEXT NOT NULL DEFAULT '{}';
+"""),
 )
 
 LATEST = MIGRATIONS[-1].version

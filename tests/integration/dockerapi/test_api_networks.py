@@ -5,6 +5,7 @@ statuses and texts (checked against a private dockerd 20.10)."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from netvol_harness import NetVol, nv_fixture  # noqa: F401 - a fixture
@@ -161,11 +162,14 @@ def test_http_statuses_and_bodies(nv: NetVol) -> None:
     for name in ("bridge", "host", "none", "default"):  # dockerd 20.10's text, its space too
         assert nv.http("POST", "/networks/create", {"Name": name}) == \
             (403, {"message": f"operation is not permitted on predefined {name} network "})
-    status, body = nv.http("POST", "/networks/create", {"Name": "six", "EnableIPv6": True})
-    assert status == 400 and "IPv6" in body["message"]
+    assert nv.http("POST", "/networks/create", {"Name": "six", "EnableIPv6": True}) == (
+        404, {"message": "could not find an available, non-overlapping IPv6 address pool "
+                         "among the defaults to assign to the network"})  # dockerd 20.10's
     status, body = nv.http("POST", "/networks/create", {"Name": "two", "IPAM": {
         "Config": [{"Subnet": "10.80.0.0/24"}, {"Subnet": "10.81.0.0/24"}]}})
-    assert status == 400 and "one pool" in body["message"]
+    assert status == 400 and "one pool per address family" in body["message"]
+    assert nv.http("POST", "/networks/create", {"Name": " "}) == \
+        (400, {"message": "invalid name:  "})  # dockerd's text (its status: 500)
     status, body = nv.http("POST", "/networks/create", {"Name": "plug", "Driver": "weave"})
     assert status == 404 and body == {"message": 'plugin "weave" not found'}
     status, body = nv.http("POST", "/networks/create", {"Name": "x", "IPAM": {
@@ -201,7 +205,7 @@ def test_http_statuses_and_bodies(nv: NetVol) -> None:
         (404, {"message": "No such container: nosuch"})
     status, body = nv.http("POST", "/networks/raw/connect", {
         "Container": "member", "EndpointConfig": {"IPAMConfig": {"IPv6Address": "fd00::5"}}})
-    assert status == 400 and "IPv6" in body["message"]
+    assert status == 400 and "network raw has no IPv6" in body["message"]
     assert nv.http("POST", "/networks/raw/disconnect", {"Container": "member"}) == \
         (200, None)
     assert nv.http("POST", "/networks/raw/disconnect", {"Container": "nosuch"})[0] == 404
@@ -244,3 +248,186 @@ def test_docker_py_networks(nv: NetVol) -> None:
         assert refused.value.status_code == 403
     finally:
         client.close()
+
+
+def _ipv6_here() -> bool:
+    """Whether the kernel has IPv6 (the daemon's namespace gets it then)."""
+    return Path("/proc/sys/net/ipv6").is_dir()
+
+
+def test_ipv6_network_addresses_routes_and_hosts(nv: NetVol) -> None:
+    """`network create --ipv6 --subnet fd00:77::/64` as dockerd 20.10 makes it: an IPv4 pool
+    picked beside the IPv6 one, the IPv6 gateway (::1) on the bridge, each container an IPv6
+    address (--ip6 honoured), the IPv6 default route and a hosts line; containers reach each
+    other over IPv6."""
+    made = nv.docker("network", "create", "--ipv6", "--subnet", "fd00:77::/64", "six")
+    if not _ipv6_here():  # the bridge cannot get its IPv6 gateway: refused, nothing kept
+        assert made.returncode == 1 and "Error response from daemon" in made.stderr.decode()
+        assert nv.docker("network", "inspect", "six").returncode == 1
+        return
+    assert made.returncode == 0, made.stderr
+    doc = nv.docker_json("network", "inspect", "six")[0]
+    assert doc["EnableIPv6"] is True and doc["IPAM"]["Options"] == {}  # as the CLI sent it
+    v4, v6 = doc["IPAM"]["Config"]
+    assert set(v4) == {"Subnet", "Gateway"} and v6 == {"Subnet": "fd00:77::/64"}
+    a = nv.run("-d", "--name", "v6a", "--network", "six", "--ip6", "fd00:77::f00d", "busybox",
+               *SLEEP).strip()
+    nv.run("-d", "--name", "v6b", "--network", "six", "busybox", *SLEEP)
+    settings = nv.docker_json("inspect", "v6a")[0]["NetworkSettings"]["Networks"]["six"]
+    assert settings["IPAMConfig"] == {"IPv6Address": "fd00:77::f00d"}
+    assert (settings["GlobalIPv6Address"], settings["GlobalIPv6PrefixLen"],
+            settings["IPv6Gateway"]) == ("fd00:77::f00d", 64, "fd00:77::1")
+    b6 = nv.docker_json("inspect", "v6b")[0]["NetworkSettings"]["Networks"]["six"]
+    assert b6["GlobalIPv6Address"] == "fd00:77::2" and b6["IPAMConfig"] is None
+    assert nv.docker_json("network", "inspect", "six")[0]["Containers"][a]["IPv6Address"] \
+        == "fd00:77::f00d/64"
+    assert "inet6 fd00:77::f00d/64" in nv.out("exec", "v6a", "ip", "addr", "show", "eth0")
+    assert "default via fd00:77::1 dev eth0" in nv.out("exec", "v6a", "ip", "-6", "route")
+    hosts = nv.out("exec", "v6a", "cat", "/etc/hosts")
+    assert hosts.endswith(f"\t{a[:12]}\nfd00:77::f00d\t{a[:12]}\n")
+    pinged = nv.pyctl("exec", "v6b", "ping", "-c", "1", "-W", "5", "fd00:77::f00d")
+    assert pinged.returncode == 0, pinged.stdout
+
+
+def test_auxiliary_addresses_link_local_ips_mac_and_driver_opts(nv: NetVol) -> None:
+    """IPAM AuxiliaryAddresses are never handed out; an endpoint's LinkLocalIPs are added to
+    its interface, its MacAddress (asked at connect) is the interface's, its DriverOpts are
+    kept and shown, as dockerd 20.10 does."""
+    nv.docker("network", "create", "--subnet", "172.28.0.0/16", "--ip-range",
+              "172.28.5.0/24", "--gateway", "172.28.5.254", "--aux-address", "a=172.28.5.0",
+              "--aux-address", "b=172.28.5.1", "aux", check=True)
+    config = nv.docker_json("network", "inspect", "aux")[0]["IPAM"]["Config"]
+    assert config[0]["AuxiliaryAddresses"] == {"a": "172.28.5.0", "b": "172.28.5.1"}
+    nv.run("-d", "--name", "first", "--network", "aux", "busybox", *SLEEP)
+    first = nv.docker_json("inspect", "first")[0]["NetworkSettings"]["Networks"]["aux"]
+    assert first["IPAddress"] == "172.28.5.2"
+    client = nv.client()
+    try:
+        api = client.api
+        made = api.create_container(
+            "busybox", SLEEP, host_config=api.create_host_config(network_mode="bridge"),
+            networking_config=api.create_networking_config({
+                "bridge": api.create_endpoint_config(
+                    link_local_ips=["169.254.8.8"], driver_opt={"com.docker-py.setting": "on"})
+            }))
+        api.connect_container_to_network(made, "aux", mac_address="02:42:ac:11:00:99")
+        stopped = api.inspect_container(made)["NetworkSettings"]["Networks"]
+        assert stopped["aux"]["MacAddress"] == "02:42:ac:11:00:99"
+        api.start(made)
+        networks = api.inspect_container(made)["NetworkSettings"]["Networks"]
+        assert networks["bridge"]["IPAMConfig"] == {"LinkLocalIPs": ["169.254.8.8"]}
+        assert networks["bridge"]["DriverOpts"] == {"com.docker-py.setting": "on"}
+        assert networks["aux"]["MacAddress"] == "02:42:ac:11:00:99"
+        assert networks["aux"]["IPAddress"] == "172.28.5.3"  # after first's, no aux one
+        cid = made["Id"]
+    finally:
+        client.close()
+    eth0 = nv.out("exec", cid, "ip", "addr", "show", "eth0")
+    assert "inet 169.254.8.8/16" in eth0
+    assert "link/ether 02:42:ac:11:00:99" in nv.out("exec", cid, "ip", "link", "show", "eth1")
+    status, body = nv.http("POST", "/containers/create", {
+        "Image": "busybox", "NetworkingConfig": {"EndpointsConfig": {"bridge": {
+            "IPAMConfig": {"LinkLocalIPs": ["10.0.0.1"]}}}}})
+    assert status == 400 and "invalid link-local IP address 10.0.0.1" in body["message"]
+
+
+def test_links_on_user_networks_names_and_forced_disconnects(nv: NetVol) -> None:
+    """A link on a user network (EndpointConfig.Links, at create or connect) is a name only
+    its container resolves, to its target's address (the target may come later); network
+    names are any non-blank text (a space, a slash); a forced disconnect of a container that
+    is not connected fails as dockerd 20.10's does."""
+    nv.docker("network", "create", "nl", check=True)
+    client = nv.client()
+    try:
+        api = client.api
+        made = api.create_container(
+            "busybox", SLEEP, host_config=api.create_host_config(network_mode="nl"),
+            networking_config=api.create_networking_config({
+                "nl": api.create_endpoint_config(links=[("upstream", "bar")])}))
+        api.start(made)
+        nv.run("-d", "--name", "upstream", "--network", "nl", "busybox", *SLEEP)
+        nv.run("-d", "--name", "other", "--network", "nl", "busybox", *SLEEP)
+        api.disconnect_container_from_network("other", "nl")
+        api.connect_container_to_network("other", "nl", links=[("upstream", "baz")])
+        nets = api.inspect_container(made)["NetworkSettings"]["Networks"]
+        assert nets["nl"]["Links"] == ["upstream:bar"]
+        assert api.inspect_container(made)["HostConfig"]["Links"] is None  # dockerd's
+        assert api.inspect_container("other")["NetworkSettings"]["Networks"]["nl"][
+            "Links"] == ["upstream:baz"]
+        cid = made["Id"]
+    finally:
+        client.close()
+    upstream = nv.docker_json("inspect", "upstream")[0]["NetworkSettings"]["Networks"]["nl"]
+    assert resolves(nv, cid, "bar") == [upstream["IPAddress"]]
+    assert resolves(nv, "other", "baz") == [upstream["IPAddress"]]
+    assert resolves(nv, "other", "bar") == []
+    for name in ("test 01", "a/b"):
+        nv.docker("network", "create", name, check=True)
+        assert nv.docker_json("network", "inspect", name)[0]["Name"] == name
+        assert nv.http("GET", "/networks/" + name.replace(" ", "%20"))[1]["Name"] == name
+        assert nv.http("DELETE", "/networks/" + name.replace(" ", "%20")) == (204, None)
+    nv.docker("network", "disconnect", "--force", "nl", "other", check=True)
+    again = nv.docker("network", "disconnect", "--force", "nl", "other")
+    assert again.returncode == 1
+    assert "is not connected to network nl" in again.stderr.decode()
+
+
+def test_a_legacy_link_is_listed_and_removed_by_its_name(nv: NetVol) -> None:
+    """`docker rm --link PARENT/ALIAS` (DELETE /containers/PARENT/ALIAS?link=1) forgets the
+    parent's link; both containers stay; the list names a link's target /PARENT/ALIAS while
+    the link is there (dockerd 20.10's answers)."""
+    nv.run("-d", "--name", "lt1", "busybox", *SLEEP)
+    nv.run("-d", "--name", "lt2", "--link", "lt1:mylink", "busybox", *SLEEP)
+
+    def names() -> dict[str, list[str]]:
+        listed = nv.http("GET", "/containers/json?all=1")[1]
+        return {entry["Names"][0]: entry["Names"] for entry in listed}
+
+    assert names()["/lt1"] == ["/lt1", "/lt2/mylink"]
+    nv.docker("rm", "--link", "lt2/mylink", check=True)
+    assert names() == {"/lt1": ["/lt1"], "/lt2": ["/lt2"]}
+    assert nv.docker_json("inspect", "lt2")[0]["HostConfig"]["Links"] is None
+    assert nv.docker("inspect", "-f", "{{.State.Running}}", "lt1", "lt2",
+                     check=True).stdout.decode().split() == ["true", "true"]
+    assert nv.http("DELETE", "/containers/lt2/mylink?link=1") == \
+        (404, {"message": "No such container: lt2/mylink"})
+    assert nv.http("DELETE", "/containers/nosuch/mylink?link=1") == \
+        (404, {"message": "No such container: nosuch/mylink"})
+    assert nv.http("DELETE", "/containers/lt1?link=1") == (409, {
+        "message": "Conflict, cannot remove the default link name of the container"})
+
+
+def test_pyctl_gets_the_same_pools_and_endpoint_settings(nv: NetVol) -> None:
+    """The gRPC edge (pyctl network create/connect) has docker's flags for them: --ipv6,
+    subnets of both families with their gateways, ranges and aux addresses matched by
+    containment, --ipam-opt; connect's --ip6, --link-local-ip and --driver-opt."""
+    if not _ipv6_here():
+        return  # (the IPv6 side: test_ipv6_network_addresses_routes_and_hosts)
+    nv.pyctl("network", "create", "--ipv6", "--subnet", "fd00:78::/64", "--subnet",
+             "10.88.0.0/24", "--gateway", "fd00:78::ffff", "--aux-address", "r=10.88.0.2",
+             "--aux-address", "r6=fd00:78::2", "--ipam-opt", "k=v", "pysix", check=True)
+    doc = nv.docker_json("network", "inspect", "pysix")[0]
+    assert doc["EnableIPv6"] is True and doc["IPAM"]["Options"] == {"k": "v"}
+    assert doc["IPAM"]["Config"] == [
+        {"Subnet": "10.88.0.0/24", "AuxiliaryAddresses": {"r": "10.88.0.2"}},
+        {"Subnet": "fd00:78::/64", "Gateway": "fd00:78::ffff",
+         "AuxiliaryAddresses": {"r6": "fd00:78::2"}}]
+    assert nv.out("network", "ls", "--filter", "name=pysix", "--format",
+                  "{{.Name}} {{.IPv6}}").strip() == "pysix true"
+    bad = nv.pyctl("network", "create", "--subnet", "10.89.0.0/24", "--gateway",
+                   "10.90.0.1", "nomatch")
+    assert bad.returncode != 0 and b"no matching subnet for gateway 10.90.0.1" in bad.stderr
+    nv.run("-d", "--name", "pyc6", "busybox", *SLEEP)
+    nv.pyctl("network", "connect", "--ip6", "fd00:78::9", "--link-local-ip", "169.254.9.9",
+             "--driver-opt", "x=y", "pysix", "pyc6", check=True)
+    net = nv.docker_json("inspect", "pyc6")[0]["NetworkSettings"]["Networks"]["pysix"]
+    assert net["IPAMConfig"] == {"IPv6Address": "fd00:78::9", "LinkLocalIPs": ["169.254.9.9"]}
+    assert (net["GlobalIPv6Address"], net["IPAddress"], net["DriverOpts"]) == \
+        ("fd00:78::9", "10.88.0.3", {"x": "y"})  # .1 the gateway, .2 an aux address
+    eth1 = nv.out("exec", "pyc6", "ip", "addr", "show", "eth1")
+    assert "inet6 fd00:78::9/64" in eth1 and "inet 169.254.9.9/16" in eth1
+    nv.pyctl("run", "-d", "--name", "pyrun6", "--network", "pysix", "--ip6", "fd00:78::7",
+             "--link-local-ip", "169.254.7.7", "busybox", *SLEEP, check=True)
+    net = nv.docker_json("inspect", "pyrun6")[0]["NetworkSettings"]["Networks"]["pysix"]
+    assert net["IPAMConfig"] == {"IPv6Address": "fd00:78::7", "LinkLocalIPs": ["169.254.7.7"]}
+    assert net["GlobalIPv6Address"] == "fd00:78::7"

@@ -1,6 +1,7 @@
 """Privileges, devices and kernel options through pyengined and pyrunc, seen from inside the
 container: capabilities (--cap-add/--cap-drop, --privileged), --security-opt, --device,
---sysctl, --ulimit, --shm-size, --oom-score-adj and --ipc; docker's errors for bad values."""
+--sysctl, --ulimit, --shm-size and --oom-score-adj; docker's errors for bad values (the IPC
+modes: test_containers_hostcfg.py)."""
 
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ def test_defaults_are_dockers(engine: ContainerEngine) -> None:
     assert (host["Privileged"], host["CapAdd"], host["CapDrop"], host["SecurityOpt"]) == (
         False, None, None, None)
     assert (host["Devices"], host["Ulimits"], "Sysctls" in host) == ([], [], False)
-    assert (host["ShmSize"], host["OomScoreAdj"], host["IpcMode"]) == (64 << 20, 0, "private")
+    assert (host["ShmSize"], host["OomScoreAdj"]) == (64 << 20, 0)
 
 
 def test_cap_add_and_drop(engine: ContainerEngine) -> None:
@@ -161,41 +162,3 @@ def test_sysctls_ulimits_shm_and_oom_score(engine: ContainerEngine) -> None:
         _error(engine, "--ulimit", "nofile=3:2")
     assert ("Error response from daemon: Invalid value 2000, range for oom score adj is "
              "[-1000, 1000]") in _error(engine, "--oom-score-adj", "2000")
-
-
-def test_ipc_modes(engine: ContainerEngine) -> None:
-    assert engine.process is not None
-    host_ipc = os.readlink(f"/proc/{engine.process.pid}/ns/ipc")
-    out = _run(engine, "--ipc", "host", "busybox", "readlink", "/proc/self/ns/ipc")
-    assert out.strip() == host_ipc
-    assert _run(engine, "busybox", "readlink", "/proc/self/ns/ipc").strip() != host_ipc
-    none = _run(engine, "--ipc", "none", "busybox", "sh", "-c",
-                "grep -c ' /dev/shm ' /proc/mounts || true")
-    assert none.strip() == "0"
-    donor = engine.out("run", "-d", "--network", "none", "--ipc", "shareable", "busybox",
-                       "sh", "-c", "echo shared > /dev/shm/mark; sleep 1000").strip()
-    donor_ipc = os.readlink(f"/proc/{_inspect(engine, donor)['State']['Pid']}/ns/ipc")
-    joined = _run(engine, "--ipc", f"container:{donor}", "busybox", "sh", "-c",
-                  "readlink /proc/self/ns/ipc; while [ ! -e /dev/shm/mark ]; do sleep 0.1; "
-                  "done; cat /dev/shm/mark")
-    assert joined.split() == [donor_ipc, "shared"]
-    engine.out("rename", donor, "donor")
-    by_name = engine.out("create", "--ipc", "container:donor", "busybox").strip()
-    assert _inspect(engine, by_name)["HostConfig"]["IpcMode"] == f"container:{donor}"
-    host = _inspect(engine, engine.out("create", "--ipc", "host", "busybox").strip())
-    assert (host["HostConfig"]["IpcMode"], host["HostConfig"]["SecurityOpt"]) == (
-        "host", ["label=disable"])
-    assert "Error response from daemon: Invalid IPC mode: bogus" in \
-        _error(engine, "--ipc", "bogus")
-    assert "Error response from daemon: No such container: nosuch" in \
-        _error(engine, "--ipc", "container:nosuch")
-    stopped = engine.out("create", "--network", "none", "busybox").strip()
-    assert f"can't join IPC of container {stopped}: container {stopped} is not running" in \
-        _error(engine, "--ipc", f"container:{stopped}")
-    private = engine.out("run", "-d", "--network", "none", "busybox", "sleep", "1000").strip()
-    assert f"can't join IPC of container {private}: non-shareable IPC (hint: use " \
-        "IpcMode:shareable for the donor container)" in \
-        _error(engine, "--ipc", f"container:{private}")
-    engine.out("rm", "-f", donor, private)
-    with open("/proc/self/mountinfo") as handle:  # the donor's /dev/shm went with it
-        assert donor not in handle.read()

@@ -167,11 +167,10 @@ def _args(**kwargs: object) -> argparse.Namespace:
 def test_cli_values_and_errors() -> None:
     values = secopts_opts.values(_args(ulimit=["nofile=1024"], device=["/dev/null:r"],
                                        sysctl=["net.core.somaxconn=1"], shm_size="1m",
-                                       oom_score_adj="-5", ipc="host"))
+                                       oom_score_adj="-5"))
     assert (values["ulimits"], values["devices"], values["sysctls"]) == (
         ["nofile=1024:1024"], ["/dev/null:/dev/null:r"], {"net.core.somaxconn": "1"})
-    assert (values["shm_size"], values["oom_score_adj"], values["ipc_mode"]) == (
-        1 << 20, -5, "host")
+    assert (values["shm_size"], values["oom_score_adj"]) == (1 << 20, -5)
     for kwargs, message in (
             ({"sysctl": ["kernel.foo=1"]}, 'invalid argument "kernel.foo=1" for "--sysctl" '
                                            "flag: sysctl 'kernel.foo=1' is not allowed"),
@@ -187,8 +186,6 @@ def test_cli_values_and_errors() -> None:
 
 def test_check_refuses_with_dockers_texts() -> None:
     for spec, message in (
-            (Spec(ipc_mode="bogus"), "Invalid IPC mode: bogus"),
-            (Spec(ipc_mode="container:"), "Invalid IPC mode: container:"),
             (Spec(oom_score_adj=-1001), "Invalid value -1001, range for oom score adj is "
                                         "[-1000, 1000]"),
             (Spec(shm_size=-1), "SHM size can not be less than 0"),
@@ -200,14 +197,13 @@ def test_check_refuses_with_dockers_texts() -> None:
         with pytest.raises(InvalidArgument) as caught:
             secopts.check(spec)
         assert str(caught.value) == message
-    secopts.check(Spec(ipc_mode="container:other", devices=["/dev/null"]))
+    secopts.check(Spec(devices=["/dev/null"]))
 
 
 def test_host_config_shapes() -> None:
     assert secopts.host_config(Spec()) == {
         "CapAdd": None, "CapDrop": None, "Privileged": False, "SecurityOpt": None,
-        "Devices": [], "Ulimits": [], "ShmSize": 64 << 20, "OomScoreAdj": 0,
-        "IpcMode": "private"}
+        "Devices": [], "Ulimits": [], "ShmSize": 64 << 20, "OomScoreAdj": 0}
     shown = secopts.host_config(Spec(privileged=True, security_opt=["no-new-privileges"],
                                      sysctls={"net.a": "1"}, ulimits=["nofile=1:2"]))
     assert shown["SecurityOpt"] == ["no-new-privileges", "label=disable"]
@@ -215,6 +211,7 @@ def test_host_config_shapes() -> None:
         {"net.a": "1"}, [{"Name": "nofile", "Hard": 2, "Soft": 1}])
     assert secopts.host_config(Spec(ipc_mode="host", security_opt=["label=disable"]))[
         "SecurityOpt"] == ["label=disable"]
+    assert secopts.host_config(Spec(pid_mode="host"))["SecurityOpt"] == ["label=disable"]
 
 
 def _rootfs(tmp_path: Path) -> Path:
@@ -230,9 +227,9 @@ def test_build_config_pieces(tmp_path: Path) -> None:
     rootfs = _rootfs(tmp_path)
     spec = Spec(ulimits=["nofile=10:20"], sysctls={"kernel.shmmni": "100"},
                 devices=["/dev/null:/dev/n:r"], shm_size=1 << 20, oom_score_adj=7,
-                ipc_mode="host", security_opt=["no-new-privileges"])
+                security_opt=["no-new-privileges"])
     opts = ContainerOptions()
-    secopts.apply(opts, spec, tmp_path / "bundle")
+    secopts.apply(opts, spec)
     cfg = build_config(IMAGE, opts, rootfs)
     process, linux = cfg["process"], cfg["linux"]
     assert process["rlimits"] == [{"type": "RLIMIT_NOFILE", "soft": 10, "hard": 20}]
@@ -245,26 +242,15 @@ def test_build_config_pieces(tmp_path: Path) -> None:
          "access": "rwm"},
         {"allow": True, "type": "c", "major": os.major(null), "minor": os.minor(null),
          "access": "r"}]
-    assert "ipc" not in [ns["type"] for ns in linux["namespaces"]]
     shm = next(m for m in cfg["mounts"] if m["destination"] == "/dev/shm")
-    assert (shm["type"], shm["source"]) == ("bind", "/dev/shm")
-    # defaults: oomScoreAdj 0 always, docker's 64 MiB /dev/shm, an ipc namespace of its own
+    assert "size=1048576" in shm["options"] and "size=67108864" not in shm["options"]
+    # defaults: oomScoreAdj 0 always, docker's 64 MiB /dev/shm
     opts = ContainerOptions()
-    secopts.apply(opts, Spec(), tmp_path / "bundle")
+    secopts.apply(opts, Spec())
     cfg = build_config(IMAGE, opts, rootfs)
     assert cfg["process"]["oomScoreAdj"] == 0 and "rlimits" not in cfg["process"]
-    assert "ipc" in [ns["type"] for ns in cfg["linux"]["namespaces"]]
     shm = next(m for m in cfg["mounts"] if m["destination"] == "/dev/shm")
     assert "size=67108864" in shm["options"]
-    opts = ContainerOptions()
-    secopts.apply(opts, Spec(ipc_mode="none"), tmp_path / "bundle")
-    assert "/dev/shm" not in [m["destination"]
-                              for m in build_config(IMAGE, opts, rootfs)["mounts"]]
-    opts = ContainerOptions()
-    secopts.apply(opts, Spec(ipc_mode="shareable"), tmp_path / "bundle")
-    shm = next(m for m in build_config(IMAGE, opts, rootfs)["mounts"]
-               if m["destination"] == "/dev/shm")
-    assert shm["source"] == str(tmp_path / "bundle" / "shm")
 
 
 def test_privileged_and_all_are_the_bounding_set(tmp_path: Path) -> None:
@@ -277,7 +263,7 @@ def test_privileged_and_all_are_the_bounding_set(tmp_path: Path) -> None:
     assert build_config(IMAGE, opts, rootfs)["process"]["capabilities"]["bounding"] == [
         "CAP_KILL"]
     opts = ContainerOptions()
-    secopts.apply(opts, Spec(privileged=True), tmp_path / "bundle")
+    secopts.apply(opts, Spec(privileged=True))
     assert opts.bounding == secopts.bounding_set()
     assert any(d.path == "/dev/null" for d in opts.devices)
     assert not any(d.path.startswith(("/dev/pts/", "/dev/shm/")) for d in opts.devices)

@@ -55,7 +55,8 @@ def test_networking_config() -> None:
                           "Aliases": ["web"], "Links": ["cache:c"]}}}}).spec
     assert (spec.network, spec.ip, spec.network_aliases) == ("app_default", "10.5.0.9",
                                                              ["web"])
-    assert spec.links == ["db:database", "cache:c"]
+    assert (spec.links, spec.endpoint_links) == (["db:database"], ["cache:c"])  # HostConfig's
+    # and the endpoint's, apart (inspect shows each where it was given, as dockerd)
     only_endpoint = from_body({"Image": "x", "NetworkingConfig": {"EndpointsConfig": {
         "net1": {"Aliases": ["a"]}}}}).spec
     assert only_endpoint.network == "net1"
@@ -67,9 +68,11 @@ def test_networking_config() -> None:
     ({"Image": "x", "HostConfig": {"UsernsMode": "host"}}, "HostConfig.UsernsMode"),
     ({"Image": "x", "HostConfig": {"Ulimits": [{"Name": "nofile", "Soft": "1"}]}},
      "cannot unmarshal str"),
-    ({"Image": "x", "HostConfig": {"PidMode": "host"}}, "HostConfig.PidMode"),
     ({"Image": "x", "HostConfig": {"LogConfig": {"Type": "syslog"}}},
-     "logger: no log driver named 'syslog' is registered"),
+     "pyengined does not support the syslog log driver"),
+    ({"Image": "x", "HostConfig": {"LogConfig": {"Type": "bogus"}}},
+     'error looking up logging plugin bogus: plugin "bogus" not found'),
+    ({"Image": "x", "HostConfig": {"PidMode": 1}}, "field HostConfig.PidMode of type string"),
     ({"Image": "x", "HostConfig": {"LogConfig": {"Config": {"tag": "x"}}}},
      "unknown log opt 'tag' for json-file log driver"),
     ({"Image": "x", "NetworkingConfig": {"EndpointsConfig": {"a": {}, "b": {}}}},

@@ -40,10 +40,11 @@ def _routes_only() -> ApiContext:
 
 def _run(check: Callable[[TestClient], Awaitable[None]]) -> None:
     async def main() -> None:
-        app = build_app(_routes_only())
-        routes = Routes(app.router)
-        routes.get("/test/stream", _stream_then_fail)
-        routes.get("/test/fail", _fail)
+        def extra(routes: Routes) -> None:
+            routes.get("/test/stream", _stream_then_fail)
+            routes.get("/test/fail", _fail)
+
+        app = build_app(_routes_only(), extra=extra)
         async with TestClient(TestServer(app)) as client:
             await check(client)
 
@@ -140,10 +141,11 @@ def test_a_client_leaving_ends_its_stream_but_not_a_change() -> None:
             changed.set()
             return web.Response(status=204)
 
-        server = DockerApiServer(_routes_only(), [], 1.0)
-        app = server.make_app()
-        Routes(app.router).get("/test/stream", stream)
-        Routes(app.router).post("/test/change", change)
+        def extra(routes: Routes) -> None:
+            routes.get("/test/stream", stream)
+            routes.post("/test/change", change)
+
+        app = DockerApiServer(_routes_only(), [], 1.0).make_app(extra)
         async with TestServer(app, handler_cancellation=True) as test_server:
             for method, path in (("GET", "/test/stream"), ("POST", "/test/change")):
                 _reader, writer = await asyncio.open_connection(test_server.host,
@@ -160,3 +162,13 @@ def test_a_client_leaving_ends_its_stream_but_not_a_change() -> None:
             await asyncio.wait_for(changed.wait(), 60)
 
     asyncio.run(main())
+
+
+def test_the_daemons_app_has_no_middleware() -> None:
+    """Every handler is wrapped at registration (routes.py): with any middleware aiohttp runs two
+    more coroutines per request, on docker ps' path too."""
+    from pyengine.dockerapi.server import DockerApiServer
+
+    app = DockerApiServer(_routes_only(), [], 1.0).make_app()
+    assert not app.middlewares
+    assert len(app.on_response_prepare) == 1

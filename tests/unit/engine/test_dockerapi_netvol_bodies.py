@@ -11,6 +11,7 @@ from aiohttp.test_utils import make_mocked_request
 from pyengine.dockerapi.networks import endpoint_config, network_create
 from pyengine.dockerapi.query import filter_items, flag
 from pyengine.errors import InvalidArgument, NotFound
+from pyengine.network.model import PoolRequest
 
 
 def test_the_docker_clis_create_body_becomes_the_domains_arguments() -> None:
@@ -25,21 +26,33 @@ def test_the_docker_clis_create_body_becomes_the_domains_arguments() -> None:
         == ("back", "bridge", "10.1.0.0/24", "10.1.0.128/25", "10.1.0.1", True)
     assert spec.labels == {"tier": "db"}
     assert spec.options == {"com.docker.network.driver.mtu": "1400"}
+    assert spec.ipam_options == {} and (spec.ipv6, spec.pool6, spec.aux) == (False, None, {})
     bare = network_create({"Name": "x", "IPAM": None, "Labels": None})
     assert (bare.driver, bare.subnet, bare.labels) == ("bridge", "", {})
+    assert bare.ipam_options is None  # docker's null: not given
+
+
+def test_an_ipv6_create_body_with_auxiliary_addresses_and_ipam_options() -> None:
+    spec = network_create({"Name": "six", "EnableIPv6": True, "IPAM": {
+        "Driver": "default", "Options": {"k": "v"}, "Config": [
+            {"Subnet": "fd00:1::/64", "IPRange": "fd00:1::/96", "Gateway": "fd00:1::ffff",
+             "AuxiliaryAddresses": {"r": "fd00:1::9"}},
+            {"Subnet": "10.1.0.0/24", "AuxiliaryAddresses": {"a": "10.1.0.5"}}]}})
+    assert spec.ipv6 and spec.ipam_options == {"k": "v"}
+    assert (spec.subnet, spec.aux) == ("10.1.0.0/24", {"a": "10.1.0.5"})
+    assert spec.pool6 == PoolRequest("fd00:1::/64", "fd00:1::ffff", "fd00:1::/96",
+                                     {"r": "fd00:1::9"})
 
 
 @pytest.mark.parametrize(("body", "error", "text"), [
-    ({"EnableIPv6": True}, InvalidArgument, "IPv6"),
     ({"Ingress": True}, InvalidArgument, "swarm"),
     ({"ConfigFrom": {"Network": "base"}}, InvalidArgument, "configuration-only"),
     ({"Scope": "swarm"}, InvalidArgument, "only local"),
     ({"IPAM": {"Driver": "weave"}}, NotFound, 'plugin "weave" not found'),
-    ({"IPAM": {"Options": {"a": "b"}}}, InvalidArgument, "IPAM.Options"),
     ({"IPAM": {"Config": [{"Subnet": "10.1.0.0/24"}, {"Subnet": "10.2.0.0/24"}]}},
-     InvalidArgument, "one pool"),
-    ({"IPAM": {"Config": [{"Subnet": "10.1.0.0/24", "AuxiliaryAddresses": {"a": "10.1.0.5"}}]}},
-     InvalidArgument, "auxiliary"),
+     InvalidArgument, "one pool per address family"),
+    ({"IPAM": {"Config": [{"Subnet": "fd00:1::/64"}, {"Subnet": "fd00:2::/64"}]}},
+     InvalidArgument, "one pool per address family"),
     ({"Labels": ["a"]}, InvalidArgument, "Labels"),
 ])
 def test_what_the_daemon_has_not_is_refused_by_name(body: dict, error: type, text: str) -> None:
@@ -55,8 +68,12 @@ def test_a_connects_endpoint_config() -> None:
     empty = endpoint_config({"Container": "c", "EndpointConfig": {"IPAMConfig": None,
                                                                   "Aliases": None}})
     assert (empty.ip, empty.aliases, empty.links) == ("", [], [])
-    with pytest.raises(InvalidArgument, match="IPv6"):
-        endpoint_config({"EndpointConfig": {"IPAMConfig": {"IPv6Address": "fd00::2"}}})
+    assert (empty.ip6, empty.link_local, empty.mac, empty.driver_opts) == ("", [], "", {})
+    full = endpoint_config({"EndpointConfig": {
+        "IPAMConfig": {"IPv6Address": "fd00::2", "LinkLocalIPs": ["169.254.8.8"]},
+        "MacAddress": "02:42:ac:11:00:99", "DriverOpts": {"k": "v"}}})
+    assert (full.ip6, full.link_local, full.mac, full.driver_opts) == (
+        "fd00::2", ["169.254.8.8"], "02:42:ac:11:00:99", {"k": "v"})
     with pytest.raises(InvalidArgument, match="Aliases"):
         endpoint_config({"EndpointConfig": {"Aliases": "www"}})
 

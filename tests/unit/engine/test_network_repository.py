@@ -55,20 +55,20 @@ def test_endpoints_claim_and_release(repo: NetworkRepository) -> None:
     assert (first.position, second.position) == (0, 1)
     with pytest.raises(AlreadyExists):
         repo.add_endpoint(EndpointRecord("c1", n.id, "web", 0, "e3"))
-    assert repo.claim("c1", n, host_ifname="vethx", ifname="eth0") == "10.7.0.2"
-    assert repo.claim("c1", n, host_ifname="vethx", ifname="eth0") == "10.7.0.2"  # held
+    assert repo.claim("c1", n, host_ifname="vethx", ifname="eth0") == ("10.7.0.2", "")
+    assert repo.claim("c1", n, host_ifname="vethx", ifname="eth0") == ("10.7.0.2", "")  # held
     [e, f] = repo.endpoints_of("c1")
     assert (e.address, e.host_ifname, e.ifname, e.aliases) == ("10.7.0.2", "vethx", "eth0",
                                                                ("w",))
     assert not f.active
     repo.add_endpoint(EndpointRecord("c2", n.id, "db", 0, "e4"))
-    assert repo.claim("c2", n) == "10.7.0.3"
+    assert repo.claim("c2", n) == ("10.7.0.3", "")
     assert repo.containers_holding() == {"c1", "c2"}
     repo.deactivate("c1")
     assert repo.taken(n.id) == {"10.7.0.3"}
     assert repo.endpoints_of("c1")[0].host_ifname == ""
     repo.add_endpoint(EndpointRecord("c3", n.id, "x", 0, "e5"))
-    assert repo.claim("c3", n) == "10.7.0.2"  # reused
+    assert repo.claim("c3", n) == ("10.7.0.2", "")  # reused
     repo.forget_container("c3")
     assert [e.container_id for e in repo.endpoints_on(n.id)] == ["c2", "c1"]  # by name
 
@@ -81,7 +81,7 @@ def test_concurrent_claims_get_distinct_addresses(repo: NetworkRepository) -> No
     got: list[str] = []
 
     def claim(i: int) -> None:
-        got.append(repo.claim(f"c{i}", n))
+        got.append(repo.claim(f"c{i}", n)[0])
 
     threads = [threading.Thread(target=claim, args=(i,)) for i in range(20)]
     for t in threads:

@@ -23,7 +23,7 @@ from pyengine.errors import (
     PermissionDenied,
 )
 from pyengine.events import EventBus
-from pyengine.network.model import ContainerNet, EndpointRequest, LinkTarget
+from pyengine.network.model import ContainerNet, EndpointRequest, LinkTarget, PoolRequest
 from pyengine.network.netlink import VethSpec
 from pyengine.network.service import NetworkService
 from pyengine.store import Database
@@ -37,9 +37,10 @@ class FakeNetlink:
         self.fail_veth = False
         self.sysctls: dict[str, str] = {}
 
-    def ensure_bridge(self, name: str, address: str, prefix_len: int, mtu: int) -> None:
+    def ensure_bridge(self, name: str, address: str, prefix_len: int, mtu: int,
+                      address6: str = "", prefix6: int = 0) -> None:
         self.calls.append(f"bridge {name}")
-        self.links[name] = (address, prefix_len, mtu)
+        self.links[name] = (address, prefix_len, mtu, *((address6, prefix6) if address6 else ()))
 
     def link_exists(self, name: str) -> bool:
         return name in self.links
@@ -192,7 +193,7 @@ def test_create_inspect_list_remove(w: World) -> None:
     m = w.svc.create("back", subnet="10.20.0.0/16", gateway="10.20.0.254",
                      ip_range="10.20.5.0/24", internal=True)
     doc = w.svc.inspect("back")
-    assert doc["IPAM"] == {"Driver": "default", "Options": {}, "Config": [
+    assert doc["IPAM"] == {"Driver": "default", "Options": None, "Config": [
         {"Subnet": "10.20.0.0/16", "Gateway": "10.20.0.254", "IPRange": "10.20.5.0/24"}]}
     assert (doc["Name"], doc["Id"], doc["Scope"], doc["Driver"], doc["Internal"],
             doc["Containers"]) == ("back", m.id, "local", "bridge", True, {})
@@ -559,3 +560,139 @@ def test_ndots_option_keeps_unknown_single_labels_local(w: World) -> None:
     assert w.svc.lookup(a.id, "nosuch", 1) == []
     assert w.svc.lookup(a.id, "nosuch.example.org", 1) is None
     assert w.svc.lookup(b.id, "nosuch", 1) is None
+
+
+def test_ipv6_network_gives_addresses_gateway_route_and_hosts_lines(w: World) -> None:
+    """dockerd 20.10's EnableIPv6 network with only an IPv6 pool given: an IPv4 pool picked
+    too; the bridge holds both gateways; a container gets both addresses (an asked IPv6 one
+    kept), the IPv6 default route, and both lines in its hosts file."""
+    with pytest.raises(NotFound, match="non-overlapping IPv6 address pool"):
+        w.svc.create("nopool", ipv6=True)
+    n = w.svc.create("six", ipv6=True, pool6=PoolRequest("2001:389::/64"))
+    doc = w.svc.inspect("six")
+    assert doc["EnableIPv6"] is True and doc["IPAM"]["Options"] is None
+    assert doc["IPAM"]["Config"] == [{"Subnet": "172.18.0.0/16", "Gateway": "172.18.0.1"},
+                                     {"Subnet": "2001:389::/64"}]
+    assert w.netlink.links[n.bridge] == ("172.18.0.1", 16, 1500, "2001:389::1", 64)
+    a = w.container(cid(1), "a", mode="six")
+    b = w.container(cid(2), "b", mode="six")
+    with pytest.raises(InvalidArgument, match="invalid IPv6 address: zzz"):
+        w.svc.register(a, EndpointRequest("six", ip6="zzz"))
+    with pytest.raises(InvalidArgument, match="does not belong"):
+        w.svc.register(a, EndpointRequest("six", ip6="fd00::5"))
+    with pytest.raises(InvalidArgument, match="user defined networks only"):
+        w.svc.register(a, EndpointRequest("bridge", ip6="2001:389::5"))
+    w.svc.register(a, EndpointRequest("six", ip6="2001:389::f00d"))
+    w.svc.register(b, EndpointRequest("six"))
+    asyncio.run(w.svc.attach(a, PID))
+    asyncio.run(w.svc.attach(b, PID))
+    view = w.svc.settings(a.id).networks["six"]
+    assert (view.ip, view.ip6, view.prefix6, view.gateway6) == \
+        ("172.18.0.2", "2001:389::f00d", 64, "2001:389::1")
+    assert view.config is not None and view.config.ip6 == "2001:389::f00d"
+    veth = w.netlink.links["veth" + view.endpoint_id[:7]]
+    assert (veth.address6, veth.prefix6, veth.gateway6) == ("2001:389::f00d", 64, "2001:389::1")
+    assert w.svc.settings(b.id).networks["six"].ip6 == "2001:389::2"
+    hosts = (a.etc_dir / "hosts").read_text()
+    assert hosts.endswith(f"172.18.0.2\t{a.id[:12]}\n2001:389::f00d\t{a.id[:12]}\n")
+    member = w.svc.inspect("six")["Containers"][a.id]
+    assert member["IPv6Address"] == "2001:389::f00d/64"
+    assert w.firewall.applied[-1][0][-1].subnet == "172.18.0.0/16"  # no IPv6 rules
+    asyncio.run(w.svc.detach(a.id))
+    assert w.svc.settings(a.id).networks["six"].ip6 == ""
+    # an IPv6 pool without EnableIPv6 is kept and shown, and gives no addresses
+    w.svc.create("kept", pool6=PoolRequest("fd00:78::/64"))
+    c = w.container(cid(3), "c", mode="kept")
+    w.svc.register(c, EndpointRequest("kept"))
+    asyncio.run(w.svc.attach(c, PID))
+    assert w.svc.settings(c.id).networks["kept"].ip6 == ""
+    with pytest.raises(FailedPrecondition, match="Pool overlaps"):
+        w.svc.create("again", ipv6=True, pool6=PoolRequest("2001:389::/80"))
+
+
+def test_auxiliary_addresses_are_never_handed_out(w: World) -> None:
+    aux = {"a": "172.28.5.0", "b": "172.28.5.1", "c": "172.28.1.7"}
+    w.svc.create("aux", subnet="172.28.0.0/16", gateway="172.28.5.254",
+                 ip_range="172.28.5.0/24", aux=aux, ipam_options={"k": "v"})
+    doc = w.svc.inspect("aux")["IPAM"]
+    assert doc == {"Driver": "default", "Options": {"k": "v"}, "Config": [{
+        "Subnet": "172.28.0.0/16", "IPRange": "172.28.5.0/24", "Gateway": "172.28.5.254",
+        "AuxiliaryAddresses": aux}]}
+    a = w.container(cid(1), "a", mode="aux")
+    w.svc.register(a, EndpointRequest("aux"))
+    asyncio.run(w.svc.attach(a, PID))
+    assert w.svc.settings(a.id).networks["aux"].ip == "172.28.5.2"
+    b = w.container(cid(2), "b", mode="aux")
+    with pytest.raises(FailedPrecondition, match="Address already in use"):  # (dockerd: at
+        w.svc.register(b, EndpointRequest("aux", ip="172.28.5.1"))  # start, its 403)
+    with pytest.raises(PermissionDenied, match=r"auxiliary address: \(a:10.0.0.1\) must "
+                                               r"belong to the master pool: 172.30.0.0/16"):
+        w.svc.create("out", subnet="172.30.0.0/16", aux={"a": "10.0.0.1"})
+    with pytest.raises(FailedPrecondition, match="Address already in use"):
+        w.svc.create("gw", subnet="172.31.0.0/16", aux={"a": "172.31.0.1"})
+
+
+def test_endpoint_settings_are_kept_and_link_local_ips_added(w: World) -> None:
+    c = w.container(cid(1), "c")
+    for bad in ("zz", "10.0.0.1"):
+        with pytest.raises(InvalidArgument, match="invalid link-local IP address"):
+            w.svc.register(c, EndpointRequest("bridge", link_local=(bad,)))
+    w.svc.register(c, EndpointRequest("bridge", link_local=("169.254.8.8", "fe80::8"),
+                                      driver_opts={"com.docker-py.setting": "on"}))
+    w.svc.create("app")
+    asyncio.run(w.svc.connect("app", c, EndpointRequest("app", mac="02:42:ac:11:00:99"), 0))
+    stopped = w.svc.settings(c.id).networks
+    assert stopped["app"].mac == "02:42:ac:11:00:99"  # as asked, before it runs (docker's)
+    asyncio.run(w.svc.attach(c, PID))
+    view = w.svc.settings(c.id).networks["bridge"]
+    assert view.config is not None and view.config.driver_opts == {
+        "com.docker-py.setting": "on"}
+    veth = w.netlink.links["veth" + view.endpoint_id[:7]]
+    assert veth.link_local == ("169.254.8.8", "fe80::8")
+    on_app = w.svc.settings(c.id).networks["app"]
+    assert w.netlink.links["veth" + on_app.endpoint_id[:7]].mac == "02:42:ac:11:00:99"
+
+
+def test_network_names_are_docker_s_any_non_blank_text(w: World) -> None:
+    for name in ("test 01", "a/b", "x:y", "-dash", "ü"):
+        n = w.svc.create(name)
+        assert w.svc.get(name).id == n.id and n.bridge == f"br-{n.id[:12]}"
+        w.svc.remove(name)
+    for blank in ("", "  "):
+        with pytest.raises(InvalidArgument, match="invalid name: "):
+            w.svc.create(blank)
+
+
+def test_links_on_a_user_network_resolve_for_the_linking_container_only(w: World) -> None:
+    w.svc.create("nl")
+    a = w.container(cid(1), "a", mode="nl")
+    other = w.container(cid(2), "other", mode="nl")
+    w.svc.register(a, EndpointRequest("nl", links=("upstream:bar",)))
+    w.svc.register(other, EndpointRequest("nl"))
+    asyncio.run(w.svc.attach(a, PID))
+    asyncio.run(w.svc.attach(other, PID))
+    assert w.svc.lookup(a.id, "bar", 1) is None  # its target is not there yet
+    up = w.container(cid(3), "upstream", mode="nl")
+    w.svc.register(up, EndpointRequest("nl"))
+    asyncio.run(w.svc.attach(up, PID))
+    address = w.svc.settings(up.id).networks["nl"].ip
+    assert w.svc.lookup(a.id, "bar", 1) == [address]
+    assert w.svc.lookup(a.id, "BAR.nl.", 1) == [address]
+    assert w.svc.lookup(other.id, "bar", 1) is None
+    asyncio.run(w.svc.disconnect("nl", other, PID))
+    asyncio.run(w.svc.connect("nl", other, EndpointRequest("nl", links=("upstream:baz",)),
+                              PID))
+    assert w.svc.lookup(other.id, "baz", 1) == [address]
+    asked = w.svc.settings(other.id).networks["nl"].config
+    assert asked is not None and asked.links == ("upstream:baz",)
+
+
+def test_a_forced_disconnect_of_a_container_not_connected_fails(w: World) -> None:
+    """dockerd 20.10: forced or not, 'container X is not connected to network Y'."""
+    w.svc.create("nm")
+    c = w.container(cid(1), "c")
+    w.svc.register(c, EndpointRequest("bridge"))
+    for pid in (0, PID):
+        with pytest.raises(FailedPrecondition, match=f"container {c.id} is not connected to "
+                                                     "network nm"):
+            asyncio.run(w.svc.disconnect("nm", c, pid, force=True))

@@ -60,6 +60,22 @@ def test_device_rules(make):
     assert "a *:* rwm" not in rules, rules
 
 
+def test_linux_devices_get_no_rule_of_their_own(make):
+    """A linux.devices node is usable only as resources.devices allows it: runc 1.1.5 adds
+    allow rules for its default devices, none for the spec's (docker's --device PATH:r)."""
+    ctr = make()
+    ctr.config["linux"]["devices"] = [{"path": "/dev/spec-char", "type": "c", "major": 4,
+                                       "minor": 64, "fileMode": 0o600, "uid": 0, "gid": 0}]
+    ctr.config["process"]["args"] = [PROBE, "sleep"]
+    ctr.config["linux"]["resources"]["devices"] = [
+        {"allow": False, "access": "rwm"},
+        {"allow": True, "type": "c", "major": 4, "minor": 64, "access": "r"}]
+    res = ctr.create()
+    assert res.returncode == 0, res.stderr
+    rules = cgroup_file(ctr, "devices", "devices.list").splitlines()
+    assert "c 4:64 r" in rules and "c 4:64 rwm" not in rules, rules
+
+
 def test_container_sees_its_memory_limit(make):
     ctr = make()
     ctr.config["linux"]["resources"]["memory"] = {"limit": 48 << 20}

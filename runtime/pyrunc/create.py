@@ -311,10 +311,9 @@ def _drive(fd: int, stage1_pid: int, spec: linux_init.InitSpec, manager: Manager
             record.pid_start = state.proc_start_time(init_pid)
             cdir.write(record)
             if manager is not None:
-                # Device rules are always written (runc's defaults + linux.devices), so
-                # set() runs even without a resources section.
-                manager.set(linux.resources if linux else None,
-                            linux_devices=linux.devices if linux else None)
+                # Device rules are always written (runc's defaults), so set() runs even
+                # without a resources section.
+                manager.set(linux.resources if linux else None)
                 log.phase("create: resources set")
                 if not (spec.self_join or spec.stage1_join):
                     # a user namespace: the init may not write host cgroups, we move it

@@ -12,7 +12,7 @@ from . import common_lean
 
 class CreateContainerRequest(_lean.Message):
     FULL_NAME = "pyengine.v1.CreateContainerRequest"
-    __slots__ = ('name', 'image', 'cmd', 'entrypoint', 'entrypoint_set', 'env', 'workdir', 'user', 'hostname', 'labels', 'tty', 'memory', 'nano_cpus', 'pids_limit', 'runtime', 'read_only', 'stop_signal', 'stop_timeout', 'stop_timeout_set', 'auto_remove', 'log_max_size', 'log_max_file', 'restart', 'open_stdin', 'init', 'network', 'publish', 'publish_all', 'expose', 'ip', 'network_aliases', 'dns', 'dns_search', 'dns_options', 'add_hosts', 'links', 'mac_address', 'ip6', 'link_local_ips', 'binds', 'mounts', 'tmpfs', 'volumes_from', 'health_cmd', 'health_interval_ns', 'health_timeout_ns', 'health_start_period_ns', 'health_retries', 'no_healthcheck', 'pid_mode', 'ipc_mode', 'uts_mode', 'cgroupns_mode', 'group_add', 'device_cgroup_rules', 'log_driver', 'volume_driver')
+    __slots__ = ('name', 'image', 'cmd', 'entrypoint', 'entrypoint_set', 'env', 'workdir', 'user', 'hostname', 'labels', 'tty', 'memory', 'nano_cpus', 'pids_limit', 'runtime', 'read_only', 'stop_signal', 'stop_timeout', 'stop_timeout_set', 'auto_remove', 'log_max_size', 'log_max_file', 'restart', 'open_stdin', 'init', 'network', 'publish', 'publish_all', 'expose', 'ip', 'network_aliases', 'dns', 'dns_search', 'dns_options', 'add_hosts', 'links', 'mac_address', 'ip6', 'link_local_ips', 'binds', 'mounts', 'tmpfs', 'volumes_from', 'health_cmd', 'health_interval_ns', 'health_timeout_ns', 'health_start_period_ns', 'health_retries', 'no_healthcheck', 'pid_mode', 'ipc_mode', 'uts_mode', 'cgroupns_mode', 'group_add', 'device_cgroup_rules', 'log_driver', 'volume_driver', 'privileged', 'cap_add', 'cap_drop', 'security_opt', 'devices', 'sysctls', 'ulimits', 'shm_size', 'oom_score_adj')
     name: str
     image: str
     cmd: list[str]
@@ -70,6 +70,15 @@ class CreateContainerRequest(_lean.Message):
     device_cgroup_rules: list[str]
     log_driver: str
     volume_driver: str
+    privileged: bool
+    cap_add: list[str]
+    cap_drop: list[str]
+    security_opt: list[str]
+    devices: list[str]
+    sysctls: dict[str, str]
+    ulimits: list[str]
+    shm_size: int
+    oom_score_adj: int
 
 
 class CreateContainerResponse(_lean.Message):
@@ -613,6 +622,15 @@ CreateContainerRequest._fields = (
     (55, 'device_cgroup_rules', _lean.STRING, _lean.REPEATED, None),
     (56, 'log_driver', _lean.STRING, _lean.PLAIN, None),
     (57, 'volume_driver', _lean.STRING, _lean.PLAIN, None),
+    (70, 'privileged', _lean.BOOL, _lean.PLAIN, None),
+    (71, 'cap_add', _lean.STRING, _lean.REPEATED, None),
+    (72, 'cap_drop', _lean.STRING, _lean.REPEATED, None),
+    (73, 'security_opt', _lean.STRING, _lean.REPEATED, None),
+    (74, 'devices', _lean.STRING, _lean.REPEATED, None),
+    (75, 'sysctls', _lean.MAP, _lean.REPEATED, (_lean.STRING, _lean.STRING, None)),
+    (76, 'ulimits', _lean.STRING, _lean.REPEATED, None),
+    (77, 'shm_size', _lean.INT64, _lean.PLAIN, None),
+    (78, 'oom_score_adj', _lean.INT32, _lean.PLAIN, None),
 )
 CreateContainerResponse._fields = (
     (1, 'id', _lean.STRING, _lean.PLAIN, None),

@@ -8,8 +8,15 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class CreateContainerRequest(_message.Message):
-    __slots__ = ("name", "image", "cmd", "entrypoint", "entrypoint_set", "env", "workdir", "user", "hostname", "labels", "tty", "memory", "nano_cpus", "pids_limit", "runtime", "read_only", "stop_signal", "stop_timeout", "stop_timeout_set", "auto_remove", "log_max_size", "log_max_file", "restart", "open_stdin", "init", "network", "publish", "publish_all", "expose", "ip", "network_aliases", "dns", "dns_search", "dns_options", "add_hosts", "links", "mac_address", "ip6", "link_local_ips", "binds", "mounts", "tmpfs", "volumes_from", "health_cmd", "health_interval_ns", "health_timeout_ns", "health_start_period_ns", "health_retries", "no_healthcheck", "pid_mode", "ipc_mode", "uts_mode", "cgroupns_mode", "group_add", "device_cgroup_rules", "log_driver", "volume_driver")
+    __slots__ = ("name", "image", "cmd", "entrypoint", "entrypoint_set", "env", "workdir", "user", "hostname", "labels", "tty", "memory", "nano_cpus", "pids_limit", "runtime", "read_only", "stop_signal", "stop_timeout", "stop_timeout_set", "auto_remove", "log_max_size", "log_max_file", "restart", "open_stdin", "init", "network", "publish", "publish_all", "expose", "ip", "network_aliases", "dns", "dns_search", "dns_options", "add_hosts", "links", "mac_address", "ip6", "link_local_ips", "binds", "mounts", "tmpfs", "volumes_from", "health_cmd", "health_interval_ns", "health_timeout_ns", "health_start_period_ns", "health_retries", "no_healthcheck", "pid_mode", "ipc_mode", "uts_mode", "cgroupns_mode", "group_add", "device_cgroup_rules", "log_driver", "volume_driver", "privileged", "cap_add", "cap_drop", "security_opt", "devices", "sysctls", "ulimits", "shm_size", "oom_score_adj")
     class LabelsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class SysctlsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
         VALUE_FIELD_NUMBER: _ClassVar[int]
@@ -73,6 +80,15 @@ class CreateContainerRequest(_message.Message):
     DEVICE_CGROUP_RULES_FIELD_NUMBER: _ClassVar[int]
     LOG_DRIVER_FIELD_NUMBER: _ClassVar[int]
     VOLUME_DRIVER_FIELD_NUMBER: _ClassVar[int]
+    PRIVILEGED_FIELD_NUMBER: _ClassVar[int]
+    CAP_ADD_FIELD_NUMBER: _ClassVar[int]
+    CAP_DROP_FIELD_NUMBER: _ClassVar[int]
+    SECURITY_OPT_FIELD_NUMBER: _ClassVar[int]
+    DEVICES_FIELD_NUMBER: _ClassVar[int]
+    SYSCTLS_FIELD_NUMBER: _ClassVar[int]
+    ULIMITS_FIELD_NUMBER: _ClassVar[int]
+    SHM_SIZE_FIELD_NUMBER: _ClassVar[int]
+    OOM_SCORE_ADJ_FIELD_NUMBER: _ClassVar[int]
     name: str
     image: str
     cmd: _containers.RepeatedScalarFieldContainer[str]
@@ -130,7 +146,16 @@ class CreateContainerRequest(_message.Message):
     device_cgroup_rules: _containers.RepeatedScalarFieldContainer[str]
     log_driver: str
     volume_driver: str
-    def __init__(self, name: _Optional[str] = ..., image: _Optional[str] = ..., cmd: _Optional[_Iterable[str]] = ..., entrypoint: _Optional[_Iterable[str]] = ..., entrypoint_set: _Optional[bool] = ..., env: _Optional[_Iterable[str]] = ..., workdir: _Optional[str] = ..., user: _Optional[str] = ..., hostname: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., tty: _Optional[bool] = ..., memory: _Optional[int] = ..., nano_cpus: _Optional[int] = ..., pids_limit: _Optional[int] = ..., runtime: _Optional[str] = ..., read_only: _Optional[bool] = ..., stop_signal: _Optional[str] = ..., stop_timeout: _Optional[int] = ..., stop_timeout_set: _Optional[bool] = ..., auto_remove: _Optional[bool] = ..., log_max_size: _Optional[int] = ..., log_max_file: _Optional[int] = ..., restart: _Optional[str] = ..., open_stdin: _Optional[bool] = ..., init: _Optional[bool] = ..., network: _Optional[str] = ..., publish: _Optional[_Iterable[str]] = ..., publish_all: _Optional[bool] = ..., expose: _Optional[_Iterable[str]] = ..., ip: _Optional[str] = ..., network_aliases: _Optional[_Iterable[str]] = ..., dns: _Optional[_Iterable[str]] = ..., dns_search: _Optional[_Iterable[str]] = ..., dns_options: _Optional[_Iterable[str]] = ..., add_hosts: _Optional[_Iterable[str]] = ..., links: _Optional[_Iterable[str]] = ..., mac_address: _Optional[str] = ..., ip6: _Optional[str] = ..., link_local_ips: _Optional[_Iterable[str]] = ..., binds: _Optional[_Iterable[str]] = ..., mounts: _Optional[_Iterable[str]] = ..., tmpfs: _Optional[_Iterable[str]] = ..., volumes_from: _Optional[_Iterable[str]] = ..., health_cmd: _Optional[_Iterable[str]] = ..., health_interval_ns: _Optional[int] = ..., health_timeout_ns: _Optional[int] = ..., health_start_period_ns: _Optional[int] = ..., health_retries: _Optional[int] = ..., no_healthcheck: _Optional[bool] = ..., pid_mode: _Optional[str] = ..., ipc_mode: _Optional[str] = ..., uts_mode: _Optional[str] = ..., cgroupns_mode: _Optional[str] = ..., group_add: _Optional[_Iterable[str]] = ..., device_cgroup_rules: _Optional[_Iterable[str]] = ..., log_driver: _Optional[str] = ..., volume_driver: _Optional[str] = ...) -> None: ...
+    privileged: bool
+    cap_add: _containers.RepeatedScalarFieldContainer[str]
+    cap_drop: _containers.RepeatedScalarFieldContainer[str]
+    security_opt: _containers.RepeatedScalarFieldContainer[str]
+    devices: _containers.RepeatedScalarFieldContainer[str]
+    sysctls: _containers.ScalarMap[str, str]
+    ulimits: _containers.RepeatedScalarFieldContainer[str]
+    shm_size: int
+    oom_score_adj: int
+    def __init__(self, name: _Optional[str] = ..., image: _Optional[str] = ..., cmd: _Optional[_Iterable[str]] = ..., entrypoint: _Optional[_Iterable[str]] = ..., entrypoint_set: _Optional[bool] = ..., env: _Optional[_Iterable[str]] = ..., workdir: _Optional[str] = ..., user: _Optional[str] = ..., hostname: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., tty: _Optional[bool] = ..., memory: _Optional[int] = ..., nano_cpus: _Optional[int] = ..., pids_limit: _Optional[int] = ..., runtime: _Optional[str] = ..., read_only: _Optional[bool] = ..., stop_signal: _Optional[str] = ..., stop_timeout: _Optional[int] = ..., stop_timeout_set: _Optional[bool] = ..., auto_remove: _Optional[bool] = ..., log_max_size: _Optional[int] = ..., log_max_file: _Optional[int] = ..., restart: _Optional[str] = ..., open_stdin: _Optional[bool] = ..., init: _Optional[bool] = ..., network: _Optional[str] = ..., publish: _Optional[_Iterable[str]] = ..., publish_all: _Optional[bool] = ..., expose: _Optional[_Iterable[str]] = ..., ip: _Optional[str] = ..., network_aliases: _Optional[_Iterable[str]] = ..., dns: _Optional[_Iterable[str]] = ..., dns_search: _Optional[_Iterable[str]] = ..., dns_options: _Optional[_Iterable[str]] = ..., add_hosts: _Optional[_Iterable[str]] = ..., links: _Optional[_Iterable[str]] = ..., mac_address: _Optional[str] = ..., ip6: _Optional[str] = ..., link_local_ips: _Optional[_Iterable[str]] = ..., binds: _Optional[_Iterable[str]] = ..., mounts: _Optional[_Iterable[str]] = ..., tmpfs: _Optional[_Iterable[str]] = ..., volumes_from: _Optional[_Iterable[str]] = ..., health_cmd: _Optional[_Iterable[str]] = ..., health_interval_ns: _Optional[int] = ..., health_timeout_ns: _Optional[int] = ..., health_start_period_ns: _Optional[int] = ..., health_retries: _Optional[int] = ..., no_healthcheck: _Optional[bool] = ..., pid_mode: _Optional[str] = ..., ipc_mode: _Optional[str] = ..., uts_mode: _Optional[str] = ..., cgroupns_mode: _Optional[str] = ..., group_add: _Optional[_Iterable[str]] = ..., device_cgroup_rules: _Optional[_Iterable[str]] = ..., log_driver: _Optional[str] = ..., volume_driver: _Optional[str] = ..., privileged: _Optional[bool] = ..., cap_add: _Optional[_Iterable[str]] = ..., cap_drop: _Optional[_Iterable[str]] = ..., security_opt: _Optional[_Iterable[str]] = ..., devices: _Optional[_Iterable[str]] = ..., sysctls: _Optional[_Mapping[str, str]] = ..., ulimits: _Optional[_Iterable[str]] = ..., shm_size: _Optional[int] = ..., oom_score_adj: _Optional[int] = ...) -> None: ...
 
 class CreateContainerResponse(_message.Message):
     __slots__ = ("id", "warnings")

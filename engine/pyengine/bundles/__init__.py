@@ -2,7 +2,7 @@
 
 from pyengine.bundles.config import build_config
 from pyengine.bundles.errors import BundleError, InvalidContainerConfig, UserNotFound
-from pyengine.bundles.options import ContainerOptions
+from pyengine.bundles.options import ContainerOptions, HostDevice, Rlimit
 from pyengine.bundles.seccomp import default_profile
 from pyengine.bundles.user import ResolvedUser, resolve_user
 from pyengine.bundles.write import etc_files, write_bundle
@@ -10,8 +10,10 @@ from pyengine.bundles.write import etc_files, write_bundle
 __all__ = [
     "BundleError",
     "ContainerOptions",
+    "HostDevice",
     "InvalidContainerConfig",
     "ResolvedUser",
+    "Rlimit",
     "UserNotFound",
     "build_config",
     "default_profile",

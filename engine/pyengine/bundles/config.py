@@ -80,21 +80,24 @@ def config_env(image_env: Iterable[str], env: Iterable[str]) -> list[str]:
 
 
 def capabilities(opts: ContainerOptions) -> list[str]:
-    """Docker's default set (all of them when privileged), then --cap-add/--cap-drop."""
+    """docker's: the default set then --cap-drop and --cap-add; ALL in the adds is every
+    capability but the drops, ALL in the drops leaves only the adds. Every capability (for
+    privileged or ALL) means those in `opts.bounding`, the engine's own bounding set."""
     def norm(cap: str) -> str:
         cap = cap.upper()
         return cap if cap.startswith("CAP_") or cap == "ALL" else "CAP_" + cap
 
-    adds = {norm(c) for c in opts.cap_add}
+    every = [c for c in defaults.ALL_CAPABILITIES
+             if opts.bounding is None or c in opts.bounding]
+    if opts.privileged:
+        return every
+    adds = [c for c in map(norm, opts.cap_add) if c == "ALL" or c in defaults.ALL_CAPABILITIES]
     drops = {norm(c) for c in opts.cap_drop}
-    if opts.privileged or "ALL" in adds:
-        caps = list(defaults.ALL_CAPABILITIES)
-    else:
-        caps = list(defaults.DEFAULT_CAPABILITIES)
-        caps += sorted(c for c in adds if c not in caps and c in defaults.ALL_CAPABILITIES)
-    if "ALL" in drops:
-        return sorted(c for c in adds if c != "ALL" and c in defaults.ALL_CAPABILITIES)
-    return [c for c in caps if c not in drops]
+    if "ALL" in adds:
+        return [c for c in every if c not in drops]
+    caps = [] if "ALL" in drops else [c for c in defaults.DEFAULT_CAPABILITIES
+                                      if c not in drops]
+    return list(dict.fromkeys([*caps, *adds]))
 
 
 def _namespaces(opts: ContainerOptions) -> list[dict]:
@@ -107,9 +110,14 @@ def _namespaces(opts: ContainerOptions) -> list[dict]:
 
 
 def _resources(opts: ContainerOptions) -> dict:
-    devices = ([{"allow": True, "access": "rwm"}] if opts.privileged
-               else defaults.device_cgroup_rules())
-    if not opts.privileged:
+    if opts.privileged:
+        devices = [{"allow": True, "access": "rwm"}]
+    else:
+        devices = defaults.device_cgroup_rules()
+        for d in opts.devices:  # docker's: the device denied, then allowed as asked
+            rule = {"type": d.type, "major": d.major, "minor": d.minor}
+            devices += [{"allow": False, **rule, "access": "rwm"},
+                        {"allow": True, **rule, "access": d.permissions}]
         devices += [parse_rule(rule) for rule in opts.device_cgroup_rules]
     resources: dict = {"devices": devices}
     if opts.memory_limit:
@@ -119,6 +127,24 @@ def _resources(opts: ContainerOptions) -> dict:
     if opts.pids_limit:
         resources["pids"] = {"limit": opts.pids_limit}
     return resources
+
+
+def _devices(opts: ContainerOptions) -> list[dict]:
+    return [{"path": d.path, "type": d.type, "major": d.major, "minor": d.minor,
+             "fileMode": d.file_mode, "uid": d.uid, "gid": d.gid} for d in opts.devices]
+
+
+def _mounts(opts: ContainerOptions) -> list[dict]:
+    """The default filesystems as privileged and --shm-size want them (the IPC modes change
+    /dev/shm afterwards: containers/namespaces.py)."""
+    mounts = defaults.default_mounts()
+    for mount in mounts:
+        if opts.privileged and mount["destination"] in ("/sys", "/sys/fs/cgroup"):
+            mount["options"] = [o for o in mount["options"] if o != "ro"] + ["rw"]
+        if mount["destination"] == "/dev/shm" and opts.shm_size:
+            mount["options"] = [o for o in mount["options"] if not o.startswith("size=")]
+            mount["options"].append(f"size={opts.shm_size}")
+    return mounts
 
 
 def _etc_mounts(bundle_dir: Path) -> list[dict]:
@@ -161,13 +187,13 @@ def build_config(image_config: Mapping, opts: ContainerOptions, rootfs: Path) ->
         "cwd": _working_dir(section, opts),
         "capabilities": {"bounding": caps, "effective": caps, "permitted": caps},
         "noNewPrivileges": opts.no_new_privileges,
+        "oomScoreAdj": opts.oom_score_adj,  # docker's 0 unless set: not the shim's own
     }
+    if opts.rlimits:
+        process["rlimits"] = [{"type": r.type, "soft": r.soft, "hard": r.hard}
+                              for r in opts.rlimits]
 
-    mounts = defaults.default_mounts()
-    if opts.privileged:
-        for mount in mounts:
-            if mount["destination"] in ("/sys", "/sys/fs/cgroup"):
-                mount["options"] = [o for o in mount["options"] if o != "ro"] + ["rw"]
+    mounts = _mounts(opts)
     if opts.bundle_dir is not None:
         mounts += _etc_mounts(opts.bundle_dir)
     mounts += [dict(m) for m in opts.mounts]
@@ -177,12 +203,16 @@ def build_config(image_config: Mapping, opts: ContainerOptions, rootfs: Path) ->
         "resources": _resources(opts),
         "cgroupsPath": opts.cgroups_path or f"/pyengine/{opts.container_id or hostname}",
     }
+    if opts.devices:
+        linux["devices"] = _devices(opts)
     if not opts.privileged:
         linux["maskedPaths"] = list(defaults.MASKED_PATHS)
         linux["readonlyPaths"] = list(defaults.READONLY_PATHS)
     if opts.network != "host":
         linux["sysctl"] = {"net.ipv4.ip_unprivileged_port_start": "0",
                            "net.ipv4.ping_group_range": "0 2147483647"}
+    if opts.sysctls:
+        linux["sysctl"] = {**linux.get("sysctl", {}), **opts.sysctls}
     seccomp = _seccomp(opts, caps)
     if seccomp is not None:
         linux["seccomp"] = seccomp
@@ -207,4 +237,8 @@ def _seccomp(opts: ContainerOptions, caps: Sequence[str]) -> dict | None:
         return None
     if isinstance(opts.seccomp, dict):
         return opts.seccomp
+    if opts.seccomp not in ("default", "builtin"):  # a profile in docker's format
+        from pyengine.bundles.seccomp_profile import oci_seccomp
+
+        return oci_seccomp(opts.seccomp, caps)
     return default_profile(caps)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pyengine.cli import health_opts
+from pyengine.cli import health_opts, secopts_opts
 from pyengine.cli.context import CliError
 
 TYPE_CHECKING = False  # typing and argparse are not imported on pyctl's start-up path
@@ -98,6 +98,7 @@ def add(p: argparse.ArgumentParser) -> None:
     p.add_argument("--volumes-from", action="append", default=[],
                    help="mount volumes from the specified container(s)")
     health_opts.add(p)
+    secopts_opts.add(p)
 
 
 def _kv_lines(path: str, what: str) -> list[str]:
@@ -321,7 +322,7 @@ def request(args: argparse.Namespace, auto_remove: bool = False
         restart=args.restart, open_stdin=args.interactive, init=args.init,
         binds=args.volume, mounts=args.mount, tmpfs=args.tmpfs,
         volumes_from=args.volumes_from, **network_values(args),
-        **health_opts.values(args), **namespace_values(args),
+        **health_opts.values(args), **namespace_values(args), **secopts_opts.values(args),
         group_add=args.group_add, device_cgroup_rules=args.device_cgroup_rule,
         log_driver=args.log_driver, volume_driver=args.volume_driver,
     )

@@ -123,6 +123,17 @@ class Spec(JsonRecord):
     device_cgroup_rules: list[str] = field(default_factory=list)  # "c 1:3 mr", as given
     log_driver: str = ""  # "" and "json-file": the json-file log; "none": no log kept
     volume_driver: str = ""  # docker's HostConfig.VolumeDriver (only "local" makes volumes)
+    # privileges, devices and kernel options (containers/secopts.py checks them and turns
+    # them into bundles' options)
+    privileged: bool = False
+    cap_add: list[str] = field(default_factory=list)  # docker's names, as given
+    cap_drop: list[str] = field(default_factory=list)
+    security_opt: list[str] = field(default_factory=list)  # as given (seccomp=<profile JSON>)
+    devices: list[str] = field(default_factory=list)  # HOST[:CONTAINER[:PERMISSIONS]]
+    sysctls: dict[str, str] = field(default_factory=dict)
+    ulimits: list[str] = field(default_factory=list)  # NAME=SOFT[:HARD], docker's --ulimit
+    shm_size: int = 0  # bytes of /dev/shm; 0: docker's 64 MiB
+    oom_score_adj: int = 0
 
 
 @dataclass

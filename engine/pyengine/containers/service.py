@@ -38,6 +38,7 @@ from pyengine.containers import (
     namespaces,
     ops,
     restart,
+    secopts,
     shims,
     strays,
 )
@@ -349,6 +350,7 @@ class ContainerService:
                 raise_conflict(name, found)
         create_checks.check(spec)
         namespaces.check(spec, self.resolve)
+        secopts.check(spec)
         self.networking.check(spec)
         if spec.init:
             create_checks.init_binary()
@@ -384,6 +386,7 @@ class ContainerService:
                 cgroups_path=f"/pyengine/{cid}",
                 group_add=spec.group_add, device_cgroup_rules=spec.device_cgroup_rules,
             )
+            secopts.apply(opts, spec)
             mount_all(self.snapshotter.mounts(snapshot), root_dir)
             try:
                 crashpoints.reached("create.rootfs-mounted")
@@ -1299,6 +1302,7 @@ def container_json(c: Container, network: dict[str, Any] | None = None) -> str:
             "RestartPolicy": {"Name": Policy.parse(spec.restart).name,
                               "MaximumRetryCount": Policy.parse(spec.restart).max_retries},
             **container_mounts.host_config(spec),
+            **secopts.host_config(spec),
         },
         "Mounts": container_mounts.inspect_mounts(c),
         "Config": {

@@ -18,16 +18,14 @@ from pyengine.containers.model import Spec
 from pyengine.errors import InvalidArgument
 
 # HostConfig fields whose effect the engine cannot give: refused when set
-REFUSED_HOST = ("Privileged", "CapAdd", "CapDrop", "Devices", "DeviceRequests",
-                "SecurityOpt", "UsernsMode", "CgroupParent", "Sysctls", "Isolation",
-                "MaskedPaths", "ReadonlyPaths", "Cgroup", "StorageOpt")
+REFUSED_HOST = ("DeviceRequests", "UsernsMode", "CgroupParent", "Isolation", "MaskedPaths",
+                "ReadonlyPaths", "Cgroup", "StorageOpt")
 # HostConfig fields that only tune: a warning when set
 WARNED_HOST = ("BlkioWeight", "BlkioWeightDevice", "BlkioDeviceReadBps", "BlkioDeviceWriteBps",
                "BlkioDeviceReadIOps", "BlkioDeviceWriteIOps", "CpuRealtimePeriod",
                "CpuRealtimeRuntime", "CpusetMems", "MemoryReservation", "KernelMemory",
-               "KernelMemoryTCP", "MemorySwappiness", "OomKillDisable", "OomScoreAdj",
-               "ShmSize", "Ulimits", "CpuCount", "CpuPercent", "IOMaximumIOps",
-               "IOMaximumBandwidth", "ContainerIDFile", "OomScoreAdj")
+               "KernelMemoryTCP", "MemorySwappiness", "OomKillDisable", "CpuCount",
+               "CpuPercent", "IOMaximumIOps", "IOMaximumBandwidth", "ContainerIDFile")
 REFUSED_CONFIG = ("Shell", "OnBuild")
 LOG_OPTIONS = ("max-size", "max-file")
 DEFAULT_NETWORK_MODES = ("", "default")
@@ -201,6 +199,29 @@ def _health(check: Mapping[str, Any], spec: Spec) -> None:
     spec.health_retries = _int(check.get("Retries"), "Config.Healthcheck.Retries")
 
 
+def _privileges(host: Mapping[str, Any], spec: Spec) -> None:
+    """Privileged, capabilities, security options, devices and kernel options (checked by
+    the domain at create: containers/secopts.py)."""
+    spec.privileged = bool(host.get("Privileged"))
+    spec.cap_add = _strings(host.get("CapAdd"), "HostConfig.CapAdd")
+    spec.cap_drop = _strings(host.get("CapDrop"), "HostConfig.CapDrop")
+    spec.security_opt = _strings(host.get("SecurityOpt"), "HostConfig.SecurityOpt")
+    for device in host.get("Devices") or []:
+        device = _dict(device, "container.DeviceMapping")
+        path = str(device.get("PathOnHost") or "")
+        spec.devices.append(f"{path}:{device.get('PathInContainer') or path}:"
+                            f"{device.get('CgroupPermissions') or 'rwm'}")
+    spec.sysctls = {str(k): str(v) for k, v in _dict(host.get("Sysctls"),
+                                                      "map[string]string").items()}
+    for ulimit in host.get("Ulimits") or []:
+        ulimit = _dict(ulimit, "units.Ulimit")
+        spec.ulimits.append(f"{ulimit.get('Name') or ''}="
+                            f"{_int(ulimit.get('Soft'), 'HostConfig.Ulimits.Soft')}:"
+                            f"{_int(ulimit.get('Hard'), 'HostConfig.Ulimits.Hard')}")
+    spec.shm_size = _int(host.get("ShmSize"), "HostConfig.ShmSize")
+    spec.oom_score_adj = _int(host.get("OomScoreAdj"), "HostConfig.OomScoreAdj")
+
+
 def _network(host: Mapping[str, Any], networking: Mapping[str, Any], spec: Spec) -> None:
     mode = host.get("NetworkMode") or ""
     spec.network = "" if mode in DEFAULT_NETWORK_MODES else mode
@@ -310,6 +331,7 @@ def from_body(body: Mapping[str, Any]) -> CreateRequest:
     spec.cpuset_cpus = host.get("CpusetCpus") or ""
     spec.read_only = bool(host.get("ReadonlyRootfs"))
     spec.init = bool(host.get("Init"))
+    _privileges(host, spec)
     spec.runtime = host.get("Runtime") or ""
     spec.isolation = str(host.get("Isolation") or "")
     for attr, key in HOST_MODES:

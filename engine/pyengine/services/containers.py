@@ -62,6 +62,9 @@ def spec_of(r: containers_pb2.CreateContainerRequest) -> Spec:
         cgroupns_mode=r.cgroupns_mode, group_add=list(r.group_add),
         device_cgroup_rules=list(r.device_cgroup_rules), log_driver=r.log_driver,
         volume_driver=r.volume_driver,
+        privileged=r.privileged, cap_add=list(r.cap_add), cap_drop=list(r.cap_drop),
+        security_opt=list(r.security_opt), devices=list(r.devices), sysctls=dict(r.sysctls),
+        ulimits=list(r.ulimits), shm_size=r.shm_size, oom_score_adj=r.oom_score_adj,
     )
 
 

@@ -5,7 +5,7 @@ Lifecycle, as the runtime uses it::
     manager = new_manager(linux.cgroups_path, container_id)   # linux: spec.model.Linux
     manager.create()                       # mkdir in every hierarchy (cpuset/subtree prepared)
     manager.apply(init_pid)                # join every hierarchy
-    manager.set(linux.resources, linux_devices=linux.devices)
+    manager.set(linux.resources)
     state["cgroups"] = manager.to_state()  # plain dict for state.json
     ...
     manager = from_state(state["cgroups"])  # kill/delete/pause/resume/ps/update/events

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from pyrunc.spec.model import Device, DeviceRule
+    from pyrunc.spec.model import DeviceRule
 
 Rule = tuple[bool, str, int, int, str]
 
@@ -44,18 +44,13 @@ def normalize(entry: DeviceRule) -> Rule:
 
 
 def container_rules(resource_devices: list[DeviceRule] | None,
-                    linux_devices: list[Device] | None = None,
                     defaults: bool = True) -> list[Rule]:
-    """The full list runc applies: spec rules, its default allowed devices, then the spec's
-    ``linux.devices`` nodes (each allowed rwm)."""
+    """The full list runc 1.1.5 applies: spec rules, then its default allowed devices. The
+    spec's ``linux.devices`` nodes get no rule of their own: they are usable as the spec's
+    rules say (docker's ``--device PATH:r`` is read-only)."""
     rules = [normalize(entry) for entry in resource_devices or ()]
     if defaults:
         rules.extend(DEFAULT_ALLOWED)
-    for node in linux_devices or ():
-        kind = "c" if node.type == "u" else node.type
-        if kind not in ("c", "b") or node.major is None or node.minor is None:
-            continue
-        rules.append((True, kind, node.major, node.minor, "rwm"))
     return rules
 
 

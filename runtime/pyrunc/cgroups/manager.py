@@ -20,7 +20,7 @@ from pyrunc.errors import CgroupError
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # the seam imports platform and typing (~15 ms): load it only when needed
     from pyrunc.linux.syscalls import Syscalls
-    from pyrunc.spec.model import Device, Resources
+    from pyrunc.spec.model import Resources
 
 SIGKILL = 9
 
@@ -140,24 +140,22 @@ class Manager:
         rest = [p for p in self.dirs() if p not in own]
         return own, rest
 
-    def set(self, resources: Resources | None, *,
-            linux_devices: list[Device] | None = None) -> None:
+    def set(self, resources: Resources | None) -> None:
         """Write OCI ``linux.resources`` at create time; device rules are always applied
-        (spec rules + runc's default devices + ``linux.devices`` nodes)."""
+        (spec rules + runc's default devices)."""
         if resources is None:
             from pyrunc.spec.model import Resources
 
             resources = Resources()
-        rules = container_rules(resources.devices, linux_devices)
+        rules = container_rules(resources.devices)
         self._set(resources, rules)
 
-    def update(self, resources: Resources, *, linux_devices: list[Device] | None = None
-               ) -> None:
+    def update(self, resources: Resources) -> None:
         """Write the sections present in ``resources`` (``pyrunc update``); device rules only
         when ``devices`` is given."""
         rules = None
         if resources.devices is not None:
-            rules = container_rules(resources.devices, linux_devices)
+            rules = container_rules(resources.devices)
         self._set(resources, rules)
 
     def _set(self, resources: Resources, rules: list[Rule] | None) -> None:

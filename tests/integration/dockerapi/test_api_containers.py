@@ -91,9 +91,9 @@ def test_docker_texts_and_statuses(api: DockerApi) -> None:
     assert (conflicting.status, conflicting.json()["message"]) == (
         400, "Conflicting options: Nano CPUs and CPU Quota cannot both be set")
     refused = api.http("POST", "/containers/create",
-                       {"Image": "busybox", "HostConfig": {"Privileged": True}})
+                       {"Image": "busybox", "HostConfig": {"UsernsMode": "host"}})
     assert refused.status == 400
-    assert "Privileged" in refused.json()["message"]
+    assert "UsernsMode" in refused.json()["message"]
     badkey = api.http("GET", "/containers/json?filters=" + urllib.parse.quote(
         json.dumps({"bogus": ["x"]})))
     assert (badkey.status, badkey.json()["message"]) == (400, "Invalid filter 'bogus'")
@@ -133,10 +133,10 @@ def test_create_body_becomes_the_spec(api: DockerApi) -> None:
     assert host["LogConfig"] == {"Type": "json-file", "Config": {"max-size": "1m"}}
     assert "MemorySwappiness" in host and host["MemorySwappiness"] is None  # docker's unset
     warned = api.http("POST", "/containers/create",
-                      {"Image": "busybox", "HostConfig": {"OomScoreAdj": 100}})
+                      {"Image": "busybox", "HostConfig": {"KernelMemory": 1 << 20}})
     assert warned.status == 201
     assert warned.json()["Warnings"] == [
-        "pyengined does not support HostConfig.OomScoreAdj: it was ignored"]
+        "pyengined does not support HostConfig.KernelMemory: it was ignored"]
 
 
 def test_ps_filters_and_formats(api: DockerApi) -> None:

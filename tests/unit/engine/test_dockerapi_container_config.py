@@ -65,8 +65,9 @@ def test_networking_config() -> None:
 
 @pytest.mark.parametrize(("body", "message"), [
     ({}, "Config cannot be empty in order to create a container"),
-    ({"Image": "x", "HostConfig": {"Privileged": True}}, "HostConfig.Privileged"),
-    ({"Image": "x", "HostConfig": {"CapAdd": ["NET_ADMIN"]}}, "HostConfig.CapAdd"),
+    ({"Image": "x", "HostConfig": {"UsernsMode": "host"}}, "HostConfig.UsernsMode"),
+    ({"Image": "x", "HostConfig": {"Ulimits": [{"Name": "nofile", "Soft": "1"}]}},
+     "cannot unmarshal str"),
     ({"Image": "x", "HostConfig": {"LogConfig": {"Type": "syslog"}}},
      "pyengined does not support the syslog log driver"),
     ({"Image": "x", "HostConfig": {"LogConfig": {"Type": "bogus"}}},
@@ -87,10 +88,30 @@ def test_refusals(body: dict, message: str) -> None:
 
 def test_tuning_is_a_warning() -> None:
     asked = from_body({"Image": "x", "Domainname": "example.org",
-                       "HostConfig": {"ShmSize": 1 << 20, "MemorySwappiness": -1}})
+                       "HostConfig": {"KernelMemory": 1 << 20, "MemorySwappiness": -1}})
     assert asked.warnings == [
-        "pyengined does not support HostConfig.ShmSize: it was ignored",
+        "pyengined does not support HostConfig.KernelMemory: it was ignored",
         "pyengined does not support Config.Domainname: it was ignored"]
+
+
+def test_privileges_devices_and_kernel_options_reach_the_spec() -> None:
+    spec = from_body({"Image": "x", "HostConfig": {
+        "Privileged": True, "CapAdd": ["NET_ADMIN"], "CapDrop": ["CAP_CHOWN"],
+        "SecurityOpt": ["no-new-privileges", "seccomp=unconfined"],
+        "Devices": [{"PathOnHost": "/dev/fuse", "PathInContainer": "",
+                     "CgroupPermissions": ""},
+                    {"PathOnHost": "/dev/null", "PathInContainer": "/dev/n",
+                     "CgroupPermissions": "r"}],
+        "Sysctls": {"net.ipv4.ip_forward": "1"},
+        "Ulimits": [{"Name": "nofile", "Soft": 1024, "Hard": 2048}],
+        "ShmSize": 1 << 20, "OomScoreAdj": 500, "IpcMode": "shareable"}}).spec
+    assert (spec.privileged, spec.cap_add, spec.cap_drop) == (True, ["NET_ADMIN"],
+                                                              ["CAP_CHOWN"])
+    assert spec.security_opt == ["no-new-privileges", "seccomp=unconfined"]
+    assert spec.devices == ["/dev/fuse:/dev/fuse:rwm", "/dev/null:/dev/n:r"]
+    assert (spec.sysctls, spec.ulimits) == ({"net.ipv4.ip_forward": "1"},
+                                            ["nofile=1024:2048"])
+    assert (spec.shm_size, spec.oom_score_adj, spec.ipc_mode) == (1 << 20, 500, "shareable")
 
 
 def test_helpers() -> None:

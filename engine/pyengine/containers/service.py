@@ -330,6 +330,14 @@ class ContainerService:
     def all(self) -> list[Container]:
         return self.repo.all()
 
+    def inspect_parts(self, c: Container) -> dict[str, Any]:
+        """The parts of docker inspect's document that are not in `c`'s record (blocking: run
+        it in the pool): the network's, and GraphDriver's directories."""
+        parts = self.networking.inspect_parts(c)
+        parts["GraphDriver"] = graph_driver(self.snapshotter, c.snapshot,
+                                            self.bundles / c.id / "rootfs")
+        return parts
+
     def log_path(self, cid: str) -> Path:
         return self.log_root / cid / f"{cid}-json.log"
 
@@ -1256,9 +1264,45 @@ async def _drain_to_file(fd: int, path: Path) -> None:
                 out.flush()
 
 
+# docker 20.10's HostConfig fields the engine does not use, with the values dockerd shows
+HOST_CONFIG_ZEROS: dict[str, Any] = {
+    "BlkioWeight": 0, "BlkioWeightDevice": [], "BlkioDeviceReadBps": [],
+    "BlkioDeviceWriteBps": [], "BlkioDeviceReadIOps": [], "BlkioDeviceWriteIOps": [],
+    "Cgroup": "", "CgroupParent": "", "ConsoleSize": [0, 0], "ContainerIDFile": "",
+    "CpuCount": 0, "CpuPercent": 0, "CpuRealtimePeriod": 0, "CpuRealtimeRuntime": 0,
+    "CpusetMems": "", "DeviceRequests": None, "IOMaximumBandwidth": 0, "IOMaximumIOps": 0,
+    "KernelMemory": 0, "KernelMemoryTCP": 0, "MemoryReservation": 0, "OomKillDisable": False,
+    "UsernsMode": "",
+}
+
+
+def graph_driver(snapshotter: Any, key: str, merged: Path) -> dict[str, Any]:
+    """docker's GraphDriver of a container: its overlay's directories (LowerDir: the image's
+    layers, nearest first; UpperDir and WorkDir: its own) and where it is mounted."""
+    data: dict[str, str] = {}
+    try:
+        mounts = snapshotter.mounts(key)
+    except Exception:  # informative only: a snapshot gone (rm racing) shows no directories
+        mounts = []
+    for m in mounts:
+        if m.type != "overlay":
+            data["UpperDir"] = m.source  # a native snapshot: one writable directory
+            continue
+        names = {"lowerdir": "LowerDir", "upperdir": "UpperDir", "workdir": "WorkDir"}
+        for option in m.options:
+            name, _, value = option.partition("=")
+            if name in names:
+                data[names[name]] = value
+    if data:
+        data["MergedDir"] = str(merged)
+    return {"Data": data or None, "Name": "overlay2"}
+
+
 def container_json(c: Container, network: dict[str, Any] | None = None) -> str:
     """docker inspect's shape for the fields the engine has; `network`: the network parts
     (containers/networking.py inspect_parts), merged in."""
+    from pyengine.bundles import defaults
+
     s = c.state
     spec = c.spec
     doc: dict[str, Any] = {
@@ -1291,7 +1335,8 @@ def container_json(c: Container, network: dict[str, Any] | None = None) -> str:
             "MemorySwappiness": None,  # not supported: discarded at create, as dockerd does
             "CpuQuota": spec.cpu_quota, "CpuPeriod": spec.cpu_period,
             "CpusetCpus": spec.cpuset_cpus,
-            "NetworkMode": spec.network or "none", "Init": True if spec.init else None,
+            "NetworkMode": spec.network or "none",
+            **({"Init": True} if spec.init else {}),  # docker's omitempty
             "LogConfig": {"Type": spec.log_driver or "json-file",
                           "Config": dict(spec.log_options)},
             "PidMode": spec.pid_mode, "IpcMode": spec.ipc_mode or "private",
@@ -1301,12 +1346,20 @@ def container_json(c: Container, network: dict[str, Any] | None = None) -> str:
             "VolumeDriver": spec.volume_driver,
             "RestartPolicy": {"Name": Policy.parse(spec.restart).name,
                               "MaximumRetryCount": Policy.parse(spec.restart).max_retries},
+            **HOST_CONFIG_ZEROS,
+            "MaskedPaths": None if spec.privileged else list(defaults.MASKED_PATHS),
+            "ReadonlyPaths": None if spec.privileged else list(defaults.READONLY_PATHS),
             **container_mounts.host_config(spec),
             **secopts.host_config(spec),
         },
         "Mounts": container_mounts.inspect_mounts(c),
+        "ExecIDs": None, "AppArmorProfile": "", "MountLabel": "", "ProcessLabel": "",
+        "GraphDriver": {"Data": None, "Name": "overlay2"},
         "Config": {
-            "Hostname": c.config.get("hostname", ""), "User": c.config.get("user", ""),
+            "Hostname": c.config.get("hostname", ""), "Domainname": "",
+            "User": c.config.get("user", ""),
+            "AttachStdin": False, "AttachStdout": False, "AttachStderr": False,
+            "OnBuild": None,
             "Tty": spec.tty, "OpenStdin": spec.open_stdin, "StdinOnce": spec.open_stdin,
             "Env": c.config.get("config_env", c.config.get("env")) or None,
             "Cmd": spec.cmd if spec.cmd else c.config.get("image_cmd"),
@@ -1314,7 +1367,8 @@ def container_json(c: Container, network: dict[str, Any] | None = None) -> str:
             "WorkingDir": spec.workdir, "Entrypoint": spec.entrypoint
             if spec.entrypoint is not None else c.config.get("image_entrypoint"),
             "Labels": {**c.config.get("image_labels", {}), **spec.labels},
-            "StopSignal": c.config.get("stop_signal", "SIGTERM"),
+            **({"StopSignal": c.config["stop_signal"]}
+               if c.config.get("stop_signal", "SIGTERM") != "SIGTERM" else {}),
             "Volumes": container_mounts.config_volumes(c),
             **({"StopTimeout": spec.stop_timeout} if spec.stop_timeout is not None else {}),
             **({"Healthcheck": hc} if (hc := health.of(c)) is not None else {}),

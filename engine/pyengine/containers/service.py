@@ -71,6 +71,7 @@ from pyengine.errors import (
     Unimplemented,
 )
 from pyengine.gc import ImageUse, Roots
+from pyengine.images.inspect import parse_time
 from pyengine.store.records import now_rfc3339
 
 if TYPE_CHECKING:
@@ -273,6 +274,9 @@ class ContainerService:
         for c in running:  # a monitor that finds its container exited ends at once
             self.health.watch(c)
         for c in every:
+            if c.state.restarting:  # its backoff ended with the daemon: decided again here
+                c.state.restarting = False
+                await asyncio.to_thread(self.repo.save_state, c.id, c.state)
             if c.state.status == EXITED and Policy.parse(c.spec.restart).at_daemon_start(
                     c.state.exit_code, c.state.restart_count, c.state.manually_stopped):
                 log.info("starting a container by its restart policy",
@@ -521,7 +525,7 @@ class ContainerService:
         c.state.started_at, c.state.finished_at = now_rfc3339(), ""
         c.state.exit_code, c.state.error = 0, ""
         c.state.manually_stopped = False
-        c.state.paused = False
+        c.state.paused = c.state.restarting = False
         health.reset(c.state, c)
         await asyncio.to_thread(self.repo.save_state, c.id, c.state)
         live.waiter = asyncio.create_task(self._wait_shim(c.id, shim, pid))
@@ -673,7 +677,13 @@ class ContainerService:
         c.state.shim_pid = 0
         c.state.paused = False
         c.state.finished_at = ns_to_rfc3339(at) or now_rfc3339()
+        if c.state.started_at and parse_time(c.state.finished_at) < \
+                parse_time(c.state.started_at):  # a quick exit, stamped before our record
+            c.state.finished_at = c.state.started_at
         c.state.error = reason
+        policy = Policy.parse(c.spec.restart)
+        c.state.restarting = not c.spec.auto_remove and policy.should_restart(
+            status, c.state.restart_count, c.state.manually_stopped)
         await asyncio.to_thread(self.repo.save_state, cid, c.state)
         live.exit_code = status
         live.exited.set()
@@ -683,8 +693,7 @@ class ContainerService:
             with contextlib.suppress(EngineError):
                 await self.remove(cid, force=True, volumes=True)
             return
-        policy = Policy.parse(c.spec.restart)
-        if policy.should_restart(status, c.state.restart_count, c.state.manually_stopped):
+        if c.state.restarting:
             ran = _seconds_between(c.state.started_at, c.state.finished_at)
             quick = 0 if ran >= restart.STEADY_RUN else c.state.quick_restarts
             live.restarting = asyncio.create_task(
@@ -694,6 +703,9 @@ class ContainerService:
         await asyncio.sleep(wait)
         c = await asyncio.to_thread(self.repo.get, cid)
         if c.state.status != EXITED or c.state.manually_stopped:
+            if c.state.restarting:
+                c.state.restarting = False
+                await asyncio.to_thread(self.repo.save_state, cid, c.state)
             return
         c.state.restart_count += 1
         c.state.quick_restarts = quick
@@ -718,8 +730,12 @@ class ContainerService:
         c = await asyncio.to_thread(self.repo.get, cid)
         policy = Policy.parse(c.spec.restart)
         live = self._get_live(c.id)
-        if policy.should_restart(c.state.exit_code or 1, c.state.restart_count,
-                                 c.state.manually_stopped):
+        again = policy.should_restart(c.state.exit_code or 1, c.state.restart_count,
+                                      c.state.manually_stopped)
+        if c.state.restarting != again:
+            c.state.restarting = again
+            await asyncio.to_thread(self.repo.save_state, c.id, c.state)
+        if again:
             live.restarting = asyncio.create_task(self._restart_later(
                 cid, restart.delay(c.state.quick_restarts), c.state.quick_restarts + 1))
 
@@ -746,8 +762,9 @@ class ContainerService:
         if live is not None and live.restarting is not None:
             await live.cancel_restart()
             c = await asyncio.to_thread(self.repo.get, c.id)
-        if not c.state.manually_stopped:  # restart policies leave a stopped container be
-            c.state.manually_stopped = True
+        if not c.state.manually_stopped or c.state.restarting:
+            # restart policies leave a stopped container be
+            c.state.manually_stopped, c.state.restarting = True, False
             await asyncio.to_thread(self.repo.save_state, c.id, c.state)
         if c.state.status != RUNNING or live is None or live.shim is None:
             return
@@ -1311,9 +1328,10 @@ def container_json(c: Container, network: dict[str, Any] | None = None) -> str:
         "Path": (c.config.get("args") or [""])[0],
         "Args": (c.config.get("args") or [])[1:],
         "State": {
-            "Status": "paused" if s.paused and s.status == RUNNING else s.status,
-            "Running": s.status == RUNNING, "Paused": s.paused and s.status == RUNNING,
-            "Restarting": False, "OOMKilled": False, "Dead": s.status == DEAD,
+            "Status": s.docker_status(),
+            "Running": s.listed_as_running, "Paused": s.paused and s.status == RUNNING,
+            "Restarting": s.restarting and s.status == EXITED, "OOMKilled": False,
+            "Dead": s.status == DEAD,
             "Pid": s.pid, "ExitCode": s.exit_code, "Error": s.error,
             "StartedAt": s.started_at or "0001-01-01T00:00:00Z",
             "FinishedAt": s.finished_at or "0001-01-01T00:00:00Z",

@@ -62,11 +62,17 @@ def test_a_restart_waiting_out_its_backoff_is_restarting(engine: ContainerEngine
     while not state["Restarting"] and time.monotonic() < deadline:
         state, _ = _state(engine, "looping")
     assert (state["Status"], state["Running"], state["ExitCode"]) == ("restarting", True, 3)
-    listed = engine.out("ps", "--no-trunc", "--format", "{{.ID}} {{.Status}}")
-    assert any(line.startswith(f"{cid} Restarting (3) ") for line in listed.splitlines()) \
-        or "Up " in listed  # (a start that came between the two reads)
-    restarting = engine.out("ps", "-a", "-q", "--no-trunc", "--filter", "status=restarting")
-    assert cid in restarting.split() or "Up " in engine.out("ps")
+
+    def seen(*args: str) -> str:
+        """`ps ARGS` once it shows the container restarting (its runs come between)."""
+        out = engine.out("ps", "--no-trunc", *args)
+        while cid not in out and time.monotonic() < deadline:
+            out = engine.out("ps", "--no-trunc", *args)
+        return out
+
+    listed = seen("--format", "{{.ID}} {{.Status}}", "--filter", "status=restarting")
+    assert any(line.startswith(f"{cid} Restarting (3) ") for line in listed.splitlines())
+    assert cid in seen("-q")  # no -a: docker lists a restarting container as running
     engine.out("stop", "-t", "1", "looping")
     state, _ = _state(engine, "looping")
     assert (state["Status"], state["Restarting"], state["Running"]) == ("exited", False, False)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from pyengine.containers.model import EXITED, RUNNING, STATUSES, Container
+from pyengine.containers.model import EXITED, STATUSES, Container
 from pyengine.errors import InvalidArgument, NotFound
 
 KEYS = ("id", "name", "label", "status", "ancestor", "exited", "before", "since", "health",
@@ -73,7 +73,7 @@ def select(found: list[Container], filters: Filters, all_: bool,
     before, since = positions("before"), positions("since")
     shown = []
     for i, c in enumerate(found):
-        if not (all_ or c.state.status == RUNNING or filters.implies_all()):
+        if not (all_ or c.state.listed_as_running or filters.implies_all()):
             continue
         if any(i <= b for b in before) or any(i >= s for s in since):
             continue
@@ -104,9 +104,8 @@ def _one(c: Container, key: str, value: str) -> bool:
         return c.id.startswith(value)
     if key == "name":
         return value.lstrip("/") in c.name
-    if key == "status":  # a paused container's record stays running
-        return ("paused" if c.state.paused and c.state.status == RUNNING
-                else c.state.status) == value
+    if key == "status":  # paused and restarting are words of their own
+        return c.state.docker_status() == value
     if key == "exited":
         return c.state.status == EXITED and c.state.exit_code == int(value)
     if key == "health":

@@ -67,7 +67,8 @@ def status_text(c: Container) -> str:
             return f"{up} (Paused)"
         return f"{up} ({health.status_line(s)})" if s.health_status else up
     if s.status == "exited":
-        return f"Exited ({s.exit_code}) {human_duration(_since(s.finished_at))} ago"
+        word = "Restarting" if s.restarting else "Exited"
+        return f"{word} ({s.exit_code}) {human_duration(_since(s.finished_at))} ago"
     if s.status == "created":
         return "Created"
     if s.status == "removing":
@@ -76,8 +77,8 @@ def status_text(c: Container) -> str:
 
 
 def state_text(c: Container) -> str:
-    """docker's State: a paused container is "paused" (its record stays running)."""
-    return "paused" if c.state.paused and c.state.status == RUNNING else c.state.status
+    """docker's State: "paused" and "restarting" too (State.docker_status)."""
+    return c.state.docker_status()
 
 
 def list_command(args: list[str]) -> str:

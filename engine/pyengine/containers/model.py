@@ -150,6 +150,8 @@ class State(JsonRecord):
     quick_restarts: int = 0  # short runs in a row (the backoff's exponent)
     manually_stopped: bool = False  # by stop: restart policies leave it be
     paused: bool = False  # running, with every process frozen (pause)
+    # exited, with a restart policy's start waiting out its backoff (docker's Restarting)
+    restarting: bool = False
     # the health check's state (containers/health.py): "" (none yet), starting, healthy,
     # unhealthy; the failures in a row; the last results (docker's State.Health.Log entries)
     health_status: str = ""
@@ -159,6 +161,20 @@ class State(JsonRecord):
     @property
     def running(self) -> bool:
         return self.status == RUNNING
+
+    def docker_status(self) -> str:
+        """docker's State.Status: a paused container's record stays running, a restarting
+        one's exited."""
+        if self.paused and self.status == RUNNING:
+            return "paused"
+        if self.restarting and self.status == EXITED:
+            return "restarting"
+        return self.status
+
+    @property
+    def listed_as_running(self) -> bool:
+        """docker's State.Running: true while restarting too (docker ps lists it)."""
+        return self.status == RUNNING or (self.restarting and self.status == EXITED)
 
     def move(self, status: str) -> None:
         if status != self.status and status not in TRANSITIONS[self.status]:

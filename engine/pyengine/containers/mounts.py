@@ -239,8 +239,10 @@ def host_config(spec: Spec) -> dict[str, object]:
 
 
 def config_volumes(c: Container) -> dict[str, dict] | None:
-    """inspect's Config.Volumes: the image's VOLUME paths."""
-    paths = c.config.get("image_volumes") or []
+    """inspect's Config.Volumes: the image's VOLUME paths and the anonymous volumes asked
+    (`-v /path`, a create body's Config.Volumes), as docker merges them."""
+    paths = [*(c.config.get("image_volumes") or []),
+             *(b for b in c.spec.binds if ":" not in b)]
     return {p: {} for p in paths} or None
 
 

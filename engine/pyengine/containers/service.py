@@ -71,6 +71,7 @@ from pyengine.errors import (
     Unimplemented,
 )
 from pyengine.gc import ImageUse, Roots
+from pyengine.images.inspect import parse_time
 from pyengine.store.records import now_rfc3339
 
 if TYPE_CHECKING:
@@ -273,6 +274,9 @@ class ContainerService:
         for c in running:  # a monitor that finds its container exited ends at once
             self.health.watch(c)
         for c in every:
+            if c.state.restarting:  # its backoff ended with the daemon: decided again here
+                c.state.restarting = False
+                await asyncio.to_thread(self.repo.save_state, c.id, c.state)
             if c.state.status == EXITED and Policy.parse(c.spec.restart).at_daemon_start(
                     c.state.exit_code, c.state.restart_count, c.state.manually_stopped):
                 log.info("starting a container by its restart policy",
@@ -329,6 +333,14 @@ class ContainerService:
 
     def all(self) -> list[Container]:
         return self.repo.all()
+
+    def inspect_parts(self, c: Container) -> dict[str, Any]:
+        """The parts of docker inspect's document that are not in `c`'s record (blocking: run
+        it in the pool): the network's, and GraphDriver's directories."""
+        parts = self.networking.inspect_parts(c)
+        parts["GraphDriver"] = graph_driver(self.snapshotter, c.snapshot,
+                                            self.bundles / c.id / "rootfs")
+        return parts
 
     def log_path(self, cid: str) -> Path:
         return self.log_root / cid / f"{cid}-json.log"
@@ -513,7 +525,7 @@ class ContainerService:
         c.state.started_at, c.state.finished_at = now_rfc3339(), ""
         c.state.exit_code, c.state.error = 0, ""
         c.state.manually_stopped = False
-        c.state.paused = False
+        c.state.paused = c.state.restarting = False
         health.reset(c.state, c)
         await asyncio.to_thread(self.repo.save_state, c.id, c.state)
         live.waiter = asyncio.create_task(self._wait_shim(c.id, shim, pid))
@@ -665,7 +677,13 @@ class ContainerService:
         c.state.shim_pid = 0
         c.state.paused = False
         c.state.finished_at = ns_to_rfc3339(at) or now_rfc3339()
+        if c.state.started_at and parse_time(c.state.finished_at) < \
+                parse_time(c.state.started_at):  # a quick exit, stamped before our record
+            c.state.finished_at = c.state.started_at
         c.state.error = reason
+        policy = Policy.parse(c.spec.restart)
+        c.state.restarting = not c.spec.auto_remove and policy.should_restart(
+            status, c.state.restart_count, c.state.manually_stopped)
         await asyncio.to_thread(self.repo.save_state, cid, c.state)
         live.exit_code = status
         live.exited.set()
@@ -675,8 +693,7 @@ class ContainerService:
             with contextlib.suppress(EngineError):
                 await self.remove(cid, force=True, volumes=True)
             return
-        policy = Policy.parse(c.spec.restart)
-        if policy.should_restart(status, c.state.restart_count, c.state.manually_stopped):
+        if c.state.restarting:
             ran = _seconds_between(c.state.started_at, c.state.finished_at)
             quick = 0 if ran >= restart.STEADY_RUN else c.state.quick_restarts
             live.restarting = asyncio.create_task(
@@ -686,6 +703,9 @@ class ContainerService:
         await asyncio.sleep(wait)
         c = await asyncio.to_thread(self.repo.get, cid)
         if c.state.status != EXITED or c.state.manually_stopped:
+            if c.state.restarting:
+                c.state.restarting = False
+                await asyncio.to_thread(self.repo.save_state, cid, c.state)
             return
         c.state.restart_count += 1
         c.state.quick_restarts = quick
@@ -710,8 +730,12 @@ class ContainerService:
         c = await asyncio.to_thread(self.repo.get, cid)
         policy = Policy.parse(c.spec.restart)
         live = self._get_live(c.id)
-        if policy.should_restart(c.state.exit_code or 1, c.state.restart_count,
-                                 c.state.manually_stopped):
+        again = policy.should_restart(c.state.exit_code or 1, c.state.restart_count,
+                                      c.state.manually_stopped)
+        if c.state.restarting != again:
+            c.state.restarting = again
+            await asyncio.to_thread(self.repo.save_state, c.id, c.state)
+        if again:
             live.restarting = asyncio.create_task(self._restart_later(
                 cid, restart.delay(c.state.quick_restarts), c.state.quick_restarts + 1))
 
@@ -738,8 +762,9 @@ class ContainerService:
         if live is not None and live.restarting is not None:
             await live.cancel_restart()
             c = await asyncio.to_thread(self.repo.get, c.id)
-        if not c.state.manually_stopped:  # restart policies leave a stopped container be
-            c.state.manually_stopped = True
+        if not c.state.manually_stopped or c.state.restarting:
+            # restart policies leave a stopped container be
+            c.state.manually_stopped, c.state.restarting = True, False
             await asyncio.to_thread(self.repo.save_state, c.id, c.state)
         if c.state.status != RUNNING or live is None or live.shim is None:
             return
@@ -1256,9 +1281,45 @@ async def _drain_to_file(fd: int, path: Path) -> None:
                 out.flush()
 
 
+# docker 20.10's HostConfig fields the engine does not use, with the values dockerd shows
+HOST_CONFIG_ZEROS: dict[str, Any] = {
+    "BlkioWeight": 0, "BlkioWeightDevice": [], "BlkioDeviceReadBps": [],
+    "BlkioDeviceWriteBps": [], "BlkioDeviceReadIOps": [], "BlkioDeviceWriteIOps": [],
+    "Cgroup": "", "CgroupParent": "", "ConsoleSize": [0, 0], "ContainerIDFile": "",
+    "CpuCount": 0, "CpuPercent": 0, "CpuRealtimePeriod": 0, "CpuRealtimeRuntime": 0,
+    "CpusetMems": "", "DeviceRequests": None, "IOMaximumBandwidth": 0, "IOMaximumIOps": 0,
+    "KernelMemory": 0, "KernelMemoryTCP": 0, "MemoryReservation": 0, "OomKillDisable": False,
+    "UsernsMode": "",
+}
+
+
+def graph_driver(snapshotter: Any, key: str, merged: Path) -> dict[str, Any]:
+    """docker's GraphDriver of a container: its overlay's directories (LowerDir: the image's
+    layers, nearest first; UpperDir and WorkDir: its own) and where it is mounted."""
+    data: dict[str, str] = {}
+    try:
+        mounts = snapshotter.mounts(key)
+    except Exception:  # informative only: a snapshot gone (rm racing) shows no directories
+        mounts = []
+    for m in mounts:
+        if m.type != "overlay":
+            data["UpperDir"] = m.source  # a native snapshot: one writable directory
+            continue
+        names = {"lowerdir": "LowerDir", "upperdir": "UpperDir", "workdir": "WorkDir"}
+        for option in m.options:
+            name, _, value = option.partition("=")
+            if name in names:
+                data[names[name]] = value
+    if data:
+        data["MergedDir"] = str(merged)
+    return {"Data": data or None, "Name": "overlay2"}
+
+
 def container_json(c: Container, network: dict[str, Any] | None = None) -> str:
     """docker inspect's shape for the fields the engine has; `network`: the network parts
     (containers/networking.py inspect_parts), merged in."""
+    from pyengine.bundles import defaults
+
     s = c.state
     spec = c.spec
     doc: dict[str, Any] = {
@@ -1267,9 +1328,10 @@ def container_json(c: Container, network: dict[str, Any] | None = None) -> str:
         "Path": (c.config.get("args") or [""])[0],
         "Args": (c.config.get("args") or [])[1:],
         "State": {
-            "Status": "paused" if s.paused and s.status == RUNNING else s.status,
-            "Running": s.status == RUNNING, "Paused": s.paused and s.status == RUNNING,
-            "Restarting": False, "OOMKilled": False, "Dead": s.status == DEAD,
+            "Status": s.docker_status(),
+            "Running": s.listed_as_running, "Paused": s.paused and s.status == RUNNING,
+            "Restarting": s.restarting and s.status == EXITED, "OOMKilled": False,
+            "Dead": s.status == DEAD,
             "Pid": s.pid, "ExitCode": s.exit_code, "Error": s.error,
             "StartedAt": s.started_at or "0001-01-01T00:00:00Z",
             "FinishedAt": s.finished_at or "0001-01-01T00:00:00Z",
@@ -1291,7 +1353,8 @@ def container_json(c: Container, network: dict[str, Any] | None = None) -> str:
             "MemorySwappiness": None,  # not supported: discarded at create, as dockerd does
             "CpuQuota": spec.cpu_quota, "CpuPeriod": spec.cpu_period,
             "CpusetCpus": spec.cpuset_cpus,
-            "NetworkMode": spec.network or "none", "Init": True if spec.init else None,
+            "NetworkMode": spec.network or "none",
+            **({"Init": True} if spec.init else {}),  # docker's omitempty
             "LogConfig": {"Type": spec.log_driver or "json-file",
                           "Config": dict(spec.log_options)},
             "PidMode": spec.pid_mode, "IpcMode": spec.ipc_mode or "private",
@@ -1301,12 +1364,20 @@ def container_json(c: Container, network: dict[str, Any] | None = None) -> str:
             "VolumeDriver": spec.volume_driver,
             "RestartPolicy": {"Name": Policy.parse(spec.restart).name,
                               "MaximumRetryCount": Policy.parse(spec.restart).max_retries},
+            **HOST_CONFIG_ZEROS,
+            "MaskedPaths": None if spec.privileged else list(defaults.MASKED_PATHS),
+            "ReadonlyPaths": None if spec.privileged else list(defaults.READONLY_PATHS),
             **container_mounts.host_config(spec),
             **secopts.host_config(spec),
         },
         "Mounts": container_mounts.inspect_mounts(c),
+        "ExecIDs": None, "AppArmorProfile": "", "MountLabel": "", "ProcessLabel": "",
+        "GraphDriver": {"Data": None, "Name": "overlay2"},
         "Config": {
-            "Hostname": c.config.get("hostname", ""), "User": c.config.get("user", ""),
+            "Hostname": c.config.get("hostname", ""), "Domainname": "",
+            "User": c.config.get("user", ""),
+            "AttachStdin": False, "AttachStdout": False, "AttachStderr": False,
+            "OnBuild": None,
             "Tty": spec.tty, "OpenStdin": spec.open_stdin, "StdinOnce": spec.open_stdin,
             "Env": c.config.get("config_env", c.config.get("env")) or None,
             "Cmd": spec.cmd if spec.cmd else c.config.get("image_cmd"),
@@ -1314,7 +1385,8 @@ def container_json(c: Container, network: dict[str, Any] | None = None) -> str:
             "WorkingDir": spec.workdir, "Entrypoint": spec.entrypoint
             if spec.entrypoint is not None else c.config.get("image_entrypoint"),
             "Labels": {**c.config.get("image_labels", {}), **spec.labels},
-            "StopSignal": c.config.get("stop_signal", "SIGTERM"),
+            **({"StopSignal": c.config["stop_signal"]}
+               if c.config.get("stop_signal", "SIGTERM") != "SIGTERM" else {}),
             "Volumes": container_mounts.config_volumes(c),
             **({"StopTimeout": spec.stop_timeout} if spec.stop_timeout is not None else {}),
             **({"Healthcheck": hc} if (hc := health.of(c)) is not None else {}),

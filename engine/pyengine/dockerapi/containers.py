@@ -244,7 +244,7 @@ def register(routes: Routes, api: ApiContext) -> None:
 
     async def inspect(request: web.Request) -> web.StreamResponse:
         c = await get(request.match_info["id"])
-        network = await workers.run(service.networking.inspect_parts, c)
+        network = await workers.run(service.inspect_parts, c)
         doc = json.loads(container_json(c, network))
         if _bool(request, "size"):
             doc["SizeRw"], doc["SizeRootFs"] = await workers.run(container_sizes, service, c)

@@ -66,6 +66,10 @@ def inspect_document(
         "Parent": image.parent,
         "Comment": (history[-1].get("comment", "") if history else ""),
         "Created": config.get("created") or ZERO_TIME,
+        # the container a committed image came from, and its config (docker 20.10 shows both,
+        # empty for other images)
+        "Container": config.get("container", ""),
+        "ContainerConfig": {**CONFIG_DEFAULTS, **(config.get("container_config") or {})},
         "DockerVersion": config.get("docker_version", ""),
         "Author": config.get("author", ""),
         "Config": docker_config(config),
@@ -76,6 +80,7 @@ def inspect_document(
     doc.update({
         "Os": config.get("os", ""),
         "Size": image.size,
+        "VirtualSize": image.size,  # API 1.41 still has it: the same as Size since 1.37
         "GraphDriver": {"Data": None, "Name": storage_driver},
         "RootFS": _rootfs(config),
         "Metadata": {"LastTagTime": image.last_tag_time or ZERO_TIME},

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from pyengine import archive
 from pyengine.errors import AlreadyExists, DataLoss, NotFound
+from pyengine.images.layer_size import diff_size
 from pyengine.images.layers import chain_ids
 from pyengine.images.naming import short_id
 from pyengine.progress import ProgressChannel
@@ -173,13 +174,14 @@ class Unpacker:
                     f"the image config's diff_id {diff_id}"
                 )
             channel.check()
+            size = diff_size(self.snapshotter.upper_dir(key))  # docker's, not the tar's
             try:
                 self.snapshotter.commit(chain_id, key)
                 committed = True
             except AlreadyExists:
                 pass  # a concurrent pull committed the same layer first
-            self.repo.put_layer(LayerRecord(chain_id, diff_id, parent, int(result.size)))
-            return int(result.size)
+            self.repo.put_layer(LayerRecord(chain_id, diff_id, parent, size))
+            return size
         finally:
             if not committed:
                 try:

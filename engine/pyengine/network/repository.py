@@ -179,11 +179,12 @@ class NetworkRepository:
                          (name, cid))
 
     def claim(self, cid: str, n: Network, requested: str = "", host_ifname: str = "",
-              ifname: str = "", requested6: str = "") -> tuple[str, str]:
+              ifname: str = "", requested6: str = "",
+              aliases: tuple[str, ...] | None = None) -> tuple[str, str]:
         """The addresses of `n` for `cid`'s endpoint (ipam.allocate over those held): IPv4,
-        and IPv6 on an IPv6 network (else ""), recorded with the endpoint's link names, in
-        one transaction: two starts never get one address. Addresses `cid` already holds on
-        `n` are kept."""
+        and IPv6 on an IPv6 network (else ""), recorded with the endpoint's link names (and
+        its `aliases`, when given), in one transaction: two starts never get one address.
+        Addresses `cid` already holds on `n` are kept."""
         with self.rows.transaction() as conn:
             held = {ipam.is_v6(r[0]): str(r[0]) for r in conn.execute(
                 "SELECT address FROM ip_allocations WHERE network_id=? AND container_id=?",
@@ -205,6 +206,9 @@ class NetworkRepository:
             conn.execute("UPDATE endpoints SET host_ifname=?, ifname=? "
                          "WHERE container_id=? AND network_id=?",
                          (host_ifname, ifname, cid, n.id))
+            if aliases is not None:
+                conn.execute("UPDATE endpoints SET aliases=? WHERE container_id=? AND "
+                             "network_id=?", (json.dumps(list(aliases)), cid, n.id))
         return out[0], out[1] if len(out) > 1 else ""
 
     def taken(self, nid: str) -> set[str]:

@@ -628,7 +628,12 @@ class NetworkService:
 
         self._ensure_bridge(n)
         host = "veth" + e.endpoint_id[:7]
-        address, address6 = self.repo.claim(c.id, n, e.ip, host, ifname, e.ip6)
+        aliases = None
+        if n.user_defined and c.id[:12] not in e.aliases:
+            # dockerd 20.10 adds the short id to a user network's endpoint as it joins
+            # (inspect's Aliases shows it from then on, after an exit too)
+            aliases = e.aliases = (*e.aliases, c.id[:12])
+        address, address6 = self.repo.claim(c.id, n, e.ip, host, ifname, e.ip6, aliases)
         e.address, e.address6, e.host_ifname, e.ifname = address, address6, host, ifname
         pool6 = n.pool6
         try:

@@ -137,7 +137,7 @@ class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
     async def Inspect(self, request: containers_pb2.InspectContainerRequest,
                       context: Context) -> containers_pb2.InspectContainerResponse:
         c = await self.workers.run(self.service.get, request.id)
-        network = await self.workers.run(self.service.networking.inspect_parts, c)
+        network = await self.workers.run(self.service.inspect_parts, c)
         return containers_pb2.InspectContainerResponse(json=container_json(c, network))
 
     @unary

@@ -118,6 +118,9 @@ SESSION: list[Step] = [
     Step("build-fails", "printf 'FROM busybox\\nRUN exit 9\\n' | docker build --force-rm -",
          exit=9),
     Step("images", "docker images"),
+    # sizes in bytes (the table's are normalised): docker's layer size, not the tar's
+    Step("image-size", "docker image inspect -f '{{.Size}} {{.VirtualSize}}' busybox"),
+    Step("history-size", "docker history --human=false --format '{{.Size}}' busybox"),
     Step("images-format", "docker images --format '{{.Repository}}:{{.Tag}}' | sort"),
     # push, pull, search (each side's own registry)
     Step("tag", f"docker tag cs/built:1 {REG}/cs/built:1"),

@@ -134,6 +134,26 @@ def test_run_with_network_and_alias_resolves_from_another_container(nv: NetVol) 
     assert dangling.stdout.decode().split() == ["shop"]
 
 
+def test_a_user_networks_aliases_get_the_short_id_once_it_joins(nv: NetVol) -> None:
+    """dockerd 20.10: a container's endpoint on a user network has its short id among its
+    Aliases from its first start on (after an exit too); before, only the aliases asked."""
+    nv.docker("network", "create", "aliased", check=True)
+    cid = nv.docker("create", "--name", "al", "--network", "aliased", "--network-alias",
+                    "foo", "busybox", *SLEEP, check=True).stdout.decode().strip()
+
+    def aliases() -> list[str]:
+        doc = nv.docker_json("inspect", "al")[0]
+        return list(doc["NetworkSettings"]["Networks"]["aliased"]["Aliases"] or [])
+
+    assert aliases() == ["foo"]
+    nv.docker("start", "al", check=True)
+    assert aliases() == ["foo", cid[:12]]
+    nv.docker("stop", "-t", "0", "al", check=True)
+    nv.docker("start", "al", check=True)  # once
+    assert aliases() == ["foo", cid[:12]]
+    nv.docker("rm", "-f", "al", check=True)
+
+
 def test_cli_prune_by_label_and_until(nv: NetVol) -> None:
     for name, label in (("old1", "keep=no"), ("old2", "keep=no"), ("kept", "keep=yes")):
         nv.docker("network", "create", "--label", label, name, check=True)

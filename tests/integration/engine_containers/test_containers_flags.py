@@ -50,8 +50,8 @@ def test_init_runs_dockers_init_as_pid_1(engine: ContainerEngine) -> None:
     doc = _inspect(engine, cid)
     assert doc["HostConfig"]["Init"] is True
     assert (doc["Path"], doc["Args"]) == ("sleep", ["1000"])  # docker's: the command
-    assert _inspect(engine, engine.out("create", "busybox").strip())["HostConfig"]["Init"] \
-        is None
+    # docker's omitempty: no Init without --init
+    assert "Init" not in _inspect(engine, engine.out("create", "busybox").strip())["HostConfig"]
 
 
 def test_network_none_is_a_namespace_of_its_own_and_host_shares_the_daemons(
@@ -183,9 +183,14 @@ def test_inspect_has_dockers_shape(engine: ContainerEngine) -> None:
     doc = _inspect(engine, "shape")
     assert (doc["Id"], doc["Name"], doc["Driver"], doc["Platform"], doc["RestartCount"]) == \
         (cid, "/shape", "overlay2", "linux", 0)
+    # docker's GraphDriver: the container's overlay directories (the image's layers below)
+    data = doc["GraphDriver"]["Data"]
+    assert doc["GraphDriver"]["Name"] == "overlay2" and Path(data["UpperDir"]).is_dir()
+    assert all(Path(lower).is_dir() for lower in data.get("LowerDir", "").split(":") if lower)
+    assert data["MergedDir"].endswith(f"/{cid}/rootfs")
     host = doc["HostConfig"]
-    assert {k: host[k] for k in ("Memory", "NanoCpus", "PidsLimit", "ReadonlyRootfs", "Init",
-                                 "NetworkMode", "AutoRemove")} == {
+    assert {k: host.get(k) for k in ("Memory", "NanoCpus", "PidsLimit", "ReadonlyRootfs",
+                                     "Init", "NetworkMode", "AutoRemove")} == {
         "Memory": 64 << 20, "NanoCpus": 500_000_000, "PidsLimit": 50, "ReadonlyRootfs": True,
         "Init": None, "NetworkMode": "default", "AutoRemove": False}
     assert host["RestartPolicy"] == {"Name": "on-failure", "MaximumRetryCount": 3}

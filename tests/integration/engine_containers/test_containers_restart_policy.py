@@ -51,6 +51,35 @@ def test_always_restarts_until_stopped_and_conflicts_with_rm(engine: ContainerEn
     assert b"Conflicting options: --restart and --rm" in conflict.stderr
 
 
+def test_a_restart_waiting_out_its_backoff_is_restarting(engine: ContainerEngine) -> None:
+    """docker's Restarting: between a run's exit and the policy's next start the container is
+    "restarting" (State.Running true, as docker has it, so ps lists it without -a), and
+    stop ends that: exited, not restarting."""
+    cid = engine.out("run", "-d", "--name", "looping", "--restart", "always", "busybox",
+                     "sh", "-c", "exit 3").strip()
+    deadline = time.monotonic() + 120  # bounds a hang only: the backoff grows with each run
+    state, _ = _state(engine, "looping")
+    while not state["Restarting"] and time.monotonic() < deadline:
+        state, _ = _state(engine, "looping")
+    assert (state["Status"], state["Running"], state["ExitCode"]) == ("restarting", True, 3)
+
+    def seen(*args: str) -> str:
+        """`ps ARGS` once it shows the container restarting (its runs come between)."""
+        out = engine.out("ps", "--no-trunc", *args)
+        while cid not in out and time.monotonic() < deadline:
+            out = engine.out("ps", "--no-trunc", *args)
+        return out
+
+    listed = seen("--format", "{{.ID}} {{.Status}}", "--filter", "status=restarting")
+    assert any(line.startswith(f"{cid} Restarting (3) ") for line in listed.splitlines())
+    assert cid in seen("-q")  # no -a: docker lists a restarting container as running
+    engine.out("stop", "-t", "1", "looping")
+    state, _ = _state(engine, "looping")
+    assert (state["Status"], state["Restarting"], state["Running"]) == ("exited", False, False)
+    assert engine.out("ps", "-q").split() == []
+    engine.out("rm", "looping")
+
+
 def test_policies_across_a_daemon_restart(make_engine: Callable[..., ContainerEngine]) -> None:
     engine = make_engine()
     for name, policy in (("always-c", "always"), ("unless-c", "unless-stopped"),

@@ -223,3 +223,23 @@ def test_env_files_follow_docker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         env_files([str(path)])
     with pytest.raises(CliError, match="open"):
         env_files([str(tmp_path / "missing")])
+
+
+def test_a_restarting_container_is_dockers_restarting() -> None:
+    """State.restarting (exited, a restart policy's start waiting out its backoff): docker's
+    status word, State.Running, ps' STATUS and the status filter."""
+    from pyengine.containers import list_filters, listing
+
+    c = _container("3" * 64, "looping")
+    c.state = State(status=EXITED, exit_code=3, restarting=True,
+                    finished_at="2026-01-01T00:00:00Z")
+    assert (c.state.docker_status(), c.state.listed_as_running) == ("restarting", True)
+    assert listing.status_text(c).startswith("Restarting (3) ")
+    assert listing.state_text(c) == "restarting"
+    parsed = list_filters.parse(["status=restarting"])
+    assert list_filters.select([c], parsed, False, {}, None) == [c]
+    assert list_filters.select([c], list_filters.parse([]), False, {}, None) == [c]  # ps, no -a
+    c.state.restarting = False
+    assert (c.state.docker_status(), c.state.listed_as_running) == ("exited", False)
+    assert listing.status_text(c).startswith("Exited (3) ")
+    assert list_filters.select([c], list_filters.parse([]), False, {}, None) == []

@@ -76,6 +76,25 @@ def test_linux_devices_get_no_rule_of_their_own(make):
     assert "c 4:64 r" in rules and "c 4:64 rwm" not in rules, rules
 
 
+def test_a_linux_devices_node_replaces_the_default_rule_of_its_path(make):
+    """runc 1.1.5 drops a default allowed device whose path a linux.devices node has (the
+    spec's takes priority): /dev/zero given with a read-only rule stays read-only (docker's
+    --device /dev/zero:/dev/zero:r); the other defaults keep their rules. (Not /dev/null:
+    runc reopens it for the init's stdio and fails when it is read-only.)"""
+    ctr = make()
+    ctr.config["linux"]["devices"] = [{"path": "/dev/zero", "type": "c", "major": 1,
+                                       "minor": 5, "fileMode": 0o666, "uid": 0, "gid": 0}]
+    ctr.config["process"]["args"] = [PROBE, "sleep"]
+    ctr.config["linux"]["resources"]["devices"] = [
+        {"allow": False, "access": "rwm"},
+        {"allow": True, "type": "c", "major": 1, "minor": 5, "access": "r"}]
+    res = ctr.create()
+    assert res.returncode == 0, res.stderr
+    rules = cgroup_file(ctr, "devices", "devices.list").splitlines()
+    assert "c 1:5 r" in rules and "c 1:5 rwm" not in rules, rules
+    assert "c 1:3 rwm" in rules, rules  # /dev/null's default stays
+
+
 def test_container_sees_its_memory_limit(make):
     ctr = make()
     ctr.config["linux"]["resources"]["memory"] = {"limit": 48 << 20}

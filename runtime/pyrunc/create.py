@@ -313,7 +313,8 @@ def _drive(fd: int, stage1_pid: int, spec: linux_init.InitSpec, manager: Manager
             if manager is not None:
                 # Device rules are always written (runc's defaults), so set() runs even
                 # without a resources section.
-                manager.set(linux.resources if linux else None)
+                manager.set(linux.resources if linux else None,
+                            tuple(d.path for d in linux.devices or ()) if linux else ())
                 log.phase("create: resources set")
                 if not (spec.self_join or spec.stage1_join):
                     # a user namespace: the init may not write host cgroups, we move it

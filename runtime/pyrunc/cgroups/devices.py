@@ -43,14 +43,25 @@ def normalize(entry: DeviceRule) -> Rule:
     return (entry.allow, kind, major, minor, ordered)
 
 
+# the default rules runc 1.1 ties to a device path: one a spec's linux.devices node has too
+# replaces (runc's createDevices drops the default, the spec's node takes priority)
+DEFAULT_PATHS: dict[Rule, str] = {
+    DEFAULT_ALLOWED[2]: "/dev/null", DEFAULT_ALLOWED[3]: "/dev/random",
+    DEFAULT_ALLOWED[4]: "/dev/full", DEFAULT_ALLOWED[5]: "/dev/tty",
+    DEFAULT_ALLOWED[6]: "/dev/zero", DEFAULT_ALLOWED[7]: "/dev/urandom",
+}
+
+
 def container_rules(resource_devices: list[DeviceRule] | None,
-                    defaults: bool = True) -> list[Rule]:
-    """The full list runc 1.1.5 applies: spec rules, then its default allowed devices. The
-    spec's ``linux.devices`` nodes get no rule of their own: they are usable as the spec's
-    rules say (docker's ``--device PATH:r`` is read-only)."""
+                    defaults: bool = True, device_paths: tuple[str, ...] = ()) -> list[Rule]:
+    """The full list runc 1.1.5 applies: spec rules, then its default allowed devices, less
+    those whose path is among the spec's ``linux.devices`` (`device_paths`). The spec's nodes
+    get no rule of their own: they are usable as the spec's rules say (docker's ``--device
+    /dev/null:/dev/null:r`` is read-only)."""
     rules = [normalize(entry) for entry in resource_devices or ()]
     if defaults:
-        rules.extend(DEFAULT_ALLOWED)
+        rules.extend(rule for rule in DEFAULT_ALLOWED
+                     if DEFAULT_PATHS.get(rule) not in device_paths)
     return rules
 
 

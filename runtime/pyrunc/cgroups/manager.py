@@ -140,14 +140,15 @@ class Manager:
         rest = [p for p in self.dirs() if p not in own]
         return own, rest
 
-    def set(self, resources: Resources | None) -> None:
+    def set(self, resources: Resources | None, device_paths: tuple[str, ...] = ()) -> None:
         """Write OCI ``linux.resources`` at create time; device rules are always applied
-        (spec rules + runc's default devices)."""
+        (spec rules + runc's default devices, less those of `device_paths`: the paths of the
+        spec's ``linux.devices``)."""
         if resources is None:
             from pyrunc.spec.model import Resources
 
             resources = Resources()
-        rules = container_rules(resources.devices)
+        rules = container_rules(resources.devices, device_paths=device_paths)
         self._set(resources, rules)
 
     def update(self, resources: Resources) -> None:

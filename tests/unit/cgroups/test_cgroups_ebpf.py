@@ -99,3 +99,16 @@ def test_linux_devices_nodes_get_no_rule_of_their_own() -> None:
 
 def rule(data: dict) -> DeviceRule:
     return rule_list([data])[0]
+
+
+def test_a_spec_device_path_drops_the_default_rule_of_that_path() -> None:
+    """runc 1.1.5's createDevices: a default device whose path a linux.devices node has is
+    dropped (the spec's takes priority), so a read-only --device /dev/null stays read-only."""
+    from pyrunc.cgroups.devices import DEFAULT_ALLOWED, container_rules
+
+    every = container_rules(None)
+    assert every == list(DEFAULT_ALLOWED)
+    without_null = container_rules(None, device_paths=("/dev/null", "/dev/fuse"))
+    assert (True, "c", 1, 3, "rwm") not in without_null
+    assert len(without_null) == len(DEFAULT_ALLOWED) - 1
+    assert (True, "c", 136, -1, "rwm") in container_rules(None, device_paths=("/dev/pts/0",))

@@ -701,25 +701,29 @@ class ContainerService:
 
     async def _restart_later(self, cid: str, wait: float, quick: int) -> None:
         await asyncio.sleep(wait)
-        c = await asyncio.to_thread(self.repo.get, cid)
-        if c.state.status != EXITED or c.state.manually_stopped:
-            if c.state.restarting:
-                c.state.restarting = False
-                await asyncio.to_thread(self.repo.save_state, cid, c.state)
+        try:
+            c = await asyncio.to_thread(self.repo.get, cid)
+            if c.state.status != EXITED or c.state.manually_stopped:
+                if c.state.restarting:
+                    c.state.restarting = False
+                    await asyncio.to_thread(self.repo.save_state, cid, c.state)
+                return
+            c.state.restart_count += 1
+            c.state.quick_restarts = quick
+            await asyncio.to_thread(self.repo.save_state, cid, c.state)
+        except NotFound:  # removed meanwhile (rm -f kills it: that exit scheduled this)
             return
-        c.state.restart_count += 1
-        c.state.quick_restarts = quick
-        await asyncio.to_thread(self.repo.save_state, cid, c.state)
         live = self._get_live(cid)
         live.restart_starting = True  # from here on a stop waits for the start, then stops
         try:
             await self.start(cid)
-        except EngineError as err:
+        except Exception as err:  # any failed start is a failed run: the policy decides again
             log.warning("restart policy: start failed",
                         extra={"fields": {"id": cid, "error": str(err)}})
             live.restart_starting = False
             live.restarting = None
-            await self.on_exit_failed_start(cid)
+            with contextlib.suppress(NotFound):  # removed meanwhile
+                await self.on_exit_failed_start(cid)
         finally:
             if live.restarting is asyncio.current_task():
                 live.restarting = None
@@ -884,6 +888,8 @@ class ContainerService:
 
         gone, freed = [], 0
         for c in await asyncio.to_thread(self.repo.all):
+            if c.state.restarting:  # docker's: a restarting container is running, not pruned
+                continue
             if c.state.status in (CREATED, EXITED, DEAD) and (select is None or select(c)):
                 try:
                     upper = await asyncio.to_thread(self.snapshotter.upper_dir, c.snapshot)

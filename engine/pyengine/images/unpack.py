@@ -174,7 +174,10 @@ class Unpacker:
                     f"the image config's diff_id {diff_id}"
                 )
             channel.check()
-            size = diff_size(self.snapshotter.upper_dir(key))  # docker's, not the tar's
+            # docker's size (the layer's own files), not the tar's: an overlay snapshot holds
+            # only its layer; a native one is a whole copy of its parents too
+            size = diff_size(self.snapshotter.upper_dir(key)) if self.whiteouts == "overlay" \
+                else int(result.size)
             try:
                 self.snapshotter.commit(chain_id, key)
                 committed = True

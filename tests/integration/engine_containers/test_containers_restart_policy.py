@@ -73,6 +73,9 @@ def test_a_restart_waiting_out_its_backoff_is_restarting(engine: ContainerEngine
     listed = seen("--format", "{{.ID}} {{.Status}}", "--filter", "status=restarting")
     assert any(line.startswith(f"{cid} Restarting (3) ") for line in listed.splitlines())
     assert cid in seen("-q")  # no -a: docker lists a restarting container as running
+    # prune leaves it be (docker's: restarting is running), and does not fail on it
+    engine.out("container", "prune", "-f")
+    assert cid in engine.out("ps", "-a", "-q", "--no-trunc").split()
     engine.out("stop", "-t", "1", "looping")
     state, _ = _state(engine, "looping")
     assert (state["Status"], state["Restarting"], state["Running"]) == ("exited", False, False)

@@ -60,19 +60,25 @@ def test_device_rules(make):
     assert "a *:* rwm" not in rules, rules
 
 
-def test_linux_devices_get_no_rule_of_their_own(make):
-    """A linux.devices node is usable only as resources.devices allows it: runc 1.1.5 adds
-    allow rules for its default devices, none for the spec's (docker's --device PATH:r)."""
+def _read_only_device_rules(make, path, major, minor):
+    """The devices.list of a created container given `path` (c major:minor) as a linux.devices
+    node with a deny-all, then allow-read resources rule for it (docker's --device PATH:r)."""
     ctr = make()
-    ctr.config["linux"]["devices"] = [{"path": "/dev/spec-char", "type": "c", "major": 4,
-                                       "minor": 64, "fileMode": 0o600, "uid": 0, "gid": 0}]
+    ctr.config["linux"]["devices"] = [{"path": path, "type": "c", "major": major,
+                                       "minor": minor, "fileMode": 0o666, "uid": 0, "gid": 0}]
     ctr.config["process"]["args"] = [PROBE, "sleep"]
     ctr.config["linux"]["resources"]["devices"] = [
         {"allow": False, "access": "rwm"},
-        {"allow": True, "type": "c", "major": 4, "minor": 64, "access": "r"}]
+        {"allow": True, "type": "c", "major": major, "minor": minor, "access": "r"}]
     res = ctr.create()
     assert res.returncode == 0, res.stderr
-    rules = cgroup_file(ctr, "devices", "devices.list").splitlines()
+    return cgroup_file(ctr, "devices", "devices.list").splitlines()
+
+
+def test_linux_devices_get_no_rule_of_their_own(make):
+    """A linux.devices node is usable only as resources.devices allows it: runc 1.1.5 adds
+    allow rules for its default devices, none for the spec's (docker's --device PATH:r)."""
+    rules = _read_only_device_rules(make, "/dev/spec-char", 4, 64)
     assert "c 4:64 r" in rules and "c 4:64 rwm" not in rules, rules
 
 
@@ -81,16 +87,7 @@ def test_a_linux_devices_node_replaces_the_default_rule_of_its_path(make):
     spec's takes priority): /dev/zero given with a read-only rule stays read-only (docker's
     --device /dev/zero:/dev/zero:r); the other defaults keep their rules. (Not /dev/null:
     runc reopens it for the init's stdio and fails when it is read-only.)"""
-    ctr = make()
-    ctr.config["linux"]["devices"] = [{"path": "/dev/zero", "type": "c", "major": 1,
-                                       "minor": 5, "fileMode": 0o666, "uid": 0, "gid": 0}]
-    ctr.config["process"]["args"] = [PROBE, "sleep"]
-    ctr.config["linux"]["resources"]["devices"] = [
-        {"allow": False, "access": "rwm"},
-        {"allow": True, "type": "c", "major": 1, "minor": 5, "access": "r"}]
-    res = ctr.create()
-    assert res.returncode == 0, res.stderr
-    rules = cgroup_file(ctr, "devices", "devices.list").splitlines()
+    rules = _read_only_device_rules(make, "/dev/zero", 1, 5)
     assert "c 1:5 r" in rules and "c 1:5 rwm" not in rules, rules
     assert "c 1:3 rwm" in rules, rules  # /dev/null's default stays
 

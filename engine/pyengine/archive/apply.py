@@ -3,6 +3,11 @@
 Order per regular file: create (O_EXCL|O_NOFOLLOW), write data, chown, chmod (after chown, which
 clears setuid bits), xattrs (after chown, which clears security.capability), times. Directory
 times are set at the end, deepest first, once nothing more is written into them.
+
+Small regular files and symlinks without xattrs are created by two writer threads (writers.py:
+inode creation is the slow step here); this thread parses, creates everything else, waits for
+the writers before anything could meet a file still in flight (its name, a parent, a hardlink
+to it, a removal, a whiteout, the directory descriptors being closed).
 """
 
 from __future__ import annotations
@@ -10,8 +15,11 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from pyengine.archive import tarreader as tr
 from pyengine.archive.decompress import ChunkSource
@@ -25,6 +33,14 @@ from pyengine.archive.errors import (
 from pyengine.archive.lowers import LowerLayers
 from pyengine.archive.safefs import RootedDirs, normalize, proc_path, split
 from pyengine.archive.types import ApplyResult, Limits, Reader, WhiteoutMode
+from pyengine.archive.writers import (
+    MAX_FILE_BYTES,
+    WRITER_THREADS,
+    CreateTimer,
+    FileJob,
+    FileWriters,
+    write_file,
+)
 
 WHITEOUT_PREFIX = b".wh."
 OPAQUE_MARKER = b".wh..wh..opq"
@@ -34,7 +50,8 @@ _CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOE
 
 def apply_layer(stream: Reader, media_type: str | None, dest: Path | int, *,
                 whiteouts: WhiteoutMode = "overlay", limits: Limits | None = None,
-                lowers: Sequence[Path] | None = None) -> ApplyResult:
+                lowers: Sequence[Path] | None = None,
+                writer_threads: int | None = None) -> ApplyResult:
     """Extract a layer blob into `dest` and return its diff_id (sha256 of the plain tar).
 
     whiteouts="overlay" writes OCI whiteouts as overlayfs ones (char 0:0 devices and the
@@ -45,7 +62,9 @@ def apply_layer(stream: Reader, media_type: str | None, dest: Path | int, *,
     `lowers` (the parent layers' directories,
     nearest first) lets an upper directory be filled like a mounted view: implicitly created
     parents copy the metadata of the directory they shadow and hardlinks to lower files copy
-    them up. On error `dest` holds a partial result the caller must discard; nothing is ever
+    them up. Small files are created by `writer_threads` threads (writers.py); None: two, once
+    the layer's first creates show creating is slow here; 0: never.
+    On error `dest` holds a partial result the caller must discard; nothing is ever
     written outside it.
     """
     if whiteouts not in ("overlay", "remove", "none"):
@@ -55,17 +74,11 @@ def apply_layer(stream: Reader, media_type: str | None, dest: Path | int, *,
     try:
         with ChunkSource(stream, media_type, limits.max_bytes) as source, \
                 _open_dest(dest) as dirs:
-            extractor = _Extractor(dirs, whiteouts, limits, lower_layers)
-            reader = tr.TarReader(source.get)
-            for entry in reader.entries():
-                try:
-                    extractor.add(entry, reader)
-                except OSError as exc:
-                    raise _typed(exc, entry.name, dest) from exc
+            extractor = _Extractor(dirs, whiteouts, limits, lower_layers, writer_threads)
             try:
-                extractor.finish()
-            except OSError as exc:
-                raise _typed(exc, b"(directory times)", dest) from exc
+                _extract(extractor, tr.TarReader(source.get), dest)
+            finally:
+                extractor.close()  # no writer thread outlives the directory descriptors
             source.drain()
             return ApplyResult(diff_id=source.diff_id, size=source.size,
                                entries=extractor.entries,
@@ -74,6 +87,28 @@ def apply_layer(stream: Reader, media_type: str | None, dest: Path | int, *,
     finally:
         if lower_layers is not None:
             lower_layers.close()
+
+
+def _extract(extractor: _Extractor, reader: tr.TarReader, dest: Path | int) -> None:
+    """Every entry, then the directory times; errors typed and named by their entry. A writer
+    thread's failure on an earlier entry wins over a later entry's error, as with one thread."""
+    try:
+        for entry in reader.entries():
+            try:
+                extractor.add(entry, reader)
+            except OSError as exc:
+                raise _typed(exc, entry.name, dest) from exc
+        try:
+            extractor.finish()
+        except OSError as exc:
+            raise _typed(exc, b"(directory times)", dest) from exc
+    except _WriteFailed as failed:
+        raise _typed(failed.error, failed.name, dest) from failed.error
+    except Exception:
+        earlier = extractor.earlier_failure()
+        if earlier is not None:
+            raise _typed(earlier.error, earlier.name, dest) from earlier.error
+        raise
 
 
 def _open_dest(dest: Path | int) -> RootedDirs:
@@ -93,9 +128,53 @@ def _typed(exc: OSError, name: bytes, dest: Path | int) -> ArchiveError:
     return ArchiveError(message)
 
 
+class _PathTree:
+    """Paths as nested dicts of their components, for a parent check linear in the path's
+    length (a set of paths would slice every ancestor: quadratic in a deep PAX name)."""
+
+    def __init__(self) -> None:
+        self._root: dict[bytes, Any] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._root)
+
+    def add(self, path: bytes) -> None:
+        node = self._root
+        *parents, last = path.split(b"/")
+        for part in parents:
+            child = node.get(part)
+            if not isinstance(child, dict):  # (a file there was settled before this one)
+                child = node[part] = {}
+            node = child
+        node[last] = True
+
+    def meets(self, path: bytes) -> bool:
+        """Whether `path` or one of its parents was added."""
+        node: Any = self._root
+        for part in path.split(b"/"):
+            node = node.get(part)
+            if node is None:
+                return False
+            if node is True:
+                return True
+        return False
+
+    def clear(self) -> None:
+        self._root = {}
+
+
+class _WriteFailed(Exception):
+    """A writer thread's OS error, raised by the extracting thread with the file's name."""
+
+    def __init__(self, name: bytes, error: OSError) -> None:
+        super().__init__(name, error)
+        self.name = name
+        self.error = error
+
+
 class _Extractor:
     def __init__(self, dirs: RootedDirs, whiteouts: WhiteoutMode, limits: Limits,
-                 lowers: LowerLayers | None = None) -> None:
+                 lowers: LowerLayers | None = None, writer_threads: int | None = 0) -> None:
         self.dirs = dirs
         self.lowers = lowers
         if lowers is not None:
@@ -109,10 +188,53 @@ class _Extractor:
         self.declared_bytes = 0
         self.skipped_devices = 0
         self.skipped_xattrs = 0
+        self.writers = FileWriters(self.privileged, writer_threads) \
+            if writer_threads is not None and writer_threads > 0 else None
+        # the default: time the creates, start the writers once they are slow
+        self.create_timer = CreateTimer() if writer_threads is None else None
+        self.in_flight = _PathTree()  # files and symlinks handed to the writers
+
+    # -- writer threads --------------------------------------------------------------------
+    def settle(self) -> None:
+        """Wait for the writers; redo here the files whose name was taken, raise the first
+        other failure (with its file's name)."""
+        if self.writers is None or not (self.writers.busy or self.writers.failed):
+            return
+        failures = self.writers.drain()
+        self.in_flight.clear()
+        for job, error in failures:
+            if isinstance(error, FileExistsError):
+                self._write_job_here(job)
+            elif isinstance(error, OSError):
+                raise _WriteFailed(job.path, error)
+            else:
+                raise error
+
+    def _meets_in_flight(self, path: bytes) -> bool:
+        """Whether `path` or one of its parents is a file the writers may still be creating."""
+        return self.in_flight.meets(path)
+
+    def earlier_failure(self) -> _WriteFailed | None:
+        """After an entry failed: a writer's failure on an earlier entry, which one thread
+        would have met first (a redo pending is no failure)."""
+        if self.writers is None:
+            return None
+        for job, error in self.writers.drain():
+            if isinstance(error, OSError) and not isinstance(error, FileExistsError):
+                return _WriteFailed(job.path, error)
+        return None
+
+    def close(self) -> None:
+        if self.writers is not None:
+            self.writers.close()
 
     # -- dispatch --------------------------------------------------------------------------
     def add(self, entry: tr.TarEntry, reader: tr.TarReader) -> None:
-        self.dirs.trim()
+        if self.writers is not None and self.writers.failed:
+            self.settle()  # a failed job keeps its data until redone: keep that bounded
+        if self.dirs.needs_trim():
+            self.settle()  # the writers hold cached directory descriptors
+            self.dirs.trim()
         self.entries += 1
         if self.entries > self.limits.max_files:
             raise LayerTooLarge(
@@ -120,8 +242,13 @@ class _Extractor:
         path = normalize(entry.name)
         if not path:
             return  # the root directory itself: its metadata belongs to the snapshot
+        if self.in_flight and (self._meets_in_flight(path) or (
+                entry.type == tr.HARDLINK and self._meets_in_flight(
+                    normalize(entry.linkname, "hardlink target")))):
+            self.settle()
         parent, base = split(path)
         if base.startswith(WHITEOUT_PREFIX) and self.whiteouts != "none":
+            self.settle()
             self._whiteout(path, parent, base)
             return
         kind = entry.type
@@ -154,7 +281,8 @@ class _Extractor:
                 f"of {self.limits.max_bytes} bytes ({entry.apparent_size} bytes declared)")
 
     def finish(self) -> None:
-        """Set directory times, deepest first."""
+        """Wait for the writers, then set directory times, deepest first."""
+        self.settle()
         self.dir_times.sort(key=lambda item: item[0].count(b"/"), reverse=True)
         for path, atime, mtime in self.dir_times:
             try:
@@ -170,9 +298,13 @@ class _Extractor:
         assert fd is not None
         return fd
 
-    def _make_room(self, parent_fd: int, base: bytes) -> None:
-        """Remove whatever is at `base` so a new entry can be created there."""
-        self.dirs.remove(parent_fd, base)
+    def _make_room(self, parent: bytes, base: bytes) -> int:
+        """Remove whatever is at `base` in directory `parent` so a new entry can be created
+        there; returns the parent's descriptor, fresh (removing a directory closes the cached
+        ones). The writers finish first: they may be writing below `base`."""
+        self.settle()
+        self.dirs.remove(self._parent_fd(parent), base)
+        return self._parent_fd(parent)
 
     def _owner(self, entry: tr.TarEntry, fd: int | None, parent_fd: int, base: bytes) -> None:
         if not self.privileged:
@@ -205,11 +337,24 @@ class _Extractor:
     def _regular(self, entry: tr.TarEntry, path: bytes, parent: bytes, base: bytes,
                  reader: tr.TarReader) -> None:
         parent_fd = self._parent_fd(parent)
+        if self.writers is not None and entry.sparse is None and not entry.xattrs \
+                and entry.size <= MAX_FILE_BYTES:
+            atime, mtime = self._times(entry)
+            self.writers.submit(FileJob(
+                self.entries, 0, path, parent_fd, base, b"".join(reader.data()),
+                entry.uid, entry.gid, entry.mode, atime, mtime))
+            self.in_flight.add(path)
+            self._mark_created(path)
+            return
         try:
-            fd = os.open(base, _CREATE_FLAGS, 0o600, dir_fd=parent_fd)
+            if self.create_timer is not None:
+                started = time.perf_counter_ns()
+                fd = os.open(base, _CREATE_FLAGS, 0o600, dir_fd=parent_fd)
+                self._timed_create(time.perf_counter_ns() - started)
+            else:
+                fd = os.open(base, _CREATE_FLAGS, 0o600, dir_fd=parent_fd)
         except FileExistsError:
-            self._make_room(parent_fd, base)
-            parent_fd = self._parent_fd(parent)
+            parent_fd = self._make_room(parent, base)
             fd = os.open(base, _CREATE_FLAGS, 0o600, dir_fd=parent_fd)
         try:
             if entry.sparse is not None:
@@ -227,6 +372,21 @@ class _Extractor:
         finally:
             os.close(fd)
         self._mark_created(path)
+
+    def _timed_create(self, took_ns: int) -> None:
+        assert self.create_timer is not None
+        if self.create_timer.slow(took_ns):
+            self.create_timer = None
+            self.writers = FileWriters(self.privileged, WRITER_THREADS)
+
+    def _write_job_here(self, job: FileJob) -> None:
+        """A writer's file whose name was taken: replace what is there, as `_regular` does."""
+        parent, base = split(job.path)
+        try:
+            self.dirs.remove(self._parent_fd(parent), base)
+            write_file(replace(job, dir_fd=self._parent_fd(parent)), self.privileged)
+        except OSError as exc:
+            raise _WriteFailed(job.path, exc) from exc
 
     def _write_sparse(self, fd: int, entry: tr.TarEntry, reader: tr.TarReader) -> None:
         assert entry.sparse is not None
@@ -256,9 +416,11 @@ class _Extractor:
         except FileExistsError:
             st = os.stat(base, dir_fd=parent_fd, follow_symlinks=False)
             if not stat.S_ISDIR(st.st_mode):
-                self._make_room(parent_fd, base)
-                parent_fd = self._parent_fd(parent)
+                parent_fd = self._make_room(parent, base)
                 os.mkdir(base, 0o700, dir_fd=parent_fd)
+            elif self.in_flight:
+                self.settle()  # files in it come first, its (maybe read-only) mode after
+                parent_fd = self._parent_fd(parent)
         fd = self.dirs.dir_fd(path)
         assert fd is not None
         self._owner(entry, fd, parent_fd, base)
@@ -270,11 +432,18 @@ class _Extractor:
 
     def _symlink(self, entry: tr.TarEntry, path: bytes, parent: bytes, base: bytes) -> None:
         parent_fd = self._parent_fd(parent)
+        if self.writers is not None and not entry.xattrs:
+            atime, mtime = self._times(entry)
+            self.writers.submit(FileJob(
+                self.entries, 0, path, parent_fd, base, b"", entry.uid, entry.gid, 0o777,
+                atime, mtime, symlink_to=entry.linkname))
+            self.in_flight.add(path)
+            self._mark_created(path)
+            return
         try:
             os.symlink(entry.linkname, base, dir_fd=parent_fd)
         except FileExistsError:
-            self._make_room(parent_fd, base)
-            parent_fd = self._parent_fd(parent)
+            parent_fd = self._make_room(parent, base)
             os.symlink(entry.linkname, base, dir_fd=parent_fd)
         self._owner(entry, None, parent_fd, base)
         if entry.xattrs:
@@ -297,14 +466,19 @@ class _Extractor:
                                f"{_show(entry.linkname)} does not exist")
         parent_fd = self._parent_fd(parent)
         try:
-            os.link(target_base, base, src_dir_fd=target_fd, dst_dir_fd=parent_fd,
-                    follow_symlinks=False)
-        except FileExistsError:
-            self._make_room(parent_fd, base)
-            parent_fd = self._parent_fd(parent)
-            target_fd = self.dirs.dir_fd(target_parent, create=False)
-            os.link(target_base, base, src_dir_fd=target_fd, dst_dir_fd=parent_fd,
-                    follow_symlinks=False)
+            try:
+                os.link(target_base, base, src_dir_fd=target_fd, dst_dir_fd=parent_fd,
+                        follow_symlinks=False)
+            except FileExistsError:
+                parent_fd = self._make_room(parent, base)
+                # making room may have removed the target's directory: a None here would
+                # make os.link resolve the target in the daemon's working directory
+                target_fd = self.dirs.dir_fd(target_parent, create=False)
+                if target_fd is None:
+                    raise FileNotFoundError(errno.ENOENT, "target directory removed") \
+                        from None
+                os.link(target_base, base, src_dir_fd=target_fd, dst_dir_fd=parent_fd,
+                        follow_symlinks=False)
         except FileNotFoundError as exc:
             raise CorruptLayer(f"apply layer: hardlink {_show(entry.name)}: target "
                                f"{_show(entry.linkname)} does not exist") from exc
@@ -326,8 +500,7 @@ class _Extractor:
         try:
             os.mknod(base, kind | 0o600, device, dir_fd=parent_fd)
         except FileExistsError:
-            self._make_room(parent_fd, base)
-            parent_fd = self._parent_fd(parent)
+            parent_fd = self._make_room(parent, base)
             os.mknod(base, kind | 0o600, device, dir_fd=parent_fd)
         self._owner(entry, None, parent_fd, base)
         # Just created by us and not a symlink, so following the name is safe here.
@@ -396,8 +569,7 @@ class _Extractor:
             try:
                 os.mknod(victim, stat.S_IFCHR, os.makedev(0, 0), dir_fd=parent_fd)
             except FileExistsError:
-                self._make_room(parent_fd, victim)
-                parent_fd = self._parent_fd(parent)
+                parent_fd = self._make_room(parent, victim)
                 os.mknod(victim, stat.S_IFCHR, os.makedev(0, 0), dir_fd=parent_fd)
             self._mark_created(victim_path)
             return

@@ -81,6 +81,9 @@ class RootedDirs:
                 os.close(fd)
         self._cache = {b"": self.root_fd}
 
+    def needs_trim(self) -> bool:
+        return len(self._cache) > MAX_CACHED_DIRS
+
     def trim(self) -> None:
         """Bound the cache; call between entries, when no caller holds a descriptor."""
         if len(self._cache) > MAX_CACHED_DIRS:

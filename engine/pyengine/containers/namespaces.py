@@ -7,7 +7,8 @@ id (inspect shows "container:<id>", as dockerd does). `configure` then shapes th
 config: "host" leaves the namespace out (the daemon's is used; UTS host also drops the
 hostname: the machine's stays), a private cgroup namespace is the OCI "cgroup" namespace, IPC
 "none" has no /dev/shm, IPC "host" binds the machine's /dev/shm, and a "shareable" container's
-/dev/shm is a directory of its bundle that containers joining its IPC namespace bind too.
+/dev/shm is a directory of its bundle that containers joining its IPC namespace bind too (a
+tmpfs of its shm size is mounted there while it runs: ipc_shm.py).
 
 container:<id> targets are joined at each start (`join`: the target must run, and for IPC be
 shareable or host, else docker's errors), through /proc/PID/ns/{pid,ipc} of its init.

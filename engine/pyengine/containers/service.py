@@ -33,6 +33,7 @@ from pyengine.containers import (
     fifo_reader,
     health,
     init_layer,
+    ipc_shm,
     logcopy,
     names,
     namespaces,
@@ -209,6 +210,7 @@ class ContainerService:
                 continue
             known.add(c.id)
             if c.state.status != RUNNING:
+                ipc_shm.unmount(self.bundles / c.id)  # an exit the daemon did not see out
                 address = strays.end_stray_shim(self.bundles / c.id)
                 if address is not None:  # a start cut short
                     log.warning("ending the shim of an interrupted start",
@@ -233,6 +235,7 @@ class ContainerService:
             if bundle.name not in known:
                 if (bundle / "rootfs").exists():
                     unmount_all(bundle / "rootfs")
+                ipc_shm.unmount(bundle)
                 shutil.rmtree(bundle, ignore_errors=True)
         for directory in list(self.log_root.iterdir()):
             if directory.name not in known:
@@ -475,6 +478,7 @@ class ContainerService:
             if namespaces.needs_join(c.spec):
                 await asyncio.to_thread(namespaces.join, bundle, c.spec, self.get,
                                         self.bundles)
+            await asyncio.to_thread(ipc_shm.mount, bundle, c.spec)
             self._open_log(c, live)
             for stream in (*STDIO, "stdin"):
                 path = bundle / f"{stream}.fifo"
@@ -566,6 +570,8 @@ class ContainerService:
         await self._finish_copies(live, timeout=5)
         with contextlib.suppress(EngineError):
             await asyncio.to_thread(self.volumes.release, c.id)
+        with contextlib.suppress(EngineError):
+            await asyncio.to_thread(ipc_shm.unmount, self.bundles / c.id)
         message = str(err)
         c.state.error = message
         lowered = message.lower()
@@ -671,6 +677,8 @@ class ContainerService:
         log.debug("copies ended", extra={"fields": {"id": cid}})
         with contextlib.suppress(EngineError):
             await asyncio.to_thread(self.volumes.release, cid)
+        with contextlib.suppress(EngineError):
+            await asyncio.to_thread(ipc_shm.unmount, self.bundles / cid)
         if c.state.status == RUNNING:
             c.state.move(EXITED)
         c.state.exit_code, c.state.pid, c.state.shim_address = status, 0, ""
@@ -854,6 +862,7 @@ class ContainerService:
         bundle = self.bundles / c.id
         if (bundle / "rootfs").exists():
             unmount_all(bundle / "rootfs")
+        ipc_shm.unmount(bundle)
         shutil.rmtree(bundle, ignore_errors=True)
         shutil.rmtree(self.log_root / c.id, ignore_errors=True)
         self.networking.unregister(c.id)

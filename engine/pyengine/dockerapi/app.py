@@ -85,8 +85,7 @@ def docker_headers(request: web.Request, response: web.StreamResponse) -> None:
     headers = response.headers
     if "Api-Version" not in headers:
         headers["Api-Version"] = API_VERSION
-    if "Server" not in headers:
-        headers["Server"] = SERVER
+    headers["Server"] = SERVER  # aiohttp put its own in before this hook
 
 
 def build_app(api: ApiContext, wrap: Wrap = answering,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 from ctr_harness import ContainerEngine
@@ -53,3 +54,33 @@ def test_groups_devices_and_drivers(engine: ContainerEngine) -> None:
     syslog = engine.pyctl("create", "--log-driver", "syslog", "busybox")
     assert syslog.returncode == 1
     assert b"pyengined does not support the syslog log driver" in syslog.stderr
+
+
+def _mounted(path: Path) -> bool:
+    with open("/proc/self/mountinfo") as table:
+        return any(line.split()[4] == str(path) for line in table)
+
+
+def test_a_shareable_ipc_shm_is_a_tmpfs_of_its_size(engine: ContainerEngine) -> None:
+    """dockerd's: a tmpfs of --shm-size while the container runs, not a directory of /run."""
+    donor = engine.out("run", "-d", "--ipc", "shareable", "--shm-size", "1m", "busybox",
+                       "sleep", "300").strip()
+    shm = engine.exec_root / "containers" / donor / "shm"
+    try:
+        assert _mounted(shm)
+        assert engine.out("exec", donor, "df", "-k", "/dev/shm").split("\n")[1].split()[1] \
+            == "1024"
+        full = engine.pyctl("exec", donor, "dd", "if=/dev/zero", "of=/dev/shm/big", "bs=1k",
+                            "count=2048")
+        assert full.returncode != 0 and b"No space left" in full.stderr
+        engine.out("exec", donor, "sh", "-c", "rm /dev/shm/big; echo shared > /dev/shm/note")
+        assert engine.out("run", "--rm", "--ipc", f"container:{donor}", "busybox", "cat",
+                          "/dev/shm/note").strip() == "shared"
+        engine.out("stop", "-t", "0", donor)
+        assert not _mounted(shm)
+        engine.out("start", donor)  # a new run starts with an empty /dev/shm
+        assert _mounted(shm)
+        assert engine.out("exec", donor, "ls", "/dev/shm").strip() == ""
+    finally:
+        engine.pyctl("rm", "-f", donor)
+    assert not _mounted(shm) and not shm.exists()

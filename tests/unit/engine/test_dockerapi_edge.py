@@ -67,6 +67,7 @@ def test_refusals_and_unknown_paths() -> None:
         answer = await client.get("/v1.30/test/fail")
         assert (answer.status, await answer.read()) == (400, b'{"message":"bad thing"}\n')
         assert answer.headers["Api-Version"] == "1.41"
+        assert answer.headers["Server"].startswith("pyengined/")  # as dockerd's "Docker/..."
 
     _run(check)
 

@@ -31,7 +31,7 @@ of tools/mkimage-busybox, imported by each daemon's own client. Everything is re
 (containers through their daemon, daemons and registries by pid, namespaces, mounts, directories).
 
 Usage (root): tools/bench/dockerapi.py [--parts run-none,run-bridge,parallel,pull,ps]
-              [--runs 9] [--rounds 3] [--parallel 100] [--pull-runs 5]
+              [--runs 9] [--rounds 3] [--parallel 100] [--pull-runs 9]
               [--pyctl-runtime pyrunc|runc] [--json]
 Prints a table, then the figures as one JSON line (--json: the JSON line only).
 """
@@ -372,7 +372,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=9, help="rounds of run-* (ps: 3x)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of parallel")
     parser.add_argument("--parallel", type=int, default=100)
-    parser.add_argument("--pull-runs", type=int, default=5)
+    # 9: a multiple of the three clients, so each pulls as often right after each other's rmi
+    # (the rotation's positions); a pull's time depends on what was just deleted (host-facts)
+    parser.add_argument("--pull-runs", type=int, default=9)
     parser.add_argument("--pyctl-runtime", choices=("pyrunc", "runc"), default="pyrunc",
                         help="pyengined's default runtime (dockerd uses runc)")
     parser.add_argument("--json", action="store_true")

@@ -210,7 +210,7 @@ class ContainerService:
                 continue
             known.add(c.id)
             if c.state.status != RUNNING:
-                ipc_shm.unmount(self.bundles / c.id)  # an exit the daemon did not see out
+                self._unmount_shm(c.id)  # an exit the daemon did not see out
                 address = strays.end_stray_shim(self.bundles / c.id)
                 if address is not None:  # a start cut short
                     log.warning("ending the shim of an interrupted start",
@@ -235,7 +235,7 @@ class ContainerService:
             if bundle.name not in known:
                 if (bundle / "rootfs").exists():
                     unmount_all(bundle / "rootfs")
-                ipc_shm.unmount(bundle)
+                self._unmount_shm(bundle.name)
                 shutil.rmtree(bundle, ignore_errors=True)
         for directory in list(self.log_root.iterdir()):
             if directory.name not in known:
@@ -247,6 +247,15 @@ class ContainerService:
                             extra={"fields": {"snapshot": info.name}})
                 with contextlib.suppress(NotFound):
                     self.snapshotter.remove(info.name)
+
+    def _unmount_shm(self, cid: str) -> None:
+        """At the daemon's start: a shareable container's /dev/shm left mounted goes; one
+        that will not unmount is logged, and does not keep the daemon from starting."""
+        try:
+            ipc_shm.unmount(self.bundles / cid)
+        except EngineError as err:
+            log.warning("unmounting a stopped container's /dev/shm failed",
+                        extra={"fields": {"id": cid, "error": str(err)}})
 
     def close(self) -> None:
         self.collector.unregister(self.name)

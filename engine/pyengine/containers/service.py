@@ -487,7 +487,8 @@ class ContainerService:
             if namespaces.needs_join(c.spec):
                 await asyncio.to_thread(namespaces.join, bundle, c.spec, self.get,
                                         self.bundles)
-            await asyncio.to_thread(ipc_shm.mount, bundle, c.spec)
+            if ipc_shm.shareable(c.spec):
+                await asyncio.to_thread(ipc_shm.mount, bundle, c.spec)
             self._open_log(c, live)
             for stream in (*STDIO, "stdin"):
                 path = bundle / f"{stream}.fifo"
@@ -579,8 +580,9 @@ class ContainerService:
         await self._finish_copies(live, timeout=5)
         with contextlib.suppress(EngineError):
             await asyncio.to_thread(self.volumes.release, c.id)
-        with contextlib.suppress(EngineError):
-            await asyncio.to_thread(ipc_shm.unmount, self.bundles / c.id)
+        if ipc_shm.shareable(c.spec):
+            with contextlib.suppress(EngineError):
+                await asyncio.to_thread(ipc_shm.unmount, self.bundles / c.id)
         message = str(err)
         c.state.error = message
         lowered = message.lower()
@@ -686,8 +688,6 @@ class ContainerService:
         log.debug("copies ended", extra={"fields": {"id": cid}})
         with contextlib.suppress(EngineError):
             await asyncio.to_thread(self.volumes.release, cid)
-        with contextlib.suppress(EngineError):
-            await asyncio.to_thread(ipc_shm.unmount, self.bundles / cid)
         if c.state.status == RUNNING:
             c.state.move(EXITED)
         c.state.exit_code, c.state.pid, c.state.shim_address = status, 0, ""
@@ -702,6 +702,12 @@ class ContainerService:
         c.state.restarting = not c.spec.auto_remove and policy.should_restart(
             status, c.state.restart_count, c.state.manually_stopped)
         await asyncio.to_thread(self.repo.save_state, cid, c.state)
+        # after the record (no wait more between reading it above and saving it: a stop
+        # meanwhile would be overwritten) and before `exited` (a stop, or a restart's start,
+        # waits for it: the next start mounts a fresh one)
+        if ipc_shm.shareable(c.spec):
+            with contextlib.suppress(EngineError):
+                await asyncio.to_thread(ipc_shm.unmount, self.bundles / cid)
         live.exit_code = status
         live.exited.set()
         self.events.publish("container", "die", cid, **event_attributes(c),

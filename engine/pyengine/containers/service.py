@@ -210,7 +210,7 @@ class ContainerService:
                 continue
             known.add(c.id)
             if c.state.status != RUNNING:
-                ipc_shm.unmount(self.bundles / c.id)  # an exit the daemon did not see out
+                self._unmount_shm(c.id)  # an exit the daemon did not see out
                 address = strays.end_stray_shim(self.bundles / c.id)
                 if address is not None:  # a start cut short
                     log.warning("ending the shim of an interrupted start",
@@ -235,7 +235,7 @@ class ContainerService:
             if bundle.name not in known:
                 if (bundle / "rootfs").exists():
                     unmount_all(bundle / "rootfs")
-                ipc_shm.unmount(bundle)
+                self._unmount_shm(bundle.name)
                 shutil.rmtree(bundle, ignore_errors=True)
         for directory in list(self.log_root.iterdir()):
             if directory.name not in known:
@@ -247,6 +247,15 @@ class ContainerService:
                             extra={"fields": {"snapshot": info.name}})
                 with contextlib.suppress(NotFound):
                     self.snapshotter.remove(info.name)
+
+    def _unmount_shm(self, cid: str) -> None:
+        """At the daemon's start: a shareable container's /dev/shm left mounted goes; one
+        that will not unmount is logged, and does not keep the daemon from starting."""
+        try:
+            ipc_shm.unmount(self.bundles / cid)
+        except EngineError as err:
+            log.warning("unmounting a stopped container's /dev/shm failed",
+                        extra={"fields": {"id": cid, "error": str(err)}})
 
     def close(self) -> None:
         self.collector.unregister(self.name)
@@ -478,7 +487,8 @@ class ContainerService:
             if namespaces.needs_join(c.spec):
                 await asyncio.to_thread(namespaces.join, bundle, c.spec, self.get,
                                         self.bundles)
-            await asyncio.to_thread(ipc_shm.mount, bundle, c.spec)
+            if ipc_shm.shareable(c.spec):
+                await asyncio.to_thread(ipc_shm.mount, bundle, c.spec)
             self._open_log(c, live)
             for stream in (*STDIO, "stdin"):
                 path = bundle / f"{stream}.fifo"
@@ -570,8 +580,9 @@ class ContainerService:
         await self._finish_copies(live, timeout=5)
         with contextlib.suppress(EngineError):
             await asyncio.to_thread(self.volumes.release, c.id)
-        with contextlib.suppress(EngineError):
-            await asyncio.to_thread(ipc_shm.unmount, self.bundles / c.id)
+        if ipc_shm.shareable(c.spec):
+            with contextlib.suppress(EngineError):
+                await asyncio.to_thread(ipc_shm.unmount, self.bundles / c.id)
         message = str(err)
         c.state.error = message
         lowered = message.lower()
@@ -677,8 +688,6 @@ class ContainerService:
         log.debug("copies ended", extra={"fields": {"id": cid}})
         with contextlib.suppress(EngineError):
             await asyncio.to_thread(self.volumes.release, cid)
-        with contextlib.suppress(EngineError):
-            await asyncio.to_thread(ipc_shm.unmount, self.bundles / cid)
         if c.state.status == RUNNING:
             c.state.move(EXITED)
         c.state.exit_code, c.state.pid, c.state.shim_address = status, 0, ""
@@ -693,6 +702,12 @@ class ContainerService:
         c.state.restarting = not c.spec.auto_remove and policy.should_restart(
             status, c.state.restart_count, c.state.manually_stopped)
         await asyncio.to_thread(self.repo.save_state, cid, c.state)
+        # after the record (no wait more between reading it above and saving it: a stop
+        # meanwhile would be overwritten) and before `exited` (a stop, or a restart's start,
+        # waits for it: the next start mounts a fresh one)
+        if ipc_shm.shareable(c.spec):
+            with contextlib.suppress(EngineError):
+                await asyncio.to_thread(ipc_shm.unmount, self.bundles / cid)
         live.exit_code = status
         live.exited.set()
         self.events.publish("container", "die", cid, **event_attributes(c),

@@ -341,7 +341,7 @@ class _Extractor:
                 and entry.size <= MAX_FILE_BYTES:
             atime, mtime = self._times(entry)
             self.writers.submit(FileJob(
-                self.entries, 0, path, parent_fd, base, b"".join(reader.data()),
+                self.entries, path, parent_fd, base, b"".join(reader.data()),
                 entry.uid, entry.gid, entry.mode, atime, mtime))
             self.in_flight.add(path)
             self._mark_created(path)
@@ -435,7 +435,7 @@ class _Extractor:
         if self.writers is not None and not entry.xattrs:
             atime, mtime = self._times(entry)
             self.writers.submit(FileJob(
-                self.entries, 0, path, parent_fd, base, b"", entry.uid, entry.gid, 0o777,
+                self.entries, path, parent_fd, base, b"", entry.uid, entry.gid, 0o777,
                 atime, mtime, symlink_to=entry.linkname))
             self.in_flight.add(path)
             self._mark_created(path)

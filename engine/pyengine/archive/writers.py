@@ -42,7 +42,6 @@ class FileJob:
     """One regular file to create in an open directory, with its whole content, or a symlink."""
 
     seq: int  # the order the layer listed it in
-    writer: int  # the writer thread it was queued for (set by submit)
     path: bytes  # relative to the layer's root (errors, and a redo by the extracting thread)
     dir_fd: int  # the parent's descriptor; the extracting thread keeps it open until drain()
     base: bytes
@@ -53,6 +52,7 @@ class FileJob:
     atime_ns: int
     mtime_ns: int
     symlink_to: bytes | None = None  # a symlink to this (data and mode unused)
+    writer: int = 0  # the writer thread it was queued for (set by submit)
 
 
 def write_file(job: FileJob, chown: bool) -> None:

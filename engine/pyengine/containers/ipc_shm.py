@@ -22,13 +22,12 @@ OPTIONS = ["nosuid", "nodev", "noexec", "mode=1777"]
 
 
 def shareable(spec: Spec) -> bool:
+    """Whether the container has a /dev/shm of its own to mount (callers check first)."""
     return spec.ipc_mode == "shareable"
 
 
 def mount(bundle: Path, spec: Spec) -> None:
-    """Before the container's task is created: a fresh tmpfs on `<bundle>/shm`."""
-    if not shareable(spec):
-        return
+    """Before a shareable container's task is created: a fresh tmpfs on `<bundle>/shm`."""
     target = bundle / SHM
     target.mkdir(mode=0o700, exist_ok=True)
     unmount_all(target)  # one a crash left there: a start begins with an empty /dev/shm

@@ -74,6 +74,21 @@ class ContainerRepository:
             if cur.rowcount == 0:
                 raise NotFound(f"No such container: {cid}")
 
+    def update_state(self, cid: str, change: Callable[[Container], bool]) -> Container:
+        """Apply `change` to the container as it is stored now and save its state when
+        `change` says it changed it, in one transaction: a change is never made to a record
+        another write overtook. The container as saved."""
+        with self.rows.transaction() as conn:
+            row = conn.execute(f"SELECT {COLUMNS} FROM containers WHERE id=?",
+                               (cid,)).fetchone()
+            if row is None:
+                raise NotFound(f"No such container: {cid}")
+            c = _decode(row)
+            if change(c):
+                conn.execute("UPDATE containers SET state=? WHERE id=?",
+                             (c.state.to_json(), cid))
+            return c
+
     def get(self, cid: str) -> Container:
         rows = self.rows.query(f"SELECT {COLUMNS} FROM containers WHERE id=?", (cid,))
         if not rows:

@@ -131,8 +131,11 @@ class Live:
     pid: int = 0  # the init of the current run, once created
     stdin: int | None = None  # our write end of the stdin fifo while it is open
     restarting: asyncio.Task[None] | None = None  # a restart waiting out its backoff
-
     restart_starting: bool = False  # that restart is starting the container now
+    # held by a start from its check of the record to its RUNNING record (or failure), so
+    # starts of one container run one after the other; stop (for its mark) and remove take it
+    # too: a start under way finishes first, and one after them sees what they recorded
+    starting: asyncio.Lock = field(default_factory=asyncio.Lock)
     fanout: Fanout = field(default_factory=Fanout)  # attached clients (attach.py)
     stdin_open: asyncio.Event = field(default_factory=asyncio.Event)  # `stdin` is set
     execs: set[asyncio.Task[None]] = field(default_factory=set)  # execs running (execs.py)
@@ -287,8 +290,7 @@ class ContainerService:
             self.health.watch(c)
         for c in every:
             if c.state.restarting:  # its backoff ended with the daemon: decided again here
-                c.state.restarting = False
-                await asyncio.to_thread(self.repo.save_state, c.id, c.state)
+                c = await self._update_state(c.id, _not_restarting)
             if c.state.status == EXITED and Policy.parse(c.spec.restart).at_daemon_start(
                     c.state.exit_code, c.state.restart_count, c.state.manually_stopped):
                 log.info("starting a container by its restart policy",
@@ -333,6 +335,27 @@ class ContainerService:
 
     def _get_live(self, cid: str) -> Live:
         return self._live.setdefault(cid, Live())
+
+    async def _current(self, cid: str) -> Container:
+        """The container's record as it is now; once the record is gone (removed meanwhile),
+        its Live goes too (its start lock is not kept for a container no more)."""
+        try:
+            return await asyncio.to_thread(self.repo.get, cid)
+        except NotFound:
+            self._live.pop(cid, None)
+            raise
+
+    async def _update_state(self, cid: str, change: Callable[[Container], bool]) -> Container:
+        """Apply `change` to the container's record as it is now and save its state if
+        `change` says it changed it: the read and the save are one transaction in the pool,
+        so no other write (an exit's, a stop's, a pause's) is lost between them. Every
+        read-modify-save of a State goes through here: a Container read before an await is
+        never saved back."""
+        try:
+            return await asyncio.to_thread(self.repo.update_state, cid, change)
+        except NotFound:
+            self._live.pop(cid, None)
+            raise
 
     # -- lookups ------------------------------------------------------------------------------
 
@@ -472,13 +495,29 @@ class ContainerService:
     # -- start ----------------------------------------------------------------------------
 
     async def start(self, ref: str) -> Container:
-        c = await asyncio.to_thread(self.get, ref)
-        if c.state.status == RUNNING:
-            return c
-        if c.state.status in (REMOVING, DEAD):
-            raise FailedPrecondition(f"container {c.id} is marked for removal and cannot "
-                                     "be started")
-        live = self._get_live(c.id)
+        cid = (await asyncio.to_thread(self.get, ref)).id
+        live = self._get_live(cid)
+        async with live.starting:  # a start under way first: then this one finds it RUNNING
+            c = await self._current(cid)
+            if c.state.status == RUNNING:
+                return c
+            if c.state.status in (REMOVING, DEAD):
+                raise FailedPrecondition(f"container {c.id} is marked for removal and "
+                                         "cannot be started")
+            try:
+                return await self._launch(c, live)
+            except Exception as err:
+                if not c.spec.auto_remove:
+                    raise
+                failed = err
+        # docker's: the daemon removes a --rm container whose start failed (the docker CLI
+        # waits on wait?condition=removed for it); after the lock, which remove takes
+        with contextlib.suppress(EngineError):
+            await self.remove(c.id, force=True, volumes=True)
+        raise failed
+
+    async def _launch(self, c: Container, live: Live) -> Container:
+        """Start `c` (not running), with its start lock held: its shim, its task, its record."""
         bundle = self.bundles / c.id
         holders: list[int] = []
         shim: shims.Shim | None = None
@@ -502,7 +541,7 @@ class ContainerService:
             crashpoints.reached("start.after-shim")
             await asyncio.to_thread(self.volumes.acquire, c.id)
             shim = live.shim = await shims.Shim.connect(c.id, address)
-            c.state.shim_pid = await shim.pid()
+            shim_pid = await shim.pid()
             mounts = await asyncio.to_thread(self.snapshotter.mounts, c.snapshot)
             created_pid = await shim.create(
                 bundle, mounts, str(bundle / "stdout.fifo"), str(bundle / "stderr.fifo"),
@@ -528,20 +567,25 @@ class ContainerService:
             await self._start_failed(c, live, shim, err)
             raise
         try:
-            return await self._record_start(c, live, shim, pid)
+            return await self._record_start(c.id, live, shim, pid, shim_pid)
         finally:
             live.recorded.set()
 
-    async def _record_start(self, c: Container, live: Live, shim: shims.Shim,
-                            pid: int) -> Container:
-        c.state.move(RUNNING)
-        c.state.pid, c.state.shim_address = pid, shim.address
-        c.state.started_at, c.state.finished_at = now_rfc3339(), ""
-        c.state.exit_code, c.state.error = 0, ""
-        c.state.manually_stopped = False
-        c.state.paused = c.state.restarting = False
-        health.reset(c.state, c)
-        await asyncio.to_thread(self.repo.save_state, c.id, c.state)
+    async def _record_start(self, cid: str, live: Live, shim: shims.Shim, pid: int,
+                            shim_pid: int) -> Container:
+        started_at = now_rfc3339()
+
+        def running(c: Container) -> bool:
+            c.state.move(RUNNING)
+            c.state.pid, c.state.shim_pid, c.state.shim_address = pid, shim_pid, shim.address
+            c.state.started_at, c.state.finished_at = started_at, ""
+            c.state.exit_code, c.state.error = 0, ""
+            c.state.manually_stopped = False
+            c.state.paused = c.state.restarting = False
+            health.reset(c.state, c)
+            return True
+
+        c = await self._update_state(cid, running)
         live.waiter = asyncio.create_task(self._wait_shim(c.id, shim, pid))
         self.health.watch(c)
         self.events.publish("container", "start", c.id, **event_attributes(c))
@@ -584,18 +628,17 @@ class ContainerService:
             with contextlib.suppress(EngineError):
                 await asyncio.to_thread(ipc_shm.unmount, self.bundles / c.id)
         message = str(err)
-        c.state.error = message
         lowered = message.lower()
-        c.state.exit_code = 127 if ("not found" in lowered or "no such file" in lowered) \
+        code = 127 if ("not found" in lowered or "no such file" in lowered) \
             else 126 if "permission denied" in lowered else 128
-        live.exit_code = c.state.exit_code
+        live.exit_code = code
+
+        def failed(stored: Container) -> bool:
+            stored.state.error, stored.state.exit_code = message, code
+            return True
+
         with contextlib.suppress(EngineError):
-            await asyncio.to_thread(self.repo.save_state, c.id, c.state)
-        if c.spec.auto_remove and isinstance(err, Exception):
-            # docker's: the daemon removes a --rm container whose start failed (the docker
-            # CLI waits on wait?condition=removed for it)
-            with contextlib.suppress(EngineError):
-                await self.remove(c.id, force=True, volumes=True)
+            await self._update_state(c.id, failed)
 
     @staticmethod
     def _close_stdin(live: Live) -> None:
@@ -688,23 +731,29 @@ class ContainerService:
         log.debug("copies ended", extra={"fields": {"id": cid}})
         with contextlib.suppress(EngineError):
             await asyncio.to_thread(self.volumes.release, cid)
-        if c.state.status == RUNNING:
-            c.state.move(EXITED)
-        c.state.exit_code, c.state.pid, c.state.shim_address = status, 0, ""
-        c.state.shim_pid = 0
-        c.state.paused = False
-        c.state.finished_at = ns_to_rfc3339(at) or now_rfc3339()
-        if c.state.started_at and parse_time(c.state.finished_at) < \
-                parse_time(c.state.started_at):  # a quick exit, stamped before our record
-            c.state.finished_at = c.state.started_at
-        c.state.error = reason
-        policy = Policy.parse(c.spec.restart)
-        c.state.restarting = not c.spec.auto_remove and policy.should_restart(
-            status, c.state.restart_count, c.state.manually_stopped)
-        await asyncio.to_thread(self.repo.save_state, cid, c.state)
-        # after the record (no wait more between reading it above and saving it: a stop
-        # meanwhile would be overwritten) and before `exited` (a stop, or a restart's start,
-        # waits for it: the next start mounts a fresh one)
+        finished_at = ns_to_rfc3339(at) or now_rfc3339()
+
+        def exited(c: Container) -> bool:
+            # the record as it is now, not as read above: a stop during the clean-ups has
+            # marked it stopped by hand, and the policy must see that
+            if c.state.status == RUNNING:
+                c.state.move(EXITED)
+            c.state.exit_code, c.state.pid, c.state.shim_address = status, 0, ""
+            c.state.shim_pid = 0
+            c.state.paused = False
+            c.state.finished_at = finished_at
+            if c.state.started_at and parse_time(c.state.finished_at) < \
+                    parse_time(c.state.started_at):  # a quick exit, stamped before our record
+                c.state.finished_at = c.state.started_at
+            c.state.error = reason
+            policy = Policy.parse(c.spec.restart)
+            c.state.restarting = not c.spec.auto_remove and policy.should_restart(
+                status, c.state.restart_count, c.state.manually_stopped)
+            return True
+
+        c = await self._update_state(cid, exited)
+        # after the record and before `exited` (a stop, or a restart's start, waits for it:
+        # the next start mounts a fresh one)
         if ipc_shm.shareable(c.spec):
             with contextlib.suppress(EngineError):
                 await asyncio.to_thread(ipc_shm.unmount, self.bundles / cid)
@@ -724,29 +773,39 @@ class ContainerService:
 
     async def _restart_later(self, cid: str, wait: float, quick: int) -> None:
         await asyncio.sleep(wait)
-        try:
-            c = await asyncio.to_thread(self.repo.get, cid)
+        live = self._live.get(cid)
+        if live is None:  # removed meanwhile (rm -f kills it: that exit scheduled this)
+            return
+        # from here on a stop or remove lets this restart finish rather than cancel it, and
+        # takes the start lock only after it (this task needs the lock)
+        live.restart_starting = True
+
+        def count(c: Container) -> bool:
             if c.state.status != EXITED or c.state.manually_stopped:
-                if c.state.restarting:
-                    c.state.restarting = False
-                    await asyncio.to_thread(self.repo.save_state, cid, c.state)
-                return
+                return _not_restarting(c)
             c.state.restart_count += 1
             c.state.quick_restarts = quick
-            await asyncio.to_thread(self.repo.save_state, cid, c.state)
-        except NotFound:  # removed meanwhile (rm -f kills it: that exit scheduled this)
-            return
-        live = self._get_live(cid)
-        live.restart_starting = True  # from here on a stop waits for the start, then stops
+            return True
+
         try:
-            await self.start(cid)
-        except Exception as err:  # any failed start is a failed run: the policy decides again
-            log.warning("restart policy: start failed",
-                        extra={"fields": {"id": cid, "error": str(err)}})
-            live.restart_starting = False
-            live.restarting = None
-            with contextlib.suppress(NotFound):  # removed meanwhile
-                await self.on_exit_failed_start(cid)
+            # with the start lock from the check to the RUNNING record: a stop is either seen
+            # here or comes after this start (and then stops it)
+            async with live.starting:
+                try:
+                    c = await self._update_state(cid, count)
+                except NotFound:  # removed meanwhile
+                    return
+                if c.state.status != EXITED or c.state.manually_stopped:
+                    return
+                try:
+                    await self._launch(c, live)
+                except Exception as err:  # a failed start is a failed run: decided again
+                    log.warning("restart policy: start failed",
+                                extra={"fields": {"id": cid, "error": str(err)}})
+                    live.restart_starting = False
+                    live.restarting = None
+                    with contextlib.suppress(NotFound):  # removed meanwhile
+                        await self.on_exit_failed_start(cid)
         finally:
             if live.restarting is asyncio.current_task():
                 live.restarting = None
@@ -754,16 +813,15 @@ class ContainerService:
 
     async def on_exit_failed_start(self, cid: str) -> None:
         """A restart that could not start counts as a failed run: the policy decides again."""
-        c = await asyncio.to_thread(self.repo.get, cid)
-        policy = Policy.parse(c.spec.restart)
-        live = self._get_live(c.id)
-        again = policy.should_restart(c.state.exit_code or 1, c.state.restart_count,
-                                      c.state.manually_stopped)
-        if c.state.restarting != again:
-            c.state.restarting = again
-            await asyncio.to_thread(self.repo.save_state, c.id, c.state)
-        if again:
-            live.restarting = asyncio.create_task(self._restart_later(
+        def decide(c: Container) -> bool:
+            again = Policy.parse(c.spec.restart).should_restart(
+                c.state.exit_code or 1, c.state.restart_count, c.state.manually_stopped)
+            changed, c.state.restarting = c.state.restarting != again, again
+            return changed
+
+        c = await self._update_state(cid, decide)
+        if c.state.restarting:
+            self._get_live(cid).restarting = asyncio.create_task(self._restart_later(
                 cid, restart.delay(c.state.quick_restarts), c.state.quick_restarts + 1))
 
     # -- stop, kill, wait, remove -------------------------------------------------------------
@@ -785,15 +843,15 @@ class ContainerService:
 
     async def stop(self, ref: str, timeout: int | None = None) -> None:
         c = await asyncio.to_thread(self.get, ref)
-        live = self._live.get(c.id)
-        if live is not None and live.restarting is not None:
-            await live.cancel_restart()
-            c = await asyncio.to_thread(self.repo.get, c.id)
-        if not c.state.manually_stopped or c.state.restarting:
-            # restart policies leave a stopped container be
-            c.state.manually_stopped, c.state.restarting = True, False
-            await asyncio.to_thread(self.repo.save_state, c.id, c.state)
-        if c.state.status != RUNNING or live is None or live.shim is None:
+        live = self._get_live(c.id)
+        if live.restarting is not None:
+            await live.cancel_restart()  # before the start lock, which a restart holds
+        # the mark under the start lock (only for the mark: the exit is waited for without
+        # it, and on_exit never takes it): a start under way is recorded first and then
+        # stopped, a restart after this sees the mark
+        async with live.starting:
+            c = await self._update_state(c.id, _stopped_by_hand)
+        if c.state.status != RUNNING or live.shim is None:
             return
         if timeout is None:
             timeout = c.spec.stop_timeout if c.spec.stop_timeout is not None \
@@ -834,38 +892,34 @@ class ContainerService:
     async def remove(self, ref: str, force: bool = False, volumes: bool = False) -> str:
         """rm; `volumes` (rm -v): the container's anonymous volumes go too."""
         c = await asyncio.to_thread(self.get, ref)
-        live = self._live.get(c.id)
-        restarting = live is not None and live.restarting is not None
-        if not force and (restarting or c.state.status == RUNNING):
-            # docker's texts: a container waiting out its restart backoff is "restarting"
-            state = "restarting" if restarting else "paused" if c.state.paused else "running"
-            procedure = "Stop the container before attempting removal or force remove"
-            if state == "paused":
-                procedure = "Unpause and then s" + procedure[1:]
-            raise FailedPrecondition(
-                f"You cannot remove a {state} container {c.id}. {procedure}")
-        if live is not None and live.restarting is not None:
-            await live.cancel_restart()
-            c = await asyncio.to_thread(self.repo.get, c.id)
-        if c.state.status == RUNNING and live is not None and live.shim is not None:
-            self.events.publish("container", "kill", c.id, **event_attributes(c),
-                                signal=str(int(signals.SIGKILL)))
-            with contextlib.suppress(EngineError):
-                await live.shim.kill(signals.SIGKILL, all_processes=True)
-            await ops.thaw_after_signal(self, c, signals.SIGKILL)
-            await live.exited.wait()
-        if live is not None and live.exiting and not live.exited.is_set():
-            await live.exited.wait()
-        c = await asyncio.to_thread(self.repo.get, c.id)
-        c.state.move(REMOVING)
-        await asyncio.to_thread(self.repo.save_state, c.id, c.state)
-        crashpoints.reached("remove.after-state")
-        await asyncio.to_thread(self._remove_files, c, volumes)
-        if live is not None:
+        if not force:
+            _check_removable(c, self._live.get(c.id))
+        live = self._get_live(c.id)
+        if live.restarting is not None:
+            await live.cancel_restart()  # before the start lock, which a restart holds
+        # the whole removal under the start lock (the exit it waits for never needs it): a
+        # start under way finishes first and is killed here, none begins between the kill and
+        # the removal, and a start waiting for the lock then finds no container
+        async with live.starting:
+            c = await self._current(c.id)
+            if not force:  # again: it may have started while this waited for the lock
+                _check_removable(c, live)
+            if c.state.status == RUNNING and live.shim is not None:
+                self.events.publish("container", "kill", c.id, **event_attributes(c),
+                                    signal=str(int(signals.SIGKILL)))
+                with contextlib.suppress(EngineError):
+                    await live.shim.kill(signals.SIGKILL, all_processes=True)
+                await ops.thaw_after_signal(self, c, signals.SIGKILL)
+                await live.exited.wait()
+            if live.exiting and not live.exited.is_set():
+                await live.exited.wait()
+            c = await self._update_state(c.id, _removing)
+            crashpoints.reached("remove.after-state")
+            await asyncio.to_thread(self._remove_files, c, volumes)
             if live.log is not None:
                 live.log.close()
             live.removed.set()
-        self._live.pop(c.id, None)
+            self._live.pop(c.id, None)  # its start lock with it
         self.exec_store.forget_container(c.id)
         self.health.unwatch(c.id)
         self.events.publish("container", "destroy", c.id, **event_attributes(c))
@@ -1252,6 +1306,35 @@ class ContainerService:
         if (self.bundles / c.id / "rootfs").exists():
             unmount_all(self.bundles / c.id / "rootfs")
         exec_recovery.forget(self.bundles / c.id)
+
+
+def _not_restarting(c: Container) -> bool:
+    changed, c.state.restarting = c.state.restarting, False
+    return changed
+
+
+def _stopped_by_hand(c: Container) -> bool:
+    """stop's mark: restart policies leave the container be."""
+    changed = not c.state.manually_stopped or c.state.restarting
+    c.state.manually_stopped, c.state.restarting = True, False
+    return changed
+
+
+def _removing(c: Container) -> bool:
+    c.state.move(REMOVING)
+    return True
+
+
+def _check_removable(c: Container, live: Live | None) -> None:
+    """rm without -f: docker's refusals of a running, paused or restarting container."""
+    restarting = live is not None and live.restarting is not None
+    if restarting or c.state.status == RUNNING:
+        # docker's texts: a container waiting out its restart backoff is "restarting"
+        state = "restarting" if restarting else "paused" if c.state.paused else "running"
+        procedure = "Stop the container before attempting removal or force remove"
+        if state == "paused":
+            procedure = "Unpause and then s" + procedure[1:]
+        raise FailedPrecondition(f"You cannot remove a {state} container {c.id}. {procedure}")
 
 
 def check_readable_log(c: Container) -> None:

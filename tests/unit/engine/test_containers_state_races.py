@@ -1,0 +1,284 @@
+"""ContainerService's lifecycle verbs run together on one container: each change of the
+record is made to the record as it is then (not to one read before an await), and starts of a
+container run one at a time. The service is real, over a real metadata database; its shim,
+networking, volumes and snapshotter are stand-ins, so each interleaving is forced by holding
+one step, not by timing."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
+
+import pytest
+from pyengine.containers import shims
+from pyengine.containers.model import CREATED, EXITED, RUNNING, Container, Spec, State
+from pyengine.containers.service import ContainerService
+from pyengine.store import Database
+from pyengine.store.records import now_rfc3339
+
+CID = "c" * 64
+PID = 4242
+DEADLINE = 10.0  # seconds: a test that would hang fails instead
+
+
+class FakeShim:
+    """A task that runs until killed, or until the test ends it (`exit_with`)."""
+
+    def __init__(self, cid: str, address: str) -> None:
+        self.id, self.address = cid, address
+        self.client = SimpleNamespace(closed=False)
+        self.exited = asyncio.Event()
+        self.status = 0
+        self.shut_down = False
+
+    def exit_with(self, status: int) -> None:
+        self.status = status
+        self.exited.set()
+
+    async def pid(self) -> int:
+        return 1000
+
+    async def create(self, *args: object) -> int:
+        return PID
+
+    async def start(self) -> int:
+        return PID
+
+    async def wait(self) -> tuple[int, int]:
+        await self.exited.wait()
+        return self.status, time.time_ns()
+
+    async def kill(self, signal: int, all_processes: bool = False) -> None:
+        self.exit_with(128 + signal)
+
+    async def delete(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        self.shut_down = True
+
+    async def close(self) -> None:
+        pass
+
+
+class FakeNetworking:
+    """Networking that does nothing; its detach (a clean-up of on_exit, between its read of
+    the record and its save) can be held."""
+
+    def __init__(self) -> None:
+        self.hold_detach: asyncio.Event | None = None
+        self.detaching = asyncio.Event()
+
+    async def prepare(self, c: Container) -> None:
+        pass
+
+    async def attach(self, c: Container, pid: int) -> None:
+        pass
+
+    async def detach(self, cid: str) -> None:
+        self.detaching.set()
+        if self.hold_detach is not None:
+            await self.hold_detach.wait()
+
+    def unregister(self, cid: str) -> None:
+        pass
+
+
+class Nothing:
+    """Volumes, snapshotter, events, collector: every call answers nothing."""
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        return lambda *args, **kwargs: [] if name == "mounts" else None
+
+
+class Harness:
+    def __init__(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        config = SimpleNamespace(exec_root=tmp_path / "exec", data_root=tmp_path / "data",
+                                 shim_binary="fake-shim")
+        self.service = ContainerService(
+            cast(Any, config), Database(tmp_path / "meta.db"), cast(Any, None),
+            cast(Any, Nothing()), cast(Any, Nothing()), cast(Any, Nothing()),
+            cast(Any, Nothing()), networks=cast(Any, None))
+        self.networking = FakeNetworking()
+        self.service.networking = cast(Any, self.networking)
+        self.shims: list[FakeShim] = []
+        self.launches = 0
+        self.hold_launch: asyncio.Event | None = None
+        self.launching = asyncio.Event()
+        monkeypatch.setattr(shims, "launch", self._launch)
+        monkeypatch.setattr(shims.Shim, "connect", self._connect)
+
+    async def _launch(self, binary: str, cid: str, bundle: Path, events: str) -> str:
+        self.launches += 1
+        self.launching.set()
+        # the shim's writer of its log fifo comes and goes (the drain of it then ends)
+        os.close(os.open(bundle / "log", os.O_WRONLY | os.O_NONBLOCK))
+        if self.hold_launch is not None:
+            await self.hold_launch.wait()
+        return str(bundle / f"shim-{self.launches}.sock")
+
+    async def _connect(self, cid: str, address: str) -> FakeShim:
+        shim = FakeShim(cid, address)
+        self.shims.append(shim)
+        return shim
+
+    async def create(self, restart: str = "no") -> None:
+        s = self.service
+        for directory in (s.bundles / CID, s.log_root / CID):
+            directory.mkdir(parents=True)
+        c = Container(id=CID, name="racer", image_id="sha256:" + "0" * 64,
+                      image_name="busybox", snapshot=CID, created=now_rfc3339(),
+                      spec=Spec(image="busybox", restart=restart),
+                      state=State(status=CREATED), runtime="runc")
+        await asyncio.to_thread(s.repo.add, c)
+
+    async def record(self) -> Container:
+        return await asyncio.to_thread(self.service.repo.get, CID)
+
+    async def exit_seen(self) -> None:
+        """The container's exit handled through to its record and restart decision."""
+        waiter = self.service._live[CID].waiter
+        assert waiter is not None
+        await waiter
+
+    async def remove(self) -> None:
+        """What the test made goes; nothing is left in the service for the container."""
+        live = self.service._live.get(CID)
+        if live is not None and live.restarting is not None:
+            live.restarting.cancel()
+        await self.service.remove(CID, force=True)
+        assert CID not in self.service._live
+
+
+def run(body: Callable[[], Awaitable[None]]) -> None:
+    async def bounded() -> None:
+        try:
+            await asyncio.wait_for(body(), DEADLINE)
+        finally:
+            for task in asyncio.all_tasks() - {asyncio.current_task()}:
+                task.cancel()
+
+    asyncio.run(bounded())
+
+
+@pytest.fixture
+def harness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
+    yield Harness(tmp_path, monkeypatch)
+
+
+def test_a_stop_during_the_exit_handlers_clean_ups_is_kept(harness: Harness) -> None:
+    """stop lands between on_exit's read of the record and its save: the container stays
+    stopped by hand and exited; the restart policy does not start it again."""
+
+    async def body() -> None:
+        await harness.create(restart="always")
+        await harness.service.start(CID)
+        harness.networking.hold_detach = asyncio.Event()
+        harness.shims[-1].exit_with(0)  # the process ends by itself
+        await harness.networking.detaching.wait()  # on_exit read the record, cleans up
+        await harness.service.stop(CID)
+        harness.networking.hold_detach.set()
+        await harness.exit_seen()
+        state = (await harness.record()).state
+        assert (state.status, state.manually_stopped, state.restarting) == \
+            (EXITED, True, False)
+        assert harness.service._live[CID].restarting is None  # no restart scheduled
+        await harness.remove()
+
+    run(body)
+
+
+def test_a_stop_that_read_the_record_before_the_exit_keeps_the_exit(
+        harness: Harness) -> None:
+    """stop reads the record while it is RUNNING, the exit is recorded, then stop marks the
+    container: its mark goes on the exited record, not on the running one it read."""
+    read = threading.Event()
+    go_on = threading.Event()
+
+    async def body() -> None:
+        await harness.create()
+        await harness.service.start(CID)
+        get = harness.service.get
+
+        def read_then_wait(ref: str) -> Container:
+            c = get(ref)
+            read.set()
+            go_on.wait(DEADLINE)
+            return c
+
+        harness.service.get = read_then_wait  # type: ignore[method-assign]
+        stopping = asyncio.create_task(harness.service.stop(CID))
+        assert await asyncio.to_thread(read.wait, DEADLINE)
+        harness.service.get = get  # type: ignore[method-assign]
+        harness.shims[-1].exit_with(0)
+        await harness.exit_seen()
+        go_on.set()
+        await stopping
+        state = (await harness.record()).state
+        assert (state.status, state.pid, state.manually_stopped) == (EXITED, 0, True)
+        await harness.remove()
+
+    try:
+        run(body)
+    finally:
+        go_on.set()  # never leave a worker thread waiting
+
+
+def test_two_starts_at_once_launch_one_shim(harness: Harness) -> None:
+    async def body() -> None:
+        await harness.create()
+        harness.hold_launch = asyncio.Event()
+        get = harness.service.get
+        looked_up = 0
+
+        def counted(ref: str) -> Container:
+            nonlocal looked_up
+            c = get(ref)
+            looked_up += 1
+            return c
+
+        harness.service.get = counted  # type: ignore[method-assign]
+        first = asyncio.create_task(harness.service.start(CID))
+        second = asyncio.create_task(harness.service.start(CID))
+        await harness.launching.wait()
+        while looked_up < 2:  # both starts past their lookup: on the loop from there on
+            await asyncio.sleep(0.001)
+        for _ in range(50):  # as far as the second start goes without the first's record
+            await asyncio.sleep(0)
+        harness.hold_launch.set()
+        started = await asyncio.gather(first, second)
+        assert harness.launches == 1
+        assert [c.state.status for c in started] == [RUNNING, RUNNING]
+        assert (await harness.record()).state.pid == PID
+        await harness.remove()
+        assert all(shim.shut_down for shim in harness.shims)
+
+    run(body)
+
+
+def test_a_forced_remove_during_a_start_ends_the_started_container(
+        harness: Harness) -> None:
+    """rm -f while a start is launching the shim: the start finishes, then the removal kills
+    it; no shim is left running for a container that is gone."""
+
+    async def body() -> None:
+        await harness.create()
+        harness.hold_launch = asyncio.Event()
+        starting = asyncio.create_task(harness.service.start(CID))
+        await harness.launching.wait()
+        removing = asyncio.create_task(harness.service.remove(CID, force=True))
+        for _ in range(50):
+            await asyncio.sleep(0)
+        harness.hold_launch.set()
+        await asyncio.gather(starting, removing, return_exceptions=True)
+        assert [shim.shut_down for shim in harness.shims] == [True]
+        assert CID not in harness.service._live
+        assert CID not in (await asyncio.to_thread(harness.service.repo.names)).values()
+
+    run(body)

@@ -265,6 +265,7 @@ class ContainerFilesystem:
 
     def _commit_image(self, c: Container, layer: Path, diff_id: str,
                       opts: CommitOptions) -> tuple[str, str]:
+        from pyengine.containers.service import config_doc
         from pyengine.images.commit import NewLayer
         from pyengine.images.importer import apply_changes
 
@@ -280,7 +281,8 @@ class ContainerFilesystem:
                               (c.config.get("image_cmd") or []))
         new = NewLayer(layer_path=layer, diff_id=diff_id, config=config,
                        created_by=created_by, comment=opts.comment, author=opts.author,
-                       reference=opts.reference)
+                       reference=opts.reference, container=c.id,
+                       container_config=config_doc(c))
         return self.service.images.commit(c.image_id, new)
 
 

@@ -306,8 +306,9 @@ class ContainerNetworking:
 
     def remove_link(self, ref: str) -> None:
         """docker's `rm --link PARENT/ALIAS`: the parent's legacy link of that alias is
-        forgotten (HostConfig.Links; a running parent keeps its environment and hosts file,
-        as with dockerd). docker's errors: a plain container name, and a link not there."""
+        forgotten (HostConfig.Links), and a running parent's hosts file loses its line (its
+        environment stays, as with dockerd). docker's errors: a plain container name, and a
+        link not there."""
         parent_ref, sep, alias = ref.strip("/").rpartition("/")
         if not sep:
             raise FailedPrecondition("Conflict, cannot remove the default link name of the "
@@ -321,6 +322,8 @@ class ContainerNetworking:
             raise NotFound(f"No such container: {ref.lstrip('/')}")
         parent.spec.links = kept
         self.owner.repo.save_spec(parent.id, parent.spec)
+        if self.networks is not None and parent.state.status == RUNNING:
+            self.networks.refresh_etc(self.container_net(parent))
 
     # -- network connect / disconnect -----------------------------------------------------
 

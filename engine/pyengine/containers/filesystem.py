@@ -96,9 +96,12 @@ class ContainerFilesystem:
                 yield fsview.View(fd)
             return
         running = self.service.bundles / c.id / "rootfs"
-        # a stopped container's rootfs is mounted writable: missing mount points are made
-        with self._scratch_mount(c, writable=True, bind_from=running
-                                 if os.path.ismount(running) else None) as target:
+        started = os.path.ismount(running)
+        # a stopped container's rootfs is mounted writable: missing mount points are made;
+        # its volumes with driver options are mounted for the view, as a start mounts them
+        with contextlib.nullcontext() if started else self.service.volumes.held(c.id), \
+                self._scratch_mount(c, writable=True, bind_from=running if started else None
+                                    ) as target:
             mounted = fsview.mount_into(target, mounts)
             fd = os.open(target, _ROOT_FLAGS)
             try:

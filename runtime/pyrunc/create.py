@@ -109,7 +109,8 @@ def build_init_spec(opts: CreateOptions, bundle: Bundle) -> linux_init.InitSpec:
                           " paths) are made from that tree, and an unbindable one refuses them")
     spec.caps = caps.CapabilityPlan(proc.capabilities)
     spec.rlimits = process.parse_rlimits(proc.rlimits)
-    rootfs.check_sysctl((linux.sysctl if linux else None) or {}, set(spec.new_ns))
+    rootfs.check_sysctl((linux.sysctl if linux else None) or {}, set(spec.new_ns),
+                        dict(spec.join_ns))
     attrs.check_config(config)
     if linux and linux.seccomp:
         spec.seccomp_program, spec.seccomp_flags = _compile_seccomp(linux.seccomp)

@@ -96,9 +96,12 @@ class ContainerFilesystem:
                 yield fsview.View(fd)
             return
         running = self.service.bundles / c.id / "rootfs"
-        # a stopped container's rootfs is mounted writable: missing mount points are made
-        with self._scratch_mount(c, writable=True, bind_from=running
-                                 if os.path.ismount(running) else None) as target:
+        started = os.path.ismount(running)
+        # a stopped container's rootfs is mounted writable: missing mount points are made;
+        # its volumes with driver options are mounted for the view, as a start mounts them
+        with contextlib.nullcontext() if started else self.service.volumes.held(c.id), \
+                self._scratch_mount(c, writable=True, bind_from=running if started else None
+                                    ) as target:
             mounted = fsview.mount_into(target, mounts)
             fd = os.open(target, _ROOT_FLAGS)
             try:
@@ -265,6 +268,7 @@ class ContainerFilesystem:
 
     def _commit_image(self, c: Container, layer: Path, diff_id: str,
                       opts: CommitOptions) -> tuple[str, str]:
+        from pyengine.containers.service import config_doc
         from pyengine.images.commit import NewLayer
         from pyengine.images.importer import apply_changes
 
@@ -280,7 +284,8 @@ class ContainerFilesystem:
                               (c.config.get("image_cmd") or []))
         new = NewLayer(layer_path=layer, diff_id=diff_id, config=config,
                        created_by=created_by, comment=opts.comment, author=opts.author,
-                       reference=opts.reference)
+                       reference=opts.reference, container=c.id,
+                       container_config=config_doc(c))
         return self.service.images.commit(c.image_id, new)
 
 

@@ -59,6 +59,11 @@ class Spec(JsonRecord):
     tty: bool = False
     open_stdin: bool = False  # -i: the container's stdin is a fifo the engine writes
     stdin_once: bool = False  # docker's StdinOnce (run -i): an attached client's EOF closes it
+    # docker's Config.Attach*: the streams the creating client meant to attach (run without -d;
+    # -i adds stdin); kept and shown, they change nothing here (attach is its own call)
+    attach_stdin: bool = False
+    attach_stdout: bool = False
+    attach_stderr: bool = False
     memory: int = 0
     nano_cpus: int = 0
     pids_limit: int = 0

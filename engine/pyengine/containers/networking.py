@@ -229,7 +229,8 @@ class ContainerNetworking:
                     f"cannot join network of a non running container: {target.id}")
             await asyncio.to_thread(join_namespace, self.owner.bundles / c.id,
                                     self.owner.bundles / target.id, target.state.pid,
-                                    str(target.config.get("hostname") or target.id[:12]))
+                                    str(target.config.get("hostname") or target.id[:12]),
+                                    c.spec.sysctls)
         elif c.spec.links and mode_of(c.spec) == "bridge" and self.networks is not None:
             env = await asyncio.to_thread(self._link_env, c)
             await asyncio.to_thread(rewrite_config, self.owner.bundles / c.id,
@@ -305,8 +306,9 @@ class ContainerNetworking:
 
     def remove_link(self, ref: str) -> None:
         """docker's `rm --link PARENT/ALIAS`: the parent's legacy link of that alias is
-        forgotten (HostConfig.Links; a running parent keeps its environment and hosts file,
-        as with dockerd). docker's errors: a plain container name, and a link not there."""
+        forgotten (HostConfig.Links), and a running parent's hosts file loses its line (its
+        environment stays, as with dockerd). docker's errors: a plain container name, and a
+        link not there."""
         parent_ref, sep, alias = ref.strip("/").rpartition("/")
         if not sep:
             raise FailedPrecondition("Conflict, cannot remove the default link name of the "
@@ -320,6 +322,8 @@ class ContainerNetworking:
             raise NotFound(f"No such container: {ref.lstrip('/')}")
         parent.spec.links = kept
         self.owner.repo.save_spec(parent.id, parent.spec)
+        if self.networks is not None and parent.state.status == RUNNING:
+            self.networks.refresh_etc(self.container_net(parent))
 
     # -- network connect / disconnect -----------------------------------------------------
 
@@ -445,17 +449,24 @@ def set_env(config: dict[str, Any], env: list[str]) -> None:
     config["process"]["env"] = env
 
 
-def join_namespace(bundle: Path, target_bundle: Path, pid: int, hostname: str) -> None:
+def join_namespace(bundle: Path, target_bundle: Path, pid: int, hostname: str,
+                   asked: Mapping[str, str] | None = None) -> None:
     """Point a bundle's config at the namespace of the process `pid` and at the target's
-    hostname, hosts and resolv.conf (the config is written again at every start)."""
-    rewrite_config(bundle, lambda config: _join(config, target_bundle, pid, hostname))
+    hostname, hosts and resolv.conf (the config is written again at every start). `asked`:
+    the user's --sysctl settings."""
+    rewrite_config(bundle, lambda config: _join(config, target_bundle, pid, hostname,
+                                                asked or {}))
 
 
-def _join(config: dict[str, Any], target_bundle: Path, pid: int, hostname: str) -> None:
+def _join(config: dict[str, Any], target_bundle: Path, pid: int, hostname: str,
+          asked: Mapping[str, str]) -> None:
     linux = config["linux"]
     linux["namespaces"] = [ns for ns in linux["namespaces"] if ns["type"] != "network"]
     linux["namespaces"].append({"type": "network", "path": f"/proc/{pid}/ns/net"})
-    sysctl = {k: v for k, v in (linux.get("sysctl") or {}).items() if not k.startswith("net.")}
+    # the daemon's own net.* defaults are for a namespace of the container's own; the user's
+    # --sysctl net.* go to the joined one, as dockerd's do (they change the target's too)
+    sysctl = {k: v for k, v in (linux.get("sysctl") or {}).items()
+              if not k.startswith("net.") or k in asked}
     if sysctl:
         linux["sysctl"] = sysctl
     else:

@@ -1428,6 +1428,30 @@ def graph_driver(snapshotter: Any, key: str, merged: Path) -> dict[str, Any]:
     return {"Data": data or None, "Name": "overlay2"}
 
 
+def config_doc(c: Container) -> dict[str, Any]:
+    """docker inspect's Config of a container (and a commit's ContainerConfig)."""
+    spec = c.spec
+    return {
+        "Hostname": c.config.get("hostname", ""), "Domainname": "",
+        "User": c.config.get("user", ""),
+        "AttachStdin": spec.attach_stdin, "AttachStdout": spec.attach_stdout,
+        "AttachStderr": spec.attach_stderr,
+        "OnBuild": None,
+        "Tty": spec.tty, "OpenStdin": spec.open_stdin, "StdinOnce": spec.stdin_once,
+        "Env": c.config.get("config_env", c.config.get("env")) or None,
+        "Cmd": spec.cmd if spec.cmd else c.config.get("image_cmd"),
+        "Image": c.image_name,
+        "WorkingDir": spec.workdir, "Entrypoint": spec.entrypoint
+        if spec.entrypoint is not None else c.config.get("image_entrypoint"),
+        "Labels": {**c.config.get("image_labels", {}), **spec.labels},
+        **({"StopSignal": c.config["stop_signal"]}
+           if c.config.get("stop_signal", "SIGTERM") != "SIGTERM" else {}),
+        "Volumes": container_mounts.config_volumes(c),
+        **({"StopTimeout": spec.stop_timeout} if spec.stop_timeout is not None else {}),
+        **({"Healthcheck": hc} if (hc := health.of(c)) is not None else {}),
+    }
+
+
 def container_json(c: Container, network: dict[str, Any] | None = None) -> str:
     """docker inspect's shape for the fields the engine has; `network`: the network parts
     (containers/networking.py inspect_parts), merged in."""
@@ -1486,24 +1510,7 @@ def container_json(c: Container, network: dict[str, Any] | None = None) -> str:
         "Mounts": container_mounts.inspect_mounts(c),
         "ExecIDs": None, "AppArmorProfile": "", "MountLabel": "", "ProcessLabel": "",
         "GraphDriver": {"Data": None, "Name": "overlay2"},
-        "Config": {
-            "Hostname": c.config.get("hostname", ""), "Domainname": "",
-            "User": c.config.get("user", ""),
-            "AttachStdin": False, "AttachStdout": False, "AttachStderr": False,
-            "OnBuild": None,
-            "Tty": spec.tty, "OpenStdin": spec.open_stdin, "StdinOnce": spec.open_stdin,
-            "Env": c.config.get("config_env", c.config.get("env")) or None,
-            "Cmd": spec.cmd if spec.cmd else c.config.get("image_cmd"),
-            "Image": c.image_name,
-            "WorkingDir": spec.workdir, "Entrypoint": spec.entrypoint
-            if spec.entrypoint is not None else c.config.get("image_entrypoint"),
-            "Labels": {**c.config.get("image_labels", {}), **spec.labels},
-            **({"StopSignal": c.config["stop_signal"]}
-               if c.config.get("stop_signal", "SIGTERM") != "SIGTERM" else {}),
-            "Volumes": container_mounts.config_volumes(c),
-            **({"StopTimeout": spec.stop_timeout} if spec.stop_timeout is not None else {}),
-            **({"Healthcheck": hc} if (hc := health.of(c)) is not None else {}),
-        },
+        "Config": config_doc(c),
         "NetworkSettings": {"IPAddress": "", "Networks": {}},
     }
     for key, value in (network or {}).items():

@@ -294,6 +294,9 @@ def from_body(body: Mapping[str, Any]) -> CreateRequest:
     spec.tty = bool(body.get("Tty"))
     spec.open_stdin = bool(body.get("OpenStdin"))
     spec.stdin_once = bool(body.get("StdinOnce"))
+    spec.attach_stdin = bool(body.get("AttachStdin"))
+    spec.attach_stdout = bool(body.get("AttachStdout"))
+    spec.attach_stderr = bool(body.get("AttachStderr"))
     spec.expose = list(_dict(body.get("ExposedPorts"), "nat.PortSet"))
     spec.stop_signal = body.get("StopSignal") or ""
     if body.get("StopTimeout") is not None:

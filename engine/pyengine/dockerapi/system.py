@@ -193,7 +193,7 @@ async def disk_usage(request: web.Request) -> web.StreamResponse:
     usage = await api.workers.run_long(engine.images.disk_usage)
     volumes_doc = await api.workers.run_long(_volumes_usage, engine.volumes)
     cache = await api.workers.run_long(engine.builds.usage)
-    containers = await _containers_usage(request)
+    containers = await _containers_usage(api)
     all_containers = await api.workers.run(engine.containers.all)
     images_doc = [{
         "Containers": sum(1 for c in all_containers if c.image_id == i.id),
@@ -225,21 +225,14 @@ def _volumes_usage(volumes: VolumeService) -> list[dict[str, Any]]:
     return docs
 
 
-async def _containers_usage(request: web.Request) -> list[dict[str, Any]]:
-    """Every container as this app's GET /containers/json?all=1&size=1 lists it (docker's df
-    carries that list): one shape, the containers resource's; [] while none is registered."""
-    listing = request.clone(method="GET", rel_url="/containers/json?all=1&size=1")
-    match = await request.app.router.resolve(listing)
-    if match.http_exception is not None:
-        return []
-    match.add_app(request.app)
-    match.freeze()
-    listing._match_info = match  # what web.Application does before it calls a handler
-    response = await match.handler(listing)
-    if not isinstance(response, web.Response) or not isinstance(response.body, bytes):
-        raise TypeError("GET /containers/json answered no JSON body")
-    found = json.loads(response.body)
-    return found if isinstance(found, list) else []
+async def _containers_usage(api: ApiContext) -> list[dict[str, Any]]:
+    """Every container as GET /containers/json?all=1&size=1 lists it (docker's df carries
+    that list): the containers resource's listing and shape; its errors are df's."""
+    from pyengine.containers import listing
+    from pyengine.dockerapi.containers import list_entry
+
+    found = await listing.list_containers(api.engine.containers, api.workers, [], True, True)
+    return [list_entry(item, True) for item in found]
 
 
 # -- /auth ------------------------------------------------------------------------------------

@@ -37,6 +37,8 @@ class NewLayer:
     comment: str = ""
     author: str = ""
     reference: str = ""  # repo[:tag], or "" for an untagged image
+    container: str = ""  # the committed container's id (docker's "container")
+    container_config: dict | None = None  # its Config as inspect shows it ("container_config")
 
 
 def _now() -> str:
@@ -77,6 +79,9 @@ def commit_image(ingest: Ingest, base: ImageRecord, layer: NewLayer,
     })
     if layer.author:
         config["author"] = layer.author
+    if layer.container:  # docker 20.10's: image inspect's Container and ContainerConfig
+        config["container"] = layer.container
+        config["container_config"] = layer.container_config or {}
     config_type = mediatypes.DOCKER_CONFIG if docker else mediatypes.OCI_CONFIG
     manifest_type = mediatypes.DOCKER_MANIFEST if docker else mediatypes.OCI_MANIFEST
     with ingest.transfer("commit") as lease_id:

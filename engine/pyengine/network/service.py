@@ -1004,6 +1004,11 @@ class NetworkService:
 
         return etcfiles.read_host_resolv(self.host_resolv)
 
+    def refresh_etc(self, c: ContainerNet) -> None:
+        """A running container's hosts, hostname and resolv.conf written again from what it
+        has now (rm --link: the link's hosts line goes, as with dockerd)."""
+        self._write_etc(c)
+
     def _write_etc(self, c: ContainerNet) -> None:
         """hosts, hostname and resolv.conf of `c`, rewritten in place (same inodes)."""
         from pyengine.network import etcfiles

@@ -13,7 +13,9 @@ import logging
 import re
 import secrets
 import threading
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -82,6 +84,7 @@ class VolumeService:
         self.driver = LocalDriver(config.data_root / "volumes")
         self.events = events
         self._lock = threading.RLock()
+        self._held: Counter[str] = Counter()  # volumes `held` mounted for a stopped user
 
     # -- Domain ---------------------------------------------------------------------------
 
@@ -250,12 +253,45 @@ class VolumeService:
 
     def _release(self, cid: str) -> None:
         self.repo.set_active(cid, False)
+        self._unmount_unused(cid)
+
+    def _unmount_unused(self, cid: str) -> None:
         for v in self.repo.used_by(cid):
             if v.mounted_by_driver and self.repo.active_users(v.name) == 0 \
-                    and self.driver.mounted(v.name):
+                    and not self._held[v.name] and self.driver.mounted(v.name):
                 self.driver.unmount(v.name)
                 self.events.publish("volume", "unmount", v.name, driver=v.driver,
                                     container=cid)
+
+    @contextmanager
+    def held(self, cid: str) -> Iterator[None]:
+        """For the block: the volumes with driver options of `cid` (which is not running)
+        mounted, as dockerd mounts them for docker cp into or out of a stopped container
+        (else the files would go to the bare _data under the mount). A start meanwhile keeps
+        them; the last of both unmounts."""
+        used: builtins.list[str] = []
+        with self._lock:
+            try:
+                for v in self.repo.used_by(cid):
+                    if v.mounted_by_driver:
+                        self._held[v.name] += 1
+                        used.append(v.name)
+                        self.driver.mount(v)
+            except BaseException:
+                self._let_go(cid, used)
+                raise
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._let_go(cid, used)
+
+    def _let_go(self, cid: str, names: builtins.list[str]) -> None:
+        for name in names:
+            self._held[name] -= 1
+            if not self._held[name]:
+                del self._held[name]
+        self._unmount_unused(cid)
 
     def reconcile(self, known: set[str], running: set[str]) -> None:
         """At start-up, after the containers domain recovered: a user no container record

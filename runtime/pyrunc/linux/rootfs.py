@@ -145,8 +145,10 @@ _IPC_SYSCTL = ("kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", 
 _UTS_SYSCTL = ("kernel.hostname", "kernel.domainname")
 
 
-def check_sysctl(sysctl: dict[str, str], new_namespaces: set[str]) -> None:
-    """Only namespaced sysctls, and only for namespaces the container has (runc's rule)."""
+def check_sysctl(sysctl: dict[str, str], new_namespaces: set[str],
+                 joined: dict[str, str] | None = None) -> None:
+    """Only namespaced sysctls, and only for namespaces the container has, new or joined by
+    path (runc's rule); a joined network namespace that is the runtime's own is the host's."""
     for key in sysctl:
         if key.startswith(_NET_SYSCTL):
             need = "network"
@@ -156,8 +158,21 @@ def check_sysctl(sysctl: dict[str, str], new_namespaces: set[str]) -> None:
             need = "uts"
         else:
             raise ConfigError(f"sysctl {key!r} is not in a separate kernel namespace")
-        if need not in new_namespaces:
+        path = (joined or {}).get(need)
+        if need not in new_namespaces and (path is None or (
+                need == "network" and _is_own_netns(path))):
             raise ConfigError(f"sysctl {key!r} is not allowed in the host's {need} namespace")
+
+
+def _is_own_netns(path: str) -> bool:
+    """`path` names this process' network namespace (runc compares the links' targets; the
+    inode also catches a bind mount of it). A path that cannot be read is left to the join,
+    which reports it."""
+    try:
+        there, here = os.stat(path), os.stat("/proc/self/ns/net")
+    except OSError:
+        return False
+    return (there.st_dev, there.st_ino) == (here.st_dev, here.st_ino)
 
 
 def finish(sc: Syscalls, config: Config) -> None:

@@ -277,7 +277,16 @@ def test_a_committed_image_has_its_image_as_parent(api: Any) -> None:
     first = api.docker("commit", "par1", "parent-one").stdout.strip()
     api.docker("run", "--name", "par2", "parent-one", "touch", "/two")
     second = api.docker("commit", "par2", "parent-two").stdout.strip()
-    assert api.http("GET", "/images/parent-one/json").json()["Parent"] == busybox["Id"]
+    committed = api.http("GET", "/images/parent-one/json").json()
+    assert committed["Parent"] == busybox["Id"]
+    # docker 20.10's Container and ContainerConfig: the container, its Config as inspect
+    # showed it (docker run in the foreground attached stdout and stderr)
+    par1 = api.http("GET", "/containers/par1/json").json()
+    assert committed["Container"] == par1["Id"]
+    assert committed["ContainerConfig"] == {**committed["ContainerConfig"], **par1["Config"]}
+    assert (par1["Config"]["AttachStdout"], par1["Config"]["AttachStderr"],
+            par1["Config"]["AttachStdin"]) == (True, True, False)
+    assert committed["ContainerConfig"]["Cmd"] == ["touch", "/one"]
     assert api.http("GET", "/images/parent-two/json").json()["Parent"] == first
     listed = {r["Id"]: r["ParentId"] for r in api.http("GET", "/images/json").json()}
     assert (listed[second], listed[first], listed[busybox["Id"]]) == (first, busybox["Id"], "")

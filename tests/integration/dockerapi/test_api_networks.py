@@ -404,7 +404,14 @@ def test_a_legacy_link_is_listed_and_removed_by_its_name(nv: NetVol) -> None:
         return {entry["Names"][0]: entry["Names"] for entry in listed}
 
     assert names()["/lt1"] == ["/lt1", "/lt2/mylink"]
+
+    def hosts_names() -> list[str]:
+        hosts = nv.docker("exec", "lt2", "cat", "/etc/hosts", check=True).stdout.decode()
+        return [name for line in hosts.splitlines() for name in line.split()[1:]]
+
+    assert "mylink" in hosts_names()
     nv.docker("rm", "--link", "lt2/mylink", check=True)
+    assert "mylink" not in hosts_names() and "lt1" not in hosts_names()  # dockerd's rewrite
     assert names() == {"/lt1": ["/lt1"], "/lt2": ["/lt2"]}
     assert nv.docker_json("inspect", "lt2")[0]["HostConfig"]["Links"] is None
     assert nv.docker("inspect", "-f", "{{.State.Running}}", "lt1", "lt2",

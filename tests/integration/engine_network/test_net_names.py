@@ -124,6 +124,15 @@ def test_a_container_shares_the_namespace_of_a_running_one(engine: ContainerEngi
     assert engine.out("exec", "guest", "hostname").strip() == host1["Config"]["Hostname"]
     assert engine.out("exec", "guest", "cat", "/etc/hosts") == \
         engine.out("exec", "host1", "cat", "/etc/hosts")
+    # a joiner's --sysctl net.* goes to the shared namespace, as dockerd's; the daemon's own
+    # defaults (unprivileged ports from 0) stay with the namespace's owner
+    sysctl = "/proc/sys/net/ipv4/ip_unprivileged_port_start"
+    assert engine.out("run", "--rm", "--network", "container:host1", "busybox", "cat",
+                      sysctl).strip() == "0"
+    assert engine.out("run", "--rm", "--network", "container:host1", "--sysctl",
+                      "net.ipv4.ip_unprivileged_port_start=100", "busybox", "cat",
+                      sysctl).strip() == "100"
+    assert engine.out("exec", "host1", "cat", sysctl).strip() == "100"
     # a target that does not run: the start fails with docker's error
     idle = engine.out("create", "--name", "idle", "busybox", *SLEEP).strip()
     engine.out("create", "--name", "joiner", "--network", "container:idle", "busybox", *SLEEP)

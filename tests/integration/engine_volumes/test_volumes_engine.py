@@ -185,6 +185,22 @@ def test_driver_options_tmpfs_and_bind(engine: ContainerEngine, host_dir: Path) 
         assert (host_dir / "x").read_text() == "x\n"
         engine.out("stop", "-t", "0", "tu")
         assert volume_mounts(engine) == []  # the last user stopped
+        # cp into and out of the stopped container goes through the volume's mount, as with
+        # dockerd (not into the bare _data under it), and leaves nothing mounted
+        source = host_dir.parent / f"{host_dir.name}-copied"
+        source.write_text("copied\n")
+        try:
+            engine.out("cp", str(source), "tu:/b/copied")
+        finally:
+            source.unlink()
+        assert (host_dir / "copied").read_text() == "copied\n"
+        (host_dir / "x").write_text("changed\n")
+        engine.out("cp", "tu:/b/x", str(source))
+        try:
+            assert source.read_text() == "changed\n"
+        finally:
+            source.unlink()
+        assert volume_mounts(engine) == []
         engine.out("rm", "tu")
         engine.out("volume", "rm", "tv", "bv")
         assert (host_dir / "x").exists()  # a bind volume's removal leaves its device be

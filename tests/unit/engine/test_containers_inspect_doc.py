@@ -76,3 +76,20 @@ def test_graph_driver_names_the_overlay_directories(tmp_path: Path) -> None:
     assert graph_driver(_Snapshots([bind]), "k", tmp_path)["Data"]["UpperDir"] == "/s/4/fs"
     assert graph_driver(_Snapshots([]), "gone", tmp_path) == {"Name": "overlay2",
                                                               "Data": None}
+
+
+def test_config_attach_and_stdin_once_are_the_create_body_s() -> None:
+    """docker run -i (attached) sends AttachStdin/Stdout/Stderr and StdinOnce; run -di sends
+    OpenStdin alone: inspect shows each as the client sent it."""
+    from pyengine.dockerapi.container_config import from_body
+
+    attached = from_body({"Image": "busybox", "OpenStdin": True, "StdinOnce": True,
+                          "AttachStdin": True, "AttachStdout": True,
+                          "AttachStderr": True}).spec
+    config = json.loads(container_json(_container(**vars(attached))))["Config"]
+    assert [config[k] for k in ("AttachStdin", "AttachStdout", "AttachStderr", "OpenStdin",
+                                "StdinOnce")] == [True] * 5
+    detached = from_body({"Image": "busybox", "OpenStdin": True}).spec
+    config = json.loads(container_json(_container(**vars(detached))))["Config"]
+    assert [config[k] for k in ("AttachStdin", "AttachStdout", "AttachStderr", "OpenStdin",
+                                "StdinOnce")] == [False, False, False, True, False]

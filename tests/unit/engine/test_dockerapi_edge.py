@@ -173,3 +173,37 @@ def test_the_daemons_app_has_no_middleware() -> None:
     app = DockerApiServer(_routes_only(), [], 1.0).make_app()
     assert not app.middlewares
     assert len(app.on_response_prepare) == 1
+
+
+def test_system_df_fails_when_the_container_listing_does() -> None:
+    """df's Containers are the containers resource's listing: its error is df's answer (it
+    was read as an empty list)."""
+    from pyengine.errors import DataLoss
+
+    calls = []
+
+    def broken() -> list[Any]:  # the listing's read fails; any later one finds none
+        calls.append(1)
+        if len(calls) == 1:
+            raise DataLoss("container records unreadable")
+        return []
+
+    async def call(function: Callable[..., Any], *args: Any) -> Any:
+        return function(*args)
+
+    domains = SimpleNamespace(
+        images=SimpleNamespace(disk_usage=lambda: SimpleNamespace(images=[], layers_size=0)),
+        volumes=SimpleNamespace(usage=lambda: ([], {})),
+        builds=SimpleNamespace(usage=lambda: []),
+        containers=SimpleNamespace(all=broken, resolve=lambda ref: ref),
+        networks=None, events=None, config=None)
+    workers = SimpleNamespace(run=call, run_long=call)
+
+    async def main() -> None:
+        app = build_app(ApiContext(domains, workers, None))  # type: ignore[arg-type]
+        async with TestClient(TestServer(app)) as client:
+            answer = await client.get("/v1.41/system/df")
+            assert answer.status == 500
+            assert await answer.json() == {"message": "container records unreadable"}
+
+    asyncio.run(main())

@@ -12,6 +12,7 @@ from pyengine import errors
 from pyengine.config import build_config
 from pyengine.events import EventBus
 from pyengine.store import Database
+from pyengine.volumes.model import Volume
 from pyengine.volumes.service import VolumeService
 
 CID = "c" * 64
@@ -139,3 +140,39 @@ def test_reconcile_forgets_users_never_recorded(volumes: VolumeService) -> None:
     volumes.reconcile(known={"d" * 64}, running=set())
     assert [v.name for v in volumes.list()] == ["named"]
     assert volumes.repo.users() == {"named": ["d" * 64]}
+
+
+class _CountingDriver:
+    """The local driver's mount state in memory (the real mounts: the integration tests)."""
+
+    def __init__(self) -> None:
+        self.mounted_names: set[str] = set()
+
+    def mount(self, v: Volume) -> None:
+        self.mounted_names.add(v.name)
+
+    def mounted(self, name: str) -> bool:
+        return name in self.mounted_names
+
+    def unmount(self, name: str) -> None:
+        self.mounted_names.discard(name)
+
+
+def test_held_mounts_a_stopped_user_s_volumes_for_the_block(volumes: VolumeService) -> None:
+    """docker cp with a stopped container: its driver-option volumes mounted for the copy; a
+    start meanwhile keeps them mounted until its exit, and the last of both unmounts."""
+    volumes.create("opts", options={"type": "tmpfs", "device": "tmpfs"})
+    volumes.create("plain")
+    volumes.use(CID, ["opts", "plain"])
+    driver = _CountingDriver()
+    volumes.driver = driver  # type: ignore[assignment]  # the mount calls only
+    with volumes.held(CID):
+        assert driver.mounted_names == {"opts"}
+    assert driver.mounted_names == set()
+    with volumes.held(CID):
+        volumes.acquire(CID)  # the container starts during the copy
+    assert driver.mounted_names == {"opts"}
+    with volumes.held(CID):
+        volumes.release(CID)  # and exits during the next one
+        assert driver.mounted_names == {"opts"}
+    assert driver.mounted_names == set()

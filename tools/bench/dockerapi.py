@@ -15,7 +15,9 @@ after warm-up runs:
   pull        `pull` of the walk-through's web image (Debian bookworm + python3-flask, two
               layers, ~50 MB gzip'd: python-sized) from a registry on 127.0.0.1; the image
               removed (untimed) after each pull, so every pull is cold
-  ps          `ps` (a client's start-up plus one list call)
+  ps          `ps` (a client's start-up plus one list call), 10x the rounds of the others:
+              the daemons' share is ~0.25 ms of a ~10 ms run, so fewer rounds give ratios
+              that swing +-3% from run to run
 Targets: docker->pyengined / docker->dockerd <= 1.0, and docker->pyengined / pyctl->pyengined
 <= 1.1 (the REST edge adds at most 10% over pyctl). A client whose first run of a part fails (an
 endpoint not there yet) is reported with its error and left out of that part.
@@ -66,6 +68,7 @@ DEMO_CACHE = Path(os.environ.get("PYENGINE_DEMO_CACHE", "/var/cache/pyengine-dem
 PULL_IMAGE = "pyengine-demo/web:latest"  # in the demo's archive
 CLIENTS = ("docker->dockerd", "docker->pyengined", "pyctl->pyengined")
 PARTS = ("run-none", "run-bridge", "parallel", "pull", "ps")
+PS_ROUNDS = 10  # ps runs this many times the --runs rounds (see "ps" above)
 RUN_ARGS = {"run-none": ("run", "--rm", "--network", "none", "busybox", "true"),
             "run-bridge": ("run", "--rm", "busybox", "true"),
             "ps": ("ps",)}
@@ -106,7 +109,8 @@ def demo_archive() -> Path:
 
 
 def _ms(seconds: float) -> float:
-    return round(seconds * 1000, 1)
+    """Milliseconds to 0.01 (ps is ~10 ms: 0.1 would hide a 1% difference in its ratio)."""
+    return round(seconds * 1000, 2)
 
 
 class ApiBench:
@@ -225,7 +229,7 @@ class ApiBench:
         args = RUN_ARGS[part]
         errors: dict[str, str] = {}
         clients = self.working(part, lambda c: c.timed(*args), errors)
-        runs = self.opts.runs * (3 if part == "ps" else 1)
+        runs = self.opts.runs * (PS_ROUNDS if part == "ps" else 1)
         log(f"{part}: {runs} alternating rounds of {len(clients)} (load {loadavg()})")
         by_label = {c.label: c for c in clients}
         samples = engine.Bench.alternate(
@@ -369,7 +373,7 @@ def print_table(report: dict[str, object]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--parts", default=",".join(PARTS))
-    parser.add_argument("--runs", type=int, default=9, help="rounds of run-* (ps: 3x)")
+    parser.add_argument("--runs", type=int, default=9, help=f"rounds of run-* (ps: {PS_ROUNDS}x)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of parallel")
     parser.add_argument("--parallel", type=int, default=100)
     # 9: a multiple of the three clients, so each pulls as often right after each other's rmi

@@ -114,6 +114,13 @@ def added_groups(names: Sequence[str], groups: Sequence[_Group]) -> list[int]:
     return gids
 
 
+def _in_range(number: int) -> int:
+    """A numeric uid or gid as docker takes it (its error, at the start, otherwise)."""
+    if number > MAX_ID:
+        raise UserNotFound(f"uids and gids must be in range 0-{MAX_ID}")
+    return number
+
+
 def resolve_user(rootfs: Path, spec: str | None, group_add: Sequence[str] = ()
                  ) -> ResolvedUser:
     """The uid, gid, supplementary gids and home of `spec` inside `rootfs`; `group_add`'s
@@ -128,7 +135,7 @@ def resolve_user(rootfs: Path, spec: str | None, group_add: Sequence[str] = ()
         entry = next((p for p in passwd if p.uid == 0), None)
         uid, gid = 0, 0
     elif user_part.isdigit():
-        uid = int(user_part)
+        uid = _in_range(int(user_part))
         entry = next((p for p in passwd if p.uid == uid), None)
         gid = entry.gid if entry else 0
     else:
@@ -140,7 +147,7 @@ def resolve_user(rootfs: Path, spec: str | None, group_add: Sequence[str] = ()
 
     if group_part:
         if group_part.isdigit():
-            gid = int(group_part)
+            gid = _in_range(int(group_part))
         else:
             group = next((g for g in groups if g.name == group_part), None)
             if group is None:

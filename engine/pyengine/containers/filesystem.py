@@ -109,6 +109,13 @@ class ContainerFilesystem:
             finally:
                 os.close(fd)
 
+    @contextlib.contextmanager
+    def mounted(self, c: Container) -> Iterator[Path]:
+        """The container's rootfs (not running) mounted read-only on a scratch directory for
+        the block (a start reads its /etc/passwd there)."""
+        with self._scratch_mount(c, writable=False, bind_from=None) as target:
+            yield target
+
     def _bundle_config(self, c: Container) -> dict | None:
         try:
             with open(self.service.bundles / c.id / "config.json", "rb") as f:

@@ -304,11 +304,22 @@ class ContainerNetworking:
         self.owner.events.publish("network", action, network_id, container=cid, name=name,
                                   type=driver)
 
-    def remove_link(self, ref: str) -> None:
+    async def remove_link(self, ref: str) -> None:
         """docker's `rm --link PARENT/ALIAS`: the parent's legacy link of that alias is
         forgotten (HostConfig.Links), and a running parent's hosts file loses its line (its
         environment stays, as with dockerd). docker's errors: a plain container name, and a
         link not there."""
+        parent = await asyncio.to_thread(self._forget_link, ref)
+        if self.networks is None or parent.state.status != RUNNING:
+            return
+        try:
+            net = await asyncio.to_thread(self.container_net, parent)
+            await self.networks.refresh_etc(net)
+        except (EngineError, OSError) as err:  # the link is gone all the same (dockerd logs
+            log.warning("rm --link: hosts file not rewritten",  # its update's failure too)
+                        extra={"fields": {"id": parent.id, "error": str(err)}})
+
+    def _forget_link(self, ref: str) -> Container:
         parent_ref, sep, alias = ref.strip("/").rpartition("/")
         if not sep:
             raise FailedPrecondition("Conflict, cannot remove the default link name of the "
@@ -322,8 +333,7 @@ class ContainerNetworking:
             raise NotFound(f"No such container: {ref.lstrip('/')}")
         parent.spec.links = kept
         self.owner.repo.save_spec(parent.id, parent.spec)
-        if self.networks is not None and parent.state.status == RUNNING:
-            self.networks.refresh_etc(self.container_net(parent))
+        return parent
 
     # -- network connect / disconnect -----------------------------------------------------
 

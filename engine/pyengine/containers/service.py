@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -34,6 +35,7 @@ from pyengine.containers import (
     health,
     init_layer,
     ipc_shm,
+    late_user,
     logcopy,
     names,
     namespaces,
@@ -386,7 +388,7 @@ class ContainerService:
                rootfs: ExternalRootfs | None = None) -> Container:
         """Blocking: the writable snapshot, the bundle and the record. With `rootfs` (a build
         step's container) the caller's snapshot is the container's and stays the caller's."""
-        from pyengine.bundles import ContainerOptions, build_config, write_bundle
+        from pyengine.bundles import ContainerOptions, UserNotFound, build_config, write_bundle
         from pyengine.bundles.config import config_env
         from pyengine.snapshots.mount import mount_all, unmount_all
 
@@ -442,7 +444,14 @@ class ContainerService:
                 points = container_mounts.realize(mount_plan, image_config, cid, self.volumes,
                                                   root_dir)
                 opts.mounts = container_mounts.oci_mounts(points)
-                config = build_config(image_config, opts, root_dir)
+                user_at_start = None
+                try:
+                    config = build_config(image_config, opts, root_dir)
+                except UserNotFound:  # dockerd's: made, and each start resolves it again
+                    user_at_start = late_user.marker(
+                        (image_config.get("config") or {}).get("Env") or [], spec.env)
+                    config = build_config(image_config, dataclasses.replace(
+                        opts, user=late_user.PLACEHOLDER, group_add=[]), root_dir)
             finally:
                 unmount_all(root_dir)
             config["root"]["path"] = "rootfs"
@@ -470,6 +479,7 @@ class ContainerService:
                                                            "SIGTERM"),
                     "exposed": exposed_ports(section, spec),
                     **health.create_fields(section, spec),
+                    **({late_user.MARK: user_at_start} if user_at_start is not None else {}),
                 },
             )
             if rootfs is not None:
@@ -498,6 +508,8 @@ class ContainerService:
         cid = (await asyncio.to_thread(self.get, ref)).id
         live = self._get_live(cid)
         async with live.starting:  # a start under way first: then this one finds it RUNNING
+            if live.exiting and not live.exited.is_set():  # an exit being recorded: it first
+                await live.exited.wait()  # (the record still says RUNNING until then)
             c = await self._current(cid)
             if c.state.status == RUNNING:
                 return c
@@ -510,6 +522,9 @@ class ContainerService:
                 if not c.spec.auto_remove:
                     raise
                 failed = err
+                # marked before the lock goes: a start queued behind this one refuses it
+                with contextlib.suppress(EngineError):
+                    await self._update_state(c.id, _removing)
         # docker's: the daemon removes a --rm container whose start failed (the docker CLI
         # waits on wait?condition=removed for it); after the lock, which remove takes
         with contextlib.suppress(EngineError):
@@ -522,6 +537,9 @@ class ContainerService:
         holders: list[int] = []
         shim: shims.Shim | None = None
         try:
+            mark = c.config.get(late_user.MARK)
+            if mark is not None:
+                await asyncio.to_thread(self._resolve_user, c, mark)
             await self.networking.prepare(c)
             if namespaces.needs_join(c.spec):
                 await asyncio.to_thread(namespaces.join, bundle, c.spec, self.get,
@@ -570,6 +588,17 @@ class ContainerService:
             return await self._record_start(c.id, live, shim, pid, shim_pid)
         finally:
             live.recorded.set()
+
+    def _resolve_user(self, c: Container, mark: dict[str, Any]) -> None:
+        """A user create could not resolve (late_user.py), resolved in the container's files
+        as they are now; UserNotFound (docker's text) fails the start."""
+        from pyengine.bundles import UserNotFound
+
+        with self.files.mounted(c) as root:
+            try:
+                late_user.apply(self.bundles / c.id, root, c.spec.user, c.spec.group_add, mark)
+            except UserNotFound as err:  # a failed start, not a bad request (dockerd: 500)
+                raise EngineError(str(err)) from None
 
     async def _record_start(self, cid: str, live: Live, shim: shims.Shim, pid: int,
                             shim_pid: int) -> Container:
@@ -712,16 +741,38 @@ class ContainerService:
         live = self._live.get(cid)
         if live is None or live.exiting or live.exited.is_set():
             return
+        if pid and live.pid and pid != live.pid:  # a late exit of an earlier run
+            return  # (live.pid is the new run's from before its task starts)
         live.exiting = True
+        try:
+            c = await self._record_exit(cid, live, status, at, reason)
+        finally:
+            if not live.exited.is_set():  # the record is gone, or recording failed: the
+                live.exit_code = status  # waiters (stop, rm, a start) must not wait for ever
+                live.exited.set()
+        if c is None:
+            return
+        self.events.publish("container", "die", cid, **event_attributes(c),
+                            exitCode=str(status))
+        if c.spec.auto_remove:  # --rm: its anonymous volumes go too (docker's)
+            with contextlib.suppress(EngineError):
+                await self.remove(cid, force=True, volumes=True)
+            return
+        if c.state.restarting:
+            ran = _seconds_between(c.state.started_at, c.state.finished_at)
+            quick = 0 if ran >= restart.STEADY_RUN else c.state.quick_restarts
+            live.restarting = asyncio.create_task(
+                self._restart_later(cid, restart.delay(quick), quick + 1))
+
+    async def _record_exit(self, cid: str, live: Live, status: int, at: int,
+                           reason: str) -> Container | None:
+        """on_exit's clean-ups and record, up to `exited`; None when the record is gone."""
         self.health.unwatch(cid)
         await live.recorded.wait()  # a start still recording this run: its record first
         try:
-            c = await asyncio.to_thread(self.repo.get, cid)
+            await asyncio.to_thread(self.repo.get, cid)
         except NotFound:
-            return
-        if pid and live.pid and pid != live.pid:
-            live.exiting = False
-            return
+            return None
         shim = live.shim
         log.debug("container exited", extra={"fields": {"id": cid, "status": status}})
         await self._end_task(live, shim)
@@ -759,17 +810,7 @@ class ContainerService:
                 await asyncio.to_thread(ipc_shm.unmount, self.bundles / cid)
         live.exit_code = status
         live.exited.set()
-        self.events.publish("container", "die", cid, **event_attributes(c),
-                            exitCode=str(status))
-        if c.spec.auto_remove:  # --rm: its anonymous volumes go too (docker's)
-            with contextlib.suppress(EngineError):
-                await self.remove(cid, force=True, volumes=True)
-            return
-        if c.state.restarting:
-            ran = _seconds_between(c.state.started_at, c.state.finished_at)
-            quick = 0 if ran >= restart.STEADY_RUN else c.state.quick_restarts
-            live.restarting = asyncio.create_task(
-                self._restart_later(cid, restart.delay(quick), quick + 1))
+        return c
 
     async def _restart_later(self, cid: str, wait: float, quick: int) -> None:
         await asyncio.sleep(wait)
@@ -851,6 +892,9 @@ class ContainerService:
         # stopped, a restart after this sees the mark
         async with live.starting:
             c = await self._update_state(c.id, _stopped_by_hand)
+        if live.exiting and not live.exited.is_set():  # exited already: once it is recorded
+            await live.exited.wait()  # stop returns (the record says RUNNING until then)
+            return
         if c.state.status != RUNNING or live.shim is None:
             return
         if timeout is None:
@@ -974,9 +1018,14 @@ class ContainerService:
                     size = await asyncio.to_thread(writable_size, upper)
                 except EngineError:  # no snapshot left (or not an active one): nothing to count
                     size = 0
-                with contextlib.suppress(NotFound):
+                try:
                     gone.append(await self.remove(c.id))
                     freed += size
+                except NotFound:  # removed meanwhile
+                    pass
+                except FailedPrecondition as err:  # started meanwhile: dockerd skips it too
+                    log.info("prune: container not removed",
+                             extra={"fields": {"id": c.id, "error": str(err)}})
         return gone, freed
 
     # -- exec -------------------------------------------------------------------------------

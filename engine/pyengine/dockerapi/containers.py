@@ -229,7 +229,7 @@ def register(routes: Routes, api: ApiContext) -> None:
 
     async def remove(request: web.Request) -> web.StreamResponse:
         if _bool(request, "link"):  # /containers/PARENT/ALIAS?link=1: a legacy link
-            await workers.run(service.networking.remove_link, request.match_info["id"])
+            await service.networking.remove_link(request.match_info["id"])
             return _no_content()
         await service.remove(request.match_info["id"], _bool(request, "force"),
                              _bool(request, "v"))

@@ -1004,10 +1004,13 @@ class NetworkService:
 
         return etcfiles.read_host_resolv(self.host_resolv)
 
-    def refresh_etc(self, c: ContainerNet) -> None:
+    async def refresh_etc(self, c: ContainerNet) -> None:
         """A running container's hosts, hostname and resolv.conf written again from what it
-        has now (rm --link: the link's hosts line goes, as with dockerd)."""
-        self._write_etc(c)
+        has now (rm --link: the link's hosts line goes, as with dockerd); after any attach,
+        connect or disconnect of it under way, and not once it is detached."""
+        async with self._one_at_a_time(c.id):
+            if c.id in self._pids:
+                await asyncio.to_thread(self._write_etc, c)
 
     def _write_etc(self, c: ContainerNet) -> None:
         """hosts, hostname and resolv.conf of `c`, rewritten in place (same inodes)."""

@@ -287,11 +287,24 @@ class VolumeService:
                 self._let_go(cid, used)
 
     def _let_go(self, cid: str, names: builtins.list[str]) -> None:
+        """The held names' counts down; each one no one holds or runs with is unmounted (by
+        name: the container may have been removed meanwhile, and its uses with it). An
+        unmount that fails is logged: the volume stays mounted until its next user exits or
+        the daemon's next start reconciles."""
         for name in names:
             self._held[name] -= 1
-            if not self._held[name]:
-                del self._held[name]
-        self._unmount_unused(cid)
+            if self._held[name]:
+                continue
+            del self._held[name]
+            if self.repo.active_users(name) == 0 and self.driver.mounted(name):
+                try:
+                    self.driver.unmount(name)
+                except EngineError as err:
+                    log.warning("volume not unmounted after a copy",
+                                extra={"fields": {"volume": name, "error": str(err)}})
+                    continue
+                self.events.publish("volume", "unmount", name, driver="local",
+                                    container=cid)
 
     def reconcile(self, known: set[str], running: set[str]) -> None:
         """At start-up, after the containers domain recovered: a user no container record

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 import urllib.parse
+from pathlib import Path
 
 from api_harness import DockerApi, tar_of
 
@@ -364,3 +365,27 @@ def test_docker_init_layer_is_in_the_rootfs_not_in_diff(api: DockerApi) -> None:
                           "--format", "{{.Size}}").stdout.startswith("0B")
     finally:
         api.http("DELETE", f"/containers/{cid}?force=1")
+
+
+def test_an_unknown_user_fails_the_start_not_the_create(api: DockerApi, tmp_path: Path) -> None:
+    """dockerd resolves --user at each start: create succeeds, start fails with docker's text
+    (State.Error, exit code 128, still "created") until the container's /etc/passwd names the
+    user; then the process runs as that user with its home."""
+    created = api.docker("create", "--name", "late-user", "--user", "late:late", "busybox",
+                         "sh", "-c", 'echo "$(id -u):$(id -g) $HOME"')
+    try:
+        started = api.docker("start", "-a", "late-user", check=False)
+        assert started.returncode == 1
+        assert "unable to find user late: no matching entries in passwd file" in started.stderr
+        state = api.http("GET", "/containers/late-user/json").json()["State"]
+        assert (state["Status"], state["ExitCode"]) == ("created", 128)
+        assert state["Error"] == "unable to find user late: no matching entries in passwd file"
+        for name, line in (("passwd", "root:x:0:0:root:/root:/bin/sh\n"
+                                      "late:x:4321:4321::/home/late:/bin/sh\n"),
+                           ("group", "root:x:0:\nlate:x:4321:\n")):
+            (tmp_path / name).write_text(line)
+            api.docker("cp", str(tmp_path / name), f"late-user:/etc/{name}")
+        again = api.docker("start", "-a", "late-user")
+        assert again.stdout == "4321:4321 /home/late\n"
+    finally:
+        api.docker("rm", "-f", created.stdout.strip(), check=False)

@@ -117,11 +117,21 @@ def test_group_add(api: DockerApi) -> None:
     assert _out(api, "exec", "-u", "nobody", cid, "id", "-G").split()[-2:] == ["1", "1000"]
     assert _out(api, "inspect", "-f", "{{json .HostConfig.GroupAdd}}", cid) == \
         '["daemon","1000"]'
-    status, body = _create(api, {"GroupAdd": ["nosuch"]})
-    assert (status, body["message"]) == (
-        400, "Unable to find group nosuch: no matching entries in group file")
-    status, body = _create(api, {"GroupAdd": ["-1"]})
-    assert (status, body["message"]) == (400, "uids and gids must be in range 0-2147483647")
+    # dockerd resolves them at each start: the create is made, its start fails (500, the
+    # container stays "created" with exit code 128 and the error)
+    for group, message in (("nosuch", "Unable to find group nosuch: no matching entries in "
+                                      "group file"),
+                           ("-1", "uids and gids must be in range 0-2147483647")):
+        status, body = _create(api, {"GroupAdd": [group]})
+        assert status == 201, body
+        try:
+            start = api.http("POST", f"/v1.41/containers/{body['Id']}/start")
+            assert (start.status, start.json()["message"]) == (500, message)
+            state = api.http("GET", f"/v1.41/containers/{body['Id']}/json").json()["State"]
+            assert (state["Status"], state["ExitCode"], state["Error"]) == (
+                "created", 128, message)
+        finally:
+            api.http("DELETE", f"/v1.41/containers/{body['Id']}?force=1")
 
 
 def test_device_cgroup_rules(api: DockerApi, engine: ContainerEngine) -> None:

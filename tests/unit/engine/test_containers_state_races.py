@@ -128,13 +128,13 @@ class Harness:
         self.shims.append(shim)
         return shim
 
-    async def create(self, restart: str = "no") -> None:
+    async def create(self, restart: str = "no", auto_remove: bool = False) -> None:
         s = self.service
         for directory in (s.bundles / CID, s.log_root / CID):
             directory.mkdir(parents=True)
         c = Container(id=CID, name="racer", image_id="sha256:" + "0" * 64,
                       image_name="busybox", snapshot=CID, created=now_rfc3339(),
-                      spec=Spec(image="busybox", restart=restart),
+                      spec=Spec(image="busybox", restart=restart, auto_remove=auto_remove),
                       state=State(status=CREATED), runtime="runc")
         await asyncio.to_thread(s.repo.add, c)
 
@@ -182,8 +182,13 @@ def test_a_stop_during_the_exit_handlers_clean_ups_is_kept(harness: Harness) -> 
         harness.networking.hold_detach = asyncio.Event()
         harness.shims[-1].exit_with(0)  # the process ends by itself
         await harness.networking.detaching.wait()  # on_exit read the record, cleans up
-        await harness.service.stop(CID)
+        stopping = asyncio.create_task(harness.service.stop(CID))
+        while not (await harness.record()).state.manually_stopped:  # stop's mark
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
+        assert not stopping.done()  # it returns once the exit is recorded
         harness.networking.hold_detach.set()
+        await stopping
         await harness.exit_seen()
         state = (await harness.record()).state
         assert (state.status, state.manually_stopped, state.restarting) == \
@@ -280,5 +285,116 @@ def test_a_forced_remove_during_a_start_ends_the_started_container(
         assert [shim.shut_down for shim in harness.shims] == [True]
         assert CID not in harness.service._live
         assert CID not in (await asyncio.to_thread(harness.service.repo.names)).values()
+
+    run(body)
+
+
+def test_a_start_or_restart_while_the_exit_is_recorded_leaves_it_running(
+        harness: Harness) -> None:
+    """The process ended and on_exit is cleaning up (the record still says RUNNING): a start
+    waits for the exit's record and starts it again; so does `docker restart`."""
+
+    async def body() -> None:
+        await harness.create()
+        for verb in ("start", "restart"):
+            await harness.service.start(CID)
+            harness.networking.hold_detach = asyncio.Event()
+            harness.networking.detaching.clear()
+            harness.shims[-1].exit_with(0)
+            await harness.networking.detaching.wait()
+            again = asyncio.create_task(getattr(harness.service, verb)(CID))
+            await asyncio.sleep(0.05)
+            assert not again.done()  # it waits for the exit being recorded
+            harness.networking.hold_detach.set()
+            await again
+            assert (await harness.record()).state.status == RUNNING, verb
+            harness.networking.hold_detach = None
+            await harness.service.stop(CID, timeout=0)
+        assert harness.launches == 4
+        await harness.remove()
+
+    run(body)
+
+
+def test_prune_skips_a_container_that_started_meanwhile(harness: Harness,
+                                                         monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    """prune picked the stopped container, a start took it first: prune goes on without it
+    (dockerd's), it does not fail."""
+    from pyengine.containers import sizes
+
+    monkeypatch.setattr(sizes, "writable_size", lambda upper: 0)
+
+    async def body() -> None:
+        await harness.create()
+        harness.hold_launch = asyncio.Event()
+        starting = asyncio.create_task(harness.service.start(CID))
+        await harness.launching.wait()
+        pruning = asyncio.create_task(harness.service.prune())
+        for _ in range(50):
+            await asyncio.sleep(0)
+        harness.hold_launch.set()
+        await starting
+        assert await pruning == ([], 0)
+        assert (await harness.record()).state.status == RUNNING
+        await harness.remove()
+
+    run(body)
+
+
+def test_a_start_queued_behind_a_failed_rm_start_finds_it_marked(
+        harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A --rm container whose start failed is removed; a start that waited for the first
+    one's lock is refused (marked for removal), it does not start it for the removal to kill."""
+    from pyengine.errors import FailedPrecondition
+
+    async def body() -> None:
+        await harness.create(auto_remove=True)
+        calls = []
+
+        async def fail_first(c: Container, pid: int) -> None:
+            calls.append(pid)
+            if len(calls) == 1:
+                raise FailedPrecondition("exec: no such file")
+
+        monkeypatch.setattr(harness.networking, "attach", fail_first)
+        first = asyncio.create_task(harness.service.start(CID))
+        second = asyncio.create_task(harness.service.start(CID))
+        results = await asyncio.gather(first, second, return_exceptions=True)
+        assert [type(r).__name__ for r in results] == ["FailedPrecondition"] * 2
+        texts = sorted(str(r) for r in results)  # whichever took the lock first failed
+        assert texts[1] == "exec: no such file"
+        assert "marked for removal" in texts[0] or "No such container" in texts[0]
+        assert harness.launches == 1
+        assert CID not in harness.service._live
+
+    run(body)
+
+
+def test_a_late_exit_of_an_earlier_run_and_a_failed_record_block_no_one(
+        harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An exit event about another pid is ignored without marking the run exiting (its own
+    exit is still handled); an exit whose record fails still wakes stop and rm."""
+    from pyengine.errors import DataLoss
+
+    async def body() -> None:
+        await harness.create()
+        await harness.service.start(CID)
+        await harness.service.on_exit(CID, 1, time.time_ns(), pid=PID + 1)
+        live = harness.service._live[CID]
+        assert not live.exiting and not live.exited.is_set()
+        real = harness.service._update_state
+
+        async def failing(cid: str, change: Callable[[Container], bool]) -> Container:
+            if getattr(change, "__name__", "") == "exited":
+                raise DataLoss("disk gone")
+            return await real(cid, change)
+
+        monkeypatch.setattr(harness.service, "_update_state", failing)
+        with pytest.raises(DataLoss):
+            await harness.service.on_exit(CID, 0, time.time_ns(), pid=PID)
+        assert live.exited.is_set()  # stop, rm and a start do not wait for ever
+        monkeypatch.setattr(harness.service, "_update_state", real)
+        await harness.remove()
 
     run(body)

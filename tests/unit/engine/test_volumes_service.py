@@ -176,3 +176,7 @@ def test_held_mounts_a_stopped_user_s_volumes_for_the_block(volumes: VolumeServi
         volumes.release(CID)  # and exits during the next one
         assert driver.mounted_names == {"opts"}
     assert driver.mounted_names == set()
+    with volumes.held(CID):
+        volumes.forget(CID, remove_anonymous=False)  # the container is removed meanwhile
+        assert driver.mounted_names == {"opts"}
+    assert driver.mounted_names == set()

@@ -68,6 +68,10 @@ def test_unknown_user_and_group(rootfs: Path) -> None:
         resolve_user(rootfs, "nobody")
     with pytest.raises(UserNotFound, match="unable to find group wheel"):
         resolve_user(rootfs, "app:wheel")
+    for spec in ("70000000000", "app:2147483648"):  # docker's range, its text
+        with pytest.raises(UserNotFound, match=r"^uids and gids must be in range 0-2147483647$"):
+            resolve_user(rootfs, spec)
+    assert resolve_user(rootfs, "2147483647:2147483647").uid == 2147483647
 
 
 def test_passwd_symlink_is_not_followed(tmp_path: Path) -> None:

@@ -17,16 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from pyengine.bundles import resolve_user
+from pyengine.bundles.config import merge_env
 
 MARK = "user_at_start"  # Container.config key: {"home_from_user": bool}
 PLACEHOLDER = "0:0"  # the bundle's user until a start resolves the real one
 
 
 def marker(image_env: Sequence[str], env: Sequence[str]) -> dict[str, Any]:
-    """What a start needs to know besides the user: whether HOME is the user's home (neither
-    the image nor --env sets it)."""
-    given = any(item.split("=", 1)[0] == "HOME" for item in (*image_env, *env))
-    return {"home_from_user": not given}
+    """What a start needs to know besides the user: whether HOME is the user's home (the
+    image's and --env's entries, merged as the bundle merges them, leave it unset)."""
+    return {"home_from_user": "HOME" not in merge_env(image_env, env)}
 
 
 def apply(bundle: Path, rootfs: Path, user: str, group_add: Sequence[str],

@@ -205,8 +205,9 @@ async def _update(service: ContainerService, cid: str, change: resources.Resourc
         except EngineError as err:
             raise FailedPrecondition(f"Cannot update container {c.id}: {err}") from err
     config = service.bundles / c.id / "config.json"
-    if config.exists():
-        await asyncio.to_thread(_rewrite_config, str(config), c.spec)
+    if config.exists():  # not while a start writes it (late_user: its resolved user)
+        async with service.start_lock(c.id):
+            await asyncio.to_thread(_rewrite_config, str(config), c.spec)
     await asyncio.to_thread(service.repo.save_spec, c.id, c.spec)
     service.events.publish("container", "update", c.id, name=c.name, image=c.image_name)
     return []

@@ -23,6 +23,11 @@ def _image_section(image_config: Mapping) -> Mapping:
     return section if isinstance(section, Mapping) else {}
 
 
+def image_env(image_config: Mapping) -> list[str]:
+    """The image config's Env as build_config reads it."""
+    return _strings(_image_section(image_config), "Env")
+
+
 def _get(section: Mapping, name: str) -> object:
     """Image configs use "Env", "Cmd"...; tolerate lower case too."""
     return section.get(name, section.get(name.lower()))

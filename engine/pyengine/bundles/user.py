@@ -134,7 +134,7 @@ def resolve_user(rootfs: Path, spec: str | None, group_add: Sequence[str] = ()
     if user_part == "":
         entry = next((p for p in passwd if p.uid == 0), None)
         uid, gid = 0, 0
-    elif user_part.isdigit():
+    elif user_part.isascii() and user_part.isdigit():
         uid = _in_range(int(user_part))
         entry = next((p for p in passwd if p.uid == uid), None)
         gid = entry.gid if entry else 0
@@ -146,7 +146,7 @@ def resolve_user(rootfs: Path, spec: str | None, group_add: Sequence[str] = ()
         uid, gid = entry.uid, entry.gid
 
     if group_part:
-        if group_part.isdigit():
+        if group_part.isascii() and group_part.isdigit():
             gid = _in_range(int(group_part))
         else:
             group = next((g for g in groups if g.name == group_part), None)

@@ -11,22 +11,22 @@ process' user (and HOME, when it came from the user) in config.json before the s
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from pyengine.bundles import resolve_user
+from pyengine.bundles.config import merge_env
+from pyengine.containers.networking import rewrite_config
 
 MARK = "user_at_start"  # Container.config key: {"home_from_user": bool}
 PLACEHOLDER = "0:0"  # the bundle's user until a start resolves the real one
 
 
 def marker(image_env: Sequence[str], env: Sequence[str]) -> dict[str, Any]:
-    """What a start needs to know besides the user: whether HOME is the user's home (neither
-    the image nor --env sets it)."""
-    given = any(item.split("=", 1)[0] == "HOME" for item in (*image_env, *env))
-    return {"home_from_user": not given}
+    """What a start needs to know besides the user: whether HOME is the user's home (the
+    image's and --env's entries, merged as the bundle merges them, leave it unset)."""
+    return {"home_from_user": "HOME" not in merge_env(image_env, env)}
 
 
 def apply(bundle: Path, rootfs: Path, user: str, group_add: Sequence[str],
@@ -34,16 +34,14 @@ def apply(bundle: Path, rootfs: Path, user: str, group_add: Sequence[str],
     """Resolve `user` inside the mounted `rootfs` and write it into the bundle's config.json
     (blocking). Raises UserNotFound (docker's text) when the files still do not name it."""
     resolved = resolve_user(rootfs, user, group_add)
-    path = bundle / "config.json"
-    config = json.loads(path.read_text())
-    process = config["process"]
-    process["user"] = {"uid": resolved.uid, "gid": resolved.gid,
-                       **({"additionalGids": list(resolved.additional_gids)}
-                          if resolved.additional_gids else {})}
-    if mark.get("home_from_user"):
-        process["env"] = [item for item in process.get("env") or []
-                          if not item.startswith("HOME=")] + [f"HOME={resolved.home}"]
-    tmp = path.with_name(".config.json.tmp")
-    tmp.write_text(json.dumps(config, indent=2))
-    tmp.chmod(0o600)
-    tmp.replace(path)
+
+    def change(config: dict[str, Any]) -> None:
+        process = config["process"]
+        process["user"] = {"uid": resolved.uid, "gid": resolved.gid,
+                           **({"additionalGids": list(resolved.additional_gids)}
+                              if resolved.additional_gids else {})}
+        if mark.get("home_from_user"):
+            process["env"] = [item for item in process.get("env") or []
+                              if not item.startswith("HOME=")] + [f"HOME={resolved.home}"]
+
+    rewrite_config(bundle, change)

@@ -6,7 +6,6 @@ shim's Update when running)."""
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal as signals
 import weakref
@@ -14,7 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pyengine.containers import resources
-from pyengine.containers.model import RUNNING, Container, Spec
+from pyengine.containers.model import RUNNING, Container
+from pyengine.containers.networking import rewrite_config
 from pyengine.errors import EngineError, FailedPrecondition, InvalidArgument, NotFound
 
 if TYPE_CHECKING:
@@ -162,17 +162,6 @@ async def top(service: ContainerService, ref: str, ps_args: list[str]) -> Proces
 
 # -- update -----------------------------------------------------------------------------------
 
-def _rewrite_config(path: str, spec: Spec) -> None:
-    with open(path) as f:
-        config = json.load(f)
-    resources.apply_to_config(config, spec)
-    tmp = f"{path}.{os.getpid()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump(config, f, indent=2)
-    os.replace(tmp, path)
-
-
 async def update(service: ContainerService, ref: str, change: resources.ResourceUpdate
                  ) -> list[str]:
     """Merge `change` into the container's record and bundle (so later starts keep it) and,
@@ -204,9 +193,12 @@ async def _update(service: ContainerService, cid: str, change: resources.Resourc
             await shim.update(resources.linux_resources(c.spec))
         except EngineError as err:
             raise FailedPrecondition(f"Cannot update container {c.id}: {err}") from err
-    config = service.bundles / c.id / "config.json"
-    if config.exists():
-        await asyncio.to_thread(_rewrite_config, str(config), c.spec)
+    bundle = service.bundles / c.id
+    if (bundle / "config.json").exists():  # not while a start writes it (its user, links)
+        spec = c.spec
+        async with service.start_lock(c.id):
+            await asyncio.to_thread(rewrite_config, bundle,
+                                    lambda config: resources.apply_to_config(config, spec))
     await asyncio.to_thread(service.repo.save_spec, c.id, c.spec)
     service.events.publish("container", "update", c.id, name=c.name, image=c.image_name)
     return []

@@ -338,6 +338,11 @@ class ContainerService:
     def _get_live(self, cid: str) -> Live:
         return self._live.setdefault(cid, Live())
 
+    def start_lock(self, cid: str) -> asyncio.Lock:
+        """The lock a start of `cid` holds while it writes and launches its bundle (ops'
+        update rewrites config.json under it too)."""
+        return self._get_live(cid).starting
+
     async def _current(self, cid: str) -> Container:
         """The container's record as it is now; once the record is gone (removed meanwhile),
         its Live goes too (its start lock is not kept for a container no more)."""
@@ -389,7 +394,7 @@ class ContainerService:
         """Blocking: the writable snapshot, the bundle and the record. With `rootfs` (a build
         step's container) the caller's snapshot is the container's and stays the caller's."""
         from pyengine.bundles import ContainerOptions, UserNotFound, build_config, write_bundle
-        from pyengine.bundles.config import config_env
+        from pyengine.bundles.config import config_env, image_env
         from pyengine.snapshots.mount import mount_all, unmount_all
 
         if name:
@@ -448,8 +453,7 @@ class ContainerService:
                 try:
                     config = build_config(image_config, opts, root_dir)
                 except UserNotFound:  # dockerd's: made, and each start resolves it again
-                    user_at_start = late_user.marker(
-                        (image_config.get("config") or {}).get("Env") or [], spec.env)
+                    user_at_start = late_user.marker(image_env(image_config), spec.env)
                     config = build_config(image_config, dataclasses.replace(
                         opts, user=late_user.PLACEHOLDER, group_add=[]), root_dir)
             finally:
@@ -537,13 +541,13 @@ class ContainerService:
         holders: list[int] = []
         shim: shims.Shim | None = None
         try:
-            mark = c.config.get(late_user.MARK)
-            if mark is not None:
-                await asyncio.to_thread(self._resolve_user, c, mark)
             await self.networking.prepare(c)
             if namespaces.needs_join(c.spec):
                 await asyncio.to_thread(namespaces.join, bundle, c.spec, self.get,
                                         self.bundles)
+            mark = c.config.get(late_user.MARK)
+            if mark is not None:  # after prepare: its link env is made from create's env
+                await asyncio.to_thread(self._resolve_user, c, mark)
             if ipc_shm.shareable(c.spec):
                 await asyncio.to_thread(ipc_shm.mount, bundle, c.spec)
             self._open_log(c, live)
@@ -596,7 +600,8 @@ class ContainerService:
 
         with self.files.mounted(c) as root:
             try:
-                late_user.apply(self.bundles / c.id, root, c.spec.user, c.spec.group_add, mark)
+                late_user.apply(self.bundles / c.id, root, str(c.config.get("user") or ""),
+                                c.spec.group_add, mark)
             except UserNotFound as err:  # a failed start, not a bad request (dockerd: 500)
                 raise EngineError(str(err)) from None
 
@@ -746,6 +751,10 @@ class ContainerService:
         live.exiting = True
         try:
             c = await self._record_exit(cid, live, status, at, reason)
+        except Exception as err:
+            log.error("recording a container's exit failed",
+                      extra={"fields": {"id": cid, "status": status, "error": str(err)}})
+            raise
         finally:
             if not live.exited.is_set():  # the record is gone, or recording failed: the
                 live.exit_code = status  # waiters (stop, rm, a start) must not wait for ever
@@ -894,6 +903,7 @@ class ContainerService:
             c = await self._update_state(c.id, _stopped_by_hand)
         if live.exiting and not live.exited.is_set():  # exited already: once it is recorded
             await live.exited.wait()  # stop returns (the record says RUNNING until then)
+            self.events.publish("container", "stop", c.id, **event_attributes(c))
             return
         if c.state.status != RUNNING or live.shim is None:
             return

@@ -368,11 +368,14 @@ def test_docker_init_layer_is_in_the_rootfs_not_in_diff(api: DockerApi) -> None:
 
 
 def test_an_unknown_user_fails_the_start_not_the_create(api: DockerApi, tmp_path: Path) -> None:
-    """dockerd resolves --user at each start: create succeeds, start fails with docker's text
-    (State.Error, exit code 128, still "created") until the container's /etc/passwd names the
-    user; then the process runs as that user with its home."""
-    created = api.docker("create", "--name", "late-user", "--user", "late:late", "busybox",
-                         "sh", "-c", 'echo "$(id -u):$(id -g) $HOME"')
+    """dockerd resolves --user (and the image's USER) at start: create succeeds, start fails
+    with docker's text (State.Error, exit code 128, still "created") until the container's
+    /etc/passwd names the user; then the process runs as that user with its home (a --link's
+    environment, made at start, keeps it)."""
+    target = run_d(api, "busybox", "sleep", "300")
+    created = api.docker("create", "--name", "late-user", "--user", "late:late", "--link",
+                         f"{target}:peer", "busybox", "sh", "-c",
+                         'echo "$(id -u):$(id -g) $HOME $PEER_NAME"')
     try:
         started = api.docker("start", "-a", "late-user", check=False)
         assert started.returncode == 1
@@ -386,6 +389,12 @@ def test_an_unknown_user_fails_the_start_not_the_create(api: DockerApi, tmp_path
             (tmp_path / name).write_text(line)
             api.docker("cp", str(tmp_path / name), f"late-user:/etc/{name}")
         again = api.docker("start", "-a", "late-user")
-        assert again.stdout == "4321:4321 /home/late\n"
+        assert again.stdout == "4321:4321 /home/late /late-user/peer\n"
+        # the image's USER is looked up alike (it does not run as root instead)
+        api.docker("commit", "--change", "USER ghost", "late-user", "ghost-user:1")
+        ghost = api.docker("run", "--rm", "ghost-user:1", "id", "-u", check=False)
+        assert ghost.returncode == 125
+        assert "unable to find user ghost: no matching entries in passwd file" in ghost.stderr
     finally:
-        api.docker("rm", "-f", created.stdout.strip(), check=False)
+        api.docker("rm", "-f", created.stdout.strip(), target, check=False)
+        api.docker("rmi", "ghost-user:1", check=False)

@@ -398,3 +398,32 @@ def test_a_late_exit_of_an_earlier_run_and_a_failed_record_block_no_one(
         await harness.remove()
 
     run(body)
+
+
+def test_update_rewrites_the_bundle_only_between_starts(harness: Harness) -> None:
+    """docker update rewrites config.json; a start writes it too (a user resolved at start,
+    late_user.py): the update waits for the start's lock, so neither write is lost."""
+    import json
+
+    from pyengine.containers import ops, resources
+
+    async def body() -> None:
+        await harness.create()
+        config = harness.service.bundles / CID / "config.json"
+        config.write_text(json.dumps({"process": {"user": {"uid": 1000, "gid": 1000}},
+                                      "linux": {"resources": {}}}))
+        lock = harness.service.start_lock(CID)
+        await lock.acquire()  # a start is writing the bundle
+        updating = asyncio.create_task(ops.update(
+            harness.service, CID, resources.ResourceUpdate(memory=64 << 20)))
+        await asyncio.sleep(0.1)
+        assert not updating.done()
+        assert "memory" not in config.read_text()
+        lock.release()
+        await updating
+        written = json.loads(config.read_text())
+        assert written["process"]["user"]["uid"] == 1000  # the start's write kept
+        assert written["linux"]["resources"]["memory"]["limit"] == 64 << 20
+        await harness.remove()
+
+    run(body)

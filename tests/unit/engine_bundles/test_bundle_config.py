@@ -72,6 +72,8 @@ def test_unknown_user_and_group(rootfs: Path) -> None:
         with pytest.raises(UserNotFound, match=r"^uids and gids must be in range 0-2147483647$"):
             resolve_user(rootfs, spec)
     assert resolve_user(rootfs, "2147483647:2147483647").uid == 2147483647
+    with pytest.raises(UserNotFound, match="unable to find user \u00b2"):  # a name, as Go's
+        resolve_user(rootfs, "\u00b2")  # Atoi refuses non-ASCII digits
 
 
 def test_passwd_symlink_is_not_followed(tmp_path: Path) -> None:

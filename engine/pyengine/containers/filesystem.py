@@ -20,7 +20,7 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from io import BufferedIOBase
 from pathlib import Path
@@ -164,6 +164,15 @@ class ContainerFilesystem:
 
     def container(self, ref: str) -> Container:
         return self.service.get(ref)
+
+    @contextlib.asynccontextmanager
+    async def held(self, c: Container) -> AsyncIterator[None]:
+        """For an export, a copy or a stat of `c` (the edges hold it around the whole call,
+        streams included): no start, stop or rm of `c` meanwhile, as dockerd holds the
+        container's lock for them. A stopped container's overlay is mounted for the call, and
+        a start meanwhile would mount the same upper directory a second time."""
+        async with self.service.start_lock(c.id):
+            yield
 
     def export(self, c: Container, out: BufferedIOBase) -> None:
         with self.root(c) as fd:

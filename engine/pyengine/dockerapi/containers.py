@@ -303,8 +303,9 @@ def register(routes: Routes, api: ApiContext) -> None:
     async def export(request: web.Request) -> web.StreamResponse:
         files = service.files
         c = await workers.run(files.container, request.match_info["id"])
-        chunks = ChunkPipe().run(workers, lambda out: files.export(c, out))
-        return await _send_chunks(request, chunks, {"Content-Type": "application/x-tar"})
+        async with files.held(c):
+            chunks = ChunkPipe().run(workers, lambda out: files.export(c, out))
+            return await _send_chunks(request, chunks, {"Content-Type": "application/x-tar"})
 
     def _path(request: web.Request) -> str:
         path = request.query.get("path", "")
@@ -315,17 +316,19 @@ def register(routes: Routes, api: ApiContext) -> None:
     async def archive_stat(request: web.Request) -> web.StreamResponse:
         files = service.files
         c = await workers.run(files.container, request.match_info["id"])
-        found = await workers.run(files.stat_path, c, _path(request), False)
+        async with files.held(c):
+            found = await workers.run(files.stat_path, c, _path(request), False)
         return web.Response(status=200, headers={STAT_HEADER: stat_header(found)})
 
     async def archive_get(request: web.Request) -> web.StreamResponse:
         files = service.files
         path = _path(request)
         c = await workers.run(files.container, request.match_info["id"])
-        found = await workers.run(files.stat_path, c, path, False)
-        chunks = ChunkPipe().run(workers, lambda out: files.copy_from(c, path, False, out))
-        return await _send_chunks(request, chunks, {"Content-Type": "application/x-tar",
-                                                    STAT_HEADER: stat_header(found)})
+        async with files.held(c):
+            found = await workers.run(files.stat_path, c, path, False)
+            chunks = ChunkPipe().run(workers, lambda out: files.copy_from(c, path, False, out))
+            return await _send_chunks(request, chunks, {"Content-Type": "application/x-tar",
+                                                        STAT_HEADER: stat_header(found)})
 
     async def archive_put(request: web.Request) -> web.StreamResponse:
         files = service.files
@@ -334,7 +337,8 @@ def register(routes: Routes, api: ApiContext) -> None:
         upload = await spool(request.content.iter_chunked(1 << 16),
                              service.images.tmp_dir, MAX_COPY, workers)
         try:
-            await workers.run(files.copy_to, c, path, upload)
+            async with files.held(c):
+                await workers.run(files.copy_to, c, path, upload)
         finally:
             upload.unlink(missing_ok=True)
         return web.Response(status=200)

@@ -222,24 +222,28 @@ class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
                      context: Context) -> AsyncIterator[common_pb2.DataChunk]:
         files = self.service.files
         c = await self.workers.run(files.container, request.id)
-        async for chunk in ChunkPipe().run(self.workers, lambda out: files.export(c, out)):
-            yield common_pb2.DataChunk(data=chunk)
+        async with files.held(c):
+            async for chunk in ChunkPipe().run(self.workers, lambda out: files.export(c, out)):
+                yield common_pb2.DataChunk(data=chunk)
 
     @streaming
     async def CopyFrom(self, request: containers_pb2.CopyFromContainerRequest,
                        context: Context) -> AsyncIterator[containers_pb2.CopyFromContainerResponse]:
         files = self.service.files
         c = await self.workers.run(files.container, request.id)
-        found = await self.workers.run(files.stat_path, c, request.path, request.follow_link)
-        yield containers_pb2.CopyFromContainerResponse(stat=containers_pb2.ContainerPathStat(
-            name=found.name, mode=found.mode, size=found.size, mtime=found.mtime,
-            link_target=found.link_target))
-        if request.stat_only:
-            return
-        async for chunk in ChunkPipe().run(
-                self.workers, lambda out: files.copy_from(c, request.path, request.follow_link,
-                                                          out)):
-            yield containers_pb2.CopyFromContainerResponse(data=chunk)
+        async with files.held(c):
+            found = await self.workers.run(files.stat_path, c, request.path,
+                                           request.follow_link)
+            yield containers_pb2.CopyFromContainerResponse(
+                stat=containers_pb2.ContainerPathStat(
+                    name=found.name, mode=found.mode, size=found.size, mtime=found.mtime,
+                    link_target=found.link_target))
+            if request.stat_only:
+                return
+            async for chunk in ChunkPipe().run(
+                    self.workers, lambda out: files.copy_from(c, request.path,
+                                                              request.follow_link, out)):
+                yield containers_pb2.CopyFromContainerResponse(data=chunk)
 
     @unary
     async def CopyTo(self, request_iterator: AsyncIterator[containers_pb2.CopyToContainerRequest],
@@ -252,7 +256,8 @@ class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
         chunks = (m.data async for m in request_iterator if m.WhichOneof("part") == "data")
         path = await spool(chunks, self.service.images.tmp_dir, MAX_COPY, self.workers)
         try:
-            await self.workers.run(files.copy_to, c, first.header.path, path)
+            async with files.held(c):
+                await self.workers.run(files.copy_to, c, first.header.path, path)
         finally:
             path.unlink(missing_ok=True)
         return containers_pb2.CopyToContainerResponse()

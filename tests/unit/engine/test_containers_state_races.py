@@ -427,3 +427,33 @@ def test_update_rewrites_the_bundle_only_between_starts(harness: Harness) -> Non
         await harness.remove()
 
     run(body)
+
+
+def test_a_copy_of_a_stopped_container_keeps_a_start_out(harness: Harness) -> None:
+    """docker cp / export of a container that does not run mount its overlay for the copy: a
+    start meanwhile (which mounts the same upper directory) waits for the copy to end, as
+    dockerd's container lock makes it."""
+
+    async def body() -> None:
+        await harness.create()
+        c = await harness.record()
+        copying = asyncio.Event()
+        copied = asyncio.Event()
+
+        async def copy() -> None:
+            async with harness.service.files.held(c):
+                copying.set()
+                await copied.wait()
+
+        copy_task = asyncio.create_task(copy())
+        await copying.wait()
+        starting = asyncio.create_task(harness.service.start(CID))
+        await asyncio.sleep(0.1)
+        assert harness.launches == 0 and not starting.done()
+        copied.set()
+        await copy_task
+        await starting
+        assert harness.launches == 1
+        await harness.remove()
+
+    run(body)

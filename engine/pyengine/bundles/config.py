@@ -11,7 +11,7 @@ from pyengine.bundles.device_rules import parse_rule
 from pyengine.bundles.errors import InvalidContainerConfig
 from pyengine.bundles.options import ContainerOptions
 from pyengine.bundles.seccomp import default_profile
-from pyengine.bundles.user import resolve_user
+from pyengine.bundles.user import ResolvedUser, resolve_user
 
 OCI_VERSION = "1.0.2"
 ETC_FILES = ("hostname", "hosts", "resolv.conf")
@@ -163,6 +163,12 @@ def _working_dir(section: Mapping, opts: ContainerOptions) -> str:
     return posixpath.normpath(posixpath.join("/", str(workdir)))
 
 
+def process_user(user: ResolvedUser) -> dict:
+    """The OCI process.user of a resolved user (additionalGids only when there are some)."""
+    return {"uid": user.uid, "gid": user.gid,
+            **({"additionalGids": list(user.additional_gids)} if user.additional_gids else {})}
+
+
 def build_config(image_config: Mapping, opts: ContainerOptions, rootfs: Path) -> dict:
     """An OCI runtime config for running `image_config` with `opts` on `rootfs`.
 
@@ -184,9 +190,7 @@ def build_config(image_config: Mapping, opts: ContainerOptions, rootfs: Path) ->
     caps = capabilities(opts)
     process: dict = {
         "terminal": opts.tty,
-        "user": {"uid": user.uid, "gid": user.gid,
-                 **({"additionalGids": list(user.additional_gids)}
-                    if user.additional_gids else {})},
+        "user": process_user(user),
         "args": process_args(section, opts),
         "env": [f"{k}={v}" for k, v in env.items()],
         "cwd": _working_dir(section, opts),

@@ -166,7 +166,7 @@ class ContainerFilesystem:
         return self.service.get(ref)
 
     @contextlib.asynccontextmanager
-    async def held(self, c: Container) -> AsyncIterator[None]:
+    async def copying(self, c: Container) -> AsyncIterator[None]:
         """For an export, a copy or a stat of `c` (the edges hold it around the whole call,
         streams included): no start, stop or rm of `c` meanwhile, as dockerd holds the
         container's lock for them. A stopped container's overlay is mounted for the call, and

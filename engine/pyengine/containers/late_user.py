@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pyengine.bundles import resolve_user
-from pyengine.bundles.config import merge_env
+from pyengine.bundles.config import merge_env, process_user
 from pyengine.containers.networking import rewrite_config
 
 MARK = "user_at_start"  # Container.config key: {"home_from_user": bool}
@@ -37,9 +37,7 @@ def apply(bundle: Path, rootfs: Path, user: str, group_add: Sequence[str],
 
     def change(config: dict[str, Any]) -> None:
         process = config["process"]
-        process["user"] = {"uid": resolved.uid, "gid": resolved.gid,
-                           **({"additionalGids": list(resolved.additional_gids)}
-                              if resolved.additional_gids else {})}
+        process["user"] = process_user(resolved)
         if mark.get("home_from_user"):
             process["env"] = [item for item in process.get("env") or []
                               if not item.startswith("HOME=")] + [f"HOME={resolved.home}"]

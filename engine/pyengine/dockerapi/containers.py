@@ -303,7 +303,7 @@ def register(routes: Routes, api: ApiContext) -> None:
     async def export(request: web.Request) -> web.StreamResponse:
         files = service.files
         c = await workers.run(files.container, request.match_info["id"])
-        async with files.held(c):
+        async with files.copying(c):
             chunks = ChunkPipe().run(workers, lambda out: files.export(c, out))
             return await _send_chunks(request, chunks, {"Content-Type": "application/x-tar"})
 
@@ -316,7 +316,7 @@ def register(routes: Routes, api: ApiContext) -> None:
     async def archive_stat(request: web.Request) -> web.StreamResponse:
         files = service.files
         c = await workers.run(files.container, request.match_info["id"])
-        async with files.held(c):
+        async with files.copying(c):
             found = await workers.run(files.stat_path, c, _path(request), False)
         return web.Response(status=200, headers={STAT_HEADER: stat_header(found)})
 
@@ -324,7 +324,7 @@ def register(routes: Routes, api: ApiContext) -> None:
         files = service.files
         path = _path(request)
         c = await workers.run(files.container, request.match_info["id"])
-        async with files.held(c):
+        async with files.copying(c):
             found = await workers.run(files.stat_path, c, path, False)
             chunks = ChunkPipe().run(workers, lambda out: files.copy_from(c, path, False, out))
             return await _send_chunks(request, chunks, {"Content-Type": "application/x-tar",
@@ -337,7 +337,7 @@ def register(routes: Routes, api: ApiContext) -> None:
         upload = await spool(request.content.iter_chunked(1 << 16),
                              service.images.tmp_dir, MAX_COPY, workers)
         try:
-            async with files.held(c):
+            async with files.copying(c):
                 await workers.run(files.copy_to, c, path, upload)
         finally:
             upload.unlink(missing_ok=True)

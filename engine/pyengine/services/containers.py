@@ -222,7 +222,7 @@ class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
                      context: Context) -> AsyncIterator[common_pb2.DataChunk]:
         files = self.service.files
         c = await self.workers.run(files.container, request.id)
-        async with files.held(c):
+        async with files.copying(c):
             async for chunk in ChunkPipe().run(self.workers, lambda out: files.export(c, out)):
                 yield common_pb2.DataChunk(data=chunk)
 
@@ -231,7 +231,7 @@ class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
                        context: Context) -> AsyncIterator[containers_pb2.CopyFromContainerResponse]:
         files = self.service.files
         c = await self.workers.run(files.container, request.id)
-        async with files.held(c):
+        async with files.copying(c):
             found = await self.workers.run(files.stat_path, c, request.path,
                                            request.follow_link)
             yield containers_pb2.CopyFromContainerResponse(
@@ -256,7 +256,7 @@ class ContainersServicer(containers_pb2_grpc.ContainersServiceServicer):
         chunks = (m.data async for m in request_iterator if m.WhichOneof("part") == "data")
         path = await spool(chunks, self.service.images.tmp_dir, MAX_COPY, self.workers)
         try:
-            async with files.held(c):
+            async with files.copying(c):
                 await self.workers.run(files.copy_to, c, first.header.path, path)
         finally:
             path.unlink(missing_ok=True)

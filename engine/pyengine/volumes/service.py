@@ -253,15 +253,16 @@ class VolumeService:
 
     def _release(self, cid: str) -> None:
         self.repo.set_active(cid, False)
-        self._unmount_unused(cid)
-
-    def _unmount_unused(self, cid: str) -> None:
         for v in self.repo.used_by(cid):
-            if v.mounted_by_driver and self.repo.active_users(v.name) == 0 \
-                    and not self._held[v.name] and self.driver.mounted(v.name):
-                self.driver.unmount(v.name)
-                self.events.publish("volume", "unmount", v.name, driver=v.driver,
-                                    container=cid)
+            if v.mounted_by_driver:
+                self._unmount_if_unused(v.name, cid)
+
+    def _unmount_if_unused(self, name: str, cid: str) -> None:
+        """Unmount a driver-option volume no running container uses and no copy holds."""
+        if self.repo.active_users(name) or self._held[name] or not self.driver.mounted(name):
+            return
+        self.driver.unmount(name)
+        self.events.publish("volume", "unmount", name, driver="local", container=cid)
 
     @contextmanager
     def held(self, cid: str) -> Iterator[None]:
@@ -296,15 +297,11 @@ class VolumeService:
             if self._held[name]:
                 continue
             del self._held[name]
-            if self.repo.active_users(name) == 0 and self.driver.mounted(name):
-                try:
-                    self.driver.unmount(name)
-                except EngineError as err:
-                    log.warning("volume not unmounted after a copy",
-                                extra={"fields": {"volume": name, "error": str(err)}})
-                    continue
-                self.events.publish("volume", "unmount", name, driver="local",
-                                    container=cid)
+            try:
+                self._unmount_if_unused(name, cid)
+            except EngineError as err:
+                log.warning("volume not unmounted after a copy",
+                            extra={"fields": {"volume": name, "error": str(err)}})
 
     def reconcile(self, known: set[str], running: set[str]) -> None:
         """At start-up, after the containers domain recovered: a user no container record

@@ -441,7 +441,7 @@ def test_a_copy_of_a_stopped_container_keeps_a_start_out(harness: Harness) -> No
         copied = asyncio.Event()
 
         async def copy() -> None:
-            async with harness.service.files.held(c):
+            async with harness.service.files.copying(c):
                 copying.set()
                 await copied.wait()
 

@@ -101,7 +101,7 @@ def parse_cli(argv: list[str], module: str) -> tuple[str | None, str] | None:
     Shared with pyctl's launcher (pyengine.cli.launcher)."""
     python = None
     if len(argv) == 3 and argv[0] == "--python":
-        python = os.path.realpath(argv[1])
+        python = os.path.abspath(argv[1])  # not resolved: a venv's python is one by its path
         argv = argv[2:]
     if len(argv) != 1 or argv[0].startswith("-"):
         print(f"usage: python -m {module} [--python PATH] DEST", file=sys.stderr)

@@ -118,7 +118,7 @@ class BuildBench:
         bin_dir.mkdir()
         environ = dict(os.environ, PYTHONPATH=engine.PYTHONPATH)
         for module, name in (("pyrunc.launcher", "pyrunc"), ("pyengine.cli.launcher", "pyctl")):
-            env.run([sys.executable, "-m", module, str(bin_dir / name)], env=environ)
+            env.run([engine.ENGINE_PYTHON, "-m", module, str(bin_dir / name)], env=environ)
         context = self.base / "context"
         shutil.copytree(CONTEXT, context)
         rootfs = self.base / "rootfs.tar"

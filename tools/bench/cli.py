@@ -33,13 +33,18 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "engine"))
+from pyengine.runtime_env import engine_python  # noqa: E402
+
+# the daemon's and pyctl's interpreter: tools/setup's runtime environment (the distribution's)
+ENGINE_PYTHON = engine_python()
 
 
 def start_daemon(base: Path) -> subprocess.Popen[bytes]:
     env = dict(os.environ, PYTHONPATH=f"{REPO / 'engine'}:{REPO / 'runtime'}")
     sock = base / "pyengine.sock"
     log = open(base / "daemon.log", "wb")  # noqa: SIM115 - handed to the child
-    proc = subprocess.Popen([sys.executable, "-m", "pyengine.daemon", "-H", f"unix://{sock}",
+    proc = subprocess.Popen([ENGINE_PYTHON, "-m", "pyengine.daemon", "-H", f"unix://{sock}",
                              "--data-root", str(base / "data"), "--exec-root",
                              str(base / "run")], env=env, stdout=log, stderr=log,
                             start_new_session=True)
@@ -88,7 +93,7 @@ def main() -> int:
     daemon = start_daemon(base)
     try:
         launcher = base / "pyctl"
-        subprocess.run([sys.executable, "-m", "pyengine.cli.launcher", str(launcher)],
+        subprocess.run([ENGINE_PYTHON, "-m", "pyengine.cli.launcher", str(launcher)],
                        env=dict(os.environ, PYTHONPATH=f"{REPO / 'engine'}:{REPO / 'runtime'}"),
                        check=True,
                        capture_output=True)
@@ -100,7 +105,7 @@ def main() -> int:
             "pyctl ps": f"{launcher} ps",
             "pyctl images": f"{launcher} images",
             "pyctl version": f"{launcher} version",
-            "pyctl images (site)": f"{sys.executable} -m pyengine.cli images",
+            "pyctl images (site)": f"{ENGINE_PYTHON} -m pyengine.cli images",
             "python -IS -c pass": f"{python} -IS -c pass",
             "client imports": (f"{python} -IS -c \"{head}import pyengine.cli.wire.channel, "
                                "pyengine.api.images_lean\""),

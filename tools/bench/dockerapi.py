@@ -134,7 +134,7 @@ class ApiBench:
         bin_dir.mkdir()
         environ = dict(os.environ, PYTHONPATH=engine.PYTHONPATH)
         for module, name in (("pyrunc.launcher", "pyrunc"), ("pyengine.cli.launcher", "pyctl")):
-            env.run([sys.executable, "-m", module, str(bin_dir / name)], env=environ)
+            env.run([engine.ENGINE_PYTHON, "-m", module, str(bin_dir / name)], env=environ)
         busybox = self.base / "busybox.tar"
         env.run([str(REPO / "tools" / "mkimage-busybox"), "-o", str(busybox)])
 

@@ -61,6 +61,12 @@ import dropin_env as env  # noqa: E402 - the shared private containerd/podman se
 from shims import Memory, smaps  # noqa: E402 - tools/bench/shims.py: smaps_rollup in MB
 
 PYTHONPATH = f"{REPO / 'engine'}:{REPO / 'runtime'}"
+sys.path.insert(0, str(REPO / "engine"))
+from pyengine.runtime_env import engine_python  # noqa: E402
+
+# The interpreter of the daemon, pyctl and our shim: tools/setup's runtime environment (the
+# distribution's python3), as /usr/local/sbin/pyengined runs it; the code is the checkout's.
+ENGINE_PYTHON = engine_python()
 GO_SHIM = "containerd-shim-runc-v2"
 RUNC = "/usr/sbin/runc"
 DOCKERD = "/usr/sbin/dockerd"
@@ -183,8 +189,7 @@ class Engine:
         config = self.base / "daemon.json"
         config.write_text(json.dumps({"default-runtime": self.runtime}))
         environ = dict(os.environ, PYTHONPATH=PYTHONPATH, **self.extra_env)
-        python = sys.executable
-        self.process = spawn([python, "-m", "pyengine.daemon",
+        self.process = spawn([ENGINE_PYTHON, "-m", "pyengine.daemon",
                               "-H", f"unix://{self.socket}", "--data-root",
                               str(self.base / "data"), "--exec-root", str(self.base / "run"),
                               "--shim-binary", self.shim, "--config-file", str(config),
@@ -311,7 +316,7 @@ class Bench:
         self.engines: dict[str, Engine] = {}
         self.dockerd: Dockerd | None = None
         self.counter = 0
-        self.python = sys.executable
+        self.python = ENGINE_PYTHON
         self.cpu = CpuGroups(f"pebench-{os.getpid()}")
 
     # -- set-up --------------------------------------------------------------------------------

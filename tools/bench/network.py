@@ -402,7 +402,7 @@ class NetBench:
         bin_dir.mkdir()
         environ = dict(os.environ, PYTHONPATH=engine.PYTHONPATH)
         for module, name in (("pyrunc.launcher", "pyrunc"), ("pyengine.cli.launcher", "pyctl")):
-            env.run([sys.executable, "-m", module, str(bin_dir / name)], env=environ)
+            env.run([engine.ENGINE_PYTHON, "-m", module, str(bin_dir / name)], env=environ)
         log("building the images")
         busybox = self.base / "busybox.tar"
         env.run([str(REPO / "tools" / "mkimage-busybox"), "-o", str(busybox)])

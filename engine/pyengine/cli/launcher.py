@@ -52,7 +52,7 @@ def protobuf_root(python: str) -> str:
 
 
 def render(python: str | None = None, pkgroot: str | None = None) -> str:
-    python = python or os.path.realpath(os.environ.get("PYCTL_PYTHON") or sys.executable)
+    python = python or os.path.abspath(os.environ.get("PYCTL_PYTHON") or sys.executable)
     return TEMPLATE.format(python=python, pkgroot=pkgroot or _pkgroot(),
                            protobuf_root=protobuf_root(python))
 

@@ -27,7 +27,7 @@ def render(python: str | None = None) -> str:
 
     pkgroot = str(Path(__file__).resolve().parents[2])
     protobuf_root = str(Path(google.protobuf.__file__).resolve().parents[2])
-    return TEMPLATE.format(python=python or os.path.realpath(sys.executable), pkgroot=pkgroot,
+    return TEMPLATE.format(python=python or os.path.abspath(sys.executable), pkgroot=pkgroot,
                            protobuf_root=protobuf_root)
 
 

@@ -43,8 +43,10 @@ def engine_factory():
     started: list[Engine] = []
 
     def make(config: dict | None = None, extra_args: list[str] | None = None,
-             start: bool = True) -> Engine:
+             start: bool = True, program: list[str] | None = None) -> Engine:
         daemon = Engine(new_base(), config or {}, extra_args or [])
+        if program is not None:
+            daemon.program = program
         started.append(daemon)
         return daemon.start() if start else daemon
 

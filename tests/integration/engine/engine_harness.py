@@ -33,6 +33,8 @@ class Engine:
     config: dict = field(default_factory=dict)
     extra_args: list[str] = field(default_factory=list)
     process: subprocess.Popen | None = None
+    # how pyengined is started: the checkout's code on this interpreter, or an installed launcher
+    program: list[str] = field(default_factory=lambda: [sys.executable, "-m", "pyengine.daemon"])
 
     @property
     def data_root(self) -> Path:
@@ -55,7 +57,7 @@ class Engine:
         return self.base / "daemon.log"
 
     def command(self) -> list[str]:
-        cmd = [sys.executable, "-m", "pyengine.daemon", "-H", self.host,
+        cmd = [*self.program, "-H", self.host,
                "--data-root", str(self.data_root), "--exec-root", str(self.exec_root),
                "--log-level", "debug", *self.extra_args]
         if self.config:

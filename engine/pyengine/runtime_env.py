@@ -3,11 +3,11 @@
 tools/setup installs the package twice: editable into the interpreter that runs the tests and
 tools (``python3``: pyenv's here), and into the *runtime environment*, a venv made from the
 distribution's python3 at ``/opt/pycontainers`` (``$PYCONTAINERS_ENV``), constrained to the
-same package versions. Distributions build python3 with PGO and LTO and link libpython into it;
+same package versions and filled by the test interpreter's pip (the venv has no pip of its own). Distributions build python3 with PGO and LTO and link libpython into it;
 pyenv builds ``--enable-shared`` without either. On this kind of VM the distribution's runs
 pyctl's ``ps`` in 11.0-11.3 ms instead of 14.1-14.7, and answers the docker CLI's /_ping and
-/containers/json pair in 213-239 us instead of 252-280 (tools/bench/dockerapi.py; notes in
-../shared/notes/host-facts.md). pyrunc's launcher already runs on the distribution's python3
+/containers/json pair in 213-239 us instead of 252-280 (tools/bench/dockerapi.py; docs/ENGINE.md
+"Which interpreter"). pyrunc's launcher already runs on the distribution's python3
 (runtime/pyrunc/launcher.py); this is the same choice for everything else that runs per
 container or per command.
 

@@ -33,7 +33,9 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT / "tests" / "integration" / "shim"))
+sys.path.insert(0, str(REPO_ROOT / "engine"))
 
+from pyengine.runtime_env import engine_python  # noqa: E402 (the shim's interpreter)
 from pyshim_env import (  # noqa: E402 (the shared private set-up)
     env,
     install_launchers,
@@ -134,7 +136,7 @@ def main() -> int:
     daemon = env.Containerd(base / "containerd", namespace=f"shimbench{os.getpid()}")
     try:
         daemon.base.mkdir(parents=True)
-        ours = install_launchers(daemon.opt_bin)
+        ours = install_launchers(daemon.opt_bin, engine_python())
         python = Path(ours).read_text().splitlines()[0].removeprefix("#!").split()[0]
         archive = env.build_busybox_archive(base / "image")
         if args.no_zygote:

@@ -25,7 +25,7 @@ PACKAGES = ("aiohttp", "uvloop", "grpcio", "protobuf", "cryptography", "pyroute2
 
 def distro_makes_venvs() -> bool:
     """What tools/setup asks of the distribution's python3 before it makes the environment."""
-    probe = "import sys, venv, ensurepip; assert sys.version_info >= (3, 11)"
+    probe = "import sys, venv; assert sys.version_info >= (3, 11)"
     try:
         return subprocess.run([DISTRO, "-c", probe], capture_output=True,
                               timeout=60).returncode == 0

@@ -24,8 +24,9 @@ RUNTIME = "io.containerd.pyrunc.v2"
 _counter = itertools.count()
 
 
-def install_launchers(opt_bin: Path) -> Path:
+def install_launchers(opt_bin: Path, python: str | None = None) -> Path:
     """This checkout's shim and pyrunc launchers in containerd's opt/bin; the shim's path.
+    The shim runs on `python` (the benchmarks: the runtime environment's), else on this one.
 
     The shim is also installed as containerd-shim-runc-v2 there (first on this private
     containerd's PATH): `ctr run` passes --runc-binary (containerd.runc.v1.Options) only to
@@ -33,7 +34,7 @@ def install_launchers(opt_bin: Path) -> Path:
     opt_bin.mkdir(parents=True, exist_ok=True)
     pythonpath = f"{REPO_ROOT / 'runtime'}:{REPO_ROOT / 'engine'}"
     environ = dict(os.environ, PYTHONPATH=pythonpath)
-    env.run([sys.executable, "-m", "pyengine.shim.launcher", str(opt_bin / SHIM_NAME)],
+    env.run([python or sys.executable, "-m", "pyengine.shim.launcher", str(opt_bin / SHIM_NAME)],
             env=environ)
     env.run([sys.executable, "-m", "pyrunc.launcher", str(opt_bin / "pyrunc")], env=environ)
     os.link(opt_bin / SHIM_NAME, opt_bin / "containerd-shim-runc-v2")

@@ -66,6 +66,7 @@ from pyengine.containers.networking import ContainerNetworking, bundle_network, 
 from pyengine.containers.repository import ContainerRepository
 from pyengine.containers.restart import Policy
 from pyengine.errors import (
+    DataLoss,
     EngineError,
     FailedPrecondition,
     InvalidArgument,
@@ -91,6 +92,8 @@ log = logging.getLogger("pyengine.containers")
 
 DEFAULT_STOP_TIMEOUT = 10
 NO_LOG = "none"  # docker's log driver that keeps nothing
+# seconds between attempts to record an exit the database refused (busy, full, I/O): ~8 s in all
+EXIT_RECORD_RETRIES = (0.1, 0.5, 2.0, 5.0)
 STDIO = ("stdout", "stderr")
 
 
@@ -811,7 +814,9 @@ class ContainerService:
                 status, c.state.restart_count, c.state.manually_stopped)
             return True
 
-        c = await self._update_state(cid, exited)
+        c = await self._save_exit(cid, exited)
+        if c is None:
+            return None
         # after the record and before `exited` (a stop, or a restart's start, waits for it:
         # the next start mounts a fresh one)
         if ipc_shm.shareable(c.spec):
@@ -820,6 +825,31 @@ class ContainerService:
         live.exit_code = status
         live.exited.set()
         return c
+
+    async def _save_exit(self, cid: str, exited: Callable[[Container], bool]
+                         ) -> Container | None:
+        """The exit's record, tried again while the database refuses it for a reason that
+        passes (busy, full, an I/O error): until then the record says RUNNING and stop, rm
+        and a start wait. None when the container's record is gone meanwhile. A database
+        that is damaged (DataLoss), or still refusing after EXIT_RECORD_RETRIES, fails it:
+        the record stays RUNNING until `rm -f` or the daemon's next start (its recovery finds
+        the task gone and records the exit)."""
+        delays = iter(EXIT_RECORD_RETRIES)
+        while True:
+            try:
+                return await self._update_state(cid, exited)
+            except NotFound:
+                return None
+            except DataLoss:
+                raise
+            except EngineError as err:
+                delay = next(delays, None)
+                if delay is None:
+                    raise
+                log.warning("recording a container's exit failed: trying again",
+                            extra={"fields": {"id": cid, "error": str(err),
+                                              "retry_in_s": delay}})
+                await asyncio.sleep(delay)
 
     async def _restart_later(self, cid: str, wait: float, quick: int) -> None:
         await asyncio.sleep(wait)

@@ -457,3 +457,43 @@ def test_a_copy_of_a_stopped_container_keeps_a_start_out(harness: Harness) -> No
         await harness.remove()
 
     run(body)
+
+
+def test_an_exit_the_database_refuses_for_a_while_is_recorded(
+        harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A busy (or full) database refusing the exit's record is asked again: the container
+    ends EXITED rather than RUNNING until rm -f or a daemon restart; stop waits for it. One
+    that still refuses after the retries fails the record, and wakes everyone all the same."""
+    from pyengine.containers import service as service_module
+    from pyengine.errors import Unavailable
+
+    monkeypatch.setattr(service_module, "EXIT_RECORD_RETRIES", (0.01, 0.01))
+    real = harness.service._update_state
+    refusals = {"left": 2}
+
+    async def busy(cid: str, change: Callable[[Container], bool]) -> Container:
+        if getattr(change, "__name__", "") == "exited" and refusals["left"] > 0:
+            refusals["left"] -= 1
+            raise Unavailable("metadata write in meta.db: database is locked")
+        return await real(cid, change)
+
+    async def body() -> None:
+        await harness.create()
+        await harness.service.start(CID)
+        monkeypatch.setattr(harness.service, "_update_state", busy)
+        harness.shims[-1].exit_with(3)
+        await harness.exit_seen()
+        state = (await harness.record()).state
+        assert (state.status, state.exit_code, refusals["left"]) == (EXITED, 3, 0)
+
+        await harness.service.start(CID)  # again, now refused once more than retried
+        refusals["left"] = 3
+        live = harness.service._live[CID]
+        with pytest.raises(Unavailable):
+            await harness.service.on_exit(CID, 0, time.time_ns(), pid=PID)
+        assert live.exited.is_set()  # stop, rm and a start do not wait for ever
+        assert (await harness.record()).state.status == RUNNING
+        monkeypatch.setattr(harness.service, "_update_state", real)
+        await harness.remove()
+
+    run(body)

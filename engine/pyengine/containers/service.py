@@ -72,6 +72,7 @@ from pyengine.errors import (
     InvalidArgument,
     NotFound,
     ResourceExhausted,
+    Unavailable,
     Unimplemented,
 )
 from pyengine.gc import ImageUse, Roots
@@ -92,7 +93,9 @@ log = logging.getLogger("pyengine.containers")
 
 DEFAULT_STOP_TIMEOUT = 10
 NO_LOG = "none"  # docker's log driver that keeps nothing
-# seconds between attempts to record an exit the database refused (busy, full, I/O): ~8 s in all
+# seconds between attempts to record an exit the database refused (full, an I/O error): ~8 s
+# in all. Not for a locked database (SQLite has waited its 30 s busy timeout already) nor a
+# closed one (the daemon is stopping: the next start's recovery records the exit).
 EXIT_RECORD_RETRIES = (0.1, 0.5, 2.0, 5.0)
 STDIO = ("stdout", "stderr")
 
@@ -828,19 +831,19 @@ class ContainerService:
 
     async def _save_exit(self, cid: str, exited: Callable[[Container], bool]
                          ) -> Container | None:
-        """The exit's record, tried again while the database refuses it for a reason that
-        passes (busy, full, an I/O error): until then the record says RUNNING and stop, rm
-        and a start wait. None when the container's record is gone meanwhile. A database
-        that is damaged (DataLoss), or still refusing after EXIT_RECORD_RETRIES, fails it:
-        the record stays RUNNING until `rm -f` or the daemon's next start (its recovery finds
-        the task gone and records the exit)."""
+        """The exit's record, tried again while the database refuses it for a reason that may
+        pass (full, an I/O error): until then the record says RUNNING and stop, rm and a
+        start wait. None when the container's record is gone meanwhile. A database that is
+        damaged (DataLoss), locked or closed (Unavailable), or still refusing after
+        EXIT_RECORD_RETRIES, fails it: the record stays RUNNING until `rm -f` or the daemon's
+        next start (its recovery finds the task gone and records the exit)."""
         delays = iter(EXIT_RECORD_RETRIES)
         while True:
             try:
                 return await self._update_state(cid, exited)
             except NotFound:
                 return None
-            except DataLoss:
+            except (DataLoss, Unavailable):
                 raise
             except EngineError as err:
                 delay = next(delays, None)

@@ -13,7 +13,7 @@ import asyncio
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from pyengine.errors import DataLoss, EngineError, ResourceExhausted, Unavailable
@@ -101,12 +101,16 @@ class Database:
             self._depth = 1
             try:
                 yield self._conn
+                self._conn.execute("COMMIT")
             except BaseException:
-                self._depth = 0
-                self._conn.execute("ROLLBACK")
+                # a COMMIT that failed (full, I/O) may leave the transaction open: every later
+                # BEGIN would fail with "within a transaction"
+                if self._conn.in_transaction:
+                    with suppress(sqlite3.Error):
+                        self._conn.execute("ROLLBACK")
                 raise
-            self._depth = 0
-            self._conn.execute("COMMIT")
+            finally:
+                self._depth = 0
 
     @property
     def in_transaction(self) -> bool:
@@ -126,6 +130,8 @@ class Database:
         except sqlite3.DatabaseError as err:
             text = str(err)
             where = f"metadata {operation} in {self.path}: {text}"
+            if isinstance(err, sqlite3.ProgrammingError) and "closed" in text:
+                raise Unavailable(where) from err  # the daemon is stopping
             if "full" in text:
                 raise ResourceExhausted(f"{where} (no space left on device)") from err
             if "locked" in text or "busy" in text:

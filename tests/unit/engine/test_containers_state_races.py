@@ -461,20 +461,21 @@ def test_a_copy_of_a_stopped_container_keeps_a_start_out(harness: Harness) -> No
 
 def test_an_exit_the_database_refuses_for_a_while_is_recorded(
         harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A busy (or full) database refusing the exit's record is asked again: the container
-    ends EXITED rather than RUNNING until rm -f or a daemon restart; stop waits for it. One
-    that still refuses after the retries fails the record, and wakes everyone all the same."""
+    """A full disk (or an I/O error) refusing the exit's record is asked again: the container
+    ends EXITED rather than RUNNING until rm -f or a daemon restart. One that still refuses
+    after the retries fails the record, and wakes everyone all the same; a locked database
+    (SQLite waited 30 s already) is not asked again."""
     from pyengine.containers import service as service_module
-    from pyengine.errors import Unavailable
+    from pyengine.errors import ResourceExhausted, Unavailable
 
     monkeypatch.setattr(service_module, "EXIT_RECORD_RETRIES", (0.01, 0.01))
     real = harness.service._update_state
-    refusals = {"left": 2}
+    refusals: dict[str, Any] = {"left": 2, "error": ResourceExhausted}
 
     async def busy(cid: str, change: Callable[[Container], bool]) -> Container:
         if getattr(change, "__name__", "") == "exited" and refusals["left"] > 0:
             refusals["left"] -= 1
-            raise Unavailable("metadata write in meta.db: database is locked")
+            raise refusals["error"]("metadata write in meta.db: refused")
         return await real(cid, change)
 
     async def body() -> None:
@@ -489,10 +490,18 @@ def test_an_exit_the_database_refuses_for_a_while_is_recorded(
         await harness.service.start(CID)  # again, now refused once more than retried
         refusals["left"] = 3
         live = harness.service._live[CID]
-        with pytest.raises(Unavailable):
+        with pytest.raises(ResourceExhausted):
             await harness.service.on_exit(CID, 0, time.time_ns(), pid=PID)
         assert live.exited.is_set()  # stop, rm and a start do not wait for ever
         assert (await harness.record()).state.status == RUNNING
+
+        def exited(c: Container) -> bool:  # (the stand-in refuses changes of this name)
+            return False
+
+        refusals.update(left=2, error=Unavailable)  # locked: asked once
+        with pytest.raises(Unavailable):
+            await harness.service._save_exit(CID, exited)
+        assert refusals["left"] == 1
         monkeypatch.setattr(harness.service, "_update_state", real)
         await harness.remove()
 

@@ -131,3 +131,23 @@ def test_failed_migration_leaves_the_previous_version(tmp_path: Path) -> None:
     with pytest.raises(errors.EngineError):
         Database(path, broken)
     assert Database(path, MIGRATIONS[:1]).version() == 1
+
+
+def test_a_failed_commit_leaves_no_transaction_open(tmp_path: Path) -> None:
+    """A COMMIT that fails (here a deferred foreign key; on the disk, full or an I/O error)
+    leaves SQLite's transaction open: it is rolled back, so the next write is not refused
+    with "cannot start a transaction within a transaction" (an exit record retried after a
+    full disk is one such next write). A closed database says the daemon is stopping."""
+    db = Database(tmp_path / "meta.db")
+    with pytest.raises(errors.EngineError, match="FOREIGN KEY"), db.transaction() as conn:
+        conn.execute("PRAGMA defer_foreign_keys=ON")
+        conn.execute("INSERT INTO names (name, kind, image_id, created_at) "
+                     "VALUES ('x', 'tag', 'nothing', 'now')")
+    assert not db.in_transaction
+    with db.transaction() as conn:
+        conn.execute("INSERT INTO meta (key, value) VALUES ('after', 'a failed commit')")
+    assert db.query("SELECT value FROM meta WHERE key='after'") == [("a failed commit",)]
+    assert db.query("SELECT count(*) FROM names") == [(0,)]
+    db.close()
+    with pytest.raises(errors.Unavailable, match="closed"):
+        db.query("SELECT 1")

@@ -18,6 +18,7 @@ def fake_env(tmp_path: Path) -> Path:
     (tmp_path / "bin").mkdir()
     python = tmp_path / "bin" / "python"
     python.symlink_to(os.path.realpath(sys.executable))
+    (tmp_path / runtime_env.READY).touch()  # tools/setup filled it
     return python
 
 
@@ -33,6 +34,15 @@ def test_this_interpreter_without_it(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("PYCONTAINERS_ENV", str(tmp_path / "none"))
     monkeypatch.delenv("PYENGINE_PYTHON", raising=False)
     assert runtime_env.env_python() is None
+    assert runtime_env.engine_python() == os.path.abspath(sys.executable)
+
+
+def test_a_half_made_environment_is_not_one(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_env(tmp_path)
+    (tmp_path / runtime_env.READY).unlink()  # a fill that failed or was interrupted
+    monkeypatch.setenv("PYCONTAINERS_ENV", str(tmp_path))
+    monkeypatch.delenv("PYENGINE_PYTHON", raising=False)
     assert runtime_env.engine_python() == os.path.abspath(sys.executable)
 
 

@@ -8,7 +8,9 @@ environment), the package directory and the one directory that holds protobuf pu
 pyengine.cli.wire, so protobuf is the only package outside the standard library it imports.
 
 The interpreter: ``--python``, else ``$PYCTL_PYTHON``, else the interpreter running this
-module (it must import protobuf: the distribution's python3 usually cannot).
+module; it must import protobuf (tools/setup passes the runtime environment's, a venv of the
+distribution's python3: see pyengine.runtime_env). A venv's interpreter is named by its own
+path, not resolved (resolved, it is the bare base interpreter without the venv's packages).
 """
 
 from __future__ import annotations

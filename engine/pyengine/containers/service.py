@@ -66,13 +66,11 @@ from pyengine.containers.networking import ContainerNetworking, bundle_network, 
 from pyengine.containers.repository import ContainerRepository
 from pyengine.containers.restart import Policy
 from pyengine.errors import (
-    DataLoss,
     EngineError,
     FailedPrecondition,
     InvalidArgument,
     NotFound,
     ResourceExhausted,
-    Unavailable,
     Unimplemented,
 )
 from pyengine.gc import ImageUse, Roots
@@ -93,9 +91,10 @@ log = logging.getLogger("pyengine.containers")
 
 DEFAULT_STOP_TIMEOUT = 10
 NO_LOG = "none"  # docker's log driver that keeps nothing
-# seconds between attempts to record an exit the database refused (full, an I/O error): ~8 s
-# in all. Not for a locked database (SQLite has waited its 30 s busy timeout already) nor a
-# closed one (the daemon is stopping: the next start's recovery records the exit).
+# seconds between attempts to record an exit the database refused for a full disk: ~8 s in
+# all. Nothing else is asked again: a locked database has had SQLite's 30 s busy timeout, a
+# closed one means the daemon is stopping (the next start's recovery records the exit), and
+# any other error (damage, I/O, a constraint) would fail the same way while stop and rm wait.
 EXIT_RECORD_RETRIES = (0.1, 0.5, 2.0, 5.0)
 STDIO = ("stdout", "stderr")
 
@@ -831,21 +830,18 @@ class ContainerService:
 
     async def _save_exit(self, cid: str, exited: Callable[[Container], bool]
                          ) -> Container | None:
-        """The exit's record, tried again while the database refuses it for a reason that may
-        pass (full, an I/O error): until then the record says RUNNING and stop, rm and a
-        start wait. None when the container's record is gone meanwhile. A database that is
-        damaged (DataLoss), locked or closed (Unavailable), or still refusing after
-        EXIT_RECORD_RETRIES, fails it: the record stays RUNNING until `rm -f` or the daemon's
-        next start (its recovery finds the task gone and records the exit)."""
+        """The exit's record, tried again while the disk is full (EXIT_RECORD_RETRIES): until
+        then the record says RUNNING and stop, rm and a start wait. None when the container's
+        record is gone meanwhile. Any other error, or a disk still full after the retries,
+        fails it: the record stays RUNNING until `rm -f` or the daemon's next start (its
+        recovery finds the task gone and records the exit)."""
         delays = iter(EXIT_RECORD_RETRIES)
         while True:
             try:
                 return await self._update_state(cid, exited)
             except NotFound:
                 return None
-            except (DataLoss, Unavailable):
-                raise
-            except EngineError as err:
+            except ResourceExhausted as err:
                 delay = next(delays, None)
                 if delay is None:
                     raise

@@ -36,7 +36,8 @@ def distro_makes_venvs() -> bool:
 def expected_python() -> str:
     if distro_makes_venvs():
         python = env_python()
-        assert python is not None, "tools/setup made no runtime environment"
+        assert python is not None, ("tools/setup made no runtime environment although "
+                                    f"{DISTRO} can (see its warning: the venv or its fill failed)")
         return python
     return os.path.abspath(sys.executable)
 
@@ -78,4 +79,4 @@ def test_the_installed_daemon_and_pyctl_run_on_it(engine_factory) -> None:
     version = subprocess.run(["/usr/local/bin/pyctl", "version"], env=client,
                              capture_output=True, text=True, timeout=60)
     assert version.returncode == 0, version.stderr
-    assert "Server" in version.stdout or "server" in version.stdout.lower()
+    assert "server" in version.stdout.lower()

@@ -30,12 +30,8 @@ def install(dest: str, python: str | None = None) -> str:
 
 
 def main(argv: list[str]) -> int:
-    from pyrunc.launcher import parse_cli
-    parsed = parse_cli(argv, "pyengine.daemon_launcher")
-    if parsed is None:
-        return 2
-    print(install(parsed[1], parsed[0]))
-    return 0
+    from pyrunc.launcher import launcher_cli
+    return launcher_cli(argv, "pyengine.daemon_launcher", render)
 
 
 if __name__ == "__main__":

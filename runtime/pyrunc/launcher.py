@@ -19,6 +19,10 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 TEMPLATE = """#!{python} -IS
 # pyrunc launcher written by `python -m pyrunc.launcher` (package at {pkgroot}).
@@ -107,6 +111,18 @@ def parse_cli(argv: list[str], module: str) -> tuple[str | None, str] | None:
         print(f"usage: python -m {module} [--python PATH] DEST", file=sys.stderr)
         return None
     return python, argv[0]
+
+
+def launcher_cli(argv: list[str], module: str, render_for: Callable[[str | None], str]) -> int:
+    """``python -m MODULE [--python PATH] DEST`` for a launcher whose text is
+    ``render_for(python)``: written atomically, its path printed; 2 on a malformed command
+    line. Shared by pyctl's and pyengined's launchers (pyengine.cli.launcher,
+    pyengine.daemon_launcher)."""
+    parsed = parse_cli(argv, module)
+    if parsed is None:
+        return 2
+    print(write_script(parsed[1], render_for(parsed[0])))
+    return 0
 
 
 def main(argv: list[str]) -> int:

@@ -67,13 +67,9 @@ def install(dest: str, python: str | None = None) -> str:
 
 
 def main(argv: list[str]) -> int:
-    from pyrunc.launcher import parse_cli
+    from pyrunc.launcher import launcher_cli
 
-    parsed = parse_cli(argv, "pyengine.cli.launcher")
-    if parsed is None:
-        return 2
-    print(install(parsed[1], parsed[0]))
-    return 0
+    return launcher_cli(argv, "pyengine.cli.launcher", render)
 
 
 if __name__ == "__main__":

@@ -15,8 +15,8 @@ everything else that runs per container or per command.
 The launchers (/usr/local/sbin/pyengined, /usr/local/bin/pyctl, containerd-shim-pyrunc-v2)
 name this environment's interpreter; the benchmarks and the demo start the checkout's daemon on
 it. ``$PYENGINE_PYTHON`` names another interpreter; without the environment (a machine where
-the distribution's python3 is older than 3.11, or has no venv module) it is the interpreter
-asking.
+the distribution's python3 is older than 3.11 or has no venv module, or setup could not make
+or fill it) it is the interpreter asking.
 """
 
 from __future__ import annotations
